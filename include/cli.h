@@ -1,0 +1,49 @@
+/*
+ * cli.h — the command line: parse and check every option before any data is read.
+ *
+ * cli_parse never prints and never exits: it fills struct options or returns -1 with a
+ * usage error (exit code 2). Every rank parses the same argv, so every rank reaches the
+ * same verdict without communicating. cli_usage prints --help.
+ */
+#ifndef LINREG_CLI_H
+#define LINREG_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+enum command { CMD_TRAIN, CMD_DESCRIBE };
+
+struct options {
+    enum command command;
+    const char *path;          /* the CSV */
+    int help, version;
+
+    /* reading (dataset.h) */
+    char delimiter;
+    int no_header;
+    const char *target, *features, *drop;
+    int skip_bad_rows;
+    int n_threads;             /* 0: OpenMP's default (OMP_NUM_THREADS or cores) */
+
+    /* describe */
+    int json;
+
+    /* training */
+    double lr;                 /* 0: auto */
+    int64_t epochs;
+    double tol;
+    int no_scale;
+    double l2;
+    const char *model_out;
+    const char *log_path;
+    int64_t log_every;
+    int quiet;
+};
+
+int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e);
+void cli_usage(FILE *out);
+const char *cli_version(void);
+
+#endif

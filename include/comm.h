@@ -1,0 +1,40 @@
+/*
+ * comm.h — the thin seam over MPI (STYLE point 7).
+ *
+ * Every collective the project makes goes through here, so the core modules stay
+ * MPI-free and unit tests can run them serially (a singleton MPI job is one rank).
+ * Owns nothing but MPI_COMM_WORLD's rank and size. Never exits, except lr_fatal paths.
+ */
+#ifndef LINREG_COMM_H
+#define LINREG_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+void comm_init(int *argc, char ***argv);
+void comm_finalize(void);
+int comm_rank(void);
+int comm_size(void);
+double comm_wtime(void);
+
+/*
+ * Make every rank agree on the outcome of a phase (STYLE point 6): returns the agreed
+ * code (LR_OK when no rank failed). When some rank failed, the error reported is the one
+ * earliest in the file (smallest line; errors without a line come first), ties going to the
+ * lowest rank; it is copied into *e on every rank, so every rank exits with the same code
+ * and rank 0 can print it.
+ */
+int comm_agree(struct lr_error *e);
+
+void comm_sum(double *buf, int n);                  /* in-place Allreduce SUM */
+int64_t comm_sum_i64(int64_t v);
+int64_t comm_max_i64(int64_t v);
+int64_t comm_exscan_i64(int64_t v);                 /* sum over lower ranks; 0 on rank 0 */
+void comm_bcast(void *buf, size_t n, int root);     /* bytes */
+void comm_allgather(const void *send, void *recv, size_t n);  /* n bytes per rank */
+void comm_gather(const void *send, void *recv, size_t n);     /* n bytes per rank to rank 0 */
+void comm_barrier(void);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * dataset.h — load a CSV into per-rank shards: the collective front of the data flow.
+ *
+ * Every rank opens the file and reads only its own byte range (shard.h); rank 0 reads the
+ * header and broadcasts the column names; every rank resolves the columns the same way;
+ * each phase's failures are agreed across ranks (comm_agree) so that all ranks return the
+ * same error, with the global line number of the first bad line in the file.
+ *
+ * Owns the shard (free with dataset_free). Calls MPI only through comm.h; never exits.
+ */
+#ifndef LINREG_DATASET_H
+#define LINREG_DATASET_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "csv_reader.h"
+#include "error.h"
+
+struct data_options {
+    const char *path;
+    char delimiter;            /* ',' by default */
+    int has_header;            /* 0 with --no-header: columns are named col1, col2, ... */
+    const char *target;        /* name or 1-based index; NULL = last column */
+    const char *features;      /* comma-separated names; NULL = all but target and dropped */
+    const char *drop;          /* comma-separated names to ignore */
+    int want_target;           /* 1: train/evaluate; 0: describe (all columns are features,
+                                  non-numeric ones are left out) */
+    int skip_bad_rows;         /* --on-bad-row skip */
+    int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
+};
+
+struct dataset {
+    int64_t n_rows;            /* N: rows on this rank */
+    int64_t n_rows_total;      /* rows on all ranks */
+    int n_features;            /* D */
+    double *X;                 /* N×D row-major */
+    double *y;                 /* N, NULL without a target */
+    char **feature_names;      /* D names, in model order */
+    char *target_name;         /* NULL without a target */
+    int n_left_out;            /* describe: columns left out as non-numeric */
+    char **left_out_names;
+    int64_t n_skipped_total;   /* rows skipped by --on-bad-row skip, all ranks */
+    int n_first_skipped;       /* rank 0: the first few skipped rows' line numbers */
+    int64_t first_skipped[CSV_FIRST_SKIPPED];
+    int64_t file_bytes;
+};
+
+/* Collective: every rank calls it with the same options. */
+int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);
+void dataset_free(struct dataset *ds);
+
+/* Rank 0: one line naming how many rows --on-bad-row skip dropped, and where. */
+void dataset_print_skipped(const struct dataset *ds, FILE *out);
+
+#endif

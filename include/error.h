@@ -1,0 +1,58 @@
+/*
+ * error.h — the one error type every module returns through.
+ *
+ * Library code never exits: it fills a caller-provided struct lr_error and returns -1
+ * (STYLE point 5). The exit codes are the contract of DESIGN.md; main.c alone turns an
+ * error into a process exit, after all ranks have agreed on it (comm_agree in comm.h).
+ *
+ * A data error carries FILE, LINE and COLUMN (1-based; LINE is the global line number in
+ * the file, COLUMN the byte column where the offending field starts) and prints as
+ * "FILE:LINE:COLUMN: what is wrong". Other errors print as "linreg_mpi: what is wrong".
+ */
+#ifndef LINREG_ERROR_H
+#define LINREG_ERROR_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum lr_exit {
+    LR_OK = 0,
+    LR_EUSAGE = 2,      /* unknown option, bad value */
+    LR_EDIVERGED = 3,   /* training diverged */
+    LR_EDATA = 65,      /* bad input data */
+    LR_ENOINPUT = 66,   /* input missing or unreadable */
+    LR_EWRITE = 74,     /* cannot write an output file */
+    LR_ESTOPPED = 75,   /* stopped by a signal after a checkpoint */
+};
+
+struct lr_error {
+    int code;           /* enum lr_exit; LR_OK when no error */
+    int64_t line;       /* 1-based line in file, 0 when not about a line */
+    int64_t column;     /* 1-based byte column, 0 when not about a column */
+    char file[256];     /* file the error is about, "" when none */
+    char msg[512];
+};
+
+/* Record an error that is not about a place in a file; returns -1. */
+int lr_fail(struct lr_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record an error at FILE:LINE:COLUMN (line/column 0 = unknown); returns -1. */
+int lr_fail_at(struct lr_error *e, int code, const char *file, int64_t line, int64_t column,
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Print the error the way users see it, one line (plus a --help hint for usage errors). */
+void lr_error_print(const struct lr_error *e, FILE *out);
+
+/* Fatal, impossible-to-recover conditions (out of memory): print where and abort the job. */
+void lr_fatal(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+#define LR_FATAL(...) lr_fatal(__FILE__, __LINE__, __VA_ARGS__)
+
+/* malloc/realloc that never return NULL: out of memory is fatal (llm.c mallocCheck). */
+void *lr_malloc_impl(size_t size, const char *file, int line);
+void *lr_realloc_impl(void *p, size_t size, const char *file, int line);
+#define lr_malloc(n) lr_malloc_impl((n), __FILE__, __LINE__)
+#define lr_realloc(p, n) lr_realloc_impl((p), (n), __FILE__, __LINE__)
+
+#endif

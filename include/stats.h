@@ -1,0 +1,36 @@
+/*
+ * stats.h — per-column count, mean, spread, min and max, merged across threads and ranks.
+ *
+ * Each thread takes a fixed slice of rows and computes its slice's mean and M2 = Σ(x−mean)²
+ * exactly (two passes over memory); slices and then ranks are merged in a fixed order with
+ * Chan et al.'s pairwise formula, which stays accurate where a running sum of squares
+ * would cancel. Every rank ends with the same numbers. These statistics serve both
+ * `describe` and the trainer's feature scaling.
+ *
+ * Calls MPI only through comm.h (stats_allreduce); stats_local and stats_merge are serial.
+ */
+#ifndef LINREG_STATS_H
+#define LINREG_STATS_H
+
+#include <stdint.h>
+
+struct col_stats {
+    int64_t count;
+    double mean;
+    double m2;                 /* Σ (x − mean)² */
+    double min, max;
+};
+
+/* Population standard deviation sqrt(M2 / count). */
+double stats_std(const struct col_stats *s);
+
+/* a ← a ∪ b (Chan et al.). */
+void stats_merge(struct col_stats *a, const struct col_stats *b);
+
+/* Stats of the D columns of X (N×D row-major) on this rank, with n_threads threads. */
+void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
+
+/* Collective: stats of the D columns over all ranks' rows, the same on every rank. */
+void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
+
+#endif

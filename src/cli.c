@@ -1,0 +1,218 @@
+/* cli.c — command-line parsing and --help; see cli.h. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "numparse.h"
+
+#define LINREG_VERSION "0.1.0"
+
+enum opt_id {
+    O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
+    O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
+    O_LOG_EVERY, O_QUIET,
+};
+
+struct opt_spec {
+    const char *name;
+    int id;
+    int takes_value;
+    unsigned commands;         /* bit per enum command the option belongs to */
+};
+
+#define TRAIN (1u << CMD_TRAIN)
+#define DESCRIBE (1u << CMD_DESCRIBE)
+#define READ (TRAIN | DESCRIBE)
+
+static const struct opt_spec specs[] = {
+    {"help", O_HELP, 0, READ},           {"version", O_VERSION, 0, READ},
+    {"target", O_TARGET, 1, TRAIN},      {"features", O_FEATURES, 1, READ},
+    {"drop", O_DROP, 1, READ},           {"no-header", O_NO_HEADER, 0, READ},
+    {"delimiter", O_DELIMITER, 1, READ}, {"on-bad-row", O_ON_BAD_ROW, 1, READ},
+    {"threads", O_THREADS, 1, READ},     {"json", O_JSON, 0, DESCRIBE},
+    {"lr", O_LR, 1, TRAIN},              {"epochs", O_EPOCHS, 1, TRAIN},
+    {"tol", O_TOL, 1, TRAIN},            {"no-scale", O_NO_SCALE, 0, TRAIN},
+    {"l2", O_L2, 1, TRAIN},              {"model-out", O_MODEL_OUT, 1, TRAIN},
+    {"log", O_LOG, 1, TRAIN},            {"log-every", O_LOG_EVERY, 1, TRAIN},
+    {"quiet", O_QUIET, 0, READ},
+};
+
+static const char *command_names[] = {"train", "describe"};
+
+void cli_usage(FILE *out)
+{
+    fputs(
+        "Usage: mpirun -n P linreg_mpi [train] [options] FILE.csv\n"
+        "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv\n"
+        "\n"
+        "Trains a linear regression y = b + w.x by full-batch gradient descent on a CSV file\n"
+        "too large for one core or one machine: each MPI rank reads only its own byte range of\n"
+        "the file, OpenMP threads parse and compute inside a rank.\n"
+        "\n"
+        "Reading the CSV (train and describe):\n"
+        "  --target NAME|INDEX  column to predict: a header name or a 1-based column number\n"
+        "                       (default: the last column)\n"
+        "  --features A,B,...   use only these columns as features, in this order\n"
+        "                       (default: every column but the target and dropped ones)\n"
+        "  --drop A,B,...       ignore these columns (they need not be numeric)\n"
+        "  --no-header          the first line is data; columns are named col1, col2, ...\n"
+        "  --delimiter C        field separator: one character, or 'tab' (default ',')\n"
+        "  --on-bad-row MODE    'error' (default): stop at the first malformed row with\n"
+        "                       FILE:LINE:COLUMN and exit 65; 'skip': skip such rows, count\n"
+        "                       them and report the first few line numbers\n"
+        "  --threads N          OpenMP threads per rank (default: OMP_NUM_THREADS, else the\n"
+        "                       cores available to the rank)\n"
+        "  --quiet              print only errors\n"
+        "\n"
+        "describe:\n"
+        "  --json               print the statistics as JSON instead of a table\n"
+        "\n"
+        "Training:\n"
+        "  --lr X|auto          learning rate (default auto: estimated from the data so that\n"
+        "                       descent is guaranteed to converge)\n"
+        "  --epochs N           at most N epochs (full passes over the data; default 100000)\n"
+        "  --tol X              stop when the loss improves by less than X, relatively\n"
+        "                       (default 1e-12; 0 runs exactly --epochs epochs)\n"
+        "  --no-scale           train on raw features (default: z-score each feature)\n"
+        "  --l2 X               ridge penalty lambda/(2m)*|w|^2 (default 0)\n"
+        "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
+        "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
+        "  --log-every N        print a progress line every N epochs (default 100)\n"
+        "\n"
+        "  --help               this text;  --version  the version\n"
+        "\n"
+        "Exit codes: 0 ok, 2 usage error, 3 training diverged, 65 bad input data,\n"
+        "66 input missing or unreadable, 74 cannot write an output file.\n",
+        out);
+}
+
+static const struct opt_spec *find_spec(const char *name, size_t len)
+{
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++)
+        if (strlen(specs[k].name) == len && strncmp(specs[k].name, name, len) == 0)
+            return &specs[k];
+    return NULL;
+}
+
+static int parse_double(const char *opt, const char *s, double lo, int lo_open, double *out,
+                        struct lr_error *e)
+{
+    if (num_parse(s, strlen(s), out) != NUM_OK || *out < lo || (lo_open && *out == lo))
+        return lr_fail(e, LR_EUSAGE, "--%s: '%s' is not a number %s %g", opt, s,
+                       lo_open ? ">" : ">=", lo);
+    return 0;
+}
+
+static int parse_count(const char *opt, const char *s, int64_t lo, int64_t *out,
+                       struct lr_error *e)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || v < lo)
+        return lr_fail(e, LR_EUSAGE, "--%s: '%s' is not a whole number >= %lld", opt, s,
+                       (long long)lo);
+    *out = v;
+    return 0;
+}
+
+static int set_option(const struct opt_spec *sp, const char *v, struct options *o,
+                      struct lr_error *e)
+{
+    int64_t n = 0;
+    switch (sp->id) {
+    case O_HELP: o->help = 1; return 0;
+    case O_VERSION: o->version = 1; return 0;
+    case O_TARGET: o->target = v; return 0;
+    case O_FEATURES: o->features = v; return 0;
+    case O_DROP: o->drop = v; return 0;
+    case O_NO_HEADER: o->no_header = 1; return 0;
+    case O_DELIMITER:
+        if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0)
+            o->delimiter = '\t';
+        else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n' && v[0] != '\r')
+            o->delimiter = v[0];
+        else
+            return lr_fail(e, LR_EUSAGE, "--delimiter: '%s' is not one character or 'tab'", v);
+        return 0;
+    case O_ON_BAD_ROW:
+        if (strcmp(v, "error") && strcmp(v, "skip"))
+            return lr_fail(e, LR_EUSAGE, "--on-bad-row: '%s' is not 'error' or 'skip'", v);
+        o->skip_bad_rows = strcmp(v, "skip") == 0;
+        return 0;
+    case O_THREADS:
+        if (parse_count(sp->name, v, 1, &n, e) < 0)
+            return -1;
+        o->n_threads = n > 4096 ? 4096 : (int)n;
+        return 0;
+    case O_JSON: o->json = 1; return 0;
+    case O_LR:
+        if (strcmp(v, "auto") == 0) {
+            o->lr = 0;
+            return 0;
+        }
+        return parse_double(sp->name, v, 0, 1, &o->lr, e);
+    case O_EPOCHS: return parse_count(sp->name, v, 1, &o->epochs, e);
+    case O_TOL: return parse_double(sp->name, v, 0, 0, &o->tol, e);
+    case O_NO_SCALE: o->no_scale = 1; return 0;
+    case O_L2: return parse_double(sp->name, v, 0, 0, &o->l2, e);
+    case O_MODEL_OUT: o->model_out = v; return 0;
+    case O_LOG: o->log_path = v; return 0;
+    case O_LOG_EVERY: return parse_count(sp->name, v, 1, &o->log_every, e);
+    case O_QUIET: o->quiet = 1; return 0;
+    }
+    return lr_fail(e, LR_EUSAGE, "internal: unhandled option --%s", sp->name);
+}
+
+int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
+{
+    *o = (struct options){
+        .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .epochs = 100000, .tol = 1e-12,
+        .model_out = "model.json", .log_every = 100,
+    };
+    int i = 1;
+    for (int c = 0; argc > 1 && c < (int)(sizeof command_names / sizeof *command_names); c++)
+        if (strcmp(argv[1], command_names[c]) == 0) {
+            o->command = (enum command)c;
+            i = 2;
+        }
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0 || a[2] == '\0') {
+            if (strcmp(a, "--") == 0 && i + 1 < argc)
+                a = argv[++i];
+            if (o->path)
+                return lr_fail(e, LR_EUSAGE, "more than one input file: '%s' and '%s'",
+                               o->path, a);
+            o->path = a;
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        const struct opt_spec *sp = find_spec(name, eq ? (size_t)(eq - name) : strlen(name));
+        if (!sp)
+            return lr_fail(e, LR_EUSAGE, "unknown option '%s'", a);
+        if (!(sp->commands & (1u << o->command)))
+            return lr_fail(e, LR_EUSAGE, "option --%s does not apply to '%s'", sp->name,
+                           command_names[o->command]);
+        const char *v = NULL;
+        if (sp->takes_value) {
+            if (eq)
+                v = eq + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                return lr_fail(e, LR_EUSAGE, "option --%s needs a value", sp->name);
+        } else if (eq) {
+            return lr_fail(e, LR_EUSAGE, "option --%s takes no value", sp->name);
+        }
+        if (set_option(sp, v, o, e) < 0)
+            return -1;
+    }
+    if (o->help || o->version)
+        return 0;
+    if (!o->path)
+        return lr_fail(e, LR_EUSAGE, "no input file given");
+    return 0;
+}
+
+const char *cli_version(void) { return LINREG_VERSION; }

@@ -1,0 +1,84 @@
+/* comm.c — MPI collectives behind one small interface; see comm.h. */
+#include "comm.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <string.h>
+
+static int g_rank, g_size = 1;
+
+void comm_init(int *argc, char ***argv)
+{
+    int provided;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+}
+
+void comm_finalize(void) { MPI_Finalize(); }
+int comm_rank(void) { return g_rank; }
+int comm_size(void) { return g_size; }
+double comm_wtime(void) { return MPI_Wtime(); }
+
+int comm_agree(struct lr_error *e)
+{
+    int64_t key = e->code == LR_OK ? INT64_MAX : e->line;
+    int64_t min_key;
+    MPI_Allreduce(&key, &min_key, 1, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+    if (min_key == INT64_MAX)
+        return LR_OK;
+    int mine = key == min_key ? g_rank : INT_MAX, who;
+    MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Bcast(e, (int)sizeof *e, MPI_BYTE, who, MPI_COMM_WORLD);
+    return e->code;
+}
+
+void comm_sum(double *buf, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+
+int64_t comm_sum_i64(int64_t v)
+{
+    int64_t r;
+    MPI_Allreduce(&v, &r, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+    return r;
+}
+
+int64_t comm_max_i64(int64_t v)
+{
+    int64_t r;
+    MPI_Allreduce(&v, &r, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+    return r;
+}
+
+int64_t comm_exscan_i64(int64_t v)
+{
+    int64_t r = 0;
+    MPI_Exscan(&v, &r, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+    return g_rank == 0 ? 0 : r;  /* MPI leaves rank 0's result undefined */
+}
+
+/* MPI counts are int: move large buffers in pieces. */
+void comm_bcast(void *buf, size_t n, int root)
+{
+    char *p = buf;
+    while (n > 0) {
+        int k = n > (size_t)INT_MAX ? INT_MAX : (int)n;
+        MPI_Bcast(p, k, MPI_BYTE, root, MPI_COMM_WORLD);
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+void comm_allgather(const void *send, void *recv, size_t n)
+{
+    MPI_Allgather(send, (int)n, MPI_BYTE, recv, (int)n, MPI_BYTE, MPI_COMM_WORLD);
+}
+
+void comm_gather(const void *send, void *recv, size_t n)
+{
+    MPI_Gather(send, (int)n, MPI_BYTE, recv, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
+void comm_barrier(void) { MPI_Barrier(MPI_COMM_WORLD); }

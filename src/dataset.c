@@ -1,0 +1,331 @@
+/* dataset.c — collective loading of a sharded CSV; see dataset.h. */
+#include "dataset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "comm.h"
+#include "numparse.h"
+#include "shard.h"
+
+/* What rank 0 learns from the head of the file and every rank needs. */
+struct head_info {
+    int64_t data_start, header_lines;
+    int n_cols;
+    char **names;
+    unsigned char *numeric;    /* per column: first data row's field is a number */
+};
+
+static void head_info_free(struct head_info *hi)
+{
+    for (int c = 0; hi->names && c < hi->n_cols; c++)
+        free(hi->names[c]);
+    free(hi->names);
+    free(hi->numeric);
+    memset(hi, 0, sizeof *hi);
+}
+
+/* Rank 0 packs the head into bytes; every rank unpacks the broadcast copy. */
+static char *head_pack(const struct csv_head *h, size_t *len)
+{
+    size_t n = 2 * sizeof(int64_t) + sizeof(int) + (size_t)h->n_cols;
+    for (int c = 0; c < h->n_cols; c++)
+        n += strlen(h->names[c]) + 1;
+    char *buf = lr_malloc(n), *p = buf;
+    int64_t start = h->data_start;
+    memcpy(p, &start, sizeof start), p += sizeof start;
+    memcpy(p, &h->header_lines, sizeof h->header_lines), p += sizeof h->header_lines;
+    memcpy(p, &h->n_cols, sizeof h->n_cols), p += sizeof h->n_cols;
+    for (int c = 0; c < h->n_cols; c++) {
+        double v;
+        *p++ = h->first_row && num_parse(h->first_row[c], strlen(h->first_row[c]), &v) == NUM_OK;
+    }
+    for (int c = 0; c < h->n_cols; c++) {
+        size_t k = strlen(h->names[c]) + 1;
+        memcpy(p, h->names[c], k), p += k;
+    }
+    *len = n;
+    return buf;
+}
+
+static void head_unpack(const char *p, struct head_info *hi)
+{
+    memcpy(&hi->data_start, p, sizeof hi->data_start), p += sizeof hi->data_start;
+    memcpy(&hi->header_lines, p, sizeof hi->header_lines), p += sizeof hi->header_lines;
+    memcpy(&hi->n_cols, p, sizeof hi->n_cols), p += sizeof hi->n_cols;
+    hi->numeric = lr_malloc((size_t)hi->n_cols);
+    memcpy(hi->numeric, p, (size_t)hi->n_cols), p += hi->n_cols;
+    hi->names = lr_malloc((size_t)hi->n_cols * sizeof *hi->names);
+    for (int c = 0; c < hi->n_cols; c++) {
+        hi->names[c] = strdup(p);
+        p += strlen(p) + 1;
+    }
+}
+
+/* Rank 0 reads the head; all ranks get it. Collective. */
+static int share_head(int fd, const struct data_options *o, struct head_info *hi,
+                      struct lr_error *e)
+{
+    char *buf = NULL;
+    int64_t len = 0;
+    if (comm_rank() == 0) {
+        struct csv_head h;
+        if (csv_read_head(fd, o->path, o->delimiter, o->has_header, &h, e) == 0) {
+            size_t n;
+            buf = head_pack(&h, &n);
+            len = (int64_t)n;
+            csv_head_free(&h);
+        }
+    }
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    comm_bcast(&len, sizeof len, 0);
+    if (comm_rank() != 0)
+        buf = lr_malloc((size_t)len);
+    comm_bcast(buf, (size_t)len, 0);
+    head_unpack(buf, hi);
+    free(buf);
+    return 0;
+}
+
+static int find_column(const struct head_info *hi, const char *name)
+{
+    for (int c = 0; c < hi->n_cols; c++)
+        if (strcmp(hi->names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+static int no_such_column(const struct head_info *hi, const char *path, const char *what,
+                          const char *name, struct lr_error *e)
+{
+    char list[256] = "";
+    size_t at = 0;
+    for (int c = 0; c < hi->n_cols && at < sizeof list - 8; c++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "", hi->names[c]);
+    if (at >= sizeof list - 8)
+        strcpy(list + sizeof list - 8, ", ...");
+    return lr_fail_at(e, LR_EDATA, path, hi->header_lines ? 1 : 0, 0,
+                      "%s: no column named '%s' (columns: %s)", what, name, list);
+}
+
+/* Column indices of a comma-separated list of names; -1 if a name is unknown. */
+static int for_each_name(const struct head_info *hi, const char *list, const char *what,
+                         const char *path, int *cols, int *n, struct lr_error *e)
+{
+    char *copy = strdup(list), *save = NULL;
+    *n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int c = find_column(hi, tok);
+        if (c < 0) {
+            no_such_column(hi, path, what, tok, e);
+            free(copy);
+            return -1;
+        }
+        cols[(*n)++] = c;
+    }
+    free(copy);
+    return 0;
+}
+
+/* Decide each column's slot; identical on every rank (a function of the head and options). */
+static int resolve_columns(const struct head_info *hi, const struct data_options *o, int *slot,
+                           struct dataset *ds, struct lr_error *e)
+{
+    int n_cols = hi->n_cols, target = -1, n;
+    int *cols = lr_malloc((size_t)n_cols * 4 * sizeof *cols + 4);
+    int rc = -1;
+    for (int c = 0; c < n_cols; c++)
+        slot[c] = COL_SKIP;
+    if (o->want_target) {
+        if (!o->target) {
+            target = n_cols - 1;
+        } else if ((target = find_column(hi, o->target)) < 0) {
+            char *end;
+            long k = strtol(o->target, &end, 10);
+            if (*o->target && !*end && k >= 1 && k <= n_cols)
+                target = (int)k - 1;
+            else {
+                no_such_column(hi, o->path, "--target", o->target, e);
+                goto done;
+            }
+        }
+        slot[target] = COL_TARGET;
+    }
+    int d = 0;
+    if (o->features) {
+        if (for_each_name(hi, o->features, "--features", o->path, cols, &n, e) < 0)
+            goto done;
+        for (int k = 0; k < n; k++) {
+            if (cols[k] == target) {
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
+                goto done;
+            }
+            if (slot[cols[k]] >= 0) {
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is listed twice", hi->names[cols[k]]);
+                goto done;
+            }
+            slot[cols[k]] = d++;
+        }
+    }
+    if (o->drop) {
+        if (for_each_name(hi, o->drop, "--drop", o->path, cols, &n, e) < 0)
+            goto done;
+        for (int k = 0; k < n; k++) {
+            if (cols[k] == target) {
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
+                goto done;
+            }
+            slot[cols[k]] = COL_SKIP - 1;  /* marked; becomes COL_SKIP below */
+        }
+    }
+    ds->left_out_names = lr_malloc((size_t)n_cols * sizeof(char *));
+    for (int c = 0; c < n_cols; c++) {
+        if (slot[c] == COL_SKIP - 1) {
+            slot[c] = COL_SKIP;
+        } else if (!o->features && slot[c] == COL_SKIP) {
+            if (!o->want_target && !hi->numeric[c])
+                ds->left_out_names[ds->n_left_out++] = strdup(hi->names[c]);
+            else
+                slot[c] = d++;
+        }
+    }
+    if (d == 0) {
+        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no %s columns left to use",
+                   o->want_target ? "feature" : "numeric");
+        goto done;
+    }
+    ds->n_features = d;
+    ds->feature_names = lr_malloc((size_t)d * sizeof(char *));
+    for (int c = 0; c < n_cols; c++)
+        if (slot[c] >= 0)
+            ds->feature_names[slot[c]] = strdup(hi->names[c]);
+    ds->target_name = target >= 0 ? strdup(hi->names[target]) : NULL;
+    rc = 0;
+done:
+    free(cols);
+    return rc;
+}
+
+static int open_input(const char *path, int *fd, int64_t *size, struct lr_error *e)
+{
+    struct stat st;
+    *fd = open(path, O_RDONLY);
+    if (*fd < 0)
+        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (fstat(*fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+        int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(*fd);
+        *fd = -1;
+        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read: %s", strerror(err));
+    }
+    *size = (int64_t)st.st_size;
+    return 0;
+}
+
+/* Gather every rank's first skipped lines on rank 0, in file order. */
+static void gather_skipped(const struct csv_shard *s, int64_t line0, struct dataset *ds)
+{
+    int p = comm_size();
+    int64_t mine[CSV_FIRST_SKIPPED + 1] = {s->n_first_skipped};
+    for (int k = 0; k < s->n_first_skipped; k++)
+        mine[k + 1] = line0 + s->first_skipped[k];
+    int64_t *all = comm_rank() == 0 ? lr_malloc((size_t)p * sizeof mine) : NULL;
+    comm_gather(mine, all, sizeof mine);
+    for (int r = 0; all && r < p; r++)
+        for (int k = 0; k < all[r * (CSV_FIRST_SKIPPED + 1)] && ds->n_first_skipped < CSV_FIRST_SKIPPED; k++)
+            ds->first_skipped[ds->n_first_skipped++] = all[r * (CSV_FIRST_SKIPPED + 1) + k + 1];
+    free(all);
+}
+
+int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
+{
+    memset(ds, 0, sizeof *ds);
+    memset(e, 0, sizeof *e);
+    struct head_info hi = {0};
+    struct csv_shard shard = {0};
+    int fd = -1, *slot = NULL, rc = -1;
+    int64_t size = 0;
+
+    open_input(o->path, &fd, &size, e);
+    if (comm_agree(e) != LR_OK)
+        goto done;
+    ds->file_bytes = size;
+    if (share_head(fd, o, &hi, e) < 0)
+        goto done;
+    slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
+    resolve_columns(&hi, o, slot, ds, e);
+    if (comm_agree(e) != LR_OK)
+        goto done;
+
+    struct csv_layout lay = {
+        .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
+        .names = hi.names, .n_features = ds->n_features, .has_target = o->want_target,
+        .skip_bad_rows = o->skip_bad_rows,
+    };
+    off_t begin, end;
+    if (shard_range(fd, o->path, (off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(),
+                    &begin, &end, e) == 0)
+        csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
+    /* Global line of this rank's first line: header, then the lines of lower ranks. */
+    int64_t line0 = hi.header_lines + comm_exscan_i64(shard.n_lines) + 1;
+    if (e->code == LR_EDATA)  /* csv_read_range counts lines from its range's start */
+        e->line += line0;
+    if (comm_agree(e) != LR_OK)
+        goto done;
+
+    ds->n_rows = shard.n_rows;
+    ds->X = shard.X;
+    ds->y = shard.y;
+    ds->n_rows_total = comm_sum_i64(shard.n_rows);
+    ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
+    gather_skipped(&shard, line0, ds);
+    if (ds->n_rows_total == 0) {
+        if (ds->n_skipped_total > 0)
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were skipped",
+                       (long long)ds->n_skipped_total);
+        else
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
+                       hi.header_lines ? " after the header" : "");
+        goto done;
+    }
+    rc = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(slot);
+    head_info_free(&hi);
+    if (rc < 0)
+        dataset_free(ds);
+    return rc;
+}
+
+void dataset_free(struct dataset *ds)
+{
+    for (int j = 0; ds->feature_names && j < ds->n_features; j++)
+        free(ds->feature_names[j]);
+    for (int j = 0; j < ds->n_left_out; j++)
+        free(ds->left_out_names[j]);
+    free(ds->left_out_names);
+    free(ds->feature_names);
+    free(ds->target_name);
+    free(ds->X);
+    free(ds->y);
+    memset(ds, 0, sizeof *ds);
+}
+
+void dataset_print_skipped(const struct dataset *ds, FILE *out)
+{
+    if (ds->n_skipped_total == 0)
+        return;
+    fprintf(out, "linreg_mpi: skipped %lld bad row%s (--on-bad-row skip); first at line%s",
+            (long long)ds->n_skipped_total, ds->n_skipped_total == 1 ? "" : "s",
+            ds->n_first_skipped == 1 ? "" : "s");
+    for (int k = 0; k < ds->n_first_skipped; k++)
+        fprintf(out, "%s %lld", k ? "," : "", (long long)ds->first_skipped[k]);
+    fputc('\n', out);
+}

@@ -1,0 +1,80 @@
+/* error.c — filling and printing struct lr_error; see error.h. */
+#include "error.h"
+
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_msg(struct lr_error *e, const char *fmt, va_list ap)
+{
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+}
+
+int lr_fail(struct lr_error *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    e->code = code;
+    e->line = e->column = 0;
+    e->file[0] = '\0';
+    va_start(ap, fmt);
+    set_msg(e, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int lr_fail_at(struct lr_error *e, int code, const char *file, int64_t line, int64_t column,
+               const char *fmt, ...)
+{
+    va_list ap;
+    e->code = code;
+    e->line = line;
+    e->column = column;
+    snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+    va_start(ap, fmt);
+    set_msg(e, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void lr_error_print(const struct lr_error *e, FILE *out)
+{
+    if (e->file[0] && e->line > 0)
+        fprintf(out, "%s:%lld:%lld: %s\n", e->file, (long long)e->line,
+                (long long)(e->column > 0 ? e->column : 1), e->msg);
+    else if (e->file[0])
+        fprintf(out, "%s: %s\n", e->file, e->msg);
+    else
+        fprintf(out, "linreg_mpi: %s\n", e->msg);
+    if (e->code == LR_EUSAGE)
+        fprintf(out, "Try 'linreg_mpi --help' for the list of options.\n");
+}
+
+void lr_fatal(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "linreg_mpi: fatal: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (%s:%d)\n", file, line);
+    /* Other ranks may be inside a collective: take the whole job down rather than hang. */
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    abort();
+}
+
+void *lr_malloc_impl(size_t size, const char *file, int line)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        lr_fatal(file, line, "out of memory allocating %zu bytes; use more ranks or nodes", size);
+    return p;
+}
+
+void *lr_realloc_impl(void *p, size_t size, const char *file, int line)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        lr_fatal(file, line, "out of memory allocating %zu bytes; use more ranks or nodes", size);
+    return q;
+}

@@ -1,0 +1,98 @@
+/* stats.c — parallel column statistics; see stats.h. */
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "comm.h"
+#include "error.h"
+
+double stats_std(const struct col_stats *s)
+{
+    return s->count > 0 ? sqrt(s->m2 / (double)s->count) : 0.0;
+}
+
+void stats_merge(struct col_stats *a, const struct col_stats *b)
+{
+    if (b->count == 0)
+        return;
+    if (a->count == 0) {
+        *a = *b;
+        return;
+    }
+    double na = (double)a->count, nb = (double)b->count, n = na + nb;
+    double delta = b->mean - a->mean;
+    a->mean += delta * (nb / n);
+    a->m2 += b->m2 + delta * delta * (na * nb / n);
+    a->count += b->count;
+    if (b->min < a->min)
+        a->min = b->min;
+    if (b->max > a->max)
+        a->max = b->max;
+}
+
+/* Exact stats of rows [lo, hi) of X: sums first, then squared deviations from the mean. */
+static void stats_slice(const double *X, int64_t lo, int64_t hi, int d, struct col_stats *out)
+{
+    for (int j = 0; j < d; j++) {
+        out[j] = (struct col_stats){.count = hi - lo, .min = INFINITY, .max = -INFINITY};
+    }
+    if (hi <= lo)
+        return;
+    for (int64_t i = lo; i < hi; i++) {
+        const double *x = X + i * d;
+        for (int j = 0; j < d; j++) {
+            out[j].mean += x[j];
+            out[j].min = fmin(out[j].min, x[j]);
+            out[j].max = fmax(out[j].max, x[j]);
+        }
+    }
+    for (int j = 0; j < d; j++)
+        out[j].mean /= (double)(hi - lo);
+    for (int64_t i = lo; i < hi; i++) {
+        const double *x = X + i * d;
+        for (int j = 0; j < d; j++) {
+            double dx = x[j] - out[j].mean;
+            out[j].m2 += dx * dx;
+        }
+    }
+}
+
+void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)
+{
+    if (n_threads < 1 || n < 1024 * (int64_t)n_threads)
+        n_threads = 1;
+    struct col_stats *part = lr_malloc((size_t)n_threads * (size_t)d * sizeof *part);
+#pragma omp parallel num_threads(n_threads)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        stats_slice(X, n * t / n_threads, n * (t + 1) / n_threads, d, part + (size_t)t * d);
+    }
+    for (int j = 0; j < d; j++)
+        out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
+    for (int t = 0; t < n_threads; t++)  /* fixed order */
+        for (int j = 0; j < d; j++)
+            stats_merge(&out[j], &part[(size_t)t * d + j]);
+    free(part);
+}
+
+void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)
+{
+    int p = comm_size();
+    struct col_stats *all = lr_malloc((size_t)p * (size_t)d * sizeof *all);
+    stats_local(X, n, d, n_threads, out);
+    comm_allgather(out, all, (size_t)d * sizeof *all);
+    for (int j = 0; j < d; j++)
+        out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
+    for (int r = 0; r < p; r++)  /* rank order: identical result on every rank */
+        for (int j = 0; j < d; j++)
+            stats_merge(&out[j], &all[(size_t)r * d + j]);
+    free(all);
+}
