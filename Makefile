@@ -26,13 +26,16 @@ SRC      = $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      = $(SRC:src/%.c=build/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 
-all: bin/linreg_mpi bin/gen_data
+all: bin/linreg_mpi bin/gen_data bin/csv_tokenize
 
 build/%.o: src/%.c $(wildcard include/*.h) | build
 	$(CC) $(CFLAGS) -c $< -o $@
 
 bin/linreg_mpi: build/main.o $(OBJ) | bin
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+bin/csv_tokenize: src/tools/csv_tokenize.c | bin
+	$(CC) $(CFLAGS) $< -o $@ -lcsv
 
 bin/gen_data: src/tools/gen_data.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lm

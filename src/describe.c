@@ -43,13 +43,19 @@ int describe_run(const struct options *o, struct lr_error *e)
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
     };
     struct dataset ds;
+    double t0 = comm_wtime();
     if (dataset_load(&dopt, &ds, e) < 0)
         return e->code;
+    double read_s = comm_wtime() - t0;
     struct col_stats *s = lr_malloc((size_t)ds.n_features * sizeof *s);
     stats_allreduce(ds.X, ds.n_rows, ds.n_features, o->n_threads, s);
     if (comm_rank() == 0) {
-        if (!o->quiet)
+        if (!o->quiet) {
             dataset_print_skipped(&ds, stderr);
+            fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d ranks x %d threads\n",
+                    (double)ds.file_bytes / 1e6, read_s, (double)ds.file_bytes / 1e6 / read_s,
+                    comm_size(), o->n_threads);
+        }
         if (o->json)
             print_json(&ds, s, stdout);
         else

@@ -15,6 +15,39 @@ static const double exact_pow10[23] = {
 
 static int is_digit(char c) { return (unsigned char)(c - '0') < 10; }
 
+/* Are the 8 bytes of v (first character in the low byte) all '0'..'9'? Each byte must
+   have high nibble 3, and still have it after adding 6 (which pushes ':'..'?' past it). */
+static inline __attribute__((always_inline)) int eight_digits(uint64_t v)
+{
+    const uint64_t hi = UINT64_C(0xF0F0F0F0F0F0F0F0), threes = UINT64_C(0x3030303030303030);
+    return (v & hi) == threes && ((v + UINT64_C(0x0606060606060606)) & hi) == threes;
+}
+
+/* The value of 8 decimal digits at once (SWAR): merge neighbouring lanes pairwise, twice as
+   wide each step: digits → 2-digit values in 16-bit lanes → 4-digit values → 8 digits. */
+static inline __attribute__((always_inline)) uint64_t eight_digits_value(uint64_t v)
+{
+    v -= UINT64_C(0x3030303030303030);
+    v = (v * 10 + (v >> 8)) & UINT64_C(0x00FF00FF00FF00FF);
+    v = (v * 100 + (v >> 16)) & UINT64_C(0x0000FFFF0000FFFF);
+    return (v * 10000 + (v >> 32)) & UINT64_C(0xFFFFFFFF);
+}
+
+/* mant·10^k + the digits at *p, 8 at a time while there are 8; advances *p. */
+static inline __attribute__((always_inline)) uint64_t take_digits(const char **pp, const char *end, uint64_t mant)
+{
+    const char *p = *pp;
+    uint64_t v;
+    while (end - p >= 8 && (memcpy(&v, p, 8), eight_digits(v))) {
+        mant = mant * 100000000 + eight_digits_value(v);
+        p += 8;
+    }
+    while (p < end && is_digit(*p))
+        mant = mant * 10 + (uint64_t)(*p++ - '0');
+    *pp = p;
+    return mant;
+}
+
 /* strtod on a NUL-terminated copy of s[0..n); syntax already checked. */
 static int parse_slow(const char *s, size_t n, double *out)
 {
@@ -49,31 +82,16 @@ int num_parse(const char *s, size_t n, double *out)
     if (*p == '+' || *p == '-')
         neg = *p++ == '-';
 
-    uint64_t mant = 0;  /* significant digits, while they fit */
-    int n_sig = 0;      /* digits in mant, not counting leading zeros */
-    int too_long = 0;   /* more than 19 significant digits: strtod decides */
-    int64_t exp10 = 0;  /* value = mant · 10^exp10 */
-    int n_digits = 0;
-
-    for (; p < end && is_digit(*p); p++, n_digits++) {
-        if (n_sig < 19) {
-            mant = mant * 10 + (uint64_t)(*p - '0');
-            n_sig += mant != 0;
-        } else {
-            too_long = 1;
-        }
-    }
+    /* Accumulate every digit; more than 19 of them (leading zeros included) may have
+       wrapped mant, and then strtod decides. */
+    const char *int_start = p;
+    uint64_t mant = take_digits(&p, end, 0);
+    int64_t n_digits = p - int_start, exp10 = 0;
     if (p < end && *p == '.') {
-        p++;
-        for (; p < end && is_digit(*p); p++, n_digits++) {
-            if (n_sig < 19) {
-                mant = mant * 10 + (uint64_t)(*p - '0');
-                n_sig += mant != 0;
-                exp10--;
-            } else {
-                too_long = 1;
-            }
-        }
+        const char *frac_start = ++p;
+        mant = take_digits(&p, end, mant);
+        exp10 = -(p - frac_start);
+        n_digits -= exp10;
     }
     if (n_digits == 0)
         return NUM_SYNTAX;
@@ -93,6 +111,7 @@ int num_parse(const char *s, size_t n, double *out)
     if (p != end)
         return NUM_SYNTAX;
 
+    int too_long = n_digits > 19;
     if (!too_long) {
         if (mant == 0) {
             *out = neg ? -0.0 : 0.0;

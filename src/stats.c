@@ -47,8 +47,8 @@ static void stats_slice(const double *X, int64_t lo, int64_t hi, int d, struct c
         const double *x = X + i * d;
         for (int j = 0; j < d; j++) {
             out[j].mean += x[j];
-            out[j].min = fmin(out[j].min, x[j]);
-            out[j].max = fmax(out[j].max, x[j]);
+            out[j].min = x[j] < out[j].min ? x[j] : out[j].min;
+            out[j].max = x[j] > out[j].max ? x[j] : out[j].max;
         }
     }
     for (int j = 0; j < d; j++)

@@ -1,0 +1,51 @@
+# lib.sh — shared by the integration tests: run the real binary under mpirun, count results.
+# Sourced by tests/run.sh; each tests/integration/*.sh adds to PASS and FAIL.
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # tests run as root here
+export OMPI_MCA_rmaps_base_oversubscribe=1                       # more ranks than cores
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=$ROOT/bin/linreg_mpi
+GEN=$ROOT/bin/gen_data
+PASS=${PASS:-0}
+FAIL=${FAIL:-0}
+
+ok() { PASS=$((PASS + 1)); echo "  ok    $1"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "  FAIL  $1"; [ -n "${2:-}" ] && echo "        $2"; return 0; }
+
+# lr NP THREADS ARGS...: the binary under mpirun, unbound so OMP_NUM_THREADS is honoured,
+# killed after 30 s so a hang fails the test instead of the suite.
+lr() {
+    local np=$1 threads=$2
+    shift 2
+    timeout 30 mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS="$threads" \
+        "$BIN" "$@"
+}
+
+# close A B TOL: |A − B| ≤ TOL·max(1, |A|, |B|)
+close() {
+    awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {
+        d = a - b; if (d < 0) d = -d; m = 1;
+        if (a > m) m = a; if (-a > m) m = -a; if (b > m) m = b; if (-b > m) m = -b;
+        exit !(d <= t * m) }'
+}
+
+# json_numbers FILE KEY: the values of "KEY": number, one per line, in document order
+json_numbers() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | awk '{print $2}'; }
+
+# expect_fail DESC CODE PATTERN NP ARGS...: exits CODE within the timeout and stderr has PATTERN
+expect_fail() {
+    local desc=$1 code=$2 pattern=$3 np=$4
+    shift 4
+    local start=$SECONDS rc=0
+    lr "$np" 1 "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
+    local took=$((SECONDS - start))
+    if [ "$rc" -ne "$code" ]; then
+        not_ok "$desc (np=$np)" "exit $rc, expected $code: $(head -c 300 "$TMP/err")"
+    elif ! grep -q -- "$pattern" "$TMP/err"; then
+        not_ok "$desc (np=$np)" "stderr lacks '$pattern': $(head -c 300 "$TMP/err")"
+    elif [ "$took" -gt 10 ]; then
+        not_ok "$desc (np=$np)" "took ${took}s"
+    else
+        ok "$desc (np=$np)"
+    fi
+}
