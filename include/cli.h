@@ -14,6 +14,7 @@
 #include "error.h"
 
 enum command { CMD_TRAIN, CMD_DESCRIBE };
+enum solver_choice { SOLVER_AUTO, SOLVER_GD, SOLVER_NESTEROV };
 
 struct options {
     enum command command;
@@ -32,8 +33,9 @@ struct options {
 
     /* training */
     double lr;                 /* 0: auto */
+    enum solver_choice solver; /* auto: nesterov with --lr auto, gd with a given --lr */
     int64_t epochs;
-    double tol;
+    double tol;                /* < 0: auto */
     int no_scale;
     double l2;
     const char *model_out;

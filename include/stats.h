@@ -33,4 +33,8 @@ void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_st
 /* Collective: stats of the D columns over all ranks' rows, the same on every rank. */
 void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
 
+/* X[i][j] ← (X[i][j] − mean[j]) / scale[j] in place, on this rank's rows. */
+void stats_standardize(double *X, int64_t n, int d, const double *mean, const double *scale,
+                       int n_threads);
+
 #endif

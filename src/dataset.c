@@ -132,6 +132,8 @@ static int for_each_name(const struct head_info *hi, const char *list, const cha
     return 0;
 }
 
+enum { COL_DROPPED = -3 };  /* a slot value while resolving: --drop named it */
+
 /* Decide each column's slot; identical on every rank (a function of the head and options). */
 static int resolve_columns(const struct head_info *hi, const struct data_options *o, int *slot,
                            struct dataset *ds, struct lr_error *e)
@@ -180,12 +182,12 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
                 lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
                 goto done;
             }
-            slot[cols[k]] = COL_SKIP - 1;  /* marked; becomes COL_SKIP below */
+            slot[cols[k]] = COL_DROPPED;
         }
     }
     ds->left_out_names = lr_malloc((size_t)n_cols * sizeof(char *));
     for (int c = 0; c < n_cols; c++) {
-        if (slot[c] == COL_SKIP - 1) {
+        if (slot[c] == COL_DROPPED) {
             slot[c] = COL_SKIP;
         } else if (!o->features && slot[c] == COL_SKIP) {
             if (!o->want_target && !hi->numeric[c])

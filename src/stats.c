@@ -96,3 +96,12 @@ void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct co
             stats_merge(&out[j], &all[(size_t)r * d + j]);
     free(all);
 }
+
+void stats_standardize(double *X, int64_t n, int d, const double *mean, const double *scale,
+                       int n_threads)
+{
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < d; j++)
+            X[i * d + j] = (X[i * d + j] - mean[j]) / scale[j];
+}

@@ -1,0 +1,19 @@
+/*
+ * atomic_file.h — replace a file so that a crash at any instant leaves the old or the new
+ * contents, never a torn file: temp file in the same directory → write → fsync → rename →
+ * fsync the directory (STYLE point 11). Never calls MPI, never exits.
+ */
+#ifndef LINREG_ATOMIC_FILE_H
+#define LINREG_ATOMIC_FILE_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* Write len bytes to path atomically; -1 with LR_EWRITE on failure (temp file removed). */
+int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e);
+
+/* Can a file be created next to path? (the directory exists and is writable) -1/LR_EWRITE. */
+int atomic_check_dir(const char *path, const char *what, struct lr_error *e);
+
+#endif

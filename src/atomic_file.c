@@ -1,0 +1,70 @@
+/* atomic_file.c — crash-safe file replacement; see atomic_file.h. */
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void dir_of(const char *path, char *dir, size_t cap)
+{
+    char copy[4096];
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(dir, cap, "%s", dirname(copy));
+}
+
+int atomic_check_dir(const char *path, const char *what, struct lr_error *e)
+{
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot write the %s here: directory '%s': %s",
+                          what, dir, strerror(errno));
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e)
+{
+    char tmp[4200], dir[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    dir_of(path, dir, sizeof dir);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot create a file next to it: %s",
+                          strerror(errno));
+    if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int err = errno;
+        close(fd);
+        unlink(tmp);
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(err));
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot replace: %s", strerror(err));
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {  /* make the rename itself durable */
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}

@@ -1,0 +1,214 @@
+/* gd.c — the fused epoch kernel and the gradient-descent loop; see gd.h for the maths. */
+#include "gd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "comm.h"
+
+/* X: N×D row-major, rows [lo, hi) → acc[0] = Σe, acc[1..D] = Σe·x, acc[D+1] = Σe² */
+static void partials_slice(const double *restrict X, const double *restrict y, int64_t lo,
+                           int64_t hi, int d, const double *restrict w, double b,
+                           double *restrict acc)
+{
+    double *restrict g = acc + 1;
+    double sum_e = 0, sum_e2 = 0;
+    for (int j = 0; j < d; j++)
+        g[j] = 0;
+    for (int64_t i = lo; i < hi; i++) {
+        const double *restrict x = X + i * d;
+        double dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int j = 0; j < d; j++)
+            dot += w[j] * x[j];
+        double e = b + dot - (y ? y[i] : 0.0);
+        sum_e += e;
+        sum_e2 += e * e;
+#pragma omp simd
+        for (int j = 0; j < d; j++)
+            g[j] += e * x[j];
+    }
+    acc[0] = sum_e;
+    acc[d + 1] = sum_e2;
+}
+
+void gd_partials(const double *X, const double *y, int64_t n, int d, const double *w, double b,
+                 int n_threads, double *out)
+{
+    if (n < 4096 * (int64_t)n_threads)
+        n_threads = 1;  /* not worth waking threads for */
+    int stride = d + 2;
+    double *part = lr_malloc((size_t)n_threads * (size_t)stride * sizeof *part);
+#pragma omp parallel num_threads(n_threads)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        partials_slice(X, y, n * t / n_threads, n * (t + 1) / n_threads, d, w, b,
+                       part + (size_t)t * stride);
+    }
+    memcpy(out, part, (size_t)stride * sizeof *out);
+    for (int t = 1; t < n_threads; t++)  /* fixed combination order */
+        for (int k = 0; k < stride; k++)
+            out[k] += part[(size_t)t * stride + k];
+    free(part);
+}
+
+void gd_residual_sums(const struct gd_problem *pb, const double *theta, double out[2])
+{
+    int d = pb->d;
+    double sse = 0, sae = 0;
+#pragma omp parallel for num_threads(pb->n_threads) schedule(static) reduction(+ : sse, sae)
+    for (int64_t i = 0; i < pb->n_local; i++) {
+        const double *x = pb->X + i * d;
+        double e = theta[0] - pb->y[i];
+        for (int j = 0; j < d; j++)
+            e += theta[j + 1] * x[j];
+        sse += e * e;
+        sae += fabs(e);
+    }
+    out[0] = sse;
+    out[1] = sae;
+    comm_sum(out, 2);
+}
+
+double gd_auto_lr(const struct gd_problem *pb, double l2)
+{
+    int d = pb->d;
+    double *v = lr_malloc((size_t)(d + 1) * sizeof *v), *u = lr_malloc((size_t)(d + 2) * sizeof *u);
+    double norm = 0, lambda = 0;
+    for (int j = 0; j <= d; j++) {  /* a fixed start with no special direction */
+        v[j] = 1.0 + 0.5 * sin(1.0 + 7.0 * j);
+        norm += v[j] * v[j];
+    }
+    for (int j = 0; j <= d; j++)
+        v[j] /= sqrt(norm);
+    for (int it = 0; it < 100; it++) {
+        gd_partials(pb->X, NULL, pb->n_local, d, v + 1, v[0], pb->n_threads, u);
+        comm_sum(u, d + 2);
+        double rq = 0;  /* Rayleigh quotient vᵀ(X̃ᵀX̃/m)v with ‖v‖ = 1 */
+        norm = 0;
+        for (int j = 0; j <= d; j++) {
+            u[j] /= (double)pb->n_total;
+            rq += v[j] * u[j];
+            norm += u[j] * u[j];
+        }
+        norm = sqrt(norm);
+        int done = fabs(rq - lambda) <= 1e-6 * rq || norm == 0;
+        lambda = rq;
+        if (done)
+            break;
+        for (int j = 0; j <= d; j++)
+            v[j] = u[j] / norm;
+    }
+    free(v);
+    free(u);
+    /* The Rayleigh quotient approaches L from below: keep a small margin. */
+    double L = 1.02 * lambda + l2 / (double)pb->n_total;
+    return L > 0 ? 1.0 / L : 1.0;
+}
+
+void gd_state_init(struct gd_state *s, int d)
+{
+    memset(s, 0, sizeof *s);
+    s->theta = calloc((size_t)d + 1, sizeof *s->theta);
+    s->look = calloc((size_t)d + 1, sizeof *s->look);
+    if (!s->theta || !s->look)
+        LR_FATAL("out of memory");
+}
+
+void gd_state_free(struct gd_state *s)
+{
+    free(s->theta);
+    free(s->look);
+    s->theta = s->look = NULL;
+}
+
+/* The stopping rules of gd.h; updates the stall counter. */
+static int gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
+                        double grad_norm)
+{
+    if (s->epoch == 1)
+        return 0;
+    if (loss <= 1e-30 * s->first_loss)
+        return 1;  /* an exact fit: nothing left to improve */
+    double change = fabs(s->prev_loss - loss);
+    if (!p->tol_auto)
+        return p->tol > 0 && change <= p->tol * loss;
+    s->stalled_epochs = change <= GD_STALL_TOL * loss ? s->stalled_epochs + 1 : 0;
+    return grad_norm <= GD_AUTO_GTOL * s->first_grad_norm || s->stalled_epochs >= GD_STALL_EPOCHS;
+}
+
+int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_state *s,
+           gd_epoch_fn on_epoch, void *ctx, struct lr_error *e)
+{
+    int d = pb->d, rc = 0;
+    double m = (double)pb->n_total, alpha = s->lr;
+    double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc);
+    double *grad = lr_malloc((size_t)(d + 1) * sizeof *grad);
+    double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
+    while (s->epoch < p->max_epochs && !s->converged) {
+        double t0 = comm_wtime();
+        gd_partials(pb->X, pb->y, pb->n_local, d, s->look + 1, s->look[0], pb->n_threads, acc);
+        double t1 = comm_wtime();
+        comm_sum(acc, d + 2);  /* the epoch's one Allreduce */
+        double t2 = comm_wtime();
+
+        double w2 = 0, g2 = 0;
+        for (int j = 1; j <= d; j++)
+            w2 += s->look[j] * s->look[j];
+        double loss = acc[d + 1] / (2 * m) + p->l2 / (2 * m) * w2;
+        grad[0] = acc[0] / m;
+        for (int j = 1; j <= d; j++)
+            grad[j] = acc[j] / m + p->l2 / m * s->look[j];
+        for (int j = 0; j <= d; j++)
+            g2 += grad[j] * grad[j];
+        s->epoch++;
+        if (s->epoch == 1)
+            s->first_loss = loss;
+
+        if (on_epoch) {
+            struct gd_epoch_info info = {s->epoch, loss, sqrt(g2), alpha, comm_wtime() - t0,
+                                         t1 - t0, t2 - t1};
+            on_epoch(&info, ctx);
+        }
+        if (!isfinite(loss) || loss > 1e4 * s->first_loss) {
+            rc = lr_fail(e, LR_EDIVERGED,
+                         "training diverged at epoch %lld: loss %.6g (it started at %.6g) with "
+                         "learning rate %g; use a smaller --lr, or --lr auto",
+                         (long long)s->epoch, loss, s->first_loss, alpha);
+            break;
+        }
+        if (s->epoch == 1)
+            s->first_grad_norm = sqrt(g2);
+        s->converged = gd_stop_test(p, s, loss, sqrt(g2));
+        s->prev_loss = loss;
+
+        /* the update, identical on every rank */
+        for (int j = 0; j <= d; j++)
+            next[j] = s->look[j] - alpha * grad[j];
+        if (p->solver == GD_NESTEROV) {
+            double dir = 0;  /* restart when the step points uphill for the momentum */
+            for (int j = 0; j <= d; j++)
+                dir += grad[j] * (next[j] - s->theta[j]);
+            double beta = dir > 0 ? 0 : (double)s->momentum_k / (double)(s->momentum_k + 3);
+            s->momentum_k = dir > 0 ? 0 : s->momentum_k + 1;
+            for (int j = 0; j <= d; j++) {
+                s->look[j] = next[j] + beta * (next[j] - s->theta[j]);
+                s->theta[j] = next[j];
+            }
+        } else {
+            memcpy(s->theta, next, (size_t)(d + 1) * sizeof *next);
+            memcpy(s->look, next, (size_t)(d + 1) * sizeof *next);
+        }
+    }
+    free(acc);
+    free(grad);
+    free(next);
+    return rc;
+}

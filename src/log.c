@@ -1,0 +1,108 @@
+/* log.c — rank-0 training output; see log.h. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int64_t every,
+             int64_t max_epochs, struct lr_error *e)
+{
+    memset(l, 0, sizeof *l);
+    if (rank != 0)
+        return 0;
+    l->active = 1;
+    l->quiet = quiet;
+    l->every = every;
+    l->max_epochs = max_epochs;
+    l->progress = !quiet && isatty(STDERR_FILENO);
+    if (csv_path) {
+        l->csv = fopen(csv_path, "w");
+        if (!l->csv)
+            return lr_fail_at(e, LR_EWRITE, csv_path, 0, 0, "cannot write the log: %s",
+                              strerror(errno));
+        fprintf(l->csv, "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,"
+                        "allreduce_seconds\n");
+    }
+    return 0;
+}
+
+static void clear_bar(struct train_log *l)
+{
+    if (l->progress && l->last_draw > 0)
+        fputs("\r\033[K", stderr);
+}
+
+static void draw_bar(struct train_log *l, const struct gd_epoch_info *in)
+{
+    double t = now();
+    if (t - l->last_draw < 0.1)
+        return;
+    l->last_draw = t;
+    int width = 30, filled = (int)(width * (double)in->epoch / (double)l->max_epochs);
+    char bar[64];
+    for (int k = 0; k < width; k++)
+        bar[k] = k < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] epoch %lld/%lld loss %.6e", bar, (long long)in->epoch,
+            (long long)l->max_epochs, in->loss);
+    fflush(stderr);
+}
+
+void log_epoch(struct train_log *l, const struct gd_epoch_info *in)
+{
+    if (!l->active)
+        return;
+    if (l->csv)
+        fprintf(l->csv, "%lld,%.17g,%.17g,%.17g,%.9f,%.9f,%.9f\n", (long long)in->epoch,
+                in->loss, in->grad_norm, in->lr, in->seconds, in->compute_seconds,
+                in->allreduce_seconds);
+    if (l->quiet)
+        return;
+    if (in->epoch % l->every == 0 || in->epoch == 1) {
+        clear_bar(l);
+        printf("epoch %lld loss %.10e grad_norm %.4e ms/epoch %.3f\n", (long long)in->epoch,
+               in->loss, in->grad_norm, 1e3 * in->seconds);
+        fflush(stdout);
+        l->last_draw = 0;
+    }
+    if (l->progress)
+        draw_bar(l, in);
+}
+
+void log_note(const struct train_log *l, const char *fmt, ...)
+{
+    if (!l->active || l->quiet)
+        return;
+    va_list ap;
+    fputs("linreg_mpi: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int log_close(struct train_log *l, const char *csv_path, struct lr_error *e)
+{
+    if (!l->active)
+        return 0;
+    clear_bar(l);
+    l->progress = 0;
+    if (l->csv) {
+        int bad = ferror(l->csv);
+        bad |= fclose(l->csv) != 0;
+        l->csv = NULL;
+        if (bad)
+            return lr_fail_at(e, LR_EWRITE, csv_path, 0, 0, "writing the log failed");
+    }
+    return 0;
+}
