@@ -43,6 +43,9 @@ bin/gen_data: src/tools/gen_data.c | bin
 build/unit_tests: $(UNIT_SRC) $(OBJ) $(wildcard tests/unit/*.h) | build
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRC) $(OBJ) -o $@ $(LDLIBS) -lcunit
 
+build/lstsq: tests/tools/lstsq.c | build
+	gcc -O2 -Wall -Wextra $< -o $@ -lm
+
 build bin:
 	mkdir -p $@
 
@@ -55,7 +58,7 @@ run: deps
 	@echo "model written to build/model.json"
 
 test: deps
-	@$(MAKE) --no-print-directory all build/unit_tests
+	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq
 	@tests/run.sh
 
 bench-ingest: all

@@ -15,7 +15,7 @@
  * Learning rate auto: α = 1/L, L the largest eigenvalue of (1/m) X̃ᵀX̃ + λ/m (X̃ = [1 X]),
  * estimated by power iteration through the same kernel (a pass and an Allreduce each).
  * Stopping: after max_epochs, at an exact fit (J ≤ 1e-30 · J_1), and
- *   tol auto  when ‖∇J‖ ≤ 1e-12 · ‖∇J_1‖, or when the loss has not changed by more than
+ *   tol auto  when ‖∇J‖ ≤ 1e-14 · ‖∇J_1‖, or when the loss has not changed by more than
  *             1e-15 relatively for 50 epochs (rounding level: nothing more to gain). The
  *             gradient bounds the distance to the solution (‖θ − θ*‖ ≤ ‖∇J‖/μ), which a
  *             small loss change does not: the loss is flat along ill-determined directions.
@@ -32,7 +32,7 @@
 
 #include "error.h"
 
-#define GD_AUTO_GTOL 1e-12
+#define GD_AUTO_GTOL 1e-14
 #define GD_STALL_TOL 1e-15
 #define GD_STALL_EPOCHS 50
 

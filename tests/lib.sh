@@ -49,3 +49,24 @@ expect_fail() {
         ok "$desc (np=$np)"
     fi
 }
+
+# model_values MODEL.json: the intercept then each coefficient (original units), one a line
+model_values() {
+    awk '/^  "intercept":/ { gsub(/[ ,]/, "", $2); print $2 }
+         /^  "coefficients": \[/ { inarr = 1; next }
+         inarr && /\]/ { inarr = 0 }
+         inarr { gsub(/[ ,]/, ""); print }' "$1"
+}
+
+# lstsq_values CSV: the same from the exact least-squares solver of tests/tools/lstsq.c
+lstsq_values() { "$ROOT/build/lstsq" "$1" | awk '$1 == "intercept" { print $2 } $1 == "coef" { print $3 }'; }
+
+# values_close FILE_A FILE_B TOL: same count and every pair close (relative); prints misfits
+values_close() {
+    [ "$(wc -l <"$1")" = "$(wc -l <"$2")" ] && [ -s "$1" ] || { echo "lengths differ"; return 1; }
+    local bad
+    bad=$(paste "$1" "$2" | while read -r a b; do
+        awk -v a="$a" -v b="$b" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b;
+            if (m < 1e-300) m = 1e-300; exit !(d <= t * m) }' || echo "$a vs $b"; done)
+    [ -z "$bad" ] || { echo "$bad" | head -3; return 1; }
+}
