@@ -26,7 +26,7 @@ SRC      = $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      = $(SRC:src/%.c=build/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 
-all: bin/linreg_mpi bin/gen_data bin/csv_tokenize
+all: bin/linreg_mpi bin/gen_data bin/csv_tokenize bin/bench_epoch
 
 build/%.o: src/%.c $(wildcard include/*.h) | build
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -36,6 +36,9 @@ bin/linreg_mpi: build/main.o $(OBJ) | bin
 
 bin/csv_tokenize: src/tools/csv_tokenize.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lcsv
+
+bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/comm.o build/error.o | bin
+	$(CC) $(CFLAGS) $^ -o $@ -lm
 
 bin/gen_data: src/tools/gen_data.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lm
@@ -64,6 +67,9 @@ test: deps
 bench-ingest: all
 	scripts/bench_ingest.sh
 
+bench-epoch: all
+	scripts/bench_epoch.sh
+
 install: bin/linreg_mpi
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 bin/linreg_mpi $(DESTDIR)$(PREFIX)/bin/linreg_mpi
@@ -71,4 +77,4 @@ install: bin/linreg_mpi
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test bench-ingest install clean
+.PHONY: all deps run test bench-ingest bench-epoch install clean

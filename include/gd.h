@@ -15,8 +15,9 @@
  * Learning rate auto: α = 1/L, L the largest eigenvalue of (1/m) X̃ᵀX̃ + λ/m (X̃ = [1 X]),
  * estimated by power iteration through the same kernel (a pass and an Allreduce each).
  * Stopping: after max_epochs, at an exact fit (J ≤ 1e-30 · J_1), and
- *   tol auto  when ‖∇J‖ ≤ 1e-14 · ‖∇J_1‖, or when the loss has not changed by more than
- *             1e-15 relatively for 50 epochs (rounding level: nothing more to gain). The
+ *   tol auto  when ‖∇J‖ ≤ 1e-14 · ‖∇J_1‖, or when for 50 epochs the loss has not changed
+ *             by more than 1e-15 relatively and ‖∇J‖ has made no new low (rounding level:
+ *             nothing more to gain). The
  *             gradient bounds the distance to the solution (‖θ − θ*‖ ≤ ‖∇J‖/μ), which a
  *             small loss change does not: the loss is flat along ill-determined directions.
  *   tol X     when |J_k − J_{k−1}| ≤ X · J_k; X = 0 runs exactly max_epochs.
@@ -66,6 +67,7 @@ struct gd_state {
     double prev_loss;          /* J of the previous epoch */
     double lr;                 /* α in use */
     double first_grad_norm;    /* ‖∇J‖ at epoch 1, for the auto stopping rule */
+    double best_grad_norm;     /* smallest ‖∇J‖ so far */
     int64_t stalled_epochs;    /* consecutive epochs the loss changed at rounding level */
     int converged;
 };

@@ -10,7 +10,22 @@
 
 #include "comm.h"
 
-/* X: N×D row-major, rows [lo, hi) → acc[0] = Σe, acc[1..D] = Σe·x, acc[D+1] = Σe² */
+/* e_i = b + w·x_i − y_i for one row (y NULL: zeros). */
+static inline double residual(const double *restrict x, const double *restrict w, double b,
+                              const double *restrict y, int64_t i, int d)
+{
+    double dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int j = 0; j < d; j++)
+        dot += w[j] * x[j];
+    return b + dot - (y ? y[i] : 0.0);
+}
+
+/*
+ * X: N×D row-major, rows [lo, hi) → acc[0] = Σe, acc[1..D] = Σe·x, acc[D+1] = Σe²
+ * Rows go four at a time so that each pass over the gradient accumulators g serves four
+ * rows; g lives in the caller's thread-private buffer (no false sharing between threads).
+ */
 static void partials_slice(const double *restrict X, const double *restrict y, int64_t lo,
                            int64_t hi, int d, const double *restrict w, double b,
                            double *restrict acc)
@@ -19,13 +34,33 @@ static void partials_slice(const double *restrict X, const double *restrict y, i
     double sum_e = 0, sum_e2 = 0;
     for (int j = 0; j < d; j++)
         g[j] = 0;
-    for (int64_t i = lo; i < hi; i++) {
-        const double *restrict x = X + i * d;
-        double dot = 0;
-#pragma omp simd reduction(+ : dot)
+    int64_t i = lo;
+    for (; i + 4 <= hi; i += 4) {
+        const double *restrict x0 = X + i * d, *restrict x1 = x0 + d, *restrict x2 = x1 + d,
+                     *restrict x3 = x2 + d;
+        /* keep about 2 KB of rows in flight: one core alone cannot otherwise keep the
+           memory system busy while it also computes */
+        for (int k = 0; k < 4 * d; k += 8)
+            __builtin_prefetch(x0 + 16 * d + k);
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+#pragma omp simd reduction(+ : d0, d1, d2, d3)
+        for (int j = 0; j < d; j++) {
+            d0 += w[j] * x0[j];
+            d1 += w[j] * x1[j];
+            d2 += w[j] * x2[j];
+            d3 += w[j] * x3[j];
+        }
+        double e0 = b + d0 - (y ? y[i] : 0.0), e1 = b + d1 - (y ? y[i + 1] : 0.0);
+        double e2 = b + d2 - (y ? y[i + 2] : 0.0), e3 = b + d3 - (y ? y[i + 3] : 0.0);
+        sum_e += (e0 + e1) + (e2 + e3);
+        sum_e2 += (e0 * e0 + e1 * e1) + (e2 * e2 + e3 * e3);
+#pragma omp simd
         for (int j = 0; j < d; j++)
-            dot += w[j] * x[j];
-        double e = b + dot - (y ? y[i] : 0.0);
+            g[j] += (e0 * x0[j] + e1 * x1[j]) + (e2 * x2[j] + e3 * x3[j]);
+    }
+    for (; i < hi; i++) {
+        const double *restrict x = X + i * d;
+        double e = residual(x, w, b, y, i, d);
         sum_e += e;
         sum_e2 += e * e;
 #pragma omp simd
@@ -41,7 +76,7 @@ void gd_partials(const double *X, const double *y, int64_t n, int d, const doubl
 {
     if (n < 4096 * (int64_t)n_threads)
         n_threads = 1;  /* not worth waking threads for */
-    int stride = d + 2;
+    int stride = (d + 2 + 7) / 8 * 8 + 8;  /* whole cache lines, one line of padding between */
     double *part = lr_malloc((size_t)n_threads * (size_t)stride * sizeof *part);
 #pragma omp parallel num_threads(n_threads)
     {
@@ -52,9 +87,9 @@ void gd_partials(const double *X, const double *y, int64_t n, int d, const doubl
         partials_slice(X, y, n * t / n_threads, n * (t + 1) / n_threads, d, w, b,
                        part + (size_t)t * stride);
     }
-    memcpy(out, part, (size_t)stride * sizeof *out);
+    memcpy(out, part, (size_t)(d + 2) * sizeof *out);
     for (int t = 1; t < n_threads; t++)  /* fixed combination order */
-        for (int k = 0; k < stride; k++)
+        for (int k = 0; k < d + 2; k++)
             out[k] += part[(size_t)t * stride + k];
     free(part);
 }
@@ -143,7 +178,13 @@ static int gd_stop_test(const struct gd_params *p, struct gd_state *s, double lo
     double change = fabs(s->prev_loss - loss);
     if (!p->tol_auto)
         return p->tol > 0 && change <= p->tol * loss;
-    s->stalled_epochs = change <= GD_STALL_TOL * loss ? s->stalled_epochs + 1 : 0;
+    /* Stalled: the loss moves at rounding level and the gradient makes no new low. A
+       flat loss alone is not enough: it is flat along ill-determined directions long
+       before the weights along them have converged. */
+    int new_low = grad_norm < s->best_grad_norm;
+    if (new_low)
+        s->best_grad_norm = grad_norm;
+    s->stalled_epochs = change <= GD_STALL_TOL * loss && !new_low ? s->stalled_epochs + 1 : 0;
     return grad_norm <= GD_AUTO_GTOL * s->first_grad_norm || s->stalled_epochs >= GD_STALL_EPOCHS;
 }
 
@@ -188,7 +229,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
             break;
         }
         if (s->epoch == 1)
-            s->first_grad_norm = sqrt(g2);
+            s->first_grad_norm = s->best_grad_norm = sqrt(g2);
         s->converged = gd_stop_test(p, s, loss, sqrt(g2));
         s->prev_loss = loss;
 

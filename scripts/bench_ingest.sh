@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench_ingest.sh — CSV ingest speed: linreg_mpi's sharded reader against libcsv alone.
+#
+#   scripts/bench_ingest.sh [ROWS] [FEATURES]      (default 1100000 x 20, about 300 MB)
+#
+# Generates a synthetic CSV (not kept), warms the page cache, then measures, best of
+# REPS (default 3) runs each, all in the same run so that the ratios are fair on a shared
+# machine:
+#   libcsv          tokenizing only, callbacks that count (bin/csv_tokenize), one core
+#   libcsv+strtod   the naive reader: libcsv plus strtod on every field, one core
+#   linreg_mpi      `describe`'s read phase (parse + convert + agree), 1 rank and 2 ranks,
+#                   one thread per rank
+# and prints MB/s, MB/s per core and the 1→2 rank speedup. Prints figures; never fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${1:-1100000}
+FEATURES=${2:-20}
+REPS=${REPS:-3}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/linreg_bench.XXXXXX")
+trap 'rm -rf "$DIR"' EXIT
+CSV=$DIR/bench.csv
+
+bin/gen_data --rows "$ROWS" --features "$FEATURES" --seed 7 "$CSV"
+MB=$(awk -v b="$(stat -c %s "$CSV")" 'BEGIN { printf "%.1f", b / 1e6 }')
+cat "$CSV" >/dev/null  # page cache: measure parsing, not the disk
+
+best() { sort -g | head -1; }
+tok=$(for _ in $(seq "$REPS"); do bin/csv_tokenize "$CSV" | sed 's/.*seconds=\([0-9.]*\).*/\1/'; done | best)
+naive=$(for _ in $(seq "$REPS"); do bin/csv_tokenize --convert "$CSV" | sed 's/.*seconds=\([0-9.]*\).*/\1/'; done | best)
+reader() {  # reader NP: best read seconds of describe under NP ranks, one thread each
+    for _ in $(seq "$REPS"); do
+        mpirun --bind-to core -n "$1" -x OMP_NUM_THREADS=1 bin/linreg_mpi describe "$CSV" 2>&1 >/dev/null |
+            sed -n 's/^read .* in \([0-9.]*\) s .*/\1/p'
+    done | best
+}
+r1=$(reader 1)
+r2=$(reader 2)
+
+echo "ingest benchmark: $MB MB, $ROWS rows x $((FEATURES + 1)) columns, $(nproc) cores, $(date -u +%F)"
+awk -v mb="$MB" -v tok="$tok" -v naive="$naive" -v r1="$r1" -v r2="$r2" 'BEGIN {
+    printf "  %-34s %8s %10s %14s\n", "", "seconds", "MB/s", "MB/s per core"
+    printf "  %-34s %8.3f %10.1f %14.1f\n", "libcsv tokenize only (1 core)", tok, mb / tok, mb / tok
+    printf "  %-34s %8.3f %10.1f %14.1f\n", "libcsv + strtod (1 core)", naive, mb / naive, mb / naive
+    printf "  %-34s %8.3f %10.1f %14.1f\n", "linreg_mpi reader, 1 rank", r1, mb / r1, mb / r1
+    printf "  %-34s %8.3f %10.1f %14.1f\n", "linreg_mpi reader, 2 ranks", r2, mb / r2, mb / r2 / 2
+    printf "  reader at 1 rank: %.0f%% of libcsv tokenizing alone, %.1fx libcsv + strtod\n", 100 * tok / r1, naive / r1
+    printf "  speedup 1 -> 2 ranks: %.2fx\n", r1 / r2
+}'

@@ -1,0 +1,89 @@
+/*
+ * bench_epoch — the epoch kernel against a memory-read probe, on the same in-memory data.
+ *
+ *     bench_epoch [--rows N] [--features D] [--reps R] [--threads T1,T2,...]
+ *
+ * Fills an N×D matrix and y (first touch by the threads that will read them), then for each
+ * thread count takes the best of R runs of
+ *   probe   a plain OpenMP sum over every double of X and y: what reading the data costs;
+ *   kernel  gd_partials, the fused pass of one training epoch (src/gd.c);
+ * and prints ms and GB/s for both and the kernel's fraction of the probe's bandwidth.
+ * A benchmark, not a test: it prints figures and never fails on a time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#include "comm.h"
+#include "gd.h"
+
+static double probe(const double *X, const double *y, int64_t n, int d, int threads)
+{
+    double s = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) {
+        const double *x = X + i * d;
+        double r = y[i];
+#pragma omp simd reduction(+ : r)
+        for (int j = 0; j < d; j++)
+            r += x[j];
+        s += r;
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    int64_t n = 2000000;
+    int d = 20, reps = 10;
+    char threads_list[64] = "1,2";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--rows"))
+            n = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--features"))
+            d = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--reps"))
+            reps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            snprintf(threads_list, sizeof threads_list, "%s", argv[i + 1]);
+    }
+    comm_init(&argc, &argv);
+    double *X = malloc((size_t)n * (size_t)d * sizeof *X), *y = malloc((size_t)n * sizeof *y);
+    double *w = malloc((size_t)d * sizeof *w), *out = malloc((size_t)(d + 2) * sizeof *out);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t h = (uint64_t)i * 0x9E3779B97F4A7C15u;
+        for (int j = 0; j < d; j++) {
+            h ^= h >> 29, h *= 0xBF58476D1CE4E5B9u;
+            X[i * d + j] = (double)(h >> 11) / 9007199254740992.0 - 0.5;
+        }
+        y[i] = X[i * d];
+    }
+    for (int j = 0; j < d; j++)
+        w[j] = 0.01 * j;
+    double gb = (double)n * (double)(d + 1) * sizeof(double) / 1e9;
+    printf("data: %lld rows x %d features = %.3f GB (X and y), best of %d runs\n",
+           (long long)n, d, gb, reps);
+    for (char *tok = strtok(threads_list, ","); tok; tok = strtok(NULL, ",")) {
+        int t = atoi(tok);
+        double best_probe = 1e30, best_kernel = 1e30, sink = 0;
+        for (int r = 0; r < reps; r++) {
+            double t0 = omp_get_wtime();
+            sink += probe(X, y, n, d, t);
+            double t1 = omp_get_wtime();
+            gd_partials(X, y, n, d, w, 0.5, t, out);
+            double t2 = omp_get_wtime();
+            sink += out[0];
+            best_probe = t1 - t0 < best_probe ? t1 - t0 : best_probe;
+            best_kernel = t2 - t1 < best_kernel ? t2 - t1 : best_kernel;
+        }
+        printf("threads %d: read probe %.2f ms %.2f GB/s | epoch kernel %.2f ms %.2f GB/s | "
+               "kernel/probe %.0f%%%s\n",
+               t, 1e3 * best_probe, gb / best_probe, 1e3 * best_kernel, gb / best_kernel,
+               100 * best_probe / best_kernel, sink == 12345.678 ? " " : "");
+    }
+    free(X), free(y), free(w), free(out);
+    comm_finalize();
+    return 0;
+}
