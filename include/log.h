@@ -27,6 +27,7 @@ struct train_log {
     int64_t max_epochs;
     FILE *csv;
     double last_draw;          /* when the bar was last drawn */
+    double first_grad_norm;
 };
 
 /* Rank 0 opens the CSV log (NULL path: none); -1 with LR_EWRITE if it cannot. */

@@ -9,7 +9,7 @@
 #   libcsv          tokenizing only, callbacks that count (bin/csv_tokenize), one core
 #   libcsv+strtod   the naive reader: libcsv plus strtod on every field, one core
 #   linreg_mpi      `describe`'s read phase (parse + convert + agree), 1 rank and 2 ranks,
-#                   one thread per rank
+#                   one thread per rank, and its peak RSS per rank against its matrix
 # and prints MB/s, MB/s per core and the 1→2 rank speedup. Prints figures; never fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +36,8 @@ reader() {  # reader NP: best read seconds of describe under NP ranks, one threa
 }
 r1=$(reader 1)
 r2=$(reader 2)
+mem=$(mpirun --bind-to core -n 2 -x OMP_NUM_THREADS=1 bin/linreg_mpi describe "$CSV" 2>&1 >/dev/null |
+    sed -n 's/.*peak RSS per rank \([0-9.]*\) MB, matrix \([0-9.]*\) MB/\1 \2/p')
 
 echo "ingest benchmark: $MB MB, $ROWS rows x $((FEATURES + 1)) columns, $(nproc) cores, $(date -u +%F)"
 awk -v mb="$MB" -v tok="$tok" -v naive="$naive" -v r1="$r1" -v r2="$r2" 'BEGIN {
@@ -47,3 +49,4 @@ awk -v mb="$MB" -v tok="$tok" -v naive="$naive" -v r1="$r1" -v r2="$r2" 'BEGIN {
     printf "  reader at 1 rank: %.0f%% of libcsv tokenizing alone, %.1fx libcsv + strtod\n", 100 * tok / r1, naive / r1
     printf "  speedup 1 -> 2 ranks: %.2fx\n", r1 / r2
 }'
+echo "$mem" | awk '{ printf "  peak RSS per rank (2 ranks): %.1f MB for a %.1f MB matrix: %.2fx\n", $1, $2, $1 / $2 }'

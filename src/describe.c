@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "comm.h"
 #include "dataset.h"
@@ -47,14 +48,20 @@ int describe_run(const struct options *o, struct lr_error *e)
     if (dataset_load(&dopt, &ds, e) < 0)
         return e->code;
     double read_s = comm_wtime() - t0;
+    /* memory: the worst rank's peak RSS against the bytes of its matrix */
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    int64_t rss = comm_max_i64((int64_t)ru.ru_maxrss * 1024);
+    int64_t matrix = comm_max_i64(ds.n_rows * ds.n_features * (int64_t)sizeof(double));
     struct col_stats *s = lr_malloc((size_t)ds.n_features * sizeof *s);
     stats_allreduce(ds.X, ds.n_rows, ds.n_features, o->n_threads, s);
     if (comm_rank() == 0) {
         if (!o->quiet) {
             dataset_print_skipped(&ds, stderr);
-            fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d ranks x %d threads\n",
+            fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d ranks x %d threads; "
+                    "peak RSS per rank %.1f MB, matrix %.1f MB\n",
                     (double)ds.file_bytes / 1e6, read_s, (double)ds.file_bytes / 1e6 / read_s,
-                    comm_size(), o->n_threads);
+                    comm_size(), o->n_threads, (double)rss / 1e6, (double)matrix / 1e6);
         }
         if (o->json)
             print_json(&ds, s, stdout);

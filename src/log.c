@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,21 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Is the user watching stderr? Under mpirun a rank's stderr is a pipe to its launcher, so
+   also look at where the parent (mpirun itself, for local ranks) sends its stderr. */
+static int stderr_is_terminal(void)
+{
+    if (isatty(STDERR_FILENO))
+        return 1;
+    char link[64], target[256];
+    snprintf(link, sizeof link, "/proc/%d/fd/2", (int)getppid());
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+}
+
 int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int64_t every,
              int64_t max_epochs, struct lr_error *e)
 {
@@ -24,7 +40,7 @@ int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int
     l->quiet = quiet;
     l->every = every;
     l->max_epochs = max_epochs;
-    l->progress = !quiet && isatty(STDERR_FILENO);
+    l->progress = !quiet && stderr_is_terminal();
     if (csv_path) {
         l->csv = fopen(csv_path, "w");
         if (!l->csv)
@@ -48,7 +64,14 @@ static void draw_bar(struct train_log *l, const struct gd_epoch_info *in)
     if (t - l->last_draw < 0.1)
         return;
     l->last_draw = t;
-    int width = 30, filled = (int)(width * (double)in->epoch / (double)l->max_epochs);
+    /* progress: through the epoch budget, or (the auto rule's goal) down to a gradient of
+       GD_AUTO_GTOL times the first one, on a log scale — whichever is further along */
+    double by_epochs = (double)in->epoch / (double)l->max_epochs;
+    double by_grad = in->grad_norm > 0 && l->first_grad_norm > 0
+                         ? log(l->first_grad_norm / in->grad_norm) / log(1 / GD_AUTO_GTOL)
+                         : 0;
+    double done = by_grad > by_epochs ? by_grad : by_epochs;
+    int width = 30, filled = (int)(width * (done > 1 ? 1 : done < 0 ? 0 : done));
     char bar[64];
     for (int k = 0; k < width; k++)
         bar[k] = k < filled ? '#' : '.';
@@ -62,6 +85,8 @@ void log_epoch(struct train_log *l, const struct gd_epoch_info *in)
 {
     if (!l->active)
         return;
+    if (in->epoch == 1)
+        l->first_grad_norm = in->grad_norm;
     if (l->csv)
         fprintf(l->csv, "%lld,%.17g,%.17g,%.17g,%.9f,%.9f,%.9f\n", (long long)in->epoch,
                 in->loss, in->grad_norm, in->lr, in->seconds, in->compute_seconds,
