@@ -43,6 +43,15 @@ bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/comm.o build/error.o |
 bin/gen_data: src/tools/gen_data.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lm
 
+# The same program with fault-injection hooks (include/test_hooks.h), for the tests only.
+HOOK_OBJ = $(SRC:src/%.c=build/hooks/%.o) build/hooks/main.o
+build/hooks/%.o: src/%.c $(wildcard include/*.h) | build
+	@mkdir -p build/hooks
+	$(CC) $(CFLAGS) -DLINREG_TEST_HOOKS -c $< -o $@
+
+build/hooks/linreg_mpi: $(HOOK_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 build/unit_tests: $(UNIT_SRC) $(OBJ) $(wildcard tests/unit/*.h) | build
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRC) $(OBJ) -o $@ $(LDLIBS) -lcunit
 
@@ -61,7 +70,7 @@ run: deps
 	@echo "model written to build/model.json"
 
 test: deps
-	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq
+	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
 	@tests/run.sh
 
 bench-ingest: all

@@ -42,6 +42,11 @@ struct options {
     const char *log_path;
     int64_t log_every;
     int quiet;
+    const char *checkpoint;    /* NULL: no checkpoints */
+    int64_t checkpoint_every;
+    const char *resume;
+    int argc;                  /* the command line, to print the resume command */
+    char **argv;
 };
 
 int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e);

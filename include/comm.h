@@ -30,6 +30,7 @@ int comm_agree(struct lr_error *e);
 
 void comm_sum(double *buf, int n);                  /* in-place Allreduce SUM */
 int64_t comm_sum_i64(int64_t v);
+void comm_sum_u64(uint64_t *buf, int n);             /* in-place, wrapping */
 int64_t comm_max_i64(int64_t v);
 int64_t comm_exscan_i64(int64_t v);                 /* sum over lower ranks; 0 on rank 0 */
 void comm_bcast(void *buf, size_t n, int root);     /* bytes */

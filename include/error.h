@@ -30,7 +30,7 @@ struct lr_error {
     int64_t line;       /* 1-based line in file, 0 when not about a line */
     int64_t column;     /* 1-based byte column, 0 when not about a column */
     char file[256];     /* file the error is about, "" when none */
-    char msg[512];
+    char msg[1024];
 };
 
 /* Record an error that is not about a place in a file; returns -1. */

@@ -5,7 +5,9 @@
  *     J(θ) = 1/(2m) Σ_i (b + w·x_i − y_i)²  +  λ/(2m) ‖w‖²
  *     ∂J/∂b = 1/m Σ_i e_i,   ∂J/∂w_j = 1/m Σ_i e_i x_ij + λ/m w_j,   e_i = b + w·x_i − y_i
  * Each epoch makes one fused pass over the local rows (gd_partials) and one Allreduce of
- * D+2 doubles; every rank then applies the same update, so no weights are broadcast.
+ * D+3 doubles (the D+2 sums, and a stop flag so that a signal that reached only some ranks
+ * stops them all after the same epoch); every rank then applies the same update, so no
+ * weights are broadcast.
  *
  * Solvers:
  *   gd        θ ← θ − α ∇J(θ)                                    (the textbook method)
@@ -29,6 +31,7 @@
 #ifndef LINREG_GD_H
 #define LINREG_GD_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -44,6 +47,7 @@ struct gd_problem {
     int64_t n_total;           /* m, all ranks */
     int d;                     /* D */
     int n_threads;
+    const volatile sig_atomic_t *stop;  /* non-zero on any rank: all stop after this epoch */
 };
 
 enum gd_solver { GD_PLAIN, GD_NESTEROV };
@@ -66,6 +70,7 @@ struct gd_state {
     double first_loss;         /* J at epoch 1, the divergence and exact-fit reference */
     double prev_loss;          /* J of the previous epoch */
     double lr;                 /* α in use */
+    int stopped;               /* a rank asked to stop (signal, failed checkpoint) */
     double first_grad_norm;    /* ‖∇J‖ at epoch 1, for the auto stopping rule */
     double best_grad_norm;     /* smallest ‖∇J‖ so far */
     int64_t stalled_epochs;    /* consecutive epochs the loss changed at rounding level */
@@ -81,7 +86,9 @@ struct gd_epoch_info {
     double seconds, compute_seconds, allreduce_seconds;
 };
 
-typedef void (*gd_epoch_fn)(const struct gd_epoch_info *info, void *ctx);
+/* Called on every rank after each epoch's update (s is the state at the end of the epoch). */
+typedef void (*gd_epoch_fn)(const struct gd_epoch_info *info, const struct gd_state *s,
+                            void *ctx);
 
 /*
  * The fused kernel: one pass over the local rows computes
@@ -101,8 +108,9 @@ void gd_state_init(struct gd_state *s, int d);
 void gd_state_free(struct gd_state *s);
 
 /*
- * Collective: run epochs from s->epoch until a stopping rule fires. Returns 0, or -1 with
- * LR_EDIVERGED; on_epoch (may be NULL) is called after every epoch on every rank.
+ * Collective: run epochs from s->epoch until a stopping rule fires or pb->stop is raised on
+ * some rank (s->stopped). Returns 0, or -1 with LR_EDIVERGED (the diverged epoch is not
+ * applied and not reported to on_epoch, which may be NULL).
  */
 int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_state *s,
            gd_epoch_fn on_epoch, void *ctx, struct lr_error *e);

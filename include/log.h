@@ -30,9 +30,11 @@ struct train_log {
     double first_grad_norm;
 };
 
-/* Rank 0 opens the CSV log (NULL path: none); -1 with LR_EWRITE if it cannot. */
+/* Rank 0 opens the CSV log (NULL path: none); -1 with LR_EWRITE if it cannot. When
+   resuming after epoch resume_epoch (> 0), an existing log keeps its rows up to that epoch
+   and the new rows follow them. */
 int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int64_t every,
-             int64_t max_epochs, struct lr_error *e);
+             int64_t max_epochs, int64_t resume_epoch, struct lr_error *e);
 void log_epoch(struct train_log *l, const struct gd_epoch_info *info);
 /* A note on stderr ("linreg_mpi: ..."), unless quiet. */
 void log_note(const struct train_log *l, const char *fmt, ...)

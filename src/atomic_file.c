@@ -1,6 +1,8 @@
 /* atomic_file.c — crash-safe file replacement; see atomic_file.h. */
 #include "atomic_file.h"
 
+#include <signal.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -9,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "test_hooks.h"
 
 static void dir_of(const char *path, char *dir, size_t cap)
 {
@@ -50,6 +54,10 @@ int atomic_write(const char *path, const void *data, size_t len, struct lr_error
     if (fd < 0)
         return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot create a file next to it: %s",
                           strerror(errno));
+    if (test_hook_fires("crash-mid-write")) {  /* tests only: die with half a file */
+        write_all(fd, data, len / 2);
+        raise(SIGKILL);
+    }
     if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int err = errno;
         close(fd);

@@ -11,7 +11,7 @@
 enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
-    O_LOG_EVERY, O_QUIET, O_SOLVER,
+    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME,
 };
 
 struct opt_spec {
@@ -36,6 +36,8 @@ static const struct opt_spec specs[] = {
     {"l2", O_L2, 1, TRAIN},              {"model-out", O_MODEL_OUT, 1, TRAIN},
     {"log", O_LOG, 1, TRAIN},            {"log-every", O_LOG_EVERY, 1, TRAIN},
     {"quiet", O_QUIET, 0, READ},         {"solver", O_SOLVER, 1, TRAIN},
+    {"checkpoint", O_CHECKPOINT, 1, TRAIN}, {"checkpoint-every", O_CHECKPOINT_EVERY, 1, TRAIN},
+    {"resume", O_RESUME, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe"};
@@ -88,10 +90,20 @@ void cli_usage(FILE *out)
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
         "\n"
+        "Checkpoints (rank 0 writes them atomically: a crash leaves the old or the new one):\n"
+        "  --checkpoint PATH    write the training state to PATH every --checkpoint-every\n"
+        "                       epochs, at the end, and on SIGTERM, SIGINT or SIGUSR1 (then\n"
+        "                       exit 75; Open MPI's mpirun kills the job when it gets SIGTERM\n"
+        "                       itself, so signal the ranks, or send mpirun SIGUSR1)\n"
+        "  --checkpoint-every N epochs between checkpoints (default 100)\n"
+        "  --resume PATH        continue from a checkpoint: same data and options give the\n"
+        "                       very model the uninterrupted run would have given\n"
+        "\n"
         "  --help               this text;  --version  the version\n"
         "\n"
         "Exit codes: 0 ok, 2 usage error, 3 training diverged, 65 bad input data,\n"
-        "66 input missing or unreadable, 74 cannot write an output file.\n",
+        "66 input missing or unreadable, 74 cannot write an output file, 75 stopped by a\n"
+        "signal after writing a checkpoint (rerun with --resume).\n",
         out);
 }
 
@@ -173,6 +185,9 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_LOG: o->log_path = v; return 0;
     case O_LOG_EVERY: return parse_count(sp->name, v, 1, &o->log_every, e);
     case O_QUIET: o->quiet = 1; return 0;
+    case O_CHECKPOINT: o->checkpoint = v; return 0;
+    case O_CHECKPOINT_EVERY: return parse_count(sp->name, v, 1, &o->checkpoint_every, e);
+    case O_RESUME: o->resume = v; return 0;
     case O_SOLVER:
         if (strcmp(v, "auto") == 0)
             o->solver = SOLVER_AUTO;
@@ -191,7 +206,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .epochs = 100000, .tol = -1,
-        .model_out = "model.json", .log_every = 100,
+        .model_out = "model.json", .log_every = 100, .checkpoint_every = 100,
+        .argc = argc, .argv = argv,
     };
     int i = 1;
     for (int c = 0; argc > 1 && c < (int)(sizeof command_names / sizeof *command_names); c++)

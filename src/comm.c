@@ -45,6 +45,11 @@ int64_t comm_sum_i64(int64_t v)
     return r;
 }
 
+void comm_sum_u64(uint64_t *buf, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+}
+
 int64_t comm_max_i64(int64_t v)
 {
     int64_t r;

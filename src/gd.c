@@ -193,14 +193,15 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
 {
     int d = pb->d, rc = 0;
     double m = (double)pb->n_total, alpha = s->lr;
-    double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc);
+    double *acc = lr_malloc((size_t)(d + 3) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 1) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
-    while (s->epoch < p->max_epochs && !s->converged) {
+    while (s->epoch < p->max_epochs && !s->converged && !s->stopped) {
         double t0 = comm_wtime();
         gd_partials(pb->X, pb->y, pb->n_local, d, s->look + 1, s->look[0], pb->n_threads, acc);
+        acc[d + 2] = pb->stop && *pb->stop ? 1.0 : 0.0;
         double t1 = comm_wtime();
-        comm_sum(acc, d + 2);  /* the epoch's one Allreduce */
+        comm_sum(acc, d + 3);  /* the epoch's one Allreduce */
         double t2 = comm_wtime();
 
         double w2 = 0, g2 = 0;
@@ -216,11 +217,6 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         if (s->epoch == 1)
             s->first_loss = loss;
 
-        if (on_epoch) {
-            struct gd_epoch_info info = {s->epoch, loss, sqrt(g2), alpha, comm_wtime() - t0,
-                                         t1 - t0, t2 - t1};
-            on_epoch(&info, ctx);
-        }
         if (!isfinite(loss) || loss > 1e4 * s->first_loss) {
             rc = lr_fail(e, LR_EDIVERGED,
                          "training diverged at epoch %lld: loss %.6g (it started at %.6g) with "
@@ -249,6 +245,12 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         } else {
             memcpy(s->theta, next, (size_t)(d + 1) * sizeof *next);
             memcpy(s->look, next, (size_t)(d + 1) * sizeof *next);
+        }
+        s->stopped = acc[d + 2] > 0;
+        if (on_epoch) {
+            struct gd_epoch_info info = {s->epoch, loss, sqrt(g2), alpha, comm_wtime() - t0,
+                                         t1 - t0, t2 - t1};
+            on_epoch(&info, s, ctx);
         }
     }
     free(acc);

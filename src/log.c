@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,8 +31,33 @@ static int stderr_is_terminal(void)
     return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
 }
 
+#define LOG_HEADER "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,allreduce_seconds\n"
+
+/* The rows of an existing log up to epoch `upto`, header included ("" if none). */
+static char *rows_upto(const char *path, int64_t upto)
+{
+    FILE *f = fopen(path, "r");
+    size_t cap = 1 << 16, len = 0;
+    char *kept = lr_malloc(cap), line[512];
+    kept[0] = '\0';
+    while (f && fgets(line, sizeof line, f)) {
+        long long epoch = 0;
+        if (len == 0 ? strcmp(line, LOG_HEADER) != 0
+                     : sscanf(line, "%lld,", &epoch) != 1 || epoch > upto)
+            continue;
+        size_t n = strlen(line);
+        if (len + n + 1 > cap)
+            kept = lr_realloc(kept, cap = 2 * (len + n + 1));
+        memcpy(kept + len, line, n + 1);
+        len += n;
+    }
+    if (f)
+        fclose(f);
+    return kept;
+}
+
 int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int64_t every,
-             int64_t max_epochs, struct lr_error *e)
+             int64_t max_epochs, int64_t resume_epoch, struct lr_error *e)
 {
     memset(l, 0, sizeof *l);
     if (rank != 0)
@@ -42,12 +68,15 @@ int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int
     l->max_epochs = max_epochs;
     l->progress = !quiet && stderr_is_terminal();
     if (csv_path) {
+        char *kept = resume_epoch > 0 ? rows_upto(csv_path, resume_epoch) : NULL;
         l->csv = fopen(csv_path, "w");
-        if (!l->csv)
+        if (!l->csv) {
+            free(kept);
             return lr_fail_at(e, LR_EWRITE, csv_path, 0, 0, "cannot write the log: %s",
                               strerror(errno));
-        fprintf(l->csv, "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,"
-                        "allreduce_seconds\n");
+        }
+        fputs(kept && kept[0] ? kept : LOG_HEADER, l->csv);
+        free(kept);
     }
     return 0;
 }

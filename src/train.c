@@ -2,10 +2,12 @@
 #include "train.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "atomic_file.h"
+#include "checkpoint.h"
 #include "comm.h"
 #include "dataset.h"
 #include "gd.h"
@@ -13,14 +15,66 @@
 #include "model_io.h"
 #include "stats.h"
 
+/* Set by SIGTERM/SIGINT/SIGUSR1 (async-signal-safe: only these stores); gd_run shares the flag with
+   every rank through the epoch's Allreduce, so all ranks stop after the same epoch. */
+static volatile sig_atomic_t g_stop, g_signal;
+
+static void on_signal(int sig)
+{
+    g_signal = sig;
+    g_stop = 1;
+}
+
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);  /* mpirun forwards it without killing the job */
+}
+
 /* Seconds spent in each phase, for the final summary. */
 struct phase_times {
     double read, stats, lr, train, final;
 };
 
-static void on_epoch(const struct gd_epoch_info *info, void *ctx)
+/* What the epoch callback needs. */
+struct run {
+    const struct options *o;
+    struct train_log log;
+    struct ckpt ck;            /* options, fingerprint and scaling; the state at write time */
+    int ckpt_failed;           /* rank 0: a checkpoint write failed (ckpt_err) */
+    struct lr_error ckpt_err;
+};
+
+/* Rank 0: the state s, with the run's scaling, options and fingerprint, to --checkpoint. */
+static int write_checkpoint(struct run *r, const struct gd_state *s, struct lr_error *e)
 {
-    log_epoch(ctx, info);
+    size_t len;
+    r->ck.state = *s;  /* borrowed arrays */
+    char *buf = ckpt_encode(&r->ck, &len);
+    memset(&r->ck.state, 0, sizeof r->ck.state);
+    int rc = atomic_write(r->o->checkpoint, buf, len, e);
+    free(buf);
+    return rc;
+}
+
+static void on_epoch(const struct gd_epoch_info *info, const struct gd_state *s, void *ctx)
+{
+    struct run *r = ctx;
+    const struct options *o = r->o;
+    log_epoch(&r->log, info);
+    /* the last epoch's checkpoint is written after training, whatever ended it */
+    int last = s->converged || s->stopped || s->epoch >= o->epochs;
+    if (o->checkpoint && comm_rank() == 0 && !r->ckpt_failed && !last &&
+        s->epoch % o->checkpoint_every == 0 && write_checkpoint(r, s, &r->ckpt_err) < 0) {
+        r->ckpt_failed = 1;
+        g_stop = 1;  /* every rank stops after the next epoch; the error is agreed then */
+    }
 }
 
 /* Scaling from the merged column statistics: constant columns keep std 1 (and a warning),
@@ -62,24 +116,92 @@ static double to_original(const double *theta, const double *mean, const double 
     return b;
 }
 
+/* Collective: rank 0 reads and checks the --resume file, every rank decodes the same bytes. */
+static int load_resume(const char *path, struct ckpt *c, struct lr_error *e)
+{
+    char *buf = NULL;
+    int64_t len = 0;
+    if (comm_rank() == 0) {
+        size_t n = 0;
+        buf = ckpt_read_file(path, &n, e);
+        len = (int64_t)n;
+    }
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    comm_bcast(&len, sizeof len, 0);
+    if (comm_rank() != 0)
+        buf = lr_malloc((size_t)len + 1);
+    comm_bcast(buf, (size_t)len, 0);
+    ckpt_decode(buf, (size_t)len, path, c, e);
+    free(buf);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* The data's fingerprint: rows, names, exact per-column digests of the raw values. */
+static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
+{
+    int d = ds->n_features;
+    fp->rows = ds->n_rows_total;
+    fp->d = d;
+    fp->names = lr_malloc((size_t)(d + 1) * sizeof(char *));
+    fp->names[0] = strdup(ds->target_name);
+    for (int j = 0; j < d; j++)
+        fp->names[j + 1] = strdup(ds->feature_names[j]);
+    fp->digest = lr_malloc((size_t)(d + 1) * sizeof(uint64_t));
+    ckpt_digest_local(ds->X, ds->y, ds->n_rows, d, fp->digest);
+    comm_sum_u64(fp->digest, d + 1);
+}
+
+/* "stopped by SIGTERM ...; resume with: mpirun -n P <the same arguments> --resume PATH" */
+static int stopped_error(const struct options *o, int64_t epoch, struct lr_error *e)
+{
+    char cmd[768];
+    size_t at = (size_t)snprintf(cmd, sizeof cmd, "mpirun -n %d", comm_size());
+    for (int i = 0; i < o->argc && at < sizeof cmd; i++) {
+        if (strcmp(o->argv[i], "--resume") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(o->argv[i], "--resume=", 9) == 0)
+            continue;
+        at += (size_t)snprintf(cmd + at, sizeof cmd - at, " %s", o->argv[i]);
+    }
+    if (at < sizeof cmd)
+        snprintf(cmd + at, sizeof cmd - at, " --resume %s", o->checkpoint);
+    const char *sig = g_signal == SIGTERM ? "SIGTERM" : g_signal == SIGINT ? "SIGINT"
+                      : g_signal == SIGUSR1 ? "SIGUSR1" : "a signal";
+    return lr_fail(e, LR_ESTOPPED,
+                   "stopped by %s after epoch %lld; checkpoint written to %s\nresume with: %s",
+                   sig, (long long)epoch, o->checkpoint, cmd);
+}
+
 int train_run(const struct options *o, struct lr_error *e)
 {
     struct phase_times t = {0};
     double t_start = comm_wtime();
-    struct train_log log;
+    struct run r = {.o = o};
+    struct ckpt resume = {0};
     struct dataset ds = {0};
     struct gd_state st = {0};
     struct col_stats *s = NULL, ys;
     double *mean = NULL, *scale = NULL, *coef = NULL;
-    int rc_code = LR_OK;
+    int rc = LR_OK;
 
     /* Outputs first: a run must not train for hours and then find it cannot save. */
-    if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0)
-        log_open(&log, 0, o->log_path, o->quiet, o->log_every, o->epochs, e);
-    else
-        log_open(&log, comm_rank(), NULL, o->quiet, o->log_every, o->epochs, e);
-    if ((rc_code = comm_agree(e)) != LR_OK)
+    if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 && o->checkpoint)
+        atomic_check_dir(o->checkpoint, "checkpoint", e);
+    if ((rc = comm_agree(e)) != LR_OK)
         goto done;
+    if (o->resume && load_resume(o->resume, &resume, e) < 0) {
+        rc = e->code;
+        goto done;
+    }
+    log_open(&r.log, comm_rank(), o->log_path, o->quiet, o->log_every, o->epochs,
+             o->resume ? resume.state.epoch : 0, e);
+    if ((rc = comm_agree(e)) != LR_OK)
+        goto done;
+    if (o->checkpoint)
+        catch_stop_signals();
 
     struct data_options dopt = {
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
@@ -88,7 +210,7 @@ int train_run(const struct options *o, struct lr_error *e)
     };
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &ds, e) < 0) {
-        rc_code = e->code;
+        rc = e->code;
         goto done;
     }
     if (comm_rank() == 0 && !o->quiet)
@@ -103,30 +225,61 @@ int train_run(const struct options *o, struct lr_error *e)
     coef = lr_malloc((size_t)d * sizeof *coef);
     stats_allreduce(ds.X, ds.n_rows, d, o->n_threads, s);
     stats_allreduce(ds.y, ds.n_rows, 1, o->n_threads, &ys);
-    log_stats(&log, &ds, s, &ys);
-    choose_scaling(&ds, s, !o->no_scale, mean, scale, &log);
+    log_stats(&r.log, &ds, s, &ys);
+    choose_scaling(&ds, s, !o->no_scale, mean, scale, &r.log);
+    struct gd_params gp = {
+        .solver = o->solver == SOLVER_AUTO ? (o->lr > 0 ? GD_PLAIN : GD_NESTEROV)
+                  : o->solver == SOLVER_GD ? GD_PLAIN : GD_NESTEROV,
+        .lr = o->lr, .max_epochs = o->epochs, .tol_auto = o->tol < 0, .tol = o->tol,
+        .l2 = o->l2,
+    };
+    r.ck.opt = (struct ckpt_options){gp.solver, !o->no_scale, gp.tol_auto, o->lr,
+                                     gp.tol_auto ? 0 : o->tol, o->l2};
+    if (o->checkpoint || o->resume)
+        fingerprint(&ds, &r.ck.fp);
+    if (o->resume) {
+        /* continue in the checkpoint's coordinates: its scaling, state and step */
+        ckpt_check(&resume, &r.ck.fp, &r.ck.opt, o->resume, e);
+        if ((rc = comm_agree(e)) != LR_OK)
+            goto done;
+        memcpy(mean, resume.mean, (size_t)d * sizeof *mean);
+        memcpy(scale, resume.scale, (size_t)d * sizeof *scale);
+        st = resume.state;
+        memset(&resume.state, 0, sizeof resume.state);
+        log_note(&r.log, "resuming from %s after epoch %lld", o->resume, (long long)st.epoch);
+    }
+    r.ck.mean = mean;
+    r.ck.scale = scale;
     if (!o->no_scale)
         stats_standardize(ds.X, ds.n_rows, d, mean, scale, o->n_threads);
     t.stats = comm_wtime() - t0;
 
-    struct gd_problem pb = {ds.X, ds.y, ds.n_rows, ds.n_rows_total, d, o->n_threads};
-    struct gd_params gp = {
-        .solver = o->solver == SOLVER_AUTO ? (o->lr > 0 ? GD_PLAIN : GD_NESTEROV)
-                  : o->solver == SOLVER_GD ? GD_PLAIN : GD_NESTEROV,
-        .lr = o->lr, .max_epochs = o->epochs, .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2,
-    };
-    gd_state_init(&st, d);
-    t0 = comm_wtime();
-    st.lr = o->lr > 0 ? o->lr : gd_auto_lr(&pb, o->l2);
-    t.lr = comm_wtime() - t0;
-    log_note(&log, "learning rate %.6g (%s), solver %s", st.lr, o->lr > 0 ? "--lr" : "auto",
+    struct gd_problem pb = {ds.X, ds.y, ds.n_rows, ds.n_rows_total, d, o->n_threads, &g_stop};
+    if (!o->resume) {
+        gd_state_init(&st, d);
+        t0 = comm_wtime();
+        st.lr = o->lr > 0 ? o->lr : gd_auto_lr(&pb, o->l2);
+        t.lr = comm_wtime() - t0;
+    }
+    log_note(&r.log, "learning rate %.6g (%s), solver %s", st.lr, o->lr > 0 ? "--lr" : "auto",
              gp.solver == GD_PLAIN ? "gd" : "nesterov");
 
     t0 = comm_wtime();
-    gd_run(&pb, &gp, &st, on_epoch, &log, e);
+    gd_run(&pb, &gp, &st, on_epoch, &r, e);
     t.train = comm_wtime() - t0;
-    if ((rc_code = comm_agree(e)) != LR_OK)
+    if (r.ckpt_failed)
+        *e = r.ckpt_err;
+    if ((rc = comm_agree(e)) != LR_OK)
         goto done;
+    if (o->checkpoint && comm_rank() == 0)
+        write_checkpoint(&r, &st, e);
+    if ((rc = comm_agree(e)) != LR_OK)
+        goto done;
+    if (st.stopped) {
+        stopped_error(o, st.epoch, e);
+        rc = LR_ESTOPPED;
+        goto done;
+    }
 
     /* One more pass at the final weights: final_loss and the train metrics. */
     t0 = comm_wtime();
@@ -150,26 +303,28 @@ int train_run(const struct options *o, struct lr_error *e)
     };
     if (comm_rank() == 0)
         model_write(&model, o->model_out, e);
-    if ((rc_code = comm_agree(e)) != LR_OK)
+    if ((rc = comm_agree(e)) != LR_OK)
         goto done;
-    if (log_close(&log, o->log_path, e) < 0)
-        rc_code = LR_EWRITE;
-    if ((rc_code = comm_agree(e)) != LR_OK)
+    log_close(&r.log, o->log_path, e);
+    if ((rc = comm_agree(e)) != LR_OK)
         goto done;
-    log_note(&log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
+    log_note(&r.log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
              st.converged ? "converged" : "stopped (epoch limit)", (long long)st.epoch,
              model.final_loss, model.train.r2, o->model_out);
-    log_note(&log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
+    log_note(&r.log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
              "%.3f s (%.3f ms/epoch), total %.3f s",
              t.read, t.stats, t.lr, t.train, st.epoch ? 1e3 * t.train / (double)st.epoch : 0.0,
              comm_wtime() - t_start);
 done:
-    log_close(&log, o->log_path, &(struct lr_error){0});
+    log_close(&r.log, o->log_path, &(struct lr_error){0});
+    ckpt_free(&resume);
+    r.ck.mean = r.ck.scale = NULL;  /* borrowed */
+    ckpt_free(&r.ck);
     gd_state_free(&st);
     dataset_free(&ds);
     free(s);
     free(mean);
     free(scale);
     free(coef);
-    return rc_code;
+    return rc;
 }

@@ -1,0 +1,70 @@
+/*
+ * checkpoint.h — the training state on disk, so that a killed run resumes to the very model
+ * the uninterrupted run would have produced.
+ *
+ * File layout (little-endian, as every supported platform is):
+ *     "LRMPICKP"        8 bytes, magic
+ *     version           u32 (CKPT_VERSION)
+ *     payload bytes     u64
+ *     crc32(payload)    u32 (zlib)
+ *     payload           see ckpt_encode: the gd_state (everything the next epoch depends
+ *                       on), the scaling in use, the options that change the result, and a
+ *                       fingerprint of the data (rows, column names, per-column digests)
+ * Files are replaced atomically (atomic_file.h). Rank 0 alone reads and writes them;
+ * ckpt_decode and ckpt_check run on every rank on the broadcast bytes so that all agree.
+ * Never calls MPI, never exits.
+ */
+#ifndef LINREG_CHECKPOINT_H
+#define LINREG_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "gd.h"
+
+#define CKPT_VERSION 1
+
+/* The options that change the numbers a run produces. */
+struct ckpt_options {
+    int32_t solver;            /* enum gd_solver */
+    int32_t scaling;
+    int32_t tol_auto;
+    double lr_option;          /* 0 = auto */
+    double tol, l2;
+};
+
+/* What identifies the data: a checkpoint is never applied to other data. */
+struct ckpt_fingerprint {
+    int64_t rows;
+    int32_t d;
+    char **names;              /* D+1: the target, then the features in model order */
+    uint64_t *digest;          /* D+1: per column, the wrapping sum of the raw values' bits
+                                  (exact, so independent of ranks, threads and row order) */
+};
+
+struct ckpt {
+    struct gd_state state;     /* theta/look: D+1 each */
+    double *mean, *scale;      /* D: the scaling in use */
+    struct ckpt_options opt;
+    struct ckpt_fingerprint fp;
+};
+
+/* Serialize c (whose arrays have fp.d entries) into a new buffer; *len its size. */
+char *ckpt_encode(const struct ckpt *c, size_t *len);
+/* Check magic, version, length and checksum, then unpack into c (allocating the arrays). */
+int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
+                struct lr_error *e);
+void ckpt_free(struct ckpt *c);
+
+/* Rank 0: read a whole checkpoint file (LR_ENOINPUT if missing or unreadable). */
+char *ckpt_read_file(const char *path, size_t *len, struct lr_error *e);
+
+/* Does checkpoint c belong to this data and these options? -1 (LR_EDATA) naming what differs. */
+int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
+               const struct ckpt_options *opt, const char *path, struct lr_error *e);
+
+/* The per-column digests of raw data on this rank: X N×D and y into out[D+1] (y first). */
+void ckpt_digest_local(const double *X, const double *y, int64_t n, int d, uint64_t *out);
+
+#endif

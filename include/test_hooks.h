@@ -1,0 +1,19 @@
+/*
+ * test_hooks.h — fault injection for the tests, compiled in only with -DLINREG_TEST_HOOKS
+ * (`make test` builds that variant as build/hooks/linreg_mpi); the real binary has none.
+ *
+ *   LINREG_TEST_HOOK=NAME:K   hook NAME fires on its K-th call (K = 1 if omitted)
+ *
+ * Hooks: "crash-mid-write" — atomic_write writes half the file, then the process kills
+ * itself with SIGKILL (a crash at the worst moment of a checkpoint save).
+ */
+#ifndef LINREG_TEST_HOOKS_H
+#define LINREG_TEST_HOOKS_H
+
+#ifdef LINREG_TEST_HOOKS
+int test_hook_fires(const char *name);
+#else
+#define test_hook_fires(name) 0
+#endif
+
+#endif

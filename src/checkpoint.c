@@ -1,0 +1,270 @@
+/* checkpoint.c — encode, decode and check training checkpoints; see checkpoint.h. */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "shard.h"
+
+static const char MAGIC[8] = {'L', 'R', 'M', 'P', 'I', 'C', 'K', 'P'};
+#define HEADER_BYTES (8 + 4 + 8 + 4)
+
+/* A growing byte buffer for encoding. */
+struct wbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static void put(struct wbuf *b, const void *v, size_t n)
+{
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2 + 256;
+        b->p = lr_realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, v, n);
+    b->len += n;
+}
+#define PUT(b, v) put((b), &(v), sizeof(v))
+
+static void put_str(struct wbuf *b, const char *s)
+{
+    uint32_t n = (uint32_t)strlen(s);
+    PUT(b, n);
+    put(b, s, n);
+}
+
+/* Decoding: every read is bounds-checked; running out means a damaged file. */
+struct rbuf {
+    const char *p;
+    size_t left;
+    int bad;
+};
+
+static void get(struct rbuf *b, void *v, size_t n)
+{
+    if (b->bad || n > b->left) {
+        b->bad = 1;
+        memset(v, 0, n);
+        return;
+    }
+    memcpy(v, b->p, n);
+    b->p += n;
+    b->left -= n;
+}
+#define GET(b, v) get((b), &(v), sizeof(v))
+
+static double *get_doubles(struct rbuf *b, int n)
+{
+    double *v = lr_malloc((size_t)n * sizeof *v);
+    get(b, v, (size_t)n * sizeof *v);
+    return v;
+}
+
+static char *get_str(struct rbuf *b)
+{
+    uint32_t n = 0;
+    GET(b, n);
+    if (n > b->left)
+        b->bad = 1;
+    char *s = lr_malloc(b->bad ? 1 : (size_t)n + 1);
+    if (b->bad) {
+        s[0] = '\0';
+        return s;
+    }
+    get(b, s, n);
+    s[n] = '\0';
+    return s;
+}
+
+char *ckpt_encode(const struct ckpt *c, size_t *len)
+{
+    struct wbuf b = {0};
+    const struct gd_state *s = &c->state;
+    int32_t d = c->fp.d, converged = s->converged;
+    uint32_t version = CKPT_VERSION, crc = 0;
+    uint64_t payload = 0;
+    put(&b, MAGIC, sizeof MAGIC);
+    PUT(&b, version);
+    PUT(&b, payload);  /* both filled in below */
+    PUT(&b, crc);
+    /* the data's shape first: it sizes everything after it */
+    PUT(&b, d), PUT(&b, c->fp.rows);
+    for (int j = 0; j <= d; j++)
+        put_str(&b, c->fp.names[j]);
+    put(&b, c->fp.digest, (size_t)(d + 1) * sizeof(uint64_t));
+    /* the options */
+    PUT(&b, c->opt.solver), PUT(&b, c->opt.scaling), PUT(&b, c->opt.tol_auto);
+    PUT(&b, c->opt.lr_option), PUT(&b, c->opt.tol), PUT(&b, c->opt.l2);
+    /* the state */
+    PUT(&b, s->epoch), PUT(&b, s->momentum_k), PUT(&b, s->stalled_epochs);
+    PUT(&b, s->first_loss), PUT(&b, s->prev_loss), PUT(&b, s->lr);
+    PUT(&b, s->first_grad_norm), PUT(&b, s->best_grad_norm);
+    PUT(&b, converged);
+    put(&b, s->theta, (size_t)(d + 1) * sizeof(double));
+    put(&b, s->look, (size_t)(d + 1) * sizeof(double));
+    put(&b, c->mean, (size_t)d * sizeof(double));
+    put(&b, c->scale, (size_t)d * sizeof(double));
+
+    payload = b.len - HEADER_BYTES;
+    crc = (uint32_t)crc32(0L, (const Bytef *)b.p + HEADER_BYTES, (uInt)payload);
+    memcpy(b.p + 12, &payload, sizeof payload);
+    memcpy(b.p + 20, &crc, sizeof crc);
+    *len = b.len;
+    return b.p;
+}
+
+int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
+                struct lr_error *e)
+{
+    memset(c, 0, sizeof *c);
+    if (len < HEADER_BYTES)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "not a linreg_mpi checkpoint: %zu bytes, shorter than a header", len);
+    if (memcmp(buf, MAGIC, sizeof MAGIC) != 0)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "not a linreg_mpi checkpoint (bad magic number)");
+    uint32_t version, crc;
+    uint64_t payload;
+    memcpy(&version, buf + 8, 4);
+    memcpy(&payload, buf + 12, 8);
+    memcpy(&crc, buf + 20, 4);
+    if (version != CKPT_VERSION)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "checkpoint format version %u; this linreg_mpi reads version %d",
+                          version, CKPT_VERSION);
+    if (payload != len - HEADER_BYTES)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "checkpoint is truncated: %llu payload bytes expected, %llu found",
+                          (unsigned long long)payload, (unsigned long long)(len - HEADER_BYTES));
+    uint32_t actual = (uint32_t)crc32(0L, (const Bytef *)buf + HEADER_BYTES, (uInt)payload);
+    if (actual != crc)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "checkpoint is corrupt: checksum %08x, expected %08x", actual, crc);
+
+    struct rbuf b = {buf + HEADER_BYTES, (size_t)payload, 0};
+    struct gd_state *s = &c->state;
+    int32_t d = -1, converged = 0;
+    GET(&b, d), GET(&b, c->fp.rows);
+    if (b.bad || d < 0 || (size_t)d > b.left / 8)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "checkpoint is damaged (feature count %d)", d);
+    c->fp.d = d;
+    c->fp.names = lr_malloc((size_t)(d + 1) * sizeof(char *));
+    for (int j = 0; j <= d; j++)
+        c->fp.names[j] = get_str(&b);
+    c->fp.digest = lr_malloc((size_t)(d + 1) * sizeof(uint64_t));
+    get(&b, c->fp.digest, (size_t)(d + 1) * sizeof(uint64_t));
+    GET(&b, c->opt.solver), GET(&b, c->opt.scaling), GET(&b, c->opt.tol_auto);
+    GET(&b, c->opt.lr_option), GET(&b, c->opt.tol), GET(&b, c->opt.l2);
+    GET(&b, s->epoch), GET(&b, s->momentum_k), GET(&b, s->stalled_epochs);
+    GET(&b, s->first_loss), GET(&b, s->prev_loss), GET(&b, s->lr);
+    GET(&b, s->first_grad_norm), GET(&b, s->best_grad_norm);
+    GET(&b, converged);
+    s->converged = converged;
+    s->theta = get_doubles(&b, d + 1);
+    s->look = get_doubles(&b, d + 1);
+    c->mean = get_doubles(&b, d);
+    c->scale = get_doubles(&b, d);
+    if (b.bad || b.left != 0) {
+        ckpt_free(c);
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "checkpoint is damaged (inconsistent sizes)");
+    }
+    return 0;
+}
+
+void ckpt_free(struct ckpt *c)
+{
+    for (int j = 0; c->fp.names && j <= c->fp.d; j++)
+        free(c->fp.names[j]);
+    free(c->fp.names);
+    free(c->fp.digest);
+    gd_state_free(&c->state);
+    free(c->mean);
+    free(c->scale);
+    memset(c, 0, sizeof *c);
+}
+
+char *ckpt_read_file(const char *path, size_t *len, struct lr_error *e)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int err = fd >= 0 && S_ISDIR(st.st_mode) ? EISDIR : errno;
+        if (fd >= 0)
+            close(fd);
+        lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read the checkpoint: %s", strerror(err));
+        return NULL;
+    }
+    char *buf = lr_malloc((size_t)st.st_size + 1);
+    ssize_t got = shard_pread(fd, buf, (size_t)st.st_size, 0);
+    close(fd);
+    if (got != (ssize_t)st.st_size) {
+        free(buf);
+        lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read the checkpoint: %s",
+                   got < 0 ? strerror(errno) : "short read");
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    return buf;
+}
+
+static const char *solver_name(int s) { return s == GD_PLAIN ? "gd" : "nesterov"; }
+
+int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
+               const struct ckpt_options *opt, const char *path, struct lr_error *e)
+{
+    const char *other = "the checkpoint was made from other data";
+    if (c->fp.d != fp->d)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %d features, this data has %d", other,
+                          c->fp.d, fp->d);
+    for (int j = 0; j <= fp->d; j++)
+        if (strcmp(c->fp.names[j], fp->names[j]) != 0)
+            return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s '%s', this data has '%s'", other,
+                              j == 0 ? "target" : "feature", c->fp.names[j], fp->names[j]);
+    if (c->fp.rows != fp->rows)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %lld rows, this data has %lld", other,
+                          (long long)c->fp.rows, (long long)fp->rows);
+    for (int j = 0; j <= fp->d; j++)
+        if (c->fp.digest[j] != fp->digest[j])
+            return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                              "%s: the values of column '%s' differ (same rows and columns)",
+                              other, fp->names[j]);
+    const char *opts = "the checkpoint was made with other options";
+    if (c->opt.solver != opt->solver)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --solver %s, now %s", opts,
+                          solver_name(c->opt.solver), solver_name(opt->solver));
+    if (c->opt.scaling != opt->scaling)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s, now %s", opts,
+                          c->opt.scaling ? "scaling" : "--no-scale",
+                          opt->scaling ? "scaling" : "--no-scale");
+    if (c->opt.lr_option != opt->lr_option)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --lr %g, now %g (0 = auto)", opts,
+                          c->opt.lr_option, opt->lr_option);
+    if (c->opt.tol_auto != opt->tol_auto || (!opt->tol_auto && c->opt.tol != opt->tol))
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --tol %s%g, now %s%g", opts,
+                          c->opt.tol_auto ? "auto " : "", c->opt.tol_auto ? 0 : c->opt.tol,
+                          opt->tol_auto ? "auto " : "", opt->tol_auto ? 0 : opt->tol);
+    if (c->opt.l2 != opt->l2)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --l2 %g, now %g", opts, c->opt.l2,
+                          opt->l2);
+    return 0;
+}
+
+void ckpt_digest_local(const double *X, const double *y, int64_t n, int d, uint64_t *out)
+{
+    for (int j = 0; j <= d; j++)
+        out[j] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &y[i], sizeof bits);
+        out[0] += bits;
+        for (int j = 0; j < d; j++) {
+            memcpy(&bits, &X[i * d + j], sizeof bits);
+            out[j + 1] += bits;
+        }
+    }
+}

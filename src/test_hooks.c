@@ -1,0 +1,20 @@
+/* test_hooks.c — see test_hooks.h; empty unless built with -DLINREG_TEST_HOOKS. */
+#include "test_hooks.h"
+
+#ifdef LINREG_TEST_HOOKS
+#include <stdlib.h>
+#include <string.h>
+
+int test_hook_fires(const char *name)
+{
+    static int calls;
+    const char *spec = getenv("LINREG_TEST_HOOK");
+    size_t n = strlen(name);
+    if (!spec || strncmp(spec, name, n) != 0 || (spec[n] != '\0' && spec[n] != ':'))
+        return 0;
+    int k = spec[n] == ':' ? atoi(spec + n + 1) : 1;
+    return ++calls == k;
+}
+#else
+typedef int test_hooks_unused; /* ISO C wants a translation unit to declare something */
+#endif

@@ -1,0 +1,140 @@
+# checkpoint.sh — kill -9, crashes mid-write, signals and damaged files: a resumed run must
+# end with the very model of an uninterrupted one.
+
+HOOKS_BIN=$ROOT/build/hooks/linreg_mpi
+"$GEN" --rows 100000 --features 8 --kind hard --seed 9 "$TMP/ck.csv" 2>/dev/null
+CK_OPTS=(--quiet --tol 0 --epochs 4000 --checkpoint-every 25)
+
+# model_sans_timing MODEL: the model JSON without its timing field
+model_sans_timing() { grep -v '"seconds"' "$1"; }
+
+# start_bg NP THREADS BIN ARGS...: the job in its own process group (so kill -9 takes all of
+# it: mpirun and every rank); sets BG to the group's id
+start_bg() {
+    local np=$1 th=$2 bin=$3
+    shift 3
+    setsid mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS="$th" -x LINREG_TEST_HOOK \
+        "$bin" "$@" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+    BG=$!
+}
+
+# resume_to_end NP THREADS CKPT MODEL: resume until the run completes (at most 5 tries)
+resume_to_end() {
+    local k
+    for k in 1 2 3 4 5; do
+        lr "$1" "$2" "${CK_OPTS[@]}" --checkpoint "$3" --resume "$3" --model-out "$4" \
+            "$TMP/ck.csv" 2>"$TMP/resume.err" && return 0
+    done
+    return 1
+}
+
+for np in 1 2; do
+    lr "$np" 1 "${CK_OPTS[@]}" --model-out "$TMP/full$np.json" "$TMP/ck.csv"
+    # kill -9 the whole job at three moments, resume, compare bit for bit
+    for delay in 0.7 1.3 2.1; do
+        rm -f "$TMP/ck.bin"
+        start_bg "$np" 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+        sleep "$delay"
+        kill -9 -- -"$BG" 2>/dev/null
+        wait "$BG" 2>/dev/null
+        if [ ! -s "$TMP/ck.bin" ]; then
+            not_ok "kill -9 after ${delay}s (np=$np): no checkpoint was written yet"
+            continue
+        fi
+        rm -f "$TMP/part.json"
+        resume_to_end "$np" 1 "$TMP/ck.bin" "$TMP/part.json" &&
+            diff <(model_sans_timing "$TMP/full$np.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+            ok "kill -9 after ${delay}s, resume: bitwise the uninterrupted model (np=$np)" ||
+            not_ok "kill -9 after ${delay}s, resume (np=$np)" "$(head -3 "$TMP/resume.err")"
+    done
+done
+
+# a crash in the middle of the 3rd checkpoint write leaves the 2nd one, valid
+rm -f "$TMP/ck.bin"
+LINREG_TEST_HOOK=crash-mid-write:3 start_bg 2 1 "$HOOKS_BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" \
+    --model-out "$TMP/part.json" "$TMP/ck.csv"
+wait "$BG" 2>/dev/null
+rc=$?
+rm -f "$TMP/part.json"
+# (the half-written temporary file next to it shows the crash came mid-write)
+[ "$rc" -ne 0 ] && [ -s "$TMP/ck.bin" ] && ls "$TMP"/ck.bin.tmp.* >/dev/null 2>&1 &&
+    resume_to_end 2 1 "$TMP/ck.bin" "$TMP/part.json" &&
+    diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+    ok "crash mid-write of a checkpoint: the previous one is intact and resumes bitwise" ||
+    not_ok "crash mid-write of a checkpoint" "rc=$rc $(ls "$TMP" | grep ck.bin | tr '\n' ' ')"
+
+# resumed with another rank or thread count: equal to 1e-10
+rm -f "$TMP/ck.bin"
+start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+sleep 1.2
+kill -9 -- -"$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+cp "$TMP/ck.bin" "$TMP/ck_saved.bin"
+model_values "$TMP/full2.json" >"$TMP/want.txt"
+for cfg in "1 1" "3 1" "2 3"; do
+    read -r np th <<<"$cfg"
+    cp "$TMP/ck_saved.bin" "$TMP/ck.bin"
+    resume_to_end "$np" "$th" "$TMP/ck.bin" "$TMP/part.json"
+    model_values "$TMP/part.json" >"$TMP/got.txt"
+    why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-10) &&
+        [ "$(json_numbers "$TMP/part.json" epochs)" = 4000 ] &&
+        ok "resumed under $np ranks x $th threads: the model to 1e-10" ||
+        not_ok "resumed under $np ranks x $th threads" "$why"
+done
+
+# signals: stop at the end of the epoch, write a checkpoint, exit 75, print the resume command
+for sig in TERM USR1; do
+    rm -f "$TMP/ck.bin"
+    start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+    sleep 1.2
+    if [ $sig = TERM ]; then
+        pkill -TERM -f "^$BIN .*$TMP/ck.csv"  # the ranks, as srun and Slurm signal them
+    else
+        kill -USR1 "$BG"                     # mpirun forwards SIGUSR1 to the ranks
+    fi
+    wait "$BG"
+    rc=$?
+    rm -f "$TMP/part.json"
+    [ "$rc" = 75 ] && grep -q "stopped by SIG$sig after epoch [0-9]*; checkpoint written to $TMP/ck.bin" "$TMP/bg.err" &&
+        grep -q "resume with: mpirun -n 2 .* --resume $TMP/ck.bin" "$TMP/bg.err" &&
+        resume_to_end 2 1 "$TMP/ck.bin" "$TMP/part.json" &&
+        diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+        ok "SIG$sig: exit 75, checkpoint, resume command; the resumed model is bitwise the same" ||
+        not_ok "SIG$sig" "rc=$rc $(head -3 "$TMP/bg.err")"
+done
+
+# the auto stopping rule's state survives a stop: same epochs, same model
+lr 2 1 --quiet --model-out "$TMP/auto_full.json" "$TMP/ck.csv"
+rm -f "$TMP/ck.bin"
+lr 2 1 --quiet --epochs 60 --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+lr 2 1 --quiet --checkpoint "$TMP/ck.bin" --resume "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+diff <(model_sans_timing "$TMP/auto_full.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+    ok "default stopping: stop at epoch 60, resume without --epochs, same model bitwise" ||
+    not_ok "default stopping rule across a resume"
+
+# damaged or foreign checkpoints: exit 65 (66 if missing) naming what is wrong
+cp "$TMP/ck_saved.bin" "$TMP/good.bin"
+size=$(stat -c %s "$TMP/good.bin")
+head -c $((size - 9)) "$TMP/good.bin" >"$TMP/truncated.bin"
+flip() {  # flip FILE OFFSET: invert one byte
+    local b
+    b=$(od -An -t u1 -j "$2" -N 1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+cp "$TMP/good.bin" "$TMP/flipped.bin" && flip "$TMP/flipped.bin" $((size / 2))
+cp "$TMP/good.bin" "$TMP/magic.bin" && flip "$TMP/magic.bin" 0
+cp "$TMP/good.bin" "$TMP/version.bin" && printf '\x02' | dd of="$TMP/version.bin" bs=1 seek=8 conv=notrunc status=none
+"$GEN" --rows 100001 --features 8 --kind hard --seed 9 "$TMP/other_rows.csv" 2>/dev/null
+"$GEN" --rows 100000 --features 8 --kind hard --seed 10 "$TMP/other_values.csv" 2>/dev/null
+R=(--quiet --tol 0 --epochs 4000 --model-out "$TMP/x.json")
+expect_fail "checkpoint truncated" 65 "checkpoint is truncated" 2 "${R[@]}" --resume "$TMP/truncated.bin" "$TMP/ck.csv"
+expect_fail "checkpoint with a flipped byte" 65 "checkpoint is corrupt: checksum" 2 "${R[@]}" --resume "$TMP/flipped.bin" "$TMP/ck.csv"
+expect_fail "checkpoint with a bad magic number" 65 "not a linreg_mpi checkpoint" 2 "${R[@]}" --resume "$TMP/magic.bin" "$TMP/ck.csv"
+expect_fail "checkpoint of another format version" 65 "checkpoint format version 2; this linreg_mpi reads version 1" 2 "${R[@]}" --resume "$TMP/version.bin" "$TMP/ck.csv"
+expect_fail "checkpoint of other data (rows)" 65 "made from other data: 100000 rows, this data has 100001" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_rows.csv"
+expect_fail "checkpoint of other data (values)" 65 "made from other data: the values of column 'y' differ" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_values.csv"
+expect_fail "checkpoint of other data (columns)" 65 "made from other data: 8 features, this data has 7" 2 "${R[@]}" --drop x8 --resume "$TMP/good.bin" "$TMP/ck.csv"
+expect_fail "checkpoint made with other options" 65 "made with other options: --l2 0, now 0.5" 2 "${R[@]}" --l2 0.5 --resume "$TMP/good.bin" "$TMP/ck.csv"
+expect_fail "checkpoint made with other options (scaling)" 65 "made with other options: scaling, now --no-scale" 2 "${R[@]}" --no-scale --resume "$TMP/good.bin" "$TMP/ck.csv"
+expect_fail "missing checkpoint" 66 "cannot read the checkpoint: No such file" 2 "${R[@]}" --resume "$TMP/nope.bin" "$TMP/ck.csv"
+expect_fail "unwritable checkpoint directory" 74 "cannot write the checkpoint here" 2 "${R[@]}" --checkpoint "$TMP/no/dir/ck.bin" "$TMP/ck.csv"
