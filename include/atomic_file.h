@@ -13,6 +13,9 @@
 /* Write len bytes to path atomically; -1 with LR_EWRITE on failure (temp file removed). */
 int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e);
 
+/* Remove temporary files a crash in atomic_write(path) left behind (path.tmp.XXXXXX). */
+void atomic_clean_stale(const char *path);
+
 /* Can a file be created next to path? (the directory exists and is writable) -1/LR_EWRITE. */
 int atomic_check_dir(const char *path, const char *what, struct lr_error *e);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -19,6 +20,17 @@ static void dir_of(const char *path, char *dir, size_t cap)
     char copy[4096];
     snprintf(copy, sizeof copy, "%s", path);
     snprintf(dir, cap, "%s", dirname(copy));
+}
+
+void atomic_clean_stale(const char *path)
+{
+    char pattern[4200];
+    glob_t g;
+    snprintf(pattern, sizeof pattern, "%s.tmp.??????", path);
+    if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+        for (size_t k = 0; k < g.gl_pathc; k++)
+            unlink(g.gl_pathv[k]);
+    globfree(&g);
 }
 
 int atomic_check_dir(const char *path, const char *what, struct lr_error *e)

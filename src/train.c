@@ -188,8 +188,9 @@ int train_run(const struct options *o, struct lr_error *e)
     int rc = LR_OK;
 
     /* Outputs first: a run must not train for hours and then find it cannot save. */
-    if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 && o->checkpoint)
-        atomic_check_dir(o->checkpoint, "checkpoint", e);
+    if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 && o->checkpoint &&
+        atomic_check_dir(o->checkpoint, "checkpoint", e) == 0)
+        atomic_clean_stale(o->checkpoint);  /* left by a crash mid-write */
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
     if (o->resume && load_resume(o->resume, &resume, e) < 0) {
