@@ -45,6 +45,7 @@ struct options {
     const char *checkpoint;    /* NULL: no checkpoints */
     int64_t checkpoint_every;
     const char *resume;
+    const char *report;        /* --report PATH: phase timings JSON */
     int argc;                  /* the command line, to print the resume command */
     char **argv;
 };

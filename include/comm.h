@@ -29,6 +29,8 @@ double comm_wtime(void);
 int comm_agree(struct lr_error *e);
 
 void comm_sum(double *buf, int n);                  /* in-place Allreduce SUM */
+void comm_min(double *buf, int n);                  /* in-place Allreduce MIN */
+void comm_max(double *buf, int n);                  /* in-place Allreduce MAX */
 int64_t comm_sum_i64(int64_t v);
 void comm_sum_u64(uint64_t *buf, int n);             /* in-place, wrapping */
 int64_t comm_max_i64(int64_t v);

@@ -11,7 +11,7 @@
 enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
-    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME,
+    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT,
 };
 
 struct opt_spec {
@@ -37,7 +37,7 @@ static const struct opt_spec specs[] = {
     {"log", O_LOG, 1, TRAIN},            {"log-every", O_LOG_EVERY, 1, TRAIN},
     {"quiet", O_QUIET, 0, READ},         {"solver", O_SOLVER, 1, TRAIN},
     {"checkpoint", O_CHECKPOINT, 1, TRAIN}, {"checkpoint-every", O_CHECKPOINT_EVERY, 1, TRAIN},
-    {"resume", O_RESUME, 1, TRAIN},
+    {"resume", O_RESUME, 1, TRAIN},      {"report", O_REPORT, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe"};
@@ -89,6 +89,10 @@ void cli_usage(FILE *out)
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
+        "  --report PATH        write a JSON report of where the time went: each phase (read,\n"
+        "                       stats, learning rate, compute, allreduce, checkpoint, metrics,\n"
+        "                       model write, total) as min/mean/max seconds across ranks,\n"
+        "                       ingest MB/s and epoch GB/s\n"
         "\n"
         "Checkpoints (rank 0 writes them atomically: a crash leaves the old or the new one):\n"
         "  --checkpoint PATH    write the training state to PATH every --checkpoint-every\n"
@@ -188,6 +192,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_CHECKPOINT: o->checkpoint = v; return 0;
     case O_CHECKPOINT_EVERY: return parse_count(sp->name, v, 1, &o->checkpoint_every, e);
     case O_RESUME: o->resume = v; return 0;
+    case O_REPORT: o->report = v; return 0;
     case O_SOLVER:
         if (strcmp(v, "auto") == 0)
             o->solver = SOLVER_AUTO;

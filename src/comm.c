@@ -38,6 +38,16 @@ void comm_sum(double *buf, int n)
     MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 }
 
+void comm_min(double *buf, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+}
+
+void comm_max(double *buf, int n)
+{
+    MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+}
+
 int64_t comm_sum_i64(int64_t v)
 {
     int64_t r;

@@ -13,6 +13,7 @@
 #include "gd.h"
 #include "log.h"
 #include "model_io.h"
+#include "report.h"
 #include "stats.h"
 
 /* Set by SIGTERM/SIGINT/SIGUSR1 (async-signal-safe: only these stores); gd_run shares the flag with
@@ -37,14 +38,10 @@ static void catch_stop_signals(void)
     sigaction(SIGUSR1, &sa, NULL);  /* mpirun forwards it without killing the job */
 }
 
-/* Seconds spent in each phase, for the final summary. */
-struct phase_times {
-    double read, stats, lr, train, final;
-};
-
 /* What the epoch callback needs. */
 struct run {
     const struct options *o;
+    double t[PH_COUNT];        /* seconds per phase on this rank (report.h) */
     struct train_log log;
     struct ckpt ck;            /* options, fingerprint and scaling; the state at write time */
     int ckpt_failed;           /* rank 0: a checkpoint write failed (ckpt_err) */
@@ -55,11 +52,13 @@ struct run {
 static int write_checkpoint(struct run *r, const struct gd_state *s, struct lr_error *e)
 {
     size_t len;
+    double t0 = comm_wtime();
     r->ck.state = *s;  /* borrowed arrays */
     char *buf = ckpt_encode(&r->ck, &len);
     memset(&r->ck.state, 0, sizeof r->ck.state);
     int rc = atomic_write(r->o->checkpoint, buf, len, e);
     free(buf);
+    r->t[PH_CHECKPOINT] += comm_wtime() - t0;
     return rc;
 }
 
@@ -67,6 +66,8 @@ static void on_epoch(const struct gd_epoch_info *info, const struct gd_state *s,
 {
     struct run *r = ctx;
     const struct options *o = r->o;
+    r->t[PH_COMPUTE] += info->compute_seconds;
+    r->t[PH_ALLREDUCE] += info->allreduce_seconds;
     log_epoch(&r->log, info);
     /* the last epoch's checkpoint is written after training, whatever ended it */
     int last = s->converged || s->stopped || s->epoch >= o->epochs;
@@ -177,7 +178,6 @@ static int stopped_error(const struct options *o, int64_t epoch, struct lr_error
 
 int train_run(const struct options *o, struct lr_error *e)
 {
-    struct phase_times t = {0};
     double t_start = comm_wtime();
     struct run r = {.o = o};
     struct ckpt resume = {0};
@@ -188,7 +188,8 @@ int train_run(const struct options *o, struct lr_error *e)
     int rc = LR_OK;
 
     /* Outputs first: a run must not train for hours and then find it cannot save. */
-    if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 && o->checkpoint &&
+    if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 &&
+        (!o->report || atomic_check_dir(o->report, "report", e) == 0) && o->checkpoint &&
         atomic_check_dir(o->checkpoint, "checkpoint", e) == 0)
         atomic_clean_stale(o->checkpoint);  /* left by a crash mid-write */
     if ((rc = comm_agree(e)) != LR_OK)
@@ -216,7 +217,7 @@ int train_run(const struct options *o, struct lr_error *e)
     }
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(&ds, stderr);
-    t.read = comm_wtime() - t0;
+    r.t[PH_READ] = comm_wtime() - t0;
 
     int d = ds.n_features;
     t0 = comm_wtime();
@@ -253,21 +254,21 @@ int train_run(const struct options *o, struct lr_error *e)
     r.ck.scale = scale;
     if (!o->no_scale)
         stats_standardize(ds.X, ds.n_rows, d, mean, scale, o->n_threads);
-    t.stats = comm_wtime() - t0;
+    r.t[PH_STATS] = comm_wtime() - t0;
 
     struct gd_problem pb = {ds.X, ds.y, ds.n_rows, ds.n_rows_total, d, o->n_threads, &g_stop};
     if (!o->resume) {
         gd_state_init(&st, d);
         t0 = comm_wtime();
         st.lr = o->lr > 0 ? o->lr : gd_auto_lr(&pb, o->l2);
-        t.lr = comm_wtime() - t0;
+        r.t[PH_LR] = comm_wtime() - t0;
     }
     log_note(&r.log, "learning rate %.6g (%s), solver %s", st.lr, o->lr > 0 ? "--lr" : "auto",
              gp.solver == GD_PLAIN ? "gd" : "nesterov");
 
-    t0 = comm_wtime();
+    double t_train = comm_wtime();
     gd_run(&pb, &gp, &st, on_epoch, &r, e);
-    t.train = comm_wtime() - t0;
+    t_train = comm_wtime() - t_train;
     if (r.ckpt_failed)
         *e = r.ckpt_err;
     if ((rc = comm_agree(e)) != LR_OK)
@@ -288,7 +289,7 @@ int train_run(const struct options *o, struct lr_error *e)
     gd_residual_sums(&pb, st.theta, sums);
     for (int j = 1; j <= d; j++)
         w2 += st.theta[j] * st.theta[j];
-    t.final = comm_wtime() - t0;
+    r.t[PH_METRICS] = comm_wtime() - t0;
     struct model model = {
         .target = ds.target_name, .d = d, .features = ds.feature_names,
         .intercept = to_original(st.theta, mean, scale, d, coef), .coef = coef,
@@ -302,20 +303,31 @@ int train_run(const struct options *o, struct lr_error *e)
         .train = {.mse = sums[0] / m, .rmse = sqrt(sums[0] / m), .mae = sums[1] / m,
                   .r2 = ys.m2 > 0 ? 1 - sums[0] / ys.m2 : (sums[0] == 0 ? 1 : 0)},
     };
+    t0 = comm_wtime();
     if (comm_rank() == 0)
         model_write(&model, o->model_out, e);
+    r.t[PH_MODEL] = comm_wtime() - t0;
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
     log_close(&r.log, o->log_path, e);
+    if ((rc = comm_agree(e)) != LR_OK)
+        goto done;
+    r.t[PH_TOTAL] = comm_wtime() - t_start;
+    struct run_shape shape = {comm_size(), o->n_threads, d, ds.n_rows_total, ds.file_bytes,
+                              st.epoch};
+    if (o->report)
+        report_write(o->report, r.t, &shape, e);
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
     log_note(&r.log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
              st.converged ? "converged" : "stopped (epoch limit)", (long long)st.epoch,
              model.final_loss, model.train.r2, o->model_out);
     log_note(&r.log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
-             "%.3f s (%.3f ms/epoch), total %.3f s",
-             t.read, t.stats, t.lr, t.train, st.epoch ? 1e3 * t.train / (double)st.epoch : 0.0,
-             comm_wtime() - t_start);
+             "%.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
+             r.t[PH_READ], r.t[PH_STATS], r.t[PH_LR], t_train,
+             st.epoch ? 1e3 * t_train / (double)st.epoch : 0.0,
+             st.epoch ? 1e3 * r.t[PH_COMPUTE] / (double)st.epoch : 0.0,
+             st.epoch ? 1e3 * r.t[PH_ALLREDUCE] / (double)st.epoch : 0.0, r.t[PH_TOTAL]);
 done:
     log_close(&r.log, o->log_path, &(struct lr_error){0});
     ckpt_free(&resume);
