@@ -13,7 +13,7 @@
 
 #include "error.h"
 
-enum command { CMD_TRAIN, CMD_DESCRIBE };
+enum command { CMD_TRAIN, CMD_DESCRIBE, CMD_PREDICT, CMD_EVALUATE };
 enum solver_choice { SOLVER_AUTO, SOLVER_GD, SOLVER_NESTEROV };
 
 struct options {
@@ -28,8 +28,10 @@ struct options {
     int skip_bad_rows;
     int n_threads;             /* 0: OpenMP's default (OMP_NUM_THREADS or cores) */
 
-    /* describe */
+    /* describe, predict, evaluate */
     int json;
+    const char *model;         /* --model PATH */
+    const char *output;        /* --output PATH (predict); NULL: stdout */
 
     /* training */
     double lr;                 /* 0: auto */

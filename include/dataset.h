@@ -24,6 +24,10 @@ struct data_options {
     const char *target;        /* name or 1-based index; NULL = last column */
     const char *features;      /* comma-separated names; NULL = all but target and dropped */
     const char *drop;          /* comma-separated names to ignore */
+    char *const *feature_list; /* or: exactly these features (predict: the model's) */
+    int n_feature_list;
+    int target_optional;       /* a named target absent from the file: no y, no error */
+    int from_model;            /* target and features come from a model (for messages) */
     int want_target;           /* 1: train/evaluate; 0: describe (all columns are features,
                                   non-numeric ones are left out) */
     int skip_bad_rows;         /* --on-bad-row skip */
@@ -38,6 +42,7 @@ struct dataset {
     double *y;                 /* N, NULL without a target */
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
+    int has_target;
     int n_left_out;            /* describe: columns left out as non-numeric */
     char **left_out_names;
     int64_t n_skipped_total;   /* rows skipped by --on-bad-row skip, all ranks */

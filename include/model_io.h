@@ -8,10 +8,7 @@
 #include <stdint.h>
 
 #include "error.h"
-
-struct model_metrics {
-    double mse, rmse, mae, r2;
-};
+#include "metrics.h"
 
 struct model {
     const char *target;
@@ -30,10 +27,27 @@ struct model {
     int64_t rows;
     int ranks, threads;
     double seconds;
-    struct model_metrics train;
+    double validation_split;        /* 0: none */
+    int64_t patience, best_epoch;   /* early stopping (0: off) */
+    struct metrics train;
+    const struct metrics *validation, *test;  /* NULL when absent */
 };
 
 /* Write the model JSON atomically; -1 with LR_EWRITE on failure. */
 int model_write(const struct model *m, const char *path, struct lr_error *e);
+
+/* What predict and evaluate need from a model file. */
+struct model_file {
+    char *target;
+    int d;
+    char **features;                /* D names */
+    double intercept;
+    double *coef;                   /* D, original units */
+};
+
+/* Read and check a model file: LR_ENOINPUT if unreadable, LR_EDATA if it is not a valid
+   linreg_mpi model (the message says what is wrong). */
+int model_read(const char *path, struct model_file *m, struct lr_error *e);
+void model_file_free(struct model_file *m);
 
 #endif

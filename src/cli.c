@@ -11,7 +11,7 @@
 enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
-    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT,
+    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT,
 };
 
 struct opt_spec {
@@ -23,14 +23,18 @@ struct opt_spec {
 
 #define TRAIN (1u << CMD_TRAIN)
 #define DESCRIBE (1u << CMD_DESCRIBE)
-#define READ (TRAIN | DESCRIBE)
+#define PREDICT (1u << CMD_PREDICT)
+#define EVALUATE (1u << CMD_EVALUATE)
+#define APPLY (PREDICT | EVALUATE)
+#define READ (TRAIN | DESCRIBE | APPLY)
 
 static const struct opt_spec specs[] = {
     {"help", O_HELP, 0, READ},           {"version", O_VERSION, 0, READ},
-    {"target", O_TARGET, 1, TRAIN},      {"features", O_FEATURES, 1, READ},
-    {"drop", O_DROP, 1, READ},           {"no-header", O_NO_HEADER, 0, READ},
+    {"target", O_TARGET, 1, TRAIN},      {"features", O_FEATURES, 1, TRAIN | DESCRIBE},
+    {"drop", O_DROP, 1, TRAIN | DESCRIBE}, {"no-header", O_NO_HEADER, 0, READ},
     {"delimiter", O_DELIMITER, 1, READ}, {"on-bad-row", O_ON_BAD_ROW, 1, READ},
-    {"threads", O_THREADS, 1, READ},     {"json", O_JSON, 0, DESCRIBE},
+    {"threads", O_THREADS, 1, READ},     {"json", O_JSON, 0, DESCRIBE | EVALUATE},
+    {"model", O_MODEL, 1, APPLY},        {"output", O_OUTPUT, 1, PREDICT},
     {"lr", O_LR, 1, TRAIN},              {"epochs", O_EPOCHS, 1, TRAIN},
     {"tol", O_TOL, 1, TRAIN},            {"no-scale", O_NO_SCALE, 0, TRAIN},
     {"l2", O_L2, 1, TRAIN},              {"model-out", O_MODEL_OUT, 1, TRAIN},
@@ -40,19 +44,21 @@ static const struct opt_spec specs[] = {
     {"resume", O_RESUME, 1, TRAIN},      {"report", O_REPORT, 1, TRAIN},
 };
 
-static const char *command_names[] = {"train", "describe"};
+static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
 
 void cli_usage(FILE *out)
 {
     fputs(
         "Usage: mpirun -n P linreg_mpi [train] [options] FILE.csv\n"
         "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv\n"
+        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv\n"
+        "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv\n"
         "\n"
         "Trains a linear regression y = b + w.x by full-batch gradient descent on a CSV file\n"
         "too large for one core or one machine: each MPI rank reads only its own byte range of\n"
         "the file, OpenMP threads parse and compute inside a rank.\n"
         "\n"
-        "Reading the CSV (train and describe):\n"
+        "Reading the CSV (all commands; --features and --drop: train and describe):\n"
         "  --target NAME|INDEX  column to predict: a header name or a 1-based column number\n"
         "                       (default: the last column)\n"
         "  --features A,B,...   use only these columns as features, in this order\n"
@@ -69,6 +75,13 @@ void cli_usage(FILE *out)
         "\n"
         "describe:\n"
         "  --json               print the statistics as JSON instead of a table\n"
+        "\n"
+        "predict and evaluate (the model's feature columns are found by name, in any order):\n"
+        "  --model PATH         a model.json written by training\n"
+        "  --output PATH        predict: write the predictions there, in input row order\n"
+        "                       (default: stdout); one line per row, 'TARGET,prediction'\n"
+        "                       when the file has the target column, else 'prediction'\n"
+        "  --json               evaluate: print rows, mse, rmse, mae, r2, adjusted_r2 as JSON\n"
         "\n"
         "Training:\n"
         "  --lr X|auto          learning rate (default auto: estimated from the data so that\n"
@@ -170,6 +183,8 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         o->n_threads = n > 4096 ? 4096 : (int)n;
         return 0;
     case O_JSON: o->json = 1; return 0;
+    case O_MODEL: o->model = v; return 0;
+    case O_OUTPUT: o->output = v; return 0;
     case O_LR:
         if (strcmp(v, "auto") == 0) {
             o->lr = 0;
@@ -256,6 +271,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         return 0;
     if (!o->path)
         return lr_fail(e, LR_EUSAGE, "no input file given");
+    if ((o->command == CMD_PREDICT || o->command == CMD_EVALUATE) && !o->model)
+        return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     return 0;
 }
 

@@ -97,3 +97,22 @@ void comm_gather(const void *send, void *recv, size_t n)
 }
 
 void comm_barrier(void) { MPI_Barrier(MPI_COMM_WORLD); }
+
+void comm_send_bytes(int to, const void *buf, int64_t n)
+{
+    MPI_Send(&n, 1, MPI_INT64_T, to, 0, MPI_COMM_WORLD);
+    for (int64_t at = 0; at < n; at += INT_MAX) {
+        int k = n - at > INT_MAX ? INT_MAX : (int)(n - at);
+        MPI_Send((const char *)buf + at, k, MPI_BYTE, to, 1, MPI_COMM_WORLD);
+    }
+}
+
+void comm_recv_bytes(int from, char **buf, int64_t *n)
+{
+    MPI_Recv(n, 1, MPI_INT64_T, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    *buf = lr_malloc((size_t)*n + 1);
+    for (int64_t at = 0; at < *n; at += INT_MAX) {
+        int k = *n - at > INT_MAX ? INT_MAX : (int)(*n - at);
+        MPI_Recv(*buf + at, k, MPI_BYTE, from, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
+}

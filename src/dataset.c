@@ -139,7 +139,10 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
                            struct dataset *ds, struct lr_error *e)
 {
     int n_cols = hi->n_cols, target = -1, n;
-    int *cols = lr_malloc((size_t)n_cols * 4 * sizeof *cols + 4);
+    /* room for every name a list can hold (a name has at least one character) */
+    size_t cap = (size_t)n_cols + (size_t)o->n_feature_list + 1 +
+                 (o->features ? strlen(o->features) : 0) + (o->drop ? strlen(o->drop) : 0);
+    int *cols = lr_malloc(cap * sizeof *cols);
     int rc = -1;
     for (int c = 0; c < n_cols; c++)
         slot[c] = COL_SKIP;
@@ -151,17 +154,27 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
             long k = strtol(o->target, &end, 10);
             if (*o->target && !*end && k >= 1 && k <= n_cols)
                 target = (int)k - 1;
-            else {
-                no_such_column(hi, o->path, "--target", o->target, e);
+            else if (!o->target_optional) {
+                no_such_column(hi, o->path, o->from_model ? "the model's target" : "--target",
+                               o->target, e);
                 goto done;
             }
         }
-        slot[target] = COL_TARGET;
+        if (target >= 0)
+            slot[target] = COL_TARGET;
     }
     int d = 0;
-    if (o->features) {
-        if (for_each_name(hi, o->features, "--features", o->path, cols, &n, e) < 0)
-            goto done;
+    if (o->feature_list) {
+        for (n = 0; n < o->n_feature_list; n++)
+            if ((cols[n] = find_column(hi, o->feature_list[n])) < 0) {
+                no_such_column(hi, o->path, "the model's features", o->feature_list[n], e);
+                goto done;
+            }
+    } else if (o->features &&
+               for_each_name(hi, o->features, "--features", o->path, cols, &n, e) < 0) {
+        goto done;
+    }
+    if (o->features || o->feature_list) {
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
                 lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
@@ -189,7 +202,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
     for (int c = 0; c < n_cols; c++) {
         if (slot[c] == COL_DROPPED) {
             slot[c] = COL_SKIP;
-        } else if (!o->features && slot[c] == COL_SKIP) {
+        } else if (!o->features && !o->feature_list && slot[c] == COL_SKIP) {
             if (!o->want_target && !hi->numeric[c])
                 ds->left_out_names[ds->n_left_out++] = strdup(hi->names[c]);
             else
@@ -207,6 +220,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         if (slot[c] >= 0)
             ds->feature_names[slot[c]] = strdup(hi->names[c]);
     ds->target_name = target >= 0 ? strdup(hi->names[target]) : NULL;
+    ds->has_target = target >= 0;
     rc = 0;
 done:
     free(cols);
@@ -266,7 +280,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
 
     struct csv_layout lay = {
         .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
-        .names = hi.names, .n_features = ds->n_features, .has_target = o->want_target,
+        .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
         .skip_bad_rows = o->skip_bad_rows,
     };
     off_t begin, end;

@@ -8,6 +8,7 @@
 #include "comm.h"
 #include "describe.h"
 #include "error.h"
+#include "predict.h"
 #include "train.h"
 
 int main(int argc, char **argv)
@@ -30,7 +31,12 @@ int main(int argc, char **argv)
 #else
         o.n_threads = 1;
 #endif
-        code = o.command == CMD_DESCRIBE ? describe_run(&o, &e) : train_run(&o, &e);
+        switch (o.command) {
+        case CMD_DESCRIBE: code = describe_run(&o, &e); break;
+        case CMD_PREDICT: code = predict_run(&o, &e); break;
+        case CMD_EVALUATE: code = evaluate_run(&o, &e); break;
+        default: code = train_run(&o, &e); break;
+        }
     }
     if (code != LR_OK && comm_rank() == 0)
         lr_error_print(&e, stderr);

@@ -2,8 +2,11 @@
 #include "model_io.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <errno.h>
 
 #include "atomic_file.h"
 
@@ -15,10 +18,14 @@ static json_t *doubles(const double *v, int n)
     return a;
 }
 
-static json_t *metrics_json(const struct model_metrics *mt)
+/* A number, or null where it is undefined (NaN: adjusted R² on too few rows). */
+static json_t *number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *metrics_json(const struct metrics *mt)
 {
-    return json_pack("{s:f, s:f, s:f, s:f}", "mse", mt->mse, "rmse", mt->rmse, "mae", mt->mae,
-                     "r2", mt->r2);
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "rows", (json_int_t)mt->rows, "mse",
+                     number(mt->mse), "rmse", number(mt->rmse), "mae", number(mt->mae), "r2",
+                     number(mt->r2), "adjusted_r2", number(mt->adj_r2));
 }
 
 int model_write(const struct model *m, const char *path, struct lr_error *e)
@@ -42,6 +49,17 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         "metrics", "train", metrics_json(&m->train));
     if (!root)
         return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot build the model JSON");
+    json_t *training = json_object_get(root, "training"), *metrics = json_object_get(root, "metrics");
+    if (m->validation_split > 0) {
+        json_object_set_new(training, "validation_split", json_real(m->validation_split));
+        json_object_set_new(metrics, "validation", metrics_json(m->validation));
+    }
+    if (m->patience > 0) {
+        json_object_set_new(training, "patience", json_integer(m->patience));
+        json_object_set_new(training, "best_epoch", json_integer(m->best_epoch));
+    }
+    if (m->test)
+        json_object_set_new(metrics, "test", metrics_json(m->test));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)
@@ -51,4 +69,77 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     int rc = atomic_write(path, text, len + 1, e);
     free(text);
     return rc;
+}
+
+/* The numbers of a JSON array of exactly n numbers into v; 0 or -1. */
+static int read_numbers(json_t *a, int n, double *v)
+{
+    if (!json_is_array(a) || (int)json_array_size(a) != n)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        json_t *x = json_array_get(a, (size_t)k);
+        if (!json_is_number(x))
+            return -1;
+        v[k] = json_number_value(x);
+    }
+    return 0;
+}
+
+int model_read(const char *path, struct model_file *m, struct lr_error *e)
+{
+    memset(m, 0, sizeof *m);
+    json_error_t je;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read the model: %s", strerror(errno));
+    json_t *root = json_loadf(f, 0, &je);
+    fclose(f);
+    if (!root)
+        return lr_fail_at(e, LR_EDATA, path, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0,
+                          "not a linreg_mpi model: %s", je.text);
+    const char *fmt = json_string_value(json_object_get(root, "format"));
+    json_t *feats = json_object_get(root, "features");
+    const char *why = NULL;
+    if (!fmt || strcmp(fmt, "linreg_mpi-model") != 0)
+        why = "no \"format\": \"linreg_mpi-model\"";
+    else if (json_integer_value(json_object_get(root, "version")) != 1)
+        why = "model format version is not 1";
+    else if (!json_is_array(feats) || json_array_size(feats) == 0)
+        why = "no \"features\" list";
+    else if (!json_is_number(json_object_get(root, "intercept")))
+        why = "no \"intercept\"";
+    else if (!json_is_string(json_object_get(root, "target")))
+        why = "no \"target\"";
+    if (!why) {
+        m->d = (int)json_array_size(feats);
+        m->features = calloc((size_t)m->d, sizeof(char *));
+        m->coef = lr_malloc((size_t)m->d * sizeof(double));
+        for (int j = 0; j < m->d && !why; j++) {
+            const char *name = json_string_value(json_array_get(feats, (size_t)j));
+            if (!name)
+                why = "a feature name is not a string";
+            else
+                m->features[j] = strdup(name);
+        }
+        if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef) < 0)
+            why = "\"coefficients\" is not a list of one number per feature";
+        m->intercept = json_number_value(json_object_get(root, "intercept"));
+        m->target = strdup(json_string_value(json_object_get(root, "target")));
+    }
+    json_decref(root);
+    if (why) {
+        model_file_free(m);
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "not a linreg_mpi model: %s", why);
+    }
+    return 0;
+}
+
+void model_file_free(struct model_file *m)
+{
+    for (int j = 0; m->features && j < m->d; j++)
+        free(m->features[j]);
+    free(m->features);
+    free(m->coef);
+    free(m->target);
+    memset(m, 0, sizeof *m);
 }

@@ -1,0 +1,212 @@
+/* predict.c — the predict and evaluate commands; see predict.h. */
+#include "predict.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "comm.h"
+#include "dataset.h"
+#include "metrics.h"
+#include "model_io.h"
+
+/* Collective: the model on every rank, then the CSV's shard with its columns. */
+static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
+                               struct dataset *ds, struct lr_error *e)
+{
+    model_read(o->model, m, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    struct data_options dopt = {
+        .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
+        .target = m->target, .want_target = 1, .target_optional = !need_target,
+        .feature_list = m->features, .n_feature_list = m->d, .from_model = 1,
+        .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+    };
+    if (dataset_load(&dopt, ds, e) < 0)
+        return -1;
+    if (comm_rank() == 0 && !o->quiet)
+        dataset_print_skipped(ds, stderr);
+    return 0;
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as exactly v: 10.3, not
+   10.300000000000001. Returns the length written (at most 25 bytes). */
+static int format_double(char *out, size_t cap, double v)
+{
+    int n = 0;
+    for (int digits = 15; digits <= 17; digits++) {
+        n = snprintf(out, cap, "%.*g", digits, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return n;
+}
+
+/* This rank's lines of output text. */
+static char *format_rows(const struct dataset *ds, const double *yhat, int64_t *len)
+{
+    size_t cap = (size_t)ds->n_rows * 52 + 1, at = 0;  /* two numbers of ≤ 25 bytes + 2 */
+    char *buf = lr_malloc(cap);
+    for (int64_t i = 0; i < ds->n_rows; i++) {
+        if (ds->has_target) {
+            at += (size_t)format_double(buf + at, cap - at, ds->y[i]);
+            buf[at++] = ',';
+        }
+        at += (size_t)format_double(buf + at, cap - at, yhat[i]);
+        buf[at++] = '\n';
+    }
+    *len = (int64_t)at;
+    return buf;
+}
+
+static int write_at(int fd, const char *p, int64_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t k = pwrite(fd, p, (size_t)n, off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k, n -= k, off += k;
+    }
+    return 0;
+}
+
+/* Collective: every rank writes its part at its offset in a temporary file; rank 0 renames
+   it into place once all parts are safely written (nothing half-written on failure). */
+static int write_parallel(const char *path, const char *header, const char *buf, int64_t len,
+                          struct lr_error *e)
+{
+    char tmp[4200] = "";
+    if (comm_rank() == 0) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+            lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot create a file next to it: %s", strerror(errno));
+        else
+            close(fd);
+    }
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    comm_bcast(tmp, sizeof tmp, 0);
+    int64_t hlen = (int64_t)strlen(header);
+    off_t off = (off_t)(hlen + comm_exscan_i64(len));
+    int fd = open(tmp, O_WRONLY);
+    if (fd < 0 || (comm_rank() == 0 && write_at(fd, header, hlen, 0) < 0) ||
+        write_at(fd, buf, len, off) < 0 || fsync(fd) < 0)
+        lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (comm_agree(e) == LR_OK && comm_rank() == 0) {
+        chmod(tmp, 0644);
+        if (rename(tmp, path) != 0)
+            lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot replace: %s", strerror(errno));
+    }
+    if (comm_agree(e) != LR_OK) {
+        if (comm_rank() == 0)
+            unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Collective: rank 0 prints every rank's part, in rank order. */
+static void write_stdout(const char *header, const char *buf, int64_t len)
+{
+    if (comm_rank() != 0) {
+        comm_send_bytes(0, buf, len);
+        return;
+    }
+    fputs(header, stdout);
+    fwrite(buf, 1, (size_t)len, stdout);
+    for (int r = 1; r < comm_size(); r++) {
+        char *part;
+        int64_t n;
+        comm_recv_bytes(r, &part, &n);
+        fwrite(part, 1, (size_t)n, stdout);
+        free(part);
+    }
+    fflush(stdout);
+}
+
+int predict_run(const struct options *o, struct lr_error *e)
+{
+    struct model_file m = {0};
+    struct dataset ds = {0};
+    int rc = LR_OK;
+    if (o->output && comm_rank() == 0)
+        atomic_check_dir(o->output, "predictions", e);
+    if ((rc = comm_agree(e)) != LR_OK)
+        return rc;
+    if (load_model_and_data(o, 0, &m, &ds, e) < 0) {
+        rc = e->code;
+        goto done;
+    }
+    double *yhat = lr_malloc((size_t)(ds.n_rows ? ds.n_rows : 1) * sizeof *yhat);
+    metrics_predict(ds.X, ds.n_rows, ds.n_features, m.intercept, m.coef, o->n_threads, yhat);
+    int64_t len;
+    char *text = format_rows(&ds, yhat, &len), header[512];
+    free(yhat);
+    if (ds.has_target)
+        snprintf(header, sizeof header, "%s,prediction\n", ds.target_name);
+    else
+        snprintf(header, sizeof header, "prediction\n");
+    if (o->output) {
+        if (write_parallel(o->output, header, text, len, e) < 0)
+            rc = e->code;
+    } else {
+        write_stdout(header, text, len);
+    }
+    free(text);
+done:
+    model_file_free(&m);
+    dataset_free(&ds);
+    return rc;
+}
+
+static void print_metrics(const struct metrics *mt, int json, FILE *out)
+{
+    if (json) {
+        json_t *root = json_pack("{s:I}", "rows", (json_int_t)mt->rows);
+        const char *names[] = {"mse", "rmse", "mae", "r2", "adjusted_r2"};
+        double v[] = {mt->mse, mt->rmse, mt->mae, mt->r2, mt->adj_r2};
+        for (int k = 0; k < 5; k++)
+            json_object_set_new(root, names[k], isfinite(v[k]) ? json_real(v[k]) : json_null());
+        json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        fputc('\n', out);
+        json_decref(root);
+        return;
+    }
+    fprintf(out, "rows         %lld\nmse          %.10g\nrmse         %.10g\nmae          %.10g\n"
+                 "r2           %.10g\nadjusted_r2  %.10g\n",
+            (long long)mt->rows, mt->mse, mt->rmse, mt->mae, mt->r2, mt->adj_r2);
+}
+
+int evaluate_run(const struct options *o, struct lr_error *e)
+{
+    struct model_file m = {0};
+    struct dataset ds = {0};
+    int rc = LR_OK;
+    if (load_model_and_data(o, 1, &m, &ds, e) < 0) {
+        rc = e->code;
+    } else {
+        struct metrics mt;
+        metrics_compute(ds.X, ds.y, ds.n_rows, ds.n_features, m.intercept, m.coef, o->n_threads,
+                        &mt);
+        if (comm_rank() == 0) {
+            print_metrics(&mt, o->json, stdout);
+            fflush(stdout);
+        }
+    }
+    model_file_free(&m);
+    dataset_free(&ds);
+    return rc;
+}
