@@ -32,6 +32,9 @@ struct ckpt_options {
     int32_t tol_auto;
     double lr_option;          /* 0 = auto */
     double tol, l2;
+    double validation_split;
+    uint64_t seed;
+    int64_t patience;
 };
 
 /* What identifies the data: a checkpoint is never applied to other data. */

@@ -48,6 +48,10 @@ struct options {
     int64_t checkpoint_every;
     const char *resume;
     const char *report;        /* --report PATH: phase timings JSON */
+    double validation_split;   /* fraction of rows held out; 0: none */
+    uint64_t seed;             /* for the split */
+    int64_t patience;          /* early stopping; 0: off */
+    const char *test;          /* --test PATH: a CSV evaluated at the end */
     int argc;                  /* the command line, to print the resume command */
     char **argv;
 };

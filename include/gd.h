@@ -5,9 +5,11 @@
  *     J(θ) = 1/(2m) Σ_i (b + w·x_i − y_i)²  +  λ/(2m) ‖w‖²
  *     ∂J/∂b = 1/m Σ_i e_i,   ∂J/∂w_j = 1/m Σ_i e_i x_ij + λ/m w_j,   e_i = b + w·x_i − y_i
  * Each epoch makes one fused pass over the local rows (gd_partials) and one Allreduce of
- * D+3 doubles (the D+2 sums, and a stop flag so that a signal that reached only some ranks
- * stops them all after the same epoch); every rank then applies the same update, so no
- * weights are broadcast.
+ * D+4 doubles (the D+2 sums, the validation rows' Σe², and a stop flag so that a signal
+ * that reached only some ranks stops them all after the same epoch); every rank then
+ * applies the same update, so no weights are broadcast.
+ * Early stopping (patience P, with validation rows): the weights with the lowest validation
+ * loss are kept; training stops when P epochs pass without a lower one.
  *
  * Solvers:
  *   gd        θ ← θ − α ∇J(θ)                                    (the textbook method)
@@ -48,6 +50,8 @@ struct gd_problem {
     int d;                     /* D */
     int n_threads;
     const volatile sig_atomic_t *stop;  /* non-zero on any rank: all stop after this epoch */
+    const double *Xv, *yv;     /* validation rows on this rank (Nv×D, Nv), may be empty */
+    int64_t nv_local, nv_total;
 };
 
 enum gd_solver { GD_PLAIN, GD_NESTEROV };
@@ -59,6 +63,8 @@ struct gd_params {
     int tol_auto;              /* stopping rule auto (see above) */
     double tol;                /* else: relative loss improvement; 0 = run max_epochs */
     double l2;                 /* λ */
+    int64_t patience;          /* > 0: stop after this many epochs without a better
+                                  validation loss, and keep the best weights */
 };
 
 /* Everything the next epoch depends on: what a checkpoint must hold. */
@@ -71,6 +77,9 @@ struct gd_state {
     double prev_loss;          /* J of the previous epoch */
     double lr;                 /* α in use */
     int stopped;               /* a rank asked to stop (signal, failed checkpoint) */
+    double best_val_loss;      /* validation: the lowest loss so far (INFINITY before) */
+    int64_t best_epoch, since_best;
+    double *best_theta;        /* D+1: the weights that had best_val_loss */
     double first_grad_norm;    /* ‖∇J‖ at epoch 1, for the auto stopping rule */
     double best_grad_norm;     /* smallest ‖∇J‖ so far */
     int64_t stalled_epochs;    /* consecutive epochs the loss changed at rounding level */
@@ -84,6 +93,7 @@ struct gd_epoch_info {
     double grad_norm;          /* ‖∇J‖ there */
     double lr;
     double seconds, compute_seconds, allreduce_seconds;
+    double val_loss;           /* J on the validation rows there (no L2 term); NaN if none */
 };
 
 /* Called on every rank after each epoch's update (s is the state at the end of the epoch). */
@@ -97,9 +107,6 @@ typedef void (*gd_epoch_fn)(const struct gd_epoch_info *info, const struct gd_st
  */
 void gd_partials(const double *X, const double *y, int64_t n, int d, const double *w, double b,
                  int n_threads, double *out);
-
-/* Collective: out[0] = Σ e_i², out[1] = Σ |e_i| over all ranks (for the final metrics). */
-void gd_residual_sums(const struct gd_problem *pb, const double *theta, double out[2]);
 
 /* Collective: α = 1/L by power iteration (see above). */
 double gd_auto_lr(const struct gd_problem *pb, double l2);

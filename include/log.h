@@ -7,6 +7,7 @@
  *            terminal; --quiet silences both (errors still print)
  *   --log    a CSV, one row per epoch:
  *            epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,allreduce_seconds
+ *            (and val_loss when there are validation rows)
  *
  * On other ranks every function is a no-op. Never calls MPI (rank given at open), never exits.
  */
@@ -28,13 +29,14 @@ struct train_log {
     FILE *csv;
     double last_draw;          /* when the bar was last drawn */
     double first_grad_norm;
+    int with_val;              /* the CSV has a val_loss column */
 };
 
 /* Rank 0 opens the CSV log (NULL path: none); -1 with LR_EWRITE if it cannot. When
    resuming after epoch resume_epoch (> 0), an existing log keeps its rows up to that epoch
    and the new rows follow them. */
 int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int64_t every,
-             int64_t max_epochs, int64_t resume_epoch, struct lr_error *e);
+             int64_t max_epochs, int64_t resume_epoch, int with_val, struct lr_error *e);
 void log_epoch(struct train_log *l, const struct gd_epoch_info *info);
 /* A note on stderr ("linreg_mpi: ..."), unless quiet. */
 void log_note(const struct train_log *l, const char *fmt, ...)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,13 +101,16 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     /* the options */
     PUT(&b, c->opt.solver), PUT(&b, c->opt.scaling), PUT(&b, c->opt.tol_auto);
     PUT(&b, c->opt.lr_option), PUT(&b, c->opt.tol), PUT(&b, c->opt.l2);
+    PUT(&b, c->opt.validation_split), PUT(&b, c->opt.seed), PUT(&b, c->opt.patience);
     /* the state */
     PUT(&b, s->epoch), PUT(&b, s->momentum_k), PUT(&b, s->stalled_epochs);
     PUT(&b, s->first_loss), PUT(&b, s->prev_loss), PUT(&b, s->lr);
     PUT(&b, s->first_grad_norm), PUT(&b, s->best_grad_norm);
     PUT(&b, converged);
+    PUT(&b, s->best_val_loss), PUT(&b, s->best_epoch), PUT(&b, s->since_best);
     put(&b, s->theta, (size_t)(d + 1) * sizeof(double));
     put(&b, s->look, (size_t)(d + 1) * sizeof(double));
+    put(&b, s->best_theta, (size_t)(d + 1) * sizeof(double));
     put(&b, c->mean, (size_t)d * sizeof(double));
     put(&b, c->scale, (size_t)d * sizeof(double));
 
@@ -160,13 +164,16 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     get(&b, c->fp.digest, (size_t)(d + 1) * sizeof(uint64_t));
     GET(&b, c->opt.solver), GET(&b, c->opt.scaling), GET(&b, c->opt.tol_auto);
     GET(&b, c->opt.lr_option), GET(&b, c->opt.tol), GET(&b, c->opt.l2);
+    GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
     GET(&b, s->epoch), GET(&b, s->momentum_k), GET(&b, s->stalled_epochs);
     GET(&b, s->first_loss), GET(&b, s->prev_loss), GET(&b, s->lr);
     GET(&b, s->first_grad_norm), GET(&b, s->best_grad_norm);
     GET(&b, converged);
     s->converged = converged;
+    GET(&b, s->best_val_loss), GET(&b, s->best_epoch), GET(&b, s->since_best);
     s->theta = get_doubles(&b, d + 1);
     s->look = get_doubles(&b, d + 1);
+    s->best_theta = get_doubles(&b, d + 1);
     c->mean = get_doubles(&b, d);
     c->scale = get_doubles(&b, d);
     if (b.bad || b.left != 0) {
@@ -244,13 +251,25 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
     if (c->opt.lr_option != opt->lr_option)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --lr %g, now %g (0 = auto)", opts,
                           c->opt.lr_option, opt->lr_option);
-    if (c->opt.tol_auto != opt->tol_auto || (!opt->tol_auto && c->opt.tol != opt->tol))
-        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --tol %s%g, now %s%g", opts,
-                          c->opt.tol_auto ? "auto " : "", c->opt.tol_auto ? 0 : c->opt.tol,
-                          opt->tol_auto ? "auto " : "", opt->tol_auto ? 0 : opt->tol);
+    if (c->opt.tol_auto != opt->tol_auto || (!opt->tol_auto && c->opt.tol != opt->tol)) {
+        char was[32] = "auto", now[32] = "auto";
+        if (!c->opt.tol_auto)
+            snprintf(was, sizeof was, "%g", c->opt.tol);
+        if (!opt->tol_auto)
+            snprintf(now, sizeof now, "%g", opt->tol);
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --tol %s, now %s", opts, was, now);
+    }
     if (c->opt.l2 != opt->l2)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --l2 %g, now %g", opts, c->opt.l2,
                           opt->l2);
+    if (c->opt.validation_split != opt->validation_split || c->opt.seed != opt->seed)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "%s: --validation-split %g --seed %llu, now %g and %llu", opts,
+                          c->opt.validation_split, (unsigned long long)c->opt.seed,
+                          opt->validation_split, (unsigned long long)opt->seed);
+    if (c->opt.patience != opt->patience)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --patience %lld, now %lld", opts,
+                          (long long)c->opt.patience, (long long)opt->patience);
     return 0;
 }
 

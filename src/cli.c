@@ -11,7 +11,8 @@
 enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
-    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT,
+    O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
+    O_PATIENCE, O_TEST,
 };
 
 struct opt_spec {
@@ -42,6 +43,8 @@ static const struct opt_spec specs[] = {
     {"quiet", O_QUIET, 0, READ},         {"solver", O_SOLVER, 1, TRAIN},
     {"checkpoint", O_CHECKPOINT, 1, TRAIN}, {"checkpoint-every", O_CHECKPOINT_EVERY, 1, TRAIN},
     {"resume", O_RESUME, 1, TRAIN},      {"report", O_REPORT, 1, TRAIN},
+    {"validation-split", O_VALIDATION, 1, TRAIN}, {"seed", O_SEED, 1, TRAIN},
+    {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -102,6 +105,15 @@ void cli_usage(FILE *out)
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
+        "  --validation-split F hold out about a fraction F of the rows (0 <= F < 1): the\n"
+        "                       same rows whatever the rank and thread counts (a hash of\n"
+        "                       the row's position in the file and --seed); their loss is\n"
+        "                       logged per epoch and their metrics go into the model\n"
+        "  --seed N             seed of the validation split (default 1)\n"
+        "  --patience N         early stopping: stop after N epochs without a lower\n"
+        "                       validation loss and keep the best weights\n"
+        "  --test PATH          a CSV with the same columns, evaluated with the final model\n"
+        "                       (metrics.test in the model); read before training starts\n"
         "  --report PATH        write a JSON report of where the time went: each phase (read,\n"
         "                       stats, learning rate, compute, allreduce, checkpoint, metrics,\n"
         "                       model write, total) as min/mean/max seconds across ranks,\n"
@@ -208,6 +220,19 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_CHECKPOINT_EVERY: return parse_count(sp->name, v, 1, &o->checkpoint_every, e);
     case O_RESUME: o->resume = v; return 0;
     case O_REPORT: o->report = v; return 0;
+    case O_VALIDATION:
+        if (parse_double(sp->name, v, 0, 0, &o->validation_split, e) < 0)
+            return -1;
+        if (o->validation_split >= 1)
+            return lr_fail(e, LR_EUSAGE, "--validation-split: '%s' is not below 1", v);
+        return 0;
+    case O_SEED:
+        if (parse_count(sp->name, v, 0, &n, e) < 0)
+            return -1;
+        o->seed = (uint64_t)n;
+        return 0;
+    case O_PATIENCE: return parse_count(sp->name, v, 1, &o->patience, e);
+    case O_TEST: o->test = v; return 0;
     case O_SOLVER:
         if (strcmp(v, "auto") == 0)
             o->solver = SOLVER_AUTO;
@@ -226,7 +251,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .epochs = 100000, .tol = -1,
-        .model_out = "model.json", .log_every = 100, .checkpoint_every = 100,
+        .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
         .argc = argc, .argv = argv,
     };
     int i = 1;
@@ -271,6 +296,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         return 0;
     if (!o->path)
         return lr_fail(e, LR_EUSAGE, "no input file given");
+    if (o->patience > 0 && o->validation_split == 0)
+        return lr_fail(e, LR_EUSAGE, "--patience needs validation rows: add --validation-split F");
     if ((o->command == CMD_PREDICT || o->command == CMD_EVALUATE) && !o->model)
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     return 0;

@@ -94,22 +94,19 @@ void gd_partials(const double *X, const double *y, int64_t n, int d, const doubl
     free(part);
 }
 
-void gd_residual_sums(const struct gd_problem *pb, const double *theta, double out[2])
+/* Σ e_i² over rows of X: N×D row-major against y, at (b, w). */
+static double sse(const double *X, const double *y, int64_t n, int d, const double *w, double b,
+                  int n_threads)
 {
-    int d = pb->d;
-    double sse = 0, sae = 0;
-#pragma omp parallel for num_threads(pb->n_threads) schedule(static) reduction(+ : sse, sae)
-    for (int64_t i = 0; i < pb->n_local; i++) {
-        const double *x = pb->X + i * d;
-        double e = theta[0] - pb->y[i];
+    double s = 0;
+#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) {
+        double e = b - y[i];
         for (int j = 0; j < d; j++)
-            e += theta[j + 1] * x[j];
-        sse += e * e;
-        sae += fabs(e);
+            e += w[j] * X[i * d + j];
+        s += e * e;
     }
-    out[0] = sse;
-    out[1] = sae;
-    comm_sum(out, 2);
+    return s;
 }
 
 #define GD_POWER_ITERS 30
@@ -156,15 +153,18 @@ void gd_state_init(struct gd_state *s, int d)
     memset(s, 0, sizeof *s);
     s->theta = calloc((size_t)d + 1, sizeof *s->theta);
     s->look = calloc((size_t)d + 1, sizeof *s->look);
-    if (!s->theta || !s->look)
+    s->best_theta = calloc((size_t)d + 1, sizeof *s->best_theta);
+    if (!s->theta || !s->look || !s->best_theta)
         LR_FATAL("out of memory");
+    s->best_val_loss = INFINITY;
 }
 
 void gd_state_free(struct gd_state *s)
 {
     free(s->theta);
     free(s->look);
-    s->theta = s->look = NULL;
+    free(s->best_theta);
+    s->theta = s->look = s->best_theta = NULL;
 }
 
 /* The stopping rules of gd.h; updates the stall counter. */
@@ -193,15 +193,18 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
 {
     int d = pb->d, rc = 0;
     double m = (double)pb->n_total, alpha = s->lr;
-    double *acc = lr_malloc((size_t)(d + 3) * sizeof *acc);
+    double *acc = lr_malloc((size_t)(d + 4) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 1) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
     while (s->epoch < p->max_epochs && !s->converged && !s->stopped) {
         double t0 = comm_wtime();
         gd_partials(pb->X, pb->y, pb->n_local, d, s->look + 1, s->look[0], pb->n_threads, acc);
-        acc[d + 2] = pb->stop && *pb->stop ? 1.0 : 0.0;
+        acc[d + 2] = pb->nv_total > 0 ? sse(pb->Xv, pb->yv, pb->nv_local, d, s->look + 1,
+                                            s->look[0], pb->n_threads)
+                                      : 0.0;
+        acc[d + 3] = pb->stop && *pb->stop ? 1.0 : 0.0;
         double t1 = comm_wtime();
-        comm_sum(acc, d + 3);  /* the epoch's one Allreduce */
+        comm_sum(acc, d + 4);  /* the epoch's one Allreduce */
         double t2 = comm_wtime();
 
         double w2 = 0, g2 = 0;
@@ -227,6 +230,18 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         if (s->epoch == 1)
             s->first_grad_norm = s->best_grad_norm = sqrt(g2);
         s->converged = gd_stop_test(p, s, loss, sqrt(g2));
+        double val_loss = NAN;
+        if (pb->nv_total > 0) {  /* early stopping: remember where validation was best */
+            val_loss = acc[d + 2] / (2 * (double)pb->nv_total);
+            if (val_loss < s->best_val_loss) {
+                s->best_val_loss = val_loss;
+                s->best_epoch = s->epoch;
+                s->since_best = 0;
+                memcpy(s->best_theta, s->look, (size_t)(d + 1) * sizeof *s->look);
+            } else if (p->patience > 0 && ++s->since_best >= p->patience) {
+                s->converged = 1;
+            }
+        }
         s->prev_loss = loss;
 
         /* the update, identical on every rank */
@@ -246,10 +261,10 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
             memcpy(s->theta, next, (size_t)(d + 1) * sizeof *next);
             memcpy(s->look, next, (size_t)(d + 1) * sizeof *next);
         }
-        s->stopped = acc[d + 2] > 0;
+        s->stopped = acc[d + 3] > 0;
         if (on_epoch) {
             struct gd_epoch_info info = {s->epoch, loss, sqrt(g2), alpha, comm_wtime() - t0,
-                                         t1 - t0, t2 - t1};
+                                         t1 - t0, t2 - t1, val_loss};
             on_epoch(&info, s, ctx);
         }
     }

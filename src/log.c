@@ -31,10 +31,10 @@ static int stderr_is_terminal(void)
     return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
 }
 
-#define LOG_HEADER "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,allreduce_seconds\n"
+#define LOG_COLUMNS "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,allreduce_seconds"
 
 /* The rows of an existing log up to epoch `upto`, header included ("" if none). */
-static char *rows_upto(const char *path, int64_t upto)
+static char *rows_upto(const char *path, const char *header, int64_t upto)
 {
     FILE *f = fopen(path, "r");
     size_t cap = 1 << 16, len = 0;
@@ -42,7 +42,7 @@ static char *rows_upto(const char *path, int64_t upto)
     kept[0] = '\0';
     while (f && fgets(line, sizeof line, f)) {
         long long epoch = 0;
-        if (len == 0 ? strcmp(line, LOG_HEADER) != 0
+        if (len == 0 ? strcmp(line, header) != 0
                      : sscanf(line, "%lld,", &epoch) != 1 || epoch > upto)
             continue;
         size_t n = strlen(line);
@@ -57,7 +57,7 @@ static char *rows_upto(const char *path, int64_t upto)
 }
 
 int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int64_t every,
-             int64_t max_epochs, int64_t resume_epoch, struct lr_error *e)
+             int64_t max_epochs, int64_t resume_epoch, int with_val, struct lr_error *e)
 {
     memset(l, 0, sizeof *l);
     if (rank != 0)
@@ -67,15 +67,17 @@ int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int
     l->every = every;
     l->max_epochs = max_epochs;
     l->progress = !quiet && stderr_is_terminal();
+    l->with_val = with_val;
     if (csv_path) {
-        char *kept = resume_epoch > 0 ? rows_upto(csv_path, resume_epoch) : NULL;
+        const char *header = with_val ? LOG_COLUMNS ",val_loss\n" : LOG_COLUMNS "\n";
+        char *kept = resume_epoch > 0 ? rows_upto(csv_path, header, resume_epoch) : NULL;
         l->csv = fopen(csv_path, "w");
         if (!l->csv) {
             free(kept);
             return lr_fail_at(e, LR_EWRITE, csv_path, 0, 0, "cannot write the log: %s",
                               strerror(errno));
         }
-        fputs(kept && kept[0] ? kept : LOG_HEADER, l->csv);
+        fputs(kept && kept[0] ? kept : header, l->csv);
         free(kept);
     }
     return 0;
@@ -116,16 +118,22 @@ void log_epoch(struct train_log *l, const struct gd_epoch_info *in)
         return;
     if (in->epoch == 1)
         l->first_grad_norm = in->grad_norm;
-    if (l->csv)
-        fprintf(l->csv, "%lld,%.17g,%.17g,%.17g,%.9f,%.9f,%.9f\n", (long long)in->epoch,
-                in->loss, in->grad_norm, in->lr, in->seconds, in->compute_seconds,
-                in->allreduce_seconds);
+    if (l->csv) {
+        fprintf(l->csv, "%lld,%.17g,%.17g,%.17g,%.9f,%.9f,%.9f", (long long)in->epoch, in->loss,
+                in->grad_norm, in->lr, in->seconds, in->compute_seconds, in->allreduce_seconds);
+        if (l->with_val)
+            fprintf(l->csv, ",%.17g", in->val_loss);
+        fputc('\n', l->csv);
+    }
     if (l->quiet)
         return;
     if (in->epoch % l->every == 0 || in->epoch == 1) {
         clear_bar(l);
-        printf("epoch %lld loss %.10e grad_norm %.4e ms/epoch %.3f\n", (long long)in->epoch,
+        printf("epoch %lld loss %.10e grad_norm %.4e ms/epoch %.3f", (long long)in->epoch,
                in->loss, in->grad_norm, 1e3 * in->seconds);
+        if (l->with_val)
+            printf(" val_loss %.10e", in->val_loss);
+        putchar('\n');
         fflush(stdout);
         l->last_draw = 0;
     }

@@ -12,6 +12,7 @@
 #include "dataset.h"
 #include "gd.h"
 #include "log.h"
+#include "metrics.h"
 #include "model_io.h"
 #include "report.h"
 #include "stats.h"
@@ -76,6 +77,57 @@ static void on_epoch(const struct gd_epoch_info *info, const struct gd_state *s,
         r->ckpt_failed = 1;
         g_stop = 1;  /* every rank stops after the next epoch; the error is agreed then */
     }
+}
+
+/* Rows held out of training: the validation rows of this rank. */
+struct holdout {
+    double *X, *y;             /* Nv×D, Nv */
+    int64_t n, n_total;
+};
+
+static uint64_t mix64(uint64_t x)  /* splitmix64's finaliser: a well-spread hash */
+{
+    x ^= x >> 30, x *= 0xBF58476D1CE4E5B9u;
+    x ^= x >> 27, x *= 0x94D049BB133111EBu;
+    return x ^ (x >> 31);
+}
+
+/* Collective: move the rows whose position in the whole file hashes below `fraction` into
+   v, keeping both parts in file order. The position counts data rows from the first, so
+   the split is the same whatever the rank and thread counts. */
+static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
+                            struct holdout *v, struct lr_error *e)
+{
+    int d = ds->n_features;
+    int64_t base = comm_exscan_i64(ds->n_rows), kt = 0, kv = 0;
+    uint64_t key = mix64(seed ^ 0x6A09E667F3BCC909u);
+    unsigned char *is_val = lr_malloc((size_t)ds->n_rows + 1);
+    for (int64_t i = 0; i < ds->n_rows; i++) {
+        is_val[i] = (double)(mix64(key ^ (uint64_t)(base + i)) >> 11) * 0x1p-53 < fraction;
+        kv += is_val[i];
+    }
+    v->X = lr_malloc((size_t)(kv ? kv : 1) * (size_t)d * sizeof(double));
+    v->y = lr_malloc((size_t)(kv ? kv : 1) * sizeof(double));
+    v->n = kv;
+    kv = 0;
+    for (int64_t i = 0; i < ds->n_rows; i++) {
+        double *dst_X = is_val[i] ? v->X + kv * d : ds->X + kt * d;
+        if (dst_X != ds->X + i * d)
+            memmove(dst_X, ds->X + i * d, (size_t)d * sizeof(double));
+        if (is_val[i])
+            v->y[kv++] = ds->y[i];
+        else
+            ds->y[kt++] = ds->y[i];
+    }
+    free(is_val);
+    ds->n_rows = kt;
+    ds->n_rows_total = comm_sum_i64(kt);
+    v->n_total = comm_sum_i64(kv);
+    if (v->n_total == 0 || ds->n_rows_total == 0)
+        return lr_fail(e, LR_EUSAGE, "--validation-split %g leaves %s rows (%lld in all)", fraction,
+                          v->n_total == 0 ? "no validation" : "no training",
+                          (long long)(ds->n_rows_total + v->n_total));
+    return 0;
 }
 
 /* Scaling from the merged column statistics: constant columns keep std 1 (and a warning),
@@ -181,7 +233,8 @@ int train_run(const struct options *o, struct lr_error *e)
     double t_start = comm_wtime();
     struct run r = {.o = o};
     struct ckpt resume = {0};
-    struct dataset ds = {0};
+    struct dataset ds = {0}, test = {0};
+    struct holdout val = {0};
     struct gd_state st = {0};
     struct col_stats *s = NULL, ys;
     double *mean = NULL, *scale = NULL, *coef = NULL;
@@ -199,7 +252,7 @@ int train_run(const struct options *o, struct lr_error *e)
         goto done;
     }
     log_open(&r.log, comm_rank(), o->log_path, o->quiet, o->log_every, o->epochs,
-             o->resume ? resume.state.epoch : 0, e);
+             o->resume ? resume.state.epoch : 0, o->validation_split > 0, e);
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
     if (o->checkpoint)
@@ -217,6 +270,25 @@ int train_run(const struct options *o, struct lr_error *e)
     }
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(&ds, stderr);
+    if (o->checkpoint || o->resume)  /* of all the rows, before any are held out */
+        fingerprint(&ds, &r.ck.fp);
+    if (o->validation_split > 0 && split_validation(&ds, o->validation_split, o->seed, &val, e) < 0) {
+        rc = e->code;  /* from totals: the same on every rank */
+        goto done;
+    }
+    if (o->test) {  /* read now: a bad test file must not wait for the end of training */
+        struct data_options topt = dopt;
+        topt.path = o->test;
+        topt.features = topt.drop = NULL;
+        topt.feature_list = ds.feature_names;
+        topt.n_feature_list = ds.n_features;
+        topt.target = ds.target_name;
+        topt.from_model = 1;
+        if (dataset_load(&topt, &test, e) < 0) {
+            rc = e->code;
+            goto done;
+        }
+    }
     r.t[PH_READ] = comm_wtime() - t0;
 
     int d = ds.n_features;
@@ -233,12 +305,11 @@ int train_run(const struct options *o, struct lr_error *e)
         .solver = o->solver == SOLVER_AUTO ? (o->lr > 0 ? GD_PLAIN : GD_NESTEROV)
                   : o->solver == SOLVER_GD ? GD_PLAIN : GD_NESTEROV,
         .lr = o->lr, .max_epochs = o->epochs, .tol_auto = o->tol < 0, .tol = o->tol,
-        .l2 = o->l2,
+        .l2 = o->l2, .patience = o->patience,
     };
     r.ck.opt = (struct ckpt_options){gp.solver, !o->no_scale, gp.tol_auto, o->lr,
-                                     gp.tol_auto ? 0 : o->tol, o->l2};
-    if (o->checkpoint || o->resume)
-        fingerprint(&ds, &r.ck.fp);
+                                     gp.tol_auto ? 0 : o->tol, o->l2, o->validation_split,
+                                     o->seed, o->patience};
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
         ckpt_check(&resume, &r.ck.fp, &r.ck.opt, o->resume, e);
@@ -252,11 +323,14 @@ int train_run(const struct options *o, struct lr_error *e)
     }
     r.ck.mean = mean;
     r.ck.scale = scale;
-    if (!o->no_scale)
+    if (!o->no_scale) {
         stats_standardize(ds.X, ds.n_rows, d, mean, scale, o->n_threads);
+        stats_standardize(val.X, val.n, d, mean, scale, o->n_threads);
+    }
     r.t[PH_STATS] = comm_wtime() - t0;
 
-    struct gd_problem pb = {ds.X, ds.y, ds.n_rows, ds.n_rows_total, d, o->n_threads, &g_stop};
+    struct gd_problem pb = {ds.X, ds.y, ds.n_rows, ds.n_rows_total, d, o->n_threads, &g_stop,
+                            val.X, val.y, val.n, val.n_total};
     if (!o->resume) {
         gd_state_init(&st, d);
         t0 = comm_wtime();
@@ -283,25 +357,33 @@ int train_run(const struct options *o, struct lr_error *e)
         goto done;
     }
 
-    /* One more pass at the final weights: final_loss and the train metrics. */
+    if (o->patience > 0)  /* early stopping keeps the weights validation liked best */
+        memcpy(st.theta, st.best_theta, (size_t)(d + 1) * sizeof *st.theta);
+
+    /* One more pass at the final weights: final_loss and the metrics. */
     t0 = comm_wtime();
-    double sums[2], m = (double)ds.n_rows_total, w2 = 0;
-    gd_residual_sums(&pb, st.theta, sums);
+    struct metrics train_m, val_m, test_m;
+    metrics_compute(ds.X, ds.y, ds.n_rows, d, st.theta[0], st.theta + 1, o->n_threads, &train_m);
+    if (val.n_total > 0)
+        metrics_compute(val.X, val.y, val.n, d, st.theta[0], st.theta + 1, o->n_threads, &val_m);
+    double intercept = to_original(st.theta, mean, scale, d, coef), w2 = 0;
+    if (o->test)  /* raw features: the model in original units */
+        metrics_compute(test.X, test.y, test.n_rows, d, intercept, coef, o->n_threads, &test_m);
     for (int j = 1; j <= d; j++)
         w2 += st.theta[j] * st.theta[j];
     r.t[PH_METRICS] = comm_wtime() - t0;
     struct model model = {
         .target = ds.target_name, .d = d, .features = ds.feature_names,
-        .intercept = to_original(st.theta, mean, scale, d, coef), .coef = coef,
+        .intercept = intercept, .coef = coef,
         .scaling = !o->no_scale, .mean = mean, .std = scale,
         .scaled_intercept = st.theta[0], .scaled_coef = st.theta + 1,
         .solver = gp.solver == GD_PLAIN ? "gd" : "nesterov", .epochs = st.epoch,
         .converged = st.converged, .learning_rate = st.lr,
-        .final_loss = sums[0] / (2 * m) + o->l2 / (2 * m) * w2, .l2 = o->l2,
+        .final_loss = train_m.mse / 2 + o->l2 / (2 * (double)ds.n_rows_total) * w2, .l2 = o->l2,
         .rows = ds.n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
-        .seconds = comm_wtime() - t_start,
-        .train = {.mse = sums[0] / m, .rmse = sqrt(sums[0] / m), .mae = sums[1] / m,
-                  .r2 = ys.m2 > 0 ? 1 - sums[0] / ys.m2 : (sums[0] == 0 ? 1 : 0)},
+        .seconds = comm_wtime() - t_start, .validation_split = o->validation_split,
+        .patience = o->patience, .best_epoch = st.best_epoch, .train = train_m,
+        .validation = val.n_total > 0 ? &val_m : NULL, .test = o->test ? &test_m : NULL,
     };
     t0 = comm_wtime();
     if (comm_rank() == 0)
@@ -319,9 +401,18 @@ int train_run(const struct options *o, struct lr_error *e)
         report_write(o->report, r.t, &shape, e);
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
+    const char *how = o->patience > 0 && st.since_best >= o->patience
+                          ? "stopped early (no better validation loss for --patience epochs)"
+                      : st.converged ? "converged" : "stopped (epoch limit)";
     log_note(&r.log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
-             st.converged ? "converged" : "stopped (epoch limit)", (long long)st.epoch,
+             how, (long long)st.epoch,
              model.final_loss, model.train.r2, o->model_out);
+    if (val.n_total > 0)
+        log_note(&r.log, "validation: %lld rows, MSE %.10g, R^2 %.10g%s", (long long)val_m.rows,
+                 val_m.mse, val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
+    if (o->test)
+        log_note(&r.log, "test %s: %lld rows, MSE %.10g, R^2 %.10g", o->test,
+                 (long long)test_m.rows, test_m.mse, test_m.r2);
     log_note(&r.log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
              "%.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
              r.t[PH_READ], r.t[PH_STATS], r.t[PH_LR], t_train,
@@ -335,6 +426,9 @@ done:
     ckpt_free(&r.ck);
     gd_state_free(&st);
     dataset_free(&ds);
+    dataset_free(&test);
+    free(val.X);
+    free(val.y);
     free(s);
     free(mean);
     free(scale);

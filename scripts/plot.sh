@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# plot.sh — the pictures users look at, drawn with gnuplot (Debian's gnuplot-nox).
+#
+#   scripts/plot.sh [--log LOG.csv] [--predictions PRED.csv] [--model MODEL.json --data DATA.csv]
+#                   [--out DIR]
+#
+#   --log          a training log (linreg_mpi --log): DIR/loss.png, the loss per epoch on a
+#                  log scale, with the validation loss when the log has it
+#   --predictions  linreg_mpi predict's output with the target column ("TARGET,prediction"):
+#                  DIR/pred_vs_actual.png, predicted against actual with the line y = x
+#   --model/--data a model with a single feature and the CSV it was trained on:
+#                  DIR/fit.png, the data points and the fitted line
+# DIR defaults to the current directory. Each plot has a title, axis labels and a legend.
+set -euo pipefail
+
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+LOG="" PRED="" MODEL="" DATA="" OUT="."
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --log) LOG=$2; shift 2 ;;
+    --predictions) PRED=$2; shift 2 ;;
+    --model) MODEL=$2; shift 2 ;;
+    --data) DATA=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    -h | --help) usage ;;
+    *) echo "plot.sh: unknown argument '$1'" >&2; usage ;;
+    esac
+done
+[ -n "$LOG$PRED$MODEL" ] || usage
+if [ -n "$MODEL" ] && [ -z "$DATA" ]; then echo "plot.sh: --model needs --data" >&2; exit 2; fi
+command -v gnuplot >/dev/null || { echo "plot.sh: gnuplot is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+mkdir -p "$OUT"
+TERM_SPEC="set terminal pngcairo size 900,600 enhanced font 'Sans,11'"
+gnuplot -e "set terminal pngcairo" 2>/dev/null || TERM_SPEC="set terminal png size 900,600"
+
+# column NAME FILE: the 1-based position of a header name
+column() { head -1 "$2" | tr -d '\r' | tr ',' '\n' | grep -nx -- "$1" | cut -d: -f1; }
+
+if [ -n "$LOG" ]; then
+    val=$(column val_loss "$LOG" || true)
+    plots="'$LOG' using 1:2 with lines lw 2 title 'training loss'"
+    [ -n "$val" ] && plots+=", '' using 1:$val with lines lw 2 title 'validation loss'"
+    gnuplot <<GP
+$TERM_SPEC
+set output '$OUT/loss.png'
+set datafile separator ','
+set title 'Loss per epoch'
+set xlabel 'epoch'
+set ylabel 'loss J (log scale)'
+set logscale y
+set grid
+set key top right
+plot $plots
+GP
+    echo "wrote $OUT/loss.png"
+fi
+
+if [ -n "$PRED" ]; then
+    target=$(head -1 "$PRED" | cut -d, -f1)
+    [ "$(head -1 "$PRED" | tr -d '\r' | cut -d, -f2)" = prediction ] ||
+        { echo "plot.sh: $PRED has no target column (predict a file that has it)" >&2; exit 1; }
+    gnuplot <<GP
+$TERM_SPEC
+set output '$OUT/pred_vs_actual.png'
+set datafile separator ','
+set title 'Predicted against actual $target'
+set xlabel 'actual $target'
+set ylabel 'predicted $target'
+set grid
+set key top left
+stats '$PRED' using 1:2 nooutput
+lo = STATS_min_x < STATS_min_y ? STATS_min_x : STATS_min_y
+hi = STATS_max_x > STATS_max_y ? STATS_max_x : STATS_max_y
+pad = (hi - lo) * 0.05 + 1e-12
+set xrange [lo - pad : hi + pad]
+set yrange [lo - pad : hi + pad]
+set size ratio -1
+plot '$PRED' using 1:2 with points pt 7 ps 0.8 title 'rows', x with lines lw 2 title 'y = x'
+GP
+    echo "wrote $OUT/pred_vs_actual.png"
+fi
+
+if [ -n "$MODEL" ]; then
+    # the model's first feature, target, intercept and coefficient (pretty-printed JSON)
+    read -r feature target b w n < <(awk '
+        /^  "target":/ { gsub(/[",]/, "", $2); t = $2 }
+        /^  "features": \[/ { inf = 1; next } inf && /\]/ { inf = 0 } inf { gsub(/[ ",]/, ""); f[++nf] = $0 }
+        /^  "intercept":/ { gsub(/,/, "", $2); b = $2 }
+        /^  "coefficients": \[/ { inc = 1; next } inc && /\]/ { inc = 0 } inc { gsub(/[ ,]/, ""); c[++nc] = $0 }
+        END { print f[1], t, b, c[1], nf }' "$MODEL")
+    [ "$n" = 1 ] || { echo "plot.sh: fit.png needs a model with one feature ($MODEL has $n)" >&2; exit 1; }
+    fx=$(column "$feature" "$DATA") && fy=$(column "$target" "$DATA") ||
+        { echo "plot.sh: $DATA lacks column '$feature' or '$target'" >&2; exit 1; }
+    gnuplot <<GP
+$TERM_SPEC
+set output '$OUT/fit.png'
+set datafile separator ','
+set title sprintf('%s against %s: fitted line %s = %.4g + %.4g %s', '$target', '$feature', '$target', $b, $w, '$feature')
+set xlabel '$feature'
+set ylabel '$target'
+set grid
+set key top left
+plot '$DATA' using $fx:$fy with points pt 7 ps 1 title 'data', $b + $w * x with lines lw 2 title 'fitted line'
+GP
+    echo "wrote $OUT/fit.png"
+fi
