@@ -41,6 +41,10 @@ int lr_fail(struct lr_error *e, int code, const char *fmt, ...)
 int lr_fail_at(struct lr_error *e, int code, const char *file, int64_t line, int64_t column,
                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Copy n bytes of data text into dst (capacity cap) for a message: control bytes become
+   \xHH, and text that does not fit ends in "...". */
+void lr_escape(char *dst, size_t cap, const char *src, size_t n);
+
 /* Print the error the way users see it, one line (plus a --help hint for usage errors). */
 void lr_error_print(const struct lr_error *e, FILE *out);
 

@@ -70,17 +70,6 @@ static int64_t field_column(const char *line, size_t len, char delim, int k)
     return (int64_t)len + 1;
 }
 
-static void copy_text(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (n >= cap) {
-        memcpy(dst, s, cap - 4);
-        strcpy(dst + cap - 4, "...");
-    } else {
-        memcpy(dst, s, n);
-        dst[n] = '\0';
-    }
-}
-
 /* The current row is bad: fail, or count it and move on. */
 static void reject_row(struct parse_state *st)
 {
@@ -92,7 +81,9 @@ static void reject_row(struct parse_state *st)
         return;
     }
     int64_t col = field_column(st->line, st->line_len, lay->delimiter, st->bad_col);
-    const char *name = st->bad_col < lay->n_cols ? lay->names[st->bad_col] : "";
+    char name[80] = "";
+    if (st->bad_col < lay->n_cols)
+        lr_escape(name, sizeof name, lay->names[st->bad_col], strlen(lay->names[st->bad_col]));
     struct lr_error *e = &st->err;
     switch (st->bad) {
     case BAD_NUMBER:
@@ -142,7 +133,7 @@ static void on_field(void *s, size_t n, void *ctx)
         st->bad = BAD_NUMBER;
         st->bad_col = c;
         st->bad_status = rc;
-        copy_text(st->bad_text, sizeof st->bad_text, s ? s : "", s ? n : 0);
+        lr_escape(st->bad_text, sizeof st->bad_text, s ? s : "", s ? n : 0);
         return;
     }
     struct rows *r = &st->rows;
@@ -253,11 +244,13 @@ static int parse_block(const char *buf, size_t len, struct csv_parser *parsers,
         /* piece t: from the line start at or after len·t/T to the one at or after len·(t+1)/T */
         size_t a = len * (size_t)t / (size_t)n_threads, b = len * (size_t)(t + 1) / (size_t)n_threads;
         const char *lo = buf + a, *hi = buf + b;
-        if (t > 0 && buf[a - 1] != '\n') {
+        /* fuzz fix: a or b is 0 when len < n_threads (a block of a few bytes, e.g. "5\n"
+           with 3 threads): buf[-1] was read. Offset 0 is a line start. */
+        if (t > 0 && a > 0 && buf[a - 1] != '\n') {
             const char *nl = memchr(lo, '\n', len - a);
             lo = nl ? nl + 1 : buf + len;
         }
-        if (t < n_threads - 1 && buf[b - 1] != '\n') {
+        if (t < n_threads - 1 && b > 0 && buf[b - 1] != '\n') {
             const char *nl = memchr(hi, '\n', len - b);
             hi = nl ? nl + 1 : buf + len;
         } else if (t == n_threads - 1) {
@@ -436,7 +429,10 @@ static int split_line(const char *line, size_t len, char delim, struct field_lis
     memset(f, 0, sizeof *f);
     csv_set_opts(&p, (unsigned char)(csv_get_opts(&p) | CSV_STRICT_FINI));
     size_t done = csv_parse(&p, line, len, on_head_field, on_head_row, f);
-    int open_quote = done == len && csv_fini(&p, on_head_field, on_head_row, f) == CSV_EPARSE;
+    /* fuzz fix: csv_fini returns -1 (not CSV_EPARSE, which goes to csv_error) on an open
+       quote under CSV_STRICT_FINI; comparing with CSV_EPARSE let a header with an unclosed
+       quote through with its last field dropped (0 columns for '"a,b'). */
+    int open_quote = done == len && csv_fini(&p, on_head_field, on_head_row, f) != 0;
     csv_free(&p);
     if (done < len || open_quote) {
         free_fields(f->v, f->n);
@@ -516,7 +512,9 @@ int csv_read_head(int fd, const char *path, char delimiter, int has_header, stru
     h->n_cols = f.n;
     h->header_lines = has_header ? 1 : 0;
     h->data_start = has_header ? (nl ? (off_t)(nl + 1 - buf) : (off_t)len) : (off_t)bom;
-    h->names = lr_malloc((size_t)f.n * sizeof *h->names);
+    h->names = calloc((size_t)f.n, sizeof *h->names);  /* freed whole on a duplicate */
+    if (!h->names)
+        LR_FATAL("out of memory");
     for (int c = 0; c < f.n; c++) {
         char gen[32];
         const char *name = has_header && f.v[c][0] ? f.v[c] : gen;

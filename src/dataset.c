@@ -210,8 +210,13 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         }
     }
     if (d == 0) {
-        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no %s columns left to use",
-                   o->want_target ? "feature" : "numeric");
+        const char *hint = "";
+        if (n_cols == 1 && strpbrk(hi->names[0], ";\t|"))
+            hint = strchr(hi->names[0], ';')    ? " (the header is one column: --delimiter ';'?)"
+                   : strchr(hi->names[0], '\t') ? " (the header is one column: --delimiter tab?)"
+                                                : " (the header is one column: --delimiter '|'?)";
+        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no %s columns left to use%s",
+                   o->want_target ? "feature" : "numeric", hint);
         goto done;
     }
     ds->n_features = d;

@@ -37,15 +37,42 @@ int lr_fail_at(struct lr_error *e, int code, const char *file, int64_t line, int
     return -1;
 }
 
+void lr_escape(char *dst, size_t cap, const char *src, size_t n)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (at + 8 >= cap) {  /* room for one escape and "..." */
+            strcpy(dst + at, "...");
+            return;
+        }
+        if (c < 0x20 || c == 0x7f)
+            at += (size_t)snprintf(dst + at, cap - at, "\\x%02x", c);
+        else
+            dst[at++] = (char)c;
+    }
+    dst[at] = '\0';
+}
+
 void lr_error_print(const struct lr_error *e, FILE *out)
 {
+    /* names from a header can hold control bytes too: escape all but the newlines */
+    char msg[4 * sizeof e->msg];
+    size_t at = 0;
+    for (const char *p = e->msg; *p && at + 5 < sizeof msg; p++) {
+        if ((unsigned char)*p < 0x20 && *p != '\n')
+            at += (size_t)snprintf(msg + at, sizeof msg - at, "\\x%02x", (unsigned char)*p);
+        else
+            msg[at++] = *p;
+    }
+    msg[at] = '\0';
     if (e->file[0] && e->line > 0)
         fprintf(out, "%s:%lld:%lld: %s\n", e->file, (long long)e->line,
-                (long long)(e->column > 0 ? e->column : 1), e->msg);
+                (long long)(e->column > 0 ? e->column : 1), msg);
     else if (e->file[0])
-        fprintf(out, "%s: %s\n", e->file, e->msg);
+        fprintf(out, "%s: %s\n", e->file, msg);
     else
-        fprintf(out, "linreg_mpi: %s\n", e->msg);
+        fprintf(out, "linreg_mpi: %s\n", msg);
     if (e->code == LR_EUSAGE)
         fprintf(out, "Try 'linreg_mpi --help' for the list of options.\n");
 }

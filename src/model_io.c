@@ -10,11 +10,15 @@
 
 #include "atomic_file.h"
 
+/* A JSON array of n finite numbers, or NULL (so that json_pack fails) if one is not. */
 static json_t *doubles(const double *v, int n)
 {
     json_t *a = json_array();
     for (int k = 0; k < n; k++)
-        json_array_append_new(a, json_real(v[k]));
+        if (json_array_append_new(a, json_real(v[k])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
     return a;
 }
 
@@ -48,7 +52,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         "seconds", m->seconds,
         "metrics", "train", metrics_json(&m->train));
     if (!root)
-        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot build the model JSON");
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0,
+                          "cannot build the model JSON (a number is not finite)");
     json_t *training = json_object_get(root, "training"), *metrics = json_object_get(root, "metrics");
     if (m->validation_split > 0) {
         json_object_set_new(training, "validation_split", json_real(m->validation_split));

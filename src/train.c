@@ -130,6 +130,23 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
     return 0;
 }
 
+/* Statistics that overflowed (values near the double range): no scaling or model can be
+   built from them. -1 with LR_EDATA naming the column. */
+static int check_finite_stats(const struct dataset *ds, const struct col_stats *s,
+                              const struct col_stats *ys, const char *path, struct lr_error *e)
+{
+    for (int j = 0; j <= ds->n_features; j++) {
+        const struct col_stats *c = j < ds->n_features ? &s[j] : ys;
+        if (!isfinite(c->mean) || !isfinite(stats_std(c)))
+            return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                              "column '%s': its values are too large to average or square in "
+                              "double precision (mean %g, std %g); rescale the column",
+                              j < ds->n_features ? ds->feature_names[j] : ds->target_name,
+                              c->mean, stats_std(c));
+    }
+    return 0;
+}
+
 /* Scaling from the merged column statistics: constant columns keep std 1 (and a warning),
    so they stay centred at zero and their coefficient stays 0. */
 static void choose_scaling(const struct dataset *ds, const struct col_stats *s, int enabled,
@@ -300,6 +317,10 @@ int train_run(const struct options *o, struct lr_error *e)
     stats_allreduce(ds.X, ds.n_rows, d, o->n_threads, s);
     stats_allreduce(ds.y, ds.n_rows, 1, o->n_threads, &ys);
     log_stats(&r.log, &ds, s, &ys);
+    if (check_finite_stats(&ds, s, &ys, o->path, e) < 0) {
+        rc = e->code;  /* from merged statistics: the same on every rank */
+        goto done;
+    }
     choose_scaling(&ds, s, !o->no_scale, mean, scale, &r.log);
     struct gd_params gp = {
         .solver = o->solver == SOLVER_AUTO ? (o->lr > 0 ? GD_PLAIN : GD_NESTEROV)
@@ -367,6 +388,15 @@ int train_run(const struct options *o, struct lr_error *e)
     if (val.n_total > 0)
         metrics_compute(val.X, val.y, val.n, d, st.theta[0], st.theta + 1, o->n_threads, &val_m);
     double intercept = to_original(st.theta, mean, scale, d, coef), w2 = 0;
+    for (int j = 0; j <= d; j++)  /* the same on every rank: computed from agreed values */
+        if (!isfinite(j < d ? coef[j] : intercept)) {
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
+                       "the %s%s%s does not fit in a double in original units (the column's "
+                       "std is %g); rescale the column", j < d ? "coefficient of '" : "intercept",
+                       j < d ? ds.feature_names[j] : "", j < d ? "'" : "", j < d ? scale[j] : 0.0);
+            rc = LR_EDATA;
+            goto done;
+        }
     if (o->test)  /* raw features: the model in original units */
         metrics_compute(test.X, test.y, test.n_rows, d, intercept, coef, o->n_threads, &test_m);
     for (int j = 1; j <= d; j++)

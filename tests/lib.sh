@@ -3,6 +3,7 @@
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # tests run as root here
 export OMPI_MCA_rmaps_base_oversubscribe=1                       # more ranks than cores
+export LC_ALL=C                                                  # bytes, not characters
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/bin/linreg_mpi
 GEN=$ROOT/bin/gen_data
@@ -18,7 +19,7 @@ lr() {
     local np=$1 threads=$2
     shift 2
     timeout 30 mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS="$threads" \
-        "$BIN" "$@"
+        "$BIN" "$@" </dev/null
 }
 
 # close A B TOL: |A − B| ≤ TOL·max(1, |A|, |B|)

@@ -1,0 +1,43 @@
+# adversarial.sh — the corpus of tests/adversarial/ (see EXPECTED there): every file either
+# trains or fails with its documented code and FILE:LINE:COLUMN message, within 10 s, under
+# 1, 2, 3 and 8 ranks — never a signal, never a hang.
+
+ADV=$TMP/adversarial
+mkdir -p "$ADV"
+cp "$ROOT"/tests/adversarial/*.csv "$ADV/"
+# the two large ones are made here rather than committed
+{ printf 'a,y\n'; head -c 10000000 /dev/zero | tr '\0' 0 | sed 's/^/1/'; printf ',1\n'; } >"$ADV/long_line.csv"
+awk 'BEGIN { srand(5); for (j = 1; j < 10000; j++) printf "c%d,", j; print "y"
+    for (i = 0; i < 6; i++) { for (j = 1; j < 10000; j++) printf "%.6f,", rand(); printf "%.6f\n", rand() } }' \
+    >"$ADV/ten_thousand_columns.csv"
+
+while read -r file code pattern; do
+    case "$file" in '#'* | '') continue ;; esac
+    for np in 1 2 3 8; do
+        start=$SECONDS
+        rc=0
+        timeout 10 mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS=1 "$BIN" --quiet \
+            --model-out "$TMP/adv.json" "$ADV/$file" </dev/null >"$TMP/adv.out" 2>"$TMP/adv.err" || rc=$?
+        took=$((SECONDS - start))
+        if [ "$rc" -ne "$code" ]; then
+            not_ok "$file (np=$np): exit $rc, expected $code" "$(grep -av '^\(---\|Primary\|a non-zero\|mpirun\|the job\|  \|$\)' "$TMP/adv.err" | head -2 | cut -c1-200)"
+        elif [ "$code" -ne 0 ] && ! grep -aq -- "$pattern" "$TMP/adv.err"; then
+            not_ok "$file (np=$np): message" "wanted '$pattern', got: $(head -1 "$TMP/adv.err" | cut -c1-200)"
+        elif [ "$code" -eq 0 ] && ! grep -q '"format": "linreg_mpi-model"' "$TMP/adv.json"; then
+            not_ok "$file (np=$np): no model written"
+        else
+            ok "$file: exit $code (np=$np, ${took}s)"
+        fi
+        rm -f "$TMP/adv.json"
+    done
+done <"$ROOT/tests/adversarial/EXPECTED"
+
+# what the accepted files must have learned: y = 2x + 1 from two rows, even with 8 ranks
+lr 8 1 --quiet --model-out "$TMP/m.json" "$ADV/more_ranks_than_rows.csv"
+read -r b w < <(model_values "$TMP/m.json" | tr '\n' ' ')
+close "$b" 1 1e-9 && close "$w" 2 1e-9 && ok "more ranks than rows: y = 2x + 1 exactly" ||
+    not_ok "more ranks than rows" "b=$b w=$w"
+# a lone CR ends a record: mixed_line_endings.csv has 5 rows
+lr 2 1 --quiet --model-out "$TMP/m.json" "$ADV/mixed_line_endings.csv"
+[ "$(json_numbers "$TMP/m.json" rows | head -1)" = 5 ] && ok "mixed line endings: 5 records" ||
+    not_ok "mixed line endings" "rows $(json_numbers "$TMP/m.json" rows | head -1)"
