@@ -6,14 +6,20 @@
  *
  * Hooks: "crash-mid-write" — atomic_write writes half the file, then the process kills
  * itself with SIGKILL (a crash at the worst moment of a checkpoint save).
+ *
+ *   LINREG_TEST_FAIL=PHASE:RANK   that one rank fails at PHASE, as if its own I/O had
+ *                                 failed: open, parse, resume, checkpoint, model, report,
+ *                                 predict-write. The others must follow it out, never hang.
  */
 #ifndef LINREG_TEST_HOOKS_H
 #define LINREG_TEST_HOOKS_H
 
 #ifdef LINREG_TEST_HOOKS
 int test_hook_fires(const char *name);
+int test_fail_here(const char *phase, int rank);
 #else
 #define test_hook_fires(name) 0
+#define test_fail_here(phase, rank) 0
 #endif
 
 #endif

@@ -11,6 +11,7 @@
 #include "comm.h"
 #include "numparse.h"
 #include "shard.h"
+#include "test_hooks.h"
 
 /* What rank 0 learns from the head of the file and every rank needs. */
 struct head_info {
@@ -272,7 +273,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     int fd = -1, *slot = NULL, rc = -1;
     int64_t size = 0;
 
-    open_input(o->path, &fd, &size, e);
+    if (test_fail_here("open", comm_rank()))
+        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
+    else
+        open_input(o->path, &fd, &size, e);
     if (comm_agree(e) != LR_OK)
         goto done;
     ds->file_bytes = size;
@@ -292,6 +296,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (shard_range(fd, o->path, (off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(),
                     &begin, &end, e) == 0)
         csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
+    if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
+        lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
     /* Global line of this rank's first line: header, then the lines of lower ranks. */
     int64_t line0 = hi.header_lines + comm_exscan_i64(shard.n_lines) + 1;
     if (e->code == LR_EDATA)  /* csv_read_range counts lines from its range's start */

@@ -16,6 +16,7 @@
 #include "dataset.h"
 #include "metrics.h"
 #include "model_io.h"
+#include "test_hooks.h"
 
 /* Collective: the model on every rank, then the CSV's shard with its columns. */
 static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
@@ -99,7 +100,7 @@ static int write_parallel(const char *path, const char *header, const char *buf,
     comm_bcast(tmp, sizeof tmp, 0);
     int64_t hlen = (int64_t)strlen(header);
     off_t off = (off_t)(hlen + comm_exscan_i64(len));
-    int fd = open(tmp, O_WRONLY);
+    int fd = test_fail_here("predict-write", comm_rank()) ? -1 : open(tmp, O_WRONLY);
     if (fd < 0 || (comm_rank() == 0 && write_at(fd, header, hlen, 0) < 0) ||
         write_at(fd, buf, len, off) < 0 || fsync(fd) < 0)
         lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));

@@ -15,6 +15,13 @@ int test_hook_fires(const char *name)
     int k = spec[n] == ':' ? atoi(spec + n + 1) : 1;
     return ++calls == k;
 }
+
+int test_fail_here(const char *phase, int rank)
+{
+    const char *spec = getenv("LINREG_TEST_FAIL");
+    size_t n = strlen(phase);
+    return spec && strncmp(spec, phase, n) == 0 && spec[n] == ':' && atoi(spec + n + 1) == rank;
+}
 #else
 typedef int test_hooks_unused; /* ISO C wants a translation unit to declare something */
 #endif

@@ -16,6 +16,7 @@
 #include "model_io.h"
 #include "report.h"
 #include "stats.h"
+#include "test_hooks.h"
 
 /* Set by SIGTERM/SIGINT/SIGUSR1 (async-signal-safe: only these stores); gd_run shares the flag with
    every rank through the epoch's Allreduce, so all ranks stop after the same epoch. */
@@ -57,7 +58,9 @@ static int write_checkpoint(struct run *r, const struct gd_state *s, struct lr_e
     r->ck.state = *s;  /* borrowed arrays */
     char *buf = ckpt_encode(&r->ck, &len);
     memset(&r->ck.state, 0, sizeof r->ck.state);
-    int rc = atomic_write(r->o->checkpoint, buf, len, e);
+    int rc = test_fail_here("checkpoint", comm_rank())
+                 ? lr_fail_at(e, LR_EWRITE, r->o->checkpoint, 0, 0, "injected failure (test build)")
+                 : atomic_write(r->o->checkpoint, buf, len, e);
     free(buf);
     r->t[PH_CHECKPOINT] += comm_wtime() - t0;
     return rc;
@@ -193,7 +196,9 @@ static int load_resume(const char *path, struct ckpt *c, struct lr_error *e)
     int64_t len = 0;
     if (comm_rank() == 0) {
         size_t n = 0;
-        buf = ckpt_read_file(path, &n, e);
+        buf = test_fail_here("resume", 0)
+                  ? (lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "injected failure (test build)"), NULL)
+                  : ckpt_read_file(path, &n, e);
         len = (int64_t)n;
     }
     if (comm_agree(e) != LR_OK)
@@ -416,7 +421,9 @@ int train_run(const struct options *o, struct lr_error *e)
         .validation = val.n_total > 0 ? &val_m : NULL, .test = o->test ? &test_m : NULL,
     };
     t0 = comm_wtime();
-    if (comm_rank() == 0)
+    if (test_fail_here("model", comm_rank()))
+        lr_fail_at(e, LR_EWRITE, o->model_out, 0, 0, "injected failure (test build)");
+    else if (comm_rank() == 0)
         model_write(&model, o->model_out, e);
     r.t[PH_MODEL] = comm_wtime() - t0;
     if ((rc = comm_agree(e)) != LR_OK)
@@ -429,6 +436,8 @@ int train_run(const struct options *o, struct lr_error *e)
                               st.epoch};
     if (o->report)
         report_write(o->report, r.t, &shape, e);
+    if (test_fail_here("report", comm_rank()))
+        lr_fail_at(e, LR_EWRITE, o->report ? o->report : "report", 0, 0, "injected failure (test build)");
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
     const char *how = o->patience > 0 && st.since_best >= o->patience

@@ -1,0 +1,42 @@
+# failures.sh — one rank fails at one phase (LINREG_TEST_FAIL in the test build): every rank
+# must leave together, with the right code, in seconds, and leave nothing half-written (the
+# report comes after the model, so a failed report leaves a complete model behind).
+
+HOOKS_BIN=$ROOT/build/hooks/linreg_mpi
+"$GEN" --rows 30000 --features 4 --seed 41 "$TMP/f.csv" 2>/dev/null
+lr 3 1 --quiet --tol 0 --epochs 20 --checkpoint "$TMP/f_ck.bin" --model-out "$TMP/f_ok.json" "$TMP/f.csv"
+lr 3 1 --quiet --model-out "$TMP/f_model.json" "$TMP/f.csv"
+
+# one_fails PHASE RANK CODE PATTERN ARGS...: 3 ranks, RANK fails at PHASE
+one_fails() {
+    local phase=$1 rank=$2 code=$3 pattern=$4 start=$SECONDS rc=0
+    shift 4
+    rm -f "$TMP/f_out.json" "$TMP/f_pred.csv"
+    timeout 20 mpirun --oversubscribe --bind-to none -n 3 -x OMP_NUM_THREADS=1 \
+        -x LINREG_TEST_FAIL="$phase:$rank" "$HOOKS_BIN" "$@" </dev/null >"$TMP/f.out" 2>"$TMP/f.err" || rc=$?
+    local took=$((SECONDS - start))
+    if [ "$rc" -ne "$code" ]; then
+        not_ok "rank $rank fails at $phase: exit $rc, expected $code" "$(head -2 "$TMP/f.err")"
+    elif ! grep -q -- "$pattern" "$TMP/f.err"; then
+        not_ok "rank $rank fails at $phase: message" "$(head -2 "$TMP/f.err")"
+    elif [ "$took" -gt 10 ]; then
+        not_ok "rank $rank fails at $phase: took ${took}s"
+    elif { [ -e "$TMP/f_out.json" ] && [ "$phase" != report ]; } || [ -e "$TMP/f_pred.csv" ] ||
+        ls "$TMP"/f_pred.csv.tmp.* "$TMP"/f_out.json.tmp.* >/dev/null 2>&1; then
+        not_ok "rank $rank fails at $phase: an output was left behind"
+    else
+        ok "rank $rank of 3 fails at $phase: all exit $code in ${took}s, nothing half-written"
+    fi
+}
+T=(--quiet --model-out "$TMP/f_out.json")
+one_fails open 1 66 "f.csv: cannot open: injected failure" "${T[@]}" "$TMP/f.csv"
+one_fails open 0 66 "f.csv: cannot open: injected failure" "${T[@]}" "$TMP/f.csv"
+one_fails parse 2 65 "f.csv:[0-9]*:1: injected parse failure" "${T[@]}" "$TMP/f.csv"
+one_fails parse 0 65 "f.csv:2:1: injected parse failure" "${T[@]}" "$TMP/f.csv"
+one_fails resume 0 66 "f_ck.bin: injected failure" "${T[@]}" --resume "$TMP/f_ck.bin" --checkpoint "$TMP/f_ck.bin" --tol 0 --epochs 40 "$TMP/f.csv"
+one_fails checkpoint 0 74 "f_ck2.bin: injected failure" "${T[@]}" --tol 0 --epochs 200 --checkpoint "$TMP/f_ck2.bin" --checkpoint-every 5 "$TMP/f.csv"
+one_fails model 0 74 "f_out.json: injected failure" "${T[@]}" "$TMP/f.csv"
+one_fails report 0 74 "f_rep.json: injected failure" "${T[@]}" --report "$TMP/f_rep.json" "$TMP/f.csv"
+one_fails predict-write 1 74 "f_pred.csv: write failed" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
+one_fails open 2 66 "f.csv: cannot open: injected failure" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
+one_fails open 1 66 "f.csv: cannot open: injected failure" describe "$TMP/f.csv"
