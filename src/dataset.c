@@ -306,8 +306,9 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         goto done;
 
     ds->n_rows = shard.n_rows;
-    ds->X = shard.X;
+    ds->X = shard.X;  /* the dataset owns the rows from here */
     ds->y = shard.y;
+    shard.X = shard.y = NULL;
     ds->n_rows_total = comm_sum_i64(shard.n_rows);
     ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
     gather_skipped(&shard, line0, ds);
@@ -324,6 +325,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
 done:
     if (fd >= 0)
         close(fd);
+    csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
     free(slot);
     head_info_free(&hi);
     if (rc < 0)

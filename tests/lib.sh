@@ -5,7 +5,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # tests run as
 export OMPI_MCA_rmaps_base_oversubscribe=1                       # more ranks than cores
 export LC_ALL=C                                                  # bytes, not characters
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=$ROOT/bin/linreg_mpi
+BIN=${LINREG_BIN:-$ROOT/bin/linreg_mpi}                          # make asan swaps in its build
+HOOKS_BIN=${LINREG_HOOKS_BIN:-$ROOT/build/hooks/linreg_mpi}       # with fault injection
 GEN=$ROOT/bin/gen_data
 PASS=${PASS:-0}
 FAIL=${FAIL:-0}

@@ -1,24 +1,77 @@
 #!/usr/bin/env bash
 # run.sh — the whole test suite: CUnit unit tests, then the integration tests that run the
-# real binary under mpirun. Called by `make test` after the build.
+# real binary under mpirun. Called by `make test` after the build, and by `make asan` with
+# other binaries (LINREG_BIN, LINREG_HOOKS_BIN, LINREG_UNIT) and a selection of integration
+# files (LINREG_TESTS="reader predict ...").
+#
+# The integration files mostly wait on mpirun's start-up, so up to LINREG_JOBS (default 3)
+# of them run at once, each in its own temporary directory (those that time the program run
+# alone afterwards); their reports are printed in file order, and the last line sums them:
+# "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib.sh
-TMP=$(mktemp -d /tmp/linreg_test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-export TMP
+TOP=$(mktemp -d /tmp/linreg_test.XXXXXX)
+trap 'rm -rf "$TOP"' EXIT
+JOBS=${LINREG_JOBS:-3}
 
+UNIT=${LINREG_UNIT:-build/unit_tests}
 echo "== unit tests (CUnit)"
-if build/unit_tests >"$TMP/unit.log" 2>&1; then
-    ok "unit tests: $(grep -E '^ +tests' "$TMP/unit.log" | awk '{print $4 " of " $2 " passed"}')"
+if "$UNIT" >"$TOP/unit.log" 2>&1; then
+    ok "unit tests: $(grep -E '^ +tests' "$TOP/unit.log" | awk '{print $4 " of " $2 " passed"}')"
 else
-    cat "$TMP/unit.log"
+    cat "$TOP/unit.log"
     not_ok "unit tests"
 fi
 
+# run_file NAME: one integration file in a subshell of its own; leaves NAME.log and
+# NAME.counts ("PASS FAIL") in $TOP. (The sourced file shares the subshell's variables:
+# the runner's own are named __run_* so that no test file can overwrite them.)
+run_file() {
+    __run_name=$1
+    (
+        PASS=0 FAIL=0
+        TMP=$TOP/$__run_name
+        mkdir -p "$TMP"
+        export TMP
+        echo "== $__run_name"
+        source "tests/integration/$__run_name.sh"
+        echo "$PASS $FAIL" >"$TOP/$__run_name.counts"
+    ) >"$TOP/$__run_name.log" 2>&1
+}
+
+# Files that time the program (deadlines, kills at moments) run alone, after the others.
+SERIAL=" adversarial checkpoint "
+names=()
+serial=()
 for t in tests/integration/*.sh; do
-    echo "== $(basename "$t" .sh)"
-    source "$t"
+    __run_each=$(basename "$t" .sh)
+    if [ -n "${LINREG_TESTS:-}" ] && [[ " $LINREG_TESTS " != *" $__run_each "* ]]; then
+        continue
+    fi
+    names+=("$__run_each")
+    if [[ "$SERIAL" == *" $__run_each "* ]]; then
+        serial+=("$__run_each")
+        continue
+    fi
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n
+    done
+    run_file "$__run_each" &
+done
+wait
+for __run_each in "${serial[@]}"; do
+    run_file "$__run_each"
+done
+for __run_each in "${names[@]}"; do
+    cat "$TOP/$__run_each.log"
+    if [ -f "$TOP/$__run_each.counts" ]; then
+        read -r p f <"$TOP/$__run_each.counts"
+        PASS=$((PASS + p))
+        FAIL=$((FAIL + f))
+    else
+        not_ok "$__run_each: the test file stopped before its end"
+    fi
 done
 
 echo

@@ -1,7 +1,6 @@
 # checkpoint.sh — kill -9, crashes mid-write, signals and damaged files: a resumed run must
 # end with the very model of an uninterrupted one.
 
-HOOKS_BIN=$ROOT/build/hooks/linreg_mpi
 "$GEN" --rows 100000 --features 8 --kind hard --seed 9 "$TMP/ck.csv" 2>/dev/null
 CK_OPTS=(--quiet --tol 0 --epochs 4000 --checkpoint-every 25)
 
@@ -18,6 +17,16 @@ start_bg() {
     BG=$!
 }
 
+# wait_for_file FILE SECONDS: until FILE exists (the first checkpoint), at most SECONDS
+wait_for_file() {
+    local k
+    for ((k = 0; k < $2 * 20; k++)); do
+        [ -s "$1" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # resume_to_end NP THREADS CKPT MODEL: resume until the run completes (at most 5 tries)
 resume_to_end() {
     local k
@@ -30,10 +39,11 @@ resume_to_end() {
 
 for np in 1 2; do
     lr "$np" 1 "${CK_OPTS[@]}" --model-out "$TMP/full$np.json" "$TMP/ck.csv"
-    # kill -9 the whole job at three moments, resume, compare bit for bit
-    for delay in 0.7 1.3 2.1; do
+    # kill -9 the whole job at three moments after its first checkpoint, resume, compare
+    for delay in 0.1 0.6 1.2; do
         rm -f "$TMP/ck.bin"
         start_bg "$np" 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+        wait_for_file "$TMP/ck.bin" 20
         sleep "$delay"
         kill -9 -- -"$BG" 2>/dev/null
         wait "$BG" 2>/dev/null
@@ -67,7 +77,8 @@ rm -f "$TMP/part.json"
 # resumed with another rank or thread count: equal to 1e-10
 rm -f "$TMP/ck.bin"
 start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
-sleep 1.2
+wait_for_file "$TMP/ck.bin" 20
+sleep 0.5
 kill -9 -- -"$BG" 2>/dev/null
 wait "$BG" 2>/dev/null
 cp "$TMP/ck.bin" "$TMP/ck_saved.bin"
@@ -87,7 +98,8 @@ done
 for sig in TERM USR1; do
     rm -f "$TMP/ck.bin"
     start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
-    sleep 1.2
+    wait_for_file "$TMP/ck.bin" 20
+    sleep 0.3
     if [ $sig = TERM ]; then
         pkill -TERM -f "^$BIN .*$TMP/ck.csv"  # the ranks, as srun and Slurm signal them
     else

@@ -2,7 +2,6 @@
 # must leave together, with the right code, in seconds, and leave nothing half-written (the
 # report comes after the model, so a failed report leaves a complete model behind).
 
-HOOKS_BIN=$ROOT/build/hooks/linreg_mpi
 "$GEN" --rows 30000 --features 4 --seed 41 "$TMP/f.csv" 2>/dev/null
 lr 3 1 --quiet --tol 0 --epochs 20 --checkpoint "$TMP/f_ck.bin" --model-out "$TMP/f_ok.json" "$TMP/f.csv"
 lr 3 1 --quiet --model-out "$TMP/f_model.json" "$TMP/f.csv"
