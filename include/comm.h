@@ -17,6 +17,8 @@ void comm_init(int *argc, char ***argv);
 void comm_finalize(void);
 int comm_rank(void);
 int comm_size(void);
+int comm_node_size(void);       /* ranks on this rank's node (sharing its memory) */
+double comm_node_sum(double v); /* sum over the ranks of this node */
 double comm_wtime(void);
 
 /*

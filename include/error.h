@@ -21,6 +21,7 @@ enum lr_exit {
     LR_EDIVERGED = 3,   /* training diverged */
     LR_EDATA = 65,      /* bad input data */
     LR_ENOINPUT = 66,   /* input missing or unreadable */
+    LR_ENOMEM = 71,     /* a rank's shard would not fit in its node's memory */
     LR_EWRITE = 74,     /* cannot write an output file */
     LR_ESTOPPED = 75,   /* stopped by a signal after a checkpoint */
 };
@@ -52,6 +53,10 @@ void lr_error_print(const struct lr_error *e, FILE *out);
 void lr_fatal(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 #define LR_FATAL(...) lr_fatal(__FILE__, __LINE__, __VA_ARGS__)
+
+/* n·m·elem bytes, fatal if that overflows size_t (a corrupt count, never a real size). */
+size_t lr_bytes_impl(int64_t n, int64_t m, size_t elem, const char *file, int line);
+#define lr_bytes(n, m, elem) lr_bytes_impl((int64_t)(n), (int64_t)(m), (elem), __FILE__, __LINE__)
 
 /* malloc/realloc that never return NULL: out of memory is fatal (llm.c mallocCheck). */
 void *lr_malloc_impl(size_t size, const char *file, int line);

@@ -10,6 +10,7 @@
  *   LINREG_TEST_FAIL=PHASE:RANK   that one rank fails at PHASE, as if its own I/O had
  *                                 failed: open, parse, resume, checkpoint, model, report,
  *                                 predict-write. The others must follow it out, never hang.
+ *   LINREG_TEST_MEM_AVAILABLE=B   the node has B bytes of memory available (dataset.c)
  */
 #ifndef LINREG_TEST_HOOKS_H
 #define LINREG_TEST_HOOKS_H
@@ -17,9 +18,11 @@
 #ifdef LINREG_TEST_HOOKS
 int test_hook_fires(const char *name);
 int test_fail_here(const char *phase, int rank);
+double test_mem_available(void); /* LINREG_TEST_MEM_AVAILABLE=bytes, else -1 */
 #else
 #define test_hook_fires(name) 0
 #define test_fail_here(phase, rank) 0
+#define test_mem_available() (-1.0)
 #endif
 
 #endif

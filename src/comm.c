@@ -5,7 +5,8 @@
 #include <mpi.h>
 #include <string.h>
 
-static int g_rank, g_size = 1;
+static int g_rank, g_size = 1, g_node_size = 1;
+static MPI_Comm g_node = MPI_COMM_NULL;
 
 void comm_init(int *argc, char ***argv)
 {
@@ -13,9 +14,25 @@ void comm_init(int *argc, char ***argv)
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &g_node);
+    MPI_Comm_size(g_node, &g_node_size);
 }
 
-void comm_finalize(void) { MPI_Finalize(); }
+int comm_node_size(void) { return g_node_size; }
+
+double comm_node_sum(double v)
+{
+    double r;
+    MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, g_node);
+    return r;
+}
+
+void comm_finalize(void)
+{
+    if (g_node != MPI_COMM_NULL)
+        MPI_Comm_free(&g_node);
+    MPI_Finalize();
+}
 int comm_rank(void) { return g_rank; }
 int comm_size(void) { return g_size; }
 double comm_wtime(void) { return MPI_Wtime(); }

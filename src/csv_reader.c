@@ -49,9 +49,9 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y)
     int64_t cap = r->cap ? r->cap : 1024;
     while (cap < n)
         cap *= 2;
-    r->X = lr_realloc(r->X, (size_t)cap * (size_t)d * sizeof(double));
+    r->X = lr_realloc(r->X, lr_bytes(cap, d, sizeof(double)));
     if (has_y)
-        r->y = lr_realloc(r->y, (size_t)cap * sizeof(double));
+        r->y = lr_realloc(r->y, lr_bytes(cap, 1, sizeof(double)));
     r->cap = cap;
 }
 
@@ -292,9 +292,9 @@ static int parse_block(const char *buf, size_t len, struct csv_parser *parsers,
                 int64_t c = *cap ? *cap : 1024;
                 while (c < rows)
                     c *= 2;
-                out->X = lr_realloc(out->X, (size_t)c * (size_t)d * sizeof(double));
+                out->X = lr_realloc(out->X, lr_bytes(c, d, sizeof(double)));
                 if (lay->has_target)
-                    out->y = lr_realloc(out->y, (size_t)c * sizeof(double));
+                    out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
                 *cap = c;
             }
         }
@@ -376,9 +376,9 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
     }
     if (out->n_rows < row_cap) {  /* give back the slack of the doubling */
         int64_t n = out->n_rows ? out->n_rows : 1;
-        out->X = lr_realloc(out->X, (size_t)n * (size_t)lay->n_features * sizeof(double));
+        out->X = lr_realloc(out->X, lr_bytes(n, lay->n_features, sizeof(double)));
         if (lay->has_target)
-            out->y = lr_realloc(out->y, (size_t)n * sizeof(double));
+            out->y = lr_realloc(out->y, lr_bytes(n, 1, sizeof(double)));
     }
     return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -249,6 +250,69 @@ static int open_input(const char *path, int *fd, int64_t *size, struct lr_error 
     return 0;
 }
 
+/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
+   unknown (then nothing is checked). */
+static double node_memory_available(void)
+{
+    double t = test_mem_available();
+    if (t >= 0)
+        return t;
+    double avail = 0, kb, limit, used;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            avail = kb * 1024;
+    if (f)
+        fclose(f);
+    FILE *m = fopen("/sys/fs/cgroup/memory.max", "r"), *c = fopen("/sys/fs/cgroup/memory.current", "r");
+    if (m && c && fscanf(m, "%lf", &limit) == 1 && fscanf(c, "%lf", &used) == 1 &&
+        (avail == 0 || limit - used < avail))
+        avail = limit - used;  /* "max" (no limit) does not scan as a number */
+    if (m)
+        fclose(m);
+    if (c)
+        fclose(c);
+    return avail;
+}
+
+/*
+ * Collective: will the matrices of the ranks on each node fit in its memory? Before
+ * allocating anything, a rank estimates its rows from the line length in the first 64 KiB
+ * of its range. If a node falls short, its ranks fail with LR_ENOMEM, saying how many
+ * nodes the whole job would need (more ranks on the same node do not help).
+ */
+static int check_memory(int fd, const struct data_options *o, off_t begin, off_t end, int d,
+                        int has_target, struct lr_error *e)
+{
+    double need = 0, rows = 0;
+    if (end > begin) {
+        char sample[1 << 16];
+        size_t want = (size_t)(end - begin) < sizeof sample ? (size_t)(end - begin) : sizeof sample;
+        ssize_t k = shard_pread(fd, sample, want, begin);
+        int64_t lines = 0;
+        for (ssize_t i = 0; i < k; i++)
+            lines += sample[i] == '\n';
+        rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
+        double block = fmin((double)(end - begin), o->n_threads * (double)(8 << 20));
+        need = rows * (d + has_target) * (double)sizeof(double) + 2 * block;  /* + a block of
+                                                                   text and its rows */
+    }
+    double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
+    double total = need;
+    comm_sum(&total, 1);
+    if (usable > 0 && node_need > usable) {
+        int nodes = (int)ceil(total / usable);
+        lr_fail_at(e, LR_ENOMEM, o->path, 0, 0,
+                   "the %d rank%s on this node need about %.2f GB for their rows (this rank: "
+                   "about %.0f rows of %d numbers), but %.2f GB are available; spread the job "
+                   "over at least %d nodes (more ranks on one node do not help)",
+                   comm_node_size(), comm_node_size() > 1 ? "s" : "", node_need / 1e9, rows,
+                   d + has_target, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2);
+    }
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
 /* Gather every rank's first skipped lines on rank 0, in file order. */
 static void gather_skipped(const struct csv_shard *s, int64_t line0, struct dataset *ds)
 {
@@ -292,10 +356,12 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
         .skip_bad_rows = o->skip_bad_rows,
     };
-    off_t begin, end;
-    if (shard_range(fd, o->path, (off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(),
-                    &begin, &end, e) == 0)
-        csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
+    off_t begin = 0, end = 0;
+    shard_range(fd, o->path, (off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &begin,
+                &end, e);
+    if (comm_agree(e) != LR_OK || check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
+        goto done;
+    csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
     /* Global line of this rank's first line: header, then the lines of lower ranks. */

@@ -90,6 +90,16 @@ void lr_fatal(const char *file, int line, const char *fmt, ...)
     abort();
 }
 
+size_t lr_bytes_impl(int64_t n, int64_t m, size_t elem, const char *file, int line)
+{
+    size_t nm, bytes;
+    if (n < 0 || m < 0 || __builtin_mul_overflow((size_t)n, (size_t)m, &nm) ||
+        __builtin_mul_overflow(nm, elem, &bytes))
+        lr_fatal(file, line, "array size %lld x %lld x %zu does not fit in memory", (long long)n,
+                 (long long)m, elem);
+    return bytes;
+}
+
 void *lr_malloc_impl(size_t size, const char *file, int line)
 {
     void *p = malloc(size ? size : 1);

@@ -22,6 +22,12 @@ int test_fail_here(const char *phase, int rank)
     size_t n = strlen(phase);
     return spec && strncmp(spec, phase, n) == 0 && spec[n] == ':' && atoi(spec + n + 1) == rank;
 }
+
+double test_mem_available(void)
+{
+    const char *v = getenv("LINREG_TEST_MEM_AVAILABLE");
+    return v ? atof(v) : -1.0;
+}
 #else
 typedef int test_hooks_unused; /* ISO C wants a translation unit to declare something */
 #endif

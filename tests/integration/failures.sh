@@ -39,3 +39,11 @@ one_fails report 0 74 "f_rep.json: injected failure" "${T[@]}" --report "$TMP/f_
 one_fails predict-write 1 74 "f_pred.csv: write failed" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
 one_fails open 2 66 "f.csv: cannot open: injected failure" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
 one_fails open 1 66 "f.csv: cannot open: injected failure" describe "$TMP/f.csv"
+
+# a node without the memory for its ranks' rows: exit 71 before allocating, naming the need
+rc=0
+timeout 20 mpirun --oversubscribe --bind-to none -n 3 -x OMP_NUM_THREADS=1 -x LINREG_TEST_MEM_AVAILABLE=1000000 \
+    "$HOOKS_BIN" --quiet --model-out "$TMP/f_out.json" "$TMP/f.csv" </dev/null >"$TMP/f.out" 2>"$TMP/f.err" || rc=$?
+[ "$rc" = 71 ] && grep -q "f.csv: the 3 ranks on this node need about .* GB for their rows (this rank: about [0-9]* rows of 5 numbers), but 0.00 GB are available; spread the job over at least [0-9]* nodes" "$TMP/f.err" &&
+    [ ! -e "$TMP/f_out.json" ] && ok "shards too big for the node's memory: exit 71, the nodes needed" ||
+    not_ok "memory check" "rc=$rc $(head -1 "$TMP/f.err")"
