@@ -86,6 +86,17 @@ test: deps
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
 	@tests/run.sh
 
+# The unit tests and the main commands under valgrind's memcheck (a few minutes).
+valgrind: deps
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
+	@$(MAKE) --no-print-directory all build/unit_tests
+	@tests/valgrind.sh
+
+# A CSV larger than 2^31 bytes (2.5 GB in /tmp, about a minute).
+test-big: deps
+	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
+	@LINREG_TEST_DIR=tests/big tests/run.sh
+
 # The suite's core under the sanitizers (the slow adversarial corpus and timing-driven
 # checkpoint kills stay in `make test`). Leaks inside Open MPI's own libraries are
 # suppressed (tests/lsan.supp); nothing of the project's is.
@@ -120,4 +131,4 @@ install: bin/linreg_mpi
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test asan bench scaling bench-ingest bench-epoch install clean
+.PHONY: all deps run test test-big valgrind asan bench scaling bench-ingest bench-epoch install clean

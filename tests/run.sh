@@ -35,7 +35,7 @@ run_file() {
         mkdir -p "$TMP"
         export TMP
         echo "== $__run_name"
-        source "tests/integration/$__run_name.sh"
+        source "$DIR/$__run_name.sh"
         echo "$PASS $FAIL" >"$TOP/$__run_name.counts"
     ) >"$TOP/$__run_name.log" 2>&1
 }
@@ -44,7 +44,8 @@ run_file() {
 SERIAL=" adversarial checkpoint "
 names=()
 serial=()
-for t in tests/integration/*.sh; do
+DIR=${LINREG_TEST_DIR:-tests/integration}  # make test-big: tests/big
+for t in "$DIR"/*.sh; do
     __run_each=$(basename "$t" .sh)
     if [ -n "${LINREG_TESTS:-}" ] && [[ " $LINREG_TESTS " != *" $__run_each "* ]]; then
         continue
