@@ -18,7 +18,7 @@ one_fails() {
         not_ok "rank $rank fails at $phase: exit $rc, expected $code" "$(head -2 "$TMP/f.err")"
     elif ! grep -q -- "$pattern" "$TMP/f.err"; then
         not_ok "rank $rank fails at $phase: message" "$(head -2 "$TMP/f.err")"
-    elif [ "$took" -gt 10 ]; then
+    elif [ "$took" -gt "$DEADLINE" ]; then
         not_ok "rank $rank fails at $phase: took ${took}s"
     elif { [ -e "$TMP/f_out.json" ] && [ "$phase" != report ]; } || [ -e "$TMP/f_pred.csv" ] ||
         ls "$TMP"/f_pred.csv.tmp.* "$TMP"/f_out.json.tmp.* >/dev/null 2>&1; then
