@@ -446,6 +446,14 @@ int train_run(const struct options *o, struct lr_error *e)
     log_note(&r.log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
              how, (long long)st.epoch,
              model.final_loss, model.train.r2, o->model_out);
+    if (d <= 10) {  /* small models: the formula itself */
+        char formula[1024];
+        size_t at = (size_t)snprintf(formula, sizeof formula, "%s = %.6g", ds.target_name, intercept);
+        for (int j = 0; j < d && at < sizeof formula; j++)
+            at += (size_t)snprintf(formula + at, sizeof formula - at, " %c %.6g*%s",
+                                   coef[j] < 0 ? '-' : '+', fabs(coef[j]), ds.feature_names[j]);
+        log_note(&r.log, "model: %s", formula);
+    }
     if (val.n_total > 0)
         log_note(&r.log, "validation: %lld rows, MSE %.10g, R^2 %.10g%s", (long long)val_m.rows,
                  val_m.mse, val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
