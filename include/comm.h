@@ -40,7 +40,6 @@ int64_t comm_exscan_i64(int64_t v);                 /* sum over lower ranks; 0 o
 void comm_bcast(void *buf, size_t n, int root);     /* bytes */
 void comm_allgather(const void *send, void *recv, size_t n);  /* n bytes per rank */
 void comm_gather(const void *send, void *recv, size_t n);     /* n bytes per rank to rank 0 */
-void comm_barrier(void);
 /* Point to point, any size: a length then the bytes; comm_recv_bytes allocates *buf. */
 void comm_send_bytes(int to, const void *buf, int64_t n);
 void comm_recv_bytes(int from, char **buf, int64_t *n);

@@ -113,8 +113,6 @@ void comm_gather(const void *send, void *recv, size_t n)
     MPI_Gather(send, (int)n, MPI_BYTE, recv, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
 }
 
-void comm_barrier(void) { MPI_Barrier(MPI_COMM_WORLD); }
-
 void comm_send_bytes(int to, const void *buf, int64_t n)
 {
     MPI_Send(&n, 1, MPI_INT64_T, to, 0, MPI_COMM_WORLD);
