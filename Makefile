@@ -92,6 +92,11 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all build/unit_tests
 	@tests/valgrind.sh
 
+# Only the tests against a local single-node Slurm (make test includes them).
+test-slurm: deps
+	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
+	@LINREG_TESTS=slurm LINREG_REQUIRE_SLURM=1 tests/run.sh
+
 # A CSV larger than 2^31 bytes (2.5 GB in /tmp, about a minute).
 test-big: deps
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
@@ -131,4 +136,4 @@ install: bin/linreg_mpi
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test test-big valgrind asan bench scaling bench-ingest bench-epoch install clean
+.PHONY: all deps run test test-big test-slurm valgrind asan bench scaling bench-ingest bench-epoch install clean

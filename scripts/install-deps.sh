@@ -17,7 +17,7 @@
 set -euo pipefail
 
 # The project's Debian dependencies; add new ones here.
-LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev gnuplot-nox"
+LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev gnuplot-nox slurmctld slurmd slurm-client munge libpmix-dev"
 
 is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
