@@ -87,8 +87,8 @@ test: deps
 	@tests/run.sh
 
 # The unit tests and the main commands under valgrind's memcheck (a few minutes).
-valgrind: deps
-	@command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
+valgrind:
+	@LINREG_DEPS_EXTRA=valgrind scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all build/unit_tests
 	@tests/valgrind.sh
 
@@ -116,6 +116,13 @@ asan: deps
 	@$(MAKE) --no-print-directory all build/lstsq build/asan/linreg_mpi build/asan/unit_tests
 	@$(SAN_ENV) tests/run.sh
 
+# libFuzzer on the CSV reader and the number parser, FUZZ_SECONDS per target; the working
+# corpus and any crashing input stay under build/fuzz/ (see tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@LINREG_DEPS_EXTRA="clang libclang-rt-14-dev libomp-14-dev" scripts/install-deps.sh
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 bench: all build/lstsq
 	scripts/bench.sh
 
@@ -136,4 +143,4 @@ install: bin/linreg_mpi
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test test-big test-slurm valgrind asan bench scaling bench-ingest bench-epoch install clean
+.PHONY: all deps run test test-big test-slurm valgrind asan fuzz bench scaling bench-ingest bench-epoch install clean

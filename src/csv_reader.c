@@ -32,7 +32,7 @@ struct parse_state {
     char bad_text[48];
     const char *line;          /* current line and its length without the newline */
     size_t line_len;
-    int line_has_newline;
+    int line_open_quote;       /* the current line ends inside a quoted field */
     int64_t line_idx;          /* 0-based line index within this thread's piece */
     int64_t n_lines;
     int64_t n_skipped;
@@ -147,7 +147,7 @@ static void on_row(int term, void *ctx)
 {
     struct parse_state *st = ctx;
     const struct csv_layout *lay = st->lay;
-    if (term == -1 && st->line_has_newline) {  /* the root cause, whatever the field held */
+    if (term == -1 && st->line_open_quote) {  /* the root cause, whatever the field held */
         st->bad = BAD_OPEN_QUOTE;
         st->bad_col = st->col > 0 ? st->col - 1 : 0;
     }
@@ -196,7 +196,6 @@ static void parse_piece(struct csv_parser *p, const char *lo, const char *hi,
         st->line_len = (size_t)((nl ? nl : hi) - line);
         if (st->line_len > 0 && line[st->line_len - 1] == '\r')
             st->line_len--;
-        st->line_has_newline = nl != NULL;
         st->n_lines++;
         if (!is_blank(line, nl ? nl : hi)) {
             size_t len = (size_t)(next - line);
@@ -213,7 +212,15 @@ static void parse_piece(struct csv_parser *p, const char *lo, const char *hi,
             } else if (!nl || memchr(line, '"', st->line_len)) {
                 /* Ends a row left open by an unclosed quote (on_row sees term -1), or
                    the file's last line when it has no newline. Without a quote, the
-                   newline has already ended the row. */
+                   newline has already ended the row. The line ends inside a quoted
+                   field when it holds an odd number of quotes: in strict mode (done ==
+                   len) each quote opens, closes or doubles inside a quoted field.
+                   (Found by fuzzing: telling it by the newline read a last line '1,"2'
+                   without newline as 1,2.) */
+                size_t quotes = 0;
+                for (size_t i = 0; i < st->line_len; i++)
+                    quotes += line[i] == '"';
+                st->line_open_quote = quotes % 2;
                 csv_fini(p, on_field, on_row, st);
             }
         }
@@ -244,8 +251,9 @@ static int parse_block(const char *buf, size_t len, struct csv_parser *parsers,
         /* piece t: from the line start at or after len·t/T to the one at or after len·(t+1)/T */
         size_t a = len * (size_t)t / (size_t)n_threads, b = len * (size_t)(t + 1) / (size_t)n_threads;
         const char *lo = buf + a, *hi = buf + b;
-        /* fuzz fix: a or b is 0 when len < n_threads (a block of a few bytes, e.g. "5\n"
-           with 3 threads): buf[-1] was read. Offset 0 is a line start. */
+        /* a or b is 0 when len < n_threads (a block of a few bytes, e.g. "5\n" with 3
+           threads): offset 0 is a line start, and buf[-1] must not be read (found by
+           fuzzing). */
         if (t > 0 && a > 0 && buf[a - 1] != '\n') {
             const char *nl = memchr(lo, '\n', len - a);
             lo = nl ? nl + 1 : buf + len;
@@ -429,9 +437,8 @@ static int split_line(const char *line, size_t len, char delim, struct field_lis
     memset(f, 0, sizeof *f);
     csv_set_opts(&p, (unsigned char)(csv_get_opts(&p) | CSV_STRICT_FINI));
     size_t done = csv_parse(&p, line, len, on_head_field, on_head_row, f);
-    /* fuzz fix: csv_fini returns -1 (not CSV_EPARSE, which goes to csv_error) on an open
-       quote under CSV_STRICT_FINI; comparing with CSV_EPARSE let a header with an unclosed
-       quote through with its last field dropped (0 columns for '"a,b'). */
+    /* Under CSV_STRICT_FINI csv_fini returns -1 on an open quote, not CSV_EPARSE: a
+       header '"a,b' must fail, not lose its last field (found by fuzzing). */
     int open_quote = done == len && csv_fini(&p, on_head_field, on_head_row, f) != 0;
     csv_free(&p);
     if (done < len || open_quote) {

@@ -119,6 +119,8 @@ static void test_errors(void)
     expect_error("a,b,y\n1,2,3\n\n4,5\n", 2, 4, "too few fields");
     expect_error("a,b,y\n1,2,3,4\n", 0, 7, "too many fields");
     expect_error("a,b,y\n1,\"2\n3\",4\n", 0, 3, "quoted field not closed");
+    expect_error("a,y\n1,\"2", 0, 3, "quoted field not closed");       /* no final newline */
+    expect_error("a,y\n1,\"2\"\"", 0, 3, "quoted field not closed");
     expect_error("a,b,y\n1,2\"x\",3\n", 0, 3, "misplaced quote");
     expect_error("a,b,y\n1,2,1e400\n", 0, 5, "out of range");
 }

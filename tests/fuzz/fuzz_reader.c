@@ -1,0 +1,555 @@
+/*
+ * fuzz_reader.c — libFuzzer target for the CSV reader (csv_read_head + csv_read_range).
+ *
+ * Input: 3 option bytes, then the file's bytes (written to a reused memfd).
+ *   byte 0  bits 0-1  delimiter: ',' ';' '\t' '|'
+ *           bit  2    has_header
+ *           bit  3    skip_bad_rows of the main run (the other mode is run too, 1 thread)
+ *           bits 4-5  layout: 0 last column = target, others features; 1 no target;
+ *                     2 first column = target; 3 as 0 but columns with bit (c % 8) of
+ *                     byte 2 set are COL_SKIP (no target if the last one is skipped)
+ *           bit  6    ranks for the split check: 2 or 3
+ *           bit  7    threads per rank in the split check: 1 or 2
+ *   byte 1  bits 0-4  bytes per thread per block of the small-block build (1..32)
+ *           bits 5-6  threads of the small-block build (1..3)
+ *   byte 2  the column mask of layout 3
+ *   (byte 1 ^ byte 2) % 64 + 1: the first read size of the small-block build's head
+ *
+ * Checks (abort() on violation; ASan/UBSan/LSan watch memory):
+ *   - head: success gives n_cols >= 1, non-empty names, data_start in range and at a line
+ *     start; failure gives LR_EDATA/LR_ENOINPUT with a message.
+ *   - range: success gives finite X/y, n_lines = the number of lines of the range,
+ *     n_lines >= n_rows when no lone '\r' appears, consistent skipped-row records;
+ *     failure gives LR_EDATA (line >= 0, column >= 1) or LR_ENOINPUT, with a message, and
+ *     never happens with skip_bad_rows.
+ *   - differential: 1, 2 and 3 threads, and the small-block build of csv_reader.c (see
+ *     run.sh: the same source with BLOCK_PER_THREAD a variable, so that ranges span many
+ *     blocks, carried partial lines and buffer growth), give the same rows bit for bit,
+ *     the same line counts and the same error (code, line, column, message); the head
+ *     read by the same build through a first buffer of 1..64 bytes is the same.
+ *   - a newline appended to data without a final newline changes nothing.
+ *   - skip mode vs fail mode: the same rows when nothing is bad; the first skipped line
+ *     is the failing line.
+ *   - ranks: the data split with shard_range into 2-3 ranges gives, concatenated, the
+ *     whole range's result; the first failing rank fails at the whole range's error line.
+ *   - oracle: when the data has no '"' and no '\r', an independent split on '\n' and the
+ *     delimiter plus num_parse gives the expected rows, values and first error.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "csv_reader.h"
+#include "numparse.h"
+#include "shard.h"
+
+#ifdef FUZZ_SMALL_BLOCKS
+/* build/fuzz/csv_reader_sb.c: src/csv_reader.c with renamed entry points and the block
+   size and the head's first read size as variables (see run.sh) */
+extern int fuzz_block_per_thread, fuzz_head_cap;
+int csv_read_head_sb(int fd, const char *path, char delimiter, int has_header,
+                     struct csv_head *h, struct lr_error *e);
+void csv_head_free_sb(struct csv_head *h);
+int csv_read_range_sb(int fd, off_t begin, off_t end, const struct csv_layout *lay,
+                      int n_threads, struct csv_shard *out, struct lr_error *e);
+void csv_shard_free_sb(struct csv_shard *s);
+#endif
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            fprintf(stderr, "fuzz_reader: invariant failed: %s (%s:%d)\n", #cond, __FILE__, \
+                    __LINE__);                                                             \
+            abort();                                                                       \
+        }                                                                                  \
+    } while (0)
+
+static const char PATH[] = "fuzz.csv";
+static int g_fd = -1;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    /* libomp spins 200 ms after each parallel region by default: bad on a shared box */
+    setenv("KMP_BLOCKTIME", "0", 0);
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+    g_fd = memfd_create("fuzz_reader", 0);
+    if (g_fd < 0) {
+        perror("memfd_create");
+        abort();
+    }
+    return 0;
+}
+
+struct result {
+    int rc;
+    struct csv_shard s;
+    struct lr_error e;
+};
+
+static void run_range(struct result *r, off_t begin, off_t end, const struct csv_layout *lay,
+                      int threads, int small_blocks)
+{
+    memset(&r->e, 0, sizeof r->e);
+#ifdef FUZZ_SMALL_BLOCKS
+    if (small_blocks) {
+        r->rc = csv_read_range_sb(g_fd, begin, end, lay, threads, &r->s, &r->e);
+        return;
+    }
+#else
+    (void)small_blocks;
+#endif
+    r->rc = csv_read_range(g_fd, begin, end, lay, threads, &r->s, &r->e);
+}
+
+static void free_result(struct result *r, int small_blocks)
+{
+#ifdef FUZZ_SMALL_BLOCKS
+    if (small_blocks) {
+        csv_shard_free_sb(&r->s);
+        return;
+    }
+#else
+    (void)small_blocks;
+#endif
+    csv_shard_free(&r->s);
+}
+
+static int same_bits(const double *a, const double *b, int64_t n)
+{
+    return n == 0 || memcmp(a, b, (size_t)n * sizeof(double)) == 0;
+}
+
+static void same_error(const struct lr_error *a, const struct lr_error *b)
+{
+    CHECK(a->code == b->code);
+    CHECK(a->line == b->line);
+    CHECK(a->column == b->column);
+    CHECK(strcmp(a->msg, b->msg) == 0);
+    CHECK(strcmp(a->file, b->file) == 0);
+}
+
+static void same_result(const struct result *a, const struct result *b,
+                        const struct csv_layout *lay)
+{
+    CHECK(a->rc == b->rc);
+    if (a->rc != 0) {
+        same_error(&a->e, &b->e);
+        return;
+    }
+    const struct csv_shard *s = &a->s, *t = &b->s;
+    CHECK(s->n_rows == t->n_rows);
+    CHECK(s->n_lines == t->n_lines);
+    CHECK(s->n_skipped == t->n_skipped);
+    CHECK(s->n_first_skipped == t->n_first_skipped);
+    for (int k = 0; k < s->n_first_skipped; k++)
+        CHECK(s->first_skipped[k] == t->first_skipped[k]);
+    CHECK(same_bits(s->X, t->X, s->n_rows * lay->n_features));
+    if (lay->has_target)
+        CHECK(same_bits(s->y, t->y, s->n_rows));
+}
+
+/* Invariants of one result on its own; lines = '\n'-terminated lines of the range plus a
+   final unterminated one. */
+static void check_result(const struct result *r, const struct csv_layout *lay, int64_t lines,
+                         int lone_cr)
+{
+    if (r->rc != 0) {
+        CHECK(r->rc == -1);
+        CHECK(r->e.code == LR_EDATA || r->e.code == LR_ENOINPUT);
+        CHECK(r->e.msg[0] != '\0');
+        CHECK(!lay->skip_bad_rows || r->e.code != LR_EDATA);
+        if (r->e.code == LR_EDATA) {
+            CHECK(r->e.line >= 0 && r->e.line < lines);
+            CHECK(r->e.column >= 1);
+            CHECK(strcmp(r->e.file, PATH) == 0);
+        }
+        return;
+    }
+    const struct csv_shard *s = &r->s;
+    CHECK(s->n_rows >= 0);
+    CHECK(s->n_lines == lines);
+    CHECK(lone_cr || s->n_lines >= s->n_rows);
+    CHECK(s->n_rows == 0 || s->X != NULL);
+    CHECK(!lay->has_target || s->n_rows == 0 || s->y != NULL);
+    for (int64_t i = 0; i < s->n_rows * lay->n_features; i++)
+        CHECK(isfinite(s->X[i]));
+    for (int64_t i = 0; lay->has_target && i < s->n_rows; i++)
+        CHECK(isfinite(s->y[i]));
+    CHECK(s->n_skipped >= 0);
+    CHECK(lay->skip_bad_rows || s->n_skipped == 0);
+    CHECK(s->n_first_skipped == (s->n_skipped < CSV_FIRST_SKIPPED ? s->n_skipped
+                                                                 : CSV_FIRST_SKIPPED));
+    for (int k = 0; k < s->n_first_skipped; k++) {
+        CHECK(s->first_skipped[k] >= 0 && s->first_skipped[k] < s->n_lines);
+        CHECK(k == 0 || s->first_skipped[k] >= s->first_skipped[k - 1]);
+    }
+}
+
+/* Lines of text[b, e): '\n' count plus one for a last line without newline. */
+static int64_t count_lines(const char *text, off_t b, off_t e)
+{
+    int64_t n = 0;
+    for (off_t i = b; i < e; i++)
+        n += text[i] == '\n';
+    return n + (e > b && text[e - 1] != '\n');
+}
+
+/* ---- the oracle, for data without quotes and carriage returns ---- */
+
+struct oracle {
+    int64_t n_rows, n_skipped, first_skipped[CSV_FIRST_SKIPPED];
+    int n_first_skipped;
+    double *X, *y;
+    int failed;
+    int64_t line, column;
+};
+
+static void oracle_run(const char *text, size_t len, const struct csv_layout *lay,
+                       struct oracle *o)
+{
+    memset(o, 0, sizeof *o);
+    size_t max_rows = len + 1;
+    o->X = malloc((max_rows * (size_t)lay->n_features + 1) * sizeof(double));
+    o->y = malloc((max_rows + 1) * sizeof(double));
+    double *row_x = malloc(((size_t)lay->n_features + 1) * sizeof(double));
+    int64_t idx = 0;
+    for (size_t at = 0; at < len; idx++) {
+        const char *line = text + at;
+        const char *nl = memchr(line, '\n', len - at);
+        size_t ll = (size_t)((nl ? nl : text + len) - line);
+        at += ll + (nl != NULL);
+        size_t k = 0;
+        while (k < ll && (line[k] == ' ' || line[k] == '\t'))
+            k++;
+        if (k == ll)
+            continue;  /* blank */
+        int bad = 0;
+        int64_t bad_column = 0;
+        int field = 0;
+        double yv = 0;
+        size_t f0 = 0;
+        for (size_t i = 0; i <= ll; i++) {
+            if (i < ll && line[i] != lay->delimiter)
+                continue;
+            if (!bad) {
+                if (field >= lay->n_cols) {
+                    bad = 1;
+                    bad_column = (int64_t)f0 + 1;
+                } else {
+                    int slot = lay->slot[field];
+                    double v;
+                    if (slot != COL_SKIP && num_parse(line + f0, i - f0, &v) != NUM_OK) {
+                        bad = 1;
+                        bad_column = (int64_t)f0 + 1;
+                    } else if (slot >= 0) {
+                        row_x[slot] = v;
+                    } else if (slot == COL_TARGET) {
+                        yv = v;
+                    }
+                }
+            }
+            field++;
+            f0 = i + 1;
+        }
+        if (!bad && field != lay->n_cols) {
+            bad = 1;
+            bad_column = (int64_t)ll + 1;
+        }
+        if (bad) {
+            if (!lay->skip_bad_rows) {
+                o->failed = 1;
+                o->line = idx;
+                o->column = bad_column;
+                break;
+            }
+            if (o->n_first_skipped < CSV_FIRST_SKIPPED)
+                o->first_skipped[o->n_first_skipped++] = idx;
+            o->n_skipped++;
+            continue;
+        }
+        if (lay->n_features)
+            memcpy(o->X + o->n_rows * lay->n_features, row_x,
+                   (size_t)lay->n_features * sizeof(double));
+        o->y[o->n_rows++] = yv;
+    }
+    free(row_x);
+}
+
+static void oracle_check(const struct oracle *o, const struct result *r,
+                         const struct csv_layout *lay)
+{
+    if (o->failed) {
+        CHECK(r->rc == -1 && r->e.code == LR_EDATA);
+        CHECK(r->e.line == o->line);
+        CHECK(r->e.column == o->column);
+        return;
+    }
+    CHECK(r->rc == 0);
+    CHECK(r->s.n_rows == o->n_rows);
+    CHECK(r->s.n_skipped == o->n_skipped);
+    CHECK(r->s.n_first_skipped == o->n_first_skipped);
+    for (int k = 0; k < o->n_first_skipped; k++)
+        CHECK(r->s.first_skipped[k] == o->first_skipped[k]);
+    CHECK(same_bits(r->s.X, o->X, o->n_rows * lay->n_features));
+    if (lay->has_target)
+        CHECK(same_bits(r->s.y, o->y, o->n_rows));
+}
+
+/* ---- the split into ranks ---- */
+
+static void check_ranks(const char *text, off_t data_start, off_t size,
+                        const struct csv_layout *lay, int n_ranks, int threads,
+                        const struct result *whole)
+{
+    int d = lay->n_features;
+    int64_t rows = 0, lines = 0, skipped = 0;
+    int n_first = 0;
+    int64_t first[CSV_FIRST_SKIPPED];
+    off_t prev_end = data_start;
+    int failed = 0;
+    for (int r = 0; r < n_ranks && !failed; r++) {
+        off_t b, e;
+        struct lr_error err;
+        memset(&err, 0, sizeof err);
+        CHECK(shard_range(g_fd, PATH, data_start, size, r, n_ranks, &b, &e, &err) == 0);
+        CHECK(b == prev_end && b <= e && e <= size);
+        CHECK(b == data_start || b == size || text[b - 1] == '\n');
+        CHECK(r < n_ranks - 1 || e == size);
+        prev_end = e;
+        int64_t before = count_lines(text, data_start, b);  /* b is a line start */
+        CHECK(before == lines);
+        struct result part;
+        run_range(&part, b, e, lay, threads, 0);
+        check_result(&part, lay, count_lines(text, b, e), 1);
+        if (part.rc != 0) {
+            /* the first failing rank holds the whole range's (first) error */
+            CHECK(whole->rc != 0);
+            struct lr_error shifted = part.e;
+            if (shifted.code == LR_EDATA)
+                shifted.line += before;
+            same_error(&shifted, &whole->e);
+            failed = 1;
+        } else {
+            const struct csv_shard *s = &part.s;
+            CHECK(whole->rc != 0 || rows + s->n_rows <= whole->s.n_rows);
+            if (whole->rc == 0 && s->n_rows > 0) {
+                CHECK(same_bits(s->X, whole->s.X + rows * d, s->n_rows * d));
+                if (lay->has_target)
+                    CHECK(same_bits(s->y, whole->s.y + rows, s->n_rows));
+            }
+            for (int k = 0; k < s->n_first_skipped && n_first < CSV_FIRST_SKIPPED; k++)
+                first[n_first++] = before + s->first_skipped[k];
+            rows += s->n_rows;
+            lines += s->n_lines;
+            skipped += s->n_skipped;
+        }
+        free_result(&part, 0);
+    }
+    if (whole->rc == 0) {
+        CHECK(!failed);
+        CHECK(rows == whole->s.n_rows);
+        CHECK(lines == whole->s.n_lines);
+        CHECK(skipped == whole->s.n_skipped);
+        CHECK(n_first == whole->s.n_first_skipped);
+        for (int k = 0; k < n_first; k++)
+            CHECK(first[k] == whole->s.first_skipped[k]);
+    } else if (whole->e.code == LR_EDATA) {
+        CHECK(failed);
+    }
+}
+
+/* ---- the target ---- */
+
+#ifdef FUZZ_SMALL_BLOCKS
+/* The head read through a tiny first buffer (fuzz_head_cap bytes, doubled as needed) is
+   the same, except that the first data row may be missed when it lies past the few lines
+   read: then the small read must have none. */
+static void check_head_small(const struct csv_head *h, int rc, const struct lr_error *e,
+                             char delim, int has_header, int cap)
+{
+    struct csv_head g;
+    struct lr_error f;
+    memset(&f, 0, sizeof f);
+    fuzz_head_cap = cap;
+    int rc2 = csv_read_head_sb(g_fd, PATH, delim, has_header, &g, &f);
+    CHECK(rc2 == rc);
+    if (rc != 0) {
+        same_error(e, &f);
+        return;
+    }
+    CHECK(g.n_cols == h->n_cols);
+    CHECK(g.data_start == h->data_start);
+    CHECK(g.header_lines == h->header_lines);
+    for (int c = 0; c < h->n_cols; c++)
+        CHECK(strcmp(g.names[c], h->names[c]) == 0);
+    CHECK(g.first_row == NULL || h->first_row != NULL);
+    for (int c = 0; g.first_row && c < h->n_cols; c++)
+        CHECK(strcmp(g.first_row[c], h->first_row[c]) == 0);
+    csv_head_free_sb(&g);
+}
+#endif
+
+static void check_head(const struct csv_head *h, int rc, const struct lr_error *e,
+                       const char *text, size_t len, char delim)
+{
+    if (rc != 0) {
+        CHECK(rc == -1);
+        CHECK(e->code == LR_EDATA || e->code == LR_ENOINPUT);
+        CHECK(e->msg[0] != '\0');
+        CHECK(h->names == NULL && h->first_row == NULL);
+        return;
+    }
+    CHECK(h->n_cols >= 1);
+    CHECK(h->names != NULL);
+    for (int c = 0; c < h->n_cols; c++)
+        CHECK(h->names[c] != NULL && h->names[c][0] != '\0');
+    for (int c = 0; h->first_row && c < h->n_cols; c++)
+        CHECK(h->first_row[c] != NULL);
+    CHECK(h->data_start >= 0 && (size_t)h->data_start <= len);
+    CHECK(h->data_start == 0 || h->data_start == 3 || (size_t)h->data_start == len ||
+          text[h->data_start - 1] == '\n');
+    CHECK(h->header_lines == 0 || h->header_lines == 1);
+    /* the first line: an even number of quotes (a parsed line has only whole quoted
+       fields), and without quotes and '\r' one column more than delimiters */
+    size_t at = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    const char *nl = memchr(text + at, '\n', len - at);
+    size_t ll = (size_t)((nl ? nl : text + len) - (text + at));
+    if (ll > 0 && text[at + ll - 1] == '\r')
+        ll--;
+    int quotes = 0, delims = 0, crs = 0;
+    for (size_t i = at; i < at + ll; i++) {
+        quotes += text[i] == '"';
+        delims += text[i] == delim;
+        crs += text[i] == '\r';
+    }
+    CHECK(quotes % 2 == 0);
+    CHECK(quotes > 0 || crs > 0 || h->n_cols == delims + 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 3)
+        return 0;
+    static const char delims[4] = {',', ';', '\t', '|'};
+    uint8_t o0 = data[0], o1 = data[1], o2 = data[2];
+    char delim = delims[o0 & 3];
+    int has_header = (o0 >> 2) & 1;
+    int skip = (o0 >> 3) & 1;
+    int layout = (o0 >> 4) & 3;
+    int n_ranks = 2 + ((o0 >> 6) & 1);
+    int rank_threads = 1 + ((o0 >> 7) & 1);
+    const char *text = (const char *)data + 3;
+    size_t len = size - 3;
+
+    if (ftruncate(g_fd, 0) != 0 || (len > 0 && pwrite(g_fd, text, len, 0) != (ssize_t)len)) {
+        perror("memfd write");
+        abort();
+    }
+
+    struct csv_head h;
+    struct lr_error e;
+    memset(&e, 0, sizeof e);
+    int rc = csv_read_head(g_fd, PATH, delim, has_header, &h, &e);
+    check_head(&h, rc, &e, text, len, delim);
+#ifdef FUZZ_SMALL_BLOCKS
+    check_head_small(&h, rc, &e, delim, has_header, 1 + (o1 ^ o2) % 64);
+#endif
+    if (rc != 0)
+        return 0;
+
+    int n = h.n_cols;
+    int *slot = malloc((size_t)n * sizeof *slot);
+    int d = 0, has_target = 0;
+    for (int c = 0; c < n; c++) {
+        int target = layout == 1 ? 0 : layout == 2 ? c == 0 : c == n - 1;
+        if (layout == 3 && ((o2 >> (c % 8)) & 1))
+            slot[c] = COL_SKIP;
+        else if (target)
+            slot[c] = COL_TARGET, has_target = 1;
+        else
+            slot[c] = d++;
+    }
+    struct csv_layout lay = {.path = PATH, .delimiter = delim, .n_cols = n, .slot = slot,
+                             .names = h.names, .n_features = d, .has_target = has_target,
+                             .skip_bad_rows = skip};
+    off_t begin = h.data_start, end = (off_t)len;
+    int64_t lines = count_lines(text, begin, end);
+    int lone_cr = 0, plain = 1;  /* plain: no quote, no '\r' (the oracle's domain) */
+    for (off_t i = begin; i < end; i++) {
+        if (text[i] == '\r' && (i + 1 == end || text[i + 1] != '\n'))
+            lone_cr = 1;
+        if (text[i] == '\r' || text[i] == '"')
+            plain = 0;
+    }
+
+    /* 1, 2, 3 threads must agree */
+    struct result r1, rt;
+    run_range(&r1, begin, end, &lay, 1, 0);
+    check_result(&r1, &lay, lines, lone_cr);
+    for (int t = 2; t <= 3; t++) {
+        run_range(&rt, begin, end, &lay, t, 0);
+        check_result(&rt, &lay, lines, lone_cr);
+        same_result(&r1, &rt, &lay);
+        free_result(&rt, 0);
+    }
+#ifdef FUZZ_SMALL_BLOCKS
+    fuzz_block_per_thread = 1 + (o1 & 31);
+    run_range(&rt, begin, end, &lay, 1 + ((o1 >> 5) & 3) % 3, 1);
+    check_result(&rt, &lay, lines, lone_cr);
+    same_result(&r1, &rt, &lay);
+    free_result(&rt, 1);
+#else
+    (void)o1;
+#endif
+
+    /* a final newline changes nothing: the same rows, lines and error */
+    if (end > begin && text[end - 1] != '\n') {
+        if (pwrite(g_fd, "\n", 1, end) != 1) {
+            perror("memfd write");
+            abort();
+        }
+        run_range(&rt, begin, end + 1, &lay, 1, 0);
+        same_result(&r1, &rt, &lay);
+        free_result(&rt, 0);
+        if (ftruncate(g_fd, end) != 0)
+            abort();
+    }
+
+    /* the other --on-bad-row mode */
+    struct csv_layout other = lay;
+    other.skip_bad_rows = !skip;
+    run_range(&rt, begin, end, &other, 1, 0);
+    check_result(&rt, &other, lines, lone_cr);
+    const struct result *fail_mode = skip ? &rt : &r1, *skip_mode = skip ? &r1 : &rt;
+    CHECK(skip_mode->rc == 0 || skip_mode->e.code != LR_EDATA);
+    if (skip_mode->rc == 0 && fail_mode->rc == 0) {
+        CHECK(skip_mode->s.n_skipped == 0);
+        same_result(fail_mode, skip_mode, &lay);
+    } else if (skip_mode->rc == 0 && fail_mode->e.code == LR_EDATA) {
+        CHECK(skip_mode->s.n_skipped > 0);
+        CHECK(skip_mode->s.first_skipped[0] == fail_mode->e.line);
+    }
+    free_result(&rt, 0);
+
+    /* several ranks */
+    check_ranks(text, begin, end, &lay, n_ranks, rank_threads, &r1);
+
+    /* the independent oracle */
+    if (plain) {
+        struct oracle orc;
+        oracle_run(text + begin, (size_t)(end - begin), &lay, &orc);
+        oracle_check(&orc, &r1, &lay);
+        free(orc.X);
+        free(orc.y);
+    }
+
+    free_result(&r1, 0);
+    free(slot);
+    csv_head_free(&h);
+    return 0;
+}
