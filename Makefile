@@ -109,7 +109,7 @@ SAN_TESTS = reader predict failures
 SAN_ENV = LINREG_BIN=build/asan/linreg_mpi LINREG_HOOKS_BIN=build/asan/linreg_mpi \
           LINREG_UNIT=build/asan/unit_tests LINREG_TESTS="$(SAN_TESTS)" LINREG_DEADLINE=30 \
           OMPI_MCA_mca_base_component_disable_dlclose=1 \
-          ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0:fast_unwind_on_malloc=0 \
+          ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1:detect_odr_violation=0:fast_unwind_on_malloc=0 \
           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 asan: deps

@@ -49,7 +49,8 @@ void lr_escape(char *dst, size_t cap, const char *src, size_t n);
 /* Print the error the way users see it, one line (plus a --help hint for usage errors). */
 void lr_error_print(const struct lr_error *e, FILE *out);
 
-/* Fatal, impossible-to-recover conditions (out of memory): print where and abort the job. */
+/* Out of memory, the one condition a rank cannot agree on before the next collective:
+   print where and abort the whole job with LR_ENOMEM. */
 void lr_fatal(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 #define LR_FATAL(...) lr_fatal(__FILE__, __LINE__, __VA_ARGS__)

@@ -8,8 +8,9 @@
  * itself with SIGKILL (a crash at the worst moment of a checkpoint save).
  *
  *   LINREG_TEST_FAIL=PHASE:RANK   that one rank fails at PHASE, as if its own I/O had
- *                                 failed: open, parse, resume, checkpoint, model, report,
- *                                 predict-write. The others must follow it out, never hang.
+ *                                 failed: open, alloc, parse, resume, checkpoint, model,
+ *                                 report, predict-write. The others must follow it out,
+ *                                 never hang.
  *   LINREG_TEST_MEM_AVAILABLE=B   the node has B bytes of memory available (dataset.c)
  */
 #ifndef LINREG_TEST_HOOKS_H

@@ -132,8 +132,9 @@ void cli_usage(FILE *out)
         "\n"
         "Exit codes: 0 ok, 2 usage error, 3 training diverged, 65 bad input data,\n"
         "66 input missing or unreadable, 71 not enough memory on a node for its ranks'\n"
-        "rows (the message says how many nodes the job needs), 74 cannot write an output\n"
-        "file, 75 stopped by a signal after writing a checkpoint (rerun with --resume).\n",
+        "rows (the message says how many nodes the job needs) or an allocation failed,\n"
+        "74 cannot write an output file, 75 stopped by a signal after writing a checkpoint\n"
+        "(rerun with --resume).\n",
         out);
 }
 

@@ -361,6 +361,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                 &end, e);
     if (comm_agree(e) != LR_OK || check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
         goto done;
+    if (test_fail_here("alloc", comm_rank()))
+        free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
     csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");

@@ -86,7 +86,7 @@ void lr_fatal(const char *file, int line, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (%s:%d)\n", file, line);
     /* Other ranks may be inside a collective: take the whole job down rather than hang. */
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    MPI_Abort(MPI_COMM_WORLD, LR_ENOMEM);
     abort();
 }
 

@@ -30,6 +30,7 @@ one_fails() {
 T=(--quiet --model-out "$TMP/f_out.json")
 one_fails open 1 66 "f.csv: cannot open: injected failure" "${T[@]}" "$TMP/f.csv"
 one_fails open 0 66 "f.csv: cannot open: injected failure" "${T[@]}" "$TMP/f.csv"
+one_fails alloc 1 71 "out of memory allocating [0-9]* bytes; use more ranks or nodes" "${T[@]}" "$TMP/f.csv"
 one_fails parse 2 65 "f.csv:[0-9]*:1: injected parse failure" "${T[@]}" "$TMP/f.csv"
 one_fails parse 0 65 "f.csv:2:1: injected parse failure" "${T[@]}" "$TMP/f.csv"
 one_fails resume 0 66 "f_ck.bin: injected failure" "${T[@]}" --resume "$TMP/f_ck.bin" --checkpoint "$TMP/f_ck.bin" --tol 0 --epochs 40 "$TMP/f.csv"
