@@ -80,7 +80,6 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(MPIRUN) -n $(NP) bin/linreg_mpi --model-out build/model.json datasets/trees.csv
-	@echo "model written to build/model.json"
 
 test: deps
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi

@@ -23,10 +23,10 @@ double comm_wtime(void);
 
 /*
  * Make every rank agree on the outcome of a phase (STYLE point 6): returns the agreed
- * code (LR_OK when no rank failed). When some rank failed, the error reported is the one
- * earliest in the file (smallest line; errors without a line come first), ties going to the
- * lowest rank; it is copied into *e on every rank, so every rank exits with the same code
- * and rank 0 can print it.
+ * code (LR_OK when no rank failed). When some rank failed, the error reported is the
+ * lowest rank's among those without a line, else the lowest rank's: the one earliest in
+ * the file, since ranks hold consecutive ranges. It is copied into *e on every rank, so
+ * every rank exits with the same code and rank 0 can print it.
  */
 int comm_agree(struct lr_error *e);
 

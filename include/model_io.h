@@ -22,7 +22,8 @@ struct model {
     const double *scaled_coef;
     const char *solver;
     int64_t epochs;
-    int converged;
+    int converged;                  /* the stopping rule was met (not early stopping) */
+    const char *stopped_by;         /* "convergence", "early_stopping" or "epoch_limit" */
     double learning_rate, final_loss, l2;
     int64_t rows;
     int ranks, threads;

@@ -36,7 +36,11 @@ void atomic_clean_stale(const char *path)
 int atomic_check_dir(const char *path, const char *what, struct lr_error *e)
 {
     char dir[4096];
+    struct stat st;
     dir_of(path, dir, sizeof dir);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot write the %s: this is a directory",
+                          what);
     if (access(dir, W_OK | X_OK) != 0)
         return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot write the %s here: directory '%s': %s",
                           what, dir, strerror(errno));

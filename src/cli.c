@@ -1,6 +1,7 @@
 /* cli.c — command-line parsing and --help; see cli.h. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,8 @@ void cli_usage(FILE *out)
         "too large for one core or one machine: each MPI rank reads only its own byte range of\n"
         "the file, OpenMP threads parse and compute inside a rank.\n"
         "\n"
-        "Reading the CSV (all commands; --features and --drop: train and describe):\n"
+        "Reading the CSV (all commands; --target: train; --features, --drop: train and\n"
+        "describe):\n"
         "  --target NAME|INDEX  column to predict: a header name or a 1-based column number\n"
         "                       (default: the last column)\n"
         "  --features A,B,...   use only these columns as features, in this order\n"
@@ -82,8 +84,9 @@ void cli_usage(FILE *out)
         "predict and evaluate (the model's feature columns are found by name, in any order):\n"
         "  --model PATH         a model.json written by training\n"
         "  --output PATH        predict: write the predictions there, in input row order\n"
-        "                       (default: stdout); one line per row, 'TARGET,prediction'\n"
-        "                       when the file has the target column, else 'prediction'\n"
+        "                       (default: stdout): a header line, 'TARGET,prediction' when\n"
+        "                       the file has the target column, else 'prediction', then one\n"
+        "                       line per data row (none for rows --on-bad-row skip skips)\n"
         "  --json               evaluate: print rows, mse, rmse, mae, r2, adjusted_r2 as JSON\n"
         "\n"
         "Training:\n"
@@ -159,10 +162,22 @@ static int parse_count(const char *opt, const char *s, int64_t lo, int64_t *out,
                        struct lr_error *e)
 {
     char *end;
+    errno = 0;
     long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE)
+        return lr_fail(e, LR_EUSAGE, "--%s: '%s' is too large", opt, s);
     if (!*s || *end || v < lo)
         return lr_fail(e, LR_EUSAGE, "--%s: '%s' is not a whole number >= %lld", opt, s,
                        (long long)lo);
+    *out = v;
+    return 0;
+}
+
+/* --target, --features, --drop: a value that names at least one column. */
+static int set_columns(const char *opt, const char *v, const char **out, struct lr_error *e)
+{
+    if (v[strspn(v, ",")] == '\0')
+        return lr_fail(e, LR_EUSAGE, "--%s: '%s' names no column", opt, v);
     *out = v;
     return 0;
 }
@@ -174,9 +189,9 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     switch (sp->id) {
     case O_HELP: o->help = 1; return 0;
     case O_VERSION: o->version = 1; return 0;
-    case O_TARGET: o->target = v; return 0;
-    case O_FEATURES: o->features = v; return 0;
-    case O_DROP: o->drop = v; return 0;
+    case O_TARGET: return set_columns(sp->name, v, &o->target, e);
+    case O_FEATURES: return set_columns(sp->name, v, &o->features, e);
+    case O_DROP: return set_columns(sp->name, v, &o->drop, e);
     case O_NO_HEADER: o->no_header = 1; return 0;
     case O_DELIMITER:
         if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0)
@@ -194,7 +209,9 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_THREADS:
         if (parse_count(sp->name, v, 1, &n, e) < 0)
             return -1;
-        o->n_threads = n > 4096 ? 4096 : (int)n;
+        if (n > 4096)
+            return lr_fail(e, LR_EUSAGE, "--threads: '%s' is more than 4096", v);
+        o->n_threads = (int)n;
         return 0;
     case O_JSON: o->json = 1; return 0;
     case O_MODEL: o->model = v; return 0;
@@ -267,6 +284,9 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0 || a[2] == '\0') {
             if (strcmp(a, "--") == 0 && i + 1 < argc)
                 a = argv[++i];
+            if (o->path == argv[1] && !strpbrk(o->path, "./"))
+                return lr_fail(e, LR_EUSAGE, "unknown command '%s' (train, describe, predict, "
+                               "evaluate)", o->path);
             if (o->path)
                 return lr_fail(e, LR_EUSAGE, "more than one input file: '%s' and '%s'",
                                o->path, a);

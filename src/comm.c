@@ -39,14 +39,13 @@ double comm_wtime(void) { return MPI_Wtime(); }
 
 int comm_agree(struct lr_error *e)
 {
-    int64_t key = e->code == LR_OK ? INT64_MAX : e->line;
-    int64_t min_key;
-    MPI_Allreduce(&key, &min_key, 1, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
-    if (min_key == INT64_MAX)
+    /* Not the smallest line: a rank that failed counted only part of its lines, so the
+       line numbers of the ranks above it are too small. */
+    int key = e->code == LR_OK ? INT_MAX : e->line > 0 ? g_size + g_rank : g_rank, who;
+    MPI_Allreduce(&key, &who, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (who == INT_MAX)
         return LR_OK;
-    int mine = key == min_key ? g_rank : INT_MAX, who;
-    MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Bcast(e, (int)sizeof *e, MPI_BYTE, who, MPI_COMM_WORLD);
+    MPI_Bcast(e, (int)sizeof *e, MPI_BYTE, who % g_size, MPI_COMM_WORLD);
     return e->code;
 }
 

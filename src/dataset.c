@@ -154,9 +154,14 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         } else if ((target = find_column(hi, o->target)) < 0) {
             char *end;
             long k = strtol(o->target, &end, 10);
-            if (*o->target && !*end && k >= 1 && k <= n_cols)
+            if (*o->target && !*end && k >= 1 && k <= n_cols) {
                 target = (int)k - 1;
-            else if (!o->target_optional) {
+            } else if (*o->target && !*end && !o->target_optional) {
+                lr_fail_at(e, LR_EUSAGE, o->path, 0, 0,
+                           "--target: no column named '%s', and column numbers go from 1 to %d",
+                           o->target, n_cols);
+                goto done;
+            } else if (!o->target_optional) {
                 no_such_column(hi, o->path, o->from_model ? "the model's target" : "--target",
                                o->target, e);
                 goto done;
@@ -195,6 +200,10 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
                 lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
+                goto done;
+            }
+            if (slot[cols[k]] >= 0) {
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is also in --features", hi->names[cols[k]]);
                 goto done;
             }
             slot[cols[k]] = COL_DROPPED;

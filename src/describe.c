@@ -30,7 +30,11 @@ static void print_json(const struct dataset *ds, const struct col_stats *s, FILE
                                               (json_int_t)s[j].count, "mean", s[j].mean,
                                               "std", stats_std(&s[j]), "min", s[j].min,
                                               "max", s[j].max));
-    json_t *root = json_pack("{s:I, s:o}", "rows", (json_int_t)ds->n_rows_total, "columns", cols);
+    json_t *left_out = json_array();
+    for (int j = 0; j < ds->n_left_out; j++)
+        json_array_append_new(left_out, json_string(ds->left_out_names[j]));
+    json_t *root = json_pack("{s:I, s:o, s:o}", "rows", (json_int_t)ds->n_rows_total, "columns",
+                             cols, "left_out", left_out);
     json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     fputc('\n', out);
     json_decref(root);
@@ -58,10 +62,11 @@ int describe_run(const struct options *o, struct lr_error *e)
     if (comm_rank() == 0) {
         if (!o->quiet) {
             dataset_print_skipped(&ds, stderr);
-            fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d ranks x %d threads; "
+            fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d rank%s x %d thread%s; "
                     "peak RSS per rank %.1f MB, matrix %.1f MB\n",
                     (double)ds.file_bytes / 1e6, read_s, (double)ds.file_bytes / 1e6 / read_s,
-                    comm_size(), o->n_threads, (double)rss / 1e6, (double)matrix / 1e6);
+                    comm_size(), comm_size() == 1 ? "" : "s", o->n_threads,
+                    o->n_threads == 1 ? "" : "s", (double)rss / 1e6, (double)matrix / 1e6);
         }
         if (o->json)
             print_json(&ds, s, stdout);

@@ -39,7 +39,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_array_append_new(names, json_string(m->features[j]));
     json_t *root = json_pack(
         "{s:s, s:i, s:s, s:o, s:f, s:o, s:{s:b, s:o, s:o}, s:{s:f, s:o}, "
-        "s:{s:s, s:I, s:b, s:f, s:f, s:f, s:I, s:i, s:i, s:f}, s:{s:o}}",
+        "s:{s:s, s:I, s:b, s:s, s:f, s:f, s:f, s:I, s:i, s:i, s:f}, s:{s:o}}",
         "format", "linreg_mpi-model", "version", 1, "target", m->target, "features", names,
         "intercept", m->intercept, "coefficients", doubles(m->coef, m->d),
         "scaling", "enabled", m->scaling, "mean", doubles(m->mean, m->d), "std",
@@ -47,7 +47,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         "scaled", "intercept", m->scaled_intercept, "coefficients",
         doubles(m->scaled_coef, m->d),
         "training", "solver", m->solver, "epochs", (json_int_t)m->epochs, "converged",
-        m->converged, "learning_rate", m->learning_rate, "final_loss", m->final_loss, "l2",
+        m->converged, "stopped_by", m->stopped_by, "learning_rate", m->learning_rate, "final_loss", m->final_loss, "l2",
         m->l2, "rows", (json_int_t)m->rows, "ranks", m->ranks, "threads", m->threads,
         "seconds", m->seconds,
         "metrics", "train", metrics_json(&m->train));

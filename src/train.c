@@ -168,8 +168,8 @@ static void choose_scaling(const struct dataset *ds, const struct col_stats *s, 
 static void log_stats(const struct train_log *log, const struct dataset *ds,
                       const struct col_stats *s, const struct col_stats *ys)
 {
-    log_note(log, "%lld rows, %d features, target '%s'", (long long)ds->n_rows_total,
-             ds->n_features, ds->target_name);
+    log_note(log, "%lld rows, %d feature%s, target '%s'", (long long)ds->n_rows_total,
+             ds->n_features, ds->n_features == 1 ? "" : "s", ds->target_name);
     for (int j = 0; j < ds->n_features; j++)
         log_note(log, "  %-20s mean %-14.8g std %-14.8g min %-14.8g max %.8g",
                  ds->feature_names[j], s[j].mean, stats_std(&s[j]), s[j].min, s[j].max);
@@ -407,13 +407,16 @@ int train_run(const struct options *o, struct lr_error *e)
     for (int j = 1; j <= d; j++)
         w2 += st.theta[j] * st.theta[j];
     r.t[PH_METRICS] = comm_wtime() - t0;
+    int early = o->patience > 0 && st.since_best >= o->patience;
     struct model model = {
         .target = ds.target_name, .d = d, .features = ds.feature_names,
         .intercept = intercept, .coef = coef,
         .scaling = !o->no_scale, .mean = mean, .std = scale,
         .scaled_intercept = st.theta[0], .scaled_coef = st.theta + 1,
         .solver = gp.solver == GD_PLAIN ? "gd" : "nesterov", .epochs = st.epoch,
-        .converged = st.converged, .learning_rate = st.lr,
+        .converged = st.converged && !early,
+        .stopped_by = early ? "early_stopping" : st.converged ? "convergence" : "epoch_limit",
+        .learning_rate = st.lr,
         .final_loss = train_m.mse / 2 + o->l2 / (2 * (double)ds.n_rows_total) * w2, .l2 = o->l2,
         .rows = ds.n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
         .seconds = comm_wtime() - t_start, .validation_split = o->validation_split,
@@ -440,9 +443,9 @@ int train_run(const struct options *o, struct lr_error *e)
         lr_fail_at(e, LR_EWRITE, o->report ? o->report : "report", 0, 0, "injected failure (test build)");
     if ((rc = comm_agree(e)) != LR_OK)
         goto done;
-    const char *how = o->patience > 0 && st.since_best >= o->patience
-                          ? "stopped early (no better validation loss for --patience epochs)"
-                      : st.converged ? "converged" : "stopped (epoch limit)";
+    const char *how = early         ? "stopped early (no better validation loss for --patience epochs)"
+                      : st.converged ? "converged"
+                                     : "stopped (epoch limit)";
     log_note(&r.log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
              how, (long long)st.epoch,
              model.final_loss, model.train.r2, o->model_out);

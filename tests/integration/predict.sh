@@ -73,6 +73,7 @@ read -r best_epoch best_val < <(awk -F, 'NR > 1 && (best == "" || $8 < best) { b
 epochs=$(json_numbers "$TMP/over.json" epochs)
 vmse=$(vsig "$TMP/over.json" | grep -o '"mse":[-0-9.e+]*' | cut -d: -f2)
 [ "$(json_numbers "$TMP/over.json" best_epoch)" = "$best_epoch" ] && [ "$epochs" = $((best_epoch + 30)) ] &&
+    grep -q '"converged": false,' "$TMP/over.json" && grep -q '"stopped_by": "early_stopping",' "$TMP/over.json" &&
     close "$vmse" "$(awk -v v="$best_val" 'BEGIN { printf "%.17g", 2 * v }')" 1e-12 &&
     ok "early stopping: stops $((epochs - best_epoch)) epochs after the best ($best_epoch), keeps its weights" ||
     not_ok "early stopping" "epochs=$epochs best=$best_epoch val_mse=$vmse best_val=$best_val"
@@ -99,6 +100,8 @@ expect_fail "predict: a missing model" 66 "cannot read the model" 2 predict --mo
 cut -d, -f1,2,3,4 "$TMP/p.csv" >"$TMP/missing_col.csv"
 expect_fail "predict: a feature column missing" 65 "the model's features: no column named 'x5'" 2 predict --model "$TMP/p.json" "$TMP/missing_col.csv"
 expect_fail "evaluate: no target column" 65 "the model's target: no column named 'y'" 2 evaluate --model "$TMP/p.json" "$TMP/shuffled.csv"
+mkdir -p "$TMP/out_dir"
+expect_fail "predict: --output is a directory" 74 "out_dir: cannot write the predictions: this is a directory" 2 predict --model "$TMP/p.json" --output "$TMP/out_dir" "$TMP/p.csv"
 expect_fail "predict without --model" 2 "predict needs --model" 1 predict "$TMP/p.csv"
 expect_fail "--patience without validation" 2 "--patience needs validation rows" 1 --patience 5 "$TMP/p.csv"
 expect_fail "--validation-split 1" 2 "--validation-split: '1' is not below 1" 1 --validation-split 1 "$TMP/p.csv"

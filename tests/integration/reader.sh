@@ -17,6 +17,14 @@ bad=$(paste "$TMP/ref.txt" "$TMP/awk.txt" | while read -r m s am as; do
     ok "describe matches an independent awk computation (20000 rows, 5 columns)" ||
     not_ok "describe vs awk" "$bad"
 
+# a text column is left out of the statistics and named
+printf 'name,a,y\nx,1,2\nz,3,5\n' >"$TMP/text_col.csv"
+lr 2 1 describe --json "$TMP/text_col.csv" >"$TMP/tc.json" 2>/dev/null
+tr -d ' \n' <"$TMP/tc.json" | grep -q '"left_out":\["name"\]' &&
+    [ "$(json_numbers "$TMP/tc.json" mean | tr '\n' ' ')" = "2.0 3.5 " ] &&
+    ok "describe --json: a text column is listed under left_out, the others described" ||
+    not_ok "describe left_out" "$(tr -d ' \n' <"$TMP/tc.json")"
+
 for np in 1 2 3 4 8; do
     for th in 1 2 3; do
         lr "$np" "$th" describe --json "$TMP/gen.csv" >"$TMP/d.json" 2>/dev/null
@@ -44,6 +52,8 @@ big_with 3001 "3001,4,inf" >"$TMP/inf.csv"
 big_with 1200 "1200,4" >"$TMP/few.csv"
 big_with 2222 "2222,4,5,6" >"$TMP/many.csv"
 big_with 2000 '2000,"4' >"$TMP/quote.csv"
+# bad rows in every rank's range: the first one is reported, whatever the rank count
+awk 'BEGIN { print "a,b,y"; for (i = 2; i <= 3001; i++) print (i % 500 == 11 ? "x" i : i) "," i*2 "," i*3 }' >"$TMP/many_bad.csv"
 printf 'a,b,y\n' >"$TMP/header_only.csv"
 : >"$TMP/empty_file.csv"
 printf 'a,b,a\n1,2,3\n' >"$TMP/dup.csv"
@@ -57,10 +67,13 @@ for np in 1 2 3; do
     expect_fail "too few fields" 65 "few.csv:1200:7: too few fields: expected 3" $np "$TMP/few.csv"
     expect_fail "too many fields" 65 "many.csv:2222:10: too many fields" $np "$TMP/many.csv"
     expect_fail "newline in quoted field" 65 "quote.csv:2000:6: quoted field not closed" $np "$TMP/quote.csv"
+    expect_fail "bad rows in every range" 65 "many_bad.csv:11:1: column 'a': 'x11' is not a number" $np "$TMP/many_bad.csv"
     expect_fail "header only" 65 "header_only.csv: no data rows after the header" $np "$TMP/header_only.csv"
     expect_fail "empty file" 65 "empty_file.csv: the file is empty" $np "$TMP/empty_file.csv"
     expect_fail "duplicate column names" 65 "dup.csv:1:5: duplicate column name 'a'" $np "$TMP/dup.csv"
     expect_fail "unknown target" 65 "nonnum.csv:1:1: --target: no column named 'z'" $np --target z "$TMP/nonnum.csv"
+    expect_fail "target number out of range" 2 "nonnum.csv: --target: no column named '4', and column numbers go from 1 to 3" $np --target 4 "$TMP/nonnum.csv"
+    expect_fail "a column in --features and --drop" 2 "--drop: 'b' is also in --features" $np --features a,b --drop b "$TMP/nonnum.csv"
     expect_fail "unknown feature" 65 "nonnum.csv:1:1: --features: no column named 'q'" $np --features a,q "$TMP/nonnum.csv"
     expect_fail "missing file" 66 "no_such.csv: cannot open: No such file" $np "$TMP/no_such.csv"
     expect_fail "a directory" 66 "a_directory: cannot read: Is a directory" $np "$TMP/a_directory"

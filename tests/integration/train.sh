@@ -6,7 +6,7 @@ for np in 1 2; do
         "$ROOT/datasets/tutorial.csv"
     read -r b w < <(model_values "$TMP/tut.json" | tr '\n' ' ')
     [ "$(printf '%.4f %.4f' "$w" "$b")" = "199.9929 100.0116" ] &&
-        grep -q '"epochs": 10000,' "$TMP/tut.json" &&
+        grep -q '"epochs": 10000,' "$TMP/tut.json" && grep -q '"stopped_by": "epoch_limit",' "$TMP/tut.json" &&
         ok "golden tutorial example: w 199.9929, b 100.0116 (np=$np)" ||
         not_ok "golden tutorial example (np=$np)" "got w=$w b=$b"
 done
@@ -22,6 +22,7 @@ for f in "$TMP/hard.csv" "$ROOT/datasets/trees.csv" "$ROOT/datasets/stackloss.cs
     r2=$(json_numbers "$TMP/m.json" r2)
     want_r2=$("$ROOT/build/lstsq" "$f" | awk '$1 == "r2" { print $2 }')
     why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-6) && close "$r2" "$want_r2" 1e-9 &&
+        grep -q '"stopped_by": "convergence",' "$TMP/m.json" &&
         ok "defaults match exact least squares to 1e-6 relative, R^2 to 1e-9: $name" ||
         not_ok "exact least squares: $name" "$why r2 $r2 vs $want_r2"
 done
@@ -79,5 +80,10 @@ epochs=$(json_numbers "$TMP/m.json" epochs)
 # --- outputs that cannot be written fail at start-up with 74
 expect_fail "model in a missing directory" 74 "cannot write the model here" 2 \
     --model-out "$TMP/no/such/dir/m.json" "$ROOT/datasets/trees.csv"
+mkdir -p "$TMP/a_dir"
+expect_fail "model path is a directory" 74 "a_dir: cannot write the model: this is a directory" 2 \
+    --model-out "$TMP/a_dir" "$ROOT/datasets/trees.csv"
+expect_fail "report path is a directory" 74 "a_dir: cannot write the report: this is a directory" 2 \
+    --report "$TMP/a_dir" --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"
 expect_fail "unwritable log" 74 "cannot write the log" 2 --log "$TMP/no/such/log.csv" \
     --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"

@@ -73,6 +73,16 @@ static void test_bad(void)
     expect_usage_error(4, bad_row, "--on-bad-row");
     char *tol[] = {"l", "--tol", "-1", "x.csv"};
     expect_usage_error(4, tol, "--tol");
+    char *huge[] = {"l", "--epochs", "99999999999999999999", "x.csv"};
+    expect_usage_error(4, huge, "--epochs: '99999999999999999999' is too large");
+    char *threads[] = {"l", "--threads", "4097", "x.csv"};
+    expect_usage_error(4, threads, "--threads: '4097' is more than 4096");
+    char *nofeat[] = {"l", "--features", "", "x.csv"};
+    expect_usage_error(4, nofeat, "--features: '' names no column");
+    char *nodrop[] = {"l", "--drop", ",,", "x.csv"};
+    expect_usage_error(4, nodrop, "--drop: ',,' names no column");
+    char *typo[] = {"l", "desribe", "x.csv"};
+    expect_usage_error(3, typo, "unknown command 'desribe'");
 }
 
 void add_cli_suite(void)
