@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "numparse.h"
 
@@ -273,6 +274,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
         .argc = argc, .argv = argv,
     };
+    const char *took = NULL, *took_opt = NULL;  /* the last value taken from its own argument */
     int i = 1;
     for (int c = 0; argc > 1 && c < (int)(sizeof command_names / sizeof *command_names); c++)
         if (strcmp(argv[1], command_names[c]) == 0) {
@@ -304,10 +306,12 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         if (sp->takes_value) {
             if (eq)
                 v = eq + 1;
-            else if (i + 1 < argc)
-                v = argv[++i];
-            else
+            else if (i + 1 < argc) {
+                v = took = argv[++i];
+                took_opt = sp->name;
+            } else {
                 return lr_fail(e, LR_EUSAGE, "option --%s needs a value", sp->name);
+            }
         } else if (eq) {
             return lr_fail(e, LR_EUSAGE, "option --%s takes no value", sp->name);
         }
@@ -316,6 +320,9 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
     }
     if (o->help || o->version)
         return 0;
+    if (!o->path && took && access(took, F_OK) == 0)
+        return lr_fail(e, LR_EUSAGE, "no input file given (--%s took '%s' as its value)",
+                       took_opt, took);
     if (!o->path)
         return lr_fail(e, LR_EUSAGE, "no input file given");
     if (o->patience > 0 && o->validation_split == 0)

@@ -67,6 +67,8 @@ for args in "--lr 0" "--lr -1" "--lr fast" "--epochs 0" "--epochs 1.5" "--tol -1
     expect_fail "usage error: $args" 2 "Try 'linreg_mpi --help'" 2 $args "$TMP/does_not_exist.csv"
 done
 expect_fail "usage error: no input file" 2 "no input file given" 1 --lr 0.1
+expect_fail "usage error: the file taken as --target's value" 2 \
+    "no input file given (--target took '$ROOT/datasets/trees.csv' as its value)" 1 --target "$ROOT/datasets/trees.csv"
 lr 1 1 --help | grep -q -- "--tol X|auto" && ok "--help lists the options" || not_ok "--help"
 
 # --- the log CSV: a header and one row per epoch
