@@ -1,4 +1,5 @@
 /* test_cli.c — options parse into the right fields; bad ones are usage errors. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -36,53 +37,48 @@ static void test_good(void)
     CU_ASSERT_EQUAL(o.skip_bad_rows, 1);
 }
 
-static void expect_usage_error(int argc, char **argv, const char *words)
-{
-    struct options o;
-    struct lr_error e;
-    CU_ASSERT_EQUAL(parse(&o, &e, argc, argv), -1);
-    CU_ASSERT_EQUAL(e.code, LR_EUSAGE);
-    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, words));
-}
+/* Each case: the arguments after the program name, and words the usage error must contain. */
+static const struct {
+    const char *args[4];
+    const char *words;
+} bad_cases[] = {
+    {{"--lr", "0", "x.csv"}, "--lr: '0'"},
+    {{"--lr", "-1", "x.csv"}, "--lr: '-1'"},
+    {{"--lr=fast", "x.csv"}, "--lr: 'fast'"},
+    {{"--epochs", "0", "x.csv"}, "--epochs: '0'"},
+    {{"--epochs", "10x", "x.csv"}, "--epochs: '10x'"},
+    {{"--bogus", "x.csv"}, "unknown option '--bogus'"},
+    {{"x.csv", "--target"}, "--target needs a value"},
+    {{"describe", "--lr", "1", "x.csv"}, "does not apply to 'describe'"},
+    {{"--lr", "1"}, "no input file"},
+    {{"--target", "/"}, "no input file given (--target took '/' as its value)"},
+    {{"a.csv", "b.csv"}, "more than one input file"},
+    {{"--delimiter", ";;", "x.csv"}, "--delimiter"},
+    {{"--on-bad-row", "ignore", "x.csv"}, "--on-bad-row"},
+    {{"--tol", "-1", "x.csv"}, "--tol"},
+    {{"--epochs", "99999999999999999999", "x.csv"}, "--epochs: '99999999999999999999' is too large"},
+    {{"--threads", "4097", "x.csv"}, "--threads: '4097' is more than 4096"},
+    {{"--features", "", "x.csv"}, "--features: '' names no column"},
+    {{"--drop", ",,", "x.csv"}, "--drop: ',,' names no column"},
+    {{"desribe", "x.csv"}, "unknown command 'desribe'"},
+};
 
 static void test_bad(void)
 {
-    char *lr0[] = {"l", "--lr", "0", "x.csv"};
-    expect_usage_error(4, lr0, "--lr: '0'");
-    char *lrneg[] = {"l", "--lr", "-1", "x.csv"};
-    expect_usage_error(4, lrneg, "--lr: '-1'");
-    char *lrtxt[] = {"l", "--lr=fast", "x.csv"};
-    expect_usage_error(3, lrtxt, "--lr: 'fast'");
-    char *ep[] = {"l", "--epochs", "0", "x.csv"};
-    expect_usage_error(4, ep, "--epochs: '0'");
-    char *ep2[] = {"l", "--epochs", "10x", "x.csv"};
-    expect_usage_error(4, ep2, "--epochs: '10x'");
-    char *unk[] = {"l", "--bogus", "x.csv"};
-    expect_usage_error(3, unk, "unknown option '--bogus'");
-    char *noval[] = {"l", "x.csv", "--target"};
-    expect_usage_error(3, noval, "--target needs a value");
-    char *wrong[] = {"l", "describe", "--lr", "1", "x.csv"};
-    expect_usage_error(5, wrong, "does not apply to 'describe'");
-    char *nofile[] = {"l", "--lr", "1"};
-    expect_usage_error(3, nofile, "no input file");
-    char *two[] = {"l", "a.csv", "b.csv"};
-    expect_usage_error(3, two, "more than one input file");
-    char *delim[] = {"l", "--delimiter", ";;", "x.csv"};
-    expect_usage_error(4, delim, "--delimiter");
-    char *bad_row[] = {"l", "--on-bad-row", "ignore", "x.csv"};
-    expect_usage_error(4, bad_row, "--on-bad-row");
-    char *tol[] = {"l", "--tol", "-1", "x.csv"};
-    expect_usage_error(4, tol, "--tol");
-    char *huge[] = {"l", "--epochs", "99999999999999999999", "x.csv"};
-    expect_usage_error(4, huge, "--epochs: '99999999999999999999' is too large");
-    char *threads[] = {"l", "--threads", "4097", "x.csv"};
-    expect_usage_error(4, threads, "--threads: '4097' is more than 4096");
-    char *nofeat[] = {"l", "--features", "", "x.csv"};
-    expect_usage_error(4, nofeat, "--features: '' names no column");
-    char *nodrop[] = {"l", "--drop", ",,", "x.csv"};
-    expect_usage_error(4, nodrop, "--drop: ',,' names no column");
-    char *typo[] = {"l", "desribe", "x.csv"};
-    expect_usage_error(3, typo, "unknown command 'desribe'");
+    for (size_t c = 0; c < sizeof bad_cases / sizeof *bad_cases; c++) {
+        char *argv[5] = {"linreg_mpi"};
+        int argc = 1;
+        while (argc < 5 && bad_cases[c].args[argc - 1])
+            argv[argc] = (char *)bad_cases[c].args[argc - 1], argc++;
+        struct options o;
+        struct lr_error e;
+        CU_ASSERT_EQUAL(parse(&o, &e, argc, argv), -1);
+        CU_ASSERT_EQUAL(e.code, LR_EUSAGE);
+        if (!strstr(e.msg, bad_cases[c].words)) {
+            fprintf(stderr, "case %zu: '%s' does not contain '%s'\n", c, e.msg, bad_cases[c].words);
+            CU_FAIL("usage error message");
+        }
+    }
 }
 
 void add_cli_suite(void)
