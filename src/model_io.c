@@ -47,9 +47,9 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         "scaled", "intercept", m->scaled_intercept, "coefficients",
         doubles(m->scaled_coef, m->d),
         "training", "solver", m->solver, "epochs", (json_int_t)m->epochs, "converged",
-        m->converged, "stopped_by", m->stopped_by, "learning_rate", m->learning_rate, "final_loss", m->final_loss, "l2",
-        m->l2, "rows", (json_int_t)m->rows, "ranks", m->ranks, "threads", m->threads,
-        "seconds", m->seconds,
+        m->converged, "stopped_by", m->stopped_by, "learning_rate", m->learning_rate,
+        "final_loss", m->final_loss, "l2", m->l2, "rows", (json_int_t)m->rows, "ranks",
+        m->ranks, "threads", m->threads, "seconds", m->seconds,
         "metrics", "train", metrics_json(&m->train));
     if (!root)
         return lr_fail_at(e, LR_EWRITE, path, 0, 0,
