@@ -27,7 +27,8 @@ struct data_options {
     char *const *feature_list; /* or: exactly these features (predict: the model's) */
     int n_feature_list;
     int target_optional;       /* a named target absent from the file: no y, no error */
-    int from_model;            /* target and features come from a model (for messages) */
+    const char *columns_of;    /* where target and features come from, for messages:
+                                  "the model", "the training data"; NULL: options */
     int want_target;           /* 1: train/evaluate; 0: describe (all columns are features,
                                   non-numeric ones are left out) */
     int skip_bad_rows;         /* --on-bad-row skip */

@@ -162,8 +162,10 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
                            o->target, n_cols);
                 goto done;
             } else if (!o->target_optional) {
-                no_such_column(hi, o->path, o->from_model ? "the model's target" : "--target",
-                               o->target, e);
+                char what[64] = "--target";
+                if (o->columns_of)
+                    snprintf(what, sizeof what, "%s's target", o->columns_of);
+                no_such_column(hi, o->path, what, o->target, e);
                 goto done;
             }
         }
@@ -174,7 +176,10 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
     if (o->feature_list) {
         for (n = 0; n < o->n_feature_list; n++)
             if ((cols[n] = find_column(hi, o->feature_list[n])) < 0) {
-                no_such_column(hi, o->path, "the model's features", o->feature_list[n], e);
+                char what[64] = "the features";
+                if (o->columns_of)
+                    snprintf(what, sizeof what, "%s's features", o->columns_of);
+                no_such_column(hi, o->path, what, o->feature_list[n], e);
                 goto done;
             }
     } else if (o->features &&

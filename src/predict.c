@@ -28,7 +28,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     struct data_options dopt = {
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = m->target, .want_target = 1, .target_optional = !need_target,
-        .feature_list = m->features, .n_feature_list = m->d, .from_model = 1,
+        .feature_list = m->features, .n_feature_list = m->d, .columns_of = "the model",
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
     };
     if (dataset_load(&dopt, ds, e) < 0)

@@ -305,7 +305,7 @@ int train_run(const struct options *o, struct lr_error *e)
         topt.feature_list = ds.feature_names;
         topt.n_feature_list = ds.n_features;
         topt.target = ds.target_name;
-        topt.from_model = 1;
+        topt.columns_of = "the training data";
         if (dataset_load(&topt, &test, e) < 0) {
             rc = e->code;
             goto done;

@@ -81,7 +81,7 @@ vmse=$(vsig "$TMP/over.json" | grep -o '"mse":[-0-9.e+]*' | cut -d: -f2)
 # --test: the model's metrics.test equal evaluate's on that file
 if lr 2 1 --test "$TMP/v.csv" --model-out "$TMP/t.json" "$TMP/p.csv" >"$TMP/out" 2>"$TMP/err"; then
     not_ok "--test with missing columns should fail"
-elif grep -q "the model's features: no column named 'x5'" "$TMP/err" && ! grep -q "^epoch" "$TMP/out"; then
+elif grep -q "the training data's features: no column named 'x5'" "$TMP/err" && ! grep -q "^epoch" "$TMP/out"; then
     ok "--test with missing columns fails before training"
 else
     not_ok "--test columns" "$(head -2 "$TMP/err")"
