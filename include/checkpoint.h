@@ -9,7 +9,8 @@
  *     crc32(payload)    u32 (zlib)
  *     payload           see ckpt_encode: the gd_state (everything the next epoch depends
  *                       on), the scaling in use, the options that change the result, and a
- *                       fingerprint of the data (rows, column names, per-column digests)
+ *                       fingerprint of the data (rows, column names, per-column digests,
+ *                       a digest of the row order)
  * Files are replaced atomically (atomic_file.h). Rank 0 alone reads and writes them;
  * ckpt_decode and ckpt_check run on every rank on the broadcast bytes so that all agree.
  * Never calls MPI, never exits.
@@ -23,7 +24,7 @@
 #include "error.h"
 #include "gd.h"
 
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2
 
 /* The options that change the numbers a run produces. */
 struct ckpt_options {
@@ -42,8 +43,11 @@ struct ckpt_fingerprint {
     int64_t rows;
     int32_t d;
     char **names;              /* D+1: the target, then the features in model order */
-    uint64_t *digest;          /* D+1: per column, the wrapping sum of the raw values' bits
-                                  (exact, so independent of ranks, threads and row order) */
+    uint64_t *digest;          /* D+2: per column, the wrapping sum of the raw values' bits
+                                  (exact, so independent of ranks and threads), then the
+                                  wrapping sum of a hash of each row and its position: the
+                                  same rows in another order are other data (the validation
+                                  split and the rounding depend on the order) */
 };
 
 struct ckpt {
@@ -67,7 +71,9 @@ char *ckpt_read_file(const char *path, size_t *len, struct lr_error *e);
 int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
                const struct ckpt_options *opt, const char *path, struct lr_error *e);
 
-/* The per-column digests of raw data on this rank: X N×D and y into out[D+1] (y first). */
-void ckpt_digest_local(const double *X, const double *y, int64_t n, int d, uint64_t *out);
+/* The digests of raw data on this rank, X N×D and y, whose first row is row first_row
+   of the whole data: out[0..D] per column (y first), out[D+1] the row order's. */
+void ckpt_digest_local(const double *X, const double *y, int64_t n, int d, int64_t first_row,
+                       uint64_t *out);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hash.h"
 #include "shard.h"
 
 static const char MAGIC[8] = {'L', 'R', 'M', 'P', 'I', 'C', 'K', 'P'};
@@ -97,7 +98,7 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, d), PUT(&b, c->fp.rows);
     for (int j = 0; j <= d; j++)
         put_str(&b, c->fp.names[j]);
-    put(&b, c->fp.digest, (size_t)(d + 1) * sizeof(uint64_t));
+    put(&b, c->fp.digest, (size_t)(d + 2) * sizeof(uint64_t));
     /* the options */
     PUT(&b, c->opt.solver), PUT(&b, c->opt.scaling), PUT(&b, c->opt.tol_auto);
     PUT(&b, c->opt.lr_option), PUT(&b, c->opt.tol), PUT(&b, c->opt.l2);
@@ -160,8 +161,8 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     c->fp.names = lr_malloc((size_t)(d + 1) * sizeof(char *));
     for (int j = 0; j <= d; j++)
         c->fp.names[j] = get_str(&b);
-    c->fp.digest = lr_malloc((size_t)(d + 1) * sizeof(uint64_t));
-    get(&b, c->fp.digest, (size_t)(d + 1) * sizeof(uint64_t));
+    c->fp.digest = lr_malloc((size_t)(d + 2) * sizeof(uint64_t));
+    get(&b, c->fp.digest, (size_t)(d + 2) * sizeof(uint64_t));
     GET(&b, c->opt.solver), GET(&b, c->opt.scaling), GET(&b, c->opt.tol_auto);
     GET(&b, c->opt.lr_option), GET(&b, c->opt.tol), GET(&b, c->opt.l2);
     GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
@@ -240,7 +241,19 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
             return lr_fail_at(e, LR_EDATA, path, 0, 0,
                               "%s: the values of column '%s' differ (same rows and columns)",
                               other, fp->names[j]);
+    if (c->fp.digest[fp->d + 1] != fp->digest[fp->d + 1])
+        return lr_fail_at(e, LR_EDATA, path, 0, 0,
+                          "%s: the same rows in another order (the validation split and the "
+                          "rounding depend on it)", other);
     const char *opts = "the checkpoint was made with other options";
+    if (c->opt.lr_option != opt->lr_option) {  /* first: with --solver auto it sets the solver */
+        char was[32] = "auto", now[32] = "auto";
+        if (c->opt.lr_option != 0)
+            snprintf(was, sizeof was, "%g", c->opt.lr_option);
+        if (opt->lr_option != 0)
+            snprintf(now, sizeof now, "%g", opt->lr_option);
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --lr %s, now %s", opts, was, now);
+    }
     if (c->opt.solver != opt->solver)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --solver %s, now %s", opts,
                           solver_name(c->opt.solver), solver_name(opt->solver));
@@ -248,9 +261,6 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s, now %s", opts,
                           c->opt.scaling ? "scaling" : "--no-scale",
                           opt->scaling ? "scaling" : "--no-scale");
-    if (c->opt.lr_option != opt->lr_option)
-        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --lr %g, now %g (0 = auto)", opts,
-                          c->opt.lr_option, opt->lr_option);
     if (c->opt.tol_auto != opt->tol_auto || (!opt->tol_auto && c->opt.tol != opt->tol)) {
         char was[32] = "auto", now[32] = "auto";
         if (!c->opt.tol_auto)
@@ -262,28 +272,35 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
     if (c->opt.l2 != opt->l2)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --l2 %g, now %g", opts, c->opt.l2,
                           opt->l2);
-    if (c->opt.validation_split != opt->validation_split || c->opt.seed != opt->seed)
-        return lr_fail_at(e, LR_EDATA, path, 0, 0,
-                          "%s: --validation-split %g --seed %llu, now %g and %llu", opts,
-                          c->opt.validation_split, (unsigned long long)c->opt.seed,
-                          opt->validation_split, (unsigned long long)opt->seed);
+    if (c->opt.validation_split != opt->validation_split)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --validation-split %g, now %g", opts,
+                          c->opt.validation_split, opt->validation_split);
+    if (opt->validation_split > 0 && c->opt.seed != opt->seed)  /* only the split uses it */
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --seed %llu, now %llu", opts,
+                          (unsigned long long)c->opt.seed, (unsigned long long)opt->seed);
     if (c->opt.patience != opt->patience)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --patience %lld, now %lld", opts,
                           (long long)c->opt.patience, (long long)opt->patience);
     return 0;
 }
 
-void ckpt_digest_local(const double *X, const double *y, int64_t n, int d, uint64_t *out)
+void ckpt_digest_local(const double *X, const double *y, int64_t n, int d, int64_t first_row,
+                       uint64_t *out)
 {
-    for (int j = 0; j <= d; j++)
+    for (int j = 0; j <= d + 1; j++)
         out[j] = 0;
+    /* a row's hash: its values' bits times odd per-column constants, summed, then mixed
+       with its position */
     for (int64_t i = 0; i < n; i++) {
-        uint64_t bits;
+        uint64_t bits, row;
         memcpy(&bits, &y[i], sizeof bits);
         out[0] += bits;
+        row = bits * 0x9E3779B97F4A7C15u;
         for (int j = 0; j < d; j++) {
             memcpy(&bits, &X[i * d + j], sizeof bits);
             out[j + 1] += bits;
+            row += bits * (0xD1B54A32D192ED03u + 2 * (uint64_t)j);
         }
+        out[d + 1] += mix64(row ^ mix64((uint64_t)(first_row + i)));
     }
 }

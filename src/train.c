@@ -11,6 +11,7 @@
 #include "comm.h"
 #include "dataset.h"
 #include "gd.h"
+#include "hash.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
@@ -87,13 +88,6 @@ struct holdout {
     double *X, *y;             /* Nv×D, Nv */
     int64_t n, n_total;
 };
-
-static uint64_t mix64(uint64_t x)  /* splitmix64's finaliser: a well-spread hash */
-{
-    x ^= x >> 30, x *= 0xBF58476D1CE4E5B9u;
-    x ^= x >> 27, x *= 0x94D049BB133111EBu;
-    return x ^ (x >> 31);
-}
 
 /* Collective: move the rows whose position in the whole file hashes below `fraction` into
    v, keeping both parts in file order. The position counts data rows from the first, so
@@ -212,7 +206,8 @@ static int load_resume(const char *path, struct ckpt *c, struct lr_error *e)
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-/* The data's fingerprint: rows, names, exact per-column digests of the raw values. */
+/* Collective: the data's fingerprint: rows, names, exact per-column digests of the raw
+   values, and a digest of their order. */
 static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
 {
     int d = ds->n_features;
@@ -222,9 +217,10 @@ static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
     fp->names[0] = strdup(ds->target_name);
     for (int j = 0; j < d; j++)
         fp->names[j + 1] = strdup(ds->feature_names[j]);
-    fp->digest = lr_malloc((size_t)(d + 1) * sizeof(uint64_t));
-    ckpt_digest_local(ds->X, ds->y, ds->n_rows, d, fp->digest);
-    comm_sum_u64(fp->digest, d + 1);
+    fp->digest = lr_malloc((size_t)(d + 2) * sizeof(uint64_t));
+    int64_t first_row = comm_exscan_i64(ds->n_rows);
+    ckpt_digest_local(ds->X, ds->y, ds->n_rows, d, first_row, fp->digest);
+    comm_sum_u64(fp->digest, d + 2);
 }
 
 /* "stopped by SIGTERM ...; resume with: mpirun -n P <the same arguments> --resume PATH" */
@@ -346,6 +342,9 @@ int train_run(const struct options *o, struct lr_error *e)
         st = resume.state;
         memset(&resume.state, 0, sizeof resume.state);
         log_note(&r.log, "resuming from %s after epoch %lld", o->resume, (long long)st.epoch);
+        if (st.epoch >= o->epochs)
+            log_note(&r.log, "warning: the checkpoint is past --epochs %lld: no epoch left to run",
+                     (long long)o->epochs);
     }
     r.ck.mean = mean;
     r.ck.scale = scale;
