@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "numparse.h"
@@ -267,6 +268,45 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     return lr_fail(e, LR_EUSAGE, "internal: unhandled option --%s", sp->name);
 }
 
+/* Do paths a and b name the same file: the same text, or both exist with one inode? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* No output may overwrite an input or another output (the checkpoint may be the --resume
+   file: that is how a run goes on). */
+static int check_paths(const struct options *o, struct lr_error *e)
+{
+    const struct { const char *opt, *path; } in[] = {
+        {"the input file", o->path}, {"--test", o->test}, {"--model", o->model},
+        {"--resume", o->resume},
+    }, out[] = {
+        {"--model-out", o->command == CMD_TRAIN ? o->model_out : NULL}, {"--log", o->log_path},
+        {"--report", o->report}, {"--checkpoint", o->checkpoint}, {"--output", o->output},
+    };
+    int n_in = (int)(sizeof in / sizeof *in), n_out = (int)(sizeof out / sizeof *out);
+    for (int k = 0; k < n_out; k++) {
+        if (!out[k].path)
+            continue;
+        for (int i = 0; i < n_in; i++)
+            if (in[i].path && same_file(out[k].path, in[i].path) &&
+                !(out[k].path == o->checkpoint && in[i].path == o->resume))
+                return lr_fail(e, LR_EUSAGE, "%s '%s' is %s%s: it would be overwritten",
+                               out[k].opt, out[k].path, in[i].opt[0] == '-' ? "the file of " : "",
+                               in[i].opt);
+        for (int j = 0; j < k; j++)
+            if (out[j].path && same_file(out[k].path, out[j].path))
+                return lr_fail(e, LR_EUSAGE, "%s and %s are the same file '%s'", out[j].opt,
+                               out[k].opt, out[k].path);
+    }
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
@@ -329,7 +369,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         return lr_fail(e, LR_EUSAGE, "--patience needs validation rows: add --validation-split F");
     if ((o->command == CMD_PREDICT || o->command == CMD_EVALUATE) && !o->model)
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
-    return 0;
+    return check_paths(o, e);
 }
 
 const char *cli_version(void) { return LINREG_VERSION; }

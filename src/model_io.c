@@ -1,12 +1,12 @@
 /* model_io.c — model JSON via jansson; see model_io.h. */
 #include "model_io.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <errno.h>
+#include <sys/stat.h>
 
 #include "atomic_file.h"
 
@@ -94,6 +94,10 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
 {
     memset(m, 0, sizeof *m);
     json_error_t je;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read the model: %s",
+                          strerror(EISDIR));
     FILE *f = fopen(path, "r");
     if (!f)
         return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read the model: %s", strerror(errno));
@@ -119,17 +123,22 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         m->d = (int)json_array_size(feats);
         m->features = calloc((size_t)m->d, sizeof(char *));
         m->coef = lr_malloc((size_t)m->d * sizeof(double));
+        m->target = strdup(json_string_value(json_object_get(root, "target")));
         for (int j = 0; j < m->d && !why; j++) {
             const char *name = json_string_value(json_array_get(feats, (size_t)j));
             if (!name)
                 why = "a feature name is not a string";
-            else
+            else if (strcmp(name, m->target) == 0)
+                why = "the target is also a feature";
+            for (int k = 0; k < j && !why; k++)
+                if (strcmp(name, m->features[k]) == 0)
+                    why = "a feature is listed twice";
+            if (!why)
                 m->features[j] = strdup(name);
         }
         if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef) < 0)
             why = "\"coefficients\" is not a list of one number per feature";
         m->intercept = json_number_value(json_object_get(root, "intercept"));
-        m->target = strdup(json_string_value(json_object_get(root, "target")));
     }
     json_decref(root);
     if (why) {

@@ -96,6 +96,12 @@ close "$tmse" "$(json_numbers "$TMP/t_ev.json" mse)" 1e-12 && ok "--test: metric
 # errors
 printf '{"hello": 1}\n' >"$TMP/not_model.json"
 expect_fail "predict: a file that is not a model" 65 "not a linreg_mpi model" 2 predict --model "$TMP/not_model.json" "$TMP/p.csv"
+sed 's/"features": \[/"features": ["x1", /' "$TMP/p.json" >"$TMP/twice.json"
+expect_fail "predict: a model listing a feature twice" 65 "not a linreg_mpi model: a feature is listed twice" 2 predict --model "$TMP/twice.json" "$TMP/p.csv"
+sed 's/"features": \[/"features": ["y", /' "$TMP/p.json" >"$TMP/target_too.json"
+expect_fail "evaluate: a model whose target is a feature" 65 "not a linreg_mpi model: the target is also a feature" 2 evaluate --model "$TMP/target_too.json" "$TMP/p.csv"
+expect_fail "predict: the model is a directory" 66 "cannot read the model: Is a directory" 2 predict --model "$TMP" "$TMP/p.csv"
+expect_fail "predict: --output is the input file" 2 "--output '$TMP/p.csv' is the input file" 2 predict --model "$TMP/p.json" --output "$TMP/p.csv" "$TMP/p.csv"
 expect_fail "predict: a missing model" 66 "cannot read the model" 2 predict --model "$TMP/none.json" "$TMP/p.csv"
 cut -d, -f1,2,3,4 "$TMP/p.csv" >"$TMP/missing_col.csv"
 expect_fail "predict: a feature column missing" 65 "the model's features: no column named 'x5'" 2 predict --model "$TMP/p.json" "$TMP/missing_col.csv"

@@ -69,6 +69,15 @@ done
 expect_fail "usage error: no input file" 2 "no input file given" 1 --lr 0.1
 expect_fail "usage error: the file taken as --target's value" 2 \
     "no input file given (--target took '$ROOT/datasets/trees.csv' as its value)" 1 --target "$ROOT/datasets/trees.csv"
+# no output may overwrite an input or another output; the data stay as they were
+cp "$ROOT/datasets/trees.csv" "$TMP/keep.csv"
+expect_fail "--model-out is the input file" 2 "--model-out '$TMP/./keep.csv' is the input file: it would be overwritten" 2 \
+    --model-out "$TMP/./keep.csv" "$TMP/keep.csv"
+expect_fail "--log is the --test file" 2 "--log '$TMP/keep.csv' is the file of --test" 2 \
+    --log "$TMP/keep.csv" --test "$TMP/keep.csv" --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"
+expect_fail "--log and --model-out the same" 2 "--model-out and --log are the same file" 2 \
+    --log "$TMP/m.json" --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"
+cmp -s "$TMP/keep.csv" "$ROOT/datasets/trees.csv" && ok "the input file is untouched" || not_ok "input overwritten"
 lr 1 1 --help | grep -q -- "--tol X|auto" && ok "--help lists the options" || not_ok "--help"
 
 # --- the log CSV: a header and one row per epoch
