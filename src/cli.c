@@ -200,6 +200,9 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             o->delimiter = '\t';
         else if (strlen(v) == 1 && v[0] != '"' && v[0] != '\n' && v[0] != '\r')
             o->delimiter = v[0];
+        else if (strlen(v) == 1)
+            return lr_fail(e, LR_EUSAGE, "--delimiter: %s cannot separate fields",
+                           v[0] == '"' ? "the quote character" : "a line end");
         else
             return lr_fail(e, LR_EUSAGE, "--delimiter: '%s' is not one character or 'tab'", v);
         return 0;

@@ -122,6 +122,10 @@ static int for_each_name(const struct head_info *hi, const char *list, const cha
     char *copy = strdup(list), *save = NULL;
     *n = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        /* spaces around a name go, as they do around header names: "a, b" names b */
+        tok += strspn(tok, " \t");
+        for (size_t len = strlen(tok); len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t');)
+            tok[--len] = '\0';
         int c = find_column(hi, tok);
         if (c < 0) {
             no_such_column(hi, path, what, tok, e);

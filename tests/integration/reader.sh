@@ -79,6 +79,13 @@ for np in 1 2 3; do
     expect_fail "a directory" 66 "a_directory: cannot read: Is a directory" $np "$TMP/a_directory"
 done
 
+# spaces around names in a list go, as around header names
+lr 2 1 describe --json --features "x1, x2 " --drop " y" "$TMP/gen.csv" >"$TMP/spaced.json" 2>"$TMP/err" &&
+    lr 2 1 describe --json --features x1,x2 --drop y "$TMP/gen.csv" >"$TMP/plain.json" 2>>"$TMP/err" &&
+    cmp -s "$TMP/spaced.json" "$TMP/plain.json" && grep -q '"x2"' "$TMP/plain.json" &&
+    ok "--features 'x1, x2 ' --drop ' y' is --features x1,x2 --drop y" ||
+    not_ok "spaces around names in --features" "$(head -2 "$TMP/err")"
+
 # --- --on-bad-row skip: counts the bad rows and names the first lines
 for np in 1 3; do
     cat "$TMP/nonnum.csv" >"$TMP/skip.csv"
