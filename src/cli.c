@@ -329,9 +329,13 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0 || a[2] == '\0') {
             if (strcmp(a, "--") == 0 && i + 1 < argc)
                 a = argv[++i];
-            if (o->path == argv[1] && !strpbrk(o->path, "./"))
+            if (o->path && !strpbrk(o->path, "./") && access(o->path, F_OK) != 0)
                 return lr_fail(e, LR_EUSAGE, "unknown command '%s' (train, describe, predict, "
                                "evaluate)", o->path);
+            for (int c = 0; c < (int)(sizeof command_names / sizeof *command_names); c++)
+                if (strcmp(a, command_names[c]) == 0 && access(a, F_OK) != 0)
+                    return lr_fail(e, LR_EUSAGE, "the command comes first: linreg_mpi %s "
+                                   "[options] FILE.csv", a);
             if (o->path)
                 return lr_fail(e, LR_EUSAGE, "more than one input file: '%s' and '%s'",
                                o->path, a);

@@ -62,6 +62,8 @@ static const struct {
     {{"--features", "", "x.csv"}, "--features: '' names no column"},
     {{"--drop", ",,", "x.csv"}, "--drop: ',,' names no column"},
     {{"desribe", "x.csv"}, "unknown command 'desribe'"},
+    {{"--quiet", "desribe", "x.csv"}, "unknown command 'desribe'"},
+    {{"--quiet", "describe", "x.csv"}, "the command comes first: linreg_mpi describe [options]"},
 };
 
 static void test_bad(void)
