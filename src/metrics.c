@@ -41,6 +41,6 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
     out->mse = m > 0 ? sums[0] / m : NAN;
     out->rmse = sqrt(out->mse);
     out->mae = m > 0 ? sums[1] / m : NAN;
-    out->r2 = ys.m2 > 0 ? 1 - sums[0] / ys.m2 : (sums[0] == 0 ? 1 : NAN);
+    out->r2 = ys.m2 > 0 ? 1 - sums[0] / ys.m2 : NAN;  /* a constant target explains nothing */
     out->adj_r2 = m > d + 1 ? 1 - (1 - out->r2) * (m - 1) / (m - d - 1) : NAN;
 }

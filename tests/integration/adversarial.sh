@@ -41,3 +41,8 @@ close "$b" 1 1e-9 && close "$w" 2 1e-9 && ok "more ranks than rows: y = 2x + 1 e
 lr 2 1 --quiet --model-out "$TMP/m.json" "$ADV/mixed_line_endings.csv"
 [ "$(json_numbers "$TMP/m.json" rows | head -1)" = 5 ] && ok "mixed line endings: 5 records" ||
     not_ok "mixed line endings" "rows $(json_numbers "$TMP/m.json" rows | head -1)"
+# a constant target: y = 5, and R² undefined (null), not 1 or 0 by rounding luck
+lr 3 1 --quiet --model-out "$TMP/m.json" "$ADV/constant_target.csv"
+read -r b w < <(model_values "$TMP/m.json" | tr '\n' ' ')
+close "$b" 5 1e-12 && close "$w" 0 1e-12 && grep -q '"r2": null' "$TMP/m.json" &&
+    ok "constant target: y = 5 + 0a, R^2 null" || not_ok "constant target" "b=$b w=$w $(grep r2 "$TMP/m.json" | head -1)"
