@@ -126,3 +126,13 @@ lr 2 1 --quiet --features Girth --model-out "$TMP/g.json" "$ROOT/datasets/trees.
 for png in loss pred_vs_actual fit; do
     png_ok "$TMP/plots/$png.png" && ok "plot.sh: $png.png is a valid PNG" || not_ok "plot.sh: $png.png"
 done
+# the same fit from a tab-separated copy; a log without epochs fails and leaves no PNG
+tr ',' '\t' <"$ROOT/datasets/trees.csv" >"$TMP/trees.tsv"
+"$ROOT/scripts/plot.sh" --model "$TMP/g.json" --data "$TMP/trees.tsv" --delimiter tab --out "$TMP/plots_tab" >/dev/null &&
+    png_ok "$TMP/plots_tab/fit.png" && ok "plot.sh --delimiter tab: fit.png" || not_ok "plot.sh --delimiter tab"
+head -1 "$TMP/tl.csv" >"$TMP/no_epochs.csv"
+rc=0
+"$ROOT/scripts/plot.sh" --log "$TMP/no_epochs.csv" --out "$TMP/plots_bad" 2>"$TMP/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "is not a linreg_mpi --log file with epochs" "$TMP/err" && [ ! -e "$TMP/plots_bad/loss.png" ] &&
+    "$ROOT/scripts/plot.sh" --help >/dev/null &&
+    ok "plot.sh: a log without epochs fails clearly, no PNG; --help exits 0" || not_ok "plot.sh errors" "rc=$rc $(head -1 "$TMP/err")"
