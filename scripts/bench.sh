@@ -24,8 +24,8 @@
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
-ROWS=${1:-1000000}
-FEATURES=${2:-20}
+. scripts/bench_args.sh
+bench_args 1000000 20 "$@"
 REPS=${REPS:-3}
 PY=${PYTHON:-/usr/bin/python3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

@@ -9,8 +9,8 @@
 # g = Xᵀe, e·e) on the same shape is timed too. Best of REPS runs. Prints figures; never fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROWS=${1:-2000000}
-FEATURES=${2:-20}
+. scripts/bench_args.sh
+bench_args 2000000 20 "$@"
 REPS=${REPS:-10}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "epoch benchmark: $(nproc) cores, $(date -u +%F)"

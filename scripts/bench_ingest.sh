@@ -13,8 +13,8 @@
 # and prints MB/s, MB/s per core and the 1→2 rank speedup. Prints figures; never fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROWS=${1:-1100000}
-FEATURES=${2:-20}
+. scripts/bench_args.sh
+bench_args 1100000 20 "$@"
 REPS=${REPS:-3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/linreg_bench.XXXXXX")

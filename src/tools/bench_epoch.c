@@ -33,20 +33,48 @@ static double probe(const double *X, const double *y, int64_t n, int d, int thre
     return s;
 }
 
+static const char usage[] =
+    "usage: bench_epoch [--rows N] [--features D] [--reps R] [--threads T1,T2,...]\n"
+    "       (defaults 2000000, 20, 10, 1,2; counts are whole numbers >= 1)\n";
+
+/* A whole number in [1, max] or exit 2. */
+static long long count(const char *opt, const char *v, long long max)
+{
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || x < 1 || x > max) {
+        fprintf(stderr, "bench_epoch: %s: '%s' is not a whole number from 1 to %lld\n%s", opt,
+                v, max, usage);
+        exit(2);
+    }
+    return x;
+}
+
 int main(int argc, char **argv)
 {
     int64_t n = 2000000;
     int d = 20, reps = 10;
     char threads_list[64] = "1,2";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--rows"))
-            n = atoll(argv[i + 1]);
-        else if (!strcmp(argv[i], "--features"))
-            d = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--reps"))
-            reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads"))
-            snprintf(threads_list, sizeof threads_list, "%s", argv[i + 1]);
+    for (int i = 1; i < argc; i += 2) {
+        const char *opt = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (!v || (strcmp(opt, "--rows") && strcmp(opt, "--features") && strcmp(opt, "--reps") &&
+                   strcmp(opt, "--threads"))) {
+            fprintf(stderr, "bench_epoch: %s: %s\n%s", opt, v ? "unknown option" : "needs a value",
+                    usage);
+            return 2;
+        }
+        if (!strcmp(opt, "--rows"))
+            n = count(opt, v, (long long)1 << 40);
+        else if (!strcmp(opt, "--features"))
+            d = (int)count(opt, v, 100000);
+        else if (!strcmp(opt, "--reps"))
+            reps = (int)count(opt, v, 1000000);
+        else
+            snprintf(threads_list, sizeof threads_list, "%s", v);
     }
     comm_init(&argc, &argv);
     double *X = malloc((size_t)n * (size_t)d * sizeof *X), *y = malloc((size_t)n * sizeof *y);
@@ -66,7 +94,7 @@ int main(int argc, char **argv)
     printf("data: %lld rows x %d features = %.3f GB (X and y), best of %d runs\n",
            (long long)n, d, gb, reps);
     for (char *tok = strtok(threads_list, ","); tok; tok = strtok(NULL, ",")) {
-        int t = atoi(tok);
+        int t = (int)count("--threads", tok, 4096);
         double best_probe = 1e30, best_kernel = 1e30, sink = 0;
         for (int r = 0; r < reps; r++) {
             double t0 = omp_get_wtime();

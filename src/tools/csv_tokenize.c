@@ -43,9 +43,9 @@ int main(int argc, char **argv)
     const char *path = argc == 3 && strcmp(argv[1], "--convert") == 0 ? argv[2]
                        : argc == 2                                     ? argv[1]
                                                                        : NULL;
-    if (!path) {
-        fprintf(stderr, "usage: csv_tokenize [--convert] FILE.csv\n");
-        return 2;
+    if (!path || !strcmp(path, "--help") || !strcmp(path, "-h")) {
+        fprintf(path ? stdout : stderr, "usage: csv_tokenize [--convert] FILE.csv\n");
+        return path ? 0 : 2;
     }
     c.convert = argc == 3;
     int fd = open(path, O_RDONLY);

@@ -130,3 +130,13 @@ for sc_png in strong_speedup strong_efficiency weak_efficiency; do
         not_ok "scaling.sh: $sc_png.png is a PNG" "signature '$sc_sig', size '$sc_wh'"
     fi
 done
+
+# the benchmark scripts explain themselves and refuse bad sizes; the epoch benchmark runs
+rc=0
+"$ROOT/scripts/bench_ingest.sh" 10x >/dev/null 2>"$TMP/err" || rc=$?
+"$ROOT/scripts/bench.sh" --help >"$TMP/help.txt"
+REPS=1 "$ROOT/scripts/bench_epoch.sh" 20000 4 >"$TMP/epoch.txt" 2>&1 || true
+grep -q "pandas" "$TMP/help.txt" && [ "$rc" = 2 ] && grep -q "usage: bench_ingest.sh \[ROWS\]" "$TMP/err" &&
+    grep -q "threads 2: read probe .* kernel/probe" "$TMP/epoch.txt" &&
+    ok "bench scripts: --help, a bad size is a usage error, bench_epoch.sh runs" ||
+    not_ok "bench scripts" "rc=$rc $(head -1 "$TMP/err")"
