@@ -77,11 +77,15 @@ build bin:
 deps:
 	@scripts/install-deps.sh
 
+# the tests also need a local Slurm (tests/integration/slurm.sh)
+deps-test:
+	@scripts/install-deps.sh --tests
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(MPIRUN) -n $(NP) bin/linreg_mpi --model-out build/model.json datasets/trees.csv
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
 	@tests/run.sh
 
@@ -92,7 +96,7 @@ valgrind:
 	@tests/valgrind.sh
 
 # Only the tests against a local single-node Slurm (make test includes them).
-test-slurm: deps
+test-slurm: deps-test
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
 	@LINREG_TESTS=slurm LINREG_REQUIRE_SLURM=1 tests/run.sh
 
@@ -142,4 +146,4 @@ install: bin/linreg_mpi
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run test test-big test-slurm valgrind asan fuzz bench scaling bench-ingest bench-epoch install clean
+.PHONY: all deps deps-test run test test-big test-slurm valgrind asan fuzz bench scaling bench-ingest bench-epoch install clean

@@ -2,9 +2,10 @@
 # install-deps.sh -- install the Debian packages linreg_mpi needs to build,
 # test and plot (idempotent).
 #
-# For each package in LINREG_DEPS (plus any names in the LINREG_DEPS_EXTRA
-# environment variable, space separated) it asks dpkg whether the package is
-# installed.  If all of them are, it prints one short line and exits 0
+# For each package in LINREG_DEPS (with --tests also LINREG_DEPS_TESTS, the
+# single-node Slurm the tests run jobs on; plus any names in the
+# LINREG_DEPS_EXTRA environment variable, space separated) it asks dpkg
+# whether the package is installed.  If all of them are, it prints one short line and exits 0
 # without touching apt.  Otherwise it installs only the missing ones:
 #   - as root:            apt-get update -qq && apt-get install ...
 #   - not root, sudo ok:  the same through `sudo -n` (or plain `sudo` when a
@@ -12,12 +13,20 @@
 #   - otherwise:          prints the missing packages and the exact command
 #                         to run, and exits 1.
 #
-# Usage: scripts/install-deps.sh
+# Usage: scripts/install-deps.sh [--tests]
 #        LINREG_DEPS_EXTRA="pkg1 pkg2" scripts/install-deps.sh
 set -euo pipefail
 
 # The project's Debian dependencies; add new ones here.
-LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev gnuplot-nox slurmctld slurmd slurm-client munge libpmix-dev"
+LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev gnuplot-nox"
+LINREG_DEPS_TESTS="slurmctld slurmd slurm-client munge libpmix-dev"
+
+case "${1:-}" in
+'') ;;
+--tests) LINREG_DEPS="$LINREG_DEPS $LINREG_DEPS_TESTS" ;;
+-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+*) echo "install-deps: unknown argument '$1' (usage: scripts/install-deps.sh [--tests])" >&2; exit 2 ;;
+esac
 
 is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
@@ -67,4 +76,4 @@ main() {
         apt-get install -y -qq --no-install-recommends $missing
 }
 
-main "$@"
+main
