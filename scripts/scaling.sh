@@ -17,7 +17,8 @@
 #   --epochs N|auto  N (default 50): exactly N epochs (--tol 0), so every point does the
 #                    same work; auto: train to convergence (the program's defaults)
 #   --mode M         strong, weak or both (default both)
-#   --launcher L     mpirun, srun (`srun --mpi=pmix -n P -c T`) or auto (default): srun
+#   --launcher L     mpirun, srun (`srun --mpi=$LINREG_SRUN_MPI -n P -c T`, default pmix) or
+#                    auto (default): srun
 #                    inside a Slurm allocation (SLURM_NTASKS set), mpirun elsewhere
 #   --cores N        cores to use (default: SLURM_NTASKS x SLURM_CPUS_PER_TASK inside
 #                    Slurm, else nproc); a point with ranks x threads > N is skipped...
@@ -43,6 +44,8 @@
 # (1 unless --ranks says otherwise). Plots (gnuplot, pngcairo or png), one line per thread
 # count and the ideal drawn dashed: DIR/strong_speedup.png, DIR/strong_efficiency.png,
 # DIR/weak_efficiency.png; DIR/plots.gp redraws them. Prints figures; never fails on a time.
+# Environment: LINREG_BIN, GEN_DATA_BIN (default bin/linreg_mpi, bin/gen_data of this
+# checkout), LINREG_SRUN_MPI (srun's --mpi plugin, default pmix).
 set -euo pipefail
 export LC_ALL=C
 
@@ -85,7 +88,7 @@ done
 
 [ -x "$LINREG" ] || die "$LINREG not built (make all)"
 if [ -n "$FILE" ]; then
-    [ -r "$FILE" ] || die "cannot read $FILE"
+    [ -f "$FILE" ] && [ -r "$FILE" ] || { echo "scaling.sh: cannot read $FILE" >&2; exit 66; }
     FILE=$(cd "$(dirname "$FILE")" && pwd)/$(basename "$FILE")
 fi
 [ "$MODE" = strong ] && [ -n "$FILE" ] || [ -x "$GEN" ] || die "$GEN not built (make all)"
@@ -153,7 +156,7 @@ one_run() {
     [ "$EPOCHS" = auto ] || args+=(--epochs "$EPOCHS" --tol 0)
     local over=$((p * t > CORES))
     if [ "$LAUNCHER" = srun ]; then
-        launch=(srun --mpi=pmix -n "$p" -c "$t" "--export=ALL,OMP_NUM_THREADS=$t")
+        launch=(srun --mpi="${LINREG_SRUN_MPI:-pmix}" -n "$p" -c "$t" "--export=ALL,OMP_NUM_THREADS=$t")
         [ "$over" -eq 0 ] || launch+=(--overcommit)
     else
         launch=(mpirun -n "$p" -x OMP_NUM_THREADS="$t")
