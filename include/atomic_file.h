@@ -13,6 +13,10 @@
 /* Write len bytes to path atomically; -1 with LR_EWRITE on failure (temp file removed). */
 int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e);
 
+/* atomic_write of a text (a JSON document) and a final newline; text is a NUL-terminated
+   string whose NUL is overwritten by the newline. */
+int atomic_write_text(const char *path, char *text, struct lr_error *e);
+
 /* Remove temporary files a crash in atomic_write(path) left behind (path.tmp.XXXXXX). */
 void atomic_clean_stale(const char *path);
 

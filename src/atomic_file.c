@@ -92,3 +92,10 @@ int atomic_write(const char *path, const void *data, size_t len, struct lr_error
     }
     return 0;
 }
+
+int atomic_write_text(const char *path, char *text, struct lr_error *e)
+{
+    size_t len = strlen(text);
+    text[len] = '\n';
+    return atomic_write(path, text, len + 1, e);
+}

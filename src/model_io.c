@@ -69,9 +69,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_decref(root);
     if (!text)
         return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot format the model JSON");
-    size_t len = strlen(text);
-    text[len] = '\n';  /* jansson's buffer has room: overwrite the NUL, write len + 1 */
-    int rc = atomic_write(path, text, len + 1, e);
+    int rc = atomic_write_text(path, text, e);
     free(text);
     return rc;
 }

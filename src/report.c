@@ -40,7 +40,9 @@ int report_write(const char *path, const double seconds[PH_COUNT], const struct 
         "epoch_gb_per_s", per_epoch > 0 ? epoch_bytes / 1e9 / per_epoch : 0.0);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
-    int rc = atomic_write(path, text, strlen(text), e);
+    if (!text)
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot format the report JSON");
+    int rc = atomic_write_text(path, text, e);
     free(text);
     return rc;
 }
