@@ -271,6 +271,15 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     return lr_fail(e, LR_EUSAGE, "internal: unhandled option --%s", sp->name);
 }
 
+/* The index of a command name in command_names, or -1. */
+static int find_command(const char *a)
+{
+    for (int c = 0; c < (int)(sizeof command_names / sizeof *command_names); c++)
+        if (strcmp(a, command_names[c]) == 0)
+            return c;
+    return -1;
+}
+
 /* Do paths a and b name the same file: the same text, or both exist with one inode? */
 static int same_file(const char *a, const char *b)
 {
@@ -319,11 +328,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
     };
     const char *took = NULL, *took_opt = NULL;  /* the last value taken from its own argument */
     int i = 1;
-    for (int c = 0; argc > 1 && c < (int)(sizeof command_names / sizeof *command_names); c++)
-        if (strcmp(argv[1], command_names[c]) == 0) {
-            o->command = (enum command)c;
-            i = 2;
-        }
+    if (argc > 1 && find_command(argv[1]) >= 0)
+        o->command = (enum command)find_command(argv[i++]);
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0 || a[2] == '\0') {
@@ -332,10 +338,9 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
             if (o->path && !strpbrk(o->path, "./") && access(o->path, F_OK) != 0)
                 return lr_fail(e, LR_EUSAGE, "unknown command '%s' (train, describe, predict, "
                                "evaluate)", o->path);
-            for (int c = 0; c < (int)(sizeof command_names / sizeof *command_names); c++)
-                if (strcmp(a, command_names[c]) == 0 && access(a, F_OK) != 0)
-                    return lr_fail(e, LR_EUSAGE, "the command comes first: linreg_mpi %s "
-                                   "[options] FILE.csv", a);
+            if (find_command(a) >= 0 && access(a, F_OK) != 0)
+                return lr_fail(e, LR_EUSAGE, "the command comes first: linreg_mpi %s "
+                               "[options] FILE.csv", a);
             if (o->path)
                 return lr_fail(e, LR_EUSAGE, "more than one input file: '%s' and '%s'",
                                o->path, a);

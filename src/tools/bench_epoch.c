@@ -61,20 +61,22 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         }
-        if (!v || (strcmp(opt, "--rows") && strcmp(opt, "--features") && strcmp(opt, "--reps") &&
-                   strcmp(opt, "--threads"))) {
-            fprintf(stderr, "bench_epoch: %s: %s\n%s", opt, v ? "unknown option" : "needs a value",
-                    usage);
+        if (!v) {
+            fprintf(stderr, "bench_epoch: %s: needs a value\n%s", opt, usage);
             return 2;
         }
-        if (!strcmp(opt, "--rows"))
+        if (!strcmp(opt, "--rows")) {
             n = count(opt, v, (long long)1 << 40);
-        else if (!strcmp(opt, "--features"))
+        } else if (!strcmp(opt, "--features")) {
             d = (int)count(opt, v, 100000);
-        else if (!strcmp(opt, "--reps"))
+        } else if (!strcmp(opt, "--reps")) {
             reps = (int)count(opt, v, 1000000);
-        else
+        } else if (!strcmp(opt, "--threads")) {
             snprintf(threads_list, sizeof threads_list, "%s", v);
+        } else {
+            fprintf(stderr, "bench_epoch: %s: unknown option\n%s", opt, usage);
+            return 2;
+        }
     }
     comm_init(&argc, &argv);
     double *X = malloc((size_t)n * (size_t)d * sizeof *X), *y = malloc((size_t)n * sizeof *y);
