@@ -37,7 +37,7 @@ bin/linreg_mpi: build/main.o $(OBJ) | bin
 bin/csv_tokenize: src/tools/csv_tokenize.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lcsv
 
-bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/comm.o build/error.o | bin
+bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/linalg.o build/comm.o build/error.o | bin
 	$(CC) $(CFLAGS) $^ -o $@ -lm
 
 bin/gen_data: src/tools/gen_data.c | bin

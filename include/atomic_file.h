@@ -1,7 +1,7 @@
 /*
  * atomic_file.h — replace a file so that a crash at any instant leaves the old or the new
  * contents, never a torn file: temp file in the same directory → write → fsync → rename →
- * fsync the directory (STYLE point 11). Never calls MPI, never exits.
+ * fsync the directory. Never calls MPI, never exits.
  */
 #ifndef LINREG_ATOMIC_FILE_H
 #define LINREG_ATOMIC_FILE_H
@@ -12,6 +12,13 @@
 
 /* Write len bytes to path atomically; -1 with LR_EWRITE on failure (temp file removed). */
 int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e);
+
+/* The same in steps, for a file written by several processes: atomic_begin creates the
+   temporary file tmp (capacity cap) next to path and returns its descriptor (-1/LR_EWRITE);
+   once every byte is written and fsynced, atomic_commit renames it onto path and makes
+   the rename durable (on failure tmp is removed); to give up, unlink(tmp). */
+int atomic_begin(const char *path, char *tmp, size_t cap, struct lr_error *e);
+int atomic_commit(const char *tmp, const char *path, struct lr_error *e);
 
 /* atomic_write of a text (a JSON document) and a final newline; text is a NUL-terminated
    string whose NUL is overwritten by the newline. */

@@ -28,7 +28,7 @@
 
 /* The options that change the numbers a run produces. */
 struct ckpt_options {
-    int32_t solver;            /* enum gd_solver */
+    int32_t solver;            /* enum solver (solver.h), never SOLVER_AUTO */
     int32_t scaling;
     int32_t tol_auto;
     double lr_option;          /* 0 = auto */

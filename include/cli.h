@@ -12,9 +12,9 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "solver.h"
 
 enum command { CMD_TRAIN, CMD_DESCRIBE, CMD_PREDICT, CMD_EVALUATE };
-enum solver_choice { SOLVER_AUTO, SOLVER_GD, SOLVER_NESTEROV };
 
 struct options {
     enum command command;
@@ -35,7 +35,7 @@ struct options {
 
     /* training */
     double lr;                 /* 0: auto */
-    enum solver_choice solver; /* auto: nesterov with --lr auto, gd with a given --lr */
+    enum solver solver;        /* SOLVER_AUTO unless --solver names one */
     int64_t epochs;
     double tol;                /* < 0: auto */
     int no_scale;

@@ -1,5 +1,5 @@
 /*
- * comm.h — the thin seam over MPI (STYLE point 7).
+ * comm.h — the thin seam over MPI.
  *
  * Every collective the project makes goes through here, so the core modules stay
  * MPI-free and unit tests can run them serially (a singleton MPI job is one rank).
@@ -22,8 +22,9 @@ double comm_node_sum(double v); /* sum over the ranks of this node */
 double comm_wtime(void);
 
 /*
- * Make every rank agree on the outcome of a phase (STYLE point 6): returns the agreed
- * code (LR_OK when no rank failed). When some rank failed, the error reported is the
+ * Make every rank agree on the outcome of a phase, so that no rank exits while another
+ * waits in a collective: returns the agreed code (LR_OK when no rank failed). When some
+ * rank failed, the error reported is the
  * lowest rank's among those without a line, else the lowest rank's: the one earliest in
  * the file, since ranks hold consecutive ranges. It is copied into *e on every rank, so
  * every rank exits with the same code and rank 0 can print it.

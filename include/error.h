@@ -1,9 +1,11 @@
 /*
  * error.h — the one error type every module returns through.
  *
- * Library code never exits: it fills a caller-provided struct lr_error and returns -1
- * (STYLE point 5). The exit codes are the contract of DESIGN.md; main.c alone turns an
- * error into a process exit, after all ranks have agreed on it (comm_agree in comm.h).
+ * Library code never exits: it fills a caller-provided struct lr_error and returns -1, and
+ * cleans up on its way out. The exit codes below are the program's documented contract
+ * (README "Exit codes"); main.c alone turns an error into a process exit, after all ranks
+ * have agreed on it (comm_agree in comm.h). Never calls MPI: lr_fatal takes the job down
+ * through the hook comm.c installs.
  *
  * A data error carries FILE, LINE and COLUMN (1-based; LINE is the global line number in
  * the file, COLUMN the byte column where the offending field starts) and prints as
@@ -50,7 +52,9 @@ void lr_escape(char *dst, size_t cap, const char *src, size_t n);
 void lr_error_print(const struct lr_error *e, FILE *out);
 
 /* Out of memory, the one condition a rank cannot agree on before the next collective:
-   print where and abort the whole job with LR_ENOMEM. */
+   print where, call the hook set by lr_on_fatal (comm.c's aborts every rank with
+   LR_ENOMEM), then abort(). */
+void lr_on_fatal(void (*abort_job)(int code));
 void lr_fatal(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 #define LR_FATAL(...) lr_fatal(__FILE__, __LINE__, __VA_ARGS__)
@@ -59,7 +63,7 @@ void lr_fatal(const char *file, int line, const char *fmt, ...)
 size_t lr_bytes_impl(int64_t n, int64_t m, size_t elem, const char *file, int line);
 #define lr_bytes(n, m, elem) lr_bytes_impl((int64_t)(n), (int64_t)(m), (elem), __FILE__, __LINE__)
 
-/* malloc/realloc that never return NULL: out of memory is fatal (llm.c mallocCheck). */
+/* malloc/realloc that never return NULL: out of memory is fatal. */
 void *lr_malloc_impl(size_t size, const char *file, int line);
 void *lr_realloc_impl(void *p, size_t size, const char *file, int line);
 #define lr_malloc(n) lr_malloc_impl((n), __FILE__, __LINE__)

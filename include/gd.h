@@ -1,7 +1,7 @@
 /*
  * gd.h — full-batch gradient descent for least squares, data-parallel across ranks.
  *
- * Objective (DESIGN.md), θ = (b, w), m rows over all ranks:
+ * Objective, θ = (b, w), m rows over all ranks:
  *     J(θ) = 1/(2m) Σ_i (b + w·x_i − y_i)²  +  λ/(2m) ‖w‖²
  *     ∂J/∂b = 1/m Σ_i e_i,   ∂J/∂w_j = 1/m Σ_i e_i x_ij + λ/m w_j,   e_i = b + w·x_i − y_i
  * Each epoch makes one fused pass over the local rows (gd_partials) and one Allreduce of
@@ -37,10 +37,15 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "solver.h"
 
 #define GD_AUTO_GTOL 1e-14
 #define GD_STALL_TOL 1e-15
 #define GD_STALL_EPOCHS 50
+#define GD_EXACT_FIT 1e-30        /* J ≤ this · J_1: the loss reached zero */
+
+/* Why training ended, besides max_epochs and a stop request. */
+enum gd_stop { GD_RUNNING, GD_CONVERGED, GD_STALLED, GD_EARLY_STOP };
 
 struct gd_problem {
     const double *X;           /* N×D row-major, this rank's rows */
@@ -54,10 +59,8 @@ struct gd_problem {
     int64_t nv_local, nv_total;
 };
 
-enum gd_solver { GD_PLAIN, GD_NESTEROV };
-
 struct gd_params {
-    enum gd_solver solver;
+    enum solver solver;        /* SOLVER_GD or SOLVER_NESTEROV */
     double lr;                 /* α; 0 = estimate (auto) */
     int64_t max_epochs;
     int tol_auto;              /* stopping rule auto (see above) */
@@ -83,7 +86,7 @@ struct gd_state {
     double first_grad_norm;    /* ‖∇J‖ at epoch 1, for the auto stopping rule */
     double best_grad_norm;     /* smallest ‖∇J‖ so far */
     int64_t stalled_epochs;    /* consecutive epochs the loss changed at rounding level */
-    int converged;
+    int stop;                  /* enum gd_stop: why the loop ended (GD_RUNNING until then) */
 };
 
 /* What one epoch reports to the logger. */
@@ -103,10 +106,31 @@ typedef void (*gd_epoch_fn)(const struct gd_epoch_info *info, const struct gd_st
 /*
  * The fused kernel: one pass over the local rows computes
  *     out[0] = Σ e_i,  out[1+j] = Σ e_i x_ij,  out[D+1] = Σ e_i²,   e_i = b + w·x_i − y_i
- * (y NULL counts as zeros). Threads take fixed slices; partials are added in thread order.
+ * (y NULL counts as zeros). Rows are cut into PAR_CHUNK_ROWS parts (par.h) that any team of
+ * threads shares out; part sums are added in part order, so the result has the same bits for
+ * every thread count and team size.
  */
 void gd_partials(const double *X, const double *y, int64_t n, int d, const double *w, double b,
                  int n_threads, double *out);
+
+/*
+ * Collective: a certificate for weights θ (scaled, θ[0] = b) of a run started at θ = 0 whose
+ * first gradient had norm first_grad_norm. With H = (1/m) X̃ᵀX̃ + λ/m (the Hessian) and
+ * κ² = λmax(H)/λmin(H), the strong convexity of J gives
+ *     ‖θ − θ*‖/‖θ*‖ ≤ κ² · ‖∇J(θ)‖/‖∇J(0)‖        (since ‖∇J(0)‖ = ‖Hθ*‖ ≤ λmax‖θ*‖)
+ * κ is the condition number of the design [1 X] as the solver saw it (∞ when its columns are
+ * dependent). One gradient pass and one Gram pass (N·D² flops), then an O(D³) eigenvalue
+ * solve: -1 (and NaNs) above GD_CERTIFY_MAX_FEATURES features.
+ */
+#define GD_CERTIFY_MAX_FEATURES 200
+#define GD_CERTIFY_BOUND 1e-8     /* "converged" under tol auto: bound at most this */
+struct gd_certificate {
+    double grad_reduction;     /* ‖∇J(θ)‖/‖∇J(0)‖ */
+    double kappa;              /* κ */
+    double bound;              /* κ² · grad_reduction */
+};
+int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
+               double first_grad_norm, struct gd_certificate *c);
 
 /* Collective: α = 1/L by power iteration (see above). */
 double gd_auto_lr(const struct gd_problem *pb, double l2);

@@ -1,5 +1,5 @@
 /*
- * log.h — what a training run tells its user, from rank 0 only (STYLE point 13).
+ * log.h — what a training run tells its user, from rank 0 only (one voice, not P).
  *
  *   stdout   one machine-parsable line every --log-every epochs:
  *            "epoch 100 loss 1.2345e-02 grad_norm 3.2e-05 ms/epoch 12.31"

@@ -1,5 +1,6 @@
 /*
- * model_io.h — the model file: JSON as in DESIGN.md, doubles with %.17g, via jansson.
+ * model_io.h — the model file: JSON (keys in README "The model file"), doubles with %.17g so
+ * that they read back to the same bits, via jansson.
  * Owns nothing it is not given; never calls MPI, never exits. Rank 0 alone writes.
  */
 #ifndef LINREG_MODEL_IO_H
@@ -22,9 +23,11 @@ struct model {
     const double *scaled_coef;
     const char *solver;
     int64_t epochs;
-    int converged;                  /* the stopping rule was met (not early stopping) */
-    const char *stopped_by;         /* "convergence", "early_stopping" or "epoch_limit" */
+    int converged;                  /* stopped_by is "convergence" */
+    const char *stopped_by;         /* "convergence", "stalled", "early_stopping", "epoch_limit" */
     double learning_rate, final_loss, l2;
+    double condition_number;        /* of the scaled design [1 X]; NaN: not estimated */
+    double error_bound;             /* bound on the scaled weights' relative error; NaN: none */
     int64_t rows;
     int ranks, threads;
     double seconds;

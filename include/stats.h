@@ -1,8 +1,9 @@
 /*
  * stats.h — per-column count, mean, spread, min and max, merged across threads and ranks.
  *
- * Each thread takes a fixed slice of rows and computes its slice's mean and M2 = Σ(x−mean)²
- * exactly (two passes over memory); slices and then ranks are merged in a fixed order with
+ * Rows are cut into fixed parts (par.h) that any team of threads shares out; each part's mean
+ * and M2 = Σ(x−mean)² are computed exactly (two passes over memory); parts and then ranks are
+ * merged in a fixed order, so the bits do not depend on the thread count, with
  * Chan et al.'s pairwise formula, which stays accurate where a running sum of squares
  * would cancel. Every rank ends with the same numbers. These statistics serve both
  * `describe` and the trainer's feature scaling.

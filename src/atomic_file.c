@@ -61,36 +61,58 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e)
+int atomic_begin(const char *path, char *tmp, size_t cap, struct lr_error *e)
 {
-    char tmp[4200], dir[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    dir_of(path, dir, sizeof dir);
+    snprintf(tmp, cap, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
         return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot create a file next to it: %s",
                           strerror(errno));
-    if (test_hook_fires("crash-mid-write")) {  /* tests only: die with half a file */
-        write_all(fd, data, len / 2);
-        raise(SIGKILL);
-    }
-    if (fchmod(fd, 0644) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0644) != 0) {
         int err = errno;
         close(fd);
         unlink(tmp);
-        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(err));
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot create a file next to it: %s",
+                          strerror(err));
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    return fd;
+}
+
+int atomic_commit(const char *tmp, const char *path, struct lr_error *e)
+{
+    char dir[4096];
+    if (rename(tmp, path) != 0) {
         int err = errno;
         unlink(tmp);
         return lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot replace: %s", strerror(err));
     }
+    dir_of(path, dir, sizeof dir);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {  /* make the rename itself durable */
         fsync(dfd);
         close(dfd);
     }
     return 0;
+}
+
+int atomic_write(const char *path, const void *data, size_t len, struct lr_error *e)
+{
+    char tmp[4200];
+    int fd = atomic_begin(path, tmp, sizeof tmp, e);
+    if (fd < 0)
+        return -1;
+    if (test_hook_fires("crash-mid-write")) {  /* tests only: die with half a file */
+        write_all(fd, data, len / 2);
+        raise(SIGKILL);
+    }
+    int ok = write_all(fd, data, len) == 0 && fsync(fd) == 0, err = errno;
+    if (close(fd) != 0 && ok)
+        ok = 0, err = errno;
+    if (!ok) {
+        unlink(tmp);
+        return lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(err));
+    }
+    return atomic_commit(tmp, path, e);
 }
 
 int atomic_write_text(const char *path, char *text, struct lr_error *e)

@@ -87,7 +87,7 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
 {
     struct wbuf b = {0};
     const struct gd_state *s = &c->state;
-    int32_t d = c->fp.d, converged = s->converged;
+    int32_t d = c->fp.d, stop = s->stop;
     uint32_t version = CKPT_VERSION, crc = 0;
     uint64_t payload = 0;
     put(&b, MAGIC, sizeof MAGIC);
@@ -107,7 +107,7 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, s->epoch), PUT(&b, s->momentum_k), PUT(&b, s->stalled_epochs);
     PUT(&b, s->first_loss), PUT(&b, s->prev_loss), PUT(&b, s->lr);
     PUT(&b, s->first_grad_norm), PUT(&b, s->best_grad_norm);
-    PUT(&b, converged);
+    PUT(&b, stop);  /* enum gd_stop (format 2 wrote 1 for early stopping too) */
     PUT(&b, s->best_val_loss), PUT(&b, s->best_epoch), PUT(&b, s->since_best);
     put(&b, s->theta, (size_t)(d + 1) * sizeof(double));
     put(&b, s->look, (size_t)(d + 1) * sizeof(double));
@@ -153,7 +153,7 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
 
     struct rbuf b = {buf + HEADER_BYTES, (size_t)payload, 0};
     struct gd_state *s = &c->state;
-    int32_t d = -1, converged = 0;
+    int32_t d = -1, stop = 0;
     GET(&b, d), GET(&b, c->fp.rows);
     if (b.bad || d < 0 || (size_t)d > b.left / 8)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "checkpoint is damaged (feature count %d)", d);
@@ -169,8 +169,8 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     GET(&b, s->epoch), GET(&b, s->momentum_k), GET(&b, s->stalled_epochs);
     GET(&b, s->first_loss), GET(&b, s->prev_loss), GET(&b, s->lr);
     GET(&b, s->first_grad_norm), GET(&b, s->best_grad_norm);
-    GET(&b, converged);
-    s->converged = converged;
+    GET(&b, stop);
+    s->stop = stop;
     GET(&b, s->best_val_loss), GET(&b, s->best_epoch), GET(&b, s->since_best);
     s->theta = get_doubles(&b, d + 1);
     s->look = get_doubles(&b, d + 1);
@@ -220,7 +220,6 @@ char *ckpt_read_file(const char *path, size_t *len, struct lr_error *e)
     return buf;
 }
 
-static const char *solver_name(int s) { return s == GD_PLAIN ? "gd" : "nesterov"; }
 
 int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
                const struct ckpt_options *opt, const char *path, struct lr_error *e)

@@ -8,6 +8,9 @@
 static int g_rank, g_size = 1, g_node_size = 1;
 static MPI_Comm g_node = MPI_COMM_NULL;
 
+/* lr_fatal's way out: the other ranks may be waiting in a collective for this one. */
+static void abort_job(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+
 void comm_init(int *argc, char ***argv)
 {
     int provided;
@@ -16,6 +19,7 @@ void comm_init(int *argc, char ***argv)
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &g_node);
     MPI_Comm_size(g_node, &g_node_size);
+    lr_on_fatal(abort_job);
 }
 
 int comm_node_size(void) { return g_node_size; }

@@ -1,7 +1,6 @@
 /* error.c — filling and printing struct lr_error; see error.h. */
 #include "error.h"
 
-#include <mpi.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +76,10 @@ void lr_error_print(const struct lr_error *e, FILE *out)
         fprintf(out, "Try 'linreg_mpi --help' for the list of options.\n");
 }
 
+static void (*g_abort_job)(int code);
+
+void lr_on_fatal(void (*abort_job)(int code)) { g_abort_job = abort_job; }
+
 void lr_fatal(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
@@ -86,7 +89,8 @@ void lr_fatal(const char *file, int line, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, " (%s:%d)\n", file, line);
     /* Other ranks may be inside a collective: take the whole job down rather than hang. */
-    MPI_Abort(MPI_COMM_WORLD, LR_ENOMEM);
+    if (g_abort_job)
+        g_abort_job(LR_ENOMEM);
     abort();
 }
 

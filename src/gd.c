@@ -4,11 +4,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "comm.h"
+#include "linalg.h"
+#include "par.h"
 
 /* e_i = b + w·x_i − y_i for one row (y NULL: zeros). */
 static inline double residual(const double *restrict x, const double *restrict w, double b,
@@ -74,23 +73,19 @@ static void partials_slice(const double *restrict X, const double *restrict y, i
 void gd_partials(const double *X, const double *y, int64_t n, int d, const double *w, double b,
                  int n_threads, double *out)
 {
-    if (n < 4096 * (int64_t)n_threads)
-        n_threads = 1;  /* not worth waking threads for */
+    int64_t parts = par_chunks(n);
     int stride = (d + 2 + 7) / 8 * 8 + 8;  /* whole cache lines, one line of padding between */
-    double *part = lr_malloc((size_t)n_threads * (size_t)stride * sizeof *part);
-#pragma omp parallel num_threads(n_threads)
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        partials_slice(X, y, n * t / n_threads, n * (t + 1) / n_threads, d, w, b,
-                       part + (size_t)t * stride);
+    double *part = lr_malloc((size_t)parts * (size_t)stride * sizeof *part);
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; k++) {
+        int64_t lo, hi;
+        par_chunk(n, k, &lo, &hi);
+        partials_slice(X, y, lo, hi, d, w, b, part + (size_t)k * stride);
     }
     memcpy(out, part, (size_t)(d + 2) * sizeof *out);
-    for (int t = 1; t < n_threads; t++)  /* fixed combination order */
-        for (int k = 0; k < d + 2; k++)
-            out[k] += part[(size_t)t * stride + k];
+    for (int64_t k = 1; k < parts; k++)  /* part order: the same bits for any team */
+        for (int j = 0; j < d + 2; j++)
+            out[j] += part[(size_t)k * stride + j];
     free(part);
 }
 
@@ -98,15 +93,44 @@ void gd_partials(const double *X, const double *y, int64_t n, int d, const doubl
 static double sse(const double *X, const double *y, int64_t n, int d, const double *w, double b,
                   int n_threads)
 {
-    double s = 0;
-#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : s)
-    for (int64_t i = 0; i < n; i++) {
-        double e = b - y[i];
-        for (int j = 0; j < d; j++)
-            e += w[j] * X[i * d + j];
-        s += e * e;
-    }
+    double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc);
+    gd_partials(X, y, n, d, w, b, n_threads, acc);
+    double s = acc[d + 1];
+    free(acc);
     return s;
+}
+
+int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
+               double first_grad_norm, struct gd_certificate *c)
+{
+    int d = pb->d, m = d + 1;
+    *c = (struct gd_certificate){NAN, NAN, NAN};
+    if (m > GD_CERTIFY_MAX_FEATURES + 1)
+        return -1;
+    double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc), g2 = 0;
+    gd_partials(pb->X, pb->y, pb->n_local, d, theta + 1, theta[0], pb->n_threads, acc);
+    comm_sum(acc, d + 2);
+    for (int j = 0; j <= d; j++) {
+        double g = acc[j] / (double)pb->n_total + (j > 0 ? l2 / (double)pb->n_total * theta[j] : 0);
+        g2 += g * g;
+    }
+    free(acc);
+    double *H = lr_malloc((size_t)m * (size_t)m * sizeof *H), lo, hi;
+    linalg_gram(pb->X, pb->n_local, d, pb->n_threads, H);
+    comm_sum(H, m * m);
+    for (int j = 0; j < m; j++) {  /* H = X̃ᵀX̃/m + λ/m (the intercept not penalised) */
+        for (int k = 0; k < m; k++)
+            H[j * m + k] /= (double)pb->n_total;
+        if (j > 0)
+            H[j * m + j] += l2 / (double)pb->n_total;
+    }
+    linalg_sym_eig_range(H, m, &lo, &hi);
+    free(H);
+    c->grad_reduction = first_grad_norm > 0 ? sqrt(g2) / first_grad_norm : 0;
+    c->kappa = lo > 0 ? sqrt(hi / lo) : INFINITY;
+    c->bound = c->grad_reduction == 0 ? 0  /* an exact fit: the gradient vanished */
+               : lo > 0 ? hi / lo * c->grad_reduction : INFINITY;
+    return 0;
 }
 
 #define GD_POWER_ITERS 30
@@ -168,16 +192,16 @@ void gd_state_free(struct gd_state *s)
 }
 
 /* The stopping rules of gd.h; updates the stall counter. */
-static int gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
-                        double grad_norm)
+static enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
+                                 double grad_norm)
 {
-    if (s->epoch == 1)
-        return 0;
-    if (loss <= 1e-30 * s->first_loss)
-        return 1;  /* an exact fit: nothing left to improve */
+    if (s->epoch == 1 || (!p->tol_auto && p->tol == 0))
+        return GD_RUNNING;  /* --tol 0: exactly max_epochs, whatever happens */
+    if (loss <= GD_EXACT_FIT * s->first_loss)
+        return GD_CONVERGED;  /* an exact fit: nothing left to improve */
     double change = fabs(s->prev_loss - loss);
     if (!p->tol_auto)
-        return p->tol > 0 && change <= p->tol * loss;
+        return change <= p->tol * loss ? GD_CONVERGED : GD_RUNNING;
     /* Stalled: the loss moves at rounding level and the gradient makes no new low. A
        flat loss alone is not enough: it is flat along ill-determined directions long
        before the weights along them have converged. */
@@ -185,7 +209,9 @@ static int gd_stop_test(const struct gd_params *p, struct gd_state *s, double lo
     if (new_low)
         s->best_grad_norm = grad_norm;
     s->stalled_epochs = change <= GD_STALL_TOL * loss && !new_low ? s->stalled_epochs + 1 : 0;
-    return grad_norm <= GD_AUTO_GTOL * s->first_grad_norm || s->stalled_epochs >= GD_STALL_EPOCHS;
+    if (grad_norm <= GD_AUTO_GTOL * s->first_grad_norm)
+        return GD_CONVERGED;
+    return s->stalled_epochs >= GD_STALL_EPOCHS ? GD_STALLED : GD_RUNNING;
 }
 
 int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_state *s,
@@ -196,7 +222,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
     double *acc = lr_malloc((size_t)(d + 4) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 1) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
-    while (s->epoch < p->max_epochs && !s->converged && !s->stopped) {
+    while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
         double t0 = comm_wtime();
         gd_partials(pb->X, pb->y, pb->n_local, d, s->look + 1, s->look[0], pb->n_threads, acc);
         acc[d + 2] = pb->nv_total > 0 ? sse(pb->Xv, pb->yv, pb->nv_local, d, s->look + 1,
@@ -229,7 +255,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         }
         if (s->epoch == 1)
             s->first_grad_norm = s->best_grad_norm = sqrt(g2);
-        s->converged = gd_stop_test(p, s, loss, sqrt(g2));
+        s->stop = gd_stop_test(p, s, loss, sqrt(g2));
         double val_loss = NAN;
         if (pb->nv_total > 0) {  /* early stopping: remember where validation was best */
             val_loss = acc[d + 2] / (2 * (double)pb->nv_total);
@@ -239,7 +265,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
                 s->since_best = 0;
                 memcpy(s->best_theta, s->look, (size_t)(d + 1) * sizeof *s->look);
             } else if (p->patience > 0 && ++s->since_best >= p->patience) {
-                s->converged = 1;
+                s->stop = GD_EARLY_STOP;
             }
         }
         s->prev_loss = loss;
@@ -247,7 +273,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         /* the update, identical on every rank */
         for (int j = 0; j <= d; j++)
             next[j] = s->look[j] - alpha * grad[j];
-        if (p->solver == GD_NESTEROV) {
+        if (p->solver == SOLVER_NESTEROV) {
             double dir = 0;  /* restart when the step points uphill for the momentum */
             for (int j = 0; j <= d; j++)
                 dir += grad[j] * (next[j] - s->theta[j]);

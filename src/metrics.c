@@ -2,8 +2,11 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "comm.h"
+#include "error.h"
+#include "par.h"
 #include "stats.h"
 
 void metrics_predict(const double *X, int64_t n, int d, double b, const double *w,
@@ -21,18 +24,29 @@ void metrics_predict(const double *X, int64_t n, int d, double b, const double *
 void metrics_compute(const double *X, const double *y, int64_t n, int d, double b,
                      const double *w, int n_threads, struct metrics *out)
 {
-    double sums[2] = {0, 0};  /* Σe², Σ|e| */
-    double sse = 0, sae = 0;
-#pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : sse, sae)
-    for (int64_t i = 0; i < n; i++) {
-        double e = b - y[i];
-        for (int j = 0; j < d; j++)
-            e += w[j] * X[i * d + j];
-        sse += e * e;
-        sae += fabs(e);
+    int64_t parts = par_chunks(n);
+    double *part = lr_malloc((size_t)parts * 2 * sizeof *part);  /* Σe², Σ|e| per part */
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; k++) {
+        int64_t lo, hi;
+        double sse = 0, sae = 0;
+        par_chunk(n, k, &lo, &hi);
+        for (int64_t i = lo; i < hi; i++) {
+            double e = b - y[i];
+            for (int j = 0; j < d; j++)
+                e += w[j] * X[i * d + j];
+            sse += e * e;
+            sae += fabs(e);
+        }
+        part[2 * k] = sse;
+        part[2 * k + 1] = sae;
     }
-    sums[0] = sse;
-    sums[1] = sae;
+    double sums[2] = {0, 0};
+    for (int64_t k = 0; k < parts; k++) {  /* part order: the same bits for any team */
+        sums[0] += part[2 * k];
+        sums[1] += part[2 * k + 1];
+    }
+    free(part);
     comm_sum(sums, 2);
     struct col_stats ys;
     stats_allreduce(y, n, 1, n_threads, &ys);

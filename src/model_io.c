@@ -59,6 +59,10 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_object_set_new(training, "validation_split", json_real(m->validation_split));
         json_object_set_new(metrics, "validation", metrics_json(m->validation));
     }
+    if (!isnan(m->condition_number)) {
+        json_object_set_new(training, "condition_number", number(m->condition_number));
+        json_object_set_new(training, "error_bound", number(m->error_bound));
+    }
     if (m->patience > 0) {
         json_object_set_new(training, "patience", json_integer(m->patience));
         json_object_set_new(training, "best_epoch", json_integer(m->best_epoch));

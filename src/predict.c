@@ -88,11 +88,8 @@ static int write_parallel(const char *path, const char *header, const char *buf,
 {
     char tmp[4200] = "";
     if (comm_rank() == 0) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-        int fd = mkstemp(tmp);
-        if (fd < 0)
-            lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot create a file next to it: %s", strerror(errno));
-        else
+        int fd = atomic_begin(path, tmp, sizeof tmp, e);
+        if (fd >= 0)
             close(fd);
     }
     if (comm_agree(e) != LR_OK)
@@ -106,17 +103,14 @@ static int write_parallel(const char *path, const char *header, const char *buf,
         lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
     if (fd >= 0)
         close(fd);
-    if (comm_agree(e) == LR_OK && comm_rank() == 0) {
-        chmod(tmp, 0644);
-        if (rename(tmp, path) != 0)
-            lr_fail_at(e, LR_EWRITE, path, 0, 0, "cannot replace: %s", strerror(errno));
-    }
     if (comm_agree(e) != LR_OK) {
         if (comm_rank() == 0)
             unlink(tmp);
         return -1;
     }
-    return 0;
+    if (comm_rank() == 0)
+        atomic_commit(tmp, path, e);  /* removes tmp if it fails */
+    return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
 /* Collective: rank 0 prints every rank's part, in rank order. */

@@ -4,12 +4,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "comm.h"
 #include "error.h"
+#include "par.h"
 
 double stats_std(const struct col_stats *s)
 {
@@ -64,22 +62,19 @@ static void stats_slice(const double *X, int64_t lo, int64_t hi, int d, struct c
 
 void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)
 {
-    if (n_threads < 1 || n < 1024 * (int64_t)n_threads)
-        n_threads = 1;
-    struct col_stats *part = lr_malloc((size_t)n_threads * (size_t)d * sizeof *part);
-#pragma omp parallel num_threads(n_threads)
-    {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        stats_slice(X, n * t / n_threads, n * (t + 1) / n_threads, d, part + (size_t)t * d);
+    int64_t parts = par_chunks(n);
+    struct col_stats *part = lr_malloc((size_t)parts * (size_t)d * sizeof *part);
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; k++) {
+        int64_t lo, hi;
+        par_chunk(n, k, &lo, &hi);
+        stats_slice(X, lo, hi, d, part + (size_t)k * d);
     }
     for (int j = 0; j < d; j++)
         out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
-    for (int t = 0; t < n_threads; t++)  /* fixed order */
+    for (int64_t k = 0; k < parts; k++)  /* part order: the same bits for any team */
         for (int j = 0; j < d; j++)
-            stats_merge(&out[j], &part[(size_t)t * d + j]);
+            stats_merge(&out[j], &part[(size_t)k * d + j]);
     free(part);
 }
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "dataset.h"
 #include "gd.h"
 #include "hash.h"
+#include "linalg.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
@@ -41,14 +43,33 @@ static void catch_stop_signals(void)
     sigaction(SIGUSR1, &sa, NULL);  /* mpirun forwards it without killing the job */
 }
 
-/* What the epoch callback needs. */
+/* Rows held out of training: the validation rows of this rank. */
+struct holdout {
+    double *X, *y;             /* Nv×D, Nv */
+    int64_t n, n_total;
+};
+
+/* Everything one training run holds, phase by phase (train_run lists the phases). */
 struct run {
     const struct options *o;
+    double t_start, t_train;
     double t[PH_COUNT];        /* seconds per phase on this rank (report.h) */
     struct train_log log;
+    struct ckpt resume;        /* --resume's checkpoint */
     struct ckpt ck;            /* options, fingerprint and scaling; the state at write time */
     int ckpt_failed;           /* rank 0: a checkpoint write failed (ckpt_err) */
     struct lr_error ckpt_err;
+    struct dataset ds, test;
+    struct holdout val;
+    struct col_stats *s, ys;   /* D feature columns, and the target */
+    double *mean, *scale;      /* D: the scaling applied (0 and 1 without scaling) */
+    struct gd_params gp;       /* the solver, resolved, and its settings */
+    struct gd_state st;
+    int64_t zero_epoch;        /* the first epoch whose loss was zero (0: none) */
+    struct gd_certificate cert;  /* NaNs when not computed */
+    double *coef, intercept;   /* the model in original units */
+    struct metrics train_m, val_m, test_m;
+    struct model model;
 };
 
 /* Rank 0: the state s, with the run's scaling, options and fingerprint, to --checkpoint. */
@@ -74,20 +95,20 @@ static void on_epoch(const struct gd_epoch_info *info, const struct gd_state *s,
     r->t[PH_COMPUTE] += info->compute_seconds;
     r->t[PH_ALLREDUCE] += info->allreduce_seconds;
     log_epoch(&r->log, info);
+    if (!r->zero_epoch && info->loss <= GD_EXACT_FIT * s->first_loss) {
+        r->zero_epoch = info->epoch;
+        if (s->stop == GD_RUNNING && s->epoch < o->epochs)
+            log_note(&r->log, "the loss reached zero (an exact fit) at epoch %lld; --tol 0 runs "
+                     "on to --epochs %lld", (long long)info->epoch, (long long)o->epochs);
+    }
     /* the last epoch's checkpoint is written after training, whatever ended it */
-    int last = s->converged || s->stopped || s->epoch >= o->epochs;
+    int last = s->stop != GD_RUNNING || s->stopped || s->epoch >= o->epochs;
     if (o->checkpoint && comm_rank() == 0 && !r->ckpt_failed && !last &&
         s->epoch % o->checkpoint_every == 0 && write_checkpoint(r, s, &r->ckpt_err) < 0) {
         r->ckpt_failed = 1;
         g_stop = 1;  /* every rank stops after the next epoch; the error is agreed then */
     }
 }
-
-/* Rows held out of training: the validation rows of this rank. */
-struct holdout {
-    double *X, *y;             /* Nv×D, Nv */
-    int64_t n, n_total;
-};
 
 /* Collective: move the rows whose position in the whole file hashes below `fraction` into
    v, keeping both parts in file order. The position counts data rows from the first, so
@@ -246,241 +267,366 @@ static int stopped_error(const struct options *o, int64_t epoch, struct lr_error
                    sig, (long long)epoch, o->checkpoint, cmd);
 }
 
-int train_run(const struct options *o, struct lr_error *e)
+/* Collective: a feature with no name in the header whose values are exactly the row numbers
+   (0..N-1 or 1..N) is almost surely the index column pandas' to_csv writes. Warn. */
+static void warn_index_columns(const struct run *r)
 {
-    double t_start = comm_wtime();
-    struct run r = {.o = o};
-    struct ckpt resume = {0};
-    struct dataset ds = {0}, test = {0};
-    struct holdout val = {0};
-    struct gd_state st = {0};
-    struct col_stats *s = NULL, ys;
-    double *mean = NULL, *scale = NULL, *coef = NULL;
-    int rc = LR_OK;
+    const struct dataset *ds = &r->ds;
+    int64_t base = comm_exscan_i64(ds->n_rows);
+    for (int j = 0; j < ds->n_features; j++) {
+        int k;
+        char rest;
+        if (r->o->no_header || sscanf(ds->feature_names[j], "col%d%c", &k, &rest) != 1)
+            continue;  /* only names made up for an empty header field */
+        double off[2] = {0, 0};  /* rows that are not 0-based, not 1-based row numbers */
+        for (int64_t i = 0; i < ds->n_rows; i++) {
+            double v = ds->X[i * ds->n_features + j];
+            off[0] += v != (double)(base + i);
+            off[1] += v != (double)(base + i + 1);
+        }
+        comm_sum(off, 2);
+        if (ds->n_rows_total > 1 && (off[0] == 0 || off[1] == 0))
+            log_note(&r->log, "warning: column %d has no name in the header and holds the row "
+                     "numbers %d..%lld, like the index column pandas' to_csv writes; it is "
+                     "trained on as feature '%s': leave it out with --drop %s (or write the "
+                     "CSV with index=False)", k, off[0] == 0 ? 0 : 1,
+                     (long long)ds->n_rows_total - (off[0] == 0), ds->feature_names[j],
+                     ds->feature_names[j]);
+    }
+}
 
+/* Phase 1, collective: the outputs can be written, --resume is read, the log is open. */
+static int prepare_outputs(struct run *r, struct lr_error *e)
+{
+    const struct options *o = r->o;
+    int rc;
     /* Outputs first: a run must not train for hours and then find it cannot save. */
     if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 &&
         (!o->report || atomic_check_dir(o->report, "report", e) == 0) && o->checkpoint &&
         atomic_check_dir(o->checkpoint, "checkpoint", e) == 0)
         atomic_clean_stale(o->checkpoint);  /* left by a crash mid-write */
     if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
-    if (o->resume && load_resume(o->resume, &resume, e) < 0) {
-        rc = e->code;
-        goto done;
-    }
-    log_open(&r.log, comm_rank(), o->log_path, o->quiet, o->log_every, o->epochs,
-             o->resume ? resume.state.epoch : 0, o->validation_split > 0, e);
+        return rc;
+    if (o->resume && load_resume(o->resume, &r->resume, e) < 0)
+        return e->code;
+    log_open(&r->log, comm_rank(), o->log_path, o->quiet, o->log_every, o->epochs,
+             o->resume ? r->resume.state.epoch : 0, o->validation_split > 0, e);
     if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
+        return rc;
     if (o->checkpoint)
         catch_stop_signals();
+    return LR_OK;
+}
 
+/* Phase 2, collective: the training rows (and their fingerprint), the validation rows held
+   out of them, and the --test rows. */
+static int load_data(struct run *r, struct lr_error *e)
+{
+    const struct options *o = r->o;
     struct data_options dopt = {
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
     };
     double t0 = comm_wtime();
-    if (dataset_load(&dopt, &ds, e) < 0) {
-        rc = e->code;
-        goto done;
-    }
+    if (dataset_load(&dopt, &r->ds, e) < 0)
+        return e->code;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(&ds, stderr);
+        dataset_print_skipped(&r->ds, stderr);
+    warn_index_columns(r);
     if (o->checkpoint || o->resume)  /* of all the rows, before any are held out */
-        fingerprint(&ds, &r.ck.fp);
-    if (o->validation_split > 0 && split_validation(&ds, o->validation_split, o->seed, &val, e) < 0) {
-        rc = e->code;  /* from totals: the same on every rank */
-        goto done;
-    }
+        fingerprint(&r->ds, &r->ck.fp);
+    if (o->validation_split > 0 &&
+        split_validation(&r->ds, o->validation_split, o->seed, &r->val, e) < 0)
+        return e->code;  /* from totals: the same on every rank */
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt = dopt;
         topt.path = o->test;
         topt.features = topt.drop = NULL;
-        topt.feature_list = ds.feature_names;
-        topt.n_feature_list = ds.n_features;
-        topt.target = ds.target_name;
+        topt.feature_list = r->ds.feature_names;
+        topt.n_feature_list = r->ds.n_features;
+        topt.target = r->ds.target_name;
         topt.columns_of = "the training data";
-        if (dataset_load(&topt, &test, e) < 0) {
-            rc = e->code;
-            goto done;
-        }
+        if (dataset_load(&topt, &r->test, e) < 0)
+            return e->code;
     }
-    r.t[PH_READ] = comm_wtime() - t0;
+    r->t[PH_READ] = comm_wtime() - t0;
+    return LR_OK;
+}
 
-    int d = ds.n_features;
-    t0 = comm_wtime();
-    s = lr_malloc((size_t)d * sizeof *s);
-    mean = lr_malloc((size_t)d * sizeof *mean);
-    scale = lr_malloc((size_t)d * sizeof *scale);
-    coef = lr_malloc((size_t)d * sizeof *coef);
-    stats_allreduce(ds.X, ds.n_rows, d, o->n_threads, s);
-    stats_allreduce(ds.y, ds.n_rows, 1, o->n_threads, &ys);
-    log_stats(&r.log, &ds, s, &ys);
-    if (check_finite_stats(&ds, s, &ys, o->path, e) < 0) {
-        rc = e->code;  /* from merged statistics: the same on every rank */
-        goto done;
-    }
-    choose_scaling(&ds, s, !o->no_scale, mean, scale, &r.log);
-    struct gd_params gp = {
-        .solver = o->solver == SOLVER_AUTO ? (o->lr > 0 ? GD_PLAIN : GD_NESTEROV)
-                  : o->solver == SOLVER_GD ? GD_PLAIN : GD_NESTEROV,
-        .lr = o->lr, .max_epochs = o->epochs, .tol_auto = o->tol < 0, .tol = o->tol,
-        .l2 = o->l2, .patience = o->patience,
+/* Phase 3, collective: column statistics, the scaling (or the checkpoint's), the solver's
+   settings, and the rows standardised in place. */
+static int scale_data(struct run *r, struct lr_error *e)
+{
+    const struct options *o = r->o;
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features, rc;
+    double t0 = comm_wtime();
+    r->s = lr_malloc((size_t)d * sizeof *r->s);
+    r->mean = lr_malloc((size_t)d * sizeof *r->mean);
+    r->scale = lr_malloc((size_t)d * sizeof *r->scale);
+    stats_allreduce(ds->X, ds->n_rows, d, o->n_threads, r->s);
+    stats_allreduce(ds->y, ds->n_rows, 1, o->n_threads, &r->ys);
+    log_stats(&r->log, ds, r->s, &r->ys);
+    if (check_finite_stats(ds, r->s, &r->ys, o->path, e) < 0)
+        return e->code;  /* from merged statistics: the same on every rank */
+    choose_scaling(ds, r->s, !o->no_scale, r->mean, r->scale, &r->log);
+    r->gp = (struct gd_params){
+        .solver = solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
+        .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
     };
-    r.ck.opt = (struct ckpt_options){gp.solver, !o->no_scale, gp.tol_auto, o->lr,
-                                     gp.tol_auto ? 0 : o->tol, o->l2, o->validation_split,
-                                     o->seed, o->patience};
+    r->ck.opt = (struct ckpt_options){r->gp.solver, !o->no_scale, r->gp.tol_auto, o->lr,
+                                      r->gp.tol_auto ? 0 : o->tol, o->l2, o->validation_split,
+                                      o->seed, o->patience};
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
-        ckpt_check(&resume, &r.ck.fp, &r.ck.opt, o->resume, e);
+        ckpt_check(&r->resume, &r->ck.fp, &r->ck.opt, o->resume, e);
         if ((rc = comm_agree(e)) != LR_OK)
-            goto done;
-        memcpy(mean, resume.mean, (size_t)d * sizeof *mean);
-        memcpy(scale, resume.scale, (size_t)d * sizeof *scale);
-        st = resume.state;
-        memset(&resume.state, 0, sizeof resume.state);
-        log_note(&r.log, "resuming from %s after epoch %lld", o->resume, (long long)st.epoch);
-        if (st.epoch >= o->epochs)
-            log_note(&r.log, "warning: the checkpoint is past --epochs %lld: no epoch left to run",
-                     (long long)o->epochs);
+            return rc;
+        memcpy(r->mean, r->resume.mean, (size_t)d * sizeof *r->mean);
+        memcpy(r->scale, r->resume.scale, (size_t)d * sizeof *r->scale);
+        r->st = r->resume.state;
+        memset(&r->resume.state, 0, sizeof r->resume.state);
+        log_note(&r->log, "resuming from %s after epoch %lld", o->resume,
+                 (long long)r->st.epoch);
+        if (r->st.epoch >= o->epochs)
+            log_note(&r->log, "warning: the checkpoint is past --epochs %lld: no epoch left "
+                     "to run", (long long)o->epochs);
     }
-    r.ck.mean = mean;
-    r.ck.scale = scale;
+    r->ck.mean = r->mean;
+    r->ck.scale = r->scale;
     if (!o->no_scale) {
-        stats_standardize(ds.X, ds.n_rows, d, mean, scale, o->n_threads);
-        stats_standardize(val.X, val.n, d, mean, scale, o->n_threads);
+        stats_standardize(ds->X, ds->n_rows, d, r->mean, r->scale, o->n_threads);
+        stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
     }
-    r.t[PH_STATS] = comm_wtime() - t0;
+    r->t[PH_STATS] = comm_wtime() - t0;
+    return LR_OK;
+}
 
-    struct gd_problem pb = {ds.X, ds.y, ds.n_rows, ds.n_rows_total, d, o->n_threads, &g_stop,
-                            val.X, val.y, val.n, val.n_total};
+/* Collective, under --tol auto after the gradient or the stall rule: "converged" only when
+   the certificate (gd.h) bounds the scaled weights' relative error by GD_CERTIFY_BOUND; a
+   stop short of it is a stall, and the warning says how far the gradient fell and how many
+   digits the condition number leaves. */
+static void certify(struct run *r, const struct gd_problem *pb)
+{
+    struct gd_certificate *c = &r->cert;
+    int known = gd_certify(pb, r->o->l2, r->st.theta, r->st.first_grad_norm, c) == 0;
+    if (known)
+        r->st.stop = c->bound <= GD_CERTIFY_BOUND ? GD_CONVERGED : GD_STALLED;
+    if (r->st.stop != GD_STALLED)
+        return;
+    char cond[160] = "not estimated (more than 200 features)";
+    if (known && isfinite(c->kappa))
+        snprintf(cond, sizeof cond, "about %.2g, which bounds the scaled weights' error only "
+                 "by %.2g of their norm", c->kappa, c->bound);
+    else if (known)
+        snprintf(cond, sizeof cond, "infinite: the columns are linearly dependent");
+    log_note(&r->log, "warning: training stalled after epoch %lld with the gradient at %.2g of "
+             "its start: this is not convergence. The scaled design's condition number is %s; "
+             "predictions and R^2 are reliable, single coefficients may not be. Drop "
+             "near-duplicate columns, or add --l2", (long long)r->st.epoch,
+             known ? c->grad_reduction : r->st.best_grad_norm / r->st.first_grad_norm, cond);
+}
+
+/* Phase 4 for the gradient solvers, collective: the learning rate, the epochs, the last
+   checkpoint; early stopping's best weights. */
+static int fit_gd(struct run *r, struct lr_error *e)
+{
+    const struct options *o = r->o;
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features, rc;
+    struct gd_problem pb = {ds->X, ds->y, ds->n_rows, ds->n_rows_total, d, o->n_threads,
+                            &g_stop, r->val.X, r->val.y, r->val.n, r->val.n_total};
     if (!o->resume) {
-        gd_state_init(&st, d);
-        t0 = comm_wtime();
-        st.lr = o->lr > 0 ? o->lr : gd_auto_lr(&pb, o->l2);
-        r.t[PH_LR] = comm_wtime() - t0;
+        gd_state_init(&r->st, d);
+        double t0 = comm_wtime();
+        r->st.lr = o->lr > 0 ? o->lr : gd_auto_lr(&pb, o->l2);
+        r->t[PH_LR] = comm_wtime() - t0;
     }
-    log_note(&r.log, "learning rate %.6g (%s), solver %s", st.lr, o->lr > 0 ? "--lr" : "auto",
-             gp.solver == GD_PLAIN ? "gd" : "nesterov");
-
-    double t_train = comm_wtime();
-    gd_run(&pb, &gp, &st, on_epoch, &r, e);
-    t_train = comm_wtime() - t_train;
-    if (r.ckpt_failed)
-        *e = r.ckpt_err;
+    log_note(&r->log, "learning rate %.6g (%s), solver %s", r->st.lr,
+             o->lr > 0 ? "--lr" : "auto", solver_name(r->gp.solver));
+    r->t_train = comm_wtime();
+    gd_run(&pb, &r->gp, &r->st, on_epoch, r, e);
+    r->t_train = comm_wtime() - r->t_train;
+    if (r->ckpt_failed)
+        *e = r->ckpt_err;
     if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
+        return rc;
     if (o->checkpoint && comm_rank() == 0)
-        write_checkpoint(&r, &st, e);
+        write_checkpoint(r, &r->st, e);
     if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
-    if (st.stopped) {
-        stopped_error(o, st.epoch, e);
-        rc = LR_ESTOPPED;
-        goto done;
+        return rc;
+    if (r->st.stopped) {
+        stopped_error(o, r->st.epoch, e);
+        return LR_ESTOPPED;
     }
-
     if (o->patience > 0)  /* early stopping keeps the weights validation liked best */
-        memcpy(st.theta, st.best_theta, (size_t)(d + 1) * sizeof *st.theta);
+        memcpy(r->st.theta, r->st.best_theta, (size_t)(d + 1) * sizeof *r->st.theta);
+    r->cert = (struct gd_certificate){NAN, NAN, NAN};
+    if (r->gp.tol_auto && (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED))
+        certify(r, &pb);
+    return LR_OK;
+}
 
-    /* One more pass at the final weights: final_loss and the metrics. */
-    t0 = comm_wtime();
-    struct metrics train_m, val_m, test_m;
-    metrics_compute(ds.X, ds.y, ds.n_rows, d, st.theta[0], st.theta + 1, o->n_threads, &train_m);
-    if (val.n_total > 0)
-        metrics_compute(val.X, val.y, val.n, d, st.theta[0], st.theta + 1, o->n_threads, &val_m);
-    double intercept = to_original(st.theta, mean, scale, d, coef), w2 = 0;
+/* Phase 4, collective: the one place a solver is chosen. Leaves the scaled weights in
+   r->st.theta and why the solver stopped in r->st.stop. */
+static int fit(struct run *r, struct lr_error *e)
+{
+    switch (r->gp.solver) {
+    case SOLVER_GD:
+    case SOLVER_NESTEROV:
+        return fit_gd(r, e);
+    default:
+        LR_FATAL("no solver for '%s'", solver_name(r->gp.solver));
+    }
+}
+
+static const char *stopped_by(enum gd_stop stop)
+{
+    return stop == GD_CONVERGED ? "convergence" : stop == GD_STALLED ? "stalled"
+           : stop == GD_EARLY_STOP ? "early_stopping" : "epoch_limit";
+}
+
+/* Phase 5, collective: metrics, the model in original units, the model file, the log and
+   the report. */
+static int finish_model(struct run *r, struct lr_error *e)
+{
+    const struct options *o = r->o;
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features, rc;
+    const double *theta = r->st.theta;
+    double t0 = comm_wtime(), w2 = 0;
+    r->coef = lr_malloc((size_t)d * sizeof *r->coef);
+    metrics_compute(ds->X, ds->y, ds->n_rows, d, theta[0], theta + 1, o->n_threads, &r->train_m);
+    if (r->val.n_total > 0)
+        metrics_compute(r->val.X, r->val.y, r->val.n, d, theta[0], theta + 1, o->n_threads,
+                        &r->val_m);
+    r->intercept = to_original(theta, r->mean, r->scale, d, r->coef);
     for (int j = 0; j <= d; j++)  /* the same on every rank: computed from agreed values */
-        if (!isfinite(j < d ? coef[j] : intercept)) {
+        if (!isfinite(j < d ? r->coef[j] : r->intercept)) {
             lr_fail_at(e, LR_EDATA, o->path, 0, 0,
                        "the %s%s%s does not fit in a double in original units (the column's "
                        "std is %g); rescale the column", j < d ? "coefficient of '" : "intercept",
-                       j < d ? ds.feature_names[j] : "", j < d ? "'" : "", j < d ? scale[j] : 0.0);
-            rc = LR_EDATA;
-            goto done;
+                       j < d ? ds->feature_names[j] : "", j < d ? "'" : "",
+                       j < d ? r->scale[j] : 0.0);
+            return LR_EDATA;
         }
     if (o->test)  /* raw features: the model in original units */
-        metrics_compute(test.X, test.y, test.n_rows, d, intercept, coef, o->n_threads, &test_m);
+        metrics_compute(r->test.X, r->test.y, r->test.n_rows, d, r->intercept, r->coef,
+                        o->n_threads, &r->test_m);
     for (int j = 1; j <= d; j++)
-        w2 += st.theta[j] * st.theta[j];
-    r.t[PH_METRICS] = comm_wtime() - t0;
-    int early = o->patience > 0 && st.since_best >= o->patience;
-    struct model model = {
-        .target = ds.target_name, .d = d, .features = ds.feature_names,
-        .intercept = intercept, .coef = coef,
-        .scaling = !o->no_scale, .mean = mean, .std = scale,
-        .scaled_intercept = st.theta[0], .scaled_coef = st.theta + 1,
-        .solver = gp.solver == GD_PLAIN ? "gd" : "nesterov", .epochs = st.epoch,
-        .converged = st.converged && !early,
-        .stopped_by = early ? "early_stopping" : st.converged ? "convergence" : "epoch_limit",
-        .learning_rate = st.lr,
-        .final_loss = train_m.mse / 2 + o->l2 / (2 * (double)ds.n_rows_total) * w2, .l2 = o->l2,
-        .rows = ds.n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
-        .seconds = comm_wtime() - t_start, .validation_split = o->validation_split,
-        .patience = o->patience, .best_epoch = st.best_epoch, .train = train_m,
-        .validation = val.n_total > 0 ? &val_m : NULL, .test = o->test ? &test_m : NULL,
+        w2 += theta[j] * theta[j];
+    r->t[PH_METRICS] = comm_wtime() - t0;
+    r->model = (struct model){
+        .target = ds->target_name, .d = d, .features = ds->feature_names,
+        .intercept = r->intercept, .coef = r->coef,
+        .scaling = !o->no_scale, .mean = r->mean, .std = r->scale,
+        .scaled_intercept = theta[0], .scaled_coef = theta + 1,
+        .solver = solver_name(r->gp.solver), .epochs = r->st.epoch,
+        .converged = r->st.stop == GD_CONVERGED, .stopped_by = stopped_by(r->st.stop),
+        .learning_rate = r->st.lr, .condition_number = r->cert.kappa,
+        .error_bound = r->cert.bound,
+        .final_loss = r->train_m.mse / 2 + o->l2 / (2 * (double)ds->n_rows_total) * w2,
+        .l2 = o->l2, .rows = ds->n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
+        .seconds = comm_wtime() - r->t_start, .validation_split = o->validation_split,
+        .patience = o->patience, .best_epoch = r->st.best_epoch, .train = r->train_m,
+        .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
     };
     t0 = comm_wtime();
     if (test_fail_here("model", comm_rank()))
         lr_fail_at(e, LR_EWRITE, o->model_out, 0, 0, "injected failure (test build)");
     else if (comm_rank() == 0)
-        model_write(&model, o->model_out, e);
-    r.t[PH_MODEL] = comm_wtime() - t0;
+        model_write(&r->model, o->model_out, e);
+    r->t[PH_MODEL] = comm_wtime() - t0;
     if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
-    log_close(&r.log, o->log_path, e);
+        return rc;
+    log_close(&r->log, o->log_path, e);
     if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
-    r.t[PH_TOTAL] = comm_wtime() - t_start;
-    struct run_shape shape = {comm_size(), o->n_threads, d, ds.n_rows_total, ds.file_bytes,
-                              st.epoch};
+        return rc;
+    r->t[PH_TOTAL] = comm_wtime() - r->t_start;
+    struct run_shape shape = {comm_size(), o->n_threads, d, ds->n_rows_total, ds->file_bytes,
+                              r->st.epoch};
     if (o->report)
-        report_write(o->report, r.t, &shape, e);
+        report_write(o->report, r->t, &shape, e);
     if (test_fail_here("report", comm_rank()))
-        lr_fail_at(e, LR_EWRITE, o->report ? o->report : "report", 0, 0, "injected failure (test build)");
-    if ((rc = comm_agree(e)) != LR_OK)
-        goto done;
-    const char *how = early         ? "stopped early (no better validation loss for --patience epochs)"
-                      : st.converged ? "converged"
-                                     : "stopped (epoch limit)";
-    log_note(&r.log, "%s after %lld epochs: final loss %.10g, R^2 %.10g, model written to %s",
-             how, (long long)st.epoch,
-             model.final_loss, model.train.r2, o->model_out);
+        lr_fail_at(e, LR_EWRITE, o->report ? o->report : "report", 0, 0,
+                   "injected failure (test build)");
+    return comm_agree(e);
+}
+
+/* Phase 6, rank 0: how it ended, the formula, the held-out scores, the times. */
+static void print_summary(const struct run *r)
+{
+    const struct options *o = r->o;
+    const struct dataset *ds = &r->ds;
+    const struct train_log *log = &r->log;
+    int d = ds->n_features;
+    int64_t epochs = r->st.epoch;
+    const char *how = r->st.stop == GD_EARLY_STOP
+                          ? "stopped early (no better validation loss for --patience epochs)"
+                      : r->st.stop == GD_CONVERGED ? "converged"
+                      : r->st.stop == GD_STALLED   ? "stalled (not converged)"
+                                                   : "stopped (epoch limit)";
+    char zero[80] = "";
+    if (r->zero_epoch)
+        snprintf(zero, sizeof zero, " (the loss reached zero at epoch %lld)",
+                 (long long)r->zero_epoch);
+    log_note(log, "%s after %lld epochs%s: final loss %.10g, R^2 %.10g, model written to %s",
+             how, (long long)epochs, zero, r->model.final_loss, r->model.train.r2, o->model_out);
     if (d <= 10) {  /* small models: the formula itself */
         char formula[1024];
-        size_t at = (size_t)snprintf(formula, sizeof formula, "%s = %.6g", ds.target_name, intercept);
+        size_t at = (size_t)snprintf(formula, sizeof formula, "%s = %.6g", ds->target_name,
+                                     r->intercept);
         for (int j = 0; j < d && at < sizeof formula; j++)
             at += (size_t)snprintf(formula + at, sizeof formula - at, " %c %.6g*%s",
-                                   coef[j] < 0 ? '-' : '+', fabs(coef[j]), ds.feature_names[j]);
-        log_note(&r.log, "model: %s", formula);
+                                   r->coef[j] < 0 ? '-' : '+', fabs(r->coef[j]),
+                                   ds->feature_names[j]);
+        log_note(log, "model: %s", formula);
     }
-    if (val.n_total > 0)
-        log_note(&r.log, "validation: %lld rows, MSE %.10g, R^2 %.10g%s", (long long)val_m.rows,
-                 val_m.mse, val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
+    if (r->val.n_total > 0)
+        log_note(log, "validation: %lld rows, MSE %.10g, R^2 %.10g%s", (long long)r->val_m.rows,
+                 r->val_m.mse, r->val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
     if (o->test)
-        log_note(&r.log, "test %s: %lld rows, MSE %.10g, R^2 %.10g", o->test,
-                 (long long)test_m.rows, test_m.mse, test_m.r2);
-    log_note(&r.log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
+        log_note(log, "test %s: %lld rows, MSE %.10g, R^2 %.10g", o->test,
+                 (long long)r->test_m.rows, r->test_m.mse, r->test_m.r2);
+    double per = epochs ? 1e3 / (double)epochs : 0.0;
+    log_note(log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
              "%.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
-             r.t[PH_READ], r.t[PH_STATS], r.t[PH_LR], t_train,
-             st.epoch ? 1e3 * t_train / (double)st.epoch : 0.0,
-             st.epoch ? 1e3 * r.t[PH_COMPUTE] / (double)st.epoch : 0.0,
-             st.epoch ? 1e3 * r.t[PH_ALLREDUCE] / (double)st.epoch : 0.0, r.t[PH_TOTAL]);
-done:
-    log_close(&r.log, o->log_path, &(struct lr_error){0});
-    ckpt_free(&resume);
-    r.ck.mean = r.ck.scale = NULL;  /* borrowed */
-    ckpt_free(&r.ck);
-    gd_state_free(&st);
-    dataset_free(&ds);
-    dataset_free(&test);
-    free(val.X);
-    free(val.y);
-    free(s);
-    free(mean);
-    free(scale);
-    free(coef);
+             r->t[PH_READ], r->t[PH_STATS], r->t[PH_LR], r->t_train, r->t_train * per,
+             r->t[PH_COMPUTE] * per, r->t[PH_ALLREDUCE] * per, r->t[PH_TOTAL]);
+}
+
+static void run_free(struct run *r)
+{
+    log_close(&r->log, r->o->log_path, &(struct lr_error){0});
+    ckpt_free(&r->resume);
+    r->ck.mean = r->ck.scale = NULL;  /* borrowed */
+    ckpt_free(&r->ck);
+    gd_state_free(&r->st);
+    dataset_free(&r->ds);
+    dataset_free(&r->test);
+    free(r->val.X);
+    free(r->val.y);
+    free(r->s);
+    free(r->mean);
+    free(r->scale);
+    free(r->coef);
+}
+
+int train_run(const struct options *o, struct lr_error *e)
+{
+    struct run r = {.o = o, .t_start = comm_wtime()};
+    int rc = prepare_outputs(&r, e);
+    if (rc == LR_OK)
+        rc = load_data(&r, e);
+    if (rc == LR_OK)
+        rc = scale_data(&r, e);
+    if (rc == LR_OK)
+        rc = fit(&r, e);
+    if (rc == LR_OK)
+        rc = finish_model(&r, e);
+    if (rc == LR_OK)
+        print_summary(&r);
+    run_free(&r);
     return rc;
 }
