@@ -7,14 +7,27 @@ CK_OPTS=(--quiet --tol 0 --epochs 4000 --checkpoint-every 25)
 # model_sans_timing MODEL: the model JSON without its timing field
 model_sans_timing() { grep -v '"seconds"' "$1"; }
 
-# start_bg NP THREADS BIN ARGS...: the job in its own process group (so kill -9 takes all of
-# it: mpirun and every rank); sets BG to the group's id
+# start_bg NP THREADS BIN ARGS...: the job in a session of its own; sets BG to its id
+# (mpirun's pid)
 start_bg() {
     local np=$1 th=$2 bin=$3
     shift 3
     setsid mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS="$th" -x LINREG_TEST_HOOK \
         "$bin" "$@" >"$TMP/bg.out" 2>"$TMP/bg.err" &
     BG=$!
+}
+
+# kill_job: kill -9 every process of the job. Open MPI puts each rank in a process group of
+# its own, so killing mpirun's group leaves the ranks running on (they can finish the run
+# and write more checkpoints); they stay in the session, so kill the session.
+kill_job() {
+    pkill -9 -s "$BG" 2>/dev/null
+    wait "$BG" 2>/dev/null
+    local k
+    for ((k = 0; k < 100; k++)); do
+        pgrep -s "$BG" >/dev/null || return 0
+        sleep 0.05
+    done
 }
 
 # wait_for_file FILE SECONDS: until FILE exists (the first checkpoint), at most SECONDS
@@ -27,37 +40,68 @@ wait_for_file() {
     return 1
 }
 
-# resume_to_end NP THREADS CKPT MODEL: resume until the run completes (at most 5 tries)
+# resume_to_end NP THREADS CKPT MODEL: resume until the run completes (at most 5 tries);
+# RESUMED_AT is the epoch the first try resumed after (its note on stderr)
 resume_to_end() {
     local k
+    RESUMED_AT=
     for k in 1 2 3 4 5; do
-        lr "$1" "$2" "${CK_OPTS[@]}" --checkpoint "$3" --resume "$3" --model-out "$4" \
-            "$TMP/ck.csv" 2>"$TMP/resume.err" && return 0
+        lr "$1" "$2" "${CK_OPTS[@]/--quiet/--log-every=1000000}" --checkpoint "$3" --resume "$3" \
+            --model-out "$4" "$TMP/ck.csv" >/dev/null 2>"$TMP/resume.err"
+        local rc=$?
+        [ -z "$RESUMED_AT" ] &&
+            RESUMED_AT=$(sed -n 's/.*resuming from .* after epoch \([0-9]*\)$/\1/p' "$TMP/resume.err")
+        [ "$rc" = 0 ] && return 0
     done
     return 1
 }
 
-for np in 1 2; do
-    lr "$np" 1 "${CK_OPTS[@]}" --model-out "$TMP/full$np.json" "$TMP/ck.csv"
-    # kill -9 the whole job at three moments after its first checkpoint, resume, compare
-    for delay in 0.1 0.6 1.2; do
+# now_s: seconds since the epoch, with nanoseconds
+now_s() { date +%s.%N; }
+
+# Kill -9 the whole job at three moments after its first checkpoint (a tenth, four tenths
+# and seven tenths of the time an uninterrupted run has left then, so that the kill lands
+# before the end on a fast machine too), resume, compare bitwise; the checkpoint resumed
+# from must be from before the end, or the test proves nothing.
+# Three threads per rank run the threaded kernel (50,000 rows a rank: 13 parts).
+for cfg in "1 1" "2 1" "2 3"; do
+    read -r np th <<<"$cfg"
+    t0=$(now_s)
+    lr "$np" "$th" "${CK_OPTS[@]}" --model-out "$TMP/full$np$th.json" "$TMP/ck.csv"
+    full_s=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { print b - a }')
+    for frac in 0.1 0.4 0.7; do
         rm -f "$TMP/ck.bin"
-        start_bg "$np" 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+        t0=$(now_s)
+        start_bg "$np" "$th" "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
         wait_for_file "$TMP/ck.bin" 20
+        delay=$(awk -v t="$full_s" -v c="$(now_s)" -v s="$t0" -v f="$frac" \
+            'BEGIN { d = (t - (c - s)) * f; printf "%.3f", (d > 0 ? d : 0) }')
         sleep "$delay"
-        kill -9 -- -"$BG" 2>/dev/null
-        wait "$BG" 2>/dev/null
+        kill_job
+        what="kill -9 after ${delay}s of a ${full_s}s run, resume (np=$np, threads=$th)"
         if [ ! -s "$TMP/ck.bin" ]; then
-            not_ok "kill -9 after ${delay}s (np=$np): no checkpoint was written yet"
+            not_ok "$what" "no checkpoint was written yet"
             continue
         fi
         rm -f "$TMP/part.json"
-        resume_to_end "$np" 1 "$TMP/ck.bin" "$TMP/part.json" &&
-            diff <(model_sans_timing "$TMP/full$np.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
-            ok "kill -9 after ${delay}s, resume: bitwise the uninterrupted model (np=$np)" ||
-            not_ok "kill -9 after ${delay}s, resume (np=$np)" "$(head -3 "$TMP/resume.err")"
+        resume_to_end "$np" "$th" "$TMP/ck.bin" "$TMP/part.json"
+        rc=$?
+        if [ "$rc" != 0 ] || [ -z "$RESUMED_AT" ] || [ "$RESUMED_AT" -ge 4000 ]; then
+            not_ok "$what" "rc=$rc, resumed after epoch '${RESUMED_AT}' (the kill must land before epoch 4000) $(head -3 "$TMP/resume.err")"
+        elif diff <(model_sans_timing "$TMP/full$np$th.json" | grep -v '"threads"') \
+            <(model_sans_timing "$TMP/part.json" | grep -v '"threads"') >/dev/null; then
+            ok "$what from epoch $RESUMED_AT: bitwise the uninterrupted model"
+        else
+            not_ok "$what from epoch $RESUMED_AT" "the models differ"
+        fi
     done
 done
+cp "$TMP/full21.json" "$TMP/full2.json"
+# the threaded run is the single-threaded run, bit for bit
+diff <(model_sans_timing "$TMP/full21.json" | grep -v '"threads"') \
+    <(model_sans_timing "$TMP/full23.json" | grep -v '"threads"') >/dev/null &&
+    ok "1 and 3 threads per rank: the same model bit for bit" ||
+    not_ok "1 and 3 threads per rank give different models"
 
 # a crash in the middle of the 3rd checkpoint write leaves the 2nd one, valid
 rm -f "$TMP/ck.bin"
@@ -79,8 +123,7 @@ rm -f "$TMP/ck.bin"
 start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
 wait_for_file "$TMP/ck.bin" 20
 sleep 0.5
-kill -9 -- -"$BG" 2>/dev/null
-wait "$BG" 2>/dev/null
+kill_job
 cp "$TMP/ck.bin" "$TMP/ck_saved.bin"
 model_values "$TMP/full2.json" >"$TMP/want.txt"
 for cfg in "1 1" "3 1" "2 3"; do

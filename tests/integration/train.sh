@@ -98,3 +98,119 @@ expect_fail "report path is a directory" 74 "a_dir: cannot write the report: thi
     --report "$TMP/a_dir" --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"
 expect_fail "unwritable log" 74 "cannot write the log" 2 --log "$TMP/no/such/log.csv" \
     --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"
+
+# --- "converged" is a proof: the scaled weights within 1e-8 of the exact least-squares
+# solution (tests/tools/lstsq.c, QR), relative to its norm; short of that a run is
+# "stalled", with a warning that gives the gradient reduction and the condition number
+# scaled_error MODEL: ‖θ − θ*‖/‖θ*‖ in the scaled coordinates the solver works in, θ* from
+# the exact solver mapped through the model's own scaling
+scaled_error() {
+    python3 - "$1" "$2" <<'PY'
+import json, math, sys
+m = json.load(open(sys.argv[1]))
+exact = [float(v) for v in open(sys.argv[2]).read().split()]
+mean, sd = m["scaling"]["mean"], m["scaling"]["std"]
+def scaled(b, w):  # ŷ = b + Σ w_j x_j = b_s + Σ w_s,j (x_j − μ_j)/σ_j
+    return [b + sum(wj * mu for wj, mu in zip(w, mean))] + [wj * s for wj, s in zip(w, sd)]
+got = [m["scaled"]["intercept"]] + m["scaled"]["coefficients"]
+want = scaled(exact[0], exact[1:])
+print("%.3g" % (math.sqrt(sum((g - w) ** 2 for g, w in zip(got, want))) /
+                math.sqrt(sum(w * w for w in want))))
+PY
+}
+# a degree-5 polynomial on x = 0..20, and degree 6: ill-conditioned designs
+for deg in 5 6; do
+    awk -v deg=$deg 'BEGIN { for (k = 1; k <= deg; k++) printf "x%d,", k; print "y";
+        for (x = 0; x <= 20; x++) { y = 0; for (k = 0; k <= deg; k++) { y += x ^ k; if (k) printf "%d,", x ^ k }
+        print y } }' >"$TMP/poly$deg.csv"
+done
+for f in "$TMP/hard.csv" "$ROOT/datasets/trees.csv" "$ROOT/datasets/stackloss.csv" \
+    "$ROOT/datasets/swiss.csv" "$TMP/poly5.csv" "$TMP/poly6.csv"; do
+    name=$(basename "$f")
+    lr 2 1 --model-out "$TMP/c.json" "$f" >/dev/null 2>"$TMP/err"
+    lstsq_values "$f" >"$TMP/exact.txt"
+    err=$(scaled_error "$TMP/c.json" "$TMP/exact.txt")
+    bound=$(json_numbers "$TMP/c.json" error_bound)
+    kappa=$(json_numbers "$TMP/c.json" condition_number)
+    if grep -q '"stopped_by": "convergence",' "$TMP/c.json"; then
+        grep -q '"converged": true,' "$TMP/c.json" && close 0 "$err" 1e-8 &&
+            awk -v b="$bound" 'BEGIN { exit !(b <= 1e-8) }' && ! grep -q "stalled" "$TMP/err" &&
+            ok "$name: converged, and the scaled weights are within $err (<= 1e-8, bound $bound) of exact least squares" ||
+            not_ok "$name: reported converged" "error $err, bound $bound"
+    else
+        grep -q '"stopped_by": "stalled",' "$TMP/c.json" && grep -q '"converged": false,' "$TMP/c.json" &&
+            awk -v b="$bound" -v e="$err" 'BEGIN { exit !(b > 1e-8 && e <= b) }' &&
+            grep -q "warning: training stalled after epoch [0-9]* with the gradient at [0-9.e+-]* of its start: this is not convergence. The scaled design's condition number is about " "$TMP/err" &&
+            grep -q "single coefficients may not be" "$TMP/err" && ! grep -q "^linreg_mpi: converged" "$TMP/err" &&
+            ok "$name: stalled (condition number $kappa), warned; its error $err is within the bound $bound" ||
+            not_ok "$name: neither a proven convergence nor a reported stall" "error $err, bound $bound: $(grep -i 'stall\|converged' "$TMP/err" | head -2)"
+    fi
+done
+# the polynomials are the cases that must not pass as converged
+for deg in 5 6; do
+    lr 1 1 --quiet --model-out "$TMP/c.json" "$TMP/poly$deg.csv"
+    grep -q '"stopped_by": "stalled",' "$TMP/c.json" && ok "degree-$deg polynomial: stopped_by stalled" ||
+        not_ok "degree-$deg polynomial" "$(grep stopped_by "$TMP/c.json")"
+done
+# the condition number against an independent computation: the square root of λmax/λmin of
+# the 6×6 matrix [1 Z]ᵀ[1 Z]/21, Z the z-scored powers (power and inverse iteration)
+lr 1 1 --quiet --model-out "$TMP/c.json" "$TMP/poly5.csv"
+kappa=$(json_numbers "$TMP/c.json" condition_number)
+want=$(python3 - "$TMP/poly5.csv" <<'PY'
+import sys
+from fractions import Fraction as F
+rows = [list(map(F, l.split(","))) for l in open(sys.argv[1]).read().split("\n")[1:] if l]
+n, d = len(rows), len(rows[0]) - 1
+cols = [[r[j] for r in rows] for j in range(d)]
+Z = [[1.0] * n]
+for c in cols:
+    mu = sum(c) / n
+    sd = float(sum((v - mu) ** 2 for v in c) / n) ** 0.5
+    Z.append([float(v - mu) / sd for v in c])
+A = [[sum(a * b for a, b in zip(Z[i], Z[j])) / n for j in range(d + 1)] for i in range(d + 1)]
+def solve(A, b):  # Gaussian elimination with partial pivoting
+    m = len(A)
+    M = [row[:] + [b[i]] for i, row in enumerate(A)]
+    for c in range(m):
+        p = max(range(c, m), key=lambda r: abs(M[r][c]))
+        M[c], M[p] = M[p], M[c]
+        for r in range(c + 1, m):
+            f = M[r][c] / M[c][c]
+            M[r] = [x - f * y for x, y in zip(M[r], M[c])]
+    x = [0.0] * m
+    for r in reversed(range(m)):
+        x[r] = (M[r][m] - sum(M[r][k] * x[k] for k in range(r + 1, m))) / M[r][r]
+    return x
+def iterate(step):  # Rayleigh quotient of the power method on v -> step(v)
+    v = [1.0 + 0.1 * i for i in range(d + 1)]
+    for _ in range(500):
+        u = step(v)
+        s = max(abs(x) for x in u)
+        v = [x / s for x in u]
+    Av = [sum(A[i][j] * v[j] for j in range(d + 1)) for i in range(d + 1)]
+    return sum(x * y for x, y in zip(Av, v)) / sum(x * x for x in v)
+hi = iterate(lambda v: [sum(A[i][j] * v[j] for j in range(d + 1)) for i in range(d + 1)])
+lo = iterate(lambda v: solve(A, v))  # inverse iteration: the smallest eigenvalue
+print("%.10g" % (hi / lo) ** 0.5)
+PY
+)
+close "$kappa" "$want" 1e-3 && ok "degree-5 polynomial: condition number $kappa, independently $want" ||
+    not_ok "condition number" "$kappa vs $want"
+
+# --- --tol 0 runs exactly --epochs epochs, even past an exact fit, and says when the loss hit 0
+lr 1 1 --tol 0 --epochs 1000 --log-every 100000 --model-out "$TMP/t0.json" "$ROOT/datasets/tutorial.csv" \
+    >/dev/null 2>"$TMP/err"
+[ "$(json_numbers "$TMP/t0.json" epochs)" = 1000 ] && grep -q '"stopped_by": "epoch_limit",' "$TMP/t0.json" &&
+    grep -q "the loss reached zero (an exact fit) at epoch [0-9]*; --tol 0 runs on to --epochs 1000" "$TMP/err" &&
+    grep -q "stopped (epoch limit) after 1000 epochs (the loss reached zero at epoch [0-9]*)" "$TMP/err" &&
+    ok "--tol 0 --epochs 1000 on an exact fit: 1000 epochs, the zero loss noted" ||
+    not_ok "--tol 0 on an exact fit" "$(json_numbers "$TMP/t0.json" epochs) epochs; $(tail -2 "$TMP/err")"
+
+# --- pandas' to_csv index (an unnamed first column of row numbers) is named in a warning
+awk -F, 'NR == 1 { print "," $0; next } { print NR - 2 "," $0 }' "$ROOT/datasets/trees.csv" >"$TMP/pandas.csv"
+lr 2 1 --model-out "$TMP/p.json" "$TMP/pandas.csv" >/dev/null 2>"$TMP/err"
+grep -q "warning: column 1 has no name in the header and holds the row numbers 0..30, like the index column pandas' to_csv writes; it is trained on as feature 'col1': leave it out with --drop col1" "$TMP/err" &&
+    ok "pandas index column: a warning naming --drop col1" || not_ok "pandas index column" "$(grep warning "$TMP/err")"
+lr 2 1 --drop col1 --model-out "$TMP/p.json" "$TMP/pandas.csv" >/dev/null 2>"$TMP/err"
+! grep -q "pandas" "$TMP/err" && lr 2 1 --model-out "$TMP/p.json" "$ROOT/datasets/trees.csv" >/dev/null 2>"$TMP/err" &&
+    ! grep -q "pandas" "$TMP/err" && ok "no index warning without such a column" || not_ok "index warning out of place"

@@ -1,0 +1,143 @@
+/* test_files.c — what is written reads back to the same bits: the checkpoint (encode, then
+   decode, and a flipped byte is refused) and the model file (write, then read). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "model_io.h"
+#include "suites.h"
+
+/* Doubles that do not survive a text or float round trip by accident. */
+static const double awkward[] = {0.1, -1.0 / 3, 6.02214076e23, 4.9e-324, -0.0, 1e308,
+                                 0x1.fffffffffffffp-1, 2.5};
+
+static double *doubles_from(int k, int n)
+{
+    double *v = malloc(sizeof(double) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        v[i] = awkward[(k + i) % 8];
+    return v;
+}
+
+static void test_checkpoint_round_trip(void)
+{
+    int d = 3;
+    struct ckpt c = {0};
+    c.fp.d = d;
+    c.fp.rows = 123456789012LL;
+    c.fp.names = malloc(sizeof(char *) * 4);
+    const char *names[] = {"y", "x 1", "caf\xc3\xa9", ""};
+    for (int j = 0; j <= d; j++)
+        c.fp.names[j] = strdup(names[j]);
+    c.fp.digest = malloc(sizeof(uint64_t) * 5);
+    for (int j = 0; j < 5; j++)
+        c.fp.digest[j] = 0x9E3779B97F4A7C15ull * (uint64_t)(j + 1);
+    c.opt = (struct ckpt_options){SOLVER_NESTEROV, 1, 1, 0.0, 0.0, 2.5, 0.2, 42, 7};
+    c.state = (struct gd_state){.epoch = 77, .momentum_k = 5, .first_loss = 1.5,
+                                .prev_loss = 0.1, .lr = 0.3, .stopped = 0,
+                                .best_val_loss = INFINITY, .best_epoch = 70, .since_best = 6,
+                                .first_grad_norm = 9.0, .best_grad_norm = 1e-9,
+                                .stalled_epochs = 3, .stop = GD_STALLED};
+    c.state.theta = doubles_from(0, d + 1);
+    c.state.look = doubles_from(1, d + 1);
+    c.state.best_theta = doubles_from(2, d + 1);
+    c.mean = doubles_from(3, d);
+    c.scale = doubles_from(4, d);
+    size_t len;
+    char *buf = ckpt_encode(&c, &len);
+    struct ckpt r = {0};
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(ckpt_decode(buf, len, "ck", &r, &e), 0);
+    CU_ASSERT_EQUAL(r.fp.d, d);
+    CU_ASSERT_EQUAL(r.fp.rows, c.fp.rows);
+    for (int j = 0; j <= d; j++)
+        CU_ASSERT_STRING_EQUAL(r.fp.names[j], c.fp.names[j]);
+    CU_ASSERT(memcmp(r.fp.digest, c.fp.digest, 5 * sizeof(uint64_t)) == 0);
+    CU_ASSERT(memcmp(&r.opt, &c.opt, sizeof c.opt) == 0);
+    CU_ASSERT(ckpt_check(&r, &c.fp, &c.opt, "ck", &e) == 0);
+    const struct gd_state *a = &c.state, *b = &r.state;
+    CU_ASSERT(a->epoch == b->epoch && a->momentum_k == b->momentum_k &&
+              a->stalled_epochs == b->stalled_epochs && a->best_epoch == b->best_epoch &&
+              a->since_best == b->since_best && a->stop == b->stop);
+    CU_ASSERT(memcmp(&a->first_loss, &b->first_loss, sizeof(double)) == 0);
+    CU_ASSERT(memcmp(&a->prev_loss, &b->prev_loss, sizeof(double)) == 0);
+    CU_ASSERT(memcmp(&a->lr, &b->lr, sizeof(double)) == 0);
+    CU_ASSERT(memcmp(&a->best_val_loss, &b->best_val_loss, sizeof(double)) == 0);
+    CU_ASSERT(memcmp(&a->best_grad_norm, &b->best_grad_norm, sizeof(double)) == 0);
+    size_t th = sizeof(double) * (size_t)(d + 1);
+    CU_ASSERT(memcmp(a->theta, b->theta, th) == 0);
+    CU_ASSERT(memcmp(a->look, b->look, th) == 0);
+    CU_ASSERT(memcmp(a->best_theta, b->best_theta, th) == 0);
+    CU_ASSERT(memcmp(c.mean, r.mean, th - sizeof(double)) == 0);
+    CU_ASSERT(memcmp(c.scale, r.scale, th - sizeof(double)) == 0);
+    ckpt_free(&r);
+    /* any flipped byte is caught (header fields or the checksum) */
+    for (size_t at = 0; at < len; at += 7) {
+        buf[at] ^= 0x10;
+        struct ckpt bad = {0};
+        CU_ASSERT(ckpt_decode(buf, len, "ck", &bad, &e) != 0);
+        ckpt_free(&bad);
+        buf[at] ^= 0x10;
+    }
+    CU_ASSERT(ckpt_decode(buf, len - 1, "ck", &r, &e) != 0);  /* truncated */
+    ckpt_free(&r);
+    free(buf);
+    ckpt_free(&c);
+}
+
+static void test_model_round_trip(void)
+{
+    int d = 4;
+    char *features[] = {"a", "b,c", "caf\xc3\xa9", "\"q\""};
+    double *coef = doubles_from(0, d), *mean = doubles_from(1, d), *sd = doubles_from(2, d);
+    double *scaled = doubles_from(3, d);
+    struct metrics mt = {.rows = 10, .mse = 0.1, .rmse = sqrt(0.1), .mae = 0.2, .r2 = 0.5,
+                         .adj_r2 = NAN};
+    struct model m = {
+        .target = "y", .d = d, .features = features, .intercept = -1.0 / 7, .coef = coef,
+        .scaling = 1, .mean = mean, .std = sd, .scaled_intercept = 0.5, .scaled_coef = scaled,
+        .solver = "nesterov", .epochs = 12, .converged = 0, .stopped_by = "stalled",
+        .learning_rate = 0.25, .final_loss = 0.05, .l2 = 0, .condition_number = 1.5e6,
+        .error_bound = 2e-3, .rows = 10, .ranks = 2, .threads = 3, .seconds = 0.5,
+        .train = mt,
+    };
+    char path[] = "/tmp/linreg_unit_model_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(model_write(&m, path, &e), 0);
+    struct model_file r;
+    CU_ASSERT_EQUAL_FATAL(model_read(path, &r, &e), 0);
+    CU_ASSERT_STRING_EQUAL(r.target, "y");
+    CU_ASSERT_EQUAL(r.d, d);
+    for (int j = 0; j < d; j++)
+        CU_ASSERT_STRING_EQUAL(r.features[j], features[j]);
+    CU_ASSERT(memcmp(&r.intercept, &m.intercept, sizeof(double)) == 0);
+    CU_ASSERT(memcmp(r.coef, coef, sizeof(double) * (size_t)d) == 0);
+    model_file_free(&r);
+    /* the file names how training ended */
+    FILE *f = fopen(path, "r");
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"stopped_by\": \"stalled\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"converged\": false"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"condition_number\": 1500000.0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"adjusted_r2\": null"));
+    unlink(path);
+    free(coef);
+    free(mean);
+    free(sd);
+    free(scaled);
+}
+
+void add_files_suite(void)
+{
+    CU_pSuite s = CU_add_suite("files", NULL, NULL);
+    CU_add_test(s, "checkpoint: encode, decode, damage refused", test_checkpoint_round_trip);
+    CU_add_test(s, "model file: write, read back the same bits", test_model_round_trip);
+}
