@@ -15,7 +15,7 @@ CFLAGS  += -std=gnu11 -fopenmp -Wall -Wextra -Wshadow -Wno-unused-parameter \
 ifneq ($(ARCH),)
 CFLAGS  += -march=$(ARCH)
 endif
-LDLIBS   = -lcsv -ljansson -lz -lm
+LDLIBS   = -lcsv -ljansson -lz -llapacke -lgsl -lblas -lm
 PREFIX  ?= /usr/local
 NP      ?= 2
 

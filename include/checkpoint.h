@@ -24,12 +24,13 @@
 #include "error.h"
 #include "gd.h"
 
-#define CKPT_VERSION 2
+#define CKPT_VERSION 3  /* 3: the intercept option; the stop reason (enum gd_stop) */
 
 /* The options that change the numbers a run produces. */
 struct ckpt_options {
     int32_t solver;            /* enum solver (solver.h), never SOLVER_AUTO */
     int32_t scaling;
+    int32_t intercept;         /* 0 with --no-intercept */
     int32_t tol_auto;
     double lr_option;          /* 0 = auto */
     double tol, l2;

@@ -52,6 +52,9 @@ struct options {
     uint64_t seed;             /* for the split */
     int64_t patience;          /* early stopping; 0: off */
     const char *test;          /* --test PATH: a CSV evaluated at the end */
+    int no_intercept;          /* fit through the origin */
+    int inference;             /* the inference table (always with the exact solver) */
+    double conf_level;         /* of its confidence intervals */
     int argc;                  /* the command line, to print the resume command */
     char **argv;
 };

@@ -57,6 +57,7 @@ struct gd_problem {
     const volatile sig_atomic_t *stop;  /* non-zero on any rank: all stop after this epoch */
     const double *Xv, *yv;     /* validation rows on this rank (Nv×D, Nv), may be empty */
     int64_t nv_local, nv_total;
+    int intercept;             /* 0: b stays 0 (--no-intercept): X̃ = X, ∂J/∂b unused */
 };
 
 struct gd_params {

@@ -4,6 +4,8 @@
  * For predictions ŷ = b + X·w against y, over all ranks' rows (m of them):
  *     MSE = Σ(ŷ−y)²/m, RMSE = √MSE, MAE = Σ|ŷ−y|/m, R² = 1 − SSE/SST,
  *     adjusted R² = 1 − (1 − R²)(m − 1)/(m − D − 1)   (NaN when m ≤ D + 1)
+ * For a model without intercept (intercept = 0), as R reports such fits: SST = Σy²
+ * (uncentred) and adjusted R² = 1 − (1 − R²) m/(m − D).
  * SST comes from the merged statistics of y (stats.h), so it is accurate whatever the
  * rank count. Collective; never exits.
  */
@@ -19,7 +21,7 @@ struct metrics {
 
 /* X: N×D row-major, y: N (this rank's rows); b, w: the model in X's units. */
 void metrics_compute(const double *X, const double *y, int64_t n, int d, double b,
-                     const double *w, int n_threads, struct metrics *out);
+                     const double *w, int intercept, int n_threads, struct metrics *out);
 
 /* ŷ_i = b + Σ_j w_j x_ij for this rank's rows. */
 void metrics_predict(const double *X, int64_t n, int d, double b, const double *w,

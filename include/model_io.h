@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "inference.h"
 #include "metrics.h"
 
 struct model {
@@ -24,8 +25,12 @@ struct model {
     const char *solver;
     int64_t epochs;
     int converged;                  /* stopped_by is "convergence" */
-    const char *stopped_by;         /* "convergence", "stalled", "early_stopping", "epoch_limit" */
-    double learning_rate, final_loss, l2;
+    const char *stopped_by;         /* "convergence", "stalled", "early_stopping", "epoch_limit",
+                                       "exact" */
+    double learning_rate, final_loss, l2;  /* learning_rate NaN (null): not a gradient solver */
+    int no_intercept;               /* fitted through the origin (intercept 0) */
+    const unsigned char *aliased;   /* D, or NULL: coefficients written as null */
+    const struct inference *inference;  /* NULL: none */
     double condition_number;        /* of the scaled design [1 X]; NaN: not estimated */
     double error_bound;             /* bound on the scaled weights' relative error; NaN: none */
     int64_t rows;
@@ -46,7 +51,8 @@ struct model_file {
     int d;
     char **features;                /* D names */
     double intercept;
-    double *coef;                   /* D, original units */
+    double *coef;                   /* D, original units (an aliased one, null in the file: 0) */
+    int no_intercept;               /* fitted through the origin */
 };
 
 /* Read and check a model file: LR_ENOINPUT if unreadable, LR_EDATA if it is not a valid

@@ -13,6 +13,7 @@ enum solver {
     SOLVER_GD = 0,             /* plain gradient descent */
     SOLVER_NESTEROV = 1,       /* accelerated gradient descent with adaptive restart */
     SOLVER_AUTO = 2,           /* nesterov with --lr auto, gd with a given --lr */
+    SOLVER_EXACT = 3,          /* QR factor and refinement (exact.h) */
 };
 
 /* The solver that `auto` stands for, given the --lr option (0 = auto). */
@@ -24,7 +25,8 @@ static inline enum solver solver_resolve(enum solver s, double lr_option)
 /* Its name as on the command line and in the model file. */
 static inline const char *solver_name(enum solver s)
 {
-    return s == SOLVER_GD ? "gd" : s == SOLVER_NESTEROV ? "nesterov" : "auto";
+    return s == SOLVER_GD ? "gd" : s == SOLVER_NESTEROV ? "nesterov" : s == SOLVER_EXACT ? "exact"
+                                                                         : "auto";
 }
 
 #endif

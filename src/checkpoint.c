@@ -100,14 +100,15 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
         put_str(&b, c->fp.names[j]);
     put(&b, c->fp.digest, (size_t)(d + 2) * sizeof(uint64_t));
     /* the options */
-    PUT(&b, c->opt.solver), PUT(&b, c->opt.scaling), PUT(&b, c->opt.tol_auto);
+    PUT(&b, c->opt.solver), PUT(&b, c->opt.scaling), PUT(&b, c->opt.intercept);
+    PUT(&b, c->opt.tol_auto);
     PUT(&b, c->opt.lr_option), PUT(&b, c->opt.tol), PUT(&b, c->opt.l2);
     PUT(&b, c->opt.validation_split), PUT(&b, c->opt.seed), PUT(&b, c->opt.patience);
     /* the state */
     PUT(&b, s->epoch), PUT(&b, s->momentum_k), PUT(&b, s->stalled_epochs);
     PUT(&b, s->first_loss), PUT(&b, s->prev_loss), PUT(&b, s->lr);
     PUT(&b, s->first_grad_norm), PUT(&b, s->best_grad_norm);
-    PUT(&b, stop);  /* enum gd_stop (format 2 wrote 1 for early stopping too) */
+    PUT(&b, stop);  /* enum gd_stop */
     PUT(&b, s->best_val_loss), PUT(&b, s->best_epoch), PUT(&b, s->since_best);
     put(&b, s->theta, (size_t)(d + 1) * sizeof(double));
     put(&b, s->look, (size_t)(d + 1) * sizeof(double));
@@ -163,7 +164,8 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
         c->fp.names[j] = get_str(&b);
     c->fp.digest = lr_malloc((size_t)(d + 2) * sizeof(uint64_t));
     get(&b, c->fp.digest, (size_t)(d + 2) * sizeof(uint64_t));
-    GET(&b, c->opt.solver), GET(&b, c->opt.scaling), GET(&b, c->opt.tol_auto);
+    GET(&b, c->opt.solver), GET(&b, c->opt.scaling), GET(&b, c->opt.intercept);
+    GET(&b, c->opt.tol_auto);
     GET(&b, c->opt.lr_option), GET(&b, c->opt.tol), GET(&b, c->opt.l2);
     GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
     GET(&b, s->epoch), GET(&b, s->momentum_k), GET(&b, s->stalled_epochs);
@@ -260,6 +262,10 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s, now %s", opts,
                           c->opt.scaling ? "scaling" : "--no-scale",
                           opt->scaling ? "scaling" : "--no-scale");
+    if (c->opt.intercept != opt->intercept)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s, now %s", opts,
+                          c->opt.intercept ? "an intercept" : "--no-intercept",
+                          opt->intercept ? "an intercept" : "--no-intercept");
     if (c->opt.tol_auto != opt->tol_auto || (!opt->tol_auto && c->opt.tol != opt->tol)) {
         char was[32] = "auto", now[32] = "auto";
         if (!c->opt.tol_auto)

@@ -15,7 +15,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
-    O_PATIENCE, O_TEST,
+    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
 };
 
 struct opt_spec {
@@ -48,6 +48,8 @@ static const struct opt_spec specs[] = {
     {"resume", O_RESUME, 1, TRAIN},      {"report", O_REPORT, 1, TRAIN},
     {"validation-split", O_VALIDATION, 1, TRAIN}, {"seed", O_SEED, 1, TRAIN},
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
+    {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
+    {"conf-level", O_CONF_LEVEL, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -60,9 +62,10 @@ void cli_usage(FILE *out)
         "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv\n"
         "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv\n"
         "\n"
-        "Trains a linear regression y = b + w.x by full-batch gradient descent on a CSV file\n"
-        "too large for one core or one machine: each MPI rank reads only its own byte range of\n"
-        "the file, OpenMP threads parse and compute inside a rank.\n"
+        "Trains a linear regression y = b + w.x by full-batch gradient descent, or exactly by\n"
+        "a QR factorization (--solver exact), on a CSV file too large for one core or one\n"
+        "machine: each MPI rank reads only its own byte range of the file, OpenMP threads\n"
+        "parse and compute inside a rank.\n"
         "\n"
         "Reading the CSV (all commands; --target: train; --features, --drop: train and\n"
         "describe):\n"
@@ -97,7 +100,20 @@ void cli_usage(FILE *out)
         "  --solver S           gd: plain gradient descent, w -= lr * grad J (the textbook\n"
         "                       method); nesterov: accelerated gradient with adaptive restart,\n"
         "                       far fewer epochs on correlated features; auto (default):\n"
-        "                       nesterov with --lr auto, gd with a given --lr\n"
+        "                       nesterov with --lr auto, gd with a given --lr; exact: one\n"
+        "                       pass builds a QR factor of the design, then a few refinement\n"
+        "                       passes reach the least-squares solution to about the digits\n"
+        "                       the data hold; columns that are combinations of others are\n"
+        "                       aliased (coefficient null, as R's NA) with a warning\n"
+        "  --no-intercept       fit y = w.x through the origin (every solver); R^2 is then\n"
+        "                       the uncentred one, 1 - SSE/sum(y^2), as R reports it\n"
+        "  --inference          with gd or nesterov: also the inference table at the final\n"
+        "                       weights (--solver exact always computes it): per term the\n"
+        "                       standard error, t value, p-value and confidence interval;\n"
+        "                       residual standard error, R^2, adjusted R^2, F test,\n"
+        "                       log-likelihood, AIC, BIC, the design's condition number;\n"
+        "                       printed like R's summary(lm()) and stored in the model\n"
+        "  --conf-level P       confidence level of the intervals (0 < P < 1; default 0.95)\n"
         "  --epochs N           at most N epochs (full passes over the data; default 100000)\n"
         "  --tol X|auto         X: stop when an epoch improves the loss by less than X,\n"
         "                       relatively; 0 runs exactly --epochs epochs, whatever happens.\n"
@@ -267,11 +283,36 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             o->solver = SOLVER_GD;
         else if (strcmp(v, "nesterov") == 0)
             o->solver = SOLVER_NESTEROV;
+        else if (strcmp(v, "exact") == 0)
+            o->solver = SOLVER_EXACT;
         else
-            return lr_fail(e, LR_EUSAGE, "--solver: '%s' is not auto, gd or nesterov", v);
+            return lr_fail(e, LR_EUSAGE, "--solver: '%s' is not auto, gd, nesterov or exact", v);
+        return 0;
+    case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
+    case O_INFERENCE: o->inference = 1; return 0;
+    case O_CONF_LEVEL:
+        if (parse_double(sp->name, v, 0, 1, &o->conf_level, e) < 0)
+            return -1;
+        if (o->conf_level >= 1)
+            return lr_fail(e, LR_EUSAGE, "--conf-level: '%s' is not below 1", v);
         return 0;
     }
     return lr_fail(e, LR_EUSAGE, "internal: unhandled option --%s", sp->name);
+}
+
+/* Options that only make sense with the gradient solvers, or without a penalty. */
+static int check_exact(const struct options *o, struct lr_error *e)
+{
+    const char *gd_only = o->lr > 0 ? "--lr" : o->tol >= 0 ? "--tol" : o->patience ? "--patience"
+                          : o->checkpoint ? "--checkpoint" : o->resume ? "--resume" : NULL;
+    if (o->solver == SOLVER_EXACT && gd_only)
+        return lr_fail(e, LR_EUSAGE, "%s applies to the gradient solvers (gd, nesterov), not to "
+                       "--solver exact, which makes one pass and a few refinement passes",
+                       gd_only);
+    if (o->l2 > 0 && o->inference)
+        return lr_fail(e, LR_EUSAGE, "--inference: standard errors and tests assume no penalty; "
+                       "drop --l2 or --inference");
+    return 0;
 }
 
 /* The index of a command name in command_names, or -1. */
@@ -326,7 +367,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .solver = SOLVER_AUTO, .epochs = 100000,
-        .tol = -1,
+        .tol = -1, .conf_level = 0.95,
         .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
         .argc = argc, .argv = argv,
     };
@@ -385,6 +426,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         return lr_fail(e, LR_EUSAGE, "--patience needs validation rows: add --validation-split F");
     if ((o->command == CMD_PREDICT || o->command == CMD_EVALUATE) && !o->model)
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
+    if (check_exact(o, e) < 0)
+        return -1;
     return check_paths(o, e);
 }
 

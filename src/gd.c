@@ -110,7 +110,7 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
     double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc), g2 = 0;
     gd_partials(pb->X, pb->y, pb->n_local, d, theta + 1, theta[0], pb->n_threads, acc);
     comm_sum(acc, d + 2);
-    for (int j = 0; j <= d; j++) {
+    for (int j = pb->intercept ? 0 : 1; j <= d; j++) {
         double g = acc[j] / (double)pb->n_total + (j > 0 ? l2 / (double)pb->n_total * theta[j] : 0);
         g2 += g * g;
     }
@@ -124,7 +124,11 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
         if (j > 0)
             H[j * m + j] += l2 / (double)pb->n_total;
     }
-    linalg_sym_eig_range(H, m, &lo, &hi);
+    int off = pb->intercept ? 0 : 1;  /* without intercept: H's lower right D×D block */
+    for (int j = 0; j < m - off; j++)
+        for (int k = 0; k < m - off; k++)
+            H[j * (m - off) + k] = H[(j + off) * m + k + off];
+    linalg_sym_eig_range(H, m - off, &lo, &hi);
     free(H);
     c->grad_reduction = first_grad_norm > 0 ? sqrt(g2) / first_grad_norm : 0;
     c->kappa = lo > 0 ? sqrt(hi / lo) : INFINITY;
@@ -141,7 +145,7 @@ double gd_auto_lr(const struct gd_problem *pb, double l2)
     double *v = lr_malloc((size_t)(d + 1) * sizeof *v), *u = lr_malloc((size_t)(d + 2) * sizeof *u);
     double norm = 0, lambda = 0;
     for (int j = 0; j <= d; j++) {  /* a fixed start with no special direction */
-        v[j] = 1.0 + 0.5 * sin(1.0 + 7.0 * j);
+        v[j] = j == 0 && !pb->intercept ? 0.0 : 1.0 + 0.5 * sin(1.0 + 7.0 * j);
         norm += v[j] * v[j];
     }
     for (int j = 0; j <= d; j++)
@@ -151,6 +155,8 @@ double gd_auto_lr(const struct gd_problem *pb, double l2)
         comm_sum(u, d + 2);
         double rq = 0;  /* Rayleigh quotient vᵀ(X̃ᵀX̃/m)v with ‖v‖ = 1 */
         norm = 0;
+        if (!pb->intercept)
+            u[0] = 0;  /* X̃ = X: no column of ones */
         for (int j = 0; j <= d; j++) {
             u[j] /= (double)pb->n_total;
             rq += v[j] * u[j];
@@ -237,7 +243,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         for (int j = 1; j <= d; j++)
             w2 += s->look[j] * s->look[j];
         double loss = acc[d + 1] / (2 * m) + p->l2 / (2 * m) * w2;
-        grad[0] = acc[0] / m;
+        grad[0] = pb->intercept ? acc[0] / m : 0.0;
         for (int j = 1; j <= d; j++)
             grad[j] = acc[j] / m + p->l2 / m * s->look[j];
         for (int j = 0; j <= d; j++)

@@ -22,7 +22,7 @@ void metrics_predict(const double *X, int64_t n, int d, double b, const double *
 }
 
 void metrics_compute(const double *X, const double *y, int64_t n, int d, double b,
-                     const double *w, int n_threads, struct metrics *out)
+                     const double *w, int intercept, int n_threads, struct metrics *out)
 {
     int64_t parts = par_chunks(n);
     double *part = lr_malloc((size_t)parts * 2 * sizeof *part);  /* Σe², Σ|e| per part */
@@ -55,6 +55,7 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
     out->mse = m > 0 ? sums[0] / m : NAN;
     out->rmse = sqrt(out->mse);
     out->mae = m > 0 ? sums[1] / m : NAN;
-    out->r2 = ys.m2 > 0 ? 1 - sums[0] / ys.m2 : NAN;  /* a constant target explains nothing */
-    out->adj_r2 = m > d + 1 ? 1 - (1 - out->r2) * (m - 1) / (m - d - 1) : NAN;
+    double sst = intercept ? ys.m2 : ys.m2 + m * ys.mean * ys.mean, dint = intercept ? 1 : 0;
+    out->r2 = sst > 0 ? 1 - sums[0] / sst : NAN;  /* a constant target explains nothing */
+    out->adj_r2 = m > d + dint ? 1 - (1 - out->r2) * (m - dint) / (m - d - dint) : NAN;
 }

@@ -10,20 +10,46 @@
 
 #include "atomic_file.h"
 
-/* A JSON array of n finite numbers, or NULL (so that json_pack fails) if one is not. */
-static json_t *doubles(const double *v, int n)
+/* A JSON array of n finite numbers, null where aliased[k] (aliased may be NULL), or NULL
+   (so that json_pack fails) if a number is not finite. */
+static json_t *coefs(const double *v, int n, const unsigned char *aliased)
 {
     json_t *a = json_array();
     for (int k = 0; k < n; k++)
-        if (json_array_append_new(a, json_real(v[k])) != 0) {
+        if (json_array_append_new(a, aliased && aliased[k] ? json_null() : json_real(v[k])) != 0) {
             json_decref(a);
             return NULL;
         }
     return a;
 }
 
+static json_t *doubles(const double *v, int n) { return coefs(v, n, NULL); }
+
 /* A number, or null where it is undefined (NaN: adjusted R² on too few rows). */
 static json_t *number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *inference_json(const struct inference *inf, char *const *names)
+{
+    json_t *terms = json_array();
+    for (int j = inf->intercept ? 0 : 1; j <= inf->d; j++) {
+        const struct inference_term *t = &inf->terms[j];
+        json_array_append_new(terms, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "term",
+                                               j ? names[j - 1] : "(Intercept)", "estimate",
+                                               number(t->estimate), "std_error",
+                                               number(t->std_error), "t_value", number(t->t_value),
+                                               "p_value", number(t->p_value), "conf_low",
+                                               number(t->conf_low), "conf_high",
+                                               number(t->conf_high)));
+    }
+    return json_pack("{s:f, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+                     "conf_level", inf->conf_level, "terms", terms, "residual_std_error",
+                     number(inf->residual_std_error), "df_residual", (json_int_t)inf->df_residual,
+                     "r2", number(inf->r2), "adjusted_r2", number(inf->adjusted_r2),
+                     "f_statistic", number(inf->f_statistic), "f_df1", (json_int_t)inf->f_df1,
+                     "f_p_value", number(inf->f_p_value), "log_likelihood",
+                     number(inf->log_likelihood), "aic", number(inf->aic), "bic", number(inf->bic),
+                     "condition_number", number(inf->condition_number));
+}
 
 static json_t *metrics_json(const struct metrics *mt)
 {
@@ -39,15 +65,16 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_array_append_new(names, json_string(m->features[j]));
     json_t *root = json_pack(
         "{s:s, s:i, s:s, s:o, s:f, s:o, s:{s:b, s:o, s:o}, s:{s:f, s:o}, "
-        "s:{s:s, s:I, s:b, s:s, s:f, s:f, s:f, s:I, s:i, s:i, s:f}, s:{s:o}}",
+        "s:{s:s, s:b, s:I, s:b, s:s, s:o, s:f, s:f, s:I, s:i, s:i, s:f}, s:{s:o}}",
         "format", "linreg_mpi-model", "version", 1, "target", m->target, "features", names,
-        "intercept", m->intercept, "coefficients", doubles(m->coef, m->d),
+        "intercept", m->intercept, "coefficients", coefs(m->coef, m->d, m->aliased),
         "scaling", "enabled", m->scaling, "mean", doubles(m->mean, m->d), "std",
         doubles(m->std, m->d),
         "scaled", "intercept", m->scaled_intercept, "coefficients",
-        doubles(m->scaled_coef, m->d),
-        "training", "solver", m->solver, "epochs", (json_int_t)m->epochs, "converged",
-        m->converged, "stopped_by", m->stopped_by, "learning_rate", m->learning_rate,
+        coefs(m->scaled_coef, m->d, m->aliased),
+        "training", "solver", m->solver, "intercept", !m->no_intercept, "epochs",
+        (json_int_t)m->epochs, "converged", m->converged, "stopped_by", m->stopped_by,
+        "learning_rate", number(m->learning_rate),
         "final_loss", m->final_loss, "l2", m->l2, "rows", (json_int_t)m->rows, "ranks",
         m->ranks, "threads", m->threads, "seconds", m->seconds,
         "metrics", "train", metrics_json(&m->train));
@@ -69,6 +96,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     }
     if (m->test)
         json_object_set_new(metrics, "test", metrics_json(m->test));
+    if (m->inference)
+        json_object_set_new(root, "inference", inference_json(m->inference, m->features));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)
@@ -79,15 +108,16 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
 }
 
 /* The numbers of a JSON array of exactly n numbers into v; 0 or -1. */
+/* n numbers into v; null (an aliased coefficient) reads as 0, which is how it predicts. */
 static int read_numbers(json_t *a, int n, double *v)
 {
     if (!json_is_array(a) || (int)json_array_size(a) != n)
         return -1;
     for (int k = 0; k < n; k++) {
         json_t *x = json_array_get(a, (size_t)k);
-        if (!json_is_number(x))
+        if (!json_is_number(x) && !json_is_null(x))
             return -1;
-        v[k] = json_number_value(x);
+        v[k] = json_is_null(x) ? 0.0 : json_number_value(x);
     }
     return 0;
 }
@@ -139,8 +169,10 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
                 m->features[j] = strdup(name);
         }
         if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef) < 0)
-            why = "\"coefficients\" is not a list of one number per feature";
+            why = "\"coefficients\" is not a list of one number (or null) per feature";
         m->intercept = json_number_value(json_object_get(root, "intercept"));
+        json_t *fit_b = json_object_get(json_object_get(root, "training"), "intercept");
+        m->no_intercept = json_is_false(fit_b);  /* absent: a model with intercept */
     }
     json_decref(root);
     if (why) {

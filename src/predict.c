@@ -194,8 +194,8 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         rc = e->code;
     } else {
         struct metrics mt;
-        metrics_compute(ds.X, ds.y, ds.n_rows, ds.n_features, m.intercept, m.coef, o->n_threads,
-                        &mt);
+        metrics_compute(ds.X, ds.y, ds.n_rows, ds.n_features, m.intercept, m.coef,
+                        !m.no_intercept, o->n_threads, &mt);
         if (comm_rank() == 0) {
             print_metrics(&mt, o->json, stdout);
             fflush(stdout);

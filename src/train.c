@@ -12,7 +12,9 @@
 #include "comm.h"
 #include "dataset.h"
 #include "gd.h"
+#include "exact.h"
 #include "hash.h"
+#include "inference.h"
 #include "linalg.h"
 #include "log.h"
 #include "metrics.h"
@@ -67,6 +69,9 @@ struct run {
     struct gd_state st;
     int64_t zero_epoch;        /* the first epoch whose loss was zero (0: none) */
     struct gd_certificate cert;  /* NaNs when not computed */
+    struct exact_fit xf;       /* the exact solver's factor (or --inference's) */
+    unsigned char *aliased;    /* D: features the exact solver aliased (NULL: none) */
+    struct inference inf;      /* inf.terms NULL: no inference table */
     double *coef, intercept;   /* the model in original units */
     struct metrics train_m, val_m, test_m;
     struct model model;
@@ -168,13 +173,15 @@ static int check_finite_stats(const struct dataset *ds, const struct col_stats *
 /* Scaling from the merged column statistics: constant columns keep std 1 (and a warning),
    so they stay centred at zero and their coefficient stays 0. */
 static void choose_scaling(const struct dataset *ds, const struct col_stats *s, int enabled,
-                           double *mean, double *scale, const struct train_log *log)
+                           int intercept, double *mean, double *scale, const struct train_log *log)
 {
     for (int j = 0; j < ds->n_features; j++) {
         double sd = stats_std(&s[j]);
-        mean[j] = enabled ? s[j].mean : 0.0;
-        scale[j] = enabled && sd > 0 ? sd : 1.0;
-        if (sd == 0)
+        /* without an intercept, centring would add one: divide by the root mean square */
+        double spread = intercept ? sd : sqrt(sd * sd + s[j].mean * s[j].mean);
+        mean[j] = enabled && intercept ? s[j].mean : 0.0;
+        scale[j] = enabled && spread > 0 ? spread : 1.0;
+        if (sd == 0 && intercept)
             log_note(log, "warning: column '%s' is constant (%.17g); its coefficient will be 0",
                      ds->feature_names[j], s[j].mean);
     }
@@ -370,14 +377,14 @@ static int scale_data(struct run *r, struct lr_error *e)
     log_stats(&r->log, ds, r->s, &r->ys);
     if (check_finite_stats(ds, r->s, &r->ys, o->path, e) < 0)
         return e->code;  /* from merged statistics: the same on every rank */
-    choose_scaling(ds, r->s, !o->no_scale, r->mean, r->scale, &r->log);
+    choose_scaling(ds, r->s, !o->no_scale, !o->no_intercept, r->mean, r->scale, &r->log);
     r->gp = (struct gd_params){
         .solver = solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
     };
-    r->ck.opt = (struct ckpt_options){r->gp.solver, !o->no_scale, r->gp.tol_auto, o->lr,
-                                      r->gp.tol_auto ? 0 : o->tol, o->l2, o->validation_split,
-                                      o->seed, o->patience};
+    r->ck.opt = (struct ckpt_options){r->gp.solver, !o->no_scale, !o->no_intercept,
+                                      r->gp.tol_auto, o->lr, r->gp.tol_auto ? 0 : o->tol, o->l2,
+                                      o->validation_split, o->seed, o->patience};
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
         ckpt_check(&r->resume, &r->ck.fp, &r->ck.opt, o->resume, e);
@@ -436,7 +443,8 @@ static int fit_gd(struct run *r, struct lr_error *e)
     struct dataset *ds = &r->ds;
     int d = ds->n_features, rc;
     struct gd_problem pb = {ds->X, ds->y, ds->n_rows, ds->n_rows_total, d, o->n_threads,
-                            &g_stop, r->val.X, r->val.y, r->val.n, r->val.n_total};
+                            &g_stop, r->val.X, r->val.y, r->val.n, r->val.n_total,
+                            !o->no_intercept};
     if (!o->resume) {
         gd_state_init(&r->st, d);
         double t0 = comm_wtime();
@@ -468,6 +476,56 @@ static int fit_gd(struct run *r, struct lr_error *e)
     return LR_OK;
 }
 
+static struct exact_problem exact_problem_of(const struct run *r)
+{
+    const struct dataset *ds = &r->ds;
+    return (struct exact_problem){ds->X, ds->y, ds->n_rows, ds->n_rows_total, ds->n_features,
+                                  !r->o->no_intercept, r->o->l2, r->o->n_threads};
+}
+
+static void on_pass(int pass, double step, double rss, void *ctx)
+{
+    const struct run *r = ctx;
+    log_note(&r->log, "refinement pass %d: step %.3g of the weights, residual sum of squares "
+             "%.17g", pass, step, rss);
+}
+
+/* Phase 4 for the exact solver, collective: the factor, the aliased columns, refinement. */
+static int fit_exact(struct run *r, struct lr_error *e)
+{
+    const struct dataset *ds = &r->ds;
+    int d = ds->n_features, p = d + (r->o->no_intercept ? 0 : 1);
+    if (ds->n_rows_total < p)
+        return lr_fail_at(e, LR_EDATA, r->o->path, 0, 0,
+                          "%lld rows cannot determine %d coefficients: least squares needs at "
+                          "least as many rows as coefficients (drop features with --drop)",
+                          (long long)ds->n_rows_total, p), LR_EDATA;
+    struct exact_problem pb = exact_problem_of(r);
+    double t0 = comm_wtime();
+    exact_factor(&pb, &r->xf);
+    for (int j = 1; j <= d; j++)
+        if (isnan(r->xf.theta[j])) {
+            if (!r->aliased)
+                r->aliased = calloc((size_t)d, 1);
+            r->aliased[j - 1] = 1;
+            r->xf.theta[j] = 0;  /* predicts as 0; written as null */
+            log_note(&r->log, "warning: column '%s' is a linear combination of the columns "
+                     "before it (or constant): aliased, its coefficient is null", ds->feature_names[j - 1]);
+        }
+    log_note(&r->log, "exact solver: QR factor of %lld rows x %d columns, rank %d, condition "
+             "number of the scaled design %.4g", (long long)ds->n_rows_total, p, r->xf.rank,
+             r->xf.kappa);
+    exact_refine(&pb, &r->xf, on_pass, r);
+    r->t_train = comm_wtime() - t0;
+    r->t[PH_COMPUTE] = r->t_train;
+    gd_state_init(&r->st, d);
+    memcpy(r->st.theta, r->xf.theta, (size_t)(d + 1) * sizeof *r->st.theta);
+    r->st.epoch = r->xf.passes;
+    r->st.lr = NAN;
+    r->cert = (struct gd_certificate){NAN, r->xf.kappa, NAN};
+    return LR_OK;
+}
+
 /* Phase 4, collective: the one place a solver is chosen. Leaves the scaled weights in
    r->st.theta and why the solver stopped in r->st.stop. */
 static int fit(struct run *r, struct lr_error *e)
@@ -476,15 +534,43 @@ static int fit(struct run *r, struct lr_error *e)
     case SOLVER_GD:
     case SOLVER_NESTEROV:
         return fit_gd(r, e);
+    case SOLVER_EXACT:
+        return fit_exact(r, e);
     default:
         LR_FATAL("no solver for '%s'", solver_name(r->gp.solver));
     }
 }
 
-static const char *stopped_by(enum gd_stop stop)
+static const char *stopped_by(const struct run *r)
 {
-    return stop == GD_CONVERGED ? "convergence" : stop == GD_STALLED ? "stalled"
-           : stop == GD_EARLY_STOP ? "early_stopping" : "epoch_limit";
+    enum gd_stop stop = r->st.stop;
+    return r->gp.solver == SOLVER_EXACT ? "exact" : stop == GD_CONVERGED ? "convergence"
+           : stop == GD_STALLED ? "stalled" : stop == GD_EARLY_STOP ? "early_stopping"
+           : "epoch_limit";
+}
+
+/* Collective: the inference table at the final weights (original units in r->coef). The
+   exact solver's factor serves; after gd, one pass builds it. RSS and SST are the training
+   rows' (without the validation rows). */
+static void infer(struct run *r)
+{
+    const struct dataset *ds = &r->ds;
+    int d = ds->n_features;
+    if (r->gp.solver != SOLVER_EXACT) {
+        struct exact_problem pb = exact_problem_of(r);
+        exact_factor(&pb, &r->xf);
+    }
+    double *theta = lr_malloc((size_t)(d + 1) * sizeof *theta);
+    theta[0] = r->intercept;
+    for (int j = 0; j < d; j++)
+        theta[j + 1] = r->aliased && r->aliased[j] ? NAN : r->coef[j];
+    struct col_stats ys;
+    stats_allreduce(ds->y, ds->n_rows, 1, r->o->n_threads, &ys);
+    double n = (double)ys.count;
+    double sst = r->o->no_intercept ? ys.m2 + n * ys.mean * ys.mean : ys.m2;
+    inference_compute(&r->xf, theta, r->mean, r->scale, d, !r->o->no_intercept,
+                      r->train_m.mse * n, sst, ys.count, r->o->conf_level, &r->inf);
+    free(theta);
 }
 
 /* Phase 5, collective: metrics, the model in original units, the model file, the log and
@@ -497,9 +583,11 @@ static int finish_model(struct run *r, struct lr_error *e)
     const double *theta = r->st.theta;
     double t0 = comm_wtime(), w2 = 0;
     r->coef = lr_malloc((size_t)d * sizeof *r->coef);
-    metrics_compute(ds->X, ds->y, ds->n_rows, d, theta[0], theta + 1, o->n_threads, &r->train_m);
+    int b = !o->no_intercept;
+    metrics_compute(ds->X, ds->y, ds->n_rows, d, theta[0], theta + 1, b, o->n_threads,
+                    &r->train_m);
     if (r->val.n_total > 0)
-        metrics_compute(r->val.X, r->val.y, r->val.n, d, theta[0], theta + 1, o->n_threads,
+        metrics_compute(r->val.X, r->val.y, r->val.n, d, theta[0], theta + 1, b, o->n_threads,
                         &r->val_m);
     r->intercept = to_original(theta, r->mean, r->scale, d, r->coef);
     for (int j = 0; j <= d; j++)  /* the same on every rank: computed from agreed values */
@@ -512,8 +600,10 @@ static int finish_model(struct run *r, struct lr_error *e)
             return LR_EDATA;
         }
     if (o->test)  /* raw features: the model in original units */
-        metrics_compute(r->test.X, r->test.y, r->test.n_rows, d, r->intercept, r->coef,
+        metrics_compute(r->test.X, r->test.y, r->test.n_rows, d, r->intercept, r->coef, b,
                         o->n_threads, &r->test_m);
+    if (o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0))
+        infer(r);
     for (int j = 1; j <= d; j++)
         w2 += theta[j] * theta[j];
     r->t[PH_METRICS] = comm_wtime() - t0;
@@ -523,7 +613,9 @@ static int finish_model(struct run *r, struct lr_error *e)
         .scaling = !o->no_scale, .mean = r->mean, .std = r->scale,
         .scaled_intercept = theta[0], .scaled_coef = theta + 1,
         .solver = solver_name(r->gp.solver), .epochs = r->st.epoch,
-        .converged = r->st.stop == GD_CONVERGED, .stopped_by = stopped_by(r->st.stop),
+        .converged = r->st.stop == GD_CONVERGED || r->gp.solver == SOLVER_EXACT,
+        .stopped_by = stopped_by(r), .no_intercept = o->no_intercept, .aliased = r->aliased,
+        .inference = r->inf.terms ? &r->inf : NULL,
         .learning_rate = r->st.lr, .condition_number = r->cert.kappa,
         .error_bound = r->cert.bound,
         .final_loss = r->train_m.mse / 2 + o->l2 / (2 * (double)ds->n_rows_total) * w2,
@@ -562,7 +654,8 @@ static void print_summary(const struct run *r)
     const struct train_log *log = &r->log;
     int d = ds->n_features;
     int64_t epochs = r->st.epoch;
-    const char *how = r->st.stop == GD_EARLY_STOP
+    const char *how = r->gp.solver == SOLVER_EXACT ? "solved exactly (QR factor, then refinement)"
+                      : r->st.stop == GD_EARLY_STOP
                           ? "stopped early (no better validation loss for --patience epochs)"
                       : r->st.stop == GD_CONVERGED ? "converged"
                       : r->st.stop == GD_STALLED   ? "stalled (not converged)"
@@ -571,8 +664,11 @@ static void print_summary(const struct run *r)
     if (r->zero_epoch)
         snprintf(zero, sizeof zero, " (the loss reached zero at epoch %lld)",
                  (long long)r->zero_epoch);
-    log_note(log, "%s after %lld epochs%s: final loss %.10g, R^2 %.10g, model written to %s",
-             how, (long long)epochs, zero, r->model.final_loss, r->model.train.r2, o->model_out);
+    log_note(log, "%s after %lld %s%s: final loss %.10g, R^2 %.10g, model written to %s",
+             how, (long long)epochs, r->gp.solver == SOLVER_EXACT ? "passes" : "epochs", zero,
+             r->model.final_loss, r->model.train.r2, o->model_out);
+    if (r->inf.terms && comm_rank() == 0 && !o->quiet)
+        inference_print(&r->inf, ds->feature_names, stderr);
     if (d <= 10) {  /* small models: the formula itself */
         char formula[1024];
         size_t at = (size_t)snprintf(formula, sizeof formula, "%s = %.6g", ds->target_name,
@@ -611,11 +707,14 @@ static void run_free(struct run *r)
     free(r->mean);
     free(r->scale);
     free(r->coef);
+    free(r->aliased);
+    exact_fit_free(&r->xf);
+    inference_free(&r->inf);
 }
 
 int train_run(const struct options *o, struct lr_error *e)
 {
-    struct run r = {.o = o, .t_start = comm_wtime()};
+    struct run r = {.o = o, .t_start = comm_wtime(), .cert = {NAN, NAN, NAN}};
     int rc = prepare_outputs(&r, e);
     if (rc == LR_OK)
         rc = load_data(&r, e);

@@ -127,8 +127,8 @@ static void test_metrics(void)
     for (int64_t i = 0; i < n; i++)
         syy += (y[i] - sy / n) * (y[i] - sy / n);
     struct metrics m, m3;
-    metrics_compute(X, y, n, d, b, w, 1, &m);
-    metrics_compute(X, y, n, d, b, w, 3, &m3);
+    metrics_compute(X, y, n, d, b, w, 1, 1, &m);
+    metrics_compute(X, y, n, d, b, w, 1, 3, &m3);
     CU_ASSERT(memcmp(&m, &m3, sizeof m) == 0);
     CU_ASSERT_EQUAL(m.rows, n);
     CU_ASSERT(fabs(m.mse - (double)(sse / n)) <= 1e-13 * m.mse);
@@ -136,6 +136,12 @@ static void test_metrics(void)
     CU_ASSERT(fabs(m.mae - (double)(sae / n)) <= 1e-13 * m.mae);
     CU_ASSERT(fabs(m.r2 - (double)(1 - sse / syy)) <= 1e-12);
     CU_ASSERT(fabs(m.adj_r2 - (1 - (1 - m.r2) * (n - 1) / (double)(n - d - 1))) <= 1e-15);
+    long double syy0 = 0;  /* without intercept: uncentred */
+    for (int64_t i = 0; i < n; i++)
+        syy0 += (long double)y[i] * y[i];
+    metrics_compute(X, y, n, d, b, w, 0, 2, &m3);
+    CU_ASSERT(fabs(m3.r2 - (double)(1 - sse / syy0)) <= 1e-12);
+    CU_ASSERT(fabs(m3.adj_r2 - (1 - (1 - m3.r2) * n / (double)(n - d))) <= 1e-15);
     free(X);
     free(y);
 }

@@ -1,0 +1,71 @@
+/*
+ * exact.h — the exact least-squares solver: one pass that factors the design, then a few
+ * refinement passes shaped like an epoch (thread partials, one Allreduce each).
+ *
+ * Minimises Σ_i (b + w·x_i − y_i)² + λ‖w‖² (the same minimiser as gd.h's J), b absent
+ * under --no-intercept. θ = (b, w) as in gd.h; Ã the design: [1 X] or [X].
+ *
+ * Factor. A = [Ã y] has m columns. Rows are cut into parts fixed by the data; each part's
+ * Householder QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise
+ * (LAPACK dtpqrt, a QR of two stacked triangles) in a fixed binary tree over the parts,
+ * then over the ranks in rank order, so every rank holds the same R, with the same bits
+ * for any thread count. Ridge rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the
+ * least-squares θ solves R11 θ = z and ρ² is its residual sum of squares. Working on R
+ * never squares the condition number, as the normal equations would.
+ *
+ * Rank. Column j of Ã is aliased when the part of it that the earlier kept columns do not
+ * explain has norm ≤ EXACT_ALIAS_TOL × its own norm (the rule and tolerance of R's lm);
+ * an aliased column's coefficient is NaN (written as null) and the rest is solved on the
+ * triangle of the kept columns.
+ *
+ * Refinement. r = y − Ãθ and g = Ãᵀr − λw accumulate in long double per part; parts add
+ * in order and ranks as double-double sums (one Allreduce); δ = (RᵀR)⁻¹g by two
+ * triangular solves; θ += δ. Until ‖δ‖ ≤ 2⁻⁵²‖θ‖, ‖δ‖ stops halving, or EXACT_MAX_PASSES.
+ * This recovers the digits that rounding in the factorization cost.
+ *
+ * Shapes: N local rows, D features, X N×D row-major, θ D+1. R is column-major (LAPACK).
+ * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory.
+ */
+#ifndef LINREG_EXACT_H
+#define LINREG_EXACT_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+#define EXACT_ALIAS_TOL 1e-10
+#define EXACT_MAX_PASSES 8
+
+struct exact_problem {
+    const double *X;           /* N×D row-major, this rank's rows */
+    const double *y;           /* N */
+    int64_t n_local, n_total;
+    int d;
+    int intercept;             /* fit b (else b = 0) */
+    double l2;                 /* λ */
+    int n_threads;
+};
+
+struct exact_fit {
+    double *theta;             /* D+1: b, w; NaN where aliased, b = 0 without intercept */
+    int rank;                  /* columns kept */
+    int *kept;                 /* rank indices into θ, increasing */
+    double *R;                 /* rank×rank upper triangle of the kept columns, column-major */
+    double rss;                /* Σ residual² (plus λ‖w‖²) at θ, from the last pass */
+    double kappa;              /* condition number of the kept columns of Ã */
+    int passes;                /* refinement passes run */
+};
+
+/* Collective: the factor, the rank and θ from it (not yet refined). */
+void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
+
+/* Called on every rank after each refinement pass: ‖δ‖/‖θ‖ and the residual sum there. */
+typedef void (*exact_pass_fn)(int pass, double step, double rss, void *ctx);
+
+/* Collective: refine f->theta until it stops improving (see above). */
+void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pass_fn on_pass,
+                  void *ctx);
+
+void exact_fit_free(struct exact_fit *f);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * inference.h — the classical least-squares inference table, as R's summary(lm()) and
+ * logLik/AIC/BIC compute it, from a triangular factor of the design (exact.h).
+ *
+ * With R the kept columns' triangle of the scaled design, Cov(θ_scaled) = σ² R⁻¹R⁻ᵀ,
+ * σ² = RSS/(n − k) (k kept parameters); the covariance is mapped to original units
+ * through the scaling (w_j = w_s,j/σ_j, b = b_s − Σ w_s,j μ_j/σ_j). Per term: estimate,
+ * standard error, t = estimate/se, two-sided p from Student's t with n − k degrees of
+ * freedom, and the --conf-level interval. For the fit: residual standard error, R²
+ * (centred with an intercept, uncentred without, as R reports them), adjusted R², the F
+ * test of all terms but the intercept, log-likelihood, AIC and BIC (k + 1 parameters:
+ * the variance counts), and the condition number of the scaled design. Aliased terms are
+ * NaN throughout. Distributions come from GSL.
+ *
+ * Never calls MPI, never exits (LR_FATAL aside).
+ */
+#ifndef LINREG_INFERENCE_H
+#define LINREG_INFERENCE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exact.h"
+
+struct inference_term {
+    double estimate, std_error, t_value, p_value, conf_low, conf_high;
+};
+
+struct inference {
+    int d;                     /* terms: the intercept (index 0), then D features */
+    int intercept;             /* 0: term 0 is not part of the model */
+    struct inference_term *terms;
+    double conf_level;
+    int64_t n, df_residual, f_df1;
+    double residual_std_error, r2, adjusted_r2, f_statistic, f_p_value;
+    double log_likelihood, aic, bic, condition_number;
+};
+
+/*
+ * f: the factor of the scaled design (kept columns, R, kappa); theta: D+1 coefficients in
+ * original units (NaN where aliased); mean, scale: D, the scaling; rss: the residual sum
+ * of squares at theta; tss: Σ(y − ȳ)² (with intercept) or Σy²; n rows in all.
+ */
+void inference_compute(const struct exact_fit *f, const double *theta, const double *mean,
+                       const double *scale, int d, int intercept, double rss, double tss,
+                       int64_t n, double conf_level, struct inference *out);
+void inference_free(struct inference *inf);
+
+/* The table laid out like R's summary(lm()), names[j] the D feature names. */
+void inference_print(const struct inference *inf, char *const *names, FILE *out);
+
+#endif
