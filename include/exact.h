@@ -2,8 +2,10 @@
  * exact.h — the exact least-squares solver: one pass that factors the design, then a few
  * refinement passes shaped like an epoch (thread partials, one Allreduce each).
  *
- * Minimises Σ_i (b + w·x_i − y_i)² + λ‖w‖² (the same minimiser as gd.h's J), b absent
- * under --no-intercept. θ = (b, w) as in gd.h; Ã the design: [1 X] or [X].
+ * Minimises Σ_i (b + w·x_i − y_i)² + λ‖w_s‖² (the same minimiser as gd.h's J; w_s the
+ * weights on scaled columns), b absent under --no-intercept. θ = (b, w) in the units of X
+ * as given; the factor is of the scaled design Ã = [1 Z] (or [Z]), z_j = (x_j − μ_j)/σ_j,
+ * θ_s its coefficients: b = b_s − Σ w_s,j μ_j/σ_j, w_j = w_s,j/σ_j (θ = T θ_s).
  *
  * Factor. A = [Ã y] has m columns. Rows are cut into parts fixed by the data; each part's
  * Householder QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise
@@ -14,14 +16,16 @@
  * never squares the condition number, as the normal equations would.
  *
  * Rank. Column j of Ã is aliased when the part of it that the earlier kept columns do not
- * explain has norm ≤ EXACT_ALIAS_TOL × its own norm (the rule and tolerance of R's lm);
- * an aliased column's coefficient is NaN (written as null) and the rest is solved on the
- * triangle of the kept columns.
+ * explain has norm ≤ EXACT_ALIAS_TOL × its own norm (the rule of R's lm, whose tolerance
+ * 1e-7 would drop the last term of NIST's Filip polynomial, which the data determine to 7
+ * digits; an exact duplicate leaves about 1e-16). An aliased column's coefficient is NaN
+ * (written as null) and the rest is solved on the triangle of the kept columns.
  *
- * Refinement. r = y − Ãθ and g = Ãᵀr − λw accumulate in long double per part; parts add
- * in order and ranks as double-double sums (one Allreduce); δ = (RᵀR)⁻¹g by two
- * triangular solves; θ += δ. Until ‖δ‖ ≤ 2⁻⁵²‖θ‖, ‖δ‖ stops halving, or EXACT_MAX_PASSES.
- * This recovers the digits that rounding in the factorization cost.
+ * Refinement, on the data as given: r = y − b − Xw and g = [1 X]ᵀr accumulate in long
+ * double per part; parts add in order and ranks as double-double sums (one Allreduce);
+ * g_s = Tᵀg − λw_s, δ_s = (RᵀR)⁻¹g_s by two triangular solves, θ += Tδ_s. Until the step
+ * is ≤ 2⁻⁵² of θ, stops halving, or EXACT_MAX_PASSES. This recovers the digits that
+ * rounding cost in the scaling, in the factorization and in the map back to X's units.
  *
  * Shapes: N local rows, D features, X N×D row-major, θ D+1. R is column-major (LAPACK).
  * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory.
@@ -37,7 +41,8 @@
 #define EXACT_MAX_PASSES 8
 
 struct exact_problem {
-    const double *X;           /* N×D row-major, this rank's rows */
+    const double *X;           /* N×D row-major, this rank's rows, as given */
+    const double *mean, *scale;  /* D: the scaling (μ, σ), or NULL for none */
     const double *y;           /* N */
     int64_t n_local, n_total;
     int d;
@@ -47,10 +52,12 @@ struct exact_problem {
 };
 
 struct exact_fit {
-    double *theta;             /* D+1: b, w; NaN where aliased, b = 0 without intercept */
+    double *theta;             /* D+1: b, w in X's units; NaN where aliased, b = 0 without
+                                  intercept */
     int rank;                  /* columns kept */
     int *kept;                 /* rank indices into θ, increasing */
-    double *R;                 /* rank×rank upper triangle of the kept columns, column-major */
+    double *R;                 /* rank×rank upper triangle of the kept scaled columns,
+                                  column-major */
     double rss;                /* Σ residual² (plus λ‖w‖²) at θ, from the last pass */
     double kappa;              /* condition number of the kept columns of Ã */
     int passes;                /* refinement passes run */

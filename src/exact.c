@@ -31,11 +31,22 @@ static struct layout *layout_of(const struct exact_problem *pb)
     return L;
 }
 
-/* Entry (i, θ index j) of the design. */
-static inline double design(const struct exact_problem *pb, int64_t i, int j)
+/* Entry (i, θ index j) of the design as given, and of the scaled design Ã. */
+static inline double raw(const struct exact_problem *pb, int64_t i, int j)
 {
     return j == 0 ? 1.0 : pb->X[i * pb->d + j - 1];
 }
+
+static inline double design(const struct exact_problem *pb, int64_t i, int j)
+{
+    if (j == 0 || !pb->mean)
+        return raw(pb, i, j);
+    return (pb->X[i * pb->d + j - 1] - pb->mean[j - 1]) / pb->scale[j - 1];
+}
+
+/* μ_j and σ_j of θ index j ≥ 1 (0 and 1 without scaling). */
+static inline double mu(const struct exact_problem *pb, int j) { return pb->mean ? pb->mean[j - 1] : 0.0; }
+static inline double sd(const struct exact_problem *pb, int j) { return pb->scale ? pb->scale[j - 1] : 1.0; }
 
 /* T (m×m upper, column-major) = the R of rows [lo, hi) of A; a is scratch of (hi−lo)·m. */
 static void part_triangle(const struct exact_problem *pb, const struct layout *L, int64_t lo,
@@ -111,7 +122,22 @@ static int reveal(double *W, int m, int nc, int *kept)
     return k;
 }
 
-/* θ from the kept triangle: solve R θ_kept = z. */
+/* θ += T δ_s, δ_s over the kept columns (T: exact.h). */
+static void add_step(const struct exact_problem *pb, struct exact_fit *f, const double *ds)
+{
+    for (int q = 0; q < f->rank; q++) {
+        int j = f->kept[q];
+        if (j == 0) {
+            f->theta[0] += ds[q];
+        } else {
+            f->theta[j] += ds[q] / sd(pb, j);
+            if (pb->intercept)
+                f->theta[0] -= ds[q] * mu(pb, j) / sd(pb, j);
+        }
+    }
+}
+
+/* θ from the kept triangle: solve R θ_s = z, θ = T θ_s. */
 static void solve_theta(const struct exact_problem *pb, struct exact_fit *f, const double *z)
 {
     int k = f->rank;
@@ -120,9 +146,11 @@ static void solve_theta(const struct exact_problem *pb, struct exact_fit *f, con
     if (k > 0)
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, t, k);
     for (int j = 0; j <= pb->d; j++)
-        f->theta[j] = j == 0 && !pb->intercept ? 0.0 : NAN;
+        f->theta[j] = NAN;
+    f->theta[0] = 0;
     for (int q = 0; q < k; q++)
-        f->theta[f->kept[q]] = t[q];
+        f->theta[f->kept[q]] = 0;
+    add_step(pb, f, t);
     free(t);
 }
 
@@ -223,9 +251,9 @@ static void residual_pass(const struct exact_problem *pb, const struct exact_fit
         for (int64_t i = lo; i < hi; i++) {
             long double r = pb->y[i];
             for (int q = 0; q < k; q++)
-                r -= (long double)f->theta[f->kept[q]] * design(pb, i, f->kept[q]);
+                r -= (long double)f->theta[f->kept[q]] * raw(pb, i, f->kept[q]);
             for (int q = 0; q < k; q++)
-                s[q] += r * design(pb, i, f->kept[q]);
+                s[q] += r * raw(pb, i, f->kept[q]);
             s[k] += r * r;
         }
     }
@@ -238,8 +266,16 @@ static void residual_pass(const struct exact_problem *pb, const struct exact_fit
         hl[k + 1 + q] = (double)(t - (long double)hl[q]);
     }
     comm_sum(hl, 2 * (k + 1));
+    long double *gr = lr_malloc(sizeof(long double) * (size_t)(k + 1));
     for (int q = 0; q <= k; q++)
-        g[q] = (double)((long double)hl[q] + (long double)hl[k + 1 + q]);
+        gr[q] = (long double)hl[q] + (long double)hl[k + 1 + q];
+    long double g0 = pb->intercept ? gr[0] : 0;  /* Σ r: the intercept's column comes first */
+    for (int q = 0; q < k; q++) {  /* g_s = Tᵀ g: the scaled columns are (x − μ)/σ */
+        int j = f->kept[q];
+        g[q] = j == 0 ? (double)gr[q] : (double)((gr[q] - (long double)mu(pb, j) * g0) / sd(pb, j));
+    }
+    g[k] = (double)gr[k];
+    free(gr);
     free(hl);
     free(part);
 }
@@ -253,15 +289,22 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
         residual_pass(pb, f, g);
         double rss = g[k], w2 = 0, t2 = 0, d2 = 0;
         for (int q = 0; q < k; q++)
-            if (f->kept[q] > 0) {  /* the penalty's part of the gradient: −λw */
-                g[q] -= pb->l2 * f->theta[f->kept[q]];
-                w2 += f->theta[f->kept[q]] * f->theta[f->kept[q]];
+            if (f->kept[q] > 0) {  /* the penalty's part of the gradient: −λ w_s */
+                double ws = f->theta[f->kept[q]] * sd(pb, f->kept[q]);
+                g[q] -= pb->l2 * ws;
+                w2 += ws * ws;
             }
-        /* δ = R⁻¹ R⁻ᵀ g */
+        /* δ_s = R⁻¹ R⁻ᵀ g_s, measured against θ_s */
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'T', 'N', k, 1, f->R, k, g, k);
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, g, k);
+        double b_s = f->theta[0];  /* b_s = b + Σ w_j μ_j */
+        for (int q = 0; q < k; q++)
+            if (f->kept[q] > 0)
+                b_s += f->theta[f->kept[q]] * mu(pb, f->kept[q]);
         for (int q = 0; q < k; q++) {
-            t2 += f->theta[f->kept[q]] * f->theta[f->kept[q]];
+            int j = f->kept[q];
+            double ts = j == 0 ? b_s : f->theta[j] * sd(pb, j);
+            t2 += ts * ts;
             d2 += g[q] * g[q];
         }
         double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
@@ -271,8 +314,7 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
             on_pass(f->passes, step, f->rss, ctx);
         if (!(sqrt(d2) < 0.5 * prev))
             break;  /* no longer shrinking: rounding level (the step is not taken) */
-        for (int q = 0; q < k; q++)
-            f->theta[f->kept[q]] += g[q];
+        add_step(pb, f, g);
         prev = sqrt(d2);
         if (step <= 0x1p-52)
             break;

@@ -73,6 +73,7 @@ struct run {
     unsigned char *aliased;    /* D: features the exact solver aliased (NULL: none) */
     struct inference inf;      /* inf.terms NULL: no inference table */
     double *coef, intercept;   /* the model in original units */
+    double *scaled;            /* D+1: the same on the scaled features (b_s, w_s) */
     struct metrics train_m, val_m, test_m;
     struct model model;
 };
@@ -209,6 +210,17 @@ static double to_original(const double *theta, const double *mean, const double 
         b -= coef[j] * mean[j];
     }
     return b;
+}
+
+/* The inverse: scaled[0] = b + Σ w_j μ_j, scaled[j+1] = w_j σ_j. */
+static void to_scaled(double b, const double *coef, const double *mean, const double *scale, int d,
+                      double *scaled)
+{
+    scaled[0] = b;
+    for (int j = 0; j < d; j++) {
+        scaled[j + 1] = coef[j] * scale[j];
+        scaled[0] += coef[j] * mean[j];
+    }
 }
 
 /* Collective: rank 0 reads and checks the --resume file, every rank decodes the same bytes. */
@@ -402,7 +414,7 @@ static int scale_data(struct run *r, struct lr_error *e)
     }
     r->ck.mean = r->mean;
     r->ck.scale = r->scale;
-    if (!o->no_scale) {
+    if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
         stats_standardize(ds->X, ds->n_rows, d, r->mean, r->scale, o->n_threads);
         stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
     }
@@ -476,10 +488,14 @@ static int fit_gd(struct run *r, struct lr_error *e)
     return LR_OK;
 }
 
+/* The exact solver's view of the training rows: raw X and the scaling for the exact
+   solver, X already scaled for the gradient solvers (whose --inference builds a factor). */
 static struct exact_problem exact_problem_of(const struct run *r)
 {
     const struct dataset *ds = &r->ds;
-    return (struct exact_problem){ds->X, ds->y, ds->n_rows, ds->n_rows_total, ds->n_features,
+    int raw = r->gp.solver == SOLVER_EXACT;
+    return (struct exact_problem){ds->X, raw ? r->mean : NULL, raw ? r->scale : NULL, ds->y,
+                                  ds->n_rows, ds->n_rows_total, ds->n_features,
                                   !r->o->no_intercept, r->o->l2, r->o->n_threads};
 }
 
@@ -580,16 +596,25 @@ static int finish_model(struct run *r, struct lr_error *e)
     const struct options *o = r->o;
     struct dataset *ds = &r->ds;
     int d = ds->n_features, rc;
+    /* θ in the units of X as the solver left it: scaled for gd, as given for exact */
     const double *theta = r->st.theta;
     double t0 = comm_wtime(), w2 = 0;
     r->coef = lr_malloc((size_t)d * sizeof *r->coef);
+    r->scaled = lr_malloc((size_t)(d + 1) * sizeof *r->scaled);
     int b = !o->no_intercept;
     metrics_compute(ds->X, ds->y, ds->n_rows, d, theta[0], theta + 1, b, o->n_threads,
                     &r->train_m);
     if (r->val.n_total > 0)
         metrics_compute(r->val.X, r->val.y, r->val.n, d, theta[0], theta + 1, b, o->n_threads,
                         &r->val_m);
-    r->intercept = to_original(theta, r->mean, r->scale, d, r->coef);
+    if (r->gp.solver == SOLVER_EXACT) {
+        r->intercept = theta[0];
+        memcpy(r->coef, theta + 1, (size_t)d * sizeof *r->coef);
+        to_scaled(r->intercept, r->coef, r->mean, r->scale, d, r->scaled);
+    } else {
+        r->intercept = to_original(theta, r->mean, r->scale, d, r->coef);
+        memcpy(r->scaled, theta, (size_t)(d + 1) * sizeof *r->scaled);
+    }
     for (int j = 0; j <= d; j++)  /* the same on every rank: computed from agreed values */
         if (!isfinite(j < d ? r->coef[j] : r->intercept)) {
             lr_fail_at(e, LR_EDATA, o->path, 0, 0,
@@ -605,13 +630,13 @@ static int finish_model(struct run *r, struct lr_error *e)
     if (o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0))
         infer(r);
     for (int j = 1; j <= d; j++)
-        w2 += theta[j] * theta[j];
+        w2 += r->scaled[j] * r->scaled[j];
     r->t[PH_METRICS] = comm_wtime() - t0;
     r->model = (struct model){
         .target = ds->target_name, .d = d, .features = ds->feature_names,
         .intercept = r->intercept, .coef = r->coef,
         .scaling = !o->no_scale, .mean = r->mean, .std = r->scale,
-        .scaled_intercept = theta[0], .scaled_coef = theta + 1,
+        .scaled_intercept = r->scaled[0], .scaled_coef = r->scaled + 1,
         .solver = solver_name(r->gp.solver), .epochs = r->st.epoch,
         .converged = r->st.stop == GD_CONVERGED || r->gp.solver == SOLVER_EXACT,
         .stopped_by = stopped_by(r), .no_intercept = o->no_intercept, .aliased = r->aliased,
@@ -707,6 +732,7 @@ static void run_free(struct run *r)
     free(r->mean);
     free(r->scale);
     free(r->coef);
+    free(r->scaled);
     free(r->aliased);
     exact_fit_free(&r->xf);
     inference_free(&r->inf);

@@ -1,0 +1,163 @@
+# exact.sh — --solver exact against certified and independent values: NIST StRD Longley and
+# Filip, R's published summary(lm()) output (datasets/r_lm_reference.tsv) and statsmodels;
+# rank and thread invariance; aliased columns; --no-intercept; --inference after gd.
+
+PY=/usr/bin/python3  # Debian's, where python3-statsmodels is installed (scripts/install-deps.sh)
+CHECK="$ROOT/tests/tools/check_inference.py"
+REF="$ROOT/datasets/r_lm_reference.tsv"
+
+# lre MODEL CERT_COEFS CERT_SES MIN: the fewest correct significant digits (log relative
+# error) over the coefficients (intercept first) and their standard errors; fails below MIN
+lre() {
+    "$PY" - "$@" <<'PY'
+import json, math, sys
+m = json.load(open(sys.argv[1]))
+cb = [float(v) for v in sys.argv[2].split()]
+cs = [float(v) for v in sys.argv[3].split()]
+got_b = [m["intercept"]] + m["coefficients"]
+got_s = [t["std_error"] for t in m["inference"]["terms"]]
+def digits(g, c):
+    return 16.0 if g == c else min(16.0, -math.log10(abs(g - c) / abs(c)))
+worst = min([digits(g, c) for g, c in zip(got_b, cb)] + [digits(g, c) for g, c in zip(got_s, cs)])
+print("%.1f" % worst)
+sys.exit(0 if worst >= float(sys.argv[4]) and len(got_b) == len(cb) else 1)
+PY
+}
+
+LONGLEY_B="-3482258.63459582 15.0618722713733 -0.358191792925910E-01 -2.02022980381683 -1.03322686717359 -0.511041056535807E-01 1829.15146461355"
+LONGLEY_S="890420.383607373 84.9149257747669 0.334910077722432E-01 0.488399681651699 0.214274163161675 0.226073200069370 455.478499142212"
+FILIP_B="-1467.48961422980 -2772.17959193342 -2316.37108160893 -1127.97394098372 -354.478233703349 -75.1242017393757 -10.8753180355343 -1.06221498588947 -0.670191154593408E-01 -0.246781078275479E-02 -0.402962525080404E-04"
+FILIP_S="298.084530995537 559.779865474950 466.477572127796 227.204274477751 71.6478660875927 15.2897178747400 2.23691159816033 0.221624321934227 0.142363763154724E-01 0.535617408889821E-03 0.896632837373868E-05"
+
+# --- NIST StRD: Longley (higher difficulty) to 12 digits, Filip (degree 10) to 7
+for cfg in "1 1" "2 2" "3 1"; do
+    read -r np th <<<"$cfg"
+    lr "$np" "$th" --quiet --solver exact --model-out "$TMP/longley.json" "$ROOT/datasets/longley.csv"
+    d=$(lre "$TMP/longley.json" "$LONGLEY_B" "$LONGLEY_S" 12) &&
+        ok "NIST Longley: $d correct digits (>= 12) in every coefficient and standard error ($np ranks x $th threads)" ||
+        not_ok "NIST Longley ($np x $th)" "$d digits"
+    lr "$np" "$th" --quiet --solver exact --model-out "$TMP/filip.json" "$ROOT/datasets/filip.csv"
+    d=$(lre "$TMP/filip.json" "$FILIP_B" "$FILIP_S" 7) &&
+        ok "NIST Filip: $d correct digits (>= 7) in every coefficient and standard error ($np ranks x $th threads)" ||
+        not_ok "NIST Filip ($np x $th)" "$d digits"
+done
+"$PY" - "$TMP/longley.json" <<'PY' && ok "NIST Longley: residual standard deviation and R^2 to 12 digits" || not_ok "NIST Longley fit statistics"
+import json, sys
+i = json.load(open(sys.argv[1]))["inference"]
+sys.exit(not (abs(i["residual_std_error"] / 304.854073561965 - 1) < 1e-12 and
+              abs(i["r2"] / 0.995479004577296 - 1) < 1e-12))
+PY
+# Wampler1 (NIST): y = 1 + x + ... + x^5 exactly, x = 0..20: every coefficient 1
+awk 'BEGIN { print "x1,x2,x3,x4,x5,y"; for (x = 0; x <= 20; x++) { y = 0;
+    for (k = 0; k <= 5; k++) { y += x ^ k; if (k) printf "%d,", x ^ k } print y } }' >"$TMP/wampler1.csv"
+lr 2 1 --quiet --solver exact --model-out "$TMP/w1.json" "$TMP/wampler1.csv"
+model_values "$TMP/w1.json" | awk '{ d = $1 - 1; if (d < 0) d = -d; if (d > 1e-12) bad = 1 } END { exit bad }' &&
+    grep -q '"stopped_by": "exact",' "$TMP/w1.json" && grep -q '"converged": true,' "$TMP/w1.json" &&
+    ok "NIST Wampler1: every coefficient 1 to 1e-12" || not_ok "Wampler1" "$(model_values "$TMP/w1.json" | tr '\n' ' ')"
+
+# --- inference against R's published figures and statsmodels (1e-8; p-values 1e-6)
+for f in trees stackloss swiss longley; do
+    for nb in "" --no-intercept; do
+        lr 2 1 --quiet --solver exact $nb --model-out "$TMP/i.json" "$ROOT/datasets/$f.csv"
+        why=$("$PY" "$CHECK" "$TMP/i.json" "$ROOT/datasets/$f.csv" $nb --r "$REF") &&
+            why=$("$PY" "$CHECK" "$TMP/i.json" "$ROOT/datasets/$f.csv" $nb) &&
+            ok "$f.csv ${nb:-with intercept}: estimates, std. errors, t, p, intervals, sigma, R^2, F, logLik, AIC, BIC = R's and statsmodels'" ||
+            not_ok "$f.csv ${nb:-with intercept}: inference" "$(echo "$why" | head -3)"
+    done
+done
+lr 1 1 --quiet --solver exact --conf-level 0.9 --model-out "$TMP/i.json" "$ROOT/datasets/swiss.csv"
+why=$("$PY" "$CHECK" "$TMP/i.json" "$ROOT/datasets/swiss.csv") &&
+    grep -q '"conf_level": 0.90000000000000002' "$TMP/i.json" &&
+    ok "--conf-level 0.9: the intervals are statsmodels' 90% ones" || not_ok "--conf-level 0.9" "$why"
+# the summary printed at the end is laid out like R's
+lr 1 1 --solver exact --model-out "$TMP/i.json" "$ROOT/datasets/trees.csv" >/dev/null 2>"$TMP/err"
+grep -q "^(Intercept) *-57.98766 *8.6382 *-6.713 *2.75e-07 \*\*\*" "$TMP/err" &&
+    grep -q "^Residual standard error: 3.88183 on 28 degrees of freedom" "$TMP/err" &&
+    grep -q "^F-statistic: 254.972 on 2 and 28 DF" "$TMP/err" &&
+    ok "the inference table is printed like R's summary(lm())" || not_ok "printed table" "$(head -20 "$TMP/err")"
+
+# --- the same model for any rank and thread count; the same bytes within a rank count
+"$GEN" --rows 30000 --features 8 --kind hard --seed 33 --noise 0.5 "$TMP/hard.csv" 2>/dev/null
+lr 1 1 --quiet --solver exact --model-out "$TMP/ref.json" "$TMP/hard.csv"
+model_values "$TMP/ref.json" >"$TMP/want.txt"
+lstsq_values "$TMP/hard.csv" >"$TMP/exact.txt"
+why=$(values_close "$TMP/want.txt" "$TMP/exact.txt" 1e-12) &&
+    ok "30,000 x 8 correlated: the coefficients of an independent QR (tests/tools/lstsq.c) to 1e-12" ||
+    not_ok "exact vs lstsq" "$why"
+bad=""
+for np in 1 2 3 4 8; do
+    for th in 1 2 3; do
+        lr "$np" "$th" --quiet --solver exact --model-out "$TMP/m.json" "$TMP/hard.csv"
+        model_values "$TMP/m.json" >"$TMP/got.txt"
+        values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12 >/dev/null || bad="$bad ${np}x$th"
+        [ "$th" = 1 ] && cp "$TMP/m.json" "$TMP/t1.json"
+        [ "$th" != 1 ] && ! diff <(grep -v -e seconds -e threads "$TMP/t1.json") \
+            <(grep -v -e seconds -e threads "$TMP/m.json") >/dev/null && bad="$bad ${np}x${th}(bytes)"
+    done
+done
+[ -z "$bad" ] && ok "ranks 1-8 x threads 1-3: the model to 1e-12, and the same bytes for any thread count" ||
+    not_ok "rank/thread invariance" "$bad"
+
+# --- aliased columns: a duplicate and a constant column get null, a warning, exit 0, and
+# the rest is the fit without them (R's lm gives NA the same way)
+awk -F, 'NR == 1 { print $1 ",girth_again,seven," $2 "," $3; next } { print $1 "," $1 ",7," $2 "," $3 }' \
+    "$ROOT/datasets/trees.csv" >"$TMP/alias.csv"
+lr 2 1 --solver exact --model-out "$TMP/alias.json" "$TMP/alias.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+"$PY" - "$TMP/alias.json" "$REF" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+want = {}
+for line in open(sys.argv[2]):
+    f = line.split("\t")
+    if f[0] == "trees.csv" and f[1] != "(fit)":
+        want[f[1]] = float(f[2])
+c = dict(zip(m["features"], m["coefficients"]))
+ok = (c["girth_again"] is None and c["seven"] is None and
+      abs(c["Girth"] / want["Girth"] - 1) < 1e-12 and abs(c["Height"] / want["Height"] - 1) < 1e-12 and
+      abs(m["intercept"] / want["(Intercept)"] - 1) < 1e-12)
+t = {x["term"]: x for x in m["inference"]["terms"]}
+ok = ok and t["girth_again"]["std_error"] is None and t["seven"]["estimate"] is None
+sys.exit(0 if ok else 1)
+PY
+[ $? = 0 ] && [ "$rc" = 0 ] &&
+    grep -q "warning: column 'girth_again' is a linear combination of the columns before it (or constant): aliased, its coefficient is null" "$TMP/err" &&
+    grep -q "warning: column 'seven' is a linear combination" "$TMP/err" &&
+    ok "a duplicate and a constant column: aliased (null), warned, exit 0; the rest is R's fit" ||
+    not_ok "aliased columns" "rc=$rc $(grep -i alias "$TMP/err" | head -2)"
+# predict with it: nulls predict as 0, so the predictions are the plain model's
+lr 2 1 --quiet --solver exact --model-out "$TMP/plain.json" "$ROOT/datasets/trees.csv"
+lr 2 1 predict --model "$TMP/alias.json" --output "$TMP/pa.csv" "$TMP/alias.csv" &&
+    lr 2 1 predict --model "$TMP/plain.json" --output "$TMP/pp.csv" "$ROOT/datasets/trees.csv" &&
+    paste -d, "$TMP/pa.csv" "$TMP/pp.csv" | awk -F, 'NR > 1 { d = $2 - $4; if (d < 0) d = -d; if (d > 1e-9 * ($4 < 0 ? -$4 : $4)) bad = 1 } END { exit bad }' &&
+    ok "predict with aliased coefficients: the plain model's predictions" || not_ok "predict with an aliased model"
+
+# --- more coefficients than rows: a data error on every rank
+head -4 "$ROOT/datasets/swiss.csv" >"$TMP/short.csv"
+expect_fail "exact solver, 3 rows for 6 coefficients" 65 "3 rows cannot determine 6 coefficients" 2 \
+    --solver exact --model-out "$TMP/s.json" "$TMP/short.csv"
+# --- options of the gradient solvers are refused with the exact one
+for args in "--lr 0.1" "--tol 0" "--patience 3 --validation-split 0.2" "--checkpoint $TMP/ck.bin"; do
+    # shellcheck disable=SC2086
+    expect_fail "--solver exact $args" 2 "applies to the gradient solvers (gd, nesterov), not to --solver exact" 2 \
+        --solver exact $args --model-out "$TMP/x.json" "$ROOT/datasets/trees.csv"
+done
+expect_fail "--inference with --l2" 2 "standard errors and tests assume no penalty" 1 --inference --l2 1 "$ROOT/datasets/trees.csv"
+expect_fail "--conf-level 1" 2 "--conf-level: '1' is not below 1" 1 --conf-level 1 "$ROOT/datasets/trees.csv"
+# ridge: the exact solver minimises the same J as gd (to gd's certified 1e-8)
+lr 2 1 --quiet --solver exact --l2 5 --model-out "$TMP/rx.json" "$ROOT/datasets/stackloss.csv"
+lr 2 1 --quiet --l2 5 --model-out "$TMP/rg.json" "$ROOT/datasets/stackloss.csv"
+model_values "$TMP/rx.json" >"$TMP/a.txt"
+model_values "$TMP/rg.json" >"$TMP/b.txt"
+why=$(values_close "$TMP/a.txt" "$TMP/b.txt" 1e-7) && ! grep -q '"inference"' "$TMP/rx.json" &&
+    ok "--l2 5: the exact solver and gd agree (1e-7); no inference table under a penalty" ||
+    not_ok "--l2 with the exact solver" "$why"
+
+# --- gd and nesterov: --inference at their final weights; --no-intercept
+lr 2 1 --quiet --inference --model-out "$TMP/g.json" "$ROOT/datasets/stackloss.csv"
+why=$("$PY" "$CHECK" "$TMP/g.json" "$ROOT/datasets/stackloss.csv" --r "$REF" --tol 1e-7) &&
+    ok "gd --inference: R's table to 1e-7 (gd's weights are certified to 1e-8)" || not_ok "gd --inference" "$why"
+lr 2 1 --quiet --no-intercept --inference --model-out "$TMP/g0.json" "$ROOT/datasets/swiss.csv"
+why=$("$PY" "$CHECK" "$TMP/g0.json" "$ROOT/datasets/swiss.csv" --no-intercept --r "$REF" --tol 1e-7) &&
+    [ "$(json_numbers "$TMP/g0.json" intercept | head -1)" = "0.0" ] && grep -q '"intercept": false,' "$TMP/g0.json" &&
+    ok "gd --no-intercept: R's lm(y ~ . - 1) to 1e-7, uncentred R^2, intercept 0" || not_ok "gd --no-intercept" "$why"
