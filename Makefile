@@ -19,6 +19,10 @@ LDLIBS   = -lcsv -ljansson -lz -lm
 PREFIX  ?= /usr/local
 NP      ?= 2
 
+# what `linreg_mpi --version` reports of the build (src/main.c)
+build/main.o build/hooks/main.o build/asan/main.o: CFLAGS += -DLINREG_BUILD_ARCH='"$(ARCH)"' \
+    -DLINREG_BUILD_OPT='"$(OPT)"'
+
 # Open MPI refuses root and more ranks than cores unless told; only tests and demos set this.
 MPIRUN   = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
 
