@@ -13,7 +13,7 @@
 #include "predict.h"
 #include "train.h"
 
-/* The build's -march and -O levels, passed by the Makefile; "" when none was given. */
+/* The build's ARCH (-march; "" for none) and OPT, which the Makefile passes. */
 #ifndef LINREG_BUILD_ARCH
 #define LINREG_BUILD_ARCH "unknown"
 #endif
