@@ -4,7 +4,7 @@
 #   make test       install missing Debian packages, build, run unit + integration tests
 #   make            build bin/linreg_mpi and bin/gen_data
 #   make ARCH=native    tune for this CPU (-march=native); the default runs on any x86-64
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/opt/linreg_mpi/0.1.0 [DESTDIR=/tmp/stage]    (make uninstall: the same)
 
 CC       = mpicc
 OPT     ?= -O3
@@ -18,6 +18,10 @@ endif
 LDLIBS   = -lcsv -ljansson -lz -llapacke -lgsl -lblas -lm
 PREFIX  ?= /usr/local
 NP      ?= 2
+
+# what `linreg_mpi --version` reports of the build (src/main.c)
+build/main.o build/hooks/main.o build/asan/main.o: CFLAGS += -DLINREG_BUILD_ARCH='"$(ARCH)"' \
+    -DLINREG_BUILD_OPT='"$(OPT)"'
 
 # Open MPI refuses root and more ranks than cores unless told; only tests and demos set this.
 MPIRUN   = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
@@ -139,11 +143,16 @@ bench-ingest: all
 bench-epoch: all
 	scripts/bench_epoch.sh
 
-install: bin/linreg_mpi
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 bin/linreg_mpi $(DESTDIR)$(PREFIX)/bin/linreg_mpi
+# The binary, the scripts, the Slurm jobs, the datasets, the docs, the man page and an Lmod
+# modulefile under PREFIX (the layout: scripts/install.sh --help); uninstall removes exactly
+# what install wrote (its manifest, PREFIX/share/linreg_mpi/install-manifest).
+install: bin/linreg_mpi bin/gen_data
+	@CC="$(CC)" scripts/install.sh install --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+uninstall:
+	@scripts/install.sh uninstall --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps deps-test run test test-big test-slurm valgrind asan fuzz bench scaling bench-ingest bench-epoch install clean
+.PHONY: all deps deps-test run test test-big test-slurm valgrind asan fuzz bench scaling bench-ingest bench-epoch install uninstall clean

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# plot.sh — the pictures users look at, drawn with gnuplot (Debian's gnuplot-nox).
+# plot.sh — the pictures users look at, drawn with gnuplot (Debian's gnuplot-nox); installed
+# as linreg-plot.
 #
 #   scripts/plot.sh [--log LOG.csv] [--predictions PRED.csv] [--model MODEL.json --data DATA.csv
 #                   [--delimiter C]] [--out DIR]
@@ -14,35 +15,36 @@
 # DIR defaults to the current directory. Each plot has a title, axis labels and a legend.
 set -euo pipefail
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
-fail() { echo "plot.sh: $*" >&2; exit 1; }
+ME=$(basename "$0")
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-2}"; }
+fail() { echo "$ME: $*" >&2; exit 1; }
 LOG="" PRED="" MODEL="" DATA="" OUT="." SEP=","
 while [ $# -gt 0 ]; do
     case "$1" in
     -h | --help) usage 0 ;;
     --log | --predictions | --model | --data | --delimiter | --out)
-        [ $# -ge 2 ] || { echo "plot.sh: $1 needs a value" >&2; usage; } ;;&
+        [ $# -ge 2 ] || { echo "$ME: $1 needs a value" >&2; usage; } ;;&
     --log) LOG=$2; shift 2 ;;
     --predictions) PRED=$2; shift 2 ;;
     --model) MODEL=$2; shift 2 ;;
     --data) DATA=$2; shift 2 ;;
     --delimiter) SEP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    *) echo "plot.sh: unknown argument '$1'" >&2; usage ;;
+    *) echo "$ME: unknown argument '$1'" >&2; usage ;;
     esac
 done
 [ -n "$LOG$PRED$MODEL" ] || usage
-if [ -n "$MODEL" ] && [ -z "$DATA" ]; then echo "plot.sh: --model needs --data" >&2; exit 2; fi
+if [ -n "$MODEL" ] && [ -z "$DATA" ]; then echo "$ME: --model needs --data" >&2; exit 2; fi
 case $SEP in
 tab | '\t') SEP=$'\t' ;;
-\") echo "plot.sh: --delimiter: the quote cannot separate fields" >&2; exit 2 ;;
+\") echo "$ME: --delimiter: the quote cannot separate fields" >&2; exit 2 ;;
 ?) ;;
-*) echo "plot.sh: --delimiter: one character or 'tab'" >&2; exit 2 ;;
+*) echo "$ME: --delimiter: one character or 'tab'" >&2; exit 2 ;;
 esac
 for f in "$LOG" "$PRED" "$MODEL" "$DATA"; do
     [ -z "$f" ] || { [ -f "$f" ] && [ -r "$f" ]; } || fail "cannot read '$f'"
 done
-command -v gnuplot >/dev/null || fail "gnuplot is missing (scripts/install-deps.sh installs it)"
+command -v gnuplot >/dev/null || fail "gnuplot is missing (Debian: apt-get install gnuplot-nox)"
 mkdir -p "$OUT"
 TERM_SPEC="set terminal pngcairo size 900,600 font 'Sans,11'"
 gnuplot -e "set terminal pngcairo" 2>/dev/null || TERM_SPEC="set terminal png size 900,600"

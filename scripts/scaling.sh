@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# scaling.sh — strong and weak scaling of linreg_mpi: timings, scaling.csv and three plots.
+# scaling.sh — strong and weak scaling of linreg_mpi: timings, scaling.csv and three plots;
+# installed as linreg-scaling.
 #
 #   scripts/scaling.sh [--max-ranks N] [--ranks LIST] [--threads LIST] [--reps R]
 #                      [--out DIR] [--rows N] [--features D] [--epochs N|auto]
@@ -44,16 +45,22 @@
 # (1 unless --ranks says otherwise). Plots (gnuplot, pngcairo or png), one line per thread
 # count and the ideal drawn dashed: DIR/strong_speedup.png, DIR/strong_efficiency.png,
 # DIR/weak_efficiency.png; DIR/plots.gp redraws them. Prints figures; never fails on a time.
-# Environment: LINREG_BIN, GEN_DATA_BIN (default bin/linreg_mpi, bin/gen_data of this
-# checkout), LINREG_SRUN_MPI (srun's --mpi plugin, default pmix).
+# Environment: LINREG_BIN, GEN_DATA_BIN (default: bin/linreg_mpi and bin/gen_data of the
+# source tree this script is in, or, installed, PREFIX/bin/linreg_mpi and
+# PREFIX/libexec/linreg_mpi/gen_data), LINREG_SRUN_MPI (srun's --mpi plugin, default pmix).
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ME=$(basename "${BASH_SOURCE[0]}")
+# the source tree, or the installation prefix: the directory above this script's (a link
+# to it followed)
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 LINREG=${LINREG_BIN:-$ROOT/bin/linreg_mpi}
-GEN=${GEN_DATA_BIN:-$ROOT/bin/gen_data}
+GEN=$ROOT/bin/gen_data
+[ -x "$GEN" ] || [ ! -x "$ROOT/libexec/linreg_mpi/gen_data" ] || GEN=$ROOT/libexec/linreg_mpi/gen_data
+GEN=${GEN_DATA_BIN:-$GEN}
 
-die() { echo "scaling.sh: $*" >&2; exit 2; }
+die() { echo "$ME: $*" >&2; exit 2; }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, got '$2'"; }
 intlist() { [[ $2 =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "$1 needs a list like 1,2,4, got '$2'"; }
@@ -88,7 +95,7 @@ done
 
 [ -x "$LINREG" ] || die "$LINREG not built (make all)"
 if [ -n "$FILE" ]; then
-    [ -f "$FILE" ] && [ -r "$FILE" ] || { echo "scaling.sh: cannot read $FILE" >&2; exit 66; }
+    [ -f "$FILE" ] && [ -r "$FILE" ] || { echo "$ME: cannot read $FILE" >&2; exit 66; }
     FILE=$(cd "$(dirname "$FILE")" && pwd)/$(basename "$FILE")
 fi
 [ "$MODE" = strong ] && [ -n "$FILE" ] || [ -x "$GEN" ] || die "$GEN not built (make all)"
@@ -166,7 +173,7 @@ one_run() {
     fi
     rm -f "$report"
     if ! "${launch[@]}" "$LINREG" "${args[@]}" "$csv" >"$OUT/runs/last.log" 2>&1 || [ ! -s "$report" ]; then
-        echo "scaling.sh: this run failed:" >&2
+        echo "$ME: this run failed:" >&2
         echo "  ${launch[*]} $LINREG ${args[*]} $csv" >&2
         tail -20 "$OUT/runs/last.log" >&2
         exit 1

@@ -1,5 +1,7 @@
 /* main.c — the only place that decides how the process exits. */
+#include <mpi.h>
 #include <stdio.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -10,6 +12,51 @@
 #include "error.h"
 #include "predict.h"
 #include "train.h"
+
+/* The build's ARCH (-march; "" for none) and OPT, which the Makefile passes. */
+#ifndef LINREG_BUILD_ARCH
+#define LINREG_BUILD_ARCH "unknown"
+#endif
+#ifndef LINREG_BUILD_OPT
+#define LINREG_BUILD_OPT "unknown"
+#endif
+
+/*
+ * --version: the program's version, the MPI library it was compiled against (mpi.h) and
+ * the one it runs with (MPI_Get_library_version), and the build flags. A program built
+ * against one Open MPI and run with another is the commonest failure on clusters, so a
+ * mismatch of the two versions gets a warning on stderr (the exit code stays 0).
+ */
+static void print_version(void)
+{
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    lib[strcspn(lib, "\n")] = '\0';   /* the first line names the library and its version */
+    printf("linreg_mpi %s\n", cli_version());
+#ifdef OMPI_MAJOR_VERSION
+    char built[32];
+    snprintf(built, sizeof built, "%d.%d.%d", OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
+             OMPI_RELEASE_VERSION);
+    printf("built against: Open MPI %s\n", built);
+#else
+    printf("built against: MPI %d.%d (mpi.h)\n", MPI_VERSION, MPI_SUBVERSION);
+#endif
+    printf("running with:  %s\n", lib);
+    printf("build flags:   ARCH=%s OPT=%s\n", *LINREG_BUILD_ARCH ? LINREG_BUILD_ARCH : "(none)",
+           LINREG_BUILD_OPT);
+#ifdef OMPI_MAJOR_VERSION
+    /* Open MPI's string starts "Open MPI vX.Y.Z" (then a comma or more of the version) */
+    char running[32] = "";
+    if (sscanf(lib, "Open MPI v%31[0-9.]", running) != 1 || strcmp(running, built) != 0) {
+        fflush(stdout);
+        fprintf(stderr,
+                "linreg_mpi: warning: built against Open MPI %s but running with '%s': load the "
+                "Open MPI this build was made with, or rebuild against this one\n",
+                built, lib);
+    }
+#endif
+}
 
 int main(int argc, char **argv)
 {
@@ -22,7 +69,7 @@ int main(int argc, char **argv)
             if (o.help)
                 cli_usage(stdout);
             else
-                printf("linreg_mpi %s\n", cli_version());
+                print_version();
         }
     } else if (code == LR_OK) {
 #ifdef _OPENMP
