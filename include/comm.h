@@ -20,6 +20,9 @@ int comm_size(void);
 int comm_node_size(void);       /* ranks on this rank's node (sharing its memory) */
 double comm_node_sum(double v); /* sum over the ranks of this node */
 double comm_wtime(void);
+/* The MPI the program was compiled against (mpi.h) and the one it runs with (the first line
+   of MPI_Get_library_version); returns 0 when they are known to differ. */
+int comm_mpi_versions(char *built, size_t built_cap, char *running, size_t running_cap);
 
 /*
  * Make every rank agree on the outcome of a phase, so that no rank exits while another

@@ -3,10 +3,30 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <stdio.h>
 #include <string.h>
 
 static int g_rank, g_size = 1, g_node_size = 1;
 static MPI_Comm g_node = MPI_COMM_NULL;
+
+int comm_mpi_versions(char *built, size_t built_cap, char *running, size_t running_cap)
+{
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(lib, &len);
+    lib[strcspn(lib, "\n")] = '\0';
+    snprintf(running, running_cap, "%s", lib);
+#ifdef OMPI_MAJOR_VERSION
+    char v[32], now[32] = "";
+    snprintf(v, sizeof v, "%d.%d.%d", OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION, OMPI_RELEASE_VERSION);
+    snprintf(built, built_cap, "Open MPI %s", v);
+    /* Open MPI's string starts "Open MPI vX.Y.Z" (then a comma or more of the version) */
+    return sscanf(lib, "Open MPI v%31[0-9.]", now) == 1 && strcmp(now, v) == 0;
+#else
+    snprintf(built, built_cap, "MPI %d.%d (mpi.h)", MPI_VERSION, MPI_SUBVERSION);
+    return 1;
+#endif
+}
 
 /* lr_fatal's way out: the other ranks may be waiting in a collective for this one. */
 static void abort_job(int code) { MPI_Abort(MPI_COMM_WORLD, code); }

@@ -1,7 +1,5 @@
 /* main.c — the only place that decides how the process exits. */
-#include <mpi.h>
 #include <stdio.h>
-#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -29,33 +27,19 @@
  */
 static void print_version(void)
 {
-    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
-    int len = 0;
-    MPI_Get_library_version(lib, &len);
-    lib[strcspn(lib, "\n")] = '\0';   /* the first line names the library and its version */
+    char built[64], running[256];
+    int same = comm_mpi_versions(built, sizeof built, running, sizeof running);
     printf("linreg_mpi %s\n", cli_version());
-#ifdef OMPI_MAJOR_VERSION
-    char built[32];
-    snprintf(built, sizeof built, "%d.%d.%d", OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
-             OMPI_RELEASE_VERSION);
-    printf("built against: Open MPI %s\n", built);
-#else
-    printf("built against: MPI %d.%d (mpi.h)\n", MPI_VERSION, MPI_SUBVERSION);
-#endif
-    printf("running with:  %s\n", lib);
+    printf("built against: %s\n", built);
+    printf("running with:  %s\n", running);
     printf("build flags:   ARCH=%s OPT=%s\n", *LINREG_BUILD_ARCH ? LINREG_BUILD_ARCH : "(none)",
            LINREG_BUILD_OPT);
-#ifdef OMPI_MAJOR_VERSION
-    /* Open MPI's string starts "Open MPI vX.Y.Z" (then a comma or more of the version) */
-    char running[32] = "";
-    if (sscanf(lib, "Open MPI v%31[0-9.]", running) != 1 || strcmp(running, built) != 0) {
+    if (!same) {
         fflush(stdout);
         fprintf(stderr,
-                "linreg_mpi: warning: built against Open MPI %s but running with '%s': load the "
-                "Open MPI this build was made with, or rebuild against this one\n",
-                built, lib);
+                "linreg_mpi: warning: built against %s but running with '%s': load the MPI "
+                "this build was made with, or rebuild against this one\n", built, running);
     }
-#endif
 }
 
 int main(int argc, char **argv)
