@@ -155,9 +155,11 @@ static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t 
 static void fail_record(struct piece *st)
 {
     const struct csv_layout *lay = st->lay;
-    size_t at = st->bad == BAD_LONE_CR ? lone_cr_offset(st->rec, st->rec_len)
-                                       : field_offset(st->rec, st->rec_len, lay->delimiter,
-                                                      st->bad_col);
+    size_t at = st->bad == BAD_LONE_CR      ? lone_cr_offset(st->rec, st->rec_len)
+                : st->bad == BAD_OPEN_QUOTE ? last_field_offset(st->rec, st->rec_len,
+                                                                lay->delimiter)
+                                            : field_offset(st->rec, st->rec_len,
+                                                           lay->delimiter, st->bad_col);
     int64_t below, col;
     place_of(st->rec, at, &below, &col);
     char where[96] = "", name[80] = "", hint[256] = "";
@@ -342,8 +344,8 @@ static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, st
         int open = 0;
         ssize_t k = shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
         size_t len = k < 0 ? (size_t)(hi - rec) : (size_t)k;
-        st->rec = rec;
-        st->rec_len = len - (k >= 0);
+        st->rec = rec;  /* for messages: without its final newline, even one in quotes */
+        st->rec_len = len - (rec[len - 1] == '\n');
         st->rec_lines = inside + (k >= 0 || rec[len - 1] != '\n');
         if (!is_blank(rec, rec + st->rec_len))
             parse_record(p, rec, len, k >= 0, open, st);
@@ -372,21 +374,6 @@ static void piece_reset(struct piece *st)
     st->failed = 0;
     st->col = st->rows_in_record = 0;
     st->bad = BAD_NONE;
-}
-
-/* Count the quotes of each nominal piece of buf[0..len); returns the parity at len. */
-static int count_pieces(const char *buf, size_t len, struct pieces *ps, int n_threads)
-{
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
-    for (int k = 0; k < ps->n; k++) {
-        int64_t lo, hi;
-        par_range((int64_t)len, ps->n, k, &lo, &hi);
-        ps->quotes[k] = shard_quotes(buf + lo, (size_t)(hi - lo));
-    }
-    int64_t total = 0;
-    for (int k = 0; k < ps->n; k++)
-        total += ps->quotes[k];
-    return (int)(total & 1);
 }
 
 /* Grow the shard to hold `rows` rows. */
@@ -422,71 +409,100 @@ static void add_piece(struct csv_shard *out, const struct piece *q, int64_t line
     out->n_skipped += q->n_skipped;
 }
 
-/*
- * Parse buf[0..len), whole records, as ps->n pieces handed out to the team; append rows to
- * out in file order. odd_at is the quote parity before each nominal piece.
- */
-static int parse_block(const char *buf, size_t len, size_t full, struct pieces *ps,
-                       int n_threads, struct csv_shard *out, int64_t *cap,
-                       const struct csv_layout *lay, struct lr_error *e)
+/* The work of one block after its quotes are counted, run by every thread of the team
+   (orphaned worksharing): where each piece's records start, the pieces parsed, their
+   bookkeeping combined in piece order, their rows copied into the shard. */
+static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces *ps,
+                         struct csv_shard *out, int64_t *cap, const struct csv_layout *lay,
+                         int *failed, struct lr_error *e)
 {
-    int d = lay->n_features, failed = 0;
+    int d = lay->n_features;
+#pragma omp for schedule(dynamic, 1)
+    for (int k = 0; k < ps->n; k++) {
+        int64_t lo, hi, odd = 0;
+        par_range((int64_t)full, ps->n, k, &lo, &hi);
+        for (int j = 0; j < k; j++)
+            odd += ps->quotes[j];
+        size_t s = shard_record_start(buf, full, (size_t)lo, (int)(odd & 1));
+        ps->start[k] = s < len ? s : len;
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int k = 0; k < ps->n; k++) {
+        struct piece *st = &ps->st[k];
+        piece_reset(st);
+        rows_reserve(&st->rows, 1, d, lay->has_target);
+        size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
+        parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
+    }
+#pragma omp single
+    {
+        /* pieces run in file order: the first failing one holds the first error */
+        int64_t base = out->n_lines, rows = out->n_rows;
+        for (int k = 0; k < ps->n && !*failed; k++) {
+            const struct piece *q = &ps->st[k];
+            if (q->failed) {
+                *e = q->err;
+                e->line = base + q->err.line;
+                *failed = 1;
+                break;
+            }
+            add_piece(out, q, base, rows);
+            base += q->line_idx;
+            ps->dest_row[k] = rows;
+            rows += q->rows.n;
+        }
+        out->n_lines = base;
+        if (!*failed)
+            shard_reserve(out, rows, cap, lay);
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int k = 0; k < ps->n; k++) {
+        const struct rows *r = &ps->st[k].rows;
+        if (*failed || r->n == 0)
+            continue;
+        int64_t at = ps->dest_row[k];
+        memcpy(out->X + at * d, r->X, (size_t)r->n * (size_t)d * sizeof(double));
+        if (lay->has_target)
+            memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
+    }
+}
+
+/*
+ * Parse the whole records of buf[0..full) as ps->n pieces handed out to the team, and
+ * append their rows to out in file order. When more data follows, the last incomplete
+ * record stays for the next block. Returns the bytes used (0: no whole record, the buffer
+ * must grow), or -1 on an error.
+ */
+static int64_t parse_block(const char *buf, size_t full, int more, struct pieces *ps,
+                           int n_threads, struct csv_shard *out, int64_t *cap,
+                           const struct csv_layout *lay, struct lr_error *e)
+{
+    int failed = 0;
+    size_t len = full;
 #pragma omp parallel num_threads(n_threads)
     {
 #pragma omp for schedule(dynamic, 1)
         for (int k = 0; k < ps->n; k++) {
-            int64_t lo, hi, odd = 0;
+            int64_t lo, hi;
             par_range((int64_t)full, ps->n, k, &lo, &hi);
-            for (int j = 0; j < k; j++)
-                odd += ps->quotes[j];
-            size_t s = shard_record_start(buf, full, (size_t)lo, (int)(odd & 1));
-            ps->start[k] = s < len ? s : len;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (int k = 0; k < ps->n; k++) {
-            struct piece *st = &ps->st[k];
-            piece_reset(st);
-            rows_reserve(&st->rows, 1, d, lay->has_target);
-            size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
-            parse_piece(&ps->parsers[k], buf + ps->start[k], buf + (hi > ps->start[k] ? hi : ps->start[k]), st);
+            ps->quotes[k] = shard_quotes(buf + lo, (size_t)(hi - lo));
         }
 #pragma omp single
         {
-            /* pieces run in file order: the first failing one holds the first error */
-            int64_t base = out->n_lines, rows = out->n_rows;
-            for (int k = 0; k < ps->n && !failed; k++) {
-                const struct piece *q = &ps->st[k];
-                if (q->failed) {
-                    *e = q->err;
-                    e->line = base + q->err.line;
-                    failed = 1;
-                    break;
-                }
-                add_piece(out, q, base, rows);
-                base += q->line_idx;
-                ps->dest_row[k] = rows;
-                rows += q->rows.n;
-            }
-            out->n_lines = base;
-            if (!failed)
-                shard_reserve(out, rows, cap, lay);
+            int64_t total = 0;
+            for (int k = 0; k < ps->n; k++)
+                total += ps->quotes[k];
+            if (more)  /* whole records only: the parity at the end finds the last one */
+                len = shard_last_record_end(buf, full, (int)(total & 1));
         }
-#pragma omp for schedule(dynamic, 1)
-        for (int k = 0; k < ps->n; k++) {
-            const struct rows *r = &ps->st[k].rows;
-            if (failed || r->n == 0)
-                continue;
-            int64_t at = ps->dest_row[k];
-            memcpy(out->X + at * d, r->X, (size_t)r->n * (size_t)d * sizeof(double));
-            if (lay->has_target)
-                memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
-        }
+        if (len > 0)  /* the same on every thread: set before the single's barrier */
+            parse_pieces(buf, full, len, ps, out, cap, lay, &failed, e);
     }
     if (failed)
         return -1;
-    for (int k = 0; k < ps->n; k++)
+    for (int k = 0; len > 0 && k < ps->n; k++)
         out->n_rows += ps->st[k].rows.n;
-    return 0;
+    return (int64_t)len;
 }
 
 static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
@@ -547,21 +563,19 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
             break;
         }
         pos += got;
-        size_t len = carry + (size_t)got, use = len;
-        int odd_end = count_pieces(buf, len, &ps, n_threads);
-        if (pos < end) {  /* whole records only; keep the tail for the next block */
-            use = shard_last_record_end(buf, len, odd_end);
-            if (use == 0) {  /* a record longer than the buffer: grow it */
-                cap *= 2;
-                buf = lr_realloc(buf, cap);
-                carry = len;
-                continue;
-            }
-        }
-        rc = parse_block(buf, use, len, &ps, n_threads, out, &row_cap, lay, e);
-        if (rc < 0)
+        size_t len = carry + (size_t)got;
+        int64_t use = parse_block(buf, len, pos < end, &ps, n_threads, out, &row_cap, lay, e);
+        if (use < 0) {
+            rc = -1;
             break;
-        carry = len - use;
+        }
+        if (use == 0) {  /* a record longer than the buffer: grow it */
+            cap *= 2;
+            buf = lr_realloc(buf, cap);
+            carry = len;
+            continue;
+        }
+        carry = len - (size_t)use;
         memmove(buf, buf + use, carry);
     }
     pieces_free(&ps);
