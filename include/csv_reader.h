@@ -54,6 +54,8 @@ struct csv_layout {
     int text_ok;               /* 1 (describe): a value that is not a number is kept as a
                                   NaN that says what it was (csv_value_kind) */
     enum csv_hint hint;
+    int quote_free;            /* the whole data holds no quote: the parity scans of the
+                                  blocks are skipped */
 };
 
 /* With text_ok: X holds CSV_MISSING for an empty field, and for text a NaN whose payload

@@ -340,9 +340,14 @@ static void parse_record(struct csv_parser *p, const char *rec, size_t len, int 
 static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, struct piece *st)
 {
     for (const char *rec = lo; rec < hi && !st->failed;) {
-        int64_t inside;
+        int64_t inside = 0;
         int open = 0;
-        ssize_t k = shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
+        /* the usual record: one line with an even number of quotes; else the scan that
+           follows the parity over several lines */
+        const char *nl = memchr(rec, '\n', (size_t)(hi - rec));
+        ssize_t k = nl && !(shard_quotes(rec, (size_t)(nl - rec)) & 1)
+                        ? nl + 1 - rec
+                        : shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
         size_t len = k < 0 ? (size_t)(hi - rec) : (size_t)k;
         st->rec = rec;  /* for messages: without its final newline, even one in quotes */
         st->rec_len = len - (rec[len - 1] == '\n');
@@ -485,7 +490,7 @@ static int64_t parse_block(const char *buf, size_t full, int more, struct pieces
         for (int k = 0; k < ps->n; k++) {
             int64_t lo, hi;
             par_range((int64_t)full, ps->n, k, &lo, &hi);
-            ps->quotes[k] = shard_quotes(buf + lo, (size_t)(hi - lo));
+            ps->quotes[k] = lay->quote_free ? 0 : shard_quotes(buf + lo, (size_t)(hi - lo));
         }
 #pragma omp single
         {

@@ -341,15 +341,17 @@ static void gather_skipped(const struct csv_shard *s, int64_t line0, struct data
 
 /* This rank's byte range. Where records start depends on the quote parity there, so each
    rank counts the quotes of its nominal piece and one exscan gives every rank the parity
-   before and after its piece; both ends then move to the next record start. Collective. */
+   before and after its piece; both ends then move to the next record start. A file
+   without quotes is told so (*quote_free): its blocks need no parity scan. Collective. */
 static int find_range(int fd, const char *path, off_t data_start, off_t size, off_t *begin,
-                      off_t *end, struct lr_error *e)
+                      off_t *end, int *quote_free, struct lr_error *e)
 {
     off_t lo, hi;
     int64_t mine = 0;
     shard_nominal(data_start, size, comm_rank(), comm_size(), &lo, &hi);
     shard_count_quotes(fd, path, lo, hi, &mine, e);
     int64_t before = comm_exscan_i64(mine);
+    *quote_free = comm_sum_i64(mine) == 0;
     if (comm_agree(e) != LR_OK)
         return -1;
     shard_range(fd, path, data_start, size, comm_rank(), comm_size(), (int)(before & 1),
@@ -387,7 +389,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
     off_t begin = 0, end = 0;
-    if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end, e) < 0 ||
+    if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
+                   &lay.quote_free, e) < 0 ||
         check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
