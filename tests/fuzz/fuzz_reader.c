@@ -532,7 +532,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct csv_layout lay = {.path = PATH, .delimiter = delim, .n_cols = n, .slot = slot,
                              .names = h.names, .n_features = d, .has_target = has_target,
-                             .skip_bad_rows = skip, .text_ok = o1 >> 7};
+                             .skip_bad_rows = skip, .text_ok = o1 >> 7,
+                             .quote_free = !memchr(text, '"', len)};
     off_t begin = h.data_start, end = (off_t)len;
     int64_t lines = count_lines(text, begin, end);
     int plain = 1;  /* plain: no quote, no '\r' (the oracle's domain) */
