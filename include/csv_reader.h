@@ -1,14 +1,26 @@
 /*
  * csv_reader.h — turn one rank's byte range of a CSV into a row-major double matrix.
  *
- * Owns: the per-thread libcsv parsers and block buffers (freed before returning), and the
+ * Owns: the per-piece libcsv parsers and block buffers (freed before returning), and the
  * rows it returns (struct csv_shard, freed with csv_shard_free).
  * Never calls MPI, never exits: line numbers in errors are relative to the range and the
  * caller (dataset.c) turns them into global ones.
  *
- * A record is one line: a newline inside a quoted field is an error. Blank lines and
- * lines of only spaces are skipped. CRLF, a final line without newline, quoted numbers
- * and spaces around numbers are accepted. Fields are converted with num_parse (strict).
+ * Records are RFC 4180's: a quoted field may hold the delimiter, doubled quotes and
+ * newlines (LF or CRLF), so one record may span several physical lines; where records
+ * start follows from the parity of the quotes (shard.h). Blank lines and lines of only
+ * spaces are skipped. CRLF, a final line without newline, quoted numbers and spaces around
+ * numbers are accepted. A carriage return outside quotes that no line feed follows
+ * (CR-only line endings) is an error. Fields are converted with num_parse (strict).
+ *
+ * Lines are physical lines (counted by '\n'): an error names the line where its record
+ * starts, with the byte column of the offending field when it starts on that line; when
+ * it starts further down (after a newline inside quotes), the column is 1 and the
+ * message says how many lines below and at which column.
+ *
+ * Work is split as par.h says: a block of the range is cut into pieces by its bytes, each
+ * piece moved to the next record start, the pieces parsed by whatever team OpenMP gives,
+ * and their rows appended in piece order, so any thread count gives the same bits.
  *
  * Shapes: N rows, D features. X is N×D row-major, y has N entries.
  */
@@ -16,11 +28,19 @@
 #define LINREG_CSV_READER_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "error.h"
 
 enum { COL_SKIP = -1, COL_TARGET = -2 };  /* csv_layout.slot values besides feature indices */
+
+/* What a message about a bad value suggests: how the column could be left out. */
+enum csv_hint {
+    CSV_HINT_DROP,             /* --drop NAME (columns chosen by default) */
+    CSV_HINT_FEATURES,         /* leave it out of --features */
+    CSV_HINT_MODEL,            /* the model needs the column: only skipping rows helps */
+};
 
 struct csv_layout {
     const char *path;          /* for messages */
@@ -30,8 +50,26 @@ struct csv_layout {
     char *const *names;        /* per column, for messages */
     int n_features;            /* D */
     int has_target;
-    int skip_bad_rows;         /* 1: skip and count bad rows instead of failing */
+    int skip_bad_rows;         /* 1: skip and count bad records instead of failing */
+    int text_ok;               /* 1 (describe): a value that is not a number is kept as a
+                                  NaN that says what it was (csv_value_kind) */
+    enum csv_hint hint;
+    int quote_free;            /* the whole data holds no quote: the parity scans of the
+                                  blocks are skipped */
 };
+
+/* With text_ok: X holds CSV_MISSING for an empty field, and for text a NaN whose payload
+   is a hash of its bytes; numbers as numbers. */
+#define CSV_MISSING_BITS 0x7FF8000000000000ull
+enum csv_kind { CSV_NUMBER, CSV_EMPTY, CSV_TEXT };
+static inline int csv_value_kind(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    if ((b & 0x7FF8000000000000ull) != CSV_MISSING_BITS)
+        return CSV_NUMBER;
+    return b == CSV_MISSING_BITS ? CSV_EMPTY : CSV_TEXT;
+}
 
 #define CSV_FIRST_SKIPPED 5
 
@@ -39,14 +77,19 @@ struct csv_shard {
     int64_t n_rows;            /* N */
     double *X;                 /* N×D row-major */
     double *y;                 /* N, or NULL without a target */
-    int64_t n_lines;           /* lines in the range (a last line without newline counts) */
-    int64_t n_skipped;         /* bad rows skipped (skip_bad_rows) */
-    int n_first_skipped;
-    int64_t first_skipped[CSV_FIRST_SKIPPED];  /* 0-based line indices within the range */
+    int64_t n_lines;           /* physical lines in the range (a last line without newline
+                                  counts) */
+    int64_t n_skipped;         /* bad records skipped (skip_bad_rows) */
+    int64_t *skipped_at;       /* n_skipped entries: entry k = rows of this shard before
+                                  skipped record k (non-decreasing) */
+    int n_first_skipped;       /* the first few skipped records' lines, 0-based within the
+                                  range: first and last physical line of each */
+    int64_t first_skipped[CSV_FIRST_SKIPPED];
+    int64_t first_skipped_last[CSV_FIRST_SKIPPED];
 };
 
 /*
- * Parse [begin, end) of fd, which starts at a line start, with n_threads OpenMP threads.
+ * Parse [begin, end) of fd, which starts at a record start, with n_threads OpenMP threads.
  * On a data error returns -1 with e->code = LR_EDATA, e->line = the 0-based line index
  * within the range, e->column = the 1-based byte column. Read errors give LR_ENOINPUT.
  */
@@ -55,15 +98,16 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
 void csv_shard_free(struct csv_shard *s);
 
 /*
- * The first line(s) of the file, read by rank 0: the header (or, with no header, the first
- * data line, to count columns) and the first data line, split into fields with libcsv.
+ * The first record of the file, read by rank 0: the header (or, with no header, the first
+ * data record, to count columns), split into fields with libcsv. Names must be unique
+ * (checked in linear time). A UTF-16 byte order mark and CR-only line endings are
+ * errors that say so.
  */
 struct csv_head {
     int n_cols;
     char **names;              /* n_cols names (generated "colK" when absent or empty) */
-    char **first_row;          /* n_cols fields of the first data line, or NULL if none */
-    off_t data_start;          /* byte offset where data lines begin (after header/BOM) */
-    int64_t header_lines;      /* 1 with a header, 0 without */
+    off_t data_start;          /* byte offset where data records begin (after header/BOM) */
+    int64_t header_lines;      /* physical lines of the header: 0 without one */
 };
 int csv_read_head(int fd, const char *path, char delimiter, int has_header, struct csv_head *h,
                   struct lr_error *e);

@@ -30,7 +30,8 @@ struct data_options {
     const char *columns_of;    /* where target and features come from, for messages:
                                   "the model", "the training data"; NULL: options */
     int want_target;           /* 1: train/evaluate; 0: describe (all columns are features,
-                                  non-numeric ones are left out) */
+                                  and a value that is not a number is kept as a NaN that
+                                  says what it was: csv_value_kind in csv_reader.h) */
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
 };
@@ -44,11 +45,15 @@ struct dataset {
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;
-    int n_left_out;            /* describe: columns left out as non-numeric */
-    char **left_out_names;
-    int64_t n_skipped_total;   /* rows skipped by --on-bad-row skip, all ranks */
-    int n_first_skipped;       /* rank 0: the first few skipped rows' line numbers */
+    int64_t n_skipped_total;   /* records skipped by --on-bad-row skip, all ranks */
+    int64_t n_skipped_local;   /* ... on this rank */
+    int64_t *skipped_at;       /* n_skipped_local entries: entry k = the number of this
+                                  rank's rows (X's rows) before its skipped record k, so
+                                  non-decreasing; NULL when none */
+    int n_first_skipped;       /* rank 0: the first few skipped records' first and last
+                                  physical line numbers (equal for a one-line record) */
     int64_t first_skipped[CSV_FIRST_SKIPPED];
+    int64_t first_skipped_last[CSV_FIRST_SKIPPED];
     int64_t file_bytes;
 };
 

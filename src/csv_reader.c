@@ -1,43 +1,55 @@
-/* csv_reader.c — parallel libcsv parsing of a byte range; see csv_reader.h. */
+/* csv_reader.c — parallel RFC 4180 parsing of a byte range with libcsv; see csv_reader.h. */
 #include "csv_reader.h"
 
 #include <csv.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
+#include "hash.h"
 #include "numparse.h"
+#include "par.h"
 #include "shard.h"
 
-#define BLOCK_PER_THREAD (8 << 20)  /* bytes of text each thread parses per block */
+#define BLOCK_PER_THREAD (8 << 20)  /* bytes of text per piece of a block */
 
-/* Rows parsed by one thread from one block, in file order. */
+/* Bytes per piece. LINREG_TEST_BLOCK_BYTES is for the tests only: tiny blocks put block
+   and piece boundaries everywhere in a small file (inside quoted fields too). */
+static size_t block_per_piece(void)
+{
+    const char *s = getenv("LINREG_TEST_BLOCK_BYTES");
+    if (s && atol(s) > 0)
+        return (size_t)atol(s);
+    return BLOCK_PER_THREAD;
+}
+
+/* Rows parsed from one piece of a block, in file order. */
 struct rows {
     int64_t n, cap;
     double *X, *y;
 };
 
-enum bad_kind { BAD_NONE, BAD_NUMBER, BAD_TOO_MANY, BAD_TOO_FEW, BAD_QUOTE, BAD_OPEN_QUOTE };
+enum bad_kind {
+    BAD_NONE, BAD_NUMBER, BAD_TOO_MANY, BAD_TOO_FEW, BAD_QUOTE, BAD_OPEN_QUOTE, BAD_LONE_CR
+};
 
-/* One thread's parsing state: the libcsv callbacks' context. */
-struct parse_state {
+/* One piece's parsing state: the libcsv callbacks' context. */
+struct piece {
     const struct csv_layout *lay;
     struct rows rows;
-    int col;                   /* index of the next field in the current row */
-    int bad;                   /* enum bad_kind of the current row's first problem */
+    int col;                   /* index of the next field in the current record */
+    int rows_in_record;        /* rows libcsv ended in it: more than one means a lone CR */
+    int bad;                   /* enum bad_kind of the current record's first problem */
     int bad_col, bad_status;
     char bad_text[48];
-    const char *line;          /* current line and its length without the newline */
-    size_t line_len;
-    int line_open_quote;       /* the current line ends inside a quoted field */
-    int64_t line_idx;          /* 0-based line index within this thread's piece */
-    int64_t n_lines;
-    int64_t n_skipped;
+    const char *rec;           /* current record without its final newline */
+    size_t rec_len;
+    int64_t rec_lines;         /* its physical lines */
+    int64_t line_idx;          /* 0-based line of the record's start within the piece */
+    int64_t n_skipped, skipped_cap;
+    int64_t *skipped_at;       /* rows of this piece before each skipped record */
     int n_first_skipped;
-    int64_t first_skipped[CSV_FIRST_SKIPPED];
+    int64_t first_skipped[CSV_FIRST_SKIPPED], first_skipped_last[CSV_FIRST_SKIPPED];
     int failed;                /* stop parsing: err holds the first error */
     struct lr_error err;       /* err.line: line index within the piece */
 };
@@ -55,70 +67,187 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y)
     r->cap = cap;
 }
 
-/* 1-based byte column where field k of the line starts (quotes respected). */
-static int64_t field_column(const char *line, size_t len, char delim, int k)
+/* Byte offset in rec where field k starts (quotes respected); len when there are fewer. */
+static size_t field_offset(const char *rec, size_t len, char delim, int k)
 {
     int quoted = 0, field = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (field == k)
-            return (int64_t)i + 1;
-        if (line[i] == '"')
+    size_t i = 0;
+    for (; i < len && field < k; i++) {
+        if (rec[i] == '"')
             quoted = !quoted;
-        else if (line[i] == delim && !quoted)
+        else if (rec[i] == delim && !quoted)
             field++;
     }
-    return (int64_t)len + 1;
+    return i;
 }
 
-/* The current row is bad: fail, or count it and move on. */
-static void reject_row(struct parse_state *st)
+/* Byte offset in rec where its last field starts. */
+static size_t last_field_offset(const char *rec, size_t len, char delim)
+{
+    int quoted = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (rec[i] == '"')
+            quoted = !quoted;
+        else if (rec[i] == delim && !quoted)
+            start = i + 1;
+    }
+    return start;
+}
+
+/* Offset of the first carriage return outside quotes that no line feed follows. */
+static size_t lone_cr_offset(const char *rec, size_t len)
+{
+    int quoted = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (rec[i] == '"')
+            quoted = !quoted;
+        else if (rec[i] == '\r' && !quoted && i + 1 < len && rec[i + 1] != '\n')
+            return i;
+    }
+    return len;
+}
+
+/* Lines below the record's first line and 1-based byte column of offset at. */
+static void place_of(const char *rec, size_t at, int64_t *below, int64_t *column)
+{
+    size_t line_start = 0;
+    *below = 0;
+    for (size_t i = 0; i < at; i++)
+        if (rec[i] == '\n')
+            ++*below, line_start = i + 1;
+    *column = (int64_t)(at - line_start) + 1;
+}
+
+/* A column name as an option value: quoted for the shell unless plain. */
+static void option_name(char *dst, size_t cap, const char *name)
+{
+    if (name[0] && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789_.-") == strlen(name))
+        snprintf(dst, cap, "%s", name);
+    else
+        snprintf(dst, cap, "'%s'", name);
+}
+
+/* What would let the user through a value that is not a number or is empty. */
+static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t cap)
+{
+    const char *skip = "skip such rows with --on-bad-row skip";
+    char name[96];
+    lr_escape(name, sizeof name - 2, lay->names[col], strlen(lay->names[col]));
+    if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
+        snprintf(dst, cap, "; it is the model's target column: %s", skip);
+    else if (lay->slot[col] == COL_TARGET)
+        snprintf(dst, cap, "; it is the target (--drop does not apply): choose another with "
+                 "--target, or %s", skip);
+    else if (lay->hint == CSV_HINT_MODEL)
+        snprintf(dst, cap, "; the model needs this column: %s", skip);
+    else if (lay->hint == CSV_HINT_FEATURES)
+        snprintf(dst, cap, "; leave the column out of --features, or %s", skip);
+    else {
+        char opt[100];
+        option_name(opt, sizeof opt, name);
+        snprintf(dst, cap, "; leave the column out with --drop %s, or %s", opt, skip);
+    }
+}
+
+/* Fail on the current record: where its bad field is, and what is wrong there. */
+static void fail_record(struct piece *st)
 {
     const struct csv_layout *lay = st->lay;
-    if (lay->skip_bad_rows) {
-        if (st->n_first_skipped < CSV_FIRST_SKIPPED)
-            st->first_skipped[st->n_first_skipped++] = st->line_idx;
-        st->n_skipped++;
-        return;
-    }
-    int64_t col = field_column(st->line, st->line_len, lay->delimiter, st->bad_col);
-    char name[80] = "";
+    size_t at = st->bad == BAD_LONE_CR      ? lone_cr_offset(st->rec, st->rec_len)
+                : st->bad == BAD_OPEN_QUOTE ? last_field_offset(st->rec, st->rec_len,
+                                                                lay->delimiter)
+                                            : field_offset(st->rec, st->rec_len,
+                                                           lay->delimiter, st->bad_col);
+    int64_t below, col;
+    place_of(st->rec, at, &below, &col);
+    char where[96] = "", name[80] = "", hint[256] = "";
+    if (below > 0)  /* the field starts after a newline inside quotes */
+        snprintf(where, sizeof where, " (%lld line%s below, at column %lld)",
+                 (long long)below, below == 1 ? "" : "s", (long long)col);
     if (st->bad_col < lay->n_cols)
         lr_escape(name, sizeof name, lay->names[st->bad_col], strlen(lay->names[st->bad_col]));
     struct lr_error *e = &st->err;
+    const char *path = lay->path;
+    int64_t line = st->line_idx, column = below > 0 ? 1 : col;
     switch (st->bad) {
     case BAD_NUMBER:
-        lr_fail_at(e, LR_EDATA, lay->path, st->line_idx, col, "column '%s': '%s' %s", name,
-                   st->bad_text, num_strerror(st->bad_status));
+        if (st->bad_status != NUM_RANGE)
+            value_hint(lay, st->bad_col, hint, sizeof hint);
+        lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' %s%s", name, where,
+                   st->bad_text, num_strerror(st->bad_status), hint);
         break;
     case BAD_TOO_MANY:
-        lr_fail_at(e, LR_EDATA, lay->path, st->line_idx, col,
-                   "too many fields: expected %d (as in the header)", lay->n_cols);
+        lr_fail_at(e, LR_EDATA, path, line, column,
+                   "too many fields%s: expected %d (as in the header)", where, lay->n_cols);
         break;
     case BAD_TOO_FEW:
-        lr_fail_at(e, LR_EDATA, lay->path, st->line_idx, col,
-                   "too few fields: expected %d (as in the header), found %d", lay->n_cols,
-                   st->bad_col);
+        lr_fail_at(e, LR_EDATA, path, line, column,
+                   "too few fields%s: expected %d (as in the header), found %d", where,
+                   lay->n_cols, st->bad_col);
         break;
     case BAD_QUOTE:
-        lr_fail_at(e, LR_EDATA, lay->path, st->line_idx, col,
-                   "misplaced quote: a quote may only enclose a whole field");
+        lr_fail_at(e, LR_EDATA, path, line, column,
+                   "misplaced quote%s: a quote may only enclose a whole field, and a quote "
+                   "inside a quoted field is written twice", where);
+        break;
+    case BAD_LONE_CR:
+        lr_fail_at(e, LR_EDATA, path, line, column,
+                   "carriage return without a line feed%s: CR-only line endings are not "
+                   "supported (convert them, e.g. tr '\\r' '\\n')", where);
         break;
     default:
-        lr_fail_at(e, LR_EDATA, lay->path, st->line_idx, col,
-                   "quoted field not closed on this line (newlines inside quotes are not "
-                   "supported)");
+        lr_fail_at(e, LR_EDATA, path, line, column,
+                   "quoted field not closed%s: its quote runs to the end of the file "
+                   "(%lld line%s)", where, (long long)st->rec_lines,
+                   st->rec_lines == 1 ? "" : "s");
         break;
     }
     st->failed = 1;
 }
 
+/* The current record is bad: fail, or count it and move on. */
+static void reject_record(struct piece *st)
+{
+    if (!st->lay->skip_bad_rows) {
+        fail_record(st);
+        return;
+    }
+    if (st->n_first_skipped < CSV_FIRST_SKIPPED) {
+        st->first_skipped[st->n_first_skipped] = st->line_idx;
+        st->first_skipped_last[st->n_first_skipped++] = st->line_idx + st->rec_lines - 1;
+    }
+    if (st->n_skipped == st->skipped_cap) {
+        st->skipped_cap = st->skipped_cap ? 2 * st->skipped_cap : 16;
+        st->skipped_at = lr_realloc(st->skipped_at, lr_bytes(st->skipped_cap, 1, sizeof(int64_t)));
+    }
+    st->skipped_at[st->n_skipped++] = st->rows.n;
+}
+
+/* The value of a field that is not a number, when the layout keeps text. */
+static double text_value(const char *s, size_t n, int status)
+{
+    uint64_t b = CSV_MISSING_BITS;
+    if (status != NUM_EMPTY)
+        b |= (hash_bytes(s, n) & 0x0007FFFFFFFFFFFFull) | 1;
+    double v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
 static void on_field(void *s, size_t n, void *ctx)
 {
-    struct parse_state *st = ctx;
+    struct piece *st = ctx;
     const struct csv_layout *lay = st->lay;
     int c = st->col++;
     if (st->bad)
         return;
+    if (st->rows_in_record > 0) {  /* libcsv ended a row before the record's end */
+        st->bad = BAD_LONE_CR;
+        st->bad_col = c;
+        return;
+    }
     if (c >= lay->n_cols) {
         st->bad = BAD_TOO_MANY;
         st->bad_col = c;
@@ -127,13 +256,17 @@ static void on_field(void *s, size_t n, void *ctx)
     int slot = lay->slot[c];
     if (slot == COL_SKIP)
         return;
+    const char *text = s ? s : "";
+    size_t len = s ? n : 0;
     double v;
-    int rc = num_parse(s ? s : "", s ? n : 0, &v);
-    if (rc != NUM_OK) {
+    int rc = num_parse(text, len, &v);
+    if (rc != NUM_OK && lay->text_ok && rc != NUM_RANGE) {
+        v = text_value(text, len, rc);
+    } else if (rc != NUM_OK) {
         st->bad = BAD_NUMBER;
         st->bad_col = c;
         st->bad_status = rc;
-        lr_escape(st->bad_text, sizeof st->bad_text, s ? s : "", s ? n : 0);
+        lr_escape(st->bad_text, sizeof st->bad_text, text, len);
         return;
     }
     struct rows *r = &st->rows;
@@ -145,25 +278,11 @@ static void on_field(void *s, size_t n, void *ctx)
 
 static void on_row(int term, void *ctx)
 {
-    struct parse_state *st = ctx;
-    const struct csv_layout *lay = st->lay;
-    if (term == -1 && st->line_open_quote) {  /* the root cause, whatever the field held */
-        st->bad = BAD_OPEN_QUOTE;
-        st->bad_col = st->col > 0 ? st->col - 1 : 0;
-    }
-    if (!st->bad && st->col != lay->n_cols) {
+    struct piece *st = ctx;
+    if (st->rows_in_record++ == 0 && !st->bad && st->col != st->lay->n_cols) {
         st->bad = BAD_TOO_FEW;
         st->bad_col = st->col;
     }
-    if (st->bad) {
-        if (!st->failed)
-            reject_row(st);
-    } else {
-        st->rows.n++;
-        rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target);
-    }
-    st->col = 0;
-    st->bad = BAD_NONE;
 }
 
 static int is_blank(const char *p, const char *end)
@@ -184,140 +303,242 @@ static void parser_init(struct csv_parser *p, char delim)
         csv_set_space_func(p, space_no_tab);
 }
 
-/* Parse the lines of [lo, hi) with parser p into st (one thread's piece of a block). */
-static void parse_piece(struct csv_parser *p, const char *lo, const char *hi,
-                        struct parse_state *st)
+/*
+ * Parse one record, rec[0..len), which ends with its newline when `ended`, else at the end
+ * of the data (then `open` says whether a quoted field is still open there).
+ */
+static void parse_record(struct csv_parser *p, const char *rec, size_t len, int ended,
+                         int open, struct piece *st)
 {
     const struct csv_layout *lay = st->lay;
-    for (const char *line = lo; line < hi && !st->failed; st->line_idx++) {
-        const char *nl = memchr(line, '\n', (size_t)(hi - line));
-        const char *next = nl ? nl + 1 : hi;
-        st->line = line;
-        st->line_len = (size_t)((nl ? nl : hi) - line);
-        if (st->line_len > 0 && line[st->line_len - 1] == '\r')
-            st->line_len--;
-        st->n_lines++;
-        if (!is_blank(line, nl ? nl : hi)) {
-            size_t len = (size_t)(next - line);
-            size_t done = csv_parse(p, line, len, on_field, on_row, st);
-            if (done < len) {  /* strict mode: a quote inside an unquoted field */
-                st->bad = BAD_QUOTE;
-                st->bad_col = st->col;
-                if (!st->failed)
-                    reject_row(st);
-                csv_free(p);  /* clear libcsv's error state */
-                parser_init(p, lay->delimiter);
-                st->col = 0;
-                st->bad = BAD_NONE;
-            } else if (!nl || memchr(line, '"', st->line_len)) {
-                /* Ends a row left open by an unclosed quote (on_row sees term -1), or
-                   the file's last line when it has no newline. Without a quote, the
-                   newline has already ended the row. The line ends inside a quoted
-                   field when it holds an odd number of quotes: in strict mode (done ==
-                   len) each quote opens, closes or doubles inside a quoted field.
-                   (Found by fuzzing: telling it by the newline read a last line '1,"2'
-                   without newline as 1,2.) */
-                size_t quotes = 0;
-                for (size_t i = 0; i < st->line_len; i++)
-                    quotes += line[i] == '"';
-                st->line_open_quote = quotes % 2;
-                csv_fini(p, on_field, on_row, st);
-            }
+    size_t done = csv_parse(p, rec, len, on_field, on_row, st);
+    if (done < len) {  /* strict mode: a quote inside an unquoted field, or after one */
+        if (!st->bad || st->bad == BAD_TOO_MANY) {
+            st->bad = BAD_QUOTE;
+            st->bad_col = st->col;
         }
-        line = next;
+        csv_free(p);  /* clear libcsv's error state */
+        parser_init(p, lay->delimiter);
+    } else if (!ended) {
+        if (open) {  /* the root cause, whatever the open field held */
+            st->bad = BAD_OPEN_QUOTE;
+            st->bad_col = st->col;
+        }
+        csv_fini(p, on_field, on_row, st);
+    }
+    if (st->bad) {
+        reject_record(st);
+    } else {
+        st->rows.n++;
+        rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target);
+    }
+    st->col = st->rows_in_record = 0;
+    st->bad = BAD_NONE;
+}
+
+/* Parse the records of [lo, hi) with parser p into st; hi is a record start or the end. */
+static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, struct piece *st)
+{
+    for (const char *rec = lo; rec < hi && !st->failed;) {
+        int64_t inside = 0;
+        int open = 0;
+        /* the usual record: one line with an even number of quotes; else the scan that
+           follows the parity over several lines */
+        const char *nl = memchr(rec, '\n', (size_t)(hi - rec));
+        ssize_t k = nl && !(shard_quotes(rec, (size_t)(nl - rec)) & 1)
+                        ? nl + 1 - rec
+                        : shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
+        size_t len = k < 0 ? (size_t)(hi - rec) : (size_t)k;
+        st->rec = rec;  /* for messages: without its final newline, even one in quotes */
+        st->rec_len = len - (rec[len - 1] == '\n');
+        st->rec_lines = inside + (k >= 0 || rec[len - 1] != '\n');
+        if (!is_blank(rec, rec + st->rec_len))
+            parse_record(p, rec, len, k >= 0, open, st);
+        if (!st->failed)
+            st->line_idx += st->rec_lines;
+        rec += len;
     }
 }
 
-struct block_result {
-    struct parse_state st;
-    int64_t dest_row;          /* where this thread's rows go in the shard */
+/* A block's pieces: their nominal byte ranges' quote counts, and where their records begin. */
+struct pieces {
+    int n;                     /* pieces per block: the requested thread count */
+    struct csv_parser *parsers;
+    struct piece *st;
+    int64_t *quotes;
+    size_t *start;             /* n + 1 entries */
+    int64_t *dest_row;
 };
 
-/* Parse one block of whole lines with the threads; append rows to out in file order. */
-static int parse_block(const char *buf, size_t len, struct csv_parser *parsers,
-                       struct block_result *res, int n_threads, int64_t line_base,
-                       struct csv_shard *out, int64_t *cap, const struct csv_layout *lay,
-                       struct lr_error *e)
+/* Piece states are reused from block to block; only the per-block counters restart. */
+static void piece_reset(struct piece *st)
+{
+    st->rows.n = 0;
+    st->line_idx = st->n_skipped = 0;
+    st->n_first_skipped = 0;
+    st->failed = 0;
+    st->col = st->rows_in_record = 0;
+    st->bad = BAD_NONE;
+}
+
+/* Grow the shard to hold `rows` rows. */
+static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
+                          const struct csv_layout *lay)
+{
+    if (rows <= *cap)
+        return;
+    int64_t c = *cap ? *cap : 1024;
+    while (c < rows)
+        c *= 2;
+    out->X = lr_realloc(out->X, lr_bytes(c, lay->n_features, sizeof(double)));
+    if (lay->has_target)
+        out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
+    *cap = c;
+}
+
+/* Append piece q's bookkeeping to the shard (serial, in piece order); its rows go to
+   rows `first_row` on. */
+static void add_piece(struct csv_shard *out, const struct piece *q, int64_t line_base,
+                      int64_t first_row)
+{
+    for (int k = 0; k < q->n_first_skipped && out->n_first_skipped < CSV_FIRST_SKIPPED; k++) {
+        out->first_skipped[out->n_first_skipped] = line_base + q->first_skipped[k];
+        out->first_skipped_last[out->n_first_skipped++] = line_base + q->first_skipped_last[k];
+    }
+    if (q->n_skipped > 0) {
+        out->skipped_at = lr_realloc(out->skipped_at,
+                                     lr_bytes(out->n_skipped + q->n_skipped, 1, sizeof(int64_t)));
+        for (int64_t k = 0; k < q->n_skipped; k++)
+            out->skipped_at[out->n_skipped + k] = first_row + q->skipped_at[k];
+    }
+    out->n_skipped += q->n_skipped;
+}
+
+/* The work of one block after its quotes are counted, run by every thread of the team
+   (orphaned worksharing): where each piece's records start, the pieces parsed, their
+   bookkeeping combined in piece order, their rows copied into the shard. */
+static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces *ps,
+                         struct csv_shard *out, int64_t *cap, const struct csv_layout *lay,
+                         int *failed, struct lr_error *e)
+{
+    int d = lay->n_features;
+#pragma omp for schedule(dynamic, 1)
+    for (int k = 0; k < ps->n; k++) {
+        int64_t lo, hi, odd = 0;
+        par_range((int64_t)full, ps->n, k, &lo, &hi);
+        for (int j = 0; j < k; j++)
+            odd += ps->quotes[j];
+        size_t s = shard_record_start(buf, full, (size_t)lo, (int)(odd & 1));
+        ps->start[k] = s < len ? s : len;
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int k = 0; k < ps->n; k++) {
+        struct piece *st = &ps->st[k];
+        piece_reset(st);
+        rows_reserve(&st->rows, 1, d, lay->has_target);
+        size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
+        parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
+    }
+#pragma omp single
+    {
+        /* pieces run in file order: the first failing one holds the first error */
+        int64_t base = out->n_lines, rows = out->n_rows;
+        for (int k = 0; k < ps->n && !*failed; k++) {
+            const struct piece *q = &ps->st[k];
+            if (q->failed) {
+                *e = q->err;
+                e->line = base + q->err.line;
+                *failed = 1;
+                break;
+            }
+            add_piece(out, q, base, rows);
+            base += q->line_idx;
+            ps->dest_row[k] = rows;
+            rows += q->rows.n;
+        }
+        out->n_lines = base;
+        if (!*failed)
+            shard_reserve(out, rows, cap, lay);
+    }
+#pragma omp for schedule(dynamic, 1)
+    for (int k = 0; k < ps->n; k++) {
+        const struct rows *r = &ps->st[k].rows;
+        if (*failed || r->n == 0)
+            continue;
+        int64_t at = ps->dest_row[k];
+        memcpy(out->X + at * d, r->X, (size_t)r->n * (size_t)d * sizeof(double));
+        if (lay->has_target)
+            memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
+    }
+}
+
+/*
+ * Parse the whole records of buf[0..full) as ps->n pieces handed out to the team, and
+ * append their rows to out in file order. When more data follows, the last incomplete
+ * record stays for the next block. Returns the bytes used (0: no whole record, the buffer
+ * must grow), or -1 on an error.
+ */
+static int64_t parse_block(const char *buf, size_t full, int more, struct pieces *ps,
+                           int n_threads, struct csv_shard *out, int64_t *cap,
+                           const struct csv_layout *lay, struct lr_error *e)
 {
     int failed = 0;
-    int d = lay->n_features;
+    size_t len = full;
 #pragma omp parallel num_threads(n_threads)
     {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        struct block_result *r = &res[t];
-        /* piece t: from the line start at or after len·t/T to the one at or after len·(t+1)/T */
-        size_t a = len * (size_t)t / (size_t)n_threads, b = len * (size_t)(t + 1) / (size_t)n_threads;
-        const char *lo = buf + a, *hi = buf + b;
-        /* a or b is 0 when len < n_threads (a block of a few bytes, e.g. "5\n" with 3
-           threads): offset 0 is a line start, and buf[-1] must not be read (found by
-           fuzzing). */
-        if (t > 0 && a > 0 && buf[a - 1] != '\n') {
-            const char *nl = memchr(lo, '\n', len - a);
-            lo = nl ? nl + 1 : buf + len;
+#pragma omp for schedule(dynamic, 1)
+        for (int k = 0; k < ps->n; k++) {
+            int64_t lo, hi;
+            par_range((int64_t)full, ps->n, k, &lo, &hi);
+            ps->quotes[k] = lay->quote_free ? 0 : shard_quotes(buf + lo, (size_t)(hi - lo));
         }
-        if (t < n_threads - 1 && b > 0 && buf[b - 1] != '\n') {
-            const char *nl = memchr(hi, '\n', len - b);
-            hi = nl ? nl + 1 : buf + len;
-        } else if (t == n_threads - 1) {
-            hi = buf + len;
-        }
-        if (hi < lo)
-            hi = lo;
-        struct parse_state *st = &r->st;
-        st->rows.n = 0;
-        st->line_idx = st->n_lines = st->n_skipped = 0;
-        st->n_first_skipped = 0;
-        st->failed = 0;
-        st->col = 0;
-        st->bad = BAD_NONE;
-        rows_reserve(&st->rows, 1, d, lay->has_target);
-        parse_piece(&parsers[t], lo, hi, st);
-#pragma omp barrier
 #pragma omp single
         {
-            /* Threads run in file order: the first failing one holds the first error. */
-            int64_t base = line_base, rows = out->n_rows;
-            for (int s = 0; s < n_threads && !failed; s++) {
-                struct parse_state *q = &res[s].st;
-                if (q->failed) {
-                    *e = q->err;
-                    e->line = base + q->err.line;
-                    failed = 1;
-                    break;
-                }
-                for (int k = 0; k < q->n_first_skipped && out->n_first_skipped < CSV_FIRST_SKIPPED; k++)
-                    out->first_skipped[out->n_first_skipped++] = base + q->first_skipped[k];
-                out->n_skipped += q->n_skipped;
-                base += q->n_lines;
-                res[s].dest_row = rows;
-                rows += q->rows.n;
-            }
-            out->n_lines = base;
-            if (!failed && rows > *cap) {
-                int64_t c = *cap ? *cap : 1024;
-                while (c < rows)
-                    c *= 2;
-                out->X = lr_realloc(out->X, lr_bytes(c, d, sizeof(double)));
-                if (lay->has_target)
-                    out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
-                *cap = c;
-            }
+            int64_t total = 0;
+            for (int k = 0; k < ps->n; k++)
+                total += ps->quotes[k];
+            if (more)  /* whole records only: the parity at the end finds the last one */
+                len = shard_last_record_end(buf, full, (int)(total & 1));
         }
-        if (!failed && st->rows.n > 0) {
-            int64_t at = r->dest_row;
-            memcpy(out->X + at * d, st->rows.X, (size_t)st->rows.n * (size_t)d * sizeof(double));
-            if (lay->has_target)
-                memcpy(out->y + at, st->rows.y, (size_t)st->rows.n * sizeof(double));
-        }
+        if (len > 0)  /* the same on every thread: set before the single's barrier */
+            parse_pieces(buf, full, len, ps, out, cap, lay, &failed, e);
     }
     if (failed)
         return -1;
-    for (int s = 0; s < n_threads; s++)
-        out->n_rows += res[s].st.rows.n;
-    return 0;
+    for (int k = 0; len > 0 && k < ps->n; k++)
+        out->n_rows += ps->st[k].rows.n;
+    return (int64_t)len;
+}
+
+static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
+{
+    ps->n = n;
+    ps->parsers = lr_malloc((size_t)n * sizeof *ps->parsers);
+    ps->st = calloc((size_t)n, sizeof *ps->st);
+    if (!ps->st)
+        LR_FATAL("out of memory");
+    ps->quotes = lr_malloc((size_t)n * sizeof *ps->quotes);
+    ps->start = lr_malloc((size_t)(n + 1) * sizeof *ps->start);
+    ps->dest_row = lr_malloc((size_t)n * sizeof *ps->dest_row);
+    for (int k = 0; k < n; k++) {
+        parser_init(&ps->parsers[k], lay->delimiter);
+        ps->st[k].lay = lay;
+    }
+}
+
+static void pieces_free(struct pieces *ps)
+{
+    for (int k = 0; k < ps->n; k++) {
+        csv_free(&ps->parsers[k]);
+        free(ps->st[k].rows.X);
+        free(ps->st[k].rows.y);
+        free(ps->st[k].skipped_at);
+    }
+    free(ps->parsers);
+    free(ps->st);
+    free(ps->quotes);
+    free(ps->start);
+    free(ps->dest_row);
 }
 
 int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
@@ -326,21 +547,15 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
     memset(out, 0, sizeof *out);
     if (n_threads < 1)
         n_threads = 1;
-    size_t cap = (size_t)n_threads * BLOCK_PER_THREAD;
+    size_t cap = (size_t)n_threads * block_per_piece();
     if ((off_t)cap > end - begin)
         cap = (size_t)(end - begin) + 1;
     char *buf = lr_malloc(cap);
-    struct csv_parser *parsers = lr_malloc((size_t)n_threads * sizeof *parsers);
-    struct block_result *res = calloc((size_t)n_threads, sizeof *res);
-    if (!res)
-        LR_FATAL("out of memory");
-    for (int t = 0; t < n_threads; t++) {
-        parser_init(&parsers[t], lay->delimiter);
-        res[t].st.lay = lay;
-    }
+    struct pieces ps;
+    pieces_init(&ps, n_threads, lay);
     int rc = 0;
     int64_t row_cap = 0;
-    size_t carry = 0;  /* bytes of an incomplete line kept at the start of buf */
+    size_t carry = 0;  /* bytes of an incomplete record kept at the start of buf */
     off_t pos = begin;
     while (pos < end || carry > 0) {
         size_t want = cap - carry;
@@ -353,30 +568,22 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
             break;
         }
         pos += got;
-        size_t len = carry + (size_t)got, use = len;
-        if (pos < end) {  /* process whole lines only; keep the tail for the next block */
-            char *nl = memrchr(buf, '\n', len);
-            if (!nl) {  /* a line longer than the buffer: grow it */
-                cap *= 2;
-                buf = lr_realloc(buf, cap);
-                carry = len;
-                continue;
-            }
-            use = (size_t)(nl - buf) + 1;
-        }
-        rc = parse_block(buf, use, parsers, res, n_threads, out->n_lines, out, &row_cap, lay, e);
-        if (rc < 0)
+        size_t len = carry + (size_t)got;
+        int64_t use = parse_block(buf, len, pos < end, &ps, n_threads, out, &row_cap, lay, e);
+        if (use < 0) {
+            rc = -1;
             break;
-        carry = len - use;
+        }
+        if (use == 0) {  /* a record longer than the buffer: grow it */
+            cap *= 2;
+            buf = lr_realloc(buf, cap);
+            carry = len;
+            continue;
+        }
+        carry = len - (size_t)use;
         memmove(buf, buf + use, carry);
     }
-    for (int t = 0; t < n_threads; t++) {
-        csv_free(&parsers[t]);
-        free(res[t].st.rows.X);
-        free(res[t].st.rows.y);
-    }
-    free(res);
-    free(parsers);
+    pieces_free(&ps);
     free(buf);
     if (rc < 0) {
         csv_shard_free(out);
@@ -395,14 +602,16 @@ void csv_shard_free(struct csv_shard *s)
 {
     free(s->X);
     free(s->y);
+    free(s->skipped_at);
     s->X = s->y = NULL;
+    s->skipped_at = NULL;
     s->n_rows = 0;
 }
 
 /* ---- the head of the file (rank 0) ---- */
 
 struct field_list {
-    int n, cap;
+    int n, cap, rows;          /* rows: rows libcsv ended (more than one: a lone CR) */
     char **v;
 };
 
@@ -419,7 +628,11 @@ static void on_head_field(void *s, size_t n, void *ctx)
     f->v[f->n++] = copy;
 }
 
-static void on_head_row(int term, void *ctx) { (void)term, (void)ctx; }
+static void on_head_row(int term, void *ctx)
+{
+    struct field_list *f = ctx;
+    f->rows++;
+}
 
 static void free_fields(char **v, int n)
 {
@@ -428,39 +641,88 @@ static void free_fields(char **v, int n)
     free(v);
 }
 
-/* Split one line (without its newline) into fields; -1 on a quote error. */
-static int split_line(const char *line, size_t len, char delim, struct field_list *f,
-                      const char *path, int64_t line_no, struct lr_error *e)
+/* Split the first record (without its final newline) into fields; -1 on a quote error or
+   a lone CR. */
+static int split_record(const char *rec, size_t len, char delim, struct field_list *f,
+                        const char *path, struct lr_error *e)
 {
     struct csv_parser p;
     parser_init(&p, delim);
     memset(f, 0, sizeof *f);
     csv_set_opts(&p, (unsigned char)(csv_get_opts(&p) | CSV_STRICT_FINI));
-    size_t done = csv_parse(&p, line, len, on_head_field, on_head_row, f);
+    size_t done = csv_parse(&p, rec, len, on_head_field, on_head_row, f);
     /* Under CSV_STRICT_FINI csv_fini returns -1 on an open quote, not CSV_EPARSE: a
        header '"a,b' must fail, not lose its last field (found by fuzzing). */
     int open_quote = done == len && csv_fini(&p, on_head_field, on_head_row, f) != 0;
     csv_free(&p);
-    if (done < len || open_quote) {
-        free_fields(f->v, f->n);
-        memset(f, 0, sizeof *f);
-        if (open_quote)
-            return lr_fail_at(e, LR_EDATA, path, line_no, (int64_t)len + 1,
-                              "quoted field not closed on this line (newlines inside quotes "
-                              "are not supported)");
-        return lr_fail_at(e, LR_EDATA, path, line_no, (int64_t)done + 1,
-                          "misplaced quote: a quote may only enclose a whole field");
+    if (done == len && !open_quote && f->rows <= 1)
+        return 0;
+    free_fields(f->v, f->n);
+    memset(f, 0, sizeof *f);
+    int64_t below, column;
+    if (open_quote) {
+        place_of(rec, last_field_offset(rec, len, delim), &below, &column);
+        return lr_fail_at(e, LR_EDATA, path, 1 + below, column,
+                          "quoted field not closed: its quote runs to the end of the file");
     }
-    return 0;
+    if (done < len) {
+        place_of(rec, done, &below, &column);
+        return lr_fail_at(e, LR_EDATA, path, 1 + below, column,
+                          "misplaced quote: a quote may only enclose a whole field, and a "
+                          "quote inside a quoted field is written twice");
+    }
+    place_of(rec, lone_cr_offset(rec, len), &below, &column);
+    return lr_fail_at(e, LR_EDATA, path, 1 + below, column,
+                      "carriage return without a line feed: CR-only line endings are not "
+                      "supported (convert them, e.g. tr '\\r' '\\n')");
 }
 
-/* Read from offset 0 until buf holds `want` complete lines or the whole file (*at_eof). */
-static char *read_lines(int fd, int want, size_t *len_out, int *at_eof, struct lr_error *e,
-                        const char *path)
+/* The index of the first name equal to an earlier one, and that earlier one's; -1 when
+   all differ. A hash set of indices: linear in the number of names. */
+static int find_duplicate(char *const *names, int n, int *earlier)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n)
+        cap *= 2;
+    int *table = lr_malloc(cap * sizeof *table);
+    memset(table, -1, cap * sizeof *table);
+    int dup = -1;
+    for (int c = 0; c < n && dup < 0; c++) {
+        size_t at = hash_bytes(names[c], strlen(names[c])) & (cap - 1);
+        while (table[at] >= 0 && strcmp(names[table[at]], names[c]) != 0)
+            at = (at + 1) & (cap - 1);
+        if (table[at] >= 0)
+            dup = c, *earlier = table[at];
+        else
+            table[at] = c;
+    }
+    free(table);
+    return dup;
+}
+
+/* Is buf[0..len), read from the start of the file, enough to judge the first record?
+   Yes once it holds the record's end, or (the first line being blank) a non-blank byte
+   anywhere, or the whole file. */
+static int head_complete(const char *p, size_t n, int at_eof)
+{
+    if (at_eof)
+        return 1;
+    const char *nl = memchr(p, '\n', n);
+    if (nl && is_blank(p, nl))
+        return !is_blank(p, p + n);
+    int64_t inside;
+    int odd;
+    return shard_record_end(p, n, 0, &inside, &odd) >= 0;
+}
+
+/* Read from offset 0 until head_complete; the BOM's length in *bom. */
+static char *read_head(int fd, const char *path, size_t *len_out, int *at_eof, size_t *bom,
+                       struct lr_error *e)
 {
     size_t cap = 1 << 16, len = 0;
-    char *buf = lr_malloc(cap);
+    char *buf = NULL;
     for (;;) {
+        buf = lr_realloc(buf, cap);
         ssize_t k = shard_pread(fd, buf + len, cap - len, (off_t)len);
         if (k < 0) {
             free(buf);
@@ -468,97 +730,76 @@ static char *read_lines(int fd, int want, size_t *len_out, int *at_eof, struct l
             return NULL;
         }
         len += (size_t)k;
-        int lines = 0;
-        for (char *p = buf; p < buf + len && lines < want; lines++) {
-            char *nl = memchr(p, '\n', (size_t)(buf + len - p));
-            if (!nl)
-                break;
-            p = nl + 1;
-        }
-        if (lines >= want || len < cap) {
+        *at_eof = len < cap;
+        *bom = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        if (head_complete(buf + *bom, len - *bom, *at_eof)) {
             *len_out = len;
-            *at_eof = len < cap;
             return buf;
         }
         cap *= 2;
-        buf = lr_realloc(buf, cap);
     }
+}
+
+/* Errors about the file as a whole: empty, blank first line, UTF-16. */
+static int check_start(const char *buf, size_t len, size_t bom, int has_header,
+                       const char *path, struct lr_error *e)
+{
+    if (len >= 2 && ((unsigned char)buf[0] == 0xFF || (unsigned char)buf[0] == 0xFE) &&
+        (unsigned char)buf[1] == ((unsigned char)buf[0] ^ 0x01))
+        return lr_fail_at(e, LR_EDATA, path, 1, 1,
+                          "the file is UTF-16 (byte order mark %s): save it as UTF-8, e.g. "
+                          "iconv -f UTF-16 -t UTF-8",
+                          (unsigned char)buf[0] == 0xFF ? "FF FE" : "FE FF");
+    const char *p = buf + bom, *end = buf + len;
+    if (is_blank(p, end))
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "the file is empty: expected a header "
+                          "line%s", has_header ? " and data rows" : " or data rows");
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl && is_blank(p, nl))
+        return lr_fail_at(e, LR_EDATA, path, 1, 1, "line 1 is blank: expected %s",
+                          has_header ? "the header" : "a data row");
+    return 0;
 }
 
 int csv_read_head(int fd, const char *path, char delimiter, int has_header, struct csv_head *h,
                   struct lr_error *e)
 {
     memset(h, 0, sizeof *h);
-    size_t len;
+    size_t len, bom;
     int at_eof;
-    /* the header plus a few lines, enough to find the first non-blank data line */
-    char *buf = read_lines(fd, 8, &len, &at_eof, e, path);
+    char *buf = read_head(fd, path, &len, &at_eof, &bom, e);
     if (!buf)
         return -1;
-    size_t bom = len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    const char *p = buf + bom, *end = buf + len;
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *first_end = nl ? nl : end;
-    struct field_list f;
     int rc = -1;
-    if (is_blank(buf + bom, end)) {
-        lr_fail_at(e, LR_EDATA, path, 0, 0, "the file is empty: expected a header line%s",
-                   has_header ? " and data rows" : " or data rows");
+    struct field_list f;
+    if (check_start(buf, len, bom, has_header, path, e) < 0)
         goto done;
-    }
-    if (is_blank(p, first_end)) {
-        lr_fail_at(e, LR_EDATA, path, 1, 1, "line 1 is blank: expected %s",
-                   has_header ? "the header" : "a data row");
-        goto done;
-    }
-    size_t line_len = (size_t)(first_end - p);
-    if (line_len > 0 && p[line_len - 1] == '\r')
-        line_len--;
-    if (split_line(p, line_len, delimiter, &f, path, 1, e) < 0)
+    const char *p = buf + bom;
+    int64_t inside;
+    int odd;
+    ssize_t k = shard_record_end(p, len - bom, 0, &inside, &odd);
+    size_t rec_len = k < 0 ? len - bom : (size_t)k - 1;
+    if (rec_len > 0 && p[rec_len - 1] == '\r')
+        rec_len--;
+    if (split_record(p, rec_len, delimiter, &f, path, e) < 0)
         goto done;
     h->n_cols = f.n;
-    h->header_lines = has_header ? 1 : 0;
-    h->data_start = has_header ? (nl ? (off_t)(nl + 1 - buf) : (off_t)len) : (off_t)bom;
-    h->names = calloc((size_t)f.n, sizeof *h->names);  /* freed whole on a duplicate */
-    if (!h->names)
-        LR_FATAL("out of memory");
+    h->header_lines = has_header ? inside + (k >= 0 || p[len - bom - 1] != '\n') : 0;
+    h->data_start = has_header ? (off_t)(bom + (k < 0 ? len - bom : (size_t)k)) : (off_t)bom;
+    h->names = lr_malloc((size_t)f.n * sizeof *h->names);
     for (int c = 0; c < f.n; c++) {
         char gen[32];
-        const char *name = has_header && f.v[c][0] ? f.v[c] : gen;
         snprintf(gen, sizeof gen, "col%d", c + 1);
-        h->names[c] = strdup(name);
-        for (int k = 0; has_header && k < c; k++)
-            if (strcmp(h->names[k], h->names[c]) == 0) {
-                lr_fail_at(e, LR_EDATA, path, 1, field_column(p, line_len, delimiter, c),
-                           "duplicate column name '%s' (also column %d)", name, k + 1);
-                free_fields(f.v, f.n);
-                goto done;
-            }
+        h->names[c] = strdup(has_header && f.v[c][0] ? f.v[c] : gen);
     }
-    /* first non-blank data line, for callers that look at the kind of each column */
-    const char *q = has_header ? (nl ? nl + 1 : end) : p;
     free_fields(f.v, f.n);
-    while (q < end) {
-        const char *qn = memchr(q, '\n', (size_t)(end - q));
-        if (!qn && at_eof)
-            qn = end;  /* last line of the file without newline */
-        if (!qn)
-            break;
-        if (!is_blank(q, qn)) {
-            size_t ql = (size_t)(qn - q);
-            if (ql > 0 && q[ql - 1] == '\r')
-                ql--;
-            struct lr_error ignore;
-            if (split_line(q, ql, delimiter, &f, path, 0, &ignore) == 0) {
-                if (f.n == h->n_cols) {
-                    h->first_row = f.v;
-                } else {
-                    free_fields(f.v, f.n);
-                }
-            }
-            break;
-        }
-        q = qn + 1;
+    int earlier, dup = has_header ? find_duplicate(h->names, h->n_cols, &earlier) : -1;
+    if (dup >= 0) {
+        int64_t below, column;
+        place_of(p, field_offset(p, rec_len, delimiter, dup), &below, &column);
+        lr_fail_at(e, LR_EDATA, path, 1 + below, column,
+                   "duplicate column name '%s' (also column %d)", h->names[dup], earlier + 1);
+        goto done;
     }
     rc = 0;
 done:
@@ -570,8 +811,6 @@ done:
 
 void csv_head_free(struct csv_head *h)
 {
-    if (h->first_row)
-        free_fields(h->first_row, h->n_cols);
     if (h->names)
         free_fields(h->names, h->n_cols);
     memset(h, 0, sizeof *h);

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "comm.h"
-#include "numparse.h"
 #include "shard.h"
 #include "test_hooks.h"
 
@@ -19,7 +18,6 @@ struct head_info {
     int64_t data_start, header_lines;
     int n_cols;
     char **names;
-    unsigned char *numeric;    /* per column: first data row's field is a number */
 };
 
 static void head_info_free(struct head_info *hi)
@@ -27,14 +25,13 @@ static void head_info_free(struct head_info *hi)
     for (int c = 0; hi->names && c < hi->n_cols; c++)
         free(hi->names[c]);
     free(hi->names);
-    free(hi->numeric);
     memset(hi, 0, sizeof *hi);
 }
 
 /* Rank 0 packs the head into bytes; every rank unpacks the broadcast copy. */
 static char *head_pack(const struct csv_head *h, size_t *len)
 {
-    size_t n = 2 * sizeof(int64_t) + sizeof(int) + (size_t)h->n_cols;
+    size_t n = 2 * sizeof(int64_t) + sizeof(int);
     for (int c = 0; c < h->n_cols; c++)
         n += strlen(h->names[c]) + 1;
     char *buf = lr_malloc(n), *p = buf;
@@ -42,10 +39,6 @@ static char *head_pack(const struct csv_head *h, size_t *len)
     memcpy(p, &start, sizeof start), p += sizeof start;
     memcpy(p, &h->header_lines, sizeof h->header_lines), p += sizeof h->header_lines;
     memcpy(p, &h->n_cols, sizeof h->n_cols), p += sizeof h->n_cols;
-    for (int c = 0; c < h->n_cols; c++) {
-        double v;
-        *p++ = h->first_row && num_parse(h->first_row[c], strlen(h->first_row[c]), &v) == NUM_OK;
-    }
     for (int c = 0; c < h->n_cols; c++) {
         size_t k = strlen(h->names[c]) + 1;
         memcpy(p, h->names[c], k), p += k;
@@ -59,8 +52,6 @@ static void head_unpack(const char *p, struct head_info *hi)
     memcpy(&hi->data_start, p, sizeof hi->data_start), p += sizeof hi->data_start;
     memcpy(&hi->header_lines, p, sizeof hi->header_lines), p += sizeof hi->header_lines;
     memcpy(&hi->n_cols, p, sizeof hi->n_cols), p += sizeof hi->n_cols;
-    hi->numeric = lr_malloc((size_t)hi->n_cols);
-    memcpy(hi->numeric, p, (size_t)hi->n_cols), p += hi->n_cols;
     hi->names = lr_malloc((size_t)hi->n_cols * sizeof *hi->names);
     for (int c = 0; c < hi->n_cols; c++) {
         hi->names[c] = strdup(p);
@@ -218,16 +209,11 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
             slot[cols[k]] = COL_DROPPED;
         }
     }
-    ds->left_out_names = lr_malloc((size_t)n_cols * sizeof(char *));
     for (int c = 0; c < n_cols; c++) {
-        if (slot[c] == COL_DROPPED) {
+        if (slot[c] == COL_DROPPED)
             slot[c] = COL_SKIP;
-        } else if (!o->features && !o->feature_list && slot[c] == COL_SKIP) {
-            if (!o->want_target && !hi->numeric[c])
-                ds->left_out_names[ds->n_left_out++] = strdup(hi->names[c]);
-            else
-                slot[c] = d++;
-        }
+        else if (!o->features && !o->feature_list && slot[c] == COL_SKIP)
+            slot[c] = d++;
     }
     if (d == 0) {
         const char *hint = "";
@@ -235,8 +221,8 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
             hint = strchr(hi->names[0], ';')    ? " (the header is one column: --delimiter ';'?)"
                    : strchr(hi->names[0], '\t') ? " (the header is one column: --delimiter tab?)"
                                                 : " (the header is one column: --delimiter '|'?)";
-        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no %s columns left to use%s",
-                   o->want_target ? "feature" : "numeric", hint);
+        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no %s left to use%s",
+                   o->want_target ? "feature columns" : "columns", hint);
         goto done;
     }
     ds->n_features = d;
@@ -331,19 +317,46 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-/* Gather every rank's first skipped lines on rank 0, in file order. */
+/* Gather every rank's first skipped records' lines on rank 0, in file order. */
 static void gather_skipped(const struct csv_shard *s, int64_t line0, struct dataset *ds)
 {
+    enum { W = 2 * CSV_FIRST_SKIPPED + 1 };  /* count, then first and last line pairs */
     int p = comm_size();
-    int64_t mine[CSV_FIRST_SKIPPED + 1] = {s->n_first_skipped};
-    for (int k = 0; k < s->n_first_skipped; k++)
-        mine[k + 1] = line0 + s->first_skipped[k];
+    int64_t mine[W] = {s->n_first_skipped};
+    for (int k = 0; k < s->n_first_skipped; k++) {
+        mine[2 * k + 1] = line0 + s->first_skipped[k];
+        mine[2 * k + 2] = line0 + s->first_skipped_last[k];
+    }
     int64_t *all = comm_rank() == 0 ? lr_malloc((size_t)p * sizeof mine) : NULL;
     comm_gather(mine, all, sizeof mine);
-    for (int r = 0; all && r < p; r++)
-        for (int k = 0; k < all[r * (CSV_FIRST_SKIPPED + 1)] && ds->n_first_skipped < CSV_FIRST_SKIPPED; k++)
-            ds->first_skipped[ds->n_first_skipped++] = all[r * (CSV_FIRST_SKIPPED + 1) + k + 1];
+    for (int r = 0; all && r < p; r++) {
+        const int64_t *a = all + (size_t)r * W;
+        for (int k = 0; k < a[0] && ds->n_first_skipped < CSV_FIRST_SKIPPED; k++) {
+            ds->first_skipped[ds->n_first_skipped] = a[2 * k + 1];
+            ds->first_skipped_last[ds->n_first_skipped++] = a[2 * k + 2];
+        }
+    }
     free(all);
+}
+
+/* This rank's byte range. Where records start depends on the quote parity there, so each
+   rank counts the quotes of its nominal piece and one exscan gives every rank the parity
+   before and after its piece; both ends then move to the next record start. A file
+   without quotes is told so (*quote_free): its blocks need no parity scan. Collective. */
+static int find_range(int fd, const char *path, off_t data_start, off_t size, off_t *begin,
+                      off_t *end, int *quote_free, struct lr_error *e)
+{
+    off_t lo, hi;
+    int64_t mine = 0;
+    shard_nominal(data_start, size, comm_rank(), comm_size(), &lo, &hi);
+    shard_count_quotes(fd, path, lo, hi, &mine, e);
+    int64_t before = comm_exscan_i64(mine);
+    *quote_free = comm_sum_i64(mine) == 0;
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    shard_range(fd, path, data_start, size, comm_rank(), comm_size(), (int)(before & 1),
+                (int)((before + mine) & 1), begin, end, e);
+    return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
@@ -372,12 +385,13 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     struct csv_layout lay = {
         .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
         .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
-        .skip_bad_rows = o->skip_bad_rows,
+        .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target,
+        .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
     off_t begin = 0, end = 0;
-    shard_range(fd, o->path, (off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &begin,
-                &end, e);
-    if (comm_agree(e) != LR_OK || check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
+    if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
+                   &lay.quote_free, e) < 0 ||
+        check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
@@ -394,7 +408,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     ds->n_rows = shard.n_rows;
     ds->X = shard.X;  /* the dataset owns the rows from here */
     ds->y = shard.y;
+    ds->n_skipped_local = shard.n_skipped;
+    ds->skipped_at = shard.skipped_at;
     shard.X = shard.y = NULL;
+    shard.skipped_at = NULL;
     ds->n_rows_total = comm_sum_i64(shard.n_rows);
     ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
     gather_skipped(&shard, line0, ds);
@@ -423,9 +440,7 @@ void dataset_free(struct dataset *ds)
 {
     for (int j = 0; ds->feature_names && j < ds->n_features; j++)
         free(ds->feature_names[j]);
-    for (int j = 0; j < ds->n_left_out; j++)
-        free(ds->left_out_names[j]);
-    free(ds->left_out_names);
+    free(ds->skipped_at);
     free(ds->feature_names);
     free(ds->target_name);
     free(ds->X);
@@ -439,8 +454,12 @@ void dataset_print_skipped(const struct dataset *ds, FILE *out)
         return;
     fprintf(out, "linreg_mpi: skipped %lld bad row%s (--on-bad-row skip); first at line%s",
             (long long)ds->n_skipped_total, ds->n_skipped_total == 1 ? "" : "s",
-            ds->n_first_skipped == 1 ? "" : "s");
-    for (int k = 0; k < ds->n_first_skipped; k++)
+            ds->n_first_skipped == 1 && ds->first_skipped_last[0] == ds->first_skipped[0]
+                ? "" : "s");
+    for (int k = 0; k < ds->n_first_skipped; k++) {
         fprintf(out, "%s %lld", k ? "," : "", (long long)ds->first_skipped[k]);
+        if (ds->first_skipped_last[k] > ds->first_skipped[k])  /* a record of several lines */
+            fprintf(out, "-%lld", (long long)ds->first_skipped_last[k]);
+    }
     fputc('\n', out);
 }

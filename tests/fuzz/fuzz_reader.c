@@ -12,16 +12,20 @@
  *           bit  7    threads per rank in the split check: 1 or 2
  *   byte 1  bits 0-4  bytes per thread per block of the small-block build (1..32)
  *           bits 5-6  threads of the small-block build (1..3)
+ *           bit  7    text_ok (describe's layout: text and empty values kept as NaNs)
  *   byte 2  the column mask of layout 3
  *   (byte 1 ^ byte 2) % 64 + 1: the first read size of the small-block build's head
  *
  * Checks (abort() on violation; ASan/UBSan/LSan watch memory):
- *   - head: success gives n_cols >= 1, non-empty names, data_start in range and at a line
- *     start; failure gives LR_EDATA/LR_ENOINPUT with a message.
- *   - range: success gives finite X/y, n_lines = the number of lines of the range,
- *     n_lines >= n_rows when no lone '\r' appears, consistent skipped-row records;
- *     failure gives LR_EDATA (line >= 0, column >= 1) or LR_ENOINPUT, with a message, and
- *     never happens with skip_bad_rows.
+ *   - head: success gives n_cols >= 1, non-empty names, data_start in range and at a
+ *     record start (after the first '\n' with an even number of quotes before it: RFC 4180
+ *     records may hold newlines inside quotes), header_lines = the header's lines;
+ *     failure gives LR_EDATA/LR_ENOINPUT with a message.
+ *   - range: success gives finite X/y (or, with text_ok, NaNs that say empty or text),
+ *     n_lines = the number of lines of the range, n_lines >= n_rows, consistent skipped
+ *     records (first and last lines, and skipped_at: non-decreasing positions among the
+ *     rows); failure gives LR_EDATA (line >= 0, column >= 1) or LR_ENOINPUT, with a
+ *     message, and never happens with skip_bad_rows.
  *   - differential: 1, 2 and 3 threads, and the small-block build of csv_reader.c (see
  *     run.sh: the same source with BLOCK_PER_THREAD a variable, so that ranges span many
  *     blocks, carried partial lines and buffer growth), give the same rows bit for bit,
@@ -30,8 +34,11 @@
  *   - a newline appended to data without a final newline changes nothing.
  *   - skip mode vs fail mode: the same rows when nothing is bad; the first skipped line
  *     is the failing line.
- *   - ranks: the data split with shard_range into 2-3 ranges gives, concatenated, the
- *     whole range's result; the first failing rank fails at the whole range's error line.
+ *   - ranks: the data split with shard_range into 2-3 ranges (each told the quote parity
+ *     at its nominal piece's ends, as the exscan over ranks gives it) gives, concatenated,
+ *     the whole range's result, skipped_at included; ranges start at record starts; the
+ *     first failing rank fails at the whole range's error line. Inputs with quoted
+ *     newlines (seeds and dictionary) put those on rank, block and piece boundaries.
  *   - oracle: when the data has no '"' and no '\r', an independent split on '\n' and the
  *     delimiter plus num_parse gives the expected rows, values and first error.
  */
@@ -44,6 +51,7 @@
 #include <unistd.h>
 
 #include "csv_reader.h"
+#include "hash.h"
 #include "numparse.h"
 #include "shard.h"
 
@@ -146,8 +154,12 @@ static void same_result(const struct result *a, const struct result *b,
     CHECK(s->n_lines == t->n_lines);
     CHECK(s->n_skipped == t->n_skipped);
     CHECK(s->n_first_skipped == t->n_first_skipped);
-    for (int k = 0; k < s->n_first_skipped; k++)
+    for (int k = 0; k < s->n_first_skipped; k++) {
         CHECK(s->first_skipped[k] == t->first_skipped[k]);
+        CHECK(s->first_skipped_last[k] == t->first_skipped_last[k]);
+    }
+    for (int64_t k = 0; k < s->n_skipped; k++)
+        CHECK(s->skipped_at[k] == t->skipped_at[k]);
     CHECK(same_bits(s->X, t->X, s->n_rows * lay->n_features));
     if (lay->has_target)
         CHECK(same_bits(s->y, t->y, s->n_rows));
@@ -155,8 +167,13 @@ static void same_result(const struct result *a, const struct result *b,
 
 /* Invariants of one result on its own; lines = '\n'-terminated lines of the range plus a
    final unterminated one. */
-static void check_result(const struct result *r, const struct csv_layout *lay, int64_t lines,
-                         int lone_cr)
+/* A value the layout allows: finite, or with text_ok a NaN that says empty or text. */
+static int allowed(double v, const struct csv_layout *lay)
+{
+    return isfinite(v) || (lay->text_ok && csv_value_kind(v) != CSV_NUMBER);
+}
+
+static void check_result(const struct result *r, const struct csv_layout *lay, int64_t lines)
 {
     if (r->rc != 0) {
         CHECK(r->rc == -1);
@@ -173,21 +190,37 @@ static void check_result(const struct result *r, const struct csv_layout *lay, i
     const struct csv_shard *s = &r->s;
     CHECK(s->n_rows >= 0);
     CHECK(s->n_lines == lines);
-    CHECK(lone_cr || s->n_lines >= s->n_rows);
+    CHECK(s->n_lines >= s->n_rows + s->n_skipped);
     CHECK(s->n_rows == 0 || s->X != NULL);
     CHECK(!lay->has_target || s->n_rows == 0 || s->y != NULL);
     for (int64_t i = 0; i < s->n_rows * lay->n_features; i++)
-        CHECK(isfinite(s->X[i]));
+        CHECK(allowed(s->X[i], lay));
     for (int64_t i = 0; lay->has_target && i < s->n_rows; i++)
-        CHECK(isfinite(s->y[i]));
+        CHECK(allowed(s->y[i], lay));
     CHECK(s->n_skipped >= 0);
     CHECK(lay->skip_bad_rows || s->n_skipped == 0);
     CHECK(s->n_first_skipped == (s->n_skipped < CSV_FIRST_SKIPPED ? s->n_skipped
                                                                  : CSV_FIRST_SKIPPED));
     for (int k = 0; k < s->n_first_skipped; k++) {
         CHECK(s->first_skipped[k] >= 0 && s->first_skipped[k] < s->n_lines);
-        CHECK(k == 0 || s->first_skipped[k] >= s->first_skipped[k - 1]);
+        CHECK(s->first_skipped_last[k] >= s->first_skipped[k]);
+        CHECK(s->first_skipped_last[k] < s->n_lines);
+        CHECK(k == 0 || s->first_skipped[k] > s->first_skipped_last[k - 1]);
     }
+    CHECK(s->n_skipped == 0 || s->skipped_at != NULL);
+    for (int64_t k = 0; k < s->n_skipped; k++) {
+        CHECK(s->skipped_at[k] >= 0 && s->skipped_at[k] <= s->n_rows);
+        CHECK(k == 0 || s->skipped_at[k] >= s->skipped_at[k - 1]);
+    }
+}
+
+/* Quotes in text[b, e). */
+static int64_t count_quotes(const char *text, off_t b, off_t e)
+{
+    int64_t n = 0;
+    for (off_t i = b; i < e; i++)
+        n += text[i] == '"';
+    return n;
 }
 
 /* Lines of text[b, e): '\n' count plus one for a last line without newline. */
@@ -200,6 +233,23 @@ static int64_t count_lines(const char *text, off_t b, off_t e)
 }
 
 /* ---- the oracle, for data without quotes and carriage returns ---- */
+
+/* The value describe's layout keeps for a field that is not a number: libcsv drops the
+   spaces around an unquoted field (only ' ' with a tab delimiter) before the text is
+   hashed. */
+static double text_value(const char *s, size_t n, int status, char delim)
+{
+    while (n > 0 && (s[0] == ' ' || (s[0] == '\t' && delim != '\t')))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || (s[n - 1] == '\t' && delim != '\t')))
+        n--;
+    uint64_t b = CSV_MISSING_BITS;
+    if (status != NUM_EMPTY)
+        b |= (hash_bytes(s, n) & 0x0007FFFFFFFFFFFFull) | 1;
+    double v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
 
 struct oracle {
     int64_t n_rows, n_skipped, first_skipped[CSV_FIRST_SKIPPED];
@@ -242,8 +292,11 @@ static void oracle_run(const char *text, size_t len, const struct csv_layout *la
                     bad_column = (int64_t)f0 + 1;
                 } else {
                     int slot = lay->slot[field];
-                    double v;
-                    if (slot != COL_SKIP && num_parse(line + f0, i - f0, &v) != NUM_OK) {
+                    double v = 0;
+                    int rc = slot == COL_SKIP ? NUM_OK : num_parse(line + f0, i - f0, &v);
+                    if (rc != NUM_OK && lay->text_ok && rc != NUM_RANGE)
+                        v = text_value(line + f0, i - f0, rc, lay->delimiter), rc = NUM_OK;
+                    if (rc != NUM_OK) {
                         bad = 1;
                         bad_column = (int64_t)f0 + 1;
                     } else if (slot >= 0) {
@@ -313,25 +366,32 @@ static void check_ranks(const char *text, off_t data_start, off_t size,
     off_t prev_end = data_start;
     int failed = 0;
     for (int r = 0; r < n_ranks && !failed; r++) {
-        off_t b, e;
+        off_t b, e, lo, hi;
+        int64_t mine;
         struct lr_error err;
         memset(&err, 0, sizeof err);
-        CHECK(shard_range(g_fd, PATH, data_start, size, r, n_ranks, &b, &e, &err) == 0);
+        shard_nominal(data_start, size, r, n_ranks, &lo, &hi);
+        CHECK(shard_count_quotes(g_fd, PATH, lo, hi, &mine, &err) == 0);
+        CHECK(mine == count_quotes(text, lo, hi));
+        int64_t before = count_quotes(text, data_start, lo);
+        CHECK(shard_range(g_fd, PATH, data_start, size, r, n_ranks, (int)(before & 1),
+                          (int)((before + mine) & 1), &b, &e, &err) == 0);
         CHECK(b == prev_end && b <= e && e <= size);
-        CHECK(b == data_start || b == size || text[b - 1] == '\n');
+        CHECK(b == data_start || b == size ||
+              (text[b - 1] == '\n' && count_quotes(text, data_start, b) % 2 == 0));
         CHECK(r < n_ranks - 1 || e == size);
         prev_end = e;
-        int64_t before = count_lines(text, data_start, b);  /* b is a line start */
-        CHECK(before == lines);
+        int64_t lines_before = count_lines(text, data_start, b);  /* b is a line start */
+        CHECK(lines_before == lines);
         struct result part;
         run_range(&part, b, e, lay, threads, 0);
-        check_result(&part, lay, count_lines(text, b, e), 1);
+        check_result(&part, lay, count_lines(text, b, e));
         if (part.rc != 0) {
             /* the first failing rank holds the whole range's (first) error */
             CHECK(whole->rc != 0);
             struct lr_error shifted = part.e;
             if (shifted.code == LR_EDATA)
-                shifted.line += before;
+                shifted.line += lines_before;
             same_error(&shifted, &whole->e);
             failed = 1;
         } else {
@@ -343,7 +403,9 @@ static void check_ranks(const char *text, off_t data_start, off_t size,
                     CHECK(same_bits(s->y, whole->s.y + rows, s->n_rows));
             }
             for (int k = 0; k < s->n_first_skipped && n_first < CSV_FIRST_SKIPPED; k++)
-                first[n_first++] = before + s->first_skipped[k];
+                first[n_first++] = lines_before + s->first_skipped[k];
+            for (int64_t k = 0; whole->rc == 0 && k < s->n_skipped; k++)
+                CHECK(whole->s.skipped_at[skipped + k] == rows + s->skipped_at[k]);
             rows += s->n_rows;
             lines += s->n_lines;
             skipped += s->n_skipped;
@@ -367,8 +429,7 @@ static void check_ranks(const char *text, off_t data_start, off_t size,
 
 #ifdef FUZZ_SMALL_BLOCKS
 /* The head read through a tiny first buffer (fuzz_head_cap bytes, doubled as needed) is
-   the same, except that the first data row may be missed when it lies past the few lines
-   read: then the small read must have none. */
+   the same. */
 static void check_head_small(const struct csv_head *h, int rc, const struct lr_error *e,
                              char delim, int has_header, int cap)
 {
@@ -387,9 +448,6 @@ static void check_head_small(const struct csv_head *h, int rc, const struct lr_e
     CHECK(g.header_lines == h->header_lines);
     for (int c = 0; c < h->n_cols; c++)
         CHECK(strcmp(g.names[c], h->names[c]) == 0);
-    CHECK(g.first_row == NULL || h->first_row != NULL);
-    for (int c = 0; g.first_row && c < h->n_cols; c++)
-        CHECK(strcmp(g.first_row[c], h->first_row[c]) == 0);
     csv_head_free_sb(&g);
 }
 #endif
@@ -401,34 +459,32 @@ static void check_head(const struct csv_head *h, int rc, const struct lr_error *
         CHECK(rc == -1);
         CHECK(e->code == LR_EDATA || e->code == LR_ENOINPUT);
         CHECK(e->msg[0] != '\0');
-        CHECK(h->names == NULL && h->first_row == NULL);
+        CHECK(h->names == NULL);
         return;
     }
     CHECK(h->n_cols >= 1);
     CHECK(h->names != NULL);
     for (int c = 0; c < h->n_cols; c++)
         CHECK(h->names[c] != NULL && h->names[c][0] != '\0');
-    for (int c = 0; h->first_row && c < h->n_cols; c++)
-        CHECK(h->first_row[c] != NULL);
     CHECK(h->data_start >= 0 && (size_t)h->data_start <= len);
-    CHECK(h->data_start == 0 || h->data_start == 3 || (size_t)h->data_start == len ||
-          text[h->data_start - 1] == '\n');
-    CHECK(h->header_lines == 0 || h->header_lines == 1);
-    /* the first line: an even number of quotes (a parsed line has only whole quoted
-       fields), and without quotes and '\r' one column more than delimiters */
     size_t at = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    const char *nl = memchr(text + at, '\n', len - at);
-    size_t ll = (size_t)((nl ? nl : text + len) - (text + at));
-    if (ll > 0 && text[at + ll - 1] == '\r')
-        ll--;
-    int quotes = 0, delims = 0, crs = 0;
-    for (size_t i = at; i < at + ll; i++) {
-        quotes += text[i] == '"';
-        delims += text[i] == delim;
-        crs += text[i] == '\r';
+    CHECK(h->data_start == (off_t)at || (size_t)h->data_start == len ||
+          (text[h->data_start - 1] == '\n' && count_quotes(text, 0, h->data_start) % 2 == 0));
+    /* the first record: up to the first '\n' after an even number of quotes; it has an
+       even number of quotes (a parsed record has only whole quoted fields), its lines
+       are the header's, and without quotes and '\r' one column more than delimiters */
+    size_t end = at;
+    int quotes = 0, delims = 0, crs = 0, newlines = 0;
+    for (; end < len && !(text[end] == '\n' && quotes % 2 == 0); end++) {
+        quotes += text[end] == '"';
+        delims += text[end] == delim;
+        crs += text[end] == '\r';
+        newlines += text[end] == '\n';
     }
     CHECK(quotes % 2 == 0);
     CHECK(quotes > 0 || crs > 0 || h->n_cols == delims + 1);
+    CHECK(h->header_lines == 0 || h->header_lines == newlines + 1);
+    CHECK(h->header_lines == 0 || (size_t)h->data_start == (end < len ? end + 1 : len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -476,31 +532,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct csv_layout lay = {.path = PATH, .delimiter = delim, .n_cols = n, .slot = slot,
                              .names = h.names, .n_features = d, .has_target = has_target,
-                             .skip_bad_rows = skip};
+                             .skip_bad_rows = skip, .text_ok = o1 >> 7,
+                             .quote_free = !memchr(text, '"', len)};
     off_t begin = h.data_start, end = (off_t)len;
     int64_t lines = count_lines(text, begin, end);
-    int lone_cr = 0, plain = 1;  /* plain: no quote, no '\r' (the oracle's domain) */
-    for (off_t i = begin; i < end; i++) {
-        if (text[i] == '\r' && (i + 1 == end || text[i + 1] != '\n'))
-            lone_cr = 1;
+    int plain = 1;  /* plain: no quote, no '\r' (the oracle's domain) */
+    for (off_t i = begin; i < end; i++)
         if (text[i] == '\r' || text[i] == '"')
             plain = 0;
-    }
 
     /* 1, 2, 3 threads must agree */
     struct result r1, rt;
     run_range(&r1, begin, end, &lay, 1, 0);
-    check_result(&r1, &lay, lines, lone_cr);
+    check_result(&r1, &lay, lines);
     for (int t = 2; t <= 3; t++) {
         run_range(&rt, begin, end, &lay, t, 0);
-        check_result(&rt, &lay, lines, lone_cr);
+        check_result(&rt, &lay, lines);
         same_result(&r1, &rt, &lay);
         free_result(&rt, 0);
     }
 #ifdef FUZZ_SMALL_BLOCKS
     fuzz_block_per_thread = 1 + (o1 & 31);
     run_range(&rt, begin, end, &lay, 1 + ((o1 >> 5) & 3) % 3, 1);
-    check_result(&rt, &lay, lines, lone_cr);
+    check_result(&rt, &lay, lines);
     same_result(&r1, &rt, &lay);
     free_result(&rt, 1);
 #else
@@ -524,7 +578,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct csv_layout other = lay;
     other.skip_bad_rows = !skip;
     run_range(&rt, begin, end, &other, 1, 0);
-    check_result(&rt, &other, lines, lone_cr);
+    check_result(&rt, &other, lines);
     const struct result *fail_mode = skip ? &rt : &r1, *skip_mode = skip ? &r1 : &rt;
     CHECK(skip_mode->rc == 0 || skip_mode->e.code != LR_EDATA);
     if (skip_mode->rc == 0 && fail_mode->rc == 0) {

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "csv_reader.h"
+#include "hash.h"
+#include "numparse.h"
+#include "shard.h"
 #include "suites.h"
 
 /* Parse text as the reader does: head, then the data range with the last column as y. */
@@ -118,9 +121,13 @@ static void test_errors(void)
     expect_error("a,b,y\n1,2,inf\n", 0, 5, "'inf' is not a number");
     expect_error("a,b,y\n1,2,3\n\n4,5\n", 2, 4, "too few fields");
     expect_error("a,b,y\n1,2,3,4\n", 0, 7, "too many fields");
-    expect_error("a,b,y\n1,\"2\n3\",4\n", 0, 3, "quoted field not closed");
+    expect_error("a,b,y\n1,\"2\n3\",4\n", 0, 3, "'2\\x0a3' is not a number");
+    expect_error("a,b,y\n1,\"2\n3,4\n5,6,7\n", 0, 3, "quoted field not closed");
     expect_error("a,y\n1,\"2", 0, 3, "quoted field not closed");       /* no final newline */
     expect_error("a,y\n1,\"2\"\"", 0, 3, "quoted field not closed");
+    expect_error("a,b,y\n1,2,3\r4,5,6\n", 0, 6, "carriage return without a line feed");
+    expect_error("a,b,y\n1,x,3\n", 0, 3, "; leave the column out with --drop b, or skip");
+    expect_error("a,b,y\n1,2,\n", 0, 5, "it is the target (--drop does not apply)");
     expect_error("a,b,y\n1,2\"x\",3\n", 0, 3, "misplaced quote");
     expect_error("a,b,y\n1,2,1e400\n", 0, 5, "out of range");
 }
@@ -139,6 +146,212 @@ static void test_skip_bad_rows(void)
     CU_ASSERT_EQUAL(s.first_skipped[2], 6);
     CU_ASSERT_EQUAL(s.y[2], 9);
     csv_shard_free(&s);
+}
+
+/* ---- RFC 4180: an independent reference reader, and every split against it ---- */
+
+/* The fields of text[0..len) as RFC 4180 reads them, blank lines skipped: each record's
+   values as the reader with text_ok stores them (a number, or a NaN naming empty or text). */
+static int64_t reference_rows(const char *text, size_t len, int n_cols, double *out)
+{
+    int64_t rows = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t eol = i;
+        while (eol < len && text[eol] != '\n')
+            eol++;
+        if (strspn(text + i, " \r") >= eol - i) {  /* blank line */
+            i = eol + 1;
+            continue;
+        }
+        for (int c = 0; c < n_cols; c++) {
+            char *f = malloc(len + 1);
+            size_t n = 0;
+            if (text[i] == '"') {
+                for (i++; !(text[i] == '"' && text[i + 1] != '"'); i++)
+                    f[n++] = text[i] == '"' ? text[i++] : text[i];
+                i++;
+            } else {
+                while (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
+                    f[n++] = text[i++];
+            }
+            i += i < len && text[i] == '\r';
+            i++;  /* the comma or the newline */
+            double v;
+            int rc = num_parse(f, n, &v);
+            if (rc != NUM_OK) {
+                uint64_t b = CSV_MISSING_BITS;
+                if (rc != NUM_EMPTY)
+                    b |= (hash_bytes(f, n) & 0x0007FFFFFFFFFFFFull) | 1;
+                memcpy(&v, &b, sizeof v);
+            }
+            out[rows * n_cols + c] = v;
+            free(f);
+        }
+        rows++;
+    }
+    return rows;
+}
+
+/* A random file of records whose fields hold numbers, quoted numbers, empty fields and
+   quoted text with commas, doubled quotes, LF and CRLF; LF or CRLF line ends. */
+static size_t random_csv(char *t, int rows, int n_cols, unsigned seed)
+{
+    static const char *pool[] = {
+        "1", "-2.5", "\"3\"", "", "\"\"", "4e3", "\"a,b\"", "\"say \"\"hi\"\"\"",
+        "\"multi\nline\"", "\"crlf\r\ninside\"", "\"\n\n\"", "\"5\"\"\"", "text",
+        "\"\"\"\"", "\"7\n\"", "\"x\r\n\r\ny,z\"",
+    };
+    srand(seed);
+    size_t n = 0;
+    for (int c = 0; c < n_cols; c++)
+        n += (size_t)sprintf(t + n, "c%d%s", c, c + 1 < n_cols ? "," : "\n");
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < n_cols; c++)
+            n += (size_t)sprintf(t + n, "%s%s", pool[rand() % 16], c + 1 < n_cols ? "," : "");
+        n += (size_t)sprintf(t + n, "%s", rand() % 3 ? "\n" : "\r\n");
+        if (rand() % 20 == 0)
+            n += (size_t)sprintf(t + n, "\n");  /* a blank line */
+    }
+    return n;
+}
+
+/* Read text[data_start, len) as n_ranks ranges (parities as the exscan gives them), each
+   with `threads` threads; the concatenated rows into out. */
+static int64_t read_split(int fd, const char *path, const char *text, size_t len,
+                          const struct csv_head *h, int n_ranks, int threads, double *out)
+{
+    int n = h->n_cols, *slot = malloc(sizeof(int) * (size_t)n);
+    for (int c = 0; c < n; c++)
+        slot[c] = c;
+    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = n, .slot = slot,
+                             .names = h->names, .n_features = n, .text_ok = 1};
+    int64_t rows = 0, quotes = 0;
+    for (int r = 0; r < n_ranks; r++) {
+        off_t lo, hi, b, e;
+        int64_t mine;
+        struct lr_error err = {0};
+        shard_nominal(h->data_start, (off_t)len, r, n_ranks, &lo, &hi);
+        CU_ASSERT_EQUAL_FATAL(shard_count_quotes(fd, path, lo, hi, &mine, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(shard_range(fd, path, h->data_start, (off_t)len, r, n_ranks,
+                                          (int)(quotes & 1), (int)((quotes + mine) & 1), &b,
+                                          &e, &err), 0);
+        quotes += mine;
+        struct csv_shard s;
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, b, e, &lay, threads, &s, &err), 0);
+        memcpy(out + rows * n, s.X, (size_t)(s.n_rows * n) * sizeof(double));
+        rows += s.n_rows;
+        csv_shard_free(&s);
+    }
+    (void)text;
+    free(slot);
+    return rows;
+}
+
+static void test_rfc4180_splits(void)
+{
+    int rows = 300, cols = 3;
+    char *t = malloc((size_t)rows * cols * 40 + 100);
+    double *ref = malloc(sizeof(double) * (size_t)rows * cols);
+    double *got = malloc(sizeof(double) * (size_t)rows * cols);
+    for (unsigned seed = 1; seed <= 3; seed++) {
+        size_t len = random_csv(t, rows, cols, seed);
+        const char *path = test_write_file(t, len);
+        int fd = open(path, O_RDONLY);
+        struct csv_head h;
+        struct lr_error e = {0};
+        CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
+        int64_t want = reference_rows(t + h.data_start, len - (size_t)h.data_start, cols, ref);
+        CU_ASSERT_EQUAL(want, rows);
+        static const char *blocks[] = {"1", "3", "17", "200", ""};
+        int mismatches = 0, runs = 0;
+        for (int b = 0; b < 5; b++) {
+            setenv("LINREG_TEST_BLOCK_BYTES", blocks[b], 1);
+            static const int ranks[] = {1, 2, 3, 8};
+            for (int r = 0; r < 4; r++)
+                for (int threads = 1; threads <= 3; threads++, runs++) {
+                    int64_t n = read_split(fd, path, t, len, &h, ranks[r], threads, got);
+                    mismatches += n != want ||
+                                  memcmp(got, ref, sizeof(double) * (size_t)(want * cols)) != 0;
+                }
+        }
+        unsetenv("LINREG_TEST_BLOCK_BYTES");
+        CU_ASSERT_EQUAL(runs, 60);
+        CU_ASSERT_EQUAL(mismatches, 0);
+        csv_head_free(&h);
+        close(fd);
+        unlink(path);
+    }
+    free(t);
+    free(ref);
+    free(got);
+}
+
+/* The issue's m.csv: a multi-line note in a dropped column is one record, in both modes. */
+static void test_multiline_dropped(void)
+{
+    const char *t = "a,note,c\n1,x,3\n4,\"multi\n5,6,7\n8\",6\n9,y,9\n";
+    const char *path = test_write_file(t, strlen(t));
+    int fd = open(path, O_RDONLY);
+    struct csv_head h;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
+    int slot[3] = {0, COL_SKIP, COL_TARGET};
+    for (int skip = 0; skip <= 1; skip++) {
+        struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
+                                 .names = h.names, .n_features = 1, .has_target = 1,
+                                 .skip_bad_rows = skip};
+        struct csv_shard s;
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, h.data_start, (off_t)strlen(t), &lay, 2, &s, &e), 0);
+        CU_ASSERT_EQUAL(s.n_rows, 3);
+        CU_ASSERT_EQUAL(s.n_skipped, 0);
+        CU_ASSERT_EQUAL(s.n_lines, 5);
+        CU_ASSERT_EQUAL((s.X[0] + s.X[1] + s.X[2]) / 3, 14.0 / 3);
+        CU_ASSERT_EQUAL(s.y[1], 6);
+        csv_shard_free(&s);
+    }
+    csv_head_free(&h);
+    close(fd);
+    /* a bad field after a newline inside quotes: the record's line, and where it is */
+    const char *t2 = "a,note,c\n1,\"x\ny\",z\n";
+    path = test_write_file(t2, strlen(t2));
+    fd = open(path, O_RDONLY);
+    CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
+    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
+                             .names = h.names, .n_features = 1, .has_target = 1};
+    struct csv_shard s;
+    CU_ASSERT_EQUAL(csv_read_range(fd, h.data_start, (off_t)strlen(t2), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(e.line, 0);
+    CU_ASSERT_EQUAL(e.column, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "column 'c' (1 line below, at column 4): 'z'"));
+    csv_head_free(&h);
+    close(fd);
+}
+
+/* Skip mode drops a bad multi-line record whole and says where it was among the rows. */
+static void test_skip_records(void)
+{
+    const char *t = "a,b,y\n1,2,3\n\"x\ny\",2,3\n4,5,6\n7,8\n\n9,9,9\n\"1\n\n\",2,NA\n5,5,5\n";
+    struct csv_shard s;
+    struct lr_error e;
+    for (int threads = 1; threads <= 3; threads++) {
+        CU_ASSERT_EQUAL_FATAL(parse_text(t, strlen(t), threads, 1, &s, &e), 0);
+        CU_ASSERT_EQUAL(s.n_rows, 4);
+        CU_ASSERT_EQUAL(s.n_skipped, 3);
+        CU_ASSERT_EQUAL(s.n_first_skipped, 3);
+        CU_ASSERT_EQUAL(s.first_skipped[0], 1);
+        CU_ASSERT_EQUAL(s.first_skipped_last[0], 2);
+        CU_ASSERT_EQUAL(s.first_skipped[1], 4);
+        CU_ASSERT_EQUAL(s.first_skipped_last[1], 4);
+        CU_ASSERT_EQUAL(s.first_skipped[2], 7);
+        CU_ASSERT_EQUAL(s.first_skipped_last[2], 9);
+        CU_ASSERT_EQUAL_FATAL(s.skipped_at != NULL, 1);
+        CU_ASSERT_EQUAL(s.skipped_at[0], 1);
+        CU_ASSERT_EQUAL(s.skipped_at[1], 2);
+        CU_ASSERT_EQUAL(s.skipped_at[2], 3);
+        CU_ASSERT_EQUAL(s.y[3], 5);
+        csv_shard_free(&s);
+    }
 }
 
 static void test_head(void)
@@ -167,6 +380,56 @@ static void test_head(void)
     CU_ASSERT_EQUAL(csv_read_head(fd, path, ',', 1, &h, &e), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "empty"));
     close(fd);
+    /* a header field with a newline inside quotes: two header lines */
+    const char *t3 = "\"a\nb\",c\n1,2\n";
+    path = test_write_file(t3, strlen(t3));
+    fd = open(path, O_RDONLY);
+    CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
+    CU_ASSERT_STRING_EQUAL(h.names[0], "a\nb");
+    CU_ASSERT_EQUAL(h.header_lines, 2);
+    CU_ASSERT_EQUAL(h.data_start, 8);
+    csv_head_free(&h);
+    close(fd);
+    static const struct { const char *text; const char *words; } bad[] = {
+        {"\xFF\xFE" "a\0,\0b\0\n\0", "UTF-16 (byte order mark FF FE)"},
+        {"\xFE\xFF\0a\0,\0b\0\n", "UTF-16 (byte order mark FE FF)"},
+        {"a,b\r1,2\r3,4\r", "CR-only line endings are not supported"},
+        {"\"a,b\n1,2\n", "quoted field not closed"},
+    };
+    for (int k = 0; k < 4; k++) {
+        path = test_write_file(bad[k].text, strlen(bad[k].text) + (k < 2 ? 6 : 0));
+        fd = open(path, O_RDONLY);
+        CU_ASSERT_EQUAL(csv_read_head(fd, path, ',', 1, &h, &e), -1);
+        CU_ASSERT_EQUAL(e.code, LR_EDATA);
+        CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, bad[k].words));
+        close(fd);
+    }
+}
+
+/* 200,000 column names are checked for duplicates in linear time. */
+static void test_many_columns(void)
+{
+    int n = 200000;
+    char *t = malloc((size_t)n * 12 + 16);
+    size_t len = 0;
+    for (int c = 0; c < n; c++)
+        len += (size_t)sprintf(t + len, "c%d%s", c, c + 1 < n ? "," : "\n");
+    const char *path = test_write_file(t, len);
+    int fd = open(path, O_RDONLY);
+    struct csv_head h;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
+    CU_ASSERT_EQUAL(h.n_cols, n);
+    csv_head_free(&h);
+    close(fd);
+    memcpy(t + len - 8, "c7\n", 4);  /* the last name repeats column 8's */
+    len = len - 8 + 3;
+    path = test_write_file(t, len);
+    fd = open(path, O_RDONLY);
+    CU_ASSERT_EQUAL(csv_read_head(fd, path, ',', 1, &h, &e), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "duplicate column name 'c7' (also column 8)"));
+    close(fd);
+    free(t);
 }
 
 void add_csv_reader_suite(void)
@@ -176,5 +439,12 @@ void add_csv_reader_suite(void)
     CU_add_test(s, "1..4 threads give strtod's matrix in file order", test_threads_agree);
     CU_add_test(s, "bad fields and rows name line and column", test_errors);
     CU_add_test(s, "--on-bad-row skip counts and locates skipped rows", test_skip_bad_rows);
-    CU_add_test(s, "header: duplicates, no header, empty file", test_head);
+    CU_add_test(s, "header: duplicates, no header, empty file, UTF-16, CR-only, multi-line",
+                test_head);
+    CU_add_test(s, "200,000 header names checked for duplicates", test_many_columns);
+    CU_add_test(s, "RFC 4180 files: 1/2/3/8 ranks x 1-3 threads x tiny blocks = reference",
+                test_rfc4180_splits);
+    CU_add_test(s, "a multi-line field in a dropped column is one record", test_multiline_dropped);
+    CU_add_test(s, "skip mode drops bad records whole and places them among the rows",
+                test_skip_records);
 }
