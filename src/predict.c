@@ -51,12 +51,21 @@ static int format_double(char *out, size_t cap, double v)
     return n;
 }
 
-/* This rank's lines of output text. */
+/* This rank's lines of output text: one per data record, so that line k of the output
+   belongs to record k of the input. A record --on-bad-row skip skipped gets an empty
+   prediction: "," with the target column, '""' without it (a line that is not blank, so
+   that CSV readers keep it). */
 static char *format_rows(const struct dataset *ds, const double *yhat, int64_t *len)
 {
-    size_t cap = (size_t)ds->n_rows * 52 + 1, at = 0;  /* two numbers of ≤ 25 bytes + 2 */
+    /* two numbers of ≤ 25 bytes + 2 a row, 3 a skipped record */
+    size_t cap = (size_t)ds->n_rows * 52 + (size_t)ds->n_skipped_local * 3 + 1, at = 0;
     char *buf = lr_malloc(cap);
-    for (int64_t i = 0; i < ds->n_rows; i++) {
+    int64_t k = 0;
+    for (int64_t i = 0; i <= ds->n_rows; i++) {
+        for (; k < ds->n_skipped_local && ds->skipped_at[k] == i; k++)
+            at += (size_t)snprintf(buf + at, cap - at, "%s\n", ds->has_target ? "," : "\"\"");
+        if (i == ds->n_rows)
+            break;
         if (ds->has_target) {
             at += (size_t)format_double(buf + at, cap - at, ds->y[i]);
             buf[at++] = ',';

@@ -136,3 +136,23 @@ rc=0
 [ "$rc" = 1 ] && grep -q "is not a linreg_mpi --log file with epochs" "$TMP/err" && [ ! -e "$TMP/plots_bad/loss.png" ] &&
     "$ROOT/scripts/plot.sh" --help >/dev/null &&
     ok "plot.sh: a log without epochs fails clearly, no PNG; --help exits 0" || not_ok "plot.sh errors" "rc=$rc $(head -1 "$TMP/err")"
+
+# --- predict --on-bad-row skip: output line k belongs to data record k, whatever the ranks;
+# a skipped record (a text value, an empty field, a multi-line record with a bad field) gets
+# an empty prediction, and the good ones are what the model gives
+printf 'x,y\n1,2\n2,oops\n3,6\n,8\n5,10\n"6",12\n7,"bad\nvalue"\n8,16\n' >"$TMP/skip.csv"
+printf 'x,y\n1,2\n3,6\n5,10\n' >"$TMP/skip_train.csv"
+lr 1 1 --quiet --solver exact --model-out "$TMP/skip.json" "$TMP/skip_train.csv"
+want='y,prediction|2,2|,|6,6|,|10,10|12,12|,|16,16|'
+for np in 1 2 3; do
+    got=$(lr "$np" 1 predict --on-bad-row skip --model "$TMP/skip.json" "$TMP/skip.csv" 2>"$TMP/err" |
+        awk -F, 'NR == 1 || NF < 2 || $2 == "" { print; next } { printf "%s,%.0f\n", $1, $2 }' | tr '\n' '|')
+    [ "$got" = "$want" ] && grep -q "skipped 3 bad rows" "$TMP/err" &&
+        ok "predict --on-bad-row skip (np=$np): one line per record, empty where skipped" ||
+        not_ok "predict --on-bad-row skip (np=$np)" "got $got; $(cat "$TMP/err")"
+done
+printf 'x\n1\nbad\n3\n' >"$TMP/skip_x.csv"
+lr 2 1 predict --on-bad-row skip --model "$TMP/skip.json" --output "$TMP/skip_x.out" "$TMP/skip_x.csv" 2>/dev/null
+[ "$(awk 'NR == 1 || NR == 3 { printf "%s|", $0; next } { printf "%.0f|", $1 }' "$TMP/skip_x.out")" = 'prediction|2|""|6|' ] &&
+    ok "predict --output without the target: '\"\"' for a skipped record, so the line is not blank" ||
+    not_ok "predict skip without target" "$(tr '\n' '|' <"$TMP/skip_x.out")"
