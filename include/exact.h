@@ -66,8 +66,15 @@ struct exact_fit {
 /* Collective: the factor, the rank and θ from it (not yet refined). */
 void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
 
-/* Called on every rank after each refinement pass: ‖δ‖/‖θ‖ and the residual sum there. */
-typedef void (*exact_pass_fn)(int pass, double step, double rss, void *ctx);
+/* What one refinement pass reports, on every rank. */
+struct exact_pass {
+    int pass;
+    double step;               /* ‖δ_s‖/‖θ_s‖ */
+    double rss;                /* Σ residual² (+ λ‖w_s‖²) at the θ the pass started from */
+    double grad_norm;          /* ‖g_s‖/m there: the gradient of J on the scaled design */
+    double seconds, allreduce_seconds;
+};
+typedef void (*exact_pass_fn)(const struct exact_pass *p, void *ctx);
 
 /* Collective: refine f->theta until it stops improving (see above). */
 void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pass_fn on_pass,

@@ -234,9 +234,11 @@ void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
     free(L);
 }
 
-/* One pass: g = Ãᵀr over the kept columns (and r·r in g[k]) at θ, r = y − Ãθ, in long
-   double per part, parts in order, ranks as double-double. */
-static void residual_pass(const struct exact_problem *pb, const struct exact_fit *f, double *g)
+/* One pass: g_s = Tᵀ[1 X]ᵀr over the kept columns (and r·r in g[k]) at θ, r = y − b − Xw,
+   in long double per part, parts in order, ranks as double-double; the seconds its
+   Allreduce took. */
+static void residual_pass(const struct exact_problem *pb, const struct exact_fit *f, double *g,
+                          double *allreduce_seconds)
 {
     int k = f->rank;
     int64_t parts = par_chunks(pb->n_local);
@@ -265,7 +267,9 @@ static void residual_pass(const struct exact_problem *pb, const struct exact_fit
         hl[q] = (double)t;
         hl[k + 1 + q] = (double)(t - (long double)hl[q]);
     }
+    double t0 = comm_wtime();
     comm_sum(hl, 2 * (k + 1));
+    *allreduce_seconds = comm_wtime() - t0;
     long double *gr = lr_malloc(sizeof(long double) * (size_t)(k + 1));
     for (int q = 0; q <= k; q++)
         gr[q] = (long double)hl[q] + (long double)hl[k + 1 + q];
@@ -286,7 +290,8 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
     int k = f->rank;
     double *g = lr_malloc(sizeof(double) * (size_t)(k + 1)), prev = INFINITY;
     while (k > 0 && f->passes < EXACT_MAX_PASSES) {
-        residual_pass(pb, f, g);
+        double t0 = comm_wtime(), t_sum;
+        residual_pass(pb, f, g, &t_sum);
         double rss = g[k], w2 = 0, t2 = 0, d2 = 0;
         for (int q = 0; q < k; q++)
             if (f->kept[q] > 0) {  /* the penalty's part of the gradient: −λ w_s */
@@ -294,6 +299,9 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
                 g[q] -= pb->l2 * ws;
                 w2 += ws * ws;
             }
+        double g2 = 0;
+        for (int q = 0; q < k; q++)
+            g2 += g[q] * g[q];
         /* δ_s = R⁻¹ R⁻ᵀ g_s, measured against θ_s */
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'T', 'N', k, 1, f->R, k, g, k);
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, g, k);
@@ -310,8 +318,11 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
         double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
         f->rss = rss + pb->l2 * w2;
         f->passes++;
-        if (on_pass)
-            on_pass(f->passes, step, f->rss, ctx);
+        if (on_pass) {
+            struct exact_pass info = {f->passes, step, f->rss, sqrt(g2) / (double)pb->n_total,
+                                      comm_wtime() - t0, t_sum};
+            on_pass(&info, ctx);
+        }
         if (!(sqrt(d2) < 0.5 * prev))
             break;  /* no longer shrinking: rounding level (the step is not taken) */
         add_step(pb, f, g);

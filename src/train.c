@@ -499,11 +499,17 @@ static struct exact_problem exact_problem_of(const struct run *r)
                                   !r->o->no_intercept, r->o->l2, r->o->n_threads};
 }
 
-static void on_pass(int pass, double step, double rss, void *ctx)
+/* A refinement pass is logged like an epoch (loss = J there), and noted with its step. */
+static void on_pass(const struct exact_pass *p, void *ctx)
 {
-    const struct run *r = ctx;
+    struct run *r = ctx;
+    struct gd_epoch_info info = {p->pass, p->rss / (2 * (double)r->ds.n_rows_total),
+                                 p->grad_norm, NAN, p->seconds,
+                                 p->seconds - p->allreduce_seconds, p->allreduce_seconds, NAN};
+    r->t[PH_ALLREDUCE] += p->allreduce_seconds;
+    log_epoch(&r->log, &info);
     log_note(&r->log, "refinement pass %d: step %.3g of the weights, residual sum of squares "
-             "%.17g", pass, step, rss);
+             "%.17g", p->pass, p->step, p->rss);
 }
 
 /* Phase 4 for the exact solver, collective: the factor, the aliased columns, refinement. */
@@ -533,7 +539,7 @@ static int fit_exact(struct run *r, struct lr_error *e)
              r->xf.kappa);
     exact_refine(&pb, &r->xf, on_pass, r);
     r->t_train = comm_wtime() - t0;
-    r->t[PH_COMPUTE] = r->t_train;
+    r->t[PH_COMPUTE] = r->t_train - r->t[PH_ALLREDUCE];
     gd_state_init(&r->st, d);
     memcpy(r->st.theta, r->xf.theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->st.epoch = r->xf.passes;
