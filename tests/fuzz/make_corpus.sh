@@ -6,7 +6,7 @@
 #   byte 0 = delimiter index (0 ',' 1 ';' 2 tab 3 '|') | 4 has_header | 8 skip_bad_rows
 #            | 16*layout (0 last=target, 1 no target, 2 first=target, 3 masked)
 #            | 64 three ranks | 128 two threads per rank
-#   byte 1 = small-block bytes per thread - 1 (0..31) | 32*(threads-1)
+#   byte 1 = small-block bytes per thread - 1 (0..31) | 32*(threads-1) | 128 text_ok
 #   byte 2 = column mask for layout 3
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -54,6 +54,13 @@ seed spaces_around   04 23 00 'a , b , y\n 1 , 2 , 3 \n'
 seed first_blank     04 23 00 '\na,b\n1,2\n'
 seed ranks3_threads2 c4 41 00 "a,b,y\n$(for i in $(seq 1 40); do printf '%d,%d.5,-%de-3\\n' $i $((i * 7)) $i; done)"
 seed ranks_error     c4 41 00 "a,b,y\n$(for i in $(seq 1 30); do printf '%d,%d,%d\\n' $i $i $i; done)\n31,x,31\n32,32,32\n"
+# RFC 4180: newlines (LF, CRLF) and doubled quotes inside quoted fields, on tiny blocks
+seed quoted_newlines    04 23 00 'a,b,y\n1,"2\n",3\n"4\r\n5",6,7\n8,9,10\n"1""1",2,3\n'
+seed multiline_skip     cc 22 00 'a,note,y\n1,"x\ny",3\n4,"multi\n5,6,7\n8",6\n9,z,9\n"a\nb",1,2\n'
+seed multiline_text     44 81 00 'id,note,x\n1,"two\nlines",2.5\n2,"crlf\r\ninside",3\n3,,4\n4,"a, ""q"" w",5\r\n5,plain,6\n'
+seed multiline_open     0c 41 00 'a,b\n1,2\n3,"4\n5,6\n7,8\n'
+seed multiline_header   84 20 00 '"a\nb",c\n1,2\n"3\n",4\n'
+seed multiline_dropped  34 62 02 'a,note,c\n1,x,3\n4,"multi\n5,6,7\n8",6\n9,y,9\n'
 
 # numbers, as is (no newline)
 num() { printf '%b' "$2" >"$N/seed_$1"; }

@@ -201,13 +201,16 @@ ok = a.keys() == b.keys() and all(
 sys.exit(0 if ok else 1)
 PY
 }
+# every rank, thread and block combination on the largest file; a spread of them elsewhere
 for f in comma_in_quotes escaped_quotes newlines newlines_lf quotes_and_newlines \
          quoted_numbers_escaped empty_fields utf8 free_text; do
     reference "$TMP/$f.csv" >"$TMP/$f.ref"
     bad=""
-    for np in 1 2 3 8; do
-        for th in 1 2 3; do
-            for block in 1 7 64; do
+    ranks="1 3 8" threads="1 3" blocks="1 7"
+    [ $f = free_text ] && ranks="1 2 3 8" threads="1 2 3" blocks="1 7 64"
+    for np in $ranks; do
+        for th in $threads; do
+            for block in $blocks; do
                 LINREG_TEST_BLOCK_BYTES=$block timeout 30 mpirun --oversubscribe --bind-to none -n $np \
                     -x LINREG_TEST_BLOCK_BYTES "$BIN" describe --json --threads $th "$TMP/$f.csv" \
                     >"$TMP/$f.json" 2>"$TMP/err" </dev/null
@@ -216,7 +219,7 @@ for f in comma_in_quotes escaped_quotes newlines newlines_lf quotes_and_newlines
             done
         done
     done
-    [ -z "$bad" ] && ok "RFC 4180 $f.csv: describe = Python's csv module under 1/2/3/8 ranks x 1-3 threads x 1/7/64-byte blocks" ||
+    [ -z "$bad" ] && ok "RFC 4180 $f.csv: describe = Python's csv module under ranks $ranks x threads $threads x blocks of $blocks bytes" ||
         not_ok "RFC 4180 $f.csv" "$bad $(head -c 300 "$TMP/err") | $(head -3 "$TMP/$f.ref" | tr '\n' ' ') vs $(head -3 "$TMP/$f.got" | tr '\n' ' ')"
 done
 # train and predict read the same records: the free-text column dropped
