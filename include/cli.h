@@ -37,6 +37,7 @@ struct options {
     double lr;                 /* 0: auto */
     enum solver solver;        /* SOLVER_AUTO unless --solver names one */
     int64_t epochs;
+    int epochs_given;          /* --epochs was on the command line */
     double tol;                /* < 0: auto */
     int no_scale;
     double l2;

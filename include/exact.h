@@ -11,7 +11,8 @@
  * Householder QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise
  * (LAPACK dtpqrt, a QR of two stacked triangles) in a fixed binary tree over the parts,
  * then over the ranks in rank order, so every rank holds the same R, with the same bits
- * for any thread count. Ridge rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the
+ * for any thread count (ranks' triangles travel point to point up the tree, and the result
+ * is broadcast). Ridge rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the
  * least-squares θ solves R11 θ = z and ρ² is its residual sum of squares. Working on R
  * never squares the condition number, as the normal equations would.
  *
@@ -58,7 +59,6 @@ struct exact_fit {
     int *kept;                 /* rank indices into θ, increasing */
     double *R;                 /* rank×rank upper triangle of the kept scaled columns,
                                   column-major */
-    double rss;                /* Σ residual² (plus λ‖w‖²) at θ, from the last pass */
     double kappa;              /* condition number of the kept columns of Ã */
     int passes;                /* refinement passes run */
 };

@@ -23,6 +23,9 @@ struct metrics {
 void metrics_compute(const double *X, const double *y, int64_t n, int d, double b,
                      const double *w, int intercept, int n_threads, struct metrics *out);
 
+/* Adjusted R² of a fit with d fitted features on rows rows (NaN when rows ≤ d + intercept). */
+double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept);
+
 /* ŷ_i = b + Σ_j w_j x_ij for this rank's rows. */
 void metrics_predict(const double *X, int64_t n, int d, double b, const double *w,
                      int n_threads, double *yhat);

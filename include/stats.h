@@ -34,6 +34,18 @@ void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_st
 /* Collective: stats of the D columns over all ranks' rows, the same on every rank. */
 void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
 
+/*
+ * The one map between the coefficients of a model on standardized columns,
+ * θ_s = (b_s, w_s), and the same model on the columns as given, θ = (b, w):
+ *     w_j = w_s,j / σ_j,   b = b_s − Σ_j w_s,j μ_j / σ_j          (stats_unscale)
+ * and its inverse (stats_rescale). Arrays of D+1, b first; mean and scale of D, or NULL
+ * for none (μ = 0, σ = 1). Being linear, stats_unscale also maps a step or a unit vector.
+ */
+void stats_unscale(const double *theta_s, const double *mean, const double *scale, int d,
+                   double *theta);
+void stats_rescale(const double *theta, const double *mean, const double *scale, int d,
+                   double *theta_s);
+
 /* X[i][j] ← (X[i][j] − mean[j]) / scale[j] in place, on this rank's rows. */
 void stats_standardize(double *X, int64_t n, int d, const double *mean, const double *scale,
                        int n_threads);

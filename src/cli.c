@@ -117,14 +117,15 @@ void cli_usage(FILE *out)
         "  --conf-level P       confidence level of the intervals (0 < P < 1; default 0.95)\n"
         "  --epochs N           at most N epochs (full passes over the data; default 100000)\n"
         "  --tol X|auto         X: stop when an epoch improves the loss by less than X,\n"
-        "                       relatively; 0 runs exactly --epochs epochs, whatever happens.\n"
+        "                       relatively; 0 runs exactly --epochs epochs, an exact fit\n"
+        "                       included (only --patience or a divergence end it sooner).\n"
         "                       auto (default): stop when the gradient norm has fallen to\n"
         "                       1e-14 of its first value, or when loss and gradient have\n"
-        "                       stalled at rounding level for 50 epochs. The run is reported\n"
-        "                       converged only if the scaled weights are then proven within\n"
-        "                       1e-8 of the least-squares solution, relative to its norm\n"
-        "                       (condition number^2 x gradient reduction <= 1e-8; up to 200\n"
-        "                       features), else stalled, with a warning\n"
+        "                       stalled at rounding level for 50 epochs. Either way the run\n"
+        "                       is reported converged only if the scaled weights are then\n"
+        "                       proven within 1e-8 of the least-squares solution, relative\n"
+        "                       to its norm (condition number^2 x gradient reduction <= 1e-8;\n"
+        "                       up to 200 features), else stalled, with a warning\n"
         "  --no-scale           train on raw features (default: z-score each feature)\n"
         "  --l2 X               ridge penalty lambda/(2m)*|w|^2 (default 0)\n"
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
@@ -247,7 +248,9 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return 0;
         }
         return parse_double(sp->name, v, 0, 1, &o->lr, e);
-    case O_EPOCHS: return parse_count(sp->name, v, 1, &o->epochs, e);
+    case O_EPOCHS:
+        o->epochs_given = 1;
+        return parse_count(sp->name, v, 1, &o->epochs, e);
     case O_TOL:
         if (strcmp(v, "auto") == 0) {
             o->tol = -1;
@@ -305,7 +308,8 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
 static int check_exact(const struct options *o, struct lr_error *e)
 {
     const char *gd_only = o->lr > 0 ? "--lr" : o->tol >= 0 ? "--tol" : o->patience ? "--patience"
-                          : o->checkpoint ? "--checkpoint" : o->resume ? "--resume" : NULL;
+                          : o->checkpoint ? "--checkpoint" : o->resume ? "--resume"
+                          : o->epochs_given ? "--epochs" : NULL;
     if (o->solver == SOLVER_EXACT && gd_only)
         return lr_fail(e, LR_EUSAGE, "%s applies to the gradient solvers (gd, nesterov), not to "
                        "--solver exact, which makes one pass and a few refinement passes",

@@ -8,6 +8,7 @@
 
 #include "comm.h"
 #include "par.h"
+#include "stats.h"
 
 /* OpenBLAS runs its own thread pool inside each call; the parts are already spread over
    the OpenMP threads, so keep each call on its caller's thread (a no-op elsewhere). */
@@ -89,6 +90,30 @@ static void tree_merge(double *T, int64_t k, int m, double *work)
     }
 }
 
+/* Merge the ranks' triangles T (m×m each) over the same fixed binary tree as the parts
+   (rank r takes r + step's at each level, point to point), then give rank 0's result to
+   every rank: log P messages of one triangle on the longest path, and no rank ever holds
+   more than two. */
+static void merge_ranks(double *T, int m, double *work)
+{
+    int p = comm_size(), r = comm_rank();
+    int64_t bytes = (int64_t)(sizeof(double) * (size_t)m * (size_t)m);
+    for (int step = 1; step < p; step *= 2) {
+        if (r % (2 * step) == step) {
+            comm_send_bytes(r - step, T, bytes);
+            break;
+        }
+        if (r + step < p) {
+            char *buf;
+            int64_t n;
+            comm_recv_bytes(r + step, &buf, &n);
+            merge(T, (double *)buf, m, work);
+            free(buf);
+        }
+    }
+    comm_bcast(T, (size_t)bytes, 0);
+}
+
 /* Column-pivot-free rank decision (R's lm rule): W (m×m column-major) is R; columns are
    taken in order, and one whose unexplained part is small next to its norm is passed
    over. Householder steps on the kept ones leave their triangle in W's first rows.
@@ -122,19 +147,20 @@ static int reveal(double *W, int m, int nc, int *kept)
     return k;
 }
 
-/* θ += T δ_s, δ_s over the kept columns (T: exact.h). */
+/* θ += T δ_s, δ_s over the kept columns (T: exact.h, stats_unscale). */
 static void add_step(const struct exact_problem *pb, struct exact_fit *f, const double *ds)
 {
-    for (int q = 0; q < f->rank; q++) {
-        int j = f->kept[q];
-        if (j == 0) {
-            f->theta[0] += ds[q];
-        } else {
-            f->theta[j] += ds[q] / sd(pb, j);
-            if (pb->intercept)
-                f->theta[0] -= ds[q] * mu(pb, j) / sd(pb, j);
-        }
-    }
+    int d = pb->d;
+    double *s = lr_malloc(sizeof(double) * (size_t)(2 * d + 2)), *t = s + d + 1;
+    memset(s, 0, sizeof(double) * (size_t)(d + 1));
+    for (int q = 0; q < f->rank; q++)
+        s[f->kept[q]] = ds[q];
+    stats_unscale(s, pb->mean, pb->scale, d, t);
+    f->theta[0] += t[0];
+    for (int q = 0; q < f->rank; q++)
+        if (f->kept[q] > 0)
+            f->theta[f->kept[q]] += t[f->kept[q]];
+    free(s);
 }
 
 /* θ from the kept triangle: solve R θ_s = z, θ = T θ_s. */
@@ -194,13 +220,11 @@ void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
         free(tau);
         free(work);
     }
-    /* ranks: every rank merges all ranks' triangles over the same tree */
-    int p = comm_size();
-    double *all = lr_malloc(sizeof(double) * mm * (size_t)(p + 1)), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
-    comm_allgather(T, all, sizeof(double) * mm);
-    tree_merge(all, p, m, work);
+    double *all = lr_malloc(sizeof(double) * mm * 2), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
+    memcpy(all, T, sizeof(double) * mm);
+    merge_ranks(all, m, work);
     if (pb->l2 > 0) {  /* the ridge rows √λ e_j, one per weight */
-        double *ridge = all + mm * (size_t)p;
+        double *ridge = all + mm;
         memset(ridge, 0, sizeof(double) * mm);
         for (int c = 0; c < L->nc; c++)
             ridge[(size_t)c * m + c] = L->col[c] == 0 ? 0.0 : sqrt(pb->l2);
@@ -219,9 +243,6 @@ void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
             f->R[(size_t)q * k + r] = r <= q ? all[(size_t)kept_c[q] * m + r] : 0.0;
         z[q] = all[(size_t)L->nc * m + q];
     }
-    f->rss = 0;
-    for (int r = k; r < m; r++)
-        f->rss += all[(size_t)L->nc * m + r] * all[(size_t)L->nc * m + r];
     f->theta = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
     solve_theta(pb, f, z);
     f->kappa = condition_number(f->R, k);
@@ -289,15 +310,19 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
 {
     int k = f->rank;
     double *g = lr_malloc(sizeof(double) * (size_t)(k + 1)), prev = INFINITY;
+    double *tz = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
+    double *ts = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
     while (k > 0 && f->passes < EXACT_MAX_PASSES) {
         double t0 = comm_wtime(), t_sum;
         residual_pass(pb, f, g, &t_sum);
         double rss = g[k], w2 = 0, t2 = 0, d2 = 0;
+        for (int j = 0; j <= pb->d; j++)  /* θ_s, with the aliased weights at 0 */
+            tz[j] = isnan(f->theta[j]) ? 0.0 : f->theta[j];
+        stats_rescale(tz, pb->mean, pb->scale, pb->d, ts);
         for (int q = 0; q < k; q++)
             if (f->kept[q] > 0) {  /* the penalty's part of the gradient: −λ w_s */
-                double ws = f->theta[f->kept[q]] * sd(pb, f->kept[q]);
-                g[q] -= pb->l2 * ws;
-                w2 += ws * ws;
+                g[q] -= pb->l2 * ts[f->kept[q]];
+                w2 += ts[f->kept[q]] * ts[f->kept[q]];
             }
         double g2 = 0;
         for (int q = 0; q < k; q++)
@@ -305,21 +330,14 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
         /* δ_s = R⁻¹ R⁻ᵀ g_s, measured against θ_s */
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'T', 'N', k, 1, f->R, k, g, k);
         LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, g, k);
-        double b_s = f->theta[0];  /* b_s = b + Σ w_j μ_j */
-        for (int q = 0; q < k; q++)
-            if (f->kept[q] > 0)
-                b_s += f->theta[f->kept[q]] * mu(pb, f->kept[q]);
         for (int q = 0; q < k; q++) {
-            int j = f->kept[q];
-            double ts = j == 0 ? b_s : f->theta[j] * sd(pb, j);
-            t2 += ts * ts;
+            t2 += ts[f->kept[q]] * ts[f->kept[q]];
             d2 += g[q] * g[q];
         }
         double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
-        f->rss = rss + pb->l2 * w2;
         f->passes++;
         if (on_pass) {
-            struct exact_pass info = {f->passes, step, f->rss, sqrt(g2) / (double)pb->n_total,
+            struct exact_pass info = {f->passes, step, rss + pb->l2 * w2, sqrt(g2) / (double)pb->n_total,
                                       comm_wtime() - t0, t_sum};
             on_pass(&info, ctx);
         }
@@ -331,6 +349,8 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
             break;
     }
     free(g);
+    free(tz);
+    free(ts);
 }
 
 void exact_fit_free(struct exact_fit *f)

@@ -1,6 +1,7 @@
 /* gd.c — the fused epoch kernel and the gradient-descent loop; see gd.h for the maths. */
 #include "gd.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,12 +125,22 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
         if (j > 0)
             H[j * m + j] += l2 / (double)pb->n_total;
     }
-    int off = pb->intercept ? 0 : 1;  /* without intercept: H's lower right D×D block */
-    for (int j = 0; j < m - off; j++)
-        for (int k = 0; k < m - off; k++)
-            H[j * (m - off) + k] = H[(j + off) * m + k + off];
-    linalg_sym_eig_range(H, m - off, &lo, &hi);
+    /* The coordinates that can move: not b without an intercept, and not a weight whose
+       column is all zeros (a constant column once centred): its gradient is 0 from the
+       start, so its weight stays exactly 0 and takes no part in the bound. */
+    int *keep = lr_malloc(sizeof(int) * (size_t)m), k = 0;
+    for (int j = pb->intercept ? 0 : 1; j < m; j++)
+        if (j == 0 || H[j * m + j] > l2 / (double)pb->n_total)
+            keep[k++] = j;
+    for (int a = 0; a < k; a++)  /* compact H to those rows and columns, in place */
+        for (int b = 0; b < k; b++)
+            H[a * k + b] = H[keep[a] * m + keep[b]];
+    free(keep);
+    linalg_sym_eig_range(H, k, &lo, &hi);
     free(H);
+    /* an eigenvalue at the Gram matrix's rounding level is a dependence among the columns */
+    if (lo <= 64 * DBL_EPSILON * (double)k * hi)
+        lo = 0;
     c->grad_reduction = first_grad_norm > 0 ? sqrt(g2) / first_grad_norm : 0;
     c->kappa = lo > 0 ? sqrt(hi / lo) : INFINITY;
     c->bound = c->grad_reduction == 0 ? 0  /* an exact fit: the gradient vanished */

@@ -9,11 +9,13 @@
 #include <string.h>
 
 #include "error.h"
+#include "stats.h"
 
 /* Variances in original units of the D+1 coefficients: diag(T C Tᵀ), C = σ² R⁻¹R⁻ᵀ over
-   the kept columns, T the map from scaled to original coefficients. */
+   the kept columns, T the map from scaled to original coefficients (stats_unscale; without
+   an intercept the means are 0). */
 static void variances(const struct exact_fit *f, const double *mean, const double *scale,
-                      int d, int intercept, double sigma2, double *var)
+                      int d, double sigma2, double *var)
 {
     int k = f->rank;
     double *Ri = lr_malloc(sizeof(double) * (size_t)(k ? k * k : 1));
@@ -21,14 +23,17 @@ static void variances(const struct exact_fit *f, const double *mean, const doubl
     memcpy(Ri, f->R, sizeof(double) * (size_t)k * (size_t)k);
     if (k > 0)
         LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', k, Ri, k);
-    for (int i = 0; i <= d; i++)
-        for (int q = 0; q < k; q++) {
-            int j = f->kept[q];  /* T[i][j] */
-            double t = i == j ? (i == 0 ? 1.0 : 1.0 / scale[i - 1]) : 0.0;
-            if (i == 0 && j > 0 && intercept)
-                t = -mean[j - 1] / scale[j - 1];
-            Tk[(size_t)i * k + q] = t;
-        }
+    double *e = lr_malloc(sizeof(double) * (size_t)(d + 1)), *col = lr_malloc(sizeof(double) * (size_t)(d + 1));
+    memset(e, 0, sizeof(double) * (size_t)(d + 1));
+    for (int q = 0; q < k; q++) {  /* column q of T: the unit vector of kept[q], unscaled */
+        e[f->kept[q]] = 1;
+        stats_unscale(e, mean, scale, d, col);
+        e[f->kept[q]] = 0;
+        for (int i = 0; i <= d; i++)
+            Tk[(size_t)i * k + q] = col[i];
+    }
+    free(e);
+    free(col);
     for (int i = 0; i <= d; i++) {
         /* (Tk R⁻¹)_i · (Tk R⁻¹)_i: R⁻¹ is upper triangular, column-major */
         double s = 0;
@@ -67,7 +72,7 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
     int64_t rdf = n - k;
     double sigma2 = rdf > 0 ? rss / (double)rdf : NAN;
     double *var = lr_malloc(sizeof(double) * (size_t)(d + 1));
-    variances(f, mean, scale, d, intercept, sigma2, var);
+    variances(f, mean, scale, d, sigma2, var);
     double tcrit = t_quantile((1 - conf_level) / 2, (double)rdf);
     for (int j = 0; j <= d; j++) {
         struct inference_term *t = &out->terms[j];

@@ -55,7 +55,13 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
     out->mse = m > 0 ? sums[0] / m : NAN;
     out->rmse = sqrt(out->mse);
     out->mae = m > 0 ? sums[1] / m : NAN;
-    double sst = intercept ? ys.m2 : ys.m2 + m * ys.mean * ys.mean, dint = intercept ? 1 : 0;
+    double sst = intercept ? ys.m2 : ys.m2 + m * ys.mean * ys.mean;
     out->r2 = sst > 0 ? 1 - sums[0] / sst : NAN;  /* a constant target explains nothing */
-    out->adj_r2 = m > d + dint ? 1 - (1 - out->r2) * (m - dint) / (m - d - dint) : NAN;
+    out->adj_r2 = metrics_adjusted_r2(out->r2, ys.count, d, intercept);
+}
+
+double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept)
+{
+    double m = (double)rows, dint = intercept ? 1 : 0;
+    return m > d + dint ? 1 - (1 - r2) * (m - dint) / (m - d - dint) : NAN;
 }

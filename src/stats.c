@@ -100,3 +100,25 @@ void stats_standardize(double *X, int64_t n, int d, const double *mean, const do
         for (int j = 0; j < d; j++)
             X[i * d + j] = (X[i * d + j] - mean[j]) / scale[j];
 }
+
+void stats_unscale(const double *theta_s, const double *mean, const double *scale, int d,
+                   double *theta)
+{
+    double b = theta_s[0];
+    for (int j = 0; j < d; j++) {
+        theta[j + 1] = theta_s[j + 1] / (scale ? scale[j] : 1.0);
+        b -= theta[j + 1] * (mean ? mean[j] : 0.0);
+    }
+    theta[0] = b;
+}
+
+void stats_rescale(const double *theta, const double *mean, const double *scale, int d,
+                   double *theta_s)
+{
+    double b = theta[0];
+    for (int j = 0; j < d; j++) {
+        b += theta[j + 1] * (mean ? mean[j] : 0.0);
+        theta_s[j + 1] = theta[j + 1] * (scale ? scale[j] : 1.0);
+    }
+    theta_s[0] = b;
+}

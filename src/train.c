@@ -200,29 +200,6 @@ static void log_stats(const struct train_log *log, const struct dataset *ds,
              ds->target_name, ys->mean, stats_std(ys), ys->min, ys->max);
 }
 
-/* Coefficients in original units: ŷ = b_s + Σ w_s,j (x_j − μ_j)/σ_j. */
-static double to_original(const double *theta, const double *mean, const double *scale, int d,
-                          double *coef)
-{
-    double b = theta[0];
-    for (int j = 0; j < d; j++) {
-        coef[j] = theta[j + 1] / scale[j];
-        b -= coef[j] * mean[j];
-    }
-    return b;
-}
-
-/* The inverse: scaled[0] = b + Σ w_j μ_j, scaled[j+1] = w_j σ_j. */
-static void to_scaled(double b, const double *coef, const double *mean, const double *scale, int d,
-                      double *scaled)
-{
-    scaled[0] = b;
-    for (int j = 0; j < d; j++) {
-        scaled[j + 1] = coef[j] * scale[j];
-        scaled[0] += coef[j] * mean[j];
-    }
-}
-
 /* Collective: rank 0 reads and checks the --resume file, every rank decodes the same bytes. */
 static int load_resume(const char *path, struct ckpt *c, struct lr_error *e)
 {
@@ -422,10 +399,10 @@ static int scale_data(struct run *r, struct lr_error *e)
     return LR_OK;
 }
 
-/* Collective, under --tol auto after the gradient or the stall rule: "converged" only when
-   the certificate (gd.h) bounds the scaled weights' relative error by GD_CERTIFY_BOUND; a
-   stop short of it is a stall, and the warning says how far the gradient fell and how many
-   digits the condition number leaves. */
+/* Collective, after a stopping rule (the gradient, the stall, --tol X): "converged" only
+   when the certificate (gd.h) bounds the scaled weights' relative error by
+   GD_CERTIFY_BOUND; a stop short of it is reported as stalled, and the warning says how far
+   the gradient fell and what the condition number allows. */
 static void certify(struct run *r, const struct gd_problem *pb)
 {
     struct gd_certificate *c = &r->cert;
@@ -440,11 +417,20 @@ static void certify(struct run *r, const struct gd_problem *pb)
                  "by %.2g of their norm", c->kappa, c->bound);
     else if (known)
         snprintf(cond, sizeof cond, "infinite: the columns are linearly dependent");
+    double reduction = known ? c->grad_reduction : r->st.best_grad_norm / r->st.first_grad_norm;
+    if (!r->gp.tol_auto) {  /* the user's tolerance stopped it short of a proof */
+        log_note(&r->log, "warning: --tol %g stopped training after epoch %lld with the gradient "
+                 "at %.2g of its start, before the weights could be proven within 1e-8 of the "
+                 "least-squares solution (condition number %s): reported as stalled, not "
+                 "converged; --tol auto goes on to rounding level", r->o->tol,
+                 (long long)r->st.epoch, reduction, cond);
+        return;
+    }
     log_note(&r->log, "warning: training stalled after epoch %lld with the gradient at %.2g of "
              "its start: this is not convergence. The scaled design's condition number is %s; "
              "predictions and R^2 are reliable, single coefficients may not be. Drop "
-             "near-duplicate columns, or add --l2", (long long)r->st.epoch,
-             known ? c->grad_reduction : r->st.best_grad_norm / r->st.first_grad_norm, cond);
+             "near-duplicate columns, add --l2, or use --solver exact", (long long)r->st.epoch,
+             reduction, cond);
 }
 
 /* Phase 4 for the gradient solvers, collective: the learning rate, the epochs, the last
@@ -483,7 +469,7 @@ static int fit_gd(struct run *r, struct lr_error *e)
     if (o->patience > 0)  /* early stopping keeps the weights validation liked best */
         memcpy(r->st.theta, r->st.best_theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->cert = (struct gd_certificate){NAN, NAN, NAN};
-    if (r->gp.tol_auto && (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED))
+    if (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED)
         certify(r, &pb);
     return LR_OK;
 }
@@ -508,8 +494,8 @@ static void on_pass(const struct exact_pass *p, void *ctx)
                                  p->seconds - p->allreduce_seconds, p->allreduce_seconds, NAN};
     r->t[PH_ALLREDUCE] += p->allreduce_seconds;
     log_epoch(&r->log, &info);
-    log_note(&r->log, "refinement pass %d: step %.3g of the weights, residual sum of squares "
-             "%.17g", p->pass, p->step, p->rss);
+    log_note(&r->log, "refinement pass %d: step %.3g of the weights, residual sum of squares%s "
+             "%.17g", p->pass, p->step, r->o->l2 > 0 ? " + penalty" : "", p->rss);
 }
 
 /* Phase 4 for the exact solver, collective: the factor, the aliased columns, refinement. */
@@ -582,6 +568,17 @@ static void infer(struct run *r)
         struct exact_problem pb = exact_problem_of(r);
         exact_factor(&pb, &r->xf);
     }
+    if (r->gp.solver != SOLVER_EXACT && r->xf.rank < d + !r->o->no_intercept) {
+        /* gd spread the weight over dependent columns in its own way: no table can be
+           built on that; the exact solver aliases the later columns instead */
+        for (int j = 0; j < d; j++)
+            if (isnan(r->xf.theta[j + 1]))
+                log_note(&r->log, "warning: --inference: column '%s' is a linear combination of "
+                         "the columns before it (or constant), so standard errors and tests "
+                         "are not defined for this fit; no inference table (--solver exact "
+                         "aliases such columns and gives one)", ds->feature_names[j]);
+        return;
+    }
     double *theta = lr_malloc((size_t)(d + 1) * sizeof *theta);
     theta[0] = r->intercept;
     for (int j = 0; j < d; j++)
@@ -613,14 +610,17 @@ static int finish_model(struct run *r, struct lr_error *e)
     if (r->val.n_total > 0)
         metrics_compute(r->val.X, r->val.y, r->val.n, d, theta[0], theta + 1, b, o->n_threads,
                         &r->val_m);
+    double *orig = lr_malloc((size_t)(d + 1) * sizeof *orig);
     if (r->gp.solver == SOLVER_EXACT) {
-        r->intercept = theta[0];
-        memcpy(r->coef, theta + 1, (size_t)d * sizeof *r->coef);
-        to_scaled(r->intercept, r->coef, r->mean, r->scale, d, r->scaled);
+        memcpy(orig, theta, (size_t)(d + 1) * sizeof *orig);
+        stats_rescale(orig, r->mean, r->scale, d, r->scaled);
     } else {
-        r->intercept = to_original(theta, r->mean, r->scale, d, r->coef);
         memcpy(r->scaled, theta, (size_t)(d + 1) * sizeof *r->scaled);
+        stats_unscale(r->scaled, r->mean, r->scale, d, orig);
     }
+    r->intercept = orig[0];
+    memcpy(r->coef, orig + 1, (size_t)d * sizeof *r->coef);
+    free(orig);
     for (int j = 0; j <= d; j++)  /* the same on every rank: computed from agreed values */
         if (!isfinite(j < d ? r->coef[j] : r->intercept)) {
             lr_fail_at(e, LR_EDATA, o->path, 0, 0,
@@ -633,6 +633,16 @@ static int finish_model(struct run *r, struct lr_error *e)
     if (o->test)  /* raw features: the model in original units */
         metrics_compute(r->test.X, r->test.y, r->test.n_rows, d, r->intercept, r->coef, b,
                         o->n_threads, &r->test_m);
+    if (r->aliased) {  /* adjusted R² counts the coefficients fitted, as R does */
+        int k = d;
+        for (int j = 0; j < d; j++)
+            k -= r->aliased[j];
+        struct metrics *ms[] = {&r->train_m, r->val.n_total > 0 ? &r->val_m : NULL,
+                                o->test ? &r->test_m : NULL};
+        for (int i = 0; i < 3; i++)
+            if (ms[i])
+                ms[i]->adj_r2 = metrics_adjusted_r2(ms[i]->r2, ms[i]->rows, k, b);
+    }
     if (o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0))
         infer(r);
     for (int j = 1; j <= d; j++)

@@ -137,7 +137,7 @@ head -4 "$ROOT/datasets/swiss.csv" >"$TMP/short.csv"
 expect_fail "exact solver, 3 rows for 6 coefficients" 65 "3 rows cannot determine 6 coefficients" 2 \
     --solver exact --model-out "$TMP/s.json" "$TMP/short.csv"
 # --- options of the gradient solvers are refused with the exact one
-for args in "--lr 0.1" "--tol 0" "--patience 3 --validation-split 0.2" "--checkpoint $TMP/ck.bin"; do
+for args in "--lr 0.1" "--tol 0" "--epochs 10" "--patience 3 --validation-split 0.2" "--checkpoint $TMP/ck.bin"; do
     # shellcheck disable=SC2086
     expect_fail "--solver exact $args" 2 "applies to the gradient solvers (gd, nesterov), not to --solver exact" 2 \
         --solver exact $args --model-out "$TMP/x.json" "$ROOT/datasets/trees.csv"
