@@ -190,7 +190,9 @@ static void fail_record(struct piece *st)
     case BAD_QUOTE:
         lr_fail_at(e, LR_EDATA, path, line, column,
                    "misplaced quote%s: a quote may only enclose a whole field, and a quote "
-                   "inside a quoted field is written twice", where);
+                   "inside a quoted field is written twice%s", where, lay->skip_bad_rows
+                   ? " (--on-bad-row skip cannot skip it: where every later record ends "
+                     "depends on the quotes before it)" : "");
         break;
     case BAD_LONE_CR:
         lr_fail_at(e, LR_EDATA, path, line, column,
@@ -200,17 +202,21 @@ static void fail_record(struct piece *st)
     default:
         lr_fail_at(e, LR_EDATA, path, line, column,
                    "quoted field not closed%s: its quote runs to the end of the file "
-                   "(%lld line%s)", where, (long long)st->rec_lines,
-                   st->rec_lines == 1 ? "" : "s");
+                   "(%lld line%s)%s", where, (long long)st->rec_lines,
+                   st->rec_lines == 1 ? "" : "s", lay->skip_bad_rows
+                   ? "; --on-bad-row skip cannot skip it, as it would take those lines with it"
+                   : "");
         break;
     }
     st->failed = 1;
 }
 
-/* The current record is bad: fail, or count it and move on. */
+/* The current record is bad: fail, or count it and move on. A quote out of place or never
+   closed fails even in skip mode: where every later record ends depends on the quotes
+   before it, so skipping would silently take the following lines with it. */
 static void reject_record(struct piece *st)
 {
-    if (!st->lay->skip_bad_rows) {
+    if (!st->lay->skip_bad_rows || st->bad == BAD_QUOTE || st->bad == BAD_OPEN_QUOTE) {
         fail_record(st);
         return;
     }

@@ -95,7 +95,12 @@ for np in 1 2 3 4 8; do
             <(grep -v -e seconds -e threads "$TMP/m.json") >/dev/null && bad="$bad ${np}x${th}(bytes)"
     done
 done
-[ -z "$bad" ] && ok "ranks 1-8 x threads 1-3: the model to 1e-12, and the same bytes for any thread count" ||
+for th in 4 5 6 7 8; do  # more threads than cores: the same bytes as 1 thread
+    lr 1 "$th" --quiet --solver exact --model-out "$TMP/m.json" "$TMP/hard.csv"
+    diff <(grep -v -e seconds -e threads "$TMP/ref.json") <(grep -v -e seconds -e threads "$TMP/m.json") \
+        >/dev/null || bad="$bad 1x${th}(bytes)"
+done
+[ -z "$bad" ] && ok "ranks 1-8 x threads 1-3 (and 1 rank x 4-8 threads): the model to 1e-12, and the same bytes for any thread count" ||
     not_ok "rank/thread invariance" "$bad"
 
 # --- aliased columns: a duplicate and a constant column get null, a warning, exit 0, and
@@ -161,3 +166,9 @@ lr 2 1 --quiet --no-intercept --inference --model-out "$TMP/g0.json" "$ROOT/data
 why=$("$PY" "$CHECK" "$TMP/g0.json" "$ROOT/datasets/swiss.csv" --no-intercept --r "$REF" --tol 1e-7) &&
     [ "$(json_numbers "$TMP/g0.json" intercept | head -1)" = "0.0" ] && grep -q '"intercept": false,' "$TMP/g0.json" &&
     ok "gd --no-intercept: R's lm(y ~ . - 1) to 1e-7, uncentred R^2, intercept 0" || not_ok "gd --no-intercept" "$why"
+# gd --inference on a design with a duplicate column: no table built on gd's arbitrary split
+lr 2 1 --inference --model-out "$TMP/gdup.json" "$TMP/alias.csv" >/dev/null 2>"$TMP/err"
+! grep -q '"inference"' "$TMP/gdup.json" &&
+    grep -q "warning: --inference: column 'girth_again' is a linear combination of the columns before it (or constant), so standard errors and tests are not defined for this fit; no inference table (--solver exact aliases such columns and gives one)" "$TMP/err" &&
+    ok "gd --inference with a duplicate column: a warning pointing to --solver exact, no table" ||
+    not_ok "gd --inference with a duplicate column" "$(grep -i warning "$TMP/err" | head -2)"

@@ -279,3 +279,16 @@ for run in "OMP_THREAD_LIMIT=1 -- --threads 4" "OMP_THREAD_LIMIT=2 -- --threads 
         ok "$run: all 200000 rows, bit for bit those of one thread" ||
         not_ok "$run" "$(wc -l <"$TMP/team.csv") lines"
 done
+
+# --- a stray quote flips the parity of every later record: skip mode must not swallow the
+# lines after it in silence, so it is an error there too, at its line, on every rank count
+{ echo "a,b,y"; for i in $(seq 1 100); do if [ "$i" = 22 ]; then echo '5,6"x,7'; else echo "$i,$((i * 2)),$((i * 3))"; fi; done; } >"$TMP/stray.csv"
+for np in 1 2 3; do
+    expect_fail "skip mode with a stray quote: an error, not 79 lines lost" 65 \
+        "stray.csv:23:3: misplaced quote: .*--on-bad-row skip cannot skip it" "$np" \
+        describe --on-bad-row skip "$TMP/stray.csv"
+done
+printf 'a,y\n1,2\n"3,4\n5,6\n' >"$TMP/open.csv"
+expect_fail "skip mode with a quote never closed: an error" 65 \
+    "open.csv:3:1: quoted field not closed: its quote runs to the end of the file (2 lines); --on-bad-row skip cannot skip it" 2 \
+    --on-bad-row skip --model-out "$TMP/o.json" "$TMP/open.csv"

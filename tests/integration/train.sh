@@ -214,3 +214,17 @@ grep -q "warning: column 1 has no name in the header and holds the row numbers 0
 lr 2 1 --drop col1 --model-out "$TMP/p.json" "$TMP/pandas.csv" >/dev/null 2>"$TMP/err"
 ! grep -q "pandas" "$TMP/err" && lr 2 1 --model-out "$TMP/p.json" "$ROOT/datasets/trees.csv" >/dev/null 2>"$TMP/err" &&
     ! grep -q "pandas" "$TMP/err" && ok "no index warning without such a column" || not_ok "index warning out of place"
+
+# --- a constant column (all zeros once centred) keeps its weight at 0 and does not stop a
+# proof: the run still converges, with a finite condition number
+lr 2 1 --model-out "$TMP/const2.json" "$TMP/const.csv" >/dev/null 2>"$TMP/err"
+grep -q '"stopped_by": "convergence",' "$TMP/const2.json" && ! grep -q stalled "$TMP/err" &&
+    [ -n "$(json_numbers "$TMP/const2.json" condition_number)" ] &&
+    ok "a constant column: converged, condition number $(json_numbers "$TMP/const2.json" condition_number)" ||
+    not_ok "constant column and the certificate" "$(grep -i 'stall\|warning' "$TMP/err" | head -2)"
+# --- --tol X stops are certified too: a loose tolerance is not reported as convergence
+lr 1 1 --tol 1e-3 --model-out "$TMP/loose.json" "$ROOT/datasets/swiss.csv" >/dev/null 2>"$TMP/err"
+grep -q '"stopped_by": "stalled",' "$TMP/loose.json" && grep -q '"converged": false,' "$TMP/loose.json" &&
+    grep -q "warning: --tol 0.001 stopped training after epoch [0-9]* with the gradient at .* before the weights could be proven within 1e-8" "$TMP/err" &&
+    ok "--tol 1e-3: stalled, not converged, with a warning naming --tol" ||
+    not_ok "--tol 1e-3" "$(grep stopped_by "$TMP/loose.json") $(grep warning "$TMP/err")"
