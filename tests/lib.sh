@@ -24,6 +24,19 @@ lr() {
         "$BIN" "$@" </dev/null
 }
 
+# add_counts FILE WHAT: add the "PASS FAIL" a subshell left in FILE to the counts, or fail
+# WHAT when the subshell stopped before writing it
+add_counts() {
+    if [ -s "$1" ]; then
+        local p f
+        read -r p f <"$1"
+        PASS=$((PASS + p))
+        FAIL=$((FAIL + f))
+    else
+        not_ok "$2"
+    fi
+}
+
 # close A B TOL: |A − B| ≤ TOL·max(1, |A|, |B|)
 close() {
     awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {

@@ -209,13 +209,7 @@ else
         fi
         echo "$PASS $FAIL" >"$TMP/in_sl_counts"
     )
-    if [ -s "$TMP/in_sl_counts" ]; then
-        read -r in_p in_f <"$TMP/in_sl_counts"
-        PASS=$((PASS + in_p))
-        FAIL=$((FAIL + in_f))
-    else
-        not_ok "install: the Slurm checks stopped before their end (Slurm was brought down)"
-    fi
+    add_counts "$TMP/in_sl_counts" "install: the Slurm checks stopped before their end (Slurm was brought down)"
 fi
 
 # make uninstall: the prefix is left empty

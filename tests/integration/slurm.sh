@@ -234,10 +234,4 @@ rm -f "$TMP/sl_counts"
     sl_down
     echo "$PASS $FAIL" >"$TMP/sl_counts"
 )
-if [ -s "$TMP/sl_counts" ]; then
-    read -r sl_p sl_f <"$TMP/sl_counts"
-    PASS=$((PASS + sl_p))
-    FAIL=$((FAIL + sl_f))
-else
-    not_ok "slurm: the tests stopped before their end (Slurm was brought down)"
-fi
+add_counts "$TMP/sl_counts" "slurm: the tests stopped before their end (Slurm was brought down)"

@@ -78,7 +78,9 @@ expect_fail "--log is the --test file" 2 "--log '$TMP/keep.csv' is the file of -
 expect_fail "--log and --model-out the same" 2 "--model-out and --log are the same file" 2 \
     --log "$TMP/m.json" --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"
 cmp -s "$TMP/keep.csv" "$ROOT/datasets/trees.csv" && ok "the input file is untouched" || not_ok "input overwritten"
-lr 1 1 --help | grep -q -- "--tol X|auto" && ok "--help lists the options" || not_ok "--help"
+lr 1 1 --help >"$TMP/help.txt"  # to a file: grep -q on a pipe would cut the text short
+grep -q -- "--tol X|auto" "$TMP/help.txt" && grep -q -- "--solver S" "$TMP/help.txt" &&
+    ok "--help lists the options" || not_ok "--help"
 
 # --- the log CSV: a header and one row per epoch
 lr 2 1 --quiet --log "$TMP/log.csv" --model-out "$TMP/m.json" "$ROOT/datasets/stackloss.csv"
