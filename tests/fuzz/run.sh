@@ -11,7 +11,7 @@
 #   tests/fuzz/fuzz_reader.c    csv_read_head + csv_read_range: 1/2/3 threads, tiny blocks
 #                               and a split into ranks must agree bit for bit; an oracle
 #   tests/fuzz/fuzz_numparse.c  num_parse against strtod and a grammar matcher
-# Built with clang through mpicc (for the MPI headers the sources include) with ASan, UBSan (aborting) and
+# Built with clang through mpicc (the project's compiler wrapper) with ASan, UBSan (aborting) and
 # LeakSanitizer into build/fuzz/. Needs the Debian packages clang, libclang-rt-14-dev
 # (libFuzzer and sanitizer runtimes) and libomp-14-dev (clang's OpenMP), plus libcsv-dev
 # and libopenmpi-dev.
