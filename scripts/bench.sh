@@ -29,11 +29,7 @@ bench_args 1000000 20 "$@"
 REPS=${REPS:-3}
 PY=${PYTHON:-/usr/bin/python3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-for b in bin/linreg_mpi bin/gen_data bin/bench_epoch; do
-    [ -x "$b" ] || { echo "bench.sh: $b not built: run make all" >&2; exit 2; }
-done
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/linreg_bench.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+bench_setup all bin/linreg_mpi bin/gen_data bin/bench_epoch
 CSV=$DIR/bench.csv
 CORES=$(nproc)
 OVER=()

@@ -23,11 +23,7 @@ cd "$(dirname "$0")/.."
 bench_args 2000000 20 "$@"
 NP=${NP:-2} THREADS=${THREADS:-1} REPS=${REPS:-1}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-for b in bin/linreg_mpi bin/gen_data build/lstsq; do
-    [ -x "$b" ] || { echo "bench_exact.sh: $b not built: run make all build/lstsq" >&2; exit 2; }
-done
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/linreg_bench.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+bench_setup "all build/lstsq" bin/linreg_mpi bin/gen_data build/lstsq
 CSV=$DIR/hard.csv
 bin/gen_data --rows "$ROWS" --features "$FEATURES" --kind hard --seed 5 --noise 0.5 "$CSV" 2>/dev/null
 cat "$CSV" >/dev/null

@@ -17,8 +17,7 @@ cd "$(dirname "$0")/.."
 bench_args 1100000 20 "$@"
 REPS=${REPS:-3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/linreg_bench.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+bench_setup all bin/linreg_mpi bin/gen_data bin/csv_tokenize
 CSV=$DIR/bench.csv
 
 bin/gen_data --rows "$ROWS" --features "$FEATURES" --seed 7 "$CSV"

@@ -37,6 +37,22 @@ add_counts() {
     fi
 }
 
+# slurm_unavailable UP_LOG WHAT: scripts/slurm-local.sh up said (exit 77) that no Slurm can
+# run here: a failure where one is required (LINREG_REQUIRE_SLURM or CI set), else WHAT is
+# reported as skipped, with the reason from UP_LOG
+slurm_unavailable() {
+    local why
+    why=$(grep -o 'cannot run a local Slurm here: .*' "$1")
+    if [ -n "${LINREG_REQUIRE_SLURM:-}${CI:-}" ]; then
+        not_ok "local Slurm required here (LINREG_REQUIRE_SLURM or CI set)" "$why"
+    else
+        echo "  ****************************************************************"
+        echo "  SKIPPED  $2: $why"
+        echo "           (scripts/install-deps.sh --tests installs the packages; run as root)"
+        echo "  ****************************************************************"
+    fi
+}
+
 # close A B TOL: |A − B| ≤ TOL·max(1, |A|, |B|)
 close() {
     awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN {

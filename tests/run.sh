@@ -40,8 +40,10 @@ run_file() {
     ) >"$TOP/$__run_name.log" 2>&1
 }
 
-# Files that time the program (deadlines, kills at moments) run alone, after the others.
-SERIAL=" adversarial checkpoint "
+# Files that time the program (deadlines, kills at moments) run alone, after the others;
+# so does install, whose local Slurm once failed to come up beside slurm.sh's (slurmd could
+# not register with its controller while both clusters started on a loaded machine).
+SERIAL=" adversarial checkpoint install "
 names=()
 serial=()
 DIR=${LINREG_TEST_DIR:-tests/integration}  # make test-big: tests/big

@@ -17,19 +17,31 @@
 
 #include "comm.h"
 #include "gd.h"
+#include "par.h"
 
+/* Split like the kernel (par.h): fixed parts, any team, sums added in part order. */
 static double probe(const double *X, const double *y, int64_t n, int d, int threads)
 {
-    double s = 0;
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : s)
-    for (int64_t i = 0; i < n; i++) {
-        const double *x = X + i * d;
-        double r = y[i];
+    int64_t parts = par_chunks(n);
+    double *part = lr_malloc((size_t)parts * sizeof *part), s = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; k++) {
+        int64_t lo, hi;
+        par_chunk(n, k, &lo, &hi);
+        double t = 0;
+        for (int64_t i = lo; i < hi; i++) {
+            const double *x = X + i * d;
+            double r = y[i];
 #pragma omp simd reduction(+ : r)
-        for (int j = 0; j < d; j++)
-            r += x[j];
-        s += r;
+            for (int j = 0; j < d; j++)
+                r += x[j];
+            t += r;
+        }
+        part[k] = t;
     }
+    for (int64_t k = 0; k < parts; k++)
+        s += part[k];
+    free(part);
     return s;
 }
 

@@ -163,12 +163,7 @@ else
         in_up=0
         env "${IN_SL_ENV[@]}" "$ROOT/scripts/slurm-local.sh" up >"$TMP/in_sl_up.log" 2>&1 || in_up=$?
         if [ "$in_up" = 77 ]; then
-            in_why=$(grep -o 'cannot run a local Slurm here: .*' "$TMP/in_sl_up.log")
-            if [ -n "${LINREG_REQUIRE_SLURM:-}${CI:-}" ]; then
-                not_ok "local Slurm required here (LINREG_REQUIRE_SLURM or CI set)" "$in_why"
-            else
-                echo "  SKIPPED  installed sbatch scripts under Slurm: $in_why"
-            fi
+            slurm_unavailable "$TMP/in_sl_up.log" "installed sbatch scripts under Slurm"
         elif [ "$in_up" != 0 ]; then
             not_ok "local Slurm comes up" "$(tail -n 3 "$TMP/in_sl_up.log" | tr '\n' '|')"
         else

@@ -109,15 +109,7 @@ rm -f "$TMP/sl_counts"
     sl_up_rc=0
     sl "$SL_LOCAL" up >"$TMP/sl_up.log" 2>&1 || sl_up_rc=$?
     if [ "$sl_up_rc" = 77 ]; then
-        sl_why=$(grep -o 'cannot run a local Slurm here: .*' "$TMP/sl_up.log")
-        if [ -n "${LINREG_REQUIRE_SLURM:-}${CI:-}" ]; then
-            not_ok "local Slurm required here (LINREG_REQUIRE_SLURM or CI set)" "$sl_why"
-        else
-            echo "  ****************************************************************"
-            echo "  SKIPPED  Slurm tests: $sl_why"
-            echo "           (scripts/install-deps.sh installs the packages; run as root)"
-            echo "  ****************************************************************"
-        fi
+        slurm_unavailable "$TMP/sl_up.log" "Slurm tests"
     elif [ "$sl_up_rc" != 0 ]; then
         not_ok "local Slurm comes up" "$(tail -n 5 "$TMP/sl_up.log" | tr '\n' '|')"
     else
