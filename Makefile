@@ -104,6 +104,11 @@ test-slurm: deps-test
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
 	@LINREG_TESTS=slurm LINREG_REQUIRE_SLURM=1 tests/run.sh
 
+# Only the tests across two nodes made of network namespaces (make test includes them).
+test-multinode: deps-test
+	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
+	@LINREG_TESTS=multinode LINREG_REQUIRE_MULTINODE=1 tests/run.sh
+
 # A CSV larger than 2^31 bytes (2.5 GB in /tmp, about a minute).
 test-big: deps
 	@$(MAKE) --no-print-directory all build/unit_tests build/lstsq build/hooks/linreg_mpi
@@ -155,4 +160,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps deps-test run test test-big test-slurm valgrind asan fuzz bench scaling bench-ingest bench-epoch install uninstall clean
+.PHONY: all deps deps-test run test test-big test-slurm test-multinode valgrind asan fuzz bench scaling bench-ingest bench-epoch install uninstall clean

@@ -3,7 +3,7 @@
 # test and plot (idempotent).
 #
 # For each package in LINREG_DEPS (with --tests also LINREG_DEPS_TESTS, the
-# single-node Slurm the tests run jobs on, and Lmod and man, which the installation
+# local Slurm the tests run jobs on (iproute2: the veth link of the two-node one), and Lmod and man, which the installation
 # test loads the module and renders the manual page with; plus any names in the
 # LINREG_DEPS_EXTRA environment variable, space separated) it asks dpkg
 # whether the package is installed.  If all of them are, it prints one short line and exits 0
@@ -20,7 +20,7 @@ set -euo pipefail
 
 # The project's Debian dependencies; add new ones here.
 LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev gnuplot-nox liblapacke-dev libopenblas-dev libgsl-dev"
-LINREG_DEPS_TESTS="slurmctld slurmd slurm-client munge libpmix-dev lmod man-db python3-statsmodels"
+LINREG_DEPS_TESTS="slurmctld slurmd slurm-client munge libpmix-dev lmod man-db python3-statsmodels iproute2"
 
 case "${1:-}" in
 '') ;;

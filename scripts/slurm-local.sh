@@ -114,19 +114,32 @@ start_munge() {
     die "munged does not answer; see /var/log/munge/$MUNGE_ID.log"
 }
 
-write_conf() {
-    local host node
-    host=$(hostname -s)
-    # the hardware as slurmd sees it (CPUs, sockets, cores, threads); memory is not scheduled
+# node_hardware: this machine as slurmd sees it (CPUs, sockets, cores, threads), for a
+# NodeName line; memory is not scheduled
+node_hardware() {
+    local node
     node=$(slurmd -C | sed -n "s/^NodeName=[^ ]* //p" | sed 's/ RealMemory=[0-9]*//')
-    [ -n "$node" ] || node="CPUs=$(nproc)"
+    echo "${node:-CPUs=$(nproc)}"
+}
+
+write_conf() {
+    local host
+    host=$(hostname -s)
     # PMIx's per-job files under DIR, not /tmp
     echo "PMIxCliTmpDirBase=$DIR/state/pmix" >"$DIR/mpi.conf"
     mkdir -p "$DIR/state/pmix"
-    cat >"$CONF" <<EOF
-# Written by scripts/slurm-local.sh up: one node, this machine. Not for production.
+    slurm_conf "one node, this machine" "$host(127.0.0.1)" "" \
+        "NodeName=$host NodeAddr=127.0.0.1 $(node_hardware) State=UNKNOWN" "$host" >"$CONF"
+}
+
+# slurm_conf WHAT CTLD_HOST SLURMD_TAG NODE_LINES NODES: slurm.conf for a cluster of this
+# script's kind (scripts/netns-cluster.sh writes its two-node one with it too); SLURMD_TAG
+# goes into slurmd's pid file, log and spool names (-%n: one slurmd per node)
+slurm_conf() {
+    cat <<EOF
+# Written by $(basename "$0") up: $1. Not for production.
 ClusterName=linreg-local
-SlurmctldHost=$host(127.0.0.1)
+SlurmctldHost=$2
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT
 SlurmUser=root
@@ -136,11 +149,11 @@ CredType=cred/munge
 # munged's socket; a requeued job waits cred_expire seconds before it starts again (120)
 AuthInfo=socket=$MUNGE_SOCK,cred_expire=5
 StateSaveLocation=$DIR/state/ctld
-SlurmdSpoolDir=$DIR/state/slurmd
+SlurmdSpoolDir=$DIR/state/slurmd$3
 SlurmctldPidFile=$DIR/run/slurmctld.pid
-SlurmdPidFile=$DIR/run/slurmd.pid
+SlurmdPidFile=$DIR/run/slurmd$3.pid
 SlurmctldLogFile=$DIR/log/slurmctld.log
-SlurmdLogFile=$DIR/log/slurmd.log
+SlurmdLogFile=$DIR/log/slurmd$3.log
 SlurmctldDebug=info
 SlurmdDebug=info
 # no cgroups: processes are tracked by parent pid, tasks bound with sched_setaffinity
@@ -165,12 +178,34 @@ SchedulerParameters=batch_sched_delay=0,sched_interval=1,bf_interval=1
 ReturnToService=2
 KillWait=10
 InactiveLimit=0
-NodeName=$host NodeAddr=127.0.0.1 $node State=UNKNOWN
-PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
+$4
+PartitionName=local Nodes=$5 Default=YES MaxTime=INFINITE State=UP
 EOF
 }
 
-node_state() { sinfo -h -N -o '%T' 2>/dev/null | head -n 1 || true; }
+# client CMD...: a Slurm client command (sinfo, squeue, scancel) that reaches slurmctld;
+# scripts/netns-cluster.sh runs them inside a node
+client() { "$@"; }
+
+# node_state: the state of the nodes, "idle" when every one is
+node_state() { client sinfo -h -N -o '%T' 2>/dev/null | sort -u | paste -sd , || true; }
+
+# wait_idle: wait up to UP_TIMEOUT s for every node to become idle; else show the logs,
+# stop the daemons and fail
+wait_idle() {
+    local start=$SECONDS state=""
+    while [ $((SECONDS - start)) -lt "$UP_TIMEOUT" ]; do
+        state=$(node_state)
+        [ "$state" = idle ] && break
+        sleep 0.2
+    done
+    if [ "$state" != idle ]; then
+        say "the nodes are '${state:-not reported}' after ${UP_TIMEOUT}s; last log lines:" >&2
+        tail -n 5 "$DIR/log/slurmctld.log" "$DIR"/log/slurmd*.log >&2 || true
+        stop_daemons
+        exit 1
+    fi
+}
 
 up() {
     local why
@@ -184,18 +219,8 @@ up() {
     start_munge
     slurmctld -f "$CONF" || die "slurmctld did not start; see $DIR/log/slurmctld.log"
     slurmd -f "$CONF" || die "slurmd did not start; see $DIR/log/slurmd.log"
-    local start=$SECONDS state=""
-    while [ $((SECONDS - start)) -lt "$UP_TIMEOUT" ]; do
-        state=$(node_state)
-        [ "$state" = idle ] && break
-        sleep 0.2
-    done
-    if [ "$state" != idle ]; then
-        echo "slurm-local: the node is '${state:-not reported}' after ${UP_TIMEOUT}s; last log lines:" >&2
-        tail -n 5 "$DIR/log/slurmctld.log" "$DIR/log/slurmd.log" >&2 || true
-        stop_daemons
-        exit 1
-    fi
+    local start=$SECONDS
+    wait_idle
     say "up: node $(hostname -s), $(sinfo -h -N -o %c | head -n 1) CPUs, idle after $((SECONDS - start))s"
     echo "export SLURM_CONF=$CONF"
 }
@@ -204,15 +229,19 @@ up() {
 stop_daemons() {
     if alive "$DIR/run/slurmctld.pid"; then
         # running jobs would outlive slurmd (their slurmstepd is a daemon of its own)
-        if [ -n "$(squeue -h -o %i 2>/dev/null)" ]; then
-            scancel --full --quiet --user="$(id -un)" 2>/dev/null || true
+        if [ -n "$(client squeue -h -o %i 2>/dev/null)" ]; then
+            client scancel --full --quiet --user="$(id -un)" 2>/dev/null || true
             for _ in $(seq 100); do
-                [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break
+                [ -z "$(client squeue -h -o %i 2>/dev/null)" ] && break
                 sleep 0.1
             done
         fi
     fi
-    stop_pidfiles slurmd="$DIR/run/slurmd.pid" slurmctld="$DIR/run/slurmctld.pid" munged="$MUNGE_PID"
+    local f slurmds=()
+    for f in "$DIR"/run/slurmd*.pid; do
+        [ ! -e "$f" ] || slurmds+=("$(basename "$f" .pid)=$f")
+    done
+    stop_pidfiles ${slurmds[@]+"${slurmds[@]}"} slurmctld="$DIR/run/slurmctld.pid" munged="$MUNGE_PID"
     # munged's log joins the others; its seed goes
     if [ -e "/var/log/munge/$MUNGE_ID.log" ]; then
         [ ! -d "$DIR/log" ] || cp "/var/log/munge/$MUNGE_ID.log" "$DIR/log/munged.log" 2>/dev/null || true
@@ -238,6 +267,9 @@ status() {
         return 1
     fi
 }
+
+# sourced (scripts/netns-cluster.sh): the functions only
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 case "${1:-}" in
     up) up ;;

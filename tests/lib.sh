@@ -37,14 +37,15 @@ add_counts() {
     fi
 }
 
-# slurm_unavailable UP_LOG WHAT: scripts/slurm-local.sh up said (exit 77) that no Slurm can
-# run here: a failure where one is required (LINREG_REQUIRE_SLURM or CI set), else WHAT is
-# reported as skipped, with the reason from UP_LOG
+# slurm_unavailable UP_LOG WHAT [VARIABLE]: scripts/slurm-local.sh (or netns-cluster.sh) up
+# said (exit 77) that no Slurm can run here: a failure where one is required (VARIABLE,
+# default LINREG_REQUIRE_SLURM, or CI set), else WHAT is reported as skipped, with the
+# reason from UP_LOG
 slurm_unavailable() {
-    local why
+    local why var=${3:-LINREG_REQUIRE_SLURM}
     why=$(grep -o 'cannot run a local Slurm here: .*' "$1")
-    if [ -n "${LINREG_REQUIRE_SLURM:-}${CI:-}" ]; then
-        not_ok "local Slurm required here (LINREG_REQUIRE_SLURM or CI set)" "$why"
+    if [ -n "${!var:-}${CI:-}" ]; then
+        not_ok "$2 required here ($var or CI set)" "$why"
     else
         echo "  ****************************************************************"
         echo "  SKIPPED  $2: $why"
