@@ -3,8 +3,9 @@
 # test and plot (idempotent).
 #
 # For each package in LINREG_DEPS (with --tests also LINREG_DEPS_TESTS, the
-# local Slurm the tests run jobs on (iproute2: the veth link of the two-node one), and Lmod and man, which the installation
-# test loads the module and renders the manual page with; plus any names in the
+# local Slurm the tests run jobs on, iproute2 for the link of the two-node one, and Lmod
+# and man, which the installation test loads the module and renders the manual page
+# with; plus any names in the
 # LINREG_DEPS_EXTRA environment variable, space separated) it asks dpkg
 # whether the package is installed.  If all of them are, it prints one short line and exits 0
 # without touching apt.  Otherwise it installs only the missing ones:

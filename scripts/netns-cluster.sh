@@ -77,10 +77,10 @@ in_node() {
 # the Slurm clients of slurm-local.sh's functions reach slurmctld from node1 (none without it)
 client() { if node_pid node1 >/dev/null; then in_node node1 "$@"; fi; }
 
-# start_node NODE NUMBER: a process in new network, UTS and mount namespaces, with NODE's
+# start_node NODE: a process in new network, UTS and mount namespaces, with NODE's
 # hostname, /etc/hosts and scratch directory, and its loopback up; it sleeps until `down`
 start_node() {
-    local node=$1 n=$2 home=$DIR/nodes/$1
+    local node=$1 home=$DIR/nodes/$1
     mkdir -p "$home/local/pmix"
     {
         echo "127.0.0.1 localhost"
@@ -89,6 +89,7 @@ start_node() {
     } >"$home/hosts"
     rm -f "$home/ready"
     # (setsid from a background job does not fork: $! is the process in the namespaces)
+    # shellcheck disable=SC2016  # the inner shell expands its own arguments
     setsid unshare --net --uts --mount --propagation private -- /bin/sh -c '
         hostname "$1" && mount --bind "$2/hosts" /etc/hosts && mount --bind "$2/local" "$3" &&
             ip link set lo up && echo ready >"$2/ready" && exec sleep infinity' \
@@ -156,7 +157,7 @@ up() {
         "${lines%$'\n'}" "node1,node2" >"$CONF"
     start_munge
     for k in 0 1; do
-        start_node "${NODES[$k]}" $((k + 1))
+        start_node "${NODES[$k]}"
         mkdir -p "$DIR/state/slurmd-${NODES[$k]}"
     done
     link_nodes

@@ -174,7 +174,7 @@ rm -f "$TMP/mn_counts"
                 grep -q "^failed [1-9]" "$MN_RUNS/$mn_c/status" && [ ! -e "$MN_RUNS/$mn_c/model.json" ] &&
                 grep -q "node2: task 1: Killed" "$TMP/mn-$mn_c.out" &&
                 [ -z "$(nc pids node1 linreg_mpi)$(nc pids node2 linreg_mpi)" ] &&
-                ok "node2's rank killed at epoch ${mn_last:-?} of 2000 (checkpoint written, job running): job $mn_res after ${mn_took}s, no rank left" ||
+                ok "node2's rank killed mid-run (a checkpoint written, the job running, its log at epoch ${mn_last:-?} of 2000): job $mn_res after ${mn_took}s, no model, no rank left" ||
                 not_ok "a node dies mid-training" "job $mn_c: $mn_res after ${mn_took}s; $(mn_tail "$mn_c")"
             # the last checkpoint on one node: 2 ranks x 1 thread bit for bit, 1 x 2 to 1e-10
             lr 2 1 "${MN_LONG[@]/--quiet/--log-every=1000000}" --resume "$mn_ck" --model-out "$TMP/mn_res2.json" \
@@ -216,6 +216,7 @@ rm -f "$TMP/mn_counts"
         # needs 4 ranks' worth, ceil(4 / 1.5) = 3 nodes of that size
         mn_need=$(awk -v b="$(stat -c %s "$TMP/mn.csv")" 'BEGIN { printf "%.0f", 20000 * 9 * 8 / 4 + 2 * b / 4 }')
         mn_mem=$(awk -v n="$mn_need" 'BEGIN { printf "%.0f", 1.5 * n / 0.9 }')
+        # shellcheck disable=SC2016  # the wrapper's own expansions
         printf '#!/bin/sh\n[ "$(hostname)" != node2 ] || export LINREG_TEST_MEM_AVAILABLE=%s\nexec "%s" "$@"\n' \
             "$mn_mem" "$HOOKS_BIN" >"$TMP/mn_mem.sh"
         chmod +x "$TMP/mn_mem.sh"
