@@ -139,6 +139,9 @@ up() {
     for c in unshare nsenter ip pgrep; do
         command -v "$c" >/dev/null 2>&1 || why="${why:+$why; }missing command: $c"
     done
+    # a root without the capability (an unprivileged container) cannot make namespaces
+    [ -n "$why" ] || unshare --net --uts --mount true 2>/dev/null ||
+        why="cannot make network namespaces here (unshare --net --uts --mount fails)"
     [ -z "$why" ] || die "cannot run a local Slurm here: $why" 77
     export PATH=$PATH:/usr/sbin:/sbin
     down quiet
