@@ -39,7 +39,7 @@ struct ckpt_options {
     uint64_t seed;
     int64_t patience;
     double l1;
-    int32_t huber;             /* --loss huber */
+    int64_t huber;             /* --loss huber (64 bits: no padding in the struct) */
     double huber_delta;        /* 0 with squared loss */
     const char *weights;       /* the --weights column, "" for none (decoded: allocated) */
 };

@@ -25,8 +25,8 @@ struct data_options {
     const char *features;      /* comma-separated names; NULL = all but target and dropped */
     const char *drop;          /* comma-separated names to ignore */
     const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
-                                  none. With target_optional, a weight column absent from
-                                  the file is no error (ds->w stays NULL) */
+                                  none */
+    int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
     char *const *feature_list; /* or: exactly these features (predict: the model's) */
     int n_feature_list;
     int target_optional;       /* a named target absent from the file: no y, no error */

@@ -234,6 +234,14 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
                const struct ckpt_options *opt, const char *path, struct lr_error *e)
 {
     const char *other = "the checkpoint was made from other data";
+    /* first: the weights change the data's fingerprint, and this says why */
+    const char *w_was = c->opt.weights ? c->opt.weights : "";
+    const char *w_now = opt->weights ? opt->weights : "";
+    if (strcmp(w_was, w_now) != 0)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "the checkpoint was made with other options: "
+                          "%s%s%s, now %s%s%s", *w_was ? "--weights '" : "no --weights", w_was,
+                          *w_was ? "'" : "", *w_now ? "--weights '" : "no --weights", w_now,
+                          *w_now ? "'" : "");
     if (c->fp.d != fp->d)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %d features, this data has %d", other,
                           c->fp.d, fp->d);
@@ -300,11 +308,6 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --loss %s (delta %g), now --loss %s "
                           "(delta %g)", opts, c->opt.huber ? "huber" : "squared",
                           c->opt.huber_delta, opt->huber ? "huber" : "squared", opt->huber_delta);
-    const char *was = c->opt.weights ? c->opt.weights : "", *now = opt->weights ? opt->weights : "";
-    if (strcmp(was, now) != 0)
-        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s%s%s, now %s%s%s", opts,
-                          *was ? "--weights '" : "no --weights", was, *was ? "'" : "",
-                          *now ? "--weights '" : "no --weights", now, *now ? "'" : "");
     return 0;
 }
 

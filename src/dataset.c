@@ -173,7 +173,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
             lr_fail(e, LR_EUSAGE, "--weights: '%s' is the target column", o->weights);
             goto done;
         }
-        if (c < 0 && !o->target_optional) {
+        if (c < 0 && !o->weights_optional) {
             no_such_column(hi, o->path, "--weights", o->weights, e);
             goto done;
         }
