@@ -27,6 +27,9 @@
  *   tol X     when |J_k − J_{k−1}| ≤ X · J_k; X = 0 runs exactly max_epochs.
  * Divergence: J not finite, or J > 1e4 · J_1.
  *
+ * Runs with sample weights, an L1 penalty or the Huber loss go to prox.h instead, which
+ * shares these structs, the stopping rules (gd_stop_test) and the certificate's shape.
+ *
  * Shapes: N local rows, D features; X N×D row-major, y N, θ D+1 (θ[0] = b).
  * Calls MPI only through comm.h; never exits.
  */

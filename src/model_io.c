@@ -86,7 +86,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_object_set_new(training, "validation_split", json_real(m->validation_split));
         json_object_set_new(metrics, "validation", metrics_json(m->validation));
     }
-    if (!isnan(m->condition_number)) {
+    if (!isnan(m->condition_number) || !isnan(m->error_bound)) {  /* Huber: the bound alone */
         json_object_set_new(training, "condition_number", number(m->condition_number));
         json_object_set_new(training, "error_bound", number(m->error_bound));
     }

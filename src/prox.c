@@ -193,6 +193,13 @@ static double objective(const struct gd_problem *pb, const struct gd_params *p, 
     return acc[d + 1] / (2 * m) + p->l2 / (2 * m) * w2 + p->l1 / m * w1;
 }
 
+/*
+ * FISTA with restart on J = f + l1/m‖w‖₁ (prox.h). Per epoch, at the look-ahead v (θ, σ):
+ *   one pass: Σωψ, Σωψx, Σωℓ, Σω(1 − min(z², δ²)) (validation: Σωℓ), one Allreduce;
+ *   ∇f(v) from them; p = prox_{α l1/m ‖·‖₁}(v − α∇f(v)) (b, σ plain steps, σ ≥ floor);
+ *   G = (v − p)/α, ‖G‖ the stopping rules' gradient norm;
+ *   nesterov: β = k/(k+3), restart (β = 0, k = 0) when G·(p − θ) > 0; v ← p + β(p − θ).
+ */
 int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_state *s,
              gd_epoch_fn on_epoch, void *ctx, struct lr_error *e)
 {

@@ -154,6 +154,7 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
     ds->n_rows_total = comm_sum_i64(kt);
     v->n_total = comm_sum_i64(kv);
     v->w_total = (double)v->n_total;
+    ds->weight_total = (double)ds->n_rows_total;
     if (ds->w) {  /* Σω of each part, per rank then in rank order (comm_sum) */
         double t[2] = {0, 0};
         for (int64_t i = 0; i < kt; i++)
@@ -443,6 +444,12 @@ static void certify(struct run *r, const struct gd_problem *pb)
                          ? GD_CONVERGED : GD_STALLED;
     if (r->st.stop != GD_STALLED)
         return;
+    if (r->gp.huber) {  /* prox.h: a residual test, no distance bound */
+        log_note(&r->log, "warning: training stopped after epoch %lld with the proximal-gradient "
+                 "residual at %.2g of its start; converged needs %g: reported as stalled",
+                 (long long)r->st.epoch, c->grad_reduction, PROX_HUBER_RESIDUAL);
+        return;
+    }
     char cond[160] = "not estimated (more than 200 features)";
     if (known && isfinite(c->kappa))
         snprintf(cond, sizeof cond, "about %.2g, which bounds the scaled weights' error only "
@@ -623,7 +630,7 @@ static void infer(struct run *r)
         theta[j + 1] = r->aliased && r->aliased[j] ? NAN : r->coef[j];
     struct col_stats ys;  /* weighted: R's lm(weights=), whose n counts the rows of ω > 0 */
     stats_allreduce_w(ds->y, ds->w, ds->n_rows, 1, r->o->n_threads, &ys);
-    double n = ys.weight, wsum[2] = {(double)ds->n_rows, 0};
+    double n = ys.weight, wsum[2] = {(double)ys.count, 0};
     if (ds->w) {
         wsum[0] = 0;
         for (int64_t i = 0; i < ds->n_rows; i++)

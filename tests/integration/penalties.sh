@@ -124,6 +124,17 @@ grep -q '"converged": false,' "$TMP/lim.json" && grep -q '"stopped_by": "epoch_l
     ok "l1 run cut at --epochs 5: converged false, stopped_by epoch_limit" ||
     not_ok "epoch limit" "$(grep -E 'converged|stopped_by' "$TMP/lim.json" | tr -d '\n')"
 
+# a loose --tol stops early: reported stalled with a warning, never converged
+for a in "--loss huber" "--l1 3000"; do
+    # shellcheck disable=SC2086
+    lr 2 1 --weights wt $a --tol 1e-3 --model-out "$TMP/loose.json" "$D" >/dev/null 2>"$TMP/loose.err"
+    grep -q '"converged": false,' "$TMP/loose.json" && grep -q '"stopped_by": "stalled",' "$TMP/loose.json" &&
+        grep -q "warning: .*reported as stalled" "$TMP/loose.err" &&
+        grep -q "stalled (not converged) after" "$TMP/loose.err" &&
+        ok "$a --tol 1e-3: stalled with a warning, not converged ($(grep -o '"error_bound": [0-9.e-]*' "$TMP/loose.json"))" ||
+        not_ok "$a --tol 1e-3" "$(grep -E 'converged|stopped_by' "$TMP/loose.json" | tr -d '\n') $(grep warning "$TMP/loose.err")"
+done
+
 # --- bad weights and options, the same exit on every rank
 printf 'x,wt,y\n1,1,2\n2,-0.5,3\n3,1,4\n4,2,6\n' >"$TMP/neg.csv"
 printf 'x,wt,y\n1,1,2\n2,,3\n3,1,4\n4,2,6\n' >"$TMP/miss.csv"
