@@ -79,7 +79,7 @@ gd=() ex=()
 for cfg in "1 1" "3 2"; do
     read -r np th <<<"$cfg"
     fit "wg$np$th" "$np" "$th" --weights wt "$D"
-    fit "we$np$th" "$np" "$th" --weights wt --solver exact "$D"
+    fit "we$np$th" "$np" "$th" --weights wt --solver exact --test "$D" "$D"
     gd+=("$TMP/wg$np$th.json")
     ex+=("$TMP/we$np$th.json")
 done
@@ -87,11 +87,17 @@ check 2 wls "$D" wt 1e-6 "${gd[@]}"
 check 1 same 1e-12 "${gd[@]}"
 check 2 wls "$D" wt 1e-9 "${ex[@]}"
 check 1 same 1e-12 "${ex[@]}"
+check 1 wlsinf "$D" wt "$TMP/we32.json"
 # evaluate: weighted metrics where the file has the model's weight column
 lr 2 1 evaluate --json --model "$TMP/we11.json" "$D" >"$TMP/ev.json" 2>"$TMP/ev.err"
 close "$(json_numbers "$TMP/ev.json" mse)" "$(json_numbers "$TMP/we11.json" mse | head -1)" 1e-12 &&
     grep -q "metrics weighted by the model's --weights column" "$TMP/ev.err" &&
     ok "evaluate: weighted MSE, the training's" || not_ok "evaluate weighted" "$(cat "$TMP/ev.err")"
+
+# --- integer weights are repeated rows (huber and elastic net together)
+fit rep 2 1 --weights wt --loss huber --l1 50 --l2 10 "$TMP/rep.csv"
+fit dup 3 1 --loss huber --l1 50 --l2 10 "$TMP/rep_dup.csv"
+check 1 dup "$TMP/rep.json" "$TMP/dup.json"
 
 # --- 10% gross outliers in y: Huber stays near the clean truth, squared loss does not
 fit osq 2 1 "$TMP/outliers.csv"

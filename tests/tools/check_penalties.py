@@ -66,6 +66,13 @@ def gen(out):
     df2["y"] = yo
     df2.to_csv(f"{out}/outliers.csv", index=False, float_format="%.17g")
     json.dump({"intercept": 4.0, "coefficients": beta.tolist()}, open(f"{out}/truth.json", "w"))
+    # integer weights 0..3, and the same data with each row written ω times (no weights)
+    k = rng.integers(0, 4, size=2000)
+    small = df.iloc[:2000].copy()
+    small["wt"] = k.astype(float)
+    small.to_csv(f"{out}/rep.csv", index=False, float_format="%.17g")
+    small.drop(columns="wt").loc[small.index.repeat(k)].to_csv(f"{out}/rep_dup.csv", index=False,
+                                                                float_format="%.17g")
 
 
 def enet(csv, wcol, l1, l2, models):
@@ -142,10 +149,53 @@ def wls(csv, wcol, tol, models):
         mse = mean_squared_error(y, yhat, sample_weight=w)
         mt = mj["metrics"]["train"]
         rel_m = max(abs(mt["r2"] - r2) / abs(r2), abs(mt["mse"] - mse) / mse)
+        if "test" in mj["metrics"]:  # --test on the training file: the same weighted metrics
+            te = mj["metrics"]["test"]
+            rel_m = max(rel_m, abs(te["mse"] - mse) / mse, abs(te["r2"] - r2) / abs(r2))
         desc = ("%s: LinearRegression(sample_weight) within %.2g (<= %g); weighted R^2 and "
                 "MSE (r2_score, mean_squared_error with sample_weight) within %.2g" %
                 (path.split("/")[-1], rel, tol, rel_m))
         report(desc, rel <= tol and rel_m <= 1e-9)
+
+
+def wlsinf(csv, wcol, model):
+    """The exact solver's inference table under weights against statsmodels' WLS on the rows
+    of positive weight (R's lm(weights=) leaves zero-weight rows out of n; statsmodels'
+    log-likelihood includes ½Σ log ω, as R's; AIC and BIC count the variance, as R)."""
+    import statsmodels.api as sm
+    X, _, y, w = load(csv, wcol)
+    keep = w > 0
+    r = sm.WLS(y[keep], sm.add_constant(X[keep]), weights=w[keep]).fit()
+    inf = json.load(open(model))["inference"]
+    k = X.shape[1] + 1
+    pairs = [("std_error %d" % j, t["std_error"], r.bse[j]) for j, t in enumerate(inf["terms"])]
+    pairs += [("residual_std_error", inf["residual_std_error"], np.sqrt(r.scale)),
+              ("df_residual", inf["df_residual"], r.df_resid), ("r2", inf["r2"], r.rsquared),
+              ("f_statistic", inf["f_statistic"], r.fvalue),
+              ("log_likelihood", inf["log_likelihood"], r.llf),
+              ("aic", inf["aic"], -2 * r.llf + 2 * (k + 1)),
+              ("bic", inf["bic"], -2 * r.llf + np.log(keep.sum()) * (k + 1))]
+    worst = max(abs(a - b) / abs(b) for _, a, b in pairs)
+    bad = [n for n, a, b in pairs if abs(a - b) > 1e-8 * abs(b)]
+    report("%s: weighted inference table (standard errors, residual std error, df, R^2, F, "
+           "log-likelihood, AIC, BIC) = statsmodels WLS on the rows of weight > 0, within %.2g"
+           % (model.split("/")[-1], worst), not bad, " ".join(bad))
+
+
+def dup(weighted, repeated):
+    """Integer weights are rows written that many times: the same scaled weights, σ, loss
+    and metrics (every sum weighted, the scaling statistics included)."""
+    a, b = json.load(open(weighted)), json.load(open(repeated))
+    va = np.r_[a["scaled"]["intercept"], a["scaled"]["coefficients"]]
+    vb = np.r_[b["scaled"]["intercept"], b["scaled"]["coefficients"]]
+    rel = np.max(np.abs(va - vb)) / np.max(np.abs(vb))
+    others = [(a["training"][k], b["training"][k]) for k in ("huber_scale", "final_loss")]
+    others += [(a["metrics"]["train"][k], b["metrics"]["train"][k]) for k in ("mse", "mae", "r2")]
+    others += [(a["scaling"][k][j], b["scaling"][k][j]) for k in ("mean", "std")
+               for j in range(len(a["scaling"]["mean"]))]
+    rel = max([rel] + [abs(x - y) / abs(y) for x, y in others])
+    report("integer weights = rows repeated: scaling, weights, scale, final loss, MSE, MAE, R^2 "
+           "agree to %.2g (<= 1e-9)" % rel, rel <= 1e-9)
 
 
 def same(tol, models):
@@ -181,6 +231,10 @@ def run(cmd, a):
         huber(a[0], a[1], float(a[2]), a[3:])
     elif cmd == "wls":
         wls(a[0], a[1], float(a[2]), a[3:])
+    elif cmd == "wlsinf":
+        wlsinf(a[0], a[1], a[2])
+    elif cmd == "dup":
+        dup(a[0], a[1])
     elif cmd == "same":
         same(float(a[0]), a[1:])
     elif cmd == "outliers":
