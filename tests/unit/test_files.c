@@ -63,6 +63,22 @@ static void test_checkpoint_round_trip(void)
     ro.weights = c.opt.weights;  /* the decoded name is a copy */
     CU_ASSERT(memcmp(&ro, &c.opt, sizeof c.opt) == 0);
     CU_ASSERT(ckpt_check(&r, &c.fp, &c.opt, "ck", &e) == 0);
+    /* a resume with another --l1, --loss, --huber-delta or --weights is refused, naming it */
+    const char *what[] = {"--l1 0.5, now 0.25", "now --loss squared", "(delta 2)", "now no --weights"};
+    for (int k = 0; k < 4; k++) {
+        struct ckpt_options o2 = c.opt;
+        if (k == 0)
+            o2.l1 = 0.25;
+        else if (k == 1)
+            o2.huber = 0, o2.huber_delta = 0;
+        else if (k == 2)
+            o2.huber_delta = 2;
+        else
+            o2.weights = "";
+        struct lr_error e2 = {0};
+        CU_ASSERT(ckpt_check(&r, &c.fp, &o2, "ck", &e2) != 0 && e2.code == LR_EDATA &&
+                  strstr(e2.msg, what[k]) != NULL);
+    }
     const struct gd_state *a = &c.state, *b = &r.state;
     CU_ASSERT(a->epoch == b->epoch && a->momentum_k == b->momentum_k &&
               a->stalled_epochs == b->stalled_epochs && a->best_epoch == b->best_epoch &&
