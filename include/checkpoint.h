@@ -24,7 +24,8 @@
 #include "error.h"
 #include "gd.h"
 
-#define CKPT_VERSION 3  /* 3: the intercept option; the stop reason (enum gd_stop) */
+#define CKPT_VERSION 4  /* 3: the intercept option; the stop reason (enum gd_stop);
+                           4: --l1, --loss, --huber-delta, --weights and Huber's scale σ */
 
 /* The options that change the numbers a run produces. */
 struct ckpt_options {
@@ -37,6 +38,10 @@ struct ckpt_options {
     double validation_split;
     uint64_t seed;
     int64_t patience;
+    double l1;
+    int64_t huber;             /* --loss huber (64 bits: no padding in the struct) */
+    double huber_delta;        /* 0 with squared loss */
+    const char *weights;       /* the --weights column, "" for none (decoded: allocated) */
 };
 
 /* What identifies the data: a checkpoint is never applied to other data. */

@@ -56,6 +56,11 @@ struct options {
     int no_intercept;          /* fit through the origin */
     int inference;             /* the inference table (always with the exact solver) */
     double conf_level;         /* of its confidence intervals */
+    double l1;                 /* --l1: (l1/m)·‖w‖₁ on the scaled weights; 0: none */
+    int huber;                 /* --loss huber (else squared) */
+    double huber_delta;        /* --huber-delta δ (> 1; default 1.35) */
+    int huber_delta_given;
+    const char *weights;       /* --weights NAME: the sample-weight column; NULL: none */
     int argc;                  /* the command line, to print the resume command */
     char **argv;
 };

@@ -34,6 +34,8 @@
 #include "error.h"
 
 enum { COL_SKIP = -1, COL_TARGET = -2 };  /* csv_layout.slot values besides feature indices */
+/* The --weights column: a finite number >= 0 (else a data error at its field). */
+enum { COL_WEIGHT = -8 };
 
 /* What a message about a bad value suggests: how the column could be left out. */
 enum csv_hint {
@@ -50,6 +52,7 @@ struct csv_layout {
     char *const *names;        /* per column, for messages */
     int n_features;            /* D */
     int has_target;
+    int has_weight;            /* a COL_WEIGHT slot: out->w holds it */
     int skip_bad_rows;         /* 1: skip and count bad records instead of failing */
     int text_ok;               /* 1 (describe): a value that is not a number is kept as a
                                   NaN that says what it was (csv_value_kind) */
@@ -77,6 +80,7 @@ struct csv_shard {
     int64_t n_rows;            /* N */
     double *X;                 /* N×D row-major */
     double *y;                 /* N, or NULL without a target */
+    double *w;                 /* N sample weights, or NULL without a weight column */
     int64_t n_lines;           /* physical lines in the range (a last line without newline
                                   counts) */
     int64_t n_skipped;         /* bad records skipped (skip_bad_rows) */

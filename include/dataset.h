@@ -24,6 +24,9 @@ struct data_options {
     const char *target;        /* name or 1-based index; NULL = last column */
     const char *features;      /* comma-separated names; NULL = all but target and dropped */
     const char *drop;          /* comma-separated names to ignore */
+    const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
+                                  none */
+    int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
     char *const *feature_list; /* or: exactly these features (predict: the model's) */
     int n_feature_list;
     int target_optional;       /* a named target absent from the file: no y, no error */
@@ -42,6 +45,8 @@ struct dataset {
     int n_features;            /* D */
     double *X;                 /* N×D row-major */
     double *y;                 /* N, NULL without a target */
+    double *w;                 /* N sample weights ω_i ≥ 0, NULL without --weights */
+    double weight_total;       /* Σ ω_i over all ranks (> 0), or the row count */
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;

@@ -2,8 +2,9 @@
  * exact.h — the exact least-squares solver: one pass that factors the design, then a few
  * refinement passes shaped like an epoch (thread partials, one Allreduce each).
  *
- * Minimises Σ_i (b + w·x_i − y_i)² + λ‖w_s‖² (the same minimiser as gd.h's J; w_s the
- * weights on scaled columns), b absent under --no-intercept. θ = (b, w) in the units of X
+ * Minimises Σ_i ω_i (b + w·x_i − y_i)² + λ‖w_s‖² (the same minimiser as gd.h's J; w_s the
+ * weights on scaled columns; ω_i the sample weights, 1 without them: weighted least
+ * squares is the QR of the rows scaled by √ω_i, and refinement weighs r by ω), b absent under --no-intercept. θ = (b, w) in the units of X
  * as given; the factor is of the scaled design Ã = [1 Z] (or [Z]), z_j = (x_j − μ_j)/σ_j,
  * θ_s its coefficients: b = b_s − Σ w_s,j μ_j/σ_j, w_j = w_s,j/σ_j (θ = T θ_s).
  *
@@ -50,6 +51,7 @@ struct exact_problem {
     int intercept;             /* fit b (else b = 0) */
     double l2;                 /* λ */
     int n_threads;
+    const double *w;           /* N sample weights ω_i ≥ 0, or NULL: all 1 */
 };
 
 struct exact_fit {

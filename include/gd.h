@@ -27,6 +27,9 @@
  *   tol X     when |J_k − J_{k−1}| ≤ X · J_k; X = 0 runs exactly max_epochs.
  * Divergence: J not finite, or J > 1e4 · J_1.
  *
+ * Runs with sample weights, an L1 penalty or the Huber loss go to prox.h instead, which
+ * shares these structs, the stopping rules (gd_stop_test) and the certificate's shape.
+ *
  * Shapes: N local rows, D features; X N×D row-major, y N, θ D+1 (θ[0] = b).
  * Calls MPI only through comm.h; never exits.
  */
@@ -58,6 +61,9 @@ struct gd_problem {
     const double *Xv, *yv;     /* validation rows on this rank (Nv×D, Nv), may be empty */
     int64_t nv_local, nv_total;
     int intercept;             /* 0: b stays 0 (--no-intercept): X̃ = X, ∂J/∂b unused */
+    /* Sample weights (prox.h solves with them; gd_run does not read them) */
+    const double *w, *wv;      /* ω of the training / validation rows; NULL: all 1 */
+    double w_total, wv_total;  /* m = Σω over all ranks (the row counts without weights) */
 };
 
 struct gd_params {
@@ -69,6 +75,9 @@ struct gd_params {
     double l2;                 /* λ */
     int64_t patience;          /* > 0: stop after this many epochs without a better
                                   validation loss, and keep the best weights */
+    double l1;                 /* L1 penalty (prox.h); 0: none */
+    int huber;                 /* 1: Huber loss (prox.h) */
+    double huber_delta;        /* δ of the Huber loss */
 };
 
 /* Everything the next epoch depends on: what a checkpoint must hold. */
@@ -88,6 +97,8 @@ struct gd_state {
     double best_grad_norm;     /* smallest ‖∇J‖ so far */
     int64_t stalled_epochs;    /* consecutive epochs the loss changed at rounding level */
     int stop;                  /* enum gd_stop: why the loop ended (GD_RUNNING until then) */
+    double sigma, sigma_look;  /* Huber: the scale σ, and where the next gradient takes it */
+    double first_sigma;        /* Huber: σ at the start (its floor is a fraction of it) */
 };
 
 /* What one epoch reports to the logger. */
@@ -137,6 +148,11 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
 double gd_auto_lr(const struct gd_problem *pb, double l2);
 
 void gd_state_init(struct gd_state *s, int d);
+
+/* The stopping rules above, after epoch s->epoch with this loss and gradient norm; updates
+   the stall counter (shared with prox.h's solver). */
+enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
+                          double grad_norm);
 void gd_state_free(struct gd_state *s);
 
 /*

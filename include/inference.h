@@ -44,6 +44,9 @@ struct inference {
 void inference_compute(const struct exact_fit *f, const double *theta, const double *mean,
                        const double *scale, int d, int intercept, double rss, double tss,
                        int64_t n, double conf_level, struct inference *out);
+/* Weighted least squares (rss, tss weighted; n the rows of positive weight): the Gaussian
+   log-likelihood gains ½Σ log ω_i (as R's logLik of lm(weights=)); AIC and BIC follow. */
+void inference_add_log_weights(struct inference *inf, double sum_log_w);
 void inference_free(struct inference *inf);
 
 /* The table laid out like R's summary(lm()), names[j] the D feature names. */

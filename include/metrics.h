@@ -23,6 +23,13 @@ struct metrics {
 void metrics_compute(const double *X, const double *y, int64_t n, int d, double b,
                      const double *w, int intercept, int n_threads, struct metrics *out);
 
+/* The same with sample weights ω (N entries; NULL: all 1), as scikit-learn's metrics with
+   sample_weight: MSE = Σω(ŷ−y)²/Σω, MAE = Σω|ŷ−y|/Σω, R² = 1 − Σω(ŷ−y)²/Σω(y−ȳ_ω)²
+   with ȳ_ω = Σωy/Σω (no intercept: Σωy²); rows counts every row. */
+void metrics_compute_w(const double *X, const double *y, const double *w, int64_t n, int d,
+                       double b, const double *wt, int intercept, int n_threads,
+                       struct metrics *out);
+
 /* Adjusted R² of a fit with d fitted features on rows rows (NaN when rows ≤ d + intercept). */
 double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept);
 

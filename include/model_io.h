@@ -40,6 +40,11 @@ struct model {
     int64_t patience, best_epoch;   /* early stopping (0: off) */
     struct metrics train;
     const struct metrics *validation, *test;  /* NULL when absent */
+    double l1;                      /* --l1 (0: none) */
+    const char *loss;               /* "squared" or "huber" */
+    double huber_delta, huber_scale;  /* huber: δ and the fitted σ (else NaN: null) */
+    const char *weights;            /* the sample-weight column, NULL: none */
+    int features_selected;          /* non-zero coefficients (of d) */
 };
 
 /* Write the model JSON atomically; -1 with LR_EWRITE on failure. */
@@ -53,6 +58,7 @@ struct model_file {
     double intercept;
     double *coef;                   /* D, original units (an aliased one, null in the file: 0) */
     int no_intercept;               /* fitted through the origin */
+    char *weights;                  /* training.weights: the sample-weight column, or NULL */
 };
 
 /* Read and check a model file: LR_ENOINPUT if unreadable, LR_EDATA if it is not a valid

@@ -17,12 +17,13 @@
 
 struct col_stats {
     int64_t count;
-    double mean;
-    double m2;                 /* Σ (x − mean)² */
+    double mean;               /* Σ ω x / Σ ω (ω = 1 without weights) */
+    double m2;                 /* Σ ω (x − mean)² */
     double min, max;
+    double weight;             /* Σ ω: the count, as a double, without weights */
 };
 
-/* Population standard deviation sqrt(M2 / count). */
+/* Population standard deviation sqrt(M2 / Σω). */
 double stats_std(const struct col_stats *s);
 
 /* a ← a ∪ b (Chan et al.). */
@@ -33,6 +34,13 @@ void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_st
 
 /* Collective: stats of the D columns over all ranks' rows, the same on every rank. */
 void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
+
+/* The same with sample weights w (N entries ≥ 0; NULL: all 1): weighted mean and M2, the
+   weighted population std sqrt(Σω(x − x̄_ω)²/Σω); count, min and max of all rows. */
+void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,
+                   struct col_stats *out);
+void stats_allreduce_w(const double *X, const double *w, int64_t n, int d, int n_threads,
+                       struct col_stats *out);
 
 /*
  * The one map between the coefficients of a model on standardized columns,

@@ -104,12 +104,15 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, c->opt.tol_auto);
     PUT(&b, c->opt.lr_option), PUT(&b, c->opt.tol), PUT(&b, c->opt.l2);
     PUT(&b, c->opt.validation_split), PUT(&b, c->opt.seed), PUT(&b, c->opt.patience);
+    PUT(&b, c->opt.l1), PUT(&b, c->opt.huber), PUT(&b, c->opt.huber_delta);
+    put_str(&b, c->opt.weights ? c->opt.weights : "");
     /* the state */
     PUT(&b, s->epoch), PUT(&b, s->momentum_k), PUT(&b, s->stalled_epochs);
     PUT(&b, s->first_loss), PUT(&b, s->prev_loss), PUT(&b, s->lr);
     PUT(&b, s->first_grad_norm), PUT(&b, s->best_grad_norm);
     PUT(&b, stop);  /* enum gd_stop */
     PUT(&b, s->best_val_loss), PUT(&b, s->best_epoch), PUT(&b, s->since_best);
+    PUT(&b, s->sigma), PUT(&b, s->sigma_look), PUT(&b, s->first_sigma);
     put(&b, s->theta, (size_t)(d + 1) * sizeof(double));
     put(&b, s->look, (size_t)(d + 1) * sizeof(double));
     put(&b, s->best_theta, (size_t)(d + 1) * sizeof(double));
@@ -168,12 +171,15 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     GET(&b, c->opt.tol_auto);
     GET(&b, c->opt.lr_option), GET(&b, c->opt.tol), GET(&b, c->opt.l2);
     GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
+    GET(&b, c->opt.l1), GET(&b, c->opt.huber), GET(&b, c->opt.huber_delta);
+    c->opt.weights = get_str(&b);
     GET(&b, s->epoch), GET(&b, s->momentum_k), GET(&b, s->stalled_epochs);
     GET(&b, s->first_loss), GET(&b, s->prev_loss), GET(&b, s->lr);
     GET(&b, s->first_grad_norm), GET(&b, s->best_grad_norm);
     GET(&b, stop);
     s->stop = stop;
     GET(&b, s->best_val_loss), GET(&b, s->best_epoch), GET(&b, s->since_best);
+    GET(&b, s->sigma), GET(&b, s->sigma_look), GET(&b, s->first_sigma);
     s->theta = get_doubles(&b, d + 1);
     s->look = get_doubles(&b, d + 1);
     s->best_theta = get_doubles(&b, d + 1);
@@ -195,6 +201,7 @@ void ckpt_free(struct ckpt *c)
     gd_state_free(&c->state);
     free(c->mean);
     free(c->scale);
+    free((char *)c->opt.weights);
     memset(c, 0, sizeof *c);
 }
 
@@ -227,6 +234,14 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
                const struct ckpt_options *opt, const char *path, struct lr_error *e)
 {
     const char *other = "the checkpoint was made from other data";
+    /* first: the weights change the data's fingerprint, and this says why */
+    const char *w_was = c->opt.weights ? c->opt.weights : "";
+    const char *w_now = opt->weights ? opt->weights : "";
+    if (strcmp(w_was, w_now) != 0)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "the checkpoint was made with other options: "
+                          "%s%s%s, now %s%s%s", *w_was ? "--weights '" : "no --weights", w_was,
+                          *w_was ? "'" : "", *w_now ? "--weights '" : "no --weights", w_now,
+                          *w_now ? "'" : "");
     if (c->fp.d != fp->d)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %d features, this data has %d", other,
                           c->fp.d, fp->d);
@@ -286,6 +301,13 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
     if (c->opt.patience != opt->patience)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --patience %lld, now %lld", opts,
                           (long long)c->opt.patience, (long long)opt->patience);
+    if (c->opt.l1 != opt->l1)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --l1 %g, now %g", opts, c->opt.l1,
+                          opt->l1);
+    if (c->opt.huber != opt->huber || c->opt.huber_delta != opt->huber_delta)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --loss %s (delta %g), now --loss %s "
+                          "(delta %g)", opts, c->opt.huber ? "huber" : "squared",
+                          c->opt.huber_delta, opt->huber ? "huber" : "squared", opt->huber_delta);
     return 0;
 }
 

@@ -16,6 +16,7 @@ enum opt_id {
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
+    O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS,
 };
 
 struct opt_spec {
@@ -50,6 +51,8 @@ static const struct opt_spec specs[] = {
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
     {"conf-level", O_CONF_LEVEL, 1, TRAIN},
+    {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
+    {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -128,6 +131,32 @@ void cli_usage(FILE *out)
         "                       up to 200 features), else stalled, with a warning\n"
         "  --no-scale           train on raw features (default: z-score each feature)\n"
         "  --l2 X               ridge penalty lambda/(2m)*|w|^2 (default 0)\n"
+        "  --l1 X               lasso penalty (X/m)*|w|_1 (default 0; with --l2, the elastic\n"
+        "                       net), solved by proximal gradient (soft thresholding, the\n"
+        "                       solver's acceleration and restart); coefficients that are\n"
+        "                       exactly 0 are reported as 0 and counted ('N of D features\n"
+        "                       selected'). The objective, on the scaled weights w, with\n"
+        "                       sample weights o_i (1 without --weights), m = sum o_i and\n"
+        "                       e_i = b + w.x_i - y_i:\n"
+        "                         J = 1/(2m) sum o_i l(e_i) + l2/(2m)|w|^2 + l1/m |w|_1\n"
+        "                       the intercept never penalised. scikit-learn's ElasticNet on\n"
+        "                       the same scaled data: alpha = (l1 + l2)/m,\n"
+        "                       l1_ratio = l1/(l1 + l2)\n"
+        "  --loss L             squared (default): l(e) = e^2; huber: l(e) = s + s*H(e/s),\n"
+        "                       H(z) = z^2 for |z| <= delta, 2*delta*|z| - delta^2 beyond,\n"
+        "                       with the scale s > 0 fitted jointly with the weights (as\n"
+        "                       scikit-learn's HuberRegressor and Spark: 2m*J is its\n"
+        "                       objective with alpha = l2, epsilon = delta); s is stored in\n"
+        "                       the model (training.huber_scale). Gradient solvers only\n"
+        "  --huber-delta X      delta of --loss huber, on the residual divided by s (> 1;\n"
+        "                       default 1.35)\n"
+        "  --weights NAME       column NAME holds sample weights (finite, >= 0; not a\n"
+        "                       feature): the loss, the gradient, the scaling statistics\n"
+        "                       (weighted mean and std), the metrics and the validation\n"
+        "                       loss are weighted sums, and --solver exact solves weighted\n"
+        "                       least squares (R's lm(weights=)); a negative, missing or\n"
+        "                       non-numeric weight is a bad row (FILE:LINE:COLUMN, exit 65)\n"
+        "                       and all-zero weights an error\n"
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
@@ -292,6 +321,16 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         else
             return lr_fail(e, LR_EUSAGE, "--solver: '%s' is not auto, gd, nesterov or exact", v);
         return 0;
+    case O_L1: return parse_double(sp->name, v, 0, 0, &o->l1, e);
+    case O_LOSS:
+        if (strcmp(v, "squared") && strcmp(v, "huber"))
+            return lr_fail(e, LR_EUSAGE, "--loss: '%s' is not 'squared' or 'huber'", v);
+        o->huber = strcmp(v, "huber") == 0;
+        return 0;
+    case O_HUBER_DELTA:
+        o->huber_delta_given = 1;
+        return parse_double(sp->name, v, 1, 1, &o->huber_delta, e);
+    case O_WEIGHTS: return set_columns(sp->name, v, &o->weights, e);
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_CONF_LEVEL:
@@ -317,6 +356,15 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->l2 > 0 && o->inference)
         return lr_fail(e, LR_EUSAGE, "--inference: standard errors and tests assume no penalty; "
                        "drop --l2 or --inference");
+    const char *nonsmooth = o->l1 > 0 ? "--l1" : o->huber ? "--loss huber" : NULL;
+    if (o->solver == SOLVER_EXACT && nonsmooth)
+        return lr_fail(e, LR_EUSAGE, "%s has no closed-form solution: use --solver gd or "
+                       "--solver nesterov (or auto), not --solver exact", nonsmooth);
+    if (o->inference && nonsmooth)
+        return lr_fail(e, LR_EUSAGE, "--inference: standard errors and tests are those of "
+                       "unpenalised least squares; drop %s or --inference", nonsmooth);
+    if (o->huber_delta_given && !o->huber)
+        return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
     return 0;
 }
 
@@ -372,7 +420,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .solver = SOLVER_AUTO, .epochs = 100000,
-        .tol = -1, .conf_level = 0.95,
+        .tol = -1, .conf_level = 0.95, .huber_delta = 1.35,
         .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
         .argc = argc, .argv = argv,
     };

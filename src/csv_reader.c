@@ -3,6 +3,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,11 +27,12 @@ static size_t block_per_piece(void)
 /* Rows parsed from one piece of a block, in file order. */
 struct rows {
     int64_t n, cap;
-    double *X, *y;
+    double *X, *y, *w;
 };
 
 enum bad_kind {
-    BAD_NONE, BAD_NUMBER, BAD_TOO_MANY, BAD_TOO_FEW, BAD_QUOTE, BAD_OPEN_QUOTE, BAD_LONE_CR
+    BAD_NONE, BAD_NUMBER, BAD_TOO_MANY, BAD_TOO_FEW, BAD_QUOTE, BAD_OPEN_QUOTE, BAD_LONE_CR,
+    BAD_WEIGHT
 };
 
 /* One piece's parsing state: the libcsv callbacks' context. */
@@ -54,7 +56,7 @@ struct piece {
     struct lr_error err;       /* err.line: line index within the piece */
 };
 
-static void rows_reserve(struct rows *r, int64_t n, int d, int has_y)
+static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w)
 {
     if (n <= r->cap)
         return;
@@ -64,6 +66,8 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y)
     r->X = lr_realloc(r->X, lr_bytes(cap, d, sizeof(double)));
     if (has_y)
         r->y = lr_realloc(r->y, lr_bytes(cap, 1, sizeof(double)));
+    if (has_w)
+        r->w = lr_realloc(r->w, lr_bytes(cap, 1, sizeof(double)));
     r->cap = cap;
 }
 
@@ -135,7 +139,9 @@ static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t 
     const char *skip = "skip such rows with --on-bad-row skip";
     char name[96];
     lr_escape(name, sizeof name - 2, lay->names[col], strlen(lay->names[col]));
-    if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
+    if (lay->slot[col] == COL_WEIGHT)
+        snprintf(dst, cap, "; it is the --weights column: fix the value, or %s", skip);
+    else if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; it is the model's target column: %s", skip);
     else if (lay->slot[col] == COL_TARGET)
         snprintf(dst, cap, "; it is the target (--drop does not apply): choose another with "
@@ -177,6 +183,12 @@ static void fail_record(struct piece *st)
             value_hint(lay, st->bad_col, hint, sizeof hint);
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' %s%s", name, where,
                    st->bad_text, num_strerror(st->bad_status), hint);
+        break;
+    case BAD_WEIGHT:
+        value_hint(lay, st->bad_col, hint, sizeof hint);
+        lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: weight '%s' is %s: a "
+                   "sample weight is a finite number >= 0%s", name, where, st->bad_text,
+                   st->bad_status ? "negative" : "not finite", hint);
         break;
     case BAD_TOO_MANY:
         lr_fail_at(e, LR_EDATA, path, line, column,
@@ -276,8 +288,17 @@ static void on_field(void *s, size_t n, void *ctx)
         return;
     }
     struct rows *r = &st->rows;
+    if (slot == COL_WEIGHT && !(v >= 0 && v < INFINITY)) {
+        st->bad = BAD_WEIGHT;
+        st->bad_col = c;
+        st->bad_status = v < 0;
+        lr_escape(st->bad_text, sizeof st->bad_text, text, len);
+        return;
+    }
     if (slot >= 0)
         r->X[r->n * lay->n_features + slot] = v;
+    else if (slot == COL_WEIGHT)
+        r->w[r->n] = v;
     else
         r->y[r->n] = v;
 }
@@ -336,7 +357,8 @@ static void parse_record(struct csv_parser *p, const char *rec, size_t len, int 
         reject_record(st);
     } else {
         st->rows.n++;
-        rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target);
+        rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
+                     lay->has_weight);
     }
     st->col = st->rows_in_record = 0;
     st->bad = BAD_NONE;
@@ -399,6 +421,8 @@ static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
     out->X = lr_realloc(out->X, lr_bytes(c, lay->n_features, sizeof(double)));
     if (lay->has_target)
         out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
+    if (lay->has_weight)
+        out->w = lr_realloc(out->w, lr_bytes(c, 1, sizeof(double)));
     *cap = c;
 }
 
@@ -441,7 +465,7 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
     for (int k = 0; k < ps->n; k++) {
         struct piece *st = &ps->st[k];
         piece_reset(st);
-        rows_reserve(&st->rows, 1, d, lay->has_target);
+        rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight);
         size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
         parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
     }
@@ -475,6 +499,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
         memcpy(out->X + at * d, r->X, (size_t)r->n * (size_t)d * sizeof(double));
         if (lay->has_target)
             memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
+        if (lay->has_weight)
+            memcpy(out->w + at, r->w, (size_t)r->n * sizeof(double));
     }
 }
 
@@ -538,6 +564,7 @@ static void pieces_free(struct pieces *ps)
         csv_free(&ps->parsers[k]);
         free(ps->st[k].rows.X);
         free(ps->st[k].rows.y);
+        free(ps->st[k].rows.w);
         free(ps->st[k].skipped_at);
     }
     free(ps->parsers);
@@ -600,6 +627,8 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
         out->X = lr_realloc(out->X, lr_bytes(n, lay->n_features, sizeof(double)));
         if (lay->has_target)
             out->y = lr_realloc(out->y, lr_bytes(n, 1, sizeof(double)));
+        if (lay->has_weight)
+            out->w = lr_realloc(out->w, lr_bytes(n, 1, sizeof(double)));
     }
     return 0;
 }
@@ -608,8 +637,9 @@ void csv_shard_free(struct csv_shard *s)
 {
     free(s->X);
     free(s->y);
+    free(s->w);
     free(s->skipped_at);
-    s->X = s->y = NULL;
+    s->X = s->y = s->w = NULL;
     s->skipped_at = NULL;
     s->n_rows = 0;
 }

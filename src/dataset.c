@@ -167,6 +167,19 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         if (target >= 0)
             slot[target] = COL_TARGET;
     }
+    if (o->weights) {  /* the weight column is neither target nor feature */
+        int c = find_column(hi, o->weights);
+        if (c >= 0 && c == target) {
+            lr_fail(e, LR_EUSAGE, "--weights: '%s' is the target column", o->weights);
+            goto done;
+        }
+        if (c < 0 && !o->weights_optional) {
+            no_such_column(hi, o->path, "--weights", o->weights, e);
+            goto done;
+        }
+        if (c >= 0)
+            slot[c] = COL_WEIGHT;
+    }
     int d = 0;
     if (o->feature_list) {
         for (n = 0; n < o->n_feature_list; n++)
@@ -185,6 +198,10 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
                 lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
+                goto done;
+            }
+            if (slot[cols[k]] == COL_WEIGHT) {
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is the --weights column", o->weights);
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
@@ -375,6 +392,27 @@ static int find_range(int fd, const char *path, off_t data_start, off_t size, of
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
+/* Collective: Σ ω over all ranks into ds->weight_total; all-zero weights are an error (no
+   row would count). The per-rank sums add in rank order. */
+static int dataset_weight_total(struct dataset *ds, const char *path, struct lr_error *e)
+{
+    double s = 0;
+    for (int64_t i = 0; i < ds->n_rows; i++)
+        s += ds->w[i];
+    int p = comm_size();
+    double *all = lr_malloc((size_t)p * sizeof *all);
+    comm_allgather(&s, all, sizeof s);
+    ds->weight_total = 0;
+    for (int r = 0; r < p; r++)
+        ds->weight_total += all[r];
+    free(all);
+    if (ds->weight_total > 0 && isfinite(ds->weight_total))
+        return 0;
+    return lr_fail_at(e, LR_EDATA, path, 0, 0, "the --weights column's weights %s: no row "
+                      "would count", ds->weight_total > 0 ? "add up to more than a double holds"
+                      : "are all zero");
+}
+
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
     memset(ds, 0, sizeof *ds);
@@ -401,6 +439,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     struct csv_layout lay = {
         .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
         .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
+        .has_weight = o->weights && find_column(&hi, o->weights) >= 0,
         .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
@@ -424,9 +463,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     ds->n_rows = shard.n_rows;
     ds->X = shard.X;  /* the dataset owns the rows from here */
     ds->y = shard.y;
+    ds->w = shard.w;
     ds->n_skipped_local = shard.n_skipped;
     ds->skipped_at = shard.skipped_at;
-    shard.X = shard.y = NULL;
+    shard.X = shard.y = shard.w = NULL;
     shard.skipped_at = NULL;
     ds->n_rows_total = comm_sum_i64(shard.n_rows);
     ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
@@ -440,6 +480,9 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                        hi.header_lines ? " after the header" : "");
         goto done;
     }
+    ds->weight_total = (double)ds->n_rows_total;
+    if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
+        goto done;
     rc = 0;
 done:
     if (fd >= 0)
@@ -461,6 +504,7 @@ void dataset_free(struct dataset *ds)
     free(ds->target_name);
     free(ds->X);
     free(ds->y);
+    free(ds->w);
     memset(ds, 0, sizeof *ds);
 }
 

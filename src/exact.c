@@ -60,7 +60,8 @@ static void part_triangle(const struct exact_problem *pb, const struct layout *L
         return;
     for (int c = 0; c <= L->nc; c++)  /* column-major: each column of A in turn */
         for (int64_t i = 0; i < n; i++)
-            a[c * n + i] = c < L->nc ? design(pb, lo + i, L->col[c]) : pb->y[lo + i];
+            a[c * n + i] = (c < L->nc ? design(pb, lo + i, L->col[c]) : pb->y[lo + i]) *
+                           (pb->w ? sqrt(pb->w[lo + i]) : 1.0);  /* rows of √ω·[Ã y] */
     LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, m, a, (lapack_int)n, tau);
     for (int c = 0; c < m; c++)
         for (int r = 0; r <= c && r < n; r++)
@@ -275,9 +276,10 @@ static void residual_pass(const struct exact_problem *pb, const struct exact_fit
             long double r = pb->y[i];
             for (int q = 0; q < k; q++)
                 r -= (long double)f->theta[f->kept[q]] * raw(pb, i, f->kept[q]);
+            long double wr = pb->w ? r * pb->w[i] : r;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
             for (int q = 0; q < k; q++)
-                s[q] += r * raw(pb, i, f->kept[q]);
-            s[k] += r * r;
+                s[q] += wr * raw(pb, i, f->kept[q]);
+            s[k] += wr * r;
         }
     }
     double *hl = lr_malloc(sizeof(double) * 2 * (size_t)(k + 1));

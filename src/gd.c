@@ -209,8 +209,8 @@ void gd_state_free(struct gd_state *s)
 }
 
 /* The stopping rules of gd.h; updates the stall counter. */
-static enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
-                                 double grad_norm)
+enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
+                          double grad_norm)
 {
     if (s->epoch == 1 || (!p->tol_auto && p->tol == 0))
         return GD_RUNNING;  /* --tol 0: exactly max_epochs, whatever happens */

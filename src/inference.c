@@ -150,3 +150,10 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
             "scaled design: %.4g\n", inf->log_likelihood, inf->aic, inf->bic,
             inf->condition_number);
 }
+
+void inference_add_log_weights(struct inference *inf, double sum_log_w)
+{
+    inf->log_likelihood += 0.5 * sum_log_w;
+    inf->aic -= sum_log_w;
+    inf->bic -= sum_log_w;
+}

@@ -24,6 +24,13 @@ void metrics_predict(const double *X, int64_t n, int d, double b, const double *
 void metrics_compute(const double *X, const double *y, int64_t n, int d, double b,
                      const double *w, int intercept, int n_threads, struct metrics *out)
 {
+    metrics_compute_w(X, y, NULL, n, d, b, w, intercept, n_threads, out);
+}
+
+void metrics_compute_w(const double *X, const double *y, const double *sw, int64_t n, int d,
+                       double b, const double *w, int intercept, int n_threads,
+                       struct metrics *out)
+{
     int64_t parts = par_chunks(n);
     double *part = lr_malloc((size_t)parts * 2 * sizeof *part);  /* Σe², Σ|e| per part */
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
@@ -35,8 +42,9 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
             double e = b - y[i];
             for (int j = 0; j < d; j++)
                 e += w[j] * X[i * d + j];
-            sse += e * e;
-            sae += fabs(e);
+            double wi = sw ? sw[i] : 1.0;
+            sse += wi * e * e;
+            sae += wi * fabs(e);
         }
         part[2 * k] = sse;
         part[2 * k + 1] = sae;
@@ -49,8 +57,8 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
     free(part);
     comm_sum(sums, 2);
     struct col_stats ys;
-    stats_allreduce(y, n, 1, n_threads, &ys);
-    double m = (double)ys.count;
+    stats_allreduce_w(y, sw, n, 1, n_threads, &ys);
+    double m = ys.weight;
     out->rows = ys.count;
     out->mse = m > 0 ? sums[0] / m : NAN;
     out->rmse = sqrt(out->mse);

@@ -86,7 +86,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_object_set_new(training, "validation_split", json_real(m->validation_split));
         json_object_set_new(metrics, "validation", metrics_json(m->validation));
     }
-    if (!isnan(m->condition_number)) {
+    if (!isnan(m->condition_number) || !isnan(m->error_bound)) {  /* Huber: the bound alone */
         json_object_set_new(training, "condition_number", number(m->condition_number));
         json_object_set_new(training, "error_bound", number(m->error_bound));
     }
@@ -96,6 +96,13 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     }
     if (m->test)
         json_object_set_new(metrics, "test", metrics_json(m->test));
+    /* the objective's terms (prox.h) */
+    json_object_set_new(training, "l1", json_real(m->l1));
+    json_object_set_new(training, "loss", json_string(m->loss ? m->loss : "squared"));
+    json_object_set_new(training, "huber_delta", number(m->huber_delta));
+    json_object_set_new(training, "huber_scale", number(m->huber_scale));
+    json_object_set_new(training, "weights", m->weights ? json_string(m->weights) : json_null());
+    json_object_set_new(training, "features_selected", json_integer(m->features_selected));
     if (m->inference)
         json_object_set_new(root, "inference", inference_json(m->inference, m->features));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -173,6 +180,9 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         m->intercept = json_number_value(json_object_get(root, "intercept"));
         json_t *fit_b = json_object_get(json_object_get(root, "training"), "intercept");
         m->no_intercept = json_is_false(fit_b);  /* absent: a model with intercept */
+        const char *wcol = json_string_value(json_object_get(json_object_get(root, "training"),
+                                                             "weights"));
+        m->weights = wcol ? strdup(wcol) : NULL;
     }
     json_decref(root);
     if (why) {
@@ -189,5 +199,6 @@ void model_file_free(struct model_file *m)
     free(m->features);
     free(m->coef);
     free(m->target);
+    free(m->weights);
     memset(m, 0, sizeof *m);
 }

@@ -30,6 +30,9 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         .target = m->target, .want_target = 1, .target_optional = !need_target,
         .feature_list = m->features, .n_feature_list = m->d, .columns_of = "the model",
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+        /* evaluate: weighted metrics when the model was trained with weights and the file
+           has the column */
+        .weights = need_target ? m->weights : NULL, .weights_optional = 1,
     };
     if (dataset_load(&dopt, ds, e) < 0)
         return -1;
@@ -203,8 +206,12 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         rc = e->code;
     } else {
         struct metrics mt;
-        metrics_compute(ds.X, ds.y, ds.n_rows, ds.n_features, m.intercept, m.coef,
-                        !m.no_intercept, o->n_threads, &mt);
+        metrics_compute_w(ds.X, ds.y, ds.w, ds.n_rows, ds.n_features, m.intercept, m.coef,
+                          !m.no_intercept, o->n_threads, &mt);
+        if (comm_rank() == 0 && !o->quiet && m.weights)
+            fprintf(stderr, "linreg_mpi: %s\n", ds.w ? "metrics weighted by the model's "
+                    "--weights column, as in training" : "the model was trained with "
+                    "--weights, but the file has no such column: unweighted metrics");
         if (comm_rank() == 0) {
             print_metrics(&mt, o->json, stdout);
             fflush(stdout);

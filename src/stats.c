@@ -11,21 +11,27 @@
 
 double stats_std(const struct col_stats *s)
 {
-    return s->count > 0 ? sqrt(s->m2 / (double)s->count) : 0.0;
+    return s->weight > 0 ? sqrt(s->m2 / s->weight) : 0.0;
 }
 
 void stats_merge(struct col_stats *a, const struct col_stats *b)
 {
     if (b->count == 0)
         return;
-    if (a->count == 0) {
+    if (a->count == 0 || (a->weight == 0 && b->weight > 0)) {
+        double lo = a->min < b->min ? a->min : b->min, hi = a->max > b->max ? a->max : b->max;
+        int64_t count = a->count + b->count;
         *a = *b;
+        a->count = count, a->min = lo, a->max = hi;
         return;
     }
-    double na = (double)a->count, nb = (double)b->count, n = na + nb;
+    double na = a->weight, nb = b->weight, n = na + nb;
     double delta = b->mean - a->mean;
-    a->mean += delta * (nb / n);
-    a->m2 += b->m2 + delta * delta * (na * nb / n);
+    if (nb > 0) {  /* rows of weight zero change nothing but the count and the range */
+        a->mean += delta * (nb / n);
+        a->m2 += b->m2 + delta * delta * (na * nb / n);
+        a->weight = n;
+    }
     a->count += b->count;
     if (b->min < a->min)
         a->min = b->min;
@@ -33,34 +39,47 @@ void stats_merge(struct col_stats *a, const struct col_stats *b)
         a->max = b->max;
 }
 
-/* Exact stats of rows [lo, hi) of X: sums first, then squared deviations from the mean. */
-static void stats_slice(const double *X, int64_t lo, int64_t hi, int d, struct col_stats *out)
+/* Exact stats of rows [lo, hi) of X (weights w, or NULL for 1): sums first, then squared
+   deviations from the mean. */
+static void stats_slice(const double *X, const double *w, int64_t lo, int64_t hi, int d,
+                        struct col_stats *out)
 {
+    double wsum = 0;
+    for (int64_t i = lo; w && i < hi; i++)
+        wsum += w[i];
     for (int j = 0; j < d; j++) {
-        out[j] = (struct col_stats){.count = hi - lo, .min = INFINITY, .max = -INFINITY};
+        out[j] = (struct col_stats){.count = hi - lo, .min = INFINITY, .max = -INFINITY,
+                                    .weight = w ? wsum : (double)(hi - lo)};
     }
     if (hi <= lo)
         return;
     for (int64_t i = lo; i < hi; i++) {
         const double *x = X + i * d;
+        double wi = w ? w[i] : 1.0;
         for (int j = 0; j < d; j++) {
-            out[j].mean += x[j];
+            out[j].mean += w ? wi * x[j] : x[j];
             out[j].min = x[j] < out[j].min ? x[j] : out[j].min;
             out[j].max = x[j] > out[j].max ? x[j] : out[j].max;
         }
     }
     for (int j = 0; j < d; j++)
-        out[j].mean /= (double)(hi - lo);
+        out[j].mean = out[j].weight > 0 ? out[j].mean / out[j].weight : 0.0;
     for (int64_t i = lo; i < hi; i++) {
         const double *x = X + i * d;
         for (int j = 0; j < d; j++) {
             double dx = x[j] - out[j].mean;
-            out[j].m2 += dx * dx;
+            out[j].m2 += w ? w[i] * dx * dx : dx * dx;
         }
     }
 }
 
 void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)
+{
+    stats_local_w(X, NULL, n, d, n_threads, out);
+}
+
+void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,
+                   struct col_stats *out)
 {
     int64_t parts = par_chunks(n);
     struct col_stats *part = lr_malloc((size_t)parts * (size_t)d * sizeof *part);
@@ -68,7 +87,7 @@ void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_st
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
         par_chunk(n, k, &lo, &hi);
-        stats_slice(X, lo, hi, d, part + (size_t)k * d);
+        stats_slice(X, w, lo, hi, d, part + (size_t)k * d);
     }
     for (int j = 0; j < d; j++)
         out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
@@ -80,9 +99,15 @@ void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_st
 
 void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)
 {
+    stats_allreduce_w(X, NULL, n, d, n_threads, out);
+}
+
+void stats_allreduce_w(const double *X, const double *w, int64_t n, int d, int n_threads,
+                       struct col_stats *out)
+{
     int p = comm_size();
     struct col_stats *all = lr_malloc((size_t)p * (size_t)d * sizeof *all);
-    stats_local(X, n, d, n_threads, out);
+    stats_local_w(X, w, n, d, n_threads, out);
     comm_allgather(out, all, (size_t)d * sizeof *all);
     for (int j = 0; j < d; j++)
         out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
+#include "prox.h"
 #include "report.h"
 #include "stats.h"
 #include "test_hooks.h"
@@ -47,7 +48,9 @@ static void catch_stop_signals(void)
 /* Rows held out of training: the validation rows of this rank. */
 struct holdout {
     double *X, *y;             /* Nv×D, Nv */
+    double *w;                 /* Nv sample weights, NULL without --weights */
     int64_t n, n_total;
+    double w_total;            /* Σω of all ranks' validation rows (n_total without) */
 };
 
 /* Everything one training run holds, phase by phase (train_run lists the phases). */
@@ -75,6 +78,7 @@ struct run {
     double *scaled;            /* D+1: the same on the scaled features (b_s, w_s) */
     struct metrics train_m, val_m, test_m;
     struct model model;
+    double huber_loss;         /* --loss huber: J at the final weights and σ */
 };
 
 /* Rank 0: the state s, with the run's scaling, options and fingerprint, to --checkpoint. */
@@ -131,12 +135,15 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
     }
     v->X = lr_malloc((size_t)(kv ? kv : 1) * (size_t)d * sizeof(double));
     v->y = lr_malloc((size_t)(kv ? kv : 1) * sizeof(double));
+    v->w = ds->w ? lr_malloc((size_t)(kv ? kv : 1) * sizeof(double)) : NULL;
     v->n = kv;
     kv = 0;
     for (int64_t i = 0; i < ds->n_rows; i++) {
         double *dst_X = is_val[i] ? v->X + kv * d : ds->X + kt * d;
         if (dst_X != ds->X + i * d)
             memmove(dst_X, ds->X + i * d, (size_t)d * sizeof(double));
+        if (ds->w)  /* the weight moves with its row */
+            *(is_val[i] ? &v->w[kv] : &ds->w[kt]) = ds->w[i];
         if (is_val[i])
             v->y[kv++] = ds->y[i];
         else
@@ -146,6 +153,21 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
     ds->n_rows = kt;
     ds->n_rows_total = comm_sum_i64(kt);
     v->n_total = comm_sum_i64(kv);
+    v->w_total = (double)v->n_total;
+    ds->weight_total = (double)ds->n_rows_total;
+    if (ds->w) {  /* Σω of each part, per rank then in rank order (comm_sum) */
+        double t[2] = {0, 0};
+        for (int64_t i = 0; i < kt; i++)
+            t[0] += ds->w[i];
+        for (int64_t i = 0; i < kv; i++)
+            t[1] += v->w[i];
+        comm_sum(t, 2);
+        ds->weight_total = t[0];
+        v->w_total = t[1];
+        if (v->n_total > 0 && ds->n_rows_total > 0 && (t[0] == 0 || t[1] == 0))
+            return lr_fail(e, LR_EDATA, "--validation-split %g leaves the %s rows with weights "
+                           "that are all zero", fraction, t[0] == 0 ? "training" : "validation");
+    }
     if (v->n_total == 0 || ds->n_rows_total == 0)
         return lr_fail(e, LR_EUSAGE, "--validation-split %g leaves %s rows (%lld in all)", fraction,
                           v->n_total == 0 ? "no validation" : "no training",
@@ -236,6 +258,11 @@ static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
     fp->digest = lr_malloc((size_t)(d + 2) * sizeof(uint64_t));
     int64_t first_row = comm_exscan_i64(ds->n_rows);
     ckpt_digest_local(ds->X, ds->y, ds->n_rows, d, first_row, fp->digest);
+    for (int64_t i = 0; ds->w && i < ds->n_rows; i++) {  /* the weights belong to the rows */
+        uint64_t bits;
+        memcpy(&bits, &ds->w[i], sizeof bits);
+        fp->digest[d + 1] += mix64(bits ^ mix64(~(uint64_t)(first_row + i)));
+    }
     comm_sum_u64(fp->digest, d + 2);
 }
 
@@ -321,7 +348,7 @@ static int load_data(struct run *r, struct lr_error *e)
     struct data_options dopt = {
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
-        .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+        .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads, .weights = o->weights,
     };
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
@@ -342,6 +369,7 @@ static int load_data(struct run *r, struct lr_error *e)
         topt.n_feature_list = r->ds.n_features;
         topt.target = r->ds.target_name;
         topt.columns_of = "the training data";
+        topt.weights = o->weights;  /* weighted test metrics */
         if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
     }
@@ -360,8 +388,8 @@ static int scale_data(struct run *r, struct lr_error *e)
     r->s = lr_malloc((size_t)d * sizeof *r->s);
     r->mean = lr_malloc((size_t)d * sizeof *r->mean);
     r->scale = lr_malloc((size_t)d * sizeof *r->scale);
-    stats_allreduce(ds->X, ds->n_rows, d, o->n_threads, r->s);
-    stats_allreduce(ds->y, ds->n_rows, 1, o->n_threads, &r->ys);
+    stats_allreduce_w(ds->X, ds->w, ds->n_rows, d, o->n_threads, r->s);  /* ds->w NULL: 1 */
+    stats_allreduce_w(ds->y, ds->w, ds->n_rows, 1, o->n_threads, &r->ys);
     log_stats(&r->log, ds, r->s, &r->ys);
     if (check_finite_stats(ds, r->s, &r->ys, o->path, e) < 0)
         return e->code;  /* from merged statistics: the same on every rank */
@@ -369,10 +397,13 @@ static int scale_data(struct run *r, struct lr_error *e)
     r->gp = (struct gd_params){
         .solver = solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
+        .l1 = o->l1, .huber = o->huber, .huber_delta = o->huber ? o->huber_delta : 0,
     };
     r->ck.opt = (struct ckpt_options){r->gp.solver, !o->no_scale, !o->no_intercept,
                                       r->gp.tol_auto, o->lr, r->gp.tol_auto ? 0 : o->tol, o->l2,
-                                      o->validation_split, o->seed, o->patience};
+                                      o->validation_split, o->seed, o->patience,
+                                      o->l1, o->huber, r->gp.huber_delta,
+                                      o->weights ? o->weights : ""};
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
         ckpt_check(&r->resume, &r->ck.fp, &r->ck.opt, o->resume, e);
@@ -405,11 +436,20 @@ static int scale_data(struct run *r, struct lr_error *e)
 static void certify(struct run *r, const struct gd_problem *pb)
 {
     struct gd_certificate *c = &r->cert;
-    int known = gd_certify(pb, r->o->l2, r->st.theta, r->st.first_grad_norm, c) == 0;
+    int prox = prox_needed(pb, &r->gp);
+    int known = prox ? prox_certify(pb, &r->gp, &r->st, c) == 0
+                     : gd_certify(pb, r->o->l2, r->st.theta, r->st.first_grad_norm, c) == 0;
     if (known)
-        r->st.stop = c->bound <= GD_CERTIFY_BOUND ? GD_CONVERGED : GD_STALLED;
+        r->st.stop = c->bound <= (prox ? prox_certify_limit(&r->gp) : GD_CERTIFY_BOUND)
+                         ? GD_CONVERGED : GD_STALLED;
     if (r->st.stop != GD_STALLED)
         return;
+    if (r->gp.huber) {  /* prox.h: a residual test, no distance bound */
+        log_note(&r->log, "warning: training stopped after epoch %lld with the proximal-gradient "
+                 "residual at %.2g of its start; converged needs %g: reported as stalled",
+                 (long long)r->st.epoch, c->grad_reduction, PROX_HUBER_RESIDUAL);
+        return;
+    }
     char cond[160] = "not estimated (more than 200 features)";
     if (known && isfinite(c->kappa))
         snprintf(cond, sizeof cond, "about %.2g, which bounds the scaled weights' error only "
@@ -441,17 +481,21 @@ static int fit_gd(struct run *r, struct lr_error *e)
     int d = ds->n_features, rc;
     struct gd_problem pb = {ds->X, ds->y, ds->n_rows, ds->n_rows_total, d, o->n_threads,
                             &g_stop, r->val.X, r->val.y, r->val.n, r->val.n_total,
-                            !o->no_intercept};
+                            !o->no_intercept, ds->w, r->val.w, ds->weight_total,
+                            r->val.w_total};
+    int prox = prox_needed(&pb, &r->gp);
     if (!o->resume) {
         gd_state_init(&r->st, d);
         double t0 = comm_wtime();
-        r->st.lr = o->lr > 0 ? o->lr : gd_auto_lr(&pb, o->l2);
+        r->st.lr = o->lr > 0 ? o->lr : prox ? prox_auto_lr(&pb, &r->gp) : gd_auto_lr(&pb, o->l2);
+        if (r->gp.huber)  /* σ starts at the weighted spread of y */
+            r->st.sigma = r->st.sigma_look = r->st.first_sigma = prox_sigma0(&pb);
         r->t[PH_LR] = comm_wtime() - t0;
     }
     log_note(&r->log, "learning rate %.6g (%s), solver %s", r->st.lr,
              o->lr > 0 ? "--lr" : "auto", solver_name(r->gp.solver));
     r->t_train = comm_wtime();
-    gd_run(&pb, &r->gp, &r->st, on_epoch, r, e);
+    (prox ? prox_run : gd_run)(&pb, &r->gp, &r->st, on_epoch, r, e);  /* prox.h, gd.h */
     r->t_train = comm_wtime() - r->t_train;
     if (r->ckpt_failed)
         *e = r->ckpt_err;
@@ -470,6 +514,8 @@ static int fit_gd(struct run *r, struct lr_error *e)
     r->cert = (struct gd_certificate){NAN, NAN, NAN};
     if (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED)
         certify(r, &pb);
+    if (r->gp.huber)
+        r->huber_loss = prox_objective(&pb, &r->gp, r->st.theta, r->st.sigma);
     return LR_OK;
 }
 
@@ -481,14 +527,14 @@ static struct exact_problem exact_problem_of(const struct run *r)
     int raw = r->gp.solver == SOLVER_EXACT;
     return (struct exact_problem){ds->X, raw ? r->mean : NULL, raw ? r->scale : NULL, ds->y,
                                   ds->n_rows, ds->n_rows_total, ds->n_features,
-                                  !r->o->no_intercept, r->o->l2, r->o->n_threads};
+                                  !r->o->no_intercept, r->o->l2, r->o->n_threads, ds->w};
 }
 
 /* A refinement pass is logged like an epoch (loss = J there), and noted with its step. */
 static void on_pass(const struct exact_pass *p, void *ctx)
 {
     struct run *r = ctx;
-    struct gd_epoch_info info = {p->pass, p->rss / (2 * (double)r->ds.n_rows_total),
+    struct gd_epoch_info info = {p->pass, p->rss / (2 * r->ds.weight_total),
                                  p->grad_norm, NAN, p->seconds,
                                  p->seconds - p->allreduce_seconds, p->allreduce_seconds, NAN};
     r->t[PH_ALLREDUCE] += p->allreduce_seconds;
@@ -582,12 +628,21 @@ static void infer(struct run *r)
     theta[0] = r->intercept;
     for (int j = 0; j < d; j++)
         theta[j + 1] = r->aliased && r->aliased[j] ? NAN : r->coef[j];
-    struct col_stats ys;
-    stats_allreduce(ds->y, ds->n_rows, 1, r->o->n_threads, &ys);
-    double n = (double)ys.count;
+    struct col_stats ys;  /* weighted: R's lm(weights=), whose n counts the rows of ω > 0 */
+    stats_allreduce_w(ds->y, ds->w, ds->n_rows, 1, r->o->n_threads, &ys);
+    double n = ys.weight, wsum[2] = {(double)ys.count, 0};
+    if (ds->w) {
+        wsum[0] = 0;
+        for (int64_t i = 0; i < ds->n_rows; i++)
+            if (ds->w[i] > 0)
+                wsum[0] += 1, wsum[1] += log(ds->w[i]);
+        comm_sum(wsum, 2);
+    }
     double sst = r->o->no_intercept ? ys.m2 + n * ys.mean * ys.mean : ys.m2;
     inference_compute(&r->xf, theta, r->mean, r->scale, d, !r->o->no_intercept,
-                      r->train_m.mse * n, sst, ys.count, r->o->conf_level, &r->inf);
+                      r->train_m.mse * n, sst, (int64_t)wsum[0], r->o->conf_level, &r->inf);
+    if (ds->w)
+        inference_add_log_weights(&r->inf, wsum[1]);
     free(theta);
 }
 
@@ -604,11 +659,11 @@ static int finish_model(struct run *r, struct lr_error *e)
     r->coef = lr_malloc((size_t)d * sizeof *r->coef);
     r->scaled = lr_malloc((size_t)(d + 1) * sizeof *r->scaled);
     int b = !o->no_intercept;
-    metrics_compute(ds->X, ds->y, ds->n_rows, d, theta[0], theta + 1, b, o->n_threads,
-                    &r->train_m);
+    metrics_compute_w(ds->X, ds->y, ds->w, ds->n_rows, d, theta[0], theta + 1, b, o->n_threads,
+                      &r->train_m);
     if (r->val.n_total > 0)
-        metrics_compute(r->val.X, r->val.y, r->val.n, d, theta[0], theta + 1, b, o->n_threads,
-                        &r->val_m);
+        metrics_compute_w(r->val.X, r->val.y, r->val.w, r->val.n, d, theta[0], theta + 1, b,
+                          o->n_threads, &r->val_m);
     double *orig = lr_malloc((size_t)(d + 1) * sizeof *orig);
     if (r->gp.solver == SOLVER_EXACT) {
         memcpy(orig, theta, (size_t)(d + 1) * sizeof *orig);
@@ -630,8 +685,8 @@ static int finish_model(struct run *r, struct lr_error *e)
             return LR_EDATA;
         }
     if (o->test)  /* raw features: the model in original units */
-        metrics_compute(r->test.X, r->test.y, r->test.n_rows, d, r->intercept, r->coef, b,
-                        o->n_threads, &r->test_m);
+        metrics_compute_w(r->test.X, r->test.y, r->test.w, r->test.n_rows, d, r->intercept,
+                          r->coef, b, o->n_threads, &r->test_m);
     if (r->aliased) {  /* adjusted R² counts the coefficients fitted, as R does */
         int k = d;
         for (int j = 0; j < d; j++)
@@ -644,8 +699,13 @@ static int finish_model(struct run *r, struct lr_error *e)
     }
     if (o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0))
         infer(r);
-    for (int j = 1; j <= d; j++)
+    double w1 = 0, mw = ds->weight_total;
+    int selected = 0;
+    for (int j = 1; j <= d; j++) {
         w2 += r->scaled[j] * r->scaled[j];
+        w1 += fabs(r->scaled[j]);
+        selected += r->scaled[j] != 0;
+    }
     r->t[PH_METRICS] = comm_wtime() - t0;
     r->model = (struct model){
         .target = ds->target_name, .d = d, .features = ds->feature_names,
@@ -658,11 +718,15 @@ static int finish_model(struct run *r, struct lr_error *e)
         .inference = r->inf.terms ? &r->inf : NULL,
         .learning_rate = r->st.lr, .condition_number = r->cert.kappa,
         .error_bound = r->cert.bound,
-        .final_loss = r->train_m.mse / 2 + o->l2 / (2 * (double)ds->n_rows_total) * w2,
+        .final_loss = o->huber ? r->huber_loss
+                               : r->train_m.mse / 2 + o->l2 / (2 * mw) * w2 + o->l1 / mw * w1,
         .l2 = o->l2, .rows = ds->n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
         .seconds = comm_wtime() - r->t_start, .validation_split = o->validation_split,
         .patience = o->patience, .best_epoch = r->st.best_epoch, .train = r->train_m,
         .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
+        .l1 = o->l1, .loss = o->huber ? "huber" : "squared",
+        .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
+        .weights = o->weights, .features_selected = selected,
     };
     t0 = comm_wtime();
     if (test_fail_here("model", comm_rank()))
@@ -707,6 +771,11 @@ static void print_summary(const struct run *r)
     log_note(log, "%s after %lld %s%s: final loss %.10g, R^2 %.10g, model written to %s",
              how, (long long)epochs, r->gp.solver == SOLVER_EXACT ? "passes" : "epochs", zero,
              r->model.final_loss, r->model.train.r2, o->model_out);
+    if (o->l1 > 0)
+        log_note(log, "%d of %d features selected (the others' coefficients are exactly 0)",
+                 r->model.features_selected, d);
+    if (o->huber)
+        log_note(log, "huber loss: delta %g, fitted scale %.10g", o->huber_delta, r->st.sigma);
     if (r->inf.terms && comm_rank() == 0 && !o->quiet)
         inference_print(&r->inf, ds->feature_names, stderr);
     if (d <= 10) {  /* small models: the formula itself */
@@ -737,12 +806,14 @@ static void run_free(struct run *r)
     log_close(&r->log, r->o->log_path, &(struct lr_error){0});
     ckpt_free(&r->resume);
     r->ck.mean = r->ck.scale = NULL;  /* borrowed */
+    r->ck.opt.weights = NULL;
     ckpt_free(&r->ck);
     gd_state_free(&r->st);
     dataset_free(&r->ds);
     dataset_free(&r->test);
     free(r->val.X);
     free(r->val.y);
+    free(r->val.w);
     free(r->s);
     free(r->mean);
     free(r->scale);

@@ -35,12 +35,14 @@ static void test_checkpoint_round_trip(void)
     c.fp.digest = malloc(sizeof(uint64_t) * 5);
     for (int j = 0; j < 5; j++)
         c.fp.digest[j] = 0x9E3779B97F4A7C15ull * (uint64_t)(j + 1);
-    c.opt = (struct ckpt_options){SOLVER_NESTEROV, 1, 0, 1, 0.0, 0.0, 2.5, 0.2, 42, 7};
+    c.opt = (struct ckpt_options){SOLVER_NESTEROV, 1, 0, 1, 0.0, 0.0, 2.5, 0.2, 42, 7, 0.5, 1, 1.35,
+                                  "wt"};
     c.state = (struct gd_state){.epoch = 77, .momentum_k = 5, .first_loss = 1.5,
                                 .prev_loss = 0.1, .lr = 0.3, .stopped = 0,
                                 .best_val_loss = INFINITY, .best_epoch = 70, .since_best = 6,
                                 .first_grad_norm = 9.0, .best_grad_norm = 1e-9,
-                                .stalled_epochs = 3, .stop = GD_STALLED};
+                                .stalled_epochs = 3, .stop = GD_STALLED, .sigma = 0.7,
+                                .sigma_look = 0.71, .first_sigma = 2.0};
     c.state.theta = doubles_from(0, d + 1);
     c.state.look = doubles_from(1, d + 1);
     c.state.best_theta = doubles_from(2, d + 1);
@@ -56,8 +58,27 @@ static void test_checkpoint_round_trip(void)
     for (int j = 0; j <= d; j++)
         CU_ASSERT_STRING_EQUAL(r.fp.names[j], c.fp.names[j]);
     CU_ASSERT(memcmp(r.fp.digest, c.fp.digest, 5 * sizeof(uint64_t)) == 0);
-    CU_ASSERT(memcmp(&r.opt, &c.opt, sizeof c.opt) == 0);
+    CU_ASSERT_STRING_EQUAL(r.opt.weights, c.opt.weights);
+    struct ckpt_options ro = r.opt;
+    ro.weights = c.opt.weights;  /* the decoded name is a copy */
+    CU_ASSERT(memcmp(&ro, &c.opt, sizeof c.opt) == 0);
     CU_ASSERT(ckpt_check(&r, &c.fp, &c.opt, "ck", &e) == 0);
+    /* a resume with another --l1, --loss, --huber-delta or --weights is refused, naming it */
+    const char *what[] = {"--l1 0.5, now 0.25", "now --loss squared", "(delta 2)", "now no --weights"};
+    for (int k = 0; k < 4; k++) {
+        struct ckpt_options o2 = c.opt;
+        if (k == 0)
+            o2.l1 = 0.25;
+        else if (k == 1)
+            o2.huber = 0, o2.huber_delta = 0;
+        else if (k == 2)
+            o2.huber_delta = 2;
+        else
+            o2.weights = "";
+        struct lr_error e2 = {0};
+        CU_ASSERT(ckpt_check(&r, &c.fp, &o2, "ck", &e2) != 0 && e2.code == LR_EDATA &&
+                  strstr(e2.msg, what[k]) != NULL);
+    }
     const struct gd_state *a = &c.state, *b = &r.state;
     CU_ASSERT(a->epoch == b->epoch && a->momentum_k == b->momentum_k &&
               a->stalled_epochs == b->stalled_epochs && a->best_epoch == b->best_epoch &&
@@ -67,6 +88,8 @@ static void test_checkpoint_round_trip(void)
     CU_ASSERT(memcmp(&a->lr, &b->lr, sizeof(double)) == 0);
     CU_ASSERT(memcmp(&a->best_val_loss, &b->best_val_loss, sizeof(double)) == 0);
     CU_ASSERT(memcmp(&a->best_grad_norm, &b->best_grad_norm, sizeof(double)) == 0);
+    CU_ASSERT(a->sigma == b->sigma && a->sigma_look == b->sigma_look &&
+              a->first_sigma == b->first_sigma);
     size_t th = sizeof(double) * (size_t)(d + 1);
     CU_ASSERT(memcmp(a->theta, b->theta, th) == 0);
     CU_ASSERT(memcmp(a->look, b->look, th) == 0);
@@ -85,6 +108,7 @@ static void test_checkpoint_round_trip(void)
     CU_ASSERT(ckpt_decode(buf, len - 1, "ck", &r, &e) != 0);  /* truncated */
     ckpt_free(&r);
     free(buf);
+    c.opt.weights = NULL;  /* a literal */
     ckpt_free(&c);
 }
 
