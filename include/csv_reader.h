@@ -90,7 +90,8 @@ struct csv_shard {
     struct level_dict *dicts;  /* with enc: per feature slot, this range's levels (ids as
                                   stored in X); NULL without enc */
     int n_dicts;
-    unsigned char *seen;       /* with enc: per feature slot, 1: a number, 2: a level seen */
+    unsigned char *seen;       /* with enc: per feature slot, 1: a number, 2: a level seen,
+                                  4: levels beyond the dictionary's limits */
     int overflow;              /* with enc: 1 + the first slot whose levels passed
                                   enc->max_entries or max_bytes (0: none) */
     int64_t *skipped_at;       /* n_skipped entries: entry k = rows of this shard before

@@ -156,6 +156,8 @@ struct enc_column {
     int indicator;             /* a NAME_missing column follows this column's */
     int64_t n_missing;         /* missing values in the training file */
     int64_t n_unseen;          /* predict: values of levels the model does not know */
+    int truncated;             /* describe: more distinct values than the dictionaries keep;
+                                  levels holds only some */
 };
 
 struct encoding {
@@ -171,6 +173,10 @@ char **enc_feature_names(const struct encoding *enc);
 /* raw (N×S) → X (N×D); missing numbers without a fill stay NaN. Counts unseen levels in
    enc->cols[].n_unseen (this rank's). */
 void enc_expand(struct encoding *enc, const double *raw, int64_t n, double *X, int n_threads);
+
+/* For each design column (D): the source column it is the value of when that column is
+   numeric, else -1 (a level's or an indicator's column). Malloc'd. */
+int *enc_numeric_sources(const struct encoding *enc);
 
 /* X[i][j] ← fill[j] where it is NaN (D columns; NaN fill: left). */
 void enc_fill(double *X, int64_t n, int d, const double *fill, int n_threads);

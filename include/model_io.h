@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "encode.h"
 #include "error.h"
 #include "inference.h"
 #include "metrics.h"
@@ -40,6 +41,7 @@ struct model {
     int64_t patience, best_epoch;   /* early stopping (0: off) */
     struct metrics train;
     const struct metrics *validation, *test;  /* NULL when absent */
+    const struct encoding *encoding;  /* the source columns and how they became features */
 };
 
 /* Write the model JSON atomically; -1 with LR_EWRITE on failure. */
@@ -53,6 +55,8 @@ struct model_file {
     double intercept;
     double *coef;                   /* D, original units (an aliased one, null in the file: 0) */
     int no_intercept;               /* fitted through the origin */
+    struct encoding enc;            /* the source columns to read and how to encode them (a
+                                       model without "encoding": the features, as numbers) */
 };
 
 /* Read and check a model file: LR_ENOINPUT if unreadable, LR_EDATA if it is not a valid

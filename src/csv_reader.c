@@ -323,7 +323,7 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
                                      enc->max_bytes);
             if (id < 0 && !st->overflow)
                 st->overflow = 1 + slot;
-            st->seen[slot] |= 2;
+            st->seen[slot] |= id < 0 ? 2 | 4 : 2;
             v = enc_level_value(id < 0 ? 0 : (uint64_t)id);
         }
     }
@@ -483,6 +483,8 @@ static void add_levels(struct csv_shard *out, struct piece *q, const struct csv_
             int64_t id = dict_intern(&out->dicts[j], key, len, enc->max_entries, enc->max_bytes);
             if (id < 0 && !out->overflow)
                 out->overflow = 1 + j;
+            if (id < 0)
+                out->seen[j] |= 4;
             q->remap[j][k] = id < 0 ? 0 : id;
         }
     }

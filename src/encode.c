@@ -177,6 +177,23 @@ char **enc_feature_names(const struct encoding *enc)
     return names;
 }
 
+int *enc_numeric_sources(const struct encoding *enc)
+{
+    int d = enc_width(enc), j = 0;
+    int *src = lr_malloc((size_t)(d ? d : 1) * sizeof *src);
+    for (int s = 0; s < enc->n_cols; s++) {
+        const struct enc_column *c = &enc->cols[s];
+        if (c->kind == ENC_NUMERIC)
+            src[j++] = s;
+        else
+            for (int k = c->reference; k < c->n_levels; k++)
+                src[j++] = -1;
+        if (c->indicator)
+            src[j++] = -1;
+    }
+    return src;
+}
+
 /* One row: raw (S values) → x (D values); unseen[s] counts unseen levels. */
 static void expand_row(const struct encoding *enc, const double *raw, double *x, int64_t *unseen)
 {

@@ -33,29 +33,34 @@ void stats_merge(struct col_stats *a, const struct col_stats *b)
         a->max = b->max;
 }
 
-/* Exact stats of rows [lo, hi) of X: sums first, then squared deviations from the mean. */
+/* Exact stats of rows [lo, hi) of X: sums first, then squared deviations from the mean.
+   A NaN is a missing value (encode.h): left out of its column's count. */
 static void stats_slice(const double *X, int64_t lo, int64_t hi, int d, struct col_stats *out)
 {
     for (int j = 0; j < d; j++) {
-        out[j] = (struct col_stats){.count = hi - lo, .min = INFINITY, .max = -INFINITY};
+        out[j] = (struct col_stats){.count = 0, .min = INFINITY, .max = -INFINITY};
     }
     if (hi <= lo)
         return;
     for (int64_t i = lo; i < hi; i++) {
         const double *x = X + i * d;
         for (int j = 0; j < d; j++) {
+            if (isnan(x[j]))
+                continue;
+            out[j].count++;
             out[j].mean += x[j];
             out[j].min = x[j] < out[j].min ? x[j] : out[j].min;
             out[j].max = x[j] > out[j].max ? x[j] : out[j].max;
         }
     }
     for (int j = 0; j < d; j++)
-        out[j].mean /= (double)(hi - lo);
+        out[j].mean = out[j].count ? out[j].mean / (double)out[j].count : 0.0;
     for (int64_t i = lo; i < hi; i++) {
         const double *x = X + i * d;
         for (int j = 0; j < d; j++) {
             double dx = x[j] - out[j].mean;
-            out[j].m2 += dx * dx;
+            if (!isnan(dx))
+                out[j].m2 += dx * dx;
         }
     }
 }
