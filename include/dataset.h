@@ -75,7 +75,11 @@ struct dataset {
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);
 void dataset_free(struct dataset *ds);
 
-/* Rank 0: one line naming how many rows --on-bad-row skip dropped, and where. */
+/* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
+   and where. */
 void dataset_print_skipped(const struct dataset *ds, FILE *out);
+
+/* Rank 0: per column, missing levels read as all zeros, unseen levels, filled values. */
+void dataset_print_encoding(const struct dataset *ds, FILE *out);
 
 #endif

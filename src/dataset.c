@@ -693,7 +693,7 @@ void dataset_free(struct dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-void dataset_print_skipped(const struct dataset *ds, FILE *out)
+void dataset_print_encoding(const struct dataset *ds, FILE *out)
 {
     for (int s = 0; s < ds->enc.n_cols; s++) {  /* how missing and unseen levels were read */
         const struct enc_column *c = &ds->enc.cols[s];
@@ -709,6 +709,10 @@ void dataset_print_skipped(const struct dataset *ds, FILE *out)
             fprintf(out, "linreg_mpi: column '%s': %lld missing value%s filled with %.17g\n",
                     c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s", c->fill);
     }
+}
+
+void dataset_print_skipped(const struct dataset *ds, FILE *out)
+{
     if (ds->n_skipped_total == 0)
         return;
     int64_t bad = ds->n_skipped_total - ds->n_skipped_missing;

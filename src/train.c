@@ -331,7 +331,7 @@ static int load_data(struct run *r, struct lr_error *e)
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(&r->ds, stderr);
+        dataset_print_skipped(&r->ds, stderr), dataset_print_encoding(&r->ds, stderr);
     warn_index_columns(r);
     if (o->checkpoint || o->resume)  /* of all the rows, before any are held out */
         fingerprint(&r->ds, &r->ck.fp);
@@ -382,6 +382,10 @@ static int fill_missing(struct run *r, struct lr_error *e)
         }
         c->has_fill = 1;
         c->fill = fill[j] = r->s[j].mean;
+        if (c->n_missing > 0)
+            log_note(&r->log, "column '%s': %lld missing value%s filled with its training mean "
+                     "%.17g", c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s",
+                     c->fill);
         r->s[j].count = ds->n_rows_total;
     }
     if (e->code == LR_OK) {
