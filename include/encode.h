@@ -197,7 +197,8 @@ void enc_free(struct encoding *enc);
  * Collective. dicts[s] holds this rank's levels of source column s (ids as stored in raw),
  * for the columns whose mode is READ_LEVEL or READ_AUTO. Gathers every rank's levels,
  * sorts them in byte order and keeps one of each: *levels[s] (n_levels[s]) is the same on
- * every rank; remap[s][local id] = position in it. Columns of other modes get nothing.
+ * every rank; remap[s][local id] = position in it (NULL when this rank has none of the
+ * column's levels). Columns of other modes get nothing.
  */
 void enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
                char ***levels, int *n_levels, int64_t **remap);

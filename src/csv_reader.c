@@ -235,13 +235,16 @@ static void fail_record(struct piece *st)
    before it, so skipping would silently take the following lines with it. */
 static void reject_record(struct piece *st)
 {
-    int skip = st->bad == BAD_MISSING ? st->bad_status == MISSING_SKIP
-               : st->lay->skip_bad_rows && st->bad != BAD_QUOTE && st->bad != BAD_OPEN_QUOTE;
+    /* a missing value under --missing skip (or a missing target) is skipped as such; under
+       --missing error it is a bad record like any other */
+    int missing_skip = st->bad == BAD_MISSING && st->bad_status == MISSING_SKIP;
+    int skip = missing_skip || (st->lay->skip_bad_rows && st->bad != BAD_QUOTE &&
+                                st->bad != BAD_OPEN_QUOTE);
     if (!skip) {
         fail_record(st);
         return;
     }
-    st->n_skipped_missing += st->bad == BAD_MISSING;
+    st->n_skipped_missing += missing_skip;
     if (st->n_first_skipped < CSV_FIRST_SKIPPED) {
         st->first_skipped[st->n_first_skipped] = st->line_idx;
         st->first_skipped_last[st->n_first_skipped++] = st->line_idx + st->rec_lines - 1;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "comm.h"
+#include "par.h"
 #include "shard.h"
 #include "test_hooks.h"
 
@@ -433,19 +434,45 @@ static int decide_auto(const struct csv_shard *sh, const struct reader_setup *rs
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-/* Missing values per source column, all ranks. */
-static void count_missing(const double *raw, int64_t n, int d, int64_t *missing)
+/* Collective: missing values per source column, all ranks (counted per part of rows,
+   parts combined in order: par.h). */
+static void count_missing(const double *raw, int64_t n, int d, int n_threads, int64_t *missing)
 {
-    uint64_t *m = calloc((size_t)d + 1, sizeof *m);
+    int64_t parts = par_chunks(n);
+    uint64_t *m = calloc((size_t)((parts + 1) * d + 1), sizeof *m);
     if (!m)
         LR_FATAL("out of memory");
-    for (int64_t i = 0; i < n; i++)
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; k++) {
+        int64_t lo, hi;
+        par_chunk(n, k, &lo, &hi);
+        uint64_t *mk = m + (k + 1) * d;
+        for (int64_t i = lo; i < hi; i++)
+            for (int s = 0; s < d; s++)
+                mk[s] += enc_is_missing_value(raw[i * d + s]);
+    }
+    for (int64_t k = 0; k < parts; k++)
         for (int s = 0; s < d; s++)
-            m[s] += enc_is_missing_value(raw[i * d + s]);
+            m[s] += m[(k + 1) * d + s];
     comm_sum_u64(m, d);
     for (int s = 0; s < d; s++)
         missing[s] = (int64_t)m[s];
     free(m);
+}
+
+/* The rank's level ids in raw (N×D) → positions in the merged lists. */
+static void remap_ids(double *raw, int64_t n, int d, int64_t *const *remap, int n_threads)
+{
+    for (int s = 0; s < d; s++) {
+        if (!remap[s])
+            continue;
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            int64_t id = enc_level_id(raw[i * d + s]);
+            if (id >= 0)
+                raw[i * d + s] = enc_level_value((uint64_t)remap[s][id]);
+        }
+    }
 }
 
 /*
@@ -467,12 +494,7 @@ static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
     if (decide_auto(sh, rs, ds, o, is_level, truncated, e) < 0)
         goto done;
     enc_merge(sh->dicts, rs->mode, d, levels, n_levels, remap);
-    for (int64_t i = 0; i < sh->n_rows; i++)
-        for (int s = 0; s < d; s++) {
-            int64_t id = remap[s] ? enc_level_id(sh->X[i * d + s]) : -1;
-            if (id >= 0)
-                sh->X[i * d + s] = enc_level_value((uint64_t)remap[s][id]);
-        }
+    remap_ids(sh->X, sh->n_rows, d, remap, o->n_threads);
     for (int s = 0; s < d && !o->raw_levels; s++)
         if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {
             lr_fail_at(e, LR_EDATA, o->path, 0, 0,
@@ -482,7 +504,7 @@ static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
                        ds->feature_names[s]);
             goto done;
         }
-    count_missing(sh->X, sh->n_rows, d, missing);
+    count_missing(sh->X, sh->n_rows, d, o->n_threads, missing);
     struct encoding *enc = &ds->enc;
     enc->n_cols = d;
     enc->missing = o->missing;

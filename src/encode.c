@@ -448,7 +448,8 @@ void enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
             cursor[r] = q;
         }
         qsort(refs, (size_t)m, sizeof *refs, cmp_level);
-        remap[c] = lr_malloc(lr_bytes(dicts[c].n ? dicts[c].n : 1, 1, sizeof **remap));
+        /* NULL when this rank has no level of the column: nothing to remap */
+        remap[c] = dicts[c].n ? lr_malloc(lr_bytes(dicts[c].n, 1, sizeof **remap)) : NULL;
         levels[c] = lr_malloc(lr_bytes(m ? m : 1, 1, sizeof **levels));
         int64_t u = -1;
         for (int64_t k = 0; k < m; k++) {
