@@ -198,9 +198,11 @@ void enc_free(struct encoding *enc);
  * for the columns whose mode is READ_LEVEL or READ_AUTO. Gathers every rank's levels,
  * sorts them in byte order and keeps one of each: *levels[s] (n_levels[s]) is the same on
  * every rank; remap[s][local id] = position in it (NULL when this rank has none of the
- * column's levels). Columns of other modes get nothing.
+ * column's levels). Columns of other modes get nothing. Returns -1 with *bad = the first
+ * column that has a level with a NUL byte or not in UTF-8 (the same on every rank; the
+ * lists are complete all the same), else 0.
  */
-void enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
-               char ***levels, int *n_levels, int64_t **remap);
+int enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
+              char ***levels, int *n_levels, int64_t **remap, int *bad);
 
 #endif

@@ -493,7 +493,14 @@ static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
     unsigned char *truncated = calloc((size_t)d + 1, 1);
     if (decide_auto(sh, rs, ds, o, is_level, truncated, e) < 0)
         goto done;
-    enc_merge(sh->dicts, rs->mode, d, levels, n_levels, remap);
+    int bad;
+    if (enc_merge(sh->dicts, rs->mode, d, levels, n_levels, remap, &bad) < 0 && !o->raw_levels) {
+        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "column '%s': a level is not UTF-8 text or holds "
+                   "a NUL byte, which the model file (JSON) cannot record; convert the file to "
+                   "UTF-8 (e.g. iconv -f LATIN1 -t UTF-8) or leave the column out with --drop %s",
+                   ds->feature_names[bad], ds->feature_names[bad]);
+        goto done;
+    }
     remap_ids(sh->X, sh->n_rows, d, remap, o->n_threads);
     for (int s = 0; s < d && !o->raw_levels; s++)
         if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {

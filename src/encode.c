@@ -396,9 +396,27 @@ static int is_merged(const unsigned char *mode, int s)
     return mode[s] == READ_LEVEL || mode[s] == READ_AUTO;
 }
 
-void enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
-               char ***levels, int *n_levels, int64_t **remap)
+/* Is p[0..n) UTF-8 without a NUL byte (what a JSON string of the model can hold)? */
+static int text_ok(const unsigned char *p, int64_t n)
 {
+    for (int64_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        int k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
+                : (c & 0xF8) == 0xF0 ? 3 : -1;
+        if (c == 0 || k < 0 || (k == 1 && c < 0xC2) || i + k >= n)
+            return 0;
+        for (int j = 1; j <= k; j++)
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+        i += 1 + k;
+    }
+    return 1;
+}
+
+int enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
+              char ***levels, int *n_levels, int64_t **remap, int *bad)
+{
+    *bad = -1;
     /* this rank's levels, column by column: count, then length and bytes of each */
     size_t cap = 8, at = 0;
     for (int c = 0; c < s; c++)
@@ -456,6 +474,8 @@ void enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
             if (k == 0 || refs[k].len != refs[k - 1].len ||
                 memcmp(refs[k].p, refs[k - 1].p, (size_t)refs[k].len) != 0) {
                 u++;
+                if (*bad < 0 && !text_ok((const unsigned char *)refs[k].p, refs[k].len))
+                    *bad = c;
                 levels[c][u] = lr_malloc((size_t)refs[k].len + 1);
                 memcpy(levels[c][u], refs[k].p, (size_t)refs[k].len);
                 levels[c][u][refs[k].len] = '\0';
@@ -470,4 +490,5 @@ void enc_merge(const struct level_dict *dicts, const unsigned char *mode, int s,
     free(cursor);
     free(all);
     free(lens);
+    return *bad < 0 ? 0 : -1;
 }
