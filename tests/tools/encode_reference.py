@@ -19,19 +19,17 @@ defaults: the empty field and NA, N/A, NaN, nan, null, NULL.
 import json
 import sys
 
-import numpy as np
-import pandas as pd
-from sklearn.linear_model import LinearRegression
-
 NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 
 
 def read(path, cats):
+    import pandas as pd
     dtype = {c: str for c in cats}
     return pd.read_csv(path, keep_default_na=False, na_values=NA, dtype=dtype)
 
 
 def design(d, target, cats, levels, means, indicator_cols, intercept):
+    import pandas as pd
     X = d.drop(columns=[target]) if target in d.columns else d.copy()
     ind = {c: X[c].isna().astype(float) for c in indicator_cols}
     for c in cats:
@@ -45,6 +43,7 @@ def design(d, target, cats, levels, means, indicator_cols, intercept):
 
 
 def fit(path, target, cats, missing, indicator, intercept):
+    from sklearn.linear_model import LinearRegression  # imported here: compare needs neither
     d = read(path, cats)
     d = d[d[target].notna()]
     feats = [c for c in d.columns if c != target]
