@@ -57,6 +57,7 @@ echo "$mem" | awk '{ printf "  peak RSS per rank (2 ranks): %.1f MB for a %.1f M
 # a categorical column against the same bytes read as numbers
 awk -F, 'BEGIN { OFS = "," } NR > 1 { $1 = NR % 9 + 1 } { print }' "$CSV" >"$DIR/cat.csv"
 rm -f "$CSV"
+MB=$(awk -v b="$(stat -c %s "$DIR/cat.csv")" 'BEGIN { printf "%.1f", b / 1e6 }')
 read_phase() {  # read_phase ARGS...: best mean read seconds of a one-epoch training, 1 rank
     for _ in $(seq "$REPS"); do
         mpirun --bind-to core -n 1 -x OMP_NUM_THREADS=1 bin/linreg_mpi --quiet --solver gd \
@@ -70,5 +71,5 @@ cat=$(read_phase --categorical x1)
 awk -v mb="$MB" -v num="$num" -v cat="$cat" 'BEGIN {
     printf "  %-34s %8.3f %10.1f\n", "train read, x1 as numbers", num, mb / num
     printf "  %-34s %8.3f %10.1f\n", "train read, --categorical x1", cat, mb / cat
-    printf "  categorical / numeric read time: %.2fx (9 levels -> 8 one-hot columns)\n", cat / num
+    printf "  categorical / numeric read time: %.2fx (%.1f MB; 9 levels -> 8 one-hot columns)\n", cat / num, mb
 }'

@@ -542,7 +542,16 @@ static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
             levels[s] = NULL;
         }
     }
-    if (!o->raw_levels) {
+    int identity = 1;  /* numbers only, no indicator: X is the design already */
+    for (int s = 0; s < d; s++)
+        identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
+    if (identity && !o->raw_levels) {
+        double *fill = lr_malloc((size_t)d * sizeof *fill);
+        for (int s = 0; s < d; s++)
+            fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
+        enc_fill(sh->X, sh->n_rows, d, fill, o->n_threads);
+        free(fill);
+    } else if (!o->raw_levels) {
         int width = enc_width(enc);
         double *X = lr_malloc(lr_bytes(sh->n_rows ? sh->n_rows : 1, width ? width : 1,
                                        sizeof *X));
