@@ -141,11 +141,12 @@ static void option_name(char *dst, size_t cap, const char *name)
 static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t cap)
 {
     const char *skip = "skip such rows with --on-bad-row skip";
-    char name[96], opt[100], cat[160] = "";
+    char name[96], opt[100];
     lr_escape(name, sizeof name - 2, lay->names[col], strlen(lay->names[col]));
     option_name(opt, sizeof opt, name);
-    if (lay->enc)  /* training reads categorical columns */
-        snprintf(cat, sizeof cat, "one-hot encode it with --categorical %s, ", opt);
+    /* with an encoding the column could be read as categorical */
+    const char *cat = lay->enc ? "one-hot encode it with --categorical " : "";
+    const char *cat_opt = lay->enc ? opt : "", *cat_sep = lay->enc ? ", " : "";
     if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; it is the model's target column: %s", skip);
     else if (lay->slot[col] == COL_TARGET)
@@ -154,9 +155,11 @@ static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t 
     else if (lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; the model needs this column: %s", skip);
     else if (lay->hint == CSV_HINT_FEATURES)
-        snprintf(dst, cap, "; %sleave the column out of --features, or %s", cat, skip);
+        snprintf(dst, cap, "; %s%s%sleave the column out of --features, or %s", cat, cat_opt,
+                 cat_sep, skip);
     else
-        snprintf(dst, cap, "; %sleave the column out with --drop %s, or %s", cat, opt, skip);
+        snprintf(dst, cap, "; %s%s%sleave the column out with --drop %s, or %s", cat, cat_opt,
+                 cat_sep, opt, skip);
 }
 
 /* Fail on the current record: where its bad field is, and what is wrong there. */
@@ -170,7 +173,7 @@ static void fail_record(struct piece *st)
                                                            lay->delimiter, st->bad_col);
     int64_t below, col;
     place_of(st->rec, at, &below, &col);
-    char where[96] = "", name[80] = "", hint[256] = "";
+    char where[96] = "", name[80] = "", hint[512] = "";
     if (below > 0)  /* the field starts after a newline inside quotes */
         snprintf(where, sizeof where, " (%lld line%s below, at column %lld)",
                  (long long)below, below == 1 ? "" : "s", (long long)col);

@@ -362,9 +362,9 @@ static int reader_setup(const struct head_info *hi, const int *slot, int d,
     }
     for (int k = 0; k < n; k++) {
         if (slot[cols[k]] == COL_TARGET) {
+            const char *name = hi->names[cols[k]];
             free(cols);
-            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column",
-                           hi->names[cols[k]]);
+            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column", name);
         }
         if (slot[cols[k]] >= 0)
             rs->mode[slot[cols[k]]] = READ_LEVEL;
