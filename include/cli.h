@@ -28,6 +28,14 @@ struct options {
     int skip_bad_rows;
     int n_threads;             /* 0: OpenMP's default (OMP_NUM_THREADS or cores) */
 
+    /* categorical columns and missing values (encode.h) */
+    const char *categorical;   /* --categorical A,B|auto; NULL: none */
+    int64_t max_levels;        /* --max-levels (default 1000) */
+    int unknown_error;         /* --unknown-level error */
+    int missing;               /* --missing: enum enc_missing */
+    const char *na_values;     /* --na-values; NULL: the default list */
+    int missing_indicator;     /* --missing-indicator */
+
     /* describe, predict, evaluate */
     int json;
     const char *model;         /* --model PATH */

@@ -44,6 +44,9 @@ int64_t comm_exscan_i64(int64_t v);                 /* sum over lower ranks; 0 o
 void comm_bcast(void *buf, size_t n, int root);     /* bytes */
 void comm_allgather(const void *send, void *recv, size_t n);  /* n bytes per rank */
 void comm_gather(const void *send, void *recv, size_t n);     /* n bytes per rank to rank 0 */
+/* Every rank's n bytes (n may differ) to every rank, concatenated in rank order: *recv is
+   allocated; lens[r] (comm_size() entries) says how many came from rank r. */
+void comm_allgatherv_bytes(const void *send, int64_t n, char **recv, int64_t *lens);
 /* Point to point, any size: a length then the bytes; comm_recv_bytes allocates *buf. */
 void comm_send_bytes(int to, const void *buf, int64_t n);
 void comm_recv_bytes(int from, char **buf, int64_t *n);

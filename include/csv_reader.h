@@ -11,7 +11,9 @@
  * start follows from the parity of the quotes (shard.h). Blank lines and lines of only
  * spaces are skipped. CRLF, a final line without newline, quoted numbers and spaces around
  * numbers are accepted. A carriage return outside quotes that no line feed follows
- * (CR-only line endings) is an error. Fields are converted with num_parse (strict).
+ * (CR-only line endings) is an error. Fields are converted with num_parse (strict); with
+ * an encoding (csv_layout.enc) a field may also be missing or a categorical level, decided
+ * in one function per field (field_value in csv_reader.c) that every tokenizer calls.
  *
  * Lines are physical lines (counted by '\n'): an error names the line where its record
  * starts, with the byte column of the offending field when it starts on that line; when
@@ -31,6 +33,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "encode.h"
 #include "error.h"
 
 enum { COL_SKIP = -1, COL_TARGET = -2 };  /* csv_layout.slot values besides feature indices */
@@ -54,8 +57,10 @@ struct csv_layout {
     int has_target;
     int has_weight;            /* a COL_WEIGHT slot: out->w holds it */
     int skip_bad_rows;         /* 1: skip and count bad records instead of failing */
-    int text_ok;               /* 1 (describe): a value that is not a number is kept as a
-                                  NaN that says what it was (csv_value_kind) */
+    int text_ok;               /* 1: a value that is not a number is kept as a NaN that says
+                                  what it was (csv_value_kind); without enc only */
+    const struct enc_reader *enc;  /* per column: number, level or missing (encode.h); NULL:
+                                  numbers only, a missing value is an error */
     enum csv_hint hint;
     int quote_free;            /* the whole data holds no quote: the parity scans of the
                                   blocks are skipped */
@@ -83,7 +88,16 @@ struct csv_shard {
     double *w;                 /* N sample weights, or NULL without a weight column */
     int64_t n_lines;           /* physical lines in the range (a last line without newline
                                   counts) */
-    int64_t n_skipped;         /* bad records skipped (skip_bad_rows) */
+    int64_t n_skipped;         /* records skipped: bad ones (skip_bad_rows) and those with a
+                                  missing value that is not kept (encode.h) */
+    int64_t n_skipped_missing; /* ... of which for a missing value */
+    struct level_dict *dicts;  /* with enc: per feature slot, this range's levels (ids as
+                                  stored in X); NULL without enc */
+    int n_dicts;
+    unsigned char *seen;       /* with enc: per feature slot, 1: a number, 2: a level seen,
+                                  4: levels beyond the dictionary's limits */
+    int overflow;              /* with enc: 1 + the first slot whose levels passed
+                                  enc->max_entries or max_bytes (0: none) */
     int64_t *skipped_at;       /* n_skipped entries: entry k = rows of this shard before
                                   skipped record k (non-decreasing) */
     int n_first_skipped;       /* the first few skipped records' lines, 0-based within the

@@ -37,6 +37,18 @@ struct data_options {
                                   says what it was: csv_value_kind in csv_reader.h) */
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
+    /* categorical columns and missing values (encode.h) */
+    int encode;                /* 0: numbers only (the old reader); 1: what follows applies */
+    const char *categorical;   /* --categorical: names, or "auto"; NULL: none */
+    int64_t max_levels;        /* --max-levels */
+    int missing;               /* --missing: enum enc_missing */
+    const char *na_values;     /* --na-values; NULL: ENC_NA_DEFAULT */
+    int missing_indicator;     /* --missing-indicator */
+    int no_intercept;          /* every level gets a column (no reference level) */
+    const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
+    int unknown_error;         /* --unknown-level error */
+    int raw_levels;            /* describe: X keeps one column per source column, a level as
+                                  its index in enc.cols[].levels (enc_level_value) */
 };
 
 struct dataset {
@@ -50,7 +62,9 @@ struct dataset {
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;
-    int64_t n_skipped_total;   /* records skipped by --on-bad-row skip, all ranks */
+    struct encoding enc;       /* with encode: the source columns and how they became X */
+    int64_t n_skipped_total;   /* records skipped (bad, or a missing value), all ranks */
+    int64_t n_skipped_missing; /* ... of which for a missing value, all ranks */
     int64_t n_skipped_local;   /* ... on this rank */
     int64_t *skipped_at;       /* n_skipped_local entries: entry k = the number of this
                                   rank's rows (X's rows) before its skipped record k, so
@@ -66,7 +80,11 @@ struct dataset {
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);
 void dataset_free(struct dataset *ds);
 
-/* Rank 0: one line naming how many rows --on-bad-row skip dropped, and where. */
+/* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
+   and where. */
 void dataset_print_skipped(const struct dataset *ds, FILE *out);
+
+/* Rank 0: per column, missing levels read as all zeros, unseen levels, filled values. */
+void dataset_print_encoding(const struct dataset *ds, FILE *out);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "encode.h"
 #include "error.h"
 #include "inference.h"
 #include "metrics.h"
@@ -45,6 +46,7 @@ struct model {
     double huber_delta, huber_scale;  /* huber: δ and the fitted σ (else NaN: null) */
     const char *weights;            /* the sample-weight column, NULL: none */
     int features_selected;          /* non-zero coefficients (of d) */
+    const struct encoding *encoding;  /* the source columns and how they became features */
 };
 
 /* Write the model JSON atomically; -1 with LR_EWRITE on failure. */
@@ -59,6 +61,8 @@ struct model_file {
     double *coef;                   /* D, original units (an aliased one, null in the file: 0) */
     int no_intercept;               /* fitted through the origin */
     char *weights;                  /* training.weights: the sample-weight column, or NULL */
+    struct encoding enc;            /* the source columns to read and how to encode them (a
+                                       model without "encoding": the features, as numbers) */
 };
 
 /* Read and check a model file: LR_ENOINPUT if unreadable, LR_EDATA if it is not a valid

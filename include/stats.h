@@ -29,14 +29,15 @@ double stats_std(const struct col_stats *s);
 /* a ← a ∪ b (Chan et al.). */
 void stats_merge(struct col_stats *a, const struct col_stats *b);
 
-/* Stats of the D columns of X (N×D row-major) on this rank, with n_threads threads. */
+/* Stats of the D columns of X (N×D row-major) on this rank, with n_threads threads; a NaN
+   (a missing value, encode.h) is left out of its column's statistics. */
 void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
 
 /* Collective: stats of the D columns over all ranks' rows, the same on every rank. */
 void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out);
 
 /* The same with sample weights w (N entries ≥ 0; NULL: all 1): weighted mean and M2, the
-   weighted population std sqrt(Σω(x − x̄_ω)²/Σω); count, min and max of all rows. */
+   weighted population std sqrt(Σω(x − x̄_ω)²/Σω); count, min and max of all present values. */
 void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,
                    struct col_stats *out);
 void stats_allreduce_w(const double *X, const double *w, int64_t n, int d, int n_threads,

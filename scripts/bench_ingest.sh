@@ -10,7 +10,11 @@
 #   libcsv+strtod   the naive reader: libcsv plus strtod on every field, one core
 #   linreg_mpi      `describe`'s read phase (parse + convert + agree), 1 rank and 2 ranks,
 #                   one thread per rank, and its peak RSS per rank against its matrix
-# and prints MB/s, MB/s per core and the 1→2 rank speedup. Prints figures; never fails.
+#   categorical     training's read phase (--report) on one file whose first column holds
+#                   the digits 1-9, read as numbers and with --categorical x1 (levels
+#                   interned while parsing, merged, one-hot expanded): the same bytes
+# and prints MB/s, MB/s per core, the 1→2 rank speedup and the categorical/numeric ratio.
+# Prints figures; never fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench_args.sh
@@ -49,3 +53,23 @@ awk -v mb="$MB" -v tok="$tok" -v naive="$naive" -v r1="$r1" -v r2="$r2" 'BEGIN {
     printf "  speedup 1 -> 2 ranks: %.2fx\n", r1 / r2
 }'
 echo "$mem" | awk '{ printf "  peak RSS per rank (2 ranks): %.1f MB for a %.1f MB matrix: %.2fx\n", $1, $2, $1 / $2 }'
+
+# a categorical column against the same bytes read as numbers
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $1 = NR % 9 + 1 } { print }' "$CSV" >"$DIR/cat.csv"
+rm -f "$CSV"
+MB=$(awk -v b="$(stat -c %s "$DIR/cat.csv")" 'BEGIN { printf "%.1f", b / 1e6 }')
+read_phase() {  # read_phase ARGS...: best mean read seconds of a one-epoch training, 1 rank
+    for _ in $(seq "$REPS"); do
+        mpirun --bind-to core -n 1 -x OMP_NUM_THREADS=1 bin/linreg_mpi --quiet --solver gd \
+            --lr 1e-3 --epochs 1 --report "$DIR/r.json" --model-out "$DIR/m.json" "$@" "$DIR/cat.csv"
+        tr -d ' \n' <"$DIR/r.json" | sed 's/.*"read":{"min":[^,]*,"mean":\([^,]*\),.*/\1/'
+        echo
+    done | best
+}
+num=$(read_phase)
+cat=$(read_phase --categorical x1)
+awk -v mb="$MB" -v num="$num" -v cat="$cat" 'BEGIN {
+    printf "  %-34s %8.3f %10.1f\n", "train read, x1 as numbers", num, mb / num
+    printf "  %-34s %8.3f %10.1f\n", "train read, --categorical x1", cat, mb / cat
+    printf "  categorical / numeric read time: %.2fx (%.1f MB; 9 levels -> 8 one-hot columns)\n", cat / num, mb
+}'

@@ -17,6 +17,7 @@ enum opt_id {
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS,
+    O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
 };
 
 struct opt_spec {
@@ -53,6 +54,9 @@ static const struct opt_spec specs[] = {
     {"conf-level", O_CONF_LEVEL, 1, TRAIN},
     {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
     {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
+    {"categorical", O_CATEGORICAL, 1, TRAIN}, {"max-levels", O_MAX_LEVELS, 1, TRAIN},
+    {"unknown-level", O_UNKNOWN_LEVEL, 1, TRAIN | APPLY}, {"missing", O_MISSING, 1, TRAIN | APPLY},
+    {"na-values", O_NA_VALUES, 1, READ}, {"missing-indicator", O_MISSING_INDICATOR, 0, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -85,6 +89,26 @@ void cli_usage(FILE *out)
         "  --threads N          OpenMP threads per rank (default: OMP_NUM_THREADS, else the\n"
         "                       cores available to the rank)\n"
         "  --quiet              print only errors\n"
+        "\n"
+        "Categorical columns and missing values (--na-values: all commands; --missing,\n"
+        "--unknown-level: train, predict, evaluate; the rest: train):\n"
+        "  --categorical A,B|auto  one-hot encode these columns (auto: every column whose\n"
+        "                       present values are all text); levels are the distinct values\n"
+        "                       over all ranks in byte order, columns NAME=LEVEL, the first\n"
+        "                       level the reference (no column) unless --no-intercept\n"
+        "  --max-levels N       more distinct values in a categorical column is an error\n"
+        "                       (default 1000)\n"
+        "  --unknown-level M    a level the model has not seen: 'zero' (default): all-zero\n"
+        "                       columns, counted on stderr; 'error': exit 65 at its line\n"
+        "  --missing M          an empty field or an --na-values string in a feature:\n"
+        "                       'error' (default); 'skip': skip the row (counted, reported);\n"
+        "                       'mean': fill in the column's training mean (over the present\n"
+        "                       values, all ranks; stored in the model, used by predict).\n"
+        "                       A missing target always skips its row; a missing level is\n"
+        "                       all-zero columns (with 'skip': the row is skipped)\n"
+        "  --na-values A,B,...  strings that mean missing (default NA,N/A,NaN,nan,null,NULL)\n"
+        "  --missing-indicator  add a 0/1 column NAME_missing after each feature that has\n"
+        "                       missing values\n"
         "\n"
         "describe:\n"
         "  --json               print the statistics as JSON instead of a table\n"
@@ -331,6 +355,30 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         o->huber_delta_given = 1;
         return parse_double(sp->name, v, 1, 1, &o->huber_delta, e);
     case O_WEIGHTS: return set_columns(sp->name, v, &o->weights, e);
+    case O_CATEGORICAL: return set_columns(sp->name, v, &o->categorical, e);
+    case O_MAX_LEVELS:
+        if (parse_count(sp->name, v, 1, &o->max_levels, e) < 0)
+            return -1;
+        if (o->max_levels > 10000000)
+            return lr_fail(e, LR_EUSAGE, "--max-levels: '%s' is more than 10000000", v);
+        return 0;
+    case O_UNKNOWN_LEVEL:
+        if (strcmp(v, "zero") && strcmp(v, "error"))
+            return lr_fail(e, LR_EUSAGE, "--unknown-level: '%s' is not 'zero' or 'error'", v);
+        o->unknown_error = strcmp(v, "error") == 0;
+        return 0;
+    case O_MISSING:
+        if (strcmp(v, "error") == 0)
+            o->missing = 0;
+        else if (strcmp(v, "skip") == 0)
+            o->missing = 1;
+        else if (strcmp(v, "mean") == 0)
+            o->missing = 2;
+        else
+            return lr_fail(e, LR_EUSAGE, "--missing: '%s' is not 'error', 'skip' or 'mean'", v);
+        return 0;
+    case O_NA_VALUES: o->na_values = v; return 0;
+    case O_MISSING_INDICATOR: o->missing_indicator = 1; return 0;
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_CONF_LEVEL:
@@ -420,7 +468,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .solver = SOLVER_AUTO, .epochs = 100000,
-        .tol = -1, .conf_level = 0.95, .huber_delta = 1.35,
+        .tol = -1, .conf_level = 0.95, .huber_delta = 1.35, .max_levels = 1000,
         .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
         .argc = argc, .argv = argv,
     };

@@ -136,6 +136,27 @@ void comm_gather(const void *send, void *recv, size_t n)
     MPI_Gather(send, (int)n, MPI_BYTE, recv, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
 }
 
+void comm_allgatherv_bytes(const void *send, int64_t n, char **recv, int64_t *lens)
+{
+    int p = g_size;
+    MPI_Allgather(&n, 1, MPI_INT64_T, lens, 1, MPI_INT64_T, MPI_COMM_WORLD);
+    int64_t total = 0;
+    for (int r = 0; r < p; r++)
+        total += lens[r];
+    *recv = lr_malloc((size_t)(total ? total : 1));
+    /* as broadcasts in pieces of at most INT_MAX bytes: counts of MPI_Allgatherv are int */
+    int64_t at = 0;
+    for (int r = 0; r < p; r++) {
+        if (r == g_rank)
+            memcpy(*recv + at, send, (size_t)n);
+        for (int64_t k = 0; k < lens[r]; k += INT_MAX) {
+            int m = lens[r] - k > INT_MAX ? INT_MAX : (int)(lens[r] - k);
+            MPI_Bcast(*recv + at + k, m, MPI_BYTE, r, MPI_COMM_WORLD);
+        }
+        at += lens[r];
+    }
+}
+
 void comm_send_bytes(int to, const void *buf, int64_t n)
 {
     MPI_Send(&n, 1, MPI_INT64_T, to, 0, MPI_COMM_WORLD);

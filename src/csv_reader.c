@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "hash.h"
 #include "numparse.h"
 #include "par.h"
@@ -32,7 +33,9 @@ struct rows {
 
 enum bad_kind {
     BAD_NONE, BAD_NUMBER, BAD_TOO_MANY, BAD_TOO_FEW, BAD_QUOTE, BAD_OPEN_QUOTE, BAD_LONE_CR,
-    BAD_WEIGHT
+    BAD_WEIGHT,                /* bad_status: 1 negative, 0 not finite */
+    BAD_MISSING,               /* bad_status: the enum enc_missing that applies */
+    BAD_UNSEEN,                /* a level the model does not know, under --unknown-level error */
 };
 
 /* One piece's parsing state: the libcsv callbacks' context. */
@@ -52,6 +55,11 @@ struct piece {
     int64_t *skipped_at;       /* rows of this piece before each skipped record */
     int n_first_skipped;
     int64_t first_skipped[CSV_FIRST_SKIPPED], first_skipped_last[CSV_FIRST_SKIPPED];
+    int64_t n_skipped_missing; /* of n_skipped: for a missing value */
+    struct level_dict *dicts;  /* with lay->enc: per slot, this block's levels of the piece */
+    int64_t **remap;           /* per slot: the piece's ids → the shard's (built per block) */
+    unsigned char *seen;       /* per slot: 1 a number, 2 a level */
+    int overflow;              /* 1 + the first slot whose dictionary is full (0: none) */
     int failed;                /* stop parsing: err holds the first error */
     struct lr_error err;       /* err.line: line index within the piece */
 };
@@ -137,8 +145,12 @@ static void option_name(char *dst, size_t cap, const char *name)
 static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t cap)
 {
     const char *skip = "skip such rows with --on-bad-row skip";
-    char name[96];
+    char name[96], opt[100];
     lr_escape(name, sizeof name - 2, lay->names[col], strlen(lay->names[col]));
+    option_name(opt, sizeof opt, name);
+    /* with an encoding the column could be read as categorical */
+    const char *cat = lay->enc ? "one-hot encode it with --categorical " : "";
+    const char *cat_opt = lay->enc ? opt : "", *cat_sep = lay->enc ? ", " : "";
     if (lay->slot[col] == COL_WEIGHT)
         snprintf(dst, cap, "; it is the --weights column: fix the value, or %s", skip);
     else if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
@@ -149,12 +161,11 @@ static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t 
     else if (lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; the model needs this column: %s", skip);
     else if (lay->hint == CSV_HINT_FEATURES)
-        snprintf(dst, cap, "; leave the column out of --features, or %s", skip);
-    else {
-        char opt[100];
-        option_name(opt, sizeof opt, name);
-        snprintf(dst, cap, "; leave the column out with --drop %s, or %s", opt, skip);
-    }
+        snprintf(dst, cap, "; %s%s%sleave the column out of --features, or %s", cat, cat_opt,
+                 cat_sep, skip);
+    else
+        snprintf(dst, cap, "; %s%s%sleave the column out with --drop %s, or %s", cat, cat_opt,
+                 cat_sep, opt, skip);
 }
 
 /* Fail on the current record: where its bad field is, and what is wrong there. */
@@ -168,7 +179,7 @@ static void fail_record(struct piece *st)
                                                            lay->delimiter, st->bad_col);
     int64_t below, col;
     place_of(st->rec, at, &below, &col);
-    char where[96] = "", name[80] = "", hint[256] = "";
+    char where[96] = "", name[80] = "", hint[512] = "";
     if (below > 0)  /* the field starts after a newline inside quotes */
         snprintf(where, sizeof where, " (%lld line%s below, at column %lld)",
                  (long long)below, below == 1 ? "" : "s", (long long)col);
@@ -189,6 +200,17 @@ static void fail_record(struct piece *st)
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: weight '%s' is %s: a "
                    "sample weight is a finite number >= 0%s", name, where, st->bad_text,
                    st->bad_status ? "negative" : "not finite", hint);
+        break;
+    case BAD_MISSING:
+        lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing value; "
+                   "--missing skip skips such rows, --missing mean fills in the column's "
+                   "training mean (--na-values says which strings are missing)", name, where,
+                   st->bad_text);
+        break;
+    case BAD_UNSEEN:
+        lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: level '%s' was not seen in "
+                   "training (--unknown-level error); --unknown-level zero encodes it as all "
+                   "zeros", name, where, st->bad_text);
         break;
     case BAD_TOO_MANY:
         lr_fail_at(e, LR_EDATA, path, line, column,
@@ -228,10 +250,16 @@ static void fail_record(struct piece *st)
    before it, so skipping would silently take the following lines with it. */
 static void reject_record(struct piece *st)
 {
-    if (!st->lay->skip_bad_rows || st->bad == BAD_QUOTE || st->bad == BAD_OPEN_QUOTE) {
+    /* a missing value under --missing skip (or a missing target) is skipped as such; under
+       --missing error it is a bad record like any other */
+    int missing_skip = st->bad == BAD_MISSING && st->bad_status == MISSING_SKIP;
+    int skip = missing_skip || (st->lay->skip_bad_rows && st->bad != BAD_QUOTE &&
+                                st->bad != BAD_OPEN_QUOTE);
+    if (!skip) {
         fail_record(st);
         return;
     }
+    st->n_skipped_missing += missing_skip;
     if (st->n_first_skipped < CSV_FIRST_SKIPPED) {
         st->first_skipped[st->n_first_skipped] = st->line_idx;
         st->first_skipped_last[st->n_first_skipped++] = st->line_idx + st->rec_lines - 1;
@@ -254,6 +282,83 @@ static double text_value(const char *s, size_t n, int status)
     return v;
 }
 
+/* Mark the current record bad at column c, keeping the field's text for the message. */
+static void mark_bad(struct piece *st, int kind, int c, int status, const char *text, size_t len)
+{
+    st->bad = kind;
+    st->bad_col = c;
+    st->bad_status = status;
+    lr_escape(st->bad_text, sizeof st->bad_text, text, len);
+}
+
+/*
+ * Every decision about one field's value, in one place: a number; missing (empty or an NA
+ * string: kept as a NaN, or the record skipped or failed as enc->miss says); a categorical
+ * level (an id in this piece's dictionary, or the model's index, or unseen); or an error.
+ * Stores the value in the current row, or marks the record bad. Any tokenizer of records
+ * (libcsv's callbacks here) calls it for every field of a used column.
+ */
+static void field_value(struct piece *st, int c, const char *text, size_t len)
+{
+    const struct csv_layout *lay = st->lay;
+    const struct enc_reader *enc = lay->enc;
+    int slot = lay->slot[c];
+    int mode = enc && slot >= 0 ? enc->mode[slot] : READ_NUMBER;
+    double v = 0;
+    int rc = NUM_SYNTAX;
+    if (mode == READ_NUMBER || mode == READ_AUTO) {
+        rc = num_parse(text, len, &v);
+        int strict = !enc || slot == COL_WEIGHT;  /* a weight is a number, never missing */
+        if (rc == NUM_RANGE || (rc != NUM_OK && strict && !lay->text_ok)) {
+            mark_bad(st, BAD_NUMBER, c, rc, text, len);
+            return;
+        }
+        if (rc != NUM_OK && !enc)  /* text_ok: what the value was, in a NaN */
+            v = text_value(text, len, rc);
+        if (rc == NUM_OK && mode == READ_AUTO)
+            st->seen[slot] |= 1;
+    }
+    if (rc != NUM_OK && enc) {
+        if (enc_is_missing(enc->na, text, len)) {
+            int action = slot >= 0 ? enc->miss[slot]
+                         : enc->target_keep_missing ? MISSING_MEAN : MISSING_SKIP;
+            if (action != MISSING_MEAN) {
+                mark_bad(st, BAD_MISSING, c, action, text, len);
+                return;
+            }
+            v = enc_missing_value();
+        } else if (mode == READ_NUMBER) {
+            mark_bad(st, BAD_NUMBER, c, rc, text, len);
+            return;
+        } else if (mode == READ_FIXED) {
+            int64_t id = dict_find(&enc->fixed[slot], text, len);
+            if (id < 0 && enc->unknown_error) {
+                mark_bad(st, BAD_UNSEEN, c, 0, text, len);
+                return;
+            }
+            v = enc_level_value(id < 0 ? ENC_UNSEEN : (uint64_t)id);
+        } else {
+            int64_t id = dict_intern(&st->dicts[slot], text, len, enc->max_entries,
+                                     enc->max_bytes);
+            if (id < 0 && !st->overflow)
+                st->overflow = 1 + slot;
+            st->seen[slot] |= id < 0 ? 2 | 4 : 2;
+            v = enc_level_value(id < 0 ? 0 : (uint64_t)id);
+        }
+    }
+    if (slot == COL_WEIGHT && !(v >= 0 && v < INFINITY)) {
+        mark_bad(st, BAD_WEIGHT, c, v < 0, text, len);
+        return;
+    }
+    struct rows *r = &st->rows;
+    if (slot >= 0)
+        r->X[r->n * lay->n_features + slot] = v;
+    else if (slot == COL_WEIGHT)
+        r->w[r->n] = v;
+    else
+        r->y[r->n] = v;
+}
+
 static void on_field(void *s, size_t n, void *ctx)
 {
     struct piece *st = ctx;
@@ -271,36 +376,8 @@ static void on_field(void *s, size_t n, void *ctx)
         st->bad_col = c;
         return;
     }
-    int slot = lay->slot[c];
-    if (slot == COL_SKIP)
-        return;
-    const char *text = s ? s : "";
-    size_t len = s ? n : 0;
-    double v;
-    int rc = num_parse(text, len, &v);
-    if (rc != NUM_OK && lay->text_ok && rc != NUM_RANGE) {
-        v = text_value(text, len, rc);
-    } else if (rc != NUM_OK) {
-        st->bad = BAD_NUMBER;
-        st->bad_col = c;
-        st->bad_status = rc;
-        lr_escape(st->bad_text, sizeof st->bad_text, text, len);
-        return;
-    }
-    struct rows *r = &st->rows;
-    if (slot == COL_WEIGHT && !(v >= 0 && v < INFINITY)) {
-        st->bad = BAD_WEIGHT;
-        st->bad_col = c;
-        st->bad_status = v < 0;
-        lr_escape(st->bad_text, sizeof st->bad_text, text, len);
-        return;
-    }
-    if (slot >= 0)
-        r->X[r->n * lay->n_features + slot] = v;
-    else if (slot == COL_WEIGHT)
-        r->w[r->n] = v;
-    else
-        r->y[r->n] = v;
+    if (lay->slot[c] != COL_SKIP)
+        field_value(st, c, s ? s : "", s ? n : 0);
 }
 
 static void on_row(int term, void *ctx)
@@ -407,6 +484,53 @@ static void piece_reset(struct piece *st)
     st->failed = 0;
     st->col = st->rows_in_record = 0;
     st->bad = BAD_NONE;
+    st->n_skipped_missing = 0;
+    st->overflow = 0;
+    for (int j = 0; st->dicts && j < st->lay->n_features; j++)
+        dict_clear(&st->dicts[j]);
+    if (st->seen)
+        memset(st->seen, 0, (size_t)st->lay->n_features);
+}
+
+/* Serial, in piece order: piece q's levels join the shard's dictionaries; q->remap maps
+   the piece's ids to the shard's. */
+static void add_levels(struct csv_shard *out, struct piece *q, const struct csv_layout *lay)
+{
+    const struct enc_reader *enc = lay->enc;
+    for (int j = 0; j < lay->n_features; j++) {
+        out->seen[j] |= q->seen[j];
+        const struct level_dict *d = &q->dicts[j];
+        if (d->n == 0)
+            continue;
+        q->remap[j] = lr_realloc(q->remap[j], lr_bytes(d->n, 1, sizeof **q->remap));
+        for (int64_t k = 0; k < d->n; k++) {
+            size_t len;
+            const char *key = dict_key(d, k, &len);
+            int64_t id = dict_intern(&out->dicts[j], key, len, enc->max_entries, enc->max_bytes);
+            if (id < 0 && !out->overflow)
+                out->overflow = 1 + j;
+            if (id < 0)
+                out->seen[j] |= 4;
+            q->remap[j][k] = id < 0 ? 0 : id;
+        }
+    }
+    if (q->overflow && !out->overflow)
+        out->overflow = q->overflow;
+}
+
+/* The rows of piece q, copied to X: its level ids become the shard's. */
+static void remap_levels(double *X, int64_t n, const struct piece *q, const struct csv_layout *lay)
+{
+    int d = lay->n_features;
+    for (int j = 0; j < d; j++) {
+        if (q->dicts[j].n == 0)
+            continue;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t id = enc_level_id(X[i * d + j]);
+            if (id >= 0)
+                X[i * d + j] = enc_level_value((uint64_t)q->remap[j][id]);
+        }
+    }
 }
 
 /* Grow the shard to hold `rows` rows. */
@@ -442,6 +566,7 @@ static void add_piece(struct csv_shard *out, const struct piece *q, int64_t line
             out->skipped_at[out->n_skipped + k] = first_row + q->skipped_at[k];
     }
     out->n_skipped += q->n_skipped;
+    out->n_skipped_missing += q->n_skipped_missing;
 }
 
 /* The work of one block after its quotes are counted, run by every thread of the team
@@ -482,6 +607,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
                 break;
             }
             add_piece(out, q, base, rows);
+            if (lay->enc)
+                add_levels(out, &ps->st[k], lay);
             base += q->line_idx;
             ps->dest_row[k] = rows;
             rows += q->rows.n;
@@ -501,6 +628,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
             memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
         if (lay->has_weight)
             memcpy(out->w + at, r->w, (size_t)r->n * sizeof(double));
+        if (lay->enc)
+            remap_levels(out->X + at * d, r->n, &ps->st[k], lay);
     }
 }
 
@@ -555,6 +684,14 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
     for (int k = 0; k < n; k++) {
         parser_init(&ps->parsers[k], lay->delimiter);
         ps->st[k].lay = lay;
+        if (lay->enc) {
+            int d = lay->n_features;
+            ps->st[k].dicts = calloc((size_t)d, sizeof *ps->st[k].dicts);
+            ps->st[k].remap = calloc((size_t)d, sizeof *ps->st[k].remap);
+            ps->st[k].seen = calloc((size_t)d, 1);
+            if (!ps->st[k].dicts || !ps->st[k].remap || !ps->st[k].seen)
+                LR_FATAL("out of memory");
+        }
     }
 }
 
@@ -566,6 +703,13 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].rows.y);
         free(ps->st[k].rows.w);
         free(ps->st[k].skipped_at);
+        for (int j = 0; ps->st[k].dicts && j < ps->st[k].lay->n_features; j++) {
+            dict_free(&ps->st[k].dicts[j]);
+            free(ps->st[k].remap[j]);
+        }
+        free(ps->st[k].dicts);
+        free(ps->st[k].remap);
+        free(ps->st[k].seen);
     }
     free(ps->parsers);
     free(ps->st);
@@ -580,6 +724,13 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
     memset(out, 0, sizeof *out);
     if (n_threads < 1)
         n_threads = 1;
+    if (lay->enc) {
+        out->dicts = calloc((size_t)lay->n_features, sizeof *out->dicts);
+        out->n_dicts = lay->n_features;
+        out->seen = calloc((size_t)lay->n_features, 1);
+        if (!out->dicts || !out->seen)
+            LR_FATAL("out of memory");
+    }
     size_t cap = (size_t)n_threads * block_per_piece();
     if ((off_t)cap > end - begin)
         cap = (size_t)(end - begin) + 1;
@@ -635,6 +786,12 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
 
 void csv_shard_free(struct csv_shard *s)
 {
+    for (int j = 0; s->dicts && j < s->n_dicts; j++)
+        dict_free(&s->dicts[j]);
+    free(s->dicts);
+    free(s->seen);
+    s->dicts = NULL;
+    s->seen = NULL;
     free(s->X);
     free(s->y);
     free(s->w);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "comm.h"
+#include "par.h"
 #include "shard.h"
 #include "test_hooks.h"
 
@@ -350,6 +351,276 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
+/* ---- categorical columns and missing values (encode.h) ---- */
+
+/* What the reader needs to know per source column, and the state it borrows. */
+struct reader_setup {
+    struct enc_reader rd;
+    struct enc_na na;
+    unsigned char *mode, *miss;
+    struct level_dict *fixed;
+    int n;
+};
+
+static void reader_setup_free(struct reader_setup *rs)
+{
+    for (int s = 0; rs->fixed && s < rs->n; s++)
+        dict_free(&rs->fixed[s]);
+    free(rs->fixed);
+    free(rs->mode);
+    free(rs->miss);
+    enc_na_free(&rs->na);
+    memset(rs, 0, sizeof *rs);
+}
+
+/* How each source column is read: from the model's encoding, or from --categorical and
+   --missing. Identical on every rank (a function of the head and the options). */
+static int reader_setup(const struct head_info *hi, const int *slot, int d,
+                        const struct data_options *o, struct reader_setup *rs, struct lr_error *e)
+{
+    rs->n = d;
+    rs->mode = calloc((size_t)d + 1, 1);
+    rs->miss = calloc((size_t)d + 1, 1);
+    if (!rs->mode || !rs->miss)
+        LR_FATAL("out of memory");
+    if (enc_na_init(&rs->na, o->na_values, e) < 0)
+        return -1;
+    int autodetect = o->categorical && strcmp(o->categorical, "auto") == 0;
+    int *cols = lr_malloc(((size_t)hi->n_cols + (o->categorical ? strlen(o->categorical) : 0) + 1) *
+                          sizeof *cols), n = 0;
+    if (o->categorical && !autodetect && !o->model_enc &&
+        for_each_name(hi, o->categorical, "--categorical", o->path, cols, &n, e) < 0) {
+        free(cols);
+        return -1;
+    }
+    for (int k = 0; k < n; k++) {
+        if (slot[cols[k]] == COL_TARGET) {
+            const char *name = hi->names[cols[k]];
+            free(cols);
+            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column", name);
+        }
+        if (slot[cols[k]] >= 0)
+            rs->mode[slot[cols[k]]] = READ_LEVEL;
+    }
+    free(cols);
+    int keep = MISSING_MEAN, skip = MISSING_SKIP;
+    if (o->model_enc)
+        rs->fixed = calloc((size_t)d + 1, sizeof *rs->fixed);
+    for (int s = 0; s < d; s++) {
+        const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
+        if (o->raw_levels || (autodetect && !mc))
+            rs->mode[s] = READ_AUTO;
+        if (mc && mc->kind == ENC_CATEGORICAL) {
+            rs->mode[s] = READ_FIXED;
+            for (int k = 0; k < mc->n_levels; k++)
+                dict_intern(&rs->fixed[s], mc->levels[k], strlen(mc->levels[k]), INT64_MAX,
+                            INT64_MAX);
+        }
+        int categorical = rs->mode[s] == READ_LEVEL || rs->mode[s] == READ_FIXED;
+        /* a missing level is all zeros unless rows with missing values are skipped; a
+           missing number follows --missing, or the model's fill */
+        rs->miss[s] = o->raw_levels ? keep
+                      : categorical ? (o->missing == MISSING_SKIP ? skip : keep)
+                      : mc && mc->has_fill ? keep : (unsigned char)o->missing;
+    }
+    rs->rd = (struct enc_reader){
+        .mode = rs->mode, .miss = rs->miss, .target_keep_missing = o->target_optional,
+        .na = &rs->na, .fixed = rs->fixed, .unknown_error = o->unknown_error,
+        .max_entries = o->max_levels + 1 > 100000 ? o->max_levels + 1 : 100000,
+        .max_bytes = (int64_t)1 << 28,
+    };
+    return 0;
+}
+
+/* Collective: which --categorical auto columns hold text; a column of both numbers and
+   text is an error (the numbers would silently become levels). */
+static int decide_auto(const struct csv_shard *sh, const struct reader_setup *rs,
+                       const struct dataset *ds, const struct data_options *o,
+                       unsigned char *is_level, unsigned char *truncated, struct lr_error *e)
+{
+    int d = rs->n;
+    uint64_t *seen = calloc((size_t)(3 * d + 1), sizeof *seen);
+    if (!seen)
+        LR_FATAL("out of memory");
+    for (int s = 0; s < d; s++)
+        for (int b = 0; b < 3; b++)
+            seen[3 * s + b] = (sh->seen[s] >> b) & 1;
+    comm_sum_u64(seen, 3 * d);
+    for (int s = 0; s < d && e->code == LR_OK; s++) {
+        truncated[s] = seen[3 * s + 2] > 0;
+        is_level[s] = rs->mode[s] == READ_LEVEL || rs->mode[s] == READ_FIXED ||
+                      (rs->mode[s] == READ_AUTO && seen[3 * s + 1]);
+        if (seen[3 * s + 2] && !o->raw_levels)
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
+                       "column '%s' has more than %lld distinct values (more than --max-levels "
+                       "%lld): an id or free-text column? Leave it out with --drop %s",
+                       ds->feature_names[s], (long long)(rs->rd.max_entries - 1),
+                       (long long)o->max_levels, ds->feature_names[s]);
+        else if (rs->mode[s] == READ_AUTO && !o->raw_levels && seen[3 * s] && seen[3 * s + 1])
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
+                       "--categorical auto: column '%s' holds both numbers and text; name it "
+                       "with --categorical %s to make every value a level, or leave it out "
+                       "with --drop %s", ds->feature_names[s], ds->feature_names[s],
+                       ds->feature_names[s]);
+    }
+    free(seen);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* Collective: missing values per source column, all ranks (counted per part of rows,
+   parts combined in order: par.h). */
+static void count_missing(const double *raw, int64_t n, int d, int n_threads, int64_t *missing)
+{
+    int64_t parts = par_chunks(n);
+    uint64_t *m = calloc((size_t)((parts + 1) * d + 1), sizeof *m);
+    if (!m)
+        LR_FATAL("out of memory");
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
+    for (int64_t k = 0; k < parts; k++) {
+        int64_t lo, hi;
+        par_chunk(n, k, &lo, &hi);
+        uint64_t *mk = m + (k + 1) * d;
+        for (int64_t i = lo; i < hi; i++)
+            for (int s = 0; s < d; s++)
+                mk[s] += enc_is_missing_value(raw[i * d + s]);
+    }
+    for (int64_t k = 0; k < parts; k++)
+        for (int s = 0; s < d; s++)
+            m[s] += m[(k + 1) * d + s];
+    comm_sum_u64(m, d);
+    for (int s = 0; s < d; s++)
+        missing[s] = (int64_t)m[s];
+    free(m);
+}
+
+/* The rank's level ids in raw (N×D) → positions in the merged lists. */
+static void remap_ids(double *raw, int64_t n, int d, int64_t *const *remap, int n_threads)
+{
+    for (int s = 0; s < d; s++) {
+        if (!remap[s])
+            continue;
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            int64_t id = enc_level_id(raw[i * d + s]);
+            if (id >= 0)
+                raw[i * d + s] = enc_level_value((uint64_t)remap[s][id]);
+        }
+    }
+}
+
+/*
+ * Collective, after parsing: the levels merged across ranks and the ids remapped to their
+ * positions; --max-levels checked; ds->enc built (or copied from the model); X expanded to
+ * the design (one-hot and indicator columns), unless o->raw_levels.
+ */
+static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
+                          const struct data_options *o, struct dataset *ds, struct lr_error *e)
+{
+    int d = rs->n, rc = -1;
+    unsigned char *is_level = calloc((size_t)d + 1, 1);
+    char ***levels = calloc((size_t)d + 1, sizeof *levels);
+    int *n_levels = calloc((size_t)d + 1, sizeof *n_levels);
+    int64_t **remap = calloc((size_t)d + 1, sizeof *remap), *missing = calloc((size_t)d + 1, 8);
+    if (!is_level || !levels || !n_levels || !remap || !missing)
+        LR_FATAL("out of memory");
+    unsigned char *truncated = calloc((size_t)d + 1, 1);
+    if (decide_auto(sh, rs, ds, o, is_level, truncated, e) < 0)
+        goto done;
+    int bad;
+    if (enc_merge(sh->dicts, rs->mode, d, levels, n_levels, remap, &bad) < 0 && !o->raw_levels) {
+        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "column '%s': a level is not UTF-8 text or holds "
+                   "a NUL byte, which the model file (JSON) cannot record; convert the file to "
+                   "UTF-8 (e.g. iconv -f LATIN1 -t UTF-8) or leave the column out with --drop %s",
+                   ds->feature_names[bad], ds->feature_names[bad]);
+        goto done;
+    }
+    remap_ids(sh->X, sh->n_rows, d, remap, o->n_threads);
+    for (int s = 0; s < d && !o->raw_levels; s++)
+        if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
+                       "column '%s' has %d distinct values, more than --max-levels %lld: an id "
+                       "or free-text column? Leave it out with --drop %s (or raise --max-levels)",
+                       ds->feature_names[s], n_levels[s], (long long)o->max_levels,
+                       ds->feature_names[s]);
+            goto done;
+        }
+    count_missing(sh->X, sh->n_rows, d, o->n_threads, missing);
+    struct encoding *enc = &ds->enc;
+    enc->n_cols = d;
+    enc->missing = o->missing;
+    enc->cols = calloc((size_t)d, sizeof *enc->cols);
+    if (!enc->cols)
+        LR_FATAL("out of memory");
+    for (int s = 0; s < d; s++) {
+        struct enc_column *c = &enc->cols[s];
+        const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
+        c->name = strdup(ds->feature_names[s]);
+        c->kind = is_level[s] ? ENC_CATEGORICAL : ENC_NUMERIC;
+        c->n_missing = missing[s];
+        c->truncated = truncated[s];
+        c->reference = !o->no_intercept;
+        c->indicator = o->missing_indicator && missing[s] > 0;
+        if (mc) {  /* the model's levels, reference, fill and indicator */
+            c->n_levels = mc->n_levels;
+            c->levels = calloc((size_t)mc->n_levels + 1, sizeof *c->levels);
+            for (int k = 0; k < mc->n_levels; k++)
+                c->levels[k] = strdup(mc->levels[k]);
+            c->reference = mc->reference;
+            c->has_fill = mc->has_fill;
+            c->fill = mc->fill;
+            c->indicator = mc->indicator;
+        } else if (is_level[s]) {
+            c->n_levels = n_levels[s];
+            c->levels = levels[s];
+            levels[s] = NULL;
+        }
+    }
+    int identity = 1;  /* numbers only, no indicator: X is the design already */
+    for (int s = 0; s < d; s++)
+        identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
+    if (identity && !o->raw_levels) {
+        double *fill = lr_malloc((size_t)d * sizeof *fill);
+        for (int s = 0; s < d; s++)
+            fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
+        enc_fill(sh->X, sh->n_rows, d, fill, o->n_threads);
+        free(fill);
+    } else if (!o->raw_levels) {
+        int width = enc_width(enc);
+        double *X = lr_malloc(lr_bytes(sh->n_rows ? sh->n_rows : 1, width ? width : 1,
+                                       sizeof *X));
+        enc_expand(enc, sh->X, sh->n_rows, X, o->n_threads);
+        free(sh->X);
+        sh->X = X;
+        for (int j = 0; j < ds->n_features; j++)
+            free(ds->feature_names[j]);
+        free(ds->feature_names);
+        ds->feature_names = enc_feature_names(enc);
+        ds->n_features = width;
+        for (int s = 0; s < d; s++)
+            enc->cols[s].n_unseen = comm_sum_i64(enc->cols[s].n_unseen);
+        if (width == 0)
+            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no feature columns left to use: every "
+                       "categorical column has a single level (its reference)");
+        if (comm_agree(e) != LR_OK)
+            goto done;
+    }
+    rc = 0;
+done:
+    for (int s = 0; s < d; s++) {
+        for (int k = 0; levels[s] && k < n_levels[s]; k++)
+            free(levels[s][k]);
+        free(levels[s]);
+        free(remap[s]);
+    }
+    free(levels);
+    free(n_levels);
+    free(remap);
+    free(missing);
+    free(is_level);
+    free(truncated);
+    return rc;
+}
+
 /* Gather every rank's first skipped records' lines on rank 0, in file order. */
 static void gather_skipped(const struct csv_shard *s, int64_t line0, struct dataset *ds)
 {
@@ -419,6 +690,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     memset(e, 0, sizeof *e);
     struct head_info hi = {0};
     struct csv_shard shard = {0};
+    struct reader_setup rs = {0};
     int fd = -1, *slot = NULL, rc = -1;
     int64_t size = 0;
 
@@ -436,11 +708,17 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (comm_agree(e) != LR_OK)
         goto done;
 
+    if (o->encode) {
+        reader_setup(&hi, slot, ds->n_features, o, &rs, e);
+        if (comm_agree(e) != LR_OK)
+            goto done;
+    }
     struct csv_layout lay = {
         .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
         .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
         .has_weight = o->weights && find_column(&hi, o->weights) >= 0,
-        .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target,
+        .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
+        .enc = o->encode ? &rs.rd : NULL,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
     off_t begin = 0, end = 0;
@@ -459,6 +737,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         e->line += line0;
     if (comm_agree(e) != LR_OK)
         goto done;
+    if (o->encode && encode_columns(&shard, &rs, o, ds, e) < 0)
+        goto done;
 
     ds->n_rows = shard.n_rows;
     ds->X = shard.X;  /* the dataset owns the rows from here */
@@ -470,6 +750,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     shard.skipped_at = NULL;
     ds->n_rows_total = comm_sum_i64(shard.n_rows);
     ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
+    ds->n_skipped_missing = comm_sum_i64(shard.n_skipped_missing);
     gather_skipped(&shard, line0, ds);
     if (ds->n_rows_total == 0) {
         if (ds->n_skipped_total > 0)
@@ -489,6 +770,7 @@ done:
         close(fd);
     csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
     free(slot);
+    reader_setup_free(&rs);
     head_info_free(&hi);
     if (rc < 0)
         dataset_free(ds);
@@ -505,15 +787,42 @@ void dataset_free(struct dataset *ds)
     free(ds->X);
     free(ds->y);
     free(ds->w);
+    enc_free(&ds->enc);
     memset(ds, 0, sizeof *ds);
+}
+
+void dataset_print_encoding(const struct dataset *ds, FILE *out)
+{
+    for (int s = 0; s < ds->enc.n_cols; s++) {  /* how missing and unseen levels were read */
+        const struct enc_column *c = &ds->enc.cols[s];
+        if (c->kind == ENC_CATEGORICAL && c->n_missing > 0)
+            fprintf(out, "linreg_mpi: column '%s': %lld missing value%s encoded as all-zero "
+                    "level columns\n", c->name, (long long)c->n_missing,
+                    c->n_missing == 1 ? "" : "s");
+        if (c->n_unseen > 0)
+            fprintf(out, "linreg_mpi: column '%s': %lld value%s of levels not seen in training "
+                    "encoded as all zeros (--unknown-level error refuses them)\n", c->name,
+                    (long long)c->n_unseen, c->n_unseen == 1 ? "" : "s");
+        if (c->kind == ENC_NUMERIC && c->n_missing > 0 && c->has_fill)
+            fprintf(out, "linreg_mpi: column '%s': %lld missing value%s filled with %.17g\n",
+                    c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s", c->fill);
+    }
 }
 
 void dataset_print_skipped(const struct dataset *ds, FILE *out)
 {
     if (ds->n_skipped_total == 0)
         return;
-    fprintf(out, "linreg_mpi: skipped %lld bad row%s (--on-bad-row skip); first at line%s",
-            (long long)ds->n_skipped_total, ds->n_skipped_total == 1 ? "" : "s",
+    int64_t bad = ds->n_skipped_total - ds->n_skipped_missing;
+    if (ds->n_skipped_missing > 0)
+        fprintf(out, "linreg_mpi: skipped %lld row%s (%lld bad (--on-bad-row skip), %lld with a "
+                "missing value: a missing target, or --missing skip)",
+                (long long)ds->n_skipped_total, ds->n_skipped_total == 1 ? "" : "s",
+                (long long)bad, (long long)ds->n_skipped_missing);
+    else
+        fprintf(out, "linreg_mpi: skipped %lld bad row%s (--on-bad-row skip)", (long long)bad,
+                bad == 1 ? "" : "s");
+    fprintf(out, "; first at line%s",
             ds->n_first_skipped == 1 && ds->first_skipped_last[0] == ds->first_skipped[0]
                 ? "" : "s");
     for (int k = 0; k < ds->n_first_skipped; k++) {

@@ -2,6 +2,7 @@
 #include "describe.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -10,47 +11,18 @@
 #include "dataset.h"
 #include "stats.h"
 
-/* What describe learned about one column, the same on every rank (distinct: rank 0). */
+/* What describe learned about one column, the same on every rank. */
 struct column {
     int text;                  /* some present value is not a number, or none is present */
-    int64_t present;           /* values that are not empty */
-    int64_t distinct;          /* text columns: distinct present values */
+    int64_t present, missing;  /* values present; empty or an --na-values string */
+    int64_t distinct;          /* text columns: distinct present values (texts and numbers) */
+    int truncated;             /* more distinct texts than describe keeps: distinct is a
+                                  lower bound, the top values approximate */
+    int n_top;
+    int64_t top[5];            /* level indices of the most frequent texts */
+    int64_t top_count[5];
     struct col_stats s;        /* number columns */
 };
-
-/* Collective: how many values of each column are text and how many are empty. */
-static void count_kinds(const struct dataset *ds, struct column *cols)
-{
-    int d = ds->n_features;
-    uint64_t *tally = calloc((size_t)2 * (size_t)d, sizeof *tally);
-    if (!tally)
-        LR_FATAL("out of memory");
-    for (int64_t i = 0; i < ds->n_rows; i++)
-        for (int j = 0; j < d; j++) {
-            int kind = csv_value_kind(ds->X[i * d + j]);
-            if (kind != CSV_NUMBER)
-                tally[2 * j + (kind == CSV_EMPTY)]++;
-        }
-    comm_sum_u64(tally, 2 * d);
-    for (int j = 0; j < d; j++) {
-        cols[j].present = ds->n_rows_total - (int64_t)tally[2 * j + 1];
-        cols[j].text = tally[2 * j] > 0 || cols[j].present == 0;
-    }
-    free(tally);
-}
-
-/* Column j's present values on this rank, as numbers or (text columns) as the bits that
-   identify them: a number's own bits, a text's hash in its NaN. */
-static int64_t present_values(const struct dataset *ds, int j, double *out)
-{
-    int64_t m = 0;
-    for (int64_t i = 0; i < ds->n_rows; i++) {
-        double v = ds->X[i * ds->n_features + j];
-        if (csv_value_kind(v) != CSV_EMPTY)
-            out[m++] = v;
-    }
-    return m;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -68,79 +40,106 @@ static int64_t sort_unique(uint64_t *v, int64_t n)
     return m;
 }
 
-/* Collective: distinct values among m keys per rank, counted on rank 0 (0 elsewhere).
-   Each rank sends its own distinct keys; rank 0 merges them. */
+/* Collective: distinct values among m keys per rank, the same on every rank. */
 static int64_t count_distinct(uint64_t *keys, int64_t m)
 {
     m = sort_unique(keys, m);
-    if (comm_rank() != 0) {
-        comm_send_bytes(0, keys, m * (int64_t)sizeof *keys);
-        return 0;
-    }
-    uint64_t *all = lr_malloc(lr_bytes(m ? m : 1, 1, sizeof *all));
-    memcpy(all, keys, (size_t)m * sizeof *all);
-    for (int r = 1; r < comm_size(); r++) {
-        char *buf;
-        int64_t bytes;
-        comm_recv_bytes(r, &buf, &bytes);
-        int64_t k = bytes / (int64_t)sizeof *all;
-        all = lr_realloc(all, lr_bytes(m + k ? m + k : 1, 1, sizeof *all));
-        memcpy(all + m, buf, (size_t)bytes);
-        m += k;
-        free(buf);
-    }
-    m = sort_unique(all, m);
+    int p = comm_size();
+    int64_t *lens = lr_malloc((size_t)p * sizeof *lens);
+    char *all;
+    comm_allgatherv_bytes(keys, m * (int64_t)sizeof *keys, &all, lens);
+    int64_t total = 0;
+    for (int r = 0; r < p; r++)
+        total += lens[r] / (int64_t)sizeof *keys;
+    total = sort_unique((uint64_t *)(void *)all, total);
     free(all);
-    return m;
+    free(lens);
+    return total;
 }
 
-/* Collective: statistics of every column. All numbers and none missing (the usual case):
-   one pass over X; otherwise column by column over the present values. */
+/* Collective: a text column's distinct values (its levels, and the distinct numbers among
+   it) and its five most frequent levels. */
+static void describe_text(const struct dataset *ds, int j, struct column *c)
+{
+    const struct enc_column *ec = &ds->enc.cols[j];
+    int d = ds->n_features;
+    int64_t nl = ec->n_levels;
+    uint64_t *count = calloc((size_t)nl + 1, sizeof *count);
+    uint64_t *nums = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof *nums));
+    if (!count)
+        LR_FATAL("out of memory");
+    int64_t m = 0;
+    for (int64_t i = 0; i < ds->n_rows; i++) {
+        double v = ds->X[i * d + j];
+        int64_t id = enc_level_id(v);
+        if (id >= 0 && id < nl)
+            count[id]++;
+        else if (!isnan(v))
+            memcpy(&nums[m++], &v, sizeof v);
+    }
+    comm_sum_u64(count, (int)nl);
+    c->distinct = nl + count_distinct(nums, m);
+    c->truncated = ec->truncated;
+    for (int k = 0; k < 5; k++) {  /* the most frequent first; ties in byte order */
+        int64_t best = -1;
+        for (int64_t id = 0; id < nl; id++)
+            if (count[id] > 0 && (best < 0 || count[id] > count[best]))
+                best = id;
+        if (best < 0)
+            break;
+        c->top[c->n_top] = best;
+        c->top_count[c->n_top++] = (int64_t)count[best];
+        count[best] = 0;
+    }
+    free(nums);
+    free(count);
+}
+
+/* Collective: statistics of every column: numbers over one pass of X (levels and missing
+   values are NaNs, which the statistics leave out), then each text column. */
 static void describe_columns(const struct dataset *ds, int n_threads, struct column *cols)
 {
-    int d = ds->n_features, regular = 1;
-    count_kinds(ds, cols);
-    for (int j = 0; j < d; j++)
-        regular &= !cols[j].text && cols[j].present == ds->n_rows_total;
+    int d = ds->n_features;
     struct col_stats *s = lr_malloc((size_t)d * sizeof *s);
-    if (regular) {
-        stats_allreduce(ds->X, ds->n_rows, d, n_threads, s);
-        for (int j = 0; j < d; j++)
-            cols[j].s = s[j];
-        free(s);
-        return;
+    stats_allreduce(ds->X, ds->n_rows, d, n_threads, s);
+    for (int j = 0; j < d; j++) {
+        struct column *c = &cols[j];
+        c->missing = ds->enc.cols[j].n_missing;
+        c->present = ds->n_rows_total - c->missing;
+        c->text = ds->enc.cols[j].kind == ENC_CATEGORICAL || c->present == 0;
+        c->s = s[j];
+        if (c->text)
+            describe_text(ds, j, c);
     }
     free(s);
-    double *v = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof *v));
-    for (int j = 0; j < d; j++) {
-        int64_t m = present_values(ds, j, v);
-        if (cols[j].text) {
-            uint64_t *keys = lr_malloc(lr_bytes(m ? m : 1, 1, sizeof *keys));
-            memcpy(keys, v, (size_t)m * sizeof *keys);  /* the same 8 bytes, as bits */
-            cols[j].distinct = count_distinct(keys, m);
-            free(keys);
-        } else {
-            stats_allreduce(v, m, 1, n_threads, &cols[j].s);
-        }
-    }
-    free(v);
 }
 
 static void print_table(const struct dataset *ds, const struct column *c, FILE *out)
 {
     fprintf(out, "rows: %lld\n", (long long)ds->n_rows_total);
-    fprintf(out, "%-20s %12s %15s %15s %15s %15s\n", "column", "count", "mean", "std", "min",
-            "max");
+    fprintf(out, "%-20s %12s %10s %15s %15s %15s %15s\n", "column", "count", "missing", "mean",
+            "std (pop.)", "min", "max");
     for (int j = 0; j < ds->n_features; j++)
         if (!c[j].text)
-            fprintf(out, "%-20s %12lld %15.8g %15.8g %15.8g %15.8g\n", ds->feature_names[j],
-                    (long long)c[j].s.count, c[j].s.mean, stats_std(&c[j].s), c[j].s.min,
-                    c[j].s.max);
-    for (int j = 0; j < ds->n_features; j++)
-        if (c[j].text)
-            fprintf(out, "%-20s %12lld   text: %lld distinct value%s\n", ds->feature_names[j],
-                    (long long)c[j].present, (long long)c[j].distinct,
-                    c[j].distinct == 1 ? "" : "s");
+            fprintf(out, "%-20s %12lld %10lld %15.8g %15.8g %15.8g %15.8g\n",
+                    ds->feature_names[j], (long long)c[j].s.count, (long long)c[j].missing,
+                    c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].s.max);
+    for (int j = 0; j < ds->n_features; j++) {
+        if (!c[j].text)
+            continue;
+        fprintf(out, "%-20s %12lld %10lld   text: %s%lld distinct value%s", ds->feature_names[j],
+                (long long)c[j].present, (long long)c[j].missing, c[j].truncated ? "more than " : "",
+                (long long)c[j].distinct, c[j].distinct == 1 ? "" : "s");
+        for (int k = 0; k < c[j].n_top; k++) {
+            char v[64];
+            const char *l = ds->enc.cols[j].levels[c[j].top[k]];
+            lr_escape(v, sizeof v, l, strlen(l));
+            fprintf(out, "%s'%s' %lld", k ? ", " : "; most frequent: ", v,
+                    (long long)c[j].top_count[k]);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "(std is the population standard deviation, the one used for scaling)\n");
 }
 
 static void print_json(const struct dataset *ds, const struct column *c, FILE *out)
@@ -149,13 +148,28 @@ static void print_json(const struct dataset *ds, const struct column *c, FILE *o
     for (int j = 0; j < ds->n_features; j++) {
         const char *name = ds->feature_names[j];
         if (c[j].text) {
-            json_array_append_new(texts, json_pack("{s:s, s:I, s:I}", "name", name, "count",
-                                                   (json_int_t)c[j].present, "distinct",
-                                                   (json_int_t)c[j].distinct));
+            json_t *top = json_array();
+            for (int k = 0; k < c[j].n_top; k++) {
+                const char *l = ds->enc.cols[j].levels[c[j].top[k]];
+                json_t *v = json_string(l);  /* NULL: not UTF-8; then escaped */
+                if (!v) {
+                    char esc[256];
+                    lr_escape(esc, sizeof esc, l, strlen(l));
+                    v = json_string(esc);
+                }
+                json_array_append_new(top, json_pack("{s:o, s:I}", "value", v, "count",
+                                                     (json_int_t)c[j].top_count[k]));
+            }
+            json_array_append_new(texts, json_pack("{s:s, s:I, s:I, s:I, s:b, s:o}", "name", name,
+                                                   "count", (json_int_t)c[j].present, "missing",
+                                                   (json_int_t)c[j].missing, "distinct",
+                                                   (json_int_t)c[j].distinct, "distinct_truncated",
+                                                   c[j].truncated, "top", top));
             json_array_append_new(left_out, json_string(name));
         } else {
-            json_array_append_new(nums, json_pack("{s:s, s:I, s:f, s:f, s:f, s:f}", "name",
+            json_array_append_new(nums, json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f}", "name",
                                                   name, "count", (json_int_t)c[j].s.count,
+                                                  "missing", (json_int_t)c[j].missing,
                                                   "mean", c[j].s.mean, "std",
                                                   stats_std(&c[j].s), "min", c[j].s.min,
                                                   "max", c[j].s.max));
@@ -174,6 +188,7 @@ int describe_run(const struct options *o, struct lr_error *e)
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .features = o->features, .drop = o->drop, .want_target = 0,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+        .encode = 1, .raw_levels = 1, .na_values = o->na_values, .max_levels = 1000,
     };
     struct dataset ds;
     double t0 = comm_wtime();

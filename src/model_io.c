@@ -105,6 +105,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_object_set_new(training, "features_selected", json_integer(m->features_selected));
     if (m->inference)
         json_object_set_new(root, "inference", inference_json(m->inference, m->features));
+    if (m->encoding)
+        json_object_set_new(root, "encoding", enc_to_json(m->encoding));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (!text)
@@ -178,6 +180,17 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef) < 0)
             why = "\"coefficients\" is not a list of one number (or null) per feature";
         m->intercept = json_number_value(json_object_get(root, "intercept"));
+        json_t *enc = json_object_get(root, "encoding");
+        const char *enc_why = NULL;
+        if (!why && enc && enc_from_json(enc, &m->enc, &enc_why) < 0)
+            why = enc_why;
+        else if (!why && enc && enc_width(&m->enc) != m->d)
+            why = "\"encoding\" does not give as many columns as \"features\"";
+        for (int j = 0; !why && !enc && j < m->d; j++) {  /* numbers, as the features say */
+            if (j == 0)
+                m->enc.cols = calloc((size_t)m->d, sizeof *m->enc.cols), m->enc.n_cols = m->d;
+            m->enc.cols[j].name = strdup(m->features[j]);
+        }
         json_t *fit_b = json_object_get(json_object_get(root, "training"), "intercept");
         m->no_intercept = json_is_false(fit_b);  /* absent: a model with intercept */
         const char *wcol = json_string_value(json_object_get(json_object_get(root, "training"),
@@ -200,5 +213,6 @@ void model_file_free(struct model_file *m)
     free(m->coef);
     free(m->target);
     free(m->weights);
+    enc_free(&m->enc);
     memset(m, 0, sizeof *m);
 }

@@ -25,19 +25,27 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     model_read(o->model, m, e);
     if (comm_agree(e) != LR_OK)
         return -1;
+    /* the model's source columns, encoded as in training (encode.h) */
+    char **sources = lr_malloc((size_t)m->enc.n_cols * sizeof *sources);
+    for (int s = 0; s < m->enc.n_cols; s++)
+        sources[s] = m->enc.cols[s].name;
     struct data_options dopt = {
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = m->target, .want_target = 1, .target_optional = !need_target,
-        .feature_list = m->features, .n_feature_list = m->d, .columns_of = "the model",
+        .feature_list = sources, .n_feature_list = m->enc.n_cols, .columns_of = "the model",
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
         /* evaluate: weighted metrics when the model was trained with weights and the file
            has the column */
         .weights = need_target ? m->weights : NULL, .weights_optional = 1,
+        .encode = 1, .model_enc = &m->enc, .missing = o->missing, .na_values = o->na_values,
+        .unknown_error = o->unknown_error, .no_intercept = m->no_intercept,
     };
-    if (dataset_load(&dopt, ds, e) < 0)
+    int failed = dataset_load(&dopt, ds, e) < 0;
+    free(sources);
+    if (failed)
         return -1;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(ds, stderr);
+        dataset_print_skipped(ds, stderr), dataset_print_encoding(ds, stderr);
     return 0;
 }
 
@@ -69,8 +77,9 @@ static char *format_rows(const struct dataset *ds, const double *yhat, int64_t *
             at += (size_t)snprintf(buf + at, cap - at, "%s\n", ds->has_target ? "," : "\"\"");
         if (i == ds->n_rows)
             break;
-        if (ds->has_target) {
-            at += (size_t)format_double(buf + at, cap - at, ds->y[i]);
+        if (ds->has_target) {  /* a missing target stays empty */
+            if (!isnan(ds->y[i]))
+                at += (size_t)format_double(buf + at, cap - at, ds->y[i]);
             buf[at++] = ',';
         }
         at += (size_t)format_double(buf + at, cap - at, yhat[i]);

@@ -40,23 +40,21 @@ void stats_merge(struct col_stats *a, const struct col_stats *b)
 }
 
 /* Exact stats of rows [lo, hi) of X (weights w, or NULL for 1): sums first, then squared
-   deviations from the mean. */
+   deviations from the mean. A NaN is a missing value (encode.h): left out of its column's
+   count and weight. */
 static void stats_slice(const double *X, const double *w, int64_t lo, int64_t hi, int d,
                         struct col_stats *out)
 {
-    double wsum = 0;
-    for (int64_t i = lo; w && i < hi; i++)
-        wsum += w[i];
-    for (int j = 0; j < d; j++) {
-        out[j] = (struct col_stats){.count = hi - lo, .min = INFINITY, .max = -INFINITY,
-                                    .weight = w ? wsum : (double)(hi - lo)};
-    }
-    if (hi <= lo)
-        return;
+    for (int j = 0; j < d; j++)
+        out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
     for (int64_t i = lo; i < hi; i++) {
         const double *x = X + i * d;
         double wi = w ? w[i] : 1.0;
         for (int j = 0; j < d; j++) {
+            if (isnan(x[j]))
+                continue;
+            out[j].count++;
+            out[j].weight += wi;
             out[j].mean += w ? wi * x[j] : x[j];
             out[j].min = x[j] < out[j].min ? x[j] : out[j].min;
             out[j].max = x[j] > out[j].max ? x[j] : out[j].max;
@@ -68,7 +66,8 @@ static void stats_slice(const double *X, const double *w, int64_t lo, int64_t hi
         const double *x = X + i * d;
         for (int j = 0; j < d; j++) {
             double dx = x[j] - out[j].mean;
-            out[j].m2 += w ? w[i] * dx * dx : dx * dx;
+            if (!isnan(dx))
+                out[j].m2 += w ? w[i] * dx * dx : dx * dx;
         }
     }
 }

@@ -349,12 +349,16 @@ static int load_data(struct run *r, struct lr_error *e)
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads, .weights = o->weights,
+        .encode = 1, .categorical = o->categorical, .max_levels = o->max_levels,
+        .missing = o->missing, .na_values = o->na_values,
+        .missing_indicator = o->missing_indicator, .no_intercept = o->no_intercept,
+        .unknown_error = o->unknown_error,
     };
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(&r->ds, stderr);
+        dataset_print_skipped(&r->ds, stderr), dataset_print_encoding(&r->ds, stderr);
     warn_index_columns(r);
     if (o->checkpoint || o->resume)  /* of all the rows, before any are held out */
         fingerprint(&r->ds, &r->ck.fp);
@@ -365,16 +369,62 @@ static int load_data(struct run *r, struct lr_error *e)
         struct data_options topt = dopt;
         topt.path = o->test;
         topt.features = topt.drop = NULL;
-        topt.feature_list = r->ds.feature_names;
-        topt.n_feature_list = r->ds.n_features;
+        topt.categorical = NULL;
+        topt.model_enc = &r->ds.enc;  /* the training data's levels and source columns */
+        char **sources = lr_malloc((size_t)r->ds.enc.n_cols * sizeof *sources);
+        for (int s = 0; s < r->ds.enc.n_cols; s++)
+            sources[s] = r->ds.enc.cols[s].name;
+        topt.feature_list = sources;
+        topt.n_feature_list = r->ds.enc.n_cols;
         topt.target = r->ds.target_name;
         topt.columns_of = "the training data";
         topt.weights = o->weights;  /* weighted test metrics */
-        if (dataset_load(&topt, &r->test, e) < 0)
+        int failed = dataset_load(&topt, &r->test, e) < 0;
+        free(sources);
+        if (failed)
             return e->code;
     }
     r->t[PH_READ] = comm_wtime() - t0;
     return LR_OK;
+}
+
+/* --missing mean: each numeric feature's missing values become its mean over the present
+   values of the training rows of all ranks (the scaling statistics s), recorded in the
+   encoding for predict and applied to the validation and --test rows too. Filling with the
+   mean leaves mean and M2 as they are; the count becomes the row count. */
+static int fill_missing(struct run *r, struct lr_error *e)
+{
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features, *src = enc_numeric_sources(&ds->enc);
+    double *fill = lr_malloc((size_t)d * sizeof *fill);
+    for (int j = 0; j < d; j++) {
+        fill[j] = NAN;
+        if (src[j] < 0)
+            continue;
+        struct enc_column *c = &ds->enc.cols[src[j]];
+        if (r->s[j].count == 0) {
+            lr_fail_at(e, LR_EDATA, r->o->path, 0, 0, "column '%s': every value is missing, so "
+                       "--missing mean has no mean to fill in; leave it out with --drop %s",
+                       c->name, c->name);
+            break;
+        }
+        c->has_fill = 1;
+        c->fill = fill[j] = r->s[j].mean;
+        if (c->n_missing > 0)
+            log_note(&r->log, "column '%s': %lld missing value%s filled with its training mean "
+                     "%.17g", c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s",
+                     c->fill);
+        r->s[j].count = ds->n_rows_total;
+    }
+    if (e->code == LR_OK) {
+        enc_fill(ds->X, ds->n_rows, d, fill, r->o->n_threads);
+        enc_fill(r->val.X, r->val.n, d, fill, r->o->n_threads);
+        if (r->o->test)
+            enc_fill(r->test.X, r->test.n_rows, d, fill, r->o->n_threads);
+    }
+    free(src);
+    free(fill);
+    return e->code == LR_OK ? 0 : -1;  /* from merged statistics: the same on every rank */
 }
 
 /* Phase 3, collective: column statistics, the scaling (or the checkpoint's), the solver's
@@ -390,6 +440,8 @@ static int scale_data(struct run *r, struct lr_error *e)
     r->scale = lr_malloc((size_t)d * sizeof *r->scale);
     stats_allreduce_w(ds->X, ds->w, ds->n_rows, d, o->n_threads, r->s);  /* ds->w NULL: 1 */
     stats_allreduce_w(ds->y, ds->w, ds->n_rows, 1, o->n_threads, &r->ys);
+    if (o->missing == MISSING_MEAN && fill_missing(r, e) < 0)
+        return e->code;
     log_stats(&r->log, ds, r->s, &r->ys);
     if (check_finite_stats(ds, r->s, &r->ys, o->path, e) < 0)
         return e->code;  /* from merged statistics: the same on every rank */
@@ -726,7 +778,7 @@ static int finish_model(struct run *r, struct lr_error *e)
         .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
         .l1 = o->l1, .loss = o->huber ? "huber" : "squared",
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
-        .weights = o->weights, .features_selected = selected,
+        .weights = o->weights, .features_selected = selected, .encoding = &ds->enc,
     };
     t0 = comm_wtime();
     if (test_fail_here("model", comm_rank()))

@@ -60,9 +60,9 @@ printf 'a,b,a\n1,2,3\n' >"$TMP/dup.csv"
 mkdir -p "$TMP/a_directory"
 for np in 1 2 3; do
     expect_fail "non-numeric field" 65 "nonnum.csv:2500:6: column 'b': 'oops' is not a number" $np "$TMP/nonnum.csv"
-    expect_fail "empty field" 65 "empty.csv:1700:6: column 'b': '' is empty" $np "$TMP/empty.csv"
-    expect_fail "NA" 65 "na.csv:2999:6: column 'b': 'NA' is not a number" $np "$TMP/na.csv"
-    expect_fail "nan" 65 "nan.csv:40:4: column 'b': 'nan' is not a number" $np "$TMP/nan.csv"
+    expect_fail "empty field" 65 "empty.csv:1700:6: column 'b': '' is a missing value; --missing skip skips such rows, --missing mean" $np "$TMP/empty.csv"
+    expect_fail "NA" 65 "na.csv:2999:6: column 'b': 'NA' is a missing value" $np "$TMP/na.csv"
+    expect_fail "nan" 65 "nan.csv:40:4: column 'b': 'nan' is a missing value" $np "$TMP/nan.csv"
     expect_fail "inf" 65 "inf.csv:3001:8: column 'y': 'inf' is not a number" $np "$TMP/inf.csv"
     expect_fail "too few fields" 65 "few.csv:1200:7: too few fields: expected 3" $np "$TMP/few.csv"
     expect_fail "too many fields" 65 "many.csv:2222:10: too many fields" $np "$TMP/many.csv"
@@ -101,9 +101,11 @@ done
 # --- messages that say what would let the value through
 for np in 1 2; do
     expect_fail "a text value: the --drop that leaves its column out" 65 \
-        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; leave the column out with --drop b, or skip such rows with --on-bad-row skip" $np "$TMP/nonnum.csv"
-    expect_fail "an empty value with --features: leave it out of them" 65 \
-        "empty.csv:1700:6: column 'b': '' is empty (missing values are not supported); leave the column out of --features, or skip" $np --features a,b "$TMP/empty.csv"
+        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; one-hot encode it with --categorical b, leave the column out with --drop b, or skip such rows with --on-bad-row skip" $np "$TMP/nonnum.csv"
+    expect_fail "a text value with --features: leave it out of them" 65 \
+        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; one-hot encode it with --categorical b, leave the column out of --features, or skip" $np --features a,b "$TMP/nonnum.csv"
+    expect_fail "an empty value: --missing skip or mean" 65 \
+        "empty.csv:1700:6: column 'b': '' is a missing value; --missing skip skips such rows, --missing mean fills in the column's training mean" $np --features a,b "$TMP/empty.csv"
     expect_fail "a text target: --drop does not apply" 65 \
         "column 'y': 'inf' is not a number; it is the target (--drop does not apply): choose another with --target" $np "$TMP/inf.csv"
 done
@@ -234,7 +236,7 @@ for np in 1 3; do
     expect_fail "describe: a short first data row is located, not 'no numeric columns'" 65 \
         "bad_first.csv:2:4: too few fields: expected 3" $np describe "$TMP/bad_first.csv"
     lr $np 1 describe --json --on-bad-row skip "$TMP/bad_first.csv" >"$TMP/bf.json" 2>/dev/null
-    tr -d ' \n' <"$TMP/bf.json" | grep -q '"text":\[{"name":"b","count":49,"distinct":7}\]' &&
+    tr -d ' \n' <"$TMP/bf.json" | grep -q '"text":\[{"name":"b","count":49,"missing":0,"distinct":7,' &&
         [ "$(json_numbers "$TMP/bf.json" rows)" = 49 ] &&
         ok "describe --on-bad-row skip: the first row skipped, b is text with 7 distinct values (np=$np)" ||
         not_ok "describe skip first row (np=$np)" "$(tr -d ' \n' <"$TMP/bf.json" | head -c 300)"

@@ -1,0 +1,221 @@
+# encode.sh — categorical columns and missing values against pandas + scikit-learn
+# (tests/tools/encode_reference.py), R's lm() on iris, the same model under every rank and
+# thread count, predict with unseen levels and missing values, and the adversarial files.
+
+PY=/usr/bin/python3  # Debian's, with pandas and scikit-learn (scripts/install-deps.sh)
+REFTOOL="$ROOT/tests/tools/encode_reference.py"
+ADV="$ROOT/tests/adversarial"
+
+# a house-price-like table: two numbers with empty and NA fields, two text columns (one
+# level quoted with a comma, one UTF-8, one missing now and then), a target with a few NA
+"$PY" - "$TMP/h.csv" "$TMP/new.csv" <<'PY'
+import random, sys
+random.seed(16)
+near = ['INLAND', '"NEAR BAY"', '"<1H OCEAN"', '"ISLAND, SOUTH"', 'côte', 'NEAR_OCEAN']
+kind = ['a', 'b', 'c']
+def row(i, target=True, unseen=False):
+    x1 = random.gauss(3, 2); x2 = random.uniform(0, 10)
+    n = random.randrange(len(near)); k = random.randrange(3)
+    y = 1.5 + 2 * x1 - 0.7 * x2 + [0, 3, -2, 5, 1.5, -1][n] + [0, 0.5, -0.8][k] + random.gauss(0, 1)
+    f = [f"{x1:.6f}", f"{x2:.6f}", near[n], kind[k], f"{y:.6f}"]
+    if random.random() < 0.05: f[0] = random.choice(['', 'NA'])
+    if random.random() < 0.04: f[1] = random.choice(['', 'null'])
+    if random.random() < 0.03: f[2] = ''
+    if target and random.random() < 0.02: f[4] = random.choice(['NA', ''])
+    if unseen and random.random() < 0.1: f[2] = 'SPACE'
+    return ",".join(f if target else f[:4])
+open(sys.argv[1], "w").write("x1,x2,near,kind,y\n" + "".join(row(i) + "\n" for i in range(3000)))
+open(sys.argv[2], "w").write("near,kind,x2,x1\n" + "".join(
+    ",".join([r.split(",")[k] for k in (2, 3, 1, 0)]) + "\n" for r in
+    [row(i, False, True).replace('"ISLAND, SOUTH"', 'ISLANDSOUTH') for i in range(400)]))
+PY
+"$PY" "$REFTOOL" fit "$TMP/h.csv" y near,kind mean 0 1 >"$TMP/ref_mean.json"
+"$PY" "$REFTOOL" fit "$TMP/h.csv" y near,kind mean 1 1 >"$TMP/ref_ind.json"
+"$PY" "$REFTOOL" fit "$TMP/h.csv" y near,kind skip 0 1 >"$TMP/ref_skip.json"
+"$PY" "$REFTOOL" fit "$TMP/h.csv" y near,kind mean 0 0 >"$TMP/ref_noint.json"
+
+# compare MODEL REF TOL WHAT
+compare() {
+    local why
+    why=$("$PY" "$REFTOOL" compare "$1" "$2" "$3") && ok "$4 (worst $why)" || not_ok "$4" "$why"
+}
+
+# --- the exact solver to 1e-9 and gd to 1e-6 of pandas + scikit-learn, every rank/thread mix
+for cfg in "1 1" "2 2" "3 1" "3 2"; do
+    read -r np th <<<"$cfg"
+    lr "$np" "$th" --quiet --solver exact --categorical near,kind --missing mean \
+        --model-out "$TMP/ex_$np$th.json" "$TMP/h.csv"
+    compare "$TMP/ex_$np$th.json" "$TMP/ref_mean.json" 1e-9 \
+        "exact, --categorical near,kind --missing mean = get_dummies + fillna(mean) + LinearRegression to 1e-9 ($np ranks x $th threads)"
+done
+"$PY" - "$TMP"/ex_{11,22,31,32}.json <<'PY' && ok "exact: the same model and encoding (levels; fills to 1e-12) under 1-3 ranks x 1-2 threads" || not_ok "rank/thread invariance"
+import json, sys
+def close(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(a - b) <= 1e-12 * max(1.0, abs(a))
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    return a == b
+ref = json.load(open(sys.argv[1]))
+for f in sys.argv[2:]:
+    m = json.load(open(f))
+    for k in ["features", "intercept", "coefficients", "encoding"]:
+        assert close(ref[k], m[k]), (f, k)
+PY
+for cfg in "1 1" "2 2" "3 1"; do
+    read -r np th <<<"$cfg"
+    lr "$np" "$th" --quiet --solver gd --categorical near,kind --missing mean \
+        --model-out "$TMP/gd_$np$th.json" "$TMP/h.csv"
+    compare "$TMP/gd_$np$th.json" "$TMP/ref_mean.json" 1e-6 \
+        "gd, the same to 1e-6 ($np ranks x $th threads)"
+done
+lr 2 2 --quiet --solver exact --categorical near,kind --missing mean --missing-indicator \
+    --model-out "$TMP/ind.json" "$TMP/h.csv"
+compare "$TMP/ind.json" "$TMP/ref_ind.json" 1e-9 "--missing-indicator: NAME_missing columns as scikit-learn's add_indicator"
+lr 3 1 --quiet --solver exact --categorical near,kind --missing skip --model-out "$TMP/skip.json" \
+    "$TMP/h.csv" 2>"$TMP/err"
+compare "$TMP/skip.json" "$TMP/ref_skip.json" 1e-9 "--missing skip = dropna()"
+lr 2 1 --solver exact --categorical near,kind --missing skip --model-out "$TMP/skip.json" \
+    "$TMP/h.csv" 2>"$TMP/err" >/dev/null
+want=$("$PY" -c "
+import pandas as pd; d = pd.read_csv('$TMP/h.csv', keep_default_na=False, na_values=['','NA','N/A','NaN','nan','null','NULL'])
+print(len(d) - len(d.dropna()))")
+grep -q "skipped $want rows (0 bad (--on-bad-row skip), $want with a missing value" "$TMP/err" &&
+    ok "--missing skip: the $want rows with a missing value counted and reported" ||
+    not_ok "--missing skip report" "want $want: $(grep skipped "$TMP/err")"
+lr 2 2 --quiet --solver exact --categorical near,kind --missing mean --no-intercept \
+    --model-out "$TMP/noint.json" "$TMP/h.csv"
+compare "$TMP/noint.json" "$TMP/ref_noint.json" 1e-9 "--no-intercept: every level gets a column"
+lr 2 1 --quiet --solver exact --categorical auto --missing mean --model-out "$TMP/auto.json" "$TMP/h.csv"
+compare "$TMP/auto.json" "$TMP/ref_mean.json" 1e-9 "--categorical auto finds near and kind by their values"
+"$PY" - "$TMP/ex_11.json" <<'PY' && ok "model JSON: features NAME=LEVEL; encoding: levels in byte order, reference, fills" || not_ok "encoding JSON"
+import json, sys
+m = json.load(open(sys.argv[1])); e = {c["name"]: c for c in m["encoding"]["columns"]}
+near = ['"<1H OCEAN"', "INLAND", "ISLAND, SOUTH", "NEAR BAY", "NEAR_OCEAN", "côte"]
+near[0] = "<1H OCEAN"
+assert e["near"]["levels"] == near and e["near"]["reference"] == "<1H OCEAN", e["near"]
+assert e["kind"]["levels"] == ["a", "b", "c"] and e["x1"]["type"] == "numeric"
+assert "near=côte" in m["features"] and "near=<1H OCEAN" not in m["features"]
+assert abs(e["x1"]["fill"] - e["x1"]["fill"]) == 0 and e["x1"]["missing"] > 0
+PY
+
+# --- predict with unseen levels and missing values: one line per row, = pandas
+"$PY" "$REFTOOL" predict "$TMP/h.csv" y near,kind mean 1 1 "$TMP/new.csv" >"$TMP/want.txt"
+lr 2 2 --quiet --solver exact --categorical near,kind --missing mean --missing-indicator \
+    --model-out "$TMP/pm.json" "$TMP/h.csv"
+for np in 1 3; do
+    lr "$np" 1 predict --model "$TMP/pm.json" --output "$TMP/pred.csv" "$TMP/new.csv" 2>"$TMP/err"
+    tail -n +2 "$TMP/pred.csv" >"$TMP/got.txt"
+    unseen=$(grep -c '^SPACE,\|^ISLANDSOUTH,' "$TMP/new.csv")
+    why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
+        grep -q "column 'near': $unseen values of levels not seen in training encoded as all zeros" "$TMP/err" &&
+        ok "predict: unseen levels all-zero ($unseen counted on stderr), missing values filled: 400 lines = pandas (np=$np)" ||
+        not_ok "predict unseen/missing (np=$np)" "$why $(head -2 "$TMP/err")"
+done
+line=$(grep -n '^SPACE,\|^ISLANDSOUTH,' "$TMP/new.csv" | head -1 | cut -d: -f1)
+expect_fail "predict --unknown-level error: FILE:LINE:COLUMN of the first unseen level" 65 \
+    "new.csv:$line:1: column 'near': level '.*' was not seen in training" 3 \
+    predict --unknown-level error --model "$TMP/pm.json" "$TMP/new.csv"
+lr 2 1 evaluate --model "$TMP/pm.json" --json "$TMP/h.csv" >"$TMP/ev.json" 2>"$TMP/err" &&
+    grep -q '"rows": ' "$TMP/ev.json" && grep -q "with a missing value: a missing target" "$TMP/err" &&
+    ok "evaluate: rows with a missing target skipped and reported" || not_ok "evaluate missing target" "$(cat "$TMP/err")"
+
+# --- R's lm(Sepal.Length ~ ., iris) (datasets/README.md)
+R_IRIS="2.171266292155074 0.495888938388551 0.829243912234806 -0.315155173326474 -0.723561957780730 -1.023497814490833"
+for cfg in "1 1" "2 2" "3 1"; do
+    read -r np th <<<"$cfg"
+    lr "$np" "$th" --quiet --solver exact --target Sepal.Length --categorical Species \
+        --model-out "$TMP/iris.json" "$ROOT/datasets/iris.csv"
+    model_values "$TMP/iris.json" >"$TMP/got.txt"
+    tr ' ' '\n' <<<"$R_IRIS" >"$TMP/want.txt"
+    why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) &&
+        grep -q '"Species=versicolor"' "$TMP/iris.json" &&
+        ok "iris: R's lm(Sepal.Length ~ ., iris) to 1e-12, setosa the reference ($np ranks x $th threads)" ||
+        not_ok "iris vs R ($np x $th)" "$why"
+done
+R_IRIS_SE="0.279794154713779 0.086069922308816 0.0685276454152499 0.151195750887588 0.240168942022631 0.333726298151483"
+"$PY" -c "
+import json; m = json.load(open('$TMP/iris.json'))
+print('\n'.join('%.17g' % t['std_error'] for t in m['inference']['terms']))" >"$TMP/got.txt"
+tr ' ' '\n' <<<"$R_IRIS_SE" >"$TMP/want.txt"
+why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
+    ok "iris: R's standard errors to 1e-9" || not_ok "iris standard errors vs R" "$why"
+
+# --- errors: the same exit and message under 1, 2 and 3 ranks
+for np in 1 3; do
+    expect_fail "a text value without --categorical names --categorical and --drop" 65 \
+        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; one-hot encode it with --categorical near, leave the column out with --drop near" \
+        $np --missing mean "$TMP/h.csv"
+    expect_fail "--max-levels: 10,000 distinct values named with their count" 65 \
+        "column 'id' has 10000 distinct values, more than --max-levels 1000: an id or free-text column? Leave it out with --drop id" \
+        $np --categorical id "$ADV/cat_10000_levels.csv"
+    expect_fail "--missing mean on a column with no value at all" 65 \
+        "column 'b': every value is missing, so --missing mean has no mean to fill in; leave it out with --drop b" \
+        $np --missing mean "$ADV/missing_all.csv"
+done
+for np in 1 2 3; do  # the text is in the last rank's rows under 3 ranks
+    expect_fail "a column that is text only in a later rank's rows: the first text line" 65 \
+        "cat_text_late.csv:2990:3: column 'b': 'late' is not a number; one-hot encode it with --categorical b" \
+        $np "$ADV/cat_text_late.csv"
+    expect_fail "--categorical auto: the same column holds numbers and text" 65 \
+        "--categorical auto: column 'b' holds both numbers and text; name it with --categorical b" \
+        $np --categorical auto "$ADV/cat_text_late.csv"
+done
+for np in 2; do
+    expect_fail "--missing error (the default) names skip and mean" 65 \
+        "missing_all.csv:2:3: column 'b': '' is a missing value; --missing skip skips such rows, --missing mean" \
+        $np "$ADV/missing_all.csv"
+done
+lr 3 1 --quiet --categorical b --max-levels 10 --model-out "$TMP/late.json" "$ADV/cat_text_late.csv" &&
+    grep -q '"b=late"' "$TMP/late.json" && ok "--categorical b: numbers and text alike become levels" ||
+    not_ok "cat_text_late with --categorical b"
+lr 2 1 --quiet --solver exact --categorical "level" --model-out "$TMP/q.json" "$ADV/cat_level_quoted.csv" 2>"$TMP/err" &&
+    "$PY" - "$TMP/q.json" <<'PY' && ok "levels holding the delimiter, doubled quotes and UTF-8 kept byte for byte" || not_ok "quoted levels" "$(head -3 "$TMP/err")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+lv = m["encoding"]["columns"][1]["levels"]
+assert lv == ['a,b', 'plain', 'say "hi"', 'Ωmega'], lv
+PY
+printf 'c,y\n\xff\xfe,1\na,2\nb,3\na,4\n' >"$TMP/latin.csv"
+expect_fail "a level that is not UTF-8: the model cannot hold it" 65 \
+    "latin.csv: column 'c': a level is not UTF-8 text or holds a NUL byte" 2 --categorical c "$TMP/latin.csv"
+# predict with a model that has no fill: --missing skip gives such rows an empty prediction
+printf 'x1,x2,near,kind\n1,2,INLAND,a\n,2,INLAND,b\n3,NA,côte,c\n' >"$TMP/few.csv"
+lr 2 1 --quiet --solver exact --categorical near,kind --missing skip --model-out "$TMP/noskip.json" "$TMP/h.csv"
+lr 2 1 predict --missing skip --model "$TMP/noskip.json" "$TMP/few.csv" >"$TMP/p.txt" 2>"$TMP/err"
+[ "$(sed -n 3p "$TMP/p.txt")$(sed -n 4p "$TMP/p.txt")" = '""""' ] && [ "$(wc -l <"$TMP/p.txt")" = 4 ] &&
+    expect_fail "predict: a missing value and no fill in the model: --missing error names skip" 65 \
+        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip" 2 predict --model "$TMP/noskip.json" "$TMP/few.csv" &&
+    ok "predict --missing skip: rows with a missing value get an empty prediction, one line per row" ||
+    not_ok "predict --missing skip" "$(cat "$TMP/p.txt" "$TMP/err")"
+lr 2 1 --model-out "$TMP/nat.json" "$ADV/na_target.csv" 2>"$TMP/err" >/dev/null &&
+    grep -q "skipped 3 rows (0 bad (--on-bad-row skip), 3 with a missing value: a missing target" "$TMP/err" &&
+    [ "$(json_numbers "$TMP/nat.json" rows | head -1)" = 5 ] &&
+    ok "NA strings in the target: 3 rows skipped, counted and reported" || not_ok "na_target" "$(head -3 "$TMP/err")"
+
+# --- describe: present, missing, distinct and the most frequent texts
+lr 3 2 describe --json "$TMP/h.csv" >"$TMP/d.json" 2>/dev/null
+"$PY" - "$TMP/d.json" "$TMP/h.csv" <<'PY' && ok "describe --json: counts, missing, mean/std, distinct and top-5 = pandas (3 ranks x 2 threads)" || not_ok "describe vs pandas"
+import json, sys
+import pandas as pd
+j = json.load(open(sys.argv[1]))
+d = pd.read_csv(sys.argv[2], keep_default_na=False, na_values=['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL'],
+                dtype={"near": str, "kind": str})
+num = {c["name"]: c for c in j["columns"]}; txt = {c["name"]: c for c in j["text"]}
+for c in ["x1", "x2", "y"]:
+    s = d[c].dropna()
+    assert num[c]["count"] == len(s) and num[c]["missing"] == d[c].isna().sum(), c
+    assert abs(num[c]["mean"] - s.mean()) <= 1e-12 * abs(s.mean())
+    assert abs(num[c]["std"] - s.std(ddof=0)) <= 1e-12 * s.std(ddof=0)
+for c in ["near", "kind"]:
+    vc = d[c].value_counts()
+    assert txt[c]["distinct"] == len(vc) and txt[c]["missing"] == d[c].isna().sum(), c
+    top = sorted(vc.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:5]
+    assert [(t["value"], t["count"]) for t in txt[c]["top"]] == [(k, v) for k, v in top], (txt[c]["top"], top)
+PY
+lr 1 1 describe "$TMP/h.csv" >"$TMP/d.txt" 2>/dev/null
+grep -q "population standard deviation" "$TMP/d.txt" && grep -q "^near .*most frequent: " "$TMP/d.txt" &&
+    ok "describe: the table says std is the population one, lists the most frequent texts" ||
+    not_ok "describe table" "$(head -5 "$TMP/d.txt")"

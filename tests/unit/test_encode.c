@@ -1,0 +1,236 @@
+/* test_encode.c — encode.c: NA strings, level dictionaries, the tagged values, expansion to
+   one-hot and indicator columns, the JSON round trip, and the reader's per-field decisions
+   against a hand-made file. */
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csv_reader.h"
+#include "encode.h"
+#include "suites.h"
+
+static void test_na(void)
+{
+    struct enc_na na;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(enc_na_init(&na, NULL, &e), 0);
+    CU_ASSERT_EQUAL(na.n, 6);
+    CU_ASSERT_TRUE(enc_is_missing(&na, "", 0));
+    CU_ASSERT_TRUE(enc_is_missing(&na, "  ", 2));
+    CU_ASSERT_TRUE(enc_is_missing(&na, "NA", 2));
+    CU_ASSERT_TRUE(enc_is_missing(&na, " N/A ", 5));
+    CU_ASSERT_TRUE(enc_is_missing(&na, "NULL", 4));
+    CU_ASSERT_FALSE(enc_is_missing(&na, "NAN", 3));
+    CU_ASSERT_FALSE(enc_is_missing(&na, "NA1", 3));
+    CU_ASSERT_FALSE(enc_is_missing(&na, "N", 1));
+    enc_na_free(&na);
+    CU_ASSERT_EQUAL_FATAL(enc_na_init(&na, "?,-", &e), 0);
+    CU_ASSERT_TRUE(enc_is_missing(&na, "?", 1));
+    CU_ASSERT_FALSE(enc_is_missing(&na, "NA", 2));
+    enc_na_free(&na);
+    char many[200] = "";
+    for (int k = 0; k < ENC_MAX_NA + 1; k++)
+        sprintf(many + strlen(many), "s%d,", k);
+    CU_ASSERT_EQUAL(enc_na_init(&na, many, &e), -1);
+    CU_ASSERT_EQUAL(e.code, LR_EUSAGE);
+}
+
+static void test_dict(void)
+{
+    struct level_dict d;
+    dict_init(&d);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {  /* grows several times; ids in first-seen order */
+        snprintf(key, sizeof key, "level %d", i);
+        CU_ASSERT_EQUAL(dict_intern(&d, key, strlen(key), 100000, 1 << 20), i);
+    }
+    for (int i = 4999; i >= 0; i--) {
+        snprintf(key, sizeof key, "level %d", i);
+        CU_ASSERT_EQUAL(dict_intern(&d, key, strlen(key), 100000, 1 << 20), i);
+        CU_ASSERT_EQUAL(dict_find(&d, key, strlen(key)), i);
+    }
+    size_t len;
+    const char *k = dict_key(&d, 1234, &len);
+    CU_ASSERT_TRUE(len == strlen("level 1234") && memcmp(k, "level 1234", len) == 0);
+    CU_ASSERT_EQUAL(dict_find(&d, "level", 5), -1);
+    CU_ASSERT_EQUAL(dict_intern(&d, "new", 3, 5000, 1 << 20), -1);  /* entries full */
+    CU_ASSERT_EQUAL(dict_intern(&d, "a\0b", 3, 100000, 1 << 20), 5000);  /* bytes, not C strings */
+    CU_ASSERT_EQUAL(dict_find(&d, "a", 1), -1);
+    dict_clear(&d);
+    CU_ASSERT_EQUAL(d.n, 0);
+    CU_ASSERT_EQUAL(dict_find(&d, "level 3", 7), -1);
+    CU_ASSERT_EQUAL(dict_intern(&d, "x", 1, 10, 0), -1);  /* bytes full */
+    CU_ASSERT_EQUAL(dict_intern(&d, "", 0, 10, 0), 0);    /* the empty level takes none */
+    dict_free(&d);
+}
+
+static void test_values(void)
+{
+    double v = enc_level_value(0);
+    CU_ASSERT_TRUE(isnan(v));
+    CU_ASSERT_EQUAL(enc_level_id(v), 0);
+    CU_ASSERT_EQUAL(enc_level_id(enc_level_value(123456789)), 123456789);
+    CU_ASSERT_EQUAL(enc_level_id(enc_level_value(ENC_UNSEEN)), (int64_t)ENC_UNSEEN);
+    CU_ASSERT_EQUAL(enc_level_id(enc_missing_value()), -1);
+    CU_ASSERT_EQUAL(enc_level_id(NAN), -1);
+    CU_ASSERT_EQUAL(enc_level_id(1.5), -1);
+    CU_ASSERT_TRUE(enc_is_missing_value(enc_missing_value()));
+    CU_ASSERT_FALSE(enc_is_missing_value(v));
+    CU_ASSERT_FALSE(enc_is_missing_value(0.0));
+}
+
+/* A numeric column with a fill and an indicator, a categorical one with a reference. */
+static void make_encoding(struct encoding *enc)
+{
+    memset(enc, 0, sizeof *enc);
+    enc->n_cols = 2;
+    enc->missing = MISSING_MEAN;
+    enc->cols = calloc(2, sizeof *enc->cols);
+    enc->cols[0] = (struct enc_column){.name = strdup("x"), .kind = ENC_NUMERIC, .has_fill = 1,
+                                       .fill = 2.5, .indicator = 1, .n_missing = 1};
+    char **lv = calloc(3, sizeof *lv);
+    lv[0] = strdup("A"), lv[1] = strdup("B,\"q\""), lv[2] = strdup("\xCE\xA9");
+    enc->cols[1] = (struct enc_column){.name = strdup("c"), .kind = ENC_CATEGORICAL,
+                                       .n_levels = 3, .levels = lv, .reference = 1};
+}
+
+static void test_expand(void)
+{
+    struct encoding enc;
+    make_encoding(&enc);
+    CU_ASSERT_EQUAL(enc_width(&enc), 4);
+    char **names = enc_feature_names(&enc);
+    CU_ASSERT_STRING_EQUAL(names[0], "x");
+    CU_ASSERT_STRING_EQUAL(names[1], "x_missing");
+    CU_ASSERT_STRING_EQUAL(names[2], "c=B,\"q\"");
+    CU_ASSERT_STRING_EQUAL(names[3], "c=\xCE\xA9");
+    for (int j = 0; j < 4; j++)
+        free(names[j]);
+    free(names);
+    int *src = enc_numeric_sources(&enc);
+    CU_ASSERT_TRUE(src[0] == 0 && src[1] == -1 && src[2] == -1 && src[3] == -1);
+    free(src);
+    double raw[] = {1, enc_level_value(0), enc_missing_value(), enc_level_value(2),
+                    3, enc_missing_value(), 4, enc_level_value(ENC_UNSEEN), 5, enc_level_value(1)};
+    double X[5 * 4], want[5 * 4] = {1, 0, 0, 0, 2.5, 1, 0, 1, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 1, 0};
+    enc_expand(&enc, raw, 5, X, 2);
+    CU_ASSERT_EQUAL(memcmp(X, want, sizeof X), 0);
+    CU_ASSERT_EQUAL(enc.cols[1].n_unseen, 1);
+    /* without a reference (no intercept) every level has a column */
+    enc.cols[1].reference = 0;
+    enc.cols[0].indicator = 0;
+    enc.cols[0].has_fill = 0;
+    CU_ASSERT_EQUAL(enc_width(&enc), 4);
+    enc_expand(&enc, raw, 5, X, 1);
+    CU_ASSERT_TRUE(X[0] == 1 && X[1] == 1 && X[2] == 0 && X[3] == 0);
+    CU_ASSERT_TRUE(isnan(X[4]) && X[7] == 1);  /* a missing number without a fill stays NaN */
+    double fill[4] = {9, NAN, NAN, NAN};
+    enc_fill(X, 5, 4, fill, 2);
+    CU_ASSERT_EQUAL(X[4], 9);
+    enc_free(&enc);
+}
+
+static void test_json(void)
+{
+    struct encoding enc, back;
+    make_encoding(&enc);
+    char *text = enc_serialize(&enc);
+    const char *why = NULL;
+    CU_ASSERT_EQUAL_FATAL(enc_deserialize(text, &back, &why), 0);
+    CU_ASSERT_EQUAL(back.n_cols, 2);
+    CU_ASSERT_EQUAL(back.missing, MISSING_MEAN);
+    CU_ASSERT_TRUE(back.cols[0].has_fill && back.cols[0].fill == 2.5 && back.cols[0].indicator);
+    CU_ASSERT_EQUAL(back.cols[1].n_levels, 3);
+    CU_ASSERT_STRING_EQUAL(back.cols[1].levels[1], "B,\"q\"");
+    CU_ASSERT_STRING_EQUAL(back.cols[1].levels[2], "\xCE\xA9");
+    CU_ASSERT_EQUAL(back.cols[1].reference, 1);
+    CU_ASSERT_EQUAL(enc_width(&back), enc_width(&enc));
+    free(text);
+    enc_free(&back);
+    enc_free(&enc);
+    CU_ASSERT_EQUAL(enc_deserialize("{\"columns\": []}", &back, &why), -1);
+    CU_ASSERT_PTR_NOT_NULL(why);
+    CU_ASSERT_EQUAL(enc_deserialize("{\"columns\": [{\"name\": \"c\", \"type\": \"categorical\"}]}",
+                                    &back, &why), -1);
+    CU_ASSERT_EQUAL(enc_deserialize("not json", &back, &why), -1);
+}
+
+/* The reader's per-field decisions on a file, with 1 and 3 threads and tiny blocks: the same
+   values, levels by bytes, missing values kept, a missing target skipped. */
+static void test_reader_fields(void)
+{
+    const char *text = "x,c,y\n1,A,1\n,\"B,b\",2\nNA,A,NA\n4,\"\xCE\xA9\",4\n5,,5\n6,B,6\n";
+    const char *path = test_write_file(text, strlen(text));
+    int fd = open(path, O_RDONLY);
+    char *names[] = {"x", "c", "y"};
+    int slot[] = {0, 1, COL_TARGET};
+    unsigned char mode[] = {READ_NUMBER, READ_LEVEL}, miss[] = {MISSING_MEAN, MISSING_MEAN};
+    struct enc_na na;
+    struct lr_error e = {0};
+    enc_na_init(&na, NULL, &e);
+    struct enc_reader rd = {.mode = mode, .miss = miss, .na = &na, .max_entries = 100,
+                            .max_bytes = 1000};
+    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
+                             .names = names, .n_features = 2, .has_target = 1, .enc = &rd};
+    for (int threads = 1; threads <= 3; threads += 2) {
+        setenv("LINREG_TEST_BLOCK_BYTES", threads == 3 ? "5" : "0", 1);
+        struct csv_shard s;
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, 6, (off_t)strlen(text), &lay, threads, &s, &e), 0);
+        CU_ASSERT_EQUAL(s.n_rows, 5);
+        CU_ASSERT_EQUAL(s.n_skipped, 1);
+        CU_ASSERT_EQUAL(s.n_skipped_missing, 1);
+        CU_ASSERT_EQUAL(s.dicts[1].n, 4);  /* A, "B,b", Ω, B */
+        const char *want[] = {"A", "B,b", "A", "\xCE\xA9", NULL, "B"};
+        int row = 0;
+        for (int r = 0; r < 6; r++) {
+            if (r == 2)
+                continue;  /* the missing target */
+            int64_t id = enc_level_id(s.X[row * 2 + 1]);
+            if (!want[r]) {
+                CU_ASSERT_TRUE(enc_is_missing_value(s.X[row * 2 + 1]));
+            } else {
+                size_t len;
+                const char *k = id >= 0 ? dict_key(&s.dicts[1], id, &len) : "";
+                CU_ASSERT_TRUE(id >= 0 && len == strlen(want[r]) && memcmp(k, want[r], len) == 0);
+            }
+            row++;
+        }
+        CU_ASSERT_TRUE(enc_is_missing_value(s.X[1 * 2]));
+        CU_ASSERT_EQUAL(s.X[2 * 2], 4);
+        CU_ASSERT_EQUAL(s.y[4], 6);
+        csv_shard_free(&s);
+    }
+    /* a text value in a number column: the error names --categorical and --drop */
+    mode[1] = READ_NUMBER;
+    struct csv_shard s;
+    lay.hint = CSV_HINT_DROP;
+    CU_ASSERT_EQUAL(csv_read_range(fd, 6, (off_t)strlen(text), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(e.line, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--categorical c"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--drop c"));
+    /* a missing number under --missing error */
+    mode[1] = READ_LEVEL;
+    miss[0] = MISSING_ERROR;
+    memset(&e, 0, sizeof e);
+    CU_ASSERT_EQUAL(csv_read_range(fd, 6, (off_t)strlen(text), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(e.line, 1);
+    CU_ASSERT_EQUAL(e.column, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--missing skip"));
+    unsetenv("LINREG_TEST_BLOCK_BYTES");
+    enc_na_free(&na);
+    close(fd);
+}
+
+void add_encode_suite(void)
+{
+    CU_pSuite s = CU_add_suite("encode", NULL, NULL);
+    CU_add_test(s, "NA strings: defaults, trimming, a custom list, too many", test_na);
+    CU_add_test(s, "level dictionary: growth, ids, limits, bytes with NUL", test_dict);
+    CU_add_test(s, "tagged values: level ids, unseen, missing", test_values);
+    CU_add_test(s, "expansion: one-hot with reference, indicator, fill, unseen", test_expand);
+    CU_add_test(s, "encoding JSON round trip and malformed input", test_json);
+    CU_add_test(s, "reader: levels, missing values and errors per field, any thread count",
+                test_reader_fields);
+}
