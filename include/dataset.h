@@ -34,6 +34,9 @@ struct data_options {
                                   says what it was: csv_value_kind in csv_reader.h) */
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
+    const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
+    int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
+    int quiet;                 /* the cache's notes and warnings silenced */
 };
 
 struct dataset {

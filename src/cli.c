@@ -16,6 +16,7 @@ enum opt_id {
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
+    O_CACHE, O_CACHE_VERIFY,
 };
 
 struct opt_spec {
@@ -50,6 +51,7 @@ static const struct opt_spec specs[] = {
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
     {"conf-level", O_CONF_LEVEL, 1, TRAIN},
+    {"cache", O_CACHE, 1, READ},         {"cache-verify", O_CACHE_VERIFY, 1, READ},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -82,6 +84,16 @@ void cli_usage(FILE *out)
         "  --threads N          OpenMP threads per rank (default: OMP_NUM_THREADS, else the\n"
         "                       cores available to the rank)\n"
         "  --quiet              print only errors\n"
+        "  --cache PATH         keep the parsed rows in a binary file at PATH: a run whose\n"
+        "                       cache is valid reads its rows from it instead of parsing\n"
+        "                       (bit for bit the same run, any rank count); an absent,\n"
+        "                       stale or damaged one is rewritten (a warning says why).\n"
+        "                       Valid: the CSV's size, device, inode, modification time and\n"
+        "                       header line, and the options that shape the rows, as when\n"
+        "                       written; a crc32 per MiB checked as read\n"
+        "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash the\n"
+        "                       whole CSV (in parallel), which catches an edit in place that\n"
+        "                       kept the size and the modification time\n"
         "\n"
         "describe:\n"
         "  --json               print the statistics as JSON instead of a table\n"
@@ -292,6 +304,13 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         else
             return lr_fail(e, LR_EUSAGE, "--solver: '%s' is not auto, gd, nesterov or exact", v);
         return 0;
+    case O_CACHE: o->cache = v; return 0;
+    case O_CACHE_VERIFY:
+        if (strcmp(v, "quick") && strcmp(v, "full"))
+            return lr_fail(e, LR_EUSAGE, "--cache-verify: '%s' is not 'quick' or 'full'", v);
+        o->cache_verify_full = strcmp(v, "full") == 0;
+        o->cache_verify_given = 1;
+        return 0;
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_CONF_LEVEL:
@@ -349,6 +368,7 @@ static int check_paths(const struct options *o, struct lr_error *e)
     }, out[] = {
         {"--model-out", o->command == CMD_TRAIN ? o->model_out : NULL}, {"--log", o->log_path},
         {"--report", o->report}, {"--checkpoint", o->checkpoint}, {"--output", o->output},
+        {"--cache", o->cache},
     };
     int n_in = (int)(sizeof in / sizeof *in), n_out = (int)(sizeof out / sizeof *out);
     for (int k = 0; k < n_out; k++) {
@@ -433,6 +453,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     if (check_exact(o, e) < 0)
         return -1;
+    if (o->cache_verify_given && !o->cache)
+        return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
     return check_paths(o, e);
 }
 

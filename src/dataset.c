@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "comm.h"
 #include "shard.h"
 #include "test_hooks.h"
@@ -388,6 +389,26 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
+    /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
+       needs (where each record starts) and writes it at the end */
+    struct cache_csv cc;
+    struct cache_fingerprint fp;
+    if (o->cache) {
+        off_t lo, hi_nominal;  /* the memory check, on the nominal range */
+        shard_nominal((off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &lo,
+                      &hi_nominal);
+        cache_fingerprint(&lay, o->has_header, &fp);
+        if (check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, e) < 0 ||
+            cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
+            goto done;
+        int got = cache_read(o->cache, o->cache_verify_full, &cc, &fp, ds, o->n_threads,
+                             o->quiet, e);
+        if (got != 0) {
+            rc = got > 0 ? 0 : -1;
+            goto done;
+        }
+        lay.keep_offsets = 1;
+    }
     off_t begin = 0, end = 0;
     if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
                    &lay.quote_free, e) < 0 ||
@@ -424,6 +445,9 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                        hi.header_lines ? " after the header" : "");
         goto done;
     }
+    if (o->cache)  /* a failure is a warning: the run goes on without the cache */
+        cache_write(o->cache, &cc, &fp, ds, shard.row_at, shard.skipped_off, o->n_threads,
+                    o->quiet);
     rc = 0;
 done:
     if (fd >= 0)

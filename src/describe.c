@@ -174,6 +174,7 @@ int describe_run(const struct options *o, struct lr_error *e)
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .features = o->features, .drop = o->drop, .want_target = 0,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     struct dataset ds;
     double t0 = comm_wtime();

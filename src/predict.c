@@ -30,6 +30,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         .target = m->target, .want_target = 1, .target_optional = !need_target,
         .feature_list = m->features, .n_feature_list = m->d, .columns_of = "the model",
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     if (dataset_load(&dopt, ds, e) < 0)
         return -1;

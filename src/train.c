@@ -322,6 +322,7 @@ static int load_data(struct run *r, struct lr_error *e)
         .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
+        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
@@ -337,6 +338,7 @@ static int load_data(struct run *r, struct lr_error *e)
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt = dopt;
         topt.path = o->test;
+        topt.cache = NULL;  /* --cache is the training file's */
         topt.features = topt.drop = NULL;
         topt.feature_list = r->ds.feature_names;
         topt.n_feature_list = r->ds.n_features;
