@@ -75,10 +75,9 @@ lr 1 1 --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" 
     model_bits "$TMP/m.json" "$TMP/ref1.json" &&
     ok "one byte changed in place, same size and mtime: --cache-verify quick does not see it (the old rows)" ||
     not_ok "quick check on an in-place edit" "$(head -c 300 "$TMP/err")"
-lr 3 1 --cache "$TMP/e.bin" --cache-verify full --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
-lr 3 1 --quiet --model-out "$TMP/eref3.json" "$TMP/e.csv"
+lr 1 2 --cache "$TMP/e.bin" --cache-verify full --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
 grep -q "warning: the cache '$TMP/e.bin' is stale: the CSV's content changed (--cache-verify full): reading $TMP/e.csv and writing the cache again" "$TMP/err" &&
-    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/eref3.json" &&
+    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/eref.json" &&
     ok "--cache-verify full sees it: a warning, the new rows, the cache rewritten" ||
     not_ok "full check on an in-place edit" "$(head -c 300 "$TMP/err")"
 lr 2 1 --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
@@ -112,9 +111,6 @@ head -c 100000 "$C" >"$TMP/f.bin"
 lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
 grep -q "is truncated: 100000 bytes of $(stat -c %s "$C")" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
     ok "a truncated cache: a warning naming both sizes, the CSV's model" || not_ok "truncated cache" "$(head -c 300 "$TMP/err")"
-head -c 1000 "$C" >"$TMP/f.bin"
-lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
-grep -q "is truncated: 1000 bytes" "$TMP/err" && ok "a cache cut inside its header: truncated" || not_ok "cut header" "$(head -c 300 "$TMP/err")"
 cp "$TMP/c.csv" "$TMP/f.bin"
 lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
 grep -q "is not a linreg_mpi cache" "$TMP/err" && ok "a file that is not a cache: said so, replaced" || not_ok "not a cache" "$(head -c 300 "$TMP/err")"
