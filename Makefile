@@ -4,6 +4,7 @@
 #   make test       install missing Debian packages, build, run unit + integration tests
 #   make            build bin/linreg_mpi and bin/gen_data
 #   make ARCH=native    tune for this CPU (-march=native); the default runs on any x86-64
+#   make SCAN=portable  the reader's line scanner in portable C instead of SSE2 (src/scan.c)
 #   make install PREFIX=/opt/linreg_mpi/0.1.0 [DESTDIR=/tmp/stage]    (make uninstall: the same)
 
 CC       = mpicc
@@ -14,6 +15,9 @@ CFLAGS  += -std=gnu11 -fopenmp -Wall -Wextra -Wshadow -Wno-unused-parameter \
            -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -Iinclude
 ifneq ($(ARCH),)
 CFLAGS  += -march=$(ARCH)
+endif
+ifeq ($(SCAN),portable)  # make SCAN=portable: the reader's line scanner without SSE2
+CFLAGS  += -DLINREG_SCAN_PORTABLE
 endif
 LDLIBS   = -lcsv -ljansson -lz -lxxhash -llapacke -lgsl -lblas -lm
 PREFIX  ?= /usr/local
