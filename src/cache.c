@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -535,6 +536,20 @@ static int read_rows(int fd, const struct section *x, int64_t a, int64_t b, char
     return *bad < 0 ? 0 : -1;
 }
 
+/* Map the pages of a large buffer about to be filled in one call rather than one fault per
+   page as pread first touches them (Linux 5.14+; advice only: a failure changes nothing). */
+static void prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)n;
+#endif
+}
+
 /* The first row whose record starts at or after pos: two chunk reads at most. */
 static int64_t first_row_from(int fd, const struct header *h, const uint64_t *index,
                               int64_t pos, int64_t *bad)
@@ -582,7 +597,9 @@ static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
             b = last ? h->n_rows : first_row_from(fd, h, index, (int64_t)hi, &bad);
     }
     ds->n_rows = b - a;
-    ds->X = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, ds->n_features, sizeof(double)));
+    size_t x_bytes = lr_bytes(ds->n_rows ? ds->n_rows : 1, ds->n_features, sizeof(double));
+    ds->X = lr_malloc(x_bytes);
+    prefault(ds->X, x_bytes);
     if (ds->has_target)
         ds->y = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof(double)));
     if (bad < 0)
