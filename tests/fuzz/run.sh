@@ -6,7 +6,7 @@
 #            regression check: the seeds and the regress_* reproducers must all pass)
 #   TARGET   reader, numparse or both (default both, reader first); reader_fast: the
 #            reader target built with -DFUZZ_FAST_PATH_ONLY, which checks only the fast path
-#            for plain lines against libcsv alone (about ten times the executions per second,
+#            for plain lines against libcsv alone (five to ten times the executions per second,
 #            for long runs on that invariant; the reader target checks it too)
 #   FUZZ_FLAGS="..."  extra libFuzzer options, e.g. FUZZ_FLAGS="-jobs=1 -workers=1"
 #
