@@ -4,6 +4,7 @@
 #   make test       install missing Debian packages, build, run unit + integration tests
 #   make            build bin/linreg_mpi and bin/gen_data
 #   make ARCH=native    tune for this CPU (-march=native); the default runs on any x86-64
+#   make SCAN=portable  the reader's line scanner in portable C instead of SSE2 (src/scan.c)
 #   make install PREFIX=/opt/linreg_mpi/0.1.0 [DESTDIR=/tmp/stage]    (make uninstall: the same)
 
 CC       = mpicc
@@ -15,7 +16,10 @@ CFLAGS  += -std=gnu11 -fopenmp -Wall -Wextra -Wshadow -Wno-unused-parameter \
 ifneq ($(ARCH),)
 CFLAGS  += -march=$(ARCH)
 endif
-LDLIBS   = -lcsv -ljansson -lz -llapacke -lgsl -lblas -lm
+ifeq ($(SCAN),portable)  # make SCAN=portable: the reader's line scanner without SSE2
+CFLAGS  += -DLINREG_SCAN_PORTABLE
+endif
+LDLIBS   = -lcsv -ljansson -lz -lxxhash -llapacke -lgsl -lblas -lm
 PREFIX  ?= /usr/local
 NP      ?= 2
 
@@ -30,7 +34,7 @@ SRC      = $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      = $(SRC:src/%.c=build/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 
-all: bin/linreg_mpi bin/gen_data bin/csv_tokenize bin/bench_epoch
+all: bin/linreg_mpi bin/gen_data bin/csv_tokenize bin/scan_limit bin/bench_epoch
 
 build/%.o: src/%.c $(wildcard include/*.h) | build
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -40,6 +44,10 @@ bin/linreg_mpi: build/main.o $(OBJ) | bin
 
 bin/csv_tokenize: src/tools/csv_tokenize.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lcsv
+
+# the ingest benchmark's floor: split and convert with fast_float (C++, header-only)
+bin/scan_limit: src/tools/scan_limit.cc | bin
+	g++ $(OPT) -g -std=c++17 -Wall -Wextra $< -o $@
 
 bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/linalg.o build/comm.o build/error.o | bin
 	$(CC) $(CFLAGS) $^ -o $@ -lm

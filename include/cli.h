@@ -27,6 +27,9 @@ struct options {
     const char *target, *features, *drop;
     int skip_bad_rows;
     int n_threads;             /* 0: OpenMP's default (OMP_NUM_THREADS or cores) */
+    const char *cache;         /* --cache PATH: parsed rows kept for the next run */
+    int cache_verify_full;     /* --cache-verify full */
+    int cache_verify_given;
 
     /* categorical columns and missing values (encode.h) */
     const char *categorical;   /* --categorical A,B|auto; NULL: none */

@@ -64,6 +64,10 @@ struct csv_layout {
     enum csv_hint hint;
     int quote_free;            /* the whole data holds no quote: the parity scans of the
                                   blocks are skipped */
+    int keep_offsets;          /* 1: where each row's and each skipped record starts, in
+                                  csv_shard.row_at and skipped_off (the cache needs them) */
+    int libcsv_only;           /* 1: every record through libcsv, none through the fast
+                                  path for plain lines (scan.h): the tests' reference */
 };
 
 /* With text_ok: X holds CSV_MISSING for an empty field, and for text a NaN whose payload
@@ -100,6 +104,10 @@ struct csv_shard {
                                   enc->max_entries or max_bytes (0: none) */
     int64_t *skipped_at;       /* n_skipped entries: entry k = rows of this shard before
                                   skipped record k (non-decreasing) */
+    int64_t *row_at;           /* with keep_offsets: N file offsets where each row's record
+                                  starts (increasing); else NULL */
+    int64_t *skipped_off;      /* with keep_offsets: n_skipped offsets where each skipped
+                                  record starts */
     int n_first_skipped;       /* the first few skipped records' lines, 0-based within the
                                   range: first and last physical line of each */
     int64_t first_skipped[CSV_FIRST_SKIPPED];

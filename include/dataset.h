@@ -49,6 +49,9 @@ struct data_options {
     int unknown_error;         /* --unknown-level error */
     int raw_levels;            /* describe: X keeps one column per source column, a level as
                                   its index in enc.cols[].levels (enc_level_value) */
+    const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
+    int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
+    int quiet;                 /* the cache's notes and warnings silenced */
 };
 
 struct dataset {

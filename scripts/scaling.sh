@@ -5,7 +5,7 @@
 #   scripts/scaling.sh [--max-ranks N] [--ranks LIST] [--threads LIST] [--reps R]
 #                      [--out DIR] [--rows N] [--features D] [--epochs N|auto]
 #                      [--mode strong|weak|both] [--launcher mpirun|srun|auto]
-#                      [--cores N] [--oversubscribe] [--rm-data] [FILE.csv]
+#                      [--cores N] [--oversubscribe] [--rm-data] [--no-cache] [FILE.csv]
 #
 #   --max-ranks N    largest rank count (default: the cores, see --cores)
 #   --ranks LIST     rank counts, e.g. 1,2,4,8 (default: 1, 2, 4, 8, ... up to N, and N)
@@ -26,6 +26,10 @@
 #   --oversubscribe  ...unless this is given (then it runs unbound: timings mean little)
 #   --rm-data        delete the generated CSVs at the end (default: kept and reused by a
 #                    later run with the same --rows/--features/--max-ranks)
+#   --no-cache       parse the CSV in every run. By default every run reads its rows from
+#                    a binary cache (linreg_mpi --cache DIR/data/NAME.cache), written by one
+#                    untimed run per file before the timed ones, so that the repetitions
+#                    measure training, not parsing: read_s is then the cache's read time
 #
 # Without FILE, bin/gen_data writes max-ranks row blocks (`--parts`) into DIR/data; the
 # weak-scaling file for P ranks is the first P blocks concatenated (P x N/max rows, so
@@ -66,12 +70,13 @@ posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, got '$
 intlist() { [[ $2 =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "$1 needs a list like 1,2,4, got '$2'"; }
 
 MAXR='' RANKS='' THREADS=1 REPS=3 OUT=./scaling ROWS='' FEATURES='' EPOCHS=50 MODE=both
-LAUNCHER=auto CORES='' OVERSUB=0 RMDATA=0 FILE=''
+LAUNCHER=auto CORES='' OVERSUB=0 RMDATA=0 FILE='' CACHE=1
 while [ $# -gt 0 ]; do
     case $1 in
         -h | --help) usage; exit 0 ;;
         --oversubscribe) OVERSUB=1; shift; continue ;;
         --rm-data) RMDATA=1; shift; continue ;;
+        --no-cache) CACHE=0; shift; continue ;;
         --max-ranks | --ranks | --threads | --reps | --out | --rows | --features | --epochs | --mode | \
             --launcher | --cores) [ $# -ge 2 ] || die "$1 needs a value" ;;
         --*) die "unknown option $1 (see --help)" ;;
@@ -161,6 +166,7 @@ one_run() {
     local p=$2 t=$3 csv=$4 report=$OUT/runs/$1_p$2_t$3_r$5.json
     local -a launch args=(--quiet --threads "$t" --report "$report" --model-out "$OUT/runs/model.json")
     [ "$EPOCHS" = auto ] || args+=(--epochs "$EPOCHS" --tol 0)
+    [ "$CACHE" -eq 0 ] || args+=(--cache "$(cache_of "$csv")")
     local over=$((p * t > CORES))
     if [ "$LAUNCHER" = srun ]; then
         launch=(srun --mpi="${LINREG_SRUN_MPI:-pmix}" -n "$p" -c "$t" "--export=ALL,OMP_NUM_THREADS=$t")
@@ -181,6 +187,20 @@ one_run() {
     echo "$report"
 }
 
+# cache_of CSV: its cache; prime CSV: one untimed run that writes it (once per file)
+cache_of() { echo "$OUT/data/$(basename "$1" .csv).cache"; }
+PRIMED=" "
+prime() {
+    [ "$CACHE" -eq 1 ] && [[ "$PRIMED" != *" $1 "* ]] || return 0
+    if ! mpirun -n 1 "$LINREG" --quiet --epochs 1 --tol 0 --cache "$(cache_of "$1")" \
+        --model-out "$OUT/runs/model.json" "$1" >"$OUT/runs/last.log" 2>&1; then
+        echo "$ME: writing the cache of $1 failed:" >&2
+        tail -20 "$OUT/runs/last.log" >&2
+        exit 1
+    fi
+    PRIMED+="$1 "
+}
+
 # phase FILE NAME: the max across ranks of a phase; top FILE KEY: a top-level integer
 phase() { awk -v k="\"$2\": {" 'index($0, k) { on = 1; next } on && /"max"/ { gsub(/[ ,]/, "", $2); print $2; exit }' "$1"; }
 top() { grep -o "^  \"$2\": [0-9]*" "$1" | awk '{ print $2 }'; }
@@ -194,6 +214,7 @@ point() {  # point KIND P T CSV: REPS runs, one line of medians into RAW
         printf '%-6s ranks %3d x threads %2d: skipped (%d cores; --oversubscribe to run it)\n' "$kind" "$p" "$t" "$CORES"
         return
     fi
+    prime "$csv"
     for ((r = 1; r <= REPS; r++)); do
         f=$(one_run "$kind" "$p" "$t" "$csv" "$r")
         tot+="$(phase "$f" total) " rd+="$(phase "$f" read) " cp+="$(phase "$f" compute) " ar+="$(phase "$f" allreduce) "
@@ -210,6 +231,10 @@ point() {  # point KIND P T CSV: REPS runs, one line of medians into RAW
 
 echo "scaling: $CORES cores ($(nproc) here), launcher $LAUNCHER, ranks $(paste -sd, <<<"$RANKS")," \
     "threads $(paste -sd, <<<"$THREADS"), median of $REPS, epochs $EPOCHS, $(date -u '+%F %H:%M UTC')"
+if [ "$CACHE" -eq 1 ]; then
+    echo "rows read from a binary cache per file ($OUT/data/*.cache, --no-cache to parse each time):" \
+        "the repetitions measure training"
+fi
 for t in $THREADS; do
     for p in $RANKS; do
         [ "$MODE" = weak ] || point strong "$p" "$t" "$STRONG"

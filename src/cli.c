@@ -18,6 +18,7 @@ enum opt_id {
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
+    O_CACHE, O_CACHE_VERIFY,
 };
 
 struct opt_spec {
@@ -57,6 +58,7 @@ static const struct opt_spec specs[] = {
     {"categorical", O_CATEGORICAL, 1, TRAIN}, {"max-levels", O_MAX_LEVELS, 1, TRAIN},
     {"unknown-level", O_UNKNOWN_LEVEL, 1, TRAIN | APPLY}, {"missing", O_MISSING, 1, TRAIN | APPLY},
     {"na-values", O_NA_VALUES, 1, READ}, {"missing-indicator", O_MISSING_INDICATOR, 0, TRAIN},
+    {"cache", O_CACHE, 1, READ},         {"cache-verify", O_CACHE_VERIFY, 1, READ},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -89,6 +91,16 @@ void cli_usage(FILE *out)
         "  --threads N          OpenMP threads per rank (default: OMP_NUM_THREADS, else the\n"
         "                       cores available to the rank)\n"
         "  --quiet              print only errors\n"
+        "  --cache PATH         keep the parsed rows in a binary file at PATH: a run whose\n"
+        "                       cache is valid reads its rows from it instead of parsing\n"
+        "                       (bit for bit the same run, any rank count); an absent,\n"
+        "                       stale or damaged one is rewritten (a warning says why).\n"
+        "                       Valid: the CSV's size, device, inode, modification time and\n"
+        "                       header line, and the options that shape the rows, as when\n"
+        "                       written; a crc32 per MiB checked as read\n"
+        "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash the\n"
+        "                       whole CSV (in parallel), which catches an edit in place that\n"
+        "                       kept the size and the modification time\n"
         "\n"
         "Categorical columns and missing values (--na-values: all commands; --missing,\n"
         "--unknown-level: train, predict, evaluate; the rest: train):\n"
@@ -379,6 +391,13 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         return 0;
     case O_NA_VALUES: o->na_values = v; return 0;
     case O_MISSING_INDICATOR: o->missing_indicator = 1; return 0;
+    case O_CACHE: o->cache = v; return 0;
+    case O_CACHE_VERIFY:
+        if (strcmp(v, "quick") && strcmp(v, "full"))
+            return lr_fail(e, LR_EUSAGE, "--cache-verify: '%s' is not 'quick' or 'full'", v);
+        o->cache_verify_full = strcmp(v, "full") == 0;
+        o->cache_verify_given = 1;
+        return 0;
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_CONF_LEVEL:
@@ -445,6 +464,7 @@ static int check_paths(const struct options *o, struct lr_error *e)
     }, out[] = {
         {"--model-out", o->command == CMD_TRAIN ? o->model_out : NULL}, {"--log", o->log_path},
         {"--report", o->report}, {"--checkpoint", o->checkpoint}, {"--output", o->output},
+        {"--cache", o->cache},
     };
     int n_in = (int)(sizeof in / sizeof *in), n_out = (int)(sizeof out / sizeof *out);
     for (int k = 0; k < n_out; k++) {
@@ -529,6 +549,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     if (check_exact(o, e) < 0)
         return -1;
+    if (o->cache_verify_given && !o->cache)
+        return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
     return check_paths(o, e);
 }
 

@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "numparse.h"
 #include "par.h"
+#include "scan.h"
 #include "shard.h"
 
 #define BLOCK_PER_THREAD (8 << 20)  /* bytes of text per piece of a block */
@@ -29,6 +30,7 @@ static size_t block_per_piece(void)
 struct rows {
     int64_t n, cap;
     double *X, *y, *w;
+    int64_t *at;               /* with csv_layout.keep_offsets: where each record starts */
 };
 
 enum bad_kind {
@@ -62,6 +64,10 @@ struct piece {
     int overflow;              /* 1 + the first slot whose dictionary is full (0: none) */
     int failed;                /* stop parsing: err holds the first error */
     struct lr_error err;       /* err.line: line index within the piece */
+    uint32_t *field_end;       /* the fast path's delimiter offsets (scan.h), n_cols */
+    const char *block;         /* the block's text and its offset in the file: where */
+    int64_t block_off;         /* records start, with csv_layout.keep_offsets */
+    int64_t *skipped_off;      /* ... and where each skipped record starts */
 };
 
 static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w)
@@ -76,6 +82,8 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w)
         r->y = lr_realloc(r->y, lr_bytes(cap, 1, sizeof(double)));
     if (has_w)
         r->w = lr_realloc(r->w, lr_bytes(cap, 1, sizeof(double)));
+    if (r->at)
+        r->at = lr_realloc(r->at, lr_bytes(cap, 1, sizeof(int64_t)));
     r->cap = cap;
 }
 
@@ -267,7 +275,12 @@ static void reject_record(struct piece *st)
     if (st->n_skipped == st->skipped_cap) {
         st->skipped_cap = st->skipped_cap ? 2 * st->skipped_cap : 16;
         st->skipped_at = lr_realloc(st->skipped_at, lr_bytes(st->skipped_cap, 1, sizeof(int64_t)));
+        if (st->lay->keep_offsets)
+            st->skipped_off = lr_realloc(st->skipped_off,
+                                         lr_bytes(st->skipped_cap, 1, sizeof(int64_t)));
     }
+    if (st->skipped_off)
+        st->skipped_off[st->n_skipped] = st->block_off + (st->rec - st->block);
     st->skipped_at[st->n_skipped++] = st->rows.n;
 }
 
@@ -407,6 +420,24 @@ static void parser_init(struct csv_parser *p, char delim)
         csv_set_space_func(p, space_no_tab);
 }
 
+/* The current record's fields are all in (from libcsv or the fast path): keep its row or
+   reject it, and start the next. */
+static void end_record(struct piece *st)
+{
+    const struct csv_layout *lay = st->lay;
+    if (st->bad) {
+        reject_record(st);
+    } else {
+        if (st->rows.at)
+            st->rows.at[st->rows.n] = st->block_off + (st->rec - st->block);
+        st->rows.n++;
+        rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
+                     lay->has_weight);
+    }
+    st->col = st->rows_in_record = 0;
+    st->bad = BAD_NONE;
+}
+
 /*
  * Parse one record, rec[0..len), which ends with its newline when `ended`, else at the end
  * of the data (then `open` says whether a quoted field is still open there).
@@ -430,21 +461,57 @@ static void parse_record(struct csv_parser *p, const char *rec, size_t len, int 
         }
         csv_fini(p, on_field, on_row, st);
     }
-    if (st->bad) {
-        reject_record(st);
-    } else {
-        st->rows.n++;
-        rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
-                     lay->has_weight);
+    end_record(st);
+}
+
+/* ---- the fast path for plain lines (scan.h) ---- */
+
+/*
+ * The record at rec, when it is a plain line with the layout's number of fields: the
+ * calls libcsv would make (on_field for each field, spaces around it removed and NULL
+ * when empty, then on_row) and the same end. Returns the bytes used, or 0: the record is
+ * libcsv's (quotes, a stray carriage return, another number of fields, a blank line).
+ * Nothing of st has changed then.
+ */
+static size_t fast_record(const char *rec, const char *hi, struct piece *st)
+{
+    const struct csv_layout *lay = st->lay;
+    char delim = lay->delimiter;
+    int n_at;
+    size_t content;
+    size_t len = scan_line(rec, (size_t)(hi - rec), delim, lay->n_cols - 1, st->field_end,
+                           &n_at, &content);
+    if (len == 0 || n_at != lay->n_cols - 1 || is_blank(rec, rec + content))
+        return 0;
+    st->rec = rec;
+    st->rec_len = len - (rec[len - 1] == '\n');
+    st->rec_lines = 1;
+    size_t f0 = 0;
+    for (int c = 0; c <= n_at; c++) {
+        size_t f1 = c < n_at ? st->field_end[c] : content;
+        while (f0 < f1 && scan_is_space(rec[f0], delim))
+            f0++;
+        while (f1 > f0 && scan_is_space(rec[f1 - 1], delim))
+            f1--;
+        on_field(f1 > f0 ? (void *)(rec + f0) : NULL, f1 - f0, st);
+        f0 = (c < n_at ? st->field_end[c] : content) + 1;
     }
-    st->col = st->rows_in_record = 0;
-    st->bad = BAD_NONE;
+    on_row(0, st);
+    end_record(st);
+    return len;
 }
 
 /* Parse the records of [lo, hi) with parser p into st; hi is a record start or the end. */
 static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, struct piece *st)
 {
     for (const char *rec = lo; rec < hi && !st->failed;) {
+        size_t used = st->lay->libcsv_only ? 0 : fast_record(rec, hi, st);
+        if (used > 0) {
+            if (!st->failed)
+                st->line_idx++;
+            rec += used;
+            continue;
+        }
         int64_t inside = 0;
         int open = 0;
         /* the usual record: one line with an even number of quotes; else the scan that
@@ -473,6 +540,7 @@ struct pieces {
     int64_t *quotes;
     size_t *start;             /* n + 1 entries */
     int64_t *dest_row;
+    int64_t block_off;         /* the file offset of the block's first byte */
 };
 
 /* Piece states are reused from block to block; only the per-block counters restart. */
@@ -547,6 +615,8 @@ static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
         out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
     if (lay->has_weight)
         out->w = lr_realloc(out->w, lr_bytes(c, 1, sizeof(double)));
+    if (lay->keep_offsets)
+        out->row_at = lr_realloc(out->row_at, lr_bytes(c, 1, sizeof(int64_t)));
     *cap = c;
 }
 
@@ -564,6 +634,12 @@ static void add_piece(struct csv_shard *out, const struct piece *q, int64_t line
                                      lr_bytes(out->n_skipped + q->n_skipped, 1, sizeof(int64_t)));
         for (int64_t k = 0; k < q->n_skipped; k++)
             out->skipped_at[out->n_skipped + k] = first_row + q->skipped_at[k];
+        if (q->skipped_off) {
+            out->skipped_off = lr_realloc(out->skipped_off, lr_bytes(out->n_skipped +
+                                          q->n_skipped, 1, sizeof(int64_t)));
+            memcpy(out->skipped_off + out->n_skipped, q->skipped_off,
+                   (size_t)q->n_skipped * sizeof(int64_t));
+        }
     }
     out->n_skipped += q->n_skipped;
     out->n_skipped_missing += q->n_skipped_missing;
@@ -590,6 +666,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
     for (int k = 0; k < ps->n; k++) {
         struct piece *st = &ps->st[k];
         piece_reset(st);
+        st->block = buf;
+        st->block_off = ps->block_off;
         rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight);
         size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
         parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
@@ -630,6 +708,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
             memcpy(out->w + at, r->w, (size_t)r->n * sizeof(double));
         if (lay->enc)
             remap_levels(out->X + at * d, r->n, &ps->st[k], lay);
+        if (r->at)
+            memcpy(out->row_at + at, r->at, (size_t)r->n * sizeof(int64_t));
     }
 }
 
@@ -692,6 +772,9 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
             if (!ps->st[k].dicts || !ps->st[k].remap || !ps->st[k].seen)
                 LR_FATAL("out of memory");
         }
+        ps->st[k].field_end = lr_malloc((size_t)lay->n_cols * sizeof(uint32_t));
+        if (lay->keep_offsets)  /* non-NULL: rows_reserve keeps it as large as X */
+            ps->st[k].rows.at = lr_malloc(sizeof(int64_t));
     }
 }
 
@@ -710,6 +793,9 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].dicts);
         free(ps->st[k].remap);
         free(ps->st[k].seen);
+        free(ps->st[k].field_end);
+        free(ps->st[k].rows.at);
+        free(ps->st[k].skipped_off);
     }
     free(ps->parsers);
     free(ps->st);
@@ -751,6 +837,7 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
                             got < 0 ? strerror(errno) : "file shrank while being read");
             break;
         }
+        ps.block_off = (int64_t)(pos - (off_t)carry);
         pos += got;
         size_t len = carry + (size_t)got;
         int64_t use = parse_block(buf, len, pos < end, &ps, n_threads, out, &row_cap, lay, e);
@@ -780,6 +867,8 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
             out->y = lr_realloc(out->y, lr_bytes(n, 1, sizeof(double)));
         if (lay->has_weight)
             out->w = lr_realloc(out->w, lr_bytes(n, 1, sizeof(double)));
+        if (lay->keep_offsets)
+            out->row_at = lr_realloc(out->row_at, lr_bytes(n, 1, sizeof(int64_t)));
     }
     return 0;
 }
@@ -796,8 +885,10 @@ void csv_shard_free(struct csv_shard *s)
     free(s->y);
     free(s->w);
     free(s->skipped_at);
+    free(s->row_at);
+    free(s->skipped_off);
     s->X = s->y = s->w = NULL;
-    s->skipped_at = NULL;
+    s->skipped_at = s->row_at = s->skipped_off = NULL;
     s->n_rows = 0;
 }
 

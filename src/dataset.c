@@ -2,6 +2,7 @@
 #include "dataset.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "comm.h"
 #include "par.h"
 #include "shard.h"
@@ -684,6 +686,73 @@ static int dataset_weight_total(struct dataset *ds, const char *path, struct lr_
                       : "are all zero");
 }
 
+/*
+ * The dataset's part of a cache (cache.h's "meta"), as JSON: the feature names after
+ * encoding, the encoding with what reading counted (missing values, unseen levels, a
+ * truncated dictionary), and the rows skipped for a missing value.
+ */
+static char *cache_blob(const struct dataset *ds, int64_t *len)
+{
+    json_t *names = json_array(), *unseen = json_array(), *trunc = json_array();
+    for (int j = 0; j < ds->n_features; j++)
+        json_array_append_new(names, json_string(ds->feature_names[j]));
+    for (int c = 0; c < ds->enc.n_cols; c++) {
+        json_array_append_new(unseen, json_integer(ds->enc.cols[c].n_unseen));
+        json_array_append_new(trunc, json_integer(ds->enc.cols[c].truncated));
+    }
+    json_t *root = json_pack("{s:o, s:o, s:o, s:I}", "features", names, "unseen", unseen,
+                             "truncated", trunc, "skipped_missing",
+                             (json_int_t)ds->n_skipped_missing);
+    if (ds->enc.n_cols > 0)
+        json_object_set_new(root, "encoding", enc_to_json(&ds->enc));
+    char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        LR_FATAL("out of memory");
+    *len = (int64_t)strlen(text);
+    return text;
+}
+
+/* The other way: ds's names (n_source of them, replaced) and encoding from a cache's blob
+   for its n_features columns; -1 if it is not one (ds's names left as they were). */
+static int cache_unblob(const char *text, struct dataset *ds, int n_source)
+{
+    json_t *root = json_loads(text, 0, NULL);
+    json_t *names = json_object_get(root, "features"), *enc = json_object_get(root, "encoding");
+    json_t *unseen = json_object_get(root, "unseen"), *trunc = json_object_get(root, "truncated");
+    const char *why;
+    int rc = -1;
+    if (!json_is_array(names) || json_array_size(names) != (size_t)ds->n_features ||
+        (enc && enc_from_json(enc, &ds->enc, &why) < 0) ||
+        json_array_size(unseen) != (size_t)ds->enc.n_cols ||
+        json_array_size(trunc) != (size_t)ds->enc.n_cols)
+        goto done;
+    char **fn = lr_malloc((size_t)(ds->n_features ? ds->n_features : 1) * sizeof *fn);
+    for (int j = 0; j < ds->n_features; j++) {
+        const char *n = json_string_value(json_array_get(names, (size_t)j));
+        fn[j] = strdup(n ? n : "");
+        if (!fn[j])
+            LR_FATAL("out of memory");
+    }
+    for (int c = 0; c < ds->enc.n_cols; c++) {
+        ds->enc.cols[c].n_unseen = json_integer_value(json_array_get(unseen, (size_t)c));
+        ds->enc.cols[c].truncated = (int)json_integer_value(json_array_get(trunc, (size_t)c));
+    }
+    ds->n_skipped_missing = json_integer_value(json_object_get(root, "skipped_missing"));
+    for (int j = 0; j < n_source; j++)
+        free(ds->feature_names[j]);
+    free(ds->feature_names);
+    ds->feature_names = fn;
+    rc = 0;
+done:
+    json_decref(root);
+    if (rc < 0) {
+        enc_free(&ds->enc);
+        ds->n_features = n_source;
+    }
+    return rc;
+}
+
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
     memset(ds, 0, sizeof *ds);
@@ -691,8 +760,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     struct head_info hi = {0};
     struct csv_shard shard = {0};
     struct reader_setup rs = {0};
-    int fd = -1, *slot = NULL, rc = -1;
+    int fd = -1, *slot = NULL, rc = -1, n_source = 0;
     int64_t size = 0;
+    char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
+                                    encoding replaces ds's) */
 
     if (test_fail_here("open", comm_rank()))
         lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
@@ -721,6 +792,36 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         .enc = o->encode ? &rs.rd : NULL,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
+    /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
+       needs (where each record starts) and writes it at the end */
+    struct cache_csv cc;
+    struct cache_fingerprint fp;
+    n_source = ds->n_features;
+    if (o->cache) {
+        off_t lo, hi_nominal;  /* the memory check, on the nominal range */
+        shard_nominal((off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &lo,
+                      &hi_nominal);
+        cache_fingerprint(&lay, o, &fp);
+        if (check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, e) < 0 ||
+            cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
+            goto done;
+        source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
+        for (int j = 0; j < n_source; j++)
+            if (!(source_names[j] = strdup(ds->feature_names[j])))
+                LR_FATAL("out of memory");
+        struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
+        int got = cache_read(o->cache, o->cache_verify_full, &cc, &fp, ds, &cm, o->n_threads,
+                             o->quiet, e);
+        if (got > 0 && cache_unblob(cm.blob, ds, n_source) < 0)
+            lr_fail_at(e, LR_EDATA, o->cache, 0, 0, "the cache's meta section passed its "
+                       "crc32 but is not what this version writes: delete the file");
+        free(cm.blob);
+        if (got < 0 || comm_agree(e) != LR_OK)
+            goto done;
+        if (got > 0)
+            goto loaded;
+        lay.keep_offsets = 1;
+    }
     off_t begin = 0, end = 0;
     if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
                    &lay.quote_free, e) < 0 ||
@@ -761,6 +862,14 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                        hi.header_lines ? " after the header" : "");
         goto done;
     }
+    if (o->cache) {  /* a failure is a warning: the run goes on without the cache */
+        struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
+        cm.blob = cache_blob(ds, &cm.blob_len);
+        cache_write(o->cache, &cc, &fp, ds, &cm, shard.row_at, shard.skipped_off,
+                    o->n_threads, o->quiet);
+        free(cm.blob);
+    }
+loaded:
     ds->weight_total = (double)ds->n_rows_total;
     if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
         goto done;
@@ -770,6 +879,9 @@ done:
         close(fd);
     csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
     free(slot);
+    for (int j = 0; source_names && j < n_source; j++)
+        free(source_names[j]);
+    free(source_names);
     reader_setup_free(&rs);
     head_info_free(&hi);
     if (rc < 0)

@@ -189,6 +189,7 @@ int describe_run(const struct options *o, struct lr_error *e)
         .features = o->features, .drop = o->drop, .want_target = 0,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
         .encode = 1, .raw_levels = 1, .na_values = o->na_values, .max_levels = 1000,
+        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     struct dataset ds;
     double t0 = comm_wtime();

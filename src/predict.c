@@ -39,6 +39,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         .weights = need_target ? m->weights : NULL, .weights_optional = 1,
         .encode = 1, .model_enc = &m->enc, .missing = o->missing, .na_values = o->na_values,
         .unknown_error = o->unknown_error, .no_intercept = m->no_intercept,
+        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     int failed = dataset_load(&dopt, ds, e) < 0;
     free(sources);

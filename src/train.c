@@ -353,6 +353,7 @@ static int load_data(struct run *r, struct lr_error *e)
         .missing = o->missing, .na_values = o->na_values,
         .missing_indicator = o->missing_indicator, .no_intercept = o->no_intercept,
         .unknown_error = o->unknown_error,
+        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
@@ -368,6 +369,7 @@ static int load_data(struct run *r, struct lr_error *e)
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt = dopt;
         topt.path = o->test;
+        topt.cache = NULL;  /* --cache is the training file's */
         topt.features = topt.drop = NULL;
         topt.categorical = NULL;
         topt.model_enc = &r->ds.enc;  /* the training data's levels and source columns */

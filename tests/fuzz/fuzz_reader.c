@@ -41,6 +41,11 @@
  *     newlines (seeds and dictionary) put those on rank, block and piece boundaries.
  *   - oracle: when the data has no '"' and no '\r', an independent split on '\n' and the
  *     delimiter plus num_parse gives the expected rows, values and first error.
+ *   - fast path: the reader with its fast path for plain lines (scan.h) and the reader
+ *     with every record through libcsv (csv_layout.libcsv_only) give the same rows bit for
+ *     bit, the same skipped records and the same first error (code, line, column,
+ *     message), in both --on-bad-row modes, with 1 thread and with the small-block build;
+ *     with keep_offsets also the same record offsets, each at a record start, increasing.
  */
 #include <math.h>
 #include <stdint.h>
@@ -163,7 +168,12 @@ static void same_result(const struct result *a, const struct result *b,
     CHECK(same_bits(s->X, t->X, s->n_rows * lay->n_features));
     if (lay->has_target)
         CHECK(same_bits(s->y, t->y, s->n_rows));
+    for (int64_t i = 0; s->row_at && t->row_at && i < s->n_rows; i++)
+        CHECK(s->row_at[i] == t->row_at[i]);
+    for (int64_t k = 0; s->skipped_off && t->skipped_off && k < s->n_skipped; k++)
+        CHECK(s->skipped_off[k] == t->skipped_off[k]);
 }
+
 
 /* Invariants of one result on its own; lines = '\n'-terminated lines of the range plus a
    final unterminated one. */
@@ -173,13 +183,21 @@ static int allowed(double v, const struct csv_layout *lay)
     return isfinite(v) || (lay->text_ok && csv_value_kind(v) != CSV_NUMBER);
 }
 
+/* A quote out of place or never closed: an error even with --on-bad-row skip (where every
+   later record ends depends on the quotes before it). */
+static int quote_error(const struct lr_error *e)
+{
+    return e->code == LR_EDATA &&
+           (strstr(e->msg, "misplaced quote") || strstr(e->msg, "quoted field not closed"));
+}
+
 static void check_result(const struct result *r, const struct csv_layout *lay, int64_t lines)
 {
     if (r->rc != 0) {
         CHECK(r->rc == -1);
         CHECK(r->e.code == LR_EDATA || r->e.code == LR_ENOINPUT);
         CHECK(r->e.msg[0] != '\0');
-        CHECK(!lay->skip_bad_rows || r->e.code != LR_EDATA);
+        CHECK(!lay->skip_bad_rows || r->e.code != LR_EDATA || quote_error(&r->e));
         if (r->e.code == LR_EDATA) {
             CHECK(r->e.line >= 0 && r->e.line < lines);
             CHECK(r->e.column >= 1);
@@ -221,6 +239,26 @@ static int64_t count_quotes(const char *text, off_t b, off_t e)
     for (off_t i = b; i < e; i++)
         n += text[i] == '"';
     return n;
+}
+
+/* With keep_offsets: rows and skipped records start at record starts of [begin, end), in
+   increasing order, every one after a '\n' with an even number of quotes before it. */
+static void check_offsets(const struct result *r, const char *text, off_t begin, off_t end)
+{
+    if (r->rc != 0)
+        return;
+    const struct csv_shard *s = &r->s;
+    CHECK(s->n_rows == 0 || s->row_at != NULL);
+    CHECK(s->n_skipped == 0 || s->skipped_off != NULL);
+    int64_t prev = -1;
+    for (int64_t i = 0, k = 0; i < s->n_rows || k < s->n_skipped;) {
+        /* rows and skipped records merged by position: skipped_at says which comes first */
+        int skipped = k < s->n_skipped && s->skipped_at[k] == i;
+        int64_t at = skipped ? s->skipped_off[k++] : s->row_at[i++];
+        CHECK(at > prev && at >= begin && at < end);
+        CHECK(at == begin || (text[at - 1] == '\n' && count_quotes(text, begin, at) % 2 == 0));
+        prev = at;
+    }
 }
 
 /* Lines of text[b, e): '\n' count plus one for a last line without newline. */
@@ -425,6 +463,52 @@ static void check_ranks(const char *text, off_t data_start, off_t size,
     }
 }
 
+/* ---- the fast path against libcsv alone ---- */
+
+/* In both --on-bad-row modes: the fast path and libcsv alone (with keep_offsets), the
+   small-block build too, give the same result; in the input's own mode also r1's (read
+   without keep_offsets), when given. */
+static void check_fast_path(const char *text, off_t begin, off_t end,
+                            const struct csv_layout *lay, uint8_t o1, int64_t lines,
+                            const struct result *r1)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        struct csv_layout ref = *lay, fast = *lay;
+        ref.libcsv_only = 1;
+        ref.keep_offsets = fast.keep_offsets = 1;
+        ref.skip_bad_rows = fast.skip_bad_rows = mode ? !lay->skip_bad_rows : lay->skip_bad_rows;
+        struct result rf, rl;
+        run_range(&rl, begin, end, &ref, 1, 0);
+        check_result(&rl, &ref, lines);
+        check_offsets(&rl, text, begin, end);
+        run_range(&rf, begin, end, &fast, 1, 0);
+        check_result(&rf, &fast, lines);
+        same_result(&rf, &rl, lay);
+        if (mode == 0 && r1)
+            same_result(r1, &rf, lay);  /* keep_offsets changes nothing else */
+        free_result(&rf, 0);
+#ifdef FUZZ_SMALL_BLOCKS
+#ifdef FUZZ_FAST_PATH_ONLY
+        int threads = 1;  /* waking threads would cost most of the time: the full target
+                             checks the thread counts */
+#else
+        int threads = 1 + ((o1 >> 5) & 3) % 3;
+#endif
+        fuzz_block_per_thread = 1 + (o1 & 31);
+        run_range(&rf, begin, end, &ref, threads, 1);
+        same_result(&rf, &rl, lay);
+        free_result(&rf, 1);
+        fuzz_block_per_thread = 1 + (o1 & 31);
+        run_range(&rf, begin, end, &fast, threads, 1);
+        same_result(&rf, &rl, lay);
+        free_result(&rf, 1);
+#else
+        (void)o1;
+#endif
+        free_result(&rl, 0);
+    }
+}
+
 /* ---- the target ---- */
 
 #ifdef FUZZ_SMALL_BLOCKS
@@ -541,10 +625,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (text[i] == '\r' || text[i] == '"')
             plain = 0;
 
+#ifdef FUZZ_FAST_PATH_ONLY
+    /* the focused build (run.sh FOCUS=fast): only the fast path against libcsv */
+    check_fast_path(text, begin, end, &lay, o1, lines, NULL);
+    free(slot);
+    csv_head_free(&h);
+    (void)plain, (void)n_ranks, (void)rank_threads;
+    return 0;
+#endif
     /* 1, 2, 3 threads must agree */
     struct result r1, rt;
     run_range(&r1, begin, end, &lay, 1, 0);
     check_result(&r1, &lay, lines);
+
+    check_fast_path(text, begin, end, &lay, o1, lines, &r1);
     for (int t = 2; t <= 3; t++) {
         run_range(&rt, begin, end, &lay, t, 0);
         check_result(&rt, &lay, lines);
@@ -580,13 +674,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_range(&rt, begin, end, &other, 1, 0);
     check_result(&rt, &other, lines);
     const struct result *fail_mode = skip ? &rt : &r1, *skip_mode = skip ? &r1 : &rt;
-    CHECK(skip_mode->rc == 0 || skip_mode->e.code != LR_EDATA);
+    CHECK(skip_mode->rc == 0 || skip_mode->e.code != LR_EDATA || quote_error(&skip_mode->e));
     if (skip_mode->rc == 0 && fail_mode->rc == 0) {
         CHECK(skip_mode->s.n_skipped == 0);
         same_result(fail_mode, skip_mode, &lay);
     } else if (skip_mode->rc == 0 && fail_mode->e.code == LR_EDATA) {
         CHECK(skip_mode->s.n_skipped > 0);
         CHECK(skip_mode->s.first_skipped[0] == fail_mode->e.line);
+    } else if (skip_mode->rc != 0 && skip_mode->e.code == LR_EDATA) {
+        /* a quote error stops both modes; an earlier bad record stops the fail mode first */
+        CHECK(fail_mode->rc != 0 && fail_mode->e.code == LR_EDATA);
+        CHECK(fail_mode->e.line <= skip_mode->e.line);
     }
     free_result(&rt, 0);
 

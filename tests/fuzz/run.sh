@@ -4,12 +4,16 @@
 # Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]        (from anywhere; `make fuzz`)
 #   SECONDS  how long to fuzz each target (default 60); 0 only replays the corpus (a quick
 #            regression check: the seeds and the regress_* reproducers must all pass)
-#   TARGET   reader, numparse or both (default both, reader first)
+#   TARGET   reader, numparse or both (default both, reader first); reader_fast: the
+#            reader target built with -DFUZZ_FAST_PATH_ONLY, which checks only the fast path
+#            for plain lines against libcsv alone (five to ten times the executions per second,
+#            for long runs on that invariant; the reader target checks it too)
 #   FUZZ_FLAGS="..."  extra libFuzzer options, e.g. FUZZ_FLAGS="-jobs=1 -workers=1"
 #
 # Targets (see the header of each for the input format and the invariants checked):
-#   tests/fuzz/fuzz_reader.c    csv_read_head + csv_read_range: 1/2/3 threads, tiny blocks
-#                               and a split into ranks must agree bit for bit; an oracle
+#   tests/fuzz/fuzz_reader.c    csv_read_head + csv_read_range: 1/2/3 threads, tiny blocks,
+#                               a split into ranks, and the fast path against libcsv alone
+#                               must agree bit for bit; an oracle
 #   tests/fuzz/fuzz_numparse.c  num_parse against strtod and a grammar matcher
 # Built with clang through mpicc (the project's compiler wrapper) with ASan, UBSan (aborting) and
 # LeakSanitizer into build/fuzz/. Needs the Debian packages clang, libclang-rt-14-dev
@@ -55,7 +59,10 @@ mpicc "${CFLAGS[@]}" -Dcsv_read_range=csv_read_range_sb -Dcsv_shard_free=csv_sha
     -Dcsv_read_head=csv_read_head_sb -Dcsv_head_free=csv_head_free_sb \
     -c "$OUT/csv_reader_sb.c" -o "$OUT/csv_reader_sb.o"
 mpicc "${CFLAGS[@]}" -DFUZZ_SMALL_BLOCKS tests/fuzz/fuzz_reader.c src/csv_reader.c \
-    src/numparse.c src/shard.c src/error.c "$OUT/csv_reader_sb.o" -o "$OUT/fuzz_reader" -lcsv -lm
+    src/numparse.c src/scan.c src/shard.c src/error.c "$OUT/csv_reader_sb.o" -o "$OUT/fuzz_reader" -lcsv -lm
+mpicc "${CFLAGS[@]}" -DFUZZ_SMALL_BLOCKS -DFUZZ_FAST_PATH_ONLY tests/fuzz/fuzz_reader.c \
+    src/csv_reader.c src/numparse.c src/scan.c src/shard.c src/error.c "$OUT/csv_reader_sb.o" \
+    -o "$OUT/fuzz_reader_fast" -lcsv -lm
 mpicc "${CFLAGS[@]}" tests/fuzz/fuzz_numparse.c src/numparse.c -o "$OUT/fuzz_numparse" -lm
 
 # libomp spins for 200 ms after each parallel region by default: not on a shared machine.
@@ -64,24 +71,47 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 for t in "${TARGETS[@]}"; do
     case $t in
-    reader) max_len=4096 ;;
+    reader | reader_fast) max_len=4096 ;;
     numparse) max_len=1024 ;;
-    *) echo "run.sh: unknown target '$t' (reader, numparse)" >&2; exit 2 ;;
+    *) echo "run.sh: unknown target '$t' (reader, reader_fast, numparse)" >&2; exit 2 ;;
     esac
     work=$OUT/corpus/$t
     mkdir -p "$work"
-    cp -f tests/fuzz/corpus/"$t"/* "$work"/
+    cp -f tests/fuzz/corpus/"${t%_fast}"/* "$work"/
     if [ "$SECS" -eq 0 ]; then
         limit=(-runs=0)
     else
         limit=(-max_total_time="$SECS")
+    fi
+    if [ "$t" = reader ]; then
+        # the adversarial corpus (tests/adversarial/) as fuzz inputs: option bytes for the
+        # header, ',' or ';', each --on-bad-row mode and layout (describe's text_ok with
+        # layouts 1 and 3), 11-byte blocks, then the file's first 4 KiB; the
+        # replay checks every invariant on them (fast path against libcsv alone included)
+        adv=$OUT/adversarial
+        rm -rf "$adv" && mkdir -p "$adv"
+        for f in tests/adversarial/*.csv; do
+            b=$(basename "$f" .csv)
+            delim=0 && case $b in semicolon*) delim=1 ;; esac
+            for o in 0 8 16 40 56; do
+                opts=$(printf '\\x%02x\\x%02x\\x05' $((o | 4 | delim)) $(((o & 16) ? 0xaa : 0x2a)))
+                printf "$opts" >"$adv/$b-$o"
+                head -c 4096 "$f" >>"$adv/$b-$o"
+            done
+        done
+        echo "== fuzz_reader: replaying tests/adversarial/ ($(ls "$adv" | wc -l) inputs)"
+        "$OUT/fuzz_reader" -runs=0 "$adv" >"$OUT/adversarial.log" 2>&1 || {
+            echo "   FAILED: the end of $OUT/adversarial.log:"
+            tail -n 40 "$OUT/adversarial.log" | sed 's/^/   | /'
+            status=1
+        }
     fi
     log=$OUT/$t.log
     echo "== fuzz_$t: ${SECS}s, corpus $work (log $log)"
     rc=0
     # shellcheck disable=SC2086
     "$OUT/fuzz_$t" "${limit[@]}" -max_len=$max_len -timeout=30 -rss_limit_mb=4096 \
-        -dict=tests/fuzz/$t.dict -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \
+        -dict=tests/fuzz/${t%_fast}.dict -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \
         ${FUZZ_FLAGS:-} "$work" >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
     add_numparse_suite();
     add_shard_suite();
     add_csv_reader_suite();
+    add_scan_suite();
     add_stats_suite();
     add_cli_suite();
     add_kernels_suite();

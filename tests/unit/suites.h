@@ -7,6 +7,7 @@
 void add_numparse_suite(void);
 void add_shard_suite(void);
 void add_csv_reader_suite(void);
+void add_scan_suite(void);
 void add_stats_suite(void);
 void add_cli_suite(void);
 void add_kernels_suite(void);

@@ -1,0 +1,770 @@
+/* cache.c — the binary cache of parsed rows; see cache.h. */
+#include "cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
+
+#include "atomic_file.h"
+#include "comm.h"
+#include "encode.h"
+#include "hash.h"
+#include "shard.h"
+
+#define CACHE_MAGIC "LRMPICAC"
+#define CACHE_VERSION 1u
+#define BYTE_ORDER_MARK 0x01020304u
+#define HEADER_BYTES 4096
+#define CHUNK (1 << 20)               /* bytes per crc32 */
+#define SEGMENT ((int64_t)16 << 20)   /* bytes of the CSV per hash of --cache-verify full */
+#define MAX_SECTIONS 16
+
+enum { S_X, S_Y, S_ROW_AT, S_SKIPPED, S_INDEX, S_NAMES, S_W, S_META, N_SECTIONS };
+static const char *section_tag[N_SECTIONS] = {"X", "y", "row_at", "skipped", "index", "names",
+                                              "w", "meta"};
+
+struct section {
+    char tag[16];
+    int64_t offset, bytes;     /* in the file */
+    int64_t row_bytes;         /* bytes per row (1 for a blob) */
+    int64_t crc_offset;        /* where its chunks' crc32 values are */
+};
+
+struct header {
+    char magic[8];
+    uint32_t version, header_crc, byte_order, chunk_bytes;
+    /* the CSV */
+    int64_t csv_size, csv_mtime_s, csv_mtime_ns, data_start;
+    uint64_t csv_dev, csv_ino, head_digest, content_digest;
+    /* the options */
+    struct cache_fingerprint fp;
+    /* the rows */
+    int64_t n_rows, n_skipped;
+    int32_t n_features, has_target;
+    int32_t n_first_skipped, has_weight;
+    int32_t n_source, pad;     /* source feature columns (before encoding: names) */
+    int64_t first_skipped[CSV_FIRST_SKIPPED], first_skipped_last[CSV_FIRST_SKIPPED];
+    int64_t file_bytes;        /* the whole cache */
+    uint32_t n_sections, pad2;
+    struct section sec[MAX_SECTIONS];
+};
+_Static_assert(sizeof(struct header) <= HEADER_BYTES, "the cache header outgrew its page");
+
+/* OpenMP threads of the rank: the command's --threads, set by cache_read and cache_write. */
+static int n_threads = 1;
+
+static int64_t chunks_of(int64_t bytes) { return (bytes + CHUNK - 1) / CHUNK; }
+static int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+
+static void add_item(struct cache_fingerprint *fp, const char *name, uint64_t value)
+{
+    snprintf(fp->item[fp->n].name, sizeof fp->item[fp->n].name, "%s", name);
+    fp->item[fp->n++].value = value;
+}
+
+static uint64_t text_digest(const char *s)
+{
+    return s ? XXH3_64bits(s, strlen(s)) : 0;
+}
+
+void cache_fingerprint(const struct csv_layout *lay, const struct data_options *o,
+                       struct cache_fingerprint *fp)
+{
+    memset(fp, 0, sizeof *fp);
+    add_item(fp, "--delimiter", (unsigned char)lay->delimiter);
+    add_item(fp, "--no-header", (uint64_t)!o->has_header);
+    /* which column goes where: the target, each feature's slot, the columns left out */
+    uint64_t h = mix64((uint64_t)lay->n_cols ^ ((uint64_t)lay->n_features << 32) ^
+                       ((uint64_t)lay->has_target << 62));
+    for (int c = 0; c < lay->n_cols; c++)
+        h = mix64(h ^ (uint64_t)(int64_t)lay->slot[c] ^ ((uint64_t)c << 40));
+    add_item(fp, "the columns", h);
+    add_item(fp, "--on-bad-row", (uint64_t)lay->skip_bad_rows);
+    add_item(fp, "text values", (uint64_t)lay->text_ok);  /* describe keeps them as NaNs */
+    /* the encoding (encode.h); the weights column is a slot of "the columns" */
+    add_item(fp, "--categorical", text_digest(o->categorical) ^ (uint64_t)o->encode << 63);
+    add_item(fp, "--max-levels", (uint64_t)o->max_levels);
+    add_item(fp, "--missing", (uint64_t)o->missing | (uint64_t)o->missing_indicator << 8);
+    add_item(fp, "--na-values", text_digest(o->na_values));
+    add_item(fp, "--no-intercept", (uint64_t)o->no_intercept);
+    add_item(fp, "--unknown-level", (uint64_t)o->unknown_error | (uint64_t)o->raw_levels << 8);
+    char *model = o->model_enc ? enc_serialize(o->model_enc) : NULL;
+    add_item(fp, "the model's encoding", text_digest(model));
+    free(model);
+}
+
+/* ---- the CSV ---- */
+
+int cache_csv_init(struct cache_csv *c, const char *path, int fd, int64_t data_start,
+                   struct lr_error *e)
+{
+    struct stat st;
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->fd = fd;
+    c->data_start = data_start;
+    if (fstat(fd, &st) != 0)
+        lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read: %s", strerror(errno));
+    c->size = (int64_t)st.st_size;
+    c->dev = (uint64_t)st.st_dev;
+    c->ino = (uint64_t)st.st_ino;
+    c->mtime_s = (int64_t)st.st_mtim.tv_sec;
+    c->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+    if (comm_rank() == 0 && e->code == LR_OK) {
+        char *head = lr_malloc((size_t)data_start + 1);
+        if (shard_pread(fd, head, (size_t)data_start, 0) != (ssize_t)data_start)
+            lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "read error: %s", strerror(errno));
+        c->head_digest = XXH3_64bits(head, (size_t)data_start);
+        free(head);
+    }
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* Collective: a digest of the CSV's whole content, the same for any rank and thread count:
+   16 MiB segments hashed by the ranks in parallel (each its share of them), then the
+   segments' hashes hashed in order. */
+static int content_digest(const struct cache_csv *c, uint64_t *out, struct lr_error *e)
+{
+    int64_t n_seg = (c->size + SEGMENT - 1) / SEGMENT, lo, hi;
+    lo = (int64_t)((__int128)n_seg * comm_rank() / comm_size());
+    hi = (int64_t)((__int128)n_seg * (comm_rank() + 1) / comm_size());
+    uint64_t *seg = calloc((size_t)(n_seg ? n_seg : 1), sizeof *seg);
+    if (!seg)
+        LR_FATAL("out of memory");
+    int failed = 0;
+#pragma omp parallel num_threads(n_threads)
+    {
+        char *buf = lr_malloc(CHUNK);
+        XXH3_state_t *st = XXH3_createState();
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t s = lo; s < hi; s++) {
+            XXH3_64bits_reset(st);
+            int64_t end = (s + 1) * SEGMENT < c->size ? (s + 1) * SEGMENT : c->size;
+            for (int64_t at = s * SEGMENT; at < end;) {
+                size_t want = (size_t)(end - at < CHUNK ? end - at : CHUNK);
+                if (shard_pread(c->fd, buf, want, (off_t)at) != (ssize_t)want) {
+#pragma omp atomic write
+                    failed = 1;
+                    break;
+                }
+                XXH3_64bits_update(st, buf, want);
+                at += (int64_t)want;
+            }
+            seg[s] = XXH3_64bits_digest(st);
+        }
+        XXH3_freeState(st);
+        free(buf);
+    }
+    if (failed)
+        lr_fail_at(e, LR_ENOINPUT, c->path, 0, 0, "read error: %s",
+                   errno ? strerror(errno) : "file shrank while being read");
+    comm_sum_u64(seg, (int)n_seg);  /* each entry comes from one rank, zeros elsewhere */
+    *out = XXH3_64bits(seg, (size_t)n_seg * sizeof *seg) ^ (uint64_t)c->size;
+    free(seg);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* ---- the layout, the same on every rank ---- */
+
+/* The sections of a cache of n rows (from the totals): offsets, sizes, crc tables. */
+static void plan(struct header *h, int64_t names_bytes, int64_t meta_bytes)
+{
+    int64_t rows[N_SECTIONS] = {h->n_rows, h->has_target ? h->n_rows : 0, h->n_rows,
+                                h->n_skipped, 0, names_bytes,
+                                h->has_weight ? h->n_rows : 0, meta_bytes};
+    int64_t row_bytes[N_SECTIONS] = {8 * (int64_t)h->n_features, 8, 8, 16, 8, 1, 8, 1};
+    rows[S_INDEX] = chunks_of(8 * h->n_rows);  /* one entry per "row_at" chunk */
+    h->n_sections = N_SECTIONS;
+    int64_t crc_at = HEADER_BYTES;
+    for (int s = 0; s < N_SECTIONS; s++) {
+        struct section *x = &h->sec[s];
+        snprintf(x->tag, sizeof x->tag, "%s", section_tag[s]);
+        x->row_bytes = row_bytes[s];
+        x->bytes = rows[s] * row_bytes[s];
+        x->crc_offset = crc_at;
+        crc_at += 4 * chunks_of(x->bytes);
+    }
+    int64_t at = round_up(crc_at, 4096);
+    for (int s = 0; s < N_SECTIONS; s++) {
+        h->sec[s].offset = at;
+        at = round_up(at + h->sec[s].bytes, 4096);
+    }
+    h->file_bytes = at;
+}
+
+/* The names blob: the target's (empty without one), then each source feature column's,
+   NUL-terminated. */
+static char *names_blob(const struct dataset *ds, const struct cache_meta *m, int64_t *len)
+{
+    size_t n = (ds->target_name ? strlen(ds->target_name) : 0) + 1;
+    for (int j = 0; j < m->n_source; j++)
+        n += strlen(m->source_names[j]) + 1;
+    char *b = lr_malloc(n), *p = b;
+    p = stpcpy(p, ds->target_name ? ds->target_name : "") + 1;
+    for (int j = 0; j < m->n_source; j++)
+        p = stpcpy(p, m->source_names[j]) + 1;
+    *len = (int64_t)n;
+    return b;
+}
+
+static uint32_t crc_of(const void *p, int64_t n)
+{
+    uint32_t crc = 0;
+    for (int64_t at = 0; at < n;) {  /* zlib takes uInt lengths */
+        uInt k = (uInt)(n - at < (1 << 30) ? n - at : (1 << 30));
+        crc = (uint32_t)crc32(crc, (const Bytef *)p + at, k);
+        at += k;
+    }
+    return crc;
+}
+
+static int write_all(int fd, const void *p, int64_t n, int64_t off)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t k = pwrite(fd, c, (size_t)(n < (1 << 30) ? n : (1 << 30)), (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        c += k, n -= k, off += k;
+    }
+    return 0;
+}
+
+/* ---- writing ---- */
+
+/* A piece of a chunk that another rank shares: its crc32 is combined on rank 0. */
+struct partial {
+    int32_t section, used;
+    int64_t chunk, start, len;   /* bytes [start, start + len) of the section */
+    uint32_t crc, pad;
+};
+#define PARTIALS_PER_RANK (2 * N_SECTIONS)
+
+/*
+ * Write bytes [b0, b0 + n) of section s from p: the data, the crc32 of the chunks that lie
+ * wholly inside, and the pieces of the (at most two) chunks it shares, in *parts.
+ */
+static int write_part(int fd, const struct section *x, int s, const char *p, int64_t b0,
+                      int64_t n, struct partial *parts, int *n_parts)
+{
+    if (n == 0)
+        return 0;
+    if (write_all(fd, p, n, x->offset + b0) < 0)
+        return -1;
+    int64_t c0 = b0 / CHUNK, c1 = (b0 + n - 1) / CHUNK, failed = 0;
+    uint32_t *crcs = lr_malloc((size_t)(c1 - c0 + 1) * sizeof *crcs);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
+    for (int64_t c = c0; c <= c1; c++) {
+        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
+        int64_t hi = (c + 1) * CHUNK < b0 + n ? (c + 1) * CHUNK : b0 + n;
+        crcs[c - c0] = crc_of(p + (lo - b0), hi - lo);
+    }
+    for (int64_t c = c0; c <= c1 && !failed; c++) {
+        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
+        int64_t end = (c + 1) * CHUNK < x->bytes ? (c + 1) * CHUNK : x->bytes;
+        int64_t hi = end < b0 + n ? end : b0 + n;
+        if (lo == c * CHUNK && hi == end) {
+            failed = write_all(fd, &crcs[c - c0], 4, x->crc_offset + 4 * c) < 0;
+        } else {
+            parts[*n_parts] = (struct partial){.section = s, .used = 1, .chunk = c,
+                                               .start = lo, .len = hi - lo,
+                                               .crc = crcs[c - c0]};
+            ++*n_parts;
+        }
+    }
+    free(crcs);
+    return failed ? -1 : 0;
+}
+
+static int cmp_partial(const void *a, const void *b)
+{
+    const struct partial *p = a, *q = b;
+    if (p->section != q->section)
+        return p->section - q->section;
+    return (p->start > q->start) - (p->start < q->start);
+}
+
+/* Rank 0: the crc32 of every shared chunk, from its pieces in order. */
+static int combine_partials(int fd, const struct header *h, struct partial *all, int n)
+{
+    qsort(all, (size_t)n, sizeof *all, cmp_partial);
+    for (int i = 0; i < n;) {
+        const struct partial *p = &all[i];
+        uint32_t crc = p->crc;
+        int64_t end = p->start + p->len;
+        int j = i + 1;
+        for (; j < n && all[j].section == p->section && all[j].chunk == p->chunk; j++) {
+            if (all[j].start != end)
+                return -1;  /* cannot happen: ranks hold consecutive rows */
+            crc = (uint32_t)crc32_combine(crc, all[j].crc, (z_off_t)all[j].len);
+            end += all[j].len;
+        }
+        const struct section *x = &h->sec[p->section];
+        if (write_all(fd, &crc, 4, x->crc_offset + 4 * p->chunk) < 0)
+            return -1;
+        i = j;
+    }
+    return 0;
+}
+
+/* Rank 0's own sections: "index" and "names", with their crc32 values. */
+static int write_small(int fd, const struct header *h, int s, const void *p)
+{
+    const struct section *x = &h->sec[s];
+    if (write_all(fd, p, x->bytes, x->offset) < 0)
+        return -1;
+    for (int64_t c = 0; c < chunks_of(x->bytes); c++) {
+        int64_t n = x->bytes - c * CHUNK < CHUNK ? x->bytes - c * CHUNK : CHUNK;
+        uint32_t crc = crc_of((const char *)p + c * CHUNK, n);
+        if (write_all(fd, &crc, 4, x->crc_offset + 4 * c) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void header_seal(struct header *h, char *page)
+{
+    memset(page, 0, HEADER_BYTES);
+    h->header_crc = 0;
+    memcpy(page, h, sizeof *h);
+    h->header_crc = crc_of(page, HEADER_BYTES);
+    memcpy(page, h, sizeof *h);
+}
+
+int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
+                const struct dataset *ds, const struct cache_meta *m, const int64_t *row_at,
+                const int64_t *skipped_off, int threads, int quiet)
+{
+    n_threads = threads > 0 ? threads : 1;
+    struct lr_error e = {0};
+    struct header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, CACHE_MAGIC, 8);
+    h.version = CACHE_VERSION;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.chunk_bytes = CHUNK;
+    h.csv_size = c->size, h.csv_mtime_s = c->mtime_s, h.csv_mtime_ns = c->mtime_ns;
+    h.csv_dev = c->dev, h.csv_ino = c->ino, h.data_start = c->data_start;
+    h.head_digest = c->head_digest;
+    h.fp = *fp;
+    h.n_rows = ds->n_rows_total;
+    h.n_skipped = ds->n_skipped_total;
+    h.n_features = ds->n_features;
+    h.has_target = ds->has_target;
+    h.has_weight = ds->w != NULL;
+    h.n_source = m->n_source;
+    h.n_first_skipped = ds->n_first_skipped;
+    memcpy(h.first_skipped, ds->first_skipped, sizeof h.first_skipped);
+    memcpy(h.first_skipped_last, ds->first_skipped_last, sizeof h.first_skipped_last);
+    int64_t names_len;
+    char *names = names_blob(ds, m, &names_len);
+    plan(&h, names_len, m->blob_len);
+    double t0 = comm_wtime();
+    int rc = content_digest(c, &h.content_digest, &e);
+
+    char tmp[4200] = "";
+    if (rc == 0 && comm_rank() == 0) {
+        int fd = atomic_begin(path, tmp, sizeof tmp, &e);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (rc == 0 && comm_agree(&e) != LR_OK)
+        rc = -1;
+    comm_bcast(tmp, sizeof tmp, 0);
+
+    /* this rank's rows at its global row offset, its skipped records at theirs */
+    int64_t first = comm_exscan_i64(ds->n_rows), first_skip = comm_exscan_i64(ds->n_skipped_local);
+    int64_t n_idx = h.sec[S_INDEX].bytes / 8, rows_per_chunk = CHUNK / 8;
+    uint64_t *index = calloc((size_t)(n_idx ? n_idx : 1), sizeof *index);
+    if (!index)
+        LR_FATAL("out of memory");
+    for (int64_t k = (first + rows_per_chunk - 1) / rows_per_chunk;
+         k < n_idx && k * rows_per_chunk < first + ds->n_rows; k++)
+        index[k] = (uint64_t)row_at[k * rows_per_chunk - first];
+    comm_sum_u64(index, (int)n_idx);
+    struct partial parts[PARTIALS_PER_RANK];
+    memset(parts, 0, sizeof parts);
+    int n_parts = 0, fd = -1;
+    if (rc == 0) {
+        int64_t *skipped = lr_malloc(lr_bytes(ds->n_skipped_local + 1, 2, sizeof(int64_t)));
+        for (int64_t k = 0; k < ds->n_skipped_local; k++) {
+            skipped[2 * k] = skipped_off[k];
+            skipped[2 * k + 1] = first + ds->skipped_at[k];  /* rows before it, in the file */
+        }
+        int64_t d8 = 8 * (int64_t)ds->n_features;
+        fd = open(tmp, O_WRONLY);
+        if (fd < 0 ||
+            write_part(fd, &h.sec[S_X], S_X, (const char *)ds->X, first * d8, ds->n_rows * d8,
+                       parts, &n_parts) < 0 ||
+            (ds->has_target && write_part(fd, &h.sec[S_Y], S_Y, (const char *)ds->y, first * 8,
+                                          ds->n_rows * 8, parts, &n_parts) < 0) ||
+            (ds->w && write_part(fd, &h.sec[S_W], S_W, (const char *)ds->w, first * 8,
+                                 ds->n_rows * 8, parts, &n_parts) < 0) ||
+            write_part(fd, &h.sec[S_ROW_AT], S_ROW_AT, (const char *)row_at, first * 8,
+                       ds->n_rows * 8, parts, &n_parts) < 0 ||
+            write_part(fd, &h.sec[S_SKIPPED], S_SKIPPED, (const char *)skipped, first_skip * 16,
+                       ds->n_skipped_local * 16, parts, &n_parts) < 0)
+            lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
+        free(skipped);
+    }
+    struct partial *all = comm_rank() == 0
+                              ? lr_malloc((size_t)comm_size() * sizeof parts) : NULL;
+    comm_gather(parts, all, sizeof parts);
+    if (rc == 0 && comm_rank() == 0 && e.code == LR_OK) {
+        int n_all = 0;
+        for (int k = 0; k < comm_size() * PARTIALS_PER_RANK; k++)
+            if (all[k].used)
+                all[n_all++] = all[k];
+        char page[HEADER_BYTES];
+        header_seal(&h, page);
+        if (combine_partials(fd, &h, all, n_all) < 0 ||
+            write_small(fd, &h, S_INDEX, index) < 0 || write_small(fd, &h, S_NAMES, names) < 0 ||
+            write_small(fd, &h, S_META, m->blob) < 0 ||
+            write_all(fd, page, HEADER_BYTES, 0) < 0 || ftruncate(fd, (off_t)h.file_bytes) < 0)
+            lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
+    }
+    if (fd >= 0 && fsync(fd) != 0 && e.code == LR_OK)
+        lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(all);
+    free(index);
+    free(names);
+    if (rc == 0 && comm_agree(&e) != LR_OK)
+        rc = -1;
+    if (rc == 0 && comm_rank() == 0 && atomic_commit(tmp, path, &e) < 0)
+        rc = -1;
+    else if (rc < 0 && comm_rank() == 0 && tmp[0])
+        unlink(tmp);
+    if (comm_agree(&e) != LR_OK)
+        rc = -1;
+    if (comm_rank() == 0 && !quiet) {
+        if (rc < 0)
+            fprintf(stderr, "linreg_mpi: warning: cannot write the cache '%s': %s; going on "
+                    "without it\n", path, e.msg);
+        else
+            fprintf(stderr, "linreg_mpi: wrote the cache '%s' (%lld rows, %.1f MB, %.3f s)\n",
+                    path, (long long)h.n_rows, (double)h.file_bytes / 1e6, comm_wtime() - t0);
+    }
+    return rc;
+}
+
+/* ---- reading ---- */
+
+/* Rank 0: is the header valid for this CSV and these options? NULL, or why not. */
+static const char *judge(const struct header *h, int64_t file_bytes, const struct cache_csv *c,
+                         const struct cache_fingerprint *fp, char *why, size_t cap)
+{
+    if (memcmp(h->magic, CACHE_MAGIC, 8) != 0)
+        return "is not a linreg_mpi cache";
+    if (h->byte_order != BYTE_ORDER_MARK || h->version != CACHE_VERSION ||
+        h->chunk_bytes != CHUNK || h->n_sections != N_SECTIONS)
+        return "was written by another version of linreg_mpi";
+    char page[HEADER_BYTES];
+    struct header copy = *h;
+    header_seal(&copy, page);
+    if (copy.header_crc != h->header_crc)
+        return "is corrupt: its header fails its crc32";
+    if (file_bytes < h->file_bytes) {
+        snprintf(why, cap, "is truncated: %lld bytes of %lld", (long long)file_bytes,
+                 (long long)h->file_bytes);
+        return why;
+    }
+    if (h->csv_size != c->size) {
+        snprintf(why, cap, "is stale: the CSV's size changed (%lld bytes, now %lld)",
+                 (long long)h->csv_size, (long long)c->size);
+        return why;
+    }
+    if (h->csv_dev != c->dev || h->csv_ino != c->ino)
+        return "is stale: the CSV is another file (device or inode changed)";
+    if (h->csv_mtime_s != c->mtime_s || h->csv_mtime_ns != c->mtime_ns)
+        return "is stale: the CSV's modification time changed";
+    if (h->data_start != c->data_start || h->head_digest != c->head_digest)
+        return "is stale: the CSV's header line changed";
+    for (int k = 0; k < fp->n || k < h->fp.n; k++)
+        if (k >= fp->n || k >= h->fp.n || strcmp(h->fp.item[k].name, fp->item[k].name) != 0 ||
+            h->fp.item[k].value != fp->item[k].value) {
+            snprintf(why, cap, "is stale: it was written with other options (%s)",
+                     k < fp->n ? fp->item[k].name : h->fp.item[k].name);
+            return why;
+        }
+    return NULL;
+}
+
+/* Read and check chunks [c0, c1] of section x into a buffer of the whole chunks; the
+   first bad chunk in *bad (-1: all good). */
+static int read_chunks(int fd, const struct section *x, int64_t c0, int64_t c1, char *dst,
+                       int64_t *bad)
+{
+    int64_t n = c1 - c0 + 1, first_bad = -1;
+    if (n <= 0)
+        return 0;
+    uint32_t *crcs = lr_malloc((size_t)n * sizeof *crcs);
+    if (shard_pread(fd, crcs, (size_t)n * 4, (off_t)(x->crc_offset + 4 * c0)) != (ssize_t)n * 4) {
+        free(crcs);
+        *bad = c0;
+        return -1;
+    }
+    int64_t *flag = lr_malloc((size_t)n * sizeof *flag);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
+    for (int64_t c = c0; c <= c1; c++) {
+        int64_t len = x->bytes - c * CHUNK < CHUNK ? x->bytes - c * CHUNK : CHUNK;
+        char *p = dst + (c - c0) * CHUNK;
+        flag[c - c0] = shard_pread(fd, p, (size_t)len, (off_t)(x->offset + c * CHUNK)) != len ||
+                       crc_of(p, len) != crcs[c - c0];
+    }
+    for (int64_t k = 0; k < n && first_bad < 0; k++)
+        if (flag[k])
+            first_bad = c0 + k;
+    free(flag);
+    free(crcs);
+    *bad = first_bad;
+    return first_bad < 0 ? 0 : -1;
+}
+
+/* Rows [a, b) of section x into dst (b - a rows): whole chunks are read in place, the
+   (at most two) chunks at the ends through a scratch buffer. */
+static int read_rows(int fd, const struct section *x, int64_t a, int64_t b, char *dst,
+                     int64_t *bad)
+{
+    int64_t b0 = a * x->row_bytes, b1 = b * x->row_bytes;
+    *bad = -1;
+    if (b1 <= b0)
+        return 0;
+    int64_t c0 = b0 / CHUNK, c1 = (b1 - 1) / CHUNK;
+    /* the inner chunks, in place */
+    int64_t i0 = b0 % CHUNK ? c0 + 1 : c0;
+    int64_t last_end = (c1 + 1) * CHUNK < x->bytes ? (c1 + 1) * CHUNK : x->bytes;
+    int64_t i1 = b1 == last_end ? c1 : c1 - 1;
+    if (i0 <= i1 && read_chunks(fd, x, i0, i1, dst + (i0 * CHUNK - b0), bad) < 0)
+        return -1;
+    char *scratch = lr_malloc(CHUNK);
+    for (int64_t c = c0; c <= c1; c++) {
+        if (c >= i0 && c <= i1)
+            continue;
+        if (read_chunks(fd, x, c, c, scratch, bad) < 0)
+            break;
+        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
+        int64_t hi = (c + 1) * CHUNK < b1 ? (c + 1) * CHUNK : b1;
+        memcpy(dst + (lo - b0), scratch + (lo - c * CHUNK), (size_t)(hi - lo));
+    }
+    free(scratch);
+    return *bad < 0 ? 0 : -1;
+}
+
+/* Map the pages of a large buffer about to be filled in one call rather than one fault per
+   page as pread first touches them (Linux 5.14+; advice only: a failure changes nothing). */
+static void prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)n;
+#endif
+}
+
+/* The first row whose record starts at or after pos: two chunk reads at most. */
+static int64_t first_row_from(int fd, const struct header *h, const uint64_t *index,
+                              int64_t pos, int64_t *bad)
+{
+    int64_t n_idx = h->sec[S_INDEX].bytes / 8, rows_per_chunk = CHUNK / 8;
+    int64_t lo = 0, hi = n_idx;  /* the last chunk whose first row starts before pos */
+    while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if ((int64_t)index[mid] < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return 0;
+    int64_t k = lo - 1, r0 = k * rows_per_chunk;
+    int64_t r1 = r0 + rows_per_chunk < h->n_rows ? r0 + rows_per_chunk : h->n_rows;
+    int64_t *at = lr_malloc(CHUNK);
+    int64_t row = r1;
+    if (read_rows(fd, &h->sec[S_ROW_AT], r0, r1, (char *)at, bad) == 0)
+        for (int64_t i = r0; i < r1; i++)
+            if (at[i - r0] >= pos) {
+                row = i;
+                break;
+            }
+    free(at);
+    return row;
+}
+
+/* This rank's rows and skipped records; -1 with *why on a bad chunk. */
+static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
+                     struct dataset *ds, char *why, size_t cap)
+{
+    int64_t bad = -1, n_idx = h->sec[S_INDEX].bytes / 8;
+    int bad_s = S_INDEX;
+    uint64_t *index = lr_malloc(lr_bytes(n_idx + 1, 1, sizeof *index));
+    off_t lo, hi;
+    shard_nominal((off_t)h->data_start, (off_t)h->csv_size, comm_rank(), comm_size(), &lo, &hi);
+    int last = comm_rank() == comm_size() - 1;
+    int64_t a = 0, b = 0, *skipped = NULL;
+    if (read_rows(fd, &h->sec[S_INDEX], 0, n_idx, (char *)index, &bad) == 0) {
+        bad_s = S_ROW_AT;
+        a = first_row_from(fd, h, index, (int64_t)lo, &bad);
+        if (bad < 0)
+            b = last ? h->n_rows : first_row_from(fd, h, index, (int64_t)hi, &bad);
+    }
+    ds->n_rows = b - a;
+    size_t x_bytes = lr_bytes(ds->n_rows ? ds->n_rows : 1, ds->n_features, sizeof(double));
+    ds->X = lr_malloc(x_bytes);
+    prefault(ds->X, x_bytes);
+    if (ds->has_target)
+        ds->y = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof(double)));
+    if (h->has_weight)
+        ds->w = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof(double)));
+    if (bad < 0)
+        bad_s = S_X, read_rows(fd, &h->sec[S_X], a, b, (char *)ds->X, &bad);
+    if (bad < 0 && ds->has_target)
+        bad_s = S_Y, read_rows(fd, &h->sec[S_Y], a, b, (char *)ds->y, &bad);
+    if (bad < 0 && h->has_weight)
+        bad_s = S_W, read_rows(fd, &h->sec[S_W], a, b, (char *)ds->w, &bad);
+    if (bad < 0 && h->n_skipped > 0) {  /* every rank reads all, keeps those in its range */
+        skipped = lr_malloc(lr_bytes(h->n_skipped, 2, sizeof(int64_t)));
+        bad_s = S_SKIPPED;
+        if (read_rows(fd, &h->sec[S_SKIPPED], 0, h->n_skipped, (char *)skipped, &bad) == 0) {
+            ds->skipped_at = lr_malloc(lr_bytes(h->n_skipped, 1, sizeof(int64_t)));
+            for (int64_t k = 0; k < h->n_skipped; k++)
+                if (skipped[2 * k] >= lo && (last || skipped[2 * k] < hi))
+                    ds->skipped_at[ds->n_skipped_local++] = skipped[2 * k + 1] - a;
+        }
+    }
+    free(skipped);
+    free(index);
+    (void)c;
+    if (bad >= 0) {
+        snprintf(why, cap, "is corrupt or truncated: chunk %lld of its '%s' section fails its "
+                 "crc32", (long long)bad, section_tag[bad_s]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Rank 0's verdict: 1 usable, 0 absent, -1 not usable (why). */
+static int open_and_judge(const char *path, const struct cache_csv *c,
+                          const struct cache_fingerprint *fp, const struct dataset *ds,
+                          const struct cache_meta *m, struct header *h, char *why, size_t cap)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0) {
+        snprintf(why, cap, "cannot be read: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    char page[HEADER_BYTES];
+    const char *bad = NULL;
+    ssize_t got = shard_pread(fd, page, HEADER_BYTES, 0);
+    if (fstat(fd, &st) != 0 || got < 0) {
+        snprintf(why, cap, "cannot be read: %s", strerror(errno));
+        bad = why;
+    } else if (got < HEADER_BYTES) {
+        snprintf(why, cap, "is truncated: %lld bytes", (long long)got);
+        bad = why;
+    } else {
+        memcpy(h, page, sizeof *h);
+        bad = judge(h, (int64_t)st.st_size, c, fp, why, cap);
+    }
+    if (!bad && (h->n_source != m->n_source || h->has_target != ds->has_target))
+        bad = "is stale: it holds other columns";
+    if (!bad) {  /* the names, as a last check of the columns */
+        int64_t len;
+        char *mine = names_blob(ds, m, &len), *theirs = lr_malloc((size_t)len + 1);
+        int64_t b;
+        if (h->sec[S_NAMES].bytes != len ||
+            read_rows(fd, &h->sec[S_NAMES], 0, len, theirs, &b) < 0 || memcmp(mine, theirs, (size_t)len))
+            bad = "is stale: it holds other column names";
+        free(mine);
+        free(theirs);
+    }
+    close(fd);
+    if (bad && bad != why)
+        snprintf(why, cap, "%s", bad);
+    return bad ? -1 : 1;
+}
+
+static void warn(const char *path, const char *csv, const char *why, int quiet)
+{
+    if (comm_rank() == 0 && !quiet)
+        fprintf(stderr, "linreg_mpi: warning: the cache '%s' %s: reading %s and writing the "
+                "cache again\n", path, why, csv);
+}
+
+int cache_read(const char *path, int full, const struct cache_csv *c,
+               const struct cache_fingerprint *fp, struct dataset *ds, struct cache_meta *m,
+               int threads, int quiet, struct lr_error *e)
+{
+    n_threads = threads > 0 ? threads : 1;
+    struct header h;
+    char why[512] = "";
+    int verdict = 0;
+    double t0 = comm_wtime();
+    if (comm_rank() == 0)
+        verdict = open_and_judge(path, c, fp, ds, m, &h, why, sizeof why);
+    comm_bcast(&verdict, sizeof verdict, 0);
+    comm_bcast(why, sizeof why, 0);
+    if (verdict <= 0) {
+        if (verdict < 0)
+            warn(path, c->path, why, quiet);
+        return 0;
+    }
+    comm_bcast(&h, sizeof h, 0);
+    if (full) {
+        uint64_t digest;
+        if (content_digest(c, &digest, e) < 0)
+            return -1;
+        if (digest != h.content_digest) {
+            warn(path, c->path, "is stale: the CSV's content changed (--cache-verify full)", quiet);
+            return 0;
+        }
+    }
+    struct lr_error re = {0};
+    int fd = open(path, O_RDONLY);
+    int64_t bad = -1;
+    ds->n_features = h.n_features;  /* the rows as written: after encoding */
+    m->blob_len = h.sec[S_META].bytes;
+    m->blob = lr_malloc((size_t)m->blob_len + 1);
+    m->blob[m->blob_len] = 0;
+    if (fd < 0 || read_mine(fd, &h, c, ds, why, sizeof why) < 0)
+        lr_fail(&re, LR_EDATA, "%s", fd < 0 ? strerror(errno) : why);
+    else if (read_rows(fd, &h.sec[S_META], 0, m->blob_len, m->blob, &bad) < 0)
+        lr_fail(&re, LR_EDATA, "is corrupt or truncated: chunk %lld of its 'meta' section "
+                "fails its crc32", (long long)bad);
+    if (fd >= 0)
+        close(fd);
+    if (comm_agree(&re) != LR_OK) {  /* the first rank's reason, on every rank */
+        free(ds->X), free(ds->y), free(ds->w), free(ds->skipped_at), free(m->blob);
+        ds->X = ds->y = ds->w = NULL, ds->skipped_at = NULL, m->blob = NULL;
+        ds->n_rows = ds->n_skipped_local = 0;
+        ds->n_features = m->n_source;
+        warn(path, c->path, re.msg, quiet);
+        return 0;
+    }
+    ds->n_rows_total = h.n_rows;
+    ds->n_skipped_total = h.n_skipped;
+    ds->n_first_skipped = h.n_first_skipped;
+    memcpy(ds->first_skipped, h.first_skipped, sizeof ds->first_skipped);
+    memcpy(ds->first_skipped_last, h.first_skipped_last, sizeof ds->first_skipped_last);
+    ds->file_bytes = c->size;
+    if (comm_rank() == 0 && !quiet)
+        fprintf(stderr, "linreg_mpi: read %lld rows from the cache '%s' (%s check, %.3f s)\n",
+                (long long)h.n_rows, path, full ? "full" : "quick", comm_wtime() - t0);
+    return 1;
+}

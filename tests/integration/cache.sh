@@ -1,0 +1,126 @@
+# cache.sh — --cache PATH and --cache-verify: the same models, predictions and statistics
+# from the cache as from the CSV under any rank and thread count, and every way a cache
+# goes stale or bad (a warning saying why, a re-parse, a rewrite).
+
+# model_bits A B: the two model files are the same bytes but for "seconds" and "threads"
+model_bits() { cmp -s <(grep -v -e '"seconds"' -e '"threads"' "$1") <(grep -v -e '"seconds"' -e '"threads"' "$2"); }
+
+"$GEN" --rows 4000 --features 6 --kind hard --seed 41 "$TMP/c.csv" 2>/dev/null
+C=$TMP/c.bin
+
+# the reference: the CSV itself, under 1, 2 and 3 ranks (the rank count changes rounding)
+for np in 1 2 3; do
+    lr "$np" 1 --quiet --model-out "$TMP/ref$np.json" "$TMP/c.csv"
+done
+# written under 2 ranks x 2 threads; the run that writes it is the CSV's own run
+lr 2 2 --cache "$C" --model-out "$TMP/w.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+[ -s "$C" ] && grep -q "wrote the cache '$C' (4000 rows" "$TMP/err" && model_bits "$TMP/w.json" "$TMP/ref2.json" &&
+    ok "an absent cache: the CSV is parsed, the model is the CSV's, the cache is written" ||
+    not_ok "cache written" "$(head -c 300 "$TMP/err")"
+for np in 1 2 3; do
+    for t in 1 2; do
+        lr "$np" "$t" --cache "$C" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+        grep -q "read 4000 rows from the cache '$C' (quick check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref$np.json" &&
+            ok "model from the cache = model from the CSV, bit for bit (written 2x2, read np=$np threads=$t)" ||
+            not_ok "model from the cache (np=$np threads=$t)" "$(head -c 300 "$TMP/err")"
+    done
+done
+lr 3 1 --cache "$C" --cache-verify full --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "(full check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref3.json" &&
+    ok "--cache-verify full on an unchanged CSV: the cache is used" || not_ok "full check, unchanged" "$(head -c 300 "$TMP/err")"
+
+# bad rows skipped: predict from the cache leaves the same empty lines, the same message
+awk 'NR == 7 { print "oops,1,2,3,4,5,6"; next } NR == 1500 { print "1,2"; next } { print }' "$TMP/c.csv" >"$TMP/bad.csv"
+lr 2 1 --quiet --on-bad-row skip --model-out "$TMP/pm.json" "$TMP/bad.csv"
+lr 1 1 predict --model "$TMP/pm.json" --on-bad-row skip --output "$TMP/pref.csv" "$TMP/bad.csv" 2>"$TMP/eref"
+lr 2 2 predict --model "$TMP/pm.json" --on-bad-row skip --cache "$TMP/p.bin" --output "$TMP/p0.csv" "$TMP/bad.csv" 2>/dev/null
+for np in 1 3; do
+    lr "$np" 1 predict --model "$TMP/pm.json" --on-bad-row skip --cache "$TMP/p.bin" --output "$TMP/p.csv" "$TMP/bad.csv" 2>"$TMP/err"
+    grep -q "from the cache" "$TMP/err" && cmp -s "$TMP/p.csv" "$TMP/pref.csv" &&
+        grep -q "skipped 2 bad rows (--on-bad-row skip); first at lines 7, 1500" "$TMP/err" &&
+        [ "$(sed -n 7p "$TMP/p.csv")" = "," ] &&
+        ok "predict --on-bad-row skip from the cache: the same file, empty lines 6 and 1499 kept, the same message (np=$np)" ||
+        not_ok "predict with skipped rows from the cache (np=$np)" "$(head -c 300 "$TMP/err")"
+done
+
+# describe: text columns kept as describe keeps them; a train cache is not describe's
+printf 'id,note,x\n1,a,2.5\n2,b,\n3,a,4\n' >"$TMP/t.csv"
+lr 1 1 describe --json "$TMP/t.csv" >"$TMP/dref.json" 2>/dev/null
+lr 2 1 describe --json --cache "$TMP/d.bin" "$TMP/t.csv" >/dev/null 2>&1
+lr 3 1 describe --json --cache "$TMP/d.bin" "$TMP/t.csv" >"$TMP/d.json" 2>"$TMP/err"
+grep -q "from the cache" "$TMP/err" && cmp -s "$TMP/d.json" "$TMP/dref.json" &&
+    ok "describe --json from the cache (text and empty values included) = from the CSV" ||
+    not_ok "describe from the cache" "$(head -c 300 "$TMP/err")"
+lr 1 1 --cache "$TMP/d.bin" --drop note --model-out "$TMP/m.json" "$TMP/t.csv" 2>"$TMP/err" >/dev/null || true
+grep -q "warning: the cache '$TMP/d.bin' is stale: it was written with other options (the columns): reading $TMP/t.csv and writing the cache again" "$TMP/err" &&
+    ok "a cache written with other columns is stale, and says so" || not_ok "other columns" "$(head -c 300 "$TMP/err")"
+cp "$C" "$TMP/o.bin"
+lr 1 1 --cache "$TMP/o.bin" --on-bad-row skip --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "stale: it was written with other options (--on-bad-row)" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
+    ok "another --on-bad-row: stale, re-parsed, the CSV's model" || not_ok "other --on-bad-row" "$(head -c 300 "$TMP/err")"
+
+# one byte changed in place, size and modification time kept: quick misses it, full does not
+cp "$TMP/c.csv" "$TMP/e.csv"
+lr 2 1 --quiet --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv"
+stamp=$(stat -c %y "$TMP/e.csv")
+line=$(sed -n 10p "$TMP/e.csv")
+new=$(echo "$line" | sed 's/[0-8]/X/; s/X/9/')  # the first digit 0-8 becomes 9: same length
+[ "$new" != "$line" ] || new=$(echo "$line" | sed 's/9/8/')
+awk -v n="$new" 'NR == 10 { print n; next } { print }' "$TMP/c.csv" >"$TMP/e2.csv"
+cat "$TMP/e2.csv" >"$TMP/e.csv"  # in place: the same inode
+touch -d "$stamp" "$TMP/e.csv"
+lr 1 1 --quiet --model-out "$TMP/eref.json" "$TMP/e.csv"
+lr 1 1 --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
+[ "$(stat -c %s "$TMP/e.csv")" = "$(stat -c %s "$TMP/c.csv")" ] && grep -q "from the cache" "$TMP/err" &&
+    model_bits "$TMP/m.json" "$TMP/ref1.json" &&
+    ok "one byte changed in place, same size and mtime: --cache-verify quick does not see it (the old rows)" ||
+    not_ok "quick check on an in-place edit" "$(head -c 300 "$TMP/err")"
+lr 1 2 --cache "$TMP/e.bin" --cache-verify full --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
+grep -q "warning: the cache '$TMP/e.bin' is stale: the CSV's content changed (--cache-verify full): reading $TMP/e.csv and writing the cache again" "$TMP/err" &&
+    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/eref.json" &&
+    ok "--cache-verify full sees it: a warning, the new rows, the cache rewritten" ||
+    not_ok "full check on an in-place edit" "$(head -c 300 "$TMP/err")"
+lr 2 1 --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
+grep -q "from the cache" "$TMP/err" && ok "the rewritten cache is used by the next run" || not_ok "rewritten cache" "$(head -c 300 "$TMP/err")"
+cp "$TMP/c.csv" "$TMP/e.csv"  # an edit keeping the size: back to the old bytes, a new mtime
+touch -d "@$(($(date +%s) + 5))" "$TMP/e.csv"
+lr 1 1 --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
+grep -q "is stale: the CSV's modification time changed" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
+    ok "an edit keeping the size: stale (modification time) in the quick check, the new rows" ||
+    not_ok "edit keeping the size" "$(head -c 300 "$TMP/err")"
+echo "1,2,3,4,5,6,7" >>"$TMP/e.csv"  # an appended line: size and mtime change
+lr 1 1 --cache "$TMP/e.bin" --model-out "$TMP/m.json" "$TMP/e.csv" 2>"$TMP/err" >/dev/null
+grep -q "is stale: the CSV's size changed (368712 bytes, now 368726)" "$TMP/err" &&
+    ok "an appended line: stale (size), quick check" || not_ok "appended line" "$(head -c 300 "$TMP/err")"
+
+# damage: a flipped byte in the rows, in the header; a truncated file; not a cache
+cp "$C" "$TMP/f.bin"
+printf '\xff' | dd of="$TMP/f.bin" bs=1 seek=$((3 * 4096 + 1000)) conv=notrunc 2>/dev/null
+lr 2 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+rc=$?
+[ "$rc" = 0 ] && grep -q "warning: the cache '$TMP/f.bin' is corrupt or truncated: chunk 0 of its 'X' section fails its crc32" "$TMP/err" &&
+    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref2.json" &&
+    ok "a flipped byte in the rows: the crc32 finds it, a warning, exit 0, the CSV's model, rewritten" ||
+    not_ok "flipped byte in the rows (exit $rc)" "$(head -c 300 "$TMP/err")"
+cp "$C" "$TMP/f.bin"
+printf '\x01' | dd of="$TMP/f.bin" bs=1 seek=100 conv=notrunc 2>/dev/null
+lr 3 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "is corrupt: its header fails its crc32" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref3.json" &&
+    ok "a flipped byte in the header: a warning, the CSV's model" || not_ok "flipped header byte" "$(head -c 300 "$TMP/err")"
+head -c 100000 "$C" >"$TMP/f.bin"
+lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "is truncated: 100000 bytes of $(stat -c %s "$C")" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
+    ok "a truncated cache: a warning naming both sizes, the CSV's model" || not_ok "truncated cache" "$(head -c 300 "$TMP/err")"
+cp "$TMP/c.csv" "$TMP/f.bin"
+lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "is not a linreg_mpi cache" "$TMP/err" && ok "a file that is not a cache: said so, replaced" || not_ok "not a cache" "$(head -c 300 "$TMP/err")"
+
+# usage errors, and a cache that cannot be written
+expect_fail "--cache equal to the input file is a usage error" 2 "--cache '$TMP/c.csv' is the input file: it would be overwritten" 2 --cache "$TMP/c.csv" "$TMP/c.csv"
+expect_fail "--cache equal to --model-out" 2 "--model-out and --cache are the same file" 1 --model-out "$TMP/x.json" --cache "$TMP/x.json" "$TMP/c.csv"
+expect_fail "--cache-verify without --cache" 2 "--cache-verify needs --cache PATH" 1 --cache-verify full "$TMP/c.csv"
+expect_fail "--cache-verify with another word" 2 "--cache-verify: 'some' is not 'quick' or 'full'" 1 --cache "$C" --cache-verify some "$TMP/c.csv"
+lr 2 1 --cache "$TMP/no/such/dir/c.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+rc=$?
+[ "$rc" = 0 ] && grep -q "warning: cannot write the cache '$TMP/no/such/dir/c.bin'" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref2.json" &&
+    ok "a cache that cannot be written: a warning, the run goes on (exit 0)" || not_ok "unwritable cache (exit $rc)" "$(head -c 300 "$TMP/err")"
