@@ -124,3 +124,24 @@ lr 2 1 --cache "$TMP/no/such/dir/c.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2
 rc=$?
 [ "$rc" = 0 ] && grep -q "warning: cannot write the cache '$TMP/no/such/dir/c.bin'" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref2.json" &&
     ok "a cache that cannot be written: a warning, the run goes on (exit 0)" || not_ok "unwritable cache (exit $rc)" "$(head -c 300 "$TMP/err")"
+
+# categorical levels, missing values filled with the mean, sample weights: all in the cache
+awk -F, 'BEGIN { OFS = ","; split("red green blue", lv, " ") }
+    NR == 1 { print $0, "colour", "wt"; next }
+    { $2 = NR % 17 == 0 ? "" : $2; print $0, lv[NR % 3 + 1], (NR % 5) / 2 }' "$TMP/c.csv" >"$TMP/enc.csv"
+E="--target y --categorical colour --missing mean --weights wt --solver exact"
+for np in 1 3; do
+    lr "$np" 1 $E --quiet --model-out "$TMP/eref$np.json" "$TMP/enc.csv"
+done
+lr 2 1 $E --cache "$TMP/enc.bin" --model-out "$TMP/m.json" "$TMP/enc.csv" 2>/dev/null >/dev/null
+n_ok=0
+for np in 1 3; do
+    lr "$np" 2 $E --cache "$TMP/enc.bin" --model-out "$TMP/m.json" "$TMP/enc.csv" 2>"$TMP/err" >/dev/null
+    grep -q "from the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/eref$np.json" && n_ok=$((n_ok + 1))
+done
+[ "$n_ok" = 2 ] && grep -q '"colour=red"' "$TMP/m.json" && grep -q '"fill"' "$TMP/m.json" &&
+    ok "--categorical, --missing mean and --weights from the cache (written 2x1, read 1x2 and 3x2) = from the CSV, bit for bit" ||
+    not_ok "encoded and weighted rows from the cache" "$(head -c 300 "$TMP/err")"
+lr 1 1 --target y --categorical colour --missing skip --weights wt --cache "$TMP/enc.bin" --model-out "$TMP/m.json" "$TMP/enc.csv" 2>"$TMP/err" >/dev/null
+grep -q "stale: it was written with other options (--missing)" "$TMP/err" &&
+    ok "another --missing: stale, and says which option" || not_ok "other --missing" "$(head -c 300 "$TMP/err")"
