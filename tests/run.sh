@@ -29,6 +29,7 @@ fi
 # the runner's own are named __run_* so that no test file can overwrite them.)
 run_file() {
     __run_name=$1
+    __run_t0=$SECONDS
     (
         PASS=0 FAIL=0
         TMP=$TOP/$__run_name
@@ -37,6 +38,7 @@ run_file() {
         echo "== $__run_name"
         source "$DIR/$__run_name.sh"
         echo "$PASS $FAIL" >"$TOP/$__run_name.counts"
+        echo "   ($__run_name: $((SECONDS - __run_t0)) s wall)"
     ) >"$TOP/$__run_name.log" 2>&1
 }
 
