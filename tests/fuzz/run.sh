@@ -59,10 +59,12 @@ mpicc "${CFLAGS[@]}" -Dcsv_read_range=csv_read_range_sb -Dcsv_shard_free=csv_sha
     -Dcsv_read_head=csv_read_head_sb -Dcsv_head_free=csv_head_free_sb \
     -c "$OUT/csv_reader_sb.c" -o "$OUT/csv_reader_sb.o"
 mpicc "${CFLAGS[@]}" -DFUZZ_SMALL_BLOCKS tests/fuzz/fuzz_reader.c src/csv_reader.c \
-    src/numparse.c src/scan.c src/shard.c src/error.c "$OUT/csv_reader_sb.o" -o "$OUT/fuzz_reader" -lcsv -lm
+    src/numparse.c src/scan.c src/shard.c src/error.c src/encode.c src/comm.c "$OUT/csv_reader_sb.o" \
+    -o "$OUT/fuzz_reader" -lcsv -ljansson -lm
 mpicc "${CFLAGS[@]}" -DFUZZ_SMALL_BLOCKS -DFUZZ_FAST_PATH_ONLY tests/fuzz/fuzz_reader.c \
-    src/csv_reader.c src/numparse.c src/scan.c src/shard.c src/error.c "$OUT/csv_reader_sb.o" \
-    -o "$OUT/fuzz_reader_fast" -lcsv -lm
+    src/csv_reader.c src/numparse.c src/scan.c src/shard.c src/error.c src/encode.c src/comm.c \
+    "$OUT/csv_reader_sb.o" \
+    -o "$OUT/fuzz_reader_fast" -lcsv -ljansson -lm
 mpicc "${CFLAGS[@]}" tests/fuzz/fuzz_numparse.c src/numparse.c -o "$OUT/fuzz_numparse" -lm
 
 # libomp spins for 200 ms after each parallel region by default: not on a shared machine.
