@@ -84,10 +84,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
 void dataset_free(struct dataset *ds);
 
 /* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
-   and where. */
-void dataset_print_skipped(const struct dataset *ds, FILE *out);
+   and where; label (e.g. "--test FILE") heads the line, NULL for the data set itself. */
+void dataset_print_skipped(const struct dataset *ds, const char *label, FILE *out);
 
 /* Rank 0: per column, missing levels read as all zeros, unseen levels, filled values. */
-void dataset_print_encoding(const struct dataset *ds, FILE *out);
+void dataset_print_encoding(const struct dataset *ds, const char *label, FILE *out);
 
 #endif

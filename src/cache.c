@@ -94,6 +94,8 @@ void cache_fingerprint(const struct csv_layout *lay, const struct data_options *
     add_item(fp, "--missing", (uint64_t)o->missing | (uint64_t)o->missing_indicator << 8);
     add_item(fp, "--na-values", text_digest(o->na_values));
     add_item(fp, "--no-intercept", (uint64_t)o->no_intercept);
+    /* predict keeps a row whose target is missing, evaluate and train skip it */
+    add_item(fp, "a missing target", (uint64_t)o->target_optional);
     add_item(fp, "--unknown-level", (uint64_t)o->unknown_error | (uint64_t)o->raw_levels << 8);
     char *model = o->model_enc ? enc_serialize(o->model_enc) : NULL;
     add_item(fp, "the model's encoding", text_digest(model));

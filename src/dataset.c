@@ -222,6 +222,10 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
                 lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
                 goto done;
             }
+            if (slot[cols[k]] == COL_WEIGHT) {
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the --weights column", o->weights);
+                goto done;
+            }
             if (slot[cols[k]] >= 0) {
                 lr_fail(e, LR_EUSAGE, "--drop: '%s' is also in --features", hi->names[cols[k]]);
                 goto done;
@@ -784,10 +788,13 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         if (comm_agree(e) != LR_OK)
             goto done;
     }
+    int has_weight = 0;  /* from the slots: a weights column left out is not read */
+    for (int c = 0; c < hi.n_cols; c++)
+        has_weight |= slot[c] == COL_WEIGHT;
     struct csv_layout lay = {
         .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
         .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
-        .has_weight = o->weights && find_column(&hi, o->weights) >= 0,
+        .has_weight = has_weight,
         .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
         .enc = o->encode ? &rs.rd : NULL,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
@@ -812,9 +819,16 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
         int got = cache_read(o->cache, o->cache_verify_full, &cc, &fp, ds, &cm, o->n_threads,
                              o->quiet, e);
-        if (got > 0 && cache_unblob(cm.blob, ds, n_source) < 0)
-            lr_fail_at(e, LR_EDATA, o->cache, 0, 0, "the cache's meta section passed its "
-                       "crc32 but is not what this version writes: delete the file");
+        if (got > 0 && cache_unblob(cm.blob, ds, n_source) < 0) {  /* the same on every rank */
+            if (comm_rank() == 0 && !o->quiet)
+                fprintf(stderr, "linreg_mpi: warning: the cache '%s' is corrupt: its meta "
+                        "section does not parse: reading %s and writing the cache again\n",
+                        o->cache, o->path);
+            free(ds->X), free(ds->y), free(ds->w), free(ds->skipped_at);
+            ds->X = ds->y = ds->w = NULL, ds->skipped_at = NULL;
+            ds->n_rows = ds->n_skipped_local = 0;
+            got = 0;
+        }
         free(cm.blob);
         if (got < 0 || comm_agree(e) != LR_OK)
             goto done;
@@ -903,36 +917,43 @@ void dataset_free(struct dataset *ds)
     memset(ds, 0, sizeof *ds);
 }
 
-void dataset_print_encoding(const struct dataset *ds, FILE *out)
+void dataset_print_encoding(const struct dataset *ds, const char *label, FILE *out)
 {
+    const char *sep = label ? ": " : "";
+    label = label ? label : "";
     for (int s = 0; s < ds->enc.n_cols; s++) {  /* how missing and unseen levels were read */
         const struct enc_column *c = &ds->enc.cols[s];
         if (c->kind == ENC_CATEGORICAL && c->n_missing > 0)
-            fprintf(out, "linreg_mpi: column '%s': %lld missing value%s encoded as all-zero "
-                    "level columns\n", c->name, (long long)c->n_missing,
+            fprintf(out, "linreg_mpi: %s%scolumn '%s': %lld missing value%s encoded as all-zero "
+                    "level columns\n", label, sep, c->name, (long long)c->n_missing,
                     c->n_missing == 1 ? "" : "s");
         if (c->n_unseen > 0)
-            fprintf(out, "linreg_mpi: column '%s': %lld value%s of levels not seen in training "
-                    "encoded as all zeros (--unknown-level error refuses them)\n", c->name,
+            fprintf(out, "linreg_mpi: %s%scolumn '%s': %lld value%s of levels not seen in training "
+                    "encoded as all zeros (--unknown-level error refuses them)\n", label, sep,
+                    c->name,
                     (long long)c->n_unseen, c->n_unseen == 1 ? "" : "s");
         if (c->kind == ENC_NUMERIC && c->n_missing > 0 && c->has_fill)
-            fprintf(out, "linreg_mpi: column '%s': %lld missing value%s filled with %.17g\n",
-                    c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s", c->fill);
+            fprintf(out, "linreg_mpi: %s%scolumn '%s': %lld missing value%s filled with %.17g\n",
+                    label, sep, c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s",
+                    c->fill);
     }
 }
 
-void dataset_print_skipped(const struct dataset *ds, FILE *out)
+void dataset_print_skipped(const struct dataset *ds, const char *label, FILE *out)
 {
+    const char *sep = label ? ": " : "";
+    label = label ? label : "";
     if (ds->n_skipped_total == 0)
         return;
     int64_t bad = ds->n_skipped_total - ds->n_skipped_missing;
     if (ds->n_skipped_missing > 0)
-        fprintf(out, "linreg_mpi: skipped %lld row%s (%lld bad (--on-bad-row skip), %lld with a "
-                "missing value: a missing target, or --missing skip)",
+        fprintf(out, "linreg_mpi: %s%sskipped %lld row%s (%lld bad (--on-bad-row skip), %lld with a "
+                "missing value: a missing target, or --missing skip)", label, sep,
                 (long long)ds->n_skipped_total, ds->n_skipped_total == 1 ? "" : "s",
                 (long long)bad, (long long)ds->n_skipped_missing);
     else
-        fprintf(out, "linreg_mpi: skipped %lld bad row%s (--on-bad-row skip)", (long long)bad,
+        fprintf(out, "linreg_mpi: %s%sskipped %lld bad row%s (--on-bad-row skip)", label, sep,
+                (long long)bad,
                 bad == 1 ? "" : "s");
     fprintf(out, "; first at line%s",
             ds->n_first_skipped == 1 && ds->first_skipped_last[0] == ds->first_skipped[0]

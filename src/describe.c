@@ -207,7 +207,7 @@ int describe_run(const struct options *o, struct lr_error *e)
     describe_columns(&ds, o->n_threads, cols);
     if (comm_rank() == 0) {
         if (!o->quiet) {
-            dataset_print_skipped(&ds, stderr);
+            dataset_print_skipped(&ds, NULL, stderr);
             fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d rank%s x %d thread%s; "
                     "peak RSS per rank %.1f MB, matrix %.1f MB\n",
                     (double)ds.file_bytes / 1e6, read_s, (double)ds.file_bytes / 1e6 / read_s,

@@ -46,7 +46,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     if (failed)
         return -1;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(ds, stderr), dataset_print_encoding(ds, stderr);
+        dataset_print_skipped(ds, NULL, stderr), dataset_print_encoding(ds, NULL, stderr);
     return 0;
 }
 

@@ -359,7 +359,7 @@ static int load_data(struct run *r, struct lr_error *e)
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(&r->ds, stderr), dataset_print_encoding(&r->ds, stderr);
+        dataset_print_skipped(&r->ds, NULL, stderr), dataset_print_encoding(&r->ds, NULL, stderr);
     warn_index_columns(r);
     if (o->checkpoint || o->resume)  /* of all the rows, before any are held out */
         fingerprint(&r->ds, &r->ck.fp);
@@ -385,6 +385,12 @@ static int load_data(struct run *r, struct lr_error *e)
         free(sources);
         if (failed)
             return e->code;
+        if (comm_rank() == 0 && !o->quiet) {
+            char label[300];
+            snprintf(label, sizeof label, "--test %s", o->test);
+            dataset_print_skipped(&r->test, label, stderr);
+            dataset_print_encoding(&r->test, label, stderr);
+        }
     }
     r->t[PH_READ] = comm_wtime() - t0;
     return LR_OK;
@@ -416,7 +422,8 @@ static int fill_missing(struct run *r, struct lr_error *e)
             log_note(&r->log, "column '%s': %lld missing value%s filled with its training mean "
                      "%.17g", c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s",
                      c->fill);
-        r->s[j].count = ds->n_rows_total;
+        r->s[j].count = ds->n_rows_total;  /* filled with the mean: M2 is unchanged */
+        r->s[j].weight = ds->weight_total;
     }
     if (e->code == LR_OK) {
         enc_fill(ds->X, ds->n_rows, d, fill, r->o->n_threads);

@@ -145,3 +145,18 @@ done
 lr 1 1 --target y --categorical colour --missing skip --weights wt --cache "$TMP/enc.bin" --model-out "$TMP/m.json" "$TMP/enc.csv" 2>"$TMP/err" >/dev/null
 grep -q "stale: it was written with other options (--missing)" "$TMP/err" &&
     ok "another --missing: stale, and says which option" || not_ok "other --missing" "$(head -c 300 "$TMP/err")"
+
+# predict keeps a row whose target is missing, evaluate skips it: one cache path, two keys
+printf 'x,y\n1,2.1\n2,\n3,6.2\n4,NA\n5,9.9\n' >"$TMP/mt.csv"
+lr 1 1 --quiet --solver exact --target y --model-out "$TMP/mt.json" "$TMP/mt.csv" 2>/dev/null
+lr 1 1 predict --model "$TMP/mt.json" --output "$TMP/pref.csv" "$TMP/mt.csv" 2>/dev/null
+lr 1 1 evaluate --model "$TMP/mt.json" "$TMP/mt.csv" >"$TMP/eref.txt" 2>/dev/null
+lr 2 1 evaluate --model "$TMP/mt.json" --cache "$TMP/mt.bin" "$TMP/mt.csv" >/dev/null 2>&1
+lr 2 1 predict --model "$TMP/mt.json" --cache "$TMP/mt.bin" --output "$TMP/p.csv" "$TMP/mt.csv" 2>"$TMP/err"
+lr 2 1 evaluate --model "$TMP/mt.json" --cache "$TMP/mt.bin" "$TMP/mt.csv" >"$TMP/e.txt" 2>"$TMP/err2"
+cmp -s "$TMP/p.csv" "$TMP/pref.csv" && [ "$(grep -c ',$' "$TMP/p.csv")" = 0 ] &&
+    grep -q "stale: it was written with other options (a missing target)" "$TMP/err" &&
+    grep -q "stale: it was written with other options (a missing target)" "$TMP/err2" &&
+    cmp -s "$TMP/e.txt" "$TMP/eref.txt" &&
+    ok "predict and evaluate on one cache path: each sees the other's cache as stale (missing targets), both give the CSV's output" ||
+    not_ok "predict/evaluate sharing a cache" "$(head -c 300 "$TMP/err") $(head -c 200 "$TMP/err2")"

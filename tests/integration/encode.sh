@@ -85,6 +85,27 @@ print(len(d) - len(d.dropna()))")
 grep -q "skipped $want rows (0 bad (--on-bad-row skip), $want with a missing value" "$TMP/err" &&
     ok "--missing skip: the $want rows with a missing value counted and reported" ||
     not_ok "--missing skip report" "want $want: $(grep skipped "$TMP/err")"
+# the scaling of a mean-filled column: the std of the filled column (what StandardScaler
+# gives after SimpleImputer), so penalties see unit-variance features
+"$PY" - "$TMP/ind.json" "$TMP/h.csv" <<'PY' && ok "--missing mean: the scaling std of a filled column is the filled column's std (StandardScaler after fillna)" || not_ok "scaling of a filled column"
+import json, sys, pandas as pd, numpy as np
+m = json.load(open(sys.argv[1]))
+d = pd.read_csv(sys.argv[2], keep_default_na=False, na_values=['','NA','N/A','NaN','nan','null','NULL'])
+d = d[d.y.notna()]
+for c in ('x1', 'x2'):
+    want = d[c].fillna(d[c].mean()).std(ddof=0)
+    got = m['scaling']['std'][m['features'].index(c)]
+    if abs(got - want) > 1e-12 * want:
+        sys.exit(f"{c}: scaling std {got!r}, the filled column's std {want!r}")
+PY
+# --test: its skipped rows and unseen levels are reported, naming the file
+printf 'x1,x2,near,kind,y\n1,2,INLAND,a,NA\n2,3,SPACE,b,4\n3,1,INLAND,c,\n4,4,INLAND,a,6\n' >"$TMP/t.csv"
+lr 2 1 --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" \
+    --model-out "$TMP/tm.json" "$TMP/h.csv" 2>"$TMP/err" >/dev/null
+grep -q "linreg_mpi: --test $TMP/t.csv: skipped 2 rows (0 bad (--on-bad-row skip), 2 with a missing value" "$TMP/err" &&
+    grep -q "linreg_mpi: --test $TMP/t.csv: column 'near': 1 value of levels not seen in training" "$TMP/err" &&
+    ok "--test: its rows skipped for a missing target and its unseen levels are counted, naming the file" ||
+    not_ok "--test reports" "$(grep -e '--test' "$TMP/err" | head -c 300)"
 lr 2 2 --quiet --solver exact --categorical near,kind --missing mean --no-intercept \
     --model-out "$TMP/noint.json" "$TMP/h.csv"
 compare "$TMP/noint.json" "$TMP/ref_noint.json" 1e-9 "--no-intercept: every level gets a column"

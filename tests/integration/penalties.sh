@@ -149,6 +149,8 @@ printf 'x,wt,y\n1,1,2\n2,1,3\n3,heavy,4\n4,2,6\n' >"$TMP/text.csv"
 printf 'x,wt,y\n1,0,2\n2,0,3\n3,0,4\n4,0,6\n' >"$TMP/zero.csv"
 expect_fail "negative weight" 65 "neg.csv:3:3: column 'wt': weight '-0.5' is negative" 3 \
     --weights wt "$TMP/neg.csv"
+expect_fail "--drop of the weights column is a usage error" 2 "--drop: 'wt' is the --weights column" 2 \
+    --weights wt --drop wt "$TMP/neg.csv"
 expect_fail "all weights zero" 65 "zero.csv: the --weights column's weights are all zero" 2 \
     --weights wt "$TMP/zero.csv"
 expect_fail "missing weight" 65 "miss.csv:3:3: column 'wt': '' is empty.*--weights column" 2 \
