@@ -18,7 +18,10 @@
 #include "error.h"
 
 struct data_options {
-    const char *path;
+    const char *path;          /* the first input (messages about the data set name it) */
+    char *const *paths;        /* all inputs: files and directories (inputs.h); NULL: path */
+    int n_paths;
+    const char *glob;          /* --glob: which files of a directory; NULL: *.csv[.gz|.zst] */
     char delimiter;            /* ',' by default */
     int has_header;            /* 0 with --no-header: columns are named col1, col2, ... */
     const char *target;        /* name or 1-based index; NULL = last column */
