@@ -317,9 +317,15 @@ int inputs_heads(const struct input_list *l, char delimiter, int has_header,
                            g.names[c], h->names[c]);
             else
                 lr_fail_at(e, LR_EDATA, l->path[f], 1, 0, "the header differs from %s's: "
-                           "%d columns here and %d there (column %d: '%s')", l->path[0],
-                           g.n_cols, h->n_cols, c + 1,
-                           c < g.n_cols ? g.names[c] : h->names[c]);
+                           "column %d is %s%s%s here and %s%s%s there", l->path[0], c + 1,
+                           c < g.n_cols ? "'" : "", c < g.n_cols ? g.names[c] : "absent",
+                           c < g.n_cols ? "'" : "", c < h->n_cols ? "'" : "",
+                           c < h->n_cols ? h->names[c] : "absent", c < h->n_cols ? "'" : "");
+            if (g.n_cols != h->n_cols) {  /* another delimiter, often */
+                size_t at = strlen(e->msg);
+                snprintf(e->msg + at, sizeof e->msg - at, " (%d columns here, %d there: "
+                         "another --delimiter?)", g.n_cols, h->n_cols);
+            }
             csv_head_free(&g);
             csv_head_free(h);
             return -1;
