@@ -6,6 +6,10 @@
  * each phase's failures are agreed across ranks (comm_agree) so that all ranks return the
  * same error, with the global line number of the first bad line in the file.
  *
+ * Several inputs, directories or compressed files (inputs.h): rank 0 checks every file's
+ * header, each rank reads its whole files into memory and parses them the same way; line
+ * numbers in errors are then each file's own.
+ *
  * Owns the shard (free with dataset_free). Calls MPI only through comm.h; never exits.
  */
 #ifndef LINREG_DATASET_H

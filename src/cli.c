@@ -68,9 +68,9 @@ void cli_usage(FILE *out)
 {
     fputs(
         "Usage: mpirun -n P linreg_mpi [train] [options] FILE.csv|DIR ...\n"
-        "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv\n"
-        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv\n"
-        "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv\n"
+        "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv|DIR ...\n"
+        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv|DIR ...\n"
+        "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv|DIR ...\n"
         "\n"
         "Trains a linear regression y = b + w.x by full-batch gradient descent, or exactly by\n"
         "a QR factorization (--solver exact), on a CSV file too large for one core or one\n"

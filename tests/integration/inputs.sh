@@ -18,11 +18,14 @@ for f in "$TMP"/parts/*.csv; do
     gzip -c "$f" >"$TMP/gz/$b.gz"
     zstd -q -c "$f" >"$TMP/zst/$b.zst"
 done
-# a mix: plain, gzip and zstd parts in one directory, and a file --glob leaves out
-cp "$TMP/parts/part-00000.csv" "$TMP/parts/part-00001.csv" "$TMP/mixed/"
-cp "$TMP/gz/part-00002.csv.gz" "$TMP/gz/part-00003.csv.gz" "$TMP/gz/part-00004.csv.gz" "$TMP/mixed/"
+# a mix: a gzip file of two members (part 0, then part 1's rows), plain, gzip and zstd
+# parts in one directory, and files the default pattern leaves out
+gzip -c "$TMP/parts/part-00000.csv" >"$TMP/mixed/part-00000.csv.gz"
+tail -n +2 "$TMP/parts/part-00001.csv" | gzip -c >>"$TMP/mixed/part-00000.csv.gz"
+cp "$TMP/parts/part-00002.csv" "$TMP/parts/part-00003.csv" "$TMP/gz/part-00004.csv.gz" "$TMP/mixed/"
 cp "$TMP/zst/part-00005.csv.zst" "$TMP/zst/part-00006.csv.zst" "$TMP/mixed/"
 echo "not,a,part" >"$TMP/mixed/notes.txt"
+echo "hidden,file" >"$TMP/mixed/.hidden.csv"
 [ "$(cat "$TMP"/parts/*.csv | grep -vc '^x1,')" = 3000 ] && [ "$(wc -l <"$TMP/parts/part-00002.csv")" = 1 ] &&
     ok "7 parts of uneven sizes hold the 3000 rows, one part a header only" || not_ok "parts"
 
@@ -58,7 +61,7 @@ for np in 1 2 3; do
         fi
     done
 done
-grep -q '"rows": 3000' "$TMP/m-mixed-3.json" && ok "the mixed directory: 3000 rows, notes.txt left out" ||
+grep -q '"rows": 3000' "$TMP/m-mixed-3.json" && ok "the mixed directory (two gzip members in one file): 3000 rows, notes.txt and .hidden.csv left out" ||
     not_ok "mixed rows" "$(grep '"rows"' "$TMP/m-mixed-3.json")"
 # threads change nothing: the same input under 2 ranks, 1 and 2 threads
 lr 2 2 --quiet --model-out "$TMP/t2.json" "$TMP/gz"
@@ -112,3 +115,11 @@ expect_fail "--glob that matches nothing" 66 "parts: the directory holds no file
 expect_fail "a .gz name on a plain file" 65 "plain.csv.gz: not compressed as named: the name says gzip" 3 "$P0" "$TMP/plain.csv.gz"
 expect_fail "a bad value in a gzip part: its own FILE:LINE:COLUMN" 65 "badval/part-00004.csv.gz:10:1: column 'x1': 'oops' is not a number" 3 "$TMP/badval"
 expect_fail "--cache with several inputs: not supported yet" 2 "--cache: several input files or compressed files are not supported" 2 --cache "$TMP/c.bin" "$TMP/gz"
+# --on-bad-row skip across parts: predict leaves the same empty line as for the one CSV
+sed '1510s/^[^,]*,/oops,/' "$TMP/all.csv" >"$TMP/all-bad.csv"
+lr 1 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb-ref.csv" "$TMP/all-bad.csv" 2>/dev/null
+lr 3 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb.csv" "$TMP/badval" 2>"$TMP/err"
+[ "$(sed -n 1510p "$TMP/pb-ref.csv")" = "" ] && cmp -s "$TMP/pb.csv" "$TMP/pb-ref.csv" &&
+    grep -q "skipped 1 bad row (--on-bad-row skip); first at line 10$" "$TMP/err" &&
+    ok "--on-bad-row skip in a gzip part: predict's output as for the one CSV, the part's own line (np=3)" ||
+    not_ok "skip across parts" "$(head -c 300 "$TMP/err")"
