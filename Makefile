@@ -19,7 +19,7 @@ endif
 ifeq ($(SCAN),portable)  # make SCAN=portable: the reader's line scanner without SSE2
 CFLAGS  += -DLINREG_SCAN_PORTABLE
 endif
-LDLIBS   = -lcsv -ljansson -lz -lxxhash -llapacke -lgsl -lblas -lm
+LDLIBS   = -lcsv -ljansson -lz -lzstd -lxxhash -llapacke -lgsl -lblas -lm
 PREFIX  ?= /usr/local
 NP      ?= 2
 

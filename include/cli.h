@@ -18,7 +18,10 @@ enum command { CMD_TRAIN, CMD_DESCRIBE, CMD_PREDICT, CMD_EVALUATE };
 
 struct options {
     enum command command;
-    const char *path;          /* the CSV */
+    const char *path;          /* the CSV (the first input) */
+    char **paths;              /* every input: files and directories, in order (inputs.h) */
+    int n_paths;
+    const char *glob;          /* --glob PATTERN: a directory's files; NULL: the default */
     int help, version;
 
     /* reading (dataset.h) */

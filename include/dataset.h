@@ -6,6 +6,10 @@
  * each phase's failures are agreed across ranks (comm_agree) so that all ranks return the
  * same error, with the global line number of the first bad line in the file.
  *
+ * Several inputs, directories or compressed files (inputs.h): rank 0 checks every file's
+ * header, each rank reads its whole files into memory and parses them the same way; line
+ * numbers in errors are then each file's own.
+ *
  * Owns the shard (free with dataset_free). Calls MPI only through comm.h; never exits.
  */
 #ifndef LINREG_DATASET_H
@@ -18,7 +22,10 @@
 #include "error.h"
 
 struct data_options {
-    const char *path;
+    const char *path;          /* the first input (messages about the data set name it) */
+    char *const *paths;        /* all inputs: files and directories (inputs.h); NULL: path */
+    int n_paths;
+    const char *glob;          /* --glob: which files of a directory; NULL: *.csv[.gz|.zst] */
     char delimiter;            /* ',' by default */
     int has_header;            /* 0 with --no-header: columns are named col1, col2, ... */
     const char *target;        /* name or 1-based index; NULL = last column */

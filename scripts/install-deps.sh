@@ -20,7 +20,7 @@
 set -euo pipefail
 
 # The project's Debian dependencies; add new ones here.
-LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev libxxhash-dev g++ libfast-float-dev gnuplot-nox liblapacke-dev libopenblas-dev libgsl-dev"
+LINREG_DEPS="openmpi-bin libopenmpi-dev libcsv-dev libcunit1-dev libjansson-dev zlib1g-dev libzstd-dev libxxhash-dev g++ libfast-float-dev gnuplot-nox liblapacke-dev libopenblas-dev libgsl-dev"
 LINREG_DEPS_TESTS="slurmctld slurmd slurm-client munge libpmix-dev lmod man-db python3-statsmodels python3-sklearn iproute2"
 
 case "${1:-}" in

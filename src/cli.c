@@ -18,7 +18,7 @@ enum opt_id {
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
-    O_CACHE, O_CACHE_VERIFY,
+    O_CACHE, O_CACHE_VERIFY, O_GLOB,
 };
 
 struct opt_spec {
@@ -59,6 +59,7 @@ static const struct opt_spec specs[] = {
     {"unknown-level", O_UNKNOWN_LEVEL, 1, TRAIN | APPLY}, {"missing", O_MISSING, 1, TRAIN | APPLY},
     {"na-values", O_NA_VALUES, 1, READ}, {"missing-indicator", O_MISSING_INDICATOR, 0, TRAIN},
     {"cache", O_CACHE, 1, READ},         {"cache-verify", O_CACHE_VERIFY, 1, READ},
+    {"glob", O_GLOB, 1, READ},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -66,10 +67,10 @@ static const char *command_names[] = {"train", "describe", "predict", "evaluate"
 void cli_usage(FILE *out)
 {
     fputs(
-        "Usage: mpirun -n P linreg_mpi [train] [options] FILE.csv\n"
-        "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv\n"
-        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv\n"
-        "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv\n"
+        "Usage: mpirun -n P linreg_mpi [train] [options] FILE.csv|DIR ...\n"
+        "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv|DIR ...\n"
+        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv|DIR ...\n"
+        "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv|DIR ...\n"
         "\n"
         "Trains a linear regression y = b + w.x by full-batch gradient descent, or exactly by\n"
         "a QR factorization (--solver exact), on a CSV file too large for one core or one\n"
@@ -85,6 +86,9 @@ void cli_usage(FILE *out)
         "  --drop A,B,...       ignore these columns (they need not be numeric)\n"
         "  --no-header          the first line is data; columns are named col1, col2, ...\n"
         "  --delimiter C        field separator: one character, or 'tab' (default ',')\n"
+        "  --glob PATTERN       the files of a directory given as input that are read (a\n"
+        "                       shell pattern on their names; default: *.csv, *.csv.gz,\n"
+        "                       *.csv.zst), in name order\n"
         "  --on-bad-row MODE    'error' (default): stop at the first malformed row with\n"
         "                       FILE:LINE:COLUMN and exit 65; 'skip': skip such rows, count\n"
         "                       them and report the first few line numbers\n"
@@ -392,6 +396,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_NA_VALUES: o->na_values = v; return 0;
     case O_MISSING_INDICATOR: o->missing_indicator = 1; return 0;
     case O_CACHE: o->cache = v; return 0;
+    case O_GLOB: o->glob = v; return 0;
     case O_CACHE_VERIFY:
         if (strcmp(v, "quick") && strcmp(v, "full"))
             return lr_fail(e, LR_EUSAGE, "--cache-verify: '%s' is not 'quick' or 'full'", v);
@@ -484,7 +489,7 @@ static int check_paths(const struct options *o, struct lr_error *e)
     return 0;
 }
 
-int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
+static int parse_args(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .solver = SOLVER_AUTO, .epochs = 100000,
@@ -507,10 +512,11 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
             if (find_command(a) >= 0 && access(a, F_OK) != 0)
                 return lr_fail(e, LR_EUSAGE, "the command comes first: linreg_mpi %s "
                                "[options] FILE.csv", a);
-            if (o->path)
-                return lr_fail(e, LR_EUSAGE, "more than one input file: '%s' and '%s'",
-                               o->path, a);
-            o->path = a;
+            if (!o->paths && !(o->paths = calloc((size_t)argc, sizeof *o->paths)))
+                return lr_fail(e, LR_EUSAGE, "out of memory");
+            o->paths[o->n_paths++] = (char *)a;  /* several inputs: one data set (inputs.h) */
+            if (!o->path)
+                o->path = a;
             continue;
         }
         const char *name = a + 2, *eq = strchr(name, '=');
@@ -552,6 +558,17 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
     if (o->cache_verify_given && !o->cache)
         return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
     return check_paths(o, e);
+}
+
+int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
+{
+    int rc = parse_args(argc, argv, o, e);
+    if (rc < 0 || o->n_paths <= 1) {  /* one input: o->path says it all */
+        free(o->paths);
+        o->paths = NULL;
+        o->n_paths = 0;
+    }
+    return rc;
 }
 
 const char *cli_version(void) { return LINREG_VERSION; }

@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "comm.h"
+#include "inputs.h"
 #include "par.h"
 #include "shard.h"
 #include "test_hooks.h"
@@ -63,14 +64,16 @@ static void head_unpack(const char *p, struct head_info *hi)
 }
 
 /* Rank 0 reads the head; all ranks get it. Collective. */
-static int share_head(int fd, const struct data_options *o, struct head_info *hi,
+static int share_head(int fd, const struct data_options *o, const struct input_list *il,
+                      int64_t *data_start, int64_t *header_lines, struct head_info *hi,
                       struct lr_error *e)
 {
     char *buf = NULL;
     int64_t len = 0;
     if (comm_rank() == 0) {
         struct csv_head h;
-        if (csv_read_head(fd, o->path, o->delimiter, o->has_header, &h, e) == 0) {
+        if ((il ? inputs_heads(il, o->delimiter, o->has_header, &h, data_start, header_lines, e)
+                : csv_read_head(fd, o->path, o->delimiter, o->has_header, &h, e)) == 0) {
             size_t n;
             buf = head_pack(&h, &n);
             len = (int64_t)n;
@@ -83,6 +86,10 @@ static int share_head(int fd, const struct data_options *o, struct head_info *hi
     if (comm_rank() != 0)
         buf = lr_malloc((size_t)len);
     comm_bcast(buf, (size_t)len, 0);
+    if (il) {  /* every file's data start and header lines */
+        comm_bcast(data_start, (size_t)il->n * sizeof *data_start, 0);
+        comm_bcast(header_lines, (size_t)il->n * sizeof *header_lines, 0);
+    }
     head_unpack(buf, hi);
     free(buf);
     return 0;
@@ -769,14 +776,34 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
                                     encoding replaces ds's) */
 
-    if (test_fail_here("open", comm_rank()))
-        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
-    else
-        open_input(o->path, &fd, &size, e);
+    /* several inputs, directories or compressed files: each rank's files in a memfd */
+    struct input_list il = {0};
+    struct input_share sh = {.fd = -1};
+    int64_t *data_start = NULL, *header_lines = NULL;
+    char *const one[1] = {(char *)o->path};
+    inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob, &il, e);
     if (comm_agree(e) != LR_OK)
         goto done;
-    ds->file_bytes = size;
-    if (share_head(fd, o, &hi, e) < 0)
+    int multi = !inputs_single_plain(&il);
+    if (multi) {
+        if (o->cache) {
+            lr_fail(e, LR_EUSAGE, "--cache: several input files or compressed files are not "
+                    "supported with a cache yet: give one uncompressed CSV");
+            goto done;
+        }
+        data_start = lr_malloc((size_t)il.n * sizeof *data_start);
+        header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
+        for (int f = 0; f < il.n; f++)
+            ds->file_bytes += il.size[f];
+    } else if (test_fail_here("open", comm_rank())) {
+        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
+    } else {
+        open_input(o->path, &fd, &size, e);
+        ds->file_bytes = size;
+    }
+    if (comm_agree(e) != LR_OK)
+        goto done;
+    if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, &hi, e) < 0)
         goto done;
     slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
     resolve_columns(&hi, o, slot, ds, e);
@@ -837,9 +864,17 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         lay.keep_offsets = 1;
     }
     off_t begin = 0, end = 0;
-    if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
-                   &lay.quote_free, e) < 0 ||
-        check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
+    if (multi) {
+        if (inputs_share(&il, data_start, &sh, e) < 0)
+            goto done;
+        fd = sh.fd;
+        end = (off_t)sh.bytes;
+        lay.quote_free = sh.quote_free;
+    } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
+                          &lay.quote_free, e) < 0) {
+        goto done;
+    }
+    if (check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
@@ -848,8 +883,22 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
     /* Global line of this rank's first line: header, then the lines of lower ranks. */
     int64_t line0 = hi.header_lines + comm_exscan_i64(shard.n_lines) + 1;
-    if (e->code == LR_EDATA)  /* csv_read_range counts lines from its range's start */
+    if (multi) {  /* lines of the memfd: each its own file's */
+        const char *path;
+        line0 = 0;
+        for (int k = 0; k < shard.n_first_skipped; k++) {
+            inputs_place(&il, &sh, header_lines, shard.first_skipped[k], &path,
+                         &shard.first_skipped[k]);
+            inputs_place(&il, &sh, header_lines, shard.first_skipped_last[k], &path,
+                         &shard.first_skipped_last[k]);
+        }
+        if (e->code == LR_EDATA) {
+            inputs_place(&il, &sh, header_lines, e->line, &path, &e->line);
+            snprintf(e->file, sizeof e->file, "%s", path);
+        }
+    } else if (e->code == LR_EDATA) {  /* csv_read_range counts lines from its range's start */
         e->line += line0;
+    }
     if (comm_agree(e) != LR_OK)
         goto done;
     if (o->encode && encode_columns(&shard, &rs, o, ds, e) < 0)
@@ -889,8 +938,12 @@ loaded:
         goto done;
     rc = 0;
 done:
-    if (fd >= 0)
+    if (fd >= 0 && fd != sh.fd)
         close(fd);
+    inputs_share_free(&sh);
+    inputs_free(&il);
+    free(data_start);
+    free(header_lines);
     csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
     free(slot);
     for (int j = 0; source_names && j < n_source; j++)

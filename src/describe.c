@@ -185,7 +185,8 @@ static void print_json(const struct dataset *ds, const struct column *c, FILE *o
 int describe_run(const struct options *o, struct lr_error *e)
 {
     struct data_options dopt = {
-        .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
+        .path = o->path, .paths = o->paths, .n_paths = o->n_paths, .glob = o->glob,
+        .delimiter = o->delimiter, .has_header = !o->no_header,
         .features = o->features, .drop = o->drop, .want_target = 0,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
         .encode = 1, .raw_levels = 1, .na_values = o->na_values, .max_levels = 1000,

@@ -1,5 +1,6 @@
 /* main.c — the only place that decides how the process exits. */
 #include <stdio.h>
+#include <stdlib.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
     }
     if (code != LR_OK && comm_rank() == 0)
         lr_error_print(&e, stderr);
+    free(o.paths);
     comm_finalize();
     return code;
 }

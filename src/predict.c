@@ -30,7 +30,8 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     for (int s = 0; s < m->enc.n_cols; s++)
         sources[s] = m->enc.cols[s].name;
     struct data_options dopt = {
-        .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
+        .path = o->path, .paths = o->paths, .n_paths = o->n_paths, .glob = o->glob,
+        .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = m->target, .want_target = 1, .target_optional = !need_target,
         .feature_list = sources, .n_feature_list = m->enc.n_cols, .columns_of = "the model",
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,

@@ -346,7 +346,8 @@ static int load_data(struct run *r, struct lr_error *e)
 {
     const struct options *o = r->o;
     struct data_options dopt = {
-        .path = o->path, .delimiter = o->delimiter, .has_header = !o->no_header,
+        .path = o->path, .paths = o->paths, .n_paths = o->n_paths, .glob = o->glob,
+        .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads, .weights = o->weights,
         .encode = 1, .categorical = o->categorical, .max_levels = o->max_levels,
@@ -369,6 +370,7 @@ static int load_data(struct run *r, struct lr_error *e)
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt = dopt;
         topt.path = o->test;
+        topt.paths = NULL, topt.n_paths = 0;  /* --test: one file */
         topt.cache = NULL;  /* --cache is the training file's */
         topt.features = topt.drop = NULL;
         topt.categorical = NULL;

@@ -76,7 +76,7 @@ for np in 1 2 3; do
     expect_fail "a column in --features and --drop" 2 "--drop: 'b' is also in --features" $np --features a,b --drop b "$TMP/nonnum.csv"
     expect_fail "unknown feature" 65 "nonnum.csv:1:1: --features: no column named 'q'" $np --features a,q "$TMP/nonnum.csv"
     expect_fail "missing file" 66 "no_such.csv: cannot open: No such file" $np "$TMP/no_such.csv"
-    expect_fail "a directory" 66 "a_directory: cannot read: Is a directory" $np "$TMP/a_directory"
+    expect_fail "a directory without CSV files (directories are inputs: inputs.sh)" 66 "a_directory: the directory holds no file named" $np "$TMP/a_directory"
 done
 
 # spaces around names in a list go, as around header names

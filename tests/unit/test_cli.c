@@ -52,7 +52,7 @@ static const struct {
     {{"describe", "--lr", "1", "x.csv"}, "does not apply to 'describe'"},
     {{"--lr", "1"}, "no input file"},
     {{"--target", "/"}, "no input file given (--target took '/' as its value)"},
-    {{"a.csv", "b.csv"}, "more than one input file"},
+    {{"a.csv", "--glob"}, "--glob needs a value"},
     {{"--delimiter", ";;", "x.csv"}, "--delimiter: ';;' is not one character or 'tab'"},
     {{"--delimiter", "\"", "x.csv"}, "--delimiter: the quote character cannot separate fields"},
     {{"--on-bad-row", "ignore", "x.csv"}, "--on-bad-row"},

@@ -1,0 +1,74 @@
+/*
+ * inputs.h — a data set given as several files, directories and compressed files.
+ *
+ * The command line's inputs expand, in the order given, into one list of files: a file as
+ * it is; a directory as its *.csv, *.csv.gz and *.csv.zst (or the files --glob PATTERN
+ * matches), in name order. A name ending in .gz is read through zlib, one ending in .zst
+ * through libzstd; the first bytes must be the format's magic number. Every file has the
+ * header (unless --no-header), and all headers are equal.
+ *
+ * Work split: a plain single file is dataset.c's own business (byte ranges, shard.h). A
+ * list of files is split by whole files: the files are laid on a line by their sizes, the
+ * line cut into as many equal pieces as there are ranks, and each file goes to the rank
+ * whose piece holds its middle. So rank r's rows all come before rank r+1's, and the row
+ * order is the order of the inputs whatever the rank count. Each rank streams its files'
+ * data records (header removed; a newline added after a last line without one) into one
+ * anonymous in-memory file (memfd), which the reader parses as it parses a file: the
+ * decompressed text of a rank's share lives in memory while it is parsed, never on disk.
+ *
+ * Never exits; collective functions say so, and agree on failures (comm_agree).
+ */
+#ifndef LINREG_INPUTS_H
+#define LINREG_INPUTS_H
+
+#include <stdint.h>
+
+#include "csv_reader.h"
+#include "error.h"
+
+enum input_comp { IN_PLAIN, IN_GZIP, IN_ZSTD };
+
+struct input_list {
+    int n;
+    char **path;               /* n paths, in input order */
+    int *comp;                 /* enum input_comp, by the name's ending */
+    int64_t *size;             /* bytes on disk */
+};
+
+/* Expand args (files and directories) into l; every rank does the same. A directory with
+   no matching file is LR_ENOINPUT naming it. */
+int inputs_expand(char *const *args, int n_args, const char *glob, struct input_list *l,
+                  struct lr_error *e);
+void inputs_free(struct input_list *l);
+
+/* 1: l is one plain file (the reader's byte-range path applies). */
+int inputs_single_plain(const struct input_list *l);
+
+/* Rank 0: read every file's head; h gets the first file's, data_start[f] and
+   header_lines[f] (n entries, caller's arrays) every file's. A zero-byte file, a header
+   unlike the first file's, a wrong magic number or a broken stream is LR_EDATA naming the
+   file. */
+int inputs_heads(const struct input_list *l, char delimiter, int has_header,
+                 struct csv_head *h, int64_t *data_start, int64_t *header_lines,
+                 struct lr_error *e);
+
+/* This rank's share: its files' data records in one memfd. */
+struct input_share {
+    int fd;                    /* -1 when none */
+    int64_t bytes;
+    int n;                     /* this rank's files, in input order */
+    int *file;                 /* their indices in the list */
+    int64_t *lines;            /* physical lines each put in the memfd */
+    int quote_free;            /* no quote in the memfd */
+};
+
+/* Collective: which files are this rank's, and their data records read into sh. */
+int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
+                 struct lr_error *e);
+void inputs_share_free(struct input_share *sh);
+
+/* A 0-based line of the memfd as its file's path and 1-based line there. */
+void inputs_place(const struct input_list *l, const struct input_share *sh,
+                  const int64_t *header_lines, int64_t line, const char **path, int64_t *file_line);
+
+#endif

@@ -1,0 +1,428 @@
+/* inputs.c — several files, directories and compressed files as one data set; see inputs.h. */
+#include "inputs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "comm.h"
+#include "shard.h"
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+static void add_file(struct input_list *l, const char *path, int64_t size)
+{
+    l->path = realloc(l->path, (size_t)(l->n + 1) * sizeof *l->path);
+    l->comp = realloc(l->comp, (size_t)(l->n + 1) * sizeof *l->comp);
+    l->size = realloc(l->size, (size_t)(l->n + 1) * sizeof *l->size);
+    if (!l->path || !l->comp || !l->size || !(l->path[l->n] = strdup(path)))
+        LR_FATAL("out of memory");
+    l->comp[l->n] = ends_with(path, ".gz") ? IN_GZIP : ends_with(path, ".zst") ? IN_ZSTD : IN_PLAIN;
+    l->size[l->n++] = size;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int default_match(const char *name)
+{
+    return ends_with(name, ".csv") || ends_with(name, ".csv.gz") || ends_with(name, ".csv.zst");
+}
+
+static int add_dir(struct input_list *l, const char *dir, const char *glob, struct lr_error *e)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lr_fail_at(e, LR_ENOINPUT, dir, 0, 0, "cannot open: %s", strerror(errno));
+    char **names = NULL;
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.' ||
+            (glob ? fnmatch(glob, de->d_name, 0) != 0 : !default_match(de->d_name)))
+            continue;
+        names = realloc(names, (size_t)(n + 1) * sizeof *names);
+        if (!names || !(names[n++] = strdup(de->d_name)))
+            LR_FATAL("out of memory");
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    int rc = 0, kept = 0;
+    for (int k = 0; k < n; k++) {
+        char *p = malloc(strlen(dir) + strlen(names[k]) + 2);
+        if (!p)
+            LR_FATAL("out of memory");
+        sprintf(p, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names[k]);
+        struct stat st;
+        if (rc == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+            add_file(l, p, (int64_t)st.st_size);
+            kept++;
+        }
+        free(p);
+        free(names[k]);
+    }
+    free(names);
+    if (kept == 0)
+        return lr_fail_at(e, LR_ENOINPUT, dir, 0, 0, "the directory holds no file named %s",
+                          glob ? glob : "*.csv, *.csv.gz or *.csv.zst (--glob PATTERN chooses "
+                                        "others)");
+    return 0;
+}
+
+int inputs_expand(char *const *args, int n_args, const char *glob, struct input_list *l,
+                  struct lr_error *e)
+{
+    memset(l, 0, sizeof *l);
+    for (int a = 0; a < n_args; a++) {
+        struct stat st;
+        if (stat(args[a], &st) < 0)
+            return lr_fail_at(e, LR_ENOINPUT, args[a], 0, 0, "cannot open: %s", strerror(errno));
+        if (S_ISDIR(st.st_mode)) {
+            if (add_dir(l, args[a], glob, e) < 0)
+                return -1;
+        } else {
+            add_file(l, args[a], (int64_t)st.st_size);
+        }
+    }
+    return 0;
+}
+
+void inputs_free(struct input_list *l)
+{
+    for (int f = 0; f < l->n; f++)
+        free(l->path[f]);
+    free(l->path);
+    free(l->comp);
+    free(l->size);
+    memset(l, 0, sizeof *l);
+}
+
+int inputs_single_plain(const struct input_list *l)
+{
+    return l->n == 1 && l->comp[0] == IN_PLAIN;
+}
+
+/* ---- a file as a stream of bytes: plain, gzip or zstd ---- */
+
+struct stream {
+    const char *path;
+    int comp, fd, done;
+    gzFile gz;
+    ZSTD_DStream *zs;
+    char in[1 << 16];
+    ZSTD_inBuffer zin;
+    size_t last;               /* zstd: the last ZSTD_decompressStream's return */
+    int64_t in_off;            /* compressed bytes read */
+};
+
+static int stream_open(struct stream *s, const char *path, int comp, struct lr_error *e)
+{
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->comp = comp;
+    if ((s->fd = open(path, O_RDONLY)) < 0)
+        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (comp == IN_PLAIN)
+        return 0;
+    static const unsigned char gz_magic[] = {0x1f, 0x8b}, zs_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
+    unsigned char m[4] = {0};
+    ssize_t k = shard_pread(s->fd, m, sizeof m, 0);
+    int ok = comp == IN_GZIP ? k >= 2 && memcmp(m, gz_magic, 2) == 0
+                             : k >= 4 && memcmp(m, zs_magic, 4) == 0;
+    if (!ok) {
+        close(s->fd);
+        s->fd = -1;
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: the name says %s but the file does not "
+                          "start with its magic number", k == 0 ? "empty file (0 bytes)" :
+                          "not compressed as named", comp == IN_GZIP ? "gzip" : "zstd");
+    }
+    if (comp == IN_GZIP) {
+        s->gz = gzdopen(s->fd, "rb");
+        s->fd = -1;  /* gzclose closes it */
+        if (!s->gz)
+            LR_FATAL("out of memory");
+        gzbuffer(s->gz, 1 << 17);
+    } else {
+        if (!(s->zs = ZSTD_createDStream()))
+            LR_FATAL("out of memory");
+        ZSTD_initDStream(s->zs);
+        s->last = 1;
+    }
+    return 0;
+}
+
+static int truncated(struct stream *s, const char *why, int64_t out_off, struct lr_error *e)
+{
+    return lr_fail_at(e, LR_EDATA, s->path, 0, 0, "broken %s stream at compressed byte %lld "
+                      "(after %lld bytes of text): %s", s->comp == IN_GZIP ? "gzip" : "zstd",
+                      (long long)s->in_off, (long long)out_off, why);
+}
+
+/* Up to n bytes into buf: the count, 0 at the end, -1 on an error (e filled). out_off:
+   the text bytes read so far, for messages. */
+static ssize_t stream_read(struct stream *s, char *buf, size_t n, int64_t out_off,
+                           struct lr_error *e)
+{
+    if (s->done)
+        return 0;
+    if (s->comp == IN_PLAIN) {
+        ssize_t k = shard_pread(s->fd, buf, n, (off_t)out_off);
+        if (k < 0)
+            return lr_fail_at(e, LR_ENOINPUT, s->path, 0, 0, "read error: %s", strerror(errno));
+        return k;
+    }
+    if (s->comp == IN_GZIP) {
+        int k = gzread(s->gz, buf, (unsigned)(n > (1u << 30) ? 1u << 30 : n)), err;
+        s->in_off = gzoffset(s->gz);
+        const char *msg = gzerror(s->gz, &err);
+        if (k < 0 || (err != Z_OK && err != Z_STREAM_END))
+            return truncated(s, err == Z_BUF_ERROR ? "the stream ends before its end (a "
+                             "truncated file?)" : msg, out_off + (k > 0 ? k : 0), e);
+        if (k == 0)
+            s->done = 1;
+        return k;
+    }
+    ZSTD_outBuffer out = {buf, n, 0};
+    while (out.pos == 0) {
+        if (s->zin.pos == s->zin.size) {
+            ssize_t k = read(s->fd, s->in, sizeof s->in);
+            if (k < 0)
+                return lr_fail_at(e, LR_ENOINPUT, s->path, 0, 0, "read error: %s",
+                                  strerror(errno));
+            if (k == 0) {
+                if (s->last != 0)
+                    return truncated(s, "the stream ends inside a frame (a truncated file?)",
+                                     out_off, e);
+                s->done = 1;
+                return 0;
+            }
+            s->zin = (ZSTD_inBuffer){s->in, (size_t)k, 0};
+        }
+        size_t before = s->zin.pos;
+        s->last = ZSTD_decompressStream(s->zs, &out, &s->zin);
+        s->in_off += (int64_t)(s->zin.pos - before);
+        if (ZSTD_isError(s->last))
+            return truncated(s, ZSTD_getErrorName(s->last), out_off, e);
+    }
+    return (ssize_t)out.pos;
+}
+
+static void stream_close(struct stream *s)
+{
+    if (s->gz)
+        gzclose(s->gz);
+    if (s->zs)
+        ZSTD_freeDStream(s->zs);
+    if (s->fd >= 0)
+        close(s->fd);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}
+
+static int new_memfd(void)
+{
+    int fd = memfd_create("linreg_mpi-input", MFD_CLOEXEC);
+    if (fd < 0)
+        LR_FATAL("memfd_create: %s", strerror(errno));
+    return fd;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        p += k, n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* One file's head: its first record, read by csv_read_head from a memfd holding the text
+   up to the end of that record. */
+static int file_head(const struct input_list *l, int f, char delimiter, int has_header,
+                     struct csv_head *h, struct lr_error *e)
+{
+    if (l->size[f] == 0)
+        return lr_fail_at(e, LR_EDATA, l->path[f], 0, 0, "empty file (0 bytes): every part of "
+                          "the data set needs at least %s", has_header ? "the header" :
+                          "one data row");
+    struct stream s;
+    if (stream_open(&s, l->path[f], l->comp[f], e) < 0)
+        return -1;
+    size_t len = 0, cap = 1 << 16;
+    char *buf = lr_malloc(cap);
+    int rc = -1;
+    for (;;) {
+        if (len == cap && !(buf = realloc(buf, cap *= 2)))
+            LR_FATAL("out of memory");
+        ssize_t k = stream_read(&s, buf + len, cap - len, (int64_t)len, e);
+        if (k < 0)
+            goto done;
+        len += (size_t)k;
+        int64_t inside;
+        int odd;
+        if (k == 0 || shard_record_end(buf, len, 0, &inside, &odd) >= 0)
+            break;
+    }
+    int fd = new_memfd();
+    if (write_all(fd, buf, len) < 0)
+        LR_FATAL("memfd write: %s", strerror(errno));
+    rc = csv_read_head(fd, l->path[f], delimiter, has_header, h, e);
+    close(fd);
+done:
+    free(buf);
+    stream_close(&s);
+    return rc;
+}
+
+int inputs_heads(const struct input_list *l, char delimiter, int has_header,
+                 struct csv_head *h, int64_t *data_start, int64_t *header_lines,
+                 struct lr_error *e)
+{
+    for (int f = 0; f < l->n; f++) {
+        struct csv_head g;
+        if (file_head(l, f, delimiter, has_header, f == 0 ? h : &g, e) < 0) {
+            if (f > 0)
+                csv_head_free(h);
+            return -1;
+        }
+        const struct csv_head *x = f == 0 ? h : &g;
+        data_start[f] = (int64_t)x->data_start;
+        header_lines[f] = x->header_lines;
+        if (f == 0)
+            continue;
+        int c = 0;
+        while (c < h->n_cols && c < g.n_cols && strcmp(h->names[c], g.names[c]) == 0)
+            c++;
+        if (c < h->n_cols || c < g.n_cols) {
+            if (c < h->n_cols && c < g.n_cols)
+                lr_fail_at(e, LR_EDATA, l->path[f], 1, 0, "the header differs from %s's: "
+                           "column %d is '%s' here and '%s' there", l->path[0], c + 1,
+                           g.names[c], h->names[c]);
+            else
+                lr_fail_at(e, LR_EDATA, l->path[f], 1, 0, "the header differs from %s's: "
+                           "column %d is %s%s%s here and %s%s%s there", l->path[0], c + 1,
+                           c < g.n_cols ? "'" : "", c < g.n_cols ? g.names[c] : "absent",
+                           c < g.n_cols ? "'" : "", c < h->n_cols ? "'" : "",
+                           c < h->n_cols ? h->names[c] : "absent", c < h->n_cols ? "'" : "");
+            if (g.n_cols != h->n_cols) {  /* another delimiter, often */
+                size_t at = strlen(e->msg);
+                snprintf(e->msg + at, sizeof e->msg - at, " (%d columns here, %d there: "
+                         "another --delimiter?)", g.n_cols, h->n_cols);
+            }
+            csv_head_free(&g);
+            csv_head_free(h);
+            return -1;
+        }
+        csv_head_free(&g);
+    }
+    return 0;
+}
+
+/* The rank that reads file f: the one whose equal piece of the sizes' line holds the
+   file's middle. A compressed file counts 4 times its size (text is bigger). */
+static void assign(const struct input_list *l, int *owner)
+{
+    double total = 0, at = 0;
+    for (int f = 0; f < l->n; f++)
+        total += (double)l->size[f] * (l->comp[f] == IN_PLAIN ? 1 : 4) + 1;
+    int p = comm_size();
+    for (int f = 0; f < l->n; f++) {
+        double w = (double)l->size[f] * (l->comp[f] == IN_PLAIN ? 1 : 4) + 1;
+        int r = (int)((at + w / 2) / total * p);
+        owner[f] = r < 0 ? 0 : r >= p ? p - 1 : r;
+        at += w;
+    }
+}
+
+int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
+                 struct lr_error *e)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->fd = new_memfd();
+    sh->quote_free = 1;
+    int *owner = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *owner), me = comm_rank();
+    assign(l, owner);
+    sh->file = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *sh->file);
+    sh->lines = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *sh->lines);
+    size_t cap = 1 << 20;
+    char *buf = lr_malloc(cap);
+    for (int f = 0; f < l->n && e->code == LR_OK; f++) {
+        if (owner[f] != me)
+            continue;
+        struct stream s;
+        if (stream_open(&s, l->path[f], l->comp[f], e) < 0)
+            break;
+        int64_t text = 0, lines = 0;
+        char lastc = '\n';
+        for (;;) {
+            ssize_t k = stream_read(&s, buf, cap, text, e);
+            if (k <= 0)
+                break;
+            int64_t skip = data_start[f] > text ? data_start[f] - text : 0;
+            text += k;
+            if (skip >= k)
+                continue;
+            const char *p = buf + skip;
+            size_t n = (size_t)(k - skip);
+            for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))); q++)
+                lines++;
+            if (sh->quote_free && memchr(p, '"', n))
+                sh->quote_free = 0;
+            lastc = p[n - 1];
+            if (write_all(sh->fd, p, n) < 0)
+                LR_FATAL("memfd write: %s", strerror(errno));
+            sh->bytes += (int64_t)n;
+        }
+        stream_close(&s);
+        if (e->code != LR_OK)
+            break;
+        if (lastc != '\n') {  /* a last line without newline: the next file's starts fresh */
+            if (write_all(sh->fd, "\n", 1) < 0)
+                LR_FATAL("memfd write: %s", strerror(errno));
+            sh->bytes++;
+            lines++;
+        }
+        sh->file[sh->n] = f;
+        sh->lines[sh->n++] = lines;
+    }
+    free(buf);
+    free(owner);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+void inputs_share_free(struct input_share *sh)
+{
+    if (sh->fd > 0)
+        close(sh->fd);
+    free(sh->file);
+    free(sh->lines);
+    memset(sh, 0, sizeof *sh);
+    sh->fd = -1;
+}
+
+void inputs_place(const struct input_list *l, const struct input_share *sh,
+                  const int64_t *header_lines, int64_t line, const char **path, int64_t *file_line)
+{
+    int k = 0;
+    while (k + 1 < sh->n && line >= sh->lines[k])
+        line -= sh->lines[k++];
+    *path = sh->n ? l->path[sh->file[k]] : l->path[0];
+    *file_line = (sh->n ? header_lines[sh->file[k]] : 0) + line + 1;
+}

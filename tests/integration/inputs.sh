@@ -1,0 +1,125 @@
+# inputs.sh — a data set as several files, a directory, gzip and zstd parts: the same
+# models and predictions as the one CSV they were cut from, under 1, 2 and 3 ranks; every
+# bad input (a zero-byte part, a truncated stream, a directory without parts, a header
+# that differs, a part that is not compressed as named) with its message and exit code on
+# every rank count.
+
+# model_bits A B: the two model files are the same bytes but for "seconds" and "threads"
+model_bits() { cmp -s <(grep -v -e '"seconds"' -e '"threads"' "$1") <(grep -v -e '"seconds"' -e '"threads"' "$2"); }
+
+"$GEN" --rows 3000 --features 4 --seed 20 "$TMP/all.csv" 2>/dev/null
+# 7 parts of uneven sizes, each with the header; part 2 has the header only, part 5 one row
+mkdir -p "$TMP/parts" "$TMP/gz" "$TMP/zst" "$TMP/mixed"
+awk -v dir="$TMP/parts" 'NR == 1 { h = $0; for (k = 0; k < 7; k++) print h > sprintf("%s/part-%05d.csv", dir, k); next }
+    { r = NR - 1; k = r <= 100 ? 0 : r <= 900 ? 1 : r <= 1500 ? 3 : r <= 2600 ? 4 : r <= 2601 ? 5 : 6;
+      print > sprintf("%s/part-%05d.csv", dir, k) }' "$TMP/all.csv"
+for f in "$TMP"/parts/*.csv; do
+    b=$(basename "$f")
+    gzip -c "$f" >"$TMP/gz/$b.gz"
+    zstd -q -c "$f" >"$TMP/zst/$b.zst"
+done
+# a mix: a gzip file of two members (part 0, then part 1's rows), plain, gzip and zstd
+# parts in one directory, and files the default pattern leaves out
+gzip -c "$TMP/parts/part-00000.csv" >"$TMP/mixed/part-00000.csv.gz"
+tail -n +2 "$TMP/parts/part-00001.csv" | gzip -c >>"$TMP/mixed/part-00000.csv.gz"
+cp "$TMP/parts/part-00002.csv" "$TMP/parts/part-00003.csv" "$TMP/gz/part-00004.csv.gz" "$TMP/mixed/"
+cp "$TMP/zst/part-00005.csv.zst" "$TMP/zst/part-00006.csv.zst" "$TMP/mixed/"
+echo "not,a,part" >"$TMP/mixed/notes.txt"
+echo "hidden,file" >"$TMP/mixed/.hidden.csv"
+[ "$(cat "$TMP"/parts/*.csv | grep -vc '^x1,')" = 3000 ] && [ "$(wc -l <"$TMP/parts/part-00002.csv")" = 1 ] &&
+    ok "7 parts of uneven sizes hold the 3000 rows, one part a header only" || not_ok "parts"
+
+for np in 1 2 3; do
+    lr "$np" 1 --quiet --model-out "$TMP/ref$np.json" "$TMP/all.csv"
+    model_values "$TMP/ref$np.json" >"$TMP/ref$np.txt"
+done
+# the same data set given five ways, under 1, 2 and 3 ranks
+for np in 1 2 3; do
+    ways="dir gz zst mixed"
+    [ "$np" = 1 ] && ways="files $ways"
+    [ "$np" = 2 ] && ways="gz mixed"
+    for way in $ways; do
+        case $way in
+        files) args=("$TMP"/parts/part-*.csv) ;;  # the shell's glob
+        dir) args=("$TMP/parts") ;;
+        gz) args=("$TMP/gz/") ;;
+        zst) args=("$TMP"/zst/*.zst) ;;
+        mixed) args=("$TMP/mixed") ;;
+        esac
+        lr "$np" 1 --quiet --model-out "$TMP/m-$way-$np.json" "${args[@]}" 2>"$TMP/err"
+        model_values "$TMP/m-$way-$np.json" >"$TMP/m.txt"
+        if [ "$np" = 1 ]; then  # one rank: the same rows in the same order, the same bits
+            model_bits "$TMP/m-$way-$np.json" "$TMP/ref1.json" &&
+                ok "$way: the model equals the one CSV's bit for bit (np=1)" ||
+                not_ok "$way bitwise (np=1)" "$(head -c 300 "$TMP/err")"
+        else  # other ranks: other per-rank sums, so rounding differs
+            for ref in 1 "$np"; do
+                values_close "$TMP/m.txt" "$TMP/ref$ref.txt" 1e-12 >/dev/null ||
+                    { not_ok "$way: model within 1e-12 of the one CSV's (np=$np vs np=$ref)" "$(values_close "$TMP/m.txt" "$TMP/ref$ref.txt" 1e-12)"; continue 2; }
+            done
+            ok "$way: model within 1e-12 of the one CSV's under 1 and $np ranks (np=$np)"
+        fi
+    done
+done
+grep -q '"rows": 3000' "$TMP/m-mixed-3.json" && ok "the mixed directory (two gzip members in one file): 3000 rows, notes.txt and .hidden.csv left out" ||
+    not_ok "mixed rows" "$(grep '"rows"' "$TMP/m-mixed-3.json")"
+# threads change nothing: the same input under 2 ranks, 1 and 2 threads
+lr 2 2 --quiet --model-out "$TMP/t2.json" "$TMP/gz"
+model_bits "$TMP/t2.json" "$TMP/m-gz-2.json" && ok "gzip parts, 2 ranks: 1 and 2 threads give the same bits" ||
+    not_ok "threads bitwise"
+
+# predict --output: the input order across all parts, whatever the ranks
+lr 1 1 predict --model "$TMP/ref1.json" --output "$TMP/p-ref.csv" "$TMP/all.csv" 2>/dev/null
+for np in 2 3; do
+    rm -f "$TMP/p.csv"
+    lr "$np" 1 predict --model "$TMP/ref1.json" --output "$TMP/p.csv" "$TMP/mixed" 2>"$TMP/err"
+    [ "$(wc -l <"$TMP/p-ref.csv")" = 3001 ] && cmp -s "$TMP/p.csv" "$TMP/p-ref.csv" &&
+        ok "predict on the mixed parts: the one CSV's output, line for line (np=$np)" ||
+        not_ok "predict order (np=$np)" "$(head -c 300 "$TMP/err")"
+done
+lr 3 1 evaluate --model "$TMP/ref1.json" --json "$TMP/zst" >"$TMP/ev3.json" 2>/dev/null
+lr 1 1 evaluate --model "$TMP/ref1.json" --json "$TMP/all.csv" >"$TMP/ev-ref1.json" 2>/dev/null
+for k in rows mse mae r2; do json_numbers "$TMP/ev3.json" $k; done >"$TMP/a.txt"
+for k in rows mse mae r2; do json_numbers "$TMP/ev-ref1.json" $k; done >"$TMP/b.txt"
+[ "$(wc -l <"$TMP/a.txt")" -ge 3 ] && values_close "$TMP/a.txt" "$TMP/b.txt" 1e-12 >/dev/null &&
+    ok "evaluate on zstd parts (np=3) = on the one CSV (np=1): rows, mse, mae, r2 within 1e-12" ||
+    not_ok "evaluate" "$(paste "$TMP/a.txt" "$TMP/b.txt" | head -5)"
+lr 2 1 describe "$TMP/gz" >"$TMP/d.txt" 2>/dev/null
+lr 2 1 describe "$TMP/all.csv" >"$TMP/d-ref.txt" 2>/dev/null
+[ -s "$TMP/d.txt" ] && cmp -s <(grep -v -e "$TMP" -e seconds "$TMP/d.txt") <(grep -v -e "$TMP" -e seconds "$TMP/d-ref.txt") &&
+    ok "describe on gzip parts = on the one CSV (np=2)" || not_ok "describe" "$(diff "$TMP/d.txt" "$TMP/d-ref.txt" | head -5)"
+
+# bad inputs, under 1, 2 and 3 ranks
+: >"$TMP/empty.csv"
+head -c 20000 "$TMP/gz/part-00004.csv.gz" >"$TMP/trunc.csv.gz"
+head -c 20000 "$TMP/zst/part-00004.csv.zst" >"$TMP/trunc.csv.zst"
+sed '1s/x3/z3/' "$TMP/parts/part-00003.csv" >"$TMP/diffhdr.csv"
+sed '1s/,/;/g; 2,$s/,/;/g' "$TMP/parts/part-00003.csv" >"$TMP/semi.csv"
+mkdir -p "$TMP/nodata"
+echo "x1,x2" >"$TMP/nodata/readme.txt"
+cp "$TMP/parts/part-00001.csv" "$TMP/plain.csv.gz"
+mkdir -p "$TMP/badval"
+cp "$TMP"/parts/*.csv "$TMP/badval/"
+sed -i '10s/^[^,]*,/oops,/' "$TMP/badval/part-00004.csv"
+gzip "$TMP/badval/part-00004.csv"
+P0=$TMP/parts/part-00000.csv
+for np in 1 2 3; do
+    expect_fail "a zero-byte part: a data error naming it" 65 "empty.csv: empty file (0 bytes)" "$np" "$P0" "$TMP/empty.csv" "$TMP/gz"
+    expect_fail "a truncated gzip part: its name and offset" 65 "trunc.csv.gz: broken gzip stream at compressed byte 20000 (after [0-9]* bytes of text)" "$np" "$P0" "$TMP/trunc.csv.gz" "$TMP/parts"
+    expect_fail "a truncated zstd part: its name and offset" 65 "trunc.csv.zst: broken zstd stream at compressed byte 20000" "$np" "$TMP/zst" "$TMP/trunc.csv.zst"
+    expect_fail "a directory without parts" 66 "nodata: the directory holds no file named \*.csv, \*.csv.gz or \*.csv.zst (--glob PATTERN" "$np" "$TMP/nodata"
+    expect_fail "a header that differs: both files and the column" 65 "diffhdr.csv:1:1: the header differs from $P0's: column 3 is 'z3' here and 'x3' there" "$np" "$P0" "$TMP/diffhdr.csv"
+    expect_fail "a part with another delimiter: the header check" 65 "semi.csv:1:1: the header differs from $P0's: column 1 is 'x1;x2;x3;x4;y' here and 'x1' there (1 columns here, 5 there: another --delimiter?)" "$np" "$P0" "$TMP/semi.csv"
+done
+expect_fail "--glob that matches nothing" 66 "parts: the directory holds no file named \*.txt" 3 --glob '*.txt' "$TMP/parts"
+expect_fail "a .gz name on a plain file" 65 "plain.csv.gz: not compressed as named: the name says gzip" 3 "$P0" "$TMP/plain.csv.gz"
+expect_fail "a bad value in a gzip part: its own FILE:LINE:COLUMN" 65 "badval/part-00004.csv.gz:10:1: column 'x1': 'oops' is not a number" 3 "$TMP/badval"
+expect_fail "--cache with several inputs: not supported yet" 2 "--cache: several input files or compressed files are not supported" 2 --cache "$TMP/c.bin" "$TMP/gz"
+# --on-bad-row skip across parts: predict leaves the same empty line as for the one CSV
+sed '1510s/^[^,]*,/oops,/' "$TMP/all.csv" >"$TMP/all-bad.csv"
+lr 1 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb-ref.csv" "$TMP/all-bad.csv" 2>/dev/null
+lr 3 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb.csv" "$TMP/badval" 2>"$TMP/err"
+[ "$(sed -n 1510p "$TMP/pb-ref.csv")" = "," ] && cmp -s "$TMP/pb.csv" "$TMP/pb-ref.csv" &&
+    grep -q "skipped 1 bad row (--on-bad-row skip); first at line 10$" "$TMP/err" &&
+    ok "--on-bad-row skip in a gzip part: predict's output as for the one CSV, the part's own line (np=3)" ||
+    not_ok "skip across parts" "$(head -c 300 "$TMP/err")"
