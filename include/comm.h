@@ -16,6 +16,9 @@
 void comm_init(int *argc, char ***argv);
 void comm_finalize(void);
 int comm_rank(void);
+/* "rank R on host H" into buf: where a rank's own failure happened (in a job across
+   nodes an input may be missing on one of them only). */
+const char *comm_where(char *buf, size_t cap);
 int comm_size(void);
 int comm_node_size(void);       /* ranks on this rank's node (sharing its memory) */
 double comm_node_sum(double v); /* sum over the ranks of this node */

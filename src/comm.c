@@ -5,6 +5,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int g_rank, g_size = 1, g_node_size = 1;
 static MPI_Comm g_node = MPI_COMM_NULL;
@@ -58,6 +59,15 @@ void comm_finalize(void)
     MPI_Finalize();
 }
 int comm_rank(void) { return g_rank; }
+
+const char *comm_where(char *buf, size_t cap)
+{
+    char host[256] = "unknown";
+    if (gethostname(host, sizeof host - 1) < 0)
+        strcpy(host, "unknown");
+    snprintf(buf, cap, "rank %d on host %s", g_rank, host);
+    return buf;
+}
 int comm_size(void) { return g_size; }
 double comm_wtime(void) { return MPI_Wtime(); }
 

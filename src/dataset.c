@@ -269,17 +269,6 @@ done:
     return rc;
 }
 
-/* "rank R on host H": where a rank's own failure happened; in a job across nodes the
-   input may be missing on one of them only */
-static const char *rank_host(char *buf, size_t cap)
-{
-    char host[256] = "unknown";
-    if (gethostname(host, sizeof host - 1) < 0)
-        strcpy(host, "unknown");
-    snprintf(buf, cap, "rank %d on host %s", comm_rank(), host);
-    return buf;
-}
-
 static int open_input(const char *path, int *fd, int64_t *size, struct lr_error *e)
 {
     struct stat st;
@@ -287,13 +276,13 @@ static int open_input(const char *path, int *fd, int64_t *size, struct lr_error 
     *fd = open(path, O_RDONLY);
     if (*fd < 0)
         return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot open: %s (%s)", strerror(errno),
-                          rank_host(where, sizeof where));
+                          comm_where(where, sizeof where));
     if (fstat(*fd, &st) < 0 || S_ISDIR(st.st_mode)) {
         int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
         close(*fd);
         *fd = -1;
         return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read: %s (%s)", strerror(err),
-                          rank_host(where, sizeof where));
+                          comm_where(where, sizeof where));
     }
     *size = (int64_t)st.st_size;
     return 0;
@@ -359,7 +348,7 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
                    "over at least %d nodes (more ranks on one node do not help; %s)",
                    comm_node_size(), comm_node_size() > 1 ? "s" : "", node_need / 1e9, rows,
                    d + has_target, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
-                   rank_host(where, sizeof where));
+                   comm_where(where, sizeof where));
     }
     return comm_agree(e) == LR_OK ? 0 : -1;
 }

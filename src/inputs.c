@@ -16,6 +16,15 @@
 #include "comm.h"
 #include "shard.h"
 
+/* errno's open failure, with the rank and host that saw it */
+static int open_failed(const char *path, struct lr_error *e)
+{
+    char where[300];
+    int err = errno;
+    return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot open: %s (%s)", strerror(err),
+                      comm_where(where, sizeof where));
+}
+
 static int ends_with(const char *s, const char *tail)
 {
     size_t n = strlen(s), k = strlen(tail);
@@ -47,7 +56,7 @@ static int add_dir(struct input_list *l, const char *dir, const char *glob, stru
 {
     DIR *d = opendir(dir);
     if (!d)
-        return lr_fail_at(e, LR_ENOINPUT, dir, 0, 0, "cannot open: %s", strerror(errno));
+        return open_failed(dir, e);
     char **names = NULL;
     int n = 0;
     for (struct dirent *de; (de = readdir(d));) {
@@ -89,7 +98,7 @@ int inputs_expand(char *const *args, int n_args, const char *glob, struct input_
     for (int a = 0; a < n_args; a++) {
         struct stat st;
         if (stat(args[a], &st) < 0)
-            return lr_fail_at(e, LR_ENOINPUT, args[a], 0, 0, "cannot open: %s", strerror(errno));
+            return open_failed(args[a], e);
         if (S_ISDIR(st.st_mode)) {
             if (add_dir(l, args[a], glob, e) < 0)
                 return -1;
@@ -134,7 +143,7 @@ static int stream_open(struct stream *s, const char *path, int comp, struct lr_e
     s->path = path;
     s->comp = comp;
     if ((s->fd = open(path, O_RDONLY)) < 0)
-        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+        return open_failed(path, e);
     if (comp == IN_PLAIN)
         return 0;
     static const unsigned char gz_magic[] = {0x1f, 0x8b}, zs_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
