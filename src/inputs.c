@@ -68,7 +68,8 @@ static int add_dir(struct input_list *l, const char *dir, const char *glob, stru
             LR_FATAL("out of memory");
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, by_name);
+    if (n > 1)  /* qsort may not be given NULL, which names is when the directory is empty */
+        qsort(names, (size_t)n, sizeof *names, by_name);
     int rc = 0, kept = 0;
     for (int k = 0; k < n; k++) {
         char *p = malloc(strlen(dir) + strlen(names[k]) + 2);
