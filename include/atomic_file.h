@@ -27,6 +27,9 @@ int atomic_write_text(const char *path, char *text, struct lr_error *e);
 /* Remove temporary files a crash in atomic_write(path) left behind (path.tmp.XXXXXX). */
 void atomic_clean_stale(const char *path);
 
+/* Write n bytes to fd, retrying short writes and EINTR; -1 with errno on failure. */
+int atomic_write_all(int fd, const void *p, size_t n);
+
 /* Can a file be created next to path? (the directory exists and is writable) -1/LR_EWRITE. */
 int atomic_check_dir(const char *path, const char *what, struct lr_error *e);
 

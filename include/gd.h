@@ -151,6 +151,15 @@ void gd_state_init(struct gd_state *s, int d);
 
 /* The stopping rules above, after epoch s->epoch with this loss and gradient norm; updates
    the stall counter (shared with prox.h's solver). */
+/*
+ * After an epoch's loss and gradient norm are known, every gradient solver's bookkeeping:
+ * the epoch count, the first loss and gradient norm, divergence (-1 with LR_EDIVERGED in e,
+ * naming the learning rate alpha), the stop test, and with a validation split (has_val)
+ * early stopping on val_loss (the best weights are s->look).
+ */
+int gd_epoch_end(const struct gd_params *p, struct gd_state *s, int d, double loss,
+                 double grad_norm, int has_val, double val_loss, double alpha,
+                 struct lr_error *e);
 enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
                           double grad_norm);
 void gd_state_free(struct gd_state *s);

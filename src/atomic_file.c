@@ -47,8 +47,9 @@ int atomic_check_dir(const char *path, const char *what, struct lr_error *e)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int atomic_write_all(int fd, const void *data, size_t n)
 {
+    const char *p = data;
     while (n > 0) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR)
@@ -102,10 +103,10 @@ int atomic_write(const char *path, const void *data, size_t len, struct lr_error
     if (fd < 0)
         return -1;
     if (test_hook_fires("crash-mid-write")) {  /* tests only: die with half a file */
-        write_all(fd, data, len / 2);
+        atomic_write_all(fd, data, len / 2);
         raise(SIGKILL);
     }
-    int ok = write_all(fd, data, len) == 0 && fsync(fd) == 0, err = errno;
+    int ok = atomic_write_all(fd, data, len) == 0 && fsync(fd) == 0, err = errno;
     if (close(fd) != 0 && ok)
         ok = 0, err = errno;
     if (!ok) {

@@ -209,6 +209,35 @@ void gd_state_free(struct gd_state *s)
 }
 
 /* The stopping rules of gd.h; updates the stall counter. */
+int gd_epoch_end(const struct gd_params *p, struct gd_state *s, int d, double loss,
+                 double grad_norm, int has_val, double val_loss, double alpha,
+                 struct lr_error *e)
+{
+    s->epoch++;
+    if (s->epoch == 1)
+        s->first_loss = loss;
+    if (!isfinite(loss) || loss > 1e4 * s->first_loss)
+        return lr_fail(e, LR_EDIVERGED,
+                       "training diverged at epoch %lld: loss %.6g (it started at %.6g) with "
+                       "learning rate %g; use a smaller --lr, or --lr auto",
+                       (long long)s->epoch, loss, s->first_loss, alpha);
+    if (s->epoch == 1)
+        s->first_grad_norm = s->best_grad_norm = grad_norm;
+    s->stop = gd_stop_test(p, s, loss, grad_norm);
+    if (has_val) {  /* early stopping: remember where validation was best */
+        if (val_loss < s->best_val_loss) {
+            s->best_val_loss = val_loss;
+            s->best_epoch = s->epoch;
+            s->since_best = 0;
+            memcpy(s->best_theta, s->look, (size_t)(d + 1) * sizeof *s->look);
+        } else if (p->patience > 0 && ++s->since_best >= p->patience) {
+            s->stop = GD_EARLY_STOP;
+        }
+    }
+    s->prev_loss = loss;
+    return 0;
+}
+
 enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double loss,
                           double grad_norm)
 {
@@ -259,33 +288,10 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
             grad[j] = acc[j] / m + p->l2 / m * s->look[j];
         for (int j = 0; j <= d; j++)
             g2 += grad[j] * grad[j];
-        s->epoch++;
-        if (s->epoch == 1)
-            s->first_loss = loss;
-
-        if (!isfinite(loss) || loss > 1e4 * s->first_loss) {
-            rc = lr_fail(e, LR_EDIVERGED,
-                         "training diverged at epoch %lld: loss %.6g (it started at %.6g) with "
-                         "learning rate %g; use a smaller --lr, or --lr auto",
-                         (long long)s->epoch, loss, s->first_loss, alpha);
+        double val_loss = pb->nv_total > 0 ? acc[d + 2] / (2 * (double)pb->nv_total) : NAN;
+        if ((rc = gd_epoch_end(p, s, d, loss, sqrt(g2), pb->nv_total > 0, val_loss, alpha,
+                               e)) < 0)
             break;
-        }
-        if (s->epoch == 1)
-            s->first_grad_norm = s->best_grad_norm = sqrt(g2);
-        s->stop = gd_stop_test(p, s, loss, sqrt(g2));
-        double val_loss = NAN;
-        if (pb->nv_total > 0) {  /* early stopping: remember where validation was best */
-            val_loss = acc[d + 2] / (2 * (double)pb->nv_total);
-            if (val_loss < s->best_val_loss) {
-                s->best_val_loss = val_loss;
-                s->best_epoch = s->epoch;
-                s->since_best = 0;
-                memcpy(s->best_theta, s->look, (size_t)(d + 1) * sizeof *s->look);
-            } else if (p->patience > 0 && ++s->since_best >= p->patience) {
-                s->stop = GD_EARLY_STOP;
-            }
-        }
-        s->prev_loss = loss;
 
         /* the update, identical on every rank */
         for (int j = 0; j <= d; j++)

@@ -13,6 +13,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "atomic_file.h"
 #include "comm.h"
 #include "shard.h"
 
@@ -250,19 +251,6 @@ static int new_memfd(void)
     return fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return -1;
-        p += k, n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* One file's head: its first record, read by csv_read_head from a memfd holding the text
    up to the end of that record. */
 static int file_head(const struct input_list *l, int f, char delimiter, int has_header,
@@ -291,7 +279,7 @@ static int file_head(const struct input_list *l, int f, char delimiter, int has_
             break;
     }
     int fd = new_memfd();
-    if (write_all(fd, buf, len) < 0)
+    if (atomic_write_all(fd, buf, len) < 0)
         LR_FATAL("memfd write: %s", strerror(errno));
     rc = csv_read_head(fd, l->path[f], delimiter, has_header, h, e);
     close(fd);
@@ -396,7 +384,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
             if (sh->quote_free && memchr(p, '"', n))
                 sh->quote_free = 0;
             lastc = p[n - 1];
-            if (write_all(sh->fd, p, n) < 0)
+            if (atomic_write_all(sh->fd, p, n) < 0)
                 LR_FATAL("memfd write: %s", strerror(errno));
             sh->bytes += (int64_t)n;
         }
@@ -404,7 +392,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
         if (e->code != LR_OK)
             break;
         if (lastc != '\n') {  /* a last line without newline: the next file's starts fresh */
-            if (write_all(sh->fd, "\n", 1) < 0)
+            if (atomic_write_all(sh->fd, "\n", 1) < 0)
                 LR_FATAL("memfd write: %s", strerror(errno));
             sh->bytes++;
             lines++;

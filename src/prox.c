@@ -228,32 +228,10 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
         double alpha = step_at(p, s->lr, s->sigma_look, pb->w_total), sigma_next;
         double g2 = prox_step(pb, p, s->look, s->sigma_look, grad, alpha, sigma_floor, next,
                               &sigma_next);
-        s->epoch++;
-        if (s->epoch == 1)
-            s->first_loss = loss;
-        if (!isfinite(loss) || loss > 1e4 * s->first_loss) {
-            rc = lr_fail(e, LR_EDIVERGED,
-                         "training diverged at epoch %lld: loss %.6g (it started at %.6g) with "
-                         "learning rate %g; use a smaller --lr, or --lr auto",
-                         (long long)s->epoch, loss, s->first_loss, alpha);
+        double val_loss = pb->nv_total > 0 ? acc[k] / (2 * pb->wv_total) : NAN;
+        if ((rc = gd_epoch_end(p, s, d, loss, sqrt(g2), pb->nv_total > 0, val_loss, alpha,
+                               e)) < 0)
             break;
-        }
-        if (s->epoch == 1)
-            s->first_grad_norm = s->best_grad_norm = sqrt(g2);
-        s->stop = gd_stop_test(p, s, loss, sqrt(g2));
-        double val_loss = NAN;
-        if (pb->nv_total > 0) {  /* early stopping: remember where validation was best */
-            val_loss = acc[k] / (2 * pb->wv_total);
-            if (val_loss < s->best_val_loss) {
-                s->best_val_loss = val_loss;
-                s->best_epoch = s->epoch;
-                s->since_best = 0;
-                memcpy(s->best_theta, s->look, (size_t)(d + 1) * sizeof *s->look);
-            } else if (p->patience > 0 && ++s->since_best >= p->patience) {
-                s->stop = GD_EARLY_STOP;
-            }
-        }
-        s->prev_loss = loss;
 
         if (p->solver == SOLVER_NESTEROV) {
             /* restart when the step points uphill for the momentum: G·(p − θ) > 0 */
