@@ -59,6 +59,8 @@ struct input_share {
     int n;                     /* this rank's files, in input order */
     int *file;                 /* their indices in the list */
     int64_t *lines;            /* physical lines each put in the memfd */
+    int64_t *at;               /* n + 1: where each file's text starts in the memfd (at[n]:
+                                  bytes) */
     int quote_free;            /* no quote in the memfd */
 };
 

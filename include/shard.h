@@ -40,6 +40,12 @@ int shard_range(int fd, const char *path, off_t data_start, off_t size, int rank
 /* pread all n bytes at off (retrying short reads); returns bytes read (< n at EOF) or -1. */
 ssize_t shard_pread(int fd, void *buf, size_t n, off_t off);
 
+/* A descriptor whose bytes come from elsewhere (several files read as one stream,
+   inputs.h): while registered, shard_pread(fd, ...) returns read(ctx, ...) instead, with
+   the same contract. read NULL: fd is an ordinary descriptor again. A few at a time. */
+typedef ssize_t (*shard_read_fn)(void *ctx, void *buf, size_t n, off_t off);
+void shard_virtual(int fd, shard_read_fn read, void *ctx);
+
 /* ---- the same rule on bytes in memory (the reader's blocks and the header) ---- */
 
 /* Quote characters in p[0..n): memchr speed when there are none. */

@@ -333,20 +333,44 @@ int inputs_heads(const struct input_list *l, char delimiter, int has_header,
     return 0;
 }
 
-/* The rank that reads file f: the one whose equal piece of the sizes' line holds the
-   file's middle. A compressed file counts 4 times its size (text is bigger). */
+/* Which rank reads each file: largest first, each to the rank with the least text so far
+   (the lowest such rank), a compressed file counting 4 times its size (its text is
+   bigger). The same on every rank. */
+static double text_guess(const struct input_list *l, int f)
+{
+    return (double)l->size[f] * (l->comp[f] == IN_PLAIN ? 1 : 4) + 1;
+}
+
+static const struct input_list *g_sort_list;  /* qsort's comparison needs the sizes */
+
+static int larger_first(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    double wx = text_guess(g_sort_list, x), wy = text_guess(g_sort_list, y);
+    return wx != wy ? (wx > wy ? -1 : 1) : (x < y ? -1 : 1);
+}
+
 static void assign(const struct input_list *l, int *owner)
 {
-    double total = 0, at = 0;
+    int p = comm_size(), *order = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *order);
+    double *load = calloc((size_t)p, sizeof *load);
+    if (!load)
+        LR_FATAL("out of memory");
     for (int f = 0; f < l->n; f++)
-        total += (double)l->size[f] * (l->comp[f] == IN_PLAIN ? 1 : 4) + 1;
-    int p = comm_size();
-    for (int f = 0; f < l->n; f++) {
-        double w = (double)l->size[f] * (l->comp[f] == IN_PLAIN ? 1 : 4) + 1;
-        int r = (int)((at + w / 2) / total * p);
-        owner[f] = r < 0 ? 0 : r >= p ? p - 1 : r;
-        at += w;
+        order[f] = f;
+    g_sort_list = l;
+    if (l->n > 1)
+        qsort(order, (size_t)l->n, sizeof *order, larger_first);
+    for (int k = 0; k < l->n; k++) {
+        int r = 0;
+        for (int q = 1; q < p; q++)
+            if (load[q] < load[r])
+                r = q;
+        owner[order[k]] = r;
+        load[r] += text_guess(l, order[k]);
     }
+    free(order);
+    free(load);
 }
 
 int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
@@ -359,6 +383,8 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     assign(l, owner);
     sh->file = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *sh->file);
     sh->lines = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *sh->lines);
+    sh->at = lr_malloc((size_t)(l->n + 1) * sizeof *sh->at);
+    sh->at[0] = 0;
     size_t cap = 1 << 20;
     char *buf = lr_malloc(cap);
     for (int f = 0; f < l->n && e->code == LR_OK; f++) {
@@ -399,6 +425,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
         }
         sh->file[sh->n] = f;
         sh->lines[sh->n++] = lines;
+        sh->at[sh->n] = sh->bytes;
     }
     free(buf);
     free(owner);
@@ -411,6 +438,7 @@ void inputs_share_free(struct input_share *sh)
         close(sh->fd);
     free(sh->file);
     free(sh->lines);
+    free(sh->at);
     memset(sh, 0, sizeof *sh);
     sh->fd = -1;
 }
