@@ -51,6 +51,15 @@ void comm_gather(const void *send, void *recv, size_t n);     /* n bytes per ran
    allocated; lens[r] (comm_size() entries) says how many came from rank r. */
 void comm_allgatherv_bytes(const void *send, int64_t n, char **recv, int64_t *lens);
 /* Point to point, any size: a length then the bytes; comm_recv_bytes allocates *buf. */
+/* One piece of data moving between ranks: n bytes at src in rank from's send buffer to dst
+   in rank to's receive buffer. */
+struct comm_move {
+    int from, to;
+    int64_t src, dst, n;
+};
+/* Collective: every rank passes the same list; each sends its pieces and receives its own
+   (a piece to itself is copied). Sizes are 64-bit. */
+void comm_moves(const struct comm_move *m, int64_t n_moves, const void *send, void *recv);
 void comm_send_bytes(int to, const void *buf, int64_t n);
 void comm_recv_bytes(int from, char **buf, int64_t *n);
 

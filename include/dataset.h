@@ -83,6 +83,7 @@ struct dataset {
                                   physical line numbers (equal for a one-line record) */
     int64_t first_skipped[CSV_FIRST_SKIPPED];
     int64_t first_skipped_last[CSV_FIRST_SKIPPED];
+    char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
 };
 

@@ -7,14 +7,21 @@
  * through libzstd; the first bytes must be the format's magic number. Every file has the
  * header (unless --no-header), and all headers are equal.
  *
- * Work split: a plain single file is dataset.c's own business (byte ranges, shard.h). A
- * list of files is split by whole files: the files are laid on a line by their sizes, the
- * line cut into as many equal pieces as there are ranks, and each file goes to the rank
- * whose piece holds its middle. So rank r's rows all come before rank r+1's, and the row
- * order is the order of the inputs whatever the rank count. Each rank streams its files'
- * data records (header removed; a newline added after a last line without one) into one
- * anonymous in-memory file (memfd), which the reader parses as it parses a file: the
- * decompressed text of a rank's share lives in memory while it is parsed, never on disk.
+ * The data set is one stream of text: every file's data records in input order (its text
+ * after the header, decompressed), a newline added after a file whose text does not end in
+ * one (but the last). Every rank ends up with the rows a single CSV of that stream would
+ * give it (shard.h's byte split with data_start 0 and size the stream's length), so models
+ * and predictions equal the one CSV's bit for bit under the same ranks and threads.
+ *
+ * Plain files only: the stream is read in place through a virtual descriptor
+ * (shard_virtual), so a rank's byte range may end in one file and go on in the next, and
+ * the ranges are found as for one file (quote parity by a prefix sum).
+ *
+ * With a compressed file (which cannot be split): each file is read whole by one rank,
+ * largest first, to the rank with the least text so far; a rank streams its files' data
+ * records into one anonymous in-memory file (memfd), which the reader parses as it parses
+ * a file; after parsing, the rows move to the ranks the stream's byte split gives them
+ * (inputs_redistribute), in stream order.
  *
  * Never exits; collective functions say so, and agree on failures (comm_agree).
  */
@@ -44,13 +51,49 @@ void inputs_free(struct input_list *l);
 /* 1: l is one plain file (the reader's byte-range path applies). */
 int inputs_single_plain(const struct input_list *l);
 
-/* Rank 0: read every file's head; h gets the first file's, data_start[f] and
-   header_lines[f] (n entries, caller's arrays) every file's. A zero-byte file, a header
-   unlike the first file's, a wrong magic number or a broken stream is LR_EDATA naming the
-   file. */
+/* Rank 0: read every file's head; h gets the first file's, data_start[f],
+   header_lines[f] and text[f] (n entries, caller's arrays) every file's; text[f] is a
+   plain file's bytes in the stream (its data, and the newline added after it), -1 for a
+   compressed file. A zero-byte file, a header unlike the first file's, a wrong magic
+   number or a broken stream is LR_EDATA naming the file. */
 int inputs_heads(const struct input_list *l, char delimiter, int has_header,
                  struct csv_head *h, int64_t *data_start, int64_t *header_lines,
-                 struct lr_error *e);
+                 int64_t *text, struct lr_error *e);
+
+/* ---- plain files: the stream read in place ---- */
+
+struct input_concat {
+    int fd;                    /* what shard_pread reads as the stream (a placeholder memfd
+                                  registered with shard_virtual) */
+    const struct input_list *l;
+    const int64_t *data_start;
+    int64_t *start;            /* n + 1: where each file's data starts in the stream;
+                                  start[n] = the stream's length */
+    int *fds;                  /* each file, opened when first read; -1 before */
+};
+
+/* Every rank: the stream of l's plain files (text[] from inputs_heads). The files this
+   rank's nominal piece touches are opened now (a failure is LR_ENOINPUT naming the file,
+   the rank and the host), others when first read. */
+int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
+                       const int64_t *text, struct input_concat *c, struct lr_error *e);
+void inputs_concat_close(struct input_concat *c);
+
+/* Collective: every file's quotes in the stream must be even (an open quoted field would
+   run into the next file: LR_EDATA naming the file). *odd_lo, *odd_hi: the quote parity
+   before this rank's nominal piece and at its end (shard_range); *quote_free: no quote at
+   all. */
+int inputs_concat_quotes(const struct input_concat *c, int *odd_lo, int *odd_hi,
+                         int *quote_free, struct lr_error *e);
+
+/* Collective: physical lines of every file in the stream (each rank counts its [begin,
+   end)), into lines[n] (n + 1 entries: lines[f] = the stream's lines before file f). */
+int inputs_concat_lines(const struct input_concat *c, off_t begin, off_t end, int64_t *lines,
+                        struct lr_error *e);
+
+/* A 0-based line of the stream as its file (index) and 1-based line there. */
+int inputs_concat_place(const struct input_list *l, const int64_t *lines,
+                        const int64_t *header_lines, int64_t line, int64_t *file_line);
 
 /* This rank's share: its files' data records in one memfd. */
 struct input_share {
@@ -69,8 +112,15 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
                  struct lr_error *e);
 void inputs_share_free(struct input_share *sh);
 
-/* A 0-based line of the memfd as its file's path and 1-based line there. */
-void inputs_place(const struct input_list *l, const struct input_share *sh,
-                  const int64_t *header_lines, int64_t line, const char **path, int64_t *file_line);
+/* A 0-based line of the memfd as its file (index in l) and 1-based line there. */
+int inputs_place(const struct input_share *sh, const int64_t *header_lines, int64_t line,
+                 int64_t *file_line);
+
+/* Collective, after parsing the share (with csv_layout.keep_offsets) into s, whose rows
+   are d numbers wide (after encoding): move rows and skipped records to the ranks the
+   stream's byte split gives them, in stream order. s->row_at and s->skipped_off become
+   stream offsets; s->skipped_at counts the new rows. */
+void inputs_redistribute(const struct input_list *l, const struct input_share *sh,
+                         struct csv_shard *s, int d, int has_target, int has_weight);
 
 #endif

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -165,6 +166,35 @@ void comm_allgatherv_bytes(const void *send, int64_t n, char **recv, int64_t *le
         }
         at += lens[r];
     }
+}
+
+void comm_moves(const struct comm_move *m, int64_t n_moves, const void *send, void *recv)
+{
+    enum { PIECE = 1 << 30 };  /* MPI counts are int */
+    int64_t n_req = 0;
+    for (int64_t k = 0; k < n_moves; k++)
+        if ((m[k].from == g_rank) != (m[k].to == g_rank))
+            n_req += (m[k].n + PIECE - 1) / PIECE;
+    MPI_Request *req = lr_malloc((size_t)(n_req ? n_req : 1) * sizeof *req);
+    int64_t r = 0;
+    for (int64_t k = 0; k < n_moves; k++) {
+        const struct comm_move *x = &m[k];
+        if (x->from == g_rank && x->to == g_rank) {
+            memmove((char *)recv + x->dst, (const char *)send + x->src, (size_t)x->n);
+            continue;
+        }
+        for (int64_t at = 0; at < x->n && (x->from == g_rank || x->to == g_rank); at += PIECE) {
+            int c = x->n - at > PIECE ? PIECE : (int)(x->n - at);
+            if (x->to == g_rank)  /* pieces between two ranks match in the order posted */
+                MPI_Irecv((char *)recv + x->dst + at, c, MPI_BYTE, x->from, 2, MPI_COMM_WORLD,
+                          &req[r++]);
+            else
+                MPI_Isend((const char *)send + x->src + at, c, MPI_BYTE, x->to, 2,
+                          MPI_COMM_WORLD, &req[r++]);
+        }
+    }
+    MPI_Waitall((int)r, req, MPI_STATUSES_IGNORE);
+    free(req);
 }
 
 void comm_send_bytes(int to, const void *buf, int64_t n)

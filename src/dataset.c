@@ -65,14 +65,15 @@ static void head_unpack(const char *p, struct head_info *hi)
 
 /* Rank 0 reads the head; all ranks get it. Collective. */
 static int share_head(int fd, const struct data_options *o, const struct input_list *il,
-                      int64_t *data_start, int64_t *header_lines, struct head_info *hi,
-                      struct lr_error *e)
+                      int64_t *data_start, int64_t *header_lines, int64_t *text,
+                      struct head_info *hi, struct lr_error *e)
 {
     char *buf = NULL;
     int64_t len = 0;
     if (comm_rank() == 0) {
         struct csv_head h;
-        if ((il ? inputs_heads(il, o->delimiter, o->has_header, &h, data_start, header_lines, e)
+        if ((il ? inputs_heads(il, o->delimiter, o->has_header, &h, data_start, header_lines,
+                               text, e)
                 : csv_read_head(fd, o->path, o->delimiter, o->has_header, &h, e)) == 0) {
             size_t n;
             buf = head_pack(&h, &n);
@@ -89,6 +90,7 @@ static int share_head(int fd, const struct data_options *o, const struct input_l
     if (il) {  /* every file's data start and header lines */
         comm_bcast(data_start, (size_t)il->n * sizeof *data_start, 0);
         comm_bcast(header_lines, (size_t)il->n * sizeof *header_lines, 0);
+        comm_bcast(text, (size_t)il->n * sizeof *text, 0);
     }
     head_unpack(buf, hi);
     free(buf);
@@ -623,25 +625,42 @@ done:
     return rc;
 }
 
-/* Gather every rank's first skipped records' lines on rank 0, in file order. */
-static void gather_skipped(const struct csv_shard *s, int64_t line0, struct dataset *ds)
+/* Gather every rank's first skipped records' lines on rank 0, in stream order: file[k]
+   is the k-th one's file (an index in il), lines are final. */
+static int by_file_line(const void *a, const void *b)
 {
-    enum { W = 2 * CSV_FIRST_SKIPPED + 1 };  /* count, then first and last line pairs */
+    const int64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] != y[1] ? (x[1] < y[1] ? -1 : 1) : 0;
+}
+
+static void gather_skipped(const struct csv_shard *s, const int *file,
+                           const struct input_list *il, struct dataset *ds)
+{
+    enum { K = CSV_FIRST_SKIPPED, W = 3 * K + 1 };  /* count, then (file, first, last) */
     int p = comm_size();
     int64_t mine[W] = {s->n_first_skipped};
     for (int k = 0; k < s->n_first_skipped; k++) {
-        mine[2 * k + 1] = line0 + s->first_skipped[k];
-        mine[2 * k + 2] = line0 + s->first_skipped_last[k];
+        mine[3 * k + 1] = file ? file[k] : 0;
+        mine[3 * k + 2] = s->first_skipped[k];
+        mine[3 * k + 3] = s->first_skipped_last[k];
     }
     int64_t *all = comm_rank() == 0 ? lr_malloc((size_t)p * sizeof mine) : NULL;
     comm_gather(mine, all, sizeof mine);
-    for (int r = 0; all && r < p; r++) {
-        const int64_t *a = all + (size_t)r * W;
-        for (int k = 0; k < a[0] && ds->n_first_skipped < CSV_FIRST_SKIPPED; k++) {
-            ds->first_skipped[ds->n_first_skipped] = a[2 * k + 1];
-            ds->first_skipped_last[ds->n_first_skipped++] = a[2 * k + 2];
-        }
+    int64_t *got = all ? lr_malloc((size_t)p * K * 3 * sizeof *got) : NULL;
+    int m = 0;
+    for (int r = 0; all && r < p; r++)
+        for (int k = 0; k < all[(size_t)r * W]; k++, m++)
+            memcpy(got + 3 * m, all + (size_t)r * W + 3 * k + 1, 3 * sizeof *got);
+    if (got && m > 1)
+        qsort(got, (size_t)m, 3 * sizeof *got, by_file_line);
+    for (int k = 0; k < m && k < K; k++) {
+        ds->first_skipped[k] = got[3 * k + 1];
+        ds->first_skipped_last[k] = got[3 * k + 2];
+        if (file && !(ds->first_skipped_path[k] = strdup(il->path[got[3 * k]])))
+            LR_FATAL("out of memory");
+        ds->n_first_skipped = k + 1;
     }
+    free(got);
     free(all);
 }
 
@@ -765,15 +784,21 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
                                     encoding replaces ds's) */
 
-    /* several inputs, directories or compressed files: each rank's files in a memfd */
+    /* several inputs, directories or compressed files (inputs.h): plain files read in
+       place as one stream (concat), or with a compressed file each rank's files in a memfd
+       (share), its rows moved afterwards */
     struct input_list il = {0};
     struct input_share sh = {.fd = -1};
-    int64_t *data_start = NULL, *header_lines = NULL;
+    struct input_concat cat = {.fd = -1};
+    int64_t *data_start = NULL, *header_lines = NULL, *text = NULL, *stream_lines = NULL;
+    int skipped_file[CSV_FIRST_SKIPPED];
     char *const one[1] = {(char *)o->path};
     inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob, &il, e);
     if (comm_agree(e) != LR_OK)
         goto done;
-    int multi = !inputs_single_plain(&il);
+    int multi = !inputs_single_plain(&il), concat = multi;
+    for (int f = 0; f < il.n; f++)
+        concat &= il.comp[f] == IN_PLAIN;
     if (multi) {
         if (o->cache) {
             lr_fail(e, LR_EUSAGE, "--cache: several input files or compressed files are not "
@@ -782,6 +807,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         }
         data_start = lr_malloc((size_t)il.n * sizeof *data_start);
         header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
+        text = lr_malloc((size_t)il.n * sizeof *text);
         for (int f = 0; f < il.n; f++)
             ds->file_bytes += il.size[f];
     } else if (test_fail_here("open", comm_rank())) {
@@ -792,7 +818,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     }
     if (comm_agree(e) != LR_OK)
         goto done;
-    if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, &hi, e) < 0)
+    if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, text, &hi, e) < 0)
         goto done;
     slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
     resolve_columns(&hi, o, slot, ds, e);
@@ -853,12 +879,24 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         lay.keep_offsets = 1;
     }
     off_t begin = 0, end = 0;
-    if (multi) {
+    if (concat) {  /* one stream, split as one file */
+        int odd_lo, odd_hi;
+        inputs_concat_open(&il, data_start, text, &cat, e);
+        if (comm_agree(e) != LR_OK ||
+            inputs_concat_quotes(&cat, &odd_lo, &odd_hi, &lay.quote_free, e) < 0)
+            goto done;
+        fd = cat.fd;
+        shard_range(fd, o->path, 0, (off_t)cat.start[il.n], comm_rank(), comm_size(), odd_lo,
+                    odd_hi, &begin, &end, e);
+        if (comm_agree(e) != LR_OK)
+            goto done;
+    } else if (multi) {
         if (inputs_share(&il, data_start, &sh, e) < 0)
             goto done;
         fd = sh.fd;
         end = (off_t)sh.bytes;
         lay.quote_free = sh.quote_free;
+        lay.keep_offsets = 1;  /* the rows move by their place in the stream */
     } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
                           &lay.quote_free, e) < 0) {
         goto done;
@@ -870,28 +908,42 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
-    /* Global line of this rank's first line: header, then the lines of lower ranks. */
-    int64_t line0 = hi.header_lines + comm_exscan_i64(shard.n_lines) + 1;
-    if (multi) {  /* lines of the memfd: each its own file's */
-        const char *path;
-        line0 = 0;
-        for (int k = 0; k < shard.n_first_skipped; k++) {
-            inputs_place(&il, &sh, header_lines, shard.first_skipped[k], &path,
-                         &shard.first_skipped[k]);
-            inputs_place(&il, &sh, header_lines, shard.first_skipped_last[k], &path,
-                         &shard.first_skipped_last[k]);
-        }
-        if (e->code == LR_EDATA) {
-            inputs_place(&il, &sh, header_lines, e->line, &path, &e->line);
-            snprintf(e->file, sizeof e->file, "%s", path);
-        }
-    } else if (e->code == LR_EDATA) {  /* csv_read_range counts lines from its range's start */
+    /* Lines: csv_read_range counts from its range's start. One file: the header, then the
+       lines of lower ranks; several: each file's own (concat: through the stream's lines
+       per file, counted only when a message needs them). */
+    int64_t line0 = (concat ? 0 : hi.header_lines + 1) + comm_exscan_i64(shard.n_lines);
+    int need_lines = concat && comm_max_i64(e->code == LR_EDATA || shard.n_first_skipped > 0);
+    if (need_lines) {
+        struct lr_error e2 = {0};
+        stream_lines = lr_malloc((size_t)(il.n + 1) * sizeof *stream_lines);
+        if (inputs_concat_lines(&cat, begin, end, stream_lines, &e2) < 0 && e->code == LR_OK)
+            *e = e2;
+    }
+    for (int k = 0; multi && k < shard.n_first_skipped; k++) {
+        int64_t *first = &shard.first_skipped[k], *last = &shard.first_skipped_last[k];
+        skipped_file[k] = concat ? inputs_concat_place(&il, stream_lines, header_lines,
+                                                       line0 + *first, first)
+                                 : inputs_place(&sh, header_lines, *first, first);
+        if (concat)
+            inputs_concat_place(&il, stream_lines, header_lines, line0 + *last, last);
+        else
+            inputs_place(&sh, header_lines, *last, last);
+    }
+    if (e->code == LR_EDATA && multi && (!concat || stream_lines)) {
+        int f = concat ? inputs_concat_place(&il, stream_lines, header_lines, line0 + e->line,
+                                             &e->line)
+                       : inputs_place(&sh, header_lines, e->line, &e->line);
+        snprintf(e->file, sizeof e->file, "%s", il.path[f]);
+    } else if (e->code == LR_EDATA && !multi) {
         e->line += line0;
     }
     if (comm_agree(e) != LR_OK)
         goto done;
     if (o->encode && encode_columns(&shard, &rs, o, ds, e) < 0)
         goto done;
+    gather_skipped(&shard, multi ? skipped_file : NULL, &il, ds);
+    if (multi && !concat)
+        inputs_redistribute(&il, &sh, &shard, ds->n_features, ds->has_target, has_weight);
 
     ds->n_rows = shard.n_rows;
     ds->X = shard.X;  /* the dataset owns the rows from here */
@@ -904,7 +956,6 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     ds->n_rows_total = comm_sum_i64(shard.n_rows);
     ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
     ds->n_skipped_missing = comm_sum_i64(shard.n_skipped_missing);
-    gather_skipped(&shard, line0, ds);
     if (ds->n_rows_total == 0) {
         if (ds->n_skipped_total > 0)
             lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were skipped",
@@ -927,12 +978,15 @@ loaded:
         goto done;
     rc = 0;
 done:
-    if (fd >= 0 && fd != sh.fd)
+    if (fd >= 0 && fd != sh.fd && fd != cat.fd)
         close(fd);
     inputs_share_free(&sh);
+    inputs_concat_close(&cat);
     inputs_free(&il);
     free(data_start);
     free(header_lines);
+    free(text);
+    free(stream_lines);
     csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
     free(slot);
     for (int j = 0; source_names && j < n_source; j++)
@@ -950,6 +1004,8 @@ void dataset_free(struct dataset *ds)
     for (int j = 0; ds->feature_names && j < ds->n_features; j++)
         free(ds->feature_names[j]);
     free(ds->skipped_at);
+    for (int k = 0; k < CSV_FIRST_SKIPPED; k++)
+        free(ds->first_skipped_path[k]);
     free(ds->feature_names);
     free(ds->target_name);
     free(ds->X);
@@ -1001,7 +1057,9 @@ void dataset_print_skipped(const struct dataset *ds, const char *label, FILE *ou
             ds->n_first_skipped == 1 && ds->first_skipped_last[0] == ds->first_skipped[0]
                 ? "" : "s");
     for (int k = 0; k < ds->n_first_skipped; k++) {
-        fprintf(out, "%s %lld", k ? "," : "", (long long)ds->first_skipped[k]);
+        fprintf(out, "%s %s%s%lld", k ? "," : "", ds->first_skipped_path[k] ?
+                ds->first_skipped_path[k] : "", ds->first_skipped_path[k] ? ":" : "",
+                (long long)ds->first_skipped[k]);
         if (ds->first_skipped_last[k] > ds->first_skipped[k])  /* a record of several lines */
             fprintf(out, "-%lld", (long long)ds->first_skipped_last[k]);
     }

@@ -289,9 +289,30 @@ done:
     return rc;
 }
 
+/* A plain file's bytes in the stream: its data, and a newline after a last line without
+   one unless it is the last file (as the one CSV of the whole stream would end). */
+static int plain_text(const struct input_list *l, int f, int64_t data_start, int64_t *text,
+                      struct lr_error *e)
+{
+    *text = l->size[f] - data_start;
+    if (*text <= 0 || f == l->n - 1)
+        return 0;
+    int fd = open(l->path[f], O_RDONLY);
+    char c = '\n';
+    if (fd < 0)
+        return open_failed(l->path[f], e);
+    ssize_t k = shard_pread(fd, &c, 1, (off_t)l->size[f] - 1);
+    close(fd);
+    if (k != 1)
+        return lr_fail_at(e, LR_ENOINPUT, l->path[f], 0, 0, "read error: %s",
+                          k < 0 ? strerror(errno) : "file shrank while being read");
+    *text += c != '\n';
+    return 0;
+}
+
 int inputs_heads(const struct input_list *l, char delimiter, int has_header,
                  struct csv_head *h, int64_t *data_start, int64_t *header_lines,
-                 struct lr_error *e)
+                 int64_t *text, struct lr_error *e)
 {
     for (int f = 0; f < l->n; f++) {
         struct csv_head g;
@@ -303,6 +324,13 @@ int inputs_heads(const struct input_list *l, char delimiter, int has_header,
         const struct csv_head *x = f == 0 ? h : &g;
         data_start[f] = (int64_t)x->data_start;
         header_lines[f] = x->header_lines;
+        text[f] = -1;
+        if (l->comp[f] == IN_PLAIN && plain_text(l, f, data_start[f], &text[f], e) < 0) {
+            if (f > 0)
+                csv_head_free(&g);
+            csv_head_free(h);
+            return -1;
+        }
         if (f == 0)
             continue;
         int c = 0;
@@ -417,7 +445,8 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
         stream_close(&s);
         if (e->code != LR_OK)
             break;
-        if (lastc != '\n') {  /* a last line without newline: the next file's starts fresh */
+        if (lastc != '\n' && f < l->n - 1) {  /* a last line without newline: the next
+                                                   file's starts fresh */
             if (atomic_write_all(sh->fd, "\n", 1) < 0)
                 LR_FATAL("memfd write: %s", strerror(errno));
             sh->bytes++;
@@ -443,12 +472,339 @@ void inputs_share_free(struct input_share *sh)
     sh->fd = -1;
 }
 
-void inputs_place(const struct input_list *l, const struct input_share *sh,
-                  const int64_t *header_lines, int64_t line, const char **path, int64_t *file_line)
+int inputs_place(const struct input_share *sh, const int64_t *header_lines, int64_t line,
+                 int64_t *file_line)
 {
     int k = 0;
     while (k + 1 < sh->n && line >= sh->lines[k])
         line -= sh->lines[k++];
-    *path = sh->n ? l->path[sh->file[k]] : l->path[0];
     *file_line = (sh->n ? header_lines[sh->file[k]] : 0) + line + 1;
+    return sh->n ? sh->file[k] : 0;
+}
+
+/* ---- plain files: the stream read in place ---- */
+
+/* The file whose part of the stream holds offset off (a file of no bytes holds none). */
+static int concat_file(const struct input_concat *c, int64_t off)
+{
+    int lo = 0, hi = c->l->n - 1;  /* the last f with start[f] <= off */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (c->start[mid] <= off)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static int concat_fd(const struct input_concat *c, int f)
+{
+    if (c->fds[f] < 0)
+        c->fds[f] = open(c->l->path[f], O_RDONLY);
+    return c->fds[f];
+}
+
+/* shard_read_fn over the stream */
+static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
+{
+    const struct input_concat *c = ctx;
+    int64_t at = (int64_t)off, end = c->start[c->l->n];
+    size_t got = 0;
+    while (got < n && at < end) {
+        int f = concat_file(c, at);
+        int64_t in = at - c->start[f], data = c->l->size[f] - c->data_start[f];
+        int64_t room = c->start[f + 1] - at;
+        size_t want = (size_t)(room < (int64_t)(n - got) ? room : (int64_t)(n - got));
+        if (in >= data) {  /* the newline added after the file's last line */
+            ((char *)buf)[got++] = '\n';
+            at++;
+            continue;
+        }
+        if ((int64_t)want > data - in)
+            want = (size_t)(data - in);
+        int fd = concat_fd(c, f);
+        ssize_t k = fd < 0 ? -1 : shard_pread(fd, (char *)buf + got, want, c->data_start[f] + in);
+        if (k < 0)
+            return -1;
+        got += (size_t)k;
+        at += k;
+        if ((size_t)k < want)  /* the file shrank */
+            break;
+    }
+    return (ssize_t)got;
+}
+
+int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
+                       const int64_t *text, struct input_concat *c, struct lr_error *e)
+{
+    memset(c, 0, sizeof *c);
+    c->l = l;
+    c->data_start = data_start;
+    c->start = lr_malloc((size_t)(l->n + 1) * sizeof *c->start);
+    c->fds = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *c->fds);
+    c->start[0] = 0;
+    for (int f = 0; f < l->n; f++) {
+        c->start[f + 1] = c->start[f] + text[f];
+        c->fds[f] = -1;
+    }
+    c->fd = new_memfd();
+    shard_virtual(c->fd, concat_read, c);
+    off_t lo, hi;
+    shard_nominal(0, (off_t)c->start[l->n], comm_rank(), comm_size(), &lo, &hi);
+    for (int f = concat_file(c, lo); f < l->n && c->start[f] <= hi; f++)
+        if (concat_fd(c, f) < 0)
+            return open_failed(l->path[f], e);
+    return 0;
+}
+
+void inputs_concat_close(struct input_concat *c)
+{
+    if (c->fd >= 0 && c->fds) {
+        shard_virtual(c->fd, NULL, NULL);
+        close(c->fd);
+    }
+    for (int f = 0; c->fds && f < c->l->n; f++)
+        if (c->fds[f] >= 0)
+            close(c->fds[f]);
+    free(c->fds);
+    free(c->start);
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+int inputs_concat_quotes(const struct input_concat *c, int *odd_lo, int *odd_hi,
+                         int *quote_free, struct lr_error *e)
+{
+    int n = c->l->n;
+    uint64_t *q = calloc((size_t)n + 1, sizeof *q);  /* per file; q[n]: this rank's piece */
+    if (!q)
+        LR_FATAL("out of memory");
+    off_t lo, hi;
+    shard_nominal(0, (off_t)c->start[n], comm_rank(), comm_size(), &lo, &hi);
+    for (off_t at = lo; at < hi && e->code == LR_OK;) {
+        int f = concat_file(c, at);
+        off_t to = (off_t)c->start[f + 1] < hi ? (off_t)c->start[f + 1] : hi;
+        int64_t k = 0;
+        shard_count_quotes(c->fd, c->l->path[f], at, to, &k, e);
+        q[f] += (uint64_t)k;
+        q[n] += (uint64_t)k;
+        at = to;
+    }
+    int64_t piece = (int64_t)q[n], before = comm_exscan_i64(piece);
+    comm_sum_u64(q, n);
+    *quote_free = 1;
+    for (int f = 0; f < n; f++) {
+        *quote_free &= q[f] == 0;
+        if (q[f] % 2 && e->code == LR_OK)
+            lr_fail_at(e, LR_EDATA, c->l->path[f], 0, 0, "a quoted field is not closed: the "
+                       "file's data holds an odd number (%llu) of quote characters (each "
+                       "part must hold whole records)", (unsigned long long)q[f]);
+    }
+    *odd_lo = (int)(before & 1);
+    *odd_hi = (int)((before + piece) & 1);
+    free(q);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+int inputs_concat_lines(const struct input_concat *c, off_t begin, off_t end, int64_t *lines,
+                        struct lr_error *e)
+{
+    int n = c->l->n;
+    uint64_t *k = calloc((size_t)n + 1, sizeof *k);
+    char *buf = lr_malloc(1 << 20);
+    if (!k)
+        LR_FATAL("out of memory");
+    for (off_t at = begin; at < end && e->code == LR_OK;) {
+        int f = concat_file(c, at);
+        off_t to = (off_t)c->start[f + 1] < end ? (off_t)c->start[f + 1] : end;
+        size_t want = (size_t)(to - at) < (1 << 20) ? (size_t)(to - at) : (1 << 20);
+        ssize_t got = shard_pread(c->fd, buf, want, at);
+        if (got <= 0) {
+            lr_fail_at(e, LR_ENOINPUT, c->l->path[f], 0, 0, "read error: %s",
+                       got < 0 ? strerror(errno) : "file shrank while being read");
+            break;
+        }
+        for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + got - p))); p++)
+            k[f]++;
+        at += got;
+    }
+    free(buf);
+    comm_sum_u64(k, n);
+    lines[0] = 0;
+    for (int f = 0; f < n; f++)
+        lines[f + 1] = lines[f] + (int64_t)k[f];
+    free(k);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+int inputs_concat_place(const struct input_list *l, const int64_t *lines,
+                        const int64_t *header_lines, int64_t line, int64_t *file_line)
+{
+    int f = 0;
+    while (f + 1 < l->n && line >= lines[f + 1])
+        f++;
+    *file_line = header_lines[f] + (line - lines[f]) + 1;
+    return f;
+}
+
+/* ---- several compressed files: rows to the ranks the stream's split gives them ---- */
+
+/* The first of n sorted offsets at or after x. */
+static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Items (rows or skipped records) of every file laid out in stream order: per file f its
+   count (all ranks'), and the position of each rank's nominal start among them. */
+struct layout {
+    int64_t *first;            /* n + 1: items before file f, in stream order */
+    int64_t *rank_first;       /* p + 1: items before rank r's share */
+    int64_t *local;            /* n: where file f's items start in its owner's arrays */
+};
+
+/* moves for one kind of item, each `size` bytes: file f's items go from their owner to the
+   ranks whose share holds them */
+static struct comm_move *item_moves(const struct layout *y, const int *owner, int n, int p,
+                                    int64_t size, int64_t *n_moves)
+{
+    struct comm_move *m = lr_malloc((size_t)(n + p) * sizeof *m);
+    int64_t k = 0;
+    for (int f = 0, r = 0; f < n; f++) {
+        for (; r < p; r++) {
+            int64_t a = y->first[f] > y->rank_first[r] ? y->first[f] : y->rank_first[r];
+            int64_t b = y->first[f + 1] < y->rank_first[r + 1] ? y->first[f + 1]
+                                                                : y->rank_first[r + 1];
+            if (a < b)
+                m[k++] = (struct comm_move){owner[f], r, (y->local[f] + a - y->first[f]) * size,
+                                            (a - y->rank_first[r]) * size, (b - a) * size};
+            if (y->rank_first[r + 1] >= y->first[f + 1])
+                break;  /* the next file starts in this rank's share too */
+        }
+    }
+    *n_moves = k;
+    return m;
+}
+
+/* Move an array of items of `size` bytes; the old one is freed. */
+static void *move_items(const struct layout *y, const int *owner, int n, void *old,
+                        int64_t size)
+{
+    int p = comm_size(), me = comm_rank();
+    int64_t k, mine = y->rank_first[me + 1] - y->rank_first[me];
+    struct comm_move *m = item_moves(y, owner, n, p, size, &k);
+    void *out = lr_malloc((size_t)(mine ? mine : 1) * (size_t)size);
+    comm_moves(m, k, old, out);
+    free(m);
+    free(old);
+    return out;
+}
+
+void inputs_redistribute(const struct input_list *l, const struct input_share *sh,
+                         struct csv_shard *s, int d, int has_target, int has_weight)
+{
+    int n = l->n, p = comm_size(), me = comm_rank();
+    int *owner = lr_malloc((size_t)(n ? n : 1) * sizeof *owner);
+    assign(l, owner);
+    /* the stream: each file's text, where it starts, and the ranks' nominal starts */
+    uint64_t *v = calloc((size_t)(2 * n + 2 * p + 1), sizeof *v);
+    int64_t *start = lr_malloc((size_t)(n + 1) * sizeof *start);
+    int64_t *nominal = lr_malloc((size_t)(p + 1) * sizeof *nominal);
+    if (!v)
+        LR_FATAL("out of memory");
+    for (int k = 0; k < sh->n; k++)
+        v[sh->file[k]] = (uint64_t)(sh->at[k + 1] - sh->at[k]);
+    comm_sum_u64(v, n);
+    start[0] = 0;
+    for (int f = 0; f < n; f++)
+        start[f + 1] = start[f] + (int64_t)v[f];
+    for (int r = 0; r <= p; r++) {
+        off_t lo, hi;
+        shard_nominal(0, (off_t)start[n], r < p ? r : p - 1, p, &lo, &hi);
+        nominal[r] = r < p ? (int64_t)lo : (int64_t)hi;
+    }
+    /* offsets in the stream; per file the rows and skipped records, and of those before
+       each nominal start that falls in the file */
+    struct layout rows = {0}, skip = {0};
+    rows.local = calloc((size_t)n + 1, sizeof *rows.local);
+    skip.local = calloc((size_t)n + 1, sizeof *skip.local);
+    memset(v, 0, (size_t)(2 * n + 2 * p + 1) * sizeof *v);
+    int64_t i = 0, j = 0;
+    for (int k = 0; k < sh->n; k++) {
+        int f = sh->file[k];
+        int64_t shift = start[f] - sh->at[k];
+        rows.local[f] = i;
+        skip.local[f] = j;
+        /* (the offsets before i and j are the stream's already) */
+        int64_t i_end = i + lower_bound(s->row_at + i, s->n_rows - i, sh->at[k + 1]);
+        int64_t j_end = j + lower_bound(s->skipped_off + j, s->n_skipped - j, sh->at[k + 1]);
+        for (int64_t x = i; x < i_end; x++)
+            s->row_at[x] += shift;
+        for (int64_t x = j; x < j_end; x++)
+            s->skipped_off[x] += shift;
+        v[f] = (uint64_t)(i_end - i);
+        v[n + f] = (uint64_t)(j_end - j);
+        for (int r = 1; r < p; r++)
+            if (nominal[r] >= start[f] && nominal[r] < start[f + 1]) {
+                v[2 * n + r] = (uint64_t)(lower_bound(s->row_at + i, i_end - i, nominal[r]));
+                v[2 * n + p + r] = (uint64_t)(lower_bound(s->skipped_off + j, j_end - j,
+                                                          nominal[r]));
+            }
+        i = i_end;
+        j = j_end;
+    }
+    comm_sum_u64(v, 2 * n + 2 * p);
+    rows.first = lr_malloc((size_t)(n + 1) * sizeof *rows.first);
+    skip.first = lr_malloc((size_t)(n + 1) * sizeof *skip.first);
+    rows.rank_first = lr_malloc((size_t)(p + 1) * sizeof *rows.rank_first);
+    skip.rank_first = lr_malloc((size_t)(p + 1) * sizeof *skip.rank_first);
+    rows.first[0] = skip.first[0] = 0;
+    for (int f = 0; f < n; f++) {
+        rows.first[f + 1] = rows.first[f] + (int64_t)v[f];
+        skip.first[f + 1] = skip.first[f] + (int64_t)v[n + f];
+    }
+    for (int r = 0, f = 0; r <= p; r++) {
+        if (r == 0 || r == p) {
+            rows.rank_first[r] = r ? rows.first[n] : 0;
+            skip.rank_first[r] = r ? skip.first[n] : 0;
+            continue;
+        }
+        while (f + 1 < n && start[f + 1] <= nominal[r])  /* the file holding nominal[r] */
+            f++;
+        rows.rank_first[r] = rows.first[f] + (int64_t)v[2 * n + r];
+        skip.rank_first[r] = skip.first[f] + (int64_t)v[2 * n + p + r];
+    }
+    /* a skipped record's place among the rows: all rows before it, in stream order */
+    for (int k = 0, x = 0; k < sh->n; k++) {
+        int f = sh->file[k];
+        for (; x < skip.local[f] + (int64_t)(skip.first[f + 1] - skip.first[f]); x++)
+            s->skipped_at[x] += rows.first[f] - rows.local[f];
+    }
+    s->X = move_items(&rows, owner, n, s->X, (int64_t)d * 8);
+    if (has_target)
+        s->y = move_items(&rows, owner, n, s->y, 8);
+    if (has_weight)
+        s->w = move_items(&rows, owner, n, s->w, 8);
+    s->row_at = move_items(&rows, owner, n, s->row_at, 8);
+    s->skipped_at = move_items(&skip, owner, n, s->skipped_at, 8);
+    s->skipped_off = move_items(&skip, owner, n, s->skipped_off, 8);
+    s->n_rows = rows.rank_first[me + 1] - rows.rank_first[me];
+    s->n_skipped = skip.rank_first[me + 1] - skip.rank_first[me];
+    for (int64_t x = 0; x < s->n_skipped; x++)
+        s->skipped_at[x] -= rows.rank_first[me];
+    free(rows.first), free(rows.rank_first), free(rows.local);
+    free(skip.first), free(skip.rank_first), free(skip.local);
+    free(v);
+    free(start);
+    free(nominal);
+    free(owner);
 }

@@ -29,15 +29,16 @@ echo "hidden,file" >"$TMP/mixed/.hidden.csv"
 [ "$(cat "$TMP"/parts/*.csv | grep -vc '^x1,')" = 3000 ] && [ "$(wc -l <"$TMP/parts/part-00002.csv")" = 1 ] &&
     ok "7 parts of uneven sizes hold the 3000 rows, one part a header only" || not_ok "parts"
 
-for np in 1 2 3; do
+for np in 1 2 3 4; do
     lr "$np" 1 --quiet --model-out "$TMP/ref$np.json" "$TMP/all.csv"
     model_values "$TMP/ref$np.json" >"$TMP/ref$np.txt"
 done
-# the same data set given five ways, under 1, 2 and 3 ranks
-for np in 1 2 3; do
-    ways="dir gz zst mixed"
-    [ "$np" = 1 ] && ways="files $ways"
-    [ "$np" = 2 ] && ways="gz mixed"
+# the same data set given five ways, under 1 to 4 ranks: the one CSV's model bit for bit
+# under the same ranks (the same rows on each rank), within 1e-12 of one rank's
+for np in 1 2 3 4; do
+    ways="files dir gz zst mixed"
+    [ "$np" = 2 ] && ways="dir gz mixed"
+    [ "$np" = 4 ] && ways="files zst mixed"
     for way in $ways; do
         case $way in
         files) args=("$TMP"/parts/part-*.csv) ;;  # the shell's glob
@@ -48,34 +49,41 @@ for np in 1 2 3; do
         esac
         lr "$np" 1 --quiet --model-out "$TMP/m-$way-$np.json" "${args[@]}" 2>"$TMP/err"
         model_values "$TMP/m-$way-$np.json" >"$TMP/m.txt"
-        if [ "$np" = 1 ]; then  # one rank: the same rows in the same order, the same bits
-            model_bits "$TMP/m-$way-$np.json" "$TMP/ref1.json" &&
-                ok "$way: the model equals the one CSV's bit for bit (np=1)" ||
-                not_ok "$way bitwise (np=1)" "$(head -c 300 "$TMP/err")"
-        else  # other ranks: other per-rank sums, so rounding differs
-            for ref in 1 "$np"; do
-                values_close "$TMP/m.txt" "$TMP/ref$ref.txt" 1e-12 >/dev/null ||
-                    { not_ok "$way: model within 1e-12 of the one CSV's (np=$np vs np=$ref)" "$(values_close "$TMP/m.txt" "$TMP/ref$ref.txt" 1e-12)"; continue 2; }
-            done
-            ok "$way: model within 1e-12 of the one CSV's under 1 and $np ranks (np=$np)"
-        fi
+        model_bits "$TMP/m-$way-$np.json" "$TMP/ref$np.json" &&
+            values_close "$TMP/m.txt" "$TMP/ref1.txt" 1e-12 >/dev/null &&
+            ok "$way: the model equals the one CSV's bit for bit, within 1e-12 of one rank's (np=$np)" ||
+            not_ok "$way bitwise (np=$np)" "$(head -c 300 "$TMP/err"; values_close "$TMP/m.txt" "$TMP/ref$np.txt" 0)"
     done
 done
 grep -q '"rows": 3000' "$TMP/m-mixed-3.json" && ok "the mixed directory (two gzip members in one file): 3000 rows, notes.txt and .hidden.csv left out" ||
     not_ok "mixed rows" "$(grep '"rows"' "$TMP/m-mixed-3.json")"
-# threads change nothing: the same input under 2 ranks, 1 and 2 threads
-lr 2 2 --quiet --model-out "$TMP/t2.json" "$TMP/gz"
-model_bits "$TMP/t2.json" "$TMP/m-gz-2.json" && ok "gzip parts, 2 ranks: 1 and 2 threads give the same bits" ||
-    not_ok "threads bitwise"
+# threads: on rows enough for several parts of PAR_CHUNK_ROWS (4096) per rank, 7 gzip and
+# 7 plain parts under 2 ranks x 2 threads = the one CSV under 2 x 2, and = 2 x 1
+"$GEN" --rows 40000 --features 4 --seed 21 "$TMP/big.csv" 2>/dev/null
+mkdir -p "$TMP/bigp" "$TMP/bigz"
+awk -v dir="$TMP/bigp" 'NR == 1 { h = $0; for (k = 0; k < 7; k++) print h > sprintf("%s/p%d.csv", dir, k); next }
+    { r = NR - 1; k = r <= 900 ? 0 : r <= 9000 ? 1 : r <= 15000 ? 2 : r <= 26000 ? 4 : r <= 26001 ? 5 : 6;
+      print > sprintf("%s/p%d.csv", dir, k) }' "$TMP/big.csv"
+for f in "$TMP"/bigp/*.csv; do gzip -c "$f" >"$TMP/bigz/$(basename "$f").gz"; done
+lr 2 2 --quiet --model-out "$TMP/t-ref.json" "$TMP/big.csv"
+lr 2 1 --quiet --model-out "$TMP/t-ref1.json" "$TMP/big.csv"
+for way in bigp bigz; do
+    lr 2 2 --quiet --model-out "$TMP/t-$way.json" "$TMP/$way" 2>"$TMP/err"
+    model_bits "$TMP/t-$way.json" "$TMP/t-ref.json" && model_bits "$TMP/t-$way.json" "$TMP/t-ref1.json" &&
+        ok "$way: 40000 rows in 7 parts, 2 ranks x 2 threads = the one CSV's bits = 2 x 1" ||
+        not_ok "threads bitwise ($way)" "$(head -c 300 "$TMP/err")"
+done
 
 # predict --output: the input order across all parts, whatever the ranks
 lr 1 1 predict --model "$TMP/ref1.json" --output "$TMP/p-ref.csv" "$TMP/all.csv" 2>/dev/null
 for np in 2 3; do
-    rm -f "$TMP/p.csv"
-    lr "$np" 1 predict --model "$TMP/ref1.json" --output "$TMP/p.csv" "$TMP/mixed" 2>"$TMP/err"
-    [ "$(wc -l <"$TMP/p-ref.csv")" = 3001 ] && cmp -s "$TMP/p.csv" "$TMP/p-ref.csv" &&
-        ok "predict on the mixed parts: the one CSV's output, line for line (np=$np)" ||
-        not_ok "predict order (np=$np)" "$(head -c 300 "$TMP/err")"
+    for way in mixed parts; do
+        rm -f "$TMP/p.csv"
+        lr "$np" 1 predict --model "$TMP/ref1.json" --output "$TMP/p.csv" "$TMP/$way" 2>"$TMP/err"
+        [ "$(wc -l <"$TMP/p-ref.csv")" = 3001 ] && cmp -s "$TMP/p.csv" "$TMP/p-ref.csv" &&
+            ok "predict on the $way parts: the one CSV's output, line for line (np=$np)" ||
+            not_ok "predict order ($way, np=$np)" "$(head -c 300 "$TMP/err")"
+    done
 done
 lr 3 1 evaluate --model "$TMP/ref1.json" --json "$TMP/zst" >"$TMP/ev3.json" 2>/dev/null
 lr 1 1 evaluate --model "$TMP/ref1.json" --json "$TMP/all.csv" >"$TMP/ev-ref1.json" 2>/dev/null
@@ -120,6 +128,22 @@ sed '1510s/^[^,]*,/oops,/' "$TMP/all.csv" >"$TMP/all-bad.csv"
 lr 1 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb-ref.csv" "$TMP/all-bad.csv" 2>/dev/null
 lr 3 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb.csv" "$TMP/badval" 2>"$TMP/err"
 [ "$(sed -n 1510p "$TMP/pb-ref.csv")" = "," ] && cmp -s "$TMP/pb.csv" "$TMP/pb-ref.csv" &&
-    grep -q "skipped 1 bad row (--on-bad-row skip); first at line 10$" "$TMP/err" &&
-    ok "--on-bad-row skip in a gzip part: predict's output as for the one CSV, the part's own line (np=3)" ||
+    grep -q "skipped 1 bad row (--on-bad-row skip); first at line $TMP/badval/part-00004.csv.gz:10$" "$TMP/err" &&
+    ok "--on-bad-row skip in a gzip part: predict's output as for the one CSV, the part's name and own line (np=3)" ||
     not_ok "skip across parts" "$(head -c 300 "$TMP/err")"
+# the same in plain parts (read in place as one stream), and their errors
+mkdir -p "$TMP/badplain"
+cp "$TMP"/parts/*.csv "$TMP/badplain/"
+sed -i '10s/^[^,]*,/oops,/' "$TMP/badplain/part-00004.csv"
+for np in 2 3; do
+    lr "$np" 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb.csv" "$TMP/badplain" 2>"$TMP/err"
+    cmp -s "$TMP/pb.csv" "$TMP/pb-ref.csv" &&
+        grep -q "first at line $TMP/badplain/part-00004.csv:10$" "$TMP/err" &&
+        ok "--on-bad-row skip in a plain part: the one CSV's output, the part's name and line (np=$np)" ||
+        not_ok "skip in plain parts (np=$np)" "$(head -c 300 "$TMP/err")"
+done
+printf 'x1,x2,x3,x4,y\n1,2,3,4,5\n"6,7,8,9,10\n' >"$TMP/openquote.csv"
+for np in 1 2 3; do
+    expect_fail "a bad value in a plain part: its own FILE:LINE:COLUMN" 65 "badplain/part-00004.csv:10:1: column 'x1': 'oops' is not a number" "$np" "$TMP/badplain"
+    expect_fail "a plain part whose quoted field is not closed" 65 "openquote.csv: a quoted field is not closed" "$np" "$TMP/openquote.csv" "$P0"
+done
