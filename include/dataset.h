@@ -7,8 +7,8 @@
  * same error, with the global line number of the first bad line in the file.
  *
  * Several inputs, directories or compressed files (inputs.h): rank 0 checks every file's
- * header, each rank reads its whole files into memory and parses them the same way; line
- * numbers in errors are then each file's own.
+ * header; the files' data records are one stream, and each rank ends up with the rows one
+ * CSV of that stream would give it; line numbers in errors are each file's own.
  *
  * Owns the shard (free with dataset_free). Calls MPI only through comm.h; never exits.
  */
