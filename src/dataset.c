@@ -919,15 +919,19 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         if (inputs_concat_lines(&cat, begin, end, stream_lines, &e2) < 0 && e->code == LR_OK)
             *e = e2;
     }
-    for (int k = 0; multi && k < shard.n_first_skipped; k++) {
+    for (int k = 0; k < shard.n_first_skipped; k++) {
         int64_t *first = &shard.first_skipped[k], *last = &shard.first_skipped_last[k];
-        skipped_file[k] = concat ? inputs_concat_place(&il, stream_lines, header_lines,
-                                                       line0 + *first, first)
-                                 : inputs_place(&sh, header_lines, *first, first);
-        if (concat)
+        if (!multi) {
+            *first += line0;
+            *last += line0;
+        } else if (concat) {
+            skipped_file[k] = inputs_concat_place(&il, stream_lines, header_lines,
+                                                  line0 + *first, first);
             inputs_concat_place(&il, stream_lines, header_lines, line0 + *last, last);
-        else
+        } else {
+            skipped_file[k] = inputs_place(&sh, header_lines, *first, first);
             inputs_place(&sh, header_lines, *last, last);
+        }
     }
     if (e->code == LR_EDATA && multi && (!concat || stream_lines)) {
         int f = concat ? inputs_concat_place(&il, stream_lines, header_lines, line0 + e->line,
