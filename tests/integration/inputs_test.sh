@@ -6,6 +6,17 @@
 
 PY=/usr/bin/python3  # Debian's, with numpy and scikit-learn (scripts/install-deps.sh)
 
+# one_fail CODE DESC PATTERN ARGS...: one process without mpirun (0.5 s where mpirun takes
+# 2-3 s to wind down after an error) exits CODE with PATTERN on stderr
+one_fail() {
+    local code=$1 desc=$2 pattern=$3 rc=0
+    shift 3
+    timeout 30 "$BIN" "$@" </dev/null >"$TMP/out" 2>"$TMP/err" || rc=$?
+    [ "$rc" = "$code" ] && grep -q -- "$pattern" "$TMP/err" && ok "$desc (one process)" ||
+        not_ok "$desc" "exit $rc, expected $code: $(head -c 300 "$TMP/err")"
+}
+usage_fail() { one_fail 2 "$@"; }
+
 # test_metrics MODEL.json: metrics.test's rows, mse, rmse, mae, r2, adjusted_r2, one a line
 test_metrics() {
     sed -n '/^    "test": {/,/}/p' "$1" >"$TMP/tm.json"
@@ -83,21 +94,12 @@ for np in 1 2 3; do
 done
 grep -q "converged\|epoch_limit" "$TMP/err" && not_ok "the bad part is found before training" ||
     ok "the bad part is found before training"
-expect_fail "a missing --test part" 66 "nothere.csv: cannot open" 2 \
+one_fail 66 "a missing --test part" "nothere.csv: cannot open" \
     --model-out "$TMP/x.json" "${PARTS[@]}" --test "$TMP/nothere.csv" "$TMP/train.csv"
 
 # no output may be an input: every input as given, and every file of an input directory.
 # A usage error is decided by each rank from its command line alone, before any
-# communication; two cases run under mpirun -n 2, the others as one process without mpirun
-# (0.5 s where mpirun takes 2-3 s to wind down after an error).
-# usage_fail DESC PATTERN ARGS...: exit 2 with PATTERN on stderr
-usage_fail() {
-    local desc=$1 pattern=$2 rc=0
-    shift 2
-    timeout 30 "$BIN" "$@" </dev/null >"$TMP/out" 2>"$TMP/err" || rc=$?
-    [ "$rc" = 2 ] && grep -q -- "$pattern" "$TMP/err" && ok "$desc (one process)" ||
-        not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
-}
+# communication: two cases run under mpirun -n 2, the others as one process.
 cp "$TMP/p0.csv" "$TMP/trdir/a.csv"
 cp "$TMP/p0.csv" "$TMP/trdir/b.csv"
 echo '{}' >"$TMP/trdir/model.json"
@@ -111,6 +113,10 @@ expect_fail "--model-out = the second input (another spelling)" 2 \
 usage_fail "predict --output = a hard link to the second input" \
     "--output '$TMP/b-link.csv' is input 2 of 2, '$TMP/trdir/b.csv'" \
     predict --model "$TMP/m1.json" --output "$TMP/b-link.csv" "$TMP/trdir/a.csv" "$TMP/trdir/b.csv"
+ln -sf "$TMP/trdir/a.csv" "$TMP/a-sym.csv"
+usage_fail "--log = a symbolic link to the first input" \
+    "--log '$TMP/a-sym.csv' is input 1 of 2, '$TMP/trdir/a.csv'" \
+    --log "$TMP/a-sym.csv" --model-out "$TMP/x.json" "$TMP/trdir/a.csv" "$TMP/trdir/b.csv"
 usage_fail "--model-out = a file inside an input directory" \
     "--model-out '$TMP/trdir/b.csv' is '$TMP/trdir/b.csv', a file of the input directory '$TMP/trdir'" \
     --model-out "$TMP/trdir/b.csv" "$TMP/train.csv" "$TMP/trdir"
