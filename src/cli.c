@@ -473,7 +473,7 @@ static int find_command(const char *a)
    both exist, by device and inode (so ./a.csv, a.csv, a symbolic or a hard link all match);
    a directory input by every file it expands to (inputs.h: its *.csv[.gz|.zst], or --glob),
    which is listed only when some output already exists (a file not yet written cannot be
-   an input). Each path is stat'ed once. ---- */
+   an input). ---- */
 
 struct out_file {
     const char *opt, *path;
