@@ -19,7 +19,9 @@ enum command { CMD_TRAIN, CMD_DESCRIBE, CMD_PREDICT, CMD_EVALUATE };
 struct options {
     enum command command;
     const char *path;          /* the CSV (the first input) */
-    char **paths;              /* every input: files and directories, in order (inputs.h) */
+    char **paths;              /* every input: files and directories, in order (inputs.h);
+                                  n_paths is 0 with one input. One allocation holds paths and
+                                  tests: free(paths) frees both */
     int n_paths;
     const char *glob;          /* --glob PATTERN: a directory's files; NULL: the default */
     int help, version;
@@ -66,7 +68,10 @@ struct options {
     double validation_split;   /* fraction of rows held out; 0: none */
     uint64_t seed;             /* for the split */
     int64_t patience;          /* early stopping; 0: off */
-    const char *test;          /* --test PATH: a CSV evaluated at the end */
+    const char *test;          /* --test PATH: the first (messages name it) */
+    char **tests;              /* every --test PATH, in order: files and directories, one test
+                                  set as the inputs are one data set; NULL without --test */
+    int n_tests;
     int no_intercept;          /* fit through the origin */
     int inference;             /* the inference table (always with the exact solver) */
     double conf_level;         /* of its confidence intervals */

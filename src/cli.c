@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "inputs.h"
 #include "numparse.h"
 
 #define LINREG_VERSION "0.1.0"
@@ -208,7 +209,9 @@ void cli_usage(FILE *out)
         "  --patience N         early stopping: stop after N epochs without a lower\n"
         "                       validation loss and keep the best weights\n"
         "  --test PATH          a CSV with the same columns, evaluated with the final model\n"
-        "                       (metrics.test in the model); read before training starts\n"
+        "                       (metrics.test in the model); read before training starts.\n"
+        "                       A file or a directory, as the inputs (--glob applies); given\n"
+        "                       several times, together one test set in the order given\n"
         "  --report PATH        write a JSON report of where the time went: each phase (read,\n"
         "                       stats, learning rate, compute, allreduce, checkpoint, metrics,\n"
         "                       model write, total) as min/mean/max seconds across ranks,\n"
@@ -272,6 +275,15 @@ static int set_columns(const char *opt, const char *v, const char **out, struct 
         return lr_fail(e, LR_EUSAGE, "--%s: '%s' names no column", opt, v);
     *out = v;
     return 0;
+}
+
+/* One allocation for the inputs (paths) and the --test values (tests = paths + argc): each
+   list has fewer entries than argc. */
+static char **arg_lists(struct options *o)
+{
+    if (!o->paths)
+        o->paths = calloc(2 * (size_t)o->argc, sizeof *o->paths);
+    return o->paths;
 }
 
 static int set_option(const struct opt_spec *sp, const char *v, struct options *o,
@@ -348,7 +360,14 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         o->seed = (uint64_t)n;
         return 0;
     case O_PATIENCE: return parse_count(sp->name, v, 1, &o->patience, e);
-    case O_TEST: o->test = v; return 0;
+    case O_TEST:  /* several: one test set, in the order given */
+        if (!arg_lists(o))
+            return lr_fail(e, LR_EUSAGE, "out of memory");
+        o->tests = o->paths + o->argc;
+        if (!o->test)
+            o->test = v;
+        o->tests[o->n_tests++] = (char *)v;
+        return 0;
     case O_SOLVER:
         if (strcmp(v, "auto") == 0)
             o->solver = SOLVER_AUTO;
@@ -449,43 +468,111 @@ static int find_command(const char *a)
     return -1;
 }
 
-/* Do paths a and b name the same file: the same text, or both exist with one inode? */
-static int same_file(const char *a, const char *b)
+/* ---- No output may overwrite an input or another output (the checkpoint may be the
+   --resume file: that is how a run goes on). An input is compared by its text and, when
+   both exist, by device and inode (so ./a.csv, a.csv, a symbolic or a hard link all match);
+   a directory input by every file it expands to (inputs.h: its *.csv[.gz|.zst], or --glob),
+   which is listed only when some output already exists (a file not yet written cannot be
+   an input). ---- */
+
+struct out_file {
+    const char *opt, *path;
+    int exists;
+    struct stat st;
+};
+
+static int same_inode(const struct stat *a, const struct stat *b)
 {
-    struct stat sa, sb;
-    if (strcmp(a, b) == 0)
-        return 1;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/* No output may overwrite an input or another output (the checkpoint may be the --resume
-   file: that is how a run goes on). */
+/* The input arg (input k of n, given as opt: NULL for the positional inputs) against every
+   output; member: a file of the directory arg, or NULL for arg itself. */
+static int check_input(const char *opt, int k, int n, const char *arg, const char *member,
+                       const struct stat *st, const struct out_file *out, int n_out,
+                       const struct options *o, struct lr_error *e)
+{
+    const char *in = member ? member : arg;
+    for (int j = 0; j < n_out; j++) {
+        if (!out[j].path || (out[j].path == o->checkpoint && arg == o->resume))
+            continue;
+        if (strcmp(out[j].path, in) != 0 && !(st && out[j].exists && same_inode(st, &out[j].st)))
+            continue;
+        /* "the input file", "input 2 of 3", "the file of --test", "--test 2 of 3", then the
+           input's own name where it is not the output's text; a directory's file by name */
+        char what[600], name[300] = "";
+        if (strcmp(out[j].path, in) != 0)
+            snprintf(name, sizeof name, "%s'%s'", opt || n > 1 ? ", " : " ", in);
+        if (member)
+            snprintf(what, sizeof what, "'%s', a file of the %s directory '%s'", member,
+                     opt ? opt : "input", arg);
+        else if (n > 1)
+            snprintf(what, sizeof what, "%s %d of %d%s", opt ? opt : "input", k + 1, n, name);
+        else
+            snprintf(what, sizeof what, "the %s%s%s", opt ? "file of " : "input file",
+                     opt ? opt : "", name);
+        return lr_fail(e, LR_EUSAGE, "%s '%s' is %s: it would be overwritten", out[j].opt,
+                       out[j].path, what);
+    }
+    return 0;
+}
+
+/* args (n of them, given as opt) and, for a directory among them, its files */
+static int check_inputs(const char *opt, char *const *args, int n, const struct out_file *out,
+                        int n_out, int any_exists, const struct options *o, struct lr_error *e)
+{
+    for (int k = 0; k < n; k++) {
+        struct stat st;
+        if (!args[k])
+            continue;
+        int exists = stat(args[k], &st) == 0;
+        if (check_input(opt, k, n, args[k], NULL, exists ? &st : NULL, out, n_out, o, e) < 0)
+            return -1;
+        if (!exists || !S_ISDIR(st.st_mode) || !any_exists)
+            continue;
+        struct input_list l;
+        struct lr_error unread = {0};  /* an unreadable directory: the reader will say so */
+        int clash = 0;
+        if (inputs_expand(&args[k], 1, o->glob, &l, &unread) == 0)
+            for (int f = 0; !clash && f < l.n; f++) {
+                struct stat fs;
+                int ok = stat(l.path[f], &fs) == 0;
+                clash = check_input(opt, k, n, args[k], l.path[f], ok ? &fs : NULL, out, n_out,
+                                    o, e) < 0;
+            }
+        inputs_free(&l);
+        if (clash)
+            return -1;
+    }
+    return 0;
+}
+
 static int check_paths(const struct options *o, struct lr_error *e)
 {
-    const struct { const char *opt, *path; } in[] = {
-        {"the input file", o->path}, {"--test", o->test}, {"--model", o->model},
-        {"--resume", o->resume},
-    }, out[] = {
-        {"--model-out", o->command == CMD_TRAIN ? o->model_out : NULL}, {"--log", o->log_path},
-        {"--report", o->report}, {"--checkpoint", o->checkpoint}, {"--output", o->output},
-        {"--cache", o->cache},
+    struct out_file out[] = {
+        {.opt = "--model-out", .path = o->command == CMD_TRAIN ? o->model_out : NULL},
+        {.opt = "--log", .path = o->log_path}, {.opt = "--report", .path = o->report},
+        {.opt = "--checkpoint", .path = o->checkpoint}, {.opt = "--output", .path = o->output},
+        {.opt = "--cache", .path = o->cache},
     };
-    int n_in = (int)(sizeof in / sizeof *in), n_out = (int)(sizeof out / sizeof *out);
+    int n_out = (int)(sizeof out / sizeof *out), any_exists = 0;
     for (int k = 0; k < n_out; k++) {
-        if (!out[k].path)
-            continue;
-        for (int i = 0; i < n_in; i++)
-            if (in[i].path && same_file(out[k].path, in[i].path) &&
-                !(out[k].path == o->checkpoint && in[i].path == o->resume))
-                return lr_fail(e, LR_EUSAGE, "%s '%s' is %s%s: it would be overwritten",
-                               out[k].opt, out[k].path, in[i].opt[0] == '-' ? "the file of " : "",
-                               in[i].opt);
+        any_exists |= out[k].exists = out[k].path && stat(out[k].path, &out[k].st) == 0;
         for (int j = 0; j < k; j++)
-            if (out[j].path && same_file(out[k].path, out[j].path))
+            if (out[j].path && out[k].path &&
+                (strcmp(out[k].path, out[j].path) == 0 ||
+                 (out[j].exists && out[k].exists && same_inode(&out[j].st, &out[k].st))))
                 return lr_fail(e, LR_EUSAGE, "%s and %s are the same file '%s'", out[j].opt,
                                out[k].opt, out[k].path);
     }
+    char *const one[] = {(char *)o->path}, *model[] = {(char *)o->model},
+                *resume[] = {(char *)o->resume};
+    if (check_inputs(NULL, o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, out, n_out,
+                     any_exists, o, e) < 0 ||
+        check_inputs("--test", o->tests, o->n_tests, out, n_out, any_exists, o, e) < 0 ||
+        check_inputs("--model", model, 1, out, n_out, 0, o, e) < 0 ||
+        check_inputs("--resume", resume, 1, out, n_out, 0, o, e) < 0)
+        return -1;
     return 0;
 }
 
@@ -512,7 +599,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
             if (find_command(a) >= 0 && access(a, F_OK) != 0)
                 return lr_fail(e, LR_EUSAGE, "the command comes first: linreg_mpi %s "
                                "[options] FILE.csv", a);
-            if (!o->paths && !(o->paths = calloc((size_t)argc, sizeof *o->paths)))
+            if (!arg_lists(o))
                 return lr_fail(e, LR_EUSAGE, "out of memory");
             o->paths[o->n_paths++] = (char *)a;  /* several inputs: one data set (inputs.h) */
             if (!o->path)
@@ -563,11 +650,13 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
 int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 {
     int rc = parse_args(argc, argv, o, e);
-    if (rc < 0 || o->n_paths <= 1) {  /* one input: o->path says it all */
+    if (rc < 0 || (o->n_paths <= 1 && !o->tests)) {
         free(o->paths);
-        o->paths = NULL;
-        o->n_paths = 0;
+        o->paths = o->tests = NULL;
+        o->n_tests = 0;
     }
+    if (rc < 0 || o->n_paths <= 1)  /* one input: o->path says it all */
+        o->n_paths = 0;
     return rc;
 }
 

@@ -340,6 +340,13 @@ static int prepare_outputs(struct run *r, struct lr_error *e)
     return LR_OK;
 }
 
+/* "--test FILE", or "--test FILE (+2 more)" for several: how messages name the test set */
+static void test_label(const struct options *o, char *buf, size_t cap)
+{
+    int more = o->n_tests - 1;
+    snprintf(buf, cap, more > 0 ? "--test %s (+%d more)" : "--test %s", o->test, more);
+}
+
 /* Phase 2, collective: the training rows (and their fingerprint), the validation rows held
    out of them, and the --test rows. */
 static int load_data(struct run *r, struct lr_error *e)
@@ -369,8 +376,8 @@ static int load_data(struct run *r, struct lr_error *e)
         return e->code;  /* from totals: the same on every rank */
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt = dopt;
-        topt.path = o->test;
-        topt.paths = NULL, topt.n_paths = 0;  /* --test: one file */
+        topt.path = o->test;  /* --test: files and directories, one test set (inputs.h) */
+        topt.paths = o->tests, topt.n_paths = o->n_tests;
         topt.cache = NULL;  /* --cache is the training file's */
         topt.features = topt.drop = NULL;
         topt.categorical = NULL;
@@ -389,7 +396,7 @@ static int load_data(struct run *r, struct lr_error *e)
             return e->code;
         if (comm_rank() == 0 && !o->quiet) {
             char label[300];
-            snprintf(label, sizeof label, "--test %s", o->test);
+            test_label(o, label, sizeof label);
             dataset_print_skipped(&r->test, label, stderr);
             dataset_print_encoding(&r->test, label, stderr);
         }
@@ -854,9 +861,12 @@ static void print_summary(const struct run *r)
     if (r->val.n_total > 0)
         log_note(log, "validation: %lld rows, MSE %.10g, R^2 %.10g%s", (long long)r->val_m.rows,
                  r->val_m.mse, r->val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
-    if (o->test)
-        log_note(log, "test %s: %lld rows, MSE %.10g, R^2 %.10g", o->test,
+    if (o->test) {
+        char label[300];
+        test_label(o, label, sizeof label);
+        log_note(log, "%s: %lld rows, MSE %.10g, R^2 %.10g", label + 2,
                  (long long)r->test_m.rows, r->test_m.mse, r->test_m.r2);
+    }
     double per = epochs ? 1e3 / (double)epochs : 0.0;
     log_note(log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
              "%.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",

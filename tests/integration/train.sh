@@ -71,7 +71,7 @@ expect_fail "usage error: the file taken as --target's value" 2 \
     "no input file given (--target took '$ROOT/datasets/trees.csv' as its value)" 1 --target "$ROOT/datasets/trees.csv"
 # no output may overwrite an input or another output; the data stay as they were
 cp "$ROOT/datasets/trees.csv" "$TMP/keep.csv"
-expect_fail "--model-out is the input file" 2 "--model-out '$TMP/./keep.csv' is the input file: it would be overwritten" 2 \
+expect_fail "--model-out is the input file" 2 "--model-out '$TMP/./keep.csv' is the input file '$TMP/keep.csv': it would be overwritten" 2 \
     --model-out "$TMP/./keep.csv" "$TMP/keep.csv"
 expect_fail "--log is the --test file" 2 "--log '$TMP/keep.csv' is the file of --test" 2 \
     --log "$TMP/keep.csv" --test "$TMP/keep.csv" --model-out "$TMP/m.json" "$ROOT/datasets/trees.csv"

@@ -1,5 +1,6 @@
 /* test_cli.c — options parse into the right fields; bad ones are usage errors. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -84,9 +85,51 @@ static void test_bad(void)
     }
 }
 
+/* --test given several times: one list in the order given, o->test the first; it shares
+   the inputs' allocation (free(o.paths) frees both) */
+static void test_tests(void)
+{
+    struct options o;
+    struct lr_error e;
+    char *a1[] = {"linreg_mpi", "--test", "a.csv", "x.csv", "--test=b.csv.gz", "--test", "dir"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 7, a1), 0);
+    CU_ASSERT_STRING_EQUAL(o.path, "x.csv");
+    CU_ASSERT_EQUAL(o.n_paths, 0);
+    CU_ASSERT_STRING_EQUAL(o.test, "a.csv");
+    CU_ASSERT_EQUAL_FATAL(o.n_tests, 3);
+    CU_ASSERT_STRING_EQUAL(o.tests[0], "a.csv");
+    CU_ASSERT_STRING_EQUAL(o.tests[1], "b.csv.gz");
+    CU_ASSERT_STRING_EQUAL(o.tests[2], "dir");
+    CU_ASSERT_PTR_NOT_NULL(o.paths);
+    free(o.paths);
+    char *a2[] = {"linreg_mpi", "x.csv", "y.csv", "--test", "t.csv"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 5, a2), 0);
+    CU_ASSERT_EQUAL(o.n_paths, 2);
+    CU_ASSERT_EQUAL(o.n_tests, 1);
+    CU_ASSERT_STRING_EQUAL(o.paths[1], "y.csv");
+    CU_ASSERT_STRING_EQUAL(o.tests[0], "t.csv");
+    free(o.paths);
+    char *a3[] = {"linreg_mpi", "x.csv"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 2, a3), 0);
+    CU_ASSERT_PTR_NULL(o.tests);
+    CU_ASSERT_PTR_NULL(o.paths);
+    CU_ASSERT_EQUAL(o.n_tests, 0);
+    char *a4[] = {"linreg_mpi", "--test", "t.csv", "--model-out", "t.csv", "x.csv"};
+    CU_ASSERT_EQUAL(parse(&o, &e, 6, a4), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--model-out 't.csv' is the file of --test"));
+    CU_ASSERT_PTR_NULL(o.paths);  /* freed on failure */
+    char *a5[] = {"linreg_mpi", "--test", "t.csv", "--test", "u.csv", "--log", "u.csv", "x.csv"};
+    CU_ASSERT_EQUAL(parse(&o, &e, 8, a5), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--log 'u.csv' is --test 2 of 2: it would be overwritten"));
+    char *a6[] = {"linreg_mpi", "a.csv", "b.csv", "--model-out", "b.csv"};
+    CU_ASSERT_EQUAL(parse(&o, &e, 5, a6), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--model-out 'b.csv' is input 2 of 2: it would be"));
+}
+
 void add_cli_suite(void)
 {
     CU_pSuite s = CU_add_suite("cli", NULL, NULL);
     CU_add_test(s, "options land in the right fields", test_good);
     CU_add_test(s, "bad values and unknown options are usage errors", test_bad);
+    CU_add_test(s, "--test several times: one list; outputs against every input", test_tests);
 }
