@@ -213,8 +213,10 @@ stale_parts "one part replaced by other data of the same size" "'$P/part-00003.c
 head -n 301 "$TMP/c.csv" >"$P/part-00004.csv"
 lr 1 1 --quiet --model-out "$TMP/mref-a.json" "$P"
 stale_parts "a part added" "the input files changed: '$P/part-00004.csv' was added (5 files, were 4)" "$TMP/mref-a.json" "$P"
-mv "$P/part-00004.csv" "$TMP/part-00004.csv"
-stale_parts "a part removed" "the input files changed: '$P/part-00004.csv' was removed (4 files, were 5)" "$TMP/mref-r.json" "$P"
+mv "$P/part-00004.csv" "$P/part-00009.csv"
+stale_parts "a part renamed" "the input files changed: file 5 is '$P/part-00009.csv', was '$P/part-00004.csv'" "$TMP/mref-a.json" "$P"
+mv "$P/part-00009.csv" "$TMP/part-00004.csv"
+stale_parts "a part removed" "the input files changed: '$P/part-00009.csv' was removed (4 files, were 5)" "$TMP/mref-r.json" "$P"
 lr 1 1 --quiet --model-out "$TMP/mref-o.json" "$P/part-00003.csv" "$P/part-00000.csv" "$P/part-00001.csv.gz" "$P/part-00002.csv.zst"
 stale_parts "the parts in another order" "the input files changed: file 1 is '$P/part-00003.csv', was '$P/part-00000.csv'" "$TMP/mref-o.json" \
     "$P/part-00003.csv" "$P/part-00000.csv" "$P/part-00001.csv.gz" "$P/part-00002.csv.zst"
