@@ -111,6 +111,12 @@ head -c 100000 "$C" >"$TMP/f.bin"
 lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
 grep -q "is truncated: 100000 bytes of $(stat -c %s "$C")" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
     ok "a truncated cache: a warning naming both sizes, the CSV's model" || not_ok "truncated cache" "$(head -c 300 "$TMP/err")"
+cp "$C" "$TMP/f.bin"  # a cache of the first format (version 1, before the "files" section)
+printf '\x01\x00\x00\x00' | dd of="$TMP/f.bin" bs=1 seek=8 conv=notrunc 2>/dev/null
+lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "warning: the cache '$TMP/f.bin' was written by another version of linreg_mpi: reading $TMP/c.csv and writing the cache again" "$TMP/err" &&
+    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
+    ok "a cache of another format version: stale, said so, rewritten" || not_ok "another version" "$(head -c 300 "$TMP/err")"
 cp "$TMP/c.csv" "$TMP/f.bin"
 lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
 grep -q "is not a linreg_mpi cache" "$TMP/err" && ok "a file that is not a cache: said so, replaced" || not_ok "not a cache" "$(head -c 300 "$TMP/err")"
@@ -184,6 +190,16 @@ for run in "1 1" "2 2" "3 1"; do
     grep -q "read 4000 rows from the cache '$TMP/mp.bin' (quick check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref$1.json" &&
         ok "several parts from the cache = from the parts, bit for bit (written 2x1, read np=$1 threads=$2)" ||
         not_ok "several parts from the cache (np=$1 threads=$2)" "$(head -c 300 "$TMP/err")"
+done
+# the stream of the parts' data records is c.csv's data, byte for byte: a cache written
+# under 1 rank gives 2 and 3 ranks the rows c.csv's byte split gives them, so the models
+# are c.csv's own under 2 and 3 ranks, bit for bit
+lr 1 1 --quiet --cache "$TMP/mp1.bin" --model-out "$TMP/m.json" "$P"
+for np in 2 3; do
+    lr "$np" 1 --cache "$TMP/mp1.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+    grep -q "read 4000 rows from the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref$np.json" &&
+        ok "several parts cached under 1 rank, read under $np: c.csv's model under $np ranks, bit for bit (the stream's byte split)" ||
+        not_ok "several parts from a 1-rank cache (np=$np)" "$(head -c 300 "$TMP/err")"
 done
 lr 3 1 --cache "$TMP/mp.bin" --cache-verify full --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
 grep -q "(full check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref3.json" &&
