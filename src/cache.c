@@ -674,11 +674,13 @@ static const char *judge_files(const struct header *h, const struct file_rec *r,
     int one = c->n == 1 && h->n_files == 1;
     for (int f = 0; f < c->n && f < h->n_files; f++) {
         const struct cache_file *x = &c->file[f];
-        char its[320], of[320];  /* "the CSV's size", or "the size of 'part-1.csv'" */
-        if (one)
-            snprintf(its, sizeof its, "the CSV's "), of[0] = '\0';
-        else
-            snprintf(its, sizeof its, "the "), snprintf(of, sizeof of, " of '%s'", x->path);
+        /* "the CSV's size" or "the size of 'p'"; "the CSV" or "'p'" */
+        char its[320] = "the CSV's ", of[320] = "", name[320] = "the CSV";
+        if (!one) {
+            snprintf(its, sizeof its, "the ");
+            snprintf(of, sizeof of, " of '%s'", x->path);
+            snprintf(name, sizeof name, "'%s'", x->path);
+        }
         if (!one && (strcmp(paths[f], x->path) != 0 || r[f].comp != x->comp))
             snprintf(why, cap, "is stale: the input files changed: file %d is '%s', was '%s'",
                      f + 1, x->path, paths[f]);
@@ -686,8 +688,7 @@ static const char *judge_files(const struct header *h, const struct file_rec *r,
             snprintf(why, cap, "is stale: %ssize%s changed (%lld bytes, now %lld)", its, of,
                      (long long)r[f].size, (long long)x->size);
         else if (r[f].dev != x->dev || r[f].ino != x->ino)
-            snprintf(why, cap, "is stale: %s is another file (device or inode changed)",
-                     one ? "the CSV" : of + 4);
+            snprintf(why, cap, "is stale: %s is another file (device or inode changed)", name);
         else if (r[f].mtime_s != x->mtime_s || r[f].mtime_ns != x->mtime_ns)
             snprintf(why, cap, "is stale: %smodification time%s changed", its, of);
         else if (r[f].data_start != x->data_start || r[f].head_digest != x->head_digest)
@@ -900,8 +901,11 @@ static int open_and_judge(const char *path, const struct cache_csv *c,
         char *blob = lr_malloc((size_t)len + 1);
         struct file_rec *r = NULL;
         const char **paths = NULL;
-        if (read_rows(fd, &h->sec[S_FILES], 0, len, blob, &b) < 0)
-            bad = "is corrupt or truncated: chunk 0 of its 'files' section fails its crc32";
+        if (read_rows(fd, &h->sec[S_FILES], 0, len, blob, &b) < 0) {
+            snprintf(why, cap, "is corrupt or truncated: chunk %lld of its 'files' section "
+                     "fails its crc32", (long long)b);
+            bad = why;
+        }
         else if (files_parse(blob, len, h->n_files, &r, &paths) < 0)
             bad = "is corrupt: its 'files' section does not parse";
         else if (!(bad = judge_files(h, r, paths, c, why, cap))) {

@@ -205,6 +205,14 @@ lr 3 1 --cache "$TMP/mp.bin" --cache-verify full --model-out "$TMP/m.json" "$P" 
 grep -q "(full check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref3.json" &&
     ok "--cache-verify full on unchanged parts (4 files hashed by 3 ranks): the cache is used" ||
     not_ok "full check of unchanged parts" "$(head -c 300 "$TMP/err")"
+cp "$TMP/mp.bin" "$TMP/f.bin"  # a flipped byte in the "files" section (in a part's path)
+at=$(grep -obUaF "part-00002.csv.zst" "$TMP/f.bin" | head -1 | cut -d: -f1)
+printf 'X' | dd of="$TMP/f.bin" bs=1 seek="${at:-0}" conv=notrunc 2>/dev/null
+lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+[ -n "$at" ] && grep -q "warning: the cache '$TMP/f.bin' is corrupt or truncated: chunk 0 of its 'files' section fails its crc32: reading the 4 input files and writing the cache again" "$TMP/err" &&
+    model_bits "$TMP/m.json" "$TMP/mref1.json" &&
+    ok "a flipped byte in the cache's list of files: the crc32 finds it, the parts' model" ||
+    not_ok "flipped byte in the files section" "$(head -c 300 "$TMP/err")"
 # stale_parts WHAT MESSAGE REF ARGS...: under 1 rank, a warning with MESSAGE, the rows parsed
 # again (REF's model) and the cache rewritten
 stale_parts() {
