@@ -482,6 +482,10 @@ static int check_paths(const struct options *o, struct lr_error *e)
                 return lr_fail(e, LR_EUSAGE, "%s '%s' is %s%s: it would be overwritten",
                                out[k].opt, out[k].path, in[i].opt[0] == '-' ? "the file of " : "",
                                in[i].opt);
+        for (int i = 1; i < o->n_paths; i++)  /* the other files of several inputs */
+            if (same_file(out[k].path, o->paths[i]))
+                return lr_fail(e, LR_EUSAGE, "%s '%s' is an input file: it would be overwritten",
+                               out[k].opt, out[k].path);
         for (int j = 0; j < k; j++)
             if (out[j].path && same_file(out[k].path, out[j].path))
                 return lr_fail(e, LR_EUSAGE, "%s and %s are the same file '%s'", out[j].opt,
