@@ -1,30 +1,33 @@
 /*
- * cache.h — the binary cache of a CSV's parsed rows (--cache PATH): repeated runs on the
- * same file skip parsing.
+ * cache.h — the binary cache of a data set's parsed rows (--cache PATH): repeated runs on
+ * the same data skip parsing.
  *
  * A cache holds the rows as the reader returned them (after column selection, before any
- * scaling), where each row's record starts in the CSV, and the skipped records (offset and
+ * scaling), where each row's record starts in the data, and the skipped records (offset and
  * position among the rows), so that every rank count reads from it exactly the rows it
- * would have parsed from the CSV: rank r takes the rows whose records start in its nominal
- * byte range [r·L/p, (r+1)·L/p) of the data (shard.h), which is what realigning that range
- * to record starts gives. The run then proceeds bit for bit as from the CSV.
+ * would have parsed: rank r takes the rows whose records start in its nominal byte range
+ * [r·L/p, (r+1)·L/p) of the data (shard.h), which is what realigning that range to record
+ * starts gives. The data is one CSV's bytes after its header, or, for several files or a
+ * compressed one, the stream of every file's data records in input order: the
+ * offsets are then the stream's. The run then proceeds bit for bit as from the files.
  *
  * File layout (native byte order, checked): a 4096-byte header (magic "LRMPICAC", version,
- * its own crc32; the CSV's size, device, inode, mtime in ns, a digest of its header line
- * and of its whole content; the options fingerprint; the shape; a table of sections),
- * the crc32 of every 1 MiB chunk of every section, then the sections, each at a 4096-byte
- * boundary: "X" (N×D doubles, row-major), "y" (N doubles), "row_at" (N record offsets),
- * "skipped" (offset and global rows before, per skipped record), "index" (the record offset
- * of each "row_at" chunk's first row: a rank finds its rows with two chunk reads), "names"
- * (target and source feature names), "w" (N sample weights, with --weights) and "meta" (the
- * dataset's own blob: its encoding, the feature names after encoding). A section is found
- * by its tag; the options that shape the rows are the items of the fingerprint
- * (cache_fingerprint, the one place that lists them).
+ * its own crc32; the data's region and file count, a digest of every file's content; the
+ * options fingerprint; the shape; a table of sections), the crc32 of every 1 MiB chunk of
+ * every section, then the sections, each at a 4096-byte boundary: "X" (N×D doubles,
+ * row-major), "y" (N doubles), "row_at" (N record offsets), "skipped" (offset and global
+ * rows before, per skipped record), "index" (the record offset of each "row_at" chunk's
+ * first row: a rank finds its rows with two chunk reads), "names" (target and source
+ * feature names), "w" (N sample weights, with --weights), "meta" (the dataset's own blob:
+ * its encoding, the feature names after encoding) and "files" (each file's identity:
+ * size, device, inode, mtime in ns, data start, digest of its header and of its content;
+ * then the paths as given). A section is found by its tag; the options that shape the rows
+ * are the items of the fingerprint (cache_fingerprint, the one place that lists them).
  *
  * Writing is collective: every rank writes its rows at its global row offset into one
  * temporary file, chunks shared by two ranks get their crc32 combined on rank 0
  * (crc32_combine), rank 0 renames the file into place (atomic_file.h). Reading is
- * collective: rank 0 checks the header against the CSV and the options, then every rank
+ * collective: rank 0 checks the header against the files and the options, then every rank
  * preads only its own rows and checks each chunk's crc32 as it reads.
  *
  * Calls MPI only through comm.h; never exits.
@@ -37,6 +40,7 @@
 #include "csv_reader.h"
 #include "dataset.h"
 #include "error.h"
+#include "inputs.h"
 
 #define CACHE_MAX_ITEMS 16
 
@@ -62,13 +66,29 @@ struct cache_meta {
     int64_t blob_len;
 };
 
-/* The CSV as a cache must have seen it. */
-struct cache_csv {
-    const char *path;
-    int fd;
-    int64_t size, mtime_s, mtime_ns, data_start;
+/* One file of the data set as a cache must have seen it. */
+struct cache_file {
+    int64_t size, mtime_s, mtime_ns, data_start;  /* data_start: the bytes before its data
+                                                     (of its decompressed text) */
     uint64_t dev, ino;
-    uint64_t head_digest;      /* of the bytes before the data (header, BOM): rank 0 */
+    uint64_t head_digest;      /* of those bytes (header, BOM); 0 for a compressed file */
+    int32_t comp, pad;         /* enum input_comp */
+    const char *path;          /* as given */
+};
+
+/*
+ * The data set as a cache must have seen it: its files in input order, and the region
+ * [data_start, size) that its rows' record offsets (csv_layout.keep_offsets) lie in and
+ * that shard_nominal cuts into the ranks' pieces. One CSV: its own data start and size.
+ * Several files (or a compressed one): 0 and L, the length of the stream that is every
+ * file's data records one after another.
+ */
+struct cache_csv {
+    int fd;                    /* the one CSV's descriptor; -1 for a list */
+    int n;                     /* files */
+    struct cache_file *file;   /* n, malloc'd: cache_csv_free */
+    int64_t data_start, size;  /* the region */
+    char label[64];            /* a list in messages: "the 7 input files" */
 };
 
 /* Collective: fill c for the open CSV fd whose data start at data_start. */
@@ -76,11 +96,27 @@ int cache_csv_init(struct cache_csv *c, const char *path, int fd, int64_t data_s
                    struct lr_error *e);
 
 /*
- * Collective, with threads OpenMP threads per rank: when the cache at path is valid for the CSV and the fingerprint (full: the
- * CSV's content hashed too), read this rank's rows into ds (its names are already set) and
- * return 1. Absent: return 0. Stale, truncated or corrupt: rank 0 prints a warning saying
- * why (unless quiet) and 0 is returned: the caller parses and writes the cache again.
- * -1 with e only when the CSV itself cannot be read (full verification).
+ * Collective: fill c for the files of l (the same list on every rank), whose data start at
+ * data_start[f] (their headers' bytes, of the decompressed text for a compressed file).
+ * Rank 0 looks at every file: size, device, inode, modification time, and for a plain file
+ * a digest of its first data_start[f] bytes. A compressed file's header is not read here:
+ * its size, modification time and inode stand for it (and --cache-verify full hashes its
+ * compressed bytes). stream_len is L, or -1 when it is not known before parsing: the
+ * region of a valid cache is then the one it was written with (the files vouch for it),
+ * and the caller sets c->size = L before cache_write. LR_ENOINPUT naming a file that
+ * cannot be read.
+ */
+int cache_csv_init_list(struct cache_csv *c, const struct input_list *l,
+                        const int64_t *data_start, int64_t stream_len, struct lr_error *e);
+void cache_csv_free(struct cache_csv *c);
+
+/*
+ * Collective, with threads OpenMP threads per rank: when the cache at path is valid for the
+ * data set and the fingerprint (full: every file's bytes, as stored, hashed too), read this
+ * rank's rows into ds (its names are already set) and return 1. Absent: return 0. Stale,
+ * truncated or corrupt: rank 0 prints a warning saying why, naming the first file that
+ * differs (unless quiet), and 0 is returned: the caller parses and writes the cache again.
+ * -1 with e only when a file of the data set cannot be read (full verification).
  */
 int cache_read(const char *path, int full, const struct cache_csv *c,
                const struct cache_fingerprint *fp, struct dataset *ds, struct cache_meta *m,

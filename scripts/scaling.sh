@@ -34,7 +34,9 @@
 # Without FILE, bin/gen_data writes max-ranks row blocks (`--parts`) into DIR/data; the
 # weak-scaling file for P ranks is the first P blocks concatenated (P x N/max rows, so
 # every rank has the same rows), and the strong-scaling file is all of them (N rows).
-# With FILE, strong scaling uses FILE and weak scaling generated data of FILE's shape.
+# With FILE, strong scaling uses FILE and weak scaling generated data of FILE's shape. FILE
+# may be a CSV, a compressed one (.csv.gz, .csv.zst) or a directory of parts (its *.csv,
+# *.csv.gz, *.csv.zst, each with the header): one data set, cached like a CSV.
 #
 # Each run writes a --report JSON (kept in DIR/runs); its phase times, the maximum across
 # ranks (the slowest rank sets the pace), give the figures; each column is the median
@@ -100,7 +102,7 @@ done
 
 [ -x "$LINREG" ] || die "$LINREG not built (make all)"
 if [ -n "$FILE" ]; then
-    [ -f "$FILE" ] && [ -r "$FILE" ] || { echo "$ME: cannot read $FILE" >&2; exit 66; }
+    [ -f "$FILE" ] || [ -d "$FILE" ] && [ -r "$FILE" ] || { echo "$ME: cannot read $FILE" >&2; exit 66; }
     FILE=$(cd "$(dirname "$FILE")" && pwd)/$(basename "$FILE")
 fi
 [ "$MODE" = strong ] && [ -n "$FILE" ] || [ -x "$GEN" ] || die "$GEN not built (make all)"
@@ -128,9 +130,17 @@ mkdir -p "$OUT/data" "$OUT/runs"
 OUT=$(cd "$OUT" && pwd)
 
 # the data: FILE's shape, or the generated one
-if [ -n "$FILE" ]; then
-    [ -n "$ROWS" ] || ROWS=$(($(wc -l <"$FILE") - 1))
-    [ -n "$FEATURES" ] || FEATURES=$(head -1 "$FILE" | awk -F, '{ print NF - 1 }')
+parts_of() {  # FILE's files as linreg_mpi reads them: itself, or a directory's parts
+    if [ -d "$1" ]; then
+        find "$1" -maxdepth 1 -type f \( -name '*.csv' -o -name '*.csv.gz' -o -name '*.csv.zst' \) ! -name '.*' | sort
+    else echo "$1"; fi
+}
+text_of() { case $1 in *.gz) gzip -dc "$1" ;; *.zst) zstd -dcq "$1" ;; *) cat "$1" ;; esac; }
+if [ -n "$FILE" ]; then  # rows: every part's lines but its header
+    mapfile -t PARTS < <(parts_of "$FILE")
+    [ "${#PARTS[@]}" -gt 0 ] || { echo "$ME: $FILE holds no *.csv, *.csv.gz or *.csv.zst" >&2; exit 66; }
+    [ -n "$ROWS" ] || ROWS=$(for f in "${PARTS[@]}"; do text_of "$f" | tail -n +2; done | wc -l)
+    [ -n "$FEATURES" ] || FEATURES=$({ text_of "${PARTS[0]}" || true; } | head -1 | awk -F, '{ print NF - 1 }')
 fi
 ROWS=${ROWS:-1000000}
 FEATURES=${FEATURES:-20}

@@ -19,16 +19,16 @@
 #include "shard.h"
 
 #define CACHE_MAGIC "LRMPICAC"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u      /* 2: the "files" section (several files) */
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 4096
 #define CHUNK (1 << 20)               /* bytes per crc32 */
 #define SEGMENT ((int64_t)16 << 20)   /* bytes of the CSV per hash of --cache-verify full */
 #define MAX_SECTIONS 16
 
-enum { S_X, S_Y, S_ROW_AT, S_SKIPPED, S_INDEX, S_NAMES, S_W, S_META, N_SECTIONS };
+enum { S_X, S_Y, S_ROW_AT, S_SKIPPED, S_INDEX, S_NAMES, S_W, S_META, S_FILES, N_SECTIONS };
 static const char *section_tag[N_SECTIONS] = {"X", "y", "row_at", "skipped", "index", "names",
-                                              "w", "meta"};
+                                              "w", "meta", "files"};
 
 struct section {
     char tag[16];
@@ -40,9 +40,10 @@ struct section {
 struct header {
     char magic[8];
     uint32_t version, header_crc, byte_order, chunk_bytes;
-    /* the CSV */
-    int64_t csv_size, csv_mtime_s, csv_mtime_ns, data_start;
-    uint64_t csv_dev, csv_ino, head_digest, content_digest;
+    /* the data: the region its offsets lie in, its files (the "files" section), the digest
+       of their content */
+    int64_t data_start, data_end, n_files;
+    uint64_t content_digest;
     /* the options */
     struct cache_fingerprint fp;
     /* the rows */
@@ -102,86 +103,246 @@ void cache_fingerprint(const struct csv_layout *lay, const struct data_options *
     free(model);
 }
 
-/* ---- the CSV ---- */
+/* ---- the files ---- */
+
+/* Rank 0: the identity of file f, open on fd (its head read from it when plain). */
+static int identify(int fd, const char *path, int64_t data_start, int comp,
+                    struct cache_file *f, struct lr_error *e)
+{
+    struct stat st;
+    f->data_start = data_start;
+    f->comp = comp;
+    if (fstat(fd, &st) != 0)
+        return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read: %s", strerror(errno));
+    f->size = (int64_t)st.st_size;
+    f->dev = (uint64_t)st.st_dev;
+    f->ino = (uint64_t)st.st_ino;
+    f->mtime_s = (int64_t)st.st_mtim.tv_sec;
+    f->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+    if (comp != IN_PLAIN)  /* its header is in the decompressed text */
+        return 0;
+    char *head = lr_malloc((size_t)data_start + 1);
+    int rc = 0;
+    if (shard_pread(fd, head, (size_t)data_start, 0) != (ssize_t)data_start)
+        rc = lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "read error: %s",
+                        errno ? strerror(errno) : "file shrank while being read");
+    f->head_digest = XXH3_64bits(head, (size_t)data_start);
+    free(head);
+    return rc;
+}
+
+/* Collective: rank 0's identities to every rank (the paths are every rank's own). */
+static int share_identities(struct cache_csv *c, const char *const *paths, struct lr_error *e)
+{
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    comm_bcast(c->file, (size_t)c->n * sizeof *c->file, 0);
+    for (int f = 0; f < c->n; f++)
+        c->file[f].path = paths[f];
+    return 0;
+}
 
 int cache_csv_init(struct cache_csv *c, const char *path, int fd, int64_t data_start,
                    struct lr_error *e)
 {
-    struct stat st;
     memset(c, 0, sizeof *c);
-    c->path = path;
     c->fd = fd;
+    c->n = 1;
+    c->file = calloc(1, sizeof *c->file);
+    if (!c->file)
+        LR_FATAL("out of memory");
+    if (comm_rank() == 0)
+        identify(fd, path, data_start, IN_PLAIN, &c->file[0], e);
+    if (share_identities(c, &path, e) < 0)
+        return -1;
     c->data_start = data_start;
-    if (fstat(fd, &st) != 0)
-        lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "cannot read: %s", strerror(errno));
-    c->size = (int64_t)st.st_size;
-    c->dev = (uint64_t)st.st_dev;
-    c->ino = (uint64_t)st.st_ino;
-    c->mtime_s = (int64_t)st.st_mtim.tv_sec;
-    c->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
-    if (comm_rank() == 0 && e->code == LR_OK) {
-        char *head = lr_malloc((size_t)data_start + 1);
-        if (shard_pread(fd, head, (size_t)data_start, 0) != (ssize_t)data_start)
-            lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "read error: %s", strerror(errno));
-        c->head_digest = XXH3_64bits(head, (size_t)data_start);
-        free(head);
-    }
-    return comm_agree(e) == LR_OK ? 0 : -1;
+    c->size = c->file[0].size;
+    return 0;
 }
 
-/* Collective: a digest of the CSV's whole content, the same for any rank and thread count:
-   16 MiB segments hashed by the ranks in parallel (each its share of them), then the
-   segments' hashes hashed in order. */
-static int content_digest(const struct cache_csv *c, uint64_t *out, struct lr_error *e)
+int cache_csv_init_list(struct cache_csv *c, const struct input_list *l,
+                        const int64_t *data_start, int64_t stream_len, struct lr_error *e)
 {
-    int64_t n_seg = (c->size + SEGMENT - 1) / SEGMENT, lo, hi;
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    c->n = l->n;
+    c->file = calloc((size_t)l->n + 1, sizeof *c->file);
+    if (!c->file)
+        LR_FATAL("out of memory");
+    snprintf(c->label, sizeof c->label, "the %d input files", l->n);
+    for (int f = 0; comm_rank() == 0 && f < l->n && e->code == LR_OK; f++) {
+        int fd = open(l->path[f], O_RDONLY);
+        if (fd < 0) {
+            lr_fail_at(e, LR_ENOINPUT, l->path[f], 0, 0, "cannot open: %s", strerror(errno));
+            break;
+        }
+        identify(fd, l->path[f], data_start[f], l->comp[f], &c->file[f], e);
+        close(fd);
+    }
+    if (share_identities(c, (const char *const *)l->path, e) < 0)
+        return -1;
+    c->data_start = 0;
+    c->size = stream_len;
+    return 0;
+}
+
+void cache_csv_free(struct cache_csv *c)
+{
+    free(c->file);
+    c->file = NULL;
+    c->n = 0;
+}
+
+/* The data set in messages: the one CSV's path, or "the N input files". */
+static const char *data_name(const struct cache_csv *c)
+{
+    return c->n == 1 ? c->file[0].path : c->label;
+}
+
+/* Hash bytes [s0, s1) of file f (to its end) into st: -1, or the errno of a failure (0:
+   the file shrank). */
+static int hash_segment(const struct cache_csv *c, int f, int64_t s0, int64_t s1, char *buf,
+                        XXH3_state_t *st)
+{
+    const struct cache_file *x = &c->file[f];
+    int fd = c->fd >= 0 ? c->fd : open(x->path, O_RDONLY), why = -1;
+    if (fd < 0)
+        return errno;
+    XXH3_64bits_reset(st);
+    int64_t end = s1 < x->size ? s1 : x->size;
+    for (int64_t at = s0; at < end;) {
+        size_t want = (size_t)(end - at < CHUNK ? end - at : CHUNK);
+        ssize_t got = shard_pread(fd, buf, want, (off_t)at);
+        if (got != (ssize_t)want) {
+            why = got < 0 ? errno : 0;
+            break;
+        }
+        XXH3_64bits_update(st, buf, want);
+        at += (int64_t)want;
+    }
+    if (fd != c->fd)
+        close(fd);
+    return why;
+}
+
+/*
+ * Collective: a digest of every file's bytes as stored (a compressed file's compressed
+ * bytes), the same for any rank and thread count: each file cut into 16 MiB segments, the
+ * segments of all files in order hashed by the ranks in parallel (each a contiguous share
+ * of them); a file's digest is the hash of its segments' hashes, in order (per_file, n
+ * entries), the data set's the hash of the files' digests in order (one CSV: its own).
+ */
+static int content_digest(const struct cache_csv *c, uint64_t *per_file, uint64_t *out,
+                          struct lr_error *e)
+{
+    int64_t *first = lr_malloc(((size_t)c->n + 1) * sizeof *first);  /* each file's segment */
+    first[0] = 0;
+    for (int f = 0; f < c->n; f++)
+        first[f + 1] = first[f] + (c->file[f].size + SEGMENT - 1) / SEGMENT;
+    int64_t n_seg = first[c->n], lo, hi;
     lo = (int64_t)((__int128)n_seg * comm_rank() / comm_size());
     hi = (int64_t)((__int128)n_seg * (comm_rank() + 1) / comm_size());
     uint64_t *seg = calloc((size_t)(n_seg ? n_seg : 1), sizeof *seg);
     if (!seg)
         LR_FATAL("out of memory");
-    int failed = 0;
+    int failed = -1;  /* the first file that could not be read, as found */
+    int err = 0;
 #pragma omp parallel num_threads(n_threads)
     {
         char *buf = lr_malloc(CHUNK);
         XXH3_state_t *st = XXH3_createState();
 #pragma omp for schedule(dynamic, 1)
         for (int64_t s = lo; s < hi; s++) {
-            XXH3_64bits_reset(st);
-            int64_t end = (s + 1) * SEGMENT < c->size ? (s + 1) * SEGMENT : c->size;
-            for (int64_t at = s * SEGMENT; at < end;) {
-                size_t want = (size_t)(end - at < CHUNK ? end - at : CHUNK);
-                if (shard_pread(c->fd, buf, want, (off_t)at) != (ssize_t)want) {
-#pragma omp atomic write
-                    failed = 1;
-                    break;
-                }
-                XXH3_64bits_update(st, buf, want);
-                at += (int64_t)want;
+            int f = 0, k = c->n;  /* the file of segment s: first[f] <= s < first[f + 1] */
+            while (f < k) {
+                int mid = (f + k) / 2;
+                if (first[mid + 1] <= s)
+                    f = mid + 1;
+                else
+                    k = mid;
+            }
+            int64_t s0 = (s - first[f]) * SEGMENT;
+            int why = hash_segment(c, f, s0, s0 + SEGMENT, buf, st);
+            if (why >= 0) {
+#pragma omp critical(cache_digest_failed)
+                if (failed < 0 || f < failed)
+                    failed = f, err = why;
             }
             seg[s] = XXH3_64bits_digest(st);
         }
         XXH3_freeState(st);
         free(buf);
     }
-    if (failed)
-        lr_fail_at(e, LR_ENOINPUT, c->path, 0, 0, "read error: %s",
-                   errno ? strerror(errno) : "file shrank while being read");
+    if (failed >= 0)
+        lr_fail_at(e, LR_ENOINPUT, c->file[failed].path, 0, 0, "read error: %s",
+                   err ? strerror(err) : "file shrank while being read");
     comm_sum_u64(seg, (int)n_seg);  /* each entry comes from one rank, zeros elsewhere */
-    *out = XXH3_64bits(seg, (size_t)n_seg * sizeof *seg) ^ (uint64_t)c->size;
+    for (int f = 0; f < c->n; f++)
+        per_file[f] = XXH3_64bits(seg + first[f], (size_t)(first[f + 1] - first[f]) *
+                                  sizeof *seg) ^ (uint64_t)c->file[f].size;
+    *out = c->n == 1 ? per_file[0] : XXH3_64bits(per_file, (size_t)c->n * sizeof *per_file);
     free(seg);
+    free(first);
     return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* The "files" section: one record per file, then the paths, NUL-terminated. */
+struct file_rec {
+    int64_t size, mtime_s, mtime_ns, data_start;
+    uint64_t dev, ino, head_digest, content_digest;
+    int32_t comp, path_bytes;
+};
+
+static char *files_blob(const struct cache_csv *c, const uint64_t *digest, int64_t *len)
+{
+    size_t n = (size_t)c->n * sizeof(struct file_rec);
+    for (int f = 0; f < c->n; f++)
+        n += strlen(c->file[f].path) + 1;
+    char *b = calloc(n, 1), *p = b + (size_t)c->n * sizeof(struct file_rec);
+    if (!b)
+        LR_FATAL("out of memory");
+    for (int f = 0; f < c->n; f++) {
+        const struct cache_file *x = &c->file[f];
+        struct file_rec r = {x->size, x->mtime_s, x->mtime_ns, x->data_start, x->dev, x->ino,
+                             x->head_digest, digest[f], x->comp,
+                             (int32_t)strlen(x->path) + 1};
+        memcpy(b + (size_t)f * sizeof r, &r, sizeof r);
+        p = stpcpy(p, x->path) + 1;
+    }
+    *len = (int64_t)n;
+    return b;
+}
+
+/* The other way: n records (malloc'd) and paths (pointers into blob); -1 if malformed. */
+static int files_parse(char *blob, int64_t len, int64_t n, struct file_rec **recs,
+                       const char ***paths)
+{
+    *recs = NULL, *paths = NULL;
+    if (n < 1 || n > len / (int64_t)sizeof(struct file_rec))
+        return -1;
+    *recs = lr_malloc((size_t)n * sizeof **recs);
+    *paths = lr_malloc((size_t)n * sizeof **paths);
+    memcpy(*recs, blob, (size_t)n * sizeof **recs);
+    int64_t at = n * (int64_t)sizeof(struct file_rec);
+    for (int64_t f = 0; f < n; f++) {
+        int64_t k = (*recs)[f].path_bytes;
+        if (k < 1 || k > len - at || blob[at + k - 1] != '\0')
+            return -1;
+        (*paths)[f] = blob + at;
+        at += k;
+    }
+    return at == len ? 0 : -1;
 }
 
 /* ---- the layout, the same on every rank ---- */
 
 /* The sections of a cache of n rows (from the totals): offsets, sizes, crc tables. */
-static void plan(struct header *h, int64_t names_bytes, int64_t meta_bytes)
+static void plan(struct header *h, int64_t names_bytes, int64_t meta_bytes, int64_t files_bytes)
 {
     int64_t rows[N_SECTIONS] = {h->n_rows, h->has_target ? h->n_rows : 0, h->n_rows,
                                 h->n_skipped, 0, names_bytes,
-                                h->has_weight ? h->n_rows : 0, meta_bytes};
-    int64_t row_bytes[N_SECTIONS] = {8 * (int64_t)h->n_features, 8, 8, 16, 8, 1, 8, 1};
+                                h->has_weight ? h->n_rows : 0, meta_bytes, files_bytes};
+    int64_t row_bytes[N_SECTIONS] = {8 * (int64_t)h->n_features, 8, 8, 16, 8, 1, 8, 1, 1};
     rows[S_INDEX] = chunks_of(8 * h->n_rows);  /* one entry per "row_at" chunk */
     h->n_sections = N_SECTIONS;
     int64_t crc_at = HEADER_BYTES;
@@ -354,9 +515,7 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     h.version = CACHE_VERSION;
     h.byte_order = BYTE_ORDER_MARK;
     h.chunk_bytes = CHUNK;
-    h.csv_size = c->size, h.csv_mtime_s = c->mtime_s, h.csv_mtime_ns = c->mtime_ns;
-    h.csv_dev = c->dev, h.csv_ino = c->ino, h.data_start = c->data_start;
-    h.head_digest = c->head_digest;
+    h.data_start = c->data_start, h.data_end = c->size, h.n_files = c->n;
     h.fp = *fp;
     h.n_rows = ds->n_rows_total;
     h.n_skipped = ds->n_skipped_total;
@@ -367,11 +526,15 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     h.n_first_skipped = ds->n_first_skipped;
     memcpy(h.first_skipped, ds->first_skipped, sizeof h.first_skipped);
     memcpy(h.first_skipped_last, ds->first_skipped_last, sizeof h.first_skipped_last);
-    int64_t names_len;
+    int64_t names_len, files_len;
     char *names = names_blob(ds, m, &names_len);
-    plan(&h, names_len, m->blob_len);
     double t0 = comm_wtime();
-    int rc = content_digest(c, &h.content_digest, &e);
+    uint64_t *digest = lr_malloc((size_t)c->n * sizeof *digest);
+    int rc = content_digest(c, digest, &h.content_digest, &e);
+    char *files = files_blob(c, digest, &files_len);
+    plan(&h, names_len, m->blob_len, files_len);
+    if (rc == 0 && c->size < c->data_start)  /* the caller did not say the stream's length */
+        rc = lr_fail(&e, LR_EWRITE, "the data's length is not known");
 
     char tmp[4200] = "";
     if (rc == 0 && comm_rank() == 0) {
@@ -430,7 +593,7 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
         header_seal(&h, page);
         if (combine_partials(fd, &h, all, n_all) < 0 ||
             write_small(fd, &h, S_INDEX, index) < 0 || write_small(fd, &h, S_NAMES, names) < 0 ||
-            write_small(fd, &h, S_META, m->blob) < 0 ||
+            write_small(fd, &h, S_META, m->blob) < 0 || write_small(fd, &h, S_FILES, files) < 0 ||
             write_all(fd, page, HEADER_BYTES, 0) < 0 || ftruncate(fd, (off_t)h.file_bytes) < 0)
             lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
     }
@@ -441,6 +604,8 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     free(all);
     free(index);
     free(names);
+    free(files);
+    free(digest);
     if (rc == 0 && comm_agree(&e) != LR_OK)
         rc = -1;
     if (rc == 0 && comm_rank() == 0 && atomic_commit(tmp, path, &e) < 0)
@@ -462,9 +627,8 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
 
 /* ---- reading ---- */
 
-/* Rank 0: is the header valid for this CSV and these options? NULL, or why not. */
-static const char *judge(const struct header *h, int64_t file_bytes, const struct cache_csv *c,
-                         const struct cache_fingerprint *fp, char *why, size_t cap)
+/* Rank 0: is the header whole and of this version? NULL, or why not. */
+static const char *judge(const struct header *h, int64_t file_bytes, char *why, size_t cap)
 {
     if (memcmp(h->magic, CACHE_MAGIC, 8) != 0)
         return "is not a linreg_mpi cache";
@@ -481,17 +645,12 @@ static const char *judge(const struct header *h, int64_t file_bytes, const struc
                  (long long)h->file_bytes);
         return why;
     }
-    if (h->csv_size != c->size) {
-        snprintf(why, cap, "is stale: the CSV's size changed (%lld bytes, now %lld)",
-                 (long long)h->csv_size, (long long)c->size);
-        return why;
-    }
-    if (h->csv_dev != c->dev || h->csv_ino != c->ino)
-        return "is stale: the CSV is another file (device or inode changed)";
-    if (h->csv_mtime_s != c->mtime_s || h->csv_mtime_ns != c->mtime_ns)
-        return "is stale: the CSV's modification time changed";
-    if (h->data_start != c->data_start || h->head_digest != c->head_digest)
-        return "is stale: the CSV's header line changed";
+    return NULL;
+}
+
+static const char *judge_options(const struct header *h, const struct cache_fingerprint *fp,
+                                 char *why, size_t cap)
+{
     for (int k = 0; k < fp->n || k < h->fp.n; k++)
         if (k >= fp->n || k >= h->fp.n || strcmp(h->fp.item[k].name, fp->item[k].name) != 0 ||
             h->fp.item[k].value != fp->item[k].value) {
@@ -500,6 +659,57 @@ static const char *judge(const struct header *h, int64_t file_bytes, const struc
             return why;
         }
     return NULL;
+}
+
+/*
+ * Rank 0: are the files the cache's (n records r, paths)? NULL, or why not, naming the
+ * first file that differs. One CSV is "the CSV" and may have been renamed; in a list of
+ * several, each file's path is part of its identity (a file added, removed, renamed or
+ * moved is a change).
+ */
+static const char *judge_files(const struct header *h, const struct file_rec *r,
+                               const char *const *paths, const struct cache_csv *c, char *why,
+                               size_t cap)
+{
+    int one = c->n == 1 && h->n_files == 1;
+    for (int f = 0; f < c->n && f < h->n_files; f++) {
+        const struct cache_file *x = &c->file[f];
+        /* "the CSV's size" or "the size of 'p'"; "the CSV" or "'p'" */
+        char its[320] = "the CSV's ", of[320] = "", name[320] = "the CSV";
+        if (!one) {
+            snprintf(its, sizeof its, "the ");
+            snprintf(of, sizeof of, " of '%s'", x->path);
+            snprintf(name, sizeof name, "'%s'", x->path);
+        }
+        if (!one && (strcmp(paths[f], x->path) != 0 || r[f].comp != x->comp))
+            snprintf(why, cap, "is stale: the input files changed: file %d is '%s', was '%s'",
+                     f + 1, x->path, paths[f]);
+        else if (r[f].size != x->size)
+            snprintf(why, cap, "is stale: %ssize%s changed (%lld bytes, now %lld)", its, of,
+                     (long long)r[f].size, (long long)x->size);
+        else if (r[f].dev != x->dev || r[f].ino != x->ino)
+            snprintf(why, cap, "is stale: %s is another file (device or inode changed)", name);
+        else if (r[f].mtime_s != x->mtime_s || r[f].mtime_ns != x->mtime_ns)
+            snprintf(why, cap, "is stale: %smodification time%s changed", its, of);
+        else if (r[f].data_start != x->data_start || r[f].head_digest != x->head_digest)
+            snprintf(why, cap, "is stale: %sheader line%s changed", its, of);
+        else
+            continue;
+        return why;
+    }
+    if (h->n_files < c->n)
+        snprintf(why, cap, "is stale: the input files changed: '%s' was added (%d files, "
+                 "were %lld)", c->file[h->n_files].path, c->n, (long long)h->n_files);
+    else if (h->n_files > c->n)
+        snprintf(why, cap, "is stale: the input files changed: '%s' was removed (%d "
+                 "file%s, were %lld)", paths[c->n], c->n, c->n == 1 ? "" : "s",
+                 (long long)h->n_files);
+    else if (h->data_start != c->data_start || (c->size >= 0 && h->data_end != c->size))
+        snprintf(why, cap, "is stale: the data's length changed (%lld bytes, now %lld)",
+                 (long long)(h->data_end - h->data_start), (long long)(c->size - c->data_start));
+    else
+        return NULL;
+    return why;
 }
 
 /* Read and check chunks [c0, c1] of section x into a buffer of the whole chunks; the
@@ -614,7 +824,7 @@ static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
     int bad_s = S_INDEX;
     uint64_t *index = lr_malloc(lr_bytes(n_idx + 1, 1, sizeof *index));
     off_t lo, hi;
-    shard_nominal((off_t)h->data_start, (off_t)h->csv_size, comm_rank(), comm_size(), &lo, &hi);
+    shard_nominal((off_t)h->data_start, (off_t)h->data_end, comm_rank(), comm_size(), &lo, &hi);
     int last = comm_rank() == comm_size() - 1;
     int64_t a = 0, b = 0, *skipped = NULL;
     if (read_rows(fd, &h->sec[S_INDEX], 0, n_idx, (char *)index, &bad) == 0) {
@@ -658,10 +868,12 @@ static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
     return 0;
 }
 
-/* Rank 0's verdict: 1 usable, 0 absent, -1 not usable (why). */
+/* Rank 0's verdict: 1 usable (*stored: each file's content digest as written, malloc'd),
+   0 absent, -1 not usable (why). */
 static int open_and_judge(const char *path, const struct cache_csv *c,
                           const struct cache_fingerprint *fp, const struct dataset *ds,
-                          const struct cache_meta *m, struct header *h, char *why, size_t cap)
+                          const struct cache_meta *m, struct header *h, uint64_t **stored,
+                          char *why, size_t cap)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0 && errno == ENOENT)
@@ -682,8 +894,31 @@ static int open_and_judge(const char *path, const struct cache_csv *c,
         bad = why;
     } else {
         memcpy(h, page, sizeof *h);
-        bad = judge(h, (int64_t)st.st_size, c, fp, why, cap);
+        bad = judge(h, (int64_t)st.st_size, why, cap);
     }
+    if (!bad) {  /* the files, then the options */
+        int64_t len = h->sec[S_FILES].bytes, b;
+        char *blob = lr_malloc((size_t)len + 1);
+        struct file_rec *r = NULL;
+        const char **paths = NULL;
+        if (read_rows(fd, &h->sec[S_FILES], 0, len, blob, &b) < 0) {
+            snprintf(why, cap, "is corrupt or truncated: chunk %lld of its 'files' section "
+                     "fails its crc32", (long long)b);
+            bad = why;
+        }
+        else if (files_parse(blob, len, h->n_files, &r, &paths) < 0)
+            bad = "is corrupt: its 'files' section does not parse";
+        else if (!(bad = judge_files(h, r, paths, c, why, cap))) {
+            *stored = lr_malloc((size_t)h->n_files * sizeof **stored);
+            for (int64_t f = 0; f < h->n_files; f++)
+                (*stored)[f] = r[f].content_digest;
+        }
+        free(r);
+        free(paths);
+        free(blob);
+    }
+    if (!bad)
+        bad = judge_options(h, fp, why, cap);
     if (!bad && (h->n_source != m->n_source || h->has_target != ds->has_target))
         bad = "is stale: it holds other columns";
     if (!bad) {  /* the names, as a last check of the columns */
@@ -717,26 +952,45 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     struct header h;
     char why[512] = "";
     int verdict = 0;
+    uint64_t *stored = NULL;
     double t0 = comm_wtime();
     if (comm_rank() == 0)
-        verdict = open_and_judge(path, c, fp, ds, m, &h, why, sizeof why);
+        verdict = open_and_judge(path, c, fp, ds, m, &h, &stored, why, sizeof why);
     comm_bcast(&verdict, sizeof verdict, 0);
     comm_bcast(why, sizeof why, 0);
     if (verdict <= 0) {
         if (verdict < 0)
-            warn(path, c->path, why, quiet);
+            warn(path, data_name(c), why, quiet);
+        free(stored);
         return 0;
     }
     comm_bcast(&h, sizeof h, 0);
-    if (full) {
-        uint64_t digest;
-        if (content_digest(c, &digest, e) < 0)
+    if (full) {  /* the files' bytes; rank 0 names the first file whose content changed */
+        uint64_t digest, *now = lr_malloc((size_t)c->n * sizeof *now);
+        int stale = 0;
+        if (content_digest(c, now, &digest, e) < 0) {
+            free(now), free(stored);
             return -1;
-        if (digest != h.content_digest) {
-            warn(path, c->path, "is stale: the CSV's content changed (--cache-verify full)", quiet);
+        }
+        if ((stale = digest != h.content_digest) && comm_rank() == 0) {
+            int f = 0;
+            while (f < c->n - 1 && now[f] == stored[f])
+                f++;
+            if (c->n == 1)
+                snprintf(why, sizeof why, "is stale: the CSV's content changed "
+                         "(--cache-verify full)");
+            else
+                snprintf(why, sizeof why, "is stale: the content of '%s' changed "
+                         "(--cache-verify full)", c->file[f].path);
+        }
+        free(now);
+        if (stale) {
+            free(stored);
+            warn(path, data_name(c), why, quiet);
             return 0;
         }
     }
+    free(stored);
     struct lr_error re = {0};
     int fd = open(path, O_RDONLY);
     int64_t bad = -1;
@@ -756,7 +1010,7 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
         ds->X = ds->y = ds->w = NULL, ds->skipped_at = NULL, m->blob = NULL;
         ds->n_rows = ds->n_skipped_local = 0;
         ds->n_features = m->n_source;
-        warn(path, c->path, re.msg, quiet);
+        warn(path, data_name(c), re.msg, quiet);
         return 0;
     }
     ds->n_rows_total = h.n_rows;
@@ -764,7 +1018,9 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     ds->n_first_skipped = h.n_first_skipped;
     memcpy(ds->first_skipped, h.first_skipped, sizeof ds->first_skipped);
     memcpy(ds->first_skipped_last, h.first_skipped_last, sizeof ds->first_skipped_last);
-    ds->file_bytes = c->size;
+    ds->file_bytes = 0;  /* as stored: what was read to get the rows */
+    for (int f = 0; f < c->n; f++)
+        ds->file_bytes += c->file[f].size;
     if (comm_rank() == 0 && !quiet)
         fprintf(stderr, "linreg_mpi: read %lld rows from the cache '%s' (%s check, %.3f s)\n",
                 (long long)h.n_rows, path, full ? "full" : "quick", comm_wtime() - t0);

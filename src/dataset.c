@@ -783,6 +783,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     int64_t size = 0;
     char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
                                     encoding replaces ds's) */
+    struct cache_csv cc = {.fd = -1};  /* --cache: the files it must have seen */
 
     /* several inputs, directories or compressed files (inputs.h): plain files read in
        place as one stream (concat), or with a compressed file each rank's files in a memfd
@@ -800,11 +801,6 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     for (int f = 0; f < il.n; f++)
         concat &= il.comp[f] == IN_PLAIN;
     if (multi) {
-        if (o->cache) {
-            lr_fail(e, LR_EUSAGE, "--cache: several input files or compressed files are not "
-                    "supported with a cache yet: give one uncompressed CSV");
-            goto done;
-        }
         data_start = lr_malloc((size_t)il.n * sizeof *data_start);
         header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
         text = lr_malloc((size_t)il.n * sizeof *text);
@@ -843,7 +839,6 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     };
     /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
        needs (where each record starts) and writes it at the end */
-    struct cache_csv cc;
     struct cache_fingerprint fp;
     n_source = ds->n_features;
     if (o->cache) {
@@ -851,8 +846,12 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         shard_nominal((off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &lo,
                       &hi_nominal);
         cache_fingerprint(&lay, o, &fp);
-        if (check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, e) < 0 ||
-            cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
+        int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
+        for (int f = 0; concat && f < il.n; f++)
+            stream += text[f];
+        if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
+                  : check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, e) < 0 ||
+                        cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
             goto done;
         source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
         for (int j = 0; j < n_source; j++)
@@ -972,6 +971,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (o->cache) {  /* a failure is a warning: the run goes on without the cache */
         struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
         cm.blob = cache_blob(ds, &cm.blob_len);
+        if (multi)  /* the stream's length (compressed: every rank's share of it) */
+            cc.size = concat ? cat.start[il.n] : comm_sum_i64(sh.bytes);
         cache_write(o->cache, &cc, &fp, ds, &cm, shard.row_at, shard.skipped_off,
                     o->n_threads, o->quiet);
         free(cm.blob);
@@ -986,6 +987,7 @@ done:
         close(fd);
     inputs_share_free(&sh);
     inputs_concat_close(&cat);
+    cache_csv_free(&cc);
     inputs_free(&il);
     free(data_start);
     free(header_lines);

@@ -111,6 +111,12 @@ head -c 100000 "$C" >"$TMP/f.bin"
 lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
 grep -q "is truncated: 100000 bytes of $(stat -c %s "$C")" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
     ok "a truncated cache: a warning naming both sizes, the CSV's model" || not_ok "truncated cache" "$(head -c 300 "$TMP/err")"
+cp "$C" "$TMP/f.bin"  # a cache of the first format (version 1, before the "files" section)
+printf '\x01\x00\x00\x00' | dd of="$TMP/f.bin" bs=1 seek=8 conv=notrunc 2>/dev/null
+lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
+grep -q "warning: the cache '$TMP/f.bin' was written by another version of linreg_mpi: reading $TMP/c.csv and writing the cache again" "$TMP/err" &&
+    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref1.json" &&
+    ok "a cache of another format version: stale, said so, rewritten" || not_ok "another version" "$(head -c 300 "$TMP/err")"
 cp "$TMP/c.csv" "$TMP/f.bin"
 lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$TMP/c.csv" 2>"$TMP/err" >/dev/null
 grep -q "is not a linreg_mpi cache" "$TMP/err" && ok "a file that is not a cache: said so, replaced" || not_ok "not a cache" "$(head -c 300 "$TMP/err")"
@@ -160,3 +166,100 @@ cmp -s "$TMP/p.csv" "$TMP/pref.csv" && [ "$(grep -c ',$' "$TMP/p.csv")" = 0 ] &&
     cmp -s "$TMP/e.txt" "$TMP/eref.txt" &&
     ok "predict and evaluate on one cache path: each sees the other's cache as stale (missing targets), both give the CSV's output" ||
     not_ok "predict/evaluate sharing a cache" "$(head -c 300 "$TMP/err") $(head -c 200 "$TMP/err2")"
+
+# A data set of several parts (plain, gzip, zstd): each part's identity in the cache. The
+# rows are the one stream of the parts' data records, so a cache written under 2 ranks
+# gives every rank count the rows it would have parsed; the quick check names the first
+# part that differs.
+P=$TMP/mp
+mkdir -p "$P"
+awk -v dir="$P" 'NR == 1 { h = $0; for (k = 0; k < 4; k++) print h > sprintf("%s/part-%05d.csv", dir, k); next }
+    { r = NR - 1; k = r <= 700 ? 0 : r <= 2000 ? 1 : r <= 3100 ? 2 : 3; print > sprintf("%s/part-%05d.csv", dir, k) }' "$TMP/c.csv"
+gzip "$P/part-00001.csv"
+zstd -q --rm "$P/part-00002.csv"
+for np in 1 2 3; do
+    lr "$np" 1 --quiet --model-out "$TMP/mref$np.json" "$P"
+done
+lr 2 1 --cache "$TMP/mp.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+grep -q "wrote the cache '$TMP/mp.bin' (4000 rows" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref2.json" &&
+    ok "several parts (plain, gzip, zstd): no longer a usage error, the cache written under 2 ranks, the parts' model" ||
+    not_ok "cache of several parts written" "$(head -c 300 "$TMP/err")"
+for run in "1 1" "2 2" "3 1"; do
+    set -- $run
+    lr "$1" "$2" --cache "$TMP/mp.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+    grep -q "read 4000 rows from the cache '$TMP/mp.bin' (quick check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref$1.json" &&
+        ok "several parts from the cache = from the parts, bit for bit (written 2x1, read np=$1 threads=$2)" ||
+        not_ok "several parts from the cache (np=$1 threads=$2)" "$(head -c 300 "$TMP/err")"
+done
+# the stream of the parts' data records is c.csv's data, byte for byte: a cache written
+# under 1 rank gives 2 and 3 ranks the rows c.csv's byte split gives them, so the models
+# are c.csv's own under 2 and 3 ranks, bit for bit
+lr 1 1 --quiet --cache "$TMP/mp1.bin" --model-out "$TMP/m.json" "$P"
+for np in 2 3; do
+    lr "$np" 1 --cache "$TMP/mp1.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+    grep -q "read 4000 rows from the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/ref$np.json" &&
+        ok "several parts cached under 1 rank, read under $np: c.csv's model under $np ranks, bit for bit (the stream's byte split)" ||
+        not_ok "several parts from a 1-rank cache (np=$np)" "$(head -c 300 "$TMP/err")"
+done
+lr 3 1 --cache "$TMP/mp.bin" --cache-verify full --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+grep -q "(full check" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref3.json" &&
+    ok "--cache-verify full on unchanged parts (4 files hashed by 3 ranks): the cache is used" ||
+    not_ok "full check of unchanged parts" "$(head -c 300 "$TMP/err")"
+cp "$TMP/mp.bin" "$TMP/f.bin"  # a flipped byte in the "files" section (in a part's path)
+at=$(grep -obUaF "part-00002.csv.zst" "$TMP/f.bin" | head -1 | cut -d: -f1)
+printf 'X' | dd of="$TMP/f.bin" bs=1 seek="${at:-0}" conv=notrunc 2>/dev/null
+lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+[ -n "$at" ] && grep -q "warning: the cache '$TMP/f.bin' is corrupt or truncated: chunk 0 of its 'files' section fails its crc32: reading the 4 input files and writing the cache again" "$TMP/err" &&
+    model_bits "$TMP/m.json" "$TMP/mref1.json" &&
+    ok "a flipped byte in the cache's list of files: the crc32 finds it, the parts' model" ||
+    not_ok "flipped byte in the files section" "$(head -c 300 "$TMP/err")"
+expect_fail "--cache equal to the second of several inputs is a usage error" 2 "--cache '$P/part-00003.csv' is an input file: it would be overwritten" 1 \
+    --cache "$P/part-00003.csv" "$P/part-00000.csv" "$P/part-00003.csv"
+# stale_parts WHAT MESSAGE REF ARGS...: under 1 rank, a warning with MESSAGE, the rows parsed
+# again (REF's model) and the cache rewritten
+stale_parts() {
+    local what=$1 msg=$2 ref=$3
+    shift 3
+    lr 1 1 --cache "$TMP/mp.bin" --model-out "$TMP/m.json" "$@" 2>"$TMP/err" >/dev/null
+    grep -qF "warning: the cache '$TMP/mp.bin' is stale: $msg: reading " "$TMP/err" &&
+        grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$ref" &&
+        ok "$what: stale, said so, parsed again, the cache rewritten" ||
+        not_ok "$what" "$(head -c 300 "$TMP/err")"
+}
+touch -d "@$(($(date +%s) + 5))" "$P/part-00001.csv.gz"
+stale_parts "one part touched (gzip)" "the modification time of '$P/part-00001.csv.gz' changed" "$TMP/mref1.json" "$P"
+# part 3 replaced by other data of the same size (another file: mv), then a part added
+awk -F, 'BEGIN { OFS = "," } NR == 5 { sub(/[0-8]/, "9", $1) } { print }' "$P/part-00003.csv" >"$TMP/new3.csv"
+cmp -s "$TMP/new3.csv" "$P/part-00003.csv" || [ "$(stat -c %s "$TMP/new3.csv")" != "$(stat -c %s "$P/part-00003.csv")" ] &&
+    not_ok "the replacement part: other bytes, the same size"
+mv "$TMP/new3.csv" "$P/part-00003.csv"
+lr 1 1 --quiet --model-out "$TMP/mref-r.json" "$P"
+model_bits "$TMP/mref-r.json" "$TMP/mref1.json" && not_ok "the replacement part changes the model"
+stale_parts "one part replaced by other data of the same size" "'$P/part-00003.csv' is another file (device or inode changed)" "$TMP/mref-r.json" "$P"
+head -n 301 "$TMP/c.csv" >"$P/part-00004.csv"
+lr 1 1 --quiet --model-out "$TMP/mref-a.json" "$P"
+stale_parts "a part added" "the input files changed: '$P/part-00004.csv' was added (5 files, were 4)" "$TMP/mref-a.json" "$P"
+mv "$P/part-00004.csv" "$P/part-00009.csv"
+stale_parts "a part renamed" "the input files changed: file 5 is '$P/part-00009.csv', was '$P/part-00004.csv'" "$TMP/mref-a.json" "$P"
+mv "$P/part-00009.csv" "$TMP/part-00004.csv"
+stale_parts "a part removed" "the input files changed: '$P/part-00009.csv' was removed (4 files, were 5)" "$TMP/mref-r.json" "$P"
+lr 1 1 --quiet --model-out "$TMP/mref-o.json" "$P/part-00003.csv" "$P/part-00000.csv" "$P/part-00001.csv.gz" "$P/part-00002.csv.zst"
+stale_parts "the parts in another order" "the input files changed: file 1 is '$P/part-00003.csv', was '$P/part-00000.csv'" "$TMP/mref-o.json" \
+    "$P/part-00003.csv" "$P/part-00000.csv" "$P/part-00001.csv.gz" "$P/part-00002.csv.zst"
+lr 2 1 --quiet --cache "$TMP/mp.bin" --model-out "$TMP/m.json" "$P"  # written again, 2 ranks
+# one part edited in place, size and modification time kept: quick misses it, full names it
+stamp=$(stat -c %y "$P/part-00000.csv")
+awk -F, 'BEGIN { OFS = "," } NR == 9 { sub(/[0-8]/, "9", $2) } { print }' "$P/part-00000.csv" >"$TMP/new0.csv"
+cat "$TMP/new0.csv" >"$P/part-00000.csv"  # in place: the same inode
+touch -d "$stamp" "$P/part-00000.csv"
+lr 1 1 --quiet --model-out "$TMP/mref-e.json" "$P"
+lr 1 1 --cache "$TMP/mp.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+! model_bits "$TMP/mref-e.json" "$TMP/mref-r.json" && grep -q "from the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref-r.json" &&
+    ok "a part edited in place, same size and mtime: --cache-verify quick does not see it (the old rows)" ||
+    not_ok "quick check on a part edited in place" "$(head -c 300 "$TMP/err")"
+lr 3 1 --cache "$TMP/mp.bin" --cache-verify full --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/null
+lr 3 1 --quiet --model-out "$TMP/mref-e3.json" "$P"
+grep -qF "warning: the cache '$TMP/mp.bin' is stale: the content of '$P/part-00000.csv' changed (--cache-verify full): reading the 4 input files and writing the cache again" "$TMP/err" &&
+    grep -q "wrote the cache" "$TMP/err" && model_bits "$TMP/m.json" "$TMP/mref-e3.json" &&
+    ok "--cache-verify full (3 ranks) names the part edited in place, parses the new rows, rewrites the cache" ||
+    not_ok "full check on a part edited in place" "$(head -c 300 "$TMP/err")"

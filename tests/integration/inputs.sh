@@ -122,7 +122,6 @@ done
 expect_fail "--glob that matches nothing" 66 "parts: the directory holds no file named \*.txt" 3 --glob '*.txt' "$TMP/parts"
 expect_fail "a .gz name on a plain file" 65 "plain.csv.gz: not compressed as named: the name says gzip" 3 "$P0" "$TMP/plain.csv.gz"
 expect_fail "a bad value in a gzip part: its own FILE:LINE:COLUMN" 65 "badval/part-00004.csv.gz:10:1: column 'x1': 'oops' is not a number" 3 "$TMP/badval"
-expect_fail "--cache with several inputs: not supported yet" 2 "--cache: several input files or compressed files are not supported" 2 --cache "$TMP/c.bin" "$TMP/gz"
 # --on-bad-row skip across parts: predict leaves the same empty line as for the one CSV
 sed '1510s/^[^,]*,/oops,/' "$TMP/all.csv" >"$TMP/all-bad.csv"
 lr 1 1 predict --model "$TMP/ref1.json" --on-bad-row skip --output "$TMP/pb-ref.csv" "$TMP/all-bad.csv" 2>/dev/null

@@ -131,6 +131,25 @@ for sc_png in strong_speedup strong_efficiency weak_efficiency; do
     fi
 done
 
+# scripts/scaling.sh on a directory of gzip parts: one data set, its rows counted through
+# the decompressed text, cached once (strong scaling only: weak scaling generates its data)
+mkdir -p "$TMP/sc_gz"
+"$GEN" --rows 6000 --features 3 --seed 7 "$TMP/sc_all.csv" 2>/dev/null
+awk -v dir="$TMP/sc_gz" 'NR == 1 { h = $0; for (k = 0; k < 3; k++) print h > sprintf("%s/part-%d.csv", dir, k); next }
+    { print > sprintf("%s/part-%d.csv", dir, NR <= 1001 ? 0 : NR <= 4001 ? 1 : 2) }' "$TMP/sc_all.csv"
+gzip "$TMP"/sc_gz/part-*.csv
+sc_out=$TMP/sc_scaling_gz
+if LINREG_BIN=$BIN GEN_DATA_BIN=$GEN timeout 60 "$ROOT/scripts/scaling.sh" --mode strong --max-ranks 2 --reps 1 --epochs 5 \
+    --launcher mpirun --oversubscribe --out "$sc_out" "$TMP/sc_gz" >"$TMP/sc_log" 2>&1; then
+    sc_rows=$(tail -n +2 "$sc_out/scaling.csv" | awk -F, '{ print $1, $2, $5, $6 }' | sort | paste -sd';')
+    sc_bytes=$(cat "$TMP"/sc_gz/*.gz | wc -c)
+    [ "$sc_rows" = "strong 1 6000 $sc_bytes;strong 2 6000 $sc_bytes" ] && [ -s "$sc_out/data/sc_gz.cache" ] &&
+        ok "scaling.sh on a directory of gzip parts: 6000 rows, the parts' bytes, read from one cache" ||
+        not_ok "scaling.sh on gzip parts" "got '$sc_rows' (bytes $sc_bytes)"
+else
+    not_ok "scaling.sh on gzip parts runs" "$(tail -5 "$TMP/sc_log" | tr '\n' ' ' | head -c 400)"
+fi
+
 # the benchmark scripts explain themselves and refuse bad sizes; the epoch benchmark runs
 rc=0
 "$ROOT/scripts/bench_ingest.sh" 10x >/dev/null 2>"$TMP/err" || rc=$?
