@@ -52,6 +52,7 @@ struct header {
     int32_t n_first_skipped, has_weight;
     int32_t n_source, pad;     /* source feature columns (before encoding: names) */
     int64_t first_skipped[CSV_FIRST_SKIPPED], first_skipped_last[CSV_FIRST_SKIPPED];
+    int32_t first_skipped_file[CSV_FIRST_SKIPPED], pad3;  /* several files: each one's */
     int64_t file_bytes;        /* the whole cache */
     uint32_t n_sections, pad2;
     struct section sec[MAX_SECTIONS];
@@ -526,6 +527,12 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     h.n_first_skipped = ds->n_first_skipped;
     memcpy(h.first_skipped, ds->first_skipped, sizeof h.first_skipped);
     memcpy(h.first_skipped_last, ds->first_skipped_last, sizeof h.first_skipped_last);
+    for (int k = 0; k < ds->n_first_skipped; k++) {
+        h.first_skipped_file[k] = -1;
+        for (int f = 0; ds->first_skipped_path[k] && f < c->n; f++)
+            if (strcmp(c->file[f].path, ds->first_skipped_path[k]) == 0)
+                h.first_skipped_file[k] = f;
+    }
     int64_t names_len, files_len;
     char *names = names_blob(ds, m, &names_len);
     double t0 = comm_wtime();
@@ -1018,6 +1025,10 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     ds->n_first_skipped = h.n_first_skipped;
     memcpy(ds->first_skipped, h.first_skipped, sizeof ds->first_skipped);
     memcpy(ds->first_skipped_last, h.first_skipped_last, sizeof ds->first_skipped_last);
+    for (int k = 0; k < ds->n_first_skipped; k++)
+        if (h.first_skipped_file[k] >= 0 && h.first_skipped_file[k] < c->n &&
+            !(ds->first_skipped_path[k] = strdup(c->file[h.first_skipped_file[k]].path)))
+            LR_FATAL("out of memory");
     ds->file_bytes = 0;  /* as stored: what was read to get the rows */
     for (int f = 0; f < c->n; f++)
         ds->file_bytes += c->file[f].size;

@@ -213,7 +213,7 @@ lr 1 1 --cache "$TMP/f.bin" --model-out "$TMP/m.json" "$P" 2>"$TMP/err" >/dev/nu
     model_bits "$TMP/m.json" "$TMP/mref1.json" &&
     ok "a flipped byte in the cache's list of files: the crc32 finds it, the parts' model" ||
     not_ok "flipped byte in the files section" "$(head -c 300 "$TMP/err")"
-expect_fail "--cache equal to the second of several inputs is a usage error" 2 "--cache '$P/part-00003.csv' is an input file: it would be overwritten" 1 \
+expect_fail "--cache equal to the second of several inputs is a usage error" 2 "--cache '$P/part-00003.csv' is input 2 of 2: it would be overwritten" 1 \
     --cache "$P/part-00003.csv" "$P/part-00000.csv" "$P/part-00003.csv"
 # stale_parts WHAT MESSAGE REF ARGS...: under 1 rank, a warning with MESSAGE, the rows parsed
 # again (REF's model) and the cache rewritten

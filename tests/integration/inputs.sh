@@ -141,6 +141,14 @@ for np in 2 3; do
         ok "--on-bad-row skip in a plain part: the one CSV's output, the part's name and line (np=$np)" ||
         not_ok "skip in plain parts (np=$np)" "$(head -c 300 "$TMP/err")"
 done
+# from a cache of those parts (written, then read): the same output and report
+for pass in write read; do
+    lr 2 1 predict --model "$TMP/ref1.json" --on-bad-row skip --cache "$TMP/pb.cache" --output "$TMP/pb.csv" "$TMP/badval" 2>"$TMP/err"
+    cmp -s "$TMP/pb.csv" "$TMP/pb-ref.csv" &&
+        grep -q "first at line $TMP/badval/part-00004.csv.gz:10$" "$TMP/err" &&
+        ok "--on-bad-row skip in parts with --cache ($pass): the same output, the part named" ||
+        not_ok "skip in parts with --cache ($pass)" "$(head -c 300 "$TMP/err")"
+done
 printf 'x1,x2,x3,x4,y\n1,2,3,4,5\n"6,7,8,9,10\n' >"$TMP/openquote.csv"
 for np in 1 2 3; do
     expect_fail "a bad value in a plain part: its own FILE:LINE:COLUMN" 65 "badplain/part-00004.csv:10:1: column 'x1': 'oops' is not a number" "$np" "$TMP/badplain"
