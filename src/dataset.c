@@ -857,7 +857,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         if (inputs_share(&il, data_start, &sh, e) < 0)
             goto done;
         fd = sh.fd;
-        end = (off_t)sh.bytes;
+        end = (off_t)sh.bytes;  /* an estimate (the memory check): the text is still coming */
         lay.quote_free = sh.quote_free;
     } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
                           &lay.quote_free, e) < 0) {
@@ -867,7 +867,9 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
+    csv_read_range(fd, begin, multi ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
+    if (multi && inputs_share_wait(&sh, e) < 0)  /* the producer's error wins */
+        goto done;
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
     /* Global line of this rank's first line: header, then the lines of lower ranks. */
