@@ -378,8 +378,13 @@ static void assign(const struct input_list *l, int *owner)
 /* ---- the share: one producer thread streams the files into the memfd ---- */
 
 /* How far the producer may write beyond the reader's furthest request: the text held in
-   memory at a time is about this plus the reader's block. */
-#define AHEAD ((int64_t)64 << 20)
+   memory at a time is about this plus the reader's block. Tests set less, so that the
+   reader has parsed most of a stream when the producer meets its end. */
+static int64_t ahead_bytes(void)
+{
+    const char *s = getenv("LINREG_TEST_AHEAD_BYTES");
+    return s && atoll(s) > 0 ? atoll(s) : (int64_t)64 << 20;
+}
 #define PAGE ((int64_t)4096)
 
 struct input_producer {
@@ -391,6 +396,7 @@ struct input_producer {
     int *owner;
     struct input_share *sh;    /* its file, lines and at arrays: the producer's until joined */
     int fd;
+    int64_t ahead;             /* ahead_bytes() */
     /* under mu */
     int64_t written;           /* bytes in the memfd */
     int64_t wanted;            /* the end of the reader's furthest request */
@@ -405,12 +411,12 @@ struct input_producer {
     struct lr_error err;
 };
 
-/* Append p[0..n) to the memfd: wait while the producer is AHEAD of the reader; 1 when the
-   text is no longer wanted. */
+/* Append p[0..n) to the memfd: wait while the producer is pr->ahead bytes ahead of the
+   reader; 1 when the text is no longer wanted. */
 static int produce(struct input_producer *pr, const char *p, size_t n)
 {
     pthread_mutex_lock(&pr->mu);
-    while (!pr->stop && pr->written >= pr->wanted + AHEAD)
+    while (!pr->stop && pr->written >= pr->wanted + pr->ahead)
         pthread_cond_wait(&pr->cv, &pr->mu);
     int stop = pr->stop;
     pthread_mutex_unlock(&pr->mu);
@@ -569,6 +575,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     pr->sh = sh;
     pr->fd = sh->fd;
     pr->quote_free = 1;
+    pr->ahead = ahead_bytes();
     pthread_mutex_init(&pr->mu, NULL);
     pthread_cond_init(&pr->cv, NULL);
     shard_virtual(sh->fd, share_read, pr);
