@@ -130,6 +130,18 @@ for np in 1 2; do
         "^[^ ]*late/part-00002.csv.gz: broken gzip stream at compressed byte $cut (after [0-9]* bytes of text)" \
         "$np" "$TMP/late"  # local ranks inherit the environment
 done
+# Memory: the text a rank has parsed is given back while the producer reads on, at most
+# LINREG_TEST_AHEAD_BYTES (here 64 KiB) plus one 1 MiB chunk of its reading ahead of the
+# reader: two 2.6 MB gzip parts (5.2 MB of text) never hold more than 1.5 MB at a time
+mkdir -p "$TMP/twice"
+cp "$TMP/big.csv.gz" "$TMP/twice/a.csv.gz"
+cp "$TMP/big.csv.gz" "$TMP/twice/b.csv.gz"
+read -r samples peak text < <(LINREG_TEST_BLOCK_BYTES=16384 LINREG_TEST_AHEAD_BYTES=65536 \
+    /usr/bin/python3 "$ROOT/tests/tools/memfd_peak.py" timeout 30 mpirun --bind-to none -n 1 \
+    -x OMP_NUM_THREADS=1 "$BIN" describe "$TMP/twice")
+[ "$samples" -gt 0 ] && [ "$text" -gt 2500000 ] && [ "$peak" -le 1500000 ] &&
+    ok "5.2 MB of gzip text streamed through one rank: at most $peak bytes held at a time (seen up to $text)" ||
+    not_ok "text given back" "samples $samples, peak $peak bytes, size $text"
 expect_fail "--glob that matches nothing" 66 "parts: the directory holds no file named \*.txt" 3 --glob '*.txt' "$TMP/parts"
 expect_fail "a .gz name on a plain file" 65 "plain.csv.gz: not compressed as named: the name says gzip" 3 "$P0" "$TMP/plain.csv.gz"
 expect_fail "a bad value in a gzip part: its own FILE:LINE:COLUMN" 65 "badval/part-00004.csv.gz:10:1: column 'x1': 'oops' is not a number" 3 "$TMP/badval"
