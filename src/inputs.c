@@ -390,7 +390,8 @@ static int64_t ahead_bytes(void)
 struct input_producer {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv;         /* every change of the fields below */
+    pthread_cond_t more;       /* the reader waits: for need bytes, or the end */
+    pthread_cond_t room;       /* the producer waits: for the reader's requests */
     const struct input_list *l;
     int64_t *data_start;       /* a copy: l->n entries */
     int *owner;
@@ -400,6 +401,7 @@ struct input_producer {
     /* under mu */
     int64_t written;           /* bytes in the memfd */
     int64_t wanted;            /* the end of the reader's furthest request */
+    int64_t need;              /* the end of the request the reader waits for; 0: none */
     int64_t released;          /* bytes before it given back (a hole) */
     int finished;              /* all written, or failed (err) */
     int stop;                  /* 1: the text is not wanted (stop now); 2: the reader is
@@ -417,7 +419,7 @@ static int produce(struct input_producer *pr, const char *p, size_t n)
 {
     pthread_mutex_lock(&pr->mu);
     while (!pr->stop && pr->written >= pr->wanted + pr->ahead)
-        pthread_cond_wait(&pr->cv, &pr->mu);
+        pthread_cond_wait(&pr->room, &pr->mu);
     int stop = pr->stop;
     pthread_mutex_unlock(&pr->mu);
     if (stop == 1)
@@ -426,7 +428,8 @@ static int produce(struct input_producer *pr, const char *p, size_t n)
         LR_FATAL("memfd write: %s", strerror(errno));
     pthread_mutex_lock(&pr->mu);
     pr->written += (int64_t)n;
-    pthread_cond_broadcast(&pr->cv);
+    if (pr->need && pr->written >= pr->need)  /* the reader's bytes are there */
+        pthread_cond_signal(&pr->more);
     pthread_mutex_unlock(&pr->mu);
     pr->bytes += (int64_t)n;
     return 0;
@@ -481,7 +484,7 @@ static void *producer_run(void *arg)
     free(buf);
     pthread_mutex_lock(&pr->mu);
     pr->finished = 1;
-    pthread_cond_broadcast(&pr->cv);
+    pthread_cond_signal(&pr->more);
     pthread_mutex_unlock(&pr->mu);
     return NULL;
 }
@@ -493,10 +496,12 @@ static ssize_t share_read(void *ctx, void *buf, size_t n, off_t off)
     pthread_mutex_lock(&pr->mu);
     if ((int64_t)off + (int64_t)n > pr->wanted) {
         pr->wanted = (int64_t)off + (int64_t)n;
-        pthread_cond_broadcast(&pr->cv);
+        pthread_cond_signal(&pr->room);
     }
-    while (pr->written < (int64_t)off + (int64_t)n && !pr->finished)
-        pthread_cond_wait(&pr->cv, &pr->mu);
+    pr->need = (int64_t)off + (int64_t)n;
+    while (pr->written < pr->need && !pr->finished)
+        pthread_cond_wait(&pr->more, &pr->mu);
+    pr->need = 0;
     int64_t have = pr->written, cut = (int64_t)off / PAGE * PAGE;
     if (cut > pr->released) {  /* read once, in order: the text before off is consumed */
         if (fallocate(pr->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)pr->released,
@@ -577,7 +582,8 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     pr->quote_free = 1;
     pr->ahead = ahead_bytes();
     pthread_mutex_init(&pr->mu, NULL);
-    pthread_cond_init(&pr->cv, NULL);
+    pthread_cond_init(&pr->more, NULL);
+    pthread_cond_init(&pr->room, NULL);
     shard_virtual(sh->fd, share_read, pr);
     int err = pthread_create(&pr->thread, NULL, producer_run, pr);
     if (err != 0)
@@ -594,7 +600,7 @@ static void producer_end(struct input_share *sh, int stop, struct lr_error *pe)
         return;
     pthread_mutex_lock(&pr->mu);
     pr->stop = stop;
-    pthread_cond_broadcast(&pr->cv);
+    pthread_cond_signal(&pr->room);
     pthread_mutex_unlock(&pr->mu);
     pthread_join(pr->thread, NULL);
     shard_virtual(sh->fd, NULL, NULL);
@@ -604,7 +610,8 @@ static void producer_end(struct input_share *sh, int stop, struct lr_error *pe)
     if (pe)
         *pe = pr->err;
     pthread_mutex_destroy(&pr->mu);
-    pthread_cond_destroy(&pr->cv);
+    pthread_cond_destroy(&pr->more);
+    pthread_cond_destroy(&pr->room);
     free(pr->owner);
     free(pr->data_start);
     free(pr);
