@@ -22,7 +22,8 @@
  * short count at the end of the text, and gives back the memory of the text before its
  * offset, so it is read once, in order (csv_read_range with end CSV_STREAM_END); the
  * producer waits while it is 64 MiB ahead of the reader's furthest request. A rank holds
- * that much decompressed text at a time, not its whole share.
+ * about that much decompressed text at a time (plus the reader's block and the producer's
+ * 1 MiB chunk), not its whole share.
  *
  * Never exits; collective functions say so, and agree on failures (comm_agree).
  */

@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <linux/falloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -568,7 +568,8 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     pr->owner = lr_malloc(n * sizeof *pr->owner);
     assign(l, pr->owner);
     pr->data_start = lr_malloc(n * sizeof *pr->data_start);
-    memcpy(pr->data_start, data_start, (size_t)l->n * sizeof *data_start);
+    for (int f = 0; f < l->n; f++)
+        pr->data_start[f] = data_start[f];
     sh->file = lr_malloc(n * sizeof *sh->file);
     sh->lines = lr_malloc(n * sizeof *sh->lines);
     sh->at = lr_malloc((size_t)(l->n + 1) * sizeof *sh->at);
