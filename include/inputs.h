@@ -23,6 +23,15 @@
  * a file; after parsing, the rows move to the ranks the stream's byte split gives them
  * (inputs_redistribute), in stream order.
  *
+ * Decompression and parsing overlap: inputs_share starts one producer thread (besides the
+ * reader's OpenMP threads) that streams the files into the memfd and returns at once. The
+ * memfd is a stream (shard_virtual): a read waits until its bytes are written, returns a
+ * short count at the end of the text, and gives back the memory of the text before its
+ * offset, so it is read once, in order (csv_read_range with end CSV_STREAM_END); the
+ * producer waits while it is 64 MiB ahead of the reader's furthest request. A rank holds
+ * about that much decompressed text at a time (plus the reader's block and the producer's
+ * 1 MiB chunk), not its whole share.
+ *
  * Never exits; collective functions say so, and agree on failures (comm_agree).
  */
 #ifndef LINREG_INPUTS_H
@@ -95,7 +104,11 @@ int inputs_concat_lines(const struct input_concat *c, off_t begin, off_t end, in
 int inputs_concat_place(const struct input_list *l, const int64_t *lines,
                         const int64_t *header_lines, int64_t line, int64_t *file_line);
 
-/* This rank's share: its files' data records in one memfd. */
+/* This rank's share: its files' data records in one memfd. The fields other than fd are
+   complete once inputs_share_wait returns; before, bytes is an estimate (for the memory
+   check: gzip's and zstd's recorded sizes, else 4 times the compressed size) and
+   quote_free 0. */
+struct input_producer;
 struct input_share {
     int fd;                    /* -1 when none */
     int64_t bytes;
@@ -105,11 +118,21 @@ struct input_share {
     int64_t *at;               /* n + 1: where each file's text starts in the memfd (at[n]:
                                   bytes) */
     int quote_free;            /* no quote in the memfd */
+    struct input_producer *producer;  /* the thread writing the memfd; NULL once joined */
 };
 
-/* Collective: which files are this rank's, and their data records read into sh. */
+/* Which files are this rank's; starts the producer that streams their data records into
+   sh->fd, and returns at once (not collective: errors come from inputs_share_wait). l must
+   outlive sh. */
 int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
                  struct lr_error *e);
+/* Collective, after the reader is done with sh->fd (it may have stopped early): wait for
+   the producer (it still reads the rest, without keeping the text, so that a broken stream
+   further on is reported). A stream error on any rank (a wrong magic number, a broken or
+   truncated stream, an open failure) replaces *e, the same on every rank, and returns -1;
+   else *e is left as it is. */
+int inputs_share_wait(struct input_share *sh, struct lr_error *e);
+/* Stops and joins a producer still running (an error path), then frees. */
 void inputs_share_free(struct input_share *sh);
 
 /* A 0-based line of the memfd as its file (index in l) and 1-based line there. */

@@ -817,6 +817,9 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
         if (!out->dicts || !out->seen)
             LR_FATAL("out of memory");
     }
+    int stream = end == CSV_STREAM_END;  /* end: unknown until a short read */
+    if (stream)
+        end = (off_t)INT64_MAX;
     size_t cap = (size_t)n_threads * block_per_piece();
     if ((off_t)cap > end - begin)
         cap = (size_t)(end - begin) + 1;
@@ -832,14 +835,18 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
         if ((off_t)want > end - pos)
             want = (size_t)(end - pos);
         ssize_t got = shard_pread(fd, buf + carry, want, pos);
-        if (got < 0 || (size_t)got < want) {
+        if (got < 0 || ((size_t)got < want && !stream)) {
             rc = lr_fail_at(e, LR_ENOINPUT, lay->path, 0, 0, "read error: %s",
                             got < 0 ? strerror(errno) : "file shrank while being read");
             break;
         }
+        if ((size_t)got < want)  /* a stream's end */
+            end = pos + got;
         ps.block_off = (int64_t)(pos - (off_t)carry);
         pos += got;
         size_t len = carry + (size_t)got;
+        if (len == 0)  /* a stream that ended where a block did */
+            break;
         int64_t use = parse_block(buf, len, pos < end, &ps, n_threads, out, &row_cap, lay, e);
         if (use < 0) {
             rc = -1;

@@ -893,7 +893,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         if (inputs_share(&il, data_start, &sh, e) < 0)
             goto done;
         fd = sh.fd;
-        end = (off_t)sh.bytes;
+        end = (off_t)sh.bytes;  /* an estimate (the memory check): the text is still coming */
         lay.quote_free = sh.quote_free;
         lay.keep_offsets = 1;  /* the rows move by their place in the stream */
     } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
@@ -904,7 +904,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    csv_read_range(fd, begin, end, &lay, o->n_threads, &shard, e);
+    int share = multi && !concat;
+    csv_read_range(fd, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
+    if (share && inputs_share_wait(&sh, e) < 0)  /* the producer's error wins */
+        goto done;
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
     /* Lines: csv_read_range counts from its range's start. One file: the header, then the

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <linux/falloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -401,33 +403,89 @@ static void assign(const struct input_list *l, int *owner)
     free(load);
 }
 
-int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
-                 struct lr_error *e)
+/* ---- the share: one producer thread streams the files into the memfd ---- */
+
+/* How far the producer may write beyond the reader's furthest request: the text held in
+   memory at a time is about this plus the reader's block. Tests set less, so that the
+   reader has parsed most of a stream when the producer meets its end. */
+static int64_t ahead_bytes(void)
 {
-    memset(sh, 0, sizeof *sh);
-    sh->fd = new_memfd();
-    sh->quote_free = 1;
-    int *owner = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *owner), me = comm_rank();
-    assign(l, owner);
-    sh->file = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *sh->file);
-    sh->lines = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *sh->lines);
-    sh->at = lr_malloc((size_t)(l->n + 1) * sizeof *sh->at);
-    sh->at[0] = 0;
+    const char *s = getenv("LINREG_TEST_AHEAD_BYTES");
+    return s && atoll(s) > 0 ? atoll(s) : (int64_t)64 << 20;
+}
+#define PAGE ((int64_t)4096)
+
+struct input_producer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t more;       /* the reader waits: for need bytes, or the end */
+    pthread_cond_t room;       /* the producer waits: for the reader's requests */
+    const struct input_list *l;
+    int64_t *data_start;       /* a copy: l->n entries */
+    int *owner;
+    struct input_share *sh;    /* its file, lines and at arrays: the producer's until joined */
+    int fd;
+    int64_t ahead;             /* ahead_bytes() */
+    /* under mu */
+    int64_t written;           /* bytes in the memfd */
+    int64_t wanted;            /* the end of the reader's furthest request */
+    int64_t need;              /* the end of the request the reader waits for; 0: none */
+    int64_t released;          /* bytes before it given back (a hole) */
+    int finished;              /* all written, or failed (err) */
+    int stop;                  /* 1: the text is not wanted (stop now); 2: the reader is
+                                  done, go on counting without writing (a later stream error
+                                  still wins) */
+    /* the producer's, read after the join */
+    int64_t bytes;
+    int n, quote_free;
+    struct lr_error err;
+};
+
+/* Append p[0..n) to the memfd: wait while the producer is pr->ahead bytes ahead of the
+   reader; 1 when the text is no longer wanted. */
+static int produce(struct input_producer *pr, const char *p, size_t n)
+{
+    pthread_mutex_lock(&pr->mu);
+    while (!pr->stop && pr->written >= pr->wanted + pr->ahead)
+        pthread_cond_wait(&pr->room, &pr->mu);
+    int stop = pr->stop;
+    pthread_mutex_unlock(&pr->mu);
+    if (stop == 1)
+        return 1;
+    if (stop == 0 && atomic_write_all(pr->fd, p, n) < 0)
+        LR_FATAL("memfd write: %s", strerror(errno));
+    pthread_mutex_lock(&pr->mu);
+    pr->written += (int64_t)n;
+    if (pr->need && pr->written >= pr->need)  /* the reader's bytes are there */
+        pthread_cond_signal(&pr->more);
+    pthread_mutex_unlock(&pr->mu);
+    pr->bytes += (int64_t)n;
+    return 0;
+}
+
+/* The producer: this rank's files, in input order, into the memfd (as inputs.h says). */
+static void *producer_run(void *arg)
+{
+    struct input_producer *pr = arg;
+    const struct input_list *l = pr->l;
+    struct input_share *sh = pr->sh;
+    struct lr_error *e = &pr->err;
+    int me = comm_rank(), stop = 0;
     size_t cap = 1 << 20;
     char *buf = lr_malloc(cap);
-    for (int f = 0; f < l->n && e->code == LR_OK; f++) {
-        if (owner[f] != me)
+    for (int f = 0; f < l->n && e->code == LR_OK && !stop; f++) {
+        if (pr->owner[f] != me)
             continue;
         struct stream s;
         if (stream_open(&s, l->path[f], l->comp[f], e) < 0)
             break;
         int64_t text = 0, lines = 0;
         char lastc = '\n';
-        for (;;) {
+        while (!stop) {
             ssize_t k = stream_read(&s, buf, cap, text, e);
             if (k <= 0)
                 break;
-            int64_t skip = data_start[f] > text ? data_start[f] - text : 0;
+            int64_t skip = pr->data_start[f] > text ? pr->data_start[f] - text : 0;
             text += k;
             if (skip >= k)
                 continue;
@@ -435,34 +493,174 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
             size_t n = (size_t)(k - skip);
             for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))); q++)
                 lines++;
-            if (sh->quote_free && memchr(p, '"', n))
-                sh->quote_free = 0;
+            if (pr->quote_free && memchr(p, '"', n))
+                pr->quote_free = 0;
             lastc = p[n - 1];
-            if (atomic_write_all(sh->fd, p, n) < 0)
-                LR_FATAL("memfd write: %s", strerror(errno));
-            sh->bytes += (int64_t)n;
+            stop = produce(pr, p, n);
         }
         stream_close(&s);
-        if (e->code != LR_OK)
+        if (e->code != LR_OK || stop)
             break;
         if (lastc != '\n' && f < l->n - 1) {  /* a last line without newline: the next
                                                    file's starts fresh */
-            if (atomic_write_all(sh->fd, "\n", 1) < 0)
-                LR_FATAL("memfd write: %s", strerror(errno));
-            sh->bytes++;
+            stop = produce(pr, "\n", 1);
             lines++;
         }
-        sh->file[sh->n] = f;
-        sh->lines[sh->n++] = lines;
-        sh->at[sh->n] = sh->bytes;
+        sh->file[pr->n] = f;
+        sh->lines[pr->n++] = lines;
+        sh->at[pr->n] = pr->bytes;
     }
     free(buf);
-    free(owner);
-    return comm_agree(e) == LR_OK ? 0 : -1;
+    pthread_mutex_lock(&pr->mu);
+    pr->finished = 1;
+    pthread_cond_signal(&pr->more);
+    pthread_mutex_unlock(&pr->mu);
+    return NULL;
+}
+
+/* shard_pread on the memfd: wait for the bytes, give back the text before off. */
+static ssize_t share_read(void *ctx, void *buf, size_t n, off_t off)
+{
+    struct input_producer *pr = ctx;
+    pthread_mutex_lock(&pr->mu);
+    if ((int64_t)off + (int64_t)n > pr->wanted) {
+        pr->wanted = (int64_t)off + (int64_t)n;
+        pthread_cond_signal(&pr->room);
+    }
+    pr->need = (int64_t)off + (int64_t)n;
+    while (pr->written < pr->need && !pr->finished)
+        pthread_cond_wait(&pr->more, &pr->mu);
+    pr->need = 0;
+    int64_t have = pr->written, cut = (int64_t)off / PAGE * PAGE;
+    if (cut > pr->released) {  /* read once, in order: the text before off is consumed */
+        if (fallocate(pr->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)pr->released,
+                      (off_t)(cut - pr->released)) == 0)
+            pr->released = cut;
+    }
+    int failed = pr->finished && pr->err.code != LR_OK;  /* err is set before finished */
+    pthread_mutex_unlock(&pr->mu);
+    if (failed) {  /* the producer's error is the one reported (inputs_share_wait) */
+        errno = EIO;
+        return -1;
+    }
+    size_t want = (int64_t)off >= have ? 0 : (size_t)(have - (int64_t)off) < n ?
+                  (size_t)(have - (int64_t)off) : n, got = 0;
+    while (got < want) {
+        ssize_t k = pread(pr->fd, (char *)buf + got, want - got, off + (off_t)got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? -1 : (ssize_t)got;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* The text a file will put in the memfd, for the memory check before it is known: a plain
+   file's data bytes; gzip's recorded size (ISIZE, the text's size modulo 2^32: used when
+   it is at least the compressed size); zstd's frame content size when the frame says it;
+   else 4 times the compressed size. */
+static int64_t text_estimate(const struct input_list *l, int f, int64_t data_start)
+{
+    int64_t guess = 4 * l->size[f];
+    if (l->comp[f] == IN_PLAIN)
+        return l->size[f] - data_start;
+    int fd = open(l->path[f], O_RDONLY);
+    if (fd < 0)
+        return guess;  /* the producer reports it */
+    unsigned char b[18];
+    if (l->comp[f] == IN_GZIP && l->size[f] >= 18 &&
+        shard_pread(fd, b, 4, (off_t)l->size[f] - 4) == 4) {
+        int64_t isize = (int64_t)b[0] | (int64_t)b[1] << 8 | (int64_t)b[2] << 16 |
+                        (int64_t)b[3] << 24;
+        if (isize >= l->size[f])
+            guess = isize - data_start;
+    } else if (l->comp[f] == IN_ZSTD) {
+        ssize_t k = shard_pread(fd, b, sizeof b, 0);
+        unsigned long long c = k > 0 ? ZSTD_getFrameContentSize(b, (size_t)k) : 0;
+        if (c != ZSTD_CONTENTSIZE_UNKNOWN && c != ZSTD_CONTENTSIZE_ERROR)
+            guess = (int64_t)c - data_start;
+    }
+    close(fd);
+    return guess > 0 ? guess : 0;
+}
+
+int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
+                 struct lr_error *e)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->fd = new_memfd();
+    size_t n = (size_t)(l->n ? l->n : 1);
+    struct input_producer *pr = calloc(1, sizeof *pr);
+    if (!pr)
+        LR_FATAL("out of memory");
+    pr->owner = lr_malloc(n * sizeof *pr->owner);
+    assign(l, pr->owner);
+    pr->data_start = lr_malloc(n * sizeof *pr->data_start);
+    for (int f = 0; f < l->n; f++)
+        pr->data_start[f] = data_start[f];
+    sh->file = lr_malloc(n * sizeof *sh->file);
+    sh->lines = lr_malloc(n * sizeof *sh->lines);
+    sh->at = lr_malloc((size_t)(l->n + 1) * sizeof *sh->at);
+    sh->at[0] = 0;
+    for (int f = 0; f < l->n; f++)
+        if (pr->owner[f] == comm_rank())
+            sh->bytes += text_estimate(l, f, data_start[f]);
+    pr->l = l;
+    pr->sh = sh;
+    pr->fd = sh->fd;
+    pr->quote_free = 1;
+    pr->ahead = ahead_bytes();
+    pthread_mutex_init(&pr->mu, NULL);
+    pthread_cond_init(&pr->more, NULL);
+    pthread_cond_init(&pr->room, NULL);
+    shard_virtual(sh->fd, share_read, pr);
+    int err = pthread_create(&pr->thread, NULL, producer_run, pr);
+    if (err != 0)
+        LR_FATAL("cannot start the thread that reads the inputs: %s", strerror(err));
+    sh->producer = pr;
+    return 0;
+}
+
+/* Join the producer (stop: 1 or 2, as input_producer says); its error into *pe. */
+static void producer_end(struct input_share *sh, int stop, struct lr_error *pe)
+{
+    struct input_producer *pr = sh->producer;
+    if (!pr)
+        return;
+    pthread_mutex_lock(&pr->mu);
+    pr->stop = stop;
+    pthread_cond_signal(&pr->room);
+    pthread_mutex_unlock(&pr->mu);
+    pthread_join(pr->thread, NULL);
+    shard_virtual(sh->fd, NULL, NULL);
+    sh->bytes = pr->bytes;
+    sh->n = pr->n;
+    sh->quote_free = pr->quote_free;
+    if (pe)
+        *pe = pr->err;
+    pthread_mutex_destroy(&pr->mu);
+    pthread_cond_destroy(&pr->more);
+    pthread_cond_destroy(&pr->room);
+    free(pr->owner);
+    free(pr->data_start);
+    free(pr);
+    sh->producer = NULL;
+}
+
+int inputs_share_wait(struct input_share *sh, struct lr_error *e)
+{
+    struct lr_error pe = {0};
+    producer_end(sh, 2, &pe);
+    if (comm_agree(&pe) == LR_OK)
+        return 0;
+    *e = pe;
+    return -1;
 }
 
 void inputs_share_free(struct input_share *sh)
 {
+    producer_end(sh, 1, NULL);
     if (sh->fd > 0)
         close(sh->fd);
     free(sh->file);

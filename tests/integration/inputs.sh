@@ -119,6 +119,37 @@ for np in 1 2 3; do
     expect_fail "a header that differs: both files and the column" 65 "diffhdr.csv:1:1: the header differs from $P0's: column 3 is 'z3' here and 'x3' there" "$np" "$P0" "$TMP/diffhdr.csv"
     expect_fail "a part with another delimiter: the header check" 65 "semi.csv:1:1: the header differs from $P0's: column 1 is 'x1;x2;x3;x4;y' here and 'x1' there (1 columns here, 5 there: another --delimiter?)" "$np" "$P0" "$TMP/semi.csv"
 done
+# A stream that breaks near its end, mid-line, after the reader has parsed most of it (the
+# producer kept at most 16 KiB ahead of 4 KiB blocks): the stream's error, not a parse
+# error about the cut line, on every rank count
+"$GEN" --rows 40000 --features 4 --seed 21 "$TMP/big.csv" 2>/dev/null
+mkdir -p "$TMP/late"
+cp "$TMP/parts/part-00000.csv" "$TMP/parts/part-00001.csv" "$TMP/late/"
+gzip -c "$TMP/big.csv" >"$TMP/big.csv.gz"
+cut=$(($(stat -c %s "$TMP/big.csv.gz") - 2000))
+head -c "$cut" "$TMP/big.csv.gz" >"$TMP/late/part-00002.csv.gz"
+[ "$(gzip -dc "$TMP/late/part-00002.csv.gz" 2>/dev/null | tail -c 1 | od -An -c | tr -d ' ')" != '\n' ] &&
+    [ "$(gzip -dc "$TMP/late/part-00002.csv.gz" 2>/dev/null | wc -c)" -gt 2000000 ] &&
+    ok "a gzip part of 2.6 MB of text, cut 2000 bytes before its end: its text ends mid-line" ||
+    not_ok "the late-broken part"
+for np in 1 2; do
+    LINREG_TEST_BLOCK_BYTES=4096 LINREG_TEST_AHEAD_BYTES=16384 \
+        expect_fail "a gzip part broken after most of it was parsed: the stream's error" 65 \
+        "^[^ ]*late/part-00002.csv.gz: broken gzip stream at compressed byte $cut (after [0-9]* bytes of text)" \
+        "$np" "$TMP/late"  # local ranks inherit the environment
+done
+# Memory: the text a rank has parsed is given back while the producer reads on, at most
+# LINREG_TEST_AHEAD_BYTES (here 64 KiB) plus one 1 MiB chunk of its reading ahead of the
+# reader: two 2.6 MB gzip parts (5.2 MB of text) never hold more than 1.5 MB at a time
+mkdir -p "$TMP/twice"
+cp "$TMP/big.csv.gz" "$TMP/twice/a.csv.gz"
+cp "$TMP/big.csv.gz" "$TMP/twice/b.csv.gz"
+read -r samples peak text < <(LINREG_TEST_BLOCK_BYTES=16384 LINREG_TEST_AHEAD_BYTES=65536 \
+    /usr/bin/python3 "$ROOT/tests/tools/memfd_peak.py" timeout 30 mpirun --bind-to none -n 1 \
+    -x OMP_NUM_THREADS=1 "$BIN" describe "$TMP/twice")
+[ "$samples" -gt 0 ] && [ "$text" -gt 2500000 ] && [ "$peak" -le 1500000 ] &&
+    ok "5.2 MB of gzip text streamed through one rank: at most $peak bytes held at a time (seen up to $text)" ||
+    not_ok "text given back" "samples $samples, peak $peak bytes, size $text"
 expect_fail "--glob that matches nothing" 66 "parts: the directory holds no file named \*.txt" 3 --glob '*.txt' "$TMP/parts"
 expect_fail "a .gz name on a plain file" 65 "plain.csv.gz: not compressed as named: the name says gzip" 3 "$P0" "$TMP/plain.csv.gz"
 expect_fail "a bad value in a gzip part: its own FILE:LINE:COLUMN" 65 "badval/part-00004.csv.gz:10:1: column 'x1': 'oops' is not a number" 3 "$TMP/badval"

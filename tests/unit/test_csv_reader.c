@@ -287,6 +287,93 @@ static void test_rfc4180_splits(void)
     free(got);
 }
 
+/* A stream (csv_read_range with CSV_STREAM_END): text served from memory through
+   shard_virtual, each read checked to come right after the one before. */
+struct mem_stream {
+    const char *p;
+    size_t n;
+    off_t next;                /* where the next read must start */
+    int out_of_order;
+};
+
+static ssize_t mem_read(void *ctx, void *buf, size_t n, off_t off)
+{
+    struct mem_stream *m = ctx;
+    m->out_of_order |= off != m->next;
+    size_t k = (size_t)off >= m->n ? 0 : m->n - (size_t)off < n ? m->n - (size_t)off : n;
+    memcpy(buf, m->p + off, k);
+    m->next = off + (off_t)k;
+    return (ssize_t)k;
+}
+
+static void test_stream(void)
+{
+    int rows = 300, cols = 3;
+    char *t = malloc((size_t)rows * cols * 40 + 100);
+    double *ref = malloc(sizeof(double) * (size_t)rows * cols);
+    int slot[3] = {0, 1, 2};
+    int fd = open("/dev/null", O_RDONLY);
+    for (unsigned seed = 1; seed <= 2; seed++) {
+        size_t len = random_csv(t, rows, cols, seed);
+        struct lr_error e = {0};
+        size_t start = strchr(t, '\n') - t + 1;  /* random_csv's header is one line */
+        CU_ASSERT_EQUAL_FATAL(reference_rows(t + start, len - start, cols, ref), rows);
+        /* the text's length a multiple of the block (the stream ends where a block does),
+           and not; and one without its final newline */
+        char block_end[32], block_len[32];
+        snprintf(block_end, sizeof block_end, "%zu", (len - start) / 4);
+        snprintf(block_len, sizeof block_len, "%zu", len - start);
+        const char *blocks[] = {"1", "17", "200", block_end, block_len, ""};
+        int mismatches = 0, runs = 0, bad_order = 0;
+        for (int b = 0; b < 6; b++) {
+            setenv("LINREG_TEST_BLOCK_BYTES", blocks[b], 1);
+            for (int threads = 1; threads <= 3; threads++)
+                for (int cut = 0; cut <= 1; cut++, runs++) {  /* cut: no final newline */
+                    size_t n = len - start;
+                    if (cut) {  /* the last line end, LF or CRLF */
+                        n -= t[start + n - 1] == '\n';
+                        n -= t[start + n - 1] == '\r';
+                    }
+                    int64_t lines = t[start + n - 1] != '\n';
+                    for (size_t i = start; i < start + n; i++)
+                        lines += t[i] == '\n';
+                    struct mem_stream m = {t + start, n, 0, 0};
+                    struct csv_layout lay = {.path = "s.csv", .delimiter = ',', .n_cols = cols,
+                                             .slot = slot, .n_features = cols, .text_ok = 1};
+                    struct csv_shard s;
+                    shard_virtual(fd, mem_read, &m);
+                    int rc = csv_read_range(fd, 0, CSV_STREAM_END, &lay, threads, &s, &e);
+                    shard_virtual(fd, NULL, NULL);
+                    mismatches += rc != 0 || s.n_rows != rows || s.n_lines != lines ||
+                                  memcmp(s.X, ref, sizeof(double) * (size_t)(rows * cols)) != 0;
+                    bad_order += m.out_of_order;
+                    if (rc == 0)
+                        csv_shard_free(&s);
+                }
+        }
+        unsetenv("LINREG_TEST_BLOCK_BYTES");
+        CU_ASSERT_EQUAL(runs, 36);
+        CU_ASSERT_EQUAL(mismatches, 0);
+        CU_ASSERT_EQUAL(bad_order, 0);
+    }
+    close(fd);
+    /* a regular file: a short read is still an error */
+    const char *t2 = "a,b\n1,2\n3,4\n";
+    const char *path = test_write_file(t2, strlen(t2));
+    fd = open(path, O_RDONLY);
+    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 2, .slot = slot,
+                             .n_features = 2};
+    struct csv_shard s;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL(csv_read_range(fd, 4, (off_t)strlen(t2) + 5, &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(e.code, LR_ENOINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "file shrank while being read"));
+    close(fd);
+    unlink(path);
+    free(t);
+    free(ref);
+}
+
 /* The m.csv: a multi-line note in a dropped column is one record, in both modes. */
 static void test_multiline_dropped(void)
 {
@@ -445,6 +532,8 @@ void add_csv_reader_suite(void)
     CU_add_test(s, "RFC 4180 files: 1/2/3/8 ranks x 1-3 threads x tiny blocks = reference",
                 test_rfc4180_splits);
     CU_add_test(s, "a multi-line field in a dropped column is one record", test_multiline_dropped);
+    CU_add_test(s, "a stream (CSV_STREAM_END): its short read ends the range, read in order",
+                test_stream);
     CU_add_test(s, "skip mode drops bad records whole and places them among the rows",
                 test_skip_records);
 }
