@@ -43,6 +43,7 @@ void comm_max(double *buf, int n);                  /* in-place Allreduce MAX */
 int64_t comm_sum_i64(int64_t v);
 void comm_sum_u64(uint64_t *buf, int n);             /* in-place, wrapping */
 int64_t comm_max_i64(int64_t v);
+int64_t comm_min_i64(int64_t v);
 int64_t comm_exscan_i64(int64_t v);                 /* sum over lower ranks; 0 on rank 0 */
 void comm_bcast(void *buf, size_t n, int root);     /* bytes */
 void comm_allgather(const void *send, void *recv, size_t n);  /* n bytes per rank */

@@ -51,10 +51,13 @@ struct input_list {
     int64_t *size;             /* bytes on disk */
 };
 
-/* Expand args (files and directories) into l; every rank does the same. A directory with
-   no matching file is LR_ENOINPUT naming it. */
+/* Expand args (files and directories) into l. A directory with no matching file is
+   LR_ENOINPUT naming it. */
 int inputs_expand(char *const *args, int n_args, const char *glob, struct input_list *l,
                   struct lr_error *e);
+/* Collective: rank 0's list to every rank, which then all read the same files with the
+   sizes rank 0 saw (a directory read at another moment or on another node could differ). */
+void inputs_bcast(struct input_list *l);
 void inputs_free(struct input_list *l);
 
 /* 1: l is one plain file (the reader's byte-range path applies). */
@@ -79,6 +82,8 @@ struct input_concat {
     int64_t *start;            /* n + 1: where each file's data starts in the stream;
                                   start[n] = the stream's length */
     int *fds;                  /* each file, opened when first read; -1 before */
+    int failed, failed_errno;  /* the first file that could not be read (-1: none), why (0:
+                                  it shrank) */
 };
 
 /* Every rank: the stream of l's plain files (text[] from inputs_heads). The files this
@@ -87,6 +92,10 @@ struct input_concat {
 int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
                        const int64_t *text, struct input_concat *c, struct lr_error *e);
 void inputs_concat_close(struct input_concat *c);
+
+/* A read error of the stream in *e (LR_ENOINPUT) named after the file that failed, with
+   the rank and host; returns -1 when *e holds an error. */
+int inputs_concat_failed(const struct input_concat *c, struct lr_error *e);
 
 /* Collective: every file's quotes in the stream must be even (an open quoted field would
    run into the next file: LR_EDATA naming the file). *odd_lo, *odd_hi: the quote parity
@@ -126,12 +135,13 @@ struct input_share {
    outlive sh. */
 int inputs_share(const struct input_list *l, const int64_t *data_start, struct input_share *sh,
                  struct lr_error *e);
-/* Collective, after the reader is done with sh->fd (it may have stopped early): wait for
-   the producer (it still reads the rest, without keeping the text, so that a broken stream
-   further on is reported). A stream error on any rank (a wrong magic number, a broken or
-   truncated stream, an open failure) replaces *e, the same on every rank, and returns -1;
-   else *e is left as it is. */
-int inputs_share_wait(struct input_share *sh, struct lr_error *e);
+/* After the reader is done with sh->fd (it may have stopped early): wait for the producer
+   (after a data error in *e it stops; otherwise it reads the rest, without keeping the
+   text, so that a broken stream further on is reported). A stream error (a wrong magic
+   number, a broken or truncated stream, an open failure, a part whose quotes do not pair
+   up) replaces *e, with *file the file it is about, and returns -1. Not collective: the
+   caller agrees. */
+int inputs_share_wait(struct input_share *sh, struct lr_error *e, int *file);
 /* Stops and joins a producer still running (an error path), then frees. */
 void inputs_share_free(struct input_share *sh);
 

@@ -111,6 +111,13 @@ void comm_sum_u64(uint64_t *buf, int n)
     MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
 }
 
+int64_t comm_min_i64(int64_t v)
+{
+    int64_t r;
+    MPI_Allreduce(&v, &r, 1, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+    return r;
+}
+
 int64_t comm_max_i64(int64_t v)
 {
     int64_t r;

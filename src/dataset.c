@@ -794,9 +794,11 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     int64_t *data_start = NULL, *header_lines = NULL, *text = NULL, *stream_lines = NULL;
     int skipped_file[CSV_FIRST_SKIPPED];
     char *const one[1] = {(char *)o->path};
-    inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob, &il, e);
+    if (comm_rank() == 0)  /* one list for all ranks */
+        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob, &il, e);
     if (comm_agree(e) != LR_OK)
         goto done;
+    inputs_bcast(&il);
     int multi = !inputs_single_plain(&il), concat = multi;
     for (int f = 0; f < il.n; f++)
         concat &= il.comp[f] == IN_PLAIN;
@@ -887,6 +889,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         fd = cat.fd;
         shard_range(fd, o->path, 0, (off_t)cat.start[il.n], comm_rank(), comm_size(), odd_lo,
                     odd_hi, &begin, &end, e);
+        inputs_concat_failed(&cat, e);
         if (comm_agree(e) != LR_OK)
             goto done;
     } else if (multi) {
@@ -894,7 +897,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
             goto done;
         fd = sh.fd;
         end = (off_t)sh.bytes;  /* an estimate (the memory check): the text is still coming */
-        lay.quote_free = sh.quote_free;
+        lay.quote_free = 0;  /* known only at its end */
         lay.keep_offsets = 1;  /* the rows move by their place in the stream */
     } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
                           &lay.quote_free, e) < 0) {
@@ -906,8 +909,11 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
     int share = multi && !concat;
     csv_read_range(fd, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
-    if (share && inputs_share_wait(&sh, e) < 0)  /* the producer's error wins */
-        goto done;
+    int err_file = -1;  /* share: the file of this rank's error */
+    if (share)  /* a stream error is the cause of any the reader saw: it wins */
+        inputs_share_wait(&sh, e, &err_file);
+    if (concat)
+        inputs_concat_failed(&cat, e);
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
     /* Lines: csv_read_range counts from its range's start. One file: the header, then the
@@ -935,13 +941,20 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
             inputs_place(&sh, header_lines, *last, last);
         }
     }
-    if (e->code == LR_EDATA && multi && (!concat || stream_lines)) {
-        int f = concat ? inputs_concat_place(&il, stream_lines, header_lines, line0 + e->line,
-                                             &e->line)
-                       : inputs_place(&sh, header_lines, e->line, &e->line);
-        snprintf(e->file, sizeof e->file, "%s", il.path[f]);
+    if (e->code == LR_EDATA && err_file < 0 && multi && (!concat || stream_lines)) {
+        err_file = concat ? inputs_concat_place(&il, stream_lines, header_lines,
+                                                line0 + e->line, &e->line)
+                          : inputs_place(&sh, header_lines, e->line, &e->line);
+        snprintf(e->file, sizeof e->file, "%s", il.path[err_file]);
     } else if (e->code == LR_EDATA && !multi) {
         e->line += line0;
+    }
+    if (share) {  /* the ranks' files are not in input order: the stream's first error wins,
+                     as in the one CSV (not the lowest rank's) */
+        int64_t key = e->code != LR_OK && err_file >= 0 ? ((int64_t)err_file << 40) + e->line
+                                                         : INT64_MAX;
+        if (key > comm_min_i64(key) && e->code != LR_OK && err_file >= 0)
+            memset(e, 0, sizeof *e);
     }
     if (comm_agree(e) != LR_OK)
         goto done;

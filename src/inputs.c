@@ -113,6 +113,35 @@ int inputs_expand(char *const *args, int n_args, const char *glob, struct input_
     return 0;
 }
 
+void inputs_bcast(struct input_list *l)
+{
+    int64_t len = 0, at = 0;
+    for (int f = 0; f < l->n; f++)
+        len += 16 + (int64_t)strlen(l->path[f]) + 1;
+    comm_bcast(&len, sizeof len, 0);
+    char *buf = lr_malloc((size_t)len + 1);
+    for (int f = 0; comm_rank() == 0 && f < l->n; f++) {
+        int64_t comp = l->comp[f];
+        memcpy(buf + at, &comp, 8);
+        memcpy(buf + at + 8, &l->size[f], 8);
+        strcpy(buf + at + 16, l->path[f]);
+        at += 16 + (int64_t)strlen(l->path[f]) + 1;
+    }
+    comm_bcast(buf, (size_t)len, 0);
+    if (comm_rank() != 0) {
+        inputs_free(l);
+        for (at = 0; at < len;) {
+            int64_t comp, size;
+            memcpy(&comp, buf + at, 8);
+            memcpy(&size, buf + at + 8, 8);
+            add_file(l, buf + at + 16, size);
+            l->comp[l->n - 1] = (int)comp;
+            at += 16 + (int64_t)strlen(buf + at + 16) + 1;
+        }
+    }
+    free(buf);
+}
+
 void inputs_free(struct input_list *l)
 {
     for (int f = 0; f < l->n; f++)
@@ -126,6 +155,15 @@ void inputs_free(struct input_list *l)
 int inputs_single_plain(const struct input_list *l)
 {
     return l->n == 1 && l->comp[0] == IN_PLAIN;
+}
+
+/* A part whose data holds an odd number of quotes: its last quoted field is not closed and
+   would run into the next file. */
+static int odd_quotes(const char *path, uint64_t quotes, struct lr_error *e)
+{
+    return lr_fail_at(e, LR_EDATA, path, 0, 0, "a quoted field is not closed: the file's data "
+                      "holds an odd number (%llu) of quote characters (each part must hold "
+                      "whole records)", (unsigned long long)quotes);
 }
 
 /* ---- a file as a stream of bytes: plain, gzip or zstd ---- */
@@ -439,6 +477,7 @@ struct input_producer {
     int64_t bytes;
     int n, quote_free;
     struct lr_error err;
+    int err_file;              /* the file err is about */
 };
 
 /* Append p[0..n) to the memfd: wait while the producer is pr->ahead bytes ahead of the
@@ -480,7 +519,9 @@ static void *producer_run(void *arg)
         if (stream_open(&s, l->path[f], l->comp[f], e) < 0)
             break;
         int64_t text = 0, lines = 0;
+        uint64_t quotes = 0;
         char lastc = '\n';
+        pr->err_file = f;
         while (!stop) {
             ssize_t k = stream_read(&s, buf, cap, text, e);
             if (k <= 0)
@@ -493,12 +534,14 @@ static void *producer_run(void *arg)
             size_t n = (size_t)(k - skip);
             for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))); q++)
                 lines++;
-            if (pr->quote_free && memchr(p, '"', n))
-                pr->quote_free = 0;
+            quotes += (uint64_t)shard_quotes(p, n);
             lastc = p[n - 1];
             stop = produce(pr, p, n);
         }
         stream_close(&s);
+        if (e->code == LR_OK && !stop && quotes % 2)  /* before the next file's text */
+            odd_quotes(l->path[f], quotes, e);
+        pr->quote_free &= quotes == 0;
         if (e->code != LR_OK || stop)
             break;
         if (lastc != '\n' && f < l->n - 1) {  /* a last line without newline: the next
@@ -648,13 +691,18 @@ static void producer_end(struct input_share *sh, int stop, struct lr_error *pe)
     sh->producer = NULL;
 }
 
-int inputs_share_wait(struct input_share *sh, struct lr_error *e)
+int inputs_share_wait(struct input_share *sh, struct lr_error *e, int *file)
 {
+    struct input_producer *pr = sh->producer;
+    int f = pr ? pr->err_file : 0;
     struct lr_error pe = {0};
-    producer_end(sh, 2, &pe);
-    if (comm_agree(&pe) == LR_OK)
+    /* after a data error the rest of the text is not needed: a stream error further on
+       would come later in the stream */
+    producer_end(sh, e->code == LR_EDATA ? 1 : 2, &pe);
+    if (pe.code == LR_OK)
         return 0;
     *e = pe;
+    *file = f;
     return -1;
 }
 
@@ -696,17 +744,19 @@ static int concat_file(const struct input_concat *c, int64_t off)
     return lo;
 }
 
-static int concat_fd(const struct input_concat *c, int f)
+static int concat_fd(struct input_concat *c, int f)
 {
-    if (c->fds[f] < 0)
-        c->fds[f] = open(c->l->path[f], O_RDONLY);
+    if (c->fds[f] < 0 && (c->fds[f] = open(c->l->path[f], O_RDONLY)) < 0 && c->failed < 0) {
+        c->failed = f;
+        c->failed_errno = errno;
+    }
     return c->fds[f];
 }
 
 /* shard_read_fn over the stream */
 static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
 {
-    const struct input_concat *c = ctx;
+    struct input_concat *c = ctx;
     int64_t at = (int64_t)off, end = c->start[c->l->n];
     size_t got = 0;
     while (got < n && at < end) {
@@ -723,11 +773,17 @@ static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
             want = (size_t)(data - in);
         int fd = concat_fd(c, f);
         ssize_t k = fd < 0 ? -1 : shard_pread(fd, (char *)buf + got, want, c->data_start[f] + in);
-        if (k < 0)
-            return -1;
+        if (k < 0 || (size_t)k < want) {  /* unreadable, or the file shrank */
+            if (c->failed < 0) {
+                c->failed = f;
+                c->failed_errno = k < 0 ? errno : 0;
+            }
+            if (k < 0)
+                return -1;
+        }
         got += (size_t)k;
         at += k;
-        if ((size_t)k < want)  /* the file shrank */
+        if ((size_t)k < want)
             break;
     }
     return (ssize_t)got;
@@ -746,6 +802,7 @@ int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
         c->start[f + 1] = c->start[f] + text[f];
         c->fds[f] = -1;
     }
+    c->failed = -1;
     c->fd = new_memfd();
     shard_virtual(c->fd, concat_read, c);
     off_t lo, hi;
@@ -769,6 +826,16 @@ void inputs_concat_close(struct input_concat *c)
     free(c->start);
     memset(c, 0, sizeof *c);
     c->fd = -1;
+}
+
+int inputs_concat_failed(const struct input_concat *c, struct lr_error *e)
+{
+    char where[300];
+    if (c->failed < 0 || e->code != LR_ENOINPUT)
+        return e->code == LR_OK ? 0 : -1;
+    return lr_fail_at(e, LR_ENOINPUT, c->l->path[c->failed], 0, 0, "cannot read: %s (%s)",
+                      c->failed_errno ? strerror(c->failed_errno) : "file shrank while being read",
+                      comm_where(where, sizeof where));
 }
 
 int inputs_concat_quotes(const struct input_concat *c, int *odd_lo, int *odd_hi,
@@ -795,13 +862,12 @@ int inputs_concat_quotes(const struct input_concat *c, int *odd_lo, int *odd_hi,
     for (int f = 0; f < n; f++) {
         *quote_free &= q[f] == 0;
         if (q[f] % 2 && e->code == LR_OK)
-            lr_fail_at(e, LR_EDATA, c->l->path[f], 0, 0, "a quoted field is not closed: the "
-                       "file's data holds an odd number (%llu) of quote characters (each "
-                       "part must hold whole records)", (unsigned long long)q[f]);
+            odd_quotes(c->l->path[f], q[f], e);
     }
     *odd_lo = (int)(before & 1);
     *odd_hi = (int)((before + piece) & 1);
     free(q);
+    inputs_concat_failed(c, e);
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
@@ -828,6 +894,7 @@ int inputs_concat_lines(const struct input_concat *c, off_t begin, off_t end, in
         at += got;
     }
     free(buf);
+    inputs_concat_failed(c, e);
     comm_sum_u64(k, n);
     lines[0] = 0;
     for (int f = 0; f < n; f++)

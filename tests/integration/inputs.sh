@@ -185,3 +185,66 @@ for np in 1 2 3; do
     expect_fail "a bad value in a plain part: its own FILE:LINE:COLUMN" 65 "badplain/part-00004.csv:10:1: column 'x1': 'oops' is not a number" "$np" "$TMP/badplain"
     expect_fail "a plain part whose quoted field is not closed" 65 "openquote.csv: a quoted field is not closed" "$np" "$TMP/openquote.csv" "$P0"
 done
+
+# the stream's edges: CRLF lines, quoted fields holding newlines, doubled quotes and
+# commas, a middle part without a final newline, a part with the header only, and two
+# parts of equal size (under 2 ranks the byte split falls exactly on the second's start):
+# plain and gzip parts give the bits of the one CSV of the stream under 1–4 ranks
+mkdir -p "$TMP/edge" "$TMP/edgez" "$TMP/twin" "$TMP/twinz"
+/usr/bin/python3 - "$TMP" <<'PY'
+import random, sys
+t = sys.argv[1]
+random.seed(5)
+def rows(n):
+    out = []
+    for _ in range(n):
+        a, b = random.uniform(-1, 1), random.uniform(-1, 1)
+        note = random.choice(['x', '"multi\r\nline"', '"two\nlines"', '"q""uote"', '"a,b"'])
+        out.append('%.6f,%s,%.6f,%.6f' % (a, note, b, 2 * a - b + 0.1 * random.uniform(-1, 1)))
+    return out
+h = 'a,note,b,y'
+p0, p1, p3 = rows(60), rows(45), rows(50)
+parts = [('e0.csv', '\r\n'.join([h] + p0) + '\r\n'), ('e1.csv', '\n'.join([h] + p1)),
+         ('e2.csv', h + '\n'), ('e3.csv', '\n'.join([h] + p3) + '\n')]
+for name, text in parts:
+    open('%s/edge/%s' % (t, name), 'w', newline='').write(text)
+# the one CSV of the stream: each part's data, a newline after e1's last line
+one = h + '\n' + '\r\n'.join(p0) + '\r\n' + '\n'.join(p1) + '\n' + '\n'.join(p3) + '\n'
+open('%s/edge.csv' % t, 'w', newline='').write(one)
+for k in (0, 1):
+    open('%s/twin/t%d.csv' % (t, k), 'w', newline='').write('\n'.join([h] + p3) + '\n')
+open('%s/twin.csv' % t, 'w', newline='').write(h + '\n' + ('\n'.join(p3) + '\n') * 2)
+PY
+for f in "$TMP"/edge/*.csv; do gzip -c "$f" >"$TMP/edgez/$(basename "$f").gz"; done
+for f in "$TMP"/twin/*.csv; do gzip -c "$f" >"$TMP/twinz/$(basename "$f").gz"; done
+for np in 1 2 3 4; do
+    lr "$np" 1 --quiet --drop note --model-out "$TMP/edge-ref.json" "$TMP/edge.csv" 2>"$TMP/err"
+    lr "$np" 1 --quiet --drop note --model-out "$TMP/edge-p.json" "$TMP/edge" 2>>"$TMP/err"
+    lr "$np" 1 --quiet --drop note --model-out "$TMP/edge-z.json" "$TMP/edgez" 2>>"$TMP/err"
+    grep -q '"rows": 155' "$TMP/edge-ref.json" && model_bits "$TMP/edge-p.json" "$TMP/edge-ref.json" &&
+        model_bits "$TMP/edge-z.json" "$TMP/edge-ref.json" &&
+        ok "CRLF, quoted newlines, a part without a final newline, a header-only part: plain and gzip parts = the one CSV's bits, 155 rows (np=$np)" ||
+        not_ok "stream edges (np=$np)" "$(head -c 300 "$TMP/err"; grep '"rows"' "$TMP"/edge-*.json)"
+done
+lr 2 1 --quiet --drop note --model-out "$TMP/twin-ref.json" "$TMP/twin.csv"
+lr 2 1 --quiet --drop note --model-out "$TMP/twin-p.json" "$TMP/twin" 2>"$TMP/err"
+lr 2 1 --quiet --drop note --model-out "$TMP/twin-z.json" "$TMP/twinz" 2>>"$TMP/err"
+[ "$(stat -c %s "$TMP/twin/t0.csv")" = "$(stat -c %s "$TMP/twin/t1.csv")" ] &&
+    grep -q '"rows": 100' "$TMP/twin-ref.json" && model_bits "$TMP/twin-p.json" "$TMP/twin-ref.json" &&
+    model_bits "$TMP/twin-z.json" "$TMP/twin-ref.json" &&
+    ok "two parts of equal size under 2 ranks (the split on the second's first byte): the one CSV's bits" ||
+    not_ok "split at a file's start" "$(head -c 300 "$TMP/err")"
+
+# compressed parts: a quoted field left open at a part's end, and the first of two bad
+# rows in input order, the same under every rank count (the ranks read the parts in
+# another order)
+mkdir -p "$TMP/oq" "$TMP/two"
+printf 'a,note,y\n1,x,2\n2,"open,3\n' | gzip -c >"$TMP/oq/p0.csv.gz"
+printf 'a,note,y\n3,close",4\n4,y,5\n5,z,6\n6,z,7\n7,z,8\n8,z,9\n9,z,1\n' | gzip -c >"$TMP/oq/p1.csv.gz"
+printf 'a,note,y\n10,w,11\n11,z,12\n' | gzip -c >"$TMP/oq/p2.csv.gz"
+{ echo "x1,x2,y"; echo "1,2,3"; echo "first,2,3"; echo "4,5,6"; } | gzip -c >"$TMP/two/p0.csv.gz"
+{ echo "x1,x2,y"; seq 1 200 | awk '{ print $1 "," $1 * 2 "," $1 * 3 }' | sed '99s/^[0-9]*/later/'; } | gzip -c >"$TMP/two/p1.csv.gz"
+for np in 1 2 3; do
+    expect_fail "a gzip part whose quoted field is not closed" 65 "oq/p0.csv.gz: a quoted field is not closed" "$np" describe --drop note "$TMP/oq"
+    expect_fail "two bad gzip parts: the first in input order" 65 "two/p0.csv.gz:3:1: column 'x1': 'first'" "$np" "$TMP/two"
+done
