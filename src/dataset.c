@@ -319,11 +319,12 @@ static double node_memory_available(void)
 /*
  * Collective: will the matrices of the ranks on each node fit in its memory? Before
  * allocating anything, a rank estimates its rows from the line length in the first 64 KiB
- * of its range. If a node falls short, its ranks fail with LR_ENOMEM, saying how many
- * nodes the whole job would need (more ranks on the same node do not help).
+ * of its range; copies: 2 when the rows move between ranks after parsing (the old and the
+ * new arrays for a moment). If a node falls short, its ranks fail with LR_ENOMEM, saying how
+ * many nodes the whole job would need (more ranks on the same node do not help).
  */
 static int check_memory(int fd, const struct data_options *o, off_t begin, off_t end, int d,
-                        int has_target, struct lr_error *e)
+                        int has_target, int copies, struct lr_error *e)
 {
     double need = 0, rows = 0;
     if (end > begin) {
@@ -335,7 +336,7 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
             lines += sample[i] == '\n';
         rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
         double block = fmin((double)(end - begin), o->n_threads * (double)(8 << 20));
-        need = rows * (d + has_target) * (double)sizeof(double) + 2 * block;  /* + a block of
+        need = copies * rows * (d + has_target) * (double)sizeof(double) + 2 * block;  /* + a block of
                                                                    text and its rows */
     }
     double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
@@ -852,7 +853,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         for (int f = 0; concat && f < il.n; f++)
             stream += text[f];
         if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
-                  : check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, e) < 0 ||
+                  : check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, 1, e) < 0 ||
                         cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
             goto done;
         source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
@@ -903,7 +904,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                           &lay.quote_free, e) < 0) {
         goto done;
     }
-    if (check_memory(fd, o, begin, end, lay.n_features, lay.has_target, e) < 0)
+    if (check_memory(fd, o, begin, end, lay.n_features, lay.has_target, multi && !concat ? 2 : 1,
+                     e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
