@@ -347,10 +347,11 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
         char where[300];
         lr_fail_at(e, LR_ENOMEM, o->path, 0, 0,
                    "the %d rank%s on this node need about %.2f GB for their rows (this rank: "
-                   "about %.0f rows of %d numbers), but %.2f GB are available; spread the job "
-                   "over at least %d nodes (more ranks on one node do not help; %s)",
+                   "about %.0f rows of %d numbers%s), but %.2f GB are available; spread the "
+                   "job over at least %d nodes (more ranks on one node do not help; %s)",
                    comm_node_size(), comm_node_size() > 1 ? "s" : "", node_need / 1e9, rows,
-                   d + has_target, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
+                   d + has_target, copies > 1 ? ", held twice while they move between ranks"
+                   : "", usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
                    comm_where(where, sizeof where));
     }
     return comm_agree(e) == LR_OK ? 0 : -1;

@@ -248,3 +248,14 @@ for np in 1 2 3; do
     expect_fail "a gzip part whose quoted field is not closed" 65 "oq/p0.csv.gz: a quoted field is not closed" "$np" describe --drop note "$TMP/oq"
     expect_fail "two bad gzip parts: the first in input order" 65 "two/p0.csv.gz:3:1: column 'x1': 'first'" "$np" "$TMP/two"
 done
+
+# the memory check: compressed parts' rows move between ranks, so they count twice
+for way in bigz bigp; do
+    rc=0
+    timeout 20 mpirun --oversubscribe --bind-to none -n 2 -x OMP_NUM_THREADS=1 -x LINREG_TEST_MEM_AVAILABLE=100000 \
+        "$HOOKS_BIN" --quiet --model-out "$TMP/mem.json" "$TMP/$way" </dev/null >/dev/null 2>"$TMP/err" || rc=$?
+    twice=$(grep -c "rows of 5 numbers, held twice while they move between ranks)" "$TMP/err")
+    [ "$rc" = 71 ] && [ "$twice" = "$([ $way = bigz ] && echo 1 || echo 0)" ] && [ ! -e "$TMP/mem.json" ] &&
+        ok "$way: short of memory, exit 71; the rows counted twice only where they move" ||
+        not_ok "memory check ($way)" "rc=$rc $(head -c 300 "$TMP/err")"
+done
