@@ -336,8 +336,8 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
             lines += sample[i] == '\n';
         rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
         double block = fmin((double)(end - begin), o->n_threads * (double)(8 << 20));
-        need = copies * rows * (d + has_target) * (double)sizeof(double) + 2 * block;  /* + a block of
-                                                                   text and its rows */
+        /* the rows, and a block of text with its rows */
+        need = copies * rows * (d + has_target) * (double)sizeof(double) + 2 * block;
     }
     double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
     double total = need;
@@ -804,6 +804,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     int multi = !inputs_single_plain(&il), concat = multi;
     for (int f = 0; f < il.n; f++)
         concat &= il.comp[f] == IN_PLAIN;
+    int share = multi && !concat;
     if (multi) {
         data_start = lr_malloc((size_t)il.n * sizeof *data_start);
         header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
@@ -894,7 +895,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         inputs_concat_failed(&cat, e);
         if (comm_agree(e) != LR_OK)
             goto done;
-    } else if (multi) {
+    } else if (share) {
         if (inputs_share(&il, data_start, &sh, e) < 0)
             goto done;
         fd = sh.fd;
@@ -905,12 +906,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                           &lay.quote_free, e) < 0) {
         goto done;
     }
-    if (check_memory(fd, o, begin, end, lay.n_features, lay.has_target, multi && !concat ? 2 : 1,
-                     e) < 0)
+    if (check_memory(fd, o, begin, end, lay.n_features, lay.has_target, share ? 2 : 1, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    int share = multi && !concat;
     csv_read_range(fd, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
     int err_file = -1;  /* share: the file of this rank's error */
     if (share)  /* a stream error is the cause of any the reader saw: it wins */
@@ -964,7 +963,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (o->encode && encode_columns(&shard, &rs, o, ds, e) < 0)
         goto done;
     gather_skipped(&shard, multi ? skipped_file : NULL, &il, ds);
-    if (multi && !concat)
+    if (share)
         inputs_redistribute(&il, &sh, &shard, ds->n_features, ds->has_target, has_weight);
 
     ds->n_rows = shard.n_rows;
