@@ -559,6 +559,11 @@ static int check_paths(const struct options *o, struct lr_error *e)
     int n_out = (int)(sizeof out / sizeof *out), any_exists = 0;
     for (int k = 0; k < n_out; k++) {
         any_exists |= out[k].exists = out[k].path && stat(out[k].path, &out[k].st) == 0;
+        if (out[k].exists && !S_ISREG(out[k].st.st_mode) && !S_ISDIR(out[k].st.st_mode))
+            return lr_fail(e, LR_EUSAGE, "%s '%s' is not a regular file (a device, pipe or "
+                           "socket): an output is written to a new file renamed over the old "
+                           "one, which would replace it; give a regular file's path",
+                           out[k].opt, out[k].path);
         for (int j = 0; j < k; j++)
             if (out[j].path && out[k].path &&
                 (strcmp(out[k].path, out[j].path) == 0 ||

@@ -140,3 +140,10 @@ if lr 2 1 --quiet --model-out "$TMP/trdir/model.json" "$TMP/trdir" 2>"$TMP/err" 
 else
     not_ok "--model-out beside the parts" "$(head -c 300 "$TMP/err")"
 fi
+# an output that is not a regular file (a pipe here; /dev/null alike) would be replaced by
+# the rename that writes it: refused, and left a pipe
+mkfifo "$TMP/fifo"
+usage_fail "--model-out a named pipe" \
+    "--model-out '$TMP/fifo' is not a regular file (a device, pipe or socket)" \
+    --model-out "$TMP/fifo" "$TMP/train.csv"
+[ -p "$TMP/fifo" ] && ok "the pipe is still a pipe" || not_ok "the pipe was replaced"
