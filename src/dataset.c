@@ -405,6 +405,15 @@ static int reader_setup(const struct head_info *hi, const int *slot, int d,
             free(cols);
             return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column", name);
         }
+        if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_SKIP) {
+            const char *name = hi->names[cols[k]];
+            int weight = slot[cols[k]] == COL_WEIGHT;
+            lr_fail(e, LR_EUSAGE, "--categorical: '%s' is %s, not a feature: take it out of "
+                    "--categorical%s", name, weight ? "the --weights column" : "left out (--drop, "
+                    "or not in --features)", weight ? "" : ", or keep the column");
+            free(cols);
+            return -1;
+        }
         if (slot[cols[k]] >= 0)
             rs->mode[slot[cols[k]]] = READ_LEVEL;
     }

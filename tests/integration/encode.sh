@@ -240,3 +240,11 @@ lr 1 1 describe "$TMP/h.csv" >"$TMP/d.txt" 2>/dev/null
 grep -q "population standard deviation" "$TMP/d.txt" && grep -q "^near .*most frequent: " "$TMP/d.txt" &&
     ok "describe: the table says std is the population one, lists the most frequent texts" ||
     not_ok "describe table" "$(head -5 "$TMP/d.txt")"
+
+# --categorical naming a column that is not a feature: a usage error, not ignored
+expect_fail "--categorical naming a dropped column" 2 \
+    "--categorical: 'Species' is left out (--drop, or not in --features), not a feature: take it out of --categorical, or keep the column" \
+    2 --target Sepal.Length --categorical Species --drop Species "$ROOT/datasets/iris.csv"
+expect_fail "--categorical naming the --weights column" 2 \
+    "--categorical: 'Petal.Width' is the --weights column, not a feature: take it out of --categorical" \
+    2 --target Sepal.Length --categorical Species,Petal.Width --weights Petal.Width "$ROOT/datasets/iris.csv"
