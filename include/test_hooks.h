@@ -9,7 +9,8 @@
  *
  *   LINREG_TEST_FAIL=PHASE:RANK   that one rank fails at PHASE, as if its own I/O had
  *                                 failed: open, alloc, parse, resume, checkpoint, model,
- *                                 report, predict-write. The others must follow it out,
+ *                                 report, predict-write, text-memory (a compressed
+ *                                 input's text does not fit). The others must follow it out,
  *                                 never hang.
  *   LINREG_TEST_MEM_AVAILABLE=B   the node has B bytes of memory available (dataset.c)
  */

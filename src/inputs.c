@@ -18,6 +18,7 @@
 #include "atomic_file.h"
 #include "comm.h"
 #include "shard.h"
+#include "test_hooks.h"
 
 /* errno's open failure, with the rank and host that saw it */
 static int open_failed(const char *path, struct lr_error *e)
@@ -481,7 +482,7 @@ struct input_producer {
 };
 
 /* Append p[0..n) to the memfd: wait while the producer is pr->ahead bytes ahead of the
-   reader; 1 when the text is no longer wanted. */
+   reader; 1 when the text is no longer wanted, or could not be written (pr->err). */
 static int produce(struct input_producer *pr, const char *p, size_t n)
 {
     pthread_mutex_lock(&pr->mu);
@@ -491,8 +492,15 @@ static int produce(struct input_producer *pr, const char *p, size_t n)
     pthread_mutex_unlock(&pr->mu);
     if (stop == 1)
         return 1;
-    if (stop == 0 && atomic_write_all(pr->fd, p, n) < 0)
-        LR_FATAL("memfd write: %s", strerror(errno));
+    if (stop == 0 && (test_fail_here("text-memory", comm_rank()) ? (errno = ENOSPC, 1)
+                      : atomic_write_all(pr->fd, p, n) < 0)) {  /* memory ran out: an error */
+        char where[300];
+        int err = errno;
+        lr_fail_at(&pr->err, LR_ENOMEM, pr->l->path[pr->err_file], 0, 0, "cannot hold its "
+                   "decompressed text in memory: %s (%s); more nodes, or fewer ranks per node",
+                   strerror(err), comm_where(where, sizeof where));
+        return 1;
+    }
     pthread_mutex_lock(&pr->mu);
     pr->written += (int64_t)n;
     if (pr->need && pr->written >= pr->need)  /* the reader's bytes are there */

@@ -40,6 +40,10 @@ one_fails report 0 74 "f_rep.json: injected failure" "${T[@]}" --report "$TMP/f_
 one_fails predict-write 1 74 "f_pred.csv: write failed" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
 one_fails open 2 66 "f.csv: cannot open: injected failure" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
 one_fails open 1 66 "f.csv: cannot open: injected failure" describe "$TMP/f.csv"
+# a compressed input's text that does not fit in memory (its memfd write fails), one rank
+mkdir -p "$TMP/fgz"
+for k in a b c; do gzip -c "$TMP/f.csv" >"$TMP/fgz/$k.csv.gz"; done
+one_fails text-memory 1 71 "fgz/[abc].csv.gz: cannot hold its decompressed text in memory: No space left on device (rank 1 on host" describe "$TMP/fgz"
 
 # a node without the memory for its ranks' rows: exit 71 before allocating, naming the need
 rc=0
