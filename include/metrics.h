@@ -25,7 +25,8 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
 
 /* The same with sample weights ω (N entries; NULL: all 1), as scikit-learn's metrics with
    sample_weight: MSE = Σω(ŷ−y)²/Σω, MAE = Σω|ŷ−y|/Σω, R² = 1 − Σω(ŷ−y)²/Σω(y−ȳ_ω)²
-   with ȳ_ω = Σωy/Σω (no intercept: Σωy²); rows counts every row. */
+   with ȳ_ω = Σωy/Σω (no intercept: Σωy²); rows counts every row, adjusted R² only the
+   rows with ω > 0 (as R's summary.lm, whose observations they are). */
 void metrics_compute_w(const double *X, const double *y, const double *w, int64_t n, int d,
                        double b, const double *wt, int intercept, int n_threads,
                        struct metrics *out);

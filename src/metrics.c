@@ -32,11 +32,12 @@ void metrics_compute_w(const double *X, const double *y, const double *sw, int64
                        struct metrics *out)
 {
     int64_t parts = par_chunks(n);
-    double *part = lr_malloc((size_t)parts * 2 * sizeof *part);  /* Σe², Σ|e| per part */
+    double *part = lr_malloc((size_t)parts * 3 * sizeof *part);  /* Σe², Σ|e|, rows with
+                                                                     ω > 0, per part */
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
-        double sse = 0, sae = 0;
+        double sse = 0, sae = 0, pos = 0;
         par_chunk(n, k, &lo, &hi);
         for (int64_t i = lo; i < hi; i++) {
             double e = b - y[i];
@@ -45,17 +46,18 @@ void metrics_compute_w(const double *X, const double *y, const double *sw, int64
             double wi = sw ? sw[i] : 1.0;
             sse += wi * e * e;
             sae += wi * fabs(e);
+            pos += wi > 0;
         }
-        part[2 * k] = sse;
-        part[2 * k + 1] = sae;
+        part[3 * k] = sse;
+        part[3 * k + 1] = sae;
+        part[3 * k + 2] = pos;
     }
-    double sums[2] = {0, 0};
-    for (int64_t k = 0; k < parts; k++) {  /* part order: the same bits for any team */
-        sums[0] += part[2 * k];
-        sums[1] += part[2 * k + 1];
-    }
+    double sums[3] = {0, 0, 0};
+    for (int64_t k = 0; k < parts; k++)  /* part order: the same bits for any team */
+        for (int s = 0; s < 3; s++)
+            sums[s] += part[3 * k + s];
     free(part);
-    comm_sum(sums, 2);
+    comm_sum(sums, 3);
     struct col_stats ys;
     stats_allreduce_w(y, sw, n, 1, n_threads, &ys);
     double m = ys.weight;
@@ -65,7 +67,8 @@ void metrics_compute_w(const double *X, const double *y, const double *sw, int64
     out->mae = m > 0 ? sums[1] / m : NAN;
     double sst = intercept ? ys.m2 : ys.m2 + m * ys.mean * ys.mean;
     out->r2 = sst > 0 ? 1 - sums[0] / sst : NAN;  /* a constant target explains nothing */
-    out->adj_r2 = metrics_adjusted_r2(out->r2, ys.count, d, intercept);
+    /* as R's summary.lm: rows of zero weight are not observations */
+    out->adj_r2 = metrics_adjusted_r2(out->r2, sw ? (int64_t)sums[2] : ys.count, d, intercept);
 }
 
 double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept)

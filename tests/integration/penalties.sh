@@ -88,6 +88,25 @@ check 1 same 1e-12 "${gd[@]}"
 check 2 wls "$D" wt 1e-9 "${ex[@]}"
 check 1 same 1e-12 "${ex[@]}"
 check 1 wlsinf "$D" wt "$TMP/we32.json"
+# rows of zero weight are no observations for adjusted R² (R's summary.lm): the training
+# metrics and the inference table agree, and equal numpy's weighted fit on the other rows
+awk -F, -v OFS=, 'NR > 1 && NR % 7 == 0 { $4 = 0 } { print }' "$D" >"$TMP/zw.csv"
+fit zw 2 1 --weights wt --solver exact "$TMP/zw.csv"
+want=$("$PY" - "$TMP/zw.csv" <<'PY'
+import sys, numpy as np, pandas as pd
+df = pd.read_csv(sys.argv[1]); w = df.pop("wt").to_numpy(); y = df.pop("y").to_numpy()
+X = np.column_stack([np.ones(len(y)), df.to_numpy()]); k = w > 0
+s = np.sqrt(w[k]); beta = np.linalg.lstsq(X[k] * s[:, None], y[k] * s, rcond=None)[0]
+e = y[k] - X[k] @ beta; ybar = np.average(y[k], weights=w[k])
+r2 = 1 - (w[k] * e * e).sum() / (w[k] * (y[k] - ybar) ** 2).sum()
+n, p = k.sum(), X.shape[1] - 1
+print(repr(1 - (1 - r2) * (n - 1) / (n - p - 1)))
+PY
+)
+adj=($(json_numbers "$TMP/zw.json" adjusted_r2))
+[ "${#adj[@]}" -ge 2 ] && close "${adj[0]}" "$want" 1e-10 && close "${adj[1]}" "$want" 1e-10 &&
+    ok "zero weights: adjusted R² of the metrics and the inference table = numpy's over the rows with weight (1e-10)" ||
+    not_ok "adjusted R² with zero weights" "${adj[*]} vs $want"
 # evaluate: weighted metrics where the file has the model's weight column
 lr 2 1 evaluate --json --model "$TMP/we11.json" "$D" >"$TMP/ev.json" 2>"$TMP/ev.err"
 close "$(json_numbers "$TMP/ev.json" mse)" "$(json_numbers "$TMP/we11.json" mse | head -1)" 1e-12 &&
