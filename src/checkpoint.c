@@ -257,10 +257,12 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
             return lr_fail_at(e, LR_EDATA, path, 0, 0,
                               "%s: the values of column '%s' differ (same rows and columns)",
                               other, fp->names[j]);
-    if (c->fp.digest[fp->d + 1] != fp->digest[fp->d + 1])
+    if (c->fp.digest[fp->d + 1] != fp->digest[fp->d + 1])  /* (it holds the weights too) */
         return lr_fail_at(e, LR_EDATA, path, 0, 0,
                           "%s: the same rows in another order (the validation split and the "
-                          "rounding depend on it)", other);
+                          "rounding depend on it)%s%s%s", other,
+                          *w_now ? ", or other values in the --weights column '" : "", w_now,
+                          *w_now ? "'" : "");
     const char *opts = "the checkpoint was made with other options";
     if (c->opt.lr_option != opt->lr_option) {  /* first: with --solver auto it sets the solver */
         char was[32] = "auto", now[32] = "auto";

@@ -144,6 +144,12 @@ for other in "--l1 200" "--drop wt"; do
         --epochs 200 --checkpoint "$TMP/ck.bin" --resume "$TMP/ck.bin" "$D"
 done
 
+# the same rows with one weight changed: refused, naming the weights column
+awk -F, -v OFS=, 'NR == 5 { $4 = $4 + 1 } { print }' "$D" >"$TMP/w1.csv"
+expect_fail "resume with one weight changed refused" 65 \
+    "made from other data: the same rows in another order (the validation split and the rounding depend on it), or other values in the --weights column 'wt'" \
+    2 "${CK[@]}" --epochs 200 --checkpoint "$TMP/ck.bin" --resume "$TMP/ck.bin" "$TMP/w1.csv"
+
 # --- "converged" is claimed only where the test holds: an epoch limit is not convergence
 fit lim 2 1 --weights wt --l1 3000 --epochs 5 "$D"
 grep -q '"converged": false,' "$TMP/lim.json" && grep -q '"stopped_by": "epoch_limit",' "$TMP/lim.json" &&
