@@ -317,14 +317,37 @@ static double node_memory_available(void)
 }
 
 /*
+ * Collective: does each node have the memory its ranks need (need: this rank's bytes)? If a
+ * node falls short, its ranks fail with LR_ENOMEM: "the N ranks on this node need about X
+ * GB for <what>" (what names this rank's share), saying how many nodes the whole job would
+ * need (more ranks on the same node do not help).
+ */
+static int node_fits(double need, const char *what, const char *path, struct lr_error *e)
+{
+    double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
+    double total = need;
+    comm_sum(&total, 1);
+    if (usable > 0 && node_need > usable) {
+        int nodes = (int)ceil(total / usable);
+        char where[300];
+        lr_fail_at(e, LR_ENOMEM, path, 0, 0,
+                   "the %d rank%s on this node need about %.2f GB for %s, but %.2f GB are "
+                   "available; spread the job over at least %d nodes (more ranks on one node "
+                   "do not help; %s)", comm_node_size(), comm_node_size() > 1 ? "s" : "",
+                   node_need / 1e9, what, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
+                   comm_where(where, sizeof where));
+    }
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/*
  * Collective: will the matrices of the ranks on each node fit in its memory? Before
  * allocating anything, a rank estimates its rows from the line length in the first 64 KiB
- * of its range; copies: 2 when the rows move between ranks after parsing (the old and the
- * new arrays for a moment). If a node falls short, its ranks fail with LR_ENOMEM, saying how
- * many nodes the whole job would need (more ranks on the same node do not help).
+ * of its range; d numbers a row (features, target, weight); copies: 2 when the rows move
+ * between ranks after parsing (the old and the new arrays for a moment).
  */
 static int check_memory(int fd, const struct data_options *o, off_t begin, off_t end, int d,
-                        int has_target, int copies, struct lr_error *e)
+                        int copies, struct lr_error *e)
 {
     double need = 0, rows = 0;
     if (end > begin) {
@@ -337,24 +360,12 @@ static int check_memory(int fd, const struct data_options *o, off_t begin, off_t
         rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
         double block = fmin((double)(end - begin), o->n_threads * (double)(8 << 20));
         /* the rows, and a block of text with its rows */
-        need = copies * rows * (d + has_target) * (double)sizeof(double) + 2 * block;
+        need = copies * rows * d * (double)sizeof(double) + 2 * block;
     }
-    double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
-    double total = need;
-    comm_sum(&total, 1);
-    if (usable > 0 && node_need > usable) {
-        int nodes = (int)ceil(total / usable);
-        char where[300];
-        lr_fail_at(e, LR_ENOMEM, o->path, 0, 0,
-                   "the %d rank%s on this node need about %.2f GB for their rows (this rank: "
-                   "about %.0f rows of %d numbers%s), but %.2f GB are available; spread the "
-                   "job over at least %d nodes (more ranks on one node do not help; %s)",
-                   comm_node_size(), comm_node_size() > 1 ? "s" : "", node_need / 1e9, rows,
-                   d + has_target, copies > 1 ? ", held twice while they move between ranks"
-                   : "", usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
-                   comm_where(where, sizeof where));
-    }
-    return comm_agree(e) == LR_OK ? 0 : -1;
+    char what[200];
+    snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)", rows,
+             d, copies > 1 ? ", held twice while they move between ranks" : "");
+    return node_fits(need, what, o->path, e);
 }
 
 /* ---- categorical columns and missing values (encode.h) ---- */
@@ -601,6 +612,11 @@ static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
         free(fill);
     } else if (!o->raw_levels) {
         int width = enc_width(enc);
+        char what[200];  /* the design is allocated beside the rows as read */
+        snprintf(what, sizeof what, "the one-hot design (this rank: %lld rows of %d numbers)",
+                 (long long)sh->n_rows, width);
+        if (node_fits((double)sh->n_rows * width * sizeof(double), what, o->path, e) < 0)
+            goto done;
         double *X = lr_malloc(lr_bytes(sh->n_rows ? sh->n_rows : 1, width ? width : 1,
                                        sizeof *X));
         enc_expand(enc, sh->X, sh->n_rows, X, o->n_threads);
@@ -851,6 +867,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         .enc = o->encode ? &rs.rd : NULL,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
     };
+    int n_numbers = lay.n_features + lay.has_target + lay.has_weight;  /* a row's, as read */
     /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
        needs (where each record starts) and writes it at the end */
     struct cache_fingerprint fp;
@@ -864,7 +881,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         for (int f = 0; concat && f < il.n; f++)
             stream += text[f];
         if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
-                  : check_memory(fd, o, lo, hi_nominal, lay.n_features, lay.has_target, 1, e) < 0 ||
+                  : check_memory(fd, o, lo, hi_nominal, n_numbers, 1, e) < 0 ||
                         cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
             goto done;
         source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
@@ -915,7 +932,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
                           &lay.quote_free, e) < 0) {
         goto done;
     }
-    if (check_memory(fd, o, begin, end, lay.n_features, lay.has_target, share ? 2 : 1, e) < 0)
+    if (check_memory(fd, o, begin, end, n_numbers, share ? 2 : 1, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */

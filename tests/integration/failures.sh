@@ -40,6 +40,14 @@ one_fails report 0 74 "f_rep.json: injected failure" "${T[@]}" --report "$TMP/f_
 one_fails predict-write 1 74 "f_pred.csv: write failed" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
 one_fails open 2 66 "f.csv: cannot open: injected failure" predict --model "$TMP/f_model.json" --output "$TMP/f_pred.csv" "$TMP/f.csv"
 one_fails open 1 66 "f.csv: cannot open: injected failure" describe "$TMP/f.csv"
+# the one-hot design wider than the node's memory allows, though the rows as read fit
+awk 'BEGIN { print "c,x,y"; for (i = 0; i < 4000; i++) print "L" (i % 500) "," i "," 2 * i }' >"$TMP/wide.csv"
+rc=0
+timeout 20 mpirun --oversubscribe --bind-to none -n 2 -x OMP_NUM_THREADS=1 -x LINREG_TEST_MEM_AVAILABLE=2000000 \
+    "$HOOKS_BIN" --quiet --categorical c --model-out "$TMP/f_out.json" "$TMP/wide.csv" </dev/null >/dev/null 2>"$TMP/f.err" || rc=$?
+[ "$rc" = 71 ] && grep -q "wide.csv: the 2 ranks on this node need about 0.02 GB for the one-hot design (this rank: [0-9]* rows of 500 numbers), but 0.00 GB are available" "$TMP/f.err" &&
+    [ ! -e "$TMP/f_out.json" ] && ok "a one-hot design too wide for the node: exit 71 before it is allocated" ||
+    not_ok "one-hot memory check" "rc=$rc $(head -1 "$TMP/f.err")"
 # a compressed input's text that does not fit in memory (its memfd write fails), one rank
 mkdir -p "$TMP/fgz"
 for k in a b c; do gzip -c "$TMP/f.csv" >"$TMP/fgz/$k.csv.gz"; done
