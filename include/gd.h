@@ -147,6 +147,12 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
 /* Collective: α = 1/L by power iteration (see above). */
 double gd_auto_lr(const struct gd_problem *pb, double l2);
 
+/* Collective: λmax(X̃ᵀΩX̃/m) by power iteration from a fixed start (the Rayleigh quotient,
+   from below). gram(pb, v, u) puts all ranks' X̃ᵀΩX̃v in u[0..d] (u has u_len entries of
+   room); m: Σω, or the row count. gd_auto_lr and prox.h's solver use it. */
+typedef void (*gd_gram_fn)(const struct gd_problem *pb, const double *v, double *u);
+double gd_top_eigenvalue(const struct gd_problem *pb, gd_gram_fn gram, int u_len, double m);
+
 void gd_state_init(struct gd_state *s, int d);
 
 /* The stopping rules above, after epoch s->epoch with this loss and gradient norm; updates

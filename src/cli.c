@@ -269,6 +269,24 @@ static int parse_count(const char *opt, const char *s, int64_t lo, int64_t *out,
     return 0;
 }
 
+/* *out = v's index among the NULL-ended names; else "--OPT: 'v' is not 'a', 'b' or 'c'". */
+static int parse_choice(const char *opt, const char *v, const char *const *names, int *out,
+                        struct lr_error *e)
+{
+    int n = 0;
+    for (; names[n]; n++)
+        if (strcmp(v, names[n]) == 0) {
+            *out = n;
+            return 0;
+        }
+    char list[200] = "";
+    size_t at = 0;
+    for (int k = 0; k < n && at < sizeof list; k++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s'%s'",
+                               k == 0 ? "" : k == n - 1 ? " or " : ", ", names[k]);
+    return lr_fail(e, LR_EUSAGE, "--%s: '%s' is not %s", opt, v, list);
+}
+
 /* --target, --features, --drop: a value that names at least one column. */
 static int set_columns(const char *opt, const char *v, const char **out, struct lr_error *e)
 {
@@ -310,10 +328,8 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return lr_fail(e, LR_EUSAGE, "--delimiter: '%s' is not one character or 'tab'", v);
         return 0;
     case O_ON_BAD_ROW:
-        if (strcmp(v, "error") && strcmp(v, "skip"))
-            return lr_fail(e, LR_EUSAGE, "--on-bad-row: '%s' is not 'error' or 'skip'", v);
-        o->skip_bad_rows = strcmp(v, "skip") == 0;
-        return 0;
+        return parse_choice(sp->name, v, (const char *const[]){"error", "skip", NULL},
+                            &o->skip_bad_rows, e);
     case O_THREADS:
         if (parse_count(sp->name, v, 1, &n, e) < 0)
             return -1;
@@ -383,10 +399,8 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         return 0;
     case O_L1: return parse_double(sp->name, v, 0, 0, &o->l1, e);
     case O_LOSS:
-        if (strcmp(v, "squared") && strcmp(v, "huber"))
-            return lr_fail(e, LR_EUSAGE, "--loss: '%s' is not 'squared' or 'huber'", v);
-        o->huber = strcmp(v, "huber") == 0;
-        return 0;
+        return parse_choice(sp->name, v, (const char *const[]){"squared", "huber", NULL},
+                            &o->huber, e);
     case O_HUBER_DELTA:
         o->huber_delta_given = 1;
         return parse_double(sp->name, v, 1, 1, &o->huber_delta, e);
@@ -399,30 +413,19 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return lr_fail(e, LR_EUSAGE, "--max-levels: '%s' is more than 10000000", v);
         return 0;
     case O_UNKNOWN_LEVEL:
-        if (strcmp(v, "zero") && strcmp(v, "error"))
-            return lr_fail(e, LR_EUSAGE, "--unknown-level: '%s' is not 'zero' or 'error'", v);
-        o->unknown_error = strcmp(v, "error") == 0;
-        return 0;
-    case O_MISSING:
-        if (strcmp(v, "error") == 0)
-            o->missing = 0;
-        else if (strcmp(v, "skip") == 0)
-            o->missing = 1;
-        else if (strcmp(v, "mean") == 0)
-            o->missing = 2;
-        else
-            return lr_fail(e, LR_EUSAGE, "--missing: '%s' is not 'error', 'skip' or 'mean'", v);
-        return 0;
+        return parse_choice(sp->name, v, (const char *const[]){"zero", "error", NULL},
+                            &o->unknown_error, e);
+    case O_MISSING:  /* in enum enc_missing's order */
+        return parse_choice(sp->name, v, (const char *const[]){"error", "skip", "mean", NULL},
+                            &o->missing, e);
     case O_NA_VALUES: o->na_values = v; return 0;
     case O_MISSING_INDICATOR: o->missing_indicator = 1; return 0;
     case O_CACHE: o->cache = v; return 0;
     case O_GLOB: o->glob = v; return 0;
     case O_CACHE_VERIFY:
-        if (strcmp(v, "quick") && strcmp(v, "full"))
-            return lr_fail(e, LR_EUSAGE, "--cache-verify: '%s' is not 'quick' or 'full'", v);
-        o->cache_verify_full = strcmp(v, "full") == 0;
         o->cache_verify_given = 1;
-        return 0;
+        return parse_choice(sp->name, v, (const char *const[]){"quick", "full", NULL},
+                            &o->cache_verify_full, e);
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_CONF_LEVEL:

@@ -150,10 +150,10 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
 
 #define GD_POWER_ITERS 30
 
-double gd_auto_lr(const struct gd_problem *pb, double l2)
+double gd_top_eigenvalue(const struct gd_problem *pb, gd_gram_fn gram, int u_len, double m)
 {
     int d = pb->d;
-    double *v = lr_malloc((size_t)(d + 1) * sizeof *v), *u = lr_malloc((size_t)(d + 2) * sizeof *u);
+    double *v = lr_malloc((size_t)(d + 1) * sizeof *v), *u = lr_malloc((size_t)u_len * sizeof *u);
     double norm = 0, lambda = 0;
     for (int j = 0; j <= d; j++) {  /* a fixed start with no special direction */
         v[j] = j == 0 && !pb->intercept ? 0.0 : 1.0 + 0.5 * sin(1.0 + 7.0 * j);
@@ -162,14 +162,13 @@ double gd_auto_lr(const struct gd_problem *pb, double l2)
     for (int j = 0; j <= d; j++)
         v[j] /= sqrt(norm);
     for (int it = 0; it < GD_POWER_ITERS; it++) {
-        gd_partials(pb->X, NULL, pb->n_local, d, v + 1, v[0], pb->n_threads, u);
-        comm_sum(u, d + 2);
-        double rq = 0;  /* Rayleigh quotient vᵀ(X̃ᵀX̃/m)v with ‖v‖ = 1 */
+        gram(pb, v, u);
+        double rq = 0;  /* Rayleigh quotient vᵀ(X̃ᵀΩX̃/m)v with ‖v‖ = 1 */
         norm = 0;
         if (!pb->intercept)
             u[0] = 0;  /* X̃ = X: no column of ones */
         for (int j = 0; j <= d; j++) {
-            u[j] /= (double)pb->n_total;
+            u[j] /= m;
             rq += v[j] * u[j];
             norm += u[j] * u[j];
         }
@@ -183,6 +182,19 @@ double gd_auto_lr(const struct gd_problem *pb, double l2)
     }
     free(v);
     free(u);
+    return lambda;
+}
+
+/* X̃ᵀX̃v of all ranks' rows (gd_partials with y = 0) */
+static void gram_rows(const struct gd_problem *pb, const double *v, double *u)
+{
+    gd_partials(pb->X, NULL, pb->n_local, pb->d, v + 1, v[0], pb->n_threads, u);
+    comm_sum(u, pb->d + 2);
+}
+
+double gd_auto_lr(const struct gd_problem *pb, double l2)
+{
+    double lambda = gd_top_eigenvalue(pb, gram_rows, pb->d + 2, (double)pb->n_total);
     /* The Rayleigh quotient approaches L from below, and is close long before the vector
        converges when the top eigenvalues cluster: keep a margin. */
     double L = 1.05 * lambda + l2 / (double)pb->n_total;

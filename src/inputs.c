@@ -738,18 +738,25 @@ int inputs_place(const struct input_share *sh, const int64_t *header_lines, int6
 
 /* ---- plain files: the stream read in place ---- */
 
-/* The file whose part of the stream holds offset off (a file of no bytes holds none). */
-static int concat_file(const struct input_concat *c, int64_t off)
+/* The first of n sorted offsets at or after x. */
+static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x)
 {
-    int lo = 0, hi = c->l->n - 1;  /* the last f with start[f] <= off */
+    int64_t lo = 0, hi = n;
     while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (c->start[mid] <= off)
-            lo = mid;
+        int64_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
         else
-            hi = mid - 1;
+            hi = mid;
     }
     return lo;
+}
+
+/* The file whose part of the stream holds offset off (a file of no bytes holds none): the
+   last f with start[f] <= off. */
+static int concat_file(const struct input_concat *c, int64_t off)
+{
+    return (int)lower_bound(c->start, c->l->n, off + 1) - 1;
 }
 
 static int concat_fd(struct input_concat *c, int f)
@@ -922,20 +929,6 @@ int inputs_concat_place(const struct input_list *l, const int64_t *lines,
 }
 
 /* ---- several compressed files: rows to the ranks the stream's split gives them ---- */
-
-/* The first of n sorted offsets at or after x. */
-static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x)
-{
-    int64_t lo = 0, hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
 
 /* Items (rows or skipped records) of every file laid out in stream order: per file f its
    count (all ranks'), and the position of each rank's nominal start among them. */

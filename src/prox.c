@@ -88,46 +88,17 @@ static void gram_weighted(const double *X, const double *w, int64_t n, int d, in
     }
 }
 
-/* λmax(X̃ᵀΩX̃/m) by power iteration through the kernel, as gd_auto_lr. */
-static double top_eigenvalue(const struct gd_problem *pb)
+/* X̃ᵀΩX̃v of all ranks' rows (the fused kernel with y = 0, weighted) */
+static void gram_times(const struct gd_problem *pb, const double *v, double *u)
 {
-    int d = pb->d;
-    double *v = lr_malloc((size_t)(d + 1) * sizeof *v), *u = lr_malloc((size_t)(d + 3) * sizeof *u);
-    double norm = 0, lambda = 0;
-    for (int j = 0; j <= d; j++) {
-        v[j] = j == 0 && !pb->intercept ? 0.0 : 1.0 + 0.5 * sin(1.0 + 7.0 * j);
-        norm += v[j] * v[j];
-    }
-    for (int j = 0; j <= d; j++)
-        v[j] /= sqrt(norm);
-    for (int it = 0; it < 30; it++) {
-        prox_partials(pb->X, NULL, pb->w, pb->n_local, d, v + 1, v[0], 0, 1, 0, pb->n_threads, u);
-        comm_sum(u, d + 1);
-        double rq = 0;
-        norm = 0;
-        if (!pb->intercept)
-            u[0] = 0;
-        for (int j = 0; j <= d; j++) {
-            u[j] /= pb->w_total;
-            rq += v[j] * u[j];
-            norm += u[j] * u[j];
-        }
-        norm = sqrt(norm);
-        int done = fabs(rq - lambda) <= 1e-3 * rq || norm == 0;
-        lambda = rq;
-        if (done)
-            break;
-        for (int j = 0; j <= d; j++)
-            v[j] = u[j] / norm;
-    }
-    free(v);
-    free(u);
-    return lambda;
+    prox_partials(pb->X, NULL, pb->w, pb->n_local, pb->d, v + 1, v[0], 0, 1, 0, pb->n_threads, u);
+    comm_sum(u, pb->d + 1);
 }
 
 double prox_auto_lr(const struct gd_problem *pb, const struct gd_params *p)
 {
-    double lambda = 1.05 * top_eigenvalue(pb);  /* the Rayleigh quotient approaches from below */
+    /* the Rayleigh quotient approaches from below */
+    double lambda = 1.05 * gd_top_eigenvalue(pb, gram_times, pb->d + 3, pb->w_total);
     double L = p->huber ? lambda + p->huber_delta * p->huber_delta : lambda + p->l2 / pb->w_total;
     return L > 0 ? 1.0 / L : 1.0;
 }
