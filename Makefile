@@ -33,33 +33,45 @@ MPIRUN   = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --ov
 SRC      = $(filter-out src/main.c,$(wildcard src/*.c))
 OBJ      = $(SRC:src/%.c=build/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=build/unit/%.o)
+
+# Each object's header dependencies, as the compiler saw them: build/**/X.d beside X.o
+# (-MP: a deleted header does not break the build). Only what includes an edited header
+# is rebuilt.
+DEPFLAGS = -MMD -MP
+-include $(wildcard build/*.d build/hooks/*.d build/asan/*.d build/unit/*.d \
+                    build/asan/unit/*.d build/tools/*.d)
 
 all: bin/linreg_mpi bin/gen_data bin/csv_tokenize bin/scan_limit bin/bench_epoch
 
-build/%.o: src/%.c $(wildcard include/*.h) | build
-	$(CC) $(CFLAGS) -c $< -o $@
+build/%.o: src/%.c | build
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 bin/linreg_mpi: build/main.o $(OBJ) | bin
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-bin/csv_tokenize: src/tools/csv_tokenize.c | bin
+build/tools/%.o: src/tools/%.c | build
+	@mkdir -p build/tools
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+bin/csv_tokenize: build/tools/csv_tokenize.o | bin
 	$(CC) $(CFLAGS) $< -o $@ -lcsv
 
 # the ingest benchmark's floor: split and convert with fast_float (C++, header-only)
 bin/scan_limit: src/tools/scan_limit.cc | bin
 	g++ $(OPT) -g -std=c++17 -Wall -Wextra $< -o $@
 
-bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/linalg.o build/comm.o build/error.o | bin
+bin/bench_epoch: build/tools/bench_epoch.o build/gd.o build/linalg.o build/comm.o build/error.o | bin
 	$(CC) $(CFLAGS) $^ -o $@ -lm
 
-bin/gen_data: src/tools/gen_data.c | bin
+bin/gen_data: build/tools/gen_data.o | bin
 	$(CC) $(CFLAGS) $< -o $@ -lm
 
 # The same program with fault-injection hooks (include/test_hooks.h), for the tests only.
 HOOK_OBJ = $(SRC:src/%.c=build/hooks/%.o) build/hooks/main.o
-build/hooks/%.o: src/%.c $(wildcard include/*.h) | build
+build/hooks/%.o: src/%.c | build
 	@mkdir -p build/hooks
-	$(CC) $(CFLAGS) -DLINREG_TEST_HOOKS -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -DLINREG_TEST_HOOKS -c $< -o $@
 
 build/hooks/linreg_mpi: $(HOOK_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -67,18 +79,27 @@ build/hooks/linreg_mpi: $(HOOK_OBJ)
 # AddressSanitizer + UndefinedBehaviorSanitizer, with the test hooks: `make asan`.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_OBJ = $(SRC:src/%.c=build/asan/%.o)
-build/asan/%.o: src/%.c $(wildcard include/*.h) | build
+build/asan/%.o: src/%.c | build
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -DLINREG_TEST_HOOKS -c $< -o $@
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -DLINREG_TEST_HOOKS -c $< -o $@
 
 build/asan/linreg_mpi: $(ASAN_OBJ) build/asan/main.o
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
-build/asan/unit_tests: $(UNIT_SRC) $(ASAN_OBJ) $(wildcard tests/unit/*.h)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $(UNIT_SRC) $(ASAN_OBJ) -o $@ $(LDLIBS) -lcunit
+ASAN_UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%.o)
+build/asan/unit/%.o: tests/unit/%.c | build
+	@mkdir -p build/asan/unit
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -Itests/unit -c $< -o $@
 
-build/unit_tests: $(UNIT_SRC) $(OBJ) $(wildcard tests/unit/*.h) | build
-	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRC) $(OBJ) -o $@ $(LDLIBS) -lcunit
+build/asan/unit_tests: $(ASAN_UNIT_OBJ) $(ASAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS) -lcunit
+
+build/unit/%.o: tests/unit/%.c | build
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit -c $< -o $@
+
+build/unit_tests: $(UNIT_OBJ) $(OBJ) | build
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcunit
 
 build/lstsq: tests/tools/lstsq.c | build
 	gcc -O2 -Wall -Wextra $< -o $@ -lm
