@@ -957,7 +957,7 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
 {
     n_threads = threads > 0 ? threads : 1;
     struct header h;
-    char why[512] = "";
+    char why[1024] = "";
     int verdict = 0;
     uint64_t *stored = NULL;
     double t0 = comm_wtime();
