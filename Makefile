@@ -5,6 +5,7 @@
 #   make            build bin/linreg_mpi and bin/gen_data
 #   make ARCH=native    tune for this CPU (-march=native); the default runs on any x86-64
 #   make SCAN=portable  the reader's line scanner in portable C instead of SSE2 (src/scan.c)
+#   make WERROR=1   warnings are errors, in every build and tool (.ci/run builds so)
 #   make install PREFIX=/opt/linreg_mpi/0.1.0 [DESTDIR=/tmp/stage]    (make uninstall: the same)
 
 CC       = mpicc
@@ -16,6 +17,10 @@ CFLAGS  += -std=gnu11 -fopenmp -Wall -Wextra -Wshadow -Wno-unused-parameter \
 ifneq ($(ARCH),)
 CFLAGS  += -march=$(ARCH)
 endif
+ifeq ($(WERROR),1)
+WERROR_FLAG = -Werror
+endif
+CFLAGS  += $(WERROR_FLAG)
 ifeq ($(SCAN),portable)  # make SCAN=portable: the reader's line scanner without SSE2
 CFLAGS  += -DLINREG_SCAN_PORTABLE
 endif
@@ -59,7 +64,7 @@ bin/csv_tokenize: build/tools/csv_tokenize.o | bin
 
 # the ingest benchmark's floor: split and convert with fast_float (C++, header-only)
 bin/scan_limit: src/tools/scan_limit.cc | bin
-	g++ $(OPT) -g -std=c++17 -Wall -Wextra $< -o $@
+	g++ $(OPT) -g -std=c++17 -Wall -Wextra $(WERROR_FLAG) $< -o $@
 
 bin/bench_epoch: build/tools/bench_epoch.o build/gd.o build/linalg.o build/comm.o build/error.o | bin
 	$(CC) $(CFLAGS) $^ -o $@ -lm
@@ -102,7 +107,7 @@ build/unit_tests: $(UNIT_OBJ) $(OBJ) | build
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcunit
 
 build/lstsq: tests/tools/lstsq.c | build
-	gcc -O2 -Wall -Wextra $< -o $@ -lm
+	gcc -O2 -Wall -Wextra $(WERROR_FLAG) $< -o $@ -lm
 
 build bin:
 	mkdir -p $@
