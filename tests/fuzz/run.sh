@@ -8,7 +8,8 @@
 #            reader target built with -DFUZZ_FAST_PATH_ONLY, which checks only the fast path
 #            for plain lines against libcsv alone (five to ten times the executions per second,
 #            for long runs on that invariant; the reader target checks it too)
-#   FUZZ_FLAGS="..."  extra libFuzzer options, e.g. FUZZ_FLAGS="-jobs=1 -workers=1"
+#   FUZZ_FLAGS="..."  extra libFuzzer options, e.g. FUZZ_FLAGS="-jobs=1 -workers=1" (each
+#            job's log is then build/fuzz/fuzz-N.log)
 #
 # Targets (see the header of each for the input format and the invariants checked):
 #   tests/fuzz/fuzz_reader.c    csv_read_head + csv_read_range: 1/2/3 threads, tiny blocks,
@@ -28,6 +29,7 @@
 # and, once fixed, keep it as tests/fuzz/corpus/reader/regress_WHAT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 
 SECS=${1:-60}
 shift || true
@@ -102,7 +104,8 @@ for t in "${TARGETS[@]}"; do
             done
         done
         echo "== fuzz_reader: replaying tests/adversarial/ ($(ls "$adv" | wc -l) inputs)"
-        "$OUT/fuzz_reader" -runs=0 "$adv" >"$OUT/adversarial.log" 2>&1 || {
+        (cd "$OUT" && exec ./fuzz_reader -runs=0 -artifact_prefix=artifacts/adversarial- \
+            adversarial) >"$OUT/adversarial.log" 2>&1 || {
             echo "   FAILED: the end of $OUT/adversarial.log:"
             tail -n 40 "$OUT/adversarial.log" | sed 's/^/   | /'
             status=1
@@ -111,10 +114,12 @@ for t in "${TARGETS[@]}"; do
     log=$OUT/$t.log
     echo "== fuzz_$t: ${SECS}s, corpus $work (log $log)"
     rc=0
+    # in $OUT, so that what libFuzzer writes to its working directory (fuzz-N.log of each
+    # job under -jobs, crash-*, leak-*, timeout-* without -artifact_prefix) stays there too
     # shellcheck disable=SC2086
-    "$OUT/fuzz_$t" "${limit[@]}" -max_len=$max_len -timeout=30 -rss_limit_mb=4096 \
-        -dict=tests/fuzz/${t%_fast}.dict -print_final_stats=1 -artifact_prefix="$OUT/artifacts/$t-" \
-        ${FUZZ_FLAGS:-} "$work" >"$log" 2>&1 || rc=$?
+    (cd "$OUT" && exec "./fuzz_$t" "${limit[@]}" -max_len=$max_len -timeout=30 \
+        -rss_limit_mb=4096 -dict="$ROOT/tests/fuzz/${t%_fast}.dict" -print_final_stats=1 \
+        -artifact_prefix="artifacts/$t-" ${FUZZ_FLAGS:-} "corpus/$t") >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
     echo "   executions: ${runs:-?}   last status: ${last:-none}"
