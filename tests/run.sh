@@ -6,8 +6,9 @@
 #
 # The integration files mostly wait on mpirun's start-up, so up to LINREG_JOBS (default 3)
 # of them run at once, each in its own temporary directory (those that time the program run
-# alone afterwards); their reports are printed in file order, and the last line sums them:
-# "N passed, M failed".
+# alone afterwards). Each says on one line how it went as soon as it ends ("== NAME: P
+# passed, F failed (S s)"); their full reports follow in file order, and the last line
+# sums them: "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib.sh
@@ -25,8 +26,9 @@ else
 fi
 
 # run_file NAME: one integration file in a subshell of its own; leaves NAME.log and
-# NAME.counts ("PASS FAIL") in $TOP. (The sourced file shares the subshell's variables:
-# the runner's own are named __run_* so that no test file can overwrite them.)
+# NAME.counts ("PASS FAIL") in $TOP, and says on one line how it went as soon as it ends.
+# (The sourced file shares the subshell's variables: the runner's own are named __run_* so
+# that no test file can overwrite them.)
 run_file() {
     __run_name=$1
     __run_t0=$SECONDS
@@ -40,6 +42,12 @@ run_file() {
         echo "$PASS $FAIL" >"$TOP/$__run_name.counts"
         echo "   ($__run_name: $((SECONDS - __run_t0)) s wall)"
     ) >"$TOP/$__run_name.log" 2>&1
+    if [ -f "$TOP/$__run_name.counts" ]; then
+        read -r __run_p __run_f <"$TOP/$__run_name.counts"
+        echo "== $__run_name: $__run_p passed, $__run_f failed ($((SECONDS - __run_t0)) s)"
+    else
+        echo "== $__run_name: stopped before its end ($((SECONDS - __run_t0)) s)"
+    fi
 }
 
 # Files that time the program (deadlines, kills at moments) run alone, after the others;
@@ -68,6 +76,8 @@ wait
 for __run_each in "${serial[@]}"; do
     run_file "$__run_each"
 done
+echo
+echo "== the reports, in file order"
 for __run_each in "${names[@]}"; do
     cat "$TOP/$__run_each.log"
     if [ -f "$TOP/$__run_each.counts" ]; then
