@@ -339,8 +339,11 @@ void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pas
         double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
         f->passes++;
         if (on_pass) {
-            struct exact_pass info = {f->passes, step, rss + pb->l2 * w2, sqrt(g2) / (double)pb->n_total,
-                                      comm_wtime() - t0, t_sum};
+            struct exact_pass info = {
+                .pass = f->passes, .step = step, .rss = rss + pb->l2 * w2,
+                .grad_norm = sqrt(g2) / (double)pb->n_total, .seconds = comm_wtime() - t0,
+                .allreduce_seconds = t_sum,
+            };
             on_pass(&info, ctx);
         }
         if (!(sqrt(d2) < 0.5 * prev))

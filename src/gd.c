@@ -105,7 +105,7 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
                double first_grad_norm, struct gd_certificate *c)
 {
     int d = pb->d, m = d + 1;
-    *c = (struct gd_certificate){NAN, NAN, NAN};
+    *c = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN};
     if (m > GD_CERTIFY_MAX_FEATURES + 1)
         return -1;
     double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc), g2 = 0;
@@ -324,8 +324,11 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         }
         s->stopped = acc[d + 3] > 0;
         if (on_epoch) {
-            struct gd_epoch_info info = {s->epoch, loss, sqrt(g2), alpha, comm_wtime() - t0,
-                                         t1 - t0, t2 - t1, val_loss};
+            struct gd_epoch_info info = {
+                .epoch = s->epoch, .loss = loss, .grad_norm = sqrt(g2), .lr = alpha,
+                .seconds = comm_wtime() - t0, .compute_seconds = t1 - t0,
+                .allreduce_seconds = t2 - t1, .val_loss = val_loss,
+            };
             on_epoch(&info, s, ctx);
         }
     }

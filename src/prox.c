@@ -225,8 +225,11 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
         }
         s->stopped = acc[k + 1] > 0;
         if (on_epoch) {
-            struct gd_epoch_info info = {s->epoch, loss, sqrt(g2), alpha, comm_wtime() - t0,
-                                         t1 - t0, t2 - t1, val_loss};
+            struct gd_epoch_info info = {
+                .epoch = s->epoch, .loss = loss, .grad_norm = sqrt(g2), .lr = alpha,
+                .seconds = comm_wtime() - t0, .compute_seconds = t1 - t0,
+                .allreduce_seconds = t2 - t1, .val_loss = val_loss,
+            };
             on_epoch(&info, s, ctx);
         }
     }
@@ -242,7 +245,7 @@ int prox_certify(const struct gd_problem *pb, const struct gd_params *p, const s
 {
     int d = pb->d, m = d + 1;
     const double *theta = s->theta;
-    *c = (struct gd_certificate){NAN, NAN, NAN};
+    *c = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN};
     double *acc = lr_malloc((size_t)(d + 3) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
     double *next = lr_malloc((size_t)m * sizeof *next), sigma_next;

@@ -469,11 +469,13 @@ static int scale_data(struct run *r, struct lr_error *e)
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
         .l1 = o->l1, .huber = o->huber, .huber_delta = o->huber ? o->huber_delta : 0,
     };
-    r->ck.opt = (struct ckpt_options){r->gp.solver, !o->no_scale, !o->no_intercept,
-                                      r->gp.tol_auto, o->lr, r->gp.tol_auto ? 0 : o->tol, o->l2,
-                                      o->validation_split, o->seed, o->patience,
-                                      o->l1, o->huber, r->gp.huber_delta,
-                                      o->weights ? o->weights : ""};
+    r->ck.opt = (struct ckpt_options){
+        .solver = r->gp.solver, .scaling = !o->no_scale, .intercept = !o->no_intercept,
+        .tol_auto = r->gp.tol_auto, .lr_option = o->lr, .tol = r->gp.tol_auto ? 0 : o->tol,
+        .l2 = o->l2, .validation_split = o->validation_split, .seed = o->seed,
+        .patience = o->patience, .l1 = o->l1, .huber = o->huber,
+        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "",
+    };
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
         ckpt_check(&r->resume, &r->ck.fp, &r->ck.opt, o->resume, e);
@@ -549,10 +551,13 @@ static int fit_gd(struct run *r, struct lr_error *e)
     const struct options *o = r->o;
     struct dataset *ds = &r->ds;
     int d = ds->n_features, rc;
-    struct gd_problem pb = {ds->X, ds->y, ds->n_rows, ds->n_rows_total, d, o->n_threads,
-                            &g_stop, r->val.X, r->val.y, r->val.n, r->val.n_total,
-                            !o->no_intercept, ds->w, r->val.w, ds->weight_total,
-                            r->val.w_total};
+    struct gd_problem pb = {
+        .X = ds->X, .y = ds->y, .n_local = ds->n_rows, .n_total = ds->n_rows_total, .d = d,
+        .n_threads = o->n_threads, .stop = &g_stop,
+        .Xv = r->val.X, .yv = r->val.y, .nv_local = r->val.n, .nv_total = r->val.n_total,
+        .intercept = !o->no_intercept,
+        .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.w_total,
+    };
     int prox = prox_needed(&pb, &r->gp);
     if (!o->resume) {
         gd_state_init(&r->st, d);
@@ -581,7 +586,7 @@ static int fit_gd(struct run *r, struct lr_error *e)
     }
     if (o->patience > 0)  /* early stopping keeps the weights validation liked best */
         memcpy(r->st.theta, r->st.best_theta, (size_t)(d + 1) * sizeof *r->st.theta);
-    r->cert = (struct gd_certificate){NAN, NAN, NAN};
+    r->cert = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN};
     if (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED)
         certify(r, &pb);
     if (r->gp.huber)
@@ -595,18 +600,23 @@ static struct exact_problem exact_problem_of(const struct run *r)
 {
     const struct dataset *ds = &r->ds;
     int raw = r->gp.solver == SOLVER_EXACT;
-    return (struct exact_problem){ds->X, raw ? r->mean : NULL, raw ? r->scale : NULL, ds->y,
-                                  ds->n_rows, ds->n_rows_total, ds->n_features,
-                                  !r->o->no_intercept, r->o->l2, r->o->n_threads, ds->w};
+    return (struct exact_problem){
+        .X = ds->X, .mean = raw ? r->mean : NULL, .scale = raw ? r->scale : NULL, .y = ds->y,
+        .n_local = ds->n_rows, .n_total = ds->n_rows_total, .d = ds->n_features,
+        .intercept = !r->o->no_intercept, .l2 = r->o->l2, .n_threads = r->o->n_threads,
+        .w = ds->w,
+    };
 }
 
 /* A refinement pass is logged like an epoch (loss = J there), and noted with its step. */
 static void on_pass(const struct exact_pass *p, void *ctx)
 {
     struct run *r = ctx;
-    struct gd_epoch_info info = {p->pass, p->rss / (2 * r->ds.weight_total),
-                                 p->grad_norm, NAN, p->seconds,
-                                 p->seconds - p->allreduce_seconds, p->allreduce_seconds, NAN};
+    struct gd_epoch_info info = {
+        .epoch = p->pass, .loss = p->rss / (2 * r->ds.weight_total), .grad_norm = p->grad_norm,
+        .lr = NAN, .seconds = p->seconds, .compute_seconds = p->seconds - p->allreduce_seconds,
+        .allreduce_seconds = p->allreduce_seconds, .val_loss = NAN,
+    };
     r->t[PH_ALLREDUCE] += p->allreduce_seconds;
     log_epoch(&r->log, &info);
     log_note(&r->log, "refinement pass %d: step %.3g of the weights, residual sum of squares%s "
@@ -645,7 +655,7 @@ static int fit_exact(struct run *r, struct lr_error *e)
     memcpy(r->st.theta, r->xf.theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->st.epoch = r->xf.passes;
     r->st.lr = NAN;
-    r->cert = (struct gd_certificate){NAN, r->xf.kappa, NAN};
+    r->cert = (struct gd_certificate){.grad_reduction = NAN, .kappa = r->xf.kappa, .bound = NAN};
     return LR_OK;
 }
 
@@ -810,8 +820,9 @@ static int finish_model(struct run *r, struct lr_error *e)
     if ((rc = comm_agree(e)) != LR_OK)
         return rc;
     r->t[PH_TOTAL] = comm_wtime() - r->t_start;
-    struct run_shape shape = {comm_size(), o->n_threads, d, ds->n_rows_total, ds->file_bytes,
-                              r->st.epoch};
+    struct run_shape shape = {.ranks = comm_size(), .threads = o->n_threads, .features = d,
+                              .rows = ds->n_rows_total, .file_bytes = ds->file_bytes,
+                              .epochs = r->st.epoch};
     if (o->report)
         report_write(o->report, r->t, &shape, e);
     if (test_fail_here("report", comm_rank()))
@@ -899,7 +910,8 @@ static void run_free(struct run *r)
 
 int train_run(const struct options *o, struct lr_error *e)
 {
-    struct run r = {.o = o, .t_start = comm_wtime(), .cert = {NAN, NAN, NAN}};
+    struct run r = {.o = o, .t_start = comm_wtime(),
+                    .cert = {.grad_reduction = NAN, .kappa = NAN, .bound = NAN}};
     int rc = prepare_outputs(&r, e);
     if (rc == LR_OK)
         rc = load_data(&r, e);
