@@ -1,8 +1,15 @@
 # checkpoint.sh — kill -9, crashes mid-write, signals and damaged files: a resumed run must
 # end with the very model of an uninterrupted one.
+#
+# The runs stop at epoch EPOCHS, long before the iterates reach a fixed point (the weights
+# still change in their last bits at every epoch there, which the first check below
+# confirms), so that a resumed run that loses or repeats an epoch ends with other bits.
 
-"$GEN" --rows 100000 --features 8 --kind hard --seed 9 "$TMP/ck.csv" 2>/dev/null
-CK_OPTS=(--quiet --tol 0 --epochs 4000 --checkpoint-every 25)
+"$GEN" --rows 800000 --features 8 --kind hard --seed 9 "$TMP/ck.csv" 2>/dev/null
+EPOCHS=300
+CK_BASE=(--quiet --tol 0 --checkpoint-every 25)
+CK_OPTS=("${CK_BASE[@]}" --epochs $EPOCHS)
+CK_LOUD=("${CK_BASE[@]/--quiet/--log-every=25}" --epochs $EPOCHS)  # for wait_for_epoch
 
 # model_sans_timing MODEL: the model JSON without its timing field
 model_sans_timing() { grep -v '"seconds"' "$1"; }
@@ -12,6 +19,7 @@ model_sans_timing() { grep -v '"seconds"' "$1"; }
 start_bg() {
     local np=$1 th=$2 bin=$3
     shift 3
+    : >"$TMP/bg.out" && : >"$TMP/bg.err"  # now, not when the job starts: wait_for_epoch reads them
     setsid mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS="$th" -x LINREG_TEST_HOOK \
         "$bin" "$@" >"$TMP/bg.out" 2>"$TMP/bg.err" &
     BG=$!
@@ -30,16 +38,6 @@ kill_job() {
     done
 }
 
-# wait_for_file FILE SECONDS: until FILE exists (the first checkpoint), at most SECONDS
-wait_for_file() {
-    local k
-    for ((k = 0; k < $2 * 20; k++)); do
-        [ -s "$1" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # resume_to_end NP THREADS CKPT MODEL: resume until the run completes (at most 5 tries);
 # RESUMED_AT is the epoch the first try resumed after (its note on stderr)
 resume_to_end() {
@@ -56,29 +54,51 @@ resume_to_end() {
     return 1
 }
 
-# now_s: seconds since the epoch, with nanoseconds
-now_s() { date +%s.%N; }
+# wait_for_epoch EPOCH: until the job started by start_bg with CK_LOUD has logged EPOCH
+# (its log line comes just before that epoch's checkpoint), at most 30 s; fails if the job
+# ended first. So a kill lands at an epoch, on a fast machine or a loaded one alike.
+wait_for_epoch() {
+    local k
+    for ((k = 0; k < 1500; k++)); do
+        cat "$TMP/bg.err" "$TMP/bg.out" 2>/dev/null |
+            awk -v t="$1" '$1 == "epoch" && $2 + 0 >= t { f = 1 } END { exit !f }' && return 0
+        kill -0 "$BG" 2>/dev/null || return 1
+        sleep 0.02
+    done
+    return 1
+}
 
-# Kill -9 the whole job at three moments after its first checkpoint (a tenth, four tenths
-# and seven tenths of the time an uninterrupted run has left then, so that the kill lands
-# before the end on a fast machine too), resume, compare bitwise; the checkpoint resumed
-# from must be from before the end, or the test proves nothing.
-# Three threads per rank run the threaded kernel (50,000 rows a rank: 13 parts).
+# The premise: one epoch more or less changes the model's bits at EPOCHS.
+lr 2 1 "${CK_OPTS[@]}" --model-out "$TMP/full2.json" "$TMP/ck.csv"
+lr 2 1 "${CK_BASE[@]}" --epochs $((EPOCHS - 1)) --model-out "$TMP/less.json" "$TMP/ck.csv"
+if [ "$(json_numbers "$TMP/less.json" epochs)" = $((EPOCHS - 1)) ] &&
+    ! diff <(model_values "$TMP/full2.json") <(model_values "$TMP/less.json") >/dev/null; then
+    ok "$((EPOCHS - 1)) and $EPOCHS epochs give other weights: the resume checks can see an epoch lost or repeated"
+else
+    not_ok "$((EPOCHS - 1)) and $EPOCHS epochs give the same weights: the resume checks below prove little"
+fi
+
+# Stopped by --epochs at a checkpoint, then resumed to EPOCHS: the uninterrupted model.
+rm -f "$TMP/ck.bin"
+lr 2 1 "${CK_BASE[@]}" --epochs 250 --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+lr 2 1 "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --resume "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv" &&
+    diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+    ok "--epochs 250 with a checkpoint, resumed to $EPOCHS: bitwise the uninterrupted model" ||
+    not_ok "--epochs 250 with a checkpoint, resumed to $EPOCHS: the models differ"
+
+# Kill -9 the whole job once it has logged epoch 50, 150 or 250 (of 300: the last one after
+# the checkpoint at 250 or 225), resume, compare bitwise; the checkpoint resumed from must
+# be from before the end, or the test proves nothing.
+# Three threads per rank run the threaded kernel (400,000 rows a rank: 98 parts).
 for cfg in "1 1" "2 1" "2 3"; do
     read -r np th <<<"$cfg"
-    t0=$(now_s)
     lr "$np" "$th" "${CK_OPTS[@]}" --model-out "$TMP/full$np$th.json" "$TMP/ck.csv"
-    full_s=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { print b - a }')
-    for frac in 0.1 0.4 0.7; do
+    for at in 50 150 250; do
         rm -f "$TMP/ck.bin"
-        t0=$(now_s)
-        start_bg "$np" "$th" "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
-        wait_for_file "$TMP/ck.bin" 20
-        delay=$(awk -v t="$full_s" -v c="$(now_s)" -v s="$t0" -v f="$frac" \
-            'BEGIN { d = (t - (c - s)) * f; printf "%.3f", (d > 0 ? d : 0) }')
-        sleep "$delay"
+        start_bg "$np" "$th" "$BIN" "${CK_LOUD[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+        wait_for_epoch $at
         kill_job
-        what="kill -9 after ${delay}s of a ${full_s}s run, resume (np=$np, threads=$th)"
+        what="kill -9 after epoch $at of $EPOCHS, resume (np=$np, threads=$th)"
         if [ ! -s "$TMP/ck.bin" ]; then
             not_ok "$what" "no checkpoint was written yet"
             continue
@@ -86,8 +106,8 @@ for cfg in "1 1" "2 1" "2 3"; do
         rm -f "$TMP/part.json"
         resume_to_end "$np" "$th" "$TMP/ck.bin" "$TMP/part.json"
         rc=$?
-        if [ "$rc" != 0 ] || [ -z "$RESUMED_AT" ] || [ "$RESUMED_AT" -ge 4000 ]; then
-            not_ok "$what" "rc=$rc, resumed after epoch '${RESUMED_AT}' (the kill must land before epoch 4000) $(head -3 "$TMP/resume.err")"
+        if [ "$rc" != 0 ] || [ -z "$RESUMED_AT" ] || [ "$RESUMED_AT" -ge $EPOCHS ]; then
+            not_ok "$what" "rc=$rc, resumed after epoch '${RESUMED_AT}' (the kill must land before epoch $EPOCHS) $(head -3 "$TMP/resume.err")"
         elif diff <(model_sans_timing "$TMP/full$np$th.json" | grep -v '"threads"') \
             <(model_sans_timing "$TMP/part.json" | grep -v '"threads"') >/dev/null; then
             ok "$what from epoch $RESUMED_AT: bitwise the uninterrupted model"
@@ -96,7 +116,6 @@ for cfg in "1 1" "2 1" "2 3"; do
         fi
     done
 done
-cp "$TMP/full21.json" "$TMP/full2.json"
 # the threaded run is the single-threaded run, bit for bit
 diff <(model_sans_timing "$TMP/full21.json" | grep -v '"threads"') \
     <(model_sans_timing "$TMP/full23.json" | grep -v '"threads"') >/dev/null &&
@@ -120,9 +139,8 @@ rm -f "$TMP/part.json"
 
 # resumed with another rank or thread count: equal to 1e-10
 rm -f "$TMP/ck.bin"
-start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
-wait_for_file "$TMP/ck.bin" 20
-sleep 0.5
+start_bg 2 1 "$BIN" "${CK_LOUD[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+wait_for_epoch 150
 kill_job
 cp "$TMP/ck.bin" "$TMP/ck_saved.bin"
 model_values "$TMP/full2.json" >"$TMP/want.txt"
@@ -132,17 +150,16 @@ for cfg in "1 1" "3 1" "2 3"; do
     resume_to_end "$np" "$th" "$TMP/ck.bin" "$TMP/part.json"
     model_values "$TMP/part.json" >"$TMP/got.txt"
     why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-10) &&
-        [ "$(json_numbers "$TMP/part.json" epochs)" = 4000 ] &&
-        ok "resumed under $np ranks x $th threads: the model to 1e-10" ||
-        not_ok "resumed under $np ranks x $th threads" "$why"
+        [ "$(json_numbers "$TMP/part.json" epochs)" = $EPOCHS ] && [ "${RESUMED_AT:-$EPOCHS}" -lt $EPOCHS ] &&
+        ok "resumed under $np ranks x $th threads from epoch $RESUMED_AT: the model to 1e-10" ||
+        not_ok "resumed under $np ranks x $th threads" "$why (resumed after epoch '${RESUMED_AT}')"
 done
 
 # signals: stop at the end of the epoch, write a checkpoint, exit 75, print the resume command
 for sig in TERM USR1; do
     rm -f "$TMP/ck.bin"
-    start_bg 2 1 "$BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
-    wait_for_file "$TMP/ck.bin" 20
-    sleep 0.3
+    start_bg 2 1 "$BIN" "${CK_LOUD[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
+    wait_for_epoch 100
     if [ $sig = TERM ]; then
         pkill -TERM -f "^$BIN .*$TMP/ck.csv"  # the ranks, as srun and Slurm signal them
     else
@@ -181,13 +198,13 @@ cp "$TMP/good.bin" "$TMP/flipped.bin" && flip "$TMP/flipped.bin" $((size / 2))
 cp "$TMP/good.bin" "$TMP/magic.bin" && flip "$TMP/magic.bin" 0
 cp "$TMP/good.bin" "$TMP/version.bin" && printf '\x63' | dd of="$TMP/version.bin" bs=1 seek=8 conv=notrunc status=none
 "$GEN" --rows 100001 --features 8 --kind hard --seed 9 "$TMP/other_rows.csv" 2>/dev/null
-"$GEN" --rows 100000 --features 8 --kind hard --seed 10 "$TMP/other_values.csv" 2>/dev/null
-R=(--quiet --tol 0 --epochs 4000 --model-out "$TMP/x.json")
+"$GEN" --rows 800000 --features 8 --kind hard --seed 10 "$TMP/other_values.csv" 2>/dev/null
+R=(--quiet --tol 0 --epochs $EPOCHS --model-out "$TMP/x.json")
 expect_fail "checkpoint truncated" 65 "checkpoint is truncated" 2 "${R[@]}" --resume "$TMP/truncated.bin" "$TMP/ck.csv"
 expect_fail "checkpoint with a flipped byte" 65 "checkpoint is corrupt: checksum" 2 "${R[@]}" --resume "$TMP/flipped.bin" "$TMP/ck.csv"
 expect_fail "checkpoint with a bad magic number" 65 "not a linreg_mpi checkpoint" 2 "${R[@]}" --resume "$TMP/magic.bin" "$TMP/ck.csv"
 expect_fail "checkpoint of another format version" 65 "checkpoint format version 99; this linreg_mpi reads version 4" 2 "${R[@]}" --resume "$TMP/version.bin" "$TMP/ck.csv"
-expect_fail "checkpoint of other data (rows)" 65 "made from other data: 100000 rows, this data has 100001" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_rows.csv"
+expect_fail "checkpoint of other data (rows)" 65 "made from other data: 800000 rows, this data has 100001" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_rows.csv"
 expect_fail "checkpoint of other data (values)" 65 "made from other data: the values of column 'y' differ" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_values.csv"
 expect_fail "checkpoint of other data (columns)" 65 "made from other data: 8 features, this data has 7" 2 "${R[@]}" --drop x8 --resume "$TMP/good.bin" "$TMP/ck.csv"
 lr 2 1 --quiet --tol 0 --epochs 5 --validation-split 0.2 --checkpoint "$TMP/vs.bin" --model-out "$TMP/x.json" "$TMP/ck.csv"
