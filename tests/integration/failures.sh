@@ -60,3 +60,68 @@ timeout 20 mpirun --oversubscribe --bind-to none -n 3 -x OMP_NUM_THREADS=1 -x LI
 [ "$rc" = 71 ] && grep -q "f.csv: the 3 ranks on this node need about .* GB for their rows (this rank: about [0-9]* rows of 5 numbers), but 0.00 GB are available; spread the job over at least [0-9]* nodes" "$TMP/f.err" &&
     [ ! -e "$TMP/f_out.json" ] && ok "shards too big for the node's memory: exit 71, the nodes needed" ||
     not_ok "memory check" "rc=$rc $(head -1 "$TMP/f.err")"
+
+# --- which error wins when several ranks fail, and every rank leaves with its code
+# all_ranks NP ARGS...: the test build under NP ranks; RANK_RCS: each rank's own exit status,
+# in rank order (a wrapper around each rank writes it to $TMP/rc.RANK and exits 0, lest
+# mpirun kill the ranks still running when the first one exits with an error)
+all_ranks() {
+    local np=$1 r
+    shift
+    rm -f "$TMP"/rc.*
+    timeout 20 mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS=1 -x TMP \
+        -x LINREG_TEST_FAIL="${LINREG_TEST_FAIL:-none}" bash -c '"$@"; rc=$?; echo $rc >"$TMP/rc.$OMPI_COMM_WORLD_RANK"' \
+        rank "$HOOKS_BIN" "$@" </dev/null >"$TMP/f.out" 2>"$TMP/f.err"
+    RANK_RCS=$(for ((r = 0; r < np; r++)); do cat "$TMP/rc.$r" 2>/dev/null || echo none; done | tr '\n' ' ')
+}
+# bad rows at lines 1301 and 2801 of 3001: under 3 ranks in rank 1's and rank 2's byte ranges
+# (rank 0's is clean), under 2 ranks in rank 0's and rank 1's; the two kinds of error swapped
+# in the second file. The lower line is reported, once, and every rank exits 65.
+two_bad() {  # two_bad TEXT1301 TEXT2801
+    awk -v A="$1" -v B="$2" 'BEGIN { print "a,b,y"
+        for (i = 2; i <= 3001; i++) print (i == 1301 ? A : i == 2801 ? B : i "," i * 2 "," i * 3) }'
+}
+two_bad "1301,oops,7" "2801,4" >"$TMP/two_a.csv"
+two_bad "1301,4" "2801,oops,7" >"$TMP/two_b.csv"
+for np in 2 3; do
+    for f in two_a two_b; do
+        all_ranks $np --quiet --model-out "$TMP/f_out.json" "$TMP/$f.csv"
+        case $f in
+        two_a) want="$f.csv:1301:6: column 'b': 'oops' is not a number" ;;
+        two_b) want="$f.csv:1301:7: too few fields: expected 3" ;;
+        esac
+        [ "$RANK_RCS" = "$(printf '65 %.0s' $(seq $np))" ] && grep -q -- "$want" "$TMP/f.err" &&
+            [ "$(grep -c "$f.csv:" "$TMP/f.err")" = 1 ] && [ ! -e "$TMP/f_out.json" ] &&
+            ok "bad rows at lines 1301 and 2801 under $np ranks ($f): line 1301 reported, once; every rank exits 65" ||
+            not_ok "bad rows in two ranks' ranges under $np ranks ($f)" \
+                "rank exits: $RANK_RCS; $(grep "$f.csv:" "$TMP/f.err" | head -3)"
+    done
+done
+# a rank that fails without a line (its compressed part's text does not fit: text-memory)
+# beside a line error on a lower rank. gzip parts a, b, c, one a rank; in gzbad/ a.csv.gz
+# has 'oops' at its line 500 (rank 0's). With clean parts, rank 1 or 2 failing is the error
+# (71, naming its part: the failure does happen); beside rank 0's line, the error earliest
+# in the input wins: the line (65). On every rank.
+mkdir -p "$TMP/gzok" "$TMP/gzbad"
+for k in a b c; do
+    for d in gzok gzbad; do
+        awk -v bad=$([ $d$k = gzbada ] && echo 1 || echo 0) 'BEGIN { print "a,b,y"
+            for (i = 2; i <= 1001; i++) print (bad && i == 500 ? "500,oops,7" : i "," i * 2 "," i * 3) }' |
+            gzip -c >"$TMP/$d/$k.csv.gz"
+    done
+done
+for rank in 1 2; do
+    part=$([ $rank = 1 ] && echo b || echo c)
+    for d in gzok gzbad; do
+        if [ $d = gzok ]; then
+            code=71 want="$d/$part.csv.gz: cannot hold its decompressed text in memory: No space left on device (rank $rank on host"
+        else
+            code=65 want="$d/a.csv.gz:500:5: column 'b': 'oops' is not a number"
+        fi
+        LINREG_TEST_FAIL=text-memory:$rank all_ranks 3 --quiet --model-out "$TMP/f_out.json" "$TMP/$d"
+        [ "$RANK_RCS" = "$code $code $code " ] && grep -q -- "$want" "$TMP/f.err" &&
+            [ "$(grep -c "$d/" "$TMP/f.err")" = 1 ] && [ ! -e "$TMP/f_out.json" ] &&
+            ok "rank $rank fails without a line on $part.csv.gz, $([ $d = gzok ] && echo "no bad line: its failure" || echo "rank 0's bad line in a.csv.gz: the line") is reported; every rank exits $code" ||
+            not_ok "rank $rank fails without a line ($d)" "rank exits: $RANK_RCS; $(grep "$d/" "$TMP/f.err" | head -3)"
+    done
+done
