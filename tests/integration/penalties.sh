@@ -1,7 +1,8 @@
 # penalties.sh — --l1 (lasso, elastic net), --loss huber and --weights against scikit-learn
 # (tests/tools/check_penalties.py: ElasticNet, Lasso, HuberRegressor, LinearRegression with
-# sample_weight, on the same standardised data); rank and thread invariance; a robust fit
-# on data with gross outliers; checkpoint resume; bad weights and option combinations.
+# sample_weight, on the same standardised data), gd and nesterov with --l2 against
+# closed-form ridge; rank and thread invariance; a robust fit on data with gross outliers;
+# checkpoint resume; bad weights and option combinations.
 
 PY=/usr/bin/python3  # Debian's, with scikit-learn (scripts/install-deps.sh)
 CHK="$ROOT/tests/tools/check_penalties.py"
@@ -59,6 +60,16 @@ check 1 same 1e-12 "$TMP/la11.json" "$TMP/la32.json"
 grep -q "4 of 8 features selected" "$TMP/la.err" && grep -q '"features_selected": 4$' "$TMP/la11.json" &&
     ok "lasso: the summary says '4 of 8 features selected', as training.features_selected" ||
     not_ok "lasso summary" "$(grep selected "$TMP/la.err")"
+
+# --- ridge: plain gd and nesterov with --l2 alone against the closed form (the weights
+# column dropped: no weights, no L1, no Huber, so gd.h's own loop runs, not prox.h's)
+models=()
+for cfg in "gd 1 1" "gd 3 2" "nesterov 2 1"; do
+    read -r solver np th <<<"$cfg"
+    fit "ri$solver$np$th" "$np" "$th" --drop wt --solver "$solver" --l2 2000 "$D"
+    models+=("$TMP/ri$solver$np$th.json")
+done
+check 3 ridge "$D" 2000 "${models[@]}"
 
 # --- Huber with weights, and the scale σ in the model
 models=()

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""check_penalties.py — independent checks of --l1, --loss huber and --weights (penalties.sh).
+"""check_penalties.py — independent checks of --l2, --l1, --loss huber and --weights
+(penalties.sh).
 
 The references are scikit-learn's estimators on the same standardised features: the model's
 "scaled" block is compared with them. The README's objective, on the scaled weights w,
@@ -10,6 +11,7 @@ maps to scikit-learn as
     HuberRegressor(alpha = l2, epsilon = δ, sample_weight = ω): its objective
         Σ ω (σ + σ·H_δ(e/σ)) + alpha·‖w‖² is 2m·J
     LinearRegression(sample_weight = ω)                (no penalty; original units)
+    ridge (l1 = 0, ω = 1): closed form, numpy's least squares (see ridge())
 The standardisation is linreg_mpi's: (x − x̄_ω)/s_ω with the weighted mean and the weighted
 population standard deviation (ω = 1 without weights).
 
@@ -101,6 +103,42 @@ def enet(csv, wcol, l1, l2, models):
                mj["training"]["converged"],
                "zeros %s vs %s, converged %s" % ((c == 0).astype(int), zeros_ref.astype(int),
                                                  mj["training"]["converged"]))
+
+
+def ridge(csv, l2, models):
+    """Plain gd and nesterov with --l2 alone (no weights: the wt column dropped) against
+    closed-form ridge with an unpenalised intercept on the standardised features:
+        θ* = argmin ‖b + Zw − y‖² + l2·‖w‖²      (2m·J),
+    solved by least squares on [1 Z; 0 √l2·I] θ = [y; 0]. A "converged" run carries the
+    certificate ‖θ − θ*‖/‖θ*‖ ≤ error_bound ≤ 1e-8 on the scaled weights θ = (b, w) (gd.h),
+    which is the tolerance here; in original units, θ_orig = Mθ with M the unscaling map,
+    so the relative error there is at most cond(M) times that."""
+    X, Z, y, _ = load(csv, "-")
+    n, d = Z.shape
+    A = np.vstack([np.column_stack([np.ones(n), Z]),
+                   np.column_stack([np.zeros(d), np.sqrt(l2) * np.eye(d)])])
+    star = np.linalg.lstsq(A, np.r_[y, np.zeros(d)], rcond=None)[0]
+    ols = np.linalg.lstsq(A[:n], y, rcond=None)[0]
+    shrink = np.linalg.norm(star - ols) / np.linalg.norm(ols)
+    mean, sd = X.mean(0), X.std(0)
+    M = np.eye(d + 1)  # (b, w) scaled -> original units: w/σ, b − Σ μ w/σ
+    M[1:, 1:] = np.diag(1 / sd)
+    M[0, 1:] = -mean / sd
+    cond_m = np.linalg.cond(M)
+    for path in models:
+        c, b, mj = scaled(path)
+        t = mj["training"]
+        err = np.linalg.norm(np.r_[b, c] - star) / np.linalg.norm(star)
+        orig = np.r_[mj["intercept"], mj["coefficients"]]
+        err_o = np.linalg.norm(orig - M @ star) / np.linalg.norm(M @ star)
+        bound = t.get("error_bound") or float("nan")
+        desc = ("%s: %s --l2 %g = closed-form ridge, intercept unpenalised (shrunk %.2g from "
+                "least squares): scaled weights within %.2g (certified %.2g <= 1e-8), original "
+                "units within %.2g (<= cond %.3g x that)" % (
+                    path.split("/")[-1], t["solver"], l2, shrink, err, bound, err_o, cond_m))
+        good = (t["converged"] and t["l2"] == l2 and bound <= 1e-8 and shrink > 1e-2 and
+                err <= bound + 1e-13 and err_o <= cond_m * (bound + 1e-13))
+        report(desc, good, "converged %s, stopped_by %s" % (t["converged"], t["stopped_by"]))
 
 
 def huber_reference(Z, y, w, delta):
@@ -229,6 +267,8 @@ def run(cmd, a):
         enet(a[0], a[1], float(a[2]), float(a[3]), a[4:])
     elif cmd == "huber":
         huber(a[0], a[1], float(a[2]), a[3:])
+    elif cmd == "ridge":
+        ridge(a[0], float(a[1]), a[2:])
     elif cmd == "wls":
         wls(a[0], a[1], float(a[2]), a[3:])
     elif cmd == "wlsinf":
