@@ -35,6 +35,7 @@
 
 #include "encode.h"
 #include "error.h"
+#include "shard.h"
 
 enum { COL_SKIP = -1, COL_TARGET = -2 };  /* csv_layout.slot values besides feature indices */
 /* The --weights column: a finite number >= 0 (else a data error at its field). */
@@ -115,15 +116,15 @@ struct csv_shard {
 };
 
 /*
- * Parse [begin, end) of fd, which starts at a record start, with n_threads OpenMP threads.
+ * Parse [begin, end) of src, which starts at a record start, with n_threads OpenMP threads.
  * On a data error returns -1 with e->code = LR_EDATA, e->line = the 0-based line index
  * within the range, e->column = the 1-based byte column. Read errors give LR_ENOINPUT; a
- * short read is one ("file shrank"), except with end = CSV_STREAM_END: fd is a stream
+ * short read is one ("file shrank"), except with end = CSV_STREAM_END: src is a stream
  * whose length is not known in advance (inputs.h), read once, in order, from begin, and
  * its first short read ends the range.
  */
 #define CSV_STREAM_END ((off_t)-1)
-int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
+int csv_read_range(const struct byte_source *src, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
                    struct csv_shard *out, struct lr_error *e);
 void csv_shard_free(struct csv_shard *s);
 

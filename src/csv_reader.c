@@ -804,7 +804,7 @@ static void pieces_free(struct pieces *ps)
     free(ps->dest_row);
 }
 
-int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
+int csv_read_range(const struct byte_source *src, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
                    struct csv_shard *out, struct lr_error *e)
 {
     memset(out, 0, sizeof *out);
@@ -834,7 +834,7 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
         size_t want = cap - carry;
         if ((off_t)want > end - pos)
             want = (size_t)(end - pos);
-        ssize_t got = shard_pread(fd, buf + carry, want, pos);
+        ssize_t got = byte_pread(src, buf + carry, want, pos);
         if (got < 0 || ((size_t)got < want && !stream)) {
             rc = lr_fail_at(e, LR_ENOINPUT, lay->path, 0, 0, "read error: %s",
                             got < 0 ? strerror(errno) : "file shrank while being read");

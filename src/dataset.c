@@ -346,14 +346,14 @@ static int node_fits(double need, const char *what, const char *path, struct lr_
  * of its range; d numbers a row (features, target, weight); copies: 2 when the rows move
  * between ranks after parsing (the old and the new arrays for a moment).
  */
-static int check_memory(int fd, const struct data_options *o, off_t begin, off_t end, int d,
+static int check_memory(const struct byte_source *b, const struct data_options *o, off_t begin, off_t end, int d,
                         int copies, struct lr_error *e)
 {
     double need = 0, rows = 0;
     if (end > begin) {
         char sample[1 << 16];
         size_t want = (size_t)(end - begin) < sizeof sample ? (size_t)(end - begin) : sizeof sample;
-        ssize_t k = shard_pread(fd, sample, want, begin);
+        ssize_t k = byte_pread(b, sample, want, begin);
         int64_t lines = 0;
         for (ssize_t i = 0; i < k; i++)
             lines += sample[i] == '\n';
@@ -695,18 +695,18 @@ static void gather_skipped(const struct csv_shard *s, const int *file,
    rank counts the quotes of its nominal piece and one exscan gives every rank the parity
    before and after its piece; both ends then move to the next record start. A file
    without quotes is told so (*quote_free): its blocks need no parity scan. Collective. */
-static int find_range(int fd, const char *path, off_t data_start, off_t size, off_t *begin,
+static int find_range(const struct byte_source *b, const char *path, off_t data_start, off_t size, off_t *begin,
                       off_t *end, int *quote_free, struct lr_error *e)
 {
     off_t lo, hi;
     int64_t mine = 0;
     shard_nominal(data_start, size, comm_rank(), comm_size(), &lo, &hi);
-    shard_count_quotes(fd, path, lo, hi, &mine, e);
+    shard_count_quotes(b, path, lo, hi, &mine, e);
     int64_t before = comm_exscan_i64(mine);
     *quote_free = comm_sum_i64(mine) == 0;
     if (comm_agree(e) != LR_OK)
         return -1;
-    shard_range(fd, path, data_start, size, comm_rank(), comm_size(), (int)(before & 1),
+    shard_range(b, path, data_start, size, comm_rank(), comm_size(), (int)(before & 1),
                 (int)((before + mine) & 1), begin, end, e);
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
@@ -817,7 +817,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
        (share), its rows moved afterwards */
     struct input_list il = {0};
     struct input_share sh = {.fd = -1};
-    struct input_concat cat = {.fd = -1};
+    struct input_concat cat = {0};
     int64_t *data_start = NULL, *header_lines = NULL, *text = NULL, *stream_lines = NULL;
     int skipped_file[CSV_FIRST_SKIPPED];
     char *const one[1] = {(char *)o->path};
@@ -844,6 +844,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     }
     if (comm_agree(e) != LR_OK)
         goto done;
+    struct byte_source bytes = byte_source_fd(fd);  /* one CSV; several: their stream */
     if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, text, &hi, e) < 0)
         goto done;
     slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
@@ -881,7 +882,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         for (int f = 0; concat && f < il.n; f++)
             stream += text[f];
         if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
-                  : check_memory(fd, o, lo, hi_nominal, n_numbers, 1, e) < 0 ||
+                  : check_memory(&bytes, o, lo, hi_nominal, n_numbers, 1, e) < 0 ||
                         cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
             goto done;
         source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
@@ -915,8 +916,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         if (comm_agree(e) != LR_OK ||
             inputs_concat_quotes(&cat, &odd_lo, &odd_hi, &lay.quote_free, e) < 0)
             goto done;
-        fd = cat.fd;
-        shard_range(fd, o->path, 0, (off_t)cat.start[il.n], comm_rank(), comm_size(), odd_lo,
+        bytes = cat.bytes;
+        shard_range(&bytes, o->path, 0, (off_t)cat.start[il.n], comm_rank(), comm_size(), odd_lo,
                     odd_hi, &begin, &end, e);
         inputs_concat_failed(&cat, e);
         if (comm_agree(e) != LR_OK)
@@ -924,19 +925,19 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     } else if (share) {
         if (inputs_share(&il, data_start, &sh, e) < 0)
             goto done;
-        fd = sh.fd;
+        bytes = sh.text;
         end = (off_t)sh.bytes;  /* an estimate (the memory check): the text is still coming */
         lay.quote_free = 0;  /* known only at its end */
         lay.keep_offsets = 1;  /* the rows move by their place in the stream */
-    } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
+    } else if (find_range(&bytes, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
                           &lay.quote_free, e) < 0) {
         goto done;
     }
-    if (check_memory(fd, o, begin, end, n_numbers, share ? 2 : 1, e) < 0)
+    if (check_memory(&bytes, o, begin, end, n_numbers, share ? 2 : 1, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    csv_read_range(fd, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
+    csv_read_range(&bytes, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
     int err_file = -1;  /* share: the file of this rank's error */
     if (share)  /* a stream error is the cause of any the reader saw: it wins */
         inputs_share_wait(&sh, e, &err_file);
@@ -1027,7 +1028,7 @@ loaded:
         goto done;
     rc = 0;
 done:
-    if (fd >= 0 && fd != sh.fd && fd != cat.fd)
+    if (fd >= 0)
         close(fd);
     inputs_share_free(&sh);
     inputs_concat_close(&cat);

@@ -569,7 +569,7 @@ static void *producer_run(void *arg)
     return NULL;
 }
 
-/* shard_pread on the memfd: wait for the bytes, give back the text before off. */
+/* The memfd as input_share.text: wait for the bytes, give back the text before off. */
 static ssize_t share_read(void *ctx, void *buf, size_t n, off_t off)
 {
     struct input_producer *pr = ctx;
@@ -665,7 +665,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     pthread_mutex_init(&pr->mu, NULL);
     pthread_cond_init(&pr->more, NULL);
     pthread_cond_init(&pr->room, NULL);
-    shard_virtual(sh->fd, share_read, pr);
+    sh->text = (struct byte_source){.pread = share_read, .ctx = pr};
     int err = pthread_create(&pr->thread, NULL, producer_run, pr);
     if (err != 0)
         LR_FATAL("cannot start the thread that reads the inputs: %s", strerror(err));
@@ -684,7 +684,7 @@ static void producer_end(struct input_share *sh, int stop, struct lr_error *pe)
     pthread_cond_signal(&pr->room);
     pthread_mutex_unlock(&pr->mu);
     pthread_join(pr->thread, NULL);
-    shard_virtual(sh->fd, NULL, NULL);
+    sh->text = (struct byte_source){0};
     sh->bytes = pr->bytes;
     sh->n = pr->n;
     sh->quote_free = pr->quote_free;
@@ -768,7 +768,7 @@ static int concat_fd(struct input_concat *c, int f)
     return c->fds[f];
 }
 
-/* shard_read_fn over the stream */
+/* input_concat.bytes: the stream, file after file */
 static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
 {
     struct input_concat *c = ctx;
@@ -818,8 +818,7 @@ int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
         c->fds[f] = -1;
     }
     c->failed = -1;
-    c->fd = new_memfd();
-    shard_virtual(c->fd, concat_read, c);
+    c->bytes = (struct byte_source){.pread = concat_read, .ctx = c};
     off_t lo, hi;
     shard_nominal(0, (off_t)c->start[l->n], comm_rank(), comm_size(), &lo, &hi);
     for (int f = concat_file(c, lo); f < l->n && c->start[f] <= hi; f++)
@@ -830,17 +829,12 @@ int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
 
 void inputs_concat_close(struct input_concat *c)
 {
-    if (c->fd >= 0 && c->fds) {
-        shard_virtual(c->fd, NULL, NULL);
-        close(c->fd);
-    }
     for (int f = 0; c->fds && f < c->l->n; f++)
         if (c->fds[f] >= 0)
             close(c->fds[f]);
     free(c->fds);
     free(c->start);
     memset(c, 0, sizeof *c);
-    c->fd = -1;
 }
 
 int inputs_concat_failed(const struct input_concat *c, struct lr_error *e)
@@ -866,7 +860,7 @@ int inputs_concat_quotes(const struct input_concat *c, int *odd_lo, int *odd_hi,
         int f = concat_file(c, at);
         off_t to = (off_t)c->start[f + 1] < hi ? (off_t)c->start[f + 1] : hi;
         int64_t k = 0;
-        shard_count_quotes(c->fd, c->l->path[f], at, to, &k, e);
+        shard_count_quotes(&c->bytes, c->l->path[f], at, to, &k, e);
         q[f] += (uint64_t)k;
         q[n] += (uint64_t)k;
         at = to;
@@ -898,7 +892,7 @@ int inputs_concat_lines(const struct input_concat *c, off_t begin, off_t end, in
         int f = concat_file(c, at);
         off_t to = (off_t)c->start[f + 1] < end ? (off_t)c->start[f + 1] : end;
         size_t want = (size_t)(to - at) < (1 << 20) ? (size_t)(to - at) : (1 << 20);
-        ssize_t got = shard_pread(c->fd, buf, want, at);
+        ssize_t got = byte_pread(&c->bytes, buf, want, at);
         if (got <= 0) {
             lr_fail_at(e, LR_ENOINPUT, c->l->path[f], 0, 0, "read error: %s",
                        got < 0 ? strerror(errno) : "file shrank while being read");

@@ -67,7 +67,7 @@ extern int fuzz_block_per_thread, fuzz_head_cap;
 int csv_read_head_sb(int fd, const char *path, char delimiter, int has_header,
                      struct csv_head *h, struct lr_error *e);
 void csv_head_free_sb(struct csv_head *h);
-int csv_read_range_sb(int fd, off_t begin, off_t end, const struct csv_layout *lay,
+int csv_read_range_sb(const struct byte_source *src, off_t begin, off_t end, const struct csv_layout *lay,
                       int n_threads, struct csv_shard *out, struct lr_error *e);
 void csv_shard_free_sb(struct csv_shard *s);
 #endif
@@ -83,6 +83,7 @@ void csv_shard_free_sb(struct csv_shard *s);
 
 static const char PATH[] = "fuzz.csv";
 static int g_fd = -1;
+static struct byte_source g_bytes;  /* g_fd's */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -95,6 +96,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         perror("memfd_create");
         abort();
     }
+    g_bytes = byte_source_fd(g_fd);
     return 0;
 }
 
@@ -110,13 +112,13 @@ static void run_range(struct result *r, off_t begin, off_t end, const struct csv
     memset(&r->e, 0, sizeof r->e);
 #ifdef FUZZ_SMALL_BLOCKS
     if (small_blocks) {
-        r->rc = csv_read_range_sb(g_fd, begin, end, lay, threads, &r->s, &r->e);
+        r->rc = csv_read_range_sb(&g_bytes, begin, end, lay, threads, &r->s, &r->e);
         return;
     }
 #else
     (void)small_blocks;
 #endif
-    r->rc = csv_read_range(g_fd, begin, end, lay, threads, &r->s, &r->e);
+    r->rc = csv_read_range(&g_bytes, begin, end, lay, threads, &r->s, &r->e);
 }
 
 static void free_result(struct result *r, int small_blocks)
@@ -409,10 +411,10 @@ static void check_ranks(const char *text, off_t data_start, off_t size,
         struct lr_error err;
         memset(&err, 0, sizeof err);
         shard_nominal(data_start, size, r, n_ranks, &lo, &hi);
-        CHECK(shard_count_quotes(g_fd, PATH, lo, hi, &mine, &err) == 0);
+        CHECK(shard_count_quotes(&g_bytes, PATH, lo, hi, &mine, &err) == 0);
         CHECK(mine == count_quotes(text, lo, hi));
         int64_t before = count_quotes(text, data_start, lo);
-        CHECK(shard_range(g_fd, PATH, data_start, size, r, n_ranks, (int)(before & 1),
+        CHECK(shard_range(&g_bytes, PATH, data_start, size, r, n_ranks, (int)(before & 1),
                           (int)((before + mine) & 1), &b, &e, &err) == 0);
         CHECK(b == prev_end && b <= e && e <= size);
         CHECK(b == data_start || b == size ||

@@ -28,7 +28,7 @@ static int parse_text(const char *text, size_t len, int threads, int skip, struc
         struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = h.n_cols,
                                  .slot = slot, .names = h.names, .n_features = h.n_cols - 1,
                                  .has_target = 1, .skip_bad_rows = skip};
-        rc = csv_read_range(fd, h.data_start, (off_t)len, &lay, threads, out, e);
+        rc = csv_read_range(FD_BYTES(fd), h.data_start, (off_t)len, &lay, threads, out, e);
         free(slot);
         csv_head_free(&h);
     }
@@ -232,13 +232,13 @@ static int64_t read_split(int fd, const char *path, const char *text, size_t len
         int64_t mine;
         struct lr_error err = {0};
         shard_nominal(h->data_start, (off_t)len, r, n_ranks, &lo, &hi);
-        CU_ASSERT_EQUAL_FATAL(shard_count_quotes(fd, path, lo, hi, &mine, &err), 0);
-        CU_ASSERT_EQUAL_FATAL(shard_range(fd, path, h->data_start, (off_t)len, r, n_ranks,
+        CU_ASSERT_EQUAL_FATAL(shard_count_quotes(FD_BYTES(fd), path, lo, hi, &mine, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(shard_range(FD_BYTES(fd), path, h->data_start, (off_t)len, r, n_ranks,
                                           (int)(quotes & 1), (int)((quotes + mine) & 1), &b,
                                           &e, &err), 0);
         quotes += mine;
         struct csv_shard s;
-        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, b, e, &lay, threads, &s, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), b, e, &lay, threads, &s, &err), 0);
         memcpy(out + rows * n, s.X, (size_t)(s.n_rows * n) * sizeof(double));
         rows += s.n_rows;
         csv_shard_free(&s);
@@ -288,7 +288,7 @@ static void test_rfc4180_splits(void)
 }
 
 /* A stream (csv_read_range with CSV_STREAM_END): text served from memory through
-   shard_virtual, each read checked to come right after the one before. */
+   a byte_source, each read checked to come right after the one before. */
 struct mem_stream {
     const char *p;
     size_t n;
@@ -341,9 +341,8 @@ static void test_stream(void)
                     struct csv_layout lay = {.path = "s.csv", .delimiter = ',', .n_cols = cols,
                                              .slot = slot, .n_features = cols, .text_ok = 1};
                     struct csv_shard s;
-                    shard_virtual(fd, mem_read, &m);
-                    int rc = csv_read_range(fd, 0, CSV_STREAM_END, &lay, threads, &s, &e);
-                    shard_virtual(fd, NULL, NULL);
+                    struct byte_source src = {.pread = mem_read, .ctx = &m};
+                    int rc = csv_read_range(&src, 0, CSV_STREAM_END, &lay, threads, &s, &e);
                     mismatches += rc != 0 || s.n_rows != rows || s.n_lines != lines ||
                                   memcmp(s.X, ref, sizeof(double) * (size_t)(rows * cols)) != 0;
                     bad_order += m.out_of_order;
@@ -365,7 +364,7 @@ static void test_stream(void)
                              .n_features = 2};
     struct csv_shard s;
     struct lr_error e = {0};
-    CU_ASSERT_EQUAL(csv_read_range(fd, 4, (off_t)strlen(t2) + 5, &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(csv_read_range(FD_BYTES(fd), 4, (off_t)strlen(t2) + 5, &lay, 1, &s, &e), -1);
     CU_ASSERT_EQUAL(e.code, LR_ENOINPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "file shrank while being read"));
     close(fd);
@@ -389,7 +388,7 @@ static void test_multiline_dropped(void)
                                  .names = h.names, .n_features = 1, .has_target = 1,
                                  .skip_bad_rows = skip};
         struct csv_shard s;
-        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, h.data_start, (off_t)strlen(t), &lay, 2, &s, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), h.data_start, (off_t)strlen(t), &lay, 2, &s, &e), 0);
         CU_ASSERT_EQUAL(s.n_rows, 3);
         CU_ASSERT_EQUAL(s.n_skipped, 0);
         CU_ASSERT_EQUAL(s.n_lines, 5);
@@ -407,7 +406,7 @@ static void test_multiline_dropped(void)
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
                              .names = h.names, .n_features = 1, .has_target = 1};
     struct csv_shard s;
-    CU_ASSERT_EQUAL(csv_read_range(fd, h.data_start, (off_t)strlen(t2), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(csv_read_range(FD_BYTES(fd), h.data_start, (off_t)strlen(t2), &lay, 1, &s, &e), -1);
     CU_ASSERT_EQUAL(e.line, 0);
     CU_ASSERT_EQUAL(e.column, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "column 'c' (1 line below, at column 4): 'z'"));

@@ -140,7 +140,7 @@ static void read_both(const char *text, size_t len, char delim, int text_ok, int
         struct run *r = k ? ref : fast;
         lay.libcsv_only = k;
         memset(&r->e, 0, sizeof r->e);
-        r->rc = csv_read_range(fd, h.data_start, (off_t)len, &lay, threads, &r->s, &r->e);
+        r->rc = csv_read_range(FD_BYTES(fd), h.data_start, (off_t)len, &lay, threads, &r->s, &r->e);
     }
     free(slot);
     csv_head_free(&h);
