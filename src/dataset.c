@@ -15,6 +15,7 @@
 #include "inputs.h"
 #include "par.h"
 #include "shard.h"
+#include "source.h"
 #include "test_hooks.h"
 
 /* What rank 0 learns from the head of the file and every rank needs. */
@@ -288,84 +289,6 @@ static int open_input(const char *path, int *fd, int64_t *size, struct lr_error 
     }
     *size = (int64_t)st.st_size;
     return 0;
-}
-
-/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
-   unknown (then nothing is checked). */
-static double node_memory_available(void)
-{
-    double t = test_mem_available();
-    if (t >= 0)
-        return t;
-    double avail = 0, kb, limit, used;
-    char line[256];
-    FILE *f = fopen("/proc/meminfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
-            avail = kb * 1024;
-    if (f)
-        fclose(f);
-    FILE *m = fopen("/sys/fs/cgroup/memory.max", "r"), *c = fopen("/sys/fs/cgroup/memory.current", "r");
-    if (m && c && fscanf(m, "%lf", &limit) == 1 && fscanf(c, "%lf", &used) == 1 &&
-        (avail == 0 || limit - used < avail))
-        avail = limit - used;  /* "max" (no limit) does not scan as a number */
-    if (m)
-        fclose(m);
-    if (c)
-        fclose(c);
-    return avail;
-}
-
-/*
- * Collective: does each node have the memory its ranks need (need: this rank's bytes)? If a
- * node falls short, its ranks fail with LR_ENOMEM: "the N ranks on this node need about X
- * GB for <what>" (what names this rank's share), saying how many nodes the whole job would
- * need (more ranks on the same node do not help).
- */
-static int node_fits(double need, const char *what, const char *path, struct lr_error *e)
-{
-    double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
-    double total = need;
-    comm_sum(&total, 1);
-    if (usable > 0 && node_need > usable) {
-        int nodes = (int)ceil(total / usable);
-        char where[300];
-        lr_fail_at(e, LR_ENOMEM, path, 0, 0,
-                   "the %d rank%s on this node need about %.2f GB for %s, but %.2f GB are "
-                   "available; spread the job over at least %d nodes (more ranks on one node "
-                   "do not help; %s)", comm_node_size(), comm_node_size() > 1 ? "s" : "",
-                   node_need / 1e9, what, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
-                   comm_where(where, sizeof where));
-    }
-    return comm_agree(e) == LR_OK ? 0 : -1;
-}
-
-/*
- * Collective: will the matrices of the ranks on each node fit in its memory? Before
- * allocating anything, a rank estimates its rows from the line length in the first 64 KiB
- * of its range; d numbers a row (features, target, weight); copies: 2 when the rows move
- * between ranks after parsing (the old and the new arrays for a moment).
- */
-static int check_memory(const struct byte_source *b, const struct data_options *o, off_t begin, off_t end, int d,
-                        int copies, struct lr_error *e)
-{
-    double need = 0, rows = 0;
-    if (end > begin) {
-        char sample[1 << 16];
-        size_t want = (size_t)(end - begin) < sizeof sample ? (size_t)(end - begin) : sizeof sample;
-        ssize_t k = byte_pread(b, sample, want, begin);
-        int64_t lines = 0;
-        for (ssize_t i = 0; i < k; i++)
-            lines += sample[i] == '\n';
-        rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
-        double block = fmin((double)(end - begin), o->n_threads * (double)(8 << 20));
-        /* the rows, and a block of text with its rows */
-        need = copies * rows * d * (double)sizeof(double) + 2 * block;
-    }
-    char what[200];
-    snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)", rows,
-             d, copies > 1 ? ", held twice while they move between ranks" : "");
-    return node_fits(need, what, o->path, e);
 }
 
 /* ---- categorical columns and missing values (encode.h) ---- */
@@ -691,26 +614,6 @@ static void gather_skipped(const struct csv_shard *s, const int *file,
     free(all);
 }
 
-/* This rank's byte range. Where records start depends on the quote parity there, so each
-   rank counts the quotes of its nominal piece and one exscan gives every rank the parity
-   before and after its piece; both ends then move to the next record start. A file
-   without quotes is told so (*quote_free): its blocks need no parity scan. Collective. */
-static int find_range(const struct byte_source *b, const char *path, off_t data_start, off_t size, off_t *begin,
-                      off_t *end, int *quote_free, struct lr_error *e)
-{
-    off_t lo, hi;
-    int64_t mine = 0;
-    shard_nominal(data_start, size, comm_rank(), comm_size(), &lo, &hi);
-    shard_count_quotes(b, path, lo, hi, &mine, e);
-    int64_t before = comm_exscan_i64(mine);
-    *quote_free = comm_sum_i64(mine) == 0;
-    if (comm_agree(e) != LR_OK)
-        return -1;
-    shard_range(b, path, data_start, size, comm_rank(), comm_size(), (int)(before & 1),
-                (int)((before + mine) & 1), begin, end, e);
-    return comm_agree(e) == LR_OK ? 0 : -1;
-}
-
 /* Collective: Σ ω over all ranks into ds->weight_total; all-zero weights are an error (no
    row would count). The per-rank sums add in rank order. */
 static int dataset_weight_total(struct dataset *ds, const char *path, struct lr_error *e)
@@ -799,6 +702,15 @@ done:
     return rc;
 }
 
+/* The first skipped records' lines of a block, placed: file and line in it. */
+static void place_skipped(const struct row_source *src, struct csv_shard *b, int *file)
+{
+    for (int k = 0; k < b->n_first_skipped; k++) {
+        file[k] = src->m->place(src, b->first_skipped[k], &b->first_skipped[k]);
+        src->m->place(src, b->first_skipped_last[k], &b->first_skipped_last[k]);
+    }
+}
+
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
     memset(ds, 0, sizeof *ds);
@@ -806,19 +718,17 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     struct head_info hi = {0};
     struct csv_shard shard = {0};
     struct reader_setup rs = {0};
+    struct row_source src = {0};
     int fd = -1, *slot = NULL, rc = -1, n_source = 0;
     int64_t size = 0;
     char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
                                     encoding replaces ds's) */
     struct cache_csv cc = {.fd = -1};  /* --cache: the files it must have seen */
 
-    /* several inputs, directories or compressed files (inputs.h): plain files read in
-       place as one stream (concat), or with a compressed file each rank's files in a memfd
-       (share), its rows moved afterwards */
+    /* the inputs: files, directories, compressed files (inputs.h); one plain file is read
+       through fd, the others by the row source */
     struct input_list il = {0};
-    struct input_share sh = {.fd = -1};
-    struct input_concat cat = {0};
-    int64_t *data_start = NULL, *header_lines = NULL, *text = NULL, *stream_lines = NULL;
+    int64_t *data_start = NULL, *header_lines = NULL, *text = NULL;
     int skipped_file[CSV_FIRST_SKIPPED];
     char *const one[1] = {(char *)o->path};
     if (comm_rank() == 0)  /* one list for all ranks */
@@ -826,14 +736,11 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (comm_agree(e) != LR_OK)
         goto done;
     inputs_bcast(&il);
-    int multi = !inputs_single_plain(&il), concat = multi;
-    for (int f = 0; f < il.n; f++)
-        concat &= il.comp[f] == IN_PLAIN;
-    int share = multi && !concat;
+    int multi = !inputs_single_plain(&il);
+    data_start = lr_malloc((size_t)il.n * sizeof *data_start);
+    header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
+    text = lr_malloc((size_t)il.n * sizeof *text);
     if (multi) {
-        data_start = lr_malloc((size_t)il.n * sizeof *data_start);
-        header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
-        text = lr_malloc((size_t)il.n * sizeof *text);
         for (int f = 0; f < il.n; f++)
             ds->file_bytes += il.size[f];
     } else if (test_fail_here("open", comm_rank())) {
@@ -844,9 +751,12 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     }
     if (comm_agree(e) != LR_OK)
         goto done;
-    struct byte_source bytes = byte_source_fd(fd);  /* one CSV; several: their stream */
     if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, text, &hi, e) < 0)
         goto done;
+    if (!multi) {
+        data_start[0] = hi.data_start;
+        header_lines[0] = hi.header_lines;
+    }
     slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
     resolve_columns(&hi, o, slot, ds, e);
     if (comm_agree(e) != LR_OK)
@@ -860,15 +770,19 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     int has_weight = 0;  /* from the slots: a weights column left out is not read */
     for (int c = 0; c < hi.n_cols; c++)
         has_weight |= slot[c] == COL_WEIGHT;
-    struct csv_layout lay = {
-        .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
-        .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
-        .has_weight = has_weight,
-        .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
-        .enc = o->encode ? &rs.rd : NULL,
-        .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
+    struct source_input in = {
+        .l = &il, .fd = fd, .size = size, .data_start = data_start,
+        .header_lines = header_lines, .text = multi ? text : NULL, .n_threads = o->n_threads,
+        .lay = {
+            .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
+            .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
+            .has_weight = has_weight,
+            .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
+            .enc = o->encode ? &rs.rd : NULL,
+            .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
+                                                                   : CSV_HINT_DROP,
+        },
     };
-    int n_numbers = lay.n_features + lay.has_target + lay.has_weight;  /* a row's, as read */
     /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
        needs (where each record starts) and writes it at the end */
     struct cache_fingerprint fp;
@@ -877,18 +791,21 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         off_t lo, hi_nominal;  /* the memory check, on the nominal range */
         shard_nominal((off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &lo,
                       &hi_nominal);
-        cache_fingerprint(&lay, o, &fp);
+        cache_fingerprint(&in.lay, o, &fp);
         int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
-        for (int f = 0; concat && f < il.n; f++)
+        int concat = multi;
+        for (int f = 0; f < il.n; f++) {
+            concat &= il.comp[f] == IN_PLAIN;
             stream += text[f];
+        }
+        struct byte_source bytes = byte_source_fd(fd);
         if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
-                  : check_memory(&bytes, o, lo, hi_nominal, n_numbers, 1, e) < 0 ||
+                  : source_check_memory(&bytes, &in, lo, hi_nominal, 1, e) < 0 ||
                         cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
             goto done;
         source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
         for (int j = 0; j < n_source; j++)
-            if (!(source_names[j] = strdup(ds->feature_names[j])))
-                LR_FATAL("out of memory");
+            source_names[j] = lr_strdup(ds->feature_names[j]);
         struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
         int got = cache_read(o->cache, o->cache_verify_full, &cc, &fp, ds, &cm, o->n_threads,
                              o->quiet, e);
@@ -907,91 +824,23 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
             goto done;
         if (got > 0)
             goto loaded;
-        lay.keep_offsets = 1;
+        in.lay.keep_offsets = 1;
     }
-    off_t begin = 0, end = 0;
-    if (concat) {  /* one stream, split as one file */
-        int odd_lo, odd_hi;
-        inputs_concat_open(&il, data_start, text, &cat, e);
-        if (comm_agree(e) != LR_OK ||
-            inputs_concat_quotes(&cat, &odd_lo, &odd_hi, &lay.quote_free, e) < 0)
-            goto done;
-        bytes = cat.bytes;
-        shard_range(&bytes, o->path, 0, (off_t)cat.start[il.n], comm_rank(), comm_size(), odd_lo,
-                    odd_hi, &begin, &end, e);
-        inputs_concat_failed(&cat, e);
-        if (comm_agree(e) != LR_OK)
-            goto done;
-    } else if (share) {
-        if (inputs_share(&il, data_start, &sh, e) < 0)
-            goto done;
-        bytes = sh.text;
-        end = (off_t)sh.bytes;  /* an estimate (the memory check): the text is still coming */
-        lay.quote_free = 0;  /* known only at its end */
-        lay.keep_offsets = 1;  /* the rows move by their place in the stream */
-    } else if (find_range(&bytes, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
-                          &lay.quote_free, e) < 0) {
-        goto done;
-    }
-    if (check_memory(&bytes, o, begin, end, n_numbers, share ? 2 : 1, e) < 0)
+
+    /* the rows: one pass, its one block (the whole share) */
+    source_init(&src, &in);
+    if (src.m->open(&src, e) < 0)
         goto done;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    csv_read_range(&bytes, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
-    int err_file = -1;  /* share: the file of this rank's error */
-    if (share)  /* a stream error is the cause of any the reader saw: it wins */
-        inputs_share_wait(&sh, e, &err_file);
-    if (concat)
-        inputs_concat_failed(&cat, e);
-    if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
-        lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
-    /* Lines: csv_read_range counts from its range's start. One file: the header, then the
-       lines of lower ranks; several: each file's own (concat: through the stream's lines
-       per file, counted only when a message needs them). */
-    int64_t line0 = (concat ? 0 : hi.header_lines + 1) + comm_exscan_i64(shard.n_lines);
-    int need_lines = concat && comm_max_i64(e->code == LR_EDATA || shard.n_first_skipped > 0);
-    if (need_lines) {
-        struct lr_error e2 = {0};
-        stream_lines = lr_malloc((size_t)(il.n + 1) * sizeof *stream_lines);
-        if (inputs_concat_lines(&cat, begin, end, stream_lines, &e2) < 0 && e->code == LR_OK)
-            *e = e2;
-    }
-    for (int k = 0; k < shard.n_first_skipped; k++) {
-        int64_t *first = &shard.first_skipped[k], *last = &shard.first_skipped_last[k];
-        if (!multi) {
-            *first += line0;
-            *last += line0;
-        } else if (concat) {
-            skipped_file[k] = inputs_concat_place(&il, stream_lines, header_lines,
-                                                  line0 + *first, first);
-            inputs_concat_place(&il, stream_lines, header_lines, line0 + *last, last);
-        } else {
-            skipped_file[k] = inputs_place(&sh, header_lines, *first, first);
-            inputs_place(&sh, header_lines, *last, last);
-        }
-    }
-    if (e->code == LR_EDATA && err_file < 0 && multi && (!concat || stream_lines)) {
-        err_file = concat ? inputs_concat_place(&il, stream_lines, header_lines,
-                                                line0 + e->line, &e->line)
-                          : inputs_place(&sh, header_lines, e->line, &e->line);
-        snprintf(e->file, sizeof e->file, "%s", il.path[err_file]);
-    } else if (e->code == LR_EDATA && !multi) {
-        e->line += line0;
-    }
-    if (share) {  /* the ranks' files are not in input order: the stream's first error wins,
-                     as in the one CSV (not the lowest rank's) */
-        int64_t key = e->code != LR_OK && err_file >= 0 ? ((int64_t)err_file << 40) + e->line
-                                                         : INT64_MAX;
-        if (key > comm_min_i64(key) && e->code != LR_OK && err_file >= 0)
-            memset(e, 0, sizeof *e);
-    }
-    if (comm_agree(e) != LR_OK)
+    if (src.m->next(&src, 0, &shard, e) < 0)
         goto done;
+    place_skipped(&src, &shard, skipped_file);
     if (o->encode && encode_columns(&shard, &rs, o, ds, e) < 0)
         goto done;
     gather_skipped(&shard, multi ? skipped_file : NULL, &il, ds);
-    if (share)
-        inputs_redistribute(&il, &sh, &shard, ds->n_features, ds->has_target, has_weight);
+    if (src.m->rebalance)
+        src.m->rebalance(&src, &shard, ds->n_features);
 
     ds->n_rows = shard.n_rows;
     ds->X = shard.X;  /* the dataset owns the rows from here */
@@ -1016,8 +865,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (o->cache) {  /* a failure is a warning: the run goes on without the cache */
         struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
         cm.blob = cache_blob(ds, &cm.blob_len);
-        if (multi)  /* the stream's length (compressed: every rank's share of it) */
-            cc.size = concat ? cat.start[il.n] : comm_sum_i64(sh.bytes);
+        cc.size = src.region_end;
         cache_write(o->cache, &cc, &fp, ds, &cm, shard.row_at, shard.skipped_off,
                     o->n_threads, o->quiet);
         free(cm.blob);
@@ -1028,16 +876,15 @@ loaded:
         goto done;
     rc = 0;
 done:
+    if (src.m)
+        src.m->close(&src);
     if (fd >= 0)
         close(fd);
-    inputs_share_free(&sh);
-    inputs_concat_close(&cat);
     cache_csv_free(&cc);
     inputs_free(&il);
     free(data_start);
     free(header_lines);
     free(text);
-    free(stream_lines);
     csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
     free(slot);
     for (int j = 0; source_names && j < n_source; j++)
