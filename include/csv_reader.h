@@ -124,8 +124,9 @@ struct csv_shard {
  * its first short read ends the range.
  */
 #define CSV_STREAM_END ((off_t)-1)
-int csv_read_range(const struct byte_source *src, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
-                   struct csv_shard *out, struct lr_error *e);
+int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
+                   const struct csv_layout *lay, int n_threads, struct csv_shard *out,
+                   struct lr_error *e);
 void csv_shard_free(struct csv_shard *s);
 
 /*
@@ -143,5 +144,15 @@ struct csv_head {
 int csv_read_head(int fd, const char *path, char delimiter, int has_header, struct csv_head *h,
                   struct lr_error *e);
 void csv_head_free(struct csv_head *h);
+
+/* The column of h named name; -1 when none. */
+int csv_find_column(const struct csv_head *h, const char *name);
+/* LR_EDATA at the header's line: "WHAT: no column named 'NAME' (columns: a, b, ...)". */
+int csv_no_such_column(const struct csv_head *h, const char *path, const char *what,
+                       const char *name, struct lr_error *e);
+/* The columns of a comma-separated list of names (spaces around a name do not count) into
+   cols (room for one per comma, plus one), *n of them; -1 naming the first unknown name. */
+int csv_columns_named(const struct csv_head *h, const char *list, const char *what,
+                      const char *path, int *cols, int *n, struct lr_error *e);
 
 #endif

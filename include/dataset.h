@@ -34,8 +34,6 @@ struct data_options {
     const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
                                   none */
     int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
-    char *const *feature_list; /* or: exactly these features (predict: the model's) */
-    int n_feature_list;
     int target_optional;       /* a named target absent from the file: no y, no error */
     const char *columns_of;    /* where target and features come from, for messages:
                                   "the model", "the training data"; NULL: options */
@@ -45,17 +43,8 @@ struct data_options {
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
     /* categorical columns and missing values (encode.h) */
-    int encode;                /* 0: numbers only (the old reader); 1: what follows applies */
-    const char *categorical;   /* --categorical: names, or "auto"; NULL: none */
-    int64_t max_levels;        /* --max-levels */
-    int missing;               /* --missing: enum enc_missing */
-    const char *na_values;     /* --na-values; NULL: ENC_NA_DEFAULT */
-    int missing_indicator;     /* --missing-indicator */
-    int no_intercept;          /* every level gets a column (no reference level) */
-    const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
-    int unknown_error;         /* --unknown-level error */
-    int raw_levels;            /* describe: X keeps one column per source column, a level as
-                                  its index in enc.cols[].levels (enc_level_value) */
+    int encode;                /* 0: numbers only (the old reader); 1: enc applies */
+    struct enc_options enc;
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
     int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
     int quiet;                 /* the cache's notes and warnings silenced */
@@ -86,6 +75,31 @@ struct dataset {
     char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
 };
+
+/* Which data set of a command the options are for. */
+enum data_role {
+    DATA_TRAIN,                /* the rows to train on */
+    DATA_TEST,                 /* --test: encoded as the training rows were */
+    DATA_DESCRIBE,             /* every column, summarised */
+    DATA_PREDICT,              /* a model's columns; the target may be absent */
+    DATA_EVALUATE,             /* a model's columns and its target */
+};
+
+/* What a model (or, for --test, the training data) fixes about the data it is applied to:
+   its source columns (enc->cols[].name, the features) and their encoding, its target. */
+struct data_model {
+    const struct encoding *enc;
+    const char *target;
+    const char *weights;       /* evaluate: the weight column the model was trained with */
+    int no_intercept;
+};
+
+struct options;  /* cli.h */
+
+/* The one place that turns a command line (cli.h) into the options of a command's data
+   set; model for DATA_TEST, DATA_PREDICT and DATA_EVALUATE, else NULL. */
+void data_options_for(const struct options *cli, enum data_role role,
+                      const struct data_model *model, struct data_options *o);
 
 /* Collective: every rank calls it with the same options. */
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);

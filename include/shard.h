@@ -48,13 +48,14 @@ static inline ssize_t byte_pread(const struct byte_source *b, void *buf, size_t 
 struct byte_source byte_source_fd(int fd);
 
 /* Quote characters in [lo, hi) of b, into *n. */
-int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, off_t hi, int64_t *n,
-                       struct lr_error *e);
+int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, off_t hi,
+                       int64_t *n, struct lr_error *e);
 
 /* Rank r's range; odd_lo and odd_hi are the parities of the quotes in [data_start, lo) and
    [data_start, hi) of its nominal piece. */
-int shard_range(const struct byte_source *b, const char *path, off_t data_start, off_t size, int rank, int n_ranks,
-                int odd_lo, int odd_hi, off_t *begin, off_t *end, struct lr_error *e);
+int shard_range(const struct byte_source *b, const char *path, off_t data_start, off_t size,
+                int rank, int n_ranks, int odd_lo, int odd_hi, off_t *begin, off_t *end,
+                struct lr_error *e);
 
 /* pread all n bytes at off of fd (retrying short reads and EINTR); returns bytes read
    (< n at EOF) or -1. */

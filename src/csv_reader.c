@@ -804,8 +804,9 @@ static void pieces_free(struct pieces *ps)
     free(ps->dest_row);
 }
 
-int csv_read_range(const struct byte_source *src, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
-                   struct csv_shard *out, struct lr_error *e)
+int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
+                   const struct csv_layout *lay, int n_threads, struct csv_shard *out,
+                   struct lr_error *e)
 {
     memset(out, 0, sizeof *out);
     if (n_threads < 1)
@@ -1105,4 +1106,49 @@ void csv_head_free(struct csv_head *h)
     if (h->names)
         free_fields(h->names, h->n_cols);
     memset(h, 0, sizeof *h);
+}
+
+/* ---- the head's columns by name ---- */
+
+int csv_find_column(const struct csv_head *hi, const char *name)
+{
+    for (int c = 0; c < hi->n_cols; c++)
+        if (strcmp(hi->names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+int csv_no_such_column(const struct csv_head *hi, const char *path, const char *what,
+                       const char *name, struct lr_error *e)
+{
+    char list[256] = "";
+    size_t at = 0;
+    for (int c = 0; c < hi->n_cols && at < sizeof list - 8; c++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "", hi->names[c]);
+    if (at >= sizeof list - 8)
+        strcpy(list + sizeof list - 8, ", ...");
+    return lr_fail_at(e, LR_EDATA, path, hi->header_lines ? 1 : 0, 0,
+                      "%s: no column named '%s' (columns: %s)", what, name, list);
+}
+
+int csv_columns_named(const struct csv_head *hi, const char *list, const char *what,
+                      const char *path, int *cols, int *n, struct lr_error *e)
+{
+    char *copy = lr_strdup(list), *save = NULL;
+    *n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        /* spaces around a name go, as they do around header names: "a, b" names b */
+        tok += strspn(tok, " \t");
+        for (size_t len = strlen(tok); len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t');)
+            tok[--len] = '\0';
+        int c = csv_find_column(hi, tok);
+        if (c < 0) {
+            csv_no_such_column(hi, path, what, tok, e);
+            free(copy);
+            return -1;
+        }
+        cols[(*n)++] = c;
+    }
+    free(copy);
+    return 0;
 }

@@ -102,8 +102,8 @@ void shard_nominal(off_t data_start, off_t size, int rank, int n_ranks, off_t *l
     *hi = data_start + (off_t)((__int128)len * (rank + 1) / n_ranks);
 }
 
-int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, off_t hi, int64_t *n,
-                       struct lr_error *e)
+int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, off_t hi,
+                       int64_t *n, struct lr_error *e)
 {
     char buf[1 << 16];
     *n = 0;
@@ -120,8 +120,8 @@ int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, 
 }
 
 /* First record start at or after pos, where the quote parity is odd. */
-static int record_start(const struct byte_source *b, const char *path, off_t data_start, off_t size, off_t pos,
-                        int odd, off_t *out, struct lr_error *e)
+static int record_start(const struct byte_source *b, const char *path, off_t data_start,
+                        off_t size, off_t pos, int odd, off_t *out, struct lr_error *e)
 {
     if (pos <= data_start) {
         *out = data_start;
@@ -154,8 +154,9 @@ static int record_start(const struct byte_source *b, const char *path, off_t dat
     return 0;
 }
 
-int shard_range(const struct byte_source *b, const char *path, off_t data_start, off_t size, int rank, int n_ranks,
-                int odd_lo, int odd_hi, off_t *begin, off_t *end, struct lr_error *e)
+int shard_range(const struct byte_source *b, const char *path, off_t data_start, off_t size,
+                int rank, int n_ranks, int odd_lo, int odd_hi, off_t *begin, off_t *end,
+                struct lr_error *e)
 {
     off_t lo, hi;
     shard_nominal(data_start, size, rank, n_ranks, &lo, &hi);
