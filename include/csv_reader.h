@@ -69,6 +69,9 @@ struct csv_layout {
                                   csv_shard.row_at and skipped_off (the cache needs them) */
     int libcsv_only;           /* 1: every record through libcsv, none through the fast
                                   path for plain lines (scan.h): the tests' reference */
+    size_t block_bytes;        /* bytes of text per piece of a block; 0: 8 MiB. The tests set
+                                  a few, so that block and piece boundaries fall everywhere
+                                  in a small file (inside quoted fields too) */
 };
 
 /* With text_ok: X holds CSV_MISSING for an empty field, and for text a NaN whose payload

@@ -149,9 +149,7 @@ int cache_csv_init(struct cache_csv *c, const char *path, int fd, int64_t data_s
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->n = 1;
-    c->file = calloc(1, sizeof *c->file);
-    if (!c->file)
-        LR_FATAL("out of memory");
+    c->file = lr_calloc(1, sizeof *c->file);
     if (comm_rank() == 0)
         identify(fd, path, data_start, IN_PLAIN, &c->file[0], e);
     if (share_identities(c, &path, e) < 0)
@@ -167,9 +165,7 @@ int cache_csv_init_list(struct cache_csv *c, const struct input_list *l,
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->n = l->n;
-    c->file = calloc((size_t)l->n + 1, sizeof *c->file);
-    if (!c->file)
-        LR_FATAL("out of memory");
+    c->file = lr_calloc((size_t)l->n + 1, sizeof *c->file);
     snprintf(c->label, sizeof c->label, "the %d input files", l->n);
     for (int f = 0; comm_rank() == 0 && f < l->n && e->code == LR_OK; f++) {
         int fd = open(l->path[f], O_RDONLY);
@@ -297,9 +293,7 @@ static char *files_blob(const struct cache_csv *c, const uint64_t *digest, int64
     size_t n = (size_t)c->n * sizeof(struct file_rec);
     for (int f = 0; f < c->n; f++)
         n += strlen(c->file[f].path) + 1;
-    char *b = calloc(n, 1), *p = b + (size_t)c->n * sizeof(struct file_rec);
-    if (!b)
-        LR_FATAL("out of memory");
+    char *b = lr_calloc(n, 1), *p = b + (size_t)c->n * sizeof(struct file_rec);
     for (int f = 0; f < c->n; f++) {
         const struct cache_file *x = &c->file[f];
         struct file_rec r = {x->size, x->mtime_s, x->mtime_ns, x->data_start, x->dev, x->ino,

@@ -16,14 +16,10 @@
 
 #define BLOCK_PER_THREAD (8 << 20)  /* bytes of text per piece of a block */
 
-/* Bytes per piece. LINREG_TEST_BLOCK_BYTES is for the tests only: tiny blocks put block
-   and piece boundaries everywhere in a small file (inside quoted fields too). */
-static size_t block_per_piece(void)
+/* Bytes per piece: the layout's (tests), or the default. */
+static size_t block_per_piece(const struct csv_layout *lay)
 {
-    const char *s = getenv("LINREG_TEST_BLOCK_BYTES");
-    if (s && atol(s) > 0)
-        return (size_t)atol(s);
-    return BLOCK_PER_THREAD;
+    return lay->block_bytes > 0 ? lay->block_bytes : BLOCK_PER_THREAD;
 }
 
 /* Rows parsed from one piece of a block, in file order. */
@@ -821,7 +817,7 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
     int stream = end == CSV_STREAM_END;  /* end: unknown until a short read */
     if (stream)
         end = (off_t)INT64_MAX;
-    size_t cap = (size_t)n_threads * block_per_piece();
+    size_t cap = (size_t)n_threads * block_per_piece(lay);
     if ((off_t)cap > end - begin)
         cap = (size_t)(end - begin) + 1;
     char *buf = lr_malloc(cap);

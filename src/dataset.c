@@ -206,8 +206,8 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
     ds->feature_names = lr_malloc((size_t)d * sizeof(char *));
     for (int c = 0; c < n_cols; c++)
         if (slot[c] >= 0)
-            ds->feature_names[slot[c]] = strdup(hi->names[c]);
-    ds->target_name = target >= 0 ? strdup(hi->names[target]) : NULL;
+            ds->feature_names[slot[c]] = lr_strdup(hi->names[c]);
+    ds->target_name = target >= 0 ? lr_strdup(hi->names[target]) : NULL;
     ds->has_target = target >= 0;
     rc = 0;
 done:
@@ -265,8 +265,8 @@ static void gather_skipped(const struct csv_shard *s, const int *file,
     for (int k = 0; k < m && k < K; k++) {
         ds->first_skipped[k] = got[3 * k + 1];
         ds->first_skipped_last[k] = got[3 * k + 2];
-        if (file && !(ds->first_skipped_path[k] = strdup(il->path[got[3 * k]])))
-            LR_FATAL("out of memory");
+        if (file)
+            ds->first_skipped_path[k] = lr_strdup(il->path[got[3 * k]]);
         ds->n_first_skipped = k + 1;
     }
     free(got);
@@ -405,6 +405,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
             .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
             .has_weight = has_weight,
             .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
+            .block_bytes = (size_t)test_block_bytes(),
             .enc = o->encode ? &rs.rd : NULL,
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,

@@ -219,13 +219,15 @@ static size_t random_csv(char *t, int rows, int n_cols, unsigned seed)
 /* Read text[data_start, len) as n_ranks ranges (parities as the exscan gives them), each
    with `threads` threads; the concatenated rows into out. */
 static int64_t read_split(int fd, const char *path, const char *text, size_t len,
-                          const struct csv_head *h, int n_ranks, int threads, double *out)
+                          const struct csv_head *h, int n_ranks, int threads, size_t block,
+                          double *out)
 {
     int n = h->n_cols, *slot = malloc(sizeof(int) * (size_t)n);
     for (int c = 0; c < n; c++)
         slot[c] = c;
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = n, .slot = slot,
-                             .names = h->names, .n_features = n, .text_ok = 1};
+                             .names = h->names, .n_features = n, .text_ok = 1,
+                             .block_bytes = block};
     int64_t rows = 0, quotes = 0;
     for (int r = 0; r < n_ranks; r++) {
         off_t lo, hi, b, e;
@@ -263,19 +265,18 @@ static void test_rfc4180_splits(void)
         CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
         int64_t want = reference_rows(t + h.data_start, len - (size_t)h.data_start, cols, ref);
         CU_ASSERT_EQUAL(want, rows);
-        static const char *blocks[] = {"1", "3", "17", "200", ""};
+        static const size_t blocks[] = {1, 3, 17, 200, 0};
         int mismatches = 0, runs = 0;
         for (int b = 0; b < 5; b++) {
-            setenv("LINREG_TEST_BLOCK_BYTES", blocks[b], 1);
             static const int ranks[] = {1, 2, 3, 8};
             for (int r = 0; r < 4; r++)
                 for (int threads = 1; threads <= 3; threads++, runs++) {
-                    int64_t n = read_split(fd, path, t, len, &h, ranks[r], threads, got);
+                    int64_t n = read_split(fd, path, t, len, &h, ranks[r], threads, blocks[b],
+                                           got);
                     mismatches += n != want ||
                                   memcmp(got, ref, sizeof(double) * (size_t)(want * cols)) != 0;
                 }
         }
-        unsetenv("LINREG_TEST_BLOCK_BYTES");
         CU_ASSERT_EQUAL(runs, 60);
         CU_ASSERT_EQUAL(mismatches, 0);
         csv_head_free(&h);
@@ -320,13 +321,9 @@ static void test_stream(void)
         CU_ASSERT_EQUAL_FATAL(reference_rows(t + start, len - start, cols, ref), rows);
         /* the text's length a multiple of the block (the stream ends where a block does),
            and not; and one without its final newline */
-        char block_end[32], block_len[32];
-        snprintf(block_end, sizeof block_end, "%zu", (len - start) / 4);
-        snprintf(block_len, sizeof block_len, "%zu", len - start);
-        const char *blocks[] = {"1", "17", "200", block_end, block_len, ""};
+        const size_t blocks[] = {1, 17, 200, (len - start) / 4, len - start, 0};
         int mismatches = 0, runs = 0, bad_order = 0;
         for (int b = 0; b < 6; b++) {
-            setenv("LINREG_TEST_BLOCK_BYTES", blocks[b], 1);
             for (int threads = 1; threads <= 3; threads++)
                 for (int cut = 0; cut <= 1; cut++, runs++) {  /* cut: no final newline */
                     size_t n = len - start;
@@ -339,7 +336,8 @@ static void test_stream(void)
                         lines += t[i] == '\n';
                     struct mem_stream m = {t + start, n, 0, 0};
                     struct csv_layout lay = {.path = "s.csv", .delimiter = ',', .n_cols = cols,
-                                             .slot = slot, .n_features = cols, .text_ok = 1};
+                                             .slot = slot, .n_features = cols, .text_ok = 1,
+                                             .block_bytes = blocks[b]};
                     struct csv_shard s;
                     struct byte_source src = {.pread = mem_read, .ctx = &m};
                     int rc = csv_read_range(&src, 0, CSV_STREAM_END, &lay, threads, &s, &e);
@@ -350,7 +348,6 @@ static void test_stream(void)
                         csv_shard_free(&s);
                 }
         }
-        unsetenv("LINREG_TEST_BLOCK_BYTES");
         CU_ASSERT_EQUAL(runs, 36);
         CU_ASSERT_EQUAL(mismatches, 0);
         CU_ASSERT_EQUAL(bad_order, 0);

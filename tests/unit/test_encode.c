@@ -175,7 +175,7 @@ static void test_reader_fields(void)
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
                              .names = names, .n_features = 2, .has_target = 1, .enc = &rd};
     for (int threads = 1; threads <= 3; threads += 2) {
-        setenv("LINREG_TEST_BLOCK_BYTES", threads == 3 ? "5" : "0", 1);
+        lay.block_bytes = threads == 3 ? 5 : 0;
         struct csv_shard s;
         CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, threads, &s, &e), 0);
         CU_ASSERT_EQUAL(s.n_rows, 5);
@@ -218,7 +218,6 @@ static void test_reader_fields(void)
     CU_ASSERT_EQUAL(e.line, 1);
     CU_ASSERT_EQUAL(e.column, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--missing skip"));
-    unsetenv("LINREG_TEST_BLOCK_BYTES");
     enc_na_free(&na);
     close(fd);
 }
