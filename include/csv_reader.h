@@ -4,7 +4,7 @@
  * Owns: the per-piece libcsv parsers and block buffers (freed before returning), and the
  * rows it returns (struct csv_shard, freed with csv_shard_free).
  * Never calls MPI, never exits: line numbers in errors are relative to the range and the
- * caller (dataset.c) turns them into global ones.
+ * caller (a row source, source.h) turns them into global ones.
  *
  * Records are RFC 4180's: a quoted field may hold the delimiter, doubled quotes and
  * newlines (LF or CRLF), so one record may span several physical lines; where records
@@ -58,8 +58,6 @@ struct csv_layout {
     int has_target;
     int has_weight;            /* a COL_WEIGHT slot: out->w holds it */
     int skip_bad_rows;         /* 1: skip and count bad records instead of failing */
-    int text_ok;               /* 1: a value that is not a number is kept as a NaN that says
-                                  what it was (csv_value_kind); without enc only */
     const struct enc_reader *enc;  /* per column: number, level or missing (encode.h); NULL:
                                   numbers only, a missing value is an error */
     enum csv_hint hint;
@@ -73,19 +71,6 @@ struct csv_layout {
                                   a few, so that block and piece boundaries fall everywhere
                                   in a small file (inside quoted fields too) */
 };
-
-/* With text_ok: X holds CSV_MISSING for an empty field, and for text a NaN whose payload
-   is a hash of its bytes; numbers as numbers. */
-#define CSV_MISSING_BITS 0x7FF8000000000000ull
-enum csv_kind { CSV_NUMBER, CSV_EMPTY, CSV_TEXT };
-static inline int csv_value_kind(double v)
-{
-    uint64_t b;
-    memcpy(&b, &v, sizeof b);
-    if ((b & 0x7FF8000000000000ull) != CSV_MISSING_BITS)
-        return CSV_NUMBER;
-    return b == CSV_MISSING_BITS ? CSV_EMPTY : CSV_TEXT;
-}
 
 #define CSV_FIRST_SKIPPED 5
 

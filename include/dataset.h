@@ -38,13 +38,10 @@ struct data_options {
     const char *columns_of;    /* where target and features come from, for messages:
                                   "the model", "the training data"; NULL: options */
     int want_target;           /* 1: train/evaluate; 0: describe (all columns are features,
-                                  and a value that is not a number is kept as a NaN that
-                                  says what it was: csv_value_kind in csv_reader.h) */
+                                  text read as levels: enc_options.raw_levels) */
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
-    /* categorical columns and missing values (encode.h) */
-    int encode;                /* 0: numbers only (the old reader); 1: enc applies */
-    struct enc_options enc;
+    struct enc_options enc;    /* categorical columns and missing values (encode.h) */
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
     int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
     int quiet;                 /* the cache's notes and warnings silenced */
@@ -61,7 +58,7 @@ struct dataset {
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;
-    struct encoding enc;       /* with encode: the source columns and how they became X */
+    struct encoding enc;       /* the source columns and how they became X */
     int64_t n_skipped_total;   /* records skipped (bad, or a missing value), all ranks */
     int64_t n_skipped_missing; /* ... of which for a missing value, all ranks */
     int64_t n_skipped_local;   /* ... on this rank */

@@ -68,7 +68,7 @@ struct enc_options {
 
 /* ---- the values in the raw matrix ---- */
 
-/* A missing value: the quiet NaN with no payload (csv_reader.h's CSV_MISSING_BITS). */
+/* A missing value: the quiet NaN with no payload. */
 #define ENC_MISSING_BITS 0x7FF8000000000000ull
 /* A level: a quiet NaN with this bit and the id in the low 40 bits. An unseen level
    (predict) has id ENC_UNSEEN. */

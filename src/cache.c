@@ -20,7 +20,8 @@
 #include "shard.h"
 
 #define CACHE_MAGIC "LRMPICAC"
-#define CACHE_VERSION 2u      /* 2: the "files" section (several files) */
+#define CACHE_VERSION 3u      /* 2: the "files" section (several files); 3: no "text values"
+                                 item (the numbers-only reading mode is gone) */
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 4096
 #define CHUNK (1 << 20)               /* bytes per crc32 */
@@ -87,9 +88,8 @@ void cache_fingerprint(const struct csv_layout *lay, int has_header, int target_
         h = mix64(h ^ (uint64_t)(int64_t)lay->slot[c] ^ ((uint64_t)c << 40));
     add_item(fp, "the columns", h);
     add_item(fp, "--on-bad-row", (uint64_t)lay->skip_bad_rows);
-    add_item(fp, "text values", (uint64_t)lay->text_ok);  /* describe keeps them as NaNs */
     /* the encoding (encode.h); the weights column is a slot of "the columns" */
-    add_item(fp, "--categorical", text_digest(enc->categorical) ^ (uint64_t)(lay->enc != NULL) << 63);
+    add_item(fp, "--categorical", text_digest(enc->categorical));
     add_item(fp, "--max-levels", (uint64_t)enc->max_levels);
     add_item(fp, "--missing",
              (uint64_t)enc->missing | (uint64_t)enc->missing_indicator << 8);
@@ -921,7 +921,8 @@ static int read_mine(int fd, int n_threads, const struct header *h, struct csv_s
     if (bad < 0 && h->n_skipped > 0) {  /* every rank reads all, keeps those in its range */
         skipped = lr_malloc(lr_bytes(h->n_skipped, 2, sizeof(int64_t)));
         bad_s = S_SKIPPED;
-        if (read_rows(fd, &h->sec[S_SKIPPED], 0, h->n_skipped, (char *)skipped, &bad, n_threads) == 0) {
+        if (read_rows(fd, &h->sec[S_SKIPPED], 0, h->n_skipped, (char *)skipped, &bad,
+                      n_threads) == 0) {
             rows->skipped_at = lr_malloc(lr_bytes(h->n_skipped, 1, sizeof(int64_t)));
             for (int64_t k = 0; k < h->n_skipped; k++)
                 if (skipped[2 * k] >= lo && (last || skipped[2 * k] < hi))

@@ -280,17 +280,6 @@ static void reject_record(struct piece *st)
     st->skipped_at[st->n_skipped++] = st->rows.n;
 }
 
-/* The value of a field that is not a number, when the layout keeps text. */
-static double text_value(const char *s, size_t n, int status)
-{
-    uint64_t b = CSV_MISSING_BITS;
-    if (status != NUM_EMPTY)
-        b |= (hash_bytes(s, n) & 0x0007FFFFFFFFFFFFull) | 1;
-    double v;
-    memcpy(&v, &b, sizeof v);
-    return v;
-}
-
 /* Mark the current record bad at column c, keeping the field's text for the message. */
 static void mark_bad(struct piece *st, int kind, int c, int status, const char *text, size_t len)
 {
@@ -318,12 +307,10 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
     if (mode == READ_NUMBER || mode == READ_AUTO) {
         rc = num_parse(text, len, &v);
         int strict = !enc || slot == COL_WEIGHT;  /* a weight is a number, never missing */
-        if (rc == NUM_RANGE || (rc != NUM_OK && strict && !lay->text_ok)) {
+        if (rc == NUM_RANGE || (rc != NUM_OK && strict)) {
             mark_bad(st, BAD_NUMBER, c, rc, text, len);
             return;
         }
-        if (rc != NUM_OK && !enc)  /* text_ok: what the value was, in a NaN */
-            v = text_value(text, len, rc);
         if (rc == NUM_OK && mode == READ_AUTO)
             st->seen[slot] |= 1;
     }

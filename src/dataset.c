@@ -388,12 +388,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (comm_agree(e) != LR_OK)
         goto done;
 
-    if (o->encode) {
-        enc_setup_init(&rs, &hi, slot, ds->n_features, &o->enc, o->path, o->n_threads,
-                       o->target_optional, e);
-        if (comm_agree(e) != LR_OK)
-            goto done;
-    }
+    enc_setup_init(&rs, &hi, slot, ds->n_features, &o->enc, o->path, o->n_threads,
+                   o->target_optional, e);
+    if (comm_agree(e) != LR_OK)
+        goto done;
     int has_weight = 0;  /* from the slots: a weights column left out is not read */
     for (int c = 0; c < hi.n_cols; c++)
         has_weight |= slot[c] == COL_WEIGHT;
@@ -404,9 +402,9 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
             .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
             .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
             .has_weight = has_weight,
-            .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
+            .skip_bad_rows = o->skip_bad_rows,
             .block_bytes = (size_t)test_block_bytes(),
-            .enc = o->encode ? &rs.rd : NULL,
+            .enc = &rs.rd,
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
         },
@@ -457,8 +455,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (src.m->next(&src, 0, &shard, e) < 0)
         goto done;
     place_skipped(&src, &shard, skipped_file);
-    if (o->encode && enc_columns(&shard, &rs, &o->enc, &ds->feature_names, &ds->n_features,
-                                &ds->enc, e) < 0)
+    if (enc_columns(&shard, &rs, &o->enc, &ds->feature_names, &ds->n_features, &ds->enc, e) < 0)
         goto done;
     gather_skipped(&shard, multi ? skipped_file : NULL, &il, ds);
     if (src.m->rebalance)
@@ -525,7 +522,7 @@ void data_options_for(const struct options *cli, enum data_role role,
     *o = (struct data_options){
         .path = cli->path, .paths = cli->paths, .n_paths = cli->n_paths, .glob = cli->glob,
         .delimiter = cli->delimiter, .has_header = !cli->no_header,
-        .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads, .encode = 1,
+        .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
     };

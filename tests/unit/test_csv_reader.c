@@ -151,7 +151,7 @@ static void test_skip_bad_rows(void)
 /* ---- RFC 4180: an independent reference reader, and every split against it ---- */
 
 /* The fields of text[0..len) as RFC 4180 reads them, blank lines skipped: each record's
-   values as the reader with text_ok stores them (a number, or a NaN naming empty or text). */
+   values as test_canonical gives the reader's (a number, missing, or a NaN naming text). */
 static int64_t reference_rows(const char *text, size_t len, int n_cols, double *out)
 {
     int64_t rows = 0;
@@ -179,12 +179,8 @@ static int64_t reference_rows(const char *text, size_t len, int n_cols, double *
             i++;  /* the comma or the newline */
             double v;
             int rc = num_parse(f, n, &v);
-            if (rc != NUM_OK) {
-                uint64_t b = CSV_MISSING_BITS;
-                if (rc != NUM_EMPTY)
-                    b |= (hash_bytes(f, n) & 0x0007FFFFFFFFFFFFull) | 1;
-                memcpy(&v, &b, sizeof v);
-            }
+            if (rc != NUM_OK)
+                v = rc == NUM_EMPTY ? enc_missing_value() : test_text_value(f, n);
             out[rows * n_cols + c] = v;
             free(f);
         }
@@ -225,8 +221,10 @@ static int64_t read_split(int fd, const char *path, const char *text, size_t len
     int n = h->n_cols, *slot = malloc(sizeof(int) * (size_t)n);
     for (int c = 0; c < n; c++)
         slot[c] = c;
+    struct test_keep_all k;
+    test_keep_all_init(&k);
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = n, .slot = slot,
-                             .names = h->names, .n_features = n, .text_ok = 1,
+                             .names = h->names, .n_features = n, .enc = &k.rd,
                              .block_bytes = block};
     int64_t rows = 0, quotes = 0;
     for (int r = 0; r < n_ranks; r++) {
@@ -241,11 +239,13 @@ static int64_t read_split(int fd, const char *path, const char *text, size_t len
         quotes += mine;
         struct csv_shard s;
         CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), b, e, &lay, threads, &s, &err), 0);
-        memcpy(out + rows * n, s.X, (size_t)(s.n_rows * n) * sizeof(double));
+        for (int64_t i = 0; i < s.n_rows * n; i++)
+            out[rows * n + i] = test_canonical(&s, (int)(i % n), s.X[i]);
         rows += s.n_rows;
         csv_shard_free(&s);
     }
     (void)text;
+    test_keep_all_free(&k);
     free(slot);
     return rows;
 }
@@ -314,6 +314,8 @@ static void test_stream(void)
     double *ref = malloc(sizeof(double) * (size_t)rows * cols);
     int slot[3] = {0, 1, 2};
     int fd = open("/dev/null", O_RDONLY);
+    struct test_keep_all k;
+    test_keep_all_init(&k);
     for (unsigned seed = 1; seed <= 2; seed++) {
         size_t len = random_csv(t, rows, cols, seed);
         struct lr_error e = {0};
@@ -336,13 +338,17 @@ static void test_stream(void)
                         lines += t[i] == '\n';
                     struct mem_stream m = {t + start, n, 0, 0};
                     struct csv_layout lay = {.path = "s.csv", .delimiter = ',', .n_cols = cols,
-                                             .slot = slot, .n_features = cols, .text_ok = 1,
-                                             .block_bytes = blocks[b]};
+                                             .slot = slot, .n_features = cols,
+                                             .enc = &k.rd, .block_bytes = blocks[b]};
                     struct csv_shard s;
                     struct byte_source src = {.pread = mem_read, .ctx = &m};
                     int rc = csv_read_range(&src, 0, CSV_STREAM_END, &lay, threads, &s, &e);
-                    mismatches += rc != 0 || s.n_rows != rows || s.n_lines != lines ||
-                                  memcmp(s.X, ref, sizeof(double) * (size_t)(rows * cols)) != 0;
+                    int same = rc == 0 && s.n_rows == rows && s.n_lines == lines;
+                    for (int64_t i = 0; same && i < s.n_rows * cols; i++) {
+                        double v = test_canonical(&s, (int)(i % cols), s.X[i]);
+                        same = memcmp(&v, &ref[i], sizeof v) == 0;
+                    }
+                    mismatches += !same;
                     bad_order += m.out_of_order;
                     if (rc == 0)
                         csv_shard_free(&s);
@@ -353,6 +359,7 @@ static void test_stream(void)
         CU_ASSERT_EQUAL(bad_order, 0);
     }
     close(fd);
+    test_keep_all_free(&k);
     /* a regular file: a short read is still an error */
     const char *t2 = "a,b\n1,2\n3,4\n";
     const char *path = test_write_file(t2, strlen(t2));
