@@ -1,14 +1,14 @@
 /*
  * dataset.h — load a CSV into per-rank shards: the collective front of the data flow.
  *
- * Every rank opens the file and reads only its own byte range (shard.h); rank 0 reads the
- * header and broadcasts the column names; every rank resolves the columns the same way;
- * each phase's failures are agreed across ranks (comm_agree) so that all ranks return the
- * same error, with the global line number of the first bad line in the file.
- *
- * Several inputs, directories or compressed files (inputs.h): rank 0 checks every file's
- * header; the files' data records are one stream, and each rank ends up with the rows one
- * CSV of that stream would give it; line numbers in errors are each file's own.
+ * dataset_load, in order: the inputs expanded (inputs.h); rank 0 reads the header (every
+ * file's, for several) and broadcasts the column names; every rank resolves the columns
+ * the same way and sets up how each is encoded (encode_collective.h); a valid cache
+ * (cache.h) gives the rows, else the row source the inputs call for (source.h: one CSV by
+ * byte range, plain files as one stream, compressed files) gives this rank's block of
+ * rows, which is encoded and, with --cache, written. Each phase's failures are agreed
+ * across ranks (comm_agree) so that all ranks return the same error, with the line of the
+ * first bad record (each file's own line for several inputs).
  *
  * Owns the shard (free with dataset_free). Calls MPI only through comm.h; never exits.
  */

@@ -328,6 +328,153 @@ static void from_cache(struct dataset *ds, struct cache_meta *m, const struct ca
         ds->file_bytes += c->file[f].size;
 }
 
+/* What dataset_load's phases share. */
+struct load {
+    struct input_list il;      /* the inputs, expanded (inputs.h) */
+    int multi;                 /* not one plain file */
+    int fd;                    /* one plain file: read through it; -1 for several */
+    int64_t size;
+    int64_t *data_start, *header_lines, *text;  /* per file (inputs_heads) */
+    struct csv_head head;      /* the first file's, on every rank */
+    int *slot;                 /* per column: feature slot, COL_TARGET, ... (csv_reader.h) */
+    struct enc_setup rs;       /* how each source column is read */
+    struct source_input in;    /* what the row source is opened with */
+    struct row_source src;
+    struct csv_shard rows;     /* this rank's rows until the dataset takes them */
+    struct cache_csv cc;       /* --cache: the files it must have seen */
+    struct cache_fingerprint fp;
+    char **source_names;       /* --cache: its key, the source feature columns (a copy:
+                                  encoding replaces ds's names) */
+    int n_source;
+};
+
+static void load_free(struct load *L)
+{
+    if (L->src.m)
+        L->src.m->close(&L->src);
+    if (L->fd >= 0)
+        close(L->fd);
+    cache_csv_free(&L->cc);
+    inputs_free(&L->il);
+    free(L->data_start);
+    free(L->header_lines);
+    free(L->text);
+    csv_shard_free(&L->rows);  /* a rank whose own range parsed, when another rank failed */
+    free(L->slot);
+    for (int j = 0; L->source_names && j < L->n_source; j++)
+        free(L->source_names[j]);
+    free(L->source_names);
+    enc_setup_free(&L->rs);
+    csv_head_free(&L->head);
+}
+
+/* Collective: the inputs expanded (rank 0's list, on every rank); one plain file opened. */
+static int open_inputs(struct load *L, const struct data_options *o, struct dataset *ds,
+                       struct lr_error *e)
+{
+    char *const one[1] = {(char *)o->path};
+    if (comm_rank() == 0)
+        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob,
+                      &L->il, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    inputs_bcast(&L->il);
+    L->multi = !inputs_single_plain(&L->il);
+    L->data_start = lr_malloc((size_t)L->il.n * sizeof *L->data_start);
+    L->header_lines = lr_malloc((size_t)L->il.n * sizeof *L->header_lines);
+    L->text = lr_malloc((size_t)L->il.n * sizeof *L->text);
+    if (L->multi) {
+        for (int f = 0; f < L->il.n; f++)
+            ds->file_bytes += L->il.size[f];
+    } else if (test_fail_here("open", comm_rank())) {
+        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
+    } else {
+        open_input(o->path, &L->fd, &L->size, e);
+        ds->file_bytes = L->size;
+    }
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* Collective: the header on every rank, the columns resolved, how each is read, and the
+   layout the row source parses with. */
+static int read_columns(struct load *L, const struct data_options *o, struct dataset *ds,
+                        struct lr_error *e)
+{
+    if (share_head(L->fd, o, L->multi ? &L->il : NULL, L->data_start, L->header_lines,
+                   L->text, &L->head, e) < 0)
+        return -1;
+    if (!L->multi) {
+        L->data_start[0] = L->head.data_start;
+        L->header_lines[0] = L->head.header_lines;
+    }
+    L->slot = lr_malloc((size_t)L->head.n_cols * sizeof *L->slot);
+    resolve_columns(&L->head, o, L->slot, ds, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    enc_setup_init(&L->rs, &L->head, L->slot, ds->n_features, &o->enc, o->path, o->n_threads,
+                   o->target_optional, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    int has_weight = 0;  /* from the slots: a weights column left out is not read */
+    for (int c = 0; c < L->head.n_cols; c++)
+        has_weight |= L->slot[c] == COL_WEIGHT;
+    L->in = (struct source_input){
+        .l = &L->il, .fd = L->fd, .size = L->size, .data_start = L->data_start,
+        .header_lines = L->header_lines, .text = L->multi ? L->text : NULL,
+        .n_threads = o->n_threads,
+        .lay = {
+            .path = o->path, .delimiter = o->delimiter, .n_cols = L->head.n_cols,
+            .slot = L->slot, .names = L->head.names, .n_features = ds->n_features,
+            .has_target = ds->has_target, .has_weight = has_weight,
+            .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
+            .enc = &L->rs.rd,
+            .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
+                                                                   : CSV_HINT_DROP,
+        },
+    };
+    L->n_source = ds->n_features;
+    return 0;
+}
+
+/* Collective, with --cache: 1 when a valid cache gave ds its rows; 0 when the data must be
+   read (then the reader keeps where each record starts, for the write); -1 with e. */
+static int load_cache(struct load *L, const struct data_options *o, struct dataset *ds,
+                      struct lr_error *e)
+{
+    off_t lo, hi;  /* the memory check, on the nominal range */
+    shard_nominal((off_t)L->head.data_start, (off_t)L->size, comm_rank(), comm_size(), &lo, &hi);
+    cache_fingerprint(&L->in.lay, o->has_header, o->target_optional, &o->enc, &L->fp);
+    int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
+    int concat = L->multi;
+    for (int f = 0; f < L->il.n; f++) {
+        concat &= L->il.comp[f] == IN_PLAIN;
+        stream += L->text[f];
+    }
+    struct byte_source bytes = byte_source_fd(L->fd);
+    if (L->multi ? cache_csv_init_list(&L->cc, &L->il, L->data_start, concat ? stream : -1,
+                                       e) < 0
+                 : source_check_memory(&bytes, &L->in, lo, hi, 1, e) < 0 ||
+                       cache_csv_init(&L->cc, o->path, L->fd, L->head.data_start, e) < 0)
+        return -1;
+    L->source_names = lr_malloc((size_t)(L->n_source ? L->n_source : 1) *
+                                sizeof *L->source_names);
+    for (int j = 0; j < L->n_source; j++)
+        L->source_names[j] = lr_strdup(ds->feature_names[j]);
+    struct cache_meta cm = {.source_names = L->source_names, .n_source = L->n_source,
+                            .target = ds->target_name};
+    int got = cache_read(o->cache, o->cache_verify_full, &L->cc, &L->fp, &cm, &L->rows,
+                         o->n_threads, o->quiet, e);
+    if (got < 0 || comm_agree(e) != LR_OK)
+        return -1;
+    if (got > 0) {
+        from_cache(ds, &cm, &L->cc);
+        take_rows(ds, &L->rows);
+        return 1;
+    }
+    L->in.lay.keep_offsets = 1;
+    return 0;
+}
+
 /* The first skipped records' lines of a block, placed: file and line in it. */
 static void place_skipped(const struct row_source *src, struct csv_shard *b, int *file)
 {
@@ -337,180 +484,79 @@ static void place_skipped(const struct row_source *src, struct csv_shard *b, int
     }
 }
 
+/* Collective: this rank's rows from the row source the inputs call for (one pass, its one
+   block: the whole share), encoded, their skipped records placed. */
+static int read_rows(struct load *L, const struct data_options *o, struct dataset *ds,
+                     struct lr_error *e)
+{
+    int skipped_file[CSV_FIRST_SKIPPED];
+    source_init(&L->src, &L->in);
+    if (L->src.m->open(&L->src, e) < 0)
+        return -1;
+    if (test_fail_here("alloc", comm_rank()))
+        free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
+    if (L->src.m->next(&L->src, 0, &L->rows, e) < 0)
+        return -1;
+    place_skipped(&L->src, &L->rows, skipped_file);
+    if (enc_columns(&L->rows, &L->rs, &o->enc, &ds->feature_names, &ds->n_features, &ds->enc,
+                    e) < 0)
+        return -1;
+    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
+    if (L->src.m->rebalance)
+        L->src.m->rebalance(&L->src, &L->rows, ds->n_features);
+    ds->n_rows_total = comm_sum_i64(L->rows.n_rows);
+    ds->n_skipped_total = comm_sum_i64(L->rows.n_skipped);
+    ds->n_skipped_missing = comm_sum_i64(L->rows.n_skipped_missing);
+    if (ds->n_rows_total > 0)
+        return 0;
+    if (ds->n_skipped_total > 0)
+        return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were "
+                          "skipped", (long long)ds->n_skipped_total);
+    return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
+                      L->head.header_lines ? " after the header" : "");
+}
+
+/* Collective, with --cache: the rows just read, written. A failure is a warning: the run
+   goes on without the cache. */
+static void write_cache(struct load *L, const struct data_options *o, const struct dataset *ds)
+{
+    struct cache_meta cm = {
+        .source_names = L->source_names, .n_source = L->n_source, .target = ds->target_name,
+        .n_features = ds->n_features, .has_weight = L->rows.w != NULL,
+        .n_rows = ds->n_rows_total, .n_skipped = ds->n_skipped_total,
+        .n_skipped_missing = ds->n_skipped_missing,
+        .n_first_skipped = ds->n_first_skipped, .feature_names = ds->feature_names,
+        .enc = ds->enc,
+    };
+    memcpy(cm.first_skipped, ds->first_skipped, sizeof cm.first_skipped);
+    memcpy(cm.first_skipped_last, ds->first_skipped_last, sizeof cm.first_skipped_last);
+    memcpy(cm.first_skipped_path, ds->first_skipped_path, sizeof cm.first_skipped_path);
+    L->cc.size = L->src.region_end;
+    cache_write(o->cache, &L->cc, &L->fp, &cm, &L->rows, o->n_threads, o->quiet);
+}
+
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
     memset(ds, 0, sizeof *ds);
     memset(e, 0, sizeof *e);
-    struct csv_head hi = {0};
-    struct csv_shard shard = {0};
-    struct enc_setup rs = {0};
-    struct row_source src = {0};
-    int fd = -1, *slot = NULL, rc = -1, n_source = 0;
-    int64_t size = 0;
-    char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
-                                    encoding replaces ds's) */
-    struct cache_csv cc = {.fd = -1};  /* --cache: the files it must have seen */
-
-    /* the inputs: files, directories, compressed files (inputs.h); one plain file is read
-       through fd, the others by the row source */
-    struct input_list il = {0};
-    int64_t *data_start = NULL, *header_lines = NULL, *text = NULL;
-    int skipped_file[CSV_FIRST_SKIPPED];
-    char *const one[1] = {(char *)o->path};
-    if (comm_rank() == 0)  /* one list for all ranks */
-        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob, &il, e);
-    if (comm_agree(e) != LR_OK)
+    struct load L = {.fd = -1, .cc = {.fd = -1}};
+    int rc = -1, cached = 0;
+    if (open_inputs(&L, o, ds, e) < 0 || read_columns(&L, o, ds, e) < 0 ||
+        (o->cache && (cached = load_cache(&L, o, ds, e)) < 0))
         goto done;
-    inputs_bcast(&il);
-    int multi = !inputs_single_plain(&il);
-    data_start = lr_malloc((size_t)il.n * sizeof *data_start);
-    header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
-    text = lr_malloc((size_t)il.n * sizeof *text);
-    if (multi) {
-        for (int f = 0; f < il.n; f++)
-            ds->file_bytes += il.size[f];
-    } else if (test_fail_here("open", comm_rank())) {
-        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
-    } else {
-        open_input(o->path, &fd, &size, e);
-        ds->file_bytes = size;
-    }
-    if (comm_agree(e) != LR_OK)
-        goto done;
-    if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, text, &hi, e) < 0)
-        goto done;
-    if (!multi) {
-        data_start[0] = hi.data_start;
-        header_lines[0] = hi.header_lines;
-    }
-    slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
-    resolve_columns(&hi, o, slot, ds, e);
-    if (comm_agree(e) != LR_OK)
-        goto done;
-
-    enc_setup_init(&rs, &hi, slot, ds->n_features, &o->enc, o->path, o->n_threads,
-                   o->target_optional, e);
-    if (comm_agree(e) != LR_OK)
-        goto done;
-    int has_weight = 0;  /* from the slots: a weights column left out is not read */
-    for (int c = 0; c < hi.n_cols; c++)
-        has_weight |= slot[c] == COL_WEIGHT;
-    struct source_input in = {
-        .l = &il, .fd = fd, .size = size, .data_start = data_start,
-        .header_lines = header_lines, .text = multi ? text : NULL, .n_threads = o->n_threads,
-        .lay = {
-            .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
-            .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
-            .has_weight = has_weight,
-            .skip_bad_rows = o->skip_bad_rows,
-            .block_bytes = (size_t)test_block_bytes(),
-            .enc = &rs.rd,
-            .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
-                                                                   : CSV_HINT_DROP,
-        },
-    };
-    /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
-       needs (where each record starts) and writes it at the end */
-    struct cache_fingerprint fp;
-    n_source = ds->n_features;
-    if (o->cache) {
-        off_t lo, hi_nominal;  /* the memory check, on the nominal range */
-        shard_nominal((off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &lo,
-                      &hi_nominal);
-        cache_fingerprint(&in.lay, o->has_header, o->target_optional, &o->enc, &fp);
-        int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
-        int concat = multi;
-        for (int f = 0; f < il.n; f++) {
-            concat &= il.comp[f] == IN_PLAIN;
-            stream += text[f];
-        }
-        struct byte_source bytes = byte_source_fd(fd);
-        if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
-                  : source_check_memory(&bytes, &in, lo, hi_nominal, 1, e) < 0 ||
-                        cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
+    if (!cached) {
+        if (read_rows(&L, o, ds, e) < 0)
             goto done;
-        source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
-        for (int j = 0; j < n_source; j++)
-            source_names[j] = lr_strdup(ds->feature_names[j]);
-        struct cache_meta cm = {.source_names = source_names, .n_source = n_source,
-                                .target = ds->target_name};
-        int got = cache_read(o->cache, o->cache_verify_full, &cc, &fp, &cm, &shard,
-                             o->n_threads, o->quiet, e);
-        if (got < 0 || comm_agree(e) != LR_OK)
-            goto done;
-        if (got > 0) {
-            from_cache(ds, &cm, &cc);
-            take_rows(ds, &shard);
-            goto loaded;
-        }
-        in.lay.keep_offsets = 1;
+        if (o->cache)
+            write_cache(&L, o, ds);
+        take_rows(ds, &L.rows);
     }
-
-    /* the rows: one pass, its one block (the whole share) */
-    source_init(&src, &in);
-    if (src.m->open(&src, e) < 0)
-        goto done;
-    if (test_fail_here("alloc", comm_rank()))
-        free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    if (src.m->next(&src, 0, &shard, e) < 0)
-        goto done;
-    place_skipped(&src, &shard, skipped_file);
-    if (enc_columns(&shard, &rs, &o->enc, &ds->feature_names, &ds->n_features, &ds->enc, e) < 0)
-        goto done;
-    gather_skipped(&shard, multi ? skipped_file : NULL, &il, ds);
-    if (src.m->rebalance)
-        src.m->rebalance(&src, &shard, ds->n_features);
-
-    ds->n_rows_total = comm_sum_i64(shard.n_rows);
-    ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
-    ds->n_skipped_missing = comm_sum_i64(shard.n_skipped_missing);
-    if (ds->n_rows_total == 0) {
-        if (ds->n_skipped_total > 0)
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were skipped",
-                       (long long)ds->n_skipped_total);
-        else
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
-                       hi.header_lines ? " after the header" : "");
-        goto done;
-    }
-    if (o->cache) {  /* a failure is a warning: the run goes on without the cache */
-        struct cache_meta cm = {
-            .source_names = source_names, .n_source = n_source, .target = ds->target_name,
-            .n_features = ds->n_features, .has_weight = shard.w != NULL,
-            .n_rows = ds->n_rows_total, .n_skipped = ds->n_skipped_total,
-            .n_skipped_missing = ds->n_skipped_missing,
-            .n_first_skipped = ds->n_first_skipped, .feature_names = ds->feature_names,
-            .enc = ds->enc,
-        };
-        memcpy(cm.first_skipped, ds->first_skipped, sizeof cm.first_skipped);
-        memcpy(cm.first_skipped_last, ds->first_skipped_last, sizeof cm.first_skipped_last);
-        memcpy(cm.first_skipped_path, ds->first_skipped_path, sizeof cm.first_skipped_path);
-        cc.size = src.region_end;
-        cache_write(o->cache, &cc, &fp, &cm, &shard, o->n_threads, o->quiet);
-    }
-    take_rows(ds, &shard);
-loaded:
     ds->weight_total = (double)ds->n_rows_total;
     if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
         goto done;
     rc = 0;
 done:
-    if (src.m)
-        src.m->close(&src);
-    if (fd >= 0)
-        close(fd);
-    cache_csv_free(&cc);
-    inputs_free(&il);
-    free(data_start);
-    free(header_lines);
-    free(text);
-    csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
-    free(slot);
-    for (int j = 0; source_names && j < n_source; j++)
-        free(source_names[j]);
-    free(source_names);
-    enc_setup_free(&rs);
-    csv_head_free(&hi);
+    load_free(&L);
     if (rc < 0)
         dataset_free(ds);
     return rc;
