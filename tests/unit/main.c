@@ -72,6 +72,7 @@ int main(int argc, char **argv)
     add_kernels_suite();
     add_files_suite();
     add_prox_suite();
+    add_source_suite();
     add_encode_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
