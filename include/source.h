@@ -18,7 +18,8 @@
  * the skipped records (skipped_at, skipped_off, the first few lines), and with an encoding
  * the levels read (dicts, seen). Blocks hold whole multiples of PAR_CHUNK_ROWS rows (par.h)
  * but the last of a pass, so that sums over fixed 4096-row chunks in chunk order come out
- * the same whether the rows arrive in one block or many.
+ * the same whether the rows arrive in one block or many. (The commands hold every row, and
+ * call next with max_rows 0: the kinds here give a rank's whole share as one block.)
  *
  * Adding a source (a new way of getting rows):
  *   1. a file src/source_NAME.c with a `static const struct source_methods` table and
@@ -38,10 +39,12 @@
  *                 gives them, row_at and skipped_off then in the stream's offsets;
  *        close    frees what open made; safe on a source that failed to open;
  *   2. a constructor in this header and one line in source_init (source.c);
- *   3. tests: tests/integration/reader.sh and inputs.sh (the same rows, models and
- *      messages as one CSV of the same records, under ranks 1–3 and threads 1–2; errors
- *      at their FILE:LINE:COLUMN on every rank), cache.sh (a cache written from the source
- *      and read back), failures.sh (a rank whose reading fails takes the others out).
+ *   3. tests: tests/unit/test_source.c (a pass, another after rewind, a placed line: add
+ *      the kind there), tests/integration/reader.sh and inputs.sh (the same rows, models
+ *      and messages as one CSV of the same records, under ranks 1–3 and threads 1–2;
+ *      errors at their FILE:LINE:COLUMN on every rank), cache.sh (a cache written from the
+ *      source and read back), failures.sh (a rank whose reading fails takes the others
+ *      out).
  *
  * Calls MPI only through comm.h; never exits.
  */
