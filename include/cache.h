@@ -18,8 +18,8 @@
  * row-major), "y" (N doubles), "row_at" (N record offsets), "skipped" (offset and global
  * rows before, per skipped record), "index" (the record offset of each "row_at" chunk's
  * first row: a rank finds its rows with two chunk reads), "names" (target and source
- * feature names), "w" (N sample weights, with --weights), "meta" (the dataset's own blob:
- * its encoding, the feature names after encoding) and "files" (each file's identity:
+ * feature names), "w" (N sample weights, with --weights), "meta" (JSON: the encoding,
+ * the feature names after encoding) and "files" (each file's identity:
  * size, device, inode, mtime in ns, data start, digest of its header and of its content;
  * then the paths as given). A section is found by its tag; the options that shape the rows
  * are the items of the fingerprint (cache_fingerprint, the one place that lists them).
@@ -38,7 +38,7 @@
 #include <stdint.h>
 
 #include "csv_reader.h"
-#include "dataset.h"
+#include "encode.h"
 #include "error.h"
 #include "inputs.h"
 
@@ -53,18 +53,34 @@ struct cache_fingerprint {
     } item[CACHE_MAX_ITEMS];
 };
 
-/* The one function that lists what a cache's rows depend on besides the CSV's bytes. */
-void cache_fingerprint(const struct csv_layout *lay, const struct data_options *o,
-                       struct cache_fingerprint *fp);
+/* The one function that lists what a cache's rows depend on besides the CSV's bytes: how
+   a record becomes a row (lay), the header, whether a row with a missing target is kept,
+   the encoding's options. */
+void cache_fingerprint(const struct csv_layout *lay, int has_header, int target_optional,
+                       const struct enc_options *enc, struct cache_fingerprint *fp);
 
-/* What the dataset keeps beside the rows: the source feature columns (what a reader has
-   before encoding, to judge the cache by) and an opaque blob it writes and gets back. */
+/*
+ * The data set a cache holds besides each rank's rows, the same on every rank. The key
+ * (what a reader has before encoding: the source feature columns and the target) is the
+ * caller's, for cache_read and cache_write; the rest cache_write stores and cache_read
+ * returns (malloc'd: cache_meta_free). The feature names and the encoding are the "meta"
+ * section, JSON.
+ */
 struct cache_meta {
-    char *const *source_names;
+    char *const *source_names; /* the key */
     int n_source;
-    char *blob;                /* cache_read: malloc'd, NUL-terminated; the caller frees */
-    int64_t blob_len;
+    const char *target;        /* the target column; NULL without one */
+    int n_features;            /* numbers per row of X (after encoding) */
+    int has_weight;
+    int64_t n_rows, n_skipped; /* all ranks */
+    int64_t n_skipped_missing; /* ... of the skipped, for a missing value */
+    int n_first_skipped;       /* the first few skipped records' lines (dataset.h) */
+    int64_t first_skipped[CSV_FIRST_SKIPPED], first_skipped_last[CSV_FIRST_SKIPPED];
+    char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several files: each one's; else NULL */
+    char **feature_names;      /* n_features names after encoding */
+    struct encoding enc;       /* the source columns and how they became X */
 };
+void cache_meta_free(struct cache_meta *m);
 
 /* One file of the data set as a cache must have seen it. */
 struct cache_file {
@@ -112,23 +128,23 @@ void cache_csv_free(struct cache_csv *c);
 
 /*
  * Collective, with threads OpenMP threads per rank: when the cache at path is valid for the
- * data set and the fingerprint (full: every file's bytes, as stored, hashed too), read this
- * rank's rows into ds (its names are already set) and return 1. Absent: return 0. Stale,
- * truncated or corrupt: rank 0 prints a warning saying why, naming the first file that
- * differs (unless quiet), and 0 is returned: the caller parses and writes the cache again.
- * -1 with e only when a file of the data set cannot be read (full verification).
+ * data set, m's key and the fingerprint (full: every file's bytes, as stored, hashed too),
+ * read this rank's rows into *rows (X, y, w, skipped_at) and the rest of m, and return 1.
+ * Absent: return 0. Stale, truncated or corrupt: rank 0 prints a warning saying why, naming
+ * the first file that differs (unless quiet), and 0 is returned, nothing allocated: the
+ * caller parses and writes the cache again. -1 with e only when a file of the data set
+ * cannot be read (full verification).
  */
 int cache_read(const char *path, int full, const struct cache_csv *c,
-               const struct cache_fingerprint *fp, struct dataset *ds, struct cache_meta *m,
+               const struct cache_fingerprint *fp, struct cache_meta *m, struct csv_shard *rows,
                int threads, int quiet, struct lr_error *e);
 
 /*
- * Collective: write ds's rows (parsed with csv_layout.keep_offsets: row_at, skipped_off
- * are the shard's) to path. A failure is a warning (unless quiet), not an error: the run
- * goes on without a cache. Returns 0 or -1.
+ * Collective: write every rank's rows (parsed with csv_layout.keep_offsets: row_at and
+ * skipped_off in the region's offsets) and m to path. A failure is a warning (unless
+ * quiet), not an error: the run goes on without a cache. Returns 0 or -1.
  */
 int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
-                const struct dataset *ds, const struct cache_meta *m, const int64_t *row_at,
-                const int64_t *skipped_off, int threads, int quiet);
+                const struct cache_meta *m, const struct csv_shard *rows, int threads, int quiet);
 
 #endif

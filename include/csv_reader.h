@@ -4,7 +4,7 @@
  * Owns: the per-piece libcsv parsers and block buffers (freed before returning), and the
  * rows it returns (struct csv_shard, freed with csv_shard_free).
  * Never calls MPI, never exits: line numbers in errors are relative to the range and the
- * caller (dataset.c) turns them into global ones.
+ * caller (a row source, source.h) turns them into global ones.
  *
  * Records are RFC 4180's: a quoted field may hold the delimiter, doubled quotes and
  * newlines (LF or CRLF), so one record may span several physical lines; where records
@@ -35,6 +35,7 @@
 
 #include "encode.h"
 #include "error.h"
+#include "shard.h"
 
 enum { COL_SKIP = -1, COL_TARGET = -2 };  /* csv_layout.slot values besides feature indices */
 /* The --weights column: a finite number >= 0 (else a data error at its field). */
@@ -57,8 +58,6 @@ struct csv_layout {
     int has_target;
     int has_weight;            /* a COL_WEIGHT slot: out->w holds it */
     int skip_bad_rows;         /* 1: skip and count bad records instead of failing */
-    int text_ok;               /* 1: a value that is not a number is kept as a NaN that says
-                                  what it was (csv_value_kind); without enc only */
     const struct enc_reader *enc;  /* per column: number, level or missing (encode.h); NULL:
                                   numbers only, a missing value is an error */
     enum csv_hint hint;
@@ -68,20 +67,10 @@ struct csv_layout {
                                   csv_shard.row_at and skipped_off (the cache needs them) */
     int libcsv_only;           /* 1: every record through libcsv, none through the fast
                                   path for plain lines (scan.h): the tests' reference */
+    size_t block_bytes;        /* bytes of text per piece of a block; 0: 8 MiB. The tests set
+                                  a few, so that block and piece boundaries fall everywhere
+                                  in a small file (inside quoted fields too) */
 };
-
-/* With text_ok: X holds CSV_MISSING for an empty field, and for text a NaN whose payload
-   is a hash of its bytes; numbers as numbers. */
-#define CSV_MISSING_BITS 0x7FF8000000000000ull
-enum csv_kind { CSV_NUMBER, CSV_EMPTY, CSV_TEXT };
-static inline int csv_value_kind(double v)
-{
-    uint64_t b;
-    memcpy(&b, &v, sizeof b);
-    if ((b & 0x7FF8000000000000ull) != CSV_MISSING_BITS)
-        return CSV_NUMBER;
-    return b == CSV_MISSING_BITS ? CSV_EMPTY : CSV_TEXT;
-}
 
 #define CSV_FIRST_SKIPPED 5
 
@@ -115,16 +104,17 @@ struct csv_shard {
 };
 
 /*
- * Parse [begin, end) of fd, which starts at a record start, with n_threads OpenMP threads.
+ * Parse [begin, end) of src, which starts at a record start, with n_threads OpenMP threads.
  * On a data error returns -1 with e->code = LR_EDATA, e->line = the 0-based line index
  * within the range, e->column = the 1-based byte column. Read errors give LR_ENOINPUT; a
- * short read is one ("file shrank"), except with end = CSV_STREAM_END: fd is a stream
+ * short read is one ("file shrank"), except with end = CSV_STREAM_END: src is a stream
  * whose length is not known in advance (inputs.h), read once, in order, from begin, and
  * its first short read ends the range.
  */
 #define CSV_STREAM_END ((off_t)-1)
-int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
-                   struct csv_shard *out, struct lr_error *e);
+int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
+                   const struct csv_layout *lay, int n_threads, struct csv_shard *out,
+                   struct lr_error *e);
 void csv_shard_free(struct csv_shard *s);
 
 /*
@@ -142,5 +132,15 @@ struct csv_head {
 int csv_read_head(int fd, const char *path, char delimiter, int has_header, struct csv_head *h,
                   struct lr_error *e);
 void csv_head_free(struct csv_head *h);
+
+/* The column of h named name; -1 when none. */
+int csv_find_column(const struct csv_head *h, const char *name);
+/* LR_EDATA at the header's line: "WHAT: no column named 'NAME' (columns: a, b, ...)". */
+int csv_no_such_column(const struct csv_head *h, const char *path, const char *what,
+                       const char *name, struct lr_error *e);
+/* The columns of a comma-separated list of names (spaces around a name do not count) into
+   cols (room for one per comma, plus one), *n of them; -1 naming the first unknown name. */
+int csv_columns_named(const struct csv_head *h, const char *list, const char *what,
+                      const char *path, int *cols, int *n, struct lr_error *e);
 
 #endif

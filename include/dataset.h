@@ -1,14 +1,14 @@
 /*
  * dataset.h — load a CSV into per-rank shards: the collective front of the data flow.
  *
- * Every rank opens the file and reads only its own byte range (shard.h); rank 0 reads the
- * header and broadcasts the column names; every rank resolves the columns the same way;
- * each phase's failures are agreed across ranks (comm_agree) so that all ranks return the
- * same error, with the global line number of the first bad line in the file.
- *
- * Several inputs, directories or compressed files (inputs.h): rank 0 checks every file's
- * header; the files' data records are one stream, and each rank ends up with the rows one
- * CSV of that stream would give it; line numbers in errors are each file's own.
+ * dataset_load, in order: the inputs expanded (inputs.h); rank 0 reads the header (every
+ * file's, for several) and broadcasts the column names; every rank resolves the columns
+ * the same way and sets up how each is encoded (encode_collective.h); a valid cache
+ * (cache.h) gives the rows, else the row source the inputs call for (source.h: one CSV by
+ * byte range, plain files as one stream, compressed files) gives this rank's block of
+ * rows, which is encoded and, with --cache, written. Each phase's failures are agreed
+ * across ranks (comm_agree) so that all ranks return the same error, with the line of the
+ * first bad record (each file's own line for several inputs).
  *
  * Owns the shard (free with dataset_free). Calls MPI only through comm.h; never exits.
  */
@@ -34,28 +34,14 @@ struct data_options {
     const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
                                   none */
     int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
-    char *const *feature_list; /* or: exactly these features (predict: the model's) */
-    int n_feature_list;
     int target_optional;       /* a named target absent from the file: no y, no error */
     const char *columns_of;    /* where target and features come from, for messages:
                                   "the model", "the training data"; NULL: options */
     int want_target;           /* 1: train/evaluate; 0: describe (all columns are features,
-                                  and a value that is not a number is kept as a NaN that
-                                  says what it was: csv_value_kind in csv_reader.h) */
+                                  text read as levels: enc_options.raw_levels) */
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
-    /* categorical columns and missing values (encode.h) */
-    int encode;                /* 0: numbers only (the old reader); 1: what follows applies */
-    const char *categorical;   /* --categorical: names, or "auto"; NULL: none */
-    int64_t max_levels;        /* --max-levels */
-    int missing;               /* --missing: enum enc_missing */
-    const char *na_values;     /* --na-values; NULL: ENC_NA_DEFAULT */
-    int missing_indicator;     /* --missing-indicator */
-    int no_intercept;          /* every level gets a column (no reference level) */
-    const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
-    int unknown_error;         /* --unknown-level error */
-    int raw_levels;            /* describe: X keeps one column per source column, a level as
-                                  its index in enc.cols[].levels (enc_level_value) */
+    struct enc_options enc;    /* categorical columns and missing values (encode.h) */
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
     int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
     int quiet;                 /* the cache's notes and warnings silenced */
@@ -72,7 +58,7 @@ struct dataset {
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;
-    struct encoding enc;       /* with encode: the source columns and how they became X */
+    struct encoding enc;       /* the source columns and how they became X */
     int64_t n_skipped_total;   /* records skipped (bad, or a missing value), all ranks */
     int64_t n_skipped_missing; /* ... of which for a missing value, all ranks */
     int64_t n_skipped_local;   /* ... on this rank */
@@ -86,6 +72,31 @@ struct dataset {
     char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
 };
+
+/* Which data set of a command the options are for. */
+enum data_role {
+    DATA_TRAIN,                /* the rows to train on */
+    DATA_TEST,                 /* --test: encoded as the training rows were */
+    DATA_DESCRIBE,             /* every column, summarised */
+    DATA_PREDICT,              /* a model's columns; the target may be absent */
+    DATA_EVALUATE,             /* a model's columns and its target */
+};
+
+/* What a model (or, for --test, the training data) fixes about the data it is applied to:
+   its source columns (enc->cols[].name, the features) and their encoding, its target. */
+struct data_model {
+    const struct encoding *enc;
+    const char *target;
+    const char *weights;       /* evaluate: the weight column the model was trained with */
+    int no_intercept;
+};
+
+struct options;  /* cli.h */
+
+/* The one place that turns a command line (cli.h) into the options of a command's data
+   set; model for DATA_TEST, DATA_PREDICT and DATA_EVALUATE, else NULL. */
+void data_options_for(const struct options *cli, enum data_role role,
+                      const struct data_model *model, struct data_options *o);
 
 /* Collective: every rank calls it with the same options. */
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);

@@ -7,7 +7,7 @@
  *      missing (empty or one of --na-values), or a level of a categorical column, interned
  *      in a small per-piece dictionary (struct level_dict) and stored in the raw matrix as
  *      a NaN whose payload is the level's id (enc_level_value);
- *   2. after parsing, collectively (dataset.c calls enc_merge): every rank's levels are
+ *   2. after parsing, collectively (encode_collective.c calls enc_merge): every rank's levels are
  *      gathered, sorted in byte order and made unique, so every rank holds the same list
  *      whatever the rank and thread counts; ids are remapped to positions in that list;
  *   3. enc_expand: the raw matrix (N×S, S source columns) becomes the design (N×D): a
@@ -51,9 +51,24 @@ void enc_na_free(struct enc_na *na);
 /* Is s[0..n) (spaces around it trimmed) empty or one of the NA strings? */
 int enc_is_missing(const struct enc_na *na, const char *s, size_t n);
 
+/* The options that say how a data set's columns are encoded (a command's data_options,
+   dataset.h, holds one; encode_collective.h applies them). */
+struct enc_options {
+    const char *categorical;   /* --categorical: names, or "auto"; NULL: none */
+    int64_t max_levels;        /* --max-levels */
+    int missing;               /* --missing: enum enc_missing */
+    const char *na_values;     /* --na-values; NULL: ENC_NA_DEFAULT */
+    int missing_indicator;     /* --missing-indicator */
+    int no_intercept;          /* every level gets a column (no reference level) */
+    const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
+    int unknown_error;         /* --unknown-level error */
+    int raw_levels;            /* describe: X keeps one column per source column, a level as
+                                  its index in enc.cols[].levels (enc_level_value) */
+};
+
 /* ---- the values in the raw matrix ---- */
 
-/* A missing value: the quiet NaN with no payload (csv_reader.h's CSV_MISSING_BITS). */
+/* A missing value: the quiet NaN with no payload. */
 #define ENC_MISSING_BITS 0x7FF8000000000000ull
 /* A level: a quiet NaN with this bit and the id in the low 40 bits. An unseen level
    (predict) has id ENC_UNSEEN. */

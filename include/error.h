@@ -63,10 +63,14 @@ void lr_fatal(const char *file, int line, const char *fmt, ...)
 size_t lr_bytes_impl(int64_t n, int64_t m, size_t elem, const char *file, int line);
 #define lr_bytes(n, m, elem) lr_bytes_impl((int64_t)(n), (int64_t)(m), (elem), __FILE__, __LINE__)
 
-/* malloc/realloc that never return NULL: out of memory is fatal. */
+/* malloc/calloc/realloc/strdup that never return NULL: out of memory is fatal. */
 void *lr_malloc_impl(size_t size, const char *file, int line);
+void *lr_calloc_impl(size_t n, size_t size, const char *file, int line);
 void *lr_realloc_impl(void *p, size_t size, const char *file, int line);
+char *lr_strdup_impl(const char *s, const char *file, int line);
 #define lr_malloc(n) lr_malloc_impl((n), __FILE__, __LINE__)
+#define lr_calloc(n, size) lr_calloc_impl((n), (size), __FILE__, __LINE__)
 #define lr_realloc(p, n) lr_realloc_impl((p), (n), __FILE__, __LINE__)
+#define lr_strdup(s) lr_strdup_impl((s), __FILE__, __LINE__)
 
 #endif

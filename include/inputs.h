@@ -13,8 +13,7 @@
  * give it (shard.h's byte split with data_start 0 and size the stream's length), so models
  * and predictions equal the one CSV's bit for bit under the same ranks and threads.
  *
- * Plain files only: the stream is read in place through a virtual descriptor
- * (shard_virtual), so a rank's byte range may end in one file and go on in the next, and
+ * Plain files only: the stream is read in place through its byte_source (shard.h), so a rank's byte range may end in one file and go on in the next, and
  * the ranges are found as for one file (quote parity by a prefix sum).
  *
  * With a compressed file (which cannot be split): each file is read whole by one rank,
@@ -25,7 +24,7 @@
  *
  * Decompression and parsing overlap: inputs_share starts one producer thread (besides the
  * reader's OpenMP threads) that streams the files into the memfd and returns at once. The
- * memfd is a stream (shard_virtual): a read waits until its bytes are written, returns a
+ * memfd is read as a stream (input_share.bytes): a read waits until its bytes are written, returns a
  * short count at the end of the text, and gives back the memory of the text before its
  * offset, so it is read once, in order (csv_read_range with end CSV_STREAM_END); the
  * producer waits while it is 64 MiB ahead of the reader's furthest request. A rank holds
@@ -41,6 +40,7 @@
 
 #include "csv_reader.h"
 #include "error.h"
+#include "shard.h"
 
 enum input_comp { IN_PLAIN, IN_GZIP, IN_ZSTD };
 
@@ -75,8 +75,7 @@ int inputs_heads(const struct input_list *l, char delimiter, int has_header,
 /* ---- plain files: the stream read in place ---- */
 
 struct input_concat {
-    int fd;                    /* what shard_pread reads as the stream (a placeholder memfd
-                                  registered with shard_virtual) */
+    struct byte_source bytes;  /* the stream: a read may span several files */
     const struct input_list *l;
     const int64_t *data_start;
     int64_t *start;            /* n + 1: where each file's data starts in the stream;
@@ -119,7 +118,9 @@ int inputs_concat_place(const struct input_list *l, const int64_t *lines,
    quote_free 0. */
 struct input_producer;
 struct input_share {
-    int fd;                    /* -1 when none */
+    int fd;                    /* the memfd; -1 when none */
+    struct byte_source text;   /* its bytes as the reader reads them: read once, in order,
+                                  waiting for the producer (valid until it is joined) */
     int64_t bytes;
     int n;                     /* this rank's files, in input order */
     int *file;                 /* their indices in the list */

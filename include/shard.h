@@ -28,23 +28,38 @@
 /* Rank r's nominal piece [*lo, *hi) of the data region, before realignment. */
 void shard_nominal(off_t data_start, off_t size, int rank, int n_ranks, off_t *lo, off_t *hi);
 
-/* Quote characters in [lo, hi) of fd, into *n. */
-int shard_count_quotes(int fd, const char *path, off_t lo, off_t hi, int64_t *n,
-                       struct lr_error *e);
+/*
+ * Where a range's bytes come from, passed to whoever reads them: pread returns all n bytes
+ * at off (short only at the end of the data), or -1 with errno. One file: byte_source_fd;
+ * several files read as one stream, or a compressed file's text as it is decompressed:
+ * inputs.h's.
+ */
+struct byte_source {
+    ssize_t (*pread)(void *ctx, void *buf, size_t n, off_t off);
+    void *ctx;
+};
+
+static inline ssize_t byte_pread(const struct byte_source *b, void *buf, size_t n, off_t off)
+{
+    return b->pread(b->ctx, buf, n, off);
+}
+
+/* The descriptor fd's bytes (shard_pread). */
+struct byte_source byte_source_fd(int fd);
+
+/* Quote characters in [lo, hi) of b, into *n. */
+int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, off_t hi,
+                       int64_t *n, struct lr_error *e);
 
 /* Rank r's range; odd_lo and odd_hi are the parities of the quotes in [data_start, lo) and
    [data_start, hi) of its nominal piece. */
-int shard_range(int fd, const char *path, off_t data_start, off_t size, int rank, int n_ranks,
-                int odd_lo, int odd_hi, off_t *begin, off_t *end, struct lr_error *e);
+int shard_range(const struct byte_source *b, const char *path, off_t data_start, off_t size,
+                int rank, int n_ranks, int odd_lo, int odd_hi, off_t *begin, off_t *end,
+                struct lr_error *e);
 
-/* pread all n bytes at off (retrying short reads); returns bytes read (< n at EOF) or -1. */
+/* pread all n bytes at off of fd (retrying short reads and EINTR); returns bytes read
+   (< n at EOF) or -1. */
 ssize_t shard_pread(int fd, void *buf, size_t n, off_t off);
-
-/* A descriptor whose bytes come from elsewhere (several files read as one stream,
-   inputs.h): while registered, shard_pread(fd, ...) returns read(ctx, ...) instead, with
-   the same contract. read NULL: fd is an ordinary descriptor again. A few at a time. */
-typedef ssize_t (*shard_read_fn)(void *ctx, void *buf, size_t n, off_t off);
-void shard_virtual(int fd, shard_read_fn read, void *ctx);
 
 /* ---- the same rule on bytes in memory (the reader's blocks and the header) ---- */
 

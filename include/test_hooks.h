@@ -1,6 +1,7 @@
 /*
- * test_hooks.h — fault injection for the tests, compiled in only with -DLINREG_TEST_HOOKS
- * (`make test` builds that variant as build/hooks/linreg_mpi); the real binary has none.
+ * test_hooks.h — fault injection and test-only sizes, compiled in only with
+ * -DLINREG_TEST_HOOKS (`make test` builds that variant as build/hooks/linreg_mpi); the
+ * real binary has none and reads none of these variables.
  *
  *   LINREG_TEST_HOOK=NAME:K   hook NAME fires on its K-th call (K = 1 if omitted)
  *
@@ -12,7 +13,11 @@
  *                                 report, predict-write, text-memory (a compressed
  *                                 input's text does not fit). The others must follow it out,
  *                                 never hang.
- *   LINREG_TEST_MEM_AVAILABLE=B   the node has B bytes of memory available (dataset.c)
+ *   LINREG_TEST_MEM_AVAILABLE=B   the node has B bytes of memory available (source.c)
+ *   LINREG_TEST_BLOCK_BYTES=B     the reader's pieces of a block hold B bytes of text
+ *                                 (csv_layout.block_bytes): boundaries everywhere
+ *   LINREG_TEST_AHEAD_BYTES=B     a compressed input's text is decompressed at most B
+ *                                 bytes ahead of the reader (inputs.c)
  */
 #ifndef LINREG_TEST_HOOKS_H
 #define LINREG_TEST_HOOKS_H
@@ -21,10 +26,14 @@
 int test_hook_fires(const char *name);
 int test_fail_here(const char *phase, int rank);
 double test_mem_available(void); /* LINREG_TEST_MEM_AVAILABLE=bytes, else -1 */
+long long test_block_bytes(void);  /* LINREG_TEST_BLOCK_BYTES=bytes, else 0 */
+long long test_ahead_bytes(void);  /* LINREG_TEST_AHEAD_BYTES=bytes, else 0 */
 #else
 #define test_hook_fires(name) 0
 #define test_fail_here(phase, rank) 0
 #define test_mem_available() (-1.0)
+#define test_block_bytes() 0LL
+#define test_ahead_bytes() 0LL
 #endif
 
 #endif

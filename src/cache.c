@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 #include "shard.h"
 
 #define CACHE_MAGIC "LRMPICAC"
-#define CACHE_VERSION 2u      /* 2: the "files" section (several files) */
+#define CACHE_VERSION 3u      /* 2: the "files" section (several files); 3: no "text values"
+                                 item (the numbers-only reading mode is gone) */
 #define BYTE_ORDER_MARK 0x01020304u
 #define HEADER_BYTES 4096
 #define CHUNK (1 << 20)               /* bytes per crc32 */
@@ -59,9 +61,6 @@ struct header {
 };
 _Static_assert(sizeof(struct header) <= HEADER_BYTES, "the cache header outgrew its page");
 
-/* OpenMP threads of the rank: the command's --threads, set by cache_read and cache_write. */
-static int n_threads = 1;
-
 static int64_t chunks_of(int64_t bytes) { return (bytes + CHUNK - 1) / CHUNK; }
 static int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
@@ -76,12 +75,12 @@ static uint64_t text_digest(const char *s)
     return s ? XXH3_64bits(s, strlen(s)) : 0;
 }
 
-void cache_fingerprint(const struct csv_layout *lay, const struct data_options *o,
-                       struct cache_fingerprint *fp)
+void cache_fingerprint(const struct csv_layout *lay, int has_header, int target_optional,
+                       const struct enc_options *enc, struct cache_fingerprint *fp)
 {
     memset(fp, 0, sizeof *fp);
     add_item(fp, "--delimiter", (unsigned char)lay->delimiter);
-    add_item(fp, "--no-header", (uint64_t)!o->has_header);
+    add_item(fp, "--no-header", (uint64_t)!has_header);
     /* which column goes where: the target, each feature's slot, the columns left out */
     uint64_t h = mix64((uint64_t)lay->n_cols ^ ((uint64_t)lay->n_features << 32) ^
                        ((uint64_t)lay->has_target << 62));
@@ -89,17 +88,18 @@ void cache_fingerprint(const struct csv_layout *lay, const struct data_options *
         h = mix64(h ^ (uint64_t)(int64_t)lay->slot[c] ^ ((uint64_t)c << 40));
     add_item(fp, "the columns", h);
     add_item(fp, "--on-bad-row", (uint64_t)lay->skip_bad_rows);
-    add_item(fp, "text values", (uint64_t)lay->text_ok);  /* describe keeps them as NaNs */
     /* the encoding (encode.h); the weights column is a slot of "the columns" */
-    add_item(fp, "--categorical", text_digest(o->categorical) ^ (uint64_t)o->encode << 63);
-    add_item(fp, "--max-levels", (uint64_t)o->max_levels);
-    add_item(fp, "--missing", (uint64_t)o->missing | (uint64_t)o->missing_indicator << 8);
-    add_item(fp, "--na-values", text_digest(o->na_values));
-    add_item(fp, "--no-intercept", (uint64_t)o->no_intercept);
+    add_item(fp, "--categorical", text_digest(enc->categorical));
+    add_item(fp, "--max-levels", (uint64_t)enc->max_levels);
+    add_item(fp, "--missing",
+             (uint64_t)enc->missing | (uint64_t)enc->missing_indicator << 8);
+    add_item(fp, "--na-values", text_digest(enc->na_values));
+    add_item(fp, "--no-intercept", (uint64_t)enc->no_intercept);
     /* predict keeps a row whose target is missing, evaluate and train skip it */
-    add_item(fp, "a missing target", (uint64_t)o->target_optional);
-    add_item(fp, "--unknown-level", (uint64_t)o->unknown_error | (uint64_t)o->raw_levels << 8);
-    char *model = o->model_enc ? enc_serialize(o->model_enc) : NULL;
+    add_item(fp, "a missing target", (uint64_t)target_optional);
+    add_item(fp, "--unknown-level",
+             (uint64_t)enc->unknown_error | (uint64_t)enc->raw_levels << 8);
+    char *model = enc->model_enc ? enc_serialize(enc->model_enc) : NULL;
     add_item(fp, "the model's encoding", text_digest(model));
     free(model);
 }
@@ -149,9 +149,7 @@ int cache_csv_init(struct cache_csv *c, const char *path, int fd, int64_t data_s
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->n = 1;
-    c->file = calloc(1, sizeof *c->file);
-    if (!c->file)
-        LR_FATAL("out of memory");
+    c->file = lr_calloc(1, sizeof *c->file);
     if (comm_rank() == 0)
         identify(fd, path, data_start, IN_PLAIN, &c->file[0], e);
     if (share_identities(c, &path, e) < 0)
@@ -167,9 +165,7 @@ int cache_csv_init_list(struct cache_csv *c, const struct input_list *l,
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->n = l->n;
-    c->file = calloc((size_t)l->n + 1, sizeof *c->file);
-    if (!c->file)
-        LR_FATAL("out of memory");
+    c->file = lr_calloc((size_t)l->n + 1, sizeof *c->file);
     snprintf(c->label, sizeof c->label, "the %d input files", l->n);
     for (int f = 0; comm_rank() == 0 && f < l->n && e->code == LR_OK; f++) {
         int fd = open(l->path[f], O_RDONLY);
@@ -234,7 +230,7 @@ static int hash_segment(const struct cache_csv *c, int f, int64_t s0, int64_t s1
  * entries), the data set's the hash of the files' digests in order (one CSV: its own).
  */
 static int content_digest(const struct cache_csv *c, uint64_t *per_file, uint64_t *out,
-                          struct lr_error *e)
+                          int n_threads, struct lr_error *e)
 {
     int64_t *first = lr_malloc(((size_t)c->n + 1) * sizeof *first);  /* each file's segment */
     first[0] = 0;
@@ -243,9 +239,7 @@ static int content_digest(const struct cache_csv *c, uint64_t *per_file, uint64_
     int64_t n_seg = first[c->n], lo, hi;
     lo = (int64_t)((__int128)n_seg * comm_rank() / comm_size());
     hi = (int64_t)((__int128)n_seg * (comm_rank() + 1) / comm_size());
-    uint64_t *seg = calloc((size_t)(n_seg ? n_seg : 1), sizeof *seg);
-    if (!seg)
-        LR_FATAL("out of memory");
+    uint64_t *seg = lr_calloc((size_t)(n_seg ? n_seg : 1), sizeof *seg);
     int failed = -1;  /* the first file that could not be read, as found */
     int err = 0;
 #pragma omp parallel num_threads(n_threads)
@@ -299,9 +293,7 @@ static char *files_blob(const struct cache_csv *c, const uint64_t *digest, int64
     size_t n = (size_t)c->n * sizeof(struct file_rec);
     for (int f = 0; f < c->n; f++)
         n += strlen(c->file[f].path) + 1;
-    char *b = calloc(n, 1), *p = b + (size_t)c->n * sizeof(struct file_rec);
-    if (!b)
-        LR_FATAL("out of memory");
+    char *b = lr_calloc(n, 1), *p = b + (size_t)c->n * sizeof(struct file_rec);
     for (int f = 0; f < c->n; f++) {
         const struct cache_file *x = &c->file[f];
         struct file_rec r = {x->size, x->mtime_s, x->mtime_ns, x->data_start, x->dev, x->ino,
@@ -365,13 +357,13 @@ static void plan(struct header *h, int64_t names_bytes, int64_t meta_bytes, int6
 
 /* The names blob: the target's (empty without one), then each source feature column's,
    NUL-terminated. */
-static char *names_blob(const struct dataset *ds, const struct cache_meta *m, int64_t *len)
+static char *names_blob(const struct cache_meta *m, int64_t *len)
 {
-    size_t n = (ds->target_name ? strlen(ds->target_name) : 0) + 1;
+    size_t n = (m->target ? strlen(m->target) : 0) + 1;
     for (int j = 0; j < m->n_source; j++)
         n += strlen(m->source_names[j]) + 1;
     char *b = lr_malloc(n), *p = b;
-    p = stpcpy(p, ds->target_name ? ds->target_name : "") + 1;
+    p = stpcpy(p, m->target ? m->target : "") + 1;
     for (int j = 0; j < m->n_source; j++)
         p = stpcpy(p, m->source_names[j]) + 1;
     *len = (int64_t)n;
@@ -418,7 +410,7 @@ struct partial {
  * wholly inside, and the pieces of the (at most two) chunks it shares, in *parts.
  */
 static int write_part(int fd, const struct section *x, int s, const char *p, int64_t b0,
-                      int64_t n, struct partial *parts, int *n_parts)
+                      int64_t n, struct partial *parts, int *n_parts, int n_threads)
 {
     if (n == 0)
         return 0;
@@ -504,11 +496,83 @@ static void header_seal(struct header *h, char *page)
     memcpy(page, h, sizeof *h);
 }
 
-int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
-                const struct dataset *ds, const struct cache_meta *m, const int64_t *row_at,
-                const int64_t *skipped_off, int threads, int quiet)
+/*
+ * The "meta" section, JSON: the feature names after encoding, the encoding with what
+ * reading counted (missing values, unseen levels, a truncated dictionary), and the rows
+ * skipped for a missing value.
+ */
+static char *meta_blob(const struct cache_meta *m, int64_t *len)
 {
-    n_threads = threads > 0 ? threads : 1;
+    json_t *names = json_array(), *unseen = json_array(), *trunc = json_array();
+    for (int j = 0; j < m->n_features; j++)
+        json_array_append_new(names, json_string(m->feature_names[j]));
+    for (int c = 0; c < m->enc.n_cols; c++) {
+        json_array_append_new(unseen, json_integer(m->enc.cols[c].n_unseen));
+        json_array_append_new(trunc, json_integer(m->enc.cols[c].truncated));
+    }
+    json_t *root = json_pack("{s:o, s:o, s:o, s:I}", "features", names, "unseen", unseen,
+                             "truncated", trunc, "skipped_missing",
+                             (json_int_t)m->n_skipped_missing);
+    if (m->enc.n_cols > 0)
+        json_object_set_new(root, "encoding", enc_to_json(&m->enc));
+    char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (!text)
+        LR_FATAL("out of memory");
+    *len = (int64_t)strlen(text);
+    return text;
+}
+
+/* The other way: m's feature names (n_features of them) and encoding from the section's
+   text; -1 if it is not one (m's names and encoding left empty). */
+static int meta_parse(const char *text, struct cache_meta *m)
+{
+    json_t *root = json_loads(text, 0, NULL);
+    json_t *names = json_object_get(root, "features"), *enc = json_object_get(root, "encoding");
+    json_t *unseen = json_object_get(root, "unseen"), *trunc = json_object_get(root, "truncated");
+    const char *why;
+    int rc = -1;
+    if (!json_is_array(names) || json_array_size(names) != (size_t)m->n_features ||
+        (enc && enc_from_json(enc, &m->enc, &why) < 0) ||
+        json_array_size(unseen) != (size_t)m->enc.n_cols ||
+        json_array_size(trunc) != (size_t)m->enc.n_cols)
+        goto done;
+    m->feature_names = lr_malloc((size_t)(m->n_features ? m->n_features : 1) *
+                                 sizeof *m->feature_names);
+    for (int j = 0; j < m->n_features; j++) {
+        const char *n = json_string_value(json_array_get(names, (size_t)j));
+        m->feature_names[j] = lr_strdup(n ? n : "");
+    }
+    for (int c = 0; c < m->enc.n_cols; c++) {
+        m->enc.cols[c].n_unseen = json_integer_value(json_array_get(unseen, (size_t)c));
+        m->enc.cols[c].truncated = (int)json_integer_value(json_array_get(trunc, (size_t)c));
+    }
+    m->n_skipped_missing = json_integer_value(json_object_get(root, "skipped_missing"));
+    rc = 0;
+done:
+    json_decref(root);
+    if (rc < 0)
+        enc_free(&m->enc);
+    return rc;
+}
+
+void cache_meta_free(struct cache_meta *m)
+{
+    for (int j = 0; m->feature_names && j < m->n_features; j++)
+        free(m->feature_names[j]);
+    free(m->feature_names);
+    m->feature_names = NULL;
+    for (int k = 0; k < CSV_FIRST_SKIPPED; k++) {
+        free(m->first_skipped_path[k]);
+        m->first_skipped_path[k] = NULL;
+    }
+    enc_free(&m->enc);
+}
+
+int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
+                const struct cache_meta *m, const struct csv_shard *rows, int threads, int quiet)
+{
+    int n_threads = threads > 0 ? threads : 1;
     struct lr_error e = {0};
     struct header h;
     memset(&h, 0, sizeof h);
@@ -518,28 +582,28 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     h.chunk_bytes = CHUNK;
     h.data_start = c->data_start, h.data_end = c->size, h.n_files = c->n;
     h.fp = *fp;
-    h.n_rows = ds->n_rows_total;
-    h.n_skipped = ds->n_skipped_total;
-    h.n_features = ds->n_features;
-    h.has_target = ds->has_target;
-    h.has_weight = ds->w != NULL;
+    h.n_rows = m->n_rows;
+    h.n_skipped = m->n_skipped;
+    h.n_features = m->n_features;
+    h.has_target = m->target != NULL;
+    h.has_weight = m->has_weight;
     h.n_source = m->n_source;
-    h.n_first_skipped = ds->n_first_skipped;
-    memcpy(h.first_skipped, ds->first_skipped, sizeof h.first_skipped);
-    memcpy(h.first_skipped_last, ds->first_skipped_last, sizeof h.first_skipped_last);
-    for (int k = 0; k < ds->n_first_skipped; k++) {
+    h.n_first_skipped = m->n_first_skipped;
+    memcpy(h.first_skipped, m->first_skipped, sizeof h.first_skipped);
+    memcpy(h.first_skipped_last, m->first_skipped_last, sizeof h.first_skipped_last);
+    for (int k = 0; k < m->n_first_skipped; k++) {
         h.first_skipped_file[k] = -1;
-        for (int f = 0; ds->first_skipped_path[k] && f < c->n; f++)
-            if (strcmp(c->file[f].path, ds->first_skipped_path[k]) == 0)
+        for (int f = 0; m->first_skipped_path[k] && f < c->n; f++)
+            if (strcmp(c->file[f].path, m->first_skipped_path[k]) == 0)
                 h.first_skipped_file[k] = f;
     }
-    int64_t names_len, files_len;
-    char *names = names_blob(ds, m, &names_len);
+    int64_t names_len, files_len, meta_len;
+    char *names = names_blob(m, &names_len), *meta = meta_blob(m, &meta_len);
     double t0 = comm_wtime();
     uint64_t *digest = lr_malloc((size_t)c->n * sizeof *digest);
-    int rc = content_digest(c, digest, &h.content_digest, &e);
+    int rc = content_digest(c, digest, &h.content_digest, n_threads, &e);
     char *files = files_blob(c, digest, &files_len);
-    plan(&h, names_len, m->blob_len, files_len);
+    plan(&h, names_len, meta_len, files_len);
     if (rc == 0 && c->size < c->data_start)  /* the caller did not say the stream's length */
         rc = lr_fail(&e, LR_EWRITE, "the data's length is not known");
 
@@ -554,37 +618,35 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     comm_bcast(tmp, sizeof tmp, 0);
 
     /* this rank's rows at its global row offset, its skipped records at theirs */
-    int64_t first = comm_exscan_i64(ds->n_rows), first_skip = comm_exscan_i64(ds->n_skipped_local);
+    int64_t first = comm_exscan_i64(rows->n_rows), first_skip = comm_exscan_i64(rows->n_skipped);
     int64_t n_idx = h.sec[S_INDEX].bytes / 8, rows_per_chunk = CHUNK / 8;
-    uint64_t *index = calloc((size_t)(n_idx ? n_idx : 1), sizeof *index);
-    if (!index)
-        LR_FATAL("out of memory");
+    uint64_t *index = lr_calloc((size_t)(n_idx ? n_idx : 1), sizeof *index);
     for (int64_t k = (first + rows_per_chunk - 1) / rows_per_chunk;
-         k < n_idx && k * rows_per_chunk < first + ds->n_rows; k++)
-        index[k] = (uint64_t)row_at[k * rows_per_chunk - first];
+         k < n_idx && k * rows_per_chunk < first + rows->n_rows; k++)
+        index[k] = (uint64_t)rows->row_at[k * rows_per_chunk - first];
     comm_sum_u64(index, (int)n_idx);
     struct partial parts[PARTIALS_PER_RANK];
     memset(parts, 0, sizeof parts);
     int n_parts = 0, fd = -1;
     if (rc == 0) {
-        int64_t *skipped = lr_malloc(lr_bytes(ds->n_skipped_local + 1, 2, sizeof(int64_t)));
-        for (int64_t k = 0; k < ds->n_skipped_local; k++) {
-            skipped[2 * k] = skipped_off[k];
-            skipped[2 * k + 1] = first + ds->skipped_at[k];  /* rows before it, in the file */
+        int64_t *skipped = lr_malloc(lr_bytes(rows->n_skipped + 1, 2, sizeof(int64_t)));
+        for (int64_t k = 0; k < rows->n_skipped; k++) {
+            skipped[2 * k] = rows->skipped_off[k];
+            skipped[2 * k + 1] = first + rows->skipped_at[k];  /* rows before it, in the file */
         }
-        int64_t d8 = 8 * (int64_t)ds->n_features;
+        int64_t d8 = 8 * (int64_t)m->n_features, n = rows->n_rows;
         fd = open(tmp, O_WRONLY);
         if (fd < 0 ||
-            write_part(fd, &h.sec[S_X], S_X, (const char *)ds->X, first * d8, ds->n_rows * d8,
-                       parts, &n_parts) < 0 ||
-            (ds->has_target && write_part(fd, &h.sec[S_Y], S_Y, (const char *)ds->y, first * 8,
-                                          ds->n_rows * 8, parts, &n_parts) < 0) ||
-            (ds->w && write_part(fd, &h.sec[S_W], S_W, (const char *)ds->w, first * 8,
-                                 ds->n_rows * 8, parts, &n_parts) < 0) ||
-            write_part(fd, &h.sec[S_ROW_AT], S_ROW_AT, (const char *)row_at, first * 8,
-                       ds->n_rows * 8, parts, &n_parts) < 0 ||
+            write_part(fd, &h.sec[S_X], S_X, (const char *)rows->X, first * d8, n * d8, parts,
+                       &n_parts, n_threads) < 0 ||
+            (h.has_target && write_part(fd, &h.sec[S_Y], S_Y, (const char *)rows->y, first * 8,
+                                        n * 8, parts, &n_parts, n_threads) < 0) ||
+            (h.has_weight && write_part(fd, &h.sec[S_W], S_W, (const char *)rows->w, first * 8,
+                                        n * 8, parts, &n_parts, n_threads) < 0) ||
+            write_part(fd, &h.sec[S_ROW_AT], S_ROW_AT, (const char *)rows->row_at, first * 8,
+                       n * 8, parts, &n_parts, n_threads) < 0 ||
             write_part(fd, &h.sec[S_SKIPPED], S_SKIPPED, (const char *)skipped, first_skip * 16,
-                       ds->n_skipped_local * 16, parts, &n_parts) < 0)
+                       rows->n_skipped * 16, parts, &n_parts, n_threads) < 0)
             lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
         free(skipped);
     }
@@ -600,7 +662,7 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
         header_seal(&h, page);
         if (combine_partials(fd, &h, all, n_all) < 0 ||
             write_small(fd, &h, S_INDEX, index) < 0 || write_small(fd, &h, S_NAMES, names) < 0 ||
-            write_small(fd, &h, S_META, m->blob) < 0 || write_small(fd, &h, S_FILES, files) < 0 ||
+            write_small(fd, &h, S_META, meta) < 0 || write_small(fd, &h, S_FILES, files) < 0 ||
             write_all(fd, page, HEADER_BYTES, 0) < 0 || ftruncate(fd, (off_t)h.file_bytes) < 0)
             lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
     }
@@ -611,6 +673,7 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
     free(all);
     free(index);
     free(names);
+    free(meta);
     free(files);
     free(digest);
     if (rc == 0 && comm_agree(&e) != LR_OK)
@@ -722,7 +785,7 @@ static const char *judge_files(const struct header *h, const struct file_rec *r,
 /* Read and check chunks [c0, c1] of section x into a buffer of the whole chunks; the
    first bad chunk in *bad (-1: all good). */
 static int read_chunks(int fd, const struct section *x, int64_t c0, int64_t c1, char *dst,
-                       int64_t *bad)
+                       int64_t *bad, int n_threads)
 {
     int64_t n = c1 - c0 + 1, first_bad = -1;
     if (n <= 0)
@@ -753,7 +816,7 @@ static int read_chunks(int fd, const struct section *x, int64_t c0, int64_t c1, 
 /* Rows [a, b) of section x into dst (b - a rows): whole chunks are read in place, the
    (at most two) chunks at the ends through a scratch buffer. */
 static int read_rows(int fd, const struct section *x, int64_t a, int64_t b, char *dst,
-                     int64_t *bad)
+                     int64_t *bad, int n_threads)
 {
     int64_t b0 = a * x->row_bytes, b1 = b * x->row_bytes;
     *bad = -1;
@@ -764,13 +827,13 @@ static int read_rows(int fd, const struct section *x, int64_t a, int64_t b, char
     int64_t i0 = b0 % CHUNK ? c0 + 1 : c0;
     int64_t last_end = (c1 + 1) * CHUNK < x->bytes ? (c1 + 1) * CHUNK : x->bytes;
     int64_t i1 = b1 == last_end ? c1 : c1 - 1;
-    if (i0 <= i1 && read_chunks(fd, x, i0, i1, dst + (i0 * CHUNK - b0), bad) < 0)
+    if (i0 <= i1 && read_chunks(fd, x, i0, i1, dst + (i0 * CHUNK - b0), bad, n_threads) < 0)
         return -1;
     char *scratch = lr_malloc(CHUNK);
     for (int64_t c = c0; c <= c1; c++) {
         if (c >= i0 && c <= i1)
             continue;
-        if (read_chunks(fd, x, c, c, scratch, bad) < 0)
+        if (read_chunks(fd, x, c, c, scratch, bad, n_threads) < 0)
             break;
         int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
         int64_t hi = (c + 1) * CHUNK < b1 ? (c + 1) * CHUNK : b1;
@@ -795,7 +858,8 @@ static void prefault(void *p, size_t n)
 }
 
 /* The first row whose record starts at or after pos: two chunk reads at most. */
-static int64_t first_row_from(int fd, const struct header *h, const uint64_t *index,
+static int64_t first_row_from(int fd, int n_threads, const struct header *h,
+                              const uint64_t *index,
                               int64_t pos, int64_t *bad)
 {
     int64_t n_idx = h->sec[S_INDEX].bytes / 8, rows_per_chunk = CHUNK / 8;
@@ -813,7 +877,7 @@ static int64_t first_row_from(int fd, const struct header *h, const uint64_t *in
     int64_t r1 = r0 + rows_per_chunk < h->n_rows ? r0 + rows_per_chunk : h->n_rows;
     int64_t *at = lr_malloc(CHUNK);
     int64_t row = r1;
-    if (read_rows(fd, &h->sec[S_ROW_AT], r0, r1, (char *)at, bad) == 0)
+    if (read_rows(fd, &h->sec[S_ROW_AT], r0, r1, (char *)at, bad, n_threads) == 0)
         for (int64_t i = r0; i < r1; i++)
             if (at[i - r0] >= pos) {
                 row = i;
@@ -824,8 +888,8 @@ static int64_t first_row_from(int fd, const struct header *h, const uint64_t *in
 }
 
 /* This rank's rows and skipped records; -1 with *why on a bad chunk. */
-static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
-                     struct dataset *ds, char *why, size_t cap)
+static int read_mine(int fd, int n_threads, const struct header *h, struct csv_shard *rows,
+                     char *why, size_t cap)
 {
     int64_t bad = -1, n_idx = h->sec[S_INDEX].bytes / 8;
     int bad_s = S_INDEX;
@@ -834,39 +898,39 @@ static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
     shard_nominal((off_t)h->data_start, (off_t)h->data_end, comm_rank(), comm_size(), &lo, &hi);
     int last = comm_rank() == comm_size() - 1;
     int64_t a = 0, b = 0, *skipped = NULL;
-    if (read_rows(fd, &h->sec[S_INDEX], 0, n_idx, (char *)index, &bad) == 0) {
+    if (read_rows(fd, &h->sec[S_INDEX], 0, n_idx, (char *)index, &bad, n_threads) == 0) {
         bad_s = S_ROW_AT;
-        a = first_row_from(fd, h, index, (int64_t)lo, &bad);
+        a = first_row_from(fd, n_threads, h, index, (int64_t)lo, &bad);
         if (bad < 0)
-            b = last ? h->n_rows : first_row_from(fd, h, index, (int64_t)hi, &bad);
+            b = last ? h->n_rows : first_row_from(fd, n_threads, h, index, (int64_t)hi, &bad);
     }
-    ds->n_rows = b - a;
-    size_t x_bytes = lr_bytes(ds->n_rows ? ds->n_rows : 1, ds->n_features, sizeof(double));
-    ds->X = lr_malloc(x_bytes);
-    prefault(ds->X, x_bytes);
-    if (ds->has_target)
-        ds->y = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof(double)));
+    rows->n_rows = b - a;
+    size_t x_bytes = lr_bytes(rows->n_rows ? rows->n_rows : 1, h->n_features, sizeof(double));
+    rows->X = lr_malloc(x_bytes);
+    prefault(rows->X, x_bytes);
+    if (h->has_target)
+        rows->y = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
     if (h->has_weight)
-        ds->w = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof(double)));
+        rows->w = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
     if (bad < 0)
-        bad_s = S_X, read_rows(fd, &h->sec[S_X], a, b, (char *)ds->X, &bad);
-    if (bad < 0 && ds->has_target)
-        bad_s = S_Y, read_rows(fd, &h->sec[S_Y], a, b, (char *)ds->y, &bad);
+        bad_s = S_X, read_rows(fd, &h->sec[S_X], a, b, (char *)rows->X, &bad, n_threads);
+    if (bad < 0 && h->has_target)
+        bad_s = S_Y, read_rows(fd, &h->sec[S_Y], a, b, (char *)rows->y, &bad, n_threads);
     if (bad < 0 && h->has_weight)
-        bad_s = S_W, read_rows(fd, &h->sec[S_W], a, b, (char *)ds->w, &bad);
+        bad_s = S_W, read_rows(fd, &h->sec[S_W], a, b, (char *)rows->w, &bad, n_threads);
     if (bad < 0 && h->n_skipped > 0) {  /* every rank reads all, keeps those in its range */
         skipped = lr_malloc(lr_bytes(h->n_skipped, 2, sizeof(int64_t)));
         bad_s = S_SKIPPED;
-        if (read_rows(fd, &h->sec[S_SKIPPED], 0, h->n_skipped, (char *)skipped, &bad) == 0) {
-            ds->skipped_at = lr_malloc(lr_bytes(h->n_skipped, 1, sizeof(int64_t)));
+        if (read_rows(fd, &h->sec[S_SKIPPED], 0, h->n_skipped, (char *)skipped, &bad,
+                      n_threads) == 0) {
+            rows->skipped_at = lr_malloc(lr_bytes(h->n_skipped, 1, sizeof(int64_t)));
             for (int64_t k = 0; k < h->n_skipped; k++)
                 if (skipped[2 * k] >= lo && (last || skipped[2 * k] < hi))
-                    ds->skipped_at[ds->n_skipped_local++] = skipped[2 * k + 1] - a;
+                    rows->skipped_at[rows->n_skipped++] = skipped[2 * k + 1] - a;
         }
     }
     free(skipped);
     free(index);
-    (void)c;
     if (bad >= 0) {
         snprintf(why, cap, "is corrupt or truncated: chunk %lld of its '%s' section fails its "
                  "crc32", (long long)bad, section_tag[bad_s]);
@@ -878,9 +942,9 @@ static int read_mine(int fd, const struct header *h, const struct cache_csv *c,
 /* Rank 0's verdict: 1 usable (*stored: each file's content digest as written, malloc'd),
    0 absent, -1 not usable (why). */
 static int open_and_judge(const char *path, const struct cache_csv *c,
-                          const struct cache_fingerprint *fp, const struct dataset *ds,
-                          const struct cache_meta *m, struct header *h, uint64_t **stored,
-                          char *why, size_t cap)
+                          const struct cache_fingerprint *fp, const struct cache_meta *m,
+                          int n_threads, struct header *h, uint64_t **stored, char *why,
+                          size_t cap)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0 && errno == ENOENT)
@@ -908,7 +972,7 @@ static int open_and_judge(const char *path, const struct cache_csv *c,
         char *blob = lr_malloc((size_t)len + 1);
         struct file_rec *r = NULL;
         const char **paths = NULL;
-        if (read_rows(fd, &h->sec[S_FILES], 0, len, blob, &b) < 0) {
+        if (read_rows(fd, &h->sec[S_FILES], 0, len, blob, &b, n_threads) < 0) {
             snprintf(why, cap, "is corrupt or truncated: chunk %lld of its 'files' section "
                      "fails its crc32", (long long)b);
             bad = why;
@@ -926,14 +990,15 @@ static int open_and_judge(const char *path, const struct cache_csv *c,
     }
     if (!bad)
         bad = judge_options(h, fp, why, cap);
-    if (!bad && (h->n_source != m->n_source || h->has_target != ds->has_target))
+    if (!bad && (h->n_source != m->n_source || h->has_target != (m->target != NULL)))
         bad = "is stale: it holds other columns";
     if (!bad) {  /* the names, as a last check of the columns */
         int64_t len;
-        char *mine = names_blob(ds, m, &len), *theirs = lr_malloc((size_t)len + 1);
+        char *mine = names_blob(m, &len), *theirs = lr_malloc((size_t)len + 1);
         int64_t b;
         if (h->sec[S_NAMES].bytes != len ||
-            read_rows(fd, &h->sec[S_NAMES], 0, len, theirs, &b) < 0 || memcmp(mine, theirs, (size_t)len))
+            read_rows(fd, &h->sec[S_NAMES], 0, len, theirs, &b, n_threads) < 0 ||
+            memcmp(mine, theirs, (size_t)len))
             bad = "is stale: it holds other column names";
         free(mine);
         free(theirs);
@@ -952,17 +1017,17 @@ static void warn(const char *path, const char *csv, const char *why, int quiet)
 }
 
 int cache_read(const char *path, int full, const struct cache_csv *c,
-               const struct cache_fingerprint *fp, struct dataset *ds, struct cache_meta *m,
+               const struct cache_fingerprint *fp, struct cache_meta *m, struct csv_shard *rows,
                int threads, int quiet, struct lr_error *e)
 {
-    n_threads = threads > 0 ? threads : 1;
+    int n_threads = threads > 0 ? threads : 1;
     struct header h;
     char why[1024] = "";
     int verdict = 0;
     uint64_t *stored = NULL;
     double t0 = comm_wtime();
     if (comm_rank() == 0)
-        verdict = open_and_judge(path, c, fp, ds, m, &h, &stored, why, sizeof why);
+        verdict = open_and_judge(path, c, fp, m, n_threads, &h, &stored, why, sizeof why);
     comm_bcast(&verdict, sizeof verdict, 0);
     comm_bcast(why, sizeof why, 0);
     if (verdict <= 0) {
@@ -975,7 +1040,7 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     if (full) {  /* the files' bytes; rank 0 names the first file whose content changed */
         uint64_t digest, *now = lr_malloc((size_t)c->n * sizeof *now);
         int stale = 0;
-        if (content_digest(c, now, &digest, e) < 0) {
+        if (content_digest(c, now, &digest, n_threads, e) < 0) {
             free(now), free(stored);
             return -1;
         }
@@ -1000,40 +1065,43 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     free(stored);
     struct lr_error re = {0};
     int fd = open(path, O_RDONLY);
-    int64_t bad = -1;
-    ds->n_features = h.n_features;  /* the rows as written: after encoding */
-    m->blob_len = h.sec[S_META].bytes;
-    m->blob = lr_malloc((size_t)m->blob_len + 1);
-    m->blob[m->blob_len] = 0;
-    if (fd < 0 || read_mine(fd, &h, c, ds, why, sizeof why) < 0)
+    int64_t bad = -1, meta_len = h.sec[S_META].bytes;
+    char *meta = lr_malloc((size_t)meta_len + 1);
+    meta[meta_len] = 0;
+    memset(rows, 0, sizeof *rows);
+    if (fd < 0 || read_mine(fd, n_threads, &h, rows, why, sizeof why) < 0)
         lr_fail(&re, LR_EDATA, "%s", fd < 0 ? strerror(errno) : why);
-    else if (read_rows(fd, &h.sec[S_META], 0, m->blob_len, m->blob, &bad) < 0)
+    else if (read_rows(fd, &h.sec[S_META], 0, meta_len, meta, &bad, n_threads) < 0)
         lr_fail(&re, LR_EDATA, "is corrupt or truncated: chunk %lld of its 'meta' section "
                 "fails its crc32", (long long)bad);
     if (fd >= 0)
         close(fd);
     if (comm_agree(&re) != LR_OK) {  /* the first rank's reason, on every rank */
-        free(ds->X), free(ds->y), free(ds->w), free(ds->skipped_at), free(m->blob);
-        ds->X = ds->y = ds->w = NULL, ds->skipped_at = NULL, m->blob = NULL;
-        ds->n_rows = ds->n_skipped_local = 0;
-        ds->n_features = m->n_source;
+        csv_shard_free(rows);
+        free(meta);
         warn(path, data_name(c), re.msg, quiet);
         return 0;
     }
-    ds->n_rows_total = h.n_rows;
-    ds->n_skipped_total = h.n_skipped;
-    ds->n_first_skipped = h.n_first_skipped;
-    memcpy(ds->first_skipped, h.first_skipped, sizeof ds->first_skipped);
-    memcpy(ds->first_skipped_last, h.first_skipped_last, sizeof ds->first_skipped_last);
-    for (int k = 0; k < ds->n_first_skipped; k++)
-        if (h.first_skipped_file[k] >= 0 && h.first_skipped_file[k] < c->n &&
-            !(ds->first_skipped_path[k] = strdup(c->file[h.first_skipped_file[k]].path)))
-            LR_FATAL("out of memory");
-    ds->file_bytes = 0;  /* as stored: what was read to get the rows */
-    for (int f = 0; f < c->n; f++)
-        ds->file_bytes += c->file[f].size;
+    m->n_features = h.n_features;  /* the rows as written: after encoding */
+    m->has_weight = h.has_weight;
+    m->n_rows = h.n_rows;
+    m->n_skipped = h.n_skipped;
+    m->n_first_skipped = h.n_first_skipped;
+    memcpy(m->first_skipped, h.first_skipped, sizeof m->first_skipped);
+    memcpy(m->first_skipped_last, h.first_skipped_last, sizeof m->first_skipped_last);
+    for (int k = 0; k < m->n_first_skipped; k++)
+        m->first_skipped_path[k] = h.first_skipped_file[k] >= 0 && h.first_skipped_file[k] < c->n
+                                       ? lr_strdup(c->file[h.first_skipped_file[k]].path) : NULL;
     if (comm_rank() == 0 && !quiet)
         fprintf(stderr, "linreg_mpi: read %lld rows from the cache '%s' (%s check, %.3f s)\n",
                 (long long)h.n_rows, path, full ? "full" : "quick", comm_wtime() - t0);
+    int parsed = meta_parse(meta, m);  /* the same text, so the same verdict, on every rank */
+    free(meta);
+    if (parsed < 0) {
+        cache_meta_free(m);
+        csv_shard_free(rows);
+        warn(path, data_name(c), "is corrupt: its meta section does not parse", quiet);
+        return 0;
+    }
     return 1;
 }

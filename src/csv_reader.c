@@ -16,14 +16,10 @@
 
 #define BLOCK_PER_THREAD (8 << 20)  /* bytes of text per piece of a block */
 
-/* Bytes per piece. LINREG_TEST_BLOCK_BYTES is for the tests only: tiny blocks put block
-   and piece boundaries everywhere in a small file (inside quoted fields too). */
-static size_t block_per_piece(void)
+/* Bytes per piece: the layout's (tests), or the default. */
+static size_t block_per_piece(const struct csv_layout *lay)
 {
-    const char *s = getenv("LINREG_TEST_BLOCK_BYTES");
-    if (s && atol(s) > 0)
-        return (size_t)atol(s);
-    return BLOCK_PER_THREAD;
+    return lay->block_bytes > 0 ? lay->block_bytes : BLOCK_PER_THREAD;
 }
 
 /* Rows parsed from one piece of a block, in file order. */
@@ -284,17 +280,6 @@ static void reject_record(struct piece *st)
     st->skipped_at[st->n_skipped++] = st->rows.n;
 }
 
-/* The value of a field that is not a number, when the layout keeps text. */
-static double text_value(const char *s, size_t n, int status)
-{
-    uint64_t b = CSV_MISSING_BITS;
-    if (status != NUM_EMPTY)
-        b |= (hash_bytes(s, n) & 0x0007FFFFFFFFFFFFull) | 1;
-    double v;
-    memcpy(&v, &b, sizeof v);
-    return v;
-}
-
 /* Mark the current record bad at column c, keeping the field's text for the message. */
 static void mark_bad(struct piece *st, int kind, int c, int status, const char *text, size_t len)
 {
@@ -322,12 +307,10 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
     if (mode == READ_NUMBER || mode == READ_AUTO) {
         rc = num_parse(text, len, &v);
         int strict = !enc || slot == COL_WEIGHT;  /* a weight is a number, never missing */
-        if (rc == NUM_RANGE || (rc != NUM_OK && strict && !lay->text_ok)) {
+        if (rc == NUM_RANGE || (rc != NUM_OK && strict)) {
             mark_bad(st, BAD_NUMBER, c, rc, text, len);
             return;
         }
-        if (rc != NUM_OK && !enc)  /* text_ok: what the value was, in a NaN */
-            v = text_value(text, len, rc);
         if (rc == NUM_OK && mode == READ_AUTO)
             st->seen[slot] |= 1;
     }
@@ -804,8 +787,9 @@ static void pieces_free(struct pieces *ps)
     free(ps->dest_row);
 }
 
-int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay, int n_threads,
-                   struct csv_shard *out, struct lr_error *e)
+int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
+                   const struct csv_layout *lay, int n_threads, struct csv_shard *out,
+                   struct lr_error *e)
 {
     memset(out, 0, sizeof *out);
     if (n_threads < 1)
@@ -820,7 +804,7 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
     int stream = end == CSV_STREAM_END;  /* end: unknown until a short read */
     if (stream)
         end = (off_t)INT64_MAX;
-    size_t cap = (size_t)n_threads * block_per_piece();
+    size_t cap = (size_t)n_threads * block_per_piece(lay);
     if ((off_t)cap > end - begin)
         cap = (size_t)(end - begin) + 1;
     char *buf = lr_malloc(cap);
@@ -834,7 +818,7 @@ int csv_read_range(int fd, off_t begin, off_t end, const struct csv_layout *lay,
         size_t want = cap - carry;
         if ((off_t)want > end - pos)
             want = (size_t)(end - pos);
-        ssize_t got = shard_pread(fd, buf + carry, want, pos);
+        ssize_t got = byte_pread(src, buf + carry, want, pos);
         if (got < 0 || ((size_t)got < want && !stream)) {
             rc = lr_fail_at(e, LR_ENOINPUT, lay->path, 0, 0, "read error: %s",
                             got < 0 ? strerror(errno) : "file shrank while being read");
@@ -1105,4 +1089,49 @@ void csv_head_free(struct csv_head *h)
     if (h->names)
         free_fields(h->names, h->n_cols);
     memset(h, 0, sizeof *h);
+}
+
+/* ---- the head's columns by name ---- */
+
+int csv_find_column(const struct csv_head *hi, const char *name)
+{
+    for (int c = 0; c < hi->n_cols; c++)
+        if (strcmp(hi->names[c], name) == 0)
+            return c;
+    return -1;
+}
+
+int csv_no_such_column(const struct csv_head *hi, const char *path, const char *what,
+                       const char *name, struct lr_error *e)
+{
+    char list[256] = "";
+    size_t at = 0;
+    for (int c = 0; c < hi->n_cols && at < sizeof list - 8; c++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "", hi->names[c]);
+    if (at >= sizeof list - 8)
+        strcpy(list + sizeof list - 8, ", ...");
+    return lr_fail_at(e, LR_EDATA, path, hi->header_lines ? 1 : 0, 0,
+                      "%s: no column named '%s' (columns: %s)", what, name, list);
+}
+
+int csv_columns_named(const struct csv_head *hi, const char *list, const char *what,
+                      const char *path, int *cols, int *n, struct lr_error *e)
+{
+    char *copy = lr_strdup(list), *save = NULL;
+    *n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        /* spaces around a name go, as they do around header names: "a, b" names b */
+        tok += strspn(tok, " \t");
+        for (size_t len = strlen(tok); len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t');)
+            tok[--len] = '\0';
+        int c = csv_find_column(hi, tok);
+        if (c < 0) {
+            csv_no_such_column(hi, path, what, tok, e);
+            free(copy);
+            return -1;
+        }
+        cols[(*n)++] = c;
+    }
+    free(copy);
+    return 0;
 }

@@ -2,7 +2,6 @@
 #include "dataset.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,26 +10,14 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cli.h"
+#include "encode_collective.h"
 #include "comm.h"
 #include "inputs.h"
 #include "par.h"
 #include "shard.h"
+#include "source.h"
 #include "test_hooks.h"
-
-/* What rank 0 learns from the head of the file and every rank needs. */
-struct head_info {
-    int64_t data_start, header_lines;
-    int n_cols;
-    char **names;
-};
-
-static void head_info_free(struct head_info *hi)
-{
-    for (int c = 0; hi->names && c < hi->n_cols; c++)
-        free(hi->names[c]);
-    free(hi->names);
-    memset(hi, 0, sizeof *hi);
-}
 
 /* Rank 0 packs the head into bytes; every rank unpacks the broadcast copy. */
 static char *head_pack(const struct csv_head *h, size_t *len)
@@ -51,14 +38,14 @@ static char *head_pack(const struct csv_head *h, size_t *len)
     return buf;
 }
 
-static void head_unpack(const char *p, struct head_info *hi)
+static void head_unpack(const char *p, struct csv_head *hi)
 {
     memcpy(&hi->data_start, p, sizeof hi->data_start), p += sizeof hi->data_start;
     memcpy(&hi->header_lines, p, sizeof hi->header_lines), p += sizeof hi->header_lines;
     memcpy(&hi->n_cols, p, sizeof hi->n_cols), p += sizeof hi->n_cols;
     hi->names = lr_malloc((size_t)hi->n_cols * sizeof *hi->names);
     for (int c = 0; c < hi->n_cols; c++) {
-        hi->names[c] = strdup(p);
+        hi->names[c] = lr_strdup(p);
         p += strlen(p) + 1;
     }
 }
@@ -66,7 +53,7 @@ static void head_unpack(const char *p, struct head_info *hi)
 /* Rank 0 reads the head; all ranks get it. Collective. */
 static int share_head(int fd, const struct data_options *o, const struct input_list *il,
                       int64_t *data_start, int64_t *header_lines, int64_t *text,
-                      struct head_info *hi, struct lr_error *e)
+                      struct csv_head *hi, struct lr_error *e)
 {
     char *buf = NULL;
     int64_t len = 0;
@@ -97,59 +84,16 @@ static int share_head(int fd, const struct data_options *o, const struct input_l
     return 0;
 }
 
-static int find_column(const struct head_info *hi, const char *name)
-{
-    for (int c = 0; c < hi->n_cols; c++)
-        if (strcmp(hi->names[c], name) == 0)
-            return c;
-    return -1;
-}
-
-static int no_such_column(const struct head_info *hi, const char *path, const char *what,
-                          const char *name, struct lr_error *e)
-{
-    char list[256] = "";
-    size_t at = 0;
-    for (int c = 0; c < hi->n_cols && at < sizeof list - 8; c++)
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "", hi->names[c]);
-    if (at >= sizeof list - 8)
-        strcpy(list + sizeof list - 8, ", ...");
-    return lr_fail_at(e, LR_EDATA, path, hi->header_lines ? 1 : 0, 0,
-                      "%s: no column named '%s' (columns: %s)", what, name, list);
-}
-
-/* Column indices of a comma-separated list of names; -1 if a name is unknown. */
-static int for_each_name(const struct head_info *hi, const char *list, const char *what,
-                         const char *path, int *cols, int *n, struct lr_error *e)
-{
-    char *copy = strdup(list), *save = NULL;
-    *n = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        /* spaces around a name go, as they do around header names: "a, b" names b */
-        tok += strspn(tok, " \t");
-        for (size_t len = strlen(tok); len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t');)
-            tok[--len] = '\0';
-        int c = find_column(hi, tok);
-        if (c < 0) {
-            no_such_column(hi, path, what, tok, e);
-            free(copy);
-            return -1;
-        }
-        cols[(*n)++] = c;
-    }
-    free(copy);
-    return 0;
-}
-
 enum { COL_DROPPED = -3 };  /* a slot value while resolving: --drop named it */
 
 /* Decide each column's slot; identical on every rank (a function of the head and options). */
-static int resolve_columns(const struct head_info *hi, const struct data_options *o, int *slot,
+static int resolve_columns(const struct csv_head *hi, const struct data_options *o, int *slot,
                            struct dataset *ds, struct lr_error *e)
 {
     int n_cols = hi->n_cols, target = -1, n;
     /* room for every name a list can hold (a name has at least one character) */
-    size_t cap = (size_t)n_cols + (size_t)o->n_feature_list + 1 +
+    const struct encoding *model = o->enc.model_enc;  /* its source columns: the features */
+    size_t cap = (size_t)n_cols + (size_t)(model ? model->n_cols : 0) + 1 +
                  (o->features ? strlen(o->features) : 0) + (o->drop ? strlen(o->drop) : 0);
     int *cols = lr_malloc(cap * sizeof *cols);
     int rc = -1;
@@ -158,7 +102,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
     if (o->want_target) {
         if (!o->target) {
             target = n_cols - 1;
-        } else if ((target = find_column(hi, o->target)) < 0) {
+        } else if ((target = csv_find_column(hi, o->target)) < 0) {
             char *end;
             long k = strtol(o->target, &end, 10);
             if (*o->target && !*end && k >= 1 && k <= n_cols) {
@@ -172,7 +116,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
                 char what[64] = "--target";
                 if (o->columns_of)
                     snprintf(what, sizeof what, "%s's target", o->columns_of);
-                no_such_column(hi, o->path, what, o->target, e);
+                csv_no_such_column(hi, o->path, what, o->target, e);
                 goto done;
             }
         }
@@ -180,33 +124,33 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
             slot[target] = COL_TARGET;
     }
     if (o->weights) {  /* the weight column is neither target nor feature */
-        int c = find_column(hi, o->weights);
+        int c = csv_find_column(hi, o->weights);
         if (c >= 0 && c == target) {
             lr_fail(e, LR_EUSAGE, "--weights: '%s' is the target column", o->weights);
             goto done;
         }
         if (c < 0 && !o->weights_optional) {
-            no_such_column(hi, o->path, "--weights", o->weights, e);
+            csv_no_such_column(hi, o->path, "--weights", o->weights, e);
             goto done;
         }
         if (c >= 0)
             slot[c] = COL_WEIGHT;
     }
     int d = 0;
-    if (o->feature_list) {
-        for (n = 0; n < o->n_feature_list; n++)
-            if ((cols[n] = find_column(hi, o->feature_list[n])) < 0) {
+    if (model) {
+        for (n = 0; n < model->n_cols; n++)
+            if ((cols[n] = csv_find_column(hi, model->cols[n].name)) < 0) {
                 char what[64] = "the features";
                 if (o->columns_of)
                     snprintf(what, sizeof what, "%s's features", o->columns_of);
-                no_such_column(hi, o->path, what, o->feature_list[n], e);
+                csv_no_such_column(hi, o->path, what, model->cols[n].name, e);
                 goto done;
             }
     } else if (o->features &&
-               for_each_name(hi, o->features, "--features", o->path, cols, &n, e) < 0) {
+               csv_columns_named(hi, o->features, "--features", o->path, cols, &n, e) < 0) {
         goto done;
     }
-    if (o->features || o->feature_list) {
+    if (o->features || model) {
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
                 lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
@@ -224,7 +168,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         }
     }
     if (o->drop) {
-        if (for_each_name(hi, o->drop, "--drop", o->path, cols, &n, e) < 0)
+        if (csv_columns_named(hi, o->drop, "--drop", o->path, cols, &n, e) < 0)
             goto done;
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
@@ -245,7 +189,7 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
     for (int c = 0; c < n_cols; c++) {
         if (slot[c] == COL_DROPPED)
             slot[c] = COL_SKIP;
-        else if (!o->features && !o->feature_list && slot[c] == COL_SKIP)
+        else if (!o->features && !model && slot[c] == COL_SKIP)
             slot[c] = d++;
     }
     if (d == 0) {
@@ -262,8 +206,8 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
     ds->feature_names = lr_malloc((size_t)d * sizeof(char *));
     for (int c = 0; c < n_cols; c++)
         if (slot[c] >= 0)
-            ds->feature_names[slot[c]] = strdup(hi->names[c]);
-    ds->target_name = target >= 0 ? strdup(hi->names[target]) : NULL;
+            ds->feature_names[slot[c]] = lr_strdup(hi->names[c]);
+    ds->target_name = target >= 0 ? lr_strdup(hi->names[target]) : NULL;
     ds->has_target = target >= 0;
     rc = 0;
 done:
@@ -288,368 +232,6 @@ static int open_input(const char *path, int *fd, int64_t *size, struct lr_error 
     }
     *size = (int64_t)st.st_size;
     return 0;
-}
-
-/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
-   unknown (then nothing is checked). */
-static double node_memory_available(void)
-{
-    double t = test_mem_available();
-    if (t >= 0)
-        return t;
-    double avail = 0, kb, limit, used;
-    char line[256];
-    FILE *f = fopen("/proc/meminfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
-            avail = kb * 1024;
-    if (f)
-        fclose(f);
-    FILE *m = fopen("/sys/fs/cgroup/memory.max", "r"), *c = fopen("/sys/fs/cgroup/memory.current", "r");
-    if (m && c && fscanf(m, "%lf", &limit) == 1 && fscanf(c, "%lf", &used) == 1 &&
-        (avail == 0 || limit - used < avail))
-        avail = limit - used;  /* "max" (no limit) does not scan as a number */
-    if (m)
-        fclose(m);
-    if (c)
-        fclose(c);
-    return avail;
-}
-
-/*
- * Collective: does each node have the memory its ranks need (need: this rank's bytes)? If a
- * node falls short, its ranks fail with LR_ENOMEM: "the N ranks on this node need about X
- * GB for <what>" (what names this rank's share), saying how many nodes the whole job would
- * need (more ranks on the same node do not help).
- */
-static int node_fits(double need, const char *what, const char *path, struct lr_error *e)
-{
-    double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
-    double total = need;
-    comm_sum(&total, 1);
-    if (usable > 0 && node_need > usable) {
-        int nodes = (int)ceil(total / usable);
-        char where[300];
-        lr_fail_at(e, LR_ENOMEM, path, 0, 0,
-                   "the %d rank%s on this node need about %.2f GB for %s, but %.2f GB are "
-                   "available; spread the job over at least %d nodes (more ranks on one node "
-                   "do not help; %s)", comm_node_size(), comm_node_size() > 1 ? "s" : "",
-                   node_need / 1e9, what, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
-                   comm_where(where, sizeof where));
-    }
-    return comm_agree(e) == LR_OK ? 0 : -1;
-}
-
-/*
- * Collective: will the matrices of the ranks on each node fit in its memory? Before
- * allocating anything, a rank estimates its rows from the line length in the first 64 KiB
- * of its range; d numbers a row (features, target, weight); copies: 2 when the rows move
- * between ranks after parsing (the old and the new arrays for a moment).
- */
-static int check_memory(int fd, const struct data_options *o, off_t begin, off_t end, int d,
-                        int copies, struct lr_error *e)
-{
-    double need = 0, rows = 0;
-    if (end > begin) {
-        char sample[1 << 16];
-        size_t want = (size_t)(end - begin) < sizeof sample ? (size_t)(end - begin) : sizeof sample;
-        ssize_t k = shard_pread(fd, sample, want, begin);
-        int64_t lines = 0;
-        for (ssize_t i = 0; i < k; i++)
-            lines += sample[i] == '\n';
-        rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
-        double block = fmin((double)(end - begin), o->n_threads * (double)(8 << 20));
-        /* the rows, and a block of text with its rows */
-        need = copies * rows * d * (double)sizeof(double) + 2 * block;
-    }
-    char what[200];
-    snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)", rows,
-             d, copies > 1 ? ", held twice while they move between ranks" : "");
-    return node_fits(need, what, o->path, e);
-}
-
-/* ---- categorical columns and missing values (encode.h) ---- */
-
-/* What the reader needs to know per source column, and the state it borrows. */
-struct reader_setup {
-    struct enc_reader rd;
-    struct enc_na na;
-    unsigned char *mode, *miss;
-    struct level_dict *fixed;
-    int n;
-};
-
-static void reader_setup_free(struct reader_setup *rs)
-{
-    for (int s = 0; rs->fixed && s < rs->n; s++)
-        dict_free(&rs->fixed[s]);
-    free(rs->fixed);
-    free(rs->mode);
-    free(rs->miss);
-    enc_na_free(&rs->na);
-    memset(rs, 0, sizeof *rs);
-}
-
-/* How each source column is read: from the model's encoding, or from --categorical and
-   --missing. Identical on every rank (a function of the head and the options). */
-static int reader_setup(const struct head_info *hi, const int *slot, int d,
-                        const struct data_options *o, struct reader_setup *rs, struct lr_error *e)
-{
-    rs->n = d;
-    rs->mode = calloc((size_t)d + 1, 1);
-    rs->miss = calloc((size_t)d + 1, 1);
-    if (!rs->mode || !rs->miss)
-        LR_FATAL("out of memory");
-    if (enc_na_init(&rs->na, o->na_values, e) < 0)
-        return -1;
-    int autodetect = o->categorical && strcmp(o->categorical, "auto") == 0;
-    int *cols = lr_malloc(((size_t)hi->n_cols + (o->categorical ? strlen(o->categorical) : 0) + 1) *
-                          sizeof *cols), n = 0;
-    if (o->categorical && !autodetect && !o->model_enc &&
-        for_each_name(hi, o->categorical, "--categorical", o->path, cols, &n, e) < 0) {
-        free(cols);
-        return -1;
-    }
-    for (int k = 0; k < n; k++) {
-        if (slot[cols[k]] == COL_TARGET) {
-            const char *name = hi->names[cols[k]];
-            free(cols);
-            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column", name);
-        }
-        if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_SKIP) {
-            const char *name = hi->names[cols[k]];
-            int weight = slot[cols[k]] == COL_WEIGHT;
-            lr_fail(e, LR_EUSAGE, "--categorical: '%s' is %s, not a feature: take it out of "
-                    "--categorical%s", name, weight ? "the --weights column" : "left out (--drop, "
-                    "or not in --features)", weight ? "" : ", or keep the column");
-            free(cols);
-            return -1;
-        }
-        if (slot[cols[k]] >= 0)
-            rs->mode[slot[cols[k]]] = READ_LEVEL;
-    }
-    free(cols);
-    int keep = MISSING_MEAN, skip = MISSING_SKIP;
-    if (o->model_enc)
-        rs->fixed = calloc((size_t)d + 1, sizeof *rs->fixed);
-    for (int s = 0; s < d; s++) {
-        const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
-        if (o->raw_levels || (autodetect && !mc))
-            rs->mode[s] = READ_AUTO;
-        if (mc && mc->kind == ENC_CATEGORICAL) {
-            rs->mode[s] = READ_FIXED;
-            for (int k = 0; k < mc->n_levels; k++)
-                dict_intern(&rs->fixed[s], mc->levels[k], strlen(mc->levels[k]), INT64_MAX,
-                            INT64_MAX);
-        }
-        int categorical = rs->mode[s] == READ_LEVEL || rs->mode[s] == READ_FIXED;
-        /* a missing level is all zeros unless rows with missing values are skipped; a
-           missing number follows --missing, or the model's fill */
-        rs->miss[s] = o->raw_levels ? keep
-                      : categorical ? (o->missing == MISSING_SKIP ? skip : keep)
-                      : mc && mc->has_fill ? keep : (unsigned char)o->missing;
-    }
-    rs->rd = (struct enc_reader){
-        .mode = rs->mode, .miss = rs->miss, .target_keep_missing = o->target_optional,
-        .na = &rs->na, .fixed = rs->fixed, .unknown_error = o->unknown_error,
-        .max_entries = o->max_levels + 1 > 100000 ? o->max_levels + 1 : 100000,
-        .max_bytes = (int64_t)1 << 28,
-    };
-    return 0;
-}
-
-/* Collective: which --categorical auto columns hold text; a column of both numbers and
-   text is an error (the numbers would silently become levels). */
-static int decide_auto(const struct csv_shard *sh, const struct reader_setup *rs,
-                       const struct dataset *ds, const struct data_options *o,
-                       unsigned char *is_level, unsigned char *truncated, struct lr_error *e)
-{
-    int d = rs->n;
-    uint64_t *seen = calloc((size_t)(3 * d + 1), sizeof *seen);
-    if (!seen)
-        LR_FATAL("out of memory");
-    for (int s = 0; s < d; s++)
-        for (int b = 0; b < 3; b++)
-            seen[3 * s + b] = (sh->seen[s] >> b) & 1;
-    comm_sum_u64(seen, 3 * d);
-    for (int s = 0; s < d && e->code == LR_OK; s++) {
-        truncated[s] = seen[3 * s + 2] > 0;
-        is_level[s] = rs->mode[s] == READ_LEVEL || rs->mode[s] == READ_FIXED ||
-                      (rs->mode[s] == READ_AUTO && seen[3 * s + 1]);
-        if (seen[3 * s + 2] && !o->raw_levels)
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
-                       "column '%s' has more than %lld distinct values (more than --max-levels "
-                       "%lld): an id or free-text column? Leave it out with --drop %s",
-                       ds->feature_names[s], (long long)(rs->rd.max_entries - 1),
-                       (long long)o->max_levels, ds->feature_names[s]);
-        else if (rs->mode[s] == READ_AUTO && !o->raw_levels && seen[3 * s] && seen[3 * s + 1])
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
-                       "--categorical auto: column '%s' holds both numbers and text; name it "
-                       "with --categorical %s to make every value a level, or leave it out "
-                       "with --drop %s", ds->feature_names[s], ds->feature_names[s],
-                       ds->feature_names[s]);
-    }
-    free(seen);
-    return comm_agree(e) == LR_OK ? 0 : -1;
-}
-
-/* Collective: missing values per source column, all ranks (counted per part of rows,
-   parts combined in order: par.h). */
-static void count_missing(const double *raw, int64_t n, int d, int n_threads, int64_t *missing)
-{
-    int64_t parts = par_chunks(n);
-    uint64_t *m = calloc((size_t)((parts + 1) * d + 1), sizeof *m);
-    if (!m)
-        LR_FATAL("out of memory");
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
-    for (int64_t k = 0; k < parts; k++) {
-        int64_t lo, hi;
-        par_chunk(n, k, &lo, &hi);
-        uint64_t *mk = m + (k + 1) * d;
-        for (int64_t i = lo; i < hi; i++)
-            for (int s = 0; s < d; s++)
-                mk[s] += enc_is_missing_value(raw[i * d + s]);
-    }
-    for (int64_t k = 0; k < parts; k++)
-        for (int s = 0; s < d; s++)
-            m[s] += m[(k + 1) * d + s];
-    comm_sum_u64(m, d);
-    for (int s = 0; s < d; s++)
-        missing[s] = (int64_t)m[s];
-    free(m);
-}
-
-/* The rank's level ids in raw (N×D) → positions in the merged lists. */
-static void remap_ids(double *raw, int64_t n, int d, int64_t *const *remap, int n_threads)
-{
-    for (int s = 0; s < d; s++) {
-        if (!remap[s])
-            continue;
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (int64_t i = 0; i < n; i++) {
-            int64_t id = enc_level_id(raw[i * d + s]);
-            if (id >= 0)
-                raw[i * d + s] = enc_level_value((uint64_t)remap[s][id]);
-        }
-    }
-}
-
-/*
- * Collective, after parsing: the levels merged across ranks and the ids remapped to their
- * positions; --max-levels checked; ds->enc built (or copied from the model); X expanded to
- * the design (one-hot and indicator columns), unless o->raw_levels.
- */
-static int encode_columns(struct csv_shard *sh, const struct reader_setup *rs,
-                          const struct data_options *o, struct dataset *ds, struct lr_error *e)
-{
-    int d = rs->n, rc = -1;
-    unsigned char *is_level = calloc((size_t)d + 1, 1);
-    char ***levels = calloc((size_t)d + 1, sizeof *levels);
-    int *n_levels = calloc((size_t)d + 1, sizeof *n_levels);
-    int64_t **remap = calloc((size_t)d + 1, sizeof *remap), *missing = calloc((size_t)d + 1, 8);
-    if (!is_level || !levels || !n_levels || !remap || !missing)
-        LR_FATAL("out of memory");
-    unsigned char *truncated = calloc((size_t)d + 1, 1);
-    if (decide_auto(sh, rs, ds, o, is_level, truncated, e) < 0)
-        goto done;
-    int bad;
-    if (enc_merge(sh->dicts, rs->mode, d, levels, n_levels, remap, &bad) < 0 && !o->raw_levels) {
-        lr_fail_at(e, LR_EDATA, o->path, 0, 0, "column '%s': a level is not UTF-8 text or holds "
-                   "a NUL byte, which the model file (JSON) cannot record; convert the file to "
-                   "UTF-8 (e.g. iconv -f LATIN1 -t UTF-8) or leave the column out with --drop %s",
-                   ds->feature_names[bad], ds->feature_names[bad]);
-        goto done;
-    }
-    remap_ids(sh->X, sh->n_rows, d, remap, o->n_threads);
-    for (int s = 0; s < d && !o->raw_levels; s++)
-        if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0,
-                       "column '%s' has %d distinct values, more than --max-levels %lld: an id "
-                       "or free-text column? Leave it out with --drop %s (or raise --max-levels)",
-                       ds->feature_names[s], n_levels[s], (long long)o->max_levels,
-                       ds->feature_names[s]);
-            goto done;
-        }
-    count_missing(sh->X, sh->n_rows, d, o->n_threads, missing);
-    struct encoding *enc = &ds->enc;
-    enc->n_cols = d;
-    enc->missing = o->missing;
-    enc->cols = calloc((size_t)d, sizeof *enc->cols);
-    if (!enc->cols)
-        LR_FATAL("out of memory");
-    for (int s = 0; s < d; s++) {
-        struct enc_column *c = &enc->cols[s];
-        const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
-        c->name = strdup(ds->feature_names[s]);
-        c->kind = is_level[s] ? ENC_CATEGORICAL : ENC_NUMERIC;
-        c->n_missing = missing[s];
-        c->truncated = truncated[s];
-        c->reference = !o->no_intercept;
-        c->indicator = o->missing_indicator && missing[s] > 0;
-        if (mc) {  /* the model's levels, reference, fill and indicator */
-            c->n_levels = mc->n_levels;
-            c->levels = calloc((size_t)mc->n_levels + 1, sizeof *c->levels);
-            for (int k = 0; k < mc->n_levels; k++)
-                c->levels[k] = strdup(mc->levels[k]);
-            c->reference = mc->reference;
-            c->has_fill = mc->has_fill;
-            c->fill = mc->fill;
-            c->indicator = mc->indicator;
-        } else if (is_level[s]) {
-            c->n_levels = n_levels[s];
-            c->levels = levels[s];
-            levels[s] = NULL;
-        }
-    }
-    int identity = 1;  /* numbers only, no indicator: X is the design already */
-    for (int s = 0; s < d; s++)
-        identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
-    if (identity && !o->raw_levels) {
-        double *fill = lr_malloc((size_t)d * sizeof *fill);
-        for (int s = 0; s < d; s++)
-            fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
-        enc_fill(sh->X, sh->n_rows, d, fill, o->n_threads);
-        free(fill);
-    } else if (!o->raw_levels) {
-        int width = enc_width(enc);
-        char what[200];  /* the design is allocated beside the rows as read */
-        snprintf(what, sizeof what, "the one-hot design (this rank: %lld rows of %d numbers)",
-                 (long long)sh->n_rows, width);
-        if (node_fits((double)sh->n_rows * width * sizeof(double), what, o->path, e) < 0)
-            goto done;
-        double *X = lr_malloc(lr_bytes(sh->n_rows ? sh->n_rows : 1, width ? width : 1,
-                                       sizeof *X));
-        enc_expand(enc, sh->X, sh->n_rows, X, o->n_threads);
-        free(sh->X);
-        sh->X = X;
-        for (int j = 0; j < ds->n_features; j++)
-            free(ds->feature_names[j]);
-        free(ds->feature_names);
-        ds->feature_names = enc_feature_names(enc);
-        ds->n_features = width;
-        for (int s = 0; s < d; s++)
-            enc->cols[s].n_unseen = comm_sum_i64(enc->cols[s].n_unseen);
-        if (width == 0)
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no feature columns left to use: every "
-                       "categorical column has a single level (its reference)");
-        if (comm_agree(e) != LR_OK)
-            goto done;
-    }
-    rc = 0;
-done:
-    for (int s = 0; s < d; s++) {
-        for (int k = 0; levels[s] && k < n_levels[s]; k++)
-            free(levels[s][k]);
-        free(levels[s]);
-        free(remap[s]);
-    }
-    free(levels);
-    free(n_levels);
-    free(remap);
-    free(missing);
-    free(is_level);
-    free(truncated);
-    return rc;
 }
 
 /* Gather every rank's first skipped records' lines on rank 0, in stream order: file[k]
@@ -683,32 +265,12 @@ static void gather_skipped(const struct csv_shard *s, const int *file,
     for (int k = 0; k < m && k < K; k++) {
         ds->first_skipped[k] = got[3 * k + 1];
         ds->first_skipped_last[k] = got[3 * k + 2];
-        if (file && !(ds->first_skipped_path[k] = strdup(il->path[got[3 * k]])))
-            LR_FATAL("out of memory");
+        if (file)
+            ds->first_skipped_path[k] = lr_strdup(il->path[got[3 * k]]);
         ds->n_first_skipped = k + 1;
     }
     free(got);
     free(all);
-}
-
-/* This rank's byte range. Where records start depends on the quote parity there, so each
-   rank counts the quotes of its nominal piece and one exscan gives every rank the parity
-   before and after its piece; both ends then move to the next record start. A file
-   without quotes is told so (*quote_free): its blocks need no parity scan. Collective. */
-static int find_range(int fd, const char *path, off_t data_start, off_t size, off_t *begin,
-                      off_t *end, int *quote_free, struct lr_error *e)
-{
-    off_t lo, hi;
-    int64_t mine = 0;
-    shard_nominal(data_start, size, comm_rank(), comm_size(), &lo, &hi);
-    shard_count_quotes(fd, path, lo, hi, &mine, e);
-    int64_t before = comm_exscan_i64(mine);
-    *quote_free = comm_sum_i64(mine) == 0;
-    if (comm_agree(e) != LR_OK)
-        return -1;
-    shard_range(fd, path, data_start, size, comm_rank(), comm_size(), (int)(before & 1),
-                (int)((before + mine) & 1), begin, end, e);
-    return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
 /* Collective: Σ ω over all ranks into ds->weight_total; all-zero weights are an error (no
@@ -732,321 +294,329 @@ static int dataset_weight_total(struct dataset *ds, const char *path, struct lr_
                       : "are all zero");
 }
 
-/*
- * The dataset's part of a cache (cache.h's "meta"), as JSON: the feature names after
- * encoding, the encoding with what reading counted (missing values, unseen levels, a
- * truncated dictionary), and the rows skipped for a missing value.
- */
-static char *cache_blob(const struct dataset *ds, int64_t *len)
+/* This rank's rows from a block: the dataset owns them from here. */
+static void take_rows(struct dataset *ds, struct csv_shard *b)
 {
-    json_t *names = json_array(), *unseen = json_array(), *trunc = json_array();
-    for (int j = 0; j < ds->n_features; j++)
-        json_array_append_new(names, json_string(ds->feature_names[j]));
-    for (int c = 0; c < ds->enc.n_cols; c++) {
-        json_array_append_new(unseen, json_integer(ds->enc.cols[c].n_unseen));
-        json_array_append_new(trunc, json_integer(ds->enc.cols[c].truncated));
-    }
-    json_t *root = json_pack("{s:o, s:o, s:o, s:I}", "features", names, "unseen", unseen,
-                             "truncated", trunc, "skipped_missing",
-                             (json_int_t)ds->n_skipped_missing);
-    if (ds->enc.n_cols > 0)
-        json_object_set_new(root, "encoding", enc_to_json(&ds->enc));
-    char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    json_decref(root);
-    if (!text)
-        LR_FATAL("out of memory");
-    *len = (int64_t)strlen(text);
-    return text;
+    ds->n_rows = b->n_rows;
+    ds->X = b->X;
+    ds->y = b->y;
+    ds->w = b->w;
+    ds->n_skipped_local = b->n_skipped;
+    ds->skipped_at = b->skipped_at;
+    b->X = b->y = b->w = NULL;
+    b->skipped_at = NULL;
 }
 
-/* The other way: ds's names (n_source of them, replaced) and encoding from a cache's blob
-   for its n_features columns; -1 if it is not one (ds's names left as they were). */
-static int cache_unblob(const char *text, struct dataset *ds, int n_source)
+/* The data set as a valid cache holds it (cache_read's m, whose allocations ds takes). */
+static void from_cache(struct dataset *ds, struct cache_meta *m, const struct cache_csv *c)
 {
-    json_t *root = json_loads(text, 0, NULL);
-    json_t *names = json_object_get(root, "features"), *enc = json_object_get(root, "encoding");
-    json_t *unseen = json_object_get(root, "unseen"), *trunc = json_object_get(root, "truncated");
-    const char *why;
-    int rc = -1;
-    if (!json_is_array(names) || json_array_size(names) != (size_t)ds->n_features ||
-        (enc && enc_from_json(enc, &ds->enc, &why) < 0) ||
-        json_array_size(unseen) != (size_t)ds->enc.n_cols ||
-        json_array_size(trunc) != (size_t)ds->enc.n_cols)
-        goto done;
-    char **fn = lr_malloc((size_t)(ds->n_features ? ds->n_features : 1) * sizeof *fn);
-    for (int j = 0; j < ds->n_features; j++) {
-        const char *n = json_string_value(json_array_get(names, (size_t)j));
-        fn[j] = strdup(n ? n : "");
-        if (!fn[j])
-            LR_FATAL("out of memory");
-    }
-    for (int c = 0; c < ds->enc.n_cols; c++) {
-        ds->enc.cols[c].n_unseen = json_integer_value(json_array_get(unseen, (size_t)c));
-        ds->enc.cols[c].truncated = (int)json_integer_value(json_array_get(trunc, (size_t)c));
-    }
-    ds->n_skipped_missing = json_integer_value(json_object_get(root, "skipped_missing"));
-    for (int j = 0; j < n_source; j++)
+    for (int j = 0; j < ds->n_features; j++)
         free(ds->feature_names[j]);
     free(ds->feature_names);
-    ds->feature_names = fn;
-    rc = 0;
-done:
-    json_decref(root);
-    if (rc < 0) {
-        enc_free(&ds->enc);
-        ds->n_features = n_source;
+    ds->feature_names = m->feature_names;
+    ds->n_features = m->n_features;
+    ds->enc = m->enc;
+    ds->n_rows_total = m->n_rows;
+    ds->n_skipped_total = m->n_skipped;
+    ds->n_skipped_missing = m->n_skipped_missing;
+    ds->n_first_skipped = m->n_first_skipped;
+    memcpy(ds->first_skipped, m->first_skipped, sizeof ds->first_skipped);
+    memcpy(ds->first_skipped_last, m->first_skipped_last, sizeof ds->first_skipped_last);
+    memcpy(ds->first_skipped_path, m->first_skipped_path, sizeof ds->first_skipped_path);
+    ds->file_bytes = 0;  /* as stored: what was read to get the rows */
+    for (int f = 0; f < c->n; f++)
+        ds->file_bytes += c->file[f].size;
+}
+
+/* What dataset_load's phases share. */
+struct load {
+    struct input_list il;      /* the inputs, expanded (inputs.h) */
+    int multi;                 /* not one plain file */
+    int fd;                    /* one plain file: read through it; -1 for several */
+    int64_t size;
+    int64_t *data_start, *header_lines, *text;  /* per file (inputs_heads) */
+    struct csv_head head;      /* the first file's, on every rank */
+    int *slot;                 /* per column: feature slot, COL_TARGET, ... (csv_reader.h) */
+    struct enc_setup rs;       /* how each source column is read */
+    struct source_input in;    /* what the row source is opened with */
+    struct row_source src;
+    struct csv_shard rows;     /* this rank's rows until the dataset takes them */
+    struct cache_csv cc;       /* --cache: the files it must have seen */
+    struct cache_fingerprint fp;
+    char **source_names;       /* --cache: its key, the source feature columns (a copy:
+                                  encoding replaces ds's names) */
+    int n_source;
+};
+
+static void load_free(struct load *L)
+{
+    if (L->src.m)
+        L->src.m->close(&L->src);
+    if (L->fd >= 0)
+        close(L->fd);
+    cache_csv_free(&L->cc);
+    inputs_free(&L->il);
+    free(L->data_start);
+    free(L->header_lines);
+    free(L->text);
+    csv_shard_free(&L->rows);  /* a rank whose own range parsed, when another rank failed */
+    free(L->slot);
+    for (int j = 0; L->source_names && j < L->n_source; j++)
+        free(L->source_names[j]);
+    free(L->source_names);
+    enc_setup_free(&L->rs);
+    csv_head_free(&L->head);
+}
+
+/* Collective: the inputs expanded (rank 0's list, on every rank); one plain file opened. */
+static int open_inputs(struct load *L, const struct data_options *o, struct dataset *ds,
+                       struct lr_error *e)
+{
+    char *const one[1] = {(char *)o->path};
+    if (comm_rank() == 0)
+        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob,
+                      &L->il, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    inputs_bcast(&L->il);
+    L->multi = !inputs_single_plain(&L->il);
+    L->data_start = lr_malloc((size_t)L->il.n * sizeof *L->data_start);
+    L->header_lines = lr_malloc((size_t)L->il.n * sizeof *L->header_lines);
+    L->text = lr_malloc((size_t)L->il.n * sizeof *L->text);
+    if (L->multi) {
+        for (int f = 0; f < L->il.n; f++)
+            ds->file_bytes += L->il.size[f];
+    } else if (test_fail_here("open", comm_rank())) {
+        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
+    } else {
+        open_input(o->path, &L->fd, &L->size, e);
+        ds->file_bytes = L->size;
     }
-    return rc;
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* Collective: the header on every rank, the columns resolved, how each is read, and the
+   layout the row source parses with. */
+static int read_columns(struct load *L, const struct data_options *o, struct dataset *ds,
+                        struct lr_error *e)
+{
+    if (share_head(L->fd, o, L->multi ? &L->il : NULL, L->data_start, L->header_lines,
+                   L->text, &L->head, e) < 0)
+        return -1;
+    if (!L->multi) {
+        L->data_start[0] = L->head.data_start;
+        L->header_lines[0] = L->head.header_lines;
+    }
+    L->slot = lr_malloc((size_t)L->head.n_cols * sizeof *L->slot);
+    resolve_columns(&L->head, o, L->slot, ds, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    enc_setup_init(&L->rs, &L->head, L->slot, ds->n_features, &o->enc, o->path, o->n_threads,
+                   o->target_optional, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    int has_weight = 0;  /* from the slots: a weights column left out is not read */
+    for (int c = 0; c < L->head.n_cols; c++)
+        has_weight |= L->slot[c] == COL_WEIGHT;
+    L->in = (struct source_input){
+        .l = &L->il, .fd = L->fd, .size = L->size, .data_start = L->data_start,
+        .header_lines = L->header_lines, .text = L->multi ? L->text : NULL,
+        .n_threads = o->n_threads,
+        .lay = {
+            .path = o->path, .delimiter = o->delimiter, .n_cols = L->head.n_cols,
+            .slot = L->slot, .names = L->head.names, .n_features = ds->n_features,
+            .has_target = ds->has_target, .has_weight = has_weight,
+            .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
+            .enc = &L->rs.rd,
+            .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
+                                                                   : CSV_HINT_DROP,
+        },
+    };
+    L->n_source = ds->n_features;
+    return 0;
+}
+
+/* Collective, with --cache: 1 when a valid cache gave ds its rows; 0 when the data must be
+   read (then the reader keeps where each record starts, for the write); -1 with e. */
+static int load_cache(struct load *L, const struct data_options *o, struct dataset *ds,
+                      struct lr_error *e)
+{
+    off_t lo, hi;  /* the memory check, on the nominal range */
+    shard_nominal((off_t)L->head.data_start, (off_t)L->size, comm_rank(), comm_size(), &lo, &hi);
+    cache_fingerprint(&L->in.lay, o->has_header, o->target_optional, &o->enc, &L->fp);
+    int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
+    int concat = L->multi;
+    for (int f = 0; f < L->il.n; f++) {
+        concat &= L->il.comp[f] == IN_PLAIN;
+        stream += L->text[f];
+    }
+    struct byte_source bytes = byte_source_fd(L->fd);
+    if (L->multi ? cache_csv_init_list(&L->cc, &L->il, L->data_start, concat ? stream : -1,
+                                       e) < 0
+                 : source_check_memory(&bytes, &L->in, lo, hi, 1, e) < 0 ||
+                       cache_csv_init(&L->cc, o->path, L->fd, L->head.data_start, e) < 0)
+        return -1;
+    L->source_names = lr_malloc((size_t)(L->n_source ? L->n_source : 1) *
+                                sizeof *L->source_names);
+    for (int j = 0; j < L->n_source; j++)
+        L->source_names[j] = lr_strdup(ds->feature_names[j]);
+    struct cache_meta cm = {.source_names = L->source_names, .n_source = L->n_source,
+                            .target = ds->target_name};
+    int got = cache_read(o->cache, o->cache_verify_full, &L->cc, &L->fp, &cm, &L->rows,
+                         o->n_threads, o->quiet, e);
+    if (got < 0 || comm_agree(e) != LR_OK)
+        return -1;
+    if (got > 0) {
+        from_cache(ds, &cm, &L->cc);
+        take_rows(ds, &L->rows);
+        return 1;
+    }
+    L->in.lay.keep_offsets = 1;
+    return 0;
+}
+
+/* The first skipped records' lines of a block, placed: file and line in it. */
+static void place_skipped(const struct row_source *src, struct csv_shard *b, int *file)
+{
+    for (int k = 0; k < b->n_first_skipped; k++) {
+        file[k] = src->m->place(src, b->first_skipped[k], &b->first_skipped[k]);
+        src->m->place(src, b->first_skipped_last[k], &b->first_skipped_last[k]);
+    }
+}
+
+/* Collective: this rank's rows from the row source the inputs call for (one pass, its one
+   block: the whole share), encoded, their skipped records placed. */
+static int read_rows(struct load *L, const struct data_options *o, struct dataset *ds,
+                     struct lr_error *e)
+{
+    int skipped_file[CSV_FIRST_SKIPPED];
+    source_init(&L->src, &L->in);
+    if (L->src.m->open(&L->src, e) < 0)
+        return -1;
+    if (test_fail_here("alloc", comm_rank()))
+        free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
+    if (L->src.m->next(&L->src, 0, &L->rows, e) < 0)
+        return -1;
+    place_skipped(&L->src, &L->rows, skipped_file);
+    if (enc_columns(&L->rows, &L->rs, &o->enc, &ds->feature_names, &ds->n_features, &ds->enc,
+                    e) < 0)
+        return -1;
+    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
+    if (L->src.m->rebalance)
+        L->src.m->rebalance(&L->src, &L->rows, ds->n_features);
+    ds->n_rows_total = comm_sum_i64(L->rows.n_rows);
+    ds->n_skipped_total = comm_sum_i64(L->rows.n_skipped);
+    ds->n_skipped_missing = comm_sum_i64(L->rows.n_skipped_missing);
+    if (ds->n_rows_total > 0)
+        return 0;
+    if (ds->n_skipped_total > 0)
+        return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were "
+                          "skipped", (long long)ds->n_skipped_total);
+    return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
+                      L->head.header_lines ? " after the header" : "");
+}
+
+/* Collective, with --cache: the rows just read, written. A failure is a warning: the run
+   goes on without the cache. */
+static void write_cache(struct load *L, const struct data_options *o, const struct dataset *ds)
+{
+    struct cache_meta cm = {
+        .source_names = L->source_names, .n_source = L->n_source, .target = ds->target_name,
+        .n_features = ds->n_features, .has_weight = L->rows.w != NULL,
+        .n_rows = ds->n_rows_total, .n_skipped = ds->n_skipped_total,
+        .n_skipped_missing = ds->n_skipped_missing,
+        .n_first_skipped = ds->n_first_skipped, .feature_names = ds->feature_names,
+        .enc = ds->enc,
+    };
+    memcpy(cm.first_skipped, ds->first_skipped, sizeof cm.first_skipped);
+    memcpy(cm.first_skipped_last, ds->first_skipped_last, sizeof cm.first_skipped_last);
+    memcpy(cm.first_skipped_path, ds->first_skipped_path, sizeof cm.first_skipped_path);
+    L->cc.size = L->src.region_end;
+    cache_write(o->cache, &L->cc, &L->fp, &cm, &L->rows, o->n_threads, o->quiet);
 }
 
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
     memset(ds, 0, sizeof *ds);
     memset(e, 0, sizeof *e);
-    struct head_info hi = {0};
-    struct csv_shard shard = {0};
-    struct reader_setup rs = {0};
-    int fd = -1, *slot = NULL, rc = -1, n_source = 0;
-    int64_t size = 0;
-    char **source_names = NULL;  /* --cache: its key, the source feature names (a copy:
-                                    encoding replaces ds's) */
-    struct cache_csv cc = {.fd = -1};  /* --cache: the files it must have seen */
-
-    /* several inputs, directories or compressed files (inputs.h): plain files read in
-       place as one stream (concat), or with a compressed file each rank's files in a memfd
-       (share), its rows moved afterwards */
-    struct input_list il = {0};
-    struct input_share sh = {.fd = -1};
-    struct input_concat cat = {.fd = -1};
-    int64_t *data_start = NULL, *header_lines = NULL, *text = NULL, *stream_lines = NULL;
-    int skipped_file[CSV_FIRST_SKIPPED];
-    char *const one[1] = {(char *)o->path};
-    if (comm_rank() == 0)  /* one list for all ranks */
-        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob, &il, e);
-    if (comm_agree(e) != LR_OK)
+    struct load L = {.fd = -1, .cc = {.fd = -1}};
+    int rc = -1, cached = 0;
+    if (open_inputs(&L, o, ds, e) < 0 || read_columns(&L, o, ds, e) < 0 ||
+        (o->cache && (cached = load_cache(&L, o, ds, e)) < 0))
         goto done;
-    inputs_bcast(&il);
-    int multi = !inputs_single_plain(&il), concat = multi;
-    for (int f = 0; f < il.n; f++)
-        concat &= il.comp[f] == IN_PLAIN;
-    int share = multi && !concat;
-    if (multi) {
-        data_start = lr_malloc((size_t)il.n * sizeof *data_start);
-        header_lines = lr_malloc((size_t)il.n * sizeof *header_lines);
-        text = lr_malloc((size_t)il.n * sizeof *text);
-        for (int f = 0; f < il.n; f++)
-            ds->file_bytes += il.size[f];
-    } else if (test_fail_here("open", comm_rank())) {
-        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
-    } else {
-        open_input(o->path, &fd, &size, e);
-        ds->file_bytes = size;
-    }
-    if (comm_agree(e) != LR_OK)
-        goto done;
-    if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, text, &hi, e) < 0)
-        goto done;
-    slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
-    resolve_columns(&hi, o, slot, ds, e);
-    if (comm_agree(e) != LR_OK)
-        goto done;
-
-    if (o->encode) {
-        reader_setup(&hi, slot, ds->n_features, o, &rs, e);
-        if (comm_agree(e) != LR_OK)
+    if (!cached) {
+        if (read_rows(&L, o, ds, e) < 0)
             goto done;
+        if (o->cache)
+            write_cache(&L, o, ds);
+        take_rows(ds, &L.rows);
     }
-    int has_weight = 0;  /* from the slots: a weights column left out is not read */
-    for (int c = 0; c < hi.n_cols; c++)
-        has_weight |= slot[c] == COL_WEIGHT;
-    struct csv_layout lay = {
-        .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
-        .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
-        .has_weight = has_weight,
-        .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
-        .enc = o->encode ? &rs.rd : NULL,
-        .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
-    };
-    int n_numbers = lay.n_features + lay.has_target + lay.has_weight;  /* a row's, as read */
-    /* --cache: a valid cache replaces the parsing; otherwise the parse keeps what the cache
-       needs (where each record starts) and writes it at the end */
-    struct cache_fingerprint fp;
-    n_source = ds->n_features;
-    if (o->cache) {
-        off_t lo, hi_nominal;  /* the memory check, on the nominal range */
-        shard_nominal((off_t)hi.data_start, (off_t)size, comm_rank(), comm_size(), &lo,
-                      &hi_nominal);
-        cache_fingerprint(&lay, o, &fp);
-        int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
-        for (int f = 0; concat && f < il.n; f++)
-            stream += text[f];
-        if (multi ? cache_csv_init_list(&cc, &il, data_start, concat ? stream : -1, e) < 0
-                  : check_memory(fd, o, lo, hi_nominal, n_numbers, 1, e) < 0 ||
-                        cache_csv_init(&cc, o->path, fd, hi.data_start, e) < 0)
-            goto done;
-        source_names = lr_malloc((size_t)(n_source ? n_source : 1) * sizeof *source_names);
-        for (int j = 0; j < n_source; j++)
-            if (!(source_names[j] = strdup(ds->feature_names[j])))
-                LR_FATAL("out of memory");
-        struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
-        int got = cache_read(o->cache, o->cache_verify_full, &cc, &fp, ds, &cm, o->n_threads,
-                             o->quiet, e);
-        if (got > 0 && cache_unblob(cm.blob, ds, n_source) < 0) {  /* the same on every rank */
-            if (comm_rank() == 0 && !o->quiet)
-                fprintf(stderr, "linreg_mpi: warning: the cache '%s' is corrupt: its meta "
-                        "section does not parse: reading %s and writing the cache again\n",
-                        o->cache, o->path);
-            free(ds->X), free(ds->y), free(ds->w), free(ds->skipped_at);
-            ds->X = ds->y = ds->w = NULL, ds->skipped_at = NULL;
-            ds->n_rows = ds->n_skipped_local = 0;
-            got = 0;
-        }
-        free(cm.blob);
-        if (got < 0 || comm_agree(e) != LR_OK)
-            goto done;
-        if (got > 0)
-            goto loaded;
-        lay.keep_offsets = 1;
-    }
-    off_t begin = 0, end = 0;
-    if (concat) {  /* one stream, split as one file */
-        int odd_lo, odd_hi;
-        inputs_concat_open(&il, data_start, text, &cat, e);
-        if (comm_agree(e) != LR_OK ||
-            inputs_concat_quotes(&cat, &odd_lo, &odd_hi, &lay.quote_free, e) < 0)
-            goto done;
-        fd = cat.fd;
-        shard_range(fd, o->path, 0, (off_t)cat.start[il.n], comm_rank(), comm_size(), odd_lo,
-                    odd_hi, &begin, &end, e);
-        inputs_concat_failed(&cat, e);
-        if (comm_agree(e) != LR_OK)
-            goto done;
-    } else if (share) {
-        if (inputs_share(&il, data_start, &sh, e) < 0)
-            goto done;
-        fd = sh.fd;
-        end = (off_t)sh.bytes;  /* an estimate (the memory check): the text is still coming */
-        lay.quote_free = 0;  /* known only at its end */
-        lay.keep_offsets = 1;  /* the rows move by their place in the stream */
-    } else if (find_range(fd, o->path, (off_t)hi.data_start, (off_t)size, &begin, &end,
-                          &lay.quote_free, e) < 0) {
-        goto done;
-    }
-    if (check_memory(fd, o, begin, end, n_numbers, share ? 2 : 1, e) < 0)
-        goto done;
-    if (test_fail_here("alloc", comm_rank()))
-        free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    csv_read_range(fd, begin, share ? CSV_STREAM_END : end, &lay, o->n_threads, &shard, e);
-    int err_file = -1;  /* share: the file of this rank's error */
-    if (share)  /* a stream error is the cause of any the reader saw: it wins */
-        inputs_share_wait(&sh, e, &err_file);
-    if (concat)
-        inputs_concat_failed(&cat, e);
-    if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
-        lr_fail_at(e, LR_EDATA, o->path, 0, 1, "injected parse failure (test build)");
-    /* Lines: csv_read_range counts from its range's start. One file: the header, then the
-       lines of lower ranks; several: each file's own (concat: through the stream's lines
-       per file, counted only when a message needs them). */
-    int64_t line0 = (concat ? 0 : hi.header_lines + 1) + comm_exscan_i64(shard.n_lines);
-    int need_lines = concat && comm_max_i64(e->code == LR_EDATA || shard.n_first_skipped > 0);
-    if (need_lines) {
-        struct lr_error e2 = {0};
-        stream_lines = lr_malloc((size_t)(il.n + 1) * sizeof *stream_lines);
-        if (inputs_concat_lines(&cat, begin, end, stream_lines, &e2) < 0 && e->code == LR_OK)
-            *e = e2;
-    }
-    for (int k = 0; k < shard.n_first_skipped; k++) {
-        int64_t *first = &shard.first_skipped[k], *last = &shard.first_skipped_last[k];
-        if (!multi) {
-            *first += line0;
-            *last += line0;
-        } else if (concat) {
-            skipped_file[k] = inputs_concat_place(&il, stream_lines, header_lines,
-                                                  line0 + *first, first);
-            inputs_concat_place(&il, stream_lines, header_lines, line0 + *last, last);
-        } else {
-            skipped_file[k] = inputs_place(&sh, header_lines, *first, first);
-            inputs_place(&sh, header_lines, *last, last);
-        }
-    }
-    if (e->code == LR_EDATA && err_file < 0 && multi && (!concat || stream_lines)) {
-        err_file = concat ? inputs_concat_place(&il, stream_lines, header_lines,
-                                                line0 + e->line, &e->line)
-                          : inputs_place(&sh, header_lines, e->line, &e->line);
-        snprintf(e->file, sizeof e->file, "%s", il.path[err_file]);
-    } else if (e->code == LR_EDATA && !multi) {
-        e->line += line0;
-    }
-    if (share) {  /* the ranks' files are not in input order: the stream's first error wins,
-                     as in the one CSV (not the lowest rank's) */
-        int64_t key = e->code != LR_OK && err_file >= 0 ? ((int64_t)err_file << 40) + e->line
-                                                         : INT64_MAX;
-        if (key > comm_min_i64(key) && e->code != LR_OK && err_file >= 0)
-            memset(e, 0, sizeof *e);
-    }
-    if (comm_agree(e) != LR_OK)
-        goto done;
-    if (o->encode && encode_columns(&shard, &rs, o, ds, e) < 0)
-        goto done;
-    gather_skipped(&shard, multi ? skipped_file : NULL, &il, ds);
-    if (share)
-        inputs_redistribute(&il, &sh, &shard, ds->n_features, ds->has_target, has_weight);
-
-    ds->n_rows = shard.n_rows;
-    ds->X = shard.X;  /* the dataset owns the rows from here */
-    ds->y = shard.y;
-    ds->w = shard.w;
-    ds->n_skipped_local = shard.n_skipped;
-    ds->skipped_at = shard.skipped_at;
-    shard.X = shard.y = shard.w = NULL;
-    shard.skipped_at = NULL;
-    ds->n_rows_total = comm_sum_i64(shard.n_rows);
-    ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
-    ds->n_skipped_missing = comm_sum_i64(shard.n_skipped_missing);
-    if (ds->n_rows_total == 0) {
-        if (ds->n_skipped_total > 0)
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were skipped",
-                       (long long)ds->n_skipped_total);
-        else
-            lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
-                       hi.header_lines ? " after the header" : "");
-        goto done;
-    }
-    if (o->cache) {  /* a failure is a warning: the run goes on without the cache */
-        struct cache_meta cm = {.source_names = source_names, .n_source = n_source};
-        cm.blob = cache_blob(ds, &cm.blob_len);
-        if (multi)  /* the stream's length (compressed: every rank's share of it) */
-            cc.size = concat ? cat.start[il.n] : comm_sum_i64(sh.bytes);
-        cache_write(o->cache, &cc, &fp, ds, &cm, shard.row_at, shard.skipped_off,
-                    o->n_threads, o->quiet);
-        free(cm.blob);
-    }
-loaded:
     ds->weight_total = (double)ds->n_rows_total;
     if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
         goto done;
     rc = 0;
 done:
-    if (fd >= 0 && fd != sh.fd && fd != cat.fd)
-        close(fd);
-    inputs_share_free(&sh);
-    inputs_concat_close(&cat);
-    cache_csv_free(&cc);
-    inputs_free(&il);
-    free(data_start);
-    free(header_lines);
-    free(text);
-    free(stream_lines);
-    csv_shard_free(&shard);  /* a rank whose own range parsed, when another rank failed */
-    free(slot);
-    for (int j = 0; source_names && j < n_source; j++)
-        free(source_names[j]);
-    free(source_names);
-    reader_setup_free(&rs);
-    head_info_free(&hi);
+    load_free(&L);
     if (rc < 0)
         dataset_free(ds);
     return rc;
+}
+
+void data_options_for(const struct options *cli, enum data_role role,
+                      const struct data_model *model, struct data_options *o)
+{
+    *o = (struct data_options){
+        .path = cli->path, .paths = cli->paths, .n_paths = cli->n_paths, .glob = cli->glob,
+        .delimiter = cli->delimiter, .has_header = !cli->no_header,
+        .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads,
+        .enc = {.na_values = cli->na_values},
+        .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
+    };
+    switch (role) {
+    case DATA_TRAIN:
+    case DATA_TEST:
+        o->want_target = 1;
+        o->weights = cli->weights;  /* the test metrics are weighted too */
+        o->enc = (struct enc_options){
+            .categorical = cli->categorical, .max_levels = cli->max_levels,
+            .missing = cli->missing, .na_values = cli->na_values,
+            .missing_indicator = cli->missing_indicator, .no_intercept = cli->no_intercept,
+            .unknown_error = cli->unknown_error,
+        };
+        if (role == DATA_TRAIN) {
+            o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
+            break;
+        }
+        /* --test: files and directories, one test set (inputs.h), with the training data's
+           columns and levels; --cache is the training data's */
+        o->path = cli->test, o->paths = cli->tests, o->n_paths = cli->n_tests;
+        o->cache = NULL;
+        o->enc.categorical = NULL;
+        o->enc.model_enc = model->enc;
+        o->target = model->target;
+        o->columns_of = "the training data";
+        break;
+    case DATA_DESCRIBE:  /* every column, each level kept as its index */
+        o->features = cli->features, o->drop = cli->drop;
+        o->enc.raw_levels = 1;
+        o->enc.max_levels = 1000;
+        break;
+    case DATA_PREDICT:
+    case DATA_EVALUATE:  /* the model's columns, encoded as in training */
+        o->want_target = 1;
+        o->target = model->target;
+        o->target_optional = role == DATA_PREDICT;
+        o->columns_of = "the model";
+        /* evaluate: weighted metrics when the model was trained with weights and the file
+           has the column */
+        o->weights = role == DATA_EVALUATE ? model->weights : NULL;
+        o->weights_optional = 1;
+        o->enc = (struct enc_options){
+            .model_enc = model->enc, .missing = cli->missing, .na_values = cli->na_values,
+            .unknown_error = cli->unknown_error, .no_intercept = model->no_intercept,
+        };
+        break;
+    }
 }
 
 void dataset_free(struct dataset *ds)

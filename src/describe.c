@@ -184,14 +184,8 @@ static void print_json(const struct dataset *ds, const struct column *c, FILE *o
 
 int describe_run(const struct options *o, struct lr_error *e)
 {
-    struct data_options dopt = {
-        .path = o->path, .paths = o->paths, .n_paths = o->n_paths, .glob = o->glob,
-        .delimiter = o->delimiter, .has_header = !o->no_header,
-        .features = o->features, .drop = o->drop, .want_target = 0,
-        .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
-        .encode = 1, .raw_levels = 1, .na_values = o->na_values, .max_levels = 1000,
-        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
-    };
+    struct data_options dopt;
+    data_options_for(o, DATA_DESCRIBE, NULL, &dopt);
     struct dataset ds;
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &ds, e) < 0)

@@ -112,6 +112,24 @@ void *lr_malloc_impl(size_t size, const char *file, int line)
     return p;
 }
 
+void *lr_calloc_impl(size_t n, size_t size, const char *file, int line)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        lr_fatal(file, line, "out of memory allocating %zu x %zu bytes; use more ranks or nodes",
+                 n, size);
+    return p;
+}
+
+char *lr_strdup_impl(const char *s, const char *file, int line)
+{
+    char *p = strdup(s);
+    if (!p)
+        lr_fatal(file, line, "out of memory allocating %zu bytes; use more ranks or nodes",
+                 strlen(s) + 1);
+    return p;
+}
+
 void *lr_realloc_impl(void *p, size_t size, const char *file, int line)
 {
     void *q = realloc(p, size ? size : 1);

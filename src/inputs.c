@@ -37,11 +37,10 @@ static int ends_with(const char *s, const char *tail)
 
 static void add_file(struct input_list *l, const char *path, int64_t size)
 {
-    l->path = realloc(l->path, (size_t)(l->n + 1) * sizeof *l->path);
-    l->comp = realloc(l->comp, (size_t)(l->n + 1) * sizeof *l->comp);
-    l->size = realloc(l->size, (size_t)(l->n + 1) * sizeof *l->size);
-    if (!l->path || !l->comp || !l->size || !(l->path[l->n] = strdup(path)))
-        LR_FATAL("out of memory");
+    l->path = lr_realloc(l->path, (size_t)(l->n + 1) * sizeof *l->path);
+    l->comp = lr_realloc(l->comp, (size_t)(l->n + 1) * sizeof *l->comp);
+    l->size = lr_realloc(l->size, (size_t)(l->n + 1) * sizeof *l->size);
+    l->path[l->n] = lr_strdup(path);
     l->comp[l->n] = ends_with(path, ".gz") ? IN_GZIP : ends_with(path, ".zst") ? IN_ZSTD : IN_PLAIN;
     l->size[l->n++] = size;
 }
@@ -67,18 +66,15 @@ static int add_dir(struct input_list *l, const char *dir, const char *glob, stru
         if (de->d_name[0] == '.' ||
             (glob ? fnmatch(glob, de->d_name, 0) != 0 : !default_match(de->d_name)))
             continue;
-        names = realloc(names, (size_t)(n + 1) * sizeof *names);
-        if (!names || !(names[n++] = strdup(de->d_name)))
-            LR_FATAL("out of memory");
+        names = lr_realloc(names, (size_t)(n + 1) * sizeof *names);
+        names[n++] = lr_strdup(de->d_name);
     }
     closedir(d);
     if (n > 1)  /* qsort may not be given NULL, which names is when the directory is empty */
         qsort(names, (size_t)n, sizeof *names, by_name);
     int rc = 0, kept = 0;
     for (int k = 0; k < n; k++) {
-        char *p = malloc(strlen(dir) + strlen(names[k]) + 2);
-        if (!p)
-            LR_FATAL("out of memory");
+        char *p = lr_malloc(strlen(dir) + strlen(names[k]) + 2);
         sprintf(p, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names[k]);
         struct stat st;
         if (rc == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -308,8 +304,8 @@ static int file_head(const struct input_list *l, int f, char delimiter, int has_
     char *buf = lr_malloc(cap);
     int rc = -1;
     for (;;) {
-        if (len == cap && !(buf = realloc(buf, cap *= 2)))
-            LR_FATAL("out of memory");
+        if (len == cap)
+            buf = lr_realloc(buf, cap *= 2);
         ssize_t k = stream_read(&s, buf + len, cap - len, (int64_t)len, e);
         if (k < 0)
             goto done;
@@ -410,26 +406,23 @@ static double text_guess(const struct input_list *l, int f)
     return (double)l->size[f] * (l->comp[f] == IN_PLAIN ? 1 : 4) + 1;
 }
 
-static const struct input_list *g_sort_list;  /* qsort's comparison needs the sizes */
-
-static int larger_first(const void *a, const void *b)
+/* qsort_r's comparison of two file indices of the list ctx */
+static int larger_first(const void *a, const void *b, void *ctx)
 {
+    const struct input_list *l = ctx;
     int x = *(const int *)a, y = *(const int *)b;
-    double wx = text_guess(g_sort_list, x), wy = text_guess(g_sort_list, y);
+    double wx = text_guess(l, x), wy = text_guess(l, y);
     return wx != wy ? (wx > wy ? -1 : 1) : (x < y ? -1 : 1);
 }
 
 static void assign(const struct input_list *l, int *owner)
 {
     int p = comm_size(), *order = lr_malloc((size_t)(l->n ? l->n : 1) * sizeof *order);
-    double *load = calloc((size_t)p, sizeof *load);
-    if (!load)
-        LR_FATAL("out of memory");
+    double *load = lr_calloc((size_t)p, sizeof *load);
     for (int f = 0; f < l->n; f++)
         order[f] = f;
-    g_sort_list = l;
     if (l->n > 1)
-        qsort(order, (size_t)l->n, sizeof *order, larger_first);
+        qsort_r(order, (size_t)l->n, sizeof *order, larger_first, (void *)l);
     for (int k = 0; k < l->n; k++) {
         int r = 0;
         for (int q = 1; q < p; q++)
@@ -445,12 +438,12 @@ static void assign(const struct input_list *l, int *owner)
 /* ---- the share: one producer thread streams the files into the memfd ---- */
 
 /* How far the producer may write beyond the reader's furthest request: the text held in
-   memory at a time is about this plus the reader's block. Tests set less, so that the
-   reader has parsed most of a stream when the producer meets its end. */
+   memory at a time is about this plus the reader's block. Tests set less (test_hooks.h),
+   so that the reader has parsed most of a stream when the producer meets its end. */
 static int64_t ahead_bytes(void)
 {
-    const char *s = getenv("LINREG_TEST_AHEAD_BYTES");
-    return s && atoll(s) > 0 ? atoll(s) : (int64_t)64 << 20;
+    long long t = test_ahead_bytes();
+    return t > 0 ? (int64_t)t : (int64_t)64 << 20;
 }
 #define PAGE ((int64_t)4096)
 
@@ -569,7 +562,7 @@ static void *producer_run(void *arg)
     return NULL;
 }
 
-/* shard_pread on the memfd: wait for the bytes, give back the text before off. */
+/* The memfd as input_share.text: wait for the bytes, give back the text before off. */
 static ssize_t share_read(void *ctx, void *buf, size_t n, off_t off)
 {
     struct input_producer *pr = ctx;
@@ -642,9 +635,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     memset(sh, 0, sizeof *sh);
     sh->fd = new_memfd();
     size_t n = (size_t)(l->n ? l->n : 1);
-    struct input_producer *pr = calloc(1, sizeof *pr);
-    if (!pr)
-        LR_FATAL("out of memory");
+    struct input_producer *pr = lr_calloc(1, sizeof *pr);
     pr->owner = lr_malloc(n * sizeof *pr->owner);
     assign(l, pr->owner);
     pr->data_start = lr_malloc(n * sizeof *pr->data_start);
@@ -665,7 +656,7 @@ int inputs_share(const struct input_list *l, const int64_t *data_start, struct i
     pthread_mutex_init(&pr->mu, NULL);
     pthread_cond_init(&pr->more, NULL);
     pthread_cond_init(&pr->room, NULL);
-    shard_virtual(sh->fd, share_read, pr);
+    sh->text = (struct byte_source){.pread = share_read, .ctx = pr};
     int err = pthread_create(&pr->thread, NULL, producer_run, pr);
     if (err != 0)
         LR_FATAL("cannot start the thread that reads the inputs: %s", strerror(err));
@@ -684,7 +675,7 @@ static void producer_end(struct input_share *sh, int stop, struct lr_error *pe)
     pthread_cond_signal(&pr->room);
     pthread_mutex_unlock(&pr->mu);
     pthread_join(pr->thread, NULL);
-    shard_virtual(sh->fd, NULL, NULL);
+    sh->text = (struct byte_source){0};
     sh->bytes = pr->bytes;
     sh->n = pr->n;
     sh->quote_free = pr->quote_free;
@@ -768,7 +759,7 @@ static int concat_fd(struct input_concat *c, int f)
     return c->fds[f];
 }
 
-/* shard_read_fn over the stream */
+/* input_concat.bytes: the stream, file after file */
 static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
 {
     struct input_concat *c = ctx;
@@ -818,8 +809,7 @@ int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
         c->fds[f] = -1;
     }
     c->failed = -1;
-    c->fd = new_memfd();
-    shard_virtual(c->fd, concat_read, c);
+    c->bytes = (struct byte_source){.pread = concat_read, .ctx = c};
     off_t lo, hi;
     shard_nominal(0, (off_t)c->start[l->n], comm_rank(), comm_size(), &lo, &hi);
     for (int f = concat_file(c, lo); f < l->n && c->start[f] <= hi; f++)
@@ -830,17 +820,12 @@ int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
 
 void inputs_concat_close(struct input_concat *c)
 {
-    if (c->fd >= 0 && c->fds) {
-        shard_virtual(c->fd, NULL, NULL);
-        close(c->fd);
-    }
     for (int f = 0; c->fds && f < c->l->n; f++)
         if (c->fds[f] >= 0)
             close(c->fds[f]);
     free(c->fds);
     free(c->start);
     memset(c, 0, sizeof *c);
-    c->fd = -1;
 }
 
 int inputs_concat_failed(const struct input_concat *c, struct lr_error *e)
@@ -857,16 +842,14 @@ int inputs_concat_quotes(const struct input_concat *c, int *odd_lo, int *odd_hi,
                          int *quote_free, struct lr_error *e)
 {
     int n = c->l->n;
-    uint64_t *q = calloc((size_t)n + 1, sizeof *q);  /* per file; q[n]: this rank's piece */
-    if (!q)
-        LR_FATAL("out of memory");
+    uint64_t *q = lr_calloc((size_t)n + 1, sizeof *q);  /* per file; q[n]: this rank's piece */
     off_t lo, hi;
     shard_nominal(0, (off_t)c->start[n], comm_rank(), comm_size(), &lo, &hi);
     for (off_t at = lo; at < hi && e->code == LR_OK;) {
         int f = concat_file(c, at);
         off_t to = (off_t)c->start[f + 1] < hi ? (off_t)c->start[f + 1] : hi;
         int64_t k = 0;
-        shard_count_quotes(c->fd, c->l->path[f], at, to, &k, e);
+        shard_count_quotes(&c->bytes, c->l->path[f], at, to, &k, e);
         q[f] += (uint64_t)k;
         q[n] += (uint64_t)k;
         at = to;
@@ -890,15 +873,13 @@ int inputs_concat_lines(const struct input_concat *c, off_t begin, off_t end, in
                         struct lr_error *e)
 {
     int n = c->l->n;
-    uint64_t *k = calloc((size_t)n + 1, sizeof *k);
+    uint64_t *k = lr_calloc((size_t)n + 1, sizeof *k);
     char *buf = lr_malloc(1 << 20);
-    if (!k)
-        LR_FATAL("out of memory");
     for (off_t at = begin; at < end && e->code == LR_OK;) {
         int f = concat_file(c, at);
         off_t to = (off_t)c->start[f + 1] < end ? (off_t)c->start[f + 1] : end;
         size_t want = (size_t)(to - at) < (1 << 20) ? (size_t)(to - at) : (1 << 20);
-        ssize_t got = shard_pread(c->fd, buf, want, at);
+        ssize_t got = byte_pread(&c->bytes, buf, want, at);
         if (got <= 0) {
             lr_fail_at(e, LR_ENOINPUT, c->l->path[f], 0, 0, "read error: %s",
                        got < 0 ? strerror(errno) : "file shrank while being read");
@@ -982,11 +963,9 @@ void inputs_redistribute(const struct input_list *l, const struct input_share *s
     int *owner = lr_malloc((size_t)(n ? n : 1) * sizeof *owner);
     assign(l, owner);
     /* the stream: each file's text, where it starts, and the ranks' nominal starts */
-    uint64_t *v = calloc((size_t)(2 * n + 2 * p + 1), sizeof *v);
+    uint64_t *v = lr_calloc((size_t)(2 * n + 2 * p + 1), sizeof *v);
     int64_t *start = lr_malloc((size_t)(n + 1) * sizeof *start);
     int64_t *nominal = lr_malloc((size_t)(p + 1) * sizeof *nominal);
-    if (!v)
-        LR_FATAL("out of memory");
     for (int k = 0; k < sh->n; k++)
         v[sh->file[k]] = (uint64_t)(sh->at[k + 1] - sh->at[k]);
     comm_sum_u64(v, n);
@@ -1001,8 +980,8 @@ void inputs_redistribute(const struct input_list *l, const struct input_share *s
     /* offsets in the stream; per file the rows and skipped records, and of those before
        each nominal start that falls in the file */
     struct layout rows = {0}, skip = {0};
-    rows.local = calloc((size_t)n + 1, sizeof *rows.local);
-    skip.local = calloc((size_t)n + 1, sizeof *skip.local);
+    rows.local = lr_calloc((size_t)n + 1, sizeof *rows.local);
+    skip.local = lr_calloc((size_t)n + 1, sizeof *skip.local);
     memset(v, 0, (size_t)(2 * n + 2 * p + 1) * sizeof *v);
     int64_t i = 0, j = 0;
     for (int k = 0; k < sh->n; k++) {

@@ -116,8 +116,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     return rc;
 }
 
-/* The numbers of a JSON array of exactly n numbers into v; 0 or -1. */
-/* n numbers into v; null (an aliased coefficient) reads as 0, which is how it predicts. */
+/* A JSON array of exactly n numbers into v; 0 or -1. A null (an aliased coefficient)
+   reads as 0, which is how it predicts. */
 static int read_numbers(json_t *a, int n, double *v)
 {
     if (!json_is_array(a) || (int)json_array_size(a) != n)

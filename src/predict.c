@@ -26,25 +26,11 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     if (comm_agree(e) != LR_OK)
         return -1;
     /* the model's source columns, encoded as in training (encode.h) */
-    char **sources = lr_malloc((size_t)m->enc.n_cols * sizeof *sources);
-    for (int s = 0; s < m->enc.n_cols; s++)
-        sources[s] = m->enc.cols[s].name;
-    struct data_options dopt = {
-        .path = o->path, .paths = o->paths, .n_paths = o->n_paths, .glob = o->glob,
-        .delimiter = o->delimiter, .has_header = !o->no_header,
-        .target = m->target, .want_target = 1, .target_optional = !need_target,
-        .feature_list = sources, .n_feature_list = m->enc.n_cols, .columns_of = "the model",
-        .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads,
-        /* evaluate: weighted metrics when the model was trained with weights and the file
-           has the column */
-        .weights = need_target ? m->weights : NULL, .weights_optional = 1,
-        .encode = 1, .model_enc = &m->enc, .missing = o->missing, .na_values = o->na_values,
-        .unknown_error = o->unknown_error, .no_intercept = m->no_intercept,
-        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
-    };
-    int failed = dataset_load(&dopt, ds, e) < 0;
-    free(sources);
-    if (failed)
+    struct data_model model = {.enc = &m->enc, .target = m->target, .weights = m->weights,
+                               .no_intercept = m->no_intercept};
+    struct data_options dopt;
+    data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
+    if (dataset_load(&dopt, ds, e) < 0)
         return -1;
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(ds, NULL, stderr), dataset_print_encoding(ds, NULL, stderr);

@@ -2,35 +2,12 @@
 #include "shard.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-static struct {
-    int fd;
-    shard_read_fn read;        /* NULL: a free slot */
-    void *ctx;
-} g_virtual[4];
-
-void shard_virtual(int fd, shard_read_fn read, void *ctx)
-{
-    int k = 0;
-    while (k < 4 && !(g_virtual[k].read && g_virtual[k].fd == fd))
-        k++;
-    if (k == 4)  /* not registered: a free slot */
-        for (k = 0; k < 4 && g_virtual[k].read; k++)
-            ;
-    if (k == 4)
-        LR_FATAL("too many virtual descriptors");
-    g_virtual[k].fd = fd;
-    g_virtual[k].read = read;
-    g_virtual[k].ctx = ctx;
-}
-
 ssize_t shard_pread(int fd, void *buf, size_t n, off_t off)
 {
-    for (int k = 0; k < 4; k++)
-        if (g_virtual[k].read && g_virtual[k].fd == fd)
-            return g_virtual[k].read(g_virtual[k].ctx, buf, n, off);
     size_t got = 0;
     while (got < n) {
         ssize_t k = pread(fd, (char *)buf + got, n - got, off + (off_t)got);
@@ -43,6 +20,16 @@ ssize_t shard_pread(int fd, void *buf, size_t n, off_t off)
         got += (size_t)k;
     }
     return (ssize_t)got;
+}
+
+static ssize_t fd_pread(void *ctx, void *buf, size_t n, off_t off)
+{
+    return shard_pread((int)(intptr_t)ctx, buf, n, off);
+}
+
+struct byte_source byte_source_fd(int fd)
+{
+    return (struct byte_source){.pread = fd_pread, .ctx = (void *)(intptr_t)fd};
 }
 
 int64_t shard_quotes(const char *p, size_t n)
@@ -115,14 +102,14 @@ void shard_nominal(off_t data_start, off_t size, int rank, int n_ranks, off_t *l
     *hi = data_start + (off_t)((__int128)len * (rank + 1) / n_ranks);
 }
 
-int shard_count_quotes(int fd, const char *path, off_t lo, off_t hi, int64_t *n,
-                       struct lr_error *e)
+int shard_count_quotes(const struct byte_source *b, const char *path, off_t lo, off_t hi,
+                       int64_t *n, struct lr_error *e)
 {
     char buf[1 << 16];
     *n = 0;
     for (off_t at = lo; at < hi;) {
         size_t want = (size_t)(hi - at) < sizeof buf ? (size_t)(hi - at) : sizeof buf;
-        ssize_t k = shard_pread(fd, buf, want, at);
+        ssize_t k = byte_pread(b, buf, want, at);
         if (k <= 0)
             return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "read error: %s",
                               k < 0 ? strerror(errno) : "file shrank while being read");
@@ -133,8 +120,8 @@ int shard_count_quotes(int fd, const char *path, off_t lo, off_t hi, int64_t *n,
 }
 
 /* First record start at or after pos, where the quote parity is odd. */
-static int record_start(int fd, const char *path, off_t data_start, off_t size, off_t pos,
-                        int odd, off_t *out, struct lr_error *e)
+static int record_start(const struct byte_source *b, const char *path, off_t data_start,
+                        off_t size, off_t pos, int odd, off_t *out, struct lr_error *e)
 {
     if (pos <= data_start) {
         *out = data_start;
@@ -142,7 +129,7 @@ static int record_start(int fd, const char *path, off_t data_start, off_t size, 
     }
     char buf[65536];
     char before;
-    if (shard_pread(fd, &before, 1, pos - 1) != 1)
+    if (byte_pread(b, &before, 1, pos - 1) != 1)
         return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "read error: %s", strerror(errno));
     if (before == '\n' && !odd) {
         *out = pos;
@@ -150,7 +137,7 @@ static int record_start(int fd, const char *path, off_t data_start, off_t size, 
     }
     for (off_t at = pos; at < size;) {
         size_t want = (size_t)(size - at) < sizeof buf ? (size_t)(size - at) : sizeof buf;
-        ssize_t k = shard_pread(fd, buf, want, at);
+        ssize_t k = byte_pread(b, buf, want, at);
         if (k < 0)
             return lr_fail_at(e, LR_ENOINPUT, path, 0, 0, "read error: %s", strerror(errno));
         if (k == 0)
@@ -167,16 +154,17 @@ static int record_start(int fd, const char *path, off_t data_start, off_t size, 
     return 0;
 }
 
-int shard_range(int fd, const char *path, off_t data_start, off_t size, int rank, int n_ranks,
-                int odd_lo, int odd_hi, off_t *begin, off_t *end, struct lr_error *e)
+int shard_range(const struct byte_source *b, const char *path, off_t data_start, off_t size,
+                int rank, int n_ranks, int odd_lo, int odd_hi, off_t *begin, off_t *end,
+                struct lr_error *e)
 {
     off_t lo, hi;
     shard_nominal(data_start, size, rank, n_ranks, &lo, &hi);
-    if (record_start(fd, path, data_start, size, lo, odd_lo, begin, e) < 0)
+    if (record_start(b, path, data_start, size, lo, odd_lo, begin, e) < 0)
         return -1;
     if (rank == n_ranks - 1) {
         *end = size;
         return 0;
     }
-    return record_start(fd, path, data_start, size, hi, odd_hi, end, e);
+    return record_start(b, path, data_start, size, hi, odd_hi, end, e);
 }

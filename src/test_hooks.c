@@ -28,6 +28,18 @@ double test_mem_available(void)
     const char *v = getenv("LINREG_TEST_MEM_AVAILABLE");
     return v ? atof(v) : -1.0;
 }
+
+long long test_block_bytes(void)
+{
+    const char *v = getenv("LINREG_TEST_BLOCK_BYTES");
+    return v && atoll(v) > 0 ? atoll(v) : 0;
+}
+
+long long test_ahead_bytes(void)
+{
+    const char *v = getenv("LINREG_TEST_AHEAD_BYTES");
+    return v && atoll(v) > 0 ? atoll(v) : 0;
+}
 #else
 typedef int test_hooks_unused; /* ISO C wants a translation unit to declare something */
 #endif

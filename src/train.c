@@ -352,17 +352,8 @@ static void test_label(const struct options *o, char *buf, size_t cap)
 static int load_data(struct run *r, struct lr_error *e)
 {
     const struct options *o = r->o;
-    struct data_options dopt = {
-        .path = o->path, .paths = o->paths, .n_paths = o->n_paths, .glob = o->glob,
-        .delimiter = o->delimiter, .has_header = !o->no_header,
-        .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
-        .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads, .weights = o->weights,
-        .encode = 1, .categorical = o->categorical, .max_levels = o->max_levels,
-        .missing = o->missing, .na_values = o->na_values,
-        .missing_indicator = o->missing_indicator, .no_intercept = o->no_intercept,
-        .unknown_error = o->unknown_error,
-        .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
-    };
+    struct data_options dopt;
+    data_options_for(o, DATA_TRAIN, NULL, &dopt);
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
@@ -375,24 +366,10 @@ static int load_data(struct run *r, struct lr_error *e)
         split_validation(&r->ds, o->validation_split, o->seed, &r->val, e) < 0)
         return e->code;  /* from totals: the same on every rank */
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
-        struct data_options topt = dopt;
-        topt.path = o->test;  /* --test: files and directories, one test set (inputs.h) */
-        topt.paths = o->tests, topt.n_paths = o->n_tests;
-        topt.cache = NULL;  /* --cache is the training file's */
-        topt.features = topt.drop = NULL;
-        topt.categorical = NULL;
-        topt.model_enc = &r->ds.enc;  /* the training data's levels and source columns */
-        char **sources = lr_malloc((size_t)r->ds.enc.n_cols * sizeof *sources);
-        for (int s = 0; s < r->ds.enc.n_cols; s++)
-            sources[s] = r->ds.enc.cols[s].name;
-        topt.feature_list = sources;
-        topt.n_feature_list = r->ds.enc.n_cols;
-        topt.target = r->ds.target_name;
-        topt.columns_of = "the training data";
-        topt.weights = o->weights;  /* weighted test metrics */
-        int failed = dataset_load(&topt, &r->test, e) < 0;
-        free(sources);
-        if (failed)
+        struct data_options topt;  /* the training data's columns and levels */
+        struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name};
+        data_options_for(o, DATA_TEST, &train, &topt);
+        if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
         if (comm_rank() == 0 && !o->quiet) {
             char label[300];

@@ -12,7 +12,7 @@
  *           bit  7    threads per rank in the split check: 1 or 2
  *   byte 1  bits 0-4  bytes per thread per block of the small-block build (1..32)
  *           bits 5-6  threads of the small-block build (1..3)
- *           bit  7    text_ok (describe's layout: text and empty values kept as NaNs)
+ *           bit  7    unused
  *   byte 2  the column mask of layout 3
  *   (byte 1 ^ byte 2) % 64 + 1: the first read size of the small-block build's head
  *
@@ -21,7 +21,7 @@
  *     record start (after the first '\n' with an even number of quotes before it: RFC 4180
  *     records may hold newlines inside quotes), header_lines = the header's lines;
  *     failure gives LR_EDATA/LR_ENOINPUT with a message.
- *   - range: success gives finite X/y (or, with text_ok, NaNs that say empty or text),
+ *   - range: success gives finite X/y,
  *     n_lines = the number of lines of the range, n_lines >= n_rows, consistent skipped
  *     records (first and last lines, and skipped_at: non-decreasing positions among the
  *     rows); failure gives LR_EDATA (line >= 0, column >= 1) or LR_ENOINPUT, with a
@@ -56,7 +56,6 @@
 #include <unistd.h>
 
 #include "csv_reader.h"
-#include "hash.h"
 #include "numparse.h"
 #include "shard.h"
 
@@ -67,7 +66,7 @@ extern int fuzz_block_per_thread, fuzz_head_cap;
 int csv_read_head_sb(int fd, const char *path, char delimiter, int has_header,
                      struct csv_head *h, struct lr_error *e);
 void csv_head_free_sb(struct csv_head *h);
-int csv_read_range_sb(int fd, off_t begin, off_t end, const struct csv_layout *lay,
+int csv_read_range_sb(const struct byte_source *src, off_t begin, off_t end, const struct csv_layout *lay,
                       int n_threads, struct csv_shard *out, struct lr_error *e);
 void csv_shard_free_sb(struct csv_shard *s);
 #endif
@@ -83,6 +82,7 @@ void csv_shard_free_sb(struct csv_shard *s);
 
 static const char PATH[] = "fuzz.csv";
 static int g_fd = -1;
+static struct byte_source g_bytes;  /* g_fd's */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -95,6 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         perror("memfd_create");
         abort();
     }
+    g_bytes = byte_source_fd(g_fd);
     return 0;
 }
 
@@ -110,13 +111,13 @@ static void run_range(struct result *r, off_t begin, off_t end, const struct csv
     memset(&r->e, 0, sizeof r->e);
 #ifdef FUZZ_SMALL_BLOCKS
     if (small_blocks) {
-        r->rc = csv_read_range_sb(g_fd, begin, end, lay, threads, &r->s, &r->e);
+        r->rc = csv_read_range_sb(&g_bytes, begin, end, lay, threads, &r->s, &r->e);
         return;
     }
 #else
     (void)small_blocks;
 #endif
-    r->rc = csv_read_range(g_fd, begin, end, lay, threads, &r->s, &r->e);
+    r->rc = csv_read_range(&g_bytes, begin, end, lay, threads, &r->s, &r->e);
 }
 
 static void free_result(struct result *r, int small_blocks)
@@ -177,10 +178,10 @@ static void same_result(const struct result *a, const struct result *b,
 
 /* Invariants of one result on its own; lines = '\n'-terminated lines of the range plus a
    final unterminated one. */
-/* A value the layout allows: finite, or with text_ok a NaN that says empty or text. */
-static int allowed(double v, const struct csv_layout *lay)
+/* A value the reader may store: a finite number. */
+static int allowed(double v)
 {
-    return isfinite(v) || (lay->text_ok && csv_value_kind(v) != CSV_NUMBER);
+    return isfinite(v);
 }
 
 /* A quote out of place or never closed: an error even with --on-bad-row skip (where every
@@ -212,9 +213,9 @@ static void check_result(const struct result *r, const struct csv_layout *lay, i
     CHECK(s->n_rows == 0 || s->X != NULL);
     CHECK(!lay->has_target || s->n_rows == 0 || s->y != NULL);
     for (int64_t i = 0; i < s->n_rows * lay->n_features; i++)
-        CHECK(allowed(s->X[i], lay));
+        CHECK(allowed(s->X[i]));
     for (int64_t i = 0; lay->has_target && i < s->n_rows; i++)
-        CHECK(allowed(s->y[i], lay));
+        CHECK(allowed(s->y[i]));
     CHECK(s->n_skipped >= 0);
     CHECK(lay->skip_bad_rows || s->n_skipped == 0);
     CHECK(s->n_first_skipped == (s->n_skipped < CSV_FIRST_SKIPPED ? s->n_skipped
@@ -272,23 +273,6 @@ static int64_t count_lines(const char *text, off_t b, off_t e)
 
 /* ---- the oracle, for data without quotes and carriage returns ---- */
 
-/* The value describe's layout keeps for a field that is not a number: libcsv drops the
-   spaces around an unquoted field (only ' ' with a tab delimiter) before the text is
-   hashed. */
-static double text_value(const char *s, size_t n, int status, char delim)
-{
-    while (n > 0 && (s[0] == ' ' || (s[0] == '\t' && delim != '\t')))
-        s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || (s[n - 1] == '\t' && delim != '\t')))
-        n--;
-    uint64_t b = CSV_MISSING_BITS;
-    if (status != NUM_EMPTY)
-        b |= (hash_bytes(s, n) & 0x0007FFFFFFFFFFFFull) | 1;
-    double v;
-    memcpy(&v, &b, sizeof v);
-    return v;
-}
-
 struct oracle {
     int64_t n_rows, n_skipped, first_skipped[CSV_FIRST_SKIPPED];
     int n_first_skipped;
@@ -332,8 +316,6 @@ static void oracle_run(const char *text, size_t len, const struct csv_layout *la
                     int slot = lay->slot[field];
                     double v = 0;
                     int rc = slot == COL_SKIP ? NUM_OK : num_parse(line + f0, i - f0, &v);
-                    if (rc != NUM_OK && lay->text_ok && rc != NUM_RANGE)
-                        v = text_value(line + f0, i - f0, rc, lay->delimiter), rc = NUM_OK;
                     if (rc != NUM_OK) {
                         bad = 1;
                         bad_column = (int64_t)f0 + 1;
@@ -409,10 +391,10 @@ static void check_ranks(const char *text, off_t data_start, off_t size,
         struct lr_error err;
         memset(&err, 0, sizeof err);
         shard_nominal(data_start, size, r, n_ranks, &lo, &hi);
-        CHECK(shard_count_quotes(g_fd, PATH, lo, hi, &mine, &err) == 0);
+        CHECK(shard_count_quotes(&g_bytes, PATH, lo, hi, &mine, &err) == 0);
         CHECK(mine == count_quotes(text, lo, hi));
         int64_t before = count_quotes(text, data_start, lo);
-        CHECK(shard_range(g_fd, PATH, data_start, size, r, n_ranks, (int)(before & 1),
+        CHECK(shard_range(&g_bytes, PATH, data_start, size, r, n_ranks, (int)(before & 1),
                           (int)((before + mine) & 1), &b, &e, &err) == 0);
         CHECK(b == prev_end && b <= e && e <= size);
         CHECK(b == data_start || b == size ||
@@ -616,7 +598,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct csv_layout lay = {.path = PATH, .delimiter = delim, .n_cols = n, .slot = slot,
                              .names = h.names, .n_features = d, .has_target = has_target,
-                             .skip_bad_rows = skip, .text_ok = o1 >> 7,
+                             .skip_bad_rows = skip,
                              .quote_free = !memchr(text, '"', len)};
     off_t begin = h.data_start, end = (off_t)len;
     int64_t lines = count_lines(text, begin, end);

@@ -6,7 +6,7 @@
 #   byte 0 = delimiter index (0 ',' 1 ';' 2 tab 3 '|') | 4 has_header | 8 skip_bad_rows
 #            | 16*layout (0 last=target, 1 no target, 2 first=target, 3 masked)
 #            | 64 three ranks | 128 two threads per rank
-#   byte 1 = small-block bytes per thread - 1 (0..31) | 32*(threads-1) | 128 text_ok
+#   byte 1 = small-block bytes per thread - 1 (0..31) | 32*(threads-1) | 128 (unused)
 #   byte 2 = column mask for layout 3
 set -euo pipefail
 cd "$(dirname "$0")"

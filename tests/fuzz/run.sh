@@ -89,8 +89,8 @@ for t in "${TARGETS[@]}"; do
     fi
     if [ "$t" = reader ]; then
         # the adversarial corpus (tests/adversarial/) as fuzz inputs: option bytes for the
-        # header, ',' or ';', each --on-bad-row mode and layout (describe's text_ok with
-        # layouts 1 and 3), 11-byte blocks, then the file's first 4 KiB; the
+        # header, ',' or ';', each --on-bad-row mode and layout (byte 1's bit 7, unused
+        # now, with layouts 1 and 3), 11-byte blocks, then the file's first 4 KiB; the
         # replay checks every invariant on them (fast path against libcsv alone included)
         adv=$OUT/adversarial
         rm -rf "$adv" && mkdir -p "$adv"

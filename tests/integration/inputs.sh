@@ -133,7 +133,7 @@ head -c "$cut" "$TMP/big.csv.gz" >"$TMP/late/part-00002.csv.gz"
     ok "a gzip part of 2.6 MB of text, cut 2000 bytes before its end: its text ends mid-line" ||
     not_ok "the late-broken part"
 for np in 1 2; do
-    LINREG_TEST_BLOCK_BYTES=4096 LINREG_TEST_AHEAD_BYTES=16384 \
+    LINREG_TEST_BLOCK_BYTES=4096 LINREG_TEST_AHEAD_BYTES=16384 BIN=$HOOKS_BIN \
         expect_fail "a gzip part broken after most of it was parsed: the stream's error" 65 \
         "^[^ ]*late/part-00002.csv.gz: broken gzip stream at compressed byte $cut (after [0-9]* bytes of text)" \
         "$np" "$TMP/late"  # local ranks inherit the environment
@@ -146,7 +146,7 @@ cp "$TMP/big.csv.gz" "$TMP/twice/a.csv.gz"
 cp "$TMP/big.csv.gz" "$TMP/twice/b.csv.gz"
 read -r samples peak text < <(LINREG_TEST_BLOCK_BYTES=16384 LINREG_TEST_AHEAD_BYTES=65536 \
     /usr/bin/python3 "$ROOT/tests/tools/memfd_peak.py" timeout 30 mpirun --bind-to none -n 1 \
-    -x OMP_NUM_THREADS=1 "$BIN" describe "$TMP/twice")
+    -x OMP_NUM_THREADS=1 "$HOOKS_BIN" describe "$TMP/twice")
 [ "$samples" -gt 0 ] && [ "$text" -gt 2500000 ] && [ "$peak" -le 1500000 ] &&
     ok "5.2 MB of gzip text streamed through one rank: at most $peak bytes held at a time (seen up to $text)" ||
     not_ok "text given back" "samples $samples, peak $peak bytes, size $text"

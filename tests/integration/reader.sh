@@ -113,8 +113,15 @@ done
 # --- RFC 4180: newlines (LF, CRLF) inside quoted fields, doubled quotes, delimiters; the
 # cases of the public corpora (csv-spectrum, csv-test-data, the csv-parser fixtures) in
 # files of our own, read under 1, 2, 3 and 8 ranks x 1-3 threads with blocks of a few bytes
-# (LINREG_TEST_BLOCK_BYTES, for tests only), so that quoted newlines fall on rank, block
-# and piece boundaries; Python's csv module is the reference.
+# (LINREG_TEST_BLOCK_BYTES, which only the test build reads), so that quoted newlines fall
+# on rank, block and piece boundaries; Python's csv module is the reference.
+# The release binary reads no test variable: their names are not in it.
+if grep -a -q LINREG_TEST "$BIN"; then
+    not_ok "the release binary reads no LINREG_TEST_* variable" \
+        "$(grep -a -o 'LINREG_TEST[A-Z_]*' "$BIN" | sort -u | tr '\n' ' ')"
+else
+    ok "the release binary reads no LINREG_TEST_* variable"
+fi
 printf 'a,note,c\n1,x,3\n4,"multi\n5,6,7\n8",6\n9,y,9\n' >"$TMP/m.csv"
 for np in 1 2 3 8; do
     for skip in error skip; do
@@ -214,7 +221,7 @@ for f in comma_in_quotes escaped_quotes newlines newlines_lf quotes_and_newlines
         for th in $threads; do
             for block in $blocks; do
                 LINREG_TEST_BLOCK_BYTES=$block timeout 30 mpirun --oversubscribe --bind-to none -n $np \
-                    -x LINREG_TEST_BLOCK_BYTES "$BIN" describe --json --threads $th "$TMP/$f.csv" \
+                    -x LINREG_TEST_BLOCK_BYTES "$HOOKS_BIN" describe --json --threads $th "$TMP/$f.csv" \
                     >"$TMP/$f.json" 2>"$TMP/err" </dev/null
                 figures "$TMP/$f.json" >"$TMP/$f.got" 2>>"$TMP/err"
                 same_figures "$TMP/$f.ref" "$TMP/$f.got" || bad+="np=$np th=$th block=$block; "
@@ -268,7 +275,7 @@ teams() {  # teams ENV... -- ARGS: predict under the given OpenMP environment, 2
     while [ "$1" != -- ]; do envs+=(-x "$1"); shift; done
     shift
     env LINREG_TEST_BLOCK_BYTES=20000 timeout 60 mpirun --oversubscribe --bind-to none -n 1 \
-        -x LINREG_TEST_BLOCK_BYTES "${envs[@]}" "$BIN" predict --model "$TMP/big_model.json" \
+        -x LINREG_TEST_BLOCK_BYTES "${envs[@]}" "$HOOKS_BIN" predict --model "$TMP/big_model.json" \
         --output "$TMP/team.csv" "$@" "$TMP/big.csv" 2>/dev/null </dev/null
 }
 teams OMP_NUM_THREADS=1 -- --threads 1 && mv "$TMP/team.csv" "$TMP/plain.csv"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "comm.h"
+#include "hash.h"
 #include "suites.h"
 
 const char *test_write_file(const char *text, size_t len)
@@ -23,6 +24,40 @@ const char *test_write_file(const char *text, size_t len)
     return path;
 }
 
+void test_keep_all_init(struct test_keep_all *k)
+{
+    struct lr_error e = {0};
+    memset(k, 0, sizeof *k);
+    memset(k->mode, READ_AUTO, sizeof k->mode);
+    memset(k->miss, MISSING_MEAN, sizeof k->miss);
+    enc_na_init(&k->na, NULL, &e);
+    k->rd = (struct enc_reader){.mode = k->mode, .miss = k->miss, .na = &k->na,
+                                .max_entries = 1 << 20, .max_bytes = 1 << 28};
+}
+
+void test_keep_all_free(struct test_keep_all *k)
+{
+    enc_na_free(&k->na);
+}
+
+double test_text_value(const char *text, size_t n)
+{
+    uint64_t b = ENC_MISSING_BITS | (hash_bytes(text, n) & 0x0003FFFFFFFFFFFFull) | 1;
+    double v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+double test_canonical(const struct csv_shard *s, int c, double v)
+{
+    int64_t id = enc_level_id(v);
+    if (id < 0)
+        return enc_is_missing_value(v) ? enc_missing_value() : v;
+    size_t len;
+    const char *text = dict_key(&s->dicts[c], id, &len);
+    return test_text_value(text, len);
+}
+
 int main(int argc, char **argv)
 {
     comm_init(&argc, &argv);
@@ -37,6 +72,7 @@ int main(int argc, char **argv)
     add_kernels_suite();
     add_files_suite();
     add_prox_suite();
+    add_source_suite();
     add_encode_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

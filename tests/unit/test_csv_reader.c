@@ -28,7 +28,7 @@ static int parse_text(const char *text, size_t len, int threads, int skip, struc
         struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = h.n_cols,
                                  .slot = slot, .names = h.names, .n_features = h.n_cols - 1,
                                  .has_target = 1, .skip_bad_rows = skip};
-        rc = csv_read_range(fd, h.data_start, (off_t)len, &lay, threads, out, e);
+        rc = csv_read_range(FD_BYTES(fd), h.data_start, (off_t)len, &lay, threads, out, e);
         free(slot);
         csv_head_free(&h);
     }
@@ -151,7 +151,7 @@ static void test_skip_bad_rows(void)
 /* ---- RFC 4180: an independent reference reader, and every split against it ---- */
 
 /* The fields of text[0..len) as RFC 4180 reads them, blank lines skipped: each record's
-   values as the reader with text_ok stores them (a number, or a NaN naming empty or text). */
+   values as test_canonical gives the reader's (a number, missing, or a NaN naming text). */
 static int64_t reference_rows(const char *text, size_t len, int n_cols, double *out)
 {
     int64_t rows = 0;
@@ -179,12 +179,8 @@ static int64_t reference_rows(const char *text, size_t len, int n_cols, double *
             i++;  /* the comma or the newline */
             double v;
             int rc = num_parse(f, n, &v);
-            if (rc != NUM_OK) {
-                uint64_t b = CSV_MISSING_BITS;
-                if (rc != NUM_EMPTY)
-                    b |= (hash_bytes(f, n) & 0x0007FFFFFFFFFFFFull) | 1;
-                memcpy(&v, &b, sizeof v);
-            }
+            if (rc != NUM_OK)
+                v = rc == NUM_EMPTY ? enc_missing_value() : test_text_value(f, n);
             out[rows * n_cols + c] = v;
             free(f);
         }
@@ -219,31 +215,37 @@ static size_t random_csv(char *t, int rows, int n_cols, unsigned seed)
 /* Read text[data_start, len) as n_ranks ranges (parities as the exscan gives them), each
    with `threads` threads; the concatenated rows into out. */
 static int64_t read_split(int fd, const char *path, const char *text, size_t len,
-                          const struct csv_head *h, int n_ranks, int threads, double *out)
+                          const struct csv_head *h, int n_ranks, int threads, size_t block,
+                          double *out)
 {
     int n = h->n_cols, *slot = malloc(sizeof(int) * (size_t)n);
     for (int c = 0; c < n; c++)
         slot[c] = c;
+    struct test_keep_all k;
+    test_keep_all_init(&k);
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = n, .slot = slot,
-                             .names = h->names, .n_features = n, .text_ok = 1};
+                             .names = h->names, .n_features = n, .enc = &k.rd,
+                             .block_bytes = block};
     int64_t rows = 0, quotes = 0;
     for (int r = 0; r < n_ranks; r++) {
         off_t lo, hi, b, e;
         int64_t mine;
         struct lr_error err = {0};
         shard_nominal(h->data_start, (off_t)len, r, n_ranks, &lo, &hi);
-        CU_ASSERT_EQUAL_FATAL(shard_count_quotes(fd, path, lo, hi, &mine, &err), 0);
-        CU_ASSERT_EQUAL_FATAL(shard_range(fd, path, h->data_start, (off_t)len, r, n_ranks,
+        CU_ASSERT_EQUAL_FATAL(shard_count_quotes(FD_BYTES(fd), path, lo, hi, &mine, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(shard_range(FD_BYTES(fd), path, h->data_start, (off_t)len, r, n_ranks,
                                           (int)(quotes & 1), (int)((quotes + mine) & 1), &b,
                                           &e, &err), 0);
         quotes += mine;
         struct csv_shard s;
-        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, b, e, &lay, threads, &s, &err), 0);
-        memcpy(out + rows * n, s.X, (size_t)(s.n_rows * n) * sizeof(double));
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), b, e, &lay, threads, &s, &err), 0);
+        for (int64_t i = 0; i < s.n_rows * n; i++)
+            out[rows * n + i] = test_canonical(&s, (int)(i % n), s.X[i]);
         rows += s.n_rows;
         csv_shard_free(&s);
     }
     (void)text;
+    test_keep_all_free(&k);
     free(slot);
     return rows;
 }
@@ -263,19 +265,18 @@ static void test_rfc4180_splits(void)
         CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
         int64_t want = reference_rows(t + h.data_start, len - (size_t)h.data_start, cols, ref);
         CU_ASSERT_EQUAL(want, rows);
-        static const char *blocks[] = {"1", "3", "17", "200", ""};
+        static const size_t blocks[] = {1, 3, 17, 200, 0};
         int mismatches = 0, runs = 0;
         for (int b = 0; b < 5; b++) {
-            setenv("LINREG_TEST_BLOCK_BYTES", blocks[b], 1);
             static const int ranks[] = {1, 2, 3, 8};
             for (int r = 0; r < 4; r++)
                 for (int threads = 1; threads <= 3; threads++, runs++) {
-                    int64_t n = read_split(fd, path, t, len, &h, ranks[r], threads, got);
+                    int64_t n = read_split(fd, path, t, len, &h, ranks[r], threads, blocks[b],
+                                           got);
                     mismatches += n != want ||
                                   memcmp(got, ref, sizeof(double) * (size_t)(want * cols)) != 0;
                 }
         }
-        unsetenv("LINREG_TEST_BLOCK_BYTES");
         CU_ASSERT_EQUAL(runs, 60);
         CU_ASSERT_EQUAL(mismatches, 0);
         csv_head_free(&h);
@@ -288,7 +289,7 @@ static void test_rfc4180_splits(void)
 }
 
 /* A stream (csv_read_range with CSV_STREAM_END): text served from memory through
-   shard_virtual, each read checked to come right after the one before. */
+   a byte_source, each read checked to come right after the one before. */
 struct mem_stream {
     const char *p;
     size_t n;
@@ -313,6 +314,8 @@ static void test_stream(void)
     double *ref = malloc(sizeof(double) * (size_t)rows * cols);
     int slot[3] = {0, 1, 2};
     int fd = open("/dev/null", O_RDONLY);
+    struct test_keep_all k;
+    test_keep_all_init(&k);
     for (unsigned seed = 1; seed <= 2; seed++) {
         size_t len = random_csv(t, rows, cols, seed);
         struct lr_error e = {0};
@@ -320,13 +323,9 @@ static void test_stream(void)
         CU_ASSERT_EQUAL_FATAL(reference_rows(t + start, len - start, cols, ref), rows);
         /* the text's length a multiple of the block (the stream ends where a block does),
            and not; and one without its final newline */
-        char block_end[32], block_len[32];
-        snprintf(block_end, sizeof block_end, "%zu", (len - start) / 4);
-        snprintf(block_len, sizeof block_len, "%zu", len - start);
-        const char *blocks[] = {"1", "17", "200", block_end, block_len, ""};
+        const size_t blocks[] = {1, 17, 200, (len - start) / 4, len - start, 0};
         int mismatches = 0, runs = 0, bad_order = 0;
         for (int b = 0; b < 6; b++) {
-            setenv("LINREG_TEST_BLOCK_BYTES", blocks[b], 1);
             for (int threads = 1; threads <= 3; threads++)
                 for (int cut = 0; cut <= 1; cut++, runs++) {  /* cut: no final newline */
                     size_t n = len - start;
@@ -339,24 +338,28 @@ static void test_stream(void)
                         lines += t[i] == '\n';
                     struct mem_stream m = {t + start, n, 0, 0};
                     struct csv_layout lay = {.path = "s.csv", .delimiter = ',', .n_cols = cols,
-                                             .slot = slot, .n_features = cols, .text_ok = 1};
+                                             .slot = slot, .n_features = cols,
+                                             .enc = &k.rd, .block_bytes = blocks[b]};
                     struct csv_shard s;
-                    shard_virtual(fd, mem_read, &m);
-                    int rc = csv_read_range(fd, 0, CSV_STREAM_END, &lay, threads, &s, &e);
-                    shard_virtual(fd, NULL, NULL);
-                    mismatches += rc != 0 || s.n_rows != rows || s.n_lines != lines ||
-                                  memcmp(s.X, ref, sizeof(double) * (size_t)(rows * cols)) != 0;
+                    struct byte_source src = {.pread = mem_read, .ctx = &m};
+                    int rc = csv_read_range(&src, 0, CSV_STREAM_END, &lay, threads, &s, &e);
+                    int same = rc == 0 && s.n_rows == rows && s.n_lines == lines;
+                    for (int64_t i = 0; same && i < s.n_rows * cols; i++) {
+                        double v = test_canonical(&s, (int)(i % cols), s.X[i]);
+                        same = memcmp(&v, &ref[i], sizeof v) == 0;
+                    }
+                    mismatches += !same;
                     bad_order += m.out_of_order;
                     if (rc == 0)
                         csv_shard_free(&s);
                 }
         }
-        unsetenv("LINREG_TEST_BLOCK_BYTES");
         CU_ASSERT_EQUAL(runs, 36);
         CU_ASSERT_EQUAL(mismatches, 0);
         CU_ASSERT_EQUAL(bad_order, 0);
     }
     close(fd);
+    test_keep_all_free(&k);
     /* a regular file: a short read is still an error */
     const char *t2 = "a,b\n1,2\n3,4\n";
     const char *path = test_write_file(t2, strlen(t2));
@@ -365,7 +368,7 @@ static void test_stream(void)
                              .n_features = 2};
     struct csv_shard s;
     struct lr_error e = {0};
-    CU_ASSERT_EQUAL(csv_read_range(fd, 4, (off_t)strlen(t2) + 5, &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(csv_read_range(FD_BYTES(fd), 4, (off_t)strlen(t2) + 5, &lay, 1, &s, &e), -1);
     CU_ASSERT_EQUAL(e.code, LR_ENOINPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "file shrank while being read"));
     close(fd);
@@ -389,7 +392,7 @@ static void test_multiline_dropped(void)
                                  .names = h.names, .n_features = 1, .has_target = 1,
                                  .skip_bad_rows = skip};
         struct csv_shard s;
-        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, h.data_start, (off_t)strlen(t), &lay, 2, &s, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), h.data_start, (off_t)strlen(t), &lay, 2, &s, &e), 0);
         CU_ASSERT_EQUAL(s.n_rows, 3);
         CU_ASSERT_EQUAL(s.n_skipped, 0);
         CU_ASSERT_EQUAL(s.n_lines, 5);
@@ -407,7 +410,7 @@ static void test_multiline_dropped(void)
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
                              .names = h.names, .n_features = 1, .has_target = 1};
     struct csv_shard s;
-    CU_ASSERT_EQUAL(csv_read_range(fd, h.data_start, (off_t)strlen(t2), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(csv_read_range(FD_BYTES(fd), h.data_start, (off_t)strlen(t2), &lay, 1, &s, &e), -1);
     CU_ASSERT_EQUAL(e.line, 0);
     CU_ASSERT_EQUAL(e.column, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "column 'c' (1 line below, at column 4): 'z'"));

@@ -175,9 +175,9 @@ static void test_reader_fields(void)
     struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
                              .names = names, .n_features = 2, .has_target = 1, .enc = &rd};
     for (int threads = 1; threads <= 3; threads += 2) {
-        setenv("LINREG_TEST_BLOCK_BYTES", threads == 3 ? "5" : "0", 1);
+        lay.block_bytes = threads == 3 ? 5 : 0;
         struct csv_shard s;
-        CU_ASSERT_EQUAL_FATAL(csv_read_range(fd, 6, (off_t)strlen(text), &lay, threads, &s, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, threads, &s, &e), 0);
         CU_ASSERT_EQUAL(s.n_rows, 5);
         CU_ASSERT_EQUAL(s.n_skipped, 1);
         CU_ASSERT_EQUAL(s.n_skipped_missing, 1);
@@ -206,7 +206,7 @@ static void test_reader_fields(void)
     mode[1] = READ_NUMBER;
     struct csv_shard s;
     lay.hint = CSV_HINT_DROP;
-    CU_ASSERT_EQUAL(csv_read_range(fd, 6, (off_t)strlen(text), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, 1, &s, &e), -1);
     CU_ASSERT_EQUAL(e.line, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--categorical c"));
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--drop c"));
@@ -214,11 +214,10 @@ static void test_reader_fields(void)
     mode[1] = READ_LEVEL;
     miss[0] = MISSING_ERROR;
     memset(&e, 0, sizeof e);
-    CU_ASSERT_EQUAL(csv_read_range(fd, 6, (off_t)strlen(text), &lay, 1, &s, &e), -1);
+    CU_ASSERT_EQUAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, 1, &s, &e), -1);
     CU_ASSERT_EQUAL(e.line, 1);
     CU_ASSERT_EQUAL(e.column, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--missing skip"));
-    unsetenv("LINREG_TEST_BLOCK_BYTES");
     enc_na_free(&na);
     close(fd);
 }

@@ -121,7 +121,7 @@ struct run {
     struct lr_error e;
 };
 
-static void read_both(const char *text, size_t len, char delim, int text_ok, int skip,
+static void read_both(const char *text, size_t len, char delim, int levels, int skip,
                       int threads, struct run *fast, struct run *ref)
 {
     const char *path = test_write_file(text, len);
@@ -131,17 +131,21 @@ static void read_both(const char *text, size_t len, char delim, int text_ok, int
     CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, delim, 1, &h, &e), 0);
     int *slot = malloc(sizeof(int) * (size_t)h.n_cols), d = 0;
     for (int c = 0; c < h.n_cols; c++)
-        slot[c] = c == h.n_cols - 1 && !text_ok ? COL_TARGET : c == 1 ? COL_SKIP : d++;
+        slot[c] = c == h.n_cols - 1 && !levels ? COL_TARGET : c == 1 ? COL_SKIP : d++;
+    struct test_keep_all keep;  /* describe's layout: text read as levels */
+    test_keep_all_init(&keep);
     struct csv_layout lay = {.path = path, .delimiter = delim, .n_cols = h.n_cols,
                              .slot = slot, .names = h.names, .n_features = d,
-                             .has_target = !text_ok, .skip_bad_rows = skip, .text_ok = text_ok,
+                             .has_target = !levels, .skip_bad_rows = skip,
+                             .enc = levels ? &keep.rd : NULL,
                              .keep_offsets = 1};
     for (int k = 0; k < 2; k++) {
         struct run *r = k ? ref : fast;
         lay.libcsv_only = k;
         memset(&r->e, 0, sizeof r->e);
-        r->rc = csv_read_range(fd, h.data_start, (off_t)len, &lay, threads, &r->s, &r->e);
+        r->rc = csv_read_range(FD_BYTES(fd), h.data_start, (off_t)len, &lay, threads, &r->s, &r->e);
     }
+    test_keep_all_free(&keep);
     free(slot);
     csv_head_free(&h);
     close(fd);
@@ -212,14 +216,14 @@ static void test_reader_fast_vs_libcsv(void)
         if (file % 5 == 0 && n > 0 && text[n - 1] == '\n')
             n--;  /* no final newline */
         for (int mode = 0; mode < 4; mode++) {
-            int text_ok = mode & 1, skip = mode >> 1, d = 0;
+            int levels = mode & 1, skip = mode >> 1, d = 0;
             for (int c = 0; c < n_cols; c++)  /* as read_both lays the columns out */
-                d += !(c == n_cols - 1 && !text_ok) && c != 1;
+                d += !(c == n_cols - 1 && !levels) && c != 1;
             if (d == 0)
                 continue;
             for (int threads = 1; threads <= 3; threads += 2) {
                 struct run fast, ref;
-                read_both(text, n, delim, text_ok, skip, threads, &fast, &ref);
+                read_both(text, n, delim, levels, skip, threads, &fast, &ref);
                 same_runs(&fast, &ref, d);
                 errors += fast.rc != 0, fine += fast.rc == 0;
                 if (fast.rc == 0)

@@ -34,10 +34,10 @@ static void check_partition(const char *text, size_t len, off_t data_start)
             off_t b, en, lo, hi;
             int64_t mine;
             shard_nominal(data_start, (off_t)len, r, p, &lo, &hi);
-            CU_ASSERT_EQUAL_FATAL(shard_count_quotes(fd, path, lo, hi, &mine, &e), 0);
+            CU_ASSERT_EQUAL_FATAL(shard_count_quotes(FD_BYTES(fd), path, lo, hi, &mine, &e), 0);
             CU_ASSERT_EQUAL(mine, quotes_in(text, lo, hi));
             int64_t before = quotes_in(text, data_start, lo);
-            CU_ASSERT_EQUAL_FATAL(shard_range(fd, path, data_start, (off_t)len, r, p,
+            CU_ASSERT_EQUAL_FATAL(shard_range(FD_BYTES(fd), path, data_start, (off_t)len, r, p,
                                               (int)(before & 1), (int)((before + mine) & 1),
                                               &b, &en, &e), 0);
             CU_ASSERT_EQUAL(b, prev_end);            /* contiguous, no gap or overlap */

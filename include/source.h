@@ -1,0 +1,126 @@
+/*
+ * source.h — one interface for getting a data set's rows, whatever holds them.
+ *
+ * The caller (dataset.c) holds a struct row_source and calls its methods; only the
+ * function that picks the kind (source_init) knows which one it has. Every kind gives this
+ * rank its share of the data set's records: the rows a single CSV of the same records would
+ * give it under the byte split of shard.h, so that models are the same bits whichever kind
+ * read them.
+ *
+ *   source_csv.c         one plain CSV, each rank reading its own byte range
+ *   source_parts.c       several plain files read in place as one stream (inputs.h)
+ *   source_compressed.c  gzip/zstd files (and any list with one): each decompressed whole
+ *                        by one rank, parsed there, the rows moved afterwards (rebalance)
+ *
+ * A pass: open once, then next until it returns 0; rewind starts another pass over the
+ * same records in the same order. A block is a struct csv_shard: its rows (values,
+ * target, weights), where each record starts (row_at, with csv_layout.keep_offsets),
+ * the skipped records (skipped_at, skipped_off, the first few lines), and with an encoding
+ * the levels read (dicts, seen). Blocks hold whole multiples of PAR_CHUNK_ROWS rows (par.h)
+ * but the last of a pass, so that sums over fixed 4096-row chunks in chunk order come out
+ * the same whether the rows arrive in one block or many. (The commands hold every row, and
+ * call next with max_rows 0: the kinds here give a rank's whole share as one block.)
+ *
+ * Adding a source (a new way of getting rows):
+ *   1. a file src/source_NAME.c with a `static const struct source_methods` table and
+ *      its functions:
+ *        open     collective: find this rank's share and check that the node's memory
+ *                 holds it (source_check_memory), errors agreed (comm_agree);
+ *        next     collective: the next block into *b (at most max_rows rows, a multiple of
+ *                 PAR_CHUNK_ROWS; 0: no limit); 1 with a block, 0 at the end of the pass,
+ *                 -1 with e: the error every rank returns, its line already placed
+ *                 (FILE:LINE of the first bad record in the data set's order);
+ *        rewind   collective: the next call of next starts the records again;
+ *        place    local: a line of this rank's share (0-based, as a block counts it, valid
+ *                 once the pass has ended) as its file (an index in the input list,
+ *                 returned) and 1-based line there;
+ *        rebalance  collective, optional (NULL: rows are already where they belong): move
+ *                 the rows of a block that is d numbers wide to the ranks the byte split
+ *                 gives them, row_at and skipped_off then in the stream's offsets;
+ *        close    frees what open made; safe on a source that failed to open;
+ *   2. a constructor in this header and one line in source_init (source.c);
+ *   3. tests: tests/unit/test_source.c (a pass, another after rewind, a placed line: add
+ *      the kind there), tests/integration/reader.sh and inputs.sh (the same rows, models
+ *      and messages as one CSV of the same records, under ranks 1–3 and threads 1–2;
+ *      errors at their FILE:LINE:COLUMN on every rank), cache.sh (a cache written from the
+ *      source and read back), failures.sh (a rank whose reading fails takes the others
+ *      out).
+ *
+ * Calls MPI only through comm.h; never exits.
+ */
+#ifndef LINREG_SOURCE_H
+#define LINREG_SOURCE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "csv_reader.h"
+#include "error.h"
+#include "inputs.h"
+#include "shard.h"
+
+/* What every kind is opened with: the same on every rank. The arrays have l->n entries. */
+struct source_input {
+    const struct input_list *l;  /* the files, in input order */
+    int fd;                    /* one plain file: its descriptor, opened (and closed) by the
+                                  caller, who read its head through it; -1 for a list */
+    int64_t size;              /* one plain file: its bytes */
+    const int64_t *data_start; /* where each file's data records start (after its header) */
+    const int64_t *header_lines;  /* each file's header lines (0 without one) */
+    const int64_t *text;       /* a plain file's bytes in the stream (inputs_heads); NULL for
+                                  one plain file */
+    struct csv_layout lay;     /* how a record becomes a row (the source sets quote_free, and
+                                  keep_offsets when it moves rows) */
+    int n_threads;             /* OpenMP threads for parsing, >= 1 */
+};
+
+struct row_source;
+
+struct source_methods {
+    const char *name;
+    int (*open)(struct row_source *s, struct lr_error *e);
+    int (*next)(struct row_source *s, int64_t max_rows, struct csv_shard *b, struct lr_error *e);
+    int (*rewind)(struct row_source *s, struct lr_error *e);
+    int (*place)(const struct row_source *s, int64_t line, int64_t *file_line);
+    void (*rebalance)(struct row_source *s, struct csv_shard *b, int d);
+    void (*close)(struct row_source *s);
+};
+
+struct row_source {
+    const struct source_methods *m;
+    struct source_input in;
+    int64_t region_end;        /* the records' offsets (row_at) lie in [region_start,
+                                  region_end): one CSV's data, or the stream of every file's
+                                  data records; the stream's length may be known only once a
+                                  pass has ended */
+    int64_t region_start;
+    void *state;               /* the kind's own */
+};
+
+/* The kind that reads in->l (one plain file, plain files, or a list with a compressed
+   one), ready to open. */
+void source_init(struct row_source *s, const struct source_input *in);
+
+const struct source_methods *source_csv(void);
+const struct source_methods *source_parts(void);
+const struct source_methods *source_compressed(void);
+
+/*
+ * Collective: will the rows of the ranks on each node fit in its memory? A rank estimates
+ * its rows from the line length in the first 64 KiB of [begin, end) of b; a row is
+ * in->lay's numbers (features, target, weight); copies: 2 when the rows move between ranks
+ * after parsing (the old and the new arrays for a moment). LR_ENOMEM on every rank when a
+ * node falls short.
+ */
+int source_check_memory(const struct byte_source *b, const struct source_input *in, off_t begin,
+                        off_t end, int copies, struct lr_error *e);
+
+/*
+ * Collective: does each node have the memory its ranks need (need: this rank's bytes)? If
+ * a node falls short, its ranks fail with LR_ENOMEM: "the N ranks on this node need about X
+ * GB for <what>" (what names this rank's share), saying how many nodes the whole job would
+ * need (more ranks on the same node do not help); path heads the message.
+ */
+int node_fits(double need, const char *what, const char *path, struct lr_error *e);
+
+#endif

@@ -1,0 +1,87 @@
+/* source.c — picking a row source, and the memory check every kind makes; see source.h. */
+#include "source.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "comm.h"
+#include "test_hooks.h"
+
+void source_init(struct row_source *s, const struct source_input *in)
+{
+    memset(s, 0, sizeof *s);
+    s->in = *in;
+    int plain = 1;
+    for (int f = 0; f < in->l->n; f++)
+        plain &= in->l->comp[f] == IN_PLAIN;
+    s->m = inputs_single_plain(in->l) ? source_csv() : plain ? source_parts()
+                                                              : source_compressed();
+}
+
+/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
+   unknown (then nothing is checked). */
+static double node_memory_available(void)
+{
+    double t = test_mem_available();
+    if (t >= 0)
+        return t;
+    double avail = 0, kb, limit, used;
+    char line[256];
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+            avail = kb * 1024;
+    if (f)
+        fclose(f);
+    FILE *m = fopen("/sys/fs/cgroup/memory.max", "r"), *c = fopen("/sys/fs/cgroup/memory.current", "r");
+    if (m && c && fscanf(m, "%lf", &limit) == 1 && fscanf(c, "%lf", &used) == 1 &&
+        (avail == 0 || limit - used < avail))
+        avail = limit - used;  /* "max" (no limit) does not scan as a number */
+    if (m)
+        fclose(m);
+    if (c)
+        fclose(c);
+    return avail;
+}
+
+int node_fits(double need, const char *what, const char *path, struct lr_error *e)
+{
+    double node_need = comm_node_sum(need), usable = 0.9 * node_memory_available();
+    double total = need;
+    comm_sum(&total, 1);
+    if (usable > 0 && node_need > usable) {
+        int nodes = (int)ceil(total / usable);
+        char where[300];
+        lr_fail_at(e, LR_ENOMEM, path, 0, 0,
+                   "the %d rank%s on this node need about %.2f GB for %s, but %.2f GB are "
+                   "available; spread the job over at least %d nodes (more ranks on one node "
+                   "do not help; %s)", comm_node_size(), comm_node_size() > 1 ? "s" : "",
+                   node_need / 1e9, what, usable / 0.9 / 1e9, nodes > 1 ? nodes : 2,
+                   comm_where(where, sizeof where));
+    }
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+int source_check_memory(const struct byte_source *b, const struct source_input *in, off_t begin,
+                        off_t end, int copies, struct lr_error *e)
+{
+    int d = in->lay.n_features + in->lay.has_target + in->lay.has_weight;  /* a row, as read */
+    double need = 0, rows = 0;
+    if (end > begin) {
+        char sample[1 << 16];
+        size_t want = (size_t)(end - begin) < sizeof sample ? (size_t)(end - begin) : sizeof sample;
+        ssize_t k = byte_pread(b, sample, want, begin);
+        int64_t lines = 0;
+        for (ssize_t i = 0; i < k; i++)
+            lines += sample[i] == '\n';
+        rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
+        double block = fmin((double)(end - begin), in->n_threads * (double)(8 << 20));
+        /* the rows, and a block of text with its rows */
+        need = copies * rows * d * (double)sizeof(double) + 2 * block;
+    }
+    char what[200];
+    snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)", rows,
+             d, copies > 1 ? ", held twice while they move between ranks" : "");
+    return node_fits(need, what, in->lay.path, e);
+}

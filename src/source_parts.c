@@ -1,0 +1,106 @@
+/*
+ * source_parts.c — several plain files as one row source (source.h): their data records
+ * are one stream, read in place (inputs.h's input_concat), and split between the ranks as
+ * one CSV would be; a rank's range may end in one file and go on in the next. Lines are
+ * each file's own.
+ */
+#include "source.h"
+
+#include <stdlib.h>
+
+#include "comm.h"
+#include "test_hooks.h"
+
+struct parts_state {
+    struct input_concat cat;   /* the stream */
+    off_t begin, end;          /* this rank's range of it */
+    int64_t line0;             /* the stream's line (0-based) of the range's first line */
+    int64_t *lines;            /* n + 1: the stream's lines before each file, counted at the
+                                  end of a pass when a message needs them; else NULL */
+    int done;
+};
+
+static int parts_open(struct row_source *s, struct lr_error *e)
+{
+    struct parts_state *st = lr_calloc(1, sizeof *st);
+    const struct input_list *l = s->in.l;
+    int odd_lo, odd_hi;
+    s->state = st;
+    inputs_concat_open(l, s->in.data_start, s->in.text, &st->cat, e);
+    if (comm_agree(e) != LR_OK ||
+        inputs_concat_quotes(&st->cat, &odd_lo, &odd_hi, &s->in.lay.quote_free, e) < 0)
+        return -1;
+    s->region_start = 0;
+    s->region_end = st->cat.start[l->n];
+    shard_range(&st->cat.bytes, s->in.lay.path, 0, (off_t)s->region_end, comm_rank(),
+                comm_size(), odd_lo, odd_hi, &st->begin, &st->end, e);
+    inputs_concat_failed(&st->cat, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    return source_check_memory(&st->cat.bytes, &s->in, st->begin, st->end, 1, e);
+}
+
+static int parts_place(const struct row_source *s, int64_t line, int64_t *file_line)
+{
+    const struct parts_state *st = s->state;
+    return inputs_concat_place(s->in.l, st->lines, s->in.header_lines, st->line0 + line,
+                               file_line);
+}
+
+static int parts_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
+                      struct lr_error *e)
+{
+    struct parts_state *st = s->state;
+    memset(b, 0, sizeof *b);
+    if (st->done)
+        return 0;
+    csv_read_range(&st->cat.bytes, st->begin, st->end, &s->in.lay, s->in.n_threads, b, e);
+    inputs_concat_failed(&st->cat, e);
+    if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
+        lr_fail_at(e, LR_EDATA, s->in.lay.path, 0, 1, "injected parse failure (test build)");
+    /* the reader counts lines from its range's start; a message names each file's own
+       line, through the stream's lines per file (counted only when one is needed) */
+    st->line0 = comm_exscan_i64(b->n_lines);
+    free(st->lines);
+    st->lines = NULL;
+    if (comm_max_i64(e->code == LR_EDATA || b->n_first_skipped > 0)) {
+        struct lr_error e2 = {0};
+        st->lines = lr_malloc((size_t)(s->in.l->n + 1) * sizeof *st->lines);
+        if (inputs_concat_lines(&st->cat, st->begin, st->end, st->lines, &e2) < 0 &&
+            e->code == LR_OK)
+            *e = e2;
+    }
+    if (e->code == LR_EDATA && st->lines) {
+        int f = parts_place(s, e->line, &e->line);
+        snprintf(e->file, sizeof e->file, "%s", s->in.l->path[f]);
+    }
+    st->done = 1;
+    return comm_agree(e) == LR_OK ? 1 : -1;
+}
+
+static int parts_rewind(struct row_source *s, struct lr_error *e)
+{
+    ((struct parts_state *)s->state)->done = 0;
+    return 0;
+}
+
+static void parts_close(struct row_source *s)
+{
+    struct parts_state *st = s->state;
+    if (!st)
+        return;
+    inputs_concat_close(&st->cat);
+    free(st->lines);
+    free(st);
+    s->state = NULL;
+}
+
+static const struct source_methods methods = {
+    .name = "parts", .open = parts_open, .next = parts_next, .rewind = parts_rewind,
+    .place = parts_place, .close = parts_close,
+};
+
+const struct source_methods *source_parts(void)
+{
+    return &methods;
+}
