@@ -9,6 +9,7 @@
 
 #include "comm.h"
 #include "dataset.h"
+#include "log.h"
 #include "stats.h"
 
 /* What describe learned about one column, the same on every rank. */
@@ -215,11 +216,13 @@ int describe_run(const struct options *o, struct lr_error *e)
                     comm_size(), comm_size() == 1 ? "" : "s", o->n_threads,
                     o->n_threads == 1 ? "" : "s", (double)rss / 1e6, (double)matrix / 1e6);
         }
+        struct results res;  /* one piece, not a write a line (log.h) */
+        FILE *out = results_begin(&res);
         if (o->json)
-            print_json(&ds, cols, stdout);
+            print_json(&ds, cols, out);
         else
-            print_table(&ds, cols, stdout);
-        fflush(stdout);
+            print_table(&ds, cols, out);
+        results_end(&res);
     }
     free(cols);
     dataset_free(&ds);

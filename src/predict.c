@@ -14,6 +14,7 @@
 #include "atomic_file.h"
 #include "comm.h"
 #include "dataset.h"
+#include "log.h"
 #include "metrics.h"
 #include "model_io.h"
 #include "test_hooks.h"
@@ -143,16 +144,16 @@ static void write_stdout(const char *header, const char *buf, int64_t len)
         comm_send_bytes(0, buf, len);
         return;
     }
-    fputs(header, stdout);
-    fwrite(buf, 1, (size_t)len, stdout);
+    /* each part is whole lines, written in one piece (log.h) */
+    results_write(header, strlen(header));
+    results_write(buf, (size_t)len);
     for (int r = 1; r < comm_size(); r++) {
         char *part;
         int64_t n;
         comm_recv_bytes(r, &part, &n);
-        fwrite(part, 1, (size_t)n, stdout);
+        results_write(part, (size_t)n);
         free(part);
     }
-    fflush(stdout);
 }
 
 int predict_run(const struct options *o, struct lr_error *e)
@@ -224,8 +225,9 @@ int evaluate_run(const struct options *o, struct lr_error *e)
                     "--weights column, as in training" : "the model was trained with "
                     "--weights, but the file has no such column: unweighted metrics");
         if (comm_rank() == 0) {
-            print_metrics(&mt, o->json, stdout);
-            fflush(stdout);
+            struct results res;
+            print_metrics(&mt, o->json, results_begin(&res));
+            results_end(&res);
         }
     }
     model_file_free(&m);
