@@ -122,12 +122,15 @@ void cli_usage(FILE *out)
         "                       level the reference (no column) unless --no-intercept\n"
         "  --max-levels N       more distinct values in a categorical column is an error\n"
         "                       (default 1000)\n"
-        "  --unknown-level M    a level the model has not seen: 'zero' (default): all-zero\n"
-        "                       columns, counted on stderr; 'error': exit 65 at its line\n"
+        "  --unknown-level M    a level the model has not seen: 'error' (default): exit 65\n"
+        "                       at its FILE:LINE:COLUMN; 'zero': the reference level\n"
+        "                       (all-zero columns), counted on stderr\n"
         "  --missing M          an empty field or an --na-values string in a feature:\n"
         "                       'error' (default); 'skip': skip the row (counted, reported);\n"
         "                       'mean': fill in the column's training mean (over the present\n"
         "                       values, all ranks; stored in the model, used by predict).\n"
+        "                       predict and evaluate follow the model's mode (skip: an\n"
+        "                       empty prediction); given to them, it overrides it (said)\n"
         "                       A missing target always skips its row; a missing level is\n"
         "                       all-zero columns (with 'skip': the row is skipped)\n"
         "  --na-values A,B,...  strings that mean missing (default NA,N/A,NaN,nan,null,NULL)\n"
@@ -419,9 +422,11 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return lr_fail(e, LR_EUSAGE, "--max-levels: '%s' is more than 10000000", v);
         return 0;
     case O_UNKNOWN_LEVEL:
+        o->unknown_level_given = 1;
         return parse_choice(sp->name, v, (const char *const[]){"zero", "error", NULL},
                             &o->unknown_error, e);
     case O_MISSING:  /* in enum enc_missing's order */
+        o->missing_given = 1;
         return parse_choice(sp->name, v, (const char *const[]){"error", "skip", "mean", NULL},
                             &o->missing, e);
     case O_NA_VALUES: o->na_values = v; return 0;

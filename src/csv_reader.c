@@ -217,8 +217,9 @@ static void fail_record(struct piece *st)
         break;
     case BAD_UNSEEN:
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: level '%s' was not seen in "
-                   "training (--unknown-level error); --unknown-level zero encodes it as all "
-                   "zeros", name, where, st->bad_text);
+                   "training, so the model has no coefficient for it; --unknown-level zero "
+                   "accepts it as the reference level (all-zero columns)", name, where,
+                   st->bad_text);
         break;
     case BAD_TOO_MANY:
         lr_fail_at(e, LR_EDATA, path, line, column,

@@ -19,6 +19,30 @@
 #include "model_io.h"
 #include "test_hooks.h"
 
+/* How missing values are read: the model's --missing, unless the command line names one.
+   An override is said on stderr; 'mean' needs the model's training means. Every rank
+   decides the same from the same model and options. */
+static int missing_mode(const struct options *o, struct model_file *m, struct lr_error *e)
+{
+    static const char *names[] = {"error", "skip", "mean"};
+    if (!o->missing_given || o->missing == m->enc.missing)
+        return m->enc.missing;
+    int any_fill = 0;
+    for (int s = 0; s < m->enc.n_cols; s++) {
+        any_fill |= m->enc.cols[s].has_fill;
+        if (o->missing != MISSING_MEAN)  /* the model's means are not used */
+            m->enc.cols[s].has_fill = 0;
+    }
+    if (o->missing == MISSING_MEAN && !any_fill)
+        return lr_fail(e, LR_EUSAGE, "--missing mean: the model %s was trained with --missing "
+                       "%s and holds no training means to fill in; use --missing skip or "
+                       "error", o->model, names[m->enc.missing]);
+    if (comm_rank() == 0 && !o->quiet)
+        fprintf(stderr, "linreg_mpi: --missing %s overrides the model's --missing %s\n",
+                names[o->missing], names[m->enc.missing]);
+    return o->missing;
+}
+
 /* Collective: the model on every rank, then the CSV's shard with its columns. */
 static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
                                struct dataset *ds, struct lr_error *e)
@@ -26,6 +50,9 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     model_read(o->model, m, e);
     if (comm_agree(e) != LR_OK)
         return -1;
+    int missing = missing_mode(o, m, e);
+    if (missing < 0)
+        return -1;  /* from the same model and options on every rank */
     /* the model's source columns, encoded as in training (encode.h) */
     char **sources = lr_malloc((size_t)m->enc.n_cols * sizeof *sources);
     for (int s = 0; s < m->enc.n_cols; s++)
@@ -39,8 +66,10 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         /* evaluate: weighted metrics when the model was trained with weights and the file
            has the column */
         .weights = need_target ? m->weights : NULL, .weights_optional = 1,
-        .encode = 1, .model_enc = &m->enc, .missing = o->missing, .na_values = o->na_values,
-        .unknown_error = o->unknown_error, .no_intercept = m->no_intercept,
+        .encode = 1, .model_enc = &m->enc, .missing = missing, .na_values = o->na_values,
+        /* an unseen level stops by default: the model has no coefficient for it */
+        .unknown_error = o->unknown_level_given ? o->unknown_error : 1,
+        .no_intercept = m->no_intercept,
         .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     int failed = dataset_load(&dopt, ds, e) < 0;

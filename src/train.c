@@ -390,6 +390,7 @@ static int load_data(struct run *r, struct lr_error *e)
         topt.target = r->ds.target_name;
         topt.columns_of = "the training data";
         topt.weights = o->weights;  /* weighted test metrics */
+        topt.unknown_error = o->unknown_level_given ? o->unknown_error : 1;  /* as predict */
         int failed = dataset_load(&topt, &r->test, e) < 0;
         free(sources);
         if (failed)

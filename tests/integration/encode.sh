@@ -100,7 +100,10 @@ for c in ('x1', 'x2'):
 PY
 # --test: its skipped rows and unseen levels are reported, naming the file
 printf 'x1,x2,near,kind,y\n1,2,INLAND,a,NA\n2,3,SPACE,b,4\n3,1,INLAND,c,\n4,4,INLAND,a,6\n' >"$TMP/t.csv"
-lr 2 1 --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" \
+expect_fail "--test: an unseen level stops by default, as in predict" 65 \
+    "t.csv:3:5: column 'near': level 'SPACE' was not seen in training" 2 \
+    --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" --model-out "$TMP/tm.json" "$TMP/h.csv"
+lr 2 1 --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" --unknown-level zero \
     --model-out "$TMP/tm.json" "$TMP/h.csv" 2>"$TMP/err" >/dev/null
 grep -q "linreg_mpi: --test $TMP/t.csv: skipped 2 rows (0 bad (--on-bad-row skip), 2 with a missing value" "$TMP/err" &&
     grep -q "linreg_mpi: --test $TMP/t.csv: column 'near': 1 value of levels not seen in training" "$TMP/err" &&
@@ -127,18 +130,26 @@ PY
 lr 2 2 --quiet --solver exact --categorical near,kind --missing mean --missing-indicator \
     --model-out "$TMP/pm.json" "$TMP/h.csv"
 for np in 1 3; do
-    lr "$np" 1 predict --model "$TMP/pm.json" --output "$TMP/pred.csv" "$TMP/new.csv" 2>"$TMP/err"
+    lr "$np" 1 predict --unknown-level zero --model "$TMP/pm.json" --output "$TMP/pred.csv" "$TMP/new.csv" 2>"$TMP/err"
     tail -n +2 "$TMP/pred.csv" >"$TMP/got.txt"
     unseen=$(grep -c '^SPACE,\|^ISLANDSOUTH,' "$TMP/new.csv")
     why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
         grep -q "column 'near': $unseen values of levels not seen in training encoded as all zeros" "$TMP/err" &&
-        ok "predict: unseen levels all-zero ($unseen counted on stderr), missing values filled: 400 lines = pandas (np=$np)" ||
+        ok "predict --unknown-level zero: unseen levels all-zero ($unseen counted on stderr), missing values filled: 400 lines = pandas (np=$np)" ||
         not_ok "predict unseen/missing (np=$np)" "$why $(head -2 "$TMP/err")"
 done
 line=$(grep -n '^SPACE,\|^ISLANDSOUTH,' "$TMP/new.csv" | head -1 | cut -d: -f1)
 expect_fail "predict --unknown-level error: FILE:LINE:COLUMN of the first unseen level" 65 \
     "new.csv:$line:1: column 'near': level '.*' was not seen in training" 3 \
     predict --unknown-level error --model "$TMP/pm.json" "$TMP/new.csv"
+# the default, as R's predict.lm ("factor has new levels")
+expect_fail "predict: an unseen level stops by default, naming --unknown-level zero" 65 \
+    "new.csv:$line:1: column 'near': level '[A-Z]*' was not seen in training, so the model has no coefficient for it; --unknown-level zero accepts it" \
+    2 predict --model "$TMP/pm.json" "$TMP/new.csv"
+printf 'x1,x2,near,kind,y\n1,2,INLAND,a,3\n2,3,SPACE,b,4\n' >"$TMP/ev_unseen.csv"
+expect_fail "evaluate: an unseen level stops by default, naming --unknown-level zero" 65 \
+    "ev_unseen.csv:3:5: column 'near': level 'SPACE' was not seen in training, so the model has no coefficient for it; --unknown-level zero accepts it" \
+    3 evaluate --model "$TMP/pm.json" "$TMP/ev_unseen.csv"
 lr 2 1 evaluate --model "$TMP/pm.json" --json "$TMP/h.csv" >"$TMP/ev.json" 2>"$TMP/err" &&
     grep -q '"rows": ' "$TMP/ev.json" && grep -q "with a missing value: a missing target" "$TMP/err" &&
     ok "evaluate: rows with a missing target skipped and reported" || not_ok "evaluate missing target" "$(cat "$TMP/err")"
@@ -207,10 +218,27 @@ printf 'x1,x2,near,kind\n1,2,INLAND,a\n,2,INLAND,b\n3,NA,côte,c\n' >"$TMP/few.c
 lr 2 1 --quiet --solver exact --categorical near,kind --missing skip --model-out "$TMP/noskip.json" "$TMP/h.csv"
 lr 2 1 predict --missing skip --model "$TMP/noskip.json" "$TMP/few.csv" >"$TMP/p.txt" 2>"$TMP/err"
 [ "$(sed -n 3p "$TMP/p.txt")$(sed -n 4p "$TMP/p.txt")" = '""""' ] && [ "$(wc -l <"$TMP/p.txt")" = 4 ] &&
-    expect_fail "predict: a missing value and no fill in the model: --missing error names skip" 65 \
-        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip" 2 predict --model "$TMP/noskip.json" "$TMP/few.csv" &&
+    ! grep -q overrides "$TMP/err" &&
+    expect_fail "predict --missing error on a --missing skip model: the override said, the error names skip" 65 \
+        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip" 2 predict --missing error --model "$TMP/noskip.json" "$TMP/few.csv" &&
+    grep -q "^linreg_mpi: --missing error overrides the model's --missing skip$" "$TMP/err" &&
     ok "predict --missing skip: rows with a missing value get an empty prediction, one line per row" ||
     not_ok "predict --missing skip" "$(cat "$TMP/p.txt" "$TMP/err")"
+# the model's mode by default: the same lines without --missing, the skipped rows counted
+lr 3 1 predict --model "$TMP/noskip.json" "$TMP/few.csv" >"$TMP/p2.txt" 2>"$TMP/err"
+cmp -s "$TMP/p.txt" "$TMP/p2.txt" &&
+    grep -q "^linreg_mpi: skipped 2 rows (0 bad (--on-bad-row skip), 2 with a missing value" "$TMP/err" &&
+    ok "predict follows the model's --missing skip: empty predictions at those rows, counted on stderr" ||
+    not_ok "predict follows --missing skip" "$(cat "$TMP/p2.txt" "$TMP/err")"
+expect_fail "predict --missing mean on a model without training means: a usage error" 2 \
+    "--missing mean: the model .*noskip.json was trained with --missing skip and holds no training means" \
+    2 predict --missing mean --model "$TMP/noskip.json" "$TMP/few.csv"
+# an override of a --missing mean model: skip then skips instead of filling
+lr 2 1 predict --missing skip --unknown-level zero --model "$TMP/pm.json" "$TMP/few.csv" >"$TMP/p3.txt" 2>"$TMP/err"
+[ "$(sed -n 3p "$TMP/p3.txt")$(sed -n 4p "$TMP/p3.txt")" = '""""' ] && [ "$(sed -n 2p "$TMP/p3.txt")" != '""' ] &&
+    grep -q "^linreg_mpi: --missing skip overrides the model's --missing mean$" "$TMP/err" &&
+    ok "predict --missing skip on a --missing mean model: skips, and says it overrides" ||
+    not_ok "predict override of mean" "$(cat "$TMP/p3.txt" "$TMP/err")"
 lr 2 1 --model-out "$TMP/nat.json" "$ADV/na_target.csv" 2>"$TMP/err" >/dev/null &&
     grep -q "skipped 3 rows (0 bad (--on-bad-row skip), 3 with a missing value: a missing target" "$TMP/err" &&
     [ "$(json_numbers "$TMP/nat.json" rows | head -1)" = 5 ] &&
