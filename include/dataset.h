@@ -54,6 +54,8 @@ struct data_options {
     int no_intercept;          /* every level gets a column (no reference level) */
     const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
     int unknown_error;         /* --unknown-level error */
+    int drop_index;            /* leave out a first column whose header field is empty
+                                  (ds->index_dropped says it was) unless options name it */
     int raw_levels;            /* describe: X keeps one column per source column, a level as
                                   its index in enc.cols[].levels (enc_level_value) */
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
@@ -72,6 +74,7 @@ struct dataset {
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;
+    int index_dropped;         /* drop_index left out the unnamed first column */
     struct encoding enc;       /* with encode: the source columns and how they became X */
     int64_t n_skipped_total;   /* records skipped (bad, or a missing value), all ranks */
     int64_t n_skipped_missing; /* ... of which for a missing value, all ranks */

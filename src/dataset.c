@@ -20,7 +20,7 @@
 /* What rank 0 learns from the head of the file and every rank needs. */
 struct head_info {
     int64_t data_start, header_lines;
-    int n_cols;
+    int n_cols, first_unnamed;
     char **names;
 };
 
@@ -35,7 +35,7 @@ static void head_info_free(struct head_info *hi)
 /* Rank 0 packs the head into bytes; every rank unpacks the broadcast copy. */
 static char *head_pack(const struct csv_head *h, size_t *len)
 {
-    size_t n = 2 * sizeof(int64_t) + sizeof(int);
+    size_t n = 2 * sizeof(int64_t) + 2 * sizeof(int);
     for (int c = 0; c < h->n_cols; c++)
         n += strlen(h->names[c]) + 1;
     char *buf = lr_malloc(n), *p = buf;
@@ -43,6 +43,7 @@ static char *head_pack(const struct csv_head *h, size_t *len)
     memcpy(p, &start, sizeof start), p += sizeof start;
     memcpy(p, &h->header_lines, sizeof h->header_lines), p += sizeof h->header_lines;
     memcpy(p, &h->n_cols, sizeof h->n_cols), p += sizeof h->n_cols;
+    memcpy(p, &h->first_unnamed, sizeof h->first_unnamed), p += sizeof h->first_unnamed;
     for (int c = 0; c < h->n_cols; c++) {
         size_t k = strlen(h->names[c]) + 1;
         memcpy(p, h->names[c], k), p += k;
@@ -56,6 +57,7 @@ static void head_unpack(const char *p, struct head_info *hi)
     memcpy(&hi->data_start, p, sizeof hi->data_start), p += sizeof hi->data_start;
     memcpy(&hi->header_lines, p, sizeof hi->header_lines), p += sizeof hi->header_lines;
     memcpy(&hi->n_cols, p, sizeof hi->n_cols), p += sizeof hi->n_cols;
+    memcpy(&hi->first_unnamed, p, sizeof hi->first_unnamed), p += sizeof hi->first_unnamed;
     hi->names = lr_malloc((size_t)hi->n_cols * sizeof *hi->names);
     for (int c = 0; c < hi->n_cols; c++) {
         hi->names[c] = strdup(p);
@@ -242,6 +244,9 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
             slot[cols[k]] = COL_DROPPED;
         }
     }
+    /* an unnamed first column that nothing names is an index, not a feature (train) */
+    if (o->drop_index && hi->first_unnamed && !o->features && slot[0] == COL_SKIP)
+        slot[0] = COL_DROPPED, ds->index_dropped = 1;
     for (int c = 0; c < n_cols; c++) {
         if (slot[c] == COL_DROPPED)
             slot[c] = COL_SKIP;

@@ -289,11 +289,19 @@ static int stopped_error(const struct options *o, int64_t epoch, struct lr_error
                    sig, (long long)epoch, o->checkpoint, cmd);
 }
 
-/* Collective: a feature with no name in the header whose values are exactly the row numbers
-   (0..N-1 or 1..N) is almost surely the index column pandas' to_csv writes. Warn. */
+/* Collective. R's write.csv writes the row names, and pandas' to_csv its index, as a first
+   column with an empty header field: the data layer leaves such a column out (drop_index),
+   and this says so. Other made-up names (an empty header field elsewhere) whose values are
+   exactly the row numbers (0..N-1 or 1..N) are most likely an index too: a warning. */
 static void warn_index_columns(const struct run *r)
 {
     const struct dataset *ds = &r->ds;
+    if (ds->index_dropped)
+        log_warn(&r->log, "column 1 has no name in the header, like the row names R's write.csv "
+                 "writes or the index pandas' to_csv writes: left out, not a feature. Write "
+                 "the CSV with row.names = FALSE (R) or index=False (pandas), or say --drop col1 "
+                 "to leave it out without this warning; to fit it, name it in the header or "
+                 "in --features");
     int64_t base = comm_exscan_i64(ds->n_rows);
     for (int j = 0; j < ds->n_features; j++) {
         int k;
@@ -308,12 +316,12 @@ static void warn_index_columns(const struct run *r)
         }
         comm_sum(off, 2);
         if (ds->n_rows_total > 1 && (off[0] == 0 || off[1] == 0))
-            log_note(&r->log, "warning: column %d has no name in the header and holds the row "
-                     "numbers %d..%lld, like the index column pandas' to_csv writes; it is "
-                     "trained on as feature '%s': leave it out with --drop %s (or write the "
-                     "CSV with index=False)", k, off[0] == 0 ? 0 : 1,
-                     (long long)ds->n_rows_total - (off[0] == 0), ds->feature_names[j],
-                     ds->feature_names[j]);
+            log_warn(&r->log, "column %d has no name in the header and holds the row numbers "
+                     "%d..%lld, like the row names R's write.csv or the index pandas' to_csv "
+                     "writes; it is trained on as feature '%s': leave it out with --drop %s "
+                     "(or write the CSV with row.names = FALSE in R, index=False in pandas)", k,
+                     off[0] == 0 ? 0 : 1, (long long)ds->n_rows_total - (off[0] == 0),
+                     ds->feature_names[j], ds->feature_names[j]);
     }
 }
 
@@ -360,7 +368,7 @@ static int load_data(struct run *r, struct lr_error *e)
         .encode = 1, .categorical = o->categorical, .max_levels = o->max_levels,
         .missing = o->missing, .na_values = o->na_values,
         .missing_indicator = o->missing_indicator, .no_intercept = o->no_intercept,
-        .unknown_error = o->unknown_error,
+        .unknown_error = o->unknown_error, .drop_index = 1,
         .cache = o->cache, .cache_verify_full = o->cache_verify_full, .quiet = o->quiet,
     };
     double t0 = comm_wtime();
@@ -381,6 +389,7 @@ static int load_data(struct run *r, struct lr_error *e)
         topt.cache = NULL;  /* --cache is the training file's */
         topt.features = topt.drop = NULL;
         topt.categorical = NULL;
+        topt.drop_index = 0;  /* the columns are the training data's */
         topt.model_enc = &r->ds.enc;  /* the training data's levels and source columns */
         char **sources = lr_malloc((size_t)r->ds.enc.n_cols * sizeof *sources);
         for (int s = 0; s < r->ds.enc.n_cols; s++)
