@@ -177,8 +177,8 @@ why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
 
 # --- errors: the same exit and message under 1, 2 and 3 ranks
 for np in 1 3; do
-    expect_fail "a text value without --categorical names --categorical and --drop" 65 \
-        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; one-hot encode it with --categorical near, leave the column out with --drop near" \
+    expect_fail "text values without --categorical: every text column of the row named, with --categorical auto and --drop" 65 \
+        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; column 'kind' of this row holds text too: one-hot encode them with --categorical near,kind (or --categorical auto: every text column), leave them out with --drop near,kind, or skip such rows with --on-bad-row skip" \
         $np --missing mean "$TMP/h.csv"
     expect_fail "--max-levels: 10,000 distinct values named with their count" 65 \
         "column 'id' has 10000 distinct values, more than --max-levels 1000: an id or free-text column? Leave it out with --drop id" \
@@ -189,7 +189,7 @@ for np in 1 3; do
 done
 for np in 1 2 3; do  # the text is in the last rank's rows under 3 ranks
     expect_fail "a column that is text only in a later rank's rows: the first text line" 65 \
-        "cat_text_late.csv:2990:3: column 'b': 'late' is not a number; one-hot encode it with --categorical b" \
+        "cat_text_late.csv:2990:3: column 'b': 'late' is not a number; one-hot encode it with --categorical b (or --categorical auto: every text column), leave the column out with --drop b" \
         $np "$ADV/cat_text_late.csv"
     expect_fail "--categorical auto: the same column holds numbers and text" 65 \
         "--categorical auto: column 'b' holds both numbers and text; name it with --categorical b" \
