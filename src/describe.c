@@ -10,6 +10,7 @@
 #include "comm.h"
 #include "dataset.h"
 #include "log.h"
+#include "quantile.h"
 #include "stats.h"
 
 /* What describe learned about one column, the same on every rank. */
@@ -23,7 +24,11 @@ struct column {
     int64_t top[5];            /* level indices of the most frequent texts */
     int64_t top_count[5];
     struct col_stats s;        /* number columns */
+    double q[3];               /* number columns: the quartiles (25%, 50%, 75%) */
 };
+
+/* The quartiles describe prints, as pandas' describe() and R's summary() (type 7). */
+static const double quartile_p[3] = {0.25, 0.5, 0.75};
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -113,18 +118,28 @@ static void describe_columns(const struct dataset *ds, int n_threads, struct col
             describe_text(ds, j, c);
     }
     free(s);
+    unsigned char *num = lr_malloc((size_t)d + 1);
+    double *q = lr_malloc(lr_bytes(d ? d : 1, 3, sizeof *q));
+    for (int j = 0; j < d; j++)
+        num[j] = !cols[j].text;
+    quantile_columns(ds->X, ds->n_rows, d, num, quartile_p, 3, n_threads, q);
+    for (int j = 0; j < d; j++)
+        memcpy(cols[j].q, q + 3 * j, sizeof cols[j].q);
+    free(q);
+    free(num);
 }
 
 static void print_table(const struct dataset *ds, const struct column *c, FILE *out)
 {
     fprintf(out, "rows: %lld\n", (long long)ds->n_rows_total);
-    fprintf(out, "%-20s %12s %10s %15s %15s %15s %15s\n", "column", "count", "missing", "mean",
-            "std (pop.)", "min", "max");
+    fprintf(out, "%-20s %12s %10s %15s %15s %15s %15s %15s %15s %15s\n", "column", "count",
+            "missing", "mean", "std (pop.)", "min", "25%", "50%", "75%", "max");
     for (int j = 0; j < ds->n_features; j++)
         if (!c[j].text)
-            fprintf(out, "%-20s %12lld %10lld %15.8g %15.8g %15.8g %15.8g\n",
+            fprintf(out, "%-20s %12lld %10lld %15.8g %15.8g %15.8g %15.8g %15.8g %15.8g %15.8g\n",
                     ds->feature_names[j], (long long)c[j].s.count, (long long)c[j].missing,
-                    c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].s.max);
+                    c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].q[0], c[j].q[1], c[j].q[2],
+                    c[j].s.max);
     for (int j = 0; j < ds->n_features; j++) {
         if (!c[j].text)
             continue;
@@ -140,12 +155,46 @@ static void print_table(const struct dataset *ds, const struct column *c, FILE *
         }
         fputc('\n', out);
     }
-    fprintf(out, "(std is the population standard deviation, the one used for scaling)\n");
+    fprintf(out, "(std is the population standard deviation, the one used for scaling; the "
+            "quartiles interpolate as R's type 7, pandas' default)\n");
 }
 
+/* A JSON string: the bytes of s with quotes, backslashes and control bytes escaped. */
+static void json_text(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* A number as jansson writes one at 17 digits (31.0, not 31), null when not finite, at
+   buf; the length. */
+static int json_number(char *buf, size_t cap, double v)
+{
+    if (!isfinite(v))
+        return snprintf(buf, cap, "null");
+    int n = snprintf(buf, cap, "%.17g", v);
+    if (!strpbrk(buf, ".eE"))
+        n += snprintf(buf + n, cap - (size_t)n, ".0");
+    return n;
+}
+
+/* The number columns written directly (a 100,000-column file: a tree of objects would cost
+   more than the statistics), the text columns through jansson; the layout of
+   JSON_INDENT(2) throughout. */
 static void print_json(const struct dataset *ds, const struct column *c, FILE *out)
 {
-    json_t *nums = json_array(), *texts = json_array(), *left_out = json_array();
+    static const char *keys[] = {"mean", "std", "min", "25%", "50%", "75%", "max"};
+    json_t *texts = json_array(), *left_out = json_array();
+    fprintf(out, "{\n  \"rows\": %lld,\n  \"columns\": [", (long long)ds->n_rows_total);
+    int first = 1;
     for (int j = 0; j < ds->n_features; j++) {
         const char *name = ds->feature_names[j];
         if (c[j].text) {
@@ -167,20 +216,35 @@ static void print_json(const struct dataset *ds, const struct column *c, FILE *o
                                                    (json_int_t)c[j].distinct, "distinct_truncated",
                                                    c[j].truncated, "top", top));
             json_array_append_new(left_out, json_string(name));
-        } else {
-            json_array_append_new(nums, json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f}", "name",
-                                                  name, "count", (json_int_t)c[j].s.count,
-                                                  "missing", (json_int_t)c[j].missing,
-                                                  "mean", c[j].s.mean, "std",
-                                                  stats_std(&c[j].s), "min", c[j].s.min,
-                                                  "max", c[j].s.max));
+            continue;
         }
+        double v[] = {c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].q[0], c[j].q[1],
+                      c[j].q[2], c[j].s.max};
+        fprintf(out, "%s\n    {\n      \"name\": ", first ? "" : ",");
+        json_text(out, name);
+        char rest[512];  /* the numbers: one write a column */
+        int n = snprintf(rest, sizeof rest, ",\n      \"count\": %lld,\n      \"missing\": %lld",
+                         (long long)c[j].s.count, (long long)c[j].missing);
+        for (int k = 0; k < 7; k++) {
+            n += snprintf(rest + n, sizeof rest - (size_t)n, ",\n      \"%s\": ", keys[k]);
+            n += json_number(rest + n, sizeof rest - (size_t)n, v[k]);
+        }
+        n += snprintf(rest + n, sizeof rest - (size_t)n, "\n    }");
+        fwrite(rest, 1, (size_t)n, out);
+        first = 0;
     }
-    json_t *root = json_pack("{s:I, s:o, s:o, s:o}", "rows", (json_int_t)ds->n_rows_total,
-                             "columns", nums, "text", texts, "left_out", left_out);
-    json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    fputc('\n', out);
-    json_decref(root);
+    fputs(first ? "]" : "\n  ]", out);
+    const char *names[] = {"text", "left_out"};
+    json_t *arrays[] = {texts, left_out};
+    for (int k = 0; k < 2; k++) {  /* indented one level more than jansson alone writes */
+        char *t = json_dumps(arrays[k], JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fprintf(out, ",\n  \"%s\": ", names[k]);
+        for (const char *p = t; p && *p; p++)
+            fputs(*p == '\n' ? "\n  " : (char[]){*p, 0}, out);
+        free(t);
+        json_decref(arrays[k]);
+    }
+    fputs("\n}\n", out);
 }
 
 int describe_run(const struct options *o, struct lr_error *e)

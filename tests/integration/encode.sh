@@ -269,6 +269,56 @@ grep -q "population standard deviation" "$TMP/d.txt" && grep -q "^near .*most fr
     ok "describe: the table says std is the population one, lists the most frequent texts" ||
     not_ok "describe table" "$(head -5 "$TMP/d.txt")"
 
+# --- describe's quartiles: exact, as pandas' describe() and numpy's percentile (linear,
+# R's type 7), over each column's present values; the same bytes under 1-3 ranks x 1-2
+# threads (5000 rows: several parts per thread, ties, negatives, missing values)
+"$PY" - "$TMP/q.csv" <<'PY'
+import numpy as np
+rng = np.random.default_rng(29)
+n = 5000
+cols = {
+    "gauss": rng.normal(3, 2, n),
+    "ties": rng.integers(-3, 4, n).astype(float),
+    "holes": np.where(rng.random(n) < 0.3, np.nan, rng.exponential(5, n)),
+    "few": np.where(np.arange(n) % 1000 == 7, rng.normal(0, 1, n), np.nan),
+    "y": rng.uniform(-1e6, 1e6, n),
+}
+with open(__import__("sys").argv[1], "w") as f:
+    f.write(",".join(cols) + "\n")
+    for i in range(n):
+        f.write(",".join("" if np.isnan(c[i]) else repr(float(c[i])) for c in cols.values()) + "\n")
+PY
+for np in 1 2 3; do
+    for th in 1 2; do
+        lr "$np" "$th" describe --json "$TMP/q.csv" >"$TMP/q$np$th.json" 2>/dev/null
+    done
+done
+same=1  # the order statistics' bytes for any rank and thread count (mean and std: rounding)
+for f in "$TMP"/q[123][12].json; do
+    cmp -s <(grep -E '"(name|count|missing|min|25%|50%|75%|max)"' "$f") \
+        <(grep -E '"(name|count|missing|min|25%|50%|75%|max)"' "$TMP/q11.json") || same=0
+done
+"$PY" - "$TMP/q11.json" "$TMP/q.csv" <<'PY' && [ "$same" = 1 ] &&
+import json, sys, numpy as np, pandas as pd
+j = {c["name"]: c for c in json.load(open(sys.argv[1]))["columns"]}
+d = pd.read_csv(sys.argv[2], float_precision="round_trip").describe()
+for c in d.columns:
+    for k in ("25%", "50%", "75%", "min", "max", "count"):
+        assert j[c][k] == d[c][k], (c, k, j[c][k], d[c][k])
+    v = pd.read_csv(sys.argv[2], float_precision="round_trip")[c].dropna().to_numpy()
+    assert [j[c][k] for k in ("25%", "50%", "75%")] == list(np.percentile(v, [25, 50, 75])), c
+    assert j[c]["missing"] == 5000 - len(v)
+PY
+    ok "describe: quartiles = pandas' describe() and numpy's percentile exactly, missing values left out; quartiles, min, max and counts the same bytes under 1-3 ranks x 1-2 threads" ||
+    not_ok "describe quartiles" "same bytes: $same"
+lr 2 1 describe "$TMP/q.csv" 2>/dev/null | awk '$1 == "holes"' >"$TMP/qrow.txt"
+"$PY" -c "
+import sys, pandas as pd; s = pd.read_csv('$TMP/q.csv')['holes'].describe()
+got = open('$TMP/qrow.txt').read().split()
+want = [s['25%'], s['50%'], s['75%']]
+assert all(abs(float(g) - w) <= 1e-7 * abs(w) for g, w in zip(got[6:9], want)), (got, want)" &&
+    ok "describe's table: min, 25%, 50%, 75%, max columns" || not_ok "describe table quartiles" "$(cat "$TMP/qrow.txt")"
+
 # --categorical naming a column that is not a feature: a usage error, not ignored
 expect_fail "--categorical naming a dropped column" 2 \
     "--categorical: 'Species' is left out (--drop, or not in --features), not a feature: take it out of --categorical, or keep the column" \
