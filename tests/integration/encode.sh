@@ -319,6 +319,37 @@ want = [s['25%'], s['50%'], s['75%']]
 assert all(abs(float(g) - w) <= 1e-7 * abs(w) for g, w in zip(got[6:9], want)), (got, want)" &&
     ok "describe's table: min, 25%, 50%, 75%, max columns" || not_ok "describe table quartiles" "$(cat "$TMP/qrow.txt")"
 
+# --- a number column with a few stray texts keeps its numeric statistics (over its numbers,
+# as pandas' to_numeric(errors="coerce")) and says how many and where the first is: its
+# line, past a record that spans two lines
+"$PY" - "$TMP/stray.csv" <<'PY'
+import sys
+rows = ["x,t,y"]
+for i in range(3000):
+    x = "abc" if i == 2222 else "oops" if i == 2500 else "NA" if i % 97 == 5 else f"{(i * 37) % 101 / 4}"
+    t = '"two\nlines"' if i == 10 else "v"
+    rows.append(f"{x},{t},{i % 7}")
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+for np in 1 3; do
+    lr "$np" 2 describe --json "$TMP/stray.csv" >"$TMP/stray.json" 2>/dev/null
+    lr "$np" 1 describe "$TMP/stray.csv" >"$TMP/stray.txt" 2>/dev/null
+    # data row 2222 is line 2225: the header, and the record of two lines before it
+    "$PY" - "$TMP/stray.json" "$TMP/stray.csv" <<'PY' &&
+import json, sys, numpy as np, pandas as pd
+j = {c["name"]: c for c in json.load(open(sys.argv[1]))["columns"]}["x"]
+raw = pd.read_csv(sys.argv[2], keep_default_na=False, na_values=["NA"], float_precision="round_trip")
+x = pd.to_numeric(raw["x"], errors="coerce").dropna()
+assert j["count"] == len(x) == 3000 - 31 - 2 and j["missing"] == 31, (j["count"], j["missing"])
+assert j["text_values"] == 2 and j["first_text"] == "abc" and j["first_text_line"] == 2225, j
+assert [j[k] for k in ("25%", "50%", "75%")] == list(np.percentile(x, [25, 50, 75]))
+assert abs(j["mean"] - x.mean()) <= 1e-12 * abs(x.mean())
+PY
+        grep -q "^x .*   2 text values (first at line 2225: 'abc')$" "$TMP/stray.txt" &&
+        ok "describe: a number column with 2 stray texts keeps its statistics (= pandas after to_numeric) and says '2 text values (first at line 2225: 'abc')' (np=$np)" ||
+        not_ok "describe: stray texts (np=$np)" "$(grep '^x ' "$TMP/stray.txt")"
+done
+
 # --categorical naming a column that is not a feature: a usage error, not ignored
 expect_fail "--categorical naming a dropped column" 2 \
     "--categorical: 'Species' is left out (--drop, or not in --features), not a feature: take it out of --categorical, or keep the column" \
