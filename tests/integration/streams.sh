@@ -96,3 +96,13 @@ for k in $(seq 20); do
 done
 [ -z "$bad" ] && ok "20 runs with 2>&1 (gd: ${want[0]} lines, exact: ${want[1]}): no line split or lost" ||
     not_ok "2>&1 lines" "$bad"
+
+# mpirun -q: the error alone, without Open MPI's banner, and the same exit code
+rc=0
+timeout 30 mpirun --oversubscribe -n 2 "$BIN" --model-out "$TMP/x.json" "$TMP/no_such.csv" </dev/null >/dev/null 2>"$TMP/err" || rc=$?
+rcq=0
+timeout 30 mpirun -q --oversubscribe -n 2 "$BIN" --model-out "$TMP/x.json" "$TMP/no_such.csv" </dev/null >/dev/null 2>"$TMP/errq" || rcq=$?
+[ "$rc" = 66 ] && [ "$rcq" = 66 ] && grep -q "^-----" "$TMP/err" && ! grep -q "^-----" "$TMP/errq" &&
+    [ "$(grep -c . "$TMP/errq")" = 1 ] && grep -q "no_such.csv" "$TMP/errq" &&
+    ok "mpirun -q: the error line alone, exit 66 as without -q (which adds $(($(grep -c . "$TMP/err") - 1)) lines)" ||
+    not_ok "mpirun -q" "rc $rc/$rcq: $(cat "$TMP/errq")"
