@@ -134,9 +134,9 @@ static void describe_columns(const struct dataset *ds, int n_threads, struct col
         c->first_text = -1;
         if (c->text)
             describe_text(ds, j, c);
-        /* a few stray texts among numbers: a number column that says so (pandas and R
-           would read it all as text) */
-        if (c->text && c->n_text > 0 && c->s.count > c->n_text)
+        /* a few stray texts among numbers (at most 1% of the present values): a number
+           column that says so (pandas and R would read it all as text) */
+        if (c->text && c->n_text > 0 && c->s.count > 0 && 100 * c->n_text <= c->present)
             c->text = 0;
     }
     free(s);

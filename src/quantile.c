@@ -87,8 +87,8 @@ static void gather_select(const uint64_t *keys, int64_t n, const int64_t *m, int
     comm_allgather(m, mall, (size_t)b * sizeof *m);
     char *all;
     comm_allgatherv_bytes(pack, sent * (int64_t)sizeof *pack, &all, lens);
-    for (int r = 0, start = 0; r < p; start += (int)(lens[r] / (int64_t)sizeof *pack), r++)
-        pos[r] = start;
+    for (int r = 0; r < p; r++)  /* where each rank's keys start in what came */
+        pos[r] = r ? pos[r - 1] + lens[r - 1] / (int64_t)sizeof *pack : 0;
     for (int c = 0; c < b; c++) {
         int64_t k = 0;
         for (int r = 0; r < p; r++)
