@@ -1116,7 +1116,9 @@ int csv_read_head(int fd, const char *path, char delimiter, int has_header, stru
     h->n_cols = f.n;
     h->header_lines = has_header ? inside + (k >= 0 || p[len - bom - 1] != '\n') : 0;
     h->data_start = has_header ? (off_t)(bom + (k < 0 ? len - bom : (size_t)k)) : (off_t)bom;
-    h->first_unnamed = has_header && f.n > 1 && !f.v[0][0];
+    h->first_unnamed = 0;  /* an index's empty field before named columns */
+    for (int c = 1; has_header && !f.v[0][0] && c < f.n; c++)
+        h->first_unnamed |= f.v[c][0] != '\0';
     h->names = lr_malloc((size_t)f.n * sizeof *h->names);
     for (int c = 0; c < f.n; c++) {
         char gen[32];
