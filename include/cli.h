@@ -40,7 +40,9 @@ struct options {
     const char *categorical;   /* --categorical A,B|auto; NULL: none */
     int64_t max_levels;        /* --max-levels (default 1000) */
     int unknown_error;         /* --unknown-level error */
+    int unknown_level_given;   /* --unknown-level was on the command line */
     int missing;               /* --missing: enum enc_missing */
+    int missing_given;         /* --missing was on the command line */
     const char *na_values;     /* --na-values; NULL: the default list */
     int missing_indicator;     /* --missing-indicator */
 

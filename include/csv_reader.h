@@ -128,6 +128,9 @@ struct csv_head {
     char **names;              /* n_cols names (generated "colK" when absent or empty) */
     off_t data_start;          /* byte offset where data records begin (after header/BOM) */
     int64_t header_lines;      /* physical lines of the header: 0 without one */
+    int first_unnamed;         /* the header's first field is empty and another is not: R's
+                                  row names or a pandas index, as write.csv and to_csv
+                                  write them */
 };
 int csv_read_head(int fd, const char *path, char delimiter, int has_header, struct csv_head *h,
                   struct lr_error *e);

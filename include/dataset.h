@@ -42,6 +42,8 @@ struct data_options {
     int skip_bad_rows;         /* --on-bad-row skip */
     int n_threads;             /* OpenMP threads for parsing, ≥ 1 */
     struct enc_options enc;    /* categorical columns and missing values (encode.h) */
+    int drop_index;            /* leave out a first column whose header field is empty
+                                  (ds->index_dropped says it was) unless options name it */
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
     int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
     int quiet;                 /* the cache's notes and warnings silenced */
@@ -58,6 +60,7 @@ struct dataset {
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;
+    int index_dropped;         /* drop_index left out the unnamed first column */
     struct encoding enc;       /* the source columns and how they became X */
     int64_t n_skipped_total;   /* records skipped (bad, or a missing value), all ranks */
     int64_t n_skipped_missing; /* ... of which for a missing value, all ranks */
@@ -89,6 +92,8 @@ struct data_model {
     const char *target;
     const char *weights;       /* evaluate: the weight column the model was trained with */
     int no_intercept;
+    int missing;               /* predict, evaluate: the mode missing values are read in
+                                  (the model's, or the command line's override) */
 };
 
 struct options;  /* cli.h */

@@ -78,6 +78,11 @@ void cli_usage(FILE *out)
         "machine: each MPI rank reads only its own byte range of the file, OpenMP threads\n"
         "parse and compute inside a rank.\n"
         "\n"
+        "Results (the summary, coefficient table and metrics of training; describe's\n"
+        "table; predictions; evaluate's metrics) go to stdout, from rank 0 only; progress\n"
+        "(epoch lines, notes), warnings and errors go to stderr, both in whole lines.\n"
+        "mpirun -q leaves out Open MPI's own banner after an error (its exit code stays).\n"
+        "\n"
         "Reading the CSV (all commands; --target: train; --features, --drop: train and\n"
         "describe):\n"
         "  --target NAME|INDEX  column to predict: a header name or a 1-based column number\n"
@@ -95,7 +100,8 @@ void cli_usage(FILE *out)
         "                       them and report the first few line numbers\n"
         "  --threads N          OpenMP threads per rank (default: OMP_NUM_THREADS, else the\n"
         "                       cores available to the rank)\n"
-        "  --quiet              print only errors\n"
+        "  --quiet              no progress on stderr (epoch lines, notes); the results on\n"
+        "                       stdout, warnings and errors still print\n"
         "  --cache PATH         keep the parsed rows in a binary file at PATH: a run whose\n"
         "                       cache is valid reads its rows from it instead of parsing\n"
         "                       (bit for bit the same run, any rank count); an absent,\n"
@@ -116,12 +122,15 @@ void cli_usage(FILE *out)
         "                       level the reference (no column) unless --no-intercept\n"
         "  --max-levels N       more distinct values in a categorical column is an error\n"
         "                       (default 1000)\n"
-        "  --unknown-level M    a level the model has not seen: 'zero' (default): all-zero\n"
-        "                       columns, counted on stderr; 'error': exit 65 at its line\n"
+        "  --unknown-level M    a level the model has not seen: 'error' (default): exit 65\n"
+        "                       at its FILE:LINE:COLUMN; 'zero': the reference level\n"
+        "                       (all-zero columns), counted on stderr\n"
         "  --missing M          an empty field or an --na-values string in a feature:\n"
         "                       'error' (default); 'skip': skip the row (counted, reported);\n"
         "                       'mean': fill in the column's training mean (over the present\n"
         "                       values, all ranks; stored in the model, used by predict).\n"
+        "                       predict and evaluate follow the model's mode (skip: an\n"
+        "                       empty prediction); given to them, it overrides it (said)\n"
         "                       A missing target always skips its row; a missing level is\n"
         "                       all-zero columns (with 'skip': the row is skipped)\n"
         "  --na-values A,B,...  strings that mean missing (default NA,N/A,NaN,nan,null,NULL)\n"
@@ -413,9 +422,11 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return lr_fail(e, LR_EUSAGE, "--max-levels: '%s' is more than 10000000", v);
         return 0;
     case O_UNKNOWN_LEVEL:
+        o->unknown_level_given = 1;
         return parse_choice(sp->name, v, (const char *const[]){"zero", "error", NULL},
                             &o->unknown_error, e);
     case O_MISSING:  /* in enum enc_missing's order */
+        o->missing_given = 1;
         return parse_choice(sp->name, v, (const char *const[]){"error", "skip", "mean", NULL},
                             &o->missing, e);
     case O_NA_VALUES: o->na_values = v; return 0;

@@ -145,16 +145,56 @@ static void option_name(char *dst, size_t cap, const char *name)
         snprintf(dst, cap, "'%s'", name);
 }
 
-/* What would let the user through a value that is not a number or is empty. */
-static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t cap)
+/* The feature columns after col in the record rec whose fields are text (numbers are
+   read as numbers, empty and --na-values fields are missing), as "a,b" for an option
+   and "'a', 'b'" for a sentence; how many. */
+static int more_text_columns(const struct csv_layout *lay, const char *rec, size_t len, int col,
+                             char *opts, char *names, size_t cap)
+{
+    int n = 0;
+    for (int c = col + 1; c < lay->n_cols && strlen(opts) + 100 < cap; c++) {
+        if (lay->slot[c] < 0 || lay->enc->mode[lay->slot[c]] != READ_NUMBER)
+            continue;
+        size_t a = field_offset(rec, len, lay->delimiter, c), b = a;
+        for (int quoted = 0; b < len && (quoted || rec[b] != lay->delimiter); b++)
+            quoted ^= rec[b] == '"';
+        if (b - a >= 2 && rec[a] == '"' && rec[b - 1] == '"')
+            a++, b--;
+        double v;
+        if (num_parse(rec + a, b - a, &v) == NUM_OK || enc_is_missing(lay->enc->na, rec + a, b - a))
+            continue;
+        char name[96], opt[100];
+        lr_escape(name, sizeof name - 2, lay->names[c], strlen(lay->names[c]));
+        option_name(opt, sizeof opt, name);
+        snprintf(opts + strlen(opts), cap - strlen(opts), ",%s", opt);
+        snprintf(names + strlen(names), cap - strlen(names), ", '%s'", name);
+        n++;
+    }
+    return n;
+}
+
+/* What would let the user through a value that is not a number or is empty. In training,
+   the other text columns of the record are named with it, so that one run shows them all. */
+static void value_hint(const struct csv_layout *lay, int col, const char *rec, size_t len,
+                       char *dst, size_t cap)
 {
     const char *skip = "skip such rows with --on-bad-row skip";
-    char name[96], opt[100];
+    char name[96], opt[600], names[600] = "", cat[800] = "";
     lr_escape(name, sizeof name - 2, lay->names[col], strlen(lay->names[col]));
-    option_name(opt, sizeof opt, name);
+    option_name(opt, 100, name);
     /* with an encoding the column could be read as categorical */
-    const char *cat = lay->enc ? "one-hot encode it with --categorical " : "";
-    const char *cat_opt = lay->enc ? opt : "", *cat_sep = lay->enc ? ", " : "";
+    if (lay->enc && lay->slot[col] >= 0 && lay->hint == CSV_HINT_DROP && rec &&
+        more_text_columns(lay, rec, len, col, opt + strlen(opt), names, sizeof opt) > 0) {
+        snprintf(cat, sizeof cat, "; column%s %s of this row hold%s text too: one-hot encode "
+                 "them with --categorical %s (or --categorical auto: every text column), leave "
+                 "them out with --drop %s, or %s", strchr(names + 2, ',') ? "s" : "",
+                 names + 2, strchr(names + 2, ',') ? "" : "s", opt, opt, skip);
+        snprintf(dst, cap, "%s", cat);
+        return;
+    }
+    if (lay->enc)
+        snprintf(cat, sizeof cat, "one-hot encode it with --categorical %s (or --categorical "
+                 "auto: every text column), ", opt);
     if (lay->slot[col] == COL_WEIGHT)
         snprintf(dst, cap, "; it is the --weights column: fix the value, or %s", skip);
     else if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
@@ -165,11 +205,9 @@ static void value_hint(const struct csv_layout *lay, int col, char *dst, size_t 
     else if (lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; the model needs this column: %s", skip);
     else if (lay->hint == CSV_HINT_FEATURES)
-        snprintf(dst, cap, "; %s%s%sleave the column out of --features, or %s", cat, cat_opt,
-                 cat_sep, skip);
+        snprintf(dst, cap, "; %sleave the column out of --features, or %s", cat, skip);
     else
-        snprintf(dst, cap, "; %s%s%sleave the column out with --drop %s, or %s", cat, cat_opt,
-                 cat_sep, opt, skip);
+        snprintf(dst, cap, "; %sleave the column out with --drop %s, or %s", cat, opt, skip);
 }
 
 /* Fail on the current record: where its bad field is, and what is wrong there. */
@@ -195,12 +233,12 @@ static void fail_record(struct piece *st)
     switch (st->bad) {
     case BAD_NUMBER:
         if (st->bad_status != NUM_RANGE)
-            value_hint(lay, st->bad_col, hint, sizeof hint);
+            value_hint(lay, st->bad_col, st->rec, st->rec_len, hint, sizeof hint);
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' %s%s", name, where,
                    st->bad_text, num_strerror(st->bad_status), hint);
         break;
     case BAD_WEIGHT:
-        value_hint(lay, st->bad_col, hint, sizeof hint);
+        value_hint(lay, st->bad_col, NULL, 0, hint, sizeof hint);
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: weight '%s' is %s: a "
                    "sample weight is a finite number >= 0%s", name, where, st->bad_text,
                    st->bad_status ? "negative" : "not finite", hint);
@@ -213,8 +251,9 @@ static void fail_record(struct piece *st)
         break;
     case BAD_UNSEEN:
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: level '%s' was not seen in "
-                   "training (--unknown-level error); --unknown-level zero encodes it as all "
-                   "zeros", name, where, st->bad_text);
+                   "training, so the model has no coefficient for it; --unknown-level zero "
+                   "accepts it as the reference level (all-zero columns)", name, where,
+                   st->bad_text);
         break;
     case BAD_TOO_MANY:
         lr_fail_at(e, LR_EDATA, path, line, column,
@@ -1061,6 +1100,9 @@ int csv_read_head(int fd, const char *path, char delimiter, int has_header, stru
     h->n_cols = f.n;
     h->header_lines = has_header ? inside + (k >= 0 || p[len - bom - 1] != '\n') : 0;
     h->data_start = has_header ? (off_t)(bom + (k < 0 ? len - bom : (size_t)k)) : (off_t)bom;
+    h->first_unnamed = 0;  /* an index's empty field before named columns */
+    for (int c = 1; has_header && !f.v[0][0] && c < f.n; c++)
+        h->first_unnamed |= f.v[c][0] != '\0';
     h->names = lr_malloc((size_t)f.n * sizeof *h->names);
     for (int c = 0; c < f.n; c++) {
         char gen[32];

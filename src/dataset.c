@@ -22,7 +22,7 @@
 /* Rank 0 packs the head into bytes; every rank unpacks the broadcast copy. */
 static char *head_pack(const struct csv_head *h, size_t *len)
 {
-    size_t n = 2 * sizeof(int64_t) + sizeof(int);
+    size_t n = 2 * sizeof(int64_t) + 2 * sizeof(int);
     for (int c = 0; c < h->n_cols; c++)
         n += strlen(h->names[c]) + 1;
     char *buf = lr_malloc(n), *p = buf;
@@ -30,6 +30,7 @@ static char *head_pack(const struct csv_head *h, size_t *len)
     memcpy(p, &start, sizeof start), p += sizeof start;
     memcpy(p, &h->header_lines, sizeof h->header_lines), p += sizeof h->header_lines;
     memcpy(p, &h->n_cols, sizeof h->n_cols), p += sizeof h->n_cols;
+    memcpy(p, &h->first_unnamed, sizeof h->first_unnamed), p += sizeof h->first_unnamed;
     for (int c = 0; c < h->n_cols; c++) {
         size_t k = strlen(h->names[c]) + 1;
         memcpy(p, h->names[c], k), p += k;
@@ -43,6 +44,7 @@ static void head_unpack(const char *p, struct csv_head *hi)
     memcpy(&hi->data_start, p, sizeof hi->data_start), p += sizeof hi->data_start;
     memcpy(&hi->header_lines, p, sizeof hi->header_lines), p += sizeof hi->header_lines;
     memcpy(&hi->n_cols, p, sizeof hi->n_cols), p += sizeof hi->n_cols;
+    memcpy(&hi->first_unnamed, p, sizeof hi->first_unnamed), p += sizeof hi->first_unnamed;
     hi->names = lr_malloc((size_t)hi->n_cols * sizeof *hi->names);
     for (int c = 0; c < hi->n_cols; c++) {
         hi->names[c] = lr_strdup(p);
@@ -186,6 +188,9 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
             slot[cols[k]] = COL_DROPPED;
         }
     }
+    /* an unnamed first column that nothing names is an index, not a feature (train) */
+    if (o->drop_index && hi->first_unnamed && !o->features && slot[0] == COL_SKIP)
+        slot[0] = COL_DROPPED, ds->index_dropped = 1;
     for (int c = 0; c < n_cols; c++) {
         if (slot[c] == COL_DROPPED)
             slot[c] = COL_SKIP;
@@ -585,8 +590,11 @@ void data_options_for(const struct options *cli, enum data_role role,
         };
         if (role == DATA_TRAIN) {
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
+            o->drop_index = 1;
             break;
         }
+        /* an unseen level stops by default: the model has no coefficient for it */
+        o->enc.unknown_error = cli->unknown_level_given ? cli->unknown_error : 1;
         /* --test: files and directories, one test set (inputs.h), with the training data's
            columns and levels; --cache is the training data's */
         o->path = cli->test, o->paths = cli->tests, o->n_paths = cli->n_tests;
@@ -612,8 +620,9 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->weights = role == DATA_EVALUATE ? model->weights : NULL;
         o->weights_optional = 1;
         o->enc = (struct enc_options){
-            .model_enc = model->enc, .missing = cli->missing, .na_values = cli->na_values,
-            .unknown_error = cli->unknown_error, .no_intercept = model->no_intercept,
+            .model_enc = model->enc, .missing = model->missing, .na_values = cli->na_values,
+            .unknown_error = cli->unknown_level_given ? cli->unknown_error : 1,
+            .no_intercept = model->no_intercept,
         };
         break;
     }

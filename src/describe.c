@@ -9,6 +9,8 @@
 
 #include "comm.h"
 #include "dataset.h"
+#include "log.h"
+#include "quantile.h"
 #include "stats.h"
 
 /* What describe learned about one column, the same on every rank. */
@@ -22,7 +24,15 @@ struct column {
     int64_t top[5];            /* level indices of the most frequent texts */
     int64_t top_count[5];
     struct col_stats s;        /* number columns */
+    double q[3];               /* number columns: the quartiles (25%, 50%, 75%) */
+    int64_t n_text;            /* texts among the present values */
+    int64_t first_text;        /* the level of the first of them in row order (-1: none) */
+    int64_t first_line;        /* a number column's first text: its line (0: unknown) */
+    char first_file[256];      /* ... and file */
 };
+
+/* The quartiles describe prints, as pandas' describe() and R's summary() (type 7). */
+static const double quartile_p[3] = {0.25, 0.5, 0.75};
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -77,7 +87,20 @@ static void describe_text(const struct dataset *ds, int j, struct column *c)
         else if (!isnan(v))
             memcpy(&nums[m++], &v, sizeof v);
     }
+    /* the first text in row order: the lowest row of all ranks, then its level */
+    int64_t first = INT64_MAX, base = comm_exscan_i64(ds->n_rows);
+    for (int64_t i = 0; i < ds->n_rows && first == INT64_MAX; i++) {
+        int64_t id = enc_level_id(ds->X[i * d + j]);
+        if (id >= 0 && id < nl)
+            first = base + i;
+    }
+    int64_t row = comm_min_i64(first);
+    c->first_text = comm_min_i64(first == row && row < INT64_MAX
+                                     ? enc_level_id(ds->X[(row - base) * d + j]) : INT64_MAX);
     comm_sum_u64(count, (int)nl);
+    c->n_text = 0;
+    for (int64_t id = 0; id < nl; id++)
+        c->n_text += (int64_t)count[id];
     c->distinct = nl + count_distinct(nums, m);
     c->truncated = ec->truncated;
     for (int k = 0; k < 5; k++) {  /* the most frequent first; ties in byte order */
@@ -108,22 +131,58 @@ static void describe_columns(const struct dataset *ds, int n_threads, struct col
         c->present = ds->n_rows_total - c->missing;
         c->text = ds->enc.cols[j].kind == ENC_CATEGORICAL || c->present == 0;
         c->s = s[j];
+        c->first_text = -1;
         if (c->text)
             describe_text(ds, j, c);
+        /* a few stray texts among numbers (at most 1% of the present values): a number
+           column that says so (pandas and R would read it all as text) */
+        if (c->text && c->n_text > 0 && c->s.count > 0 && 100 * c->n_text <= c->present)
+            c->text = 0;
     }
     free(s);
+    unsigned char *num = lr_malloc((size_t)d + 1);
+    double *q = lr_malloc(lr_bytes(d ? d : 1, 3, sizeof *q));
+    for (int j = 0; j < d; j++)
+        num[j] = !cols[j].text;
+    quantile_columns(ds->X, ds->n_rows, d, num, quartile_p, 3, n_threads, q);
+    for (int j = 0; j < d; j++)
+        memcpy(cols[j].q, q + 3 * j, sizeof cols[j].q);
+    free(q);
+    free(num);
+}
+
+/* "1 text value (first at line 77777: 'abc')": a number column's stray texts. */
+static void text_note(const struct dataset *ds, const struct column *c, int j, char *buf,
+                      size_t cap)
+{
+    char v[64] = "", where[300] = "";
+    const char *l = ds->enc.cols[j].levels[c->first_text];
+    lr_escape(v, sizeof v, l, strlen(l));
+    if (c->first_line > 0)
+        snprintf(where, sizeof where, "first at %s%s%lld: ", c->first_file,
+                 c->first_file[0] ? ":" : "line ", (long long)c->first_line);
+    else
+        snprintf(where, sizeof where, "first: ");
+    snprintf(buf, cap, "%lld text value%s (%s'%s')", (long long)c->n_text,
+             c->n_text == 1 ? "" : "s", where, v);
 }
 
 static void print_table(const struct dataset *ds, const struct column *c, FILE *out)
 {
     fprintf(out, "rows: %lld\n", (long long)ds->n_rows_total);
-    fprintf(out, "%-20s %12s %10s %15s %15s %15s %15s\n", "column", "count", "missing", "mean",
-            "std (pop.)", "min", "max");
-    for (int j = 0; j < ds->n_features; j++)
-        if (!c[j].text)
-            fprintf(out, "%-20s %12lld %10lld %15.8g %15.8g %15.8g %15.8g\n",
-                    ds->feature_names[j], (long long)c[j].s.count, (long long)c[j].missing,
-                    c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].s.max);
+    fprintf(out, "%-20s %12s %10s %15s %15s %15s %15s %15s %15s %15s\n", "column", "count",
+            "missing", "mean", "std (pop.)", "min", "25%", "50%", "75%", "max");
+    for (int j = 0; j < ds->n_features; j++) {
+        if (c[j].text)
+            continue;
+        char note[400] = "";
+        if (c[j].n_text > 0)
+            text_note(ds, &c[j], j, note, sizeof note);
+        fprintf(out, "%-20s %12lld %10lld %15.8g %15.8g %15.8g %15.8g %15.8g %15.8g %15.8g%s%s\n",
+                ds->feature_names[j], (long long)c[j].s.count, (long long)c[j].missing,
+                c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].q[0], c[j].q[1], c[j].q[2],
+                c[j].s.max, note[0] ? "   " : "", note);
+    }
     for (int j = 0; j < ds->n_features; j++) {
         if (!c[j].text)
             continue;
@@ -139,12 +198,46 @@ static void print_table(const struct dataset *ds, const struct column *c, FILE *
         }
         fputc('\n', out);
     }
-    fprintf(out, "(std is the population standard deviation, the one used for scaling)\n");
+    fprintf(out, "(std is the population standard deviation, the one used for scaling; the "
+            "quartiles interpolate as R's type 7, pandas' default)\n");
 }
 
+/* A JSON string: the bytes of s with quotes, backslashes and control bytes escaped. */
+static void json_text(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* A number as jansson writes one at 17 digits (31.0, not 31), null when not finite, at
+   buf; the length. */
+static int json_number(char *buf, size_t cap, double v)
+{
+    if (!isfinite(v))
+        return snprintf(buf, cap, "null");
+    int n = snprintf(buf, cap, "%.17g", v);
+    if (!strpbrk(buf, ".eE"))
+        n += snprintf(buf + n, cap - (size_t)n, ".0");
+    return n;
+}
+
+/* The number columns written directly (a 100,000-column file: a tree of objects would cost
+   more than the statistics), the text columns through jansson; the layout of
+   JSON_INDENT(2) throughout. */
 static void print_json(const struct dataset *ds, const struct column *c, FILE *out)
 {
-    json_t *nums = json_array(), *texts = json_array(), *left_out = json_array();
+    static const char *keys[] = {"mean", "std", "min", "25%", "50%", "75%", "max"};
+    json_t *texts = json_array(), *left_out = json_array();
+    fprintf(out, "{\n  \"rows\": %lld,\n  \"columns\": [", (long long)ds->n_rows_total);
+    int first = 1;
     for (int j = 0; j < ds->n_features; j++) {
         const char *name = ds->feature_names[j];
         if (c[j].text) {
@@ -166,20 +259,67 @@ static void print_json(const struct dataset *ds, const struct column *c, FILE *o
                                                    (json_int_t)c[j].distinct, "distinct_truncated",
                                                    c[j].truncated, "top", top));
             json_array_append_new(left_out, json_string(name));
-        } else {
-            json_array_append_new(nums, json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:f}", "name",
-                                                  name, "count", (json_int_t)c[j].s.count,
-                                                  "missing", (json_int_t)c[j].missing,
-                                                  "mean", c[j].s.mean, "std",
-                                                  stats_std(&c[j].s), "min", c[j].s.min,
-                                                  "max", c[j].s.max));
+            continue;
         }
+        double v[] = {c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].q[0], c[j].q[1],
+                      c[j].q[2], c[j].s.max};
+        fprintf(out, "%s\n    {\n      \"name\": ", first ? "" : ",");
+        json_text(out, name);
+        char rest[512];  /* the numbers: one write a column */
+        int n = snprintf(rest, sizeof rest, ",\n      \"count\": %lld,\n      \"missing\": %lld",
+                         (long long)c[j].s.count, (long long)c[j].missing);
+        for (int k = 0; k < 7; k++) {
+            n += snprintf(rest + n, sizeof rest - (size_t)n, ",\n      \"%s\": ", keys[k]);
+            n += json_number(rest + n, sizeof rest - (size_t)n, v[k]);
+        }
+        fwrite(rest, 1, (size_t)n, out);
+        if (c[j].n_text > 0) {  /* stray texts: how many, the first and where */
+            fprintf(out, ",\n      \"text_values\": %lld,\n      \"first_text\": ",
+                    (long long)c[j].n_text);
+            json_text(out, ds->enc.cols[j].levels[c[j].first_text]);
+            fprintf(out, ",\n      \"first_text_line\": %lld", (long long)c[j].first_line);
+        }
+        fputs("\n    }", out);
+        first = 0;
     }
-    json_t *root = json_pack("{s:I, s:o, s:o, s:o}", "rows", (json_int_t)ds->n_rows_total,
-                             "columns", nums, "text", texts, "left_out", left_out);
-    json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    fputc('\n', out);
-    json_decref(root);
+    fputs(first ? "]" : "\n  ]", out);
+    const char *names[] = {"text", "left_out"};
+    json_t *arrays[] = {texts, left_out};
+    for (int k = 0; k < 2; k++) {  /* indented one level more than jansson alone writes */
+        char *t = json_dumps(arrays[k], JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fprintf(out, ",\n  \"%s\": ", names[k]);
+        for (const char *p = t; p && *p; p++)
+            fputs(*p == '\n' ? "\n  " : (char[]){*p, 0}, out);
+        free(t);
+        json_decref(arrays[k]);
+    }
+    fputs("\n}\n", out);
+}
+
+/* Collective: where the first text of each number column with a few texts is (at most 5
+   columns). The reader names it in the error it gives when the column alone is read as
+   numbers: one more read of the data for each such column, and only for them. */
+static void find_first_texts(const struct data_options *dopt, const struct dataset *ds,
+                             struct column *cols)
+{
+    for (int j = 0, done = 0; j < ds->n_features && done < 5; j++) {
+        if (cols[j].text || cols[j].n_text == 0 || strchr(ds->feature_names[j], ','))
+            continue;
+        struct data_options one = *dopt;
+        one.features = ds->feature_names[j], one.drop = NULL;
+        one.enc.raw_levels = 0, one.enc.missing = MISSING_MEAN;  /* a missing value: no error */
+        one.skip_bad_rows = 0, one.cache = NULL, one.quiet = 1;
+        struct dataset tmp;
+        struct lr_error e = {0};
+        if (dataset_load(&one, &tmp, &e) == 0)
+            dataset_free(&tmp);
+        else if (e.code == LR_EDATA && e.line > 0 && strstr(e.msg, "is not a number")) {
+            cols[j].first_line = e.line;
+            if (strcmp(e.file, dopt->path) != 0)  /* one of several inputs: which */
+                snprintf(cols[j].first_file, sizeof cols[j].first_file, "%s", e.file);
+        }
+        done++;
+    }
 }
 
 int describe_run(const struct options *o, struct lr_error *e)
@@ -200,6 +340,7 @@ int describe_run(const struct options *o, struct lr_error *e)
     if (!cols)
         LR_FATAL("out of memory");
     describe_columns(&ds, o->n_threads, cols);
+    find_first_texts(&dopt, &ds, cols);
     if (comm_rank() == 0) {
         if (!o->quiet) {
             dataset_print_skipped(&ds, NULL, stderr);
@@ -209,11 +350,13 @@ int describe_run(const struct options *o, struct lr_error *e)
                     comm_size(), comm_size() == 1 ? "" : "s", o->n_threads,
                     o->n_threads == 1 ? "" : "s", (double)rss / 1e6, (double)matrix / 1e6);
         }
+        struct results res;  /* one piece, not a write a line (log.h) */
+        FILE *out = results_begin(&res);
         if (o->json)
-            print_json(&ds, cols, stdout);
+            print_json(&ds, cols, out);
         else
-            print_table(&ds, cols, stdout);
-        fflush(stdout);
+            print_table(&ds, cols, out);
+        results_end(&res);
     }
     free(cols);
     dataset_free(&ds);

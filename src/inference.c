@@ -3,6 +3,7 @@
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -131,7 +132,7 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
             continue;
         }
         char p[16];
-        if (t->p_value < 2.2e-16)
+        if (t->p_value < DBL_EPSILON)  /* as R's printCoefmat: below the machine epsilon */
             snprintf(p, sizeof p, "<2e-16");
         else
             snprintf(p, sizeof p, "%.3g", t->p_value);
@@ -143,9 +144,13 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
             inf->residual_std_error, (long long)inf->df_residual);
     fprintf(out, "Multiple R-squared:  %.6g,\tAdjusted R-squared:  %.6g%s\n", inf->r2,
             inf->adjusted_r2, inf->intercept ? "" : " (uncentred: no intercept)");
-    if (isfinite(inf->f_statistic))
-        fprintf(out, "F-statistic: %.6g on %lld and %lld DF,  p-value: %.4g\n", inf->f_statistic,
-                (long long)inf->f_df1, (long long)inf->df_residual, inf->f_p_value);
+    if (isfinite(inf->f_statistic)) {
+        char p[32] = "< 2.2e-16";  /* as R's format.pval: below the machine epsilon */
+        if (!(inf->f_p_value < DBL_EPSILON))
+            snprintf(p, sizeof p, "%.4g", inf->f_p_value);
+        fprintf(out, "F-statistic: %.6g on %lld and %lld DF,  p-value: %s\n", inf->f_statistic,
+                (long long)inf->f_df1, (long long)inf->df_residual, p);
+    }
     fprintf(out, "Log-likelihood: %.10g,  AIC: %.10g,  BIC: %.10g,  condition number of the "
             "scaled design: %.4g\n", inf->log_likelihood, inf->aic, inf->bic,
             inf->condition_number);

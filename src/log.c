@@ -31,6 +31,50 @@ static int stderr_is_terminal(void)
     return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
 }
 
+void log_streams_init(void)
+{
+    static char out_buf[1 << 16];
+    setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
+}
+
+int results_write(const char *text, size_t n)
+{
+    fflush(stderr);
+    if (fflush(stdout) != 0)
+        return -1;
+    while (n > 0) {
+        ssize_t k = write(STDOUT_FILENO, text, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        text += k, n -= (size_t)k;
+    }
+    return 0;
+}
+
+FILE *results_begin(struct results *r)
+{
+    memset(r, 0, sizeof *r);
+    r->f = open_memstream(&r->text, &r->len);
+    if (!r->f)
+        LR_FATAL("out of memory for the results");
+    return r->f;
+}
+
+int results_end(struct results *r)
+{
+    if (!r->f)
+        return 0;
+    int bad = fclose(r->f) != 0;
+    r->f = NULL;
+    bad |= results_write(r->text, r->len) < 0;
+    free(r->text);
+    r->text = NULL;
+    return bad ? -1 : 0;
+}
+
 #define LOG_COLUMNS "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,allreduce_seconds"
 
 /* The rows of an existing log up to epoch `upto`, header included ("" if none). */
@@ -83,7 +127,7 @@ int log_open(struct train_log *l, int rank, const char *csv_path, int quiet, int
     return 0;
 }
 
-static void clear_bar(struct train_log *l)
+static void clear_bar(const struct train_log *l)
 {
     if (l->progress && l->last_draw > 0)
         fputs("\r\033[K", stderr);
@@ -129,28 +173,46 @@ void log_epoch(struct train_log *l, const struct gd_epoch_info *in)
         return;
     if (in->epoch % l->every == 0 || in->epoch == 1) {
         clear_bar(l);
-        printf("epoch %lld loss %.10e grad_norm %.4e ms/epoch %.3f", (long long)in->epoch,
-               in->loss, in->grad_norm, 1e3 * in->seconds);
+        char line[160];
+        int n = snprintf(line, sizeof line, "epoch %lld loss %.10e grad_norm %.4e ms/epoch %.3f",
+                         (long long)in->epoch, in->loss, in->grad_norm, 1e3 * in->seconds);
         if (l->with_val)
-            printf(" val_loss %.10e", in->val_loss);
-        putchar('\n');
-        fflush(stdout);
+            snprintf(line + n, sizeof line - (size_t)n, " val_loss %.10e", in->val_loss);
+        fprintf(stderr, "%s\n", line);
         l->last_draw = 0;
     }
     if (l->progress)
         draw_bar(l, in);
 }
 
+/* "linreg_mpi: PREFIX<message>\n" on stderr in one write. */
+static void note_line(const char *prefix, const char *fmt, va_list ap)
+{
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "linreg_mpi: %s%s\n", prefix, line);
+}
+
 void log_note(const struct train_log *l, const char *fmt, ...)
 {
     if (!l->active || l->quiet)
         return;
+    clear_bar(l);
     va_list ap;
-    fputs("linreg_mpi: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    note_line("", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+void log_warn(const struct train_log *l, const char *fmt, ...)
+{
+    if (!l->active)
+        return;
+    clear_bar(l);
+    va_list ap;
+    va_start(ap, fmt);
+    note_line("warning: ", fmt, ap);
+    va_end(ap);
 }
 
 int log_close(struct train_log *l, const char *csv_path, struct lr_error *e)

@@ -9,6 +9,7 @@
 #include "comm.h"
 #include "describe.h"
 #include "error.h"
+#include "log.h"
 #include "predict.h"
 #include "train.h"
 
@@ -46,6 +47,7 @@ static void print_version(void)
 int main(int argc, char **argv)
 {
     comm_init(&argc, &argv);
+    log_streams_init();
     struct options o;
     struct lr_error e = {0};
     int code = cli_parse(argc, argv, &o, &e) < 0 ? e.code : LR_OK;
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
         default: code = train_run(&o, &e); break;
         }
     }
+    fflush(stdout);  /* results first: the error comes after what was printed */
     if (code != LR_OK && comm_rank() == 0)
         lr_error_print(&e, stderr);
     free(o.paths);

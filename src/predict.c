@@ -14,9 +14,34 @@
 #include "atomic_file.h"
 #include "comm.h"
 #include "dataset.h"
+#include "log.h"
 #include "metrics.h"
 #include "model_io.h"
 #include "test_hooks.h"
+
+/* How missing values are read: the model's --missing, unless the command line names one.
+   An override is said on stderr; 'mean' needs the model's training means. Every rank
+   decides the same from the same model and options. */
+static int missing_mode(const struct options *o, struct model_file *m, struct lr_error *e)
+{
+    static const char *names[] = {"error", "skip", "mean"};
+    if (!o->missing_given || o->missing == m->enc.missing)
+        return m->enc.missing;
+    int any_fill = 0;
+    for (int s = 0; s < m->enc.n_cols; s++) {
+        any_fill |= m->enc.cols[s].has_fill;
+        if (o->missing != MISSING_MEAN)  /* the model's means are not used */
+            m->enc.cols[s].has_fill = 0;
+    }
+    if (o->missing == MISSING_MEAN && !any_fill)
+        return lr_fail(e, LR_EUSAGE, "--missing mean: the model %s was trained with --missing "
+                       "%s and holds no training means to fill in; use --missing skip or "
+                       "error", o->model, names[m->enc.missing]);
+    if (comm_rank() == 0 && !o->quiet)
+        fprintf(stderr, "linreg_mpi: --missing %s overrides the model's --missing %s\n",
+                names[o->missing], names[m->enc.missing]);
+    return o->missing;
+}
 
 /* Collective: the model on every rank, then the CSV's shard with its columns. */
 static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
@@ -25,9 +50,12 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     model_read(o->model, m, e);
     if (comm_agree(e) != LR_OK)
         return -1;
+    int missing = missing_mode(o, m, e);
+    if (missing < 0)
+        return -1;  /* from the same model and options on every rank */
     /* the model's source columns, encoded as in training (encode.h) */
     struct data_model model = {.enc = &m->enc, .target = m->target, .weights = m->weights,
-                               .no_intercept = m->no_intercept};
+                               .no_intercept = m->no_intercept, .missing = missing};
     struct data_options dopt;
     data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
     if (dataset_load(&dopt, ds, e) < 0)
@@ -129,16 +157,16 @@ static void write_stdout(const char *header, const char *buf, int64_t len)
         comm_send_bytes(0, buf, len);
         return;
     }
-    fputs(header, stdout);
-    fwrite(buf, 1, (size_t)len, stdout);
+    /* each part is whole lines, written in one piece (log.h) */
+    results_write(header, strlen(header));
+    results_write(buf, (size_t)len);
     for (int r = 1; r < comm_size(); r++) {
         char *part;
         int64_t n;
         comm_recv_bytes(r, &part, &n);
-        fwrite(part, 1, (size_t)n, stdout);
+        results_write(part, (size_t)n);
         free(part);
     }
-    fflush(stdout);
 }
 
 int predict_run(const struct options *o, struct lr_error *e)
@@ -210,8 +238,9 @@ int evaluate_run(const struct options *o, struct lr_error *e)
                     "--weights column, as in training" : "the model was trained with "
                     "--weights, but the file has no such column: unweighted metrics");
         if (comm_rank() == 0) {
-            print_metrics(&mt, o->json, stdout);
-            fflush(stdout);
+            struct results res;
+            print_metrics(&mt, o->json, results_begin(&res));
+            results_end(&res);
         }
     }
     model_file_free(&m);

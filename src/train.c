@@ -204,7 +204,7 @@ static void choose_scaling(const struct dataset *ds, const struct col_stats *s, 
         mean[j] = enabled && intercept ? s[j].mean : 0.0;
         scale[j] = enabled && spread > 0 ? spread : 1.0;
         if (sd == 0 && intercept)
-            log_note(log, "warning: column '%s' is constant (%.17g); its coefficient will be 0",
+            log_warn(log, "column '%s' is constant (%.17g); its coefficient will be 0",
                      ds->feature_names[j], s[j].mean);
     }
 }
@@ -289,11 +289,19 @@ static int stopped_error(const struct options *o, int64_t epoch, struct lr_error
                    sig, (long long)epoch, o->checkpoint, cmd);
 }
 
-/* Collective: a feature with no name in the header whose values are exactly the row numbers
-   (0..N-1 or 1..N) is almost surely the index column pandas' to_csv writes. Warn. */
+/* Collective. R's write.csv writes the row names, and pandas' to_csv its index, as a first
+   column with an empty header field: the data layer leaves such a column out (drop_index),
+   and this says so. Other made-up names (an empty header field elsewhere) whose values are
+   exactly the row numbers (0..N-1 or 1..N) are most likely an index too: a warning. */
 static void warn_index_columns(const struct run *r)
 {
     const struct dataset *ds = &r->ds;
+    if (ds->index_dropped)
+        log_warn(&r->log, "column 1 has no name in the header, like the row names R's write.csv "
+                 "writes or the index pandas' to_csv writes: left out, not a feature. Write "
+                 "the CSV with row.names = FALSE (R) or index=False (pandas), or say --drop col1 "
+                 "to leave it out without this warning; to fit it, name it in the header or "
+                 "in --features");
     int64_t base = comm_exscan_i64(ds->n_rows);
     for (int j = 0; j < ds->n_features; j++) {
         int k;
@@ -308,12 +316,12 @@ static void warn_index_columns(const struct run *r)
         }
         comm_sum(off, 2);
         if (ds->n_rows_total > 1 && (off[0] == 0 || off[1] == 0))
-            log_note(&r->log, "warning: column %d has no name in the header and holds the row "
-                     "numbers %d..%lld, like the index column pandas' to_csv writes; it is "
-                     "trained on as feature '%s': leave it out with --drop %s (or write the "
-                     "CSV with index=False)", k, off[0] == 0 ? 0 : 1,
-                     (long long)ds->n_rows_total - (off[0] == 0), ds->feature_names[j],
-                     ds->feature_names[j]);
+            log_warn(&r->log, "column %d has no name in the header and holds the row numbers "
+                     "%d..%lld, like the row names R's write.csv or the index pandas' to_csv "
+                     "writes; it is trained on as feature '%s': leave it out with --drop %s "
+                     "(or write the CSV with row.names = FALSE in R, index=False in pandas)", k,
+                     off[0] == 0 ? 0 : 1, (long long)ds->n_rows_total - (off[0] == 0),
+                     ds->feature_names[j], ds->feature_names[j]);
     }
 }
 
@@ -465,7 +473,7 @@ static int scale_data(struct run *r, struct lr_error *e)
         log_note(&r->log, "resuming from %s after epoch %lld", o->resume,
                  (long long)r->st.epoch);
         if (r->st.epoch >= o->epochs)
-            log_note(&r->log, "warning: the checkpoint is past --epochs %lld: no epoch left "
+            log_warn(&r->log, "the checkpoint is past --epochs %lld: no epoch left "
                      "to run", (long long)o->epochs);
     }
     r->ck.mean = r->mean;
@@ -494,7 +502,7 @@ static void certify(struct run *r, const struct gd_problem *pb)
     if (r->st.stop != GD_STALLED)
         return;
     if (r->gp.huber) {  /* prox.h: a residual test, no distance bound */
-        log_note(&r->log, "warning: training stopped after epoch %lld with the proximal-gradient "
+        log_warn(&r->log, "training stopped after epoch %lld with the proximal-gradient "
                  "residual at %.2g of its start; converged needs %g: reported as stalled",
                  (long long)r->st.epoch, c->grad_reduction, PROX_HUBER_RESIDUAL);
         return;
@@ -507,14 +515,14 @@ static void certify(struct run *r, const struct gd_problem *pb)
         snprintf(cond, sizeof cond, "infinite: the columns are linearly dependent");
     double reduction = known ? c->grad_reduction : r->st.best_grad_norm / r->st.first_grad_norm;
     if (!r->gp.tol_auto) {  /* the user's tolerance stopped it short of a proof */
-        log_note(&r->log, "warning: --tol %g stopped training after epoch %lld with the gradient "
+        log_warn(&r->log, "--tol %g stopped training after epoch %lld with the gradient "
                  "at %.2g of its start, before the weights could be proven within 1e-8 of the "
                  "least-squares solution (condition number %s): reported as stalled, not "
                  "converged; --tol auto goes on to rounding level", r->o->tol,
                  (long long)r->st.epoch, reduction, cond);
         return;
     }
-    log_note(&r->log, "warning: training stalled after epoch %lld with the gradient at %.2g of "
+    log_warn(&r->log, "training stalled after epoch %lld with the gradient at %.2g of "
              "its start: this is not convergence. The scaled design's condition number is %s; "
              "predictions and R^2 are reliable, single coefficients may not be. Drop "
              "near-duplicate columns, add --l2, or use --solver exact", (long long)r->st.epoch,
@@ -619,7 +627,7 @@ static int fit_exact(struct run *r, struct lr_error *e)
                 r->aliased = calloc((size_t)d, 1);
             r->aliased[j - 1] = 1;
             r->xf.theta[j] = 0;  /* predicts as 0; written as null */
-            log_note(&r->log, "warning: column '%s' is a linear combination of the columns "
+            log_warn(&r->log, "column '%s' is a linear combination of the columns "
                      "before it (or constant): aliased, its coefficient is null", ds->feature_names[j - 1]);
         }
     log_note(&r->log, "exact solver: QR factor of %lld rows x %d columns, rank %d, condition "
@@ -675,7 +683,7 @@ static void infer(struct run *r)
            built on that; the exact solver aliases the later columns instead */
         for (int j = 0; j < d; j++)
             if (isnan(r->xf.theta[j + 1]))
-                log_note(&r->log, "warning: --inference: column '%s' is a linear combination of "
+                log_warn(&r->log, "--inference: column '%s' is a linear combination of "
                          "the columns before it (or constant), so standard errors and tests "
                          "are not defined for this fit; no inference table (--solver exact "
                          "aliases such columns and gives one)", ds->feature_names[j]);
@@ -808,14 +816,21 @@ static int finish_model(struct run *r, struct lr_error *e)
     return comm_agree(e);
 }
 
-/* Phase 6, rank 0: how it ended, the formula, the held-out scores, the times. */
+/* Phase 6, rank 0: the times on stderr, then the results on stdout in one piece: how it
+   ended, the coefficient table, the formula, the held-out scores. */
 static void print_summary(const struct run *r)
 {
     const struct options *o = r->o;
     const struct dataset *ds = &r->ds;
-    const struct train_log *log = &r->log;
     int d = ds->n_features;
     int64_t epochs = r->st.epoch;
+    if (comm_rank() != 0)
+        return;
+    double per = epochs ? 1e3 / (double)epochs : 0.0;
+    log_note(&r->log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, "
+             "training %.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
+             r->t[PH_READ], r->t[PH_STATS], r->t[PH_LR], r->t_train, r->t_train * per,
+             r->t[PH_COMPUTE] * per, r->t[PH_ALLREDUCE] * per, r->t[PH_TOTAL]);
     const char *how = r->gp.solver == SOLVER_EXACT ? "solved exactly (QR factor, then refinement)"
                       : r->st.stop == GD_EARLY_STOP
                           ? "stopped early (no better validation loss for --patience epochs)"
@@ -826,40 +841,37 @@ static void print_summary(const struct run *r)
     if (r->zero_epoch)
         snprintf(zero, sizeof zero, " (the loss reached zero at epoch %lld)",
                  (long long)r->zero_epoch);
-    log_note(log, "%s after %lld %s%s: final loss %.10g, R^2 %.10g, model written to %s",
-             how, (long long)epochs, r->gp.solver == SOLVER_EXACT ? "passes" : "epochs", zero,
-             r->model.final_loss, r->model.train.r2, o->model_out);
+    struct results res;
+    FILE *out = results_begin(&res);
+    fprintf(out, "%s after %lld %s%s: final loss %.10g, R^2 %.10g, model written to %s\n",
+            how, (long long)epochs, r->gp.solver == SOLVER_EXACT ? "passes" : "epochs", zero,
+            r->model.final_loss, r->model.train.r2, o->model_out);
     if (o->l1 > 0)
-        log_note(log, "%d of %d features selected (the others' coefficients are exactly 0)",
-                 r->model.features_selected, d);
+        fprintf(out, "%d of %d features selected (the others' coefficients are exactly 0)\n",
+                r->model.features_selected, d);
     if (o->huber)
-        log_note(log, "huber loss: delta %g, fitted scale %.10g", o->huber_delta, r->st.sigma);
-    if (r->inf.terms && comm_rank() == 0 && !o->quiet)
-        inference_print(&r->inf, ds->feature_names, stderr);
+        fprintf(out, "huber loss: delta %g, fitted scale %.10g\n", o->huber_delta, r->st.sigma);
+    if (r->inf.terms)
+        inference_print(&r->inf, ds->feature_names, out);
     if (d <= 10) {  /* small models: the formula itself */
-        char formula[1024];
-        size_t at = (size_t)snprintf(formula, sizeof formula, "%s = %.6g", ds->target_name,
-                                     r->intercept);
-        for (int j = 0; j < d && at < sizeof formula; j++)
-            at += (size_t)snprintf(formula + at, sizeof formula - at, " %c %.6g*%s",
-                                   r->coef[j] < 0 ? '-' : '+', fabs(r->coef[j]),
-                                   ds->feature_names[j]);
-        log_note(log, "model: %s", formula);
+        fprintf(out, "model: %s = %.6g", ds->target_name, r->intercept);
+        for (int j = 0; j < d; j++)
+            fprintf(out, " %c %.6g*%s", r->coef[j] < 0 ? '-' : '+', fabs(r->coef[j]),
+                    ds->feature_names[j]);
+        fputc('\n', out);
     }
     if (r->val.n_total > 0)
-        log_note(log, "validation: %lld rows, MSE %.10g, R^2 %.10g%s", (long long)r->val_m.rows,
-                 r->val_m.mse, r->val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
+        fprintf(out, "validation: %lld rows, MSE %.10g, R^2 %.10g%s\n", (long long)r->val_m.rows,
+                r->val_m.mse, r->val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
     if (o->test) {
         char label[300];
         test_label(o, label, sizeof label);
-        log_note(log, "%s: %lld rows, MSE %.10g, R^2 %.10g", label + 2,
-                 (long long)r->test_m.rows, r->test_m.mse, r->test_m.r2);
+        fprintf(out, "%s: %lld rows, MSE %.10g, R^2 %.10g\n", label + 2,
+                (long long)r->test_m.rows, r->test_m.mse, r->test_m.r2);
     }
-    double per = epochs ? 1e3 / (double)epochs : 0.0;
-    log_note(log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
-             "%.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
-             r->t[PH_READ], r->t[PH_STATS], r->t[PH_LR], r->t_train, r->t_train * per,
-             r->t[PH_COMPUTE] * per, r->t[PH_ALLREDUCE] * per, r->t[PH_TOTAL]);
+    if (!r->inf.terms && r->gp.solver != SOLVER_EXACT)
+        fprintf(out, "standard errors and p-values: add --inference, or use --solver exact\n");
+    results_end(&res);
 }
 
 static void run_free(struct run *r)

@@ -79,7 +79,13 @@ done
 echo
 echo "== the reports, in file order"
 for __run_each in "${names[@]}"; do
-    cat "$TOP/$__run_each.log"
+    # a file that passed: its verdicts, not what the commands printed (results go to
+    # stdout, and most runs leave them there); a file with a failure: all of it
+    if [ -f "$TOP/$__run_each.counts" ] && read -r p f <"$TOP/$__run_each.counts" && [ "$f" = 0 ]; then
+        grep -E '^(== |  ok |   \(|  \*|  SKIPPED)' "$TOP/$__run_each.log"
+    else
+        cat "$TOP/$__run_each.log"
+    fi
     if [ -f "$TOP/$__run_each.counts" ]; then
         read -r p f <"$TOP/$__run_each.counts"
         PASS=$((PASS + p))

@@ -100,7 +100,10 @@ for c in ('x1', 'x2'):
 PY
 # --test: its skipped rows and unseen levels are reported, naming the file
 printf 'x1,x2,near,kind,y\n1,2,INLAND,a,NA\n2,3,SPACE,b,4\n3,1,INLAND,c,\n4,4,INLAND,a,6\n' >"$TMP/t.csv"
-lr 2 1 --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" \
+expect_fail "--test: an unseen level stops by default, as in predict" 65 \
+    "t.csv:3:5: column 'near': level 'SPACE' was not seen in training" 2 \
+    --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" --model-out "$TMP/tm.json" "$TMP/h.csv"
+lr 2 1 --solver exact --categorical near,kind --missing mean --test "$TMP/t.csv" --unknown-level zero \
     --model-out "$TMP/tm.json" "$TMP/h.csv" 2>"$TMP/err" >/dev/null
 grep -q "linreg_mpi: --test $TMP/t.csv: skipped 2 rows (0 bad (--on-bad-row skip), 2 with a missing value" "$TMP/err" &&
     grep -q "linreg_mpi: --test $TMP/t.csv: column 'near': 1 value of levels not seen in training" "$TMP/err" &&
@@ -127,18 +130,26 @@ PY
 lr 2 2 --quiet --solver exact --categorical near,kind --missing mean --missing-indicator \
     --model-out "$TMP/pm.json" "$TMP/h.csv"
 for np in 1 3; do
-    lr "$np" 1 predict --model "$TMP/pm.json" --output "$TMP/pred.csv" "$TMP/new.csv" 2>"$TMP/err"
+    lr "$np" 1 predict --unknown-level zero --model "$TMP/pm.json" --output "$TMP/pred.csv" "$TMP/new.csv" 2>"$TMP/err"
     tail -n +2 "$TMP/pred.csv" >"$TMP/got.txt"
     unseen=$(grep -c '^SPACE,\|^ISLANDSOUTH,' "$TMP/new.csv")
     why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
         grep -q "column 'near': $unseen values of levels not seen in training encoded as all zeros" "$TMP/err" &&
-        ok "predict: unseen levels all-zero ($unseen counted on stderr), missing values filled: 400 lines = pandas (np=$np)" ||
+        ok "predict --unknown-level zero: unseen levels all-zero ($unseen counted on stderr), missing values filled: 400 lines = pandas (np=$np)" ||
         not_ok "predict unseen/missing (np=$np)" "$why $(head -2 "$TMP/err")"
 done
 line=$(grep -n '^SPACE,\|^ISLANDSOUTH,' "$TMP/new.csv" | head -1 | cut -d: -f1)
 expect_fail "predict --unknown-level error: FILE:LINE:COLUMN of the first unseen level" 65 \
     "new.csv:$line:1: column 'near': level '.*' was not seen in training" 3 \
     predict --unknown-level error --model "$TMP/pm.json" "$TMP/new.csv"
+# the default, as R's predict.lm ("factor has new levels")
+expect_fail "predict: an unseen level stops by default, naming --unknown-level zero" 65 \
+    "new.csv:$line:1: column 'near': level '[A-Z]*' was not seen in training, so the model has no coefficient for it; --unknown-level zero accepts it" \
+    2 predict --model "$TMP/pm.json" "$TMP/new.csv"
+printf 'x1,x2,near,kind,y\n1,2,INLAND,a,3\n2,3,SPACE,b,4\n' >"$TMP/ev_unseen.csv"
+expect_fail "evaluate: an unseen level stops by default, naming --unknown-level zero" 65 \
+    "ev_unseen.csv:3:5: column 'near': level 'SPACE' was not seen in training, so the model has no coefficient for it; --unknown-level zero accepts it" \
+    3 evaluate --model "$TMP/pm.json" "$TMP/ev_unseen.csv"
 lr 2 1 evaluate --model "$TMP/pm.json" --json "$TMP/h.csv" >"$TMP/ev.json" 2>"$TMP/err" &&
     grep -q '"rows": ' "$TMP/ev.json" && grep -q "with a missing value: a missing target" "$TMP/err" &&
     ok "evaluate: rows with a missing target skipped and reported" || not_ok "evaluate missing target" "$(cat "$TMP/err")"
@@ -166,8 +177,8 @@ why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
 
 # --- errors: the same exit and message under 1, 2 and 3 ranks
 for np in 1 3; do
-    expect_fail "a text value without --categorical names --categorical and --drop" 65 \
-        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; one-hot encode it with --categorical near, leave the column out with --drop near" \
+    expect_fail "text values without --categorical: every text column of the row named, with --categorical auto and --drop" 65 \
+        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; column 'kind' of this row holds text too: one-hot encode them with --categorical near,kind (or --categorical auto: every text column), leave them out with --drop near,kind, or skip such rows with --on-bad-row skip" \
         $np --missing mean "$TMP/h.csv"
     expect_fail "--max-levels: 10,000 distinct values named with their count" 65 \
         "column 'id' has 10000 distinct values, more than --max-levels 1000: an id or free-text column? Leave it out with --drop id" \
@@ -178,7 +189,7 @@ for np in 1 3; do
 done
 for np in 1 2 3; do  # the text is in the last rank's rows under 3 ranks
     expect_fail "a column that is text only in a later rank's rows: the first text line" 65 \
-        "cat_text_late.csv:2990:3: column 'b': 'late' is not a number; one-hot encode it with --categorical b" \
+        "cat_text_late.csv:2990:3: column 'b': 'late' is not a number; one-hot encode it with --categorical b (or --categorical auto: every text column), leave the column out with --drop b" \
         $np "$ADV/cat_text_late.csv"
     expect_fail "--categorical auto: the same column holds numbers and text" 65 \
         "--categorical auto: column 'b' holds both numbers and text; name it with --categorical b" \
@@ -207,10 +218,27 @@ printf 'x1,x2,near,kind\n1,2,INLAND,a\n,2,INLAND,b\n3,NA,côte,c\n' >"$TMP/few.c
 lr 2 1 --quiet --solver exact --categorical near,kind --missing skip --model-out "$TMP/noskip.json" "$TMP/h.csv"
 lr 2 1 predict --missing skip --model "$TMP/noskip.json" "$TMP/few.csv" >"$TMP/p.txt" 2>"$TMP/err"
 [ "$(sed -n 3p "$TMP/p.txt")$(sed -n 4p "$TMP/p.txt")" = '""""' ] && [ "$(wc -l <"$TMP/p.txt")" = 4 ] &&
-    expect_fail "predict: a missing value and no fill in the model: --missing error names skip" 65 \
-        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip" 2 predict --model "$TMP/noskip.json" "$TMP/few.csv" &&
+    ! grep -q overrides "$TMP/err" &&
+    expect_fail "predict --missing error on a --missing skip model: the override said, the error names skip" 65 \
+        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip" 2 predict --missing error --model "$TMP/noskip.json" "$TMP/few.csv" &&
+    grep -q "^linreg_mpi: --missing error overrides the model's --missing skip$" "$TMP/err" &&
     ok "predict --missing skip: rows with a missing value get an empty prediction, one line per row" ||
     not_ok "predict --missing skip" "$(cat "$TMP/p.txt" "$TMP/err")"
+# the model's mode by default: the same lines without --missing, the skipped rows counted
+lr 3 1 predict --model "$TMP/noskip.json" "$TMP/few.csv" >"$TMP/p2.txt" 2>"$TMP/err"
+cmp -s "$TMP/p.txt" "$TMP/p2.txt" &&
+    grep -q "^linreg_mpi: skipped 2 rows (0 bad (--on-bad-row skip), 2 with a missing value" "$TMP/err" &&
+    ok "predict follows the model's --missing skip: empty predictions at those rows, counted on stderr" ||
+    not_ok "predict follows --missing skip" "$(cat "$TMP/p2.txt" "$TMP/err")"
+expect_fail "predict --missing mean on a model without training means: a usage error" 2 \
+    "--missing mean: the model .*noskip.json was trained with --missing skip and holds no training means" \
+    2 predict --missing mean --model "$TMP/noskip.json" "$TMP/few.csv"
+# an override of a --missing mean model: skip then skips instead of filling
+lr 2 1 predict --missing skip --unknown-level zero --model "$TMP/pm.json" "$TMP/few.csv" >"$TMP/p3.txt" 2>"$TMP/err"
+[ "$(sed -n 3p "$TMP/p3.txt")$(sed -n 4p "$TMP/p3.txt")" = '""""' ] && [ "$(sed -n 2p "$TMP/p3.txt")" != '""' ] &&
+    grep -q "^linreg_mpi: --missing skip overrides the model's --missing mean$" "$TMP/err" &&
+    ok "predict --missing skip on a --missing mean model: skips, and says it overrides" ||
+    not_ok "predict override of mean" "$(cat "$TMP/p3.txt" "$TMP/err")"
 lr 2 1 --model-out "$TMP/nat.json" "$ADV/na_target.csv" 2>"$TMP/err" >/dev/null &&
     grep -q "skipped 3 rows (0 bad (--on-bad-row skip), 3 with a missing value: a missing target" "$TMP/err" &&
     [ "$(json_numbers "$TMP/nat.json" rows | head -1)" = 5 ] &&
@@ -240,6 +268,87 @@ lr 1 1 describe "$TMP/h.csv" >"$TMP/d.txt" 2>/dev/null
 grep -q "population standard deviation" "$TMP/d.txt" && grep -q "^near .*most frequent: " "$TMP/d.txt" &&
     ok "describe: the table says std is the population one, lists the most frequent texts" ||
     not_ok "describe table" "$(head -5 "$TMP/d.txt")"
+
+# --- describe's quartiles: exact, as pandas' describe() and numpy's percentile (linear,
+# R's type 7), over each column's present values; the same bytes under 1-3 ranks x 1-2
+# threads (5000 rows: several parts per thread, ties, negatives, missing values)
+"$PY" - "$TMP/q.csv" <<'PY'
+import numpy as np
+rng = np.random.default_rng(29)
+n = 5000
+cols = {
+    "gauss": rng.normal(3, 2, n),
+    "ties": rng.integers(-3, 4, n).astype(float),
+    "holes": np.where(rng.random(n) < 0.3, np.nan, rng.exponential(5, n)),
+    "few": np.where(np.arange(n) % 1000 == 7, rng.normal(0, 1, n), np.nan),
+    "y": rng.uniform(-1e6, 1e6, n),
+}
+with open(__import__("sys").argv[1], "w") as f:
+    f.write(",".join(cols) + "\n")
+    for i in range(n):
+        f.write(",".join("" if np.isnan(c[i]) else repr(float(c[i])) for c in cols.values()) + "\n")
+PY
+for np in 1 2 3; do
+    for th in 1 2; do
+        lr "$np" "$th" describe --json "$TMP/q.csv" >"$TMP/q$np$th.json" 2>/dev/null
+    done
+done
+same=1  # the order statistics' bytes for any rank and thread count (mean and std: rounding)
+for f in "$TMP"/q[123][12].json; do
+    cmp -s <(grep -E '"(name|count|missing|min|25%|50%|75%|max)"' "$f") \
+        <(grep -E '"(name|count|missing|min|25%|50%|75%|max)"' "$TMP/q11.json") || same=0
+done
+"$PY" - "$TMP/q11.json" "$TMP/q.csv" <<'PY' && [ "$same" = 1 ] &&
+import json, sys, numpy as np, pandas as pd
+j = {c["name"]: c for c in json.load(open(sys.argv[1]))["columns"]}
+d = pd.read_csv(sys.argv[2], float_precision="round_trip").describe()
+for c in d.columns:
+    for k in ("25%", "50%", "75%", "min", "max", "count"):
+        assert j[c][k] == d[c][k], (c, k, j[c][k], d[c][k])
+    v = pd.read_csv(sys.argv[2], float_precision="round_trip")[c].dropna().to_numpy()
+    assert [j[c][k] for k in ("25%", "50%", "75%")] == list(np.percentile(v, [25, 50, 75])), c
+    assert j[c]["missing"] == 5000 - len(v)
+PY
+    ok "describe: quartiles = pandas' describe() and numpy's percentile exactly, missing values left out; quartiles, min, max and counts the same bytes under 1-3 ranks x 1-2 threads" ||
+    not_ok "describe quartiles" "same bytes: $same"
+lr 2 1 describe "$TMP/q.csv" 2>/dev/null | awk '$1 == "holes"' >"$TMP/qrow.txt"
+"$PY" -c "
+import sys, pandas as pd; s = pd.read_csv('$TMP/q.csv')['holes'].describe()
+got = open('$TMP/qrow.txt').read().split()
+want = [s['25%'], s['50%'], s['75%']]
+assert all(abs(float(g) - w) <= 1e-7 * abs(w) for g, w in zip(got[6:9], want)), (got, want)" &&
+    ok "describe's table: min, 25%, 50%, 75%, max columns" || not_ok "describe table quartiles" "$(cat "$TMP/qrow.txt")"
+
+# --- a number column with a few stray texts keeps its numeric statistics (over its numbers,
+# as pandas' to_numeric(errors="coerce")) and says how many and where the first is: its
+# line, past a record that spans two lines
+"$PY" - "$TMP/stray.csv" <<'PY'
+import sys
+rows = ["x,t,y"]
+for i in range(3000):
+    x = "abc" if i == 2222 else "oops" if i == 2500 else "NA" if i % 97 == 5 else f"{(i * 37) % 101 / 4}"
+    t = '"two\nlines"' if i == 10 else "v"
+    rows.append(f"{x},{t},{i % 7}")
+open(sys.argv[1], "w").write("\n".join(rows) + "\n")
+PY
+for np in 1 3; do
+    lr "$np" 2 describe --json "$TMP/stray.csv" >"$TMP/stray.json" 2>/dev/null
+    lr "$np" 1 describe "$TMP/stray.csv" >"$TMP/stray.txt" 2>/dev/null
+    # data row 2222 is line 2225: the header, and the record of two lines before it
+    "$PY" - "$TMP/stray.json" "$TMP/stray.csv" <<'PY' &&
+import json, sys, numpy as np, pandas as pd
+j = {c["name"]: c for c in json.load(open(sys.argv[1]))["columns"]}["x"]
+raw = pd.read_csv(sys.argv[2], keep_default_na=False, na_values=["NA"], float_precision="round_trip")
+x = pd.to_numeric(raw["x"], errors="coerce").dropna()
+assert j["count"] == len(x) == 3000 - 31 - 2 and j["missing"] == 31, (j["count"], j["missing"])
+assert j["text_values"] == 2 and j["first_text"] == "abc" and j["first_text_line"] == 2225, j
+assert [j[k] for k in ("25%", "50%", "75%")] == list(np.percentile(x, [25, 50, 75]))
+assert abs(j["mean"] - x.mean()) <= 1e-12 * abs(x.mean())
+PY
+        grep -q "^x .*   2 text values (first at line 2225: 'abc')$" "$TMP/stray.txt" &&
+        ok "describe: a number column with 2 stray texts keeps its statistics (= pandas after to_numeric) and says '2 text values (first at line 2225: 'abc')' (np=$np)" ||
+        not_ok "describe: stray texts (np=$np)" "$(grep '^x ' "$TMP/stray.txt")"
+done
 
 # --categorical naming a column that is not a feature: a usage error, not ignored
 expect_fail "--categorical naming a dropped column" 2 \

@@ -70,11 +70,17 @@ why=$("$PY" "$CHECK" "$TMP/i.json" "$ROOT/datasets/swiss.csv") &&
     grep -q '"conf_level": 0.90000000000000002' "$TMP/i.json" &&
     ok "--conf-level 0.9: the intervals are statsmodels' 90% ones" || not_ok "--conf-level 0.9" "$why"
 # the summary printed at the end is laid out like R's
-lr 1 1 --solver exact --model-out "$TMP/i.json" "$ROOT/datasets/trees.csv" >/dev/null 2>"$TMP/err"
-grep -q "^(Intercept) *-57.98766 *8.6382 *-6.713 *2.75e-07 \*\*\*" "$TMP/err" &&
-    grep -q "^Residual standard error: 3.88183 on 28 degrees of freedom" "$TMP/err" &&
-    grep -q "^F-statistic: 254.972 on 2 and 28 DF" "$TMP/err" &&
-    ok "the inference table is printed like R's summary(lm())" || not_ok "printed table" "$(head -20 "$TMP/err")"
+# (on stdout; p-values below 2.2e-16 written as R writes them: trees' F test has 1.07e-18,
+# Girth's t test 8.2e-17)
+lr 1 1 --solver exact --model-out "$TMP/i.json" "$ROOT/datasets/trees.csv" >"$TMP/out" 2>"$TMP/err"
+grep -q "^(Intercept) *-57.98766 *8.6382 *-6.713 *2.75e-07 \*\*\*" "$TMP/out" &&
+    grep -q "^Girth  *4.708161 *0.26426 *17.816 *<2e-16 \*\*\*" "$TMP/out" &&
+    grep -q "^Residual standard error: 3.88183 on 28 degrees of freedom" "$TMP/out" &&
+    grep -q "^F-statistic: 254.972 on 2 and 28 DF,  p-value: < 2.2e-16$" "$TMP/out" &&
+    "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1]))["inference"]; assert 0 < m["f_p_value"] < 2.2e-16, m["f_p_value"]' "$TMP/i.json" &&
+    ! grep -q "Coefficients\|F-statistic" "$TMP/err" &&
+    ok "the inference table is printed on stdout like R's summary(lm()): <2e-16, p-value: < 2.2e-16 (the JSON keeps the number)" ||
+    not_ok "printed table" "$(head -20 "$TMP/out")"
 
 # --- the same model for any rank and thread count; the same bytes within a rank count
 "$GEN" --rows 30000 --features 8 --kind hard --seed 33 --noise 0.5 "$TMP/hard.csv" 2>/dev/null

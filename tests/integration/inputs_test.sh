@@ -38,7 +38,7 @@ PARTS=(--test "$TMP/p0.csv" --test "$TMP/p1.csv.gz" --test "$TMP/p2.csv.zst")
 
 for np in 1 2; do
     lr "$np" 1 --quiet --model-out "$TMP/ref$np.json" --test "$TMP/test.csv" "$TMP/train.csv"
-    lr "$np" 1 --model-out "$TMP/m$np.json" "${PARTS[@]}" "$TMP/train.csv" >/dev/null 2>"$TMP/err$np"
+    lr "$np" 1 --model-out "$TMP/m$np.json" "${PARTS[@]}" "$TMP/train.csv" >"$TMP/out$np" 2>"$TMP/err$np"
     test_metrics "$TMP/ref$np.json" >"$TMP/ref$np.txt"
     test_metrics "$TMP/m$np.json" >"$TMP/m$np.txt"
     [ "$(head -1 "$TMP/m$np.txt")" = 1500 ] && [ "$(wc -l <"$TMP/m$np.txt")" = 6 ] &&
@@ -47,9 +47,9 @@ for np in 1 2; do
         ok "--test plain + gzip + zstd parts: metrics.test (1500 rows) within 1e-12 of the one CSV's (np=$np; and np=1's)" ||
         not_ok "--test parts (np=$np)" "$(paste "$TMP/m$np.txt" "$TMP/ref$np.txt" | head -6) $(head -c 300 "$TMP/err$np")"
 done
-grep -q "linreg_mpi: test $TMP/p0.csv (+2 more): 1500 rows, MSE" "$TMP/err2" &&
-    ok "stderr names the test set as its first part and the count of the others" ||
-    not_ok "--test label" "$(grep test "$TMP/err2")"
+grep -q "^test $TMP/p0.csv (+2 more): 1500 rows, MSE" "$TMP/out2" &&
+    ok "the summary names the test set as its first part and the count of the others" ||
+    not_ok "--test label" "$(grep test "$TMP/out2")"
 
 # independently: the model's coefficients applied to test.csv by numpy, metrics by scikit-learn
 if "$PY" - "$TMP/m2.json" "$TMP/test.csv" >"$TMP/py.out" 2>&1 <<'PY'

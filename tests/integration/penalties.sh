@@ -53,13 +53,13 @@ check 6 enet "$D" wt 3000 2000 "${models[@]}"
 check 1 same 1e-12 "${models[@]}"
 
 # --- lasso without weights (the weight column dropped), and the summary line
-lr 1 1 --drop wt --l1 5000 --model-out "$TMP/la11.json" "$D" 2>"$TMP/la.err" >/dev/null
+lr 1 1 --drop wt --l1 5000 --model-out "$TMP/la11.json" "$D" 2>/dev/null >"$TMP/la.out"
 fit la32 3 2 --drop wt --l1 5000 "$D"
 check 2 enet "$D" - 5000 0 "$TMP/la11.json" "$TMP/la32.json"
 check 1 same 1e-12 "$TMP/la11.json" "$TMP/la32.json"
-grep -q "4 of 8 features selected" "$TMP/la.err" && grep -q '"features_selected": 4$' "$TMP/la11.json" &&
+grep -q "^4 of 8 features selected" "$TMP/la.out" && grep -q '"features_selected": 4$' "$TMP/la11.json" &&
     ok "lasso: the summary says '4 of 8 features selected', as training.features_selected" ||
-    not_ok "lasso summary" "$(grep selected "$TMP/la.err")"
+    not_ok "lasso summary" "$(grep selected "$TMP/la.out")"
 
 # --- ridge: plain gd and nesterov with --l2 alone against the closed form (the weights
 # column dropped: no weights, no L1, no Huber, so gd.h's own loop runs, not prox.h's)
@@ -170,10 +170,10 @@ grep -q '"converged": false,' "$TMP/lim.json" && grep -q '"stopped_by": "epoch_l
 # a loose --tol stops early: reported stalled with a warning, never converged
 for a in "--loss huber" "--l1 3000"; do
     # shellcheck disable=SC2086
-    lr 2 1 --weights wt $a --tol 1e-3 --model-out "$TMP/loose.json" "$D" >/dev/null 2>"$TMP/loose.err"
+    lr 2 1 --weights wt $a --tol 1e-3 --model-out "$TMP/loose.json" "$D" >"$TMP/loose.out" 2>"$TMP/loose.err"
     grep -q '"converged": false,' "$TMP/loose.json" && grep -q '"stopped_by": "stalled",' "$TMP/loose.json" &&
         grep -q "warning: .*reported as stalled" "$TMP/loose.err" &&
-        grep -q "stalled (not converged) after" "$TMP/loose.err" &&
+        grep -q "^stalled (not converged) after" "$TMP/loose.out" &&
         ok "$a --tol 1e-3: stalled with a warning, not converged ($(grep -o '"error_bound": [0-9.e-]*' "$TMP/loose.json"))" ||
         not_ok "$a --tol 1e-3" "$(grep -E 'converged|stopped_by' "$TMP/loose.json" | tr -d '\n') $(grep warning "$TMP/loose.err")"
 done

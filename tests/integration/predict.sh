@@ -156,3 +156,23 @@ lr 2 1 predict --on-bad-row skip --model "$TMP/skip.json" --output "$TMP/skip_x.
 [ "$(awk 'NR == 1 || NR == 3 { printf "%s|", $0; next } { printf "%.0f|", $1 }' "$TMP/skip_x.out")" = 'prediction|2|""|6|' ] &&
     ok "predict --output without the target: '\"\"' for a skipped record, so the line is not blank" ||
     not_ok "predict skip without target" "$(tr '\n' '|' <"$TMP/skip_x.out")"
+
+# --- a model trained with --missing skip (R's default na.omit) is applied as R's predict()
+# does: a row with a missing feature gets no prediction (an empty field), counted on
+# stderr; every other row's prediction equals R's (datasets/r_exports: write.csv(airquality),
+# its row names left out as an index column)
+RX=$ROOT/datasets/r_exports
+lr 2 1 --quiet --solver exact --missing skip --target Ozone --model-out "$TMP/aq.json" "$RX/airquality.csv" 2>/dev/null
+grep -q '"missing": "skip"' "$TMP/aq.json" && for np in 1 3; do
+    lr "$np" 1 predict --model "$TMP/aq.json" "$RX/airquality.csv" >"$TMP/aq.out" 2>"$TMP/err"
+    # 153 rows: prediction or NA, as R prints them
+    tail -n +2 "$TMP/aq.out" | awk -F, '{ print ($2 == "" ? "NA" : $2) }' >"$TMP/got.txt"
+    nas=$(grep -c '^NA$' "$RX/airquality_predict.txt")
+    bad=$(paste "$TMP/got.txt" "$RX/airquality_predict.txt" | awk '
+        ($1 == "NA") != ($2 == "NA") { print "row " NR ": " $1 " vs " $2; next }
+        $1 != "NA" { d = $1 - $2; if (d < 0) d = -d; m = $2 < 0 ? -$2 : $2; if (d > 1e-9 * m) print "row " NR ": " $1 " vs " $2 }' | head -3)
+    [ "$(wc -l <"$TMP/got.txt")" = 153 ] && [ -z "$bad" ] &&
+        grep -q "skipped $nas rows (0 bad (--on-bad-row skip), $nas with a missing value" "$TMP/err" &&
+        ok "predict with a --missing skip model (np=$np): $nas rows empty where R's predict() gives NA, the other $((153 - nas)) = R's to 1e-9" ||
+        not_ok "predict with a --missing skip model (np=$np)" "$bad $(head -3 "$TMP/err")"
+done

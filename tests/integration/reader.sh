@@ -101,9 +101,9 @@ done
 # --- messages that say what would let the value through
 for np in 1 2; do
     expect_fail "a text value: the --drop that leaves its column out" 65 \
-        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; one-hot encode it with --categorical b, leave the column out with --drop b, or skip such rows with --on-bad-row skip" $np "$TMP/nonnum.csv"
+        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; one-hot encode it with --categorical b (or --categorical auto: every text column), leave the column out with --drop b, or skip such rows with --on-bad-row skip" $np "$TMP/nonnum.csv"
     expect_fail "a text value with --features: leave it out of them" 65 \
-        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; one-hot encode it with --categorical b, leave the column out of --features, or skip" $np --features a,b "$TMP/nonnum.csv"
+        "nonnum.csv:2500:6: column 'b': 'oops' is not a number; one-hot encode it with --categorical b (or --categorical auto: every text column), leave the column out of --features, or skip" $np --features a,b "$TMP/nonnum.csv"
     expect_fail "an empty value: --missing skip or mean" 65 \
         "empty.csv:1700:6: column 'b': '' is a missing value; --missing skip skips such rows, --missing mean fills in the column's training mean" $np --features a,b "$TMP/empty.csv"
     expect_fail "a text target: --drop does not apply" 65 \

@@ -129,7 +129,7 @@ done
 for f in "$TMP/hard.csv" "$ROOT/datasets/trees.csv" "$ROOT/datasets/stackloss.csv" \
     "$ROOT/datasets/swiss.csv" "$TMP/poly5.csv" "$TMP/poly6.csv"; do
     name=$(basename "$f")
-    lr 2 1 --model-out "$TMP/c.json" "$f" >/dev/null 2>"$TMP/err"
+    lr 2 1 --model-out "$TMP/c.json" "$f" >"$TMP/out" 2>"$TMP/err"
     lstsq_values "$f" >"$TMP/exact.txt"
     err=$(scaled_error "$TMP/c.json" "$TMP/exact.txt")
     bound=$(json_numbers "$TMP/c.json" error_bound)
@@ -143,7 +143,7 @@ for f in "$TMP/hard.csv" "$ROOT/datasets/trees.csv" "$ROOT/datasets/stackloss.cs
         grep -q '"stopped_by": "stalled",' "$TMP/c.json" && grep -q '"converged": false,' "$TMP/c.json" &&
             awk -v b="$bound" -v e="$err" 'BEGIN { exit !(b > 1e-8 && e <= b) }' &&
             grep -q "warning: training stalled after epoch [0-9]* with the gradient at [0-9.e+-]* of its start: this is not convergence. The scaled design's condition number is about " "$TMP/err" &&
-            grep -q "single coefficients may not be" "$TMP/err" && ! grep -q "^linreg_mpi: converged" "$TMP/err" &&
+            grep -q "single coefficients may not be" "$TMP/err" && grep -q "^stalled (not converged) after" "$TMP/out" && ! grep -q "converged after" "$TMP/out" &&
             ok "$name: stalled (condition number $kappa), warned; its error $err is within the bound $bound" ||
             not_ok "$name: neither a proven convergence nor a reported stall" "error $err, bound $bound: $(grep -i 'stall\|converged' "$TMP/err" | head -2)"
     fi
@@ -201,21 +201,54 @@ close "$kappa" "$want" 1e-3 && ok "degree-5 polynomial: condition number $kappa,
 
 # --- --tol 0 runs exactly --epochs epochs, even past an exact fit, and says when the loss hit 0
 lr 1 1 --tol 0 --epochs 1000 --log-every 100000 --model-out "$TMP/t0.json" "$ROOT/datasets/tutorial.csv" \
-    >/dev/null 2>"$TMP/err"
+    >"$TMP/out" 2>"$TMP/err"
 [ "$(json_numbers "$TMP/t0.json" epochs)" = 1000 ] && grep -q '"stopped_by": "epoch_limit",' "$TMP/t0.json" &&
     grep -q "the loss reached zero (an exact fit) at epoch [0-9]*; --tol 0 runs on to --epochs 1000" "$TMP/err" &&
-    grep -q "stopped (epoch limit) after 1000 epochs (the loss reached zero at epoch [0-9]*)" "$TMP/err" &&
+    grep -q "^stopped (epoch limit) after 1000 epochs (the loss reached zero at epoch [0-9]*)" "$TMP/out" &&
     ok "--tol 0 --epochs 1000 on an exact fit: 1000 epochs, the zero loss noted" ||
-    not_ok "--tol 0 on an exact fit" "$(json_numbers "$TMP/t0.json" epochs) epochs; $(tail -2 "$TMP/err")"
+    not_ok "--tol 0 on an exact fit" "$(json_numbers "$TMP/t0.json" epochs) epochs; $(tail -2 "$TMP/err") $(head -1 "$TMP/out")"
 
-# --- pandas' to_csv index (an unnamed first column of row numbers) is named in a warning
-awk -F, 'NR == 1 { print "," $0; next } { print NR - 2 "," $0 }' "$ROOT/datasets/trees.csv" >"$TMP/pandas.csv"
-lr 2 1 --model-out "$TMP/p.json" "$TMP/pandas.csv" >/dev/null 2>"$TMP/err"
-grep -q "warning: column 1 has no name in the header and holds the row numbers 0..30, like the index column pandas' to_csv writes; it is trained on as feature 'col1': leave it out with --drop col1" "$TMP/err" &&
-    ok "pandas index column: a warning naming --drop col1" || not_ok "pandas index column" "$(grep warning "$TMP/err")"
-lr 2 1 --drop col1 --model-out "$TMP/p.json" "$TMP/pandas.csv" >/dev/null 2>"$TMP/err"
-! grep -q "pandas" "$TMP/err" && lr 2 1 --model-out "$TMP/p.json" "$ROOT/datasets/trees.csv" >/dev/null 2>"$TMP/err" &&
-    ! grep -q "pandas" "$TMP/err" && ok "no index warning without such a column" || not_ok "index warning out of place"
+# --- index columns: R's write.csv row names and pandas' to_csv index are a first column
+# with an empty header field; it is left out, never fitted, and a warning names both fixes
+# and --drop col1. The models equal R's lm() on the data as R holds them (r_exports.R).
+RX=$ROOT/datasets/r_exports
+/usr/bin/python3 - "$ROOT/datasets/trees.csv" "$RX/airquality.csv" "$TMP" <<'PY'
+import sys, pandas as pd
+pd.read_csv(sys.argv[1]).to_csv(sys.argv[3] + "/pandas_trees.csv")                    # index 0..30
+pd.read_csv(sys.argv[2], index_col=0).dropna().to_csv(sys.argv[3] + "/pandas_aq.csv")  # 1,2,3,4,7,...
+PY
+r_coef() { awk -F'\t' -v n="$1" '$1 == n { print $3 }' "$RX/r_lm_coefficients.tsv"; }
+for run in "trees $RX/trees.csv Volume" "airquality $RX/airquality_na_omit.csv Ozone" \
+    "mtcars $RX/mtcars.csv mpg" "trees $TMP/pandas_trees.csv Volume" "airquality $TMP/pandas_aq.csv Ozone"; do
+    read -r name f target <<<"$run"
+    lr 2 1 --solver exact --target "$target" --model-out "$TMP/ix.json" "$f" >/dev/null 2>"$TMP/err"
+    model_values "$TMP/ix.json" >"$TMP/got.txt"
+    r_coef "$name" >"$TMP/want.txt"
+    why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) && ! grep -q '"col1"' "$TMP/ix.json" &&
+        [ "$(grep -c 'warning: column 1 has no name' "$TMP/err")" = 1 ] &&
+        grep -q "warning: column 1 has no name in the header, like the row names R's write.csv writes or the index pandas' to_csv writes: left out, not a feature. Write the CSV with row.names = FALSE (R) or index=False (pandas), or say --drop col1" "$TMP/err" &&
+        ok "index column of $(basename "$f"): left out with a warning naming row.names = FALSE, index=False, --drop col1; the model = R's lm() to 1e-9" ||
+        not_ok "index column of $f" "$why $(grep warning "$TMP/err")"
+done
+lr 2 1 --solver exact --drop col1 --model-out "$TMP/ixd.json" "$RX/trees.csv" >/dev/null 2>"$TMP/err"
+model_values "$TMP/ixd.json" >"$TMP/got.txt"
+r_coef trees >"$TMP/want.txt"
+values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9 >/dev/null && ! grep -q "warning" "$TMP/err" &&
+    ok "--drop col1: the same model, no warning" || not_ok "--drop col1 on an R export" "$(grep warning "$TMP/err")"
+# named in --features, it is fitted; its values are the row numbers, so the value check warns
+lr 2 1 --features col1,Girth,Height --model-out "$TMP/ixf.json" "$RX/trees.csv" >/dev/null 2>"$TMP/err"
+grep -q '"col1"' "$TMP/ixf.json" && ! grep -q "left out, not a feature" "$TMP/err" &&
+    grep -q "warning: column 1 has no name in the header and holds the row numbers 1..31, like the row names R's write.csv or the index pandas' to_csv writes; it is trained on as feature 'col1': leave it out with --drop col1 (or write the CSV with row.names = FALSE in R, index=False in pandas)" "$TMP/err" &&
+    ok "--features col1: fitted as asked, and the row-number check warns" || not_ok "--features col1" "$(grep warning "$TMP/err")"
+# another unnamed column holding the row numbers (0-based): the value check
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print $1, "", $2, $3; next } { print $1, NR - 2, $2, $3 }' \
+    "$ROOT/datasets/trees.csv" >"$TMP/mid.csv"
+lr 2 1 --model-out "$TMP/p.json" "$TMP/mid.csv" >/dev/null 2>"$TMP/err"
+grep -q '"col2"' "$TMP/p.json" &&
+    grep -q "warning: column 2 has no name in the header and holds the row numbers 0..30, like the row names R's write.csv or the index pandas' to_csv writes; it is trained on as feature 'col2': leave it out with --drop col2" "$TMP/err" &&
+    ok "an unnamed column of row numbers elsewhere: a warning naming --drop col2" || not_ok "unnamed row numbers" "$(grep warning "$TMP/err")"
+lr 2 1 --model-out "$TMP/p.json" "$ROOT/datasets/trees.csv" >/dev/null 2>"$TMP/err"
+! grep -q "warning" "$TMP/err" && ok "no index warning without such a column" || not_ok "index warning out of place"
 
 # --- a constant column (all zeros once centred) keeps its weight at 0 and does not stop a
 # proof: the run still converges, with a finite condition number

@@ -18,6 +18,7 @@ void add_files_suite(void);
 void add_prox_suite(void);
 void add_encode_suite(void);
 void add_source_suite(void);
+void add_quantile_suite(void);
 
 /* Write text to a new temporary file; returns its path (static buffer per call site). */
 const char *test_write_file(const char *text, size_t len);
