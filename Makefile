@@ -49,8 +49,8 @@ bin/csv_tokenize: src/tools/csv_tokenize.c | bin
 bin/scan_limit: src/tools/scan_limit.cc | bin
 	g++ $(OPT) -g -std=c++17 -Wall -Wextra $< -o $@
 
-bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/linalg.o build/comm.o build/error.o | bin
-	$(CC) $(CFLAGS) $^ -o $@ -lm
+bin/bench_epoch: src/tools/bench_epoch.c build/gd.o build/precond.o build/exact.o build/stats.o build/linalg.o build/comm.o build/error.o | bin
+	$(CC) $(CFLAGS) $^ -o $@ -llapacke -lblas -lm
 
 bin/gen_data: src/tools/gen_data.c | bin
 	$(CC) $(CFLAGS) $< -o $@ -lm

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
+#include "precond.h"
 #include "prox.h"
 #include "report.h"
 #include "stats.h"
@@ -79,6 +80,11 @@ struct run {
     struct metrics train_m, val_m, test_m;
     struct model model;
     double huber_loss;         /* --loss huber: J at the final weights and σ */
+    int pc_kind;               /* enum precond_kind in use (gradient solvers) */
+    const char *pc_why;        /* why column scaling when sample was asked; NULL */
+    struct precond pc;         /* with PRECOND_SAMPLE: P (precond.h) */
+    double t_precond;          /* seconds building it */
+    const char **pc_names;     /* the model's words for its fallbacks */
 };
 
 /* Rank 0: the state s, with the run's scaling, options and fingerprint, to --checkpoint. */
@@ -445,6 +451,18 @@ static int fill_missing(struct run *r, struct lr_error *e)
     return e->code == LR_OK ? 0 : -1;  /* from merged statistics: the same on every rank */
 }
 
+/* The gradient solvers' preconditioner (precond.h): --precondition, unless the objective
+   needs column scaling (*why says which option). */
+static int choose_precondition(const struct options *o, int d, const char **why)
+{
+    *why = o->precondition == PRECOND_SCALE ? NULL
+           : o->l1 > 0 ? "--l1: the proximal step's proof needs a separable metric"
+           : o->huber ? "--loss huber: the scale's step needs a separable metric"
+           : d + 1 > PRECOND_MAX_COLUMNS ? "more than 1023 features"
+           : NULL;
+    return o->precondition == PRECOND_SCALE || *why ? PRECOND_SCALE : PRECOND_SAMPLE;
+}
+
 /* Phase 3, collective: column statistics, the scaling (or the checkpoint's), the solver's
    settings, and the rows standardised in place. */
 static int scale_data(struct run *r, struct lr_error *e)
@@ -469,11 +487,13 @@ static int scale_data(struct run *r, struct lr_error *e)
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
         .l1 = o->l1, .huber = o->huber, .huber_delta = o->huber ? o->huber_delta : 0,
     };
+    r->pc_kind = choose_precondition(o, d, &r->pc_why);
     r->ck.opt = (struct ckpt_options){r->gp.solver, !o->no_scale, !o->no_intercept,
                                       r->gp.tol_auto, o->lr, r->gp.tol_auto ? 0 : o->tol, o->l2,
                                       o->validation_split, o->seed, o->patience,
                                       o->l1, o->huber, r->gp.huber_delta,
-                                      o->weights ? o->weights : ""};
+                                      o->weights ? o->weights : "", r->pc_kind,
+                                      o->precondition_rows};
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
         ckpt_check(&r->resume, &r->ck.fp, &r->ck.opt, o->resume, e);
@@ -491,6 +511,20 @@ static int scale_data(struct run *r, struct lr_error *e)
     }
     r->ck.mean = r->mean;
     r->ck.scale = r->scale;
+    if (r->gp.solver != SOLVER_EXACT && r->pc_kind == PRECOND_SAMPLE) {
+        if (o->resume) {  /* the run's own P, from its checkpoint */
+            r->pc = r->resume.pc;
+            memset(&r->resume.pc, 0, sizeof r->resume.pc);
+        } else {  /* from the rows as read, before they are scaled (precond.h) */
+            double t1 = comm_wtime();
+            struct gd_problem raw = {ds->X, ds->y, ds->n_rows, ds->n_rows_total, d, o->n_threads,
+                                     NULL, NULL, NULL, 0, 0, !o->no_intercept, ds->w, NULL,
+                                     ds->weight_total, 0, NULL};
+            int64_t rows = precond_default_rows(o->precondition_rows, d + 1, ds->n_rows_total);
+            precond_sample(&raw, r->s, r->mean, r->scale, o->l2, rows, o->seed, &r->pc);
+            r->t_precond = comm_wtime() - t1;
+        }
+    }
     if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
         stats_standardize(ds->X, ds->n_rows, d, r->mean, r->scale, o->n_threads);
         stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
@@ -552,15 +586,33 @@ static int fit_gd(struct run *r, struct lr_error *e)
     struct gd_problem pb = {ds->X, ds->y, ds->n_rows, ds->n_rows_total, d, o->n_threads,
                             &g_stop, r->val.X, r->val.y, r->val.n, r->val.n_total,
                             !o->no_intercept, ds->w, r->val.w, ds->weight_total,
-                            r->val.w_total};
+                            r->val.w_total, NULL};
     int prox = prox_needed(&pb, &r->gp);
+    if (r->pc_kind == PRECOND_SAMPLE) {
+        r->ck.pc = r->pc;  /* borrowed */
+        pb.pc = &r->pc;
+        r->gp.preconditioned = 1;
+        log_note(&r->log, "preconditioner: R factor of a sample of %lld rows (--seed %llu)%s, "
+                 "%.3f s, digest %016llx", (long long)r->pc.rows, (unsigned long long)o->seed,
+                 o->resume ? ", from the checkpoint" : "", r->t_precond,
+                 (unsigned long long)r->pc.digest);
+        for (int k = 0; k < r->pc.n_fallback; k++) {
+            int j = r->pc.fallback[k];
+            log_note(&r->log, "preconditioner: %s '%s' keeps column scaling (%s)",
+                     j == 0 ? "the" : "column", j == 0 ? "intercept" : ds->feature_names[j - 1],
+                     precond_fallback_name(r->pc.why[k]));
+        }
+    } else {
+        log_note(&r->log, "preconditioner: column scaling (%s)",
+                 r->pc_why ? r->pc_why : "--precondition scale");
+    }
     if (!o->resume) {
         gd_state_init(&r->st, d);
         double t0 = comm_wtime();
         r->st.lr = o->lr > 0 ? o->lr : prox ? prox_auto_lr(&pb, &r->gp) : gd_auto_lr(&pb, o->l2);
         if (r->gp.huber)  /* σ starts at the weighted spread of y */
             r->st.sigma = r->st.sigma_look = r->st.first_sigma = prox_sigma0(&pb);
-        r->t[PH_LR] = comm_wtime() - t0;
+        r->t[PH_LR] += comm_wtime() - t0;
     }
     log_note(&r->log, "learning rate %.6g (%s), solver %s", r->st.lr,
              o->lr > 0 ? "--lr" : "auto", solver_name(r->gp.solver));
@@ -581,7 +633,7 @@ static int fit_gd(struct run *r, struct lr_error *e)
     }
     if (o->patience > 0)  /* early stopping keeps the weights validation liked best */
         memcpy(r->st.theta, r->st.best_theta, (size_t)(d + 1) * sizeof *r->st.theta);
-    r->cert = (struct gd_certificate){NAN, NAN, NAN};
+    r->cert = (struct gd_certificate){NAN, NAN, NAN, NAN};
     if (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED)
         certify(r, &pb);
     if (r->gp.huber)
@@ -597,7 +649,7 @@ static struct exact_problem exact_problem_of(const struct run *r)
     int raw = r->gp.solver == SOLVER_EXACT;
     return (struct exact_problem){ds->X, raw ? r->mean : NULL, raw ? r->scale : NULL, ds->y,
                                   ds->n_rows, ds->n_rows_total, ds->n_features,
-                                  !r->o->no_intercept, r->o->l2, r->o->n_threads, ds->w};
+                                  !r->o->no_intercept, r->o->l2, r->o->n_threads, ds->w, NULL};
 }
 
 /* A refinement pass is logged like an epoch (loss = J there), and noted with its step. */
@@ -645,7 +697,7 @@ static int fit_exact(struct run *r, struct lr_error *e)
     memcpy(r->st.theta, r->xf.theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->st.epoch = r->xf.passes;
     r->st.lr = NAN;
-    r->cert = (struct gd_certificate){NAN, r->xf.kappa, NAN};
+    r->cert = (struct gd_certificate){NAN, r->xf.kappa, NAN, NAN};
     return LR_OK;
 }
 
@@ -798,6 +850,21 @@ static int finish_model(struct run *r, struct lr_error *e)
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
         .weights = o->weights, .features_selected = selected, .encoding = &ds->enc,
     };
+    if (r->gp.solver != SOLVER_EXACT) {
+        static const char *const why[] = {"constant", "spread", "dependent"};
+        const char **names = lr_malloc(sizeof *names * (size_t)(r->pc.n_fallback + 1));
+        for (int k = 0; k < r->pc.n_fallback; k++)
+            names[k] = why[r->pc.why[k]];
+        r->model.precondition = r->pc_kind == PRECOND_SAMPLE ? "sample" : "scale";
+        r->model.precondition_rows = r->pc.rows;
+        r->model.precondition_seconds = r->t_precond;
+        r->model.precondition_kappa = r->cert.kappa_z;
+        r->model.precondition_digest = r->pc.P ? r->pc.digest : 0;
+        r->model.n_precondition_fallback = r->pc.n_fallback;
+        r->model.precondition_fallback = r->pc.fallback;
+        r->model.precondition_why = names;
+        r->pc_names = names;
+    }
     t0 = comm_wtime();
     if (test_fail_here("model", comm_rank()))
         lr_fail_at(e, LR_EWRITE, o->model_out, 0, 0, "injected failure (test build)");
@@ -878,6 +945,9 @@ static void run_free(struct run *r)
 {
     log_close(&r->log, r->o->log_path, &(struct lr_error){0});
     ckpt_free(&r->resume);
+    memset(&r->ck.pc, 0, sizeof r->ck.pc);  /* borrowed */
+    precond_free(&r->pc);
+    free(r->pc_names);
     r->ck.mean = r->ck.scale = NULL;  /* borrowed */
     r->ck.opt.weights = NULL;
     ckpt_free(&r->ck);

@@ -36,7 +36,7 @@ static void test_checkpoint_round_trip(void)
     for (int j = 0; j < 5; j++)
         c.fp.digest[j] = 0x9E3779B97F4A7C15ull * (uint64_t)(j + 1);
     c.opt = (struct ckpt_options){SOLVER_NESTEROV, 1, 0, 1, 0.0, 0.0, 2.5, 0.2, 42, 7, 0.5, 1, 1.35,
-                                  "wt"};
+                                  "wt", PRECOND_SCALE, 0};
     c.state = (struct gd_state){.epoch = 77, .momentum_k = 5, .first_loss = 1.5,
                                 .prev_loss = 0.1, .lr = 0.3, .stopped = 0,
                                 .best_val_loss = INFINITY, .best_epoch = 70, .since_best = 6,
