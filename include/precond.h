@@ -20,8 +20,10 @@
  * broadcasts R⁻¹: the same bytes for every rank and thread count (pc->digest).
  *
  * What a uniform sample misses: a column whose spread the sample gets wrong (a one-hot
- * level in a handful of rows, a column nonzero in few rows: the sample's Σω x_j²/s_ω differs
- * from the data's by more than PRECOND_DIAG_RATIO either way, or the column is constant),
+ * level in a handful of rows, a column nonzero in few rows: the sample's Σω t_j²/s_ω, t_j
+ * the column as the solver scales it, differs from the data's by more than
+ * PRECOND_DIAG_RATIO either way, or fewer than PRECOND_MIN_EFFECTIVE_ROWS·(1 − s/N) rows
+ * hold it — (Σωt²)²/Σ(ωt²)² — or the column is constant),
  * and a column that is a combination of the earlier ones in the sample (a duplicated
  * column; the exact solver's alias rule) are left to column scaling: their P entry is
  * 1/√H_jj and they take no part in R. Each such column is listed in fallback[] with why.
@@ -41,6 +43,8 @@
 #include "gd.h"
 
 #define PRECOND_DIAG_RATIO 2.0     /* the sample's Σωx²/s_ω off by more: column scaling */
+#define PRECOND_MIN_EFFECTIVE_ROWS 5  /* or held by fewer rows (Kish's effective count),
+                                         times 1 − the sampled fraction */
 #define PRECOND_MIN_ROWS 4000      /* default sample: max(this, PRECOND_ROWS_PER_COLUMN·m) */
 #define PRECOND_ROWS_PER_COLUMN 20
 #define PRECOND_MAX_COLUMNS 1024   /* wider designs keep column scaling (P is m×m) */

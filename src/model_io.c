@@ -116,9 +116,9 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
                                                     j == 0 ? "(intercept)" : m->features[j - 1],
                                                     "why", m->precondition_why[k]));
             }
-            json_object_set_new(pc, "rows", json_integer(m->precondition_rows));
+            json_object_set_new(pc, "sample_rows", json_integer(m->precondition_rows));
             json_object_set_new(pc, "seconds", json_real(m->precondition_seconds));
-            json_object_set_new(pc, "condition_number", number(m->precondition_kappa));
+            json_object_set_new(pc, "preconditioned_condition_number", number(m->precondition_kappa));
             json_object_set_new(pc, "column_scaling", fb);
             json_object_set_new(pc, "digest", json_string(digest));
         }

@@ -63,9 +63,10 @@ static void factor_sample(const struct gd_problem *pb, const double *S, int64_t 
 {
     int d = pb->d, m = d + 1, w = d + 1;
     double ws = 0, *sdiag = lr_malloc(sizeof(double) * (size_t)m);
+    double *sq = lr_malloc(sizeof(double) * (size_t)m);  /* Σ (ω t²)²: how spread out */
     /* the sample's own weighted mean and spread (centred only with an intercept) */
     for (int j = 0; j < m; j++)
-        sf->mu[j] = 0, sf->sd[j] = 0, sdiag[j] = 0;
+        sf->mu[j] = 0, sf->sd[j] = 0, sdiag[j] = 0, sq[j] = 0;
     for (int64_t i = 0; i < s; i++) {
         double om = S[i * w + d];
         ws += om;
@@ -80,17 +81,25 @@ static void factor_sample(const struct gd_problem *pb, const double *S, int64_t 
             double c = S[i * w + j] - sf->mu[j + 1], t = (S[i * w + j] - mean[j]) / scale[j];
             sf->sd[j + 1] += om * c * c;
             sdiag[j + 1] += om * t * t;
+            sq[j + 1] += om * t * t * om * t * t;
         }
     }
     sf->sd[0] = 1;
     for (int j = 1; j < m; j++)
         sf->sd[j] = ws > 0 && sf->sd[j] > 0 ? sqrt(sf->sd[j] / ws) : 1;
-    /* the columns the sample sees as the data does; the others fall back */
+    /* the columns the sample sees as the data does; the others fall back. The relative
+       variance of the sample's share is about (1 − f)/n_eff for a sampled fraction f: none
+       when the sample is every row */
+    double fraction = pb->n_total > 0 ? (double)s / (double)pb->n_total : 1;
     int *col = lr_malloc(sizeof(int) * (size_t)m), k0 = 0, *state = lr_malloc(sizeof(int) * (size_t)m);
     for (int j = 1; j < m; j++) {
+        /* the share of the data's Σωt² the sample holds, and over how many rows (Kish's
+           effective count): one row of a rare level can hold its whole share by chance */
         double r = ws > 0 ? sdiag[j] / ws / pc->diag[j] : 0;
+        double n_eff = sq[j] > 0 ? sdiag[j] * sdiag[j] / sq[j] : 0;
         state[j] = pc->diag[j] == 0 ? PRECOND_CONSTANT
-                   : !(r >= 1 / PRECOND_DIAG_RATIO && r <= PRECOND_DIAG_RATIO) ? PRECOND_SPREAD
+                   : !(r >= 1 / PRECOND_DIAG_RATIO && r <= PRECOND_DIAG_RATIO) ||
+                             n_eff < PRECOND_MIN_EFFECTIVE_ROWS * (1 - fraction) ? PRECOND_SPREAD
                    : -1;
         if (state[j] < 0)
             col[k0++] = j;
@@ -149,6 +158,7 @@ static void factor_sample(const struct gd_problem *pb, const double *S, int64_t 
     free(col);
     free(state);
     free(sdiag);
+    free(sq);
 }
 
 /* Every rank: P = A R_s⁻¹ on the factored columns, A the map from the training scaling to
@@ -355,7 +365,7 @@ int precond_certify(const struct gd_problem *pb, const struct precond *pc, const
 const char *precond_fallback_name(int why)
 {
     return why == PRECOND_CONSTANT ? "constant"
-           : why == PRECOND_SPREAD ? "the sample misses its spread"
+           : why == PRECOND_SPREAD ? "the sample holds too few of its rows"
                                    : "a combination of earlier columns in the sample";
 }
 
