@@ -529,7 +529,8 @@ static int scale_data(struct run *r, struct lr_error *e)
         stats_standardize(ds->X, ds->n_rows, d, r->mean, r->scale, o->n_threads);
         stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
     }
-    r->t[PH_STATS] = comm_wtime() - t0;
+    r->t[PH_STATS] = comm_wtime() - t0 - r->t_precond;
+    r->t[PH_LR] = r->t_precond;  /* the step's phase: the preconditioner, then the rate */
     return LR_OK;
 }
 
@@ -935,9 +936,10 @@ static void print_summary(const struct run *r)
                  (long long)r->test_m.rows, r->test_m.mse, r->test_m.r2);
     }
     double per = epochs ? 1e3 / (double)epochs : 0.0;
-    log_note(log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, training "
+    log_note(log, "time: read %.3f s, stats+scaling %.3f s, %slearning rate %.3f s, training "
              "%.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
-             r->t[PH_READ], r->t[PH_STATS], r->t[PH_LR], r->t_train, r->t_train * per,
+             r->t[PH_READ], r->t[PH_STATS], r->pc.P ? "preconditioner + " : "", r->t[PH_LR],
+             r->t_train, r->t_train * per,
              r->t[PH_COMPUTE] * per, r->t[PH_ALLREDUCE] * per, r->t[PH_TOTAL]);
 }
 

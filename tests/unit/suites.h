@@ -13,6 +13,7 @@ void add_cli_suite(void);
 void add_kernels_suite(void);
 void add_files_suite(void);
 void add_prox_suite(void);
+void add_precond_suite(void);
 void add_encode_suite(void);
 
 /* Write text to a new temporary file; returns its path (static buffer per call site). */
