@@ -50,6 +50,7 @@ struct model {
     /* the gradient solvers' preconditioner (precond.h): "sample" or "scale"; NULL: none
        (the exact solver) */
     const char *precondition;
+    const char *precondition_note;  /* why "scale" (NULL: --precondition scale was asked) */
     int64_t precondition_rows;      /* sample rows factored */
     double precondition_seconds;    /* building it: the sample, its factor, the broadcast */
     double precondition_kappa;      /* condition number of the preconditioned Hessian; NaN */

@@ -66,7 +66,18 @@ struct precond {
     double *diag;              /* m: H_jj over all rows, without the penalty */
     double m_loss;             /* m: Σω of all rows (the loss's normaliser) */
     uint64_t digest;           /* of the sample's factor (see precond_sample) */
+    double sample_kappa2;      /* κ(H) over the factored columns as the sample sees it */
+    double noise_kappa2;       /* the condition number sampling alone adds (see below) */
 };
+
+/* Worth using? On a design the sample finds no worse conditioned than PRECOND_WORTH times
+   what its own sampling error adds, column scaling alone converges as fast or faster (plain
+   independent columns): the caller then drops P and keeps column scaling, and says so. */
+#define PRECOND_WORTH 2.0
+static inline int precond_worth_it(const struct precond *pc)
+{
+    return pc->sample_kappa2 > PRECOND_WORTH * pc->noise_kappa2;
+}
 
 /* The sample size: asked, or by default max(PRECOND_MIN_ROWS, PRECOND_ROWS_PER_COLUMN·m)
    (m = D+1); never more than the n_total rows. */

@@ -106,8 +106,9 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, c->opt.validation_split), PUT(&b, c->opt.seed), PUT(&b, c->opt.patience);
     PUT(&b, c->opt.l1), PUT(&b, c->opt.huber), PUT(&b, c->opt.huber_delta);
     put_str(&b, c->opt.weights ? c->opt.weights : "");
-    PUT(&b, c->opt.precondition), PUT(&b, c->opt.precondition_rows);
-    if (c->opt.precondition == PRECOND_SAMPLE) {  /* P, and what the certificate needs */
+    int32_t has_p = c->pc.P != NULL;
+    PUT(&b, c->opt.precondition), PUT(&b, c->opt.precondition_rows), PUT(&b, has_p);
+    if (has_p) {  /* P, and what the certificate needs */
         int32_t nf = c->pc.n_fallback;
         PUT(&b, c->pc.rows), PUT(&b, c->pc.l2), PUT(&b, c->pc.m_loss), PUT(&b, c->pc.digest);
         PUT(&b, nf);
@@ -184,8 +185,9 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
     GET(&b, c->opt.l1), GET(&b, c->opt.huber), GET(&b, c->opt.huber_delta);
     c->opt.weights = get_str(&b);
-    GET(&b, c->opt.precondition), GET(&b, c->opt.precondition_rows);
-    if (c->opt.precondition == PRECOND_SAMPLE) {
+    int32_t has_p = 0;
+    GET(&b, c->opt.precondition), GET(&b, c->opt.precondition_rows), GET(&b, has_p);
+    if (has_p) {
         int32_t nf = -1;
         GET(&b, c->pc.rows), GET(&b, c->pc.l2), GET(&b, c->pc.m_loss), GET(&b, c->pc.digest);
         GET(&b, nf);

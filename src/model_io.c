@@ -106,6 +106,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_object_set_new(training, "features_selected", json_integer(m->features_selected));
     if (m->precondition) {
         json_t *pc = json_pack("{s:s}", "method", m->precondition);
+        if (m->precondition_note)
+            json_object_set_new(pc, "why", json_string(m->precondition_note));
         if (strcmp(m->precondition, "sample") == 0) {
             char digest[17];
             snprintf(digest, sizeof digest, "%016llx", (unsigned long long)m->precondition_digest);

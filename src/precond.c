@@ -203,6 +203,25 @@ static void assemble(const struct sample_factor *sf, const double *mean, const d
     free(Ad);
 }
 
+/* Rank 0: cond[0] = κ(H) over the factored columns as the sample sees it (cond(P_K)²), and
+   cond[1] = the condition that sampling alone adds, ((1 + r)/(1 − r))² with r² = k(1 − f)/s
+   for k columns, s rows and a sampled fraction f (the extreme singular values of a random
+   s × k design; ∞ when r ≥ ½, a sample too small to trust). */
+static void sample_condition(const struct precond *pc, const struct sample_factor *sf,
+                             double fraction, double *cond)
+{
+    int k = sf->k, m = pc->m;
+    double *Pk = lr_malloc(sizeof(double) * (size_t)(k ? k * k : 1));
+    for (int q = 0; q < k; q++)
+        for (int r = 0; r < k; r++)
+            Pk[(size_t)r * k + q] = pc->P[(size_t)sf->theta_of[q] * m + sf->theta_of[r]];
+    double kp = k > 0 ? exact_condition_number(Pk, k) : 1;
+    free(Pk);
+    double r = pc->rows > 0 ? sqrt((double)k * fmax(0, 1 - fraction) / (double)pc->rows) : 1;
+    cond[0] = kp * kp;
+    cond[1] = r < 0.5 ? ((1 + r) / (1 - r)) * ((1 + r) / (1 - r)) : INFINITY;
+}
+
 void precond_sample(const struct gd_problem *pb, const struct col_stats *cs, const double *mean,
                     const double *scale, double l2, int64_t rows, uint64_t seed,
                     struct precond *pc)
@@ -240,10 +259,17 @@ void precond_sample(const struct gd_problem *pb, const struct col_stats *cs, con
     sf.sd = lr_malloc(sizeof(double) * (size_t)m);
     sf.fallback = lr_malloc(sizeof(int) * (size_t)m);
     sf.why = lr_malloc(sizeof(int) * (size_t)m);
-    if (comm_rank() == 0)
+    double cond[2] = {0, 0};  /* the sample's κ(H) over its columns, and what sampling adds */
+    if (comm_rank() == 0) {
         factor_sample(pb, all, pc->rows, mean, scale, pc, &sf);
+        assemble(&sf, mean, scale, pb->intercept, pc);
+        sample_condition(pc, &sf, (double)pc->rows / (double)(pb->n_total ? pb->n_total : 1), cond);
+    }
     free(all);
-    /* rank 0's factor for every rank: the same bytes everywhere */
+    /* rank 0's factor and decision for every rank: the same bytes everywhere */
+    comm_bcast(cond, sizeof cond, 0);
+    pc->sample_kappa2 = cond[0];
+    pc->noise_kappa2 = cond[1];
     int head[2] = {sf.k, sf.n_fallback};
     comm_bcast(head, sizeof head, 0);
     if (comm_rank() != 0) {

@@ -85,6 +85,7 @@ struct run {
     struct precond pc;         /* with PRECOND_SAMPLE: P (precond.h) */
     double t_precond;          /* seconds building it */
     const char **pc_names;     /* the model's words for its fallbacks */
+    char pc_note[200];         /* why the sample's factor was not used */
 };
 
 /* Rank 0: the state s, with the run's scaling, options and fingerprint, to --checkpoint. */
@@ -523,6 +524,13 @@ static int scale_data(struct run *r, struct lr_error *e)
             int64_t rows = precond_default_rows(o->precondition_rows, d + 1, ds->n_rows_total);
             precond_sample(&raw, r->s, r->mean, r->scale, o->l2, rows, o->seed, &r->pc);
             r->t_precond = comm_wtime() - t1;
+            if (!precond_worth_it(&r->pc)) {  /* from rank 0's numbers: every rank agrees */
+                snprintf(r->pc_note, sizeof r->pc_note, "a sample of %lld rows finds the scaled "
+                         "design well conditioned: condition number about %.3g, where sampling "
+                         "alone adds %.3g", (long long)r->pc.rows, sqrt(r->pc.sample_kappa2),
+                         sqrt(r->pc.noise_kappa2));
+                precond_free(&r->pc);
+            }
         }
     }
     if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
@@ -589,7 +597,7 @@ static int fit_gd(struct run *r, struct lr_error *e)
                             !o->no_intercept, ds->w, r->val.w, ds->weight_total,
                             r->val.w_total, NULL};
     int prox = prox_needed(&pb, &r->gp);
-    if (r->pc_kind == PRECOND_SAMPLE) {
+    if (r->pc.P) {
         r->ck.pc = r->pc;  /* borrowed */
         pb.pc = &r->pc;
         r->gp.preconditioned = 1;
@@ -604,8 +612,10 @@ static int fit_gd(struct run *r, struct lr_error *e)
                      precond_fallback_name(r->pc.why[k]));
         }
     } else {
-        log_note(&r->log, "preconditioner: column scaling (%s)",
-                 r->pc_why ? r->pc_why : "--precondition scale");
+        r->pc_why = r->pc_why ? r->pc_why : r->pc_note[0] ? r->pc_note
+                    : r->pc_kind == PRECOND_SAMPLE ? "as the checkpoint's run"
+                    : "--precondition scale";
+        log_note(&r->log, "preconditioner: column scaling (%s)", r->pc_why);
     }
     if (!o->resume) {
         gd_state_init(&r->st, d);
@@ -856,7 +866,8 @@ static int finish_model(struct run *r, struct lr_error *e)
         const char **names = lr_malloc(sizeof *names * (size_t)(r->pc.n_fallback + 1));
         for (int k = 0; k < r->pc.n_fallback; k++)
             names[k] = why[r->pc.why[k]];
-        r->model.precondition = r->pc_kind == PRECOND_SAMPLE ? "sample" : "scale";
+        r->model.precondition = r->pc.P ? "sample" : "scale";
+        r->model.precondition_note = r->pc.P ? NULL : r->pc_why;
         r->model.precondition_rows = r->pc.rows;
         r->model.precondition_seconds = r->t_precond;
         r->model.precondition_kappa = r->cert.kappa_z;

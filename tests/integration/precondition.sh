@@ -43,6 +43,17 @@ grep -q '"stopped_by": "convergence",' "$TMP/hard.gd.json" && le "$e" 60 && le "
     ok "kappa 399, --solver gd: converged in $e epochs (<= 60), $g from the exact solver" ||
     not_ok "kappa 399, gd" "$e epochs, gap $g"
 
+# --- independent columns: the sample finds nothing to fix (its own error would cost epochs),
+# so the run keeps column scaling and says why: the same model as --precondition scale
+"$GEN" --rows 20000 --features 8 --kind plain --seed 5 "$TMP/plain.csv" 2>/dev/null
+lr 2 1 --model-out "$TMP/plain.json" "$TMP/plain.csv" >/dev/null 2>"$TMP/err"
+lr 2 1 --quiet --precondition scale --model-out "$TMP/plain.sc.json" "$TMP/plain.csv"
+[ "$(pc_field "$TMP/plain.json" method)" = scale ] &&
+    grep -q "preconditioner: column scaling (a sample of [0-9]* rows finds the scaled design well conditioned: condition number about [0-9.]*, where sampling alone adds [0-9.]*)" "$TMP/err" &&
+    cmp -s <(grep -v '"seconds"\|"why"' "$TMP/plain.json") <(grep -v '"seconds"\|"why"' "$TMP/plain.sc.json") &&
+    ok "independent columns: column scaling kept (logged, training.precondition.why), the model of --precondition scale byte for byte ($(epochs "$TMP/plain.json") epochs)" ||
+    not_ok "well-conditioned data" "$(grep preconditioner "$TMP/err")"
+
 # --- NIST StRD Longley and Wampler1-5 certified with the default solver; Filip stalls and
 # says so
 cp "$ROOT/datasets/longley.csv" "$ROOT/datasets/filip.csv" "$TMP/"

@@ -171,10 +171,32 @@ static void test_threads_same_factor(void)
     free(P1);
 }
 
+/* independent columns: the sample sees nothing worth fixing; correlated ones: it does */
+static void test_worth_it(void)
+{
+    int64_t n = 50000;
+    int d = 4;
+    double mean[4], scale[4];
+    for (int correlated = 0; correlated <= 1; correlated++) {
+        double *X = make_rows(n, d, 5);
+        if (!correlated)
+            for (int64_t i = 0; i < n; i++)
+                X[i * d + 1] = (double)rand() / RAND_MAX;  /* x1 no longer follows x0 */
+        struct precond pc;
+        build(X, NULL, n, d, 1, 0, 4000, 1, &pc, mean, scale);
+        CU_ASSERT(pc.noise_kappa2 > 1 && pc.noise_kappa2 < 1.5);
+        CU_ASSERT_EQUAL(precond_worth_it(&pc), correlated);
+        CU_ASSERT(correlated ? pc.sample_kappa2 > 1e3 : pc.sample_kappa2 < 2);
+        precond_free(&pc);
+        free(X);
+    }
+}
+
 void add_precond_suite(void)
 {
     CU_pSuite s = CU_add_suite("precond", NULL, NULL);
     CU_add_test(s, "every row sampled: P^T H P = I (intercept, weights, l2)", test_whole_sample_is_exact);
     CU_add_test(s, "constant, duplicate, two-row columns keep column scaling", test_fallbacks);
     CU_add_test(s, "the same factor and P for 1-3 threads", test_threads_same_factor);
+    CU_add_test(s, "worth it on correlated columns, not on independent ones", test_worth_it);
 }
