@@ -12,12 +12,16 @@
  * rank to the reduced gradient). Their gradient norm is ‖Pᵀ∇J‖, the gradient in z.
  *
  * The sample: row i of the training rows (counted from the first, in file order, across
- * all ranks) is taken when a hash of i and the seed falls below s/m, so it is the same rows
+ * all ranks) is taken when a hash of i and the seed falls below s/N, so it is the same rows
  * for any rank and thread count. The rows as read (before the scaling, whose last bits
  * depend on the rank count) travel to every rank in rank (= file) order; rank 0 scales them
  * by their own mean and spread and factors them with the exact solver's QR
  * (exact_factor_local: parts and a fixed tree, the same bits for any thread count), and
- * broadcasts R⁻¹: the same bytes for every rank and thread count (pc->digest).
+ * broadcasts R⁻¹: the same bytes for every rank and thread count (pc->digest), unless a
+ * column's fallback test below lands within rounding of its threshold (the tests compare
+ * the data's Σωt², a reduced sum). Each rank then forms P = A·R⁻¹, A the map from the
+ * solver's scaling to the sample's, so P's last bits carry the scaling's, as θ's do. Rank 0
+ * also decides whether P is worth using (precond_worth_it) and every rank follows.
  *
  * What a uniform sample misses: a column whose spread the sample gets wrong (a one-hot
  * level in a handful of rows, a column nonzero in few rows: the sample's Σω t_j²/s_ω, t_j
@@ -26,10 +30,12 @@
  * hold it — (Σωt²)²/Σ(ωt²)² — or the column is constant),
  * and a column that is a combination of the earlier ones in the sample (a duplicated
  * column; the exact solver's alias rule) are left to column scaling: their P entry is
- * 1/√H_jj and they take no part in R. Each such column is listed in fallback[] with why.
+ * 1/√H_jj to the nearest power of two and they take no part in R. Each such column is
+ * listed in fallback[] with why.
  *
- * With --l2 the ridge rows join the sample's factor (scaled to the sample), so P fits H
- * with its penalty. Not for --l1 or the Huber loss: the proximal step's and the scale's
+ * With --l2 the ridge rows join the sample's factor (scaled to the sample's share of the
+ * rows, the column ratios σ_j/σ_s,j rounded to single precision), so P fits H with its
+ * penalty. Not for --l1 or the Huber loss: the proximal step's and the scale's
  * proofs need a separable metric there, and those runs keep column scaling (P = I).
  *
  * Shapes: m = D+1 (θ[0] = b); P m×m row-major, θ = P z.
