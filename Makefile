@@ -156,6 +156,9 @@ bench-ingest: all
 bench-epoch: all
 	scripts/bench_epoch.sh
 
+bench-solvers: all build/lstsq
+	scripts/bench_solvers.sh
+
 # The binary, the scripts, the Slurm jobs, the datasets, the docs, the man page and an Lmod
 # modulefile under PREFIX (the layout: scripts/install.sh --help); uninstall removes exactly
 # what install wrote (its manifest, PREFIX/share/linreg_mpi/install-manifest).
@@ -168,4 +171,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps deps-test run test test-big test-slurm test-multinode valgrind asan fuzz bench scaling bench-ingest bench-epoch install uninstall clean
+.PHONY: all deps deps-test run test test-big test-slurm test-multinode valgrind asan fuzz bench scaling bench-ingest bench-epoch bench-solvers install uninstall clean
