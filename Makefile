@@ -66,8 +66,8 @@ bin/csv_tokenize: build/tools/csv_tokenize.o | bin
 bin/scan_limit: src/tools/scan_limit.cc | bin
 	g++ $(OPT) -g -std=c++17 -Wall -Wextra $(WERROR_FLAG) $< -o $@
 
-bin/bench_epoch: build/tools/bench_epoch.o build/gd.o build/linalg.o build/comm.o build/error.o | bin
-	$(CC) $(CFLAGS) $^ -o $@ -lm
+bin/bench_epoch: build/tools/bench_epoch.o build/gd.o build/precond.o build/exact.o build/stats.o build/linalg.o build/comm.o build/error.o | bin
+	$(CC) $(CFLAGS) $^ -o $@ -llapacke -lblas -lm
 
 bin/gen_data: build/tools/gen_data.o | bin
 	$(CC) $(CFLAGS) $< -o $@ -lm
@@ -182,6 +182,9 @@ bench-ingest: all
 bench-epoch: all
 	scripts/bench_epoch.sh
 
+bench-solvers: all build/lstsq
+	scripts/bench_solvers.sh
+
 # The binary, the scripts, the Slurm jobs, the datasets, the docs, the man page and an Lmod
 # modulefile under PREFIX (the layout: scripts/install.sh --help); uninstall removes exactly
 # what install wrote (its manifest, PREFIX/share/linreg_mpi/install-manifest).
@@ -194,4 +197,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps deps-test run test test-big test-slurm test-multinode valgrind asan fuzz bench scaling bench-ingest bench-epoch install uninstall clean
+.PHONY: all deps deps-test run test test-big test-slurm test-multinode valgrind asan fuzz bench scaling bench-ingest bench-epoch bench-solvers install uninstall clean

@@ -23,9 +23,11 @@
 
 #include "error.h"
 #include "gd.h"
+#include "precond.h"
 
-#define CKPT_VERSION 4  /* 3: the intercept option; the stop reason (enum gd_stop);
-                           4: --l1, --loss, --huber-delta, --weights and Huber's scale σ */
+#define CKPT_VERSION 5  /* 3: the intercept option; the stop reason (enum gd_stop);
+                           4: --l1, --loss, --huber-delta, --weights and Huber's scale σ;
+                           5: --precondition, --precondition-rows and the preconditioner */
 
 /* The options that change the numbers a run produces. */
 struct ckpt_options {
@@ -42,6 +44,8 @@ struct ckpt_options {
     int64_t huber;             /* --loss huber (64 bits: no padding in the struct) */
     double huber_delta;        /* 0 with squared loss */
     const char *weights;       /* the --weights column, "" for none (decoded: allocated) */
+    int32_t precondition;      /* enum precond_kind in use */
+    int64_t precondition_rows; /* --precondition-rows (0: the default) */
 };
 
 /* What identifies the data: a checkpoint is never applied to other data. */
@@ -61,6 +65,8 @@ struct ckpt {
     double *mean, *scale;      /* D: the scaling in use */
     struct ckpt_options opt;
     struct ckpt_fingerprint fp;
+    struct precond pc;         /* with --precondition sample: the run's P, stored so that a
+                                  resume steps exactly as the run it continues */
 };
 
 /* Serialize c (whose arrays have fp.d entries) into a new buffer; *len its size. */

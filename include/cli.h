@@ -82,6 +82,9 @@ struct options {
     double huber_delta;        /* --huber-delta δ (> 1; default 1.35) */
     int huber_delta_given;
     const char *weights;       /* --weights NAME: the sample-weight column; NULL: none */
+    int precondition;          /* --precondition: enum precond_kind (default sample) */
+    int precondition_given;
+    int64_t precondition_rows; /* --precondition-rows N; 0: auto */
     int argc;                  /* the command line, to print the resume command */
     char **argv;
 };

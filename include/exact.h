@@ -45,13 +45,14 @@
 struct exact_problem {
     const double *X;           /* N×D row-major, this rank's rows, as given */
     const double *mean, *scale;  /* D: the scaling (μ, σ), or NULL for none */
-    const double *y;           /* N */
+    const double *y;           /* N (NULL: zeros, exact_factor_local only) */
     int64_t n_local, n_total;
     int d;
     int intercept;             /* fit b (else b = 0) */
     double l2;                 /* λ */
     int n_threads;
     const double *w;           /* N sample weights ω_i ≥ 0, or NULL: all 1 */
+    const double *ridge;       /* D: the ridge row of weight j is √λ·ridge[j]·e_j; NULL: 1 */
 };
 
 struct exact_fit {
@@ -68,6 +69,11 @@ struct exact_fit {
 /* Collective: the factor, the rank and θ from it (not yet refined). */
 void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
 
+/* Not collective: the same factor of this process's rows alone (no merge across ranks), for
+   a sample that one rank holds whole (precond.h). pb->y may be NULL (zeros): then θ is 0
+   and only the rank, the kept columns, R and κ mean anything. */
+void exact_factor_local(const struct exact_problem *pb, struct exact_fit *f);
+
 /* What one refinement pass reports, on every rank. */
 struct exact_pass {
     int pass;
@@ -81,6 +87,9 @@ typedef void (*exact_pass_fn)(const struct exact_pass *p, void *ctx);
 /* Collective: refine f->theta until it stops improving (see above). */
 void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pass_fn on_pass,
                   void *ctx);
+
+/* σmax/σmin of a k×k column-major matrix (∞ when singular, NaN when k = 0). */
+double exact_condition_number(const double *A, int k);
 
 void exact_fit_free(struct exact_fit *f);
 

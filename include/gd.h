@@ -24,8 +24,16 @@
  *             nothing more to gain). The
  *             gradient bounds the distance to the solution (‖θ − θ*‖ ≤ ‖∇J‖/μ), which a
  *             small loss change does not: the loss is flat along ill-determined directions.
+ *             Preconditioned, also when ‖Pᵀ∇J‖ has not halved in 50 epochs: in z the
+ *             Hessian is near the identity, so a run that still moves halves it every few
+ *             epochs, and one that does not is at the rounding level of the gradient
+ *             (whose noise also keeps the loss from looking flat: NIST's Filip).
  *   tol X     when |J_k − J_{k−1}| ≤ X · J_k; X = 0 runs exactly max_epochs.
  * Divergence: J not finite, or J > 1e4 · J_1.
+ *
+ * Preconditioned (pb->pc, precond.h): the same in z = P⁻¹θ: each step is
+ *     θ' = v − α P Pᵀ∇J(v), ‖∇J‖ above is ‖Pᵀ∇J‖ and L is λmax(PᵀHP)
+ * (the restart test ∇J·(θ' − θ) reads the same in z); the iterates stay in θ.
  *
  * Runs with sample weights, an L1 penalty or the Huber loss go to prox.h instead, which
  * shares these structs, the stopping rules (gd_stop_test) and the certificate's shape.
@@ -50,6 +58,8 @@
 /* Why training ended, besides max_epochs and a stop request. */
 enum gd_stop { GD_RUNNING, GD_CONVERGED, GD_STALLED, GD_EARLY_STOP };
 
+struct precond;
+
 struct gd_problem {
     const double *X;           /* N×D row-major, this rank's rows */
     const double *y;           /* N */
@@ -64,6 +74,7 @@ struct gd_problem {
     /* Sample weights (prox.h solves with them; gd_run does not read them) */
     const double *w, *wv;      /* ω of the training / validation rows; NULL: all 1 */
     double w_total, wv_total;  /* m = Σω over all ranks (the row counts without weights) */
+    const struct precond *pc;  /* precond.h: steps θ ← v − α P Pᵀ∇J; NULL: P = I */
 };
 
 struct gd_params {
@@ -78,6 +89,7 @@ struct gd_params {
     double l1;                 /* L1 penalty (prox.h); 0: none */
     int huber;                 /* 1: Huber loss (prox.h) */
     double huber_delta;        /* δ of the Huber loss */
+    int preconditioned;        /* pb->pc set: the stall rule below also watches halvings */
 };
 
 /* Everything the next epoch depends on: what a checkpoint must hold. */
@@ -99,6 +111,8 @@ struct gd_state {
     int stop;                  /* enum gd_stop: why the loop ended (GD_RUNNING until then) */
     double sigma, sigma_look;  /* Huber: the scale σ, and where the next gradient takes it */
     double first_sigma;        /* Huber: σ at the start (its floor is a fraction of it) */
+    double halving_norm;       /* preconditioned: ‖Pᵀ∇J‖ when it last halved */
+    int64_t since_halving;     /* epochs since */
 };
 
 /* What one epoch reports to the logger. */
@@ -132,7 +146,8 @@ void gd_partials(const double *X, const double *y, int64_t n, int d, const doubl
  *     ‖θ − θ*‖/‖θ*‖ ≤ κ² · ‖∇J(θ)‖/‖∇J(0)‖        (since ‖∇J(0)‖ = ‖Hθ*‖ ≤ λmax‖θ*‖)
  * κ is the condition number of the design [1 X] as the solver saw it (∞ when its columns are
  * dependent). One gradient pass and one Gram pass (N·D² flops), then an O(D³) eigenvalue
- * solve: -1 (and NaNs) above GD_CERTIFY_MAX_FEATURES features.
+ * solve: -1 (and NaNs) above GD_CERTIFY_MAX_FEATURES features. With a preconditioner the
+ * bound is precond_certify's, in z (first_grad_norm is then ‖Pᵀ∇J(0)‖).
  */
 #define GD_CERTIFY_MAX_FEATURES 200
 #define GD_CERTIFY_BOUND 1e-8     /* "converged" under tol auto: bound at most this */
@@ -140,6 +155,7 @@ struct gd_certificate {
     double grad_reduction;     /* ‖∇J(θ)‖/‖∇J(0)‖ */
     double kappa;              /* κ */
     double bound;              /* κ² · grad_reduction */
+    double kappa_z;            /* with a preconditioner: κ of PᵀHP (precond.h); else NaN */
 };
 int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
                double first_grad_norm, struct gd_certificate *c);

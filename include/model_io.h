@@ -47,6 +47,17 @@ struct model {
     const char *weights;            /* the sample-weight column, NULL: none */
     int features_selected;          /* non-zero coefficients (of d) */
     const struct encoding *encoding;  /* the source columns and how they became features */
+    /* the gradient solvers' preconditioner (precond.h): "sample" or "scale"; NULL: none
+       (the exact solver) */
+    const char *precondition;
+    const char *precondition_note;  /* why "scale" (NULL: --precondition scale was asked) */
+    int64_t precondition_rows;      /* sample rows factored */
+    double precondition_seconds;    /* building it: the sample, its factor, the broadcast */
+    double precondition_kappa;      /* condition number of the preconditioned Hessian; NaN */
+    uint64_t precondition_digest;   /* of P's bytes */
+    int n_precondition_fallback;
+    const int *precondition_fallback;  /* θ indices (1 = the first feature) left to scaling */
+    const char *const *precondition_why;
 };
 
 /* Write the model JSON atomically; -1 with LR_EWRITE on failure. */

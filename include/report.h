@@ -5,7 +5,8 @@
  * ranks, so load imbalance shows) and rank 0 writes JSON atomically:
  *   { "ranks", "threads", "rows", "features", "file_bytes", "epochs",
  *     "phases": { "read", "stats", "learning_rate", "compute", "allreduce", "checkpoint",
- *                 "metrics", "model_write", "total": {"min","mean","max"} seconds },
+ *                 "metrics", "model_write", "total": {"min","mean","max"} seconds }
+ *     (learning_rate holds the sample preconditioner's construction too, precond.h),
  *     "ingest_mb_per_s": file MB / slowest read, "epoch_gb_per_s": X and y bytes per epoch /
  *     mean compute seconds per epoch (slowest rank) }
  * Collective (calls MPI through comm.h); never exits.

@@ -106,6 +106,17 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, c->opt.validation_split), PUT(&b, c->opt.seed), PUT(&b, c->opt.patience);
     PUT(&b, c->opt.l1), PUT(&b, c->opt.huber), PUT(&b, c->opt.huber_delta);
     put_str(&b, c->opt.weights ? c->opt.weights : "");
+    int32_t has_p = c->pc.P != NULL;
+    PUT(&b, c->opt.precondition), PUT(&b, c->opt.precondition_rows), PUT(&b, has_p);
+    if (has_p) {  /* P, and what the certificate needs */
+        int32_t nf = c->pc.n_fallback;
+        PUT(&b, c->pc.rows), PUT(&b, c->pc.l2), PUT(&b, c->pc.m_loss), PUT(&b, c->pc.digest);
+        PUT(&b, nf);
+        put(&b, c->pc.P, (size_t)(d + 1) * (size_t)(d + 1) * sizeof(double));
+        put(&b, c->pc.diag, (size_t)(d + 1) * sizeof(double));
+        put(&b, c->pc.fallback, (size_t)nf * sizeof(int32_t));
+        put(&b, c->pc.why, (size_t)nf * sizeof(int32_t));
+    }
     /* the state */
     PUT(&b, s->epoch), PUT(&b, s->momentum_k), PUT(&b, s->stalled_epochs);
     PUT(&b, s->first_loss), PUT(&b, s->prev_loss), PUT(&b, s->lr);
@@ -113,6 +124,7 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, stop);  /* enum gd_stop */
     PUT(&b, s->best_val_loss), PUT(&b, s->best_epoch), PUT(&b, s->since_best);
     PUT(&b, s->sigma), PUT(&b, s->sigma_look), PUT(&b, s->first_sigma);
+    PUT(&b, s->halving_norm), PUT(&b, s->since_halving);
     put(&b, s->theta, (size_t)(d + 1) * sizeof(double));
     put(&b, s->look, (size_t)(d + 1) * sizeof(double));
     put(&b, s->best_theta, (size_t)(d + 1) * sizeof(double));
@@ -173,6 +185,25 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
     GET(&b, c->opt.l1), GET(&b, c->opt.huber), GET(&b, c->opt.huber_delta);
     c->opt.weights = get_str(&b);
+    int32_t has_p = 0;
+    GET(&b, c->opt.precondition), GET(&b, c->opt.precondition_rows), GET(&b, has_p);
+    if (has_p) {
+        int32_t nf = -1;
+        GET(&b, c->pc.rows), GET(&b, c->pc.l2), GET(&b, c->pc.m_loss), GET(&b, c->pc.digest);
+        GET(&b, nf);
+        if (b.bad || nf < 0 || nf > d + 1 || (size_t)(d + 1) * (size_t)(d + 1) > b.left / 8) {
+            ckpt_free(c);
+            return lr_fail_at(e, LR_EDATA, path, 0, 0, "checkpoint is damaged (preconditioner)");
+        }
+        c->pc.m = d + 1;
+        c->pc.n_fallback = nf;
+        c->pc.P = get_doubles(&b, (d + 1) * (d + 1));
+        c->pc.diag = get_doubles(&b, d + 1);
+        c->pc.fallback = lr_malloc(sizeof(int32_t) * (size_t)(nf + 1));
+        c->pc.why = lr_malloc(sizeof(int32_t) * (size_t)(nf + 1));
+        get(&b, c->pc.fallback, (size_t)nf * sizeof(int32_t));
+        get(&b, c->pc.why, (size_t)nf * sizeof(int32_t));
+    }
     GET(&b, s->epoch), GET(&b, s->momentum_k), GET(&b, s->stalled_epochs);
     GET(&b, s->first_loss), GET(&b, s->prev_loss), GET(&b, s->lr);
     GET(&b, s->first_grad_norm), GET(&b, s->best_grad_norm);
@@ -180,6 +211,7 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     s->stop = stop;
     GET(&b, s->best_val_loss), GET(&b, s->best_epoch), GET(&b, s->since_best);
     GET(&b, s->sigma), GET(&b, s->sigma_look), GET(&b, s->first_sigma);
+    GET(&b, s->halving_norm), GET(&b, s->since_halving);
     s->theta = get_doubles(&b, d + 1);
     s->look = get_doubles(&b, d + 1);
     s->best_theta = get_doubles(&b, d + 1);
@@ -202,6 +234,7 @@ void ckpt_free(struct ckpt *c)
     free(c->mean);
     free(c->scale);
     free((char *)c->opt.weights);
+    precond_free(&c->pc);
     memset(c, 0, sizeof *c);
 }
 
@@ -306,6 +339,14 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
     if (c->opt.l1 != opt->l1)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --l1 %g, now %g", opts, c->opt.l1,
                           opt->l1);
+    if (c->opt.precondition != opt->precondition)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --precondition %s, now %s", opts,
+                          c->opt.precondition == PRECOND_SAMPLE ? "sample" : "scale",
+                          opt->precondition == PRECOND_SAMPLE ? "sample" : "scale");
+    if (c->opt.precondition_rows != opt->precondition_rows)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --precondition-rows %lld, now %lld",
+                          opts, (long long)c->opt.precondition_rows,
+                          (long long)opt->precondition_rows);
     if (c->opt.huber != opt->huber || c->opt.huber_delta != opt->huber_delta)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: --loss %s (delta %g), now --loss %s "
                           "(delta %g)", opts, c->opt.huber ? "huber" : "squared",

@@ -60,7 +60,7 @@ static void part_triangle(const struct exact_problem *pb, const struct layout *L
         return;
     for (int c = 0; c <= L->nc; c++)  /* column-major: each column of A in turn */
         for (int64_t i = 0; i < n; i++)
-            a[c * n + i] = (c < L->nc ? design(pb, lo + i, L->col[c]) : pb->y[lo + i]) *
+            a[c * n + i] = (c < L->nc ? design(pb, lo + i, L->col[c]) : pb->y ? pb->y[lo + i] : 0.0) *
                            (pb->w ? sqrt(pb->w[lo + i]) : 1.0);  /* rows of √ω·[Ã y] */
     LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, m, a, (lapack_int)n, tau);
     for (int c = 0; c < m; c++)
@@ -181,7 +181,7 @@ static void solve_theta(const struct exact_problem *pb, struct exact_fit *f, con
     free(t);
 }
 
-static double condition_number(const double *R, int k)
+double exact_condition_number(const double *R, int k)
 {
     if (k == 0)
         return NAN;
@@ -196,11 +196,12 @@ static double condition_number(const double *R, int k)
     return kappa;
 }
 
-void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
+/* The triangle of this process's rows (parts, then the fixed tree over them) into all
+   (m×m, column-major). */
+static void local_triangle(const struct exact_problem *pb, const struct layout *L, double *all)
 {
     if (openblas_set_num_threads)
         openblas_set_num_threads(1);
-    struct layout *L = layout_of(pb);
     int m = L->m;
     size_t mm = (size_t)m * (size_t)m;
     int64_t rows = PAR_CHUNK_ROWS > 8 * (int64_t)m ? PAR_CHUNK_ROWS : 8 * (int64_t)m;
@@ -221,14 +222,24 @@ void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
         free(tau);
         free(work);
     }
-    double *all = lr_malloc(sizeof(double) * mm * 2), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
     memcpy(all, T, sizeof(double) * mm);
-    merge_ranks(all, m, work);
+    free(T);
+}
+
+/* From the merged triangle all (m×m, overwritten): the ridge rows, the rank, the kept
+   triangle, κ and (with y) θ. */
+static void finish_factor(const struct exact_problem *pb, const struct layout *L, double *all,
+                          struct exact_fit *f)
+{
+    int m = L->m;
+    size_t mm = (size_t)m * (size_t)m;
+    double *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
     if (pb->l2 > 0) {  /* the ridge rows √λ e_j, one per weight */
         double *ridge = all + mm;
         memset(ridge, 0, sizeof(double) * mm);
         for (int c = 0; c < L->nc; c++)
-            ridge[(size_t)c * m + c] = L->col[c] == 0 ? 0.0 : sqrt(pb->l2);
+            ridge[(size_t)c * m + c] = L->col[c] == 0 ? 0.0
+                                       : sqrt(pb->l2) * (pb->ridge ? pb->ridge[L->col[c] - 1] : 1.0);
         merge(all, ridge, m, work);
     }
     /* the rank, the kept triangle, θ */
@@ -246,13 +257,35 @@ void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
     }
     f->theta = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
     solve_theta(pb, f, z);
-    f->kappa = condition_number(f->R, k);
+    f->kappa = exact_condition_number(f->R, k);
     f->passes = 0;
     free(z);
     free(kept_c);
+    free(work);
+}
+
+void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
+{
+    struct layout *L = layout_of(pb);
+    int m = L->m;
+    size_t mm = (size_t)m * (size_t)m;
+    double *all = lr_malloc(sizeof(double) * mm * 2), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
+    local_triangle(pb, L, all);
+    merge_ranks(all, m, work);
+    finish_factor(pb, L, all, f);
     free(all);
     free(work);
-    free(T);
+    free(L);
+}
+
+void exact_factor_local(const struct exact_problem *pb, struct exact_fit *f)
+{
+    struct layout *L = layout_of(pb);
+    size_t mm = (size_t)L->m * (size_t)L->m;
+    double *all = lr_malloc(sizeof(double) * mm * 2);
+    local_triangle(pb, L, all);
+    finish_factor(pb, L, all, f);
+    free(all);
     free(L);
 }
 

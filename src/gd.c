@@ -9,6 +9,7 @@
 #include "comm.h"
 #include "linalg.h"
 #include "par.h"
+#include "precond.h"
 
 /* e_i = b + w·x_i − y_i for one row (y NULL: zeros). */
 static inline double residual(const double *restrict x, const double *restrict w, double b,
@@ -105,17 +106,27 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
                double first_grad_norm, struct gd_certificate *c)
 {
     int d = pb->d, m = d + 1;
-    *c = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN};
+    *c = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN,
+                                 .kappa_z = NAN};
     if (m > GD_CERTIFY_MAX_FEATURES + 1)
         return -1;
     double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc), g2 = 0;
     gd_partials(pb->X, pb->y, pb->n_local, d, theta + 1, theta[0], pb->n_threads, acc);
     comm_sum(acc, d + 2);
-    for (int j = pb->intercept ? 0 : 1; j <= d; j++) {
-        double g = acc[j] / (double)pb->n_total + (j > 0 ? l2 / (double)pb->n_total * theta[j] : 0);
+    double *grad = lr_malloc((size_t)m * sizeof *grad);
+    for (int j = 0; j <= d; j++) {
+        double g = j == 0 && !pb->intercept ? 0.0
+                   : acc[j] / (double)pb->n_total + (j > 0 ? l2 / (double)pb->n_total * theta[j] : 0);
+        grad[j] = g;
         g2 += g * g;
     }
     free(acc);
+    if (pb->pc) {
+        int rc = precond_certify(pb, pb->pc, grad, first_grad_norm, c);
+        free(grad);
+        return rc;
+    }
+    free(grad);
     double *H = lr_malloc((size_t)m * (size_t)m * sizeof *H), lo, hi;
     linalg_gram(pb->X, pb->n_local, d, pb->n_threads, H);
     comm_sum(H, m * m);
@@ -185,11 +196,20 @@ double gd_top_eigenvalue(const struct gd_problem *pb, gd_gram_fn gram, int u_len
     return lambda;
 }
 
-/* X̃ᵀX̃v of all ranks' rows (gd_partials with y = 0) */
+/* X̃ᵀX̃v of all ranks' rows (gd_partials with y = 0); preconditioned: Pᵀ(X̃ᵀX̃ + λ)Pv */
 static void gram_rows(const struct gd_problem *pb, const double *v, double *u)
 {
+    double *t = NULL;
+    if (pb->pc) {
+        t = lr_malloc((size_t)(pb->d + 1) * sizeof *t);
+        precond_apply(pb->pc, v, t);
+        v = t;
+    }
     gd_partials(pb->X, NULL, pb->n_local, pb->d, v + 1, v[0], pb->n_threads, u);
     comm_sum(u, pb->d + 2);
+    if (pb->pc)
+        precond_gram_out(pb->pc, t, u);
+    free(t);
 }
 
 double gd_auto_lr(const struct gd_problem *pb, double l2)
@@ -197,7 +217,7 @@ double gd_auto_lr(const struct gd_problem *pb, double l2)
     double lambda = gd_top_eigenvalue(pb, gram_rows, pb->d + 2, (double)pb->n_total);
     /* The Rayleigh quotient approaches L from below, and is close long before the vector
        converges when the top eigenvalues cluster: keep a margin. */
-    double L = 1.05 * lambda + l2 / (double)pb->n_total;
+    double L = 1.05 * lambda + (pb->pc ? 0 : l2 / (double)pb->n_total);
     return L > 0 ? 1.0 / L : 1.0;
 }
 
@@ -234,7 +254,7 @@ int gd_epoch_end(const struct gd_params *p, struct gd_state *s, int d, double lo
                        "learning rate %g; use a smaller --lr, or --lr auto",
                        (long long)s->epoch, loss, s->first_loss, alpha);
     if (s->epoch == 1)
-        s->first_grad_norm = s->best_grad_norm = grad_norm;
+        s->first_grad_norm = s->best_grad_norm = s->halving_norm = grad_norm;
     s->stop = gd_stop_test(p, s, loss, grad_norm);
     if (has_val) {  /* early stopping: remember where validation was best */
         if (val_loss < s->best_val_loss) {
@@ -269,6 +289,12 @@ enum gd_stop gd_stop_test(const struct gd_params *p, struct gd_state *s, double 
     s->stalled_epochs = change <= GD_STALL_TOL * loss && !new_low ? s->stalled_epochs + 1 : 0;
     if (grad_norm <= GD_AUTO_GTOL * s->first_grad_norm)
         return GD_CONVERGED;
+    if (p->preconditioned) {
+        if (grad_norm <= 0.5 * s->halving_norm)
+            s->halving_norm = grad_norm, s->since_halving = 0;
+        else if (++s->since_halving >= GD_STALL_EPOCHS)
+            return GD_STALLED;
+    }
     return s->stalled_epochs >= GD_STALL_EPOCHS ? GD_STALLED : GD_RUNNING;
 }
 
@@ -280,6 +306,8 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
     double *acc = lr_malloc((size_t)(d + 4) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 1) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
+    double *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);
+    double *step = pb->pc ? lr_malloc((size_t)(d + 1) * sizeof *step) : grad;
     while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
         double t0 = comm_wtime();
         gd_partials(pb->X, pb->y, pb->n_local, d, s->look + 1, s->look[0], pb->n_threads, acc);
@@ -298,8 +326,13 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         grad[0] = pb->intercept ? acc[0] / m : 0.0;
         for (int j = 1; j <= d; j++)
             grad[j] = acc[j] / m + p->l2 / m * s->look[j];
-        for (int j = 0; j <= d; j++)
-            g2 += grad[j] * grad[j];
+        if (pb->pc) {  /* the gradient in z, and the step P Pᵀ∇J back in θ */
+            g2 = precond_grad(pb->pc, grad, gz);
+            precond_apply(pb->pc, gz, step);
+        } else {
+            for (int j = 0; j <= d; j++)
+                g2 += grad[j] * grad[j];
+        }
         double val_loss = pb->nv_total > 0 ? acc[d + 2] / (2 * (double)pb->nv_total) : NAN;
         if ((rc = gd_epoch_end(p, s, d, loss, sqrt(g2), pb->nv_total > 0, val_loss, alpha,
                                e)) < 0)
@@ -307,7 +340,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
 
         /* the update, identical on every rank */
         for (int j = 0; j <= d; j++)
-            next[j] = s->look[j] - alpha * grad[j];
+            next[j] = s->look[j] - alpha * step[j];
         if (p->solver == SOLVER_NESTEROV) {
             double dir = 0;  /* restart when the step points uphill for the momentum */
             for (int j = 0; j <= d; j++)
@@ -335,5 +368,8 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
     free(acc);
     free(grad);
     free(next);
+    free(gz);
+    if (pb->pc)
+        free(step);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,6 +104,28 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_object_set_new(training, "huber_scale", number(m->huber_scale));
     json_object_set_new(training, "weights", m->weights ? json_string(m->weights) : json_null());
     json_object_set_new(training, "features_selected", json_integer(m->features_selected));
+    if (m->precondition) {
+        json_t *pc = json_pack("{s:s}", "method", m->precondition);
+        if (m->precondition_note)
+            json_object_set_new(pc, "why", json_string(m->precondition_note));
+        if (strcmp(m->precondition, "sample") == 0) {
+            char digest[17];
+            snprintf(digest, sizeof digest, "%016llx", (unsigned long long)m->precondition_digest);
+            json_t *fb = json_array();
+            for (int k = 0; k < m->n_precondition_fallback; k++) {
+                int j = m->precondition_fallback[k];
+                json_array_append_new(fb, json_pack("{s:s, s:s}", "column",
+                                                    j == 0 ? "(intercept)" : m->features[j - 1],
+                                                    "why", m->precondition_why[k]));
+            }
+            json_object_set_new(pc, "sample_rows", json_integer(m->precondition_rows));
+            json_object_set_new(pc, "seconds", json_real(m->precondition_seconds));
+            json_object_set_new(pc, "preconditioned_condition_number", number(m->precondition_kappa));
+            json_object_set_new(pc, "column_scaling", fb);
+            json_object_set_new(pc, "digest", json_string(digest));
+        }
+        json_object_set_new(training, "precondition", pc);
+    }
     if (m->inference)
         json_object_set_new(root, "inference", inference_json(m->inference, m->features));
     if (m->encoding)

@@ -10,6 +10,7 @@
 #include "comm.h"
 #include "linalg.h"
 #include "par.h"
+#include "precond.h"
 
 /* X: N×D row-major, rows [lo, hi) → acc[0..D+2] as prox_partials says. */
 static void partials_slice(const double *restrict X, const double *restrict y,
@@ -88,18 +89,29 @@ static void gram_weighted(const double *X, const double *w, int64_t n, int d, in
     }
 }
 
-/* X̃ᵀΩX̃v of all ranks' rows (the fused kernel with y = 0, weighted) */
+/* X̃ᵀΩX̃v of all ranks' rows (the fused kernel with y = 0, weighted); preconditioned:
+   Pᵀ(X̃ᵀΩX̃ + l2)Pv */
 static void gram_times(const struct gd_problem *pb, const double *v, double *u)
 {
+    double *t = NULL;
+    if (pb->pc) {
+        t = lr_malloc((size_t)(pb->d + 1) * sizeof *t);
+        precond_apply(pb->pc, v, t);
+        v = t;
+    }
     prox_partials(pb->X, NULL, pb->w, pb->n_local, pb->d, v + 1, v[0], 0, 1, 0, pb->n_threads, u);
     comm_sum(u, pb->d + 1);
+    if (pb->pc)
+        precond_gram_out(pb->pc, t, u);
+    free(t);
 }
 
 double prox_auto_lr(const struct gd_problem *pb, const struct gd_params *p)
 {
     /* the Rayleigh quotient approaches from below */
     double lambda = 1.05 * gd_top_eigenvalue(pb, gram_times, pb->d + 3, pb->w_total);
-    double L = p->huber ? lambda + p->huber_delta * p->huber_delta : lambda + p->l2 / pb->w_total;
+    double L = p->huber ? lambda + p->huber_delta * p->huber_delta
+               : lambda + (pb->pc ? 0 : p->l2 / pb->w_total);  /* P's operator holds l2 */
     return L > 0 ? 1.0 / L : 1.0;
 }
 
@@ -178,6 +190,7 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
     double *acc = lr_malloc((size_t)(k + 2) * sizeof *acc), *vacc = lr_malloc((size_t)k * sizeof *vacc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
+    double *raw = lr_malloc((size_t)(d + 1) * sizeof *raw), *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);
     /* the floor on σ: a fixed fraction of where it started (checkpointed with σ's start) */
     double sigma_floor = PROX_SIGMA_FLOOR * s->first_sigma;
     while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
@@ -196,9 +209,16 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
         double t2 = comm_wtime();
 
         double loss = objective(pb, p, acc, s->look, grad);
-        double alpha = step_at(p, s->lr, s->sigma_look, pb->w_total), sigma_next;
+        double alpha = step_at(p, s->lr, s->sigma_look, pb->w_total), sigma_next, gz2 = 0;
+        if (pb->pc) {  /* squared loss without l1 (precond.h): the step P Pᵀ∇f, ‖Pᵀ∇f‖ */
+            memcpy(raw, grad, (size_t)(d + 1) * sizeof *raw);
+            gz2 = precond_grad(pb->pc, raw, gz);
+            precond_apply(pb->pc, gz, grad);
+        }
         double g2 = prox_step(pb, p, s->look, s->sigma_look, grad, alpha, sigma_floor, next,
                               &sigma_next);
+        if (pb->pc)
+            g2 = gz2;
         double val_loss = pb->nv_total > 0 ? acc[k] / (2 * pb->wv_total) : NAN;
         if ((rc = gd_epoch_end(p, s, d, loss, sqrt(g2), pb->nv_total > 0, val_loss, alpha,
                                e)) < 0)
@@ -206,9 +226,9 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
 
         if (p->solver == SOLVER_NESTEROV) {
             /* restart when the step points uphill for the momentum: G·(p − θ) > 0 */
-            double dir = 0;
+            double dir = 0;  /* preconditioned: ∇f·(p − θ), the same test in z */
             for (int j = 0; j <= d; j++)
-                dir += (s->look[j] - next[j]) * (next[j] - s->theta[j]);
+                dir += (pb->pc ? raw[j] : s->look[j] - next[j]) * (next[j] - s->theta[j]);
             dir += (s->sigma_look - sigma_next) * (sigma_next - s->sigma);
             double beta = dir > 0 ? 0 : (double)s->momentum_k / (double)(s->momentum_k + 3);
             s->momentum_k = dir > 0 ? 0 : s->momentum_k + 1;
@@ -237,6 +257,8 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
     free(vacc);
     free(grad);
     free(next);
+    free(raw);
+    free(gz);
     return rc;
 }
 
@@ -245,7 +267,8 @@ int prox_certify(const struct gd_problem *pb, const struct gd_params *p, const s
 {
     int d = pb->d, m = d + 1;
     const double *theta = s->theta;
-    *c = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN};
+    *c = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN,
+                                 .kappa_z = NAN};
     double *acc = lr_malloc((size_t)(d + 3) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
     double *next = lr_malloc((size_t)m * sizeof *next), sigma_next;
@@ -254,6 +277,13 @@ int prox_certify(const struct gd_problem *pb, const struct gd_params *p, const s
     comm_sum(acc, d + 3);
     objective(pb, p, acc, theta, grad);
     double alpha = step_at(p, s->lr, s->sigma, pb->w_total);
+    if (pb->pc) {  /* squared loss without l1: quadratic, the bound in z (precond.h) */
+        int rc = precond_certify(pb, pb->pc, grad, s->first_grad_norm, c);
+        free(acc);
+        free(grad);
+        free(next);
+        return rc;
+    }
     double res = sqrt(prox_step(pb, p, theta, s->sigma, grad, alpha,
                                 PROX_SIGMA_FLOOR * s->first_sigma, next, &sigma_next));
     free(acc);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
+#include "precond.h"
 #include "prox.h"
 #include "report.h"
 #include "stats.h"
@@ -79,6 +80,12 @@ struct run {
     struct metrics train_m, val_m, test_m;
     struct model model;
     double huber_loss;         /* --loss huber: J at the final weights and σ */
+    int pc_kind;               /* enum precond_kind in use (gradient solvers) */
+    const char *pc_why;        /* why column scaling when sample was asked; NULL */
+    struct precond pc;         /* with PRECOND_SAMPLE: P (precond.h) */
+    double t_precond;          /* seconds building it */
+    const char **pc_names;     /* the model's words for its fallbacks */
+    char pc_note[200];         /* why the sample's factor was not used */
 };
 
 /* Rank 0: the state s, with the run's scaling, options and fingerprint, to --checkpoint. */
@@ -430,6 +437,18 @@ static int fill_missing(struct run *r, struct lr_error *e)
     return e->code == LR_OK ? 0 : -1;  /* from merged statistics: the same on every rank */
 }
 
+/* The gradient solvers' preconditioner (precond.h): --precondition, unless the objective
+   needs column scaling (*why says which option). */
+static int choose_precondition(const struct options *o, int d, const char **why)
+{
+    *why = o->precondition == PRECOND_SCALE ? NULL
+           : o->l1 > 0 ? "--l1: the proximal step's proof needs a separable metric"
+           : o->huber ? "--loss huber: the scale's step needs a separable metric"
+           : d + 1 > PRECOND_MAX_COLUMNS ? "more than 1023 features"
+           : NULL;
+    return o->precondition == PRECOND_SCALE || *why ? PRECOND_SCALE : PRECOND_SAMPLE;
+}
+
 /* Phase 3, collective: column statistics, the scaling (or the checkpoint's), the solver's
    settings, and the rows standardised in place. */
 static int scale_data(struct run *r, struct lr_error *e)
@@ -454,12 +473,14 @@ static int scale_data(struct run *r, struct lr_error *e)
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
         .l1 = o->l1, .huber = o->huber, .huber_delta = o->huber ? o->huber_delta : 0,
     };
+    r->pc_kind = choose_precondition(o, d, &r->pc_why);
     r->ck.opt = (struct ckpt_options){
         .solver = r->gp.solver, .scaling = !o->no_scale, .intercept = !o->no_intercept,
         .tol_auto = r->gp.tol_auto, .lr_option = o->lr, .tol = r->gp.tol_auto ? 0 : o->tol,
         .l2 = o->l2, .validation_split = o->validation_split, .seed = o->seed,
         .patience = o->patience, .l1 = o->l1, .huber = o->huber,
-        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "",
+        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "", .precondition = r->pc_kind,
+        .precondition_rows = o->precondition_rows,
     };
     if (o->resume) {
         /* continue in the checkpoint's coordinates: its scaling, state and step */
@@ -478,11 +499,35 @@ static int scale_data(struct run *r, struct lr_error *e)
     }
     r->ck.mean = r->mean;
     r->ck.scale = r->scale;
+    if (r->gp.solver != SOLVER_EXACT && r->pc_kind == PRECOND_SAMPLE) {
+        if (o->resume) {  /* the run's own P, from its checkpoint */
+            r->pc = r->resume.pc;
+            memset(&r->resume.pc, 0, sizeof r->resume.pc);
+        } else {  /* from the rows as read, before they are scaled (precond.h) */
+            double t1 = comm_wtime();
+            struct gd_problem raw = {
+                .X = ds->X, .y = ds->y, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
+                .d = d, .n_threads = o->n_threads, .intercept = !o->no_intercept, .w = ds->w,
+                .w_total = ds->weight_total,
+            };
+            int64_t rows = precond_default_rows(o->precondition_rows, d + 1, ds->n_rows_total);
+            precond_sample(&raw, r->s, r->mean, r->scale, o->l2, rows, o->seed, &r->pc);
+            r->t_precond = comm_wtime() - t1;
+            if (!precond_worth_it(&r->pc)) {  /* from rank 0's numbers: every rank agrees */
+                snprintf(r->pc_note, sizeof r->pc_note, "a sample of %lld rows finds the scaled "
+                         "design well conditioned: condition number about %.3g, where sampling "
+                         "alone adds %.3g", (long long)r->pc.rows, sqrt(r->pc.sample_kappa2),
+                         sqrt(r->pc.noise_kappa2));
+                precond_free(&r->pc);
+            }
+        }
+    }
     if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
         stats_standardize(ds->X, ds->n_rows, d, r->mean, r->scale, o->n_threads);
         stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
     }
-    r->t[PH_STATS] = comm_wtime() - t0;
+    r->t[PH_STATS] = comm_wtime() - t0 - r->t_precond;
+    r->t[PH_LR] = r->t_precond;  /* the step's phase: the preconditioner, then the rate */
     return LR_OK;
 }
 
@@ -541,16 +586,36 @@ static int fit_gd(struct run *r, struct lr_error *e)
         .n_threads = o->n_threads, .stop = &g_stop,
         .Xv = r->val.X, .yv = r->val.y, .nv_local = r->val.n, .nv_total = r->val.n_total,
         .intercept = !o->no_intercept,
-        .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.w_total,
+        .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.w_total, .pc = NULL,
     };
     int prox = prox_needed(&pb, &r->gp);
+    if (r->pc.P) {
+        r->ck.pc = r->pc;  /* borrowed */
+        pb.pc = &r->pc;
+        r->gp.preconditioned = 1;
+        log_note(&r->log, "preconditioner: R factor of a sample of %lld rows (--seed %llu)%s, "
+                 "%.3f s, digest %016llx", (long long)r->pc.rows, (unsigned long long)o->seed,
+                 o->resume ? ", from the checkpoint" : "", r->t_precond,
+                 (unsigned long long)r->pc.digest);
+        for (int k = 0; k < r->pc.n_fallback; k++) {
+            int j = r->pc.fallback[k];
+            log_note(&r->log, "preconditioner: %s '%s' keeps column scaling (%s)",
+                     j == 0 ? "the" : "column", j == 0 ? "intercept" : ds->feature_names[j - 1],
+                     precond_fallback_name(r->pc.why[k]));
+        }
+    } else {
+        r->pc_why = r->pc_why ? r->pc_why : r->pc_note[0] ? r->pc_note
+                    : r->pc_kind == PRECOND_SAMPLE ? "as the checkpoint's run"
+                    : "--precondition scale";
+        log_note(&r->log, "preconditioner: column scaling (%s)", r->pc_why);
+    }
     if (!o->resume) {
         gd_state_init(&r->st, d);
         double t0 = comm_wtime();
         r->st.lr = o->lr > 0 ? o->lr : prox ? prox_auto_lr(&pb, &r->gp) : gd_auto_lr(&pb, o->l2);
         if (r->gp.huber)  /* σ starts at the weighted spread of y */
             r->st.sigma = r->st.sigma_look = r->st.first_sigma = prox_sigma0(&pb);
-        r->t[PH_LR] = comm_wtime() - t0;
+        r->t[PH_LR] += comm_wtime() - t0;
     }
     log_note(&r->log, "learning rate %.6g (%s), solver %s", r->st.lr,
              o->lr > 0 ? "--lr" : "auto", solver_name(r->gp.solver));
@@ -571,7 +636,8 @@ static int fit_gd(struct run *r, struct lr_error *e)
     }
     if (o->patience > 0)  /* early stopping keeps the weights validation liked best */
         memcpy(r->st.theta, r->st.best_theta, (size_t)(d + 1) * sizeof *r->st.theta);
-    r->cert = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN};
+    r->cert = (struct gd_certificate){.grad_reduction = NAN, .kappa = NAN, .bound = NAN,
+                                      .kappa_z = NAN};
     if (r->st.stop == GD_CONVERGED || r->st.stop == GD_STALLED)
         certify(r, &pb);
     if (r->gp.huber)
@@ -589,7 +655,7 @@ static struct exact_problem exact_problem_of(const struct run *r)
         .X = ds->X, .mean = raw ? r->mean : NULL, .scale = raw ? r->scale : NULL, .y = ds->y,
         .n_local = ds->n_rows, .n_total = ds->n_rows_total, .d = ds->n_features,
         .intercept = !r->o->no_intercept, .l2 = r->o->l2, .n_threads = r->o->n_threads,
-        .w = ds->w,
+        .w = ds->w, .ridge = NULL,
     };
 }
 
@@ -640,7 +706,8 @@ static int fit_exact(struct run *r, struct lr_error *e)
     memcpy(r->st.theta, r->xf.theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->st.epoch = r->xf.passes;
     r->st.lr = NAN;
-    r->cert = (struct gd_certificate){.grad_reduction = NAN, .kappa = r->xf.kappa, .bound = NAN};
+    r->cert = (struct gd_certificate){.grad_reduction = NAN, .kappa = r->xf.kappa,
+                                      .bound = NAN, .kappa_z = NAN};
     return LR_OK;
 }
 
@@ -793,6 +860,22 @@ static int finish_model(struct run *r, struct lr_error *e)
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
         .weights = o->weights, .features_selected = selected, .encoding = &ds->enc,
     };
+    if (r->gp.solver != SOLVER_EXACT) {
+        static const char *const why[] = {"constant", "spread", "dependent"};
+        const char **names = lr_malloc(sizeof *names * (size_t)(r->pc.n_fallback + 1));
+        for (int k = 0; k < r->pc.n_fallback; k++)
+            names[k] = why[r->pc.why[k]];
+        r->model.precondition = r->pc.P ? "sample" : "scale";
+        r->model.precondition_note = r->pc.P ? NULL : r->pc_why;
+        r->model.precondition_rows = r->pc.rows;
+        r->model.precondition_seconds = r->t_precond;
+        r->model.precondition_kappa = r->cert.kappa_z;
+        r->model.precondition_digest = r->pc.P ? r->pc.digest : 0;
+        r->model.n_precondition_fallback = r->pc.n_fallback;
+        r->model.precondition_fallback = r->pc.fallback;
+        r->model.precondition_why = names;
+        r->pc_names = names;
+    }
     t0 = comm_wtime();
     if (test_fail_here("model", comm_rank()))
         lr_fail_at(e, LR_EWRITE, o->model_out, 0, 0, "injected failure (test build)");
@@ -827,9 +910,10 @@ static void print_summary(const struct run *r)
     if (comm_rank() != 0)
         return;
     double per = epochs ? 1e3 / (double)epochs : 0.0;
-    log_note(&r->log, "time: read %.3f s, stats+scaling %.3f s, learning rate %.3f s, "
+    log_note(&r->log, "time: read %.3f s, stats+scaling %.3f s, %slearning rate %.3f s, "
              "training %.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
-             r->t[PH_READ], r->t[PH_STATS], r->t[PH_LR], r->t_train, r->t_train * per,
+             r->t[PH_READ], r->t[PH_STATS], r->pc.P ? "preconditioner + " : "", r->t[PH_LR],
+             r->t_train, r->t_train * per,
              r->t[PH_COMPUTE] * per, r->t[PH_ALLREDUCE] * per, r->t[PH_TOTAL]);
     const char *how = r->gp.solver == SOLVER_EXACT ? "solved exactly (QR factor, then refinement)"
                       : r->st.stop == GD_EARLY_STOP
@@ -878,6 +962,9 @@ static void run_free(struct run *r)
 {
     log_close(&r->log, r->o->log_path, &(struct lr_error){0});
     ckpt_free(&r->resume);
+    memset(&r->ck.pc, 0, sizeof r->ck.pc);  /* borrowed */
+    precond_free(&r->pc);
+    free(r->pc_names);
     r->ck.mean = r->ck.scale = NULL;  /* borrowed */
     r->ck.opt.weights = NULL;
     ckpt_free(&r->ck);

@@ -203,7 +203,7 @@ R=(--quiet --tol 0 --epochs $EPOCHS --model-out "$TMP/x.json")
 expect_fail "checkpoint truncated" 65 "checkpoint is truncated" 2 "${R[@]}" --resume "$TMP/truncated.bin" "$TMP/ck.csv"
 expect_fail "checkpoint with a flipped byte" 65 "checkpoint is corrupt: checksum" 2 "${R[@]}" --resume "$TMP/flipped.bin" "$TMP/ck.csv"
 expect_fail "checkpoint with a bad magic number" 65 "not a linreg_mpi checkpoint" 2 "${R[@]}" --resume "$TMP/magic.bin" "$TMP/ck.csv"
-expect_fail "checkpoint of another format version" 65 "checkpoint format version 99; this linreg_mpi reads version 4" 2 "${R[@]}" --resume "$TMP/version.bin" "$TMP/ck.csv"
+expect_fail "checkpoint of another format version" 65 "checkpoint format version 99; this linreg_mpi reads version 5" 2 "${R[@]}" --resume "$TMP/version.bin" "$TMP/ck.csv"
 expect_fail "checkpoint of other data (rows)" 65 "made from other data: 800000 rows, this data has 100001" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_rows.csv"
 expect_fail "checkpoint of other data (values)" 65 "made from other data: the values of column 'y' differ" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_values.csv"
 expect_fail "checkpoint of other data (columns)" 65 "made from other data: 8 features, this data has 7" 2 "${R[@]}" --drop x8 --resume "$TMP/good.bin" "$TMP/ck.csv"

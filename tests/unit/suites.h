@@ -16,6 +16,7 @@ void add_cli_suite(void);
 void add_kernels_suite(void);
 void add_files_suite(void);
 void add_prox_suite(void);
+void add_precond_suite(void);
 void add_encode_suite(void);
 void add_source_suite(void);
 void add_quantile_suite(void);

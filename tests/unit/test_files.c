@@ -38,7 +38,8 @@ static void test_checkpoint_round_trip(void)
     c.opt = (struct ckpt_options){.solver = SOLVER_NESTEROV, .scaling = 1, .intercept = 0,
                                   .tol_auto = 1, .lr_option = 0.0, .tol = 0.0, .l2 = 2.5,
                                   .validation_split = 0.2, .seed = 42, .patience = 7, .l1 = 0.5,
-                                  .huber = 1, .huber_delta = 1.35, .weights = "wt"};
+                                  .huber = 1, .huber_delta = 1.35, .weights = "wt",
+                                  .precondition = PRECOND_SCALE, .precondition_rows = 0};
     c.state = (struct gd_state){.epoch = 77, .momentum_k = 5, .first_loss = 1.5,
                                 .prev_loss = 0.1, .lr = 0.3, .stopped = 0,
                                 .best_val_loss = INFINITY, .best_epoch = 70, .since_best = 6,
