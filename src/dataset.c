@@ -143,9 +143,38 @@ static int for_each_name(const struct head_info *hi, const char *list, const cha
 
 enum { COL_DROPPED = -3 };  /* a slot value while resolving: --drop named it */
 
-/* Decide each column's slot; identical on every rank (a function of the head and options). */
+/* The --cov cluster columns into lay: neither the target nor the weights, at most two. */
+static int resolve_groups(const struct head_info *hi, const struct data_options *o,
+                          const int *slot, struct csv_layout *lay, struct lr_error *e)
+{
+    int *cols = lr_malloc((strlen(o->groups) + 1) * sizeof *cols), n = 0, rc = -1;
+    if (for_each_name(hi, o->groups, "--cov cluster", o->path, cols, &n, e) < 0)
+        goto done;
+    if (n < 1 || n > CSV_MAX_GROUPS || (n == 2 && cols[0] == cols[1])) {
+        lr_fail(e, LR_EUSAGE, "--cov cluster: one or two different columns, as cluster:NAME "
+                "or cluster:NAME1,NAME2");
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT) {
+            lr_fail(e, LR_EUSAGE, "--cov cluster: '%s' is the %s column", hi->names[cols[k]],
+                    slot[cols[k]] == COL_TARGET ? "target" : "--weights");
+            goto done;
+        }
+        lay->group_col[k] = cols[k];
+    }
+    lay->n_groups = n;
+    rc = 0;
+done:
+    free(cols);
+    return rc;
+}
+
+/* Decide each column's slot; identical on every rank (a function of the head and options).
+   A cluster id column (groups) is a feature only where --features names it. */
 static int resolve_columns(const struct head_info *hi, const struct data_options *o, int *slot,
-                           struct dataset *ds, struct lr_error *e)
+                           struct csv_layout *groups, struct dataset *ds,
+                           struct lr_error *e)
 {
     int n_cols = hi->n_cols, target = -1, n;
     /* room for every name a list can hold (a name has at least one character) */
@@ -192,6 +221,11 @@ static int resolve_columns(const struct head_info *hi, const struct data_options
         if (c >= 0)
             slot[c] = COL_WEIGHT;
     }
+    if (o->groups && resolve_groups(hi, o, slot, groups, e) < 0)
+        goto done;
+    for (int k = 0; k < groups->n_groups; k++)  /* left out unless named in --features */
+        if (!o->features && !o->feature_list && slot[groups->group_col[k]] == COL_SKIP)
+            slot[groups->group_col[k]] = COL_DROPPED;
     int d = 0;
     if (o->feature_list) {
         for (n = 0; n < o->n_feature_list; n++)
@@ -847,7 +881,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (share_head(fd, o, multi ? &il : NULL, data_start, header_lines, text, &hi, e) < 0)
         goto done;
     slot = lr_malloc((size_t)hi.n_cols * sizeof *slot);
-    resolve_columns(&hi, o, slot, ds, e);
+    struct csv_layout groups = {0};  /* only its cluster columns */
+    resolve_columns(&hi, o, slot, &groups, ds, e);
     if (comm_agree(e) != LR_OK)
         goto done;
 
@@ -862,7 +897,9 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     struct csv_layout lay = {
         .path = o->path, .delimiter = o->delimiter, .n_cols = hi.n_cols, .slot = slot,
         .names = hi.names, .n_features = ds->n_features, .has_target = ds->has_target,
-        .has_weight = has_weight,
+        .has_weight = has_weight, .n_groups = groups.n_groups,
+        .group_col = {groups.group_col[0], groups.group_col[1]},
+        .groups_skip_missing = o->missing == MISSING_SKIP,
         .skip_bad_rows = o->skip_bad_rows, .text_ok = !o->want_target && !o->encode,
         .enc = o->encode ? &rs.rd : NULL,
         .hint = o->feature_list ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES : CSV_HINT_DROP,
@@ -996,9 +1033,12 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     ds->X = shard.X;  /* the dataset owns the rows from here */
     ds->y = shard.y;
     ds->w = shard.w;
+    ds->g = shard.g;
+    ds->n_groups = shard.n_groups;
     ds->n_skipped_local = shard.n_skipped;
     ds->skipped_at = shard.skipped_at;
     shard.X = shard.y = shard.w = NULL;
+    shard.g = NULL;
     shard.skipped_at = NULL;
     ds->n_rows_total = comm_sum_i64(shard.n_rows);
     ds->n_skipped_total = comm_sum_i64(shard.n_skipped);
@@ -1061,6 +1101,7 @@ void dataset_free(struct dataset *ds)
     free(ds->X);
     free(ds->y);
     free(ds->w);
+    free(ds->g);
     enc_free(&ds->enc);
     memset(ds, 0, sizeof *ds);
 }
