@@ -435,6 +435,10 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return lr_fail(e, LR_EUSAGE, "--cov: '%s' is not classical, hc0, hc1, hc2, hc3, "
                            "cluster:NAME or cluster:NAME1,NAME2", v);
         o->cov = (int)t;
+        const char *comma = o->cov_columns ? strchr(o->cov_columns, ',') : NULL;
+        if (comma && strchr(comma + 1, ','))
+            return lr_fail(e, LR_EUSAGE, "--cov cluster: one or two columns (cluster:NAME or "
+                           "cluster:NAME1,NAME2), not '%s'", o->cov_columns);
         return o->cov_columns ? set_columns(sp->name, o->cov_columns, &o->cov_columns, e) : 0;
     }
     case O_CONF_LEVEL:

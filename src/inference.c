@@ -142,8 +142,9 @@ void inference_use_cov(struct inference *inf, double *cov, const char *type, int
             s += beta[a] * b[a];
         inf->f_statistic = s / q;
     }
-    inf->f_p_value = isfinite(inf->f_statistic) && inf->f_statistic >= 0
-                         ? gsl_cdf_fdist_Q(inf->f_statistic, (double)q, (double)df) : NAN;
+    inf->f_p_value = !isfinite(inf->f_statistic) ? NAN
+                     : inf->f_statistic < 0 ? 1  /* two-way V indefinite; as statsmodels */
+                     : gsl_cdf_fdist_Q(inf->f_statistic, (double)q, (double)df);
     free(A);
     free(b);
     free(beta);

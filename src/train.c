@@ -727,9 +727,9 @@ static int infer_covariance(struct run *r, const double *theta, struct lr_error 
         }
         if (g < r->xf.rank)
             log_note(&r->log, "warning: --cov: %lld clusters for %d coefficients: the "
-                     "cluster-robust covariance has rank at most %lld, so joint tests of more "
-                     "terms are not defined and standard errors are unreliable", (long long)g,
-                     r->xf.rank, (long long)(g - 1));
+                     "cluster-robust covariance is rank deficient, so the F test is not "
+                     "reliable and the standard errors rest on very few clusters",
+                     (long long)g, r->xf.rank);
     }
     if ((r->o->cov == COV_HC2 || r->o->cov == COV_HC3) && c.max_leverage > 1 - 1e-12)
         log_note(&r->log, "warning: --cov %s: a row has leverage 1 (fitted exactly), so its "
