@@ -70,20 +70,29 @@ lr 2 2 --quiet --solver nesterov --tol 1e-12 --inference --features $F --cov hc3
     --model-out "$TMP/gd.json" "$TMP/cl.csv"
 check "--solver nesterov --inference --cov hc3 = statsmodels' HC3 (to 1e-6: the gradient solver's digits)" \
     "$TMP/gd.json" "$TMP/cl.csv" hc3 --features $F --tol 1e-6
+# a number is a cluster id by its value: 2003 and 2003.0 are one cluster
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 2 { $2 = $2 ".0" } 1' "$TMP/cl.csv" >"$TMP/cl_float.csv"
+lr 2 1 --quiet --solver exact --features $F --weights w --cov cluster:firm,year \
+    --model-out "$TMP/float.json" "$TMP/cl_float.csv"
+cmp -s <(grep -v '"seconds"' "$TMP/cl_2_1.json") <(grep -v '"seconds"' "$TMP/float.json") &&
+    ok "numeric cluster ids by value: 2003 and 2003.0 are one cluster" ||
+    not_ok "numeric cluster ids" "$(diff <(grep -v '"seconds"' "$TMP/cl_2_1.json") <(grep -v '"seconds"' "$TMP/float.json") | head -5)"
 # a cluster column that is a feature too when --features names it
 lr 3 1 --quiet --solver exact --features x1,x2,year --cov cluster:year --model-out "$TMP/yf.json" "$TMP/cl.csv"
 check "--cov cluster:year with year among --features: a feature and the clusters" \
     "$TMP/yf.json" "$TMP/cl.csv" cluster:year --features x1,x2,year
 grep -q '"covariance_type": "cluster"' "$TMP/cl_1_1.json" && grep -q '"clusters": \[' "$TMP/cl_1_1.json" &&
-    grep -q '"covariance_type": "HC0"' "$TMP/hc_1_1.json" &&
+    grep -q '"covariance_type": "HC0"' "$TMP/hc_1_1.json" && grep -q '"clusters": null' "$TMP/hc_1_1.json" &&
     ok "the model records covariance_type and clusters" || not_ok "covariance_type in the model"
 # the printed table names the covariance and its tests
 lr 1 1 --solver exact --features $F --cov hc3 --model-out "$TMP/p.json" "$TMP/cl.csv" >"$TMP/out" 2>&1
 lr 1 1 --solver exact --features $F --cov cluster:firm,year --model-out "$TMP/p.json" "$TMP/cl.csv" >>"$TMP/out" 2>&1
+lr 1 1 --solver exact --features $F --cov cluster:firm --model-out "$TMP/p.json" "$TMP/cl.csv" >>"$TMP/out" 2>&1
 grep -q "^Covariance: heteroskedasticity-robust (HC3)" "$TMP/out" &&
     grep -q "^Wald F-statistic (robust): .* on 3 and 596 DF" "$TMP/out" &&
     grep -q "^Covariance: cluster-robust, two-way (31 and 9 clusters)" "$TMP/out" &&
     grep -q "^Wald F-statistic (robust): .* on 3 and 8 DF" "$TMP/out" &&
+    grep -q "^Covariance: cluster-robust (31 clusters)" "$TMP/out" &&
     ok "the table's header names the covariance; the Wald F has statsmodels' degrees of freedom" ||
     not_ok "printed robust table" "$(grep -i 'covariance\|F-stat' "$TMP/out")"
 
