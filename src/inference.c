@@ -171,12 +171,13 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
     int w = 11;
     for (int j = 0; j < inf->d; j++)
         w = (int)strlen(names[j]) > w ? (int)strlen(names[j]) : w;
-    if (inf->cov && inf->n_cluster_dims == 2)
+    int robust = strcmp(inf->cov_type, "classical") != 0;
+    if (robust && inf->n_cluster_dims == 2)
         fprintf(out, "Covariance: cluster-robust, two-way (%lld and %lld clusters)\n",
                 (long long)inf->clusters[0], (long long)inf->clusters[1]);
-    else if (inf->cov && inf->n_cluster_dims)
+    else if (robust && inf->n_cluster_dims)
         fprintf(out, "Covariance: cluster-robust (%lld clusters)\n", (long long)inf->clusters[0]);
-    else if (inf->cov)
+    else if (robust)
         fprintf(out, "Covariance: heteroskedasticity-robust (%s)\n", inf->cov_type);
     fprintf(out, "Coefficients:\n%-*s %14s %12s %9s %10s %14s %14s\n", w, "", "Estimate",
             "Std. Error", "t value", "Pr(>|t|)", "", "");
@@ -205,7 +206,7 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
             inf->adjusted_r2, inf->intercept ? "" : " (uncentred: no intercept)");
     if (isfinite(inf->f_statistic))
         fprintf(out, "%s: %.6g on %lld and %lld DF,  p-value: %.4g\n",
-                inf->cov ? "Wald F-statistic (robust)" : "F-statistic", inf->f_statistic,
+                robust ? "Wald F-statistic (robust)" : "F-statistic", inf->f_statistic,
                 (long long)inf->f_df1, (long long)inf->df_inference, inf->f_p_value);
     fprintf(out, "Log-likelihood: %.10g,  AIC: %.10g,  BIC: %.10g,  condition number of the "
             "scaled design: %.4g\n", inf->log_likelihood, inf->aic, inf->bic,
