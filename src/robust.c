@@ -77,6 +77,18 @@ static void add_outer(double *M, int k, const double *s, double c)
             M[(size_t)b * k + a] += c * s[a] * s[b];
 }
 
+/* n zeroed bytes (never NULL). */
+static void *zeroed(size_t n)
+{
+    void *p = lr_malloc(n ? n : 1);
+    memset(p, 0, n ? n : 1);
+    return p;
+}
+
+/* Parts of a row loop whose k×k sums are kept apart: as par.h's chunks, but at most
+   MEAT_PARTS (k² doubles each), their boundaries a function of the row count alone. */
+enum { MEAT_PARTS = 64 };
+
 /* HC0–HC3: M = Σ c_i (ω_i e_i)² x̃_i x̃_iᵀ, in parts of rows fixed by the data summed in
    order, then across ranks. */
 static void meat_hc(const struct robust_problem *rp, const struct exact_fit *f, double *M,
@@ -85,16 +97,15 @@ static void meat_hc(const struct robust_problem *rp, const struct exact_fit *f, 
     const struct exact_problem *pb = rp->pb;
     int k = f->rank;
     int64_t parts = par_chunks(pb->n_local);
-    double *part = calloc((size_t)parts * ((size_t)k * k + 1), sizeof *part);
-    if (!part)
-        LR_FATAL("out of memory");
+    parts = parts < MEAT_PARTS ? parts : MEAT_PARTS;
+    double *part = zeroed((size_t)parts * ((size_t)k * k + 1) * sizeof *part);
 #pragma omp parallel num_threads(pb->n_threads)
     {
         double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t c = 0; c < parts; c++) {
             int64_t lo, hi;
-            par_chunk(pb->n_local, c, &lo, &hi);
+            par_range(pb->n_local, parts, c, &lo, &hi);
             double *P = part + (size_t)c * ((size_t)k * k + 1), hmax = 0;
             for (int64_t i = lo; i < hi; i++) {
                 double w = pb->w ? pb->w[i] : 1.0;
@@ -161,7 +172,7 @@ static int64_t meat_cluster(const uint64_t *key, const double *S, const double *
             ix[m] = (struct keyed){key[i], i}, m++;
     qsort(ix, (size_t)m, sizeof *ix, by_key);
     /* this rank's clusters: partial sums over its rows, in row order */
-    int64_t n_local = 0, *send_n = calloc((size_t)p, sizeof *send_n);
+    int64_t n_local = 0, *send_n = zeroed((size_t)p * sizeof *send_n);
     double *part = lr_malloc(((size_t)m + 1) * rec);
     int *own = lr_malloc(((size_t)m + 1) * sizeof *own);
     for (int64_t a = 0; a < m;) {
@@ -179,7 +190,7 @@ static int64_t meat_cluster(const uint64_t *key, const double *S, const double *
     }
     free(ix);
     /* in owner order (keys stay sorted within each owner) */
-    int64_t *at = calloc((size_t)p + 1, sizeof *at);
+    int64_t *at = zeroed(((size_t)p + 1) * sizeof *at);
     for (int r = 0; r < p; r++)
         at[r + 1] = at[r] + send_n[r];
     double *send = lr_malloc(((size_t)n_local + 1) * rec);
@@ -189,7 +200,7 @@ static int64_t meat_cluster(const uint64_t *key, const double *S, const double *
     free(own);
     free(at);
     char *recv;
-    int64_t *recv_n = calloc((size_t)p, sizeof *recv_n), n_recv = 0;
+    int64_t *recv_n = lr_malloc((size_t)p * sizeof *recv_n), n_recv = 0;
     comm_alltoallv(send, send_n, rec, &recv, recv_n);
     free(send);
     for (int r = 0; r < p; r++)
@@ -323,9 +334,7 @@ void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
     congruence(Ri, A, k, 0, Vs);  /* R⁻¹ (R⁻ᵀ M R⁻¹) R⁻ᵀ = B M B */
     /* T: column q the unit vector of kept[q] in original units */
     double *T = lr_malloc((size_t)(d + 1) * (size_t)(k ? k : 1) * sizeof *T);
-    double *e = calloc((size_t)d + 1, sizeof *e), *col = lr_malloc(((size_t)d + 1) * sizeof *col);
-    if (!e)
-        LR_FATAL("out of memory");
+    double *e = zeroed(((size_t)d + 1) * sizeof *e), *col = lr_malloc(((size_t)d + 1) * sizeof *col);
     for (int q = 0; q < k; q++) {
         e[f->kept[q]] = 1;
         stats_unscale(e, rp->mean, rp->scale, d, col);
@@ -333,9 +342,7 @@ void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
         for (int i = 0; i <= d; i++)
             T[(size_t)i * k + q] = col[i];
     }
-    unsigned char *fitted = calloc((size_t)d + 1, 1);
-    if (!fitted)
-        LR_FATAL("out of memory");
+    unsigned char *fitted = zeroed((size_t)d + 1);
     for (int q = 0; q < k; q++)
         fitted[f->kept[q]] = 1;
     out->V = lr_malloc((size_t)(d + 1) * (size_t)(d + 1) * sizeof *out->V);

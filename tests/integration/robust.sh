@@ -77,6 +77,18 @@ lr 2 1 --quiet --solver exact --features $F --weights w --cov cluster:firm,year 
 cmp -s <(grep -v '"seconds"' "$TMP/cl_2_1.json") <(grep -v '"seconds"' "$TMP/float.json") &&
     ok "numeric cluster ids by value: 2003 and 2003.0 are one cluster" ||
     not_ok "numeric cluster ids" "$(diff <(grep -v '"seconds"' "$TMP/cl_2_1.json") <(grep -v '"seconds"' "$TMP/float.json") | head -5)"
+# several inputs, plain and compressed, their rows shared out among the ranks
+mkdir -p "$TMP/parts"
+{ head -1 "$TMP/cl.csv"; sed -n 2,200p "$TMP/cl.csv"; } >"$TMP/parts/a.csv"
+{ head -1 "$TMP/cl.csv"; sed -n 201,450p "$TMP/cl.csv"; } | gzip >"$TMP/parts/b.csv.gz"
+{ head -1 "$TMP/cl.csv"; sed -n '451,$p' "$TMP/cl.csv"; } | zstd -q >"$TMP/parts/c.csv.zst"
+lr 3 1 --quiet --solver exact --features $F --weights w --cov cluster:firm,year \
+    --model-out "$TMP/parts.json" "$TMP/parts"
+check "--cov cluster over three parts (plain, gzip, zstd) under 3 ranks = statsmodels' on the one CSV" \
+    "$TMP/parts.json" "$TMP/cl.csv" cluster:firm,year --features $F --weights w
+lr 2 1 --quiet --solver exact --features $F --no-intercept --cov hc3 --model-out "$TMP/ni.json" "$TMP/cl.csv"
+check "--no-intercept --cov hc3 = statsmodels' HC3 without a constant (the Wald F of every term)" \
+    "$TMP/ni.json" "$TMP/cl.csv" hc3 --features $F --no-intercept
 # a cluster column that is a feature too when --features names it
 lr 3 1 --quiet --solver exact --features x1,x2,year --cov cluster:year --model-out "$TMP/yf.json" "$TMP/cl.csv"
 check "--cov cluster:year with year among --features: a feature and the clusters" \
@@ -137,6 +149,13 @@ PY
 lr 2 2 --quiet --solver exact --features x1,x2 --cov cluster:id --model-out "$TMP/many.json" "$TMP/many.csv"
 check "200,000 text clusters, each split over two ranks = statsmodels' cluster" \
     "$TMP/many.json" "$TMP/many.csv" cluster:id --features x1,x2
+for th in 1 2; do  # 200,000 rows a rank: the leverage pass in many parts
+    lr 2 "$th" --quiet --solver exact --features x1,x2 --cov hc3 --model-out "$TMP/many_hc3_$th.json" "$TMP/many.csv"
+done
+cmp -s <(grep -v '"seconds"\|"threads"' "$TMP/many_hc3_1.json") <(grep -v '"seconds"\|"threads"' "$TMP/many_hc3_2.json") &&
+    ok "--cov hc3: the same covariance, bit for bit, under 1 and 2 threads (400,000 rows, 2 ranks)" ||
+    not_ok "--cov hc3 thread invariance"
+check "--cov hc3 on 400,000 rows = statsmodels' HC3" "$TMP/many_hc3_2.json" "$TMP/many.csv" hc3 --features x1,x2
 
 # --- bad input
 expect_fail "--cov cluster: a missing column: FILE-level error naming it and the columns" 65 \

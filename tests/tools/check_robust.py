@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_robust.py MODEL.json CSV COV [--features a,b] [--weights W] [--target Y]
+"""check_robust.py MODEL.json CSV COV [--features a,b] [--weights W] [--target Y] [--no-intercept]
                   [--r REFERENCE.tsv CASE] [--tol T]
 
 Compares the robust inference table of a linreg_mpi model (trained with --cov COV) with an
@@ -67,7 +67,9 @@ def check(args):
         target = opt("--target", d.columns[-1])
         feats = opt("--features").split(",") if opt("--features") else \
             [c for c in d.columns if c != target and c != opt("--weights")]
-        X = sm.add_constant(d[feats].astype(float), has_constant="add")
+        X = d[feats].astype(float)
+        if "--no-intercept" not in args:
+            X = sm.add_constant(X, has_constant="add")
         y = d[target].astype(float)
         m = sm.WLS(y, X, weights=d[opt("--weights")]) if opt("--weights") else sm.OLS(y, X)
         if cov.startswith("cluster:"):
@@ -86,7 +88,7 @@ def check(args):
                 bad.append("covariance_type %s" % inf["covariance_type"])
         if inf["df_inference"] != round(getattr(r, "df_resid_inference", r.df_resid)):
             bad.append("df_inference %s vs %s" % (inf["df_inference"], r.df_resid_inference))
-        sm_names = ["(Intercept)"] + feats
+        sm_names = feats if "--no-intercept" in args else ["(Intercept)"] + feats
         if names != sm_names:
             bad.append("terms %s vs %s" % (names, sm_names))
         ci = r.conf_int(1 - inf["conf_level"])
