@@ -26,7 +26,8 @@
  * the rank count; one all-to-all exchange), the owner adds the partial sums in rank order
  * and accumulates S_g S_gᵀ over its clusters in key order, and one Allreduce adds the k×k
  * sums. No rank ever holds all clusters; the result does not depend on the thread count
- * and, for a given rank count, is the same on every run.
+ * and, for a given rank count, is the same on every run. Memory: the rows' scores (N×k
+ * doubles) and a key and row index per row, besides each rank's share of the clusters.
  *
  * Calls MPI only through comm.h; never exits (LR_FATAL aside).
  */
