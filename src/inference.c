@@ -127,7 +127,8 @@ void inference_use_cov(struct inference *inf, double *cov, const char *type, int
     }
     /* Wald: F = βᵀ V⁻¹ β / q over the tested terms, on (q, df) degrees of freedom */
     double *A = lr_malloc(sizeof(double) * (size_t)(q ? q * q : 1));
-    double *b = lr_malloc(sizeof(double) * (size_t)(q ? q : 1)), *beta = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
+    double *b = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
+    double *beta = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
     lapack_int *piv = lr_malloc(sizeof(lapack_int) * (size_t)(q ? q : 1));
     for (int a = 0; a < q; a++) {
         beta[a] = b[a] = inf->terms[idx[a]].estimate;

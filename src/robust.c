@@ -334,7 +334,8 @@ void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
     congruence(Ri, A, k, 0, Vs);  /* R⁻¹ (R⁻ᵀ M R⁻¹) R⁻ᵀ = B M B */
     /* T: column q the unit vector of kept[q] in original units */
     double *T = lr_malloc((size_t)(d + 1) * (size_t)(k ? k : 1) * sizeof *T);
-    double *e = zeroed(((size_t)d + 1) * sizeof *e), *col = lr_malloc(((size_t)d + 1) * sizeof *col);
+    double *e = zeroed(((size_t)d + 1) * sizeof *e);
+    double *col = lr_malloc(((size_t)d + 1) * sizeof *col);
     for (int q = 0; q < k; q++) {
         e[f->kept[q]] = 1;
         stats_unscale(e, rp->mean, rp->scale, d, col);

@@ -360,7 +360,8 @@ static int load_data(struct run *r, struct lr_error *e)
         .delimiter = o->delimiter, .has_header = !o->no_header,
         .target = o->target, .features = o->features, .drop = o->drop, .want_target = 1,
         .skip_bad_rows = o->skip_bad_rows, .n_threads = o->n_threads, .weights = o->weights,
-        .groups = o->cov_columns, .encode = 1, .categorical = o->categorical, .max_levels = o->max_levels,
+        .groups = o->cov_columns,
+        .encode = 1, .categorical = o->categorical, .max_levels = o->max_levels,
         .missing = o->missing, .na_values = o->na_values,
         .missing_indicator = o->missing_indicator, .no_intercept = o->no_intercept,
         .unknown_error = o->unknown_error,
@@ -715,7 +716,8 @@ static int infer_covariance(struct run *r, const double *theta, struct lr_error 
     }
     int64_t df = r->inf.df_residual;
     if (r->o->cov == COV_CLUSTER) {
-        int64_t g = c.clusters[0] < c.clusters[1] || ds->n_groups == 1 ? c.clusters[0] : c.clusters[1];
+        int64_t g = ds->n_groups == 1 || c.clusters[0] < c.clusters[1] ? c.clusters[0]
+                                                                       : c.clusters[1];
         df = g - 1;
         if (g < 2) {
             robust_cov_free(&c);
