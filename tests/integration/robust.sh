@@ -89,6 +89,12 @@ check "--cov cluster over three parts (plain, gzip, zstd) under 3 ranks = statsm
 lr 2 1 --quiet --solver exact --features $F --no-intercept --cov hc3 --model-out "$TMP/ni.json" "$TMP/cl.csv"
 check "--no-intercept --cov hc3 = statsmodels' HC3 without a constant (the Wald F of every term)" \
     "$TMP/ni.json" "$TMP/cl.csv" hc3 --features $F --no-intercept
+# rows of weight 0 count in no cluster: firm 30's rows all weigh 0 = statsmodels without them
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $1 == "firm 30" { $6 = 0 } 1' "$TMP/cl.csv" >"$TMP/w0.csv"
+grep -v '^firm 30,' "$TMP/cl.csv" >"$TMP/w0_ref.csv"
+lr 2 1 --quiet --solver exact --features $F --weights w --cov cluster:firm --model-out "$TMP/w0.json" "$TMP/w0.csv"
+check "rows of weight 0 count in no cluster (30 clusters = statsmodels' WLS without those rows)" \
+    "$TMP/w0.json" "$TMP/w0_ref.csv" cluster:firm --features $F --weights w
 # a cluster column that is a feature too when --features names it
 lr 3 1 --quiet --solver exact --features x1,x2,year --cov cluster:year --model-out "$TMP/yf.json" "$TMP/cl.csv"
 check "--cov cluster:year with year among --features: a feature and the clusters" \
