@@ -77,6 +77,8 @@ struct options {
     int no_intercept;          /* fit through the origin */
     int inference;             /* the inference table (always with the exact solver) */
     double conf_level;         /* of its confidence intervals */
+    int cov;                   /* --cov: enum cov_type (robust.h) */
+    const char *cov_columns;   /* --cov cluster:A[,B]: the cluster id columns; NULL: none */
     double l1;                 /* --l1: (l1/m)·‖w‖₁ on the scaled weights; 0: none */
     int huber;                 /* --loss huber (else squared) */
     double huber_delta;        /* --huber-delta δ (> 1; default 1.35) */

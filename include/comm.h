@@ -61,6 +61,11 @@ struct comm_move {
 /* Collective: every rank passes the same list; each sends its pieces and receives its own
    (a piece to itself is copied). Sizes are 64-bit. */
 void comm_moves(const struct comm_move *m, int64_t n_moves, const void *send, void *recv);
+/* Collective all-to-all of records of `item` bytes: send holds, in rank order, send_n[r]
+   records for rank r; *recv (allocated) receives recv_n[r] records from each rank r, in rank
+   order. Counts fit an int (a larger exchange is a fatal error). */
+void comm_alltoallv(const void *send, const int64_t *send_n, size_t item, char **recv,
+                    int64_t *recv_n);
 void comm_send_bytes(int to, const void *buf, int64_t n);
 void comm_recv_bytes(int from, char **buf, int64_t *n);
 

@@ -33,6 +33,8 @@ struct data_options {
     const char *drop;          /* comma-separated names to ignore */
     const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
                                   none */
+    const char *groups;        /* --cov cluster:A[,B]: the cluster id columns (not features
+                                  unless also named as ones); NULL: none */
     int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
     int target_optional;       /* a named target absent from the file: no y, no error */
     const char *columns_of;    /* where target and features come from, for messages:
@@ -57,6 +59,8 @@ struct dataset {
     double *y;                 /* N, NULL without a target */
     double *w;                 /* N sample weights ω_i ≥ 0, NULL without --weights */
     double weight_total;       /* Σ ω_i over all ranks (> 0), or the row count */
+    uint64_t *g;               /* N×n_groups cluster keys (csv_reader.h), NULL without */
+    int n_groups;
     char **feature_names;      /* D names, in model order */
     char *target_name;         /* NULL without a target */
     int has_target;

@@ -34,6 +34,12 @@ struct inference {
     int64_t n, df_residual, f_df1;
     double residual_std_error, r2, adjusted_r2, f_statistic, f_p_value;
     double log_likelihood, aic, bic, condition_number;
+    /* with a robust covariance (inference_use_cov; else type "classical", cov NULL) */
+    const char *cov_type;      /* "classical", "HC0".."HC3", "cluster" */
+    double *cov;               /* (D+1)×(D+1) row-major, NaN where aliased */
+    int n_cluster_dims;        /* 1 or 2 with cluster, else 0 */
+    int64_t clusters[2];
+    int64_t df_inference;      /* the t and F tests' denominator degrees of freedom */
 };
 
 /*
@@ -47,6 +53,10 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
 /* Weighted least squares (rss, tss weighted; n the rows of positive weight): the Gaussian
    log-likelihood gains ½Σ log ω_i (as R's logLik of lm(weights=)); AIC and BIC follow. */
 void inference_add_log_weights(struct inference *inf, double sum_log_w);
+/* Standard errors, t, p, intervals and the F test (a Wald test of all terms but the
+   intercept) from the covariance cov (taken over), with df degrees of freedom. */
+void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
+                       const int64_t *clusters, int n_cluster_dims);
 void inference_free(struct inference *inf);
 
 /* The table laid out like R's summary(lm()), names[j] the D feature names. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "inputs.h"
+#include "robust.h"
 #include "numparse.h"
 
 #define LINREG_VERSION "0.1.0"
@@ -17,7 +18,7 @@ enum opt_id {
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
-    O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS,
+    O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS,
 };
@@ -53,7 +54,7 @@ static const struct opt_spec specs[] = {
     {"validation-split", O_VALIDATION, 1, TRAIN}, {"seed", O_SEED, 1, TRAIN},
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
-    {"conf-level", O_CONF_LEVEL, 1, TRAIN},
+    {"conf-level", O_CONF_LEVEL, 1, TRAIN}, {"cov", O_COV, 1, TRAIN},
     {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
     {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
     {"categorical", O_CATEGORICAL, 1, TRAIN}, {"max-levels", O_MAX_LEVELS, 1, TRAIN},
@@ -171,6 +172,18 @@ void cli_usage(FILE *out)
         "                       log-likelihood, AIC, BIC, the design's condition number;\n"
         "                       printed like R's summary(lm()) and stored in the model\n"
         "  --conf-level P       confidence level of the intervals (0 < P < 1; default 0.95)\n"
+        "  --cov TYPE           the coefficients' covariance behind the inference table:\n"
+        "                       classical (default: R's summary(lm())), hc0, hc1, hc2, hc3\n"
+        "                       (heteroskedasticity-robust, as statsmodels' cov_type='HC0'..\n"
+        "                       and sandwich's vcovHC(type=)), cluster:NAME or\n"
+        "                       cluster:NAME1,NAME2 (one- or two-way cluster-robust, as\n"
+        "                       statsmodels' cov_type='cluster' and sandwich's vcovCL, with\n"
+        "                       G/(G-1)*(N-1)/(N-K); ids from any column, text or numbers,\n"
+        "                       not a feature unless --features names it; a missing id is\n"
+        "                       an error unless --missing skip). t and the Wald F test use\n"
+        "                       N-K degrees of freedom for HC, G-1 (the fewer clusters)\n"
+        "                       for cluster. Needs --solver exact or --inference; the\n"
+        "                       model stores covariance_type, clusters and the covariance\n"
         "  --epochs N           at most N epochs (full passes over the data; default 100000)\n"
         "  --tol X|auto         X: stop when an epoch improves the loss by less than X,\n"
         "                       relatively; 0 runs exactly --epochs epochs, an exact fit\n"
@@ -465,6 +478,18 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         return parse_count(sp->name, v, 1, &o->precondition_rows, e);
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
+    case O_COV: {
+        enum cov_type t;
+        if (robust_parse(v, &t, &o->cov_columns) < 0)
+            return lr_fail(e, LR_EUSAGE, "--cov: '%s' is not classical, hc0, hc1, hc2, hc3, "
+                           "cluster:NAME or cluster:NAME1,NAME2", v);
+        o->cov = (int)t;
+        const char *comma = o->cov_columns ? strchr(o->cov_columns, ',') : NULL;
+        if (comma && strchr(comma + 1, ','))
+            return lr_fail(e, LR_EUSAGE, "--cov cluster: one or two columns (cluster:NAME or "
+                           "cluster:NAME1,NAME2), not '%s'", o->cov_columns);
+        return o->cov_columns ? set_columns(sp->name, o->cov_columns, &o->cov_columns, e) : 0;
+    }
     case O_CONF_LEVEL:
         if (parse_double(sp->name, v, 0, 1, &o->conf_level, e) < 0)
             return -1;
@@ -496,6 +521,16 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->inference && nonsmooth)
         return lr_fail(e, LR_EUSAGE, "--inference: standard errors and tests are those of "
                        "unpenalised least squares; drop %s or --inference", nonsmooth);
+    if (o->cov != COV_CLASSICAL && o->solver != SOLVER_EXACT && !o->inference)
+        return lr_fail(e, LR_EUSAGE, "--cov applies to the inference table: add --inference "
+                       "(gd, nesterov) or use --solver exact");
+    const char *penalty = o->l2 > 0 ? "--l2" : nonsmooth;
+    if (o->cov != COV_CLASSICAL && penalty)
+        return lr_fail(e, LR_EUSAGE, "--cov: robust covariances are those of unpenalised least "
+                       "squares; drop %s or --cov", penalty);
+    if (o->cov_columns && o->cache)
+        return lr_fail(e, LR_EUSAGE, "--cov cluster: the cache does not keep cluster ids; drop "
+                       "--cache for this run");
     if (o->huber_delta_given && !o->huber)
         return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
     return 0;

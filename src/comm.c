@@ -175,6 +175,28 @@ void comm_allgatherv_bytes(const void *send, int64_t n, char **recv, int64_t *le
     }
 }
 
+void comm_alltoallv(const void *send, const int64_t *send_n, size_t item, char **recv,
+                    int64_t *recv_n)
+{
+    int p = g_size;
+    MPI_Alltoall(send_n, 1, MPI_INT64_T, recv_n, 1, MPI_INT64_T, MPI_COMM_WORLD);
+    int *sc = lr_malloc(4 * (size_t)p * sizeof *sc), *sd = sc + p, *rc = sd + p, *rd = rc + p;
+    int64_t so = 0, ro = 0;
+    for (int r = 0; r < p; r++) {
+        if (so > INT_MAX || ro > INT_MAX || send_n[r] > INT_MAX - so || recv_n[r] > INT_MAX - ro)
+            LR_FATAL("all-to-all exchange of more than %d records on one rank", INT_MAX);
+        sc[r] = (int)send_n[r], sd[r] = (int)so, so += send_n[r];
+        rc[r] = (int)recv_n[r], rd[r] = (int)ro, ro += recv_n[r];
+    }
+    *recv = lr_malloc((ro ? (size_t)ro : 1) * item);
+    MPI_Datatype t;
+    MPI_Type_contiguous((int)item, MPI_BYTE, &t);
+    MPI_Type_commit(&t);
+    MPI_Alltoallv(send, sc, sd, t, *recv, rc, rd, t, MPI_COMM_WORLD);
+    MPI_Type_free(&t);
+    free(sc);
+}
+
 void comm_moves(const struct comm_move *m, int64_t n_moves, const void *send, void *recv)
 {
     enum { PIECE = 1 << 30 };  /* MPI counts are int */

@@ -26,6 +26,7 @@ static size_t block_per_piece(const struct csv_layout *lay)
 struct rows {
     int64_t n, cap;
     double *X, *y, *w;
+    uint64_t *g;               /* n×n_groups cluster keys */
     int64_t *at;               /* with csv_layout.keep_offsets: where each record starts */
 };
 
@@ -66,7 +67,7 @@ struct piece {
     int64_t *skipped_off;      /* ... and where each skipped record starts */
 };
 
-static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w)
+static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w, int n_g)
 {
     if (n <= r->cap)
         return;
@@ -78,6 +79,8 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w)
         r->y = lr_realloc(r->y, lr_bytes(cap, 1, sizeof(double)));
     if (has_w)
         r->w = lr_realloc(r->w, lr_bytes(cap, 1, sizeof(double)));
+    if (n_g)
+        r->g = lr_realloc(r->g, lr_bytes(cap, n_g, sizeof(uint64_t)));
     if (r->at)
         r->at = lr_realloc(r->at, lr_bytes(cap, 1, sizeof(int64_t)));
     r->cap = cap;
@@ -145,6 +148,15 @@ static void option_name(char *dst, size_t cap, const char *name)
         snprintf(dst, cap, "'%s'", name);
 }
 
+/* Which cluster id column c is, or -1. */
+static int group_of(const struct csv_layout *lay, int c)
+{
+    for (int k = 0; k < lay->n_groups; k++)
+        if (lay->group_col[k] == c)
+            return k;
+    return -1;
+}
+
 /* The feature columns after col in the record rec whose fields are text (numbers are
    read as numbers, empty and --na-values fields are missing), as "a,b" for an option
    and "'a', 'b'" for a sentence; how many. */
@@ -197,6 +209,9 @@ static void value_hint(const struct csv_layout *lay, int col, const char *rec, s
                  "auto: every text column), ", opt);
     if (lay->slot[col] == COL_WEIGHT)
         snprintf(dst, cap, "; it is the --weights column: fix the value, or %s", skip);
+    else if (group_of(lay, col) >= 0)
+        snprintf(dst, cap, "; it is a --cov cluster column: fill in the id, or skip such rows "
+                 "with --missing skip");
     else if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; it is the model's target column: %s", skip);
     else if (lay->slot[col] == COL_TARGET)
@@ -244,6 +259,12 @@ static void fail_record(struct piece *st)
                    st->bad_status ? "negative" : "not finite", hint);
         break;
     case BAD_MISSING:
+        if (group_of(lay, st->bad_col) >= 0) {
+            value_hint(lay, st->bad_col, NULL, 0, hint, sizeof hint);
+            lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing "
+                       "cluster id%s", name, where, st->bad_text, hint);
+            break;
+        }
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing value; "
                    "--missing skip skips such rows, --missing mean fills in the column's "
                    "training mean (--na-values says which strings are missing)", name, where,
@@ -319,6 +340,20 @@ static void reject_record(struct piece *st)
     st->skipped_at[st->n_skipped++] = st->rows.n;
 }
 
+/* A cluster id's key: a number by its value (1 and 1.0 are one cluster), anything else by
+   its bytes; the two kinds are told apart by the top bit. */
+static uint64_t group_key(const char *s, size_t n)
+{
+    double v;
+    uint64_t b;
+    if (num_parse(s, n, &v) == NUM_OK) {
+        v = v == 0 ? 0 : v;  /* -0 is 0 */
+        memcpy(&b, &v, sizeof b);
+        return mix64(b) | (1ull << 63);
+    }
+    return hash_bytes(s, n) & ~(1ull << 63);
+}
+
 /* Mark the current record bad at column c, keeping the field's text for the message. */
 static void mark_bad(struct piece *st, int kind, int c, int status, const char *text, size_t len)
 {
@@ -343,6 +378,17 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
     int mode = enc && slot >= 0 ? enc->mode[slot] : READ_NUMBER;
     double v = 0;
     int rc = NUM_SYNTAX;
+    int group = lay->n_groups ? group_of(lay, c) : -1;
+    if (group >= 0) {  /* a cluster id: its key, never a missing value */
+        if (len == 0 || (enc && enc_is_missing(enc->na, text, len))) {
+            mark_bad(st, BAD_MISSING, c, lay->groups_skip_missing ? MISSING_SKIP : MISSING_ERROR,
+                     text, len);
+            return;
+        }
+        st->rows.g[st->rows.n * lay->n_groups + group] = group_key(text, len);
+        if (slot == COL_SKIP)
+            return;
+    }
     if (mode == READ_NUMBER || mode == READ_AUTO) {
         rc = num_parse(text, len, &v);
         int strict = !enc || slot == COL_WEIGHT;  /* a weight is a number, never missing */
@@ -411,7 +457,7 @@ static void on_field(void *s, size_t n, void *ctx)
         st->bad_col = c;
         return;
     }
-    if (lay->slot[c] != COL_SKIP)
+    if (lay->slot[c] != COL_SKIP || (lay->n_groups && group_of(lay, c) >= 0))
         field_value(st, c, s ? s : "", s ? n : 0);
 }
 
@@ -454,7 +500,7 @@ static void end_record(struct piece *st)
             st->rows.at[st->rows.n] = st->block_off + (st->rec - st->block);
         st->rows.n++;
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
-                     lay->has_weight);
+                     lay->has_weight, lay->n_groups);
     }
     st->col = st->rows_in_record = 0;
     st->bad = BAD_NONE;
@@ -637,6 +683,8 @@ static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
         out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
     if (lay->has_weight)
         out->w = lr_realloc(out->w, lr_bytes(c, 1, sizeof(double)));
+    if (lay->n_groups)
+        out->g = lr_realloc(out->g, lr_bytes(c, lay->n_groups, sizeof(uint64_t)));
     if (lay->keep_offsets)
         out->row_at = lr_realloc(out->row_at, lr_bytes(c, 1, sizeof(int64_t)));
     *cap = c;
@@ -690,7 +738,7 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
         piece_reset(st);
         st->block = buf;
         st->block_off = ps->block_off;
-        rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight);
+        rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight, lay->n_groups);
         size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
         parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
     }
@@ -728,6 +776,9 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
             memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
         if (lay->has_weight)
             memcpy(out->w + at, r->w, (size_t)r->n * sizeof(double));
+        if (lay->n_groups)
+            memcpy(out->g + at * lay->n_groups, r->g,
+                   (size_t)r->n * (size_t)lay->n_groups * sizeof(uint64_t));
         if (lay->enc)
             remap_levels(out->X + at * d, r->n, &ps->st[k], lay);
         if (r->at)
@@ -807,6 +858,7 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].rows.X);
         free(ps->st[k].rows.y);
         free(ps->st[k].rows.w);
+        free(ps->st[k].rows.g);
         free(ps->st[k].skipped_at);
         for (int j = 0; ps->st[k].dicts && j < ps->st[k].lay->n_features; j++) {
             dict_free(&ps->st[k].dicts[j]);
@@ -831,6 +883,7 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
                    struct lr_error *e)
 {
     memset(out, 0, sizeof *out);
+    out->n_groups = lay->n_groups;
     if (n_threads < 1)
         n_threads = 1;
     if (lay->enc) {
@@ -897,6 +950,8 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
             out->y = lr_realloc(out->y, lr_bytes(n, 1, sizeof(double)));
         if (lay->has_weight)
             out->w = lr_realloc(out->w, lr_bytes(n, 1, sizeof(double)));
+        if (lay->n_groups)
+            out->g = lr_realloc(out->g, lr_bytes(n, lay->n_groups, sizeof(uint64_t)));
         if (lay->keep_offsets)
             out->row_at = lr_realloc(out->row_at, lr_bytes(n, 1, sizeof(int64_t)));
     }
@@ -914,10 +969,12 @@ void csv_shard_free(struct csv_shard *s)
     free(s->X);
     free(s->y);
     free(s->w);
+    free(s->g);
     free(s->skipped_at);
     free(s->row_at);
     free(s->skipped_off);
     s->X = s->y = s->w = NULL;
+    s->g = NULL;
     s->skipped_at = s->row_at = s->skipped_off = NULL;
     s->n_rows = 0;
 }

@@ -88,9 +88,37 @@ static int share_head(int fd, const struct data_options *o, const struct input_l
 
 enum { COL_DROPPED = -3 };  /* a slot value while resolving: --drop named it */
 
-/* Decide each column's slot; identical on every rank (a function of the head and options). */
+/* The --cov cluster columns into lay: neither the target nor the weights, at most two. */
+static int resolve_groups(const struct csv_head *hi, const struct data_options *o,
+                          const int *slot, struct csv_layout *lay, struct lr_error *e)
+{
+    int *cols = lr_malloc((strlen(o->groups) + 1) * sizeof *cols), n = 0, rc = -1;
+    if (csv_columns_named(hi, o->groups, "--cov cluster", o->path, cols, &n, e) < 0)
+        goto done;
+    if (n < 1 || n > CSV_MAX_GROUPS || (n == 2 && cols[0] == cols[1])) {
+        lr_fail(e, LR_EUSAGE, "--cov cluster: one or two different columns, as cluster:NAME "
+                "or cluster:NAME1,NAME2");
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT) {
+            lr_fail(e, LR_EUSAGE, "--cov cluster: '%s' is the %s column", hi->names[cols[k]],
+                    slot[cols[k]] == COL_TARGET ? "target" : "--weights");
+            goto done;
+        }
+        lay->group_col[k] = cols[k];
+    }
+    lay->n_groups = n;
+    rc = 0;
+done:
+    free(cols);
+    return rc;
+}
+
+/* Decide each column's slot; identical on every rank (a function of the head and options).
+   A cluster id column (groups) is a feature only where --features names it. */
 static int resolve_columns(const struct csv_head *hi, const struct data_options *o, int *slot,
-                           struct dataset *ds, struct lr_error *e)
+                           struct csv_layout *groups, struct dataset *ds, struct lr_error *e)
 {
     int n_cols = hi->n_cols, target = -1, n;
     /* room for every name a list can hold (a name has at least one character) */
@@ -138,6 +166,11 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
         if (c >= 0)
             slot[c] = COL_WEIGHT;
     }
+    if (o->groups && resolve_groups(hi, o, slot, groups, e) < 0)
+        goto done;
+    for (int k = 0; k < groups->n_groups; k++)  /* left out unless named in --features */
+        if (!o->features && !model && slot[groups->group_col[k]] == COL_SKIP)
+            slot[groups->group_col[k]] = COL_DROPPED;
     int d = 0;
     if (model) {
         for (n = 0; n < model->n_cols; n++)
@@ -306,9 +339,12 @@ static void take_rows(struct dataset *ds, struct csv_shard *b)
     ds->X = b->X;
     ds->y = b->y;
     ds->w = b->w;
+    ds->g = b->g;
+    ds->n_groups = b->n_groups;
     ds->n_skipped_local = b->n_skipped;
     ds->skipped_at = b->skipped_at;
     b->X = b->y = b->w = NULL;
+    b->g = NULL;
     b->skipped_at = NULL;
 }
 
@@ -413,7 +449,8 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
         L->header_lines[0] = L->head.header_lines;
     }
     L->slot = lr_malloc((size_t)L->head.n_cols * sizeof *L->slot);
-    resolve_columns(&L->head, o, L->slot, ds, e);
+    struct csv_layout groups = {0};  /* only its cluster columns */
+    resolve_columns(&L->head, o, L->slot, &groups, ds, e);
     if (comm_agree(e) != LR_OK)
         return -1;
     enc_setup_init(&L->rs, &L->head, L->slot, ds->n_features, &o->enc, o->path, o->n_threads,
@@ -431,6 +468,8 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .path = o->path, .delimiter = o->delimiter, .n_cols = L->head.n_cols,
             .slot = L->slot, .names = L->head.names, .n_features = ds->n_features,
             .has_target = ds->has_target, .has_weight = has_weight,
+            .n_groups = groups.n_groups, .group_col = {groups.group_col[0], groups.group_col[1]},
+            .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
             .enc = &L->rs.rd,
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
@@ -590,6 +629,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         };
         if (role == DATA_TRAIN) {
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
+            o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
             o->drop_index = 1;
             break;
         }
@@ -640,6 +680,7 @@ void dataset_free(struct dataset *ds)
     free(ds->X);
     free(ds->y);
     free(ds->w);
+    free(ds->g);
     enc_free(&ds->enc);
     memset(ds, 0, sizeof *ds);
 }

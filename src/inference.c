@@ -68,7 +68,7 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
 {
     int k = f->rank, dint = intercept ? 1 : 0;
     *out = (struct inference){.d = d, .intercept = intercept, .conf_level = conf_level, .n = n,
-                              .condition_number = f->kappa};
+                              .condition_number = f->kappa, .cov_type = "classical"};
     out->terms = lr_malloc(sizeof *out->terms * (size_t)(d + 1));
     int64_t rdf = n - k;
     double sigma2 = rdf > 0 ? rss / (double)rdf : NAN;
@@ -87,7 +87,7 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
         t->conf_high = t->estimate + tcrit * se;
     }
     free(var);
-    out->df_residual = rdf;
+    out->df_residual = out->df_inference = rdf;
     out->residual_std_error = sqrt(sigma2);
     out->r2 = tss > 0 ? 1 - rss / tss : NAN;
     out->adjusted_r2 = rdf > 0 ? 1 - (1 - out->r2) * (double)(n - dint) / (double)rdf : NAN;
@@ -102,10 +102,64 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
     out->bic = -2 * out->log_likelihood + log(nn) * (k + 1);
 }
 
+void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
+                       const int64_t *clusters, int n_cluster_dims)
+{
+    int d = inf->d;
+    inf->cov = cov;
+    inf->cov_type = type;
+    inf->df_inference = df;
+    inf->n_cluster_dims = n_cluster_dims;
+    for (int g = 0; g < n_cluster_dims; g++)
+        inf->clusters[g] = clusters[g];
+    double tcrit = t_quantile((1 - inf->conf_level) / 2, (double)df);
+    int *idx = lr_malloc(sizeof(int) * (size_t)(d + 1)), q = 0;
+    for (int j = 0; j <= d; j++) {
+        struct inference_term *t = &inf->terms[j];
+        if (isnan(t->estimate))
+            continue;
+        t->std_error = sqrt(cov[(size_t)j * (d + 1) + j]);
+        t->t_value = t->estimate / t->std_error;
+        t->p_value = isfinite(t->t_value) ? 2 * gsl_cdf_tdist_Q(fabs(t->t_value), (double)df) : NAN;
+        t->conf_low = t->estimate - tcrit * t->std_error;
+        t->conf_high = t->estimate + tcrit * t->std_error;
+        if (j > 0 || !inf->intercept)
+            idx[q++] = j;
+    }
+    /* Wald: F = βᵀ V⁻¹ β / q over the tested terms, on (q, df) degrees of freedom */
+    double *A = lr_malloc(sizeof(double) * (size_t)(q ? q * q : 1));
+    double *b = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
+    double *beta = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
+    lapack_int *piv = lr_malloc(sizeof(lapack_int) * (size_t)(q ? q : 1));
+    for (int a = 0; a < q; a++) {
+        beta[a] = b[a] = inf->terms[idx[a]].estimate;
+        for (int c = 0; c < q; c++)
+            A[(size_t)a * q + c] = cov[(size_t)idx[a] * (d + 1) + idx[c]];
+    }
+    inf->f_df1 = q;
+    inf->f_statistic = NAN;
+    if (q > 0 && df > 0 && LAPACKE_dgesv(LAPACK_ROW_MAJOR, q, 1, A, q, piv, b, 1) == 0) {
+        double s = 0;
+        for (int a = 0; a < q; a++)
+            s += beta[a] * b[a];
+        inf->f_statistic = s / q;
+    }
+    inf->f_p_value = !isfinite(inf->f_statistic) ? NAN
+                     : inf->f_statistic < 0 ? 1  /* two-way V indefinite; as statsmodels */
+                     : gsl_cdf_fdist_Q(inf->f_statistic, (double)q, (double)df);
+    free(A);
+    free(b);
+    free(beta);
+    free(piv);
+    free(idx);
+}
+
 void inference_free(struct inference *inf)
 {
     free(inf->terms);
+    free(inf->cov);
     inf->terms = NULL;
+    inf->cov = NULL;
 }
 
 /* R's significance codes. */
@@ -119,6 +173,14 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
     int w = 11;
     for (int j = 0; j < inf->d; j++)
         w = (int)strlen(names[j]) > w ? (int)strlen(names[j]) : w;
+    int robust = strcmp(inf->cov_type, "classical") != 0;
+    if (robust && inf->n_cluster_dims == 2)
+        fprintf(out, "Covariance: cluster-robust, two-way (%lld and %lld clusters)\n",
+                (long long)inf->clusters[0], (long long)inf->clusters[1]);
+    else if (robust && inf->n_cluster_dims)
+        fprintf(out, "Covariance: cluster-robust (%lld clusters)\n", (long long)inf->clusters[0]);
+    else if (robust)
+        fprintf(out, "Covariance: heteroskedasticity-robust (%s)\n", inf->cov_type);
     fprintf(out, "Coefficients:\n%-*s %14s %12s %9s %10s %14s %14s\n", w, "", "Estimate",
             "Std. Error", "t value", "Pr(>|t|)", "", "");
     fprintf(out, "%-*s %14s %12s %9s %10s %13.4g%% %13.4g%%\n", w, "", "", "", "", "",
@@ -148,8 +210,9 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
         char p[32] = "< 2.2e-16";  /* as R's format.pval: below the machine epsilon */
         if (!(inf->f_p_value < DBL_EPSILON))
             snprintf(p, sizeof p, "%.4g", inf->f_p_value);
-        fprintf(out, "F-statistic: %.6g on %lld and %lld DF,  p-value: %s\n", inf->f_statistic,
-                (long long)inf->f_df1, (long long)inf->df_residual, p);
+        fprintf(out, "%s: %.6g on %lld and %lld DF,  p-value: %s\n",
+                robust ? "Wald F-statistic (robust)" : "F-statistic", inf->f_statistic,
+                (long long)inf->f_df1, (long long)inf->df_inference, p);
     }
     fprintf(out, "Log-likelihood: %.10g,  AIC: %.10g,  BIC: %.10g,  condition number of the "
             "scaled design: %.4g\n", inf->log_likelihood, inf->aic, inf->bic,

@@ -1039,6 +1039,8 @@ void inputs_redistribute(const struct input_list *l, const struct input_share *s
         s->y = move_items(&rows, owner, n, s->y, 8);
     if (has_weight)
         s->w = move_items(&rows, owner, n, s->w, 8);
+    if (s->n_groups)
+        s->g = move_items(&rows, owner, n, s->g, 8 * (int64_t)s->n_groups);
     s->row_at = move_items(&rows, owner, n, s->row_at, 8);
     s->skipped_at = move_items(&skip, owner, n, s->skipped_at, 8);
     s->skipped_off = move_items(&skip, owner, n, s->skipped_off, 8);

@@ -42,14 +42,27 @@ static json_t *inference_json(const struct inference *inf, char *const *names)
                                                number(t->conf_low), "conf_high",
                                                number(t->conf_high)));
     }
-    return json_pack("{s:f, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o}",
+    json_t *cov = json_array(), *clusters = json_array();
+    for (int i = inf->intercept ? 0 : 1; inf->cov && i <= inf->d; i++) {
+        json_t *row = json_array();
+        for (int j = inf->intercept ? 0 : 1; j <= inf->d; j++)
+            json_array_append_new(row, number(inf->cov[(size_t)i * (inf->d + 1) + j]));
+        json_array_append_new(cov, row);
+    }
+    for (int g = 0; g < inf->n_cluster_dims; g++)
+        json_array_append_new(clusters, json_integer((json_int_t)inf->clusters[g]));
+    return json_pack("{s:f, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:s, "
+                     "s:I, s:o, s:o}",
                      "conf_level", inf->conf_level, "terms", terms, "residual_std_error",
                      number(inf->residual_std_error), "df_residual", (json_int_t)inf->df_residual,
                      "r2", number(inf->r2), "adjusted_r2", number(inf->adjusted_r2),
                      "f_statistic", number(inf->f_statistic), "f_df1", (json_int_t)inf->f_df1,
                      "f_p_value", number(inf->f_p_value), "log_likelihood",
                      number(inf->log_likelihood), "aic", number(inf->aic), "bic", number(inf->bic),
-                     "condition_number", number(inf->condition_number));
+                     "condition_number", number(inf->condition_number), "covariance_type",
+                     inf->cov_type, "df_inference", (json_int_t)inf->df_inference, "clusters",
+                     inf->n_cluster_dims ? clusters : (json_decref(clusters), json_null()),
+                     "covariance", inf->cov ? cov : (json_decref(cov), json_null()));
 }
 
 static json_t *metrics_json(const struct metrics *mt)

@@ -15,6 +15,7 @@
 #include "gd.h"
 #include "hash.h"
 #include "inference.h"
+#include "robust.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
@@ -151,6 +152,8 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
             memmove(dst_X, ds->X + i * d, (size_t)d * sizeof(double));
         if (ds->w)  /* the weight moves with its row */
             *(is_val[i] ? &v->w[kv] : &ds->w[kt]) = ds->w[i];
+        for (int g = 0; !is_val[i] && g < ds->n_groups; g++)  /* so do its cluster ids */
+            ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
         if (is_val[i])
             v->y[kv++] = ds->y[i];
         else
@@ -734,10 +737,66 @@ static const char *stopped_by(const struct run *r)
            : "epoch_limit";
 }
 
+/* Collective: the coefficients' covariance into r->inf, and with --cov other than classical
+   the table's standard errors and tests from it (robust.h), on the degrees of freedom
+   statsmodels uses: the residual ones for HC, G − 1 for clusters (the fewer, two-way). */
+static int infer_covariance(struct run *r, const double *theta, struct lr_error *e)
+{
+    const struct dataset *ds = &r->ds;
+    int d = ds->n_features;
+    struct exact_problem pb = exact_problem_of(r);
+    double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
+    double *t0 = lr_malloc((size_t)(d + 1) * sizeof *t0);
+    for (int j = 0; j <= d; j++)
+        t0[j] = isnan(theta[j]) ? 0 : theta[j];
+    stats_rescale(t0, r->mean, r->scale, d, theta_s);  /* on the factor's design */
+    if (r->o->no_intercept)
+        theta_s[0] = 0;
+    struct robust_problem rp = {
+        .pb = &pb, .theta_s = theta_s, .mean = r->mean, .scale = r->scale, .g = ds->g,
+        .n_groups = ds->n_groups, .type = r->o->cov,
+        .sigma2 = r->inf.residual_std_error * r->inf.residual_std_error,
+    };
+    struct robust_cov c;
+    robust_compute(&rp, &r->xf, &c);
+    free(theta_s);
+    free(t0);
+    if (r->o->cov == COV_CLASSICAL) {
+        r->inf.cov = c.V;
+        return LR_OK;
+    }
+    int64_t df = r->inf.df_residual;
+    if (r->o->cov == COV_CLUSTER) {
+        int64_t g = ds->n_groups == 1 || c.clusters[0] < c.clusters[1] ? c.clusters[0]
+                                                                       : c.clusters[1];
+        df = g - 1;
+        if (g < 2) {
+            robust_cov_free(&c);
+            return lr_fail_at(e, LR_EDATA, r->o->path, 0, 0, "--cov cluster:%s: every row is in "
+                              "one cluster%s, and clustered standard errors need at least 2 "
+                              "(--cov hc1 allows for unequal variances without clusters)",
+                              r->o->cov_columns, ds->n_groups == 2 ? " of one of the columns"
+                              : ""), LR_EDATA;
+        }
+        if (g < r->xf.rank)
+            log_note(&r->log, "warning: --cov: %lld clusters for %d coefficients: the "
+                     "cluster-robust covariance is rank deficient, so the F test is not "
+                     "reliable and the standard errors rest on very few clusters",
+                     (long long)g, r->xf.rank);
+    }
+    if ((r->o->cov == COV_HC2 || r->o->cov == COV_HC3) && c.max_leverage > 1 - 1e-12)
+        log_note(&r->log, "warning: --cov %s: a row has leverage 1 (fitted exactly), so its "
+                 "weight in %s is infinite", robust_type_name(r->o->cov),
+                 robust_type_name(r->o->cov));
+    inference_use_cov(&r->inf, c.V, robust_type_name(r->o->cov), df, c.clusters,
+                      r->o->cov == COV_CLUSTER ? ds->n_groups : 0);
+    return LR_OK;
+}
+
 /* Collective: the inference table at the final weights (original units in r->coef). The
    exact solver's factor serves; after gd, one pass builds it. RSS and SST are the training
    rows' (without the validation rows). */
-static void infer(struct run *r)
+static int infer(struct run *r, struct lr_error *e)
 {
     const struct dataset *ds = &r->ds;
     int d = ds->n_features;
@@ -754,7 +813,7 @@ static void infer(struct run *r)
                          "the columns before it (or constant), so standard errors and tests "
                          "are not defined for this fit; no inference table (--solver exact "
                          "aliases such columns and gives one)", ds->feature_names[j]);
-        return;
+        return LR_OK;
     }
     double *theta = lr_malloc((size_t)(d + 1) * sizeof *theta);
     theta[0] = r->intercept;
@@ -775,7 +834,9 @@ static void infer(struct run *r)
                       r->train_m.mse * n, sst, (int64_t)wsum[0], r->o->conf_level, &r->inf);
     if (ds->w)
         inference_add_log_weights(&r->inf, wsum[1]);
+    int rc = infer_covariance(r, theta, e);
     free(theta);
+    return rc;
 }
 
 /* Phase 5, collective: metrics, the model in original units, the model file, the log and
@@ -829,8 +890,9 @@ static int finish_model(struct run *r, struct lr_error *e)
             if (ms[i])
                 ms[i]->adj_r2 = metrics_adjusted_r2(ms[i]->r2, ms[i]->rows, k, b);
     }
-    if (o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0))
-        infer(r);
+    if ((o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0)) &&
+        (rc = infer(r, e)) != LR_OK)
+        return rc;
     double w1 = 0, mw = ds->weight_total;
     int selected = 0;
     for (int j = 1; j <= d; j++) {

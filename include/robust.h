@@ -1,0 +1,73 @@
+/*
+ * robust.h — sandwich covariances of least-squares coefficients: heteroskedasticity-robust
+ * (HC0–HC3) and cluster-robust (one- or two-way), as statsmodels' OLS/WLS fit(cov_type=)
+ * and R's sandwich::vcovHC / vcovCL compute them by default.
+ *
+ * On the factor's scaled design (exact.h: x̃_i the kept columns of row i of Ã, R the
+ * triangle of √ω·Ã, B = (ÃᵀΩÃ)⁻¹ = R⁻¹R⁻ᵀ), with residuals e_i = y_i − x̃_iᵀθ_s and the
+ * score of row i s_i = ω_i e_i x̃_i (ω_i = 1 without weights; as statsmodels' WLS, whose
+ * whitened rows give the same s_i, and sandwich's estfun.lm):
+ *
+ *   V_s = B M B,   M = Σ_i c_i s_i s_iᵀ                                   (HC)
+ *     c_i = 1 (HC0), n/(n−k) (HC1), 1/(1−h_i) (HC2), 1/(1−h_i)² (HC3),
+ *     h_i = ω_i ‖R⁻ᵀx̃_i‖² the leverage (one more pass over the rows);
+ *   M = G/(G−1)·(n−1)/(n−k) Σ_g S_g S_gᵀ,  S_g = Σ_{i∈g} s_i              (one-way cluster)
+ *   V = V_1 + V_2 − V_12, each with its own G (the clusters of A, of B, and of the pairs
+ *   (A, B) that occur)                                    (two-way: Cameron, Gelbach and
+ *   Miller 2011; sandwich::vcovCL's default, type HC1 with cadjust; statsmodels'
+ *   cov_cluster_2groups)
+ *
+ * n counts the rows of positive weight, k the kept (non-aliased) coefficients. V_s maps to
+ * original units as the classical covariance does (V = T V_s Tᵀ, inference.h); aliased
+ * coefficients' rows and columns are NaN, as R's vcov shows NA for them.
+ *
+ * Clusters across ranks: each rank sums its rows' scores per cluster key (rows in order),
+ * sends each cluster's partial sum to the rank that owns the key (a hash of the key modulo
+ * the rank count; one all-to-all exchange), the owner adds the partial sums in rank order
+ * and accumulates S_g S_gᵀ over its clusters in key order, and one Allreduce adds the k×k
+ * sums. No rank ever holds all clusters; the result does not depend on the thread count
+ * and, for a given rank count, is the same on every run. Memory: the rows' scores (N×k
+ * doubles) and a key and row index per row, besides each rank's share of the clusters.
+ *
+ * Calls MPI only through comm.h; never exits (LR_FATAL aside).
+ */
+#ifndef LINREG_ROBUST_H
+#define LINREG_ROBUST_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "exact.h"
+
+enum cov_type { COV_CLASSICAL, COV_HC0, COV_HC1, COV_HC2, COV_HC3, COV_CLUSTER };
+
+/* The --cov argument: type and, for cluster, the comma-separated columns in *columns
+   (pointing into arg). Returns -1 on an unknown type. */
+int robust_parse(const char *arg, enum cov_type *type, const char **columns);
+const char *robust_type_name(enum cov_type type);  /* "classical", "HC0", ..., "cluster" */
+
+struct robust_problem {
+    const struct exact_problem *pb;  /* the rows, the weights and the factor's design */
+    const double *theta_s;     /* D+1 coefficients on the factor's design (aliased: 0) */
+    const double *mean, *scale;  /* D: the map of θ_s to original units (stats.h) */
+    const uint64_t *g;         /* N×n_groups cluster keys (csv_reader.h), with COV_CLUSTER */
+    int n_groups;              /* 1 or 2 */
+    enum cov_type type;
+    double sigma2;             /* COV_CLASSICAL: V_s = σ²B, no pass over the rows */
+};
+
+struct robust_cov {
+    int d;                     /* D: V is (D+1)×(D+1) */
+    double *V;                 /* row-major, original units, intercept first; NaN for
+                                  aliased coefficients (and the intercept when not fitted) */
+    int64_t n;                 /* rows of positive weight */
+    int64_t clusters[3];       /* cluster: G per column, then of the pairs (two-way) */
+    double max_leverage;       /* HC2/HC3: the largest h_i (1: a row fitted exactly) */
+};
+
+/* Collective. f: the factor of pb's design. */
+void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
+                    struct robust_cov *out);
+void robust_cov_free(struct robust_cov *c);
+
+#endif
