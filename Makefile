@@ -46,6 +46,11 @@ UNIT_OBJ = $(UNIT_SRC:tests/unit/%.c=build/unit/%.o)
 DEPFLAGS = -MMD -MP
 -include $(wildcard build/*.d build/hooks/*.d build/asan/*.d build/unit/*.d \
                     build/asan/unit/*.d build/tools/*.d)
+# An object built before the .d files existed (an older build tree) has no record of its
+# headers: it depends on all of them, until it is rebuilt once.
+$(foreach o,$(wildcard build/*.o build/hooks/*.o build/asan/*.o build/unit/*.o \
+                       build/asan/unit/*.o build/tools/*.o),\
+    $(if $(wildcard $(o:.o=.d)),,$(eval $(o): $(wildcard include/*.h tests/unit/*.h))))
 
 all: bin/linreg_mpi bin/gen_data bin/csv_tokenize bin/scan_limit bin/bench_epoch
 

@@ -45,16 +45,18 @@ void log_streams_init(void);
 
 /* Results, built in memory and written to stdout in one piece (rank 0's business: other
    ranks never call these). results_begin returns the stream to print into;
-   results_end writes what was printed and frees it (-1 if stdout cannot be written). */
+   results_end writes what was printed and frees it. A write that fails (a full disk, a closed
+   pipe) returns -1 with LR_EWRITE in e, unless e holds an error already: the caller agrees
+   on it (comm_agree) so that every rank exits with it. */
 struct results {
     FILE *f;
     char *text;
     size_t len;
 };
 FILE *results_begin(struct results *r);
-int results_end(struct results *r);
-/* n bytes of whole lines to stdout, after what stdout holds (-1 if it cannot be written). */
-int results_write(const char *text, size_t n);
+int results_end(struct results *r, struct lr_error *e);
+/* n bytes of whole lines to stdout, after what stdout holds (-1 with e as above). */
+int results_write(const char *text, size_t n, struct lr_error *e);
 
 /* Rank 0 opens the CSV log (NULL path: none); -1 with LR_EWRITE if it cannot. When
    resuming after epoch resume_epoch (> 0), an existing log keeps its rows up to that epoch

@@ -356,9 +356,9 @@ int describe_run(const struct options *o, struct lr_error *e)
             print_json(&ds, cols, out);
         else
             print_table(&ds, cols, out);
-        results_end(&res);
+        results_end(&res, e);
     }
     free(cols);
     dataset_free(&ds);
-    return LR_OK;
+    return comm_agree(e);
 }

@@ -38,17 +38,27 @@ void log_streams_init(void)
     setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
 }
 
-int results_write(const char *text, size_t n)
+static int stdout_failed(struct lr_error *e)
+{
+    if (e->code == LR_OK)
+        lr_fail(e, LR_EWRITE, "standard output: write failed: %s", strerror(errno));
+    return -1;
+}
+
+int results_write(const char *text, size_t n, struct lr_error *e)
 {
     fflush(stderr);
     if (fflush(stdout) != 0)
-        return -1;
+        return stdout_failed(e);
     while (n > 0) {
         ssize_t k = write(STDOUT_FILENO, text, n);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
-            return -1;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            return stdout_failed(e);
+        }
         text += k, n -= (size_t)k;
     }
     return 0;
@@ -63,16 +73,17 @@ FILE *results_begin(struct results *r)
     return r->f;
 }
 
-int results_end(struct results *r)
+int results_end(struct results *r, struct lr_error *e)
 {
     if (!r->f)
         return 0;
-    int bad = fclose(r->f) != 0;
+    if (fclose(r->f) != 0)
+        LR_FATAL("out of memory for the results");
     r->f = NULL;
-    bad |= results_write(r->text, r->len) < 0;
+    int rc = results_write(r->text, r->len, e);
     free(r->text);
     r->text = NULL;
-    return bad ? -1 : 0;
+    return rc;
 }
 
 #define LOG_COLUMNS "epoch,loss,grad_norm,learning_rate,seconds,compute_seconds,allreduce_seconds"

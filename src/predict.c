@@ -150,23 +150,25 @@ static int write_parallel(const char *path, const char *header, const char *buf,
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-/* Collective: rank 0 prints every rank's part, in rank order. */
-static void write_stdout(const char *header, const char *buf, int64_t len)
+/* Collective: rank 0 prints every rank's part, in rank order; a failed write is every
+   rank's error. */
+static int write_stdout(const char *header, const char *buf, int64_t len, struct lr_error *e)
 {
     if (comm_rank() != 0) {
         comm_send_bytes(0, buf, len);
-        return;
+    } else {  /* each part is whole lines, written in one piece (log.h) */
+        if (results_write(header, strlen(header), e) == 0)
+            results_write(buf, (size_t)len, e);
+        for (int r = 1; r < comm_size(); r++) {  /* received even after a failed write */
+            char *part;
+            int64_t n;
+            comm_recv_bytes(r, &part, &n);
+            if (e->code == LR_OK)
+                results_write(part, (size_t)n, e);
+            free(part);
+        }
     }
-    /* each part is whole lines, written in one piece (log.h) */
-    results_write(header, strlen(header));
-    results_write(buf, (size_t)len);
-    for (int r = 1; r < comm_size(); r++) {
-        char *part;
-        int64_t n;
-        comm_recv_bytes(r, &part, &n);
-        results_write(part, (size_t)n);
-        free(part);
-    }
+    return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
 int predict_run(const struct options *o, struct lr_error *e)
@@ -194,8 +196,8 @@ int predict_run(const struct options *o, struct lr_error *e)
     if (o->output) {
         if (write_parallel(o->output, header, text, len, e) < 0)
             rc = e->code;
-    } else {
-        write_stdout(header, text, len);
+    } else if (write_stdout(header, text, len, e) < 0) {
+        rc = e->code;
     }
     free(text);
 done:
@@ -240,8 +242,9 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         if (comm_rank() == 0) {
             struct results res;
             print_metrics(&mt, o->json, results_begin(&res));
-            results_end(&res);
+            results_end(&res, e);
         }
+        rc = comm_agree(e);
     }
     model_file_free(&m);
     dataset_free(&ds);

@@ -963,14 +963,14 @@ static int finish_model(struct run *r, struct lr_error *e)
 
 /* Phase 6, rank 0: the times on stderr, then the results on stdout in one piece: how it
    ended, the coefficient table, the formula, the held-out scores. */
-static void print_summary(const struct run *r)
+static int print_summary(const struct run *r, struct lr_error *e)
 {
     const struct options *o = r->o;
     const struct dataset *ds = &r->ds;
     int d = ds->n_features;
     int64_t epochs = r->st.epoch;
     if (comm_rank() != 0)
-        return;
+        return 0;
     double per = epochs ? 1e3 / (double)epochs : 0.0;
     log_note(&r->log, "time: read %.3f s, stats+scaling %.3f s, %slearning rate %.3f s, "
              "training %.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
@@ -1015,9 +1015,9 @@ static void print_summary(const struct run *r)
         fprintf(out, "%s: %lld rows, MSE %.10g, R^2 %.10g\n", label + 2,
                 (long long)r->test_m.rows, r->test_m.mse, r->test_m.r2);
     }
-    if (!r->inf.terms && r->gp.solver != SOLVER_EXACT)
+    if (!r->inf.terms && r->gp.solver != SOLVER_EXACT && !o->inference)
         fprintf(out, "standard errors and p-values: add --inference, or use --solver exact\n");
-    results_end(&res);
+    return results_end(&res, e);
 }
 
 static void run_free(struct run *r)
@@ -1059,8 +1059,10 @@ int train_run(const struct options *o, struct lr_error *e)
         rc = fit(&r, e);
     if (rc == LR_OK)
         rc = finish_model(&r, e);
-    if (rc == LR_OK)
-        print_summary(&r);
+    if (rc == LR_OK) {
+        print_summary(&r, e);
+        rc = comm_agree(e);
+    }
     run_free(&r);
     return rc;
 }

@@ -106,3 +106,16 @@ timeout 30 mpirun -q --oversubscribe -n 2 "$BIN" --model-out "$TMP/x.json" "$TMP
     [ "$(grep -c . "$TMP/errq")" = 1 ] && grep -q "no_such.csv" "$TMP/errq" &&
     ok "mpirun -q: the error line alone, exit 66 as without -q (which adds $(($(grep -c . "$TMP/err") - 1)) lines)" ||
     not_ok "mpirun -q" "rc $rc/$rcq: $(cat "$TMP/errq")"
+
+# a failed write of the results (a full disk) is exit 74 naming stdout, never a silent 0:
+# the program started without mpirun, whose own output forwarding would swallow the error
+lr 1 1 --quiet --solver exact --model-out "$TMP/full.json" "$T" >/dev/null 2>&1
+for cmd in "--quiet --solver exact --model-out $TMP/f2.json" "predict --model $TMP/full.json" \
+    "evaluate --model $TMP/full.json" "describe"; do
+    # shellcheck disable=SC2086
+    "$BIN" $cmd "$T" >/dev/full 2>"$TMP/ferr"
+    rc=$?
+    [ "$rc" = 74 ] && grep -q "standard output: write failed: No space left on device" "$TMP/ferr" &&
+        ok "${cmd%% *} with stdout on a full device: exit 74 naming standard output" ||
+        not_ok "${cmd%% *} to /dev/full" "exit $rc: $(cat "$TMP/ferr")"
+done
