@@ -338,7 +338,7 @@ static int set_columns(const char *opt, const char *v, const char **out, struct 
 static char **arg_lists(struct options *o)
 {
     if (!o->paths)
-        o->paths = calloc(2 * (size_t)o->argc, sizeof *o->paths);
+        o->paths = lr_calloc(2 * (size_t)o->argc, sizeof *o->paths);
     return o->paths;
 }
 

@@ -828,9 +828,7 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
 {
     ps->n = n;
     ps->parsers = lr_malloc((size_t)n * sizeof *ps->parsers);
-    ps->st = calloc((size_t)n, sizeof *ps->st);
-    if (!ps->st)
-        LR_FATAL("out of memory");
+    ps->st = lr_calloc((size_t)n, sizeof *ps->st);
     ps->quotes = lr_malloc((size_t)n * sizeof *ps->quotes);
     ps->start = lr_malloc((size_t)(n + 1) * sizeof *ps->start);
     ps->dest_row = lr_malloc((size_t)n * sizeof *ps->dest_row);
@@ -839,11 +837,9 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
         ps->st[k].lay = lay;
         if (lay->enc) {
             int d = lay->n_features;
-            ps->st[k].dicts = calloc((size_t)d, sizeof *ps->st[k].dicts);
-            ps->st[k].remap = calloc((size_t)d, sizeof *ps->st[k].remap);
-            ps->st[k].seen = calloc((size_t)d, 1);
-            if (!ps->st[k].dicts || !ps->st[k].remap || !ps->st[k].seen)
-                LR_FATAL("out of memory");
+            ps->st[k].dicts = lr_calloc((size_t)d, sizeof *ps->st[k].dicts);
+            ps->st[k].remap = lr_calloc((size_t)d, sizeof *ps->st[k].remap);
+            ps->st[k].seen = lr_calloc((size_t)d, 1);
         }
         ps->st[k].field_end = lr_malloc((size_t)lay->n_cols * sizeof(uint32_t));
         if (lay->keep_offsets)  /* non-NULL: rows_reserve keeps it as large as X */
@@ -887,11 +883,9 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
     if (n_threads < 1)
         n_threads = 1;
     if (lay->enc) {
-        out->dicts = calloc((size_t)lay->n_features, sizeof *out->dicts);
+        out->dicts = lr_calloc((size_t)lay->n_features, sizeof *out->dicts);
         out->n_dicts = lay->n_features;
-        out->seen = calloc((size_t)lay->n_features, 1);
-        if (!out->dicts || !out->seen)
-            LR_FATAL("out of memory");
+        out->seen = lr_calloc((size_t)lay->n_features, 1);
     }
     int stream = end == CSV_STREAM_END;  /* end: unknown until a short read */
     if (stream)
@@ -1164,7 +1158,7 @@ int csv_read_head(int fd, const char *path, char delimiter, int has_header, stru
     for (int c = 0; c < f.n; c++) {
         char gen[32];
         snprintf(gen, sizeof gen, "col%d", c + 1);
-        h->names[c] = strdup(has_header && f.v[c][0] ? f.v[c] : gen);
+        h->names[c] = lr_strdup(has_header && f.v[c][0] ? f.v[c] : gen);
     }
     free_fields(f.v, f.n);
     int earlier, dup = has_header ? find_duplicate(h->names, h->n_cols, &earlier) : -1;

@@ -74,10 +74,8 @@ static void describe_text(const struct dataset *ds, int j, struct column *c)
     const struct enc_column *ec = &ds->enc.cols[j];
     int d = ds->n_features;
     int64_t nl = ec->n_levels;
-    uint64_t *count = calloc((size_t)nl + 1, sizeof *count);
+    uint64_t *count = lr_calloc((size_t)nl + 1, sizeof *count);
     uint64_t *nums = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof *nums));
-    if (!count)
-        LR_FATAL("out of memory");
     int64_t m = 0;
     for (int64_t i = 0; i < ds->n_rows; i++) {
         double v = ds->X[i * d + j];
@@ -336,9 +334,7 @@ int describe_run(const struct options *o, struct lr_error *e)
     getrusage(RUSAGE_SELF, &ru);
     int64_t rss = comm_max_i64((int64_t)ru.ru_maxrss * 1024);
     int64_t matrix = comm_max_i64(ds.n_rows * ds.n_features * (int64_t)sizeof(double));
-    struct column *cols = calloc((size_t)ds.n_features, sizeof *cols);
-    if (!cols)
-        LR_FATAL("out of memory");
+    struct column *cols = lr_calloc((size_t)ds.n_features, sizeof *cols);
     describe_columns(&ds, o->n_threads, cols);
     find_first_texts(&dopt, &ds, cols);
     if (comm_rank() == 0) {

@@ -15,14 +15,14 @@
 int enc_na_init(struct enc_na *na, const char *list, struct lr_error *e)
 {
     memset(na, 0, sizeof *na);
-    char *copy = strdup(list ? list : ENC_NA_DEFAULT), *save = NULL;
+    char *copy = lr_strdup(list ? list : ENC_NA_DEFAULT), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (na->n == ENC_MAX_NA) {
             free(copy);
             enc_na_free(na);
             return lr_fail(e, LR_EUSAGE, "--na-values: more than %d strings", ENC_MAX_NA);
         }
-        na->s[na->n] = strdup(tok);
+        na->s[na->n] = lr_strdup(tok);
         na->len[na->n] = strlen(tok);
         na->len_mask |= na->len[na->n] < 64 ? 1ull << na->len[na->n] : 1ull << 63;
         na->n++;
@@ -162,7 +162,7 @@ char **enc_feature_names(const struct encoding *enc)
     for (int s = 0; s < enc->n_cols; s++) {
         const struct enc_column *c = &enc->cols[s];
         if (c->kind == ENC_NUMERIC)
-            names[j++] = strdup(c->name);
+            names[j++] = lr_strdup(c->name);
         for (int k = c->reference; c->kind == ENC_CATEGORICAL && k < c->n_levels; k++) {
             size_t len = strlen(c->name) + strlen(c->levels[k]) + 2;
             names[j] = lr_malloc(len);
@@ -224,9 +224,7 @@ void enc_expand(struct encoding *enc, const double *raw, int64_t n, double *X, i
 {
     int s = enc->n_cols, d = enc_width(enc);
     int64_t parts = par_chunks(n);
-    int64_t *unseen = calloc((size_t)(parts * s + 1), sizeof *unseen);
-    if (!unseen)
-        LR_FATAL("out of memory");
+    int64_t *unseen = lr_calloc((size_t)(parts * s + 1), sizeof *unseen);
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
@@ -292,9 +290,7 @@ int enc_from_json(const void *json, struct encoding *enc, const char **why)
         if (strcmp(miss, missing_names[k]) == 0)
             enc->missing = k;
     enc->n_cols = (int)json_array_size(cols);
-    enc->cols = calloc((size_t)enc->n_cols, sizeof *enc->cols);
-    if (!enc->cols)
-        LR_FATAL("out of memory");
+    enc->cols = lr_calloc((size_t)enc->n_cols, sizeof *enc->cols);
     for (int s = 0; s < enc->n_cols; s++) {
         json_t *o = json_array_get(cols, (size_t)s), *lv = json_object_get(o, "levels");
         struct enc_column *c = &enc->cols[s];
@@ -303,7 +299,7 @@ int enc_from_json(const void *json, struct encoding *enc, const char **why)
         *why = "an \"encoding\" column has no name or type";
         if (!name || !type)
             goto fail;
-        c->name = strdup(name);
+        c->name = lr_strdup(name);
         c->kind = strcmp(type, "categorical") == 0 ? ENC_CATEGORICAL : ENC_NUMERIC;
         *why = "an \"encoding\" column's type is not numeric or categorical";
         if (c->kind == ENC_NUMERIC && strcmp(type, "numeric") != 0)
@@ -313,12 +309,12 @@ int enc_from_json(const void *json, struct encoding *enc, const char **why)
             if (!json_is_array(lv))
                 goto fail;
             c->n_levels = (int)json_array_size(lv);
-            c->levels = calloc((size_t)c->n_levels + 1, sizeof *c->levels);
+            c->levels = lr_calloc((size_t)c->n_levels + 1, sizeof *c->levels);
             for (int k = 0; k < c->n_levels; k++) {
                 const char *l = json_string_value(json_array_get(lv, (size_t)k));
                 if (!l)
                     goto fail;
-                c->levels[k] = strdup(l);
+                c->levels[k] = lr_strdup(l);
             }
             c->reference = json_is_string(json_object_get(o, "reference"));
         }

@@ -224,11 +224,9 @@ double gd_auto_lr(const struct gd_problem *pb, double l2)
 void gd_state_init(struct gd_state *s, int d)
 {
     memset(s, 0, sizeof *s);
-    s->theta = calloc((size_t)d + 1, sizeof *s->theta);
-    s->look = calloc((size_t)d + 1, sizeof *s->look);
-    s->best_theta = calloc((size_t)d + 1, sizeof *s->best_theta);
-    if (!s->theta || !s->look || !s->best_theta)
-        LR_FATAL("out of memory");
+    s->theta = lr_calloc((size_t)d + 1, sizeof *s->theta);
+    s->look = lr_calloc((size_t)d + 1, sizeof *s->look);
+    s->best_theta = lr_calloc((size_t)d + 1, sizeof *s->best_theta);
     s->best_val_loss = INFINITY;
 }
 

@@ -198,9 +198,9 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         why = "no \"target\"";
     if (!why) {
         m->d = (int)json_array_size(feats);
-        m->features = calloc((size_t)m->d, sizeof(char *));
+        m->features = lr_calloc((size_t)m->d, sizeof(char *));
         m->coef = lr_malloc((size_t)m->d * sizeof(double));
-        m->target = strdup(json_string_value(json_object_get(root, "target")));
+        m->target = lr_strdup(json_string_value(json_object_get(root, "target")));
         for (int j = 0; j < m->d && !why; j++) {
             const char *name = json_string_value(json_array_get(feats, (size_t)j));
             if (!name)
@@ -211,7 +211,7 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
                 if (strcmp(name, m->features[k]) == 0)
                     why = "a feature is listed twice";
             if (!why)
-                m->features[j] = strdup(name);
+                m->features[j] = lr_strdup(name);
         }
         if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef) < 0)
             why = "\"coefficients\" is not a list of one number (or null) per feature";
@@ -224,14 +224,14 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
             why = "\"encoding\" does not give as many columns as \"features\"";
         for (int j = 0; !why && !enc && j < m->d; j++) {  /* numbers, as the features say */
             if (j == 0)
-                m->enc.cols = calloc((size_t)m->d, sizeof *m->enc.cols), m->enc.n_cols = m->d;
-            m->enc.cols[j].name = strdup(m->features[j]);
+                m->enc.cols = lr_calloc((size_t)m->d, sizeof *m->enc.cols), m->enc.n_cols = m->d;
+            m->enc.cols[j].name = lr_strdup(m->features[j]);
         }
         json_t *fit_b = json_object_get(json_object_get(root, "training"), "intercept");
         m->no_intercept = json_is_false(fit_b);  /* absent: a model with intercept */
         const char *wcol = json_string_value(json_object_get(json_object_get(root, "training"),
                                                              "weights"));
-        m->weights = wcol ? strdup(wcol) : NULL;
+        m->weights = wcol ? lr_strdup(wcol) : NULL;
     }
     json_decref(root);
     if (why) {

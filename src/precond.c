@@ -134,7 +134,7 @@ static void factor_sample(const struct gd_problem *pb, const double *S, int64_t 
     sf->k = k;
     sf->theta_of = lr_malloc(sizeof(int) * (size_t)(k ? k : 1));
     sf->rinv = lr_malloc(sizeof(double) * (size_t)(k ? k * k : 1));
-    unsigned char *in_r = calloc((size_t)m, 1);
+    unsigned char *in_r = lr_calloc((size_t)m, 1);
     for (int q = 0; q < k; q++) {
         sf->theta_of[q] = f.kept[q] == 0 ? 0 : col[f.kept[q] - 1];
         in_r[sf->theta_of[q]] = 1;
@@ -188,7 +188,7 @@ static void assemble(const struct sample_factor *sf, const double *mean, const d
             pc->P[(size_t)a * m + sf->theta_of[r]] = v;
         }
     }
-    unsigned char *in_r = calloc((size_t)m, 1);
+    unsigned char *in_r = lr_calloc((size_t)m, 1);
     for (int q = 0; q < k; q++)
         in_r[sf->theta_of[q]] = 1;
     /* column scaling, 1/√H_jj to the nearest power of two (H_jj is a reduced sum whose last

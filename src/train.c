@@ -262,9 +262,9 @@ static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
     fp->rows = ds->n_rows_total;
     fp->d = d;
     fp->names = lr_malloc((size_t)(d + 1) * sizeof(char *));
-    fp->names[0] = strdup(ds->target_name);
+    fp->names[0] = lr_strdup(ds->target_name);
     for (int j = 0; j < d; j++)
-        fp->names[j + 1] = strdup(ds->feature_names[j]);
+        fp->names[j + 1] = lr_strdup(ds->feature_names[j]);
     fp->digest = lr_malloc((size_t)(d + 2) * sizeof(uint64_t));
     int64_t first_row = comm_exscan_i64(ds->n_rows);
     ckpt_digest_local(ds->X, ds->y, ds->n_rows, d, first_row, fp->digest);
@@ -693,7 +693,7 @@ static int fit_exact(struct run *r, struct lr_error *e)
     for (int j = 1; j <= d; j++)
         if (isnan(r->xf.theta[j])) {
             if (!r->aliased)
-                r->aliased = calloc((size_t)d, 1);
+                r->aliased = lr_calloc((size_t)d, 1);
             r->aliased[j - 1] = 1;
             r->xf.theta[j] = 0;  /* predicts as 0; written as null */
             log_warn(&r->log, "column '%s' is a linear combination of the columns "
