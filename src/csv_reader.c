@@ -48,6 +48,7 @@ struct piece {
     char bad_text[48];
     const char *rec;           /* current record without its final newline */
     size_t rec_len;
+    const char *piece_end;     /* where the piece's records end (messages look ahead) */
     int64_t rec_lines;         /* its physical lines */
     int64_t line_idx;          /* 0-based line of the record's start within the piece */
     int64_t n_skipped, skipped_cap;
@@ -157,23 +158,50 @@ static int group_of(const struct csv_layout *lay, int c)
     return -1;
 }
 
-/* The feature columns after col in the record rec whose fields are text (numbers are
-   read as numbers, empty and --na-values fields are missing), as "a,b" for an option
-   and "'a', 'b'" for a sentence; how many. */
-static int more_text_columns(const struct csv_layout *lay, const char *rec, size_t len, int col,
-                             char *opts, char *names, size_t cap)
+#define TEXT_LOOKAHEAD ((size_t)1 << 20)  /* bytes a text-column message looks through */
+
+/* Whether field c of the record rec[0..len) is text: not a number, not empty and not an
+   --na-values string (spaces around it do not count, as when it is read). */
+static int field_is_text(const struct csv_layout *lay, const char *rec, size_t len, int c)
 {
+    size_t a = field_offset(rec, len, lay->delimiter, c), b = a;
+    for (int quoted = 0; b < len && (quoted || rec[b] != lay->delimiter); b++)
+        quoted ^= rec[b] == '"';
+    while (a < b && (rec[a] == ' ' || rec[a] == '\t'))
+        a++;
+    while (b > a && (rec[b - 1] == ' ' || rec[b - 1] == '\t' || rec[b - 1] == '\r'))
+        b--;
+    if (b - a >= 2 && rec[a] == '"' && rec[b - 1] == '"')
+        a++, b--;
+    double v;
+    return a < b && num_parse(rec + a, b - a, &v) != NUM_OK &&
+           !enc_is_missing(lay->enc->na, rec + a, b - a);
+}
+
+/* The feature columns read as numbers, other than col, whose fields hold text in the
+   records from rec on (to end, or the first TEXT_LOOKAHEAD bytes), as "a,b" for an option
+   and "'a', 'b'" for a sentence, in column order; how many. */
+static int more_text_columns(const struct csv_layout *lay, const char *rec, const char *end,
+                             int col, char *opts, char *names, size_t cap)
+{
+    unsigned char *text = lr_calloc((size_t)lay->n_cols, 1);
+    if ((size_t)(end - rec) > TEXT_LOOKAHEAD)
+        end = rec + TEXT_LOOKAHEAD;
+    for (const char *r = rec; r < end;) {
+        int64_t inside = 0;
+        int open = 0;
+        ssize_t k = shard_record_end(r, (size_t)(end - r), 0, &inside, &open);
+        size_t len = k < 0 ? (size_t)(end - r) : (size_t)k;
+        size_t body = len - (r[len - 1] == '\n');
+        for (int c = 0; c < lay->n_cols; c++)
+            if (c != col && !text[c] && lay->slot[c] >= 0 &&
+                lay->enc->mode[lay->slot[c]] == READ_NUMBER)
+                text[c] = (unsigned char)field_is_text(lay, r, body, c);
+        r += len;
+    }
     int n = 0;
-    for (int c = col + 1; c < lay->n_cols && strlen(opts) + 100 < cap; c++) {
-        if (lay->slot[c] < 0 || lay->enc->mode[lay->slot[c]] != READ_NUMBER)
-            continue;
-        size_t a = field_offset(rec, len, lay->delimiter, c), b = a;
-        for (int quoted = 0; b < len && (quoted || rec[b] != lay->delimiter); b++)
-            quoted ^= rec[b] == '"';
-        if (b - a >= 2 && rec[a] == '"' && rec[b - 1] == '"')
-            a++, b--;
-        double v;
-        if (num_parse(rec + a, b - a, &v) == NUM_OK || enc_is_missing(lay->enc->na, rec + a, b - a))
+    for (int c = 0; c < lay->n_cols && strlen(opts) + 100 < cap; c++) {
+        if (!text[c])
             continue;
         char name[96], opt[100];
         lr_escape(name, sizeof name - 2, lay->names[c], strlen(lay->names[c]));
@@ -182,12 +210,14 @@ static int more_text_columns(const struct csv_layout *lay, const char *rec, size
         snprintf(names + strlen(names), cap - strlen(names), ", '%s'", name);
         n++;
     }
+    free(text);
     return n;
 }
 
 /* What would let the user through a value that is not a number or is empty. In training,
-   the other text columns of the record are named with it, so that one run shows them all. */
-static void value_hint(const struct csv_layout *lay, int col, const char *rec, size_t len,
+   the other text columns of the records from rec to end (this part of the block) are named
+   with it, so that one run shows them all. */
+static void value_hint(const struct csv_layout *lay, int col, const char *rec, const char *end,
                        char *dst, size_t cap)
 {
     const char *skip = "skip such rows with --on-bad-row skip";
@@ -196,8 +226,8 @@ static void value_hint(const struct csv_layout *lay, int col, const char *rec, s
     option_name(opt, 100, name);
     /* with an encoding the column could be read as categorical */
     if (lay->enc && lay->slot[col] >= 0 && lay->hint == CSV_HINT_DROP && rec &&
-        more_text_columns(lay, rec, len, col, opt + strlen(opt), names, sizeof opt) > 0) {
-        snprintf(cat, sizeof cat, "; column%s %s of this row hold%s text too: one-hot encode "
+        more_text_columns(lay, rec, end, col, opt + strlen(opt), names, sizeof opt) > 0) {
+        snprintf(cat, sizeof cat, "; column%s %s hold%s text too: one-hot encode "
                  "them with --categorical %s (or --categorical auto: every text column), leave "
                  "them out with --drop %s, or %s", strchr(names + 2, ',') ? "s" : "",
                  names + 2, strchr(names + 2, ',') ? "" : "s", opt, opt, skip);
@@ -248,19 +278,19 @@ static void fail_record(struct piece *st)
     switch (st->bad) {
     case BAD_NUMBER:
         if (st->bad_status != NUM_RANGE)
-            value_hint(lay, st->bad_col, st->rec, st->rec_len, hint, sizeof hint);
+            value_hint(lay, st->bad_col, st->rec, st->piece_end, hint, sizeof hint);
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' %s%s", name, where,
                    st->bad_text, num_strerror(st->bad_status), hint);
         break;
     case BAD_WEIGHT:
-        value_hint(lay, st->bad_col, NULL, 0, hint, sizeof hint);
+        value_hint(lay, st->bad_col, NULL, NULL, hint, sizeof hint);
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: weight '%s' is %s: a "
                    "sample weight is a finite number >= 0%s", name, where, st->bad_text,
                    st->bad_status ? "negative" : "not finite", hint);
         break;
     case BAD_MISSING:
         if (group_of(lay, st->bad_col) >= 0) {
-            value_hint(lay, st->bad_col, NULL, 0, hint, sizeof hint);
+            value_hint(lay, st->bad_col, NULL, NULL, hint, sizeof hint);
             lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing "
                        "cluster id%s", name, where, st->bad_text, hint);
             break;
@@ -572,6 +602,7 @@ static size_t fast_record(const char *rec, const char *hi, struct piece *st)
 /* Parse the records of [lo, hi) with parser p into st; hi is a record start or the end. */
 static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, struct piece *st)
 {
+    st->piece_end = hi;
     for (const char *rec = lo; rec < hi && !st->failed;) {
         size_t used = st->lay->libcsv_only ? 0 : fast_record(rec, hi, st);
         if (used > 0) {

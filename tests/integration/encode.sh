@@ -178,7 +178,7 @@ why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-9) &&
 # --- errors: the same exit and message under 1, 2 and 3 ranks
 for np in 1 3; do
     expect_fail "text values without --categorical: every text column of the row named, with --categorical auto and --drop" 65 \
-        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; column 'kind' of this row holds text too: one-hot encode them with --categorical near,kind (or --categorical auto: every text column), leave them out with --drop near,kind, or skip such rows with --on-bad-row skip" \
+        "h.csv:2:[0-9]*: column 'near': '.*' is not a number; column 'kind' holds text too: one-hot encode them with --categorical near,kind (or --categorical auto: every text column), leave them out with --drop near,kind, or skip such rows with --on-bad-row skip" \
         $np --missing mean "$TMP/h.csv"
     expect_fail "--max-levels: 10,000 distinct values named with their count" 65 \
         "column 'id' has 10000 distinct values, more than --max-levels 1000: an id or free-text column? Leave it out with --drop id" \
@@ -187,6 +187,12 @@ for np in 1 3; do
         "column 'b': every value is missing, so --missing mean has no mean to fill in; leave it out with --drop b" \
         $np --missing mean "$ADV/missing_all.csv"
 done
+# text columns found in the rows after the failing one are named too: 'b' is empty (missing)
+# in the failing row and text in the next
+printf 'a,b,c,y\nx,,u,3\ny,p,v,4\n1,2,3,5\n' >"$TMP/later.csv"
+expect_fail "text values without --categorical: text columns of the rows that follow named too" 65 \
+    "later.csv:2:1: column 'a': 'x' is not a number; columns 'b', 'c' hold text too: one-hot encode them with --categorical a,b,c (or --categorical auto: every text column), leave them out with --drop a,b,c, or skip such rows with --on-bad-row skip" \
+    1 "$TMP/later.csv"
 for np in 1 2 3; do  # the text is in the last rank's rows under 3 ranks
     expect_fail "a column that is text only in a later rank's rows: the first text line" 65 \
         "cat_text_late.csv:2990:3: column 'b': 'late' is not a number; one-hot encode it with --categorical b (or --categorical auto: every text column), leave the column out with --drop b" \
