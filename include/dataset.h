@@ -3,10 +3,11 @@
  *
  * dataset_load, in order: the inputs expanded (inputs.h); rank 0 reads the header (every
  * file's, for several) and broadcasts the column names; every rank resolves the columns
- * the same way and sets up how each is encoded (encode_collective.h); a valid cache
- * (cache.h) gives the rows, else the row source the inputs call for (source.h: one CSV by
- * byte range, plain files as one stream, compressed files) gives this rank's block of
- * rows, which is encoded and, with --cache, written. Each phase's failures are agreed
+ * the same way and sets up how each is encoded (encode_collective.h); the row source the
+ * inputs and --cache call for (source.h: a valid cache, else one CSV by byte range, plain
+ * files as one stream, compressed files) gives this rank's block of rows, which is encoded
+ * (a cache's come encoded) and, when read from the files with --cache, written to the
+ * cache. Each phase's failures are agreed
  * across ranks (comm_agree) so that all ranks return the same error, with the line of the
  * first bad record (each file's own line for several inputs).
  *

@@ -11,12 +11,26 @@
  *   source_parts.c       several plain files read in place as one stream (inputs.h)
  *   source_compressed.c  gzip/zstd files (and any list with one): each decompressed whole
  *                        by one rank, parsed there, the rows moved afterwards (rebalance)
+ *   source_cache.c       the binary cache (cache.h, --cache) of the same files and options:
+ *                        each rank reads the rows it would have parsed, already encoded
+ *
+ * Picking the kind (source_init) is collective when the input names a cache: the cache is
+ * checked first (its header against the files and the options, quick or full, then this
+ * rank's rows read and their crc32 checked), and only a cache that passes every check gives
+ * the cache kind, its rows already read. An absent cache picks a CSV kind silently; a stale,
+ * truncated or corrupt one picks it with rank 0's warning saying why; either way the CSV
+ * kind keeps where each record starts (csv_layout.keep_offsets), so that the caller can
+ * write the cache from the rows read (cache_write). A kind is thus never opened on a cache
+ * that turns out unusable: open and next see only the kind picked.
  *
  * A pass: open once, then next until it returns 0; rewind starts another pass over the
  * same records in the same order. A block is a struct csv_shard: its rows (values,
  * target, weights), where each record starts (row_at, with csv_layout.keep_offsets),
  * the skipped records (skipped_at, skipped_off, the first few lines), and with an encoding
- * the levels read (dicts, seen). Blocks hold whole multiples of PAR_CHUNK_ROWS rows (par.h)
+ * the levels read (dicts, seen). A kind whose rows come encoded (the cache) says so with
+ * row_source.described: the data set's columns and encoding as stored, which the caller
+ * takes instead of encoding the block; its block's first skipped "lines" are then places in
+ * that stored table (place turns them into file and line). Blocks hold whole multiples of PAR_CHUNK_ROWS rows (par.h)
  * but the last of a pass, so that sums over fixed 4096-row chunks in chunk order come out
  * the same whether the rows arrive in one block or many. (The commands hold every row, and
  * call next with max_rows 0: the kinds here give a rank's whole share as one block.)
@@ -38,7 +52,8 @@
  *                 the rows of a block that is d numbers wide to the ranks the byte split
  *                 gives them, row_at and skipped_off then in the stream's offsets;
  *        close    frees what open made; safe on a source that failed to open;
- *   2. a constructor in this header and one line in source_init (source.c);
+ *   2. a constructor in this header and one line in source_init (source.c); a kind that
+ *      must be checked before it is chosen (the cache) gets a probe there, run first;
  *   3. tests: tests/unit/test_source.c (a pass, another after rewind, a placed line: add
  *      the kind there), tests/integration/reader.sh and inputs.sh (the same rows, models
  *      and messages as one CSV of the same records, under ranks 1–3 and threads 1–2;
@@ -54,6 +69,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cache.h"
 #include "csv_reader.h"
 #include "error.h"
 #include "inputs.h"
@@ -72,6 +88,19 @@ struct source_input {
     struct csv_layout lay;     /* how a record becomes a row (the source sets quote_free, and
                                   keep_offsets when it moves rows) */
     int n_threads;             /* OpenMP threads for parsing, >= 1 */
+    struct source_cache *cache;  /* --cache; NULL without */
+};
+
+/* --cache: the caller fills path, full, quiet, fp and meta's key (source_names, n_source,
+   target); source_init fills files, and with the cache kind the rest of meta (its
+   allocations the caller's: cache_meta_free). The same on every rank. */
+struct source_cache {
+    const char *path;
+    int full;                  /* --cache-verify full: every file's bytes hashed too */
+    int quiet;                 /* no warning, no "read N rows" line */
+    struct cache_fingerprint fp;  /* the options the rows depend on (cache_fingerprint) */
+    struct cache_csv files;    /* the files the cache must have seen; cache_csv_free */
+    struct cache_meta meta;    /* the data set as the cache holds it */
 };
 
 struct row_source;
@@ -94,16 +123,27 @@ struct row_source {
                                   data records; the stream's length may be known only once a
                                   pass has ended */
     int64_t region_start;
+    struct cache_meta *described;  /* a kind whose rows come encoded: the data set's columns,
+                                      encoding and first skipped records as stored (the
+                                      caller may take its names and encoding); NULL: the
+                                      caller encodes each block */
     void *state;               /* the kind's own */
 };
 
-/* The kind that reads in->l (one plain file, plain files, or a list with a compressed
-   one), ready to open. */
-void source_init(struct row_source *s, const struct source_input *in);
+/* Collective: the kind that reads in->l, ready to open: with in->cache, the cache kind when
+   the cache is valid (its rows already read; see above), else the kind for the files: one
+   plain file, plain files, or a list with a compressed one. -1 with e (every rank) only
+   when a file cannot be read or a node's memory falls short; s can then be closed. */
+int source_init(struct row_source *s, const struct source_input *in, struct lr_error *e);
 
 const struct source_methods *source_csv(void);
 const struct source_methods *source_parts(void);
 const struct source_methods *source_compressed(void);
+const struct source_methods *source_cache(void);
+
+/* Collective, source_init's probe: 1 when in->cache is valid (s is then the cache kind), 0
+   when the files must be read (their kind still to pick), -1 with e. */
+int source_cache_probe(struct row_source *s, struct lr_error *e);
 
 /*
  * Collective: will the rows of the ranks on each node fit in its memory? A rank estimates

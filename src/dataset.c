@@ -348,8 +348,9 @@ static void take_rows(struct dataset *ds, struct csv_shard *b)
     b->skipped_at = NULL;
 }
 
-/* The data set as a valid cache holds it (cache_read's m, whose allocations ds takes). */
-static void from_cache(struct dataset *ds, struct cache_meta *m, const struct cache_csv *c)
+/* The columns and encoding of a row source whose rows come encoded (source.h's
+   described): ds takes them. */
+static void take_described(struct dataset *ds, struct cache_meta *m)
 {
     for (int j = 0; j < ds->n_features; j++)
         free(ds->feature_names[j]);
@@ -357,16 +358,8 @@ static void from_cache(struct dataset *ds, struct cache_meta *m, const struct ca
     ds->feature_names = m->feature_names;
     ds->n_features = m->n_features;
     ds->enc = m->enc;
-    ds->n_rows_total = m->n_rows;
-    ds->n_skipped_total = m->n_skipped;
-    ds->n_skipped_missing = m->n_skipped_missing;
-    ds->n_first_skipped = m->n_first_skipped;
-    memcpy(ds->first_skipped, m->first_skipped, sizeof ds->first_skipped);
-    memcpy(ds->first_skipped_last, m->first_skipped_last, sizeof ds->first_skipped_last);
-    memcpy(ds->first_skipped_path, m->first_skipped_path, sizeof ds->first_skipped_path);
-    ds->file_bytes = 0;  /* as stored: what was read to get the rows */
-    for (int f = 0; f < c->n; f++)
-        ds->file_bytes += c->file[f].size;
+    m->feature_names = NULL;
+    memset(&m->enc, 0, sizeof m->enc);
 }
 
 /* What dataset_load's phases share. */
@@ -382,8 +375,7 @@ struct load {
     struct source_input in;    /* what the row source is opened with */
     struct row_source src;
     struct csv_shard rows;     /* this rank's rows until the dataset takes them */
-    struct cache_csv cc;       /* --cache: the files it must have seen */
-    struct cache_fingerprint fp;
+    struct source_cache sc;    /* --cache */
     char **source_names;       /* --cache: its key, the source feature columns (a copy:
                                   encoding replaces ds's names) */
     int n_source;
@@ -395,7 +387,8 @@ static void load_free(struct load *L)
         L->src.m->close(&L->src);
     if (L->fd >= 0)
         close(L->fd);
-    cache_csv_free(&L->cc);
+    cache_csv_free(&L->sc.files);
+    cache_meta_free(&L->sc.meta);
     inputs_free(&L->il);
     free(L->data_start);
     free(L->header_lines);
@@ -480,43 +473,20 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
     return 0;
 }
 
-/* Collective, with --cache: 1 when a valid cache gave ds its rows; 0 when the data must be
-   read (then the reader keeps where each record starts, for the write); -1 with e. */
-static int load_cache(struct load *L, const struct data_options *o, struct dataset *ds,
-                      struct lr_error *e)
+/* With --cache: what the row source checks the cache against (its key: the source
+   columns, and the options), and where. */
+static void cache_setup(struct load *L, const struct data_options *o, const struct dataset *ds)
 {
-    off_t lo, hi;  /* the memory check, on the nominal range */
-    shard_nominal((off_t)L->head.data_start, (off_t)L->size, comm_rank(), comm_size(), &lo, &hi);
-    cache_fingerprint(&L->in.lay, o->has_header, o->target_optional, &o->enc, &L->fp);
-    int64_t stream = 0;  /* the stream's length: plain files' now, else at the write */
-    int concat = L->multi;
-    for (int f = 0; f < L->il.n; f++) {
-        concat &= L->il.comp[f] == IN_PLAIN;
-        stream += L->text[f];
-    }
-    struct byte_source bytes = byte_source_fd(L->fd);
-    if (L->multi ? cache_csv_init_list(&L->cc, &L->il, L->data_start, concat ? stream : -1,
-                                       e) < 0
-                 : source_check_memory(&bytes, &L->in, lo, hi, 1, e) < 0 ||
-                       cache_csv_init(&L->cc, o->path, L->fd, L->head.data_start, e) < 0)
-        return -1;
+    L->sc = (struct source_cache){.path = o->cache, .full = o->cache_verify_full,
+                                  .quiet = o->quiet, .files = {.fd = -1}};
+    cache_fingerprint(&L->in.lay, o->has_header, o->target_optional, &o->enc, &L->sc.fp);
     L->source_names = lr_malloc((size_t)(L->n_source ? L->n_source : 1) *
                                 sizeof *L->source_names);
     for (int j = 0; j < L->n_source; j++)
         L->source_names[j] = lr_strdup(ds->feature_names[j]);
-    struct cache_meta cm = {.source_names = L->source_names, .n_source = L->n_source,
-                            .target = ds->target_name};
-    int got = cache_read(o->cache, o->cache_verify_full, &L->cc, &L->fp, &cm, &L->rows,
-                         o->n_threads, o->quiet, e);
-    if (got < 0 || comm_agree(e) != LR_OK)
-        return -1;
-    if (got > 0) {
-        from_cache(ds, &cm, &L->cc);
-        take_rows(ds, &L->rows);
-        return 1;
-    }
-    L->in.lay.keep_offsets = 1;
-    return 0;
+    L->sc.meta = (struct cache_meta){.source_names = L->source_names,
+                                     .n_source = L->n_source, .target = ds->target_name};
+    L->in.cache = &L->sc;
 }
 
 /* The first skipped records' lines of a block, placed: file and line in it. */
@@ -534,16 +504,17 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
                      struct lr_error *e)
 {
     int skipped_file[CSV_FIRST_SKIPPED];
-    source_init(&L->src, &L->in);
-    if (L->src.m->open(&L->src, e) < 0)
+    if (source_init(&L->src, &L->in, e) < 0 || L->src.m->open(&L->src, e) < 0)
         return -1;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
     if (L->src.m->next(&L->src, 0, &L->rows, e) < 0)
         return -1;
     place_skipped(&L->src, &L->rows, skipped_file);
-    if (enc_columns(&L->rows, &L->rs, &o->enc, &ds->feature_names, &ds->n_features, &ds->enc,
-                    e) < 0)
+    if (L->src.described)  /* rows that come encoded */
+        take_described(ds, L->src.described);
+    else if (enc_columns(&L->rows, &L->rs, &o->enc, &ds->feature_names, &ds->n_features,
+                         &ds->enc, e) < 0)
         return -1;
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
     if (L->src.m->rebalance)
@@ -560,8 +531,8 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
                       L->head.header_lines ? " after the header" : "");
 }
 
-/* Collective, with --cache: the rows just read, written. A failure is a warning: the run
-   goes on without the cache. */
+/* Collective, with --cache and rows read from the files: those rows, written. A failure is
+   a warning: the run goes on without the cache. */
 static void write_cache(struct load *L, const struct data_options *o, const struct dataset *ds)
 {
     struct cache_meta cm = {
@@ -575,26 +546,25 @@ static void write_cache(struct load *L, const struct data_options *o, const stru
     memcpy(cm.first_skipped, ds->first_skipped, sizeof cm.first_skipped);
     memcpy(cm.first_skipped_last, ds->first_skipped_last, sizeof cm.first_skipped_last);
     memcpy(cm.first_skipped_path, ds->first_skipped_path, sizeof cm.first_skipped_path);
-    L->cc.size = L->src.region_end;
-    cache_write(o->cache, &L->cc, &L->fp, &cm, &L->rows, o->n_threads, o->quiet);
+    L->sc.files.size = L->src.region_end;
+    cache_write(o->cache, &L->sc.files, &L->sc.fp, &cm, &L->rows, o->n_threads, o->quiet);
 }
 
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
     memset(ds, 0, sizeof *ds);
     memset(e, 0, sizeof *e);
-    struct load L = {.fd = -1, .cc = {.fd = -1}};
-    int rc = -1, cached = 0;
-    if (open_inputs(&L, o, ds, e) < 0 || read_columns(&L, o, ds, e) < 0 ||
-        (o->cache && (cached = load_cache(&L, o, ds, e)) < 0))
+    struct load L = {.fd = -1, .sc = {.files = {.fd = -1}}};
+    int rc = -1;
+    if (open_inputs(&L, o, ds, e) < 0 || read_columns(&L, o, ds, e) < 0)
         goto done;
-    if (!cached) {
-        if (read_rows(&L, o, ds, e) < 0)
-            goto done;
-        if (o->cache)
-            write_cache(&L, o, ds);
-        take_rows(ds, &L.rows);
-    }
+    if (o->cache)
+        cache_setup(&L, o, ds);
+    if (read_rows(&L, o, ds, e) < 0)
+        goto done;
+    if (o->cache && L.src.m != source_cache())
+        write_cache(&L, o, ds);
+    take_rows(ds, &L.rows);
     ds->weight_total = (double)ds->n_rows_total;
     if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
         goto done;

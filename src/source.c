@@ -8,15 +8,19 @@
 #include "comm.h"
 #include "test_hooks.h"
 
-void source_init(struct row_source *s, const struct source_input *in)
+int source_init(struct row_source *s, const struct source_input *in, struct lr_error *e)
 {
     memset(s, 0, sizeof *s);
     s->in = *in;
+    int got = in->cache ? source_cache_probe(s, e) : 0;
+    if (got != 0)
+        return got < 0 ? -1 : 0;
     int plain = 1;
     for (int f = 0; f < in->l->n; f++)
         plain &= in->l->comp[f] == IN_PLAIN;
     s->m = inputs_single_plain(in->l) ? source_csv() : plain ? source_parts()
                                                               : source_compressed();
+    return 0;
 }
 
 /* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when

@@ -1,5 +1,6 @@
 /* test_source.c — every row source gives the same records as one CSV, again after rewind,
-   and places a skipped record at its own file's line (one rank). */
+   and places a skipped record at its own file's line (one rank); a cache written from
+   those rows is read back as the cache kind. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +38,11 @@ static void one_pass(struct row_source *s, struct pass *p)
         p->file = s->m->place(s, p->b.first_skipped[0], &p->line);
 }
 
-/* Open the inputs as the data set (paths: one plain file, or several), read two passes. */
-static void two_passes(char *const *paths, int n, const struct source_methods *kind,
-                       struct pass *first, struct pass *second)
+/* Open the inputs as the data set (paths: one plain file, or several), read two passes;
+   with cache, the source checks it first. */
+static void two_passes(char *const *paths, int n, struct source_cache *cache,
+                       const struct source_methods *kind, struct pass *first,
+                       struct pass *second)
 {
     struct input_list l = {0};
     struct lr_error e = {0};
@@ -64,15 +67,33 @@ static void two_passes(char *const *paths, int n, const struct source_methods *k
         .lay = {.path = l.path[0], .delimiter = ',', .n_cols = 2, .slot = slot,
                 .names = h.names, .n_features = 1, .has_target = 1, .skip_bad_rows = 1,
                 .keep_offsets = 1},
+        .cache = cache,
     };
     struct row_source s;
-    source_init(&s, &in);
-    CU_ASSERT_PTR_EQUAL(s.m, kind);
+    CU_ASSERT_EQUAL_FATAL(source_init(&s, &in, &e), 0);
+    CU_ASSERT_PTR_EQUAL_FATAL(s.m, kind);
     CU_ASSERT_EQUAL_FATAL(s.m->open(&s, &e), 0);
     one_pass(&s, first);
     CU_ASSERT_EQUAL(s.m->rewind(&s, &e), 0);
     one_pass(&s, second);
+    if (cache && kind != source_cache()) {  /* the cache, from the rows read */
+        char *names[] = {"x"};
+        struct cache_meta m = {
+            .source_names = cache->meta.source_names, .n_source = 1, .target = "y",
+            .n_features = 1, .n_rows = first->b.n_rows, .n_skipped = first->b.n_skipped,
+            .n_first_skipped = 1, .first_skipped = {first->line},
+            .first_skipped_last = {first->line}, .feature_names = names,
+            .first_skipped_path = {n > 1 ? l.path[first->file] : NULL},
+        };
+        cache->files.size = s.region_end;
+        CU_ASSERT_EQUAL(cache_write(cache->path, &cache->files, &cache->fp, &m, &first->b, 1,
+                                    1), 0);
+    }
     s.m->close(&s);
+    if (cache) {
+        cache_csv_free(&cache->files);
+        cache_meta_free(&cache->meta);
+    }
     csv_head_free(&h);
     if (fd >= 0)
         close(fd);
@@ -88,16 +109,18 @@ static int same_rows(const struct csv_shard *a, const struct csv_shard *b, int o
            (!offsets || memcmp(a->row_at, b->row_at, (size_t)a->n_rows * sizeof(int64_t)) == 0);
 }
 
-static void check_kind(char *const *paths, int n, const struct source_methods *kind,
-                       int skipped_file, int64_t skipped_line, const struct csv_shard *want)
+static void check_kind(char *const *paths, int n, struct source_cache *cache,
+                       const struct source_methods *kind, int skipped_file,
+                       int64_t skipped_line, const struct csv_shard *want)
 {
     struct pass p1, p2;
-    two_passes(paths, n, kind, &p1, &p2);
+    two_passes(paths, n, cache, kind, &p1, &p2);
     CU_ASSERT_EQUAL(p1.rc, 1);
     CU_ASSERT_EQUAL(p1.more, 0);  /* a pass ends */
     CU_ASSERT_EQUAL(p2.rc, 1);    /* rewind: another pass */
     CU_ASSERT_EQUAL(p2.more, 0);
-    CU_ASSERT(same_rows(&p1.b, &p2.b, 1));
+    /* the cache keeps no record offsets */
+    CU_ASSERT(same_rows(&p1.b, &p2.b, kind != source_cache()));
     CU_ASSERT(!want || same_rows(&p1.b, want, 0));
     CU_ASSERT_EQUAL(p1.file, skipped_file);
     CU_ASSERT_EQUAL(p1.line, skipped_line);
@@ -133,19 +156,48 @@ static void test_kinds(void)
     /* one CSV: its line 6 is the bad record (line 3 of part_b) */
     struct pass ref, ref2;
     char *only[] = {one};
-    two_passes(only, 1, source_csv(), &ref, &ref2);
+    two_passes(only, 1, NULL, source_csv(), &ref, &ref2);
     CU_ASSERT_EQUAL(ref.b.n_rows, 5);
     CU_ASSERT_EQUAL(ref.b.n_skipped, 1);
     CU_ASSERT_EQUAL(ref.line, 6);
     csv_shard_free(&ref2.b);
-    check_kind(only, 1, source_csv(), 0, 6, &ref.b);
+    check_kind(only, 1, NULL, source_csv(), 0, 6, &ref.b);
 
     char *plain[] = {a, b};
-    check_kind(plain, 2, source_parts(), 1, 3, &ref.b);
+    check_kind(plain, 2, NULL, source_parts(), 1, 3, &ref.b);
     char *mixed[] = {a, gz};
-    check_kind(mixed, 2, source_compressed(), 1, 3, &ref.b);  /* one rank: nothing moves */
+    check_kind(mixed, 2, NULL, source_compressed(), 1, 3, &ref.b);  /* one rank: nothing moves */
+
+    /* --cache: absent, the files' kind reads and writes it; then the cache kind gives the
+       same rows and places the skipped record at the same file and line */
+    char cpath[64], *key[] = {"x"};
+    snprintf(cpath, sizeof cpath, "%s/rows.cache", dir);
+    struct {
+        char *const *paths;
+        int n;
+        const struct source_methods *files;
+        int file;
+        int64_t line;
+    } cases[] = {{only, 1, source_csv(), 0, 6}, {plain, 2, source_parts(), 1, 3},
+                 {mixed, 2, source_compressed(), 1, 3}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct source_cache sc = {.path = cpath, .quiet = 1,
+                                  .meta = {.source_names = key, .n_source = 1, .target = "y"}};
+        sc.fp.n = 1;  /* any fingerprint: the same for the write and the read */
+        snprintf(sc.fp.item[0].name, sizeof sc.fp.item[0].name, "unit");
+        unlink(cpath);
+        struct source_cache first = sc;
+        check_kind(cases[i].paths, cases[i].n, &first, cases[i].files, cases[i].file,
+                   cases[i].line, &ref.b);
+        struct source_cache again = sc;
+        check_kind(cases[i].paths, cases[i].n, &again, source_cache(), cases[i].file,
+                   cases[i].line, &ref.b);
+        sc.fp.item[0].value = 1;  /* other options: stale, the files read again */
+        check_kind(cases[i].paths, cases[i].n, &sc, cases[i].files, cases[i].file,
+                   cases[i].line, &ref.b);
+    }
     csv_shard_free(&ref.b);
-    unlink(a), unlink(b), unlink(gz), unlink(one);
+    unlink(a), unlink(b), unlink(gz), unlink(one), unlink(cpath);
     rmdir(dir);
 }
 

@@ -1,0 +1,142 @@
+/*
+ * source_cache.c — the binary cache (cache.h) as a row source (source.h): source_init's
+ * probe checks the cache and reads this rank's rows, the ones it would have parsed from
+ * the files, already encoded; next hands them over as one block. The data set's columns,
+ * encoding and first skipped records come as stored (row_source.described).
+ */
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+
+struct cache_state {
+    struct csv_shard rows;     /* read, not yet handed over */
+    int held;                  /* rows holds this pass's block */
+    int done;                  /* the pass has given its one block */
+};
+
+int source_cache_probe(struct row_source *s, struct lr_error *e)
+{
+    struct source_cache *c = s->in.cache;
+    const struct input_list *l = s->in.l;
+    if (inputs_single_plain(l)) {  /* the memory check, on the nominal range */
+        off_t lo, hi;
+        struct byte_source bytes = byte_source_fd(s->in.fd);
+        shard_nominal((off_t)s->in.data_start[0], (off_t)s->in.size, comm_rank(), comm_size(),
+                      &lo, &hi);
+        if (source_check_memory(&bytes, &s->in, lo, hi, 1, e) < 0 ||
+            cache_csv_init(&c->files, s->in.lay.path, s->in.fd, s->in.data_start[0], e) < 0)
+            return -1;
+    } else {  /* the stream's length: plain files' now, else once they are read */
+        int64_t stream = 0;
+        int plain = 1;
+        for (int f = 0; f < l->n; f++) {
+            plain &= l->comp[f] == IN_PLAIN;
+            stream += s->in.text[f];
+        }
+        if (cache_csv_init_list(&c->files, l, s->in.data_start, plain ? stream : -1, e) < 0)
+            return -1;
+    }
+    struct cache_state *st = lr_calloc(1, sizeof *st);
+    int got = cache_read(c->path, c->full, &c->files, &c->fp, &c->meta, &st->rows,
+                         s->in.n_threads, c->quiet, e);
+    if (got < 0 || comm_agree(e) != LR_OK || got == 0) {
+        csv_shard_free(&st->rows);
+        free(st);
+        s->in.lay.keep_offsets = 1;  /* where each record starts, for cache_write */
+        return got < 0 || e->code != LR_OK ? -1 : 0;
+    }
+    st->held = 1;
+    s->m = source_cache();
+    s->state = st;
+    s->described = &c->meta;
+    s->region_start = c->files.data_start;
+    s->region_end = c->files.size;
+    return 1;
+}
+
+static int cache_open(struct row_source *s, struct lr_error *e)
+{
+    return 0;  /* the probe has checked the cache and read this rank's rows */
+}
+
+static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
+                      struct lr_error *e)
+{
+    struct cache_state *st = s->state;
+    const struct source_cache *c = s->in.cache;
+    memset(b, 0, sizeof *b);
+    if (st->done)
+        return 0;
+    if (!st->held) {  /* another pass: the rows again, checked again */
+        struct cache_meta m = {.source_names = c->meta.source_names,
+                               .n_source = c->meta.n_source, .target = c->meta.target};
+        if (cache_read(c->path, c->full, &c->files, &c->fp, &m, &st->rows, s->in.n_threads, 1,
+                       e) == 0)
+            lr_fail_at(e, LR_EDATA, c->path, 0, 0, "the cache changed or became unreadable "
+                       "during the run; run again to read %s", s->in.lay.path);
+        cache_meta_free(&m);
+        if (comm_agree(e) != LR_OK) {
+            csv_shard_free(&st->rows);
+            return -1;
+        }
+    }
+    *b = st->rows;
+    memset(&st->rows, 0, sizeof st->rows);
+    st->held = 0;
+    st->done = 1;
+    if (comm_rank() == 0) {  /* the stored totals and first skipped records, once */
+        b->n_skipped_missing = c->meta.n_skipped_missing;
+        b->n_first_skipped = c->meta.n_first_skipped;
+        for (int k = 0; k < b->n_first_skipped; k++) {
+            b->first_skipped[k] = 2 * k;
+            b->first_skipped_last[k] = 2 * k + 1;
+        }
+    }
+    return 1;
+}
+
+static int cache_rewind(struct row_source *s, struct lr_error *e)
+{
+    ((struct cache_state *)s->state)->done = 0;
+    return 0;
+}
+
+/* A block's first skipped "lines" are places in the stored table: 2k the k-th record's
+   first line, 2k + 1 its last. */
+static int cache_place(const struct row_source *s, int64_t line, int64_t *file_line)
+{
+    const struct cache_meta *m = s->described;
+    int64_t k = line / 2;
+    if (line < 0 || k >= m->n_first_skipped) {
+        *file_line = 0;
+        return 0;
+    }
+    *file_line = line % 2 ? m->first_skipped_last[k] : m->first_skipped[k];
+    for (int f = 0; m->first_skipped_path[k] && f < s->in.l->n; f++)
+        if (strcmp(s->in.l->path[f], m->first_skipped_path[k]) == 0)
+            return f;
+    return 0;
+}
+
+static void cache_close(struct row_source *s)
+{
+    struct cache_state *st = s->state;
+    if (!st)
+        return;
+    csv_shard_free(&st->rows);
+    free(st);
+    s->state = NULL;
+}
+
+static const struct source_methods methods = {
+    .name = "cache", .open = cache_open, .next = cache_next, .rewind = cache_rewind,
+    .place = cache_place, .close = cache_close,
+};
+
+const struct source_methods *source_cache(void)
+{
+    return &methods;
+}
