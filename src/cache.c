@@ -1092,9 +1092,6 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     for (int k = 0; k < m->n_first_skipped; k++)
         m->first_skipped_path[k] = h.first_skipped_file[k] >= 0 && h.first_skipped_file[k] < c->n
                                        ? lr_strdup(c->file[h.first_skipped_file[k]].path) : NULL;
-    if (comm_rank() == 0 && !quiet)
-        fprintf(stderr, "linreg_mpi: read %lld rows from the cache '%s' (%s check, %.3f s)\n",
-                (long long)h.n_rows, path, full ? "full" : "quick", comm_wtime() - t0);
     int parsed = meta_parse(meta, m);  /* the same text, so the same verdict, on every rank */
     free(meta);
     if (parsed < 0) {
@@ -1103,5 +1100,8 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
         warn(path, data_name(c), "is corrupt: its meta section does not parse", quiet);
         return 0;
     }
+    if (comm_rank() == 0 && !quiet)  /* only once the rows are sure to be used */
+        fprintf(stderr, "linreg_mpi: read %lld rows from the cache '%s' (%s check, %.3f s)\n",
+                (long long)h.n_rows, path, full ? "full" : "quick", comm_wtime() - t0);
     return 1;
 }
