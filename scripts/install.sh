@@ -143,7 +143,8 @@ install_all() {
     put 755 scripts/scaling.sh bin/linreg-scaling
     put 755 bin/gen_data libexec/linreg_mpi/gen_data
     for f in slurm/*.sbatch; do put 755 "$f" "share/linreg_mpi/$f"; done
-    for f in datasets/*; do put 644 "$f" "share/linreg_mpi/$f"; done
+    # the datasets and their references, each directory with its files (datasets/r_exports)
+    while IFS= read -r f; do put 644 "$f" "share/linreg_mpi/$f"; done < <(find datasets -type f | sort)
     put 644 README.md share/doc/linreg_mpi/README.md
     while IFS= read -r f; do put 644 "$f" "share/doc/linreg_mpi/$f"; done < <(find docs -type f | sort)
 

@@ -4,10 +4,13 @@
 # The runs stop at epoch EPOCHS, long before the iterates reach a fixed point (the weights
 # still change in their last bits at every epoch there, which the first check below
 # confirms), so that a resumed run that loses or repeats an epoch ends with other bits.
+# They use column scaling (--precondition scale): the default sample preconditioner
+# reaches the fixed point of this data in a few dozen epochs; its own resume is checked
+# once, below, at an epoch before that point.
 
 "$GEN" --rows 800000 --features 8 --kind hard --seed 9 "$TMP/ck.csv" 2>/dev/null
 EPOCHS=300
-CK_BASE=(--quiet --tol 0 --checkpoint-every 25)
+CK_BASE=(--quiet --tol 0 --checkpoint-every 25 --precondition scale)
 CK_OPTS=("${CK_BASE[@]}" --epochs $EPOCHS)
 CK_LOUD=("${CK_BASE[@]/--quiet/--log-every=25}" --epochs $EPOCHS)  # for wait_for_epoch
 
@@ -85,6 +88,22 @@ lr 2 1 "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --resume "$TMP/ck.bin" --model
     diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
     ok "--epochs 250 with a checkpoint, resumed to $EPOCHS: bitwise the uninterrupted model" ||
     not_ok "--epochs 250 with a checkpoint, resumed to $EPOCHS: the models differ"
+
+# The sample preconditioner (its factor stored in the checkpoint): stopped at epoch 8,
+# resumed to 12, the uninterrupted model; 11 and 12 epochs differ, so a lost or repeated
+# epoch would show.
+PC=(--quiet --tol 0 --checkpoint-every 4)
+lr 2 1 "${PC[@]}" --epochs 12 --model-out "$TMP/pc12.json" "$TMP/ck.csv"
+lr 2 1 "${PC[@]}" --epochs 11 --model-out "$TMP/pc11.json" "$TMP/ck.csv"
+rm -f "$TMP/pc.bin"
+lr 2 1 "${PC[@]}" --epochs 8 --checkpoint "$TMP/pc.bin" --model-out "$TMP/pc8.json" "$TMP/ck.csv"
+lr 2 1 "${PC[@]}" --epochs 12 --checkpoint "$TMP/pc.bin" --resume "$TMP/pc.bin" \
+    --model-out "$TMP/pcr.json" "$TMP/ck.csv"
+grep -q '"method": "sample"' "$TMP/pc12.json" &&
+    ! diff <(model_values "$TMP/pc11.json") <(model_values "$TMP/pc12.json") >/dev/null &&
+    diff <(model_sans_timing "$TMP/pc12.json") <(model_sans_timing "$TMP/pcr.json") >/dev/null &&
+    ok "sample preconditioner: --epochs 8 with a checkpoint, resumed to 12: bitwise the uninterrupted model" ||
+    not_ok "sample preconditioner resume" "$(diff <(model_sans_timing "$TMP/pc12.json") <(model_sans_timing "$TMP/pcr.json") | head -4)"
 
 # Kill -9 the whole job once it has logged epoch 50, 150 or 250 (of 300: the last one after
 # the checkpoint at 250 or 225), resume, compare bitwise; the checkpoint resumed from must
@@ -199,7 +218,7 @@ cp "$TMP/good.bin" "$TMP/magic.bin" && flip "$TMP/magic.bin" 0
 cp "$TMP/good.bin" "$TMP/version.bin" && printf '\x63' | dd of="$TMP/version.bin" bs=1 seek=8 conv=notrunc status=none
 "$GEN" --rows 100001 --features 8 --kind hard --seed 9 "$TMP/other_rows.csv" 2>/dev/null
 "$GEN" --rows 800000 --features 8 --kind hard --seed 10 "$TMP/other_values.csv" 2>/dev/null
-R=(--quiet --tol 0 --epochs $EPOCHS --model-out "$TMP/x.json")
+R=(--quiet --tol 0 --epochs $EPOCHS --precondition scale --model-out "$TMP/x.json")
 expect_fail "checkpoint truncated" 65 "checkpoint is truncated" 2 "${R[@]}" --resume "$TMP/truncated.bin" "$TMP/ck.csv"
 expect_fail "checkpoint with a flipped byte" 65 "checkpoint is corrupt: checksum" 2 "${R[@]}" --resume "$TMP/flipped.bin" "$TMP/ck.csv"
 expect_fail "checkpoint with a bad magic number" 65 "not a linreg_mpi checkpoint" 2 "${R[@]}" --resume "$TMP/magic.bin" "$TMP/ck.csv"
