@@ -227,11 +227,10 @@ static void value_hint(const struct csv_layout *lay, int col, const char *rec, c
     /* with an encoding the column could be read as categorical */
     if (lay->enc && lay->slot[col] >= 0 && lay->hint == CSV_HINT_DROP && rec &&
         more_text_columns(lay, rec, end, col, opt + strlen(opt), names, sizeof opt) > 0) {
-        snprintf(cat, sizeof cat, "; column%s %s hold%s text too: one-hot encode "
+        snprintf(dst, cap, "; column%s %s hold%s text too: one-hot encode "
                  "them with --categorical %s (or --categorical auto: every text column), leave "
                  "them out with --drop %s, or %s", strchr(names + 2, ',') ? "s" : "",
                  names + 2, strchr(names + 2, ',') ? "" : "s", opt, opt, skip);
-        snprintf(dst, cap, "%s", cat);
         return;
     }
     if (lay->enc)
@@ -266,7 +265,7 @@ static void fail_record(struct piece *st)
                                                            lay->delimiter, st->bad_col);
     int64_t below, col;
     place_of(st->rec, at, &below, &col);
-    char where[96] = "", name[80] = "", hint[512] = "";
+    char where[96] = "", name[80] = "", hint[2048] = "";
     if (below > 0)  /* the field starts after a newline inside quotes */
         snprintf(where, sizeof where, " (%lld line%s below, at column %lld)",
                  (long long)below, below == 1 ? "" : "s", (long long)col);
