@@ -8,6 +8,7 @@
 #ifndef LINREG_COMM_H
 #define LINREG_COMM_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ const char *comm_where(char *buf, size_t cap);
 int comm_size(void);
 int comm_node_size(void);       /* ranks on this rank's node (sharing its memory) */
 double comm_node_sum(double v); /* sum over the ranks of this node */
+/* Collective: the ranks of this node (this one included) that may run on any of the cores
+   in mine (this rank's affinity). */
+int comm_node_sharers(const cpu_set_t *mine);
 double comm_wtime(void);
 /* The MPI the program was compiled against (mpi.h) and the one it runs with (the first line
    of MPI_Get_library_version); returns 0 when they are known to differ. */

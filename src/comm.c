@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,20 @@ double comm_node_sum(double v)
     double r;
     MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, g_node);
     return r;
+}
+
+int comm_node_sharers(const cpu_set_t *mine)
+{
+    cpu_set_t *all = lr_malloc((size_t)g_node_size * sizeof *all);
+    MPI_Allgather(mine, (int)sizeof *mine, MPI_BYTE, all, (int)sizeof *mine, MPI_BYTE, g_node);
+    int n = 0;
+    for (int r = 0; r < g_node_size; r++) {
+        cpu_set_t both;
+        CPU_AND(&both, mine, &all[r]);
+        n += CPU_COUNT(&both) > 0;
+    }
+    free(all);
+    return n > 0 ? n : 1;
 }
 
 void comm_finalize(void)

@@ -5,6 +5,8 @@
 # 60,000 rows: 15 parts of 4,096 rows (par.h) and 8 MB-blocks split 1–8 ways, so every
 # thread of 8 has rows in every kernel.
 
+unset OMP_WAIT_POLICY  # how threads wait, as users run: OpenMP's default
+
 "$GEN" --rows 60000 --features 6 --seed 14 --noise 0.3 "$TMP/t.csv" 2>/dev/null
 rows=60000
 T_OPTS=(--quiet --validation-split 0.2 --seed 3)
@@ -67,3 +69,24 @@ diff <(sans_run "$TMP/p1.json") <(sans_run "$TMP/p3.json") >/dev/null &&
     why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) &&
     ok "3 ranks: --threads 3 under OMP_THREAD_LIMIT=2 is --threads 1 bit for bit, and 1 rank's model to 1e-12" ||
     not_ok "3 ranks x threads" "$why"
+
+# the default team, neither --threads nor OMP_NUM_THREADS: the cores a rank may run on,
+# shared with the ranks of its node that may run on them too (unbound ranks: all of them)
+unset OMP_NUM_THREADS
+cores=$(nproc)
+team() {  # team NP [MPIRUN OPTIONS]: the threads the model says each rank used
+    local np=$1
+    shift
+    timeout 30 mpirun --oversubscribe "$@" -n "$np" "$BIN" --quiet \
+        --epochs 2 --model-out "$TMP/team.json" "$TMP/t.csv" </dev/null >/dev/null 2>&1 &&
+        json_numbers "$TMP/team.json" threads | head -1
+}
+share() { local t=$((cores / $1)); echo $((t < 1 ? 1 : t)); }
+got="$(team 1 --bind-to none) $(team 2 --bind-to none) $(team 3 --bind-to none) $(team 2 --bind-to core)"
+want="$cores $(share 2) $(share 3) 1"
+[ "$got" = "$want" ] &&
+    ok "default team on $cores cores: $want threads for 1, 2, 3 unbound ranks and 2 bound to a core each" ||
+    not_ok "default team for 1, 2, 3 unbound ranks and 2 bound ones" "got $got, want $want"
+got=$(OMP_NUM_THREADS=3 team 2 --bind-to none -x OMP_NUM_THREADS)
+[ "$got" = 3 ] && ok "OMP_NUM_THREADS=3 with 2 unbound ranks: 3 threads each, as asked" ||
+    not_ok "OMP_NUM_THREADS=3, 2 ranks" "got $got threads"
