@@ -122,27 +122,22 @@ static int decide_auto(const struct csv_shard *sh, const struct enc_setup *rs,
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-/* Collective: missing values per source column, all ranks (counted per part of rows,
-   parts combined in order: par.h). */
-static void count_missing(const double *raw, int64_t n, int d, int n_threads, int64_t *missing)
+void enc_count_missing(const double *raw, int64_t n, int d, int n_threads, int64_t *missing)
 {
     int64_t parts = par_chunks(n);
-    uint64_t *m = lr_calloc((size_t)((parts + 1) * d + 1), sizeof *m);
+    int64_t *m = lr_calloc((size_t)(parts * d + 1), sizeof *m);
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
         par_chunk(n, k, &lo, &hi);
-        uint64_t *mk = m + (k + 1) * d;
+        int64_t *mk = m + k * d;
         for (int64_t i = lo; i < hi; i++)
             for (int s = 0; s < d; s++)
                 mk[s] += enc_is_missing_value(raw[i * d + s]);
     }
     for (int64_t k = 0; k < parts; k++)
         for (int s = 0; s < d; s++)
-            m[s] += m[(k + 1) * d + s];
-    comm_sum_u64(m, d);
-    for (int s = 0; s < d; s++)
-        missing[s] = (int64_t)m[s];
+            missing[s] += m[k * d + s];
     free(m);
 }
 
@@ -161,27 +156,29 @@ static void remap_ids(double *raw, int64_t n, int d, int64_t *const *remap, int 
     }
 }
 
-int enc_columns(struct csv_shard *sh, const struct enc_setup *rs, const struct enc_options *o,
-                char ***names, int *n_features, struct encoding *enc, struct lr_error *e)
+int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct enc_setup *rs,
+               const struct enc_options *o, char ***names, int *n_features,
+               struct encoding *enc, struct enc_plan *plan, struct lr_error *e)
 {
     int d = rs->n, rc = -1;
+    *plan = (struct enc_plan){.d = d, .raw = o->raw_levels,
+                              .remap = lr_calloc((size_t)d + 1, sizeof *plan->remap)};
     unsigned char *is_level = lr_calloc((size_t)d + 1, 1);
     char ***levels = lr_calloc((size_t)d + 1, sizeof *levels);
     int *n_levels = lr_calloc((size_t)d + 1, sizeof *n_levels);
-    int64_t **remap = lr_calloc((size_t)d + 1, sizeof *remap);
-    int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
+    uint64_t *total = lr_calloc((size_t)d + 1, sizeof *total);
     unsigned char *truncated = lr_calloc((size_t)d + 1, 1);
     if (decide_auto(sh, rs, *names, o, is_level, truncated, e) < 0)
         goto done;
     int bad;
-    if (enc_merge(sh->dicts, rs->mode, d, levels, n_levels, remap, &bad) < 0 && !o->raw_levels) {
+    if (enc_merge(sh->dicts, rs->mode, d, levels, n_levels, plan->remap, &bad) < 0 &&
+        !o->raw_levels) {
         lr_fail_at(e, LR_EDATA, rs->path, 0, 0, "column '%s': a level is not UTF-8 text or holds "
                    "a NUL byte, which the model file (JSON) cannot record; convert the file to "
                    "UTF-8 (e.g. iconv -f LATIN1 -t UTF-8) or leave the column out with --drop %s",
                    (*names)[bad], (*names)[bad]);
         goto done;
     }
-    remap_ids(sh->X, sh->n_rows, d, remap, rs->n_threads);
     for (int s = 0; s < d && !o->raw_levels; s++)
         if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
@@ -191,7 +188,9 @@ int enc_columns(struct csv_shard *sh, const struct enc_setup *rs, const struct e
                        (*names)[s]);
             goto done;
         }
-    count_missing(sh->X, sh->n_rows, d, rs->n_threads, missing);
+    for (int s = 0; s < d; s++)
+        total[s] = (uint64_t)missing[s];
+    comm_sum_u64(total, d);
     enc->n_cols = d;
     enc->missing = o->missing;
     enc->cols = lr_calloc((size_t)d, sizeof *enc->cols);
@@ -200,10 +199,10 @@ int enc_columns(struct csv_shard *sh, const struct enc_setup *rs, const struct e
         const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
         c->name = lr_strdup((*names)[s]);
         c->kind = is_level[s] ? ENC_CATEGORICAL : ENC_NUMERIC;
-        c->n_missing = missing[s];
+        c->n_missing = (int64_t)total[s];
         c->truncated = truncated[s];
         c->reference = !o->no_intercept;
-        c->indicator = o->missing_indicator && missing[s] > 0;
+        c->indicator = o->missing_indicator && total[s] > 0;
         if (mc) {  /* the model's levels, reference, fill and indicator */
             c->n_levels = mc->n_levels;
             c->levels = lr_calloc((size_t)mc->n_levels + 1, sizeof *c->levels);
@@ -219,35 +218,17 @@ int enc_columns(struct csv_shard *sh, const struct enc_setup *rs, const struct e
             levels[s] = NULL;
         }
     }
-    int identity = 1;  /* numbers only, no indicator: X is the design already */
+    plan->identity = 1;  /* numbers only, no indicator: the raw rows are the design already */
     for (int s = 0; s < d; s++)
-        identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
-    if (identity && !o->raw_levels) {
-        double *fill = lr_malloc((size_t)d * sizeof *fill);
-        for (int s = 0; s < d; s++)
-            fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
-        enc_fill(sh->X, sh->n_rows, d, fill, rs->n_threads);
-        free(fill);
-    } else if (!o->raw_levels) {
-        int width = enc_width(enc);
-        char what[200];  /* the design is allocated beside the rows as read */
-        snprintf(what, sizeof what, "the one-hot design (this rank: %lld rows of %d numbers)",
-                 (long long)sh->n_rows, width);
-        if (node_fits((double)sh->n_rows * width * sizeof(double), what, rs->path, e) < 0)
-            goto done;
-        double *X = lr_malloc(lr_bytes(sh->n_rows ? sh->n_rows : 1, width ? width : 1,
-                                       sizeof *X));
-        enc_expand(enc, sh->X, sh->n_rows, X, rs->n_threads);
-        free(sh->X);
-        sh->X = X;
+        plan->identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
+    if (!plan->identity && !o->raw_levels) {
+        plan->width = enc_width(enc);
         for (int j = 0; j < *n_features; j++)
             free((*names)[j]);
         free(*names);
         *names = enc_feature_names(enc);
-        *n_features = width;
-        for (int s = 0; s < d; s++)
-            enc->cols[s].n_unseen = comm_sum_i64(enc->cols[s].n_unseen);
-        if (width == 0)
+        *n_features = plan->width;
+        if (plan->width == 0)
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0, "no feature columns left to use: every "
                        "categorical column has a single level (its reference)");
         if (comm_agree(e) != LR_OK)
@@ -259,13 +240,68 @@ done:
         for (int k = 0; levels[s] && k < n_levels[s]; k++)
             free(levels[s][k]);
         free(levels[s]);
-        free(remap[s]);
     }
     free(levels);
     free(n_levels);
-    free(remap);
-    free(missing);
+    free(total);
     free(is_level);
     free(truncated);
+    return rc;
+}
+
+void enc_apply(const struct enc_plan *plan, struct encoding *enc, struct csv_shard *b,
+               int n_threads)
+{
+    int d = plan->d;
+    remap_ids(b->X, b->n_rows, d, plan->remap, n_threads);
+    if (plan->raw)
+        return;
+    if (plan->identity) {
+        double *fill = lr_malloc((size_t)d * sizeof *fill + 1);
+        for (int s = 0; s < d; s++)
+            fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
+        enc_fill(b->X, b->n_rows, d, fill, n_threads);
+        free(fill);
+        return;
+    }
+    double *X = lr_malloc(lr_bytes(b->n_rows ? b->n_rows : 1, plan->width ? plan->width : 1,
+                                   sizeof *X));
+    enc_expand(enc, b->X, b->n_rows, X, n_threads);
+    free(b->X);
+    b->X = X;
+}
+
+void enc_plan_free(struct enc_plan *plan)
+{
+    for (int s = 0; plan->remap && s < plan->d; s++)
+        free(plan->remap[s]);
+    free(plan->remap);
+    memset(plan, 0, sizeof *plan);
+}
+
+int enc_columns(struct csv_shard *sh, const struct enc_setup *rs, const struct enc_options *o,
+                char ***names, int *n_features, struct encoding *enc, struct lr_error *e)
+{
+    int d = rs->n, rc = -1;
+    int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
+    struct enc_plan plan;
+    enc_count_missing(sh->X, sh->n_rows, d, rs->n_threads, missing);
+    if (enc_decide(sh, missing, rs, o, names, n_features, enc, &plan, e) < 0)
+        goto done;
+    if (!plan.identity && !plan.raw) {
+        char what[200];  /* the design is allocated beside the rows as read */
+        snprintf(what, sizeof what, "the one-hot design (this rank: %lld rows of %d numbers)",
+                 (long long)sh->n_rows, plan.width);
+        if (node_fits((double)sh->n_rows * plan.width * sizeof(double), what, rs->path, e) < 0)
+            goto done;
+    }
+    enc_apply(&plan, enc, sh, rs->n_threads);
+    if (!plan.identity && !plan.raw)
+        for (int s = 0; s < d; s++)
+            enc->cols[s].n_unseen = comm_sum_i64(enc->cols[s].n_unseen);
+    rc = 0;
+done:
+    enc_plan_free(&plan);
+    free(missing);
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "csv_reader.h"
 #include "encode.h"
+#include "encode_collective.h"
 #include "suites.h"
 
 static void test_na(void)
@@ -222,6 +223,71 @@ static void test_reader_fields(void)
     close(fd);
 }
 
+/* The encoding decided once and applied block by block (rows read in blocks) gives the
+   bits of the rows encoded at once, with a missing-value indicator and a one-hot column. */
+static void test_blocks(void)
+{
+    const char *text = "x,c,y\n1,A,1\n,\"B,b\",2\nNA,A,3\n4,\"\xCE\xA9\",4\n5,,5\n6,B,6\n7,A,7\n";
+    const char *path = test_write_file(text, strlen(text));
+    int fd = open(path, O_RDONLY);
+    char *head[] = {"x", "c", "y"};
+    int slot[] = {0, 1, COL_TARGET};
+    unsigned char mode[] = {READ_NUMBER, READ_LEVEL}, miss[] = {MISSING_MEAN, MISSING_MEAN};
+    struct enc_setup rs = {.mode = mode, .miss = miss, .n = 2, .path = path, .n_threads = 2};
+    struct lr_error e = {0};
+    enc_na_init(&rs.na, NULL, &e);
+    rs.rd = (struct enc_reader){.mode = mode, .miss = miss, .na = &rs.na, .max_entries = 100,
+                                .max_bytes = 1000};
+    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
+                             .names = head, .n_features = 2, .has_target = 1, .enc = &rs.rd};
+    struct enc_options o = {.max_levels = 100, .missing = MISSING_MEAN, .missing_indicator = 1};
+    struct csv_shard s;
+    CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, 1, &s, &e), 0);
+    CU_ASSERT_EQUAL_FATAL(s.n_rows, 7);
+    double *raw = malloc(7 * 2 * sizeof *raw);
+    memcpy(raw, s.X, 7 * 2 * sizeof *raw);
+    /* at once */
+    char **names = malloc(2 * sizeof *names);
+    names[0] = strdup("x"), names[1] = strdup("c");
+    int d = 2;
+    struct encoding whole = {0};
+    CU_ASSERT_EQUAL_FATAL(enc_columns(&s, &rs, &o, &names, &d, &whole, &e), 0);
+    CU_ASSERT_EQUAL(d, 6);  /* x, x_missing, c=B, c=B,b, c=Ω (A the reference), c_missing */
+    /* in blocks of 3, 1 and 3 rows */
+    char **names2 = malloc(2 * sizeof *names2);
+    names2[0] = strdup("x"), names2[1] = strdup("c");
+    int d2 = 2;
+    int64_t cut[] = {0, 3, 4, 7}, missing[2] = {0, 0};
+    for (int k = 0; k < 3; k++)
+        enc_count_missing(raw + cut[k] * 2, cut[k + 1] - cut[k], 2, 2, missing);
+    CU_ASSERT_EQUAL(missing[0], 2);
+    CU_ASSERT_EQUAL(missing[1], 1);
+    struct encoding parts = {0};
+    struct enc_plan plan;
+    CU_ASSERT_EQUAL_FATAL(enc_decide(&s, missing, &rs, &o, &names2, &d2, &parts, &plan, &e), 0);
+    CU_ASSERT_EQUAL(d2, 6);
+    for (int j = 0; j < d2 && j < d; j++)
+        CU_ASSERT_STRING_EQUAL(names2[j], names[j]);
+    for (int k = 0; k < 3; k++) {
+        int64_t n = cut[k + 1] - cut[k];
+        struct csv_shard b = {.n_rows = n, .X = malloc((size_t)n * 2 * sizeof(double))};
+        memcpy(b.X, raw + cut[k] * 2, (size_t)n * 2 * sizeof(double));
+        enc_apply(&plan, &parts, &b, 2);
+        CU_ASSERT_EQUAL(memcmp(b.X, s.X + cut[k] * 6, (size_t)n * 6 * sizeof(double)), 0);
+        free(b.X);
+    }
+    CU_ASSERT_EQUAL(parts.cols[0].n_missing, whole.cols[0].n_missing);
+    CU_ASSERT_EQUAL(parts.cols[1].n_levels, whole.cols[1].n_levels);
+    enc_plan_free(&plan);
+    for (int j = 0; j < d; j++)
+        free(names[j]), free(names2[j]);
+    free(names), free(names2), free(raw);
+    enc_free(&whole), enc_free(&parts);
+    csv_shard_free(&s);
+    enc_na_free(&rs.na);
+    close(fd);
+}
+
 void add_encode_suite(void)
 {
     CU_pSuite s = CU_add_suite("encode", NULL, NULL);
@@ -230,6 +296,7 @@ void add_encode_suite(void)
     CU_add_test(s, "tagged values: level ids, unseen, missing", test_values);
     CU_add_test(s, "expansion: one-hot with reference, indicator, fill, unseen", test_expand);
     CU_add_test(s, "encoding JSON round trip and malformed input", test_json);
+    CU_add_test(s, "encoding decided once, applied block by block: the same bits", test_blocks);
     CU_add_test(s, "reader: levels, missing values and errors per field, any thread count",
                 test_reader_fields);
 }
