@@ -24,6 +24,7 @@ enum lr_exit {
     LR_EDATA = 65,      /* bad input data */
     LR_ENOINPUT = 66,   /* input missing or unreadable */
     LR_ENOMEM = 71,     /* a rank's shard would not fit in its node's memory */
+    LR_ECANTCREAT = 73, /* cannot create a scratch file where asked (scratch.h) */
     LR_EWRITE = 74,     /* cannot write an output file */
     LR_ESTOPPED = 75,   /* stopped by a signal after a checkpoint */
 };

@@ -1,0 +1,57 @@
+/*
+ * scratch.h — a rank's rows kept on disk between passes, for data that memory does not
+ * hold: written once as they are read and encoded, read back in order on every later pass.
+ *
+ * Each rank has its own file, with no name: created with O_TMPFILE in the directory (or
+ * created and unlinked at once where the file system lacks it), so it is gone when the
+ * process ends, however it ends (an error, a signal, kill -9), and no other process can
+ * open it. A row is stored as its D numbers, then its target and its weight when the data
+ * set has them, as the bytes of the doubles: read back, they are the same bits.
+ *
+ * Opening is collective: the directory is checked on every rank, and so is the room for the
+ * rows the ranks of a node will write there (they may share its file system), so that a
+ * directory that cannot hold them fails before any pass, on every rank, with the numbers.
+ * Writing and reading are local. Never calls MPI outside comm.h; never exits.
+ */
+#ifndef LINREG_SCRATCH_H
+#define LINREG_SCRATCH_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+struct scratch {
+    int fd;                    /* -1: not open */
+    int d, has_y, has_w;       /* numbers per row: d, then y and w when present */
+    int64_t n_rows;            /* rows written */
+    int64_t next;              /* the next row to read */
+    double *buf;               /* one block of rows as stored */
+    int64_t buf_rows;
+};
+
+/*
+ * Collective: an unnamed file in dir (NULL or "": $TMPDIR, else /tmp) for up to `rows`
+ * rows of this rank, each d numbers wide plus y and w as flagged. Fails on every rank with
+ * LR_ECANTCREAT when a rank cannot create a file there, or when the node's ranks' rows
+ * would not fit in the free space of their file systems (saying how much they need and
+ * how much there is, and naming --scratch).
+ */
+int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w, int64_t rows,
+                 struct lr_error *e);
+
+/* Local: n rows appended (X n×d row-major, y and w n each when flagged). */
+int scratch_append(struct scratch *s, const double *X, const double *y, const double *w,
+                   int64_t n, struct lr_error *e);
+
+/* Local: the next pass reads from the first row. */
+void scratch_rewind(struct scratch *s);
+
+/* Local: up to max_rows (> 0) next rows into X, y, w (caller's, room for max_rows each);
+   returns the rows read, 0 at the end of the pass, -1 with e. */
+int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, double *w,
+                     struct lr_error *e);
+
+/* Closes the file (its blocks go back to the file system); safe on one never opened. */
+void scratch_close(struct scratch *s);
+
+#endif

@@ -1,0 +1,165 @@
+/* scratch.c — a rank's rows on disk between passes; see scratch.h. */
+#include "scratch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "comm.h"
+
+static int row_numbers(const struct scratch *s) { return s->d + s->has_y + s->has_w; }
+
+/* An unnamed file in dir: O_TMPFILE, else a named one unlinked at once. -1 with errno. */
+static int unnamed_file(const char *dir)
+{
+#ifdef O_TMPFILE
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+#endif
+    size_t len = strlen(dir) + sizeof "/linreg_mpi.XXXXXX";
+    char *path = lr_malloc(len);
+    snprintf(path, len, "%s/linreg_mpi.XXXXXX", dir);
+    int fd2 = mkostemp(path, O_CLOEXEC);
+    if (fd2 >= 0)
+        unlink(path);
+    int saved = errno;
+    free(path);
+    errno = saved;
+    return fd2;
+}
+
+static double gb(double bytes) { return bytes / 1e9; }
+
+int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w, int64_t rows,
+                 struct lr_error *e)
+{
+    *s = (struct scratch){.fd = -1, .d = d, .has_y = has_y != 0, .has_w = has_w != 0};
+    if (!dir || !*dir)
+        dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char where[300];
+    s->fd = unnamed_file(dir);
+    if (s->fd < 0)
+        lr_fail(e, LR_ECANTCREAT, "--scratch %s: cannot create a file there (%s, %s); name a "
+                "writable directory with --scratch DIR", dir, strerror(errno),
+                comm_where(where, sizeof where));
+    double need = (double)rows * row_numbers(s) * sizeof(double);
+    double node_need = comm_node_sum(need), room = 0;
+    struct statvfs fs;
+    if (s->fd >= 0 && fstatvfs(s->fd, &fs) == 0)
+        room = (double)fs.f_bavail * (double)fs.f_frsize;
+    else if (s->fd >= 0)
+        room = -1;  /* unknown: not checked */
+    if (e->code == LR_OK && room >= 0 && node_need > room)
+        lr_fail(e, LR_ECANTCREAT, "--scratch %s: the %d rank%s on this node need %.2f GB there "
+                "for their rows between passes, and it has %.2f GB free; name a directory with "
+                "room with --scratch DIR (%s)", dir, comm_node_size(),
+                comm_node_size() > 1 ? "s" : "", gb(node_need), gb(room),
+                comm_where(where, sizeof where));
+    if (comm_agree(e) != LR_OK) {
+        scratch_close(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* pwrite/pread of all n bytes at off; -1 with errno (a short read: EIO). */
+static int write_all(int fd, const char *p, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w, n -= (size_t)w, off += w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, char *p, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;
+            return -1;
+        }
+        p += r, n -= (size_t)r, off += r;
+    }
+    return 0;
+}
+
+/* Room for n stored rows in s->buf. */
+static void reserve(struct scratch *s, int64_t n)
+{
+    if (n <= s->buf_rows)
+        return;
+    free(s->buf);
+    s->buf = lr_malloc(lr_bytes(n, row_numbers(s), sizeof(double)));
+    s->buf_rows = n;
+}
+
+int scratch_append(struct scratch *s, const double *X, const double *y, const double *w,
+                   int64_t n, struct lr_error *e)
+{
+    int k = row_numbers(s), d = s->d;
+    reserve(s, n);
+    for (int64_t i = 0; i < n; i++) {
+        double *r = s->buf + i * k;
+        memcpy(r, X + i * d, (size_t)d * sizeof *r);
+        if (s->has_y)
+            r[d] = y[i];
+        if (s->has_w)
+            r[d + s->has_y] = w[i];
+    }
+    off_t off = (off_t)(s->n_rows * k * (int64_t)sizeof(double));
+    if (write_all(s->fd, (const char *)s->buf, (size_t)n * (size_t)k * sizeof(double), off) < 0)
+        return lr_fail(e, LR_ECANTCREAT, "scratch file: write failed after %lld rows: %s; name "
+                       "a directory with room with --scratch DIR", (long long)s->n_rows,
+                       strerror(errno));
+    s->n_rows += n;
+    return 0;
+}
+
+void scratch_rewind(struct scratch *s) { s->next = 0; }
+
+int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, double *w,
+                     struct lr_error *e)
+{
+    int k = row_numbers(s), d = s->d;
+    int64_t n = s->n_rows - s->next < max_rows ? s->n_rows - s->next : max_rows;
+    if (n <= 0)
+        return 0;
+    reserve(s, n);
+    off_t off = (off_t)(s->next * k * (int64_t)sizeof(double));
+    if (read_all(s->fd, (char *)s->buf, (size_t)n * (size_t)k * sizeof(double), off) < 0) {
+        lr_fail(e, LR_EWRITE, "scratch file: read failed at row %lld: %s", (long long)s->next,
+                strerror(errno));
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const double *r = s->buf + i * k;
+        memcpy(X + i * d, r, (size_t)d * sizeof *r);
+        if (s->has_y)
+            y[i] = r[d];
+        if (s->has_w)
+            w[i] = r[d + s->has_y];
+    }
+    s->next += n;
+    return n;
+}
+
+void scratch_close(struct scratch *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->buf);
+    *s = (struct scratch){.fd = -1};
+}
