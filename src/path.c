@@ -1,0 +1,171 @@
+/* path.c — the elastic-net path from a Gram matrix; see path.h. */
+#include "path.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define PATH_MAX_SWEEPS 1000000
+
+/* The standardized problem: G (p×p, unit diagonal where s_j > 0), c = Σ ω̃ x̃ ỹ. */
+struct std_problem {
+    int p;
+    double *G, *c;
+    double *mean, *sd;         /* p: x̄_j, s_j (0: a constant column, left out) */
+    double y_mean, y_sd;
+};
+
+static int standardize(const struct path_problem *pb, struct std_problem *s)
+{
+    int p = pb->p, q = p + 2;
+    const double *A = pb->A;
+    double W = A[0];
+    *s = (struct std_problem){.p = p};
+    if (!(W > 0))
+        return -1;
+    s->G = lr_calloc((size_t)p * (size_t)p + 1, sizeof *s->G);
+    s->c = lr_calloc((size_t)p + 1, sizeof *s->c);
+    s->mean = lr_calloc((size_t)p + 1, sizeof *s->mean);
+    s->sd = lr_calloc((size_t)p + 1, sizeof *s->sd);
+    double *m = lr_malloc((size_t)q * sizeof *m);  /* the means of [1 x y] */
+    for (int a = 0; a < q; a++)
+        m[a] = A[a] / W;
+    /* covariance of columns a, b ≥ 1 of [1 x y], weights summing to one */
+#define COV(a, b) (A[(a) * q + (b)] / W - m[a] * m[b])
+    double vy = COV(p + 1, p + 1);
+    s->y_mean = m[p + 1];
+    s->y_sd = vy > 0 ? sqrt(vy) : 0;
+    for (int j = 0; j < p; j++) {
+        double v = COV(j + 1, j + 1);
+        s->mean[j] = m[j + 1];
+        s->sd[j] = v > 0 ? sqrt(v) : 0;
+    }
+    for (int j = 0; j < p && s->y_sd > 0; j++) {
+        if (s->sd[j] == 0)
+            continue;
+        s->c[j] = COV(j + 1, p + 1) / (s->sd[j] * s->y_sd);
+        for (int k = 0; k < p; k++)
+            s->G[j * p + k] = s->sd[k] > 0 ? COV(j + 1, k + 1) / (s->sd[j] * s->sd[k]) : 0;
+    }
+#undef COV
+    free(m);
+    return s->y_sd > 0 ? 0 : -1;
+}
+
+static void std_free(struct std_problem *s)
+{
+    free(s->G);
+    free(s->c);
+    free(s->mean);
+    free(s->sd);
+}
+
+static double soft(double z, double t) { return z > t ? z - t : z < -t ? z + t : 0.0; }
+
+/*
+ * Coordinate descent at penalty l (on ỹ's scale) from b (p, updated), r = c − Gb kept up
+ * to date. Returns the sweeps made.
+ */
+static long descend(const struct std_problem *s, double l, double alpha, double tol, double *b,
+                    double *r)
+{
+    int p = s->p;
+    double l1 = l * alpha, shrink = 1.0 + l * (1.0 - alpha);
+    long sweep = 0;
+    for (double moved = INFINITY; moved > tol && sweep < PATH_MAX_SWEEPS; sweep++) {
+        moved = 0;
+        for (int j = 0; j < p; j++) {
+            if (s->sd[j] == 0)
+                continue;
+            double g = r[j] + b[j];  /* G_jj = 1 */
+            double nb = soft(g, l1) / shrink, delta = nb - b[j];
+            if (delta == 0)
+                continue;
+            b[j] = nb;
+            const double *Gj = s->G + (size_t)j * p;  /* symmetric: row j is column j */
+            for (int k = 0; k < p; k++)
+                r[k] -= Gj[k] * delta;
+            moved = fabs(delta) > moved ? fabs(delta) : moved;
+        }
+    }
+    return sweep;
+}
+
+/* The fraction of ỹ's variance explained by b: 2bᵀc − bᵀGb = bᵀ(c + r) with r = c − Gb. */
+static double explained(const struct std_problem *s, const double *b, const double *r)
+{
+    double e = 0;
+    for (int j = 0; j < s->p; j++)
+        e += b[j] * (s->c[j] + r[j]);
+    return e;
+}
+
+int path_fit(const struct path_problem *pb, struct path_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct std_problem s;
+    if (standardize(pb, &s) < 0) {
+        std_free(&s);
+        return -1;
+    }
+    int p = pb->p, n = pb->n_lambda;
+    double tol = pb->tol > 0 ? pb->tol : 1e-14;
+    double *lam = lr_malloc((size_t)n * sizeof *lam);  /* on ỹ's scale */
+    if (pb->lambdas) {
+        for (int k = 0; k < n; k++)
+            lam[k] = pb->lambdas[k] / s.y_sd;
+    } else {
+        double top = 0;
+        for (int j = 0; j < p; j++)
+            top = fabs(s.c[j]) > top ? fabs(s.c[j]) : top;
+        top /= pb->alpha > 1e-3 ? pb->alpha : 1e-3;
+        double ratio = pb->lambda_min_ratio > 0 ? pb->lambda_min_ratio
+                       : pb->A[0] > p ? 1e-4 : 1e-2;
+        for (int k = 0; k < n; k++)
+            lam[k] = k == 0 ? top : top * exp((double)k / (n - 1) * log(ratio));
+    }
+    res->lambda = lr_malloc((size_t)n * sizeof *res->lambda);
+    res->beta = lr_malloc(lr_bytes(n, p + 1, sizeof *res->beta));
+    res->explained = lr_malloc((size_t)n * sizeof *res->explained);
+    res->nonzero = lr_malloc((size_t)n * sizeof *res->nonzero);
+    double *b = lr_calloc((size_t)p + 1, sizeof *b), *r = lr_malloc(((size_t)p + 1) * sizeof *r);
+    memcpy(r, s.c, (size_t)p * sizeof *r);
+    double rsq0 = 0;
+    for (int k = 0; k < n; k++) {
+        if (k > 0 || pb->lambdas)  /* glmnet's first λ of its own sequence: all zeros */
+            descend(&s, lam[k], pb->alpha, tol, b, r);
+        double rsq = explained(&s, b, r);
+        double *out = res->beta + (size_t)k * (p + 1);
+        out[0] = s.y_mean;
+        int nz = 0;
+        for (int j = 0; j < p; j++) {
+            out[j + 1] = s.sd[j] > 0 ? s.y_sd * b[j] / s.sd[j] : 0.0;
+            out[0] -= out[j + 1] * s.mean[j];
+            nz += b[j] != 0;
+        }
+        res->lambda[k] = lam[k] * s.y_sd;
+        res->explained[k] = rsq;
+        res->nonzero[k] = nz;
+        res->n = k + 1;
+        /* glmnet's early stop, on its own sequence only, from the fifth λ */
+        if (!pb->lambdas && k + 1 >= (n < 5 ? n : 5) && (rsq - rsq0 < 1e-5 * rsq || rsq > 0.999))
+            break;
+        rsq0 = rsq;
+    }
+    free(b);
+    free(r);
+    free(lam);
+    std_free(&s);
+    return 0;
+}
+
+void path_result_free(struct path_result *r)
+{
+    free(r->lambda);
+    free(r->beta);
+    free(r->explained);
+    free(r->nonzero);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,192 @@
+/* test_path.c — path.c: the elastic-net path from the Gram matrix of [1 x y] against R's
+   glmnet on mtcars and swiss (datasets/r_glmnet_reference.tsv, made by
+   datasets/r_glmnet_reference.R): the same λ sequence, the same early stop, the same
+   coefficients; and a given sequence used whole. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "path.h"
+#include "suites.h"
+
+/* The numeric columns of a small CSV with a header: *names (malloc'd), rows n×c. */
+static double *read_csv(const char *path, int *n, int *c, char ***names)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char line[4096];
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return NULL;
+    }
+    line[strcspn(line, "\r\n")] = 0;
+    *c = 0;
+    *names = malloc(64 * sizeof **names);
+    for (char *t = strtok(line, ","); t && *c < 64; t = strtok(NULL, ","))
+        (*names)[(*c)++] = strdup(t);
+    double *v = malloc(1000 * (size_t)*c * sizeof *v);
+    *n = 0;
+    while (*n < 1000 && fgets(line, sizeof line, f)) {
+        char *p = line;
+        for (int j = 0; j < *c; j++, p++)
+            v[*n * *c + j] = strtod(p, &p);
+        (*n)++;
+    }
+    fclose(f);
+    return v;
+}
+
+static int column(char **names, int c, const char *name)
+{
+    for (int j = 0; j < c; j++)
+        if (strcmp(names[j], name) == 0)
+            return j;
+    return -1;
+}
+
+/* A = Σ ω a aᵀ, a = [1, x (the columns xs), y], ω = the column w or 1. */
+static double *gram(const double *v, int n, int c, const int *xs, int p, int y, int w)
+{
+    int q = p + 2;
+    double *A = calloc((size_t)q * q, sizeof *A), *a = malloc((size_t)q * sizeof *a);
+    for (int i = 0; i < n; i++) {
+        const double *row = v + (size_t)i * c;
+        a[0] = 1;
+        for (int j = 0; j < p; j++)
+            a[j + 1] = row[xs[j]];
+        a[p + 1] = row[y];
+        double om = w >= 0 ? row[w] : 1.0;
+        for (int r = 0; r < q; r++)
+            for (int s = 0; s < q; s++)
+                A[r * q + s] += om * a[r] * a[s];
+    }
+    free(a);
+    return A;
+}
+
+/* Every line of the reference for case: λ and p+1 coefficients. Returns the count. */
+static int reference(const char *cases, int p, double *lambda, double *beta, int cap)
+{
+    FILE *f = fopen("datasets/r_glmnet_reference.tsv", "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int k = 0;
+    while (k < cap && fgets(line, sizeof line, f)) {
+        char *tab = strchr(line, '\t');
+        if (!tab || (size_t)(tab - line) != strlen(cases) || strncmp(line, cases, strlen(cases)))
+            continue;
+        char *q = tab + 1;
+        lambda[k] = strtod(q, &q);
+        for (int j = 0; j <= p; j++)
+            beta[k * (p + 1) + j] = strtod(q, &q);
+        k++;
+    }
+    fclose(f);
+    return k;
+}
+
+/* The path of case against glmnet's: lengths equal, λ to 1e-12, coefficients to tol
+   (relative to the largest coefficient of that λ). */
+static void check_case(const char *csv, const char *cases, const char *const *xnames, int p,
+                       const char *yname, const char *wname, double alpha, double tol)
+{
+    int n, c;
+    char **names;
+    double *v = read_csv(csv, &n, &c, &names);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    int xs[16];
+    for (int j = 0; j < p; j++)
+        CU_ASSERT_TRUE_FATAL((xs[j] = column(names, c, xnames[j])) >= 0);
+    int y = column(names, c, yname), w = wname ? column(names, c, wname) : -1;
+    double *A = gram(v, n, c, xs, p, y, w);
+    double lambda[100], beta[100 * 17];
+    int want = reference(cases, p, lambda, beta, 100);
+    CU_ASSERT_TRUE_FATAL(want > 0);
+    struct path_problem pb = {.p = p, .A = A, .alpha = alpha, .n_lambda = 100};
+    struct path_result r;
+    CU_ASSERT_EQUAL_FATAL(path_fit(&pb, &r), 0);
+    CU_ASSERT_EQUAL(r.n, want);
+    double worst_l = 0, worst_b = 0;
+    for (int k = 0; k < r.n && k < want; k++) {
+        worst_l = fmax(worst_l, fabs(r.lambda[k] - lambda[k]) / lambda[k]);
+        double big = 0;
+        for (int j = 0; j <= p; j++)
+            big = fmax(big, fabs(beta[k * (p + 1) + j]));
+        for (int j = 0; j <= p; j++)
+            worst_b = fmax(worst_b, fabs(r.beta[k * (p + 1) + j] - beta[k * (p + 1) + j]) / big);
+    }
+    if (worst_l > 1e-12 || worst_b > tol)
+        fprintf(stderr, "\n%s: %d of %d lambdas; worst lambda %.3g, coefficient %.3g\n", cases,
+                r.n, want, worst_l, worst_b);
+    CU_ASSERT_TRUE(worst_l <= 1e-12);
+    CU_ASSERT_TRUE(worst_b <= tol);
+    /* the same sequence given: used whole, the same coefficients (but at the first λ, where
+       glmnet's own sequence gives zeros even for ridge) */
+    pb.lambdas = r.lambda;
+    pb.n_lambda = r.n;
+    struct path_result g;
+    CU_ASSERT_EQUAL_FATAL(path_fit(&pb, &g), 0);
+    CU_ASSERT_EQUAL(g.n, r.n);
+    double diff = 0;
+    for (int k = p + 1; k < g.n * (p + 1); k++)
+        diff = fmax(diff, fabs(g.beta[k] - r.beta[k]));
+    CU_ASSERT_TRUE(diff <= 1e-9);
+    path_result_free(&g);
+    path_result_free(&r);
+    for (int j = 0; j < c; j++)
+        free(names[j]);
+    free(names);
+    free(v);
+    free(A);
+}
+
+static const char *const mtcars_x[] = {"cyl", "disp", "hp", "drat", "wt", "qsec", "vs", "am",
+                                       "gear", "carb"};
+static const char *const mtcars_x_nodrat[] = {"cyl", "disp", "hp", "wt", "qsec", "vs", "am",
+                                              "gear", "carb"};
+static const char *const swiss_x[] = {"agriculture", "examination", "education", "catholic",
+                                      "infant_mortality"};
+
+static void test_lasso(void)
+{
+    check_case("datasets/mtcars.csv", "mtcars:alpha=1", mtcars_x, 10, "mpg", NULL, 1, 1e-9);
+    check_case("datasets/swiss.csv", "swiss:alpha=1", swiss_x, 5, "fertility", NULL, 1, 1e-9);
+}
+
+static void test_elastic_net(void)
+{
+    check_case("datasets/mtcars.csv", "mtcars:alpha=0.5", mtcars_x, 10, "mpg", NULL, 0.5, 1e-9);
+    check_case("datasets/mtcars.csv", "mtcars-weights-drat:alpha=0.5", mtcars_x_nodrat, 9, "mpg",
+               "drat", 0.5, 1e-9);
+}
+
+static void test_ridge(void)
+{
+    check_case("datasets/mtcars.csv", "mtcars:alpha=0", mtcars_x, 10, "mpg", NULL, 0, 1e-9);
+}
+
+/* No weight, or a constant y: refused, nothing allocated. */
+static void test_degenerate(void)
+{
+    double A[9] = {0};
+    struct path_problem pb = {.p = 1, .A = A, .alpha = 1, .n_lambda = 10};
+    struct path_result r;
+    CU_ASSERT_EQUAL(path_fit(&pb, &r), -1);
+    CU_ASSERT_PTR_NULL(r.beta);
+    double B[9] = {3, 6, 6, 6, 14, 12, 6, 12, 12};  /* x = 1, 2, 3; y = 2 always */
+    pb.A = B;
+    CU_ASSERT_EQUAL(path_fit(&pb, &r), -1);
+}
+
+void add_path_suite(void)
+{
+    CU_pSuite s = CU_add_suite("path", NULL, NULL);
+    CU_add_test(s, "lasso path = glmnet (mtcars, swiss): lambdas, early stop, coefficients",
+                test_lasso);
+    CU_add_test(s, "elastic net alpha 0.5 = glmnet, with and without weights", test_elastic_net);
+    CU_add_test(s, "ridge (alpha 0) = glmnet's path and its lambda_max convention", test_ridge);
+    CU_add_test(s, "no weight or a constant y: refused", test_degenerate);
+}
