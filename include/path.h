@@ -20,7 +20,7 @@
  *
  * The λ sequence, when not given: λ_max = max_j |Σ ω̃ x̃_j ỹ|·s_y / max(α, 0.001) (the
  * smallest λ that zeroes every coefficient when α > 0), then n_lambda values log-spaced down
- * to λ_max·ratio (ratio 10⁻⁴ when the weights sum to more than the columns, else 0.01);
+ * to λ_max·ratio (ratio 10⁻⁴ when there are more rows than columns, else 0.01);
  * the path stops early, as glmnet's does, once five λ are done and the fraction of ỹ's
  * variance explained grew by less than 10⁻⁵ of itself, or passed 0.999; and its first λ
  * gets all coefficients 0, as glmnet reports it, even for ridge (where λ_max, from α taken
@@ -43,6 +43,7 @@ struct path_problem {
     int n_lambda;              /* the sequence's length (glmnet: 100) */
     double lambda_min_ratio;   /* 0: glmnet's default (see above) */
     const double *lambdas;     /* a decreasing sequence of n_lambda values; NULL: the default */
+    int64_t n_rows;            /* rows behind A, for the default ratio; 0: A's weight sum */
     double tol;                /* 0: 1e-14 */
 };
 
@@ -57,5 +58,31 @@ struct path_result {
 /* The path; 0, or -1 when A has no weight or y no variance (r left empty). */
 int path_fit(const struct path_problem *pb, struct path_result *r);
 void path_result_free(struct path_result *r);
+
+/*
+ * K-fold cross-validation of the path, as cv.glmnet does it with its folds given (foldid)
+ * and grouped: the path of all the folds' rows (A = Σ_k A_k) gives the λ sequence; fold k's
+ * path is fitted on the other folds' rows (their A summed) — with a given sequence at its
+ * λ, else, as cv.glmnet, on that fold's own default sequence (and early stop), its
+ * coefficients at the whole path's λ then interpolated linearly in λ between its own
+ * (glmnet's predict(s = λ): its first below the largest λ, its last beyond the smallest).
+ * The fold's error is the weighted mean squared error on its rows, vᵀA_k v / Σω_k with
+ * v = [−b, −β, 1]. cvm is
+ * those errors' mean weighted by Σω_k, cvsd = √(Σ_k Σω_k (mse_k − cvm)² / Σω / (K − 1));
+ * λ_min is the largest λ with the least cvm, λ_1se the largest with cvm ≤ that cvm + its
+ * cvsd. The model at either is the whole path's at that λ.
+ */
+struct path_cv {
+    struct path_result full;   /* the path of every fold's rows */
+    double *cvm, *cvsd;        /* full.n each */
+    int i_min, i_1se;          /* λ_min = full.lambda[i_min], λ_1se likewise */
+};
+
+/* pb as for path_fit but for A and n_rows (ignored): fold_A[k] (k < K, K ≥ 2) is fold k's
+   Σ ω a aᵀ over its fold_rows[k] rows. 0, or -1 as path_fit (or when a fold has no
+   weight). */
+int path_cv(const struct path_problem *pb, const double *const *fold_A, const int64_t *fold_rows,
+            int K, struct path_cv *cv);
+void path_cv_free(struct path_cv *cv);
 
 #endif

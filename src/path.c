@@ -121,8 +121,9 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
         for (int j = 0; j < p; j++)
             top = fabs(s.c[j]) > top ? fabs(s.c[j]) : top;
         top /= pb->alpha > 1e-3 ? pb->alpha : 1e-3;
+        double rows = pb->n_rows > 0 ? (double)pb->n_rows : pb->A[0];
         double ratio = pb->lambda_min_ratio > 0 ? pb->lambda_min_ratio
-                       : pb->A[0] > p ? 1e-4 : 1e-2;
+                       : rows > p ? 1e-4 : 1e-2;
         for (int k = 0; k < n; k++)
             lam[k] = k == 0 ? top : top * exp((double)k / (n - 1) * log(ratio));
     }
@@ -168,4 +169,131 @@ void path_result_free(struct path_result *r)
     free(r->explained);
     free(r->nonzero);
     memset(r, 0, sizeof *r);
+}
+
+/* Σ_k A_k over the folds k ≠ skip (-1: all), in fold order, into S (q×q). */
+static void sum_folds(const double *const *fold_A, int K, int skip, int q, double *S)
+{
+    memset(S, 0, (size_t)q * (size_t)q * sizeof *S);
+    for (int k = 0; k < K; k++)
+        for (int i = 0; k != skip && i < q * q; i++)
+            S[i] += fold_A[k][i];
+}
+
+/* vᵀ A v for v = [−b, −β, 1] (coef = [b, β], p + 1 numbers): the weighted squared error. */
+static double squared_error(const double *A, int p, const double *coef)
+{
+    int q = p + 2;
+    double e = 0;
+    for (int r = 0; r < q; r++) {
+        double vr = r == q - 1 ? 1.0 : -coef[r], row = 0;
+        for (int c = 0; c < q; c++)
+            row += A[r * q + c] * (c == q - 1 ? 1.0 : -coef[c]);
+        e += vr * row;
+    }
+    return e;
+}
+
+/* The coefficients of path r at λ = s into out (p + 1), as glmnet's predict(s = λ) gives
+   them: linear in λ between the two λ of r around s, r's first above its largest λ and its
+   last below its smallest. */
+static void coef_at(const struct path_result *r, int p, double s, double *out)
+{
+    int k = r->n, w = p + 1;
+    const double *l = r->lambda;
+    int left = 0, right = 0;
+    double frac = 1;
+    if (k > 1) {
+        /* λ as fractions of the way from the first to the last, increasing */
+        double span = l[0] - l[k - 1], t = (l[0] - s) / span;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        int i = 0;
+        while (i + 1 < k && (l[0] - l[i + 1]) / span < t)
+            i++;
+        double lo = (l[0] - l[i]) / span, hi = i + 1 < k ? (l[0] - l[i + 1]) / span : lo;
+        if (t <= lo || hi == lo) {
+            left = right = i;
+        } else if (t >= hi) {
+            left = right = i + 1;
+        } else {
+            left = i, right = i + 1;
+            frac = (t - hi) / (lo - hi);
+        }
+    }
+    for (int j = 0; j < w; j++)
+        out[j] = frac * r->beta[(size_t)left * w + j] + (1 - frac) * r->beta[(size_t)right * w + j];
+}
+
+int path_cv(const struct path_problem *pb, const double *const *fold_A, const int64_t *fold_rows,
+            int K, struct path_cv *cv)
+{
+    memset(cv, 0, sizeof *cv);
+    int p = pb->p, q = p + 2;
+    for (int k = 0; k < K; k++)
+        if (!(fold_A[k][0] > 0))
+            return -1;
+    double *S = lr_malloc((size_t)q * (size_t)q * sizeof *S);
+    struct path_problem all = *pb;
+    all.A = S;
+    all.n_rows = 0;
+    for (int k = 0; k < K; k++)
+        all.n_rows += fold_rows[k];
+    sum_folds(fold_A, K, -1, q, S);
+    double W = S[0];
+    if (path_fit(&all, &cv->full) < 0) {
+        free(S);
+        return -1;
+    }
+    int n = cv->full.n;
+    double *mse = lr_malloc(lr_bytes(K, n, sizeof *mse));
+    struct path_problem fold = all;
+    double *coef = lr_malloc(((size_t)p + 1) * sizeof *coef);
+    int rc = 0;
+    for (int k = 0; k < K && rc == 0; k++) {
+        struct path_result r;
+        sum_folds(fold_A, K, k, q, S);
+        fold.n_rows = all.n_rows - fold_rows[k];
+        rc = path_fit(&fold, &r);
+        for (int l = 0; rc == 0 && l < n; l++) {
+            coef_at(&r, p, cv->full.lambda[l], coef);
+            mse[(size_t)k * n + l] = squared_error(fold_A[k], p, coef) / fold_A[k][0];
+        }
+        path_result_free(&r);
+    }
+    free(coef);
+    free(S);
+    if (rc < 0) {
+        free(mse);
+        path_cv_free(cv);
+        return -1;
+    }
+    cv->cvm = lr_malloc((size_t)n * sizeof *cv->cvm);
+    cv->cvsd = lr_malloc((size_t)n * sizeof *cv->cvsd);
+    for (int l = 0; l < n; l++) {
+        double m = 0, v = 0;
+        for (int k = 0; k < K; k++)
+            m += fold_A[k][0] * mse[(size_t)k * n + l];
+        m /= W;
+        for (int k = 0; k < K; k++)
+            v += fold_A[k][0] * (mse[(size_t)k * n + l] - m) * (mse[(size_t)k * n + l] - m);
+        cv->cvm[l] = m;
+        cv->cvsd[l] = sqrt(v / W / (K - 1));
+    }
+    free(mse);
+    cv->i_min = 0;  /* λ decreases: the first index of the least error is the largest λ */
+    for (int l = 1; l < n; l++)
+        if (cv->cvm[l] < cv->cvm[cv->i_min])
+            cv->i_min = l;
+    double bound = cv->cvm[cv->i_min] + cv->cvsd[cv->i_min];
+    for (cv->i_1se = 0; cv->cvm[cv->i_1se] > bound; cv->i_1se++)
+        ;
+    return 0;
+}
+
+void path_cv_free(struct path_cv *cv)
+{
+    path_result_free(&cv->full);
+    free(cv->cvm);
+    free(cv->cvsd);
+    memset(cv, 0, sizeof *cv);
 }

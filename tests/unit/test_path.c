@@ -168,6 +168,90 @@ static void test_ridge(void)
     check_case("datasets/mtcars.csv", "mtcars:alpha=0", mtcars_x, 10, "mpg", NULL, 0, 1e-9);
 }
 
+/* cv.glmnet with foldid (row i in fold i mod K) and grouped errors: its λ, cvm, cvsd to
+   1e-9 relative, the same λ_min and λ_1se. */
+static void check_cv(const char *csv, const char *cases, const char *const *xnames, int p,
+                     const char *yname, const char *wname, double alpha, int K)
+{
+    int n, c;
+    char **names;
+    double *v = read_csv(csv, &n, &c, &names);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    int xs[16];
+    for (int j = 0; j < p; j++)
+        CU_ASSERT_TRUE_FATAL((xs[j] = column(names, c, xnames[j])) >= 0);
+    int y = column(names, c, yname), w = wname ? column(names, c, wname) : -1;
+    /* each fold's rows, then its Gram matrix */
+    double *fold_A[8], *rows = malloc((size_t)n * c * sizeof *rows);
+    int64_t fold_rows[8];
+    for (int k = 0; k < K; k++) {
+        int m = 0;
+        for (int i = k; i < n; i += K, m++)
+            memcpy(rows + (size_t)m * c, v + (size_t)i * c, (size_t)c * sizeof *rows);
+        fold_A[k] = gram(rows, m, c, xs, p, y, w);
+        fold_rows[k] = m;
+    }
+    /* the reference: p + 1 "coefficients" read as cvm, cvsd; then the choice line */
+    FILE *f = fopen("datasets/r_glmnet_reference.tsv", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[8192];
+    double lambda[100], cvm[100], cvsd[100], lmin = 0, l1se = 0;
+    int want = 0;
+    size_t len = strlen(cases);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, cases, len) != 0 || line[len] != '\t')
+            continue;
+        char *q = line + len + 1;
+        if (strncmp(q, "choice\t", 7) == 0) {
+            q += 7;
+            lmin = strtod(q, &q);
+            l1se = strtod(q, &q);
+        } else if (want < 100) {
+            lambda[want] = strtod(q, &q);
+            cvm[want] = strtod(q, &q);
+            cvsd[want++] = strtod(q, &q);
+        }
+    }
+    fclose(f);
+    struct path_problem pb = {.p = p, .alpha = alpha, .n_lambda = 100};
+    struct path_cv cv;
+    CU_ASSERT_EQUAL_FATAL(path_cv(&pb, (const double *const *)fold_A, fold_rows, K, &cv), 0);
+    CU_ASSERT_EQUAL(cv.full.n, want);
+    double worst_l = 0, worst_m = 0, worst_s = 0;
+    for (int l = 0; l < want && l < cv.full.n; l++) {
+        worst_l = fmax(worst_l, fabs(cv.full.lambda[l] - lambda[l]) / lambda[l]);
+        worst_m = fmax(worst_m, fabs(cv.cvm[l] - cvm[l]) / cvm[l]);
+        worst_s = fmax(worst_s, fabs(cv.cvsd[l] - cvsd[l]) / cvsd[l]);
+    }
+    double got_min = cv.full.lambda[cv.i_min], got_1se = cv.full.lambda[cv.i_1se];
+    if (worst_l > 1e-12 || worst_m > 1e-9 || worst_s > 1e-9 ||
+        fabs(got_min - lmin) > 1e-12 * lmin || fabs(got_1se - l1se) > 1e-12 * l1se)
+        fprintf(stderr, "\n%s: %d of %d lambdas; worst lambda %.3g, cvm %.3g, cvsd %.3g; "
+                "min %.17g (%.17g), 1se %.17g (%.17g)\n", cases, cv.full.n, want, worst_l,
+                worst_m, worst_s, got_min, lmin, got_1se, l1se);
+    CU_ASSERT_TRUE(worst_l <= 1e-12);
+    CU_ASSERT_TRUE(worst_m <= 1e-9);
+    CU_ASSERT_TRUE(worst_s <= 1e-9);
+    CU_ASSERT_TRUE(fabs(got_min - lmin) <= 1e-12 * lmin);
+    CU_ASSERT_TRUE(fabs(got_1se - l1se) <= 1e-12 * l1se);
+    path_cv_free(&cv);
+    for (int k = 0; k < K; k++)
+        free(fold_A[k]);
+    for (int j = 0; j < c; j++)
+        free(names[j]);
+    free(names);
+    free(rows);
+    free(v);
+}
+
+static void test_cv(void)
+{
+    check_cv("datasets/mtcars.csv", "cv:mtcars:alpha=1:K=4", mtcars_x, 10, "mpg", NULL, 1, 4);
+    check_cv("datasets/mtcars.csv", "cv:mtcars-weights-drat:alpha=0.5:K=5", mtcars_x_nodrat, 9,
+             "mpg", "drat", 0.5, 5);
+    check_cv("datasets/swiss.csv", "cv:swiss:alpha=1:K=5", swiss_x, 5, "fertility", NULL, 1, 5);
+}
+
 /* No weight, or a constant y: refused, nothing allocated. */
 static void test_degenerate(void)
 {
@@ -188,5 +272,6 @@ void add_path_suite(void)
                 test_lasso);
     CU_add_test(s, "elastic net alpha 0.5 = glmnet, with and without weights", test_elastic_net);
     CU_add_test(s, "ridge (alpha 0) = glmnet's path and its lambda_max convention", test_ridge);
+    CU_add_test(s, "cross-validation = cv.glmnet: cvm, cvsd, lambda.min, lambda.1se", test_cv);
     CU_add_test(s, "no weight or a constant y: refused", test_degenerate);
 }
