@@ -88,20 +88,42 @@ static int reference(const char *cases, int p, double *lambda, double *beta, int
     return k;
 }
 
+/* A data set of the tests: its rows, and where x (p columns), y and the weights are. */
+struct data_case {
+    int n, c, p, y, w;         /* w: -1 without weights */
+    char **names;
+    double *v;                 /* n×c */
+    int xs[16];
+};
+
+static void load_case(const char *csv, const char *const *xnames, int p, const char *yname,
+                      const char *wname, struct data_case *dc)
+{
+    dc->v = read_csv(csv, &dc->n, &dc->c, &dc->names);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dc->v);
+    dc->p = p;
+    for (int j = 0; j < p; j++)
+        CU_ASSERT_TRUE_FATAL((dc->xs[j] = column(dc->names, dc->c, xnames[j])) >= 0);
+    dc->y = column(dc->names, dc->c, yname);
+    dc->w = wname ? column(dc->names, dc->c, wname) : -1;
+}
+
+static void free_case(struct data_case *dc)
+{
+    for (int j = 0; j < dc->c; j++)
+        free(dc->names[j]);
+    free(dc->names);
+    free(dc->v);
+}
+
 /* The path of case against glmnet's: lengths equal, λ to 1e-12, coefficients to tol
    (relative to the largest coefficient of that λ). */
 static void check_case(const char *csv, const char *cases, const char *const *xnames, int p,
                        const char *yname, const char *wname, double alpha, double tol)
 {
-    int n, c;
-    char **names;
-    double *v = read_csv(csv, &n, &c, &names);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    int xs[16];
-    for (int j = 0; j < p; j++)
-        CU_ASSERT_TRUE_FATAL((xs[j] = column(names, c, xnames[j])) >= 0);
-    int y = column(names, c, yname), w = wname ? column(names, c, wname) : -1;
-    double *A = gram(v, n, c, xs, p, y, w);
+    struct data_case dc;
+    load_case(csv, xnames, p, yname, wname, &dc);
+    double *A = gram(dc.v, dc.n, dc.c, dc.xs, p, dc.y, dc.w);
     double lambda[100], beta[100 * 17];
     int want = reference(cases, p, lambda, beta, 100);
     CU_ASSERT_TRUE_FATAL(want > 0);
@@ -136,10 +158,7 @@ static void check_case(const char *csv, const char *cases, const char *const *xn
     CU_ASSERT_TRUE(diff <= 1e-9);
     path_result_free(&g);
     path_result_free(&r);
-    for (int j = 0; j < c; j++)
-        free(names[j]);
-    free(names);
-    free(v);
+    free_case(&dc);
     free(A);
 }
 
@@ -173,22 +192,16 @@ static void test_ridge(void)
 static void check_cv(const char *csv, const char *cases, const char *const *xnames, int p,
                      const char *yname, const char *wname, double alpha, int K)
 {
-    int n, c;
-    char **names;
-    double *v = read_csv(csv, &n, &c, &names);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    int xs[16];
-    for (int j = 0; j < p; j++)
-        CU_ASSERT_TRUE_FATAL((xs[j] = column(names, c, xnames[j])) >= 0);
-    int y = column(names, c, yname), w = wname ? column(names, c, wname) : -1;
+    struct data_case dc;
+    load_case(csv, xnames, p, yname, wname, &dc);
     /* each fold's rows, then its Gram matrix */
-    double *fold_A[8], *rows = malloc((size_t)n * c * sizeof *rows);
+    double *fold_A[8], *rows = malloc((size_t)dc.n * dc.c * sizeof *rows);
     int64_t fold_rows[8];
     for (int k = 0; k < K; k++) {
         int m = 0;
-        for (int i = k; i < n; i += K, m++)
-            memcpy(rows + (size_t)m * c, v + (size_t)i * c, (size_t)c * sizeof *rows);
-        fold_A[k] = gram(rows, m, c, xs, p, y, w);
+        for (int i = k; i < dc.n; i += K, m++)
+            memcpy(rows + (size_t)m * dc.c, dc.v + (size_t)i * dc.c, (size_t)dc.c * sizeof *rows);
+        fold_A[k] = gram(rows, m, dc.c, dc.xs, p, dc.y, dc.w);
         fold_rows[k] = m;
     }
     /* the reference: p + 1 "coefficients" read as cvm, cvsd; then the choice line */
@@ -237,11 +250,8 @@ static void check_cv(const char *csv, const char *cases, const char *const *xnam
     path_cv_free(&cv);
     for (int k = 0; k < K; k++)
         free(fold_A[k]);
-    for (int j = 0; j < c; j++)
-        free(names[j]);
-    free(names);
+    free_case(&dc);
     free(rows);
-    free(v);
 }
 
 static void test_cv(void)
