@@ -193,6 +193,13 @@ void enc_expand(struct encoding *enc, const double *raw, int64_t n, double *X, i
    numeric, else -1 (a level's or an indicator's column). Malloc'd. */
 int *enc_numeric_sources(const struct encoding *enc);
 
+/* The model's terms, as R counts them for a test of a whole term: a source column (a
+   number's one column, or a categorical column's level columns together), and each
+   missing-value indicator on its own. term_of[j] (D entries, the caller's) gets design
+   column j's term; *names (malloc'd, each too) the terms' names (the column's, or
+   NAME_missing). Returns the number of terms. */
+int enc_terms(const struct encoding *enc, int *term_of, char ***names);
+
 /* X[i][j] ← fill[j] where it is NaN (D columns; NaN fill: left). */
 void enc_fill(double *X, int64_t n, int d, const double *fill, int n_threads);
 

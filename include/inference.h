@@ -40,6 +40,13 @@ struct inference {
     int n_cluster_dims;        /* 1 or 2 with cluster, else 0 */
     int64_t clusters[2];
     int64_t df_inference;      /* the t and F tests' denominator degrees of freedom */
+    /* inference_term_tests: one per term with a fitted coefficient */
+    int n_tests;
+    struct inference_test {
+        char *term;            /* "(Intercept)", a column's name, NAME_missing */
+        int df;                /* its fitted coefficients */
+        double f, p;
+    } *tests;
 };
 
 /*
@@ -57,6 +64,14 @@ void inference_add_log_weights(struct inference *inf, double sum_log_w);
    intercept) from the covariance cov (taken over), with df degrees of freedom. */
 void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
                        const int64_t *clusters, int n_cluster_dims);
+/* Wald F tests of whole terms with the covariance inf->cov (which must be set) on
+   inf->df_inference degrees of freedom, as car::Anova(type = "III") reports them for lm:
+   the intercept, then each of the n_terms terms (term_of[j]: design column j's, D of them;
+   names[t]: term t's), testing all of its fitted coefficients at once. */
+void inference_term_tests(struct inference *inf, const int *term_of, int n_terms,
+                          char *const *names);
+/* The tests laid out like car's Anova table. */
+void inference_print_tests(const struct inference *inf, FILE *out);
 void inference_free(struct inference *inf);
 
 /* The table laid out like R's summary(lm()), names[j] the D feature names. */

@@ -194,6 +194,27 @@ int *enc_numeric_sources(const struct encoding *enc)
     return src;
 }
 
+int enc_terms(const struct encoding *enc, int *term_of, char ***names)
+{
+    int t = 0, j = 0;
+    char **nm = lr_malloc(((size_t)enc->n_cols * 2 + 1) * sizeof *nm);
+    for (int s = 0; s < enc->n_cols; s++) {
+        const struct enc_column *c = &enc->cols[s];
+        int width = c->kind == ENC_NUMERIC ? 1 : c->n_levels - (c->reference && c->n_levels > 0);
+        for (int k = 0; k < width; k++)
+            term_of[j++] = t;
+        nm[t++] = lr_strdup(c->name);
+        if (c->indicator) {
+            size_t len = strlen(c->name) + 9;
+            nm[t] = lr_malloc(len);
+            snprintf(nm[t], len, "%s_missing", c->name);
+            term_of[j++] = t++;
+        }
+    }
+    *names = nm;
+    return t;
+}
+
 /* One row: raw (S values) → x (D values); unseen[s] counts unseen levels. */
 static void expand_row(const struct encoding *enc, const double *raw, double *x, int64_t *unseen)
 {

@@ -102,6 +102,34 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
     out->bic = -2 * out->log_likelihood + log(nn) * (k + 1);
 }
 
+/* Wald: F = βᵀ V⁻¹ β / q over the coefficients idx[0..q) of theta (D+1) with the covariance
+   cov ((D+1)×(D+1), row-major), on (q, df) degrees of freedom; NaN when V is singular. */
+static void wald(const double *cov, int d, const double *theta, const int *idx, int q,
+                 int64_t df, double *f, double *p)
+{
+    double *A = lr_malloc(sizeof(double) * (size_t)(q ? q * q : 1));
+    double *b = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
+    lapack_int *piv = lr_malloc(sizeof(lapack_int) * (size_t)(q ? q : 1));
+    for (int a = 0; a < q; a++) {
+        b[a] = theta[idx[a]];
+        for (int c = 0; c < q; c++)
+            A[(size_t)a * q + c] = cov[(size_t)idx[a] * (d + 1) + idx[c]];
+    }
+    *f = NAN;
+    if (q > 0 && df > 0 && LAPACKE_dgesv(LAPACK_ROW_MAJOR, q, 1, A, q, piv, b, 1) == 0) {
+        double s = 0;
+        for (int a = 0; a < q; a++)
+            s += theta[idx[a]] * b[a];
+        *f = s / q;
+    }
+    *p = !isfinite(*f) ? NAN
+         : *f < 0 ? 1  /* two-way V indefinite; as statsmodels */
+         : gsl_cdf_fdist_Q(*f, (double)q, (double)df);
+    free(A);
+    free(b);
+    free(piv);
+}
+
 void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
                        const int64_t *clusters, int n_cluster_dims)
 {
@@ -126,40 +154,13 @@ void inference_use_cov(struct inference *inf, double *cov, const char *type, int
         if (j > 0 || !inf->intercept)
             idx[q++] = j;
     }
-    /* Wald: F = βᵀ V⁻¹ β / q over the tested terms, on (q, df) degrees of freedom */
-    double *A = lr_malloc(sizeof(double) * (size_t)(q ? q * q : 1));
-    double *b = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
-    double *beta = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
-    lapack_int *piv = lr_malloc(sizeof(lapack_int) * (size_t)(q ? q : 1));
-    for (int a = 0; a < q; a++) {
-        beta[a] = b[a] = inf->terms[idx[a]].estimate;
-        for (int c = 0; c < q; c++)
-            A[(size_t)a * q + c] = cov[(size_t)idx[a] * (d + 1) + idx[c]];
-    }
+    double *est = lr_malloc(sizeof(double) * (size_t)(d + 1));
+    for (int j = 0; j <= d; j++)
+        est[j] = inf->terms[j].estimate;
     inf->f_df1 = q;
-    inf->f_statistic = NAN;
-    if (q > 0 && df > 0 && LAPACKE_dgesv(LAPACK_ROW_MAJOR, q, 1, A, q, piv, b, 1) == 0) {
-        double s = 0;
-        for (int a = 0; a < q; a++)
-            s += beta[a] * b[a];
-        inf->f_statistic = s / q;
-    }
-    inf->f_p_value = !isfinite(inf->f_statistic) ? NAN
-                     : inf->f_statistic < 0 ? 1  /* two-way V indefinite; as statsmodels */
-                     : gsl_cdf_fdist_Q(inf->f_statistic, (double)q, (double)df);
-    free(A);
-    free(b);
-    free(beta);
-    free(piv);
+    wald(cov, d, est, idx, q, df, &inf->f_statistic, &inf->f_p_value);
+    free(est);
     free(idx);
-}
-
-void inference_free(struct inference *inf)
-{
-    free(inf->terms);
-    free(inf->cov);
-    inf->terms = NULL;
-    inf->cov = NULL;
 }
 
 /* R's significance codes. */
@@ -167,6 +168,67 @@ static const char *stars(double p)
 {
     return !(p >= 0) ? "" : p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
 }
+
+void inference_term_tests(struct inference *inf, const int *term_of, int n_terms,
+                          char *const *names)
+{
+    int d = inf->d;
+    int *idx = lr_malloc(sizeof(int) * (size_t)(d + 1));
+    double *est = lr_malloc(sizeof(double) * (size_t)(d + 1));
+    for (int j = 0; j <= d; j++)
+        est[j] = inf->terms[j].estimate;
+    inf->tests = lr_calloc((size_t)n_terms + 1, sizeof *inf->tests);
+    inf->n_tests = 0;
+    for (int t = inf->intercept ? -1 : 0; t < n_terms; t++) {  /* -1: the intercept */
+        int q = 0;
+        if (t < 0 && !isnan(est[0]))
+            idx[q++] = 0;
+        for (int j = 0; t >= 0 && j < d; j++)
+            if (term_of[j] == t && !isnan(est[j + 1]))
+                idx[q++] = j + 1;
+        if (q == 0)
+            continue;
+        struct inference_test *x = &inf->tests[inf->n_tests++];
+        x->term = lr_strdup(t < 0 ? "(Intercept)" : names[t]);
+        x->df = q;
+        wald(inf->cov, d, est, idx, q, inf->df_inference, &x->f, &x->p);
+    }
+    free(idx);
+    free(est);
+}
+
+void inference_print_tests(const struct inference *inf, FILE *out)
+{
+    int w = 11;
+    for (int t = 0; t < inf->n_tests; t++)
+        w = (int)strlen(inf->tests[t].term) > w ? (int)strlen(inf->tests[t].term) : w;
+    fprintf(out, "Tests of whole terms (type III Wald F, %s covariance, denominator DF %lld):\n"
+            "%-*s %4s %12s %10s\n", inf->cov_type, (long long)inf->df_inference, w, "", "Df",
+            "F value", "Pr(>F)");
+    for (int t = 0; t < inf->n_tests; t++) {
+        const struct inference_test *x = &inf->tests[t];
+        char p[16];
+        if (x->p < DBL_EPSILON)
+            snprintf(p, sizeof p, "<2e-16");
+        else
+            snprintf(p, sizeof p, "%.4g", x->p);
+        fprintf(out, "%-*s %4d %12.6g %10s %s\n", w, x->term, x->df, x->f, p, stars(x->p));
+    }
+}
+
+void inference_free(struct inference *inf)
+{
+    for (int t = 0; t < inf->n_tests; t++)
+        free(inf->tests[t].term);
+    free(inf->tests);
+    free(inf->terms);
+    free(inf->cov);
+    inf->tests = NULL;
+    inf->terms = NULL;
+    inf->cov = NULL;
+    inf->n_tests = 0;
+}
+
 
 void inference_print(const struct inference *inf, char *const *names, FILE *out)
 {

@@ -51,8 +51,14 @@ static json_t *inference_json(const struct inference *inf, char *const *names)
     }
     for (int g = 0; g < inf->n_cluster_dims; g++)
         json_array_append_new(clusters, json_integer((json_int_t)inf->clusters[g]));
+    json_t *tests = json_array();
+    for (int t = 0; t < inf->n_tests; t++)
+        json_array_append_new(tests, json_pack("{s:s, s:i, s:o, s:o}", "term",
+                                               inf->tests[t].term, "df", inf->tests[t].df, "F",
+                                               number(inf->tests[t].f), "p",
+                                               number(inf->tests[t].p)));
     return json_pack("{s:f, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:s, "
-                     "s:I, s:o, s:o}",
+                     "s:I, s:o, s:o, s:o}",
                      "conf_level", inf->conf_level, "terms", terms, "residual_std_error",
                      number(inf->residual_std_error), "df_residual", (json_int_t)inf->df_residual,
                      "r2", number(inf->r2), "adjusted_r2", number(inf->adjusted_r2),
@@ -62,7 +68,8 @@ static json_t *inference_json(const struct inference *inf, char *const *names)
                      "condition_number", number(inf->condition_number), "covariance_type",
                      inf->cov_type, "df_inference", (json_int_t)inf->df_inference, "clusters",
                      inf->n_cluster_dims ? clusters : (json_decref(clusters), json_null()),
-                     "covariance", inf->cov ? cov : (json_decref(cov), json_null()));
+                     "covariance", inf->cov ? cov : (json_decref(cov), json_null()),
+                     "term_tests", tests);
 }
 
 static json_t *metrics_json(const struct metrics *mt)

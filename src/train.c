@@ -793,6 +793,28 @@ static int infer_covariance(struct run *r, const double *theta, struct lr_error 
     return LR_OK;
 }
 
+/* The tests of whole terms: the encoding's terms (a categorical column's level columns
+   together), or each feature alone for rows that came without one. */
+static void test_terms(struct run *r)
+{
+    const struct dataset *ds = &r->ds;
+    int d = ds->n_features, n_terms = d;
+    int *term_of = lr_malloc((size_t)(d ? d : 1) * sizeof *term_of);
+    char **names = NULL;
+    if (ds->enc.n_cols > 0 && enc_width(&ds->enc) == d) {
+        n_terms = enc_terms(&ds->enc, term_of, &names);
+    } else {
+        names = lr_malloc((size_t)(d ? d : 1) * sizeof *names);
+        for (int j = 0; j < d; j++)
+            term_of[j] = j, names[j] = lr_strdup(ds->feature_names[j]);
+    }
+    inference_term_tests(&r->inf, term_of, n_terms, names);
+    for (int t = 0; t < n_terms; t++)
+        free(names[t]);
+    free(names);
+    free(term_of);
+}
+
 /* Collective: the inference table at the final weights (original units in r->coef). The
    exact solver's factor serves; after gd, one pass builds it. RSS and SST are the training
    rows' (without the validation rows). */
@@ -836,6 +858,8 @@ static int infer(struct run *r, struct lr_error *e)
         inference_add_log_weights(&r->inf, wsum[1]);
     int rc = infer_covariance(r, theta, e);
     free(theta);
+    if (rc == LR_OK)
+        test_terms(r);
     return rc;
 }
 
@@ -997,8 +1021,16 @@ static int print_summary(const struct run *r, struct lr_error *e)
                 r->model.features_selected, d);
     if (o->huber)
         fprintf(out, "huber loss: delta %g, fitted scale %.10g\n", o->huber_delta, r->st.sigma);
-    if (r->inf.terms)
+    if (r->inf.terms) {
         inference_print(&r->inf, ds->feature_names, out);
+        int joint = 0;  /* a term of several columns: its t tests alone do not test it */
+        for (int t = 0; t < r->inf.n_tests; t++)
+            joint |= r->inf.tests[t].df > 1;
+        if (joint) {
+            fputc('\n', out);
+            inference_print_tests(&r->inf, out);
+        }
+    }
     if (d <= 10) {  /* small models: the formula itself */
         fprintf(out, "model: %s = %.6g", ds->target_name, r->intercept);
         for (int j = 0; j < d; j++)
