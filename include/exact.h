@@ -69,6 +69,40 @@ struct exact_fit {
 /* Collective: the factor, the rank and θ from it (not yet refined). */
 void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
 
+/* The factor with this rank's rows fed in blocks, for rows that are never all held at once:
+   begin, then add every row in order in blocks of any size (N in all; a block of 0 rows is
+   allowed), then end. The result is the same bits as exact_factor on all the rows at once
+   (which is begin, one add, end). Holds O(m² log N) for the triangles and one part's rows.
+   The fields are the stream's own. */
+struct exact_layout;
+struct exact_stream {
+    struct exact_problem pb;   /* the problem given to begin, without X, y, w */
+    struct exact_layout *L;
+    int m;                     /* columns of A */
+    int64_t parts, next;       /* parts of the N rows; the next part to end */
+    int64_t fed;               /* rows added so far */
+    double *buf;               /* the rows of part `next` added so far, column-major */
+    double *stack;             /* depth triangles (m×m) of size[i] consecutive parts each */
+    int64_t *size;
+    int depth;
+    double *work;
+};
+
+/* pb: the shape, the scaling, λ, the ridge, N (n_local), the threads; pb->X, y, w are not
+   read (the blocks bring them), and mean, scale, ridge must live until end. */
+void exact_stream_begin(struct exact_stream *s, const struct exact_problem *pb);
+/* Rows fed + [0, n) of this rank: X n×D row-major, y n (NULL: zeros), w n (NULL: all 1).
+   Not collective; the parts that end in the block are factored by pb->n_threads threads. */
+void exact_stream_add(struct exact_stream *s, const double *X, const double *y, const double *w,
+                      int64_t n);
+/* Not collective: the m×m triangle (column-major) of the parts ended so far, merged as the
+   end merges them: this rank's R of √ω[Ã y] once all N rows are in. */
+void exact_stream_triangle(const struct exact_stream *s, double *T);
+/* Collective: merge the ranks' triangles and finish as exact_factor does; frees s. */
+void exact_stream_end(struct exact_stream *s, struct exact_fit *f);
+/* Frees s without a result (after a failure while feeding it). */
+void exact_stream_free(struct exact_stream *s);
+
 /* Not collective: the same factor of this process's rows alone (no merge across ranks), for
    a sample that one rank holds whole (precond.h). pb->y may be NULL (zeros): then θ is 0
    and only the rank, the kept columns, R and κ mean anything. */
@@ -87,6 +121,34 @@ typedef void (*exact_pass_fn)(const struct exact_pass *p, void *ctx);
 /* Collective: refine f->theta until it stops improving (see above). */
 void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pass_fn on_pass,
                   void *ctx);
+
+/* Refinement over rows fed in blocks, each pass a re-read of this rank's rows:
+       exact_refine_begin(&rf, pb, f);
+       while (exact_refine_next_pass(&rf)) {
+           every row in order: exact_refine_add(&rf, X, y, w, n) per block;
+           exact_refine_end_pass(&rf, on_pass, ctx);      (collective)
+       }
+       exact_refine_free(&rf);
+   The same passes and bits as exact_refine (which is this loop with one block). pb's X, y
+   and w are not read; pb and f must live until free. The fields are the refiner's own. */
+struct exact_refiner {
+    const struct exact_problem *pb;
+    struct exact_fit *f;
+    int done;                  /* the last pass stopped the refinement */
+    double prev, t0;           /* the last step taken, ‖δ_s‖; when this pass began */
+    int64_t fed;               /* rows of this pass so far */
+    long double *total, *chunk;  /* k + 1 sums each: the chunks ended, the chunk begun */
+};
+void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb,
+                        struct exact_fit *f);
+/* 1: another pass is due, and begins (feed it every row); 0: the refinement has ended. */
+int exact_refine_next_pass(struct exact_refiner *rf);
+/* Rows fed + [0, n) of this pass: X n×D row-major, y n, w n (NULL: all 1). Not collective. */
+void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y,
+                      const double *w, int64_t n);
+/* Collective: the pass's gradient (one Allreduce), reported to on_pass, and the step. */
+void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void *ctx);
+void exact_refine_free(struct exact_refiner *rf);
 
 /* σmax/σmin of a k×k column-major matrix (∞ when singular, NaN when k = 0). */
 double exact_condition_number(const double *A, int k);

@@ -76,6 +76,7 @@ int main(int argc, char **argv)
     add_encode_suite();
     add_quantile_suite();
     add_precond_suite();
+    add_exact_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = (int)CU_get_number_of_failures() + (int)CU_get_number_of_tests_failed();
