@@ -8,14 +8,24 @@
  * as given; the factor is of the scaled design Ã = [1 Z] (or [Z]), z_j = (x_j − μ_j)/σ_j,
  * θ_s its coefficients: b = b_s − Σ w_s,j μ_j/σ_j, w_j = w_s,j/σ_j (θ = T θ_s).
  *
- * Factor. A = [Ã y] has m columns. Rows are cut into parts fixed by the data; each part's
- * Householder QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise
- * (LAPACK dtpqrt, a QR of two stacked triangles) in a fixed binary tree over the parts,
- * then over the ranks in rank order, so every rank holds the same R, with the same bits
- * for any thread count (ranks' triangles travel point to point up the tree, and the result
- * is broadcast). Ridge rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the
- * least-squares θ solves R11 θ = z and ρ² is its residual sum of squares. Working on R
- * never squares the condition number, as the normal equations would.
+ * Factor. A = [Ã y] has m columns. A rank's N rows are cut into ⌈N/rows⌉ near-equal parts,
+ * rows = max(PAR_CHUNK_ROWS, 8m), so the parts depend on N alone; each part's Householder
+ * QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise (LAPACK
+ * dtpqrt, a QR of two stacked triangles) in a fixed left-aligned binary tree over the parts
+ * (at step s = 1, 2, 4, … part a, a multiple of 2s, takes part a + s), then over the ranks
+ * in rank order, so every rank holds the same R, with the same bits for any thread count
+ * (ranks' triangles travel point to point up the tree, and the result is broadcast). Ridge
+ * rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the least-squares θ solves
+ * R11 θ = z and ρ² is its residual sum of squares. Working on R never squares the
+ * condition number, as the normal equations would.
+ *
+ * Streaming. The rows may come in blocks of any size (exact_stream, for rows that are never
+ * all held): a part that a block cuts keeps its rows until it ends, and the part triangles
+ * go in part order onto a stack that is a binary counter (the top two merge, the earlier
+ * on the left, while they span as many parts each), which collapses from the top at the
+ * end. That makes the tree's merges with the same operands while holding ⌊log₂ parts⌋ + 1
+ * triangles, so the streamed R is the resident one, bit for bit; exact_factor is the
+ * stream with one block. Refinement passes re-read the blocks (exact_refiner).
  *
  * Rank. Column j of Ã is aliased when the part of it that the earlier kept columns do not
  * explain has norm ≤ EXACT_ALIAS_TOL × its own norm (the rule of R's lm, whose tolerance
@@ -24,13 +34,15 @@
  * (written as null) and the rest is solved on the triangle of the kept columns.
  *
  * Refinement, on the data as given: r = y − b − Xw and g = [1 X]ᵀr accumulate in long
- * double per part; parts add in order and ranks as double-double sums (one Allreduce);
+ * double per PAR_CHUNK_ROWS-row chunk of the rank's rows (a chunk cut by a block boundary
+ * carries its sums over); chunks add in order and ranks as double-double sums (one Allreduce);
  * g_s = Tᵀg − λw_s, δ_s = (RᵀR)⁻¹g_s by two triangular solves, θ += Tδ_s. Until the step
  * is ≤ 2⁻⁵² of θ, stops halving, or EXACT_MAX_PASSES. This recovers the digits that
  * rounding cost in the scaling, in the factorization and in the map back to X's units.
  *
  * Shapes: N local rows, D features, X N×D row-major, θ D+1. R is column-major (LAPACK).
- * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory.
+ * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory and on blocks
+ * that do not add up to the rank's N rows (the caller's bug).
  */
 #ifndef LINREG_EXACT_H
 #define LINREG_EXACT_H
@@ -72,8 +84,10 @@ void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
 /* The factor with this rank's rows fed in blocks, for rows that are never all held at once:
    begin, then add every row in order in blocks of any size (N in all; a block of 0 rows is
    allowed), then end. The result is the same bits as exact_factor on all the rows at once
-   (which is begin, one add, end). Holds O(m² log N) for the triangles and one part's rows.
-   The fields are the stream's own. */
+   (which is begin, one add, end). Holds ⌊log₂ parts⌋ + 2 triangles (the stack and one
+   being pushed) and one part's rows;
+   an add also takes one part's rows per thread and the triangles of the parts the block
+   ends. The fields are the stream's own. */
 struct exact_layout;
 struct exact_stream {
     struct exact_problem pb;   /* the problem given to begin, without X, y, w */
