@@ -8,14 +8,24 @@
  * as given; the factor is of the scaled design Ã = [1 Z] (or [Z]), z_j = (x_j − μ_j)/σ_j,
  * θ_s its coefficients: b = b_s − Σ w_s,j μ_j/σ_j, w_j = w_s,j/σ_j (θ = T θ_s).
  *
- * Factor. A = [Ã y] has m columns. Rows are cut into parts fixed by the data; each part's
- * Householder QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise
- * (LAPACK dtpqrt, a QR of two stacked triangles) in a fixed binary tree over the parts,
- * then over the ranks in rank order, so every rank holds the same R, with the same bits
- * for any thread count (ranks' triangles travel point to point up the tree, and the result
- * is broadcast). Ridge rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the
- * least-squares θ solves R11 θ = z and ρ² is its residual sum of squares. Working on R
- * never squares the condition number, as the normal equations would.
+ * Factor. A = [Ã y] has m columns. A rank's N rows are cut into ⌈N/rows⌉ near-equal parts,
+ * rows = max(PAR_CHUNK_ROWS, 8m), so the parts depend on N alone; each part's Householder
+ * QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise (LAPACK
+ * dtpqrt, a QR of two stacked triangles) in a fixed left-aligned binary tree over the parts
+ * (at step s = 1, 2, 4, … part a, a multiple of 2s, takes part a + s), then over the ranks
+ * in rank order, so every rank holds the same R, with the same bits for any thread count
+ * (ranks' triangles travel point to point up the tree, and the result is broadcast). Ridge
+ * rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the least-squares θ solves
+ * R11 θ = z and ρ² is its residual sum of squares. Working on R never squares the
+ * condition number, as the normal equations would.
+ *
+ * Streaming. The rows may come in blocks of any size (exact_stream, for rows that are never
+ * all held): a part that a block cuts keeps its rows until it ends, and the part triangles
+ * go in part order onto a stack that is a binary counter (the top two merge, the earlier
+ * on the left, while they span as many parts each), which collapses from the top at the
+ * end. That makes the tree's merges with the same operands while holding ⌊log₂ parts⌋ + 1
+ * triangles, so the streamed R is the resident one, bit for bit; exact_factor is the
+ * stream with one block. Refinement passes re-read the blocks (exact_refiner).
  *
  * Rank. Column j of Ã is aliased when the part of it that the earlier kept columns do not
  * explain has norm ≤ EXACT_ALIAS_TOL × its own norm (the rule of R's lm, whose tolerance
@@ -24,13 +34,15 @@
  * (written as null) and the rest is solved on the triangle of the kept columns.
  *
  * Refinement, on the data as given: r = y − b − Xw and g = [1 X]ᵀr accumulate in long
- * double per part; parts add in order and ranks as double-double sums (one Allreduce);
+ * double per PAR_CHUNK_ROWS-row chunk of the rank's rows (a chunk cut by a block boundary
+ * carries its sums over); chunks add in order and ranks as double-double sums (one Allreduce);
  * g_s = Tᵀg − λw_s, δ_s = (RᵀR)⁻¹g_s by two triangular solves, θ += Tδ_s. Until the step
  * is ≤ 2⁻⁵² of θ, stops halving, or EXACT_MAX_PASSES. This recovers the digits that
  * rounding cost in the scaling, in the factorization and in the map back to X's units.
  *
  * Shapes: N local rows, D features, X N×D row-major, θ D+1. R is column-major (LAPACK).
- * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory.
+ * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory and on blocks
+ * that do not add up to the rank's N rows (the caller's bug).
  */
 #ifndef LINREG_EXACT_H
 #define LINREG_EXACT_H
@@ -69,6 +81,42 @@ struct exact_fit {
 /* Collective: the factor, the rank and θ from it (not yet refined). */
 void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
 
+/* The factor with this rank's rows fed in blocks, for rows that are never all held at once:
+   begin, then add every row in order in blocks of any size (N in all; a block of 0 rows is
+   allowed), then end. The result is the same bits as exact_factor on all the rows at once
+   (which is begin, one add, end). Holds ⌊log₂ parts⌋ + 2 triangles (the stack and one
+   being pushed) and one part's rows;
+   an add also takes one part's rows per thread and the triangles of the parts the block
+   ends. The fields are the stream's own. */
+struct exact_layout;
+struct exact_stream {
+    struct exact_problem pb;   /* the problem given to begin, without X, y, w */
+    struct exact_layout *L;
+    int m;                     /* columns of A */
+    int64_t parts, next;       /* parts of the N rows; the next part to end */
+    int64_t fed;               /* rows added so far */
+    double *buf;               /* the rows of part `next` added so far, column-major */
+    double *stack;             /* depth triangles (m×m) of size[i] consecutive parts each */
+    int64_t *size;
+    int depth;
+    double *work;
+};
+
+/* pb: the shape, the scaling, λ, the ridge, N (n_local), the threads; pb->X, y, w are not
+   read (the blocks bring them), and mean, scale, ridge must live until end. */
+void exact_stream_begin(struct exact_stream *s, const struct exact_problem *pb);
+/* Rows fed + [0, n) of this rank: X n×D row-major, y n (NULL: zeros), w n (NULL: all 1).
+   Not collective; the parts that end in the block are factored by pb->n_threads threads. */
+void exact_stream_add(struct exact_stream *s, const double *X, const double *y, const double *w,
+                      int64_t n);
+/* Not collective: the m×m triangle (column-major) of the parts ended so far, merged as the
+   end merges them: this rank's R of √ω[Ã y] once all N rows are in. */
+void exact_stream_triangle(const struct exact_stream *s, double *T);
+/* Collective: merge the ranks' triangles and finish as exact_factor does; frees s. */
+void exact_stream_end(struct exact_stream *s, struct exact_fit *f);
+/* Frees s without a result (after a failure while feeding it). */
+void exact_stream_free(struct exact_stream *s);
+
 /* Not collective: the same factor of this process's rows alone (no merge across ranks), for
    a sample that one rank holds whole (precond.h). pb->y may be NULL (zeros): then θ is 0
    and only the rank, the kept columns, R and κ mean anything. */
@@ -87,6 +135,34 @@ typedef void (*exact_pass_fn)(const struct exact_pass *p, void *ctx);
 /* Collective: refine f->theta until it stops improving (see above). */
 void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pass_fn on_pass,
                   void *ctx);
+
+/* Refinement over rows fed in blocks, each pass a re-read of this rank's rows:
+       exact_refine_begin(&rf, pb, f);
+       while (exact_refine_next_pass(&rf)) {
+           every row in order: exact_refine_add(&rf, X, y, w, n) per block;
+           exact_refine_end_pass(&rf, on_pass, ctx);      (collective)
+       }
+       exact_refine_free(&rf);
+   The same passes and bits as exact_refine (which is this loop with one block). pb's X, y
+   and w are not read; pb and f must live until free. The fields are the refiner's own. */
+struct exact_refiner {
+    const struct exact_problem *pb;
+    struct exact_fit *f;
+    int done;                  /* the last pass stopped the refinement */
+    double prev, t0;           /* the last step taken, ‖δ_s‖; when this pass began */
+    int64_t fed;               /* rows of this pass so far */
+    long double *total, *chunk;  /* k + 1 sums each: the chunks ended, the chunk begun */
+};
+void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb,
+                        struct exact_fit *f);
+/* 1: another pass is due, and begins (feed it every row); 0: the refinement has ended. */
+int exact_refine_next_pass(struct exact_refiner *rf);
+/* Rows fed + [0, n) of this pass: X n×D row-major, y n, w n (NULL: all 1). Not collective. */
+void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y,
+                      const double *w, int64_t n);
+/* Collective: the pass's gradient (one Allreduce), reported to on_pass, and the step. */
+void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void *ctx);
+void exact_refine_free(struct exact_refiner *rf);
 
 /* σmax/σmin of a k×k column-major matrix (∞ when singular, NaN when k = 0). */
 double exact_condition_number(const double *A, int k);

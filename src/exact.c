@@ -16,15 +16,15 @@ void openblas_set_num_threads(int n) __attribute__((weak));
 
 /* The design's columns: index c of A is θ index col[c] (0 = the column of ones), and the
    last column of A (index nc) is y. */
-struct layout {
+struct exact_layout {
     int nc, m;
     int col[];
 };
 
-static struct layout *layout_of(const struct exact_problem *pb)
+static struct exact_layout *layout_of(const struct exact_problem *pb)
 {
     int nc = pb->d + (pb->intercept ? 1 : 0);
-    struct layout *L = lr_malloc(sizeof *L + (size_t)nc * sizeof(int));
+    struct exact_layout *L = lr_malloc(sizeof *L + (size_t)nc * sizeof(int));
     L->nc = nc;
     L->m = nc + 1;
     for (int c = 0; c < nc; c++)
@@ -32,36 +32,43 @@ static struct layout *layout_of(const struct exact_problem *pb)
     return L;
 }
 
-/* Entry (i, θ index j) of the design as given, and of the scaled design Ã. */
-static inline double raw(const struct exact_problem *pb, int64_t i, int j)
+/* Entry θ index j of row x (D values) of the design as given, and of the scaled design Ã. */
+static inline double raw(const double *x, int j)
 {
-    return j == 0 ? 1.0 : pb->X[i * pb->d + j - 1];
+    return j == 0 ? 1.0 : x[j - 1];
 }
 
-static inline double design(const struct exact_problem *pb, int64_t i, int j)
+static inline double design(const struct exact_problem *pb, const double *x, int j)
 {
     if (j == 0 || !pb->mean)
-        return raw(pb, i, j);
-    return (pb->X[i * pb->d + j - 1] - pb->mean[j - 1]) / pb->scale[j - 1];
+        return raw(x, j);
+    return (x[j - 1] - pb->mean[j - 1]) / pb->scale[j - 1];
 }
 
 /* μ_j and σ_j of θ index j ≥ 1 (0 and 1 without scaling). */
 static inline double mu(const struct exact_problem *pb, int j) { return pb->mean ? pb->mean[j - 1] : 0.0; }
 static inline double sd(const struct exact_problem *pb, int j) { return pb->scale ? pb->scale[j - 1] : 1.0; }
 
-/* T (m×m upper, column-major) = the R of rows [lo, hi) of A; a is scratch of (hi−lo)·m. */
-static void part_triangle(const struct exact_problem *pb, const struct layout *L, int64_t lo,
-                          int64_t hi, double *a, double *tau, double *T)
+/* Rows [from, to) of this rank's A into a (column-major, leading dimension lda), row i at
+   a[c·lda + i − lo]; the block X (n×D row-major), y, w holds rows [base, base + n). */
+static void fill_rows(const struct exact_problem *pb, const struct exact_layout *L,
+                      const double *X, const double *y, const double *w, int64_t base,
+                      int64_t from, int64_t to, int64_t lo, double *a, int64_t lda)
 {
-    int m = L->m;
-    int64_t n = hi - lo;
+    for (int c = 0; c <= L->nc; c++)  /* column-major: each column of A in turn */
+        for (int64_t i = from; i < to; i++) {
+            int64_t b = i - base;
+            a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c]) : y ? y[b] : 0.0) *
+                                  (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
+        }
+}
+
+/* T (m×m upper, column-major) = the R of the n rows of A in a (column-major, overwritten). */
+static void part_triangle(double *a, int64_t n, int m, double *tau, double *T)
+{
     memset(T, 0, sizeof(double) * (size_t)m * (size_t)m);
     if (n == 0)
         return;
-    for (int c = 0; c <= L->nc; c++)  /* column-major: each column of A in turn */
-        for (int64_t i = 0; i < n; i++)
-            a[c * n + i] = (c < L->nc ? design(pb, lo + i, L->col[c]) : pb->y ? pb->y[lo + i] : 0.0) *
-                           (pb->w ? sqrt(pb->w[lo + i]) : 1.0);  /* rows of √ω·[Ã y] */
     LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, m, a, (lapack_int)n, tau);
     for (int c = 0; c < m; c++)
         for (int r = 0; r <= c && r < n; r++)
@@ -76,19 +83,6 @@ static void merge(double *A, double *B, int m, double *work)
     for (int c = 0; c < m; c++)  /* dtpqrt leaves A's strict lower part alone: keep it 0 */
         for (int r = c + 1; r < m; r++)
             A[c * m + r] = 0;
-}
-
-/* Merge k triangles T[0..k) (m×m each) into T[0] over a fixed binary tree; inside a
-   parallel region, every thread calling it. */
-static void tree_merge(double *T, int64_t k, int m, double *work)
-{
-    size_t mm = (size_t)m * (size_t)m;
-    for (int64_t step = 1; step < k; step *= 2) {
-#pragma omp for schedule(static)
-        for (int64_t a = 0; a < k; a += 2 * step)
-            if (a + step < k)
-                merge(T + (size_t)a * mm, T + (size_t)(a + step) * mm, m, work);
-    }
 }
 
 /* Merge the ranks' triangles T (m×m each) over the same fixed binary tree as the parts
@@ -196,39 +190,9 @@ double exact_condition_number(const double *R, int k)
     return kappa;
 }
 
-/* The triangle of this process's rows (parts, then the fixed tree over them) into all
-   (m×m, column-major). */
-static void local_triangle(const struct exact_problem *pb, const struct layout *L, double *all)
-{
-    if (openblas_set_num_threads)
-        openblas_set_num_threads(1);
-    int m = L->m;
-    size_t mm = (size_t)m * (size_t)m;
-    int64_t rows = PAR_CHUNK_ROWS > 8 * (int64_t)m ? PAR_CHUNK_ROWS : 8 * (int64_t)m;
-    int64_t parts = pb->n_local <= rows ? 1 : (pb->n_local + rows - 1) / rows;
-    double *T = lr_malloc(sizeof(double) * mm * (size_t)parts);
-#pragma omp parallel num_threads(pb->n_threads)
-    {
-        double *a = lr_malloc(sizeof(double) * (size_t)rows * (size_t)m + sizeof(double));
-        double *tau = lr_malloc(sizeof(double) * (size_t)m), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
-#pragma omp for schedule(static)
-        for (int64_t k = 0; k < parts; k++) {
-            int64_t lo, hi;
-            par_range(pb->n_local, parts, k, &lo, &hi);
-            part_triangle(pb, L, lo, hi, a, tau, T + (size_t)k * mm);
-        }
-        tree_merge(T, parts, m, work);
-        free(a);
-        free(tau);
-        free(work);
-    }
-    memcpy(all, T, sizeof(double) * mm);
-    free(T);
-}
-
 /* From the merged triangle all (m×m, overwritten): the ridge rows, the rank, the kept
    triangle, κ and (with y) θ. */
-static void finish_factor(const struct exact_problem *pb, const struct layout *L, double *all,
+static void finish_factor(const struct exact_problem *pb, const struct exact_layout *L, double *all,
                           struct exact_fit *f)
 {
     int m = L->m;
@@ -264,62 +228,259 @@ static void finish_factor(const struct exact_problem *pb, const struct layout *L
     free(work);
 }
 
+/* The parts of this rank's rows: rows = max(PAR_CHUNK_ROWS, 8m) at most per part, the
+   N rows cut into ⌈N/rows⌉ near-equal parts (par_range), so that the parts, and with them
+   the bits, depend on N alone and not on how the rows arrive. */
+static int64_t part_rows(int m)
+{
+    return PAR_CHUNK_ROWS > 8 * (int64_t)m ? PAR_CHUNK_ROWS : 8 * (int64_t)m;
+}
+
+/* Push the triangle T of the next part onto the stack (a binary counter): while the top two
+   cover as many parts each, they merge (the earlier one on the left). */
+static void stack_push(struct exact_stream *s, const double *T)
+{
+    size_t mm = (size_t)s->m * (size_t)s->m;
+    memcpy(s->stack + (size_t)s->depth * mm, T, sizeof(double) * mm);
+    s->size[s->depth++] = 1;
+    while (s->depth >= 2 && s->size[s->depth - 2] == s->size[s->depth - 1]) {
+        merge(s->stack + (size_t)(s->depth - 2) * mm, s->stack + (size_t)(s->depth - 1) * mm,
+              s->m, s->work);
+        s->size[s->depth - 2] *= 2;
+        s->depth--;
+    }
+}
+
+void exact_stream_begin(struct exact_stream *s, const struct exact_problem *pb)
+{
+    if (openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    memset(s, 0, sizeof *s);
+    s->pb = *pb;
+    s->pb.X = s->pb.y = s->pb.w = NULL;
+    s->L = layout_of(pb);
+    s->m = s->L->m;
+    int64_t rows = part_rows(s->m), n = pb->n_local;
+    s->parts = n <= rows ? 1 : (n + rows - 1) / rows;
+    int cap = 1;
+    while (cap < 64 && ((int64_t)1 << (cap - 1)) <= s->parts)
+        cap++;  /* ⌊log₂ parts⌋ + 2: the counter's bits and one being pushed */
+    size_t mm = (size_t)s->m * (size_t)s->m;
+    s->stack = lr_malloc(sizeof(double) * mm * (size_t)cap);
+    s->size = lr_malloc(sizeof(int64_t) * (size_t)cap);
+    s->work = lr_malloc(sizeof(double) * 32 * (size_t)s->m);
+    s->buf = lr_malloc(sizeof(double) * (size_t)(n < rows ? n : rows) * (size_t)s->m + sizeof(double));
+}
+
+void exact_stream_add(struct exact_stream *s, const double *X, const double *y, const double *w,
+                      int64_t n)
+{
+    const struct exact_problem *pb = &s->pb;
+    if (n < 0 || s->fed + n > pb->n_local)
+        LR_FATAL("exact_stream_add: %lld rows after %lld of this rank's %lld", (long long)n,
+                 (long long)s->fed, (long long)pb->n_local);
+    int m = s->m;
+    size_t mm = (size_t)m * (size_t)m;
+    int64_t end = s->fed + n, p0 = s->next, p1 = p0, lo, hi;
+    for (; p1 < s->parts; p1++) {  /* parts [p0, p1) end in this block */
+        par_range(pb->n_local, s->parts, p1, &lo, &hi);
+        if (hi > end)
+            break;
+    }
+    if (p1 > p0) {
+        double *T = lr_malloc(sizeof(double) * mm * (size_t)(p1 - p0));
+#pragma omp parallel num_threads(pb->n_threads) if (p1 - p0 > 1)
+        {
+            double *a = NULL, *tau = lr_malloc(sizeof(double) * (size_t)m);
+#pragma omp for schedule(static)
+            for (int64_t k = p0; k < p1; k++) {
+                int64_t plo, phi;
+                par_range(pb->n_local, s->parts, k, &plo, &phi);
+                double *rows = s->buf;  /* the part begun in an earlier block: its rows so far */
+                if (plo >= s->fed) {
+                    if (!a)
+                        a = lr_malloc(sizeof(double) * (size_t)part_rows(m) * (size_t)m + sizeof(double));
+                    rows = a;
+                }
+                int64_t from = plo > s->fed ? plo : s->fed;
+                fill_rows(pb, s->L, X, y, w, s->fed, from, phi, plo, rows, phi - plo);
+                part_triangle(rows, phi - plo, m, tau, T + (size_t)(k - p0) * mm);
+            }
+            free(a);
+            free(tau);
+        }
+        for (int64_t k = p0; k < p1; k++)  /* in part order: the stack's merges are serial */
+            stack_push(s, T + (size_t)(k - p0) * mm);
+        free(T);
+        s->next = p1;
+    }
+    if (s->next < s->parts) {  /* the rows of the part this block begins: kept until it ends */
+        par_range(pb->n_local, s->parts, s->next, &lo, &hi);
+        int64_t from = lo > s->fed ? lo : s->fed;
+        if (end > from)
+            fill_rows(pb, s->L, X, y, w, s->fed, from, end, lo, s->buf, hi - lo);
+    }
+    s->fed = end;
+}
+
+void exact_stream_triangle(const struct exact_stream *s, double *T)
+{
+    int m = s->m;
+    size_t mm = (size_t)m * (size_t)m;
+    memset(T, 0, sizeof(double) * mm);
+    if (s->depth == 0)
+        return;
+    double *left = lr_malloc(sizeof(double) * mm), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
+    memcpy(T, s->stack + (size_t)(s->depth - 1) * mm, sizeof(double) * mm);
+    for (int i = s->depth - 2; i >= 0; i--) {  /* from the top: the later, smaller ones first */
+        memcpy(left, s->stack + (size_t)i * mm, sizeof(double) * mm);
+        merge(left, T, m, work);
+        memcpy(T, left, sizeof(double) * mm);
+    }
+    free(left);
+    free(work);
+}
+
+void exact_stream_free(struct exact_stream *s)
+{
+    free(s->L);
+    free(s->stack);
+    free(s->size);
+    free(s->work);
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+/* The stream's end, across the ranks or not. */
+static void stream_end(struct exact_stream *s, struct exact_fit *f, int across_ranks)
+{
+    exact_stream_add(s, NULL, NULL, NULL, 0);  /* empty parts (N = 0) end here */
+    if (s->fed != s->pb.n_local || s->next != s->parts)
+        LR_FATAL("exact_stream_end: %lld of this rank's %lld rows fed", (long long)s->fed,
+                 (long long)s->pb.n_local);
+    size_t mm = (size_t)s->m * (size_t)s->m;
+    double *all = lr_malloc(sizeof(double) * mm * 2);
+    exact_stream_triangle(s, all);
+    if (across_ranks)
+        merge_ranks(all, s->m, s->work);
+    finish_factor(&s->pb, s->L, all, f);
+    free(all);
+    exact_stream_free(s);
+}
+
+void exact_stream_end(struct exact_stream *s, struct exact_fit *f)
+{
+    stream_end(s, f, 1);
+}
+
 void exact_factor(const struct exact_problem *pb, struct exact_fit *f)
 {
-    struct layout *L = layout_of(pb);
-    int m = L->m;
-    size_t mm = (size_t)m * (size_t)m;
-    double *all = lr_malloc(sizeof(double) * mm * 2), *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
-    local_triangle(pb, L, all);
-    merge_ranks(all, m, work);
-    finish_factor(pb, L, all, f);
-    free(all);
-    free(work);
-    free(L);
+    struct exact_stream s;
+    exact_stream_begin(&s, pb);
+    exact_stream_add(&s, pb->X, pb->y, pb->w, pb->n_local);
+    stream_end(&s, f, 1);
 }
 
 void exact_factor_local(const struct exact_problem *pb, struct exact_fit *f)
 {
-    struct layout *L = layout_of(pb);
-    size_t mm = (size_t)L->m * (size_t)L->m;
-    double *all = lr_malloc(sizeof(double) * mm * 2);
-    local_triangle(pb, L, all);
-    finish_factor(pb, L, all, f);
-    free(all);
-    free(L);
+    struct exact_stream s;
+    exact_stream_begin(&s, pb);
+    exact_stream_add(&s, pb->X, pb->y, pb->w, pb->n_local);
+    stream_end(&s, f, 0);
 }
 
-/* One pass: g_s = Tᵀ[1 X]ᵀr over the kept columns (and r·r in g[k]) at θ, r = y − b − Xw,
-   in long double per part, parts in order, ranks as double-double; the seconds its
-   Allreduce took. */
-static void residual_pass(const struct exact_problem *pb, const struct exact_fit *f, double *g,
-                          double *allreduce_seconds)
+/* Rows [lo, hi) of a block (X n×D row-major, y, w or NULL) into s (k + 1 sums): [1 X]ᵀΩr
+   over the kept columns and rᵀΩr, r = y − b − Xw at θ, in long double. */
+static void residual_rows(const struct exact_fit *f, int d, const double *X, const double *y,
+                          const double *w, int64_t lo, int64_t hi, long double *s)
 {
     int k = f->rank;
-    int64_t parts = par_chunks(pb->n_local);
-    long double *part = lr_malloc(sizeof(long double) * (size_t)(k + 1) * (size_t)parts);
-#pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (parts > 1)
-    for (int64_t p = 0; p < parts; p++) {
-        int64_t lo, hi;
-        par_chunk(pb->n_local, p, &lo, &hi);
-        long double *s = part + (size_t)p * (size_t)(k + 1);
-        for (int q = 0; q <= k; q++)
-            s[q] = 0;
-        for (int64_t i = lo; i < hi; i++) {
-            long double r = pb->y[i];
-            for (int q = 0; q < k; q++)
-                r -= (long double)f->theta[f->kept[q]] * raw(pb, i, f->kept[q]);
-            long double wr = pb->w ? r * pb->w[i] : r;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
-            for (int q = 0; q < k; q++)
-                s[q] += wr * raw(pb, i, f->kept[q]);
-            s[k] += wr * r;
-        }
+    for (int64_t i = lo; i < hi; i++) {
+        const double *x = X + i * d;
+        long double r = y[i];
+        for (int q = 0; q < k; q++)
+            r -= (long double)f->theta[f->kept[q]] * raw(x, f->kept[q]);
+        long double wr = w ? r * w[i] : r;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
+        for (int q = 0; q < k; q++)
+            s[q] += wr * raw(x, f->kept[q]);
+        s[k] += wr * r;
     }
+}
+
+void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb,
+                        struct exact_fit *f)
+{
+    memset(rf, 0, sizeof *rf);
+    rf->pb = pb;
+    rf->f = f;
+    rf->prev = INFINITY;
+    size_t k1 = (size_t)f->rank + 1;
+    rf->total = lr_malloc(sizeof(long double) * 2 * k1);
+    rf->chunk = rf->total + k1;
+}
+
+int exact_refine_next_pass(struct exact_refiner *rf)
+{
+    if (rf->done || rf->f->rank == 0 || rf->f->passes >= EXACT_MAX_PASSES)
+        return 0;
+    rf->t0 = comm_wtime();
+    rf->fed = 0;
+    for (int q = 0; q <= rf->f->rank; q++)
+        rf->total[q] = rf->chunk[q] = 0;
+    return 1;
+}
+
+/* A pass's rows are cut into PAR_CHUNK_ROWS-row chunks counted from this rank's first row
+   (par_chunk), each summed from 0 in row order, and the chunks' sums added in chunk order:
+   a chunk that a block boundary cuts carries its sums over, so the bits do not depend on
+   the blocks. The chunks a block holds are summed in parallel. */
+void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y,
+                      const double *w, int64_t n)
+{
+    const struct exact_problem *pb = rf->pb;
+    if (n < 0 || rf->fed + n > pb->n_local)
+        LR_FATAL("exact_refine_add: %lld rows after %lld of this rank's %lld", (long long)n,
+                 (long long)rf->fed, (long long)pb->n_local);
+    if (n == 0)
+        return;
+    int k = rf->f->rank;
+    size_t k1 = (size_t)k + 1;
+    int64_t lo = rf->fed, hi = lo + n, first = lo / PAR_CHUNK_ROWS;
+    int64_t segs = (hi - 1) / PAR_CHUNK_ROWS - first + 1;
+    long double *part = lr_malloc(sizeof(long double) * k1 * (size_t)segs);
+#pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (segs > 1)
+    for (int64_t g = 0; g < segs; g++) {
+        int64_t a = (first + g) * PAR_CHUNK_ROWS, b = a + PAR_CHUNK_ROWS;
+        long double *s = part + (size_t)g * k1;
+        for (size_t q = 0; q < k1; q++)  /* a chunk begun in an earlier block goes on */
+            s[q] = a < lo ? rf->chunk[q] : 0;
+        residual_rows(rf->f, pb->d, X, y, w, (a > lo ? a : lo) - lo, (b < hi ? b : hi) - lo, s);
+    }
+    for (int64_t g = 0; g < segs; g++) {
+        long double *s = part + (size_t)g * k1;
+        if ((first + g + 1) * PAR_CHUNK_ROWS <= hi)
+            for (size_t q = 0; q < k1; q++)
+                rf->total[q] += s[q];
+        else
+            memcpy(rf->chunk, s, sizeof(long double) * k1);  /* the last, unfinished */
+    }
+    free(part);
+    rf->fed = hi;
+}
+
+/* The pass's g_s = Tᵀ[1 X]ᵀr over the kept columns (and r·r in g[k]), the ranks' sums
+   added as double-double; the seconds its Allreduce took. */
+static void pass_gradient(struct exact_refiner *rf, double *g, double *allreduce_seconds)
+{
+    const struct exact_problem *pb = rf->pb;
+    const struct exact_fit *f = rf->f;
+    int k = f->rank;
+    if (rf->fed % PAR_CHUNK_ROWS != 0 || rf->fed == 0)  /* the last chunk (N = 0: one, empty) */
+        for (int q = 0; q <= k; q++)
+            rf->total[q] += rf->chunk[q];
     double *hl = lr_malloc(sizeof(double) * 2 * (size_t)(k + 1));
     for (int q = 0; q <= k; q++) {
-        long double t = 0;
-        for (int64_t p = 0; p < parts; p++)
-            t += part[(size_t)p * (size_t)(k + 1) + q];
+        long double t = rf->total[q];
         hl[q] = (double)t;
         hl[k + 1 + q] = (double)(t - (long double)hl[q]);
     }
@@ -337,58 +498,78 @@ static void residual_pass(const struct exact_problem *pb, const struct exact_fit
     g[k] = (double)gr[k];
     free(gr);
     free(hl);
-    free(part);
+}
+
+void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void *ctx)
+{
+    const struct exact_problem *pb = rf->pb;
+    struct exact_fit *f = rf->f;
+    if (rf->fed != pb->n_local)
+        LR_FATAL("exact_refine_end_pass: %lld of this rank's %lld rows fed", (long long)rf->fed,
+                 (long long)pb->n_local);
+    int k = f->rank;
+    double *g = lr_malloc(sizeof(double) * (size_t)(k + 1)), t_sum;
+    double *tz = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
+    double *ts = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
+    pass_gradient(rf, g, &t_sum);
+    double rss = g[k], w2 = 0, t2 = 0, d2 = 0;
+    for (int j = 0; j <= pb->d; j++)  /* θ_s, with the aliased weights at 0 */
+        tz[j] = isnan(f->theta[j]) ? 0.0 : f->theta[j];
+    stats_rescale(tz, pb->mean, pb->scale, pb->d, ts);
+    for (int q = 0; q < k; q++)
+        if (f->kept[q] > 0) {  /* the penalty's part of the gradient: −λ w_s */
+            g[q] -= pb->l2 * ts[f->kept[q]];
+            w2 += ts[f->kept[q]] * ts[f->kept[q]];
+        }
+    double g2 = 0;
+    for (int q = 0; q < k; q++)
+        g2 += g[q] * g[q];
+    /* δ_s = R⁻¹ R⁻ᵀ g_s, measured against θ_s */
+    LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'T', 'N', k, 1, f->R, k, g, k);
+    LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, g, k);
+    for (int q = 0; q < k; q++) {
+        t2 += ts[f->kept[q]] * ts[f->kept[q]];
+        d2 += g[q] * g[q];
+    }
+    double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
+    f->passes++;
+    if (on_pass) {
+        struct exact_pass info = {
+            .pass = f->passes, .step = step, .rss = rss + pb->l2 * w2,
+            .grad_norm = sqrt(g2) / (double)pb->n_total, .seconds = comm_wtime() - rf->t0,
+            .allreduce_seconds = t_sum,
+        };
+        on_pass(&info, ctx);
+    }
+    if (!(sqrt(d2) < 0.5 * rf->prev)) {
+        rf->done = 1;  /* no longer shrinking: rounding level (the step is not taken) */
+    } else {
+        add_step(pb, f, g);
+        rf->prev = sqrt(d2);
+        if (step <= 0x1p-52)
+            rf->done = 1;
+    }
+    free(g);
+    free(tz);
+    free(ts);
+}
+
+void exact_refine_free(struct exact_refiner *rf)
+{
+    free(rf->total);
+    memset(rf, 0, sizeof *rf);
 }
 
 void exact_refine(const struct exact_problem *pb, struct exact_fit *f, exact_pass_fn on_pass,
                   void *ctx)
 {
-    int k = f->rank;
-    double *g = lr_malloc(sizeof(double) * (size_t)(k + 1)), prev = INFINITY;
-    double *tz = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
-    double *ts = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
-    while (k > 0 && f->passes < EXACT_MAX_PASSES) {
-        double t0 = comm_wtime(), t_sum;
-        residual_pass(pb, f, g, &t_sum);
-        double rss = g[k], w2 = 0, t2 = 0, d2 = 0;
-        for (int j = 0; j <= pb->d; j++)  /* θ_s, with the aliased weights at 0 */
-            tz[j] = isnan(f->theta[j]) ? 0.0 : f->theta[j];
-        stats_rescale(tz, pb->mean, pb->scale, pb->d, ts);
-        for (int q = 0; q < k; q++)
-            if (f->kept[q] > 0) {  /* the penalty's part of the gradient: −λ w_s */
-                g[q] -= pb->l2 * ts[f->kept[q]];
-                w2 += ts[f->kept[q]] * ts[f->kept[q]];
-            }
-        double g2 = 0;
-        for (int q = 0; q < k; q++)
-            g2 += g[q] * g[q];
-        /* δ_s = R⁻¹ R⁻ᵀ g_s, measured against θ_s */
-        LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'T', 'N', k, 1, f->R, k, g, k);
-        LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, g, k);
-        for (int q = 0; q < k; q++) {
-            t2 += ts[f->kept[q]] * ts[f->kept[q]];
-            d2 += g[q] * g[q];
-        }
-        double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
-        f->passes++;
-        if (on_pass) {
-            struct exact_pass info = {
-                .pass = f->passes, .step = step, .rss = rss + pb->l2 * w2,
-                .grad_norm = sqrt(g2) / (double)pb->n_total, .seconds = comm_wtime() - t0,
-                .allreduce_seconds = t_sum,
-            };
-            on_pass(&info, ctx);
-        }
-        if (!(sqrt(d2) < 0.5 * prev))
-            break;  /* no longer shrinking: rounding level (the step is not taken) */
-        add_step(pb, f, g);
-        prev = sqrt(d2);
-        if (step <= 0x1p-52)
-            break;
+    struct exact_refiner rf;
+    exact_refine_begin(&rf, pb, f);
+    while (exact_refine_next_pass(&rf)) {
+        exact_refine_add(&rf, pb->X, pb->y, pb->w, pb->n_local);
+        exact_refine_end_pass(&rf, on_pass, ctx);
     }
-    free(g);
-    free(tz);
-    free(ts);
+    exact_refine_free(&rf);
 }
 
 void exact_fit_free(struct exact_fit *f)

@@ -76,6 +76,7 @@ int main(int argc, char **argv)
     add_encode_suite();
     add_quantile_suite();
     add_precond_suite();
+    add_exact_suite();
     add_scratch_suite();
     add_path_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -17,6 +17,7 @@ void add_kernels_suite(void);
 void add_files_suite(void);
 void add_prox_suite(void);
 void add_precond_suite(void);
+void add_exact_suite(void);
 void add_encode_suite(void);
 void add_source_suite(void);
 void add_quantile_suite(void);
