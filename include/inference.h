@@ -58,6 +58,8 @@ void inference_add_log_weights(struct inference *inf, double sum_log_w);
 void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
                        const int64_t *clusters, int n_cluster_dims);
 void inference_free(struct inference *inf);
+/* The quantile of Student's t on df degrees of freedom with upper tail q (NaN: df ≤ 0). */
+double inference_t_quantile(double q, double df);
 
 /* The table laid out like R's summary(lm()), names[j] the D feature names. */
 void inference_print(const struct inference *inf, char *const *names, FILE *out);
