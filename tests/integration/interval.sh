@@ -75,14 +75,18 @@ cmp -s "$TMP/p_iris_default.csv" "$TMP/p_iris_t1.csv" &&
 # the header: TARGET,fit,lwr,upr when the file has the target column; an unparsable record
 # (--on-bad-row skip) keeps its line with empty fields
 { head -4 "$MT"; echo "4,140,x,3.7,3.19,20,1,0,4,2,24.4"; tail -n +5 "$MT"; } >"$TMP/bad.csv"
+cut -d, -f1-10 "$TMP/bad.csv" >"$TMP/bad_no_y.csv"
 lr 3 1 predict --model "$TMP/mtcars.json" --interval confidence --on-bad-row skip \
     --output "$TMP/p_bad.csv" "$TMP/bad.csv" 2>/dev/null
+lr 2 2 predict --model "$TMP/mtcars.json" --interval confidence --on-bad-row skip \
+    "$TMP/bad_no_y.csv" >"$TMP/p_bad_no_y.csv" 2>/dev/null
 lr 1 1 predict --model "$TMP/mtcars.json" --interval confidence --output "$TMP/p_good.csv" "$MT"
 [ "$(head -1 "$TMP/p_bad.csv")" = "mpg,fit,lwr,upr" ] && [ "$(sed -n 5p "$TMP/p_bad.csv")" = ",,," ] &&
-    [ "$(wc -l <"$TMP/p_bad.csv")" = 34 ] &&
-    cmp -s <(sed 5d "$TMP/p_bad.csv") "$TMP/p_good.csv" &&
-    ok "with the target: 'mpg,fit,lwr,upr'; a skipped record keeps its line (',,,')" ||
-    not_ok "header and skipped record" "$(head -6 "$TMP/p_bad.csv")"
+    [ "$(wc -l <"$TMP/p_bad.csv")" = 34 ] && cmp -s <(sed 5d "$TMP/p_bad.csv") "$TMP/p_good.csv" &&
+    [ "$(sed -n 5p "$TMP/p_bad_no_y.csv")" = ",," ] &&
+    cmp -s <(sed 5d "$TMP/p_bad_no_y.csv") <(cut -d, -f2-4 "$TMP/p_good.csv") &&
+    ok "with the target: 'mpg,fit,lwr,upr'; a skipped record keeps its line (',,,', without the target ',,')" ||
+    not_ok "header and skipped record" "$(head -6 "$TMP/p_bad.csv") / $(sed -n 5p "$TMP/p_bad_no_y.csv")"
 
 # --- robust and clustered covariances (confidence: V = the robust one; prediction: + sigma^2)
 # against statsmodels' get_prediction, and gd --inference
