@@ -39,27 +39,24 @@ for c in mtcars mtcars-duplicate mtcars-weights-drat iris trees-no-intercept; do
         read -r np th <<<"${configs[$((k % 6))]}"
         read -r kind level <<<"$pair"
         out=$TMP/p_${c}_${np}_$th.csv
+        lv=(--level "$level")
+        [ "$c $kind $level" = "iris prediction 0.95" ] && lv=()  # the default level
         if [ $((k % 2)) = 0 ]; then
-            lr "$np" "$th" predict --model "$TMP/$c.json" --interval "$kind" --level "$level" \
+            lr "$np" "$th" predict --model "$TMP/$c.json" --interval "$kind" "${lv[@]}" \
                 --output "$out" "$TMP/new_$c.csv" 2>"$TMP/err_${c}_${np}_$th"
         else
-            lr "$np" "$th" predict --model "$TMP/$c.json" --interval "$kind" --level "$level" \
+            lr "$np" "$th" predict --model "$TMP/$c.json" --interval "$kind" "${lv[@]}" \
                 "$TMP/new_$c.csv" >"$out" 2>"$TMP/err_${c}_${np}_$th"
         fi
-        check "$c: --interval $kind --level $level = R's predict.lm ($np ranks x $th threads)" \
+        check "$c: --interval $kind ${lv[*]:---level 0.95 by default} = R's predict.lm ($np ranks x $th threads)" \
             r "$out" "$REF" "$c" "$kind" "$level"
         k=$((k + 1))
     done
 done
-# the default level is 0.95
-lr 2 2 predict --model "$TMP/iris.json" --interval prediction --output "$TMP/p_iris_default.csv" \
+# the same bytes under 1 and 2 threads (iris prediction 0.95 ran under 3 ranks x 1 thread)
+lr 3 2 predict --model "$TMP/iris.json" --interval prediction --output "$TMP/p_iris_t2.csv" \
     "$TMP/new_iris.csv"
-check "iris: --interval prediction without --level: R's level = 0.95" \
-    r "$TMP/p_iris_default.csv" "$REF" iris prediction 0.95
-# the same bytes under 1 and 2 threads
-lr 2 1 predict --model "$TMP/iris.json" --interval prediction --output "$TMP/p_iris_t1.csv" \
-    "$TMP/new_iris.csv"
-cmp -s "$TMP/p_iris_default.csv" "$TMP/p_iris_t1.csv" &&
+cmp -s "$TMP/p_iris_3_1.csv" "$TMP/p_iris_t2.csv" &&
     ok "--interval: the same bytes under 1 and 2 threads" || not_ok "--interval thread invariance"
 # the aliased column: R's warning, once (3 ranks)
 [ "$(grep -c "warning: prediction from a rank-deficient fit may be misleading: the aliased coefficient of 'wt_copy' counts as 0" \
@@ -110,7 +107,7 @@ awk -F, 'BEGIN { OFS = "," } { print $1, $2 }' "$N" >"$TMP/new_wh.csv"
 lr 2 2 predict --model "$TMP/hc1w.json" --interval prediction --output "$TMP/p_hc1w.csv" "$TMP/new_wh.csv" 2>/dev/null
 check "--weights drat --cov hc1, --interval prediction = statsmodels' WLS HC1 obs_ci" \
     sm "$TMP/p_hc1w.csv" "$MT" "$TMP/new_wh.csv" hc1 prediction 0.95 --target mpg --features wt,hp --weights drat
-lr 2 1 --quiet --solver exact --target mpg --features wt,hp,qsec --model-out "$TMP/cls.json" "$MT"
+cp "$TMP/mtcars.json" "$TMP/cls.json"  # the classical fit above
 lr 2 1 predict --model "$TMP/cls.json" --interval prediction --output "$TMP/p_cls.csv" "$N"
 check "--cov classical, --interval prediction = statsmodels' obs_ci" \
     sm "$TMP/p_cls.csv" "$MT" "$N" classical prediction 0.95 "${sm_args[@]}"
@@ -152,12 +149,16 @@ expect_fail "--interval with an --l2 model: exit 2" 2 "holds no coefficient cova
     1 predict --model "$TMP/l2.json" --interval confidence "$N"
 expect_fail "--level 2: exit 2" 2 "\-\-level: '2' is not a number between 0 and 1" \
     1 predict --model "$TMP/cls.json" --interval confidence --level 2 "$N"
-expect_fail "--level without --interval: exit 2" 2 \
-    "\-\-level applies to --interval confidence|prediction" \
-    1 predict --model "$TMP/cls.json" --level 0.9 "$N"
 expect_fail "--interval with evaluate: a usage error" 2 \
     "option --interval does not apply to 'evaluate'" \
     1 evaluate --model "$TMP/cls.json" --interval confidence "$MT"
-expect_fail "--interval of an unknown kind: exit 2" 2 \
-    "\-\-interval: 'mean' is not 'none', 'confidence' or 'prediction'" \
-    1 predict --model "$TMP/cls.json" --interval mean "$N"
+# a fit with no residual degrees of freedom; a covariance with a null (not finite) entry
+lr 1 1 --quiet --solver exact --model-out "$TMP/saturated.json" "$ROOT/datasets/tutorial.csv" >/dev/null
+expect_fail "--interval after a fit with no residual degrees of freedom: exit 2" 2 \
+    "was fitted with no residual degrees of freedom (as many coefficients as rows), so intervals are not defined" \
+    2 predict --model "$TMP/saturated.json" --interval prediction "$ROOT/datasets/tutorial.csv"
+"$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); m["inference"]["covariance"][1][2] = None
+json.dump(m, open(sys.argv[2], "w"))' "$TMP/cls.json" "$TMP/null.json"
+expect_fail "--interval with a null in a covariance of no aliased coefficient: exit 65" 65 \
+    "null.json: --interval: the model's classical covariance has entries that are not finite (null)" \
+    2 predict --model "$TMP/null.json" --interval confidence "$N"
