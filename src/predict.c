@@ -157,25 +157,32 @@ static char *format_rows(const struct dataset *ds, const double *v, int n_cols, 
 }
 
 /* fit, lwr, upr of each row (predict.h) into out (N×3): se² = x₀ᵀVx₀, x₀ = (1, x) (V's
-   intercept row and column are 0 without an intercept), then ±t·√(se² [+ σ²]).
-   X: N×D row-major; V: (D+1)×(D+1) row-major. Each row on its own: the same bits under
-   any thread count. */
+   intercept row and column are 0 without an intercept), then ±t·√(se² [+ σ²]). The sums
+   run over x₀'s nonzero entries only (one-hot columns are mostly 0), which adds the same
+   terms as the full sums but the zeros. X: N×D row-major; V: (D+1)×(D+1) row-major. Each
+   row on its own: the same bits under any thread count. */
 static void interval_rows(const double *X, const double *fit, int64_t n, int d, const double *V,
                           double t, double var_new, int n_threads, double *out)
 {
 #pragma omp parallel num_threads(n_threads)
     {
         double *x0 = lr_malloc((size_t)(d + 1) * sizeof *x0);
-        x0[0] = 1;
+        int *nz = lr_malloc((size_t)(d + 1) * sizeof *nz);
 #pragma omp for schedule(static)
         for (int64_t i = 0; i < n; i++) {
-            memcpy(x0 + 1, X + (size_t)i * d, (size_t)d * sizeof *x0);
-            double se2 = 0;
+            int m = 0;
             for (int a = 0; a <= d; a++) {
+                x0[m] = a == 0 ? 1 : X[(size_t)i * d + a - 1];
+                if (x0[m] != 0)
+                    nz[m++] = a;
+            }
+            double se2 = 0;
+            for (int p = 0; p < m; p++) {
+                const double *row = V + (size_t)nz[p] * (d + 1);
                 double u = 0;
-                for (int b = 0; b <= d; b++)
-                    u += V[(size_t)a * (d + 1) + b] * x0[b];
-                se2 += x0[a] * u;
+                for (int q = 0; q < m; q++)
+                    u += row[nz[q]] * x0[q];
+                se2 += x0[p] * u;
             }
             double h = t * sqrt((se2 > 0 ? se2 : 0) + var_new);  /* se² ≥ 0 but for rounding */
             out[(size_t)i * 3] = fit[i];
@@ -183,6 +190,7 @@ static void interval_rows(const double *X, const double *fit, int64_t n, int d, 
             out[(size_t)i * 3 + 2] = fit[i] + h;
         }
         free(x0);
+        free(nz);
     }
 }
 

@@ -85,6 +85,18 @@ lr 1 1 predict --model "$TMP/mtcars.json" --interval confidence --output "$TMP/p
     ok "with the target: 'mpg,fit,lwr,upr'; a skipped record keeps its line (',,,', without the target ',,')" ||
     not_ok "header and skipped record" "$(head -6 "$TMP/p_bad.csv") / $(sed -n 5p "$TMP/p_bad_no_y.csv")"
 
+# a missing value filled with the training mean (--missing mean): the interval of the row
+# with that mean written in
+awk -F, 'BEGIN { OFS = "," } NR == 4 { $5 = "" } { print }' "$MT" >"$TMP/gap.csv"
+lr 2 1 --quiet --solver exact --missing mean --target mpg --features wt,hp,qsec \
+    --model-out "$TMP/gap.json" "$TMP/gap.csv" >/dev/null
+fill=$("$PY" -c 'import json, sys; print(repr(json.load(open(sys.argv[1]))["encoding"]["columns"][0]["fill"]))' "$TMP/gap.json")
+printf 'wt,hp,qsec\n,150,17\n%s,150,17\n' "$fill" >"$TMP/gap_new.csv"
+lr 2 1 predict --model "$TMP/gap.json" --interval prediction "$TMP/gap_new.csv" >"$TMP/p_gap.csv"
+[ "$(sed -n 2p "$TMP/p_gap.csv")" = "$(sed -n 3p "$TMP/p_gap.csv")" ] && [ "$(wc -l <"$TMP/p_gap.csv")" = 3 ] &&
+    ok "--missing mean: a missing value's interval is the one at the training mean ($fill)" ||
+    not_ok "missing value filled" "$(cat "$TMP/p_gap.csv")"
+
 # --- robust and clustered covariances (confidence: V = the robust one; prediction: + sigma^2)
 # against statsmodels' get_prediction, and gd --inference
 N="$TMP/new_mtcars.csv"
