@@ -50,6 +50,9 @@ struct options {
     int json;
     const char *model;         /* --model PATH */
     const char *output;        /* --output PATH (predict); NULL: stdout */
+    int interval;              /* predict --interval: enum predict_interval (predict.h) */
+    double level;              /* --level: of those intervals (default 0.95) */
+    int level_given;
 
     /* training */
     double lr;                 /* 0: auto */

@@ -73,6 +73,8 @@ void inference_term_tests(struct inference *inf, const int *term_of, int n_terms
 /* The tests laid out like car's Anova table. */
 void inference_print_tests(const struct inference *inf, FILE *out);
 void inference_free(struct inference *inf);
+/* The quantile of Student's t on df degrees of freedom with upper tail q (NaN: df ≤ 0). */
+double inference_t_quantile(double q, double df);
 
 /* The table laid out like R's summary(lm()), names[j] the D feature names. */
 void inference_print(const struct inference *inf, char *const *names, FILE *out);

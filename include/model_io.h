@@ -70,7 +70,18 @@ struct model_file {
     char **features;                /* D names */
     double intercept;
     double *coef;                   /* D, original units (an aliased one, null in the file: 0) */
+    unsigned char *aliased;         /* D: 1 where the coefficient is null (aliased) */
+    int n_aliased;
     int no_intercept;               /* fitted through the origin */
+    /* the inference block's coefficient covariance, for predict --interval; cov NULL: the
+       model has none (gd without --inference, --l2, a file older than the covariance) */
+    double *cov;                    /* (D+1)×(D+1) row-major, intercept first, original
+                                       units; 0 in an aliased coefficient's row and column
+                                       (null in the file) and, without intercept, in the
+                                       intercept's; NaN for another null (not finite) */
+    char *cov_type;                 /* inference.covariance_type ("classical", "HC3", ...) */
+    int64_t df_residual;            /* n − k */
+    double sigma;                   /* the residual standard error (NaN: null) */
     char *weights;                  /* training.weights: the sample-weight column, or NULL */
     struct encoding enc;            /* the source columns to read and how to encode them (a
                                        model without "encoding": the features, as numbers) */

@@ -20,7 +20,7 @@ enum opt_id {
     O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
-    O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS,
+    O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
 };
 
 struct opt_spec {
@@ -44,6 +44,7 @@ static const struct opt_spec specs[] = {
     {"delimiter", O_DELIMITER, 1, READ}, {"on-bad-row", O_ON_BAD_ROW, 1, READ},
     {"threads", O_THREADS, 1, READ},     {"json", O_JSON, 0, DESCRIBE | EVALUATE},
     {"model", O_MODEL, 1, APPLY},        {"output", O_OUTPUT, 1, PREDICT},
+    {"interval", O_INTERVAL, 1, PREDICT}, {"level", O_LEVEL, 1, PREDICT},
     {"lr", O_LR, 1, TRAIN},              {"epochs", O_EPOCHS, 1, TRAIN},
     {"tol", O_TOL, 1, TRAIN},            {"no-scale", O_NO_SCALE, 0, TRAIN},
     {"l2", O_L2, 1, TRAIN},              {"model-out", O_MODEL_OUT, 1, TRAIN},
@@ -73,7 +74,8 @@ void cli_usage(FILE *out)
     fputs(
         "Usage: mpirun -n P linreg_mpi [train] [options] FILE.csv|DIR ...\n"
         "       mpirun -n P linreg_mpi describe [--json] [options] FILE.csv|DIR ...\n"
-        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv] FILE.csv|DIR ...\n"
+        "       mpirun -n P linreg_mpi predict --model M.json [--output P.csv]\n"
+        "                  [--interval confidence|prediction [--level 0.95]] FILE.csv|DIR ...\n"
         "       mpirun -n P linreg_mpi evaluate --model M.json [--json] FILE.csv|DIR ...\n"
         "\n"
         "Trains a linear regression y = b + w.x by full-batch gradient descent, or exactly by\n"
@@ -151,6 +153,19 @@ void cli_usage(FILE *out)
         "                       the file has the target column, else 'prediction', then one\n"
         "                       line per data record, so line k belongs to record k: a\n"
         "                       record --on-bad-row skip skips gets an empty prediction\n"
+        "  --interval KIND      predict: also an interval around each prediction, as R's\n"
+        "                       predict.lm(interval = ): the columns become 'fit,lwr,upr'\n"
+        "                       (after TARGET when the file has it). confidence: for the\n"
+        "                       mean at the row, fit +- t*se_fit, se_fit^2 = x'Vx with V\n"
+        "                       the model's coefficient covariance (the --cov one: robust\n"
+        "                       or clustered when trained so); prediction: for a new\n"
+        "                       observation, fit +- t*sqrt(se_fit^2 + sigma^2), each new\n"
+        "                       row of weight 1 after --weights (as R and statsmodels).\n"
+        "                       t on the residual degrees of freedom. Aliased coefficients\n"
+        "                       count as 0, as in R (a warning). Needs a model with a\n"
+        "                       covariance: --solver exact or --inference in training.\n"
+        "                       none (the default): the predictions alone\n"
+        "  --level P            predict: the intervals' level (0 < P < 1; default 0.95)\n"
         "  --json               evaluate: print rows, mse, rmse, mae, r2, adjusted_r2 as JSON\n"
         "\n"
         "Training:\n"
@@ -491,6 +506,16 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
                            "cluster:NAME1,NAME2), not '%s'", o->cov_columns);
         return o->cov_columns ? set_columns(sp->name, o->cov_columns, &o->cov_columns, e) : 0;
     }
+    case O_INTERVAL:
+        return parse_choice(sp->name, v,
+                            (const char *const[]){"none", "confidence", "prediction", NULL},
+                            &o->interval, e);
+    case O_LEVEL:
+        o->level_given = 1;
+        if (num_parse(v, strlen(v), &o->level) != NUM_OK || !(o->level > 0 && o->level < 1))
+            return lr_fail(e, LR_EUSAGE, "--level: '%s' is not a number between 0 and 1 "
+                           "(0.95 for 95%% intervals)", v);
+        return 0;
     case O_CONF_LEVEL:
         if (parse_double(sp->name, v, 0, 1, &o->conf_level, e) < 0)
             return -1;
@@ -663,7 +688,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
 {
     *o = (struct options){
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .solver = SOLVER_AUTO, .epochs = 100000,
-        .tol = -1, .conf_level = 0.95, .huber_delta = 1.35, .max_levels = 1000,
+        .tol = -1, .conf_level = 0.95, .level = 0.95, .huber_delta = 1.35, .max_levels = 1000,
         .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
         .argc = argc, .argv = argv,
     };
@@ -723,6 +748,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
         return lr_fail(e, LR_EUSAGE, "--patience needs validation rows: add --validation-split F");
     if ((o->command == CMD_PREDICT || o->command == CMD_EVALUATE) && !o->model)
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
+    if (o->level_given && !o->interval)
+        return lr_fail(e, LR_EUSAGE, "--level applies to --interval confidence|prediction");
     if (check_exact(o, e) < 0)
         return -1;
     if (o->cache_verify_given && !o->cache)

@@ -50,9 +50,9 @@ static void variances(const struct exact_fit *f, const double *mean, const doubl
     free(Tk);
 }
 
-/* The t with upper tail q: GSL's inverse, then Newton steps on GSL's own tail and density
-   (the inverse alone is good to about 1e-9, short of the digits the rest carries). */
-static double t_quantile(double q, double df)
+/* GSL's inverse, then Newton steps on GSL's own tail and density (the inverse alone is
+   good to about 1e-9, short of the digits the rest carries). */
+double inference_t_quantile(double q, double df)
 {
     if (!(df > 0))
         return NAN;
@@ -74,7 +74,7 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
     double sigma2 = rdf > 0 ? rss / (double)rdf : NAN;
     double *var = lr_malloc(sizeof(double) * (size_t)(d + 1));
     variances(f, mean, scale, d, sigma2, var);
-    double tcrit = t_quantile((1 - conf_level) / 2, (double)rdf);
+    double tcrit = inference_t_quantile((1 - conf_level) / 2, (double)rdf);
     for (int j = 0; j <= d; j++) {
         struct inference_term *t = &out->terms[j];
         int fitted = !isnan(theta[j]) && (j > 0 || intercept);
@@ -140,7 +140,7 @@ void inference_use_cov(struct inference *inf, double *cov, const char *type, int
     inf->n_cluster_dims = n_cluster_dims;
     for (int g = 0; g < n_cluster_dims; g++)
         inf->clusters[g] = clusters[g];
-    double tcrit = t_quantile((1 - inf->conf_level) / 2, (double)df);
+    double tcrit = inference_t_quantile((1 - inf->conf_level) / 2, (double)df);
     int *idx = lr_malloc(sizeof(int) * (size_t)(d + 1)), q = 0;
     for (int j = 0; j <= d; j++) {
         struct inference_term *t = &inf->terms[j];

@@ -160,8 +160,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
 }
 
 /* A JSON array of exactly n numbers into v; 0 or -1. A null (an aliased coefficient)
-   reads as 0, which is how it predicts. */
-static int read_numbers(json_t *a, int n, double *v)
+   reads as 0, which is how it predicts, and sets null[k] (when null is not NULL). */
+static int read_numbers(json_t *a, int n, double *v, unsigned char *null)
 {
     if (!json_is_array(a) || (int)json_array_size(a) != n)
         return -1;
@@ -170,8 +170,50 @@ static int read_numbers(json_t *a, int n, double *v)
         if (!json_is_number(x) && !json_is_null(x))
             return -1;
         v[k] = json_is_null(x) ? 0.0 : json_number_value(x);
+        if (null)
+            null[k] = json_is_null(x);
     }
     return 0;
+}
+
+/* inference.covariance (absent or null: none) into m->cov, with what an interval needs
+   besides; the reason it is not a valid one, or NULL. */
+static const char *read_covariance(json_t *inf, struct model_file *m)
+{
+    json_t *cov = json_object_get(inf, "covariance");
+    if (!json_is_object(inf) || !cov || json_is_null(cov))
+        return NULL;
+    int d = m->d, b = !m->no_intercept, n = d + b;
+    json_t *sigma = json_object_get(inf, "residual_std_error");
+    json_t *df = json_object_get(inf, "df_residual");
+    const char *type = json_string_value(json_object_get(inf, "covariance_type"));
+    if (!json_is_integer(df) || !(json_is_number(sigma) || json_is_null(sigma)))
+        return "\"inference\" has a covariance but no df_residual or residual_std_error";
+    if (!json_is_array(cov) || (int)json_array_size(cov) != n)
+        return "\"inference.covariance\" is not a list of one row per coefficient";
+    m->cov = lr_calloc((size_t)(d + 1) * (size_t)(d + 1), sizeof *m->cov);
+    unsigned char *null = lr_malloc((size_t)n);
+    for (int i = 0; i < n; i++) {
+        /* row i of the file is coefficient i + 1 - b (0: the intercept) */
+        double *row = m->cov + (size_t)(i + 1 - b) * (size_t)(d + 1) + (1 - b);
+        if (read_numbers(json_array_get(cov, (size_t)i), n, row, null) < 0) {
+            free(null);
+            return "\"inference.covariance\" is not a square list of numbers, one row per "
+                   "coefficient";
+        }
+        for (int j = 0; j < n; j++) {  /* null elsewhere: not finite (NaN: no interval) */
+            int ai = i >= b && m->aliased[i - b], aj = j >= b && m->aliased[j - b];
+            if (ai || aj)
+                row[j] = 0;
+            else if (null[j])
+                row[j] = NAN;
+        }
+    }
+    free(null);
+    m->df_residual = (int64_t)json_integer_value(df);
+    m->sigma = json_is_number(sigma) ? json_number_value(sigma) : NAN;
+    m->cov_type = lr_strdup(type ? type : "classical");
+    return NULL;
 }
 
 int model_read(const char *path, struct model_file *m, struct lr_error *e)
@@ -220,8 +262,12 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
             if (!why)
                 m->features[j] = lr_strdup(name);
         }
-        if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef) < 0)
+        m->aliased = lr_calloc((size_t)m->d, 1);
+        if (!why && read_numbers(json_object_get(root, "coefficients"), m->d, m->coef,
+                                 m->aliased) < 0)
             why = "\"coefficients\" is not a list of one number (or null) per feature";
+        for (int j = 0; j < m->d; j++)
+            m->n_aliased += m->aliased[j];
         m->intercept = json_number_value(json_object_get(root, "intercept"));
         json_t *enc = json_object_get(root, "encoding");
         const char *enc_why = NULL;
@@ -239,6 +285,8 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         const char *wcol = json_string_value(json_object_get(json_object_get(root, "training"),
                                                              "weights"));
         m->weights = wcol ? lr_strdup(wcol) : NULL;
+        if (!why)
+            why = read_covariance(json_object_get(root, "inference"), m);
     }
     json_decref(root);
     if (why) {
@@ -254,6 +302,9 @@ void model_file_free(struct model_file *m)
         free(m->features[j]);
     free(m->features);
     free(m->coef);
+    free(m->aliased);
+    free(m->cov);
+    free(m->cov_type);
     free(m->target);
     free(m->weights);
     enc_free(&m->enc);

@@ -14,6 +14,7 @@
 #include "atomic_file.h"
 #include "comm.h"
 #include "dataset.h"
+#include "inference.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
@@ -43,11 +44,50 @@ static int missing_mode(const struct options *o, struct model_file *m, struct lr
     return o->missing;
 }
 
+/* --interval needs the model's covariance, its residual degrees of freedom and σ; the
+   same verdict on every rank from the same model. */
+static int interval_check(const struct options *o, const struct model_file *m,
+                          struct lr_error *e)
+{
+    if (!m->cov)
+        return lr_fail(e, LR_EUSAGE, "--interval: the model %s holds no coefficient covariance "
+                       "(trained by gd or nesterov without --inference, or with --l2): train "
+                       "it with --solver exact, or add --inference to gd or nesterov",
+                       o->model);
+    if (m->df_residual <= 0 || !(m->sigma >= 0))
+        return lr_fail(e, LR_EUSAGE, "--interval: the model %s was fitted with no residual "
+                       "degrees of freedom (as many coefficients as rows), so intervals are "
+                       "not defined", o->model);
+    for (int k = 0; k < (m->d + 1) * (m->d + 1); k++)
+        if (!isfinite(m->cov[k]))
+            return lr_fail_at(e, LR_EDATA, o->model, 0, 0, "--interval: the model's %s "
+                              "covariance has entries that are not finite (null)", m->cov_type);
+    return 0;
+}
+
+/* R's predict.lm warns the same: an aliased coefficient predicts as 0, right only for rows
+   whose aliased columns depend on the others as in the training data. */
+static void warn_aliased(const struct model_file *m)
+{
+    char names[512] = "";
+    size_t at = 0;
+    for (int j = 0, k = 0; j < m->d && at < sizeof names; j++)
+        if (m->aliased[j] && k++ < 3)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s'%s'", k > 1 ? ", " : "",
+                                   m->features[j]);
+    fprintf(stderr, "linreg_mpi: warning: prediction from a rank-deficient fit may be "
+            "misleading: the aliased coefficient%s of %s%s count%s as 0, right only where "
+            "those columns depend on the others as in the training data\n",
+            m->n_aliased > 1 ? "s" : "", names, m->n_aliased > 3 ? ", ..." : "",
+            m->n_aliased > 1 ? "" : "s");
+}
+
 /* Collective: the model on every rank, then the CSV's shard with its columns. */
 static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
                                struct dataset *ds, struct lr_error *e)
 {
-    model_read(o->model, m, e);
+    if (model_read(o->model, m, e) == 0 && o->interval)
+        interval_check(o, m, e);
     if (comm_agree(e) != LR_OK)
         return -1;
     int missing = missing_mode(o, m, e);
@@ -79,18 +119,27 @@ static int format_double(char *out, size_t cap, double v)
 }
 
 /* This rank's lines of output text: one per data record, so that line k of the output
-   belongs to record k of the input. A record --on-bad-row skip skipped gets an empty
-   prediction: "," with the target column, '""' without it (a line that is not blank, so
-   that CSV readers keep it). */
-static char *format_rows(const struct dataset *ds, const double *yhat, int64_t *len)
+   belongs to record k of the input; v holds n_cols numbers a row (the prediction, or fit,
+   lwr, upr). A record --on-bad-row skip skipped gets empty fields: "," per number with the
+   target column, else one fewer ('""' for one number: a line that is not blank, so that
+   CSV readers keep it). */
+static char *format_rows(const struct dataset *ds, const double *v, int n_cols, int64_t *len)
 {
-    /* two numbers of ≤ 25 bytes + 2 a row, 3 a skipped record */
-    size_t cap = (size_t)ds->n_rows * 52 + (size_t)ds->n_skipped_local * 3 + 1, at = 0;
+    /* n_cols + 1 numbers of ≤ 25 bytes and their separators a row, n_cols + 2 a skipped
+       record */
+    size_t cap = (size_t)ds->n_rows * 26 * ((size_t)n_cols + 1) +
+                 (size_t)ds->n_skipped_local * ((size_t)n_cols + 2) + 1, at = 0;
     char *buf = lr_malloc(cap);
     int64_t k = 0;
     for (int64_t i = 0; i <= ds->n_rows; i++) {
-        for (; k < ds->n_skipped_local && ds->skipped_at[k] == i; k++)
-            at += (size_t)snprintf(buf + at, cap - at, "%s\n", ds->has_target ? "," : "\"\"");
+        for (; k < ds->n_skipped_local && ds->skipped_at[k] == i; k++) {
+            int commas = n_cols - 1 + ds->has_target;
+            if (commas == 0)
+                at += (size_t)snprintf(buf + at, cap - at, "\"\"");
+            for (int c = 0; c < commas; c++)
+                buf[at++] = ',';
+            buf[at++] = '\n';
+        }
         if (i == ds->n_rows)
             break;
         if (ds->has_target) {  /* a missing target stays empty */
@@ -98,11 +147,51 @@ static char *format_rows(const struct dataset *ds, const double *yhat, int64_t *
                 at += (size_t)format_double(buf + at, cap - at, ds->y[i]);
             buf[at++] = ',';
         }
-        at += (size_t)format_double(buf + at, cap - at, yhat[i]);
-        buf[at++] = '\n';
+        for (int c = 0; c < n_cols; c++) {
+            at += (size_t)format_double(buf + at, cap - at, v[(size_t)i * n_cols + c]);
+            buf[at++] = c + 1 < n_cols ? ',' : '\n';
+        }
     }
     *len = (int64_t)at;
     return buf;
+}
+
+/* fit, lwr, upr of each row (predict.h) into out (N×3): se² = x₀ᵀVx₀, x₀ = (1, x) (V's
+   intercept row and column are 0 without an intercept), then ±t·√(se² [+ σ²]). The sums
+   run over x₀'s nonzero entries only (one-hot columns are mostly 0), which adds the same
+   terms as the full sums but the zeros. X: N×D row-major; V: (D+1)×(D+1) row-major. Each
+   row on its own: the same bits under any thread count. */
+static void interval_rows(const double *X, const double *fit, int64_t n, int d, const double *V,
+                          double t, double var_new, int n_threads, double *out)
+{
+#pragma omp parallel num_threads(n_threads)
+    {
+        double *x0 = lr_malloc((size_t)(d + 1) * sizeof *x0);
+        int *nz = lr_malloc((size_t)(d + 1) * sizeof *nz);
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < n; i++) {
+            int m = 0;
+            for (int a = 0; a <= d; a++) {
+                x0[m] = a == 0 ? 1 : X[(size_t)i * d + a - 1];
+                if (x0[m] != 0)
+                    nz[m++] = a;
+            }
+            double se2 = 0;
+            for (int p = 0; p < m; p++) {
+                const double *row = V + (size_t)nz[p] * (d + 1);
+                double u = 0;
+                for (int q = 0; q < m; q++)
+                    u += row[nz[q]] * x0[q];
+                se2 += x0[p] * u;
+            }
+            double h = t * sqrt((se2 > 0 ? se2 : 0) + var_new);  /* se² ≥ 0 but for rounding */
+            out[(size_t)i * 3] = fit[i];
+            out[(size_t)i * 3 + 1] = fit[i] - h;
+            out[(size_t)i * 3 + 2] = fit[i] + h;
+        }
+        free(x0);
+        free(nz);
+    }
 }
 
 static int write_at(int fd, const char *p, int64_t n, off_t off)
@@ -184,15 +273,32 @@ int predict_run(const struct options *o, struct lr_error *e)
         rc = e->code;
         goto done;
     }
-    double *yhat = lr_malloc((size_t)(ds.n_rows ? ds.n_rows : 1) * sizeof *yhat);
+    if (comm_rank() == 0 && m.n_aliased)
+        warn_aliased(&m);
+    size_t n = (size_t)(ds.n_rows ? ds.n_rows : 1);
+    double *yhat = lr_malloc(n * sizeof *yhat), *v = yhat;
     metrics_predict(ds.X, ds.n_rows, ds.n_features, m.intercept, m.coef, o->n_threads, yhat);
+    int n_cols = 1;
+    if (o->interval) {
+        double t = inference_t_quantile((1 - o->level) / 2, (double)m.df_residual);
+        double var_new = o->interval == INTERVAL_PREDICTION ? m.sigma * m.sigma : 0;
+        if (comm_rank() == 0 && !o->quiet && m.weights && o->interval == INTERVAL_PREDICTION)
+            fprintf(stderr, "linreg_mpi: the model was trained with --weights %s: each new "
+                    "row's variance is sigma^2 (weight 1), as R's predict.lm assumes\n",
+                    m.weights);
+        v = lr_malloc(3 * n * sizeof *v);
+        interval_rows(ds.X, yhat, ds.n_rows, ds.n_features, m.cov, t, var_new, o->n_threads, v);
+        free(yhat);
+        n_cols = 3;
+    }
     int64_t len;
-    char *text = format_rows(&ds, yhat, &len), header[512];
-    free(yhat);
+    char *text = format_rows(&ds, v, n_cols, &len), header[512];
+    free(v);
+    const char *cols = o->interval ? "fit,lwr,upr" : "prediction";
     if (ds.has_target)
-        snprintf(header, sizeof header, "%s,prediction\n", ds.target_name);
+        snprintf(header, sizeof header, "%s,%s\n", ds.target_name, cols);
     else
-        snprintf(header, sizeof header, "prediction\n");
+        snprintf(header, sizeof header, "%s\n", cols);
     if (o->output) {
         if (write_parallel(o->output, header, text, len, e) < 0)
             rc = e->code;

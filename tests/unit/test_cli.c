@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "predict.h"
 #include "suites.h"
 
 static int parse(struct options *o, struct lr_error *e, int argc, char **argv)
@@ -36,11 +37,18 @@ static void test_good(void)
     CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 6, a3), 0);
     CU_ASSERT_EQUAL(o.lr, 0.0);
     CU_ASSERT_EQUAL(o.skip_bad_rows, 1);
+    CU_ASSERT_EQUAL(o.interval, INTERVAL_NONE);
+    CU_ASSERT_EQUAL(o.level, 0.95);
+    char *a4[] = {"linreg_mpi", "predict", "--model", "m.json", "--interval", "prediction",
+                  "--level", "0.9", "x.csv"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 9, a4), 0);
+    CU_ASSERT_EQUAL(o.interval, INTERVAL_PREDICTION);
+    CU_ASSERT_EQUAL(o.level, 0.9);
 }
 
 /* Each case: the arguments after the program name, and words the usage error must contain. */
 static const struct {
-    const char *args[4];
+    const char *args[6];
     const char *words;
 } bad_cases[] = {
     {{"--lr", "0", "x.csv"}, "--lr: '0'"},
@@ -65,14 +73,25 @@ static const struct {
     {{"desribe", "x.csv"}, "unknown command 'desribe'"},
     {{"--quiet", "desribe", "x.csv"}, "unknown command 'desribe'"},
     {{"--quiet", "describe", "x.csv"}, "the command comes first: linreg_mpi describe [options]"},
+    {{"predict", "--model", "m.json", "--interval", "both", "x.csv"},
+     "--interval: 'both' is not 'none', 'confidence' or 'prediction'"},
+    {{"predict", "--model", "m.json", "--level", "1", "x.csv"},
+     "--level: '1' is not a number between 0 and 1"},
+    {{"predict", "--model", "m.json", "--level=0", "x.csv"},
+     "--level: '0' is not a number between 0 and 1"},
+    {{"predict", "--model", "m.json", "--level=0.9", "x.csv"},
+     "--level applies to --interval confidence|prediction"},
+    {{"evaluate", "--model", "m.json", "--interval", "confidence", "x.csv"},
+     "option --interval does not apply to 'evaluate'"},
+    {{"--interval", "confidence", "x.csv"}, "option --interval does not apply to 'train'"},
 };
 
 static void test_bad(void)
 {
     for (size_t c = 0; c < sizeof bad_cases / sizeof *bad_cases; c++) {
-        char *argv[5] = {"linreg_mpi"};
+        char *argv[7] = {"linreg_mpi"};
         int argc = 1;
-        while (argc < 5 && bad_cases[c].args[argc - 1])
+        while (argc < 7 && bad_cases[c].args[argc - 1])
             argv[argc] = (char *)bad_cases[c].args[argc - 1], argc++;
         struct options o;
         struct lr_error e;

@@ -162,9 +162,61 @@ static void test_model_round_trip(void)
     free(scaled);
 }
 
+/* The inference block's covariance reads back in place for predict --interval: the same
+   bits, 0 in an aliased coefficient's row and column (null in the file), and without an
+   intercept (no row 0 in the file) 0 in row and column 0; no inference: no covariance. */
+static void test_model_covariance(void)
+{
+    int d = 3;
+    char *features[] = {"a", "b", "c"};
+    double coef[] = {0.5, 0, -2}, zero[] = {0, 0, 0}, one[] = {1, 1, 1};
+    unsigned char aliased[] = {0, 1, 0};
+    for (int intercept = 1; intercept >= 0; intercept--) {
+        struct inference_term terms[4] = {{0}};
+        double cov[16];
+        for (int i = 0; i <= d; i++)
+            for (int j = 0; j <= d; j++)
+                cov[i * 4 + j] = i == 2 || j == 2 || (!intercept && (i == 0 || j == 0))
+                                     ? NAN : awkward[(i + j) % 8] + i * j;
+        struct inference inf = {.d = d, .intercept = intercept, .terms = terms,
+                                .conf_level = 0.95, .n = 10, .df_residual = 7,
+                                .residual_std_error = 1.0 / 3, .cov_type = "HC3", .cov = cov,
+                                .df_inference = 7};
+        struct model m = {
+            .target = "y", .d = d, .features = features, .intercept = intercept ? 1.5 : 0,
+            .coef = coef, .mean = zero, .std = one, .scaled_coef = coef, .solver = "exact",
+            .stopped_by = "exact", .learning_rate = NAN, .condition_number = NAN,
+            .error_bound = NAN, .huber_delta = NAN, .huber_scale = NAN,
+            .no_intercept = !intercept, .aliased = aliased, .inference = &inf,
+        };
+        char path[] = "/tmp/linreg_unit_model_XXXXXX";
+        close(mkstemp(path));
+        struct lr_error e = {0};
+        CU_ASSERT_EQUAL_FATAL(model_write(&m, path, &e), 0);
+        struct model_file r;
+        CU_ASSERT_EQUAL_FATAL(model_read(path, &r, &e), 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r.cov);
+        CU_ASSERT_EQUAL(r.n_aliased, 1);
+        CU_ASSERT(r.aliased[1] && !r.aliased[0] && !r.aliased[2]);
+        CU_ASSERT_STRING_EQUAL(r.cov_type, "HC3");
+        CU_ASSERT_EQUAL(r.df_residual, 7);
+        CU_ASSERT_EQUAL(r.sigma, 1.0 / 3);
+        for (int k = 0; k < 16; k++)
+            CU_ASSERT(isnan(cov[k]) ? r.cov[k] == 0 : memcmp(&r.cov[k], &cov[k], 8) == 0);
+        model_file_free(&r);
+        m.inference = NULL;  /* gd without --inference */
+        CU_ASSERT_EQUAL_FATAL(model_write(&m, path, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(model_read(path, &r, &e), 0);
+        CU_ASSERT_PTR_NULL(r.cov);
+        model_file_free(&r);
+        unlink(path);
+    }
+}
+
 void add_files_suite(void)
 {
     CU_pSuite s = CU_add_suite("files", NULL, NULL);
     CU_add_test(s, "checkpoint: encode, decode, damage refused", test_checkpoint_round_trip);
     CU_add_test(s, "model file: write, read back the same bits", test_model_round_trip);
+    CU_add_test(s, "model file: the covariance for --interval", test_model_covariance);
 }
