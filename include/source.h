@@ -160,12 +160,13 @@ const struct source_methods *source_parts(void);
 const struct source_methods *source_compressed(void);
 const struct source_methods *source_cache(void);
 
-/* LR_EUSAGE unless max_rows suits next: >= 0, a multiple of PAR_CHUNK_ROWS. */
+/* LR_EUSAGE unless max_rows suits next: >= 0, a multiple of PAR_CHUNK_ROWS. The kinds'
+   next check it first: a pass goes on after this error (after any other, it has ended). */
 int source_check_block(int64_t max_rows, struct lr_error *e);
 
 /*
  * Collective: next for a kind that parses a byte range [begin, end) of b (csv, parts),
- * block by block: *r its reader, opened on the pass's first call. 1 with a block; 0 when
+ * block by block (max_rows checked already): *r its reader, opened on the pass's first call. 1 with a block; 0 when
  * every rank's range has ended; -1 when a rank failed, e set on the ranks that did, with
  * lines counted from the range's start (the kind places them and agrees). *lines: the
  * range's lines read, all of them on a rank that returns 0 or lies before the first

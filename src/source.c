@@ -104,8 +104,6 @@ int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t 
                       struct csv_shard *out, int64_t *lines, struct lr_error *e)
 {
     memset(out, 0, sizeof *out);
-    if (source_check_block(max_rows, e) < 0)
-        return -1;
     int first = !*r;
     if (first)
         *r = csv_reader_open(b, begin, end, &in->lay, in->n_threads);

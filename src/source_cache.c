@@ -73,7 +73,7 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
     memset(b, 0, sizeof *b);
     if (st->done)
         return 0;
-    if (source_check_block(max_rows, e) < 0)
+    if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
         return -1;
     if (!st->held) {  /* another pass: the rows again, checked again */
         struct cache_meta m = {.source_names = c->meta.source_names,

@@ -59,6 +59,8 @@ static int csv_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
     memset(b, 0, sizeof *b);
     if (st->done)
         return 0;
+    if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
+        return -1;
     if (max_rows > 0 || st->blocks) {
         int64_t lines;
         int rc = source_next_block(&st->blocks, &st->bytes, st->begin, st->end, &s->in,

@@ -80,6 +80,8 @@ static int parts_next(struct row_source *s, int64_t max_rows, struct csv_shard *
     memset(b, 0, sizeof *b);
     if (st->done)
         return 0;
+    if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
+        return -1;
     if (max_rows > 0 || st->blocks) {
         int64_t lines;
         int rc = source_next_block(&st->blocks, &st->cat.bytes, st->begin, st->end, &s->in,

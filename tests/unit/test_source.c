@@ -76,6 +76,25 @@ static void two_passes(char *const *paths, int n, struct source_cache *cache,
     one_pass(&s, first);
     CU_ASSERT_EQUAL(s.m->rewind(&s, &e), 0);
     one_pass(&s, second);
+    /* blocks: a size that is not a multiple of PAR_CHUNK_ROWS is refused (the pass goes on);
+       the compressed kind reads one block only; the others give their 5 rows as one block
+       of 4096 */
+    struct csv_shard blk, end;
+    struct lr_error eb = {0};
+    CU_ASSERT_EQUAL(s.m->rewind(&s, &e), 0);
+    CU_ASSERT_EQUAL(s.m->next(&s, 100, &blk, &eb), -1);
+    CU_ASSERT_EQUAL(eb.code, LR_EUSAGE);
+    memset(&eb, 0, sizeof eb);
+    int got = s.m->next(&s, 4096, &blk, &eb);
+    if (kind == source_compressed()) {
+        CU_ASSERT(got == -1 && eb.code == LR_EUSAGE && strstr(eb.msg, "one block per rank"));
+    } else {
+        CU_ASSERT_EQUAL(got, 1);
+        CU_ASSERT(got == 1 && blk.n_rows == first->b.n_rows && blk.n_skipped == 1 &&
+                  memcmp(blk.X, first->b.X, (size_t)blk.n_rows * sizeof(double)) == 0);
+        CU_ASSERT_EQUAL(s.m->next(&s, 4096, &end, &eb), 0);
+        csv_shard_free(&blk);
+    }
     if (cache && kind != source_cache()) {  /* the cache, from the rows read */
         char *names[] = {"x"};
         struct cache_meta m = {
