@@ -74,11 +74,12 @@
  *   2. a constructor in this header and one line in source_init (source.c); a kind that
  *      must be checked before it is chosen (the cache) gets a probe there, run first;
  *   3. tests: tests/unit/test_source.c (a pass, another after rewind, a placed line: add
- *      the kind there; the same pass in blocks, when the kind reads block by block), tests/integration/reader.sh and inputs.sh (the same rows, models
- *      and messages as one CSV of the same records, under ranks 1–3 and threads 1–2;
- *      errors at their FILE:LINE:COLUMN on every rank), cache.sh (a cache written from the
- *      source and read back), failures.sh (a rank whose reading fails takes the others
- *      out).
+ *      the kind there; a kind that reads block by block: its blocks put together are the
+ *      one block), tests/integration/reader.sh and inputs.sh (the same rows, models and
+ *      messages as one CSV of the same records, under ranks 1–3 and threads 1–2; errors
+ *      at their FILE:LINE:COLUMN on every rank; reader.sh: in blocks too), cache.sh (a
+ *      cache written from the source and read back), failures.sh (a rank whose reading
+ *      fails takes the others out).
  *
  * Calls MPI only through comm.h; never exits.
  */
@@ -166,11 +167,11 @@ int source_check_block(int64_t max_rows, struct lr_error *e);
 
 /*
  * Collective: next for a kind that parses a byte range [begin, end) of b (csv, parts),
- * block by block (max_rows checked already): *r its reader, opened on the pass's first call. 1 with a block; 0 when
- * every rank's range has ended; -1 when a rank failed, e set on the ranks that did, with
- * lines counted from the range's start (the kind places them and agrees). *lines: the
- * range's lines read, all of them on a rank that returns 0 or lies before the first
- * failing rank. The kind closes *r when the pass ends.
+ * block by block (max_rows checked already): *r its reader, opened on the pass's first
+ * call. 1 with a block; 0 when every rank's range has ended; -1 when a rank failed, e set
+ * on the ranks that did, with lines counted from the range's start (the kind places them
+ * and agrees). *lines: the range's lines read, all of them on a rank that returns 0 or
+ * lies before the first failing rank. The kind closes *r when the pass ends.
  */
 int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t begin,
                       off_t end, const struct source_input *in, int64_t max_rows,

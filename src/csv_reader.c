@@ -1032,13 +1032,15 @@ static void reader_compact(struct csv_reader *r)
     if (a == 0 && s == 0)
         return;
     if (n > 0) {
-        memmove(p->X, p->X + a * lay->n_features, (size_t)n * (size_t)lay->n_features * sizeof(double));
+        memmove(p->X, p->X + a * lay->n_features,
+                (size_t)n * (size_t)lay->n_features * sizeof(double));
         if (p->y)
             memmove(p->y, p->y + a, (size_t)n * sizeof(double));
         if (p->w)
             memmove(p->w, p->w + a, (size_t)n * sizeof(double));
         if (p->g)
-            memmove(p->g, p->g + a * p->n_groups, (size_t)n * (size_t)p->n_groups * sizeof(uint64_t));
+            memmove(p->g, p->g + a * p->n_groups,
+                    (size_t)n * (size_t)p->n_groups * sizeof(uint64_t));
         if (p->row_at)
             memmove(p->row_at, p->row_at + a, (size_t)n * sizeof(int64_t));
         memmove(r->ps.line_end, r->ps.line_end + a, (size_t)n * sizeof(int64_t));

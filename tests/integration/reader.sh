@@ -321,7 +321,8 @@ def write(name, bad):  # and where its bad records are: first-last line, or the 
         note = random.choice(['plain', '"two\nlines"', '"crlf\r\ninside"', '"a, ""q"" w"', 'x'])
         cat = random.choice(["red", "green", "blue", "teal"])
         x1, x2 = random.uniform(-5, 5), random.uniform(0, 3)
-        y = 1 + 2 * x1 - x2 + {"red": 0, "green": 1, "blue": -1, "teal": .5}[cat] + random.gauss(0, .1)
+        y = 1 + 2 * x1 - x2 + {"red": 0, "green": 1, "blue": -1, "teal": .5}[cat]
+        y += random.gauss(0, .1)
         rows.append(f"{i},{note},{cat},{x1:.6f},{'oops' if bad(i) else f'{x2:.6f}'},{y:.6f}")
         if bad(i):
             first = sum(r.count("\n") + 1 for r in rows[:-1]) + 1
@@ -348,9 +349,10 @@ for np in 1 2 3; do
     for rows in 0 4096; do
         rm -f "$TMP/blk_$rows.cache"
         for pass in files cache; do
-            blocks_run $np $rows --solver exact --drop note,id --categorical cat --on-bad-row skip \
-                --cache "$TMP/blk_$rows.cache" --model-out "$TMP/blk_${rows}_$pass.json" \
-                "$TMP/blocks.csv" >/dev/null 2>"$TMP/blk_${rows}_$pass.err" || bad+="$rows $pass: exit $?; "
+            blocks_run $np $rows --solver exact --drop note,id --categorical cat \
+                --on-bad-row skip --cache "$TMP/blk_$rows.cache" \
+                --model-out "$TMP/blk_${rows}_$pass.json" "$TMP/blocks.csv" >/dev/null \
+                2>"$TMP/blk_${rows}_$pass.err" || bad+="$rows $pass: exit $?; "
             grep -v '"seconds"' "$TMP/blk_${rows}_$pass.json" >"$TMP/blk_${rows}_$pass.model"
             grep 'skipped' "$TMP/blk_${rows}_$pass.err" >"$TMP/blk_${rows}_$pass.skipped"
         done
@@ -367,6 +369,7 @@ for np in 1 2 3; do
     grep -q "^exit 65 [^ ]*blocks_err.csv:$err_line:[0-9]*: column 'x2': 'oops' is not a number" \
         "$TMP/blk_4096_e.err" ||
         bad+="error: $(head -c 200 "$TMP/blk_4096_e.err"); "
-    [ -z "$bad" ] && ok "blocks of 4096 rows put together: the one block's model, skipped lines, cache and error at line $err_line (np=$np)" ||
+    [ -z "$bad" ] &&
+        ok "blocks of 4096 rows put together: the one block's model, skipped lines, cache and error at line $err_line (np=$np)" ||
         not_ok "blocks of 4096 rows (np=$np)" "$bad"
 done

@@ -222,12 +222,12 @@ static void test_kinds(void)
 
 /* ---- one pass in blocks: the one-block pass, put together ---- */
 
-/* A data set of about 15,000 records, every one of which the blocks must place as the one
-   block does: a, b (a number or missing; a level, sometimes quoted over two lines), y, and
-   a cluster id g; CRLF endings, blank lines, records skipped for a missing 'a' (--missing
-   skip) from record 3,005 on, and from record 9,000 on bad ones (too many fields): skipped with skip_bad_rows,
-   else the first is the error. With parts > 1 the records are cut into that many files,
-   each with its header. */
+/* A data set of 15,000 records, every one of which the blocks must place as the one block
+   does: a (a number or missing), b (a level, sometimes quoted over two lines), y, and a
+   cluster id g; CRLF endings, blank lines, records skipped for a missing 'a' (--missing
+   skip) from record 3,005 on, and from record 9,000 on bad ones (too many fields):
+   skipped with skip_bad_rows, else the first is the error. With parts > 1 the records are
+   cut into that many files, each with its header. */
 static void write_blocks_data(const char *dir, int parts, char paths[][96])
 {
     enum { N = 15000 };
