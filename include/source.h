@@ -38,7 +38,8 @@
  * commands hold every row and read so). With max_rows > 0 (a multiple of PAR_CHUNK_ROWS)
  * the share comes as blocks of exactly max_rows rows but the last, and put together
  * (csv_shard_append) they are the one block bit for bit; csv_reader.h says how a block
- * holds its skipped records, lines and levels. Lines continue from block to block: a
+ * holds its skipped records (each in the block of the row after it, or the last block;
+ * skipped_at counts that block's rows), lines and levels. Lines continue from block to block: a
  * block's first_skipped and an error count from the share's start, as in the one block,
  * and place turns them into file and line once the pass has ended. An error is the one the
  * one block would give, the first bad record in the data's order, on every rank: when a
