@@ -314,7 +314,7 @@ static int64_t lines_to(const char *text, int64_t at)
 }
 
 /* A pass of s in blocks of max_rows (0: one block), put together into *all; how many
-   blocks, -1 on an error (e), -2 when a block but the last is not max_rows rows or a
+   blocks, -1 on an error (e; *all freed), -2 when a block but the last is not max_rows rows or a
    block's lines do not hold its first skipped records, or, with data (one CSV's text, a
    header of one line), its first row's record. */
 static int blocks_pass(struct row_source *s, int64_t max_rows, const char *data,
@@ -339,8 +339,10 @@ static int blocks_pass(struct row_source *s, int64_t max_rows, const char *data,
         if (max_rows == 0)
             break;
     }
-    if (rc < 0)
+    if (rc < 0) {
+        csv_shard_free(all);
         return -1;
+    }
     return short_block ? -2 : n;
 }
 
@@ -348,11 +350,11 @@ static void test_blocks(void)
 {
     char dir[] = "/tmp/linreg_unit_blkXXXXXX";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    char one[1][96], parts[3][96];
+    char one[1][96], parts[3][96], pdir[64];
     write_blocks_data(dir, 1, one);
-    snprintf(dir + strlen(dir), 4, "/p");
-    mkdir(dir, 0700);
-    write_blocks_data(dir, 3, parts);
+    snprintf(pdir, sizeof pdir, "%s/p", dir);
+    mkdir(pdir, 0700);
+    write_blocks_data(pdir, 3, parts);
     struct test_keep_all k;
     test_keep_all_init(&k);
     k.miss[0] = MISSING_SKIP;  /* an empty 'a' skips its record */
@@ -455,8 +457,7 @@ static void test_blocks(void)
     test_keep_all_free(&k);
     for (int i = 0; i < 3; i++)
         unlink(parts[i]);
-    rmdir(dir);
-    dir[strlen(dir) - 2] = 0;
+    rmdir(pdir);
     unlink(one[0]);
     rmdir(dir);
 }
