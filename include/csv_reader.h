@@ -127,6 +127,44 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
 void csv_shard_free(struct csv_shard *s);
 
 /*
+ * The same range read block by block, so that only about one block of rows is held at a
+ * time (besides the text being parsed and the rows of one buffer of it). csv_reader_next
+ * gives the range's rows in order, at most max_rows at a time (0: all that are left):
+ * every block but the last holds exactly max_rows. Its blocks put together
+ * (csv_shard_append) are csv_read_range's shard, bit for bit:
+ *   - a block holds its rows and the skipped records before its last row that no earlier
+ *     block holds; the last one also those after it. skipped_at counts the block's rows.
+ *   - n_lines: the lines from the end of the previous block's last record (the range's
+ *     start for the first) to the end of its own (the range's end for the last).
+ *   - lines (first_skipped, an error's e->line) count from the range's start, continuing
+ *     from block to block; first_skipped holds those of the range's first
+ *     CSV_FIRST_SKIPPED skipped records that the block holds.
+ *   - dicts, seen, overflow: the levels of the range read so far, ids as stored in X (the
+ *     same in every block of the range): the last block's are csv_read_range's.
+ * Returns 1 with a block, 0 at the range's end (*out: an empty block, with the levels), -1
+ * with e as csv_read_range's (the rows before the error are not handed out).
+ */
+struct csv_reader;
+struct csv_reader *csv_reader_open(const struct byte_source *src, off_t begin, off_t end,
+                                   const struct csv_layout *lay, int n_threads);
+int csv_reader_next(struct csv_reader *r, int64_t max_rows, struct csv_shard *out,
+                    struct lr_error *e);
+/* Parse the rest of the range and drop its rows: its lines counted, its first error found. */
+int csv_reader_drain(struct csv_reader *r, struct lr_error *e);
+/* The range's lines parsed so far: all of them once next has returned 0 or drain 0; up to
+   the failing part of the text after an error. */
+int64_t csv_reader_lines(const struct csv_reader *r);
+void csv_reader_close(struct csv_reader *r);
+
+/* Rows [row, row + n) of s (d numbers wide) and its skipped records [skip, skip + n_skip)
+   into out (zeroed, or holding only levels), skipped_at counted from row. */
+void csv_shard_slice(const struct csv_shard *s, int d, int64_t row, int64_t n, int64_t skip,
+                     int64_t n_skip, struct csv_shard *out);
+/* Append block b of a pass (d numbers wide) to dst, the blocks before it put together:
+   dst becomes what one block of them all would be; b is freed. */
+void csv_shard_append(struct csv_shard *dst, struct csv_shard *b, int d);
+
+/*
  * The first record of the file, read by rank 0: the header (or, with no header, the first
  * data record, to count columns), split into fields with libcsv. Names must be unique
  * (checked in linear time). A UTF-16 byte order mark and CR-only line endings are

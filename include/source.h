@@ -30,10 +30,29 @@
  * the levels read (dicts, seen). A kind whose rows come encoded (the cache) says so with
  * row_source.described: the data set's columns and encoding as stored, which the caller
  * takes instead of encoding the block; its block's first skipped "lines" are then places in
- * that stored table (place turns them into file and line). Blocks hold whole multiples of PAR_CHUNK_ROWS rows (par.h)
- * but the last of a pass, so that sums over fixed 4096-row chunks in chunk order come out
- * the same whether the rows arrive in one block or many. (The commands hold every row, and
- * call next with max_rows 0: the kinds here give a rank's whole share as one block.)
+ * that stored table (place turns them into file and line). Blocks hold whole multiples of
+ * PAR_CHUNK_ROWS rows (par.h) but the last of a pass, so that sums over fixed 4096-row
+ * chunks in chunk order come out the same whether the rows arrive in one block or many.
+ *
+ * One block or many: next with max_rows 0 gives a rank's whole share as one block (the
+ * commands hold every row and read so). With max_rows > 0 (a multiple of PAR_CHUNK_ROWS)
+ * the share comes as blocks of exactly max_rows rows but the last, and put together
+ * (csv_shard_append) they are the one block bit for bit; csv_reader.h says how a block
+ * holds its skipped records (each in the block of the row after it, or the last block;
+ * skipped_at counts that block's rows), lines and levels. Lines continue from block to block: a
+ * block's first_skipped and an error count from the share's start, as in the one block,
+ * and place turns them into file and line once the pass has ended. An error is the one the
+ * one block would give, the first bad record in the data's order, on every rank: when a
+ * rank fails, the ranks before it read the rest of their shares for an earlier one. Every
+ * rank gets as many blocks as the others (empty ones once its share has ended, with its
+ * levels), and next returns 0 on every rank together. What each kind holds meanwhile:
+ *   csv, parts   about one block of rows (and the text of one read with its rows): the
+ *                reader parses on as the blocks are taken (csv_reader_next)
+ *   cache        the share's rows, read by the probe; blocks are slices of them, kept for
+ *                the next pass (not yet read block by block)
+ *   compressed   one block only: max_rows > 0 is LR_EUSAGE
+ * A pass is read one way: a pass begun block by block goes on so (max_rows 0 then gives the
+ * rest of the share).
  *
  * Adding a source (a new way of getting rows):
  *   1. a file src/source_NAME.c with a `static const struct source_methods` table and
@@ -41,7 +60,8 @@
  *        open     collective: find this rank's share and check that the node's memory
  *                 holds it (source_check_memory), errors agreed (comm_agree);
  *        next     collective: the next block into *b (at most max_rows rows, a multiple of
- *                 PAR_CHUNK_ROWS; 0: no limit); 1 with a block, 0 at the end of the pass,
+ *                 PAR_CHUNK_ROWS; 0: no limit; see above); 1 with a block, 0 at the end of
+ *                 the pass (on every rank together),
  *                 -1 with e: the error every rank returns, its line already placed
  *                 (FILE:LINE of the first bad record in the data set's order);
  *        rewind   collective: the next call of next starts the records again;
@@ -55,11 +75,12 @@
  *   2. a constructor in this header and one line in source_init (source.c); a kind that
  *      must be checked before it is chosen (the cache) gets a probe there, run first;
  *   3. tests: tests/unit/test_source.c (a pass, another after rewind, a placed line: add
- *      the kind there), tests/integration/reader.sh and inputs.sh (the same rows, models
- *      and messages as one CSV of the same records, under ranks 1–3 and threads 1–2;
- *      errors at their FILE:LINE:COLUMN on every rank), cache.sh (a cache written from the
- *      source and read back), failures.sh (a rank whose reading fails takes the others
- *      out).
+ *      the kind there; a kind that reads block by block: its blocks put together are the
+ *      one block), tests/integration/reader.sh and inputs.sh (the same rows, models and
+ *      messages as one CSV of the same records, under ranks 1–3 and threads 1–2; errors
+ *      at their FILE:LINE:COLUMN on every rank; reader.sh: in blocks too), cache.sh (a
+ *      cache written from the source and read back), failures.sh (a rank whose reading
+ *      fails takes the others out).
  *
  * Calls MPI only through comm.h; never exits.
  */
@@ -140,6 +161,22 @@ const struct source_methods *source_csv(void);
 const struct source_methods *source_parts(void);
 const struct source_methods *source_compressed(void);
 const struct source_methods *source_cache(void);
+
+/* LR_EUSAGE unless max_rows suits next: >= 0, a multiple of PAR_CHUNK_ROWS. The kinds'
+   next check it first: a pass goes on after this error (after any other, it has ended). */
+int source_check_block(int64_t max_rows, struct lr_error *e);
+
+/*
+ * Collective: next for a kind that parses a byte range [begin, end) of b (csv, parts),
+ * block by block (max_rows checked already): *r its reader, opened on the pass's first
+ * call. 1 with a block; 0 when every rank's range has ended; -1 when a rank failed, e set
+ * on the ranks that did, with lines counted from the range's start (the kind places them
+ * and agrees). *lines: the range's lines read, all of them on a rank that returns 0 or
+ * lies before the first failing rank. The kind closes *r when the pass ends.
+ */
+int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t begin,
+                      off_t end, const struct source_input *in, int64_t max_rows,
+                      struct csv_shard *out, int64_t *lines, struct lr_error *e);
 
 /* Collective, source_init's probe: 1 when in->cache is valid (s is then the cache kind), 0
    when the files must be read (their kind still to pick), -1 with e. */

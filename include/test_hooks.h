@@ -18,6 +18,10 @@
  *                                 (csv_layout.block_bytes): boundaries everywhere
  *   LINREG_TEST_AHEAD_BYTES=B     a compressed input's text is decompressed at most B
  *                                 bytes ahead of the reader (inputs.c)
+ *   LINREG_TEST_MAX_ROWS=N        the commands read a rank's share in blocks of N rows (a
+ *                                 multiple of PAR_CHUNK_ROWS; not a compressed input's) and
+ *                                 put them together (dataset.c): the one block, or a test
+ *                                 fails
  */
 #ifndef LINREG_TEST_HOOKS_H
 #define LINREG_TEST_HOOKS_H
@@ -28,12 +32,14 @@ int test_fail_here(const char *phase, int rank);
 double test_mem_available(void); /* LINREG_TEST_MEM_AVAILABLE=bytes, else -1 */
 long long test_block_bytes(void);  /* LINREG_TEST_BLOCK_BYTES=bytes, else 0 */
 long long test_ahead_bytes(void);  /* LINREG_TEST_AHEAD_BYTES=bytes, else 0 */
+long long test_max_rows(void);     /* LINREG_TEST_MAX_ROWS=rows, else 0 */
 #else
 #define test_hook_fires(name) 0
 #define test_fail_here(phase, rank) 0
 #define test_mem_available() (-1.0)
 #define test_block_bytes() 0LL
 #define test_ahead_bytes() 0LL
+#define test_max_rows() 0LL
 #endif
 
 #endif

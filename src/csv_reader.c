@@ -28,6 +28,8 @@ struct rows {
     double *X, *y, *w;
     uint64_t *g;               /* n×n_groups cluster keys */
     int64_t *at;               /* with csv_layout.keep_offsets: where each record starts */
+    int64_t *le;               /* read block by block: the line after each record (0-based,
+                                  from the piece's start) */
 };
 
 enum bad_kind {
@@ -66,6 +68,8 @@ struct piece {
     const char *block;         /* the block's text and its offset in the file: where */
     int64_t block_off;         /* records start, with csv_layout.keep_offsets */
     int64_t *skipped_off;      /* ... and where each skipped record starts */
+    unsigned char *skipped_why;  /* read block by block: 1 where a skipped record was skipped
+                                    for a missing value */
 };
 
 static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w, int n_g)
@@ -84,6 +88,8 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w,
         r->g = lr_realloc(r->g, lr_bytes(cap, n_g, sizeof(uint64_t)));
     if (r->at)
         r->at = lr_realloc(r->at, lr_bytes(cap, 1, sizeof(int64_t)));
+    if (r->le)
+        r->le = lr_realloc(r->le, lr_bytes(cap, 1, sizeof(int64_t)));
     r->cap = cap;
 }
 
@@ -363,9 +369,13 @@ static void reject_record(struct piece *st)
         if (st->lay->keep_offsets)
             st->skipped_off = lr_realloc(st->skipped_off,
                                          lr_bytes(st->skipped_cap, 1, sizeof(int64_t)));
+        if (st->rows.le)
+            st->skipped_why = lr_realloc(st->skipped_why, (size_t)st->skipped_cap);
     }
     if (st->skipped_off)
         st->skipped_off[st->n_skipped] = st->block_off + (st->rec - st->block);
+    if (st->skipped_why)
+        st->skipped_why[st->n_skipped] = (unsigned char)missing_skip;
     st->skipped_at[st->n_skipped++] = st->rows.n;
 }
 
@@ -527,6 +537,8 @@ static void end_record(struct piece *st)
     } else {
         if (st->rows.at)
             st->rows.at[st->rows.n] = st->block_off + (st->rec - st->block);
+        if (st->rows.le)
+            st->rows.le[st->rows.n] = st->line_idx + st->rec_lines;
         st->rows.n++;
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
                      lay->has_weight, lay->n_groups);
@@ -638,7 +650,12 @@ struct pieces {
     int64_t *quotes;
     size_t *start;             /* n + 1 entries */
     int64_t *dest_row;
+    int64_t *dest_line;        /* n: the shard's lines before each piece */
     int64_t block_off;         /* the file offset of the block's first byte */
+    int blocks;                /* the shard is handed out block by block (csv_reader): each
+                                  row's line end and each skipped record's cause kept */
+    int64_t *line_end;         /* ... per row of the shard: the line after its record */
+    unsigned char *skipped_why;  /* ... per skipped record: 1 for a missing value */
 };
 
 /* Piece states are reused from block to block; only the per-block counters restart. */
@@ -699,9 +716,9 @@ static void remap_levels(double *X, int64_t n, const struct piece *q, const stru
     }
 }
 
-/* Grow the shard to hold `rows` rows. */
+/* Grow the shard (and ps's arrays per row) to hold `rows` rows. */
 static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
-                          const struct csv_layout *lay)
+                          const struct csv_layout *lay, struct pieces *ps)
 {
     if (rows <= *cap)
         return;
@@ -717,13 +734,15 @@ static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
         out->g = lr_realloc(out->g, lr_bytes(c, lay->n_groups, sizeof(uint64_t)));
     if (lay->keep_offsets)
         out->row_at = lr_realloc(out->row_at, lr_bytes(c, 1, sizeof(int64_t)));
+    if (ps->blocks)
+        ps->line_end = lr_realloc(ps->line_end, lr_bytes(c, 1, sizeof(int64_t)));
     *cap = c;
 }
 
 /* Append piece q's bookkeeping to the shard (serial, in piece order); its rows go to
    rows `first_row` on. */
-static void add_piece(struct csv_shard *out, const struct piece *q, int64_t line_base,
-                      int64_t first_row)
+static void add_piece(struct csv_shard *out, struct pieces *ps, const struct piece *q,
+                      int64_t line_base, int64_t first_row)
 {
     for (int k = 0; k < q->n_first_skipped && out->n_first_skipped < CSV_FIRST_SKIPPED; k++) {
         out->first_skipped[out->n_first_skipped] = line_base + q->first_skipped[k];
@@ -739,6 +758,10 @@ static void add_piece(struct csv_shard *out, const struct piece *q, int64_t line
                                           q->n_skipped, 1, sizeof(int64_t)));
             memcpy(out->skipped_off + out->n_skipped, q->skipped_off,
                    (size_t)q->n_skipped * sizeof(int64_t));
+        }
+        if (q->skipped_why) {
+            ps->skipped_why = lr_realloc(ps->skipped_why, (size_t)(out->n_skipped + q->n_skipped));
+            memcpy(ps->skipped_why + out->n_skipped, q->skipped_why, (size_t)q->n_skipped);
         }
     }
     out->n_skipped += q->n_skipped;
@@ -784,16 +807,17 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
                 *failed = 1;
                 break;
             }
-            add_piece(out, q, base, rows);
+            add_piece(out, ps, q, base, rows);
             if (lay->enc)
                 add_levels(out, &ps->st[k], lay);
+            ps->dest_line[k] = base;
             base += q->line_idx;
             ps->dest_row[k] = rows;
             rows += q->rows.n;
         }
         out->n_lines = base;
         if (!*failed)
-            shard_reserve(out, rows, cap, lay);
+            shard_reserve(out, rows, cap, lay, ps);
     }
 #pragma omp for schedule(dynamic, 1)
     for (int k = 0; k < ps->n; k++) {
@@ -813,6 +837,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
             remap_levels(out->X + at * d, r->n, &ps->st[k], lay);
         if (r->at)
             memcpy(out->row_at + at, r->at, (size_t)r->n * sizeof(int64_t));
+        for (int64_t i = 0; r->le && i < r->n; i++)
+            ps->line_end[at + i] = ps->dest_line[k] + r->le[i];
     }
 }
 
@@ -854,9 +880,12 @@ static int64_t parse_block(const char *buf, size_t full, int more, struct pieces
     return (int64_t)len;
 }
 
-static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
+static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay, int blocks)
 {
+    memset(ps, 0, sizeof *ps);
     ps->n = n;
+    ps->blocks = blocks;
+    ps->dest_line = lr_malloc((size_t)n * sizeof *ps->dest_line);
     ps->parsers = lr_malloc((size_t)n * sizeof *ps->parsers);
     ps->st = lr_calloc((size_t)n, sizeof *ps->st);
     ps->quotes = lr_malloc((size_t)n * sizeof *ps->quotes);
@@ -874,6 +903,8 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay)
         ps->st[k].field_end = lr_malloc((size_t)lay->n_cols * sizeof(uint32_t));
         if (lay->keep_offsets)  /* non-NULL: rows_reserve keeps it as large as X */
             ps->st[k].rows.at = lr_malloc(sizeof(int64_t));
+        if (blocks)  /* likewise */
+            ps->st[k].rows.le = lr_malloc(sizeof(int64_t));
     }
 }
 
@@ -895,74 +926,169 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].seen);
         free(ps->st[k].field_end);
         free(ps->st[k].rows.at);
+        free(ps->st[k].rows.le);
         free(ps->st[k].skipped_off);
+        free(ps->st[k].skipped_why);
     }
     free(ps->parsers);
     free(ps->st);
     free(ps->quotes);
     free(ps->start);
     free(ps->dest_row);
+    free(ps->dest_line);
+    free(ps->line_end);
+    free(ps->skipped_why);
+}
+
+/* ---- a range read block by block ---- */
+
+struct csv_reader {
+    const struct byte_source *src;
+    const struct csv_layout *lay;
+    int n_threads;
+    int stream;                /* end: unknown until a short read */
+    int ended;                 /* every byte of the range parsed */
+    off_t pos, end;
+    char *buf;
+    size_t cap, carry;         /* carry: bytes of an incomplete record kept at buf's start */
+    struct pieces ps;
+    struct csv_shard pend;     /* parsed, not yet all handed out; its lines, first skipped
+                                  records and levels count from the range's start */
+    int64_t row_cap;
+    int64_t row0, skip0;       /* pend's rows and skipped records already handed out */
+    int64_t skipped_given;     /* the range's skipped records handed out */
+    int64_t lines_given;       /* the range's lines handed out */
+};
+
+static struct csv_reader *reader_open(const struct byte_source *src, off_t begin, off_t end,
+                                      const struct csv_layout *lay, int n_threads, int blocks)
+{
+    struct csv_reader *r = lr_calloc(1, sizeof *r);
+    r->src = src;
+    r->lay = lay;
+    r->n_threads = n_threads < 1 ? 1 : n_threads;
+    r->pend.n_groups = lay->n_groups;
+    if (lay->enc) {
+        r->pend.dicts = lr_calloc((size_t)lay->n_features, sizeof *r->pend.dicts);
+        r->pend.n_dicts = lay->n_features;
+        r->pend.seen = lr_calloc((size_t)lay->n_features, 1);
+    }
+    r->stream = end == CSV_STREAM_END;
+    if (r->stream)
+        end = (off_t)INT64_MAX;
+    r->cap = (size_t)r->n_threads * block_per_piece(lay);
+    if ((off_t)r->cap > end - begin)
+        r->cap = (size_t)(end - begin) + 1;
+    r->buf = lr_malloc(r->cap);
+    pieces_init(&r->ps, r->n_threads, lay, blocks);
+    r->pos = begin;
+    r->end = end;
+    r->ended = !(r->pos < r->end);
+    return r;
+}
+
+/* Read and parse the next bytes of the range, appending their whole records to pend. */
+static int reader_step(struct csv_reader *r, struct lr_error *e)
+{
+    const struct csv_layout *lay = r->lay;
+    size_t want = r->cap - r->carry;
+    if ((off_t)want > r->end - r->pos)
+        want = (size_t)(r->end - r->pos);
+    ssize_t got = byte_pread(r->src, r->buf + r->carry, want, r->pos);
+    if (got < 0 || ((size_t)got < want && !r->stream))
+        return lr_fail_at(e, LR_ENOINPUT, lay->path, 0, 0, "read error: %s",
+                          got < 0 ? strerror(errno) : "file shrank while being read");
+    if ((size_t)got < want)  /* a stream's end */
+        r->end = r->pos + got;
+    r->ps.block_off = (int64_t)(r->pos - (off_t)r->carry);
+    r->pos += got;
+    size_t len = r->carry + (size_t)got;
+    if (len == 0) {  /* a stream that ended where a block did */
+        r->ended = 1;
+        return 0;
+    }
+    int64_t use = parse_block(r->buf, len, r->pos < r->end, &r->ps, r->n_threads, &r->pend,
+                              &r->row_cap, lay, e);
+    if (use < 0)
+        return -1;
+    if (use == 0) {  /* a record longer than the buffer: grow it */
+        r->cap *= 2;
+        r->buf = lr_realloc(r->buf, r->cap);
+        r->carry = len;
+        return 0;
+    }
+    r->carry = len - (size_t)use;
+    memmove(r->buf, r->buf + use, r->carry);
+    r->ended = !(r->pos < r->end || r->carry > 0);
+    return 0;
+}
+
+/* Drop pend's rows and skipped records handed out. */
+static void reader_compact(struct csv_reader *r)
+{
+    struct csv_shard *p = &r->pend;
+    const struct csv_layout *lay = r->lay;
+    int64_t n = p->n_rows - r->row0, ns = p->n_skipped - r->skip0, a = r->row0, s = r->skip0;
+    if (a == 0 && s == 0)
+        return;
+    if (n > 0) {
+        memmove(p->X, p->X + a * lay->n_features,
+                (size_t)n * (size_t)lay->n_features * sizeof(double));
+        if (p->y)
+            memmove(p->y, p->y + a, (size_t)n * sizeof(double));
+        if (p->w)
+            memmove(p->w, p->w + a, (size_t)n * sizeof(double));
+        if (p->g)
+            memmove(p->g, p->g + a * p->n_groups,
+                    (size_t)n * (size_t)p->n_groups * sizeof(uint64_t));
+        if (p->row_at)
+            memmove(p->row_at, p->row_at + a, (size_t)n * sizeof(int64_t));
+        memmove(r->ps.line_end, r->ps.line_end + a, (size_t)n * sizeof(int64_t));
+    }
+    for (int64_t k = 0; k < ns; k++) {
+        p->skipped_at[k] = p->skipped_at[s + k] - a;
+        if (p->skipped_off)
+            p->skipped_off[k] = p->skipped_off[s + k];
+        r->ps.skipped_why[k] = r->ps.skipped_why[s + k];
+    }
+    p->n_rows = n;
+    p->n_skipped = ns;
+    r->row0 = r->skip0 = 0;
+}
+
+/* Parse until pend holds `want` rows not handed out (0: the whole range), or the range
+   ends. */
+static int reader_fill(struct csv_reader *r, int64_t want, struct lr_error *e)
+{
+    while (!r->ended && (want == 0 || r->pend.n_rows - r->row0 < want)) {
+        if (r->ps.blocks)
+            reader_compact(r);
+        if (reader_step(r, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void reader_free(struct csv_reader *r)
+{
+    if (!r)
+        return;
+    pieces_free(&r->ps);
+    free(r->buf);
+    csv_shard_free(&r->pend);
+    free(r);
 }
 
 int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
                    const struct csv_layout *lay, int n_threads, struct csv_shard *out,
                    struct lr_error *e)
 {
-    memset(out, 0, sizeof *out);
-    out->n_groups = lay->n_groups;
-    if (n_threads < 1)
-        n_threads = 1;
-    if (lay->enc) {
-        out->dicts = lr_calloc((size_t)lay->n_features, sizeof *out->dicts);
-        out->n_dicts = lay->n_features;
-        out->seen = lr_calloc((size_t)lay->n_features, 1);
-    }
-    int stream = end == CSV_STREAM_END;  /* end: unknown until a short read */
-    if (stream)
-        end = (off_t)INT64_MAX;
-    size_t cap = (size_t)n_threads * block_per_piece(lay);
-    if ((off_t)cap > end - begin)
-        cap = (size_t)(end - begin) + 1;
-    char *buf = lr_malloc(cap);
-    struct pieces ps;
-    pieces_init(&ps, n_threads, lay);
-    int rc = 0;
-    int64_t row_cap = 0;
-    size_t carry = 0;  /* bytes of an incomplete record kept at the start of buf */
-    off_t pos = begin;
-    while (pos < end || carry > 0) {
-        size_t want = cap - carry;
-        if ((off_t)want > end - pos)
-            want = (size_t)(end - pos);
-        ssize_t got = byte_pread(src, buf + carry, want, pos);
-        if (got < 0 || ((size_t)got < want && !stream)) {
-            rc = lr_fail_at(e, LR_ENOINPUT, lay->path, 0, 0, "read error: %s",
-                            got < 0 ? strerror(errno) : "file shrank while being read");
-            break;
-        }
-        if ((size_t)got < want)  /* a stream's end */
-            end = pos + got;
-        ps.block_off = (int64_t)(pos - (off_t)carry);
-        pos += got;
-        size_t len = carry + (size_t)got;
-        if (len == 0)  /* a stream that ended where a block did */
-            break;
-        int64_t use = parse_block(buf, len, pos < end, &ps, n_threads, out, &row_cap, lay, e);
-        if (use < 0) {
-            rc = -1;
-            break;
-        }
-        if (use == 0) {  /* a record longer than the buffer: grow it */
-            cap *= 2;
-            buf = lr_realloc(buf, cap);
-            carry = len;
-            continue;
-        }
-        carry = len - (size_t)use;
-        memmove(buf, buf + use, carry);
-    }
-    pieces_free(&ps);
-    free(buf);
+    struct csv_reader *r = reader_open(src, begin, end, lay, n_threads, 0);
+    int rc = reader_fill(r, 0, e);
+    *out = r->pend;  /* the whole range: pend is the shard */
+    memset(&r->pend, 0, sizeof r->pend);
+    int64_t row_cap = r->row_cap;
+    reader_free(r);
     if (rc < 0) {
         csv_shard_free(out);
         return -1;
@@ -980,6 +1106,180 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
             out->row_at = lr_realloc(out->row_at, lr_bytes(n, 1, sizeof(int64_t)));
     }
     return 0;
+}
+
+struct csv_reader *csv_reader_open(const struct byte_source *src, off_t begin, off_t end,
+                                   const struct csv_layout *lay, int n_threads)
+{
+    return reader_open(src, begin, end, lay, n_threads, 1);
+}
+
+/* An empty block, with the levels read so far. */
+static void reader_empty(const struct csv_reader *r, struct csv_shard *out)
+{
+    const struct csv_shard *p = &r->pend;
+    memset(out, 0, sizeof *out);
+    out->n_groups = p->n_groups;
+    if (!p->dicts)
+        return;
+    int d = r->lay->n_features;
+    out->n_dicts = d;
+    out->dicts = lr_calloc((size_t)d, sizeof *out->dicts);
+    out->seen = lr_malloc((size_t)d);
+    memcpy(out->seen, p->seen, (size_t)d);
+    out->overflow = p->overflow;
+    for (int j = 0; j < d; j++)  /* in id order: the same ids */
+        for (int64_t k = 0; k < p->dicts[j].n; k++) {
+            size_t len;
+            const char *key = dict_key(&p->dicts[j], k, &len);
+            dict_intern(&out->dicts[j], key, len, INT64_MAX, INT64_MAX);
+        }
+}
+
+int csv_reader_next(struct csv_reader *r, int64_t max_rows, struct csv_shard *out,
+                    struct lr_error *e)
+{
+    const struct csv_shard *p = &r->pend;
+    memset(out, 0, sizeof *out);
+    if (reader_fill(r, max_rows, e) < 0)
+        return -1;
+    int64_t left = p->n_rows - r->row0;
+    int64_t k = max_rows > 0 && left > max_rows ? max_rows : left;
+    int last = r->ended && k == left;  /* then the records and lines after its rows too */
+    reader_empty(r, out);
+    if (k == 0 && last && r->skip0 == p->n_skipped && r->lines_given == p->n_lines)
+        return 0;
+    int64_t skip_end = r->skip0;
+    while (skip_end < p->n_skipped && (last || p->skipped_at[skip_end] < r->row0 + k))
+        skip_end++;
+    csv_shard_slice(p, r->lay->n_features, r->row0, k, r->skip0, skip_end - r->skip0, out);
+    int64_t line_end = last ? p->n_lines : r->ps.line_end[r->row0 + k - 1];
+    out->n_lines = line_end - r->lines_given;
+    for (int64_t s = r->skip0; s < skip_end; s++)
+        out->n_skipped_missing += r->ps.skipped_why[s];
+    for (int64_t i = r->skipped_given; i < r->skipped_given + out->n_skipped &&
+                                       i < p->n_first_skipped; i++) {
+        out->first_skipped[out->n_first_skipped] = p->first_skipped[i];
+        out->first_skipped_last[out->n_first_skipped++] = p->first_skipped_last[i];
+    }
+    r->row0 += k;
+    r->skip0 = skip_end;
+    r->skipped_given += out->n_skipped;
+    r->lines_given = line_end;
+    return 1;
+}
+
+int csv_reader_drain(struct csv_reader *r, struct lr_error *e)
+{
+    while (!r->ended) {
+        r->row0 = r->pend.n_rows;
+        r->skip0 = r->pend.n_skipped;
+        reader_compact(r);
+        if (reader_step(r, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int64_t csv_reader_lines(const struct csv_reader *r)
+{
+    return r->pend.n_lines;
+}
+
+void csv_reader_close(struct csv_reader *r)
+{
+    reader_free(r);
+}
+
+void csv_shard_slice(const struct csv_shard *s, int d, int64_t row, int64_t n, int64_t skip,
+                     int64_t n_skip, struct csv_shard *out)
+{
+    out->n_rows = n;
+    out->n_groups = s->n_groups;
+    if (n > 0) {
+        out->X = lr_malloc(lr_bytes(n, d, sizeof(double)));
+        memcpy(out->X, s->X + row * d, (size_t)n * (size_t)d * sizeof(double));
+        if (s->y) {
+            out->y = lr_malloc(lr_bytes(n, 1, sizeof(double)));
+            memcpy(out->y, s->y + row, (size_t)n * sizeof(double));
+        }
+        if (s->w) {
+            out->w = lr_malloc(lr_bytes(n, 1, sizeof(double)));
+            memcpy(out->w, s->w + row, (size_t)n * sizeof(double));
+        }
+        if (s->g) {
+            out->g = lr_malloc(lr_bytes(n, s->n_groups, sizeof(uint64_t)));
+            memcpy(out->g, s->g + row * s->n_groups,
+                   (size_t)n * (size_t)s->n_groups * sizeof(uint64_t));
+        }
+        if (s->row_at) {
+            out->row_at = lr_malloc(lr_bytes(n, 1, sizeof(int64_t)));
+            memcpy(out->row_at, s->row_at + row, (size_t)n * sizeof(int64_t));
+        }
+    }
+    out->n_skipped = n_skip;
+    if (n_skip > 0) {
+        out->skipped_at = lr_malloc(lr_bytes(n_skip, 1, sizeof(int64_t)));
+        for (int64_t k = 0; k < n_skip; k++)
+            out->skipped_at[k] = s->skipped_at[skip + k] - row;
+        if (s->skipped_off) {
+            out->skipped_off = lr_malloc(lr_bytes(n_skip, 1, sizeof(int64_t)));
+            memcpy(out->skipped_off, s->skipped_off + skip, (size_t)n_skip * sizeof(int64_t));
+        }
+    }
+}
+
+/* Grow an array of n items of `size` bytes to hold n + more, and copy more from src. */
+static void *append(void *dst, int64_t n, const void *src, int64_t more, size_t size)
+{
+    if (more <= 0)
+        return dst;
+    dst = lr_realloc(dst, lr_bytes(n + more, 1, size));
+    memcpy((char *)dst + (size_t)n * size, src, (size_t)more * size);
+    return dst;
+}
+
+void csv_shard_append(struct csv_shard *dst, struct csv_shard *b, int d)
+{
+    int64_t n = dst->n_rows;
+    dst->n_groups = b->n_groups;
+    dst->X = append(dst->X, n * d, b->X, b->n_rows * d, sizeof(double));
+    if (b->y)
+        dst->y = append(dst->y, n, b->y, b->n_rows, sizeof(double));
+    if (b->w)
+        dst->w = append(dst->w, n, b->w, b->n_rows, sizeof(double));
+    if (b->g)
+        dst->g = append(dst->g, n * b->n_groups, b->g, b->n_rows * b->n_groups, sizeof(uint64_t));
+    if (b->row_at)
+        dst->row_at = append(dst->row_at, n, b->row_at, b->n_rows, sizeof(int64_t));
+    for (int64_t k = 0; k < b->n_skipped; k++)
+        b->skipped_at[k] += n;
+    dst->skipped_at = append(dst->skipped_at, dst->n_skipped, b->skipped_at, b->n_skipped,
+                             sizeof(int64_t));
+    if (b->skipped_off)
+        dst->skipped_off = append(dst->skipped_off, dst->n_skipped, b->skipped_off,
+                                  b->n_skipped, sizeof(int64_t));
+    for (int k = 0; k < b->n_first_skipped && dst->n_first_skipped < CSV_FIRST_SKIPPED; k++) {
+        dst->first_skipped[dst->n_first_skipped] = b->first_skipped[k];
+        dst->first_skipped_last[dst->n_first_skipped++] = b->first_skipped_last[k];
+    }
+    dst->n_rows += b->n_rows;
+    dst->n_lines += b->n_lines;
+    dst->n_skipped += b->n_skipped;
+    dst->n_skipped_missing += b->n_skipped_missing;
+    if (b->dicts) {  /* the levels so far: the latest block's */
+        for (int j = 0; dst->dicts && j < dst->n_dicts; j++)
+            dict_free(&dst->dicts[j]);
+        free(dst->dicts);
+        free(dst->seen);
+        dst->dicts = b->dicts;
+        dst->n_dicts = b->n_dicts;
+        dst->seen = b->seen;
+        dst->overflow = b->overflow;
+        b->dicts = NULL;
+        b->seen = NULL;
+    }
+    csv_shard_free(b);
 }
 
 void csv_shard_free(struct csv_shard *s)

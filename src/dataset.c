@@ -498,6 +498,20 @@ static void place_skipped(const struct row_source *src, struct csv_shard *b, int
     }
 }
 
+/* Collective: one pass of the row source into L->rows, as one block (the test build can
+   read it in blocks and put them together: test_hooks.h). */
+static int read_pass(struct load *L, struct lr_error *e)
+{
+    int64_t max_rows = L->src.m == source_compressed() ? 0 : test_max_rows();
+    if (max_rows == 0)
+        return L->src.m->next(&L->src, 0, &L->rows, e);
+    struct csv_shard b;
+    int rc, d = L->src.described ? L->src.described->n_features : L->in.lay.n_features;
+    while ((rc = L->src.m->next(&L->src, max_rows, &b, e)) > 0)
+        csv_shard_append(&L->rows, &b, d);
+    return rc;
+}
+
 /* Collective: this rank's rows from the row source the inputs call for (one pass, its one
    block: the whole share), encoded, their skipped records placed. */
 static int read_rows(struct load *L, const struct data_options *o, struct dataset *ds,
@@ -508,7 +522,7 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
         return -1;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
-    if (L->src.m->next(&L->src, 0, &L->rows, e) < 0)
+    if (read_pass(L, e) < 0)
         return -1;
     place_skipped(&L->src, &L->rows, skipped_file);
     if (L->src.described)  /* rows that come encoded */

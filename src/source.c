@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "par.h"
 #include "test_hooks.h"
 
 int source_init(struct row_source *s, const struct source_input *in, struct lr_error *e)
@@ -88,4 +89,42 @@ int source_check_memory(const struct byte_source *b, const struct source_input *
     snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)", rows,
              d, copies > 1 ? ", held twice while they move between ranks" : "");
     return node_fits(need, what, in->lay.path, e);
+}
+
+int source_check_block(int64_t max_rows, struct lr_error *e)
+{
+    if (max_rows < 0 || max_rows % PAR_CHUNK_ROWS != 0)
+        return lr_fail(e, LR_EUSAGE, "blocks of %lld rows: a block holds a multiple of %d rows",
+                       (long long)max_rows, PAR_CHUNK_ROWS);
+    return 0;
+}
+
+int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t begin,
+                      off_t end, const struct source_input *in, int64_t max_rows,
+                      struct csv_shard *out, int64_t *lines, struct lr_error *e)
+{
+    memset(out, 0, sizeof *out);
+    int first = !*r;
+    if (first)
+        *r = csv_reader_open(b, begin, end, &in->lay, in->n_threads);
+    int rc = csv_reader_next(*r, max_rows, out, e);
+    if (rc >= 0 && first && test_fail_here("parse", comm_rank()))
+        rc = lr_fail_at(e, LR_EDATA, in->lay.path, 0, 1, "injected parse failure (test build)");
+    /* The first bad record in the data's order is the lowest failing rank's first: the
+       ranks below it read the rest of their ranges for theirs, and to count their lines. */
+    int64_t lowest = comm_min_i64(rc < 0 ? comm_rank() : comm_size());
+    if (lowest < comm_size()) {
+        csv_shard_free(out);
+        memset(out, 0, sizeof *out);
+        if (rc >= 0 && comm_rank() < lowest)
+            csv_reader_drain(*r, e);
+        *lines = csv_reader_lines(*r);
+        return -1;
+    }
+    *lines = csv_reader_lines(*r);
+    if (comm_max_i64(rc) > 0)
+        return 1;  /* an empty block where this rank's range has ended */
+    csv_shard_free(out);
+    memset(out, 0, sizeof *out);
+    return 0;
 }

@@ -14,7 +14,10 @@
 struct cache_state {
     struct csv_shard rows;     /* read, not yet handed over */
     int held;                  /* rows holds this pass's block */
-    int done;                  /* the pass has given its one block */
+    int done;                  /* the pass has ended */
+    int64_t given;             /* blocks of a pass block by block so far: slices of rows,
+                                  which stay for another pass */
+    int64_t row, skip;         /* ... the rows and skipped records they held */
 };
 
 int source_cache_probe(struct row_source *s, struct lr_error *e)
@@ -70,6 +73,8 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
     memset(b, 0, sizeof *b);
     if (st->done)
         return 0;
+    if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
+        return -1;
     if (!st->held) {  /* another pass: the rows again, checked again */
         struct cache_meta m = {.source_names = c->meta.source_names,
                                .n_source = c->meta.n_source, .target = c->meta.target};
@@ -82,12 +87,33 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
             csv_shard_free(&st->rows);
             return -1;
         }
+        st->held = 1;
     }
-    *b = st->rows;
-    memset(&st->rows, 0, sizeof st->rows);
-    st->held = 0;
-    st->done = 1;
-    if (comm_rank() == 0) {  /* the stored totals and first skipped records, once */
+    int first = st->given == 0;
+    if (max_rows > 0 || st->given > 0) {  /* a slice of the rows, kept for another pass */
+        const struct csv_shard *r = &st->rows;
+        int64_t k = r->n_rows - st->row, skip_end = st->skip;
+        if (max_rows > 0 && k > max_rows)
+            k = max_rows;
+        int last = st->row + k == r->n_rows;
+        while (skip_end < r->n_skipped && (last || r->skipped_at[skip_end] < st->row + k))
+            skip_end++;
+        int mine = k > 0 || skip_end > st->skip || (first && comm_rank() == 0);
+        st->given++;
+        if (comm_max_i64(mine) == 0) {
+            st->done = 1;
+            return 0;
+        }
+        csv_shard_slice(r, c->meta.n_features, st->row, k, st->skip, skip_end - st->skip, b);
+        st->row += k;
+        st->skip = skip_end;
+    } else {
+        *b = st->rows;
+        memset(&st->rows, 0, sizeof st->rows);
+        st->held = 0;
+        st->done = 1;
+    }
+    if (comm_rank() == 0 && first) {  /* the stored totals and first skipped records, once */
         b->n_skipped_missing = c->meta.n_skipped_missing;
         b->n_first_skipped = c->meta.n_first_skipped;
         for (int k = 0; k < b->n_first_skipped; k++) {
@@ -100,7 +126,9 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
 
 static int cache_rewind(struct row_source *s, struct lr_error *e)
 {
-    ((struct cache_state *)s->state)->done = 0;
+    struct cache_state *st = s->state;
+    st->done = 0;
+    st->given = st->row = st->skip = 0;
     return 0;
 }
 

@@ -43,6 +43,9 @@ static int compressed_next(struct row_source *s, int64_t max_rows, struct csv_sh
     memset(b, 0, sizeof *b);
     if (st->done)
         return 0;
+    if (max_rows != 0)  /* the same on every rank */
+        return lr_fail(e, LR_EUSAGE, "%s: a list with a compressed file is read as one block "
+                       "per rank, not block by block", s->in.lay.path);
     csv_read_range(&st->sh.text, 0, CSV_STREAM_END, &s->in.lay, s->in.n_threads, b, e);
     int err_file = -1;  /* the file of this rank's error */
     inputs_share_wait(&st->sh, e, &err_file);  /* a stream error is the cause of any the

@@ -15,7 +15,8 @@ struct csv_state {
     off_t begin, end;          /* this rank's range */
     int64_t line0;             /* the file's line (1-based) of the range's first line, once
                                   a pass has ended */
-    int done;                  /* the pass has given its one block */
+    int done;                  /* the pass has ended */
+    struct csv_reader *blocks; /* a pass block by block: its reader; else NULL */
 };
 
 /* This rank's byte range. Where records start depends on the quote parity there, so each
@@ -58,6 +59,25 @@ static int csv_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
     memset(b, 0, sizeof *b);
     if (st->done)
         return 0;
+    if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
+        return -1;
+    if (max_rows > 0 || st->blocks) {
+        int64_t lines;
+        int rc = source_next_block(&st->blocks, &st->bytes, st->begin, st->end, &s->in,
+                                   max_rows, b, &lines, e);
+        if (rc > 0)
+            return 1;
+        st->line0 = s->in.header_lines[0] + 1 + comm_exscan_i64(lines);
+        csv_reader_close(st->blocks);
+        st->blocks = NULL;
+        st->done = 1;
+        if (rc == 0)
+            return 0;
+        if (e->code == LR_EDATA)
+            e->line += st->line0;
+        comm_agree(e);
+        return -1;
+    }
     csv_read_range(&st->bytes, st->begin, st->end, &s->in.lay, s->in.n_threads, b, e);
     if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
         lr_fail_at(e, LR_EDATA, s->in.lay.path, 0, 1, "injected parse failure (test build)");
@@ -71,7 +91,10 @@ static int csv_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
 
 static int csv_rewind(struct row_source *s, struct lr_error *e)
 {
-    ((struct csv_state *)s->state)->done = 0;
+    struct csv_state *st = s->state;
+    csv_reader_close(st->blocks);
+    st->blocks = NULL;
+    st->done = 0;
     return 0;
 }
 
@@ -83,6 +106,9 @@ static int csv_place(const struct row_source *s, int64_t line, int64_t *file_lin
 
 static void csv_close(struct row_source *s)
 {
+    struct csv_state *st = s->state;
+    if (st)
+        csv_reader_close(st->blocks);
     free(s->state);
     s->state = NULL;
 }

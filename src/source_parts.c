@@ -17,7 +17,9 @@ struct parts_state {
     int64_t line0;             /* the stream's line (0-based) of the range's first line */
     int64_t *lines;            /* n + 1: the stream's lines before each file, counted at the
                                   end of a pass when a message needs them; else NULL */
-    int done;
+    int done;                  /* the pass has ended */
+    struct csv_reader *blocks; /* a pass block by block: its reader; else NULL */
+    int any_skipped;           /* ... a block of it has held a first skipped record */
 };
 
 static int parts_open(struct row_source *s, struct lr_error *e)
@@ -47,23 +49,16 @@ static int parts_place(const struct row_source *s, int64_t line, int64_t *file_l
                                file_line);
 }
 
-static int parts_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
-                      struct lr_error *e)
+/* The pass has ended (or failed, e): lines counted from the range's start become the
+   stream's, and a message names each file's own line, through the stream's lines per file
+   (counted only when one is needed). */
+static int parts_end(struct row_source *s, int64_t lines, int skipped, struct lr_error *e)
 {
     struct parts_state *st = s->state;
-    memset(b, 0, sizeof *b);
-    if (st->done)
-        return 0;
-    csv_read_range(&st->cat.bytes, st->begin, st->end, &s->in.lay, s->in.n_threads, b, e);
-    inputs_concat_failed(&st->cat, e);
-    if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
-        lr_fail_at(e, LR_EDATA, s->in.lay.path, 0, 1, "injected parse failure (test build)");
-    /* the reader counts lines from its range's start; a message names each file's own
-       line, through the stream's lines per file (counted only when one is needed) */
-    st->line0 = comm_exscan_i64(b->n_lines);
+    st->line0 = comm_exscan_i64(lines);
     free(st->lines);
     st->lines = NULL;
-    if (comm_max_i64(e->code == LR_EDATA || b->n_first_skipped > 0)) {
+    if (comm_max_i64(e->code == LR_EDATA || skipped)) {
         struct lr_error e2 = {0};
         st->lines = lr_malloc((size_t)(s->in.l->n + 1) * sizeof *st->lines);
         if (inputs_concat_lines(&st->cat, st->begin, st->end, st->lines, &e2) < 0 &&
@@ -75,12 +70,46 @@ static int parts_next(struct row_source *s, int64_t max_rows, struct csv_shard *
         snprintf(e->file, sizeof e->file, "%s", s->in.l->path[f]);
     }
     st->done = 1;
-    return comm_agree(e) == LR_OK ? 1 : -1;
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+static int parts_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
+                      struct lr_error *e)
+{
+    struct parts_state *st = s->state;
+    memset(b, 0, sizeof *b);
+    if (st->done)
+        return 0;
+    if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
+        return -1;
+    if (max_rows > 0 || st->blocks) {
+        int64_t lines;
+        int rc = source_next_block(&st->blocks, &st->cat.bytes, st->begin, st->end, &s->in,
+                                   max_rows, b, &lines, e);
+        st->any_skipped |= rc > 0 && b->n_first_skipped > 0;
+        if (rc > 0)
+            return 1;
+        inputs_concat_failed(&st->cat, e);
+        csv_reader_close(st->blocks);
+        st->blocks = NULL;
+        int got = parts_end(s, lines, st->any_skipped, e);
+        st->any_skipped = 0;
+        return rc < 0 || got < 0 ? -1 : 0;
+    }
+    csv_read_range(&st->cat.bytes, st->begin, st->end, &s->in.lay, s->in.n_threads, b, e);
+    inputs_concat_failed(&st->cat, e);
+    if (e->code == LR_OK && test_fail_here("parse", comm_rank()))
+        lr_fail_at(e, LR_EDATA, s->in.lay.path, 0, 1, "injected parse failure (test build)");
+    return parts_end(s, b->n_lines, b->n_first_skipped > 0, e) < 0 ? -1 : 1;
 }
 
 static int parts_rewind(struct row_source *s, struct lr_error *e)
 {
-    ((struct parts_state *)s->state)->done = 0;
+    struct parts_state *st = s->state;
+    csv_reader_close(st->blocks);
+    st->blocks = NULL;
+    st->any_skipped = 0;
+    st->done = 0;
     return 0;
 }
 
@@ -89,6 +118,7 @@ static void parts_close(struct row_source *s)
     struct parts_state *st = s->state;
     if (!st)
         return;
+    csv_reader_close(st->blocks);
     inputs_concat_close(&st->cat);
     free(st->lines);
     free(st);

@@ -40,6 +40,12 @@ long long test_ahead_bytes(void)
     const char *v = getenv("LINREG_TEST_AHEAD_BYTES");
     return v && atoll(v) > 0 ? atoll(v) : 0;
 }
+
+long long test_max_rows(void)
+{
+    const char *v = getenv("LINREG_TEST_MAX_ROWS");
+    return v && atoll(v) > 0 ? atoll(v) : 0;
+}
 #else
 typedef int test_hooks_unused; /* ISO C wants a translation unit to declare something */
 #endif

@@ -306,3 +306,73 @@ printf 'a,y\n1,2\n"3,4\n5,6\n' >"$TMP/open.csv"
 expect_fail "skip mode with a quote never closed: an error" 65 \
     "open.csv:3:1: quoted field not closed: its quote runs to the end of the file (2 lines); --on-bad-row skip cannot skip it" 2 \
     --on-bad-row skip --model-out "$TMP/o.json" "$TMP/open.csv"
+
+# --- a rank's share read in blocks of 4096 rows (LINREG_TEST_MAX_ROWS, test build), then
+# put together: the model the one block gives (exact solver, a categorical column, skipped
+# records), the same skipped lines, a cache written from the blocks and read back in
+# blocks, and the same first error: here a later rank's first block fails, and the earlier
+# rank's error in a later block is the one reported, as in the one block. The first
+# records' long notes leave rank 0 fewer rows: it gets empty blocks while the others read.
+python3 - "$TMP" <<'PY'
+import random, sys
+random.seed(3)
+def write(name, bad):  # and where its bad records are: first-last line, or the line
+    rows, where = ["id,note,cat,x1,x2,y"], []
+    for i in range(30000):
+        note = random.choice(['plain', '"two\nlines"', '"crlf\r\ninside"', '"a, ""q"" w"', 'x'])
+        if i < 3000:
+            note = '"' + "a long note, " * 20 + '"'
+        cat = random.choice(["red", "green", "blue", "teal"])
+        x1, x2 = random.uniform(-5, 5), random.uniform(0, 3)
+        y = 1 + 2 * x1 - x2 + {"red": 0, "green": 1, "blue": -1, "teal": .5}[cat]
+        y += random.gauss(0, .1)
+        rows.append(f"{i},{note},{cat},{x1:.6f},{'oops' if bad(i) else f'{x2:.6f}'},{y:.6f}")
+        if bad(i):
+            first = sum(r.count("\n") + 1 for r in rows[:-1]) + 1
+            last = first + note.count("\n")
+            where.append(f"{first}-{last}" if last > first else f"{first}")
+        if i % 811 == 5:
+            rows.append("")
+    open(f"{sys.argv[1]}/{name}", "w", newline="").write(
+        "".join(r + ("\r\n" if i % 3 == 0 else "\n") for i, r in enumerate(rows)))
+    open(f"{sys.argv[1]}/{name}.bad", "w").write(", ".join(where[:5]) + "\n")
+write("blocks.csv", lambda i: i % 4999 == 17)
+write("blocks_err.csv", lambda i: i in (12000, 20500))
+PY
+err_line=$(cut -d, -f1 "$TMP/blocks_err.csv.bad")
+blocks_run() {  # blocks_run NP MAX_ROWS ARGS...: the hooks build, 2 threads, 64 KB pieces
+    local np=$1 rows=$2
+    shift 2
+    LINREG_TEST_MAX_ROWS=$rows LINREG_TEST_BLOCK_BYTES=65536 timeout 30 mpirun --oversubscribe \
+        --bind-to none -n "$np" -x LINREG_TEST_MAX_ROWS -x LINREG_TEST_BLOCK_BYTES "$HOOKS_BIN" \
+        --threads 2 "$@" </dev/null
+}
+for np in 1 2 3; do
+    bad=""
+    for rows in 0 4096; do
+        rm -f "$TMP/blk_$rows.cache"
+        for pass in files cache; do
+            blocks_run $np $rows --solver exact --drop note,id --categorical cat \
+                --on-bad-row skip --cache "$TMP/blk_$rows.cache" \
+                --model-out "$TMP/blk_${rows}_$pass.json" "$TMP/blocks.csv" >/dev/null \
+                2>"$TMP/blk_${rows}_$pass.err" || bad+="$rows $pass: exit $?; "
+            grep -v '"seconds"' "$TMP/blk_${rows}_$pass.json" >"$TMP/blk_${rows}_$pass.model"
+            grep 'skipped' "$TMP/blk_${rows}_$pass.err" >"$TMP/blk_${rows}_$pass.skipped"
+        done
+        blocks_run $np $rows --drop note,id --categorical cat --model-out "$TMP/blk_e.json" \
+            "$TMP/blocks_err.csv" >/dev/null 2>"$TMP/err"
+        echo "exit $? $(head -1 "$TMP/err")" >"$TMP/blk_${rows}_e.err"
+    done
+    for f in files.model files.skipped cache.model cache.skipped e.err; do
+        cmp -s "$TMP/blk_0_$f" "$TMP/blk_4096_$f" || bad+="$f differs; "
+    done
+    cmp -s "$TMP/blk_0_files.model" "$TMP/blk_0_cache.model" || bad+="the cache's model differs; "
+    grep -q "first at lines $(cat "$TMP/blocks.csv.bad")\$" "$TMP/blk_4096_files.skipped" ||
+        bad+="skipped: $(cat "$TMP/blk_4096_files.skipped"); "
+    grep -q "^exit 65 [^ ]*blocks_err.csv:$err_line:[0-9]*: column 'x2': 'oops' is not a number" \
+        "$TMP/blk_4096_e.err" ||
+        bad+="error: $(head -c 200 "$TMP/blk_4096_e.err"); "
+    [ -z "$bad" ] &&
+        ok "blocks of 4096 rows put together: the one block's model, skipped lines, cache and error at line $err_line (np=$np)" ||
+        not_ok "blocks of 4096 rows (np=$np)" "$bad"
+done

@@ -76,6 +76,25 @@ static void two_passes(char *const *paths, int n, struct source_cache *cache,
     one_pass(&s, first);
     CU_ASSERT_EQUAL(s.m->rewind(&s, &e), 0);
     one_pass(&s, second);
+    /* blocks: a size that is not a multiple of PAR_CHUNK_ROWS is refused (the pass goes on);
+       the compressed kind reads one block only; the others give their 5 rows as one block
+       of 4096 */
+    struct csv_shard blk, end;
+    struct lr_error eb = {0};
+    CU_ASSERT_EQUAL(s.m->rewind(&s, &e), 0);
+    CU_ASSERT_EQUAL(s.m->next(&s, 100, &blk, &eb), -1);
+    CU_ASSERT_EQUAL(eb.code, LR_EUSAGE);
+    memset(&eb, 0, sizeof eb);
+    int got = s.m->next(&s, 4096, &blk, &eb);
+    if (kind == source_compressed()) {
+        CU_ASSERT(got == -1 && eb.code == LR_EUSAGE && strstr(eb.msg, "one block per rank"));
+    } else {
+        CU_ASSERT_EQUAL(got, 1);
+        CU_ASSERT(got == 1 && blk.n_rows == first->b.n_rows && blk.n_skipped == 1 &&
+                  memcmp(blk.X, first->b.X, (size_t)blk.n_rows * sizeof(double)) == 0);
+        CU_ASSERT_EQUAL(s.m->next(&s, 4096, &end, &eb), 0);
+        csv_shard_free(&blk);
+    }
     if (cache && kind != source_cache()) {  /* the cache, from the rows read */
         char *names[] = {"x"};
         struct cache_meta m = {
@@ -201,9 +220,253 @@ static void test_kinds(void)
     rmdir(dir);
 }
 
+/* ---- one pass in blocks: the one-block pass, put together ---- */
+
+/* A data set of 15,000 records, every one of which the blocks must place as the one block
+   does: a (a number or missing), b (a level, sometimes quoted over two lines), y, and a
+   cluster id g; CRLF endings, blank lines, records skipped for a missing 'a' (--missing
+   skip) from record 3,005 on, and from record 9,000 on bad ones (too many fields):
+   skipped with skip_bad_rows, else the first is the error. With parts > 1 the records are
+   cut into that many files, each with its header. */
+static void write_blocks_data(const char *dir, int parts, char paths[][96])
+{
+    enum { N = 15000 };
+    FILE *f = NULL;
+    for (int i = 0, part = -1; i < N; i++) {
+        if (i * parts / N != part) {
+            if (f)
+                fclose(f);
+            part = i * parts / N;
+            snprintf(paths[part], 96, "%s/part%d.csv", dir, part);
+            f = fopen(paths[part], "w");
+            fputs("a,b,y,g\n", f);
+        }
+        const char *eol = i % 50 == 7 ? "\r\n" : "\n";
+        if (i >= 3000 && i % 2000 == 1005)
+            fprintf(f, ",L%d,%d,c%d%s", i % 7, i, i % 13, eol);
+        else if (i % 97 == 3)
+            fprintf(f, "%g,\"two\nlines %d\",%d,c%d%s", i * 0.5, i % 3, i, i % 13, eol);
+        else if (i >= 9000 && i % 1000 == 0)
+            fprintf(f, "%g,L1,%d,c1,extra%s", i * 0.5, i, eol);
+        else
+            fprintf(f, "%g,L%d,%d,c%d%s", i * 0.5, i % 7, i, i % 13, eol);
+        if (i % 333 == 100)
+            fputs(i % 2 ? "\n" : "  \r\n\n", f);
+    }
+    fclose(f);
+}
+
+/* The 1-based line of the nth (from 1) occurrence of needle in the file at path; 0: none. */
+static int64_t line_of(const char *path, const char *needle, int nth)
+{
+    FILE *f = fopen(path, "rb");
+    static char text[1 << 20];
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = 0;
+    const char *at = text;
+    for (int k = 0; at && k < nth; k++)
+        at = strstr(k ? at + 1 : at, needle);
+    int64_t line = 1;
+    for (const char *p = text; at && p < at; p++)
+        line += *p == '\n';
+    return at ? line : 0;
+}
+
+/* The same shard, bit for bit (d numbers wide, with levels). */
+static int same_shard(const struct csv_shard *a, const struct csv_shard *b, int d)
+{
+    int same = a->n_rows == b->n_rows && a->n_lines == b->n_lines &&
+               a->n_skipped == b->n_skipped && a->n_skipped_missing == b->n_skipped_missing &&
+               a->n_first_skipped == b->n_first_skipped && a->n_dicts == b->n_dicts &&
+               a->overflow == b->overflow;
+    size_t n = same ? (size_t)a->n_rows : 0, ns = same ? (size_t)a->n_skipped : 0;
+    same = same && memcmp(a->X, b->X, n * (size_t)d * sizeof(double)) == 0 &&
+           memcmp(a->y, b->y, n * sizeof(double)) == 0 &&
+           memcmp(a->g, b->g, n * sizeof(uint64_t)) == 0 &&
+           memcmp(a->row_at, b->row_at, n * sizeof(int64_t)) == 0 &&
+           (ns == 0 || (memcmp(a->skipped_at, b->skipped_at, ns * sizeof(int64_t)) == 0 &&
+                        memcmp(a->skipped_off, b->skipped_off, ns * sizeof(int64_t)) == 0)) &&
+           memcmp(a->first_skipped, b->first_skipped,
+                  (size_t)a->n_first_skipped * sizeof(int64_t)) == 0 &&
+           memcmp(a->first_skipped_last, b->first_skipped_last,
+                  (size_t)a->n_first_skipped * sizeof(int64_t)) == 0 &&
+           memcmp(a->seen, b->seen, (size_t)d) == 0;
+    for (int j = 0; same && j < a->n_dicts; j++) {
+        same = a->dicts[j].n == b->dicts[j].n;
+        for (int64_t k = 0; same && k < a->dicts[j].n; k++) {
+            size_t la, lb;
+            const char *ka = dict_key(&a->dicts[j], k, &la), *kb = dict_key(&b->dicts[j], k, &lb);
+            same = la == lb && memcmp(ka, kb, la) == 0;
+        }
+    }
+    return same;
+}
+
+/* Lines (newlines) of text[0..at). */
+static int64_t lines_to(const char *text, int64_t at)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < at; i++)
+        n += text[i] == '\n';
+    return n;
+}
+
+/* A pass of s in blocks of max_rows (0: one block), put together into *all; how many
+   blocks, -1 on an error (e; *all freed), -2 when a block but the last is not max_rows rows or a
+   block's lines do not hold its first skipped records, or, with data (one CSV's text, a
+   header of one line), its first row's record. */
+static int blocks_pass(struct row_source *s, int64_t max_rows, const char *data,
+                       struct csv_shard *all, struct lr_error *e)
+{
+    int n = 0, rc, short_block = 0;
+    memset(all, 0, sizeof *all);
+    struct csv_shard b;
+    while ((rc = s->m->next(s, max_rows, &b, e)) == 1) {
+        short_block |= n > 0 && max_rows > 0 && all->n_rows % max_rows != 0;
+        for (int64_t k = 0; k < b.n_skipped; k++)  /* counted in the block's rows */
+            short_block |= b.skipped_at[k] < (k ? b.skipped_at[k - 1] : 0) ||
+                           b.skipped_at[k] > b.n_rows;
+        for (int k = 0; k < b.n_first_skipped; k++)
+            short_block |= b.first_skipped[k] < all->n_lines ||
+                           b.first_skipped_last[k] >= all->n_lines + b.n_lines;
+        if (data && all->n_rows > 0 && b.n_rows > 0)  /* after the last row's, at most */
+            short_block |= lines_to(data, all->row_at[all->n_rows - 1]) - 1 >= all->n_lines ||
+                           lines_to(data, b.row_at[0]) - 1 < all->n_lines;
+        csv_shard_append(all, &b, s->in.lay.n_features);
+        n++;
+        if (max_rows == 0)
+            break;
+    }
+    if (rc < 0) {
+        csv_shard_free(all);
+        return -1;
+    }
+    return short_block ? -2 : n;
+}
+
+static void test_blocks(void)
+{
+    char dir[] = "/tmp/linreg_unit_blkXXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char one[1][96], parts[3][96], pdir[64];
+    write_blocks_data(dir, 1, one);
+    snprintf(pdir, sizeof pdir, "%s/p", dir);
+    mkdir(pdir, 0700);
+    write_blocks_data(pdir, 3, parts);
+    struct test_keep_all k;
+    test_keep_all_init(&k);
+    k.miss[0] = MISSING_SKIP;  /* an empty 'a' skips its record */
+    int slot[4] = {0, 1, COL_TARGET, COL_SKIP};
+    const size_t block_bytes[] = {0, 1499};  /* 0: one read for the whole range */
+    const int64_t max_rows[] = {4096, 8192};
+    int runs = 0, bad = 0, errors_same = 0, lines_ok = 0, placed_same = 0;
+    /* the first bad record, and the third skipped one (the third missing 'a'), found in
+       the text: each file's own lines */
+    int64_t bad_line[2] = {line_of(one[0], ",extra", 1), line_of(parts[1], ",extra", 1)};
+    int64_t skipped_line[2] = {line_of(one[0], "\n,L", 3) + 1, line_of(parts[1], "\n,L", 2) + 1};
+    CU_ASSERT(bad_line[0] > 9000 && bad_line[1] > 4000);
+    CU_ASSERT(skipped_line[0] > 7005 && skipped_line[1] > 2005);
+    static char data[1 << 20];  /* the one CSV's records, as read */
+    FILE *f = fopen(one[0], "rb");
+    data[fread(data, 1, sizeof data - 1, f)] = 0;
+    fclose(f);
+    for (int kind = 0; kind < 2; kind++) {
+        char *paths[3] = {kind ? parts[0] : one[0], parts[1], parts[2]};
+        struct input_list l = {0};
+        struct lr_error e = {0};
+        CU_ASSERT_EQUAL_FATAL(inputs_expand(paths, kind ? 3 : 1, NULL, &l, &e), 0);
+        int64_t data_start[3], header_lines[3], text[3];
+        struct csv_head h;
+        int fd = -1;
+        struct stat st = {0};
+        if (!kind) {
+            fd = open(l.path[0], O_RDONLY);
+            CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, l.path[0], ',', 1, &h, &e), 0);
+            data_start[0] = h.data_start, header_lines[0] = h.header_lines;
+            fstat(fd, &st);
+        } else {
+            CU_ASSERT_EQUAL_FATAL(inputs_heads(&l, ',', 1, &h, data_start, header_lines, text,
+                                               &e), 0);
+        }
+        for (int skip = 0; skip <= 1; skip++)
+            for (int t = 1; t <= 3; t++)
+                for (int bb = 0; bb < 2; bb++) {
+                    struct source_input in = {
+                        .l = &l, .fd = fd, .size = st.st_size, .data_start = data_start,
+                        .header_lines = header_lines, .text = kind ? text : NULL,
+                        .n_threads = t,
+                        .lay = {.path = l.path[0], .delimiter = ',', .n_cols = 4,
+                                .slot = slot, .names = h.names, .n_features = 2,
+                                .has_target = 1, .n_groups = 1, .group_col = {3},
+                                .skip_bad_rows = skip, .keep_offsets = 1, .enc = &k.rd,
+                                .block_bytes = block_bytes[bb]},
+                    };
+                    struct row_source s;
+                    CU_ASSERT_EQUAL_FATAL(source_init(&s, &in, &e), 0);
+                    CU_ASSERT_PTR_EQUAL_FATAL(s.m, kind ? source_parts() : source_csv());
+                    CU_ASSERT_EQUAL_FATAL(s.m->open(&s, &e), 0);
+                    struct csv_shard ref, got;
+                    struct lr_error e_ref = {0};
+                    int rc = blocks_pass(&s, 0, NULL, &ref, &e_ref);
+                    int64_t ref_file = -1, ref_line = 0, file, line;
+                    if (rc > 0 && ref.n_first_skipped > 2) {
+                        struct csv_shard after;  /* the pass ends */
+                        CU_ASSERT_EQUAL(s.m->next(&s, 0, &after, &e), 0);
+                        ref_file = s.m->place(&s, ref.first_skipped[2], &ref_line);
+                    }
+                    for (int m = 0; m < 2; m++)  /* 4096 twice: a rewind gives it again */
+                        for (int again = 0; again <= 1 - m; again++, runs++) {
+                            struct lr_error e_got = {0};
+                            CU_ASSERT_EQUAL(s.m->rewind(&s, &e), 0);
+                            int n = blocks_pass(&s, max_rows[m], kind ? NULL : data, &got,
+                                                &e_got);
+                            if (rc < 0) {  /* the same error, at the same place */
+                                errors_same += n == -1 && e_got.code == e_ref.code &&
+                                               e_got.line == e_ref.line &&
+                                               e_got.column == e_ref.column &&
+                                               strcmp(e_got.file, e_ref.file) == 0 &&
+                                               strcmp(e_got.msg, e_ref.msg) == 0;
+                                lines_ok += e_ref.line == bad_line[kind] &&
+                                            strcmp(e_ref.file, paths[kind]) == 0;
+                                continue;
+                            }
+                            int blocks = (int)((ref.n_rows + max_rows[m] - 1) / max_rows[m]);
+                            bad += n != blocks || !same_shard(&ref, &got, 2);
+                            file = s.m->place(&s, got.first_skipped[2], &line);
+                            placed_same += file == ref_file && line == ref_line;
+                            lines_ok += ref.n_first_skipped == 5 && ref_file == kind &&
+                                        ref_line == skipped_line[kind];
+                            csv_shard_free(&got);
+                        }
+                    if (rc > 0)
+                        csv_shard_free(&ref);
+                    s.m->close(&s);
+                }
+        csv_head_free(&h);
+        if (fd >= 0)
+            close(fd);
+        inputs_free(&l);
+    }
+    CU_ASSERT_EQUAL(runs, 2 * 2 * 3 * 2 * 3);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(errors_same, runs / 2);   /* skip = 0: each pass fails as the one */
+    CU_ASSERT_EQUAL(placed_same, runs / 2);   /* skip = 1 */
+    CU_ASSERT_EQUAL(lines_ok, runs);
+    test_keep_all_free(&k);
+    for (int i = 0; i < 3; i++)
+        unlink(parts[i]);
+    rmdir(pdir);
+    unlink(one[0]);
+    rmdir(dir);
+}
+
 void add_source_suite(void)
 {
     CU_pSuite s = CU_add_suite("source", NULL, NULL);
     CU_add_test(s, "each kind: one pass, a rewind gives it again, skipped records placed",
                 test_kinds);
+    CU_add_test(s, "csv and parts in blocks: the one-block pass, its errors and lines",
+                test_blocks);
 }
