@@ -52,14 +52,29 @@ static void print_version(void)
  * started unbound (--bind-to none) may each run on every core; taking all of them each
  * would put several threads on every core, and threads waiting at a barrier for one that
  * is not running spin through their time slice: 2 ranks × 2 threads on 2 cores ran gd
- * 4.4 times slower than 2 × 1.
+ * 4.4 times slower than 2 × 1. Under OMP_PROC_BIND or OMP_PLACES the cores are the union
+ * of OpenMP's places (the thread's own affinity is one place by now).
  */
 static int default_threads(void)
 {
     int most = omp_get_max_threads();
     cpu_set_t mine;
-    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
-        CPU_ZERO(&mine);  /* unknown: shared with no one */
+    CPU_ZERO(&mine);  /* unknown: shared with no one */
+    if (omp_get_proc_bind() != omp_proc_bind_false && omp_get_num_places() > 0) {
+        /* OMP_PROC_BIND or OMP_PLACES: OpenMP has pinned this thread to one place already,
+           and the team's cores are its places' */
+        for (int p = 0; p < omp_get_num_places(); p++) {
+            int n = omp_get_place_num_procs(p), ids[CPU_SETSIZE];
+            if (n > CPU_SETSIZE)
+                continue;
+            omp_get_place_proc_ids(p, ids);
+            for (int k = 0; k < n; k++)
+                if (ids[k] >= 0 && ids[k] < CPU_SETSIZE)
+                    CPU_SET(ids[k], &mine);
+        }
+    } else if (sched_getaffinity(0, sizeof mine, &mine) != 0) {
+        CPU_ZERO(&mine);
+    }
     int sharers = comm_node_sharers(&mine), cores = CPU_COUNT(&mine);
     if (getenv("OMP_NUM_THREADS") || cores == 0)
         return most;

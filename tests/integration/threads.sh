@@ -87,6 +87,13 @@ want="$cores $(share 2) $(share 3) 1"
 [ "$got" = "$want" ] &&
     ok "default team on $cores cores: $want threads for 1, 2, 3 unbound ranks and 2 bound to a core each" ||
     not_ok "default team for 1, 2, 3 unbound ranks and 2 bound ones" "got $got, want $want"
+# OpenMP's own binding pins the first thread before the program starts: its places count
+export OMP_PROC_BIND=close OMP_PLACES=cores
+got="$(team 1 --bind-to none -x OMP_PROC_BIND -x OMP_PLACES) $(team 2 --bind-to none -x OMP_PROC_BIND -x OMP_PLACES)"
+unset OMP_PROC_BIND OMP_PLACES
+[ "$got" = "$cores $(share 2)" ] &&
+    ok "OMP_PROC_BIND=close OMP_PLACES=cores: $got threads for 1 and 2 unbound ranks, as without them" ||
+    not_ok "default team under OMP_PROC_BIND" "got $got, want $cores $(share 2)"
 got=$(OMP_NUM_THREADS=3 team 2 --bind-to none -x OMP_NUM_THREADS)
 [ "$got" = 3 ] && ok "OMP_NUM_THREADS=3 with 2 unbound ranks: 3 threads each, as asked" ||
     not_ok "OMP_NUM_THREADS=3, 2 ranks" "got $got threads"
