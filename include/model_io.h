@@ -80,6 +80,8 @@ struct model_file {
                                        (null in the file) and, without intercept, in the
                                        intercept's; NaN for another null (not finite) */
     char *cov_type;                 /* inference.covariance_type ("classical", "HC3", ...) */
+    const char *cov_bad;            /* why inference.covariance could not be read (cov is
+                                       then NULL: only --interval needs it); NULL */
     int64_t df_residual;            /* n − k */
     double sigma;                   /* the residual standard error (NaN: null) */
     char *weights;                  /* training.weights: the sample-weight column, or NULL */

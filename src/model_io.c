@@ -286,7 +286,11 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
                                                              "weights"));
         m->weights = wcol ? lr_strdup(wcol) : NULL;
         if (!why)
-            why = read_covariance(json_object_get(root, "inference"), m);
+            m->cov_bad = read_covariance(json_object_get(root, "inference"), m);
+        if (m->cov_bad) {  /* plain predictions do not need it; --interval says why */
+            free(m->cov);
+            m->cov = NULL;
+        }
     }
     json_decref(root);
     if (why) {

@@ -49,6 +49,9 @@ static int missing_mode(const struct options *o, struct model_file *m, struct lr
 static int interval_check(const struct options *o, const struct model_file *m,
                           struct lr_error *e)
 {
+    if (m->cov_bad)
+        return lr_fail_at(e, LR_EDATA, o->model, 0, 0, "--interval: the model's covariance "
+                          "cannot be used: %s", m->cov_bad);
     if (!m->cov)
         return lr_fail(e, LR_EUSAGE, "--interval: the model %s holds no coefficient covariance "
                        "(trained by gd or nesterov without --inference, or with --l2): train "

@@ -174,3 +174,13 @@ json.dump(m, open(sys.argv[2], "w"))' "$TMP/cls.json" "$TMP/null.json"
 expect_fail "--interval with a null in a covariance of no aliased coefficient: exit 65" 65 \
     "null.json: --interval: the model's classical covariance has entries that are not finite (null)" \
     2 predict --model "$TMP/null.json" --interval confidence "$N"
+# a covariance of the wrong shape: plain predictions still work; --interval says why
+"$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); m["inference"]["covariance"].pop()
+json.dump(m, open(sys.argv[2], "w"))' "$TMP/cls.json" "$TMP/short.json"
+lr 2 1 predict --model "$TMP/short.json" "$N" >"$TMP/p_short.csv" &&
+    cmp -s "$TMP/p_short.csv" "$TMP/p_old.csv" &&
+    ok "a model whose covariance has a row missing still predicts (plain)" ||
+    not_ok "plain predict with a malformed covariance" "$(head -c 300 "$TMP/p_short.csv")"
+expect_fail "--interval with a covariance of the wrong shape: exit 65, says what is wrong" 65 \
+    "short.json: --interval: the model's covariance cannot be used: \"inference.covariance\" is not a list of one row per coefficient" \
+    2 predict --model "$TMP/short.json" --interval confidence "$N"
