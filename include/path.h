@@ -20,16 +20,17 @@
  *
  * The λ sequence, when not given: λ_max = max_j |Σ ω̃ x̃_j ỹ|·s_y / max(α, 0.001) (the
  * smallest λ that zeroes every coefficient when α > 0), then n_lambda values log-spaced down
- * to λ_max·ratio (ratio 10⁻⁴ when there are more rows than columns, else 0.01);
+ * to λ_max·ratio (ratio 0.01 when there are fewer rows than columns, else 10⁻⁴);
  * the path stops early, as glmnet's does, once five λ are done and the fraction of ỹ's
  * variance explained grew by less than 10⁻⁵ of itself, or passed 0.999; and its first λ
  * gets all coefficients 0, as glmnet reports it, even for ridge (where λ_max, from α taken
  * as 0.001, zeroes nothing exactly). A given sequence is used whole, each λ solved.
  *
  * Converges each λ until no coefficient moved by more than tol (in β̃) in a full sweep,
- * warm-started from the λ before. Against glmnet run with thresh = 1e-24 the coefficients
- * agree to 2e-11 relative on mtcars and swiss (with thresh = 1e-14, to about 3e-6: glmnet's
- * test stops on the squared change). Not collective, never exits; allocates the result.
+ * warm-started from the λ before, or glmnet's 100,000 sweeps (counted in unconverged).
+ * Against glmnet run with thresh = 1e-24 the coefficients agreed to 2e-11 relative on mtcars
+ * and swiss (the tests require 1e-9; with glmnet's thresh = 1e-14, about 3e-6: its test
+ * stops on the squared change). Not collective, never exits; allocates the result.
  */
 #ifndef LINREG_PATH_H
 #define LINREG_PATH_H
@@ -53,9 +54,11 @@ struct path_result {
     double *beta;              /* n × (p+1): the intercept, then the coefficients, row-major */
     double *explained;         /* n: the fraction of ỹ's variance explained */
     int *nonzero;              /* n: coefficients not 0 */
+    int unconverged;           /* λ whose descent stopped at glmnet's 100,000 sweeps */
 };
 
-/* The path; 0, or -1 when A has no weight or y no variance (r left empty). */
+/* The path; 0, or -1 when A has no weight, y no variance, n_lambda < 1 or the given
+   sequence does not decrease (r left empty). */
 int path_fit(const struct path_problem *pb, struct path_result *r);
 void path_result_free(struct path_result *r);
 

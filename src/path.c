@@ -7,7 +7,7 @@
 
 #include "error.h"
 
-#define PATH_MAX_SWEEPS 1000000
+#define PATH_MAX_SWEEPS 100000  /* glmnet's maxit */
 
 /* The standardized problem: G (p×p, unit diagonal where s_j > 0), c = Σ ω̃ x̃ ỹ. */
 struct std_problem {
@@ -105,6 +105,11 @@ static double explained(const struct std_problem *s, const double *b, const doub
 int path_fit(const struct path_problem *pb, struct path_result *res)
 {
     memset(res, 0, sizeof *res);
+    if (pb->n_lambda < 1)
+        return -1;
+    for (int k = 1; pb->lambdas && k < pb->n_lambda; k++)
+        if (!(pb->lambdas[k] < pb->lambdas[k - 1]))
+            return -1;
     struct std_problem s;
     if (standardize(pb, &s) < 0) {
         std_free(&s);
@@ -123,7 +128,7 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
         top /= pb->alpha > 1e-3 ? pb->alpha : 1e-3;
         double rows = pb->n_rows > 0 ? (double)pb->n_rows : pb->A[0];
         double ratio = pb->lambda_min_ratio > 0 ? pb->lambda_min_ratio
-                       : rows > p ? 1e-4 : 1e-2;
+                       : rows < p ? 1e-2 : 1e-4;
         for (int k = 0; k < n; k++)
             lam[k] = k == 0 ? top : top * exp((double)k / (n - 1) * log(ratio));
     }
@@ -135,8 +140,9 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
     memcpy(r, s.c, (size_t)p * sizeof *r);
     double rsq0 = 0;
     for (int k = 0; k < n; k++) {
-        if (k > 0 || pb->lambdas)  /* glmnet's first λ of its own sequence: all zeros */
-            descend(&s, lam[k], pb->alpha, tol, b, r);
+        if ((k > 0 || pb->lambdas) &&  /* glmnet's first λ of its own sequence: all zeros */
+            descend(&s, lam[k], pb->alpha, tol, b, r) >= PATH_MAX_SWEEPS)
+            res->unconverged++;
         double rsq = explained(&s, b, r);
         double *out = res->beta + (size_t)k * (p + 1);
         out[0] = s.y_mean;
@@ -203,7 +209,7 @@ static void coef_at(const struct path_result *r, int p, double s, double *out)
     const double *l = r->lambda;
     int left = 0, right = 0;
     double frac = 1;
-    if (k > 1) {
+    if (k > 1 && l[0] > l[k - 1]) {
         /* λ as fractions of the way from the first to the last, increasing */
         double span = l[0] - l[k - 1], t = (l[0] - s) / span;
         t = t < 0 ? 0 : t > 1 ? 1 : t;

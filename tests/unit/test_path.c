@@ -262,9 +262,33 @@ static void test_cv(void)
     check_cv("datasets/swiss.csv", "cv:swiss:alpha=1:K=5", swiss_x, 5, "fertility", NULL, 1, 5);
 }
 
-/* No weight, or a constant y: refused, nothing allocated. */
+/* No weight, or a constant y: refused, nothing allocated; no λ, or a given sequence that
+   does not decrease: refused; y without covariance with x: every λ 0 and every coefficient 0,
+   folds included. */
 static void test_degenerate(void)
 {
+    /* x = 1, 2, 3, 4; y = 1, 2, 2, 1: Σx = 10, Σy = 6, Σx² = 30, Σxy = 15, Σy² = 10 */
+    double U[9] = {4, 10, 6, 10, 30, 15, 6, 15, 10};
+    struct path_problem pu = {.p = 1, .A = U, .alpha = 1, .n_lambda = 0};
+    struct path_result ru;
+    CU_ASSERT_EQUAL(path_fit(&pu, &ru), -1);
+    double up[2] = {1, 1};
+    pu.n_lambda = 2, pu.lambdas = up;
+    CU_ASSERT_EQUAL(path_fit(&pu, &ru), -1);
+    pu.lambdas = NULL, pu.n_lambda = 5;
+    CU_ASSERT_EQUAL_FATAL(path_fit(&pu, &ru), 0);
+    CU_ASSERT_EQUAL(ru.n, 5);
+    CU_ASSERT_EQUAL(ru.lambda[4], 0);
+    CU_ASSERT_EQUAL(ru.beta[4 * 2 + 1], 0);
+    CU_ASSERT_DOUBLE_EQUAL(ru.beta[4 * 2], 1.5, 1e-15);  /* the intercept: the mean of y */
+    path_result_free(&ru);
+    const double *folds[2] = {U, U};
+    int64_t rows[2] = {4, 4};
+    struct path_cv cv;
+    CU_ASSERT_EQUAL_FATAL(path_cv(&pu, folds, rows, 2, &cv), 0);
+    CU_ASSERT_DOUBLE_EQUAL(cv.cvm[0], 0.25, 1e-15);  /* Σ(y − 1.5)²/4 */
+    CU_ASSERT_EQUAL(cv.i_min, 0);
+    path_cv_free(&cv);
     double A[9] = {0};
     struct path_problem pb = {.p = 1, .A = A, .alpha = 1, .n_lambda = 10};
     struct path_result r;
@@ -283,5 +307,5 @@ void add_path_suite(void)
     CU_add_test(s, "elastic net alpha 0.5 = glmnet, with and without weights", test_elastic_net);
     CU_add_test(s, "ridge (alpha 0) = glmnet's path and its lambda_max convention", test_ridge);
     CU_add_test(s, "cross-validation = cv.glmnet: cvm, cvsd, lambda.min, lambda.1se", test_cv);
-    CU_add_test(s, "no weight or a constant y: refused", test_degenerate);
+    CU_add_test(s, "degenerate: no weight, constant y, no lambda, y unrelated to x", test_degenerate);
 }
