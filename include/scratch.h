@@ -47,7 +47,7 @@ int scratch_append(struct scratch *s, const double *X, const double *y, const do
 void scratch_rewind(struct scratch *s);
 
 /* Local: up to max_rows (> 0) next rows into X, y, w (caller's, room for max_rows each);
-   returns the rows read, 0 at the end of the pass, -1 with e. */
+   returns the rows read, 0 at the end of the pass, -1 with e (LR_ENOINPUT: unreadable). */
 int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, double *w,
                      struct lr_error *e);
 

@@ -41,9 +41,11 @@
  * holds its skipped records (each in the block of the row after it, or the last block;
  * skipped_at counts that block's rows), lines and levels. Lines continue from block to block: a
  * block's first_skipped and an error count from the share's start, as in the one block,
- * and place turns them into file and line once the pass has ended. An error is the one the
- * one block would give, the first bad record in the data's order, on every rank: when a
- * rank fails, the ranks before it read the rest of their shares for an earlier one. Every
+ * and place turns them into file and line once the pass has ended. A bad record is the one
+ * the one block would report, the first in the data's order, on every rank: when a rank
+ * fails, the ranks before it read the rest of their shares for an earlier one. (The ranks
+ * after it stop, so a file that cannot be read further on, which the one block would have
+ * reported instead, is not reached.) Every
  * rank gets as many blocks as the others (empty ones once its share has ended, with its
  * levels), and next returns 0 on every rank together. What each kind holds meanwhile:
  *   csv, parts   about one block of rows (and the text of one read with its rows): the

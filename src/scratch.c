@@ -38,13 +38,14 @@ int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w
                  struct lr_error *e)
 {
     *s = (struct scratch){.fd = -1, .d = d, .has_y = has_y != 0, .has_w = has_w != 0};
+    const char *named = dir && *dir ? "--scratch" : "the scratch directory ($TMPDIR, or /tmp)";
     if (!dir || !*dir)
         dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char where[300];
     s->fd = unnamed_file(dir);
     if (s->fd < 0)
-        lr_fail(e, LR_ECANTCREAT, "--scratch %s: cannot create a file there (%s, %s); name a "
-                "writable directory with --scratch DIR", dir, strerror(errno),
+        lr_fail(e, LR_ECANTCREAT, "%s %s: cannot create a file there (%s, %s); name a "
+                "writable directory with --scratch DIR", named, dir, strerror(errno),
                 comm_where(where, sizeof where));
     double need = (double)rows * row_numbers(s) * sizeof(double);
     double node_need = comm_node_sum(need), room = 0;
@@ -54,9 +55,9 @@ int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w
     else if (s->fd >= 0)
         room = -1;  /* unknown: not checked */
     if (e->code == LR_OK && room >= 0 && node_need > room)
-        lr_fail(e, LR_ECANTCREAT, "--scratch %s: the %d rank%s on this node need %.2f GB there "
+        lr_fail(e, LR_ECANTCREAT, "%s %s: the %d rank%s on this node need %.2f GB there "
                 "for their rows between passes, and it has %.2f GB free; name a directory with "
-                "room with --scratch DIR (%s)", dir, comm_node_size(),
+                "room with --scratch DIR (%s)", named, dir, comm_node_size(),
                 comm_node_size() > 1 ? "s" : "", gb(node_need), gb(room),
                 comm_where(where, sizeof where));
     if (comm_agree(e) != LR_OK) {
@@ -140,8 +141,8 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
     reserve(s, n);
     off_t off = (off_t)(s->next * k * (int64_t)sizeof(double));
     if (read_all(s->fd, (char *)s->buf, (size_t)n * (size_t)k * sizeof(double), off) < 0) {
-        lr_fail(e, LR_EWRITE, "scratch file: read failed at row %lld: %s", (long long)s->next,
-                strerror(errno));
+        lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s",
+                (long long)s->next, strerror(errno));
         return -1;
     }
     for (int64_t i = 0; i < n; i++) {

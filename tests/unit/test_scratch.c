@@ -84,6 +84,9 @@ static void test_refused(void)
     char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
     setenv("TMPDIR", dir, 1);
     memset(&e, 0, sizeof e);
+    CU_ASSERT_EQUAL(scratch_open(&s, NULL, 2, 1, 0, (int64_t)1 << 50, &e), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "the scratch directory ($TMPDIR, or /tmp) /tmp/linreg_scratch_"));
+    memset(&e, 0, sizeof e);
     CU_ASSERT_EQUAL(scratch_open(&s, NULL, 2, 1, 0, 10, &e), 0);
     double x[2] = {1, 2}, y = 3;
     CU_ASSERT_EQUAL(scratch_append(&s, x, &y, NULL, 1, &e), 0);
