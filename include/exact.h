@@ -25,7 +25,10 @@
  * on the left, while they span as many parts each), which collapses from the top at the
  * end. That makes the tree's merges with the same operands while holding ⌊log₂ parts⌋ + 1
  * triangles, so the streamed R is the resident one, bit for bit; exact_factor is the
- * stream with one block. Refinement passes re-read the blocks (exact_refiner).
+ * stream with one block. The parts a block completes are pushed as runs of 2^j parts that
+ * start at a multiple of 2^j, each run merged over its own tree by the whole team first
+ * (the merges the counter would make one part at a time), so the resident factor's merges
+ * run in parallel as the tree's did. Refinement passes re-read the blocks (exact_refiner).
  *
  * Rank. Column j of Ã is aliased when the part of it that the earlier kept columns do not
  * explain has norm ≤ EXACT_ALIAS_TOL × its own norm (the rule of R's lm, whose tolerance

@@ -236,19 +236,60 @@ static int64_t part_rows(int m)
     return PAR_CHUNK_ROWS > 8 * (int64_t)m ? PAR_CHUNK_ROWS : 8 * (int64_t)m;
 }
 
-/* Push the triangle T of the next part onto the stack (a binary counter): while the top two
-   cover as many parts each, they merge (the earlier one on the left). */
-static void stack_push(struct exact_stream *s, const double *T)
+/* Push the triangle T of the next `parts` parts (a power of two) onto the stack (a binary
+   counter): while the top two cover as many parts each, they merge (the earlier one on the
+   left). */
+static void stack_push(struct exact_stream *s, const double *T, int64_t parts)
 {
     size_t mm = (size_t)s->m * (size_t)s->m;
     memcpy(s->stack + (size_t)s->depth * mm, T, sizeof(double) * mm);
-    s->size[s->depth++] = 1;
+    s->size[s->depth++] = parts;
     while (s->depth >= 2 && s->size[s->depth - 2] == s->size[s->depth - 1]) {
         merge(s->stack + (size_t)(s->depth - 2) * mm, s->stack + (size_t)(s->depth - 1) * mm,
               s->m, s->work);
         s->size[s->depth - 2] *= 2;
         s->depth--;
     }
+}
+
+/*
+ * Push the triangles T of parts [p0, p1) in part order. Pushed one at a time, part k's
+ * triangle first merges only with those of the parts after the last multiple of its
+ * run's size before it; so the block's parts are cut into runs of 2^j parts that start at
+ * a multiple of 2^j (each as long as fits), each run's triangles are merged over its own
+ * binary tree, runs side by side and level by level by the whole team, and then each run's
+ * root is pushed as 2^j parts: the merges the counter would make, with the same operands,
+ * and so the same bits, but not one after another on one thread.
+ */
+static void push_parts(struct exact_stream *s, double *T, int64_t p0, int64_t p1)
+{
+    int64_t lo[128], len[128], runs = 0, longest = 1, pairs_cap = (p1 - p0) / 2 + 1;
+    for (int64_t k = p0; k < p1; k += len[runs++]) {
+        int64_t l = 1;
+        while (k % (2 * l) == 0 && k + 2 * l <= p1)
+            l *= 2;
+        lo[runs] = k - p0, len[runs] = l;
+        longest = l > longest ? l : longest;
+    }
+    size_t mm = (size_t)s->m * (size_t)s->m;
+    int64_t *pair = lr_malloc(sizeof(int64_t) * (size_t)pairs_cap);
+    for (int64_t step = 1; step < longest; step *= 2) {
+        int64_t n = 0;  /* this level's merges: left triangle a with a + step */
+        for (int64_t r = 0; r < runs; r++)
+            for (int64_t a = lo[r]; len[r] > step && a < lo[r] + len[r]; a += 2 * step)
+                pair[n++] = a;
+#pragma omp parallel num_threads(s->pb.n_threads) if (n > 1)
+        {
+            double *work = lr_malloc(sizeof(double) * 32 * (size_t)s->m);
+#pragma omp for schedule(static)
+            for (int64_t i = 0; i < n; i++)
+                merge(T + (size_t)pair[i] * mm, T + (size_t)(pair[i] + step) * mm, s->m, work);
+            free(work);
+        }
+    }
+    free(pair);
+    for (int64_t r = 0; r < runs; r++)
+        stack_push(s, T + (size_t)lo[r] * mm, len[r]);
 }
 
 void exact_stream_begin(struct exact_stream *s, const struct exact_problem *pb)
@@ -309,8 +350,7 @@ void exact_stream_add(struct exact_stream *s, const double *X, const double *y, 
             free(a);
             free(tau);
         }
-        for (int64_t k = p0; k < p1; k++)  /* in part order: the stack's merges are serial */
-            stack_push(s, T + (size_t)(k - p0) * mm);
+        push_parts(s, T, p0, p1);
         free(T);
         s->next = p1;
     }
