@@ -10,6 +10,7 @@
 
 #include "encode.h"
 #include "error.h"
+#include "diagnostics.h"
 #include "inference.h"
 #include "metrics.h"
 
@@ -32,6 +33,7 @@ struct model {
     int no_intercept;               /* fitted through the origin (intercept 0) */
     const unsigned char *aliased;   /* D, or NULL: coefficients written as null */
     const struct inference *inference;  /* NULL: none */
+    const struct diagnostics *diagnostics;  /* --diagnostics; NULL: none */
     double condition_number;        /* of the scaled design [1 X]; NaN: not estimated */
     double error_bound;             /* bound on the scaled weights' relative error; NaN: none */
     int64_t rows;

@@ -17,7 +17,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
-    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL,
+    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
@@ -55,6 +55,7 @@ static const struct opt_spec specs[] = {
     {"validation-split", O_VALIDATION, 1, TRAIN}, {"seed", O_SEED, 1, TRAIN},
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
+    {"diagnostics", O_DIAGNOSTICS, 0, TRAIN},
     {"conf-level", O_CONF_LEVEL, 1, TRAIN}, {"cov", O_COV, 1, TRAIN},
     {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
     {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
@@ -187,6 +188,11 @@ void cli_usage(FILE *out)
         "                       residual standard error, R^2, adjusted R^2, F test,\n"
         "                       log-likelihood, AIC, BIC, the design's condition number;\n"
         "                       printed like R's summary(lm()) and stored in the model\n"
+        "  --diagnostics        with the inference table, the residuals' checks of\n"
+        "                       statsmodels' OLS summary (Omnibus, skew, kurtosis,\n"
+        "                       Jarque-Bera, Durbin-Watson in input order), Breusch-Pagan\n"
+        "                       (studentized, as lmtest's bptest) and each column's VIF;\n"
+        "                       one more pass; unweighted fits with an intercept\n"
         "  --conf-level P       confidence level of the intervals (0 < P < 1; default 0.95)\n"
         "  --cov TYPE           the coefficients' covariance behind the inference table:\n"
         "                       classical (default: R's summary(lm())), hc0, hc1, hc2, hc3\n"
@@ -494,6 +500,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         return parse_count(sp->name, v, 1, &o->precondition_rows, e);
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
+    case O_DIAGNOSTICS: o->diagnostics = 1; return 0;
     case O_COV: {
         enum cov_type t;
         if (robust_parse(v, &t, &o->cov_columns) < 0)
@@ -557,6 +564,13 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->cov_columns && o->cache)
         return lr_fail(e, LR_EUSAGE, "--cov cluster: the cache does not keep cluster ids; drop "
                        "--cache for this run");
+    if (o->diagnostics && o->solver != SOLVER_EXACT && !o->inference)
+        return lr_fail(e, LR_EUSAGE, "--diagnostics goes with the inference table: add "
+                       "--inference (gd, nesterov) or use --solver exact");
+    if (o->diagnostics && (o->weights || o->no_intercept || penalty))
+        return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of unweighted least "
+                       "squares with an intercept; drop %s or --diagnostics",
+                       o->weights ? "--weights" : o->no_intercept ? "--no-intercept" : penalty);
     if (o->huber_delta_given && !o->huber)
         return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
     return 0;

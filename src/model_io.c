@@ -148,6 +148,20 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     }
     if (m->inference)
         json_object_set_new(root, "inference", inference_json(m->inference, m->features));
+    if (m->diagnostics) {
+        const struct diagnostics *dg = m->diagnostics;
+        json_t *vif = json_object();
+        for (int j = 0; j < dg->d; j++)
+            json_object_set_new(vif, m->features[j], number(dg->vif[j]));
+        json_object_set_new(root, "diagnostics", json_pack(
+            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "omnibus",
+            number(dg->omnibus), "omnibus_p", number(dg->omnibus_p), "skew", number(dg->skew),
+            "kurtosis", number(dg->kurtosis), "jarque_bera", number(dg->jarque_bera),
+            "jarque_bera_p", number(dg->jarque_bera_p), "durbin_watson",
+            number(dg->durbin_watson), "breusch_pagan", number(dg->breusch_pagan),
+            "breusch_pagan_df", dg->breusch_pagan_df, "breusch_pagan_p",
+            number(dg->breusch_pagan_p), "vif", vif));
+    }
     if (m->encoding)
         json_object_set_new(root, "encoding", enc_to_json(m->encoding));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));

@@ -14,6 +14,7 @@
 #include "exact.h"
 #include "gd.h"
 #include "hash.h"
+#include "diagnostics.h"
 #include "inference.h"
 #include "robust.h"
 #include "log.h"
@@ -76,6 +77,7 @@ struct run {
     struct exact_fit xf;       /* the exact solver's factor (or --inference's) */
     unsigned char *aliased;    /* D: features the exact solver aliased (NULL: none) */
     struct inference inf;      /* inf.terms NULL: no inference table */
+    struct diagnostics dg;     /* --diagnostics; dg.vif NULL: none */
     double *coef, intercept;   /* the model in original units */
     double *scaled;            /* D+1: the same on the scaled features (b_s, w_s) */
     struct metrics train_m, val_m, test_m;
@@ -815,6 +817,25 @@ static void test_terms(struct run *r)
     free(term_of);
 }
 
+/* Collective, --diagnostics: the residual checks at theta (D+1, original units, NaN where
+   aliased), one more pass over the training rows. */
+static void diagnose(struct run *r, const double *theta)
+{
+    int d = r->ds.n_features;
+    struct exact_problem pb = exact_problem_of(r);
+    double *t0 = lr_malloc((size_t)(d + 1) * sizeof *t0), *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
+    double *m2 = lr_malloc((size_t)(d ? d : 1) * sizeof *m2);
+    for (int j = 0; j <= d; j++)
+        t0[j] = isnan(theta[j]) ? 0 : theta[j];
+    stats_rescale(t0, r->mean, r->scale, d, theta_s);  /* on the factor's design */
+    for (int j = 0; j < d; j++)
+        m2[j] = r->s[j].m2;
+    diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, &r->dg);
+    free(t0);
+    free(theta_s);
+    free(m2);
+}
+
 /* Collective: the inference table at the final weights (original units in r->coef). The
    exact solver's factor serves; after gd, one pass builds it. RSS and SST are the training
    rows' (without the validation rows). */
@@ -857,9 +878,11 @@ static int infer(struct run *r, struct lr_error *e)
     if (ds->w)
         inference_add_log_weights(&r->inf, wsum[1]);
     int rc = infer_covariance(r, theta, e);
-    free(theta);
     if (rc == LR_OK)
         test_terms(r);
+    if (rc == LR_OK && r->o->diagnostics)
+        diagnose(r, theta);
+    free(theta);
     return rc;
 }
 
@@ -934,6 +957,7 @@ static int finish_model(struct run *r, struct lr_error *e)
         .converged = r->st.stop == GD_CONVERGED || r->gp.solver == SOLVER_EXACT,
         .stopped_by = stopped_by(r), .no_intercept = o->no_intercept, .aliased = r->aliased,
         .inference = r->inf.terms ? &r->inf : NULL,
+        .diagnostics = r->dg.vif ? &r->dg : NULL,
         .learning_rate = r->st.lr, .condition_number = r->cert.kappa,
         .error_bound = r->cert.bound,
         .final_loss = o->huber ? r->huber_loss
@@ -1030,6 +1054,10 @@ static int print_summary(const struct run *r, struct lr_error *e)
             fputc('\n', out);
             inference_print_tests(&r->inf, out);
         }
+        if (r->dg.vif) {
+            fputc('\n', out);
+            diagnostics_print(&r->dg, ds->feature_names, out);
+        }
     }
     if (d <= 10) {  /* small models: the formula itself */
         fprintf(out, "model: %s = %.6g", ds->target_name, r->intercept);
@@ -1076,6 +1104,7 @@ static void run_free(struct run *r)
     free(r->aliased);
     exact_fit_free(&r->xf);
     inference_free(&r->inf);
+    diagnostics_free(&r->dg);
 }
 
 int train_run(const struct options *o, struct lr_error *e)

@@ -1,0 +1,50 @@
+/*
+ * diagnostics.h — the residual checks a statistician looks at after a least-squares fit
+ * (--diagnostics), as statsmodels' OLS summary and R's lmtest and car compute them, from one
+ * more pass over the rows and the exact solver's factor:
+ *
+ *   Omnibus       D'Agostino and Pearson's K² = Z(skew)² + Z(kurtosis)² (scipy's
+ *                 normaltest: its skewtest and kurtosistest transforms), p from χ²(2)
+ *   Skew          m₃/m₂^{3/2}, Kurtosis m₄/m₂² (moments about the residuals' mean, divisor n)
+ *   Jarque-Bera   n/6·(S² + (K − 3)²/4), p from χ²(2)
+ *   Durbin-Watson Σ(e_t − e_{t−1})² / Σe_t², rows in input order: each rank takes the last
+ *                 residual of the rank before it that holds rows
+ *   Breusch-Pagan Koenker's studentized LM = n·R² of e² regressed on the design (lmtest's
+ *                 bptest default, statsmodels' het_breuschpagan), p from χ²(k − 1); R² from
+ *                 the factor: ‖R⁻ᵀÃᵀu‖² is u's sum of squares the design explains
+ *   VIF           per design column, 1/(1 − R²_j) of the column on the others with an
+ *                 intercept (statsmodels' variance_inflation_factor; car's vif for numeric
+ *                 columns): [(RᵀR)⁻¹]_jj·Σ(z_j − z̄_j)² on the scaled design
+ *
+ * For unweighted fits with an intercept. Collective (one pass, two Allreduces and one
+ * Allgather); never exits.
+ */
+#ifndef LINREG_DIAGNOSTICS_H
+#define LINREG_DIAGNOSTICS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exact.h"
+
+struct diagnostics {
+    int64_t n;
+    double omnibus, omnibus_p, skew, kurtosis, jarque_bera, jarque_bera_p, durbin_watson;
+    double breusch_pagan, breusch_pagan_p;
+    int breusch_pagan_df;
+    int d;
+    double *vif;               /* D: NaN for an aliased column */
+};
+
+/*
+ * pb: the factor's problem (X and y of this rank, the scaling the factor used); theta_s:
+ * D+1 coefficients on that design (0 where aliased); f: the factor (kept columns, R);
+ * col_m2: D, Σ(x_j − x̄_j)² of the columns as given, over all ranks.
+ */
+void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
+                         const struct exact_fit *f, const double *col_m2, const double *scale,
+                         struct diagnostics *out);
+void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out);
+void diagnostics_free(struct diagnostics *dg);
+
+#endif

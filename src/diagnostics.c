@@ -1,0 +1,196 @@
+/* diagnostics.c — residual checks after a least-squares fit; see diagnostics.h. */
+#include "diagnostics.h"
+
+#include <gsl/gsl_cdf.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+#include "par.h"
+
+/* Entry (i, θ index j) of the factor's design Ã. */
+static inline double design(const struct exact_problem *pb, int64_t i, int j)
+{
+    if (j == 0)
+        return 1.0;
+    double x = pb->X[i * pb->d + j - 1];
+    return pb->mean ? (x - pb->mean[j - 1]) / pb->scale[j - 1] : x;
+}
+
+/* What one pass adds up: power sums of e, Σ(e_t − e_{t−1})² inside the part (and, apart,
+   the part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu²
+   are Σe² and Σe⁴. */
+enum { S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
+
+static void part_sums(const struct exact_problem *pb, const double *theta_s,
+                      const struct exact_fit *f, int64_t lo, int64_t hi, long double *acc,
+                      double *ends)
+{
+    int k = f->rank;
+    double prev = 0;
+    for (int64_t i = lo; i < hi; i++) {
+        double fit = 0;
+        for (int j = 0; j <= pb->d; j++)
+            if (j > 0 || pb->intercept)
+                fit += theta_s[j] * design(pb, i, j);
+        double e = pb->y[i] - fit, u = e * e;
+        acc[S_E1] += e;
+        acc[S_E2] += u;
+        acc[S_E3] += u * e;
+        acc[S_E4] += u * u;
+        if (i > lo)
+            acc[S_DW] += (e - prev) * (e - prev);
+        else
+            ends[0] = e;
+        prev = e;
+        for (int q = 0; q < k; q++)
+            acc[S_FIXED + q] += design(pb, i, f->kept[q]) * u;
+    }
+    ends[1] = prev;
+}
+
+/* scipy.stats.skewtest's Z for the sample skewness b (n values). */
+static double skew_z(double b, double n)
+{
+    double y = b * sqrt((n + 1) * (n + 3) / (6.0 * (n - 2)));
+    double beta2 = 3.0 * (n * n + 27 * n - 70) * (n + 1) * (n + 3) /
+                   ((n - 2.0) * (n + 5) * (n + 7) * (n + 9));
+    double w2 = -1 + sqrt(2 * (beta2 - 1)), delta = 1 / sqrt(0.5 * log(w2));
+    double alpha = sqrt(2.0 / (w2 - 1));
+    if (y == 0)
+        y = 1;
+    return delta * log(y / alpha + sqrt((y / alpha) * (y / alpha) + 1));
+}
+
+/* scipy.stats.kurtosistest's Z for the sample kurtosis b (Pearson's, n values). */
+static double kurtosis_z(double b, double n)
+{
+    double e = 3.0 * (n - 1) / (n + 1);
+    double var = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) * (n + 1) * (n + 3) * (n + 5));
+    double x = (b - e) / sqrt(var);
+    double sb1 = 6.0 * (n * n - 5 * n + 2) / ((n + 7) * (n + 9)) *
+                 sqrt(6.0 * (n + 3) * (n + 5) / (n * (n - 2) * (n - 3)));
+    double a = 6.0 + 8.0 / sb1 * (2.0 / sb1 + sqrt(1 + 4.0 / (sb1 * sb1)));
+    double t1 = 1 - 2 / (9.0 * a), denom = 1 + x * sqrt(2 / (a - 4.0));
+    if (denom == 0)
+        return NAN;
+    double t2 = (denom < 0 ? -1 : 1) * cbrt((1 - 2.0 / a) / fabs(denom));
+    return (t1 - t2) / sqrt(2 / (9.0 * a));
+}
+
+void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
+                         const struct exact_fit *f, const double *col_m2, const double *scale,
+                         struct diagnostics *out)
+{
+    int k = f->rank, d = pb->d, width = S_FIXED + k;
+    int64_t parts = par_chunks(pb->n_local);
+    long double *acc = lr_calloc((size_t)parts * (size_t)width + 1, sizeof *acc);
+    double *ends = lr_malloc(sizeof(double) * 2 * (size_t)parts);
+#pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (parts > 1)
+    for (int64_t p = 0; p < parts; p++) {
+        int64_t lo, hi;
+        par_chunk(pb->n_local, p, &lo, &hi);
+        part_sums(pb, theta_s, f, lo, hi, acc + (size_t)p * width, ends + 2 * p);
+    }
+    /* parts in order, the boundary between parts counted for Durbin-Watson */
+    double *sum = lr_calloc((size_t)width + 1, sizeof *sum);
+    long double *t = lr_calloc((size_t)width, sizeof *t);
+    for (int64_t p = 0; p < parts && pb->n_local > 0; p++) {
+        for (int c = 0; c < width; c++)
+            t[c] += acc[(size_t)p * width + c];
+        if (p > 0)
+            t[S_DW] += (long double)(ends[2 * p] - ends[2 * p - 1]) * (ends[2 * p] - ends[2 * p - 1]);
+    }
+    for (int c = 0; c < width; c++)
+        sum[c] = (double)t[c];
+    free(t);
+    /* the boundary with the nearest rank before this one that holds rows */
+    int np = comm_size(), me = comm_rank();
+    double mine[3] = {pb->n_local > 0, pb->n_local > 0 ? ends[0] : 0,
+                      pb->n_local > 0 ? ends[2 * parts - 1] : 0};
+    double *all = lr_malloc(sizeof(double) * 3 * (size_t)np);
+    comm_allgather(mine, all, sizeof mine);
+    for (int r = me - 1; r >= 0 && mine[0]; r--)
+        if (all[3 * r]) {
+            sum[S_DW] += (mine[1] - all[3 * r + 2]) * (mine[1] - all[3 * r + 2]);
+            break;
+        }
+    free(all);
+    comm_sum(sum, width);
+    double n = (double)pb->n_total;
+    double mean = sum[S_E1] / n, m2 = sum[S_E2] / n - mean * mean;
+    double m3 = sum[S_E3] / n - 3 * mean * sum[S_E2] / n + 2 * mean * mean * mean;
+    double m4 = sum[S_E4] / n - 4 * mean * sum[S_E3] / n + 6 * mean * mean * sum[S_E2] / n -
+                3 * mean * mean * mean * mean;
+    *out = (struct diagnostics){.n = pb->n_total, .d = d};
+    out->skew = m3 / pow(m2, 1.5);
+    out->kurtosis = m4 / (m2 * m2);
+    double zs = skew_z(out->skew, n), zk = kurtosis_z(out->kurtosis, n);
+    out->omnibus = zs * zs + zk * zk;
+    out->omnibus_p = gsl_cdf_chisq_Q(out->omnibus, 2);
+    out->jarque_bera = n / 6 * (out->skew * out->skew +
+                                (out->kurtosis - 3) * (out->kurtosis - 3) / 4);
+    out->jarque_bera_p = gsl_cdf_chisq_Q(out->jarque_bera, 2);
+    out->durbin_watson = sum[S_DW] / sum[S_E2];
+    /* Breusch-Pagan: ‖Qᵀu‖² = ‖R⁻ᵀ Ãᵀu‖² (forward substitution with Rᵀ) */
+    double *v = lr_malloc(sizeof(double) * ((size_t)k + 1)), explained = 0;
+    for (int q = 0; q < k; q++) {
+        double s = sum[S_FIXED + q];
+        for (int a = 0; a < q; a++)
+            s -= f->R[(size_t)q * k + a] * v[a];
+        v[q] = s / f->R[(size_t)q * k + q];
+        explained += v[q] * v[q];
+    }
+    free(v);
+    double ubar = sum[S_E2] / n, sst = sum[S_E4] - n * ubar * ubar;
+    out->breusch_pagan = n * (explained - n * ubar * ubar) / sst;
+    out->breusch_pagan_df = k - 1;
+    out->breusch_pagan_p = k > 1 ? gsl_cdf_chisq_Q(out->breusch_pagan, k - 1) : NAN;
+    /* VIF: [(RᵀR)⁻¹]_qq = ‖row q of R⁻¹‖², times the scaled column's spread */
+    double *Ri = lr_malloc(sizeof(double) * (size_t)(k ? k * k : 1));
+    memcpy(Ri, f->R, sizeof(double) * (size_t)k * (size_t)k);
+    if (k > 0)
+        LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', k, Ri, k);
+    out->vif = lr_malloc(sizeof(double) * (size_t)(d ? d : 1));
+    for (int j = 0; j < d; j++)
+        out->vif[j] = NAN;
+    for (int q = 0; q < k; q++) {
+        int j = f->kept[q] - 1;
+        if (j < 0)
+            continue;
+        double s = 0;
+        for (int c = q; c < k; c++)  /* R⁻¹ is upper triangular: row q from column q on */
+            s += Ri[(size_t)c * k + q] * Ri[(size_t)c * k + q];
+        double sd = scale ? scale[j] : 1.0;
+        out->vif[j] = s * col_m2[j] / (sd * sd);
+    }
+    free(Ri);
+    free(sum);
+    free(acc);
+    free(ends);
+}
+
+void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out)
+{
+    fprintf(out, "Residual diagnostics (%lld rows):\n", (long long)dg->n);
+    fprintf(out, "  Omnibus:      %12.4f   Durbin-Watson:     %12.4f\n", dg->omnibus,
+            dg->durbin_watson);
+    fprintf(out, "  Prob(Omnibus):%12.4g   Jarque-Bera (JB):  %12.4f\n", dg->omnibus_p,
+            dg->jarque_bera);
+    fprintf(out, "  Skew:         %12.4f   Prob(JB):          %12.4g\n", dg->skew,
+            dg->jarque_bera_p);
+    fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     %12.4f on %d DF, p %.4g\n",
+            dg->kurtosis, dg->breusch_pagan, dg->breusch_pagan_df, dg->breusch_pagan_p);
+    fprintf(out, "  VIF:");
+    for (int j = 0; j < dg->d; j++)
+        fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
+    fputc('\n', out);
+}
+
+void diagnostics_free(struct diagnostics *dg)
+{
+    free(dg->vif);
+    dg->vif = NULL;
+}
