@@ -4,19 +4,23 @@
  * more pass over the rows and the exact solver's factor:
  *
  *   Omnibus       D'Agostino and Pearson's K² = Z(skew)² + Z(kurtosis)² (scipy's
- *                 normaltest: its skewtest and kurtosistest transforms), p from χ²(2)
+ *                 normaltest: its skewtest and kurtosistest transforms), p from χ²(2);
+ *                 NaN below 8 rows, as statsmodels gives
  *   Skew          m₃/m₂^{3/2}, Kurtosis m₄/m₂² (moments about the residuals' mean, divisor n)
  *   Jarque-Bera   n/6·(S² + (K − 3)²/4), p from χ²(2)
  *   Durbin-Watson Σ(e_t − e_{t−1})² / Σe_t², rows in input order: each rank takes the last
  *                 residual of the rank before it that holds rows
  *   Breusch-Pagan Koenker's studentized LM = n·R² of e² regressed on the design (lmtest's
- *                 bptest default, statsmodels' het_breuschpagan), p from χ²(k − 1); R² from
- *                 the factor: ‖R⁻ᵀÃᵀu‖² is u's sum of squares the design explains
- *   VIF           per design column, 1/(1 − R²_j) of the column on the others with an
- *                 intercept (statsmodels' variance_inflation_factor; car's vif for numeric
- *                 columns): [(RᵀR)⁻¹]_jj·Σ(z_j − z̄_j)² on the scaled design
+ *                 bptest default, statsmodels' het_breuschpagan), p from χ²(k − 1), k the
+ *                 kept columns (lmtest's count; statsmodels counts aliased ones too); R²
+ *                 from the factor: ‖R⁻ᵀÃᵀu‖² is u's sum of squares the design explains
+ *   VIF           per kept design column, 1/(1 − R²_j) of the column on the other kept ones
+ *                 with an intercept (statsmodels' variance_inflation_factor; car's vif for
+ *                 numeric columns): [(RᵀR)⁻¹]_jj·Σ(z_j − z̄_j)² on the scaled design; NaN for
+ *                 an aliased column (where statsmodels would give infinity for the whole
+ *                 dependent set, and car refuses)
  *
- * For unweighted fits with an intercept. Collective (one pass, two Allreduces and one
+ * For unweighted fits with an intercept. Collective (one pass, one Allreduce and one
  * Allgather); never exits.
  */
 #ifndef LINREG_DIAGNOSTICS_H

@@ -58,7 +58,7 @@ struct path_result {
 };
 
 /* The path; 0, or -1 when A has no weight, y no variance, n_lambda < 1 or the given
-   sequence does not decrease (r left empty). */
+   sequence is not decreasing, finite and ≥ 0 (r left empty). */
 int path_fit(const struct path_problem *pb, struct path_result *r);
 void path_result_free(struct path_result *r);
 

@@ -101,7 +101,8 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         for (int c = 0; c < width; c++)
             t[c] += acc[(size_t)p * width + c];
         if (p > 0)
-            t[S_DW] += (long double)(ends[2 * p] - ends[2 * p - 1]) * (ends[2 * p] - ends[2 * p - 1]);
+            t[S_DW] += (long double)(ends[2 * p] - ends[2 * p - 1]) *
+                       (ends[2 * p] - ends[2 * p - 1]);
     }
     for (int c = 0; c < width; c++)
         sum[c] = (double)t[c];
@@ -128,24 +129,27 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     out->skew = m3 / pow(m2, 1.5);
     out->kurtosis = m4 / (m2 * m2);
     double zs = skew_z(out->skew, n), zk = kurtosis_z(out->kurtosis, n);
-    out->omnibus = zs * zs + zk * zk;
-    out->omnibus_p = gsl_cdf_chisq_Q(out->omnibus, 2);
+    out->omnibus = n >= 8 ? zs * zs + zk * zk : NAN;  /* scipy's tests need 8 rows */
+    out->omnibus_p = n >= 8 ? gsl_cdf_chisq_Q(out->omnibus, 2) : NAN;
     out->jarque_bera = n / 6 * (out->skew * out->skew +
                                 (out->kurtosis - 3) * (out->kurtosis - 3) / 4);
     out->jarque_bera_p = gsl_cdf_chisq_Q(out->jarque_bera, 2);
     out->durbin_watson = sum[S_DW] / sum[S_E2];
-    /* Breusch-Pagan: ‖Qᵀu‖² = ‖R⁻ᵀ Ãᵀu‖² (forward substitution with Rᵀ) */
+    /* Breusch-Pagan: ‖Qᵀu‖² = ‖R⁻ᵀ Ãᵀu‖² (forward substitution with Rᵀ); Q's first column
+       is the intercept's, 1/√n, whose share nū² the centred sum leaves out: the rest is
+       what the other columns explain */
     double *v = lr_malloc(sizeof(double) * ((size_t)k + 1)), explained = 0;
     for (int q = 0; q < k; q++) {
         double s = sum[S_FIXED + q];
         for (int a = 0; a < q; a++)
             s -= f->R[(size_t)q * k + a] * v[a];
         v[q] = s / f->R[(size_t)q * k + q];
-        explained += v[q] * v[q];
+        if (f->kept[q] != 0)
+            explained += v[q] * v[q];
     }
     free(v);
     double ubar = sum[S_E2] / n, sst = sum[S_E4] - n * ubar * ubar;
-    out->breusch_pagan = n * (explained - n * ubar * ubar) / sst;
+    out->breusch_pagan = n * explained / sst;
     out->breusch_pagan_df = k - 1;
     out->breusch_pagan_p = k > 1 ? gsl_cdf_chisq_Q(out->breusch_pagan, k - 1) : NAN;
     /* VIF: [(RᵀR)⁻¹]_qq = ‖row q of R⁻¹‖², times the scaled column's spread */

@@ -66,15 +66,15 @@ static double soft(double z, double t) { return z > t ? z - t : z < -t ? z + t :
 
 /*
  * Coordinate descent at penalty l (on ỹ's scale) from b (p, updated), r = c − Gb kept up
- * to date. Returns the sweeps made.
+ * to date. Returns 0 when a sweep moved no coefficient by more than tol, -1 when
+ * PATH_MAX_SWEEPS ran out first.
  */
-static long descend(const struct std_problem *s, double l, double alpha, double tol, double *b,
-                    double *r)
+static int descend(const struct std_problem *s, double l, double alpha, double tol, double *b,
+                   double *r)
 {
     int p = s->p;
-    double l1 = l * alpha, shrink = 1.0 + l * (1.0 - alpha);
-    long sweep = 0;
-    for (double moved = INFINITY; moved > tol && sweep < PATH_MAX_SWEEPS; sweep++) {
+    double l1 = l * alpha, shrink = 1.0 + l * (1.0 - alpha), moved = INFINITY;
+    for (long sweep = 0; moved > tol && sweep < PATH_MAX_SWEEPS; sweep++) {
         moved = 0;
         for (int j = 0; j < p; j++) {
             if (s->sd[j] == 0)
@@ -90,7 +90,7 @@ static long descend(const struct std_problem *s, double l, double alpha, double 
             moved = fabs(delta) > moved ? fabs(delta) : moved;
         }
     }
-    return sweep;
+    return moved > tol ? -1 : 0;
 }
 
 /* The fraction of ỹ's variance explained by b: 2bᵀc − bᵀGb = bᵀ(c + r) with r = c − Gb. */
@@ -107,8 +107,9 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
     memset(res, 0, sizeof *res);
     if (pb->n_lambda < 1)
         return -1;
-    for (int k = 1; pb->lambdas && k < pb->n_lambda; k++)
-        if (!(pb->lambdas[k] < pb->lambdas[k - 1]))
+    for (int k = 0; pb->lambdas && k < pb->n_lambda; k++)
+        if (!(pb->lambdas[k] >= 0 && isfinite(pb->lambdas[k])) ||
+            (k > 0 && !(pb->lambdas[k] < pb->lambdas[k - 1])))
             return -1;
     struct std_problem s;
     if (standardize(pb, &s) < 0) {
@@ -141,7 +142,7 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
     double rsq0 = 0;
     for (int k = 0; k < n; k++) {
         if ((k > 0 || pb->lambdas) &&  /* glmnet's first λ of its own sequence: all zeros */
-            descend(&s, lam[k], pb->alpha, tol, b, r) >= PATH_MAX_SWEEPS)
+            descend(&s, lam[k], pb->alpha, tol, b, r) < 0)
             res->unconverged++;
         double rsq = explained(&s, b, r);
         double *out = res->beta + (size_t)k * (p + 1);

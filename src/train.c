@@ -823,7 +823,8 @@ static void diagnose(struct run *r, const double *theta)
 {
     int d = r->ds.n_features;
     struct exact_problem pb = exact_problem_of(r);
-    double *t0 = lr_malloc((size_t)(d + 1) * sizeof *t0), *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
+    double *t0 = lr_malloc((size_t)(d + 1) * sizeof *t0);
+    double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
     double *m2 = lr_malloc((size_t)(d ? d : 1) * sizeof *m2);
     for (int j = 0; j <= d; j++)
         t0[j] = isnan(theta[j]) ? 0 : theta[j];

@@ -2,7 +2,8 @@
 # durbin_watson, het_breuschpagan, variance_inflation_factor on the same OLS fit): every
 # figure to 1e-8 relative (p-values 1e-6), under ranks 1-3 x threads 1-2, on mtcars, swiss,
 # iris (Species one-hot) and 10,000 generated rows with unequal variances and correlated
-# errors (three 4096-row parts per rank, so Durbin-Watson crosses parts and ranks); usage errors.
+# errors (three 4096-row parts at 1 rank, so Durbin-Watson crosses parts, and ranks at 2 and
+# 3); usage errors.
 
 PY=/usr/bin/python3  # Debian's, with python3-statsmodels (scripts/install-deps.sh)
 D="$ROOT/datasets"

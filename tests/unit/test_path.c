@@ -131,6 +131,7 @@ static void check_case(const char *csv, const char *cases, const char *const *xn
     struct path_result r;
     CU_ASSERT_EQUAL_FATAL(path_fit(&pb, &r), 0);
     CU_ASSERT_EQUAL(r.n, want);
+    CU_ASSERT_EQUAL(r.unconverged, 0);  /* every λ settled within glmnet's sweeps */
     double worst_l = 0, worst_b = 0;
     for (int k = 0; k < r.n && k < want; k++) {
         worst_l = fmax(worst_l, fabs(r.lambda[k] - lambda[k]) / lambda[k]);
@@ -272,8 +273,12 @@ static void test_degenerate(void)
     struct path_problem pu = {.p = 1, .A = U, .alpha = 1, .n_lambda = 0};
     struct path_result ru;
     CU_ASSERT_EQUAL(path_fit(&pu, &ru), -1);
-    double up[2] = {1, 1};
+    double up[2] = {1, 1}, neg[2] = {1, -1}, nan1[1] = {NAN};
     pu.n_lambda = 2, pu.lambdas = up;
+    CU_ASSERT_EQUAL(path_fit(&pu, &ru), -1);
+    pu.lambdas = neg;
+    CU_ASSERT_EQUAL(path_fit(&pu, &ru), -1);
+    pu.n_lambda = 1, pu.lambdas = nan1;
     CU_ASSERT_EQUAL(path_fit(&pu, &ru), -1);
     pu.lambdas = NULL, pu.n_lambda = 5;
     CU_ASSERT_EQUAL_FATAL(path_fit(&pu, &ru), 0);
