@@ -202,7 +202,8 @@ void inference_print_tests(const struct inference *inf, FILE *out)
     int w = 11;
     for (int t = 0; t < inf->n_tests; t++)
         w = (int)strlen(inf->tests[t].term) > w ? (int)strlen(inf->tests[t].term) : w;
-    fprintf(out, "Tests of whole terms (type III Wald F, %s covariance, denominator DF %lld):\n"
+    fprintf(out, "Tests of whole terms (type III Wald F, %s covariance, "
+            "denominator DF %lld):\n"
             "%-*s %4s %12s %10s\n", inf->cov_type, (long long)inf->df_inference, w, "", "Df",
             "F value", "Pr(>F)");
     for (int t = 0; t < inf->n_tests; t++) {

@@ -312,5 +312,6 @@ void add_path_suite(void)
     CU_add_test(s, "elastic net alpha 0.5 = glmnet, with and without weights", test_elastic_net);
     CU_add_test(s, "ridge (alpha 0) = glmnet's path and its lambda_max convention", test_ridge);
     CU_add_test(s, "cross-validation = cv.glmnet: cvm, cvsd, lambda.min, lambda.1se", test_cv);
-    CU_add_test(s, "degenerate: no weight, constant y, no lambda, y unrelated to x", test_degenerate);
+    CU_add_test(s, "degenerate: no weight, constant y, no lambda, y unrelated to x",
+                test_degenerate);
 }

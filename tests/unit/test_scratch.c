@@ -85,7 +85,8 @@ static void test_refused(void)
     setenv("TMPDIR", dir, 1);
     memset(&e, 0, sizeof e);
     CU_ASSERT_EQUAL(scratch_open(&s, NULL, 2, 1, 0, (int64_t)1 << 50, &e), -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "the scratch directory ($TMPDIR, or /tmp) /tmp/linreg_scratch_"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(e.msg, "the scratch directory ($TMPDIR, or /tmp) /tmp/linreg_scratch_"));
     memset(&e, 0, sizeof e);
     CU_ASSERT_EQUAL(scratch_open(&s, NULL, 2, 1, 0, 10, &e), 0);
     double x[2] = {1, 2}, y = 3;
