@@ -81,6 +81,17 @@ struct exact_fit {
     int passes;                /* refinement passes run */
 };
 
+/* Entry (i, θ index j) of the factor's design Ã: 1 for j = 0, else x_i,j−1 scaled by pb's
+   mean and scale (as given without them). For the passes over the rows that other modules
+   make with the factor (robust.h, diagnostics.h). */
+static inline double exact_design(const struct exact_problem *pb, int64_t i, int j)
+{
+    if (j == 0)
+        return 1.0;
+    double x = pb->X[i * pb->d + j - 1];
+    return pb->mean ? (x - pb->mean[j - 1]) / pb->scale[j - 1] : x;
+}
+
 /* Collective: the factor, the rank and θ from it (not yet refined). */
 void exact_factor(const struct exact_problem *pb, struct exact_fit *f);
 

@@ -61,6 +61,9 @@ int shard_range(const struct byte_source *b, const char *path, off_t data_start,
    (< n at EOF) or -1. */
 ssize_t shard_pread(int fd, void *buf, size_t n, off_t off);
 
+/* pwrite all n bytes at off of fd (retrying short writes and EINTR); 0 or -1 (errno). */
+int shard_pwrite(int fd, const void *buf, int64_t n, off_t off);
+
 /* ---- the same rule on bytes in memory (the reader's blocks and the header) ---- */
 
 /* Quote characters in p[0..n): memchr speed when there are none. */

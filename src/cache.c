@@ -381,20 +381,6 @@ static uint32_t crc_of(const void *p, int64_t n)
     return crc;
 }
 
-static int write_all(int fd, const void *p, int64_t n, int64_t off)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t k = pwrite(fd, c, (size_t)(n < (1 << 30) ? n : (1 << 30)), (off_t)off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        c += k, n -= k, off += k;
-    }
-    return 0;
-}
-
 /* ---- writing ---- */
 
 /* A piece of a chunk that another rank shares: its crc32 is combined on rank 0. */
@@ -414,7 +400,7 @@ static int write_part(int fd, const struct section *x, int s, const char *p, int
 {
     if (n == 0)
         return 0;
-    if (write_all(fd, p, n, x->offset + b0) < 0)
+    if (shard_pwrite(fd, p, n, (off_t)(x->offset + b0)) < 0)
         return -1;
     int64_t c0 = b0 / CHUNK, c1 = (b0 + n - 1) / CHUNK, failed = 0;
     uint32_t *crcs = lr_malloc((size_t)(c1 - c0 + 1) * sizeof *crcs);
@@ -429,7 +415,7 @@ static int write_part(int fd, const struct section *x, int s, const char *p, int
         int64_t end = (c + 1) * CHUNK < x->bytes ? (c + 1) * CHUNK : x->bytes;
         int64_t hi = end < b0 + n ? end : b0 + n;
         if (lo == c * CHUNK && hi == end) {
-            failed = write_all(fd, &crcs[c - c0], 4, x->crc_offset + 4 * c) < 0;
+            failed = shard_pwrite(fd, &crcs[c - c0], 4, (off_t)(x->crc_offset + 4 * c)) < 0;
         } else {
             parts[*n_parts] = (struct partial){.section = s, .used = 1, .chunk = c,
                                                .start = lo, .len = hi - lo,
@@ -465,7 +451,7 @@ static int combine_partials(int fd, const struct header *h, struct partial *all,
             end += all[j].len;
         }
         const struct section *x = &h->sec[p->section];
-        if (write_all(fd, &crc, 4, x->crc_offset + 4 * p->chunk) < 0)
+        if (shard_pwrite(fd, &crc, 4, (off_t)(x->crc_offset + 4 * p->chunk)) < 0)
             return -1;
         i = j;
     }
@@ -476,12 +462,12 @@ static int combine_partials(int fd, const struct header *h, struct partial *all,
 static int write_small(int fd, const struct header *h, int s, const void *p)
 {
     const struct section *x = &h->sec[s];
-    if (write_all(fd, p, x->bytes, x->offset) < 0)
+    if (shard_pwrite(fd, p, x->bytes, (off_t)x->offset) < 0)
         return -1;
     for (int64_t c = 0; c < chunks_of(x->bytes); c++) {
         int64_t n = x->bytes - c * CHUNK < CHUNK ? x->bytes - c * CHUNK : CHUNK;
         uint32_t crc = crc_of((const char *)p + c * CHUNK, n);
-        if (write_all(fd, &crc, 4, x->crc_offset + 4 * c) < 0)
+        if (shard_pwrite(fd, &crc, 4, (off_t)(x->crc_offset + 4 * c)) < 0)
             return -1;
     }
     return 0;
@@ -663,7 +649,7 @@ int cache_write(const char *path, const struct cache_csv *c, const struct cache_
         if (combine_partials(fd, &h, all, n_all) < 0 ||
             write_small(fd, &h, S_INDEX, index) < 0 || write_small(fd, &h, S_NAMES, names) < 0 ||
             write_small(fd, &h, S_META, meta) < 0 || write_small(fd, &h, S_FILES, files) < 0 ||
-            write_all(fd, page, HEADER_BYTES, 0) < 0 || ftruncate(fd, (off_t)h.file_bytes) < 0)
+            shard_pwrite(fd, page, HEADER_BYTES, 0) < 0 || ftruncate(fd, (off_t)h.file_bytes) < 0)
             lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
     }
     if (fd >= 0 && fsync(fd) != 0 && e.code == LR_OK)

@@ -10,15 +10,6 @@
 #include "comm.h"
 #include "par.h"
 
-/* Entry (i, θ index j) of the factor's design Ã. */
-static inline double design(const struct exact_problem *pb, int64_t i, int j)
-{
-    if (j == 0)
-        return 1.0;
-    double x = pb->X[i * pb->d + j - 1];
-    return pb->mean ? (x - pb->mean[j - 1]) / pb->scale[j - 1] : x;
-}
-
 /* What one pass adds up: power sums of e, Σ(e_t − e_{t−1})² inside the part (and, apart,
    the part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu²
    are Σe² and Σe⁴. */
@@ -34,7 +25,7 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
         double fit = 0;
         for (int j = 0; j <= pb->d; j++)
             if (j > 0 || pb->intercept)
-                fit += theta_s[j] * design(pb, i, j);
+                fit += theta_s[j] * exact_design(pb, i, j);
         double e = pb->y[i] - fit, u = e * e;
         acc[S_E1] += e;
         acc[S_E2] += u;
@@ -46,7 +37,7 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
             ends[0] = e;
         prev = e;
         for (int q = 0; q < k; q++)
-            acc[S_FIXED + q] += design(pb, i, f->kept[q]) * u;
+            acc[S_FIXED + q] += exact_design(pb, i, f->kept[q]) * u;
     }
     ends[1] = prev;
 }

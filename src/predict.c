@@ -18,6 +18,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
+#include "shard.h"
 #include "test_hooks.h"
 
 /* How missing values are read: the model's --missing, unless the command line names one.
@@ -197,19 +198,6 @@ static void interval_rows(const double *X, const double *fit, int64_t n, int d, 
     }
 }
 
-static int write_at(int fd, const char *p, int64_t n, off_t off)
-{
-    while (n > 0) {
-        ssize_t k = pwrite(fd, p, (size_t)n, off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k, n -= k, off += k;
-    }
-    return 0;
-}
-
 /* Collective: every rank writes its part at its offset in a temporary file; rank 0 renames
    it into place once all parts are safely written (nothing half-written on failure). */
 static int write_parallel(const char *path, const char *header, const char *buf, int64_t len,
@@ -227,8 +215,8 @@ static int write_parallel(const char *path, const char *header, const char *buf,
     int64_t hlen = (int64_t)strlen(header);
     off_t off = (off_t)(hlen + comm_exscan_i64(len));
     int fd = test_fail_here("predict-write", comm_rank()) ? -1 : open(tmp, O_WRONLY);
-    if (fd < 0 || (comm_rank() == 0 && write_at(fd, header, hlen, 0) < 0) ||
-        write_at(fd, buf, len, off) < 0 || fsync(fd) < 0)
+    if (fd < 0 || (comm_rank() == 0 && shard_pwrite(fd, header, hlen, 0) < 0) ||
+        shard_pwrite(fd, buf, len, off) < 0 || fsync(fd) < 0)
         lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
     if (fd >= 0)
         close(fd);

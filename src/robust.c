@@ -32,15 +32,6 @@ const char *robust_type_name(enum cov_type type)
     return names[type];
 }
 
-/* Entry (i, θ index j) of the factor's design Ã (as exact.c's design()). */
-static inline double design(const struct exact_problem *pb, int64_t i, int j)
-{
-    if (j == 0)
-        return 1.0;
-    double x = pb->X[i * pb->d + j - 1];
-    return pb->mean ? (x - pb->mean[j - 1]) / pb->scale[j - 1] : x;
-}
-
 /* Row i's kept design entries into x (k), and ω_i e_i: its score is that times x. */
 static double row_score(const struct robust_problem *rp, const struct exact_fit *f, int64_t i,
                         double *x)
@@ -49,9 +40,9 @@ static double row_score(const struct robust_problem *rp, const struct exact_fit 
     double fit = 0;
     for (int j = 0; j <= pb->d; j++)
         if (j > 0 || pb->intercept)
-            fit += rp->theta_s[j] * design(pb, i, j);
+            fit += rp->theta_s[j] * exact_design(pb, i, j);
     for (int q = 0; q < f->rank; q++)
-        x[q] = design(pb, i, f->kept[q]);
+        x[q] = exact_design(pb, i, f->kept[q]);
     return (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - fit);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "comm.h"
+#include "shard.h"
 
 static int row_numbers(const struct scratch *s) { return s->d + s->has_y + s->has_w; }
 
@@ -67,36 +68,6 @@ int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w
     return 0;
 }
 
-/* pwrite/pread of all n bytes at off; -1 with errno (a short read: EIO). */
-static int write_all(int fd, const char *p, size_t n, off_t off)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w, n -= (size_t)w, off += w;
-    }
-    return 0;
-}
-
-static int read_all(int fd, char *p, size_t n, off_t off)
-{
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += r, n -= (size_t)r, off += r;
-    }
-    return 0;
-}
-
 /* Room for n stored rows in s->buf. */
 static void reserve(struct scratch *s, int64_t n)
 {
@@ -121,7 +92,7 @@ int scratch_append(struct scratch *s, const double *X, const double *y, const do
             r[d + s->has_y] = w[i];
     }
     off_t off = (off_t)(s->n_rows * k * (int64_t)sizeof(double));
-    if (write_all(s->fd, (const char *)s->buf, (size_t)n * (size_t)k * sizeof(double), off) < 0)
+    if (shard_pwrite(s->fd, s->buf, n * k * (int64_t)sizeof(double), off) < 0)
         return lr_fail(e, LR_ECANTCREAT, "scratch file: write failed after %lld rows: %s; name "
                        "a directory with room with --scratch DIR", (long long)s->n_rows,
                        strerror(errno));
@@ -140,7 +111,11 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
         return 0;
     reserve(s, n);
     off_t off = (off_t)(s->next * k * (int64_t)sizeof(double));
-    if (read_all(s->fd, (char *)s->buf, (size_t)n * (size_t)k * sizeof(double), off) < 0) {
+    size_t bytes = (size_t)n * (size_t)k * sizeof(double);
+    ssize_t got = shard_pread(s->fd, s->buf, bytes, off);
+    if (got != (ssize_t)bytes) {
+        if (got >= 0)
+            errno = EIO;  /* shorter than what was written */
         lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s",
                 (long long)s->next, strerror(errno));
         return -1;

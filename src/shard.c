@@ -22,6 +22,20 @@ ssize_t shard_pread(int fd, void *buf, size_t n, off_t off)
     return (ssize_t)got;
 }
 
+int shard_pwrite(int fd, const void *buf, int64_t n, off_t off)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t k = pwrite(fd, p, (size_t)(n < (1 << 30) ? n : (1 << 30)), off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k, n -= k, off += k;
+    }
+    return 0;
+}
+
 static ssize_t fd_pread(void *ctx, void *buf, size_t n, off_t off)
 {
     return shard_pread((int)(intptr_t)ctx, buf, n, off);

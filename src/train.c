@@ -742,18 +742,10 @@ static const char *stopped_by(const struct run *r)
 /* Collective: the coefficients' covariance into r->inf, and with --cov other than classical
    the table's standard errors and tests from it (robust.h), on the degrees of freedom
    statsmodels uses: the residual ones for HC, G − 1 for clusters (the fewer, two-way). */
-static int infer_covariance(struct run *r, const double *theta, struct lr_error *e)
+static int infer_covariance(struct run *r, const double *theta_s, struct lr_error *e)
 {
     const struct dataset *ds = &r->ds;
-    int d = ds->n_features;
     struct exact_problem pb = exact_problem_of(r);
-    double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
-    double *t0 = lr_malloc((size_t)(d + 1) * sizeof *t0);
-    for (int j = 0; j <= d; j++)
-        t0[j] = isnan(theta[j]) ? 0 : theta[j];
-    stats_rescale(t0, r->mean, r->scale, d, theta_s);  /* on the factor's design */
-    if (r->o->no_intercept)
-        theta_s[0] = 0;
     struct robust_problem rp = {
         .pb = &pb, .theta_s = theta_s, .mean = r->mean, .scale = r->scale, .g = ds->g,
         .n_groups = ds->n_groups, .type = r->o->cov,
@@ -761,8 +753,6 @@ static int infer_covariance(struct run *r, const double *theta, struct lr_error 
     };
     struct robust_cov c;
     robust_compute(&rp, &r->xf, &c);
-    free(theta_s);
-    free(t0);
     if (r->o->cov == COV_CLASSICAL) {
         r->inf.cov = c.V;
         return LR_OK;
@@ -817,23 +807,16 @@ static void test_terms(struct run *r)
     free(term_of);
 }
 
-/* Collective, --diagnostics: the residual checks at theta (D+1, original units, NaN where
-   aliased), one more pass over the training rows. */
-static void diagnose(struct run *r, const double *theta)
+/* Collective, --diagnostics: the residual checks at theta_s (on the factor's design), one
+   more pass over the training rows. */
+static void diagnose(struct run *r, const double *theta_s)
 {
     int d = r->ds.n_features;
     struct exact_problem pb = exact_problem_of(r);
-    double *t0 = lr_malloc((size_t)(d + 1) * sizeof *t0);
-    double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
     double *m2 = lr_malloc((size_t)(d ? d : 1) * sizeof *m2);
-    for (int j = 0; j <= d; j++)
-        t0[j] = isnan(theta[j]) ? 0 : theta[j];
-    stats_rescale(t0, r->mean, r->scale, d, theta_s);  /* on the factor's design */
     for (int j = 0; j < d; j++)
         m2[j] = r->s[j].m2;
     diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, &r->dg);
-    free(t0);
-    free(theta_s);
     free(m2);
 }
 
@@ -878,12 +861,20 @@ static int infer(struct run *r, struct lr_error *e)
                       r->train_m.mse * n, sst, (int64_t)wsum[0], r->o->conf_level, &r->inf);
     if (ds->w)
         inference_add_log_weights(&r->inf, wsum[1]);
-    int rc = infer_covariance(r, theta, e);
+    /* the coefficients on the factor's design, aliased ones 0 */
+    double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
+    for (int j = 0; j <= d; j++)
+        theta[j] = isnan(theta[j]) ? 0 : theta[j];
+    stats_rescale(theta, r->mean, r->scale, d, theta_s);
+    if (r->o->no_intercept)
+        theta_s[0] = 0;
+    free(theta);
+    int rc = infer_covariance(r, theta_s, e);
     if (rc == LR_OK)
         test_terms(r);
     if (rc == LR_OK && r->o->diagnostics)
-        diagnose(r, theta);
-    free(theta);
+        diagnose(r, theta_s);
+    free(theta_s);
     return rc;
 }
 
