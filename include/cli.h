@@ -35,6 +35,10 @@ struct options {
     const char *cache;         /* --cache PATH: parsed rows kept for the next run */
     int cache_verify_full;     /* --cache-verify full */
     int cache_verify_given;
+    int memory;                /* --memory: enum data_memory (dataset.h); default auto */
+    int memory_given;
+    const char *scratch;       /* --scratch DIR; NULL: $TMPDIR, else /tmp */
+    int64_t block_rows;        /* --block-rows N (stream mode); 0: about 32 MiB of rows */
 
     /* categorical columns and missing values (encode.h) */
     const char *categorical;   /* --categorical A,B|auto; NULL: none */
@@ -96,6 +100,9 @@ struct options {
 };
 
 int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e);
+
+/* The option that keeps training from streaming its rows (--memory stream), or NULL. */
+const char *cli_stream_blocker(const struct options *o);
 void cli_usage(FILE *out);
 const char *cli_version(void);
 

@@ -50,6 +50,20 @@ struct data_options {
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
     int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
     int quiet;                 /* the cache's notes and warnings silenced */
+    int memory;                /* enum data_memory: how the rows are held */
+    const char *scratch;       /* stream mode: the directory of the scratch files; NULL:
+                                  $TMPDIR, else /tmp (scratch.h) */
+    int64_t block_rows;        /* stream mode: rows per block (a multiple of 4096); 0: about
+                                  32 MiB of rows as read */
+};
+
+/* How a data set's rows are held (--memory). */
+enum data_memory {
+    MEMORY_RESIDENT,           /* every row of a rank in memory (ds->X) */
+    MEMORY_STREAM,             /* on disk: a scratch file written in the first pass, each
+                                  later pass read back block by block (dataset_next) */
+    MEMORY_AUTO,               /* resident when the node's memory holds the rows, else
+                                  stream, with one line on stderr saying so */
 };
 
 struct dataset {
@@ -79,6 +93,17 @@ struct dataset {
     int64_t first_skipped_last[CSV_FIRST_SKIPPED];
     char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
+    int64_t next_row;          /* resident: 1 once a pass has given the rows (dataset_next);
+                                  stream: the rows given in this pass */
+    struct data_stream *stream;  /* stream mode: the rows on disk, X, y, w NULL (read them
+                                    with dataset_next); NULL: resident */
+};
+
+/* Rows of a pass (dataset_next): n rows of X (n×n_features row-major), y and w (NULL
+   without them); valid until the next call. */
+struct row_block {
+    const double *X, *y, *w;
+    int64_t n;
 };
 
 /* Which data set of a command the options are for. */
@@ -111,6 +136,23 @@ void data_options_for(const struct options *cli, enum data_role role,
 /* Collective: every rank calls it with the same options. */
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);
 void dataset_free(struct dataset *ds);
+
+/*
+ * A pass over this rank's rows in order, in blocks: dataset_rewind, then dataset_next until
+ * it returns 0. Resident, the one block is X, y, w themselves; streamed, each block is read
+ * back from the scratch file and encoded as the first pass decided (its fill values
+ * included: enc's has_fill). Every block but the last holds a whole number of par.h's parts,
+ * so that sums over parts in order (stats_add, metrics_add, the exact solver's stream) have
+ * the same bits either way. Local: a rank that fails (-1 with e, LR_ENOINPUT) stops its
+ * pass; agree after it (comm_agree).
+ */
+void dataset_rewind(struct dataset *ds);
+int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e);
+
+/* Stream mode: the passes read back so far, the bytes of one pass (this rank), the rows of
+   a block; all 0 when resident. */
+void dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
+                         int64_t *block_rows);
 
 /* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
    and where; label (e.g. "--test FILE") heads the line, NULL for the data set itself. */

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "stats.h"
+
 struct metrics {
     int64_t rows;
     double mse, rmse, mae, r2, adj_r2;
@@ -30,6 +32,18 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
 void metrics_compute_w(const double *X, const double *y, const double *w, int64_t n, int d,
                        double b, const double *wt, int intercept, int n_threads,
                        struct metrics *out);
+
+/* The same over rows that come in blocks (each a whole number of par.h's parts but the
+   last): metrics_init, metrics_add per block in order, then metrics_finish (collective)
+   give metrics_compute_w's bits on all the rows at once. */
+struct metrics_acc {
+    double sums[3];            /* Σωe², Σω|e|, rows with ω > 0 */
+    struct col_stats y;        /* y's statistics */
+};
+void metrics_init(struct metrics_acc *a);
+void metrics_add(struct metrics_acc *a, const double *X, const double *y, const double *sw,
+                 int64_t n, int d, double b, const double *w, int n_threads);
+void metrics_finish(struct metrics_acc *a, int d, int intercept, struct metrics *out);
 
 /* Adjusted R² of a fit with d fitted features on rows rows (NaN when rows ≤ d + intercept). */
 double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept);

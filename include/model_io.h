@@ -27,6 +27,7 @@ struct model {
     const char *solver;
     int64_t epochs;
     int converged;                  /* stopped_by is "convergence" */
+    const char *memory;             /* how the rows were held: "resident" or "stream" */
     const char *stopped_by;         /* "convergence", "stalled", "early_stopping", "epoch_limit",
                                        "exact" */
     double learning_rate, final_loss, l2;  /* learning_rate NaN (null): not a gradient solver */

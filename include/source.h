@@ -111,6 +111,9 @@ struct source_input {
     struct csv_layout lay;     /* how a record becomes a row (the source sets quote_free, and
                                   keep_offsets when it moves rows) */
     int n_threads;             /* OpenMP threads for parsing, >= 1 */
+    int64_t window_rows;       /* > 0: the rows are read in blocks of this many and never
+                                  held all at once (the memory check counts two blocks);
+                                  0: a pass holds the whole share */
     struct source_cache *cache;  /* --cache; NULL without */
 };
 
@@ -150,6 +153,7 @@ struct row_source {
                                       encoding and first skipped records as stored (the
                                       caller may take its names and encoding); NULL: the
                                       caller encodes each block */
+    double rows_estimate;      /* this rank's rows, estimated at open (source_check_memory) */
     void *state;               /* the kind's own */
 };
 
@@ -186,12 +190,13 @@ int source_cache_probe(struct row_source *s, struct lr_error *e);
 
 /*
  * Collective: will the rows of the ranks on each node fit in its memory? A rank estimates
- * its rows from the line length in the first 64 KiB of [begin, end) of b; a row is
- * in->lay's numbers (features, target, weight); copies: 2 when the rows move between ranks
- * after parsing (the old and the new arrays for a moment). LR_ENOMEM on every rank when a
- * node falls short.
+ * its rows from the line length in the first 64 KiB of [begin, end) of b (s->rows_estimate);
+ * a row is s->in.lay's numbers (features, target, weight); copies: 2 when the rows move
+ * between ranks after parsing (the old and the new arrays for a moment). With
+ * s->in.window_rows, a pass holds only a window of rows (the block being read, and the one
+ * being used), and that is what must fit. LR_ENOMEM on every rank when a node falls short.
  */
-int source_check_memory(const struct byte_source *b, const struct source_input *in, off_t begin,
+int source_check_memory(const struct byte_source *b, struct row_source *s, off_t begin,
                         off_t end, int copies, struct lr_error *e);
 
 /*

@@ -43,6 +43,14 @@ void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_thr
 void stats_allreduce_w(const double *X, const double *w, int64_t n, int d, int n_threads,
                        struct col_stats *out);
 
+/* The same over rows that come in blocks (each a whole number of par.h's parts but the
+   last): stats_init, stats_add per block in order, then stats_finish (collective) gives
+   stats_allreduce_w's bits on all the rows at once. */
+void stats_init(struct col_stats *acc, int d);
+void stats_add(const double *X, const double *w, int64_t n, int d, int n_threads,
+               struct col_stats *acc);
+void stats_finish(struct col_stats *acc, int d);
+
 /*
  * The one map between the coefficients of a model on standardized columns,
  * θ_s = (b_s, w_s), and the same model on the columns as given, θ = (b, w):

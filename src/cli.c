@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dataset.h"
 #include "inputs.h"
 #include "robust.h"
 #include "numparse.h"
@@ -21,6 +22,7 @@ enum opt_id {
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
+    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS,
 };
 
 struct opt_spec {
@@ -66,6 +68,8 @@ static const struct opt_spec specs[] = {
     {"glob", O_GLOB, 1, READ},
     {"precondition", O_PRECONDITION, 1, TRAIN},
     {"precondition-rows", O_PRECONDITION_ROWS, 1, TRAIN},
+    {"memory", O_MEMORY, 1, TRAIN},      {"scratch", O_SCRATCH, 1, TRAIN},
+    {"block-rows", O_BLOCK_ROWS, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -120,6 +124,20 @@ void cli_usage(FILE *out)
         "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash every\n"
         "                       input file as stored (in parallel), which catches an edit in\n"
         "                       place that kept the size and the modification time\n"
+        "  --memory MODE        train: how a rank holds its rows. 'resident': all in\n"
+        "                       memory; 'stream': a bounded window of blocks (--block-rows)\n"
+        "                       whatever the row count: the first pass keeps the rows as\n"
+        "                       read in a scratch file, each later pass reads them back.\n"
+        "                       The same model bits as resident. For --solver exact (auto\n"
+        "                       picks it) on plain CSV files, without --validation-split,\n"
+        "                       --cov other than classical, --diagnostics or --cache.\n"
+        "                       'auto' (default): resident when the node's memory holds\n"
+        "                       the rows, else stream where it applies, with a line saying so\n"
+        "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
+        "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
+        "                       A directory that cannot hold the rows is exit 73 before any pass\n"
+        "  --block-rows N       stream mode: rows per block, a multiple of 4096 (default:\n"
+        "                       about 32 MiB of rows as read)\n"
         "\n"
         "Categorical columns and missing values (--na-values: all commands; --missing,\n"
         "--unknown-level: train, predict, evaluate; the rest: train):\n"
@@ -487,6 +505,17 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         o->cache_verify_given = 1;
         return parse_choice(sp->name, v, (const char *const[]){"quick", "full", NULL},
                             &o->cache_verify_full, e);
+    case O_MEMORY:
+        o->memory_given = 1;
+        return parse_choice(sp->name, v, (const char *const[]){"resident", "stream", "auto",
+                                                               NULL}, &o->memory, e);
+    case O_SCRATCH: o->scratch = v; return 0;
+    case O_BLOCK_ROWS:
+        if (parse_count(sp->name, v, 4096, &o->block_rows, e) < 0)
+            return -1;
+        if (o->block_rows % 4096 != 0)
+            return lr_fail(e, LR_EUSAGE, "--block-rows: '%s' is not a multiple of 4096", v);
+        return 0;
     case O_PRECONDITION:
         o->precondition_given = 1;
         return parse_choice(sp->name, v, (const char *const[]){"sample", "scale", NULL},
@@ -704,7 +733,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
         .command = CMD_TRAIN, .delimiter = ',', .lr = 0, .solver = SOLVER_AUTO, .epochs = 100000,
         .tol = -1, .conf_level = 0.95, .level = 0.95, .huber_delta = 1.35, .max_levels = 1000,
         .model_out = "model.json", .log_every = 100, .checkpoint_every = 100, .seed = 1,
-        .argc = argc, .argv = argv,
+        .memory = MEMORY_AUTO, .argc = argc, .argv = argv,
     };
     const char *took = NULL, *took_opt = NULL;  /* the last value taken from its own argument */
     int i = 1;
@@ -768,6 +797,15 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
         return -1;
     if (o->cache_verify_given && !o->cache)
         return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
+    const char *blocker = cli_stream_blocker(o);
+    if (o->memory == MEMORY_STREAM && blocker)
+        return lr_fail(e, LR_EUSAGE, "--memory stream: %s needs every row in memory so far; "
+                       "use --memory resident (or auto)", blocker);
+    if ((o->scratch || o->block_rows) && (o->memory == MEMORY_RESIDENT || blocker))
+        return lr_fail(e, LR_EUSAGE, "%s applies to stream mode (--memory stream or auto), "
+                       "which %s", o->scratch ? "--scratch" : "--block-rows",
+                       o->memory == MEMORY_RESIDENT ? "--memory resident turns off"
+                       : "this run cannot use");
     return check_paths(o, e);
 }
 
@@ -782,6 +820,23 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
     if (rc < 0 || o->n_paths <= 1)  /* one input: o->path says it all */
         o->n_paths = 0;
     return rc;
+}
+
+const char *cli_stream_blocker(const struct options *o)
+{
+    return o->solver == SOLVER_GD ? "--solver gd"
+           : o->solver == SOLVER_NESTEROV ? "--solver nesterov"
+           : o->solver == SOLVER_AUTO &&
+                     (o->l1 > 0 || o->huber || o->lr > 0 || o->tol >= 0 || o->patience ||
+                      o->epochs_given || o->precondition_given || o->inference ||
+                      o->checkpoint || o->resume)
+               ? "gradient descent (--l1, --loss huber, --lr, --tol, --epochs, --inference, "
+                 "--checkpoint, ...)"
+           : o->validation_split > 0 ? "--validation-split"
+           : o->cov != COV_CLASSICAL ? "--cov"
+           : o->diagnostics ? "--diagnostics"
+           : o->cache ? "--cache"
+           : NULL;
 }
 
 const char *cli_version(void) { return LINREG_VERSION; }

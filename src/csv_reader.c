@@ -1243,7 +1243,8 @@ void csv_shard_append(struct csv_shard *dst, struct csv_shard *b, int d)
 {
     int64_t n = dst->n_rows;
     dst->n_groups = b->n_groups;
-    dst->X = append(dst->X, n * d, b->X, b->n_rows * d, sizeof(double));
+    if (b->X)  /* a block whose rows went elsewhere (a scratch file) brings only its count */
+        dst->X = append(dst->X, n * d, b->X, b->n_rows * d, sizeof(double));
     if (b->y)
         dst->y = append(dst->y, n, b->y, b->n_rows, sizeof(double));
     if (b->w)

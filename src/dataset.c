@@ -15,6 +15,7 @@
 #include "comm.h"
 #include "inputs.h"
 #include "par.h"
+#include "scratch.h"
 #include "shard.h"
 #include "source.h"
 #include "test_hooks.h"
@@ -311,13 +312,18 @@ static void gather_skipped(const struct csv_shard *s, const int *file,
     free(all);
 }
 
-/* Collective: Σ ω over all ranks into ds->weight_total; all-zero weights are an error (no
-   row would count). The per-rank sums add in rank order. */
-static int dataset_weight_total(struct dataset *ds, const char *path, struct lr_error *e)
+/* This rank's Σ ω, in row order, added to *s. */
+static void add_weights(const double *w, int64_t n, double *s)
 {
-    double s = 0;
-    for (int64_t i = 0; i < ds->n_rows; i++)
-        s += ds->w[i];
+    for (int64_t i = 0; w && i < n; i++)
+        *s += w[i];
+}
+
+/* Collective: Σ ω over all ranks (s: this rank's) into ds->weight_total; all-zero weights are an error (no
+   row would count). The per-rank sums add in rank order. */
+static int dataset_weight_total(struct dataset *ds, double s, const char *path,
+                                struct lr_error *e)
+{
     int p = comm_size();
     double *all = lr_malloc((size_t)p * sizeof *all);
     comm_allgather(&s, all, sizeof s);
@@ -379,6 +385,17 @@ struct load {
     char **source_names;       /* --cache: its key, the source feature columns (a copy:
                                   encoding replaces ds's names) */
     int n_source;
+    double weight_sum;         /* this rank's Σ ω, in row order */
+};
+
+/* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded. */
+struct data_stream {
+    struct scratch sc;
+    struct enc_plan plan;      /* from the first pass (enc_decide) */
+    int64_t block_rows;
+    double *X, *y, *w;         /* the block last given */
+    int passes;                /* passes read back */
+    int n_threads;
 };
 
 static void load_free(struct load *L)
@@ -512,14 +529,74 @@ static int read_pass(struct load *L, struct lr_error *e)
     return rc;
 }
 
+/* Collective: the totals of the rows read (L->rows counts them: they may be elsewhere), and
+   a data set left without rows refused. */
+static int count_rows(struct load *L, const struct data_options *o, struct dataset *ds,
+                      struct lr_error *e)
+{
+    ds->n_rows_total = comm_sum_i64(L->rows.n_rows);
+    ds->n_skipped_total = comm_sum_i64(L->rows.n_skipped);
+    ds->n_skipped_missing = comm_sum_i64(L->rows.n_skipped_missing);
+    if (ds->n_rows_total > 0)
+        return 0;
+    if (ds->n_skipped_total > 0)
+        return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were "
+                          "skipped", (long long)ds->n_skipped_total);
+    return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
+                      L->head.header_lines ? " after the header" : "");
+}
+
+/* Stream mode's block: about 32 MiB of rows as read, a whole number of parts (par.h). */
+static int64_t default_block_rows(const struct source_input *in)
+{
+    int64_t row = 8 * (int64_t)(in->lay.n_features + in->lay.has_target + in->lay.has_weight);
+    int64_t rows = ((int64_t)32 << 20) / (row ? row : 8) / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+    return rows > PAR_CHUNK_ROWS ? rows : PAR_CHUNK_ROWS;
+}
+
+/* Collective: the row source opened. --memory auto: resident when the node's memory holds
+   the rows; when it does not (LR_ENOMEM on every rank), the source again in stream mode,
+   with one line saying so. */
+static int open_source(struct load *L, const struct data_options *o, struct lr_error *e)
+{
+    int64_t window = o->block_rows ? o->block_rows : default_block_rows(&L->in);
+    L->in.window_rows = o->memory == MEMORY_STREAM ? window : 0;
+    if (source_init(&L->src, &L->in, e) < 0)
+        return -1;
+    int plain = L->src.m == source_csv() || L->src.m == source_parts();
+    if (o->memory == MEMORY_STREAM && !plain)
+        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream reads plain CSV "
+                          "files block by block; %s: decompress them first, or use "
+                          "--memory resident", L->src.m == source_cache() ? "--cache reads "
+                          "every row at once" : "a compressed file is decompressed whole");
+    if (L->src.m->open(&L->src, e) == 0 || o->memory != MEMORY_AUTO || e->code != LR_ENOMEM ||
+        !plain)
+        return e->code == LR_OK ? 0 : -1;
+    struct lr_error resident = *e;  /* the error unless the window fits */
+    memset(e, 0, sizeof *e);
+    L->src.m->close(&L->src);
+    L->in.window_rows = window;
+    if (source_init(&L->src, &L->in, e) < 0)
+        return -1;
+    if (L->src.m->open(&L->src, e) < 0) {
+        if (e->code == LR_ENOMEM)
+            *e = resident;
+        return -1;
+    }
+    if (comm_rank() == 0 && !o->quiet)
+        fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
+                "stream mode (--memory auto), blocks of %lld rows kept between passes in a "
+                "scratch file in %s (--scratch)\n", resident.msg, (long long)window,
+                o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    return 0;
+}
+
 /* Collective: this rank's rows from the row source the inputs call for (one pass, its one
    block: the whole share), encoded, their skipped records placed. */
 static int read_rows(struct load *L, const struct data_options *o, struct dataset *ds,
                      struct lr_error *e)
 {
     int skipped_file[CSV_FIRST_SKIPPED];
-    if (source_init(&L->src, &L->in, e) < 0 || L->src.m->open(&L->src, e) < 0)
-        return -1;
     if (test_fail_here("alloc", comm_rank()))
         free(lr_malloc((size_t)1 << 62));  /* an allocation that fails, as out of memory */
     if (read_pass(L, e) < 0)
@@ -533,16 +610,53 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
     if (L->src.m->rebalance)
         L->src.m->rebalance(&L->src, &L->rows, ds->n_features);
-    ds->n_rows_total = comm_sum_i64(L->rows.n_rows);
-    ds->n_skipped_total = comm_sum_i64(L->rows.n_skipped);
-    ds->n_skipped_missing = comm_sum_i64(L->rows.n_skipped_missing);
-    if (ds->n_rows_total > 0)
-        return 0;
-    if (ds->n_skipped_total > 0)
-        return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no valid data rows: all %lld were "
-                          "skipped", (long long)ds->n_skipped_total);
-    return lr_fail_at(e, LR_EDATA, o->path, 0, 0, "no data rows%s",
-                      L->head.header_lines ? " after the header" : "");
+    add_weights(L->rows.w, L->rows.n_rows, &L->weight_sum);
+    return count_rows(L, o, ds, e);
+}
+
+/* Collective, stream mode: the first pass, block by block. Each block's missing values are
+   counted and its rows, as read, go to this rank's scratch file; L->rows keeps the rest
+   (levels, skipped records, counts). Then the encoding is decided, which each later pass
+   applies to the blocks it reads back (dataset_next). */
+static int read_stream(struct load *L, const struct data_options *o, struct dataset *ds,
+                       struct lr_error *e)
+{
+    int d = L->in.lay.n_features, rc, skipped_file[CSV_FIRST_SKIPPED];
+    struct data_stream *st = lr_calloc(1, sizeof *st);
+    ds->stream = st;
+    st->sc.fd = -1;
+    st->block_rows = L->in.window_rows;
+    st->n_threads = o->n_threads;
+    int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
+    if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
+        return -1;
+    int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
+    struct lr_error we = {0};  /* a local write error, agreed once the pass has ended */
+    struct csv_shard b;
+    while ((rc = L->src.m->next(&L->src, st->block_rows, &b, e)) > 0) {
+        enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
+        add_weights(b.w, b.n_rows, &L->weight_sum);
+        if (we.code == LR_OK)
+            scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
+        free(b.X), free(b.y), free(b.w), free(b.g), free(b.row_at);
+        b.X = b.y = b.w = NULL, b.g = NULL, b.row_at = NULL;
+        csv_shard_append(&L->rows, &b, d);
+    }
+    if (rc == 0 && we.code != LR_OK)
+        *e = we;
+    if (rc < 0 || comm_agree(e) != LR_OK)
+        goto fail;
+    place_skipped(&L->src, &L->rows, skipped_file);
+    if (enc_decide(&L->rows, missing, &L->rs, &o->enc, &ds->feature_names, &ds->n_features,
+                   &ds->enc, &st->plan, e) < 0)
+        goto fail;
+    free(missing);
+    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
+    ds->n_rows = L->rows.n_rows;
+    return count_rows(L, o, ds, e);
+fail:
+    free(missing);
+    return -1;
 }
 
 /* Collective, with --cache and rows read from the files: those rows, written. A failure is
@@ -574,13 +688,15 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         goto done;
     if (o->cache)
         cache_setup(&L, o, ds);
-    if (read_rows(&L, o, ds, e) < 0)
+    if (open_source(&L, o, e) < 0 ||
+        (L.in.window_rows ? read_stream(&L, o, ds, e) : read_rows(&L, o, ds, e)) < 0)
         goto done;
     if (o->cache && L.src.m != source_cache())
         write_cache(&L, o, ds);
-    take_rows(ds, &L.rows);
+    if (!ds->stream)
+        take_rows(ds, &L.rows);
     ds->weight_total = (double)ds->n_rows_total;
-    if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
+    if (L.in.lay.has_weight && dataset_weight_total(ds, L.weight_sum, o->path, e) < 0)
         goto done;
     rc = 0;
 done:
@@ -588,6 +704,65 @@ done:
     if (rc < 0)
         dataset_free(ds);
     return rc;
+}
+
+void dataset_rewind(struct dataset *ds)
+{
+    ds->next_row = 0;
+    if (ds->stream)
+        scratch_rewind(&ds->stream->sc);
+}
+
+int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
+    *b = (struct row_block){0};
+    if (!st) {  /* resident: the rows themselves, at once */
+        if (ds->next_row)
+            return 0;
+        ds->next_row = 1;
+        *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .n = ds->n_rows};
+        return 1;
+    }
+    int d = st->plan.d;
+    free(st->X);
+    st->X = lr_malloc(lr_bytes(st->block_rows, d ? d : 1, sizeof *st->X));
+    if (!st->y && st->sc.has_y)
+        st->y = lr_malloc((size_t)st->block_rows * sizeof *st->y);
+    if (!st->w && st->sc.has_w)
+        st->w = lr_malloc((size_t)st->block_rows * sizeof *st->w);
+    if (ds->next_row == 0)
+        st->passes++;
+    int64_t n = scratch_read(&st->sc, st->block_rows, st->X, st->y, st->w, e);
+    if (n <= 0)
+        return n < 0 ? -1 : 0;
+    ds->next_row += n;
+    struct csv_shard sh = {.n_rows = n, .X = st->X};
+    enc_apply(&st->plan, &ds->enc, &sh, st->n_threads);
+    st->X = sh.X;
+    *b = (struct row_block){.X = st->X, .y = st->y, .w = st->w, .n = n};
+    return 1;
+}
+
+void dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
+                         int64_t *block_rows)
+{
+    const struct data_stream *st = ds->stream;
+    *passes = st ? st->passes : 0;
+    *pass_bytes = st ? st->sc.n_rows * 8 * (st->sc.d + st->sc.has_y + st->sc.has_w) : 0;
+    *block_rows = st ? st->block_rows : 0;
+}
+
+static void stream_free(struct data_stream *st)
+{
+    if (!st)
+        return;
+    scratch_close(&st->sc);
+    enc_plan_free(&st->plan);
+    free(st->X);
+    free(st->y);
+    free(st->w);
+    free(st);
 }
 
 void data_options_for(const struct options *cli, enum data_role role,
@@ -599,6 +774,9 @@ void data_options_for(const struct options *cli, enum data_role role,
         .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
+        .memory = role != DATA_TRAIN || cli_stream_blocker(cli) ? MEMORY_RESIDENT : cli->memory,
+        .scratch = cli->scratch,
+        .block_rows = cli->block_rows,
     };
     switch (role) {
     case DATA_TRAIN:
@@ -666,6 +844,7 @@ void dataset_free(struct dataset *ds)
     free(ds->w);
     free(ds->g);
     enc_free(&ds->enc);
+    stream_free(ds->stream);
     memset(ds, 0, sizeof *ds);
 }
 

@@ -27,13 +27,17 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
     metrics_compute_w(X, y, NULL, n, d, b, w, intercept, n_threads, out);
 }
 
-void metrics_compute_w(const double *X, const double *y, const double *sw, int64_t n, int d,
-                       double b, const double *w, int intercept, int n_threads,
-                       struct metrics *out)
+void metrics_init(struct metrics_acc *a)
+{
+    a->sums[0] = a->sums[1] = a->sums[2] = 0;
+    stats_init(&a->y, 1);
+}
+
+void metrics_add(struct metrics_acc *a, const double *X, const double *y, const double *sw,
+                 int64_t n, int d, double b, const double *w, int n_threads)
 {
     int64_t parts = par_chunks(n);
-    double *part = lr_malloc((size_t)parts * 3 * sizeof *part);  /* Σe², Σ|e|, rows with
-                                                                     ω > 0, per part */
+    double *part = lr_malloc((size_t)(parts ? parts : 1) * 3 * sizeof *part);
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
@@ -52,23 +56,38 @@ void metrics_compute_w(const double *X, const double *y, const double *sw, int64
         part[3 * k + 1] = sae;
         part[3 * k + 2] = pos;
     }
-    double sums[3] = {0, 0, 0};
     for (int64_t k = 0; k < parts; k++)  /* part order: the same bits for any team */
         for (int s = 0; s < 3; s++)
-            sums[s] += part[3 * k + s];
+            a->sums[s] += part[3 * k + s];
     free(part);
-    comm_sum(sums, 3);
-    struct col_stats ys;
-    stats_allreduce_w(y, sw, n, 1, n_threads, &ys);
-    double m = ys.weight;
-    out->rows = ys.count;
-    out->mse = m > 0 ? sums[0] / m : NAN;
+    stats_add(y, sw, n, 1, n_threads, &a->y);
+}
+
+void metrics_finish(struct metrics_acc *a, int d, int intercept, struct metrics *out)
+{
+    comm_sum(a->sums, 3);
+    stats_finish(&a->y, 1);
+    const struct col_stats *ys = &a->y;
+    double m = ys->weight;
+    out->rows = ys->count;
+    out->mse = m > 0 ? a->sums[0] / m : NAN;
     out->rmse = sqrt(out->mse);
-    out->mae = m > 0 ? sums[1] / m : NAN;
-    double sst = intercept ? ys.m2 : ys.m2 + m * ys.mean * ys.mean;
-    out->r2 = sst > 0 ? 1 - sums[0] / sst : NAN;  /* a constant target explains nothing */
-    /* as R's summary.lm: rows of zero weight are not observations */
-    out->adj_r2 = metrics_adjusted_r2(out->r2, sw ? (int64_t)sums[2] : ys.count, d, intercept);
+    out->mae = m > 0 ? a->sums[1] / m : NAN;
+    double sst = intercept ? ys->m2 : ys->m2 + m * ys->mean * ys->mean;
+    out->r2 = sst > 0 ? 1 - a->sums[0] / sst : NAN;  /* a constant target explains nothing */
+    /* as R's summary.lm: rows of zero weight are not observations; without weights the
+       count of rows with ω > 0 is every row */
+    out->adj_r2 = metrics_adjusted_r2(out->r2, (int64_t)a->sums[2], d, intercept);
+}
+
+void metrics_compute_w(const double *X, const double *y, const double *sw, int64_t n, int d,
+                       double b, const double *w, int intercept, int n_threads,
+                       struct metrics *out)
+{
+    struct metrics_acc a;
+    metrics_init(&a);
+    metrics_add(&a, X, y, sw, n, d, b, w, n_threads);
+    metrics_finish(&a, d, intercept, out);
 }
 
 double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept)

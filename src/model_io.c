@@ -124,6 +124,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_object_set_new(training, "huber_scale", number(m->huber_scale));
     json_object_set_new(training, "weights", m->weights ? json_string(m->weights) : json_null());
     json_object_set_new(training, "features_selected", json_integer(m->features_selected));
+    if (m->memory)
+        json_object_set_new(training, "memory", json_string(m->memory));
     if (m->precondition) {
         json_t *pc = json_pack("{s:s}", "method", m->precondition);
         if (m->precondition_note)

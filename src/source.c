@@ -68,9 +68,10 @@ int node_fits(double need, const char *what, const char *path, struct lr_error *
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-int source_check_memory(const struct byte_source *b, const struct source_input *in, off_t begin,
+int source_check_memory(const struct byte_source *b, struct row_source *s, off_t begin,
                         off_t end, int copies, struct lr_error *e)
 {
+    const struct source_input *in = &s->in;
     int d = in->lay.n_features + in->lay.has_target + in->lay.has_weight;  /* a row, as read */
     double need = 0, rows = 0;
     if (end > begin) {
@@ -82,12 +83,18 @@ int source_check_memory(const struct byte_source *b, const struct source_input *
             lines += sample[i] == '\n';
         rows = k > 0 ? (double)(end - begin) / ((double)k / (double)(lines ? lines : 1)) : 0;
         double block = fmin((double)(end - begin), in->n_threads * (double)(8 << 20));
+        double held = in->window_rows > 0 ? fmin(rows, 2.0 * (double)in->window_rows) : rows;
         /* the rows, and a block of text with its rows */
-        need = copies * rows * d * (double)sizeof(double) + 2 * block;
+        need = copies * held * d * (double)sizeof(double) + 2 * block;
     }
+    s->rows_estimate = rows;
     char what[200];
-    snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)", rows,
-             d, copies > 1 ? ", held twice while they move between ranks" : "");
+    if (in->window_rows > 0)
+        snprintf(what, sizeof what, "two blocks of %lld rows of %d numbers (--block-rows)",
+                 (long long)in->window_rows, d);
+    else
+        snprintf(what, sizeof what, "their rows (this rank: about %.0f rows of %d numbers%s)",
+                 rows, d, copies > 1 ? ", held twice while they move between ranks" : "");
     return node_fits(need, what, in->lay.path, e);
 }
 

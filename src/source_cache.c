@@ -29,7 +29,7 @@ int source_cache_probe(struct row_source *s, struct lr_error *e)
         struct byte_source bytes = byte_source_fd(s->in.fd);
         shard_nominal((off_t)s->in.data_start[0], (off_t)s->in.size, comm_rank(), comm_size(),
                       &lo, &hi);
-        if (source_check_memory(&bytes, &s->in, lo, hi, 1, e) < 0 ||
+        if (source_check_memory(&bytes, s, lo, hi, 1, e) < 0 ||
             cache_csv_init(&c->files, s->in.lay.path, s->in.fd, s->in.data_start[0], e) < 0)
             return -1;
     } else {  /* the stream's length: plain files' now, else once they are read */

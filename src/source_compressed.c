@@ -27,7 +27,7 @@ static int compressed_open(struct row_source *s, struct lr_error *e)
     s->in.lay.quote_free = 0;  /* known only at its end */
     s->in.lay.keep_offsets = 1;  /* the rows move by their place in the stream */
     /* sh.bytes is an estimate here: the text is still coming */
-    return source_check_memory(&st->sh.text, &s->in, 0, (off_t)st->sh.bytes, 2, e);
+    return source_check_memory(&st->sh.text, s, 0, (off_t)st->sh.bytes, 2, e);
 }
 
 static int compressed_place(const struct row_source *s, int64_t line, int64_t *file_line)

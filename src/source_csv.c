@@ -49,7 +49,7 @@ static int csv_open(struct row_source *s, struct lr_error *e)
     if (find_range(&st->bytes, s->in.lay.path, (off_t)s->region_start, (off_t)s->region_end,
                    &st->begin, &st->end, &s->in.lay.quote_free, e) < 0)
         return -1;
-    return source_check_memory(&st->bytes, &s->in, st->begin, st->end, 1, e);
+    return source_check_memory(&st->bytes, s, st->begin, st->end, 1, e);
 }
 
 static int csv_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,

@@ -39,7 +39,7 @@ static int parts_open(struct row_source *s, struct lr_error *e)
     inputs_concat_failed(&st->cat, e);
     if (comm_agree(e) != LR_OK)
         return -1;
-    return source_check_memory(&st->cat.bytes, &s->in, st->begin, st->end, 1, e);
+    return source_check_memory(&st->cat.bytes, s, st->begin, st->end, 1, e);
 }
 
 static int parts_place(const struct row_source *s, int64_t line, int64_t *file_line)

@@ -77,23 +77,46 @@ void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_st
     stats_local_w(X, NULL, n, d, n_threads, out);
 }
 
-void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,
-                   struct col_stats *out)
+void stats_init(struct col_stats *acc, int d)
+{
+    for (int j = 0; j < d; j++)
+        acc[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
+}
+
+void stats_add(const double *X, const double *w, int64_t n, int d, int n_threads,
+               struct col_stats *acc)
 {
     int64_t parts = par_chunks(n);
-    struct col_stats *part = lr_malloc((size_t)parts * (size_t)d * sizeof *part);
+    struct col_stats *part = lr_malloc((size_t)(parts ? parts : 1) * (size_t)d * sizeof *part);
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
         par_chunk(n, k, &lo, &hi);
         stats_slice(X, w, lo, hi, d, part + (size_t)k * d);
     }
-    for (int j = 0; j < d; j++)
-        out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
     for (int64_t k = 0; k < parts; k++)  /* part order: the same bits for any team */
         for (int j = 0; j < d; j++)
-            stats_merge(&out[j], &part[(size_t)k * d + j]);
+            stats_merge(&acc[j], &part[(size_t)k * d + j]);
     free(part);
+}
+
+void stats_finish(struct col_stats *acc, int d)
+{
+    int p = comm_size();
+    struct col_stats *all = lr_malloc((size_t)p * (size_t)(d ? d : 1) * sizeof *all);
+    comm_allgather(acc, all, (size_t)d * sizeof *all);
+    stats_init(acc, d);
+    for (int r = 0; r < p; r++)  /* rank order: identical result on every rank */
+        for (int j = 0; j < d; j++)
+            stats_merge(&acc[j], &all[(size_t)r * d + j]);
+    free(all);
+}
+
+void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,
+                   struct col_stats *out)
+{
+    stats_init(out, d);
+    stats_add(X, w, n, d, n_threads, out);
 }
 
 void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)
@@ -104,16 +127,8 @@ void stats_allreduce(const double *X, int64_t n, int d, int n_threads, struct co
 void stats_allreduce_w(const double *X, const double *w, int64_t n, int d, int n_threads,
                        struct col_stats *out)
 {
-    int p = comm_size();
-    struct col_stats *all = lr_malloc((size_t)p * (size_t)d * sizeof *all);
     stats_local_w(X, w, n, d, n_threads, out);
-    comm_allgather(out, all, (size_t)d * sizeof *all);
-    for (int j = 0; j < d; j++)
-        out[j] = (struct col_stats){.min = INFINITY, .max = -INFINITY};
-    for (int r = 0; r < p; r++)  /* rank order: identical result on every rank */
-        for (int j = 0; j < d; j++)
-            stats_merge(&out[j], &all[(size_t)r * d + j]);
-    free(all);
+    stats_finish(out, d);
 }
 
 void stats_standardize(double *X, int64_t n, int d, const double *mean, const double *scale,

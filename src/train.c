@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "atomic_file.h"
@@ -87,6 +88,7 @@ struct run {
     const char *pc_why;        /* why column scaling when sample was asked; NULL */
     struct precond pc;         /* with PRECOND_SAMPLE: P (precond.h) */
     double t_precond;          /* seconds building it */
+    double peak_rss;           /* the largest rank's peak memory, bytes */
     const char **pc_names;     /* the model's words for its fallbacks */
     char pc_note[200];         /* why the sample's factor was not used */
 };
@@ -305,9 +307,9 @@ static int stopped_error(const struct options *o, int64_t epoch, struct lr_error
    column with an empty header field: the data layer leaves such a column out (drop_index),
    and this says so. Other made-up names (an empty header field elsewhere) whose values are
    exactly the row numbers (0..N-1 or 1..N) are most likely an index too: a warning. */
-static void warn_index_columns(const struct run *r)
+static void warn_index_columns(struct run *r)
 {
-    const struct dataset *ds = &r->ds;
+    struct dataset *ds = &r->ds;
     if (ds->index_dropped)
         log_warn(&r->log, "column 1 has no name in the header, like the row names R's write.csv "
                  "writes or the index pandas' to_csv writes: left out, not a feature. Write "
@@ -321,11 +323,17 @@ static void warn_index_columns(const struct run *r)
         if (r->o->no_header || sscanf(ds->feature_names[j], "col%d%c", &k, &rest) != 1)
             continue;  /* only names made up for an empty header field */
         double off[2] = {0, 0};  /* rows that are not 0-based, not 1-based row numbers */
-        for (int64_t i = 0; i < ds->n_rows; i++) {
-            double v = ds->X[i * ds->n_features + j];
-            off[0] += v != (double)(base + i);
-            off[1] += v != (double)(base + i + 1);
-        }
+        struct row_block b;
+        struct lr_error e = {0};
+        int64_t at = base;
+        dataset_rewind(ds);
+        while (dataset_next(ds, &b, &e) > 0)
+            for (int64_t i = 0; i < b.n; i++, at++) {
+                double v = b.X[i * ds->n_features + j];
+                off[0] += v != (double)at;
+                off[1] += v != (double)(at + 1);
+            }
+        off[0] += e.code != LR_OK, off[1] += e.code != LR_OK;  /* unread: no warning */
         comm_sum(off, 2);
         if (ds->n_rows_total > 1 && (off[0] == 0 || off[1] == 0))
             log_warn(&r->log, "column %d has no name in the header and holds the row numbers "
@@ -431,8 +439,9 @@ static int fill_missing(struct run *r, struct lr_error *e)
         r->s[j].count = ds->n_rows_total;  /* filled with the mean: M2 is unchanged */
         r->s[j].weight = ds->weight_total;
     }
-    if (e->code == LR_OK) {
-        enc_fill(ds->X, ds->n_rows, d, fill, r->o->n_threads);
+    if (e->code == LR_OK) {  /* streamed rows are filled as they are read (has_fill) */
+        if (!ds->stream)
+            enc_fill(ds->X, ds->n_rows, d, fill, r->o->n_threads);
         enc_fill(r->val.X, r->val.n, d, fill, r->o->n_threads);
         if (r->o->test)
             enc_fill(r->test.X, r->test.n_rows, d, fill, r->o->n_threads);
@@ -454,6 +463,25 @@ static int choose_precondition(const struct options *o, int d, const char **why)
     return o->precondition == PRECOND_SCALE || *why ? PRECOND_SCALE : PRECOND_SAMPLE;
 }
 
+/* Collective: the column statistics of the training rows (r->s) and of y (r->ys), in one
+   pass over them (weighted: ds->w). */
+static int pass_stats(struct run *r, struct lr_error *e)
+{
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features, t = r->o->n_threads;
+    struct row_block b;
+    stats_init(r->s, d);
+    stats_init(&r->ys, 1);
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, e) > 0) {
+        stats_add(b.X, b.w, b.n, d, t, r->s);
+        stats_add(b.y, b.w, b.n, 1, t, &r->ys);
+    }
+    stats_finish(r->s, d);
+    stats_finish(&r->ys, 1);
+    return comm_agree(e);
+}
+
 /* Phase 3, collective: column statistics, the scaling (or the checkpoint's), the solver's
    settings, and the rows standardised in place. */
 static int scale_data(struct run *r, struct lr_error *e)
@@ -465,8 +493,8 @@ static int scale_data(struct run *r, struct lr_error *e)
     r->s = lr_malloc((size_t)d * sizeof *r->s);
     r->mean = lr_malloc((size_t)d * sizeof *r->mean);
     r->scale = lr_malloc((size_t)d * sizeof *r->scale);
-    stats_allreduce_w(ds->X, ds->w, ds->n_rows, d, o->n_threads, r->s);  /* ds->w NULL: 1 */
-    stats_allreduce_w(ds->y, ds->w, ds->n_rows, 1, o->n_threads, &r->ys);
+    if ((rc = pass_stats(r, e)) != LR_OK)
+        return rc;
     if (o->missing == MISSING_MEAN && fill_missing(r, e) < 0)
         return e->code;
     log_stats(&r->log, ds, r->s, &r->ys);
@@ -474,7 +502,7 @@ static int scale_data(struct run *r, struct lr_error *e)
         return e->code;  /* from merged statistics: the same on every rank */
     choose_scaling(ds, r->s, !o->no_scale, !o->no_intercept, r->mean, r->scale, &r->log);
     r->gp = (struct gd_params){
-        .solver = solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
+        .solver = ds->stream ? SOLVER_EXACT : solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
         .l1 = o->l1, .huber = o->huber, .huber_delta = o->huber ? o->huber_delta : 0,
     };
@@ -679,10 +707,45 @@ static void on_pass(const struct exact_pass *p, void *ctx)
              "%.17g", p->pass, p->step, r->o->l2 > 0 ? " + penalty" : "", p->rss);
 }
 
+/* Collective: the exact solver's factor of the training rows into r->xf, one pass. */
+static int pass_factor(struct run *r, const struct exact_problem *pb, struct lr_error *e)
+{
+    struct exact_stream xs;
+    struct row_block b;
+    exact_stream_begin(&xs, pb);
+    dataset_rewind(&r->ds);
+    while (dataset_next(&r->ds, &b, e) > 0)
+        exact_stream_add(&xs, b.X, b.y, b.w, b.n);
+    int rc = comm_agree(e);
+    if (rc != LR_OK)
+        exact_stream_free(&xs);
+    else
+        exact_stream_end(&xs, &r->xf);
+    return rc;
+}
+
+/* Collective: r->xf's θ refined, a pass over the training rows each step (exact.h). */
+static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_error *e)
+{
+    struct exact_refiner rf;
+    struct row_block b;
+    int rc = LR_OK;
+    exact_refine_begin(&rf, pb, &r->xf);
+    while (rc == LR_OK && exact_refine_next_pass(&rf)) {
+        dataset_rewind(&r->ds);
+        while (dataset_next(&r->ds, &b, e) > 0)
+            exact_refine_add(&rf, b.X, b.y, b.w, b.n);
+        if ((rc = comm_agree(e)) == LR_OK)
+            exact_refine_end_pass(&rf, on_pass, r);
+    }
+    exact_refine_free(&rf);
+    return rc;
+}
+
 /* Phase 4 for the exact solver, collective: the factor, the aliased columns, refinement. */
 static int fit_exact(struct run *r, struct lr_error *e)
 {
-    const struct dataset *ds = &r->ds;
+    struct dataset *ds = &r->ds;
     int d = ds->n_features, p = d + (r->o->no_intercept ? 0 : 1);
     if (ds->n_rows_total < p)
         return lr_fail_at(e, LR_EDATA, r->o->path, 0, 0,
@@ -691,7 +754,9 @@ static int fit_exact(struct run *r, struct lr_error *e)
                           (long long)ds->n_rows_total, p), LR_EDATA;
     struct exact_problem pb = exact_problem_of(r);
     double t0 = comm_wtime();
-    exact_factor(&pb, &r->xf);
+    int rc;
+    if ((rc = pass_factor(r, &pb, e)) != LR_OK)
+        return rc;
     for (int j = 1; j <= d; j++)
         if (isnan(r->xf.theta[j])) {
             if (!r->aliased)
@@ -704,7 +769,8 @@ static int fit_exact(struct run *r, struct lr_error *e)
     log_note(&r->log, "exact solver: QR factor of %lld rows x %d columns, rank %d, condition "
              "number of the scaled design %.4g", (long long)ds->n_rows_total, p, r->xf.rank,
              r->xf.kappa);
-    exact_refine(&pb, &r->xf, on_pass, r);
+    if ((rc = pass_refine(r, &pb, e)) != LR_OK)
+        return rc;
     r->t_train = comm_wtime() - t0;
     r->t[PH_COMPUTE] = r->t_train - r->t[PH_ALLREDUCE];
     gd_state_init(&r->st, d);
@@ -825,7 +891,7 @@ static void diagnose(struct run *r, const double *theta_s)
    rows' (without the validation rows). */
 static int infer(struct run *r, struct lr_error *e)
 {
-    const struct dataset *ds = &r->ds;
+    struct dataset *ds = &r->ds;
     int d = ds->n_features;
     if (r->gp.solver != SOLVER_EXACT) {
         struct exact_problem pb = exact_problem_of(r);
@@ -847,19 +913,31 @@ static int infer(struct run *r, struct lr_error *e)
     for (int j = 0; j < d; j++)
         theta[j + 1] = r->aliased && r->aliased[j] ? NAN : r->coef[j];
     struct col_stats ys;  /* weighted: R's lm(weights=), whose n counts the rows of ω > 0 */
-    stats_allreduce_w(ds->y, ds->w, ds->n_rows, 1, r->o->n_threads, &ys);
-    double n = ys.weight, wsum[2] = {(double)ys.count, 0};
-    if (ds->w) {
-        wsum[0] = 0;
-        for (int64_t i = 0; i < ds->n_rows; i++)
-            if (ds->w[i] > 0)
-                wsum[0] += 1, wsum[1] += log(ds->w[i]);
-        comm_sum(wsum, 2);
+    double wsum[2] = {0, 0};
+    struct row_block b;
+    stats_init(&ys, 1);
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, e) > 0) {
+        stats_add(b.y, b.w, b.n, 1, r->o->n_threads, &ys);
+        for (int64_t i = 0; b.w && i < b.n; i++)
+            if (b.w[i] > 0)
+                wsum[0] += 1, wsum[1] += log(b.w[i]);
     }
+    stats_finish(&ys, 1);
+    comm_sum(wsum, 2);
+    int rc = comm_agree(e);
+    if (rc != LR_OK) {
+        free(theta);
+        return rc;
+    }
+    double n = ys.weight;
+    int weighted = r->o->weights != NULL;
+    if (!weighted)
+        wsum[0] = (double)ys.count;
     double sst = r->o->no_intercept ? ys.m2 + n * ys.mean * ys.mean : ys.m2;
     inference_compute(&r->xf, theta, r->mean, r->scale, d, !r->o->no_intercept,
                       r->train_m.mse * n, sst, (int64_t)wsum[0], r->o->conf_level, &r->inf);
-    if (ds->w)
+    if (weighted)
         inference_add_log_weights(&r->inf, wsum[1]);
     /* the coefficients on the factor's design, aliased ones 0 */
     double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
@@ -869,13 +947,29 @@ static int infer(struct run *r, struct lr_error *e)
     if (r->o->no_intercept)
         theta_s[0] = 0;
     free(theta);
-    int rc = infer_covariance(r, theta_s, e);
+    rc = infer_covariance(r, theta_s, e);
     if (rc == LR_OK)
         test_terms(r);
     if (rc == LR_OK && r->o->diagnostics)
         diagnose(r, theta_s);
     free(theta_s);
     return rc;
+}
+
+/* Collective: the training rows' metrics at θ (in the units of X as the solver left it),
+   one pass. */
+static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
+{
+    struct dataset *ds = &r->ds;
+    struct metrics_acc acc;
+    struct row_block b;
+    int d = ds->n_features, t = r->o->n_threads;
+    metrics_init(&acc);
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, e) > 0)
+        metrics_add(&acc, b.X, b.y, b.w, b.n, d, theta[0], theta + 1, t);
+    metrics_finish(&acc, d, !r->o->no_intercept, &r->train_m);
+    return comm_agree(e);
 }
 
 /* Phase 5, collective: metrics, the model in original units, the model file, the log and
@@ -891,8 +985,8 @@ static int finish_model(struct run *r, struct lr_error *e)
     r->coef = lr_malloc((size_t)d * sizeof *r->coef);
     r->scaled = lr_malloc((size_t)(d + 1) * sizeof *r->scaled);
     int b = !o->no_intercept;
-    metrics_compute_w(ds->X, ds->y, ds->w, ds->n_rows, d, theta[0], theta + 1, b, o->n_threads,
-                      &r->train_m);
+    if ((rc = pass_metrics(r, theta, e)) != LR_OK)
+        return rc;
     if (r->val.n_total > 0)
         metrics_compute_w(r->val.X, r->val.y, r->val.w, r->val.n, d, theta[0], theta + 1, b,
                           o->n_threads, &r->val_m);
@@ -940,6 +1034,10 @@ static int finish_model(struct run *r, struct lr_error *e)
         selected += r->scaled[j] != 0;
     }
     r->t[PH_METRICS] = comm_wtime() - t0;
+    struct rusage ru;  /* the largest rank's peak memory, for the summary */
+    getrusage(RUSAGE_SELF, &ru);
+    r->peak_rss = (double)ru.ru_maxrss * 1024;
+    comm_max(&r->peak_rss, 1);
     r->model = (struct model){
         .target = ds->target_name, .d = d, .features = ds->feature_names,
         .intercept = r->intercept, .coef = r->coef,
@@ -947,7 +1045,8 @@ static int finish_model(struct run *r, struct lr_error *e)
         .scaled_intercept = r->scaled[0], .scaled_coef = r->scaled + 1,
         .solver = solver_name(r->gp.solver), .epochs = r->st.epoch,
         .converged = r->st.stop == GD_CONVERGED || r->gp.solver == SOLVER_EXACT,
-        .stopped_by = stopped_by(r), .no_intercept = o->no_intercept, .aliased = r->aliased,
+        .stopped_by = stopped_by(r), .memory = ds->stream ? "stream" : "resident",
+        .no_intercept = o->no_intercept, .aliased = r->aliased,
         .inference = r->inf.terms ? &r->inf : NULL,
         .diagnostics = r->dg.vif ? &r->dg : NULL,
         .learning_rate = r->st.lr, .condition_number = r->cert.kappa,
@@ -1017,6 +1116,14 @@ static int print_summary(const struct run *r, struct lr_error *e)
              r->t[PH_READ], r->t[PH_STATS], r->pc.P ? "preconditioner + " : "", r->t[PH_LR],
              r->t_train, r->t_train * per,
              r->t[PH_COMPUTE] * per, r->t[PH_ALLREDUCE] * per, r->t[PH_TOTAL]);
+    if (ds->stream) {
+        int passes;
+        int64_t bytes, block;
+        dataset_stream_info(ds, &passes, &bytes, &block);
+        log_note(&r->log, "memory: stream (--memory), blocks of %lld rows; %d passes over "
+                 "rank 0's scratch file of %.1f MB; peak memory of a rank %.1f MB",
+                 (long long)block, passes, (double)bytes / 1e6, r->peak_rss / 1e6);
+    }
     const char *how = r->gp.solver == SOLVER_EXACT ? "solved exactly (QR factor, then refinement)"
                       : r->st.stop == GD_EARLY_STOP
                           ? "stopped early (no better validation loss for --patience epochs)"

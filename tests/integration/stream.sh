@@ -1,0 +1,194 @@
+# stream.sh — --memory stream: training whose rows are read in blocks and kept on disk in a
+# scratch file between passes gives the resident model bit for bit (seconds and the mode
+# aside) and the same results on stdout, under ranks 1-3 x threads 1-2 with blocks small
+# enough that each rank reads several (4096 rows); categorical columns with --missing mean,
+# weights, skipped bad rows, several parts, --l2 and --no-intercept; --memory auto switches
+# to stream when the node's memory (the test hook) cannot hold the rows; the peak memory of
+# a streamed run does not grow with the row count; the scratch file leaves nothing behind,
+# even after kill -9; usage errors and exit 73 for a scratch directory that cannot hold the
+# rows.
+
+PY=/usr/bin/python3
+"$PY" - "$TMP" <<'PY'
+import numpy as np, sys, os
+rng = np.random.default_rng(11)
+n = 30000
+t = sys.argv[1]
+x1, x2 = rng.normal(size=n), rng.uniform(0, 4, n)
+g = rng.choice(["north", "south", "east", "west"], n)
+w = rng.uniform(0, 2, n)
+y = 1 + 2 * x1 - 0.5 * x2 + (g == "east") * 3 + rng.normal(size=n)
+lines = []
+for i in range(n):
+    a = "" if i % 97 == 5 else "%.12g" % x1[i]            # missing values: --missing mean
+    lines.append("%s,%.12g,%s,%.6g,%.12g" % (a, x2[i], g[i], w[i], y[i]))
+lines[20000] = "1,2,west,1,oops"                           # a bad row: --on-bad-row skip
+os.makedirs(t + "/parts", exist_ok=True)
+for k, (lo, hi) in enumerate([(0, 9000), (9000, 21000), (21000, n)]):
+    with open("%s/parts/p%d.csv" % (t, k), "w") as f:
+        f.write("x1,x2,g,w,y\n" + "\n".join(lines[lo:hi]) + "\n")
+with open(t + "/all.csv", "w") as f:
+    f.write("x1,x2,g,w,y\n" + "\n".join(lines) + "\n")
+PY
+"$GEN" --rows 40000 --features 6 --kind hard --seed 3 "$TMP/hard.csv"
+
+# same_model A B: the two models hold the same bits but for the run's seconds and mode
+same_model() {
+    "$PY" - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for m in (a, b):
+    m["training"].pop("seconds", None)
+    m["training"].pop("memory", None)
+sys.exit(0 if a == b else 1)
+PY
+}
+
+# case NAME SHAPES ARGS...: resident, then stream (4096-row blocks), at each shape ("ranks
+# threads"): model and stdout
+case_() {
+    local name=$1 shapes=$2 bad="" np th
+    shift 2
+    for shape in $shapes; do
+        np=${shape%x*} th=${shape#*x}
+        lr "$np" "$th" --memory resident --model-out "$TMP/r.json" "$@" >"$TMP/r.out" 2>"$TMP/r.err" ||
+            { bad="$bad resident np=$np th=$th: exit $?"; continue; }
+        lr "$np" "$th" --memory stream --block-rows 4096 --model-out "$TMP/s.json" "$@" \
+            >"$TMP/s.out" 2>"$TMP/s.err" || { bad="$bad stream np=$np th=$th: exit $? $(tail -c 300 "$TMP/s.err")"; continue; }
+        grep -q '"memory": "stream"' "$TMP/s.json" || bad="$bad np=$np: model not marked stream"
+        grep -q "memory: stream (--memory), blocks of 4096 rows" "$TMP/s.err" ||
+            bad="$bad np=$np: no summary line"
+        same_model "$TMP/r.json" "$TMP/s.json" || bad="$bad np=$np th=$th: models differ"
+        diff <(sed 's/model written to .*//' "$TMP/r.out") \
+             <(sed 's/model written to .*//' "$TMP/s.out") >/dev/null ||
+            bad="$bad np=$np th=$th: stdout differs"
+    done
+    [ -z "$bad" ] && ok "stream = resident bit for bit: $name (ranks x threads: $shapes)" ||
+        not_ok "stream = resident bit for bit: $name" "$bad"
+}
+case_ "hard columns (scales 1e-3..1e4, correlated)" "1x1 2x2 3x1" --solver exact "$TMP/hard.csv"
+case_ "categorical, --missing mean, weights, a skipped row" "1x2 3x1" --solver exact \
+    --categorical g --missing mean --weights w --on-bad-row skip "$TMP/all.csv"
+case_ "three parts, --l2 1.5, --no-intercept" "2x1 3x2" --solver exact --categorical g \
+    --missing mean --l2 1.5 --no-intercept --on-bad-row skip "$TMP/parts"
+
+"$GEN" --rows 600000 --features 6 --seed 5 "$TMP/big.csv"
+
+# --memory auto: the node holds too little for the rows (hook build: 50 MB for two ranks'
+# 34 MB of rows and 32 MB of text being parsed), so the run streams
+hk() {
+    local np=$1 mem=$2
+    shift 2
+    timeout 30 mpirun --oversubscribe --bind-to none -n "$np" -x OMP_NUM_THREADS=1 \
+        -x LINREG_TEST_MEM_AVAILABLE="$mem" "$HOOKS_BIN" "$@" </dev/null
+}
+hk 2 50000000 --block-rows 4096 --model-out "$TMP/auto.json" "$TMP/big.csv" >"$TMP/auto.out" \
+    2>"$TMP/auto.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "the rows do not fit in memory (the 2 ranks on this node need about .*): reading them in stream mode (--memory auto)" "$TMP/auto.err" &&
+    grep -q '"memory": "stream"' "$TMP/auto.json" && grep -q '"solver": "exact"' "$TMP/auto.json"; then
+    lr 2 1 --solver exact --model-out "$TMP/res.json" --quiet "$TMP/big.csv" >/dev/null 2>&1
+    same_model "$TMP/res.json" "$TMP/auto.json" &&
+        ok "--memory auto streams when the node cannot hold the rows, with the resident model" ||
+        not_ok "--memory auto: the streamed model differs from the resident one"
+else
+    not_ok "--memory auto did not switch to stream (exit $rc)" "$(tail -c 400 "$TMP/auto.err")"
+fi
+hk 2 200000000 --model-out "$TMP/auto2.json" --quiet "$TMP/big.csv" >/dev/null 2>"$TMP/auto2.err"
+grep -q '"memory": "resident"' "$TMP/auto2.json" 2>/dev/null &&
+    ! grep -q "stream mode" "$TMP/auto2.err" &&
+    ok "--memory auto stays resident when the rows fit" ||
+    not_ok "--memory auto left resident mode with room to spare"
+hk 2 50000000 --lr 0.01 --model-out "$TMP/auto3.json" "$TMP/big.csv" >/dev/null 2>"$TMP/auto3.err"
+rc=$?
+[ $rc -eq 71 ] && [ ! -e "$TMP/auto3.json" ] &&
+    ok "--memory auto with gradient descent (no stream mode yet): exit 71 as before" ||
+    not_ok "--memory auto with --lr on too little memory: exit $rc, want 71"
+hk 2 1000 --memory stream --block-rows 4096 --model-out "$TMP/w.json" "$TMP/hard.csv" \
+    >/dev/null 2>"$TMP/w.err"
+rc=$?
+[ $rc -eq 71 ] && grep -q "two blocks of 4096 rows" "$TMP/w.err" &&
+    ok "a window that does not fit either: exit 71 naming the blocks" ||
+    not_ok "window too large for the node: exit $rc" "$(tail -c 300 "$TMP/w.err")"
+
+# peak memory: a streamed run's does not grow with the rows (600,000 vs 150,000 rows, 8
+# numbers each: 34 MB and 8 MB as doubles), a resident run's does
+head -n 150001 "$TMP/big.csv" >"$TMP/small.csv"
+peak() {  # peak MB of rank 0, from the summary line
+    lr 1 1 --solver exact --model-out "$TMP/p.json" "$@" 2>&1 >/dev/null |
+        sed -n 's/.*peak memory of a rank \([0-9.]*\) MB.*/\1/p'
+}
+s_big=$(peak --memory stream --block-rows 4096 "$TMP/big.csv")
+s_small=$(peak --memory stream --block-rows 4096 "$TMP/small.csv")
+r_big=$("$PY" -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)' "$BIN" --solver exact \
+    --memory resident --threads 1 --quiet --model-out "$TMP/p.json" "$TMP/big.csv")
+if "$PY" -c "
+import sys; b, s, r = float('${s_big:-0}'), float('${s_small:-0}'), float('${r_big:-0}')
+sys.exit(0 if 0 < b <= 1.15 * s and r > b + 15 else 1)"; then
+    ok "stream peak memory flat in the rows: $s_small MB (150k rows), $s_big MB (600k); resident $r_big MB"
+else
+    not_ok "stream peak memory: $s_small MB (150k rows), $s_big MB (600k), resident $r_big MB"
+fi
+
+# the scratch file: unnamed, so nothing is left in its directory, after success or kill -9
+mkdir -p "$TMP/scr"
+lr 2 1 --memory stream --scratch "$TMP/scr" --model-out "$TMP/k.json" --quiet "$TMP/big.csv" \
+    >/dev/null 2>&1
+[ -z "$(ls -A "$TMP/scr")" ] && ok "--scratch: nothing left after a run" ||
+    not_ok "--scratch: files left: $(ls "$TMP/scr")"
+timeout 30 mpirun --oversubscribe --bind-to none -n 2 -x OMP_NUM_THREADS=1 "$BIN" \
+    --memory stream --block-rows 4096 --scratch "$TMP/scr" --model-out "$TMP/k9.json" \
+    "$TMP/big.csv" >/dev/null 2>"$TMP/k.err" </dev/null &
+mp=$!
+for _ in $(seq 100); do  # kill once the first pass is writing the scratch files
+    [ "$(ls /proc/*/fd -l 2>/dev/null | grep -c "$TMP/scr")" -ge 2 ] && break
+    sleep 0.05
+done
+held=$(ls -l /proc/*/fd 2>/dev/null | grep -c "$TMP/scr")
+pkill -9 -f "model-out $TMP/k9.json"
+wait $mp 2>/dev/null
+[ "$held" -ge 2 ] && [ -z "$(ls -A "$TMP/scr")" ] && [ ! -e "$TMP/k9.json" ] &&
+    ok "kill -9 while the ranks held their scratch files ($held open): nothing left" ||
+    not_ok "kill -9 in stream mode: held=$held, left: $(ls -A "$TMP/scr")"
+
+# errors: a scratch directory that is missing, or too small for the rows: 73 before any pass
+lr 2 1 --memory stream --scratch "$TMP/nowhere" --model-out "$TMP/n.json" "$TMP/hard.csv" \
+    >/dev/null 2>"$TMP/n.err"
+rc=$?
+[ $rc -eq 73 ] && grep -q -- "--scratch" "$TMP/n.err" && [ ! -e "$TMP/n.json" ] &&
+    ok "--scratch naming no directory: exit 73 naming --scratch" ||
+    not_ok "--scratch missing directory: exit $rc" "$(tail -c 300 "$TMP/n.err")"
+mkdir -p "$TMP/tiny"
+if mount -t tmpfs -o size=1m tmpfs "$TMP/tiny" 2>/dev/null; then
+    lr 2 1 --memory stream --scratch "$TMP/tiny" --model-out "$TMP/t.json" "$TMP/big.csv" \
+        >/dev/null 2>"$TMP/t.err"
+    rc=$?
+    umount "$TMP/tiny"
+    [ $rc -eq 73 ] && grep -q "GB" "$TMP/t.err" && [ ! -e "$TMP/t.json" ] &&
+        ok "a 1 MB scratch file system for 34 MB of rows: exit 73 with the numbers" ||
+        not_ok "too small scratch: exit $rc" "$(tail -c 300 "$TMP/t.err")"
+else
+    not_ok "cannot mount a small tmpfs for the scratch check (tests run as root)"
+fi
+
+# usage errors: what stream mode does not do yet says so, and what the option needs
+bad=""
+for args in "--memory stream --solver gd" "--memory stream --lr 0.1" \
+    "--memory stream --validation-split 0.2" "--memory stream --diagnostics" \
+    "--memory stream --cache $TMP/c.bin" "--memory resident --scratch $TMP" \
+    "--memory resident --block-rows 8192" "--memory stream --block-rows 1000" \
+    "--memory sometimes"; do
+    # shellcheck disable=SC2086
+    lr 1 1 $args --model-out "$TMP/u.json" "$TMP/hard.csv" >/dev/null 2>"$TMP/u.err"
+    rc=$?
+    [ $rc -eq 2 ] && [ ! -e "$TMP/u.json" ] || bad="$bad [$args: exit $rc]"
+done
+gzip -c "$TMP/hard.csv" >"$TMP/hard.csv.gz"
+lr 1 1 --memory stream --model-out "$TMP/u.json" "$TMP/hard.csv.gz" >/dev/null 2>"$TMP/u.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "decompress" "$TMP/u.err" || bad="$bad [gzip input: exit $rc]"
+[ -z "$bad" ] && ok "stream mode's usage errors: exit 2, no model" ||
+    not_ok "stream mode's usage errors" "$bad"
