@@ -149,6 +149,11 @@ void dataset_free(struct dataset *ds);
 void dataset_rewind(struct dataset *ds);
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e);
 
+/* Collective, stream mode, after a command's one pass (predict, evaluate): the unseen levels
+   that pass met, summed over the ranks into enc (as resident mode has them after loading);
+   nothing when resident. */
+void dataset_stream_end(struct dataset *ds);
+
 /* Stream mode: the passes read back so far, the bytes of one pass (this rank), the rows of
    a block; all 0 when resident. */
 void dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,

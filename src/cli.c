@@ -68,8 +68,8 @@ static const struct opt_spec specs[] = {
     {"glob", O_GLOB, 1, READ},
     {"precondition", O_PRECONDITION, 1, TRAIN},
     {"precondition-rows", O_PRECONDITION_ROWS, 1, TRAIN},
-    {"memory", O_MEMORY, 1, TRAIN},      {"scratch", O_SCRATCH, 1, TRAIN},
-    {"block-rows", O_BLOCK_ROWS, 1, TRAIN},
+    {"memory", O_MEMORY, 1, TRAIN | APPLY}, {"scratch", O_SCRATCH, 1, TRAIN | APPLY},
+    {"block-rows", O_BLOCK_ROWS, 1, TRAIN | APPLY},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -124,15 +124,17 @@ void cli_usage(FILE *out)
         "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash every\n"
         "                       input file as stored (in parallel), which catches an edit in\n"
         "                       place that kept the size and the modification time\n"
-        "  --memory MODE        train: how a rank holds its rows. 'resident': all in\n"
-        "                       memory; 'stream': a bounded window of blocks (--block-rows)\n"
-        "                       whatever the row count: the first pass keeps the rows as\n"
-        "                       read in a scratch file, each later pass reads them back.\n"
-        "                       The same model bits as resident. For --solver exact (auto\n"
-        "                       picks it) on plain CSV files, without --validation-split,\n"
-        "                       --cov other than classical, --diagnostics or --cache.\n"
-        "                       'auto' (default): resident when the node's memory holds\n"
-        "                       the rows, else stream where it applies, with a line saying so\n"
+        "  --memory MODE        how a rank holds its rows (train, predict, evaluate).\n"
+        "                       'resident': all in memory; 'stream': a bounded window of\n"
+        "                       blocks (--block-rows) whatever the row count: the first pass\n"
+        "                       keeps the rows as read in a scratch file, each later pass\n"
+        "                       reads them back. The same model, predictions and metrics,\n"
+        "                       bit for bit, as resident. Training streams with --solver\n"
+        "                       exact (auto picks it), without --validation-split, --cov\n"
+        "                       other than classical or --diagnostics; never with --cache\n"
+        "                       or compressed inputs. 'auto' (default): resident when the\n"
+        "                       node's memory holds the rows, else stream where it applies,\n"
+        "                       with a line saying so\n"
         "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
         "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
         "                       A directory that cannot hold the rows is exit 73 before any pass\n"
@@ -824,6 +826,8 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 
 const char *cli_stream_blocker(const struct options *o)
 {
+    if (o->command != CMD_TRAIN)  /* predict, evaluate */
+        return o->cache ? "--cache" : NULL;
     return o->solver == SOLVER_GD ? "--solver gd"
            : o->solver == SOLVER_NESTEROV ? "--solver nesterov"
            : o->solver == SOLVER_AUTO &&

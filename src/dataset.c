@@ -653,6 +653,9 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     free(missing);
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
     ds->n_rows = L->rows.n_rows;
+    ds->n_skipped_local = L->rows.n_skipped;  /* predict's lines of skipped records */
+    ds->skipped_at = L->rows.skipped_at;
+    L->rows.skipped_at = NULL;
     return count_rows(L, o, ds, e);
 fail:
     free(missing);
@@ -738,10 +741,24 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
         return n < 0 ? -1 : 0;
     ds->next_row += n;
     struct csv_shard sh = {.n_rows = n, .X = st->X};
+    int64_t *unseen = lr_malloc((size_t)(ds->enc.n_cols + 1) * sizeof *unseen);
+    for (int c = 0; c < ds->enc.n_cols; c++)
+        unseen[c] = ds->enc.cols[c].n_unseen;
     enc_apply(&st->plan, &ds->enc, &sh, st->n_threads);
+    for (int c = 0; st->passes > 1 && c < ds->enc.n_cols; c++)  /* counted in the first */
+        ds->enc.cols[c].n_unseen = unseen[c];
+    free(unseen);
     st->X = sh.X;
     *b = (struct row_block){.X = st->X, .y = st->y, .w = st->w, .n = n};
     return 1;
+}
+
+void dataset_stream_end(struct dataset *ds)
+{
+    if (!ds->stream || ds->stream->plan.identity || ds->stream->plan.raw)
+        return;
+    for (int c = 0; c < ds->enc.n_cols; c++)
+        ds->enc.cols[c].n_unseen = comm_sum_i64(ds->enc.cols[c].n_unseen);
 }
 
 void dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
@@ -774,7 +791,8 @@ void data_options_for(const struct options *cli, enum data_role role,
         .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
-        .memory = role != DATA_TRAIN || cli_stream_blocker(cli) ? MEMORY_RESIDENT : cli->memory,
+        .memory = role == DATA_TEST || role == DATA_DESCRIBE || cli_stream_blocker(cli)
+                      ? MEMORY_RESIDENT : cli->memory,
         .scratch = cli->scratch,
         .block_rows = cli->block_rows,
     };

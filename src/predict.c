@@ -86,6 +86,15 @@ static void warn_aliased(const struct model_file *m)
             m->n_aliased > 1 ? "" : "s");
 }
 
+/* Rank 0: how missing and unseen levels were read; streamed rows once the pass that read
+   them has ended (dataset_stream_end). */
+static void print_encoding(const struct options *o, struct dataset *ds)
+{
+    dataset_stream_end(ds);
+    if (comm_rank() == 0 && !o->quiet)
+        dataset_print_encoding(ds, NULL, stderr);
+}
+
 /* Collective: the model on every rank, then the CSV's shard with its columns. */
 static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
                                struct dataset *ds, struct lr_error *e)
@@ -105,7 +114,9 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     if (dataset_load(&dopt, ds, e) < 0)
         return -1;
     if (comm_rank() == 0 && !o->quiet)
-        dataset_print_skipped(ds, NULL, stderr), dataset_print_encoding(ds, NULL, stderr);
+        dataset_print_skipped(ds, NULL, stderr);
+    if (!ds->stream)
+        print_encoding(o, ds);
     return 0;
 }
 
@@ -122,21 +133,28 @@ static int format_double(char *out, size_t cap, double v)
     return n;
 }
 
-/* This rank's lines of output text: one per data record, so that line k of the output
-   belongs to record k of the input; v holds n_cols numbers a row (the prediction, or fit,
-   lwr, upr). A record --on-bad-row skip skipped gets empty fields: "," per number with the
-   target column, else one fewer ('""' for one number: a line that is not blank, so that
-   CSV readers keep it). */
-static char *format_rows(const struct dataset *ds, const double *v, int n_cols, int64_t *len)
+/* Lines of output text for rows [row0, row0 + n) of this rank (y their targets, NULL
+   without; v n_cols numbers a row: the prediction, or fit, lwr, upr), one per data record,
+   so that line k of the output belongs to record k of the input: each row's line comes
+   after those of the records --on-bad-row skipped before it (*k: the next of
+   ds->skipped_at), and with last the skipped records after the rank's last row too. A
+   skipped record gets empty fields: "," per number with the target column, else one fewer
+   ('""' for one number: a line that is not blank, so that CSV readers keep it). */
+static char *format_rows(const struct dataset *ds, const double *y, const double *v,
+                         int n_cols, int64_t row0, int64_t n, int last, int64_t *k,
+                         int64_t *len)
 {
+    int64_t skipped = 0;  /* the skipped records these lines hold */
+    for (int64_t j = *k; j < ds->n_skipped_local && (last || ds->skipped_at[j] < row0 + n); j++)
+        skipped++;
     /* n_cols + 1 numbers of ≤ 25 bytes and their separators a row, n_cols + 2 a skipped
        record */
-    size_t cap = (size_t)ds->n_rows * 26 * ((size_t)n_cols + 1) +
-                 (size_t)ds->n_skipped_local * ((size_t)n_cols + 2) + 1, at = 0;
+    size_t cap = (size_t)n * 26 * ((size_t)n_cols + 1) + (size_t)skipped * ((size_t)n_cols + 2) + 1,
+           at = 0;
     char *buf = lr_malloc(cap);
-    int64_t k = 0;
-    for (int64_t i = 0; i <= ds->n_rows; i++) {
-        for (; k < ds->n_skipped_local && ds->skipped_at[k] == i; k++) {
+    for (int64_t i = 0; i <= n; i++) {
+        for (; *k < ds->n_skipped_local && ds->skipped_at[*k] == row0 + i && (i < n || last);
+             (*k)++) {
             int commas = n_cols - 1 + ds->has_target;
             if (commas == 0)
                 at += (size_t)snprintf(buf + at, cap - at, "\"\"");
@@ -144,11 +162,11 @@ static char *format_rows(const struct dataset *ds, const double *v, int n_cols, 
                 buf[at++] = ',';
             buf[at++] = '\n';
         }
-        if (i == ds->n_rows)
+        if (i == n)
             break;
         if (ds->has_target) {  /* a missing target stays empty */
-            if (!isnan(ds->y[i]))
-                at += (size_t)format_double(buf + at, cap - at, ds->y[i]);
+            if (!isnan(y[i]))
+                at += (size_t)format_double(buf + at, cap - at, y[i]);
             buf[at++] = ',';
         }
         for (int c = 0; c < n_cols; c++) {
@@ -198,9 +216,101 @@ static void interval_rows(const double *X, const double *fit, int64_t n, int d, 
     }
 }
 
+/* What predict writes: the model and the rows, the t quantile and the new rows' variance
+   for --interval. */
+struct prediction {
+    const struct options *o;
+    const struct model_file *m;
+    struct dataset *ds;
+    int n_cols;                /* numbers a row: 1, or 3 with --interval */
+    double t, var_new;
+};
+
+/* Where a pass's text goes: emit(ctx, text, len) in order; -1 with e stops the pass. */
+typedef int (*emit_fn)(void *ctx, const char *text, int64_t len, struct lr_error *e);
+
+/* Local: one pass over this rank's rows (dataset_next), each block's lines formatted and
+   emitted in order, the skipped records after the last row last. */
+static int predict_pass(const struct prediction *p, emit_fn emit, void *ctx, struct lr_error *e)
+{
+    struct dataset *ds = p->ds;
+    struct row_block b;
+    int64_t row0 = 0, k = 0, len;
+    int rc;
+    dataset_rewind(ds);
+    while ((rc = dataset_next(ds, &b, e)) > 0) {
+        size_t n = (size_t)(b.n ? b.n : 1);
+        double *yhat = lr_malloc(n * sizeof *yhat), *v = yhat;
+        metrics_predict(b.X, b.n, ds->n_features, p->m->intercept, p->m->coef,
+                        p->o->n_threads, yhat);
+        if (p->n_cols == 3) {
+            v = lr_malloc(3 * n * sizeof *v);
+            interval_rows(b.X, yhat, b.n, ds->n_features, p->m->cov, p->t, p->var_new,
+                          p->o->n_threads, v);
+            free(yhat);
+        }
+        char *text = format_rows(ds, b.y, v, p->n_cols, row0, b.n, 0, &k, &len);
+        free(v);
+        rc = emit(ctx, text, len, e);
+        free(text);
+        if (rc < 0)
+            return -1;
+        row0 += b.n;
+    }
+    if (rc < 0)
+        return -1;
+    char *text = format_rows(ds, NULL, NULL, p->n_cols, row0, 0, 1, &k, &len);
+    rc = emit(ctx, text, len, e);
+    free(text);
+    return rc;
+}
+
+/* emit's kinds: count the bytes; write them at an offset in a file; rank 0's results on
+   stdout; another rank's sent to rank 0. */
+struct sink {
+    int64_t bytes;             /* emitted so far */
+    int fd;
+    off_t off;
+    const char *path;
+    char *text;                /* emit_keep's */
+};
+static int emit_count(void *ctx, const char *text, int64_t len, struct lr_error *e)
+{
+    ((struct sink *)ctx)->bytes += len;
+    return 0;
+}
+static int emit_keep(void *ctx, const char *text, int64_t len, struct lr_error *e)
+{
+    struct sink *s = ctx;
+    s->text = lr_realloc(s->text, (size_t)(s->bytes + len + 1));
+    memcpy(s->text + s->bytes, text, (size_t)len);
+    s->bytes += len;
+    return 0;
+}
+static int emit_pwrite(void *ctx, const char *text, int64_t len, struct lr_error *e)
+{
+    struct sink *s = ctx;
+    if (shard_pwrite(s->fd, text, len, s->off + s->bytes) < 0)
+        return lr_fail_at(e, LR_EWRITE, s->path, 0, 0, "write failed: %s", strerror(errno));
+    s->bytes += len;
+    return 0;
+}
+static int emit_stdout(void *ctx, const char *text, int64_t len, struct lr_error *e)
+{
+    return results_write(text, (size_t)len, e);
+}
+static int emit_send(void *ctx, const char *text, int64_t len, struct lr_error *e)
+{
+    if (len > 0)  /* an empty part ends a rank's text */
+        comm_send_bytes(0, text, len);
+    return 0;
+}
+
 /* Collective: every rank writes its part at its offset in a temporary file; rank 0 renames
-   it into place once all parts are safely written (nothing half-written on failure). */
-static int write_parallel(const char *path, const char *header, const char *buf, int64_t len,
+   it into place once all parts are safely written (nothing half-written on failure).
+   Resident rows' text is kept until the offsets are known; streamed rows are read twice,
+   the first pass only counting the bytes. */
+static int write_parallel(const struct prediction *p, const char *path, const char *header,
                           struct lr_error *e)
 {
     char tmp[4200] = "";
@@ -212,14 +322,25 @@ static int write_parallel(const char *path, const char *header, const char *buf,
     if (comm_agree(e) != LR_OK)
         return -1;
     comm_bcast(tmp, sizeof tmp, 0);
+    struct sink s = {.fd = -1, .path = path};
+    predict_pass(p, p->ds->stream ? emit_count : emit_keep, &s, e);
+    if (comm_agree(e) != LR_OK) {
+        free(s.text);
+        return -1;
+    }
     int64_t hlen = (int64_t)strlen(header);
-    off_t off = (off_t)(hlen + comm_exscan_i64(len));
-    int fd = test_fail_here("predict-write", comm_rank()) ? -1 : open(tmp, O_WRONLY);
-    if (fd < 0 || (comm_rank() == 0 && shard_pwrite(fd, header, hlen, 0) < 0) ||
-        shard_pwrite(fd, buf, len, off) < 0 || fsync(fd) < 0)
+    s.off = (off_t)(hlen + comm_exscan_i64(s.bytes));
+    s.fd = test_fail_here("predict-write", comm_rank()) ? -1 : open(tmp, O_WRONLY);
+    int ok = s.fd >= 0 && (comm_rank() != 0 || shard_pwrite(s.fd, header, hlen, 0) == 0);
+    if (ok && s.text)
+        ok = shard_pwrite(s.fd, s.text, s.bytes, s.off) == 0;
+    else if (ok)  /* streamed: the rows again, each block written as it is formatted */
+        ok = (s.bytes = 0, predict_pass(p, emit_pwrite, &s, e)) == 0;
+    if ((!ok || fsync(s.fd) < 0) && e->code == LR_OK)
         lr_fail_at(e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    free(s.text);
+    if (s.fd >= 0)
+        close(s.fd);
     if (comm_agree(e) != LR_OK) {
         if (comm_rank() == 0)
             unlink(tmp);
@@ -230,22 +351,27 @@ static int write_parallel(const char *path, const char *header, const char *buf,
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
-/* Collective: rank 0 prints every rank's part, in rank order; a failed write is every
-   rank's error. */
-static int write_stdout(const char *header, const char *buf, int64_t len, struct lr_error *e)
+/* Collective: rank 0 prints its lines, then every other rank's as they come, in rank order;
+   a failed write is every rank's error. */
+static int write_stdout(const struct prediction *p, const char *header, struct lr_error *e)
 {
     if (comm_rank() != 0) {
-        comm_send_bytes(0, buf, len);
+        struct lr_error mine = {0};  /* rank 0 reports; a local read error is agreed below */
+        predict_pass(p, emit_send, NULL, &mine);
+        comm_send_bytes(0, "", 0);
+        *e = mine;
     } else {  /* each part is whole lines, written in one piece (log.h) */
         if (results_write(header, strlen(header), e) == 0)
-            results_write(buf, (size_t)len, e);
+            predict_pass(p, emit_stdout, NULL, e);
         for (int r = 1; r < comm_size(); r++) {  /* received even after a failed write */
             char *part;
             int64_t n;
-            comm_recv_bytes(r, &part, &n);
-            if (e->code == LR_OK)
-                results_write(part, (size_t)n, e);
-            free(part);
+            do {
+                comm_recv_bytes(r, &part, &n);
+                if (e->code == LR_OK && n > 0)
+                    results_write(part, (size_t)n, e);
+                free(part);
+            } while (n > 0);
         }
     }
     return comm_agree(e) == LR_OK ? 0 : -1;
@@ -266,37 +392,26 @@ int predict_run(const struct options *o, struct lr_error *e)
     }
     if (comm_rank() == 0 && m.n_aliased)
         warn_aliased(&m);
-    size_t n = (size_t)(ds.n_rows ? ds.n_rows : 1);
-    double *yhat = lr_malloc(n * sizeof *yhat), *v = yhat;
-    metrics_predict(ds.X, ds.n_rows, ds.n_features, m.intercept, m.coef, o->n_threads, yhat);
-    int n_cols = 1;
+    struct prediction p = {.o = o, .m = &m, .ds = &ds, .n_cols = o->interval ? 3 : 1};
     if (o->interval) {
-        double t = inference_t_quantile((1 - o->level) / 2, (double)m.df_residual);
-        double var_new = o->interval == INTERVAL_PREDICTION ? m.sigma * m.sigma : 0;
+        p.t = inference_t_quantile((1 - o->level) / 2, (double)m.df_residual);
+        p.var_new = o->interval == INTERVAL_PREDICTION ? m.sigma * m.sigma : 0;
         if (comm_rank() == 0 && !o->quiet && m.weights && o->interval == INTERVAL_PREDICTION)
             fprintf(stderr, "linreg_mpi: the model was trained with --weights %s: each new "
                     "row's variance is sigma^2 (weight 1), as R's predict.lm assumes\n",
                     m.weights);
-        v = lr_malloc(3 * n * sizeof *v);
-        interval_rows(ds.X, yhat, ds.n_rows, ds.n_features, m.cov, t, var_new, o->n_threads, v);
-        free(yhat);
-        n_cols = 3;
     }
-    int64_t len;
-    char *text = format_rows(&ds, v, n_cols, &len), header[512];
-    free(v);
+    char header[512];
     const char *cols = o->interval ? "fit,lwr,upr" : "prediction";
     if (ds.has_target)
         snprintf(header, sizeof header, "%s,%s\n", ds.target_name, cols);
     else
         snprintf(header, sizeof header, "%s\n", cols);
-    if (o->output) {
-        if (write_parallel(o->output, header, text, len, e) < 0)
-            rc = e->code;
-    } else if (write_stdout(header, text, len, e) < 0) {
+    if ((o->output ? write_parallel(&p, o->output, header, e)
+                   : write_stdout(&p, header, e)) < 0)
         rc = e->code;
-    }
-    free(text);
+    else if (ds.stream)
+        print_encoding(o, &ds);
 done:
     model_file_free(&m);
     dataset_free(&ds);
@@ -330,8 +445,18 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         rc = e->code;
     } else {
         struct metrics mt;
-        metrics_compute_w(ds.X, ds.y, ds.w, ds.n_rows, ds.n_features, m.intercept, m.coef,
-                          !m.no_intercept, o->n_threads, &mt);
+        struct metrics_acc acc;
+        struct row_block b;
+        metrics_init(&acc);
+        dataset_rewind(&ds);
+        while (dataset_next(&ds, &b, e) > 0)
+            metrics_add(&acc, b.X, b.y, b.w, b.n, ds.n_features, m.intercept, m.coef,
+                        o->n_threads);
+        metrics_finish(&acc, ds.n_features, !m.no_intercept, &mt);
+        if ((rc = comm_agree(e)) != LR_OK)
+            goto done;
+        if (ds.stream)
+            print_encoding(o, &ds);
         if (comm_rank() == 0 && !o->quiet && m.weights)
             fprintf(stderr, "linreg_mpi: %s\n", ds.w ? "metrics weighted by the model's "
                     "--weights column, as in training" : "the model was trained with "
@@ -343,6 +468,7 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         }
         rc = comm_agree(e);
     }
+done:
     model_file_free(&m);
     dataset_free(&ds);
     return rc;

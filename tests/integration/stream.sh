@@ -6,7 +6,7 @@
 # to stream when the node's memory (the test hook) cannot hold the rows; the peak memory of
 # a streamed run does not grow with the row count; the scratch file leaves nothing behind,
 # even after kill -9; usage errors and exit 73 for a scratch directory that cannot hold the
-# rows.
+# rows; predict and evaluate stream too, with the same bytes.
 
 PY=/usr/bin/python3
 "$PY" - "$TMP" <<'PY'
@@ -73,6 +73,37 @@ case_ "three parts, --l2 1.5, --no-intercept" "2x1 3x2" --solver exact --categor
     --missing mean --l2 1.5 --no-intercept --on-bad-row skip "$TMP/parts"
 
 "$GEN" --rows 600000 --features 6 --seed 5 "$TMP/big.csv"
+# predict and evaluate in stream mode: the same bytes as resident (predictions to a file and
+# to stdout with intervals, the skipped row's empty line, the missing values filled,
+# evaluate's metrics), under 1 and 3 ranks
+lr 2 1 --solver exact --categorical g --missing mean --on-bad-row skip --quiet \
+    --model-out "$TMP/pm.json" "$TMP/all.csv" >/dev/null 2>&1
+bad=""
+for np in 1 3; do
+    for mode in resident stream; do
+        blk=""
+        [ $mode = stream ] && blk="--block-rows 4096"
+        # shellcheck disable=SC2086
+        lr "$np" 1 predict --model "$TMP/pm.json" --on-bad-row skip --memory $mode $blk \
+            --output "$TMP/p.$mode.$np.csv" "$TMP/all.csv" >/dev/null 2>&1 || bad="$bad [predict $mode $np: exit $?]"
+        # shellcheck disable=SC2086
+        lr "$np" 2 predict --model "$TMP/pm.json" --on-bad-row skip --memory $mode $blk \
+            --interval prediction "$TMP/parts" >"$TMP/q.$mode.$np.csv" 2>/dev/null || bad="$bad [interval $mode $np]"
+        # shellcheck disable=SC2086
+        lr "$np" 1 evaluate --model "$TMP/pm.json" --on-bad-row skip --memory $mode $blk \
+            "$TMP/all.csv" >"$TMP/e.$mode.$np.txt" 2>"$TMP/e.$mode.$np.err" || bad="$bad [evaluate $mode $np]"
+    done
+    cmp -s "$TMP/p.resident.$np.csv" "$TMP/p.stream.$np.csv" || bad="$bad [predictions differ at $np]"
+    cmp -s "$TMP/q.resident.$np.csv" "$TMP/q.stream.$np.csv" || bad="$bad [intervals differ at $np]"
+    cmp -s "$TMP/e.resident.$np.txt" "$TMP/e.stream.$np.txt" || bad="$bad [metrics differ at $np]"
+    cmp -s <(sort "$TMP/e.resident.$np.err") <(sort "$TMP/e.stream.$np.err") ||
+        bad="$bad [evaluate's notes differ at $np]"
+done
+[ "$(wc -l <"$TMP/p.stream.3.csv")" = 30001 ] && grep -qx ',' "$TMP/p.stream.3.csv" ||
+    bad="$bad [not one line per record, with the skipped one's]"
+[ -z "$bad" ] && ok "predict (file, stdout, --interval) and evaluate: stream = resident byte for byte (ranks 1, 3)" ||
+    not_ok "predict/evaluate in stream mode" "$bad"
+
 
 # --memory auto: the node holds too little for the rows (hook build: 50 MB for two ranks'
 # 34 MB of rows and 32 MB of text being parsed), so the run streams
