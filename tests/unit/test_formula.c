@@ -1,0 +1,520 @@
+/* test_formula.c — model formulas against R: terms(), model.matrix() and poly() on iris and
+   a generated set (datasets/r_formula_reference.tsv, made by r_formula_reference.R), and
+   the parser's messages for malformed formulas. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formula.h"
+#include "suites.h"
+
+enum { MAX_COLS = 16, MAX_ROWS = 200, MAX_LIST = 64 };
+
+/* A data set: its header, and every field as a number (NaN for text) or its text. */
+struct table {
+    int n_cols, n_rows;
+    char *names[MAX_COLS];
+    int text[MAX_COLS];                 /* the column holds text (a factor in R) */
+    double v[MAX_ROWS][MAX_COLS];
+};
+
+static int load_table(const char *path, struct table *t)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[1024];
+    memset(t, 0, sizeof *t);
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return -1;
+    }
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *tok = strtok(line, ","); tok && t->n_cols < MAX_COLS; tok = strtok(NULL, ","))
+        t->names[t->n_cols++] = strdup(tok);
+    while (t->n_rows < MAX_ROWS && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *s = line;
+        for (int j = 0; j < t->n_cols; j++) {
+            char *end;
+            size_t len = strcspn(s, ",");
+            double x = strtod(s, &end);
+            if (end != s + len) {
+                x = NAN;
+                t->text[j] = 1;
+            }
+            t->v[t->n_rows][j] = x;
+            s += len + (s[len] == ',');
+        }
+        t->n_rows++;
+    }
+    fclose(f);
+    return 0;
+}
+
+static void free_table(struct table *t)
+{
+    for (int j = 0; j < t->n_cols; j++)
+        free(t->names[j]);
+}
+
+/* Split s at '|' in place. */
+static int split(char *s, char **out, int cap)
+{
+    int n = 0;
+    if (!*s)
+        return 0;
+    for (char *p = s; n < cap; p++) {
+        out[n++] = p;
+        p = strchr(p, '|');
+        if (!p)
+            break;
+        *p = 0;
+    }
+    return n;
+}
+
+static char *join(char *const *names, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    char *s = calloc(1, len);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            strcat(s, "|");
+        strcat(s, names[i]);
+    }
+    return s;
+}
+
+/* The reference's lines of one case, fields split at tabs (a static copy per call). */
+struct ref_line {
+    char kind[16];
+    char *field[6];
+    int n_fields;
+};
+
+static int ref_lines(const char *name, struct ref_line *out, int cap)
+{
+    static char store[1 << 20];
+    size_t used = 0;
+    FILE *f = fopen("datasets/r_formula_reference.tsv", "r");
+    if (!f)
+        return -1;
+    char line[16384];
+    int n = 0;
+    while (n < cap && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        char *rest = tab + 1, *tab2 = strchr(rest, '\t');
+        if (!tab2 || (size_t)(tab2 - rest) != strlen(name) || strncmp(rest, name, strlen(name)))
+            continue;
+        size_t len = strlen(line) + 1;
+        if (used + len > sizeof store)
+            break;
+        char *copy = memcpy(store + used, line, len);
+        used += len;
+        struct ref_line *r = &out[n++];
+        *strchr(copy, '\t') = 0;
+        snprintf(r->kind, sizeof r->kind, "%s", copy);
+        r->n_fields = 0;
+        char *p = copy + strlen(copy) + 1 + strlen(name) + 1;
+        while (r->n_fields < 6) {
+            r->field[r->n_fields++] = p;
+            char *t = strchr(p, '\t');
+            if (!t)
+                break;
+            *t = 0;
+            p = t + 1;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+static double rel_diff(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) && isnan(b) ? 0 : INFINITY;
+    return fabs(a - b) / fmax(1, fabs(b));
+}
+
+/* A factor's slot: a text column's value is already its level index; a numeric column's
+   value (factor(n)) becomes the index of the level that prints as it does. */
+static double level_index(double x, const struct formula_levels *lv)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.15g", x);
+    for (int k = 0; k < lv->n_levels; k++)
+        if (!strcmp(lv->levels[k], text))
+            return k;
+    return -1;
+}
+
+/* One case of the reference: terms and intercept, the design's names and order, poly()'s
+   coefficients from the data, and the design rows of four data rows. */
+static void check_case(const char *name)
+{
+    struct ref_line lines[64];
+    int n = ref_lines(name, lines, 64);
+    CU_ASSERT_TRUE_FATAL(n >= 3);
+    CU_ASSERT_STRING_EQUAL_FATAL(lines[0].kind, "case");
+    struct table t;
+    char path[128];
+    snprintf(path, sizeof path, "datasets/%s.csv",
+             !strcmp(lines[0].field[0], "iris") ? "iris" : "formula_gen");
+    CU_ASSERT_EQUAL_FATAL(load_table(path, &t), 0);
+    struct formula *f;
+    struct lr_error e = {0};
+    int rc = formula_parse(lines[0].field[1], (const char *const *)t.names, t.n_cols, &f, &e);
+    if (rc)
+        fprintf(stderr, "\n%s: %s\n", name, e.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+
+    char *labels[MAX_LIST], *levels_of[MAX_LIST][MAX_LIST];
+    struct formula_levels lv[MAX_LIST];
+    memset(lv, 0, sizeof lv);
+    CU_ASSERT_TRUE_FATAL(f->n_vars <= MAX_LIST);
+    for (int i = 1; i < n; i++) {
+        struct ref_line *r = &lines[i];
+        if (!strcmp(r->kind, "terms")) {
+            CU_ASSERT_EQUAL(f->intercept, atoi(r->field[0]));
+            int k = split(r->field[1], labels, MAX_LIST);
+            CU_ASSERT_EQUAL(f->n_terms, k);
+            for (int j = 0; j < k && j < f->n_terms; j++)
+                CU_ASSERT_STRING_EQUAL(f->terms[j].label, labels[j]);
+        } else if (!strcmp(r->kind, "levels")) {
+            int v = 0;
+            while (v < f->n_vars && strcmp(f->vars[v].name, r->field[0]))
+                v++;
+            CU_ASSERT_TRUE_FATAL(v < f->n_vars);
+            lv[v].n_levels = split(r->field[1], levels_of[v], MAX_LIST);
+            lv[v].levels = (const char *const *)levels_of[v];
+        }
+    }
+    struct formula_design d;
+    rc = formula_design(f, lv, &d, &e);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char **names = calloc((size_t)d.n_columns + 1, sizeof *names);
+    for (int j = 0; j < d.n_columns; j++)
+        names[j] = d.cols[j].name;
+    char *got = join(names, d.n_columns);
+    free(names);
+    for (int i = 1; i < n; i++) {
+        struct ref_line *r = &lines[i];
+        if (!strcmp(r->kind, "columns")) {
+            if (strcmp(got, r->field[0]))
+                fprintf(stderr, "\n%s:\n got  %s\n want %s\n", name, got, r->field[0]);
+            CU_ASSERT_STRING_EQUAL(got, r->field[0]);
+        } else if (!strcmp(r->kind, "poly")) {
+            int v = 0;
+            while (v < f->n_vars && strcmp(f->vars[v].name, r->field[0]))
+                v++;
+            CU_ASSERT_TRUE_FATAL(v < f->n_vars);
+            int k = f->vars[v].degree;
+            double x[MAX_ROWS], alpha[32], norm2[34];
+            for (int row = 0; row < t.n_rows; row++)
+                CU_ASSERT_EQUAL_FATAL(formula_eval_arg(f, v, t.v[row], &x[row], &e), 0);
+            CU_ASSERT_EQUAL_FATAL(formula_poly_fit(x, t.n_rows, k, alpha, norm2, &e), 0);
+            char *want[34];
+            CU_ASSERT_EQUAL_FATAL(split(r->field[1], want, 34), k);
+            for (int j = 0; j < k; j++)
+                CU_ASSERT_TRUE(rel_diff(alpha[j], strtod(want[j], NULL)) < 1e-12);
+            CU_ASSERT_EQUAL_FATAL(split(r->field[2], want, 34), k + 2);
+            for (int j = 0; j < k + 2; j++)
+                CU_ASSERT_TRUE(fabs(norm2[j] / strtod(want[j], NULL) - 1) < 1e-12);
+            formula_poly_set(f, v, alpha, norm2);
+        }
+    }
+    /* rows: their design rows as model.matrix made them */
+    for (int i = 1; i < n; i++) {
+        struct ref_line *r = &lines[i];
+        if (strcmp(r->kind, "row"))
+            continue;
+        char *src_text[MAX_COLS], *want[256];
+        double src[MAX_COLS], slots[256], x[256];
+        CU_ASSERT_EQUAL_FATAL(split(r->field[1], src_text, MAX_COLS), t.n_cols);
+        for (int j = 0; j < t.n_cols; j++)
+            src[j] = strtod(src_text[j], NULL);
+        CU_ASSERT_EQUAL_FATAL(split(r->field[2], want, 256), d.n_columns);
+        CU_ASSERT_TRUE_FATAL(f->n_slots <= 256);
+        int bad = -1;
+        CU_ASSERT_EQUAL_FATAL(formula_eval(f, src, slots, &bad, &e), 0);
+        for (int v = 0; v < f->n_vars; v++)
+            if (f->vars[v].kind == FORMULA_FACTOR && !t.text[f->vars[v].column])
+                slots[f->vars[v].slot] = level_index(slots[f->vars[v].slot], &lv[v]);
+        formula_design_row(f, &d, slots, x);
+        double worst = 0;
+        for (int j = 0; j < d.n_columns; j++)
+            worst = fmax(worst, rel_diff(x[j], strtod(want[j], NULL)));
+        if (worst > 1e-9)
+            fprintf(stderr, "\n%s line %s: worst %.3g\n", name, r->field[0], worst);
+        CU_ASSERT_TRUE(worst <= 1e-9);
+    }
+    free(got);
+    formula_design_free(&d);
+    formula_free(f);
+    free_table(&t);
+}
+
+static const char *const cases[] = {
+    "iris_dot", "iris_dot_minus", "iris_cross", "iris_no_margin", "iris_factor_no_intercept",
+    "iris_interaction_no_intercept", "iris_log", "iris_poly", "iris_poly_raw", "iris_power",
+    "gen_ff", "gen_ff_only", "gen_power_mixed", "gen_nnn", "gen_log_dot", "gen_nested",
+    "gen_three_way", "gen_factor_calls", "gen_zero", "gen_slash", "gen_functions",
+    "gen_numeric_no_intercept", "gen_appearance", "gen_reversed", "gen_leading_minus",
+    "gen_poly_factor",
+};
+
+static void test_against_r(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(cases[i]);
+}
+
+/* predict(poly(iris$Sepal.Length, 3), newx): the coefficients from the column, the
+   recurrence at values inside and outside the data's range. */
+static void test_poly_predict(void)
+{
+    struct table t;
+    CU_ASSERT_EQUAL_FATAL(load_table("datasets/iris.csv", &t), 0);
+    struct formula *f;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(formula_parse("Petal.Width ~ poly(Sepal.Length, 3)",
+                                        (const char *const *)t.names, t.n_cols, &f, &e), 0);
+    CU_ASSERT_EQUAL_FATAL(f->n_vars, 2);
+    double x[MAX_ROWS], alpha[3], norm2[5];
+    for (int i = 0; i < t.n_rows; i++)
+        x[i] = t.v[i][0];
+    x[t.n_rows] = NAN;  /* a missing value is left out, as na.omit would */
+    CU_ASSERT_EQUAL_FATAL(formula_poly_fit(x, t.n_rows + 1, 3, alpha, norm2, &e), 0);
+    formula_poly_set(f, 1, alpha, norm2);
+    struct ref_line lines[16];
+    int n = ref_lines("iris_sl3", lines, 16), checked = 0;
+    for (int i = 0; i < n; i++) {
+        char *want[8];
+        if (!strcmp(lines[i].kind, "poly")) {
+            CU_ASSERT_EQUAL(split(lines[i].field[1], want, 8), 3);
+            for (int j = 0; j < 3; j++)
+                CU_ASSERT_TRUE(rel_diff(alpha[j], strtod(want[j], NULL)) < 1e-12);
+            continue;
+        }
+        double src[MAX_COLS] = {0}, slots[8];
+        src[0] = strtod(lines[i].field[1], NULL);
+        CU_ASSERT_EQUAL_FATAL(formula_eval(f, src, slots, NULL, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(split(lines[i].field[2], want, 8), 3);
+        for (int j = 0; j < 3; j++)
+            CU_ASSERT_TRUE(rel_diff(slots[f->vars[1].slot + j], strtod(want[j], NULL)) < 1e-9);
+        checked++;
+    }
+    CU_ASSERT_EQUAL(checked, 4);
+    /* too few distinct values for the degree: R's error */
+    const double two[] = {1, 2, 1, 2};
+    CU_ASSERT_EQUAL(formula_poly_fit(two, 4, 2, alpha, norm2, &e), -1);
+    CU_ASSERT_EQUAL(e.code, LR_EDATA);
+    CU_ASSERT_EQUAL(formula_poly_fit(two, 4, 1, alpha, norm2, &e), 0);
+    formula_free(f);
+    free_table(&t);
+}
+
+/* Values a transformation cannot take: an error naming the variable; a missing input is a
+   missing value. */
+static void test_domain(void)
+{
+    static const char *const cols[] = {"y", "x", "z"};
+    static const struct {
+        const char *rhs;
+        double x, z;
+        const char *msg;
+    } bad[] = {
+        {"log(x)", 0, 1, "log(x): log of a value that is not positive: 0"},
+        {"log10(x - z)", 1, 2, "log10(x - z): log of a value that is not positive: -1"},
+        {"sqrt(x)", -4, 1, "sqrt(x): sqrt of a negative value: -4"},
+        {"log1p(x)", -1, 1, "log1p(x): log1p of a value at or below -1: -1"},
+        {"I(x/z)", 3, 0, "I(x/z): division by 0"},
+        {"exp(x)", 1000, 1, "exp(x): exp overflows at 1000"},
+        {"I((-x)^0.5)", 2, 1, "I((-x)^0.5): a result that is not finite from -2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "y ~ z + %s", bad[i].rhs);
+        struct formula *f;
+        struct lr_error e = {0};
+        CU_ASSERT_EQUAL_FATAL(formula_parse(text, cols, 3, &f, &e), 0);
+        double src[3] = {1, bad[i].x, bad[i].z}, slots[8];
+        int v = -1;
+        CU_ASSERT_EQUAL(formula_eval(f, src, slots, &v, &e), -1);
+        CU_ASSERT_EQUAL(e.code, LR_EDATA);
+        CU_ASSERT_STRING_EQUAL(e.msg, bad[i].msg);
+        CU_ASSERT_EQUAL(v, 2);
+        CU_ASSERT_STRING_EQUAL(f->vars[v].name, bad[i].rhs);
+        CU_ASSERT_EQUAL(formula_var_column(f, v), 1);
+        /* a missing input: no error, a missing value */
+        src[1] = NAN;
+        CU_ASSERT_EQUAL(formula_eval(f, src, slots, &v, &e), 0);
+        CU_ASSERT_TRUE(isnan(slots[f->vars[2].slot]));
+        formula_free(f);
+    }
+    /* the response is computed as well: log(y) of a row */
+    struct formula *f;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(formula_parse("log(y) ~ x", cols, 3, &f, &e), 0);
+    double src[3] = {M_E, 2, 3}, slots[2];
+    CU_ASSERT_EQUAL(formula_eval(f, src, slots, NULL, &e), 0);
+    CU_ASSERT_DOUBLE_EQUAL(slots[f->vars[f->response].slot], 1, 1e-15);
+    formula_free(f);
+}
+
+/* Malformed formulas: each with its message and the character it points at. */
+static void test_malformed(void)
+{
+    static const char *const cols[] = {"price", "carat", "cut", "depth"};
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"price ~ crat", "--formula: unknown column 'crat' at character 9; did you mean 'carat'?"},
+        {"log(price) ~ crat * cut",
+         "--formula: unknown column 'crat' at character 14; did you mean 'carat'?"},
+        {"price ~ colour", "--formula: unknown column 'colour' at character 9"},
+        {"price ~ log(carat", "--formula: unbalanced parentheses: this '(' is not closed at "
+                              "character 12"},
+        {"price ~ (carat + cut", "--formula: unbalanced parentheses: this '(' is not closed at "
+                                 "character 9"},
+        {"price ~ carat + cut)", "--formula: unbalanced parentheses: this ')' has no '(' at "
+                                 "character 20"},
+        {"price carat", "--formula: unexpected 'c' at character 7"},
+        {"price + carat", "--formula: no '~': write 'RESPONSE ~ TERMS', as in 'y ~ x1 + x2'"},
+        {"price ~ carat ~ cut", "--formula: a second '~' at character 15"},
+        {"~ carat", "--formula: no response before '~' at character 1"},
+        {"price ~ carat + ", "--formula: empty term (the formula ends here) at character 17"},
+        {"price ~ ", "--formula: empty term (the formula ends here) at character 9"},
+        {"price ~ carat + * cut", "--formula: empty term before '*' at character 17"},
+        {"price ~ carat + ()", "--formula: empty term at character 18"},
+        {"price ~ lg(carat)", "--formula: unknown function 'lg' at character 9 (known: I, log, "
+                              "log2, log10, log1p, exp, sqrt, abs, poly, factor, C)"},
+        {"price ~ I(sin(carat))", "--formula: unknown function 'sin' at character 11 (inside an "
+                                  "expression: I, log, log2, log10, log1p, exp, sqrt, abs)"},
+        {"price ~ (carat + cut)^2.5", "--formula: '^' needs a positive whole power, not '2.5', "
+                                      "at character 22 (write I(x^2.5) for arithmetic)"},
+        {"price ~ carat^depth", "--formula: '^' needs a positive whole power, not 'depth', at "
+                                "character 14 (write I(x^depth) for arithmetic)"},
+        {"price ~ carat + 2", "--formula: the number 2 as a term at character 17 (only 1 and 0, "
+                              "for the intercept; write I(...) for arithmetic)"},
+        {"price ~ poly(carat)", "--formula: write poly(x, k) or poly(x, k, raw = TRUE) with a "
+                                "whole k from 1 to 32, at character 9"},
+        {"price ~ poly(carat, 2, raw = 1)", "--formula: write poly(x, k) or poly(x, k, raw = "
+                                            "TRUE) with a whole k from 1 to 32, at character 9"},
+        {"price ~ factor(log(carat))", "--formula: factor() takes one column at character 9"},
+        {"price ~ log(carat, 2)", "--formula: log() takes one argument at character 9"},
+        {"price ~ I(carat:depth)", "--formula: ':' inside a function call at character 16 "
+                                   "(only + - * / ^ there)"},
+        {"price + carat ~ cut", "--formula: the response must be one column or one "
+                                "transformation of columns, at character 7"},
+        {"price ~ carat $ cut", "--formula: unexpected '$' at character 15"},
+        {"price ~ `carat", "--formula: unbalanced backquote at character 9"},
+        {"price ~ log(carat depth)", "--formula: expected ',' or ')' in the call of log() at "
+                                     "character 19"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct formula *f = (struct formula *)1;
+        struct lr_error e = {0};
+        CU_ASSERT_EQUAL(formula_parse(bad[i].text, cols, 4, &f, &e), -1);
+        CU_ASSERT_EQUAL(e.code, LR_EUSAGE);
+        CU_ASSERT_PTR_NULL(f);
+        if (strcmp(e.msg, bad[i].msg))
+            fprintf(stderr, "\n%s\n got  %s\n want %s\n", bad[i].text, e.msg, bad[i].msg);
+        CU_ASSERT_STRING_EQUAL(e.msg, bad[i].msg);
+    }
+}
+
+/* Algebra R's table does not reach: '-' of an interaction, a response among the terms,
+   backquoted names, numbers deparsed as R does, '- 0', and refusals of formula_design. */
+static void test_algebra(void)
+{
+    static const char *const cols[] = {"y", "a", "b", "c", "d e"};
+    static const struct {
+        const char *text;
+        int intercept;
+        const char *labels;
+    } ok[] = {
+        {"y ~ a*b - a:b", 1, "a|b"},
+        {"y ~ (a + b + c)^3 - a:b:c", 1, "a|b|c|a:b|a:c|b:c"},
+        {"y ~ y + a", 1, "a"},
+        {"y ~ `d e` + log(`d e`)", 1, "`d e`|log(`d e`)"},
+        {"y ~ I(100000*a) + I(0.001 * b) + I(1234567*c) + I(-a + .5)", 1,
+         "I(1e+05 * a)|I(0.001 * b)|I(1234567 * c)|I(-a + 0.5)"},
+        {"y ~ a - 1 - 0", 1, "a"},
+        {"y ~ 0 + a + 1", 1, "a"},
+        {"y ~ a + 0", 0, "a"},
+        {"y ~ - a", 1, ""},
+        {"y ~ 1", 1, ""},
+        {"y ~ . - y", 1, "a|b|c|`d e`"},
+        {"sqrt(y) ~ . - c", 1, "a|b|`d e`"},
+        {"y ~ (a + b)/c", 1, "a|b|a:b:c"},
+        {"y~a:b+b:a+b", 1, "b|a:b"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct formula *f;
+        struct lr_error e = {0};
+        int rc = formula_parse(ok[i].text, cols, 5, &f, &e);
+        if (rc)
+            fprintf(stderr, "\n%s: %s\n", ok[i].text, e.msg);
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        char *labels[16];
+        for (int t = 0; t < f->n_terms && t < 16; t++)
+            labels[t] = f->terms[t].label;
+        char *got = join(labels, f->n_terms < 16 ? f->n_terms : 16);
+        if (strcmp(got, ok[i].labels))
+            fprintf(stderr, "\n%s: got %s\n", ok[i].text, got);
+        CU_ASSERT_STRING_EQUAL(got, ok[i].labels);
+        CU_ASSERT_EQUAL(f->intercept, ok[i].intercept);
+        free(got);
+        formula_free(f);
+    }
+    /* formula_design refusals: a factor without levels, levels for a transformation, a
+       categorical response */
+    struct formula *f;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(formula_parse("y ~ factor(a) + log(b)", cols, 5, &f, &e), 0);
+    static const char *const lev[] = {"p", "q"};
+    struct formula_levels lv[3] = {{0, NULL}, {0, NULL}, {0, NULL}};
+    struct formula_design d;
+    CU_ASSERT_EQUAL(formula_design(f, lv, &d, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "--formula: factor(a) has no levels");
+    lv[1] = (struct formula_levels){2, lev};
+    lv[2] = (struct formula_levels){2, lev};
+    CU_ASSERT_EQUAL(formula_design(f, lv, &d, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "--formula: log(b) at character 17 reads a categorical column");
+    lv[2].n_levels = 0;
+    lv[0] = (struct formula_levels){2, lev};
+    CU_ASSERT_EQUAL(formula_design(f, lv, &d, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "--formula: the response y is categorical: it must be numeric");
+    lv[0].n_levels = 0;
+    CU_ASSERT_EQUAL_FATAL(formula_design(f, lv, &d, &e), 0);
+    CU_ASSERT_EQUAL(d.n_columns, 3);
+    /* an unseen level (negative index) is coded as zeros, a missing one as NaN */
+    double slots[3] = {0, -1, 2}, x[3];
+    formula_design_row(f, &d, slots, x);
+    CU_ASSERT_EQUAL(x[0], 1);
+    CU_ASSERT_EQUAL(x[1], 0);
+    slots[1] = NAN;
+    formula_design_row(f, &d, slots, x);
+    CU_ASSERT_TRUE(isnan(x[1]));
+    formula_design_free(&d);
+    formula_free(f);
+}
+
+void add_formula_suite(void)
+{
+    CU_pSuite s = CU_add_suite("formula", NULL, NULL);
+    CU_add_test(s, "26 formulas on iris and a generated set = R's terms and model.matrix",
+                test_against_r);
+    CU_add_test(s, "poly() coefficients and predictions = R's poly and predict", test_poly_predict);
+    CU_add_test(s, "domain errors name the term; missing inputs stay missing", test_domain);
+    CU_add_test(s, "malformed formulas: messages with the character", test_malformed);
+    CU_add_test(s, "term algebra beyond the R table; formula_design refusals", test_algebra);
+}
