@@ -1121,7 +1121,8 @@ static void add_column(struct formula_design *d, int *cap, const char *name, int
     col->term = term;
     col->n_parts = n_parts;
     col->parts = lr_malloc((size_t)(n_parts ? n_parts : 1) * sizeof *parts);
-    memcpy(col->parts, parts, (size_t)n_parts * sizeof *parts);
+    if (n_parts)
+        memcpy(col->parts, parts, (size_t)n_parts * sizeof *parts);
 }
 
 /* Name of part (var, index) of a column. */
