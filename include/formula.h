@@ -45,6 +45,7 @@
 #ifndef LINREG_FORMULA_H
 #define LINREG_FORMULA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -155,13 +156,39 @@ void formula_design_row(const struct formula *f, const struct formula_design *d,
 
 /* R's poly(x, degree) coefficients of n values (NaN values left out, as na.omit would):
    alpha (degree values) and norm2 (degree + 2: 1, n, then each orthogonal polynomial's sum
-   of squares), computed by the three-term recurrence that predict() applies. Returns 0, or
+   of squares), computed by the three-term recurrence that predict() applies (Stieltjes:
+   alpha_k = Σ x·p_k² / Σ p_k², the polynomials R's QR of the centred powers gives, to
+   rounding). Returns 0, or
    -1 with e filled (LR_EDATA) when the values have fewer than degree + 1 distinct values
    (R: "'degree' must be less than number of unique points"). */
 int formula_poly_fit(const double *x, int64_t n, int degree, double *alpha, double *norm2,
                      struct lr_error *e);
+/* The same fit over rows spread across ranks, one pass per k = 0..degree: each rank adds
+   its values' sums for pass k (formula_poly_sums: count, Σ p_k(x)², Σ x·p_k(x)², p_k by the
+   recurrence with the coefficients found so far; NaN values left out) into sums[3] zeroed
+   first; the sums of all ranks are added (one Allreduce of 3 doubles), then
+   formula_poly_step sets norm2[k + 1] and, for k < degree, alpha[k] (k = 0: norm2[0..1]
+   and alpha[0]). Returns -1 with e filled (LR_EDATA) when p_k vanishes on the data (k
+   distinct values or fewer). formula_poly_fit is this loop over one array. */
+void formula_poly_sums(const double *x, int64_t n, int k, const double *alpha,
+                       const double *norm2, double sums[3]);
+int formula_poly_step(int k, int degree, const double sums[3], double *alpha, double *norm2,
+                      struct lr_error *e);
+
 /* Store a POLY variable's coefficients (copied). */
 void formula_poly_set(struct formula *f, int v, const double *alpha, const double *norm2);
+
+/* Which source columns the formula reads, the response's included (use[c] = 1), and which
+   of them factor() or C() reads (factor[c] = 1: to be read as levels even when numeric).
+   Both arrays have n_columns entries. A variable the formula has parsed but no term uses
+   (`y ~ . - x`: x) counts as read. */
+void formula_columns(const struct formula *f, int n_columns, unsigned char *use,
+                     unsigned char *factor);
+
+/* A number as R's as.character writes it (15 significant digits, the shorter of fixed and
+   scientific notation: "4", "0.5", "1e+05"): the level names of factor(x) for a numeric x,
+   whose levels R orders by value, not by text. */
+void formula_number_text(double x, char *out, size_t cap);
 
 /* The source column a variable reads first (for FILE:LINE:COLUMN of an eval error). */
 int formula_var_column(const struct formula *f, int v);

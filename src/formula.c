@@ -1374,67 +1374,78 @@ static int cmp_double(const void *a, const void *b)
     return (u > w) - (u < w);
 }
 
+/* p_k(x) by the recurrence, with the coefficients found so far. */
+static double poly_value(double x, int k, const double *alpha, const double *norm2)
+{
+    double prev = 1, cur = x - alpha[0];
+    if (k == 0)
+        return 1;
+    for (int j = 1; j < k; j++) {
+        double next = (x - alpha[j]) * cur - norm2[j + 1] / norm2[j] * prev;
+        prev = cur;
+        cur = next;
+    }
+    return cur;
+}
+
+void formula_poly_sums(const double *x, int64_t n, int k, const double *alpha,
+                       const double *norm2, double sums[3])
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(x[i]))
+            continue;
+        double p = poly_value(x[i], k, alpha, norm2);
+        sums[0] += 1;
+        sums[1] += p * p;
+        sums[2] += x[i] * p * p;
+    }
+}
+
+int formula_poly_step(int k, int degree, const double sums[3], double *alpha, double *norm2,
+                      struct lr_error *e)
+{
+    if (k == 0) {
+        if (sums[0] < 1)
+            return lr_fail(e, LR_EDATA, "poly(): no values");
+        norm2[0] = 1;
+        norm2[1] = sums[0];
+        alpha[0] = sums[2] / sums[0];
+        return 0;
+    }
+    /* p_k vanishes on the data when it has k distinct values or fewer: its sum of squares
+       is rounding noise against n·s^(2k) (s² the variance, norm2[2]/n) */
+    double n = norm2[1], scale = k == 1 ? alpha[0] * alpha[0] : pow(norm2[2] / n, k);
+    if (!(sums[1] > 1e-20 * n * scale) || (k == 1 && sums[1] == 0))
+        return lr_fail(e, LR_EDATA, "poly(): degree %d needs more than %d distinct values",
+                       degree, degree);
+    norm2[k + 1] = sums[1];
+    if (k < degree)
+        alpha[k] = sums[2] / sums[1];
+    return 0;
+}
+
 int formula_poly_fit(const double *x, int64_t n, int degree, double *alpha, double *norm2,
                      struct lr_error *e)
 {
-    /* Stieltjes: p0 = 1, p1 = x - alpha0, p(k+1) = (x - alpha_k)·p_k - (‖p_k‖²/‖p(k-1)‖²)·
-       p(k-1), alpha_k = Σ x·p_k² / ‖p_k‖²: the recurrence R's predict.poly applies, whose
-       polynomials are those R's QR of the centred powers gives. */
-    int64_t m = 0;
+    /* R's own error first: degree must be less than the number of distinct values */
+    int64_t m = 0, distinct = 0;
+    double *s = lr_malloc(lr_bytes(n ? n : 1, 1, sizeof(double)));
     for (int64_t i = 0; i < n; i++)
-        m += !isnan(x[i]);
-    double *prev = lr_malloc(lr_bytes(m ? m : 1, 2, sizeof(double))), *cur = prev + m;
-    int64_t j = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (!isnan(x[i])) {
-            prev[j] = 1;
-            cur[j++] = x[i];
-        }
-    /* distinct values: sort a copy of cur */
-    int64_t distinct = 0;
-    {
-        double *s = lr_malloc(lr_bytes(m ? m : 1, 1, sizeof(double)));
-        memcpy(s, cur, (size_t)m * sizeof *s);
-        qsort(s, (size_t)m, sizeof *s, cmp_double);
-        for (int64_t i = 0; i < m; i++)
-            distinct += i == 0 || s[i] != s[i - 1];
-        free(s);
-    }
-    if (distinct <= degree) {
-        free(prev);
+        if (!isnan(x[i]))
+            s[m++] = x[i];
+    qsort(s, (size_t)m, sizeof *s, cmp_double);
+    for (int64_t i = 0; i < m; i++)
+        distinct += i == 0 || s[i] != s[i - 1];
+    free(s);
+    if (distinct <= degree)
         return lr_fail(e, LR_EDATA, "poly(): degree %d needs more than %d distinct values; "
                        "the column has %lld", degree, degree, (long long)distinct);
+    for (int k = 0; k <= degree; k++) {
+        double sums[3] = {0, 0, 0};
+        formula_poly_sums(x, n, k, alpha, norm2, sums);
+        if (formula_poly_step(k, degree, sums, alpha, norm2, e) < 0)
+            return -1;
     }
-    /* cur holds x for now; build p1 from it */
-    double *xs = lr_malloc(lr_bytes(m, 1, sizeof(double)));
-    memcpy(xs, cur, (size_t)m * sizeof *xs);
-    norm2[0] = 1;
-    norm2[1] = (double)m;
-    double sum = 0;
-    for (int64_t i = 0; i < m; i++)
-        sum += xs[i];
-    alpha[0] = sum / (double)m;
-    for (int64_t i = 0; i < m; i++)
-        cur[i] = xs[i] - alpha[0];
-    for (int k = 1; k <= degree; k++) {
-        double ss = 0, sx = 0;
-        for (int64_t i = 0; i < m; i++) {
-            ss += cur[i] * cur[i];
-            sx += xs[i] * cur[i] * cur[i];
-        }
-        norm2[k + 1] = ss;
-        if (k == degree)
-            break;
-        alpha[k] = sx / ss;
-        double ratio = norm2[k + 1] / norm2[k];
-        for (int64_t i = 0; i < m; i++) {
-            double next = (xs[i] - alpha[k]) * cur[i] - ratio * prev[i];
-            prev[i] = cur[i];
-            cur[i] = next;
-        }
-    }
-    free(xs);
-    free(prev);
     return 0;
 }
 
@@ -1447,6 +1458,28 @@ void formula_poly_set(struct formula *f, int v, const double *alpha, const doubl
     var->norm2 = lr_malloc((size_t)(var->degree + 2) * sizeof *norm2);
     memcpy(var->alpha, alpha, (size_t)var->degree * sizeof *alpha);
     memcpy(var->norm2, norm2, (size_t)(var->degree + 2) * sizeof *norm2);
+}
+
+void formula_number_text(double x, char *out, size_t cap)
+{
+    format_number(x, out, cap);
+}
+
+void formula_columns(const struct formula *f, int n_columns, unsigned char *use,
+                     unsigned char *factor)
+{
+    memset(use, 0, (size_t)n_columns);
+    memset(factor, 0, (size_t)n_columns);
+    for (int v = 0; v < f->n_vars; v++) {
+        const struct formula_var *var = &f->vars[v];
+        if (var->column >= 0 && var->column < n_columns)
+            use[var->column] = 1;
+        if (var->kind == FORMULA_FACTOR && var->column < n_columns)
+            factor[var->column] = 1;
+        for (int i = 0; i < var->n_code; i++)
+            if (var->code[i].code == OP_COL && var->code[i].column < n_columns)
+                use[var->code[i].column] = 1;
+    }
 }
 
 int formula_var_column(const struct formula *f, int v)

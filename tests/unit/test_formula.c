@@ -148,7 +148,7 @@ static double rel_diff(double a, double b)
 static double level_index(double x, const struct formula_levels *lv)
 {
     char text[64];
-    snprintf(text, sizeof text, "%.15g", x);
+    formula_number_text(x, text, sizeof text);
     for (int k = 0; k < lv->n_levels; k++)
         if (!strcmp(lv->levels[k], text))
             return k;
@@ -319,6 +319,99 @@ static void test_poly_predict(void)
     CU_ASSERT_EQUAL(formula_poly_fit(two, 4, 1, alpha, norm2, &e), 0);
     formula_free(f);
     free_table(&t);
+}
+
+/* The fit as passes over rows split three ways (as over ranks): the same coefficients as
+   R's and as the one-array fit; a column with too few distinct values refused. */
+static void test_poly_passes(void)
+{
+    struct table t;
+    CU_ASSERT_EQUAL_FATAL(load_table("datasets/iris.csv", &t), 0);
+    double x[MAX_ROWS], alpha[3], norm2[5], a1[3], n1[5];
+    for (int i = 0; i < t.n_rows; i++)
+        x[i] = t.v[i][0];
+    struct lr_error e = {0};
+    const int64_t cut[4] = {0, 7, 100, t.n_rows};
+    for (int k = 0; k <= 3; k++) {
+        double sums[3] = {0, 0, 0};
+        for (int r = 0; r < 3; r++) {
+            double part[3] = {0, 0, 0};
+            formula_poly_sums(x + cut[r], cut[r + 1] - cut[r], k, alpha, norm2, part);
+            for (int j = 0; j < 3; j++)
+                sums[j] += part[j];
+        }
+        CU_ASSERT_EQUAL_FATAL(formula_poly_step(k, 3, sums, alpha, norm2, &e), 0);
+    }
+    CU_ASSERT_EQUAL_FATAL(formula_poly_fit(x, t.n_rows, 3, a1, n1, &e), 0);
+    struct ref_line lines[16];
+    int n = ref_lines("iris_sl3", lines, 16), seen = 0;
+    for (int i = 0; i < n; i++) {
+        char *want[8];
+        if (strcmp(lines[i].kind, "poly"))
+            continue;
+        seen = 1;
+        CU_ASSERT_EQUAL_FATAL(split(lines[i].field[1], want, 8), 3);
+        for (int j = 0; j < 3; j++) {
+            CU_ASSERT_TRUE(rel_diff(alpha[j], strtod(want[j], NULL)) < 1e-12);
+            CU_ASSERT_TRUE(rel_diff(alpha[j], a1[j]) < 1e-13);
+        }
+        CU_ASSERT_EQUAL_FATAL(split(lines[i].field[2], want, 8), 5);
+        for (int j = 0; j < 5; j++) {
+            CU_ASSERT_TRUE(fabs(norm2[j] / strtod(want[j], NULL) - 1) < 1e-12);
+            CU_ASSERT_TRUE(fabs(norm2[j] / n1[j] - 1) < 1e-13);
+        }
+    }
+    CU_ASSERT_TRUE(seen);
+    /* three distinct values: degree 2 fits, degree 3 is refused at its last pass */
+    const double three[] = {1, 1, 2, 2, 3, 3, NAN};
+    for (int degree = 2; degree <= 3; degree++) {
+        int rc = 0, k = 0;
+        for (; k <= degree && rc == 0; k++) {
+            double sums[3] = {0, 0, 0};
+            formula_poly_sums(three, 7, k, alpha, norm2, sums);
+            CU_ASSERT_EQUAL(sums[0], 6);
+            rc = formula_poly_step(k, degree, sums, alpha, norm2, &e);
+        }
+        CU_ASSERT_EQUAL(rc, degree == 2 ? 0 : -1);
+        CU_ASSERT_EQUAL(k, degree + 1);
+        CU_ASSERT_EQUAL(formula_poly_fit(three, 7, degree, a1, n1, &e), degree == 2 ? 0 : -1);
+    }
+    const double same[] = {2.5, 2.5, 2.5};
+    double sums[3] = {0, 0, 0};
+    formula_poly_sums(same, 3, 0, alpha, norm2, sums);
+    CU_ASSERT_EQUAL(formula_poly_step(0, 1, sums, alpha, norm2, &e), 0);
+    memset(sums, 0, sizeof sums);
+    formula_poly_sums(same, 3, 1, alpha, norm2, sums);
+    CU_ASSERT_EQUAL(formula_poly_step(1, 1, sums, alpha, norm2, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "poly(): degree 1 needs more than 1 distinct values");
+    free_table(&t);
+}
+
+/* The columns a formula reads, and R's as.character of numbers (factor levels). */
+static void test_columns_and_numbers(void)
+{
+    static const char *const cols[] = {"g", "h", "x1", "x2", "x3", "n", "y"};
+    struct formula *f;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(formula_parse("log(y) ~ factor(n) + I(x1 * x2) + g - x3", cols, 7,
+                                        &f, &e), 0);
+    unsigned char use[7], factor[7];
+    formula_columns(f, 7, use, factor);
+    static const unsigned char want_use[7] = {1, 0, 1, 1, 1, 1, 1};
+    static const unsigned char want_factor[7] = {0, 0, 0, 0, 0, 1, 0};
+    CU_ASSERT_EQUAL(memcmp(use, want_use, 7), 0);
+    CU_ASSERT_EQUAL(memcmp(factor, want_factor, 7), 0);
+    formula_free(f);
+    /* as.character(c(1e5, 123456, 0.1, 2, -3.5, 1e-20, 0.0001, 1/3, 1e15, 123456789012)) */
+    static const double x[] = {1e5, 123456, 0.1, 2, -3.5, 1e-20, 0.0001, 1.0 / 3, 1e15,
+                               123456789012};
+    static const char *const r[] = {"1e+05", "123456", "0.1", "2", "-3.5", "1e-20", "1e-04",
+                                    "0.333333333333333", "1e+15", "123456789012"};
+    for (int i = 0; i < 10; i++) {
+        char text[64];
+        formula_number_text(x[i], text, sizeof text);
+        CU_ASSERT_STRING_EQUAL(text, r[i]);
+    }
 }
 
 /* Values a transformation cannot take: an error naming the variable; a missing input is a
@@ -514,6 +607,10 @@ void add_formula_suite(void)
     CU_add_test(s, "26 formulas on iris and a generated set = R's terms and model.matrix",
                 test_against_r);
     CU_add_test(s, "poly() coefficients and predictions = R's poly and predict", test_poly_predict);
+    CU_add_test(s, "poly() fitted in passes over split rows = R's and the one-array fit",
+                test_poly_passes);
+    CU_add_test(s, "the columns a formula reads; numbers as R's as.character",
+                test_columns_and_numbers);
     CU_add_test(s, "domain errors name the term; missing inputs stay missing", test_domain);
     CU_add_test(s, "malformed formulas: messages with the character", test_malformed);
     CU_add_test(s, "term algebra beyond the R table; formula_design refusals", test_algebra);
