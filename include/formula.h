@@ -102,10 +102,14 @@ int formula_parse(const char *text, const char *const *columns, int n_columns,
 void formula_free(struct formula *f);
 
 /* The levels of one variable for formula_design: n_levels 0 for a numeric variable. The
-   first level is the reference (treatment contrasts). */
+   first level is the reference (treatment contrasts). values: NULL when the variable's
+   slot holds a level index (a text column read as levels); for factor(x) over a numeric
+   column, each level's number, increasing (R orders such levels by value; their names are
+   formula_number_text's), and the slot holds x itself. */
 struct formula_levels {
     int n_levels;
     const char *const *levels;
+    const double *values;
 };
 
 /* One design column: the product of its parts' values. A part is a numeric variable
@@ -124,6 +128,9 @@ struct formula_column {
 struct formula_design {
     int n_columns;
     struct formula_column *cols;
+    int n_vars;
+    double **level_values;  /* per variable: formula_levels.values copied, or NULL */
+    int *n_levels;
 };
 
 /* The design's columns given levels[v] for every variable v (n_levels > 0 makes it a
@@ -149,10 +156,21 @@ int formula_eval_arg(const struct formula *f, int v, const double *src, double *
                      struct lr_error *e);
 
 /* x: the design row (d->n_columns) from the slots formula_eval filled. A factor's
-   indicator is 1 when its slot holds that level's index, 0 for another level or a negative
-   index (an unseen level coded as zeros), NaN when the slot is NaN. */
+   indicator is 1 when its slot holds that level's index (or, with values, that level's
+   number), 0 for another level, a negative index or a number that is no level (an unseen
+   level coded as zeros), NaN when the slot is NaN. */
 void formula_design_row(const struct formula *f, const struct formula_design *d,
                         const double *slots, double *x);
+
+/* A block of rows, as formula_eval and formula_design_row make them one at a time.
+   src: N×C row-major, the rows' source columns (C = n_cols, every column the formula
+   reads); X: N×D, D = d->n_columns; y: N, the response's value per row, or NULL. Threads
+   take chunks of rows (par.h): the result is the same bits for any n_threads. Returns 0,
+   or -1 with e filled for the first row (lowest index) with a value a transformation
+   cannot take: *bad_row that row, *bad_var its variable (X and y are then incomplete). */
+int formula_apply_block(const struct formula *f, const struct formula_design *d,
+                        const double *src, int64_t n, int n_cols, double *X, double *y,
+                        int n_threads, int64_t *bad_row, int *bad_var, struct lr_error *e);
 
 /* R's poly(x, degree) coefficients of n values (NaN values left out, as na.omit would):
    alpha (degree values) and norm2 (degree + 2: 1, n, then each orthogonal polynomial's sum

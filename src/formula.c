@@ -2,6 +2,8 @@
    row's derived values (the contract is in formula.h). */
 #include "formula.h"
 
+#include "par.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1159,6 +1161,23 @@ int formula_design(const struct formula *f, const struct formula_levels *levels,
                            "--formula: %s at character %d reads a categorical column",
                            var->name, var->position);
     }
+    for (int v = 0; v < f->n_vars; v++)
+        if (levels[v].values)
+            for (int k = 1; k < levels[v].n_levels; k++)
+                if (!(levels[v].values[k - 1] < levels[v].values[k]))
+                    return lr_fail(e, LR_EUSAGE, "--formula: %s: the levels' numbers must "
+                                   "increase", f->vars[v].name);
+    out->n_vars = f->n_vars;
+    out->n_levels = lr_calloc((size_t)(f->n_vars ? f->n_vars : 1), sizeof *out->n_levels);
+    out->level_values = lr_calloc((size_t)(f->n_vars ? f->n_vars : 1),
+                                  sizeof *out->level_values);
+    for (int v = 0; v < f->n_vars; v++) {
+        out->n_levels[v] = levels[v].n_levels;
+        if (levels[v].values && levels[v].n_levels > 0) {
+            size_t bytes = (size_t)levels[v].n_levels * sizeof(double);
+            out->level_values[v] = memcpy(lr_malloc(bytes), levels[v].values, bytes);
+        }
+    }
     int cap = 0;
     if (f->intercept)
         add_column(out, &cap, "(Intercept)", -1, 0, NULL);
@@ -1166,9 +1185,11 @@ int formula_design(const struct formula *f, const struct formula_levels *levels,
     for (int t = 0; t < f->n_terms; t++) {
         const struct formula_term *term = &f->terms[t];
         int k = term->n_vars, lo[64], hi[64], idx[64];
-        if (k > 64)
+        if (k > 64) {
+            formula_design_free(out);
             return lr_fail(e, LR_EUSAGE, "--formula: term %s has more than 64 variables",
                            term->label);
+        }
         int64_t n_cols = 1;
         for (int i = 0; i < k; i++) {
             int v = term->vars[i];
@@ -1188,9 +1209,11 @@ int formula_design(const struct formula *f, const struct formula_levels *levels,
             n_cols *= hi[i] - lo[i];
             idx[i] = lo[i];
         }
-        if (n_cols > (1 << 24))
+        if (n_cols > (1 << 24)) {
+            formula_design_free(out);
             return lr_fail(e, LR_EUSAGE, "--formula: term %s has %lld columns", term->label,
                            (long long)n_cols);
+        }
         struct formula_part parts[64];
         for (int64_t j = 0; j < n_cols; j++) {
             struct buf name = {0};
@@ -1220,6 +1243,10 @@ void formula_design_free(struct formula_design *d)
         free(d->cols[j].parts);
     }
     free(d->cols);
+    for (int v = 0; v < d->n_vars; v++)
+        free(d->level_values[v]);
+    free(d->level_values);
+    free(d->n_levels);
     memset(d, 0, sizeof *d);
 }
 
@@ -1349,6 +1376,20 @@ int formula_eval(const struct formula *f, const double *src, double *slots, int 
     return 0;
 }
 
+/* The index of x among n increasing numbers, -1 when it is none of them. */
+static double level_of(const double *values, int n, double x)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (values[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && values[lo] == x ? lo : -1;
+}
+
 void formula_design_row(const struct formula *f, const struct formula_design *d,
                         const double *slots, double *x)
 {
@@ -1359,6 +1400,9 @@ void formula_design_row(const struct formula *f, const struct formula_design *d,
             const struct formula_var *v = &f->vars[col->parts[i].var];
             if (col->parts[i].level) {
                 double s = slots[v->slot];
+                const double *values = d->level_values[col->parts[i].var];
+                if (values && !isnan(s))
+                    s = level_of(values, d->n_levels[col->parts[i].var], s);
                 p *= isnan(s) ? NAN : s == col->parts[i].index;
             } else {
                 p *= slots[v->slot + col->parts[i].index];
@@ -1485,4 +1529,50 @@ void formula_columns(const struct formula *f, int n_columns, unsigned char *use,
 int formula_var_column(const struct formula *f, int v)
 {
     return f->vars[v].column;
+}
+
+int formula_apply_block(const struct formula *f, const struct formula_design *d,
+                        const double *src, int64_t n, int n_cols, double *X, double *y,
+                        int n_threads, int64_t *bad_row, int *bad_var, struct lr_error *e)
+{
+    int64_t parts = par_chunks(n), first_bad = -1;
+    int64_t *bad = lr_malloc((size_t)parts * sizeof *bad);
+    int dc = d->n_columns;
+    #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1)
+    {
+        double *slots = lr_malloc((size_t)(f->n_slots ? f->n_slots : 1) * sizeof *slots);
+        struct lr_error local;
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t k = 0; k < parts; k++) {
+            int64_t lo, hi;
+            par_chunk(n, k, &lo, &hi);
+            bad[k] = -1;
+            /* X: N×D row-major; src: N×C */
+            for (int64_t i = lo; i < hi; i++) {
+                if (formula_eval(f, src + i * n_cols, slots, NULL, &local) < 0) {
+                    bad[k] = i;
+                    break;
+                }
+                formula_design_row(f, d, slots, X + i * dc);
+                if (y)
+                    y[i] = slots[f->vars[f->response].slot];
+            }
+        }
+        free(slots);
+    }
+    for (int64_t k = 0; k < parts && first_bad < 0; k++)
+        first_bad = bad[k];
+    free(bad);
+    if (first_bad < 0)
+        return 0;
+    /* the first bad row again, serially: its message and variable */
+    double *slots = lr_malloc((size_t)(f->n_slots ? f->n_slots : 1) * sizeof *slots);
+    int v = -1;
+    formula_eval(f, src + first_bad * n_cols, slots, &v, e);
+    free(slots);
+    if (bad_row)
+        *bad_row = first_bad;
+    if (bad_var)
+        *bad_var = v;
+    return -1;
 }

@@ -143,17 +143,6 @@ static double rel_diff(double a, double b)
     return fabs(a - b) / fmax(1, fabs(b));
 }
 
-/* A factor's slot: a text column's value is already its level index; a numeric column's
-   value (factor(n)) becomes the index of the level that prints as it does. */
-static double level_index(double x, const struct formula_levels *lv)
-{
-    char text[64];
-    formula_number_text(x, text, sizeof text);
-    for (int k = 0; k < lv->n_levels; k++)
-        if (!strcmp(lv->levels[k], text))
-            return k;
-    return -1;
-}
 
 /* One case of the reference: terms and intercept, the design's names and order, poly()'s
    coefficients from the data, and the design rows of four data rows. */
@@ -176,6 +165,7 @@ static void check_case(const char *name)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
 
     char *labels[MAX_LIST], *levels_of[MAX_LIST][MAX_LIST];
+    static double level_values[MAX_LIST][MAX_LIST];
     struct formula_levels lv[MAX_LIST];
     memset(lv, 0, sizeof lv);
     CU_ASSERT_TRUE_FATAL(f->n_vars <= MAX_LIST);
@@ -194,6 +184,16 @@ static void check_case(const char *name)
             CU_ASSERT_TRUE_FATAL(v < f->n_vars);
             lv[v].n_levels = split(r->field[1], levels_of[v], MAX_LIST);
             lv[v].levels = (const char *const *)levels_of[v];
+            /* factor(n) over a numeric column: its levels' numbers, named as R names them */
+            if (f->vars[v].kind == FORMULA_FACTOR && !t.text[f->vars[v].column]) {
+                for (int k = 0; k < lv[v].n_levels; k++) {
+                    char text[64];
+                    level_values[v][k] = strtod(lv[v].levels[k], NULL);
+                    formula_number_text(level_values[v][k], text, sizeof text);
+                    CU_ASSERT_STRING_EQUAL(text, lv[v].levels[k]);
+                }
+                lv[v].values = level_values[v];
+            }
         }
     }
     struct formula_design d;
@@ -244,9 +244,6 @@ static void check_case(const char *name)
         CU_ASSERT_TRUE_FATAL(f->n_slots <= 256);
         int bad = -1;
         CU_ASSERT_EQUAL_FATAL(formula_eval(f, src, slots, &bad, &e), 0);
-        for (int v = 0; v < f->n_vars; v++)
-            if (f->vars[v].kind == FORMULA_FACTOR && !t.text[f->vars[v].column])
-                slots[f->vars[v].slot] = level_index(slots[f->vars[v].slot], &lv[v]);
         formula_design_row(f, &d, slots, x);
         double worst = 0;
         for (int j = 0; j < d.n_columns; j++)
@@ -414,6 +411,89 @@ static void test_columns_and_numbers(void)
     }
 }
 
+/* formula_apply_block against the row functions on rows that span several chunks, with
+   1-3 threads: the same bits; the first bad row found whatever the threads. */
+static void test_block(void)
+{
+    enum { N = 9001, C = 7 };
+    static const char *const cols[] = {"g", "h", "x1", "x2", "x3", "n", "y"};
+    static const char *const g_levels[] = {"a", "b", "c"}, *const n_levels[] = {"1", "2", "4"};
+    static const double n_values[] = {1, 2, 4};
+    double *src = malloc((size_t)N * C * sizeof *src);
+    srand(11);
+    for (int i = 0; i < N; i++) {
+        double *r = src + (size_t)i * C;
+        r[0] = rand() % 3;
+        r[1] = rand() % 2;
+        r[2] = (rand() % 2001 - 1000) / 250.0;
+        r[3] = 0.5 + (rand() % 1000) / 100.0;
+        r[4] = i % 97 == 0 ? NAN : (rand() % 2001 - 1000) / 300.0;
+        r[5] = (int[]){1, 2, 4, 3}[rand() % 4];   /* 3: a level not seen in training */
+        r[6] = 1 + (rand() % 1000) / 10.0;
+    }
+    struct formula *f;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(formula_parse("log(y) ~ g * x1 + factor(n):log(x2) + "
+                                        "poly(x3, 2, raw = TRUE) + I(x1^2 / x2) - 1",
+                                        cols, C, &f, &e), 0);
+    struct formula_levels lv[16] = {{0}};
+    for (int v = 0; v < f->n_vars; v++) {
+        if (!strcmp(f->vars[v].name, "g"))
+            lv[v] = (struct formula_levels){3, g_levels, NULL};
+        if (!strcmp(f->vars[v].name, "factor(n)"))
+            lv[v] = (struct formula_levels){3, n_levels, n_values};
+    }
+    struct formula_design d;
+    CU_ASSERT_EQUAL_FATAL(formula_design(f, lv, &d, &e), 0);
+    int D = d.n_columns;
+    double *want = malloc((size_t)N * D * sizeof *want), *want_y = malloc(N * sizeof *want_y);
+    double *X = malloc((size_t)N * D * sizeof *X), *y = malloc(N * sizeof *y);
+    double slots[64];
+    for (int i = 0; i < N; i++) {
+        CU_ASSERT_EQUAL_FATAL(formula_eval(f, src + (size_t)i * C, slots, NULL, &e), 0);
+        formula_design_row(f, &d, slots, want + (size_t)i * D);
+        want_y[i] = slots[f->vars[f->response].slot];
+    }
+    for (int threads = 1; threads <= 3; threads++) {
+        int64_t bad_row = -2;
+        int bad_var = -2;
+        CU_ASSERT_EQUAL(formula_apply_block(f, &d, src, N, C, X, y, threads, &bad_row,
+                                            &bad_var, &e), 0);
+        CU_ASSERT_EQUAL(memcmp(X, want, (size_t)N * D * sizeof *X), 0);
+        CU_ASSERT_EQUAL(memcmp(y, want_y, N * sizeof *y), 0);
+        CU_ASSERT_EQUAL(bad_row, -2);
+    }
+    /* the unseen level 3 of factor(n): zeros in its columns, not a match of any level */
+    int unseen = 0;
+    for (int i = 0; i < N && !unseen; i++)
+        if (src[(size_t)i * C + 5] == 3) {
+            unseen = 1;
+            for (int j = 0; j < D; j++)
+                if (!strncmp(d.cols[j].name, "factor(n)=", 10))
+                    CU_ASSERT_EQUAL(want[(size_t)i * D + j], 0);
+        }
+    CU_ASSERT_TRUE(unseen);
+    /* two bad rows in different chunks: the first is the one reported */
+    src[8500 * C + 3] = -1;
+    src[5000 * C + 6] = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        int64_t bad_row = -2;
+        int bad_var = -2;
+        CU_ASSERT_EQUAL(formula_apply_block(f, &d, src, N, C, X, y, threads, &bad_row,
+                                            &bad_var, &e), -1);
+        CU_ASSERT_EQUAL(bad_row, 5000);
+        CU_ASSERT_EQUAL(bad_var, f->response);
+        CU_ASSERT_STRING_EQUAL(e.msg, "log(y): log of a value that is not positive: 0");
+    }
+    formula_design_free(&d);
+    formula_free(f);
+    free(src);
+    free(want);
+    free(want_y);
+    free(X);
+    free(y);
+}
+
 /* Values a transformation cannot take: an error naming the variable; a missing input is a
    missing value. */
 static void test_domain(void)
@@ -574,16 +654,16 @@ static void test_algebra(void)
     struct lr_error e = {0};
     CU_ASSERT_EQUAL_FATAL(formula_parse("y ~ factor(a) + log(b)", cols, 5, &f, &e), 0);
     static const char *const lev[] = {"p", "q"};
-    struct formula_levels lv[3] = {{0, NULL}, {0, NULL}, {0, NULL}};
+    struct formula_levels lv[3] = {{0, NULL, NULL}, {0, NULL, NULL}, {0, NULL, NULL}};
     struct formula_design d;
     CU_ASSERT_EQUAL(formula_design(f, lv, &d, &e), -1);
     CU_ASSERT_STRING_EQUAL(e.msg, "--formula: factor(a) has no levels");
-    lv[1] = (struct formula_levels){2, lev};
-    lv[2] = (struct formula_levels){2, lev};
+    lv[1] = (struct formula_levels){2, lev, NULL};
+    lv[2] = (struct formula_levels){2, lev, NULL};
     CU_ASSERT_EQUAL(formula_design(f, lv, &d, &e), -1);
     CU_ASSERT_STRING_EQUAL(e.msg, "--formula: log(b) at character 17 reads a categorical column");
     lv[2].n_levels = 0;
-    lv[0] = (struct formula_levels){2, lev};
+    lv[0] = (struct formula_levels){2, lev, NULL};
     CU_ASSERT_EQUAL(formula_design(f, lv, &d, &e), -1);
     CU_ASSERT_STRING_EQUAL(e.msg, "--formula: the response y is categorical: it must be numeric");
     lv[0].n_levels = 0;
@@ -611,6 +691,8 @@ void add_formula_suite(void)
                 test_poly_passes);
     CU_add_test(s, "the columns a formula reads; numbers as R's as.character",
                 test_columns_and_numbers);
+    CU_add_test(s, "a block of rows = the row functions, any thread count; first bad row",
+                test_block);
     CU_add_test(s, "domain errors name the term; missing inputs stay missing", test_domain);
     CU_add_test(s, "malformed formulas: messages with the character", test_malformed);
     CU_add_test(s, "term algebra beyond the R table; formula_design refusals", test_algebra);
