@@ -196,6 +196,29 @@ int formula_poly_step(int k, int degree, const double sums[3], double *alpha, do
 /* Store a POLY variable's coefficients (copied). */
 void formula_poly_set(struct formula *f, int v, const double *alpha, const double *norm2);
 
+/* The formula as a model file keeps it, a jansson json_t * (void * keeps jansson out of
+   the callers' includes):
+     { "text": "log(y) ~ g * x1 + poly(x3, 2)",
+       "columns": [the training header: what '.' stood for, and the names read],
+       "variables": [ { "name": "g", "levels": ["a", "b"] },
+                      { "name": "factor(n)", "levels": ["1", "4"], "values": [1, 4] },
+                      { "name": "poly(x3, 2)", "alpha": [..], "norm2": [..] } ],
+       "design": [the design's column names, in order] }
+   "variables" lists only the factors and orthogonal polynomials; numbers have 17
+   significant digits (as the model file writes them). levels: as given to formula_design. */
+void *formula_to_json(const struct formula *f, const struct formula_levels *levels,
+                      const char *const *columns, int n_columns,
+                      const struct formula_design *d);
+/* Back from formula_to_json's object: the text parsed again over the stored columns, the
+   polynomials' coefficients set, every variable's levels (*levels: f->n_vars entries,
+   owned, free with formula_levels_free) and the design made again, its names checked
+   against the stored ones; *columns (n_columns names, owned, free each and the array) the
+   training header. Returns 0, or -1 with *why saying what is malformed. */
+int formula_from_json(const void *json, struct formula **f, struct formula_levels **levels,
+                      struct formula_design *d, char ***columns, int *n_columns,
+                      const char **why);
+void formula_levels_free(struct formula_levels *levels, int n_vars);
+
 /* Which source columns the formula reads, the response's included (use[c] = 1), and which
    of them factor() or C() reads (factor[c] = 1: to be read as levels even when numeric).
    Both arrays have n_columns entries. A variable the formula has parsed but no term uses

@@ -5,6 +5,7 @@
 #include "par.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1574,5 +1575,193 @@ int formula_apply_block(const struct formula *f, const struct formula_design *d,
         *bad_row = first_bad;
     if (bad_var)
         *bad_var = v;
+    return -1;
+}
+
+/* ---- the model file's recipe ---- */
+
+static json_t *real_array(const double *v, int n)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < n; k++)
+        json_array_append_new(a, json_real(v[k]));
+    return a;
+}
+
+void *formula_to_json(const struct formula *f, const struct formula_levels *levels,
+                      const char *const *columns, int n_columns,
+                      const struct formula_design *d)
+{
+    json_t *cols = json_array(), *vars = json_array(), *design = json_array();
+    for (int c = 0; c < n_columns; c++)
+        json_array_append_new(cols, json_string(columns[c]));
+    for (int v = 0; v < f->n_vars; v++) {
+        const struct formula_var *var = &f->vars[v];
+        json_t *o = json_pack("{s:s}", "name", var->name);
+        if (levels[v].n_levels > 0) {
+            json_t *lv = json_array();
+            for (int k = 0; k < levels[v].n_levels; k++)
+                json_array_append_new(lv, json_string(levels[v].levels[k]));
+            json_object_set_new(o, "levels", lv);
+            if (levels[v].values)
+                json_object_set_new(o, "values", real_array(levels[v].values,
+                                                            levels[v].n_levels));
+        } else if (var->kind == FORMULA_POLY && !var->raw && var->alpha) {
+            json_object_set_new(o, "alpha", real_array(var->alpha, var->degree));
+            json_object_set_new(o, "norm2", real_array(var->norm2, var->degree + 2));
+        } else {
+            json_decref(o);
+            continue;
+        }
+        json_array_append_new(vars, o);
+    }
+    for (int j = 0; j < d->n_columns; j++)
+        json_array_append_new(design, json_string(d->cols[j].name));
+    return json_pack("{s:s, s:o, s:o, s:o}", "text", f->text, "columns", cols, "variables",
+                     vars, "design", design);
+}
+
+void formula_levels_free(struct formula_levels *levels, int n_vars)
+{
+    if (!levels)
+        return;
+    for (int v = 0; v < n_vars; v++) {
+        for (int k = 0; k < levels[v].n_levels; k++)
+            free((char *)levels[v].levels[k]);
+        free((void *)levels[v].levels);
+        free((void *)levels[v].values);
+    }
+    free(levels);
+}
+
+/* n numbers of a JSON array into a new array; NULL unless it is exactly that. */
+static double *real_list(const json_t *a, int n)
+{
+    if (!json_is_array(a) || (int)json_array_size(a) != n)
+        return NULL;
+    double *v = lr_malloc((size_t)(n ? n : 1) * sizeof *v);
+    for (int k = 0; k < n; k++) {
+        const json_t *x = json_array_get(a, (size_t)k);
+        if (!json_is_number(x)) {
+            free(v);
+            return NULL;
+        }
+        v[k] = json_number_value(x);
+    }
+    return v;
+}
+
+/* One entry of "variables" into lv[v] or the formula's polynomial. */
+static int variable_from_json(const json_t *o, struct formula *f, struct formula_levels *lv,
+                              const char **why)
+{
+    const char *name = json_string_value(json_object_get(o, "name"));
+    int v = 0;
+    while (name && v < f->n_vars && strcmp(f->vars[v].name, name))
+        v++;
+    *why = "a formula variable is not one of the formula's";
+    if (!name || v == f->n_vars)
+        return -1;
+    const json_t *levels = json_object_get(o, "levels");
+    if (levels) {
+        int n = json_is_array(levels) ? (int)json_array_size(levels) : 0;
+        *why = "a formula variable's \"levels\" is not a list of strings";
+        if (n == 0 || lv[v].n_levels)
+            return -1;
+        const char **names = lr_calloc((size_t)n, sizeof *names);
+        lv[v].levels = names;
+        for (int k = 0; k < n; k++) {
+            const char *text = json_string_value(json_array_get(levels, (size_t)k));
+            if (!text)
+                return -1;
+            names[k] = lr_strdup(text);
+            lv[v].n_levels = k + 1;
+        }
+        const json_t *values = json_object_get(o, "values");
+        *why = "a formula variable's \"values\" are not one number per level";
+        if (values && !(lv[v].values = real_list(values, n)))
+            return -1;
+        return 0;
+    }
+    const struct formula_var *var = &f->vars[v];
+    double *alpha = real_list(json_object_get(o, "alpha"), var->degree);
+    double *norm2 = real_list(json_object_get(o, "norm2"), var->degree + 2);
+    int ok = var->kind == FORMULA_POLY && !var->raw && alpha && norm2;
+    for (int k = 1; ok && k < var->degree + 2; k++)
+        ok = norm2[k] > 0;
+    if (ok)
+        formula_poly_set(f, v, alpha, norm2);
+    free(alpha);
+    free(norm2);
+    *why = "a formula polynomial's \"alpha\" or \"norm2\" is malformed";
+    return ok ? 0 : -1;
+}
+
+int formula_from_json(const void *json, struct formula **f, struct formula_levels **levels,
+                      struct formula_design *d, char ***columns, int *n_columns,
+                      const char **why)
+{
+    const json_t *root = json;
+    const char *text = json_string_value(json_object_get(root, "text"));
+    const json_t *cols = json_object_get(root, "columns");
+    const json_t *vars = json_object_get(root, "variables");
+    const json_t *design = json_object_get(root, "design");
+    *f = NULL;
+    *levels = NULL;
+    *columns = NULL;
+    *n_columns = 0;
+    memset(d, 0, sizeof *d);
+    *why = "\"formula\" lacks its \"text\", \"columns\", \"variables\" or \"design\"";
+    if (!text || !json_is_array(cols) || !json_is_array(vars) || !json_is_array(design))
+        return -1;
+    int n = (int)json_array_size(cols);
+    char **names = lr_calloc((size_t)(n ? n : 1), sizeof *names);
+    *why = "\"formula\" \"columns\" is not a list of names";
+    for (int c = 0; c < n; c++) {
+        const char *name = json_string_value(json_array_get(cols, (size_t)c));
+        if (!name)
+            goto fail;
+        names[c] = lr_strdup(name);
+        *n_columns = c + 1;
+    }
+    *columns = names;
+    struct lr_error e = {0};
+    *why = "\"formula\" \"text\" does not parse over its \"columns\"";
+    if (formula_parse(text, (const char *const *)names, n, f, &e) < 0)
+        goto fail;
+    *levels = lr_calloc((size_t)((*f)->n_vars ? (*f)->n_vars : 1), sizeof **levels);
+    for (size_t k = 0; k < json_array_size(vars); k++)
+        if (variable_from_json(json_array_get(vars, k), *f, *levels, why) < 0)
+            goto fail;
+    for (int v = 0; v < (*f)->n_vars; v++) {
+        const struct formula_var *var = &(*f)->vars[v];
+        *why = "a formula polynomial has no coefficients";
+        if (var->kind == FORMULA_POLY && !var->raw && !var->alpha)
+            goto fail;
+    }
+    *why = "\"formula\" levels do not make a design";
+    if (formula_design(*f, *levels, d, &e) < 0)
+        goto fail;
+    *why = "\"formula\" \"design\" names other columns than its formula makes";
+    if ((int)json_array_size(design) != d->n_columns)
+        goto fail;
+    for (int j = 0; j < d->n_columns; j++) {
+        const char *name = json_string_value(json_array_get(design, (size_t)j));
+        if (!name || strcmp(name, d->cols[j].name))
+            goto fail;
+    }
+    return 0;
+fail:
+    formula_design_free(d);
+    if (*f)
+        formula_levels_free(*levels, (*f)->n_vars);
+    formula_free(*f);
+    for (int c = 0; c < *n_columns; c++)
+        free(names[c]);
+    free(names);
+    *f = NULL;
+    *levels = NULL;
+    *columns = NULL;
+    *n_columns = 0;
     return -1;
 }

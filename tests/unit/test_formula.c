@@ -1,6 +1,7 @@
 /* test_formula.c — model formulas against R: terms(), model.matrix() and poly() on iris and
    a generated set (datasets/r_formula_reference.tsv, made by r_formula_reference.R), and
    the parser's messages for malformed formulas. */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,116 @@ static void test_block(void)
     free(y);
 }
 
+/* The model file's recipe: written, dumped as the model file dumps numbers, read back;
+   the same design, row for row and bit for bit; malformed recipes refused with a reason. */
+static void test_json(void)
+{
+    struct table t;
+    CU_ASSERT_EQUAL_FATAL(load_table("datasets/formula_gen.csv", &t), 0);
+    struct formula *f;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(formula_parse("log(y) ~ g:poly(x1, 2) + factor(n) + h * x2 + "
+                                        "poly(x3, 2, raw = TRUE)",
+                                        (const char *const *)t.names, t.n_cols, &f, &e), 0);
+    static const char *const g_lv[] = {"a", "b", "c"}, *const h_lv[] = {"hi", "lo"},
+                             *const n_lv[] = {"1", "2", "3", "4"};
+    static const double n_values[] = {1, 2, 3, 4};
+    struct formula_levels lv[16] = {{0, NULL, NULL}};
+    for (int v = 0; v < f->n_vars; v++) {
+        const struct formula_var *var = &f->vars[v];
+        if (!strcmp(var->name, "g"))
+            lv[v] = (struct formula_levels){3, g_lv, NULL};
+        else if (!strcmp(var->name, "h"))
+            lv[v] = (struct formula_levels){2, h_lv, NULL};
+        else if (!strcmp(var->name, "factor(n)"))
+            lv[v] = (struct formula_levels){4, n_lv, n_values};
+        else if (var->kind == FORMULA_POLY && !var->raw) {
+            double x[MAX_ROWS], alpha[2], norm2[4];
+            for (int i = 0; i < t.n_rows; i++)
+                CU_ASSERT_EQUAL_FATAL(formula_eval_arg(f, v, t.v[i], &x[i], &e), 0);
+            CU_ASSERT_EQUAL_FATAL(formula_poly_fit(x, t.n_rows, 2, alpha, norm2, &e), 0);
+            formula_poly_set(f, v, alpha, norm2);
+        }
+    }
+    struct formula_design d;
+    CU_ASSERT_EQUAL_FATAL(formula_design(f, lv, &d, &e), 0);
+    json_t *j = formula_to_json(f, lv, (const char *const *)t.names, t.n_cols, &d);
+    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    json_error_t jerr;
+    j = json_loads(text, 0, &jerr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    struct formula *g;
+    struct formula_levels *glv;
+    struct formula_design gd;
+    char **cols;
+    int n_cols;
+    const char *why = NULL;
+    int rc = formula_from_json(j, &g, &glv, &gd, &cols, &n_cols, &why);
+    if (rc)
+        fprintf(stderr, "\n%s\n", why);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(n_cols, t.n_cols);
+    CU_ASSERT_EQUAL_FATAL(gd.n_columns, d.n_columns);
+    for (int c = 0; c < d.n_columns; c++)
+        CU_ASSERT_STRING_EQUAL(gd.cols[c].name, d.cols[c].name);
+    double s1[32], s2[32], x1[64], x2[64];
+    for (int i = 0; i < t.n_rows; i++) {
+        double src[MAX_COLS];
+        memcpy(src, t.v[i], sizeof src);
+        src[0] = i % 3;  /* g and h: level indices */
+        src[1] = i % 2;
+        CU_ASSERT_EQUAL_FATAL(formula_eval(f, src, s1, NULL, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(formula_eval(g, src, s2, NULL, &e), 0);
+        formula_design_row(f, &d, s1, x1);
+        formula_design_row(g, &gd, s2, x2);
+        CU_ASSERT_EQUAL(memcmp(x1, x2, (size_t)d.n_columns * sizeof *x1), 0);
+    }
+    formula_design_free(&gd);
+    formula_levels_free(glv, g->n_vars);
+    formula_free(g);
+    for (int c = 0; c < n_cols; c++)
+        free(cols[c]);
+    free(cols);
+    /* malformed: each edit of the recipe, with its reason */
+    static const struct {
+        const char *from, *to, *why;
+    } bad[] = {
+        {"\"design\":[\"(Intercept)\"", "\"design\":[\"Intercept\"",
+         "\"formula\" \"design\" names other columns than its formula makes"},
+        {"\"text\":\"log(y)", "\"text\":\"log(yy)",
+         "\"formula\" \"text\" does not parse over its \"columns\""},
+        {"\"name\":\"g\"", "\"name\":\"gg\"",
+         "a formula variable is not one of the formula's"},
+        {"\"alpha\":[", "\"alpha\":[1,", "a formula polynomial's \"alpha\" or \"norm2\" is "
+         "malformed"},
+        {"\"values\":[1.0", "\"values\":[\"1\"",
+         "a formula variable's \"values\" are not one number per level"},
+        {"\"text\"", "\"txt\"",
+         "\"formula\" lacks its \"text\", \"columns\", \"variables\" or \"design\""},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char *at = strstr(text, bad[k].from);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+        size_t len = strlen(text) + strlen(bad[k].to) + 1;
+        char *edited = malloc(len);
+        snprintf(edited, len, "%.*s%s%s", (int)(at - text), text, bad[k].to,
+                 at + strlen(bad[k].from));
+        json_t *jb = json_loads(edited, 0, &jerr);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(jb);
+        CU_ASSERT_EQUAL(formula_from_json(jb, &g, &glv, &gd, &cols, &n_cols, &why), -1);
+        CU_ASSERT_STRING_EQUAL(why, bad[k].why);
+        CU_ASSERT_PTR_NULL(g);
+        json_decref(jb);
+        free(edited);
+    }
+    free(text);
+    json_decref(j);
+    formula_design_free(&d);
+    formula_free(f);
+    free_table(&t);
+}
+
 /* Values a transformation cannot take: an error naming the variable; a missing input is a
    missing value. */
 static void test_domain(void)
@@ -693,6 +804,8 @@ void add_formula_suite(void)
                 test_columns_and_numbers);
     CU_add_test(s, "a block of rows = the row functions, any thread count; first bad row",
                 test_block);
+    CU_add_test(s, "the model file's recipe: read back to the same design; malformed ones",
+                test_json);
     CU_add_test(s, "domain errors name the term; missing inputs stay missing", test_domain);
     CU_add_test(s, "malformed formulas: messages with the character", test_malformed);
     CU_add_test(s, "term algebra beyond the R table; formula_design refusals", test_algebra);
