@@ -135,89 +135,79 @@ static int name_char(char c)
 
 static struct node *parse_sum(struct parser *p);
 
-/* A name, `quoted name`, number, call or parenthesised expression. */
-static struct node *parse_primary(struct parser *p)
+/* '(' sum ')', p->at on the '('. */
+static struct node *parse_paren(struct parser *p)
 {
-    char c = peek(p);
+    size_t start = p->at++;
+    if (peek(p) == ')') {
+        perr(p, p->at, "empty term");
+        return NULL;
+    }
+    struct node *n = node_new(N_PAREN, char_pos(p->text, start));
+    n->l = parse_sum(p);
+    if (n->l && peek(p) == ')') {
+        p->at++;
+        return n;
+    }
+    if (n->l)
+        perr(p, start, "unbalanced parentheses: this '(' is not closed");
+    node_free(n);
+    return NULL;
+}
+
+static struct node *parse_number(struct parser *p)
+{
+    char *end;
+    double v = strtod(p->text + p->at, &end);
+    if (name_char(*end)) {
+        perr(p, p->at, "malformed number");
+        return NULL;
+    }
+    struct node *n = node_new(N_NUM, char_pos(p->text, p->at));
+    n->num = v;
+    p->at = (size_t)(end - p->text);
+    return n;
+}
+
+/* A name, `quoted name`, '.', TRUE or FALSE; p->at on its first character. */
+static struct node *parse_name(struct parser *p)
+{
     size_t start = p->at;
     int pos = char_pos(p->text, start);
-    if (c == '(') {
-        p->at++;
-        if (peek(p) == ')') {
-            perr(p, p->at, "empty term");
-            return NULL;
-        }
-        struct node *n = node_new(N_PAREN, pos);
-        n->l = parse_sum(p);
-        if (!n->l) {
-            node_free(n);
-            return NULL;
-        }
-        if (peek(p) != ')') {
-            node_free(n);
-            perr(p, start, "unbalanced parentheses: this '(' is not closed");
-            return NULL;
-        }
-        p->at++;
-        return n;
-    }
-    if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)p->text[p->at + 1]))) {
-        char *end;
-        double v = strtod(p->text + p->at, &end);
-        if (name_char(*end)) {
-            perr(p, start, "malformed number");
-            return NULL;
-        }
-        struct node *n = node_new(N_NUM, pos);
-        n->num = v;
-        p->at = (size_t)(end - p->text);
-        return n;
-    }
     struct node *n;
-    if (c == '`') {
-        const char *close = strchr(p->text + p->at + 1, '`');
+    if (p->text[start] == '`') {
+        const char *close = strchr(p->text + start + 1, '`');
         if (!close) {
             perr(p, start, "unbalanced backquote");
             return NULL;
         }
         n = node_new(N_NAME, pos);
-        n->name = strndup(p->text + p->at + 1, (size_t)(close - p->text - p->at - 1));
-        if (!n->name)
-            LR_FATAL("out of memory");
+        n->name = lr_malloc((size_t)(close - p->text) - start);
+        memcpy(n->name, p->text + start + 1, (size_t)(close - p->text) - start - 1);
+        n->name[(size_t)(close - p->text) - start - 1] = 0;
         p->at = (size_t)(close - p->text) + 1;
-    } else if (name_start(c)) {
-        size_t end = p->at;
-        while (name_char(p->text[end]))
-            end++;
-        size_t len = end - p->at;
-        if (len == 1 && c == '.') {
-            p->at = end;
-            return node_new(N_DOT, pos);
-        }
-        n = node_new(N_NAME, pos);
-        n->name = strndup(p->text + p->at, len);
-        if (!n->name)
-            LR_FATAL("out of memory");
-        p->at = end;
-        if (!strcmp(n->name, "TRUE") || !strcmp(n->name, "T"))
-            n->kind = N_TRUE;
-        else if (!strcmp(n->name, "FALSE") || !strcmp(n->name, "F"))
-            n->kind = N_FALSE;
-    } else {
-        if (c == 0)
-            perr(p, p->at, "empty term (the formula ends here)");
-        else if (c == ')')
-            perr(p, p->at, "unbalanced parentheses: this ')' has no '('");
-        else if (c == '+' || c == '*' || c == '/' || c == '^' || c == ':' || c == '~' ||
-                 c == ',')
-            perr(p, p->at, "empty term before '%c'", c);
-        else
-            perr(p, p->at, "unexpected character '%c'", c);
-        return NULL;
-    }
-    if (n->kind != N_NAME || c == '`' || peek(p) != '(')
         return n;
-    /* a call: name(arg, ..., name = arg) */
+    }
+    size_t end = start;
+    while (name_char(p->text[end]))
+        end++;
+    p->at = end;
+    if (end - start == 1 && p->text[start] == '.')
+        return node_new(N_DOT, pos);
+    n = node_new(N_NAME, pos);
+    n->name = lr_malloc(end - start + 1);
+    memcpy(n->name, p->text + start, end - start);
+    n->name[end - start] = 0;
+    if (!strcmp(n->name, "TRUE") || !strcmp(n->name, "T"))
+        n->kind = N_TRUE;
+    else if (!strcmp(n->name, "FALSE") || !strcmp(n->name, "F"))
+        n->kind = N_FALSE;
+    return n;
+}
+
+/* The arguments of call n: (arg, ..., name = arg); p->at on the '('. */
+static struct node *parse_call(struct parser *p, struct node *n)
+{
     size_t open = p->at++;
     n->kind = N_CALL;
     if (peek(p) == ')') {
@@ -227,41 +217,69 @@ static struct node *parse_primary(struct parser *p)
     for (;;) {
         n->args = lr_realloc(n->args, (size_t)(n->n_args + 1) * sizeof *n->args);
         n->arg_names = lr_realloc(n->arg_names, (size_t)(n->n_args + 1) * sizeof(char *));
-        n->args[n->n_args] = NULL;
-        n->arg_names[n->n_args] = NULL;
-        n->n_args++;
+        struct node **arg = &n->args[n->n_args];
+        char **arg_name = &n->arg_names[n->n_args++];
+        *arg = NULL;
+        *arg_name = NULL;
         skip_space(p);
-        size_t e = p->at;
+        size_t e = p->at, after;
         while (name_char(p->text[e]))
             e++;
-        size_t after = e;
-        while (p->text[after] == ' ')
-            after++;
+        for (after = e; p->text[after] == ' '; after++)
+            ;
         if (e > p->at && p->text[after] == '=' && p->text[after + 1] != '=') {
-            n->arg_names[n->n_args - 1] = strndup(p->text + p->at, e - p->at);
+            *arg_name = lr_malloc(e - p->at + 1);
+            memcpy(*arg_name, p->text + p->at, e - p->at);
+            (*arg_name)[e - p->at] = 0;
             p->at = after + 1;
         }
-        n->args[n->n_args - 1] = parse_sum(p);
-        if (!n->args[n->n_args - 1]) {
-            node_free(n);
-            return NULL;
-        }
+        if (!(*arg = parse_sum(p)))
+            break;
         char d = peek(p);
-        if (d == ',') {
-            p->at++;
-            continue;
-        }
-        if (d == ')') {
-            p->at++;
+        p->at += d == ',' || d == ')';
+        if (d == ')')
             return n;
-        }
+        if (d == ',')
+            continue;
         if (d == 0)
             perr(p, open, "unbalanced parentheses: this '(' is not closed");
         else
             perr(p, p->at, "expected ',' or ')' in the call of %s()", n->name);
-        node_free(n);
+        break;
+    }
+    node_free(n);
+    return NULL;
+}
+
+/* What cannot start an operand: the message for it. */
+static void parse_no_operand(struct parser *p, char c)
+{
+    if (c == 0)
+        perr(p, p->at, "empty term (the formula ends here)");
+    else if (c == ')')
+        perr(p, p->at, "unbalanced parentheses: this ')' has no '('");
+    else if (strchr("+*/^:~,", c))
+        perr(p, p->at, "empty term before '%c'", c);
+    else
+        perr(p, p->at, "unexpected character '%c'", c);
+}
+
+/* A name, `quoted name`, number, call or parenthesised expression. */
+static struct node *parse_primary(struct parser *p)
+{
+    char c = peek(p);
+    if (c == '(')
+        return parse_paren(p);
+    if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)p->text[p->at + 1])))
+        return parse_number(p);
+    if (c != '`' && !name_start(c)) {
+        parse_no_operand(p, c);
         return NULL;
     }
+    struct node *n = parse_name(p);
+    if (!n || n->kind != N_NAME || c == '`' || peek(p) != '(')
+        return n;
+    return parse_call(p, n);
 }
 
 static struct node *parse_unary(struct parser *p);
@@ -601,6 +619,53 @@ static int compile(struct ctx *c, const struct node *n, struct formula_var *v, i
     }
 }
 
+/* A call as a variable: factor(col), C(col), poly(expr, k[, raw = TRUE]), or a
+   transformation compiled into v's program. */
+static int install_call(struct ctx *c, const struct node *n, struct formula_var *v)
+{
+    if (!strcmp(n->name, "factor") || !strcmp(n->name, "C")) {
+        v->kind = FORMULA_FACTOR;
+        if (n->n_args != 1 || n->args[0]->kind != N_NAME || n->arg_names[0]) {
+            c->p->failed = 1;
+            return lr_fail(c->p->e, LR_EUSAGE,
+                           "--formula: %s() takes one column at character %d", n->name,
+                           n->pos);
+        }
+        v->column = find_column(c, n->args[0]);
+        return v->column < 0 ? -1 : 0;
+    }
+    if (!strcmp(n->name, "poly")) {
+        v->kind = FORMULA_POLY;
+        int ok = n->n_args >= 2 && n->n_args <= 3 && !n->arg_names[0] &&
+                 (!n->arg_names[1] || !strcmp(n->arg_names[1], "degree")) &&
+                 n->args[1]->kind == N_NUM && n->args[1]->num >= 1 &&
+                 n->args[1]->num <= 32 && n->args[1]->num == floor(n->args[1]->num);
+        if (ok && n->n_args == 3)
+            ok = n->arg_names[2] && !strcmp(n->arg_names[2], "raw") &&
+                 (n->args[2]->kind == N_TRUE || n->args[2]->kind == N_FALSE);
+        if (!ok) {
+            c->p->failed = 1;
+            return lr_fail(c->p->e, LR_EUSAGE,
+                           "--formula: write poly(x, k) or poly(x, k, raw = TRUE) with a "
+                           "whole k from 1 to 32, at character %d", n->pos);
+        }
+        v->degree = (int)n->args[1]->num;
+        v->raw = n->n_args == 3 && n->args[2]->kind == N_TRUE;
+        return compile(c, n->args[0], v, 0) < 0 ? -1 : 0;
+    }
+    v->kind = FORMULA_TRANSFORM;
+    int known = !strcmp(n->name, "I");
+    for (int i = 0; i < N_MATH_FNS; i++)
+        known |= !strcmp(n->name, math_fns[i].name);
+    if (!known) {
+        c->p->failed = 1;
+        return lr_fail(c->p->e, LR_EUSAGE,
+                       "--formula: unknown function '%s' at character %d (known: %s)", n->name,
+                       n->pos, known_fns);
+    }
+    return compile(c, n, v, 0);
+}
+
 /* The index of the variable n stands for, installed (and compiled) on first sight. */
 static int install(struct ctx *c, const struct node *n)
 {
@@ -636,47 +701,7 @@ static int install(struct ctx *c, const struct node *n)
         return lr_fail(c->p->e, LR_EUSAGE, "--formula: '%s' is not a term at character %d",
                        name, n->pos);
     }
-    if (!strcmp(n->name, "factor") || !strcmp(n->name, "C")) {
-        v->kind = FORMULA_FACTOR;
-        if (n->n_args != 1 || n->args[0]->kind != N_NAME || n->arg_names[0]) {
-            c->p->failed = 1;
-            return lr_fail(c->p->e, LR_EUSAGE,
-                           "--formula: %s() takes one column at character %d", n->name,
-                           n->pos);
-        }
-        v->column = find_column(c, n->args[0]);
-        return v->column < 0 ? -1 : f->n_vars - 1;
-    }
-    if (!strcmp(n->name, "poly")) {
-        v->kind = FORMULA_POLY;
-        int ok = n->n_args >= 2 && n->n_args <= 3 && !n->arg_names[0] &&
-                 (!n->arg_names[1] || !strcmp(n->arg_names[1], "degree")) &&
-                 n->args[1]->kind == N_NUM && n->args[1]->num >= 1 &&
-                 n->args[1]->num <= 32 && n->args[1]->num == floor(n->args[1]->num);
-        if (ok && n->n_args == 3)
-            ok = n->arg_names[2] && !strcmp(n->arg_names[2], "raw") &&
-                 (n->args[2]->kind == N_TRUE || n->args[2]->kind == N_FALSE);
-        if (!ok) {
-            c->p->failed = 1;
-            return lr_fail(c->p->e, LR_EUSAGE,
-                           "--formula: write poly(x, k) or poly(x, k, raw = TRUE) with a "
-                           "whole k from 1 to 32, at character %d", n->pos);
-        }
-        v->degree = (int)n->args[1]->num;
-        v->raw = n->n_args == 3 && n->args[2]->kind == N_TRUE;
-        return compile(c, n->args[0], v, 0) < 0 ? -1 : f->n_vars - 1;
-    }
-    v->kind = FORMULA_TRANSFORM;
-    int known = !strcmp(n->name, "I");
-    for (int i = 0; i < N_MATH_FNS; i++)
-        known |= !strcmp(n->name, math_fns[i].name);
-    if (!known) {
-        c->p->failed = 1;
-        return lr_fail(c->p->e, LR_EUSAGE,
-                       "--formula: unknown function '%s' at character %d (known: %s)", n->name,
-                       n->pos, known_fns);
-    }
-    return compile(c, n, v, 0) < 0 ? -1 : f->n_vars - 1;
+    return install_call(c, n, v) < 0 ? -1 : f->n_vars - 1;
 }
 
 /* ---- the term algebra (R's EncodeVars over bit sets of variables) ---- */
@@ -1129,8 +1154,8 @@ static void add_column(struct formula_design *d, int *cap, const char *name, int
 }
 
 /* Name of part (var, index) of a column. */
-static void part_name(const struct formula *f, const struct formula_levels *levels,
-                      struct formula_part part, struct buf *b)
+static void part_name(const struct formula *f, struct formula_part part, struct buf *b,
+                      const struct formula_levels *levels)
 {
     const struct formula_var *v = &f->vars[part.var];
     buf_str(b, v->name);
@@ -1144,10 +1169,10 @@ static void part_name(const struct formula *f, const struct formula_levels *leve
     }
 }
 
-int formula_design(const struct formula *f, const struct formula_levels *levels,
-                   struct formula_design *out, struct lr_error *e)
+/* What formula_design refuses in the levels it is given. */
+static int check_levels(const struct formula *f, const struct formula_levels *levels,
+                        struct lr_error *e)
 {
-    memset(out, 0, sizeof *out);
     for (int v = 0; v < f->n_vars; v++) {
         const struct formula_var *var = &f->vars[v];
         if (var->kind == FORMULA_FACTOR && levels[v].n_levels <= 0)
@@ -1161,13 +1186,68 @@ int formula_design(const struct formula *f, const struct formula_levels *levels,
             return lr_fail(e, LR_EUSAGE,
                            "--formula: %s at character %d reads a categorical column",
                            var->name, var->position);
+        for (int k = 1; levels[v].values && k < levels[v].n_levels; k++)
+            if (!(levels[v].values[k - 1] < levels[v].values[k]))
+                return lr_fail(e, LR_EUSAGE, "--formula: %s: the levels' numbers must "
+                               "increase", var->name);
     }
-    for (int v = 0; v < f->n_vars; v++)
-        if (levels[v].values)
-            for (int k = 1; k < levels[v].n_levels; k++)
-                if (!(levels[v].values[k - 1] < levels[v].values[k]))
-                    return lr_fail(e, LR_EUSAGE, "--formula: %s: the levels' numbers must "
-                                   "increase", f->vars[v].name);
+    return 0;
+}
+
+/* The columns of term t: every combination of its variables' columns, the first variable
+   varying fastest; *full_done: whether the no-intercept rule has been applied. */
+static int add_term_columns(const struct formula *f, const struct formula_levels *levels,
+                            int t, int *full_done, struct formula_design *out, int *cap,
+                            struct lr_error *e)
+{
+    const struct formula_term *term = &f->terms[t];
+    int k = term->n_vars, lo[64], hi[64], idx[64];
+    if (k > 64)
+        return lr_fail(e, LR_EUSAGE, "--formula: term %s has more than 64 variables",
+                       term->label);
+    int64_t n_cols = 1;
+    for (int i = 0; i < k; i++) {
+        int v = term->vars[i], n_lev = levels[v].n_levels;
+        lo[i] = 0;
+        hi[i] = n_lev > 0 ? n_lev : f->vars[v].n_slots;
+        if (n_lev > 0) {
+            int code = *full_done ? term_code(f, t, v) : 2;
+            *full_done = 1;
+            lo[i] = code == 1;
+        }
+        n_cols *= hi[i] - lo[i];
+        idx[i] = lo[i];
+    }
+    if (n_cols > (1 << 24))
+        return lr_fail(e, LR_EUSAGE, "--formula: term %s has %lld columns", term->label,
+                       (long long)n_cols);
+    struct formula_part parts[64];
+    for (int64_t j = 0; j < n_cols; j++) {
+        struct buf name = {0};
+        for (int i = 0; i < k; i++) {
+            parts[i] = (struct formula_part){term->vars[i], idx[i],
+                                             levels[term->vars[i]].n_levels > 0};
+            if (i)
+                buf_str(&name, ":");
+            part_name(f, parts[i], &name, levels);
+        }
+        add_column(out, cap, name.s, t, k, parts);
+        free(name.s);
+        for (int i = 0; i < k; i++) {   /* the first variable varies fastest */
+            if (++idx[i] < hi[i])
+                break;
+            idx[i] = lo[i];
+        }
+    }
+    return 0;
+}
+
+int formula_design(const struct formula *f, const struct formula_levels *levels,
+                   struct formula_design *out, struct lr_error *e)
+{
+    memset(out, 0, sizeof *out);
+    if (check_levels(f, levels, e) < 0)
+        return -1;
     out->n_vars = f->n_vars;
     out->n_levels = lr_calloc((size_t)(f->n_vars ? f->n_vars : 1), sizeof *out->n_levels);
     out->level_values = lr_calloc((size_t)(f->n_vars ? f->n_vars : 1),
@@ -1183,57 +1263,11 @@ int formula_design(const struct formula *f, const struct formula_levels *levels,
     if (f->intercept)
         add_column(out, &cap, "(Intercept)", -1, 0, NULL);
     int full_done = f->intercept;   /* no intercept: the first factor gets every level */
-    for (int t = 0; t < f->n_terms; t++) {
-        const struct formula_term *term = &f->terms[t];
-        int k = term->n_vars, lo[64], hi[64], idx[64];
-        if (k > 64) {
+    for (int t = 0; t < f->n_terms; t++)
+        if (add_term_columns(f, levels, t, &full_done, out, &cap, e) < 0) {
             formula_design_free(out);
-            return lr_fail(e, LR_EUSAGE, "--formula: term %s has more than 64 variables",
-                           term->label);
+            return -1;
         }
-        int64_t n_cols = 1;
-        for (int i = 0; i < k; i++) {
-            int v = term->vars[i];
-            int n_lev = levels[v].n_levels;
-            if (n_lev > 0) {
-                int code = term_code(f, t, v);
-                if (!full_done) {
-                    code = 2;
-                    full_done = 1;
-                }
-                lo[i] = code == 1 ? 1 : 0;
-                hi[i] = n_lev;
-            } else {
-                lo[i] = 0;
-                hi[i] = f->vars[v].n_slots;
-            }
-            n_cols *= hi[i] - lo[i];
-            idx[i] = lo[i];
-        }
-        if (n_cols > (1 << 24)) {
-            formula_design_free(out);
-            return lr_fail(e, LR_EUSAGE, "--formula: term %s has %lld columns", term->label,
-                           (long long)n_cols);
-        }
-        struct formula_part parts[64];
-        for (int64_t j = 0; j < n_cols; j++) {
-            struct buf name = {0};
-            for (int i = 0; i < k; i++) {
-                parts[i] = (struct formula_part){term->vars[i], idx[i],
-                                                 levels[term->vars[i]].n_levels > 0};
-                if (i)
-                    buf_str(&name, ":");
-                part_name(f, levels, parts[i], &name);
-            }
-            add_column(out, &cap, name.s, t, k, parts);
-            free(name.s);
-            for (int i = 0; i < k; i++) {   /* the first variable varies fastest */
-                if (++idx[i] < hi[i])
-                    break;
-                idx[i] = lo[i];
-            }
-        }
-    }
     return 0;
 }
 
