@@ -13,7 +13,9 @@
  *      variables in the order they first appear in the formula, and is labelled by their
  *      names joined with ':' (`b:a` when b came first, as R labels it).
  *      A variable is a column (a plain name, or `backquoted`), factor(col) or C(col) (the
- *      column as categorical), a transformation log, log2, log10, log1p, exp, sqrt, abs or
+ *      column as categorical), relevel(col, ref = "LEVEL") or relevel(factor(col),
+ *      "LEVEL") (a factor whose reference level is LEVEL: R's relevel puts it first, the
+ *      others keep their order), a transformation log, log2, log10, log1p, exp, sqrt, abs or
  *      I() of an arithmetic expression (+ - * / ^, unary minus, numbers, columns, these
  *      functions), or poly(expr, k) (orthogonal, data-dependent coefficients) or
  *      poly(expr, k, raw = TRUE) (expr, expr^2, ..., expr^k). A variable is named as R
@@ -52,7 +54,8 @@
 
 enum formula_kind {
     FORMULA_COLUMN,     /* a column as it is (numeric, or categorical when the caller says) */
-    FORMULA_FACTOR,     /* factor(col) or C(col): the column's values as levels */
+    FORMULA_FACTOR,     /* factor(col), C(col), relevel(col, ref = "L"): the column's
+                           values as levels */
     FORMULA_TRANSFORM,  /* I(), log(), ...: one number per row */
     FORMULA_POLY,       /* poly(expr, k[, raw = TRUE]): k numbers per row */
 };
@@ -65,6 +68,7 @@ struct formula_var {
     int column;         /* COLUMN, FACTOR: its source column; others: the first one read */
     int degree;         /* POLY: k; others 1 */
     int raw;            /* POLY: raw = TRUE */
+    char *ref;          /* FACTOR from relevel(): its reference level; NULL otherwise */
     double *alpha;      /* POLY orthogonal: R's coefs$alpha (degree), NULL until set */
     double *norm2;      /* POLY orthogonal: R's coefs$norm2 (degree + 2) */
     int slot;           /* first of its values in a row's slots (formula_eval) */

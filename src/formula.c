@@ -37,14 +37,15 @@ static void buf_str(struct buf *b, const char *s)
 
 /* ---- the syntax tree ---- */
 
-enum node_kind { N_NUM, N_NAME, N_DOT, N_CALL, N_BIN, N_UNARY, N_PAREN, N_TRUE, N_FALSE };
+enum node_kind { N_NUM, N_NAME, N_DOT, N_CALL, N_BIN, N_UNARY, N_PAREN, N_TRUE, N_FALSE,
+                 N_STR };
 
 struct node {
     enum node_kind kind;
     char op;                /* N_BIN: + - * / ^ : ~; N_UNARY: + - */
     int pos;                /* 1-based character */
     double num;
-    char *name;             /* N_NAME, N_CALL */
+    char *name;             /* N_NAME, N_CALL; N_STR: the string's text */
     struct node *l, *r;     /* N_BIN, N_UNARY (l), N_PAREN (l) */
     int n_args;
     struct node **args;
@@ -251,6 +252,28 @@ static struct node *parse_call(struct parser *p, struct node *n)
     return NULL;
 }
 
+/* "text" or 'text' (no escapes); p->at on the opening quote. */
+static struct node *parse_string(struct parser *p)
+{
+    char quote = p->text[p->at];
+    const char *close = strchr(p->text + p->at + 1, quote);
+    if (!close) {
+        perr(p, p->at, "unbalanced quote");
+        return NULL;
+    }
+    size_t len = (size_t)(close - p->text) - p->at - 1;
+    if (memchr(p->text + p->at + 1, '\\', len)) {
+        perr(p, p->at, "a backslash in a string");
+        return NULL;
+    }
+    struct node *n = node_new(N_STR, char_pos(p->text, p->at));
+    n->name = lr_malloc(len + 1);
+    memcpy(n->name, p->text + p->at + 1, len);
+    n->name[len] = 0;
+    p->at = (size_t)(close - p->text) + 1;
+    return n;
+}
+
 /* What cannot start an operand: the message for it. */
 static void parse_no_operand(struct parser *p, char c)
 {
@@ -270,6 +293,8 @@ static struct node *parse_primary(struct parser *p)
     char c = peek(p);
     if (c == '(')
         return parse_paren(p);
+    if (c == '"' || c == '\'')
+        return parse_string(p);
     if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)p->text[p->at + 1])))
         return parse_number(p);
     if (c != '`' && !name_start(c)) {
@@ -404,6 +429,11 @@ static void deparse(const struct node *n, struct buf *b)
     case N_TRUE:
         buf_str(b, "TRUE");
         break;
+    case N_STR:   /* R writes every string in double quotes */
+        buf_str(b, "\"");
+        buf_str(b, n->name);
+        buf_str(b, "\"");
+        break;
     case N_FALSE:
         buf_str(b, "FALSE");
         break;
@@ -483,7 +513,7 @@ static const struct {
 enum { N_MATH_FNS = sizeof math_fns / sizeof math_fns[0] };
 
 static const char known_fns[] =
-    "I, log, log2, log10, log1p, exp, sqrt, abs, poly, factor, C";
+    "I, log, log2, log10, log1p, exp, sqrt, abs, poly, factor, C, relevel";
 
 struct ctx {
     struct parser *p;
@@ -611,18 +641,46 @@ static int compile(struct ctx *c, const struct node *n, struct formula_var *v, i
                        "--formula: unknown function '%s' at character %d (inside an "
                        "expression: I, log, log2, log10, log1p, exp, sqrt, abs)",
                        n->name, n->pos);
-    default:
+    default: {
+        char *text = deparse_str(n);
+        c->p->failed = 1;
+        lr_fail(c->p->e, LR_EUSAGE, "--formula: '%s' cannot be computed at character %d",
+                text, n->pos);
+        free(text);
+        return -1;
+    }
+    }
+}
+
+/* relevel(col, ref = "LEVEL") or relevel(factor(col), "LEVEL"): col as a factor whose
+   reference level is LEVEL (R's relevel: that level first, the others in their order). */
+static int install_relevel(struct ctx *c, const struct node *n, struct formula_var *v)
+{
+    const struct node *x = n->n_args == 2 ? n->args[0] : NULL;
+    const struct node *ref = n->n_args == 2 ? n->args[1] : NULL;
+    int ok = x && !n->arg_names[0] && ref->kind == N_STR &&
+             (!n->arg_names[1] || !strcmp(n->arg_names[1], "ref"));
+    if (ok && x->kind == N_CALL && (!strcmp(x->name, "factor") || !strcmp(x->name, "C")) &&
+        x->n_args == 1 && !x->arg_names[0])
+        x = x->args[0];
+    if (!ok || x->kind != N_NAME) {
         c->p->failed = 1;
         return lr_fail(c->p->e, LR_EUSAGE,
-                       "--formula: '%s' cannot be computed at character %d",
-                       n->kind == N_DOT ? "." : "TRUE/FALSE", n->pos);
+                       "--formula: write relevel(column, ref = \"LEVEL\") or "
+                       "relevel(factor(column), \"LEVEL\"), at character %d", n->pos);
     }
+    v->kind = FORMULA_FACTOR;
+    v->ref = lr_strdup(ref->name);
+    v->column = find_column(c, x);
+    return v->column < 0 ? -1 : 0;
 }
 
 /* A call as a variable: factor(col), C(col), poly(expr, k[, raw = TRUE]), or a
    transformation compiled into v's program. */
 static int install_call(struct ctx *c, const struct node *n, struct formula_var *v)
 {
+    if (!strcmp(n->name, "relevel"))
+        return install_relevel(c, n, v);
     if (!strcmp(n->name, "factor") || !strcmp(n->name, "C")) {
         v->kind = FORMULA_FACTOR;
         if (n->n_args != 1 || n->args[0]->kind != N_NAME || n->arg_names[0]) {
@@ -1097,6 +1155,7 @@ void formula_free(struct formula *f)
         return;
     for (int v = 0; v < f->n_vars; v++) {
         free(f->vars[v].name);
+        free(f->vars[v].ref);
         free(f->vars[v].code);
         free(f->vars[v].alpha);
         free(f->vars[v].norm2);
@@ -1169,6 +1228,24 @@ static void part_name(const struct formula *f, struct formula_part part, struct 
     }
 }
 
+/* The index of var's relevel reference among its levels: -1 without one, -2 when it is
+   not one of them. */
+static int ref_index(const struct formula_var *var, const struct formula_levels *lv)
+{
+    if (!var->ref)
+        return -1;
+    for (int k = 0; k < lv->n_levels; k++)
+        if (!strcmp(lv->levels[k], var->ref))
+            return k;
+    return -2;
+}
+
+/* The level at position pos of the design's order: the reference first. */
+static int level_at(int ref, int pos)
+{
+    return ref < 0 ? pos : pos == 0 ? ref : pos <= ref ? pos - 1 : pos;
+}
+
 /* What formula_design refuses in the levels it is given. */
 static int check_levels(const struct formula *f, const struct formula_levels *levels,
                         struct lr_error *e)
@@ -1186,6 +1263,9 @@ static int check_levels(const struct formula *f, const struct formula_levels *le
             return lr_fail(e, LR_EUSAGE,
                            "--formula: %s at character %d reads a categorical column",
                            var->name, var->position);
+        if (levels[v].n_levels > 0 && ref_index(var, &levels[v]) == -2)
+            return lr_fail(e, LR_EUSAGE, "--formula: \"%s\" is not a level of %s (at "
+                           "character %d)", var->ref, var->name, var->position);
         for (int k = 1; levels[v].values && k < levels[v].n_levels; k++)
             if (!(levels[v].values[k - 1] < levels[v].values[k]))
                 return lr_fail(e, LR_EUSAGE, "--formula: %s: the levels' numbers must "
@@ -1201,13 +1281,14 @@ static int add_term_columns(const struct formula *f, const struct formula_levels
                             struct lr_error *e)
 {
     const struct formula_term *term = &f->terms[t];
-    int k = term->n_vars, lo[64], hi[64], idx[64];
+    int k = term->n_vars, lo[64], hi[64], idx[64], ref[64];
     if (k > 64)
         return lr_fail(e, LR_EUSAGE, "--formula: term %s has more than 64 variables",
                        term->label);
     int64_t n_cols = 1;
     for (int i = 0; i < k; i++) {
         int v = term->vars[i], n_lev = levels[v].n_levels;
+        ref[i] = n_lev > 0 ? ref_index(&f->vars[v], &levels[v]) : -1;
         lo[i] = 0;
         hi[i] = n_lev > 0 ? n_lev : f->vars[v].n_slots;
         if (n_lev > 0) {
@@ -1225,8 +1306,9 @@ static int add_term_columns(const struct formula *f, const struct formula_levels
     for (int64_t j = 0; j < n_cols; j++) {
         struct buf name = {0};
         for (int i = 0; i < k; i++) {
-            parts[i] = (struct formula_part){term->vars[i], idx[i],
-                                             levels[term->vars[i]].n_levels > 0};
+            int level = levels[term->vars[i]].n_levels > 0;
+            parts[i] = (struct formula_part){term->vars[i],
+                                             level ? level_at(ref[i], idx[i]) : idx[i], level};
             if (i)
                 buf_str(&name, ":");
             part_name(f, parts[i], &name, levels);

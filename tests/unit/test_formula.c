@@ -90,6 +90,17 @@ static char *join(char *const *names, int n)
     return s;
 }
 
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_number(const void *a, const void *b)
+{
+    double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
+    return (x > y) - (x < y);
+}
+
 /* The reference's lines of one case, fields split at tabs (a static copy per call). */
 struct ref_line {
     char kind[16];
@@ -185,6 +196,11 @@ static void check_case(const char *name)
             CU_ASSERT_TRUE_FATAL(v < f->n_vars);
             lv[v].n_levels = split(r->field[1], levels_of[v], MAX_LIST);
             lv[v].levels = (const char *const *)levels_of[v];
+            /* relevel(): R lists its levels reference first; formula_design takes them in
+               their natural order (by value for numbers, by bytes for text) */
+            if (f->vars[v].ref)
+                qsort(levels_of[v], (size_t)lv[v].n_levels, sizeof(char *),
+                      t.text[f->vars[v].column] ? cmp_text : cmp_number);
             /* factor(n) over a numeric column: its levels' numbers, named as R names them */
             if (f->vars[v].kind == FORMULA_FACTOR && !t.text[f->vars[v].column]) {
                 for (int k = 0; k < lv[v].n_levels; k++) {
@@ -265,7 +281,7 @@ static const char *const cases[] = {
     "gen_ff", "gen_ff_only", "gen_power_mixed", "gen_nnn", "gen_log_dot", "gen_nested",
     "gen_three_way", "gen_factor_calls", "gen_zero", "gen_slash", "gen_functions",
     "gen_numeric_no_intercept", "gen_appearance", "gen_reversed", "gen_leading_minus",
-    "gen_poly_factor",
+    "gen_poly_factor", "gen_relevel", "iris_relevel",
 };
 
 static void test_against_r(void)
@@ -679,7 +695,7 @@ static void test_malformed(void)
         {"price ~ carat + * cut", "--formula: empty term before '*' at character 17"},
         {"price ~ carat + ()", "--formula: empty term at character 18"},
         {"price ~ lg(carat)", "--formula: unknown function 'lg' at character 9 (known: I, log, "
-                              "log2, log10, log1p, exp, sqrt, abs, poly, factor, C)"},
+                              "log2, log10, log1p, exp, sqrt, abs, poly, factor, C, relevel)"},
         {"price ~ I(sin(carat))", "--formula: unknown function 'sin' at character 11 (inside an "
                                   "expression: I, log, log2, log10, log1p, exp, sqrt, abs)"},
         {"price ~ (carat + cut)^2.5", "--formula: '^' needs a positive whole power, not '2.5', "
@@ -700,6 +716,13 @@ static void test_malformed(void)
                                 "transformation of columns, at character 7"},
         {"price ~ carat $ cut", "--formula: unexpected '$' at character 15"},
         {"price ~ `carat", "--formula: unbalanced backquote at character 9"},
+        {"price ~ relevel(cut)", "--formula: write relevel(column, ref = \"LEVEL\") or "
+                                 "relevel(factor(column), \"LEVEL\"), at character 9"},
+        {"price ~ relevel(log(cut), 'a')", "--formula: write relevel(column, ref = \"LEVEL\") "
+                                           "or relevel(factor(column), \"LEVEL\"), at character 9"},
+        {"price ~ \"cut\"", "--formula: '\"cut\"' is not a term at character 9"},
+        {"price ~ I('a')", "--formula: '\"a\"' cannot be computed at character 11"},
+        {"price ~ relevel(cut, 'a)", "--formula: unbalanced quote at character 22"},
         {"price ~ log(carat depth)", "--formula: expected ',' or ')' in the call of log() at "
                                      "character 19"},
     };
@@ -779,6 +802,14 @@ static void test_algebra(void)
     CU_ASSERT_STRING_EQUAL(e.msg, "--formula: the response y is categorical: it must be numeric");
     lv[0].n_levels = 0;
     CU_ASSERT_EQUAL_FATAL(formula_design(f, lv, &d, &e), 0);
+    struct formula *r;
+    CU_ASSERT_EQUAL_FATAL(formula_parse("y ~ relevel(a, ref = 'z')", cols, 5, &r, &e), 0);
+    struct formula_levels rl[2] = {{0, NULL, NULL}, {2, lev, NULL}};
+    struct formula_design rd;
+    CU_ASSERT_EQUAL(formula_design(r, rl, &rd, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "--formula: \"z\" is not a level of relevel(a, ref = \"z\") "
+                                  "(at character 5)");
+    formula_free(r);
     CU_ASSERT_EQUAL(d.n_columns, 3);
     /* an unseen level (negative index) is coded as zeros, a missing one as NaN */
     double slots[3] = {0, -1, 2}, x[3];
@@ -795,7 +826,7 @@ static void test_algebra(void)
 void add_formula_suite(void)
 {
     CU_pSuite s = CU_add_suite("formula", NULL, NULL);
-    CU_add_test(s, "26 formulas on iris and a generated set = R's terms and model.matrix",
+    CU_add_test(s, "28 formulas on iris and a generated set = R's terms and model.matrix",
                 test_against_r);
     CU_add_test(s, "poly() coefficients and predictions = R's poly and predict", test_poly_predict);
     CU_add_test(s, "poly() fitted in passes over split rows = R's and the one-array fit",
