@@ -1381,8 +1381,9 @@ static int domain_error(const struct formula_var *v, const char *what, double x,
 static int run_code(const struct formula_var *v, const double *src, double *value,
                     struct lr_error *e)
 {
-    double stack_small[32] = {0};
+    double stack_small[32];
     double *s = v->stack <= 32 ? stack_small : lr_malloc((size_t)v->stack * sizeof *s);
+    s[0] = 0;
     int top = 0, rc = 0;
     for (int i = 0; i < v->n_code && rc == 0; i++) {
         const struct formula_op *op = &v->code[i];
@@ -1398,7 +1399,8 @@ static int run_code(const struct formula_var *v, const double *src, double *valu
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
             /* b op a: b was pushed first */
             r = op->code == OP_ADD ? b + a : op->code == OP_SUB ? b - a
-                : op->code == OP_MUL ? b * a : op->code == OP_DIV ? b / a : pow(b, a);
+                : op->code == OP_MUL ? b * a : op->code == OP_DIV ? b / a
+                : a == 2 ? b * b : pow(b, a);   /* x^2 as R computes it */
             in_finite = isfinite(a) && isfinite(b);
             if (in_finite && !isfinite(r))
                 rc = op->code == OP_DIV && a == 0 ? domain_error(v, "division by", a, e)
@@ -1457,7 +1459,11 @@ int formula_eval(const struct formula *f, const double *src, double *slots, int 
     for (int v = 0; v < f->n_vars; v++) {
         const struct formula_var *var = &f->vars[v];
         double *out = slots + var->slot, x;
-        if (formula_eval_arg(f, v, src, &x, e) < 0) {
+        if (!var->code) {   /* a column or a factor: the source value as it is */
+            out[0] = src[var->column];
+            continue;
+        }
+        if (run_code(var, src, &x, e) < 0) {
             if (bad_var)
                 *bad_var = v;
             return -1;
