@@ -51,7 +51,9 @@ cases <- list(
   c("gen_leading_minus", "gen", "y ~ -1 + x1 + g"),
   c("gen_poly_factor", "gen", "sqrt(y) ~ poly(x1, 2):g + poly(x2, 2, raw = TRUE) + I((x3 + 1)^2)"),
   c("gen_relevel", "gen", "y ~ relevel(g, ref = 'b') * x1 + relevel(factor(n), \"3\")"),
-  c("iris_relevel", "iris", "Sepal.Length ~ relevel(Species, ref = \"virginica\"):Petal.Width"))
+  c("iris_relevel", "iris", "Sepal.Length ~ relevel(Species, ref = \"virginica\"):Petal.Width"),
+  c("gen_dot_power", "gen", "y ~ .^2 - n - x3"),
+  c("iris_dot_log", "iris", "log(Sepal.Length) ~ . + log(Petal.Width) - Sepal.Width"))
 
 j <- function(x) paste(x, collapse = "|")
 num <- function(x) sprintf("%.17g", x)

@@ -281,7 +281,7 @@ static const char *const cases[] = {
     "gen_ff", "gen_ff_only", "gen_power_mixed", "gen_nnn", "gen_log_dot", "gen_nested",
     "gen_three_way", "gen_factor_calls", "gen_zero", "gen_slash", "gen_functions",
     "gen_numeric_no_intercept", "gen_appearance", "gen_reversed", "gen_leading_minus",
-    "gen_poly_factor", "gen_relevel", "iris_relevel",
+    "gen_poly_factor", "gen_relevel", "iris_relevel", "gen_dot_power", "iris_dot_log",
 };
 
 static void test_against_r(void)
@@ -826,7 +826,7 @@ static void test_algebra(void)
 void add_formula_suite(void)
 {
     CU_pSuite s = CU_add_suite("formula", NULL, NULL);
-    CU_add_test(s, "28 formulas on iris and a generated set = R's terms and model.matrix",
+    CU_add_test(s, "30 formulas on iris and a generated set = R's terms and model.matrix",
                 test_against_r);
     CU_add_test(s, "poly() coefficients and predictions = R's poly and predict", test_poly_predict);
     CU_add_test(s, "poly() fitted in passes over split rows = R's and the one-array fit",
