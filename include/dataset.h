@@ -147,6 +147,10 @@ void dataset_free(struct dataset *ds);
  * pass; agree after it (comm_agree).
  */
 void dataset_rewind(struct dataset *ds);
+
+/* Every row's features standardised, (x − mean)/scale (borrowed; they must outlive ds):
+   resident rows in place now, streamed ones as each block is read from here on. */
+void dataset_scale(struct dataset *ds, const double *mean, const double *scale, int n_threads);
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e);
 
 /* Collective, stream mode, after a command's one pass (predict, evaluate): the unseen levels

@@ -60,8 +60,13 @@ enum gd_stop { GD_RUNNING, GD_CONVERGED, GD_STALLED, GD_EARLY_STOP };
 
 struct precond;
 
+/* A block of a rank's rows (gd_problem.rows): n rows of X (N×D row-major), y, w (NULL: all
+   1). */
+typedef void (*gd_block_fn)(void *arg, const double *X, const double *y, const double *w,
+                            int64_t n);
+
 struct gd_problem {
-    const double *X;           /* N×D row-major, this rank's rows */
+    const double *X;           /* N×D row-major, this rank's rows; NULL when rows gives them */
     const double *y;           /* N */
     int64_t n_local;           /* N */
     int64_t n_total;           /* m, all ranks */
@@ -75,7 +80,18 @@ struct gd_problem {
     const double *w, *wv;      /* ω of the training / validation rows; NULL: all 1 */
     double w_total, wv_total;  /* m = Σω over all ranks (the row counts without weights) */
     const struct precond *pc;  /* precond.h: steps θ ← v − α P Pᵀ∇J; NULL: P = I */
+    /* Rows that memory does not hold (X, y, w NULL): a pass over them is rows(rows_ctx, fn,
+       arg), which calls fn on every block of this rank's rows in order, in the solver's
+       units, each a whole number of par.h's parts but the last, so that every sum comes out
+       with the bits of the rows held at once. A block it cannot read ends its pass early;
+       it keeps the error for the caller, who agrees on it after the solver. NULL: X. */
+    void (*rows)(void *ctx, gd_block_fn fn, void *arg);
+    void *rows_ctx;
+    int weighted;              /* the rows carry weights (w, or rows's blocks) */
 };
+
+/* fn on every block of pb's rows, in order: X, y, w as one block, or rows's blocks. */
+void gd_each_block(const struct gd_problem *pb, gd_block_fn fn, void *arg);
 
 struct gd_params {
     enum solver solver;        /* SOLVER_GD or SOLVER_NESTEROV */
@@ -138,6 +154,10 @@ typedef void (*gd_epoch_fn)(const struct gd_epoch_info *info, const struct gd_st
  */
 void gd_partials(const double *X, const double *y, int64_t n, int d, const double *w, double b,
                  int n_threads, double *out);
+/* The same added to out (add 1: rows that follow those out holds, their parts summed on in
+   order; add 0: gd_partials). */
+void gd_partials_into(const double *X, const double *y, int64_t n, int d, const double *w,
+                      double b, int n_threads, double *out, int add);
 
 /*
  * Collective: a certificate for weights θ (scaled, θ[0] = b) of a run started at θ = 0 whose

@@ -17,6 +17,8 @@
 
 /* G = [1 X]ᵀ[1 X] over rows [0, n) of X. */
 void linalg_gram(const double *X, int64_t n, int d, int n_threads, double *G);
+/* The same added to G: rows that follow those G holds (the sums go on in row order). */
+void linalg_gram_add(const double *X, int64_t n, int d, int n_threads, double *G);
 
 /* Smallest and largest eigenvalue of the symmetric n×n matrix A (A itself is left alone). */
 void linalg_sym_eig_range(const double *A, int n, double *lo, double *hi);

@@ -44,7 +44,7 @@
 /* Does this run need prox_run (weights, l1 or Huber) rather than gd_run? */
 static inline int prox_needed(const struct gd_problem *pb, const struct gd_params *p)
 {
-    return pb->w || p->l1 > 0 || p->huber;
+    return pb->w || pb->weighted || p->l1 > 0 || p->huber;
 }
 
 /* S(u, t) = sign(u)·max(|u| − t, 0): the proximal map of t‖·‖₁; exactly 0 on [−t, t]. */

@@ -129,12 +129,13 @@ void cli_usage(FILE *out)
         "                       blocks (--block-rows) whatever the row count: the first pass\n"
         "                       keeps the rows as read in a scratch file, each later pass\n"
         "                       reads them back. The same model, predictions and metrics,\n"
-        "                       bit for bit, as resident. Training streams with --solver\n"
-        "                       exact (auto picks it), without --validation-split, --cov\n"
-        "                       other than classical or --diagnostics; never with --cache\n"
-        "                       or compressed inputs. 'auto' (default): resident when the\n"
-        "                       node's memory holds the rows, else stream where it applies,\n"
-        "                       with a line saying so\n"
+        "                       bit for bit, as resident, for every solver; not with\n"
+        "                       --validation-split, --cov other than classical,\n"
+        "                       --diagnostics, --cache or compressed inputs. --solver exact\n"
+        "                       reads the rows about six times, gradient descent once an\n"
+        "                       epoch. 'auto' (default): resident when the node's memory\n"
+        "                       holds the rows, else stream where it applies, with a line\n"
+        "                       saying so\n"
         "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
         "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
         "                       A directory that cannot hold the rows is exit 73 before any pass\n"
@@ -828,15 +829,7 @@ const char *cli_stream_blocker(const struct options *o)
 {
     if (o->command != CMD_TRAIN)  /* predict, evaluate */
         return o->cache ? "--cache" : NULL;
-    return o->solver == SOLVER_GD ? "--solver gd"
-           : o->solver == SOLVER_NESTEROV ? "--solver nesterov"
-           : o->solver == SOLVER_AUTO &&
-                     (o->l1 > 0 || o->huber || o->lr > 0 || o->tol >= 0 || o->patience ||
-                      o->epochs_given || o->precondition_given || o->inference ||
-                      o->checkpoint || o->resume)
-               ? "gradient descent (--l1, --loss huber, --lr, --tol, --epochs, --inference, "
-                 "--checkpoint, ...)"
-           : o->validation_split > 0 ? "--validation-split"
+    return o->validation_split > 0 ? "--validation-split"
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"
            : o->cache ? "--cache"

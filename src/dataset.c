@@ -18,6 +18,7 @@
 #include "scratch.h"
 #include "shard.h"
 #include "source.h"
+#include "stats.h"
 #include "test_hooks.h"
 
 /* Rank 0 packs the head into bytes; every rank unpacks the broadcast copy. */
@@ -396,6 +397,7 @@ struct data_stream {
     double *X, *y, *w;         /* the block last given */
     int passes;                /* passes read back */
     int n_threads;
+    const double *mean, *scale;  /* dataset_scale's, applied to every block; NULL: none */
 };
 
 static void load_free(struct load *L)
@@ -749,8 +751,20 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
         ds->enc.cols[c].n_unseen = unseen[c];
     free(unseen);
     st->X = sh.X;
+    if (st->mean)
+        stats_standardize(st->X, n, ds->n_features, st->mean, st->scale, st->n_threads);
     *b = (struct row_block){.X = st->X, .y = st->y, .w = st->w, .n = n};
     return 1;
+}
+
+void dataset_scale(struct dataset *ds, const double *mean, const double *scale, int n_threads)
+{
+    if (!ds->stream) {
+        stats_standardize(ds->X, ds->n_rows, ds->n_features, mean, scale, n_threads);
+        return;
+    }
+    ds->stream->mean = mean;
+    ds->stream->scale = scale;
 }
 
 void dataset_stream_end(struct dataset *ds)

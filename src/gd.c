@@ -75,6 +75,12 @@ static void partials_slice(const double *restrict X, const double *restrict y, i
 void gd_partials(const double *X, const double *y, int64_t n, int d, const double *w, double b,
                  int n_threads, double *out)
 {
+    gd_partials_into(X, y, n, d, w, b, n_threads, out, 0);
+}
+
+void gd_partials_into(const double *X, const double *y, int64_t n, int d, const double *w,
+                      double b, int n_threads, double *out, int add)
+{
     int64_t parts = par_chunks(n);
     int stride = (d + 2 + 7) / 8 * 8 + 8;  /* whole cache lines, one line of padding between */
     double *part = lr_malloc((size_t)parts * (size_t)stride * sizeof *part);
@@ -84,11 +90,53 @@ void gd_partials(const double *X, const double *y, int64_t n, int d, const doubl
         par_chunk(n, k, &lo, &hi);
         partials_slice(X, y, lo, hi, d, w, b, part + (size_t)k * stride);
     }
-    memcpy(out, part, (size_t)(d + 2) * sizeof *out);
-    for (int64_t k = 1; k < parts; k++)  /* part order: the same bits for any team */
+    if (!add)
+        memcpy(out, part, (size_t)(d + 2) * sizeof *out);
+    for (int64_t k = add ? 0 : 1; k < parts; k++)  /* part order: the same bits for any team */
         for (int j = 0; j < d + 2; j++)
             out[j] += part[(size_t)k * stride + j];
     free(part);
+}
+
+void gd_each_block(const struct gd_problem *pb, gd_block_fn fn, void *arg)
+{
+    if (pb->rows)
+        pb->rows(pb->rows_ctx, fn, arg);
+    else
+        fn(arg, pb->X, pb->y, pb->w, pb->n_local);
+}
+
+/* gd_partials over every block of pb's rows (with_y 0: y as zeros). */
+struct partials_pass {
+    int d, n_threads, with_y, add;
+    const double *w;
+    double b, *out;
+};
+static void partials_block(void *arg, const double *X, const double *y, const double *w,
+                           int64_t n)
+{
+    struct partials_pass *p = arg;
+    gd_partials_into(X, p->with_y ? y : NULL, n, p->d, p->w, p->b, p->n_threads, p->out, p->add);
+    p->add = 1;
+}
+static void partials_all(const struct gd_problem *pb, const double *w, double b, int with_y,
+                         double *out)
+{
+    struct partials_pass p = {.d = pb->d, .n_threads = pb->n_threads, .with_y = with_y,
+                              .w = w, .b = b, .out = out};
+    memset(out, 0, (size_t)(pb->d + 2) * sizeof *out);  /* a rank without rows */
+    gd_each_block(pb, partials_block, &p);
+}
+
+/* linalg_gram over every block of pb's rows. */
+struct gram_pass {
+    int d, n_threads;
+    double *G;
+};
+static void gram_block(void *arg, const double *X, const double *y, const double *w, int64_t n)
+{
+    struct gram_pass *p = arg;
+    linalg_gram_add(X, n, p->d, p->n_threads, p->G);
 }
 
 /* Σ e_i² over rows of X: N×D row-major against y, at (b, w). */
@@ -111,7 +159,7 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
     if (m > GD_CERTIFY_MAX_FEATURES + 1)
         return -1;
     double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc), g2 = 0;
-    gd_partials(pb->X, pb->y, pb->n_local, d, theta + 1, theta[0], pb->n_threads, acc);
+    partials_all(pb, theta + 1, theta[0], 1, acc);
     comm_sum(acc, d + 2);
     double *grad = lr_malloc((size_t)m * sizeof *grad);
     for (int j = 0; j <= d; j++) {
@@ -128,7 +176,8 @@ int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
     }
     free(grad);
     double *H = lr_malloc((size_t)m * (size_t)m * sizeof *H), lo, hi;
-    linalg_gram(pb->X, pb->n_local, d, pb->n_threads, H);
+    memset(H, 0, (size_t)m * (size_t)m * sizeof *H);
+    gd_each_block(pb, gram_block, &(struct gram_pass){.d = d, .n_threads = pb->n_threads, .G = H});
     comm_sum(H, m * m);
     for (int j = 0; j < m; j++) {  /* H = X̃ᵀX̃/m + λ/m (the intercept not penalised) */
         for (int k = 0; k < m; k++)
@@ -205,7 +254,7 @@ static void gram_rows(const struct gd_problem *pb, const double *v, double *u)
         precond_apply(pb->pc, v, t);
         v = t;
     }
-    gd_partials(pb->X, NULL, pb->n_local, pb->d, v + 1, v[0], pb->n_threads, u);
+    partials_all(pb, v + 1, v[0], 0, u);
     comm_sum(u, pb->d + 2);
     if (pb->pc)
         precond_gram_out(pb->pc, t, u);
@@ -308,7 +357,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
     double *step = pb->pc ? lr_malloc((size_t)(d + 1) * sizeof *step) : grad;
     while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
         double t0 = comm_wtime();
-        gd_partials(pb->X, pb->y, pb->n_local, d, s->look + 1, s->look[0], pb->n_threads, acc);
+        partials_all(pb, s->look + 1, s->look[0], 1, acc);
         acc[d + 2] = pb->nv_total > 0 ? sse(pb->Xv, pb->yv, pb->nv_local, d, s->look + 1,
                                             s->look[0], pb->n_threads)
                                       : 0.0;

@@ -11,8 +11,13 @@
 
 void linalg_gram(const double *X, int64_t n, int d, int n_threads, double *G)
 {
+    memset(G, 0, (size_t)(d + 1) * (size_t)(d + 1) * sizeof *G);
+    linalg_gram_add(X, n, d, n_threads, G);
+}
+
+void linalg_gram_add(const double *X, int64_t n, int d, int n_threads, double *G)
+{
     int m = d + 1;
-    memset(G, 0, (size_t)m * (size_t)m * sizeof *G);
 #pragma omp parallel num_threads(n_threads)
     for (int64_t i0 = 0; i0 < n; i0 += GRAM_BLOCK_ROWS) {
         int64_t i1 = i0 + GRAM_BLOCK_ROWS < n ? i0 + GRAM_BLOCK_ROWS : n;

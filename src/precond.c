@@ -22,25 +22,37 @@ int64_t precond_default_rows(int64_t asked, int m, int64_t n_total)
 
 /* Rows of this rank in the sample (global position base + i hashed with the seed against
    fraction), packed as D values then ω: *out allocated, returns the count. */
+struct pick {
+    int d;
+    double fraction;
+    uint64_t key;
+    int64_t at, k, cap;        /* the next row's global position; rows kept, room */
+    double *rows;
+};
+static void pick_block(void *arg, const double *X, const double *y, const double *w, int64_t n)
+{
+    struct pick *p = arg;
+    int d = p->d, width = d + 1;
+    for (int64_t i = 0; i < n; i++, p->at++) {
+        if (p->fraction < 1 &&
+            (double)(mix64(p->key ^ (uint64_t)p->at) >> 11) * 0x1p-53 >= p->fraction)
+            continue;
+        if (p->k == p->cap)
+            p->rows = lr_realloc(p->rows, sizeof(double) * (size_t)width * (size_t)(p->cap *= 2));
+        memcpy(p->rows + p->k * width, X + i * d, sizeof(double) * (size_t)d);
+        p->rows[p->k * width + d] = w ? w[i] : 1.0;
+        p->k++;
+    }
+}
 static int64_t pick_rows(const struct gd_problem *pb, double fraction, uint64_t seed,
                          double **out)
 {
-    int d = pb->d, w = d + 1;
-    int64_t base = comm_exscan_i64(pb->n_local), k = 0;
-    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu);  /* not the validation split's key */
-    double *rows = lr_malloc(sizeof(double) * (size_t)w);
-    int64_t cap = 1;
-    for (int64_t i = 0; i < pb->n_local; i++) {
-        if (fraction < 1 && (double)(mix64(key ^ (uint64_t)(base + i)) >> 11) * 0x1p-53 >= fraction)
-            continue;
-        if (k == cap)
-            rows = lr_realloc(rows, sizeof(double) * (size_t)w * (size_t)(cap *= 2));
-        memcpy(rows + k * w, pb->X + i * d, sizeof(double) * (size_t)d);
-        rows[k * w + d] = pb->w ? pb->w[i] : 1.0;
-        k++;
-    }
-    *out = rows;
-    return k;
+    struct pick p = {.d = pb->d, .fraction = fraction, .at = comm_exscan_i64(pb->n_local),
+                     .key = mix64(seed ^ 0xBB67AE8584CAA73Bu),  /* not the validation split's */
+                     .cap = 1, .rows = lr_malloc(sizeof(double) * (size_t)(pb->d + 1))};
+    gd_each_block(pb, pick_block, &p);
+    *out = p.rows;
+    return p.k;
 }
 
 /* What rank 0 makes of the sample and every rank receives: the sample's own scaling, the
@@ -338,6 +350,11 @@ void precond_gram_out(const struct precond *pc, const double *t, double *u)
     free(tmp);
 }
 
+static void factor_block(void *arg, const double *X, const double *y, const double *w, int64_t n)
+{
+    exact_stream_add(arg, X, y, w, n);
+}
+
 int precond_certify(const struct gd_problem *pb, const struct precond *pc, const double *g,
                      double first_norm, struct gd_certificate *c)
 {
@@ -350,11 +367,14 @@ int precond_certify(const struct gd_problem *pb, const struct precond *pc, const
     double res = sqrt(precond_grad(pc, g, gz));
     free(gz);
     c->grad_reduction = first_norm > 0 ? res / first_norm : 0;
-    struct exact_problem xp = {.X = pb->X, .y = pb->y, .n_local = pb->n_local,
-                               .n_total = pb->n_total, .d = pb->d, .intercept = pb->intercept,
-                               .l2 = pc->l2, .n_threads = pb->n_threads, .w = pb->w};
+    struct exact_problem xp = {.n_local = pb->n_local, .n_total = pb->n_total, .d = pb->d,
+                               .intercept = pb->intercept, .l2 = pc->l2,
+                               .n_threads = pb->n_threads};
     struct exact_fit f = {0};
-    exact_factor(&xp, &f);
+    struct exact_stream xs;
+    exact_stream_begin(&xs, &xp);
+    gd_each_block(pb, factor_block, &xs);
+    exact_stream_end(&xs, &f);
     int k = f.rank, movable = 0;
     for (int j = pb->intercept ? 0 : 1; j < m; j++)
         movable += j == 0 || pc->diag[j] > 0 || pc->l2 > 0;

@@ -48,9 +48,11 @@ static void partials_slice(const double *restrict X, const double *restrict y,
     acc[d + 2] = ss;
 }
 
-void prox_partials(const double *X, const double *y, const double *w, int64_t n, int d,
-                   const double *wt, double b, int huber, double sigma, double delta,
-                   int n_threads, double *out)
+/* prox_partials added to out (add 1: rows that follow those out holds, parts summed on in
+   order). */
+static void partials_into(const double *X, const double *y, const double *w, int64_t n, int d,
+                          const double *wt, double b, int huber, double sigma, double delta,
+                          int n_threads, double *out, int add)
 {
     int64_t parts = par_chunks(n);
     int stride = (d + 3 + 7) / 8 * 8 + 8;  /* whole cache lines, one line of padding */
@@ -62,20 +64,51 @@ void prox_partials(const double *X, const double *y, const double *w, int64_t n,
         partials_slice(X, y, w, lo, hi, d, wt, b, huber, sigma, delta,
                        part + (size_t)k * stride);
     }
-    memcpy(out, part, (size_t)(d + 3) * sizeof *out);
-    for (int64_t k = 1; k < parts; k++)  /* part order: the same bits for any team */
+    if (!add)
+        memcpy(out, part, (size_t)(d + 3) * sizeof *out);
+    for (int64_t k = add ? 0 : 1; k < parts; k++)  /* part order: the same bits for any team */
         for (int j = 0; j < d + 3; j++)
             out[j] += part[(size_t)k * stride + j];
     free(part);
 }
 
-/* G = [1 X]ᵀ Ω [1 X] over this rank's rows (w NULL: Ω = I); each row of G is one thread's,
-   summed in row order: the same bits for any team. */
-static void gram_weighted(const double *X, const double *w, int64_t n, int d, int n_threads,
-                          double *G)
+void prox_partials(const double *X, const double *y, const double *w, int64_t n, int d,
+                   const double *wt, double b, int huber, double sigma, double delta,
+                   int n_threads, double *out)
+{
+    partials_into(X, y, w, n, d, wt, b, huber, sigma, delta, n_threads, out, 0);
+}
+
+/* prox_partials over every block of pb's training rows (with_y 0: y as zeros). */
+struct partials_pass {
+    int d, n_threads, with_y, huber, add;
+    const double *wt;
+    double b, sigma, delta, *out;
+};
+static void partials_block(void *arg, const double *X, const double *y, const double *w,
+                           int64_t n)
+{
+    struct partials_pass *p = arg;
+    partials_into(X, p->with_y ? y : NULL, w, n, p->d, p->wt, p->b, p->huber, p->sigma,
+                  p->delta, p->n_threads, p->out, p->add);
+    p->add = 1;
+}
+static void partials_all(const struct gd_problem *pb, const double *wt, double b, int with_y,
+                         int huber, double sigma, double delta, double *out)
+{
+    struct partials_pass p = {.d = pb->d, .n_threads = pb->n_threads, .with_y = with_y,
+                              .huber = huber, .wt = wt, .b = b, .sigma = sigma,
+                              .delta = delta, .out = out};
+    memset(out, 0, (size_t)(pb->d + 3) * sizeof *out);  /* a rank without rows */
+    gd_each_block(pb, partials_block, &p);
+}
+
+/* G += [1 X]ᵀ Ω [1 X] over rows that follow those G holds (w NULL: Ω = I); each row of G
+   is one thread's, summed in row order: the same bits for any team and any blocks. */
+static void gram_weighted_add(const double *X, const double *w, int64_t n, int d, int n_threads,
+                              double *G)
 {
     int m = d + 1;
-    memset(G, 0, (size_t)m * (size_t)m * sizeof *G);
 #pragma omp parallel for num_threads(n_threads) schedule(static)
     for (int j = 0; j < m; j++) {
         double *g = G + (size_t)j * (size_t)m;
@@ -89,6 +122,16 @@ static void gram_weighted(const double *X, const double *w, int64_t n, int d, in
     }
 }
 
+struct gram_pass {
+    int d, n_threads;
+    double *G;
+};
+static void gram_block(void *arg, const double *X, const double *y, const double *w, int64_t n)
+{
+    struct gram_pass *p = arg;
+    gram_weighted_add(X, w, n, p->d, p->n_threads, p->G);
+}
+
 /* X̃ᵀΩX̃v of all ranks' rows (the fused kernel with y = 0, weighted); preconditioned:
    Pᵀ(X̃ᵀΩX̃ + l2)Pv */
 static void gram_times(const struct gd_problem *pb, const double *v, double *u)
@@ -99,7 +142,7 @@ static void gram_times(const struct gd_problem *pb, const double *v, double *u)
         precond_apply(pb->pc, v, t);
         v = t;
     }
-    prox_partials(pb->X, NULL, pb->w, pb->n_local, pb->d, v + 1, v[0], 0, 1, 0, pb->n_threads, u);
+    partials_all(pb, v + 1, v[0], 0, 0, 1, 0, u);
     comm_sum(u, pb->d + 1);
     if (pb->pc)
         precond_gram_out(pb->pc, t, u);
@@ -115,21 +158,33 @@ double prox_auto_lr(const struct gd_problem *pb, const struct gd_params *p)
     return L > 0 ? 1.0 / L : 1.0;
 }
 
+/* prox_sigma0's sums over a block: Σω and Σωy (pass 0), then Σω(y − mean)² (pass 1). */
+struct sigma_pass {
+    int pass;
+    double mean, s[3];
+};
+static void sigma_block(void *arg, const double *X, const double *y, const double *w, int64_t n)
+{
+    struct sigma_pass *p = arg;
+    for (int64_t i = 0; i < n; i++) {
+        double om = w ? w[i] : 1.0;
+        if (p->pass == 0)
+            p->s[0] += om, p->s[1] += om * y[i];
+        else
+            p->s[2] += om * (y[i] - p->mean) * (y[i] - p->mean);
+    }
+}
+
 double prox_sigma0(const struct gd_problem *pb)
 {
-    double s[3] = {0, 0, 0};  /* Σω, Σωy, Σωy² on this rank, then all */
-    for (int64_t i = 0; i < pb->n_local; i++) {
-        double om = pb->w ? pb->w[i] : 1.0;
-        s[0] += om;
-        s[1] += om * pb->y[i];
-    }
-    comm_sum(s, 2);
-    double mean = s[0] > 0 ? s[1] / s[0] : 0, m2 = 0;
-    for (int64_t i = 0; i < pb->n_local; i++)
-        m2 += (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - mean) * (pb->y[i] - mean);
-    s[2] = m2;
-    comm_sum(s + 2, 1);
-    double sd = s[0] > 0 ? sqrt(s[2] / s[0]) : 0;
+    struct sigma_pass p = {.pass = 0};  /* Σω, Σωy, Σωy² on this rank, then all */
+    gd_each_block(pb, sigma_block, &p);
+    comm_sum(p.s, 2);
+    p.mean = p.s[0] > 0 ? p.s[1] / p.s[0] : 0;
+    p.pass = 1;
+    gd_each_block(pb, sigma_block, &p);
+    comm_sum(p.s + 2, 1);
+    double sd = p.s[0] > 0 ? sqrt(p.s[2] / p.s[0]) : 0;
     return sd > 0 && isfinite(sd) ? sd : 1.0;
 }
 
@@ -195,8 +250,8 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
     double sigma_floor = PROX_SIGMA_FLOOR * s->first_sigma;
     while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
         double t0 = comm_wtime();
-        prox_partials(pb->X, pb->y, pb->w, pb->n_local, d, s->look + 1, s->look[0], p->huber,
-                      s->sigma_look, p->huber_delta, pb->n_threads, acc);
+        partials_all(pb, s->look + 1, s->look[0], 1, p->huber, s->sigma_look, p->huber_delta,
+                     acc);
         acc[k] = 0;
         if (pb->nv_total > 0) {
             prox_partials(pb->Xv, pb->yv, pb->wv, pb->nv_local, d, s->look + 1, s->look[0],
@@ -272,8 +327,7 @@ int prox_certify(const struct gd_problem *pb, const struct gd_params *p, const s
     double *acc = lr_malloc((size_t)(d + 3) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
     double *next = lr_malloc((size_t)m * sizeof *next), sigma_next;
-    prox_partials(pb->X, pb->y, pb->w, pb->n_local, d, theta + 1, theta[0], p->huber, s->sigma,
-                  p->huber_delta, pb->n_threads, acc);
+    partials_all(pb, theta + 1, theta[0], 1, p->huber, s->sigma, p->huber_delta, acc);
     comm_sum(acc, d + 3);
     objective(pb, p, acc, theta, grad);
     double alpha = step_at(p, s->lr, s->sigma, pb->w_total);
@@ -297,7 +351,8 @@ int prox_certify(const struct gd_problem *pb, const struct gd_params *p, const s
     if (m > GD_CERTIFY_MAX_FEATURES + 1)
         return -1;
     double *H = lr_malloc((size_t)m * (size_t)m * sizeof *H), lo, hi, mw = pb->w_total;
-    gram_weighted(pb->X, pb->w, pb->n_local, d, pb->n_threads, H);
+    memset(H, 0, (size_t)m * (size_t)m * sizeof *H);
+    gd_each_block(pb, gram_block, &(struct gram_pass){.d = d, .n_threads = pb->n_threads, .G = H});
     comm_sum(H, m * m);
     for (int j = 0; j < m; j++) {  /* H = X̃ᵀΩX̃/m + l2/m (the intercept not penalised) */
         for (int q = 0; q < m; q++)
@@ -334,8 +389,7 @@ double prox_objective(const struct gd_problem *pb, const struct gd_params *p, co
     int d = pb->d;
     double *acc = lr_malloc((size_t)(d + 3) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
-    prox_partials(pb->X, pb->y, pb->w, pb->n_local, d, theta + 1, theta[0], p->huber, sigma,
-                  p->huber_delta, pb->n_threads, acc);
+    partials_all(pb, theta + 1, theta[0], 1, p->huber, sigma, p->huber_delta, acc);
     comm_sum(acc, d + 3);
     double J = objective(pb, p, acc, theta, grad);
     free(acc);

@@ -89,6 +89,7 @@ struct run {
     struct precond pc;         /* with PRECOND_SAMPLE: P (precond.h) */
     double t_precond;          /* seconds building it */
     double peak_rss;           /* the largest rank's peak memory, bytes */
+    struct lr_error rows_err;  /* stream mode: a block the solver could not read */
     const char **pc_names;     /* the model's words for its fallbacks */
     char pc_note[200];         /* why the sample's factor was not used */
 };
@@ -260,7 +261,7 @@ static int load_resume(const char *path, struct ckpt *c, struct lr_error *e)
 
 /* Collective: the data's fingerprint: rows, names, exact per-column digests of the raw
    values, and a digest of their order. */
-static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
+static void fingerprint(struct dataset *ds, struct ckpt_fingerprint *fp, struct lr_error *e)
 {
     int d = ds->n_features;
     fp->rows = ds->n_rows_total;
@@ -269,14 +270,24 @@ static void fingerprint(const struct dataset *ds, struct ckpt_fingerprint *fp)
     fp->names[0] = lr_strdup(ds->target_name);
     for (int j = 0; j < d; j++)
         fp->names[j + 1] = lr_strdup(ds->feature_names[j]);
-    fp->digest = lr_malloc((size_t)(d + 2) * sizeof(uint64_t));
+    fp->digest = lr_calloc((size_t)d + 2, sizeof(uint64_t));
+    uint64_t *part = lr_malloc((size_t)(d + 2) * sizeof *part);
     int64_t first_row = comm_exscan_i64(ds->n_rows);
-    ckpt_digest_local(ds->X, ds->y, ds->n_rows, d, first_row, fp->digest);
-    for (int64_t i = 0; ds->w && i < ds->n_rows; i++) {  /* the weights belong to the rows */
-        uint64_t bits;
-        memcpy(&bits, &ds->w[i], sizeof bits);
-        fp->digest[d + 1] += mix64(bits ^ mix64(~(uint64_t)(first_row + i)));
+    struct row_block b;
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, e) > 0) {  /* sums of 64-bit words: any blocks, any order */
+        ckpt_digest_local(b.X, b.y, b.n, d, first_row, part);
+        for (int j = 0; j <= d; j++)
+            fp->digest[j] += part[j];
+        fp->digest[d + 1] += part[d + 1];
+        for (int64_t i = 0; b.w && i < b.n; i++) {  /* the weights belong to the rows */
+            uint64_t bits;
+            memcpy(&bits, &b.w[i], sizeof bits);
+            fp->digest[d + 1] += mix64(bits ^ mix64(~(uint64_t)(first_row + i)));
+        }
+        first_row += b.n;
     }
+    free(part);
     comm_sum_u64(fp->digest, d + 2);
 }
 
@@ -388,8 +399,11 @@ static int load_data(struct run *r, struct lr_error *e)
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(&r->ds, NULL, stderr), dataset_print_encoding(&r->ds, NULL, stderr);
     warn_index_columns(r);
-    if (o->checkpoint || o->resume)  /* of all the rows, before any are held out */
-        fingerprint(&r->ds, &r->ck.fp);
+    if (o->checkpoint || o->resume) {  /* of all the rows, before any are held out */
+        fingerprint(&r->ds, &r->ck.fp, e);
+        if (comm_agree(e) != LR_OK)
+            return e->code;
+    }
     if (o->validation_split > 0 &&
         split_validation(&r->ds, o->validation_split, o->seed, &r->val, e) < 0)
         return e->code;  /* from totals: the same on every rank */
@@ -463,6 +477,17 @@ static int choose_precondition(const struct options *o, int d, const char **why)
     return o->precondition == PRECOND_SCALE || *why ? PRECOND_SCALE : PRECOND_SAMPLE;
 }
 
+/* gd_problem.rows in stream mode: the training rows block by block (dataset_next), in the
+   solver's units; a block that cannot be read ends the pass, its error kept for fit_gd. */
+static void train_rows(void *ctx, gd_block_fn fn, void *arg)
+{
+    struct run *r = ctx;
+    struct row_block b;
+    dataset_rewind(&r->ds);
+    while (dataset_next(&r->ds, &b, &r->rows_err) > 0)
+        fn(arg, b.X, b.y, b.w, b.n);
+}
+
 /* Collective: the column statistics of the training rows (r->s) and of y (r->ys), in one
    pass over them (weighted: ds->w). */
 static int pass_stats(struct run *r, struct lr_error *e)
@@ -502,7 +527,7 @@ static int scale_data(struct run *r, struct lr_error *e)
         return e->code;  /* from merged statistics: the same on every rank */
     choose_scaling(ds, r->s, !o->no_scale, !o->no_intercept, r->mean, r->scale, &r->log);
     r->gp = (struct gd_params){
-        .solver = ds->stream ? SOLVER_EXACT : solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
+        .solver = solver_resolve(o->solver, o->lr), .lr = o->lr, .max_epochs = o->epochs,
         .tol_auto = o->tol < 0, .tol = o->tol, .l2 = o->l2, .patience = o->patience,
         .l1 = o->l1, .huber = o->huber, .huber_delta = o->huber ? o->huber_delta : 0,
     };
@@ -541,7 +566,8 @@ static int scale_data(struct run *r, struct lr_error *e)
             struct gd_problem raw = {
                 .X = ds->X, .y = ds->y, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
                 .d = d, .n_threads = o->n_threads, .intercept = !o->no_intercept, .w = ds->w,
-                .w_total = ds->weight_total,
+                .w_total = ds->weight_total, .rows = ds->stream ? train_rows : NULL,
+                .rows_ctx = r, .weighted = o->weights != NULL,
             };
             int64_t rows = precond_default_rows(o->precondition_rows, d + 1, ds->n_rows_total);
             precond_sample(&raw, r->s, r->mean, r->scale, o->l2, rows, o->seed, &r->pc);
@@ -556,7 +582,7 @@ static int scale_data(struct run *r, struct lr_error *e)
         }
     }
     if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
-        stats_standardize(ds->X, ds->n_rows, d, r->mean, r->scale, o->n_threads);
+        dataset_scale(ds, r->mean, r->scale, o->n_threads);
         stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
     }
     r->t[PH_STATS] = comm_wtime() - t0 - r->t_precond;
@@ -620,6 +646,7 @@ static int fit_gd(struct run *r, struct lr_error *e)
         .Xv = r->val.X, .yv = r->val.y, .nv_local = r->val.n, .nv_total = r->val.n_total,
         .intercept = !o->no_intercept,
         .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.w_total, .pc = NULL,
+        .rows = ds->stream ? train_rows : NULL, .rows_ctx = r, .weighted = o->weights != NULL,
     };
     int prox = prox_needed(&pb, &r->gp);
     if (r->pc.P) {
@@ -657,6 +684,8 @@ static int fit_gd(struct run *r, struct lr_error *e)
     r->t_train = comm_wtime() - r->t_train;
     if (r->ckpt_failed)
         *e = r->ckpt_err;
+    else if (r->rows_err.code != LR_OK)
+        *e = r->rows_err;
     if ((rc = comm_agree(e)) != LR_OK)
         return rc;
     if (o->checkpoint && comm_rank() == 0)
@@ -893,9 +922,11 @@ static int infer(struct run *r, struct lr_error *e)
 {
     struct dataset *ds = &r->ds;
     int d = ds->n_features;
+    int rc;
     if (r->gp.solver != SOLVER_EXACT) {
         struct exact_problem pb = exact_problem_of(r);
-        exact_factor(&pb, &r->xf);
+        if ((rc = pass_factor(r, &pb, e)) != LR_OK)
+            return rc;
     }
     if (r->gp.solver != SOLVER_EXACT && r->xf.rank < d + !r->o->no_intercept) {
         /* gd spread the weight over dependent columns in its own way: no table can be
@@ -925,7 +956,7 @@ static int infer(struct run *r, struct lr_error *e)
     }
     stats_finish(&ys, 1);
     comm_sum(wsum, 2);
-    int rc = comm_agree(e);
+    rc = comm_agree(e);
     if (rc != LR_OK) {
         free(theta);
         return rc;

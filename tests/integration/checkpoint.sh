@@ -141,6 +141,29 @@ diff <(model_sans_timing "$TMP/full21.json" | grep -v '"threads"') \
     ok "1 and 3 threads per rank: the same model bit for bit" ||
     not_ok "1 and 3 threads per rank give different models"
 
+# Stream mode (--memory stream: each epoch reads the rows back from the scratch file, 7
+# blocks a rank): kill -9 after epoch 150, resumed in stream mode: the resident model.
+rm -f "$TMP/ck.bin" "$TMP/part.json"
+STREAM=(--memory stream --block-rows 65536)
+start_bg 2 1 "$BIN" "${CK_LOUD[@]}" "${STREAM[@]}" --checkpoint "$TMP/ck.bin" \
+    --model-out "$TMP/part.json" "$TMP/ck.csv"
+wait_for_epoch 150
+kill_job
+at=
+for k in 1 2 3 4 5; do
+    lr 2 1 "${CK_OPTS[@]/--quiet/--log-every=1000000}" "${STREAM[@]}" --checkpoint "$TMP/ck.bin" \
+        --resume "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv" >/dev/null 2>"$TMP/resume.err" &&
+        break
+done
+at=$(sed -n 's/.*resuming from .* after epoch \([0-9]*\)$/\1/p' "$TMP/resume.err")
+if [ -n "$at" ] && [ "$at" -lt $EPOCHS ] && grep -q '"memory": "stream"' "$TMP/part.json" &&
+    diff <(model_sans_timing "$TMP/full21.json" | grep -v '"memory"') \
+        <(model_sans_timing "$TMP/part.json" | grep -v '"memory"') >/dev/null; then
+    ok "--memory stream: kill -9 after epoch 150, resumed from epoch $at: bitwise the resident model"
+else
+    not_ok "--memory stream kill -9 and resume" "resumed after epoch '$at' $(head -3 "$TMP/resume.err")"
+fi
+
 # a crash in the middle of the 3rd checkpoint write leaves the 2nd one, valid
 rm -f "$TMP/ck.bin"
 LINREG_TEST_HOOK=crash-mid-write:3 start_bg 2 1 "$HOOKS_BIN" "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" \
