@@ -71,6 +71,10 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
 /* Local: block b (its rows as read) encoded by plan; unseen levels add to enc's n_unseen. */
 void enc_apply(const struct enc_plan *plan, struct encoding *enc, struct csv_shard *b,
                int n_threads);
+/* The same on n rows as read (raw, n×d, remapped and filled in place): returns raw itself,
+   or out (room for n×width, the caller's) where the design is expanded into it. */
+double *enc_apply_rows(const struct enc_plan *plan, struct encoding *enc, double *raw,
+                       int64_t n, double *out, int n_threads);
 void enc_plan_free(struct enc_plan *plan);
 
 /*

@@ -394,7 +394,8 @@ struct data_stream {
     struct scratch sc;
     struct enc_plan plan;      /* from the first pass (enc_decide) */
     int64_t block_rows;
-    double *X, *y, *w;         /* the block last given */
+    double *raw, *design;      /* the block as read, and expanded (one-hot, indicators) */
+    double *X, *y, *w;         /* the block last given: X is raw or design */
     int passes;                /* passes read back */
     int n_threads;
     const double *mean, *scale;  /* dataset_scale's, applied to every block; NULL: none */
@@ -652,6 +653,14 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     if (enc_decide(&L->rows, missing, &L->rs, &o->enc, &ds->feature_names, &ds->n_features,
                    &ds->enc, &st->plan, e) < 0)
         goto fail;
+    if (!st->plan.identity && !st->plan.raw) {  /* a block expanded beside the one read */
+        char what[200];
+        snprintf(what, sizeof what, "a block of the one-hot design (%lld rows of %d numbers)",
+                 (long long)st->block_rows, st->plan.width);
+        if (node_fits((double)st->block_rows * st->plan.width * sizeof(double), what, o->path,
+                      e) < 0)
+            goto fail;
+    }
     free(missing);
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
     ds->n_rows = L->rows.n_rows;
@@ -729,28 +738,26 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
         *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .n = ds->n_rows};
         return 1;
     }
-    int d = st->plan.d;
-    free(st->X);
-    st->X = lr_malloc(lr_bytes(st->block_rows, d ? d : 1, sizeof *st->X));
-    if (!st->y && st->sc.has_y)
-        st->y = lr_malloc((size_t)st->block_rows * sizeof *st->y);
-    if (!st->w && st->sc.has_w)
-        st->w = lr_malloc((size_t)st->block_rows * sizeof *st->w);
+    if (!st->raw) {  /* the block's buffers, kept from pass to pass */
+        int width = st->plan.identity || st->plan.raw ? 0 : st->plan.width;
+        st->raw = lr_malloc(lr_bytes(st->block_rows, st->plan.d ? st->plan.d : 1, sizeof(double)));
+        st->design = width ? lr_malloc(lr_bytes(st->block_rows, width, sizeof(double))) : NULL;
+        st->y = st->sc.has_y ? lr_malloc((size_t)st->block_rows * sizeof *st->y) : NULL;
+        st->w = st->sc.has_w ? lr_malloc((size_t)st->block_rows * sizeof *st->w) : NULL;
+    }
     if (ds->next_row == 0)
         st->passes++;
-    int64_t n = scratch_read(&st->sc, st->block_rows, st->X, st->y, st->w, e);
+    int64_t n = scratch_read(&st->sc, st->block_rows, st->raw, st->y, st->w, e);
     if (n <= 0)
         return n < 0 ? -1 : 0;
     ds->next_row += n;
-    struct csv_shard sh = {.n_rows = n, .X = st->X};
     int64_t *unseen = lr_malloc((size_t)(ds->enc.n_cols + 1) * sizeof *unseen);
     for (int c = 0; c < ds->enc.n_cols; c++)
         unseen[c] = ds->enc.cols[c].n_unseen;
-    enc_apply(&st->plan, &ds->enc, &sh, st->n_threads);
+    st->X = enc_apply_rows(&st->plan, &ds->enc, st->raw, n, st->design, st->n_threads);
     for (int c = 0; st->passes > 1 && c < ds->enc.n_cols; c++)  /* counted in the first */
         ds->enc.cols[c].n_unseen = unseen[c];
     free(unseen);
-    st->X = sh.X;
     if (st->mean)
         stats_standardize(st->X, n, ds->n_features, st->mean, st->scale, st->n_threads);
     *b = (struct row_block){.X = st->X, .y = st->y, .w = st->w, .n = n};
@@ -790,7 +797,8 @@ static void stream_free(struct data_stream *st)
         return;
     scratch_close(&st->sc);
     enc_plan_free(&st->plan);
-    free(st->X);
+    free(st->raw);
+    free(st->design);
     free(st->y);
     free(st->w);
     free(st);

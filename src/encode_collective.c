@@ -249,26 +249,35 @@ done:
     return rc;
 }
 
-void enc_apply(const struct enc_plan *plan, struct encoding *enc, struct csv_shard *b,
-               int n_threads)
+double *enc_apply_rows(const struct enc_plan *plan, struct encoding *enc, double *raw,
+                       int64_t n, double *out, int n_threads)
 {
     int d = plan->d;
-    remap_ids(b->X, b->n_rows, d, plan->remap, n_threads);
+    remap_ids(raw, n, d, plan->remap, n_threads);
     if (plan->raw)
-        return;
+        return raw;
     if (plan->identity) {
         double *fill = lr_malloc((size_t)d * sizeof *fill + 1);
         for (int s = 0; s < d; s++)
             fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
-        enc_fill(b->X, b->n_rows, d, fill, n_threads);
+        enc_fill(raw, n, d, fill, n_threads);
         free(fill);
-        return;
+        return raw;
     }
-    double *X = lr_malloc(lr_bytes(b->n_rows ? b->n_rows : 1, plan->width ? plan->width : 1,
-                                   sizeof *X));
-    enc_expand(enc, b->X, b->n_rows, X, n_threads);
-    free(b->X);
-    b->X = X;
+    enc_expand(enc, raw, n, out, n_threads);
+    return out;
+}
+
+void enc_apply(const struct enc_plan *plan, struct encoding *enc, struct csv_shard *b,
+               int n_threads)
+{
+    double *X = plan->raw || plan->identity ? NULL
+                : lr_malloc(lr_bytes(b->n_rows ? b->n_rows : 1, plan->width ? plan->width : 1,
+                                     sizeof *X));
+    if (enc_apply_rows(plan, enc, b->X, b->n_rows, X, n_threads) == X && X) {
+        free(b->X);
+        b->X = X;
+    }
 }
 
 void enc_plan_free(struct enc_plan *plan)

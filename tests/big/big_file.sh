@@ -1,5 +1,6 @@
 # big_file.sh — a CSV larger than 2^31 bytes, end to end: 64-bit offsets in the sharding and
-# reading, 64-bit row counts and matrix indices. `make test-big` (CI runs it too).
+# reading, 64-bit row counts and matrix indices; --memory stream's peak memory on it.
+# `make test-big` (CI runs it too).
 
 need=6000000  # KiB of free space for the 2.5 GB file and its neighbours
 free_kb=$(df -Pk "$TMP" | awk 'NR == 2 { print $4 }')
@@ -21,5 +22,23 @@ else
     bad=$(paste "$TMP/got.txt" "$TMP/true.txt" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-3) print $1 " vs " $2 }')
     [ "$(wc -l <"$TMP/true.txt")" = 21 ] && [ -z "$bad" ] &&
         ok "big file: the 21 true coefficients recovered (within 1e-3)" || not_ok "big file coefficients" "$bad"
-    rm -f "$TMP/big.csv"
+    # --memory stream: the peak memory of a rank does not grow with the rows (at most 256 MB
+    # on the 2.5 GB file, within 15% of the same run on its first quarter); the exact
+    # solver's coefficients the true ones
+    peak() { sed -n 's/.*peak memory of a rank \([0-9.]*\) MB.*/\1/p' "$1"; }
+    lr 2 1 --solver exact --memory stream --model-out "$TMP/bs.json" "$TMP/big.csv" \
+        >/dev/null 2>"$TMP/bs.err"
+    head -n 2250001 "$TMP/big.csv" >"$TMP/quarter.csv"
+    lr 2 1 --solver exact --memory stream --model-out "$TMP/bq.json" "$TMP/quarter.csv" \
+        >/dev/null 2>"$TMP/bq.err"
+    big_peak=$(peak "$TMP/bs.err") quarter_peak=$(peak "$TMP/bq.err")
+    model_values "$TMP/bs.json" >"$TMP/got.txt"
+    bad=$(paste "$TMP/got.txt" "$TMP/true.txt" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-3) print $1 " vs " $2 }')
+    if [ -n "$big_peak" ] && [ -n "$quarter_peak" ] && [ -z "$bad" ] &&
+        awk -v b="$big_peak" -v q="$quarter_peak" 'BEGIN { exit !(b <= 256 && b <= 1.15 * q) }'; then
+        ok "--memory stream on 2.5 GB: peak $big_peak MB a rank (its first quarter: $quarter_peak MB), the true coefficients"
+    else
+        not_ok "--memory stream on the big file" "peaks '$big_peak' and '$quarter_peak' MB; $bad $(tail -c 300 "$TMP/bs.err")"
+    fi
+    rm -f "$TMP/big.csv" "$TMP/quarter.csv"
 fi
