@@ -614,6 +614,8 @@ void data_options_for(const struct options *cli, enum data_role role,
         if (role == DATA_TRAIN) {
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
+            if (cli->fold_column)  /* --folds column: read as a cluster id (cv.h) */
+                o->groups = cli->fold_column;
             o->drop_index = 1;
             break;
         }

@@ -1,0 +1,423 @@
+/* cv.c — the cross-validated penalty path from one pass over the rows; see cv.h. */
+#include "cv.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "comm.h"
+#include "dataset.h"
+#include "exact.h"
+#include "hash.h"
+#include "numparse.h"
+#include "source.h"
+#include "stats.h"
+
+int cv_parse_list(const char *text, double lo, int lo_open, double hi, double *out, int cap,
+                  int *bad)
+{
+    int n = 0;
+    for (const char *s = text;; n++) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        double v;
+        *bad = n;
+        if (n >= cap || num_parse(s, len, &v) != NUM_OK || !(v >= lo) || (lo_open && v == lo) ||
+            !(v <= hi))
+            return -1;
+        if (out)
+            out[n] = v;
+        if (!comma)
+            return n + 1;
+        s = comma + 1;
+    }
+}
+
+void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold)
+{
+    int64_t base = comm_exscan_i64(n);
+    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu);  /* not the validation split's */
+    for (int64_t i = 0; i < n; i++) {
+        double u = (double)(mix64(key ^ (uint64_t)(base + i)) >> 11) * 0x1p-53;
+        int k = (int)(u * K);
+        fold[i] = k < K ? k : K - 1;
+    }
+}
+
+/* A fold column's value: its key and the global position of its first row. */
+struct first_seen {
+    uint64_t key;
+    int64_t at;
+};
+
+static int by_key_then_at(const void *a, const void *b)
+{
+    const struct first_seen *x = a, *y = b;
+    return x->key != y->key ? (x->key < y->key ? -1 : 1) : (x->at > y->at) - (x->at < y->at);
+}
+
+static int by_at(const void *a, const void *b)
+{
+    const struct first_seen *x = a, *y = b;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* The distinct keys of v[0..n) (sorted by key, then position), each with its first
+   position, in place; how many. */
+static int64_t distinct(struct first_seen *v, int64_t n)
+{
+    qsort(v, (size_t)n, sizeof *v, by_key_then_at);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (m == 0 || v[m - 1].key != v[i].key)
+            v[m++] = v[i];
+    return m;
+}
+
+int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const char *column,
+                    const char *path, int *fold, int *K_out, struct lr_error *e)
+{
+    int64_t base = comm_exscan_i64(n);
+    struct first_seen *v = lr_malloc(sizeof *v * (size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (struct first_seen){keys[i * stride], base + i};
+    int64_t m = distinct(v, n), lens_n = comm_size();
+    m = m > CV_MAX_FOLDS + 1 ? CV_MAX_FOLDS + 1 : m;  /* more than enough to refuse */
+    char *all;
+    int64_t *lens = lr_malloc(sizeof *lens * (size_t)lens_n);
+    comm_allgatherv_bytes(v, m * (int64_t)sizeof *v, &all, lens);
+    int64_t total = 0;
+    for (int r = 0; r < lens_n; r++)
+        total += lens[r] / (int64_t)sizeof *v;
+    struct first_seen *u = (struct first_seen *)all;
+    int64_t kinds = distinct(u, total);
+    qsort(u, (size_t)kinds, sizeof *u, by_at);  /* fold numbers in order of appearance */
+    *K_out = (int)(kinds > CV_MAX_FOLDS ? CV_MAX_FOLDS + 1 : kinds);
+    int rc = 0;
+    if (kinds < 2)
+        rc = lr_fail_at(e, LR_EDATA, path, 0, 0, "--folds column:%s: the column has %s, so "
+                        "there is nothing to hold out: it needs one value per fold (or use "
+                        "--folds hash)", column, kinds ? "one value" : "no values");
+    else if (kinds > CV_MAX_FOLDS)
+        rc = lr_fail_at(e, LR_EDATA, path, 0, 0, "--folds column:%s: more than %d distinct "
+                        "values; a fold column holds one value per fold (at most %d)", column,
+                        CV_MAX_FOLDS, CV_MAX_FOLDS);
+    else if (K && kinds != K)
+        rc = lr_fail_at(e, LR_EDATA, path, 0, 0, "--folds column:%s: the column has %lld "
+                        "distinct values but --cv asks for %d folds; use --cv %lld", column,
+                        (long long)kinds, K, (long long)kinds);
+    if (rc == 0) {
+        /* keys sorted again by key, each with its fold, to look rows up by bisection */
+        for (int64_t k = 0; k < kinds; k++)
+            u[k].at = k;
+        qsort(u, (size_t)kinds, sizeof *u, by_key_then_at);
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t key = keys[i * stride];
+            int64_t lo = 0, hi = kinds - 1;
+            while (lo < hi) {
+                int64_t mid = (lo + hi) / 2;
+                if (u[mid].key < key)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            fold[i] = (int)u[lo].at;
+        }
+    }
+    free(all);
+    free(lens);
+    free(v);
+    return rc;
+}
+
+/* Bytes a rank needs for the folds' streams: each holds ⌊log₂ parts⌋ + 2 triangles of m²
+   and up to one part's rows (exact.h), and the Gram matrices and paths after. */
+static double fold_bytes(int64_t n_local, int K, int m)
+{
+    double part = 4096 > 8 * m ? 4096 : 8 * m, per = (double)n_local / K + 1;
+    double parts = per / part + 1, depth = log2(parts) + 3;
+    return 8.0 * K * ((double)m * m * (depth + 2) + (per < part ? per : part) * m);
+}
+
+/* Rows of a block gathered by fold: the fold's √ω-free rows X, y, w side by side. */
+struct gathered {
+    double *X, *y, *w;
+    int64_t *start;            /* K + 1: fold k's rows are [start[k], start[k+1]) */
+};
+
+enum { CV_BLOCK_ROWS = 16 * 4096 };
+
+/* Rows [lo, hi) of pb, ordered by fold (in row order within a fold), into g. */
+static void gather(const struct cv_problem *pb, int64_t lo, int64_t hi, struct gathered *g)
+{
+    int K = pb->K, d = pb->d;
+    memset(g->start, 0, sizeof *g->start * (size_t)(K + 1));
+    for (int64_t i = lo; i < hi; i++)
+        g->start[pb->fold[i] + 1]++;
+    for (int k = 0; k < K; k++)
+        g->start[k + 1] += g->start[k];
+    int64_t *at = lr_malloc(sizeof *at * (size_t)K);
+    memcpy(at, g->start, sizeof *at * (size_t)K);
+    for (int64_t i = lo; i < hi; i++) {
+        int64_t t = at[pb->fold[i]]++;
+        memcpy(g->X + t * d, pb->X + i * d, sizeof(double) * (size_t)d);
+        g->y[t] = pb->y[i];
+        if (pb->w)
+            g->w[t] = pb->w[i];
+    }
+    free(at);
+}
+
+/* Collective: fold k's Gram matrix of [1 z y] into A[k] ((D+2)², row-major), from the
+   fold triangles of all ranks; rows[k] its rows on every rank. */
+static void fold_grams(const struct cv_problem *pb, double **A, int64_t *rows)
+{
+    int K = pb->K, d = pb->d, m = d + 2;
+    int64_t *local = lr_calloc((size_t)K, sizeof *local);
+    for (int64_t i = 0; i < pb->n_local; i++)
+        local[pb->fold[i]]++;
+    struct exact_stream *s = lr_malloc(sizeof *s * (size_t)K);
+    for (int k = 0; k < K; k++) {
+        struct exact_problem ep = {
+            .mean = pb->mean, .scale = pb->scale, .n_local = local[k], .d = d, .intercept = 1,
+            .n_threads = 1,
+        };
+        exact_stream_begin(&s[k], &ep);
+    }
+    int64_t block = pb->n_local < CV_BLOCK_ROWS ? pb->n_local : CV_BLOCK_ROWS;
+    struct gathered g = {
+        .X = lr_malloc(sizeof(double) * (size_t)(block ? block : 1) * (size_t)(d ? d : 1)),
+        .y = lr_malloc(sizeof(double) * (size_t)(block ? block : 1)),
+        .w = pb->w ? lr_malloc(sizeof(double) * (size_t)(block ? block : 1)) : NULL,
+        .start = lr_malloc(sizeof(int64_t) * (size_t)(K + 1)),
+    };
+    for (int64_t lo = 0; lo < pb->n_local; lo += block) {
+        int64_t hi = lo + block < pb->n_local ? lo + block : pb->n_local;
+        gather(pb, lo, hi, &g);
+        /* each fold's stream is fed by one thread: its bits depend on its rows alone */
+#pragma omp parallel for num_threads(pb->n_threads) schedule(dynamic, 1)
+        for (int k = 0; k < K; k++) {
+            int64_t a = g.start[k];
+            exact_stream_add(&s[k], g.X + a * d, g.y + a, g.w ? g.w + a : NULL,
+                             g.start[k + 1] - a);
+        }
+    }
+    free(g.X);
+    free(g.y);
+    free(g.w);
+    free(g.start);
+    double *T = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
+    for (int k = 0; k < K; k++) {
+        exact_stream_add(&s[k], NULL, NULL, NULL, 0);  /* a fold without rows here ends */
+        exact_stream_triangle(&s[k], T);
+        exact_stream_free(&s[k]);
+        exact_merge_ranks(T, m);
+        for (int i = 0; i < m; i++)  /* A = TᵀT, T upper, column-major */
+            for (int j = i; j < m; j++) {
+                double sum = 0;
+                for (int r = 0; r <= i; r++)
+                    sum += T[(size_t)i * m + r] * T[(size_t)j * m + r];
+                A[k][(size_t)i * m + j] = A[k][(size_t)j * m + i] = sum;
+            }
+        rows[k] = comm_sum_i64(local[k]);
+    }
+    free(T);
+    free(s);
+    free(local);
+}
+
+/* The chosen α (least cvm at λ_min, the first on a tie) and λ. */
+static void choose(struct cv_result *r)
+{
+    r->best = 0;
+    for (int a = 1; a < r->n_alpha; a++) {
+        const struct path_cv *c = &r->paths[a], *b = &r->paths[r->best];
+        if (c->cvm[c->i_min] < b->cvm[b->i_min])
+            r->best = a;
+    }
+    const struct path_cv *c = &r->paths[r->best];
+    r->chosen = r->select_1se ? c->i_1se : c->i_min;
+    r->lambda = c->full.lambda[r->chosen];
+}
+
+int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
+{
+    int K = pb->K, d = pb->d, m = d + 2, rc;
+    memset(r, 0, sizeof *r);
+    r->K = K, r->d = d, r->select_1se = pb->select_1se;
+    char what[160];
+    snprintf(what, sizeof what, "the triangles of %d folds of %d columns (fewer folds with "
+             "--cv, or fewer features, need less)", K, m);
+    if (node_fits(fold_bytes(pb->n_local, K, m), what, pb->path, e) < 0)
+        return -1;
+    double **A = lr_malloc(sizeof *A * (size_t)K);
+    for (int k = 0; k < K; k++)
+        A[k] = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
+    r->fold_rows = lr_malloc(sizeof *r->fold_rows * (size_t)K);
+    r->fold_weight = lr_malloc(sizeof *r->fold_weight * (size_t)K);
+    fold_grams(pb, A, r->fold_rows);
+    rc = 0;
+    for (int k = 0; k < K && rc == 0; k++) {
+        r->fold_weight[k] = A[k][0];
+        if (r->fold_rows[k] == 0)
+            rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "fold %d of %d has no rows (%lld rows "
+                            "in all): use fewer folds (--cv)%s", k + 1, K,
+                            (long long)pb->n_total, pb->n_total < K ? ", at most the rows" : "");
+        else if (!(A[k][0] > 0))
+            rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "fold %d of %d has %lld rows but all "
+                            "their weights are 0, so its error is undefined (--weights)", k + 1,
+                            K, (long long)r->fold_rows[k]);
+    }
+    r->n_alpha = pb->n_l1_ratio;
+    r->alpha = lr_malloc(sizeof *r->alpha * (size_t)r->n_alpha);
+    memcpy(r->alpha, pb->l1_ratio, sizeof *r->alpha * (size_t)r->n_alpha);
+    r->paths = lr_calloc((size_t)r->n_alpha, sizeof *r->paths);
+    for (int a = 0; a < r->n_alpha && rc == 0; a++) {
+        struct path_problem pp = {
+            .p = d, .alpha = pb->l1_ratio[a], .n_lambda = pb->n_lambda,
+            .lambda_min_ratio = pb->lambda_min_ratio, .lambdas = pb->lambdas,
+        };
+        if (path_cv(&pp, (const double *const *)A, r->fold_rows, K, &r->paths[a]) < 0)
+            rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target has no variance in the "
+                            "training rows of a fold, so no penalty path exists (--folds)");
+    }
+    if (rc == 0) {
+        choose(r);
+        double W = 0, sy = 0, syy = 0;  /* s_y from the sum of the folds' matrices */
+        for (int k = 0; k < K; k++)
+            W += A[k][0], sy += A[k][m - 1], syy += A[k][(size_t)m * m - 1];
+        double my = sy / W, var = syy / W - my * my;
+        r->s_y = sqrt(var > 0 ? var : 0);
+        double alpha = r->alpha[r->best];
+        r->l1 = W * r->lambda * alpha;
+        r->l2 = W * r->lambda * (1 - alpha) / r->s_y;
+        r->theta_s = lr_malloc(sizeof(double) * (size_t)(d + 1));
+        r->theta = lr_malloc(sizeof(double) * (size_t)(d + 1));
+        memcpy(r->theta_s, r->paths[r->best].full.beta + (size_t)r->chosen * (d + 1),
+               sizeof(double) * (size_t)(d + 1));
+        stats_unscale(r->theta_s, pb->mean, pb->scale, d, r->theta);
+    }
+    for (int k = 0; k < K; k++)
+        free(A[k]);
+    free(A);
+    return rc;  /* from merged matrices: the same on every rank */
+}
+
+int cv_train(const struct options *o, const struct dataset *ds, const double *mean,
+             const double *scale, struct cv_result *r, struct lr_error *e)
+{
+    memset(r, 0, sizeof *r);
+    int K = o->cv, *fold = lr_malloc(sizeof *fold * (size_t)(ds->n_rows ? ds->n_rows : 1));
+    double *lambdas = NULL;
+    if (o->folds == CV_FOLDS_COLUMN &&
+        cv_folds_column(ds->g, ds->n_groups, ds->n_rows, K, o->fold_column, o->path, fold, &K,
+                        e) < 0) {
+        free(fold);
+        return -1;
+    }
+    if (o->folds == CV_FOLDS_HASH)
+        cv_folds_hash(ds->n_rows, o->seed, K, fold);
+    if (o->lambda_path) {
+        int bad;
+        lambdas = lr_malloc(sizeof *lambdas * (size_t)o->n_lambda_path);
+        cv_parse_list(o->lambda_path, 0, 1, INFINITY, lambdas, o->n_lambda_path, &bad);
+    }
+    struct cv_problem pb = {
+        .X = ds->X, .y = ds->y, .w = ds->w, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
+        .d = ds->n_features, .mean = mean, .scale = scale, .n_threads = o->n_threads, .K = K,
+        .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
+        .n_lambda = (int)o->n_lambdas, .lambda_min_ratio = o->lambda_min_ratio,
+        .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path,
+    };
+    int rc = cv_run(&pb, r, e);
+    free(lambdas);
+    free(fold);
+    return rc;
+}
+
+void cv_result_free(struct cv_result *r)
+{
+    for (int a = 0; r->paths && a < r->n_alpha; a++)
+        path_cv_free(&r->paths[a]);
+    free(r->paths);
+    free(r->alpha);
+    free(r->fold_rows);
+    free(r->fold_weight);
+    free(r->theta);
+    free(r->theta_s);
+    memset(r, 0, sizeof *r);
+}
+
+void cv_print(const struct cv_result *r, FILE *out)
+{
+    const struct path_cv *c = &r->paths[r->best];
+    fprintf(out, "%d-fold cross-validation of the penalty path (%d lambda%s", r->K, c->full.n,
+            c->full.n == 1 ? "" : "s");
+    if (r->n_alpha > 1) {
+        fprintf(out, "; l1_ratio");
+        for (int a = 0; a < r->n_alpha; a++) {
+            const struct path_cv *p = &r->paths[a];
+            fprintf(out, "%s %g: min cv_mean %.6g", a ? "," : "", r->alpha[a], p->cvm[p->i_min]);
+        }
+    }
+    fprintf(out, "), l1_ratio %g:\n", r->alpha[r->best]);
+    fprintf(out, "%-8s %14s %5s %14s %14s %8s\n", "", "lambda", "index", "cv_mean", "cv_se",
+            "nonzero");
+    const char *names[2] = {"min", "1se"};
+    int idx[2] = {c->i_min, c->i_1se};
+    for (int t = 0; t < 2; t++)
+        fprintf(out, "%-8s %14.6g %5d %14.6g %14.6g %8d\n", names[t], c->full.lambda[idx[t]],
+                idx[t] + 1, c->cvm[idx[t]], c->cvsd[idx[t]], c->full.nonzero[idx[t]]);
+    fprintf(out, "chosen: lambda %.10g (%s), l1_ratio %g; the same fit as --l1 %.10g --l2 "
+            "%.10g\n", r->lambda, r->select_1se ? "1se" : "min", r->alpha[r->best], r->l1, r->l2);
+}
+
+static json_t *array_of(const double *v, int n)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < n; k++)
+        json_array_append_new(a, isfinite(v[k]) ? json_real(v[k]) : json_null());
+    return a;
+}
+
+void *cv_to_json(const struct cv_result *r)
+{
+    json_t *rows = json_array(), *weights = json_array(), *paths = json_array();
+    for (int k = 0; k < r->K; k++) {
+        json_array_append_new(rows, json_integer((json_int_t)r->fold_rows[k]));
+        json_array_append_new(weights, json_real(r->fold_weight[k]));
+    }
+    for (int a = 0; a < r->n_alpha; a++) {
+        const struct path_cv *c = &r->paths[a];
+        json_t *nz = json_array();
+        for (int l = 0; l < c->full.n; l++)
+            json_array_append_new(nz, json_integer(c->full.nonzero[l]));
+        json_array_append_new(paths, json_pack(
+            "{s:f, s:o, s:o, s:o, s:o, s:f, s:f, s:i, s:i}", "l1_ratio", r->alpha[a],
+            "lambda", array_of(c->full.lambda, c->full.n), "cv_mean", array_of(c->cvm, c->full.n),
+            "cv_se", array_of(c->cvsd, c->full.n), "nonzero", nz,
+            "lambda_min", c->full.lambda[c->i_min], "lambda_1se", c->full.lambda[c->i_1se],
+            "index_min", c->i_min, "index_1se", c->i_1se));
+    }
+    const struct path_cv *c = &r->paths[r->best];
+    json_t *o = json_object(), *nz = json_object_get(json_array_get(paths, (size_t)r->best),
+                                                     "nonzero");
+    json_object_set_new(o, "folds", json_integer(r->K));
+    json_object_set_new(o, "fold_rows", rows);
+    json_object_set_new(o, "fold_weights", weights);
+    json_object_set_new(o, "l1_ratio", json_real(r->alpha[r->best]));
+    json_object_set_new(o, "lambda", array_of(c->full.lambda, c->full.n));
+    json_object_set_new(o, "cv_mean", array_of(c->cvm, c->full.n));
+    json_object_set_new(o, "cv_se", array_of(c->cvsd, c->full.n));
+    json_object_set_new(o, "nonzero", json_deep_copy(nz));
+    json_object_set_new(o, "lambda_min", json_real(c->full.lambda[c->i_min]));
+    json_object_set_new(o, "lambda_1se", json_real(c->full.lambda[c->i_1se]));
+    json_object_set_new(o, "select", json_string(r->select_1se ? "1se" : "min"));
+    json_object_set_new(o, "lambda_chosen", json_real(r->lambda));
+    json_object_set_new(o, "y_std", json_real(r->s_y));
+    json_object_set_new(o, "equivalent", json_pack("{s:f, s:f}", "l1", r->l1, "l2", r->l2));
+    json_object_set_new(o, "grid", paths);
+    return o;
+}
