@@ -153,7 +153,7 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
             out[0] -= out[j + 1] * s.mean[j];
             nz += b[j] != 0;
         }
-        res->lambda[k] = lam[k] * s.y_sd;
+        res->lambda[k] = pb->lambdas ? pb->lambdas[k] : lam[k] * s.y_sd;  /* given: as given */
         res->explained[k] = rsq;
         res->nonzero[k] = nz;
         res->n = k + 1;
