@@ -202,4 +202,8 @@ int source_check_memory(const struct byte_source *b, const struct source_input *
  */
 int node_fits(double need, const char *what, const char *path, struct lr_error *e);
 
+/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
+   unknown (then nothing is checked). Not collective. */
+double node_memory_available(void);
+
 #endif

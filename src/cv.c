@@ -141,6 +141,23 @@ static double fold_bytes(int64_t n_local, int K, int m)
     return 8.0 * K * ((double)m * m * (depth + 2) + (per < part ? per : part) * m);
 }
 
+/* Collective: do the folds' triangles fit beside the rows? One rank's need alone: fewer
+   folds or features; the node's ranks together: fewer ranks a node (node_fits). */
+static int fits(const struct cv_problem *pb, int m, struct lr_error *e)
+{
+    double need = fold_bytes(pb->n_local, pb->K, m), usable = 0.9 * node_memory_available();
+    double v[2] = {need, usable > 0 && need > usable ? usable : 0};  /* the most; a short one */
+    comm_max(v, 2);
+    if (v[1] > 0)  /* on every rank alike */
+        return lr_fail_at(e, LR_ENOMEM, pb->path, 0, 0, "--cv %d: the %d folds' triangles of %d "
+                          "columns need about %.3g GB on a rank, but a node has %.3g GB; use "
+                          "fewer folds (--cv) or fewer features (--drop)", pb->K, pb->K, m,
+                          v[0] / 1e9, v[1] / 0.9 / 1e9);
+    char what[160];
+    snprintf(what, sizeof what, "the triangles of %d folds of %d columns", pb->K, m);
+    return node_fits(need, what, pb->path, e);
+}
+
 /* Rows of a block gathered by fold: the fold's √ω-free rows X, y, w side by side. */
 struct gathered {
     double *X, *y, *w;
@@ -247,10 +264,7 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     int K = pb->K, d = pb->d, m = d + 2, rc;
     memset(r, 0, sizeof *r);
     r->K = K, r->d = d, r->select_1se = pb->select_1se;
-    char what[160];
-    snprintf(what, sizeof what, "the triangles of %d folds of %d columns (fewer folds with "
-             "--cv, or fewer features, need less)", K, m);
-    if (node_fits(fold_bytes(pb->n_local, K, m), what, pb->path, e) < 0)
+    if (fits(pb, m, e) < 0)
         return -1;
     double **A = lr_malloc(sizeof *A * (size_t)K);
     for (int k = 0; k < K; k++)

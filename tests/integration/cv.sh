@@ -115,6 +115,13 @@ awk -F, -v OFS=, 'NR > 1 && $NF == 3 { $4 = 0 } 1' "$TMP/mtcars_K4.csv" >"$TMP/w
 data_fail "a fold whose weights are all 0" "fold 3 of 4 has 8 rows but all their weights are 0" \
     --cv 4 $FC --target mpg --weights drat "$TMP/w0.csv"
 
+rc=0
+LINREG_TEST_MEM_AVAILABLE=10000 "$HOOKS_BIN" --cv 4 $FC --target mpg --model-out "$TMP/bad.json" \
+    "$TMP/mtcars_K4.csv" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+[ "$rc" -eq 71 ] && grep -q "the 4 folds' triangles of 12 columns need about .* use fewer folds (--cv) or fewer features" "$TMP/err" &&
+    [ ! -e "$TMP/bad.json" ] && ok "folds' triangles beyond the node's memory: exit 71, how to need less" ||
+    not_ok "memory check" "exit $rc: $(head -c 300 "$TMP/err")"
+
 # usage errors: decided alike on every rank from the options, so one process says it
 usage_fail() {
     local desc=$1 pattern=$2 rc=0
@@ -129,6 +136,8 @@ usage_fail "--lambda-path not decreasing" "not strictly decreasing (2 after 1)" 
 usage_fail "--cv with --loss huber says why" "--loss huber with --cv: the path is that of squared" \
     --cv 4 --loss huber
 usage_fail "--cv with a gradient option (--epochs)" "--epochs does not apply to --cv" --cv 4 --epochs 9
+usage_fail "--folds column: the target" "--folds column: 'mpg' is the target column" \
+    --cv 4 --folds column:mpg
 # (the other usage errors: tests/unit/test_cli.c)
 
 # --- a given --lambda-path is used whole
