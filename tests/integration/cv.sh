@@ -26,6 +26,7 @@ fit() {
 FC="--folds column:fold"
 fit mt1 1 1 --cv 4 $FC --target mpg "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1.json" min
+check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt1.json"
 fit mt1se 1 1 --cv 4 $FC --target mpg --select 1se "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1se.json" 1se
 fit mt05 1 1 --cv 5 $FC --target mpg --l1-ratio 0.5 "$TMP/mtcars_K5.csv"
@@ -33,6 +34,7 @@ check glmnet "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json" min
 check sklearn "$TMP/mtcars_K5.csv" mpg "$TMP/mt05.json"
 fit mt0 1 1 --cv 4 $FC --target mpg --l1-ratio 0 "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=0:K=4 "$TMP/mt0.json" min
+check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt0.json"
 fit sw 1 1 --cv 5 $FC --target fertility "$TMP/swiss_K5.csv"
 check glmnet "$REF" swiss:alpha=1:K=5 "$TMP/sw.json" min
 fit ir 1 1 --cv 3 $FC --target Sepal.Length --categorical Species "$TMP/iris_K3.csv"
@@ -155,5 +157,5 @@ while IFS= read -r line; do
     *) not_ok "${line#FAIL }" ;;
     esac
 done <"$TMP/checked"
-[ "$(wc -l <"$TMP/checked")" -eq "$(wc -l <"$TMP/checks")" ] ||
+[ "$(wc -l <"$TMP/checked")" -ge "$(wc -l <"$TMP/checks")" ] ||  # a check prints 1 or more
     not_ok "every queued check ran" "$(tail -3 "$TMP/checked")"

@@ -129,25 +129,31 @@ def check_fold_rows(models):
 
 def check_sklearn(csv, target, model):
     import pandas as pd
-    from sklearn.linear_model import ElasticNet
+    from sklearn.linear_model import ElasticNet, Lasso, Ridge
     m = load(model)
     cv, d = m["cv"], pd.read_csv(csv)
     X, y = d[m["features"]].to_numpy(float), d[target].to_numpy(float)
     Z = (X - X.mean(0)) / X.std(0)
-    lam, a, sy = cv["lambda_chosen"], cv["l1_ratio"], y.std()
+    lam, a, sy, n = cv["lambda_chosen"], cv["l1_ratio"], y.std(), len(y)
     alpha = lam * a + lam * (1 - a) / sy
-    f = ElasticNet(alpha=alpha, l1_ratio=lam * a / alpha, tol=1e-14, max_iter=10 ** 6).fit(Z, y)
-    want = np.concatenate([[f.intercept_ - np.sum(f.coef_ * X.mean(0) / X.std(0))],
-                           f.coef_ / X.std(0)])
+    fits = {"ElasticNet(alpha=lambda*a+lambda*(1-a)/sd(y), l1_ratio=lambda*a/alpha)":
+            ElasticNet(alpha=alpha, l1_ratio=lam * a / alpha, tol=1e-14, max_iter=10 ** 6)}
+    if a == 1:
+        fits["Lasso(alpha=lambda)"] = Lasso(alpha=lam, tol=1e-14, max_iter=10 ** 6)
+    if a == 0:
+        fits["Ridge(alpha=m*lambda/sd(y))"] = Ridge(alpha=n * lam / sy)
     coef = [m["intercept"]] + m["coefficients"]
-    e = absrel(coef, want, 1e-3 * np.max(np.abs(want)))
-    n = len(y)
-    eq = cv["equivalent"]
+    eq, tr = cv["equivalent"], m["training"]
     eq_ok = rel([eq["l1"], eq["l2"]], [n * lam * a, n * lam * (1 - a) / sy]) <= 1e-12 and \
-        abs(cv["y_std"] - sy) <= 1e-12 * sy
-    out(e <= 1e-6 and eq_ok, f"scikit-learn ElasticNet(alpha=lambda*a+lambda*(1-a)/sd(y), "
-        f"l1_ratio=lambda*a/alpha) = the model; --l1/--l2 equivalents m*lambda*a, "
-        f"m*lambda*(1-a)/sd(y)", f"coef {e:.2g}, equivalents {eq_ok}")
+        abs(cv["y_std"] - sy) <= 1e-12 * sy and [tr["l1"], tr["l2"]] == [eq["l1"], eq["l2"]]
+    for name, f in fits.items():
+        f.fit(Z, y)
+        want = np.concatenate([[f.intercept_ - np.sum(f.coef_ * X.mean(0) / X.std(0))],
+                               f.coef_ / X.std(0)])
+        e = absrel(coef, want, 1e-3 * np.max(np.abs(want)))
+        out(e <= 1e-6 and eq_ok, f"l1_ratio {a:g}: scikit-learn {name} = the model; --l1/--l2 "
+            "equivalents m*lambda*a, m*lambda*(1-a)/sd(y) (in cv and training)",
+            f"coef {e:.2g}, equivalents {eq_ok}")
 
 
 def write_data(src, dst):
