@@ -81,6 +81,8 @@ struct cv_result {
     int select_1se;
     double *theta;             /* D+1: b, w at the chosen (λ, α), in the columns' units */
     double *theta_s;           /* D+1: the same on the scaled columns */
+    double pass_seconds, path_seconds;  /* the pass over the rows (with the merge); the paths */
+    int unconverged;           /* λ whose descent stopped at glmnet's sweep limit, all paths */
 };
 
 /* Collective: fold[i] for this rank's n rows, a hash of each row's global position and

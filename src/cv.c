@@ -271,7 +271,9 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
         A[k] = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
     r->fold_rows = lr_malloc(sizeof *r->fold_rows * (size_t)K);
     r->fold_weight = lr_malloc(sizeof *r->fold_weight * (size_t)K);
+    double t0 = comm_wtime();
     fold_grams(pb, A, r->fold_rows);
+    r->pass_seconds = comm_wtime() - t0;
     rc = 0;
     for (int k = 0; k < K && rc == 0; k++) {
         r->fold_weight[k] = A[k][0];
@@ -297,6 +299,9 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
             rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target has no variance in the "
                             "training rows of a fold, so no penalty path exists (--folds)");
     }
+    r->path_seconds = comm_wtime() - t0 - r->pass_seconds;
+    for (int a = 0; a < r->n_alpha && rc == 0; a++)
+        r->unconverged += r->paths[a].full.unconverged;
     if (rc == 0) {
         choose(r);
         double W = 0, sy = 0, syy = 0;  /* s_y from the sum of the folds' matrices */

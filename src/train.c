@@ -728,6 +728,8 @@ static int fit_cv(struct run *r, struct lr_error *e)
         return e->code;  /* agreed: from merged counts and matrices */
     r->t_train = comm_wtime() - t0;
     r->t[PH_COMPUTE] = r->t_train;
+    log_note(&r->log, "cross-validation: %d folds' factors in one pass %.3f s, paths %.3f s",
+             r->cv.K, r->cv.pass_seconds, r->cv.path_seconds);
     gd_state_init(&r->st, d);
     memcpy(r->st.theta, r->cv.theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->st.lr = NAN;
