@@ -730,6 +730,10 @@ static int fit_cv(struct run *r, struct lr_error *e)
     r->t[PH_COMPUTE] = r->t_train;
     log_note(&r->log, "cross-validation: %d folds' factors in one pass %.3f s, paths %.3f s",
              r->cv.K, r->cv.pass_seconds, r->cv.path_seconds);
+    if (r->cv.unconverged)
+        log_warn(&r->log, "--cv: coordinate descent stopped at its sweep limit before "
+                 "converging at %d lambda%s of the whole data's paths", r->cv.unconverged,
+                 r->cv.unconverged == 1 ? "" : "s");
     gd_state_init(&r->st, d);
     memcpy(r->st.theta, r->cv.theta, (size_t)(d + 1) * sizeof *r->st.theta);
     r->st.lr = NAN;
