@@ -49,9 +49,18 @@ enum cv_folds { CV_FOLDS_HASH, CV_FOLDS_COLUMN };
 int cv_parse_list(const char *text, double lo, int lo_open, double hi, double *out, int cap,
                   int *bad);
 
+/* A block of this rank's rows, in order: X n×D row-major, y n, w n (NULL: all 1). */
+struct cv_block {
+    const double *X, *y, *w;
+    int64_t n;
+};
+
 struct cv_problem {
-    const double *X;           /* N×D row-major, this rank's rows, as given */
-    const double *y, *w;       /* N; w the sample weights, NULL: all 1 */
+    /* the rows, in order, in blocks of any size: 1 and a block, 0 after the last, -1 with
+       e when this rank cannot read them (a data set held whole: one block; one read from
+       disk: its blocks as they come) */
+    int (*next)(void *ctx, struct cv_block *b, struct lr_error *e);
+    void *ctx;
     int64_t n_local, n_total;
     int d;
     const double *mean, *scale;  /* D: the training scaling */
@@ -97,9 +106,10 @@ void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold);
 int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const char *column,
                     const char *path, int *fold, int *K_out, struct lr_error *e);
 
-/* Collective: the pass over the rows and the path, into r (free with cv_result_free).
-   -1 with LR_EDATA when a fold has no rows or no weight, y has no variance, and LR_ENOMEM
-   when the folds' triangles do not fit; the same on every rank. */
+/* Collective: the pass over the rows (pb->next from the first block) and the path, into r
+   (free with cv_result_free). -1 with LR_EDATA when a fold has no rows or no weight, y has
+   no variance, LR_ENOMEM when the folds' triangles do not fit, or the error of a rank's
+   pb->next; the same on every rank. */
 int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e);
 void cv_result_free(struct cv_result *r);
 

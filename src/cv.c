@@ -158,7 +158,7 @@ static int fits(const struct cv_problem *pb, int m, struct lr_error *e)
     return node_fits(need, what, pb->path, e);
 }
 
-/* Rows of a block gathered by fold: the fold's √ω-free rows X, y, w side by side. */
+/* Rows of a block gathered by fold: each fold's rows X, y, w side by side. */
 struct gathered {
     double *X, *y, *w;
     int64_t *start;            /* K + 1: fold k's rows are [start[k], start[k+1]) */
@@ -166,32 +166,38 @@ struct gathered {
 
 enum { CV_BLOCK_ROWS = 16 * 4096 };
 
-/* Rows [lo, hi) of pb, ordered by fold (in row order within a fold), into g. */
-static void gather(const struct cv_problem *pb, int64_t lo, int64_t hi, struct gathered *g)
+/* The n rows of b from row `from` (fold[] indexed from `at`), ordered by fold (in row order
+   within a fold), into g. */
+static void gather(const struct cv_problem *pb, const struct cv_block *b, int64_t from,
+                   int64_t n, int64_t at, struct gathered *g)
 {
     int K = pb->K, d = pb->d;
+    const int *fold = pb->fold + at;
     memset(g->start, 0, sizeof *g->start * (size_t)(K + 1));
-    for (int64_t i = lo; i < hi; i++)
-        g->start[pb->fold[i] + 1]++;
+    for (int64_t i = 0; i < n; i++)
+        g->start[fold[i] + 1]++;
     for (int k = 0; k < K; k++)
         g->start[k + 1] += g->start[k];
-    int64_t *at = lr_malloc(sizeof *at * (size_t)K);
-    memcpy(at, g->start, sizeof *at * (size_t)K);
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t t = at[pb->fold[i]]++;
-        memcpy(g->X + t * d, pb->X + i * d, sizeof(double) * (size_t)d);
-        g->y[t] = pb->y[i];
-        if (pb->w)
-            g->w[t] = pb->w[i];
+    int64_t *next = lr_malloc(sizeof *next * (size_t)K);
+    memcpy(next, g->start, sizeof *next * (size_t)K);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t t = next[fold[i]]++, src = from + i;
+        memcpy(g->X + t * d, b->X + src * d, sizeof(double) * (size_t)d);
+        g->y[t] = b->y[src];
+        if (b->w)
+            g->w[t] = b->w[src];
     }
-    free(at);
+    free(next);
 }
 
 /* Collective: fold k's Gram matrix of [1 z y] into A[k] ((D+2)², row-major), from the
-   fold triangles of all ranks; rows[k] its rows on every rank. */
-static void fold_grams(const struct cv_problem *pb, double **A, int64_t *rows)
+   fold triangles of all ranks; rows[k] its rows on every rank. The rows come from pb->next
+   in blocks of any size; -1 (e, this rank's) when it fails, after which every rank still
+   makes the same collective calls. */
+static int fold_grams(const struct cv_problem *pb, double **A, int64_t *rows,
+                      struct lr_error *e)
 {
-    int K = pb->K, d = pb->d, m = d + 2;
+    int K = pb->K, d = pb->d, m = d + 2, rc = 0;
     int64_t *local = lr_calloc((size_t)K, sizeof *local);
     for (int64_t i = 0; i < pb->n_local; i++)
         local[pb->fold[i]]++;
@@ -203,32 +209,49 @@ static void fold_grams(const struct cv_problem *pb, double **A, int64_t *rows)
         };
         exact_stream_begin(&s[k], &ep);
     }
-    int64_t block = pb->n_local < CV_BLOCK_ROWS ? pb->n_local : CV_BLOCK_ROWS;
+    int64_t cap = pb->n_local < CV_BLOCK_ROWS ? pb->n_local : CV_BLOCK_ROWS, at = 0;
+    cap = cap ? cap : 1;
     struct gathered g = {
-        .X = lr_malloc(sizeof(double) * (size_t)(block ? block : 1) * (size_t)(d ? d : 1)),
-        .y = lr_malloc(sizeof(double) * (size_t)(block ? block : 1)),
-        .w = pb->w ? lr_malloc(sizeof(double) * (size_t)(block ? block : 1)) : NULL,
+        .X = lr_malloc(sizeof(double) * (size_t)cap * (size_t)(d ? d : 1)),
+        .y = lr_malloc(sizeof(double) * (size_t)cap),
+        .w = lr_malloc(sizeof(double) * (size_t)cap),
         .start = lr_malloc(sizeof(int64_t) * (size_t)(K + 1)),
     };
-    for (int64_t lo = 0; lo < pb->n_local; lo += block) {
-        int64_t hi = lo + block < pb->n_local ? lo + block : pb->n_local;
-        gather(pb, lo, hi, &g);
-        /* each fold's stream is fed by one thread: its bits depend on its rows alone */
+    struct cv_block b;
+    int got;
+    while ((got = pb->next(pb->ctx, &b, e)) > 0) {
+        if (at + b.n > pb->n_local)
+            LR_FATAL("cv: %lld rows after %lld of this rank's %lld", (long long)b.n,
+                     (long long)at, (long long)pb->n_local);
+        for (int64_t lo = 0; lo < b.n; lo += cap) {
+            int64_t n = lo + cap < b.n ? cap : b.n - lo;
+            gather(pb, &b, lo, n, at + lo, &g);
+            /* each fold's stream is fed by one thread: its bits depend on its rows alone */
 #pragma omp parallel for num_threads(pb->n_threads) schedule(dynamic, 1)
-        for (int k = 0; k < K; k++) {
-            int64_t a = g.start[k];
-            exact_stream_add(&s[k], g.X + a * d, g.y + a, g.w ? g.w + a : NULL,
-                             g.start[k + 1] - a);
+            for (int k = 0; k < K; k++) {
+                int64_t a = g.start[k];
+                exact_stream_add(&s[k], g.X + a * d, g.y + a, b.w ? g.w + a : NULL,
+                                 g.start[k + 1] - a);
+            }
         }
+        at += b.n;
     }
+    rc = got < 0 || at != pb->n_local ? -1 : 0;
+    if (got == 0 && at != pb->n_local)
+        LR_FATAL("cv: %lld of this rank's %lld rows given", (long long)at,
+                 (long long)pb->n_local);
     free(g.X);
     free(g.y);
     free(g.w);
     free(g.start);
     double *T = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
     for (int k = 0; k < K; k++) {
-        exact_stream_add(&s[k], NULL, NULL, NULL, 0);  /* a fold without rows here ends */
-        exact_stream_triangle(&s[k], T);
+        if (rc == 0) {
+            exact_stream_add(&s[k], NULL, NULL, NULL, 0);  /* a fold without rows here ends */
+            exact_stream_triangle(&s[k], T);
+        } else {
+            memset(T, 0, sizeof(double) * (size_t)m * (size_t)m);  /* merged, then refused */
+        }
         exact_stream_free(&s[k]);
         exact_merge_ranks(T, m);
         for (int i = 0; i < m; i++)  /* A = TᵀT, T upper, column-major */
@@ -243,6 +266,7 @@ static void fold_grams(const struct cv_problem *pb, double **A, int64_t *rows)
     free(T);
     free(s);
     free(local);
+    return rc;
 }
 
 /* The chosen α (least cvm at λ_min, the first on a tie) and λ. */
@@ -272,9 +296,10 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     r->fold_rows = lr_malloc(sizeof *r->fold_rows * (size_t)K);
     r->fold_weight = lr_malloc(sizeof *r->fold_weight * (size_t)K);
     double t0 = comm_wtime();
-    fold_grams(pb, A, r->fold_rows);
+    rc = fold_grams(pb, A, r->fold_rows, e) < 0 ? -1 : 0;
+    if (comm_agree(e) != LR_OK)
+        rc = -1;  /* a rank's rows could not be read */
     r->pass_seconds = comm_wtime() - t0;
-    rc = 0;
     for (int k = 0; k < K && rc == 0; k++) {
         r->fold_weight[k] = A[k][0];
         if (r->fold_rows[k] == 0)
@@ -324,6 +349,22 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     return rc;  /* from merged matrices: the same on every rank */
 }
 
+/* The rows of a data set held whole: one block. */
+struct resident {
+    const struct dataset *ds;
+    int given;
+};
+
+static int next_resident(void *ctx, struct cv_block *b, struct lr_error *e)
+{
+    struct resident *r = ctx;
+    if (r->given)
+        return 0;
+    r->given = 1;
+    *b = (struct cv_block){.X = r->ds->X, .y = r->ds->y, .w = r->ds->w, .n = r->ds->n_rows};
+    return 1;
+}
+
 int cv_train(const struct options *o, const struct dataset *ds, const double *mean,
              const double *scale, struct cv_result *r, struct lr_error *e)
 {
@@ -343,8 +384,9 @@ int cv_train(const struct options *o, const struct dataset *ds, const double *me
         lambdas = lr_malloc(sizeof *lambdas * (size_t)o->n_lambda_path);
         cv_parse_list(o->lambda_path, 0, 1, INFINITY, lambdas, o->n_lambda_path, &bad);
     }
+    struct resident rows = {.ds = ds};
     struct cv_problem pb = {
-        .X = ds->X, .y = ds->y, .w = ds->w, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
+        .next = next_resident, .ctx = &rows, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
         .d = ds->n_features, .mean = mean, .scale = scale, .n_threads = o->n_threads, .K = K,
         .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
         .n_lambda = (int)o->n_lambdas, .lambda_min_ratio = o->lambda_min_ratio,

@@ -45,10 +45,29 @@ static void make(struct data *g)
     }
 }
 
-static struct cv_problem problem(const struct data *g, int threads, const double *alpha)
+/* The rows in blocks of `step` rows (N: one block). */
+struct blocks {
+    const struct data *g;
+    int64_t at, step;
+};
+
+static int next_block(void *ctx, struct cv_block *b, struct lr_error *e)
 {
+    struct blocks *it = ctx;
+    if (it->at >= N)
+        return 0;
+    int64_t n = it->at + it->step < N ? it->step : N - it->at;
+    *b = (struct cv_block){.X = it->g->X + it->at * D, .y = it->g->y + it->at,
+                           .w = it->g->w + it->at, .n = n};
+    it->at += n;
+    return 1;
+}
+
+static struct cv_problem problem(struct blocks *it, int threads, const double *alpha)
+{
+    const struct data *g = it->g;
     return (struct cv_problem){
-        .X = g->X, .y = g->y, .w = g->w, .n_local = N, .n_total = N, .d = D, .mean = g->mean,
+        .next = next_block, .ctx = it, .n_local = N, .n_total = N, .d = D, .mean = g->mean,
         .scale = g->scale, .n_threads = threads, .K = K, .fold = g->fold, .l1_ratio = alpha,
         .n_l1_ratio = 1, .n_lambda = 30, .path = "test",
     };
@@ -60,7 +79,8 @@ static void test_against_plain_gram(void)
     struct data *g = malloc(sizeof *g);
     make(g);
     double alpha = 0.5;
-    struct cv_problem pb = problem(g, 2, &alpha);
+    struct blocks it = {.g = g, .step = N};
+    struct cv_problem pb = problem(&it, 2, &alpha);
     struct cv_result r;
     struct lr_error e = {0};
     CU_ASSERT_EQUAL_FATAL(cv_run(&pb, &r, &e), 0);
@@ -110,7 +130,7 @@ static void test_against_plain_gram(void)
     free(g);
 }
 
-/* 1, 2 and 3 threads: the same bits */
+/* 1, 2 and 3 threads, the rows in one block or in blocks of 777 or 5000: the same bits */
 static void test_threads(void)
 {
     struct data *g = malloc(sizeof *g);
@@ -119,7 +139,8 @@ static void test_threads(void)
     struct cv_result r[3];
     struct lr_error e = {0};
     for (int t = 0; t < 3; t++) {
-        struct cv_problem pb = problem(g, t + 1, &alpha);
+        struct blocks it = {.g = g, .step = t == 0 ? N : t == 1 ? 777 : 5000};
+        struct cv_problem pb = problem(&it, t + 1, &alpha);
         CU_ASSERT_EQUAL_FATAL(cv_run(&pb, &r[t], &e), 0);
     }
     for (int t = 1; t < 3; t++) {
@@ -142,7 +163,8 @@ static void test_empty_fold(void)
     double alpha = 1;
     for (int i = 0; i < N; i++)
         g->fold[i] = g->fold[i] == 2 ? 1 : g->fold[i];
-    struct cv_problem pb = problem(g, 2, &alpha);
+    struct blocks it = {.g = g, .step = N};
+    struct cv_problem pb = problem(&it, 2, &alpha);
     struct cv_result r;
     struct lr_error e = {0};
     CU_ASSERT_EQUAL(cv_run(&pb, &r, &e), -1);
@@ -152,6 +174,7 @@ static void test_empty_fold(void)
     make(g);
     for (int i = 0; i < N; i++)
         g->w[i] = g->fold[i] == 1 ? 0 : g->w[i];
+    it.at = 0;
     memset(&e, 0, sizeof e);
     CU_ASSERT_EQUAL(cv_run(&pb, &r, &e), -1);
     CU_ASSERT(strstr(e.msg, "fold 2 of 4 has") && strstr(e.msg, "all their weights are 0"));
@@ -197,7 +220,7 @@ void add_cv_suite(void)
 {
     CU_pSuite s = CU_add_suite("cv", NULL, NULL);
     CU_add_test(s, "folds' Gram matrices from their streams = the plain sums", test_against_plain_gram);
-    CU_add_test(s, "1, 2, 3 threads: the same bits", test_threads);
+    CU_add_test(s, "1, 2, 3 threads, blocks of any size: the same bits", test_threads);
     CU_add_test(s, "a fold without rows or weight is an error", test_empty_fold);
     CU_add_test(s, "hash folds by position and seed", test_hash_folds);
     CU_add_test(s, "comma-separated lists", test_parse_list);
