@@ -104,6 +104,7 @@ struct options {
     int n_lambda_path;
     double lambda_min_ratio;   /* --lambda-min-ratio R; 0: glmnet's default */
     int select_1se;            /* --select 1se */
+    int cv_ols;                /* --cv alone: the CV error of least squares (λ = 0) */
     const char *cv_option;     /* the first path option given (for "needs --cv") */
     int argc;                  /* the command line, to print the resume command */
     char **argv;

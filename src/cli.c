@@ -293,7 +293,9 @@ void cli_usage(FILE *out)
         "                       (glmnet's foldid: one fold per distinct value of column\n"
         "                       NAME, which is not a feature)\n"
         "  --l1-ratio A[,B,..]  glmnet's alpha: 1 lasso (default), 0 ridge, between: the\n"
-        "                       elastic net; several values: the one of least CV error\n"
+        "                       elastic net; several values: the one of least CV error.\n"
+        "                       --cv without --l1-ratio, --lambdas, --lambda-path or\n"
+        "                       --lambda-min-ratio: the CV error of least squares (lambda 0)\n"
         "  --lambdas N          penalties on the default path (default 100): from the least\n"
         "                       that zeroes every coefficient, log-spaced down to\n"
         "                       --lambda-min-ratio (default 1e-4, 0.01 with fewer rows than\n"
@@ -723,6 +725,8 @@ static int check_cv(struct options *o, struct lr_error *e)
     if (o->fold_column && o->cache)
         return lr_fail(e, LR_EUSAGE, "--folds column: the cache does not keep the fold column; "
                        "drop --cache for this run");
+    /* no penalty option: the K-fold error of least squares itself, one λ = 0 */
+    o->cv_ols = !o->n_l1_ratio && !o->lambda_path && !o->n_lambdas && !o->lambda_min_ratio;
     if (o->n_l1_ratio == 0)
         o->l1_ratio[o->n_l1_ratio++] = 1;
     if (!o->n_lambdas)

@@ -379,17 +379,21 @@ int cv_train(const struct options *o, const struct dataset *ds, const double *me
     }
     if (o->folds == CV_FOLDS_HASH)
         cv_folds_hash(ds->n_rows, o->seed, K, fold);
+    int n_lambda = (int)o->n_lambdas;
     if (o->lambda_path) {
         int bad;
         lambdas = lr_malloc(sizeof *lambdas * (size_t)o->n_lambda_path);
         cv_parse_list(o->lambda_path, 0, 1, INFINITY, lambdas, o->n_lambda_path, &bad);
+    } else if (o->cv_ols) {  /* no penalty asked for: least squares' own CV error */
+        lambdas = lr_calloc(1, sizeof *lambdas);
+        n_lambda = 1;
     }
     struct resident rows = {.ds = ds};
     struct cv_problem pb = {
         .next = next_resident, .ctx = &rows, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
         .d = ds->n_features, .mean = mean, .scale = scale, .n_threads = o->n_threads, .K = K,
         .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
-        .n_lambda = (int)o->n_lambdas, .lambda_min_ratio = o->lambda_min_ratio,
+        .n_lambda = n_lambda, .lambda_min_ratio = o->lambda_min_ratio,
         .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path,
     };
     int rc = cv_run(&pb, r, e);
@@ -414,6 +418,11 @@ void cv_result_free(struct cv_result *r)
 void cv_print(const struct cv_result *r, FILE *out)
 {
     const struct path_cv *c = &r->paths[r->best];
+    if (c->full.n == 1 && c->full.lambda[0] == 0) {  /* no penalty asked for */
+        fprintf(out, "%d-fold cross-validation of least squares (no penalty): mean squared "
+                "error %.10g, its standard error %.10g\n", r->K, c->cvm[0], c->cvsd[0]);
+        return;
+    }
     fprintf(out, "%d-fold cross-validation of the penalty path (%d lambda%s", r->K, c->full.n,
             c->full.n == 1 ? "" : "s");
     if (r->n_alpha > 1) {

@@ -24,10 +24,10 @@ fit() {
 
 # --- against cv.glmnet, folds from the fold column
 FC="--folds column:fold"
-fit mt1 1 1 --cv 4 $FC --target mpg "$TMP/mtcars_K4.csv"
+fit mt1 1 1 --cv 4 $FC --target mpg --l1-ratio 1 "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1.json" min
 check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt1.json"
-fit mt1se 1 1 --cv 4 $FC --target mpg --select 1se "$TMP/mtcars_K4.csv"
+fit mt1se 1 1 --cv 4 $FC --target mpg --l1-ratio 1 --select 1se "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1se.json" 1se
 fit mt05 1 1 --cv 5 $FC --target mpg --l1-ratio 0.5 "$TMP/mtcars_K5.csv"
 check glmnet "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json" min
@@ -35,9 +35,9 @@ check sklearn "$TMP/mtcars_K5.csv" mpg "$TMP/mt05.json"
 fit mt0 1 1 --cv 4 $FC --target mpg --l1-ratio 0 "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=0:K=4 "$TMP/mt0.json" min
 check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt0.json"
-fit sw 1 1 --cv 5 $FC --target fertility "$TMP/swiss_K5.csv"
+fit sw 1 1 --cv 5 $FC --target fertility --l1-ratio 1 "$TMP/swiss_K5.csv"
 check glmnet "$REF" swiss:alpha=1:K=5 "$TMP/sw.json" min
-fit ir 1 1 --cv 3 $FC --target Sepal.Length --categorical Species "$TMP/iris_K3.csv"
+fit ir 1 1 --cv 3 $FC --target Sepal.Length --categorical Species --l1-ratio 1 "$TMP/iris_K3.csv"
 check glmnet "$REF" iris-species:alpha=1:K=3 "$TMP/ir.json" min
 fit grid 1 1 --cv 4 $FC --target mpg --l1-ratio 1,0 "$TMP/mtcars_K4.csv"
 check grid "$REF" "$TMP/grid.json" mtcars:alpha=1:K=4 mtcars:alpha=0:K=4
@@ -74,6 +74,17 @@ want = m["intercept"] + d[m["features"]].to_numpy() @ np.array(m["coefficients"]
 sys.exit(0 if np.allclose(p.iloc[:, -1].to_numpy(), want, rtol=1e-12, atol=0) else 1)
 PY
 
+# --- --cv alone: least squares' own CV error, and the least-squares fit
+fit ols 1 1 --cv 4 $FC --target mpg "$TMP/mtcars_K4.csv"
+check ols "$TMP/mtcars_K4.csv" mpg "$TMP/ols.json"
+lr 1 1 --quiet --solver exact --target mpg --drop fold --model-out "$TMP/exact.json" \
+    "$TMP/mtcars_K4.csv" >/dev/null
+model_values "$TMP/ols.json" >"$TMP/a" && model_values "$TMP/exact.json" >"$TMP/b"
+values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
+    grep -q "^4-fold cross-validation of least squares (no penalty): mean squared error 12.9103361" "$TMP/ols.out" &&
+    ok "--cv alone: the model is --solver exact's (1e-9), stdout its CV error" ||
+    not_ok "--cv alone" "$(cat "$TMP/why") $(head -2 "$TMP/ols.out")"
+
 # --- the ridge end of the mapping: --solver exact --l2 (the equivalent) is the same fit
 l2=$(grep -o '"l2": [-0-9.eE+]*' "$TMP/mt0.json" | tail -1 | awk '{print $2}')
 lr 1 1 --quiet --solver exact --target mpg --drop fold --l2 "$l2" --model-out "$TMP/ridge.json" \
@@ -84,8 +95,8 @@ values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
     not_ok "--l2 equivalent" "$(cat "$TMP/why")"
 
 # --- hash folds: the same rows for 1 and 3 ranks (and the same path)
-fit h1 1 1 --cv 5 --seed 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
-fit h3 3 2 --cv 5 --seed 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
+fit h1 1 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
+fit h3 3 2 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
 check fold_rows "$TMP/h1.json" "$TMP/h3.json"
 check same 1e-12 "$TMP/h1.json" "$TMP/h3.json"
 

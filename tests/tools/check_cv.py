@@ -11,6 +11,9 @@
     same TOL MODEL...                the cv curves (relative) and the scaled coefficients
                                      (relative to the largest) agree to TOL
     fold_rows MODEL...               the same rows per fold, K folds, summing to the rows
+    ols CSV TARGET MODEL             --cv alone: cv_mean and cv_se are those of numpy's least
+                                     squares fitted on each fold's complement (fold sizes
+                                     weighing the folds' MSE, as cv.glmnet)
     sklearn CSV TARGET MODEL         scikit-learn's ElasticNet on the z-scored columns, at
                                      alpha = λα + λ(1−α)/s_y, l1_ratio = λα/alpha (the
                                      README's mapping), gives the model's coefficients
@@ -156,6 +159,27 @@ def check_sklearn(csv, target, model):
             f"coef {e:.2g}, equivalents {eq_ok}")
 
 
+def check_ols(csv, target, model):
+    import pandas as pd
+    m = load(model)
+    cv, d = m["cv"], pd.read_csv(csv)
+    X = np.c_[np.ones(len(d)), d[m["features"]].to_numpy(float)]
+    y = d[target].to_numpy(float)
+    mse, n = [], []
+    for k in sorted(d["fold"].unique()):
+        te = (d["fold"] == k).to_numpy()
+        c = np.linalg.lstsq(X[~te], y[~te], rcond=None)[0]
+        r = y[te] - X[te] @ c
+        mse.append(r @ r / te.sum()), n.append(te.sum())
+    mse, n = np.array(mse), np.array(n)
+    cvm = (n * mse).sum() / n.sum()
+    cvsd = math.sqrt((n * (mse - cvm) ** 2).sum() / n.sum() / (len(n) - 1))
+    e = rel([cv["cv_mean"][0], cv["cv_se"][0]], [cvm, cvsd])
+    out(cv["lambda"] == [0.0] and e <= 1e-10, f"--cv alone: least squares' {len(n)}-fold "
+        "cv_mean and cv_se = numpy's lstsq on each fold's complement (1e-10)",
+        f"lambda {cv['lambda']}, error {e:.2g}")
+
+
 def write_data(src, dst):
     os.makedirs(dst, exist_ok=True)
     for name, K in (("mtcars", 4), ("mtcars", 5), ("swiss", 5), ("iris", 3)):
@@ -176,6 +200,8 @@ def run(args):
         check_same(float(args[1]), args[2:])
     elif cmd == "fold_rows":
         check_fold_rows(args[1:])
+    elif cmd == "ols":
+        check_ols(*args[1:4])
     elif cmd == "sklearn":
         check_sklearn(*args[1:4])
     else:

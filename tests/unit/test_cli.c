@@ -56,6 +56,7 @@ static void test_good(void)
     CU_ASSERT_EQUAL(o.n_lambdas, 3);
     CU_ASSERT_EQUAL(o.select_1se, 1);
     CU_ASSERT_EQUAL(o.solver, SOLVER_EXACT);
+    CU_ASSERT_EQUAL(o.cv_ols, 0);
     char *a6[] = {"linreg_mpi", "--cv", "10", "x.csv"};  /* glmnet's defaults */
     CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 4, a6), 0);
     CU_ASSERT_EQUAL(o.folds, CV_FOLDS_HASH);
@@ -64,6 +65,11 @@ static void test_good(void)
     CU_ASSERT_EQUAL(o.n_lambdas, 100);
     CU_ASSERT_EQUAL(o.lambda_min_ratio, 0.0);
     CU_ASSERT_EQUAL(o.select_1se, 0);
+    CU_ASSERT_EQUAL(o.cv_ols, 1);  /* no penalty option: least squares' CV error */
+    char *a7[] = {"linreg_mpi", "--cv", "10", "--lambdas", "50", "x.csv"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 6, a7), 0);
+    CU_ASSERT_EQUAL(o.cv_ols, 0);
+    CU_ASSERT_EQUAL(o.n_lambdas, 50);
 }
 
 /* Each case: the arguments after the program name, and words the usage error must contain. */
