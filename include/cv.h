@@ -19,7 +19,9 @@
  * sequence of all the rows, each fold's held-out error along it, cvm and cvsd, λ_min and
  * λ_1se. Of several α the one with the least cvm at its λ_min is chosen (the first on a
  * tie); then λ_min or λ_1se of that α (--select). The model is the whole data's path at
- * that (λ, α), its coefficients mapped from z back to the columns' units (stats.h).
+ * that (λ, α), its coefficients mapped from z back to the columns' units (stats.h). With no
+ * penalty option on the command line, the path is the one λ = 0: least squares' own CV
+ * error and model (cv_train).
  *
  * The equivalent single fit. With glmnet's penalty λ·(α‖β̃‖₁ + (1−α)/2·‖β̃‖²) on the
  * standardized coefficients and its gaussian family's scaling of y by its standard

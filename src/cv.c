@@ -132,20 +132,25 @@ int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const ch
     return rc;
 }
 
-/* Bytes a rank needs for the folds' streams: each holds ⌊log₂ parts⌋ + 2 triangles of m²
-   and up to one part's rows (exact.h), and the Gram matrices and paths after. */
-static double fold_bytes(int64_t n_local, int K, int m)
+enum { CV_BLOCK_ROWS = 16 * 4096 };
+
+/* Bytes a rank needs for the pass: each fold's stream holds ⌊log₂ parts⌋ + 2 triangles of
+   m² and up to one part's rows (exact.h), a thread one more part's rows; the Gram matrices
+   and paths after (a few triangles a fold); the rows of a block gathered by fold. */
+static double fold_bytes(int64_t n_local, int K, int m, int threads)
 {
     double part = 4096 > 8 * m ? 4096 : 8 * m, per = (double)n_local / K + 1;
     double parts = per / part + 1, depth = log2(parts) + 3;
-    return 8.0 * K * ((double)m * m * (depth + 2) + (per < part ? per : part) * m);
+    double block = n_local < CV_BLOCK_ROWS ? (double)n_local : CV_BLOCK_ROWS;
+    return 8.0 * K * ((double)m * m * (depth + 4) + (per < part ? per : part) * m) +
+           8.0 * threads * part * m + 8.0 * block * m;
 }
 
 /* Collective: do the folds' triangles fit beside the rows? One rank's need alone: fewer
    folds or features; the node's ranks together: fewer ranks a node (node_fits). */
 static int fits(const struct cv_problem *pb, int m, struct lr_error *e)
 {
-    double need = fold_bytes(pb->n_local, pb->K, m), usable = 0.9 * node_memory_available();
+    double need = fold_bytes(pb->n_local, pb->K, m, pb->n_threads), usable = 0.9 * node_memory_available();
     double v[2] = {need, usable > 0 && need > usable ? usable : 0};  /* the most; a short one */
     comm_max(v, 2);
     if (v[1] > 0)  /* on every rank alike */
@@ -163,8 +168,6 @@ struct gathered {
     double *X, *y, *w;
     int64_t *start;            /* K + 1: fold k's rows are [start[k], start[k+1]) */
 };
-
-enum { CV_BLOCK_ROWS = 16 * 4096 };
 
 /* The n rows of b from row `from` (fold[] indexed from `at`), ordered by fold (in row order
    within a fold), into g. */
