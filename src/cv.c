@@ -314,6 +314,14 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
                             "their weights are 0, so its error is undefined (--weights)", k + 1,
                             K, (long long)r->fold_rows[k]);
     }
+    double W = 0, sy = 0, syy = 0;  /* s_y from the sum of the folds' matrices */
+    for (int k = 0; k < K; k++)
+        W += A[k][0], sy += A[k][m - 1], syy += A[k][(size_t)m * m - 1];
+    double my = sy / W, var = syy / W - my * my;
+    r->s_y = sqrt(var > 0 ? var : 0);
+    if (rc == 0 && !(r->s_y > 1e-7 * fabs(my)))  /* a constant, but for rounding (√ε) */
+        rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target is constant (%.10g): there "
+                        "is no penalty path to cross-validate", my);
     r->n_alpha = pb->n_l1_ratio;
     r->alpha = lr_malloc(sizeof *r->alpha * (size_t)r->n_alpha);
     memcpy(r->alpha, pb->l1_ratio, sizeof *r->alpha * (size_t)r->n_alpha);
@@ -324,19 +332,15 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
             .lambda_min_ratio = pb->lambda_min_ratio, .lambdas = pb->lambdas,
         };
         if (path_cv(&pp, (const double *const *)A, r->fold_rows, K, &r->paths[a]) < 0)
-            rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target has no variance in the "
-                            "training rows of a fold, so no penalty path exists (--folds)");
+            rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target is constant in the "
+                            "training rows of a fold, so that fold has no penalty path: "
+                            "choose other folds (--folds, --seed)");
     }
     r->path_seconds = comm_wtime() - t0 - r->pass_seconds;
     for (int a = 0; a < r->n_alpha && rc == 0; a++)
         r->unconverged += r->paths[a].full.unconverged;
     if (rc == 0) {
         choose(r);
-        double W = 0, sy = 0, syy = 0;  /* s_y from the sum of the folds' matrices */
-        for (int k = 0; k < K; k++)
-            W += A[k][0], sy += A[k][m - 1], syy += A[k][(size_t)m * m - 1];
-        double my = sy / W, var = syy / W - my * my;
-        r->s_y = sqrt(var > 0 ? var : 0);
         double alpha = r->alpha[r->best];
         r->l1 = W * r->lambda * alpha;
         r->l2 = W * r->lambda * (1 - alpha) / r->s_y;
