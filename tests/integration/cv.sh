@@ -125,7 +125,7 @@ awk -F, -v OFS=, 'NR == 5 { $1 = -1 } 1' "$TMP/mtcars_K4.csv" >"$TMP/neg.csv"
 data_fail "a negative weight: FILE:LINE:COLUMN" "neg.csv:5:1: " \
     --cv 4 $FC --target mpg --weights cyl "$TMP/neg.csv"
 awk -F, -v OFS=, 'NR > 1 { $11 = 1234.5678 } 1' "$TMP/mtcars_K4.csv" >"$TMP/yconst.csv"
-data_fail "a constant target" "the target is constant (1234.5678): there is no penalty path" \
+data_fail "a constant target" "the target is constant (1234.57): there is no penalty path" \
     --cv 4 $FC --target mpg "$TMP/yconst.csv"
 awk -F, -v OFS=, 'NR > 1 && $NF == 3 { $4 = 0 } 1' "$TMP/mtcars_K4.csv" >"$TMP/w0.csv"
 data_fail "a fold whose weights are all 0" "fold 3 of 4 has 8 rows but all their weights are 0" \
