@@ -94,6 +94,15 @@ values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
     ok "alpha 0: --solver exact --l2 m*lambda/sd(y) gives the chosen model (1e-9)" ||
     not_ok "--l2 equivalent" "$(cat "$TMP/why")"
 
+# --- a fold column of text: each value a fold, numbered as the values first appear
+awk -F, -v OFS=, 'NR == 1 { $NF = "part" } NR > 1 { $NF = NR <= 11 ? "zeta" : NR <= 21 ? "alpha" : "mid" } 1' \
+    "$TMP/mtcars_K4.csv" >"$TMP/text.csv"
+fit text 2 1 --cv 3 --folds column:part --target mpg --l1-ratio 1 "$TMP/text.csv"
+tr -d ' \n' <"$TMP/text.json" | grep -q '"fold_rows":\[10,10,12\]' &&
+    ! grep -q '"part' "$TMP/text.json" &&
+    ok "--folds column: text values, folds in order of appearance (10, 10, 12 rows), not a feature" ||
+    not_ok "text fold column" "$(tr -d ' \n' <"$TMP/text.json" | grep -o '"fold_rows":[^]]*')"
+
 # --- hash folds: the same rows for 1 and 3 ranks (and the same path)
 fit h1 1 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
 fit h3 3 2 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
