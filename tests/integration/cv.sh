@@ -4,7 +4,8 @@
 # same lambda.min and lambda.1se, the coefficients at the chosen one to 1e-6, for
 # alpha 1, 0.5 and 0, weighted rows and a categorical column; a grid of alphas; the
 # README's mapping to scikit-learn and to --l1/--l2; ranks 1-3 x threads 1-2 and the same
-# bytes for any thread count; hash folds the same for any rank count; bad input.
+# bytes for any thread count; hash folds the same for any rank count and for the data as
+# several inputs (one gzip); --cv alone against numpy; bad input.
 
 PY=/usr/bin/python3  # Debian's, with scikit-learn (scripts/install-deps.sh)
 CHK="$ROOT/tests/tools/check_cv.py"
@@ -106,8 +107,13 @@ tr -d ' \n' <"$TMP/text.json" | grep -q '"fold_rows":\[10,10,12\]' &&
 # --- hash folds: the same rows for 1 and 3 ranks (and the same path)
 fit h1 1 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
 fit h3 3 2 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
-check fold_rows "$TMP/h1.json" "$TMP/h3.json"
-check same 1e-12 "$TMP/h1.json" "$TMP/h3.json"
+# ... and as two inputs, one gzip-compressed: the positions, so the folds, are the same
+mkdir -p "$TMP/parts"
+head -17 "$TMP/mtcars_K4.csv" >"$TMP/parts/a.csv"
+{ head -1 "$TMP/mtcars_K4.csv"; tail -n +18 "$TMP/mtcars_K4.csv"; } | gzip >"$TMP/parts/b.csv.gz"
+fit hp 2 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/parts/a.csv" "$TMP/parts/b.csv.gz"
+check fold_rows "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
+check same 1e-12 "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
 
 # --- bad input: exit 65, no model written; every rank alike under mpirun once (whose
 # clean-up after a failing run costs seconds), the others in one process
