@@ -120,8 +120,9 @@ struct dataset;  /* dataset.h */
 
 /* Collective, the command line's driver: the folds the options ask for (the fold column is
    the data's cluster key column, dataset.h), then cv_run on ds's training rows with the
-   scaling (mean, scale). */
-int cv_train(const struct options *o, const struct dataset *ds, const double *mean,
+   scaling (mean, scale). ds is not const: a data set read from disk in blocks is read
+   again (its pass state moves). */
+int cv_train(const struct options *o, struct dataset *ds, const double *mean,
              const double *scale, struct cv_result *r, struct lr_error *e);
 
 /* Rank 0: the table of the chosen α's path, as R prints a cv.glmnet fit, and the choice. */

@@ -358,7 +358,7 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
 
 /* The rows of a data set held whole: one block. */
 struct resident {
-    const struct dataset *ds;
+    struct dataset *ds;
     int given;
 };
 
@@ -372,7 +372,7 @@ static int next_resident(void *ctx, struct cv_block *b, struct lr_error *e)
     return 1;
 }
 
-int cv_train(const struct options *o, const struct dataset *ds, const double *mean,
+int cv_train(const struct options *o, struct dataset *ds, const double *mean,
              const double *scale, struct cv_result *r, struct lr_error *e)
 {
     memset(r, 0, sizeof *r);
