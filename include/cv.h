@@ -12,8 +12,9 @@
  * (exact.h): its triangle R_k, with merges in a fixed order, so the same bits for any
  * thread count; the folds' streams are fed side by side by the threads, each by one. The
  * ranks' triangles of a fold are merged over exact.h's fixed tree. The fold's Gram matrix
- * of [1 z y] is A_k = R_kᵀR_k, exactly the Σ ω a aᵀ that path_cv wants; nothing else is
- * read from the rows.
+ * of [1 z y] is A_k = R_kᵀR_k, exactly the Σ ω a aᵀ that path_cv wants, and its held-out
+ * errors are taken as ‖R_k v‖² from the triangle itself (path.h); nothing else is read
+ * from the rows.
  *
  * The path. For each value α of --l1-ratio, path_cv (path.h) on those K matrices: the λ
  * sequence of all the rows, each fold's held-out error along it, cvm and cvsd, λ_min and

@@ -194,10 +194,10 @@ static void gather(const struct cv_problem *pb, const struct cv_block *b, int64_
 }
 
 /* Collective: fold k's Gram matrix of [1 z y] into A[k] ((D+2)², row-major), from the
-   fold triangles of all ranks; rows[k] its rows on every rank. The rows come from pb->next
+   fold triangles of all ranks (R[k], column-major); rows[k] its rows on every rank. The rows come from pb->next
    in blocks of any size; -1 (e, this rank's) when it fails, after which every rank still
    makes the same collective calls. */
-static int fold_grams(const struct cv_problem *pb, double **A, int64_t *rows,
+static int fold_grams(const struct cv_problem *pb, double **A, double **R, int64_t *rows,
                       struct lr_error *e)
 {
     int K = pb->K, d = pb->d, m = d + 2, rc = 0;
@@ -247,8 +247,8 @@ static int fold_grams(const struct cv_problem *pb, double **A, int64_t *rows,
     free(g.y);
     free(g.w);
     free(g.start);
-    double *T = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
     for (int k = 0; k < K; k++) {
+        double *T = R[k];
         if (rc == 0) {
             exact_stream_add(&s[k], NULL, NULL, NULL, 0);  /* a fold without rows here ends */
             exact_stream_triangle(&s[k], T);
@@ -266,7 +266,6 @@ static int fold_grams(const struct cv_problem *pb, double **A, int64_t *rows,
             }
         rows[k] = comm_sum_i64(local[k]);
     }
-    free(T);
     free(s);
     free(local);
     return rc;
@@ -293,13 +292,15 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     r->K = K, r->d = d, r->select_1se = pb->select_1se;
     if (fits(pb, m, e) < 0)
         return -1;
-    double **A = lr_malloc(sizeof *A * (size_t)K);
-    for (int k = 0; k < K; k++)
+    double **A = lr_malloc(sizeof *A * (size_t)K), **R = lr_malloc(sizeof *R * (size_t)K);
+    for (int k = 0; k < K; k++) {
         A[k] = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
+        R[k] = lr_malloc(sizeof(double) * (size_t)m * (size_t)m);
+    }
     r->fold_rows = lr_malloc(sizeof *r->fold_rows * (size_t)K);
     r->fold_weight = lr_malloc(sizeof *r->fold_weight * (size_t)K);
     double t0 = comm_wtime();
-    rc = fold_grams(pb, A, r->fold_rows, e) < 0 ? -1 : 0;
+    rc = fold_grams(pb, A, R, r->fold_rows, e) < 0 ? -1 : 0;
     if (comm_agree(e) != LR_OK)
         rc = -1;  /* a rank's rows could not be read */
     r->pass_seconds = comm_wtime() - t0;
@@ -330,6 +331,7 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
         struct path_problem pp = {
             .p = d, .alpha = pb->l1_ratio[a], .n_lambda = pb->n_lambda,
             .lambda_min_ratio = pb->lambda_min_ratio, .lambdas = pb->lambdas,
+            .fold_R = (const double *const *)R,
         };
         if (path_cv(&pp, (const double *const *)A, r->fold_rows, K, &r->paths[a]) < 0)
             rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target is constant in the "
@@ -351,8 +353,9 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
         stats_unscale(r->theta_s, pb->mean, pb->scale, d, r->theta);
     }
     for (int k = 0; k < K; k++)
-        free(A[k]);
+        free(A[k]), free(R[k]);
     free(A);
+    free(R);
     return rc;  /* from merged matrices: the same on every rank */
 }
 

@@ -201,6 +201,21 @@ static double squared_error(const double *A, int p, const double *coef)
     return e;
 }
 
+/* ‖R v‖² for v = [−b, −β, 1] (coef = [b, β]), R q×q upper triangular, column-major: the
+   same squared error from the fold's triangle, without squaring its condition. */
+static double squared_error_R(const double *R, int p, const double *coef)
+{
+    int q = p + 2;
+    double e = 0;
+    for (int r = 0; r < q; r++) {
+        double row = 0;
+        for (int c = r; c < q; c++)
+            row += R[(size_t)c * q + r] * (c == q - 1 ? 1.0 : -coef[c]);
+        e += row * row;
+    }
+    return e;
+}
+
 /* The coefficients of path r at λ = s into out (p + 1), as glmnet's predict(s = λ) gives
    them: linear in λ between the two λ of r around s, r's first above its largest λ and its
    last below its smallest. */
@@ -263,7 +278,9 @@ int path_cv(const struct path_problem *pb, const double *const *fold_A, const in
         rc = path_fit(&fold, &r);
         for (int l = 0; rc == 0 && l < n; l++) {
             coef_at(&r, p, cv->full.lambda[l], coef);
-            mse[(size_t)k * n + l] = squared_error(fold_A[k], p, coef) / fold_A[k][0];
+            mse[(size_t)k * n + l] = (pb->fold_R ? squared_error_R(pb->fold_R[k], p, coef)
+                                                 : squared_error(fold_A[k], p, coef)) /
+                                     fold_A[k][0];
         }
         path_result_free(&r);
     }
