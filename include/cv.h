@@ -46,7 +46,7 @@ enum { CV_MAX_FOLDS = 100, CV_MAX_L1_RATIOS = 32 };
 
 enum cv_folds { CV_FOLDS_HASH, CV_FOLDS_COLUMN };
 
-/* The numbers of a comma-separated list, each a number in [lo, hi] (above lo when
+/* The numbers of a comma-separated list, each a finite number in [lo, hi] (above lo when
    lo_open), into out (when not NULL; cap at most): how many, or -1 when one is not such a
    number or there are more than cap (*bad: the offending entry's index, 0-based). */
 int cv_parse_list(const char *text, double lo, int lo_open, double hi, double *out, int cap,

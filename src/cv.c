@@ -24,8 +24,8 @@ int cv_parse_list(const char *text, double lo, int lo_open, double hi, double *o
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
         double v;
         *bad = n;
-        if (n >= cap || num_parse(s, len, &v) != NUM_OK || !(v >= lo) || (lo_open && v == lo) ||
-            !(v <= hi))
+        if (n >= cap || num_parse(s, len, &v) != NUM_OK || !isfinite(v) || !(v >= lo) ||
+            (lo_open && v == lo) || !(v <= hi))
             return -1;
         if (out)
             out[n] = v;

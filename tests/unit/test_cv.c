@@ -214,6 +214,8 @@ static void test_parse_list(void)
     CU_ASSERT_EQUAL(bad, 4);
     CU_ASSERT_EQUAL(cv_parse_list("1,nan", 0, 0, INFINITY, v, 4, &bad), -1);
     CU_ASSERT_EQUAL(cv_parse_list("1,", 0, 0, 9, v, 4, &bad), -1);
+    CU_ASSERT_EQUAL(cv_parse_list("1e400", 0, 1, INFINITY, v, 4, &bad), -1);
+    CU_ASSERT_EQUAL(cv_parse_list("inf", 0, 1, INFINITY, v, 4, &bad), -1);
 }
 
 void add_cv_suite(void)
