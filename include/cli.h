@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cv.h"
 #include "error.h"
 #include "solver.h"
 
@@ -95,6 +96,20 @@ struct options {
     int precondition;          /* --precondition: enum precond_kind (default sample) */
     int precondition_given;
     int64_t precondition_rows; /* --precondition-rows N; 0: auto */
+
+    /* the cross-validated penalty path (cv.h) */
+    int cv;                    /* --cv K: folds; 0: no cross-validation */
+    int folds;                 /* --folds: enum cv_folds */
+    const char *fold_column;   /* --folds column:NAME */
+    double l1_ratio[CV_MAX_L1_RATIOS];  /* --l1-ratio A[,B,...] (default 1) */
+    int n_l1_ratio;
+    int64_t n_lambdas;         /* --lambdas N (default 100) */
+    const char *lambda_path;   /* --lambda-path L1,L2,... (checked here; cv_parse_list) */
+    int n_lambda_path;
+    double lambda_min_ratio;   /* --lambda-min-ratio R; 0: glmnet's default */
+    int select_1se;            /* --select 1se */
+    int cv_ols;                /* --cv alone: the CV error of least squares (λ = 0) */
+    const char *cv_option;     /* the first path option given (for "needs --cv") */
     int argc;                  /* the command line, to print the resume command */
     char **argv;
 };

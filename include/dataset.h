@@ -36,6 +36,8 @@ struct data_options {
                                   none */
     const char *groups;        /* --cov cluster:A[,B]: the cluster id columns (not features
                                   unless also named as ones); NULL: none */
+    const char *groups_option; /* how messages name the option that gave groups; NULL:
+                                  "--cov cluster" */
     int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
     int target_optional;       /* a named target absent from the file: no y, no error */
     const char *columns_of;    /* where target and features come from, for messages:

@@ -131,6 +131,11 @@ void exact_stream_end(struct exact_stream *s, struct exact_fit *f);
 /* Frees s without a result (after a failure while feeding it). */
 void exact_stream_free(struct exact_stream *s);
 
+/* Collective: T (m×m upper triangle, column-major, this rank's) becomes the R of all the
+   ranks' triangles stacked, merged over the same fixed tree as exact_stream_end's, on every
+   rank: for callers that keep several streams' triangles (cv.h). */
+void exact_merge_ranks(double *T, int m);
+
 /* Not collective: the same factor of this process's rows alone (no merge across ranks), for
    a sample that one rank holds whole (precond.h). pb->y may be NULL (zeros): then θ is 0
    and only the rank, the kept columns, R and κ mean anything. */

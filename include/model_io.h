@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "encode.h"
+#include "cv.h"
 #include "error.h"
 #include "diagnostics.h"
 #include "inference.h"
@@ -44,7 +45,8 @@ struct model {
     int64_t patience, best_epoch;   /* early stopping (0: off) */
     struct metrics train;
     const struct metrics *validation, *test;  /* NULL when absent */
-    double l1;                      /* --l1 (0: none) */
+    double l1;                      /* --l1 (0: none); --cv: the chosen fit's equivalent */
+    const struct cv_result *cv;     /* --cv: the "cv" block (cv.h); NULL: none */
     const char *loss;               /* "squared" or "huber" */
     double huber_delta, huber_scale;  /* huber: δ and the fitted σ (else NaN: null) */
     const char *weights;            /* the sample-weight column, NULL: none */

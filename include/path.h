@@ -46,6 +46,10 @@ struct path_problem {
     const double *lambdas;     /* a decreasing sequence of n_lambda values; NULL: the default */
     int64_t n_rows;            /* rows behind A, for the default ratio; 0: A's weight sum */
     double tol;                /* 0: 1e-14 */
+    /* path_cv only: fold k's triangle R_k ((p+2)×(p+2) upper, column-major) with
+       fold_A[k] = R_kᵀR_k, or NULL. With them the held-out error is ‖R_k v‖², which loses
+       about √(‖y‖²/SSE) of rounding where vᵀA_k v loses ‖y‖²/SSE (a fit with R² near 1). */
+    const double *const *fold_R;
 };
 
 struct path_result {
@@ -70,7 +74,7 @@ void path_result_free(struct path_result *r);
  * coefficients at the whole path's λ then interpolated linearly in λ between its own
  * (glmnet's predict(s = λ): its first below the largest λ, its last beyond the smallest).
  * The fold's error is the weighted mean squared error on its rows, vᵀA_k v / Σω_k with
- * v = [−b, −β, 1]. cvm is
+ * v = [−b, −β, 1] (‖R_k v‖² / Σω_k given the folds' triangles, pb->fold_R). cvm is
  * those errors' mean weighted by Σω_k, cvsd = √(Σ_k Σω_k (mse_k − cvm)² / Σω / (K − 1));
  * λ_min is the largest λ with the least cvm, λ_1se the largest with cvm ≤ that cvm + its
  * cvsd. The model at either is the whole path's at that λ.

@@ -207,4 +207,8 @@ int source_check_memory(const struct byte_source *b, struct row_source *s, off_t
  */
 int node_fits(double need, const char *what, const char *path, struct lr_error *e);
 
+/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
+   unknown (then nothing is checked). Not collective. */
+double node_memory_available(void);
+
 #endif

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@ enum opt_id {
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
     O_MEMORY, O_SCRATCH, O_BLOCK_ROWS,
+    O_CV, O_FOLDS, O_L1_RATIO, O_LAMBDAS, O_LAMBDA_PATH, O_LAMBDA_MIN_RATIO, O_SELECT,
 };
 
 struct opt_spec {
@@ -70,6 +72,10 @@ static const struct opt_spec specs[] = {
     {"precondition-rows", O_PRECONDITION_ROWS, 1, TRAIN},
     {"memory", O_MEMORY, 1, TRAIN | APPLY}, {"scratch", O_SCRATCH, 1, TRAIN | APPLY},
     {"block-rows", O_BLOCK_ROWS, 1, TRAIN | APPLY},
+    {"cv", O_CV, 1, TRAIN},              {"folds", O_FOLDS, 1, TRAIN},
+    {"l1-ratio", O_L1_RATIO, 1, TRAIN},  {"lambdas", O_LAMBDAS, 1, TRAIN},
+    {"lambda-path", O_LAMBDA_PATH, 1, TRAIN}, {"lambda-min-ratio", O_LAMBDA_MIN_RATIO, 1, TRAIN},
+    {"select", O_SELECT, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -298,6 +304,30 @@ void cli_usage(FILE *out)
         "                       model write, total) as min/mean/max seconds across ranks,\n"
         "                       ingest MB/s and epoch GB/s\n"
         "\n"
+        "Choosing the penalty by cross-validation (R's cv.glmnet, from one pass):\n"
+        "  --cv K               K-fold cross-validation (2 <= K <= 100) of the elastic-net\n"
+        "                       path on standardized columns with an intercept; the model\n"
+        "                       is the whole data's fit at the chosen penalty, the CV curve\n"
+        "                       goes into the model (cv) and a table onto stdout\n"
+        "  --folds F            hash (default: a hash of the row's position and --seed, the\n"
+        "                       same rows for any rank and thread count) or column:NAME\n"
+        "                       (glmnet's foldid: one fold per distinct value of column\n"
+        "                       NAME, which is not a feature)\n"
+        "  --l1-ratio A[,B,..]  glmnet's alpha: 1 lasso (default), 0 ridge, between: the\n"
+        "                       elastic net; several values: the one of least CV error.\n"
+        "                       --cv without --l1-ratio, --lambdas, --lambda-path or\n"
+        "                       --lambda-min-ratio: the CV error of least squares (lambda 0)\n"
+        "  --lambdas N          penalties on the default path (default 100): from the least\n"
+        "                       that zeroes every coefficient, log-spaced down to\n"
+        "                       --lambda-min-ratio (default 1e-4, 0.01 with fewer rows than\n"
+        "                       features) times it\n"
+        "  --lambda-path L1,..  the penalties themselves, positive, strictly decreasing\n"
+        "  --lambda-min-ratio R the last penalty of the default path over its first (0<R<1)\n"
+        "  --select S           min (default): the penalty of least mean CV error; 1se: the\n"
+        "                       largest within one standard error of it. The table gives\n"
+        "                       the same fit as --l1 m*lambda*alpha and --l2\n"
+        "                       m*lambda*(1-alpha)/sd(y) (m = sum of the weights)\n"
+        "\n"
         "Checkpoints (rank 0 writes them atomically: a crash leaves the old or the new one):\n"
         "  --checkpoint PATH    write the training state to PATH every --checkpoint-every\n"
         "                       epochs, at the end, and on SIGTERM, SIGINT or SIGUSR1 (then\n"
@@ -383,6 +413,76 @@ static char **arg_lists(struct options *o)
     if (!o->paths)
         o->paths = lr_calloc(2 * (size_t)o->argc, sizeof *o->paths);
     return o->paths;
+}
+
+/* --cv and the options of its penalty path (cv.h). */
+static int set_cv_option(const struct opt_spec *sp, const char *v, struct options *o,
+                         struct lr_error *e)
+{
+    int64_t n = 0;
+    int bad;
+    if (sp->id != O_CV && !o->cv_option)
+        o->cv_option = sp->name;
+    switch (sp->id) {
+    case O_CV:
+        if (parse_count(sp->name, v, 2, &n, e) < 0)
+            return -1;
+        if (n > CV_MAX_FOLDS)
+            return lr_fail(e, LR_EUSAGE, "--cv: %lld folds; at most %d", (long long)n,
+                           CV_MAX_FOLDS);
+        o->cv = (int)n;
+        return 0;
+    case O_FOLDS:
+        if (strcmp(v, "hash") == 0) {
+            o->folds = CV_FOLDS_HASH, o->fold_column = NULL;
+            return 0;
+        }
+        if (strncmp(v, "column:", 7) == 0 && v[7] && !strchr(v + 7, ',')) {
+            o->folds = CV_FOLDS_COLUMN, o->fold_column = v + 7;
+            return 0;
+        }
+        return lr_fail(e, LR_EUSAGE, "--folds: '%s' is not hash or column:NAME (one column)", v);
+    case O_L1_RATIO:
+        o->n_l1_ratio = cv_parse_list(v, 0, 0, 1, o->l1_ratio, CV_MAX_L1_RATIOS, &bad);
+        if (o->n_l1_ratio < 0)
+            return lr_fail(e, LR_EUSAGE, "--l1-ratio: '%s': value %d is not a number between 0 "
+                           "and 1 (1: lasso, 0: ridge), or there are more than %d", v, bad + 1,
+                           CV_MAX_L1_RATIOS);
+        return 0;
+    case O_LAMBDAS:
+        if (parse_count(sp->name, v, 1, &n, e) < 0)
+            return -1;
+        if (n > 10000)
+            return lr_fail(e, LR_EUSAGE, "--lambdas: %lld; at most 10000", (long long)n);
+        o->n_lambdas = n;
+        return 0;
+    case O_LAMBDA_PATH: {
+        double prev = INFINITY, x;
+        o->n_lambda_path = cv_parse_list(v, 0, 1, INFINITY, NULL, 10000, &bad);
+        if (o->n_lambda_path < 0)
+            return lr_fail(e, LR_EUSAGE, "--lambda-path: '%s': value %d is not a positive, "
+                           "finite number (at most 10000 values)", v, bad + 1);
+        for (const char *s = v; s; s = strchr(s, ','), s = s ? s + 1 : s, prev = x) {
+            num_parse(s, strchr(s, ',') ? (size_t)(strchr(s, ',') - s) : strlen(s), &x);
+            if (!(x < prev))
+                return lr_fail(e, LR_EUSAGE, "--lambda-path: '%s' is not strictly decreasing "
+                               "(%g after %g): list the penalties from the largest down", v, x,
+                               prev);
+        }
+        o->lambda_path = v;
+        return 0;
+    }
+    case O_LAMBDA_MIN_RATIO:
+        if (parse_double(sp->name, v, 0, 1, &o->lambda_min_ratio, e) < 0)
+            return -1;
+        if (o->lambda_min_ratio >= 1)
+            return lr_fail(e, LR_EUSAGE, "--lambda-min-ratio: '%s' is not below 1", v);
+        return 0;
+    case O_SELECT:
+        return parse_choice(sp->name, v, (const char *const[]){"min", "1se", NULL},
+                            &o->select_1se, e);
+    }
+    return lr_fail(e, LR_EUSAGE, "internal: unhandled option --%s", sp->name);
 }
 
 static int set_option(const struct opt_spec *sp, const char *v, struct options *o,
@@ -555,6 +655,14 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
             return lr_fail(e, LR_EUSAGE, "--level: '%s' is not a number between 0 and 1 "
                            "(0.95 for 95%% intervals)", v);
         return 0;
+    case O_CV:
+    case O_FOLDS:
+    case O_L1_RATIO:
+    case O_LAMBDAS:
+    case O_LAMBDA_PATH:
+    case O_LAMBDA_MIN_RATIO:
+    case O_SELECT:
+        return set_cv_option(sp, v, o, e);
     case O_CONF_LEVEL:
         if (parse_double(sp->name, v, 0, 1, &o->conf_level, e) < 0)
             return -1;
@@ -605,6 +713,57 @@ static int check_exact(const struct options *o, struct lr_error *e)
                        o->weights ? "--weights" : o->no_intercept ? "--no-intercept" : penalty);
     if (o->huber_delta_given && !o->huber)
         return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
+    return 0;
+}
+
+/* --cv: the options it takes, and those it cannot take. */
+static int check_cv(struct options *o, struct lr_error *e)
+{
+    if (!o->cv) {
+        if (o->cv_option)
+            return lr_fail(e, LR_EUSAGE, "--%s applies to the cross-validated penalty path: add "
+                           "--cv K", o->cv_option);
+        return 0;
+    }
+    if (o->lambda_path && o->n_lambdas)
+        return lr_fail(e, LR_EUSAGE, "--lambdas and --lambda-path: give the number of "
+                       "penalties or the penalties themselves, not both");
+    if (o->lambda_path && o->lambda_min_ratio > 0)
+        return lr_fail(e, LR_EUSAGE, "--lambda-min-ratio shapes the default sequence; "
+                       "--lambda-path gives its own");
+    const char *penalty = o->l1 > 0 ? "--l1" : o->l2 > 0 ? "--l2" : NULL;
+    if (penalty)
+        return lr_fail(e, LR_EUSAGE, "--cv chooses the penalty itself: drop %s (--l1-ratio "
+                       "sets the mix of --l1 and --l2, --lambda-path the penalties tried)",
+                       penalty);
+    if (o->huber)
+        return lr_fail(e, LR_EUSAGE, "--loss huber with --cv: the path is that of squared "
+                       "loss, computed from each fold's Gram matrix, which the Huber loss "
+                       "does not reduce to; drop --loss huber, or fit huber without --cv");
+    if (o->solver == SOLVER_GD || o->solver == SOLVER_NESTEROV)
+        return lr_fail(e, LR_EUSAGE, "--cv solves every fold exactly from one pass over the "
+                       "rows: drop --solver %s", solver_name(o->solver));
+    const char *other = o->lr > 0 ? "--lr" : o->tol >= 0 ? "--tol" : o->patience ? "--patience"
+                        : o->checkpoint ? "--checkpoint" : o->resume ? "--resume"
+                        : o->epochs_given ? "--epochs" : o->precondition_given ? "--precondition"
+                        : o->validation_split > 0 ? "--validation-split"
+                        : o->inference ? "--inference" : o->diagnostics ? "--diagnostics"
+                        : o->cov != COV_CLASSICAL ? "--cov" : o->no_scale ? "--no-scale"
+                        : o->no_intercept ? "--no-intercept" : NULL;
+    if (other)
+        return lr_fail(e, LR_EUSAGE, "%s does not apply to --cv, which fits the glmnet path "
+                       "(standardized columns, an intercept) exactly from the folds' Gram "
+                       "matrices; drop %s", other, other);
+    if (o->fold_column && o->cache)
+        return lr_fail(e, LR_EUSAGE, "--folds column: the cache does not keep the fold column; "
+                       "drop --cache for this run");
+    /* no penalty option: the K-fold error of least squares itself, one λ = 0 */
+    o->cv_ols = !o->n_l1_ratio && !o->lambda_path && !o->n_lambdas && !o->lambda_min_ratio;
+    if (o->n_l1_ratio == 0)
+        o->l1_ratio[o->n_l1_ratio++] = 1;
+    if (!o->n_lambdas)
+        o->n_lambdas = o->lambda_path ? o->n_lambda_path : 100;
+    o->solver = SOLVER_EXACT;
     return 0;
 }
 
@@ -796,7 +955,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     if (o->level_given && !o->interval)
         return lr_fail(e, LR_EUSAGE, "--level applies to --interval confidence|prediction");
-    if (check_exact(o, e) < 0)
+    if (check_cv(o, e) < 0 || check_exact(o, e) < 0)
         return -1;
     if (o->cache_verify_given && !o->cache)
         return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
@@ -830,6 +989,7 @@ const char *cli_stream_blocker(const struct options *o)
     if (o->command != CMD_TRAIN)  /* predict, evaluate */
         return o->cache ? "--cache" : NULL;
     return o->validation_split > 0 ? "--validation-split"
+           : o->folds == CV_FOLDS_COLUMN ? "--folds column"
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"
            : o->cache ? "--cache"

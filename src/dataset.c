@@ -95,7 +95,8 @@ static int resolve_groups(const struct csv_head *hi, const struct data_options *
                           const int *slot, struct csv_layout *lay, struct lr_error *e)
 {
     int *cols = lr_malloc((strlen(o->groups) + 1) * sizeof *cols), n = 0, rc = -1;
-    if (csv_columns_named(hi, o->groups, "--cov cluster", o->path, cols, &n, e) < 0)
+    const char *opt = o->groups_option ? o->groups_option : "--cov cluster";
+    if (csv_columns_named(hi, o->groups, opt, o->path, cols, &n, e) < 0)
         goto done;
     if (n < 1 || n > CSV_MAX_GROUPS || (n == 2 && cols[0] == cols[1])) {
         lr_fail(e, LR_EUSAGE, "--cov cluster: one or two different columns, as cluster:NAME "
@@ -104,7 +105,7 @@ static int resolve_groups(const struct csv_head *hi, const struct data_options *
     }
     for (int k = 0; k < n; k++) {
         if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT) {
-            lr_fail(e, LR_EUSAGE, "--cov cluster: '%s' is the %s column", hi->names[cols[k]],
+            lr_fail(e, LR_EUSAGE, "%s: '%s' is the %s column", opt, hi->names[cols[k]],
                     slot[cols[k]] == COL_TARGET ? "target" : "--weights");
             goto done;
         }
@@ -832,6 +833,8 @@ void data_options_for(const struct options *cli, enum data_role role,
         if (role == DATA_TRAIN) {
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
+            if (cli->fold_column)  /* --folds column: read as a cluster id (cv.h) */
+                o->groups = cli->fold_column, o->groups_option = "--folds column";
             o->drop_index = 1;
             break;
         }

@@ -408,6 +408,13 @@ static void stream_end(struct exact_stream *s, struct exact_fit *f, int across_r
     exact_stream_free(s);
 }
 
+void exact_merge_ranks(double *T, int m)
+{
+    double *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
+    merge_ranks(T, m, work);
+    free(work);
+}
+
 void exact_stream_end(struct exact_stream *s, struct exact_fit *f)
 {
     stream_end(s, f, 1);

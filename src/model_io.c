@@ -164,6 +164,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
             "breusch_pagan_df", dg->breusch_pagan_df, "breusch_pagan_p",
             number(dg->breusch_pagan_p), "vif", vif));
     }
+    if (m->cv)
+        json_object_set_new(root, "cv", cv_to_json(m->cv));
     if (m->encoding)
         json_object_set_new(root, "encoding", enc_to_json(m->encoding));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));

@@ -153,7 +153,7 @@ int path_fit(const struct path_problem *pb, struct path_result *res)
             out[0] -= out[j + 1] * s.mean[j];
             nz += b[j] != 0;
         }
-        res->lambda[k] = lam[k] * s.y_sd;
+        res->lambda[k] = pb->lambdas ? pb->lambdas[k] : lam[k] * s.y_sd;  /* given: as given */
         res->explained[k] = rsq;
         res->nonzero[k] = nz;
         res->n = k + 1;
@@ -197,6 +197,21 @@ static double squared_error(const double *A, int p, const double *coef)
         for (int c = 0; c < q; c++)
             row += A[r * q + c] * (c == q - 1 ? 1.0 : -coef[c]);
         e += vr * row;
+    }
+    return e;
+}
+
+/* ‖R v‖² for v = [−b, −β, 1] (coef = [b, β]), R q×q upper triangular, column-major: the
+   same squared error from the fold's triangle, without squaring its condition. */
+static double squared_error_R(const double *R, int p, const double *coef)
+{
+    int q = p + 2;
+    double e = 0;
+    for (int r = 0; r < q; r++) {
+        double row = 0;
+        for (int c = r; c < q; c++)
+            row += R[(size_t)c * q + r] * (c == q - 1 ? 1.0 : -coef[c]);
+        e += row * row;
     }
     return e;
 }
@@ -263,7 +278,9 @@ int path_cv(const struct path_problem *pb, const double *const *fold_A, const in
         rc = path_fit(&fold, &r);
         for (int l = 0; rc == 0 && l < n; l++) {
             coef_at(&r, p, cv->full.lambda[l], coef);
-            mse[(size_t)k * n + l] = squared_error(fold_A[k], p, coef) / fold_A[k][0];
+            mse[(size_t)k * n + l] = (pb->fold_R ? squared_error_R(pb->fold_R[k], p, coef)
+                                                 : squared_error(fold_A[k], p, coef)) /
+                                     fold_A[k][0];
         }
         path_result_free(&r);
     }

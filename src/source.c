@@ -24,9 +24,7 @@ int source_init(struct row_source *s, const struct source_input *in, struct lr_e
     return 0;
 }
 
-/* Bytes this node can still give: MemAvailable, or the cgroup's room if smaller; 0 when
-   unknown (then nothing is checked). */
-static double node_memory_available(void)
+double node_memory_available(void)
 {
     double t = test_mem_available();
     if (t >= 0)

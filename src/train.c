@@ -11,6 +11,7 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "comm.h"
+#include "cv.h"
 #include "dataset.h"
 #include "exact.h"
 #include "gd.h"
@@ -76,6 +77,7 @@ struct run {
     int64_t zero_epoch;        /* the first epoch whose loss was zero (0: none) */
     struct gd_certificate cert;  /* NaNs when not computed */
     struct exact_fit xf;       /* the exact solver's factor (or --inference's) */
+    struct cv_result cv;       /* --cv: the cross-validated path and the choice */
     unsigned char *aliased;    /* D: features the exact solver aliased (NULL: none) */
     struct inference inf;      /* inf.terms NULL: no inference table */
     struct diagnostics dg;     /* --diagnostics; dg.vif NULL: none */
@@ -811,10 +813,34 @@ static int fit_exact(struct run *r, struct lr_error *e)
     return LR_OK;
 }
 
+/* Phase 4 for --cv, collective: the cross-validated penalty path (cv.h), and the chosen
+   model in the units of X as the exact solver leaves it. */
+static int fit_cv(struct run *r, struct lr_error *e)
+{
+    int d = r->ds.n_features;
+    double t0 = comm_wtime();
+    if (cv_train(r->o, &r->ds, r->mean, r->scale, &r->cv, e) < 0)
+        return e->code;  /* agreed: from merged counts and matrices */
+    r->t_train = comm_wtime() - t0;
+    r->t[PH_COMPUTE] = r->t_train;
+    log_note(&r->log, "cross-validation: %d folds' factors in one pass %.3f s, paths %.3f s",
+             r->cv.K, r->cv.pass_seconds, r->cv.path_seconds);
+    if (r->cv.unconverged)
+        log_warn(&r->log, "--cv: coordinate descent stopped at its sweep limit before "
+                 "converging at %d lambda%s of the whole data's paths", r->cv.unconverged,
+                 r->cv.unconverged == 1 ? "" : "s");
+    gd_state_init(&r->st, d);
+    memcpy(r->st.theta, r->cv.theta, (size_t)(d + 1) * sizeof *r->st.theta);
+    r->st.lr = NAN;
+    return LR_OK;
+}
+
 /* Phase 4, collective: the one place a solver is chosen. Leaves the scaled weights in
    r->st.theta and why the solver stopped in r->st.stop. */
 static int fit(struct run *r, struct lr_error *e)
 {
+    if (r->o->cv)
+        return fit_cv(r, e);
     switch (r->gp.solver) {
     case SOLVER_GD:
     case SOLVER_NESTEROV:
@@ -1054,10 +1080,11 @@ static int finish_model(struct run *r, struct lr_error *e)
             if (ms[i])
                 ms[i]->adj_r2 = metrics_adjusted_r2(ms[i]->r2, ms[i]->rows, k, b);
     }
-    if ((o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0)) &&
+    if ((o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0 && !o->cv)) &&
         (rc = infer(r, e)) != LR_OK)
         return rc;
     double w1 = 0, mw = ds->weight_total;
+    double l1 = o->cv ? r->cv.l1 : o->l1, l2 = o->cv ? r->cv.l2 : o->l2;  /* --cv: equivalent */
     int selected = 0;
     for (int j = 1; j <= d; j++) {
         w2 += r->scaled[j] * r->scaled[j];
@@ -1083,12 +1110,12 @@ static int finish_model(struct run *r, struct lr_error *e)
         .learning_rate = r->st.lr, .condition_number = r->cert.kappa,
         .error_bound = r->cert.bound,
         .final_loss = o->huber ? r->huber_loss
-                               : r->train_m.mse / 2 + o->l2 / (2 * mw) * w2 + o->l1 / mw * w1,
-        .l2 = o->l2, .rows = ds->n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
+                               : r->train_m.mse / 2 + l2 / (2 * mw) * w2 + l1 / mw * w1,
+        .l2 = l2, .rows = ds->n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
         .seconds = comm_wtime() - r->t_start, .validation_split = o->validation_split,
         .patience = o->patience, .best_epoch = r->st.best_epoch, .train = r->train_m,
         .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
-        .l1 = o->l1, .loss = o->huber ? "huber" : "squared",
+        .l1 = l1, .cv = o->cv ? &r->cv : NULL, .loss = o->huber ? "huber" : "squared",
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
         .weights = o->weights, .features_selected = selected, .encoding = &ds->enc,
     };
@@ -1167,10 +1194,16 @@ static int print_summary(const struct run *r, struct lr_error *e)
                  (long long)r->zero_epoch);
     struct results res;
     FILE *out = results_begin(&res);
-    fprintf(out, "%s after %lld %s%s: final loss %.10g, R^2 %.10g, model written to %s\n",
+    if (o->cv)
+        cv_print(&r->cv, out);
+    if (o->cv)
+        fprintf(out, "fitted on all %lld rows at the chosen penalty: R^2 %.10g, model written "
+                "to %s\n", (long long)ds->n_rows_total, r->model.train.r2, o->model_out);
+    else
+        fprintf(out, "%s after %lld %s%s: final loss %.10g, R^2 %.10g, model written to %s\n",
             how, (long long)epochs, r->gp.solver == SOLVER_EXACT ? "passes" : "epochs", zero,
             r->model.final_loss, r->model.train.r2, o->model_out);
-    if (o->l1 > 0)
+    if (o->l1 > 0 || o->cv)
         fprintf(out, "%d of %d features selected (the others' coefficients are exactly 0)\n",
                 r->model.features_selected, d);
     if (o->huber)
@@ -1233,6 +1266,7 @@ static void run_free(struct run *r)
     free(r->scaled);
     free(r->aliased);
     exact_fit_free(&r->xf);
+    cv_result_free(&r->cv);
     inference_free(&r->inf);
     diagnostics_free(&r->dg);
 }

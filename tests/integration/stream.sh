@@ -233,3 +233,13 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "decompress" "$TMP/u.err" || bad="$bad [gzip input: exit $rc]"
 [ -z "$bad" ] && ok "stream mode's usage errors: exit 2, no model" ||
     not_ok "stream mode's usage errors" "$bad"
+
+# --cv in stream mode: the folds' triangles from the scratch file's blocks, the resident path
+lr 2 1 --cv 5 --l1-ratio 1 --lambdas 20 --memory resident --quiet --model-out "$TMP/cvr.json" \
+    "$TMP/hard.csv" >"$TMP/cvr.out" 2>/dev/null
+lr 2 1 --cv 5 --l1-ratio 1 --lambdas 20 --memory stream --block-rows 4096 --quiet \
+    --model-out "$TMP/cvs.json" "$TMP/hard.csv" >"$TMP/cvs.out" 2>/dev/null
+grep -q '"cv"' "$TMP/cvs.json" 2>/dev/null && same_model "$TMP/cvr.json" "$TMP/cvs.json" &&
+    diff <(sed 's/model written to .*//' "$TMP/cvr.out") <(sed 's/model written to .*//' "$TMP/cvs.out") >/dev/null &&
+    ok "--cv 5 (20 lambdas): stream = resident bit for bit, model and table" ||
+    not_ok "--cv in stream mode differs from resident"

@@ -44,11 +44,37 @@ static void test_good(void)
     CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 9, a4), 0);
     CU_ASSERT_EQUAL(o.interval, INTERVAL_PREDICTION);
     CU_ASSERT_EQUAL(o.level, 0.9);
+    char *a5[] = {"linreg_mpi", "--cv", "5", "--folds", "column:f", "--l1-ratio", "1,0.5,0",
+                  "--lambda-path", "3,1e-1,1e-3", "--select", "1se", "x.csv"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 12, a5), 0);
+    CU_ASSERT_EQUAL(o.cv, 5);
+    CU_ASSERT_EQUAL(o.folds, CV_FOLDS_COLUMN);
+    CU_ASSERT_STRING_EQUAL(o.fold_column, "f");
+    CU_ASSERT_EQUAL(o.n_l1_ratio, 3);
+    CU_ASSERT_EQUAL(o.l1_ratio[1], 0.5);
+    CU_ASSERT_EQUAL(o.n_lambda_path, 3);
+    CU_ASSERT_EQUAL(o.n_lambdas, 3);
+    CU_ASSERT_EQUAL(o.select_1se, 1);
+    CU_ASSERT_EQUAL(o.solver, SOLVER_EXACT);
+    CU_ASSERT_EQUAL(o.cv_ols, 0);
+    char *a6[] = {"linreg_mpi", "--cv", "10", "x.csv"};  /* glmnet's defaults */
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 4, a6), 0);
+    CU_ASSERT_EQUAL(o.folds, CV_FOLDS_HASH);
+    CU_ASSERT_EQUAL(o.n_l1_ratio, 1);
+    CU_ASSERT_EQUAL(o.l1_ratio[0], 1.0);
+    CU_ASSERT_EQUAL(o.n_lambdas, 100);
+    CU_ASSERT_EQUAL(o.lambda_min_ratio, 0.0);
+    CU_ASSERT_EQUAL(o.select_1se, 0);
+    CU_ASSERT_EQUAL(o.cv_ols, 1);  /* no penalty option: least squares' CV error */
+    char *a7[] = {"linreg_mpi", "--cv", "10", "--lambdas", "50", "x.csv"};
+    CU_ASSERT_EQUAL_FATAL(parse(&o, &e, 6, a7), 0);
+    CU_ASSERT_EQUAL(o.cv_ols, 0);
+    CU_ASSERT_EQUAL(o.n_lambdas, 50);
 }
 
 /* Each case: the arguments after the program name, and words the usage error must contain. */
 static const struct {
-    const char *args[6];
+    const char *args[8];
     const char *words;
 } bad_cases[] = {
     {{"--lr", "0", "x.csv"}, "--lr: '0'"},
@@ -84,14 +110,47 @@ static const struct {
     {{"evaluate", "--model", "m.json", "--interval", "confidence", "x.csv"},
      "option --interval does not apply to 'evaluate'"},
     {{"--interval", "confidence", "x.csv"}, "option --interval does not apply to 'train'"},
+    {{"--cv", "1", "x.csv"}, "--cv: '1' is not a whole number >= 2"},
+    {{"--cv", "101", "x.csv"}, "--cv: 101 folds; at most 100"},
+    {{"--cv", "4", "--lambda-path", "3,1,2", "x.csv"}, "not strictly decreasing (2 after 1)"},
+    {{"--cv", "4", "--lambda-path", "3,3", "x.csv"}, "not strictly decreasing (3 after 3)"},
+    {{"--cv", "4", "--lambda-path", "3,-1", "x.csv"}, "value 2 is not a positive"},
+    {{"--cv", "4", "--lambda-path", "3,,1", "x.csv"}, "value 2 is not a positive"},
+    {{"--cv", "4", "--l1-ratio", "1,1.5", "x.csv"}, "value 2 is not a number between 0 and 1"},
+    {{"--cv", "4", "--l1-ratio", "-0.1", "x.csv"}, "value 1 is not a number between 0 and 1"},
+    {{"--cv", "4", "--lambdas", "0", "x.csv"}, "--lambdas: '0' is not a whole number >= 1"},
+    {{"--cv", "4", "--lambda-min-ratio", "1", "x.csv"}, "--lambda-min-ratio: '1' is not below 1"},
+    {{"--cv", "4", "--select", "max", "x.csv"}, "--select: 'max' is not 'min' or '1se'"},
+    {{"--cv", "4", "--folds", "rows", "x.csv"}, "--folds: 'rows' is not hash or column:NAME"},
+    {{"--cv", "4", "--folds", "column:a,b", "x.csv"}, "--folds: 'column:a,b'"},
+    {{"--cv", "4", "--lambdas", "5", "--lambda-path", "2,1", "x.csv"}, "not both"},
+    {{"--cv", "4", "--lambda-min-ratio", "0.1", "--lambda-path", "2,1", "x.csv"},
+     "--lambda-path gives its own"},
+    {{"--cv", "4", "--loss", "huber", "x.csv"}, "--loss huber with --cv: the path is that of"},
+    {{"--cv", "4", "--l1", "3", "x.csv"}, "--cv chooses the penalty itself: drop --l1"},
+    {{"--cv", "4", "--l2", "3", "x.csv"}, "--cv chooses the penalty itself: drop --l2"},
+    {{"--cv", "4", "--solver", "nesterov", "x.csv"}, "drop --solver nesterov"},
+    {{"--cv", "4", "--lr", "0.1", "x.csv"}, "--lr does not apply to --cv"},
+    {{"--cv", "4", "--tol", "0", "x.csv"}, "--tol does not apply to --cv"},
+    {{"--cv", "4", "--checkpoint", "c.bin", "x.csv"}, "--checkpoint does not apply to --cv"},
+    {{"--cv", "4", "--validation-split", "0.2", "x.csv"}, "--validation-split does not apply"},
+    {{"--cv", "4", "--inference", "x.csv"}, "--inference does not apply to --cv"},
+    {{"--cv", "4", "--cov", "hc1", "x.csv"}, "--cov does not apply to --cv"},
+    {{"--cv", "4", "--no-scale", "x.csv"}, "--no-scale does not apply to --cv"},
+    {{"--cv", "4", "--no-intercept", "x.csv"}, "--no-intercept does not apply to --cv"},
+    {{"--cv", "4", "--folds", "column:f", "--cache", "c.bin", "x.csv"},
+     "the cache does not keep the fold column"},
+    {{"--l1-ratio", "0.5", "x.csv"}, "--l1-ratio applies to the cross-validated penalty path: "
+                                     "add --cv K"},
+    {{"--select", "1se", "x.csv"}, "--select applies to the cross-validated penalty path"},
 };
 
 static void test_bad(void)
 {
     for (size_t c = 0; c < sizeof bad_cases / sizeof *bad_cases; c++) {
-        char *argv[7] = {"linreg_mpi"};
+        char *argv[9] = {"linreg_mpi"};
         int argc = 1;
-        while (argc < 7 && bad_cases[c].args[argc - 1])
+        while (argc < 9 && bad_cases[c].args[argc - 1])
             argv[argc] = (char *)bad_cases[c].args[argc - 1], argc++;
         struct options o;
         struct lr_error e;

@@ -1,0 +1,190 @@
+# cv.sh — --cv: the cross-validated penalty path against R's cv.glmnet
+# (datasets/r_cv_glmnet_reference.tsv, from datasets/r_cv_glmnet_reference.R, with glmnet's
+# foldid given as a fold column): the lambda sequence, cvm and cvsd to 1e-6 relative, the
+# same lambda.min and lambda.1se, the coefficients at the chosen one to 1e-6, for
+# alpha 1, 0.5 and 0, weighted rows and a categorical column; a grid of alphas; the
+# README's mapping to scikit-learn and to --l1/--l2; ranks 1-3 x threads 1-2 and the same
+# bytes for any thread count; hash folds the same for any rank count and for the data as
+# several inputs (one gzip); --cv alone against numpy; bad input.
+
+PY=/usr/bin/python3  # Debian's, with scikit-learn (scripts/install-deps.sh)
+CHK="$ROOT/tests/tools/check_cv.py"
+REF="$ROOT/datasets/r_cv_glmnet_reference.tsv"
+"$PY" "$CHK" data "$ROOT/datasets" "$TMP"  # mtcars_K4.csv ... with glmnet's foldid as 'fold'
+
+: >"$TMP/checks"
+check() { echo "$*" >>"$TMP/checks"; }
+
+# fit NAME NP THREADS ARGS...: train into $TMP/NAME.json, the results into $TMP/NAME.out
+fit() {
+    local name=$1 np=$2 th=$3
+    shift 3
+    lr "$np" "$th" --model-out "$TMP/$name.json" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" ||
+        not_ok "$name: exit $?" "$(head -c 300 "$TMP/$name.err")"
+}
+
+# --- against cv.glmnet, folds from the fold column
+FC="--folds column:fold"
+fit mt1 1 1 --cv 4 $FC --target mpg --l1-ratio 1 "$TMP/mtcars_K4.csv"
+check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1.json" min
+check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt1.json"
+fit mt1se 1 1 --cv 4 $FC --target mpg --l1-ratio 1 --select 1se "$TMP/mtcars_K4.csv"
+check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1se.json" 1se
+fit mt05 1 1 --cv 5 $FC --target mpg --l1-ratio 0.5 "$TMP/mtcars_K5.csv"
+check glmnet "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json" min
+check sklearn "$TMP/mtcars_K5.csv" mpg "$TMP/mt05.json"
+fit mt0 1 1 --cv 4 $FC --target mpg --l1-ratio 0 "$TMP/mtcars_K4.csv"
+check glmnet "$REF" mtcars:alpha=0:K=4 "$TMP/mt0.json" min
+check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt0.json"
+fit sw 1 1 --cv 5 $FC --target fertility --l1-ratio 1 "$TMP/swiss_K5.csv"
+check glmnet "$REF" swiss:alpha=1:K=5 "$TMP/sw.json" min
+fit ir 1 1 --cv 3 $FC --target Sepal.Length --categorical Species --l1-ratio 1 "$TMP/iris_K3.csv"
+check glmnet "$REF" iris-species:alpha=1:K=3 "$TMP/ir.json" min
+fit grid 1 1 --cv 4 $FC --target mpg --l1-ratio 1,0 "$TMP/mtcars_K4.csv"
+check grid "$REF" "$TMP/grid.json" mtcars:alpha=1:K=4 mtcars:alpha=0:K=4
+
+# --- weighted rows (--weights drat: not a feature), ranks 1-3 x threads 1-2
+W="--cv 5 $FC --target mpg --weights drat --l1-ratio 0.5 $TMP/mtcars_K5.csv"
+models=()
+for np in 1 2 3; do
+    for th in 1 2; do
+        fit "w$np$th" "$np" "$th" $W
+        models+=("$TMP/w$np$th.json")
+    done
+done
+check glmnet "$REF" mtcars-weights-drat:alpha=0.5:K=5 "$TMP/w11.json" min
+check same 1e-12 "${models[@]}"
+strip() { grep -v '"seconds"\|"threads"' "$1"; }
+cmp -s <(strip "$TMP/w31.json") <(strip "$TMP/w32.json") &&
+    cmp -s <(sed 's/w3[12].json//' "$TMP/w31.out") <(sed 's/w3[12].json//' "$TMP/w32.out") &&
+    ok "threads 1 and 2 (3 ranks): the same model bytes (but timings) and the same table" ||
+    not_ok "threads 1 and 2 give other bytes" "$(diff <(strip "$TMP/w31.json") <(strip "$TMP/w32.json") | head -5)"
+
+# --- the table on stdout, the model's cv block, predict with the chosen model
+grep -q "^4-fold cross-validation of the penalty path (.* lambdas), l1_ratio 1:" "$TMP/mt1.out" &&
+    grep -q "^min  *0.60570" "$TMP/mt1.out" && grep -q "^1se  *1.3992" "$TMP/mt1.out" &&
+    grep -q "^chosen: lambda 0.6057028834 (min), l1_ratio 1; the same fit as --l1 " "$TMP/mt1.out" &&
+    ! grep -q "lambda index" "$TMP/mt1.err" && grep -q "folds. factors in one pass" "$TMP/mt1.err" &&
+    ok "stdout: cv.glmnet's table (lambda.min and .1se rows) and the chosen fit" ||
+    not_ok "stdout table" "$(head -5 "$TMP/mt1.out")"
+lr 1 1 predict --model "$TMP/mt05.json" --output "$TMP/pred.csv" "$TMP/mtcars_K5.csv" 2>/dev/null
+"$PY" - "$TMP/mt05.json" "$TMP/mtcars_K5.csv" "$TMP/pred.csv" <<'PY' && ok "predict uses the chosen model" || not_ok "predict with a --cv model"
+import json, sys, pandas as pd, numpy as np
+m = json.load(open(sys.argv[1])); d = pd.read_csv(sys.argv[2]); p = pd.read_csv(sys.argv[3])
+want = m["intercept"] + d[m["features"]].to_numpy() @ np.array(m["coefficients"])
+sys.exit(0 if np.allclose(p.iloc[:, -1].to_numpy(), want, rtol=1e-12, atol=0) else 1)
+PY
+
+# --- --cv alone: least squares' own CV error, and the least-squares fit
+fit ols 1 1 --cv 4 $FC --target mpg "$TMP/mtcars_K4.csv"
+check ols "$TMP/mtcars_K4.csv" mpg "$TMP/ols.json"
+lr 1 1 --quiet --solver exact --target mpg --drop fold --model-out "$TMP/exact.json" \
+    "$TMP/mtcars_K4.csv" >/dev/null
+model_values "$TMP/ols.json" >"$TMP/a" && model_values "$TMP/exact.json" >"$TMP/b"
+values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
+    grep -q "^4-fold cross-validation of least squares (no penalty): mean squared error 12.9103361" "$TMP/ols.out" &&
+    ok "--cv alone: the model is --solver exact's (1e-9), stdout its CV error" ||
+    not_ok "--cv alone" "$(cat "$TMP/why") $(head -2 "$TMP/ols.out")"
+
+# --- the ridge end of the mapping: --solver exact --l2 (the equivalent) is the same fit
+l2=$(grep -o '"l2": [-0-9.eE+]*' "$TMP/mt0.json" | tail -1 | awk '{print $2}')
+lr 1 1 --quiet --solver exact --target mpg --drop fold --l2 "$l2" --model-out "$TMP/ridge.json" \
+    "$TMP/mtcars_K4.csv" >/dev/null
+model_values "$TMP/mt0.json" >"$TMP/a" && model_values "$TMP/ridge.json" >"$TMP/b"
+values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
+    ok "alpha 0: --solver exact --l2 m*lambda/sd(y) gives the chosen model (1e-9)" ||
+    not_ok "--l2 equivalent" "$(cat "$TMP/why")"
+
+# --- a fold column of text: each value a fold, numbered as the values first appear
+awk -F, -v OFS=, 'NR == 1 { $NF = "part" } NR > 1 { $NF = NR <= 11 ? "zeta" : NR <= 21 ? "alpha" : "mid" } 1' \
+    "$TMP/mtcars_K4.csv" >"$TMP/text.csv"
+fit text 2 1 --cv 3 --folds column:part --target mpg --l1-ratio 1 "$TMP/text.csv"
+tr -d ' \n' <"$TMP/text.json" | grep -q '"fold_rows":\[10,10,12\]' &&
+    ! grep -q '"part' "$TMP/text.json" &&
+    ok "--folds column: text values, folds in order of appearance (10, 10, 12 rows), not a feature" ||
+    not_ok "text fold column" "$(tr -d ' \n' <"$TMP/text.json" | grep -o '"fold_rows":[^]]*')"
+
+# --- hash folds: the same rows for 1 and 3 ranks (and the same path)
+fit h1 1 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
+fit h3 3 2 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/mtcars_K4.csv"
+# ... and as two inputs, one gzip-compressed: the positions, so the folds, are the same
+mkdir -p "$TMP/parts"
+head -17 "$TMP/mtcars_K4.csv" >"$TMP/parts/a.csv"
+{ head -1 "$TMP/mtcars_K4.csv"; tail -n +18 "$TMP/mtcars_K4.csv"; } | gzip >"$TMP/parts/b.csv.gz"
+fit hp 2 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/parts/a.csv" "$TMP/parts/b.csv.gz"
+check fold_rows "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
+check same 1e-12 "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
+
+# --- bad input: exit 65, no model written; every rank alike under mpirun once (whose
+# clean-up after a failing run costs seconds), the others in one process
+rm -f "$TMP/bad.json"
+expect_fail "--cv K with fewer rows than K: a fold has no rows" 65 "fold .* has no rows" 3 \
+    --cv 40 --target mpg --model-out "$TMP/bad.json" "$TMP/mtcars_K4.csv"
+[ ! -e "$TMP/bad.json" ] && ok "no model written after it" || not_ok "a model was written"
+# data_fail DESC PATTERN ARGS...: exit 65 with PATTERN on stderr, no model written
+data_fail() {
+    local desc=$1 pattern=$2 rc=0
+    shift 2
+    "$BIN" "$@" --model-out "$TMP/bad.json" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+    [ "$rc" -eq 65 ] && grep -q -- "$pattern" "$TMP/err" && [ ! -e "$TMP/bad.json" ] &&
+        ok "$desc" || not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
+}
+awk -F, 'NR == 1 || $NF != 2' "$TMP/mtcars_K4.csv" >"$TMP/three.csv"
+data_fail "--folds column with 3 values for --cv 4: a fold with no rows" \
+    "has 3 distinct values but --cv asks for 4 folds; use --cv 3" \
+    --cv 4 $FC --target mpg "$TMP/three.csv"
+awk -F, -v OFS=, 'NR > 1 { $NF = 1 } 1' "$TMP/mtcars_K4.csv" >"$TMP/one.csv"
+data_fail "a fold column with one value" "the column has one value" \
+    --cv 2 $FC --target mpg "$TMP/one.csv"
+awk -F, -v OFS=, 'NR == 5 { $1 = -1 } 1' "$TMP/mtcars_K4.csv" >"$TMP/neg.csv"
+data_fail "a negative weight: FILE:LINE:COLUMN" "neg.csv:5:1: " \
+    --cv 4 $FC --target mpg --weights cyl "$TMP/neg.csv"
+awk -F, -v OFS=, 'NR > 1 { $11 = 1234.5678 } 1' "$TMP/mtcars_K4.csv" >"$TMP/yconst.csv"
+data_fail "a constant target" "the target is constant (1234.57): there is no penalty path" \
+    --cv 4 $FC --target mpg "$TMP/yconst.csv"
+awk -F, -v OFS=, 'NR > 1 && $NF == 3 { $4 = 0 } 1' "$TMP/mtcars_K4.csv" >"$TMP/w0.csv"
+data_fail "a fold whose weights are all 0" "fold 3 of 4 has 8 rows but all their weights are 0" \
+    --cv 4 $FC --target mpg --weights drat "$TMP/w0.csv"
+
+rc=0
+LINREG_TEST_MEM_AVAILABLE=10000 "$HOOKS_BIN" --cv 4 $FC --target mpg --model-out "$TMP/bad.json" \
+    "$TMP/mtcars_K4.csv" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+[ "$rc" -eq 71 ] && grep -q "the 4 folds' triangles of 12 columns need about .* use fewer folds (--cv) or fewer features" "$TMP/err" &&
+    [ ! -e "$TMP/bad.json" ] && ok "folds' triangles beyond the node's memory: exit 71, how to need less" ||
+    not_ok "memory check" "exit $rc: $(head -c 300 "$TMP/err")"
+
+# usage errors: decided alike on every rank from the options, so one process says it
+usage_fail() {
+    local desc=$1 pattern=$2 rc=0
+    shift 2
+    "$BIN" "$@" --target mpg --model-out "$TMP/bad.json" "$TMP/mtcars_K4.csv" >/dev/null \
+        2>"$TMP/err" </dev/null || rc=$?
+    [ "$rc" -eq 2 ] && grep -q -- "$pattern" "$TMP/err" && [ ! -e "$TMP/bad.json" ] &&
+        ok "$desc" || not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
+}
+usage_fail "--lambda-path not decreasing" "not strictly decreasing (2 after 1)" \
+    --cv 4 --lambda-path 3,1,2
+usage_fail "--cv with --loss huber says why" "--loss huber with --cv: the path is that of squared" \
+    --cv 4 --loss huber
+usage_fail "--cv with a gradient option (--epochs)" "--epochs does not apply to --cv" --cv 4 --epochs 9
+usage_fail "--folds column: the target" "--folds column: 'mpg' is the target column" \
+    --cv 4 --folds column:mpg
+# (the other usage errors: tests/unit/test_cli.c)
+
+# --- a given --lambda-path is used whole
+fit lp 2 1 --cv 4 $FC --target mpg --lambda-path 3,1,0.5,0.2 "$TMP/mtcars_K4.csv"
+[ "$(json_numbers "$TMP/lp.json" lambda_min | sort -u)" = 0.5 ] &&
+    tr -d ' \n' <"$TMP/lp.json" | grep -q '"lambda":\[3.0,1.0,0.5,0.20000000000000001\]' &&
+    ok "--lambda-path: the given penalties, and lambda.min among them" ||
+    not_ok "--lambda-path" "$(grep -A5 '"lambda": \[' "$TMP/lp.json" | head -6 | tr -d '\n')"
+
+# --- the queued comparisons, in one Python
+"$PY" "$CHK" --batch "$TMP/checks" >"$TMP/checked"
+while IFS= read -r line; do
+    case "$line" in
+    "ok "*) ok "${line#ok }" ;;
+    *) not_ok "${line#FAIL }" ;;
+    esac
+done <"$TMP/checked"
+[ "$(wc -l <"$TMP/checked")" -ge "$(wc -l <"$TMP/checks")" ] ||  # a check prints 1 or more
+    not_ok "every queued check ran" "$(tail -3 "$TMP/checked")"
