@@ -51,6 +51,12 @@ void scratch_rewind(struct scratch *s);
 int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, double *w,
                      struct lr_error *e);
 
+/* Local: the same rows as stored, without copying them apart: *rows points at n rows of
+   d numbers, then y and w when flagged (valid until the next call); returns n as
+   scratch_read does. */
+int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **rows,
+                          struct lr_error *e);
+
 /* Closes the file (its blocks go back to the file system); safe on one never opened. */
 void scratch_close(struct scratch *s);
 

@@ -728,6 +728,38 @@ void dataset_rewind(struct dataset *ds)
         scratch_rewind(&ds->stream->sc);
 }
 
+/* Stream mode, numbers only: n stored rows (d numbers, then y and w as flagged) into the
+   block's X, y, w in one pass, each value as resident rows get it: a missing one filled
+   (the encoding's fill), then standardised (dataset_scale), with the same operations. */
+static void decode_rows(struct data_stream *st, const struct encoding *enc, const double *rows,
+                        int64_t n)
+{
+    int d = st->plan.d, k = d + st->sc.has_y + st->sc.has_w, any_fill = 0;
+    double *fill = lr_malloc((size_t)(d + 1) * sizeof *fill);
+    for (int j = 0; j < d; j++) {
+        fill[j] = enc->cols[j].has_fill ? enc->cols[j].fill : NAN;
+        any_fill |= enc->cols[j].has_fill;
+    }
+    const double *mean = st->mean, *scale = st->scale;
+    double *X = st->raw, *y = st->y, *w = st->w;
+#pragma omp parallel for num_threads(st->n_threads) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        const double *r = rows + i * k;
+        double *x = X + i * d;
+        for (int j = 0; j < d; j++) {
+            double v = r[j];
+            if (any_fill && isnan(v) && !isnan(fill[j]))
+                v = fill[j];
+            x[j] = mean ? (v - mean[j]) / scale[j] : v;
+        }
+        if (y)
+            y[i] = r[d];
+        if (w)
+            w[i] = r[d + (y != NULL)];
+    }
+    free(fill);
+}
+
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
@@ -748,6 +780,16 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
     }
     if (ds->next_row == 0)
         st->passes++;
+    if (st->plan.identity) {  /* numbers only: filled and scaled in the one copy */
+        const double *rows;
+        int64_t n = scratch_read_rows(&st->sc, st->block_rows, &rows, e);
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+        ds->next_row += n;
+        decode_rows(st, &ds->enc, rows, n);
+        *b = (struct row_block){.X = st->raw, .y = st->y, .w = st->w, .n = n};
+        return 1;
+    }
     int64_t n = scratch_read(&st->sc, st->block_rows, st->raw, st->y, st->w, e);
     if (n <= 0)
         return n < 0 ? -1 : 0;

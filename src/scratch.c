@@ -102,10 +102,10 @@ int scratch_append(struct scratch *s, const double *X, const double *y, const do
 
 void scratch_rewind(struct scratch *s) { s->next = 0; }
 
-int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, double *w,
-                     struct lr_error *e)
+int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **rows,
+                          struct lr_error *e)
 {
-    int k = row_numbers(s), d = s->d;
+    int k = row_numbers(s);
     int64_t n = s->n_rows - s->next < max_rows ? s->n_rows - s->next : max_rows;
     if (n <= 0)
         return 0;
@@ -120,15 +120,25 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
                 (long long)s->next, strerror(errno));
         return -1;
     }
+    s->next += n;
+    *rows = s->buf;
+    return n;
+}
+
+int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, double *w,
+                     struct lr_error *e)
+{
+    int k = row_numbers(s), d = s->d;
+    const double *buf;
+    int64_t n = scratch_read_rows(s, max_rows, &buf, e);
     for (int64_t i = 0; i < n; i++) {
-        const double *r = s->buf + i * k;
+        const double *r = buf + i * k;
         memcpy(X + i * d, r, (size_t)d * sizeof *r);
         if (s->has_y)
             y[i] = r[d];
         if (s->has_w)
             w[i] = r[d + s->has_y];
     }
-    s->next += n;
     return n;
 }
 
