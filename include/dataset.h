@@ -21,6 +21,7 @@
 
 #include "csv_reader.h"
 #include "error.h"
+#include "locate.h"
 
 struct data_options {
     const char *path;          /* the first input (messages about the data set name it) */
@@ -50,6 +51,7 @@ struct data_options {
     const char *cache;         /* --cache PATH: the parsed rows kept there (cache.h) */
     int cache_verify_full;     /* --cache-verify full: the CSV's content hashed too */
     int quiet;                 /* the cache's notes and warnings silenced */
+    int keep_places;           /* keep where each row's record starts (ds->row_at, places) */
 };
 
 struct dataset {
@@ -79,6 +81,9 @@ struct dataset {
     int64_t first_skipped_last[CSV_FIRST_SKIPPED];
     char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
+    int64_t *row_at;           /* with keep_places, rows read as text from plain files: N
+                                  offsets where each row's record starts; else NULL */
+    struct row_places places;  /* ... and how to place them (locate.h) */
 };
 
 /* Which data set of a command the options are for. */

@@ -20,6 +20,12 @@
  *                 an aliased column (where statsmodels would give infinity for the whole
  *                 dependent set, and car refuses)
  *
+ *   Influence     the DIAG_TOP rows of largest Cook's distance D_i = e_i² h_i / (k s² (1 − h_i)²)
+ *                 with their leverage h_i = ‖R⁻ᵀx̃_i‖² and studentized residual
+ *                 r_i = e_i / (s √(1 − h_i)), s² = RSS/(n − k) (R's cooks.distance, hatvalues
+ *                 and rstandard); each thread part and each rank keeps its own best, merged
+ *                 (ties: the earlier row); a row with h_i = 1 has none (R gives NaN)
+ *
  * For unweighted fits with an intercept. Collective (one pass, one Allreduce and one
  * Allgather); never exits.
  */
@@ -29,10 +35,25 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "error.h"
 #include "exact.h"
+#include "locate.h"
+
+#define DIAG_TOP 10
+
+/* One row among the most influential. */
+struct influence {
+    int64_t row;               /* 0-based among the fit's rows, in data order */
+    int64_t at;                /* where its record starts (csv_shard.row_at); -1: unknown */
+    double cooks, leverage, std_residual, residual, fitted;
+    char *place;               /* "FILE:LINE", or "row N" (1-based) where lines are unknown */
+};
 
 struct diagnostics {
     int64_t n;
+    int k;                     /* coefficients kept */
+    int n_top;                 /* rows in top (fewer than DIAG_TOP for few rows) */
+    struct influence top[DIAG_TOP];  /* largest Cook's distance first */
     double omnibus, omnibus_p, skew, kurtosis, jarque_bera, jarque_bera_p, durbin_watson;
     double breusch_pagan, breusch_pagan_p;
     int breusch_pagan_df;
@@ -48,6 +69,11 @@ struct diagnostics {
 void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
                          const struct exact_fit *f, const double *col_m2, const double *scale,
                          struct diagnostics *out);
+/* Collective: each influential row's place, from the offsets of its record (row_at: this
+   rank's n_local rows, NULL when unknown) placed by pl (locate.h); -1 with e when a file
+   cannot be read again. */
+int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_local,
+                      const struct row_places *pl, struct lr_error *e);
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out);
 void diagnostics_free(struct diagnostics *dg);
 

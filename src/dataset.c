@@ -464,13 +464,35 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .n_groups = groups.n_groups, .group_col = {groups.group_col[0], groups.group_col[1]},
             .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
-            .enc = &L->rs.rd,
+            .enc = &L->rs.rd, .keep_offsets = o->keep_places,
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
         },
     };
     L->n_source = ds->n_features;
     return 0;
+}
+
+/* With keep_places: where each row's record starts and how to turn that into a file and a
+   line (locate.h), when the rows came from plain files as text. */
+static void keep_places(struct load *L, struct dataset *ds)
+{
+    if (L->src.m == source_compressed() || L->src.m == source_cache())
+        return;  /* the same kind on every rank: every rank places, or none */
+    struct row_places *pl = &ds->places;
+    ds->row_at = L->rows.row_at;
+    L->rows.row_at = NULL;
+    pl->n = L->il.n;
+    pl->path = lr_malloc((size_t)pl->n * sizeof *pl->path);
+    pl->data_start = lr_malloc((size_t)pl->n * sizeof *pl->data_start);
+    for (int f = 0; f < pl->n; f++)
+        pl->path[f] = lr_strdup(L->il.path[f]), pl->data_start[f] = L->data_start[f];
+    if (L->multi) {
+        pl->start = lr_malloc(((size_t)pl->n + 1) * sizeof *pl->start);
+        pl->start[0] = 0;
+        for (int f = 0; f < pl->n; f++)
+            pl->start[f + 1] = pl->start[f] + L->text[f];
+    }
 }
 
 /* With --cache: what the row source checks the cache against (its key: the source
@@ -579,6 +601,8 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     if (o->cache && L.src.m != source_cache())
         write_cache(&L, o, ds);
     take_rows(ds, &L.rows);
+    if (o->keep_places)
+        keep_places(&L, ds);
     ds->weight_total = (double)ds->n_rows_total;
     if (ds->w && dataset_weight_total(ds, o->path, e) < 0)
         goto done;
@@ -614,6 +638,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         if (role == DATA_TRAIN) {
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
+            o->keep_places = cli->diagnostics;  /* the influential rows' FILE:LINE */
             o->drop_index = 1;
             break;
         }
@@ -665,6 +690,8 @@ void dataset_free(struct dataset *ds)
     free(ds->y);
     free(ds->w);
     free(ds->g);
+    free(ds->row_at);
+    row_places_free(&ds->places);
     enc_free(&ds->enc);
     memset(ds, 0, sizeof *ds);
 }

@@ -15,31 +15,85 @@
    are Σe² and Σe⁴. */
 enum { S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
 
+/* Cook's distance up to its constant factor 1/(k s²): what orders the rows. */
+static double cooks_key(double e, double h)
+{
+    return h < 1 ? e * e * h / ((1 - h) * (1 - h)) : NAN;
+}
+
+/* a before b: the larger Cook's distance, then the earlier row */
+static int ahead(const struct influence *a, const struct influence *b)
+{
+    return a->cooks > b->cooks || (a->cooks == b->cooks && a->row < b->row);
+}
+
+/* Row v into top (n of DIAG_TOP held, best first) when it belongs there. */
+static void top_add(struct influence *top, int *n, const struct influence *v)
+{
+    if (isnan(v->cooks) || (*n == DIAG_TOP && !ahead(v, &top[DIAG_TOP - 1])))
+        return;
+    int at = *n < DIAG_TOP ? (*n)++ : DIAG_TOP - 1;
+    while (at > 0 && ahead(v, &top[at - 1])) {
+        top[at] = top[at - 1];
+        at--;
+    }
+    top[at] = *v;
+}
+
 static void part_sums(const struct exact_problem *pb, const double *theta_s,
-                      const struct exact_fit *f, int64_t lo, int64_t hi, long double *acc,
-                      double *ends)
+                      const struct exact_fit *f, int64_t lo, int64_t hi, int64_t base,
+                      long double *acc, double *ends, struct influence *top, int *n_top)
 {
     int k = f->rank;
     double prev = 0;
+    double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
     for (int64_t i = lo; i < hi; i++) {
         double fit = 0;
         for (int j = 0; j <= pb->d; j++)
             if (j > 0 || pb->intercept)
                 fit += theta_s[j] * exact_design(pb, i, j);
-        double e = pb->y[i] - fit, u = e * e;
+        double e = pb->y[i] - fit, u2 = e * e;
         acc[S_E1] += e;
-        acc[S_E2] += u;
-        acc[S_E3] += u * e;
-        acc[S_E4] += u * u;
+        acc[S_E2] += u2;
+        acc[S_E3] += u2 * e;
+        acc[S_E4] += u2 * u2;
         if (i > lo)
             acc[S_DW] += (e - prev) * (e - prev);
         else
             ends[0] = e;
         prev = e;
-        for (int q = 0; q < k; q++)
-            acc[S_FIXED + q] += exact_design(pb, i, f->kept[q]) * u;
+        for (int q = 0; q < k; q++) {
+            x[q] = exact_design(pb, i, f->kept[q]);
+            acc[S_FIXED + q] += x[q] * u2;
+        }
+        double h = exact_leverage(f->R, k, x, 1.0, u);
+        struct influence v = {.row = base + i, .cooks = cooks_key(e, h), .leverage = h,
+                              .residual = e, .fitted = pb->y[i] - e};
+        top_add(top, n_top, &v);
     }
     ends[1] = prev;
+    free(x);
+}
+
+/* Collective: the DIAG_TOP rows of largest Cook's distance of all ranks, best first, from
+   each part's own (n_parts × DIAG_TOP entries, counts in n). */
+static int top_merge(const struct influence *parts, const int *n, int64_t n_parts,
+                     struct influence *top)
+{
+    int m = 0, p = comm_size();
+    struct influence mine[DIAG_TOP];
+    for (int64_t c = 0; c < n_parts; c++)
+        for (int a = 0; a < n[c]; a++)
+            top_add(mine, &m, &parts[c * DIAG_TOP + a]);
+    for (int a = m; a < DIAG_TOP; a++)
+        mine[a] = (struct influence){.row = -1, .cooks = NAN};
+    struct influence *all = lr_malloc((size_t)p * sizeof mine);
+    comm_allgather(mine, all, sizeof mine);
+    m = 0;
+    for (int a = 0; a < p * DIAG_TOP; a++)
+        top_add(top, &m, &all[a]);
+    free(all);
+    return m;
 }
 
 /* scipy.stats.skewtest's Z for the sample skewness b (n values). */
@@ -76,14 +130,17 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
                          struct diagnostics *out)
 {
     int k = f->rank, d = pb->d, width = S_FIXED + k;
-    int64_t parts = par_chunks(pb->n_local);
+    int64_t parts = par_chunks(pb->n_local), base = comm_exscan_i64(pb->n_local);
     long double *acc = lr_calloc((size_t)parts * (size_t)width + 1, sizeof *acc);
     double *ends = lr_malloc(sizeof(double) * 2 * (size_t)parts);
+    struct influence *tops = lr_malloc(((size_t)parts + 1) * DIAG_TOP * sizeof *tops);
+    int *n_tops = lr_calloc((size_t)parts + 1, sizeof *n_tops);
 #pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (parts > 1)
     for (int64_t p = 0; p < parts; p++) {
         int64_t lo, hi;
         par_chunk(pb->n_local, p, &lo, &hi);
-        part_sums(pb, theta_s, f, lo, hi, acc + (size_t)p * width, ends + 2 * p);
+        part_sums(pb, theta_s, f, lo, hi, base, acc + (size_t)p * width, ends + 2 * p,
+                  tops + p * DIAG_TOP, &n_tops[p]);
     }
     /* parts in order, the boundary between parts counted for Durbin-Watson */
     double *sum = lr_calloc((size_t)width + 1, sizeof *sum);
@@ -116,7 +173,19 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     double m3 = sum[S_E3] / n - 3 * mean * sum[S_E2] / n + 2 * mean * mean * mean;
     double m4 = sum[S_E4] / n - 4 * mean * sum[S_E3] / n + 6 * mean * mean * sum[S_E2] / n -
                 3 * mean * mean * mean * mean;
-    *out = (struct diagnostics){.n = pb->n_total, .d = d};
+    *out = (struct diagnostics){.n = pb->n_total, .d = d, .k = k};
+    /* Cook's distance and the studentized residual (R's cooks.distance, rstandard) with
+       s² = RSS/(n − k) */
+    out->n_top = top_merge(tops, n_tops, parts, out->top);
+    double s2 = sum[S_E2] / (n - k);
+    for (int a = 0; a < out->n_top; a++) {
+        struct influence *v = &out->top[a];
+        v->cooks /= k * s2;
+        v->std_residual = v->residual / sqrt(s2 * (1 - v->leverage));
+        v->at = -1;
+    }
+    free(tops);
+    free(n_tops);
     out->skew = m3 / pow(m2, 1.5);
     out->kurtosis = m4 / (m2 * m2);
     double zs = skew_z(out->skew, n), zk = kurtosis_z(out->kurtosis, n);
@@ -167,6 +236,36 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     free(ends);
 }
 
+int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_local,
+                      const struct row_places *pl, struct lr_error *e)
+{
+    int64_t base = comm_exscan_i64(n_local), off[DIAG_TOP], line[DIAG_TOP];
+    double at[DIAG_TOP];
+    int file[DIAG_TOP];
+    for (int a = 0; a < dg->n_top; a++) {  /* each row's offset, from the rank that holds it */
+        int64_t i = dg->top[a].row - base;
+        at[a] = row_at && i >= 0 && i < n_local ? (double)row_at[i] : -1;
+    }
+    comm_max(at, dg->n_top);
+    for (int a = 0; a < dg->n_top; a++)
+        dg->top[a].at = off[a] = (int64_t)at[a];
+    if (locate_rows(pl, off, dg->n_top, file, line, e) < 0)
+        return -1;
+    for (int a = 0; a < dg->n_top; a++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "row %lld", (long long)dg->top[a].row + 1);
+        free(dg->top[a].place);
+        if (file[a] < 0) {
+            dg->top[a].place = lr_strdup(buf);
+            continue;
+        }
+        size_t len = strlen(pl->path[file[a]]) + 24;
+        dg->top[a].place = lr_malloc(len);
+        snprintf(dg->top[a].place, len, "%s:%lld", pl->path[file[a]], (long long)line[a]);
+    }
+    return 0;
+}
+
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out)
 {
     fprintf(out, "Residual diagnostics (%lld rows):\n", (long long)dg->n);
@@ -182,10 +281,20 @@ void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *o
     for (int j = 0; j < dg->d; j++)
         fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
     fputc('\n', out);
+    if (dg->n_top == 0)
+        return;
+    fprintf(out, "\nMost influential rows (Cook's distance):\n");
+    fprintf(out, "  %-32s %12s %12s %12s\n", "row", "Cook's D", "leverage", "std. resid");
+    for (int a = 0; a < dg->n_top; a++)
+        fprintf(out, "  %-32s %12.6g %12.6g %12.6g\n", dg->top[a].place ? dg->top[a].place : "",
+                dg->top[a].cooks, dg->top[a].leverage, dg->top[a].std_residual);
 }
 
 void diagnostics_free(struct diagnostics *dg)
 {
     free(dg->vif);
     dg->vif = NULL;
+    for (int a = 0; a < dg->n_top; a++)
+        free(dg->top[a].place);
+    dg->n_top = 0;
 }

@@ -153,14 +153,22 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_t *vif = json_object();
         for (int j = 0; j < dg->d; j++)
             json_object_set_new(vif, m->features[j], number(dg->vif[j]));
+        json_t *top = json_array();
+        for (int a = 0; a < dg->n_top; a++)
+            json_array_append_new(top, json_pack(
+                "{s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "place", dg->top[a].place ? dg->top[a].place : "",
+                "row", (json_int_t)dg->top[a].row + 1, "cooks_distance", number(dg->top[a].cooks),
+                "leverage", number(dg->top[a].leverage), "studentized_residual",
+                number(dg->top[a].std_residual), "fitted", number(dg->top[a].fitted),
+                "residual", number(dg->top[a].residual)));
         json_object_set_new(root, "diagnostics", json_pack(
-            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "omnibus",
+            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "omnibus",
             number(dg->omnibus), "omnibus_p", number(dg->omnibus_p), "skew", number(dg->skew),
             "kurtosis", number(dg->kurtosis), "jarque_bera", number(dg->jarque_bera),
             "jarque_bera_p", number(dg->jarque_bera_p), "durbin_watson",
             number(dg->durbin_watson), "breusch_pagan", number(dg->breusch_pagan),
             "breusch_pagan_df", dg->breusch_pagan_df, "breusch_pagan_p",
-            number(dg->breusch_pagan_p), "vif", vif));
+            number(dg->breusch_pagan_p), "vif", vif, "influential", top));
     }
     if (m->encoding)
         json_object_set_new(root, "encoding", enc_to_json(m->encoding));

@@ -156,6 +156,8 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
             *(is_val[i] ? &v->w[kv] : &ds->w[kt]) = ds->w[i];
         for (int g = 0; !is_val[i] && g < ds->n_groups; g++)  /* so do its cluster ids */
             ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
+        if (!is_val[i] && ds->row_at)  /* and where its record starts */
+            ds->row_at[kt] = ds->row_at[i];
         if (is_val[i])
             v->y[kv++] = ds->y[i];
         else
@@ -808,8 +810,8 @@ static void test_terms(struct run *r)
 }
 
 /* Collective, --diagnostics: the residual checks at theta_s (on the factor's design), one
-   more pass over the training rows. */
-static void diagnose(struct run *r, const double *theta_s)
+   more pass over the training rows, and the most influential rows placed in their files. */
+static int diagnose(struct run *r, const double *theta_s, struct lr_error *e)
 {
     int d = r->ds.n_features;
     struct exact_problem pb = exact_problem_of(r);
@@ -818,6 +820,9 @@ static void diagnose(struct run *r, const double *theta_s)
         m2[j] = r->s[j].m2;
     diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, &r->dg);
     free(m2);
+    if (diagnostics_place(&r->dg, r->ds.row_at, r->ds.n_rows, &r->ds.places, e) < 0)
+        return e->code;
+    return LR_OK;
 }
 
 /* Collective: the inference table at the final weights (original units in r->coef). The
@@ -873,7 +878,7 @@ static int infer(struct run *r, struct lr_error *e)
     if (rc == LR_OK)
         test_terms(r);
     if (rc == LR_OK && r->o->diagnostics)
-        diagnose(r, theta_s);
+        rc = diagnose(r, theta_s, e);
     free(theta_s);
     return rc;
 }

@@ -3,7 +3,9 @@
 # figure to 1e-8 relative (p-values 1e-6), under ranks 1-3 x threads 1-2, on mtcars, swiss,
 # iris (Species one-hot) and 10,000 generated rows with unequal variances and correlated
 # errors (three 4096-row parts at 1 rank, so Durbin-Watson crosses parts, and ranks at 2 and
-# 3); usage errors.
+# 3); the ten most influential rows against R's cooks.distance, hatvalues and rstandard
+# (datasets/r_influence_reference.tsv) to 1e-8, with their FILE:LINE, also over three files
+# holding blank lines and quoted records of several lines; usage errors.
 
 PY=/usr/bin/python3  # Debian's, with python3-statsmodels (scripts/install-deps.sh)
 D="$ROOT/datasets"
@@ -43,7 +45,7 @@ lr 1 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
     --model-out "$TMP/m.json" "$D/mtcars.csv" >"$TMP/out"
 grep -q "^Residual diagnostics (32 rows):" "$TMP/out" && grep -q "Breusch-Pagan: .* on 3 DF" "$TMP/out" &&
     ok "the diagnostics printed after the table" || not_ok "printed diagnostics" "$(tail -6 "$TMP/out")"
-why=$("$PY" - "$TMP/cases" "$D" "$TMP/het.csv" <<'PY'
+why=$("$PY" - "$TMP/cases" "$D" "$TMP/het.csv" "$D/r_influence_reference.tsv" <<'PY'
 import json, sys
 import numpy as np, pandas as pd, statsmodels.api as sm
 from statsmodels.stats.stattools import omni_normtest, jarque_bera, durbin_watson
@@ -77,6 +79,21 @@ def reference(name):
                       "vif": {c: variance_inflation_factor(Xc.values, i + 1)
                               for i, c in enumerate(X.columns)}}
     return refs[name]
+influence = {}
+for line in open(sys.argv[4]):
+    case, a, row, cooks, lev, rstd = line.split("\t")
+    influence.setdefault(case, []).append((int(row), float(cooks), float(lev), float(rstd)))
+def check_influence(path, name, got, places):
+    want = influence[name]
+    if len(got) != len(want):
+        return ["%s influential: %d rows, R %d" % (path, len(got), len(want))]
+    for g, (row, cooks, lev, rstd) in zip(got, want):
+        if g["row"] != row or g["place"] != places[row] or any(
+                abs(x - y) > 1e-8 * abs(y) for x, y in ((g["cooks_distance"], cooks),
+                (g["leverage"], lev), (g["studentized_residual"], rstd))):
+            return ["%s influential %r vs R row %d (%s) %r %r %r" % (path, g, row, places[row],
+                                                                   cooks, lev, rstd)]
+    return []
 bad = []
 for line in open(sys.argv[1]):
     parts = line.rstrip("\n").split("\t")
@@ -84,6 +101,9 @@ for line in open(sys.argv[1]):
         bad.append(line.strip()); continue
     name, path = parts
     got, want = json.load(open(path))["diagnostics"], reference(name)
+    if name in influence:  # one plain file: its header, then one line per row
+        bad += check_influence(path, name, got["influential"],
+                               {i: "%s/%s.csv:%d" % (D, name, i + 1) for i in range(1, 200)})
     tol = 1e-6 if name.endswith("_gd") else 1e-8
     for k, v in want.items():
         if k == "vif":
@@ -95,8 +115,80 @@ for line in open(sys.argv[1]):
 print("; ".join(bad[:4]))
 PY
 )
-[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference" ||
+[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3" ||
     not_ok "diagnostics against statsmodels" "$why"
+
+# the influential rows' FILE:LINE over three files whose text holds quoted names of several
+# lines and blank lines before them (mtcars' rows with a name column, dropped)
+"$PY" - "$D/mtcars.csv" "$TMP/parts" <<'PY'
+import csv, os, sys
+rows = list(csv.reader(open(sys.argv[1])))
+os.makedirs(sys.argv[2], exist_ok=True)
+places = {}
+for f, (lo, hi) in enumerate([(1, 11), (11, 21), (21, 33)]):
+    path = "%s/part%d.csv" % (sys.argv[2], f)
+    text = ["name," + ",".join(rows[0])]
+    for i in range(lo, hi):
+        name = '"car %d"' % i
+        if i in (3, 12, 13):  # a record of three lines, and one of two
+            name = '"car\n%d\nlong"' % i if i != 13 else '"car, ""%d""\n"' % i
+        if i == 15:
+            text.append("")  # a blank line, skipped
+        places[i] = "%s:%d" % (path, sum(t.count("\n") + 1 for t in text) + 1)
+        text.append(name + "," + ",".join(rows[i]))
+    open(path, "w").write("\n".join(text) + "\n")
+with open(sys.argv[2] + "/places", "w") as out:
+    for i in sorted(places):
+        out.write("%d\t%s\n" % (i, places[i]))
+PY
+: >"$TMP/cases"
+for shape in "1 1" "2 2" "3 1" "3 2"; do
+    read -r np th <<<"$shape"
+    run_case parts "$np" "$th" --solver exact --features hp,wt,qsec --target mpg \
+        "$TMP/parts/part0.csv" "$TMP/parts/part1.csv" "$TMP/parts/part2.csv"
+done
+why=$("$PY" - "$TMP/cases" "$TMP/parts/places" "$D/r_influence_reference.tsv" <<'PY'
+import json, sys
+places = {int(a): b.strip() for a, b in (l.split("\t") for l in open(sys.argv[2]))}
+want = [l.split("\t") for l in open(sys.argv[3]) if l.startswith("mtcars\t")]
+bad = []
+for line in open(sys.argv[1]):
+    parts = line.rstrip("\n").split("\t")
+    if len(parts) != 2:
+        bad.append(line.strip()); continue
+    got = json.load(open(parts[1]))["diagnostics"]["influential"]
+    for g, w in zip(got, want):
+        if g["row"] != int(w[2]) or g["place"] != places[int(w[2])] or \
+                abs(g["cooks_distance"] - float(w[3])) > 1e-8 * float(w[3]):
+            bad.append("%s: %r, want row %s at %s" % (parts[1], g, w[2], places[int(w[2])]))
+            break
+    if len(got) != 10:
+        bad.append("%s: %d rows" % (parts[1], len(got)))
+print("; ".join(bad[:3]))
+PY
+)
+[ -z "$why" ] && ok "three files, quoted records of several lines, a blank line: the influential rows at their FILE:LINE under ranks 1-3 x threads 1-2" ||
+    not_ok "influential rows' places over several files" "$why"
+lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
+    --model-out "$TMP/m.json" "$TMP/parts/part0.csv" "$TMP/parts/part1.csv" "$TMP/parts/part2.csv" >"$TMP/out"
+grep -A3 "^Most influential rows (Cook's distance):" "$TMP/out" | tail -1 |
+    grep -q "part1.csv:$(awk -F'\t' '$1 == 20 {sub(/.*:/, "", $2); print $2}' "$TMP/parts/places") *0.191211 *0.13604 *2.20394" &&
+    ok "the influential rows printed after the diagnostics, at their FILE:LINE" ||
+    not_ok "printed influential rows" "$(grep -A4 "^Most influential" "$TMP/out")"
+
+gzip -c "$D/mtcars.csv" >"$TMP/mtcars.csv.gz"
+lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
+    --model-out "$TMP/m.json" "$TMP/mtcars.csv.gz" >"$TMP/out"
+grep -A3 "^Most influential rows (Cook's distance):" "$TMP/out" | tail -1 | grep -q "^  row 20  *0.191211" &&
+    ok "a compressed input: the influential rows named by their number" ||
+    not_ok "influential rows of a compressed input" "$(grep -A4 "^Most influential" "$TMP/out")"
+for pass in 1 2; do  # the first reads the CSV and writes the cache, the second reads the cache
+    lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg --cache "$TMP/c.bin" \
+        --model-out "$TMP/m.json" "$D/mtcars.csv" >"$TMP/out.$pass"
+done
+grep -q "^  $D/mtcars.csv:21  *0.191211" "$TMP/out.1" && grep -q "^  row 20  *0.191211" "$TMP/out.2" &&
+    ok "--cache: FILE:LINE from the CSV, the row's number from the cache" ||
+    not_ok "influential rows with --cache" "$(grep -A3 "^Most" "$TMP/out.1" "$TMP/out.2")"
 
 # usage errors
 for bad in "--solver gd|add --inference (gd, nesterov) or use --solver exact" \
