@@ -2,7 +2,10 @@
 # swiss and iris: the reference for the influence part of tests/integration/diagnostics.sh.
 # Run from datasets/: Rscript r_influence_reference.R > r_influence_reference.tsv
 # Each line: case, rank (1 = largest Cook's distance), the row (1-based, in file order),
-# Cook's distance, leverage, studentized residual; ten per case.
+# Cook's distance, leverage, studentized residual; ten per case. Then, as case
+# "mtcars-rows", every row of the mtcars fit in file order with, after those, its fitted
+# value, residual and normal quantile (qqnorm of the studentized residuals): the rows of
+# --diagnostics-sample.
 out <- c()
 emit <- function(case, m) {
   d <- cooks.distance(m); h <- hatvalues(m); r <- rstandard(m)
@@ -12,8 +15,13 @@ emit <- function(case, m) {
                            h[[o[a]]], r[[o[a]]]))
 }
 mt <- read.csv("mtcars.csv")
-emit("mtcars", lm(mpg ~ hp + wt + qsec, data = mt))
+m <- lm(mpg ~ hp + wt + qsec, data = mt)
+emit("mtcars", m)
 emit("swiss", lm(fertility ~ ., data = read.csv("swiss.csv")))
 ir <- read.csv("iris.csv")
 emit("iris", lm(Sepal.Length ~ Sepal.Width + Petal.Length + Petal.Width + Species, data = ir))
+d <- cooks.distance(m); h <- hatvalues(m); r <- rstandard(m); q <- qqnorm(r, plot.it = FALSE)$x
+for (i in seq_along(d))
+  out <- c(out, sprintf("mtcars-rows\t%d\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g", i, i,
+                        d[[i]], h[[i]], r[[i]], fitted(m)[[i]], resid(m)[[i]], q[[i]]))
 writeLines(out)

@@ -40,6 +40,7 @@
 #include "locate.h"
 
 #define DIAG_TOP 10
+#define DIAG_SAMPLE_ROWS 100000  /* rows drawn for the plots, at most (besides the top) */
 
 /* One row among the most influential. */
 struct influence {
@@ -52,6 +53,7 @@ struct influence {
 struct diagnostics {
     int64_t n;
     int k;                     /* coefficients kept */
+    double sigma2;             /* s² = RSS/(n − k) */
     int n_top;                 /* rows in top (fewer than DIAG_TOP for few rows) */
     struct influence top[DIAG_TOP];  /* largest Cook's distance first */
     double omnibus, omnibus_p, skew, kurtosis, jarque_bera, jarque_bera_p, durbin_watson;
@@ -74,6 +76,20 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
    cannot be read again. */
 int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_local,
                       const struct row_places *pl, struct lr_error *e);
+/*
+ * Collective, --diagnostics-sample: rank 0 writes to path the rows the plots of R's plot(lm)
+ * are drawn from (scripts/plot.sh --diagnostics), as CSV after one comment line (which
+ * says k): row (1-based, data order), fitted, residual, std_residual, leverage,
+ * cooks_distance, influential (1 for dg's top rows), theoretical_quantile (the normal
+ * quantile of the row's std_residual rank among the sample, R's qqnorm with ppoints). The
+ * rows: those whose position hashed with seed is among the max_rows smallest (every row
+ * when there are no more), the same rows for any rank and thread count, and dg's top rows;
+ * in data order. One more pass; every rank gets the sample (one Allgather), rank 0 writes
+ * it. -1 with e (LR_EWRITE) when it cannot be written.
+ */
+int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
+                       const struct exact_fit *f, const struct diagnostics *dg, uint64_t seed,
+                       int64_t max_rows, const char *path, struct lr_error *e);
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out);
 void diagnostics_free(struct diagnostics *dg);
 

@@ -17,7 +17,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
-    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS,
+    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS, O_DIAGNOSTICS_SAMPLE,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
@@ -56,6 +56,7 @@ static const struct opt_spec specs[] = {
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
     {"diagnostics", O_DIAGNOSTICS, 0, TRAIN},
+    {"diagnostics-sample", O_DIAGNOSTICS_SAMPLE, 1, TRAIN},
     {"conf-level", O_CONF_LEVEL, 1, TRAIN}, {"cov", O_COV, 1, TRAIN},
     {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
     {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
@@ -195,6 +196,10 @@ void cli_usage(FILE *out)
         "                       the 10 rows of largest Cook's distance (FILE:LINE,\n"
         "                       leverage, studentized residual, as R's cooks.distance);\n"
         "                       one more pass; unweighted fits with an intercept\n"
+        "  --diagnostics-sample PATH  with --diagnostics (implied): the rows R's four\n"
+        "                       plot(lm) panels are drawn from, as CSV (at most 100,000\n"
+        "                       chosen by position and --seed, and the 10 influential);\n"
+        "                       draw them with scripts/plot.sh --diagnostics PATH\n"
         "  --conf-level P       confidence level of the intervals (0 < P < 1; default 0.95)\n"
         "  --cov TYPE           the coefficients' covariance behind the inference table:\n"
         "                       classical (default: R's summary(lm())), hc0, hc1, hc2, hc3\n"
@@ -503,6 +508,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_DIAGNOSTICS: o->diagnostics = 1; return 0;
+    case O_DIAGNOSTICS_SAMPLE: o->diagnostics_sample = v, o->diagnostics = 1; return 0;
     case O_COV: {
         enum cov_type t;
         if (robust_parse(v, &t, &o->cov_columns) < 0)

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "comm.h"
+#include "hash.h"
 #include "par.h"
 
 /* What one pass adds up: power sums of e, Σ(e_t − e_{t−1})² inside the part (and, apart,
@@ -177,7 +179,7 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     /* Cook's distance and the studentized residual (R's cooks.distance, rstandard) with
        s² = RSS/(n − k) */
     out->n_top = top_merge(tops, n_tops, parts, out->top);
-    double s2 = sum[S_E2] / (n - k);
+    double s2 = out->sigma2 = sum[S_E2] / (n - k);
     for (int a = 0; a < out->n_top; a++) {
         struct influence *v = &out->top[a];
         v->cooks /= k * s2;
@@ -288,6 +290,132 @@ void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *o
     for (int a = 0; a < dg->n_top; a++)
         fprintf(out, "  %-32s %12.6g %12.6g %12.6g\n", dg->top[a].place ? dg->top[a].place : "",
                 dg->top[a].cooks, dg->top[a].leverage, dg->top[a].std_residual);
+}
+
+/* One row of the sample, as the plots read it. */
+struct sample_row {
+    double row;                /* 1-based, in data order (exact below 2^53) */
+    double fitted, residual, std_residual, leverage, cooks, top;
+    double quantile;           /* the normal quantile of its std_residual's rank (rank 0) */
+};
+
+/* Row i's fit and influence at theta_s (s2 = RSS/(n − k)). */
+static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
+                          const struct exact_fit *f, double s2, int64_t i, double *x,
+                          struct sample_row *r)
+{
+    int k = f->rank;
+    double fit = 0;
+    for (int j = 0; j <= pb->d; j++)
+        if (j > 0 || pb->intercept)
+            fit += theta_s[j] * exact_design(pb, i, j);
+    for (int q = 0; q < k; q++)
+        x[q] = exact_design(pb, i, f->kept[q]);
+    double e = pb->y[i] - fit, h = exact_leverage(f->R, k, x, 1.0, x + k);
+    r->fitted = pb->y[i] - e;
+    r->residual = e;
+    r->leverage = h;
+    r->std_residual = h < 1 ? e / sqrt(s2 * (1 - h)) : NAN;
+    r->cooks = cooks_key(e, h) / (k * s2);
+}
+
+static int by_std_residual(const void *a, const void *b)
+{
+    const struct sample_row *x = *(const struct sample_row *const *)a;
+    const struct sample_row *y = *(const struct sample_row *const *)b;
+    if (x->std_residual != y->std_residual)
+        return x->std_residual < y->std_residual ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Rank 0: the sample (n rows in data order) as CSV text, with R's qqnorm quantiles. */
+static char *sample_text(struct sample_row *rows, int64_t n, const struct diagnostics *dg,
+                         uint64_t seed, int64_t max_rows)
+{
+    const struct sample_row **ord = lr_malloc((size_t)(n ? n : 1) * sizeof *ord);
+    int64_t m = 0;  /* the rows with a studentized residual, in its order */
+    for (int64_t a = 0; a < n; a++)
+        if (!isnan(rows[a].std_residual))
+            ord[m++] = &rows[a];
+    qsort(ord, (size_t)m, sizeof *ord, by_std_residual);
+    double off = m <= 10 ? 3.0 / 8 : 0.5;  /* R's ppoints */
+    for (int64_t a = 0; a < n; a++)
+        rows[a].quantile = NAN;
+    for (int64_t a = 0; a < m; a++)
+        ((struct sample_row *)ord[a])->quantile =
+            gsl_cdf_ugaussian_Pinv((a + 1 - off) / (m + 1 - 2 * off));
+    free(ord);
+    size_t cap = 256 + (size_t)n * 200, len = 0;
+    char *t = lr_malloc(cap);
+    len += (size_t)snprintf(t + len, cap - len, "# linreg_mpi diagnostics sample: %lld of %lld rows "
+                            "(at most %lld by --seed %llu, and the %d most influential); k=%d\n"
+                            "row,fitted,residual,std_residual,leverage,cooks_distance,"
+                            "influential,theoretical_quantile\n", (long long)n,
+                            (long long)dg->n, (long long)max_rows, (unsigned long long)seed,
+                            dg->n_top, dg->k);
+    for (int64_t a = 0; a < n; a++)
+        len += (size_t)snprintf(t + len, cap - len, "%.0f,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%.17g\n",
+                                rows[a].row, rows[a].fitted, rows[a].residual,
+                                rows[a].std_residual, rows[a].leverage, rows[a].cooks,
+                                (int)rows[a].top, rows[a].quantile);
+    return t;
+}
+
+int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
+                       const struct exact_fit *f, const struct diagnostics *dg, uint64_t seed,
+                       int64_t max_rows, const char *path, struct lr_error *e)
+{
+    int64_t n = pb->n_local, base = comm_exscan_i64(n);
+    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu), *h = lr_malloc((size_t)(n ? n : 1) * 8);
+    for (int64_t i = 0; i < n; i++)
+        h[i] = mix64(key ^ (uint64_t)(base + i));
+    /* the threshold t: rows whose hash is ≤ t number at most max_rows (bisection) */
+    uint64_t lo = 0, hi = UINT64_MAX, t = UINT64_MAX;
+    if (pb->n_total > max_rows) {
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2, c = 0;
+            for (int64_t i = 0; i < n; i++)
+                c += h[i] <= mid;
+            comm_sum_u64(&c, 1);
+            if (c <= (uint64_t)max_rows)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        t = lo - 1;  /* the largest threshold that keeps at most max_rows */
+    }
+    double s2 = dg->sigma2;
+    int k = f->rank;
+    struct sample_row *mine = lr_malloc((size_t)(n ? n : 1) * sizeof *mine);
+    double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int top = 0;
+        for (int a = 0; a < dg->n_top; a++)
+            top |= dg->top[a].row == base + i;
+        if (h[i] > t && !top)
+            continue;
+        mine[m] = (struct sample_row){.row = (double)(base + i + 1), .top = top};
+        sample_row_of(pb, theta_s, f, s2, i, x, &mine[m++]);
+    }
+    free(x);
+    free(h);
+    char *got;
+    int64_t *lens = lr_malloc((size_t)comm_size() * sizeof *lens), total = 0;
+    comm_allgatherv_bytes(mine, m * (int64_t)sizeof *mine, &got, lens);
+    free(mine);
+    for (int r = 0; r < comm_size(); r++)
+        total += lens[r] / (int64_t)sizeof *mine;
+    free(lens);
+    if (comm_rank() == 0) {
+        char *text = sample_text((struct sample_row *)got, total, dg, seed, max_rows);
+        size_t len = strlen(text);
+        text[len - 1] = '\0';  /* atomic_write_text puts the last newline back */
+        atomic_write_text(path, text, e);
+        free(text);
+    }
+    free(got);
+    return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
 void diagnostics_free(struct diagnostics *dg)

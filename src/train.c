@@ -346,7 +346,9 @@ static int prepare_outputs(struct run *r, struct lr_error *e)
     int rc;
     /* Outputs first: a run must not train for hours and then find it cannot save. */
     if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 &&
-        (!o->report || atomic_check_dir(o->report, "report", e) == 0) && o->checkpoint &&
+        (!o->report || atomic_check_dir(o->report, "report", e) == 0) &&
+        (!o->diagnostics_sample ||
+         atomic_check_dir(o->diagnostics_sample, "diagnostics sample", e) == 0) && o->checkpoint &&
         atomic_check_dir(o->checkpoint, "checkpoint", e) == 0)
         atomic_clean_stale(o->checkpoint);  /* left by a crash mid-write */
     if ((rc = comm_agree(e)) != LR_OK)
@@ -821,6 +823,10 @@ static int diagnose(struct run *r, const double *theta_s, struct lr_error *e)
     diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, &r->dg);
     free(m2);
     if (diagnostics_place(&r->dg, r->ds.row_at, r->ds.n_rows, &r->ds.places, e) < 0)
+        return e->code;
+    if (r->o->diagnostics_sample &&
+        diagnostics_sample(&pb, theta_s, &r->xf, &r->dg, r->o->seed, DIAG_SAMPLE_ROWS,
+                           r->o->diagnostics_sample, e) < 0)
         return e->code;
     return LR_OK;
 }

@@ -81,6 +81,8 @@ def reference(name):
     return refs[name]
 influence = {}
 for line in open(sys.argv[4]):
+    if line.startswith("mtcars-rows\t"):
+        continue
     case, a, row, cooks, lev, rstd = line.split("\t")
     influence.setdefault(case, []).append((int(row), float(cooks), float(lev), float(rstd)))
 def check_influence(path, name, got, places):
@@ -189,6 +191,87 @@ done
 grep -q "^  $D/mtcars.csv:21  *0.191211" "$TMP/out.1" && grep -q "^  row 20  *0.191211" "$TMP/out.2" &&
     ok "--cache: FILE:LINE from the CSV, the row's number from the cache" ||
     not_ok "influential rows with --cache" "$(grep -A3 "^Most" "$TMP/out.1" "$TMP/out.2")"
+
+# --diagnostics-sample: every row of a small fit, as R computes it (qqnorm's quantiles too)
+lr 2 2 --quiet --solver exact --diagnostics-sample "$TMP/sample.csv" --features hp,wt,qsec \
+    --target mpg --model-out "$TMP/m.json" "$D/mtcars.csv" >/dev/null
+why=$("$PY" - "$TMP/sample.csv" "$D/r_influence_reference.tsv" <<'PY'
+import csv, sys
+lines = open(sys.argv[1]).read().splitlines()
+bad = [] if lines[0].startswith("# linreg_mpi diagnostics sample: 32 of 32 rows") and \
+    lines[0].endswith("; k=4") else ["comment line %r" % lines[0]]
+got = list(csv.DictReader(lines[1:]))
+want = [l.split("\t") for l in open(sys.argv[2]) if l.startswith("mtcars-rows\t")]
+if len(got) != 32:
+    bad.append("%d rows" % len(got))
+names = ["cooks_distance", "leverage", "std_residual", "fitted", "residual", "theoretical_quantile"]
+for g, w in zip(got, want):
+    if int(g["row"]) != int(w[2]):
+        bad.append("row %s vs %s" % (g["row"], w[2]))
+    for k, v in zip(names, w[3:]):
+        if abs(float(g[k]) - float(v)) > 1e-8 * abs(float(v)) + 1e-14:
+            bad.append("row %s %s %s vs R %s" % (g["row"], k, g[k], v))
+flagged = sorted(int(g["row"]) for g in got if g["influential"] == "1")
+top = sorted(int(l.split("\t")[2]) for l in open(sys.argv[2]) if l.startswith("mtcars\t"))
+if flagged != top:
+    bad.append("influential %r vs %r" % (flagged, top))
+print("; ".join(bad[:4]))
+PY
+)
+[ -z "$why" ] && ok "--diagnostics-sample: every row's fitted value, residual, studentized residual, leverage, Cook's distance and normal quantile = R's to 1e-8" ||
+    not_ok "--diagnostics-sample against R" "$why"
+
+# 150,000 rows: at most 100,000 drawn, the same ones for 1 and 3 ranks and 2 threads, and
+# every influential row besides; the four panels drawn from them
+"$PY" - "$TMP/big.csv" <<'PY'
+import numpy as np, sys
+rng = np.random.default_rng(11)
+n = 150000
+x = rng.normal(size=(n, 2))
+y = 1 + x @ [2.0, -1.0] + rng.standard_t(3, size=n)
+np.savetxt(sys.argv[1], np.column_stack([x, y]), delimiter=",", header="x1,x2,y", comments="",
+           fmt="%.10g")
+PY
+for shape in "1 1" "3 2"; do
+    read -r np th <<<"$shape"
+    lr "$np" "$th" --quiet --solver exact --diagnostics-sample "$TMP/big.$np.csv" --seed 5 \
+        --model-out "$TMP/big.$np.json" "$TMP/big.csv" >/dev/null
+done
+cut -d, -f1,7 "$TMP/big.1.csv" >"$TMP/rows.1"
+cut -d, -f1,7 "$TMP/big.3.csv" >"$TMP/rows.3"
+n_top=$(grep -c ',1$' "$TMP/rows.1")
+n_rows=$(($(wc -l <"$TMP/rows.1") - 2))
+extra=$("$PY" -c 'import json, sys
+top = [r["row"] for r in json.load(open(sys.argv[1]))["diagnostics"]["influential"]]
+rows = {}
+for l in open(sys.argv[2]).readlines()[2:]:
+    r, f = l.strip().split(","); rows[int(r)] = f
+print(sum(1 for t in top if t in rows and rows[t] == "1"), len(top))' "$TMP/big.1.json" "$TMP/rows.1")
+cmp -s "$TMP/rows.1" "$TMP/rows.3" && [ "$n_top" = 10 ] && [ "$extra" = "10 10" ] &&
+    [ "$n_rows" -ge 100000 ] && [ "$n_rows" -le 100010 ] &&
+    [ "$(sort -t, -k1,1n -c "$TMP/rows.1" 2>&1 | grep -vc row)" = 0 ] &&
+    ok "150,000 rows: $n_rows drawn (100,000 by position and seed, and the influential ones), the same rows for 1 and 3 ranks" ||
+    not_ok "the sample across rank counts" "cmp $(cmp "$TMP/rows.1" "$TMP/rows.3" 2>&1 | head -1); $n_rows rows, $n_top flagged, $extra"
+lr 1 1 --quiet --solver exact --diagnostics-sample "$TMP/big.other.csv" --seed 6 \
+    --model-out "$TMP/big.o.json" "$TMP/big.csv" >/dev/null
+cmp -s <(cut -d, -f1 "$TMP/big.1.csv") <(cut -d, -f1 "$TMP/big.other.csv") &&
+    not_ok "another --seed draws other rows" "the same rows" || ok "another --seed draws other rows"
+"$ROOT/scripts/plot.sh" --diagnostics "$TMP/big.3.csv" --out "$TMP/plots" >"$TMP/out" 2>&1
+why=""
+for png in residuals_fitted normal_qq scale_location residuals_leverage; do
+    f="$TMP/plots/$png.png"
+    size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+    [ "$(head -c 8 "$f" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+        [ "$size" -gt 10000 ] && [ "$size" -lt 5000000 ] || why+="$png.png: $size bytes; "
+done
+[ -z "$why" ] && ok "plot.sh --diagnostics: the four panels as PNGs" ||
+    not_ok "plot.sh --diagnostics" "$why$(head -c 300 "$TMP/out")"
+echo "x,y" >"$TMP/notsample.csv"
+"$ROOT/scripts/plot.sh" --diagnostics "$TMP/notsample.csv" --out "$TMP/plots" 2>"$TMP/err" &&
+    not_ok "plot.sh --diagnostics on another CSV" "exit 0" ||
+    { grep -q "is not a linreg_mpi --diagnostics-sample file" "$TMP/err" &&
+        ok "plot.sh --diagnostics on another CSV: an error naming it"; } ||
+    not_ok "plot.sh --diagnostics on another CSV" "$(cat "$TMP/err")"
 
 # usage errors
 for bad in "--solver gd|add --inference (gd, nesterov) or use --solver exact" \
