@@ -2,7 +2,8 @@
 # swiss and iris: the reference for the influence part of tests/integration/diagnostics.sh.
 # Run from datasets/: Rscript r_influence_reference.R > r_influence_reference.tsv
 # Each line: case, rank (1 = largest Cook's distance), the row (1-based, in file order),
-# Cook's distance, leverage, studentized residual; ten per case. Then, as case
+# Cook's distance, leverage, studentized residual; ten per case (mtcars_w: weights drat, as
+# cooks.distance weighs residuals, sqrt(w) e; mtcars_0: without intercept). Then, as case
 # "mtcars-rows", every row of the mtcars fit in file order with, after those, its fitted
 # value, residual and normal quantile (qqnorm of the studentized residuals): the rows of
 # --diagnostics-sample.
@@ -17,6 +18,8 @@ emit <- function(case, m) {
 mt <- read.csv("mtcars.csv")
 m <- lm(mpg ~ hp + wt + qsec, data = mt)
 emit("mtcars", m)
+emit("mtcars_w", lm(mpg ~ hp + wt + qsec, data = mt, weights = drat))
+emit("mtcars_0", lm(mpg ~ 0 + hp + wt + qsec, data = mt))
 emit("swiss", lm(fertility ~ ., data = read.csv("swiss.csv")))
 ir <- read.csv("iris.csv")
 emit("iris", lm(Sepal.Length ~ Sepal.Width + Petal.Length + Petal.Width + Species, data = ir))

@@ -26,7 +26,14 @@
  *                 and rstandard); each thread part and each rank keeps its own best, merged
  *                 (ties: the earlier row); a row with h_i = 1 has none (R gives NaN)
  *
- * For unweighted fits with an intercept. Collective (one pass, one Allreduce and one
+ * With weights ω every figure is of the weighted residuals √ω_i·e_i (statsmodels' WLS
+ * summary, R's influence of a weighted lm: h_i = ω_i‖R⁻ᵀx̃_i‖², s² = Σω_i e_i²/(n − k)),
+ * rows of weight 0 left out and n counting the others; the VIF is the weighted regression's
+ * (car's vif of the weighted lm, as the factor is of √ω·Ã and the column spreads weighted).
+ * Breusch-Pagan is NaN with weights or without an intercept, and the VIF without an
+ * intercept: R and statsmodels do not compute one same thing there.
+ *
+ * Collective (one pass, one Allreduce and one
  * Allgather); never exits.
  */
 #ifndef LINREG_DIAGNOSTICS_H

@@ -195,7 +195,7 @@ void cli_usage(FILE *out)
         "                       (studentized, as lmtest's bptest), each column's VIF and\n"
         "                       the 10 rows of largest Cook's distance (FILE:LINE,\n"
         "                       leverage, studentized residual, as R's cooks.distance);\n"
-        "                       one more pass; unweighted fits with an intercept\n"
+        "                       one more pass; with --weights of the weighted residuals\n"
         "  --diagnostics-sample PATH  with --diagnostics (implied): the rows R's four\n"
         "                       plot(lm) panels are drawn from, as CSV (at most 100,000\n"
         "                       chosen by position and --seed, and the 10 influential);\n"
@@ -575,10 +575,9 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->diagnostics && o->solver != SOLVER_EXACT && !o->inference)
         return lr_fail(e, LR_EUSAGE, "--diagnostics goes with the inference table: add "
                        "--inference (gd, nesterov) or use --solver exact");
-    if (o->diagnostics && (o->weights || o->no_intercept || penalty))
-        return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of unweighted least "
-                       "squares with an intercept; drop %s or --diagnostics",
-                       o->weights ? "--weights" : o->no_intercept ? "--no-intercept" : penalty);
+    if (o->diagnostics && penalty)
+        return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of least squares; "
+                       "drop %s or --diagnostics", penalty);
     if (o->huber_delta_given && !o->huber)
         return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
     return 0;

@@ -12,10 +12,11 @@
 #include "hash.h"
 #include "par.h"
 
-/* What one pass adds up: power sums of e, Σ(e_t − e_{t−1})² inside the part (and, apart,
-   the part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu²
-   are Σe² and Σe⁴. */
-enum { S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
+/* What one pass adds up over the rows of positive weight: their count, power sums of the
+   weighted residual e = √ω·(y − ŷ), Σ(e_t − e_{t−1})² inside the part (and, apart, the
+   part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu² are
+   Σe² and Σe⁴. */
+enum { S_N, S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
 
 /* Cook's distance up to its constant factor 1/(k s²): what orders the rows. */
 static double cooks_key(double e, double h)
@@ -50,27 +51,31 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
     double prev = 0;
     double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
     for (int64_t i = lo; i < hi; i++) {
+        double w = pb->w ? pb->w[i] : 1.0;
+        if (!(w > 0))
+            continue;  /* a row of weight 0 is not part of the fit (as R's lm drops it) */
         double fit = 0;
         for (int j = 0; j <= pb->d; j++)
             if (j > 0 || pb->intercept)
                 fit += theta_s[j] * exact_design(pb, i, j);
-        double e = pb->y[i] - fit, u2 = e * e;
-        acc[S_E1] += e;
-        acc[S_E2] += u2;
-        acc[S_E3] += u2 * e;
-        acc[S_E4] += u2 * u2;
-        if (i > lo)
+        double e = sqrt(w) * (pb->y[i] - fit), u2 = e * e;
+        if (acc[S_N] > 0)
             acc[S_DW] += (e - prev) * (e - prev);
         else
             ends[0] = e;
         prev = e;
+        acc[S_N] += 1;
+        acc[S_E1] += e;
+        acc[S_E2] += u2;
+        acc[S_E3] += u2 * e;
+        acc[S_E4] += u2 * u2;
         for (int q = 0; q < k; q++) {
             x[q] = exact_design(pb, i, f->kept[q]);
             acc[S_FIXED + q] += x[q] * u2;
         }
-        double h = exact_leverage(f->R, k, x, 1.0, u);
+        double h = exact_leverage(f->R, k, x, w, u);
         struct influence v = {.row = base + i, .cooks = cooks_key(e, h), .leverage = h,
-                              .residual = e, .fitted = pb->y[i] - e};
+                              .residual = e, .fitted = fit};
         top_add(top, n_top, &v);
     }
     ends[1] = prev;
@@ -144,23 +149,26 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         part_sums(pb, theta_s, f, lo, hi, base, acc + (size_t)p * width, ends + 2 * p,
                   tops + p * DIAG_TOP, &n_tops[p]);
     }
-    /* parts in order, the boundary between parts counted for Durbin-Watson */
-    double *sum = lr_calloc((size_t)width + 1, sizeof *sum);
+    /* parts in order, the boundary between parts that hold rows counted for Durbin-Watson */
+    double *sum = lr_calloc((size_t)width + 1, sizeof *sum), first = 0, last = 0;
     long double *t = lr_calloc((size_t)width, sizeof *t);
-    for (int64_t p = 0; p < parts && pb->n_local > 0; p++) {
+    for (int64_t p = 0; p < parts; p++) {
+        if (acc[(size_t)p * width + S_N] == 0)
+            continue;
+        if (t[S_N] > 0)
+            t[S_DW] += (long double)(ends[2 * p] - last) * (ends[2 * p] - last);
+        else
+            first = ends[2 * p];
+        last = ends[2 * p + 1];
         for (int c = 0; c < width; c++)
             t[c] += acc[(size_t)p * width + c];
-        if (p > 0)
-            t[S_DW] += (long double)(ends[2 * p] - ends[2 * p - 1]) *
-                       (ends[2 * p] - ends[2 * p - 1]);
     }
     for (int c = 0; c < width; c++)
         sum[c] = (double)t[c];
     free(t);
     /* the boundary with the nearest rank before this one that holds rows */
     int np = comm_size(), me = comm_rank();
-    double mine[3] = {pb->n_local > 0, pb->n_local > 0 ? ends[0] : 0,
-                      pb->n_local > 0 ? ends[2 * parts - 1] : 0};
+    double mine[3] = {sum[S_N] > 0, first, last};
     double *all = lr_malloc(sizeof(double) * 3 * (size_t)np);
     comm_allgather(mine, all, sizeof mine);
     for (int r = me - 1; r >= 0 && mine[0]; r--)
@@ -170,12 +178,12 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         }
     free(all);
     comm_sum(sum, width);
-    double n = (double)pb->n_total;
+    double n = sum[S_N];
     double mean = sum[S_E1] / n, m2 = sum[S_E2] / n - mean * mean;
     double m3 = sum[S_E3] / n - 3 * mean * sum[S_E2] / n + 2 * mean * mean * mean;
     double m4 = sum[S_E4] / n - 4 * mean * sum[S_E3] / n + 6 * mean * mean * sum[S_E2] / n -
                 3 * mean * mean * mean * mean;
-    *out = (struct diagnostics){.n = pb->n_total, .d = d, .k = k};
+    *out = (struct diagnostics){.n = (int64_t)n, .d = d, .k = k};
     /* Cook's distance and the studentized residual (R's cooks.distance, rstandard) with
        s² = RSS/(n − k) */
     out->n_top = top_merge(tops, n_tops, parts, out->top);
@@ -214,6 +222,10 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     out->breusch_pagan = n * explained / sst;
     out->breusch_pagan_df = k - 1;
     out->breusch_pagan_p = k > 1 ? gsl_cdf_chisq_Q(out->breusch_pagan, k - 1) : NAN;
+    if (pb->w || !pb->intercept) {  /* not one test that R and statsmodels agree on */
+        out->breusch_pagan = out->breusch_pagan_p = NAN;
+        out->breusch_pagan_df = 0;
+    }
     /* VIF: [(RᵀR)⁻¹]_qq = ‖row q of R⁻¹‖², times the scaled column's spread */
     double *Ri = lr_malloc(sizeof(double) * (size_t)(k ? k * k : 1));
     memcpy(Ri, f->R, sizeof(double) * (size_t)k * (size_t)k);
@@ -224,7 +236,8 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         out->vif[j] = NAN;
     for (int q = 0; q < k; q++) {
         int j = f->kept[q] - 1;
-        if (j < 0)
+        if (j < 0 || !pb->intercept)  /* no intercept: R² about 0 (statsmodels) or the
+                                        mean (car warns): left out */
             continue;
         double s = 0;
         for (int c = q; c < k; c++)  /* R⁻¹ is upper triangular: row q from column q on */
@@ -277,10 +290,17 @@ void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *o
             dg->jarque_bera);
     fprintf(out, "  Skew:         %12.4f   Prob(JB):          %12.4g\n", dg->skew,
             dg->jarque_bera_p);
-    fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     %12.4f on %d DF, p %.4g\n",
-            dg->kurtosis, dg->breusch_pagan, dg->breusch_pagan_df, dg->breusch_pagan_p);
-    fprintf(out, "  VIF:");
+    if (isnan(dg->breusch_pagan))
+        fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     not for weights or without "
+                "an intercept\n", dg->kurtosis);
+    else
+        fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     %12.4f on %d DF, p %.4g\n",
+                dg->kurtosis, dg->breusch_pagan, dg->breusch_pagan_df, dg->breusch_pagan_p);
+    int any = 0;
     for (int j = 0; j < dg->d; j++)
+        any |= !isnan(dg->vif[j]);
+    fprintf(out, "  VIF:%s", any || dg->d == 0 ? "" : " not without an intercept");
+    for (int j = 0; j < dg->d && any; j++)
         fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
     fputc('\n', out);
     if (dg->n_top == 0)

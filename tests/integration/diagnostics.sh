@@ -39,6 +39,8 @@ for shape in "1 1" "2 2" "3 1"; do
     run_case swiss "$np" "$th" --solver exact "$D/swiss.csv"
     run_case iris "$np" "$th" --solver exact --target Sepal.Length --categorical Species "$D/iris.csv"
     run_case het "$np" "$th" --solver exact "$TMP/het.csv"
+    run_case mtcars_w "$np" "$th" --solver exact --features hp,wt,qsec --target mpg --weights drat "$D/mtcars.csv"
+    run_case mtcars_0 "$np" "$th" --solver exact --features hp,wt,qsec --target mpg --no-intercept "$D/mtcars.csv"
 done
 run_case het_gd 2 2 --solver nesterov --inference --tol 1e-14 --epochs 20000 "$TMP/het.csv"
 lr 1 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
@@ -53,7 +55,7 @@ from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 D = sys.argv[2]
 def design(name):
-    if name == "mtcars":
+    if name.startswith("mtcars"):
         d = pd.read_csv(D + "/mtcars.csv"); return d[["hp", "wt", "qsec"]], d.mpg
     if name == "swiss":
         d = pd.read_csv(D + "/swiss.csv"); return d.drop(columns="fertility"), d.fertility
@@ -68,16 +70,27 @@ refs = {}
 def reference(name):
     if name not in refs:
         X, y = design(name.replace("_gd", ""))
-        Xc = sm.add_constant(X)
-        r = sm.OLS(y, Xc).fit().resid
+        Xc = sm.add_constant(X) if name != "mtcars_0" else X
+        if name == "mtcars_w":  # statsmodels' WLS summary: on the weighted residuals
+            w = pd.read_csv(D + "/mtcars.csv").drat
+            r = sm.WLS(y, Xc, weights=w).fit().wresid
+        else:
+            r = sm.OLS(y, Xc).fit().resid
         om, jb = omni_normtest(r), jarque_bera(r)
-        bp = het_breuschpagan(r, Xc)
         refs[name] = {"omnibus": om[0], "omnibus_p": om[1], "jarque_bera": jb[0],
                       "jarque_bera_p": jb[1], "skew": jb[2], "kurtosis": jb[3],
-                      "durbin_watson": durbin_watson(r), "breusch_pagan": bp[0],
-                      "breusch_pagan_p": bp[1], "breusch_pagan_df": Xc.shape[1] - 1,
-                      "vif": {c: variance_inflation_factor(Xc.values, i + 1)
-                              for i, c in enumerate(X.columns)}}
+                      "durbin_watson": durbin_watson(r)}
+        if name in ("mtcars_w", "mtcars_0"):  # no Breusch-Pagan; weighted VIF 1/(1 - R²_w)
+            refs[name].update(breusch_pagan=None, breusch_pagan_p=None, breusch_pagan_df=0)
+            refs[name]["vif"] = {c: None for c in X.columns} if name == "mtcars_0" else {
+                c: 1 / (1 - sm.WLS(X[c], sm.add_constant(X.drop(columns=c)), weights=w).fit().rsquared)
+                for c in X.columns}
+            return refs[name]
+        bp = het_breuschpagan(r, Xc)
+        refs[name].update(breusch_pagan=bp[0], breusch_pagan_p=bp[1],
+                          breusch_pagan_df=Xc.shape[1] - 1,
+                          vif={c: variance_inflation_factor(Xc.values, i + 1)
+                               for i, c in enumerate(X.columns)})
     return refs[name]
 influence = {}
 for line in open(sys.argv[4]):
@@ -103,21 +116,25 @@ for line in open(sys.argv[1]):
         bad.append(line.strip()); continue
     name, path = parts
     got, want = json.load(open(path))["diagnostics"], reference(name)
-    if name in influence:  # one plain file: its header, then one line per row
+    if name in influence:  # one plain file: its header, then one line per row (mtcars's)
         bad += check_influence(path, name, got["influential"],
-                               {i: "%s/%s.csv:%d" % (D, name, i + 1) for i in range(1, 200)})
+                               {i: "%s/%s.csv:%d" % (D, name.split("_")[0], i + 1)
+                                for i in range(1, 200)})
     tol = 1e-6 if name.endswith("_gd") else 1e-8
     for k, v in want.items():
-        if k == "vif":
+        if v is None or k == "breusch_pagan_df":
+            if got[k] != v:
+                bad.append("%s %s %r vs %r" % (path, k, got[k], v))
+        elif k == "vif":
             for c, x in v.items():
-                if abs(got["vif"][c] - x) > tol * abs(x):
+                if (x is None) != (got["vif"][c] is None) or x is not None and abs(got["vif"][c] - x) > tol * abs(x):
                     bad.append("%s vif %s %r vs %r" % (path, c, got["vif"][c], x))
         elif abs(got[k] - v) > (1e-6 if k.endswith("_p") else tol) * abs(v) + 1e-300:
             bad.append("%s %s %r vs %r" % (path, k, got[k], v))
 print("; ".join(bad[:4]))
 PY
 )
-[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3" ||
+[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3; weighted (WLS, R's weighted residuals) and without intercept" ||
     not_ok "diagnostics against statsmodels" "$why"
 
 # the influential rows' FILE:LINE over three files whose text holds quoted names of several
@@ -273,10 +290,34 @@ echo "x,y" >"$TMP/notsample.csv"
         ok "plot.sh --diagnostics on another CSV: an error naming it"; } ||
     not_ok "plot.sh --diagnostics on another CSV" "$(cat "$TMP/err")"
 
+# a row of weight 0 is not part of the fit: the figures of the data without it
+awk -F, -v OFS=, 'NR == 1 { print $0, "w"; next } { print $0, (NR == 18 ? 0 : 1) }' "$D/mtcars.csv" >"$TMP/w0.csv"
+awk 'NR != 18' "$D/mtcars.csv" >"$TMP/no17.csv"
+lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg --weights w \
+    --model-out "$TMP/w0.json" "$TMP/w0.csv" >"$TMP/out.w0"
+lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
+    --model-out "$TMP/no17.json" "$TMP/no17.csv" >/dev/null
+why=$("$PY" - "$TMP/w0.json" "$TMP/no17.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["diagnostics"] for p in sys.argv[1:])
+bad = []
+for k in ("omnibus", "skew", "kurtosis", "jarque_bera", "durbin_watson"):
+    if abs(a[k] - b[k]) > 1e-9 * abs(b[k]):
+        bad.append("%s %r vs %r" % (k, a[k], b[k]))
+for x, y in zip(a["influential"], b["influential"]):
+    if x["row"] != y["row"] + (y["row"] >= 17) or \
+            abs(x["cooks_distance"] - y["cooks_distance"]) > 1e-9 * y["cooks_distance"]:
+        bad.append("%r vs %r" % (x, y))
+print("; ".join(bad[:3]))
+PY
+)
+[ -z "$why" ] && grep -q "^Residual diagnostics (31 rows)" "$TMP/out.w0" &&
+    ok "--weights with a row of weight 0: the diagnostics of the other rows" ||
+    not_ok "a row of weight 0" "$why $(grep "^Residual" "$TMP/out.w0")"
+
 # usage errors
 for bad in "--solver gd|add --inference (gd, nesterov) or use --solver exact" \
-    "--solver exact --weights x1|drop --weights or --diagnostics" \
-    "--solver exact --no-intercept|drop --no-intercept or --diagnostics"; do
+    "--solver exact --l2 0.1|drop --l2 or --diagnostics"; do
     args=${bad%%|*} want=${bad#*|}
     rc=0
     # shellcheck disable=SC2086
