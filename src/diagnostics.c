@@ -319,7 +319,7 @@ struct sample_row {
     double quantile;           /* the normal quantile of its std_residual's rank (rank 0) */
 };
 
-/* Row i's fit and influence at theta_s (s2 = RSS/(n − k)). */
+/* Row i's fit and influence at theta_s (s2 = RSS/(n − k)); with weights, of √ω·e. */
 static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
                           const struct exact_fit *f, double s2, int64_t i, double *x,
                           struct sample_row *r)
@@ -331,8 +331,9 @@ static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
             fit += theta_s[j] * exact_design(pb, i, j);
     for (int q = 0; q < k; q++)
         x[q] = exact_design(pb, i, f->kept[q]);
-    double e = pb->y[i] - fit, h = exact_leverage(f->R, k, x, 1.0, x + k);
-    r->fitted = pb->y[i] - e;
+    double w = pb->w ? pb->w[i] : 1.0;
+    double e = sqrt(w) * (pb->y[i] - fit), h = exact_leverage(f->R, k, x, w, x + k);
+    r->fitted = fit;
     r->residual = e;
     r->leverage = h;
     r->std_residual = h < 1 ? e / sqrt(s2 * (1 - h)) : NAN;
@@ -413,8 +414,8 @@ int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
         int top = 0;
         for (int a = 0; a < dg->n_top; a++)
             top |= dg->top[a].row == base + i;
-        if (h[i] > t && !top)
-            continue;
+        if ((h[i] > t && !top) || (pb->w && !(pb->w[i] > 0)))
+            continue;  /* not drawn, or of weight 0 (not part of the fit) */
         mine[m] = (struct sample_row){.row = (double)(base + i + 1), .top = top};
         sample_row_of(pb, theta_s, f, s2, i, x, &mine[m++]);
     }

@@ -293,8 +293,8 @@ echo "x,y" >"$TMP/notsample.csv"
 # a row of weight 0 is not part of the fit: the figures of the data without it
 awk -F, -v OFS=, 'NR == 1 { print $0, "w"; next } { print $0, (NR == 18 ? 0 : 1) }' "$D/mtcars.csv" >"$TMP/w0.csv"
 awk 'NR != 18' "$D/mtcars.csv" >"$TMP/no17.csv"
-lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg --weights w \
-    --model-out "$TMP/w0.json" "$TMP/w0.csv" >"$TMP/out.w0"
+lr 2 1 --quiet --solver exact --diagnostics-sample "$TMP/w0.sample" --features hp,wt,qsec \
+    --target mpg --weights w --model-out "$TMP/w0.json" "$TMP/w0.csv" >"$TMP/out.w0"
 lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
     --model-out "$TMP/no17.json" "$TMP/no17.csv" >/dev/null
 why=$("$PY" - "$TMP/w0.json" "$TMP/no17.json" <<'PY'
@@ -308,11 +308,18 @@ for x, y in zip(a["influential"], b["influential"]):
     if x["row"] != y["row"] + (y["row"] >= 17) or \
             abs(x["cooks_distance"] - y["cooks_distance"]) > 1e-9 * y["cooks_distance"]:
         bad.append("%r vs %r" % (x, y))
+rows = [l.split(",") for l in open(sys.argv[1].replace(".json", ".sample")).readlines()[2:]]
+top = {r["row"]: r["cooks_distance"] for r in a["influential"]}
+if len(rows) != 31 or any(r[0] == "17" for r in rows):
+    bad.append("the sample: %d rows, row 17 in it: %s" % (len(rows), any(r[0] == "17" for r in rows)))
+for r in rows:
+    if int(r[0]) in top and float(r[5]) != top[int(r[0])]:
+        bad.append("sample row %s Cook's %s vs %r" % (r[0], r[5], top[int(r[0])]))
 print("; ".join(bad[:3]))
 PY
 )
 [ -z "$why" ] && grep -q "^Residual diagnostics (31 rows)" "$TMP/out.w0" &&
-    ok "--weights with a row of weight 0: the diagnostics of the other rows" ||
+    ok "--weights with a row of weight 0: the diagnostics of the other rows, and not in the sample" ||
     not_ok "a row of weight 0" "$why $(grep "^Residual" "$TMP/out.w0")"
 
 # usage errors
