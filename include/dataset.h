@@ -35,6 +35,8 @@ struct data_options {
     const char *drop;          /* comma-separated names to ignore */
     const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
                                   none */
+    const char *offset;        /* --offset: the column added to the prediction (not a
+                                  feature); NULL: none */
     const char *groups;        /* --cov cluster:A[,B]: the cluster id columns (not features
                                   unless also named as ones); NULL: none */
     int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
@@ -61,6 +63,7 @@ struct dataset {
     double *X;                 /* N×D row-major */
     double *y;                 /* N, NULL without a target */
     double *w;                 /* N sample weights ω_i ≥ 0, NULL without --weights */
+    double *offset;            /* N --offset values, NULL without */
     double weight_total;       /* Σ ω_i over all ranks (> 0), or the row count */
     uint64_t *g;               /* N×n_groups cluster keys (csv_reader.h), NULL without */
     int n_groups;
@@ -101,6 +104,7 @@ struct data_model {
     const struct encoding *enc;
     const char *target;
     const char *weights;       /* evaluate: the weight column the model was trained with */
+    const char *offset;        /* predict, evaluate, --test: the model's --offset column */
     int no_intercept;
     int missing;               /* predict, evaluate: the mode missing values are read in
                                   (the model's, or the command line's override) */
@@ -116,6 +120,10 @@ void data_options_for(const struct options *cli, enum data_role role,
 /* Collective: every rank calls it with the same options. */
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);
 void dataset_free(struct dataset *ds);
+
+/* --offset: y ← y − offset, the target every solver fits (and metrics compare with X's part
+   of the prediction), as R's lm(offset=) fits it. */
+void dataset_offset_target(struct dataset *ds);
 
 /* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
    and where; label (e.g. "--test FILE") heads the line, NULL for the data set itself. */

@@ -73,11 +73,12 @@ struct diagnostics {
 /*
  * pb: the factor's problem (X and y of this rank, the scaling the factor used); theta_s:
  * D+1 coefficients on that design (0 where aliased); f: the factor (kept columns, R);
- * col_m2: D, Σ(x_j − x̄_j)² of the columns as given, over all ranks.
+ * col_m2: D, Σ(x_j − x̄_j)² of the columns as given, over all ranks; offset: N --offset
+ * values added to the fitted values reported (pb->y is the target less them), or NULL.
  */
 void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
                          const struct exact_fit *f, const double *col_m2, const double *scale,
-                         struct diagnostics *out);
+                         const double *offset, struct diagnostics *out);
 /* Collective: each influential row's place, from the offsets of its record (row_at: this
    rank's n_local rows, NULL when unknown) placed by pl (locate.h); -1 with e when a file
    cannot be read again. */
@@ -95,8 +96,9 @@ int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_l
  * it. -1 with e (LR_EWRITE) when it cannot be written.
  */
 int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
-                       const struct exact_fit *f, const struct diagnostics *dg, uint64_t seed,
-                       int64_t max_rows, const char *path, struct lr_error *e);
+                       const struct exact_fit *f, const double *offset,
+                       const struct diagnostics *dg, uint64_t seed, int64_t max_rows,
+                       const char *path, struct lr_error *e);
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out);
 void diagnostics_free(struct diagnostics *dg);
 

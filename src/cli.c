@@ -17,7 +17,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
-    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS, O_DIAGNOSTICS_SAMPLE,
+    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS, O_DIAGNOSTICS_SAMPLE, O_OFFSET,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
@@ -56,7 +56,7 @@ static const struct opt_spec specs[] = {
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
     {"diagnostics", O_DIAGNOSTICS, 0, TRAIN},
-    {"diagnostics-sample", O_DIAGNOSTICS_SAMPLE, 1, TRAIN},
+    {"diagnostics-sample", O_DIAGNOSTICS_SAMPLE, 1, TRAIN}, {"offset", O_OFFSET, 1, TRAIN},
     {"conf-level", O_CONF_LEVEL, 1, TRAIN}, {"cov", O_COV, 1, TRAIN},
     {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
     {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
@@ -264,6 +264,11 @@ void cli_usage(FILE *out)
         "                       least squares (R's lm(weights=)); a negative, missing or\n"
         "                       non-numeric weight is a bad row (FILE:LINE:COLUMN, exit 65)\n"
         "                       and all-zero weights an error\n"
+        "  --offset NAME        column NAME is added to the prediction with coefficient 1\n"
+        "                       (R's lm(offset=), statsmodels, glmnet): every solver fits\n"
+        "                       y - offset; predict and evaluate read the column from\n"
+        "                       their files; a missing or non-numeric value is a bad row\n"
+        "                       (FILE:LINE:COLUMN, exit 65); not with --cache\n"
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
@@ -471,6 +476,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         o->huber_delta_given = 1;
         return parse_double(sp->name, v, 1, 1, &o->huber_delta, e);
     case O_WEIGHTS: return set_columns(sp->name, v, &o->weights, e);
+    case O_OFFSET: return set_columns(sp->name, v, &o->offset, e);
     case O_CATEGORICAL: return set_columns(sp->name, v, &o->categorical, e);
     case O_MAX_LEVELS:
         if (parse_count(sp->name, v, 1, &o->max_levels, e) < 0)
@@ -575,6 +581,9 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->diagnostics && o->solver != SOLVER_EXACT && !o->inference)
         return lr_fail(e, LR_EUSAGE, "--diagnostics goes with the inference table: add "
                        "--inference (gd, nesterov) or use --solver exact");
+    if (o->offset && o->cache)
+        return lr_fail(e, LR_EUSAGE, "--offset: the cache does not hold the offset column; "
+                       "drop --cache or --offset");
     if (o->diagnostics && penalty)
         return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of least squares; "
                        "drop %s or --diagnostics", penalty);

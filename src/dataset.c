@@ -101,9 +101,11 @@ static int resolve_groups(const struct csv_head *hi, const struct data_options *
         goto done;
     }
     for (int k = 0; k < n; k++) {
-        if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT) {
+        if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT ||
+            slot[cols[k]] == COL_OFFSET) {
             lr_fail(e, LR_EUSAGE, "--cov cluster: '%s' is the %s column", hi->names[cols[k]],
-                    slot[cols[k]] == COL_TARGET ? "target" : "--weights");
+                    slot[cols[k]] == COL_TARGET ? "target" : slot[cols[k]] == COL_WEIGHT ?
+                    "--weights" : "--offset");
             goto done;
         }
         lay->group_col[k] = cols[k];
@@ -166,6 +168,22 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
         if (c >= 0)
             slot[c] = COL_WEIGHT;
     }
+    if (o->offset) {  /* the offset column too: added to the prediction, not a feature */
+        int c = csv_find_column(hi, o->offset);
+        if (c >= 0 && slot[c] != COL_SKIP) {
+            lr_fail(e, LR_EUSAGE, "--offset: '%s' is the %s column", o->offset,
+                    slot[c] == COL_TARGET ? "target" : "--weights");
+            goto done;
+        }
+        if (c < 0) {
+            char what[64] = "--offset";
+            if (o->columns_of)
+                snprintf(what, sizeof what, "%s's --offset", o->columns_of);
+            csv_no_such_column(hi, o->path, what, o->offset, e);
+            goto done;
+        }
+        slot[c] = COL_OFFSET;
+    }
     if (o->groups && resolve_groups(hi, o, slot, groups, e) < 0)
         goto done;
     for (int k = 0; k < groups->n_groups; k++)  /* left out unless named in --features */
@@ -191,8 +209,9 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
                 lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
                 goto done;
             }
-            if (slot[cols[k]] == COL_WEIGHT) {
-                lr_fail(e, LR_EUSAGE, "--features: '%s' is the --weights column", o->weights);
+            if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_OFFSET) {
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is the %s column", hi->names[cols[k]],
+                        slot[cols[k]] == COL_WEIGHT ? "--weights" : "--offset");
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
@@ -210,8 +229,9 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
                 lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
                 goto done;
             }
-            if (slot[cols[k]] == COL_WEIGHT) {
-                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the --weights column", o->weights);
+            if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_OFFSET) {
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the %s column", hi->names[cols[k]],
+                        slot[cols[k]] == COL_WEIGHT ? "--weights" : "--offset");
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
@@ -339,6 +359,8 @@ static void take_rows(struct dataset *ds, struct csv_shard *b)
     ds->X = b->X;
     ds->y = b->y;
     ds->w = b->w;
+    ds->offset = b->offset;
+    b->offset = NULL;
     ds->g = b->g;
     ds->n_groups = b->n_groups;
     ds->n_skipped_local = b->n_skipped;
@@ -450,9 +472,10 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
                    o->target_optional, e);
     if (comm_agree(e) != LR_OK)
         return -1;
-    int has_weight = 0;  /* from the slots: a weights column left out is not read */
+    int has_weight = 0, has_offset = 0;  /* from the slots: a weights column left out is
+                                            not read */
     for (int c = 0; c < L->head.n_cols; c++)
-        has_weight |= L->slot[c] == COL_WEIGHT;
+        has_weight |= L->slot[c] == COL_WEIGHT, has_offset |= L->slot[c] == COL_OFFSET;
     L->in = (struct source_input){
         .l = &L->il, .fd = L->fd, .size = L->size, .data_start = L->data_start,
         .header_lines = L->header_lines, .text = L->multi ? L->text : NULL,
@@ -460,7 +483,7 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
         .lay = {
             .path = o->path, .delimiter = o->delimiter, .n_cols = L->head.n_cols,
             .slot = L->slot, .names = L->head.names, .n_features = ds->n_features,
-            .has_target = ds->has_target, .has_weight = has_weight,
+            .has_target = ds->has_target, .has_weight = has_weight, .has_offset = has_offset,
             .n_groups = groups.n_groups, .group_col = {groups.group_col[0], groups.group_col[1]},
             .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
@@ -639,6 +662,7 @@ void data_options_for(const struct options *cli, enum data_role role,
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
             o->keep_places = cli->diagnostics;  /* the influential rows' FILE:LINE */
+            o->offset = cli->offset;
             o->drop_index = 1;
             break;
         }
@@ -651,6 +675,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->enc.categorical = NULL;
         o->enc.model_enc = model->enc;
         o->target = model->target;
+        o->offset = model->offset;
         o->columns_of = "the training data";
         break;
     case DATA_DESCRIBE:  /* every column, each level kept as its index */
@@ -668,6 +693,7 @@ void data_options_for(const struct options *cli, enum data_role role,
            has the column */
         o->weights = role == DATA_EVALUATE ? model->weights : NULL;
         o->weights_optional = 1;
+        o->offset = model->offset;  /* part of every prediction: the file must have it */
         o->enc = (struct enc_options){
             .model_enc = model->enc, .missing = model->missing, .na_values = cli->na_values,
             .unknown_error = cli->unknown_level_given ? cli->unknown_error : 1,
@@ -675,6 +701,12 @@ void data_options_for(const struct options *cli, enum data_role role,
         };
         break;
     }
+}
+
+void dataset_offset_target(struct dataset *ds)
+{
+    for (int64_t i = 0; ds->offset && ds->y && i < ds->n_rows; i++)
+        ds->y[i] -= ds->offset[i];
 }
 
 void dataset_free(struct dataset *ds)
@@ -689,6 +721,7 @@ void dataset_free(struct dataset *ds)
     free(ds->X);
     free(ds->y);
     free(ds->w);
+    free(ds->offset);
     free(ds->g);
     free(ds->row_at);
     row_places_free(&ds->places);

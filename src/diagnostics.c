@@ -44,7 +44,8 @@ static void top_add(struct influence *top, int *n, const struct influence *v)
 }
 
 static void part_sums(const struct exact_problem *pb, const double *theta_s,
-                      const struct exact_fit *f, int64_t lo, int64_t hi, int64_t base,
+                      const struct exact_fit *f, const double *offset, int64_t lo, int64_t hi,
+                      int64_t base,
                       long double *acc, double *ends, struct influence *top, int *n_top)
 {
     int k = f->rank;
@@ -75,7 +76,7 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
         }
         double h = exact_leverage(f->R, k, x, w, u);
         struct influence v = {.row = base + i, .cooks = cooks_key(e, h), .leverage = h,
-                              .residual = e, .fitted = fit};
+                              .residual = e, .fitted = fit + (offset ? offset[i] : 0)};
         top_add(top, n_top, &v);
     }
     ends[1] = prev;
@@ -134,7 +135,7 @@ static double kurtosis_z(double b, double n)
 
 void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
                          const struct exact_fit *f, const double *col_m2, const double *scale,
-                         struct diagnostics *out)
+                         const double *offset, struct diagnostics *out)
 {
     int k = f->rank, d = pb->d, width = S_FIXED + k;
     int64_t parts = par_chunks(pb->n_local), base = comm_exscan_i64(pb->n_local);
@@ -146,7 +147,7 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     for (int64_t p = 0; p < parts; p++) {
         int64_t lo, hi;
         par_chunk(pb->n_local, p, &lo, &hi);
-        part_sums(pb, theta_s, f, lo, hi, base, acc + (size_t)p * width, ends + 2 * p,
+        part_sums(pb, theta_s, f, offset, lo, hi, base, acc + (size_t)p * width, ends + 2 * p,
                   tops + p * DIAG_TOP, &n_tops[p]);
     }
     /* parts in order, the boundary between parts that hold rows counted for Durbin-Watson */
@@ -321,8 +322,8 @@ struct sample_row {
 
 /* Row i's fit and influence at theta_s (s2 = RSS/(n − k)); with weights, of √ω·e. */
 static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
-                          const struct exact_fit *f, double s2, int64_t i, double *x,
-                          struct sample_row *r)
+                          const struct exact_fit *f, const double *offset, double s2, int64_t i,
+                          double *x, struct sample_row *r)
 {
     int k = f->rank;
     double fit = 0;
@@ -333,7 +334,7 @@ static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
         x[q] = exact_design(pb, i, f->kept[q]);
     double w = pb->w ? pb->w[i] : 1.0;
     double e = sqrt(w) * (pb->y[i] - fit), h = exact_leverage(f->R, k, x, w, x + k);
-    r->fitted = fit;
+    r->fitted = fit + (offset ? offset[i] : 0);
     r->residual = e;
     r->leverage = h;
     r->std_residual = h < 1 ? e / sqrt(s2 * (1 - h)) : NAN;
@@ -383,8 +384,9 @@ static char *sample_text(struct sample_row *rows, int64_t n, const struct diagno
 }
 
 int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
-                       const struct exact_fit *f, const struct diagnostics *dg, uint64_t seed,
-                       int64_t max_rows, const char *path, struct lr_error *e)
+                       const struct exact_fit *f, const double *offset,
+                       const struct diagnostics *dg, uint64_t seed, int64_t max_rows,
+                       const char *path, struct lr_error *e)
 {
     int64_t n = pb->n_local, base = comm_exscan_i64(n);
     uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu), *h = lr_malloc((size_t)(n ? n : 1) * 8);
@@ -417,7 +419,7 @@ int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
         if ((h[i] > t && !top) || (pb->w && !(pb->w[i] > 0)))
             continue;  /* not drawn, or of weight 0 (not part of the fit) */
         mine[m] = (struct sample_row){.row = (double)(base + i + 1), .top = top};
-        sample_row_of(pb, theta_s, f, s2, i, x, &mine[m++]);
+        sample_row_of(pb, theta_s, f, offset, s2, i, x, &mine[m++]);
     }
     free(x);
     free(h);

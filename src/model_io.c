@@ -123,6 +123,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_object_set_new(training, "huber_delta", number(m->huber_delta));
     json_object_set_new(training, "huber_scale", number(m->huber_scale));
     json_object_set_new(training, "weights", m->weights ? json_string(m->weights) : json_null());
+    json_object_set_new(training, "offset", m->offset ? json_string(m->offset) : json_null());
     json_object_set_new(training, "features_selected", json_integer(m->features_selected));
     if (m->precondition) {
         json_t *pc = json_pack("{s:s}", "method", m->precondition);
@@ -307,6 +308,9 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         const char *wcol = json_string_value(json_object_get(json_object_get(root, "training"),
                                                              "weights"));
         m->weights = wcol ? lr_strdup(wcol) : NULL;
+        const char *ocol = json_string_value(json_object_get(json_object_get(root, "training"),
+                                                             "offset"));
+        m->offset = ocol ? lr_strdup(ocol) : NULL;
         if (!why)
             m->cov_bad = read_covariance(json_object_get(root, "inference"), m);
         if (m->cov_bad) {  /* plain predictions do not need it; --interval says why */
@@ -333,6 +337,7 @@ void model_file_free(struct model_file *m)
     free(m->cov_type);
     free(m->target);
     free(m->weights);
+    free(m->offset);
     enc_free(&m->enc);
     memset(m, 0, sizeof *m);
 }

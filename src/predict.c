@@ -99,6 +99,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         return -1;  /* from the same model and options on every rank */
     /* the model's source columns, encoded as in training (encode.h) */
     struct data_model model = {.enc = &m->enc, .target = m->target, .weights = m->weights,
+                               .offset = m->offset,
                                .no_intercept = m->no_intercept, .missing = missing};
     struct data_options dopt;
     data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
@@ -269,6 +270,8 @@ int predict_run(const struct options *o, struct lr_error *e)
     size_t n = (size_t)(ds.n_rows ? ds.n_rows : 1);
     double *yhat = lr_malloc(n * sizeof *yhat), *v = yhat;
     metrics_predict(ds.X, ds.n_rows, ds.n_features, m.intercept, m.coef, o->n_threads, yhat);
+    for (int64_t i = 0; ds.offset && i < ds.n_rows; i++)  /* --offset: part of the prediction */
+        yhat[i] += ds.offset[i];
     int n_cols = 1;
     if (o->interval) {
         double t = inference_t_quantile((1 - o->level) / 2, (double)m.df_residual);
@@ -330,6 +333,7 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         rc = e->code;
     } else {
         struct metrics mt;
+        dataset_offset_target(&ds);  /* as training measured the fit */
         metrics_compute_w(ds.X, ds.y, ds.w, ds.n_rows, ds.n_features, m.intercept, m.coef,
                           !m.no_intercept, o->n_threads, &mt);
         if (comm_rank() == 0 && !o->quiet && m.weights)

@@ -71,7 +71,8 @@ int node_fits(double need, const char *what, const char *path, struct lr_error *
 int source_check_memory(const struct byte_source *b, const struct source_input *in, off_t begin,
                         off_t end, int copies, struct lr_error *e)
 {
-    int d = in->lay.n_features + in->lay.has_target + in->lay.has_weight;  /* a row, as read */
+    int d = in->lay.n_features + in->lay.has_target + in->lay.has_weight +
+            in->lay.has_offset;  /* a row, as read */
     double need = 0, rows = 0;
     if (end > begin) {
         char sample[1 << 16];

@@ -158,6 +158,8 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
             ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
         if (!is_val[i] && ds->row_at)  /* and where its record starts */
             ds->row_at[kt] = ds->row_at[i];
+        if (!is_val[i] && ds->offset)  /* and its --offset (the diagnostics' fitted values) */
+            ds->offset[kt] = ds->offset[i];
         if (is_val[i])
             v->y[kv++] = ds->y[i];
         else
@@ -381,6 +383,7 @@ static int load_data(struct run *r, struct lr_error *e)
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
+    dataset_offset_target(&r->ds);
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(&r->ds, NULL, stderr), dataset_print_encoding(&r->ds, NULL, stderr);
     warn_index_columns(r);
@@ -391,10 +394,12 @@ static int load_data(struct run *r, struct lr_error *e)
         return e->code;  /* from totals: the same on every rank */
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt;  /* the training data's columns and levels */
-        struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name};
+        struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name,
+                                   .offset = o->offset};
         data_options_for(o, DATA_TEST, &train, &topt);
         if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
+        dataset_offset_target(&r->test);
         if (comm_rank() == 0 && !o->quiet) {
             char label[300];
             test_label(o, label, sizeof label);
@@ -820,13 +825,13 @@ static int diagnose(struct run *r, const double *theta_s, struct lr_error *e)
     double *m2 = lr_malloc((size_t)(d ? d : 1) * sizeof *m2);
     for (int j = 0; j < d; j++)
         m2[j] = r->s[j].m2;
-    diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, &r->dg);
+    diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, r->ds.offset, &r->dg);
     free(m2);
     if (diagnostics_place(&r->dg, r->ds.row_at, r->ds.n_rows, &r->ds.places, e) < 0)
         return e->code;
     if (r->o->diagnostics_sample &&
-        diagnostics_sample(&pb, theta_s, &r->xf, &r->dg, r->o->seed, DIAG_SAMPLE_ROWS,
-                           r->o->diagnostics_sample, e) < 0)
+        diagnostics_sample(&pb, theta_s, &r->xf, r->ds.offset, &r->dg, r->o->seed,
+                           DIAG_SAMPLE_ROWS, r->o->diagnostics_sample, e) < 0)
         return e->code;
     return LR_OK;
 }
@@ -971,7 +976,8 @@ static int finish_model(struct run *r, struct lr_error *e)
         .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
         .l1 = o->l1, .loss = o->huber ? "huber" : "squared",
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
-        .weights = o->weights, .features_selected = selected, .encoding = &ds->enc,
+        .weights = o->weights, .offset = o->offset, .features_selected = selected,
+        .encoding = &ds->enc,
     };
     if (r->gp.solver != SOLVER_EXACT) {
         static const char *const why[] = {"constant", "spread", "dependent"};
