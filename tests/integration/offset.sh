@@ -102,6 +102,24 @@ e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["tr
 sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
 PY
 
+awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
+# --test reads the column too: its metrics are evaluate's on that file
+lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/p1.csv" --model-out "$TMP/t.json" "$SW" >/dev/null
+lr 1 1 evaluate --quiet --json --model "$TMP/t.json" "$TMP/p1.csv" >"$TMP/ev1.json"
+"$PY" - "$TMP/ev1.json" "$TMP/t.json" <<'PY' && ok "--test: the offset read from the test file" || not_ok "--test with --offset" "$(cat "$TMP/ev1.json")"
+import json, sys
+e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["test"]
+sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
+PY
+# a text offset skipped with --on-bad-row skip: the fit of the other rows
+awk 'NR != 5' "$SW" >"$TMP/without4.csv"
+lr 2 1 --quiet --solver exact "${SWA[@]}" --on-bad-row skip --model-out "$TMP/s1.json" "$TMP/text.csv" >/dev/null 2>&1
+lr 2 1 --quiet --solver exact "${SWA[@]}" --model-out "$TMP/s2.json" "$TMP/without4.csv" >/dev/null
+"$PY" -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(a["training"]["rows"] != 46 or a["coefficients"] != b["coefficients"])' "$TMP/s1.json" "$TMP/s2.json" &&
+    ok "--on-bad-row skip: a row with a text offset left out" || not_ok "a text offset skipped"
+
 # errors: a missing column, a predict file without it, a text value, the target, --cache
 rc=0
 lr 2 1 --quiet --offset nosuch --model-out "$TMP/x.json" "$SW" >/dev/null 2>"$TMP/err" || rc=$?
@@ -114,7 +132,6 @@ lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" "$TMP/nocath.csv" >/dev/null 2
 [ "$rc" != 0 ] && grep -q "catholic" "$TMP/err" && grep -q -- "--offset" "$TMP/err" &&
     ok "predict: a file without the offset column is an error naming it (exit $rc)" ||
     not_ok "predict without the offset column" "exit $rc: $(cat "$TMP/err")"
-awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
 for np in 1 3; do
     rc=0
     lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/text.csv" >/dev/null 2>"$TMP/err" || rc=$?
