@@ -367,7 +367,7 @@ static char *sample_text(struct sample_row *rows, int64_t n, const struct diagno
         ((struct sample_row *)ord[a])->quantile =
             gsl_cdf_ugaussian_Pinv((a + 1 - off) / (m + 1 - 2 * off));
     free(ord);
-    size_t cap = 256 + (size_t)n * 200, len = 0;
+    size_t cap = 256 + (size_t)n * 256, len = 0;  /* a row: 8 numbers of at most 25 bytes */
     char *t = lr_malloc(cap);
     len += (size_t)snprintf(t + len, cap - len, "# linreg_mpi diagnostics sample: %lld of %lld rows "
                             "(at most %lld by --seed %llu, and the %d most influential); k=%d\n"

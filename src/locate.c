@@ -58,11 +58,11 @@ static int count_newlines(int fd, int64_t lo, int64_t hi, const int64_t *at, con
     return rc;
 }
 
-static const int64_t *g_at;  /* qsort's context: the offsets ordered */
-
-static int by_offset(const void *a, const void *b)
+/* qsort_r: indices into the offsets ctx, by offset */
+static int by_offset(const void *a, const void *b, void *ctx)
 {
-    int64_t x = g_at[*(const int *)a], y = g_at[*(const int *)b];
+    const int64_t *at = ctx;
+    int64_t x = at[*(const int *)a], y = at[*(const int *)b];
     return (x > y) - (x < y);
 }
 
@@ -85,8 +85,7 @@ int locate_rows(const struct row_places *pl, const int64_t *off, int n, int *fil
                 ord[m++] = k;
         if (m == 0)
             continue;
-        g_at = at;
-        qsort(ord, (size_t)m, sizeof *ord, by_offset);
+        qsort_r(ord, (size_t)m, sizeof *ord, by_offset, at);
         /* this rank's slice of the bytes before the last offset */
         int64_t last = at[ord[m - 1]], lo = last / p * me + last % p * me / p;
         int64_t hi = me == p - 1 ? last : last / p * (me + 1) + last % p * (me + 1) / p;
