@@ -51,7 +51,8 @@
 
 /* One row among the most influential. */
 struct influence {
-    int64_t row;               /* 0-based among the fit's rows, in data order */
+    int64_t row;               /* 0-based among the fit's rows (skipped records and held-out
+                                  rows not counted), in data order */
     int64_t at;                /* where its record starts (csv_shard.row_at); -1: unknown */
     double cooks, leverage, std_residual, residual, fitted;
     char *place;               /* "FILE:LINE", or "row N" (1-based) where lines are unknown */
