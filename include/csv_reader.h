@@ -62,6 +62,8 @@ struct csv_layout {
     int has_target;
     int has_weight;            /* a COL_WEIGHT slot: out->w holds it */
     int has_offset;            /* a COL_OFFSET slot (--offset): out->offset holds it */
+    int offset_target;         /* with has_offset: out->y holds the target less the offset
+                                  (what a fit with --offset fits) */
     int n_groups;              /* cluster id columns: out->g holds their keys */
     int group_col[CSV_MAX_GROUPS];  /* ... their column indices */
     int groups_skip_missing;   /* a missing cluster id skips the record (else an error) */

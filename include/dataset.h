@@ -37,6 +37,8 @@ struct data_options {
                                   none */
     const char *offset;        /* --offset: the column added to the prediction (not a
                                   feature); NULL: none */
+    int offset_target;         /* y is read as the target less the offset (train, --test,
+                                  evaluate: what the fit and its metrics compare with) */
     const char *groups;        /* --cov cluster:A[,B]: the cluster id columns (not features
                                   unless also named as ones); NULL: none */
     int weights_optional;      /* the weight column may be absent (then ds->w stays NULL) */
@@ -120,10 +122,6 @@ void data_options_for(const struct options *cli, enum data_role role,
 /* Collective: every rank calls it with the same options. */
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e);
 void dataset_free(struct dataset *ds);
-
-/* --offset: y ← y − offset, the target every solver fits (and metrics compare with X's part
-   of the prediction), as R's lm(offset=) fits it. */
-void dataset_offset_target(struct dataset *ds);
 
 /* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
    and where; label (e.g. "--test FILE") heads the line, NULL for the data set itself. */

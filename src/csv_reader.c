@@ -549,6 +549,8 @@ static void end_record(struct piece *st)
             st->rows.at[st->rows.n] = st->block_off + (st->rec - st->block);
         if (st->rows.le)
             st->rows.le[st->rows.n] = st->line_idx + st->rec_lines;
+        if (lay->offset_target && lay->has_target)  /* the target the fit compares with */
+            st->rows.y[st->rows.n] -= st->rows.offset[st->rows.n];
         st->rows.n++;
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
                      lay->has_weight, lay->has_offset, lay->n_groups);

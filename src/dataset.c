@@ -488,6 +488,7 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
             .enc = &L->rs.rd, .keep_offsets = o->keep_places,
+            .offset_target = has_offset && o->offset_target,
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
         },
@@ -662,7 +663,7 @@ void data_options_for(const struct options *cli, enum data_role role,
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
             o->keep_places = cli->diagnostics;  /* the influential rows' FILE:LINE */
-            o->offset = cli->offset;
+            o->offset = cli->offset, o->offset_target = 1;
             o->drop_index = 1;
             break;
         }
@@ -675,7 +676,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->enc.categorical = NULL;
         o->enc.model_enc = model->enc;
         o->target = model->target;
-        o->offset = model->offset;
+        o->offset = model->offset, o->offset_target = 1;
         o->columns_of = "the training data";
         break;
     case DATA_DESCRIBE:  /* every column, each level kept as its index */
@@ -694,6 +695,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->weights = role == DATA_EVALUATE ? model->weights : NULL;
         o->weights_optional = 1;
         o->offset = model->offset;  /* part of every prediction: the file must have it */
+        o->offset_target = role == DATA_EVALUATE;  /* metrics measured as in training */
         o->enc = (struct enc_options){
             .model_enc = model->enc, .missing = model->missing, .na_values = cli->na_values,
             .unknown_error = cli->unknown_level_given ? cli->unknown_error : 1,
@@ -701,12 +703,6 @@ void data_options_for(const struct options *cli, enum data_role role,
         };
         break;
     }
-}
-
-void dataset_offset_target(struct dataset *ds)
-{
-    for (int64_t i = 0; ds->offset && ds->y && i < ds->n_rows; i++)
-        ds->y[i] -= ds->offset[i];
 }
 
 void dataset_free(struct dataset *ds)

@@ -333,7 +333,6 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         rc = e->code;
     } else {
         struct metrics mt;
-        dataset_offset_target(&ds);  /* as training measured the fit */
         metrics_compute_w(ds.X, ds.y, ds.w, ds.n_rows, ds.n_features, m.intercept, m.coef,
                           !m.no_intercept, o->n_threads, &mt);
         if (comm_rank() == 0 && !o->quiet && m.weights)

@@ -383,7 +383,6 @@ static int load_data(struct run *r, struct lr_error *e)
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
-    dataset_offset_target(&r->ds);
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(&r->ds, NULL, stderr), dataset_print_encoding(&r->ds, NULL, stderr);
     warn_index_columns(r);
@@ -399,7 +398,6 @@ static int load_data(struct run *r, struct lr_error *e)
         data_options_for(o, DATA_TEST, &train, &topt);
         if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
-        dataset_offset_target(&r->test);
         if (comm_rank() == 0 && !o->quiet) {
             char label[300];
             test_label(o, label, sizeof label);
