@@ -269,7 +269,7 @@ void cli_usage(FILE *out)
         "                       (R's lm(offset=), statsmodels, glmnet): every solver fits\n"
         "                       y - offset; predict and evaluate read the column from\n"
         "                       their files; a missing or non-numeric value is a bad row\n"
-        "                       (FILE:LINE:COLUMN, exit 65); not with --cache\n"
+        "                       (FILE:LINE:COLUMN, exit 65)\n"
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
@@ -582,9 +582,6 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->diagnostics && o->solver != SOLVER_EXACT && !o->inference)
         return lr_fail(e, LR_EUSAGE, "--diagnostics goes with the inference table: add "
                        "--inference (gd, nesterov) or use --solver exact");
-    if (o->offset && o->cache)
-        return lr_fail(e, LR_EUSAGE, "--offset: the cache does not hold the offset column; "
-                       "drop --cache or --offset");
     if (o->diagnostics && penalty)
         return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of least squares; "
                        "drop %s or --diagnostics", penalty);
