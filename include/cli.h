@@ -85,6 +85,8 @@ struct options {
     int no_intercept;          /* fit through the origin */
     int inference;             /* the inference table (always with the exact solver) */
     int diagnostics;           /* --diagnostics: residual checks beside the table */
+    const char *offset;        /* --offset NAME: added to the prediction; NULL: none */
+    const char *diagnostics_sample;  /* --diagnostics-sample PATH: the plots' rows; NULL */
     double conf_level;         /* of its confidence intervals */
     int cov;                   /* --cov: enum cov_type (robust.h) */
     const char *cov_columns;   /* --cov cluster:A[,B]: the cluster id columns; NULL: none */

@@ -39,7 +39,7 @@
 
 enum { COL_SKIP = -1, COL_TARGET = -2 };  /* csv_layout.slot values besides feature indices */
 /* The --weights column: a finite number >= 0 (else a data error at its field). */
-enum { COL_WEIGHT = -8 };
+enum { COL_WEIGHT = -8, COL_OFFSET = -9 };
 /* The --cov cluster columns (up to 2; a feature too only if its slot says so): any value
    but a missing one becomes a 64-bit key in csv_shard.g (a number by its value, text by a
    hash of its bytes). */
@@ -61,6 +61,9 @@ struct csv_layout {
     int n_features;            /* D */
     int has_target;
     int has_weight;            /* a COL_WEIGHT slot: out->w holds it */
+    int has_offset;            /* a COL_OFFSET slot (--offset): out->offset holds it */
+    int offset_target;         /* with has_offset: out->y holds the target less the offset
+                                  (what a fit with --offset fits) */
     int n_groups;              /* cluster id columns: out->g holds their keys */
     int group_col[CSV_MAX_GROUPS];  /* ... their column indices */
     int groups_skip_missing;   /* a missing cluster id skips the record (else an error) */
@@ -86,6 +89,7 @@ struct csv_shard {
     double *X;                 /* N×D row-major */
     double *y;                 /* N, or NULL without a target */
     double *w;                 /* N sample weights, or NULL without a weight column */
+    double *offset;            /* N --offset values, or NULL without an offset column */
     uint64_t *g;               /* N×n_groups cluster keys, or NULL without cluster columns */
     int n_groups;
     int64_t n_lines;           /* physical lines in the range (a last line without newline

@@ -21,6 +21,7 @@
 
 #include "csv_reader.h"
 #include "error.h"
+#include "locate.h"
 
 struct data_options {
     const char *path;          /* the first input (messages about the data set name it) */
@@ -34,6 +35,10 @@ struct data_options {
     const char *drop;          /* comma-separated names to ignore */
     const char *weights;       /* --weights: the sample-weight column (not a feature); NULL:
                                   none */
+    const char *offset;        /* --offset: the column added to the prediction (not a
+                                  feature); NULL: none */
+    int offset_target;         /* y is read as the target less the offset (train, --test,
+                                  evaluate: what the fit and its metrics compare with) */
     const char *groups;        /* --cov cluster:A[,B]: the cluster id columns (not features
                                   unless also named as ones); NULL: none */
     const char *groups_option; /* how messages name the option that gave groups; NULL:
@@ -57,6 +62,7 @@ struct data_options {
                                   $TMPDIR, else /tmp (scratch.h) */
     int64_t block_rows;        /* stream mode: rows per block (a multiple of 4096); 0: about
                                   32 MiB of rows as read */
+    int keep_places;           /* keep where each row's record starts (ds->row_at, places) */
 };
 
 /* How a data set's rows are held (--memory). */
@@ -75,6 +81,7 @@ struct dataset {
     double *X;                 /* N×D row-major */
     double *y;                 /* N, NULL without a target */
     double *w;                 /* N sample weights ω_i ≥ 0, NULL without --weights */
+    double *offset;            /* N --offset values, NULL without */
     double weight_total;       /* Σ ω_i over all ranks (> 0), or the row count */
     uint64_t *g;               /* N×n_groups cluster keys (csv_reader.h), NULL without */
     int n_groups;
@@ -95,6 +102,9 @@ struct dataset {
     int64_t first_skipped_last[CSV_FIRST_SKIPPED];
     char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
+    int64_t *row_at;           /* with keep_places, rows read as text from plain files: N
+                                  offsets where each row's record starts; else NULL */
+    struct row_places places;  /* ... and how to place them (locate.h) */
     int64_t next_row;          /* resident: 1 once a pass has given the rows (dataset_next);
                                   stream: the rows given in this pass */
     struct data_stream *stream;  /* stream mode: the rows on disk, X, y, w NULL (read them
@@ -123,6 +133,7 @@ struct data_model {
     const struct encoding *enc;
     const char *target;
     const char *weights;       /* evaluate: the weight column the model was trained with */
+    const char *offset;        /* predict, evaluate, --test: the model's --offset column */
     int no_intercept;
     int missing;               /* predict, evaluate: the mode missing values are read in
                                   (the model's, or the command line's override) */

@@ -20,7 +20,20 @@
  *                 an aliased column (where statsmodels would give infinity for the whole
  *                 dependent set, and car refuses)
  *
- * For unweighted fits with an intercept. Collective (one pass, one Allreduce and one
+ *   Influence     the DIAG_TOP rows of largest Cook's distance D_i = e_i² h_i / (k s² (1 − h_i)²)
+ *                 with their leverage h_i = ‖R⁻ᵀx̃_i‖² and studentized residual
+ *                 r_i = e_i / (s √(1 − h_i)), s² = RSS/(n − k) (R's cooks.distance, hatvalues
+ *                 and rstandard); each thread part and each rank keeps its own best, merged
+ *                 (ties: the earlier row); a row with h_i = 1 has none (R gives NaN)
+ *
+ * With weights ω every figure is of the weighted residuals √ω_i·e_i (statsmodels' WLS
+ * summary, R's influence of a weighted lm: h_i = ω_i‖R⁻ᵀx̃_i‖², s² = Σω_i e_i²/(n − k)),
+ * rows of weight 0 left out and n counting the others; the VIF is the weighted regression's
+ * (car's vif of the weighted lm, as the factor is of √ω·Ã and the column spreads weighted).
+ * Breusch-Pagan is NaN with weights or without an intercept, and the VIF without an
+ * intercept: R and statsmodels do not compute one same thing there.
+ *
+ * Collective (one pass, one Allreduce and one
  * Allgather); never exits.
  */
 #ifndef LINREG_DIAGNOSTICS_H
@@ -29,10 +42,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "error.h"
 #include "exact.h"
+#include "locate.h"
+
+#define DIAG_TOP 10
+#define DIAG_SAMPLE_ROWS 100000  /* rows drawn for the plots, at most (besides the top) */
+
+/* One row among the most influential. */
+struct influence {
+    int64_t row;               /* 0-based among the fit's rows (skipped records and held-out
+                                  rows not counted), in data order */
+    int64_t at;                /* where its record starts (csv_shard.row_at); -1: unknown */
+    double cooks, leverage, std_residual, residual, fitted;
+    char *place;               /* "FILE:LINE", or "row N" (1-based) where lines are unknown */
+};
 
 struct diagnostics {
     int64_t n;
+    int k;                     /* coefficients kept */
+    double sigma2;             /* s² = RSS/(n − k) */
+    int n_top;                 /* rows in top (fewer than DIAG_TOP for few rows) */
+    struct influence top[DIAG_TOP];  /* largest Cook's distance first */
     double omnibus, omnibus_p, skew, kurtosis, jarque_bera, jarque_bera_p, durbin_watson;
     double breusch_pagan, breusch_pagan_p;
     int breusch_pagan_df;
@@ -43,11 +74,32 @@ struct diagnostics {
 /*
  * pb: the factor's problem (X and y of this rank, the scaling the factor used); theta_s:
  * D+1 coefficients on that design (0 where aliased); f: the factor (kept columns, R);
- * col_m2: D, Σ(x_j − x̄_j)² of the columns as given, over all ranks.
+ * col_m2: D, Σ(x_j − x̄_j)² of the columns as given, over all ranks; offset: N --offset
+ * values added to the fitted values reported (pb->y is the target less them), or NULL.
  */
 void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
                          const struct exact_fit *f, const double *col_m2, const double *scale,
-                         struct diagnostics *out);
+                         const double *offset, struct diagnostics *out);
+/* Collective: each influential row's place, from the offsets of its record (row_at: this
+   rank's n_local rows, NULL when unknown) placed by pl (locate.h); -1 with e when a file
+   cannot be read again. */
+int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_local,
+                      const struct row_places *pl, struct lr_error *e);
+/*
+ * Collective, --diagnostics-sample: rank 0 writes to path the rows the plots of R's plot(lm)
+ * are drawn from (scripts/plot.sh --diagnostics), as CSV after one comment line (which
+ * says k): row (1-based, data order), fitted, residual, std_residual, leverage,
+ * cooks_distance, influential (1 for dg's top rows), theoretical_quantile (the normal
+ * quantile of the row's std_residual rank among the sample, R's qqnorm with ppoints). The
+ * rows: those whose position hashed with seed is among the max_rows smallest (every row
+ * when there are no more), the same rows for any rank and thread count, and dg's top rows;
+ * in data order. One more pass; every rank gets the sample (one Allgather), rank 0 writes
+ * it. -1 with e (LR_EWRITE) when it cannot be written.
+ */
+int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
+                       const struct exact_fit *f, const double *offset,
+                       const struct diagnostics *dg, uint64_t seed, int64_t max_rows,
+                       const char *path, struct lr_error *e);
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out);
 void diagnostics_free(struct diagnostics *dg);
 

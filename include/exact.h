@@ -50,6 +50,7 @@
 #ifndef LINREG_EXACT_H
 #define LINREG_EXACT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -90,6 +91,23 @@ static inline double exact_design(const struct exact_problem *pb, int64_t i, int
         return 1.0;
     double x = pb->X[i * pb->d + j - 1];
     return pb->mean ? (x - pb->mean[j - 1]) / pb->scale[j - 1] : x;
+}
+
+/* A row's leverage h = ω‖R⁻ᵀx̃‖² (x̃: its k kept entries of Ã, ω its weight, 1 without): the
+   diagonal of the hat matrix, by forward substitution with Rᵀ (R upper, column-major k×k);
+   u: k doubles of scratch (R⁻ᵀx̃ on return). */
+static inline double exact_leverage(const double *R, int k, const double *x, double w,
+                                    double *u)
+{
+    double s = 0;
+    for (int q = 0; q < k; q++) {
+        double v = x[q];
+        for (int p = 0; p < q; p++)
+            v -= R[(size_t)q * k + p] * u[p];
+        u[q] = v / R[(size_t)q * k + q];
+        s += u[q] * u[q];
+    }
+    return w * s;
 }
 
 /* Collective: the factor, the rank and θ from it (not yet refined). */

@@ -155,6 +155,7 @@ int inputs_place(const struct input_share *sh, const int64_t *header_lines, int6
    stream's byte split gives them, in stream order. s->row_at and s->skipped_off become
    stream offsets; s->skipped_at counts the new rows. */
 void inputs_redistribute(const struct input_list *l, const struct input_share *sh,
-                         struct csv_shard *s, int d, int has_target, int has_weight);
+                         struct csv_shard *s, int d, int has_target, int has_weight,
+                         int has_offset);
 
 #endif

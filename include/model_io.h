@@ -50,6 +50,7 @@ struct model {
     const char *loss;               /* "squared" or "huber" */
     double huber_delta, huber_scale;  /* huber: δ and the fitted σ (else NaN: null) */
     const char *weights;            /* the sample-weight column, NULL: none */
+    const char *offset;             /* the --offset column, NULL: none */
     int features_selected;          /* non-zero coefficients (of d) */
     const struct encoding *encoding;  /* the source columns and how they became features */
     /* the gradient solvers' preconditioner (precond.h): "sample" or "scale"; NULL: none
@@ -90,6 +91,7 @@ struct model_file {
     int64_t df_residual;            /* n − k */
     double sigma;                   /* the residual standard error (NaN: null) */
     char *weights;                  /* training.weights: the sample-weight column, or NULL */
+    char *offset;                   /* training.offset: the --offset column, or NULL */
     struct encoding enc;            /* the source columns to read and how to encode them (a
                                        model without "encoding": the features, as numbers) */
 };

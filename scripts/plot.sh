@@ -3,7 +3,7 @@
 # as linreg-plot.
 #
 #   scripts/plot.sh [--log LOG.csv] [--predictions PRED.csv] [--model MODEL.json --data DATA.csv
-#                   [--delimiter C]] [--out DIR]
+#                   [--delimiter C]] [--diagnostics SAMPLE.csv] [--out DIR]
 #
 #   --log          a training log (linreg_mpi --log): DIR/loss.png, the loss per epoch on a
 #                  log scale, with the validation loss when the log has it
@@ -12,28 +12,36 @@
 #   --model/--data a model with a single feature and the CSV it was trained on:
 #                  DIR/fit.png, the data points and the fitted line; --delimiter as in
 #                  linreg_mpi (one character or 'tab'; default ',')
+#   --diagnostics  linreg_mpi --diagnostics-sample's rows: R's four plot(lm) panels,
+#                  DIR/residuals_fitted.png (residuals against fitted values),
+#                  DIR/normal_qq.png (studentized residuals against normal quantiles),
+#                  DIR/scale_location.png (sqrt|studentized residual| against fitted) and
+#                  DIR/residuals_leverage.png (studentized residuals against leverage, with
+#                  Cook's distance 0.5 and 1 as dashed contours); the three rows of largest
+#                  Cook's distance are labelled with their row numbers
 # DIR defaults to the current directory. Each plot has a title, axis labels and a legend.
 set -euo pipefail
 
 ME=$(basename "$0")
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-2}"; }
 fail() { echo "$ME: $*" >&2; exit 1; }
-LOG="" PRED="" MODEL="" DATA="" OUT="." SEP=","
+LOG="" PRED="" MODEL="" DATA="" DIAG="" OUT="." SEP=","
 while [ $# -gt 0 ]; do
     case "$1" in
     -h | --help) usage 0 ;;
-    --log | --predictions | --model | --data | --delimiter | --out)
+    --log | --predictions | --model | --data | --delimiter | --diagnostics | --out)
         [ $# -ge 2 ] || { echo "$ME: $1 needs a value" >&2; usage; } ;;&
     --log) LOG=$2; shift 2 ;;
     --predictions) PRED=$2; shift 2 ;;
     --model) MODEL=$2; shift 2 ;;
     --data) DATA=$2; shift 2 ;;
+    --diagnostics) DIAG=$2; shift 2 ;;
     --delimiter) SEP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     *) echo "$ME: unknown argument '$1'" >&2; usage ;;
     esac
 done
-[ -n "$LOG$PRED$MODEL" ] || usage
+[ -n "$LOG$PRED$MODEL$DIAG" ] || usage
 if [ -n "$MODEL" ] && [ -z "$DATA" ]; then echo "$ME: --model needs --data" >&2; exit 2; fi
 case $SEP in
 tab | '\t') SEP=$'\t' ;;
@@ -41,7 +49,7 @@ tab | '\t') SEP=$'\t' ;;
 ?) ;;
 *) echo "$ME: --delimiter: one character or 'tab'" >&2; exit 2 ;;
 esac
-for f in "$LOG" "$PRED" "$MODEL" "$DATA"; do
+for f in "$LOG" "$PRED" "$MODEL" "$DATA" "$DIAG"; do
     [ -z "$f" ] || { [ -f "$f" ] && [ -r "$f" ]; } || fail "cannot read '$f'"
 done
 command -v gnuplot >/dev/null || fail "gnuplot is missing (Debian: apt-get install gnuplot-nox)"
@@ -127,5 +135,71 @@ set ylabel '$target'
 set grid
 set key top left
 plot '$DATA' using $fx:$fy with points pt 7 ps 1 title 'data', $b + $w * x with lines lw 2 title 'fitted line'
+GP
+fi
+
+if [ -n "$DIAG" ]; then
+    k=$(head -1 "$DIAG" | sed -n 's/^# linreg_mpi diagnostics sample: .*; k=\([0-9]*\)$/\1/p')
+    [ -n "$k" ] && [ "$(sed -n 2p "$DIAG")" = \
+        row,fitted,residual,std_residual,leverage,cooks_distance,influential,theoretical_quantile ] ||
+        fail "$DIAG is not a linreg_mpi --diagnostics-sample file"
+    n=$(($(wc -l <"$DIAG") - 2))
+    # the rows (the two header lines dropped), and the three of largest Cook's distance
+    rows=$(mktemp) labels=$(mktemp)
+    trap 'rm -f "$rows" "$labels"' EXIT
+    tail -n +3 "$DIAG" >"$rows"
+    sort -t, -k6,6 -g -r "$rows" | grep -v ',nan,\|,-nan,' | head -3 >"$labels" || true
+    common="$TERM_SPEC
+set datafile separator ','
+set grid
+set key below horizontal
+set style line 1 pt 7 ps $( [ "$n" -gt 5000 ] && echo 0.25 || echo 0.6 ) lc rgb '#404040'
+set style line 2 lw 1.5 lc rgb '#cc2222' dt 2
+set style line 3 lw 1.5 lc rgb '#cc2222'"
+    draw "$OUT/residuals_fitted.png" <<GP
+$common
+set output '$OUT/residuals_fitted.png'
+set title 'Residuals vs Fitted ($n rows)'
+set xlabel 'fitted values'
+set ylabel 'residuals'
+plot '$rows' using 2:3 with points ls 1 title 'rows', 0 with lines ls 2 title 'zero', \
+     '$labels' using 2:3:(sprintf(' %d', \$1)) with labels left offset 0.5,0 notitle
+GP
+    draw "$OUT/normal_qq.png" <<GP
+$common
+set output '$OUT/normal_qq.png'
+set title 'Normal Q-Q ($n rows)'
+set xlabel 'theoretical quantiles'
+set ylabel 'standardized residuals'
+plot '$rows' using 8:4 with points ls 1 title 'rows', x with lines ls 2 title 'y = x', \
+     '$labels' using 8:4:(sprintf(' %d', \$1)) with labels left offset 0.5,0 notitle
+GP
+    draw "$OUT/scale_location.png" <<GP
+$common
+set output '$OUT/scale_location.png'
+set title 'Scale-Location ($n rows)'
+set xlabel 'fitted values'
+set ylabel 'sqrt(|standardized residuals|)'
+set yrange [0:*]
+plot '$rows' using 2:(sqrt(abs(\$4))) with points ls 1 title 'rows', \
+     '$labels' using 2:(sqrt(abs(\$4))):(sprintf(' %d', \$1)) with labels left offset 0.5,0 notitle
+GP
+    draw "$OUT/residuals_leverage.png" <<GP
+$common
+set output '$OUT/residuals_leverage.png'
+set title "Residuals vs Leverage ($n rows)"
+set xlabel 'leverage'
+set ylabel 'standardized residuals'
+stats '$rows' using 5:4 nooutput
+hmax = STATS_max_x * 1.05
+rmax = (abs(STATS_min_y) > STATS_max_y ? abs(STATS_min_y) : STATS_max_y) * 1.15
+set xrange [0:hmax]
+set yrange [-rmax:rmax]
+set samples 400
+cook(c, h) = sqrt(c * $k * (1 - h) / h)
+plot '$rows' using 5:4 with points ls 1 title 'rows', \
+     cook(0.5, x) with lines ls 2 title "Cook's distance 0.5", -cook(0.5, x) with lines ls 2 notitle, \
+     cook(1, x) with lines ls 3 title "Cook's distance 1", -cook(1, x) with lines ls 3 notitle, \
+     '$labels' using 5:4:(sprintf(' %d', \$1)) with labels left offset 0.5,0 notitle
 GP
 fi

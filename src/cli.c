@@ -19,7 +19,7 @@ enum opt_id {
     O_HELP, O_VERSION, O_TARGET, O_FEATURES, O_DROP, O_NO_HEADER, O_DELIMITER, O_ON_BAD_ROW,
     O_THREADS, O_JSON, O_LR, O_EPOCHS, O_TOL, O_NO_SCALE, O_L2, O_MODEL_OUT, O_LOG,
     O_LOG_EVERY, O_QUIET, O_SOLVER, O_CHECKPOINT, O_CHECKPOINT_EVERY, O_RESUME, O_REPORT, O_MODEL, O_OUTPUT, O_VALIDATION, O_SEED,
-    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS,
+    O_PATIENCE, O_TEST, O_NO_INTERCEPT, O_INFERENCE, O_CONF_LEVEL, O_DIAGNOSTICS, O_DIAGNOSTICS_SAMPLE, O_OFFSET,
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
@@ -60,6 +60,7 @@ static const struct opt_spec specs[] = {
     {"patience", O_PATIENCE, 1, TRAIN},  {"test", O_TEST, 1, TRAIN},
     {"no-intercept", O_NO_INTERCEPT, 0, TRAIN}, {"inference", O_INFERENCE, 0, TRAIN},
     {"diagnostics", O_DIAGNOSTICS, 0, TRAIN},
+    {"diagnostics-sample", O_DIAGNOSTICS_SAMPLE, 1, TRAIN}, {"offset", O_OFFSET, 1, TRAIN},
     {"conf-level", O_CONF_LEVEL, 1, TRAIN}, {"cov", O_COV, 1, TRAIN},
     {"l1", O_L1, 1, TRAIN},              {"loss", O_LOSS, 1, TRAIN},
     {"huber-delta", O_HUBER_DELTA, 1, TRAIN}, {"weights", O_WEIGHTS, 1, TRAIN},
@@ -218,8 +219,15 @@ void cli_usage(FILE *out)
         "  --diagnostics        with the inference table, the residuals' checks of\n"
         "                       statsmodels' OLS summary (Omnibus, skew, kurtosis,\n"
         "                       Jarque-Bera, Durbin-Watson in input order), Breusch-Pagan\n"
-        "                       (studentized, as lmtest's bptest) and each column's VIF;\n"
-        "                       one more pass; unweighted fits with an intercept\n"
+        "                       (studentized, as lmtest's bptest), each column's VIF and\n"
+        "                       the 10 rows of largest Cook's distance (FILE:LINE,\n"
+        "                       leverage, studentized residual, as R's cooks.distance);\n"
+        "                       one more pass; with --weights of the weighted residuals\n"
+        "  --diagnostics-sample PATH\n"
+        "                       with --diagnostics (implied): the rows R's four plot(lm)\n"
+        "                       panels are drawn from, as CSV (at most 100,000 chosen by\n"
+        "                       position and --seed, and the 10 influential); draw them\n"
+        "                       with scripts/plot.sh --diagnostics PATH\n"
         "  --conf-level P       confidence level of the intervals (0 < P < 1; default 0.95)\n"
         "  --cov TYPE           the coefficients' covariance behind the inference table:\n"
         "                       classical (default: R's summary(lm())), hc0, hc1, hc2, hc3\n"
@@ -284,6 +292,11 @@ void cli_usage(FILE *out)
         "                       least squares (R's lm(weights=)); a negative, missing or\n"
         "                       non-numeric weight is a bad row (FILE:LINE:COLUMN, exit 65)\n"
         "                       and all-zero weights an error\n"
+        "  --offset NAME        column NAME is added to the prediction with coefficient 1\n"
+        "                       (R's lm(offset=), statsmodels, glmnet): every solver fits\n"
+        "                       y - offset; predict and evaluate read the column from\n"
+        "                       their files; a missing or non-numeric value is a bad row\n"
+        "                       (FILE:LINE:COLUMN, exit 65)\n"
         "  --model-out PATH     where rank 0 writes the model JSON (default model.json)\n"
         "  --log PATH           write one CSV row per epoch (loss, gradient norm, timings)\n"
         "  --log-every N        print a progress line every N epochs (default 100)\n"
@@ -585,6 +598,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         o->huber_delta_given = 1;
         return parse_double(sp->name, v, 1, 1, &o->huber_delta, e);
     case O_WEIGHTS: return set_columns(sp->name, v, &o->weights, e);
+    case O_OFFSET: return set_columns(sp->name, v, &o->offset, e);
     case O_CATEGORICAL: return set_columns(sp->name, v, &o->categorical, e);
     case O_MAX_LEVELS:
         if (parse_count(sp->name, v, 1, &o->max_levels, e) < 0)
@@ -633,6 +647,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_DIAGNOSTICS: o->diagnostics = 1; return 0;
+    case O_DIAGNOSTICS_SAMPLE: o->diagnostics_sample = v, o->diagnostics = 1; return 0;
     case O_COV: {
         enum cov_type t;
         if (robust_parse(v, &t, &o->cov_columns) < 0)
@@ -707,10 +722,9 @@ static int check_exact(const struct options *o, struct lr_error *e)
     if (o->diagnostics && o->solver != SOLVER_EXACT && !o->inference)
         return lr_fail(e, LR_EUSAGE, "--diagnostics goes with the inference table: add "
                        "--inference (gd, nesterov) or use --solver exact");
-    if (o->diagnostics && (o->weights || o->no_intercept || penalty))
-        return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of unweighted least "
-                       "squares with an intercept; drop %s or --diagnostics",
-                       o->weights ? "--weights" : o->no_intercept ? "--no-intercept" : penalty);
+    if (o->diagnostics && penalty)
+        return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of least squares; "
+                       "drop %s or --diagnostics", penalty);
     if (o->huber_delta_given && !o->huber)
         return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
     return 0;

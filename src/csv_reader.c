@@ -26,6 +26,7 @@ static size_t block_per_piece(const struct csv_layout *lay)
 struct rows {
     int64_t n, cap;
     double *X, *y, *w;
+    double *offset;            /* with an --offset column: its values */
     uint64_t *g;               /* n×n_groups cluster keys */
     int64_t *at;               /* with csv_layout.keep_offsets: where each record starts */
     int64_t *le;               /* read block by block: the line after each record (0-based,
@@ -72,7 +73,8 @@ struct piece {
                                     for a missing value */
 };
 
-static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w, int n_g)
+static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w, int has_o,
+                         int n_g)
 {
     if (n <= r->cap)
         return;
@@ -84,6 +86,8 @@ static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w,
         r->y = lr_realloc(r->y, lr_bytes(cap, 1, sizeof(double)));
     if (has_w)
         r->w = lr_realloc(r->w, lr_bytes(cap, 1, sizeof(double)));
+    if (has_o)
+        r->offset = lr_realloc(r->offset, lr_bytes(cap, 1, sizeof(double)));
     if (n_g)
         r->g = lr_realloc(r->g, lr_bytes(cap, n_g, sizeof(uint64_t)));
     if (r->at)
@@ -244,6 +248,9 @@ static void value_hint(const struct csv_layout *lay, int col, const char *rec, c
                  "auto: every text column), ", opt);
     if (lay->slot[col] == COL_WEIGHT)
         snprintf(dst, cap, "; it is the --weights column: fix the value, or %s", skip);
+    else if (lay->slot[col] == COL_OFFSET)
+        snprintf(dst, cap, "; it is the --offset column, which adds its number to each row's "
+                 "prediction: fix the value, or %s", skip);
     else if (group_of(lay, col) >= 0)
         snprintf(dst, cap, "; it is a --cov cluster column: fill in the id, or skip such rows "
                  "with --missing skip");
@@ -430,7 +437,8 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
     }
     if (mode == READ_NUMBER || mode == READ_AUTO) {
         rc = num_parse(text, len, &v);
-        int strict = !enc || slot == COL_WEIGHT;  /* a weight is a number, never missing */
+        /* a weight or an offset is a number, never missing */
+        int strict = !enc || slot == COL_WEIGHT || slot == COL_OFFSET;
         if (rc == NUM_RANGE || (rc != NUM_OK && strict)) {
             mark_bad(st, BAD_NUMBER, c, rc, text, len);
             return;
@@ -475,6 +483,8 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
         r->X[r->n * lay->n_features + slot] = v;
     else if (slot == COL_WEIGHT)
         r->w[r->n] = v;
+    else if (slot == COL_OFFSET)
+        r->offset[r->n] = v;
     else
         r->y[r->n] = v;
 }
@@ -539,9 +549,11 @@ static void end_record(struct piece *st)
             st->rows.at[st->rows.n] = st->block_off + (st->rec - st->block);
         if (st->rows.le)
             st->rows.le[st->rows.n] = st->line_idx + st->rec_lines;
+        if (lay->offset_target && lay->has_target)  /* the target the fit compares with */
+            st->rows.y[st->rows.n] -= st->rows.offset[st->rows.n];
         st->rows.n++;
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
-                     lay->has_weight, lay->n_groups);
+                     lay->has_weight, lay->has_offset, lay->n_groups);
     }
     st->col = st->rows_in_record = 0;
     st->bad = BAD_NONE;
@@ -730,6 +742,8 @@ static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
         out->y = lr_realloc(out->y, lr_bytes(c, 1, sizeof(double)));
     if (lay->has_weight)
         out->w = lr_realloc(out->w, lr_bytes(c, 1, sizeof(double)));
+    if (lay->has_offset)
+        out->offset = lr_realloc(out->offset, lr_bytes(c, 1, sizeof(double)));
     if (lay->n_groups)
         out->g = lr_realloc(out->g, lr_bytes(c, lay->n_groups, sizeof(uint64_t)));
     if (lay->keep_offsets)
@@ -791,7 +805,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
         piece_reset(st);
         st->block = buf;
         st->block_off = ps->block_off;
-        rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight, lay->n_groups);
+        rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight, lay->has_offset,
+                     lay->n_groups);
         size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
         parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
     }
@@ -830,6 +845,8 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
             memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
         if (lay->has_weight)
             memcpy(out->w + at, r->w, (size_t)r->n * sizeof(double));
+        if (lay->has_offset)
+            memcpy(out->offset + at, r->offset, (size_t)r->n * sizeof(double));
         if (lay->n_groups)
             memcpy(out->g + at * lay->n_groups, r->g,
                    (size_t)r->n * (size_t)lay->n_groups * sizeof(uint64_t));
@@ -915,6 +932,7 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].rows.X);
         free(ps->st[k].rows.y);
         free(ps->st[k].rows.w);
+        free(ps->st[k].rows.offset);
         free(ps->st[k].rows.g);
         free(ps->st[k].skipped_at);
         for (int j = 0; ps->st[k].dicts && j < ps->st[k].lay->n_features; j++) {
@@ -1038,6 +1056,8 @@ static void reader_compact(struct csv_reader *r)
             memmove(p->y, p->y + a, (size_t)n * sizeof(double));
         if (p->w)
             memmove(p->w, p->w + a, (size_t)n * sizeof(double));
+        if (p->offset)
+            memmove(p->offset, p->offset + a, (size_t)n * sizeof(double));
         if (p->g)
             memmove(p->g, p->g + a * p->n_groups,
                     (size_t)n * (size_t)p->n_groups * sizeof(uint64_t));
@@ -1100,6 +1120,8 @@ int csv_read_range(const struct byte_source *src, off_t begin, off_t end,
             out->y = lr_realloc(out->y, lr_bytes(n, 1, sizeof(double)));
         if (lay->has_weight)
             out->w = lr_realloc(out->w, lr_bytes(n, 1, sizeof(double)));
+        if (lay->has_offset)
+            out->offset = lr_realloc(out->offset, lr_bytes(n, 1, sizeof(double)));
         if (lay->n_groups)
             out->g = lr_realloc(out->g, lr_bytes(n, lay->n_groups, sizeof(uint64_t)));
         if (lay->keep_offsets)
@@ -1207,6 +1229,10 @@ void csv_shard_slice(const struct csv_shard *s, int d, int64_t row, int64_t n, i
             out->w = lr_malloc(lr_bytes(n, 1, sizeof(double)));
             memcpy(out->w, s->w + row, (size_t)n * sizeof(double));
         }
+        if (s->offset) {
+            out->offset = lr_malloc(lr_bytes(n, 1, sizeof(double)));
+            memcpy(out->offset, s->offset + row, (size_t)n * sizeof(double));
+        }
         if (s->g) {
             out->g = lr_malloc(lr_bytes(n, s->n_groups, sizeof(uint64_t)));
             memcpy(out->g, s->g + row * s->n_groups,
@@ -1249,6 +1275,8 @@ void csv_shard_append(struct csv_shard *dst, struct csv_shard *b, int d)
         dst->y = append(dst->y, n, b->y, b->n_rows, sizeof(double));
     if (b->w)
         dst->w = append(dst->w, n, b->w, b->n_rows, sizeof(double));
+    if (b->offset)
+        dst->offset = append(dst->offset, n, b->offset, b->n_rows, sizeof(double));
     if (b->g)
         dst->g = append(dst->g, n * b->n_groups, b->g, b->n_rows * b->n_groups, sizeof(uint64_t));
     if (b->row_at)
@@ -1294,11 +1322,12 @@ void csv_shard_free(struct csv_shard *s)
     free(s->X);
     free(s->y);
     free(s->w);
+    free(s->offset);
     free(s->g);
     free(s->skipped_at);
     free(s->row_at);
     free(s->skipped_off);
-    s->X = s->y = s->w = NULL;
+    s->X = s->y = s->w = s->offset = NULL;
     s->g = NULL;
     s->skipped_at = s->row_at = s->skipped_off = NULL;
     s->n_rows = 0;

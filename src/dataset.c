@@ -104,9 +104,11 @@ static int resolve_groups(const struct csv_head *hi, const struct data_options *
         goto done;
     }
     for (int k = 0; k < n; k++) {
-        if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT) {
+        if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT ||
+            slot[cols[k]] == COL_OFFSET) {
             lr_fail(e, LR_EUSAGE, "%s: '%s' is the %s column", opt, hi->names[cols[k]],
-                    slot[cols[k]] == COL_TARGET ? "target" : "--weights");
+                    slot[cols[k]] == COL_TARGET ? "target" : slot[cols[k]] == COL_WEIGHT ?
+                    "--weights" : "--offset");
             goto done;
         }
         lay->group_col[k] = cols[k];
@@ -169,6 +171,22 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
         if (c >= 0)
             slot[c] = COL_WEIGHT;
     }
+    if (o->offset) {  /* the offset column too: added to the prediction, not a feature */
+        int c = csv_find_column(hi, o->offset);
+        if (c >= 0 && slot[c] != COL_SKIP) {
+            lr_fail(e, LR_EUSAGE, "--offset: '%s' is the %s column", o->offset,
+                    slot[c] == COL_TARGET ? "target" : "--weights");
+            goto done;
+        }
+        if (c < 0) {
+            char what[64] = "--offset";
+            if (o->columns_of)
+                snprintf(what, sizeof what, "%s's --offset", o->columns_of);
+            csv_no_such_column(hi, o->path, what, o->offset, e);
+            goto done;
+        }
+        slot[c] = COL_OFFSET;
+    }
     if (o->groups && resolve_groups(hi, o, slot, groups, e) < 0)
         goto done;
     for (int k = 0; k < groups->n_groups; k++)  /* left out unless named in --features */
@@ -194,8 +212,9 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
                 lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
                 goto done;
             }
-            if (slot[cols[k]] == COL_WEIGHT) {
-                lr_fail(e, LR_EUSAGE, "--features: '%s' is the --weights column", o->weights);
+            if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_OFFSET) {
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is the %s column", hi->names[cols[k]],
+                        slot[cols[k]] == COL_WEIGHT ? "--weights" : "--offset");
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
@@ -213,8 +232,9 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
                 lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
                 goto done;
             }
-            if (slot[cols[k]] == COL_WEIGHT) {
-                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the --weights column", o->weights);
+            if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_OFFSET) {
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the %s column", hi->names[cols[k]],
+                        slot[cols[k]] == COL_WEIGHT ? "--weights" : "--offset");
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
@@ -347,6 +367,8 @@ static void take_rows(struct dataset *ds, struct csv_shard *b)
     ds->X = b->X;
     ds->y = b->y;
     ds->w = b->w;
+    ds->offset = b->offset;
+    b->offset = NULL;
     ds->g = b->g;
     ds->n_groups = b->n_groups;
     ds->n_skipped_local = b->n_skipped;
@@ -471,9 +493,10 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
                    o->target_optional, e);
     if (comm_agree(e) != LR_OK)
         return -1;
-    int has_weight = 0;  /* from the slots: a weights column left out is not read */
+    int has_weight = 0, has_offset = 0;  /* from the slots: a weights column left out is
+                                            not read */
     for (int c = 0; c < L->head.n_cols; c++)
-        has_weight |= L->slot[c] == COL_WEIGHT;
+        has_weight |= L->slot[c] == COL_WEIGHT, has_offset |= L->slot[c] == COL_OFFSET;
     L->in = (struct source_input){
         .l = &L->il, .fd = L->fd, .size = L->size, .data_start = L->data_start,
         .header_lines = L->header_lines, .text = L->multi ? L->text : NULL,
@@ -481,17 +504,40 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
         .lay = {
             .path = o->path, .delimiter = o->delimiter, .n_cols = L->head.n_cols,
             .slot = L->slot, .names = L->head.names, .n_features = ds->n_features,
-            .has_target = ds->has_target, .has_weight = has_weight,
+            .has_target = ds->has_target, .has_weight = has_weight, .has_offset = has_offset,
             .n_groups = groups.n_groups, .group_col = {groups.group_col[0], groups.group_col[1]},
             .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
-            .enc = &L->rs.rd,
+            .enc = &L->rs.rd, .keep_offsets = o->keep_places,
+            .offset_target = has_offset && o->offset_target,
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
         },
     };
     L->n_source = ds->n_features;
     return 0;
+}
+
+/* With keep_places: where each row's record starts and how to turn that into a file and a
+   line (locate.h), when the rows came from plain files as text. */
+static void keep_places(struct load *L, struct dataset *ds)
+{
+    if (L->src.m == source_compressed() || L->src.m == source_cache())
+        return;  /* the same kind on every rank: every rank places, or none */
+    struct row_places *pl = &ds->places;
+    ds->row_at = L->rows.row_at;
+    L->rows.row_at = NULL;
+    pl->n = L->il.n;
+    pl->path = lr_malloc((size_t)pl->n * sizeof *pl->path);
+    pl->data_start = lr_malloc((size_t)pl->n * sizeof *pl->data_start);
+    for (int f = 0; f < pl->n; f++)
+        pl->path[f] = lr_strdup(L->il.path[f]), pl->data_start[f] = L->data_start[f];
+    if (L->multi) {
+        pl->start = lr_malloc(((size_t)pl->n + 1) * sizeof *pl->start);
+        pl->start[0] = 0;
+        for (int f = 0; f < pl->n; f++)
+            pl->start[f + 1] = pl->start[f] + L->text[f];
+    }
 }
 
 /* With --cache: what the row source checks the cache against (its key: the source
@@ -626,6 +672,9 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                        struct lr_error *e)
 {
     int d = L->in.lay.n_features, rc, skipped_file[CSV_FIRST_SKIPPED];
+    if (L->in.lay.has_offset && !o->offset_target)  /* the same on every rank */
+        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream does not keep the "
+                          "model's --offset column between passes yet: use --memory resident");
     struct data_stream *st = lr_calloc(1, sizeof *st);
     ds->stream = st;
     st->sc.fd = -1;
@@ -642,8 +691,8 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
         add_weights(b.w, b.n_rows, &L->weight_sum);
         if (we.code == LR_OK)
             scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
-        free(b.X), free(b.y), free(b.w), free(b.g), free(b.row_at);
-        b.X = b.y = b.w = NULL, b.g = NULL, b.row_at = NULL;
+        free(b.X), free(b.y), free(b.w), free(b.offset), free(b.g), free(b.row_at);
+        b.X = b.y = b.w = b.offset = NULL, b.g = NULL, b.row_at = NULL;
         csv_shard_append(&L->rows, &b, d);
     }
     if (rc == 0 && we.code != LR_OK)
@@ -708,8 +757,11 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         goto done;
     if (o->cache && L.src.m != source_cache())
         write_cache(&L, o, ds);
-    if (!ds->stream)
+    if (!ds->stream) {
         take_rows(ds, &L.rows);
+        if (o->keep_places)
+            keep_places(&L, ds);
+    }
     ds->weight_total = (double)ds->n_rows_total;
     if (L.in.lay.has_weight && dataset_weight_total(ds, L.weight_sum, o->path, e) < 0)
         goto done;
@@ -877,6 +929,8 @@ void data_options_for(const struct options *cli, enum data_role role,
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
             if (cli->fold_column)  /* --folds column: read as a cluster id (cv.h) */
                 o->groups = cli->fold_column, o->groups_option = "--folds column";
+            o->keep_places = cli->diagnostics;  /* the influential rows' FILE:LINE */
+            o->offset = cli->offset, o->offset_target = 1;
             o->drop_index = 1;
             break;
         }
@@ -889,6 +943,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->enc.categorical = NULL;
         o->enc.model_enc = model->enc;
         o->target = model->target;
+        o->offset = model->offset, o->offset_target = 1;
         o->columns_of = "the training data";
         break;
     case DATA_DESCRIBE:  /* every column, each level kept as its index */
@@ -906,6 +961,8 @@ void data_options_for(const struct options *cli, enum data_role role,
            has the column */
         o->weights = role == DATA_EVALUATE ? model->weights : NULL;
         o->weights_optional = 1;
+        o->offset = model->offset;  /* part of every prediction: the file must have it */
+        o->offset_target = role == DATA_EVALUATE;  /* metrics measured as in training */
         o->enc = (struct enc_options){
             .model_enc = model->enc, .missing = model->missing, .na_values = cli->na_values,
             .unknown_error = cli->unknown_level_given ? cli->unknown_error : 1,
@@ -927,7 +984,10 @@ void dataset_free(struct dataset *ds)
     free(ds->X);
     free(ds->y);
     free(ds->w);
+    free(ds->offset);
     free(ds->g);
+    free(ds->row_at);
+    row_places_free(&ds->places);
     enc_free(&ds->enc);
     stream_free(ds->stream);
     memset(ds, 0, sizeof *ds);

@@ -7,39 +7,101 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "comm.h"
+#include "hash.h"
 #include "par.h"
 
-/* What one pass adds up: power sums of e, Σ(e_t − e_{t−1})² inside the part (and, apart,
-   the part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu²
-   are Σe² and Σe⁴. */
-enum { S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
+/* What one pass adds up over the rows of positive weight: their count, power sums of the
+   weighted residual e = √ω·(y − ŷ), Σ(e_t − e_{t−1})² inside the part (and, apart, the
+   part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu² are
+   Σe² and Σe⁴. */
+enum { S_N, S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
+
+/* Cook's distance up to its constant factor 1/(k s²): what orders the rows. */
+static double cooks_key(double e, double h)
+{
+    return h < 1 ? e * e * h / ((1 - h) * (1 - h)) : NAN;
+}
+
+/* a before b: the larger Cook's distance, then the earlier row */
+static int ahead(const struct influence *a, const struct influence *b)
+{
+    return a->cooks > b->cooks || (a->cooks == b->cooks && a->row < b->row);
+}
+
+/* Row v into top (n of DIAG_TOP held, best first) when it belongs there. */
+static void top_add(struct influence *top, int *n, const struct influence *v)
+{
+    if (isnan(v->cooks) || (*n == DIAG_TOP && !ahead(v, &top[DIAG_TOP - 1])))
+        return;
+    int at = *n < DIAG_TOP ? (*n)++ : DIAG_TOP - 1;
+    while (at > 0 && ahead(v, &top[at - 1])) {
+        top[at] = top[at - 1];
+        at--;
+    }
+    top[at] = *v;
+}
 
 static void part_sums(const struct exact_problem *pb, const double *theta_s,
-                      const struct exact_fit *f, int64_t lo, int64_t hi, long double *acc,
-                      double *ends)
+                      const struct exact_fit *f, const double *offset, int64_t lo, int64_t hi,
+                      int64_t base,
+                      long double *acc, double *ends, struct influence *top, int *n_top)
 {
     int k = f->rank;
     double prev = 0;
+    double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
     for (int64_t i = lo; i < hi; i++) {
+        double w = pb->w ? pb->w[i] : 1.0;
+        if (!(w > 0))
+            continue;  /* a row of weight 0 is not part of the fit (as R's lm drops it) */
         double fit = 0;
         for (int j = 0; j <= pb->d; j++)
             if (j > 0 || pb->intercept)
                 fit += theta_s[j] * exact_design(pb, i, j);
-        double e = pb->y[i] - fit, u = e * e;
-        acc[S_E1] += e;
-        acc[S_E2] += u;
-        acc[S_E3] += u * e;
-        acc[S_E4] += u * u;
-        if (i > lo)
+        double e = sqrt(w) * (pb->y[i] - fit), u2 = e * e;
+        if (acc[S_N] > 0)
             acc[S_DW] += (e - prev) * (e - prev);
         else
             ends[0] = e;
         prev = e;
-        for (int q = 0; q < k; q++)
-            acc[S_FIXED + q] += exact_design(pb, i, f->kept[q]) * u;
+        acc[S_N] += 1;
+        acc[S_E1] += e;
+        acc[S_E2] += u2;
+        acc[S_E3] += u2 * e;
+        acc[S_E4] += u2 * u2;
+        for (int q = 0; q < k; q++) {
+            x[q] = exact_design(pb, i, f->kept[q]);
+            acc[S_FIXED + q] += x[q] * u2;
+        }
+        double h = exact_leverage(f->R, k, x, w, u);
+        struct influence v = {.row = base + i, .cooks = cooks_key(e, h), .leverage = h,
+                              .residual = e, .fitted = fit + (offset ? offset[i] : 0)};
+        top_add(top, n_top, &v);
     }
     ends[1] = prev;
+    free(x);
+}
+
+/* Collective: the DIAG_TOP rows of largest Cook's distance of all ranks, best first, from
+   each part's own (n_parts × DIAG_TOP entries, counts in n). */
+static int top_merge(const struct influence *parts, const int *n, int64_t n_parts,
+                     struct influence *top)
+{
+    int m = 0, p = comm_size();
+    struct influence mine[DIAG_TOP];
+    for (int64_t c = 0; c < n_parts; c++)
+        for (int a = 0; a < n[c]; a++)
+            top_add(mine, &m, &parts[c * DIAG_TOP + a]);
+    for (int a = m; a < DIAG_TOP; a++)
+        mine[a] = (struct influence){.row = -1, .cooks = NAN};
+    struct influence *all = lr_malloc((size_t)p * sizeof mine);
+    comm_allgather(mine, all, sizeof mine);
+    m = 0;
+    for (int a = 0; a < p * DIAG_TOP; a++)
+        top_add(top, &m, &all[a]);
+    free(all);
+    return m;
 }
 
 /* scipy.stats.skewtest's Z for the sample skewness b (n values). */
@@ -73,35 +135,41 @@ static double kurtosis_z(double b, double n)
 
 void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
                          const struct exact_fit *f, const double *col_m2, const double *scale,
-                         struct diagnostics *out)
+                         const double *offset, struct diagnostics *out)
 {
     int k = f->rank, d = pb->d, width = S_FIXED + k;
-    int64_t parts = par_chunks(pb->n_local);
+    int64_t parts = par_chunks(pb->n_local), base = comm_exscan_i64(pb->n_local);
     long double *acc = lr_calloc((size_t)parts * (size_t)width + 1, sizeof *acc);
     double *ends = lr_malloc(sizeof(double) * 2 * (size_t)parts);
+    struct influence *tops = lr_malloc(((size_t)parts + 1) * DIAG_TOP * sizeof *tops);
+    int *n_tops = lr_calloc((size_t)parts + 1, sizeof *n_tops);
 #pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (parts > 1)
     for (int64_t p = 0; p < parts; p++) {
         int64_t lo, hi;
         par_chunk(pb->n_local, p, &lo, &hi);
-        part_sums(pb, theta_s, f, lo, hi, acc + (size_t)p * width, ends + 2 * p);
+        part_sums(pb, theta_s, f, offset, lo, hi, base, acc + (size_t)p * width, ends + 2 * p,
+                  tops + p * DIAG_TOP, &n_tops[p]);
     }
-    /* parts in order, the boundary between parts counted for Durbin-Watson */
-    double *sum = lr_calloc((size_t)width + 1, sizeof *sum);
+    /* parts in order, the boundary between parts that hold rows counted for Durbin-Watson */
+    double *sum = lr_calloc((size_t)width + 1, sizeof *sum), first = 0, last = 0;
     long double *t = lr_calloc((size_t)width, sizeof *t);
-    for (int64_t p = 0; p < parts && pb->n_local > 0; p++) {
+    for (int64_t p = 0; p < parts; p++) {
+        if (acc[(size_t)p * width + S_N] == 0)
+            continue;
+        if (t[S_N] > 0)
+            t[S_DW] += (long double)(ends[2 * p] - last) * (ends[2 * p] - last);
+        else
+            first = ends[2 * p];
+        last = ends[2 * p + 1];
         for (int c = 0; c < width; c++)
             t[c] += acc[(size_t)p * width + c];
-        if (p > 0)
-            t[S_DW] += (long double)(ends[2 * p] - ends[2 * p - 1]) *
-                       (ends[2 * p] - ends[2 * p - 1]);
     }
     for (int c = 0; c < width; c++)
         sum[c] = (double)t[c];
     free(t);
     /* the boundary with the nearest rank before this one that holds rows */
     int np = comm_size(), me = comm_rank();
-    double mine[3] = {pb->n_local > 0, pb->n_local > 0 ? ends[0] : 0,
-                      pb->n_local > 0 ? ends[2 * parts - 1] : 0};
+    double mine[3] = {sum[S_N] > 0, first, last};
     double *all = lr_malloc(sizeof(double) * 3 * (size_t)np);
     comm_allgather(mine, all, sizeof mine);
     for (int r = me - 1; r >= 0 && mine[0]; r--)
@@ -111,12 +179,24 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         }
     free(all);
     comm_sum(sum, width);
-    double n = (double)pb->n_total;
+    double n = sum[S_N];
     double mean = sum[S_E1] / n, m2 = sum[S_E2] / n - mean * mean;
     double m3 = sum[S_E3] / n - 3 * mean * sum[S_E2] / n + 2 * mean * mean * mean;
     double m4 = sum[S_E4] / n - 4 * mean * sum[S_E3] / n + 6 * mean * mean * sum[S_E2] / n -
                 3 * mean * mean * mean * mean;
-    *out = (struct diagnostics){.n = pb->n_total, .d = d};
+    *out = (struct diagnostics){.n = (int64_t)n, .d = d, .k = k};
+    /* Cook's distance and the studentized residual (R's cooks.distance, rstandard) with
+       s² = RSS/(n − k) */
+    out->n_top = top_merge(tops, n_tops, parts, out->top);
+    double s2 = out->sigma2 = sum[S_E2] / (n - k);
+    for (int a = 0; a < out->n_top; a++) {
+        struct influence *v = &out->top[a];
+        v->cooks /= k * s2;
+        v->std_residual = v->residual / sqrt(s2 * (1 - v->leverage));
+        v->at = -1;
+    }
+    free(tops);
+    free(n_tops);
     out->skew = m3 / pow(m2, 1.5);
     out->kurtosis = m4 / (m2 * m2);
     double zs = skew_z(out->skew, n), zk = kurtosis_z(out->kurtosis, n);
@@ -143,6 +223,10 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     out->breusch_pagan = n * explained / sst;
     out->breusch_pagan_df = k - 1;
     out->breusch_pagan_p = k > 1 ? gsl_cdf_chisq_Q(out->breusch_pagan, k - 1) : NAN;
+    if (pb->w || !pb->intercept) {  /* not one test that R and statsmodels agree on */
+        out->breusch_pagan = out->breusch_pagan_p = NAN;
+        out->breusch_pagan_df = 0;
+    }
     /* VIF: [(RᵀR)⁻¹]_qq = ‖row q of R⁻¹‖², times the scaled column's spread */
     double *Ri = lr_malloc(sizeof(double) * (size_t)(k ? k * k : 1));
     memcpy(Ri, f->R, sizeof(double) * (size_t)k * (size_t)k);
@@ -153,7 +237,8 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         out->vif[j] = NAN;
     for (int q = 0; q < k; q++) {
         int j = f->kept[q] - 1;
-        if (j < 0)
+        if (j < 0 || !pb->intercept)  /* no intercept: R² about 0 (statsmodels) or the
+                                        mean (car warns): left out */
             continue;
         double s = 0;
         for (int c = q; c < k; c++)  /* R⁻¹ is upper triangular: row q from column q on */
@@ -167,6 +252,36 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     free(ends);
 }
 
+int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_local,
+                      const struct row_places *pl, struct lr_error *e)
+{
+    int64_t base = comm_exscan_i64(n_local), off[DIAG_TOP], line[DIAG_TOP];
+    double at[DIAG_TOP];
+    int file[DIAG_TOP];
+    for (int a = 0; a < dg->n_top; a++) {  /* each row's offset, from the rank that holds it */
+        int64_t i = dg->top[a].row - base;
+        at[a] = row_at && i >= 0 && i < n_local ? (double)row_at[i] : -1;
+    }
+    comm_max(at, dg->n_top);
+    for (int a = 0; a < dg->n_top; a++)
+        dg->top[a].at = off[a] = (int64_t)at[a];
+    if (locate_rows(pl, off, dg->n_top, file, line, e) < 0)
+        return -1;
+    for (int a = 0; a < dg->n_top; a++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "row %lld", (long long)dg->top[a].row + 1);
+        free(dg->top[a].place);
+        if (file[a] < 0) {
+            dg->top[a].place = lr_strdup(buf);
+            continue;
+        }
+        size_t len = strlen(pl->path[file[a]]) + 24;
+        dg->top[a].place = lr_malloc(len);
+        snprintf(dg->top[a].place, len, "%s:%lld", pl->path[file[a]], (long long)line[a]);
+    }
+    return 0;
+}
+
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out)
 {
     fprintf(out, "Residual diagnostics (%lld rows):\n", (long long)dg->n);
@@ -176,16 +291,161 @@ void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *o
             dg->jarque_bera);
     fprintf(out, "  Skew:         %12.4f   Prob(JB):          %12.4g\n", dg->skew,
             dg->jarque_bera_p);
-    fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     %12.4f on %d DF, p %.4g\n",
-            dg->kurtosis, dg->breusch_pagan, dg->breusch_pagan_df, dg->breusch_pagan_p);
-    fprintf(out, "  VIF:");
+    if (isnan(dg->breusch_pagan))
+        fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     not for weights or without "
+                "an intercept\n", dg->kurtosis);
+    else
+        fprintf(out, "  Kurtosis:     %12.4f   Breusch-Pagan:     %12.4f on %d DF, p %.4g\n",
+                dg->kurtosis, dg->breusch_pagan, dg->breusch_pagan_df, dg->breusch_pagan_p);
+    int any = 0;
     for (int j = 0; j < dg->d; j++)
+        any |= !isnan(dg->vif[j]);
+    fprintf(out, "  VIF:%s", any || dg->d == 0 ? "" : " not without an intercept");
+    for (int j = 0; j < dg->d && any; j++)
         fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
     fputc('\n', out);
+    if (dg->n_top == 0)
+        return;
+    fprintf(out, "\nMost influential rows (Cook's distance):\n");
+    fprintf(out, "  %-32s %12s %12s %12s\n", "row", "Cook's D", "leverage", "std. resid");
+    for (int a = 0; a < dg->n_top; a++)
+        fprintf(out, "  %-32s %12.6g %12.6g %12.6g\n", dg->top[a].place ? dg->top[a].place : "",
+                dg->top[a].cooks, dg->top[a].leverage, dg->top[a].std_residual);
+}
+
+/* One row of the sample, as the plots read it. */
+struct sample_row {
+    double row;                /* 1-based, in data order (exact below 2^53) */
+    double fitted, residual, std_residual, leverage, cooks, top;
+    double quantile;           /* the normal quantile of its std_residual's rank (rank 0) */
+};
+
+/* Row i's fit and influence at theta_s (s2 = RSS/(n − k)); with weights, of √ω·e. */
+static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
+                          const struct exact_fit *f, const double *offset, double s2, int64_t i,
+                          double *x, struct sample_row *r)
+{
+    int k = f->rank;
+    double fit = 0;
+    for (int j = 0; j <= pb->d; j++)
+        if (j > 0 || pb->intercept)
+            fit += theta_s[j] * exact_design(pb, i, j);
+    for (int q = 0; q < k; q++)
+        x[q] = exact_design(pb, i, f->kept[q]);
+    double w = pb->w ? pb->w[i] : 1.0;
+    double e = sqrt(w) * (pb->y[i] - fit), h = exact_leverage(f->R, k, x, w, x + k);
+    r->fitted = fit + (offset ? offset[i] : 0);
+    r->residual = e;
+    r->leverage = h;
+    r->std_residual = h < 1 ? e / sqrt(s2 * (1 - h)) : NAN;
+    r->cooks = cooks_key(e, h) / (k * s2);
+}
+
+static int by_std_residual(const void *a, const void *b)
+{
+    const struct sample_row *x = *(const struct sample_row *const *)a;
+    const struct sample_row *y = *(const struct sample_row *const *)b;
+    if (x->std_residual != y->std_residual)
+        return x->std_residual < y->std_residual ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Rank 0: the sample (n rows in data order) as CSV text, with R's qqnorm quantiles. */
+static char *sample_text(struct sample_row *rows, int64_t n, const struct diagnostics *dg,
+                         uint64_t seed, int64_t max_rows)
+{
+    const struct sample_row **ord = lr_malloc((size_t)(n ? n : 1) * sizeof *ord);
+    int64_t m = 0;  /* the rows with a studentized residual, in its order */
+    for (int64_t a = 0; a < n; a++)
+        if (!isnan(rows[a].std_residual))
+            ord[m++] = &rows[a];
+    qsort(ord, (size_t)m, sizeof *ord, by_std_residual);
+    double off = m <= 10 ? 3.0 / 8 : 0.5;  /* R's ppoints */
+    for (int64_t a = 0; a < n; a++)
+        rows[a].quantile = NAN;
+    for (int64_t a = 0; a < m; a++)
+        ((struct sample_row *)ord[a])->quantile =
+            gsl_cdf_ugaussian_Pinv((a + 1 - off) / (m + 1 - 2 * off));
+    free(ord);
+    size_t cap = 256 + (size_t)n * 256, len = 0;  /* a row: 8 numbers of at most 25 bytes */
+    char *t = lr_malloc(cap);
+    len += (size_t)snprintf(t + len, cap - len, "# linreg_mpi diagnostics sample: %lld of %lld rows "
+                            "(at most %lld by --seed %llu, and the %d most influential); k=%d\n"
+                            "row,fitted,residual,std_residual,leverage,cooks_distance,"
+                            "influential,theoretical_quantile\n", (long long)n,
+                            (long long)dg->n, (long long)max_rows, (unsigned long long)seed,
+                            dg->n_top, dg->k);
+    for (int64_t a = 0; a < n; a++)
+        len += (size_t)snprintf(t + len, cap - len, "%.0f,%.17g,%.17g,%.17g,%.17g,%.17g,%d,%.17g\n",
+                                rows[a].row, rows[a].fitted, rows[a].residual,
+                                rows[a].std_residual, rows[a].leverage, rows[a].cooks,
+                                (int)rows[a].top, rows[a].quantile);
+    return t;
+}
+
+int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
+                       const struct exact_fit *f, const double *offset,
+                       const struct diagnostics *dg, uint64_t seed, int64_t max_rows,
+                       const char *path, struct lr_error *e)
+{
+    int64_t n = pb->n_local, base = comm_exscan_i64(n);
+    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu), *h = lr_malloc((size_t)(n ? n : 1) * 8);
+    for (int64_t i = 0; i < n; i++)
+        h[i] = mix64(key ^ (uint64_t)(base + i));
+    /* the threshold t: rows whose hash is ≤ t number at most max_rows (bisection) */
+    uint64_t lo = 0, hi = UINT64_MAX, t = UINT64_MAX;
+    if (pb->n_total > max_rows) {
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2, c = 0;
+            for (int64_t i = 0; i < n; i++)
+                c += h[i] <= mid;
+            comm_sum_u64(&c, 1);
+            if (c <= (uint64_t)max_rows)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        t = lo - 1;  /* the largest threshold that keeps at most max_rows */
+    }
+    double s2 = dg->sigma2;
+    int k = f->rank;
+    struct sample_row *mine = lr_malloc((size_t)(n ? n : 1) * sizeof *mine);
+    double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int top = 0;
+        for (int a = 0; a < dg->n_top; a++)
+            top |= dg->top[a].row == base + i;
+        if ((h[i] > t && !top) || (pb->w && !(pb->w[i] > 0)))
+            continue;  /* not drawn, or of weight 0 (not part of the fit) */
+        mine[m] = (struct sample_row){.row = (double)(base + i + 1), .top = top};
+        sample_row_of(pb, theta_s, f, offset, s2, i, x, &mine[m++]);
+    }
+    free(x);
+    free(h);
+    char *got;
+    int64_t *lens = lr_malloc((size_t)comm_size() * sizeof *lens), total = 0;
+    comm_allgatherv_bytes(mine, m * (int64_t)sizeof *mine, &got, lens);
+    free(mine);
+    for (int r = 0; r < comm_size(); r++)
+        total += lens[r] / (int64_t)sizeof *mine;
+    free(lens);
+    if (comm_rank() == 0) {
+        char *text = sample_text((struct sample_row *)got, total, dg, seed, max_rows);
+        size_t len = strlen(text);
+        text[len - 1] = '\0';  /* atomic_write_text puts the last newline back */
+        atomic_write_text(path, text, e);
+        free(text);
+    }
+    free(got);
+    return comm_agree(e) == LR_OK ? 0 : -1;
 }
 
 void diagnostics_free(struct diagnostics *dg)
 {
     free(dg->vif);
     dg->vif = NULL;
+    for (int a = 0; a < dg->n_top; a++)
+        free(dg->top[a].place);
+    dg->n_top = 0;
 }

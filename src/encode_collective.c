@@ -47,6 +47,12 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
             free(cols);
             return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column", name);
         }
+        if (slot[cols[k]] == COL_OFFSET) {
+            const char *name = hi->names[cols[k]];
+            free(cols);
+            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the --offset column, a "
+                           "number added to each prediction", name);
+        }
         if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_SKIP) {
             const char *name = hi->names[cols[k]];
             int weight = slot[cols[k]] == COL_WEIGHT;

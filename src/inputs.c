@@ -957,7 +957,8 @@ static void *move_items(const struct layout *y, const int *owner, int n, void *o
 }
 
 void inputs_redistribute(const struct input_list *l, const struct input_share *sh,
-                         struct csv_shard *s, int d, int has_target, int has_weight)
+                         struct csv_shard *s, int d, int has_target, int has_weight,
+                         int has_offset)
 {
     int n = l->n, p = comm_size(), me = comm_rank();
     int *owner = lr_malloc((size_t)(n ? n : 1) * sizeof *owner);
@@ -1039,6 +1040,8 @@ void inputs_redistribute(const struct input_list *l, const struct input_share *s
         s->y = move_items(&rows, owner, n, s->y, 8);
     if (has_weight)
         s->w = move_items(&rows, owner, n, s->w, 8);
+    if (has_offset)
+        s->offset = move_items(&rows, owner, n, s->offset, 8);
     if (s->n_groups)
         s->g = move_items(&rows, owner, n, s->g, 8 * (int64_t)s->n_groups);
     s->row_at = move_items(&rows, owner, n, s->row_at, 8);

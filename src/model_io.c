@@ -123,6 +123,7 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     json_object_set_new(training, "huber_delta", number(m->huber_delta));
     json_object_set_new(training, "huber_scale", number(m->huber_scale));
     json_object_set_new(training, "weights", m->weights ? json_string(m->weights) : json_null());
+    json_object_set_new(training, "offset", m->offset ? json_string(m->offset) : json_null());
     json_object_set_new(training, "features_selected", json_integer(m->features_selected));
     if (m->memory)
         json_object_set_new(training, "memory", json_string(m->memory));
@@ -155,14 +156,22 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
         json_t *vif = json_object();
         for (int j = 0; j < dg->d; j++)
             json_object_set_new(vif, m->features[j], number(dg->vif[j]));
+        json_t *top = json_array();
+        for (int a = 0; a < dg->n_top; a++)
+            json_array_append_new(top, json_pack(
+                "{s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "place", dg->top[a].place ? dg->top[a].place : "",
+                "row", (json_int_t)dg->top[a].row + 1, "cooks_distance", number(dg->top[a].cooks),
+                "leverage", number(dg->top[a].leverage), "studentized_residual",
+                number(dg->top[a].std_residual), "fitted", number(dg->top[a].fitted),
+                "residual", number(dg->top[a].residual)));
         json_object_set_new(root, "diagnostics", json_pack(
-            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}", "omnibus",
+            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "omnibus",
             number(dg->omnibus), "omnibus_p", number(dg->omnibus_p), "skew", number(dg->skew),
             "kurtosis", number(dg->kurtosis), "jarque_bera", number(dg->jarque_bera),
             "jarque_bera_p", number(dg->jarque_bera_p), "durbin_watson",
             number(dg->durbin_watson), "breusch_pagan", number(dg->breusch_pagan),
             "breusch_pagan_df", dg->breusch_pagan_df, "breusch_pagan_p",
-            number(dg->breusch_pagan_p), "vif", vif));
+            number(dg->breusch_pagan_p), "vif", vif, "influential", top));
     }
     if (m->cv)
         json_object_set_new(root, "cv", cv_to_json(m->cv));
@@ -303,6 +312,9 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         const char *wcol = json_string_value(json_object_get(json_object_get(root, "training"),
                                                              "weights"));
         m->weights = wcol ? lr_strdup(wcol) : NULL;
+        const char *ocol = json_string_value(json_object_get(json_object_get(root, "training"),
+                                                             "offset"));
+        m->offset = ocol ? lr_strdup(ocol) : NULL;
         if (!why)
             m->cov_bad = read_covariance(json_object_get(root, "inference"), m);
         if (m->cov_bad) {  /* plain predictions do not need it; --interval says why */
@@ -329,6 +341,7 @@ void model_file_free(struct model_file *m)
     free(m->cov_type);
     free(m->target);
     free(m->weights);
+    free(m->offset);
     enc_free(&m->enc);
     memset(m, 0, sizeof *m);
 }

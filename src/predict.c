@@ -108,6 +108,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         return -1;  /* from the same model and options on every rank */
     /* the model's source columns, encoded as in training (encode.h) */
     struct data_model model = {.enc = &m->enc, .target = m->target, .weights = m->weights,
+                               .offset = m->offset,
                                .no_intercept = m->no_intercept, .missing = missing};
     struct data_options dopt;
     data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
@@ -243,6 +244,8 @@ static int predict_pass(const struct prediction *p, emit_fn emit, void *ctx, str
         double *yhat = lr_malloc(n * sizeof *yhat), *v = yhat;
         metrics_predict(b.X, b.n, ds->n_features, p->m->intercept, p->m->coef,
                         p->o->n_threads, yhat);
+        for (int64_t i = 0; ds->offset && i < b.n; i++)  /* --offset: part of the prediction */
+            yhat[i] += ds->offset[row0 + i];
         if (p->n_cols == 3) {
             v = lr_malloc(3 * n * sizeof *v);
             interval_rows(b.X, yhat, b.n, ds->n_features, p->m->cov, p->t, p->var_new,

@@ -46,20 +46,6 @@ static double row_score(const struct robust_problem *rp, const struct exact_fit 
     return (pb->w ? pb->w[i] : 1.0) * (pb->y[i] - fit);
 }
 
-/* h_i = ω_i ‖R⁻ᵀx‖²: forward substitution with Rᵀ (R upper, column-major k×k). */
-static double leverage(const double *R, int k, const double *x, double w, double *u)
-{
-    double s = 0;
-    for (int q = 0; q < k; q++) {
-        double v = x[q];
-        for (int p = 0; p < q; p++)
-            v -= R[(size_t)q * k + p] * u[p];
-        u[q] = v / R[(size_t)q * k + q];
-        s += u[q] * u[q];
-    }
-    return w * s;
-}
-
 /* M += c·s sᵀ (upper triangle, k×k column-major). */
 static void add_outer(double *M, int k, const double *s, double c)
 {
@@ -104,7 +90,7 @@ static void meat_hc(const struct robust_problem *rp, const struct exact_fit *f, 
                     continue;
                 double we = row_score(rp, f, i, x), cf = 1;
                 if (rp->type == COV_HC2 || rp->type == COV_HC3) {
-                    double h = leverage(f->R, k, x, w, u);
+                    double h = exact_leverage(f->R, k, x, w, u);
                     hmax = h > hmax ? h : hmax;
                     cf = rp->type == COV_HC2 ? 1 / (1 - h) : 1 / ((1 - h) * (1 - h));
                 }

@@ -70,7 +70,8 @@ int source_check_memory(const struct byte_source *b, struct row_source *s, off_t
                         off_t end, int copies, struct lr_error *e)
 {
     const struct source_input *in = &s->in;
-    int d = in->lay.n_features + in->lay.has_target + in->lay.has_weight;  /* a row, as read */
+    int d = in->lay.n_features + in->lay.has_target + in->lay.has_weight +
+            in->lay.has_offset;  /* a row, as read */
     double need = 0, rows = 0;
     if (end > begin) {
         char sample[1 << 16];

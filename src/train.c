@@ -161,6 +161,10 @@ static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
             *(is_val[i] ? &v->w[kv] : &ds->w[kt]) = ds->w[i];
         for (int g = 0; !is_val[i] && g < ds->n_groups; g++)  /* so do its cluster ids */
             ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
+        if (!is_val[i] && ds->row_at)  /* and where its record starts */
+            ds->row_at[kt] = ds->row_at[i];
+        if (!is_val[i] && ds->offset)  /* and its --offset (the diagnostics' fitted values) */
+            ds->offset[kt] = ds->offset[i];
         if (is_val[i])
             v->y[kv++] = ds->y[i];
         else
@@ -365,7 +369,9 @@ static int prepare_outputs(struct run *r, struct lr_error *e)
     int rc;
     /* Outputs first: a run must not train for hours and then find it cannot save. */
     if (comm_rank() == 0 && atomic_check_dir(o->model_out, "model", e) == 0 &&
-        (!o->report || atomic_check_dir(o->report, "report", e) == 0) && o->checkpoint &&
+        (!o->report || atomic_check_dir(o->report, "report", e) == 0) &&
+        (!o->diagnostics_sample ||
+         atomic_check_dir(o->diagnostics_sample, "diagnostics sample", e) == 0) && o->checkpoint &&
         atomic_check_dir(o->checkpoint, "checkpoint", e) == 0)
         atomic_clean_stale(o->checkpoint);  /* left by a crash mid-write */
     if ((rc = comm_agree(e)) != LR_OK)
@@ -411,7 +417,8 @@ static int load_data(struct run *r, struct lr_error *e)
         return e->code;  /* from totals: the same on every rank */
     if (o->test) {  /* read now: a bad test file must not wait for the end of training */
         struct data_options topt;  /* the training data's columns and levels */
-        struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name};
+        struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name,
+                                   .offset = o->offset};
         data_options_for(o, DATA_TEST, &train, &topt);
         if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
@@ -929,16 +936,23 @@ static void test_terms(struct run *r)
 }
 
 /* Collective, --diagnostics: the residual checks at theta_s (on the factor's design), one
-   more pass over the training rows. */
-static void diagnose(struct run *r, const double *theta_s)
+   more pass over the training rows, and the most influential rows placed in their files. */
+static int diagnose(struct run *r, const double *theta_s, struct lr_error *e)
 {
     int d = r->ds.n_features;
     struct exact_problem pb = exact_problem_of(r);
     double *m2 = lr_malloc((size_t)(d ? d : 1) * sizeof *m2);
     for (int j = 0; j < d; j++)
         m2[j] = r->s[j].m2;
-    diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, &r->dg);
+    diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, r->ds.offset, &r->dg);
     free(m2);
+    if (diagnostics_place(&r->dg, r->ds.row_at, r->ds.n_rows, &r->ds.places, e) < 0)
+        return e->code;
+    if (r->o->diagnostics_sample &&
+        diagnostics_sample(&pb, theta_s, &r->xf, r->ds.offset, &r->dg, r->o->seed,
+                           DIAG_SAMPLE_ROWS, r->o->diagnostics_sample, e) < 0)
+        return e->code;
+    return LR_OK;
 }
 
 /* Collective: the inference table at the final weights (original units in r->coef). The
@@ -1008,7 +1022,7 @@ static int infer(struct run *r, struct lr_error *e)
     if (rc == LR_OK)
         test_terms(r);
     if (rc == LR_OK && r->o->diagnostics)
-        diagnose(r, theta_s);
+        rc = diagnose(r, theta_s, e);
     free(theta_s);
     return rc;
 }
@@ -1117,7 +1131,8 @@ static int finish_model(struct run *r, struct lr_error *e)
         .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
         .l1 = l1, .cv = o->cv ? &r->cv : NULL, .loss = o->huber ? "huber" : "squared",
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
-        .weights = o->weights, .features_selected = selected, .encoding = &ds->enc,
+        .weights = o->weights, .offset = o->offset, .features_selected = selected,
+        .encoding = &ds->enc,
     };
     if (r->gp.solver != SOLVER_EXACT) {
         static const char *const why[] = {"constant", "spread", "dependent"};

@@ -80,6 +80,8 @@ case_ "--l1 2 (proximal)" "1x2 3x1" --l1 2 "$TMP/hard.csv"
 case_ "--loss huber" "2x1" --loss huber "$TMP/hard.csv"
 case_ "weights, categorical, --missing mean, --inference (proximal path)" "1x1 3x2" --weights w \
     --categorical g --missing mean --on-bad-row skip --inference "$TMP/all.csv"
+case_ "--offset x2, --solver exact" "2x1" --offset x2 --solver exact --categorical g \
+    --missing mean --on-bad-row skip "$TMP/all.csv"
 
 "$GEN" --rows 600000 --features 6 --seed 5 "$TMP/big.csv"
 # predict and evaluate in stream mode: the same bytes as resident (predictions to a file and
@@ -231,6 +233,13 @@ gzip -c "$TMP/hard.csv" >"$TMP/hard.csv.gz"
 lr 1 1 --memory stream --model-out "$TMP/u.json" "$TMP/hard.csv.gz" >/dev/null 2>"$TMP/u.err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "decompress" "$TMP/u.err" || bad="$bad [gzip input: exit $rc]"
+lr 1 1 --offset x2 --categorical g --missing mean --on-bad-row skip --quiet \
+    --model-out "$TMP/om.json" "$TMP/all.csv" >/dev/null 2>&1
+lr 2 1 predict --model "$TMP/om.json" --memory stream --on-bad-row skip --output "$TMP/op.csv" \
+    "$TMP/all.csv" >/dev/null 2>"$TMP/u.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "use --memory resident" "$TMP/u.err" && [ ! -e "$TMP/op.csv" ] ||
+    bad="$bad [predict with an --offset model: exit $rc]"
 [ -z "$bad" ] && ok "stream mode's usage errors: exit 2, no model" ||
     not_ok "stream mode's usage errors" "$bad"
 

@@ -1,0 +1,168 @@
+# offset.sh — --offset NAME: a column added to the prediction with coefficient 1. Against
+# R's lm(offset =) (datasets/r_offset_reference.tsv, from datasets/r_offset_reference.R):
+# coefficients and standard errors to 1e-9, the F test against the intercept-only fit with
+# the same offset, predict.lm's prediction intervals (the offset read from predict's file),
+# with and without weights, under ranks 1-3 x threads 1-2; gd and nesterov (the proximal
+# solver with weights) to their tolerance; evaluate; --test; several and compressed inputs;
+# the cache; errors.
+
+PY=/usr/bin/python3
+REF="$ROOT/datasets/r_offset_reference.tsv"
+SW="$ROOT/datasets/swiss.csv"
+MT="$ROOT/datasets/mtcars.csv"
+SWA=(--offset catholic --features agriculture,examination,education,infant_mortality)
+MTA=(--offset qsec --weights drat --features hp,wt --target mpg)
+
+: >"$TMP/cases"
+# fit CASE TAG TOL NP TH ARGS...: a fit whose model is checked against R's CASE to TOL
+fit() {
+    local case=$1 tag=$2 tol=$3 np=$4 th=$5
+    shift 5
+    if lr "$np" "$th" --quiet --model-out "$TMP/$tag.json" "$@" >/dev/null 2>"$TMP/err"; then
+        printf '%s\t%s\t%s\n' "$case" "$TMP/$tag.json" "$tol" >>"$TMP/cases"
+    else
+        printf 'exit %s: %s\n' "$?" "$(head -c 200 "$TMP/err")" >>"$TMP/cases"
+    fi
+}
+for shape in "1 1" "2 2" "3 1"; do
+    read -r np th <<<"$shape"
+    fit swiss "sw.$np.$th" 1e-9 "$np" "$th" --solver exact "${SWA[@]}" "$SW"
+    fit mtcars-weights "mt.$np.$th" 1e-9 "$np" "$th" --solver exact "${MTA[@]}" "$MT"
+done
+fit swiss sw.nesterov 1e-6 2 1 --solver nesterov --inference --tol 1e-13 --epochs 100000 "${SWA[@]}" "$SW"
+fit swiss sw.gd 1e-6 2 1 --solver gd --lr auto --inference --tol 1e-13 --epochs 400000 "${SWA[@]}" "$SW"
+fit mtcars-weights mt.prox 1e-6 2 1 --solver nesterov --inference --tol 1e-13 --epochs 100000 "${MTA[@]}" "$MT"
+# several files (the swiss rows in three), and gzip
+head -1 "$SW" >"$TMP/h"
+{ cat "$TMP/h"; sed -n 2,17p "$SW"; } >"$TMP/p0.csv"
+{ cat "$TMP/h"; sed -n 18,33p "$SW"; } >"$TMP/p1.csv"
+{ cat "$TMP/h"; sed -n '34,$p' "$SW"; } | gzip -c >"$TMP/p2.csv.gz"
+fit swiss sw.parts 1e-9 3 2 --solver exact "${SWA[@]}" "$TMP/p0.csv" "$TMP/p1.csv" "$TMP/p2.csv.gz"
+# predictions with intervals: the offset read from predict's file
+lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" --interval prediction --output "$TMP/sw.pred" "$SW"
+lr 3 1 predict --quiet --model "$TMP/mt.3.1.json" --interval prediction --output "$TMP/mt.pred" "$MT" 2>/dev/null
+lr 1 1 predict --quiet --model "$TMP/sw.1.1.json" --output "$TMP/sw.plain" "$SW"
+why=$("$PY" - "$TMP/cases" "$REF" "$TMP/sw.pred" "$TMP/mt.pred" "$TMP/sw.plain" <<'PY'
+import csv, json, sys
+ref = {}
+for line in open(sys.argv[2]):
+    f = line.rstrip("\n").split("\t")
+    ref.setdefault((f[0], f[1]), []).append(f[2:])
+def close(a, b, tol):
+    return abs(a - b) <= tol * abs(b) + 1e-300
+bad = []
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    if len(f) != 3:
+        bad.append(line.strip()); continue
+    case, path, tol = f[0], f[1], float(f[2])
+    m = json.load(open(path))
+    inf = {t["term"]: t for t in m["inference"]["terms"]} if "terms" in m["inference"] else None
+    if m["training"]["offset"] != ("catholic" if case == "swiss" else "qsec"):
+        bad.append("%s: training.offset %r" % (path, m["training"]["offset"]))
+    for term, est, se in ref[(case, "coef")]:
+        got = m["intercept"] if term == "(Intercept)" else m["coefficients"][m["features"].index(term)]
+        gse = inf[term]["std_error"] if inf else None
+        if not close(got, float(est), tol) or gse is None or not close(gse, float(se), tol):
+            bad.append("%s %s: %r %r vs R %s %s" % (path, term, got, gse, est, se))
+    F, p = map(float, ref[(case, "anova")][0])
+    if not close(m["inference"]["f_statistic"], F, tol):
+        bad.append("%s F %r vs R anova %r" % (path, m["inference"]["f_statistic"], F))
+for pred, case in ((sys.argv[3], "swiss"), (sys.argv[4], "mtcars-weights")):
+    rows = list(csv.reader(open(pred)))
+    if rows[0][-3:] != ["fit", "lwr", "upr"] or len(rows) - 1 != len(ref[(case, "fit")]):
+        bad.append("%s: header %r, %d rows" % (pred, rows[0], len(rows) - 1)); continue
+    for r, w in zip(rows[1:], ref[(case, "fit")]):
+        if any(not close(float(a), float(b), 1e-9) for a, b in zip(r[-3:], w[1:])):
+            bad.append("%s row %s: %r vs R %r" % (pred, w[0], r[-3:], w[1:])); break
+plain = [float(r[-1]) for r in list(csv.reader(open(sys.argv[5])))[1:]]
+if any(not close(a, float(w[1]), 1e-9) for a, w in zip(plain, ref[("swiss", "fit")])):
+    bad.append("plain predictions differ from R's fit")
+print("; ".join(bad[:4]))
+PY
+)
+[ -z "$why" ] && ok "coefficients, standard errors and F = R's lm(offset =) to 1e-9 (exact, 1-3 ranks x 1-2 threads, with weights, three files one gzipped; gd, nesterov, proximal 1e-6); predict (with --interval prediction) = predict.lm" ||
+    not_ok "--offset against R" "$why"
+
+# --diagnostics: the fitted values R's plot(lm) shows include the offset
+lr 2 1 --quiet --solver exact "${SWA[@]}" --diagnostics-sample "$TMP/sample.csv" \
+    --model-out "$TMP/d.json" "$SW" >/dev/null
+"$PY" - "$TMP/sample.csv" "$REF" <<'PY' && ok "--diagnostics-sample: fitted values with the offset, as R's fitted()" || not_ok "diagnostics with --offset"
+import csv, sys
+got = list(csv.DictReader(open(sys.argv[1]).readlines()[1:]))
+want = [l.split("\t") for l in open(sys.argv[2]) if l.startswith("swiss\tfit\t")]
+sys.exit(len(got) != 47 or any(abs(float(g["fitted"]) - float(w[3])) > 1e-9 * abs(float(w[3]))
+                               for g, w in zip(got, want)))
+PY
+
+# evaluate reads the column too: the training fit's metrics
+lr 2 1 evaluate --quiet --json --model "$TMP/sw.2.2.json" "$SW" >"$TMP/ev.json"
+"$PY" - "$TMP/ev.json" "$TMP/sw.2.2.json" <<'PY' && ok "evaluate: the offset read from its file, the training metrics" || not_ok "evaluate with --offset" "$(cat "$TMP/ev.json")"
+import json, sys
+e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["train"]
+sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
+PY
+
+awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
+# --test reads the column too: its metrics are evaluate's on that file
+lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/p1.csv" --model-out "$TMP/t.json" "$SW" >/dev/null
+lr 1 1 evaluate --quiet --json --model "$TMP/t.json" "$TMP/p1.csv" >"$TMP/ev1.json"
+"$PY" - "$TMP/ev1.json" "$TMP/t.json" <<'PY' && ok "--test: the offset read from the test file" || not_ok "--test with --offset" "$(cat "$TMP/ev1.json")"
+import json, sys
+e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["test"]
+sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
+PY
+# a text offset skipped with --on-bad-row skip: the fit of the other rows
+awk 'NR != 5' "$SW" >"$TMP/without4.csv"
+lr 2 1 --quiet --solver exact "${SWA[@]}" --on-bad-row skip --model-out "$TMP/s1.json" "$TMP/text.csv" >/dev/null 2>&1
+lr 2 1 --quiet --solver exact "${SWA[@]}" --model-out "$TMP/s2.json" "$TMP/without4.csv" >/dev/null
+"$PY" -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(a["training"]["rows"] != 46 or a["coefficients"] != b["coefficients"])' "$TMP/s1.json" "$TMP/s2.json" &&
+    ok "--on-bad-row skip: a row with a text offset left out" || not_ok "a text offset skipped"
+
+# --cache: a cache written without the offset is stale for a fit with it (its targets are
+# y - offset); written with it, read back, the same model
+lr 2 1 --quiet --solver exact --features agriculture,examination,education,infant_mortality \
+    --cache "$TMP/c.bin" --model-out "$TMP/c0.json" "$SW" >/dev/null
+for k in 1 2; do
+    lr 2 1 --solver exact "${SWA[@]}" --cache "$TMP/c.bin" --model-out "$TMP/c$k.json" "$SW" \
+        >/dev/null 2>"$TMP/cache.$k"
+done
+"$PY" -c 'import json, sys
+a, b, c = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(not (a["coefficients"] == b["coefficients"] == c["coefficients"] and a["intercept"] == b["intercept"] == c["intercept"]))' \
+    "$TMP/sw.1.1.json" "$TMP/c1.json" "$TMP/c2.json" && grep -q "stale.*(the columns)" "$TMP/cache.1" &&
+    grep -q "read 47 rows from the cache" "$TMP/cache.2" &&
+    ok "--cache: stale without --offset, then written and read back: the same model" ||
+    not_ok "--offset with --cache" "$(cat "$TMP/cache.1" "$TMP/cache.2" | grep -i cache)"
+
+# errors: a missing column, a predict file without it, a text value, the target, --cache
+rc=0
+lr 2 1 --quiet --offset nosuch --model-out "$TMP/x.json" "$SW" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" = 65 ] && grep -q -- "swiss.csv:1:1: --offset: no column named 'nosuch' (columns: " "$TMP/err" &&
+    ok "--offset naming no column: the header's line and its columns, exit 65 (as --weights)" ||
+    not_ok "--offset nosuch" "exit $rc: $(head -c 300 "$TMP/err")"
+cut -d, -f1-3,5- "$SW" >"$TMP/nocath.csv"
+rc=0
+lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" "$TMP/nocath.csv" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" != 0 ] && grep -q "catholic" "$TMP/err" && grep -q -- "--offset" "$TMP/err" &&
+    ok "predict: a file without the offset column is an error naming it (exit $rc)" ||
+    not_ok "predict without the offset column" "exit $rc: $(cat "$TMP/err")"
+for np in 1 3; do
+    rc=0
+    lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/text.csv" >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 65 ] && grep -q "text.csv:5:.*it is the --offset column" "$TMP/err" &&
+        ok "a text offset: FILE:LINE:COLUMN naming the --offset column, exit 65 ($np ranks)" ||
+        not_ok "a text offset ($np ranks)" "exit $rc: $(cat "$TMP/err")"
+done
+for bad in "--offset fertility|--offset: 'fertility' is the target column" \
+    "--offset catholic --features catholic,education|--features: 'catholic' is the --offset column" \
+    "--offset catholic --categorical catholic|'catholic' is the --offset column"; do
+    args=${bad%%|*} want=${bad#*|}
+    rc=0
+    # shellcheck disable=SC2086
+    lr 2 1 --quiet $args --model-out "$TMP/x.json" "$SW" >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 2 ] && grep -q -- "$want" "$TMP/err" && ok "$args: usage error (2)" ||
+        not_ok "$args" "exit $rc: $(head -c 300 "$TMP/err")"
+done
