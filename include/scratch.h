@@ -60,4 +60,35 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
 /* Closes the file (its blocks go back to the file system); safe on one never opened. */
 void scratch_close(struct scratch *s);
 
+/*
+ * Blocks kept as a solver reads them, for the many passes of gradient descent: each block's
+ * rows as given (X n×d row-major, then y, then w as flagged), on pages of its own, mapped
+ * back read-only without a copy. One block is mapped at a time (its pages leave the process
+ * when the next is mapped), so the memory a pass holds does not grow with the rows. An
+ * unnamed file, checked for room on every rank as scratch_open does.
+ */
+struct scratch_blocks {
+    int fd;                    /* -1: not open */
+    int d, has_y, has_w;
+    int64_t n_blocks, cap;
+    int64_t *off, *rows;       /* each block's place in the file and its rows */
+    int64_t end;               /* where the next block goes */
+    int64_t next;              /* the next block to map */
+    void *map;                 /* the block mapped now, map_len bytes; NULL: none */
+    size_t map_len;
+};
+
+/* Collective: as scratch_open, for about rows rows of d numbers (and y, w as flagged). */
+int scratch_blocks_open(struct scratch_blocks *b, const char *dir, int d, int has_y, int has_w,
+                        int64_t rows, struct lr_error *e);
+/* Local: a block of n rows appended; LR_ECANTCREAT when it cannot be written. */
+int scratch_blocks_put(struct scratch_blocks *b, const double *X, const double *y,
+                       const double *w, int64_t n, struct lr_error *e);
+/* Local: the next block, mapped (valid until the next call, a rewind or close): its rows,
+   0 after the last, -1 with e (LR_ENOINPUT). */
+int64_t scratch_blocks_map(struct scratch_blocks *b, const double **X, const double **y,
+                           const double **w, struct lr_error *e);
+void scratch_blocks_rewind(struct scratch_blocks *b);
+void scratch_blocks_close(struct scratch_blocks *b);
+
 #endif

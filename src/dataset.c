@@ -422,6 +422,11 @@ struct data_stream {
     int passes;                /* passes read back */
     int n_threads;
     const double *mean, *scale;  /* dataset_scale's, applied to every block; NULL: none */
+    const char *dir;           /* --scratch */
+    struct scratch_blocks done;  /* the blocks as given once scaled, written by the first
+                                    pass after dataset_scale and mapped back by the later
+                                    ones (fd -1: none; then each pass decodes again) */
+    int done_state;            /* 0: none; 1: the pass that writes it; 2: complete */
 };
 
 static void load_free(struct load *L)
@@ -680,6 +685,8 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     st->sc.fd = -1;
     st->block_rows = L->in.window_rows;
     st->n_threads = o->n_threads;
+    st->dir = o->scratch;
+    st->done.fd = -1;
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
     if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
         return -1;
@@ -775,9 +782,16 @@ done:
 
 void dataset_rewind(struct dataset *ds)
 {
+    struct data_stream *st = ds->stream;
     ds->next_row = 0;
-    if (ds->stream)
-        scratch_rewind(&ds->stream->sc);
+    if (!st)
+        return;
+    scratch_rewind(&st->sc);
+    scratch_blocks_rewind(&st->done);
+    if (st->done_state == 1 && st->done.n_blocks > 0) {  /* a pass left before its end */
+        scratch_blocks_close(&st->done);
+        st->done_state = 0;
+    }
 }
 
 /* Stream mode, numbers only: n stored rows (d numbers, then y and w as flagged) into the
@@ -812,6 +826,8 @@ static void decode_rows(struct data_stream *st, const struct encoding *enc, cons
     free(fill);
 }
 
+static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e);
+
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
@@ -823,6 +839,33 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
         *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .n = ds->n_rows};
         return 1;
     }
+    if (st->done_state == 2) {  /* scaled blocks written already: mapped, not copied */
+        int64_t n = scratch_blocks_map(&st->done, &b->X, &b->y, &b->w, e);
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+        if (ds->next_row == 0)
+            st->passes++;
+        ds->next_row += n;
+        b->n = n;
+        return 1;
+    }
+    int rc = next_decoded(ds, b, e);
+    if (st->done_state == 1) {  /* this pass writes them */
+        struct lr_error we = {0};
+        if (rc > 0 && scratch_blocks_put(&st->done, b->X, b->y, b->w, b->n, &we) < 0) {
+            scratch_blocks_close(&st->done);  /* no room after all: decode every pass */
+            st->done_state = 0;
+        } else if (rc == 0) {
+            st->done_state = 2;
+        }
+    }
+    return rc;
+}
+
+/* Stream mode: the next block read back from the scratch file and encoded (and scaled). */
+static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
     if (!st->raw) {  /* the block's buffers, kept from pass to pass */
         int width = st->plan.identity || st->plan.raw ? 0 : st->plan.width;
         st->raw = lr_malloc(lr_bytes(st->block_rows, st->plan.d ? st->plan.d : 1, sizeof(double)));
@@ -865,8 +908,15 @@ void dataset_scale(struct dataset *ds, const double *mean, const double *scale, 
         stats_standardize(ds->X, ds->n_rows, ds->n_features, mean, scale, n_threads);
         return;
     }
-    ds->stream->mean = mean;
-    ds->stream->scale = scale;
+    struct data_stream *st = ds->stream;
+    struct lr_error e = {0};
+    st->mean = mean;
+    st->scale = scale;
+    /* the passes to come (gradient descent: one an epoch) read the scaled blocks from a file
+       of their own, written by the next pass; where it has no room they decode each time */
+    if (scratch_blocks_open(&st->done, st->dir, ds->n_features, st->sc.has_y, st->sc.has_w,
+                            ds->n_rows + st->block_rows, &e) == 0)
+        st->done_state = 1;
 }
 
 void dataset_stream_end(struct dataset *ds)
@@ -892,6 +942,7 @@ static void stream_free(struct data_stream *st)
         return;
     scratch_close(&st->sc);
     enc_plan_free(&st->plan);
+    scratch_blocks_close(&st->done);
     free(st->raw);
     free(st->design);
     free(st->y);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -35,25 +36,25 @@ static int unnamed_file(const char *dir)
 
 static double gb(double bytes) { return bytes / 1e9; }
 
-int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w, int64_t rows,
-                 struct lr_error *e)
+/* Collective: an unnamed file in dir (NULL or "": $TMPDIR, else /tmp) into *fd, where this
+   rank will write about need bytes; LR_ECANTCREAT on every rank when a rank cannot create
+   it or the node's ranks' bytes would not fit (*fd then closed, -1). */
+static int open_room(const char *dir, double need, int *fd, struct lr_error *e)
 {
-    *s = (struct scratch){.fd = -1, .d = d, .has_y = has_y != 0, .has_w = has_w != 0};
     const char *named = dir && *dir ? "--scratch" : "the scratch directory ($TMPDIR, or /tmp)";
     if (!dir || !*dir)
         dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char where[300];
-    s->fd = unnamed_file(dir);
-    if (s->fd < 0)
+    *fd = unnamed_file(dir);
+    if (*fd < 0)
         lr_fail(e, LR_ECANTCREAT, "%s %s: cannot create a file there (%s, %s); name a "
                 "writable directory with --scratch DIR", named, dir, strerror(errno),
                 comm_where(where, sizeof where));
-    double need = (double)rows * row_numbers(s) * sizeof(double);
     double node_need = comm_node_sum(need), room = 0;
     struct statvfs fs;
-    if (s->fd >= 0 && fstatvfs(s->fd, &fs) == 0)
+    if (*fd >= 0 && fstatvfs(*fd, &fs) == 0)
         room = (double)fs.f_bavail * (double)fs.f_frsize;
-    else if (s->fd >= 0)
+    else if (*fd >= 0)
         room = -1;  /* unknown: not checked */
     if (e->code == LR_OK && room >= 0 && node_need > room)
         lr_fail(e, LR_ECANTCREAT, "%s %s: the %d rank%s on this node need %.2f GB there "
@@ -62,10 +63,94 @@ int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w
                 comm_node_size() > 1 ? "s" : "", gb(node_need), gb(room),
                 comm_where(where, sizeof where));
     if (comm_agree(e) != LR_OK) {
-        scratch_close(s);
+        if (*fd >= 0)
+            close(*fd);
+        *fd = -1;
         return -1;
     }
     return 0;
+}
+
+int scratch_open(struct scratch *s, const char *dir, int d, int has_y, int has_w, int64_t rows,
+                 struct lr_error *e)
+{
+    *s = (struct scratch){.fd = -1, .d = d, .has_y = has_y != 0, .has_w = has_w != 0};
+    return open_room(dir, (double)rows * row_numbers(s) * sizeof(double), &s->fd, e);
+}
+
+int scratch_blocks_open(struct scratch_blocks *b, const char *dir, int d, int has_y, int has_w,
+                        int64_t rows, struct lr_error *e)
+{
+    *b = (struct scratch_blocks){.fd = -1, .d = d, .has_y = has_y != 0, .has_w = has_w != 0};
+    return open_room(dir, (double)rows * (d + b->has_y + b->has_w) * sizeof(double), &b->fd, e);
+}
+
+int scratch_blocks_put(struct scratch_blocks *b, const double *X, const double *y,
+                       const double *w, int64_t n, struct lr_error *e)
+{
+    int64_t page = sysconf(_SC_PAGESIZE), at = b->end;
+    int64_t xb = n * b->d * (int64_t)sizeof(double), vb = n * (int64_t)sizeof(double);
+    if ((shard_pwrite(b->fd, X, xb, (off_t)at) < 0) ||
+        (b->has_y && shard_pwrite(b->fd, y, vb, (off_t)(at + xb)) < 0) ||
+        (b->has_w && shard_pwrite(b->fd, w, vb, (off_t)(at + xb + b->has_y * vb)) < 0))
+        return lr_fail(e, LR_ECANTCREAT, "scratch file: write failed after %lld blocks: %s",
+                       (long long)b->n_blocks, strerror(errno));
+    if (b->n_blocks == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->off = lr_realloc(b->off, (size_t)b->cap * sizeof *b->off);
+        b->rows = lr_realloc(b->rows, (size_t)b->cap * sizeof *b->rows);
+    }
+    b->off[b->n_blocks] = at;
+    b->rows[b->n_blocks++] = n;
+    int64_t len = xb + (b->has_y + b->has_w) * vb;
+    b->end = at + (len + page - 1) / page * page;  /* the next block on a page of its own */
+    return 0;
+}
+
+static void unmap(struct scratch_blocks *b)
+{
+    if (b->map)
+        munmap(b->map, b->map_len);
+    b->map = NULL;
+}
+
+void scratch_blocks_rewind(struct scratch_blocks *b)
+{
+    unmap(b);
+    b->next = 0;
+}
+
+int64_t scratch_blocks_map(struct scratch_blocks *b, const double **X, const double **y,
+                           const double **w, struct lr_error *e)
+{
+    unmap(b);
+    if (b->next >= b->n_blocks)
+        return 0;
+    int64_t n = b->rows[b->next], xb = n * b->d * (int64_t)sizeof(double);
+    b->map_len = (size_t)(xb + (b->has_y + b->has_w) * n * (int64_t)sizeof(double));
+    void *m = mmap(NULL, b->map_len ? b->map_len : 1, PROT_READ, MAP_SHARED, b->fd,
+                   (off_t)b->off[b->next]);
+    if (m == MAP_FAILED)
+        return lr_fail(e, LR_ENOINPUT, "scratch file: cannot map block %lld: %s",
+                       (long long)b->next, strerror(errno));
+    madvise(m, b->map_len, MADV_WILLNEED);  /* read ahead: the block is read whole */
+    b->map = m;
+    const double *p = m;
+    *X = p;
+    *y = b->has_y ? p + n * b->d : NULL;
+    *w = b->has_w ? p + n * b->d + b->has_y * n : NULL;
+    b->next++;
+    return n;
+}
+
+void scratch_blocks_close(struct scratch_blocks *b)
+{
+    unmap(b);
+    if (b->fd >= 0)
+        close(b->fd);
+    free(b->off);
+    free(b->rows);
+    *b = (struct scratch_blocks){.fd = -1};
 }
 
 /* Room for n stored rows in s->buf. */
