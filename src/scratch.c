@@ -135,6 +135,8 @@ int64_t scratch_blocks_map(struct scratch_blocks *b, const double **X, const dou
                        (long long)b->next, strerror(errno));
     madvise(m, b->map_len, MADV_WILLNEED);  /* read ahead: the block is read whole */
     b->map = m;
+    if (b->next + 1 < b->n_blocks)  /* read ahead while the caller computes on this one */
+        posix_fadvise(b->fd, (off_t)b->off[b->next + 1], (off_t)b->map_len, POSIX_FADV_WILLNEED);
     const double *p = m;
     *X = p;
     *y = b->has_y ? p + n * b->d : NULL;
@@ -207,6 +209,9 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
     }
     s->next += n;
     *rows = s->buf;
+    /* the next block read ahead by the kernel while the caller computes on this one */
+    posix_fadvise(s->fd, (off_t)(s->next * k * (int64_t)sizeof(double)), (off_t)bytes,
+                  POSIX_FADV_WILLNEED);
     return n;
 }
 
