@@ -83,6 +83,7 @@ struct dataset {
     double *w;                 /* N sample weights ω_i ≥ 0, NULL without --weights */
     double *offset;            /* N --offset values, NULL without */
     double weight_total;       /* Σ ω_i over all ranks (> 0), or the row count */
+    int has_weights;           /* the rows carry the weight column (w, or stream's blocks) */
     uint64_t *g;               /* N×n_groups cluster keys (csv_reader.h), NULL without */
     int n_groups;
     char **feature_names;      /* D names, in model order */

@@ -770,6 +770,7 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
             keep_places(&L, ds);
     }
     ds->weight_total = (double)ds->n_rows_total;
+    ds->has_weights = L.in.lay.has_weight;
     if (L.in.lay.has_weight && dataset_weight_total(ds, L.weight_sum, o->path, e) < 0)
         goto done;
     rc = 0;

@@ -461,7 +461,7 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         if (ds.stream)
             print_encoding(o, &ds);
         if (comm_rank() == 0 && !o->quiet && m.weights)
-            fprintf(stderr, "linreg_mpi: %s\n", ds.w ? "metrics weighted by the model's "
+            fprintf(stderr, "linreg_mpi: %s\n", ds.has_weights ? "metrics weighted by the model's "
                     "--weights column, as in training" : "the model was trained with "
                     "--weights, but the file has no such column: unweighted metrics");
         if (comm_rank() == 0) {

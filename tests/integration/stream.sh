@@ -110,6 +110,14 @@ for np in 1 3; do
     cmp -s <(sort "$TMP/e.resident.$np.err") <(sort "$TMP/e.stream.$np.err") ||
         bad="$bad [evaluate's notes differ at $np]"
 done
+lr 1 1 --solver exact --weights w --categorical g --missing mean --on-bad-row skip --quiet \
+    --model-out "$TMP/pw.json" "$TMP/all.csv" >/dev/null 2>&1
+for mode in resident stream; do
+    lr 2 1 evaluate --model "$TMP/pw.json" --on-bad-row skip --memory $mode "$TMP/all.csv" \
+        >"$TMP/ew.$mode.txt" 2>"$TMP/ew.$mode.err" || bad="$bad [weighted evaluate $mode]"
+done
+cmp -s "$TMP/ew.resident.txt" "$TMP/ew.stream.txt" && grep -q "metrics weighted" "$TMP/ew.stream.err" ||
+    bad="$bad [weighted metrics differ, or not said to be weighted]"
 [ "$(wc -l <"$TMP/p.stream.3.csv")" = 30001 ] && grep -qx ',' "$TMP/p.stream.3.csv" ||
     bad="$bad [not one line per record, with the skipped one's]"
 [ -z "$bad" ] && ok "predict (file, stdout, --interval) and evaluate: stream = resident byte for byte (ranks 1, 3)" ||
