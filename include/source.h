@@ -35,8 +35,9 @@
  * chunks in chunk order come out the same whether the rows arrive in one block or many.
  *
  * One block or many: next with max_rows 0 gives a rank's whole share as one block (the
- * commands hold every row and read so). With max_rows > 0 (a multiple of PAR_CHUNK_ROWS)
- * the share comes as blocks of exactly max_rows rows but the last, and put together
+ * commands read so when they hold every row). With max_rows > 0 (a multiple of
+ * PAR_CHUNK_ROWS; stream mode, dataset.h) the share comes as blocks of exactly max_rows
+ * rows but the last, and put together
  * (csv_shard_append) they are the one block bit for bit; csv_reader.h says how a block
  * holds its skipped records (each in the block of the row after it, or the last block;
  * skipped_at counts that block's rows), lines and levels. Lines continue from block to block: a
