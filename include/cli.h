@@ -82,6 +82,7 @@ struct options {
                                   set as the inputs are one data set; NULL without --test */
     int n_tests;
     int no_intercept;          /* fit through the origin */
+    const char *formula;       /* --formula 'y ~ ...' (formula_data.h); NULL: none */
     int inference;             /* the inference table (always with the exact solver) */
     int diagnostics;           /* --diagnostics: residual checks beside the table */
     double conf_level;         /* of its confidence intervals */

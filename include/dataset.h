@@ -55,6 +55,9 @@ struct data_options {
                                   $TMPDIR, else /tmp (scratch.h) */
     int64_t block_rows;        /* stream mode: rows per block (a multiple of 4096); 0: about
                                   32 MiB of rows as read */
+    struct formula_data *formula;  /* --formula, or the model's: the columns it reads, made
+                                  into its design (formula_data.h; resident mode); the
+                                  caller's, NULL: none */
 };
 
 /* How a data set's rows are held (--memory). */
@@ -65,6 +68,8 @@ enum data_memory {
     MEMORY_AUTO,               /* resident when the node's memory holds the rows, else
                                   stream, with one line on stderr saying so */
 };
+
+struct formula_data;  /* formula_data.h */
 
 struct dataset {
     int64_t n_rows;            /* N: rows on this rank */
@@ -95,6 +100,7 @@ struct dataset {
     int64_t file_bytes;
     int64_t next_row;          /* resident: 1 once a pass has given the rows (dataset_next);
                                   stream: the rows given in this pass */
+    struct formula_data *formula;  /* data_options.formula (borrowed), or NULL */
     struct data_stream *stream;  /* stream mode: the rows on disk, X, y, w NULL (read them
                                     with dataset_next); NULL: resident */
 };

@@ -62,6 +62,9 @@ struct enc_options {
     int no_intercept;          /* every level gets a column (no reference level) */
     const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
     int unknown_error;         /* --unknown-level error */
+    const unsigned char *formula_levels;  /* a formula's read (formula_data.h): per source
+                                  column, 1: every value a level; else a number or, for
+                                  text, a level; kept unexpanded, a level as its position */
     int raw_levels;            /* describe: X keeps one column per source column, a level as
                                   its index in enc.cols[].levels (enc_level_value) */
 };

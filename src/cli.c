@@ -22,7 +22,7 @@ enum opt_id {
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
-    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS,
+    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS, O_FORMULA,
 };
 
 struct opt_spec {
@@ -69,7 +69,7 @@ static const struct opt_spec specs[] = {
     {"precondition", O_PRECONDITION, 1, TRAIN},
     {"precondition-rows", O_PRECONDITION_ROWS, 1, TRAIN},
     {"memory", O_MEMORY, 1, TRAIN | APPLY}, {"scratch", O_SCRATCH, 1, TRAIN | APPLY},
-    {"block-rows", O_BLOCK_ROWS, 1, TRAIN | APPLY},
+    {"block-rows", O_BLOCK_ROWS, 1, TRAIN | APPLY}, {"formula", O_FORMULA, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -202,6 +202,21 @@ void cli_usage(FILE *out)
         "                       aliased (coefficient null, as R's NA) with a warning\n"
         "  --no-intercept       fit y = w.x through the origin (every solver); R^2 is then\n"
         "                       the uncentred one, 1 - SSE/sum(y^2), as R reports it\n"
+        "  --formula 'Y ~ RHS'  the model as R's lm() states it: terms a + b, a:b, a*b,\n"
+        "                       (a+b+c)^2, . (every other column), - a, - 1 (no intercept);\n"
+        "                       log, log2, log10, log1p, exp, sqrt, abs, I(expr) with\n"
+        "                       + - * / ^; poly(x, k) (orthogonal, as R) and poly(x, k,\n"
+        "                       raw = TRUE); factor(x), C(x), relevel(x, ref = \"L\"); a\n"
+        "                       text column is a factor. The design's columns are\n"
+        "                       model.matrix's, in its order, a level's column NAME=LEVEL\n"
+        "                       (R: NAMELEVEL). Replaces --target, --features, --drop,\n"
+        "                       --categorical and --no-intercept; stored in the model:\n"
+        "                       predict and evaluate apply it, and predict on its scale\n"
+        "                       (log(y) ~ ...: predictions of log(y), as R's predict()).\n"
+        "                       A value a function cannot take (log of 0) is exit 65 at\n"
+        "                       FILE:LINE:COLUMN, or a skipped row with --on-bad-row skip.\n"
+        "                       Resident mode; not with --cache, --test, --missing mean or\n"
+        "                       --missing-indicator\n"
         "  --inference          with gd or nesterov: also the inference table at the final\n"
         "                       weights (--solver exact always computes it): per term the\n"
         "                       standard error, t value, p-value and confidence interval;\n"
@@ -530,6 +545,11 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         }
         return parse_count(sp->name, v, 1, &o->precondition_rows, e);
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
+    case O_FORMULA:
+        if (!*v)
+            return lr_fail(e, LR_EUSAGE, "--formula: empty; write it as R does: 'y ~ x1 + x2'");
+        o->formula = v;
+        return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_DIAGNOSTICS: o->diagnostics = 1; return 0;
     case O_COV: {
@@ -604,6 +624,29 @@ static int check_exact(const struct options *o, struct lr_error *e)
                        o->weights ? "--weights" : o->no_intercept ? "--no-intercept" : penalty);
     if (o->huber_delta_given && !o->huber)
         return lr_fail(e, LR_EUSAGE, "--huber-delta applies to --loss huber");
+    return 0;
+}
+
+/* What --formula replaces, and what it cannot go with yet. */
+static int check_formula(const struct options *o, struct lr_error *e)
+{
+    if (!o->formula)
+        return 0;
+    const char *replaced = o->target ? "--target (the left-hand side of '~')"
+                           : o->features ? "--features (the right-hand side: 'y ~ a + b')"
+                           : o->drop ? "--drop (write '- NAME': 'y ~ . - NAME')"
+                           : o->categorical ? "--categorical (write factor(NAME); a text "
+                                              "column is a factor already)"
+                           : o->no_intercept ? "--no-intercept (write '- 1': 'y ~ x - 1')"
+                           : NULL;
+    if (replaced)
+        return lr_fail(e, LR_EUSAGE, "--formula replaces %s; drop that option", replaced);
+    const char *not_yet = o->cache ? "--cache" : o->test ? "--test"
+                          : o->missing == MISSING_MEAN ? "--missing mean"
+                          : o->missing_indicator ? "--missing-indicator" : NULL;
+    if (not_yet)
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s (missing values: --missing "
+                       "error or skip)", not_yet);
     return 0;
 }
 
@@ -795,7 +838,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     if (o->level_given && !o->interval)
         return lr_fail(e, LR_EUSAGE, "--level applies to --interval confidence|prediction");
-    if (check_exact(o, e) < 0)
+    if (check_exact(o, e) < 0 || check_formula(o, e) < 0)
         return -1;
     if (o->cache_verify_given && !o->cache)
         return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
@@ -840,6 +883,7 @@ const char *cli_stream_blocker(const struct options *o)
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"
            : o->cache ? "--cache"
+           : o->formula ? "--formula"
            : NULL;
 }
 

@@ -67,6 +67,8 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
         const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
         if (o->raw_levels || (autodetect && !mc))
             rs->mode[s] = READ_AUTO;
+        if (o->formula_levels && !mc)
+            rs->mode[s] = o->formula_levels[s] ? READ_LEVEL : READ_AUTO;
         if (mc && mc->kind == ENC_CATEGORICAL) {
             rs->mode[s] = READ_FIXED;
             for (int k = 0; k < mc->n_levels; k++)
@@ -77,6 +79,7 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
         /* a missing level is all zeros unless rows with missing values are skipped; a
            missing number follows --missing, or the model's fill */
         rs->miss[s] = o->raw_levels ? keep
+                      : o->formula_levels ? (unsigned char)o->missing
                       : categorical ? (o->missing == MISSING_SKIP ? skip : keep)
                       : mc && mc->has_fill ? keep : (unsigned char)o->missing;
     }
@@ -161,7 +164,7 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
                struct encoding *enc, struct enc_plan *plan, struct lr_error *e)
 {
     int d = rs->n, rc = -1;
-    *plan = (struct enc_plan){.d = d, .raw = o->raw_levels,
+    *plan = (struct enc_plan){.d = d, .raw = o->raw_levels || o->formula_levels,
                               .remap = lr_calloc((size_t)d + 1, sizeof *plan->remap)};
     unsigned char *is_level = lr_calloc((size_t)d + 1, 1);
     char ***levels = lr_calloc((size_t)d + 1, sizeof *levels);
@@ -221,7 +224,7 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
     plan->identity = 1;  /* numbers only, no indicator: the raw rows are the design already */
     for (int s = 0; s < d; s++)
         plan->identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
-    if (!plan->identity && !o->raw_levels) {
+    if (!plan->identity && !o->raw_levels && !o->formula_levels) {
         plan->width = enc_width(enc);
         for (int j = 0; j < *n_features; j++)
             free((*names)[j]);
