@@ -117,6 +117,23 @@ done:
     return rc;
 }
 
+/* With a formula: the --weights and --cov cluster columns besides the ones it reads. */
+static int formula_extra_columns(const struct csv_head *hi, const struct data_options *o,
+                                 int *slot, struct csv_layout *groups, struct lr_error *e)
+{
+    if (o->weights) {
+        int c = csv_find_column(hi, o->weights);
+        if (c < 0 && !o->weights_optional)
+            return csv_no_such_column(hi, o->path, "--weights", o->weights, e);
+        if (c >= 0 && slot[c] != COL_SKIP)
+            return lr_fail(e, LR_EUSAGE, "--weights: '%s' is read by the formula",
+                           o->weights);
+        if (c >= 0)
+            slot[c] = COL_WEIGHT;
+    }
+    return o->groups ? resolve_groups(hi, o, slot, groups, e) : 0;
+}
+
 /* Decide each column's slot; identical on every rank (a function of the head and options).
    A cluster id column (groups) is a feature only where --features names it. */
 static int resolve_columns(const struct csv_head *hi, const struct data_options *o, int *slot,
@@ -471,6 +488,7 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
                           e) == 0) {
             L->enc.formula_levels = o->formula->level_slot;
             L->enc.no_intercept = 1;  /* every level kept: the formula codes them */
+            formula_extra_columns(&L->head, o, L->slot, &groups, e);
         }
     } else {
         resolve_columns(&L->head, o, L->slot, &groups, ds, e);

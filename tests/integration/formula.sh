@@ -1,0 +1,160 @@
+# formula.sh — --formula against R (datasets/r_formula_lm_reference.tsv, from
+# datasets/r_formula_lm_reference.R): for 20 formulas over iris and formula_gen.csv
+# (factor x factor, factor x number, number x number, an interaction without its main
+# effect, ^2 of three terms, '.' and '. - x', '- 1' and '0 +', nesting, factor(), C(),
+# relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
+# model.matrix's order and names, the exact solver's coefficients and standard errors to
+# 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
+# columns in another order) against R's predict(); an unseen level, a row log cannot take,
+# and the usage errors.
+
+REF="$ROOT/datasets/r_formula_lm_reference.tsv"
+D="$ROOT/datasets"
+: >"$TMP/got"
+np=0
+while IFS=$'\t' read -r kind name data formula; do
+    [ "$kind" = case ] || continue
+    np=$((np % 3 + 1))  # the cases take turns at 1, 2 and 3 ranks
+    lr "$np" $((np == 2 ? 2 : 1)) --quiet --solver exact --formula "$formula" \
+        --model-out "$TMP/$name.json" "$D/$([ "$data" = iris ] && echo iris || echo formula_gen).csv" \
+        >/dev/null 2>"$TMP/err" || { echo "$name: exit $? $(head -c 200 "$TMP/err")" >>"$TMP/got"; continue; }
+    python3 - "$TMP/$name.json" "$name" >>"$TMP/got" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for t in m["inference"]["terms"]:
+    print("%s\t%s\t%r\t%r" % (sys.argv[2], t["term"], t["estimate"], t["std_error"]))
+PY
+done <"$REF"
+why=$(python3 - "$REF" "$TMP/got" <<'PY'
+import sys
+want, got, bad = {}, {}, []
+for line in open(sys.argv[1]):
+    p = line.rstrip("\n").split("\t")
+    if p[0] == "coef":
+        want.setdefault(p[1], []).append((p[2], float(p[3]), float(p[4])))
+for line in open(sys.argv[2]):
+    p = line.rstrip("\n").split("\t")
+    if len(p) != 4:
+        bad.append(line.strip()); continue
+    got.setdefault(p[0], []).append((p[1], float(p[2]), float(p[3])))
+def close(a, b):
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+for case, cols in want.items():
+    g = got.get(case, [])
+    if [c[0] for c in g] != [c[0] for c in cols]:
+        bad.append("%s: columns %s, R %s" % (case, [c[0] for c in g], [c[0] for c in cols]))
+        continue
+    for (n, b, s), (_, rb, rs) in zip(g, cols):
+        if not (close(b, rb) and close(s, rs)):
+            bad.append("%s %s: %r (se %r), R %r (se %r)" % (case, n, b, s, rb, rs))
+print("; ".join(bad[:4]) if bad else "", end="")
+if not bad:
+    print("ok %d" % len(want), end="")
+PY
+)
+case $why in
+"ok 20") ok "20 formulas: model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
+*) not_ok "formulas against R's lm" "$why" ;;
+esac
+
+# predict and evaluate on a new file against R's predict()
+for name in gen_log_dot gen_poly_factor gen_predict gen_relevel; do
+    np=$(( ${#name} % 3 + 1 ))
+    lr "$np" 1 predict --quiet --model "$TMP/$name.json" "$D/formula_new.csv" >"$TMP/pred" 2>"$TMP/err" &&
+        lr "$np" 1 evaluate --json --quiet --model "$TMP/$name.json" "$D/formula_new.csv" \
+            >"$TMP/eval" 2>>"$TMP/err" || { not_ok "$name: predict/evaluate failed" "$(head -c 300 "$TMP/err")"; continue; }
+    why=$(python3 - "$REF" "$name" "$TMP/pred" "$TMP/eval" <<'PY'
+import json, sys
+ref, name = sys.argv[1], sys.argv[2]
+want = [float(l.split("\t")[3]) for l in open(ref) if l.startswith("predict\t%s\t" % name)]
+ev = [l.rstrip("\n").split("\t") for l in open(ref) if l.startswith("evaluate\t%s\t" % name)][0]
+lines = open(sys.argv[3]).read().splitlines()
+resp = {"gen_log_dot": "log(y)", "gen_poly_factor": "sqrt(y)", "gen_predict": "log(y)",
+        "gen_relevel": "y"}[name]
+bad = []
+if lines[0] != resp + ",prediction":
+    bad.append("header %r" % lines[0])
+got = [float(l.split(",")[1]) for l in lines[1:]]
+if len(got) != len(want) or any(abs(a - b) > 1e-9 * max(1, abs(b)) for a, b in zip(got, want)):
+    bad.append("predictions %s, R %s" % (got[:3], want[:3]))
+m = json.load(open(sys.argv[4]))
+if m["rows"] != int(ev[2]) or abs(m["mse"] - float(ev[3])) > 1e-9 * float(ev[3]) or \
+        abs(m["mae"] - float(ev[4])) > 1e-9 * float(ev[4]):
+    bad.append("evaluate %s, R rows %s mse %s mae %s" % (m, ev[2], ev[3], ev[4]))
+print("; ".join(bad), end="")
+PY
+)
+    [ -z "$why" ] && ok "$name: predict (on the formula's scale) and evaluate as R's predict() (np=$np)" ||
+        not_ok "$name: predict/evaluate against R" "$why"
+done
+
+# a row log() cannot take: exit 65 at its line and field, or skipped with empty fields
+awk -F, -v OFS=, 'NR == 4 { $5 = "-1" } { print }' "$D/formula_new.csv" >"$TMP/badlog.csv"
+col=$(awk 'NR == 4 { n = split($0, f, ","); print length(f[1]) + length(f[2]) + length(f[3]) + length(f[4]) + 5 }' "$TMP/badlog.csv")
+expect_fail "predict: log of a negative value at FILE:LINE:COLUMN naming the term" 65 \
+    "badlog.csv:4:$col: log(x2): log of a value that is not positive: -1" 2 \
+    predict --model "$TMP/gen_predict.json" "$TMP/badlog.csv"
+lr 2 1 predict --model "$TMP/gen_predict.json" --on-bad-row skip "$TMP/badlog.csv" \
+    >"$TMP/pred" 2>"$TMP/err"
+lr 1 1 predict --quiet --model "$TMP/gen_predict.json" "$D/formula_new.csv" >"$TMP/pred_all"
+if [ "$(sed -n 4p "$TMP/pred")" = ',' ] &&
+    diff <(sed 4d "$TMP/pred") <(sed 4d "$TMP/pred_all") >/dev/null &&
+    grep -q "skipped 1 bad row (--on-bad-row skip); first at line 4$" "$TMP/err"; then
+    ok "predict --on-bad-row skip: the row log cannot take gets empty fields, counted at line 4"
+else
+    not_ok "predict --on-bad-row skip with a row log cannot take" "$(head -c 300 "$TMP/err"; head -5 "$TMP/pred")"
+fi
+# training: the same row fails, or is skipped and the fit is that of the other rows
+awk -F, -v OFS=, 'NR == 5 { $4 = "0" } { print }' "$D/formula_gen.csv" >"$TMP/train_bad.csv"
+col=$(awk 'NR == 5 { n = split($0, f, ","); print length(f[1]) + length(f[2]) + length(f[3]) + 4 }' "$TMP/train_bad.csv")
+expect_fail "train: log(x2) of 0 at FILE:LINE:COLUMN" 65 "train_bad.csv:5:$col: log(x2): log of a value that is not positive: 0" 3 \
+    --formula 'log(y) ~ x1 + log(x2)' "$TMP/train_bad.csv"
+sed 5d "$D/formula_gen.csv" >"$TMP/train_rest.csv"
+lr 3 1 --solver exact --formula 'log(y) ~ x1 + log(x2)' --on-bad-row skip \
+    --model-out "$TMP/skip.json" "$TMP/train_bad.csv" >/dev/null 2>"$TMP/err"
+lr 1 1 --quiet --solver exact --formula 'log(y) ~ x1 + log(x2)' \
+    --model-out "$TMP/rest.json" "$TMP/train_rest.csv" >/dev/null 2>&1
+model_values "$TMP/skip.json" >"$TMP/a"
+model_values "$TMP/rest.json" >"$TMP/b"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && grep -q "skipped 1 bad row.*first at line 5" "$TMP/err"; then
+    ok "train --on-bad-row skip: the row log cannot take left out and counted (np=3)"
+else
+    not_ok "train --on-bad-row skip with a row log cannot take" "$(head -c 300 "$TMP/err")"
+fi
+
+# levels the model has not seen: a text level and a number under factor()
+awk -F, -v OFS=, 'NR == 3 { $3 = "z" } { print }' "$D/formula_new.csv" >"$TMP/unseen.csv"
+expect_fail "predict: an unseen text level at FILE:LINE:COLUMN" 65 \
+    "unseen.csv:3:[0-9]*: column 'g': level 'z' was not seen in training" 2 \
+    predict --model "$TMP/gen_predict.json" "$TMP/unseen.csv"
+awk -F, -v OFS=, 'NR == 3 { $1 = "7" } { print }' "$D/formula_new.csv" >"$TMP/unseen_n.csv"
+expect_fail "predict: an unseen factor() level of a number at FILE:LINE:COLUMN" 65 \
+    "unseen_n.csv:3:1: factor(n): level '7' was not seen in training" 1 \
+    predict --model "$TMP/gen_predict.json" "$TMP/unseen_n.csv"
+# --unknown-level zero: the reference level's columns (all zero), as the row with level 'a'
+awk -F, -v OFS=, 'NR == 3 { $3 = "a" } { print }' "$D/formula_new.csv" >"$TMP/ref.csv"
+lr 2 1 predict --model "$TMP/gen_predict.json" --unknown-level zero "$TMP/unseen.csv" \
+    >"$TMP/p1" 2>"$TMP/err"
+lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/ref.csv" >"$TMP/p2"
+if diff "$TMP/p1" "$TMP/p2" >/dev/null && grep -q "column 'g': 1 value of levels not seen" "$TMP/err"; then
+    ok "predict --unknown-level zero: an unseen level is the reference level's row, counted"
+else
+    not_ok "predict --unknown-level zero with a formula" "$(head -c 300 "$TMP/err")"
+fi
+
+# usage errors: what the formula replaces, a misspelt column, stream mode
+for opt in "--target y:--target (the left-hand side" "--features x1:--features (the right-hand side" \
+    "--drop x3:--drop (write '- NAME'" "--categorical g:--categorical (write factor(NAME)" \
+    "--no-intercept:--no-intercept (write '- 1'"; do
+    # shellcheck disable=SC2086
+    expect_fail "--formula with ${opt%%:*}" 2 "--formula replaces ${opt#*:}" 1 \
+        --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
+done
+expect_fail "--formula: an unknown column named, with the nearest" 2 \
+    "--formula: unknown column 'x11' at character 5; did you mean 'x1'" 2 \
+    --formula 'y ~ x11 + g' "$D/formula_gen.csv"
+expect_fail "--formula with --memory stream" 2 "--memory stream: --formula needs every row" 1 \
+    --memory stream --formula 'y ~ x1' "$D/formula_gen.csv"
+expect_fail "predict --memory stream with a formula model" 2 \
+    "--memory stream: a model with a formula needs every row" 1 \
+    predict --memory stream --model "$TMP/gen_predict.json" "$D/formula_new.csv"
