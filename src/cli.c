@@ -645,8 +645,9 @@ static int check_formula(const struct options *o, struct lr_error *e)
                           : o->missing == MISSING_MEAN ? "--missing mean"
                           : o->missing_indicator ? "--missing-indicator" : NULL;
     if (not_yet)
-        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s (missing values: --missing "
-                       "error or skip)", not_yet);
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s%s", not_yet,
+                       o->cache || o->test ? " for now" : " (missing values: --missing error "
+                       "or skip)");
     return 0;
 }
 
