@@ -65,31 +65,40 @@ int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char
                 "the intercept alone is the response's mean");
         goto done;
     }
-    ds->n_features = d;
     rc = 0;
 done:
+    ds->n_features = d;  /* the names made so far: dataset_free frees them */
     free(use);
     free(factor);
     return rc;
 }
 
-/* The slots of the read (level columns as their position) → one row of every formula
-   column (a level as its index, an unseen one -1); unused columns NaN. */
-static void source_row(const struct formula_data *fd, const struct dataset *ds,
-                       const double *x, double y, double *out, int64_t *unseen)
+/* Formula column k of row i as the formula reads it, from the read's slots: a level as
+   its index (an unseen one -1), a column not read NaN. */
+static double value_at(const struct formula_data *fd, const struct dataset *ds,
+                       const struct csv_shard *rows, int64_t i, int k)
 {
-    for (int k = 0; k < fd->n_columns; k++) {
-        int s = fd->source_of[k];
-        double v = s == COL_TARGET ? y : s >= 0 ? x[s] : NAN;
-        if (s >= 0 && ds->enc.cols[s].kind == ENC_CATEGORICAL) {
-            int64_t id = enc_level_id(v);
-            if (id == (int64_t)ENC_UNSEEN)
-                unseen[s]++, v = -1;
-            else
-                v = id >= 0 ? (double)id : NAN;
-        }
-        out[k] = v;
-    }
+    int s = fd->source_of[k];
+    if (s == COL_TARGET)
+        return rows->y ? rows->y[i] : NAN;
+    if (s < 0)
+        return NAN;
+    double v = rows->X[i * ds->n_features + s];
+    if (ds->enc.cols[s].kind != ENC_CATEGORICAL)
+        return v;
+    int64_t id = enc_level_id(v);
+    return id == (int64_t)ENC_UNSEEN ? -1 : id >= 0 ? (double)id : NAN;
+}
+
+/* Rows lo..lo+m of every formula column into out (m × n_columns): formula_apply_block's
+   source rows, a block at a time (the read keeps only the columns the formula reads). */
+static void source_rows(const struct formula_data *fd, const struct dataset *ds,
+                        const struct csv_shard *rows, int64_t lo, int64_t m, double *out)
+{
+    int C = fd->n_columns;
+    for (int64_t i = 0; i < m; i++)
+        for (int k = 0; k < C; k++)
+            out[i * C + k] = value_at(fd, ds, rows, lo + i, k);
 }
 
 static int by_value(const void *a, const void *b)
@@ -99,13 +108,16 @@ static int by_value(const void *a, const void *b)
 }
 
 /* Collective: factor() over a numeric column: the distinct values of all ranks. */
-static void numeric_levels(struct formula_data *fd, int v, const double *col, int64_t n)
+static void numeric_levels(struct formula_data *fd, const struct dataset *ds,
+                           const struct csv_shard *rows, int v)
 {
+    int64_t n = rows->n_rows, m = 0;
     double *mine = lr_malloc(((size_t)n + 1) * sizeof *mine);
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (!isnan(col[i]))
-            mine[m++] = col[i];
+    for (int64_t i = 0; i < n; i++) {
+        double x = value_at(fd, ds, rows, i, fd->f->vars[v].column);
+        if (!isnan(x))
+            mine[m++] = x;
+    }
     qsort(mine, (size_t)m, sizeof *mine, by_value);
     int64_t u = 0;
     for (int64_t i = 0; i < m; i++)
@@ -139,19 +151,24 @@ static void numeric_levels(struct formula_data *fd, int v, const double *col, in
                                             .values = vals};
 }
 
-/* Collective: R's poly() coefficients of variable v from every rank's rows (src: n rows of
-   fd->n_columns); a row whose argument cannot be computed is left out (it fails later). */
-static int poly_fit(struct formula_data *fd, int v, const double *src, int64_t n,
-                    struct lr_error *e)
+/* Collective: R's poly() coefficients of variable v from every rank's rows; a row whose
+   argument cannot be computed is left out (it fails later). */
+static int poly_fit(struct formula_data *fd, const struct dataset *ds,
+                    const struct csv_shard *rows, int v, struct lr_error *e)
 {
     int k = fd->f->vars[v].degree;
+    int64_t n = rows->n_rows;
     double *x = lr_malloc(((size_t)n + 1) * sizeof *x);
     double *alpha = lr_calloc((size_t)k + 1, sizeof *alpha);
     double *norm2 = lr_calloc((size_t)k + 3, sizeof *norm2);
+    double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
     struct lr_error local;
-    for (int64_t i = 0; i < n; i++)
-        if (formula_eval_arg(fd->f, v, src + i * fd->n_columns, &x[i], &local) < 0)
+    for (int64_t i = 0; i < n; i++) {
+        source_rows(fd, ds, rows, i, 1, src);
+        if (formula_eval_arg(fd->f, v, src, &x[i], &local) < 0)
             x[i] = NAN;
+    }
+    free(src);
     int rc = 0;
     for (int pass = 0; pass <= k && rc == 0; pass++) {
         double sums[3] = {0, 0, 0};
@@ -167,26 +184,34 @@ static int poly_fit(struct formula_data *fd, int v, const double *src, int64_t n
     return rc;
 }
 
+struct placer {
+    int fd;                    /* the plain file, or -1 */
+    int64_t at, lines;         /* newlines before offset at (at 0: none yet) */
+};
+
 /* The line and byte column of field `column` (0-based) of the record at offset off of a
-   plain file, for a message; 0s when it cannot be read. */
-static void place_field(int fdesc, int64_t off, int column, char delimiter, int64_t *line,
-                        int64_t *col)
+   plain file, for a message; 0s when it cannot be read. Counting newlines goes on from the
+   last call when off lies after it (rows are placed in file order). */
+static void place_field(struct placer *p, int64_t off, int column, char delimiter,
+                        int64_t *line, int64_t *col)
 {
     *line = 0, *col = 0;
-    if (fdesc < 0 || off < 0)
+    if (p->fd < 0 || off < 0)
         return;
     char buf[1 << 16];
-    int64_t lines = 1;
-    for (int64_t at = 0; at < off;) {
-        ssize_t got = pread(fdesc, buf, (size_t)(off - at < (int64_t)sizeof buf ? off - at
-                                                                                 : (int64_t)sizeof buf), at);
+    if (off < p->at)
+        p->at = p->lines = 0;
+    while (p->at < off) {
+        int64_t want = off - p->at < (int64_t)sizeof buf ? off - p->at : (int64_t)sizeof buf;
+        ssize_t got = pread(p->fd, buf, (size_t)want, p->at);
         if (got <= 0)
             return;
         for (ssize_t i = 0; i < got; i++)
-            lines += buf[i] == '\n';
-        at += got;
+            p->lines += buf[i] == '\n';
+        p->at += got;
     }
-    ssize_t got = pread(fdesc, buf, sizeof buf, off);
+    int64_t lines = p->lines + 1;
+    ssize_t got = pread(p->fd, buf, sizeof buf, off);
     if (got <= 0)
         return;
     int field = 0, quoted = 0;
@@ -213,7 +238,8 @@ static void bad_row_error(const struct formula_data *fd, const struct csv_shard 
     int c = var >= 0 ? formula_var_column(fd->f, var) : 0;
     int64_t line = 0, col = 0;
     if (rows->row_at)
-        place_field(plain_fd, rows->row_at[i], fd->field_of[c], fd->delimiter, &line, &col);
+        place_field(&(struct placer){.fd = plain_fd}, rows->row_at[i], fd->field_of[c],
+                    fd->delimiter, &line, &col);
     lr_fail_at(e, LR_EDATA, path, line, col, "%s (column '%s'); --on-bad-row skip leaves such "
                "rows out", msg, fd->columns[c]);
 }
@@ -221,12 +247,11 @@ static void bad_row_error(const struct formula_data *fd, const struct csv_shard 
 /* Predict, evaluate: a factor() of numbers whose value is no level of the model's; bad[i]
    set under --on-bad-row skip, else the first such row's error. Counted as unseen. */
 static void unseen_numbers(const struct formula_data *fd, struct dataset *ds,
-                           const struct csv_shard *rows, const double *src, const char *path,
+                           const struct csv_shard *rows, const char *path,
                            int plain_fd, int skip_bad_rows, unsigned char *bad,
                            struct lr_error *e)
 {
     const struct formula *f = fd->f;
-    int C = fd->n_columns;
     for (int v = 0; v < f->n_vars; v++) {
         const struct formula_levels *lv = &fd->levels[v];
         int k = f->vars[v].column, s = fd->source_of[k];
@@ -234,7 +259,7 @@ static void unseen_numbers(const struct formula_data *fd, struct dataset *ds,
             continue;
         int64_t unseen = 0;
         for (int64_t i = 0; i < rows->n_rows; i++) {
-            double x = src[i * C + k];
+            double x = value_at(fd, ds, rows, i, k);
             if (isnan(x) || bsearch(&x, lv->values, (size_t)lv->n_levels, sizeof x, by_value))
                 continue;
             unseen++;
@@ -245,8 +270,8 @@ static void unseen_numbers(const struct formula_data *fd, struct dataset *ds,
                 int64_t line = 0, col = 0;
                 formula_number_text(x, num, sizeof num);
                 if (rows->row_at)
-                    place_field(plain_fd, rows->row_at[i], fd->field_of[k], fd->delimiter,
-                                &line, &col);
+                    place_field(&(struct placer){.fd = plain_fd}, rows->row_at[i],
+                                fd->field_of[k], fd->delimiter, &line, &col);
                 lr_fail_at(e, LR_EDATA, path, line, col, "%s: level '%s' was not seen in "
                            "training, so the model has no coefficient for it; --unknown-level "
                            "zero accepts it as the reference level (all-zero columns)",
@@ -283,7 +308,8 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
     int64_t *at = lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *at);
     int64_t *off = rows->skipped_off ? lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *off)
                                      : NULL;
-    int64_t k = 0, m = 0, kept = 0, line, col;
+    int64_t k = 0, m = 0, kept = 0, line, col, placed = 0;
+    struct placer pl = {.fd = plain_fd};
     for (int64_t i = 0; i <= n; i++) {
         for (; k < old && rows->skipped_at[k] <= i; k++) {  /* records before row i */
             if (off)
@@ -296,8 +322,8 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
             if (off)
                 off[m] = rows->row_at ? rows->row_at[i] : 0;
             at[m++] = kept;
-            if (rows->row_at && plain_fd >= 0) {
-                place_field(plain_fd, rows->row_at[i], 0, delimiter, &line, &col);
+            if (rows->row_at && plain_fd >= 0 && placed++ < CSV_FIRST_SKIPPED) {
+                place_field(&pl, rows->row_at[i], 0, delimiter, &line, &col);  /* the first */
                 first_line(rows, line);
             }
             continue;
@@ -331,18 +357,15 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     struct formula *f = fd->f;
     int64_t n = rows->n_rows;
     int C = fd->n_columns, s = ds->n_features, rc = -1;
-    double *src = lr_malloc(lr_bytes(n ? n : 1, C ? C : 1, sizeof *src));
-    int64_t *unseen = lr_calloc((size_t)s + 1, sizeof *unseen);
-    for (int64_t i = 0; i < n; i++)
-        source_row(fd, ds, rows->X + i * s, rows->y ? rows->y[i] : NAN, src + i * C, unseen);
-    for (int j = 0; j < s; j++)
-        ds->enc.cols[j].n_unseen = unseen[j];
-    free(unseen);
+    for (int j = 0; j < s; j++) {  /* this rank's unseen levels */
+        ds->enc.cols[j].n_unseen = 0;
+        for (int64_t i = 0; ds->enc.cols[j].kind == ENC_CATEGORICAL && i < n; i++)
+            ds->enc.cols[j].n_unseen += enc_level_id(rows->X[i * s + j]) == (int64_t)ENC_UNSEEN;
+    }
     if (!fd->from_model) {  /* the levels and coefficients from the training rows */
         fd->levels = lr_calloc((size_t)f->n_vars, sizeof *fd->levels);
         fd->own_names = lr_calloc((size_t)f->n_vars, sizeof *fd->own_names);
         fd->own_values = lr_calloc((size_t)f->n_vars, sizeof *fd->own_values);
-        double *col = lr_malloc(((size_t)n + 1) * sizeof *col);
         for (int v = 0; v < f->n_vars; v++) {
             const struct formula_var *var = &f->vars[v];
             int k = var->column, sl = (var->kind == FORMULA_COLUMN ||
@@ -352,15 +375,15 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
                     .n_levels = ds->enc.cols[sl].n_levels,
                     .levels = (const char *const *)ds->enc.cols[sl].levels};
             } else if (var->kind == FORMULA_FACTOR) {
-                for (int64_t i = 0; i < n; i++)
-                    col[i] = src[i * C + k];
-                numeric_levels(fd, v, col, n);
-            } else if (var->kind == FORMULA_POLY && !var->raw && poly_fit(fd, v, src, n, e) < 0) {
-                lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: %s", var->name, e->msg);
+                numeric_levels(fd, ds, rows, v);
+            } else if (var->kind == FORMULA_POLY && !var->raw &&
+                       poly_fit(fd, ds, rows, v, e) < 0) {
+                char why[sizeof e->msg];
+                snprintf(why, sizeof why, "%s", e->msg);
+                lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: %s", var->name, why);
                 break;
             }
         }
-        free(col);
         if (e->code == LR_OK)
             formula_design(f, fd->levels, &fd->d, e);
         if (comm_agree(e) != LR_OK)
@@ -371,7 +394,7 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     int D = fd->d.n_columns, b = f->intercept, dx = D - b;
     unsigned char *bad = lr_calloc((size_t)n + 1, 1);
     if (fd->from_model)
-        unseen_numbers(fd, ds, rows, src, path, plain_fd, skip_bad_rows, bad, e);
+        unseen_numbers(fd, ds, rows, path, plain_fd, skip_bad_rows, bad, e);
     for (int j = 0; j < s; j++)  /* this rank's unseen levels: all ranks' */
         ds->enc.cols[j].n_unseen = comm_sum_i64(ds->enc.cols[j].n_unseen);
     if (comm_agree(e) != LR_OK) {
@@ -382,13 +405,15 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     double *y = rows->y ? lr_malloc(((size_t)n + 1) * sizeof *y) : NULL;
     int64_t n_bad = 0, block = 4096;
     double *tmp = lr_malloc(lr_bytes(block, D ? D : 1, sizeof *tmp));
+    double *src = lr_malloc(lr_bytes(block, C ? C : 1, sizeof *src));
     double *ty = lr_malloc((size_t)block * sizeof *ty);
     for (int64_t lo = 0; lo < n && e->code == LR_OK;) {
         int64_t m = n - lo < block ? n - lo : block, bad_row = -1;
         int var = -1;
         struct lr_error be = {0};
-        int r = formula_apply_block(f, &fd->d, src + lo * C, m, C, tmp, ty, n_threads,
-                                    &bad_row, &var, &be);
+        source_rows(fd, ds, rows, lo, m, src);
+        int r = formula_apply_block(f, &fd->d, src, m, C, tmp, ty, n_threads, &bad_row, &var,
+                                    &be);
         int64_t good = r < 0 ? bad_row : m;
         for (int64_t i = 0; i < good; i++) {
             memcpy(X + (lo + i) * dx, tmp + i * D + b, (size_t)dx * sizeof *X);
@@ -408,6 +433,7 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     }
     free(tmp);
     free(ty);
+    free(src);
     if (comm_agree(e) != LR_OK) {
         free(X), free(y), free(bad);
         goto done;
@@ -437,7 +463,6 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
         ds->feature_names[j] = lr_strdup(fd->d.cols[j + b].name);
     rc = 0;
 done:
-    free(src);
     return rc;
 }
 
