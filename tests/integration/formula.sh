@@ -12,7 +12,8 @@ REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
 # fit NP NAME DATA FORMULA: the model's terms, or why there are none, in $TMP/NAME.got
 fit() {
-    lr "$1" $(($1 == 2 ? 2 : 1)) --quiet --solver exact --formula "$4" \
+    mkdir -p "$TMP/$2.d"  # mpiruns at once: a session directory each
+    TMPDIR="$TMP/$2.d" lr "$1" $(($1 == 2 ? 2 : 1)) --quiet --solver exact --formula "$4" \
         --model-out "$TMP/$2.json" "$D/$([ "$3" = iris ] && echo iris || echo formula_gen).csv" \
         >/dev/null 2>"$TMP/$2.err" || { echo "$2: exit $? $(head -c 200 "$TMP/$2.err")" >"$TMP/$2.got"; return; }
     python3 - "$TMP/$2.json" "$2" >"$TMP/$2.got" <<'PY'
