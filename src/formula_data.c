@@ -10,6 +10,7 @@
 #include "comm.h"
 #include "dataset.h"
 #include "encode.h"
+#include "par.h"
 
 int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char *path,
                   int target_optional, int *slot, struct dataset *ds, struct lr_error *e)
@@ -93,9 +94,11 @@ static double value_at(const struct formula_data *fd, const struct dataset *ds,
 /* Rows lo..lo+m of every formula column into out (m × n_columns): formula_apply_block's
    source rows, a block at a time (the read keeps only the columns the formula reads). */
 static void source_rows(const struct formula_data *fd, const struct dataset *ds,
-                        const struct csv_shard *rows, int64_t lo, int64_t m, double *out)
+                        const struct csv_shard *rows, int64_t lo, int64_t m, double *out,
+                        int n_threads)
 {
     int C = fd->n_columns;
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (m > 4096)
     for (int64_t i = 0; i < m; i++)
         for (int k = 0; k < C; k++)
             out[i * C + k] = value_at(fd, ds, rows, lo + i, k);
@@ -164,7 +167,7 @@ static int poly_fit(struct formula_data *fd, const struct dataset *ds,
     double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
     struct lr_error local;
     for (int64_t i = 0; i < n; i++) {
-        source_rows(fd, ds, rows, i, 1, src);
+        source_rows(fd, ds, rows, i, 1, src, 1);
         if (formula_eval_arg(fd->f, v, src, &x[i], &local) < 0)
             x[i] = NAN;
     }
@@ -403,7 +406,7 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     }
     double *X = lr_malloc(lr_bytes(n ? n : 1, dx ? dx : 1, sizeof *X));
     double *y = rows->y ? lr_malloc(((size_t)n + 1) * sizeof *y) : NULL;
-    int64_t n_bad = 0, block = 4096;
+    int64_t n_bad = 0, block = 16 * PAR_CHUNK_ROWS;  /* every thread a few parts */
     double *tmp = lr_malloc(lr_bytes(block, D ? D : 1, sizeof *tmp));
     double *src = lr_malloc(lr_bytes(block, C ? C : 1, sizeof *src));
     double *ty = lr_malloc((size_t)block * sizeof *ty);
@@ -411,7 +414,7 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
         int64_t m = n - lo < block ? n - lo : block, bad_row = -1;
         int var = -1;
         struct lr_error be = {0};
-        source_rows(fd, ds, rows, lo, m, src);
+        source_rows(fd, ds, rows, lo, m, src, n_threads);
         int r = formula_apply_block(f, &fd->d, src, m, C, tmp, ty, n_threads, &bad_row, &var,
                                     &be);
         int64_t good = r < 0 ? bad_row : m;
