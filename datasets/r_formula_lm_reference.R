@@ -3,7 +3,7 @@
 # of a few of the fits on formula_new.csv, which this script writes first.
 # Run in datasets/: Rscript r_formula_lm_reference.R > r_formula_lm_reference.tsv
 # Lines (tab-separated):
-#   case NAME DATASET FORMULA
+#   case NAME DATASET FORMULA [WEIGHTS]       WEIGHTS: the column of lm(weights = )
 #   coef NAME COLUMN ESTIMATE STD_ERROR       every column of model.matrix, in its order, a
 #                                             level written NAME=LEVEL where R writes
 #                                             NAMELEVEL; NA where R aliases the column
@@ -44,14 +44,16 @@ cases <- list(
   c("gen_numeric_no_intercept", "gen", "y ~ x1 + x1:x2 - 1"),
   c("gen_relevel", "gen", "y ~ relevel(g, ref = 'b') * x1 + relevel(factor(n), \"3\")"),
   c("gen_poly_factor", "gen", "sqrt(y) ~ poly(x1, 2):g + poly(x2, 2, raw = TRUE) + I((x3 + 1)^2)"),
-  c("gen_predict", "gen", "log(y) ~ g * x1 + poly(x2, 2) + factor(n) + h + log(x2)"))
+  c("gen_predict", "gen", "log(y) ~ g * x1 + poly(x2, 2) + factor(n) + h + log(x2)"),
+  c("gen_weighted", "gen", "log(y) ~ g * x1 + poly(x3, 2)", "n"))
 predicted <- c("gen_log_dot", "gen_poly_factor", "gen_predict", "gen_relevel")
 
 num <- function(x) ifelse(is.na(x), "NA", sprintf("%.17g", x))
 out <- "# written by r_formula_lm_reference.R (R 4.2.2, Debian r-base-core); the line kinds are described there"
 for (cs in cases) {
   name <- cs[1]; d <- sets[[cs[2]]]; f <- as.formula(cs[3])
-  fit <- lm(f, d)
+  w <- if (length(cs) > 3) d[[cs[4]]] else NULL
+  fit <- lm(f, d, weights = w)
   mf <- model.frame(fit)
   fac <- names(mf)[vapply(mf, is.factor, TRUE)]
   cn <- vapply(strsplit(names(coef(fit)), ":", fixed = TRUE), function(parts) {
@@ -65,7 +67,7 @@ for (cs in cases) {
   names(se) <- names(coef(fit))
   s <- coef(summary(fit))
   se[rownames(s)] <- s[, 2]
-  out <- c(out, paste("case", name, cs[2], cs[3], sep = "\t"))
+  out <- c(out, paste("case", name, cs[2], cs[3], if (length(cs) > 3) cs[4] else "", sep = "\t"))
   out <- c(out, paste("coef", name, cn, num(coef(fit)), num(se), sep = "\t"))
   if (name %in% predicted) {
     p <- predict(fit, new)

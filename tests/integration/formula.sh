@@ -1,5 +1,5 @@
 # formula.sh — --formula against R (datasets/r_formula_lm_reference.tsv, from
-# datasets/r_formula_lm_reference.R): for 20 formulas over iris and formula_gen.csv
+# datasets/r_formula_lm_reference.R): for 21 formulas (one with --weights) over iris and formula_gen.csv
 # (factor x factor, factor x number, number x number, an interaction without its main
 # effect, ^2 of three terms, '.' and '. - x', '- 1' and '0 +', nesting, factor(), C(),
 # relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
@@ -10,10 +10,12 @@
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
-# fit NP NAME DATA FORMULA: the model's terms, or why there are none, in $TMP/NAME.got
+# fit NP NAME DATA FORMULA [WEIGHTS]: the model's terms, or why there are none, in
+# $TMP/NAME.got
 fit() {
     mkdir -p "$TMP/$2.d"  # mpiruns at once: a session directory each
     TMPDIR="$TMP/$2.d" lr "$1" $(($1 == 2 ? 2 : 1)) --quiet --solver exact --formula "$4" \
+        ${5:+--weights "$5"} \
         --model-out "$TMP/$2.json" "$D/$([ "$3" = iris ] && echo iris || echo formula_gen).csv" \
         >/dev/null 2>"$TMP/$2.err" || { echo "$2: exit $? $(head -c 200 "$TMP/$2.err")" >"$TMP/$2.got"; return; }
     python3 - "$TMP/$2.json" "$2" >"$TMP/$2.got" <<'PY'
@@ -24,10 +26,10 @@ for t in m["inference"]["terms"]:
 PY
 }
 np=0
-while IFS=$'\t' read -r kind name data formula; do
+while IFS=$'\t' read -r kind name data formula weights; do
     [ "$kind" = case ] || continue
     np=$((np % 3 + 1))  # the cases take turns at 1, 2 and 3 ranks, three runs at a time
-    fit "$np" "$name" "$data" "$formula" &
+    fit "$np" "$name" "$data" "$formula" "$weights" &
     [ "$np" = 3 ] && wait
 done <"$REF"
 wait
@@ -60,7 +62,7 @@ if not bad:
 PY
 )
 case $why in
-"ok 20") ok "20 formulas: model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
+"ok 21") ok "21 formulas (one weighted): model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
 *) not_ok "formulas against R's lm" "$why" ;;
 esac
 
