@@ -41,6 +41,7 @@ struct formula_data {
     struct formula_levels *levels; /* per variable (f->n_vars) */
     struct formula_design d;       /* with (Intercept) when f->intercept */
     int have_design, from_model;
+    int borrowed;                  /* f, columns, levels and d belong to another (fdata_borrow) */
     int *source_of;                /* per formula column: the read's feature slot,
                                       COL_TARGET, or COL_SKIP */
     int *field_of;                 /* per formula column: its field in the file, or -1 */
@@ -67,6 +68,10 @@ int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char
 int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
                 const char *path, int plain_fd, int skip_bad_rows, int n_threads,
                 struct lr_error *e);
+
+/* The training formula applied to another data set (--test): its formula, levels and
+   design shared, as if from the model; fdata_free frees only what the read added. */
+void fdata_borrow(const struct formula_data *train, struct formula_data *out);
 
 /* The model file's "formula" object (jansson json_t *), and back from it. */
 void *fdata_to_json(const struct formula_data *fd);

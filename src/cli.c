@@ -215,7 +215,7 @@ void cli_usage(FILE *out)
         "                       (log(y) ~ ...: predictions of log(y), as R's predict()).\n"
         "                       A value a function cannot take (log of 0) is exit 65 at\n"
         "                       FILE:LINE:COLUMN, or a skipped row with --on-bad-row skip.\n"
-        "                       Resident mode; not with --cache, --test, --missing mean or\n"
+        "                       Resident mode; not with --cache, --missing mean or\n"
         "                       --missing-indicator\n"
         "  --inference          with gd or nesterov: also the inference table at the final\n"
         "                       weights (--solver exact always computes it): per term the\n"
@@ -641,13 +641,12 @@ static int check_formula(const struct options *o, struct lr_error *e)
                            : NULL;
     if (replaced)
         return lr_fail(e, LR_EUSAGE, "--formula replaces %s; drop that option", replaced);
-    const char *not_yet = o->cache ? "--cache" : o->test ? "--test"
+    const char *not_yet = o->cache ? "--cache"
                           : o->missing == MISSING_MEAN ? "--missing mean"
                           : o->missing_indicator ? "--missing-indicator" : NULL;
     if (not_yet)
         return lr_fail(e, LR_EUSAGE, "--formula does not go with %s%s", not_yet,
-                       o->cache || o->test ? " for now" : " (missing values: --missing error "
-                       "or skip)");
+                       o->cache ? " for now" : " (missing values: --missing error or skip)");
     return 0;
 }
 

@@ -46,7 +46,8 @@ int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char
         if (c < 0 && k == response && target_optional)
             continue;  /* predict: a file without the response */
         if (c < 0) {
-            csv_no_such_column(hi, path, fd->from_model ? "the model's formula" : "--formula",
+            csv_no_such_column(hi, path, fd->borrowed ? "--test: --formula"
+                                         : fd->from_model ? "the model's formula" : "--formula",
                                fd->columns[k], e);
             goto done;
         }
@@ -485,6 +486,15 @@ int fdata_from_json(const void *json, struct formula_data *fd, const char **why)
     return 0;
 }
 
+void fdata_borrow(const struct formula_data *train, struct formula_data *out)
+{
+    *out = (struct formula_data){
+        .f = train->f, .columns = train->columns, .n_columns = train->n_columns,
+        .levels = train->levels, .d = train->d, .have_design = 1, .from_model = 1,
+        .borrowed = 1,
+    };
+}
+
 int fdata_terms(const struct formula_data *fd, int *term_of, char ***names)
 {
     int b = fd->f->intercept;
@@ -500,6 +510,13 @@ void fdata_free(struct formula_data *fd)
 {
     if (!fd)
         return;
+    free(fd->source_of);
+    free(fd->field_of);
+    free(fd->level_slot);
+    if (fd->borrowed) {
+        memset(fd, 0, sizeof *fd);
+        return;
+    }
     int nv = fd->f ? fd->f->n_vars : 0;
     if (fd->from_model) {
         formula_levels_free(fd->levels, nv);
@@ -519,9 +536,6 @@ void fdata_free(struct formula_data *fd)
     for (int c = 0; fd->columns && c < fd->n_columns; c++)
         free(fd->columns[c]);
     free(fd->columns);
-    free(fd->source_of);
-    free(fd->field_of);
-    free(fd->level_slot);
     formula_free(fd->f);
     memset(fd, 0, sizeof *fd);
 }

@@ -63,6 +63,7 @@ struct run {
     const struct options *o;
     struct options opt;        /* *o, with a formula's intercept (o points here) */
     struct formula_data formula;  /* --formula */
+    struct formula_data test_formula;  /* the same on the --test rows */
     double t_start, t_train;
     double t[PH_COUNT];        /* seconds per phase on this rank (report.h) */
     struct train_log log;
@@ -408,6 +409,10 @@ static int load_data(struct run *r, struct lr_error *e)
         struct data_options topt;  /* the training data's columns and levels */
         struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name};
         data_options_for(o, DATA_TEST, &train, &topt);
+        if (o->formula) {  /* the training formula, its levels and design */
+            fdata_borrow(&r->formula, &r->test_formula);
+            topt.formula = &r->test_formula;
+        }
         if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
         if (comm_rank() == 0 && !o->quiet) {
@@ -1218,6 +1223,7 @@ static void run_free(struct run *r)
     exact_fit_free(&r->xf);
     inference_free(&r->inf);
     diagnostics_free(&r->dg);
+    fdata_free(&r->test_formula);
     fdata_free(&r->formula);
 }
 

@@ -5,7 +5,7 @@
 # relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
 # model.matrix's order and names, the exact solver's coefficients and standard errors to
 # 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
-# columns in another order) against R's predict(); an unseen level, a row log cannot take,
+# columns in another order) against R's predict(), and --test rows; an unseen level, a row log cannot take,
 # and the usage errors.
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
@@ -97,6 +97,21 @@ PY
         not_ok "$name: predict/evaluate against R" "$why"
 done
 
+# --test rows: the training formula, levels and coefficients; R's figures for the new file
+lr 3 1 --quiet --solver exact --formula "$(awk -F'\t' '$1 == "case" && $2 == "gen_predict" { print $4 }' "$REF")" \
+    --test "$D/formula_new.csv" --model-out "$TMP/test.json" "$D/formula_gen.csv" >/dev/null 2>"$TMP/err"
+why=$(python3 - "$REF" "$TMP/test.json" <<'PY'
+import json, sys
+ev = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.startswith("evaluate\tgen_predict\t")][0]
+t = json.load(open(sys.argv[2]))["metrics"]["test"]
+ok = t["rows"] == int(ev[2]) and abs(t["mse"] - float(ev[3])) <= 1e-9 * float(ev[3]) and \
+    abs(t["mae"] - float(ev[4])) <= 1e-9 * float(ev[4])
+print("" if ok else "test metrics %s, R rows %s mse %s mae %s" % (t, ev[2], ev[3], ev[4]), end="")
+PY
+)
+[ -z "$why" ] && ok "--test with --formula: the test metrics of R's predict() on the new file (np=3)" ||
+    not_ok "--test with --formula" "$why $(head -c 200 "$TMP/err")"
+
 # a row log() cannot take: exit 65 at its line and field, or skipped with empty fields
 awk -F, -v OFS=, 'NR == 4 { $5 = "-1" } { print }' "$D/formula_new.csv" >"$TMP/badlog.csv"
 col=$(awk 'NR == 4 { n = split($0, f, ","); print length(f[1]) + length(f[2]) + length(f[3]) + length(f[4]) + 5 }' "$TMP/badlog.csv")
@@ -182,7 +197,7 @@ usage_fail "--formula with --memory stream" "--memory stream: --formula needs ev
 usage_fail "predict --memory stream with a formula model" \
     "--memory stream: a model with a formula needs every row" \
     predict --memory stream --model "$TMP/gen_predict.json" "$D/formula_new.csv"
-for opt in "--cache $TMP/c.bin:--cache for now" "--test $D/formula_new.csv:--test for now" \
+for opt in "--cache $TMP/c.bin:--cache for now" \
     "--missing mean:--missing mean (missing values" "--missing-indicator:--missing-indicator (missing"; do
     # shellcheck disable=SC2086
     usage_fail "--formula with ${opt%%:*}: refused" "--formula does not go with ${opt#*:}" \
