@@ -51,6 +51,7 @@ struct formula_data {
     char ***own_names;             /* training: factor(numeric)'s level names, per variable */
     double **own_values;
     int unknown_error;             /* predict, evaluate: --unknown-level error */
+    int response_optional;         /* predict: a response that cannot be computed is NaN */
     char delimiter;                /* the file's, to place a bad row's field */
     int n_skipped;                 /* rows skipped for a value a transformation cannot take */
 };

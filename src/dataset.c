@@ -484,6 +484,7 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
         ds->formula = o->formula;
         o->formula->delimiter = o->delimiter;
         o->formula->unknown_error = o->enc.unknown_error;
+        o->formula->response_optional = o->target_optional;
         if (fdata_columns(o->formula, &L->head, o->path, o->target_optional, L->slot, ds,
                           e) == 0) {
             L->enc.formula_levels = o->formula->level_slot;

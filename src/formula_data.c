@@ -424,7 +424,13 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
             if (y)
                 y[lo + i] = ty[i];
         }
-        if (r < 0) {
+        if (r < 0 && var == f->response && fd->response_optional && rows->y &&
+            fd->source_of[formula_var_column(f, var)] == COL_TARGET) {
+            /* predict: a response that cannot be computed is shown empty, as R's predict()
+               does not read it */
+            rows->y[lo + bad_row] = NAN;
+            lo += bad_row;
+        } else if (r < 0) {
             if (!skip_bad_rows) {
                 *e = be;
                 bad_row_error(fd, rows, lo + bad_row, var, path, plain_fd, e);

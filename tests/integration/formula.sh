@@ -1,12 +1,12 @@
 # formula.sh — --formula against R (datasets/r_formula_lm_reference.tsv, from
-# datasets/r_formula_lm_reference.R): for 21 formulas (one with --weights) over iris and formula_gen.csv
-# (factor x factor, factor x number, number x number, an interaction without its main
-# effect, ^2 of three terms, '.' and '. - x', '- 1' and '0 +', nesting, factor(), C(),
-# relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
+# datasets/r_formula_lm_reference.R): for 21 formulas (one with --weights) over iris and
+# formula_gen.csv (factor x factor, factor x number, number x number, an interaction without
+# its main effect, ^2 of three terms, '.' and '. - x', '- 1' and '0 +', nesting, factor(),
+# C(), relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
 # model.matrix's order and names, the exact solver's coefficients and standard errors to
 # 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
-# columns in another order) against R's predict(), and --test rows; an unseen level, a row log cannot take,
-# and the usage errors.
+# columns in another order) and --test rows against R's predict(); unseen levels, rows log
+# cannot take, missing values, and the usage errors.
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
@@ -128,6 +128,21 @@ if [ "$(sed -n 4p "$TMP/pred")" = ',' ] &&
 else
     not_ok "predict --on-bad-row skip with a row log cannot take" "$(head -c 300 "$TMP/err"; head -5 "$TMP/pred")"
 fi
+# a response log() cannot take: predict leaves it empty and predicts (R's predict() does not
+# read the response); evaluate stops at it
+awk -F, -v OFS=, 'NR == 3 { $7 = "-2" } { print }' "$D/formula_new.csv" >"$TMP/negy.csv"
+lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/negy.csv" >"$TMP/pred" 2>"$TMP/err"
+want=$(awk -F'\t' '$1 == "predict" && $2 == "gen_predict" && $3 == 3 { print $4 }' "$REF")
+got=$(sed -n 3p "$TMP/pred")
+if [ "${got%%,*}" = "" ] && close "${got#*,}" "$want" 1e-9; then
+    ok "predict: a response log() cannot take is left empty, the prediction R's"
+else
+    not_ok "predict with a response log() cannot take" "line 3 '$got', R $want; $(head -c 200 "$TMP/err")"
+fi
+expect_fail "evaluate: a response log() cannot take at FILE:LINE:COLUMN" 65 \
+    "negy.csv:3:[0-9]*: log(y): log of a value that is not positive: -2" 2 \
+    evaluate --model "$TMP/gen_predict.json" "$TMP/negy.csv"
+
 # training: the same row fails, or is skipped and the fit is that of the other rows
 awk -F, -v OFS=, 'NR == 5 { $4 = "0" } { print }' "$D/formula_gen.csv" >"$TMP/train_bad.csv"
 col=$(awk 'NR == 5 { n = split($0, f, ","); print length(f[1]) + length(f[2]) + length(f[3]) + 4 }' "$TMP/train_bad.csv")
