@@ -310,14 +310,14 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
 {
     int64_t n = rows->n_rows, old = rows->n_skipped;
     int64_t *at = lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *at);
-    int64_t *off = rows->skipped_off ? lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *off)
-                                     : NULL;
+    /* with keep_offsets, every skipped record's offset (rows moved between ranks by them) */
+    int64_t *off = rows->row_at ? lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *off) : NULL;
     int64_t k = 0, m = 0, kept = 0, line, col, placed = 0;
     struct placer pl = {.fd = plain_fd};
     for (int64_t i = 0; i <= n; i++) {
         for (; k < old && rows->skipped_at[k] <= i; k++) {  /* records before row i */
             if (off)
-                off[m] = rows->skipped_off[k];
+                off[m] = rows->skipped_off ? rows->skipped_off[k] : 0;
             at[m++] = rows->skipped_at[k] - (i - kept);
         }
         if (i == n)

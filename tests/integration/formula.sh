@@ -161,6 +161,22 @@ else
     not_ok "train --on-bad-row skip with a row log cannot take" "$(head -c 300 "$TMP/err")"
 fi
 
+# several inputs (a plain and a gzip part): the same fit; the bad row skipped in place
+mkdir -p "$TMP/parts"
+head -21 "$TMP/train_bad.csv" >"$TMP/parts/a.csv"
+(head -1 "$TMP/train_bad.csv"; tail -n +22 "$TMP/train_bad.csv") | gzip >"$TMP/parts/b.csv.gz"
+lr 3 1 --quiet --solver exact --formula 'log(y) ~ x1 + log(x2)' --on-bad-row skip \
+    --model-out "$TMP/parts.json" "$TMP/parts" >/dev/null 2>"$TMP/err"
+model_values "$TMP/parts.json" >"$TMP/a"
+lr 3 1 predict --quiet --model "$TMP/skip.json" --on-bad-row skip "$TMP/parts" >"$TMP/p1" 2>>"$TMP/err"
+lr 1 1 predict --quiet --model "$TMP/skip.json" --on-bad-row skip "$TMP/train_bad.csv" >"$TMP/p2" 2>>"$TMP/err"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && diff "$TMP/p1" "$TMP/p2" >/dev/null &&
+    [ "$(sed -n 5p "$TMP/p1")" = "," ]; then
+    ok "several inputs: the fit and predictions of the one file, the bad row skipped in place (np=3)"
+else
+    not_ok "--formula over several inputs" "$(head -c 300 "$TMP/err")"
+fi
+
 # levels the model has not seen: a text level and a number under factor()
 awk -F, -v OFS=, 'NR == 3 { $3 = "z" } { print }' "$D/formula_new.csv" >"$TMP/unseen.csv"
 expect_fail "predict: an unseen text level at FILE:LINE:COLUMN" 65 \
