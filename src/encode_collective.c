@@ -114,6 +114,12 @@ static int decide_auto(const struct csv_shard *sh, const struct enc_setup *rs,
                        "%lld): an id or free-text column? Leave it out with --drop %s",
                        names[s], (long long)(rs->rd.max_entries - 1),
                        (long long)o->max_levels, names[s]);
+        else if (rs->mode[s] == READ_AUTO && o->formula_levels && seen[3 * s] && seen[3 * s + 1])
+            lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
+                       "column '%s' holds both numbers and text: --formula reads a column of "
+                       "text as a factor and one of numbers as numbers (factor() of them "
+                       "orders the levels by value); make the column one or the other",
+                       names[s]);
         else if (rs->mode[s] == READ_AUTO && !o->raw_levels && seen[3 * s] && seen[3 * s + 1])
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
                        "--categorical auto: column '%s' holds both numbers and text; name it "

@@ -235,6 +235,11 @@ for opt in "--cache $TMP/c.bin:--cache for now" \
         --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
 done
 
+awk -F, -v OFS=, 'NR == 7 { $6 = "many" } { print }' "$D/formula_gen.csv" >"$TMP/mixed.csv"
+expect_fail "--formula: a column of numbers and text refused, saying how each is read" 65 \
+    "column 'n' holds both numbers and text: --formula reads a column of text as a factor" 2 \
+    --formula 'y ~ factor(n)' "$TMP/mixed.csv"
+
 # a missing value in a column the formula reads: an error at its place, or a skipped row
 awk -F, -v OFS=, 'NR == 6 { $1 = "" } { print }' "$D/formula_gen.csv" >"$TMP/missing.csv"
 expect_fail "--formula: a missing level at FILE:LINE:COLUMN" 65 \
