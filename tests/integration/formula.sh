@@ -214,12 +214,15 @@ one_rank_fail 65 "predict: an unseen factor() level of a number at FILE:LINE:COL
     "unseen_n.csv:3:1: factor(n): level '7' was not seen in training" \
     predict --model "$TMP/gen_predict.json" "$TMP/unseen_n.csv"
 # --unknown-level zero: the reference level's columns (all zero), as the row with level 'a'
-awk -F, -v OFS=, 'NR == 3 { $3 = "a" } { print }' "$D/formula_new.csv" >"$TMP/ref.csv"
-lr 2 1 predict --model "$TMP/gen_predict.json" --unknown-level zero "$TMP/unseen.csv" \
+# (and factor(n)'s 7 as its reference level 1)
+awk -F, -v OFS=, 'NR == 3 { $3 = "a" } NR == 4 { $1 = "1" } { print }' "$D/formula_new.csv" >"$TMP/ref.csv"
+awk -F, -v OFS=, 'NR == 4 { $1 = "7" } { print }' "$TMP/unseen.csv" >"$TMP/unseen2.csv"
+lr 2 1 predict --model "$TMP/gen_predict.json" --unknown-level zero "$TMP/unseen2.csv" \
     >"$TMP/p1" 2>"$TMP/err"
 lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/ref.csv" >"$TMP/p2"
-if diff "$TMP/p1" "$TMP/p2" >/dev/null && grep -q "column 'g': 1 value of levels not seen" "$TMP/err"; then
-    ok "predict --unknown-level zero: an unseen level is the reference level's row, counted"
+if diff "$TMP/p1" "$TMP/p2" >/dev/null && grep -q "column 'g': 1 value of levels not seen" "$TMP/err" &&
+    grep -q "column 'n': 1 value of levels not seen" "$TMP/err"; then
+    ok "predict --unknown-level zero: unseen levels (text, factor() of numbers) are the reference level's, counted"
 else
     not_ok "predict --unknown-level zero with a formula" "$(head -c 300 "$TMP/err")"
 fi
