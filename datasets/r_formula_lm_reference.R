@@ -11,6 +11,8 @@
 #                                             (the formula's scale: log(y) ~ ... gives log(y))
 #   evaluate NAME ROWS MSE MAE                the response (on the formula's scale) against
 #                                             those predictions
+#   anova NAME TERM DF F P                    car::Anova(type = "III") of the fits predicted
+#                                             (the formula's terms; car 3.1.1)
 set.seed(20261207)
 m <- 12
 new <- data.frame(n = sample(1:4, m, replace = TRUE), x3 = round(rnorm(m, 1, 2), 3),
@@ -74,6 +76,9 @@ for (cs in cases) {
     out <- c(out, paste("predict", name, seq_along(p) + 1, num(p), sep = "\t"))
     r <- model.response(model.frame(f, new)) - p
     out <- c(out, paste("evaluate", name, length(p), num(mean(r^2)), num(mean(abs(r))), sep = "\t"))
+    a <- car::Anova(fit, type = "III")
+    a <- a[rownames(a) != "Residuals", ]
+    out <- c(out, paste("anova", name, rownames(a), a$Df, num(a[["F value"]]), num(a[["Pr(>F)"]]), sep = "\t"))
   }
 }
 writeLines(out)

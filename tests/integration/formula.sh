@@ -83,6 +83,28 @@ case $why in
 *) not_ok "formulas against R's lm" "$why" ;;
 esac
 
+# the tests of whole terms: the formula's terms, as car::Anova(type = "III") has them
+why=$(python3 - "$REF" "$TMP" <<'PY'
+import json, sys
+want, bad = {}, []
+for line in open(sys.argv[1]):
+    p = line.rstrip("\n").split("\t")
+    if p[0] == "anova":
+        want.setdefault(p[1], {})[p[2]] = (int(p[3]), float(p[4]), float(p[5]))
+for case, terms in want.items():
+    got = {t["term"]: t for t in json.load(open("%s/%s.json" % (sys.argv[2], case)))["inference"]["term_tests"]}
+    if set(got) != set(terms):
+        bad.append("%s: terms %s, R %s" % (case, sorted(got), sorted(terms))); continue
+    for name, (df, f, p) in terms.items():
+        t = got[name]
+        if t["df"] != df or abs(t["F"] - f) > 1e-8 * f or abs(t["p"] - p) > 1e-6 * p:
+            bad.append("%s %s: %s, R df %d F %r p %r" % (case, name, t, df, f, p))
+print("; ".join(bad[:3]) if bad else "ok %d" % len(want), end="")
+PY
+)
+[ "$why" = "ok 4" ] && ok "tests of whole terms: the formula's terms, car::Anova's df, F and p" ||
+    not_ok "tests of whole terms with a formula" "$why"
+
 # predict and evaluate on a new file against R's predict(), the four models at once
 apply_model() {
     TMPDIR="$TMP/$1.d" lr "$2" 1 predict --quiet --model "$TMP/$1.json" "$D/formula_new.csv" \
