@@ -47,7 +47,8 @@ cases <- list(
   c("gen_relevel", "gen", "y ~ relevel(g, ref = 'b') * x1 + relevel(factor(n), \"3\")"),
   c("gen_poly_factor", "gen", "sqrt(y) ~ poly(x1, 2):g + poly(x2, 2, raw = TRUE) + I((x3 + 1)^2)"),
   c("gen_predict", "gen", "log(y) ~ g * x1 + poly(x2, 2) + factor(n) + h + log(x2)"),
-  c("gen_weighted", "gen", "log(y) ~ g * x1 + poly(x3, 2)", "n"))
+  c("gen_weighted", "gen", "log(y) ~ g * x1 + poly(x3, 2)", "n"),
+  c("gen_relevel_two", "gen", "y ~ relevel(g, ref = 'b') + x1 + relevel(h, ref = 'lo')"))
 predicted <- c("gen_log_dot", "gen_poly_factor", "gen_predict", "gen_relevel")
 
 num <- function(x) ifelse(is.na(x), "NA", sprintf("%.17g", x))

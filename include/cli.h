@@ -42,6 +42,7 @@ struct options {
 
     /* categorical columns and missing values (encode.h) */
     const char *categorical;   /* --categorical A,B|auto; NULL: none */
+    const char *reference;     /* --reference NAME=LEVEL,...; NULL: none */
     int64_t max_levels;        /* --max-levels (default 1000) */
     int unknown_error;         /* --unknown-level error */
     int unknown_level_given;   /* --unknown-level was on the command line */

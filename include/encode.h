@@ -55,6 +55,8 @@ int enc_is_missing(const struct enc_na *na, const char *s, size_t n);
    dataset.h, holds one; encode_collective.h applies them). */
 struct enc_options {
     const char *categorical;   /* --categorical: names, or "auto"; NULL: none */
+    const char *reference;     /* --reference NAME=LEVEL,...: that level first (the
+                                  reference), the others in their order; NULL: none */
     int64_t max_levels;        /* --max-levels */
     int missing;               /* --missing: enum enc_missing */
     const char *na_values;     /* --na-values; NULL: ENC_NA_DEFAULT */

@@ -22,7 +22,7 @@ enum opt_id {
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
-    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS, O_FORMULA,
+    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS, O_FORMULA, O_REFERENCE,
 };
 
 struct opt_spec {
@@ -70,6 +70,7 @@ static const struct opt_spec specs[] = {
     {"precondition-rows", O_PRECONDITION_ROWS, 1, TRAIN},
     {"memory", O_MEMORY, 1, TRAIN | APPLY}, {"scratch", O_SCRATCH, 1, TRAIN | APPLY},
     {"block-rows", O_BLOCK_ROWS, 1, TRAIN | APPLY}, {"formula", O_FORMULA, 1, TRAIN},
+    {"reference", O_REFERENCE, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -147,6 +148,9 @@ void cli_usage(FILE *out)
         "                       present values are all text); levels are the distinct values\n"
         "                       over all ranks in byte order, columns NAME=LEVEL, the first\n"
         "                       level the reference (no column) unless --no-intercept\n"
+        "  --reference NAME=LEVEL,...  the reference level of a categorical column (no\n"
+        "                       column of its own): LEVEL instead of the first in byte order,\n"
+        "                       the others in their order (R's relevel()); in the model\n"
         "  --max-levels N       more distinct values in a categorical column is an error\n"
         "                       (default 1000)\n"
         "  --unknown-level M    a level the model has not seen: 'error' (default): exit 65\n"
@@ -500,6 +504,11 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         return parse_double(sp->name, v, 1, 1, &o->huber_delta, e);
     case O_WEIGHTS: return set_columns(sp->name, v, &o->weights, e);
     case O_CATEGORICAL: return set_columns(sp->name, v, &o->categorical, e);
+    case O_REFERENCE:
+        if (!strchr(v, '='))
+            return lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", v);
+        o->reference = v;
+        return 0;
     case O_MAX_LEVELS:
         if (parse_count(sp->name, v, 1, &o->max_levels, e) < 0)
             return -1;
@@ -638,6 +647,7 @@ static int check_formula(const struct options *o, struct lr_error *e)
                            : o->categorical ? "--categorical (write factor(NAME); a text "
                                               "column is a factor already)"
                            : o->no_intercept ? "--no-intercept (write '- 1': 'y ~ x - 1')"
+                           : o->reference ? "--reference (write relevel(NAME, ref = \"LEVEL\"))"
                            : NULL;
     if (replaced)
         return lr_fail(e, LR_EUSAGE, "--formula replaces %s; drop that option", replaced);

@@ -839,7 +839,8 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->want_target = 1;
         o->weights = cli->weights;  /* the test metrics are weighted too */
         o->enc = (struct enc_options){
-            .categorical = cli->categorical, .max_levels = cli->max_levels,
+            .categorical = cli->categorical, .reference = cli->reference,
+            .max_levels = cli->max_levels,
             .missing = cli->missing, .na_values = cli->na_values,
             .missing_indicator = cli->missing_indicator, .no_intercept = cli->no_intercept,
             .unknown_error = cli->unknown_error,

@@ -165,6 +165,52 @@ static void remap_ids(double *raw, int64_t n, int d, int64_t *const *remap, int 
     }
 }
 
+/* --reference NAME=LEVEL,...: each named column's level moved first, as R's relevel() does
+   (the others keep their order), and the ids remapped. The merged lists are the same on
+   every rank, and so is the outcome. */
+static int apply_reference(const char *list, char *const *names, int d,
+                           const unsigned char *is_level, char ***levels, const int *n_levels,
+                           int64_t **remap, const struct level_dict *dicts, const char *path,
+                           struct lr_error *e)
+{
+    char *copy = lr_strdup(list), *save = NULL, *item;
+    int rc = -1;
+    for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", item);
+            goto done;
+        }
+        *eq = '\0';
+        int s = 0, r = 0;
+        while (s < d && strcmp(names[s], item) != 0)
+            s++;
+        if (s == d || !is_level[s]) {
+            lr_fail(e, LR_EUSAGE, "--reference: '%s' is not a categorical feature (name it in "
+                    "--categorical)", item);
+            goto done;
+        }
+        while (r < n_levels[s] && strcmp(levels[s][r], eq + 1) != 0)
+            r++;
+        if (r == n_levels[s]) {
+            lr_fail_at(e, LR_EDATA, path, 0, 0, "--reference: column '%s' has no level '%s' "
+                       "(its first levels: %s%s%s%s)", item, eq + 1, levels[s][0],
+                       n_levels[s] > 1 ? ", " : "", n_levels[s] > 1 ? levels[s][1] : "",
+                       n_levels[s] > 2 ? ", ..." : "");
+            goto done;
+        }
+        char *ref = levels[s][r];
+        memmove(levels[s] + 1, levels[s], (size_t)r * sizeof *levels[s]);
+        levels[s][0] = ref;
+        for (int64_t i = 0; remap[s] && i < dicts[s].n; i++)
+            remap[s][i] = remap[s][i] == r ? 0 : remap[s][i] < r ? remap[s][i] + 1 : remap[s][i];
+    }
+    rc = 0;
+done:
+    free(copy);
+    return rc;
+}
+
 int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct enc_setup *rs,
                const struct enc_options *o, char ***names, int *n_features,
                struct encoding *enc, struct enc_plan *plan, struct lr_error *e)
@@ -188,6 +234,10 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
                    (*names)[bad], (*names)[bad]);
         goto done;
     }
+    if (o->reference && !o->model_enc &&
+        apply_reference(o->reference, *names, d, is_level, levels, n_levels, plan->remap,
+                        sh->dicts, rs->path, e) < 0)
+        goto done;
     for (int s = 0; s < d && !o->raw_levels; s++)
         if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,

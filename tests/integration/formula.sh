@@ -79,9 +79,29 @@ if not bad:
 PY
 )
 case $why in
-"ok 21") ok "21 formulas (one weighted): model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
+"ok 22") ok "22 formulas (one weighted): model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
 *) not_ok "formulas against R's lm" "$why" ;;
 esac
+
+# --reference without a formula: the fit and predictions of relevel() in one
+lr 2 1 --quiet --solver exact --features g,x1,h --categorical g,h --reference g=b,h=lo \
+    --target y --model-out "$TMP/reference.json" "$D/formula_gen.csv" >/dev/null 2>"$TMP/err"
+model_values "$TMP/reference.json" >"$TMP/a"
+model_values "$TMP/gen_relevel_two.json" >"$TMP/b"
+lr 1 1 predict --quiet --model "$TMP/reference.json" "$D/formula_new.csv" | cut -d, -f2 | sed 1d >"$TMP/p1"
+lr 1 1 predict --quiet --model "$TMP/gen_relevel_two.json" "$D/formula_new.csv" | cut -d, -f2 | sed 1d >"$TMP/p2"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && values_close "$TMP/p1" "$TMP/p2" 1e-12 >/dev/null &&
+    grep -q '"reference": "b"' "$TMP/reference.json"; then
+    ok "--reference g=b,h=lo: R's relevel() fit and predictions, the level in the model"
+else
+    not_ok "--reference" "$(head -c 300 "$TMP/err")"
+fi
+usage_fail "--reference of a column that is not categorical" \
+    "--reference: 'x1' is not a categorical feature" \
+    --reference x1=2 --categorical g --features g,x1 --target y "$D/formula_gen.csv"
+one_rank_fail 65 "--reference: a level the column does not have" \
+    "--reference: column 'g' has no level 'z'" \
+    --reference g=z --categorical g --features g,x1 --target y "$D/formula_gen.csv"
 
 # the tests of whole terms: the formula's terms, as car::Anova(type = "III") has them
 why=$(python3 - "$REF" "$TMP" <<'PY'
@@ -252,7 +272,7 @@ fi
 # usage errors: what the formula replaces, a misspelt column, stream mode
 for opt in "--target y:--target (the left-hand side" "--features x1:--features (the right-hand side" \
     "--drop x3:--drop (write '- NAME'" "--categorical g:--categorical (write factor(NAME)" \
-    "--no-intercept:--no-intercept (write '- 1'"; do
+    "--no-intercept:--no-intercept (write '- 1'" "--reference g=b:--reference (write relevel(NAME"; do
     # shellcheck disable=SC2086
     usage_fail "--formula with ${opt%%:*}" "--formula replaces ${opt#*:}" \
         --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
