@@ -407,7 +407,10 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     }
     double *X = lr_malloc(lr_bytes(n ? n : 1, dx ? dx : 1, sizeof *X));
     double *y = rows->y ? lr_malloc(((size_t)n + 1) * sizeof *y) : NULL;
-    int64_t n_bad = 0, block = 16 * PAR_CHUNK_ROWS;  /* every thread a few parts */
+    /* blocks of about 32 MiB of source rows (16 to 256 parts): every thread gets parts, and
+       few parallel regions start */
+    int64_t n_bad = 0, block = ((int64_t)4 << 20) / (C ? C : 1) / PAR_CHUNK_ROWS;
+    block = (block < 16 ? 16 : block > 256 ? 256 : block) * PAR_CHUNK_ROWS;
     double *tmp = lr_malloc(lr_bytes(block, D ? D : 1, sizeof *tmp));
     double *src = lr_malloc(lr_bytes(block, C ? C : 1, sizeof *src));
     double *ty = lr_malloc((size_t)block * sizeof *ty);
