@@ -43,6 +43,7 @@ struct options {
 
     /* categorical columns and missing values (encode.h) */
     const char *categorical;   /* --categorical A,B|auto; NULL: none */
+    const char *reference;     /* --reference NAME=LEVEL,...; NULL: none */
     int64_t max_levels;        /* --max-levels (default 1000) */
     int unknown_error;         /* --unknown-level error */
     int unknown_level_given;   /* --unknown-level was on the command line */
@@ -83,6 +84,7 @@ struct options {
                                   set as the inputs are one data set; NULL without --test */
     int n_tests;
     int no_intercept;          /* fit through the origin */
+    const char *formula;       /* --formula 'y ~ ...' (formula_data.h); NULL: none */
     int inference;             /* the inference table (always with the exact solver) */
     int diagnostics;           /* --diagnostics: residual checks beside the table */
     const char *offset;        /* --offset NAME: added to the prediction; NULL: none */

@@ -63,6 +63,9 @@ struct data_options {
     int64_t block_rows;        /* stream mode: rows per block (a multiple of 4096); 0: about
                                   32 MiB of rows as read */
     int keep_places;           /* keep where each row's record starts (ds->row_at, places) */
+    struct formula_data *formula;  /* --formula, or the model's: the columns it reads, made
+                                  into its design (formula_data.h; resident mode); the
+                                  caller's, NULL: none */
 };
 
 /* How a data set's rows are held (--memory). */
@@ -73,6 +76,8 @@ enum data_memory {
     MEMORY_AUTO,               /* resident when the node's memory holds the rows, else
                                   stream, with one line on stderr saying so */
 };
+
+struct formula_data;  /* formula_data.h */
 
 struct dataset {
     int64_t n_rows;            /* N: rows on this rank */
@@ -108,6 +113,7 @@ struct dataset {
     struct row_places places;  /* ... and how to place them (locate.h) */
     int64_t next_row;          /* resident: 1 once a pass has given the rows (dataset_next);
                                   stream: the rows given in this pass */
+    struct formula_data *formula;  /* data_options.formula (borrowed), or NULL */
     struct data_stream *stream;  /* stream mode: the rows on disk, X, y, w NULL (read them
                                     with dataset_next); NULL: resident */
 };

@@ -55,6 +55,8 @@ int enc_is_missing(const struct enc_na *na, const char *s, size_t n);
    dataset.h, holds one; encode_collective.h applies them). */
 struct enc_options {
     const char *categorical;   /* --categorical: names, or "auto"; NULL: none */
+    const char *reference;     /* --reference NAME=LEVEL,...: that level first (the
+                                  reference), the others in their order; NULL: none */
     int64_t max_levels;        /* --max-levels */
     int missing;               /* --missing: enum enc_missing */
     const char *na_values;     /* --na-values; NULL: ENC_NA_DEFAULT */
@@ -62,6 +64,9 @@ struct enc_options {
     int no_intercept;          /* every level gets a column (no reference level) */
     const struct encoding *model_enc;  /* predict, evaluate, --test: encode as this says */
     int unknown_error;         /* --unknown-level error */
+    const unsigned char *formula_levels;  /* a formula's read (formula_data.h): per source
+                                  column, 1: every value a level; else a number or, for
+                                  text, a level; kept unexpanded, a level as its position */
     int raw_levels;            /* describe: X keeps one column per source column, a level as
                                   its index in enc.cols[].levels (enc_level_value) */
 };

@@ -53,6 +53,7 @@ struct model {
     const char *offset;             /* the --offset column, NULL: none */
     int features_selected;          /* non-zero coefficients (of d) */
     const struct encoding *encoding;  /* the source columns and how they became features */
+    const struct formula_data *formula;  /* --formula (formula_data.h), NULL: none */
     /* the gradient solvers' preconditioner (precond.h): "sample" or "scale"; NULL: none
        (the exact solver) */
     const char *precondition;
@@ -94,6 +95,7 @@ struct model_file {
     char *offset;                   /* training.offset: the --offset column, or NULL */
     struct encoding enc;            /* the source columns to read and how to encode them (a
                                        model without "encoding": the features, as numbers) */
+    void *formula;                  /* the "formula" object (a json_t *, held), NULL: none */
 };
 
 /* Read and check a model file: LR_ENOINPUT if unreadable, LR_EDATA if it is not a valid

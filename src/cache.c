@@ -90,6 +90,7 @@ void cache_fingerprint(const struct csv_layout *lay, int has_header, int target_
     add_item(fp, "--on-bad-row", (uint64_t)lay->skip_bad_rows);
     /* the encoding (encode.h); the weights column is a slot of "the columns" */
     add_item(fp, "--categorical", text_digest(enc->categorical));
+    add_item(fp, "--reference", text_digest(enc->reference));
     add_item(fp, "--max-levels", (uint64_t)enc->max_levels);
     add_item(fp, "--missing",
              (uint64_t)enc->missing | (uint64_t)enc->missing_indicator << 8);

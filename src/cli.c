@@ -23,7 +23,7 @@ enum opt_id {
     O_L1, O_LOSS, O_HUBER_DELTA, O_WEIGHTS, O_COV,
     O_CATEGORICAL, O_MAX_LEVELS, O_UNKNOWN_LEVEL, O_MISSING, O_NA_VALUES, O_MISSING_INDICATOR,
     O_CACHE, O_CACHE_VERIFY, O_GLOB, O_PRECONDITION, O_PRECONDITION_ROWS, O_INTERVAL, O_LEVEL,
-    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS,
+    O_MEMORY, O_SCRATCH, O_BLOCK_ROWS, O_FORMULA, O_REFERENCE,
     O_CV, O_FOLDS, O_L1_RATIO, O_LAMBDAS, O_LAMBDA_PATH, O_LAMBDA_MIN_RATIO, O_SELECT,
 };
 
@@ -77,6 +77,7 @@ static const struct opt_spec specs[] = {
     {"l1-ratio", O_L1_RATIO, 1, TRAIN},  {"lambdas", O_LAMBDAS, 1, TRAIN},
     {"lambda-path", O_LAMBDA_PATH, 1, TRAIN}, {"lambda-min-ratio", O_LAMBDA_MIN_RATIO, 1, TRAIN},
     {"select", O_SELECT, 1, TRAIN},
+    {"formula", O_FORMULA, 1, TRAIN},    {"reference", O_REFERENCE, 1, TRAIN},
 };
 
 static const char *command_names[] = {"train", "describe", "predict", "evaluate"};
@@ -155,6 +156,9 @@ void cli_usage(FILE *out)
         "                       present values are all text); levels are the distinct values\n"
         "                       over all ranks in byte order, columns NAME=LEVEL, the first\n"
         "                       level the reference (no column) unless --no-intercept\n"
+        "  --reference NAME=LEVEL,...  the reference level of a categorical column (no\n"
+        "                       column of its own): LEVEL instead of the first in byte order,\n"
+        "                       the others in their order (R's relevel()); in the model\n"
         "  --max-levels N       more distinct values in a categorical column is an error\n"
         "                       (default 1000)\n"
         "  --unknown-level M    a level the model has not seen: 'error' (default): exit 65\n"
@@ -210,6 +214,21 @@ void cli_usage(FILE *out)
         "                       aliased (coefficient null, as R's NA) with a warning\n"
         "  --no-intercept       fit y = w.x through the origin (every solver); R^2 is then\n"
         "                       the uncentred one, 1 - SSE/sum(y^2), as R reports it\n"
+        "  --formula 'Y ~ RHS'  the model as R's lm() states it: terms a + b, a:b, a*b,\n"
+        "                       (a+b+c)^2, . (every other column), - a, - 1 (no intercept);\n"
+        "                       log, log2, log10, log1p, exp, sqrt, abs, I(expr) with\n"
+        "                       + - * / ^; poly(x, k) (orthogonal, as R) and poly(x, k,\n"
+        "                       raw = TRUE); factor(x), C(x), relevel(x, ref = \"L\"); a\n"
+        "                       text column is a factor. The design's columns are\n"
+        "                       model.matrix's, in its order, a level's column NAME=LEVEL\n"
+        "                       (R: NAMELEVEL). Replaces --target, --features, --drop,\n"
+        "                       --categorical and --no-intercept; stored in the model:\n"
+        "                       predict and evaluate apply it, and predict on its scale\n"
+        "                       (log(y) ~ ...: predictions of log(y), as R's predict()).\n"
+        "                       A value a function cannot take (log of 0) is exit 65 at\n"
+        "                       FILE:LINE:COLUMN, or a skipped row with --on-bad-row skip.\n"
+        "                       Resident mode; not with --cache, --missing mean or\n"
+        "                       --missing-indicator\n"
         "  --inference          with gd or nesterov: also the inference table at the final\n"
         "                       weights (--solver exact always computes it): per term the\n"
         "                       standard error, t value, p-value and confidence interval;\n"
@@ -600,6 +619,11 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_WEIGHTS: return set_columns(sp->name, v, &o->weights, e);
     case O_OFFSET: return set_columns(sp->name, v, &o->offset, e);
     case O_CATEGORICAL: return set_columns(sp->name, v, &o->categorical, e);
+    case O_REFERENCE:
+        if (!strchr(v, '='))
+            return lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", v);
+        o->reference = v;
+        return 0;
     case O_MAX_LEVELS:
         if (parse_count(sp->name, v, 1, &o->max_levels, e) < 0)
             return -1;
@@ -645,6 +669,11 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         }
         return parse_count(sp->name, v, 1, &o->precondition_rows, e);
     case O_NO_INTERCEPT: o->no_intercept = 1; return 0;
+    case O_FORMULA:
+        if (!*v)
+            return lr_fail(e, LR_EUSAGE, "--formula: empty; write it as R does: 'y ~ x1 + x2'");
+        o->formula = v;
+        return 0;
     case O_INFERENCE: o->inference = 1; return 0;
     case O_DIAGNOSTICS: o->diagnostics = 1; return 0;
     case O_DIAGNOSTICS_SAMPLE: o->diagnostics_sample = v, o->diagnostics = 1; return 0;
@@ -778,6 +807,30 @@ static int check_cv(struct options *o, struct lr_error *e)
     if (!o->n_lambdas)
         o->n_lambdas = o->lambda_path ? o->n_lambda_path : 100;
     o->solver = SOLVER_EXACT;
+    return 0;
+}
+
+/* What --formula replaces, and what it cannot go with yet. */
+static int check_formula(const struct options *o, struct lr_error *e)
+{
+    if (!o->formula)
+        return 0;
+    const char *replaced = o->target ? "--target (the left-hand side of '~')"
+                           : o->features ? "--features (the right-hand side: 'y ~ a + b')"
+                           : o->drop ? "--drop (write '- NAME': 'y ~ . - NAME')"
+                           : o->categorical ? "--categorical (write factor(NAME); a text "
+                                              "column is a factor already)"
+                           : o->no_intercept ? "--no-intercept (write '- 1': 'y ~ x - 1')"
+                           : o->reference ? "--reference (write relevel(NAME, ref = \"LEVEL\"))"
+                           : NULL;
+    if (replaced)
+        return lr_fail(e, LR_EUSAGE, "--formula replaces %s; drop that option", replaced);
+    const char *not_yet = o->cache ? "--cache"
+                          : o->missing == MISSING_MEAN ? "--missing mean"
+                          : o->missing_indicator ? "--missing-indicator" : NULL;
+    if (not_yet)
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s%s", not_yet,
+                       o->cache ? " for now" : " (missing values: --missing error or skip)");
     return 0;
 }
 
@@ -969,7 +1022,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct lr_error 
         return lr_fail(e, LR_EUSAGE, "%s needs --model PATH", command_names[o->command]);
     if (o->level_given && !o->interval)
         return lr_fail(e, LR_EUSAGE, "--level applies to --interval confidence|prediction");
-    if (check_cv(o, e) < 0 || check_exact(o, e) < 0)
+    if (check_cv(o, e) < 0 || check_exact(o, e) < 0 || check_formula(o, e) < 0)
         return -1;
     if (o->cache_verify_given && !o->cache)
         return lr_fail(e, LR_EUSAGE, "--cache-verify needs --cache PATH");
@@ -1007,6 +1060,7 @@ const char *cli_stream_blocker(const struct options *o)
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"
            : o->cache ? "--cache"
+           : o->formula ? "--formula"
            : NULL;
 }
 

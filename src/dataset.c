@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "cli.h"
 #include "encode_collective.h"
+#include "formula_data.h"
 #include "comm.h"
 #include "inputs.h"
 #include "par.h"
@@ -118,6 +119,23 @@ static int resolve_groups(const struct csv_head *hi, const struct data_options *
 done:
     free(cols);
     return rc;
+}
+
+/* With a formula: the --weights and --cov cluster columns besides the ones it reads. */
+static int formula_extra_columns(const struct csv_head *hi, const struct data_options *o,
+                                 int *slot, struct csv_layout *groups, struct lr_error *e)
+{
+    if (o->weights) {
+        int c = csv_find_column(hi, o->weights);
+        if (c < 0 && !o->weights_optional)
+            return csv_no_such_column(hi, o->path, "--weights", o->weights, e);
+        if (c >= 0 && slot[c] != COL_SKIP)
+            return lr_fail(e, LR_EUSAGE, "--weights: '%s' is read by the formula",
+                           o->weights);
+        if (c >= 0)
+            slot[c] = COL_WEIGHT;
+    }
+    return o->groups ? resolve_groups(hi, o, slot, groups, e) : 0;
 }
 
 /* Decide each column's slot; identical on every rank (a function of the head and options).
@@ -402,6 +420,7 @@ struct load {
     struct csv_head head;      /* the first file's, on every rank */
     int *slot;                 /* per column: feature slot, COL_TARGET, ... (csv_reader.h) */
     struct enc_setup rs;       /* how each source column is read */
+    struct enc_options enc;    /* the options' encoding, with a formula's read */
     struct source_input in;    /* what the row source is opened with */
     struct row_source src;
     struct csv_shard rows;     /* this rank's rows until the dataset takes them */
@@ -491,10 +510,24 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
     }
     L->slot = lr_malloc((size_t)L->head.n_cols * sizeof *L->slot);
     struct csv_layout groups = {0};  /* only its cluster columns */
-    resolve_columns(&L->head, o, L->slot, &groups, ds, e);
+    L->enc = o->enc;
+    if (o->formula) {  /* the columns the formula reads, kept unexpanded (formula_data.h) */
+        ds->formula = o->formula;
+        o->formula->delimiter = o->delimiter;
+        o->formula->unknown_error = o->enc.unknown_error;
+        o->formula->response_optional = o->target_optional;
+        if (fdata_columns(o->formula, &L->head, o->path, o->target_optional, L->slot, ds,
+                          e) == 0) {
+            L->enc.formula_levels = o->formula->level_slot;
+            L->enc.no_intercept = 1;  /* every level kept: the formula codes them */
+            formula_extra_columns(&L->head, o, L->slot, &groups, e);
+        }
+    } else {
+        resolve_columns(&L->head, o, L->slot, &groups, ds, e);
+    }
     if (comm_agree(e) != LR_OK)
         return -1;
-    enc_setup_init(&L->rs, &L->head, L->slot, ds->n_features, &o->enc, o->path, o->n_threads,
+    enc_setup_init(&L->rs, &L->head, L->slot, ds->n_features, &L->enc, o->path, o->n_threads,
                    o->target_optional, e);
     if (comm_agree(e) != LR_OK)
         return -1;
@@ -513,8 +546,9 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .n_groups = groups.n_groups, .group_col = {groups.group_col[0], groups.group_col[1]},
             .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
-            .enc = &L->rs.rd, .keep_offsets = o->keep_places,
-            .offset_target = has_offset && o->offset_target,
+            .enc = &L->rs.rd, .offset_target = has_offset && o->offset_target,
+            .keep_offsets = o->keep_places || o->formula != NULL,  /* where rows are: the
+                                  influential ones, a formula's bad one (formula_data.h) */
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
         },
@@ -659,8 +693,11 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
     place_skipped(&L->src, &L->rows, skipped_file);
     if (L->src.described)  /* rows that come encoded */
         take_described(ds, L->src.described);
-    else if (enc_columns(&L->rows, &L->rs, &o->enc, &ds->feature_names, &ds->n_features,
+    else if (enc_columns(&L->rows, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
                          &ds->enc, e) < 0)
+        return -1;
+    if (o->formula && fdata_apply(o->formula, ds, &L->rows, o->path, L->multi ? -1 : L->fd,
+                                  o->skip_bad_rows, o->n_threads, e) < 0)
         return -1;
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
     if (L->src.m->rebalance)
@@ -677,9 +714,10 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                        struct lr_error *e)
 {
     int d = L->in.lay.n_features, rc, skipped_file[CSV_FIRST_SKIPPED];
-    if (L->in.lay.has_offset && !o->offset_target)  /* the same on every rank */
-        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream does not keep the "
-                          "model's --offset column between passes yet: use --memory resident");
+    if ((L->in.lay.has_offset && !o->offset_target) || o->formula)  /* the same everywhere */
+        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream does not %s yet: use "
+                          "--memory resident", o->formula ? "apply a formula"
+                          : "keep the model's --offset column between passes");
     struct data_stream *st = lr_calloc(1, sizeof *st);
     ds->stream = st;
     st->sc.fd = -1;
@@ -707,7 +745,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     if (rc < 0 || comm_agree(e) != LR_OK)
         goto fail;
     place_skipped(&L->src, &L->rows, skipped_file);
-    if (enc_decide(&L->rows, missing, &L->rs, &o->enc, &ds->feature_names, &ds->n_features,
+    if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
                    &ds->enc, &st->plan, e) < 0)
         goto fail;
     if (!st->plan.identity && !st->plan.raw) {  /* a block expanded beside the one read */
@@ -971,7 +1009,8 @@ void data_options_for(const struct options *cli, enum data_role role,
         o->want_target = 1;
         o->weights = cli->weights;  /* the test metrics are weighted too */
         o->enc = (struct enc_options){
-            .categorical = cli->categorical, .max_levels = cli->max_levels,
+            .categorical = cli->categorical, .reference = cli->reference,
+            .max_levels = cli->max_levels,
             .missing = cli->missing, .na_values = cli->na_values,
             .missing_indicator = cli->missing_indicator, .no_intercept = cli->no_intercept,
             .unknown_error = cli->unknown_error,
@@ -1083,9 +1122,10 @@ void dataset_print_skipped(const struct dataset *ds, const char *label, FILE *ou
         fprintf(out, "linreg_mpi: %s%sskipped %lld bad row%s (--on-bad-row skip)", label, sep,
                 (long long)bad,
                 bad == 1 ? "" : "s");
-    fprintf(out, "; first at line%s",
-            ds->n_first_skipped == 1 && ds->first_skipped_last[0] == ds->first_skipped[0]
-                ? "" : "s");
+    if (ds->n_first_skipped > 0)  /* a formula's bad rows of several inputs have none */
+        fprintf(out, "; first at line%s",
+                ds->n_first_skipped == 1 && ds->first_skipped_last[0] == ds->first_skipped[0]
+                    ? "" : "s");
     for (int k = 0; k < ds->n_first_skipped; k++) {
         fprintf(out, "%s %s%s%lld", k ? "," : "", ds->first_skipped_path[k] ?
                 ds->first_skipped_path[k] : "", ds->first_skipped_path[k] ? ":" : "",

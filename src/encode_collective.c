@@ -73,6 +73,8 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
         const struct enc_column *mc = o->model_enc ? &o->model_enc->cols[s] : NULL;
         if (o->raw_levels || (autodetect && !mc))
             rs->mode[s] = READ_AUTO;
+        if (o->formula_levels && !mc)
+            rs->mode[s] = o->formula_levels[s] ? READ_LEVEL : READ_AUTO;
         if (mc && mc->kind == ENC_CATEGORICAL) {
             rs->mode[s] = READ_FIXED;
             for (int k = 0; k < mc->n_levels; k++)
@@ -83,6 +85,7 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
         /* a missing level is all zeros unless rows with missing values are skipped; a
            missing number follows --missing, or the model's fill */
         rs->miss[s] = o->raw_levels ? keep
+                      : o->formula_levels ? (unsigned char)o->missing
                       : categorical ? (o->missing == MISSING_SKIP ? skip : keep)
                       : mc && mc->has_fill ? keep : (unsigned char)o->missing;
     }
@@ -117,6 +120,12 @@ static int decide_auto(const struct csv_shard *sh, const struct enc_setup *rs,
                        "%lld): an id or free-text column? Leave it out with --drop %s",
                        names[s], (long long)(rs->rd.max_entries - 1),
                        (long long)o->max_levels, names[s]);
+        else if (rs->mode[s] == READ_AUTO && o->formula_levels && seen[3 * s] && seen[3 * s + 1])
+            lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
+                       "column '%s' holds both numbers and text: --formula reads a column of "
+                       "text as a factor and one of numbers as numbers (factor() of them "
+                       "orders the levels by value); make the column one or the other",
+                       names[s]);
         else if (rs->mode[s] == READ_AUTO && !o->raw_levels && seen[3 * s] && seen[3 * s + 1])
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
                        "--categorical auto: column '%s' holds both numbers and text; name it "
@@ -162,12 +171,58 @@ static void remap_ids(double *raw, int64_t n, int d, int64_t *const *remap, int 
     }
 }
 
+/* --reference NAME=LEVEL,...: each named column's level moved first, as R's relevel() does
+   (the others keep their order), and the ids remapped. The merged lists are the same on
+   every rank, and so is the outcome. */
+static int apply_reference(const char *list, char *const *names, int d,
+                           const unsigned char *is_level, char ***levels, const int *n_levels,
+                           int64_t **remap, const struct level_dict *dicts, const char *path,
+                           struct lr_error *e)
+{
+    char *copy = lr_strdup(list), *save = NULL, *item;
+    int rc = -1;
+    for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", item);
+            goto done;
+        }
+        *eq = '\0';
+        int s = 0, r = 0;
+        while (s < d && strcmp(names[s], item) != 0)
+            s++;
+        if (s == d || !is_level[s]) {
+            lr_fail(e, LR_EUSAGE, "--reference: '%s' is not a categorical feature (name it in "
+                    "--categorical)", item);
+            goto done;
+        }
+        while (r < n_levels[s] && strcmp(levels[s][r], eq + 1) != 0)
+            r++;
+        if (r == n_levels[s]) {
+            lr_fail_at(e, LR_EDATA, path, 0, 0, "--reference: column '%s' has no level '%s' "
+                       "(its first levels: %s%s%s%s)", item, eq + 1, levels[s][0],
+                       n_levels[s] > 1 ? ", " : "", n_levels[s] > 1 ? levels[s][1] : "",
+                       n_levels[s] > 2 ? ", ..." : "");
+            goto done;
+        }
+        char *ref = levels[s][r];
+        memmove(levels[s] + 1, levels[s], (size_t)r * sizeof *levels[s]);
+        levels[s][0] = ref;
+        for (int64_t i = 0; remap[s] && i < dicts[s].n; i++)
+            remap[s][i] = remap[s][i] == r ? 0 : remap[s][i] < r ? remap[s][i] + 1 : remap[s][i];
+    }
+    rc = 0;
+done:
+    free(copy);
+    return rc;
+}
+
 int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct enc_setup *rs,
                const struct enc_options *o, char ***names, int *n_features,
                struct encoding *enc, struct enc_plan *plan, struct lr_error *e)
 {
     int d = rs->n, rc = -1;
-    *plan = (struct enc_plan){.d = d, .raw = o->raw_levels,
+    *plan = (struct enc_plan){.d = d, .raw = o->raw_levels || o->formula_levels,
                               .remap = lr_calloc((size_t)d + 1, sizeof *plan->remap)};
     unsigned char *is_level = lr_calloc((size_t)d + 1, 1);
     char ***levels = lr_calloc((size_t)d + 1, sizeof *levels);
@@ -185,6 +240,10 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
                    (*names)[bad], (*names)[bad]);
         goto done;
     }
+    if (o->reference && !o->model_enc &&
+        apply_reference(o->reference, *names, d, is_level, levels, n_levels, plan->remap,
+                        sh->dicts, rs->path, e) < 0)
+        goto done;
     for (int s = 0; s < d && !o->raw_levels; s++)
         if (is_level[s] && !o->model_enc && n_levels[s] > o->max_levels) {
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
@@ -227,7 +286,7 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
     plan->identity = 1;  /* numbers only, no indicator: the raw rows are the design already */
     for (int s = 0; s < d; s++)
         plan->identity &= enc->cols[s].kind == ENC_NUMERIC && !enc->cols[s].indicator;
-    if (!plan->identity && !o->raw_levels) {
+    if (!plan->identity && !o->raw_levels && !o->formula_levels) {
         plan->width = enc_width(enc);
         for (int j = 0; j < *n_features; j++)
             free((*names)[j]);

@@ -1,5 +1,6 @@
 /* model_io.c — model JSON via jansson; see model_io.h. */
 #include "model_io.h"
+#include "formula_data.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -175,6 +176,8 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
     }
     if (m->cv)
         json_object_set_new(root, "cv", cv_to_json(m->cv));
+    if (m->formula)  /* the design's recipe, before the source columns' encoding */
+        json_object_set_new(root, "formula", fdata_to_json(m->formula));
     if (m->encoding)
         json_object_set_new(root, "encoding", enc_to_json(m->encoding));
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
@@ -300,7 +303,12 @@ int model_read(const char *path, struct model_file *m, struct lr_error *e)
         const char *enc_why = NULL;
         if (!why && enc && enc_from_json(enc, &m->enc, &enc_why) < 0)
             why = enc_why;
-        else if (!why && enc && enc_width(&m->enc) != m->d)
+        json_t *formula = json_object_get(root, "formula");
+        if (formula && !json_is_object(formula) && !why)
+            why = "\"formula\" is not an object";
+        else if (formula)
+            m->formula = json_incref(formula);
+        if (!why && enc && !formula && enc_width(&m->enc) != m->d)
             why = "\"encoding\" does not give as many columns as \"features\"";
         for (int j = 0; !why && !enc && j < m->d; j++) {  /* numbers, as the features say */
             if (j == 0)
@@ -343,5 +351,6 @@ void model_file_free(struct model_file *m)
     free(m->weights);
     free(m->offset);
     enc_free(&m->enc);
+    json_decref(m->formula);
     memset(m, 0, sizeof *m);
 }

@@ -14,6 +14,7 @@
 #include "atomic_file.h"
 #include "comm.h"
 #include "dataset.h"
+#include "formula_data.h"
 #include "inference.h"
 #include "log.h"
 #include "metrics.h"
@@ -97,10 +98,17 @@ static void print_encoding(const struct options *o, struct dataset *ds)
 
 /* Collective: the model on every rank, then the CSV's shard with its columns. */
 static int load_model_and_data(const struct options *o, int need_target, struct model_file *m,
-                               struct dataset *ds, struct lr_error *e)
+                               struct formula_data *fd, struct dataset *ds, struct lr_error *e)
 {
+    const char *why = NULL;
     if (model_read(o->model, m, e) == 0 && o->interval)
         interval_check(o, m, e);
+    if (e->code == LR_OK && m->formula && fdata_from_json(m->formula, fd, &why) < 0)
+        lr_fail_at(e, LR_EDATA, o->model, 0, 0, "not a valid linreg_mpi model: \"formula\": %s",
+                   why);
+    else if (e->code == LR_OK && m->formula && o->memory == MEMORY_STREAM)
+        lr_fail(e, LR_EUSAGE, "--memory stream: a model with a formula needs every row in "
+                "memory so far; use --memory resident (or auto)");
     if (comm_agree(e) != LR_OK)
         return -1;
     int missing = missing_mode(o, m, e);
@@ -112,6 +120,10 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
                                .no_intercept = m->no_intercept, .missing = missing};
     struct data_options dopt;
     data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
+    if (m->formula) {  /* the model's formula on the file's columns, found by name */
+        dopt.formula = fd;
+        dopt.memory = MEMORY_RESIDENT;
+    }
     if (dataset_load(&dopt, ds, e) < 0)
         return -1;
     if (comm_rank() == 0 && !o->quiet)
@@ -383,13 +395,14 @@ static int write_stdout(const struct prediction *p, const char *header, struct l
 int predict_run(const struct options *o, struct lr_error *e)
 {
     struct model_file m = {0};
+    struct formula_data fd = {0};
     struct dataset ds = {0};
     int rc = LR_OK;
     if (o->output && comm_rank() == 0)
         atomic_check_dir(o->output, "predictions", e);
     if ((rc = comm_agree(e)) != LR_OK)
         return rc;
-    if (load_model_and_data(o, 0, &m, &ds, e) < 0) {
+    if (load_model_and_data(o, 0, &m, &fd, &ds, e) < 0) {
         rc = e->code;
         goto done;
     }
@@ -418,6 +431,7 @@ int predict_run(const struct options *o, struct lr_error *e)
 done:
     model_file_free(&m);
     dataset_free(&ds);
+    fdata_free(&fd);
     return rc;
 }
 
@@ -442,9 +456,10 @@ static void print_metrics(const struct metrics *mt, int json, FILE *out)
 int evaluate_run(const struct options *o, struct lr_error *e)
 {
     struct model_file m = {0};
+    struct formula_data fd = {0};
     struct dataset ds = {0};
     int rc = LR_OK;
-    if (load_model_and_data(o, 1, &m, &ds, e) < 0) {
+    if (load_model_and_data(o, 1, &m, &fd, &ds, e) < 0) {
         rc = e->code;
     } else {
         struct metrics mt;
@@ -474,5 +489,6 @@ int evaluate_run(const struct options *o, struct lr_error *e)
 done:
     model_file_free(&m);
     dataset_free(&ds);
+    fdata_free(&fd);
     return rc;
 }

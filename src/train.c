@@ -14,6 +14,7 @@
 #include "cv.h"
 #include "dataset.h"
 #include "exact.h"
+#include "formula_data.h"
 #include "gd.h"
 #include "hash.h"
 #include "diagnostics.h"
@@ -61,6 +62,9 @@ struct holdout {
 /* Everything one training run holds, phase by phase (train_run lists the phases). */
 struct run {
     const struct options *o;
+    struct options opt;        /* *o, with a formula's intercept (o points here) */
+    struct formula_data formula;  /* --formula */
+    struct formula_data test_formula;  /* the same on the --test rows */
     double t_start, t_train;
     double t[PH_COUNT];        /* seconds per phase on this rank (report.h) */
     struct train_log log;
@@ -401,9 +405,17 @@ static int load_data(struct run *r, struct lr_error *e)
     const struct options *o = r->o;
     struct data_options dopt;
     data_options_for(o, DATA_TRAIN, NULL, &dopt);
+    r->formula.text = o->formula;
+    dopt.formula = o->formula ? &r->formula : NULL;
     double t0 = comm_wtime();
     if (dataset_load(&dopt, &r->ds, e) < 0)
         return e->code;
+    if (o->formula && !r->formula.f->intercept) {  /* - 1: the run has no intercept */
+        if (o->diagnostics)
+            return lr_fail(e, LR_EUSAGE, "--diagnostics: the checks are those of a fit with "
+                           "an intercept; drop '- 1' from --formula or --diagnostics");
+        r->opt.no_intercept = 1;
+    }
     if (comm_rank() == 0 && !o->quiet)
         dataset_print_skipped(&r->ds, NULL, stderr), dataset_print_encoding(&r->ds, NULL, stderr);
     warn_index_columns(r);
@@ -420,6 +432,10 @@ static int load_data(struct run *r, struct lr_error *e)
         struct data_model train = {.enc = &r->ds.enc, .target = r->ds.target_name,
                                    .offset = o->offset};
         data_options_for(o, DATA_TEST, &train, &topt);
+        if (o->formula) {  /* the training formula, its levels and design */
+            fdata_borrow(&r->formula, &r->test_formula);
+            topt.formula = &r->test_formula;
+        }
         if (dataset_load(&topt, &r->test, e) < 0)
             return e->code;
         if (comm_rank() == 0 && !o->quiet) {
@@ -921,7 +937,9 @@ static void test_terms(struct run *r)
     int d = ds->n_features, n_terms = d;
     int *term_of = lr_malloc((size_t)(d ? d : 1) * sizeof *term_of);
     char **names = NULL;
-    if (ds->enc.n_cols > 0 && enc_width(&ds->enc) == d) {
+    if (ds->formula) {
+        n_terms = fdata_terms(ds->formula, term_of, &names);
+    } else if (ds->enc.n_cols > 0 && enc_width(&ds->enc) == d) {
         n_terms = enc_terms(&ds->enc, term_of, &names);
     } else {
         names = lr_malloc((size_t)(d ? d : 1) * sizeof *names);
@@ -1132,7 +1150,7 @@ static int finish_model(struct run *r, struct lr_error *e)
         .l1 = l1, .cv = o->cv ? &r->cv : NULL, .loss = o->huber ? "huber" : "squared",
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
         .weights = o->weights, .offset = o->offset, .features_selected = selected,
-        .encoding = &ds->enc,
+        .encoding = &ds->enc, .formula = ds->formula,
     };
     if (r->gp.solver != SOLVER_EXACT) {
         static const char *const why[] = {"constant", "spread", "dependent"};
@@ -1284,12 +1302,15 @@ static void run_free(struct run *r)
     cv_result_free(&r->cv);
     inference_free(&r->inf);
     diagnostics_free(&r->dg);
+    fdata_free(&r->test_formula);
+    fdata_free(&r->formula);
 }
 
 int train_run(const struct options *o, struct lr_error *e)
 {
-    struct run r = {.o = o, .t_start = comm_wtime(),
+    struct run r = {.opt = *o, .t_start = comm_wtime(),
                     .cert = {.grad_reduction = NAN, .kappa = NAN, .bound = NAN}};
+    r.o = &r.opt;
     int rc = prepare_outputs(&r, e);
     if (rc == LR_OK)
         rc = load_data(&r, e);

@@ -39,6 +39,10 @@ vg "predict to stdout" 0 predict --model "$TMP/m.json" "$TMP/g.csv"
 vg "evaluate" 0 evaluate --model "$TMP/m.json" "$TMP/g.csv"
 vg "a bad field (exit 65)" 65 --quiet "$ROOT/tests/adversarial/nul_bytes.csv"
 vg "skipping bad rows" 0 --quiet --on-bad-row skip --model-out "$TMP/s.json" "$ROOT/tests/adversarial/ragged_short.csv"
+F='log(y) ~ g * x1 + poly(x2, 2) + factor(n) + relevel(h, ref = "lo"):x3'
+vg "train --formula, --test" 0 --quiet --solver exact --formula "$F" --test "$ROOT/datasets/formula_new.csv" --model-out "$TMP/f.json" "$ROOT/datasets/formula_gen.csv"
+vg "predict with a formula model" 0 predict --model "$TMP/f.json" "$ROOT/datasets/formula_new.csv"
+vg "--formula: a row log cannot take (exit 65)" 65 --quiet --formula 'y ~ log(x3)' "$ROOT/datasets/formula_gen.csv"
 vg "a damaged checkpoint (exit 65)" 65 --quiet --resume "$ROOT/tests/adversarial/binary_garbage.csv" "$TMP/g.csv"
 echo
 echo "$PASS passed, $FAIL failed"

@@ -1,0 +1,317 @@
+# formula.sh — --formula against R (datasets/r_formula_lm_reference.tsv, from
+# datasets/r_formula_lm_reference.R): for 21 formulas (one with --weights) over iris and
+# formula_gen.csv (factor x factor, factor x number, number x number, an interaction without
+# its main effect, ^2 of three terms, '.' and '. - x', '- 1' and '0 +', nesting, factor(),
+# C(), relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
+# model.matrix's order and names, the exact solver's coefficients and standard errors to
+# 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
+# columns in another order) and --test rows against R's predict(); unseen levels, rows log
+# cannot take, missing values, and the usage errors.
+
+REF="$ROOT/datasets/r_formula_lm_reference.tsv"
+D="$ROOT/datasets"
+# one_rank_fail CODE DESC PATTERN ARGS...: exit CODE with PATTERN on stderr, on one rank
+# without mpirun (its start and the abort of a failed job cost more than the run; the
+# errors met on several ranks are checked with expect_fail)
+one_rank_fail() {
+    local code=$1 desc=$2 pattern=$3 rc=0
+    shift 3
+    timeout 30 "$BIN" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+    if [ "$rc" -ne "$code" ]; then
+        not_ok "$desc" "exit $rc, expected $code: $(head -c 300 "$TMP/err")"
+    elif ! grep -q -- "$pattern" "$TMP/err"; then
+        not_ok "$desc" "stderr lacks '$pattern': $(head -c 300 "$TMP/err")"
+    else
+        ok "$desc"
+    fi
+}
+usage_fail() { one_rank_fail 2 "$@"; }
+
+# fit NP NAME DATA FORMULA [WEIGHTS]: the model's terms, or why there are none, in
+# $TMP/NAME.got
+fit() {
+    mkdir -p "$TMP/$2.d"  # mpiruns at once: a session directory each
+    TMPDIR="$TMP/$2.d" lr "$1" $(($1 == 2 ? 2 : 1)) --quiet --solver exact --formula "$4" \
+        ${5:+--weights "$5"} \
+        --model-out "$TMP/$2.json" "$D/$([ "$3" = iris ] && echo iris || echo formula_gen).csv" \
+        >/dev/null 2>"$TMP/$2.err" || { echo "$2: exit $? $(head -c 200 "$TMP/$2.err")" >"$TMP/$2.got"; return; }
+    python3 - "$TMP/$2.json" "$2" >"$TMP/$2.got" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for t in m["inference"]["terms"]:
+    print("%s\t%s\t%r\t%r" % (sys.argv[2], t["term"], t["estimate"], t["std_error"]))
+PY
+}
+np=0
+while IFS=$'\t' read -r kind name data formula weights; do
+    [ "$kind" = case ] || continue
+    np=$((np % 3 + 1))  # the cases take turns at 1, 2 and 3 ranks, three runs at a time
+    fit "$np" "$name" "$data" "$formula" "$weights" &
+    [ "$np" = 3 ] && wait
+done <"$REF"
+wait
+cat "$TMP"/*.got >"$TMP/got"
+why=$(python3 - "$REF" "$TMP/got" <<'PY'
+import sys
+want, got, bad = {}, {}, []
+for line in open(sys.argv[1]):
+    p = line.rstrip("\n").split("\t")
+    if p[0] == "coef":
+        want.setdefault(p[1], []).append((p[2], float(p[3]), float(p[4])))
+for line in open(sys.argv[2]):
+    p = line.rstrip("\n").split("\t")
+    if len(p) != 4:
+        bad.append(line.strip()); continue
+    got.setdefault(p[0], []).append((p[1], float(p[2]), float(p[3])))
+def close(a, b):
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+for case, cols in want.items():
+    g = got.get(case, [])
+    if [c[0] for c in g] != [c[0] for c in cols]:
+        bad.append("%s: columns %s, R %s" % (case, [c[0] for c in g], [c[0] for c in cols]))
+        continue
+    for (n, b, s), (_, rb, rs) in zip(g, cols):
+        if not (close(b, rb) and close(s, rs)):
+            bad.append("%s %s: %r (se %r), R %r (se %r)" % (case, n, b, s, rb, rs))
+print("; ".join(bad[:4]) if bad else "", end="")
+if not bad:
+    print("ok %d" % len(want), end="")
+PY
+)
+case $why in
+"ok 22") ok "22 formulas (one weighted): model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
+*) not_ok "formulas against R's lm" "$why" ;;
+esac
+
+# --reference without a formula: the fit and predictions of relevel() in one
+lr 2 1 --quiet --solver exact --features g,x1,h --categorical g,h --reference g=b,h=lo \
+    --target y --model-out "$TMP/reference.json" "$D/formula_gen.csv" >/dev/null 2>"$TMP/err"
+model_values "$TMP/reference.json" >"$TMP/a"
+model_values "$TMP/gen_relevel_two.json" >"$TMP/b"
+lr 1 1 predict --quiet --model "$TMP/reference.json" "$D/formula_new.csv" | cut -d, -f2 | sed 1d >"$TMP/p1"
+lr 1 1 predict --quiet --model "$TMP/gen_relevel_two.json" "$D/formula_new.csv" | cut -d, -f2 | sed 1d >"$TMP/p2"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && values_close "$TMP/p1" "$TMP/p2" 1e-12 >/dev/null &&
+    grep -q '"reference": "b"' "$TMP/reference.json"; then
+    ok "--reference g=b,h=lo: R's relevel() fit and predictions, the level in the model"
+else
+    not_ok "--reference" "$(head -c 300 "$TMP/err")"
+fi
+usage_fail "--reference of a column that is not categorical" \
+    "--reference: 'x1' is not a categorical feature" \
+    --reference x1=2 --categorical g --features g,x1 --target y "$D/formula_gen.csv"
+one_rank_fail 65 "--reference: a level the column does not have" \
+    "--reference: column 'g' has no level 'z'" \
+    --reference g=z --categorical g --features g,x1 --target y "$D/formula_gen.csv"
+
+# the tests of whole terms: the formula's terms, as car::Anova(type = "III") has them
+why=$(python3 - "$REF" "$TMP" <<'PY'
+import json, sys
+want, bad = {}, []
+for line in open(sys.argv[1]):
+    p = line.rstrip("\n").split("\t")
+    if p[0] == "anova":
+        want.setdefault(p[1], {})[p[2]] = (int(p[3]), float(p[4]), float(p[5]))
+for case, terms in want.items():
+    got = {t["term"]: t for t in json.load(open("%s/%s.json" % (sys.argv[2], case)))["inference"]["term_tests"]}
+    if set(got) != set(terms):
+        bad.append("%s: terms %s, R %s" % (case, sorted(got), sorted(terms))); continue
+    for name, (df, f, p) in terms.items():
+        t = got[name]
+        if t["df"] != df or abs(t["F"] - f) > 1e-8 * f or abs(t["p"] - p) > 1e-6 * p:
+            bad.append("%s %s: %s, R df %d F %r p %r" % (case, name, t, df, f, p))
+print("; ".join(bad[:3]) if bad else "ok %d" % len(want), end="")
+PY
+)
+[ "$why" = "ok 4" ] && ok "tests of whole terms: the formula's terms, car::Anova's df, F and p" ||
+    not_ok "tests of whole terms with a formula" "$why"
+
+# predict and evaluate on a new file against R's predict(), the four models at once
+apply_model() {
+    TMPDIR="$TMP/$1.d" lr "$2" 1 predict --quiet --model "$TMP/$1.json" "$D/formula_new.csv" \
+        >"$TMP/$1.pred" 2>"$TMP/$1.err" &&
+        TMPDIR="$TMP/$1.d" lr "$2" 1 evaluate --json --quiet --model "$TMP/$1.json" \
+            "$D/formula_new.csv" >"$TMP/$1.eval" 2>>"$TMP/$1.err"
+    echo $? >"$TMP/$1.rc"
+}
+for name in gen_log_dot gen_poly_factor gen_predict gen_relevel; do
+    apply_model "$name" $(( ${#name} % 3 + 1 )) &
+done
+wait
+for name in gen_log_dot gen_poly_factor gen_predict gen_relevel; do
+    np=$(( ${#name} % 3 + 1 ))
+    [ "$(cat "$TMP/$name.rc")" = 0 ] ||
+        { not_ok "$name: predict/evaluate failed" "$(head -c 300 "$TMP/$name.err")"; continue; }
+    why=$(python3 - "$REF" "$name" "$TMP/$name.pred" "$TMP/$name.eval" <<'PY'
+import json, sys
+ref, name = sys.argv[1], sys.argv[2]
+want = [float(l.split("\t")[3]) for l in open(ref) if l.startswith("predict\t%s\t" % name)]
+ev = [l.rstrip("\n").split("\t") for l in open(ref) if l.startswith("evaluate\t%s\t" % name)][0]
+lines = open(sys.argv[3]).read().splitlines()
+resp = {"gen_log_dot": "log(y)", "gen_poly_factor": "sqrt(y)", "gen_predict": "log(y)",
+        "gen_relevel": "y"}[name]
+bad = []
+if lines[0] != resp + ",prediction":
+    bad.append("header %r" % lines[0])
+got = [float(l.split(",")[1]) for l in lines[1:]]
+if len(got) != len(want) or any(abs(a - b) > 1e-9 * max(1, abs(b)) for a, b in zip(got, want)):
+    bad.append("predictions %s, R %s" % (got[:3], want[:3]))
+m = json.load(open(sys.argv[4]))
+if m["rows"] != int(ev[2]) or abs(m["mse"] - float(ev[3])) > 1e-9 * float(ev[3]) or \
+        abs(m["mae"] - float(ev[4])) > 1e-9 * float(ev[4]):
+    bad.append("evaluate %s, R rows %s mse %s mae %s" % (m, ev[2], ev[3], ev[4]))
+print("; ".join(bad), end="")
+PY
+)
+    [ -z "$why" ] && ok "$name: predict (on the formula's scale) and evaluate as R's predict() (np=$np)" ||
+        not_ok "$name: predict/evaluate against R" "$why"
+done
+
+# --test rows: the training formula, levels and coefficients; R's figures for the new file
+lr 3 1 --quiet --solver exact --formula "$(awk -F'\t' '$1 == "case" && $2 == "gen_predict" { print $4 }' "$REF")" \
+    --test "$D/formula_new.csv" --model-out "$TMP/test.json" "$D/formula_gen.csv" >/dev/null 2>"$TMP/err"
+why=$(python3 - "$REF" "$TMP/test.json" <<'PY'
+import json, sys
+ev = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.startswith("evaluate\tgen_predict\t")][0]
+t = json.load(open(sys.argv[2]))["metrics"]["test"]
+ok = t["rows"] == int(ev[2]) and abs(t["mse"] - float(ev[3])) <= 1e-9 * float(ev[3]) and \
+    abs(t["mae"] - float(ev[4])) <= 1e-9 * float(ev[4])
+print("" if ok else "test metrics %s, R rows %s mse %s mae %s" % (t, ev[2], ev[3], ev[4]), end="")
+PY
+)
+[ -z "$why" ] && ok "--test with --formula: the test metrics of R's predict() on the new file (np=3)" ||
+    not_ok "--test with --formula" "$why $(head -c 200 "$TMP/err")"
+
+# a row log() cannot take: exit 65 at its line and field, or skipped with empty fields
+awk -F, -v OFS=, 'NR == 4 { $5 = "-1" } { print }' "$D/formula_new.csv" >"$TMP/badlog.csv"
+col=$(awk 'NR == 4 { n = split($0, f, ","); print length(f[1]) + length(f[2]) + length(f[3]) + length(f[4]) + 5 }' "$TMP/badlog.csv")
+expect_fail "predict: log of a negative value at FILE:LINE:COLUMN naming the term" 65 \
+    "badlog.csv:4:$col: log(x2): log of a value that is not positive: -1" 2 \
+    predict --model "$TMP/gen_predict.json" "$TMP/badlog.csv"
+lr 2 1 predict --model "$TMP/gen_predict.json" --on-bad-row skip "$TMP/badlog.csv" \
+    >"$TMP/pred" 2>"$TMP/err"
+lr 1 1 predict --quiet --model "$TMP/gen_predict.json" "$D/formula_new.csv" >"$TMP/pred_all"
+if [ "$(sed -n 4p "$TMP/pred")" = ',' ] &&
+    diff <(sed 4d "$TMP/pred") <(sed 4d "$TMP/pred_all") >/dev/null &&
+    grep -q "skipped 1 bad row (--on-bad-row skip); first at line 4$" "$TMP/err"; then
+    ok "predict --on-bad-row skip: the row log cannot take gets empty fields, counted at line 4"
+else
+    not_ok "predict --on-bad-row skip with a row log cannot take" "$(head -c 300 "$TMP/err"; head -5 "$TMP/pred")"
+fi
+# a response log() cannot take: predict leaves it empty and predicts (R's predict() does not
+# read the response); evaluate stops at it
+awk -F, -v OFS=, 'NR == 3 { $7 = "-2" } { print }' "$D/formula_new.csv" >"$TMP/negy.csv"
+lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/negy.csv" >"$TMP/pred" 2>"$TMP/err"
+want=$(awk -F'\t' '$1 == "predict" && $2 == "gen_predict" && $3 == 3 { print $4 }' "$REF")
+got=$(sed -n 3p "$TMP/pred")
+if [ "${got%%,*}" = "" ] && close "${got#*,}" "$want" 1e-9; then
+    ok "predict: a response log() cannot take is left empty, the prediction R's"
+else
+    not_ok "predict with a response log() cannot take" "line 3 '$got', R $want; $(head -c 200 "$TMP/err")"
+fi
+one_rank_fail 65 "evaluate: a response log() cannot take at FILE:LINE:COLUMN" \
+    "negy.csv:3:[0-9]*: log(y): log of a value that is not positive: -2" \
+    evaluate --model "$TMP/gen_predict.json" "$TMP/negy.csv"
+
+# training: the same row fails, or is skipped and the fit is that of the other rows
+awk -F, -v OFS=, 'NR == 5 { $4 = "0" } { print }' "$D/formula_gen.csv" >"$TMP/train_bad.csv"
+col=$(awk 'NR == 5 { n = split($0, f, ","); print length(f[1]) + length(f[2]) + length(f[3]) + 4 }' "$TMP/train_bad.csv")
+expect_fail "train: log(x2) of 0 at FILE:LINE:COLUMN" 65 "train_bad.csv:5:$col: log(x2): log of a value that is not positive: 0" 3 \
+    --formula 'log(y) ~ x1 + log(x2)' "$TMP/train_bad.csv"
+sed 5d "$D/formula_gen.csv" >"$TMP/train_rest.csv"
+lr 3 1 --solver exact --formula 'log(y) ~ x1 + log(x2)' --on-bad-row skip \
+    --model-out "$TMP/skip.json" "$TMP/train_bad.csv" >/dev/null 2>"$TMP/err"
+lr 1 1 --quiet --solver exact --formula 'log(y) ~ x1 + log(x2)' \
+    --model-out "$TMP/rest.json" "$TMP/train_rest.csv" >/dev/null 2>&1
+model_values "$TMP/skip.json" >"$TMP/a"
+model_values "$TMP/rest.json" >"$TMP/b"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && grep -q "skipped 1 bad row.*first at line 5" "$TMP/err"; then
+    ok "train --on-bad-row skip: the row log cannot take left out and counted (np=3)"
+else
+    not_ok "train --on-bad-row skip with a row log cannot take" "$(head -c 300 "$TMP/err")"
+fi
+
+# several inputs (a plain and a gzip part): the same fit; the bad row skipped in place
+mkdir -p "$TMP/parts"
+head -21 "$TMP/train_bad.csv" >"$TMP/parts/a.csv"
+(head -1 "$TMP/train_bad.csv"; tail -n +22 "$TMP/train_bad.csv") | gzip >"$TMP/parts/b.csv.gz"
+lr 3 1 --quiet --solver exact --formula 'log(y) ~ x1 + log(x2)' --on-bad-row skip \
+    --model-out "$TMP/parts.json" "$TMP/parts" >/dev/null 2>"$TMP/err"
+model_values "$TMP/parts.json" >"$TMP/a"
+lr 3 1 predict --quiet --model "$TMP/skip.json" --on-bad-row skip "$TMP/parts" >"$TMP/p1" 2>>"$TMP/err"
+lr 1 1 predict --quiet --model "$TMP/skip.json" --on-bad-row skip "$TMP/train_bad.csv" >"$TMP/p2" 2>>"$TMP/err"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && diff "$TMP/p1" "$TMP/p2" >/dev/null &&
+    [ "$(sed -n 5p "$TMP/p1")" = "," ]; then
+    ok "several inputs: the fit and predictions of the one file, the bad row skipped in place (np=3)"
+else
+    not_ok "--formula over several inputs" "$(head -c 300 "$TMP/err")"
+fi
+
+# levels the model has not seen: a text level and a number under factor()
+awk -F, -v OFS=, 'NR == 3 { $3 = "z" } { print }' "$D/formula_new.csv" >"$TMP/unseen.csv"
+one_rank_fail 65 "predict: an unseen text level at FILE:LINE:COLUMN" \
+    "unseen.csv:3:[0-9]*: column 'g': level 'z' was not seen in training" \
+    predict --model "$TMP/gen_predict.json" "$TMP/unseen.csv"
+awk -F, -v OFS=, 'NR == 3 { $1 = "7" } { print }' "$D/formula_new.csv" >"$TMP/unseen_n.csv"
+one_rank_fail 65 "predict: an unseen factor() level of a number at FILE:LINE:COLUMN" \
+    "unseen_n.csv:3:1: factor(n): level '7' was not seen in training" \
+    predict --model "$TMP/gen_predict.json" "$TMP/unseen_n.csv"
+# --unknown-level zero: the reference level's columns (all zero), as the row with level 'a'
+# (and factor(n)'s 7 as its reference level 1)
+awk -F, -v OFS=, 'NR == 3 { $3 = "a" } NR == 4 { $1 = "1" } { print }' "$D/formula_new.csv" >"$TMP/ref.csv"
+awk -F, -v OFS=, 'NR == 4 { $1 = "7" } { print }' "$TMP/unseen.csv" >"$TMP/unseen2.csv"
+lr 2 1 predict --model "$TMP/gen_predict.json" --unknown-level zero "$TMP/unseen2.csv" \
+    >"$TMP/p1" 2>"$TMP/err"
+lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/ref.csv" >"$TMP/p2"
+if diff "$TMP/p1" "$TMP/p2" >/dev/null && grep -q "column 'g': 1 value of levels not seen" "$TMP/err" &&
+    grep -q "column 'n': 1 value of levels not seen" "$TMP/err"; then
+    ok "predict --unknown-level zero: unseen levels (text, factor() of numbers) are the reference level's, counted"
+else
+    not_ok "predict --unknown-level zero with a formula" "$(head -c 300 "$TMP/err")"
+fi
+
+# usage errors: what the formula replaces, a misspelt column, stream mode
+for opt in "--target y:--target (the left-hand side" "--features x1:--features (the right-hand side" \
+    "--drop x3:--drop (write '- NAME'" "--categorical g:--categorical (write factor(NAME)" \
+    "--no-intercept:--no-intercept (write '- 1'" "--reference g=b:--reference (write relevel(NAME"; do
+    # shellcheck disable=SC2086
+    usage_fail "--formula with ${opt%%:*}" "--formula replaces ${opt#*:}" \
+        --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
+done
+usage_fail "--formula: an unknown column named, with the nearest" \
+    "--formula: unknown column 'x11' at character 5; did you mean 'x1'" \
+    --formula 'y ~ x11 + g' "$D/formula_gen.csv"
+usage_fail "--formula with --memory stream" "--memory stream: --formula needs every row" \
+    --memory stream --formula 'y ~ x1' "$D/formula_gen.csv"
+usage_fail "predict --memory stream with a formula model" \
+    "--memory stream: a model with a formula needs every row" \
+    predict --memory stream --model "$TMP/gen_predict.json" "$D/formula_new.csv"
+for opt in "--cache $TMP/c.bin:--cache for now" \
+    "--missing mean:--missing mean (missing values" "--missing-indicator:--missing-indicator (missing"; do
+    # shellcheck disable=SC2086
+    usage_fail "--formula with ${opt%%:*}: refused" "--formula does not go with ${opt#*:}" \
+        --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
+done
+
+awk -F, -v OFS=, 'NR == 7 { $6 = "many" } { print }' "$D/formula_gen.csv" >"$TMP/mixed.csv"
+one_rank_fail 65 "--formula: a column of numbers and text refused, saying how each is read" \
+    "column 'n' holds both numbers and text: --formula reads a column of text as a factor" \
+    --formula 'y ~ factor(n)' "$TMP/mixed.csv"
+
+# a missing value in a column the formula reads: an error at its place, or a skipped row
+awk -F, -v OFS=, 'NR == 6 { $1 = "" } { print }' "$D/formula_gen.csv" >"$TMP/missing.csv"
+one_rank_fail 65 "--formula: a missing level at FILE:LINE:COLUMN" \
+    "missing.csv:6:1: column 'g': '' is a missing value" \
+    --formula 'y ~ g + log(x2)' "$TMP/missing.csv"
+lr 2 1 --solver exact --missing skip --formula 'y ~ g + log(x2)' --model-out "$TMP/ms.json" \
+    "$TMP/missing.csv" >/dev/null 2>"$TMP/err"
+sed 6d "$D/formula_gen.csv" >"$TMP/missing_rest.csv"
+lr 1 1 --quiet --solver exact --formula 'y ~ g + log(x2)' --model-out "$TMP/mr.json" \
+    "$TMP/missing_rest.csv" >/dev/null 2>&1
+model_values "$TMP/ms.json" >"$TMP/a"
+model_values "$TMP/mr.json" >"$TMP/b"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null &&
+    grep -q "skipped 1 row (0 bad.*1 with a missing value.*first at line 6" "$TMP/err"; then
+    ok "--formula --missing skip: the row with a missing level left out and counted"
+else
+    not_ok "--formula --missing skip" "$(head -c 300 "$TMP/err")"
+fi
