@@ -168,9 +168,16 @@ void dataset_free(struct dataset *ds);
  */
 void dataset_rewind(struct dataset *ds);
 
+/* Collective: every row's missing values filled with fill[j] where not NaN (the values the
+   encoding's has_fill and fill record, which streamed blocks get as they are read): resident
+   rows in place now. */
+void dataset_fill(struct dataset *ds, const double *fill, int n_threads);
+
 /* Every row's features standardised, (x − mean)/scale (borrowed; they must outlive ds):
    resident rows in place now, streamed ones as each block is read from here on. */
 void dataset_scale(struct dataset *ds, const double *mean, const double *scale, int n_threads);
+/* (both collective: a streamed data set's blocks change, so the file of blocks as handed
+   out is written again by the next pass) */
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e);
 
 /* Collective, stream mode, after a command's one pass (predict, evaluate): the unseen levels

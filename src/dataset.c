@@ -442,8 +442,9 @@ struct data_stream {
     int n_threads;
     const double *mean, *scale;  /* dataset_scale's, applied to every block; NULL: none */
     const char *dir;           /* --scratch */
-    struct scratch_blocks done;  /* the blocks as given once scaled, written by the first
-                                    pass after dataset_scale and mapped back by the later
+    struct scratch_blocks done;  /* the blocks as handed out (encoded, scaled once
+                                    dataset_scale is called), written by the first pass
+                                    after the file is opened and mapped back by the later
                                     ones (fd -1: none; then each pass decodes again) */
     int done_state;            /* 0: none; 1: the pass that writes it; 2: complete */
 };
@@ -706,6 +707,21 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
     return count_rows(L, o, ds, e);
 }
 
+/* Collective, stream mode: a new file of the blocks as dataset_next hands them out, which
+   the next pass writes and the later ones map back instead of decoding the scratch file
+   again (gradient descent makes one pass an epoch); where its directory has no room for
+   it, every pass decodes. */
+static void open_done(struct dataset *ds)
+{
+    struct data_stream *st = ds->stream;
+    struct lr_error e = {0};
+    scratch_blocks_close(&st->done);
+    st->done_state = 0;
+    if (scratch_blocks_open(&st->done, st->dir, ds->n_features, st->sc.has_y, st->sc.has_w,
+                            ds->n_rows + st->block_rows, &e) == 0)
+        st->done_state = 1;
+}
+
 /* Collective, stream mode: the first pass, block by block. Each block's missing values are
    counted and its rows, as read, go to this rank's scratch file; L->rows keeps the rest
    (levels, skipped records, counts). Then the encoding is decided, which each later pass
@@ -762,7 +778,10 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     ds->n_skipped_local = L->rows.n_skipped;  /* predict's lines of skipped records */
     ds->skipped_at = L->rows.skipped_at;
     L->rows.skipped_at = NULL;
-    return count_rows(L, o, ds, e);
+    if (count_rows(L, o, ds, e) < 0)
+        return -1;
+    open_done(ds);
+    return 0;
 fail:
     free(missing);
     return -1;
@@ -941,21 +960,23 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
     return 1;
 }
 
+void dataset_fill(struct dataset *ds, const double *fill, int n_threads)
+{
+    if (ds->stream)
+        open_done(ds);  /* the blocks written so far are not filled */
+    else
+        enc_fill(ds->X, ds->n_rows, ds->n_features, fill, n_threads);
+}
+
 void dataset_scale(struct dataset *ds, const double *mean, const double *scale, int n_threads)
 {
     if (!ds->stream) {
         stats_standardize(ds->X, ds->n_rows, ds->n_features, mean, scale, n_threads);
         return;
     }
-    struct data_stream *st = ds->stream;
-    struct lr_error e = {0};
-    st->mean = mean;
-    st->scale = scale;
-    /* the passes to come (gradient descent: one an epoch) read the scaled blocks from a file
-       of their own, written by the next pass; where it has no room they decode each time */
-    if (scratch_blocks_open(&st->done, st->dir, ds->n_features, st->sc.has_y, st->sc.has_w,
-                            ds->n_rows + st->block_rows, &e) == 0)
-        st->done_state = 1;
+    ds->stream->mean = mean;
+    ds->stream->scale = scale;
+    open_done(ds);  /* the blocks written so far are not scaled */
 }
 
 void dataset_stream_end(struct dataset *ds)

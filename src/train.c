@@ -478,9 +478,8 @@ static int fill_missing(struct run *r, struct lr_error *e)
         r->s[j].count = ds->n_rows_total;  /* filled with the mean: M2 is unchanged */
         r->s[j].weight = ds->weight_total;
     }
-    if (e->code == LR_OK) {  /* streamed rows are filled as they are read (has_fill) */
-        if (!ds->stream)
-            enc_fill(ds->X, ds->n_rows, d, fill, r->o->n_threads);
+    if (e->code == LR_OK) {
+        dataset_fill(ds, fill, r->o->n_threads);
         enc_fill(r->val.X, r->val.n, d, fill, r->o->n_threads);
         if (r->o->test)
             enc_fill(r->test.X, r->test.n_rows, d, fill, r->o->n_threads);
