@@ -5,7 +5,11 @@
  * Folds. Each row gets a fold in [0, K): by hash (--folds hash, the default: a hash of the
  * row's position among all the data rows and --seed, so the same rows for any rank and
  * thread count), or from a column (--folds column:NAME, glmnet's foldid: each distinct value
- * is one fold, numbered in the order the values first appear in the file).
+ * is one fold, numbered in the order the values first appear in the file), or by file
+ * (--folds files: with several inputs, fold k is the k-th file's rows, leave one file out;
+ * a row's file is where its record starts in the inputs' stream, dataset.h's row_at and
+ * places, so only plain files held in memory: compressed parts, the cache and stream mode
+ * keep no such offsets, and are refused).
  *
  * The pass. Every rank feeds each fold's rows, weighted by √ω, as rows [1 z y] (z the
  * columns scaled by the training scaling) to that fold's own stream of the exact solver
@@ -44,7 +48,7 @@
 
 enum { CV_MAX_FOLDS = 100, CV_MAX_L1_RATIOS = 32 };
 
-enum cv_folds { CV_FOLDS_HASH, CV_FOLDS_COLUMN };
+enum cv_folds { CV_FOLDS_HASH, CV_FOLDS_COLUMN, CV_FOLDS_FILES };
 
 /* The numbers of a comma-separated list, each a finite number in [lo, hi] (above lo when
    lo_open), into out (when not NULL; cap at most): how many, or -1 when one is not such a
@@ -108,6 +112,14 @@ void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold);
    many it has). */
 int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const char *column,
                     const char *path, int *fold, int *K_out, struct lr_error *e);
+
+/* fold[i] for this rank's n rows from where their records start (row_at, offsets in the
+   inputs' stream) and the files' starts in it (places, locate.h): the file's index. -1
+   with LR_EUSAGE, the same on every rank, when the offsets are not kept (compressed parts,
+   the cache), there is only one file, or K is not the number of files. */
+struct row_places;
+int cv_folds_files(const int64_t *row_at, int64_t n, const struct row_places *places, int K,
+                   const char *path, int *fold, struct lr_error *e);
 
 /* Collective: the pass over the rows (pb->next from the first block) and the path, into r
    (free with cv_result_free). -1 with LR_EDATA when a fold has no rows or no weight, y has

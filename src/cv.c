@@ -11,6 +11,7 @@
 #include "dataset.h"
 #include "exact.h"
 #include "hash.h"
+#include "locate.h"
 #include "numparse.h"
 #include "source.h"
 #include "stats.h"
@@ -369,6 +370,31 @@ static int next_rows(void *ctx, struct cv_block *b, struct lr_error *e)
     return rc;
 }
 
+int cv_folds_files(const int64_t *row_at, int64_t n, const struct row_places *places, int K,
+                   const char *path, int *fold, struct lr_error *e)
+{
+    if (places->n == 0)  /* the same on every rank: every rank kept offsets, or none */
+        return lr_fail_at(e, LR_EUSAGE, path, 0, 0, "--folds files: a row's file is known "
+                          "only for uncompressed inputs read as text (not compressed parts "
+                          "or the cache); decompress the parts, or use --folds hash or "
+                          "column:NAME");
+    if (places->n < 2)
+        return lr_fail_at(e, LR_EUSAGE, path, 0, 0, "--folds files: one input file is one "
+                          "fold; give the data as several files (one per fold), or use "
+                          "--folds hash or column:NAME");
+    if (K != places->n)
+        return lr_fail_at(e, LR_EUSAGE, path, 0, 0, "--folds files: %d input files are %d "
+                          "folds, not --cv %d; use --cv %d", places->n, places->n, K,
+                          places->n);
+    int f = 0;
+    for (int64_t i = 0; i < n; i++) {  /* rows in stream order: their files ascend */
+        while (f + 1 < places->n && row_at[i] >= places->start[f + 1])
+            f++;
+        fold[i] = f;
+    }
+    return 0;
+}
+
 int cv_train(const struct options *o, struct dataset *ds, const double *mean,
              const double *scale, struct cv_result *r, struct lr_error *e)
 {
@@ -378,6 +404,11 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
     if (o->folds == CV_FOLDS_COLUMN &&
         cv_folds_column(ds->g, ds->n_groups, ds->n_rows, K, o->fold_column, o->path, fold, &K,
                         e) < 0) {
+        free(fold);
+        return -1;
+    }
+    if (o->folds == CV_FOLDS_FILES &&
+        cv_folds_files(ds->row_at, ds->n_rows, &ds->places, K, o->path, fold, e) < 0) {
         free(fold);
         return -1;
     }

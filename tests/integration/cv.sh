@@ -5,7 +5,8 @@
 # alpha 1, 0.5 and 0, weighted rows and a categorical column; a grid of alphas; the
 # README's mapping to scikit-learn and to --l1/--l2; ranks 1-3 x threads 1-2 and the same
 # bytes for any thread count; hash folds the same for any rank count and for the data as
-# several inputs (one gzip); --cv alone against numpy; bad input.
+# several inputs (one gzip); --folds files (three files, ranks 1-3); --cv alone against
+# numpy; bad input.
 
 PY=/usr/bin/python3  # Debian's, with scikit-learn (scripts/install-deps.sh)
 CHK="$ROOT/tests/tools/check_cv.py"
@@ -114,6 +115,42 @@ head -17 "$TMP/mtcars_K4.csv" >"$TMP/parts/a.csv"
 fit hp 2 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/parts/a.csv" "$TMP/parts/b.csv.gz"
 check fold_rows "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
 check same 1e-12 "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
+
+# --- --folds files: mtcars as three files, each a fold (cv.glmnet's foldid = the file), and
+# the same under 1-3 ranks (the byte split puts a file's rows on several ranks)
+mkdir -p "$TMP/files"
+M="$ROOT/datasets/mtcars.csv"
+head -11 "$M" >"$TMP/files/a.csv"
+{ head -1 "$M"; sed -n 12,22p "$M"; } >"$TMP/files/b.csv"
+{ head -1 "$M"; sed -n 23,33p "$M"; } >"$TMP/files/c.csv"
+FILES=("$TMP/files/a.csv" "$TMP/files/b.csv" "$TMP/files/c.csv")
+for np in 1 2 3; do
+    fit "files$np" "$np" 1 --cv 3 --folds files --target mpg --l1-ratio 1 "${FILES[@]}"
+done
+check glmnet "$REF" mtcars-files:alpha=1:K=3 "$TMP/files1.json" min
+check same 1e-12 "$TMP/files1.json" "$TMP/files2.json" "$TMP/files3.json"
+tr -d ' \n' <"$TMP/files3.json" | grep -q '"fold_rows":\[10,11,11\]' &&
+    ok "--folds files: fold k is file k's rows (10, 11, 11) under 3 ranks" ||
+    not_ok "--folds files rows" "$(tr -d ' \n' <"$TMP/files3.json" | grep -o '"fold_rows":[^]]*')"
+gzip -c "$TMP/files/c.csv" >"$TMP/files/c.csv.gz"
+# files_fail DESC PATTERN ARGS...: exit 2 with PATTERN on stderr, no model written
+files_fail() {
+    local desc=$1 pattern=$2 rc=0
+    shift 2
+    "$BIN" --target mpg --folds files "$@" --model-out "$TMP/bad.json" >/dev/null \
+        2>"$TMP/err" </dev/null || rc=$?
+    [ "$rc" -eq 2 ] && grep -q -- "$pattern" "$TMP/err" && [ ! -e "$TMP/bad.json" ] &&
+        ok "$desc" || not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
+}
+files_fail "--folds files: --cv K other than the number of files" \
+    "3 input files are 3 folds, not --cv 4; use --cv 3" --cv 4 "${FILES[@]}"
+files_fail "--folds files: one input file" "one input file is one fold" --cv 3 "$TMP/files/a.csv"
+files_fail "--folds files: a compressed part" "known only for uncompressed inputs" \
+    --cv 3 "$TMP/files/a.csv" "$TMP/files/b.csv" "$TMP/files/c.csv.gz"
+files_fail "--folds files: not in stream mode" "--folds files needs every row in memory" \
+    --cv 3 --memory stream "${FILES[@]}"
+files_fail "--folds files: not with the cache" "does not keep which file a row came from" \
+    --cv 3 --cache "$TMP/files.cache" "${FILES[@]}"
 
 # --- bad input: exit 65, no model written; every rank alike under mpirun once (whose
 # clean-up after a failing run costs seconds), the others in one process
