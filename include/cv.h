@@ -24,7 +24,9 @@
  * sequence of all the rows, each fold's held-out error along it, cvm and cvsd, λ_min and
  * λ_1se. Of several α the one with the least cvm at its λ_min is chosen (the first on a
  * tie); then λ_min or λ_1se of that α (--select). The model is the whole data's path at
- * that (λ, α), its coefficients mapped from z back to the columns' units (stats.h). With no
+ * that (λ, α), its coefficients mapped from z back to the columns' units (stats.h), and so
+ * are the coefficients at every λ of that α's path (the model's cv.path_coefficients, for
+ * plot.glmnet's picture: scripts/plot.sh). With no
  * penalty option on the command line, the path is the one λ = 0: least squares' own CV
  * error and model (cv_train).
  *
@@ -97,6 +99,8 @@ struct cv_result {
     int select_1se;
     double *theta;             /* D+1: b, w at the chosen (λ, α), in the columns' units */
     double *theta_s;           /* D+1: the same on the scaled columns */
+    double *path_theta;        /* n × (D+1), n the chosen α's path length: b, w at each of its
+                                  λ in the columns' units (glmnet's coef() along the path) */
     double pass_seconds, path_seconds;  /* the pass over the rows (with the merge); the paths */
     int unconverged;           /* λ whose descent stopped at glmnet's sweep limit, all paths */
 };

@@ -352,6 +352,11 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
         memcpy(r->theta_s, r->paths[r->best].full.beta + (size_t)r->chosen * (d + 1),
                sizeof(double) * (size_t)(d + 1));
         stats_unscale(r->theta_s, pb->mean, pb->scale, d, r->theta);
+        const struct path_result *full = &r->paths[r->best].full;
+        r->path_theta = lr_malloc(sizeof(double) * (size_t)full->n * (size_t)(d + 1));
+        for (int l = 0; l < full->n; l++)
+            stats_unscale(full->beta + (size_t)l * (d + 1), pb->mean, pb->scale, d,
+                          r->path_theta + (size_t)l * (d + 1));
     }
     for (int k = 0; k < K; k++)
         free(A[k]), free(R[k]);
@@ -447,6 +452,7 @@ void cv_result_free(struct cv_result *r)
     free(r->fold_weight);
     free(r->theta);
     free(r->theta_s);
+    free(r->path_theta);
     memset(r, 0, sizeof *r);
 }
 
@@ -523,6 +529,10 @@ void *cv_to_json(const struct cv_result *r)
     json_object_set_new(o, "lambda_chosen", json_real(r->lambda));
     json_object_set_new(o, "y_std", json_real(r->s_y));
     json_object_set_new(o, "equivalent", json_pack("{s:f, s:f}", "l1", r->l1, "l2", r->l2));
+    json_t *coef = json_array();  /* per λ: b, then w (glmnet's coef() along the path) */
+    for (int l = 0; l < c->full.n; l++)
+        json_array_append_new(coef, array_of(r->path_theta + (size_t)l * (r->d + 1), r->d + 1));
+    json_object_set_new(o, "path_coefficients", coef);
     json_object_set_new(o, "grid", paths);
     return o;
 }

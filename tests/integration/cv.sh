@@ -34,6 +34,7 @@ check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1se.json" 1se
 fit mt05 1 1 --cv 5 $FC --target mpg --l1-ratio 0.5 "$TMP/mtcars_K5.csv"
 check glmnet "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json" min
 check sklearn "$TMP/mtcars_K5.csv" mpg "$TMP/mt05.json"
+check path "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json"
 fit mt0 1 1 --cv 4 $FC --target mpg --l1-ratio 0 "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=0:K=4 "$TMP/mt0.json" min
 check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt0.json"
@@ -86,6 +87,25 @@ values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
     grep -q "^4-fold cross-validation of least squares (no penalty): mean squared error 12.9103361" "$TMP/ols.out" &&
     ok "--cv alone: the model is --solver exact's (1e-9), stdout its CV error" ||
     not_ok "--cv alone" "$(cat "$TMP/why") $(head -2 "$TMP/ols.out")"
+
+# --- scripts/plot.sh --cv: plot.cv.glmnet's curve and plot.glmnet's paths, as PNGs
+png_ok() {  # signature, then IHDR width and height (big-endian) both between 100 and 5000
+    [ "$(head -c 8 "$1" | od -An -t x1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+        od -An -t u1 -j 16 -N 8 "$1" | awk '{ w = $1 * 16777216 + $2 * 65536 + $3 * 256 + $4
+            h = $5 * 16777216 + $6 * 65536 + $7 * 256 + $8; exit !(w >= 100 && w <= 5000 && h >= 100 && h <= 5000) }'
+}
+"$ROOT/scripts/plot.sh" --cv "$TMP/mt05.json" --out "$TMP/plots" >"$TMP/plot.out" 2>&1 &&
+    png_ok "$TMP/plots/cv_curve.png" && png_ok "$TMP/plots/cv_path.png" &&
+    grep -q "wrote .*cv_path.png" "$TMP/plot.out" &&
+    ok "plot.sh --cv: cv_curve.png and cv_path.png are PNGs" ||
+    not_ok "plot.sh --cv" "$(head -c 300 "$TMP/plot.out")"
+rc=0 rc2=0
+"$ROOT/scripts/plot.sh" --cv "$TMP/ols.json" --out "$TMP/plots" 2>"$TMP/err" || rc=$?
+"$ROOT/scripts/plot.sh" --cv "$TMP/exact.json" --out "$TMP/plots" 2>"$TMP/err2" || rc2=$?
+[ "$rc" = 1 ] && grep -q "there is no penalty path to draw" "$TMP/err" &&
+    [ "$rc2" = 1 ] && grep -q "has no cv block" "$TMP/err2" &&
+    ok "plot.sh --cv: a model of least squares' CV or without --cv is an error saying why" ||
+    not_ok "plot.sh --cv on other models" "exit $rc: $(cat "$TMP/err" "$TMP/err2")"
 
 # --- the ridge end of the mapping: --solver exact --l2 (the equivalent) is the same fit
 l2=$(grep -o '"l2": [-0-9.eE+]*' "$TMP/mt0.json" | tail -1 | awk '{print $2}')
