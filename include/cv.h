@@ -83,6 +83,7 @@ struct cv_problem {
     const double *lambdas;     /* a given decreasing sequence, or NULL */
     int select_1se;            /* choose λ_1se (else λ_min) */
     const char *path;          /* the data, for messages */
+    struct train_log *log;     /* the progress bar over the paths (log.h), or NULL */
 };
 
 struct cv_result {
@@ -132,15 +133,17 @@ int cv_folds_files(const int64_t *row_at, int64_t n, const struct row_places *pl
 int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e);
 void cv_result_free(struct cv_result *r);
 
+struct train_log;  /* log.h */
 struct options;  /* cli.h */
 struct dataset;  /* dataset.h */
 
 /* Collective, the command line's driver: the folds the options ask for (the fold column is
    the data's cluster key column, dataset.h), then cv_run on ds's training rows with the
-   scaling (mean, scale). ds is not const: a data set read from disk in blocks is read
-   again (its pass state moves). */
+   scaling (mean, scale), with a progress bar over the paths in log (NULL: none). ds is
+   not const: a data set read from disk in blocks is read again (its pass state moves). */
 int cv_train(const struct options *o, struct dataset *ds, const double *mean,
-             const double *scale, struct cv_result *r, struct lr_error *e);
+             const double *scale, struct train_log *log, struct cv_result *r,
+             struct lr_error *e);
 
 /* Rank 0: the table of the chosen α's path, as R prints a cv.glmnet fit, and the choice. */
 void cv_print(const struct cv_result *r, FILE *out);

@@ -12,6 +12,7 @@
 #include "exact.h"
 #include "hash.h"
 #include "locate.h"
+#include "log.h"
 #include "numparse.h"
 #include "source.h"
 #include "stats.h"
@@ -272,6 +273,18 @@ static int fold_grams(const struct cv_problem *pb, double **A, double **R, int64
     return rc;
 }
 
+/* The progress bar over the paths: (K + 1) per α. */
+struct steps {
+    struct train_log *log;
+    int done, total;
+};
+
+static void step_done(void *ctx)
+{
+    struct steps *s = ctx;
+    log_steps(s->log, "cross-validation: paths", ++s->done, s->total);
+}
+
 /* The chosen α (least cvm at λ_min, the first on a tie) and λ. */
 static void choose(struct cv_result *r)
 {
@@ -328,11 +341,13 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     r->alpha = lr_malloc(sizeof *r->alpha * (size_t)r->n_alpha);
     memcpy(r->alpha, pb->l1_ratio, sizeof *r->alpha * (size_t)r->n_alpha);
     r->paths = lr_calloc((size_t)r->n_alpha, sizeof *r->paths);
+    struct steps steps = {.log = pb->log, .total = r->n_alpha * (K + 1)};
     for (int a = 0; a < r->n_alpha && rc == 0; a++) {
         struct path_problem pp = {
             .p = d, .alpha = pb->l1_ratio[a], .n_lambda = pb->n_lambda,
             .lambda_min_ratio = pb->lambda_min_ratio, .lambdas = pb->lambdas,
             .fold_R = (const double *const *)R,
+            .progress = pb->log ? step_done : NULL, .progress_ctx = &steps,
         };
         if (path_cv(&pp, (const double *const *)A, r->fold_rows, K, &r->paths[a]) < 0)
             rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target is constant in the "
@@ -401,7 +416,8 @@ int cv_folds_files(const int64_t *row_at, int64_t n, const struct row_places *pl
 }
 
 int cv_train(const struct options *o, struct dataset *ds, const double *mean,
-             const double *scale, struct cv_result *r, struct lr_error *e)
+             const double *scale, struct train_log *log, struct cv_result *r,
+             struct lr_error *e)
 {
     memset(r, 0, sizeof *r);
     int K = o->cv, *fold = lr_malloc(sizeof *fold * (size_t)(ds->n_rows ? ds->n_rows : 1));
@@ -434,7 +450,7 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
         .d = ds->n_features, .mean = mean, .scale = scale, .n_threads = o->n_threads, .K = K,
         .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
         .n_lambda = n_lambda, .lambda_min_ratio = o->lambda_min_ratio,
-        .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path,
+        .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path, .log = log,
     };
     int rc = cv_run(&pb, r, e);
     free(lambdas);

@@ -88,6 +88,16 @@ values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
     ok "--cv alone: the model is --solver exact's (1e-9), stdout its CV error" ||
     not_ok "--cv alone" "$(cat "$TMP/why") $(head -2 "$TMP/ols.out")"
 
+# --- the progress bar over the paths: on a terminal (script(1)'s pty), cleared by the next
+# line; never with --quiet or when stderr is not a terminal (mt05.err above)
+PTYRUN="$BIN --cv 5 $FC --target mpg --l1-ratio 0.5,1 --model-out $TMP/pty.json $TMP/mtcars_K5.csv"
+script -qec "$PTYRUN" /dev/null >"$TMP/pty.out" 2>&1 </dev/null
+script -qec "$PTYRUN --quiet" /dev/null >"$TMP/ptyq.out" 2>&1 </dev/null
+grep -aq $'\r\[#*\.*\] cross-validation: paths [0-9]*/12\r\033\[Klinreg_mpi: cross-validation' "$TMP/pty.out" &&
+    ! grep -aq "cross-validation: paths" "$TMP/ptyq.out" && ! grep -aq "\] cross-validation" "$TMP/mt05.err" &&
+    ok "progress bar over the 2 x (5 + 1) paths on a terminal, cleared; none with --quiet or a pipe" ||
+    not_ok "progress bar" "$(cat -v "$TMP/pty.out" | grep -a paths | head -c 300)"
+
 # --- scripts/plot.sh --cv: plot.cv.glmnet's curve and plot.glmnet's paths, as PNGs
 png_ok() {  # signature, then IHDR width and height (big-endian) both between 100 and 5000
     [ "$(head -c 8 "$1" | od -An -t x1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
