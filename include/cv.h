@@ -84,6 +84,7 @@ struct cv_problem {
     int select_1se;            /* choose λ_1se (else λ_min) */
     const char *path;          /* the data, for messages */
     struct train_log *log;     /* the progress bar over the paths (log.h), or NULL */
+    char *const *fold_files;   /* --folds files: fold k's file (for messages), else NULL */
 };
 
 struct cv_result {

@@ -320,7 +320,11 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     r->pass_seconds = comm_wtime() - t0;
     for (int k = 0; k < K && rc == 0; k++) {
         r->fold_weight[k] = A[k][0];
-        if (r->fold_rows[k] == 0)
+        if (r->fold_rows[k] == 0 && pb->fold_files)
+            rc = lr_fail_at(e, LR_EDATA, pb->fold_files[k], 0, 0, "--folds files: fold %d of %d "
+                            "is this file, which has no data rows: leave it out of the inputs",
+                            k + 1, K);
+        else if (r->fold_rows[k] == 0)
             rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "fold %d of %d has no rows (%lld rows "
                             "in all): use fewer folds (--cv)%s", k + 1, K,
                             (long long)pb->n_total, pb->n_total < K ? ", at most the rows" : "");
@@ -451,6 +455,7 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
         .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
         .n_lambda = n_lambda, .lambda_min_ratio = o->lambda_min_ratio,
         .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path, .log = log,
+        .fold_files = o->folds == CV_FOLDS_FILES ? ds->places.path : NULL,
     };
     int rc = cv_run(&pb, r, e);
     free(lambdas);

@@ -196,6 +196,11 @@ data_fail() {
     [ "$rc" -eq 65 ] && grep -q -- "$pattern" "$TMP/err" && [ ! -e "$TMP/bad.json" ] &&
         ok "$desc" || not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
 }
+head -1 "$TMP/files/a.csv" >"$TMP/files/header_only.csv"
+data_fail "--folds files: a file of no data rows names it" \
+    "header_only.csv: --folds files: fold 3 of 4 is this file, which has no data rows" \
+    --cv 4 --folds files --target mpg "$TMP/files/a.csv" "$TMP/files/b.csv" \
+    "$TMP/files/header_only.csv" "$TMP/files/c.csv"
 awk -F, 'NR == 1 || $NF != 2' "$TMP/mtcars_K4.csv" >"$TMP/three.csv"
 data_fail "--folds column with 3 values for --cv 4: a fold with no rows" \
     "has 3 distinct values but --cv asks for 4 folds; use --cv 3" \
