@@ -5,7 +5,11 @@
  * Folds. Each row gets a fold in [0, K): by hash (--folds hash, the default: a hash of the
  * row's position among all the data rows and --seed, so the same rows for any rank and
  * thread count), or from a column (--folds column:NAME, glmnet's foldid: each distinct value
- * is one fold, numbered in the order the values first appear in the file).
+ * is one fold, numbered in the order the values first appear in the file), or by file
+ * (--folds files: with several inputs, fold k is the k-th file's rows, leave one file out;
+ * a row's file is where its record starts in the inputs' stream, dataset.h's row_at and
+ * places, so only plain files held in memory: compressed parts, the cache and stream mode
+ * keep no such offsets, and are refused).
  *
  * The pass. Every rank feeds each fold's rows, weighted by √ω, as rows [1 z y] (z the
  * columns scaled by the training scaling) to that fold's own stream of the exact solver
@@ -20,7 +24,9 @@
  * sequence of all the rows, each fold's held-out error along it, cvm and cvsd, λ_min and
  * λ_1se. Of several α the one with the least cvm at its λ_min is chosen (the first on a
  * tie); then λ_min or λ_1se of that α (--select). The model is the whole data's path at
- * that (λ, α), its coefficients mapped from z back to the columns' units (stats.h). With no
+ * that (λ, α), its coefficients mapped from z back to the columns' units (stats.h), and so
+ * are the coefficients at every λ of that α's path (the model's cv.path_coefficients, for
+ * plot.glmnet's picture: scripts/plot.sh). With no
  * penalty option on the command line, the path is the one λ = 0: least squares' own CV
  * error and model (cv_train).
  *
@@ -44,7 +50,7 @@
 
 enum { CV_MAX_FOLDS = 100, CV_MAX_L1_RATIOS = 32 };
 
-enum cv_folds { CV_FOLDS_HASH, CV_FOLDS_COLUMN };
+enum cv_folds { CV_FOLDS_HASH, CV_FOLDS_COLUMN, CV_FOLDS_FILES };
 
 /* The numbers of a comma-separated list, each a finite number in [lo, hi] (above lo when
    lo_open), into out (when not NULL; cap at most): how many, or -1 when one is not such a
@@ -77,6 +83,8 @@ struct cv_problem {
     const double *lambdas;     /* a given decreasing sequence, or NULL */
     int select_1se;            /* choose λ_1se (else λ_min) */
     const char *path;          /* the data, for messages */
+    struct train_log *log;     /* the progress bar over the paths (log.h), or NULL */
+    char *const *fold_files;   /* --folds files: fold k's file (for messages), else NULL */
 };
 
 struct cv_result {
@@ -93,6 +101,8 @@ struct cv_result {
     int select_1se;
     double *theta;             /* D+1: b, w at the chosen (λ, α), in the columns' units */
     double *theta_s;           /* D+1: the same on the scaled columns */
+    double *path_theta;        /* n × (D+1), n the chosen α's path length: b, w at each of its
+                                  λ in the columns' units (glmnet's coef() along the path) */
     double pass_seconds, path_seconds;  /* the pass over the rows (with the merge); the paths */
     int unconverged;           /* λ whose descent stopped at glmnet's sweep limit, all paths */
 };
@@ -109,6 +119,14 @@ void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold);
 int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const char *column,
                     const char *path, int *fold, int *K_out, struct lr_error *e);
 
+/* fold[i] for this rank's n rows from where their records start (row_at, offsets in the
+   inputs' stream) and the files' starts in it (places, locate.h): the file's index. -1
+   with LR_EUSAGE, the same on every rank, when the offsets are not kept (compressed parts,
+   the cache), there is only one file, or K is not the number of files. */
+struct row_places;
+int cv_folds_files(const int64_t *row_at, int64_t n, const struct row_places *places, int K,
+                   const char *path, int *fold, struct lr_error *e);
+
 /* Collective: the pass over the rows (pb->next from the first block) and the path, into r
    (free with cv_result_free). -1 with LR_EDATA when a fold has no rows or no weight, y has
    no variance, LR_ENOMEM when the folds' triangles do not fit, or the error of a rank's
@@ -116,15 +134,17 @@ int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const ch
 int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e);
 void cv_result_free(struct cv_result *r);
 
+struct train_log;  /* log.h */
 struct options;  /* cli.h */
 struct dataset;  /* dataset.h */
 
 /* Collective, the command line's driver: the folds the options ask for (the fold column is
    the data's cluster key column, dataset.h), then cv_run on ds's training rows with the
-   scaling (mean, scale). ds is not const: a data set read from disk in blocks is read
-   again (its pass state moves). */
+   scaling (mean, scale), with a progress bar over the paths in log (NULL: none). ds is
+   not const: a data set read from disk in blocks is read again (its pass state moves). */
 int cv_train(const struct options *o, struct dataset *ds, const double *mean,
-             const double *scale, struct cv_result *r, struct lr_error *e);
+             const double *scale, struct train_log *log, struct cv_result *r,
+             struct lr_error *e);
 
 /* Rank 0: the table of the chosen α's path, as R prints a cv.glmnet fit, and the choice. */
 void cv_print(const struct cv_result *r, FILE *out);

@@ -70,6 +70,10 @@ void log_note(const struct train_log *l, const char *fmt, ...)
 /* A warning on stderr ("linreg_mpi: warning: ..."), even with --quiet. */
 void log_warn(const struct train_log *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Rank 0: a bar of done out of total steps ("[####....] WHAT done/total"), shown as the
+   epochs' bar is: on a terminal, not with --quiet, at most every 0.1 s; the next note,
+   warning or log_close clears it. */
+void log_steps(struct train_log *l, const char *what, int done, int total);
 /* Flush and close; -1 with LR_EWRITE if the CSV could not be written completely. */
 int log_close(struct train_log *l, const char *csv_path, struct lr_error *e);
 

@@ -50,6 +50,10 @@ struct path_problem {
        fold_A[k] = R_kᵀR_k, or NULL. With them the held-out error is ‖R_k v‖², which loses
        about √(‖y‖²/SSE) of rounding where vᵀA_k v loses ‖y‖²/SSE (a fit with R² near 1). */
     const double *const *fold_R;
+    /* path_cv only: called after each of its K + 1 paths (the whole data's, then each
+       fold's) with progress_ctx, or NULL */
+    void (*progress)(void *ctx);
+    void *progress_ctx;
 };
 
 struct path_result {

@@ -3,7 +3,7 @@
 # as linreg-plot.
 #
 #   scripts/plot.sh [--log LOG.csv] [--predictions PRED.csv] [--model MODEL.json --data DATA.csv
-#                   [--delimiter C]] [--diagnostics SAMPLE.csv] [--out DIR]
+#                   [--delimiter C]] [--diagnostics SAMPLE.csv] [--cv MODEL.json] [--out DIR]
 #
 #   --log          a training log (linreg_mpi --log): DIR/loss.png, the loss per epoch on a
 #                  log scale, with the validation loss when the log has it
@@ -19,29 +19,36 @@
 #                  DIR/residuals_leverage.png (studentized residuals against leverage, with
 #                  Cook's distance 0.5 and 1 as dashed contours); the three rows of largest
 #                  Cook's distance are labelled with their row numbers
+#   --cv           a model trained with --cv (its cv block), as R's plot.cv.glmnet and
+#                  plot.glmnet: DIR/cv_curve.png, the mean cross-validated error with error
+#                  bars of one standard error against log(lambda), dashed vertical lines
+#                  at lambda_min and lambda_1se, and the nonzero counts along the top;
+#                  DIR/cv_path.png, each coefficient (in the columns' units) against
+#                  log(lambda) along the chosen l1_ratio's path, with the chosen lambda
 # DIR defaults to the current directory. Each plot has a title, axis labels and a legend.
 set -euo pipefail
 
 ME=$(basename "$0")
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-2}"; }
-fail() { echo "$ME: $*" >&2; exit 1; }
-LOG="" PRED="" MODEL="" DATA="" DIAG="" OUT="." SEP=","
+fail() { echo "$ME: $*" >&2; exit 1; }  # several arguments: one line, a space between
+LOG="" PRED="" MODEL="" DATA="" DIAG="" CV="" OUT="." SEP=","
 while [ $# -gt 0 ]; do
     case "$1" in
     -h | --help) usage 0 ;;
-    --log | --predictions | --model | --data | --delimiter | --diagnostics | --out)
+    --log | --predictions | --model | --data | --delimiter | --diagnostics | --cv | --out)
         [ $# -ge 2 ] || { echo "$ME: $1 needs a value" >&2; usage; } ;;&
     --log) LOG=$2; shift 2 ;;
     --predictions) PRED=$2; shift 2 ;;
     --model) MODEL=$2; shift 2 ;;
     --data) DATA=$2; shift 2 ;;
     --diagnostics) DIAG=$2; shift 2 ;;
+    --cv) CV=$2; shift 2 ;;
     --delimiter) SEP=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     *) echo "$ME: unknown argument '$1'" >&2; usage ;;
     esac
 done
-[ -n "$LOG$PRED$MODEL$DIAG" ] || usage
+[ -n "$LOG$PRED$MODEL$DIAG$CV" ] || usage
 if [ -n "$MODEL" ] && [ -z "$DATA" ]; then echo "$ME: --model needs --data" >&2; exit 2; fi
 case $SEP in
 tab | '\t') SEP=$'\t' ;;
@@ -49,7 +56,7 @@ tab | '\t') SEP=$'\t' ;;
 ?) ;;
 *) echo "$ME: --delimiter: one character or 'tab'" >&2; exit 2 ;;
 esac
-for f in "$LOG" "$PRED" "$MODEL" "$DATA" "$DIAG"; do
+for f in "$LOG" "$PRED" "$MODEL" "$DATA" "$DIAG" "$CV"; do
     [ -z "$f" ] || { [ -f "$f" ] && [ -r "$f" ]; } || fail "cannot read '$f'"
 done
 command -v gnuplot >/dev/null || fail "gnuplot is missing (Debian: apt-get install gnuplot-nox)"
@@ -201,5 +208,86 @@ plot '$rows' using 5:4 with points ls 1 title 'rows', \
      cook(0.5, x) with lines ls 2 title "Cook's distance 0.5", -cook(0.5, x) with lines ls 2 notitle, \
      cook(1, x) with lines ls 3 title "Cook's distance 1", -cook(1, x) with lines ls 3 notitle, \
      '$labels' using 5:4:(sprintf(' %d', \$1)) with labels left offset 0.5,0 notitle
+GP
+fi
+
+if [ -n "$CV" ]; then
+    # the cv block of the model file (pretty-printed JSON, two spaces an indent): per lambda
+    # "log(lambda) cv_mean cv_se nonzero" into $curve, "log(lambda) b w1 ... wD" into $coef;
+    # the features; log(lambda_min), log(lambda_1se), log(lambda_chosen)
+    curve=$(mktemp) coef=$(mktemp) names=$(mktemp)
+    trap 'rm -f "$curve" "$coef" "$names" ${rows:+"$rows"} ${labels:+"$labels"}' EXIT
+    read -r n d lmin l1se lchosen l1_ratio < <(awk -v curve="$curve" -v coef="$coef" \
+        -v names="$names" '
+        function num(s) { gsub(/[ ,]/, "", s); return s }
+        /^  "features": \[/ { inf = 1; next } inf && /^  \]/ { inf = 0 }
+        inf { gsub(/[ ",]/, ""); print > names; nf++ }
+        /^  "cv": \{/ { incv = 1; next } incv && /^  }/ { incv = 0 }
+        !incv { next }
+        /^    "[a-z_]*": \[/ { key = $1; gsub(/[":]/, "", key); k = 0; next }
+        /^    \]/ { key = ""; next }
+        /^    "lambda_(min|1se|chosen)":/ || /^    "l1_ratio":/ { v[substr($1, 2, length($1) - 3)] = num($2) }
+        key == "lambda" { lam[++nl] = num($0) + 0 }
+        key == "cv_mean" { m[++nm] = num($0) }
+        key == "cv_se" { se[++ns] = num($0) }
+        key == "nonzero" { nz[++nz_n] = num($0) }
+        key == "path_coefficients" && /^      \[/ { row = ++np; c = 0; next }
+        key == "path_coefficients" && /^        / { b[row, ++c] = num($0); nc = c }
+        END {
+            if (!nl || nl != nm || nl != ns || nl != np) { print 0; exit }
+            for (i = 1; i <= nl; i++) {
+                if (lam[i] <= 0) { print -1; exit }
+                printf "%.17g %s %s %s\n", log(lam[i]), m[i], se[i], nz[i] > curve
+                line = sprintf("%.17g", log(lam[i]))
+                for (j = 1; j <= nc; j++) line = line " " b[i, j]
+                print line > coef
+            }
+            print nl, nc - 1, log(v["lambda_min"]), log(v["lambda_1se"]), log(v["lambda_chosen"]), v["l1_ratio"]
+        }' "$CV")
+    [ "$n" != 0 ] || fail "$CV has no cv block with path_coefficients (train with --cv K)"
+    [ "$n" != -1 ] || fail "$CV is least squares' cross-validation (--cv without a penalty" \
+        "option, lambda 0): there is no penalty path to draw (add --l1-ratio or --lambdas)"
+    common="$TERM_SPEC
+set grid
+set xlabel 'log(lambda)'
+set style line 2 lw 1.5 lc rgb '#606060' dt 2
+set arrow 1 from $lmin, graph 0 to $lmin, graph 1 nohead ls 2 front
+set arrow 2 from $l1se, graph 0 to $l1se, graph 1 nohead ls 2 front
+set label 1 'lambda.min' at $lmin, graph 1 rotate by 90 right offset -0.6,-0.5 front
+set label 2 'lambda.1se' at $l1se, graph 1 rotate by 90 right offset -0.6,-0.5 front"
+    # the nonzero counts along the top, at about twelve of the lambdas
+    step=$(( (n + 11) / 12 ))
+    tics=$(awk -v s="$step" '(NR - 1) % s == 0 { printf "%s\"%s\" %s", sep, $4, $1; sep = ", " }' "$curve")
+    draw "$OUT/cv_curve.png" <<GP
+$common
+set output '$OUT/cv_curve.png'
+set title "$(awk 'END { print NR }' "$names") features, l1_ratio $l1_ratio: cross-validated mean squared error"
+set ylabel 'mean-squared error'
+set x2tics ($tics)
+set link x2
+set key top left
+plot '$curve' using 1:2:3 with yerrorbars pt 7 ps 0.7 lc rgb '#cc2222' title 'cv mean +- 1 se'
+GP
+    plots="" j=0
+    while IFS= read -r name; do
+        j=$((j + 1))
+        # gnuplot's eight colours, dashed from the ninth on
+        plots+="${plots:+, }'$coef' using 1:$((j + 2)) with lines lw 2 lt $j"
+        plots+=" dt $(((j - 1) / 8 + 1)) title '$name'"
+    done <"$names"
+    [ "$j" = "$d" ] || fail "$CV: $j features but $d coefficients per lambda"
+    draw "$OUT/cv_path.png" <<GP
+$TERM_SPEC
+set output '$OUT/cv_path.png'
+set grid
+set xlabel 'log(lambda)'
+set ylabel 'coefficient (columns'' units)'
+set title "Coefficient paths, l1_ratio $l1_ratio ($n lambdas)"
+set arrow 1 from $lchosen, graph 0 to $lchosen, graph 1 nohead lw 1.5 lc rgb '#606060' dt 2 front
+set label 1 'chosen' at $lchosen, graph 1 rotate by 90 right offset -0.6,-0.5 front
+set x2tics ($tics)
+set link x2
+set key outside right
+plot $plots
 GP
 fi

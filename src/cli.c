@@ -138,8 +138,9 @@ void cli_usage(FILE *out)
         "                       keeps the rows as read in a scratch file, each later pass\n"
         "                       reads them back. The same model, predictions and metrics,\n"
         "                       bit for bit, as resident, for every solver and --cv; not\n"
-        "                       with --validation-split, --folds column, --cov other than\n"
-        "                       classical, --diagnostics, --cache or compressed inputs.\n"
+        "                       with --validation-split, --folds column or files, --cov\n"
+        "                       other than classical, --diagnostics, --cache or compressed\n"
+        "                       inputs.\n"
         "                       --solver exact reads the rows about six times, gradient\n"
         "                       descent once an epoch. 'auto' (default): resident when the\n"
         "                       node's memory holds the rows, else stream where it applies,\n"
@@ -342,9 +343,11 @@ void cli_usage(FILE *out)
         "                       is the whole data's fit at the chosen penalty, the CV curve\n"
         "                       goes into the model (cv) and a table onto stdout\n"
         "  --folds F            hash (default: a hash of the row's position and --seed, the\n"
-        "                       same rows for any rank and thread count) or column:NAME\n"
+        "                       same rows for any rank and thread count), column:NAME\n"
         "                       (glmnet's foldid: one fold per distinct value of column\n"
-        "                       NAME, which is not a feature)\n"
+        "                       NAME, which is not a feature) or files (each input file\n"
+        "                       is a fold, in input order: leave one file out; --cv K\n"
+        "                       must be the number of files, at least 2, uncompressed)\n"
         "  --l1-ratio A[,B,..]  glmnet's alpha: 1 lasso (default), 0 ridge, between: the\n"
         "                       elastic net; several values: the one of least CV error.\n"
         "                       --cv without --l1-ratio, --lambdas, --lambda-path or\n"
@@ -469,11 +472,16 @@ static int set_cv_option(const struct opt_spec *sp, const char *v, struct option
             o->folds = CV_FOLDS_HASH, o->fold_column = NULL;
             return 0;
         }
+        if (strcmp(v, "files") == 0) {
+            o->folds = CV_FOLDS_FILES, o->fold_column = NULL;
+            return 0;
+        }
         if (strncmp(v, "column:", 7) == 0 && v[7] && !strchr(v + 7, ',')) {
             o->folds = CV_FOLDS_COLUMN, o->fold_column = v + 7;
             return 0;
         }
-        return lr_fail(e, LR_EUSAGE, "--folds: '%s' is not hash or column:NAME (one column)", v);
+        return lr_fail(e, LR_EUSAGE, "--folds: '%s' is not hash, files or column:NAME (one "
+                       "column)", v);
     case O_L1_RATIO:
         o->n_l1_ratio = cv_parse_list(v, 0, 0, 1, o->l1_ratio, CV_MAX_L1_RATIOS, &bad);
         if (o->n_l1_ratio < 0)
@@ -800,6 +808,9 @@ static int check_cv(struct options *o, struct lr_error *e)
     if (o->fold_column && o->cache)
         return lr_fail(e, LR_EUSAGE, "--folds column: the cache does not keep the fold column; "
                        "drop --cache for this run");
+    if (o->folds == CV_FOLDS_FILES && o->cache)
+        return lr_fail(e, LR_EUSAGE, "--folds files: the cache does not keep which file a row "
+                       "came from; drop --cache for this run");
     /* no penalty option: the K-fold error of least squares itself, one λ = 0 */
     o->cv_ols = !o->n_l1_ratio && !o->lambda_path && !o->n_lambdas && !o->lambda_min_ratio;
     if (o->n_l1_ratio == 0)
@@ -1057,6 +1068,7 @@ const char *cli_stream_blocker(const struct options *o)
         return o->cache ? "--cache" : NULL;
     return o->validation_split > 0 ? "--validation-split"
            : o->folds == CV_FOLDS_COLUMN ? "--folds column"
+           : o->folds == CV_FOLDS_FILES ? "--folds files"
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"
            : o->cache ? "--cache"

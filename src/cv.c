@@ -11,6 +11,8 @@
 #include "dataset.h"
 #include "exact.h"
 #include "hash.h"
+#include "locate.h"
+#include "log.h"
 #include "numparse.h"
 #include "source.h"
 #include "stats.h"
@@ -271,6 +273,18 @@ static int fold_grams(const struct cv_problem *pb, double **A, double **R, int64
     return rc;
 }
 
+/* The progress bar over the paths: (K + 1) per α. */
+struct steps {
+    struct train_log *log;
+    int done, total;
+};
+
+static void step_done(void *ctx)
+{
+    struct steps *s = ctx;
+    log_steps(s->log, "cross-validation: paths", ++s->done, s->total);
+}
+
 /* The chosen α (least cvm at λ_min, the first on a tie) and λ. */
 static void choose(struct cv_result *r)
 {
@@ -306,7 +320,11 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     r->pass_seconds = comm_wtime() - t0;
     for (int k = 0; k < K && rc == 0; k++) {
         r->fold_weight[k] = A[k][0];
-        if (r->fold_rows[k] == 0)
+        if (r->fold_rows[k] == 0 && pb->fold_files)
+            rc = lr_fail_at(e, LR_EDATA, pb->fold_files[k], 0, 0, "--folds files: fold %d of %d "
+                            "is this file, which has no data rows: leave it out of the inputs",
+                            k + 1, K);
+        else if (r->fold_rows[k] == 0)
             rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "fold %d of %d has no rows (%lld rows "
                             "in all): use fewer folds (--cv)%s", k + 1, K,
                             (long long)pb->n_total, pb->n_total < K ? ", at most the rows" : "");
@@ -327,11 +345,13 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
     r->alpha = lr_malloc(sizeof *r->alpha * (size_t)r->n_alpha);
     memcpy(r->alpha, pb->l1_ratio, sizeof *r->alpha * (size_t)r->n_alpha);
     r->paths = lr_calloc((size_t)r->n_alpha, sizeof *r->paths);
+    struct steps steps = {.log = pb->log, .total = r->n_alpha * (K + 1)};
     for (int a = 0; a < r->n_alpha && rc == 0; a++) {
         struct path_problem pp = {
             .p = d, .alpha = pb->l1_ratio[a], .n_lambda = pb->n_lambda,
             .lambda_min_ratio = pb->lambda_min_ratio, .lambdas = pb->lambdas,
             .fold_R = (const double *const *)R,
+            .progress = pb->log ? step_done : NULL, .progress_ctx = &steps,
         };
         if (path_cv(&pp, (const double *const *)A, r->fold_rows, K, &r->paths[a]) < 0)
             rc = lr_fail_at(e, LR_EDATA, pb->path, 0, 0, "the target is constant in the "
@@ -351,6 +371,11 @@ int cv_run(const struct cv_problem *pb, struct cv_result *r, struct lr_error *e)
         memcpy(r->theta_s, r->paths[r->best].full.beta + (size_t)r->chosen * (d + 1),
                sizeof(double) * (size_t)(d + 1));
         stats_unscale(r->theta_s, pb->mean, pb->scale, d, r->theta);
+        const struct path_result *full = &r->paths[r->best].full;
+        r->path_theta = lr_malloc(sizeof(double) * (size_t)full->n * (size_t)(d + 1));
+        for (int l = 0; l < full->n; l++)
+            stats_unscale(full->beta + (size_t)l * (d + 1), pb->mean, pb->scale, d,
+                          r->path_theta + (size_t)l * (d + 1));
     }
     for (int k = 0; k < K; k++)
         free(A[k]), free(R[k]);
@@ -369,8 +394,34 @@ static int next_rows(void *ctx, struct cv_block *b, struct lr_error *e)
     return rc;
 }
 
+int cv_folds_files(const int64_t *row_at, int64_t n, const struct row_places *places, int K,
+                   const char *path, int *fold, struct lr_error *e)
+{
+    if (places->n == 0)  /* the same on every rank: every rank kept offsets, or none */
+        return lr_fail_at(e, LR_EUSAGE, path, 0, 0, "--folds files: a row's file is known "
+                          "only for uncompressed inputs read as text (not compressed parts "
+                          "or the cache); decompress the parts, or use --folds hash or "
+                          "column:NAME");
+    if (places->n < 2)
+        return lr_fail_at(e, LR_EUSAGE, path, 0, 0, "--folds files: one input file is one "
+                          "fold; give the data as several files (one per fold), or use "
+                          "--folds hash or column:NAME");
+    if (K != places->n)
+        return lr_fail_at(e, LR_EUSAGE, path, 0, 0, "--folds files: %d input files are %d "
+                          "folds, not --cv %d; use --cv %d", places->n, places->n, K,
+                          places->n);
+    int f = 0;
+    for (int64_t i = 0; i < n; i++) {  /* rows in stream order: their files ascend */
+        while (f + 1 < places->n && row_at[i] >= places->start[f + 1])
+            f++;
+        fold[i] = f;
+    }
+    return 0;
+}
+
 int cv_train(const struct options *o, struct dataset *ds, const double *mean,
-             const double *scale, struct cv_result *r, struct lr_error *e)
+             const double *scale, struct train_log *log, struct cv_result *r,
+             struct lr_error *e)
 {
     memset(r, 0, sizeof *r);
     int K = o->cv, *fold = lr_malloc(sizeof *fold * (size_t)(ds->n_rows ? ds->n_rows : 1));
@@ -378,6 +429,11 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
     if (o->folds == CV_FOLDS_COLUMN &&
         cv_folds_column(ds->g, ds->n_groups, ds->n_rows, K, o->fold_column, o->path, fold, &K,
                         e) < 0) {
+        free(fold);
+        return -1;
+    }
+    if (o->folds == CV_FOLDS_FILES &&
+        cv_folds_files(ds->row_at, ds->n_rows, &ds->places, K, o->path, fold, e) < 0) {
         free(fold);
         return -1;
     }
@@ -398,7 +454,8 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
         .d = ds->n_features, .mean = mean, .scale = scale, .n_threads = o->n_threads, .K = K,
         .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
         .n_lambda = n_lambda, .lambda_min_ratio = o->lambda_min_ratio,
-        .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path,
+        .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path, .log = log,
+        .fold_files = o->folds == CV_FOLDS_FILES ? ds->places.path : NULL,
     };
     int rc = cv_run(&pb, r, e);
     free(lambdas);
@@ -416,6 +473,7 @@ void cv_result_free(struct cv_result *r)
     free(r->fold_weight);
     free(r->theta);
     free(r->theta_s);
+    free(r->path_theta);
     memset(r, 0, sizeof *r);
 }
 
@@ -492,6 +550,10 @@ void *cv_to_json(const struct cv_result *r)
     json_object_set_new(o, "lambda_chosen", json_real(r->lambda));
     json_object_set_new(o, "y_std", json_real(r->s_y));
     json_object_set_new(o, "equivalent", json_pack("{s:f, s:f}", "l1", r->l1, "l2", r->l2));
+    json_t *coef = json_array();  /* per λ: b, then w (glmnet's coef() along the path) */
+    for (int l = 0; l < c->full.n; l++)
+        json_array_append_new(coef, array_of(r->path_theta + (size_t)l * (r->d + 1), r->d + 1));
+    json_object_set_new(o, "path_coefficients", coef);
     json_object_set_new(o, "grid", paths);
     return o;
 }

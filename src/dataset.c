@@ -1041,7 +1041,8 @@ void data_options_for(const struct options *cli, enum data_role role,
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
             if (cli->fold_column)  /* --folds column: read as a cluster id (cv.h) */
                 o->groups = cli->fold_column, o->groups_option = "--folds column";
-            o->keep_places = cli->diagnostics;  /* the influential rows' FILE:LINE */
+            /* the influential rows' FILE:LINE; --folds files: each row's file */
+            o->keep_places = cli->diagnostics || (cli->cv && cli->folds == CV_FOLDS_FILES);
             o->offset = cli->offset, o->offset_target = 1;
             o->drop_index = 1;
             break;

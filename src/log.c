@@ -196,6 +196,23 @@ void log_epoch(struct train_log *l, const struct gd_epoch_info *in)
         draw_bar(l, in);
 }
 
+void log_steps(struct train_log *l, const char *what, int done, int total)
+{
+    if (!l->active || !l->progress)
+        return;
+    double t = now();
+    if (t - l->last_draw < 0.1)
+        return;
+    l->last_draw = t;
+    int width = 30, filled = total > 0 ? (int)((int64_t)width * done / total) : 0;
+    char bar[64];
+    for (int k = 0; k < width; k++)
+        bar[k] = k < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %s %d/%d", bar, what, done, total);
+    fflush(stderr);
+}
+
 /* "linreg_mpi: PREFIX<message>\n" on stderr in one write. */
 static void note_line(const char *prefix, const char *fmt, va_list ap)
 {

@@ -266,6 +266,8 @@ int path_cv(const struct path_problem *pb, const double *const *fold_A, const in
         free(S);
         return -1;
     }
+    if (pb->progress)
+        pb->progress(pb->progress_ctx);
     int n = cv->full.n;
     double *mse = lr_malloc(lr_bytes(K, n, sizeof *mse));
     struct path_problem fold = all;
@@ -283,6 +285,8 @@ int path_cv(const struct path_problem *pb, const double *const *fold_A, const in
                                      fold_A[k][0];
         }
         path_result_free(&r);
+        if (pb->progress)
+            pb->progress(pb->progress_ctx);
     }
     free(coef);
     free(S);

@@ -841,7 +841,7 @@ static int fit_cv(struct run *r, struct lr_error *e)
 {
     int d = r->ds.n_features;
     double t0 = comm_wtime();
-    if (cv_train(r->o, &r->ds, r->mean, r->scale, &r->cv, e) < 0)
+    if (cv_train(r->o, &r->ds, r->mean, r->scale, &r->log, &r->cv, e) < 0)
         return e->code;  /* agreed: from merged counts and matrices */
     r->t_train = comm_wtime() - t0;
     r->t[PH_COMPUTE] = r->t_train;

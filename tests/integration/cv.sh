@@ -5,7 +5,8 @@
 # alpha 1, 0.5 and 0, weighted rows and a categorical column; a grid of alphas; the
 # README's mapping to scikit-learn and to --l1/--l2; ranks 1-3 x threads 1-2 and the same
 # bytes for any thread count; hash folds the same for any rank count and for the data as
-# several inputs (one gzip); --cv alone against numpy; bad input.
+# several inputs (one gzip); --folds files (three files, ranks 1-3); --cv alone against
+# numpy; bad input.
 
 PY=/usr/bin/python3  # Debian's, with scikit-learn (scripts/install-deps.sh)
 CHK="$ROOT/tests/tools/check_cv.py"
@@ -33,6 +34,7 @@ check glmnet "$REF" mtcars:alpha=1:K=4 "$TMP/mt1se.json" 1se
 fit mt05 1 1 --cv 5 $FC --target mpg --l1-ratio 0.5 "$TMP/mtcars_K5.csv"
 check glmnet "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json" min
 check sklearn "$TMP/mtcars_K5.csv" mpg "$TMP/mt05.json"
+check path "$REF" mtcars:alpha=0.5:K=5 "$TMP/mt05.json"
 fit mt0 1 1 --cv 4 $FC --target mpg --l1-ratio 0 "$TMP/mtcars_K4.csv"
 check glmnet "$REF" mtcars:alpha=0:K=4 "$TMP/mt0.json" min
 check sklearn "$TMP/mtcars_K4.csv" mpg "$TMP/mt0.json"
@@ -86,6 +88,35 @@ values_close "$TMP/a" "$TMP/b" 1e-9 >"$TMP/why" &&
     ok "--cv alone: the model is --solver exact's (1e-9), stdout its CV error" ||
     not_ok "--cv alone" "$(cat "$TMP/why") $(head -2 "$TMP/ols.out")"
 
+# --- the progress bar over the paths: on a terminal (script(1)'s pty), cleared by the next
+# line; never with --quiet or when stderr is not a terminal (mt05.err above)
+PTYRUN="$BIN --cv 5 $FC --target mpg --l1-ratio 0.5,1 --model-out $TMP/pty.json $TMP/mtcars_K5.csv"
+script -qec "$PTYRUN" /dev/null >"$TMP/pty.out" 2>&1 </dev/null
+script -qec "$PTYRUN --quiet" /dev/null >"$TMP/ptyq.out" 2>&1 </dev/null
+grep -aq $'\r\[#*\.*\] cross-validation: paths [0-9]*/12\r\033\[Klinreg_mpi: cross-validation' "$TMP/pty.out" &&
+    ! grep -aq "cross-validation: paths" "$TMP/ptyq.out" && ! grep -aq "\] cross-validation" "$TMP/mt05.err" &&
+    ok "progress bar over the 2 x (5 + 1) paths on a terminal, cleared; none with --quiet or a pipe" ||
+    not_ok "progress bar" "$(cat -v "$TMP/pty.out" | grep -a paths | head -c 300)"
+
+# --- scripts/plot.sh --cv: plot.cv.glmnet's curve and plot.glmnet's paths, as PNGs
+png_ok() {  # signature, then IHDR width and height (big-endian) both between 100 and 5000
+    [ "$(head -c 8 "$1" | od -An -t x1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+        od -An -t u1 -j 16 -N 8 "$1" | awk '{ w = $1 * 16777216 + $2 * 65536 + $3 * 256 + $4
+            h = $5 * 16777216 + $6 * 65536 + $7 * 256 + $8; exit !(w >= 100 && w <= 5000 && h >= 100 && h <= 5000) }'
+}
+"$ROOT/scripts/plot.sh" --cv "$TMP/mt05.json" --out "$TMP/plots" >"$TMP/plot.out" 2>&1 &&
+    png_ok "$TMP/plots/cv_curve.png" && png_ok "$TMP/plots/cv_path.png" &&
+    grep -q "wrote .*cv_path.png" "$TMP/plot.out" &&
+    ok "plot.sh --cv: cv_curve.png and cv_path.png are PNGs" ||
+    not_ok "plot.sh --cv" "$(head -c 300 "$TMP/plot.out")"
+rc=0 rc2=0
+"$ROOT/scripts/plot.sh" --cv "$TMP/ols.json" --out "$TMP/plots" 2>"$TMP/err" || rc=$?
+"$ROOT/scripts/plot.sh" --cv "$TMP/exact.json" --out "$TMP/plots" 2>"$TMP/err2" || rc2=$?
+[ "$rc" = 1 ] && grep -q "there is no penalty path to draw" "$TMP/err" &&
+    [ "$rc2" = 1 ] && grep -q "has no cv block" "$TMP/err2" &&
+    ok "plot.sh --cv: a model of least squares' CV or without --cv is an error saying why" ||
+    not_ok "plot.sh --cv on other models" "exit $rc: $(cat "$TMP/err" "$TMP/err2")"
+
 # --- the ridge end of the mapping: --solver exact --l2 (the equivalent) is the same fit
 l2=$(grep -o '"l2": [-0-9.eE+]*' "$TMP/mt0.json" | tail -1 | awk '{print $2}')
 lr 1 1 --quiet --solver exact --target mpg --drop fold --l2 "$l2" --model-out "$TMP/ridge.json" \
@@ -115,6 +146,42 @@ fit hp 2 1 --cv 5 --seed 1 --l1-ratio 1 --target mpg --drop fold "$TMP/parts/a.c
 check fold_rows "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
 check same 1e-12 "$TMP/h1.json" "$TMP/h3.json" "$TMP/hp.json"
 
+# --- --folds files: mtcars as three files, each a fold (cv.glmnet's foldid = the file), and
+# the same under 1-3 ranks (the byte split puts a file's rows on several ranks)
+mkdir -p "$TMP/files"
+M="$ROOT/datasets/mtcars.csv"
+head -11 "$M" >"$TMP/files/a.csv"
+{ head -1 "$M"; sed -n 12,22p "$M"; } >"$TMP/files/b.csv"
+{ head -1 "$M"; sed -n 23,33p "$M"; } >"$TMP/files/c.csv"
+FILES=("$TMP/files/a.csv" "$TMP/files/b.csv" "$TMP/files/c.csv")
+for np in 1 2 3; do
+    fit "files$np" "$np" 1 --cv 3 --folds files --target mpg --l1-ratio 1 "${FILES[@]}"
+done
+check glmnet "$REF" mtcars-files:alpha=1:K=3 "$TMP/files1.json" min
+check same 1e-12 "$TMP/files1.json" "$TMP/files2.json" "$TMP/files3.json"
+tr -d ' \n' <"$TMP/files3.json" | grep -q '"fold_rows":\[10,11,11\]' &&
+    ok "--folds files: fold k is file k's rows (10, 11, 11) under 3 ranks" ||
+    not_ok "--folds files rows" "$(tr -d ' \n' <"$TMP/files3.json" | grep -o '"fold_rows":[^]]*')"
+gzip -c "$TMP/files/c.csv" >"$TMP/files/c.csv.gz"
+# files_fail DESC PATTERN ARGS...: exit 2 with PATTERN on stderr, no model written
+files_fail() {
+    local desc=$1 pattern=$2 rc=0
+    shift 2
+    "$BIN" --target mpg --folds files "$@" --model-out "$TMP/bad.json" >/dev/null \
+        2>"$TMP/err" </dev/null || rc=$?
+    [ "$rc" -eq 2 ] && grep -q -- "$pattern" "$TMP/err" && [ ! -e "$TMP/bad.json" ] &&
+        ok "$desc" || not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
+}
+files_fail "--folds files: --cv K other than the number of files" \
+    "3 input files are 3 folds, not --cv 4; use --cv 3" --cv 4 "${FILES[@]}"
+files_fail "--folds files: one input file" "one input file is one fold" --cv 3 "$TMP/files/a.csv"
+files_fail "--folds files: a compressed part" "known only for uncompressed inputs" \
+    --cv 3 "$TMP/files/a.csv" "$TMP/files/b.csv" "$TMP/files/c.csv.gz"
+files_fail "--folds files: not in stream mode" "--folds files needs every row in memory" \
+    --cv 3 --memory stream "${FILES[@]}"
+files_fail "--folds files: not with the cache" "does not keep which file a row came from" \
+    --cv 3 --cache "$TMP/files.cache" "${FILES[@]}"
+
 # --- bad input: exit 65, no model written; every rank alike under mpirun once (whose
 # clean-up after a failing run costs seconds), the others in one process
 rm -f "$TMP/bad.json"
@@ -129,6 +196,11 @@ data_fail() {
     [ "$rc" -eq 65 ] && grep -q -- "$pattern" "$TMP/err" && [ ! -e "$TMP/bad.json" ] &&
         ok "$desc" || not_ok "$desc" "exit $rc: $(head -c 300 "$TMP/err")"
 }
+head -1 "$TMP/files/a.csv" >"$TMP/files/header_only.csv"
+data_fail "--folds files: a file of no data rows names it" \
+    "header_only.csv: --folds files: fold 3 of 4 is this file, which has no data rows" \
+    --cv 4 --folds files --target mpg "$TMP/files/a.csv" "$TMP/files/b.csv" \
+    "$TMP/files/header_only.csv" "$TMP/files/c.csv"
 awk -F, 'NR == 1 || $NF != 2' "$TMP/mtcars_K4.csv" >"$TMP/three.csv"
 data_fail "--folds column with 3 values for --cv 4: a fold with no rows" \
     "has 3 distinct values but --cv asks for 4 folds; use --cv 3" \

@@ -48,6 +48,8 @@ def reference(tsv, case):
             lam.append(float(f[2])), cvm.append(float(f[3])), cvsd.append(float(f[4]))
         elif f[1] == "choice":
             ref["min"], ref["1se"] = float(f[2]), float(f[3])
+        elif f[1] == "path":
+            ref.setdefault("path", []).append([float(v) for v in f[2].split()])
         else:
             ref[f[1]] = [float(v) for v in f[2].split()]
     if not lam:
@@ -83,6 +85,24 @@ def check_glmnet(tsv, case, model, select):
     out(good, desc + ": lambda, cvm, cvsd, lambda.min/1se, coef." + select,
         f"lambda {e[0]:.2g}, cvm {e[1]:.2g}, cvsd {e[2]:.2g}, choice {max(choice):.2g}, "
         f"coef {ec:.2g}, same zeros {zeros}")
+
+
+def check_path(tsv, case, model):
+    """cv.path_coefficients against glmnet's coef() at every lambda of the path; each
+    lambda's vector compared on its own scale (zeros where glmnet has them)."""
+    m = load(model)
+    got = m["cv"]["path_coefficients"]
+    want = reference(tsv, case)[3]["path"]
+    desc = f"{case} ({os.path.basename(model)}): cv.path_coefficients = glmnet's coef() along the path"
+    if len(got) != len(want) or any(len(g) != len(w) for g, w in zip(got, want)):
+        return out(False, desc, f"{len(got)} lambdas, glmnet {len(want)}")
+    err = max(absrel(g, w, 1e-3 * max(abs(v) for v in w)) for g, w in zip(got, want))
+    zeros = all((a == 0) == (b == 0) for g, w in zip(got, want) for a, b in zip(g[1:], w[1:]))
+    chosen = got[m["cv"]["lambda"].index(m["cv"]["lambda_chosen"])]
+    same = chosen == [m["intercept"]] + m["coefficients"]
+    out(err <= 1e-6 and zeros and same,
+        desc + " (1e-6), the same zeros, the model's its entry at the chosen lambda",
+        f"max error {err:.2g}, same zeros {zeros}, model = its entry {same}")
 
 
 def check_grid(tsv, model, cases):
@@ -194,6 +214,8 @@ def run(args):
     cmd = args[0]
     if cmd == "glmnet":
         check_glmnet(*args[1:5])
+    elif cmd == "path":
+        check_path(*args[1:4])
     elif cmd == "grid":
         check_grid(args[1], args[2], args[3:])
     elif cmd == "same":

@@ -121,7 +121,8 @@ static const struct {
     {{"--cv", "4", "--lambdas", "0", "x.csv"}, "--lambdas: '0' is not a whole number >= 1"},
     {{"--cv", "4", "--lambda-min-ratio", "1", "x.csv"}, "--lambda-min-ratio: '1' is not below 1"},
     {{"--cv", "4", "--select", "max", "x.csv"}, "--select: 'max' is not 'min' or '1se'"},
-    {{"--cv", "4", "--folds", "rows", "x.csv"}, "--folds: 'rows' is not hash or column:NAME"},
+    {{"--cv", "4", "--folds", "rows", "x.csv"},
+     "--folds: 'rows' is not hash, files or column:NAME"},
     {{"--cv", "4", "--folds", "column:a,b", "x.csv"}, "--folds: 'column:a,b'"},
     {{"--cv", "4", "--lambdas", "5", "--lambda-path", "2,1", "x.csv"}, "not both"},
     {{"--cv", "4", "--lambda-min-ratio", "0.1", "--lambda-path", "2,1", "x.csv"},
@@ -140,6 +141,8 @@ static const struct {
     {{"--cv", "4", "--no-intercept", "x.csv"}, "--no-intercept does not apply to --cv"},
     {{"--cv", "4", "--folds", "column:f", "--cache", "c.bin", "x.csv"},
      "the cache does not keep the fold column"},
+    {{"--cv", "3", "--folds", "files", "--cache", "c.bin", "a.csv", "b.csv"},
+     "--folds files: the cache does not keep which file a row came from"},
     {{"--l1-ratio", "0.5", "x.csv"}, "--l1-ratio applies to the cross-validated penalty path: "
                                      "add --cv K"},
     {{"--select", "1se", "x.csv"}, "--select applies to the cross-validated penalty path"},
