@@ -62,6 +62,8 @@ struct data_options {
                                   $TMPDIR, else /tmp (scratch.h) */
     int64_t block_rows;        /* stream mode: rows per block (a multiple of 4096); 0: about
                                   32 MiB of rows as read */
+    int many_passes;           /* stream mode: the rows will be read back many times (train):
+                                  keep them as handed out, to be mapped back (dataset_next) */
     int keep_places;           /* keep where each row's record starts (ds->row_at, places) */
     struct formula_data *formula;  /* --formula, or the model's: the columns it reads, made
                                   into its design (formula_data.h; resident mode); the

@@ -764,10 +764,23 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
                    &ds->enc, &st->plan, e) < 0)
         goto fail;
-    if (!st->plan.identity && !st->plan.raw) {  /* a block expanded beside the one read */
+    /* the blocks read back: about 32 MiB of the design, which one-hot columns can make much
+       wider than the rows as read (unless --block-rows says), and never more rows than the
+       rank has; any whole number of parts gives the same sums */
+    int wide = !st->plan.identity && !st->plan.raw;
+    if (wide && !o->block_rows) {
+        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)st->plan.width + 2));
+        fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+        st->block_rows = fit > PAR_CHUNK_ROWS ? (fit < st->block_rows ? fit : st->block_rows)
+                                               : PAR_CHUNK_ROWS;
+    }
+    int64_t all = (L->rows.n_rows + PAR_CHUNK_ROWS - 1) / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+    if (all > 0 && st->block_rows > all)
+        st->block_rows = all;
+    if (wide) {  /* a block expanded beside the one read */
         char what[200];
-        snprintf(what, sizeof what, "a block of the one-hot design (%lld rows of %d numbers)",
-                 (long long)st->block_rows, st->plan.width);
+        snprintf(what, sizeof what, "a block of the one-hot design (%lld rows of %d numbers; "
+                 "--block-rows sets the rows)", (long long)st->block_rows, st->plan.width);
         if (node_fits((double)st->block_rows * st->plan.width * sizeof(double), what, o->path,
                       e) < 0)
             goto fail;
@@ -780,7 +793,8 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     L->rows.skipped_at = NULL;
     if (count_rows(L, o, ds, e) < 0)
         return -1;
-    open_done(ds);
+    if (o->many_passes)
+        open_done(ds);
     return 0;
 fail:
     free(missing);
@@ -1037,6 +1051,7 @@ void data_options_for(const struct options *cli, enum data_role role,
             .unknown_error = cli->unknown_error,
         };
         if (role == DATA_TRAIN) {
+            o->many_passes = 1;
             o->target = cli->target, o->features = cli->features, o->drop = cli->drop;
             o->groups = cli->cov_columns;  /* --cov cluster: the cluster id columns */
             if (cli->fold_column)  /* --folds column: read as a cluster id (cv.h) */

@@ -374,6 +374,12 @@ int precond_certify(const struct gd_problem *pb, const struct precond *pc, const
     struct exact_stream xs;
     exact_stream_begin(&xs, &xp);
     gd_each_block(pb, factor_block, &xs);
+    double short_read = xs.fed != pb->n_local;  /* a block that could not be read */
+    comm_max(&short_read, 1);
+    if (short_read) {  /* the caller reports the error; no bound */
+        exact_stream_free(&xs);
+        return -1;
+    }
     exact_stream_end(&xs, &f);
     int k = f.rank, movable = 0;
     for (int j = pb->intercept ? 0 : 1; j < m; j++)

@@ -124,6 +124,8 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
         dopt.formula = fd;
         dopt.memory = MEMORY_RESIDENT;
     }
+    if (m->offset && !need_target && dopt.memory == MEMORY_AUTO)
+        dopt.memory = MEMORY_RESIDENT;  /* the scratch file does not keep the offset column */
     if (dataset_load(&dopt, ds, e) < 0)
         return -1;
     if (comm_rank() == 0 && !o->quiet)

@@ -337,33 +337,44 @@ static void warn_index_columns(struct run *r)
                  "the CSV with row.names = FALSE (R) or index=False (pandas), or say --drop col1 "
                  "to leave it out without this warning; to fit it, name it in the header or "
                  "in --features");
-    int64_t base = comm_exscan_i64(ds->n_rows);
-    for (int j = 0; j < ds->n_features; j++) {
-        int k;
-        char rest;
-        if (r->o->no_header || sscanf(ds->feature_names[j], "col%d%c", &k, &rest) != 1)
-            continue;  /* only names made up for an empty header field */
-        double off[2] = {0, 0};  /* rows that are not 0-based, not 1-based row numbers */
-        struct row_block b;
-        struct lr_error e = {0};
-        int64_t at = base;
-        dataset_rewind(ds);
-        while (dataset_next(ds, &b, &e) > 0)
-            for (int64_t i = 0; i < b.n; i++, at++) {
-                double v = b.X[i * ds->n_features + j];
-                off[0] += v != (double)at;
-                off[1] += v != (double)(at + 1);
+    int d = ds->n_features, n = 0, *col = lr_malloc((size_t)(d ? d : 1) * sizeof *col), k;
+    char rest;
+    for (int j = 0; j < d; j++)  /* only names made up for an empty header field */
+        if (!r->o->no_header && sscanf(ds->feature_names[j], "col%d%c", &k, &rest) == 1)
+            col[n++] = j;
+    if (n == 0) {
+        free(col);
+        return;
+    }
+    /* per column, the rows that are not 0-based and not 1-based row numbers: one pass */
+    double *off = lr_calloc(2 * (size_t)n, sizeof *off);
+    int64_t at = comm_exscan_i64(ds->n_rows);
+    struct row_block b;
+    struct lr_error e = {0};
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, &e) > 0)
+        for (int64_t i = 0; i < b.n; i++, at++)
+            for (int c = 0; c < n; c++) {
+                double v = b.X[i * d + col[c]];
+                off[2 * c] += v != (double)at;
+                off[2 * c + 1] += v != (double)(at + 1);
             }
-        off[0] += e.code != LR_OK, off[1] += e.code != LR_OK;  /* unread: no warning */
-        comm_sum(off, 2);
-        if (ds->n_rows_total > 1 && (off[0] == 0 || off[1] == 0))
+    for (int c = 0; e.code != LR_OK && c < 2 * n; c++)
+        off[c] += 1;  /* rows unread: no warning */
+    comm_sum(off, 2 * n);
+    for (int c = 0; c < n; c++) {
+        const char *name = ds->feature_names[col[c]];
+        sscanf(name, "col%d", &k);
+        if (ds->n_rows_total > 1 && (off[2 * c] == 0 || off[2 * c + 1] == 0))
             log_warn(&r->log, "column %d has no name in the header and holds the row numbers "
                      "%d..%lld, like the row names R's write.csv or the index pandas' to_csv "
                      "writes; it is trained on as feature '%s': leave it out with --drop %s "
                      "(or write the CSV with row.names = FALSE in R, index=False in pandas)", k,
-                     off[0] == 0 ? 0 : 1, (long long)ds->n_rows_total - (off[0] == 0),
-                     ds->feature_names[j], ds->feature_names[j]);
+                     off[2 * c] == 0 ? 0 : 1, (long long)ds->n_rows_total - (off[2 * c] == 0),
+                     name, name);
     }
+    free(off);
+    free(col);
 }
 
 /* Phase 1, collective: the outputs can be written, --resume is read, the log is open. */
@@ -510,6 +521,8 @@ static void train_rows(void *ctx, gd_block_fn fn, void *arg)
     dataset_rewind(&r->ds);
     while (dataset_next(&r->ds, &b, &r->rows_err) > 0)
         fn(arg, b.X, b.y, b.w, b.n);
+    if (r->rows_err.code != LR_OK)
+        g_stop = 1;  /* every rank stops after this epoch, no checkpoint; fit_gd agrees */
 }
 
 /* Collective: the column statistics of the training rows (r->s) and of y (r->ys), in one
@@ -728,7 +741,8 @@ static int fit_gd(struct run *r, struct lr_error *e)
         certify(r, &pb);
     if (r->gp.huber)
         r->huber_loss = prox_objective(&pb, &r->gp, r->st.theta, r->st.sigma);
-    return LR_OK;
+    *e = r->rows_err;  /* a block those passes could not read */
+    return comm_agree(e);
 }
 
 /* The exact solver's view of the training rows: raw X and the scaling for the exact
