@@ -961,11 +961,14 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
     if (n <= 0)
         return n < 0 ? -1 : 0;
     ds->next_row += n;
-    int64_t *unseen = lr_malloc((size_t)(ds->enc.n_cols + 1) * sizeof *unseen);
-    for (int c = 0; c < ds->enc.n_cols; c++)
-        unseen[c] = ds->enc.cols[c].n_unseen;
+    int64_t *unseen = NULL;  /* unseen levels are counted in the first pass only */
+    if (st->passes > 1) {
+        unseen = lr_malloc((size_t)(ds->enc.n_cols + 1) * sizeof *unseen);
+        for (int c = 0; c < ds->enc.n_cols; c++)
+            unseen[c] = ds->enc.cols[c].n_unseen;
+    }
     st->X = enc_apply_rows(&st->plan, &ds->enc, st->raw, n, st->design, st->n_threads);
-    for (int c = 0; st->passes > 1 && c < ds->enc.n_cols; c++)  /* counted in the first */
+    for (int c = 0; unseen && c < ds->enc.n_cols; c++)
         ds->enc.cols[c].n_unseen = unseen[c];
     free(unseen);
     if (st->mean)

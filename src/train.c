@@ -96,6 +96,9 @@ struct run {
     double t_precond;          /* seconds building it */
     double peak_rss;           /* the largest rank's peak memory, bytes */
     struct lr_error rows_err;  /* stream mode: a block the solver could not read */
+    struct col_stats train_y;  /* pass_metrics: y's statistics over the training rows, */
+    double train_obs;          /* ... the rows of weight > 0 (all without weights), */
+    double train_sum_log_w;    /* ... and Σ log ω over them (with --weights) */
     const char **pc_names;     /* the model's words for its fallbacks */
     char pc_note[200];         /* why the sample's factor was not used */
 };
@@ -1014,33 +1017,14 @@ static int infer(struct run *r, struct lr_error *e)
     theta[0] = r->intercept;
     for (int j = 0; j < d; j++)
         theta[j + 1] = r->aliased && r->aliased[j] ? NAN : r->coef[j];
-    struct col_stats ys;  /* weighted: R's lm(weights=), whose n counts the rows of ω > 0 */
-    double wsum[2] = {0, 0};
-    struct row_block b;
-    stats_init(&ys, 1);
-    dataset_rewind(ds);
-    while (dataset_next(ds, &b, e) > 0) {
-        stats_add(b.y, b.w, b.n, 1, r->o->n_threads, &ys);
-        for (int64_t i = 0; b.w && i < b.n; i++)
-            if (b.w[i] > 0)
-                wsum[0] += 1, wsum[1] += log(b.w[i]);
-    }
-    stats_finish(&ys, 1);
-    comm_sum(wsum, 2);
-    rc = comm_agree(e);
-    if (rc != LR_OK) {
-        free(theta);
-        return rc;
-    }
-    double n = ys.weight;
-    int weighted = r->o->weights != NULL;
-    if (!weighted)
-        wsum[0] = (double)ys.count;
-    double sst = r->o->no_intercept ? ys.m2 + n * ys.mean * ys.mean : ys.m2;
+    /* weighted: R's lm(weights=), whose n counts the rows of ω > 0 (pass_metrics) */
+    const struct col_stats *ys = &r->train_y;
+    double n = ys->weight;
+    double sst = r->o->no_intercept ? ys->m2 + n * ys->mean * ys->mean : ys->m2;
     inference_compute(&r->xf, theta, r->mean, r->scale, d, !r->o->no_intercept,
-                      r->train_m.mse * n, sst, (int64_t)wsum[0], r->o->conf_level, &r->inf);
-    if (weighted)
-        inference_add_log_weights(&r->inf, wsum[1]);
+                      r->train_m.mse * n, sst, (int64_t)r->train_obs, r->o->conf_level, &r->inf);
+    if (r->o->weights)
+        inference_add_log_weights(&r->inf, r->train_sum_log_w);
     /* the coefficients on the factor's design, aliased ones 0 */
     double *theta_s = lr_malloc((size_t)(d + 1) * sizeof *theta_s);
     for (int j = 0; j <= d; j++)
@@ -1058,6 +1042,14 @@ static int infer(struct run *r, struct lr_error *e)
     return rc;
 }
 
+/* Whether the run ends with the inference table: --inference, or the exact solver without a
+   penalty (and not --cv, whose model is a penalised one). */
+static int wants_inference(const struct run *r)
+{
+    const struct options *o = r->o;
+    return o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0 && !o->cv);
+}
+
 /* Collective: the training rows' metrics at θ (in the units of X as the solver left it),
    one pass. */
 static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
@@ -1065,12 +1057,23 @@ static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
     struct dataset *ds = &r->ds;
     struct metrics_acc acc;
     struct row_block b;
-    int d = ds->n_features, t = r->o->n_threads;
+    int d = ds->n_features, t = r->o->n_threads, log_w = r->o->weights && wants_inference(r);
+    double sum_log_w = 0;
     metrics_init(&acc);
     dataset_rewind(ds);
-    while (dataset_next(ds, &b, e) > 0)
+    while (dataset_next(ds, &b, e) > 0) {
         metrics_add(&acc, b.X, b.y, b.w, b.n, d, theta[0], theta + 1, t);
+        for (int64_t i = 0; log_w && i < b.n; i++)  /* the table's log-likelihood */
+            if (b.w[i] > 0)
+                sum_log_w += log(b.w[i]);
+    }
     metrics_finish(&acc, d, !r->o->no_intercept, &r->train_m);
+    comm_sum(&sum_log_w, 1);
+    /* what the inference table takes from the same pass: y's statistics and the rows of
+       weight > 0 (every row without weights) */
+    r->train_y = acc.y;
+    r->train_obs = acc.sums[2];
+    r->train_sum_log_w = sum_log_w;
     return comm_agree(e);
 }
 
@@ -1125,8 +1128,7 @@ static int finish_model(struct run *r, struct lr_error *e)
             if (ms[i])
                 ms[i]->adj_r2 = metrics_adjusted_r2(ms[i]->r2, ms[i]->rows, k, b);
     }
-    if ((o->inference || (r->gp.solver == SOLVER_EXACT && o->l2 == 0 && !o->cv)) &&
-        (rc = infer(r, e)) != LR_OK)
+    if (wants_inference(r) && (rc = infer(r, e)) != LR_OK)
         return rc;
     double w1 = 0, mw = ds->weight_total;
     double l1 = o->cv ? r->cv.l1 : o->l1, l2 = o->cv ? r->cv.l2 : o->l2;  /* --cv: equivalent */
