@@ -170,9 +170,9 @@ void dataset_free(struct dataset *ds);
  */
 void dataset_rewind(struct dataset *ds);
 
-/* Collective: every row's missing values filled with fill[j] where not NaN (the values the
-   encoding's has_fill and fill record, which streamed blocks get as they are read): resident
-   rows in place now. */
+/* Collective: every row's missing values filled with fill[j] where not NaN, recorded in
+   the encoding (has_fill, fill; streamed blocks are filled from it as they are read):
+   resident rows in place now. */
 void dataset_fill(struct dataset *ds, const double *fill, int n_threads);
 
 /* Every row's features standardised, (x − mean)/scale (borrowed; they must outlive ds):
@@ -181,6 +181,14 @@ void dataset_scale(struct dataset *ds, const double *mean, const double *scale, 
 /* (both collective: a streamed data set's blocks change, so the file of blocks as handed
    out is written again by the next pass) */
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e);
+
+/* Collective: the rows whose position in the whole data set (counted from the first data
+   row, whatever the ranks and threads) hashes with seed below fraction moved into part,
+   both in file order; part gets ds's columns and a copy of its encoding, and is resident
+   or streamed as ds is. The row and weight totals of both are set. Before any fill or
+   scaling. */
+int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dataset *part,
+                  struct lr_error *e);
 
 /* Collective, stream mode, after a command's one pass (predict, evaluate): the unseen levels
    that pass met, summed over the ranks into enc (as resident mode has them after loading);

@@ -86,12 +86,16 @@ struct gd_problem {
        with the bits of the rows held at once. A block it cannot read ends its pass early;
        it keeps the error for the caller, who agrees on it after the solver. NULL: X. */
     void (*rows)(void *ctx, gd_block_fn fn, void *arg);
+    void (*val_rows)(void *ctx, gd_block_fn fn, void *arg);  /* the same for Xv, yv, wv */
     void *rows_ctx;
     int weighted;              /* the rows carry weights (w, or rows's blocks) */
 };
 
 /* fn on every block of pb's rows, in order: X, y, w as one block, or rows's blocks. */
 void gd_each_block(const struct gd_problem *pb, gd_block_fn fn, void *arg);
+
+/* pb's validation rows as a problem of their own (its rows: Xv, yv, wv, or val_rows). */
+struct gd_problem gd_validation(const struct gd_problem *pb);
 
 struct gd_params {
     enum solver solver;        /* SOLVER_GD or SOLVER_NESTEROV */

@@ -57,6 +57,13 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
 int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **rows,
                           struct lr_error *e);
 
+/* Local: one pass over s, block_rows rows at a time: each row for which take(ctx, i) is
+   non-zero (i counts s's rows from 0) appended to out (rows of the same shape), in order;
+   s keeps the others, in order, rewritten in place, and is rewound. -1 with e when a read
+   or write fails (LR_ENOINPUT, LR_ECANTCREAT). */
+int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, int64_t row),
+                  void *ctx, struct scratch *out, struct lr_error *e);
+
 /* Closes the file (its blocks go back to the file system); safe on one never opened. */
 void scratch_close(struct scratch *s);
 

@@ -137,9 +137,9 @@ void cli_usage(FILE *out)
         "                       (--block-rows) whatever the row count: the first pass\n"
         "                       keeps the rows as read in a scratch file, each later pass\n"
         "                       reads them back. The same model, predictions and metrics,\n"
-        "                       bit for bit, as resident, for every solver and --cv; not\n"
-        "                       with --validation-split, --folds column or files,\n"
-        "                       --formula, --cov other than classical, --diagnostics,\n"
+        "                       bit for bit, as resident, for every solver, --cv,\n"
+        "                       --test and --validation-split; not with --folds column\n"
+        "                       or files, --formula, --cov other than classical, --diagnostics,\n"
         "                       --cache or compressed inputs, nor predicting with an\n"
         "                       --offset or --formula model. --solver exact reads the rows\n"
         "                       about six times, gradient descent once an epoch. 'auto'\n"
@@ -1066,8 +1066,7 @@ const char *cli_stream_blocker(const struct options *o)
 {
     if (o->command != CMD_TRAIN)  /* predict, evaluate */
         return o->cache ? "--cache" : NULL;
-    return o->validation_split > 0 ? "--validation-split"
-           : o->folds == CV_FOLDS_COLUMN ? "--folds column"
+    return o->folds == CV_FOLDS_COLUMN ? "--folds column"
            : o->folds == CV_FOLDS_FILES ? "--folds files"
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"

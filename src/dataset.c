@@ -14,6 +14,7 @@
 #include "encode_collective.h"
 #include "formula_data.h"
 #include "comm.h"
+#include "hash.h"
 #include "inputs.h"
 #include "par.h"
 #include "scratch.h"
@@ -447,6 +448,8 @@ struct data_stream {
                                     after the file is opened and mapped back by the later
                                     ones (fd -1: none; then each pass decodes again) */
     int done_state;            /* 0: none; 1: the pass that writes it; 2: complete */
+    int many_passes;           /* data_options.many_passes: keep the blocks (done) */
+    int plan_borrowed;         /* plan is another data set's (dataset_split's part) */
 };
 
 static void load_free(struct load *L)
@@ -741,6 +744,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     st->n_threads = o->n_threads;
     st->dir = o->scratch;
     st->done.fd = -1;
+    st->many_passes = o->many_passes;
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
     if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
         return -1;
@@ -979,10 +983,17 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
 
 void dataset_fill(struct dataset *ds, const double *fill, int n_threads)
 {
-    if (ds->stream)
-        open_done(ds);  /* the blocks written so far are not filled */
-    else
+    int *src = enc_numeric_sources(&ds->enc);  /* recorded: stream mode fills from it */
+    for (int j = 0; j < ds->n_features; j++)
+        if (src[j] >= 0 && !isnan(fill[j])) {
+            ds->enc.cols[src[j]].has_fill = 1;
+            ds->enc.cols[src[j]].fill = fill[j];
+        }
+    free(src);
+    if (!ds->stream)
         enc_fill(ds->X, ds->n_rows, ds->n_features, fill, n_threads);
+    else if (ds->stream->many_passes)
+        open_done(ds);  /* the blocks written so far are not filled */
 }
 
 void dataset_scale(struct dataset *ds, const double *mean, const double *scale, int n_threads)
@@ -994,6 +1005,130 @@ void dataset_scale(struct dataset *ds, const double *mean, const double *scale, 
     ds->stream->mean = mean;
     ds->stream->scale = scale;
     open_done(ds);  /* the blocks written so far are not scaled */
+}
+
+/* The rows of a split: those whose position in the whole data set (base + the rank's
+   row) hashes below fraction. */
+struct split_key {
+    uint64_t key;
+    int64_t base;
+    double fraction;
+};
+static int split_takes(void *ctx, int64_t row)
+{
+    const struct split_key *k = ctx;
+    return (double)(mix64(k->key ^ (uint64_t)(k->base + row)) >> 11) * 0x1p-53 < k->fraction;
+}
+
+/* Resident: the rows split_takes picks moved into part (X, y, w), the rest kept in order
+   with what goes with each (cluster ids, where its record starts, its offset). */
+static void split_resident(struct dataset *ds, struct split_key *k, struct dataset *part)
+{
+    int d = ds->n_features;
+    int64_t kt = 0, kv = 0;
+    for (int64_t i = 0; i < ds->n_rows; i++)
+        kv += split_takes(k, i);
+    part->X = lr_malloc(lr_bytes(kv ? kv : 1, d, sizeof(double)));
+    part->y = lr_malloc((size_t)(kv ? kv : 1) * sizeof(double));
+    part->w = ds->w ? lr_malloc((size_t)(kv ? kv : 1) * sizeof(double)) : NULL;
+    kv = 0;
+    for (int64_t i = 0; i < ds->n_rows; i++) {
+        int v = split_takes(k, i);
+        double *dst_X = v ? part->X + kv * d : ds->X + kt * d;
+        if (dst_X != ds->X + i * d)
+            memmove(dst_X, ds->X + i * d, (size_t)d * sizeof(double));
+        if (ds->w)  /* the weight moves with its row */
+            *(v ? &part->w[kv] : &ds->w[kt]) = ds->w[i];
+        for (int g = 0; !v && g < ds->n_groups; g++)  /* so do its cluster ids */
+            ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
+        if (!v && ds->row_at)  /* and where its record starts */
+            ds->row_at[kt] = ds->row_at[i];
+        if (!v && ds->offset)  /* and its --offset (the diagnostics' fitted values) */
+            ds->offset[kt] = ds->offset[i];
+        if (v)
+            part->y[kv++] = ds->y[i];
+        else
+            ds->y[kt++] = ds->y[i];
+    }
+    ds->n_rows = kt;
+    part->n_rows = kv;
+}
+
+/* Stream mode: the rows split_takes picks moved from ds's scratch file into a new one of
+   part's, which reads them back with ds's encoding plan. */
+static int split_stream(struct dataset *ds, struct split_key *k, struct dataset *part,
+                        struct lr_error *e)
+{
+    struct data_stream *st = ds->stream, *pt = lr_calloc(1, sizeof *pt);
+    part->stream = pt;
+    *pt = (struct data_stream){.plan = st->plan, .plan_borrowed = 1,
+                               .block_rows = st->block_rows, .n_threads = st->n_threads,
+                               .dir = st->dir, .many_passes = st->many_passes};
+    pt->sc.fd = pt->done.fd = -1;
+    int64_t rows = (int64_t)(k->fraction * 1.25 * (double)ds->n_rows) + st->block_rows;
+    if (scratch_open(&pt->sc, st->dir, st->sc.d, st->sc.has_y, st->sc.has_w,
+                     rows < ds->n_rows ? rows : ds->n_rows, e) < 0)
+        return -1;
+    struct lr_error we = {0};
+    scratch_split(&st->sc, st->block_rows, split_takes, k, &pt->sc, &we);
+    if (we.code != LR_OK)
+        *e = we;
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    ds->n_rows = st->sc.n_rows;
+    part->n_rows = pt->sc.n_rows;
+    if (st->many_passes) {
+        open_done(ds);  /* a pass before the split wrote every row's block */
+        open_done(part);
+    }
+    return 0;
+}
+
+/* Σω of a data set's rows on this rank, a pass. */
+static double local_weight(struct dataset *ds, struct lr_error *e)
+{
+    struct row_block b;
+    double t = 0;
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, e) > 0)
+        for (int64_t i = 0; i < b.n; i++)
+            t += b.w[i];
+    return t;
+}
+
+int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dataset *part,
+                  struct lr_error *e)
+{
+    memset(part, 0, sizeof *part);
+    struct split_key k = {.key = mix64(seed ^ 0x6A09E667F3BCC909u),
+                          .base = comm_exscan_i64(ds->n_rows), .fraction = fraction};
+    char *enc = enc_serialize(&ds->enc);  /* the part's own copy: fill values, unseen counts */
+    const char *why = NULL;
+    if (enc_deserialize(enc, &part->enc, &why) < 0)
+        lr_fail(e, LR_EDATA, "the encoding could not be copied: %s", why ? why : "?");
+    free(enc);
+    if (e->code == LR_OK && ds->stream)
+        split_stream(ds, &k, part, e);
+    else if (e->code == LR_OK)
+        split_resident(ds, &k, part);
+    if (e->code != LR_OK)
+        return -1;
+    part->n_features = ds->n_features;
+    part->has_target = ds->has_target;
+    part->has_weights = ds->has_weights;
+    ds->n_rows_total = comm_sum_i64(ds->n_rows);
+    part->n_rows_total = comm_sum_i64(part->n_rows);
+    ds->weight_total = (double)ds->n_rows_total;
+    part->weight_total = (double)part->n_rows_total;
+    if (ds->has_weights) {  /* Σω of each part, per rank then in rank order (comm_sum) */
+        double t[2] = {local_weight(ds, e), local_weight(part, e)};
+        if (comm_agree(e) != LR_OK)
+            return -1;
+        comm_sum(t, 2);
+        ds->weight_total = t[0];
+        part->weight_total = t[1];
+    }
+    return 0;
 }
 
 void dataset_stream_end(struct dataset *ds)
@@ -1018,7 +1153,8 @@ static void stream_free(struct data_stream *st)
     if (!st)
         return;
     scratch_close(&st->sc);
-    enc_plan_free(&st->plan);
+    if (!st->plan_borrowed)
+        enc_plan_free(&st->plan);
     scratch_blocks_close(&st->done);
     free(st->raw);
     free(st->design);
@@ -1036,8 +1172,9 @@ void data_options_for(const struct options *cli, enum data_role role,
         .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
-        .memory = role == DATA_TEST || role == DATA_DESCRIBE || cli_stream_blocker(cli)
-                      ? MEMORY_RESIDENT : cli->memory,
+        /* --test rows stream as predict's do, whatever holds the training rows */
+        .memory = role == DATA_DESCRIBE || (role != DATA_TEST && cli_stream_blocker(cli))
+                  || (role == DATA_TEST && cli->formula) ? MEMORY_RESIDENT : cli->memory,
         .scratch = cli->scratch,
         .block_rows = cli->block_rows,
     };

@@ -106,6 +106,15 @@ void gd_each_block(const struct gd_problem *pb, gd_block_fn fn, void *arg)
         fn(arg, pb->X, pb->y, pb->w, pb->n_local);
 }
 
+struct gd_problem gd_validation(const struct gd_problem *pb)
+{
+    struct gd_problem v = *pb;
+    v.X = pb->Xv, v.y = pb->yv, v.w = pb->wv;
+    v.n_local = pb->nv_local, v.n_total = pb->nv_total, v.w_total = pb->wv_total;
+    v.rows = pb->val_rows;
+    return v;
+}
+
 /* gd_partials over every block of pb's rows (with_y 0: y as zeros). */
 struct partials_pass {
     int d, n_threads, with_y, add;
@@ -137,17 +146,6 @@ static void gram_block(void *arg, const double *X, const double *y, const double
 {
     struct gram_pass *p = arg;
     linalg_gram_add(X, n, p->d, p->n_threads, p->G);
-}
-
-/* Σ e_i² over rows of X: N×D row-major against y, at (b, w). */
-static double sse(const double *X, const double *y, int64_t n, int d, const double *w, double b,
-                  int n_threads)
-{
-    double *acc = lr_malloc((size_t)(d + 2) * sizeof *acc);
-    gd_partials(X, y, n, d, w, b, n_threads, acc);
-    double s = acc[d + 1];
-    free(acc);
-    return s;
 }
 
 int gd_certify(const struct gd_problem *pb, double l2, const double *theta,
@@ -355,12 +353,16 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
     double *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);
     double *step = pb->pc ? lr_malloc((size_t)(d + 1) * sizeof *step) : grad;
+    double *vacc = lr_malloc((size_t)(d + 2) * sizeof *vacc);
+    struct gd_problem val = gd_validation(pb);
     while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
         double t0 = comm_wtime();
         partials_all(pb, s->look + 1, s->look[0], 1, acc);
-        acc[d + 2] = pb->nv_total > 0 ? sse(pb->Xv, pb->yv, pb->nv_local, d, s->look + 1,
-                                            s->look[0], pb->n_threads)
-                                      : 0.0;
+        acc[d + 2] = 0;
+        if (pb->nv_total > 0) {  /* the validation loss, its sum of squares */
+            partials_all(&val, s->look + 1, s->look[0], 1, vacc);
+            acc[d + 2] = vacc[d + 1];
+        }
         acc[d + 3] = pb->stop && *pb->stop ? 1.0 : 0.0;
         double t1 = comm_wtime();
         comm_sum(acc, d + 4);  /* the epoch's one Allreduce */
@@ -413,6 +415,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
         }
     }
     free(acc);
+    free(vacc);
     free(grad);
     free(next);
     free(gz);

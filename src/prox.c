@@ -248,14 +248,15 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
     double *raw = lr_malloc((size_t)(d + 1) * sizeof *raw), *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);
     /* the floor on σ: a fixed fraction of where it started (checkpointed with σ's start) */
     double sigma_floor = PROX_SIGMA_FLOOR * s->first_sigma;
+    struct gd_problem val = gd_validation(pb);
     while (s->epoch < p->max_epochs && s->stop == GD_RUNNING && !s->stopped) {
         double t0 = comm_wtime();
         partials_all(pb, s->look + 1, s->look[0], 1, p->huber, s->sigma_look, p->huber_delta,
                      acc);
         acc[k] = 0;
-        if (pb->nv_total > 0) {
-            prox_partials(pb->Xv, pb->yv, pb->wv, pb->nv_local, d, s->look + 1, s->look[0],
-                          p->huber, s->sigma_look, p->huber_delta, pb->n_threads, vacc);
+        if (pb->nv_total > 0) {  /* the validation loss */
+            partials_all(&val, s->look + 1, s->look[0], 1, p->huber, s->sigma_look,
+                         p->huber_delta, vacc);
             acc[k] = vacc[d + 1];
         }
         acc[k + 1] = pb->stop && *pb->stop ? 1.0 : 0.0;

@@ -232,6 +232,44 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
     return n;
 }
 
+int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, int64_t row),
+                  void *ctx, struct scratch *out, struct lr_error *e)
+{
+    int k = row_numbers(s);
+    int64_t kept = 0, row = 0, n, row_bytes = k * (int64_t)sizeof(double);
+    const double *rows;
+    double *moved = lr_malloc(lr_bytes(block_rows, k, sizeof(double)));
+    s->next = 0;
+    while ((n = scratch_read_rows(s, block_rows, &rows, e)) > 0) {
+        int64_t nk = 0, nm = 0;
+        for (int64_t i = 0; i < n; i++, row++) {  /* kept rows to the front of the block */
+            const double *r = rows + i * k;
+            if (take(ctx, row))
+                memcpy(moved + nm++ * k, r, (size_t)row_bytes);
+            else if (nk++ < i)
+                memmove(s->buf + (nk - 1) * k, r, (size_t)row_bytes);
+        }
+        /* kept rows are written at or before where they were read: never over unread ones */
+        if ((nk > 0 && shard_pwrite(s->fd, s->buf, nk * row_bytes, (off_t)(kept * row_bytes)) < 0)
+            || (nm > 0 && shard_pwrite(out->fd, moved, nm * row_bytes,
+                                       (off_t)(out->n_rows * row_bytes)) < 0)) {
+            lr_fail(e, LR_ECANTCREAT, "scratch file: write failed at row %lld: %s; name a "
+                    "directory with room with --scratch DIR", (long long)row, strerror(errno));
+            n = -1;
+            break;
+        }
+        kept += nk;
+        out->n_rows += nm;
+    }
+    free(moved);
+    if (n < 0)
+        return -1;
+    s->n_rows = kept;
+    s->next = 0;
+    if (ftruncate(s->fd, (off_t)(kept * row_bytes)) < 0) {}  /* space back; the rows stand */
+    return 0;
+}
+
 void scratch_close(struct scratch *s)
 {
     if (s->fd >= 0)

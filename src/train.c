@@ -51,14 +51,6 @@ static void catch_stop_signals(void)
     sigaction(SIGUSR1, &sa, NULL);  /* mpirun forwards it without killing the job */
 }
 
-/* Rows held out of training: the validation rows of this rank. */
-struct holdout {
-    double *X, *y;             /* Nv×D, Nv */
-    double *w;                 /* Nv sample weights, NULL without --weights */
-    int64_t n, n_total;
-    double w_total;            /* Σω of all ranks' validation rows (n_total without) */
-};
-
 /* Everything one training run holds, phase by phase (train_run lists the phases). */
 struct run {
     const struct options *o;
@@ -73,7 +65,7 @@ struct run {
     int ckpt_failed;           /* rank 0: a checkpoint write failed (ckpt_err) */
     struct lr_error ckpt_err;
     struct dataset ds, test;
-    struct holdout val;
+    struct dataset val;        /* --validation-split's rows, held out of ds */
     struct col_stats *s, ys;   /* D feature columns, and the target */
     double *mean, *scale;      /* D: the scaling applied (0 and 1 without scaling) */
     struct gd_params gp;       /* the solver, resolved, and its settings */
@@ -141,65 +133,23 @@ static void on_epoch(const struct gd_epoch_info *info, const struct gd_state *s,
     }
 }
 
-/* Collective: move the rows whose position in the whole file hashes below `fraction` into
-   v, keeping both parts in file order. The position counts data rows from the first, so
-   the split is the same whatever the rank and thread counts. */
+/* Collective: --validation-split's rows held out of the training rows into v
+   (dataset_split: the same rows whatever the rank and thread counts), and a split that
+   leaves either part without rows or weight refused. */
 static int split_validation(struct dataset *ds, double fraction, uint64_t seed,
-                            struct holdout *v, struct lr_error *e)
+                            struct dataset *v, struct lr_error *e)
 {
-    int d = ds->n_features;
-    int64_t base = comm_exscan_i64(ds->n_rows), kt = 0, kv = 0;
-    uint64_t key = mix64(seed ^ 0x6A09E667F3BCC909u);
-    unsigned char *is_val = lr_malloc((size_t)ds->n_rows + 1);
-    for (int64_t i = 0; i < ds->n_rows; i++) {
-        is_val[i] = (double)(mix64(key ^ (uint64_t)(base + i)) >> 11) * 0x1p-53 < fraction;
-        kv += is_val[i];
-    }
-    v->X = lr_malloc((size_t)(kv ? kv : 1) * (size_t)d * sizeof(double));
-    v->y = lr_malloc((size_t)(kv ? kv : 1) * sizeof(double));
-    v->w = ds->w ? lr_malloc((size_t)(kv ? kv : 1) * sizeof(double)) : NULL;
-    v->n = kv;
-    kv = 0;
-    for (int64_t i = 0; i < ds->n_rows; i++) {
-        double *dst_X = is_val[i] ? v->X + kv * d : ds->X + kt * d;
-        if (dst_X != ds->X + i * d)
-            memmove(dst_X, ds->X + i * d, (size_t)d * sizeof(double));
-        if (ds->w)  /* the weight moves with its row */
-            *(is_val[i] ? &v->w[kv] : &ds->w[kt]) = ds->w[i];
-        for (int g = 0; !is_val[i] && g < ds->n_groups; g++)  /* so do its cluster ids */
-            ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
-        if (!is_val[i] && ds->row_at)  /* and where its record starts */
-            ds->row_at[kt] = ds->row_at[i];
-        if (!is_val[i] && ds->offset)  /* and its --offset (the diagnostics' fitted values) */
-            ds->offset[kt] = ds->offset[i];
-        if (is_val[i])
-            v->y[kv++] = ds->y[i];
-        else
-            ds->y[kt++] = ds->y[i];
-    }
-    free(is_val);
-    ds->n_rows = kt;
-    ds->n_rows_total = comm_sum_i64(kt);
-    v->n_total = comm_sum_i64(kv);
-    v->w_total = (double)v->n_total;
-    ds->weight_total = (double)ds->n_rows_total;
-    if (ds->w) {  /* Σω of each part, per rank then in rank order (comm_sum) */
-        double t[2] = {0, 0};
-        for (int64_t i = 0; i < kt; i++)
-            t[0] += ds->w[i];
-        for (int64_t i = 0; i < kv; i++)
-            t[1] += v->w[i];
-        comm_sum(t, 2);
-        ds->weight_total = t[0];
-        v->w_total = t[1];
-        if (v->n_total > 0 && ds->n_rows_total > 0 && (t[0] == 0 || t[1] == 0))
-            return lr_fail(e, LR_EDATA, "--validation-split %g leaves the %s rows with weights "
-                           "that are all zero", fraction, t[0] == 0 ? "training" : "validation");
-    }
-    if (v->n_total == 0 || ds->n_rows_total == 0)
+    if (dataset_split(ds, fraction, seed, v, e) < 0)
+        return -1;
+    if (v->n_rows_total > 0 && ds->n_rows_total > 0 &&
+        (ds->weight_total == 0 || v->weight_total == 0))
+        return lr_fail(e, LR_EDATA, "--validation-split %g leaves the %s rows with weights "
+                       "that are all zero", fraction,
+                       ds->weight_total == 0 ? "training" : "validation");
+    if (v->n_rows_total == 0 || ds->n_rows_total == 0)
         return lr_fail(e, LR_EUSAGE, "--validation-split %g leaves %s rows (%lld in all)", fraction,
-                          v->n_total == 0 ? "no validation" : "no training",
-                          (long long)(ds->n_rows_total + v->n_total));
+                          v->n_rows_total == 0 ? "no validation" : "no training",
+                          (long long)(ds->n_rows_total + v->n_rows_total));
     return 0;
 }
 
@@ -455,8 +405,7 @@ static int load_data(struct run *r, struct lr_error *e)
         if (comm_rank() == 0 && !o->quiet) {
             char label[300];
             test_label(o, label, sizeof label);
-            dataset_print_skipped(&r->test, label, stderr);
-            dataset_print_encoding(&r->test, label, stderr);
+            dataset_print_skipped(&r->test, label, stderr);  /* levels: test_metrics */
         }
     }
     r->t[PH_READ] = comm_wtime() - t0;
@@ -494,9 +443,9 @@ static int fill_missing(struct run *r, struct lr_error *e)
     }
     if (e->code == LR_OK) {
         dataset_fill(ds, fill, r->o->n_threads);
-        enc_fill(r->val.X, r->val.n, d, fill, r->o->n_threads);
+        dataset_fill(&r->val, fill, r->o->n_threads);
         if (r->o->test)
-            enc_fill(r->test.X, r->test.n_rows, d, fill, r->o->n_threads);
+            dataset_fill(&r->test, fill, r->o->n_threads);
     }
     free(src);
     free(fill);
@@ -526,6 +475,19 @@ static void train_rows(void *ctx, gd_block_fn fn, void *arg)
         fn(arg, b.X, b.y, b.w, b.n);
     if (r->rows_err.code != LR_OK)
         g_stop = 1;  /* every rank stops after this epoch, no checkpoint; fit_gd agrees */
+}
+
+/* gd_problem.val_rows in stream mode: the validation rows, as train_rows gives the
+   training rows. */
+static void val_rows(void *ctx, gd_block_fn fn, void *arg)
+{
+    struct run *r = ctx;
+    struct row_block b;
+    dataset_rewind(&r->val);
+    while (dataset_next(&r->val, &b, &r->rows_err) > 0)
+        fn(arg, b.X, b.y, b.w, b.n);
+    if (r->rows_err.code != LR_OK)
+        g_stop = 1;
 }
 
 /* Collective: the column statistics of the training rows (r->s) and of y (r->ys), in one
@@ -623,7 +585,7 @@ static int scale_data(struct run *r, struct lr_error *e)
     }
     if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
         dataset_scale(ds, r->mean, r->scale, o->n_threads);
-        stats_standardize(r->val.X, r->val.n, d, r->mean, r->scale, o->n_threads);
+        dataset_scale(&r->val, r->mean, r->scale, o->n_threads);
     }
     r->t[PH_STATS] = comm_wtime() - t0 - r->t_precond;
     r->t[PH_LR] = r->t_precond;  /* the step's phase: the preconditioner, then the rate */
@@ -683,10 +645,11 @@ static int fit_gd(struct run *r, struct lr_error *e)
     struct gd_problem pb = {
         .X = ds->X, .y = ds->y, .n_local = ds->n_rows, .n_total = ds->n_rows_total, .d = d,
         .n_threads = o->n_threads, .stop = &g_stop,
-        .Xv = r->val.X, .yv = r->val.y, .nv_local = r->val.n, .nv_total = r->val.n_total,
+        .Xv = r->val.X, .yv = r->val.y, .nv_local = r->val.n_rows, .nv_total = r->val.n_rows_total,
         .intercept = !o->no_intercept,
-        .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.w_total, .pc = NULL,
-        .rows = ds->stream ? train_rows : NULL, .rows_ctx = r, .weighted = o->weights != NULL,
+        .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.weight_total, .pc = NULL,
+        .rows = ds->stream ? train_rows : NULL, .val_rows = r->val.stream ? val_rows : NULL,
+        .rows_ctx = r, .weighted = o->weights != NULL,
     };
     int prox = prox_needed(&pb, &r->gp);
     if (r->pc.P) {
@@ -1077,6 +1040,38 @@ static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
     return comm_agree(e);
 }
 
+/* Collective: the metrics of a data set's rows at intercept b and weights w (in the units
+   of its X), one pass. */
+static int metrics_pass(struct dataset *ds, double b, const double *w, int intercept,
+                        int n_threads, struct metrics *out, struct lr_error *e)
+{
+    struct metrics_acc acc;
+    struct row_block blk;
+    metrics_init(&acc);
+    dataset_rewind(ds);
+    while (dataset_next(ds, &blk, e) > 0)
+        metrics_add(&acc, blk.X, blk.y, blk.w, blk.n, ds->n_features, b, w, n_threads);
+    metrics_finish(&acc, ds->n_features, intercept, out);
+    return comm_agree(e);
+}
+
+/* Collective: the --test rows' metrics with the model in original units (their features
+   are not scaled); then what their encoding did (the levels training lacked are counted
+   by then in stream mode, and the missing values filled). */
+static int test_metrics(struct run *r, struct lr_error *e)
+{
+    if (metrics_pass(&r->test, r->intercept, r->coef, !r->o->no_intercept, r->o->n_threads,
+                     &r->test_m, e) != LR_OK)
+        return e->code;
+    dataset_stream_end(&r->test);
+    if (comm_rank() == 0 && !r->o->quiet) {
+        char label[300];
+        test_label(r->o, label, sizeof label);
+        dataset_print_encoding(&r->test, label, stderr);
+    }
+    return LR_OK;
+}
+
 /* Phase 5, collective: metrics, the model in original units, the model file, the log and
    the report. */
 static int finish_model(struct run *r, struct lr_error *e)
@@ -1092,9 +1087,9 @@ static int finish_model(struct run *r, struct lr_error *e)
     int b = !o->no_intercept;
     if ((rc = pass_metrics(r, theta, e)) != LR_OK)
         return rc;
-    if (r->val.n_total > 0)
-        metrics_compute_w(r->val.X, r->val.y, r->val.w, r->val.n, d, theta[0], theta + 1, b,
-                          o->n_threads, &r->val_m);
+    if (r->val.n_rows_total > 0 &&
+        (rc = metrics_pass(&r->val, theta[0], theta + 1, b, o->n_threads, &r->val_m, e)) != LR_OK)
+        return rc;
     double *orig = lr_malloc((size_t)(d + 1) * sizeof *orig);
     if (r->gp.solver == SOLVER_EXACT) {
         memcpy(orig, theta, (size_t)(d + 1) * sizeof *orig);
@@ -1115,14 +1110,13 @@ static int finish_model(struct run *r, struct lr_error *e)
                        j < d ? r->scale[j] : 0.0);
             return LR_EDATA;
         }
-    if (o->test)  /* raw features: the model in original units */
-        metrics_compute_w(r->test.X, r->test.y, r->test.w, r->test.n_rows, d, r->intercept,
-                          r->coef, b, o->n_threads, &r->test_m);
+    if (o->test && (rc = test_metrics(r, e)) != LR_OK)
+        return rc;
     if (r->aliased) {  /* adjusted R² counts the coefficients fitted, as R does */
         int k = d;
         for (int j = 0; j < d; j++)
             k -= r->aliased[j];
-        struct metrics *ms[] = {&r->train_m, r->val.n_total > 0 ? &r->val_m : NULL,
+        struct metrics *ms[] = {&r->train_m, r->val.n_rows_total > 0 ? &r->val_m : NULL,
                                 o->test ? &r->test_m : NULL};
         for (int i = 0; i < 3; i++)
             if (ms[i])
@@ -1161,7 +1155,7 @@ static int finish_model(struct run *r, struct lr_error *e)
         .l2 = l2, .rows = ds->n_rows_total, .ranks = comm_size(), .threads = o->n_threads,
         .seconds = comm_wtime() - r->t_start, .validation_split = o->validation_split,
         .patience = o->patience, .best_epoch = r->st.best_epoch, .train = r->train_m,
-        .validation = r->val.n_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
+        .validation = r->val.n_rows_total > 0 ? &r->val_m : NULL, .test = o->test ? &r->test_m : NULL,
         .l1 = l1, .cv = o->cv ? &r->cv : NULL, .loss = o->huber ? "huber" : "squared",
         .huber_delta = o->huber ? o->huber_delta : NAN, .huber_scale = o->huber ? r->st.sigma : NAN,
         .weights = o->weights, .offset = o->offset, .features_selected = selected,
@@ -1277,7 +1271,7 @@ static int print_summary(const struct run *r, struct lr_error *e)
                     ds->feature_names[j]);
         fputc('\n', out);
     }
-    if (r->val.n_total > 0)
+    if (r->val.n_rows_total > 0)
         fprintf(out, "validation: %lld rows, MSE %.10g, R^2 %.10g%s\n", (long long)r->val_m.rows,
                 r->val_m.mse, r->val_m.r2, o->patience > 0 ? " (best epoch's weights kept)" : "");
     if (o->test) {
@@ -1304,9 +1298,7 @@ static void run_free(struct run *r)
     gd_state_free(&r->st);
     dataset_free(&r->ds);
     dataset_free(&r->test);
-    free(r->val.X);
-    free(r->val.y);
-    free(r->val.w);
+    dataset_free(&r->val);
     free(r->s);
     free(r->mean);
     free(r->scale);

@@ -2,7 +2,8 @@
 # scratch file between passes gives the resident model bit for bit (seconds and the mode
 # aside) and the same results on stdout, under ranks 1-3 x threads 1-2 with blocks small
 # enough that each rank reads several (4096 rows); categorical columns with --missing mean,
-# weights, skipped bad rows, several parts, --l2 and --no-intercept; --memory auto switches
+# weights, skipped bad rows, several parts, --l2 and --no-intercept, --validation-split and
+# --test (their rows streamed too); --memory auto switches
 # to stream when the node's memory (the test hook) cannot hold the rows; gd, nesterov and
 # the proximal path (--l1, huber, weights) read every epoch's rows back; the peak memory of
 # a streamed run does not grow with the row count; the scratch file leaves nothing behind,
@@ -82,6 +83,11 @@ case_ "weights, categorical, --missing mean, --inference (proximal path)" "1x1 3
     --categorical g --missing mean --on-bad-row skip --inference "$TMP/all.csv"
 case_ "--offset x2, --solver exact" "2x1" --offset x2 --solver exact --categorical g \
     --missing mean --on-bad-row skip "$TMP/all.csv"
+case_ "--validation-split 0.25 --patience 3, --test parts (weights, proximal path)" "1x2 3x1" \
+    --validation-split 0.25 --patience 3 --weights w --categorical g --missing mean \
+    --on-bad-row skip --test "$TMP/parts" "$TMP/all.csv"
+case_ "--validation-split 0.3, --solver exact, --test" "2x2" --validation-split 0.3 \
+    --solver exact --test "$TMP/hard.csv" "$TMP/hard.csv"
 
 "$GEN" --rows 600000 --features 6 --seed 5 "$TMP/big.csv"
 # predict and evaluate in stream mode: the same bytes as resident (predictions to a file and
@@ -149,12 +155,15 @@ grep -q '"memory": "resident"' "$TMP/auto2.json" 2>/dev/null &&
     ! grep -q "stream mode" "$TMP/auto2.err" &&
     ok "--memory auto stays resident when the rows fit" ||
     not_ok "--memory auto left resident mode with room to spare"
-hk 2 50000000 --validation-split 0.2 --model-out "$TMP/auto3.json" "$TMP/big.csv" >/dev/null \
-    2>"$TMP/auto3.err"
+hk 2 50000000 --validation-split 0.2 --block-rows 4096 --model-out "$TMP/auto3.json" \
+    "$TMP/big.csv" >/dev/null 2>"$TMP/auto3.err"
 rc=$?
-[ $rc -eq 71 ] && [ ! -e "$TMP/auto3.json" ] &&
-    ok "--memory auto with --validation-split (no stream mode yet): exit 71 as before" ||
-    not_ok "--memory auto with --validation-split on too little memory: exit $rc, want 71"
+lr 2 1 --validation-split 0.2 --model-out "$TMP/res3.json" --quiet "$TMP/big.csv" >/dev/null 2>&1
+[ $rc -eq 0 ] && grep -q '"memory": "stream"' "$TMP/auto3.json" &&
+    grep -q '"validation"' "$TMP/auto3.json" && same_model "$TMP/res3.json" "$TMP/auto3.json" &&
+    ok "--memory auto with --validation-split streams both parts, with the resident model" ||
+    not_ok "--memory auto with --validation-split on too little memory: exit $rc" \
+        "$(tail -c 300 "$TMP/auto3.err")"
 hk 2 1000 --memory stream --block-rows 4096 --model-out "$TMP/w.json" "$TMP/hard.csv" \
     >/dev/null 2>"$TMP/w.err"
 rc=$?
@@ -234,7 +243,7 @@ fi
 
 # usage errors: what stream mode does not do yet says so, and what the option needs
 bad=""
-for args in "--memory stream --validation-split 0.2" "--memory stream --diagnostics" \
+for args in "--memory stream --diagnostics" \
     "--memory stream --solver exact --cov hc3" \
     "--memory stream --cache $TMP/c.bin" "--memory resident --scratch $TMP" \
     "--memory resident --block-rows 8192" "--memory stream --block-rows 1000" \
