@@ -75,7 +75,10 @@ struct cv_problem {
     const double *mean, *scale;  /* D: the training scaling */
     int n_threads;
     int K;                     /* folds, 2..CV_MAX_FOLDS */
-    const int *fold;           /* N: each row's fold (cv_folds_hash, cv_folds_column) */
+    const int *fold;           /* N: each row's fold (cv_folds_column, cv_folds_files), or
+                                  NULL: cv_folds_hash's, computed row by row from these */
+    uint64_t hash_seed;
+    int64_t hash_base;         /* the global position of this rank's first row */
     const double *l1_ratio;    /* n_l1_ratio values of α in [0, 1] */
     int n_l1_ratio;
     int n_lambda;              /* the sequence's length; or that of lambdas */

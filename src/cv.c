@@ -37,15 +37,27 @@ int cv_parse_list(const char *text, double lo, int lo_open, double hi, double *o
     }
 }
 
+/* The hash fold of the row at global position `at`. */
+static int hash_fold(uint64_t seed, int K, int64_t at)
+{
+    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu);  /* not the validation split's */
+    double u = (double)(mix64(key ^ (uint64_t)at) >> 11) * 0x1p-53;
+    int k = (int)(u * K);
+    return k < K ? k : K - 1;
+}
+
 void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold)
 {
     int64_t base = comm_exscan_i64(n);
-    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu);  /* not the validation split's */
-    for (int64_t i = 0; i < n; i++) {
-        double u = (double)(mix64(key ^ (uint64_t)(base + i)) >> 11) * 0x1p-53;
-        int k = (int)(u * K);
-        fold[i] = k < K ? k : K - 1;
-    }
+    for (int64_t i = 0; i < n; i++)
+        fold[i] = hash_fold(seed, K, base + i);
+}
+
+/* The fold of this rank's row i: pb->fold's, or its hash (no array: a streamed data set's
+   rows hold nothing per row in memory). */
+static int fold_of(const struct cv_problem *pb, int64_t i)
+{
+    return pb->fold ? pb->fold[i] : hash_fold(pb->hash_seed, pb->K, pb->hash_base + i);
 }
 
 /* A fold column's value: its key and the global position of its first row. */
@@ -177,7 +189,9 @@ static void gather(const struct cv_problem *pb, const struct cv_block *b, int64_
                    int64_t n, int64_t at, struct gathered *g)
 {
     int K = pb->K, d = pb->d;
-    const int *fold = pb->fold + at;
+    int *fold = lr_malloc(sizeof *fold * (size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++)
+        fold[i] = fold_of(pb, at + i);
     memset(g->start, 0, sizeof *g->start * (size_t)(K + 1));
     for (int64_t i = 0; i < n; i++)
         g->start[fold[i] + 1]++;
@@ -193,6 +207,7 @@ static void gather(const struct cv_problem *pb, const struct cv_block *b, int64_
             g->w[t] = b->w[src];
     }
     free(next);
+    free(fold);
 }
 
 /* Collective: fold k's Gram matrix of [1 z y] into A[k] ((D+2)², row-major), from the
@@ -205,7 +220,7 @@ static int fold_grams(const struct cv_problem *pb, double **A, double **R, int64
     int K = pb->K, d = pb->d, m = d + 2, rc = 0;
     int64_t *local = lr_calloc((size_t)K, sizeof *local);
     for (int64_t i = 0; i < pb->n_local; i++)
-        local[pb->fold[i]]++;
+        local[fold_of(pb, i)]++;
     struct exact_stream *s = lr_malloc(sizeof *s * (size_t)K);
     for (int k = 0; k < K; k++) {
         struct exact_problem ep = {
@@ -424,7 +439,9 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
              struct lr_error *e)
 {
     memset(r, 0, sizeof *r);
-    int K = o->cv, *fold = lr_malloc(sizeof *fold * (size_t)(ds->n_rows ? ds->n_rows : 1));
+    int K = o->cv, *fold = NULL;  /* hash folds: none, each row's computed when needed */
+    if (o->folds != CV_FOLDS_HASH)
+        fold = lr_malloc(sizeof *fold * (size_t)(ds->n_rows ? ds->n_rows : 1));
     double *lambdas = NULL;
     if (o->folds == CV_FOLDS_COLUMN &&
         cv_folds_column(ds->g, ds->n_groups, ds->n_rows, K, o->fold_column, o->path, fold, &K,
@@ -437,8 +454,6 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
         free(fold);
         return -1;
     }
-    if (o->folds == CV_FOLDS_HASH)
-        cv_folds_hash(ds->n_rows, o->seed, K, fold);
     int n_lambda = (int)o->n_lambdas;
     if (o->lambda_path) {
         int bad;
@@ -452,7 +467,8 @@ int cv_train(const struct options *o, struct dataset *ds, const double *mean,
     struct cv_problem pb = {
         .next = next_rows, .ctx = ds, .n_local = ds->n_rows, .n_total = ds->n_rows_total,
         .d = ds->n_features, .mean = mean, .scale = scale, .n_threads = o->n_threads, .K = K,
-        .fold = fold, .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
+        .fold = fold, .hash_seed = o->seed, .hash_base = comm_exscan_i64(ds->n_rows),
+        .l1_ratio = o->l1_ratio, .n_l1_ratio = o->n_l1_ratio,
         .n_lambda = n_lambda, .lambda_min_ratio = o->lambda_min_ratio,
         .lambdas = lambdas, .select_1se = o->select_1se, .path = o->path, .log = log,
         .fold_files = o->folds == CV_FOLDS_FILES ? ds->places.path : NULL,
