@@ -64,6 +64,9 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
 int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, int64_t row),
                   void *ctx, struct scratch *out, struct lr_error *e);
 
+/* Local: whether s's file system keeps its files in memory (tmpfs, ramfs). */
+int scratch_in_memory(const struct scratch *s);
+
 /* Closes the file (its blocks go back to the file system); safe on one never opened. */
 void scratch_close(struct scratch *s);
 

@@ -748,6 +748,13 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
     if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
         return -1;
+    int64_t in_memory = comm_sum_i64(scratch_in_memory(&st->sc));
+    if (in_memory > 0 && comm_rank() == 0 && !o->quiet)
+        fprintf(stderr, "linreg_mpi: warning: the scratch directory of %lld rank%s is a tmpfs "
+                "(%s): the rows kept there between passes stay in memory, so stream mode saves "
+                "none; name a directory on a local disk with --scratch DIR\n",
+                (long long)in_memory, in_memory == 1 ? "" : "s",
+                o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
     struct lr_error we = {0};  /* a local write error, agreed once the pass has ended */
     struct csv_shard b;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -268,6 +269,13 @@ int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, 
     s->next = 0;
     if (ftruncate(s->fd, (off_t)(kept * row_bytes)) < 0) {}  /* space back; the rows stand */
     return 0;
+}
+
+int scratch_in_memory(const struct scratch *s)
+{
+    struct statfs fs;
+    return s->fd >= 0 && fstatfs(s->fd, &fs) == 0 &&
+           (fs.f_type == 0x01021994 /* tmpfs */ || fs.f_type == 0x858458f6 /* ramfs */);
 }
 
 void scratch_close(struct scratch *s)
