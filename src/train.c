@@ -464,30 +464,26 @@ static int choose_precondition(const struct options *o, int d, const char **why)
     return o->precondition == PRECOND_SCALE || *why ? PRECOND_SCALE : PRECOND_SAMPLE;
 }
 
-/* gd_problem.rows in stream mode: the training rows block by block (dataset_next), in the
-   solver's units; a block that cannot be read ends the pass, its error kept for fit_gd. */
-static void train_rows(void *ctx, gd_block_fn fn, void *arg)
+/* A pass over ds's rows block by block (dataset_next), in the solver's units; a block that
+   cannot be read ends the pass, its error kept for fit_gd. */
+static void each_block(struct run *r, struct dataset *ds, gd_block_fn fn, void *arg)
 {
-    struct run *r = ctx;
     struct row_block b;
-    dataset_rewind(&r->ds);
-    while (dataset_next(&r->ds, &b, &r->rows_err) > 0)
+    dataset_rewind(ds);
+    while (dataset_next(ds, &b, &r->rows_err) > 0)
         fn(arg, b.X, b.y, b.w, b.n);
     if (r->rows_err.code != LR_OK)
         g_stop = 1;  /* every rank stops after this epoch, no checkpoint; fit_gd agrees */
 }
 
-/* gd_problem.val_rows in stream mode: the validation rows, as train_rows gives the
-   training rows. */
+/* gd_problem.rows and val_rows in stream mode: the training and the validation rows. */
+static void train_rows(void *ctx, gd_block_fn fn, void *arg)
+{
+    each_block(ctx, &((struct run *)ctx)->ds, fn, arg);
+}
 static void val_rows(void *ctx, gd_block_fn fn, void *arg)
 {
-    struct run *r = ctx;
-    struct row_block b;
-    dataset_rewind(&r->val);
-    while (dataset_next(&r->val, &b, &r->rows_err) > 0)
-        fn(arg, b.X, b.y, b.w, b.n);
-    if (r->rows_err.code != LR_OK)
-        g_stop = 1;
+    each_block(ctx, &((struct run *)ctx)->val, fn, arg);
 }
 
 /* Collective: the column statistics of the training rows (r->s) and of y (r->ys), in one
