@@ -1036,8 +1036,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         .skip_bad_rows = cli->skip_bad_rows, .n_threads = cli->n_threads,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
-        .memory = role == DATA_TEST || role == DATA_DESCRIBE || cli_stream_blocker(cli)
-                      ? MEMORY_RESIDENT : cli->memory,
+        .memory = role == DATA_TEST || cli_stream_blocker(cli) ? MEMORY_RESIDENT : cli->memory,
         .scratch = cli->scratch,
         .block_rows = cli->block_rows,
     };
