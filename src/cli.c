@@ -132,7 +132,7 @@ void cli_usage(FILE *out)
         "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash every\n"
         "                       input file as stored (in parallel), which catches an edit in\n"
         "                       place that kept the size and the modification time\n"
-        "  --memory MODE        how a rank holds its rows (train, predict, evaluate).\n"
+        "  --memory MODE        how a rank holds its rows (all commands).\n"
         "                       'resident': all in memory; 'stream': a few blocks of rows\n"
         "                       (--block-rows) whatever the row count: the first pass\n"
         "                       keeps the rows as read in a scratch file, each later pass\n"
@@ -142,9 +142,12 @@ void cli_usage(FILE *out)
         "                       --formula, --cov other than classical, --diagnostics,\n"
         "                       --cache or compressed inputs, nor predicting with an\n"
         "                       --offset or --formula model. --solver exact reads the rows\n"
-        "                       about six times, gradient descent once an epoch. 'auto'\n"
-        "                       (default): resident when the node's memory holds the rows,\n"
-        "                       else stream where it applies, with a line saying so\n"
+        "                       about six times, gradient descent once an epoch; describe\n"
+        "                       (the same output) once for its statistics, then at most 6\n"
+        "                       times for the quartiles (16 with over 170 columns), usually\n"
+        "                       2 or 3. 'auto' (default): resident when the node's memory\n"
+        "                       holds the rows, else stream where it applies, with a line\n"
+        "                       saying so\n"
         "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
         "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
         "                       A directory that cannot hold the rows is exit 73 before any pass\n"
@@ -1064,7 +1067,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 
 const char *cli_stream_blocker(const struct options *o)
 {
-    if (o->command != CMD_TRAIN)  /* predict, evaluate */
+    if (o->command != CMD_TRAIN)  /* describe, predict, evaluate */
         return o->cache ? "--cache" : NULL;
     return o->validation_split > 0 ? "--validation-split"
            : o->folds == CV_FOLDS_COLUMN ? "--folds column"
