@@ -9,15 +9,16 @@
  *
  * The order statistics x(⌊h⌋) and x(⌊h⌋+1) of each column are found exactly by passes over
  * the rows, in the doubles' ordered bit patterns (keys; -0 just below +0). Each order
- * statistic starts with a bracket of keys, [min, max] of its column. A pass counts the keys
- * of every bracket in up to 4096 equal buckets (fewer when there are more than 1024
- * brackets: the counts take at most 32 MiB), the counts are summed over the ranks (one
- * Allreduce) and the bracket becomes the bucket that holds the order statistic. A bracket
- * that holds one key is done; one that holds few enough values (at most 65,536, fewer with
- * many brackets: 16 MiB in all) has them gathered from every rank by the next pass, sorted
- * and read off. A 64-bit key range thus takes at most 6 passes (16 with the fewest
- * buckets); data of one scale usually 2 or 3. The result is the same bits for any rank
- * count, thread count and split of the rows into blocks.
+ * statistic starts with a bracket of keys, [min, max] of its column; the brackets of a
+ * column that hold the same keys share their work. A pass counts the keys of every bracket
+ * in up to 4096 equal buckets (fewer when there are more than 1024 brackets: the counts take
+ * 32 MiB, down to 16 buckets), the counts are summed over the ranks (one Allreduce) and the
+ * bracket becomes the bucket that holds the order statistic. A bracket that holds one key
+ * is done; one that holds few enough values (at most 65,536, and 2^21 for all the brackets
+ * of a pass: 16 MiB) has them gathered from every rank by the pass, sorted and read off. A
+ * 64-bit key range thus takes at most 6 passes (16 with the fewest buckets); data of one
+ * scale usually 2 or 3. The result is the same bits for any rank count, thread count and
+ * split of the rows into blocks.
  *
  * Use: quantile_begin; while quantile_pending, a pass: quantile_add on each block of this
  * rank's rows in any order, then quantile_step (collective); then quantile_result.

@@ -53,7 +53,7 @@ double quantile_sorted(const double *x, int64_t n, double p)
 #define QUANTILE_BUCKETS 4096
 #define QUANTILE_MIN_BUCKETS 16
 
-/* How many keys gathered brackets hold at most in all (16 MiB), and one of them. */
+/* How many keys a pass gathers at most in all (16 MiB), and for one bracket. */
 #define QUANTILE_GATHER_KEYS ((int64_t)1 << 21)
 #define QUANTILE_GATHER_ONE 65536
 
@@ -69,8 +69,9 @@ struct quantile_search {
     uint64_t *lo, *hi;         /* its key is in [lo, hi]; done: lo = hi = its key */
     int64_t *below, *inside;   /* keys below lo, and in [lo, hi], all ranks */
     unsigned char *state;
-    int64_t most_gathered;     /* a bracket with at most this many values is gathered */
     /* this pass */
+    int64_t *same;             /* per x: an earlier bracket of its column with the same keys,
+                                  whose counts or keys serve both; -1: none */
     int buckets;               /* per split bracket */
     uint64_t *width;           /* per x: a bucket's keys */
     int64_t *slot;             /* per x: its histogram (split) or its gathered keys' place */
@@ -80,35 +81,47 @@ struct quantile_search {
     int passes;
 };
 
-/* Sets up the next pass: what each bracket does, its buckets or room for its keys. */
+/* Collective in effect (the same on every rank): the next pass's plan. Brackets of a column
+   with the same keys share their counts; a bracket is gathered when it holds few enough
+   values and they fit in what is left of the pass's room for keys (in bracket order), else
+   split into buckets, as many as the room for counts gives each. */
 static void plan_pass(struct quantile_search *q)
 {
-    int64_t total = (int64_t)q->d * q->s, n_split = 0, n_keys = 0;
-    for (int64_t x = 0; x < total; x++)
-        n_split += q->state[x] == Q_SPLIT;
+    int64_t total = (int64_t)q->d * q->s, n_split = 0, n_keys = 0, room = QUANTILE_GATHER_KEYS;
+    for (int64_t x = 0; x < total; x++) {
+        q->same[x] = -1;
+        q->n_got[x] = 0;
+        if (q->state[x] == Q_DONE)
+            continue;
+        for (int64_t k = x - x % q->s; k < x && q->same[x] < 0; k++)
+            if (q->state[k] != Q_DONE && q->same[k] < 0 && q->lo[k] == q->lo[x] &&
+                q->hi[k] == q->hi[x])
+                q->same[x] = k;
+        if (q->same[x] >= 0) {
+            q->state[x] = q->state[q->same[x]];
+        } else if (q->inside[x] <= QUANTILE_GATHER_ONE && q->inside[x] <= room) {
+            q->state[x] = Q_GATHER;
+            q->slot[x] = n_keys;
+            n_keys += q->inside[x];  /* this rank's are at most all ranks' */
+            room -= q->inside[x];
+        } else {
+            q->state[x] = Q_SPLIT;
+            q->slot[x] = n_split++;
+        }
+    }
     int64_t b = n_split ? QUANTILE_CELLS / n_split : QUANTILE_BUCKETS;
     q->buckets = b > QUANTILE_BUCKETS ? QUANTILE_BUCKETS : b < QUANTILE_MIN_BUCKETS
                  ? QUANTILE_MIN_BUCKETS : (int)b;
-    for (int64_t x = 0, k = 0; x < total; x++) {
-        q->n_got[x] = 0;
+    for (int64_t x = 0; x < total; x++)
         if (q->state[x] == Q_SPLIT) {
             q->width[x] = (q->hi[x] - q->lo[x]) / (uint64_t)q->buckets + 1;
-            q->slot[x] = k++ * q->buckets;
-        } else if (q->state[x] == Q_GATHER) {
-            q->slot[x] = n_keys;
-            n_keys += q->inside[x];  /* this rank's are at most all ranks' */
+            if (q->same[x] < 0)
+                q->slot[x] *= q->buckets;
         }
-    }
     free(q->hist);
     free(q->got);
     q->hist = lr_calloc((size_t)(n_split ? n_split : 1) * (size_t)q->buckets, sizeof *q->hist);
     q->got = lr_malloc(lr_bytes(n_keys ? n_keys : 1, 1, sizeof *q->got));
-}
-
-/* A bracket's next state: one key, few enough values to gather, or more buckets. */
-static unsigned char judge(const struct quantile_search *q, int64_t x)
-{
-    return q->lo[x] == q->hi[x] ? Q_DONE : q->inside[x] <= q->most_gathered ? Q_GATHER : Q_SPLIT;
 }
 
 struct quantile_search *quantile_begin(int d, const unsigned char *use, const int64_t *count,
@@ -129,11 +142,10 @@ struct quantile_search *quantile_begin(int d, const unsigned char *use, const in
     q->below = lr_calloc(t, sizeof *q->below);
     q->inside = lr_calloc(t, sizeof *q->inside);
     q->state = lr_calloc(t, 1);
+    q->same = lr_calloc(t, sizeof *q->same);
     q->width = lr_calloc(t, sizeof *q->width);
     q->slot = lr_calloc(t, sizeof *q->slot);
     q->n_got = lr_calloc(t, sizeof *q->n_got);
-    int64_t per = QUANTILE_GATHER_KEYS / (total ? total : 1);
-    q->most_gathered = per > QUANTILE_GATHER_ONE ? QUANTILE_GATHER_ONE : per;
     for (int c = 0; c < d; c++) {
         int64_t nc = use && !use[c] ? 0 : count[c];
         q->n[c] = nc;
@@ -146,7 +158,7 @@ struct quantile_search *quantile_begin(int d, const unsigned char *use, const in
             q->rank[x] = r < nc ? r : nc - 1;
             q->lo[x] = lo, q->hi[x] = hi;
             q->inside[x] = nc;
-            q->state[x] = nc ? judge(q, x) : Q_DONE;
+            q->state[x] = nc && lo != hi ? Q_SPLIT : Q_DONE;  /* plan_pass decides how */
         }
     }
     plan_pass(q);
@@ -168,7 +180,7 @@ void quantile_add(struct quantile_search *q, const double *X, int64_t n, int n_t
     /* each bracket its own counts: threads never share one, any team gives the same */
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
     for (int64_t x = 0; x < total; x++) {
-        if (q->state[x] == Q_DONE)
+        if (q->state[x] == Q_DONE || q->same[x] >= 0)
             continue;
         int64_t c = x / q->s;
         uint64_t lo = q->lo[x], hi = q->hi[x];
@@ -195,25 +207,24 @@ void quantile_add(struct quantile_search *q, const double *X, int64_t n, int n_t
 }
 
 /* Collective: every rank's gathered keys to every rank; each gathered bracket's order
-   statistic read off the sorted keys of all ranks. */
+   statistic (and those of the brackets that share its keys) read off the sorted keys of
+   all ranks. */
 static void gather_select(struct quantile_search *q)
 {
-    int64_t total = (int64_t)q->d * q->s, sent = 0, most = 0;
+    int64_t total = (int64_t)q->d * q->s, sent = 0, most = 0, n_gather = 0;
     int p = comm_size();
     for (int64_t x = 0; x < total; x++)
-        if (q->state[x] == Q_GATHER) {
+        if (q->state[x] == Q_GATHER && q->same[x] < 0) {
             memmove(q->got + sent, q->got + q->slot[x], (size_t)q->n_got[x] * sizeof *q->got);
             sent += q->n_got[x];
             most = q->inside[x] > most ? q->inside[x] : most;
+            n_gather++;
         }
-    if (most == 0)
-        return;  /* none gathered, on any rank (the states are the same everywhere) */
-    int64_t n_gather = 0;
-    for (int64_t x = 0; x < total; x++)
-        n_gather += q->state[x] == Q_GATHER;
+    if (n_gather == 0)
+        return;  /* none gathered, on any rank (the plan is the same everywhere) */
     int64_t *mine = lr_malloc(lr_bytes(n_gather, 1, sizeof *mine));  /* this rank's counts */
     for (int64_t x = 0, g = 0; x < total; x++)
-        if (q->state[x] == Q_GATHER)
+        if (q->state[x] == Q_GATHER && q->same[x] < 0)
             mine[g++] = q->n_got[x];
     int64_t *counts = lr_malloc(lr_bytes(p, n_gather, sizeof *counts));
     int64_t *lens = lr_malloc((size_t)p * sizeof *lens), *pos = lr_malloc((size_t)p * sizeof *pos);
@@ -225,7 +236,7 @@ static void gather_select(struct quantile_search *q)
     uint64_t *col = lr_malloc(lr_bytes(most, 1, sizeof *col));
     const uint64_t *from = (const uint64_t *)(const void *)all;
     for (int64_t x = 0, g = 0; x < total; x++) {
-        if (q->state[x] != Q_GATHER)
+        if (q->state[x] != Q_GATHER || q->same[x] >= 0)
             continue;
         int64_t k = 0;
         for (int r = 0; r < p; r++) {
@@ -236,8 +247,11 @@ static void gather_select(struct quantile_search *q)
         }
         g++;
         qsort(col, (size_t)k, sizeof *col, cmp_key);
-        q->lo[x] = q->hi[x] = col[q->rank[x] - q->below[x]];
-        q->state[x] = Q_DONE;
+        for (int64_t y = x; y < x - x % q->s + q->s; y++)  /* x, and those sharing its keys */
+            if (y == x || (q->state[y] == Q_GATHER && q->same[y] == x)) {
+                q->lo[y] = q->hi[y] = col[q->rank[y] - q->below[y]];
+                q->state[y] = Q_DONE;
+            }
     }
     free(col);
     free(all);
@@ -251,13 +265,13 @@ void quantile_step(struct quantile_search *q)
 {
     int64_t total = (int64_t)q->d * q->s, n_split = 0;
     for (int64_t x = 0; x < total; x++)
-        n_split += q->state[x] == Q_SPLIT;
+        n_split += q->state[x] == Q_SPLIT && q->same[x] < 0;
     comm_sum_u64(q->hist, (int)(n_split * q->buckets));
     gather_select(q);
     for (int64_t x = 0; x < total; x++) {
         if (q->state[x] != Q_SPLIT)
             continue;
-        const uint64_t *h = q->hist + q->slot[x];
+        const uint64_t *h = q->hist + q->slot[q->same[x] >= 0 ? q->same[x] : x];
         int64_t below = q->below[x], b = 0;
         while (b < q->buckets - 1 && below + (int64_t)h[b] <= q->rank[x])  /* its bucket */
             below += (int64_t)h[b++];
@@ -266,7 +280,8 @@ void quantile_step(struct quantile_search *q)
         q->lo[x] = lo;
         q->below[x] = below;
         q->inside[x] = (int64_t)h[b];
-        q->state[x] = judge(q, x);
+        if (q->lo[x] == q->hi[x])
+            q->state[x] = Q_DONE;
     }
     q->passes++;
     plan_pass(q);
@@ -302,6 +317,7 @@ void quantile_free(struct quantile_search *q)
     free(q->below);
     free(q->inside);
     free(q->state);
+    free(q->same);
     free(q->width);
     free(q->slot);
     free(q->hist);
