@@ -71,8 +71,8 @@ static const struct opt_spec specs[] = {
     {"glob", O_GLOB, 1, READ},
     {"precondition", O_PRECONDITION, 1, TRAIN},
     {"precondition-rows", O_PRECONDITION_ROWS, 1, TRAIN},
-    {"memory", O_MEMORY, 1, TRAIN | APPLY}, {"scratch", O_SCRATCH, 1, TRAIN | APPLY},
-    {"block-rows", O_BLOCK_ROWS, 1, TRAIN | APPLY},
+    {"memory", O_MEMORY, 1, READ},       {"scratch", O_SCRATCH, 1, READ},
+    {"block-rows", O_BLOCK_ROWS, 1, READ},
     {"cv", O_CV, 1, TRAIN},              {"folds", O_FOLDS, 1, TRAIN},
     {"l1-ratio", O_L1_RATIO, 1, TRAIN},  {"lambdas", O_LAMBDAS, 1, TRAIN},
     {"lambda-path", O_LAMBDA_PATH, 1, TRAIN}, {"lambda-min-ratio", O_LAMBDA_MIN_RATIO, 1, TRAIN},
@@ -132,19 +132,22 @@ void cli_usage(FILE *out)
         "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash every\n"
         "                       input file as stored (in parallel), which catches an edit in\n"
         "                       place that kept the size and the modification time\n"
-        "  --memory MODE        how a rank holds its rows (train, predict, evaluate).\n"
+        "  --memory MODE        how a rank holds its rows (all commands).\n"
         "                       'resident': all in memory; 'stream': a few blocks of rows\n"
         "                       (--block-rows) whatever the row count: the first pass\n"
         "                       keeps the rows as read in a scratch file, each later pass\n"
         "                       reads them back. The same model, predictions and metrics,\n"
         "                       bit for bit, as resident, for every solver, --cv,\n"
         "                       --test and --validation-split; not with --folds column\n"
-        "                       or files, --formula, --cov other than classical, --diagnostics,\n"
-        "                       --cache or compressed inputs, nor predicting with an\n"
-        "                       --offset or --formula model. --solver exact reads the rows\n"
-        "                       about six times, gradient descent once an epoch. 'auto'\n"
-        "                       (default): resident when the node's memory holds the rows,\n"
-        "                       else stream where it applies, with a line saying so\n"
+        "                       or files, --formula, --cov other than classical,\n"
+        "                       --diagnostics, --cache or compressed inputs, nor\n"
+        "                       predicting with an --offset or --formula model. --solver exact reads the rows\n"
+        "                       about six times, gradient descent once an epoch; describe\n"
+        "                       (the same output) once for its statistics, then at most 6\n"
+        "                       times for the quartiles (16 with over 170 columns), usually\n"
+        "                       2 or 3. 'auto' (default): resident when the node's memory\n"
+        "                       holds the rows, else stream where it applies, with a line\n"
+        "                       saying so\n"
         "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
         "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
         "                       A directory that cannot hold the rows is exit 73 before any\n"
@@ -1065,7 +1068,7 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 
 const char *cli_stream_blocker(const struct options *o)
 {
-    if (o->command != CMD_TRAIN)  /* predict, evaluate */
+    if (o->command != CMD_TRAIN)  /* describe, predict, evaluate */
         return o->cache ? "--cache" : NULL;
     return o->folds == CV_FOLDS_COLUMN ? "--folds column"
            : o->folds == CV_FOLDS_FILES ? "--folds files"

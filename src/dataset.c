@@ -1180,8 +1180,8 @@ void data_options_for(const struct options *cli, enum data_role role,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
         /* --test rows stream as predict's do, whatever holds the training rows */
-        .memory = role == DATA_DESCRIBE || (role != DATA_TEST && cli_stream_blocker(cli))
-                  || (role == DATA_TEST && cli->formula) ? MEMORY_RESIDENT : cli->memory,
+        .memory = (role != DATA_TEST && cli_stream_blocker(cli)) ||
+                  (role == DATA_TEST && cli->formula) ? MEMORY_RESIDENT : cli->memory,
         .scratch = cli->scratch,
         .block_rows = cli->block_rows,
     };

@@ -67,40 +67,80 @@ static int64_t count_distinct(uint64_t *keys, int64_t m)
     return total;
 }
 
-/* Collective: a text column's distinct values (its levels, and the distinct numbers among
-   it) and its five most frequent levels. */
-static void describe_text(const struct dataset *ds, int j, struct column *c)
+/* What a pass over the rows keeps of a text column: its level counts, the distinct numbers
+   among it (sorted keys), its first text in row order. */
+struct text_acc {
+    uint64_t *count;           /* n_levels */
+    uint64_t *nums;            /* distinct numbers so far, sorted */
+    int64_t n_nums;
+    int64_t first;             /* the row (this rank's) of its first text; INT64_MAX: none */
+    int64_t first_level;
+};
+
+/* Local: a block's numbers of text column j (n rows of X, n×d) merged into a's sorted
+   distinct ones. */
+static void add_numbers(struct text_acc *a, const double *X, int64_t n, int d, int j)
 {
-    const struct enc_column *ec = &ds->enc.cols[j];
-    int d = ds->n_features;
-    int64_t nl = ec->n_levels;
-    uint64_t *count = lr_calloc((size_t)nl + 1, sizeof *count);
-    uint64_t *nums = lr_malloc(lr_bytes(ds->n_rows ? ds->n_rows : 1, 1, sizeof *nums));
+    uint64_t *v = lr_malloc(lr_bytes(n ? n : 1, 1, sizeof *v));
     int64_t m = 0;
-    for (int64_t i = 0; i < ds->n_rows; i++) {
-        double v = ds->X[i * d + j];
-        int64_t id = enc_level_id(v);
-        if (id >= 0 && id < nl)
-            count[id]++;
-        else if (!isnan(v))
-            memcpy(&nums[m++], &v, sizeof v);
+    for (int64_t i = 0; i < n; i++) {
+        double x = X[i * d + j];
+        if (!isnan(x))
+            memcpy(&v[m++], &x, sizeof x);
     }
+    if (m > 0) {
+        m = sort_unique(v, m);
+        uint64_t *all = lr_malloc(lr_bytes(a->n_nums + m, 1, sizeof *all));
+        memcpy(all, a->nums, (size_t)a->n_nums * sizeof *all);
+        memcpy(all + a->n_nums, v, (size_t)m * sizeof *all);
+        free(a->nums);
+        a->nums = all;
+        a->n_nums = sort_unique(all, a->n_nums + m);
+    }
+    free(v);
+}
+
+/* Local: a block of n rows (X, n×d, the first at this rank's row row0) added to the text
+   columns' accumulators. */
+static void add_texts(const struct dataset *ds, const struct column *cols, const double *X,
+                      int64_t n, int64_t row0, struct text_acc *acc)
+{
+    int d = ds->n_features;
+    for (int j = 0; j < d; j++) {
+        if (!cols[j].text)
+            continue;
+        struct text_acc *a = &acc[j];
+        int64_t nl = ds->enc.cols[j].n_levels;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t id = enc_level_id(X[i * d + j]);
+            if (id < 0 || id >= nl)
+                continue;
+            a->count[id]++;
+            if (a->first == INT64_MAX)
+                a->first = row0 + i, a->first_level = id;
+        }
+        add_numbers(a, X, n, d, j);
+    }
+}
+
+/* Collective: a text column's figures from its accumulator: its distinct values (its
+   levels, and the distinct numbers among it), its first text in row order, its five most
+   frequent levels. */
+static void finish_text(const struct dataset *ds, int j, struct text_acc *a, struct column *c)
+{
+    int64_t nl = ds->enc.cols[j].n_levels;
+    uint64_t *count = a->count;
     /* the first text in row order: the lowest row of all ranks, then its level */
-    int64_t first = INT64_MAX, base = comm_exscan_i64(ds->n_rows);
-    for (int64_t i = 0; i < ds->n_rows && first == INT64_MAX; i++) {
-        int64_t id = enc_level_id(ds->X[i * d + j]);
-        if (id >= 0 && id < nl)
-            first = base + i;
-    }
+    int64_t base = comm_exscan_i64(ds->n_rows);
+    int64_t first = a->first < INT64_MAX ? base + a->first : INT64_MAX;
     int64_t row = comm_min_i64(first);
-    c->first_text = comm_min_i64(first == row && row < INT64_MAX
-                                     ? enc_level_id(ds->X[(row - base) * d + j]) : INT64_MAX);
+    c->first_text = comm_min_i64(first == row && row < INT64_MAX ? a->first_level : INT64_MAX);
     comm_sum_u64(count, (int)nl);
     c->n_text = 0;
     for (int64_t id = 0; id < nl; id++)
         c->n_text += (int64_t)count[id];
-    c->distinct = nl + count_distinct(nums, m);
-    c->truncated = ec->truncated;
+    c->distinct = nl + count_distinct(a->nums, a->n_nums);
+    c->truncated = ds->enc.cols[j].truncated;
     for (int k = 0; k < 5; k++) {  /* the most frequent first; ties in byte order */
         int64_t best = -1;
         for (int64_t id = 0; id < nl; id++)
@@ -112,41 +152,93 @@ static void describe_text(const struct dataset *ds, int j, struct column *c)
         c->top_count[c->n_top++] = (int64_t)count[best];
         count[best] = 0;
     }
-    free(nums);
-    free(count);
 }
 
-/* Collective: statistics of every column: numbers over one pass of X (levels and missing
-   values are NaNs, which the statistics leave out), then each text column. */
-static void describe_columns(const struct dataset *ds, int n_threads, struct column *cols)
+/* Collective: one pass over the rows (dataset_next): every column's number statistics
+   (levels and missing values are NaNs, which they leave out), and each text column's
+   figures. */
+static int describe_pass(struct dataset *ds, int n_threads, struct column *cols,
+                         struct lr_error *e)
 {
-    int d = ds->n_features;
-    struct col_stats *s = lr_malloc((size_t)d * sizeof *s);
-    stats_allreduce(ds->X, ds->n_rows, d, n_threads, s);
+    int d = ds->n_features, rc;
+    struct col_stats *s = lr_malloc(((size_t)d + 1) * sizeof *s);
+    struct text_acc *acc = lr_calloc((size_t)d + 1, sizeof *acc);
     for (int j = 0; j < d; j++) {
         struct column *c = &cols[j];
         c->missing = ds->enc.cols[j].n_missing;
         c->present = ds->n_rows_total - c->missing;
         c->text = ds->enc.cols[j].kind == ENC_CATEGORICAL || c->present == 0;
-        c->s = s[j];
         c->first_text = -1;
+        acc[j].first = INT64_MAX;
         if (c->text)
-            describe_text(ds, j, c);
+            acc[j].count = lr_calloc((size_t)ds->enc.cols[j].n_levels + 1, sizeof *acc[j].count);
+    }
+    stats_init(s, d);
+    struct row_block b;
+    int64_t row0 = 0;
+    dataset_rewind(ds);
+    while ((rc = dataset_next(ds, &b, e)) > 0) {
+        stats_add(b.X, NULL, b.n, d, n_threads, s);
+        add_texts(ds, cols, b.X, b.n, row0, acc);
+        row0 += b.n;
+    }
+    rc = comm_agree(e) == LR_OK ? 0 : -1;
+    if (rc == 0)
+        stats_finish(s, d);
+    for (int j = 0; j < d; j++) {
+        struct column *c = &cols[j];
+        c->s = s[j];
+        if (rc == 0 && c->text)
+            finish_text(ds, j, &acc[j], c);
         /* a few stray texts among numbers (at most 1% of the present values): a number
            column that says so (pandas and R would read it all as text) */
         if (c->text && c->n_text > 0 && c->s.count > 0 && 100 * c->n_text <= c->present)
             c->text = 0;
+        free(acc[j].count);
+        free(acc[j].nums);
     }
+    free(acc);
     free(s);
+    return rc;
+}
+
+/* Collective: the quartiles of the number columns, by as many more passes over the rows as
+   they take (quantile.h); *passes: how many. */
+static int describe_quartiles(struct dataset *ds, int n_threads, struct column *cols,
+                              int *passes, struct lr_error *e)
+{
+    int d = ds->n_features, rc = 0;
     unsigned char *num = lr_malloc((size_t)d + 1);
+    int64_t *count = lr_malloc(((size_t)d + 1) * sizeof *count);
+    double *min = lr_malloc(((size_t)d + 1) * sizeof *min), *max = lr_malloc(((size_t)d + 1) * sizeof *max);
     double *q = lr_malloc(lr_bytes(d ? d : 1, 3, sizeof *q));
-    for (int j = 0; j < d; j++)
+    for (int j = 0; j < d; j++) {
         num[j] = !cols[j].text;
-    quantile_columns(ds->X, ds->n_rows, d, num, quartile_p, 3, n_threads, q);
-    for (int j = 0; j < d; j++)
-        memcpy(cols[j].q, q + 3 * j, sizeof cols[j].q);
+        count[j] = cols[j].s.count, min[j] = cols[j].s.min, max[j] = cols[j].s.max;
+    }
+    struct quantile_search *qs = quantile_begin(d, num, count, min, max, quartile_p, 3);
+    while (rc == 0 && quantile_pending(qs)) {
+        struct row_block b;
+        dataset_rewind(ds);
+        while ((rc = dataset_next(ds, &b, e)) > 0)
+            quantile_add(qs, b.X, b.n, n_threads);
+        rc = comm_agree(e) == LR_OK ? 0 : -1;
+        if (rc == 0)
+            quantile_step(qs);
+    }
+    if (rc == 0) {
+        quantile_result(qs, q);
+        for (int j = 0; j < d; j++)
+            memcpy(cols[j].q, q + 3 * j, sizeof cols[j].q);
+    }
+    *passes = quantile_passes(qs);
+    quantile_free(qs);
     free(q);
+    free(max);
+    free(min);
+    free(count);
     free(num);
+    return rc;
 }
 
 /* "1 text value (first at line 77777: 'abc')": a number column's stray texts. */
@@ -307,6 +399,8 @@ static void find_first_texts(const struct data_options *dopt, const struct datas
         one.features = ds->feature_names[j], one.drop = NULL;
         one.enc.raw_levels = 0, one.enc.missing = MISSING_MEAN;  /* a missing value: no error */
         one.skip_bad_rows = 0, one.cache = NULL, one.quiet = 1;
+        if (ds->stream)  /* the column's rows on disk too */
+            one.memory = MEMORY_STREAM;
         struct dataset tmp;
         struct lr_error e = {0};
         if (dataset_load(&one, &tmp, &e) == 0)
@@ -320,6 +414,33 @@ static void find_first_texts(const struct data_options *dopt, const struct datas
     }
 }
 
+/* Rank 0, unless --quiet: what reading took, and the memory: the worst rank's peak RSS
+   against the bytes of its rows (resident), or stream mode's blocks and passes. */
+static void print_summary(const struct options *o, const struct dataset *ds, double read_s,
+                          int q_passes)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    int64_t rss = comm_max_i64((int64_t)ru.ru_maxrss * 1024);
+    int64_t matrix = comm_max_i64(ds->n_rows * ds->n_features * (int64_t)sizeof(double));
+    if (comm_rank() != 0 || o->quiet)
+        return;
+    dataset_print_skipped(ds, NULL, stderr);
+    fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d rank%s x %d thread%s; "
+            "peak RSS per rank %.1f MB", (double)ds->file_bytes / 1e6, read_s,
+            (double)ds->file_bytes / 1e6 / read_s, comm_size(), comm_size() == 1 ? "" : "s",
+            o->n_threads, o->n_threads == 1 ? "" : "s", (double)rss / 1e6);
+    int passes;
+    int64_t bytes, block;
+    dataset_stream_info(ds, &passes, &bytes, &block);
+    if (!ds->stream)
+        fprintf(stderr, ", matrix %.1f MB\n", (double)matrix / 1e6);
+    else
+        fprintf(stderr, "; memory: stream (--memory), blocks of %lld rows; %d passes over "
+                "rank 0's scratch file of %.1f MB (1 for the statistics, %d for the "
+                "quartiles)\n", (long long)block, passes, (double)bytes / 1e6, q_passes);
+}
+
 int describe_run(const struct options *o, struct lr_error *e)
 {
     struct data_options dopt;
@@ -329,23 +450,14 @@ int describe_run(const struct options *o, struct lr_error *e)
     if (dataset_load(&dopt, &ds, e) < 0)
         return e->code;
     double read_s = comm_wtime() - t0;
-    /* memory: the worst rank's peak RSS against the bytes of its matrix */
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    int64_t rss = comm_max_i64((int64_t)ru.ru_maxrss * 1024);
-    int64_t matrix = comm_max_i64(ds.n_rows * ds.n_features * (int64_t)sizeof(double));
-    struct column *cols = lr_calloc((size_t)ds.n_features, sizeof *cols);
-    describe_columns(&ds, o->n_threads, cols);
+    int q_passes = 0;
+    struct column *cols = lr_calloc((size_t)ds.n_features + 1, sizeof *cols);
+    if (describe_pass(&ds, o->n_threads, cols, e) < 0 ||
+        describe_quartiles(&ds, o->n_threads, cols, &q_passes, e) < 0)
+        goto done;
     find_first_texts(&dopt, &ds, cols);
+    print_summary(o, &ds, read_s, q_passes);
     if (comm_rank() == 0) {
-        if (!o->quiet) {
-            dataset_print_skipped(&ds, NULL, stderr);
-            fprintf(stderr, "read %.1f MB in %.3f s (%.1f MB/s) with %d rank%s x %d thread%s; "
-                    "peak RSS per rank %.1f MB, matrix %.1f MB\n",
-                    (double)ds.file_bytes / 1e6, read_s, (double)ds.file_bytes / 1e6 / read_s,
-                    comm_size(), comm_size() == 1 ? "" : "s", o->n_threads,
-                    o->n_threads == 1 ? "" : "s", (double)rss / 1e6, (double)matrix / 1e6);
-        }
         struct results res;  /* one piece, not a write a line (log.h) */
         FILE *out = results_begin(&res);
         if (o->json)
@@ -354,6 +466,7 @@ int describe_run(const struct options *o, struct lr_error *e)
             print_table(&ds, cols, out);
         results_end(&res, e);
     }
+done:
     free(cols);
     dataset_free(&ds);
     return comm_agree(e);

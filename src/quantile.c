@@ -48,178 +48,311 @@ double quantile_sorted(const double *x, int64_t n, double p)
     return lerp(x[lo], x[lo + 1], h - (double)lo);
 }
 
-/* How many of the m sorted keys are at or below k. */
-static int64_t count_upto(const uint64_t *keys, int64_t m, uint64_t k)
+/* How many counts a pass's histograms take at most (32 MiB), and the buckets of one. */
+#define QUANTILE_CELLS ((int64_t)1 << 22)
+#define QUANTILE_BUCKETS 4096
+#define QUANTILE_MIN_BUCKETS 16
+
+/* How many keys a pass gathers at most in all (16 MiB), and for one bracket. */
+#define QUANTILE_GATHER_KEYS ((int64_t)1 << 21)
+#define QUANTILE_GATHER_ONE 65536
+
+/* What a pass does with an order statistic's bracket. */
+enum { Q_DONE, Q_SPLIT, Q_GATHER };
+
+struct quantile_search {
+    int d, n_probs, s;         /* columns; probabilities; order statistics a column (2 each) */
+    double *probs;
+    int64_t *n;                /* d: present values of each column, all ranks */
+    /* per order statistic x = c·s + k (k/2: the probability, k%2: ⌊h⌋ or ⌊h⌋ + 1) */
+    int64_t *rank;             /* which one (0-based) */
+    uint64_t *lo, *hi;         /* its key is in [lo, hi]; done: lo = hi = its key */
+    int64_t *below, *inside;   /* keys below lo, and in [lo, hi], all ranks */
+    unsigned char *state;
+    /* this pass */
+    int64_t *same;             /* per x: an earlier bracket of its column with the same keys,
+                                  whose counts or keys serve both; -1: none */
+    int buckets;               /* per split bracket */
+    uint64_t *width;           /* per x: a bucket's keys */
+    int64_t *slot;             /* per x: its histogram (split) or its gathered keys' place */
+    uint64_t *hist;            /* split brackets × buckets */
+    uint64_t *got;             /* gathered keys of this rank: bracket x's from got + slot[x] */
+    int64_t *n_got;            /* per x: how many */
+    int passes;
+};
+
+/* Collective in effect (the same on every rank): the next pass's plan. Brackets of a column
+   with the same keys share their counts; a bracket is gathered when it holds few enough
+   values and they fit in what is left of the pass's room for keys (in bracket order), else
+   split into buckets, as many as the room for counts gives each. */
+static void plan_pass(struct quantile_search *q)
 {
-    int64_t lo = 0, hi = m;  /* the first position whose key is above k */
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (keys[mid] <= k)
-            lo = mid + 1;
-        else
-            hi = mid;
+    int64_t total = (int64_t)q->d * q->s, n_split = 0, n_keys = 0, room = QUANTILE_GATHER_KEYS;
+    for (int64_t x = 0; x < total; x++) {
+        q->same[x] = -1;
+        q->n_got[x] = 0;
+        if (q->state[x] == Q_DONE)
+            continue;
+        for (int64_t k = x - x % q->s; k < x && q->same[x] < 0; k++)
+            if (q->state[k] != Q_DONE && q->same[k] < 0 && q->lo[k] == q->lo[x] &&
+                q->hi[k] == q->hi[x])
+                q->same[x] = k;
+        if (q->same[x] >= 0) {
+            q->state[x] = q->state[q->same[x]];
+        } else if (q->inside[x] <= QUANTILE_GATHER_ONE && q->inside[x] <= room) {
+            q->state[x] = Q_GATHER;
+            q->slot[x] = n_keys;
+            n_keys += q->inside[x];  /* this rank's are at most all ranks' */
+            room -= q->inside[x];
+        } else {
+            q->state[x] = Q_SPLIT;
+            q->slot[x] = n_split++;
+        }
     }
-    return lo;
+    int64_t b = n_split ? QUANTILE_CELLS / n_split : QUANTILE_BUCKETS;
+    q->buckets = b > QUANTILE_BUCKETS ? QUANTILE_BUCKETS : b < QUANTILE_MIN_BUCKETS
+                 ? QUANTILE_MIN_BUCKETS : (int)b;
+    for (int64_t x = 0; x < total; x++)
+        if (q->state[x] == Q_SPLIT) {
+            q->width[x] = (q->hi[x] - q->lo[x]) / (uint64_t)q->buckets + 1;
+            if (q->same[x] < 0)
+                q->slot[x] *= q->buckets;
+        }
+    free(q->hist);
+    free(q->got);
+    q->hist = lr_calloc((size_t)(n_split ? n_split : 1) * (size_t)q->buckets, sizeof *q->hist);
+    q->got = lr_malloc(lr_bytes(n_keys ? n_keys : 1, 1, sizeof *q->got));
 }
 
-/* Scratch for the sorted keys of a batch of columns, at most this many bytes (or one
-   column): the memory the quantiles take beyond the rows. */
-#define QUANTILE_SCRATCH (64 << 20)
-
-/* Up to this many rows on all ranks, every rank gathers the batch's values instead of
-   bisecting: a few KiB a column, one collective instead of 64 (wide, short tables). */
-#define QUANTILE_GATHER_ROWS 1024
-
-/* Collective: every rank's sorted keys of the batch's b columns (m[c] of column c at
-   keys + c·n) to every rank; hi[c·s + q] = the key of order statistic rank[c·s + q]. */
-static void gather_select(const uint64_t *keys, int64_t n, const int64_t *m, int b, int s,
-                          const int64_t *rank, uint64_t *hi)
+struct quantile_search *quantile_begin(int d, const unsigned char *use, const int64_t *count,
+                                       const double *min, const double *max,
+                                       const double *probs, int n_probs)
 {
-    int p = comm_size();
-    int64_t sent = 0, most = 0;
-    for (int c = 0; c < b; c++)
-        sent += m[c];
-    uint64_t *pack = lr_malloc(lr_bytes(sent ? sent : 1, 1, sizeof *pack)), *at = pack;
-    for (int c = 0; c < b; c++, at += m[c - 1])
-        memcpy(at, keys + (int64_t)c * n, (size_t)m[c] * sizeof *at);
-    int64_t *mall = lr_malloc(lr_bytes(p, b, sizeof *mall)), *lens = lr_malloc((size_t)p * sizeof *lens);
-    int64_t *pos = lr_malloc((size_t)p * sizeof *pos);
-    comm_allgather(m, mall, (size_t)b * sizeof *m);
-    char *all;
-    comm_allgatherv_bytes(pack, sent * (int64_t)sizeof *pack, &all, lens);
-    for (int r = 0; r < p; r++)  /* where each rank's keys start in what came */
-        pos[r] = r ? pos[r - 1] + lens[r - 1] / (int64_t)sizeof *pack : 0;
-    for (int c = 0; c < b; c++) {
-        int64_t k = 0;
-        for (int r = 0; r < p; r++)
-            k += mall[(int64_t)r * b + c];
-        most = k > most ? k : most;
+    struct quantile_search *q = lr_calloc(1, sizeof *q);
+    int s = 2 * n_probs;
+    int64_t total = (int64_t)d * s;
+    size_t t = (size_t)(total ? total : 1);
+    *q = (struct quantile_search){.d = d, .n_probs = n_probs, .s = s};
+    q->probs = lr_malloc((size_t)(n_probs ? n_probs : 1) * sizeof *q->probs);
+    memcpy(q->probs, probs, (size_t)n_probs * sizeof *probs);
+    q->n = lr_calloc((size_t)d + 1, sizeof *q->n);
+    q->rank = lr_calloc(t, sizeof *q->rank);
+    q->lo = lr_calloc(t, sizeof *q->lo);
+    q->hi = lr_calloc(t, sizeof *q->hi);
+    q->below = lr_calloc(t, sizeof *q->below);
+    q->inside = lr_calloc(t, sizeof *q->inside);
+    q->state = lr_calloc(t, 1);
+    q->same = lr_calloc(t, sizeof *q->same);
+    q->width = lr_calloc(t, sizeof *q->width);
+    q->slot = lr_calloc(t, sizeof *q->slot);
+    q->n_got = lr_calloc(t, sizeof *q->n_got);
+    for (int c = 0; c < d; c++) {
+        int64_t nc = use && !use[c] ? 0 : count[c];
+        q->n[c] = nc;
+        /* the column's range of keys: both zeros in it where either bounds it */
+        uint64_t lo = nc ? key_of(min[c] == 0 ? -0.0 : min[c]) : 0;
+        uint64_t hi = nc ? key_of(max[c] == 0 ? 0.0 : max[c]) : 0;
+        for (int k = 0; k < s; k++) {
+            int64_t x = (int64_t)c * s + k;
+            int64_t r = nc > 0 ? (int64_t)floor((double)(nc - 1) * probs[k / 2]) + k % 2 : 0;
+            q->rank[x] = r < nc ? r : nc - 1;
+            q->lo[x] = lo, q->hi[x] = hi;
+            q->inside[x] = nc;
+            q->state[x] = nc && lo != hi ? Q_SPLIT : Q_DONE;  /* plan_pass decides how */
+        }
     }
-    uint64_t *col = lr_malloc(lr_bytes(most ? most : 1, 1, sizeof *col));
+    plan_pass(q);
+    return q;
+}
+
+int quantile_pending(const struct quantile_search *q)
+{
+    for (int64_t x = 0; x < (int64_t)q->d * q->s; x++)
+        if (q->state[x] != Q_DONE)
+            return 1;
+    return 0;
+}
+
+void quantile_add(struct quantile_search *q, const double *X, int64_t n, int n_threads)
+{
+    int64_t total = (int64_t)q->d * q->s;
+    int d = q->d;
+    /* each bracket its own counts: threads never share one, any team gives the same */
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (int64_t x = 0; x < total; x++) {
+        if (q->state[x] == Q_DONE || q->same[x] >= 0)
+            continue;
+        int64_t c = x / q->s;
+        uint64_t lo = q->lo[x], hi = q->hi[x];
+        if (q->state[x] == Q_SPLIT) {
+            uint64_t *h = q->hist + q->slot[x], w = q->width[x];
+            for (int64_t i = 0; i < n; i++) {
+                double v = X[i * d + c];
+                uint64_t k = key_of(v);
+                if (!isnan(v) && k >= lo && k <= hi)
+                    h[(k - lo) / w]++;
+            }
+        } else {
+            uint64_t *g = q->got + q->slot[x];
+            int64_t m = q->n_got[x];
+            for (int64_t i = 0; i < n; i++) {
+                double v = X[i * d + c];
+                uint64_t k = key_of(v);
+                if (!isnan(v) && k >= lo && k <= hi && m < q->inside[x])
+                    g[m++] = k;
+            }
+            q->n_got[x] = m;
+        }
+    }
+}
+
+/* Collective: every rank's gathered keys to every rank; each gathered bracket's order
+   statistic (and those of the brackets that share its keys) read off the sorted keys of
+   all ranks. */
+static void gather_select(struct quantile_search *q)
+{
+    int64_t total = (int64_t)q->d * q->s, sent = 0, most = 0, n_gather = 0;
+    int p = comm_size();
+    for (int64_t x = 0; x < total; x++)
+        if (q->state[x] == Q_GATHER && q->same[x] < 0) {
+            memmove(q->got + sent, q->got + q->slot[x], (size_t)q->n_got[x] * sizeof *q->got);
+            sent += q->n_got[x];
+            most = q->inside[x] > most ? q->inside[x] : most;
+            n_gather++;
+        }
+    if (n_gather == 0)
+        return;  /* none gathered, on any rank (the plan is the same everywhere) */
+    int64_t *mine = lr_malloc(lr_bytes(n_gather, 1, sizeof *mine));  /* this rank's counts */
+    for (int64_t x = 0, g = 0; x < total; x++)
+        if (q->state[x] == Q_GATHER && q->same[x] < 0)
+            mine[g++] = q->n_got[x];
+    int64_t *counts = lr_malloc(lr_bytes(p, n_gather, sizeof *counts));
+    int64_t *lens = lr_malloc((size_t)p * sizeof *lens), *pos = lr_malloc((size_t)p * sizeof *pos);
+    comm_allgather(mine, counts, (size_t)n_gather * sizeof *counts);
+    char *all;
+    comm_allgatherv_bytes(q->got, sent * (int64_t)sizeof *q->got, &all, lens);
+    for (int r = 0; r < p; r++)  /* where each rank's keys start in what came */
+        pos[r] = r ? pos[r - 1] + lens[r - 1] / (int64_t)sizeof *q->got : 0;
+    uint64_t *col = lr_malloc(lr_bytes(most, 1, sizeof *col));
     const uint64_t *from = (const uint64_t *)(const void *)all;
-    for (int c = 0; c < b; c++) {
+    for (int64_t x = 0, g = 0; x < total; x++) {
+        if (q->state[x] != Q_GATHER || q->same[x] >= 0)
+            continue;
         int64_t k = 0;
         for (int r = 0; r < p; r++) {
-            int64_t mr = mall[(int64_t)r * b + c];
+            int64_t mr = counts[(int64_t)r * n_gather + g];
             memcpy(col + k, from + pos[r], (size_t)mr * sizeof *col);
             pos[r] += mr;
             k += mr;
         }
+        g++;
         qsort(col, (size_t)k, sizeof *col, cmp_key);
-        for (int q = 0; q < s; q++)
-            hi[(int64_t)c * s + q] = k ? col[rank[(int64_t)c * s + q]] : 0;
+        for (int64_t y = x; y < x - x % q->s + q->s; y++)  /* x, and those sharing its keys */
+            if (y == x || (q->state[y] == Q_GATHER && q->same[y] == x)) {
+                q->lo[y] = q->hi[y] = col[q->rank[y] - q->below[y]];
+                q->state[y] = Q_DONE;
+            }
     }
     free(col);
     free(all);
     free(pos);
     free(lens);
-    free(mall);
-    free(pack);
+    free(counts);
+    free(mine);
 }
 
-/* Columns [j0, j1) of X (those with use[j]): out as quantile_columns says. Collective. */
-static void quantile_batch(const double *X, int64_t n, int d, int j0, int j1,
-                           const unsigned char *use, const double *probs, int n_probs,
-                           int n_threads, int gather, uint64_t *keys, double *out)
+void quantile_step(struct quantile_search *q)
 {
-    int b = j1 - j0, s = 2 * n_probs;  /* order statistics per column: ⌊h⌋, ⌊h⌋ + 1 per p */
-    int64_t total = (int64_t)b * s;
-    int64_t *m = lr_malloc((size_t)b * sizeof *m);  /* present values, this rank */
-    uint64_t *nall = lr_malloc((size_t)b * sizeof *nall);  /* ... all ranks */
-    uint64_t *lo = lr_malloc(lr_bytes(total, 1, sizeof *lo));
-    uint64_t *hi = lr_malloc(lr_bytes(total, 1, sizeof *hi));
-    uint64_t *cnt = lr_malloc(lr_bytes(total, 1, sizeof *cnt));
-    int64_t *rank = lr_malloc(lr_bytes(total, 1, sizeof *rank));
-    /* each column's present values, as keys, sorted: column c at keys + c·n */
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 16)
-    for (int c = 0; c < b; c++) {
-        uint64_t *k = keys + (int64_t)c * n;
-        int64_t mc = 0;
-        for (int64_t i = 0; use[j0 + c] && i < n; i++)
-            if (!isnan(X[i * d + j0 + c]))
-                k[mc++] = key_of(X[i * d + j0 + c]);
-        qsort(k, (size_t)mc, sizeof *k, cmp_key);
-        m[c] = mc;
+    int64_t total = (int64_t)q->d * q->s, n_split = 0;
+    for (int64_t x = 0; x < total; x++)
+        n_split += q->state[x] == Q_SPLIT && q->same[x] < 0;
+    comm_sum_u64(q->hist, (int)(n_split * q->buckets));
+    gather_select(q);
+    for (int64_t x = 0; x < total; x++) {
+        if (q->state[x] != Q_SPLIT)
+            continue;
+        const uint64_t *h = q->hist + q->slot[q->same[x] >= 0 ? q->same[x] : x];
+        int64_t below = q->below[x], b = 0;
+        while (b < q->buckets - 1 && below + (int64_t)h[b] <= q->rank[x])  /* its bucket */
+            below += (int64_t)h[b++];
+        uint64_t lo = q->lo[x] + (uint64_t)b * q->width[x];
+        q->hi[x] = q->width[x] - 1 > q->hi[x] - lo ? q->hi[x] : lo + (q->width[x] - 1);
+        q->lo[x] = lo;
+        q->below[x] = below;
+        q->inside[x] = (int64_t)h[b];
+        if (q->lo[x] == q->hi[x])
+            q->state[x] = Q_DONE;
     }
-    for (int c = 0; c < b; c++)
-        nall[c] = (uint64_t)m[c];
-    comm_sum_u64(nall, b);
-    /* order statistic r of a column: the smallest key K with count(<= K) >= r + 1 */
-    for (int c = 0; c < b; c++)
-        for (int q = 0; q < s; q++) {
-            int64_t nc = (int64_t)nall[c];
-            int64_t r = nc > 0 ? (int64_t)floor((double)(nc - 1) * probs[q / 2]) + q % 2 : 0;
-            rank[c * s + q] = r < nc ? r : nc - 1;
-            lo[c * s + q] = 0;
-            hi[c * s + q] = nc > 0 ? UINT64_MAX : 0;
-        }
-    if (comm_size() == 1) {  /* the rows are all here: read the order statistics off */
-        for (int64_t x = 0; x < total; x++)
-            lo[x] = hi[x] = nall[x / s] ? keys[(x / s) * n + rank[x]] : 0;
-    } else if (gather) {
-        gather_select(keys, n, m, b, s, rank, hi);
-        memcpy(lo, hi, (size_t)total * sizeof *lo);
-    }
-    /* bisection over the keys: every bound moves by summed counts, so every rank takes
-       the same steps; 64 halve any interval of keys to one */
-    for (int step = 0; step < 64 && comm_size() > 1 && !gather; step++) {
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (int64_t x = 0; x < total; x++) {
-            uint64_t mid = lo[x] + (hi[x] - lo[x]) / 2;
-            cnt[x] = lo[x] < hi[x] ? (uint64_t)count_upto(keys + (x / s) * n, m[x / s], mid) : 0;
-        }
-        comm_sum_u64(cnt, (int)total);
-        for (int64_t x = 0; x < total; x++) {
-            if (lo[x] >= hi[x])
-                continue;
-            uint64_t mid = lo[x] + (hi[x] - lo[x]) / 2;
-            if ((int64_t)cnt[x] >= rank[x] + 1)
-                hi[x] = mid;
-            else
-                lo[x] = mid + 1;
-        }
-    }
-    for (int c = 0; c < b; c++)
-        for (int q = 0; q < n_probs; q++) {
-            int64_t nc = (int64_t)nall[c];
-            double *o = &out[(int64_t)(j0 + c) * n_probs + q];
-            if (!use[j0 + c] || nc == 0) {
+    q->passes++;
+    plan_pass(q);
+}
+
+int quantile_passes(const struct quantile_search *q) { return q->passes; }
+
+void quantile_result(const struct quantile_search *q, double *out)
+{
+    for (int c = 0; c < q->d; c++)
+        for (int k = 0; k < q->n_probs; k++) {
+            int64_t nc = q->n[c], x = (int64_t)c * q->s + 2 * k;
+            double *o = &out[(int64_t)c * q->n_probs + k];
+            if (nc == 0) {
                 *o = NAN;
                 continue;
             }
-            double h = (double)(nc - 1) * probs[q], a = value_of(hi[c * s + 2 * q]);
+            double h = (double)(nc - 1) * q->probs[k], a = value_of(q->lo[x]);
             int64_t r = (int64_t)floor(h);
-            *o = r >= nc - 1 ? a : lerp(a, value_of(hi[c * s + 2 * q + 1]), h - (double)r);
+            *o = r >= nc - 1 ? a : lerp(a, value_of(q->lo[x + 1]), h - (double)r);
         }
-    free(rank);
-    free(cnt);
-    free(hi);
-    free(lo);
-    free(nall);
-    free(m);
+}
+
+void quantile_free(struct quantile_search *q)
+{
+    if (!q)
+        return;
+    free(q->probs);
+    free(q->n);
+    free(q->rank);
+    free(q->lo);
+    free(q->hi);
+    free(q->below);
+    free(q->inside);
+    free(q->state);
+    free(q->same);
+    free(q->width);
+    free(q->slot);
+    free(q->hist);
+    free(q->got);
+    free(q->n_got);
+    free(q);
 }
 
 void quantile_columns(const double *X, int64_t n, int d, const unsigned char *use,
                       const double *probs, int n_probs, int n_threads, double *out)
 {
-    unsigned char *all = NULL;
-    if (!use) {
-        all = lr_malloc((size_t)d + 1);
-        memset(all, 1, (size_t)d + 1);
-        use = all;
+    int64_t *count = lr_calloc((size_t)d + 1, sizeof *count);
+    double *min = lr_malloc(((size_t)d + 1) * sizeof *min), *max = lr_malloc(((size_t)d + 1) * sizeof *max);
+    for (int j = 0; j < d; j++)
+        min[j] = INFINITY, max[j] = -INFINITY;
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) {
+            double v = X[i * d + j];
+            if (isnan(v))
+                continue;
+            count[j]++;
+            min[j] = v < min[j] ? v : min[j];
+            max[j] = v > max[j] ? v : max[j];
+        }
+    comm_sum_u64((uint64_t *)(void *)count, d);
+    comm_min(min, d);
+    comm_max(max, d);
+    struct quantile_search *q = quantile_begin(d, use, count, min, max, probs, n_probs);
+    while (quantile_pending(q)) {
+        quantile_add(q, X, n, n_threads);
+        quantile_step(q);
     }
-    /* the batch: as many columns as the scratch holds, the same on every rank (the largest
-       rank's rows decide), so that every rank takes part in the same collectives */
-    int64_t rows = comm_max_i64(n), all_rows = comm_sum_i64(n);
-    int gather = all_rows <= QUANTILE_GATHER_ROWS;  /* then the scratch holds all ranks' */
-    if (gather)
-        rows = all_rows;
-    int64_t per = rows > 0 ? QUANTILE_SCRATCH / (rows * (int64_t)sizeof(uint64_t)) : d;
-    int batch = per < 1 ? 1 : per > d ? (d ? d : 1) : (int)per;
-    uint64_t *keys = lr_malloc(lr_bytes(n ? n : 1, batch, sizeof *keys));
-    for (int j0 = 0; j0 < d; j0 += batch)
-        quantile_batch(X, n, d, j0, j0 + batch < d ? j0 + batch : d, use, probs, n_probs,
-                       n_threads, gather, keys, out);
-    free(keys);
-    free(all);
+    quantile_result(q, out);
+    quantile_free(q);
+    free(max);
+    free(min);
+    free(count);
 }

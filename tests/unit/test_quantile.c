@@ -62,9 +62,61 @@ static void test_columns(void)
     CU_ASSERT(isnan(got[3]) && got[0] == want[0] && got[6] == want[6]);
 }
 
+/* Columns too long to gather at once (the brackets narrow over several passes): a wide
+   spread of scales and signs, few distinct values, values one ulp apart; fed whole and in
+   blocks of 1000 and 4096 rows, the bits of a sort, and the passes within the bound. */
+static void test_passes(void)
+{
+    enum { N = 150000, D = 4 };
+    double *X = malloc(sizeof(double) * N * D), *col = malloc(sizeof(double) * N);
+    double want[D * 3], got[D * 3];
+    int64_t count[D] = {0};
+    double min[D], max[D];
+    srand(11);
+    for (int i = 0; i < N; i++) {
+        double u = (double)rand() / RAND_MAX;
+        X[i * D + 0] = (i % 2 ? -1 : 1) * exp(600 * u - 300);   /* 1e-130..1e130, both signs */
+        X[i * D + 1] = (double)(rand() % 5);                     /* ties */
+        X[i * D + 2] = nextafter(1.0, 2.0 + i % 3);              /* one ulp apart */
+        X[i * D + 3] = i % 7 ? u : NAN;                          /* missing */
+    }
+    for (int j = 0; j < D; j++) {
+        int m = 0;
+        min[j] = INFINITY, max[j] = -INFINITY;
+        for (int i = 0; i < N; i++)
+            if (!isnan(X[i * D + j])) {
+                col[m++] = X[i * D + j];
+                min[j] = fmin(min[j], X[i * D + j]), max[j] = fmax(max[j], X[i * D + j]);
+            }
+        count[j] = m;
+        qsort(col, (size_t)m, sizeof *col, cmp_double);
+        for (int k = 0; k < 3; k++)
+            want[j * 3 + k] = quantile_sorted(col, m, P[k]);
+    }
+    quantile_columns(X, N, D, NULL, P, 3, 2, got);
+    CU_ASSERT(memcmp(got, want, sizeof got) == 0);
+    const int64_t blocks[] = {1000, 4096};
+    for (int b = 0; b < 2; b++) {
+        struct quantile_search *q = quantile_begin(D, NULL, count, min, max, P, 3);
+        while (quantile_pending(q)) {
+            for (int64_t i = 0; i < N; i += blocks[b])
+                quantile_add(q, X + i * D, i + blocks[b] < N ? blocks[b] : N - i, 1 + b);
+            quantile_step(q);
+        }
+        CU_ASSERT(quantile_passes(q) >= 2 && quantile_passes(q) <= 6);
+        memset(got, 0, sizeof got);
+        quantile_result(q, got);
+        CU_ASSERT(memcmp(got, want, sizeof got) == 0);
+        quantile_free(q);
+    }
+    free(col);
+    free(X);
+}
+
 void add_quantile_suite(void)
 {
     CU_pSuite s = CU_add_suite("quantile", NULL, NULL);
     CU_add_test(s, "type-7 quartiles worked out by hand", test_by_hand);
     CU_add_test(s, "distributed selection = a sort, any thread count", test_columns);
+    CU_add_test(s, "selection over passes and blocks = a sort", test_passes);
 }
