@@ -57,6 +57,10 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
 int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **rows,
                           struct lr_error *e);
 
+/* Local: number j of stored row i into *v, without moving the pass along; -1 with e
+   (LR_ENOINPUT) when it cannot be read. */
+int scratch_get(const struct scratch *s, int64_t i, int j, double *v, struct lr_error *e);
+
 /* Closes the file (its blocks go back to the file system); safe on one never opened. */
 void scratch_close(struct scratch *s);
 

@@ -232,6 +232,18 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
     return n;
 }
 
+int scratch_get(const struct scratch *s, int64_t i, int j, double *v, struct lr_error *e)
+{
+    off_t off = (off_t)((i * row_numbers(s) + j) * (int64_t)sizeof(double));
+    ssize_t got = i < s->n_rows ? shard_pread(s->fd, v, sizeof *v, off) : 0;
+    if (got == (ssize_t)sizeof *v)
+        return 0;
+    if (got >= 0)
+        errno = EIO;
+    return lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s", (long long)i,
+                   strerror(errno));
+}
+
 void scratch_close(struct scratch *s)
 {
     if (s->fd >= 0)
