@@ -904,15 +904,31 @@ static const char *stopped_by(const struct run *r)
    statsmodels uses: the residual ones for HC, G − 1 for clusters (the fewer, two-way). */
 static int infer_covariance(struct run *r, const double *theta_s, struct lr_error *e)
 {
-    const struct dataset *ds = &r->ds;
+    struct dataset *ds = &r->ds;
     struct exact_problem pb = exact_problem_of(r);
     struct robust_problem rp = {
-        .pb = &pb, .theta_s = theta_s, .mean = r->mean, .scale = r->scale, .g = ds->g,
+        .pb = &pb, .theta_s = theta_s, .mean = r->mean, .scale = r->scale,
         .n_groups = ds->n_groups, .type = r->o->cov,
         .sigma2 = r->inf.residual_std_error * r->inf.residual_std_error,
     };
+    struct robust_pass rs;
     struct robust_cov c;
-    robust_compute(&rp, &r->xf, &c);
+    struct row_block b;
+    robust_begin(&rs, &rp, &r->xf);
+    if (robust_needs_pass(r->o->cov)) {
+        if (r->o->cov == COV_CLUSTER)
+            dataset_rewind_keys(&r->ds);  /* the blocks bring the cluster keys */
+        else
+            dataset_rewind(&r->ds);
+        while (dataset_next(&r->ds, &b, e) > 0)
+            robust_add(&rs, b.X, b.y, b.w, b.g, b.n);
+    }
+    int rc = comm_agree(e);  /* robust_end's collectives run on every rank either way */
+    robust_end(&rs, &c);
+    if (rc != LR_OK) {
+        robust_cov_free(&c);
+        return rc;
+    }
     if (r->o->cov == COV_CLASSICAL) {
         r->inf.cov = c.V;
         return LR_OK;
