@@ -32,8 +32,8 @@
  * the rank count; one all-to-all exchange), the owner adds the partial sums in rank order
  * and accumulates S_g S_gᵀ over its clusters in key order, and one Allreduce adds the k×k
  * sums. No rank ever holds all clusters; the result does not depend on the thread count
- * or the blocks and, for a given rank count, is the same on every run. Memory: one block's
- * scores (rows × k doubles) and k + 1 numbers per cluster of the rank (per column, and per
+ * or the blocks and, for a given rank count, is the same on every run. Memory: the scores
+ * of 65,536 rows at a time and k + 1 numbers per cluster of the rank (per column, and per
  * pair for two-way), not per row.
  *
  * Calls MPI only through comm.h; never exits (LR_FATAL aside).
@@ -93,8 +93,7 @@ struct robust_pass {
     int64_t fed, n;            /* rows added; of them, rows of positive weight */
     double *M, max_h;          /* HC: the k×k sum of the parts ended, the largest h_i */
     double *part;              /* HC: the k×k sums (and largest h) of parts in progress */
-    double *S;                 /* cluster: one block's scores */
-    int64_t S_rows;
+    double *S;                 /* cluster: the scores of a block's rows, some at a time */
     struct cluster_table *tab; /* cluster: per column, then per pair: this rank's clusters */
 };
 void robust_begin(struct robust_pass *rs, const struct robust_problem *rp,

@@ -178,35 +178,39 @@ static void table_free(struct cluster_table *t)
     free(t->slot), free(t->key), free(t->sum);
 }
 
-/* Cluster: one block's rows' scores (in parallel), then added to their clusters' sums in
-   row order (rows of weight 0 left out). */
+/* Rows whose scores are held at once in the clustered pass (k doubles each). */
+enum { SCORE_ROWS = 16 * PAR_CHUNK_ROWS };
+
+/* Cluster: one block's rows' scores (in parallel, SCORE_ROWS at a time), each added to its
+   clusters' sums in row order (rows of weight 0 left out). */
 static void meat_cluster_block(struct robust_pass *rs, const struct exact_problem *pb,
                                const uint64_t *g)
 {
     const struct robust_problem *rp = rs->rp;
     int k = rs->f->rank, dims = rp->n_groups == 2 ? 3 : 1, ng = rp->n_groups;
     int64_t n = pb->n_local;
-    if (n > rs->S_rows) {
-        free(rs->S);
-        rs->S = lr_malloc(lr_bytes(n, k ? k : 1, sizeof *rs->S));
-        rs->S_rows = n;
-    }
+    if (!rs->S)
+        rs->S = lr_malloc(lr_bytes(SCORE_ROWS, k ? k : 1, sizeof *rs->S));
     double *S = rs->S;
+    for (int64_t lo = 0; lo < n; lo += SCORE_ROWS) {
+        int64_t hi = lo + SCORE_ROWS < n ? lo + SCORE_ROWS : n;
 #pragma omp parallel for num_threads(pb->n_threads) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        double we = row_score(rp, pb, rs->f, i, S + (size_t)i * k);
-        for (int q = 0; q < k; q++)
-            S[(size_t)i * k + q] *= we;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (pb->w && !(pb->w[i] > 0))
-            continue;
-        for (int c = 0; c < dims; c++) {  /* c = 2: the pair of the row's two clusters */
-            uint64_t key = c < 2 ? g[(size_t)i * ng + c]
-                                 : mix64(g[(size_t)i * 2] ^ mix64(g[(size_t)i * 2 + 1]));
-            double *r = table_sums(&rs->tab[c], key, k);
+        for (int64_t i = lo; i < hi; i++) {
+            double *s = S + (size_t)(i - lo) * k, we = row_score(rp, pb, rs->f, i, s);
             for (int q = 0; q < k; q++)
-                r[q] += S[(size_t)i * k + q];
+                s[q] *= we;
+        }
+        for (int64_t i = lo; i < hi; i++) {
+            if (pb->w && !(pb->w[i] > 0))
+                continue;
+            const double *s = S + (size_t)(i - lo) * k;
+            for (int c = 0; c < dims; c++) {  /* c = 2: the pair of the row's two clusters */
+                uint64_t key = c < 2 ? g[(size_t)i * ng + c]
+                                     : mix64(g[(size_t)i * 2] ^ mix64(g[(size_t)i * 2 + 1]));
+                double *r = table_sums(&rs->tab[c], key, k);
+                for (int q = 0; q < k; q++)
+                    r[q] += s[q];
+            }
         }
     }
 }
