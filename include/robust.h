@@ -33,8 +33,8 @@
  * and accumulates S_g S_gᵀ over its clusters in key order, and one Allreduce adds the k×k
  * sums. No rank ever holds all clusters; the result does not depend on the thread count
  * or the blocks and, for a given rank count, is the same on every run. Memory: the scores
- * of 65,536 rows at a time and k + 1 numbers per cluster of the rank (per column, and per
- * pair for two-way), not per row.
+ * of 65,536 rows at a time and, per cluster of the rank (per column, and per pair for
+ * two-way), its key, its k sums and two to four slots of a hash table; nothing per row.
  *
  * Calls MPI only through comm.h; never exits (LR_FATAL aside).
  */

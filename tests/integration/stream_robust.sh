@@ -6,7 +6,9 @@
 # one-way clusters of numbers, two-way clusters with a text column, --diagnostics with
 # --offset, weights and a sample, three parts with a multi-line record and a skipped row,
 # and gd with --inference. An outlier planted at a known line is named first, at that
-# FILE:LINE, by the streamed runs (the generator counts the lines).
+# FILE:LINE, by the streamed runs (the generator counts the lines). A streamed run with
+# clusters, the diagnostics and their sample peaks at the same memory for 100,000 and
+# 400,000 rows.
 
 PY=/usr/bin/python3
 "$PY" - "$TMP" <<'PY'
@@ -94,7 +96,7 @@ pair() {
 }
 
 XY=(--solver exact --features x1,x2 --target y)
-pair "--cov hc0" "1x1 2x2 3x1" "heteroskedasticity-robust (HC0)" "${XY[@]}" --cov hc0 \
+pair "--cov hc0" "1x1 3x2" "heteroskedasticity-robust (HC0)" "${XY[@]}" --cov hc0 \
     "$TMP/all.csv"
 pair "--cov hc3, weights" "1x2 3x2" "heteroskedasticity-robust (HC3)" "${XY[@]}" --cov hc3 \
     --weights w "$TMP/all.csv"
@@ -103,7 +105,7 @@ pair "--cov cluster:cl (400 clusters spread over the ranks)" "2x1 3x2" "cluster-
 pair "--cov cluster:cl,c2 (two-way, text ids), weights" "1x1 3x1" "cluster-robust" \
     "${XY[@]}" --cov cluster:cl,c2 --weights w "$TMP/all.csv"
 PLACE=$(cat "$TMP/place_all") SAMPLE=1 pair \
-    "--diagnostics, --diagnostics-sample, --offset, weights, --cov hc2" "1x1 2x2 3x1" \
+    "--diagnostics, --diagnostics-sample, --offset, weights, --cov hc2" "2x2 3x1" \
     "Most influential rows" "${XY[@]}" --diagnostics --offset off --weights w --cov hc2 \
     "$TMP/all.csv"
 PLACE=$(cat "$TMP/place_parts") pair \
@@ -113,3 +115,26 @@ PLACE=$(cat "$TMP/place_parts") pair \
 pair "gd with --inference, --cov hc1, --diagnostics" "2x2" "Most influential rows" \
     --solver gd --epochs 300 --features x1,x2 --target y --inference --cov hc1 --diagnostics \
     "$TMP/all.csv"
+
+# peak memory: what the covariance and the diagnostics keep does not grow with the rows (a
+# hundred clusters, the sample of at most 100,000 rows, the ten most influential)
+"$GEN" --rows 400000 --features 3 --kind plain --seed 4 "$TMP/g.csv" 2>/dev/null
+awk -F, 'BEGIN { OFS = "," } { y = $NF; $NF = (NR == 1 ? "cl" : (NR - 2) % 100); print $0, y }' \
+    "$TMP/g.csv" >"$TMP/big.csv"
+head -n 100001 "$TMP/big.csv" >"$TMP/small.csv"
+peak() {  # peak MB of a rank, from the summary line
+    lr 1 1 --solver exact --memory stream --block-rows 4096 --cov cluster:cl --diagnostics \
+        --diagnostics-sample "$TMP/p.sample" --model-out "$TMP/p.json" "$@" 2>&1 >/dev/null |
+        sed -n 's/.*peak memory of a rank \([0-9.]*\) MB.*/\1/p'
+}
+p_big=$(peak "$TMP/big.csv")
+p_small=$(peak "$TMP/small.csv")
+if [[ "$BIN" == *asan* ]]; then  # the sanitizers' own memory grows with the work done
+    echo "  (peak memory not measured under the sanitizers: $p_small, $p_big MB)"
+elif "$PY" -c "
+import sys; b, s = float('${p_big:-0}'), float('${p_small:-0}')
+sys.exit(0 if 0 < b <= 1.15 * s else 1)"; then
+    ok "stream peak memory flat in the rows with --cov cluster and --diagnostics: $p_small MB (100k rows), $p_big MB (400k)"
+else
+    not_ok "stream peak memory with --cov cluster and --diagnostics: $p_small MB (100k rows), $p_big MB (400k)"
+fi
