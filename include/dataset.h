@@ -111,7 +111,8 @@ struct dataset {
     char *first_skipped_path[CSV_FIRST_SKIPPED];  /* several inputs: each one's file */
     int64_t file_bytes;
     int64_t *row_at;           /* with keep_places, rows read as text from plain files: N
-                                  offsets where each row's record starts; else NULL */
+                                  offsets where each row's record starts (resident; in
+                                  stream mode on disk: dataset_row_at); else NULL */
     struct row_places places;  /* ... and how to place them (locate.h) */
     int64_t next_row;          /* resident: 1 once a pass has given the rows (dataset_next);
                                   stream: the rows given in this pass */
@@ -121,9 +122,13 @@ struct dataset {
 };
 
 /* Rows of a pass (dataset_next): n rows of X (n×n_features row-major), y and w (NULL
-   without them); valid until the next call. */
+   without them); valid until the next call. g (n×n_groups cluster keys) and offset (n
+   --offset values): resident, whenever the data set has them; streamed, on a pass begun
+   by dataset_rewind_keys (else NULL), the offset only with keep_places. */
 struct row_block {
     const double *X, *y, *w;
+    const uint64_t *g;
+    const double *offset;
     int64_t n;
 };
 
@@ -169,6 +174,16 @@ void dataset_free(struct dataset *ds);
  * pass; agree after it (comm_agree).
  */
 void dataset_rewind(struct dataset *ds);
+
+/* As dataset_rewind, for a pass whose blocks also bring their rows' cluster keys and
+   --offset values (row_block's g and offset): streamed, those are kept in a scratch file of
+   their own, read on such a pass only. */
+void dataset_rewind_keys(struct dataset *ds);
+
+/* Where this rank's row i starts in the input (data_options.keep_places: the record's
+   offset, which locate.h places; -1 when unknown); streamed, read from the scratch file.
+   -1 with e (LR_ENOINPUT) when it cannot be read. Local. */
+int dataset_row_at(const struct dataset *ds, int64_t i, int64_t *at, struct lr_error *e);
 
 /* Collective: every row's missing values filled with fill[j] where not NaN, recorded in
    the encoding (has_fill, fill; streamed blocks are filled from it as they are read):

@@ -21,13 +21,20 @@
  * original units as the classical covariance does (V = T V_s Tᵀ, inference.h); aliased
  * coefficients' rows and columns are NaN, as R's vcov shows NA for them.
  *
- * Clusters across ranks: each rank sums its rows' scores per cluster key (rows in order),
+ * Rows in blocks: the meat is one pass over the rows, fed in blocks of any size that hold
+ * whole PAR_CHUNK_ROWS-row parts (par.h; dataset_next's blocks), so that the rows need not
+ * all be held. HC: each part's k×k sum is taken by one thread and the parts' sums are
+ * added in part order, so the result is the same bits for any blocks and thread count.
+ *
+ * Clusters across ranks: each rank sums its rows' scores per cluster key, rows in order,
+ * into a table of its clusters (the same additions in the same order whatever the blocks),
  * sends each cluster's partial sum to the rank that owns the key (a hash of the key modulo
  * the rank count; one all-to-all exchange), the owner adds the partial sums in rank order
  * and accumulates S_g S_gᵀ over its clusters in key order, and one Allreduce adds the k×k
  * sums. No rank ever holds all clusters; the result does not depend on the thread count
- * and, for a given rank count, is the same on every run. Memory: the rows' scores (N×k
- * doubles) and a key and row index per row, besides each rank's share of the clusters.
+ * or the blocks and, for a given rank count, is the same on every run. Memory: the scores
+ * of 65,536 rows at a time and, per cluster of the rank (per column, and per pair for
+ * two-way), its key, its k sums and two to four slots of a hash table; nothing per row.
  *
  * Calls MPI only through comm.h; never exits (LR_FATAL aside).
  */
@@ -47,11 +54,12 @@ int robust_parse(const char *arg, enum cov_type *type, const char **columns);
 const char *robust_type_name(enum cov_type type);  /* "classical", "HC0", ..., "cluster" */
 
 struct robust_problem {
-    const struct exact_problem *pb;  /* the rows, the weights and the factor's design */
+    const struct exact_problem *pb;  /* the factor's design: the shape, the scaling, the
+                                        threads (the rows come in blocks: its X, y, w and
+                                        n_local are not read) */
     const double *theta_s;     /* D+1 coefficients on the factor's design (aliased: 0) */
     const double *mean, *scale;  /* D: the map of θ_s to original units (stats.h) */
-    const uint64_t *g;         /* N×n_groups cluster keys (csv_reader.h), with COV_CLUSTER */
-    int n_groups;              /* 1 or 2 */
+    int n_groups;              /* COV_CLUSTER: cluster key columns, 1 or 2 */
     enum cov_type type;
     double sigma2;             /* COV_CLASSICAL: V_s = σ²B, no pass over the rows */
 };
@@ -60,14 +68,39 @@ struct robust_cov {
     int d;                     /* D: V is (D+1)×(D+1) */
     double *V;                 /* row-major, original units, intercept first; NaN for
                                   aliased coefficients (and the intercept when not fitted) */
-    int64_t n;                 /* rows of positive weight */
+    int64_t n;                 /* rows of positive weight (0 for classical: no pass) */
     int64_t clusters[3];       /* cluster: G per column, then of the pairs (two-way) */
     double max_leverage;       /* HC2/HC3: the largest h_i (1: a row fitted exactly) */
 };
 
-/* Collective. f: the factor of pb's design. */
-void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
-                    struct robust_cov *out);
+/* Whether the covariance needs a pass over the rows (every type but classical). */
+int robust_needs_pass(enum cov_type type);
+
+/*
+ * The covariance, from one pass over this rank's rows in order (none for classical):
+ *     robust_begin(&rs, rp, f);
+ *     every row in order, in blocks: robust_add(&rs, X, y, w, g, n);
+ *     robust_end(&rs, out);                                  (collective)
+ * X n×D row-major on the factor's design's columns as given (pb's scaling applies), y n,
+ * w n (NULL: all 1), g n×n_groups cluster keys (csv_reader.h; COV_CLUSTER, else unread).
+ * Every block but the last holds whole PAR_CHUNK_ROWS-row parts (LR_FATAL otherwise: the
+ * caller's bug). rp and f must live until robust_end. The fields are the pass's own.
+ */
+struct cluster_table;
+struct robust_pass {
+    const struct robust_problem *rp;
+    const struct exact_fit *f;
+    int64_t fed, n;            /* rows added; of them, rows of positive weight */
+    double *M, max_h;          /* HC: the k×k sum of the parts ended, the largest h_i */
+    double *part;              /* HC: the k×k sums (and largest h) of parts in progress */
+    double *S;                 /* cluster: the scores of a block's rows, some at a time */
+    struct cluster_table *tab; /* cluster: per column, then per pair: this rank's clusters */
+};
+void robust_begin(struct robust_pass *rs, const struct robust_problem *rp,
+                  const struct exact_fit *f);
+void robust_add(struct robust_pass *rs, const double *X, const double *y, const double *w,
+                const uint64_t *g, int64_t n);
+void robust_end(struct robust_pass *rs, struct robust_cov *out);
 void robust_cov_free(struct robust_cov *c);
 
 #endif

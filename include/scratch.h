@@ -58,7 +58,8 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
                           struct lr_error *e);
 
 /* Local: one pass over s, block_rows rows at a time: each row for which take(ctx, i) is
-   non-zero (i counts s's rows from 0) appended to out (rows of the same shape), in order;
+   non-zero (i counts s's rows from 0) appended to out (rows of the same shape; NULL: such
+   rows dropped), in order;
    s keeps the others, in order, rewritten in place, and is rewound. -1 with e when a read
    or write fails (LR_ENOINPUT, LR_ECANTCREAT). */
 int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, int64_t row),
@@ -66,6 +67,10 @@ int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, 
 
 /* Local: whether s's file system keeps its files in memory (tmpfs, ramfs). */
 int scratch_in_memory(const struct scratch *s);
+
+/* Local: number j of stored row i into *v, without moving the pass along; -1 with e
+   (LR_ENOINPUT) when it cannot be read. */
+int scratch_get(const struct scratch *s, int64_t i, int j, double *v, struct lr_error *e);
 
 /* Closes the file (its blocks go back to the file system); safe on one never opened. */
 void scratch_close(struct scratch *s);

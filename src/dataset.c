@@ -450,6 +450,14 @@ struct data_stream {
     int done_state;            /* 0: none; 1: the pass that writes it; 2: complete */
     int many_passes;           /* data_options.many_passes: keep the blocks (done) */
     int plan_borrowed;         /* plan is another data set's (dataset_split's part) */
+    struct scratch keys;       /* per row, as the bits of doubles: its cluster keys, and
+                                  with keep_places its --offset value and where its record
+                                  starts (fd -1: none), for the passes that ask */
+    int key_offset, key_at;    /* the columns of keys holding those two (-1: none) */
+    int keys_pass;             /* this pass reads keys (dataset_rewind_keys) */
+    uint64_t *g;               /* the block's keys and offsets, read from keys */
+    double *offset;
+    int64_t keys_rows;         /* rows of room in g and offset */
 };
 
 static void load_free(struct load *L)
@@ -568,8 +576,10 @@ static void keep_places(struct load *L, struct dataset *ds)
     if (L->src.m == source_compressed() || L->src.m == source_cache())
         return;  /* the same kind on every rank: every rank places, or none */
     struct row_places *pl = &ds->places;
-    ds->row_at = L->rows.row_at;
-    L->rows.row_at = NULL;
+    if (!ds->stream) {  /* streamed, the offsets are on disk (dataset_row_at) */
+        ds->row_at = L->rows.row_at;
+        L->rows.row_at = NULL;
+    }
     pl->n = L->il.n;
     pl->path = lr_malloc((size_t)pl->n * sizeof *pl->path);
     pl->data_start = lr_malloc((size_t)pl->n * sizeof *pl->data_start);
@@ -725,6 +735,26 @@ static void open_done(struct dataset *ds)
         st->done_state = 1;
 }
 
+/* Stream mode, local: a block's cluster keys, --offset values and record offsets (those
+   the keys file keeps) appended to it. */
+static int append_keys(struct data_stream *st, const struct csv_shard *b, struct lr_error *e)
+{
+    int nk = st->keys.d, ng = b->n_groups;
+    double *r = lr_malloc(lr_bytes(b->n_rows ? b->n_rows : 1, nk, sizeof *r));
+    for (int64_t i = 0; i < b->n_rows; i++) {
+        double *k = r + i * nk;
+        if (ng)
+            memcpy(k, b->g + i * ng, (size_t)ng * sizeof *b->g);
+        if (st->key_offset >= 0)
+            k[st->key_offset] = b->offset[i];
+        if (st->key_at >= 0)
+            memcpy(&k[st->key_at], &b->row_at[i], sizeof *b->row_at);
+    }
+    int rc = scratch_append(&st->keys, r, NULL, NULL, b->n_rows, e);
+    free(r);
+    return rc;
+}
+
 /* Collective, stream mode: the first pass, block by block. Each block's missing values are
    counted and its rows, as read, go to this rank's scratch file; L->rows keeps the rest
    (levels, skipped records, counts). Then the encoding is decided, which each later pass
@@ -744,6 +774,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     st->n_threads = o->n_threads;
     st->dir = o->scratch;
     st->done.fd = -1;
+    st->keys.fd = -1;
     st->many_passes = o->many_passes;
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
     if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
@@ -755,6 +786,14 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                 "none; name a directory on a local disk with --scratch DIR\n",
                 (long long)in_memory, in_memory == 1 ? "" : "s",
                 o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    /* what the keys file keeps, the same on every rank: the cluster keys; with keep_places
+       (--diagnostics, whose fitted values include the offset) the offsets and where each
+       record starts */
+    int nk = ds->n_groups = L->in.lay.n_groups;
+    st->key_offset = L->in.lay.has_offset && o->keep_places ? nk++ : -1;
+    st->key_at = o->keep_places ? nk++ : -1;
+    if (nk > 0 && scratch_open(&st->keys, o->scratch, nk, 0, 0, rows, e) < 0)
+        return -1;
     int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
     struct lr_error we = {0};  /* a local write error, agreed once the pass has ended */
     struct csv_shard b;
@@ -763,6 +802,8 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
         add_weights(b.w, b.n_rows, &L->weight_sum);
         if (we.code == LR_OK)
             scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
+        if (we.code == LR_OK && st->keys.fd >= 0)
+            append_keys(st, &b, &we);
         free(b.X), free(b.y), free(b.w), free(b.offset), free(b.g), free(b.row_at);
         b.X = b.y = b.w = b.offset = NULL, b.g = NULL, b.row_at = NULL;
         csv_shard_append(&L->rows, &b, d);
@@ -846,11 +887,10 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
         goto done;
     if (o->cache && L.src.m != source_cache())
         write_cache(&L, o, ds);
-    if (!ds->stream) {
+    if (!ds->stream)
         take_rows(ds, &L.rows);
-        if (o->keep_places)
-            keep_places(&L, ds);
-    }
+    if (o->keep_places)
+        keep_places(&L, ds);
     ds->weight_total = (double)ds->n_rows_total;
     ds->has_weights = L.in.lay.has_weight;
     if (L.in.lay.has_weight && dataset_weight_total(ds, L.weight_sum, o->path, e) < 0)
@@ -869,6 +909,7 @@ void dataset_rewind(struct dataset *ds)
     ds->next_row = 0;
     if (!st)
         return;
+    st->keys_pass = 0;
     scratch_rewind(&st->sc);
     scratch_blocks_rewind(&st->done);
     if (st->done_state == 1 && st->done.n_blocks > 0) {  /* a pass left before its end */
@@ -909,7 +950,65 @@ static void decode_rows(struct data_stream *st, const struct encoding *enc, cons
     free(fill);
 }
 
+void dataset_rewind_keys(struct dataset *ds)
+{
+    dataset_rewind(ds);
+    if (ds->stream && ds->stream->keys.fd >= 0) {
+        ds->stream->keys_pass = 1;
+        scratch_rewind(&ds->stream->keys);
+    }
+}
+
+int dataset_row_at(const struct dataset *ds, int64_t i, int64_t *at, struct lr_error *e)
+{
+    const struct data_stream *st = ds->stream;
+    double v;
+    *at = -1;
+    if (!st) {
+        if (ds->row_at)
+            *at = ds->row_at[i];
+        return 0;
+    }
+    if (st->key_at < 0)
+        return 0;
+    if (scratch_get(&st->keys, i, st->key_at, &v, e) < 0)
+        return -1;
+    memcpy(at, &v, sizeof *at);
+    return 0;
+}
+
+/* Stream mode: the keys and offsets of block b's rows, read from the keys file. */
+static int next_keys(struct data_stream *st, int ng, struct row_block *b, struct lr_error *e)
+{
+    const double *rows;
+    int nk = st->keys.d;
+    int64_t n = scratch_read_rows(&st->keys, b->n, &rows, e);
+    if (n != b->n) {
+        if (n >= 0)
+            lr_fail(e, LR_ENOINPUT, "scratch file: the rows' keys end after %lld rows",
+                    (long long)st->keys.next);
+        return -1;
+    }
+    if (n > st->keys_rows) {
+        free(st->g);
+        free(st->offset);
+        st->g = lr_malloc(lr_bytes(n, ng ? ng : 1, sizeof *st->g));
+        st->offset = lr_malloc(lr_bytes(n, 1, sizeof *st->offset));
+        st->keys_rows = n;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (ng)
+            memcpy(st->g + i * ng, rows + i * nk, (size_t)ng * sizeof *st->g);
+        if (st->key_offset >= 0)
+            st->offset[i] = rows[i * nk + st->key_offset];
+    }
+    b->g = ng ? st->g : NULL;
+    b->offset = st->key_offset >= 0 ? st->offset : NULL;
+    return 0;
+}
+
 static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e);
+static int next_rows(struct dataset *ds, struct row_block *b, struct lr_error *e);
 
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
@@ -919,9 +1018,20 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
         if (ds->next_row)
             return 0;
         ds->next_row = 1;
-        *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .n = ds->n_rows};
+        *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .g = ds->g,
+                                .offset = ds->offset, .n = ds->n_rows};
         return 1;
     }
+    int rc = next_rows(ds, b, e);
+    if (rc > 0 && st->keys_pass && next_keys(st, ds->n_groups, b, e) < 0)
+        return -1;
+    return rc;
+}
+
+/* Stream mode: the next block, mapped from the blocks as handed out or decoded. */
+static int next_rows(struct dataset *ds, struct row_block *b, struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
     if (st->done_state == 2) {  /* scaled blocks written already: mapped, not copied */
         int64_t n = scratch_blocks_map(&st->done, &b->X, &b->y, &b->w, e);
         if (n <= 0)
@@ -1071,13 +1181,15 @@ static int split_stream(struct dataset *ds, struct split_key *k, struct dataset 
     *pt = (struct data_stream){.plan = st->plan, .plan_borrowed = 1,
                                .block_rows = st->block_rows, .n_threads = st->n_threads,
                                .dir = st->dir, .many_passes = st->many_passes};
-    pt->sc.fd = pt->done.fd = -1;
+    pt->sc.fd = pt->done.fd = pt->keys.fd = -1;
     int64_t rows = (int64_t)(k->fraction * 1.25 * (double)ds->n_rows) + st->block_rows;
     if (scratch_open(&pt->sc, st->dir, st->sc.d, st->sc.has_y, st->sc.has_w,
                      rows < ds->n_rows ? rows : ds->n_rows, e) < 0)
         return -1;
     struct lr_error we = {0};
-    scratch_split(&st->sc, st->block_rows, split_takes, k, &pt->sc, &we);
+    if (scratch_split(&st->sc, st->block_rows, split_takes, k, &pt->sc, &we) == 0 &&
+        st->keys.fd >= 0)  /* the training rows keep their keys; the held-out ones need none */
+        scratch_split(&st->keys, st->block_rows, split_takes, k, NULL, &we);
     if (we.code != LR_OK)
         *e = we;
     if (comm_agree(e) != LR_OK)
@@ -1160,6 +1272,9 @@ static void stream_free(struct data_stream *st)
     if (!st)
         return;
     scratch_close(&st->sc);
+    scratch_close(&st->keys);
+    free(st->g);
+    free(st->offset);
     if (!st->plan_borrowed)
         enc_plan_free(&st->plan);
     scratch_blocks_close(&st->done);

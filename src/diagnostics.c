@@ -84,20 +84,15 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
 }
 
 /* Collective: the DIAG_TOP rows of largest Cook's distance of all ranks, best first, from
-   each part's own (n_parts × DIAG_TOP entries, counts in n). */
-static int top_merge(const struct influence *parts, const int *n, int64_t n_parts,
-                     struct influence *top)
+   each rank's own (n of them in mine). */
+static int top_merge(const struct influence *mine_top, int n, struct influence *top)
 {
     int m = 0, p = comm_size();
     struct influence mine[DIAG_TOP];
-    for (int64_t c = 0; c < n_parts; c++)
-        for (int a = 0; a < n[c]; a++)
-            top_add(mine, &m, &parts[c * DIAG_TOP + a]);
-    for (int a = m; a < DIAG_TOP; a++)
-        mine[a] = (struct influence){.row = -1, .cooks = NAN};
+    for (int a = 0; a < DIAG_TOP; a++)
+        mine[a] = a < n ? mine_top[a] : (struct influence){.row = -1, .cooks = NAN};
     struct influence *all = lr_malloc((size_t)p * sizeof mine);
     comm_allgather(mine, all, sizeof mine);
-    m = 0;
     for (int a = 0; a < p * DIAG_TOP; a++)
         top_add(top, &m, &all[a]);
     free(all);
@@ -133,40 +128,67 @@ static double kurtosis_z(double b, double n)
     return (t1 - t2) / sqrt(2 / (9.0 * a));
 }
 
-void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
-                         const struct exact_fit *f, const double *col_m2, const double *scale,
-                         const double *offset, struct diagnostics *out)
+void diagnostics_begin(struct diag_pass *dp, const struct exact_problem *pb,
+                       const double *theta_s, const struct exact_fit *f, int weighted)
 {
-    int k = f->rank, d = pb->d, width = S_FIXED + k;
-    int64_t parts = par_chunks(pb->n_local), base = comm_exscan_i64(pb->n_local);
+    *dp = (struct diag_pass){.pb = pb, .theta_s = theta_s, .f = f, .weighted = weighted,
+                             .base = comm_exscan_i64(pb->n_local)};
+    dp->t = lr_calloc((size_t)S_FIXED + (size_t)f->rank, sizeof *dp->t);
+}
+
+void diagnostics_add(struct diag_pass *dp, const double *X, const double *y, const double *w,
+                     const double *offset, int64_t n)
+{
+    const struct exact_fit *f = dp->f;
+    int k = f->rank, width = S_FIXED + k;
+    if (dp->fed % PAR_CHUNK_ROWS != 0 && n > 0)
+        LR_FATAL("diagnostics_add: a block after %lld rows, not on a part's boundary",
+                 (long long)dp->fed);
+    struct exact_problem pb = *dp->pb;
+    pb.X = X, pb.y = y, pb.w = w, pb.n_local = n;
+    int64_t parts = par_chunks(n), base = dp->base + dp->fed;
     long double *acc = lr_calloc((size_t)parts * (size_t)width + 1, sizeof *acc);
     double *ends = lr_malloc(sizeof(double) * 2 * (size_t)parts);
     struct influence *tops = lr_malloc(((size_t)parts + 1) * DIAG_TOP * sizeof *tops);
     int *n_tops = lr_calloc((size_t)parts + 1, sizeof *n_tops);
-#pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (parts > 1)
+#pragma omp parallel for num_threads(pb.n_threads) schedule(static) if (parts > 1)
     for (int64_t p = 0; p < parts; p++) {
         int64_t lo, hi;
-        par_chunk(pb->n_local, p, &lo, &hi);
-        part_sums(pb, theta_s, f, offset, lo, hi, base, acc + (size_t)p * width, ends + 2 * p,
-                  tops + p * DIAG_TOP, &n_tops[p]);
+        par_chunk(n, p, &lo, &hi);
+        part_sums(&pb, dp->theta_s, f, offset, lo, hi, base, acc + (size_t)p * width,
+                  ends + 2 * p, tops + p * DIAG_TOP, &n_tops[p]);
     }
     /* parts in order, the boundary between parts that hold rows counted for Durbin-Watson */
-    double *sum = lr_calloc((size_t)width + 1, sizeof *sum), first = 0, last = 0;
-    long double *t = lr_calloc((size_t)width, sizeof *t);
+    long double *t = dp->t;
     for (int64_t p = 0; p < parts; p++) {
+        for (int a = 0; a < n_tops[p]; a++)
+            top_add(dp->top, &dp->n_top, &tops[p * DIAG_TOP + a]);
         if (acc[(size_t)p * width + S_N] == 0)
             continue;
         if (t[S_N] > 0)
-            t[S_DW] += (long double)(ends[2 * p] - last) * (ends[2 * p] - last);
+            t[S_DW] += (long double)(ends[2 * p] - dp->last) * (ends[2 * p] - dp->last);
         else
-            first = ends[2 * p];
-        last = ends[2 * p + 1];
+            dp->first = ends[2 * p];
+        dp->last = ends[2 * p + 1];
         for (int c = 0; c < width; c++)
             t[c] += acc[(size_t)p * width + c];
     }
+    free(acc);
+    free(ends);
+    free(tops);
+    free(n_tops);
+    dp->fed += n;
+}
+
+void diagnostics_end(struct diag_pass *dp, const double *col_m2, const double *scale,
+                     struct diagnostics *out)
+{
+    const struct exact_problem *pb = dp->pb;
+    const struct exact_fit *f = dp->f;
+    int k = f->rank, d = pb->d, width = S_FIXED + k;
+    double *sum = lr_calloc((size_t)width + 1, sizeof *sum), first = dp->first, last = dp->last;
     for (int c = 0; c < width; c++)
-        sum[c] = (double)t[c];
-    free(t);
+        sum[c] = (double)dp->t[c];
     /* the boundary with the nearest rank before this one that holds rows */
     int np = comm_size(), me = comm_rank();
     double mine[3] = {sum[S_N] > 0, first, last};
@@ -187,7 +209,7 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     *out = (struct diagnostics){.n = (int64_t)n, .d = d, .k = k};
     /* Cook's distance and the studentized residual (R's cooks.distance, rstandard) with
        s² = RSS/(n − k) */
-    out->n_top = top_merge(tops, n_tops, parts, out->top);
+    out->n_top = top_merge(dp->top, dp->n_top, out->top);
     double s2 = out->sigma2 = sum[S_E2] / (n - k);
     for (int a = 0; a < out->n_top; a++) {
         struct influence *v = &out->top[a];
@@ -195,8 +217,6 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
         v->std_residual = v->residual / sqrt(s2 * (1 - v->leverage));
         v->at = -1;
     }
-    free(tops);
-    free(n_tops);
     out->skew = m3 / pow(m2, 1.5);
     out->kurtosis = m4 / (m2 * m2);
     double zs = skew_z(out->skew, n), zk = kurtosis_z(out->kurtosis, n);
@@ -223,7 +243,7 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     out->breusch_pagan = n * explained / sst;
     out->breusch_pagan_df = k - 1;
     out->breusch_pagan_p = k > 1 ? gsl_cdf_chisq_Q(out->breusch_pagan, k - 1) : NAN;
-    if (pb->w || !pb->intercept) {  /* not one test that R and statsmodels agree on */
+    if (dp->weighted || !pb->intercept) {  /* not one test that R and statsmodels agree on */
         out->breusch_pagan = out->breusch_pagan_p = NAN;
         out->breusch_pagan_df = 0;
     }
@@ -248,20 +268,24 @@ void diagnostics_compute(const struct exact_problem *pb, const double *theta_s,
     }
     free(Ri);
     free(sum);
-    free(acc);
-    free(ends);
+    free(dp->t);
+    *dp = (struct diag_pass){0};
 }
 
-int diagnostics_place(struct diagnostics *dg, const int64_t *row_at, int64_t n_local,
-                      const struct row_places *pl, struct lr_error *e)
+int diagnostics_place(struct diagnostics *dg, diag_row_at_fn row_at, const void *ctx,
+                      int64_t n_local, const struct row_places *pl, struct lr_error *e)
 {
     int64_t base = comm_exscan_i64(n_local), off[DIAG_TOP], line[DIAG_TOP];
     double at[DIAG_TOP];
     int file[DIAG_TOP];
     for (int a = 0; a < dg->n_top; a++) {  /* each row's offset, from the rank that holds it */
-        int64_t i = dg->top[a].row - base;
-        at[a] = row_at && i >= 0 && i < n_local ? (double)row_at[i] : -1;
+        int64_t i = dg->top[a].row - base, got = -1;
+        if (row_at && i >= 0 && i < n_local && e->code == LR_OK)
+            row_at(ctx, i, &got, e);
+        at[a] = (double)got;
     }
+    if (comm_agree(e) != LR_OK)
+        return -1;
     comm_max(at, dg->n_top);
     for (int a = 0; a < dg->n_top; a++)
         dg->top[a].at = off[a] = (int64_t)at[a];
@@ -383,61 +407,85 @@ static char *sample_text(struct sample_row *rows, int64_t n, const struct diagno
     return t;
 }
 
-int diagnostics_sample(const struct exact_problem *pb, const double *theta_s,
-                       const struct exact_fit *f, const double *offset,
-                       const struct diagnostics *dg, uint64_t seed, int64_t max_rows,
-                       const char *path, struct lr_error *e)
+void diagnostics_sample_begin(struct diag_sample *ds, const struct exact_problem *pb,
+                              const double *theta_s, const struct exact_fit *f,
+                              const struct diagnostics *dg, uint64_t seed, int64_t max_rows)
 {
-    int64_t n = pb->n_local, base = comm_exscan_i64(n);
-    uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu), *h = lr_malloc((size_t)(n ? n : 1) * 8);
-    for (int64_t i = 0; i < n; i++)
-        h[i] = mix64(key ^ (uint64_t)(base + i));
-    /* the threshold t: rows whose hash is ≤ t number at most max_rows (bisection) */
-    uint64_t lo = 0, hi = UINT64_MAX, t = UINT64_MAX;
+    int64_t n = pb->n_local;
+    *ds = (struct diag_sample){.pb = pb, .theta_s = theta_s, .f = f, .dg = dg, .seed = seed,
+                               .max_rows = max_rows, .base = comm_exscan_i64(n),
+                               .key = mix64(seed ^ 0xBB67AE8584CAA73Bu), .t = UINT64_MAX};
+    /* the threshold t: rows whose hash of their position is ≤ t number at most max_rows
+       (bisection; the hashes made again each step rather than held) */
+    uint64_t lo = 0, hi = UINT64_MAX, key = ds->key;
+    int64_t base = ds->base;
     if (pb->n_total > max_rows) {
         while (lo < hi) {
             uint64_t mid = lo + (hi - lo) / 2, c = 0;
+#pragma omp parallel for num_threads(pb->n_threads) schedule(static) reduction(+ : c)
             for (int64_t i = 0; i < n; i++)
-                c += h[i] <= mid;
+                c += mix64(key ^ (uint64_t)(base + i)) <= mid;
             comm_sum_u64(&c, 1);
             if (c <= (uint64_t)max_rows)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        t = lo - 1;  /* the largest threshold that keeps at most max_rows */
+        ds->t = lo - 1;  /* the largest threshold that keeps at most max_rows */
     }
-    double s2 = dg->sigma2;
-    int k = f->rank;
-    struct sample_row *mine = lr_malloc((size_t)(n ? n : 1) * sizeof *mine);
+}
+
+void diagnostics_sample_add(struct diag_sample *ds, const double *X, const double *y,
+                            const double *w, const double *offset, int64_t n)
+{
+    const struct diagnostics *dg = ds->dg;
+    struct exact_problem pb = *ds->pb;
+    pb.X = X, pb.y = y, pb.w = w, pb.n_local = n;
+    int k = ds->f->rank;
     double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x);
-    int64_t m = 0;
     for (int64_t i = 0; i < n; i++) {
+        int64_t row = ds->base + ds->fed + i;
         int top = 0;
         for (int a = 0; a < dg->n_top; a++)
-            top |= dg->top[a].row == base + i;
-        if ((h[i] > t && !top) || (pb->w && !(pb->w[i] > 0)))
+            top |= dg->top[a].row == row;
+        if ((mix64(ds->key ^ (uint64_t)row) > ds->t && !top) || (w && !(w[i] > 0)))
             continue;  /* not drawn, or of weight 0 (not part of the fit) */
-        mine[m] = (struct sample_row){.row = (double)(base + i + 1), .top = top};
-        sample_row_of(pb, theta_s, f, offset, s2, i, x, &mine[m++]);
+        if (ds->m == ds->cap) {
+            ds->cap = ds->cap ? 2 * ds->cap : 1024;
+            ds->rows = lr_realloc(ds->rows, (size_t)ds->cap * sizeof *ds->rows);
+        }
+        struct sample_row *r = &ds->rows[ds->m++];
+        *r = (struct sample_row){.row = (double)(row + 1), .top = top};
+        sample_row_of(&pb, ds->theta_s, ds->f, offset, dg->sigma2, i, x, r);
     }
     free(x);
-    free(h);
+    ds->fed += n;
+}
+
+int diagnostics_sample_end(struct diag_sample *ds, const char *path, struct lr_error *e)
+{
+    if (e->code != LR_OK) {  /* the pass failed, on every rank: nothing to write */
+        free(ds->rows);
+        *ds = (struct diag_sample){0};
+        return -1;
+    }
     char *got;
     int64_t *lens = lr_malloc((size_t)comm_size() * sizeof *lens), total = 0;
-    comm_allgatherv_bytes(mine, m * (int64_t)sizeof *mine, &got, lens);
-    free(mine);
+    comm_allgatherv_bytes(ds->rows, ds->m * (int64_t)sizeof *ds->rows, &got, lens);
     for (int r = 0; r < comm_size(); r++)
-        total += lens[r] / (int64_t)sizeof *mine;
+        total += lens[r] / (int64_t)sizeof *ds->rows;
     free(lens);
     if (comm_rank() == 0) {
-        char *text = sample_text((struct sample_row *)got, total, dg, seed, max_rows);
+        char *text = sample_text((struct sample_row *)got, total, ds->dg, ds->seed,
+                                 ds->max_rows);
         size_t len = strlen(text);
         text[len - 1] = '\0';  /* atomic_write_text puts the last newline back */
         atomic_write_text(path, text, e);
         free(text);
     }
     free(got);
+    free(ds->rows);
+    *ds = (struct diag_sample){0};
     return comm_agree(e) == LR_OK ? 0 : -1;
 }
 

@@ -32,11 +32,21 @@ const char *robust_type_name(enum cov_type type)
     return names[type];
 }
 
-/* Row i's kept design entries into x (k), and ω_i e_i: its score is that times x. */
-static double row_score(const struct robust_problem *rp, const struct exact_fit *f, int64_t i,
-                        double *x)
+int robust_needs_pass(enum cov_type type) { return type != COV_CLASSICAL; }
+
+/* The problem's design over one block of n rows. */
+static struct exact_problem block_problem(const struct exact_problem *pb, const double *X,
+                                          const double *y, const double *w, int64_t n)
 {
-    const struct exact_problem *pb = rp->pb;
+    struct exact_problem b = *pb;
+    b.X = X, b.y = y, b.w = w, b.n_local = n;
+    return b;
+}
+
+/* Row i's kept design entries into x (k), and ω_i e_i: its score is that times x. */
+static double row_score(const struct robust_problem *rp, const struct exact_problem *pb,
+                        const struct exact_fit *f, int64_t i, double *x)
+{
     double fit = 0;
     for (int j = 0; j <= pb->d; j++)
         if (j > 0 || pb->intercept)
@@ -62,61 +72,152 @@ static void *zeroed(size_t n)
     return p;
 }
 
-/* Parts of a row loop whose k×k sums are kept apart: as par.h's chunks, but at most
-   MEAT_PARTS (k² doubles each), their boundaries a function of the row count alone. */
+/* Parts whose k×k sums are held at once (k² + 1 doubles each): a block's parts are taken
+   this many at a time, each by one thread, and added in order. */
 enum { MEAT_PARTS = 64 };
 
-/* HC0–HC3: M = Σ c_i (ω_i e_i)² x̃_i x̃_iᵀ, in parts of rows fixed by the data summed in
-   order, then across ranks. */
-static void meat_hc(const struct robust_problem *rp, const struct exact_fit *f, double *M,
-                    double *max_h)
+/* HC0–HC3: M += Σ c_i (ω_i e_i)² x̃_i x̃_iᵀ over one block (pb), part by part (par.h's
+   parts of the block, which start on the rank's own part boundaries), the parts' sums
+   added to M in order. */
+static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb)
 {
-    const struct exact_problem *pb = rp->pb;
+    const struct robust_problem *rp = rs->rp;
+    const struct exact_fit *f = rs->f;
     int k = f->rank;
+    size_t width = (size_t)k * k + 1;
     int64_t parts = par_chunks(pb->n_local);
-    parts = parts < MEAT_PARTS ? parts : MEAT_PARTS;
-    double *part = zeroed((size_t)parts * ((size_t)k * k + 1) * sizeof *part);
-#pragma omp parallel num_threads(pb->n_threads)
-    {
-        double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
+    for (int64_t c0 = 0; c0 < parts; c0 += MEAT_PARTS) {
+        int64_t c1 = c0 + MEAT_PARTS < parts ? c0 + MEAT_PARTS : parts;
+        memset(rs->part, 0, (size_t)(c1 - c0) * width * sizeof *rs->part);
+#pragma omp parallel num_threads(pb->n_threads) if (c1 - c0 > 1)
+        {
+            double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t c = 0; c < parts; c++) {
-            int64_t lo, hi;
-            par_range(pb->n_local, parts, c, &lo, &hi);
-            double *P = part + (size_t)c * ((size_t)k * k + 1), hmax = 0;
-            for (int64_t i = lo; i < hi; i++) {
-                double w = pb->w ? pb->w[i] : 1.0;
-                if (!(w > 0))
-                    continue;
-                double we = row_score(rp, f, i, x), cf = 1;
-                if (rp->type == COV_HC2 || rp->type == COV_HC3) {
-                    double h = exact_leverage(f->R, k, x, w, u);
-                    hmax = h > hmax ? h : hmax;
-                    cf = rp->type == COV_HC2 ? 1 / (1 - h) : 1 / ((1 - h) * (1 - h));
+            for (int64_t c = c0; c < c1; c++) {
+                int64_t lo, hi;
+                par_chunk(pb->n_local, c, &lo, &hi);
+                double *P = rs->part + (size_t)(c - c0) * width, hmax = 0;
+                for (int64_t i = lo; i < hi; i++) {
+                    double w = pb->w ? pb->w[i] : 1.0;
+                    if (!(w > 0))
+                        continue;
+                    double we = row_score(rp, pb, f, i, x), cf = 1;
+                    if (rp->type == COV_HC2 || rp->type == COV_HC3) {
+                        double h = exact_leverage(f->R, k, x, w, u);
+                        hmax = h > hmax ? h : hmax;
+                        cf = rp->type == COV_HC2 ? 1 / (1 - h) : 1 / ((1 - h) * (1 - h));
+                    }
+                    add_outer(P, k, x, cf * we * we);
                 }
-                add_outer(P, k, x, cf * we * we);
+                P[(size_t)k * k] = hmax;
             }
-            P[(size_t)k * k] = hmax;
+            free(x);
         }
-        free(x);
+        for (int64_t c = c0; c < c1; c++) {
+            const double *P = rs->part + (size_t)(c - c0) * width;
+            for (size_t a = 0; a < (size_t)k * k; a++)
+                rs->M[a] += P[a];
+            rs->max_h = P[(size_t)k * k] > rs->max_h ? P[(size_t)k * k] : rs->max_h;
+        }
     }
-    memset(M, 0, (size_t)k * k * sizeof *M);
-    double hmax = 0;
-    for (int64_t c = 0; c < parts; c++) {
-        const double *P = part + (size_t)c * ((size_t)k * k + 1);
-        for (size_t a = 0; a < (size_t)k * k; a++)
-            M[a] += P[a];
-        hmax = P[(size_t)k * k] > hmax ? P[(size_t)k * k] : hmax;
+}
+
+/* One cluster column's (or the pairs') clusters on this rank: each key's k summed scores,
+   in a table open-addressed by the key's hash. */
+struct cluster_table {
+    int64_t n, cap;            /* clusters held; slots (a power of two, more than 2n) */
+    int64_t *slot;             /* cap: an index into key and sum, -1 empty */
+    uint64_t *key;             /* n keys (room for cap/2) */
+    double *sum;               /* n × k */
+};
+
+static void table_init(struct cluster_table *t, int64_t cap, int k)
+{
+    t->n = 0;
+    t->cap = cap;
+    t->slot = lr_malloc(lr_bytes(cap, 1, sizeof *t->slot));
+    memset(t->slot, 0xff, (size_t)cap * sizeof *t->slot);
+    t->key = lr_malloc(lr_bytes(cap / 2, 1, sizeof *t->key));
+    t->sum = lr_malloc(lr_bytes(cap / 2, k ? k : 1, sizeof *t->sum));
+}
+
+static int64_t *table_find(const struct cluster_table *t, uint64_t key)
+{
+    uint64_t mask = (uint64_t)t->cap - 1, h = mix64(key) & mask;
+    while (t->slot[h] >= 0 && t->key[t->slot[h]] != key)
+        h = (h + 1) & mask;
+    return &t->slot[h];
+}
+
+/* Cluster key's sums (k, zeros for a new key). */
+static double *table_sums(struct cluster_table *t, uint64_t key, int k)
+{
+    int64_t *s = table_find(t, key);
+    if (*s >= 0)
+        return t->sum + (size_t)*s * k;
+    if (2 * (t->n + 1) >= t->cap) {  /* twice the slots, the clusters kept in their order */
+        struct cluster_table g;
+        table_init(&g, 2 * t->cap, k);
+        memcpy(g.key, t->key, (size_t)t->n * sizeof *g.key);
+        memcpy(g.sum, t->sum, (size_t)t->n * k * sizeof *g.sum);
+        for (g.n = 0; g.n < t->n; g.n++)
+            *table_find(&g, g.key[g.n]) = g.n;
+        free(t->slot), free(t->key), free(t->sum);
+        *t = g;
+        s = table_find(t, key);
     }
-    free(part);
-    comm_sum(M, k * k);
-    comm_max(&hmax, 1);
-    *max_h = hmax;
+    *s = t->n;
+    t->key[t->n] = key;
+    double *r = t->sum + (size_t)t->n++ * k;
+    memset(r, 0, (size_t)k * sizeof *r);
+    return r;
+}
+
+static void table_free(struct cluster_table *t)
+{
+    free(t->slot), free(t->key), free(t->sum);
+}
+
+/* Rows whose scores are held at once in the clustered pass (k doubles each). */
+enum { SCORE_ROWS = 16 * PAR_CHUNK_ROWS };
+
+/* Cluster: one block's rows' scores (in parallel, SCORE_ROWS at a time), each added to its
+   clusters' sums in row order (rows of weight 0 left out). */
+static void meat_cluster_block(struct robust_pass *rs, const struct exact_problem *pb,
+                               const uint64_t *g)
+{
+    const struct robust_problem *rp = rs->rp;
+    int k = rs->f->rank, dims = rp->n_groups == 2 ? 3 : 1, ng = rp->n_groups;
+    int64_t n = pb->n_local;
+    if (!rs->S)
+        rs->S = lr_malloc(lr_bytes(SCORE_ROWS, k ? k : 1, sizeof *rs->S));
+    double *S = rs->S;
+    for (int64_t lo = 0; lo < n; lo += SCORE_ROWS) {
+        int64_t hi = lo + SCORE_ROWS < n ? lo + SCORE_ROWS : n;
+#pragma omp parallel for num_threads(pb->n_threads) schedule(static)
+        for (int64_t i = lo; i < hi; i++) {
+            double *s = S + (size_t)(i - lo) * k, we = row_score(rp, pb, rs->f, i, s);
+            for (int q = 0; q < k; q++)
+                s[q] *= we;
+        }
+        for (int64_t i = lo; i < hi; i++) {
+            if (pb->w && !(pb->w[i] > 0))
+                continue;
+            const double *s = S + (size_t)(i - lo) * k;
+            for (int c = 0; c < dims; c++) {  /* c = 2: the pair of the row's two clusters */
+                uint64_t key = c < 2 ? g[(size_t)i * ng + c]
+                                     : mix64(g[(size_t)i * 2] ^ mix64(g[(size_t)i * 2 + 1]));
+                double *r = table_sums(&rs->tab[c], key, k);
+                for (int q = 0; q < k; q++)
+                    r[q] += s[q];
+            }
+        }
+    }
 }
 
 struct keyed {
     uint64_t key;
-    int64_t at;                /* row, or record position: ties keep this order */
+    int64_t at;                /* an index: ties keep this order */
 };
 
 static int by_key(const void *a, const void *b)
@@ -134,47 +235,33 @@ static int owner_of(uint64_t key, int p)
 }
 
 /*
- * One cluster dimension: M += Σ_g S_g S_gᵀ (unscaled by G/(G−1)), and the number of
- * clusters G. key[i]: row i's cluster (rows of zero weight left out); S: N×k row scores.
+ * Collective, one cluster dimension: M += Σ_g S_g S_gᵀ (unscaled by G/(G−1)) over the
+ * clusters this rank owns, and the number of clusters G of all ranks. t: this rank's
+ * clusters' partial sums S_g.
  */
-static int64_t meat_cluster(const uint64_t *key, const double *S, const double *w, int64_t n,
-                            int k, double *M)
+static int64_t meat_cluster(const struct cluster_table *t, int k, double *M)
 {
     int p = comm_size();
     size_t rec = (size_t)(k + 1) * sizeof(double);  /* a key's bits, then its k sums */
-    struct keyed *ix = lr_malloc((size_t)(n ? n : 1) * sizeof *ix);
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++)
-        if (!w || w[i] > 0)
-            ix[m] = (struct keyed){key[i], i}, m++;
+    int64_t m = t->n;
+    struct keyed *ix = lr_malloc((size_t)(m ? m : 1) * sizeof *ix);
+    for (int64_t c = 0; c < m; c++)
+        ix[c] = (struct keyed){t->key[c], c};
     qsort(ix, (size_t)m, sizeof *ix, by_key);
-    /* this rank's clusters: partial sums over its rows, in row order */
-    int64_t n_local = 0, *send_n = zeroed((size_t)p * sizeof *send_n);
-    double *part = lr_malloc(((size_t)m + 1) * rec);
-    int *own = lr_malloc(((size_t)m + 1) * sizeof *own);
-    for (int64_t a = 0; a < m;) {
-        double *r = part + (size_t)n_local * (k + 1);
-        memcpy(r, &ix[a].key, sizeof ix[a].key);
-        memset(r + 1, 0, (size_t)k * sizeof *r);
-        int64_t b = a;
-        for (; b < m && ix[b].key == ix[a].key; b++)
-            for (int q = 0; q < k; q++)
-                r[1 + q] += S[(size_t)ix[b].at * k + q];
-        own[n_local] = owner_of(ix[a].key, p);
-        send_n[own[n_local]]++;
-        n_local++;
-        a = b;
-    }
-    free(ix);
-    /* in owner order (keys stay sorted within each owner) */
+    /* in owner order, keys sorted within each owner */
+    int64_t *send_n = zeroed((size_t)p * sizeof *send_n);
     int64_t *at = zeroed(((size_t)p + 1) * sizeof *at);
+    for (int64_t c = 0; c < m; c++)
+        send_n[owner_of(ix[c].key, p)]++;
     for (int r = 0; r < p; r++)
         at[r + 1] = at[r] + send_n[r];
-    double *send = lr_malloc(((size_t)n_local + 1) * rec);
-    for (int64_t c = 0; c < n_local; c++)
-        memcpy(send + (size_t)(at[own[c]]++) * (k + 1), part + (size_t)c * (k + 1), rec);
-    free(part);
-    free(own);
+    double *send = lr_malloc(((size_t)m + 1) * rec);
+    for (int64_t c = 0; c < m; c++) {
+        double *r = send + (size_t)(at[owner_of(ix[c].key, p)]++) * (k + 1);
+        memcpy(r, &ix[c].key, sizeof ix[c].key);
+        memcpy(r + 1, t->sum + (size_t)ix[c].at * k, (size_t)k * sizeof *r);
+    }
+    free(ix);
     free(at);
     char *recv;
     int64_t *recv_n = lr_malloc((size_t)p * sizeof *recv_n), n_recv = 0;
@@ -210,29 +297,16 @@ static int64_t meat_cluster(const uint64_t *key, const double *S, const double *
     return comm_sum_i64(G);
 }
 
-/* Cluster-robust meat with its small-sample factors: one-way, or V_1 + V_2 − V_12. */
-static void meat_clusters(const struct robust_problem *rp, const struct exact_fit *f,
-                          int64_t n, double *M, int64_t *clusters)
+/* Collective: the cluster-robust meat with its small-sample factors, one-way or
+   V_1 + V_2 − V_12. */
+static void meat_clusters(struct robust_pass *rs, int64_t n, double *M, int64_t *clusters)
 {
-    const struct exact_problem *pb = rp->pb;
-    int k = f->rank, dims = rp->n_groups == 2 ? 3 : 1;
-    int64_t N = pb->n_local;
-    double *S = lr_malloc((size_t)(N ? N : 1) * (size_t)(k ? k : 1) * sizeof *S);
-#pragma omp parallel for num_threads(pb->n_threads) schedule(static)
-    for (int64_t i = 0; i < N; i++) {
-        double we = row_score(rp, f, i, S + (size_t)i * k);
-        for (int q = 0; q < k; q++)
-            S[(size_t)i * k + q] *= we;
-    }
-    uint64_t *key = lr_malloc((size_t)(N ? N : 1) * sizeof *key);
+    int k = rs->f->rank, dims = rs->rp->n_groups == 2 ? 3 : 1;
     double *Md = lr_malloc((size_t)(k ? k * k : 1) * sizeof *Md);
     memset(M, 0, (size_t)k * k * sizeof *M);
     for (int g = 0; g < dims; g++) {
-        for (int64_t i = 0; i < N; i++)  /* g = 2: the pair of the row's two clusters */
-            key[i] = g < 2 ? rp->g[(size_t)i * rp->n_groups + g]
-                           : mix64(rp->g[(size_t)i * 2] ^ mix64(rp->g[(size_t)i * 2 + 1]));
         memset(Md, 0, (size_t)k * k * sizeof *Md);
-        int64_t G = clusters[g] = meat_cluster(key, S, pb->w, N, k, Md);
+        int64_t G = clusters[g] = meat_cluster(&rs->tab[g], k, Md);
         comm_sum(Md, k * k);
         double c = (g == 2 ? -1.0 : 1.0) * (double)G / (double)(G - 1);
         for (size_t a = 0; a < (size_t)k * k; a++)
@@ -242,8 +316,38 @@ static void meat_clusters(const struct robust_problem *rp, const struct exact_fi
     for (size_t a = 0; a < (size_t)k * k; a++)
         M[a] *= adj;
     free(Md);
-    free(key);
-    free(S);
+}
+
+void robust_begin(struct robust_pass *rs, const struct robust_problem *rp,
+                  const struct exact_fit *f)
+{
+    int k = f->rank;
+    *rs = (struct robust_pass){.rp = rp, .f = f};
+    if (rp->type == COV_CLUSTER) {
+        rs->tab = lr_malloc(3 * sizeof *rs->tab);
+        for (int c = 0; c < (rp->n_groups == 2 ? 3 : 1); c++)
+            table_init(&rs->tab[c], 64, k);
+    } else if (rp->type != COV_CLASSICAL) {
+        rs->M = zeroed((size_t)k * k * sizeof *rs->M);
+        rs->part = lr_malloc(MEAT_PARTS * ((size_t)k * k + 1) * sizeof *rs->part);
+    }
+}
+
+void robust_add(struct robust_pass *rs, const double *X, const double *y, const double *w,
+                const uint64_t *g, int64_t n)
+{
+    const struct robust_problem *rp = rs->rp;
+    if (rs->fed % PAR_CHUNK_ROWS != 0 && n > 0)
+        LR_FATAL("robust_add: a block after %lld rows, not on a part's boundary",
+                 (long long)rs->fed);
+    struct exact_problem pb = block_problem(rp->pb, X, y, w, n);
+    for (int64_t i = 0; i < n; i++)
+        rs->n += !w || w[i] > 0;
+    if (rp->type == COV_CLUSTER)
+        meat_cluster_block(rs, &pb, g);
+    else if (rp->type != COV_CLASSICAL)
+        meat_hc_block(rs, &pb);
+    rs->fed += n;
 }
 
 /* out = Aᵀ M A (transpose = 1) or A M Aᵀ (0); all k×k column-major, M symmetric. */
@@ -269,17 +373,15 @@ static void congruence(const double *A, const double *M, int k, int transpose, d
     free(t);
 }
 
-void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
-                    struct robust_cov *out)
+void robust_end(struct robust_pass *rs, struct robust_cov *out)
 {
+    const struct robust_problem *rp = rs->rp;
+    const struct exact_fit *f = rs->f;
     const struct exact_problem *pb = rp->pb;
     int k = f->rank, d = pb->d;
     size_t kk = (size_t)(k ? k * k : 1);
     *out = (struct robust_cov){.d = d, .max_leverage = NAN};
-    int64_t n = 0;
-    for (int64_t i = 0; i < pb->n_local; i++)
-        n += !pb->w || pb->w[i] > 0;
-    out->n = n = comm_sum_i64(n);
+    int64_t n = out->n = rp->type == COV_CLASSICAL ? 0 : comm_sum_i64(rs->n);
     double *M = lr_malloc(kk * sizeof *M), *Ri = lr_malloc(kk * sizeof *Ri);
     double *A = lr_malloc(kk * sizeof *A), *Vs = lr_malloc(kk * sizeof *Vs);
     if (rp->type == COV_CLASSICAL) {  /* M = σ²RᵀR, so that B M B = σ²B */
@@ -291,9 +393,12 @@ void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
                 M[(size_t)b * k + a] = rp->sigma2 * v;
             }
     } else if (rp->type == COV_CLUSTER) {
-        meat_clusters(rp, f, n, M, out->clusters);
+        meat_clusters(rs, n, M, out->clusters);
     } else {
-        meat_hc(rp, f, M, &out->max_leverage);
+        memcpy(M, rs->M, (size_t)k * k * sizeof *M);
+        comm_sum(M, k * k);
+        out->max_leverage = rs->max_h;
+        comm_max(&out->max_leverage, 1);
         if (rp->type == COV_HC1)
             for (size_t a = 0; a < kk; a++)
                 M[a] *= (double)n / (double)(n - k);
@@ -343,6 +448,13 @@ void robust_compute(const struct robust_problem *rp, const struct exact_fit *f,
     free(Ri);
     free(A);
     free(Vs);
+    for (int c = 0; rs->tab && c < (rp->n_groups == 2 ? 3 : 1); c++)
+        table_free(&rs->tab[c]);
+    free(rs->tab);
+    free(rs->M);
+    free(rs->part);
+    free(rs->S);
+    *rs = (struct robust_pass){0};
 }
 
 void robust_cov_free(struct robust_cov *c)

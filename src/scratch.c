@@ -252,15 +252,16 @@ int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, 
         }
         /* kept rows are written at or before where they were read: never over unread ones */
         if ((nk > 0 && shard_pwrite(s->fd, s->buf, nk * row_bytes, (off_t)(kept * row_bytes)) < 0)
-            || (nm > 0 && shard_pwrite(out->fd, moved, nm * row_bytes,
-                                       (off_t)(out->n_rows * row_bytes)) < 0)) {
+            || (nm > 0 && out && shard_pwrite(out->fd, moved, nm * row_bytes,
+                                              (off_t)(out->n_rows * row_bytes)) < 0)) {
             lr_fail(e, LR_ECANTCREAT, "scratch file: write failed at row %lld: %s; name a "
                     "directory with room with --scratch DIR", (long long)row, strerror(errno));
             n = -1;
             break;
         }
         kept += nk;
-        out->n_rows += nm;
+        if (out)
+            out->n_rows += nm;
     }
     free(moved);
     if (n < 0)
@@ -276,6 +277,18 @@ int scratch_in_memory(const struct scratch *s)
     struct statfs fs;
     return s->fd >= 0 && fstatfs(s->fd, &fs) == 0 &&
            (fs.f_type == 0x01021994 /* tmpfs */ || fs.f_type == 0x858458f6 /* ramfs */);
+}
+
+int scratch_get(const struct scratch *s, int64_t i, int j, double *v, struct lr_error *e)
+{
+    off_t off = (off_t)((i * row_numbers(s) + j) * (int64_t)sizeof(double));
+    ssize_t got = i < s->n_rows ? shard_pread(s->fd, v, sizeof *v, off) : 0;
+    if (got == (ssize_t)sizeof *v)
+        return 0;
+    if (got >= 0)
+        errno = EIO;
+    return lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s", (long long)i,
+                   strerror(errno));
 }
 
 void scratch_close(struct scratch *s)

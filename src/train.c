@@ -863,15 +863,31 @@ static const char *stopped_by(const struct run *r)
    statsmodels uses: the residual ones for HC, G − 1 for clusters (the fewer, two-way). */
 static int infer_covariance(struct run *r, const double *theta_s, struct lr_error *e)
 {
-    const struct dataset *ds = &r->ds;
+    struct dataset *ds = &r->ds;
     struct exact_problem pb = exact_problem_of(r);
     struct robust_problem rp = {
-        .pb = &pb, .theta_s = theta_s, .mean = r->mean, .scale = r->scale, .g = ds->g,
+        .pb = &pb, .theta_s = theta_s, .mean = r->mean, .scale = r->scale,
         .n_groups = ds->n_groups, .type = r->o->cov,
         .sigma2 = r->inf.residual_std_error * r->inf.residual_std_error,
     };
+    struct robust_pass rs;
     struct robust_cov c;
-    robust_compute(&rp, &r->xf, &c);
+    struct row_block b;
+    robust_begin(&rs, &rp, &r->xf);
+    if (robust_needs_pass(r->o->cov)) {
+        if (r->o->cov == COV_CLUSTER)
+            dataset_rewind_keys(&r->ds);  /* the blocks bring the cluster keys */
+        else
+            dataset_rewind(&r->ds);
+        while (dataset_next(&r->ds, &b, e) > 0)
+            robust_add(&rs, b.X, b.y, b.w, b.g, b.n);
+    }
+    int rc = comm_agree(e);  /* robust_end's collectives run on every rank either way */
+    robust_end(&rs, &c);
+    if (rc != LR_OK) {
+        robust_cov_free(&c);
+        return rc;
+    }
     if (r->o->cov == COV_CLASSICAL) {
         r->inf.cov = c.V;
         return LR_OK;
@@ -928,24 +944,45 @@ static void test_terms(struct run *r)
     free(term_of);
 }
 
+/* diagnostics_place's view of where a training row starts (dataset_row_at). */
+static int row_at_of(const void *ds, int64_t i, int64_t *at, struct lr_error *e)
+{
+    return dataset_row_at(ds, i, at, e);
+}
+
 /* Collective, --diagnostics: the residual checks at theta_s (on the factor's design), one
-   more pass over the training rows, and the most influential rows placed in their files. */
+   more pass over the training rows, and the most influential rows placed in their files;
+   with --diagnostics-sample, one pass more for the rows drawn. */
 static int diagnose(struct run *r, const double *theta_s, struct lr_error *e)
 {
-    int d = r->ds.n_features;
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features, rc;
     struct exact_problem pb = exact_problem_of(r);
+    struct diag_pass dp;
+    struct row_block b;
     double *m2 = lr_malloc((size_t)(d ? d : 1) * sizeof *m2);
     for (int j = 0; j < d; j++)
         m2[j] = r->s[j].m2;
-    diagnostics_compute(&pb, theta_s, &r->xf, m2, r->scale, r->ds.offset, &r->dg);
+    diagnostics_begin(&dp, &pb, theta_s, &r->xf, ds->has_weights);
+    dataset_rewind_keys(ds);  /* the fitted values reported include the --offset */
+    while (dataset_next(ds, &b, e) > 0)
+        diagnostics_add(&dp, b.X, b.y, b.w, b.offset, b.n);
+    rc = comm_agree(e);  /* diagnostics_end's collectives run on every rank either way */
+    diagnostics_end(&dp, m2, r->scale, &r->dg);
     free(m2);
-    if (diagnostics_place(&r->dg, r->ds.row_at, r->ds.n_rows, &r->ds.places, e) < 0)
+    if (rc != LR_OK)
+        return rc;
+    if (diagnostics_place(&r->dg, row_at_of, ds, ds->n_rows, &ds->places, e) < 0)
         return e->code;
-    if (r->o->diagnostics_sample &&
-        diagnostics_sample(&pb, theta_s, &r->xf, r->ds.offset, &r->dg, r->o->seed,
-                           DIAG_SAMPLE_ROWS, r->o->diagnostics_sample, e) < 0)
-        return e->code;
-    return LR_OK;
+    if (!r->o->diagnostics_sample)
+        return LR_OK;
+    struct diag_sample sm;
+    diagnostics_sample_begin(&sm, &pb, theta_s, &r->xf, &r->dg, r->o->seed, DIAG_SAMPLE_ROWS);
+    dataset_rewind_keys(ds);
+    while (dataset_next(ds, &b, e) > 0)
+        diagnostics_sample_add(&sm, b.X, b.y, b.w, b.offset, b.n);
+    comm_agree(e);
+    return diagnostics_sample_end(&sm, r->o->diagnostics_sample, e) < 0 ? e->code : LR_OK;
 }
 
 /* Collective: the inference table at the final weights (original units in r->coef). The

@@ -252,8 +252,7 @@ fi
 
 # usage errors: what stream mode does not do yet says so, and what the option needs
 bad=""
-for args in "--memory stream --diagnostics" \
-    "--memory stream --solver exact --cov hc3" \
+for args in "--memory stream --folds column:x1 --cv 3" \
     "--memory stream --cache $TMP/c.bin" "--memory resident --scratch $TMP" \
     "--memory resident --block-rows 8192" "--memory stream --block-rows 1000" \
     "--memory sometimes"; do
