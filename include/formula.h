@@ -154,6 +154,17 @@ void formula_design_free(struct formula_design *d);
 int formula_eval(const struct formula *f, const double *src, double *slots, int *bad_var,
                  struct lr_error *e);
 
+/* formula_eval's checks alone: every transformation and every polynomial's argument
+   computed, nothing stored, and no polynomial's coefficients needed. Returns 0 when
+   formula_eval would succeed on the row (given the coefficients), else -1 with e and
+   *bad_var as formula_eval sets them. */
+int formula_check(const struct formula *f, const double *src, int *bad_var,
+                  struct lr_error *e);
+
+/* 1 when variable v's expression reads source column c (a transformation's or a
+   polynomial's argument), else 0. */
+int formula_var_reads(const struct formula *f, int v, int c);
+
 /* The value of one TRANSFORM or POLY variable's argument expression for a row (what
    formula_poly_fit needs: the values poly() is taken of). Same errors as formula_eval. */
 int formula_eval_arg(const struct formula *f, int v, const double *src, double *value,

@@ -1499,6 +1499,28 @@ int formula_eval(const struct formula *f, const double *src, double *slots, int 
     return 0;
 }
 
+int formula_check(const struct formula *f, const double *src, int *bad_var,
+                  struct lr_error *e)
+{
+    for (int v = 0; v < f->n_vars; v++) {
+        double x;
+        if (f->vars[v].code && run_code(&f->vars[v], src, &x, e) < 0) {
+            if (bad_var)
+                *bad_var = v;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int formula_var_reads(const struct formula *f, int v, int c)
+{
+    for (int i = 0; i < f->vars[v].n_code; i++)
+        if (f->vars[v].code[i].code == OP_COL && f->vars[v].code[i].column == c)
+            return 1;
+    return 0;
+}
+
 /* The index of x among n increasing numbers, -1 when it is none of them. */
 static double level_of(const double *values, int n, double x)
 {

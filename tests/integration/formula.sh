@@ -269,7 +269,7 @@ else
     not_ok "predict --unknown-level zero with a formula" "$(head -c 300 "$TMP/err")"
 fi
 
-# usage errors: what the formula replaces, a misspelt column, stream mode
+# usage errors: what the formula replaces, a misspelt column
 for opt in "--target y:--target (the left-hand side" "--features x1:--features (the right-hand side" \
     "--drop x3:--drop (write '- NAME'" "--categorical g:--categorical (write factor(NAME)" \
     "--no-intercept:--no-intercept (write '- 1'" "--reference g=b:--reference (write relevel(NAME"; do
@@ -280,17 +280,16 @@ done
 usage_fail "--formula: an unknown column named, with the nearest" \
     "--formula: unknown column 'x11' at character 5; did you mean 'x1'" \
     --formula 'y ~ x11 + g' "$D/formula_gen.csv"
-usage_fail "--formula with --memory stream" "--memory stream: --formula needs every row" \
-    --memory stream --formula 'y ~ x1' "$D/formula_gen.csv"
-usage_fail "predict --memory stream with a formula model" \
-    "--memory stream: a model with a formula needs every row" \
-    predict --memory stream --model "$TMP/gen_predict.json" "$D/formula_new.csv"
 for opt in "--cache $TMP/c.bin:--cache for now" \
     "--missing mean:--missing mean (missing values" "--missing-indicator:--missing-indicator (missing"; do
     # shellcheck disable=SC2086
     usage_fail "--formula with ${opt%%:*}: refused" "--formula does not go with ${opt#*:}" \
         --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
 done
+
+one_rank_fail 65 "--formula: a column of text inside a transformation refused (R: non-numeric)" \
+    "formula_gen.csv: --formula: I(g + 1): column 'g' holds text, and a transformation takes numbers" \
+    --formula 'y ~ I(g + 1)' "$D/formula_gen.csv"
 
 awk -F, -v OFS=, 'NR == 7 { $6 = "many" } { print }' "$D/formula_gen.csv" >"$TMP/mixed.csv"
 one_rank_fail 65 "--formula: a column of numbers and text refused, saying how each is read" \

@@ -653,8 +653,17 @@ static void test_domain(void)
         CU_ASSERT_EQUAL(v, 2);
         CU_ASSERT_STRING_EQUAL(f->vars[v].name, bad[i].rhs);
         CU_ASSERT_EQUAL(formula_var_column(f, v), 1);
+        /* formula_check: the same failure, the same variable and message */
+        struct lr_error ce = {0};
+        int cv = -1;
+        CU_ASSERT_EQUAL(formula_check(f, src, &cv, &ce), -1);
+        CU_ASSERT_EQUAL(cv, v);
+        CU_ASSERT_STRING_EQUAL(ce.msg, e.msg);
+        CU_ASSERT_TRUE(formula_var_reads(f, v, 1));
+        CU_ASSERT_FALSE(formula_var_reads(f, v, 0));
         /* a missing input: no error, a missing value */
         src[1] = NAN;
+        CU_ASSERT_EQUAL(formula_check(f, src, &cv, &ce), 0);
         CU_ASSERT_EQUAL(formula_eval(f, src, slots, &v, &e), 0);
         CU_ASSERT_TRUE(isnan(slots[f->vars[2].slot]));
         formula_free(f);
@@ -666,6 +675,15 @@ static void test_domain(void)
     double src[3] = {M_E, 2, 3}, slots[2];
     CU_ASSERT_EQUAL(formula_eval(f, src, slots, NULL, &e), 0);
     CU_ASSERT_DOUBLE_EQUAL(slots[f->vars[f->response].slot], 1, 1e-15);
+    formula_free(f);
+    /* formula_check needs no polynomial's coefficients, and fails on its argument */
+    CU_ASSERT_EQUAL_FATAL(formula_parse("y ~ poly(log(x), 2)", cols, 3, &f, &e), 0);
+    double ok_row[3] = {1, 2, 3}, bad_row[3] = {1, -2, 3};
+    int v = -1;
+    CU_ASSERT_EQUAL(formula_check(f, ok_row, &v, &e), 0);
+    CU_ASSERT_EQUAL(formula_eval(f, ok_row, slots, &v, &e), -1);  /* not fitted yet */
+    CU_ASSERT_EQUAL(formula_check(f, bad_row, &v, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "poly(log(x), 2): log of a value that is not positive: -2");
     formula_free(f);
 }
 
@@ -837,7 +855,8 @@ void add_formula_suite(void)
                 test_block);
     CU_add_test(s, "the model file's recipe: read back to the same design; malformed ones",
                 test_json);
-    CU_add_test(s, "domain errors name the term; missing inputs stay missing", test_domain);
+    CU_add_test(s, "domain errors name the term (formula_check too); missing inputs stay missing",
+                test_domain);
     CU_add_test(s, "malformed formulas: messages with the character", test_malformed);
     CU_add_test(s, "term algebra beyond the R table; formula_design refusals", test_algebra);
 }
