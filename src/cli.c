@@ -229,8 +229,9 @@ void cli_usage(FILE *out)
         "                       A value a function cannot take (log of 0) is exit 65 at\n"
         "                       FILE:LINE:COLUMN, or a skipped row with --on-bad-row skip\n"
         "                       (left out of poly()'s coefficients too). Streams as well\n"
-        "                       (--memory); not with --cache, --missing mean or\n"
-        "                       --missing-indicator\n"
+        "                       (--memory). Missing values as R's na.omit with --missing\n"
+        "                       skip; not with --missing mean, --missing-indicator or\n"
+        "                       --cache\n"
         "  --inference          with gd or nesterov: also the inference table at the final\n"
         "                       weights (--solver exact always computes it): per term the\n"
         "                       standard error, t value, p-value and confidence interval;\n"
@@ -837,12 +838,20 @@ static int check_formula(const struct options *o, struct lr_error *e)
                            : NULL;
     if (replaced)
         return lr_fail(e, LR_EUSAGE, "--formula replaces %s; drop that option", replaced);
-    const char *not_yet = o->cache ? "--cache"
-                          : o->missing == MISSING_MEAN ? "--missing mean"
-                          : o->missing_indicator ? "--missing-indicator" : NULL;
-    if (not_yet)
-        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s%s", not_yet,
-                       o->cache ? " for now" : " (missing values: --missing error or skip)");
+    if (o->cache)
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with --cache for now");
+    /* R's lm() leaves a row with a missing value out (na.omit): --missing skip. A mean put
+       in before log() or poly() would make up a value of the term that R never fits, and
+       the formula states every column of the design, which has no room for an indicator. */
+    if (o->missing == MISSING_MEAN || o->missing_indicator)
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s: %s; --missing skip "
+                       "leaves rows with a missing value out, as R's lm() does (na.omit), "
+                       "and --missing error (the default) stops at the first",
+                       o->missing_indicator ? "--missing-indicator" : "--missing mean",
+                       o->missing_indicator ? "the formula states every column of the "
+                       "design (write the indicator into the data as a column and name it)"
+                       : "a mean put in before the formula's functions (log, poly) would "
+                       "stand for a value of the term that R never fits");
     return 0;
 }
 

@@ -281,11 +281,18 @@ usage_fail "--formula: an unknown column named, with the nearest" \
     "--formula: unknown column 'x11' at character 5; did you mean 'x1'" \
     --formula 'y ~ x11 + g' "$D/formula_gen.csv"
 for opt in "--cache $TMP/c.bin:--cache for now" \
-    "--missing mean:--missing mean (missing values" "--missing-indicator:--missing-indicator (missing"; do
+    "--missing mean:--missing mean: a mean put in before the formula's functions" \
+    "--missing-indicator:--missing-indicator: the formula states every column"; do
     # shellcheck disable=SC2086
     usage_fail "--formula with ${opt%%:*}: refused" "--formula does not go with ${opt#*:}" \
         --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
 done
+usage_fail "--formula with --missing mean: the way forward named" \
+    "--missing skip leaves rows with a missing value out, as R's lm() does (na.omit)" \
+    --formula 'y ~ x1' --missing mean "$D/formula_gen.csv"
+usage_fail "predict --missing mean with a formula model: no training means to fill in" \
+    "--missing mean: the model .* holds no training means" \
+    predict --missing mean --model "$TMP/gen_predict.json" "$D/formula_new.csv"
 
 one_rank_fail 65 "--formula: a column of text inside a transformation refused (R: non-numeric)" \
     "formula_gen.csv: --formula: I(g + 1): column 'g' holds text, and a transformation takes numbers" \
