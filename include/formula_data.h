@@ -61,6 +61,7 @@ struct formula_data {
     int *source_of;                /* per formula column: the read's feature slot,
                                       COL_TARGET, or COL_SKIP */
     int *field_of;                 /* per formula column: its field in the file, or -1 */
+    int *used, n_used;             /* the formula columns f reads */
     unsigned char *level_slot;     /* per feature slot: read as levels (none: a text column's
                                       values are levels, a number stays one, factor()
                                       included, whose levels R orders by value) */

@@ -13,6 +13,7 @@
 #include "encode.h"
 #include "locate.h"
 #include "par.h"
+#include "test_hooks.h"
 
 int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char *path,
                   int target_optional, int *slot, struct dataset *ds, struct lr_error *e)
@@ -33,6 +34,12 @@ int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char
     free(fd->source_of);
     free(fd->field_of);
     free(fd->level_slot);
+    free(fd->used);
+    fd->used = lr_malloc(((size_t)n + 1) * sizeof *fd->used);
+    fd->n_used = 0;
+    for (int k = 0; k < n; k++)
+        if (use[k])
+            fd->used[fd->n_used++] = k;
     fd->source_of = lr_malloc(((size_t)n + 1) * sizeof *fd->source_of);
     fd->field_of = lr_malloc(((size_t)n + 1) * sizeof *fd->field_of);
     fd->level_slot = lr_calloc((size_t)n + 1, 1);
@@ -101,8 +108,8 @@ static inline void source_row(const struct formula_data *fd, const struct encodi
                               const double *X, const double *y, int64_t i, double *src)
 {
     const double *x = X + i * fd->n_read, *yi = y ? y + i : NULL;
-    for (int k = 0; k < fd->n_columns; k++)
-        src[k] = value_at(fd, enc, x, yi, k);
+    for (int j = 0; j < fd->n_used; j++)  /* the others are never read */
+        src[fd->used[j]] = value_at(fd, enc, x, yi, fd->used[j]);
 }
 
 static int by_value(const void *a, const void *b)
@@ -220,20 +227,23 @@ static int unseen_number(const struct formula_data *fd, const double *x, double 
     return -1;
 }
 
-/* Row i as read: 0 when every variable can be computed; else 1 with *var the factor() whose
+/* Row i as read (failed: formula_check_rows found it failing): 0 when every variable can
+   be computed; else 1 with *var the factor() whose
    number the model does not know (not with --unknown-level zero, whose zeros stand), or 2
    with *var the variable a transformation fails on (e filled). Predicting, a response
    that cannot be computed is shown empty (R's predict() does not read it): y[i] becomes
    NaN and the row is kept. */
 static int row_status(const struct formula_data *fd, struct csv_shard *rows, int64_t i,
-                      double *src, int *var, struct lr_error *e)
+                      int failed, double *src, int *var, struct lr_error *e)
 {
     const struct formula *f = fd->f;
     double x;
     if (fd->from_model && (*var = unseen_number(fd, rows->X + i * fd->n_read, &x)) >= 0 &&
         fd->unknown_error)
         return 1;
-    for (;;) {
+    if (!failed)  /* formula_check_rows passed it */
+        return 0;
+    for (;;) {  /* which variable, and its message; a response predict need not compute */
         source_row(fd, NULL, rows->X, rows->y, i, src);
         if (formula_check(f, src, var, e) == 0)
             return 0;
@@ -245,12 +255,52 @@ static int row_status(const struct formula_data *fd, struct csv_shard *rows, int
     }
 }
 
-/* Drop the rows marked bad, keeping skipped_at (and skipped_off) in file order: a dropped
-   row becomes a skipped record; the first few are placed (fd->first_*). */
-static void drop_rows(struct formula_data *fd, struct csv_shard *rows, const unsigned char *bad,
-                      int64_t n_bad, const struct row_places *pl)
+/* Row i's error at its place, naming the term: why and var as row_status gives them (why
+   2: e holds the transformation's message). */
+static void row_error(const struct formula_data *fd, struct csv_shard *rows, int64_t i,
+                      int why, int var, const struct row_places *pl, const char *path,
+                      struct lr_error *e)
 {
-    int64_t n = rows->n_rows, old = rows->n_skipped, d = fd->n_read;
+    const struct formula *f = fd->f;
+    char msg[sizeof e->msg], num[64];
+    double x = 0;
+    if (why == 1) {
+        formula_number_text(unseen_number(fd, rows->X + i * fd->n_read, &x) >= 0 ? x : 0, num,
+                            sizeof num);
+        snprintf(msg, sizeof msg, "%s: level '%s' was not seen in training, so the model "
+                 "has no coefficient for it; --unknown-level zero accepts it as the "
+                 "reference level (all-zero columns)", f->vars[var].name, num);
+    } else {
+        snprintf(msg, sizeof msg, "%.700s (column '%.200s'); --on-bad-row skip leaves such "
+                 "rows out", e->msg, fd->columns[formula_var_column(f, var)]);
+    }
+    fail_at_row(fd, rows, i, formula_var_column(f, var), pl, path, msg, e);
+}
+
+/* row_status of a row whose formula columns are src (a design whose factors are all text
+   columns: no number to look up): 0, or 2 with *var and e; a response predict need not
+   compute is made NaN in y and src. */
+static int row_status_src(const struct formula_data *fd, struct csv_shard *rows, int64_t i,
+                          double *src, int *var, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    for (;;) {
+        if (formula_check(f, src, var, e) == 0)
+            return 0;
+        int k = formula_var_column(f, *var);
+        if (*var != f->response || !fd->response_optional || !rows->y ||
+            fd->source_of[k] != COL_TARGET || isnan(rows->y[i]))
+            return 2;
+        rows->y[i] = src[k] = NAN;
+    }
+}
+
+/* Drop the rows marked bad (X d wide), keeping skipped_at (and skipped_off) in file order:
+   a dropped row becomes a skipped record; the first few are placed (fd->first_*). */
+static void drop_rows(struct formula_data *fd, struct csv_shard *rows, int64_t d,
+                      const unsigned char *bad, int64_t n_bad, const struct row_places *pl)
+{
+    int64_t n = rows->n_rows, old = rows->n_skipped;
     int64_t *at = lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *at);
     /* with keep_offsets, every skipped record's offset (rows moved between ranks by them) */
     int64_t *off = rows->row_at ? lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *off) : NULL;
@@ -322,16 +372,21 @@ static void add_distinct(struct formula_data *fd, const struct csv_shard *rows)
     }
 }
 
+static void check_init(struct formula_data *fd)
+{
+    if (fd->unseen)
+        return;
+    fd->unseen = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->unseen);
+    fd->distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->distinct);
+    fd->n_distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->n_distinct);
+}
+
 int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct row_places *pl,
                 const char *path, int skip_bad_rows, int n_threads, struct lr_error *e)
 {
     const struct formula *f = fd->f;
     int64_t n = rows->n_rows, S = fd->n_read;
-    if (!fd->unseen) {
-        fd->unseen = lr_calloc((size_t)S + 1, sizeof *fd->unseen);
-        fd->distinct = lr_calloc((size_t)f->n_vars + 1, sizeof *fd->distinct);
-        fd->n_distinct = lr_calloc((size_t)f->n_vars + 1, sizeof *fd->n_distinct);
-    }
+    check_init(fd);
     /* every row's status, chunk by chunk (par.h); a chunk stops at its first bad row unless
        bad rows are skipped */
     int64_t parts = par_chunks(n), n_bad = 0;
@@ -339,7 +394,9 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
     unsigned char *bad = lr_calloc((size_t)n + 1, 1);
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (parts > 1)
     {
-        double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
+        int C = fd->n_columns ? fd->n_columns : 1;
+        double *src = lr_malloc((size_t)PAR_CHUNK_ROWS * C * sizeof *src);
+        int *failed = lr_malloc(PAR_CHUNK_ROWS * sizeof *failed);
         struct lr_error local;
         int var;
 #pragma omp for schedule(static)
@@ -347,8 +404,11 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
             int64_t lo, hi;
             par_chunk(n, k, &lo, &hi);
             first[k] = -1;
+            for (int64_t i = lo; i < hi; i++)  /* the part's rows checked at once */
+                source_row(fd, NULL, rows->X, rows->y, i, src + (i - lo) * C);
+            formula_check_rows(f, src, hi - lo, C, failed);
             for (int64_t i = lo; i < hi; i++)
-                if (row_status(fd, rows, i, src, &var, &local) != 0) {
+                if (row_status(fd, rows, i, failed[i - lo], src, &var, &local) != 0) {
                     bad[i] = 1;
                     if (!skip_bad_rows) {
                         first[k] = i;
@@ -356,6 +416,7 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
                     }
                 }
         }
+        free(failed);
         free(src);
     }
     int64_t worst = -1;
@@ -363,20 +424,9 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
         worst = first[k];
     free(first);
     if (worst >= 0) {  /* the first bad row again, serially: its message */
-        double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src), x = 0;
-        int var = -1, why = row_status(fd, rows, worst, src, &var, e);
-        char msg[sizeof e->msg], num[64];
-        if (why == 1) {
-            formula_number_text(unseen_number(fd, rows->X + worst * S, &x) >= 0 ? x : 0, num,
-                                sizeof num);
-            snprintf(msg, sizeof msg, "%s: level '%s' was not seen in training, so the model "
-                     "has no coefficient for it; --unknown-level zero accepts it as the "
-                     "reference level (all-zero columns)", f->vars[var].name, num);
-        } else {
-            snprintf(msg, sizeof msg, "%.700s (column '%.200s'); --on-bad-row skip leaves such rows "
-                     "out", e->msg, fd->columns[formula_var_column(f, var)]);
-        }
-        fail_at_row(fd, rows, worst, formula_var_column(f, var), pl, path, msg, e);
+        double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
+        int var = -1, why = row_status(fd, rows, worst, 1, src, &var, e);
+        row_error(fd, rows, worst, why, var, pl, path, e);
         free(src);
         free(bad);
         return -1;
@@ -395,7 +445,7 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
             fd->unseen[fd->source_of[f->vars[var].column]]++;
     }
     if (n_bad)
-        drop_rows(fd, rows, bad, n_bad, pl);
+        drop_rows(fd, rows, S, bad, n_bad, pl);
     free(bad);
     fd->n_skipped += n_bad;
     if (!fd->from_model)
@@ -609,27 +659,128 @@ int fdata_rows(struct formula_data *fd, const struct encoding *enc, const double
     block = (block < n_threads ? n_threads : block > 256 ? 256 : block) * PAR_CHUNK_ROWS;
     if (block > n)
         block = n ? n : 1;
-    size_t need = (size_t)block * ((size_t)C + (size_t)D + 1);
+    size_t need = (size_t)block * ((size_t)C + 1);
     if (fd->buf_len < need) {
         free(fd->buf);
         fd->buf = lr_malloc(need * sizeof *fd->buf);
         fd->buf_len = need;
     }
-    double *src = fd->buf, *tmp = fd->buf + (size_t)block * C, *ty = tmp + (size_t)block * D;
+    double *src = fd->buf, *ty = fd->buf + (size_t)block * C;
     for (int64_t lo = 0; lo < n; lo += block) {
         int64_t m = n - lo < block ? n - lo : block, bad_row = -1;
         int var = -1;
 #pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (m > 4096)
         for (int64_t i = 0; i < m; i++)
             source_row(fd, enc, X + lo * fd->n_read, y ? y + lo : NULL, i, src + i * C);
-        if (formula_apply_block(f, &fd->d, src, m, C, tmp, ty, n_threads, &bad_row, &var,
-                                e) < 0)
+        /* the design without (Intercept), straight into out */
+        if (formula_apply_block(f, &fd->d, b, src, m, C, out + lo * dx, ty, n_threads,
+                                &bad_row, &var, e) < 0)
             return -1;
-        for (int64_t i = 0; i < m; i++)
-            memcpy(out + (lo + i) * dx, tmp + i * D + b, (size_t)dx * sizeof *out);
         if (y_out)
             memcpy(y_out + lo, ty, (size_t)m * sizeof *y_out);
     }
+    return 0;
+}
+
+/* Resident: does the design depend on nothing the checked rows decide (no orthogonal
+   polynomial to fit, no factor() of numbers to find levels for or, predicting, numbers to
+   look up)? Then it is made first and the rows checked as they are made (apply_fused). */
+static int design_is_fixed(const struct formula_data *fd, const struct dataset *ds)
+{
+    const struct formula *f = fd->f;
+    for (int v = 0; v < f->n_vars; v++) {
+        int s = fd->source_of[f->vars[v].column];
+        if (is_orthogonal(fd, v) || (f->vars[v].kind == FORMULA_FACTOR && s >= 0 &&
+                                     ds->enc.cols[s].kind != ENC_CATEGORICAL))
+            return 0;
+    }
+    return 1;
+}
+
+/* Collective, resident, a fixed design: the steps of fdata_check, fdata_prepare,
+   fdata_finish and fdata_rows in one pass over the rows (each row's variables computed
+   once): the rows made into the design block by block; where one fails (the first of a
+   block), its status decides as fdata_check would, and the block goes on after it. The
+   same rows, design, errors and skipped records as the steps one by one. */
+static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
+                       const struct row_places *pl, const char *path, int skip_bad_rows,
+                       int n_threads, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    int64_t n = rows->n_rows, S = fd->n_read, n_bad = 0;
+    check_init(fd);
+    for (int64_t i = 0; fd->from_model && i < n; i++)  /* unseen text levels, every row */
+        for (int s = 0; s < S; s++)
+            fd->unseen[s] += enc_level_id(rows->X[i * S + s]) == (int64_t)ENC_UNSEEN;
+    if (fdata_prepare(fd, ds, path, e) < 0 || fdata_finish(fd, ds, e) < 0)
+        return -1;
+    int D = fd->d.n_columns, b = f->intercept, dx = D - b, C = fd->n_columns ? fd->n_columns : 1;
+    int64_t block = ((int64_t)32 << 20) / (8 * ((int64_t)C + 1)) / PAR_CHUNK_ROWS;
+    block = (block < n_threads ? n_threads : block > 256 ? 256 : block) * PAR_CHUNK_ROWS;
+    if (test_max_rows() > 0)  /* the test build: many blocks */
+        block = test_max_rows();
+    /* the design takes the rows' place: row i's design lies at or after its row as read
+       when the design is wider (then blocks go from the last), at or before it when not;
+       a block's rows are copied out (src) before its design is written. Growing the array
+       in place touches only the pages added, where a new one would be touched whole. */
+    if (dx > S && n > 0)
+        rows->X = lr_realloc(rows->X, lr_bytes(n, dx, sizeof *rows->X));
+    double *X = rows->X;
+    double *y = lr_malloc(((size_t)n + 1) * sizeof *y);  /* apart: rows->y is read again */
+    double *src = lr_malloc(lr_bytes(block, C, sizeof *src));
+    double *one = lr_malloc(((size_t)C + 1) * sizeof *one);
+    unsigned char *bad = lr_calloc((size_t)n + 1, 1);
+    int64_t n_blocks = (n + block - 1) / block, err_row = -1;  /* the first bad row's */
+    for (int64_t k = 0; k < n_blocks; k++) {
+        int64_t lo = (dx > S ? n_blocks - 1 - k : k) * block, hi = lo + block < n ? lo + block : n;
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (hi - lo > 4096)
+        for (int64_t i = lo; i < hi; i++)
+            source_row(fd, &ds->enc, X, rows->y, i, src + (i - lo) * C);
+        for (int64_t j = lo; j < hi;) {
+            int64_t bad_row = -1;
+            int var = -1;
+            struct lr_error be = {0};
+            if (formula_apply_block(f, &fd->d, b, src + (j - lo) * C, hi - j, C, X + j * dx,
+                                    y + j, n_threads, &bad_row, &var, &be) == 0)
+                break;
+            int64_t i = j + bad_row;
+            /* its status from its values as read: src keeps them (X may not) */
+            memcpy(one, src + (i - lo) * C, (size_t)C * sizeof *one);
+            if (row_status_src(fd, rows, i, one, &var, &be) == 0) {
+                /* a response predict need not compute, now empty: the row again */
+                memcpy(src + (i - lo) * C, one, (size_t)C * sizeof *one);
+                j = i;
+            } else if (!skip_bad_rows) {  /* blocks may come last first: the earliest */
+                if (err_row < 0 || i < err_row) {
+                    *e = be;
+                    row_error(fd, rows, i, 2, var, pl, path, e);
+                    err_row = i;
+                }
+                break;
+            } else {
+                bad[i] = 1, n_bad++;
+                j = i + 1;
+            }
+        }
+    }
+    free(one);
+    free(src);
+    if (comm_agree(e) != LR_OK) {
+        free(y), free(bad);
+        return -1;
+    }
+    if (dx < S && n > 0)
+        rows->X = lr_realloc(rows->X, lr_bytes(n, dx, sizeof *rows->X));
+    if (rows->y) {
+        free(rows->y);
+        rows->y = y;
+    } else {
+        free(y);
+    }
+    if (n_bad)
+        drop_rows(fd, rows, dx, bad, n_bad, pl);
+    free(bad);
+    fd->n_skipped += n_bad;
     return 0;
 }
 
@@ -638,6 +789,8 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
                 int n_threads, struct lr_error *e)
 {
     fd->n_read = ds->n_features;
+    if (design_is_fixed(fd, ds))
+        return apply_fused(fd, ds, rows, pl, path, skip_bad_rows, n_threads, e);
     fdata_check(fd, rows, pl, path, skip_bad_rows, n_threads, e);
     if (comm_agree(e) != LR_OK || fdata_prepare(fd, ds, path, e) < 0)
         return -1;
@@ -703,6 +856,7 @@ void fdata_free(struct formula_data *fd)
     free(fd->source_of);
     free(fd->field_of);
     free(fd->level_slot);
+    free(fd->used);
     for (int v = 0; fd->distinct && fd->f && v < fd->f->n_vars; v++)
         free(fd->distinct[v]);
     free(fd->distinct);

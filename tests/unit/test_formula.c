@@ -474,12 +474,19 @@ static void test_block(void)
     for (int threads = 1; threads <= 3; threads++) {
         int64_t bad_row = -2;
         int bad_var = -2;
-        CU_ASSERT_EQUAL(formula_apply_block(f, &d, src, N, C, X, y, threads, &bad_row,
+        CU_ASSERT_EQUAL(formula_apply_block(f, &d, 0, src, N, C, X, y, threads, &bad_row,
                                             &bad_var, &e), 0);
         CU_ASSERT_EQUAL(memcmp(X, want, (size_t)N * D * sizeof *X), 0);
         CU_ASSERT_EQUAL(memcmp(y, want_y, N * sizeof *y), 0);
         CU_ASSERT_EQUAL(bad_row, -2);
     }
+    /* from the second column on: the same rows without the first column */
+    CU_ASSERT_EQUAL(formula_apply_block(f, &d, 1, src, N, C, X, y, 2, NULL, NULL, &e), 0);
+    int same = 1;
+    for (int i = 0; i < N; i++)
+        same &= !memcmp(X + (size_t)i * (D - 1), want + (size_t)i * D + 1,
+                        (size_t)(D - 1) * sizeof *X);
+    CU_ASSERT_TRUE(same);
     /* the unseen level 3 of factor(n): zeros in its columns, not a match of any level */
     int unseen = 0;
     for (int i = 0; i < N && !unseen; i++)
@@ -496,7 +503,7 @@ static void test_block(void)
     for (int threads = 1; threads <= 3; threads++) {
         int64_t bad_row = -2;
         int bad_var = -2;
-        CU_ASSERT_EQUAL(formula_apply_block(f, &d, src, N, C, X, y, threads, &bad_row,
+        CU_ASSERT_EQUAL(formula_apply_block(f, &d, 0, src, N, C, X, y, threads, &bad_row,
                                             &bad_var, &e), -1);
         CU_ASSERT_EQUAL(bad_row, 5000);
         CU_ASSERT_EQUAL(bad_var, f->response);
