@@ -1687,8 +1687,14 @@ static void design_row_from(const struct formula *f, const struct formula_design
     x -= first;
     for (int j = first; j < d->n_columns; j++) {
         const struct formula_column *col = &d->cols[j];
-        if (col->n_parts == 1 && !col->parts[0].level) {  /* a number: 1·x is x */
-            x[j] = slots[f->vars[col->parts[0].var].slot + col->parts[0].index];
+        const struct formula_part *q = col->parts;
+        if (col->n_parts == 1 && !q[0].level) {  /* a number: 1·a is a */
+            x[j] = slots[f->vars[q[0].var].slot + q[0].index];
+            continue;
+        }
+        if (col->n_parts == 2 && !q[0].level && !q[1].level) {  /* (1·a)·b is a·b */
+            x[j] = slots[f->vars[q[0].var].slot + q[0].index] *
+                   slots[f->vars[q[1].var].slot + q[1].index];
             continue;
         }
         double p = 1;
