@@ -31,7 +31,10 @@
  *                  the response as the formula states it.
  *   fdata_rows     local: a block of kept rows made into the design and the response,
  *                  row by row (the same bits however the rows are split into blocks).
- * fdata_apply is the whole sequence on a rank's rows held at once (resident mode).
+ * fdata_apply is the whole sequence on a rank's rows held at once (resident mode); when the
+ * design depends on nothing the rows decide (no orthogonal poly() to fit, no factor() of
+ * numbers), it is made first and the rows are checked as they are made into it, in one
+ * pass and in the rows' own array, with the same outcome.
  * The polynomials' coefficients and the levels of factor() over numbers come from the rows
  * that are fitted: a row left out for a value a transformation cannot take is not among
  * them.

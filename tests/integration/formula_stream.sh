@@ -118,6 +118,7 @@ why=$(both gd 3 2 --solver gd --epochs 30 --formula "$F" --on-bad-row skip "$TMP
 
 # a row log() cannot take without skip: the same error, at the same place, in both modes
 for mode in resident stream; do
+    # shellcheck disable=SC2046
     lr 3 1 --memory "$mode" $([ "$mode" = stream ] && echo --block-rows 4096) --formula "$F" \
         "$TMP/all.csv" >/dev/null 2>"$TMP/$mode.err"
     echo $? >"$TMP/$mode.rc"
