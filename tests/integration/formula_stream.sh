@@ -112,6 +112,19 @@ else
     not_ok "a fixed design in many blocks" "$(head -c 300 "$TMP/err")"
 fi
 
+# poly(x, 3)'s coefficients: degree + 1 passes over the scratch file before the design
+# (the passes a run reports, less its refinement passes, against x alone)
+passes() {
+    lr 1 1 --solver exact --memory stream --block-rows 4096 --formula "$1" \
+        --model-out "$TMP/p.json" "$TMP/clean.csv" 2>&1 >/dev/null |
+        awk '/refinement pass/ { r++ } match($0, /[0-9]+ passes over/) { p = substr($0, RSTART) + 0 }
+             END { print p - r }'
+}
+a=$(passes 'log(y) ~ x1 + poly(x3, 3)') b=$(passes 'log(y) ~ x1 + x3')
+[ -n "$a" ] && [ -n "$b" ] && [ $((a - b)) = 4 ] &&
+    ok "stream mode: poly(x3, 3) costs 4 passes over the scratch file ($a against $b)" ||
+    not_ok "the passes poly() takes in stream mode" "'$a' against '$b'"
+
 why=$(both gd 3 2 --solver gd --epochs 30 --formula "$F" --on-bad-row skip "$TMP/all.csv")
 [ -z "$why" ] && ok "gd: every epoch's design from the blocks read back, the resident model (np=3, threads=2)" ||
     not_ok "gd with a formula, stream against resident" "$why"
