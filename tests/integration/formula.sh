@@ -262,9 +262,13 @@ awk -F, -v OFS=, 'NR == 4 { $1 = "7" } { print }' "$TMP/unseen.csv" >"$TMP/unsee
 lr 2 1 predict --model "$TMP/gen_predict.json" --unknown-level zero "$TMP/unseen2.csv" \
     >"$TMP/p1" 2>"$TMP/err"
 lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/ref.csv" >"$TMP/p2"
-if diff "$TMP/p1" "$TMP/p2" >/dev/null && grep -q "column 'g': 1 value of levels not seen" "$TMP/err" &&
+# with --on-bad-row skip too: --unknown-level zero keeps them (a number as a text level)
+lr 2 1 predict --quiet --model "$TMP/gen_predict.json" --unknown-level zero --on-bad-row skip \
+    "$TMP/unseen2.csv" >"$TMP/p3" 2>/dev/null
+if diff "$TMP/p1" "$TMP/p2" >/dev/null && diff "$TMP/p3" "$TMP/p2" >/dev/null &&
+    grep -q "column 'g': 1 value of levels not seen" "$TMP/err" &&
     grep -q "column 'n': 1 value of levels not seen" "$TMP/err"; then
-    ok "predict --unknown-level zero: unseen levels (text, factor() of numbers) are the reference level's, counted"
+    ok "predict --unknown-level zero: unseen levels (text, factor() of numbers) are the reference level's, counted, kept under --on-bad-row skip"
 else
     not_ok "predict --unknown-level zero with a formula" "$(head -c 300 "$TMP/err")"
 fi
