@@ -66,8 +66,8 @@ struct data_options {
                                   keep them as handed out, to be mapped back (dataset_next) */
     int keep_places;           /* keep where each row's record starts (ds->row_at, places) */
     struct formula_data *formula;  /* --formula, or the model's: the columns it reads, made
-                                  into its design (formula_data.h; resident mode); the
-                                  caller's, NULL: none */
+                                  into its design (formula_data.h; stream mode: as each
+                                  block is read back); the caller's, NULL: none */
 };
 
 /* How a data set's rows are held (--memory). */

@@ -154,6 +154,23 @@ void formula_design_free(struct formula_design *d);
 int formula_eval(const struct formula *f, const double *src, double *slots, int *bad_var,
                  struct lr_error *e);
 
+/* formula_eval's checks alone: every transformation and every polynomial's argument
+   computed, nothing stored, and no polynomial's coefficients needed. Returns 0 when
+   formula_eval would succeed on the row (given the coefficients), else -1 with e and
+   *bad_var as formula_eval sets them. */
+int formula_check(const struct formula *f, const double *src, int *bad_var,
+                  struct lr_error *e);
+
+/* formula_check on n rows (src: n × n_cols): bad[i] = the variable row i fails on plus
+   one, 0 when it passes. Faster than a row at a time: each instruction of a variable's
+   program runs over a batch of rows. */
+void formula_check_rows(const struct formula *f, const double *src, int64_t n, int n_cols,
+                        int *bad);
+
+/* 1 when variable v's expression reads source column c (a transformation's or a
+   polynomial's argument), else 0. */
+int formula_var_reads(const struct formula *f, int v, int c);
+
 /* The value of one TRANSFORM or POLY variable's argument expression for a row (what
    formula_poly_fit needs: the values poly() is taken of). Same errors as formula_eval. */
 int formula_eval_arg(const struct formula *f, int v, const double *src, double *value,
@@ -168,11 +185,12 @@ void formula_design_row(const struct formula *f, const struct formula_design *d,
 
 /* A block of rows, as formula_eval and formula_design_row make them one at a time.
    src: N×C row-major, the rows' source columns (C = n_cols, every column the formula
-   reads); X: N×D, D = d->n_columns; y: N, the response's value per row, or NULL. Threads
+   reads); X: N×(D - first), D = d->n_columns: the design's columns from `first` on (1
+   leaves out (Intercept)); y: N, the response's value per row, or NULL. Threads
    take chunks of rows (par.h): the result is the same bits for any n_threads. Returns 0,
    or -1 with e filled for the first row (lowest index) with a value a transformation
    cannot take: *bad_row that row, *bad_var its variable (X and y are then incomplete). */
-int formula_apply_block(const struct formula *f, const struct formula_design *d,
+int formula_apply_block(const struct formula *f, const struct formula_design *d, int first,
                         const double *src, int64_t n, int n_cols, double *X, double *y,
                         int n_threads, int64_t *bad_row, int *bad_var, struct lr_error *e);
 

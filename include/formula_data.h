@@ -4,21 +4,40 @@
  * coefficients agreed across ranks, and the rows as read turned into the design and the
  * response.
  *
- * dataset.c calls it in two places:
+ * dataset.c calls it in these steps, in this order:
  *   fdata_columns  after the header is shared: the formula parsed over it (training) or
  *                  its stored columns found by name (predict, evaluate); which columns are
- *                  features of the read (the response's column is the target), and which
- *                  of them are read as levels (factor(), C(), relevel(); a text column is a
- *                  level column by itself). Not collective: a function of the header.
- *   fdata_apply    collective, once the rows are read and their levels merged (each level
- *                  column kept as its level's position, no reference dropped): the levels
- *                  of factor() over a numeric column gathered, the orthogonal polynomials
- *                  fitted (one Allreduce of 3 numbers per degree), the design made and
- *                  applied block by block. A value a transformation cannot take fails at
- *                  FILE:LINE:COLUMN naming the term (exit 65), or its row is skipped and
- *                  counted under --on-bad-row skip.
- * The data set's features become the design's columns without (Intercept); the formula's
- * intercept is the run's.
+ *                  features of the read (the response's column is the target). A text
+ *                  column is a level column by itself; factor() of numbers reads numbers
+ *                  (R orders such levels by value). Not collective: a function of the
+ *                  header.
+ *   fdata_check    local, on each block of rows as read (the whole share at once, or block
+ *                  by block in stream mode): a row with a value a transformation cannot
+ *                  take (or, predicting, a factor() number the model does not know) fails
+ *                  at FILE:LINE:COLUMN naming the term (exit 65), or is dropped from the
+ *                  block and counted under --on-bad-row skip; training, the numbers under
+ *                  factor() are collected from the rows kept.
+ *   fdata_prepare  collective, once the read's levels are merged (each level column kept
+ *                  as its level's position, no reference dropped): the levels of every
+ *                  factor agreed; a transformation of a text column refused.
+ *   fdata_poly_add / fdata_poly_step
+ *                  fdata_poly_passes() passes over the kept rows, in order, for the
+ *                  orthogonal polynomials' coefficients (R's recurrence: pass k needs the
+ *                  coefficients of pass k - 1; one Allreduce a pass). The rows' sums are
+ *                  added one row after another, so that one block or many give the same
+ *                  bits.
+ *   fdata_finish   collective: the design made; the data set's features become its columns
+ *                  without (Intercept) (the formula's intercept is the run's), its target
+ *                  the response as the formula states it.
+ *   fdata_rows     local: a block of kept rows made into the design and the response,
+ *                  row by row (the same bits however the rows are split into blocks).
+ * fdata_apply is the whole sequence on a rank's rows held at once (resident mode); when the
+ * design depends on nothing the rows decide (no orthogonal poly() to fit, no factor() of
+ * numbers), it is made first and the rows are checked as they are made into it, in one
+ * pass and in the rows' own array, with the same outcome.
+ * The polynomials' coefficients and the levels of factor() over numbers come from the rows
+ * that are fitted: a row left out for a value a transformation cannot take is not among
+ * them.
  *
  * Never exits; MPI only through comm.h.
  */
@@ -45,6 +64,7 @@ struct formula_data {
     int *source_of;                /* per formula column: the read's feature slot,
                                       COL_TARGET, or COL_SKIP */
     int *field_of;                 /* per formula column: its field in the file, or -1 */
+    int *used, n_used;             /* the formula columns f reads */
     unsigned char *level_slot;     /* per feature slot: read as levels (none: a text column's
                                       values are levels, a number stays one, factor()
                                       included, whose levels R orders by value) */
@@ -53,8 +73,24 @@ struct formula_data {
     int unknown_error;             /* predict, evaluate: --unknown-level error */
     int response_optional;         /* predict: a response that cannot be computed is NaN */
     char delimiter;                /* the file's, to place a bad row's field */
-    int n_skipped;                 /* rows skipped for a value a transformation cannot take */
+    int64_t n_skipped;             /* rows skipped for a value a transformation cannot take */
+    int n_read;                    /* the read's feature slots (fdata_check's rows' width) */
+    int64_t *unseen;               /* per feature slot: unseen levels met (this rank's) */
+    double **distinct;             /* training, per variable: factor() over numbers: the
+                                      numbers of the kept rows so far, increasing, unique */
+    int64_t *n_distinct;
+    double *poly;                  /* per variable: 3 sums, then alpha (degree), then norm2
+                                      (degree + 2) while the polynomials are fitted */
+    int n_first;                   /* the first rows dropped (at most CSV_FIRST_SKIPPED):
+                                      their file (an index in the places) and line */
+    int first_file[CSV_FIRST_SKIPPED];
+    int64_t first_line[CSV_FIRST_SKIPPED];
+    double *buf;                   /* fdata_rows' source rows and design rows */
+    size_t buf_len;
 };
+
+struct row_places;  /* locate.h */
+struct encoding;    /* encode.h */
 
 /* Training: fd->text parsed over the header. Predict, evaluate: fd from fdata_from_json.
    slot (hi->n_cols) gets each column's role as csv_layout wants it; ds's feature names,
@@ -63,12 +99,42 @@ struct formula_data {
 int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char *path,
                   int target_optional, int *slot, struct dataset *ds, struct lr_error *e);
 
-/* Collective: rows (X: the features as read, each level as its position in ds->enc's
-   levels) become the design; see above. plain_fd: the one plain input file's descriptor
-   (for a bad row's line and column), or -1. */
+/* Local: rows as read (X: n_rows × fd->n_read, a level as the reader stores it) checked,
+   see above. pl places a row's record (its file and line), when it has files (NULL or none:
+   the row is named by path alone). Returns 0, or -1 with e (the first bad row's error:
+   LR_EDATA) when a row fails and skip_bad_rows is 0; the block is then left as it was. */
+int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct row_places *pl,
+                const char *path, int skip_bad_rows, int n_threads, struct lr_error *e);
+
+/* Rows dropped by fdata_check among rows's first skipped records (placed already: file[k],
+   an index in the places, or NULL with one file), in file and line order, at most
+   CSV_FIRST_SKIPPED. */
+void fdata_first_skipped(const struct formula_data *fd, struct csv_shard *rows, int *file);
+
+/* Collective: see above; path names the data set in messages. */
+int fdata_prepare(struct formula_data *fd, struct dataset *ds, const char *path,
+                  struct lr_error *e);
+int fdata_poly_passes(const struct formula_data *fd);
+/* Local: pass k's sums of n kept rows (X n × fd->n_read, levels remapped or not; y). */
+void fdata_poly_add(struct formula_data *fd, int k, const double *X, const double *y,
+                    int64_t n);
+/* Collective: pass k's sums of every rank added, the coefficients it gives. */
+int fdata_poly_step(struct formula_data *fd, int k, const char *path, struct lr_error *e);
+int fdata_finish(struct formula_data *fd, struct dataset *ds, struct lr_error *e);
+
+/* Local: n kept rows (X n × fd->n_read, levels remapped: their positions in enc's lists;
+   y the response's column, or NULL) as the design (out: n × the data set's features) and
+   the response (y_out, n, may be y). Returns 0, or -1 with e (LR_EDATA) for a row the
+   checks let through that still fails (a polynomial overflowing). */
+int fdata_rows(struct formula_data *fd, const struct encoding *enc, const double *X,
+               const double *y, int64_t n, double *out, double *y_out, int n_threads,
+               struct lr_error *e);
+
+/* Collective, resident: every step above on rows (the rank's whole share), which become
+   the design and the response (the rows dropped among its skipped records). */
 int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
-                const char *path, int plain_fd, int skip_bad_rows, int n_threads,
-                struct lr_error *e);
+                const struct row_places *pl, const char *path, int skip_bad_rows,
+                int n_threads, struct lr_error *e);
 
 /* The training formula applied to another data set (--test): its formula, levels and
    design shared, as if from the model; fdata_free frees only what the read added. */

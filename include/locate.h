@@ -34,6 +34,9 @@ struct row_places {
    naming it, on every rank. */
 int locate_rows(const struct row_places *pl, const int64_t *off, int n, int *file,
                 int64_t *line, struct lr_error *e);
+/* Local: offset off as its file (an index into pl->path) and *in_file, its offset in
+   that file. */
+int locate_file(const struct row_places *pl, int64_t off, int64_t *in_file);
 void row_places_free(struct row_places *pl);
 
 #endif

@@ -21,7 +21,8 @@
  *   LINREG_TEST_MAX_ROWS=N        the commands read a rank's share in blocks of N rows (a
  *                                 multiple of PAR_CHUNK_ROWS; not a compressed input's) and
  *                                 put them together (dataset.c): the one block, or a test
- *                                 fails
+ *                                 fails; a formula's fixed design is made in blocks of N
+ *                                 rows too (formula_data.c)
  */
 #ifndef LINREG_TEST_HOOKS_H
 #define LINREG_TEST_HOOKS_H

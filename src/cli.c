@@ -138,16 +138,17 @@ void cli_usage(FILE *out)
         "                       keeps the rows as read in a scratch file, each later pass\n"
         "                       reads them back. The same model, predictions and metrics,\n"
         "                       bit for bit, as resident, for every solver, --cv, --cov,\n"
-        "                       --diagnostics, --test and --validation-split; not with\n"
-        "                       --folds column or files, --formula, --cache or compressed\n"
-        "                       inputs, nor predicting with an --offset or --formula\n"
-        "                       model. --solver exact reads the rows about six times\n"
-        "                       (--cov and --diagnostics one more each), gradient descent\n"
-        "                       once an epoch; describe (the same output) once for its\n"
-        "                       statistics, then at most 6 times for the quartiles (16\n"
-        "                       with over 170 columns), usually 2 or 3. 'auto' (default):\n"
-        "                       resident when the node's memory holds the rows, else\n"
-        "                       stream where it applies, with a line saying so\n"
+        "                       --diagnostics, --formula, --test and --validation-split;\n"
+        "                       not with --folds column or files, --cache or compressed\n"
+        "                       inputs, nor predicting with an --offset model. --solver\n"
+        "                       exact reads the rows about six times (--cov and\n"
+        "                       --diagnostics one more each, orthogonal poly() one more\n"
+        "                       per degree), gradient descent once an epoch; describe\n"
+        "                       (the same output) once for its statistics, then at most 6\n"
+        "                       times for the quartiles (16 with over 170 columns), usually\n"
+        "                       2 or 3. 'auto' (default): resident when the node's memory\n"
+        "                       holds the rows, else stream where it applies, with a line\n"
+        "                       saying so\n"
         "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
         "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
         "                       A directory that cannot hold the rows is exit 73 before any\n"
@@ -231,9 +232,11 @@ void cli_usage(FILE *out)
         "                       predict and evaluate apply it, and predict on its scale\n"
         "                       (log(y) ~ ...: predictions of log(y), as R's predict()).\n"
         "                       A value a function cannot take (log of 0) is exit 65 at\n"
-        "                       FILE:LINE:COLUMN, or a skipped row with --on-bad-row skip.\n"
-        "                       Resident mode; not with --cache, --missing mean or\n"
-        "                       --missing-indicator\n"
+        "                       FILE:LINE:COLUMN, or a skipped row with --on-bad-row skip\n"
+        "                       (left out of poly()'s coefficients too). Streams as well\n"
+        "                       (--memory). Missing values as R's na.omit with --missing\n"
+        "                       skip; not with --missing mean, --missing-indicator or\n"
+        "                       --cache\n"
         "  --inference          with gd or nesterov: also the inference table at the final\n"
         "                       weights (--solver exact always computes it): per term the\n"
         "                       standard error, t value, p-value and confidence interval;\n"
@@ -840,12 +843,20 @@ static int check_formula(const struct options *o, struct lr_error *e)
                            : NULL;
     if (replaced)
         return lr_fail(e, LR_EUSAGE, "--formula replaces %s; drop that option", replaced);
-    const char *not_yet = o->cache ? "--cache"
-                          : o->missing == MISSING_MEAN ? "--missing mean"
-                          : o->missing_indicator ? "--missing-indicator" : NULL;
-    if (not_yet)
-        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s%s", not_yet,
-                       o->cache ? " for now" : " (missing values: --missing error or skip)");
+    if (o->cache)
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with --cache for now");
+    /* R's lm() leaves a row with a missing value out (na.omit): --missing skip. A mean put
+       in before log() or poly() would make up a value of the term that R never fits, and
+       the formula states every column of the design, which has no room for an indicator. */
+    if (o->missing == MISSING_MEAN || o->missing_indicator)
+        return lr_fail(e, LR_EUSAGE, "--formula does not go with %s: %s; --missing skip "
+                       "leaves rows with a missing value out, as R's lm() does (na.omit), "
+                       "and --missing error (the default) stops at the first",
+                       o->missing_indicator ? "--missing-indicator" : "--missing mean",
+                       o->missing_indicator ? "the formula states every column of the "
+                       "design (write the indicator into the data as a column and name it)"
+                       : "a mean put in before the formula's functions (log, poly) would "
+                       "stand for a value of the term that R never fits");
     return 0;
 }
 
@@ -1073,7 +1084,6 @@ const char *cli_stream_blocker(const struct options *o)
     return o->folds == CV_FOLDS_COLUMN ? "--folds column"
            : o->folds == CV_FOLDS_FILES ? "--folds files"
            : o->cache ? "--cache"
-           : o->formula ? "--formula"
            : NULL;
 }
 

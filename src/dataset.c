@@ -430,6 +430,7 @@ struct load {
                                   encoding replaces ds's names) */
     int n_source;
     double weight_sum;         /* this rank's Σ ω, in row order */
+    struct row_places places;  /* --formula: how a bad row's offset is placed (locate.h) */
 };
 
 /* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded. */
@@ -479,6 +480,7 @@ static void load_free(struct load *L)
     free(L->source_names);
     enc_setup_free(&L->rs);
     csv_head_free(&L->head);
+    row_places_free(&L->places);
 }
 
 /* Collective: the inputs expanded (rank 0's list, on every rank); one plain file opened. */
@@ -569,17 +571,25 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
     return 0;
 }
 
+static int fill_places(const struct load *L, struct row_places *pl);
+
 /* With keep_places: where each row's record starts and how to turn that into a file and a
    line (locate.h), when the rows came from plain files as text. */
 static void keep_places(struct load *L, struct dataset *ds)
 {
-    if (L->src.m == source_compressed() || L->src.m == source_cache())
-        return;  /* the same kind on every rank: every rank places, or none */
-    struct row_places *pl = &ds->places;
-    if (!ds->stream) {  /* streamed, the offsets are on disk (dataset_row_at) */
+    if (fill_places(L, &ds->places) && !ds->stream) {  /* streamed, the offsets are on disk
+                                                          (dataset_row_at) */
         ds->row_at = L->rows.row_at;
         L->rows.row_at = NULL;
     }
+}
+
+/* How the row source's offsets are placed (locate.h), into pl; 0 (pl left empty) when they
+   cannot be: compressed inputs, the cache. */
+static int fill_places(const struct load *L, struct row_places *pl)
+{
+    if (L->src.m == source_compressed() || L->src.m == source_cache())
+        return 0;  /* the same kind on every rank: every rank places, or none */
     pl->n = L->il.n;
     pl->path = lr_malloc((size_t)pl->n * sizeof *pl->path);
     pl->data_start = lr_malloc((size_t)pl->n * sizeof *pl->data_start);
@@ -591,6 +601,7 @@ static void keep_places(struct load *L, struct dataset *ds)
         for (int f = 0; f < pl->n; f++)
             pl->start[f + 1] = pl->start[f] + L->text[f];
     }
+    return 1;
 }
 
 /* With --cache: what the row source checks the cache against (its key: the source
@@ -710,9 +721,13 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
     else if (enc_columns(&L->rows, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
                          &ds->enc, e) < 0)
         return -1;
-    if (o->formula && fdata_apply(o->formula, ds, &L->rows, o->path, L->multi ? -1 : L->fd,
-                                  o->skip_bad_rows, o->n_threads, e) < 0)
-        return -1;
+    if (o->formula) {  /* the design, and the rows a transformation cannot take dropped */
+        fill_places(L, &L->places);
+        if (fdata_apply(o->formula, ds, &L->rows, &L->places, o->path, o->skip_bad_rows,
+                        o->n_threads, e) < 0)
+            return -1;
+        fdata_first_skipped(o->formula, &L->rows, L->multi ? skipped_file : NULL);
+    }
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
     if (L->src.m->rebalance)
         L->src.m->rebalance(&L->src, &L->rows, ds->n_features);
@@ -755,6 +770,35 @@ static int append_keys(struct data_stream *st, const struct csv_shard *b, struct
     return rc;
 }
 
+/* Collective, stream mode, after the first pass: the formula's levels, its orthogonal
+   polynomials fitted by passes over the scratch file (the rows kept, as read: the rows
+   resident mode would hold) and its design made; each later pass makes the design of the
+   blocks it reads back (next_decoded). */
+static int stream_formula(struct data_stream *st, struct formula_data *fd,
+                          const struct data_options *o, struct dataset *ds, struct lr_error *e)
+{
+    if (fdata_prepare(fd, ds, o->path, e) < 0)
+        return -1;
+    int passes = fdata_poly_passes(fd), rc = 0;
+    int64_t m = st->block_rows;
+    double *X = passes ? lr_malloc(lr_bytes(m, fd->n_read ? fd->n_read : 1, sizeof *X)) : NULL;
+    double *y = passes && st->sc.has_y ? lr_malloc((size_t)m * sizeof *y) : NULL;
+    double *w = passes && st->sc.has_w ? lr_malloc((size_t)m * sizeof *w) : NULL;
+    for (int k = 0; k < passes && rc == 0; k++) {
+        int64_t n;
+        scratch_rewind(&st->sc);
+        while ((n = scratch_read(&st->sc, m, X, y, w, e)) > 0)
+            fdata_poly_add(fd, k, X, y, n);
+        st->passes++;
+        rc = comm_agree(e) != LR_OK || fdata_poly_step(fd, k, o->path, e) < 0 ? -1 : 0;
+    }
+    scratch_rewind(&st->sc);
+    free(X);
+    free(y);
+    free(w);
+    return rc < 0 ? -1 : fdata_finish(fd, ds, e);
+}
+
 /* Collective, stream mode: the first pass, block by block. Each block's missing values are
    counted and its rows, as read, go to this rank's scratch file; L->rows keeps the rest
    (levels, skipped records, counts). Then the encoding is decided, which each later pass
@@ -763,10 +807,10 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                        struct lr_error *e)
 {
     int d = L->in.lay.n_features, rc, skipped_file[CSV_FIRST_SKIPPED];
-    if ((L->in.lay.has_offset && !o->offset_target) || o->formula)  /* the same everywhere */
-        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream does not %s yet: use "
-                          "--memory resident", o->formula ? "apply a formula"
-                          : "keep the model's --offset column between passes");
+    struct formula_data *fd = o->formula;
+    if (L->in.lay.has_offset && !o->offset_target)  /* the same everywhere */
+        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream does not keep the "
+                          "model's --offset column between passes yet: use --memory resident");
     struct data_stream *st = lr_calloc(1, sizeof *st);
     ds->stream = st;
     st->sc.fd = -1;
@@ -796,9 +840,16 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
         return -1;
     int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
     struct lr_error we = {0};  /* a local write error, agreed once the pass has ended */
+    struct lr_error fe = {0};  /* the first row a formula cannot take, the same */
     struct csv_shard b;
+    if (fd) {
+        fd->n_read = d;
+        fill_places(L, &L->places);
+    }
     while ((rc = L->src.m->next(&L->src, st->block_rows, &b, e)) > 0) {
         enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
+        if (fd && fe.code == LR_OK)  /* its rows a transformation cannot take dropped */
+            fdata_check(fd, &b, &L->places, o->path, o->skip_bad_rows, o->n_threads, &fe);
         add_weights(b.w, b.n_rows, &L->weight_sum);
         if (we.code == LR_OK)
             scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
@@ -810,18 +861,24 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     }
     if (rc == 0 && we.code != LR_OK)
         *e = we;
+    else if (rc == 0 && fe.code != LR_OK)
+        *e = fe;
     if (rc < 0 || comm_agree(e) != LR_OK)
         goto fail;
     place_skipped(&L->src, &L->rows, skipped_file);
+    if (fd)
+        fdata_first_skipped(fd, &L->rows, L->multi ? skipped_file : NULL);
     if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
-                   &ds->enc, &st->plan, e) < 0)
+                   &ds->enc, &st->plan, e) < 0 ||
+        (fd && stream_formula(st, fd, o, ds, e) < 0))
         goto fail;
-    /* the blocks read back: about 32 MiB of the design, which one-hot columns can make much
-       wider than the rows as read (unless --block-rows says), and never more rows than the
-       rank has; any whole number of parts gives the same sums */
-    int wide = !st->plan.identity && !st->plan.raw;
+    /* the blocks read back: about 32 MiB of the design, which one-hot columns or a formula
+       can make much wider than the rows as read (unless --block-rows says), and never more
+       rows than the rank has; any whole number of parts gives the same sums */
+    int wide = fd || (!st->plan.identity && !st->plan.raw);
+    int width = fd ? ds->n_features + fd->n_read : st->plan.width;
     if (wide && !o->block_rows) {
-        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)st->plan.width + 2));
+        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)width + 2));
         fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
         st->block_rows = fit > PAR_CHUNK_ROWS ? (fit < st->block_rows ? fit : st->block_rows)
                                                : PAR_CHUNK_ROWS;
@@ -831,9 +888,10 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
         st->block_rows = all;
     if (wide) {  /* a block expanded beside the one read */
         char what[200];
-        snprintf(what, sizeof what, "a block of the one-hot design (%lld rows of %d numbers; "
-                 "--block-rows sets the rows)", (long long)st->block_rows, st->plan.width);
-        if (node_fits((double)st->block_rows * st->plan.width * sizeof(double), what, o->path,
+        snprintf(what, sizeof what, "a block of the %s design (%lld rows of %d numbers; "
+                 "--block-rows sets the rows)", fd ? "formula's" : "one-hot",
+                 (long long)st->block_rows, width);
+        if (node_fits((double)st->block_rows * width * sizeof(double), what, o->path,
                       e) < 0)
             goto fail;
     }
@@ -1060,7 +1118,8 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
 {
     struct data_stream *st = ds->stream;
     if (!st->raw) {  /* the block's buffers, kept from pass to pass */
-        int width = st->plan.identity || st->plan.raw ? 0 : st->plan.width;
+        int width = ds->formula ? ds->n_features
+                    : st->plan.identity || st->plan.raw ? 0 : st->plan.width;
         st->raw = lr_malloc(lr_bytes(st->block_rows, st->plan.d ? st->plan.d : 1, sizeof(double)));
         st->design = width ? lr_malloc(lr_bytes(st->block_rows, width, sizeof(double))) : NULL;
         st->y = st->sc.has_y ? lr_malloc((size_t)st->block_rows * sizeof *st->y) : NULL;
@@ -1068,6 +1127,21 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
     }
     if (ds->next_row == 0)
         st->passes++;
+    if (ds->formula) {  /* the rows as read made into the formula's design */
+        int64_t n = scratch_read(&st->sc, st->block_rows, st->raw, st->y, st->w, e);
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+        ds->next_row += n;
+        enc_apply_rows(&st->plan, &ds->enc, st->raw, n, NULL, st->n_threads);  /* levels */
+        if (fdata_rows(ds->formula, &ds->enc, st->raw, st->y, n, st->design, st->y,
+                       st->n_threads, e) < 0)
+            return -1;
+        st->X = st->design;
+        if (st->mean)
+            stats_standardize(st->X, n, ds->n_features, st->mean, st->scale, st->n_threads);
+        *b = (struct row_block){.X = st->X, .y = st->y, .w = st->w, .n = n};
+        return 1;
+    }
     if (st->plan.identity) {  /* numbers only: filled and scaled in the one copy */
         const double *rows;
         int64_t n = scratch_read_rows(&st->sc, st->block_rows, &rows, e);
@@ -1233,6 +1307,7 @@ int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dat
     if (e->code != LR_OK)
         return -1;
     part->n_features = ds->n_features;
+    part->formula = ds->formula;  /* streamed, each block's design is made as it is read */
     part->has_target = ds->has_target;
     part->has_weights = ds->has_weights;
     ds->n_rows_total = comm_sum_i64(ds->n_rows);
@@ -1295,8 +1370,7 @@ void data_options_for(const struct options *cli, enum data_role role,
         .enc = {.na_values = cli->na_values},
         .cache = cli->cache, .cache_verify_full = cli->cache_verify_full, .quiet = cli->quiet,
         /* --test rows stream as predict's do, whatever holds the training rows */
-        .memory = (role != DATA_TEST && cli_stream_blocker(cli)) ||
-                  (role == DATA_TEST && cli->formula) ? MEMORY_RESIDENT : cli->memory,
+        .memory = role != DATA_TEST && cli_stream_blocker(cli) ? MEMORY_RESIDENT : cli->memory,
         .scratch = cli->scratch,
         .block_rows = cli->block_rows,
     };

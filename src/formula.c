@@ -1499,6 +1499,173 @@ int formula_eval(const struct formula *f, const double *src, double *slots, int 
     return 0;
 }
 
+/* ---- evaluation of many rows at once ----
+   The same operations as run_code, in the same order on each value, so the same bits; but
+   each instruction runs over a batch of rows before the next one, so that the program is
+   interpreted once a batch instead of once a row. */
+
+enum { BATCH = 256 };   /* rows a batch: a variable's stack of batches stays in cache */
+
+/* Variable v's program on the m (<= BATCH) rows of src (C numbers a row) into x[0..m);
+   bad[i] becomes v + 1 where row i fails and bad[i] was 0. stack: room for var->stack
+   batches. */
+static void run_code_rows(const struct formula_var *var, int v, const double *src, int C,
+                          int m, double *x, int *bad, double *stack)
+{
+    int top = 0;
+    for (int p = 0; p < var->n_code; p++) {
+        const struct formula_op *op = &var->code[p];
+        double *t = stack + (size_t)top * BATCH, *a = t - BATCH, *b = t - 2 * BATCH;
+        switch (op->code) {
+        case OP_COL:
+            for (int i = 0; i < m; i++)
+                t[i] = src[(size_t)i * C + op->column];
+            top++;
+            continue;
+        case OP_NUM:
+            for (int i = 0; i < m; i++)
+                t[i] = op->num;
+            top++;
+            continue;
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+            for (int i = 0; i < m; i++) {  /* b op a: b was pushed first */
+                double r = op->code == OP_ADD ? b[i] + a[i] : op->code == OP_SUB ? b[i] - a[i]
+                           : op->code == OP_MUL ? b[i] * a[i] : op->code == OP_DIV ? b[i] / a[i]
+                           : a[i] == 2 ? b[i] * b[i] : pow(b[i], a[i]);
+                if (isfinite(a[i]) && isfinite(b[i]) && !isfinite(r) && !bad[i])
+                    bad[i] = v + 1;
+                b[i] = r;
+            }
+            top--;
+            continue;
+        case OP_NEG:
+            for (int i = 0; i < m; i++)
+                a[i] = -a[i];
+            continue;
+        case OP_LOG: case OP_LOG2: case OP_LOG10:
+            for (int i = 0; i < m; i++) {
+                if (a[i] <= 0 && !bad[i])
+                    bad[i] = v + 1;
+                a[i] = op->code == OP_LOG ? log(a[i]) : op->code == OP_LOG2 ? log2(a[i])
+                       : log10(a[i]);
+            }
+            continue;
+        case OP_LOG1P:
+            for (int i = 0; i < m; i++) {
+                if (a[i] <= -1 && !bad[i])
+                    bad[i] = v + 1;
+                a[i] = log1p(a[i]);
+            }
+            continue;
+        case OP_EXP:
+            for (int i = 0; i < m; i++) {
+                double r = exp(a[i]);
+                if (isfinite(a[i]) && !isfinite(r) && !bad[i])
+                    bad[i] = v + 1;
+                a[i] = r;
+            }
+            continue;
+        case OP_SQRT:
+            for (int i = 0; i < m; i++) {
+                if (a[i] < 0 && !bad[i])
+                    bad[i] = v + 1;
+                a[i] = sqrt(a[i]);
+            }
+            continue;
+        case OP_ABS:
+            for (int i = 0; i < m; i++)
+                a[i] = fabs(a[i]);
+            continue;
+        }
+    }
+    memcpy(x, stack, (size_t)m * sizeof *x);
+}
+
+/* formula_eval on the m (<= BATCH) rows of src: slots m × f->n_slots (unless check_only:
+   then the transformations and polynomials' arguments alone, nothing stored); bad[i] the
+   first variable row i fails on, plus one (0: none), as formula_eval finds it. work: room
+   for (max stack + 1) batches. */
+static void eval_batch(const struct formula *f, const double *src, int C, int m,
+                       double *slots, int check_only, int *bad, double *work)
+{
+    int ns = f->n_slots;
+    double *x = work;
+    memset(bad, 0, (size_t)m * sizeof *bad);
+    for (int v = 0; v < f->n_vars; v++) {
+        const struct formula_var *var = &f->vars[v];
+        if (!var->code) {   /* a column or a factor: the source value as it is */
+            for (int i = 0; !check_only && i < m; i++)
+                slots[(size_t)i * ns + var->slot] = src[(size_t)i * C + var->column];
+            continue;
+        }
+        run_code_rows(var, v, src, C, m, x, bad, work + BATCH);
+        if (check_only)
+            continue;
+        for (int i = 0; i < m; i++) {
+            double *out = slots + (size_t)i * ns + var->slot, xi = x[i];
+            if (var->kind != FORMULA_POLY) {
+                out[0] = xi;
+            } else if (var->raw) {
+                for (int k = 0; k < var->degree; k++)
+                    out[k] = k ? out[k - 1] * xi : xi;
+            } else {  /* R's predict.poly, as formula_eval */
+                double prev = 1, cur = xi - var->alpha[0];
+                for (int k = 0; k < var->degree; k++) {
+                    out[k] = cur / sqrt(var->norm2[k + 2]);
+                    if (k + 1 < var->degree) {
+                        double next = (xi - var->alpha[k + 1]) * cur -
+                                      var->norm2[k + 2] / var->norm2[k + 1] * prev;
+                        prev = cur;
+                        cur = next;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Room eval_batch needs in work, in doubles. */
+static size_t batch_work(const struct formula *f)
+{
+    int depth = 1;
+    for (int v = 0; v < f->n_vars; v++)
+        depth = f->vars[v].stack > depth ? f->vars[v].stack : depth;
+    return (size_t)(depth + 1) * BATCH;
+}
+
+void formula_check_rows(const struct formula *f, const double *src, int64_t n, int n_cols,
+                        int *bad)
+{
+    double *work = lr_malloc(batch_work(f) * sizeof *work);
+    for (int64_t lo = 0; lo < n; lo += BATCH) {
+        int m = n - lo < BATCH ? (int)(n - lo) : BATCH;
+        eval_batch(f, src + lo * n_cols, n_cols, m, NULL, 1, bad + lo, work);
+    }
+    free(work);
+}
+
+int formula_check(const struct formula *f, const double *src, int *bad_var,
+                  struct lr_error *e)
+{
+    for (int v = 0; v < f->n_vars; v++) {
+        double x;
+        if (f->vars[v].code && run_code(&f->vars[v], src, &x, e) < 0) {
+            if (bad_var)
+                *bad_var = v;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int formula_var_reads(const struct formula *f, int v, int c)
+{
+    for (int i = 0; i < f->vars[v].n_code; i++)
+        if (f->vars[v].code[i].code == OP_COL && f->vars[v].code[i].column == c)
+            return 1;
+    return 0;
+}
+
 /* The index of x among n increasing numbers, -1 when it is none of them. */
 static double level_of(const double *values, int n, double x)
 {
@@ -1513,11 +1680,23 @@ static double level_of(const double *values, int n, double x)
     return lo < n && values[lo] == x ? lo : -1;
 }
 
-void formula_design_row(const struct formula *f, const struct formula_design *d,
-                        const double *slots, double *x)
+/* The design row's columns from `first` on into x. */
+static void design_row_from(const struct formula *f, const struct formula_design *d,
+                            int first, const double *slots, double *x)
 {
-    for (int j = 0; j < d->n_columns; j++) {
+    x -= first;
+    for (int j = first; j < d->n_columns; j++) {
         const struct formula_column *col = &d->cols[j];
+        const struct formula_part *q = col->parts;
+        if (col->n_parts == 1 && !q[0].level) {  /* a number: 1·a is a */
+            x[j] = slots[f->vars[q[0].var].slot + q[0].index];
+            continue;
+        }
+        if (col->n_parts == 2 && !q[0].level && !q[1].level) {  /* (1·a)·b is a·b */
+            x[j] = slots[f->vars[q[0].var].slot + q[0].index] *
+                   slots[f->vars[q[1].var].slot + q[1].index];
+            continue;
+        }
         double p = 1;
         for (int i = 0; i < col->n_parts; i++) {
             const struct formula_var *v = &f->vars[col->parts[i].var];
@@ -1533,6 +1712,12 @@ void formula_design_row(const struct formula *f, const struct formula_design *d,
         }
         x[j] = p;
     }
+}
+
+void formula_design_row(const struct formula *f, const struct formula_design *d,
+                        const double *slots, double *x)
+{
+    design_row_from(f, d, 0, slots, x);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1654,33 +1839,54 @@ int formula_var_column(const struct formula *f, int v)
     return f->vars[v].column;
 }
 
-int formula_apply_block(const struct formula *f, const struct formula_design *d,
+int formula_apply_block(const struct formula *f, const struct formula_design *d, int first,
                         const double *src, int64_t n, int n_cols, double *X, double *y,
                         int n_threads, int64_t *bad_row, int *bad_var, struct lr_error *e)
 {
     int64_t parts = par_chunks(n), first_bad = -1;
     int64_t *bad = lr_malloc((size_t)parts * sizeof *bad);
-    int dc = d->n_columns;
+    int dc = d->n_columns - first;
+    for (int v = 0; v < f->n_vars; v++)
+        if (n > 0 && f->vars[v].kind == FORMULA_POLY && !f->vars[v].raw && !f->vars[v].alpha) {
+            free(bad);  /* formula_eval's error for it, on the first row */
+            int bv = -1;
+            double *slots = lr_malloc((size_t)(f->n_slots ? f->n_slots : 1) * sizeof *slots);
+            formula_eval(f, src, slots, &bv, e);
+            free(slots);
+            if (bad_row)
+                *bad_row = 0;
+            if (bad_var)
+                *bad_var = bv;
+            return -1;
+        }
+    int ns = f->n_slots ? f->n_slots : 1, ry = f->vars[f->response].slot;
     #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1)
     {
-        double *slots = lr_malloc((size_t)(f->n_slots ? f->n_slots : 1) * sizeof *slots);
-        struct lr_error local;
+        double *slots = lr_malloc((size_t)BATCH * ns * sizeof *slots);
+        double *work = lr_malloc(batch_work(f) * sizeof *work);
+        int *row_bad = lr_malloc(BATCH * sizeof *row_bad);
         #pragma omp for schedule(dynamic, 1)
         for (int64_t k = 0; k < parts; k++) {
             int64_t lo, hi;
             par_chunk(n, k, &lo, &hi);
             bad[k] = -1;
-            /* X: N×D row-major; src: N×C */
-            for (int64_t i = lo; i < hi; i++) {
-                if (formula_eval(f, src + i * n_cols, slots, NULL, &local) < 0) {
-                    bad[k] = i;
-                    break;
+            /* X: N×D row-major; src: N×C; a batch's variables, then its design rows */
+            for (int64_t b = lo; b < hi && bad[k] < 0; b += BATCH) {
+                int m = hi - b < BATCH ? (int)(hi - b) : BATCH;
+                eval_batch(f, src + b * n_cols, n_cols, m, slots, 0, row_bad, work);
+                for (int i = 0; i < m; i++) {
+                    if (row_bad[i]) {
+                        bad[k] = b + i;
+                        break;
+                    }
+                    design_row_from(f, d, first, slots + (size_t)i * ns, X + (b + i) * dc);
+                    if (y)
+                        y[b + i] = slots[(size_t)i * ns + ry];
                 }
-                formula_design_row(f, d, slots, X + i * dc);
-                if (y)
-                    y[i] = slots[f->vars[f->response].slot];
             }
         }
+        free(row_bad);
+        free(work);
         free(slots);
     }
     for (int64_t k = 0; k < parts && first_bad < 0; k++)

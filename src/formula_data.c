@@ -1,6 +1,7 @@
 /* formula_data.c — a model formula applied to a data set's rows; see formula_data.h. */
 #include "formula_data.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include "comm.h"
 #include "dataset.h"
 #include "encode.h"
+#include "locate.h"
 #include "par.h"
+#include "test_hooks.h"
 
 int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char *path,
                   int target_optional, int *slot, struct dataset *ds, struct lr_error *e)
@@ -31,6 +34,12 @@ int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char
     free(fd->source_of);
     free(fd->field_of);
     free(fd->level_slot);
+    free(fd->used);
+    fd->used = lr_malloc(((size_t)n + 1) * sizeof *fd->used);
+    fd->n_used = 0;
+    for (int k = 0; k < n; k++)
+        if (use[k])
+            fd->used[fd->n_used++] = k;
     fd->source_of = lr_malloc(((size_t)n + 1) * sizeof *fd->source_of);
     fd->field_of = lr_malloc(((size_t)n + 1) * sizeof *fd->field_of);
     fd->level_slot = lr_calloc((size_t)n + 1, 1);
@@ -75,34 +84,32 @@ done:
     return rc;
 }
 
-/* Formula column k of row i as the formula reads it, from the read's slots: a level as
-   its index (an unseen one -1), a column not read NaN. */
-static double value_at(const struct formula_data *fd, const struct dataset *ds,
-                       const struct csv_shard *rows, int64_t i, int k)
+/* Formula column k of a row as the formula reads it, from the read's slots (x: the row's
+   n_read values; y: its target, or NULL): with enc, a level as its position in enc's list
+   (an unseen one -1); without, as stored (a NaN, which a transformation passes on); a
+   column not read NaN. */
+static inline double value_at(const struct formula_data *fd, const struct encoding *enc,
+                              const double *x, const double *y, int k)
 {
     int s = fd->source_of[k];
     if (s == COL_TARGET)
-        return rows->y ? rows->y[i] : NAN;
+        return y ? *y : NAN;
     if (s < 0)
         return NAN;
-    double v = rows->X[i * ds->n_features + s];
-    if (ds->enc.cols[s].kind != ENC_CATEGORICAL)
+    double v = x[s];
+    if (!enc || enc->cols[s].kind != ENC_CATEGORICAL)
         return v;
     int64_t id = enc_level_id(v);
     return id == (int64_t)ENC_UNSEEN ? -1 : id >= 0 ? (double)id : NAN;
 }
 
-/* Rows lo..lo+m of every formula column into out (m × n_columns): formula_apply_block's
-   source rows, a block at a time (the read keeps only the columns the formula reads). */
-static void source_rows(const struct formula_data *fd, const struct dataset *ds,
-                        const struct csv_shard *rows, int64_t lo, int64_t m, double *out,
-                        int n_threads)
+/* Row i's formula columns into src (n_columns). */
+static inline void source_row(const struct formula_data *fd, const struct encoding *enc,
+                              const double *X, const double *y, int64_t i, double *src)
 {
-    int C = fd->n_columns;
-#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (m > 4096)
-    for (int64_t i = 0; i < m; i++)
-        for (int k = 0; k < C; k++)
-            out[i * C + k] = value_at(fd, ds, rows, lo + i, k);
+    const double *x = X + i * fd->n_read, *yi = y ? y + i : NULL;
+    for (int j = 0; j < fd->n_used; j++)  /* the others are never read */
+        src[fd->used[j]] = value_at(fd, enc, x, yi, fd->used[j]);
 }
 
 static int by_value(const void *a, const void *b)
@@ -111,209 +118,194 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Collective: factor() over a numeric column: the distinct values of all ranks. */
-static void numeric_levels(struct formula_data *fd, const struct dataset *ds,
-                           const struct csv_shard *rows, int v)
+/* Sorts v (n) and keeps one of each; returns how many are left. */
+static int64_t sort_unique(double *v, int64_t n)
 {
-    int64_t n = rows->n_rows, m = 0;
-    double *mine = lr_malloc(((size_t)n + 1) * sizeof *mine);
-    for (int64_t i = 0; i < n; i++) {
-        double x = value_at(fd, ds, rows, i, fd->f->vars[v].column);
-        if (!isnan(x))
-            mine[m++] = x;
-    }
-    qsort(mine, (size_t)m, sizeof *mine, by_value);
+    qsort(v, (size_t)n, sizeof *v, by_value);
     int64_t u = 0;
-    for (int64_t i = 0; i < m; i++)
-        if (u == 0 || mine[u - 1] != mine[i])
-            mine[u++] = mine[i];
-    char *all;
-    int p = comm_size();
-    int64_t *lens = lr_malloc((size_t)p * sizeof *lens), total = 0;
-    comm_allgatherv_bytes(mine, u * (int64_t)sizeof *mine, &all, lens);
-    for (int r = 0; r < p; r++)
-        total += lens[r] / (int64_t)sizeof(double);
-    double *vals = lr_malloc(((size_t)total + 1) * sizeof *vals);
-    memcpy(vals, all, (size_t)total * sizeof *vals);
-    free(all);
-    free(lens);
-    free(mine);
-    qsort(vals, (size_t)total, sizeof *vals, by_value);
-    u = 0;
-    for (int64_t i = 0; i < total; i++)
-        if (u == 0 || vals[u - 1] != vals[i])
-            vals[u++] = vals[i];
-    fd->own_values[v] = vals;
-    fd->own_names[v] = lr_malloc(((size_t)u + 1) * sizeof(char *));
-    for (int64_t i = 0; i < u; i++) {
-        char buf[64];
-        formula_number_text(vals[i], buf, sizeof buf);
-        fd->own_names[v][i] = lr_strdup(buf);
-    }
-    fd->levels[v] = (struct formula_levels){.n_levels = (int)u,
-                                            .levels = (const char *const *)fd->own_names[v],
-                                            .values = vals};
-}
-
-/* Collective: R's poly() coefficients of variable v from every rank's rows; a row whose
-   argument cannot be computed is left out (it fails later). */
-static int poly_fit(struct formula_data *fd, const struct dataset *ds,
-                    const struct csv_shard *rows, int v, struct lr_error *e)
-{
-    int k = fd->f->vars[v].degree;
-    int64_t n = rows->n_rows;
-    double *x = lr_malloc(((size_t)n + 1) * sizeof *x);
-    double *alpha = lr_calloc((size_t)k + 1, sizeof *alpha);
-    double *norm2 = lr_calloc((size_t)k + 3, sizeof *norm2);
-    double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
-    struct lr_error local;
-    for (int64_t i = 0; i < n; i++) {
-        source_rows(fd, ds, rows, i, 1, src, 1);
-        if (formula_eval_arg(fd->f, v, src, &x[i], &local) < 0)
-            x[i] = NAN;
-    }
-    free(src);
-    int rc = 0;
-    for (int pass = 0; pass <= k && rc == 0; pass++) {
-        double sums[3] = {0, 0, 0};
-        formula_poly_sums(x, n, pass, alpha, norm2, sums);
-        comm_sum(sums, 3);
-        rc = formula_poly_step(pass, k, sums, alpha, norm2, e);
-    }
-    if (rc == 0)
-        formula_poly_set(fd->f, v, alpha, norm2);
-    free(x);
-    free(alpha);
-    free(norm2);
-    return rc;
+    for (int64_t i = 0; i < n; i++)
+        if (u == 0 || v[u - 1] != v[i])
+            v[u++] = v[i];
+    return u;
 }
 
 struct placer {
-    int fd;                    /* the plain file, or -1 */
-    int64_t at, lines;         /* newlines before offset at (at 0: none yet) */
+    const struct row_places *pl;  /* NULL or no files: rows are not placed */
+    int file, fd;              /* the file open now (fd -1: none) */
+    int64_t at, lines;         /* newlines in it before offset at */
 };
 
-/* The line and byte column of field `column` (0-based) of the record at offset off of a
-   plain file, for a message; 0s when it cannot be read. Counting newlines goes on from the
-   last call when off lies after it (rows are placed in file order). */
-static void place_field(struct placer *p, int64_t off, int column, char delimiter,
-                        int64_t *line, int64_t *col)
+static void placer_close(struct placer *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    p->fd = -1;
+}
+
+/* The file (an index in the places, returned; -1 when rows are not placed), line and byte
+   column of field `column` (0-based) of the record at offset off, for a message; line and
+   column 0 when it cannot be read. Counting newlines goes on from the last call when off
+   lies after it in the same file (rows are placed in order). */
+static int place_field(struct placer *p, int64_t off, int column, char delimiter,
+                       int64_t *line, int64_t *col)
 {
     *line = 0, *col = 0;
-    if (p->fd < 0 || off < 0)
-        return;
-    char buf[1 << 16];
-    if (off < p->at)
+    if (!p->pl || p->pl->n == 0 || off < 0)
+        return -1;
+    int64_t in;
+    int f = locate_file(p->pl, off, &in);
+    if (f != p->file || p->fd < 0) {
+        placer_close(p);
+        p->file = f;
+        p->fd = open(p->pl->path[f], O_RDONLY | O_CLOEXEC);
         p->at = p->lines = 0;
-    while (p->at < off) {
-        int64_t want = off - p->at < (int64_t)sizeof buf ? off - p->at : (int64_t)sizeof buf;
+    }
+    char buf[1 << 16];
+    if (p->fd < 0)
+        return f;
+    if (in < p->at)
+        p->at = p->lines = 0;
+    while (p->at < in) {
+        int64_t want = in - p->at < (int64_t)sizeof buf ? in - p->at : (int64_t)sizeof buf;
         ssize_t got = pread(p->fd, buf, (size_t)want, p->at);
         if (got <= 0)
-            return;
+            return f;
         for (ssize_t i = 0; i < got; i++)
             p->lines += buf[i] == '\n';
         p->at += got;
     }
     int64_t lines = p->lines + 1;
-    ssize_t got = pread(p->fd, buf, sizeof buf, off);
+    ssize_t got = pread(p->fd, buf, sizeof buf, in);
     if (got <= 0)
-        return;
+        return f;
     int field = 0, quoted = 0;
     int64_t c = 1;
     for (ssize_t i = 0; i < got && field < column; i++) {
         if (buf[i] == '"')
             quoted = !quoted;
         else if (buf[i] == '\n' && !quoted)
-            return;
+            return f;
         else if (buf[i] == delimiter && !quoted)
             field++, c = i + 2;
     }
     *line = lines;
     *col = field == column ? c : 0;
+    return f;
 }
 
-/* A bad row's error at its place: "FILE:LINE:COLUMN: log(x): ... (--on-bad-row skip ...)". */
-static void bad_row_error(const struct formula_data *fd, const struct csv_shard *rows,
-                          int64_t i, int var, const char *path, int plain_fd,
-                          struct lr_error *e)
+/* A bad row's error at its place: "FILE:LINE:COLUMN: log(x): ... (column 'x'); ...".
+   Formula column k is the field named; msg says what is wrong. */
+static void fail_at_row(const struct formula_data *fd, const struct csv_shard *rows,
+                        int64_t i, int k, const struct row_places *pl, const char *path,
+                        const char *msg, struct lr_error *e)
 {
-    char msg[sizeof e->msg];
-    snprintf(msg, sizeof msg, "%s", e->msg);
-    int c = var >= 0 ? formula_var_column(fd->f, var) : 0;
+    char what[sizeof e->msg];
+    snprintf(what, sizeof what, "%s", msg);
     int64_t line = 0, col = 0;
-    if (rows->row_at)
-        place_field(&(struct placer){.fd = plain_fd}, rows->row_at[i], fd->field_of[c],
-                    fd->delimiter, &line, &col);
-    lr_fail_at(e, LR_EDATA, path, line, col, "%s (column '%s'); --on-bad-row skip leaves such "
-               "rows out", msg, fd->columns[c]);
+    struct placer p = {.pl = pl, .fd = -1};
+    int f = rows->row_at ? place_field(&p, rows->row_at[i], fd->field_of[k], fd->delimiter,
+                                       &line, &col) : -1;
+    placer_close(&p);
+    lr_fail_at(e, LR_EDATA, f >= 0 ? pl->path[f] : path, line, col, "%s", what);
 }
 
-/* Predict, evaluate: a factor() of numbers whose value is no level of the model's; bad[i]
-   set under --on-bad-row skip, else the first such row's error. Counted as unseen. */
-static void unseen_numbers(const struct formula_data *fd, struct dataset *ds,
-                           const struct csv_shard *rows, const char *path,
-                           int plain_fd, int skip_bad_rows, unsigned char *bad,
-                           struct lr_error *e)
+/* Predicting: the factor() of numbers (variable, returned; -1: none) whose value in row x
+   is no level of the model's. */
+static int unseen_number(const struct formula_data *fd, const double *x, double *value)
 {
     const struct formula *f = fd->f;
     for (int v = 0; v < f->n_vars; v++) {
         const struct formula_levels *lv = &fd->levels[v];
-        int k = f->vars[v].column, s = fd->source_of[k];
+        int s = fd->source_of[f->vars[v].column];
         if (f->vars[v].kind != FORMULA_FACTOR || !lv->values || s < 0)
             continue;
-        int64_t unseen = 0;
-        for (int64_t i = 0; i < rows->n_rows; i++) {
-            double x = value_at(fd, ds, rows, i, k);
-            if (isnan(x) || bsearch(&x, lv->values, (size_t)lv->n_levels, sizeof x, by_value))
-                continue;
-            unseen++;
-            if (skip_bad_rows) {
-                bad[i] = 1;
-            } else if (fd->unknown_error && e->code == LR_OK) {
-                char num[64];
-                int64_t line = 0, col = 0;
-                formula_number_text(x, num, sizeof num);
-                if (rows->row_at)
-                    place_field(&(struct placer){.fd = plain_fd}, rows->row_at[i],
-                                fd->field_of[k], fd->delimiter, &line, &col);
-                lr_fail_at(e, LR_EDATA, path, line, col, "%s: level '%s' was not seen in "
-                           "training, so the model has no coefficient for it; --unknown-level "
-                           "zero accepts it as the reference level (all-zero columns)",
-                           f->vars[v].name, num);
-            }
-        }
-        if (!skip_bad_rows)
-            ds->enc.cols[s].n_unseen += unseen;
+        *value = x[s];
+        if (!isnan(*value) &&
+            !bsearch(value, lv->values, (size_t)lv->n_levels, sizeof *value, by_value))
+            return v;
     }
+    return -1;
 }
 
-/* A dropped row's line among the first few skipped records' (sorted, at most
-   CSV_FIRST_SKIPPED). */
-static void first_line(struct csv_shard *rows, int64_t line)
+/* Row i as read (failed: formula_check_rows found it failing): 0 when every variable can
+   be computed; else 1 with *var the factor() whose
+   number the model does not know (not with --unknown-level zero, whose zeros stand), or 2
+   with *var the variable a transformation fails on (e filled). Predicting, a response
+   that cannot be computed is shown empty (R's predict() does not read it): y[i] becomes
+   NaN and the row is kept. */
+static int row_status(const struct formula_data *fd, struct csv_shard *rows, int64_t i,
+                      int failed, double *src, int *var, struct lr_error *e)
 {
-    int k = rows->n_first_skipped, K = CSV_FIRST_SKIPPED;
-    if (line <= 0 || (k == K && line >= rows->first_skipped[K - 1]))
-        return;
-    int at = k < K ? k : K - 1;
-    for (; at > 0 && rows->first_skipped[at - 1] > line; at--) {
-        rows->first_skipped[at] = rows->first_skipped[at - 1];
-        rows->first_skipped_last[at] = rows->first_skipped_last[at - 1];
+    const struct formula *f = fd->f;
+    double x;
+    if (fd->from_model && (*var = unseen_number(fd, rows->X + i * fd->n_read, &x)) >= 0 &&
+        fd->unknown_error)
+        return 1;
+    if (!failed)  /* formula_check_rows passed it */
+        return 0;
+    for (;;) {  /* which variable, and its message; a response predict need not compute */
+        source_row(fd, NULL, rows->X, rows->y, i, src);
+        if (formula_check(f, src, var, e) == 0)
+            return 0;
+        if (*var == f->response && fd->response_optional && rows->y &&
+            fd->source_of[formula_var_column(f, *var)] == COL_TARGET && !isnan(rows->y[i]))
+            rows->y[i] = NAN;
+        else
+            return 2;
     }
-    rows->first_skipped[at] = rows->first_skipped_last[at] = line;
-    rows->n_first_skipped += k < K;
 }
 
-/* Drop the rows marked bad, keeping skipped_at (and skipped_off) in file order: a dropped
-   row becomes a skipped record; with plain_fd, its line joins the first few. */
-static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t n_bad, int d,
-                      int plain_fd, char delimiter)
+/* Row i's error at its place, naming the term: why and var as row_status gives them (why
+   2: e holds the transformation's message). */
+static void row_error(const struct formula_data *fd, struct csv_shard *rows, int64_t i,
+                      int why, int var, const struct row_places *pl, const char *path,
+                      struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    char msg[sizeof e->msg], num[64];
+    double x = 0;
+    if (why == 1) {
+        formula_number_text(unseen_number(fd, rows->X + i * fd->n_read, &x) >= 0 ? x : 0, num,
+                            sizeof num);
+        snprintf(msg, sizeof msg, "%s: level '%s' was not seen in training, so the model "
+                 "has no coefficient for it; --unknown-level zero accepts it as the "
+                 "reference level (all-zero columns)", f->vars[var].name, num);
+    } else {
+        snprintf(msg, sizeof msg, "%.700s (column '%.200s'); --on-bad-row skip leaves such "
+                 "rows out", e->msg, fd->columns[formula_var_column(f, var)]);
+    }
+    fail_at_row(fd, rows, i, formula_var_column(f, var), pl, path, msg, e);
+}
+
+/* row_status of a row whose formula columns are src (a design whose factors are all text
+   columns: no number to look up): 0, or 2 with *var and e; a response predict need not
+   compute is made NaN in y and src. */
+static int row_status_src(const struct formula_data *fd, struct csv_shard *rows, int64_t i,
+                          double *src, int *var, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    for (;;) {
+        if (formula_check(f, src, var, e) == 0)
+            return 0;
+        int k = formula_var_column(f, *var);
+        if (*var != f->response || !fd->response_optional || !rows->y ||
+            fd->source_of[k] != COL_TARGET || isnan(rows->y[i]))
+            return 2;
+        rows->y[i] = src[k] = NAN;
+    }
+}
+
+/* Drop the rows marked bad (X d wide), keeping skipped_at (and skipped_off) in file order:
+   a dropped row becomes a skipped record; the first few are placed (fd->first_*). */
+static void drop_rows(struct formula_data *fd, struct csv_shard *rows, int64_t d,
+                      const unsigned char *bad, int64_t n_bad, const struct row_places *pl)
 {
     int64_t n = rows->n_rows, old = rows->n_skipped;
     int64_t *at = lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *at);
     /* with keep_offsets, every skipped record's offset (rows moved between ranks by them) */
     int64_t *off = rows->row_at ? lr_malloc(((size_t)(old + n_bad) + 1) * sizeof *off) : NULL;
-    int64_t k = 0, m = 0, kept = 0, line, col, placed = 0;
-    struct placer pl = {.fd = plain_fd};
+    int64_t k = 0, m = 0, kept = 0, line, col;
+    struct placer p = {.pl = pl, .fd = -1};
     for (int64_t i = 0; i <= n; i++) {
         for (; k < old && rows->skipped_at[k] <= i; k++) {  /* records before row i */
             if (off)
@@ -326,9 +318,12 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
             if (off)
                 off[m] = rows->row_at ? rows->row_at[i] : 0;
             at[m++] = kept;
-            if (rows->row_at && plain_fd >= 0 && placed++ < CSV_FIRST_SKIPPED) {
-                place_field(&pl, rows->row_at[i], 0, delimiter, &line, &col);  /* the first */
-                first_line(rows, line);
+            if (rows->row_at && fd->n_first < CSV_FIRST_SKIPPED) {
+                int f = place_field(&p, rows->row_at[i], 0, fd->delimiter, &line, &col);
+                if (f >= 0 && line > 0) {
+                    fd->first_file[fd->n_first] = f;
+                    fd->first_line[fd->n_first++] = line;
+                }
             }
             continue;
         }
@@ -338,6 +333,8 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
                 rows->y[kept] = rows->y[i];
             if (rows->w)
                 rows->w[kept] = rows->w[i];
+            if (rows->offset)
+                rows->offset[kept] = rows->offset[i];
             if (rows->g)
                 memmove(rows->g + kept * rows->n_groups, rows->g + i * rows->n_groups,
                         (size_t)rows->n_groups * sizeof *rows->g);
@@ -346,6 +343,7 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
         }
         kept++;
     }
+    placer_close(&p);
     free(rows->skipped_at);
     rows->skipped_at = at;
     free(rows->skipped_off);
@@ -354,115 +352,287 @@ static void drop_rows(struct csv_shard *rows, const unsigned char *bad, int64_t 
     rows->n_rows = kept;
 }
 
-int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
-                const char *path, int plain_fd, int skip_bad_rows, int n_threads,
-                struct lr_error *e)
+/* Training: the numbers under each factor() of the kept rows, added to fd->distinct (a text
+   column's levels are NaNs here, and left out). */
+static void add_distinct(struct formula_data *fd, const struct csv_shard *rows)
 {
-    struct formula *f = fd->f;
+    const struct formula *f = fd->f;
     int64_t n = rows->n_rows;
-    int C = fd->n_columns, s = ds->n_features, rc = -1;
-    for (int j = 0; j < s; j++) {  /* this rank's unseen levels */
-        ds->enc.cols[j].n_unseen = 0;
-        for (int64_t i = 0; ds->enc.cols[j].kind == ENC_CATEGORICAL && i < n; i++)
-            ds->enc.cols[j].n_unseen += enc_level_id(rows->X[i * s + j]) == (int64_t)ENC_UNSEEN;
+    for (int v = 0; v < f->n_vars; v++) {
+        int s = fd->source_of[f->vars[v].column];
+        if (f->vars[v].kind != FORMULA_FACTOR || s < 0)
+            continue;
+        int64_t had = fd->n_distinct[v], m = had;
+        double *all = lr_realloc(fd->distinct[v], ((size_t)(had + n) + 1) * sizeof *all);
+        for (int64_t i = 0; i < n; i++)
+            if (!isnan(rows->X[i * fd->n_read + s]))
+                all[m++] = rows->X[i * fd->n_read + s];
+        fd->n_distinct[v] = m > had ? sort_unique(all, m) : m;
+        fd->distinct[v] = all;
     }
-    if (!fd->from_model) {  /* the levels and coefficients from the training rows */
-        fd->levels = lr_calloc((size_t)f->n_vars, sizeof *fd->levels);
-        fd->own_names = lr_calloc((size_t)f->n_vars, sizeof *fd->own_names);
-        fd->own_values = lr_calloc((size_t)f->n_vars, sizeof *fd->own_values);
-        for (int v = 0; v < f->n_vars; v++) {
-            const struct formula_var *var = &f->vars[v];
-            int k = var->column, sl = (var->kind == FORMULA_COLUMN ||
-                                       var->kind == FORMULA_FACTOR) ? fd->source_of[k] : -1;
-            if (sl >= 0 && ds->enc.cols[sl].kind == ENC_CATEGORICAL) {
-                fd->levels[v] = (struct formula_levels){
-                    .n_levels = ds->enc.cols[sl].n_levels,
-                    .levels = (const char *const *)ds->enc.cols[sl].levels};
-            } else if (var->kind == FORMULA_FACTOR) {
-                numeric_levels(fd, ds, rows, v);
-            } else if (var->kind == FORMULA_POLY && !var->raw &&
-                       poly_fit(fd, ds, rows, v, e) < 0) {
-                char why[sizeof e->msg];
-                snprintf(why, sizeof why, "%s", e->msg);
-                lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: %s", var->name, why);
-                break;
-            }
-        }
-        if (e->code == LR_OK)
-            formula_design(f, fd->levels, &fd->d, e);
-        if (comm_agree(e) != LR_OK)
-            goto done;
-        fd->have_design = 1;
-    }
-    /* the rows, block by block; a bad one fails or is skipped */
-    int D = fd->d.n_columns, b = f->intercept, dx = D - b;
+}
+
+static void check_init(struct formula_data *fd)
+{
+    if (fd->unseen)
+        return;
+    fd->unseen = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->unseen);
+    fd->distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->distinct);
+    fd->n_distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->n_distinct);
+}
+
+int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct row_places *pl,
+                const char *path, int skip_bad_rows, int n_threads, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    int64_t n = rows->n_rows, S = fd->n_read;
+    check_init(fd);
+    /* every row's status, chunk by chunk (par.h); a chunk stops at its first bad row unless
+       bad rows are skipped */
+    int64_t parts = par_chunks(n), n_bad = 0;
+    int64_t *first = lr_malloc(((size_t)parts + 1) * sizeof *first);
     unsigned char *bad = lr_calloc((size_t)n + 1, 1);
-    if (fd->from_model)
-        unseen_numbers(fd, ds, rows, path, plain_fd, skip_bad_rows, bad, e);
-    for (int j = 0; j < s; j++)  /* this rank's unseen levels: all ranks' */
-        ds->enc.cols[j].n_unseen = comm_sum_i64(ds->enc.cols[j].n_unseen);
-    if (comm_agree(e) != LR_OK) {
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (parts > 1)
+    {
+        int C = fd->n_columns ? fd->n_columns : 1;
+        double *src = lr_malloc((size_t)PAR_CHUNK_ROWS * C * sizeof *src);
+        int *failed = lr_malloc(PAR_CHUNK_ROWS * sizeof *failed);
+        struct lr_error local;
+        int var;
+#pragma omp for schedule(static)
+        for (int64_t k = 0; k < parts; k++) {
+            int64_t lo, hi;
+            par_chunk(n, k, &lo, &hi);
+            first[k] = -1;
+            for (int64_t i = lo; i < hi; i++)  /* the part's rows checked at once */
+                source_row(fd, NULL, rows->X, rows->y, i, src + (i - lo) * C);
+            formula_check_rows(f, src, hi - lo, C, failed);
+            for (int64_t i = lo; i < hi; i++)
+                if (row_status(fd, rows, i, failed[i - lo], src, &var, &local) != 0) {
+                    bad[i] = 1;
+                    if (!skip_bad_rows) {
+                        first[k] = i;
+                        break;
+                    }
+                }
+        }
+        free(failed);
+        free(src);
+    }
+    int64_t worst = -1;
+    for (int64_t k = 0; k < parts && worst < 0 && !skip_bad_rows; k++)
+        worst = first[k];
+    free(first);
+    if (worst >= 0) {  /* the first bad row again, serially: its message */
+        double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
+        int var = -1, why = row_status(fd, rows, worst, 1, src, &var, e);
+        row_error(fd, rows, worst, why, var, pl, path, e);
+        free(src);
         free(bad);
-        goto done;
-    }
-    double *X = lr_malloc(lr_bytes(n ? n : 1, dx ? dx : 1, sizeof *X));
-    double *y = rows->y ? lr_malloc(((size_t)n + 1) * sizeof *y) : NULL;
-    /* blocks of about 32 MiB of source rows (16 to 256 parts): every thread gets parts, and
-       few parallel regions start */
-    int64_t n_bad = 0, block = ((int64_t)4 << 20) / (C ? C : 1) / PAR_CHUNK_ROWS;
-    block = (block < 16 ? 16 : block > 256 ? 256 : block) * PAR_CHUNK_ROWS;
-    double *tmp = lr_malloc(lr_bytes(block, D ? D : 1, sizeof *tmp));
-    double *src = lr_malloc(lr_bytes(block, C ? C : 1, sizeof *src));
-    double *ty = lr_malloc((size_t)block * sizeof *ty);
-    for (int64_t lo = 0; lo < n && e->code == LR_OK;) {
-        int64_t m = n - lo < block ? n - lo : block, bad_row = -1;
-        int var = -1;
-        struct lr_error be = {0};
-        source_rows(fd, ds, rows, lo, m, src, n_threads);
-        int r = formula_apply_block(f, &fd->d, src, m, C, tmp, ty, n_threads, &bad_row, &var,
-                                    &be);
-        int64_t good = r < 0 ? bad_row : m;
-        for (int64_t i = 0; i < good; i++) {
-            memcpy(X + (lo + i) * dx, tmp + i * D + b, (size_t)dx * sizeof *X);
-            if (y)
-                y[lo + i] = ty[i];
-        }
-        if (r < 0 && var == f->response && fd->response_optional && rows->y &&
-            fd->source_of[formula_var_column(f, var)] == COL_TARGET) {
-            /* predict: a response that cannot be computed is shown empty, as R's predict()
-               does not read it */
-            rows->y[lo + bad_row] = NAN;
-            lo += bad_row;
-        } else if (r < 0) {
-            if (!skip_bad_rows) {
-                *e = be;
-                bad_row_error(fd, rows, lo + bad_row, var, path, plain_fd, e);
-            }
-            bad[lo + bad_row] = 1;
-            lo += bad_row + 1;
-        } else {
-            lo += m;
-        }
-    }
-    free(tmp);
-    free(ty);
-    free(src);
-    if (comm_agree(e) != LR_OK) {
-        free(X), free(y), free(bad);
-        goto done;
-    }
-    free(rows->X);
-    rows->X = X;
-    if (y) {
-        free(rows->y);
-        rows->y = y;
+        return -1;
     }
     for (int64_t i = 0; i < n; i++)
         n_bad += bad[i];
+    /* unseen levels among the rows as read: a text level (the reader's), a number under
+       factor() kept with --unknown-level zero */
+    for (int64_t i = 0; fd->from_model && i < n; i++) {
+        const double *x = rows->X + i * S;
+        double v;
+        for (int s = 0; s < S; s++)
+            fd->unseen[s] += enc_level_id(x[s]) == (int64_t)ENC_UNSEEN;
+        int var = bad[i] ? -1 : unseen_number(fd, x, &v);
+        if (var >= 0)
+            fd->unseen[fd->source_of[f->vars[var].column]]++;
+    }
     if (n_bad)
-        drop_rows(rows, bad, n_bad, dx, plain_fd, fd->delimiter);
+        drop_rows(fd, rows, S, bad, n_bad, pl);
     free(bad);
-    fd->n_skipped = (int)n_bad;
+    fd->n_skipped += n_bad;
+    if (!fd->from_model)
+        add_distinct(fd, rows);
+    return 0;
+}
+
+void fdata_first_skipped(const struct formula_data *fd, struct csv_shard *rows, int *file)
+{
+    enum { K = CSV_FIRST_SKIPPED };
+    for (int j = 0; j < fd->n_first; j++) {
+        int k = rows->n_first_skipped, fj = file ? fd->first_file[j] : 0;
+        int64_t line = fd->first_line[j];
+#define AFTER(a) ((file ? file[a] : 0) > fj || ((file ? file[a] : 0) == fj && \
+                                                 rows->first_skipped[a] > line))
+        if (k == K && !AFTER(K - 1))
+            continue;
+        int at = k < K ? k : K - 1;
+        for (; at > 0 && AFTER(at - 1); at--) {
+            rows->first_skipped[at] = rows->first_skipped[at - 1];
+            rows->first_skipped_last[at] = rows->first_skipped_last[at - 1];
+            if (file)
+                file[at] = file[at - 1];
+        }
+#undef AFTER
+        rows->first_skipped[at] = rows->first_skipped_last[at] = line;
+        if (file)
+            file[at] = fj;
+        rows->n_first_skipped += k < K;
+    }
+}
+
+/* Collective: factor() over a numeric column: the distinct values of all ranks. */
+static void numeric_levels(struct formula_data *fd, int v)
+{
+    char *all;
+    int p = comm_size();
+    int64_t *lens = lr_malloc((size_t)p * sizeof *lens), total = 0;
+    comm_allgatherv_bytes(fd->distinct[v], fd->n_distinct[v] * (int64_t)sizeof(double), &all,
+                          lens);
+    for (int r = 0; r < p; r++)
+        total += lens[r] / (int64_t)sizeof(double);
+    double *vals = lr_malloc(((size_t)total + 1) * sizeof *vals);
+    memcpy(vals, all, (size_t)total * sizeof *vals);
+    free(all);
+    free(lens);
+    int64_t u = sort_unique(vals, total);
+    fd->own_values[v] = vals;
+    fd->own_names[v] = lr_malloc(((size_t)u + 1) * sizeof(char *));
+    for (int64_t i = 0; i < u; i++) {
+        char buf[64];
+        formula_number_text(vals[i], buf, sizeof buf);
+        fd->own_names[v][i] = lr_strdup(buf);
+    }
+    fd->levels[v] = (struct formula_levels){.n_levels = (int)u,
+                                            .levels = (const char *const *)fd->own_names[v],
+                                            .values = vals};
+}
+
+int fdata_prepare(struct formula_data *fd, struct dataset *ds, const char *path,
+                  struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    for (int v = 0; v < f->n_vars && e->code == LR_OK; v++)  /* R: non-numeric argument */
+        for (int k = 0; k < fd->n_columns; k++) {
+            int s = fd->source_of[k];
+            if (s >= 0 && ds->enc.cols[s].kind == ENC_CATEGORICAL && f->vars[v].kind !=
+                FORMULA_FACTOR && f->vars[v].kind != FORMULA_COLUMN && formula_var_reads(f, v, k)) {
+                lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: column '%s' holds text, "
+                           "and a transformation takes numbers (a text column is a factor "
+                           "by itself: write '%s' alone)", f->vars[v].name, fd->columns[k],
+                           fd->columns[k]);
+                break;
+            }
+        }
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    if (fd->from_model)
+        return 0;
+    fd->levels = lr_calloc((size_t)f->n_vars, sizeof *fd->levels);
+    fd->own_names = lr_calloc((size_t)f->n_vars, sizeof *fd->own_names);
+    fd->own_values = lr_calloc((size_t)f->n_vars, sizeof *fd->own_values);
+    size_t room = 0;
+    for (int v = 0; v < f->n_vars; v++) {
+        const struct formula_var *var = &f->vars[v];
+        int sl = var->kind == FORMULA_COLUMN || var->kind == FORMULA_FACTOR
+                     ? fd->source_of[var->column] : -1;
+        if (sl >= 0 && ds->enc.cols[sl].kind == ENC_CATEGORICAL)
+            fd->levels[v] = (struct formula_levels){
+                .n_levels = ds->enc.cols[sl].n_levels,
+                .levels = (const char *const *)ds->enc.cols[sl].levels};
+        else if (var->kind == FORMULA_FACTOR)
+            numeric_levels(fd, v);
+        room += 3 + 2 * (size_t)var->degree + 2;
+    }
+    free(fd->poly);
+    fd->poly = lr_calloc(room, sizeof *fd->poly);
+    return 0;
+}
+
+/* Variable v's 3 sums, alpha and norm2 in fd->poly. */
+static double *poly_state(const struct formula_data *fd, int v)
+{
+    size_t at = 0;
+    for (int u = 0; u < v; u++)
+        at += 3 + 2 * (size_t)fd->f->vars[u].degree + 2;
+    return fd->poly + at;
+}
+
+static int is_orthogonal(const struct formula_data *fd, int v)
+{
+    return !fd->from_model && fd->f->vars[v].kind == FORMULA_POLY && !fd->f->vars[v].raw;
+}
+
+int fdata_poly_passes(const struct formula_data *fd)
+{
+    int passes = 0;
+    for (int v = 0; v < fd->f->n_vars; v++)
+        if (is_orthogonal(fd, v) && fd->f->vars[v].degree + 1 > passes)
+            passes = fd->f->vars[v].degree + 1;
+    return passes;
+}
+
+void fdata_poly_add(struct formula_data *fd, int k, const double *X, const double *y,
+                    int64_t n)
+{
+    double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
+    double *x = lr_malloc(((size_t)n + 1) * sizeof *x);
+    struct lr_error local;
+    for (int v = 0; v < fd->f->n_vars; v++) {
+        int degree = fd->f->vars[v].degree;
+        if (!is_orthogonal(fd, v) || k > degree)
+            continue;
+        double *st = poly_state(fd, v);
+        for (int64_t i = 0; i < n; i++) {  /* the numbers poly() is taken of */
+            source_row(fd, NULL, X, y, i, src);
+            if (formula_eval_arg(fd->f, v, src, &x[i], &local) < 0)
+                x[i] = NAN;
+        }
+        formula_poly_sums(x, n, k, st + 3, st + 3 + degree, st);
+    }
+    free(x);
+    free(src);
+}
+
+int fdata_poly_step(struct formula_data *fd, int k, const char *path, struct lr_error *e)
+{
+    int n = 0;
+    for (int v = 0; v < fd->f->n_vars; v++)  /* every polynomial's sums in one Allreduce */
+        if (is_orthogonal(fd, v) && k <= fd->f->vars[v].degree)
+            n++;
+    double *sums = lr_malloc(((size_t)3 * n + 1) * sizeof *sums);
+    for (int v = 0, j = 0; v < fd->f->n_vars; v++)
+        if (is_orthogonal(fd, v) && k <= fd->f->vars[v].degree)
+            memcpy(sums + 3 * j++, poly_state(fd, v), 3 * sizeof *sums);
+    comm_sum(sums, 3 * n);
+    for (int v = 0, j = 0; v < fd->f->n_vars && e->code == LR_OK; v++) {
+        const struct formula_var *var = &fd->f->vars[v];
+        if (!is_orthogonal(fd, v) || k > var->degree)
+            continue;
+        double *st = poly_state(fd, v);
+        if (formula_poly_step(k, var->degree, sums + 3 * j++, st + 3, st + 3 + var->degree,
+                              e) < 0) {
+            char why[sizeof e->msg];
+            snprintf(why, sizeof why, "%s", e->msg);
+            lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: %s", var->name, why);
+        } else if (k == var->degree) {
+            formula_poly_set(fd->f, v, st + 3, st + 3 + var->degree);
+        }
+        st[0] = st[1] = st[2] = 0;
+    }
+    free(sums);
+    return e->code == LR_OK ? 0 : -1;  /* the same sums on every rank: the same outcome */
+}
+
+int fdata_finish(struct formula_data *fd, struct dataset *ds, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    if (!fd->from_model) {
+        formula_design(f, fd->levels, &fd->d, e);
+        if (comm_agree(e) != LR_OK)
+            return -1;
+        fd->have_design = 1;
+    }
+    for (int s = 0; s < ds->n_features; s++)  /* unseen levels: all ranks' */
+        ds->enc.cols[s].n_unseen = comm_sum_i64(fd->unseen ? fd->unseen[s] : 0);
+    int D = fd->d.n_columns, b = f->intercept, dx = D - b;
     for (int j = 0; j < ds->n_features; j++)
         free(ds->feature_names[j]);
     free(ds->feature_names);
@@ -474,9 +644,173 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     ds->feature_names = lr_malloc(((size_t)dx + 1) * sizeof *ds->feature_names);
     for (int j = 0; j < dx; j++)
         ds->feature_names[j] = lr_strdup(fd->d.cols[j + b].name);
-    rc = 0;
-done:
-    return rc;
+    return 0;
+}
+
+int fdata_rows(struct formula_data *fd, const struct encoding *enc, const double *X,
+               const double *y, int64_t n, double *out, double *y_out, int n_threads,
+               struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    int C = fd->n_columns, D = fd->d.n_columns, b = f->intercept, dx = D - b;
+    /* blocks of about 32 MiB of source and design rows (a part per thread at least, 256 at
+       most): every thread gets parts, and few parallel regions start */
+    int64_t block = ((int64_t)32 << 20) / (8 * ((int64_t)C + D + 1)) / PAR_CHUNK_ROWS;
+    block = (block < n_threads ? n_threads : block > 256 ? 256 : block) * PAR_CHUNK_ROWS;
+    if (block > n)
+        block = n ? n : 1;
+    size_t need = (size_t)block * ((size_t)C + 1);
+    if (fd->buf_len < need) {
+        free(fd->buf);
+        fd->buf = lr_malloc(need * sizeof *fd->buf);
+        fd->buf_len = need;
+    }
+    double *src = fd->buf, *ty = fd->buf + (size_t)block * C;
+    for (int64_t lo = 0; lo < n; lo += block) {
+        int64_t m = n - lo < block ? n - lo : block, bad_row = -1;
+        int var = -1;
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (m > 4096)
+        for (int64_t i = 0; i < m; i++)
+            source_row(fd, enc, X + lo * fd->n_read, y ? y + lo : NULL, i, src + i * C);
+        /* the design without (Intercept), straight into out */
+        if (formula_apply_block(f, &fd->d, b, src, m, C, out + lo * dx, ty, n_threads,
+                                &bad_row, &var, e) < 0)
+            return -1;
+        if (y_out)
+            memcpy(y_out + lo, ty, (size_t)m * sizeof *y_out);
+    }
+    return 0;
+}
+
+/* Resident: does the design depend on nothing the checked rows decide (no orthogonal
+   polynomial to fit, no factor() of numbers to find levels for or, predicting, numbers to
+   look up)? Then it is made first and the rows checked as they are made (apply_fused). */
+static int design_is_fixed(const struct formula_data *fd, const struct dataset *ds)
+{
+    const struct formula *f = fd->f;
+    for (int v = 0; v < f->n_vars; v++) {
+        int s = fd->source_of[f->vars[v].column];
+        if (is_orthogonal(fd, v) || (f->vars[v].kind == FORMULA_FACTOR && s >= 0 &&
+                                     ds->enc.cols[s].kind != ENC_CATEGORICAL))
+            return 0;
+    }
+    return 1;
+}
+
+/* Collective, resident, a fixed design: the steps of fdata_check, fdata_prepare,
+   fdata_finish and fdata_rows in one pass over the rows (each row's variables computed
+   once): the rows made into the design block by block; where one fails (the first of a
+   block), its status decides as fdata_check would, and the block goes on after it. The
+   same rows, design, errors and skipped records as the steps one by one. */
+static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
+                       const struct row_places *pl, const char *path, int skip_bad_rows,
+                       int n_threads, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    int64_t n = rows->n_rows, S = fd->n_read, n_bad = 0;
+    check_init(fd);
+    for (int64_t i = 0; fd->from_model && i < n; i++)  /* unseen text levels, every row */
+        for (int s = 0; s < S; s++)
+            fd->unseen[s] += enc_level_id(rows->X[i * S + s]) == (int64_t)ENC_UNSEEN;
+    if (fdata_prepare(fd, ds, path, e) < 0 || fdata_finish(fd, ds, e) < 0)
+        return -1;
+    int D = fd->d.n_columns, b = f->intercept, dx = D - b, C = fd->n_columns ? fd->n_columns : 1;
+    int64_t block = ((int64_t)32 << 20) / (8 * ((int64_t)C + 1)) / PAR_CHUNK_ROWS;
+    block = (block < n_threads ? n_threads : block > 256 ? 256 : block) * PAR_CHUNK_ROWS;
+    if (test_max_rows() > 0)  /* the test build: many blocks */
+        block = test_max_rows();
+    /* the design takes the rows' place: row i's design lies at or after its row as read
+       when the design is wider (then blocks go from the last), at or before it when not;
+       a block's rows are copied out (src) before its design is written. Growing the array
+       in place touches only the pages added, where a new one would be touched whole. */
+    if (dx > S && n > 0)
+        rows->X = lr_realloc(rows->X, lr_bytes(n, dx, sizeof *rows->X));
+    double *X = rows->X;
+    double *y = lr_malloc(((size_t)n + 1) * sizeof *y);  /* apart: rows->y is read again */
+    double *src = lr_malloc(lr_bytes(block, C, sizeof *src));
+    double *one = lr_malloc(((size_t)C + 1) * sizeof *one);
+    unsigned char *bad = lr_calloc((size_t)n + 1, 1);
+    int64_t n_blocks = (n + block - 1) / block, err_row = -1;  /* the first bad row's */
+    for (int64_t k = 0; k < n_blocks; k++) {
+        int64_t lo = (dx > S ? n_blocks - 1 - k : k) * block, hi = lo + block < n ? lo + block : n;
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (hi - lo > 4096)
+        for (int64_t i = lo; i < hi; i++)
+            source_row(fd, &ds->enc, X, rows->y, i, src + (i - lo) * C);
+        for (int64_t j = lo; j < hi;) {
+            int64_t bad_row = -1;
+            int var = -1;
+            struct lr_error be = {0};
+            if (formula_apply_block(f, &fd->d, b, src + (j - lo) * C, hi - j, C, X + j * dx,
+                                    y + j, n_threads, &bad_row, &var, &be) == 0)
+                break;
+            int64_t i = j + bad_row;
+            /* its status from its values as read: src keeps them (X may not) */
+            memcpy(one, src + (i - lo) * C, (size_t)C * sizeof *one);
+            if (row_status_src(fd, rows, i, one, &var, &be) == 0) {
+                /* a response predict need not compute, now empty: the row again */
+                memcpy(src + (i - lo) * C, one, (size_t)C * sizeof *one);
+                j = i;
+            } else if (!skip_bad_rows) {  /* blocks may come last first: the earliest */
+                if (err_row < 0 || i < err_row) {
+                    *e = be;
+                    row_error(fd, rows, i, 2, var, pl, path, e);
+                    err_row = i;
+                }
+                break;
+            } else {
+                bad[i] = 1, n_bad++;
+                j = i + 1;
+            }
+        }
+    }
+    free(one);
+    free(src);
+    if (comm_agree(e) != LR_OK) {
+        free(y), free(bad);
+        return -1;
+    }
+    if (dx < S && n > 0)
+        rows->X = lr_realloc(rows->X, lr_bytes(n, dx, sizeof *rows->X));
+    if (rows->y) {
+        free(rows->y);
+        rows->y = y;
+    } else {
+        free(y);
+    }
+    if (n_bad)
+        drop_rows(fd, rows, dx, bad, n_bad, pl);
+    free(bad);
+    fd->n_skipped += n_bad;
+    return 0;
+}
+
+int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
+                const struct row_places *pl, const char *path, int skip_bad_rows,
+                int n_threads, struct lr_error *e)
+{
+    fd->n_read = ds->n_features;
+    if (design_is_fixed(fd, ds))
+        return apply_fused(fd, ds, rows, pl, path, skip_bad_rows, n_threads, e);
+    fdata_check(fd, rows, pl, path, skip_bad_rows, n_threads, e);
+    if (comm_agree(e) != LR_OK || fdata_prepare(fd, ds, path, e) < 0)
+        return -1;
+    int64_t n = rows->n_rows;
+    for (int k = 0; k < fdata_poly_passes(fd); k++) {
+        fdata_poly_add(fd, k, rows->X, rows->y, n);
+        if (fdata_poly_step(fd, k, path, e) < 0)
+            return -1;
+    }
+    if (fdata_finish(fd, ds, e) < 0)
+        return -1;
+    double *X = lr_malloc(lr_bytes(n ? n : 1, ds->n_features ? ds->n_features : 1, sizeof *X));
+    fdata_rows(fd, &ds->enc, rows->X, rows->y, n, X, rows->y, n_threads, e);
+    if (comm_agree(e) != LR_OK) {
+        free(X);
+        return -1;
+    }
+    free(rows->X);
+    rows->X = X;
+    return 0;
 }
 
 void *fdata_to_json(const struct formula_data *fd)
@@ -522,6 +856,14 @@ void fdata_free(struct formula_data *fd)
     free(fd->source_of);
     free(fd->field_of);
     free(fd->level_slot);
+    free(fd->used);
+    for (int v = 0; fd->distinct && fd->f && v < fd->f->n_vars; v++)
+        free(fd->distinct[v]);
+    free(fd->distinct);
+    free(fd->n_distinct);
+    free(fd->unseen);
+    free(fd->poly);
+    free(fd->buf);
     if (fd->borrowed) {
         memset(fd, 0, sizeof *fd);
         return;

@@ -10,8 +10,7 @@
 #include "comm.h"
 #include "shard.h"
 
-/* Offset k as its file and the offset in that file. */
-static int file_of(const struct row_places *pl, int64_t off, int64_t *in_file)
+int locate_file(const struct row_places *pl, int64_t off, int64_t *in_file)
 {
     if (!pl->start) {
         *in_file = off;
@@ -73,7 +72,7 @@ int locate_rows(const struct row_places *pl, const int64_t *off, int n, int *fil
     int *ord = lr_malloc((size_t)(n ? n : 1) * sizeof *ord);
     double *count = lr_malloc((size_t)(n ? n : 1) * sizeof *count);
     for (int k = 0; k < n; k++) {
-        file[k] = off[k] >= 0 && pl->n > 0 ? file_of(pl, off[k], &at[k]) : -1;
+        file[k] = off[k] >= 0 && pl->n > 0 ? locate_file(pl, off[k], &at[k]) : -1;
         line[k] = -1;
         count[k] = 0;
     }

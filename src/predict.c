@@ -106,9 +106,6 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     if (e->code == LR_OK && m->formula && fdata_from_json(m->formula, fd, &why) < 0)
         lr_fail_at(e, LR_EDATA, o->model, 0, 0, "not a valid linreg_mpi model: \"formula\": %s",
                    why);
-    else if (e->code == LR_OK && m->formula && o->memory == MEMORY_STREAM)
-        lr_fail(e, LR_EUSAGE, "--memory stream: a model with a formula needs every row in "
-                "memory so far; use --memory resident (or auto)");
     if (comm_agree(e) != LR_OK)
         return -1;
     int missing = missing_mode(o, m, e);
@@ -120,10 +117,8 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
                                .no_intercept = m->no_intercept, .missing = missing};
     struct data_options dopt;
     data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
-    if (m->formula) {  /* the model's formula on the file's columns, found by name */
+    if (m->formula)  /* the model's formula on the file's columns, found by name */
         dopt.formula = fd;
-        dopt.memory = MEMORY_RESIDENT;
-    }
     if (m->offset && !need_target && dopt.memory == MEMORY_AUTO)
         dopt.memory = MEMORY_RESIDENT;  /* the scratch file does not keep the offset column */
     if (dataset_load(&dopt, ds, e) < 0)

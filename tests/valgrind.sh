@@ -43,6 +43,14 @@ F='log(y) ~ g * x1 + poly(x2, 2) + factor(n) + relevel(h, ref = "lo"):x3'
 vg "train --formula, --test" 0 --quiet --solver exact --formula "$F" --test "$ROOT/datasets/formula_new.csv" --model-out "$TMP/f.json" "$ROOT/datasets/formula_gen.csv"
 vg "predict with a formula model" 0 predict --model "$TMP/f.json" "$ROOT/datasets/formula_new.csv"
 vg "--formula: a row log cannot take (exit 65)" 65 --quiet --formula 'y ~ log(x3)' "$ROOT/datasets/formula_gen.csv"
+awk -F, -v OFS=, 'NR == 5 { $4 = "0" } { print }' "$ROOT/datasets/formula_gen.csv" >"$TMP/fbad.csv"
+vg "--formula: a fixed design made in place, a row skipped" 0 --quiet --solver exact \
+    --formula 'log(y) ~ g * x1 + log(x2)' --on-bad-row skip --model-out "$TMP/ff.json" "$TMP/fbad.csv"
+vg "--formula --memory stream: poly() by passes, a row skipped" 0 --quiet --solver exact \
+    --formula 'log(y) ~ g * x1 + poly(x3, 2) + log(x2)' --on-bad-row skip --memory stream \
+    --model-out "$TMP/fs.json" "$TMP/fbad.csv"
+vg "predict --memory stream with a formula model" 0 predict --memory stream --on-bad-row skip \
+    --model "$TMP/fs.json" "$TMP/fbad.csv"
 vg "a damaged checkpoint (exit 65)" 65 --quiet --resume "$ROOT/tests/adversarial/binary_garbage.csv" "$TMP/g.csv"
 echo
 echo "$PASS passed, $FAIL failed"

@@ -262,14 +262,18 @@ awk -F, -v OFS=, 'NR == 4 { $1 = "7" } { print }' "$TMP/unseen.csv" >"$TMP/unsee
 lr 2 1 predict --model "$TMP/gen_predict.json" --unknown-level zero "$TMP/unseen2.csv" \
     >"$TMP/p1" 2>"$TMP/err"
 lr 2 1 predict --quiet --model "$TMP/gen_predict.json" "$TMP/ref.csv" >"$TMP/p2"
-if diff "$TMP/p1" "$TMP/p2" >/dev/null && grep -q "column 'g': 1 value of levels not seen" "$TMP/err" &&
+# with --on-bad-row skip too: --unknown-level zero keeps them (a number as a text level)
+lr 2 1 predict --quiet --model "$TMP/gen_predict.json" --unknown-level zero --on-bad-row skip \
+    "$TMP/unseen2.csv" >"$TMP/p3" 2>/dev/null
+if diff "$TMP/p1" "$TMP/p2" >/dev/null && diff "$TMP/p3" "$TMP/p2" >/dev/null &&
+    grep -q "column 'g': 1 value of levels not seen" "$TMP/err" &&
     grep -q "column 'n': 1 value of levels not seen" "$TMP/err"; then
-    ok "predict --unknown-level zero: unseen levels (text, factor() of numbers) are the reference level's, counted"
+    ok "predict --unknown-level zero: unseen levels (text, factor() of numbers) are the reference level's, counted, kept under --on-bad-row skip"
 else
     not_ok "predict --unknown-level zero with a formula" "$(head -c 300 "$TMP/err")"
 fi
 
-# usage errors: what the formula replaces, a misspelt column, stream mode
+# usage errors: what the formula replaces, a misspelt column
 for opt in "--target y:--target (the left-hand side" "--features x1:--features (the right-hand side" \
     "--drop x3:--drop (write '- NAME'" "--categorical g:--categorical (write factor(NAME)" \
     "--no-intercept:--no-intercept (write '- 1'" "--reference g=b:--reference (write relevel(NAME"; do
@@ -280,17 +284,23 @@ done
 usage_fail "--formula: an unknown column named, with the nearest" \
     "--formula: unknown column 'x11' at character 5; did you mean 'x1'" \
     --formula 'y ~ x11 + g' "$D/formula_gen.csv"
-usage_fail "--formula with --memory stream" "--memory stream: --formula needs every row" \
-    --memory stream --formula 'y ~ x1' "$D/formula_gen.csv"
-usage_fail "predict --memory stream with a formula model" \
-    "--memory stream: a model with a formula needs every row" \
-    predict --memory stream --model "$TMP/gen_predict.json" "$D/formula_new.csv"
 for opt in "--cache $TMP/c.bin:--cache for now" \
-    "--missing mean:--missing mean (missing values" "--missing-indicator:--missing-indicator (missing"; do
+    "--missing mean:--missing mean: a mean put in before the formula's functions" \
+    "--missing-indicator:--missing-indicator: the formula states every column"; do
     # shellcheck disable=SC2086
     usage_fail "--formula with ${opt%%:*}: refused" "--formula does not go with ${opt#*:}" \
         --formula 'y ~ x1' ${opt%%:*} "$D/formula_gen.csv"
 done
+usage_fail "--formula with --missing mean: the way forward named" \
+    "--missing skip leaves rows with a missing value out, as R's lm() does (na.omit)" \
+    --formula 'y ~ x1' --missing mean "$D/formula_gen.csv"
+usage_fail "predict --missing mean with a formula model: no training means to fill in" \
+    "--missing mean: the model .* holds no training means" \
+    predict --missing mean --model "$TMP/gen_predict.json" "$D/formula_new.csv"
+
+one_rank_fail 65 "--formula: a column of text inside a transformation refused (R: non-numeric)" \
+    "formula_gen.csv: --formula: I(g + 1): column 'g' holds text, and a transformation takes numbers" \
+    --formula 'y ~ I(g + 1)' "$D/formula_gen.csv"
 
 awk -F, -v OFS=, 'NR == 7 { $6 = "many" } { print }' "$D/formula_gen.csv" >"$TMP/mixed.csv"
 one_rank_fail 65 "--formula: a column of numbers and text refused, saying how each is read" \

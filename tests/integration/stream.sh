@@ -88,6 +88,9 @@ case_ "--validation-split 0.25 --patience 3, --test parts (weights, proximal pat
     --on-bad-row skip --test "$TMP/parts" "$TMP/all.csv"
 case_ "--validation-split 0.3, --solver exact, --test" "2x2" --validation-split 0.3 \
     --solver exact --test "$TMP/hard.csv" "$TMP/hard.csv"
+case_ "--formula, --validation-split, --test, --cov hc3, --diagnostics" "3x1" \
+    --formula 'y ~ x1 * g + I(x2^2) + log(x2 + 1)' --solver exact --validation-split 0.2 \
+    --cov hc3 --diagnostics --on-bad-row skip --test "$TMP/parts" "$TMP/all.csv"
 
 "$GEN" --rows 600000 --features 6 --seed 5 "$TMP/big.csv"
 # predict and evaluate in stream mode: the same bytes as resident (predictions to a file and

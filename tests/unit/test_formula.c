@@ -474,12 +474,19 @@ static void test_block(void)
     for (int threads = 1; threads <= 3; threads++) {
         int64_t bad_row = -2;
         int bad_var = -2;
-        CU_ASSERT_EQUAL(formula_apply_block(f, &d, src, N, C, X, y, threads, &bad_row,
+        CU_ASSERT_EQUAL(formula_apply_block(f, &d, 0, src, N, C, X, y, threads, &bad_row,
                                             &bad_var, &e), 0);
         CU_ASSERT_EQUAL(memcmp(X, want, (size_t)N * D * sizeof *X), 0);
         CU_ASSERT_EQUAL(memcmp(y, want_y, N * sizeof *y), 0);
         CU_ASSERT_EQUAL(bad_row, -2);
     }
+    /* from the second column on: the same rows without the first column */
+    CU_ASSERT_EQUAL(formula_apply_block(f, &d, 1, src, N, C, X, y, 2, NULL, NULL, &e), 0);
+    int same = 1;
+    for (int i = 0; i < N; i++)
+        same &= !memcmp(X + (size_t)i * (D - 1), want + (size_t)i * D + 1,
+                        (size_t)(D - 1) * sizeof *X);
+    CU_ASSERT_TRUE(same);
     /* the unseen level 3 of factor(n): zeros in its columns, not a match of any level */
     int unseen = 0;
     for (int i = 0; i < N && !unseen; i++)
@@ -496,7 +503,7 @@ static void test_block(void)
     for (int threads = 1; threads <= 3; threads++) {
         int64_t bad_row = -2;
         int bad_var = -2;
-        CU_ASSERT_EQUAL(formula_apply_block(f, &d, src, N, C, X, y, threads, &bad_row,
+        CU_ASSERT_EQUAL(formula_apply_block(f, &d, 0, src, N, C, X, y, threads, &bad_row,
                                             &bad_var, &e), -1);
         CU_ASSERT_EQUAL(bad_row, 5000);
         CU_ASSERT_EQUAL(bad_var, f->response);
@@ -653,8 +660,17 @@ static void test_domain(void)
         CU_ASSERT_EQUAL(v, 2);
         CU_ASSERT_STRING_EQUAL(f->vars[v].name, bad[i].rhs);
         CU_ASSERT_EQUAL(formula_var_column(f, v), 1);
+        /* formula_check: the same failure, the same variable and message */
+        struct lr_error ce = {0};
+        int cv = -1;
+        CU_ASSERT_EQUAL(formula_check(f, src, &cv, &ce), -1);
+        CU_ASSERT_EQUAL(cv, v);
+        CU_ASSERT_STRING_EQUAL(ce.msg, e.msg);
+        CU_ASSERT_TRUE(formula_var_reads(f, v, 1));
+        CU_ASSERT_FALSE(formula_var_reads(f, v, 0));
         /* a missing input: no error, a missing value */
         src[1] = NAN;
+        CU_ASSERT_EQUAL(formula_check(f, src, &cv, &ce), 0);
         CU_ASSERT_EQUAL(formula_eval(f, src, slots, &v, &e), 0);
         CU_ASSERT_TRUE(isnan(slots[f->vars[2].slot]));
         formula_free(f);
@@ -666,6 +682,15 @@ static void test_domain(void)
     double src[3] = {M_E, 2, 3}, slots[2];
     CU_ASSERT_EQUAL(formula_eval(f, src, slots, NULL, &e), 0);
     CU_ASSERT_DOUBLE_EQUAL(slots[f->vars[f->response].slot], 1, 1e-15);
+    formula_free(f);
+    /* formula_check needs no polynomial's coefficients, and fails on its argument */
+    CU_ASSERT_EQUAL_FATAL(formula_parse("y ~ poly(log(x), 2)", cols, 3, &f, &e), 0);
+    double ok_row[3] = {1, 2, 3}, bad_row[3] = {1, -2, 3};
+    int v = -1;
+    CU_ASSERT_EQUAL(formula_check(f, ok_row, &v, &e), 0);
+    CU_ASSERT_EQUAL(formula_eval(f, ok_row, slots, &v, &e), -1);  /* not fitted yet */
+    CU_ASSERT_EQUAL(formula_check(f, bad_row, &v, &e), -1);
+    CU_ASSERT_STRING_EQUAL(e.msg, "poly(log(x), 2): log of a value that is not positive: -2");
     formula_free(f);
 }
 
@@ -837,7 +862,8 @@ void add_formula_suite(void)
                 test_block);
     CU_add_test(s, "the model file's recipe: read back to the same design; malformed ones",
                 test_json);
-    CU_add_test(s, "domain errors name the term; missing inputs stay missing", test_domain);
+    CU_add_test(s, "domain errors name the term (formula_check too); missing inputs stay missing",
+                test_domain);
     CU_add_test(s, "malformed formulas: messages with the character", test_malformed);
     CU_add_test(s, "term algebra beyond the R table; formula_design refusals", test_algebra);
 }
