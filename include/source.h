@@ -51,8 +51,10 @@
  * levels), and next returns 0 on every rank together. What each kind holds meanwhile:
  *   csv, parts   about one block of rows (and the text of one read with its rows): the
  *                reader parses on as the blocks are taken (csv_reader_next)
- *   cache        the share's rows, read by the probe; blocks are slices of them, kept for
- *                the next pass (not yet read block by block)
+ *   cache        opened for a window (in.window_rows > 0): one block, read from the file
+ *                (the probe has read every chunk of the share through once to check its
+ *                crc32, keeping none); else the share's rows, read by the probe, and
+ *                blocks are slices of them, kept for the next pass
  *   compressed   one block only: max_rows > 0 is LR_EUSAGE
  * A pass is read one way: a pass begun block by block goes on so (max_rows 0 then gives the
  * rest of the share).
@@ -184,6 +186,11 @@ int source_check_block(int64_t max_rows, struct lr_error *e);
 int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t begin,
                       off_t end, const struct source_input *in, int64_t max_rows,
                       struct csv_shard *out, int64_t *lines, struct lr_error *e);
+
+/* The cache kind opened for a window (in.window_rows > 0): its reader of this rank's rows
+   (cache.h), the caller's from here on, who reads later passes through it; NULL for any
+   other kind. The source's own passes end with it. */
+struct cache_rows *source_cache_take_rows(struct row_source *s);
 
 /* Collective, source_init's probe: 1 when in->cache is valid (s is then the cache kind), 0
    when the files must be read (their kind still to pick), -1 with e. */

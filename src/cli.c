@@ -1065,13 +1065,12 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 const char *cli_stream_blocker(const struct options *o)
 {
     if (o->command != CMD_TRAIN)  /* predict, evaluate */
-        return o->cache ? "--cache" : NULL;
+        return NULL;
     return o->validation_split > 0 ? "--validation-split"
            : o->folds == CV_FOLDS_COLUMN ? "--folds column"
            : o->folds == CV_FOLDS_FILES ? "--folds files"
            : o->cov != COV_CLASSICAL ? "--cov"
            : o->diagnostics ? "--diagnostics"
-           : o->cache ? "--cache"
            : o->formula ? "--formula"
            : NULL;
 }

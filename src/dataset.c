@@ -431,9 +431,16 @@ struct load {
     double weight_sum;         /* this rank's Σ ω, in row order */
 };
 
-/* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded. */
+/* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded; or,
+   from a valid --cache, the cache's rows themselves, already encoded. */
 struct data_stream {
-    struct scratch sc;
+    struct scratch sc;         /* the rows as read (from a cache: not open, but its d, has_y,
+                                  has_w and n_rows say what a pass reads) */
+    struct cache_rows *cache;  /* the rows in the cache, read block by block; NULL: sc */
+    double *fill;              /* from a cache: dataset_fill's values (n_features), applied
+                                  to every block; NULL: none */
+    struct scratch at;         /* the first pass with --cache and no valid cache: where each
+                                  row's record starts, for writing the cache (fd -1: none) */
     struct enc_plan plan;      /* from the first pass (enc_decide) */
     int64_t block_rows;
     double *raw, *design;      /* the block as read, and expanded (one-hot, indicators) */
@@ -653,12 +660,12 @@ static int open_source(struct load *L, const struct data_options *o, struct lr_e
     L->in.window_rows = o->memory == MEMORY_STREAM ? window : 0;
     if (source_init(&L->src, &L->in, e) < 0)
         return -1;
-    int plain = L->src.m == source_csv() || L->src.m == source_parts();
+    int plain = L->src.m == source_csv() || L->src.m == source_parts() ||
+                L->src.m == source_cache();
     if (o->memory == MEMORY_STREAM && !plain)
         return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream reads plain CSV "
-                          "files block by block; %s: decompress them first, or use "
-                          "--memory resident", L->src.m == source_cache() ? "--cache reads "
-                          "every row at once" : "a compressed file is decompressed whole");
+                          "files block by block; a compressed file is decompressed whole: "
+                          "decompress them first, or use --memory resident");
     if (L->src.m->open(&L->src, e) == 0 || o->memory != MEMORY_AUTO || e->code != LR_ENOMEM ||
         !plain)
         return e->code == LR_OK ? 0 : -1;
@@ -707,6 +714,20 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
     return count_rows(L, o, ds, e);
 }
 
+/* Stream mode: a block's buffers, kept from pass to pass: d numbers a row as read (d: the
+   plan's source columns, or a cache's design), the design beside them where the plan
+   expands it, y and w. */
+static void stream_buffers(struct data_stream *st, int d)
+{
+    if (st->raw)
+        return;
+    int width = st->cache || st->plan.identity || st->plan.raw ? 0 : st->plan.width;
+    st->raw = lr_malloc(lr_bytes(st->block_rows, d ? d : 1, sizeof(double)));
+    st->design = width ? lr_malloc(lr_bytes(st->block_rows, width, sizeof(double))) : NULL;
+    st->y = st->sc.has_y ? lr_malloc((size_t)st->block_rows * sizeof *st->y) : NULL;
+    st->w = st->sc.has_w ? lr_malloc((size_t)st->block_rows * sizeof *st->w) : NULL;
+}
+
 /* Collective, stream mode: a new file of the blocks as dataset_next hands them out, which
    the next pass writes and the later ones map back instead of decoding the scratch file
    again (gradient descent makes one pass an epoch); where its directory has no room for
@@ -715,6 +736,8 @@ static void open_done(struct dataset *ds)
 {
     struct data_stream *st = ds->stream;
     struct lr_error e = {0};
+    if (st->cache)  /* read from the cache every pass: filled and scaled as read */
+        return;
     scratch_blocks_close(&st->done);
     st->done_state = 0;
     if (scratch_blocks_open(&st->done, st->dir, ds->n_features, st->sc.has_y, st->sc.has_w,
@@ -736,22 +759,29 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                           : "keep the model's --offset column between passes");
     struct data_stream *st = lr_calloc(1, sizeof *st);
     ds->stream = st;
-    st->sc.fd = -1;
+    st->sc.fd = st->at.fd = -1;
     st->block_rows = L->in.window_rows;
     st->n_threads = o->n_threads;
     st->dir = o->scratch;
     st->done.fd = -1;
+    int cached = L->src.m == source_cache();  /* the rows come encoded: no scratch file */
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
-    if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
+    if (!cached &&
+        (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows,
+                      e) < 0 ||
+         (o->cache && scratch_open(&st->at, o->scratch, 1, 0, 0, rows, e) < 0)))
         return -1;
     int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
     struct lr_error we = {0};  /* a local write error, agreed once the pass has ended */
     struct csv_shard b;
     while ((rc = L->src.m->next(&L->src, st->block_rows, &b, e)) > 0) {
-        enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
+        if (!cached)
+            enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
         add_weights(b.w, b.n_rows, &L->weight_sum);
-        if (we.code == LR_OK)
+        if (we.code == LR_OK && !cached)
             scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
+        if (we.code == LR_OK && st->at.fd >= 0)  /* the offsets' bytes, as stored */
+            scratch_append(&st->at, (const double *)b.row_at, NULL, NULL, b.n_rows, &we);
         free(b.X), free(b.y), free(b.w), free(b.offset), free(b.g), free(b.row_at);
         b.X = b.y = b.w = b.offset = NULL, b.g = NULL, b.row_at = NULL;
         csv_shard_append(&L->rows, &b, d);
@@ -761,15 +791,22 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     if (rc < 0 || comm_agree(e) != LR_OK)
         goto fail;
     place_skipped(&L->src, &L->rows, skipped_file);
-    if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
-                   &ds->enc, &st->plan, e) < 0)
+    if (cached) {  /* the cache's columns and encoding; later passes read it block by block */
+        take_described(ds, L->src.described);
+        st->cache = source_cache_take_rows(&L->src);
+        st->sc = (struct scratch){.fd = -1, .d = ds->n_features, .has_y = ds->has_target,
+                                  .has_w = L->in.lay.has_weight, .n_rows = L->rows.n_rows};
+    } else if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names,
+                          &ds->n_features, &ds->enc, &st->plan, e) < 0) {
         goto fail;
+    }
     /* the blocks read back: about 32 MiB of the design, which one-hot columns can make much
        wider than the rows as read (unless --block-rows says), and never more rows than the
        rank has; any whole number of parts gives the same sums */
-    int wide = !st->plan.identity && !st->plan.raw;
-    if (wide && !o->block_rows) {
-        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)st->plan.width + 2));
+    int wide = !cached && !st->plan.identity && !st->plan.raw;
+    if ((wide || cached) && !o->block_rows) {
+        int width = cached ? ds->n_features : st->plan.width;
+        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)width + 2));
         fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
         st->block_rows = fit > PAR_CHUNK_ROWS ? (fit < st->block_rows ? fit : st->block_rows)
                                                : PAR_CHUNK_ROWS;
@@ -793,7 +830,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     L->rows.skipped_at = NULL;
     if (count_rows(L, o, ds, e) < 0)
         return -1;
-    if (o->many_passes)
+    if (o->many_passes && !cached)
         open_done(ds);
     return 0;
 fail:
@@ -803,7 +840,7 @@ fail:
 
 /* Collective, with --cache and rows read from the files: those rows, written. A failure is
    a warning: the run goes on without the cache. */
-static void write_cache(struct load *L, const struct data_options *o, const struct dataset *ds)
+static void write_cache(struct load *L, const struct data_options *o, struct dataset *ds)
 {
     struct cache_meta cm = {
         .source_names = L->source_names, .n_source = L->n_source, .target = ds->target_name,
@@ -817,7 +854,43 @@ static void write_cache(struct load *L, const struct data_options *o, const stru
     memcpy(cm.first_skipped_last, ds->first_skipped_last, sizeof cm.first_skipped_last);
     memcpy(cm.first_skipped_path, ds->first_skipped_path, sizeof cm.first_skipped_path);
     L->sc.files.size = L->src.region_end;
-    cache_write(o->cache, &L->sc.files, &L->sc.fp, &cm, &L->rows, o->n_threads, o->quiet);
+    if (!ds->stream) {
+        cache_write(o->cache, &L->sc.files, &L->sc.fp, &cm, &L->rows, o->n_threads, o->quiet);
+        return;
+    }
+    /* stream mode: the rows read back from the scratch file, encoded as resident rows are
+       (unseen levels counted afresh for the cache, the pass's own counts kept), written
+       block by block with where each record starts */
+    struct data_stream *st = ds->stream;
+    cm.has_weight = L->in.lay.has_weight;
+    struct csv_shard skipped = {.n_skipped = L->rows.n_skipped, .skipped_at = ds->skipped_at,
+                                .skipped_off = L->rows.skipped_off};  /* ds took skipped_at */
+    struct cache_writer *w = cache_write_begin(o->cache, &L->sc.files, &L->sc.fp, &cm,
+                                               ds->n_rows, &skipped, o->n_threads, o->quiet);
+    int n_cols = ds->enc.n_cols;
+    int64_t *unseen = lr_malloc((size_t)(n_cols + 1) * sizeof *unseen);
+    for (int c = 0; c < n_cols; c++)
+        unseen[c] = ds->enc.cols[c].n_unseen, ds->enc.cols[c].n_unseen = 0;
+    stream_buffers(st, st->plan.d);
+    int64_t *at = lr_malloc((size_t)st->block_rows * sizeof *at), n;
+    struct lr_error re = {0};  /* a scratch file unreadable: the cache is not written */
+    scratch_rewind(&st->sc);
+    scratch_rewind(&st->at);
+    while ((n = scratch_read(&st->sc, st->block_rows, st->raw, st->y, st->w, &re)) > 0 &&
+           scratch_read(&st->at, n, (double *)at, NULL, NULL, &re) == n) {
+        const double *X = enc_apply_rows(&st->plan, &ds->enc, st->raw, n, st->design,
+                                         o->n_threads);
+        cache_write_rows(w, X, st->y, st->w, at, n);
+    }
+    for (int c = 0; c < n_cols; c++)  /* the cache's counts: every rank's */
+        ds->enc.cols[c].n_unseen = comm_sum_i64(ds->enc.cols[c].n_unseen);
+    cache_write_end(w, &cm);
+    for (int c = 0; c < n_cols; c++)
+        ds->enc.cols[c].n_unseen = unseen[c];
+    free(unseen);
+    free(at);
+    scratch_rewind(&st->sc);
+    scratch_close(&st->at);
 }
 
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
@@ -859,6 +932,8 @@ void dataset_rewind(struct dataset *ds)
     if (!st)
         return;
     scratch_rewind(&st->sc);
+    if (st->cache)
+        cache_rows_rewind(st->cache);
     scratch_blocks_rewind(&st->done);
     if (st->done_state == 1 && st->done.n_blocks > 0) {  /* a pass left before its end */
         scratch_blocks_close(&st->done);
@@ -900,6 +975,25 @@ static void decode_rows(struct data_stream *st, const struct encoding *enc, cons
 
 static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e);
 
+/* From a cache: n rows of X (d numbers each) filled (dataset_fill's values) and scaled
+   (dataset_scale's) in place, with the operations resident rows get. */
+static void finish_rows(const struct data_stream *st, double *X, int64_t n, int d)
+{
+    const double *fill = st->fill, *mean = st->mean, *scale = st->scale;
+    if (!fill && !mean)
+        return;
+#pragma omp parallel for num_threads(st->n_threads) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        double *x = X + i * d;
+        for (int j = 0; j < d; j++) {
+            double v = x[j];
+            if (fill && isnan(v) && !isnan(fill[j]))
+                v = fill[j];
+            x[j] = mean ? (v - mean[j]) / scale[j] : v;
+        }
+    }
+}
+
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
@@ -909,6 +1003,18 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
             return 0;
         ds->next_row = 1;
         *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .n = ds->n_rows};
+        return 1;
+    }
+    if (st->cache) {  /* the cache's rows, encoded already: filled and scaled as read */
+        stream_buffers(st, ds->n_features);
+        if (ds->next_row == 0)
+            st->passes++;
+        int64_t n = cache_rows_read(st->cache, st->block_rows, st->raw, st->y, st->w, e);
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
+        ds->next_row += n;
+        finish_rows(st, st->raw, n, ds->n_features);
+        *b = (struct row_block){.X = st->raw, .y = st->y, .w = st->w, .n = n};
         return 1;
     }
     if (st->done_state == 2) {  /* scaled blocks written already: mapped, not copied */
@@ -938,13 +1044,7 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
-    if (!st->raw) {  /* the block's buffers, kept from pass to pass */
-        int width = st->plan.identity || st->plan.raw ? 0 : st->plan.width;
-        st->raw = lr_malloc(lr_bytes(st->block_rows, st->plan.d ? st->plan.d : 1, sizeof(double)));
-        st->design = width ? lr_malloc(lr_bytes(st->block_rows, width, sizeof(double))) : NULL;
-        st->y = st->sc.has_y ? lr_malloc((size_t)st->block_rows * sizeof *st->y) : NULL;
-        st->w = st->sc.has_w ? lr_malloc((size_t)st->block_rows * sizeof *st->w) : NULL;
-    }
+    stream_buffers(st, st->plan.d);
     if (ds->next_row == 0)
         st->passes++;
     if (st->plan.identity) {  /* numbers only: filled and scaled in the one copy */
@@ -979,9 +1079,13 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
 
 void dataset_fill(struct dataset *ds, const double *fill, int n_threads)
 {
-    if (ds->stream)
+    if (ds->stream && ds->stream->cache) {  /* applied to each block as read */
+        free(ds->stream->fill);
+        ds->stream->fill = lr_malloc((size_t)(ds->n_features + 1) * sizeof *fill);
+        memcpy(ds->stream->fill, fill, (size_t)ds->n_features * sizeof *fill);
+    } else if (ds->stream) {
         open_done(ds);  /* the blocks written so far are not filled */
-    else
+    } else
         enc_fill(ds->X, ds->n_rows, ds->n_features, fill, n_threads);
 }
 
@@ -998,8 +1102,8 @@ void dataset_scale(struct dataset *ds, const double *mean, const double *scale, 
 
 void dataset_stream_end(struct dataset *ds)
 {
-    if (!ds->stream || ds->stream->plan.identity || ds->stream->plan.raw)
-        return;
+    if (!ds->stream || ds->stream->cache || ds->stream->plan.identity || ds->stream->plan.raw)
+        return;  /* a cache's counts are every rank's already */
     for (int c = 0; c < ds->enc.n_cols; c++)
         ds->enc.cols[c].n_unseen = comm_sum_i64(ds->enc.cols[c].n_unseen);
 }
@@ -1018,6 +1122,9 @@ static void stream_free(struct data_stream *st)
     if (!st)
         return;
     scratch_close(&st->sc);
+    scratch_close(&st->at);
+    cache_rows_close(st->cache);
+    free(st->fill);
     enc_plan_free(&st->plan);
     scratch_blocks_close(&st->done);
     free(st->raw);
