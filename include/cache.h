@@ -25,10 +25,11 @@
  * are the items of the fingerprint (cache_fingerprint, the one place that lists them).
  *
  * Writing is collective: every rank writes its rows at its global row offset into one
- * temporary file, chunks shared by two ranks get their crc32 combined on rank 0
- * (crc32_combine), rank 0 renames the file into place (atomic_file.h). Reading is
- * collective: rank 0 checks the header against the files and the options, then every rank
- * preads only its own rows and checks each chunk's crc32 as it reads.
+ * temporary file (in one piece, or block by block: cache_write_begin), chunks shared by two
+ * ranks (or written in pieces) get their crc32 combined (crc32_combine), rank 0 renames the
+ * file into place (atomic_file.h). Reading is collective: rank 0 checks the header against
+ * the files and the options, then every rank preads only its own rows and checks each
+ * chunk's crc32 as it reads (at once, or block by block: cache_open_rows).
  *
  * Calls MPI only through comm.h; never exits.
  */

@@ -16,8 +16,9 @@
  *
  * Picking the kind (source_init) is collective when the input names a cache: the cache is
  * checked first (its header against the files and the options, quick or full, then this
- * rank's rows read and their crc32 checked), and only a cache that passes every check gives
- * the cache kind, its rows already read. An absent cache picks a CSV kind silently; a stale,
+ * rank's rows read and their crc32 checked; opened for a window, the rows are read through
+ * for the check and none is kept), and only a cache that passes every check gives the
+ * cache kind, its rows already read (or checked). An absent cache picks a CSV kind silently; a stale,
  * truncated or corrupt one picks it with rank 0's warning saying why; either way the CSV
  * kind keeps where each record starts (csv_layout.keep_offsets), so that the caller can
  * write the cache from the rows read (cache_write). A kind is thus never opened on a cache

@@ -652,39 +652,42 @@ static int64_t default_block_rows(const struct source_input *in)
 }
 
 /* Collective: the row source opened. --memory auto: resident when the node's memory holds
-   the rows; when it does not (LR_ENOMEM on every rank), the source again in stream mode,
-   with one line saying so. */
+   the rows; when it does not (LR_ENOMEM on every rank, from the cache's probe or from
+   opening the files), the source again in stream mode, with one line saying so. */
 static int open_source(struct load *L, const struct data_options *o, struct lr_error *e)
 {
     int64_t window = o->block_rows ? o->block_rows : default_block_rows(&L->in);
     L->in.window_rows = o->memory == MEMORY_STREAM ? window : 0;
-    if (source_init(&L->src, &L->in, e) < 0)
-        return -1;
-    int plain = L->src.m == source_csv() || L->src.m == source_parts() ||
-                L->src.m == source_cache();
-    if (o->memory == MEMORY_STREAM && !plain)
+    int rc = source_init(&L->src, &L->in, e);
+    int plain = rc == 0 && (L->src.m == source_csv() || L->src.m == source_parts() ||
+                            L->src.m == source_cache());
+    if (rc == 0 && o->memory == MEMORY_STREAM && !plain)
         return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream reads plain CSV "
                           "files block by block; a compressed file is decompressed whole: "
                           "decompress them first, or use --memory resident");
-    if (L->src.m->open(&L->src, e) == 0 || o->memory != MEMORY_AUTO || e->code != LR_ENOMEM ||
-        !plain)
-        return e->code == LR_OK ? 0 : -1;
+    if (rc == 0 && L->src.m->open(&L->src, e) == 0)
+        return 0;
+    if (o->memory != MEMORY_AUTO || e->code != LR_ENOMEM || (rc == 0 && !plain))
+        return -1;
     struct lr_error resident = *e;  /* the error unless the window fits */
     memset(e, 0, sizeof *e);
-    L->src.m->close(&L->src);
+    if (L->src.m)
+        L->src.m->close(&L->src);
     L->in.window_rows = window;
-    if (source_init(&L->src, &L->in, e) < 0)
-        return -1;
-    if (L->src.m->open(&L->src, e) < 0) {
+    if (source_init(&L->src, &L->in, e) < 0 || L->src.m->open(&L->src, e) < 0) {
         if (e->code == LR_ENOMEM)
             *e = resident;
         return -1;
     }
-    if (comm_rank() == 0 && !o->quiet)
+    const char *dir = o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    if (comm_rank() == 0 && !o->quiet && L->src.m == source_cache())
+        fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
+                "stream mode (--memory auto), blocks of %lld rows read from the cache '%s' "
+                "on every pass\n", resident.msg, (long long)window, o->cache);
+    else if (comm_rank() == 0 && !o->quiet)
         fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
                 "stream mode (--memory auto), blocks of %lld rows kept between passes in a "
-                "scratch file in %s (--scratch)\n", resident.msg, (long long)window,
-                o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+                "scratch file in %s (--scratch)\n", resident.msg, (long long)window, dir);
     return 0;
 }
 

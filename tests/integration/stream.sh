@@ -236,7 +236,7 @@ fi
 bad=""
 for args in "--memory stream --validation-split 0.2" "--memory stream --diagnostics" \
     "--memory stream --solver exact --cov hc3" \
-    "--memory stream --cache $TMP/c.bin" "--memory resident --scratch $TMP" \
+    "--memory resident --scratch $TMP" \
     "--memory resident --block-rows 8192" "--memory stream --block-rows 1000" \
     "--memory sometimes"; do
     # shellcheck disable=SC2086
