@@ -733,14 +733,12 @@ static void stream_buffers(struct data_stream *st, int d)
 
 /* Collective, stream mode: a new file of the blocks as dataset_next hands them out, which
    the next pass writes and the later ones map back instead of decoding the scratch file
-   again (gradient descent makes one pass an epoch); where its directory has no room for
-   it, every pass decodes. */
+   (or reading the cache) again (gradient descent makes one pass an epoch); where its
+   directory has no room for it, every pass decodes (or reads the cache). */
 static void open_done(struct dataset *ds)
 {
     struct data_stream *st = ds->stream;
     struct lr_error e = {0};
-    if (st->cache)  /* read from the cache every pass: filled and scaled as read */
-        return;
     scratch_blocks_close(&st->done);
     st->done_state = 0;
     if (scratch_blocks_open(&st->done, st->dir, ds->n_features, st->sc.has_y, st->sc.has_w,
@@ -833,7 +831,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     L->rows.skipped_at = NULL;
     if (count_rows(L, o, ds, e) < 0)
         return -1;
-    if (o->many_passes && !cached)
+    if (o->many_passes)
         open_done(ds);
     return 0;
 fail:
@@ -997,6 +995,23 @@ static void finish_rows(const struct data_stream *st, double *X, int64_t n, int 
     }
 }
 
+/* Stream mode from a cache: the next block read from the cache file (its chunks' crc32
+   checked), encoded already: filled and scaled as read. */
+static int next_cached(struct dataset *ds, struct row_block *b, struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
+    stream_buffers(st, ds->n_features);
+    if (ds->next_row == 0)
+        st->passes++;
+    int64_t n = cache_rows_read(st->cache, st->block_rows, st->raw, st->y, st->w, e);
+    if (n <= 0)
+        return n < 0 ? -1 : 0;
+    ds->next_row += n;
+    finish_rows(st, st->raw, n, ds->n_features);
+    *b = (struct row_block){.X = st->raw, .y = st->y, .w = st->w, .n = n};
+    return 1;
+}
+
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
@@ -1006,18 +1021,6 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
             return 0;
         ds->next_row = 1;
         *b = (struct row_block){.X = ds->X, .y = ds->y, .w = ds->w, .n = ds->n_rows};
-        return 1;
-    }
-    if (st->cache) {  /* the cache's rows, encoded already: filled and scaled as read */
-        stream_buffers(st, ds->n_features);
-        if (ds->next_row == 0)
-            st->passes++;
-        int64_t n = cache_rows_read(st->cache, st->block_rows, st->raw, st->y, st->w, e);
-        if (n <= 0)
-            return n < 0 ? -1 : 0;
-        ds->next_row += n;
-        finish_rows(st, st->raw, n, ds->n_features);
-        *b = (struct row_block){.X = st->raw, .y = st->y, .w = st->w, .n = n};
         return 1;
     }
     if (st->done_state == 2) {  /* scaled blocks written already: mapped, not copied */
@@ -1030,7 +1033,7 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
         b->n = n;
         return 1;
     }
-    int rc = next_decoded(ds, b, e);
+    int rc = st->cache ? next_cached(ds, b, e) : next_decoded(ds, b, e);
     if (st->done_state == 1) {  /* this pass writes them */
         struct lr_error we = {0};
         if (rc > 0 && scratch_blocks_put(&st->done, b->X, b->y, b->w, b->n, &we) < 0) {
@@ -1086,9 +1089,10 @@ void dataset_fill(struct dataset *ds, const double *fill, int n_threads)
         free(ds->stream->fill);
         ds->stream->fill = lr_malloc((size_t)(ds->n_features + 1) * sizeof *fill);
         memcpy(ds->stream->fill, fill, (size_t)ds->n_features * sizeof *fill);
-    } else if (ds->stream) {
+    }
+    if (ds->stream)
         open_done(ds);  /* the blocks written so far are not filled */
-    } else
+    else
         enc_fill(ds->X, ds->n_rows, ds->n_features, fill, n_threads);
 }
 

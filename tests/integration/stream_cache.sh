@@ -41,8 +41,8 @@ PY
 STREAM=(--memory stream --block-rows 4096)
 # check NAME SHAPES SOLVER-ARGS...: the cache written in stream mode at 2x1 ("ranks x
 # threads"), then read in stream mode at each shape (with a --scratch directory that does
-# not exist: no scratch file is made) and in resident mode at the last; each model against
-# the resident one at its shape (r<shape>.json)
+# not exist: no scratch file is made, and every pass reads the cache) and in resident mode
+# at the last; each model against the resident one at its shape (r<shape>.json)
 check() {
     local name=$1 shapes=$2 bad="" np th last
     shift 2
@@ -79,7 +79,8 @@ check "nesterov, 60 epochs (categorical, mean fill, weights, a skipped row)" \
     "1x2 2x2 3x1" --solver nesterov --epochs 60 --tol 0
 check "exact" "3x1" --solver exact   # its models (r3x1.json) are the references below
 
-# a cache written in resident mode, read in stream mode (gd, column scaling, --l1)
+# a cache written in resident mode, read in stream mode (gd, column scaling, --l1; the
+# blocks as handed out kept in a scratch file of their own, as without a cache)
 A=(--categorical g --missing mean --on-bad-row skip --solver gd --precondition scale --l1 0.5
    --epochs 80 --tol 0)
 rm -f "$TMP/c2.bin"
@@ -185,11 +186,12 @@ rc=$?
     not_ok "--memory auto with a cache: exit $rc" "$(tail -c 300 "$TMP/auto.err")"
 
 # a cache that changes under a streamed run, after its check at the start: the next block
-# read fails its crc32, and the run stops with exit 65 and no model
+# read fails its crc32, and the run stops with exit 65 and no model (--scratch naming no
+# directory: no file of the blocks as handed out, so every epoch reads the cache)
 cp "$TMP/big.bin" "$TMP/live.bin"
 timeout 60 mpirun --oversubscribe --bind-to none -n 1 -x OMP_NUM_THREADS=1 "$BIN" \
     --solver gd --precondition scale --epochs 3000 --tol 0 "${STREAM[@]}" \
-    --cache "$TMP/live.bin" --model-out "$TMP/live.json" "$TMP/big.csv" </dev/null \
+    --scratch "$TMP/none" --cache "$TMP/live.bin" --model-out "$TMP/live.json" "$TMP/big.csv" </dev/null \
     >/dev/null 2>"$TMP/live.err" &
 pid=$!
 for _ in $(seq 200); do  # until the check at the start has passed
