@@ -682,8 +682,8 @@ static int open_source(struct load *L, const struct data_options *o, struct lr_e
     const char *dir = o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     if (comm_rank() == 0 && !o->quiet && L->src.m == source_cache())
         fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
-                "stream mode (--memory auto), blocks of %lld rows read from the cache '%s' "
-                "on every pass\n", resident.msg, (long long)window, o->cache);
+                "stream mode (--memory auto), blocks of %lld rows read from the cache "
+                "'%s'\n", resident.msg, (long long)window, o->cache);
     else if (comm_rank() == 0 && !o->quiet)
         fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
                 "stream mode (--memory auto), blocks of %lld rows kept between passes in a "

@@ -29,6 +29,7 @@ int source_cache_probe(struct row_source *s, struct lr_error *e)
 {
     struct source_cache *c = s->in.cache;
     const struct input_list *l = s->in.l;
+    cache_csv_free(&c->files);  /* a probe again (--memory auto): the files looked at anew */
     if (inputs_single_plain(l)) {  /* the memory check, on the nominal range */
         off_t lo, hi;
         struct byte_source bytes = byte_source_fd(s->in.fd);
