@@ -142,6 +142,32 @@ grep -q "wrote the cache" "$TMP/p.write.1.err" && grep -q "wrote the cache" "$TM
 [ -z "$bad" ] && ok "predict and evaluate with --cache in stream mode: the resident bytes (written on 1 rank, read on 3)" ||
     not_ok "predict/evaluate with --cache in stream mode" "$bad"
 
+# levels the model has not seen (--unknown-level zero): the cache keeps every rank's count,
+# counted as the blocks are encoded for it: the same note and predictions when it is
+# written and read in stream mode, and read in resident mode, as without it
+grep -v ",east," "$TMP/all.csv" >"$TMP/noeast.csv"
+lr 1 1 --categorical g --missing mean --on-bad-row skip --solver exact --quiet \
+    --model-out "$TMP/um.json" "$TMP/noeast.csv" >/dev/null 2>&1
+bad=""
+rm -f "$TMP/u.bin"
+for run in "resident" "stream --block-rows 4096 --cache $TMP/u.bin" \
+    "stream --block-rows 4096 --cache $TMP/u.bin" "resident --cache $TMP/u.bin"; do
+    # shellcheck disable=SC2086
+    lr 2 1 predict --model "$TMP/um.json" --on-bad-row skip --unknown-level zero \
+        --memory $run --output "$TMP/u.csv" "$TMP/all.csv" 2>&1 >/dev/null |
+        grep -v "the cache" >"$TMP/u.notes"
+    grep -q "column 'g': [1-9][0-9]* values of levels not seen in training" "$TMP/u.notes" ||
+        bad="$bad [$run: no note]"
+    if [ "$run" = resident ]; then
+        cp "$TMP/u.csv" "$TMP/u.ref.csv" && cp "$TMP/u.notes" "$TMP/u.ref.notes"
+    else
+        cmp -s "$TMP/u.ref.csv" "$TMP/u.csv" && cmp -s "$TMP/u.ref.notes" "$TMP/u.notes" ||
+            bad="$bad [$run: differs]"
+    fi
+done
+[ -z "$bad" ] && ok "unseen levels: the cache written and read in stream mode keeps their count (notes and predictions as resident)" ||
+    not_ok "unseen levels with --cache in stream mode" "$bad"
+
 # damage: a flipped byte in the rows, a truncated file: a warning, the rows read from the
 # CSV, the cache written again, the same model; then the rewritten cache is read
 A=(--categorical g --missing mean --weights w --on-bad-row skip --solver exact)
