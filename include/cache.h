@@ -156,7 +156,8 @@ int cache_open_rows(const char *path, int full, const struct cache_csv *c,
                     struct csv_shard *skipped, struct cache_rows **r, int threads, int quiet,
                     struct lr_error *e);
 /* Up to max_rows next rows into X (room for max_rows x n_features), y and w (as the cache
-   holds them; room for max_rows each): the rows read, 0 at the end of the pass, -1 with e. */
+   holds them; room for max_rows each; NULL: that section not read): the rows read, 0 at
+   the end of the pass, -1 with e. */
 int64_t cache_rows_read(struct cache_rows *r, int64_t max_rows, double *X, double *y,
                         double *w, struct lr_error *e);
 void cache_rows_rewind(struct cache_rows *r);

@@ -193,6 +193,12 @@ int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t 
    other kind. The source's own passes end with it. */
 struct cache_rows *source_cache_take_rows(struct row_source *s);
 
+/* Collective, the cache kind opened for a window, before its first next: the pass's one
+   block as next would give it, but without its rows (X, y, w NULL; n_rows counts them):
+   the share's skipped records, and rank 0's stored totals and first skipped records. The
+   pass has then ended. */
+void source_cache_share(struct row_source *s, struct csv_shard *b);
+
 /* Collective, source_init's probe: 1 when in->cache is valid (s is then the cache kind), 0
    when the files must be read (their kind still to pick), -1 with e. */
 int source_cache_probe(struct row_source *s, struct lr_error *e);

@@ -1276,10 +1276,11 @@ int64_t cache_rows_read(struct cache_rows *r, int64_t max_rows, double *X, doubl
         return 0;
     int64_t a = r->first + r->next, b = a + n;
     int s = S_X;
-    read_rows(r->fd, &r->h.sec[S_X], a, b, (char *)X, &bad, r->n_threads);
-    if (bad < 0 && r->h.has_target)
+    if (X)
+        read_rows(r->fd, &r->h.sec[S_X], a, b, (char *)X, &bad, r->n_threads);
+    if (bad < 0 && r->h.has_target && y)
         s = S_Y, read_rows(r->fd, &r->h.sec[S_Y], a, b, (char *)y, &bad, r->n_threads);
-    if (bad < 0 && r->h.has_weight)
+    if (bad < 0 && r->h.has_weight && w)
         s = S_W, read_rows(r->fd, &r->h.sec[S_W], a, b, (char *)w, &bad, r->n_threads);
     if (bad >= 0)
         return lr_fail_at(e, LR_EDATA, r->path, 0, 0, "chunk %lld of the '%s' section fails "

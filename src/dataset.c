@@ -746,6 +746,65 @@ static void open_done(struct dataset *ds)
         st->done_state = 1;
 }
 
+/* Stream mode: the rows of a block of about 32 MiB of rows `width` numbers wide, a whole
+   number of parts (par.h), at most cap. */
+static int64_t block_of(int width, int64_t cap)
+{
+    int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)width + 2));
+    fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+    return fit > PAR_CHUNK_ROWS ? (fit < cap ? fit : cap) : PAR_CHUNK_ROWS;
+}
+
+/* ... and never more rows than the rank has (n): any whole number of parts gives the same
+   sums. */
+static void clamp_block(struct data_stream *st, int64_t n)
+{
+    int64_t all = (n + PAR_CHUNK_ROWS - 1) / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+    if (all > 0 && st->block_rows > all)
+        st->block_rows = all;
+}
+
+/* Collective, stream mode from a valid cache (its kind opened for a window, which has
+   checked every chunk of this rank's rows): no pass over the rows, which come encoded and
+   counted: the share's skipped records and totals as stored, the columns and encoding
+   taken from the cache, and Σ ω read from its weights alone, in row order. Every later
+   pass reads the cache block by block (dataset_next). */
+static int read_cached(struct load *L, const struct data_options *o, struct dataset *ds,
+                       struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
+    int skipped_file[CSV_FIRST_SKIPPED];
+    source_cache_share(&L->src, &L->rows);
+    place_skipped(&L->src, &L->rows, skipped_file);
+    take_described(ds, L->src.described);
+    st->cache = source_cache_take_rows(&L->src);
+    st->sc = (struct scratch){.fd = -1, .d = ds->n_features, .has_y = ds->has_target,
+                              .has_w = L->in.lay.has_weight, .n_rows = L->rows.n_rows};
+    if (!o->block_rows)  /* about 32 MiB of the rows as stored */
+        st->block_rows = block_of(ds->n_features, st->block_rows);
+    clamp_block(st, L->rows.n_rows);
+    if (st->sc.has_w) {
+        double *w = lr_malloc((size_t)st->block_rows * sizeof *w);
+        int64_t n;
+        while ((n = cache_rows_read(st->cache, st->block_rows, NULL, NULL, w, e)) > 0)
+            add_weights(w, n, &L->weight_sum);
+        free(w);
+        cache_rows_rewind(st->cache);
+    }
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
+    ds->n_rows = L->rows.n_rows;
+    ds->n_skipped_local = L->rows.n_skipped;
+    ds->skipped_at = L->rows.skipped_at;
+    L->rows.skipped_at = NULL;
+    if (count_rows(L, o, ds, e) < 0)
+        return -1;
+    if (o->many_passes)
+        open_done(ds);
+    return 0;
+}
+
 /* Collective, stream mode: the first pass, block by block. Each block's missing values are
    counted and its rows, as read, go to this rank's scratch file; L->rows keeps the rest
    (levels, skipped records, counts). Then the encoding is decided, which each later pass
@@ -765,21 +824,19 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     st->n_threads = o->n_threads;
     st->dir = o->scratch;
     st->done.fd = -1;
-    int cached = L->src.m == source_cache();  /* the rows come encoded: no scratch file */
+    if (L->src.m == source_cache())  /* the rows come encoded: no scratch file */
+        return read_cached(L, o, ds, e);
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
-    if (!cached &&
-        (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows,
-                      e) < 0 ||
-         (o->cache && scratch_open(&st->at, o->scratch, 1, 0, 0, rows, e) < 0)))
+    if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0 ||
+        (o->cache && scratch_open(&st->at, o->scratch, 1, 0, 0, rows, e) < 0))
         return -1;
     int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
     struct lr_error we = {0};  /* a local write error, agreed once the pass has ended */
     struct csv_shard b;
     while ((rc = L->src.m->next(&L->src, st->block_rows, &b, e)) > 0) {
-        if (!cached)
-            enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
+        enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
         add_weights(b.w, b.n_rows, &L->weight_sum);
-        if (we.code == LR_OK && !cached)
+        if (we.code == LR_OK)
             scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
         if (we.code == LR_OK && st->at.fd >= 0)  /* the offsets' bytes, as stored */
             scratch_append(&st->at, (const double *)b.row_at, NULL, NULL, b.n_rows, &we);
@@ -792,29 +849,16 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     if (rc < 0 || comm_agree(e) != LR_OK)
         goto fail;
     place_skipped(&L->src, &L->rows, skipped_file);
-    if (cached) {  /* the cache's columns and encoding; later passes read it block by block */
-        take_described(ds, L->src.described);
-        st->cache = source_cache_take_rows(&L->src);
-        st->sc = (struct scratch){.fd = -1, .d = ds->n_features, .has_y = ds->has_target,
-                                  .has_w = L->in.lay.has_weight, .n_rows = L->rows.n_rows};
-    } else if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names,
-                          &ds->n_features, &ds->enc, &st->plan, e) < 0) {
+    if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
+                   &ds->enc, &st->plan, e) < 0)
         goto fail;
-    }
     /* the blocks read back: about 32 MiB of the design, which one-hot columns can make much
        wider than the rows as read (unless --block-rows says), and never more rows than the
        rank has; any whole number of parts gives the same sums */
-    int wide = !cached && !st->plan.identity && !st->plan.raw;
-    if ((wide || cached) && !o->block_rows) {
-        int width = cached ? ds->n_features : st->plan.width;
-        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)width + 2));
-        fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
-        st->block_rows = fit > PAR_CHUNK_ROWS ? (fit < st->block_rows ? fit : st->block_rows)
-                                               : PAR_CHUNK_ROWS;
-    }
-    int64_t all = (L->rows.n_rows + PAR_CHUNK_ROWS - 1) / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
-    if (all > 0 && st->block_rows > all)
-        st->block_rows = all;
+    int wide = !st->plan.identity && !st->plan.raw;
+    if (wide && !o->block_rows)
+        st->block_rows = block_of(st->plan.width, st->block_rows);
+    clamp_block(st, L->rows.n_rows);
     if (wide) {  /* a block expanded beside the one read */
         char what[200];
         snprintf(what, sizeof what, "a block of the one-hot design (%lld rows of %d numbers; "

@@ -222,6 +222,18 @@ static void cache_close(struct row_source *s)
     s->state = NULL;
 }
 
+void source_cache_share(struct row_source *s, struct csv_shard *b)
+{
+    struct cache_state *st = s->state;
+    const struct csv_shard *r = &st->rows;
+    memset(b, 0, sizeof *b);
+    csv_shard_slice(r, s->in.cache->meta.n_features, 0, 0, 0, r->n_skipped, b);
+    b->n_rows = r->n_rows;
+    if (comm_rank() == 0)
+        first_block(s, b);
+    st->done = 1;
+}
+
 struct cache_rows *source_cache_take_rows(struct row_source *s)
 {
     if (s->m != source_cache())

@@ -105,13 +105,15 @@ lr 2 1 "${A[@]}" "${STREAM[@]}" --cache "$TMP/gz.bin" --model-out "$TMP/gz1.json
     >/dev/null 2>"$TMP/gz1.err"
 rc1=$?
 lr 2 1 "${A[@]}" --memory resident --cache "$TMP/gz.bin" --model-out "$TMP/gzr.json" \
-    "$TMP/gz" >/dev/null 2>&1
+    "$TMP/gz" >/dev/null 2>"$TMP/gzr.err"
 lr 2 1 "${A[@]}" "${STREAM[@]}" --cache "$TMP/gz.bin" --model-out "$TMP/gzs.json" "$TMP/gz" \
     >/dev/null 2>"$TMP/gzs.err"
 rc2=$?
 [ $rc1 -eq 2 ] && grep -q "decompress" "$TMP/gz1.err" && [ $rc2 -eq 0 ] &&
     grep -q "checked the 35999 rows" "$TMP/gzs.err" && same_model "$TMP/gzr.json" "$TMP/gzs.json" &&
-    ok "gzip parts in stream mode: refused without a cache, read block by block from their valid cache" ||
+    grep -q "skipped 1 bad row (--on-bad-row skip); first at line $TMP/gz/p1.csv:13002$" "$TMP/gzs.err" &&
+    diff <(grep skipped "$TMP/gzr.err") <(grep skipped "$TMP/gzs.err") >/dev/null &&
+    ok "gzip parts in stream mode: refused without a cache, read block by block from their valid cache (the skipped row at its file and line)" ||
     not_ok "gzip parts with --cache in stream mode: exit $rc1, then $rc2" "$(tail -c 300 "$TMP/gzs.err")"
 
 # predict and evaluate with --cache in stream mode: written, then read; the same bytes as
