@@ -1,5 +1,5 @@
 # stream_cache.sh — --cache in stream mode: a cache written by a streamed run (block by
-# block, from the rows the first pass read) and read by one (block by block from the cache
+# block, from the rows the first pass read; the bytes a resident run writes) and read by one (block by block from the cache
 # file, no scratch file) gives the resident model bit for bit (seconds and the mode aside)
 # under ranks 1-3 x threads 1-2 with 4096-row blocks, several per rank; a cache written in
 # stream mode reads back in resident mode and the other way, also that of gzip parts,
@@ -41,22 +41,25 @@ PY
 
 STREAM=(--memory stream --block-rows 4096)
 # check NAME SHAPES SOLVER-ARGS...: the cache written in stream mode at 2x1 ("ranks x
-# threads"), then read in stream mode at each shape (with a --scratch directory that does
+# threads"), the same bytes as one written by a resident run on one rank, then read in stream mode at each shape (with a --scratch directory that does
 # not exist: no scratch file is made, and every pass reads the cache) and in resident mode
 # at the last; each model against the resident one at its shape (r<shape>.json)
 check() {
     local name=$1 shapes=$2 bad="" np th last
     shift 2
     local A=(--categorical g --missing mean --weights w --on-bad-row skip "$@")
-    rm -f "$TMP/c.bin"
+    rm -f "$TMP/c.bin" "$TMP/cr.bin"
     for shape in $(echo 2x1 $shapes | tr ' ' '\n' | sort -u); do
         np=${shape%x*} th=${shape#*x}
         lr "$np" "$th" "${A[@]}" --memory resident --model-out "$TMP/r$shape.json" \
             "$TMP/all.csv" >/dev/null 2>&1 || bad="$bad [resident $shape: exit $?]"
     done
+    lr 1 1 "${A[@]}" --memory resident --cache "$TMP/cr.bin" --model-out "$TMP/cr.json" \
+        "$TMP/all.csv" >/dev/null 2>&1 || bad="$bad [resident write: exit $?]"
     lr 2 1 "${A[@]}" "${STREAM[@]}" --cache "$TMP/c.bin" --model-out "$TMP/w.json" \
         "$TMP/all.csv" >/dev/null 2>"$TMP/w.err" || bad="$bad [write: exit $?]"
     grep -q "wrote the cache '$TMP/c.bin' (35999 rows" "$TMP/w.err" || bad="$bad [not written]"
+    cmp -s "$TMP/cr.bin" "$TMP/c.bin" || bad="$bad [not the bytes a resident run writes]"
     same_model "$TMP/r2x1.json" "$TMP/w.json" || bad="$bad [written: model differs]"
     for shape in $shapes; do
         last=$shape np=${shape%x*} th=${shape#*x}
