@@ -25,10 +25,11 @@
  * are the items of the fingerprint (cache_fingerprint, the one place that lists them).
  *
  * Writing is collective: every rank writes its rows at its global row offset into one
- * temporary file, chunks shared by two ranks get their crc32 combined on rank 0
- * (crc32_combine), rank 0 renames the file into place (atomic_file.h). Reading is
- * collective: rank 0 checks the header against the files and the options, then every rank
- * preads only its own rows and checks each chunk's crc32 as it reads.
+ * temporary file (in one piece, or block by block: cache_write_begin), chunks shared by two
+ * ranks (or written in pieces) get their crc32 combined (crc32_combine), rank 0 renames the
+ * file into place (atomic_file.h). Reading is collective: rank 0 checks the header against
+ * the files and the options, then every rank preads only its own rows and checks each
+ * chunk's crc32 as it reads (at once, or block by block: cache_open_rows).
  *
  * Calls MPI only through comm.h; never exits.
  */
@@ -140,11 +141,54 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
                int threads, int quiet, struct lr_error *e);
 
 /*
+ * Reading a rank's rows block by block (stream mode: a few blocks held, not the share).
+ * cache_open_rows makes cache_read's checks, with its verdicts and warnings, but keeps no
+ * row: it finds this rank's rows, reads its skipped records into skipped (n_rows: the
+ * rank's rows; n_skipped, skipped_at), and reads every chunk of its rows' sections through
+ * once, checking each crc32, so that a damaged cache is found (a warning, 0: the caller
+ * reads the files) before any row is used. 1 with *r open. cache_rows_read then gives the
+ * next rows of a pass, checking the crc32 of every chunk it reads again: a chunk that
+ * fails now (the file changed during the run) is LR_EDATA. Local but cache_open_rows.
+ */
+struct cache_rows;
+int cache_open_rows(const char *path, int full, const struct cache_csv *c,
+                    const struct cache_fingerprint *fp, struct cache_meta *m,
+                    struct csv_shard *skipped, struct cache_rows **r, int threads, int quiet,
+                    struct lr_error *e);
+/* Up to max_rows next rows into X (room for max_rows x n_features), y and w (as the cache
+   holds them; room for max_rows each; NULL: that section not read): the rows read, 0 at
+   the end of the pass, -1 with e. */
+int64_t cache_rows_read(struct cache_rows *r, int64_t max_rows, double *X, double *y,
+                        double *w, struct lr_error *e);
+void cache_rows_rewind(struct cache_rows *r);
+void cache_rows_close(struct cache_rows *r);  /* NULL: nothing */
+
+/*
  * Collective: write every rank's rows (parsed with csv_layout.keep_offsets: row_at and
  * skipped_off in the region's offsets) and m to path. A failure is a warning (unless
  * quiet), not an error: the run goes on without a cache. Returns 0 or -1.
  */
 int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
                 const struct cache_meta *m, const struct csv_shard *rows, int threads, int quiet);
+
+/*
+ * The same in three steps, for rows that come block by block (stream mode).
+ * cache_write_begin, collective: the cache of m's totals, this rank's n_rows rows (after
+ * the rows of the ranks before it) and its skipped records (skipped: n_skipped,
+ * skipped_at, skipped_off), begun in a temporary file; cache_write_rows, local: the next n
+ * rows of this rank (X n x m->n_features, y and w as m has them, row_at), each chunk's
+ * crc32 computed as written (a chunk written in pieces gets its pieces' crc32 combined);
+ * cache_write_end, collective: the chunks shared by two ranks, the small sections and m's
+ * meta (its encoding's unseen counts may have grown since begin), the header, and the
+ * file renamed into place. A failure anywhere is cache_write's warning, -1 from end.
+ */
+struct cache_writer;
+struct cache_writer *cache_write_begin(const char *path, const struct cache_csv *c,
+                                       const struct cache_fingerprint *fp,
+                                       const struct cache_meta *m, int64_t n_rows,
+                                       const struct csv_shard *skipped, int threads, int quiet);
+void cache_write_rows(struct cache_writer *w, const double *X, const double *y,
+                      const double *wt, const int64_t *row_at, int64_t n);
+int cache_write_end(struct cache_writer *w, const struct cache_meta *m);
 
 #endif

@@ -16,8 +16,9 @@
  *
  * Picking the kind (source_init) is collective when the input names a cache: the cache is
  * checked first (its header against the files and the options, quick or full, then this
- * rank's rows read and their crc32 checked), and only a cache that passes every check gives
- * the cache kind, its rows already read. An absent cache picks a CSV kind silently; a stale,
+ * rank's rows read and their crc32 checked; opened for a window, the rows are read through
+ * for the check and none is kept), and only a cache that passes every check gives the
+ * cache kind, its rows already read (or checked). An absent cache picks a CSV kind silently; a stale,
  * truncated or corrupt one picks it with rank 0's warning saying why; either way the CSV
  * kind keeps where each record starts (csv_layout.keep_offsets), so that the caller can
  * write the cache from the rows read (cache_write). A kind is thus never opened on a cache
@@ -51,8 +52,10 @@
  * levels), and next returns 0 on every rank together. What each kind holds meanwhile:
  *   csv, parts   about one block of rows (and the text of one read with its rows): the
  *                reader parses on as the blocks are taken (csv_reader_next)
- *   cache        the share's rows, read by the probe; blocks are slices of them, kept for
- *                the next pass (not yet read block by block)
+ *   cache        opened for a window (in.window_rows > 0): one block, read from the file
+ *                (the probe has read every chunk of the share through once to check its
+ *                crc32, keeping none); else the share's rows, read by the probe, and
+ *                blocks are slices of them, kept for the next pass
  *   compressed   one block only: max_rows > 0 is LR_EUSAGE
  * A pass is read one way: a pass begun block by block goes on so (max_rows 0 then gives the
  * rest of the share).
@@ -184,6 +187,17 @@ int source_check_block(int64_t max_rows, struct lr_error *e);
 int source_next_block(struct csv_reader **r, const struct byte_source *b, off_t begin,
                       off_t end, const struct source_input *in, int64_t max_rows,
                       struct csv_shard *out, int64_t *lines, struct lr_error *e);
+
+/* The cache kind opened for a window (in.window_rows > 0): its reader of this rank's rows
+   (cache.h), the caller's from here on, who reads later passes through it; NULL for any
+   other kind. The source's own passes end with it. */
+struct cache_rows *source_cache_take_rows(struct row_source *s);
+
+/* Collective, the cache kind opened for a window, before its first next: the pass's one
+   block as next would give it, but without its rows (X, y, w NULL; n_rows counts them):
+   the share's skipped records, and rank 0's stored totals and first skipped records. The
+   pass has then ended. */
+void source_cache_share(struct row_source *s, struct csv_shard *b);
 
 /* Collective, source_init's probe: 1 when in->cache is valid (s is then the cache kind), 0
    when the files must be read (their kind still to pick), -1 with e. */

@@ -392,42 +392,6 @@ struct partial {
 };
 #define PARTIALS_PER_RANK (2 * N_SECTIONS)
 
-/*
- * Write bytes [b0, b0 + n) of section s from p: the data, the crc32 of the chunks that lie
- * wholly inside, and the pieces of the (at most two) chunks it shares, in *parts.
- */
-static int write_part(int fd, const struct section *x, int s, const char *p, int64_t b0,
-                      int64_t n, struct partial *parts, int *n_parts, int n_threads)
-{
-    if (n == 0)
-        return 0;
-    if (shard_pwrite(fd, p, n, (off_t)(x->offset + b0)) < 0)
-        return -1;
-    int64_t c0 = b0 / CHUNK, c1 = (b0 + n - 1) / CHUNK, failed = 0;
-    uint32_t *crcs = lr_malloc((size_t)(c1 - c0 + 1) * sizeof *crcs);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads)
-    for (int64_t c = c0; c <= c1; c++) {
-        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
-        int64_t hi = (c + 1) * CHUNK < b0 + n ? (c + 1) * CHUNK : b0 + n;
-        crcs[c - c0] = crc_of(p + (lo - b0), hi - lo);
-    }
-    for (int64_t c = c0; c <= c1 && !failed; c++) {
-        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
-        int64_t end = (c + 1) * CHUNK < x->bytes ? (c + 1) * CHUNK : x->bytes;
-        int64_t hi = end < b0 + n ? end : b0 + n;
-        if (lo == c * CHUNK && hi == end) {
-            failed = shard_pwrite(fd, &crcs[c - c0], 4, (off_t)(x->crc_offset + 4 * c)) < 0;
-        } else {
-            parts[*n_parts] = (struct partial){.section = s, .used = 1, .chunk = c,
-                                               .start = lo, .len = hi - lo,
-                                               .crc = crcs[c - c0]};
-            ++*n_parts;
-        }
-    }
-    free(crcs);
-    return failed ? -1 : 0;
-}
-
 static int cmp_partial(const void *a, const void *b)
 {
     const struct partial *p = a, *q = b;
@@ -556,130 +520,271 @@ void cache_meta_free(struct cache_meta *m)
     enc_free(&m->enc);
 }
 
-int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
-                const struct cache_meta *m, const struct csv_shard *rows, int threads, int quiet)
+/* Room for the "meta" section beyond m's text now: each column's unseen count may still
+   grow (a writer whose rows are encoded as they are put) by up to 20 digits. */
+static int64_t meta_room(const struct cache_meta *m, int64_t len)
 {
-    int n_threads = threads > 0 ? threads : 1;
-    struct lr_error e = {0};
+    return len + 20 * (int64_t)m->enc.n_cols;
+}
+
+/* A piece of a chunk written by this rank whose crc32 is not yet complete: the chunk's
+   bytes [start, start + len) so far. */
+struct piece {
+    int valid;
+    int64_t chunk, start, len;
+    uint32_t crc;
+};
+
+struct cache_writer {
     struct header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, CACHE_MAGIC, 8);
-    h.version = CACHE_VERSION;
-    h.byte_order = BYTE_ORDER_MARK;
-    h.chunk_bytes = CHUNK;
-    h.data_start = c->data_start, h.data_end = c->size, h.n_files = c->n;
-    h.fp = *fp;
-    h.n_rows = m->n_rows;
-    h.n_skipped = m->n_skipped;
-    h.n_features = m->n_features;
-    h.has_target = m->target != NULL;
-    h.has_weight = m->has_weight;
-    h.n_source = m->n_source;
-    h.n_first_skipped = m->n_first_skipped;
-    memcpy(h.first_skipped, m->first_skipped, sizeof h.first_skipped);
-    memcpy(h.first_skipped_last, m->first_skipped_last, sizeof h.first_skipped_last);
+    const struct cache_csv *c;
+    const char *path;
+    int quiet, n_threads, rc, fd;
+    struct lr_error e;         /* this rank's failure, agreed at the end */
+    char tmp[4200];
+    int64_t first, n_rows, put;  /* this rank's rows: the first's global index, how many,
+                                    how many written so far */
+    uint64_t *index;           /* the "index" section, this rank's entries */
+    int64_t n_idx;
+    struct piece open[N_SECTIONS];  /* per section, the chunk being written */
+    struct partial parts[PARTIALS_PER_RANK];  /* chunks other ranks share */
+    int n_parts;
+    char *names, *files;
+    double t0;
+};
+
+/* The open piece of section s, no longer continued by this rank: a chunk it shares with
+   another rank, whose crc32 rank 0 combines. */
+static void piece_flush(struct cache_writer *w, int s)
+{
+    struct piece *o = &w->open[s];
+    if (!o->valid)
+        return;
+    if (w->n_parts < PARTIALS_PER_RANK)
+        w->parts[w->n_parts++] = (struct partial){.section = s, .used = 1, .chunk = o->chunk,
+                                                  .start = o->start, .len = o->len,
+                                                  .crc = o->crc};
+    else  /* cannot happen: a rank's rows are contiguous, so two per section at most */
+        lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: a chunk split too often");
+    o->valid = 0;
+}
+
+/* Bytes [lo, lo + len) of chunk c of section s, with their crc32: added to the chunk's
+   open piece; a chunk complete gets its crc32 written. */
+static void piece_add(struct cache_writer *w, int s, int64_t c, int64_t lo, int64_t len,
+                      uint32_t crc)
+{
+    const struct section *x = &w->h.sec[s];
+    struct piece *o = &w->open[s];
+    if (o->valid && o->chunk == c && o->start + o->len == lo) {
+        o->crc = (uint32_t)crc32_combine(o->crc, crc, (z_off_t)len);
+        o->len += len;
+    } else {
+        piece_flush(w, s);
+        *o = (struct piece){.valid = 1, .chunk = c, .start = lo, .len = len, .crc = crc};
+    }
+    int64_t end = (c + 1) * CHUNK < x->bytes ? (c + 1) * CHUNK : x->bytes;
+    if (o->start == c * CHUNK && o->start + o->len == end) {
+        if (shard_pwrite(w->fd, &o->crc, 4, (off_t)(x->crc_offset + 4 * c)) < 0)
+            lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: %s", strerror(errno));
+        o->valid = 0;
+    }
+}
+
+/* Write bytes [b0, b0 + n) of section s from p, and their chunks' crc32 (pieces). */
+static void write_part(struct cache_writer *w, int s, const void *p, int64_t b0, int64_t n)
+{
+    const struct section *x = &w->h.sec[s];
+    if (n <= 0 || w->e.code != LR_OK)
+        return;
+    if (shard_pwrite(w->fd, p, n, (off_t)(x->offset + b0)) < 0) {
+        lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: %s", strerror(errno));
+        return;
+    }
+    int64_t c0 = b0 / CHUNK, c1 = (b0 + n - 1) / CHUNK;
+    uint32_t *crcs = lr_malloc((size_t)(c1 - c0 + 1) * sizeof *crcs);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->n_threads)
+    for (int64_t c = c0; c <= c1; c++) {
+        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
+        int64_t hi = (c + 1) * CHUNK < b0 + n ? (c + 1) * CHUNK : b0 + n;
+        crcs[c - c0] = crc_of((const char *)p + (lo - b0), hi - lo);
+    }
+    for (int64_t c = c0; c <= c1; c++) {
+        int64_t lo = c * CHUNK > b0 ? c * CHUNK : b0;
+        int64_t hi = (c + 1) * CHUNK < b0 + n ? (c + 1) * CHUNK : b0 + n;
+        piece_add(w, s, c, lo, hi - lo, crcs[c - c0]);
+    }
+    free(crcs);
+}
+
+struct cache_writer *cache_write_begin(const char *path, const struct cache_csv *c,
+                                       const struct cache_fingerprint *fp,
+                                       const struct cache_meta *m, int64_t n_rows,
+                                       const struct csv_shard *skipped, int threads, int quiet)
+{
+    struct cache_writer *w = lr_calloc(1, sizeof *w);
+    struct header *h = &w->h;
+    w->c = c, w->path = path, w->quiet = quiet, w->fd = -1;
+    w->n_threads = threads > 0 ? threads : 1;
+    w->n_rows = n_rows;
+    memcpy(h->magic, CACHE_MAGIC, 8);
+    h->version = CACHE_VERSION;
+    h->byte_order = BYTE_ORDER_MARK;
+    h->chunk_bytes = CHUNK;
+    h->data_start = c->data_start, h->data_end = c->size, h->n_files = c->n;
+    h->fp = *fp;
+    h->n_rows = m->n_rows;
+    h->n_skipped = m->n_skipped;
+    h->n_features = m->n_features;
+    h->has_target = m->target != NULL;
+    h->has_weight = m->has_weight;
+    h->n_source = m->n_source;
+    h->n_first_skipped = m->n_first_skipped;
+    memcpy(h->first_skipped, m->first_skipped, sizeof h->first_skipped);
+    memcpy(h->first_skipped_last, m->first_skipped_last, sizeof h->first_skipped_last);
     for (int k = 0; k < m->n_first_skipped; k++) {
-        h.first_skipped_file[k] = -1;
+        h->first_skipped_file[k] = -1;
         for (int f = 0; m->first_skipped_path[k] && f < c->n; f++)
             if (strcmp(c->file[f].path, m->first_skipped_path[k]) == 0)
-                h.first_skipped_file[k] = f;
+                h->first_skipped_file[k] = f;
     }
     int64_t names_len, files_len, meta_len;
-    char *names = names_blob(m, &names_len), *meta = meta_blob(m, &meta_len);
-    double t0 = comm_wtime();
+    char *meta = meta_blob(m, &meta_len);
+    free(meta);
+    w->names = names_blob(m, &names_len);
+    w->t0 = comm_wtime();
     uint64_t *digest = lr_malloc((size_t)c->n * sizeof *digest);
-    int rc = content_digest(c, digest, &h.content_digest, n_threads, &e);
-    char *files = files_blob(c, digest, &files_len);
-    plan(&h, names_len, meta_len, files_len);
-    if (rc == 0 && c->size < c->data_start)  /* the caller did not say the stream's length */
-        rc = lr_fail(&e, LR_EWRITE, "the data's length is not known");
-
-    char tmp[4200] = "";
-    if (rc == 0 && comm_rank() == 0) {
-        int fd = atomic_begin(path, tmp, sizeof tmp, &e);
+    w->rc = content_digest(c, digest, &h->content_digest, w->n_threads, &w->e);
+    w->files = files_blob(c, digest, &files_len);
+    free(digest);
+    plan(h, names_len, meta_room(m, meta_len), files_len);
+    if (w->rc == 0 && c->size < c->data_start)  /* the caller did not say the stream's length */
+        w->rc = lr_fail(&w->e, LR_EWRITE, "the data's length is not known");
+    if (w->rc == 0 && comm_rank() == 0) {
+        int fd = atomic_begin(path, w->tmp, sizeof w->tmp, &w->e);
         if (fd >= 0)
             close(fd);
     }
-    if (rc == 0 && comm_agree(&e) != LR_OK)
-        rc = -1;
-    comm_bcast(tmp, sizeof tmp, 0);
-
+    if (w->rc == 0 && comm_agree(&w->e) != LR_OK)
+        w->rc = -1;
+    comm_bcast(w->tmp, sizeof w->tmp, 0);
     /* this rank's rows at its global row offset, its skipped records at theirs */
-    int64_t first = comm_exscan_i64(rows->n_rows), first_skip = comm_exscan_i64(rows->n_skipped);
-    int64_t n_idx = h.sec[S_INDEX].bytes / 8, rows_per_chunk = CHUNK / 8;
-    uint64_t *index = lr_calloc((size_t)(n_idx ? n_idx : 1), sizeof *index);
-    for (int64_t k = (first + rows_per_chunk - 1) / rows_per_chunk;
-         k < n_idx && k * rows_per_chunk < first + rows->n_rows; k++)
-        index[k] = (uint64_t)rows->row_at[k * rows_per_chunk - first];
-    comm_sum_u64(index, (int)n_idx);
-    struct partial parts[PARTIALS_PER_RANK];
-    memset(parts, 0, sizeof parts);
-    int n_parts = 0, fd = -1;
-    if (rc == 0) {
-        int64_t *skipped = lr_malloc(lr_bytes(rows->n_skipped + 1, 2, sizeof(int64_t)));
-        for (int64_t k = 0; k < rows->n_skipped; k++) {
-            skipped[2 * k] = rows->skipped_off[k];
-            skipped[2 * k + 1] = first + rows->skipped_at[k];  /* rows before it, in the file */
+    w->first = comm_exscan_i64(n_rows);
+    int64_t first_skip = comm_exscan_i64(skipped->n_skipped);
+    w->n_idx = h->sec[S_INDEX].bytes / 8;
+    w->index = lr_calloc((size_t)(w->n_idx ? w->n_idx : 1), sizeof *w->index);
+    if (w->rc == 0) {
+        w->fd = open(w->tmp, O_WRONLY);
+        if (w->fd < 0)
+            lr_fail_at(&w->e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
+        int64_t *sk = lr_malloc(lr_bytes(skipped->n_skipped + 1, 2, sizeof(int64_t)));
+        for (int64_t k = 0; k < skipped->n_skipped; k++) {
+            sk[2 * k] = skipped->skipped_off[k];
+            sk[2 * k + 1] = w->first + skipped->skipped_at[k];  /* rows before it */
         }
-        int64_t d8 = 8 * (int64_t)m->n_features, n = rows->n_rows;
-        fd = open(tmp, O_WRONLY);
-        if (fd < 0 ||
-            write_part(fd, &h.sec[S_X], S_X, (const char *)rows->X, first * d8, n * d8, parts,
-                       &n_parts, n_threads) < 0 ||
-            (h.has_target && write_part(fd, &h.sec[S_Y], S_Y, (const char *)rows->y, first * 8,
-                                        n * 8, parts, &n_parts, n_threads) < 0) ||
-            (h.has_weight && write_part(fd, &h.sec[S_W], S_W, (const char *)rows->w, first * 8,
-                                        n * 8, parts, &n_parts, n_threads) < 0) ||
-            write_part(fd, &h.sec[S_ROW_AT], S_ROW_AT, (const char *)rows->row_at, first * 8,
-                       n * 8, parts, &n_parts, n_threads) < 0 ||
-            write_part(fd, &h.sec[S_SKIPPED], S_SKIPPED, (const char *)skipped, first_skip * 16,
-                       rows->n_skipped * 16, parts, &n_parts, n_threads) < 0)
-            lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
-        free(skipped);
+        write_part(w, S_SKIPPED, sk, first_skip * 16, skipped->n_skipped * 16);
+        free(sk);
     }
+    return w;
+}
+
+void cache_write_rows(struct cache_writer *w, const double *X, const double *y,
+                      const double *wt, const int64_t *row_at, int64_t n)
+{
+    if (w->rc < 0 || w->e.code != LR_OK || n <= 0)
+        return;
+    if (w->put + n > w->n_rows) {
+        lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: more rows than announced");
+        return;
+    }
+    int64_t d8 = 8 * (int64_t)w->h.n_features, at = w->first + w->put;
+    write_part(w, S_X, X, at * d8, n * d8);
+    if (w->h.has_target)
+        write_part(w, S_Y, y, at * 8, n * 8);
+    if (w->h.has_weight)
+        write_part(w, S_W, wt, at * 8, n * 8);
+    write_part(w, S_ROW_AT, row_at, at * 8, n * 8);
+    int64_t rpc = CHUNK / 8;  /* rows per "row_at" chunk: the index holds each's first */
+    for (int64_t k = (at + rpc - 1) / rpc; k < w->n_idx && k * rpc < at + n; k++)
+        w->index[k] = (uint64_t)row_at[k * rpc - at];
+    w->put += n;
+}
+
+int cache_write_end(struct cache_writer *w, const struct cache_meta *m)
+{
+    struct header *h = &w->h;
+    int rc = w->rc;
+    if (rc == 0 && w->e.code == LR_OK && w->put != w->n_rows)
+        lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: %lld rows of %lld",
+                   (long long)w->put, (long long)w->n_rows);
+    for (int s = 0; s < N_SECTIONS; s++)
+        piece_flush(w, s);
+    comm_sum_u64(w->index, (int)w->n_idx);
     struct partial *all = comm_rank() == 0
-                              ? lr_malloc((size_t)comm_size() * sizeof parts) : NULL;
-    comm_gather(parts, all, sizeof parts);
-    if (rc == 0 && comm_rank() == 0 && e.code == LR_OK) {
+                              ? lr_malloc((size_t)comm_size() * sizeof w->parts) : NULL;
+    comm_gather(w->parts, all, sizeof w->parts);
+    if (rc == 0 && comm_rank() == 0 && w->e.code == LR_OK) {
         int n_all = 0;
         for (int k = 0; k < comm_size() * PARTIALS_PER_RANK; k++)
             if (all[k].used)
                 all[n_all++] = all[k];
-        char page[HEADER_BYTES];
-        header_seal(&h, page);
-        if (combine_partials(fd, &h, all, n_all) < 0 ||
-            write_small(fd, &h, S_INDEX, index) < 0 || write_small(fd, &h, S_NAMES, names) < 0 ||
-            write_small(fd, &h, S_META, meta) < 0 || write_small(fd, &h, S_FILES, files) < 0 ||
-            shard_pwrite(fd, page, HEADER_BYTES, 0) < 0 || ftruncate(fd, (off_t)h.file_bytes) < 0)
-            lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
+        int64_t meta_len;
+        char *meta = meta_blob(m, &meta_len), page[HEADER_BYTES];
+        int64_t room = h->sec[S_META].bytes;
+        char *padded = lr_malloc((size_t)room + 1);  /* JSON, then spaces */
+        memset(padded, ' ', (size_t)room);
+        memcpy(padded, meta, (size_t)(meta_len < room ? meta_len : room));
+        header_seal(h, page);
+        if (meta_len > room)
+            lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: the meta outgrew its "
+                       "room");
+        else if (combine_partials(w->fd, h, all, n_all) < 0 ||
+                 write_small(w->fd, h, S_INDEX, w->index) < 0 ||
+                 write_small(w->fd, h, S_NAMES, w->names) < 0 ||
+                 write_small(w->fd, h, S_META, padded) < 0 ||
+                 write_small(w->fd, h, S_FILES, w->files) < 0 ||
+                 shard_pwrite(w->fd, page, HEADER_BYTES, 0) < 0 ||
+                 ftruncate(w->fd, (off_t)h->file_bytes) < 0)
+            lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: %s", strerror(errno));
+        free(padded);
+        free(meta);
     }
-    if (fd >= 0 && fsync(fd) != 0 && e.code == LR_OK)
-        lr_fail_at(&e, LR_EWRITE, path, 0, 0, "write failed: %s", strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    if (w->fd >= 0 && fsync(w->fd) != 0 && w->e.code == LR_OK)
+        lr_fail_at(&w->e, LR_EWRITE, w->path, 0, 0, "write failed: %s", strerror(errno));
+    if (w->fd >= 0)
+        close(w->fd);
     free(all);
-    free(index);
-    free(names);
-    free(meta);
-    free(files);
-    free(digest);
-    if (rc == 0 && comm_agree(&e) != LR_OK)
+    if (rc == 0 && comm_agree(&w->e) != LR_OK)
         rc = -1;
-    if (rc == 0 && comm_rank() == 0 && atomic_commit(tmp, path, &e) < 0)
+    if (rc == 0 && comm_rank() == 0 && atomic_commit(w->tmp, w->path, &w->e) < 0)
         rc = -1;
-    else if (rc < 0 && comm_rank() == 0 && tmp[0])
-        unlink(tmp);
-    if (comm_agree(&e) != LR_OK)
+    else if (rc < 0 && comm_rank() == 0 && w->tmp[0])
+        unlink(w->tmp);
+    if (comm_agree(&w->e) != LR_OK)
         rc = -1;
-    if (comm_rank() == 0 && !quiet) {
+    if (comm_rank() == 0 && !w->quiet) {
         if (rc < 0)
             fprintf(stderr, "linreg_mpi: warning: cannot write the cache '%s': %s; going on "
-                    "without it\n", path, e.msg);
+                    "without it\n", w->path, w->e.msg);
         else
             fprintf(stderr, "linreg_mpi: wrote the cache '%s' (%lld rows, %.1f MB, %.3f s)\n",
-                    path, (long long)h.n_rows, (double)h.file_bytes / 1e6, comm_wtime() - t0);
+                    w->path, (long long)h->n_rows, (double)h->file_bytes / 1e6,
+                    comm_wtime() - w->t0);
     }
+    free(w->index);
+    free(w->names);
+    free(w->files);
+    free(w);
     return rc;
+}
+
+int cache_write(const char *path, const struct cache_csv *c, const struct cache_fingerprint *fp,
+                const struct cache_meta *m, const struct csv_shard *rows, int threads, int quiet)
+{
+    struct cache_writer *w = cache_write_begin(path, c, fp, m, rows->n_rows, rows, threads,
+                                               quiet);
+    cache_write_rows(w, rows->X, rows->y, rows->w, rows->row_at, rows->n_rows);
+    return cache_write_end(w, m);
 }
 
 /* ---- reading ---- */
@@ -874,9 +979,27 @@ static int64_t first_row_from(int fd, int n_threads, const struct header *h,
     return row;
 }
 
-/* This rank's rows and skipped records; -1 with *why on a bad chunk. */
+/* Chunks of section x holding rows [a, b) read through and checked, one per thread at a
+   time, nothing kept; the first bad one in *bad. */
+static int check_rows(int fd, const struct section *x, int64_t a, int64_t b, int64_t *bad,
+                      int n_threads)
+{
+    int64_t group = n_threads;  /* chunks per read */
+    *bad = -1;
+    if (b <= a || x->row_bytes * b <= x->row_bytes * a)
+        return 0;
+    int64_t c0 = a * x->row_bytes / CHUNK, c1 = (b * x->row_bytes - 1) / CHUNK;
+    char *buf = lr_malloc((size_t)group * CHUNK);
+    for (int64_t c = c0; c <= c1 && *bad < 0; c += group)
+        read_chunks(fd, x, c, c + group - 1 < c1 ? c + group - 1 : c1, buf, bad, n_threads);
+    free(buf);
+    return *bad < 0 ? 0 : -1;
+}
+
+/* This rank's rows and skipped records; -1 with *why on a bad chunk. keep 0: the rows'
+   chunks only checked (check_rows), X, y, w left NULL, and their place in *at. */
 static int read_mine(int fd, int n_threads, const struct header *h, struct csv_shard *rows,
-                     char *why, size_t cap)
+                     int keep, int64_t *at, char *why, size_t cap)
 {
     int64_t bad = -1, n_idx = h->sec[S_INDEX].bytes / 8;
     int bad_s = S_INDEX;
@@ -892,19 +1015,30 @@ static int read_mine(int fd, int n_threads, const struct header *h, struct csv_s
             b = last ? h->n_rows : first_row_from(fd, n_threads, h, index, (int64_t)hi, &bad);
     }
     rows->n_rows = b - a;
-    size_t x_bytes = lr_bytes(rows->n_rows ? rows->n_rows : 1, h->n_features, sizeof(double));
-    rows->X = lr_malloc(x_bytes);
-    prefault(rows->X, x_bytes);
-    if (h->has_target)
-        rows->y = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
-    if (h->has_weight)
-        rows->w = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
-    if (bad < 0)
-        bad_s = S_X, read_rows(fd, &h->sec[S_X], a, b, (char *)rows->X, &bad, n_threads);
-    if (bad < 0 && h->has_target)
-        bad_s = S_Y, read_rows(fd, &h->sec[S_Y], a, b, (char *)rows->y, &bad, n_threads);
-    if (bad < 0 && h->has_weight)
-        bad_s = S_W, read_rows(fd, &h->sec[S_W], a, b, (char *)rows->w, &bad, n_threads);
+    *at = a;
+    if (!keep) {
+        if (bad < 0)
+            bad_s = S_X, check_rows(fd, &h->sec[S_X], a, b, &bad, n_threads);
+        if (bad < 0 && h->has_target)
+            bad_s = S_Y, check_rows(fd, &h->sec[S_Y], a, b, &bad, n_threads);
+        if (bad < 0 && h->has_weight)
+            bad_s = S_W, check_rows(fd, &h->sec[S_W], a, b, &bad, n_threads);
+    } else {
+        size_t x_bytes = lr_bytes(rows->n_rows ? rows->n_rows : 1, h->n_features,
+                                  sizeof(double));
+        rows->X = lr_malloc(x_bytes);
+        prefault(rows->X, x_bytes);
+        if (h->has_target)
+            rows->y = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
+        if (h->has_weight)
+            rows->w = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
+        if (bad < 0)
+            bad_s = S_X, read_rows(fd, &h->sec[S_X], a, b, (char *)rows->X, &bad, n_threads);
+        if (bad < 0 && h->has_target)
+            bad_s = S_Y, read_rows(fd, &h->sec[S_Y], a, b, (char *)rows->y, &bad, n_threads);
+        if (bad < 0 && h->has_weight)
+            bad_s = S_W, read_rows(fd, &h->sec[S_W], a, b, (char *)rows->w, &bad, n_threads);
+    }
     if (bad < 0 && h->n_skipped > 0) {  /* every rank reads all, keeps those in its range */
         skipped = lr_malloc(lr_bytes(h->n_skipped, 2, sizeof(int64_t)));
         bad_s = S_SKIPPED;
@@ -1003,9 +1137,20 @@ static void warn(const char *path, const char *csv, const char *why, int quiet)
                 "cache again\n", path, why, csv);
 }
 
-int cache_read(const char *path, int full, const struct cache_csv *c,
-               const struct cache_fingerprint *fp, struct cache_meta *m, struct csv_shard *rows,
-               int threads, int quiet, struct lr_error *e)
+struct cache_rows {
+    const char *path;
+    int fd, n_threads;
+    struct header h;
+    int64_t first, n, next;    /* this rank's rows: [first, first + n) of the cache's; the
+                                  next one to read, from 0 */
+};
+
+/* cache_read and cache_open_rows: with r NULL, this rank's rows read into rows; else only
+   checked, and *r made to read them. */
+static int open_cache(const char *path, int full, const struct cache_csv *c,
+                      const struct cache_fingerprint *fp, struct cache_meta *m,
+                      struct csv_shard *rows, struct cache_rows **r, int threads, int quiet,
+                      struct lr_error *e)
 {
     int n_threads = threads > 0 ? threads : 1;
     struct header h;
@@ -1056,14 +1201,17 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     char *meta = lr_malloc((size_t)meta_len + 1);
     meta[meta_len] = 0;
     memset(rows, 0, sizeof *rows);
-    if (fd < 0 || read_mine(fd, n_threads, &h, rows, why, sizeof why) < 0)
+    int64_t at = 0;
+    if (fd < 0 || read_mine(fd, n_threads, &h, rows, r == NULL, &at, why, sizeof why) < 0)
         lr_fail(&re, LR_EDATA, "%s", fd < 0 ? strerror(errno) : why);
     else if (read_rows(fd, &h.sec[S_META], 0, meta_len, meta, &bad, n_threads) < 0)
         lr_fail(&re, LR_EDATA, "is corrupt or truncated: chunk %lld of its 'meta' section "
                 "fails its crc32", (long long)bad);
-    if (fd >= 0)
+    if (fd >= 0 && (!r || re.code != LR_OK))
         close(fd);
     if (comm_agree(&re) != LR_OK) {  /* the first rank's reason, on every rank */
+        if (r && fd >= 0 && re.code == LR_OK)
+            close(fd);
         csv_shard_free(rows);
         free(meta);
         warn(path, data_name(c), re.msg, quiet);
@@ -1084,11 +1232,75 @@ int cache_read(const char *path, int full, const struct cache_csv *c,
     if (parsed < 0) {
         cache_meta_free(m);
         csv_shard_free(rows);
+        if (r)
+            close(fd);
         warn(path, data_name(c), "is corrupt: its meta section does not parse", quiet);
         return 0;
     }
-    if (comm_rank() == 0 && !quiet)  /* only once the rows are sure to be used */
+    if (comm_rank() == 0 && !quiet && !r)  /* only once the rows are sure to be used */
         fprintf(stderr, "linreg_mpi: read %lld rows from the cache '%s' (%s check, %.3f s)\n",
                 (long long)h.n_rows, path, full ? "full" : "quick", comm_wtime() - t0);
+    else if (comm_rank() == 0 && !quiet)
+        fprintf(stderr, "linreg_mpi: checked the %lld rows of the cache '%s' (%s check, every "
+                "crc32, %.3f s): reading them block by block\n", (long long)h.n_rows, path,
+                full ? "full" : "quick", comm_wtime() - t0);
+    if (r) {
+        *r = lr_calloc(1, sizeof **r);
+        **r = (struct cache_rows){.path = path, .fd = fd, .n_threads = n_threads, .h = h,
+                                  .first = at, .n = rows->n_rows};
+    }
     return 1;
+}
+
+int cache_read(const char *path, int full, const struct cache_csv *c,
+               const struct cache_fingerprint *fp, struct cache_meta *m, struct csv_shard *rows,
+               int threads, int quiet, struct lr_error *e)
+{
+    return open_cache(path, full, c, fp, m, rows, NULL, threads, quiet, e);
+}
+
+int cache_open_rows(const char *path, int full, const struct cache_csv *c,
+                    const struct cache_fingerprint *fp, struct cache_meta *m,
+                    struct csv_shard *skipped, struct cache_rows **r, int threads, int quiet,
+                    struct lr_error *e)
+{
+    *r = NULL;
+    return open_cache(path, full, c, fp, m, skipped, r, threads, quiet, e);
+}
+
+int64_t cache_rows_read(struct cache_rows *r, int64_t max_rows, double *X, double *y,
+                        double *w, struct lr_error *e)
+{
+    int64_t n = r->n - r->next < max_rows ? r->n - r->next : max_rows, bad = -1;
+    if (n <= 0)
+        return 0;
+    int64_t a = r->first + r->next, b = a + n;
+    int s = S_X;
+    if (X)
+        read_rows(r->fd, &r->h.sec[S_X], a, b, (char *)X, &bad, r->n_threads);
+    if (bad < 0 && r->h.has_target && y)
+        s = S_Y, read_rows(r->fd, &r->h.sec[S_Y], a, b, (char *)y, &bad, r->n_threads);
+    if (bad < 0 && r->h.has_weight && w)
+        s = S_W, read_rows(r->fd, &r->h.sec[S_W], a, b, (char *)w, &bad, r->n_threads);
+    if (bad >= 0)
+        return lr_fail_at(e, LR_EDATA, r->path, 0, 0, "chunk %lld of the '%s' section fails "
+                          "its crc32: the cache changed during the run; run again to read "
+                          "the data from the files", (long long)bad, section_tag[s]);
+    r->next += n;
+    /* the next block read ahead by the kernel while the caller computes on this one */
+    int64_t d8 = 8 * (int64_t)r->h.n_features;
+    posix_fadvise(r->fd, (off_t)(r->h.sec[S_X].offset + b * d8), (off_t)(n * d8),
+                  POSIX_FADV_WILLNEED);
+    return n;
+}
+
+void cache_rows_rewind(struct cache_rows *r) { r->next = 0; }
+
+void cache_rows_close(struct cache_rows *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r);
 }

@@ -128,7 +128,9 @@ void cli_usage(FILE *out)
         "                       Valid: each input file's size, device, inode, modification\n"
         "                       time and header line (and, of several, the list of paths),\n"
         "                       and the options that shape the rows, as when written; a\n"
-        "                       crc32 per MiB checked as read\n"
+        "                       crc32 per MiB checked as read (in stream mode: every\n"
+        "                       chunk of a rank's rows once at the start, then each\n"
+        "                       block's again as it is read)\n"
         "  --cache-verify MODE  'quick' (default): the checks above; 'full': also hash every\n"
         "                       input file as stored (in parallel), which catches an edit in\n"
         "                       place that kept the size and the modification time\n"
@@ -136,19 +138,22 @@ void cli_usage(FILE *out)
         "                       'resident': all in memory; 'stream': a few blocks of rows\n"
         "                       (--block-rows) whatever the row count: the first pass\n"
         "                       keeps the rows as read in a scratch file, each later pass\n"
-        "                       reads them back. The same model, predictions and metrics,\n"
-        "                       bit for bit, as resident, for every solver, --cv, --cov,\n"
-        "                       --diagnostics, --formula, --test and --validation-split;\n"
-        "                       not with --folds column or files, --cache or compressed\n"
-        "                       inputs, nor predicting with an --offset model. --solver\n"
-        "                       exact reads the rows about six times (--cov and\n"
-        "                       --diagnostics one more each, orthogonal poly() one more\n"
-        "                       per degree), gradient descent once an epoch; describe\n"
-        "                       (the same output) once for its statistics, then at most 6\n"
-        "                       times for the quartiles (16 with over 170 columns), usually\n"
-        "                       2 or 3. 'auto' (default): resident when the node's memory\n"
-        "                       holds the rows, else stream where it applies, with a line\n"
-        "                       saying so\n"
+        "                       reads them back; with a valid --cache the passes read\n"
+        "                       the cache block by block (no scratch file of the rows),\n"
+        "                       else it is written from the first pass. The same model,\n"
+        "                       predictions and metrics, bit for bit, as resident, for\n"
+        "                       every solver, --cv, --cov, --diagnostics, --formula,\n"
+        "                       --test and --validation-split; not with --folds column or\n"
+        "                       files, --cache with --validation-split or --diagnostics,\n"
+        "                       or compressed inputs (but from their valid cache), nor\n"
+        "                       predicting with an --offset model. --solver exact reads\n"
+        "                       the rows about six times (--cov and --diagnostics one more\n"
+        "                       each, orthogonal poly() one more per degree), gradient\n"
+        "                       descent once an epoch; describe (the same output) once for\n"
+        "                       its statistics, then at most 6 times for the quartiles (16\n"
+        "                       with over 170 columns), usually 2 or 3. 'auto' (default):\n"
+        "                       resident when the node's memory holds the rows, else\n"
+        "                       stream where it applies, with a line saying so\n"
         "  --scratch DIR        stream mode's scratch files (one per rank, unnamed: gone when\n"
         "                       the run ends, however it ends); default $TMPDIR, else /tmp.\n"
         "                       A directory that cannot hold the rows is exit 73 before any\n"
@@ -1079,11 +1084,15 @@ int cli_parse(int argc, char **argv, struct options *o, struct lr_error *e)
 
 const char *cli_stream_blocker(const struct options *o)
 {
-    if (o->command != CMD_TRAIN)  /* describe, predict, evaluate */
+    if (o->command == CMD_DESCRIBE)  /* its cache holds levels as indices, read whole */
         return o->cache ? "--cache" : NULL;
+    if (o->command != CMD_TRAIN)  /* predict, evaluate */
+        return NULL;
+    /* rows read from a valid cache have no scratch file to split or keep places beside */
     return o->folds == CV_FOLDS_COLUMN ? "--folds column"
            : o->folds == CV_FOLDS_FILES ? "--folds files"
-           : o->cache ? "--cache"
+           : o->cache && o->validation_split > 0 ? "--cache with --validation-split"
+           : o->cache && o->diagnostics ? "--cache with --diagnostics"
            : NULL;
 }
 

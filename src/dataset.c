@@ -433,9 +433,16 @@ struct load {
     struct row_places places;  /* --formula: how a bad row's offset is placed (locate.h) */
 };
 
-/* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded. */
+/* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded; or,
+   from a valid --cache, the cache's rows themselves, already encoded. */
 struct data_stream {
-    struct scratch sc;
+    struct scratch sc;         /* the rows as read (from a cache: not open, but its d, has_y,
+                                  has_w and n_rows say what a pass reads) */
+    struct cache_rows *cache;  /* the rows in the cache, read block by block; NULL: sc */
+    double *fill;              /* from a cache: dataset_fill's values (n_features), applied
+                                  to every block; NULL: none */
+    struct scratch at;         /* the first pass with --cache and no valid cache: where each
+                                  row's record starts, for writing the cache (fd -1: none) */
     struct enc_plan plan;      /* from the first pass (enc_decide) */
     int64_t block_rows;
     double *raw, *design;      /* the block as read, and expanded (one-hot, indicators) */
@@ -669,39 +676,42 @@ static int64_t default_block_rows(const struct source_input *in)
 }
 
 /* Collective: the row source opened. --memory auto: resident when the node's memory holds
-   the rows; when it does not (LR_ENOMEM on every rank), the source again in stream mode,
-   with one line saying so. */
+   the rows; when it does not (LR_ENOMEM on every rank, from the cache's probe or from
+   opening the files), the source again in stream mode, with one line saying so. */
 static int open_source(struct load *L, const struct data_options *o, struct lr_error *e)
 {
     int64_t window = o->block_rows ? o->block_rows : default_block_rows(&L->in);
     L->in.window_rows = o->memory == MEMORY_STREAM ? window : 0;
-    if (source_init(&L->src, &L->in, e) < 0)
-        return -1;
-    int plain = L->src.m == source_csv() || L->src.m == source_parts();
-    if (o->memory == MEMORY_STREAM && !plain)
+    int rc = source_init(&L->src, &L->in, e);
+    int plain = rc == 0 && (L->src.m == source_csv() || L->src.m == source_parts() ||
+                            L->src.m == source_cache());
+    if (rc == 0 && o->memory == MEMORY_STREAM && !plain)
         return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream reads plain CSV "
-                          "files block by block; %s: decompress them first, or use "
-                          "--memory resident", L->src.m == source_cache() ? "--cache reads "
-                          "every row at once" : "a compressed file is decompressed whole");
-    if (L->src.m->open(&L->src, e) == 0 || o->memory != MEMORY_AUTO || e->code != LR_ENOMEM ||
-        !plain)
-        return e->code == LR_OK ? 0 : -1;
+                          "files block by block; a compressed file is decompressed whole: "
+                          "decompress them first, or use --memory resident");
+    if (rc == 0 && L->src.m->open(&L->src, e) == 0)
+        return 0;
+    if (o->memory != MEMORY_AUTO || e->code != LR_ENOMEM || (rc == 0 && !plain))
+        return -1;
     struct lr_error resident = *e;  /* the error unless the window fits */
     memset(e, 0, sizeof *e);
-    L->src.m->close(&L->src);
+    if (L->src.m)
+        L->src.m->close(&L->src);
     L->in.window_rows = window;
-    if (source_init(&L->src, &L->in, e) < 0)
-        return -1;
-    if (L->src.m->open(&L->src, e) < 0) {
+    if (source_init(&L->src, &L->in, e) < 0 || L->src.m->open(&L->src, e) < 0) {
         if (e->code == LR_ENOMEM)
             *e = resident;
         return -1;
     }
-    if (comm_rank() == 0 && !o->quiet)
+    const char *dir = o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    if (comm_rank() == 0 && !o->quiet && L->src.m == source_cache())
+        fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
+                "stream mode (--memory auto), blocks of %lld rows read from the cache "
+                "'%s'\n", resident.msg, (long long)window, o->cache);
+    else if (comm_rank() == 0 && !o->quiet)
         fprintf(stderr, "linreg_mpi: the rows do not fit in memory (%s): reading them in "
                 "stream mode (--memory auto), blocks of %lld rows kept between passes in a "
-                "scratch file in %s (--scratch)\n", resident.msg, (long long)window,
-                o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+                "scratch file in %s (--scratch)\n", resident.msg, (long long)window, dir);
     return 0;
 }
 
@@ -735,10 +745,23 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
     return count_rows(L, o, ds, e);
 }
 
+/* Stream mode: a block's buffers, kept from pass to pass: d numbers a row as read (d: the
+   plan's source columns, or a cache's design), the design beside them (width numbers a
+   row; 0: none) where the plan or a formula expands it, y and w. */
+static void stream_buffers(struct data_stream *st, int d, int width)
+{
+    if (st->raw)
+        return;
+    st->raw = lr_malloc(lr_bytes(st->block_rows, d ? d : 1, sizeof(double)));
+    st->design = width ? lr_malloc(lr_bytes(st->block_rows, width, sizeof(double))) : NULL;
+    st->y = st->sc.has_y ? lr_malloc((size_t)st->block_rows * sizeof *st->y) : NULL;
+    st->w = st->sc.has_w ? lr_malloc((size_t)st->block_rows * sizeof *st->w) : NULL;
+}
+
 /* Collective, stream mode: a new file of the blocks as dataset_next hands them out, which
    the next pass writes and the later ones map back instead of decoding the scratch file
-   again (gradient descent makes one pass an epoch); where its directory has no room for
-   it, every pass decodes. */
+   (or reading the cache) again (gradient descent makes one pass an epoch); where its
+   directory has no room for it, every pass decodes (or reads the cache). */
 static void open_done(struct dataset *ds)
 {
     struct data_stream *st = ds->stream;
@@ -799,6 +822,65 @@ static int stream_formula(struct data_stream *st, struct formula_data *fd,
     return rc < 0 ? -1 : fdata_finish(fd, ds, e);
 }
 
+/* Stream mode: the rows of a block of about 32 MiB of rows `width` numbers wide, a whole
+   number of parts (par.h), at most cap. */
+static int64_t block_of(int width, int64_t cap)
+{
+    int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)width + 2));
+    fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+    return fit > PAR_CHUNK_ROWS ? (fit < cap ? fit : cap) : PAR_CHUNK_ROWS;
+}
+
+/* ... and never more rows than the rank has (n): any whole number of parts gives the same
+   sums. */
+static void clamp_block(struct data_stream *st, int64_t n)
+{
+    int64_t all = (n + PAR_CHUNK_ROWS - 1) / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
+    if (all > 0 && st->block_rows > all)
+        st->block_rows = all;
+}
+
+/* Collective, stream mode from a valid cache (its kind opened for a window, which has
+   checked every chunk of this rank's rows): no pass over the rows, which come encoded and
+   counted: the share's skipped records and totals as stored, the columns and encoding
+   taken from the cache, and Σ ω read from its weights alone, in row order. Every later
+   pass reads the cache block by block (dataset_next). */
+static int read_cached(struct load *L, const struct data_options *o, struct dataset *ds,
+                       struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
+    int skipped_file[CSV_FIRST_SKIPPED];
+    source_cache_share(&L->src, &L->rows);
+    place_skipped(&L->src, &L->rows, skipped_file);
+    take_described(ds, L->src.described);
+    st->cache = source_cache_take_rows(&L->src);
+    st->sc = (struct scratch){.fd = -1, .d = ds->n_features, .has_y = ds->has_target,
+                              .has_w = L->in.lay.has_weight, .n_rows = L->rows.n_rows};
+    if (!o->block_rows)  /* about 32 MiB of the rows as stored */
+        st->block_rows = block_of(ds->n_features, st->block_rows);
+    clamp_block(st, L->rows.n_rows);
+    if (st->sc.has_w) {
+        double *w = lr_malloc((size_t)st->block_rows * sizeof *w);
+        int64_t n;
+        while ((n = cache_rows_read(st->cache, st->block_rows, NULL, NULL, w, e)) > 0)
+            add_weights(w, n, &L->weight_sum);
+        free(w);
+        cache_rows_rewind(st->cache);
+    }
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
+    ds->n_rows = L->rows.n_rows;
+    ds->n_skipped_local = L->rows.n_skipped;
+    ds->skipped_at = L->rows.skipped_at;
+    L->rows.skipped_at = NULL;
+    if (count_rows(L, o, ds, e) < 0)
+        return -1;
+    if (o->many_passes)
+        open_done(ds);
+    return 0;
+}
+
 /* Collective, stream mode: the first pass, block by block. Each block's missing values are
    counted and its rows, as read, go to this rank's scratch file; L->rows keeps the rest
    (levels, skipped records, counts). Then the encoding is decided, which each later pass
@@ -813,15 +895,18 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                           "model's --offset column between passes yet: use --memory resident");
     struct data_stream *st = lr_calloc(1, sizeof *st);
     ds->stream = st;
-    st->sc.fd = -1;
+    st->sc.fd = st->at.fd = -1;
     st->block_rows = L->in.window_rows;
     st->n_threads = o->n_threads;
     st->dir = o->scratch;
     st->done.fd = -1;
     st->keys.fd = -1;
     st->many_passes = o->many_passes;
+    if (L->src.m == source_cache())  /* the rows come encoded: no scratch file */
+        return read_cached(L, o, ds, e);
     int64_t rows = (int64_t)(1.25 * L->src.rows_estimate) + st->block_rows;
-    if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0)
+    if (scratch_open(&st->sc, o->scratch, d, ds->has_target, L->in.lay.has_weight, rows, e) < 0 ||
+        (o->cache && scratch_open(&st->at, o->scratch, 1, 0, 0, rows, e) < 0))
         return -1;
     int64_t in_memory = comm_sum_i64(scratch_in_memory(&st->sc));
     if (in_memory > 0 && comm_rank() == 0 && !o->quiet)
@@ -855,6 +940,8 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
             scratch_append(&st->sc, b.X, b.y, b.w, b.n_rows, &we);
         if (we.code == LR_OK && st->keys.fd >= 0)
             append_keys(st, &b, &we);
+        if (we.code == LR_OK && st->at.fd >= 0)  /* the offsets' bytes, as stored */
+            scratch_append(&st->at, (const double *)b.row_at, NULL, NULL, b.n_rows, &we);
         free(b.X), free(b.y), free(b.w), free(b.offset), free(b.g), free(b.row_at);
         b.X = b.y = b.w = b.offset = NULL, b.g = NULL, b.row_at = NULL;
         csv_shard_append(&L->rows, &b, d);
@@ -877,15 +964,9 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
        rows than the rank has; any whole number of parts gives the same sums */
     int wide = fd || (!st->plan.identity && !st->plan.raw);
     int width = fd ? ds->n_features + fd->n_read : st->plan.width;
-    if (wide && !o->block_rows) {
-        int64_t fit = ((int64_t)32 << 20) / (8 * ((int64_t)width + 2));
-        fit = fit / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
-        st->block_rows = fit > PAR_CHUNK_ROWS ? (fit < st->block_rows ? fit : st->block_rows)
-                                               : PAR_CHUNK_ROWS;
-    }
-    int64_t all = (L->rows.n_rows + PAR_CHUNK_ROWS - 1) / PAR_CHUNK_ROWS * PAR_CHUNK_ROWS;
-    if (all > 0 && st->block_rows > all)
-        st->block_rows = all;
+    if (wide && !o->block_rows)
+        st->block_rows = block_of(width, st->block_rows);
+    clamp_block(st, L->rows.n_rows);
     if (wide) {  /* a block expanded beside the one read */
         char what[200];
         snprintf(what, sizeof what, "a block of the %s design (%lld rows of %d numbers; "
@@ -913,7 +994,7 @@ fail:
 
 /* Collective, with --cache and rows read from the files: those rows, written. A failure is
    a warning: the run goes on without the cache. */
-static void write_cache(struct load *L, const struct data_options *o, const struct dataset *ds)
+static void write_cache(struct load *L, const struct data_options *o, struct dataset *ds)
 {
     struct cache_meta cm = {
         .source_names = L->source_names, .n_source = L->n_source, .target = ds->target_name,
@@ -927,7 +1008,44 @@ static void write_cache(struct load *L, const struct data_options *o, const stru
     memcpy(cm.first_skipped_last, ds->first_skipped_last, sizeof cm.first_skipped_last);
     memcpy(cm.first_skipped_path, ds->first_skipped_path, sizeof cm.first_skipped_path);
     L->sc.files.size = L->src.region_end;
-    cache_write(o->cache, &L->sc.files, &L->sc.fp, &cm, &L->rows, o->n_threads, o->quiet);
+    if (!ds->stream) {
+        cache_write(o->cache, &L->sc.files, &L->sc.fp, &cm, &L->rows, o->n_threads, o->quiet);
+        return;
+    }
+    /* stream mode: the rows read back from the scratch file, encoded as resident rows are
+       (unseen levels counted afresh for the cache, the pass's own counts kept), written
+       block by block with where each record starts */
+    struct data_stream *st = ds->stream;
+    cm.has_weight = L->in.lay.has_weight;
+    struct csv_shard skipped = {.n_skipped = L->rows.n_skipped, .skipped_at = ds->skipped_at,
+                                .skipped_off = L->rows.skipped_off};  /* ds took skipped_at */
+    struct cache_writer *w = cache_write_begin(o->cache, &L->sc.files, &L->sc.fp, &cm,
+                                               ds->n_rows, &skipped, o->n_threads, o->quiet);
+    int n_cols = ds->enc.n_cols;
+    int64_t *unseen = lr_malloc((size_t)(n_cols + 1) * sizeof *unseen);
+    for (int c = 0; c < n_cols; c++)
+        unseen[c] = ds->enc.cols[c].n_unseen, ds->enc.cols[c].n_unseen = 0;
+    stream_buffers(st, st->plan.d, ds->formula ? ds->n_features
+                                   : st->plan.identity || st->plan.raw ? 0 : st->plan.width);
+    int64_t *at = lr_malloc((size_t)st->block_rows * sizeof *at), n;
+    struct lr_error re = {0};  /* a scratch file unreadable: the cache is not written */
+    scratch_rewind(&st->sc);
+    scratch_rewind(&st->at);
+    while ((n = scratch_read(&st->sc, st->block_rows, st->raw, st->y, st->w, &re)) > 0 &&
+           scratch_read(&st->at, n, (double *)at, NULL, NULL, &re) == n) {
+        const double *X = enc_apply_rows(&st->plan, &ds->enc, st->raw, n, st->design,
+                                         o->n_threads);
+        cache_write_rows(w, X, st->y, st->w, at, n);
+    }
+    for (int c = 0; c < n_cols; c++)  /* the cache's counts: every rank's */
+        ds->enc.cols[c].n_unseen = comm_sum_i64(ds->enc.cols[c].n_unseen);
+    cache_write_end(w, &cm);
+    for (int c = 0; c < n_cols; c++)
+        ds->enc.cols[c].n_unseen = unseen[c];
+    free(unseen);
+    free(at);
+    scratch_rewind(&st->sc);
+    scratch_close(&st->at);
 }
 
 int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_error *e)
@@ -969,6 +1087,8 @@ void dataset_rewind(struct dataset *ds)
         return;
     st->keys_pass = 0;
     scratch_rewind(&st->sc);
+    if (st->cache)
+        cache_rows_rewind(st->cache);
     scratch_blocks_rewind(&st->done);
     if (st->done_state == 1 && st->done.n_blocks > 0) {  /* a pass left before its end */
         scratch_blocks_close(&st->done);
@@ -1068,6 +1188,42 @@ static int next_keys(struct data_stream *st, int ng, struct row_block *b, struct
 static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e);
 static int next_rows(struct dataset *ds, struct row_block *b, struct lr_error *e);
 
+/* From a cache: n rows of X (d numbers each) filled (dataset_fill's values) and scaled
+   (dataset_scale's) in place, with the operations resident rows get. */
+static void finish_rows(const struct data_stream *st, double *X, int64_t n, int d)
+{
+    const double *fill = st->fill, *mean = st->mean, *scale = st->scale;
+    if (!fill && !mean)
+        return;
+#pragma omp parallel for num_threads(st->n_threads) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        double *x = X + i * d;
+        for (int j = 0; j < d; j++) {
+            double v = x[j];
+            if (fill && isnan(v) && !isnan(fill[j]))
+                v = fill[j];
+            x[j] = mean ? (v - mean[j]) / scale[j] : v;
+        }
+    }
+}
+
+/* Stream mode from a cache: the next block read from the cache file (its chunks' crc32
+   checked), encoded already: filled and scaled as read. */
+static int next_cached(struct dataset *ds, struct row_block *b, struct lr_error *e)
+{
+    struct data_stream *st = ds->stream;
+    stream_buffers(st, ds->n_features, 0);
+    if (ds->next_row == 0)
+        st->passes++;
+    int64_t n = cache_rows_read(st->cache, st->block_rows, st->raw, st->y, st->w, e);
+    if (n <= 0)
+        return n < 0 ? -1 : 0;
+    ds->next_row += n;
+    finish_rows(st, st->raw, n, ds->n_features);
+    *b = (struct row_block){.X = st->raw, .y = st->y, .w = st->w, .n = n};
+    return 1;
+}
+
 int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
@@ -1100,7 +1256,7 @@ static int next_rows(struct dataset *ds, struct row_block *b, struct lr_error *e
         b->n = n;
         return 1;
     }
-    int rc = next_decoded(ds, b, e);
+    int rc = st->cache ? next_cached(ds, b, e) : next_decoded(ds, b, e);
     if (st->done_state == 1) {  /* this pass writes them */
         struct lr_error we = {0};
         if (rc > 0 && scratch_blocks_put(&st->done, b->X, b->y, b->w, b->n, &we) < 0) {
@@ -1117,14 +1273,8 @@ static int next_rows(struct dataset *ds, struct row_block *b, struct lr_error *e
 static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error *e)
 {
     struct data_stream *st = ds->stream;
-    if (!st->raw) {  /* the block's buffers, kept from pass to pass */
-        int width = ds->formula ? ds->n_features
-                    : st->plan.identity || st->plan.raw ? 0 : st->plan.width;
-        st->raw = lr_malloc(lr_bytes(st->block_rows, st->plan.d ? st->plan.d : 1, sizeof(double)));
-        st->design = width ? lr_malloc(lr_bytes(st->block_rows, width, sizeof(double))) : NULL;
-        st->y = st->sc.has_y ? lr_malloc((size_t)st->block_rows * sizeof *st->y) : NULL;
-        st->w = st->sc.has_w ? lr_malloc((size_t)st->block_rows * sizeof *st->w) : NULL;
-    }
+    stream_buffers(st, st->plan.d, ds->formula ? ds->n_features
+                                   : st->plan.identity || st->plan.raw ? 0 : st->plan.width);
     if (ds->next_row == 0)
         st->passes++;
     if (ds->formula) {  /* the rows as read made into the formula's design */
@@ -1181,6 +1331,11 @@ void dataset_fill(struct dataset *ds, const double *fill, int n_threads)
             ds->enc.cols[src[j]].fill = fill[j];
         }
     free(src);
+    if (ds->stream && ds->stream->cache) {  /* applied to each block as read */
+        free(ds->stream->fill);
+        ds->stream->fill = lr_malloc((size_t)(ds->n_features + 1) * sizeof *fill);
+        memcpy(ds->stream->fill, fill, (size_t)ds->n_features * sizeof *fill);
+    }
     if (!ds->stream)
         enc_fill(ds->X, ds->n_rows, ds->n_features, fill, n_threads);
     else if (ds->stream->many_passes)
@@ -1327,8 +1482,8 @@ int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dat
 
 void dataset_stream_end(struct dataset *ds)
 {
-    if (!ds->stream || ds->stream->plan.identity || ds->stream->plan.raw)
-        return;
+    if (!ds->stream || ds->stream->cache || ds->stream->plan.identity || ds->stream->plan.raw)
+        return;  /* a cache's counts are every rank's already */
     for (int c = 0; c < ds->enc.n_cols; c++)
         ds->enc.cols[c].n_unseen = comm_sum_i64(ds->enc.cols[c].n_unseen);
 }
@@ -1352,6 +1507,9 @@ static void stream_free(struct data_stream *st)
     free(st->offset);
     if (!st->plan_borrowed)
         enc_plan_free(&st->plan);
+    scratch_close(&st->at);
+    cache_rows_close(st->cache);
+    free(st->fill);
     scratch_blocks_close(&st->done);
     free(st->raw);
     free(st->design);

@@ -1,8 +1,12 @@
 /*
  * source_cache.c — the binary cache (cache.h) as a row source (source.h): source_init's
- * probe checks the cache and reads this rank's rows, the ones it would have parsed from
- * the files, already encoded; next hands them over as one block. The data set's columns,
- * encoding and first skipped records come as stored (row_source.described).
+ * probe checks the cache and finds this rank's rows, the ones it would have parsed from
+ * the files, already encoded. Opened to hold the share (in.window_rows 0), the probe reads
+ * the rows and next hands them over as one block (or slices of it); opened for a window
+ * (stream mode), the probe reads the rows through once to check every chunk's crc32,
+ * keeping none, and each block of a pass is read from the file (its chunks checked again).
+ * The data set's columns, encoding and first skipped records come as stored
+ * (row_source.described).
  */
 #include "source.h"
 
@@ -12,11 +16,12 @@
 #include "comm.h"
 
 struct cache_state {
-    struct csv_shard rows;     /* read, not yet handed over */
+    struct csv_shard rows;     /* the share read, not yet handed over; read block by block:
+                                  only its skipped records (n_rows: the share's rows) */
+    struct cache_rows *rd;     /* block by block: the share's rows in the file; NULL: held */
     int held;                  /* rows holds this pass's block */
     int done;                  /* the pass has ended */
-    int64_t given;             /* blocks of a pass block by block so far: slices of rows,
-                                  which stay for another pass */
+    int64_t given;             /* blocks of a pass block by block so far */
     int64_t row, skip;         /* ... the rows and skipped records they held */
 };
 
@@ -24,6 +29,7 @@ int source_cache_probe(struct row_source *s, struct lr_error *e)
 {
     struct source_cache *c = s->in.cache;
     const struct input_list *l = s->in.l;
+    cache_csv_free(&c->files);  /* a probe again (--memory auto): the files looked at anew */
     if (inputs_single_plain(l)) {  /* the memory check, on the nominal range */
         off_t lo, hi;
         struct byte_source bytes = byte_source_fd(s->in.fd);
@@ -43,10 +49,14 @@ int source_cache_probe(struct row_source *s, struct lr_error *e)
             return -1;
     }
     struct cache_state *st = lr_calloc(1, sizeof *st);
-    int got = cache_read(c->path, c->full, &c->files, &c->fp, &c->meta, &st->rows,
-                         s->in.n_threads, c->quiet, e);
+    int got = s->in.window_rows > 0
+                  ? cache_open_rows(c->path, c->full, &c->files, &c->fp, &c->meta, &st->rows,
+                                    &st->rd, s->in.n_threads, c->quiet, e)
+                  : cache_read(c->path, c->full, &c->files, &c->fp, &c->meta, &st->rows,
+                               s->in.n_threads, c->quiet, e);
     if (got < 0 || comm_agree(e) != LR_OK || got == 0) {
         csv_shard_free(&st->rows);
+        cache_rows_close(st->rd);
         free(st);
         s->in.lay.keep_offsets = 1;  /* where each record starts, for cache_write */
         return got < 0 || e->code != LR_OK ? -1 : 0;
@@ -65,6 +75,60 @@ static int cache_open(struct row_source *s, struct lr_error *e)
     return 0;  /* the probe has checked the cache and read this rank's rows */
 }
 
+/* The stored totals and first skipped records, in rank 0's first block of a pass. */
+static void first_block(const struct row_source *s, struct csv_shard *b)
+{
+    const struct source_cache *c = s->in.cache;
+    b->n_skipped_missing = c->meta.n_skipped_missing;
+    b->n_first_skipped = c->meta.n_first_skipped;
+    for (int k = 0; k < b->n_first_skipped; k++) {
+        b->first_skipped[k] = 2 * k;
+        b->first_skipped_last[k] = 2 * k + 1;
+    }
+}
+
+/* cache_next on a share read block by block: the next max_rows rows (0: the rest) read
+   from the file, with the skipped records before them (the last block: all the rest). */
+static int next_read(struct row_source *s, int64_t max_rows, struct csv_shard *b,
+                     struct lr_error *e)
+{
+    struct cache_state *st = s->state;
+    const struct source_cache *c = s->in.cache;
+    const struct csv_shard *r = &st->rows;
+    int d = c->meta.n_features, first = st->given == 0;
+    int64_t k = r->n_rows - st->row, skip_end = st->skip;
+    if (max_rows > 0 && k > max_rows)
+        k = max_rows;
+    int last = st->row + k == r->n_rows;
+    while (skip_end < r->n_skipped && (last || r->skipped_at[skip_end] < st->row + k))
+        skip_end++;
+    int mine = k > 0 || skip_end > st->skip || (first && comm_rank() == 0);
+    st->given++;
+    if (comm_max_i64(mine) == 0) {
+        st->done = 1;
+        return 0;
+    }
+    csv_shard_slice(r, d, st->row, 0, st->skip, skip_end - st->skip, b);  /* its skipped */
+    b->n_rows = k;
+    if (k > 0) {
+        b->X = lr_malloc(lr_bytes(k, d ? d : 1, sizeof(double)));
+        b->y = c->meta.target ? lr_malloc(lr_bytes(k, 1, sizeof(double))) : NULL;
+        b->w = c->meta.has_weight ? lr_malloc(lr_bytes(k, 1, sizeof(double))) : NULL;
+        if (cache_rows_read(st->rd, k, b->X, b->y, b->w, e) != k && e->code == LR_OK)
+            lr_fail_at(e, LR_EDATA, c->path, 0, 0, "the cache changed during the run");
+    }
+    if (comm_agree(e) != LR_OK) {
+        csv_shard_free(b);
+        st->done = 1;
+        return -1;
+    }
+    st->row += k;
+    st->skip = skip_end;
+    if (comm_rank() == 0 && first)
+        first_block(s, b);
+    return 1;
+}
+
 static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *b,
                       struct lr_error *e)
 {
@@ -75,6 +139,8 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
         return 0;
     if (source_check_block(max_rows, e) < 0)  /* the pass goes on */
         return -1;
+    if (st->rd)  /* block by block from the file */
+        return next_read(s, max_rows, b, e);
     if (!st->held) {  /* another pass: the rows again, checked again */
         struct cache_meta m = {.source_names = c->meta.source_names,
                                .n_source = c->meta.n_source, .target = c->meta.target};
@@ -113,14 +179,8 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
         st->held = 0;
         st->done = 1;
     }
-    if (comm_rank() == 0 && first) {  /* the stored totals and first skipped records, once */
-        b->n_skipped_missing = c->meta.n_skipped_missing;
-        b->n_first_skipped = c->meta.n_first_skipped;
-        for (int k = 0; k < b->n_first_skipped; k++) {
-            b->first_skipped[k] = 2 * k;
-            b->first_skipped_last[k] = 2 * k + 1;
-        }
-    }
+    if (comm_rank() == 0 && first)
+        first_block(s, b);
     return 1;
 }
 
@@ -129,6 +189,8 @@ static int cache_rewind(struct row_source *s, struct lr_error *e)
     struct cache_state *st = s->state;
     st->done = 0;
     st->given = st->row = st->skip = 0;
+    if (st->rd)
+        cache_rows_rewind(st->rd);
     return 0;
 }
 
@@ -155,8 +217,32 @@ static void cache_close(struct row_source *s)
     if (!st)
         return;
     csv_shard_free(&st->rows);
+    cache_rows_close(st->rd);
     free(st);
     s->state = NULL;
+}
+
+void source_cache_share(struct row_source *s, struct csv_shard *b)
+{
+    struct cache_state *st = s->state;
+    const struct csv_shard *r = &st->rows;
+    memset(b, 0, sizeof *b);
+    csv_shard_slice(r, s->in.cache->meta.n_features, 0, 0, 0, r->n_skipped, b);
+    b->n_rows = r->n_rows;
+    if (comm_rank() == 0)
+        first_block(s, b);
+    st->done = 1;
+}
+
+struct cache_rows *source_cache_take_rows(struct row_source *s)
+{
+    if (s->m != source_cache())
+        return NULL;
+    struct cache_state *st = s->state;
+    struct cache_rows *r = st->rd;
+    st->rd = NULL;
+    st->done = 1;
+    return r;
 }
 
 static const struct source_methods methods = {

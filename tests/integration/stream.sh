@@ -256,7 +256,8 @@ fi
 # usage errors: what stream mode does not do yet says so, and what the option needs
 bad=""
 for args in "--memory stream --folds column:x1 --cv 3" \
-    "--memory stream --cache $TMP/c.bin" "--memory resident --scratch $TMP" \
+    "--memory stream --cache $TMP/c.bin --validation-split 0.2" \
+    "--memory resident --scratch $TMP" \
     "--memory resident --block-rows 8192" "--memory stream --block-rows 1000" \
     "--memory sometimes"; do
     # shellcheck disable=SC2086

@@ -41,7 +41,7 @@ static void one_pass(struct row_source *s, struct pass *p)
 /* Open the inputs as the data set (paths: one plain file, or several), read two passes;
    with cache, the source checks it first. */
 static void two_passes(char *const *paths, int n, struct source_cache *cache,
-                       const struct source_methods *kind, struct pass *first,
+                       const struct source_methods *kind, int64_t window, struct pass *first,
                        struct pass *second)
 {
     struct input_list l = {0};
@@ -67,6 +67,7 @@ static void two_passes(char *const *paths, int n, struct source_cache *cache,
         .lay = {.path = l.path[0], .delimiter = ',', .n_cols = 2, .slot = slot,
                 .names = h.names, .n_features = 1, .has_target = 1, .skip_bad_rows = 1,
                 .keep_offsets = 1},
+        .window_rows = window,
         .cache = cache,
     };
     struct row_source s;
@@ -129,11 +130,11 @@ static int same_rows(const struct csv_shard *a, const struct csv_shard *b, int o
 }
 
 static void check_kind(char *const *paths, int n, struct source_cache *cache,
-                       const struct source_methods *kind, int skipped_file,
+                       const struct source_methods *kind, int64_t window, int skipped_file,
                        int64_t skipped_line, const struct csv_shard *want)
 {
     struct pass p1, p2;
-    two_passes(paths, n, cache, kind, &p1, &p2);
+    two_passes(paths, n, cache, kind, window, &p1, &p2);
     CU_ASSERT_EQUAL(p1.rc, 1);
     CU_ASSERT_EQUAL(p1.more, 0);  /* a pass ends */
     CU_ASSERT_EQUAL(p2.rc, 1);    /* rewind: another pass */
@@ -175,17 +176,17 @@ static void test_kinds(void)
     /* one CSV: its line 6 is the bad record (line 3 of part_b) */
     struct pass ref, ref2;
     char *only[] = {one};
-    two_passes(only, 1, NULL, source_csv(), &ref, &ref2);
+    two_passes(only, 1, NULL, source_csv(), 0, &ref, &ref2);
     CU_ASSERT_EQUAL(ref.b.n_rows, 5);
     CU_ASSERT_EQUAL(ref.b.n_skipped, 1);
     CU_ASSERT_EQUAL(ref.line, 6);
     csv_shard_free(&ref2.b);
-    check_kind(only, 1, NULL, source_csv(), 0, 6, &ref.b);
+    check_kind(only, 1, NULL, source_csv(), 0, 0, 6, &ref.b);
 
     char *plain[] = {a, b};
-    check_kind(plain, 2, NULL, source_parts(), 1, 3, &ref.b);
+    check_kind(plain, 2, NULL, source_parts(), 0, 1, 3, &ref.b);
     char *mixed[] = {a, gz};
-    check_kind(mixed, 2, NULL, source_compressed(), 1, 3, &ref.b);  /* one rank: nothing moves */
+    check_kind(mixed, 2, NULL, source_compressed(), 0, 1, 3, &ref.b);  /* one rank: nothing moves */
 
     /* --cache: absent, the files' kind reads and writes it; then the cache kind gives the
        same rows and places the skipped record at the same file and line */
@@ -206,13 +207,16 @@ static void test_kinds(void)
         snprintf(sc.fp.item[0].name, sizeof sc.fp.item[0].name, "unit");
         unlink(cpath);
         struct source_cache first = sc;
-        check_kind(cases[i].paths, cases[i].n, &first, cases[i].files, cases[i].file,
+        check_kind(cases[i].paths, cases[i].n, &first, cases[i].files, 0, cases[i].file,
                    cases[i].line, &ref.b);
         struct source_cache again = sc;
-        check_kind(cases[i].paths, cases[i].n, &again, source_cache(), cases[i].file,
+        check_kind(cases[i].paths, cases[i].n, &again, source_cache(), 0, cases[i].file,
+                   cases[i].line, &ref.b);
+        struct source_cache window = sc;  /* opened for a window: blocks read from the file */
+        check_kind(cases[i].paths, cases[i].n, &window, source_cache(), 4096, cases[i].file,
                    cases[i].line, &ref.b);
         sc.fp.item[0].value = 1;  /* other options: stale, the files read again */
-        check_kind(cases[i].paths, cases[i].n, &sc, cases[i].files, cases[i].file,
+        check_kind(cases[i].paths, cases[i].n, &sc, cases[i].files, 0, cases[i].file,
                    cases[i].line, &ref.b);
     }
     csv_shard_free(&ref.b);
