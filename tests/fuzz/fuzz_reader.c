@@ -144,12 +144,21 @@ static int same_bits(const double *a, const double *b, int64_t n)
     return n == 0 || memcmp(a, b, (size_t)n * sizeof(double)) == 0;
 }
 
+/* Set while results read in blocks or pieces of other sizes are compared with an encoding:
+   a bad number's hint names the other text columns of the records that follow in its
+   piece of the block, so it may name more or fewer; what precedes it must be the same. */
+static int g_other_pieces;
+
 static void same_error(const struct lr_error *a, const struct lr_error *b)
 {
     CHECK(a->code == b->code);
     CHECK(a->line == b->line);
     CHECK(a->column == b->column);
-    CHECK(strcmp(a->msg, b->msg) == 0);
+    if (g_other_pieces)
+        CHECK(strcspn(a->msg, ";") == strcspn(b->msg, ";") &&
+              strncmp(a->msg, b->msg, strcspn(a->msg, ";")) == 0);
+    else
+        CHECK(strcmp(a->msg, b->msg) == 0);
     CHECK(strcmp(a->file, b->file) == 0);
 }
 
@@ -498,11 +507,14 @@ static void check_fast_path(const char *text, off_t begin, off_t end,
 #endif
         fuzz_block_per_thread = 1 + (o1 & 31);
         run_range(&rf, begin, end, &ref, threads, 1);
+        g_other_pieces = lay->enc != NULL;
         same_result(&rf, &rl, lay);
-        free_result(&rf, 1);
+        g_other_pieces = 0;
+        struct result rs;  /* the fast path in the same small blocks: exactly libcsv's */
         fuzz_block_per_thread = 1 + (o1 & 31);
-        run_range(&rf, begin, end, &fast, threads, 1);
-        same_result(&rf, &rl, lay);
+        run_range(&rs, begin, end, &fast, threads, 1);
+        same_result(&rs, &rf, lay);
+        free_result(&rs, 1);
         free_result(&rf, 1);
 #else
         (void)o1;
@@ -666,6 +678,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_result(&r1, &lay, lines);
 
     check_fast_path(text, begin, end, &lay, o1, lines, &r1);
+    g_other_pieces = g_levels;
     for (int t = 2; t <= 3; t++) {
         run_range(&rt, begin, end, &lay, t, 0);
         check_result(&rt, &lay, lines);
@@ -681,6 +694,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #else
     (void)o1;
 #endif
+    g_other_pieces = 0;
     if (g_levels) {  /* what follows assumes numbers only */
         free_result(&r1, 0);
         free_layout(slot, mode, miss, &na, g_levels);
