@@ -720,6 +720,8 @@ static size_t line_record(const char *rec, const char *hi, struct piece *st,
                 return 0;
             for (p = stop; p < hi && scan_is_space(*p, delim);)
                 p++;
+            if (p < hi && *p != delim && *p != '\n' && *p != '\r')
+                return 0;  /* junk after the number: a field of text, or a quote */
             switch (k) {
             case LK_X_AUTO: st->seen[lay->slot[c]] |= 1; /* fall through */
             case LK_X: x[lay->slot[c]] = v; break;
@@ -733,7 +735,7 @@ static size_t line_record(const char *rec, const char *hi, struct piece *st,
         }
         if (c == lay->n_cols - 1)
             break;
-        if (p == hi || *p != delim)  /* too few fields, or junk after a number */
+        if (p == hi || *p != delim)  /* too few fields */
             return 0;
         p++;
     }

@@ -196,7 +196,7 @@ static void test_reader_fast_vs_libcsv(void)
 {
     static const char *fields[] = {"1", " 2.5", "-3e2 ", "\t4\t", "", " ", "abc", "0.1",
                                    "12345678901234567890", "1e400", "\"5\"", "  -0 ",
-                                   " a b\t", "\tx "};
+                                   " a b\t", "\tx ", "3b", "7 x", "NA"};
     const char delims[] = {',', ';', '\t'};
     unsigned seed = 5;
     char *text = malloc(1 << 16);
@@ -217,7 +217,7 @@ static void test_reader_fast_vs_libcsv(void)
             }
             int cols = n_cols + (awkward && shape == 1 ? 1 : awkward && shape == 2 ? -1 : 0);
             for (int c = 0; c < cols; c++) {
-                const char *f = fields[next_rand(&seed) % (awkward ? 14 : 2)];
+                const char *f = fields[next_rand(&seed) % (awkward ? 17 : 2)];
                 if (!awkward || (f[0] == '"' && shape > 30))
                     f = c % 2 ? "7.25" : "-1";
                 n += (size_t)sprintf(text + n, "%s%s", c ? (char[]){delim, 0} : "", f);
