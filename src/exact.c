@@ -55,12 +55,19 @@ static void fill_rows(const struct exact_problem *pb, const struct exact_layout 
                       const double *X, const double *y, const double *w, int64_t base,
                       int64_t from, int64_t to, int64_t lo, double *a, int64_t lda)
 {
-    for (int c = 0; c <= L->nc; c++)  /* column-major: each column of A in turn */
-        for (int64_t i = from; i < to; i++) {
-            int64_t b = i - base;
-            a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c]) : y ? y[b] : 0.0) *
-                                  (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
-        }
+    /* column-major: each column of A in turn, over a tile of rows whose X stays in cache
+       (a whole part's X and A do not fit in L2, and each column reads every row again) */
+    enum { TILE = 256 };
+    for (int64_t t = from; t < to; t += TILE) {
+        int64_t te = to - t > TILE ? t + TILE : to;
+        for (int c = 0; c <= L->nc; c++)
+            for (int64_t i = t; i < te; i++) {
+                int64_t b = i - base;
+                a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c])
+                                                 : y ? y[b] : 0.0) *
+                                      (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
+            }
+    }
 }
 
 /* Columns per panel of a part's QR (LAPACK dgeqrt): each panel is factored recursively
