@@ -463,31 +463,50 @@ static void residual_rows(const struct exact_fit *f, int d, const double *X, con
     /* A few rows at a time: their weighted residuals first, then each sum over them in a
        register (a long double in memory costs a slow 80-bit load and store per term). Each
        sum still adds its terms in row order: the same bits as row by row. */
+    /* Two rows' residuals, and two columns' sums, side by side: independent chains of
+       additions that overlap, each in its own order as before. */
     enum { ROWS = 64 };
-    long double wr[ROWS];
+    long double wr[ROWS], r2[ROWS];
+    const double *th = f->theta;
+    const int *kept = f->kept;
     int k = f->rank;
     for (int64_t i0 = lo; i0 < hi; i0 += ROWS) {
         int n = hi - i0 < ROWS ? (int)(hi - i0) : ROWS;
-        long double rr = s[k];
-        for (int i = 0; i < n; i++) {
-            const double *x = X + (i0 + i) * d;
-            long double r = y[i0 + i];
-            for (int q = 0; q < k; q++)
-                r -= (long double)f->theta[f->kept[q]] * raw(x, f->kept[q]);
-            wr[i] = w ? r * w[i0 + i] : r;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
-            rr += wr[i] * r;
+        for (int i = 0; i < n; i += 2) {
+            const double *xa = X + (i0 + i) * d, *xb = i + 1 < n ? xa + d : xa;
+            long double ra = y[i0 + i], rb = i + 1 < n ? y[i0 + i + 1] : 0;
+            for (int q = 0; q < k; q++) {
+                long double t = th[kept[q]];
+                ra -= t * raw(xa, kept[q]);
+                rb -= t * raw(xb, kept[q]);
+            }
+            r2[i] = ra;
+            wr[i] = w ? ra * w[i0 + i] : ra;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
+            if (i + 1 < n) {
+                r2[i + 1] = rb;
+                wr[i + 1] = w ? rb * w[i0 + i + 1] : rb;
+            }
         }
+        long double rr = s[k];
+        for (int i = 0; i < n; i++)
+            rr += wr[i] * r2[i];
         s[k] = rr;
-        for (int q = 0; q < k; q++) {
-            int j = f->kept[q];
-            long double acc = s[q];
-            if (j == 0)
-                for (int i = 0; i < n; i++)
-                    acc += wr[i];  /* the column of ones: wr·1 is wr */
-            else
-                for (int i = 0; i < n; i++)
-                    acc += wr[i] * X[(i0 + i) * d + j - 1];
-            s[q] = acc;
+        int q = 0;
+        for (; q + 1 < k; q += 2) {
+            int ja = kept[q], jb = kept[q + 1];
+            long double a = s[q], b = s[q + 1];
+            for (int i = 0; i < n; i++) {
+                const double *x = X + (i0 + i) * d;
+                a += wr[i] * raw(x, ja);
+                b += wr[i] * raw(x, jb);
+            }
+            s[q] = a, s[q + 1] = b;
+        }
+        for (; q < k; q++) {
+            long double a = s[q];
+            for (int i = 0; i < n; i++)
+                a += wr[i] * raw(X + (i0 + i) * d, kept[q]);
+            s[q] = a;
         }
     }
 }
