@@ -10,8 +10,8 @@
  *
  * Factor. A = [Ã y] has m columns. A rank's N rows are cut into ⌈N/rows⌉ near-equal parts,
  * rows = max(PAR_CHUNK_ROWS, 8m), so the parts depend on N alone; each part's Householder
- * QR (LAPACK dgeqrf) leaves an m×m triangle; the triangles are merged pairwise (LAPACK
- * dtpqrt, a QR of two stacked triangles) in a fixed left-aligned binary tree over the parts
+ * QR (LAPACK dgeqrt, panels of 8 columns) leaves an m×m triangle; the triangles are merged
+ * pairwise (LAPACK dtpqrt, a QR of two stacked triangles) in a fixed left-aligned binary tree over the parts
  * (at step s = 1, 2, 4, … part a, a multiple of 2s, takes part a + s), then over the ranks
  * in rank order, so every rank holds the same R, with the same bits for any thread count
  * (ranks' triangles travel point to point up the tree, and the result is broadcast). Ridge

@@ -66,6 +66,7 @@ struct piece {
     int failed;                /* stop parsing: err holds the first error */
     struct lr_error err;       /* err.line: line index within the piece */
     uint32_t *field_end;       /* the fast path's delimiter offsets (scan.h), n_cols */
+    const unsigned char *plan; /* line_record's enum line_kind per column, or NULL */
     const char *block;         /* the block's text and its offset in the file: where */
     int64_t block_off;         /* records start, with csv_layout.keep_offsets */
     int64_t *skipped_off;      /* ... and where each skipped record starts */
@@ -409,6 +410,29 @@ static void mark_bad(struct piece *st, int kind, int c, int status, const char *
     lr_escape(st->bad_text, sizeof st->bad_text, text, len);
 }
 
+/* The value that stands for the level text[0..len) (not a missing value) of feature slot
+   `slot` read in `mode` (READ_LEVEL, READ_AUTO or READ_FIXED): its id in this piece's
+   dictionary, or in the model's list. -1: a level the model does not know, under
+   --unknown-level error. */
+static int level_value(struct piece *st, int slot, int mode, const char *text, size_t len,
+                       double *v)
+{
+    const struct enc_reader *enc = st->lay->enc;
+    if (mode == READ_FIXED) {
+        int64_t id = dict_find(&enc->fixed[slot], text, len);
+        if (id < 0 && enc->unknown_error)
+            return -1;
+        *v = enc_level_value(id < 0 ? ENC_UNSEEN : (uint64_t)id);
+        return 0;
+    }
+    int64_t id = dict_intern(&st->dicts[slot], text, len, enc->max_entries, enc->max_bytes);
+    if (id < 0 && !st->overflow)
+        st->overflow = 1 + slot;
+    st->seen[slot] |= id < 0 ? 2 | 4 : 2;
+    *v = enc_level_value(id < 0 ? 0 : (uint64_t)id);
+    return 0;
+}
+
 /*
  * Every decision about one field's value, in one place: a number; missing (empty or an NA
  * string: kept as a NaN, or the record skipped or failed as enc->miss says); a categorical
@@ -458,20 +482,9 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
         } else if (mode == READ_NUMBER) {
             mark_bad(st, BAD_NUMBER, c, rc, text, len);
             return;
-        } else if (mode == READ_FIXED) {
-            int64_t id = dict_find(&enc->fixed[slot], text, len);
-            if (id < 0 && enc->unknown_error) {
-                mark_bad(st, BAD_UNSEEN, c, 0, text, len);
-                return;
-            }
-            v = enc_level_value(id < 0 ? ENC_UNSEEN : (uint64_t)id);
-        } else {
-            int64_t id = dict_intern(&st->dicts[slot], text, len, enc->max_entries,
-                                     enc->max_bytes);
-            if (id < 0 && !st->overflow)
-                st->overflow = 1 + slot;
-            st->seen[slot] |= id < 0 ? 2 | 4 : 2;
-            v = enc_level_value(id < 0 ? 0 : (uint64_t)id);
+        } else if (level_value(st, slot, mode, text, len, &v) < 0) {
+            mark_bad(st, BAD_UNSEEN, c, 0, text, len);
+            return;
         }
     }
     if (slot == COL_WEIGHT && !(v >= 0 && v < INFINITY)) {
@@ -622,12 +635,132 @@ static size_t fast_record(const char *rec, const char *hi, struct piece *st)
     return len;
 }
 
+/* ---- the one-pass path for plain lines ---- */
+
+/* What line_record does with each column. */
+enum line_kind {
+    LK_SKIP,                   /* a field not read: stepped over */
+    LK_X,                      /* a feature read as a number */
+    LK_X_AUTO,                 /* ... that may also be a level (READ_AUTO): a number here */
+    LK_LEVEL,                  /* a feature whose values are levels (READ_LEVEL, READ_FIXED) */
+    LK_Y, LK_W, LK_OFFSET,     /* the target, the weight, the --offset column: numbers */
+};
+
+/* The layout's kind per column for line_record, or NULL where it does not apply: cluster
+   id columns, no column read, or a delimiter that a number or the spaces around a field
+   may hold (a digit, a sign, '.', 'e', ' '). Malloc'd. */
+static unsigned char *line_plan(const struct csv_layout *lay)
+{
+    char d = lay->delimiter;
+    if (lay->libcsv_only || lay->n_groups || (d >= '0' && d <= '9') || strchr("+-.eE ", d))
+        return NULL;
+    unsigned char *kind = lr_malloc((size_t)lay->n_cols);
+    int used = 0;
+    for (int c = 0; c < lay->n_cols; c++) {
+        int slot = lay->slot[c];
+        int mode = lay->enc && slot >= 0 ? lay->enc->mode[slot] : READ_NUMBER;
+        kind[c] = slot == COL_SKIP ? LK_SKIP : slot == COL_TARGET ? LK_Y
+                  : slot == COL_WEIGHT ? LK_W : slot == COL_OFFSET ? LK_OFFSET
+                  : mode == READ_NUMBER ? LK_X : mode == READ_AUTO ? LK_X_AUTO : LK_LEVEL;
+        used += kind[c] != LK_SKIP;
+    }
+    if (!used) {  /* a line of spaces would pass for a record of empty fields */
+        free(kind);
+        return NULL;
+    }
+    return kind;
+}
+
+/*
+ * The record at rec in one pass, when it is a plain line (scan.h) with the layout's number
+ * of fields whose every number is a number and every level a level: each number's
+ * conversion finds its field's end (num_scan), the value goes straight into the row, and
+ * only spaces may stand between it and the delimiter or the line's end. libcsv would see
+ * the same fields (no quote, no carriage return but the line's last, spaces around each
+ * field removed) and field_value would store the same bits (num_parse is num_scan between
+ * the field's trimmed ends). Returns the bytes used, or 0 at anything else (an empty or NA
+ * field, text, a quote, another number of fields, a negative weight): the record goes to
+ * fast_record and libcsv, which decide it from scratch. Nothing has changed then but the
+ * current row's unkept values and levels interned, which those paths intern again (the
+ * same ids) before they reach the field that stopped this one.
+ */
+static size_t line_record(const char *rec, const char *hi, struct piece *st,
+                          const unsigned char *kind)
+{
+    const struct csv_layout *lay = st->lay;
+    const char delim = lay->delimiter;
+    struct rows *r = &st->rows;
+    double *x = r->X + r->n * lay->n_features;
+    const char *p = rec;
+    for (int c = 0;; c++) {
+        while (p < hi && scan_is_space(*p, delim))
+            p++;
+        int k = kind[c];
+        if (k == LK_SKIP || k == LK_LEVEL) {
+            const char *f = p;
+            while (p < hi && *p != delim && *p != '\n' && *p != '"' && *p != '\r')
+                p++;
+            if (p < hi && *p == '"')
+                return 0;
+            if (k == LK_LEVEL) {
+                const char *e = p;
+                while (e > f && scan_is_space(e[-1], delim))
+                    e--;
+                int slot = lay->slot[c];
+                double v;
+                if (enc_is_missing(lay->enc->na, f, (size_t)(e - f)) ||
+                    level_value(st, slot, lay->enc->mode[slot], f, (size_t)(e - f), &v) < 0)
+                    return 0;
+                x[slot] = v;
+            }
+        } else {
+            double v;
+            const char *stop;
+            if (num_scan(p, hi, &v, &stop) != NUM_OK)
+                return 0;
+            for (p = stop; p < hi && scan_is_space(*p, delim);)
+                p++;
+            if (p < hi && *p != delim && *p != '\n' && *p != '\r')
+                return 0;  /* junk after the number: a field of text, or a quote */
+            switch (k) {
+            case LK_X_AUTO: st->seen[lay->slot[c]] |= 1; /* fall through */
+            case LK_X: x[lay->slot[c]] = v; break;
+            case LK_Y: r->y[r->n] = v; break;
+            case LK_OFFSET: r->offset[r->n] = v; break;
+            default:
+                if (!(v >= 0 && v < INFINITY))
+                    return 0;
+                r->w[r->n] = v;
+            }
+        }
+        if (c == lay->n_cols - 1)
+            break;
+        if (p == hi || *p != delim)  /* too few fields */
+            return 0;
+        p++;
+    }
+    /* the line's end: a line feed, a carriage return and a line feed, or the data's end
+       (a carriage return as its last byte) */
+    if (p < hi && *p == '\r' && !(++p == hi || *p == '\n'))
+        return 0;
+    if (p < hi && *p++ != '\n')
+        return 0;
+    size_t len = (size_t)(p - rec);
+    st->rec = rec;
+    st->rec_len = len - (rec[len - 1] == '\n');
+    st->rec_lines = 1;
+    end_record(st);
+    return len;
+}
+
 /* Parse the records of [lo, hi) with parser p into st; hi is a record start or the end. */
 static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, struct piece *st)
 {
     st->piece_end = hi;
     for (const char *rec = lo; rec < hi && !st->failed;) {
-        size_t used = st->lay->libcsv_only ? 0 : fast_record(rec, hi, st);
+        size_t used = st->plan ? line_record(rec, hi, st, st->plan) : 0;
+        if (!used && !st->lay->libcsv_only)
+            used = fast_record(rec, hi, st);
         if (used > 0) {
             if (!st->failed)
                 st->line_idx++;
@@ -663,6 +796,7 @@ struct pieces {
     size_t *start;             /* n + 1 entries */
     int64_t *dest_row;
     int64_t *dest_line;        /* n: the shard's lines before each piece */
+    unsigned char *plan;       /* line_record's, shared by the pieces, or NULL */
     int64_t block_off;         /* the file offset of the block's first byte */
     int blocks;                /* the shard is handed out block by block (csv_reader): each
                                   row's line end and each skipped record's cause kept */
@@ -908,9 +1042,11 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay, 
     ps->quotes = lr_malloc((size_t)n * sizeof *ps->quotes);
     ps->start = lr_malloc((size_t)(n + 1) * sizeof *ps->start);
     ps->dest_row = lr_malloc((size_t)n * sizeof *ps->dest_row);
+    ps->plan = line_plan(lay);
     for (int k = 0; k < n; k++) {
         parser_init(&ps->parsers[k], lay->delimiter);
         ps->st[k].lay = lay;
+        ps->st[k].plan = ps->plan;
         if (lay->enc) {
             int d = lay->n_features;
             ps->st[k].dicts = lr_calloc((size_t)d, sizeof *ps->st[k].dicts);
@@ -954,6 +1090,7 @@ static void pieces_free(struct pieces *ps)
     free(ps->start);
     free(ps->dest_row);
     free(ps->dest_line);
+    free(ps->plan);
     free(ps->line_end);
     free(ps->skipped_why);
 }

@@ -323,9 +323,13 @@ double *enc_apply_rows(const struct enc_plan *plan, struct encoding *enc, double
         return raw;
     if (plan->identity) {
         double *fill = lr_malloc((size_t)d * sizeof *fill + 1);
-        for (int s = 0; s < d; s++)
+        int fills = 0;
+        for (int s = 0; s < d; s++) {
             fill[s] = enc->cols[s].has_fill ? enc->cols[s].fill : NAN;
-        enc_fill(raw, n, d, fill, n_threads);
+            fills += enc->cols[s].has_fill;
+        }
+        if (fills)  /* else a pass over the rows that changes nothing */
+            enc_fill(raw, n, d, fill, n_threads);
         free(fill);
         return raw;
     }

@@ -55,21 +55,40 @@ static void fill_rows(const struct exact_problem *pb, const struct exact_layout 
                       const double *X, const double *y, const double *w, int64_t base,
                       int64_t from, int64_t to, int64_t lo, double *a, int64_t lda)
 {
-    for (int c = 0; c <= L->nc; c++)  /* column-major: each column of A in turn */
-        for (int64_t i = from; i < to; i++) {
-            int64_t b = i - base;
-            a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c]) : y ? y[b] : 0.0) *
-                                  (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
-        }
+    /* column-major: each column of A in turn, over a tile of rows whose X stays in cache
+       (a whole part's X and A do not fit in L2, and each column reads every row again) */
+    enum { TILE = 256 };
+    for (int64_t t = from; t < to; t += TILE) {
+        int64_t te = to - t > TILE ? t + TILE : to;
+        for (int c = 0; c <= L->nc; c++)
+            for (int64_t i = t; i < te; i++) {
+                int64_t b = i - base;
+                a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c])
+                                                 : y ? y[b] : 0.0) *
+                                      (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
+            }
+    }
 }
 
-/* T (m×m upper, column-major) = the R of the n rows of A in a (column-major, overwritten). */
-static void part_triangle(double *a, int64_t n, int m, double *tau, double *T)
+/* Columns per panel of a part's QR (LAPACK dgeqrt): each panel is factored recursively
+   (dgeqrt3) and applied to the columns after it as a block reflector, matrix-matrix work,
+   where dgeqrf on so few columns takes its unblocked path (a rank-one update of the rest
+   of the part per column). 4 to 16 run alike; 8 is in the middle. */
+#define PART_NB 8
+
+/* T (m×m upper, column-major) = the R of the n rows of A in a (column-major, overwritten);
+   scratch holds 2·PART_NB·m doubles. The _work call: the plain LAPACKE one would first
+   read the whole part once more, looking for NaNs. */
+static void part_triangle(double *a, int64_t n, int m, double *scratch, double *T)
 {
     memset(T, 0, sizeof(double) * (size_t)m * (size_t)m);
     if (n == 0)
         return;
-    LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, m, a, (lapack_int)n, tau);
+    int nb = PART_NB < m ? PART_NB : m;
+    if (n < nb)
+        nb = (int)n;
+    LAPACKE_dgeqrt_work(LAPACK_COL_MAJOR, (lapack_int)n, m, nb, a, (lapack_int)n, scratch, nb,
+                        scratch + (size_t)PART_NB * (size_t)m);
     for (int c = 0; c < m; c++)
         for (int r = 0; r <= c && r < n; r++)
             T[c * m + r] = a[c * n + r];
@@ -332,7 +351,7 @@ void exact_stream_add(struct exact_stream *s, const double *X, const double *y, 
         double *T = lr_malloc(sizeof(double) * mm * (size_t)(p1 - p0));
 #pragma omp parallel num_threads(pb->n_threads) if (p1 - p0 > 1)
         {
-            double *a = NULL, *tau = lr_malloc(sizeof(double) * (size_t)m);
+            double *a = NULL, *scratch = lr_malloc(sizeof(double) * 2 * PART_NB * (size_t)m);
 #pragma omp for schedule(static)
             for (int64_t k = p0; k < p1; k++) {
                 int64_t plo, phi;
@@ -345,10 +364,10 @@ void exact_stream_add(struct exact_stream *s, const double *X, const double *y, 
                 }
                 int64_t from = plo > s->fed ? plo : s->fed;
                 fill_rows(pb, s->L, X, y, w, s->fed, from, phi, plo, rows, phi - plo);
-                part_triangle(rows, phi - plo, m, tau, T + (size_t)(k - p0) * mm);
+                part_triangle(rows, phi - plo, m, scratch, T + (size_t)(k - p0) * mm);
             }
             free(a);
-            free(tau);
+            free(scratch);
         }
         push_parts(s, T, p0, p1);
         free(T);
@@ -441,16 +460,54 @@ void exact_factor_local(const struct exact_problem *pb, struct exact_fit *f)
 static void residual_rows(const struct exact_fit *f, int d, const double *X, const double *y,
                           const double *w, int64_t lo, int64_t hi, long double *s)
 {
+    /* A few rows at a time: their weighted residuals first, then each sum over them in a
+       register (a long double in memory costs a slow 80-bit load and store per term). Each
+       sum still adds its terms in row order: the same bits as row by row. */
+    /* Two rows' residuals, and two columns' sums, side by side: independent chains of
+       additions that overlap, each in its own order as before. */
+    enum { ROWS = 64 };
+    long double wr[ROWS], r2[ROWS];
+    const double *th = f->theta;
+    const int *kept = f->kept;
     int k = f->rank;
-    for (int64_t i = lo; i < hi; i++) {
-        const double *x = X + i * d;
-        long double r = y[i];
-        for (int q = 0; q < k; q++)
-            r -= (long double)f->theta[f->kept[q]] * raw(x, f->kept[q]);
-        long double wr = w ? r * w[i] : r;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
-        for (int q = 0; q < k; q++)
-            s[q] += wr * raw(x, f->kept[q]);
-        s[k] += wr * r;
+    for (int64_t i0 = lo; i0 < hi; i0 += ROWS) {
+        int n = hi - i0 < ROWS ? (int)(hi - i0) : ROWS;
+        for (int i = 0; i < n; i += 2) {
+            const double *xa = X + (i0 + i) * d, *xb = i + 1 < n ? xa + d : xa;
+            long double ra = y[i0 + i], rb = i + 1 < n ? y[i0 + i + 1] : 0;
+            for (int q = 0; q < k; q++) {
+                long double t = th[kept[q]];
+                ra -= t * raw(xa, kept[q]);
+                rb -= t * raw(xb, kept[q]);
+            }
+            r2[i] = ra;
+            wr[i] = w ? ra * w[i0 + i] : ra;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
+            if (i + 1 < n) {
+                r2[i + 1] = rb;
+                wr[i + 1] = w ? rb * w[i0 + i + 1] : rb;
+            }
+        }
+        long double rr = s[k];
+        for (int i = 0; i < n; i++)
+            rr += wr[i] * r2[i];
+        s[k] = rr;
+        int q = 0;
+        for (; q + 1 < k; q += 2) {
+            int ja = kept[q], jb = kept[q + 1];
+            long double a = s[q], b = s[q + 1];
+            for (int i = 0; i < n; i++) {
+                const double *x = X + (i0 + i) * d;
+                a += wr[i] * raw(x, ja);
+                b += wr[i] * raw(x, jb);
+            }
+            s[q] = a, s[q + 1] = b;
+        }
+        for (; q < k; q++) {
+            long double a = s[q];
+            for (int i = 0; i < n; i++)
+                a += wr[i] * raw(X + (i0 + i) * d, kept[q]);
+            s[q] = a;
+        }
     }
 }
 

@@ -160,7 +160,7 @@ static void stream_refine(const struct data *t, const struct exact_problem *pb, 
     exact_refine_free(&rf);
 }
 
-/* The reference twin of the parts' tree: each part's R by dgeqrf of its rows of √ω[Ã y],
+/* The reference twin of the parts' tree: each part's R by dgeqrt of its rows of √ω[Ã y],
    then pairwise merges (dtpqrt) over a left-aligned binary tree: at step s = 1, 2, 4, …
    part a (a multiple of 2s) takes part a + s. */
 static void tree_triangle(const struct data *t, int intercept, double *T)
@@ -186,7 +186,12 @@ static void tree_triangle(const struct data *t, int intercept, double *T)
                            : t->mean ? (x[j] - t->mean[j]) / t->scale[j] : x[j];
                 a[c * n + i] = v * (t->w ? sqrt(t->w[lo + i]) : 1.0);
             }
-        LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)n, m, a, (lapack_int)n, tau);
+        int pnb = m < 8 ? m : 8;  /* exact.c's panels: dgeqrt, 8 columns */
+        if (n < pnb)
+            pnb = (int)n;
+        double *tq = malloc(sizeof(double) * (size_t)(pnb * m));
+        LAPACKE_dgeqrt(LAPACK_COL_MAJOR, (lapack_int)n, m, pnb, a, (lapack_int)n, tq, pnb);
+        free(tq);
         for (int c = 0; c < m; c++)
             for (int r = 0; r <= c && r < n; r++)
                 P[(size_t)p * mm + (size_t)c * m + r] = a[c * n + r];

@@ -149,10 +149,82 @@ static void test_rejects(void)
     CU_ASSERT_EQUAL(v, 1.0);
 }
 
+/* num_scan finds the number's end itself: on a random number (no spaces) followed by a
+   delimiter, a line end or junk, it stops where the number ends and gives strtod's bits,
+   the bytes after the stop never read past end (the buffer ends exactly there, so ASan
+   would see it); "1e" and "1e+" are not numbers; a digit run that ends at the data's end
+   is read whole. */
+static void test_scan_finds_the_end(void)
+{
+    static const char *after[] = {",", "\n", "\r\n", ";x", " ,", "", "e", "e+", "abc", ".5", "\"",
+                                  "9"};
+    char s[160];
+    long checked = 0;
+    for (int i = 0; i < 300000; i++) {
+        int n = random_number(s);
+        int a = 0, b = n;  /* the number without random_number's spaces and tab */
+        while (s[a] == ' ' || s[a] == '\t')
+            a++;
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+            b--;
+        const char *tail = after[rnd_below(12)];
+        int m = b - a, t = (int)strlen(tail);
+        char *buf = malloc((size_t)(m + t));  /* exactly the bytes: nothing to read past */
+        memcpy(buf, s + a, (size_t)m);
+        memcpy(buf + m, tail, (size_t)t);
+        const char *stop = NULL;
+        double v = 0, ref = 0;
+        int rc = num_scan(buf, buf + m + t, &v, &stop);
+        /* what the grammar takes: a digit tail joins the number; "e"/"e+" after one with no
+           exponent yet is no number at all; ".5" after a fraction stops at the dot */
+        char whole[200];
+        memcpy(whole, buf, (size_t)(m + t));
+        whole[m + t] = '\0';
+        int has_exp = memchr(buf, 'e', (size_t)m) || memchr(buf, 'E', (size_t)m);
+        int has_dot = memchr(buf, '.', (size_t)m) != NULL;
+        int joins = tail[0] == '9' || (tail[0] == '.' && !has_dot && !has_exp);
+        if (tail[0] == 'e' && !has_exp) {
+            CU_ASSERT_EQUAL_FATAL(rc, NUM_SYNTAX);
+        } else {
+            char *end;
+            ref = strtod(whole, &end);
+            int want_rc = isinf(ref) ? NUM_RANGE : NUM_OK;
+            CU_ASSERT_EQUAL_FATAL(rc, want_rc);
+            CU_ASSERT_EQUAL_FATAL(stop - buf, end - whole);
+            CU_ASSERT_FATAL(joins || stop - buf == m);
+            if (rc == NUM_OK) {
+                CU_ASSERT_FATAL(same_bits(v, ref));
+                double p = 0;  /* num_parse of the same bytes: the same bits */
+                CU_ASSERT_EQUAL_FATAL(num_parse(buf, (size_t)(stop - buf), &p), NUM_OK);
+                CU_ASSERT_FATAL(same_bits(p, v));
+            }
+            checked++;
+        }
+        free(buf);
+    }
+    CU_ASSERT(checked > 200000);
+    const char *stop = NULL;
+    double v = 0;
+    CU_ASSERT_EQUAL(num_scan("", "" + 0, &v, &stop), NUM_SYNTAX);
+    CU_ASSERT_EQUAL(num_scan("-,", "-," + 2, &v, &stop), NUM_SYNTAX);
+    CU_ASSERT_EQUAL(num_scan(" 1", " 1" + 2, &v, &stop), NUM_SYNTAX);  /* no spaces before */
+    /* every split of a long digit run between eight-byte words and single bytes */
+    const char *digits = "12345678901234567.25,";
+    for (int k = 1; k <= 21; k++) {
+        CU_ASSERT_EQUAL(num_scan(digits, digits + k, &v, &stop), NUM_OK);
+        char tmp[32];
+        memcpy(tmp, digits, (size_t)k);
+        tmp[k] = '\0';
+        CU_ASSERT_EQUAL(stop - digits, k == 21 ? 20 : k);
+        CU_ASSERT(same_bits(v, strtod(tmp, NULL)));
+    }
+}
+
 void add_numparse_suite(void)
 {
     CU_pSuite s = CU_add_suite("numparse", NULL, NULL);
     CU_add_test(s, "bit-identical to strtod on 1.2M random strings", test_bit_identical_to_strtod);
     CU_add_test(s, "hard cases: boundaries, denormals, long mantissas", test_hard_cases);
     CU_add_test(s, "rejects non-numbers, empty and overflowing fields", test_rejects);
+    CU_add_test(s, "num_scan: the number's end, strtod's bits", test_scan_finds_the_end);
 }

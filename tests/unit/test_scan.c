@@ -134,6 +134,8 @@ static void read_both(const char *text, size_t len, char delim, int levels, int 
         slot[c] = c == h.n_cols - 1 && !levels ? COL_TARGET : c == 1 ? COL_SKIP : d++;
     struct test_keep_all keep;  /* describe's layout: text read as levels */
     test_keep_all_init(&keep);
+    for (int j = 0; levels == 2 && j < d; j++)  /* numbers, levels (--categorical), either */
+        keep.mode[j] = j % 3 == 0 ? READ_NUMBER : j % 3 == 1 ? READ_LEVEL : READ_AUTO;
     struct csv_layout lay = {.path = path, .delimiter = delim, .n_cols = h.n_cols,
                              .slot = slot, .names = h.names, .n_features = d,
                              .has_target = !levels, .skip_bad_rows = skip,
@@ -173,17 +175,28 @@ static void same_runs(const struct run *a, const struct run *b, int d)
     CU_ASSERT(memcmp(a->s.X, b->s.X, (size_t)(a->s.n_rows * d) * sizeof(double)) == 0);
     CU_ASSERT(!a->s.y || memcmp(a->s.y, b->s.y, (size_t)a->s.n_rows * sizeof(double)) == 0);
     CU_ASSERT(memcmp(a->s.row_at, b->s.row_at, (size_t)a->s.n_rows * sizeof(int64_t)) == 0);
+    CU_ASSERT_EQUAL_FATAL(a->s.n_dicts, b->s.n_dicts);  /* the same levels, ids and flags */
+    for (int j = 0; j < a->s.n_dicts; j++) {
+        CU_ASSERT_EQUAL(a->s.seen[j], b->s.seen[j]);
+        CU_ASSERT_EQUAL_FATAL(a->s.dicts[j].n, b->s.dicts[j].n);
+        for (int64_t k = 0; k < a->s.dicts[j].n; k++) {
+            size_t la, lb;
+            const char *ka = dict_key(&a->s.dicts[j], k, &la), *kb = dict_key(&b->s.dicts[j], k, &lb);
+            CU_ASSERT(la == lb && memcmp(ka, kb, la) == 0);
+        }
+    }
 }
 
 /* Random files of awkward lines — spaces and tabs around values, empty fields, CRLF,
    blank lines, quoted lines among plain ones, ragged rows, text, a stray CR, no final
    newline — read in both ways under 1 and 3 threads, both --on-bad-row modes, train's and
-   describe's layouts: the same rows, offsets, skipped records and first error. */
+   describe's layouts and one of numbers, levels and either: the same rows, offsets,
+   skipped records, first error and levels. */
 static void test_reader_fast_vs_libcsv(void)
 {
     static const char *fields[] = {"1", " 2.5", "-3e2 ", "\t4\t", "", " ", "abc", "0.1",
                                    "12345678901234567890", "1e400", "\"5\"", "  -0 ",
-                                   " a b\t", "\tx "};
+                                   " a b\t", "\tx ", "3b", "7 x", "NA"};
     const char delims[] = {',', ';', '\t'};
     unsigned seed = 5;
     char *text = malloc(1 << 16);
@@ -204,7 +217,7 @@ static void test_reader_fast_vs_libcsv(void)
             }
             int cols = n_cols + (awkward && shape == 1 ? 1 : awkward && shape == 2 ? -1 : 0);
             for (int c = 0; c < cols; c++) {
-                const char *f = fields[next_rand(&seed) % (awkward ? 14 : 2)];
+                const char *f = fields[next_rand(&seed) % (awkward ? 17 : 2)];
                 if (!awkward || (f[0] == '"' && shape > 30))
                     f = c % 2 ? "7.25" : "-1";
                 n += (size_t)sprintf(text + n, "%s%s", c ? (char[]){delim, 0} : "", f);
@@ -215,8 +228,8 @@ static void test_reader_fast_vs_libcsv(void)
         }
         if (file % 5 == 0 && n > 0 && text[n - 1] == '\n')
             n--;  /* no final newline */
-        for (int mode = 0; mode < 4; mode++) {
-            int levels = mode & 1, skip = mode >> 1, d = 0;
+        for (int mode = 0; mode < 6; mode++) {
+            int levels = mode % 3, skip = mode / 3, d = 0;
             for (int c = 0; c < n_cols; c++)  /* as read_both lays the columns out */
                 d += !(c == n_cols - 1 && !levels) && c != 1;
             if (d == 0)
