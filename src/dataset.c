@@ -840,6 +840,24 @@ static void clamp_block(struct data_stream *st, int64_t n)
         st->block_rows = all;
 }
 
+/* Collective, stream mode, once the first pass (or the cache) has counted the rows: the
+   skipped records gathered, this rank's rows and skipped records taken (predict's lines of
+   skipped records), the totals, and the file of blocks as handed out opened for training. */
+static int stream_loaded(struct load *L, const struct data_options *o, struct dataset *ds,
+                         const int *skipped_file, struct lr_error *e)
+{
+    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
+    ds->n_rows = L->rows.n_rows;
+    ds->n_skipped_local = L->rows.n_skipped;
+    ds->skipped_at = L->rows.skipped_at;
+    L->rows.skipped_at = NULL;
+    if (count_rows(L, o, ds, e) < 0)
+        return -1;
+    if (o->many_passes)
+        open_done(ds);
+    return 0;
+}
+
 /* Collective, stream mode from a valid cache (its kind opened for a window, which has
    checked every chunk of this rank's rows): no pass over the rows, which come encoded and
    counted: the share's skipped records and totals as stored, the columns and encoding
@@ -869,16 +887,7 @@ static int read_cached(struct load *L, const struct data_options *o, struct data
     }
     if (comm_agree(e) != LR_OK)
         return -1;
-    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
-    ds->n_rows = L->rows.n_rows;
-    ds->n_skipped_local = L->rows.n_skipped;
-    ds->skipped_at = L->rows.skipped_at;
-    L->rows.skipped_at = NULL;
-    if (count_rows(L, o, ds, e) < 0)
-        return -1;
-    if (o->many_passes)
-        open_done(ds);
-    return 0;
+    return stream_loaded(L, o, ds, skipped_file, e);
 }
 
 /* Collective, stream mode: the first pass, block by block. Each block's missing values are
@@ -977,16 +986,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
             goto fail;
     }
     free(missing);
-    gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
-    ds->n_rows = L->rows.n_rows;
-    ds->n_skipped_local = L->rows.n_skipped;  /* predict's lines of skipped records */
-    ds->skipped_at = L->rows.skipped_at;
-    L->rows.skipped_at = NULL;
-    if (count_rows(L, o, ds, e) < 0)
-        return -1;
-    if (o->many_passes)
-        open_done(ds);
-    return 0;
+    return stream_loaded(L, o, ds, skipped_file, e);
 fail:
     free(missing);
     return -1;

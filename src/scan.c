@@ -6,6 +6,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "numparse.h"  /* num_load8 */
+
 #define NO_CR SIZE_MAX
 
 /* What a scan has found so far. */
@@ -135,17 +137,7 @@ size_t scan_line_sse2(const char *p, size_t n, char delim, int max_delims, uint3
 }
 #endif
 
-/* ---- portable: 8 bytes in a 64-bit word ---- */
-
-static inline uint64_t load64_le(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
+/* ---- portable: 8 bytes in a 64-bit word (num_load8) ---- */
 
 /* Bit b set where byte b of v equals the byte that `bytes` repeats. Exact: no carry
    crosses a byte (the low 7 bits plus 0x7F stay below 0x100), so no false positives. */
@@ -170,7 +162,7 @@ size_t scan_line_portable(const char *p, size_t n, char delim, int max_delims, u
     size_t i = 0, end;
     int r = GO_ON;
     for (; i + 8 <= s.n; i += 8) {
-        uint64_t v = load64_le(p + i);
+        uint64_t v = num_load8(p + i);
         r = step(&s, i, eq_mask(v, bn), eq_mask(v, bd), eq_mask(v, bq), eq_mask(v, br), &end);
         if (r != GO_ON)
             break;

@@ -87,6 +87,28 @@ static void first_block(const struct row_source *s, struct csv_shard *b)
     }
 }
 
+/* Collective: the next block of the share: its rows (*k, at most max_rows; 0: the rest)
+   and the skipped records up to *skip_end (the last block: all the rest). 0, the pass
+   ended, once no rank has any left (rank 0 gives a first block whatever it holds). */
+static int next_slice(struct cache_state *st, int64_t max_rows, int64_t *k, int64_t *skip_end)
+{
+    const struct csv_shard *r = &st->rows;
+    *k = r->n_rows - st->row;
+    *skip_end = st->skip;
+    if (max_rows > 0 && *k > max_rows)
+        *k = max_rows;
+    int last = st->row + *k == r->n_rows;
+    while (*skip_end < r->n_skipped && (last || r->skipped_at[*skip_end] < st->row + *k))
+        (*skip_end)++;
+    int mine = *k > 0 || *skip_end > st->skip || (st->given == 0 && comm_rank() == 0);
+    st->given++;
+    if (comm_max_i64(mine) == 0) {
+        st->done = 1;
+        return 0;
+    }
+    return 1;
+}
+
 /* cache_next on a share read block by block: the next max_rows rows (0: the rest) read
    from the file, with the skipped records before them (the last block: all the rest). */
 static int next_read(struct row_source *s, int64_t max_rows, struct csv_shard *b,
@@ -96,18 +118,9 @@ static int next_read(struct row_source *s, int64_t max_rows, struct csv_shard *b
     const struct source_cache *c = s->in.cache;
     const struct csv_shard *r = &st->rows;
     int d = c->meta.n_features, first = st->given == 0;
-    int64_t k = r->n_rows - st->row, skip_end = st->skip;
-    if (max_rows > 0 && k > max_rows)
-        k = max_rows;
-    int last = st->row + k == r->n_rows;
-    while (skip_end < r->n_skipped && (last || r->skipped_at[skip_end] < st->row + k))
-        skip_end++;
-    int mine = k > 0 || skip_end > st->skip || (first && comm_rank() == 0);
-    st->given++;
-    if (comm_max_i64(mine) == 0) {
-        st->done = 1;
+    int64_t k, skip_end;
+    if (next_slice(st, max_rows, &k, &skip_end) == 0)
         return 0;
-    }
     csv_shard_slice(r, d, st->row, 0, st->skip, skip_end - st->skip, b);  /* its skipped */
     b->n_rows = k;
     if (k > 0) {
@@ -157,20 +170,11 @@ static int cache_next(struct row_source *s, int64_t max_rows, struct csv_shard *
     }
     int first = st->given == 0;
     if (max_rows > 0 || st->given > 0) {  /* a slice of the rows, kept for another pass */
-        const struct csv_shard *r = &st->rows;
-        int64_t k = r->n_rows - st->row, skip_end = st->skip;
-        if (max_rows > 0 && k > max_rows)
-            k = max_rows;
-        int last = st->row + k == r->n_rows;
-        while (skip_end < r->n_skipped && (last || r->skipped_at[skip_end] < st->row + k))
-            skip_end++;
-        int mine = k > 0 || skip_end > st->skip || (first && comm_rank() == 0);
-        st->given++;
-        if (comm_max_i64(mine) == 0) {
-            st->done = 1;
+        int64_t k, skip_end;
+        if (next_slice(st, max_rows, &k, &skip_end) == 0)
             return 0;
-        }
-        csv_shard_slice(r, c->meta.n_features, st->row, k, st->skip, skip_end - st->skip, b);
+        csv_shard_slice(&st->rows, c->meta.n_features, st->row, k, st->skip,
+                        skip_end - st->skip, b);
         st->row += k;
         st->skip = skip_end;
     } else {

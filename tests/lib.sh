@@ -96,6 +96,20 @@ model_values() {
          inarr { gsub(/[ ,]/, ""); print }' "$1"
 }
 
+# same_model A B: the two model files hold the same bits but for the run's seconds and memory
+# mode (stream against resident)
+same_model() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for m in (a, b):
+    m["training"].pop("seconds", None)
+    m["training"].pop("memory", None)
+    m["training"].get("precondition", {}).pop("seconds", None)
+sys.exit(0 if a == b else 1)
+PY
+}
+
 # lstsq_values CSV: the same from the exact least-squares solver of tests/tools/lstsq.c
 lstsq_values() { "$ROOT/build/lstsq" "$1" | awk '$1 == "intercept" { print $2 } $1 == "coef" { print $3 }'; }
 

@@ -34,19 +34,6 @@ with open(t + "/all.csv", "w") as f:
 PY
 "$GEN" --rows 40000 --features 6 --kind hard --seed 3 "$TMP/hard.csv"
 
-# same_model A B: the two models hold the same bits but for the run's seconds and mode
-same_model() {
-    "$PY" - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for m in (a, b):
-    m["training"].pop("seconds", None)
-    m["training"].pop("memory", None)
-    m["training"].get("precondition", {}).pop("seconds", None)
-sys.exit(0 if a == b else 1)
-PY
-}
-
 # case NAME SHAPES ARGS...: resident, then stream (4096-row blocks), at each shape ("ranks
 # threads"): model and stdout
 case_() {

@@ -26,19 +26,6 @@ with open(sys.argv[1] + "/all.csv", "w") as f:
     f.write("x1,x2,g,w,y\n" + "\n".join(lines) + "\n")
 PY
 
-# same_model A B: the two models hold the same bits but for the run's seconds and mode
-same_model() {
-    "$PY" - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for m in (a, b):
-    m["training"].pop("seconds", None)
-    m["training"].pop("memory", None)
-    m["training"].get("precondition", {}).pop("seconds", None)
-sys.exit(0 if a == b else 1)
-PY
-}
-
 STREAM=(--memory stream --block-rows 4096)
 # check NAME SHAPES SOLVER-ARGS...: the cache written in stream mode at 2x1 ("ranks x
 # threads"), the same bytes as one written by a resident run on one rank, then read in stream mode at each shape (with a --scratch directory that does

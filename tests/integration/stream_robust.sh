@@ -45,19 +45,6 @@ for k, (lo, hi) in enumerate(cuts):
 print("%s/parts/p1.csv:%d" % (t, out - 8000 + 2 + 1), file=open(t + "/place_parts", "w"))
 PY
 
-# same_model A B: the two models hold the same bits but for the run's seconds and mode
-same_model() {
-    "$PY" - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for m in (a, b):
-    m["training"].pop("seconds", None)
-    m["training"].pop("memory", None)
-    m["training"].get("precondition", {}).pop("seconds", None)
-sys.exit(0 if a == b else 1)
-PY
-}
-
 # pair NAME SHAPES PATTERN ARGS...: resident, then stream, at each shape ("RANKSxTHREADS"):
 # the same model, stdout and (SAMPLE=1) diagnostics sample; stdout holds PATTERN (the
 # table or the diagnostics, so that two empty outputs cannot pass); with PLACE set, the
