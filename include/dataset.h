@@ -211,9 +211,10 @@ int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dat
 void dataset_stream_end(struct dataset *ds);
 
 /* Stream mode: the passes read back so far, the bytes of one pass (this rank), the rows of
-   a block; all 0 when resident. */
-void dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
-                         int64_t *block_rows);
+   a block; all 0 when resident. Returns what the passes read ("scratch file", or "rows in
+   the cache" when a valid --cache is read instead). */
+const char *dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
+                                int64_t *block_rows);
 
 /* Rank 0: one line naming how many rows were skipped (--on-bad-row skip, missing values),
    and where; label (e.g. "--test FILE") heads the line, NULL for the data set itself. */

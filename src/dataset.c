@@ -1488,13 +1488,14 @@ void dataset_stream_end(struct dataset *ds)
         ds->enc.cols[c].n_unseen = comm_sum_i64(ds->enc.cols[c].n_unseen);
 }
 
-void dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
-                         int64_t *block_rows)
+const char *dataset_stream_info(const struct dataset *ds, int *passes, int64_t *pass_bytes,
+                                int64_t *block_rows)
 {
     const struct data_stream *st = ds->stream;
     *passes = st ? st->passes : 0;
     *pass_bytes = st ? st->sc.n_rows * 8 * (st->sc.d + st->sc.has_y + st->sc.has_w) : 0;
     *block_rows = st ? st->block_rows : 0;
+    return st && st->cache ? "rows in the cache" : "scratch file";
 }
 
 static void stream_free(struct data_stream *st)

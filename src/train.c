@@ -1252,10 +1252,10 @@ static int print_summary(const struct run *r, struct lr_error *e)
     if (ds->stream) {
         int passes;
         int64_t bytes, block;
-        dataset_stream_info(ds, &passes, &bytes, &block);
+        const char *what = dataset_stream_info(ds, &passes, &bytes, &block);
         log_note(&r->log, "memory: stream (--memory), blocks of %lld rows; %d passes over "
-                 "rank 0's scratch file of %.1f MB; peak memory of a rank %.1f MB",
-                 (long long)block, passes, (double)bytes / 1e6, r->peak_rss / 1e6);
+                 "rank 0's %s of %.1f MB; peak memory of a rank %.1f MB", (long long)block,
+                 passes, what, (double)bytes / 1e6, r->peak_rss / 1e6);
     }
     const char *how = r->gp.solver == SOLVER_EXACT ? "solved exactly (QR factor, then refinement)"
                       : r->st.stop == GD_EARLY_STOP

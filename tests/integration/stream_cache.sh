@@ -55,6 +55,8 @@ check() {
             { bad="$bad [read $shape: exit $? $(tail -c 200 "$TMP/s.err")]"; continue; }
         grep -q "checked the 35999 rows of the cache '$TMP/c.bin' (quick check, every crc32, .*): reading them block by block" "$TMP/s.err" ||
             bad="$bad [$shape: not read from the cache]"
+        grep -q "passes over rank 0's rows in the cache of" "$TMP/s.err" ||
+            bad="$bad [$shape: the summary does not say the passes read the cache]"
         grep -q '"memory": "stream"' "$TMP/s.json" || bad="$bad [$shape: not streamed]"
         same_model "$TMP/r$shape.json" "$TMP/s.json" || bad="$bad [read $shape: model differs]"
     done
