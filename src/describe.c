@@ -91,7 +91,8 @@ static void add_numbers(struct text_acc *a, const double *X, int64_t n, int d, i
     if (m > 0) {
         m = sort_unique(v, m);
         uint64_t *all = lr_malloc(lr_bytes(a->n_nums + m, 1, sizeof *all));
-        memcpy(all, a->nums, (size_t)a->n_nums * sizeof *all);
+        if (a->n_nums)  /* none yet: a->nums is NULL */
+            memcpy(all, a->nums, (size_t)a->n_nums * sizeof *all);
         memcpy(all + a->n_nums, v, (size_t)m * sizeof *all);
         free(a->nums);
         a->nums = all;
