@@ -2,10 +2,10 @@
 # mixed with plain parts, read block by block (each decompressed as far as a rank's bytes
 # of the stream), give the resident model bit for bit and the same stdout under ranks 1-3 x
 # threads 1-2 with blocks of 4096 rows (several per rank), with a categorical column and a
-# skipped bad row; the model equals the one concatenated plain CSV's; a bad row is reported
-# at the same FILE:LINE as resident; predict and evaluate stream the same bytes; the peak
-# memory of a streamed run does not grow with the rows of a gzip file, and --memory auto
-# streams one the node cannot hold.
+# skipped bad row (also --formula with --diagnostics, and describe); the model equals the
+# one concatenated plain CSV's; a bad row is reported at the same FILE:LINE as resident;
+# predict and evaluate stream the same bytes; the peak memory of a streamed run does not
+# grow with the rows of a gzip file, and --memory auto streams one the node cannot hold.
 
 PY=/usr/bin/python3
 "$PY" - "$TMP" <<'PY'
@@ -73,6 +73,17 @@ case_ "gzip, zstd and plain parts, exact" "1x1 1x2 2x1 2x2 3x1 3x2" --solver exa
 case_ "one gzip file, nesterov" "3x2" "${CAT[@]}" "$TMP/all.csv.gz"
 case_ "one zstd file, gd, --l2 2, 100 epochs" "2x2" --solver gd --l2 2 --epochs 100 --tol 0 \
     "${CAT[@]}" "$TMP/all.csv.zst"
+case_ "--formula, --diagnostics (placed as row N, as resident)" "3x1" --solver exact \
+    --formula 'y ~ x1 * g + log(x2)' --diagnostics --on-bad-row skip "$TMP/parts"
+bad=""
+for mode in resident stream; do
+    lr 3 1 describe --memory $mode --on-bad-row skip "$TMP/parts" >"$TMP/d.$mode.out" \
+        2>/dev/null || bad="$bad [describe $mode: exit $?]"
+done
+[ -s "$TMP/d.stream.out" ] && cmp -s "$TMP/d.resident.out" "$TMP/d.stream.out" ||
+    bad="$bad [describe's output differs]"
+[ -z "$bad" ] && ok "describe on compressed parts: stream = resident byte for byte" ||
+    not_ok "describe on compressed parts in stream mode" "$bad"
 
 # the same bits as the one plain CSV of the same records, read resident
 bad=""
@@ -110,7 +121,7 @@ done
 lr 2 1 --solver exact "${CAT[@]}" --quiet --model-out "$TMP/pm.json" "$TMP/all.csv" \
     >/dev/null 2>&1
 bad=""
-for np in 1 3; do
+for np in 3; do
     for mode in resident stream; do
         blk=""
         [ $mode = stream ] && blk="--block-rows 4096"
