@@ -13,10 +13,16 @@
  * give it (shard.h's byte split with data_start 0 and size the stream's length), so models
  * and predictions equal the one CSV's bit for bit under the same ranks and threads.
  *
- * Plain files only: the stream is read in place through its byte_source (shard.h), so a rank's byte range may end in one file and go on in the next, and
- * the ranges are found as for one file (quote parity by a prefix sum).
+ * Plain files: the stream is read in place through its byte_source (shard.h), so a rank's
+ * byte range may end in one file and go on in the next, and the ranges are found as for one
+ * file (quote parity by a prefix sum). Stream mode (--memory stream) reads compressed files
+ * so too, once inputs_measure has decompressed each to learn its length: a read in a
+ * compressed file decompresses it from its start up to the bytes asked for (keeping the
+ * last 2 MiB decompressed, so that reads a little back are served without starting over),
+ * so a rank holds a bounded window of text, at the price of decompressing the part of a
+ * file before its range once more per pass (and once for its length).
  *
- * With a compressed file (which cannot be split): each file is read whole by one rank,
+ * Resident, with a compressed file (which cannot be split): each file is read whole by one rank,
  * largest first, to the rank with the least text so far; a rank streams its files' data
  * records into one anonymous in-memory file (memfd), which the reader parses as it parses
  * a file; after parsing, the rows move to the ranks the stream's byte split gives them
@@ -49,6 +55,8 @@ struct input_list {
     char **path;               /* n paths, in input order */
     int *comp;                 /* enum input_comp, by the name's ending */
     int64_t *size;             /* bytes on disk */
+    int64_t *text_size;        /* a compressed file's bytes decompressed (inputs_measure);
+                                  -1 until measured, and for a plain file */
 };
 
 /* Expand args (files and directories) into l. A directory with no matching file is
@@ -72,8 +80,16 @@ int inputs_heads(const struct input_list *l, char delimiter, int has_header,
                  struct csv_head *h, int64_t *data_start, int64_t *header_lines,
                  int64_t *text, struct lr_error *e);
 
-/* ---- plain files: the stream read in place ---- */
+/* Collective: every compressed file decompressed once, by the rank inputs_share would
+   give it, to learn its length (l->text_size) and so its bytes in the stream (text[f], as
+   inputs_heads gives a plain file's). A broken stream is LR_EDATA naming the file, on
+   every rank. Then the stream can be read in place (input_concat) whatever its files. */
+int inputs_measure(struct input_list *l, const int64_t *data_start, int64_t *text,
+                   struct lr_error *e);
 
+/* ---- the stream read in place: plain files, and compressed ones once measured ---- */
+
+struct input_unzip;
 struct input_concat {
     struct byte_source bytes;  /* the stream: a read may span several files */
     const struct input_list *l;
@@ -81,6 +97,8 @@ struct input_concat {
     int64_t *start;            /* n + 1: where each file's data starts in the stream;
                                   start[n] = the stream's length */
     int *fds;                  /* each file, opened when first read; -1 before */
+    struct input_unzip *z[2];  /* the compressed files being read, the latest first;
+                                  NULL: none */
     int failed, failed_errno;  /* the first file that could not be read (-1: none), why (0:
                                   it shrank) */
 };

@@ -8,9 +8,12 @@
  * read them.
  *
  *   source_csv.c         one plain CSV, each rank reading its own byte range
- *   source_parts.c       several plain files read in place as one stream (inputs.h)
- *   source_compressed.c  gzip/zstd files (and any list with one): each decompressed whole
- *                        by one rank, parsed there, the rows moved afterwards (rebalance)
+ *   source_parts.c       several plain files read in place as one stream (inputs.h); in
+ *                        stream mode (window_rows > 0) also a list with gzip/zstd files,
+ *                        once inputs_measure has given each its length (in.text)
+ *   source_compressed.c  gzip/zstd files (and any list with one), resident: each
+ *                        decompressed whole by one rank, parsed there, the rows moved
+ *                        afterwards (rebalance)
  *   source_cache.c       the binary cache (cache.h, --cache) of the same files and options:
  *                        each rank reads the rows it would have parsed, already encoded
  *
@@ -56,7 +59,8 @@
  *                (the probe has read every chunk of the share through once to check its
  *                crc32, keeping none); else the share's rows, read by the probe, and
  *                blocks are slices of them, kept for the next pass
- *   compressed   one block only: max_rows > 0 is LR_EUSAGE
+ *   compressed   one block only: max_rows > 0 is LR_EUSAGE (stream mode reads such a
+ *                list with the parts kind instead)
  * A pass is read one way: a pass begun block by block goes on so (max_rows 0 then gives the
  * rest of the share).
  *
@@ -163,7 +167,8 @@ struct row_source {
 
 /* Collective: the kind that reads in->l, ready to open: with in->cache, the cache kind when
    the cache is valid (its rows already read; see above), else the kind for the files: one
-   plain file, plain files, or a list with a compressed one. -1 with e (every rank) only
+   plain file, plain files (or, with in->window_rows, files whose compressed ones have been
+   measured: in->text[f] >= 0 for each), or a list with a compressed one. -1 with e (every rank) only
    when a file cannot be read or a node's memory falls short; s can then be closed. */
 int source_init(struct row_source *s, const struct source_input *in, struct lr_error *e);
 

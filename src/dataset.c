@@ -597,6 +597,9 @@ static int fill_places(const struct load *L, struct row_places *pl)
 {
     if (L->src.m == source_compressed() || L->src.m == source_cache())
         return 0;  /* the same kind on every rank: every rank places, or none */
+    for (int f = 0; f < L->il.n; f++)
+        if (L->il.comp[f] != IN_PLAIN)  /* streamed: offsets in text not on disk */
+            return 0;
     pl->n = L->il.n;
     pl->path = lr_malloc((size_t)pl->n * sizeof *pl->path);
     pl->data_start = lr_malloc((size_t)pl->n * sizeof *pl->data_start);
@@ -675,6 +678,16 @@ static int64_t default_block_rows(const struct source_input *in)
     return rows > PAR_CHUNK_ROWS ? rows : PAR_CHUNK_ROWS;
 }
 
+/* Collective, stream mode: a list's compressed files measured, so that their stream is
+   read in place block by block as plain files' is (inputs.h). */
+static int measure_inputs(struct load *L, struct lr_error *e)
+{
+    int compressed = 0;
+    for (int f = 0; f < L->il.n; f++)
+        compressed |= L->il.comp[f] != IN_PLAIN;
+    return compressed ? inputs_measure(&L->il, L->data_start, L->text, e) : 0;
+}
+
 /* Collective: the row source opened. --memory auto: resident when the node's memory holds
    the rows; when it does not (LR_ENOMEM on every rank, from the cache's probe or from
    opening the files), the source again in stream mode, with one line saying so. */
@@ -682,23 +695,18 @@ static int open_source(struct load *L, const struct data_options *o, struct lr_e
 {
     int64_t window = o->block_rows ? o->block_rows : default_block_rows(&L->in);
     L->in.window_rows = o->memory == MEMORY_STREAM ? window : 0;
-    int rc = source_init(&L->src, &L->in, e);
-    int plain = rc == 0 && (L->src.m == source_csv() || L->src.m == source_parts() ||
-                            L->src.m == source_cache());
-    if (rc == 0 && o->memory == MEMORY_STREAM && !plain)
-        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream reads plain CSV "
-                          "files block by block; a compressed file is decompressed whole: "
-                          "decompress them first, or use --memory resident");
+    int rc = L->in.window_rows && measure_inputs(L, e) < 0 ? -1 : source_init(&L->src, &L->in, e);
     if (rc == 0 && L->src.m->open(&L->src, e) == 0)
         return 0;
-    if (o->memory != MEMORY_AUTO || e->code != LR_ENOMEM || (rc == 0 && !plain))
+    if (o->memory != MEMORY_AUTO || e->code != LR_ENOMEM)
         return -1;
     struct lr_error resident = *e;  /* the error unless the window fits */
     memset(e, 0, sizeof *e);
     if (L->src.m)
         L->src.m->close(&L->src);
     L->in.window_rows = window;
-    if (source_init(&L->src, &L->in, e) < 0 || L->src.m->open(&L->src, e) < 0) {
+    if (measure_inputs(L, e) < 0 || source_init(&L->src, &L->in, e) < 0 ||
+        L->src.m->open(&L->src, e) < 0) {
         if (e->code == LR_ENOMEM)
             *e = resident;
         return -1;

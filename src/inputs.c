@@ -40,6 +40,8 @@ static void add_file(struct input_list *l, const char *path, int64_t size)
     l->path = lr_realloc(l->path, (size_t)(l->n + 1) * sizeof *l->path);
     l->comp = lr_realloc(l->comp, (size_t)(l->n + 1) * sizeof *l->comp);
     l->size = lr_realloc(l->size, (size_t)(l->n + 1) * sizeof *l->size);
+    l->text_size = lr_realloc(l->text_size, (size_t)(l->n + 1) * sizeof *l->text_size);
+    l->text_size[l->n] = -1;
     l->path[l->n] = lr_strdup(path);
     l->comp[l->n] = ends_with(path, ".gz") ? IN_GZIP : ends_with(path, ".zst") ? IN_ZSTD : IN_PLAIN;
     l->size[l->n++] = size;
@@ -146,6 +148,7 @@ void inputs_free(struct input_list *l)
     free(l->path);
     free(l->comp);
     free(l->size);
+    free(l->text_size);
     memset(l, 0, sizeof *l);
 }
 
@@ -727,7 +730,149 @@ int inputs_place(const struct input_share *sh, const int64_t *header_lines, int6
     return sh->n ? sh->file[k] : 0;
 }
 
-/* ---- plain files: the stream read in place ---- */
+/* ---- compressed files measured, so that the stream can be read in place ---- */
+
+/* A compressed file's bytes decompressed, and whether they end in a newline. */
+static int measure(const struct input_list *l, int f, int64_t *bytes, int *newline,
+                   struct lr_error *e)
+{
+    struct stream s;
+    if (stream_open(&s, l->path[f], l->comp[f], e) < 0)
+        return -1;
+    char *buf = lr_malloc(1 << 20);
+    int64_t n = 0;
+    ssize_t k;
+    *newline = 1;
+    while ((k = stream_read(&s, buf, 1 << 20, n, e)) > 0) {
+        n += k;
+        *newline = buf[k - 1] == '\n';
+    }
+    free(buf);
+    stream_close(&s);
+    *bytes = n;
+    return k < 0 ? -1 : 0;
+}
+
+int inputs_measure(struct input_list *l, const int64_t *data_start, int64_t *text,
+                   struct lr_error *e)
+{
+    int n = l->n, *owner = lr_malloc((size_t)(n ? n : 1) * sizeof *owner);
+    uint64_t *v = lr_calloc(2 * (size_t)n + 1, sizeof *v);  /* bytes + 1, newline; 0: not
+                                                              this rank's */
+    int64_t bad = INT64_MAX;  /* the first file that failed, of every rank */
+    assign(l, owner);
+    for (int f = 0; f < n; f++) {
+        int64_t bytes;
+        int newline;
+        if (l->comp[f] == IN_PLAIN || owner[f] != comm_rank() || e->code != LR_OK)
+            continue;
+        if (measure(l, f, &bytes, &newline, e) < 0)
+            bad = f;
+        else
+            v[f] = (uint64_t)bytes + 1, v[n + f] = (uint64_t)newline;
+    }
+    free(owner);
+    if (bad > comm_min_i64(bad))  /* the first broken file in input order is reported */
+        memset(e, 0, sizeof *e);
+    comm_sum_u64(v, 2 * n);
+    for (int f = 0; f < n; f++) {
+        if (l->comp[f] == IN_PLAIN)
+            continue;
+        l->text_size[f] = (int64_t)v[f] - 1;
+        text[f] = l->text_size[f] - data_start[f];
+        if (text[f] > 0 && f < n - 1 && !v[n + f])
+            text[f]++;  /* the newline added, as after a plain file */
+        if (text[f] < 0)
+            text[f] = 0;
+    }
+    free(v);
+    return comm_agree(e) == LR_OK ? 0 : -1;
+}
+
+/* ---- the stream read in place ---- */
+
+/* A compressed file being read: decompressed from its start, its last bytes kept in win
+   (win_lo to win_lo + len, the bytes decompressed so far ending there). */
+#define UNZIP_WINDOW ((size_t)2 << 20)
+struct input_unzip {
+    int f;
+    struct stream s;
+    char *win;
+    int64_t win_lo;
+    size_t len;
+};
+
+static void unzip_free(struct input_unzip *u)
+{
+    if (!u)
+        return;
+    stream_close(&u->s);
+    free(u->win);
+    free(u);
+}
+
+/* The reader of compressed file f, able to give offset x (from the file's start): the one
+   open unless x lies before its window, else one opened afresh (the older of the two
+   dropped). NULL when it cannot be opened. */
+static struct input_unzip *unzip_at(struct input_concat *c, int f, int64_t x)
+{
+    for (int k = 0; k < 2; k++) {
+        struct input_unzip *u = c->z[k];
+        if (u && u->f == f && x >= u->win_lo) {
+            c->z[k] = c->z[0], c->z[0] = u;
+            return u;
+        }
+    }
+    int k = c->z[0] && c->z[0]->f == f ? 0 : 1;  /* a reader of f too far on is replaced */
+    unzip_free(c->z[k]);
+    c->z[k] = NULL;
+    struct input_unzip *u = lr_calloc(1, sizeof *u);
+    struct lr_error e = {0};
+    if (stream_open(&u->s, c->l->path[f], c->l->comp[f], &e) < 0) {
+        free(u);
+        return NULL;
+    }
+    u->f = f;
+    u->win = lr_malloc(UNZIP_WINDOW);
+    c->z[k] = c->z[0], c->z[0] = u;
+    return u;
+}
+
+/* Up to n bytes of compressed file f's text from offset x into buf: the count (short only
+   at the file's end), -1 when it cannot be read. */
+static ssize_t unzip_read(struct input_concat *c, int f, char *buf, size_t n, int64_t x)
+{
+    struct input_unzip *u = unzip_at(c, f, x);
+    size_t got = 0;
+    if (!u)
+        return -1;
+    while (got < n) {
+        int64_t at = x + (int64_t)got, end = u->win_lo + (int64_t)u->len;
+        if (at < end) {
+            size_t k = (size_t)(end - at) < n - got ? (size_t)(end - at) : n - got;
+            memcpy(buf + got, u->win + (at - u->win_lo), k);
+            got += k;
+            continue;
+        }
+        if (u->len == UNZIP_WINDOW) {  /* keep the later half */
+            size_t keep = UNZIP_WINDOW / 2;
+            memmove(u->win, u->win + u->len - keep, keep);
+            u->win_lo += (int64_t)(u->len - keep);
+            u->len = keep;
+        }
+        struct lr_error e = {0};
+        ssize_t k = stream_read(&u->s, u->win + u->len, UNZIP_WINDOW - u->len, end, &e);
+        if (k < 0) {
+            errno = EIO;
+            return -1;
+        }
+        if (k == 0)
+            break;
+        u->len += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
 
 /* The first of n sorted offsets at or after x. */
 static int64_t lower_bound(const int64_t *v, int64_t n, int64_t x)
@@ -767,7 +912,9 @@ static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
     size_t got = 0;
     while (got < n && at < end) {
         int f = concat_file(c, at);
-        int64_t in = at - c->start[f], data = c->l->size[f] - c->data_start[f];
+        int64_t in = at - c->start[f];
+        int64_t data = (c->l->comp[f] == IN_PLAIN ? c->l->size[f] : c->l->text_size[f]) -
+                       c->data_start[f];
         int64_t room = c->start[f + 1] - at;
         size_t want = (size_t)(room < (int64_t)(n - got) ? room : (int64_t)(n - got));
         if (in >= data) {  /* the newline added after the file's last line */
@@ -778,7 +925,9 @@ static ssize_t concat_read(void *ctx, void *buf, size_t n, off_t off)
         if ((int64_t)want > data - in)
             want = (size_t)(data - in);
         int fd = concat_fd(c, f);
-        ssize_t k = fd < 0 ? -1 : shard_pread(fd, (char *)buf + got, want, c->data_start[f] + in);
+        ssize_t k = fd < 0 ? -1 : c->l->comp[f] != IN_PLAIN
+            ? unzip_read(c, f, (char *)buf + got, want, c->data_start[f] + in)
+            : shard_pread(fd, (char *)buf + got, want, c->data_start[f] + in);
         if (k < 0 || (size_t)k < want) {  /* unreadable, or the file shrank */
             if (c->failed < 0) {
                 c->failed = f;
@@ -820,6 +969,8 @@ int inputs_concat_open(const struct input_list *l, const int64_t *data_start,
 
 void inputs_concat_close(struct input_concat *c)
 {
+    unzip_free(c->z[0]);
+    unzip_free(c->z[1]);
     for (int f = 0; c->fds && f < c->l->n; f++)
         if (c->fds[f] >= 0)
             close(c->fds[f]);

@@ -16,9 +16,11 @@ int source_init(struct row_source *s, const struct source_input *in, struct lr_e
     int got = in->cache ? source_cache_probe(s, e) : 0;
     if (got != 0)
         return got < 0 ? -1 : 0;
-    int plain = 1;
+    int plain = 1;  /* or, in stream mode, every compressed file measured (inputs_measure):
+                       the stream read in place all the same */
     for (int f = 0; f < in->l->n; f++)
-        plain &= in->l->comp[f] == IN_PLAIN;
+        plain &= in->l->comp[f] == IN_PLAIN ||
+                 (in->window_rows > 0 && in->text && in->text[f] >= 0);
     s->m = inputs_single_plain(in->l) ? source_csv() : plain ? source_parts()
                                                               : source_compressed();
     return 0;

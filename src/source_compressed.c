@@ -3,7 +3,8 @@
  * compressed file cannot be split, so each file is decompressed whole by one rank
  * (inputs.h's input_share: a producer thread streams the rank's files into a memfd while
  * the reader parses it), and after encoding the rows move to the ranks the stream's byte
- * split gives them (rebalance), in stream order. Lines are each file's own.
+ * split gives them (rebalance), in stream order. Lines are each file's own. Resident mode
+ * only: stream mode reads such a list block by block with the parts kind (source.c).
  */
 #include "source.h"
 

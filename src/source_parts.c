@@ -2,7 +2,8 @@
  * source_parts.c — several plain files as one row source (source.h): their data records
  * are one stream, read in place (inputs.h's input_concat), and split between the ranks as
  * one CSV would be; a rank's range may end in one file and go on in the next. Lines are
- * each file's own.
+ * each file's own. In stream mode the list may hold compressed files too, measured first
+ * (inputs_measure): the stream then decompresses them as far as each read needs.
  */
 #include "source.h"
 

@@ -221,9 +221,12 @@ for np in 1 2 3 4; do
     lr "$np" 1 --quiet --drop note --model-out "$TMP/edge-ref.json" "$TMP/edge.csv" 2>"$TMP/err"
     lr "$np" 1 --quiet --drop note --model-out "$TMP/edge-p.json" "$TMP/edge" 2>>"$TMP/err"
     lr "$np" 1 --quiet --drop note --model-out "$TMP/edge-z.json" "$TMP/edgez" 2>>"$TMP/err"
+    lr "$np" 1 --quiet --drop note --memory stream --model-out "$TMP/edge-s.json" "$TMP/edgez" \
+        2>>"$TMP/err"
     grep -q '"rows": 155' "$TMP/edge-ref.json" && model_bits "$TMP/edge-p.json" "$TMP/edge-ref.json" &&
         model_bits "$TMP/edge-z.json" "$TMP/edge-ref.json" &&
-        ok "CRLF, quoted newlines, a part without a final newline, a header-only part: plain and gzip parts = the one CSV's bits, 155 rows (np=$np)" ||
+        model_bits <(grep -v '"memory"' "$TMP/edge-s.json") <(grep -v '"memory"' "$TMP/edge-ref.json") &&
+        ok "CRLF, quoted newlines, a part without a final newline, a header-only part: plain and gzip parts (gzip also streamed) = the one CSV's bits, 155 rows (np=$np)" ||
         not_ok "stream edges (np=$np)" "$(head -c 300 "$TMP/err"; grep '"rows"' "$TMP"/edge-*.json)"
 done
 lr 2 1 --quiet --drop note --model-out "$TMP/twin-ref.json" "$TMP/twin.csv"

@@ -252,10 +252,6 @@ for args in "--memory stream --folds column:x1 --cv 3" \
     rc=$?
     [ $rc -eq 2 ] && [ ! -e "$TMP/u.json" ] || bad="$bad [$args: exit $rc]"
 done
-gzip -c "$TMP/hard.csv" >"$TMP/hard.csv.gz"
-lr 1 1 --memory stream --model-out "$TMP/u.json" "$TMP/hard.csv.gz" >/dev/null 2>"$TMP/u.err"
-rc=$?
-[ $rc -eq 2 ] && grep -q "decompress" "$TMP/u.err" || bad="$bad [gzip input: exit $rc]"
 lr 1 1 --offset x2 --categorical g --missing mean --on-bad-row skip --quiet \
     --model-out "$TMP/om.json" "$TMP/all.csv" >/dev/null 2>&1
 lr 2 1 predict --model "$TMP/om.json" --memory stream --on-bad-row skip --output "$TMP/op.csv" \
