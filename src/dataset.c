@@ -907,9 +907,6 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
 {
     int d = L->in.lay.n_features, rc, skipped_file[CSV_FIRST_SKIPPED];
     struct formula_data *fd = o->formula;
-    if (L->in.lay.has_offset && !o->offset_target)  /* the same everywhere */
-        return lr_fail_at(e, LR_EUSAGE, o->path, 0, 0, "--memory stream does not keep the "
-                          "model's --offset column between passes yet: use --memory resident");
     struct data_stream *st = lr_calloc(1, sizeof *st);
     ds->stream = st;
     st->sc.fd = st->at.fd = -1;
@@ -932,11 +929,12 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
                 "none; name a directory on a local disk with --scratch DIR\n",
                 (long long)in_memory, in_memory == 1 ? "" : "s",
                 o->scratch ? o->scratch : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    /* what the keys file keeps, the same on every rank: the cluster keys; with keep_places
-       (--diagnostics, whose fitted values include the offset) the offsets and where each
-       record starts */
+    /* what the keys file keeps, the same on every rank: the cluster keys; the offsets with
+       keep_places (--diagnostics, whose fitted values include them) or where they are not
+       taken from the target (predict: part of every prediction); with keep_places where
+       each record starts */
     int nk = ds->n_groups = L->in.lay.n_groups;
-    st->key_offset = L->in.lay.has_offset && o->keep_places ? nk++ : -1;
+    st->key_offset = L->in.lay.has_offset && (o->keep_places || !o->offset_target) ? nk++ : -1;
     st->key_at = o->keep_places ? nk++ : -1;
     if (nk > 0 && scratch_open(&st->keys, o->scratch, nk, 0, 0, rows, e) < 0)
         return -1;

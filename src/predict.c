@@ -103,6 +103,10 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     const char *why = NULL;
     if (model_read(o->model, m, e) == 0 && o->interval)
         interval_check(o, m, e);
+    if (e->code == LR_OK && m->offset && !need_target && o->cache)
+        lr_fail(e, LR_EUSAGE, "predict: the model was trained with --offset %s, whose values "
+                "are part of every prediction, and --cache does not keep them; drop --cache",
+                m->offset);
     if (e->code == LR_OK && m->formula && fdata_from_json(m->formula, fd, &why) < 0)
         lr_fail_at(e, LR_EDATA, o->model, 0, 0, "not a valid linreg_mpi model: \"formula\": %s",
                    why);
@@ -119,8 +123,6 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     data_options_for(o, need_target ? DATA_EVALUATE : DATA_PREDICT, &model, &dopt);
     if (m->formula)  /* the model's formula on the file's columns, found by name */
         dopt.formula = fd;
-    if (m->offset && !need_target && dopt.memory == MEMORY_AUTO)
-        dopt.memory = MEMORY_RESIDENT;  /* the scratch file does not keep the offset column */
     if (dataset_load(&dopt, ds, e) < 0)
         return -1;
     if (comm_rank() == 0 && !o->quiet)
@@ -247,14 +249,14 @@ static int predict_pass(const struct prediction *p, emit_fn emit, void *ctx, str
     struct row_block b;
     int64_t row0 = 0, k = 0, len;
     int rc;
-    dataset_rewind(ds);
+    dataset_rewind_keys(ds);  /* with each block its --offset values */
     while ((rc = dataset_next(ds, &b, e)) > 0) {
         size_t n = (size_t)(b.n ? b.n : 1);
         double *yhat = lr_malloc(n * sizeof *yhat), *v = yhat;
         metrics_predict(b.X, b.n, ds->n_features, p->m->intercept, p->m->coef,
                         p->o->n_threads, yhat);
-        for (int64_t i = 0; ds->offset && i < b.n; i++)  /* --offset: part of the prediction */
-            yhat[i] += ds->offset[row0 + i];
+        for (int64_t i = 0; b.offset && i < b.n; i++)  /* --offset: part of the prediction */
+            yhat[i] += b.offset[i];
         if (p->n_cols == 3) {
             v = lr_malloc(3 * n * sizeof *v);
             interval_rows(b.X, yhat, b.n, ds->n_features, p->m->cov, p->t, p->var_new,

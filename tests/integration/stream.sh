@@ -114,9 +114,20 @@ for mode in resident stream; do
 done
 cmp -s "$TMP/ew.resident.txt" "$TMP/ew.stream.txt" && grep -q "metrics weighted" "$TMP/ew.stream.err" ||
     bad="$bad [weighted metrics differ, or not said to be weighted]"
+lr 1 1 --offset x2 --categorical g --missing mean --on-bad-row skip --quiet \
+    --model-out "$TMP/po.json" "$TMP/all.csv" >/dev/null 2>&1
+for mode in resident stream; do
+    blk=""
+    [ $mode = stream ] && blk="--block-rows 4096"
+    # shellcheck disable=SC2086
+    lr 3 1 predict --model "$TMP/po.json" --memory $mode $blk --on-bad-row skip \
+        --output "$TMP/po.$mode.csv" "$TMP/all.csv" >/dev/null 2>&1 || bad="$bad [offset predict $mode]"
+done
+cmp -s "$TMP/po.resident.csv" "$TMP/po.stream.csv" ||
+    bad="$bad [predictions of an --offset model differ]"
 [ "$(wc -l <"$TMP/p.stream.3.csv")" = 30001 ] && grep -qx ',' "$TMP/p.stream.3.csv" ||
     bad="$bad [not one line per record, with the skipped one's]"
-[ -z "$bad" ] && ok "predict (file, stdout, --interval) and evaluate: stream = resident byte for byte (ranks 1, 3)" ||
+[ -z "$bad" ] && ok "predict (file, stdout, --interval, an --offset model) and evaluate: stream = resident byte for byte (ranks 1, 3)" ||
     not_ok "predict/evaluate in stream mode" "$bad"
 
 
@@ -254,11 +265,11 @@ for args in "--memory stream --folds column:x1 --cv 3" \
 done
 lr 1 1 --offset x2 --categorical g --missing mean --on-bad-row skip --quiet \
     --model-out "$TMP/om.json" "$TMP/all.csv" >/dev/null 2>&1
-lr 2 1 predict --model "$TMP/om.json" --memory stream --on-bad-row skip --output "$TMP/op.csv" \
-    "$TMP/all.csv" >/dev/null 2>"$TMP/u.err"
+lr 2 1 predict --model "$TMP/om.json" --memory stream --on-bad-row skip --cache "$TMP/oc.bin" \
+    --output "$TMP/op.csv" "$TMP/all.csv" >/dev/null 2>"$TMP/u.err"
 rc=$?
-[ $rc -eq 2 ] && grep -q "use --memory resident" "$TMP/u.err" && [ ! -e "$TMP/op.csv" ] ||
-    bad="$bad [predict with an --offset model: exit $rc]"
+[ $rc -eq 2 ] && grep -q "does not keep them; drop --cache" "$TMP/u.err" && [ ! -e "$TMP/op.csv" ] ||
+    bad="$bad [predict --cache with an --offset model: exit $rc]"
 [ -z "$bad" ] && ok "stream mode's usage errors: exit 2, no model" ||
     not_ok "stream mode's usage errors" "$bad"
 
