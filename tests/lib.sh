@@ -110,6 +110,29 @@ sys.exit(0 if a == b else 1)
 PY
 }
 
+# stream_case NAME SHAPES ARGS...: resident, then stream (4096-row blocks), at each shape ("ranks
+# threads"): model and stdout
+stream_case() {
+    local name=$1 shapes=$2 bad="" np th
+    shift 2
+    for shape in $shapes; do
+        np=${shape%x*} th=${shape#*x}
+        lr "$np" "$th" --memory resident --model-out "$TMP/r.json" "$@" >"$TMP/r.out" 2>"$TMP/r.err" ||
+            { bad="$bad resident np=$np th=$th: exit $?"; continue; }
+        lr "$np" "$th" --memory stream --block-rows 4096 --model-out "$TMP/s.json" "$@" \
+            >"$TMP/s.out" 2>"$TMP/s.err" || { bad="$bad stream np=$np th=$th: exit $? $(tail -c 300 "$TMP/s.err")"; continue; }
+        grep -q '"memory": "stream"' "$TMP/s.json" || bad="$bad np=$np: model not marked stream"
+        grep -q "memory: stream (--memory), blocks of 4096 rows" "$TMP/s.err" ||
+            bad="$bad np=$np: no summary line"
+        same_model "$TMP/r.json" "$TMP/s.json" || bad="$bad np=$np th=$th: models differ"
+        diff <(sed 's/model written to .*//' "$TMP/r.out") \
+             <(sed 's/model written to .*//' "$TMP/s.out") >/dev/null ||
+            bad="$bad np=$np th=$th: stdout differs"
+    done
+    [ -z "$bad" ] && ok "stream = resident bit for bit: $name (ranks x threads: $shapes)" ||
+        not_ok "stream = resident bit for bit: $name" "$bad"
+}
+
 # lstsq_values CSV: the same from the exact least-squares solver of tests/tools/lstsq.c
 lstsq_values() { "$ROOT/build/lstsq" "$1" | awk '$1 == "intercept" { print $2 } $1 == "coef" { print $3 }'; }
 

@@ -34,48 +34,26 @@ with open(t + "/all.csv", "w") as f:
 PY
 "$GEN" --rows 40000 --features 6 --kind hard --seed 3 "$TMP/hard.csv"
 
-# case NAME SHAPES ARGS...: resident, then stream (4096-row blocks), at each shape ("ranks
-# threads"): model and stdout
-case_() {
-    local name=$1 shapes=$2 bad="" np th
-    shift 2
-    for shape in $shapes; do
-        np=${shape%x*} th=${shape#*x}
-        lr "$np" "$th" --memory resident --model-out "$TMP/r.json" "$@" >"$TMP/r.out" 2>"$TMP/r.err" ||
-            { bad="$bad resident np=$np th=$th: exit $?"; continue; }
-        lr "$np" "$th" --memory stream --block-rows 4096 --model-out "$TMP/s.json" "$@" \
-            >"$TMP/s.out" 2>"$TMP/s.err" || { bad="$bad stream np=$np th=$th: exit $? $(tail -c 300 "$TMP/s.err")"; continue; }
-        grep -q '"memory": "stream"' "$TMP/s.json" || bad="$bad np=$np: model not marked stream"
-        grep -q "memory: stream (--memory), blocks of 4096 rows" "$TMP/s.err" ||
-            bad="$bad np=$np: no summary line"
-        same_model "$TMP/r.json" "$TMP/s.json" || bad="$bad np=$np th=$th: models differ"
-        diff <(sed 's/model written to .*//' "$TMP/r.out") \
-             <(sed 's/model written to .*//' "$TMP/s.out") >/dev/null ||
-            bad="$bad np=$np th=$th: stdout differs"
-    done
-    [ -z "$bad" ] && ok "stream = resident bit for bit: $name (ranks x threads: $shapes)" ||
-        not_ok "stream = resident bit for bit: $name" "$bad"
-}
-case_ "hard columns (scales 1e-3..1e4, correlated)" "1x1 2x2 3x1" --solver exact "$TMP/hard.csv"
-case_ "categorical, --missing mean, weights, a skipped row" "1x2 3x1" --solver exact \
+stream_case "hard columns (scales 1e-3..1e4, correlated)" "1x1 2x2 3x1" --solver exact "$TMP/hard.csv"
+stream_case "categorical, --missing mean, weights, a skipped row" "1x2 3x1" --solver exact \
     --categorical g --missing mean --weights w --on-bad-row skip "$TMP/all.csv"
-case_ "three parts, --l2 1.5, --no-intercept" "2x1 3x2" --solver exact --categorical g \
+stream_case "three parts, --l2 1.5, --no-intercept" "2x1 3x2" --solver exact --categorical g \
     --missing mean --l2 1.5 --no-intercept --on-bad-row skip "$TMP/parts"
-case_ "nesterov, the sample preconditioner (the defaults)" "1x1 3x2" "$TMP/hard.csv"
-case_ "gd, column scaling, --l2 3, 200 epochs" "2x2" --solver gd --precondition scale --l2 3 \
+stream_case "nesterov, the sample preconditioner (the defaults)" "1x1 3x2" "$TMP/hard.csv"
+stream_case "gd, column scaling, --l2 3, 200 epochs" "2x2" --solver gd --precondition scale --l2 3 \
     --epochs 200 --tol 0 "$TMP/hard.csv"
-case_ "--l1 2 (proximal)" "1x2 3x1" --l1 2 "$TMP/hard.csv"
-case_ "--loss huber" "2x1" --loss huber "$TMP/hard.csv"
-case_ "weights, categorical, --missing mean, --inference (proximal path)" "1x1 3x2" --weights w \
+stream_case "--l1 2 (proximal)" "1x2 3x1" --l1 2 "$TMP/hard.csv"
+stream_case "--loss huber" "2x1" --loss huber "$TMP/hard.csv"
+stream_case "weights, categorical, --missing mean, --inference (proximal path)" "1x1 3x2" --weights w \
     --categorical g --missing mean --on-bad-row skip --inference "$TMP/all.csv"
-case_ "--offset x2, --solver exact" "2x1" --offset x2 --solver exact --categorical g \
+stream_case "--offset x2, --solver exact" "2x1" --offset x2 --solver exact --categorical g \
     --missing mean --on-bad-row skip "$TMP/all.csv"
-case_ "--validation-split 0.25 --patience 3, --test parts (weights, proximal path)" "1x2 3x1" \
+stream_case "--validation-split 0.25 --patience 3, --test parts (weights, proximal path)" "1x2 3x1" \
     --validation-split 0.25 --patience 3 --weights w --categorical g --missing mean \
     --on-bad-row skip --test "$TMP/parts" "$TMP/all.csv"
-case_ "--validation-split 0.3, --solver exact, --test" "2x2" --validation-split 0.3 \
+stream_case "--validation-split 0.3, --solver exact, --test" "2x2" --validation-split 0.3 \
     --solver exact --test "$TMP/hard.csv" "$TMP/hard.csv"
-case_ "--formula, --validation-split, --test, --cov hc3, --diagnostics" "3x1" \
+stream_case "--formula, --validation-split, --test, --cov hc3, --diagnostics" "3x1" \
     --formula 'y ~ x1 * g + I(x2^2) + log(x2 + 1)' --solver exact --validation-split 0.2 \
     --cov hc3 --diagnostics --on-bad-row skip --test "$TMP/parts" "$TMP/all.csv"
 

@@ -33,47 +33,13 @@ zstd -q --rm "$TMP/parts/p1.csv"
 gzip -c "$TMP/all.csv" >"$TMP/all.csv.gz"
 zstd -q -c "$TMP/all.csv" >"$TMP/all.csv.zst"
 
-# same_model A B: the two models hold the same bits but for the run's seconds and mode
-same_model() {
-    "$PY" - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for m in (a, b):
-    m["training"].pop("seconds", None)
-    m["training"].pop("memory", None)
-    m["training"].get("precondition", {}).pop("seconds", None)
-sys.exit(0 if a == b else 1)
-PY
-}
-
-# case NAME SHAPES ARGS...: resident, then stream (4096-row blocks), at each shape
-# ("ranksxthreads"): model and stdout
-case_() {
-    local name=$1 shapes=$2 bad="" np th
-    shift 2
-    for shape in $shapes; do
-        np=${shape%x*} th=${shape#*x}
-        lr "$np" "$th" --memory resident --model-out "$TMP/r.json" "$@" >"$TMP/r.out" 2>"$TMP/r.err" ||
-            { bad="$bad resident np=$np th=$th: exit $?"; continue; }
-        lr "$np" "$th" --memory stream --block-rows 4096 --model-out "$TMP/s.json" "$@" \
-            >"$TMP/s.out" 2>"$TMP/s.err" || { bad="$bad stream np=$np th=$th: exit $? $(tail -c 300 "$TMP/s.err")"; continue; }
-        grep -q "memory: stream (--memory), blocks of 4096 rows" "$TMP/s.err" ||
-            bad="$bad np=$np: no summary line"
-        same_model "$TMP/r.json" "$TMP/s.json" || bad="$bad np=$np th=$th: models differ"
-        diff <(sed 's/model written to .*//' "$TMP/r.out") \
-             <(sed 's/model written to .*//' "$TMP/s.out") >/dev/null ||
-            bad="$bad np=$np th=$th: stdout differs"
-    done
-    [ -z "$bad" ] && ok "compressed, stream = resident bit for bit: $name ($shapes)" ||
-        not_ok "compressed, stream = resident bit for bit: $name" "$bad"
-}
 CAT=(--categorical g --on-bad-row skip)
-case_ "gzip, zstd and plain parts, exact" "1x1 1x2 2x1 2x2 3x1 3x2" --solver exact "${CAT[@]}" \
+stream_case "compressed, gzip, zstd and plain parts, exact" "1x1 1x2 2x1 2x2 3x1 3x2" --solver exact "${CAT[@]}" \
     "$TMP/parts"
-case_ "one gzip file, nesterov" "3x2" "${CAT[@]}" "$TMP/all.csv.gz"
-case_ "one zstd file, gd, --l2 2, 100 epochs" "2x2" --solver gd --l2 2 --epochs 100 --tol 0 \
+stream_case "compressed, one gzip file, nesterov" "3x2" "${CAT[@]}" "$TMP/all.csv.gz"
+stream_case "compressed, one zstd file, gd, --l2 2, 100 epochs" "2x2" --solver gd --l2 2 --epochs 100 --tol 0 \
     "${CAT[@]}" "$TMP/all.csv.zst"
-case_ "--formula, --diagnostics (placed as row N, as resident)" "3x1" --solver exact \
+stream_case "compressed, --formula, --diagnostics (placed as row N, as resident)" "3x1" --solver exact \
     --formula 'y ~ x1 * g + log(x2)' --diagnostics --on-bad-row skip "$TMP/parts"
 bad=""
 for mode in resident stream; do
