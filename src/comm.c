@@ -180,7 +180,7 @@ void comm_allgatherv_bytes(const void *send, int64_t n, char **recv, int64_t *le
     /* as broadcasts in pieces of at most INT_MAX bytes: counts of MPI_Allgatherv are int */
     int64_t at = 0;
     for (int r = 0; r < p; r++) {
-        if (r == g_rank)
+        if (r == g_rank && n > 0)  /* send may be NULL when n is 0 */
             memcpy(*recv + at, send, (size_t)n);
         for (int64_t k = 0; k < lens[r]; k += INT_MAX) {
             int m = lens[r] - k > INT_MAX ? INT_MAX : (int)(lens[r] - k);

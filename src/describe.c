@@ -42,6 +42,8 @@ static int cmp_u64(const void *a, const void *b)
 
 static int64_t sort_unique(uint64_t *v, int64_t n)
 {
+    if (n < 2)  /* v may be NULL when n is 0 */
+        return n;
     qsort(v, (size_t)n, sizeof *v, cmp_u64);
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++)
