@@ -22,12 +22,18 @@ struct csv_state {
 /* This rank's byte range. Where records start depends on the quote parity there, so each
    rank counts the quotes of its nominal piece and one exscan gives every rank the parity
    before and after its piece; both ends then move to the next record start. A file
-   without quotes is told so (*quote_free): its blocks need no parity scan. Collective. */
+   without quotes is told so (*quote_free): its blocks need no parity scan. A single rank
+   reads the whole data, whose start has parity even: no count, no read before the pass
+   (its blocks count their quotes as they come, hot in the cache). Collective. */
 static int find_range(const struct byte_source *b, const char *path, off_t data_start, off_t size,
                       off_t *begin, off_t *end, int *quote_free, struct lr_error *e)
 {
     off_t lo, hi;
     int64_t mine = 0;
+    if (comm_size() == 1) {
+        *begin = data_start, *end = size, *quote_free = 0;
+        return 0;
+    }
     shard_nominal(data_start, size, comm_rank(), comm_size(), &lo, &hi);
     shard_count_quotes(b, path, lo, hi, &mine, e);
     int64_t before = comm_exscan_i64(mine);
