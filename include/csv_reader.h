@@ -104,6 +104,8 @@ struct csv_shard {
                                   4: levels beyond the dictionary's limits */
     int overflow;              /* with enc: 1 + the first slot whose levels passed
                                   enc->max_entries or max_bytes (0: none) */
+    int64_t *missing;          /* with enc, a range read whole (csv_read_range): per feature
+                                  slot, the rows whose value is missing (encode.h); else NULL */
     int64_t *skipped_at;       /* n_skipped entries: entry k = rows of this shard before
                                   skipped record k (non-decreasing) */
     int64_t *row_at;           /* with keep_offsets: N file offsets where each row's record

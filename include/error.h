@@ -74,4 +74,8 @@ char *lr_strdup_impl(const char *s, const char *file, int line);
 #define lr_realloc(p, n) lr_realloc_impl((p), (n), __FILE__, __LINE__)
 #define lr_strdup(s) lr_strdup_impl((s), __FILE__, __LINE__)
 
+/* Map the pages of a large buffer about to be filled in one call, rather than one fault per
+   page as the first writes touch them (Linux 5.14+; advice only: a failure changes nothing). */
+void lr_prefault(void *p, size_t n);
+
 #endif

@@ -935,20 +935,6 @@ static int read_rows(int fd, const struct section *x, int64_t a, int64_t b, char
     return *bad < 0 ? 0 : -1;
 }
 
-/* Map the pages of a large buffer about to be filled in one call rather than one fault per
-   page as pread first touches them (Linux 5.14+; advice only: a failure changes nothing). */
-static void prefault(void *p, size_t n)
-{
-#ifdef MADV_POPULATE_WRITE
-    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-#else
-    (void)p, (void)n;
-#endif
-}
-
 /* The first row whose record starts at or after pos: two chunk reads at most. */
 static int64_t first_row_from(int fd, int n_threads, const struct header *h,
                               const uint64_t *index,
@@ -1027,7 +1013,7 @@ static int read_mine(int fd, int n_threads, const struct header *h, struct csv_s
         size_t x_bytes = lr_bytes(rows->n_rows ? rows->n_rows : 1, h->n_features,
                                   sizeof(double));
         rows->X = lr_malloc(x_bytes);
-        prefault(rows->X, x_bytes);
+        lr_prefault(rows->X, x_bytes);
         if (h->has_target)
             rows->y = lr_malloc(lr_bytes(rows->n_rows ? rows->n_rows : 1, 1, sizeof(double)));
         if (h->has_weight)

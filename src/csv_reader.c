@@ -22,9 +22,11 @@ static size_t block_per_piece(const struct csv_layout *lay)
     return lay->block_bytes > 0 ? lay->block_bytes : BLOCK_PER_THREAD;
 }
 
-/* Rows parsed from one piece of a block, in file order. */
+/* Rows parsed from one piece of a block, in file order: rows [first, n) of the arrays, which
+   hold cap rows. first is 0, but for a block's only piece, which parses straight into the
+   shard's arrays (rows_lend): then first is where the shard's rows end. */
 struct rows {
-    int64_t n, cap;
+    int64_t first, n, cap;
     double *X, *y, *w;
     double *offset;            /* with an --offset column: its values */
     uint64_t *g;               /* n×n_groups cluster keys */
@@ -72,6 +74,9 @@ struct piece {
     int64_t *skipped_off;      /* ... and where each skipped record starts */
     unsigned char *skipped_why;  /* read block by block: 1 where a skipped record was skipped
                                     for a missing value */
+    int64_t *missing;          /* a whole range read at once, with lay->enc: per slot, the
+                                  kept rows whose value is missing (csv_shard.missing) */
+    int rec_missing;           /* the current record holds a missing value */
 };
 
 static void rows_reserve(struct rows *r, int64_t n, int d, int has_y, int has_w, int has_o,
@@ -384,7 +389,7 @@ static void reject_record(struct piece *st)
         st->skipped_off[st->n_skipped] = st->block_off + (st->rec - st->block);
     if (st->skipped_why)
         st->skipped_why[st->n_skipped] = (unsigned char)missing_skip;
-    st->skipped_at[st->n_skipped++] = st->rows.n;
+    st->skipped_at[st->n_skipped++] = st->rows.n - st->rows.first;
 }
 
 /* A cluster id's key: a number by its value (1 and 1.0 are one cluster), anything else by
@@ -479,6 +484,7 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
                 return;
             }
             v = enc_missing_value();
+            st->rec_missing |= slot >= 0;
         } else if (mode == READ_NUMBER) {
             mark_bad(st, BAD_NUMBER, c, rc, text, len);
             return;
@@ -564,11 +570,13 @@ static void end_record(struct piece *st)
             st->rows.le[st->rows.n] = st->line_idx + st->rec_lines;
         if (lay->offset_target && lay->has_target)  /* the target the fit compares with */
             st->rows.y[st->rows.n] -= st->rows.offset[st->rows.n];
+        for (int j = 0; st->rec_missing && st->missing && j < lay->n_features; j++)
+            st->missing[j] += enc_is_missing_value(st->rows.X[st->rows.n * lay->n_features + j]);
         st->rows.n++;
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
                      lay->has_weight, lay->has_offset, lay->n_groups);
     }
-    st->col = st->rows_in_record = 0;
+    st->col = st->rows_in_record = st->rec_missing = 0;
     st->bad = BAD_NONE;
 }
 
@@ -802,12 +810,13 @@ struct pieces {
                                   row's line end and each skipped record's cause kept */
     int64_t *line_end;         /* ... per row of the shard: the line after its record */
     unsigned char *skipped_why;  /* ... per skipped record: 1 for a missing value */
+    double rows_per_byte;      /* the last block's, for rows_lend */
 };
 
 /* Piece states are reused from block to block; only the per-block counters restart. */
 static void piece_reset(struct piece *st)
 {
-    st->rows.n = 0;
+    st->rows.first = st->rows.n = 0;
     st->line_idx = st->n_skipped = 0;
     st->n_first_skipped = 0;
     st->failed = 0;
@@ -819,6 +828,8 @@ static void piece_reset(struct piece *st)
         dict_clear(&st->dicts[j]);
     if (st->seen)
         memset(st->seen, 0, (size_t)st->lay->n_features);
+    if (st->missing)
+        memset(st->missing, 0, (size_t)st->lay->n_features * sizeof *st->missing);
 }
 
 /* Serial, in piece order: piece q's levels join the shard's dictionaries; q->remap maps
@@ -887,6 +898,49 @@ static void shard_reserve(struct csv_shard *out, int64_t rows, int64_t *cap,
     *cap = c;
 }
 
+/*
+ * A block's only piece parses straight into the shard, from where its rows end: the
+ * shard's arrays become the piece's (its own kept in *own) and grow as it parses, so no
+ * copy of its rows follows. Pages for about as many rows as the last block gave for each
+ * byte are mapped at once (lr_prefault) rather than one fault at a time.
+ */
+static void rows_lend(struct piece *st, struct rows *own, struct csv_shard *out, int64_t *cap,
+                      struct pieces *ps, size_t bytes)
+{
+    const struct csv_layout *lay = st->lay;
+    shard_reserve(out, out->n_rows + 1, cap, lay, ps);  /* every array the piece fills */
+    *own = st->rows;
+    st->rows = (struct rows){
+        .first = out->n_rows, .n = out->n_rows, .cap = *cap, .X = out->X, .y = out->y,
+        .w = out->w, .offset = out->offset, .g = out->g, .at = out->row_at,
+        .le = ps->blocks ? ps->line_end : NULL,
+    };
+    int64_t expect = (int64_t)(ps->rows_per_byte * (double)bytes);
+    if (expect > 0) {
+        rows_reserve(&st->rows, out->n_rows + expect, lay->n_features, lay->has_target,
+                     lay->has_weight, lay->has_offset, lay->n_groups);
+        lr_prefault(st->rows.X + out->n_rows * lay->n_features,
+                    (size_t)expect * (size_t)lay->n_features * sizeof(double));
+    }
+}
+
+/* The shard's arrays back from the piece, which keeps its count of rows. */
+static void rows_return(struct piece *st, const struct rows *own, struct csv_shard *out,
+                        int64_t *cap, struct pieces *ps, size_t bytes)
+{
+    struct rows *r = &st->rows;
+    out->X = r->X, out->y = r->y, out->w = r->w, out->offset = r->offset, out->g = r->g;
+    out->row_at = r->at;
+    if (ps->blocks)
+        ps->line_end = r->le;
+    *cap = r->cap;
+    if (bytes > 0)
+        ps->rows_per_byte = (double)(r->n - r->first) / (double)bytes;
+    int64_t first = r->first, n = r->n;
+    *r = *own;
+    r->first = first, r->n = n;
+}
+
 /* Append piece q's bookkeeping to the shard (serial, in piece order); its rows go to
    rows `first_row` on. */
 static void add_piece(struct csv_shard *out, struct pieces *ps, const struct piece *q,
@@ -914,6 +968,8 @@ static void add_piece(struct csv_shard *out, struct pieces *ps, const struct pie
     }
     out->n_skipped += q->n_skipped;
     out->n_skipped_missing += q->n_skipped_missing;
+    for (int j = 0; out->missing && j < q->lay->n_features; j++)
+        out->missing[j] += q->missing[j];
 }
 
 /* The work of one block after its quotes are counted, run by every thread of the team
@@ -933,16 +989,23 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
         size_t s = shard_record_start(buf, full, (size_t)lo, (int)(odd & 1));
         ps->start[k] = s < len ? s : len;
     }
+    int direct = ps->n == 1;  /* the only piece: straight into the shard (rows_lend) */
 #pragma omp for schedule(dynamic, 1)
     for (int k = 0; k < ps->n; k++) {
         struct piece *st = &ps->st[k];
+        struct rows own;
         piece_reset(st);
         st->block = buf;
         st->block_off = ps->block_off;
-        rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight, lay->has_offset,
-                     lay->n_groups);
         size_t hi = k + 1 < ps->n ? ps->start[k + 1] : len;
+        if (direct)
+            rows_lend(st, &own, out, cap, ps, hi - ps->start[k]);
+        else
+            rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight, lay->has_offset,
+                         lay->n_groups);
         parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
+        if (direct)
+            rows_return(st, &own, out, cap, ps, hi - ps->start[k]);
     }
 #pragma omp single
     {
@@ -962,7 +1025,7 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
             ps->dest_line[k] = base;
             base += q->line_idx;
             ps->dest_row[k] = rows;
-            rows += q->rows.n;
+            rows += q->rows.n - q->rows.first;
         }
         out->n_lines = base;
         if (!*failed)
@@ -974,6 +1037,14 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
         if (*failed || r->n == 0)
             continue;
         int64_t at = ps->dest_row[k];
+        if (direct) {  /* in place: only the level ids and line ends to make the shard's */
+            if (lay->enc)
+                remap_levels(out->X + at * d, r->n - r->first, &ps->st[k], lay);
+            for (int64_t i = at; ps->blocks && i < r->n; i++)
+                ps->line_end[i] += ps->dest_line[k];
+            continue;
+        }
+        lr_prefault(out->X + at * d, (size_t)r->n * (size_t)d * sizeof(double));
         memcpy(out->X + at * d, r->X, (size_t)r->n * (size_t)d * sizeof(double));
         if (lay->has_target)
             memcpy(out->y + at, r->y, (size_t)r->n * sizeof(double));
@@ -1027,7 +1098,7 @@ static int64_t parse_block(const char *buf, size_t full, int more, struct pieces
     if (failed)
         return -1;
     for (int k = 0; len > 0 && k < ps->n; k++)
-        out->n_rows += ps->st[k].rows.n;
+        out->n_rows += ps->st[k].rows.n - ps->st[k].rows.first;
     return (int64_t)len;
 }
 
@@ -1052,6 +1123,8 @@ static void pieces_init(struct pieces *ps, int n, const struct csv_layout *lay, 
             ps->st[k].dicts = lr_calloc((size_t)d, sizeof *ps->st[k].dicts);
             ps->st[k].remap = lr_calloc((size_t)d, sizeof *ps->st[k].remap);
             ps->st[k].seen = lr_calloc((size_t)d, 1);
+            if (!blocks)
+                ps->st[k].missing = lr_calloc((size_t)d, sizeof *ps->st[k].missing);
         }
         ps->st[k].field_end = lr_malloc((size_t)lay->n_cols * sizeof(uint32_t));
         if (lay->keep_offsets)  /* non-NULL: rows_reserve keeps it as large as X */
@@ -1078,6 +1151,7 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].dicts);
         free(ps->st[k].remap);
         free(ps->st[k].seen);
+        free(ps->st[k].missing);
         free(ps->st[k].field_end);
         free(ps->st[k].rows.at);
         free(ps->st[k].rows.le);
@@ -1127,6 +1201,8 @@ static struct csv_reader *reader_open(const struct byte_source *src, off_t begin
         r->pend.dicts = lr_calloc((size_t)lay->n_features, sizeof *r->pend.dicts);
         r->pend.n_dicts = lay->n_features;
         r->pend.seen = lr_calloc((size_t)lay->n_features, 1);
+        if (!blocks)
+            r->pend.missing = lr_calloc((size_t)lay->n_features, sizeof *r->pend.missing);
     }
     r->stream = end == CSV_STREAM_END;
     if (r->stream)
@@ -1429,6 +1505,8 @@ void csv_shard_append(struct csv_shard *dst, struct csv_shard *b, int d)
         dst->first_skipped[dst->n_first_skipped] = b->first_skipped[k];
         dst->first_skipped_last[dst->n_first_skipped++] = b->first_skipped_last[k];
     }
+    free(dst->missing);  /* counted for a shard read at once; recounted when wanted */
+    dst->missing = NULL;
     dst->n_rows += b->n_rows;
     dst->n_lines += b->n_lines;
     dst->n_skipped += b->n_skipped;
@@ -1464,6 +1542,8 @@ void csv_shard_free(struct csv_shard *s)
     free(s->skipped_at);
     free(s->row_at);
     free(s->skipped_off);
+    free(s->missing);
+    s->missing = NULL;
     s->X = s->y = s->w = s->offset = NULL;
     s->g = NULL;
     s->skipped_at = s->row_at = s->skipped_off = NULL;

@@ -363,7 +363,10 @@ int enc_columns(struct csv_shard *sh, const struct enc_setup *rs, const struct e
     int d = rs->n, rc = -1;
     int64_t *missing = lr_calloc((size_t)d + 1, sizeof *missing);
     struct enc_plan plan;
-    enc_count_missing(sh->X, sh->n_rows, d, rs->n_threads, missing);
+    if (sh->missing)  /* counted as the rows were read */
+        memcpy(missing, sh->missing, (size_t)d * sizeof *missing);
+    else
+        enc_count_missing(sh->X, sh->n_rows, d, rs->n_threads, missing);
     if (enc_decide(sh, missing, rs, o, names, n_features, enc, &plan, e) < 0)
         goto done;
     if (!plan.identity && !plan.raw) {

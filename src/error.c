@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void set_msg(struct lr_error *e, const char *fmt, va_list ap)
 {
@@ -136,4 +138,16 @@ void *lr_realloc_impl(void *p, size_t size, const char *file, int line)
     if (!q)
         lr_fatal(file, line, "out of memory allocating %zu bytes; use more ranks or nodes", size);
     return q;
+}
+
+void lr_prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)n;
+#endif
 }
