@@ -761,11 +761,15 @@ static size_t line_record(const char *rec, const char *hi, struct piece *st,
     return len;
 }
 
-/* Parse the records of [lo, hi) with parser p into st; hi is a record start or the end. */
-static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, struct piece *st)
+/* Parse the records of [lo, hi) with parser p into st; hi is a record start or the end,
+   unless more data follows (`more`): then a record that does not end before hi is left
+   unread. Returns where the records read end. */
+static const char *parse_piece(struct csv_parser *p, const char *lo, const char *hi,
+                               struct piece *st, int more)
 {
     st->piece_end = hi;
-    for (const char *rec = lo; rec < hi && !st->failed;) {
+    const char *rec = lo;
+    while (rec < hi && !st->failed) {
         size_t used = st->plan ? line_record(rec, hi, st, st->plan) : 0;
         if (!used && !st->lay->libcsv_only)
             used = fast_record(rec, hi, st);
@@ -783,6 +787,8 @@ static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, st
         ssize_t k = nl && !(shard_quotes(rec, (size_t)(nl - rec)) & 1)
                         ? nl + 1 - rec
                         : shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
+        if (k < 0 && more)
+            break;  /* it ends in the next block */
         size_t len = k < 0 ? (size_t)(hi - rec) : (size_t)k;
         st->rec = rec;  /* for messages: without its final newline, even one in quotes */
         st->rec_len = len - (rec[len - 1] == '\n');
@@ -793,6 +799,7 @@ static void parse_piece(struct csv_parser *p, const char *lo, const char *hi, st
             st->line_idx += st->rec_lines;
         rec += len;
     }
+    return rec;
 }
 
 /* A block's pieces: their nominal byte ranges' quote counts, and where their records begin. */
@@ -811,6 +818,7 @@ struct pieces {
     int64_t *line_end;         /* ... per row of the shard: the line after its record */
     unsigned char *skipped_why;  /* ... per skipped record: 1 for a missing value */
     double rows_per_byte;      /* the last block's, for rows_lend */
+    size_t used;               /* one piece, more data to come: where its records end */
 };
 
 /* Piece states are reused from block to block; only the per-block counters restart. */
@@ -974,8 +982,10 @@ static void add_piece(struct csv_shard *out, struct pieces *ps, const struct pie
 
 /* The work of one block after its quotes are counted, run by every thread of the team
    (orphaned worksharing): where each piece's records start, the pieces parsed, their
-   bookkeeping combined in piece order, their rows copied into the shard. */
-static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces *ps,
+   bookkeeping combined in piece order, their rows copied into the shard. With `more`
+   (data follows len), a block's only piece leaves a record that does not end before len
+   for the next block, and ps->used says where it stopped. */
+static void parse_pieces(const char *buf, size_t full, size_t len, int more, struct pieces *ps,
                          struct csv_shard *out, int64_t *cap, const struct csv_layout *lay,
                          int *failed, struct lr_error *e)
 {
@@ -1003,9 +1013,12 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
         else
             rows_reserve(&st->rows, 1, d, lay->has_target, lay->has_weight, lay->has_offset,
                          lay->n_groups);
-        parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st);
-        if (direct)
+        const char *end = parse_piece(&ps->parsers[k], buf + ps->start[k], buf + hi, st,
+                                      direct && more);
+        if (direct) {
+            ps->used = (size_t)(end - buf);
             rows_return(st, &own, out, cap, ps, hi - ps->start[k]);
+        }
     }
 #pragma omp single
     {
@@ -1068,7 +1081,10 @@ static void parse_pieces(const char *buf, size_t full, size_t len, struct pieces
  * Parse the whole records of buf[0..full) as ps->n pieces handed out to the team, and
  * append their rows to out in file order. When more data follows, the last incomplete
  * record stays for the next block. Returns the bytes used (0: no whole record, the buffer
- * must grow), or -1 on an error.
+ * must grow), or -1 on an error. Where the pieces start, and where the last whole record
+ * ends, depend on the quote parity, so the pieces count their quotes first; a block's only
+ * piece needs no count: its parse follows the quotes from the block's start, and stops at
+ * a record that does not end before the last line feed.
  */
 static int64_t parse_block(const char *buf, size_t full, int more, struct pieces *ps,
                            int n_threads, struct csv_shard *out, int64_t *cap,
@@ -1082,21 +1098,27 @@ static int64_t parse_block(const char *buf, size_t full, int more, struct pieces
         for (int k = 0; k < ps->n; k++) {
             int64_t lo, hi;
             par_range((int64_t)full, ps->n, k, &lo, &hi);
-            ps->quotes[k] = lay->quote_free ? 0 : shard_quotes(buf + lo, (size_t)(hi - lo));
+            ps->quotes[k] = lay->quote_free || ps->n == 1 ? 0
+                            : shard_quotes(buf + lo, (size_t)(hi - lo));
         }
 #pragma omp single
         {
             int64_t total = 0;
             for (int k = 0; k < ps->n; k++)
                 total += ps->quotes[k];
-            if (more)  /* whole records only: the parity at the end finds the last one */
+            if (more && ps->n == 1) {  /* the last line's end: the piece stops before it */
+                const char *nl = memrchr(buf, '\n', full);
+                len = nl ? (size_t)(nl + 1 - buf) : 0;
+            } else if (more)  /* whole records only: the parity at the end finds the last one */
                 len = shard_last_record_end(buf, full, (int)(total & 1));
         }
         if (len > 0)  /* the same on every thread: set before the single's barrier */
-            parse_pieces(buf, full, len, ps, out, cap, lay, &failed, e);
+            parse_pieces(buf, full, len, more, ps, out, cap, lay, &failed, e);
     }
     if (failed)
         return -1;
+    if (len > 0 && more && ps->n == 1)
+        len = ps->used;
     for (int k = 0; len > 0 && k < ps->n; k++)
         out->n_rows += ps->st[k].rows.n - ps->st[k].rows.first;
     return (int64_t)len;

@@ -250,6 +250,13 @@ static void check_result(const struct result *r, const struct csv_layout *lay, i
         CHECK(allowed(s->X[i]));
     for (int64_t i = 0; lay->has_target && i < s->n_rows; i++)
         CHECK(allowed(s->y[i]));
+    for (int j = 0; s->missing && j < lay->n_features; j++) {  /* counted as read */
+        int64_t m = 0;
+        for (int64_t i = 0; i < s->n_rows; i++)
+            m += enc_is_missing_value(s->X[i * lay->n_features + j]);
+        CHECK(s->missing[j] == m);
+    }
+    CHECK(!lay->enc || s->missing != NULL);  /* a range read whole, with an encoding */
     CHECK(s->n_skipped >= 0);
     CHECK(lay->skip_bad_rows || lay->enc || s->n_skipped == 0);  /* --missing skip skips */
     CHECK(s->n_first_skipped == (s->n_skipped < CSV_FIRST_SKIPPED ? s->n_skipped
