@@ -59,9 +59,10 @@ CMB=$(awk -v b="$(stat -c %s "$CACHE")" 'BEGIN { printf "%.1f", b / 1e6 }')
 c1=$(reader 1 --cache "$CACHE")
 c2=$(reader 2 --cache "$CACHE")
 # the model: the CSV's and the cache's, the same bytes but for "seconds"
-mpirun -n 2 bin/linreg_mpi --quiet --solver exact --model-out "$DIR/csv.json" "$CSV"
-mpirun -n 2 bin/linreg_mpi --quiet --solver exact --cache "$DIR/train.cache" --model-out "$DIR/w.json" "$CSV"
-mpirun -n 2 bin/linreg_mpi --quiet --solver exact --cache "$DIR/train.cache" --model-out "$DIR/c.json" "$CSV"
+# (the results table goes to stdout: not this script's)
+mpirun -n 2 bin/linreg_mpi --quiet --solver exact --model-out "$DIR/csv.json" "$CSV" >/dev/null
+mpirun -n 2 bin/linreg_mpi --quiet --solver exact --cache "$DIR/train.cache" --model-out "$DIR/w.json" "$CSV" >/dev/null
+mpirun -n 2 bin/linreg_mpi --quiet --solver exact --cache "$DIR/train.cache" --model-out "$DIR/c.json" "$CSV" >/dev/null
 if cmp -s <(grep -v '"seconds"' "$DIR/csv.json") <(grep -v '"seconds"' "$DIR/c.json"); then
     same="the same bytes (seconds aside)"
 else
@@ -92,7 +93,8 @@ MB=$(awk -v b="$(stat -c %s "$DIR/cat.csv")" 'BEGIN { printf "%.1f", b / 1e6 }')
 read_phase() {  # read_phase ARGS...: best mean read seconds of a one-epoch training, 1 rank
     for _ in $(seq "$REPS"); do
         mpirun --bind-to core -n 1 -x OMP_NUM_THREADS=1 bin/linreg_mpi --quiet --solver gd \
-            --lr 1e-3 --epochs 1 --report "$DIR/r.json" --model-out "$DIR/m.json" "$@" "$DIR/cat.csv"
+            --lr 1e-3 --epochs 1 --report "$DIR/r.json" --model-out "$DIR/m.json" "$@" "$DIR/cat.csv" \
+            >/dev/null
         tr -d ' \n' <"$DIR/r.json" | sed 's/.*"read":{"min":[^,]*,"mean":\([^,]*\),.*/\1/'
         echo
     done | best
