@@ -32,17 +32,11 @@ static struct exact_layout *layout_of(const struct exact_problem *pb)
     return L;
 }
 
-/* Entry θ index j of row x (D values) of the design as given, and of the scaled design Ã. */
+/* Entry θ index j of row x (D values) of the design as given (fill_rows makes the scaled
+   design Ã's: (x − μ)/σ). */
 static inline double raw(const double *x, int j)
 {
     return j == 0 ? 1.0 : x[j - 1];
-}
-
-static inline double design(const struct exact_problem *pb, const double *x, int j)
-{
-    if (j == 0 || !pb->mean)
-        return raw(x, j);
-    return (x[j - 1] - pb->mean[j - 1]) / pb->scale[j - 1];
 }
 
 /* μ_j and σ_j of θ index j ≥ 1 (0 and 1 without scaling). */
@@ -56,17 +50,34 @@ static void fill_rows(const struct exact_problem *pb, const struct exact_layout 
                       int64_t from, int64_t to, int64_t lo, double *a, int64_t lda)
 {
     /* column-major: each column of A in turn, over a tile of rows whose X stays in cache
-       (a whole part's X and A do not fit in L2, and each column reads every row again) */
+       (a whole part's X and A do not fit in L2, and each column reads every row again);
+       the rows of √ω·[Ã y], √ω once per row */
     enum { TILE = 256 };
+    double sw[TILE];
+    int d = pb->d;
     for (int64_t t = from; t < to; t += TILE) {
-        int64_t te = to - t > TILE ? t + TILE : to;
-        for (int c = 0; c <= L->nc; c++)
-            for (int64_t i = t; i < te; i++) {
-                int64_t b = i - base;
-                a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c])
-                                                 : y ? y[b] : 0.0) *
-                                      (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
-            }
+        int64_t te = to - t > TILE ? t + TILE : to, nt = te - t;
+        const double *x = X + (t - base) * d;
+        double *at = a + t - lo;
+        for (int64_t i = 0; i < nt; i++)
+            sw[i] = w ? sqrt(w[t - base + i]) : 1.0;
+        for (int c = 0; c < L->nc; c++) {
+            double *ac = at + c * lda;
+            int j = L->col[c] - 1;
+            if (j < 0)
+                for (int64_t i = 0; i < nt; i++)
+                    ac[i] = sw[i];
+            else if (pb->mean) {
+                double mean = pb->mean[j], scale = pb->scale[j];
+                for (int64_t i = 0; i < nt; i++)
+                    ac[i] = (x[i * d + j] - mean) / scale * sw[i];
+            } else
+                for (int64_t i = 0; i < nt; i++)
+                    ac[i] = x[i * d + j] * sw[i];
+        }
+        double *ay = at + L->nc * lda;
+        for (int64_t i = 0; i < nt; i++)
+            ay[i] = (y ? y[t - base + i] : 0.0) * sw[i];
     }
 }
 
@@ -463,7 +474,7 @@ static void residual_rows(const struct exact_fit *f, int d, const double *X, con
     /* A few rows at a time: their weighted residuals first, then each sum over them in a
        register (a long double in memory costs a slow 80-bit load and store per term). Each
        sum still adds its terms in row order: the same bits as row by row. */
-    /* Two rows' residuals, and two columns' sums, side by side: independent chains of
+    /* Four rows' residuals, and four columns' sums, side by side: independent chains of
        additions that overlap, each in its own order as before. */
     enum { ROWS = 64 };
     long double wr[ROWS], r2[ROWS];
@@ -471,40 +482,48 @@ static void residual_rows(const struct exact_fit *f, int d, const double *X, con
     const int *kept = f->kept;
     int k = f->rank;
     for (int64_t i0 = lo; i0 < hi; i0 += ROWS) {
-        int n = hi - i0 < ROWS ? (int)(hi - i0) : ROWS;
-        for (int i = 0; i < n; i += 2) {
-            const double *xa = X + (i0 + i) * d, *xb = i + 1 < n ? xa + d : xa;
-            long double ra = y[i0 + i], rb = i + 1 < n ? y[i0 + i + 1] : 0;
+        int n = hi - i0 < ROWS ? (int)(hi - i0) : ROWS, i = 0;
+        for (; i + 3 < n; i += 4) {
+            const double *x0 = X + (i0 + i) * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+            long double r0 = y[i0 + i], r1 = y[i0 + i + 1], ra = y[i0 + i + 2], rb = y[i0 + i + 3];
             for (int q = 0; q < k; q++) {
                 long double t = th[kept[q]];
-                ra -= t * raw(xa, kept[q]);
-                rb -= t * raw(xb, kept[q]);
+                r0 -= t * raw(x0, kept[q]);
+                r1 -= t * raw(x1, kept[q]);
+                ra -= t * raw(x2, kept[q]);
+                rb -= t * raw(x3, kept[q]);
             }
-            r2[i] = ra;
-            wr[i] = w ? ra * w[i0 + i] : ra;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
-            if (i + 1 < n) {
-                r2[i + 1] = rb;
-                wr[i + 1] = w ? rb * w[i0 + i + 1] : rb;
-            }
+            r2[i] = r0, r2[i + 1] = r1, r2[i + 2] = ra, r2[i + 3] = rb;
         }
+        for (; i < n; i++) {
+            const double *x0 = X + (i0 + i) * d;
+            long double r0 = y[i0 + i];
+            for (int q = 0; q < k; q++)
+                r0 -= th[kept[q]] * (long double)raw(x0, kept[q]);
+            r2[i] = r0;
+        }
+        for (i = 0; i < n; i++)  /* weighted: [1 X]ᵀΩr, rᵀΩr */
+            wr[i] = w ? r2[i] * w[i0 + i] : r2[i];
         long double rr = s[k];
-        for (int i = 0; i < n; i++)
+        for (i = 0; i < n; i++)
             rr += wr[i] * r2[i];
         s[k] = rr;
         int q = 0;
-        for (; q + 1 < k; q += 2) {
-            int ja = kept[q], jb = kept[q + 1];
-            long double a = s[q], b = s[q + 1];
-            for (int i = 0; i < n; i++) {
+        for (; q + 3 < k; q += 4) {
+            int ja = kept[q], jb = kept[q + 1], jc = kept[q + 2], jd = kept[q + 3];
+            long double a = s[q], b = s[q + 1], c = s[q + 2], e = s[q + 3];
+            for (i = 0; i < n; i++) {
                 const double *x = X + (i0 + i) * d;
                 a += wr[i] * raw(x, ja);
                 b += wr[i] * raw(x, jb);
+                c += wr[i] * raw(x, jc);
+                e += wr[i] * raw(x, jd);
             }
-            s[q] = a, s[q + 1] = b;
+            s[q] = a, s[q + 1] = b, s[q + 2] = c, s[q + 3] = e;
         }
         for (; q < k; q++) {
             long double a = s[q];
-            for (int i = 0; i < n; i++)
+            for (i = 0; i < n; i++)
                 a += wr[i] * raw(X + (i0 + i) * d, kept[q]);
             s[q] = a;
         }
@@ -555,10 +574,11 @@ void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y
 #pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (segs > 1)
     for (int64_t g = 0; g < segs; g++) {
         int64_t a = (first + g) * PAR_CHUNK_ROWS, b = a + PAR_CHUNK_ROWS;
+        int64_t from = (a > lo ? a : lo) - lo, to = (b < hi ? b : hi) - lo;
         long double *s = part + (size_t)g * k1;
         for (size_t q = 0; q < k1; q++)  /* a chunk begun in an earlier block goes on */
             s[q] = a < lo ? rf->chunk[q] : 0;
-        residual_rows(rf->f, pb->d, X, y, w, (a > lo ? a : lo) - lo, (b < hi ? b : hi) - lo, s);
+        residual_rows(rf->f, pb->d, X, y, w, from, to, s);
     }
     for (int64_t g = 0; g < segs; g++) {
         long double *s = part + (size_t)g * k1;
