@@ -40,8 +40,11 @@
  * double per PAR_CHUNK_ROWS-row chunk of the rank's rows (a chunk cut by a block boundary
  * carries its sums over); chunks add in order and ranks as double-double sums (one Allreduce);
  * g_s = Tᵀg − λw_s, δ_s = (RᵀR)⁻¹g_s by two triangular solves, θ += Tδ_s. Until the step
- * is ≤ 2⁻⁵² of θ, stops halving, or EXACT_MAX_PASSES. This recovers the digits that
- * rounding cost in the scaling, in the factorization and in the map back to X's units.
+ * stops halving or is ≤ 2⁻⁵² of θ (neither step is taken: the first is rounding, the second
+ * below the spacing of doubles at θ's norm), or EXACT_MAX_PASSES. This recovers the digits
+ * that rounding cost in the scaling, in the factorization and in the map back to X's units;
+ * and a pass whose step is not taken has computed its residuals at the final θ, so that it
+ * can give the fit's metrics as well (exact_refiner's metrics) without another pass.
  *
  * Shapes: N local rows, D features, X N×D row-major, θ D+1. R is column-major (LAPACK).
  * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory and on blocks
@@ -189,6 +192,13 @@ struct exact_refiner {
     double prev, t0;           /* the last step taken, ‖δ_s‖; when this pass began */
     int64_t fed;               /* rows of this pass so far */
     long double *total, *chunk;  /* k + 1 sums each: the chunks ended, the chunk begun */
+    /* Set metrics before the first pass to have each pass also sum metrics_rows (metrics.h)
+       at the θ it starts from (aliased weights 0), per PAR_CHUNK_ROWS-row chunk and the
+       chunks in order as metrics_add does: msums holds this rank's sums after the pass. When
+       the refinement ends on a step it does not take (final_sums), that θ is the final one,
+       and msums are the final model's, with metrics_add's bits over the same blocks. */
+    int metrics, final_sums;
+    double msums[3], mchunk[3], *mtheta;
 };
 void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb,
                         struct exact_fit *f);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "metrics.h"
 #include "par.h"
 #include "stats.h"
 
@@ -540,6 +541,7 @@ void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb
     size_t k1 = (size_t)f->rank + 1;
     rf->total = lr_malloc(sizeof(long double) * 2 * k1);
     rf->chunk = rf->total + k1;
+    rf->mtheta = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
 }
 
 int exact_refine_next_pass(struct exact_refiner *rf)
@@ -550,6 +552,10 @@ int exact_refine_next_pass(struct exact_refiner *rf)
     rf->fed = 0;
     for (int q = 0; q <= rf->f->rank; q++)
         rf->total[q] = rf->chunk[q] = 0;
+    for (int s = 0; s < 3; s++)
+        rf->msums[s] = rf->mchunk[s] = 0;
+    for (int j = 0; j <= rf->pb->d; j++)  /* the model as it predicts: aliased weights 0 */
+        rf->mtheta[j] = isnan(rf->f->theta[j]) ? 0.0 : rf->f->theta[j];
     return 1;
 }
 
@@ -571,24 +577,35 @@ void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y
     int64_t lo = rf->fed, hi = lo + n, first = lo / PAR_CHUNK_ROWS;
     int64_t segs = (hi - 1) / PAR_CHUNK_ROWS - first + 1;
     long double *part = lr_malloc(sizeof(long double) * k1 * (size_t)segs);
+    double *mpart = lr_malloc(sizeof(double) * 3 * (size_t)segs);
 #pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (segs > 1)
     for (int64_t g = 0; g < segs; g++) {
         int64_t a = (first + g) * PAR_CHUNK_ROWS, b = a + PAR_CHUNK_ROWS;
         int64_t from = (a > lo ? a : lo) - lo, to = (b < hi ? b : hi) - lo;
         long double *s = part + (size_t)g * k1;
+        double *ms = mpart + 3 * g;
         for (size_t q = 0; q < k1; q++)  /* a chunk begun in an earlier block goes on */
             s[q] = a < lo ? rf->chunk[q] : 0;
+        for (int q = 0; q < 3; q++)
+            ms[q] = a < lo ? rf->mchunk[q] : 0;
         residual_rows(rf->f, pb->d, X, y, w, from, to, s);
+        if (rf->metrics)  /* the chunk's rows are in cache now */
+            metrics_rows(X, y, w, from, to, pb->d, rf->mtheta[0], rf->mtheta + 1, ms);
     }
     for (int64_t g = 0; g < segs; g++) {
         long double *s = part + (size_t)g * k1;
-        if ((first + g + 1) * PAR_CHUNK_ROWS <= hi)
+        if ((first + g + 1) * PAR_CHUNK_ROWS <= hi) {
             for (size_t q = 0; q < k1; q++)
                 rf->total[q] += s[q];
-        else
-            memcpy(rf->chunk, s, sizeof(long double) * k1);  /* the last, unfinished */
+            for (int q = 0; q < 3; q++)
+                rf->msums[q] += mpart[3 * g + q];
+        } else {  /* the last, unfinished */
+            memcpy(rf->chunk, s, sizeof(long double) * k1);
+            memcpy(rf->mchunk, mpart + 3 * g, sizeof rf->mchunk);
+        }
     }
     free(part);
+    free(mpart);
     rf->fed = hi;
 }
 
@@ -599,9 +616,12 @@ static void pass_gradient(struct exact_refiner *rf, double *g, double *allreduce
     const struct exact_problem *pb = rf->pb;
     const struct exact_fit *f = rf->f;
     int k = f->rank;
-    if (rf->fed % PAR_CHUNK_ROWS != 0 || rf->fed == 0)  /* the last chunk (N = 0: one, empty) */
+    if (rf->fed % PAR_CHUNK_ROWS != 0 || rf->fed == 0) {  /* the last chunk (N = 0: one, empty) */
         for (int q = 0; q <= k; q++)
             rf->total[q] += rf->chunk[q];
+        for (int q = 0; q < 3; q++)
+            rf->msums[q] += rf->mchunk[q];
+    }
     double *hl = lr_malloc(sizeof(double) * 2 * (size_t)(k + 1));
     for (int q = 0; q <= k; q++) {
         long double t = rf->total[q];
@@ -665,13 +685,14 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
         };
         on_pass(&info, ctx);
     }
-    if (!(sqrt(d2) < 0.5 * rf->prev)) {
-        rf->done = 1;  /* no longer shrinking: rounding level (the step is not taken) */
+    if (!(sqrt(d2) < 0.5 * rf->prev) || step <= 0x1p-52) {
+        /* no longer shrinking (rounding level), or below the spacing of doubles at θ's norm:
+           not taken, and this pass's θ is the final one */
+        rf->done = 1;
+        rf->final_sums = rf->metrics;
     } else {
         add_step(pb, f, g);
         rf->prev = sqrt(d2);
-        if (step <= 0x1p-52)
-            rf->done = 1;
     }
     free(g);
     free(tz);
@@ -681,6 +702,7 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
 void exact_refine_free(struct exact_refiner *rf)
 {
     free(rf->total);
+    free(rf->mtheta);
     memset(rf, 0, sizeof *rf);
 }
 

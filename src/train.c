@@ -91,6 +91,8 @@ struct run {
     struct col_stats train_y;  /* pass_metrics: y's statistics over the training rows, */
     double train_obs;          /* ... the rows of weight > 0 (all without weights), */
     double train_sum_log_w;    /* ... and Σ log ω over them (with --weights) */
+    int fit_sums;              /* the exact solver's last pass gave the metrics' sums: */
+    double fit_sum[3];         /* ... this rank's (exact.h, exact_refiner's metrics) */
     const char **pc_names;     /* the model's words for its fallbacks */
     char pc_note[200];         /* why the sample's factor was not used */
 };
@@ -753,6 +755,8 @@ static int pass_factor(struct run *r, const struct exact_problem *pb, struct lr_
     return rc;
 }
 
+static int wants_inference(const struct run *r);
+
 /* Collective: r->xf's θ refined, a pass over the training rows each step (exact.h). */
 static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_error *e)
 {
@@ -760,6 +764,9 @@ static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_
     struct row_block b;
     int rc = LR_OK;
     exact_refine_begin(&rf, pb, &r->xf);
+    /* the passes sum the fit's metrics too, for pass_metrics to use when the last pass's θ
+       is the final one; but for Σ log ω (weighted inference), which they do not sum */
+    rf.metrics = !(r->o->weights && wants_inference(r));
     while (rc == LR_OK && exact_refine_next_pass(&rf)) {
         dataset_rewind(&r->ds);
         while (dataset_next(&r->ds, &b, e) > 0)
@@ -767,6 +774,8 @@ static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_
         if ((rc = comm_agree(e)) == LR_OK)
             exact_refine_end_pass(&rf, on_pass, r);
     }
+    r->fit_sums = rc == LR_OK && rf.final_sums;
+    memcpy(r->fit_sum, rf.msums, sizeof r->fit_sum);
     exact_refine_free(&rf);
     return rc;
 }
@@ -1047,7 +1056,8 @@ static int wants_inference(const struct run *r)
 }
 
 /* Collective: the training rows' metrics at θ (in the units of X as the solver left it),
-   one pass. */
+   one pass; none when the exact solver's last refinement pass summed them at this θ (y's
+   statistics are then pass_stats's, the same calls on the same rows). */
 static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
 {
     struct dataset *ds = &r->ds;
@@ -1055,6 +1065,14 @@ static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
     struct row_block b;
     int d = ds->n_features, t = r->o->n_threads, log_w = r->o->weights && wants_inference(r);
     double sum_log_w = 0;
+    if (r->fit_sums) {
+        comm_sum(r->fit_sum, 3);
+        metrics_of(r->fit_sum, &r->ys, d, !r->o->no_intercept, &r->train_m);
+        r->train_y = r->ys;
+        r->train_obs = r->fit_sum[2];
+        r->train_sum_log_w = 0;  /* not summed: rf.metrics is off for it */
+        return LR_OK;
+    }
     metrics_init(&acc);
     dataset_rewind(ds);
     while (dataset_next(ds, &b, e) > 0) {
