@@ -537,7 +537,7 @@ void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb
     memset(rf, 0, sizeof *rf);
     rf->pb = pb;
     rf->f = f;
-    rf->prev = INFINITY;
+    rf->prev = rf->last_step = INFINITY;
     size_t k1 = (size_t)f->rank + 1;
     rf->total = lr_malloc(sizeof(long double) * 2 * k1);
     rf->chunk = rf->total + k1;
@@ -552,6 +552,9 @@ int exact_refine_next_pass(struct exact_refiner *rf)
     rf->fed = 0;
     for (int q = 0; q <= rf->f->rank; q++)
         rf->total[q] = rf->chunk[q] = 0;
+    /* the metrics only where this pass may well be the last: after a step of ≤ 2⁻²⁶ of θ,
+       one that would bring the next to rounding if the error shrank as fast again */
+    rf->summing = rf->metrics && rf->last_step <= 0x1p-26;
     for (int s = 0; s < 3; s++)
         rf->msums[s] = rf->mchunk[s] = 0;
     for (int j = 0; j <= rf->pb->d; j++)  /* the model as it predicts: aliased weights 0 */
@@ -589,7 +592,7 @@ void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y
         for (int q = 0; q < 3; q++)
             ms[q] = a < lo ? rf->mchunk[q] : 0;
         residual_rows(rf->f, pb->d, X, y, w, from, to, s);
-        if (rf->metrics)  /* the chunk's rows are in cache now */
+        if (rf->summing)  /* the chunk's rows are in cache now */
             metrics_rows(X, y, w, from, to, pb->d, rf->mtheta[0], rf->mtheta + 1, ms);
     }
     for (int64_t g = 0; g < segs; g++) {
@@ -689,10 +692,11 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
         /* no longer shrinking (rounding level), or below the spacing of doubles at θ's norm:
            not taken, and this pass's θ is the final one */
         rf->done = 1;
-        rf->final_sums = rf->metrics;
+        rf->final_sums = rf->summing;
     } else {
         add_step(pb, f, g);
         rf->prev = sqrt(d2);
+        rf->last_step = step;
     }
     free(g);
     free(tz);
