@@ -15,8 +15,11 @@
  * (at step s = 1, 2, 4, … part a, a multiple of 2s, takes part a + s), then over the ranks
  * in rank order, so every rank holds the same R, with the same bits for any thread count
  * (ranks' triangles travel point to point up the tree, and the result is broadcast). Ridge
- * rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the least-squares θ solves
- * R11 θ = z and ρ² is its residual sum of squares. Working on R never squares the
+ * rows √λ·e_j are one more triangle. The parts may also factor the design shifted and
+ * unscaled, for a pass that makes the scaling at the same time; the triangle is then taken
+ * to the scaled design before the merge across ranks (exact_stream_end_rescaled).
+ * R = [R11 z; 0 ρ]: the least-squares θ solves R11 θ = z and ρ² is its residual sum of
+ * squares. Working on R never squares the
  * condition number, as the normal equations would.
  *
  * Streaming. The rows may come in blocks of any size (exact_stream, for rows that are never
@@ -149,6 +152,19 @@ void exact_stream_add(struct exact_stream *s, const double *X, const double *y, 
 void exact_stream_triangle(const struct exact_stream *s, double *T);
 /* Collective: merge the ranks' triangles and finish as exact_factor does; frees s. */
 void exact_stream_end(struct exact_stream *s, struct exact_fit *f);
+/* The factor while the scaling is not yet known, for a pass that also makes the column
+   statistics: begin with pb->mean = c (any D values, the same for every part of the rank:
+   the mean of its first rows, say) and pb->scale all 1, so that the parts factor √ω[1 x − c y]; end
+   with this (collective), which takes each rank's triangle to the scaling (mean, scale) by
+   the column operation that maps one design to the other (exact before rounding), then
+   merges and finishes as exact_stream_end. The rounding of the parts' QR is then relative
+   to ‖x − c‖ instead of ‖x − μ‖: a c within EXACT_SHIFT_MAX σ of μ costs at most 3 bits
+   there, and any farther (or an entry not finite) on any rank returns -1 with f untouched,
+   for the caller to factor again with the scaling. Frees s either way. Without an
+   intercept, c must be 0 (the design is not centred). */
+#define EXACT_SHIFT_MAX 8.0
+int exact_stream_end_rescaled(struct exact_stream *s, const double *mean, const double *scale,
+                              struct exact_fit *f);
 /* Frees s without a result (after a failure while feeding it). */
 void exact_stream_free(struct exact_stream *s);
 

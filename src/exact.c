@@ -439,6 +439,55 @@ static void stream_end(struct exact_stream *s, struct exact_fit *f, int across_r
     exact_stream_free(s);
 }
 
+/* T (this rank's triangle of √ω[x − c, y] and its column of ones; c the stream's pb.mean,
+   its pb.scale ones) taken to the design scaled by (mean, scale): column j of Ã is
+   ((x_j − c_j) + (c_j − μ_j))/σ_j, so R's column j becomes (R_j + R_0·(c_j − μ_j))/σ_j, and
+   R_0 = (r00, 0, …) changes its first entry alone. 0 when a shift is more than
+   EXACT_SHIFT_MAX σ_j from the mean (its rounding would cost more than scaling first) or an
+   entry is not finite. */
+static int rescale_triangle(const struct exact_stream *s, const double *mean,
+                            const double *scale, double *T)
+{
+    const struct exact_layout *L = s->L;
+    int m = s->m, ok = 1;
+    double r00 = s->pb.intercept ? T[0] : 0;
+    for (int c = 0; c < L->nc; c++) {
+        int j = L->col[c] - 1;
+        if (j < 0)
+            continue;
+        double shift = s->pb.mean[j] - mean[j], *t = T + (size_t)c * m;
+        ok &= fabs(shift) <= EXACT_SHIFT_MAX * scale[j];
+        t[0] = (t[0] + r00 * shift) / scale[j];
+        for (int r = 1; r <= c; r++)
+            t[r] /= scale[j];
+    }
+    for (size_t i = 0; i < (size_t)m * (size_t)m; i++)
+        ok &= isfinite(T[i]) != 0;
+    return ok;
+}
+
+int exact_stream_end_rescaled(struct exact_stream *s, const double *mean, const double *scale,
+                              struct exact_fit *f)
+{
+    exact_stream_add(s, NULL, NULL, NULL, 0);
+    if (s->fed != s->pb.n_local || s->next != s->parts)
+        LR_FATAL("exact_stream_end_rescaled: %lld of this rank's %lld rows fed",
+                 (long long)s->fed, (long long)s->pb.n_local);
+    size_t mm = (size_t)s->m * (size_t)s->m;
+    double *all = lr_malloc(sizeof(double) * mm * 2);
+    exact_stream_triangle(s, all);
+    int ok = (int)comm_min_i64(rescale_triangle(s, mean, scale, all));
+    if (ok) {
+        merge_ranks(all, s->m, s->work);
+        s->pb.mean = mean;
+        s->pb.scale = scale;
+        finish_factor(&s->pb, s->L, all, f);
+    }
+    free(all);
+    exact_stream_free(s);
+    return ok ? 0 : -1;
+}
+
 void exact_merge_ranks(double *T, int m)
 {
     double *work = lr_malloc(sizeof(double) * 32 * (size_t)m);

@@ -109,6 +109,21 @@ done
 [ -z "$bad" ] && ok "ranks 1-8 x threads 1-3 (and 1 rank x 4-8 threads): the model to 1e-12, and the same bytes for any thread count" ||
     not_ok "rank/thread invariance" "$bad"
 
+# --- the factor is made in the statistics' pass, its design shifted by the mean of each
+# rank's first 4,096 rows; where those are far from a column's mean (x1: 0 in the first
+# 4,096 rows, 1 in the 395,904 after them, 9.8 standard deviations), the factor is made
+# again on the scaled design, with a note, and the model is the same
+awk 'BEGIN { srand(7); print "x1,x2,y"
+             for (i = 0; i < 400000; i++) { a = i < 4096 ? 0 : 1; b = rand()
+                 printf "%d,%.6f,%.6f\n", a, b, 2 + 3 * a - b + 0.1 * rand() } }' >"$TMP/far.csv"
+lr 2 1 --solver exact --model-out "$TMP/far.json" "$TMP/far.csv" >/dev/null 2>"$TMP/far.err"
+model_values "$TMP/far.json" >"$TMP/got.txt"
+lstsq_values "$TMP/far.csv" >"$TMP/want.txt"
+why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) &&
+    grep -q "first rows average more than 8 standard deviations from a column's mean; the factor is made again" "$TMP/far.err" &&
+    ok "first rows 9.8 standard deviations from the mean: the factor made again, scaled (noted); an independent QR's coefficients to 1e-12" ||
+    not_ok "far first rows" "$why $(grep -c 'made again' "$TMP/far.err")"
+
 # --- aliased columns: a duplicate and a constant column get null, a warning, exit 0, and
 # the rest is the fit without them (R's lm gives NA the same way)
 awk -F, 'NR == 1 { print $1 ",girth_again,seven," $2 "," $3; next } { print $1 "," $1 ",7," $2 "," $3 }' \

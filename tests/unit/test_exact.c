@@ -420,6 +420,71 @@ static void test_refine_metrics(void)
     free_data(&b);
 }
 
+/* The factor of the shifted, unscaled design taken to the scaling at the end is the scaled
+   design's to rounding (1e-12 of R's largest entry; θ before refinement to 1e-10), under
+   1 and 3 threads and blocks that straddle parts; a shift farther than EXACT_SHIFT_MAX
+   standard deviations is refused, the fit untouched. */
+static void check_rescaled(const struct data *t, int intercept, double shift_sd, int want)
+{
+    int d = t->d;
+    double *zero = calloc((size_t)d, sizeof(double)), *ones = malloc(sizeof(double) * (size_t)d);
+    double *shift = malloc(sizeof(double) * (size_t)d);
+    const double *mean = intercept ? t->mean : zero;
+    for (int j = 0; j < d; j++) {
+        ones[j] = 1;
+        shift[j] = intercept ? t->mean[j] + (j % 2 ? shift_sd : -shift_sd / 2) * t->scale[j] : 0;
+    }
+    struct exact_problem ref_pb = problem_of(t, intercept, 0, 1);
+    ref_pb.mean = mean;
+    struct exact_fit ref = {0};
+    exact_factor(&ref_pb, &ref);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        struct exact_problem pb = problem_of(t, intercept, 0, threads);
+        pb.mean = shift;
+        pb.scale = ones;
+        struct exact_stream st;
+        struct exact_fit f = {0};
+        exact_stream_begin(&st, &pb);
+        int64_t *sizes, nb = blocks_of(4, t->n, d + 2, 40u + (unsigned)threads, &sizes), at = 0;
+        for (int64_t b = 0; b < nb; b++) {
+            exact_stream_add(&st, t->X + at * d, t->y + at, t->w ? t->w + at : NULL, sizes[b]);
+            at += sizes[b];
+        }
+        free(sizes);
+        int rc = exact_stream_end_rescaled(&st, mean, t->scale, &f);
+        CU_ASSERT_EQUAL(rc, want);
+        if (rc == 0) {
+            double big = 0, err = 0;
+            CU_ASSERT_EQUAL(f.rank, ref.rank);
+            for (int i = 0; i < ref.rank * ref.rank; i++) {
+                big = fmax(big, fabs(ref.R[i]));
+                err = fmax(err, fabs(fabs(f.R[i]) - fabs(ref.R[i])));  /* rows' signs may differ */
+            }
+            CU_ASSERT(err <= 1e-12 * big);
+            for (int j = 0; j <= d; j++)
+                CU_ASSERT(fabs(f.theta[j] - ref.theta[j]) <= 1e-10 * (1 + fabs(ref.theta[j])));
+            CU_ASSERT(fabs(f.kappa / ref.kappa - 1) < 1e-10);
+        } else {
+            CU_ASSERT(f.theta == NULL && f.R == NULL);
+        }
+        exact_fit_free(&f);
+    }
+    exact_fit_free(&ref);
+    free(zero);
+    free(ones);
+    free(shift);
+}
+
+static void test_rescaled(void)
+{
+    struct data t = make_data(50000, 5, 1, 1, -1, 31);  /* weights, columns of 1, 1000, 0.01 */
+    check_rescaled(&t, 1, 3.0, 0);
+    check_rescaled(&t, 1, 0.0, 0);
+    check_rescaled(&t, 0, 0.0, 0);
+    check_rescaled(&t, 1, 20.0, -1);
+    free_data(&t);
+}
+
 void add_exact_suite(void)
 {
     CU_pSuite s = CU_add_suite("exact", NULL, NULL);
@@ -432,4 +497,6 @@ void add_exact_suite(void)
     CU_add_test(s, "stream = resident bits: a rank with no rows", test_no_rows);
     CU_add_test(s, "the last refinement pass's metrics are metrics_add's at the final theta",
                 test_refine_metrics);
+    CU_add_test(s, "a shifted, unscaled factor taken to the scaling: the scaled one's R",
+                test_rescaled);
 }
