@@ -208,13 +208,13 @@ struct exact_refiner {
     double prev, t0;           /* the last step taken, ‖δ_s‖; when this pass began */
     int64_t fed;               /* rows of this pass so far */
     long double *total, *chunk;  /* k + 1 sums each: the chunks ended, the chunk begun */
-    /* Set metrics before the first pass to have a pass that follows a step of ≤ 2⁻²⁶ of θ
-       (one that may well be the last) also sum metrics_rows (metrics.h) at the θ it starts
-       from (aliased weights 0), per PAR_CHUNK_ROWS-row chunk and the chunks in order as
-       metrics_add does: msums holds this rank's sums after such a pass (summing). When the
-       refinement ends on a step it does not take after summing (final_sums), that θ is the
-       final one, and msums are the final model's, with metrics_add's bits over the rows at
-       once (or over blocks of whole chunks). */
+    /* Set metrics before the first pass to have the first pass, and one that follows a step
+       of ≤ 2⁻²⁶ of θ (either may well be the last), also sum metrics_rows (metrics.h) at the
+       θ it starts from (aliased weights 0), per PAR_CHUNK_ROWS-row chunk and the chunks in
+       order as metrics_add does: msums holds this rank's sums after such a pass (summing).
+       When the refinement ends on a step it does not take after summing (final_sums), that
+       θ is the final one, and msums are the final model's, with metrics_add's bits over the
+       rows at once (or over blocks of whole chunks). */
     int metrics, summing, final_sums;
     double last_step;          /* the last step taken, relative to θ (∞: none yet) */
     double msums[3], mchunk[3], *mtheta;

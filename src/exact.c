@@ -601,9 +601,10 @@ int exact_refine_next_pass(struct exact_refiner *rf)
     rf->fed = 0;
     for (int q = 0; q <= rf->f->rank; q++)
         rf->total[q] = rf->chunk[q] = 0;
-    /* the metrics only where this pass may well be the last: after a step of ≤ 2⁻²⁶ of θ,
-       one that would bring the next to rounding if the error shrank as fast again */
-    rf->summing = rf->metrics && rf->last_step <= 0x1p-26;
+    /* the metrics only where this pass may well be the last: the first (whose step is often
+       below 2⁻⁵² already), or one after a step of ≤ 2⁻²⁶ of θ, which would bring the next
+       to rounding if the error shrank as fast again */
+    rf->summing = rf->metrics && (rf->f->passes == 0 || rf->last_step <= 0x1p-26);
     for (int s = 0; s < 3; s++)
         rf->msums[s] = rf->mchunk[s] = 0;
     for (int j = 0; j <= rf->pb->d; j++)  /* the model as it predicts: aliased weights 0 */
