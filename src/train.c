@@ -94,7 +94,8 @@ struct run {
     double train_sum_log_w;    /* ... and Σ log ω over them (with --weights) */
     struct exact_stream xs;    /* the exact solver's factor, made in pass_stats ... */
     int xs_live;               /* ... while xs is begun and not yet ended */
-    double *shift, *ones;      /* D: its design's shift (this rank's first row) and scale */
+    double *shift, *ones;      /* D: its design's shift (the mean of this rank's first rows)
+                                  and scale (1) */
     int fit_sums;              /* the exact solver's last pass gave the metrics' sums: */
     double fit_sum[3];         /* ... this rank's (exact.h, exact_refiner's metrics) */
     const char **pc_names;     /* the model's words for its fallbacks */
