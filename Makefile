@@ -71,7 +71,7 @@ bin/csv_tokenize: build/tools/csv_tokenize.o | bin
 bin/scan_limit: src/tools/scan_limit.cc | bin
 	g++ $(OPT) -g -std=c++17 -Wall -Wextra $(WERROR_FLAG) $< -o $@
 
-bin/bench_epoch: build/tools/bench_epoch.o build/gd.o build/precond.o build/exact.o build/stats.o build/linalg.o build/comm.o build/error.o | bin
+bin/bench_epoch: build/tools/bench_epoch.o build/gd.o build/precond.o build/exact.o build/metrics.o build/stats.o build/linalg.o build/comm.o build/error.o | bin
 	$(CC) $(CFLAGS) $^ -o $@ -llapacke -lblas -lm
 
 bin/gen_data: build/tools/gen_data.o | bin

@@ -15,8 +15,11 @@
  * (at step s = 1, 2, 4, … part a, a multiple of 2s, takes part a + s), then over the ranks
  * in rank order, so every rank holds the same R, with the same bits for any thread count
  * (ranks' triangles travel point to point up the tree, and the result is broadcast). Ridge
- * rows √λ·e_j are one more triangle. R = [R11 z; 0 ρ]: the least-squares θ solves
- * R11 θ = z and ρ² is its residual sum of squares. Working on R never squares the
+ * rows √λ·e_j are one more triangle. The parts may also factor the design shifted and
+ * unscaled, for a pass that makes the scaling at the same time; the triangle is then taken
+ * to the scaled design before the merge across ranks (exact_stream_end_rescaled).
+ * R = [R11 z; 0 ρ]: the least-squares θ solves R11 θ = z and ρ² is its residual sum of
+ * squares. Working on R never squares the
  * condition number, as the normal equations would.
  *
  * Streaming. The rows may come in blocks of any size (exact_stream, for rows that are never
@@ -40,8 +43,11 @@
  * double per PAR_CHUNK_ROWS-row chunk of the rank's rows (a chunk cut by a block boundary
  * carries its sums over); chunks add in order and ranks as double-double sums (one Allreduce);
  * g_s = Tᵀg − λw_s, δ_s = (RᵀR)⁻¹g_s by two triangular solves, θ += Tδ_s. Until the step
- * is ≤ 2⁻⁵² of θ, stops halving, or EXACT_MAX_PASSES. This recovers the digits that
- * rounding cost in the scaling, in the factorization and in the map back to X's units.
+ * stops halving or is ≤ 2⁻⁵² of θ (neither step is taken: the first is rounding, the second
+ * below the spacing of doubles at θ's norm), or EXACT_MAX_PASSES. This recovers the digits
+ * that rounding cost in the scaling, in the factorization and in the map back to X's units;
+ * and a pass whose step is not taken has computed its residuals at the final θ, so that it
+ * can give the fit's metrics as well (exact_refiner's metrics) without another pass.
  *
  * Shapes: N local rows, D features, X N×D row-major, θ D+1. R is column-major (LAPACK).
  * Calls MPI only through comm.h; never exits except LR_FATAL on out of memory and on blocks
@@ -146,6 +152,19 @@ void exact_stream_add(struct exact_stream *s, const double *X, const double *y, 
 void exact_stream_triangle(const struct exact_stream *s, double *T);
 /* Collective: merge the ranks' triangles and finish as exact_factor does; frees s. */
 void exact_stream_end(struct exact_stream *s, struct exact_fit *f);
+/* The factor while the scaling is not yet known, for a pass that also makes the column
+   statistics: begin with pb->mean = c (any D values, the same for every part of the rank:
+   the mean of its first rows, say) and pb->scale all 1, so that the parts factor √ω[1 x − c y]; end
+   with this (collective), which takes each rank's triangle to the scaling (mean, scale) by
+   the column operation that maps one design to the other (exact before rounding), then
+   merges and finishes as exact_stream_end. The rounding of the parts' QR is then relative
+   to ‖x − c‖ instead of ‖x − μ‖: a c within EXACT_SHIFT_MAX σ of μ costs at most 3 bits
+   there, and any farther (or an entry not finite) on any rank returns -1 with f untouched,
+   for the caller to factor again with the scaling. Frees s either way. Without an
+   intercept, c must be 0 (the design is not centred). */
+#define EXACT_SHIFT_MAX 8.0
+int exact_stream_end_rescaled(struct exact_stream *s, const double *mean, const double *scale,
+                              struct exact_fit *f);
 /* Frees s without a result (after a failure while feeding it). */
 void exact_stream_free(struct exact_stream *s);
 
@@ -189,6 +208,16 @@ struct exact_refiner {
     double prev, t0;           /* the last step taken, ‖δ_s‖; when this pass began */
     int64_t fed;               /* rows of this pass so far */
     long double *total, *chunk;  /* k + 1 sums each: the chunks ended, the chunk begun */
+    /* Set metrics before the first pass to have the first pass, and one that follows a step
+       of ≤ 2⁻²⁶ of θ (either may well be the last), also sum metrics_rows (metrics.h) at the
+       θ it starts from (aliased weights 0), per PAR_CHUNK_ROWS-row chunk and the chunks in
+       order as metrics_add does: msums holds this rank's sums after such a pass (summing).
+       When the refinement ends on a step it does not take after summing (final_sums), that
+       θ is the final one, and msums are the final model's, with metrics_add's bits over the
+       rows at once (or over blocks of whole chunks). */
+    int metrics, summing, final_sums;
+    double last_step;          /* the last step taken, relative to θ (∞: none yet) */
+    double msums[3], mchunk[3], *mtheta;
 };
 void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb,
                         struct exact_fit *f);

@@ -45,6 +45,18 @@ void metrics_add(struct metrics_acc *a, const double *X, const double *y, const 
                  int64_t n, int d, double b, const double *w, int n_threads);
 void metrics_finish(struct metrics_acc *a, int d, int intercept, struct metrics *out);
 
+/* metrics_add's kernel, for a pass over the rows that another module makes (exact.h's
+   refinement): rows [lo, hi) of X, y, sw into sums (Σωe², Σω|e|, rows with ω > 0), going on
+   from what sums holds. metrics_add runs it on each part from zeros and adds the parts in
+   order; a caller that does the same gets its bits. */
+void metrics_rows(const double *X, const double *y, const double *sw, int64_t lo, int64_t hi,
+                  int d, double b, const double *w, double *sums);
+
+/* The metrics from sums already added over every rank and y's merged statistics (what
+   metrics_finish does after its Allreduce). */
+void metrics_of(const double *sums, const struct col_stats *ys, int d, int intercept,
+                struct metrics *out);
+
 /* Adjusted R² of a fit with d fitted features on rows rows (NaN when rows ≤ d + intercept). */
 double metrics_adjusted_r2(double r2, int64_t rows, int d, int intercept);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "metrics.h"
 #include "par.h"
 #include "stats.h"
 
@@ -32,17 +33,11 @@ static struct exact_layout *layout_of(const struct exact_problem *pb)
     return L;
 }
 
-/* Entry θ index j of row x (D values) of the design as given, and of the scaled design Ã. */
+/* Entry θ index j of row x (D values) of the design as given (fill_rows makes the scaled
+   design Ã's: (x − μ)/σ). */
 static inline double raw(const double *x, int j)
 {
     return j == 0 ? 1.0 : x[j - 1];
-}
-
-static inline double design(const struct exact_problem *pb, const double *x, int j)
-{
-    if (j == 0 || !pb->mean)
-        return raw(x, j);
-    return (x[j - 1] - pb->mean[j - 1]) / pb->scale[j - 1];
 }
 
 /* μ_j and σ_j of θ index j ≥ 1 (0 and 1 without scaling). */
@@ -56,17 +51,34 @@ static void fill_rows(const struct exact_problem *pb, const struct exact_layout 
                       int64_t from, int64_t to, int64_t lo, double *a, int64_t lda)
 {
     /* column-major: each column of A in turn, over a tile of rows whose X stays in cache
-       (a whole part's X and A do not fit in L2, and each column reads every row again) */
+       (a whole part's X and A do not fit in L2, and each column reads every row again);
+       the rows of √ω·[Ã y], √ω once per row */
     enum { TILE = 256 };
+    double sw[TILE];
+    int d = pb->d;
     for (int64_t t = from; t < to; t += TILE) {
-        int64_t te = to - t > TILE ? t + TILE : to;
-        for (int c = 0; c <= L->nc; c++)
-            for (int64_t i = t; i < te; i++) {
-                int64_t b = i - base;
-                a[c * lda + i - lo] = (c < L->nc ? design(pb, X + b * pb->d, L->col[c])
-                                                 : y ? y[b] : 0.0) *
-                                      (w ? sqrt(w[b]) : 1.0);  /* rows of √ω·[Ã y] */
-            }
+        int64_t te = to - t > TILE ? t + TILE : to, nt = te - t;
+        const double *x = X + (t - base) * d;
+        double *at = a + t - lo;
+        for (int64_t i = 0; i < nt; i++)
+            sw[i] = w ? sqrt(w[t - base + i]) : 1.0;
+        for (int c = 0; c < L->nc; c++) {
+            double *ac = at + c * lda;
+            int j = L->col[c] - 1;
+            if (j < 0)
+                for (int64_t i = 0; i < nt; i++)
+                    ac[i] = sw[i];
+            else if (pb->mean) {
+                double mean = pb->mean[j], scale = pb->scale[j];
+                for (int64_t i = 0; i < nt; i++)
+                    ac[i] = (x[i * d + j] - mean) / scale * sw[i];
+            } else
+                for (int64_t i = 0; i < nt; i++)
+                    ac[i] = x[i * d + j] * sw[i];
+        }
+        double *ay = at + L->nc * lda;
+        for (int64_t i = 0; i < nt; i++)
+            ay[i] = (y ? y[t - base + i] : 0.0) * sw[i];
     }
 }
 
@@ -427,6 +439,55 @@ static void stream_end(struct exact_stream *s, struct exact_fit *f, int across_r
     exact_stream_free(s);
 }
 
+/* T (this rank's triangle of √ω[x − c, y] and its column of ones; c the stream's pb.mean,
+   its pb.scale ones) taken to the design scaled by (mean, scale): column j of Ã is
+   ((x_j − c_j) + (c_j − μ_j))/σ_j, so R's column j becomes (R_j + R_0·(c_j − μ_j))/σ_j, and
+   R_0 = (r00, 0, …) changes its first entry alone. 0 when a shift is more than
+   EXACT_SHIFT_MAX σ_j from the mean (its rounding would cost more than scaling first) or an
+   entry is not finite. */
+static int rescale_triangle(const struct exact_stream *s, const double *mean,
+                            const double *scale, double *T)
+{
+    const struct exact_layout *L = s->L;
+    int m = s->m, ok = 1;
+    double r00 = s->pb.intercept ? T[0] : 0;
+    for (int c = 0; c < L->nc; c++) {
+        int j = L->col[c] - 1;
+        if (j < 0)
+            continue;
+        double shift = s->pb.mean[j] - mean[j], *t = T + (size_t)c * m;
+        ok &= fabs(shift) <= EXACT_SHIFT_MAX * scale[j];
+        t[0] = (t[0] + r00 * shift) / scale[j];
+        for (int r = 1; r <= c; r++)
+            t[r] /= scale[j];
+    }
+    for (size_t i = 0; i < (size_t)m * (size_t)m; i++)
+        ok &= isfinite(T[i]) != 0;
+    return ok;
+}
+
+int exact_stream_end_rescaled(struct exact_stream *s, const double *mean, const double *scale,
+                              struct exact_fit *f)
+{
+    exact_stream_add(s, NULL, NULL, NULL, 0);
+    if (s->fed != s->pb.n_local || s->next != s->parts)
+        LR_FATAL("exact_stream_end_rescaled: %lld of this rank's %lld rows fed",
+                 (long long)s->fed, (long long)s->pb.n_local);
+    size_t mm = (size_t)s->m * (size_t)s->m;
+    double *all = lr_malloc(sizeof(double) * mm * 2);
+    exact_stream_triangle(s, all);
+    int ok = (int)comm_min_i64(rescale_triangle(s, mean, scale, all));
+    if (ok) {
+        merge_ranks(all, s->m, s->work);
+        s->pb.mean = mean;
+        s->pb.scale = scale;
+        finish_factor(&s->pb, s->L, all, f);
+    }
+    free(all);
+    exact_stream_free(s);
+    return ok ? 0 : -1;
+}
+
 void exact_merge_ranks(double *T, int m)
 {
     double *work = lr_malloc(sizeof(double) * 32 * (size_t)m);
@@ -463,7 +524,7 @@ static void residual_rows(const struct exact_fit *f, int d, const double *X, con
     /* A few rows at a time: their weighted residuals first, then each sum over them in a
        register (a long double in memory costs a slow 80-bit load and store per term). Each
        sum still adds its terms in row order: the same bits as row by row. */
-    /* Two rows' residuals, and two columns' sums, side by side: independent chains of
+    /* Four rows' residuals, and four columns' sums, side by side: independent chains of
        additions that overlap, each in its own order as before. */
     enum { ROWS = 64 };
     long double wr[ROWS], r2[ROWS];
@@ -471,40 +532,48 @@ static void residual_rows(const struct exact_fit *f, int d, const double *X, con
     const int *kept = f->kept;
     int k = f->rank;
     for (int64_t i0 = lo; i0 < hi; i0 += ROWS) {
-        int n = hi - i0 < ROWS ? (int)(hi - i0) : ROWS;
-        for (int i = 0; i < n; i += 2) {
-            const double *xa = X + (i0 + i) * d, *xb = i + 1 < n ? xa + d : xa;
-            long double ra = y[i0 + i], rb = i + 1 < n ? y[i0 + i + 1] : 0;
+        int n = hi - i0 < ROWS ? (int)(hi - i0) : ROWS, i = 0;
+        for (; i + 3 < n; i += 4) {
+            const double *x0 = X + (i0 + i) * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+            long double r0 = y[i0 + i], r1 = y[i0 + i + 1], ra = y[i0 + i + 2], rb = y[i0 + i + 3];
             for (int q = 0; q < k; q++) {
                 long double t = th[kept[q]];
-                ra -= t * raw(xa, kept[q]);
-                rb -= t * raw(xb, kept[q]);
+                r0 -= t * raw(x0, kept[q]);
+                r1 -= t * raw(x1, kept[q]);
+                ra -= t * raw(x2, kept[q]);
+                rb -= t * raw(x3, kept[q]);
             }
-            r2[i] = ra;
-            wr[i] = w ? ra * w[i0 + i] : ra;  /* weighted: [1 X]ᵀΩr, rᵀΩr */
-            if (i + 1 < n) {
-                r2[i + 1] = rb;
-                wr[i + 1] = w ? rb * w[i0 + i + 1] : rb;
-            }
+            r2[i] = r0, r2[i + 1] = r1, r2[i + 2] = ra, r2[i + 3] = rb;
         }
+        for (; i < n; i++) {
+            const double *x0 = X + (i0 + i) * d;
+            long double r0 = y[i0 + i];
+            for (int q = 0; q < k; q++)
+                r0 -= th[kept[q]] * (long double)raw(x0, kept[q]);
+            r2[i] = r0;
+        }
+        for (i = 0; i < n; i++)  /* weighted: [1 X]ᵀΩr, rᵀΩr */
+            wr[i] = w ? r2[i] * w[i0 + i] : r2[i];
         long double rr = s[k];
-        for (int i = 0; i < n; i++)
+        for (i = 0; i < n; i++)
             rr += wr[i] * r2[i];
         s[k] = rr;
         int q = 0;
-        for (; q + 1 < k; q += 2) {
-            int ja = kept[q], jb = kept[q + 1];
-            long double a = s[q], b = s[q + 1];
-            for (int i = 0; i < n; i++) {
+        for (; q + 3 < k; q += 4) {
+            int ja = kept[q], jb = kept[q + 1], jc = kept[q + 2], jd = kept[q + 3];
+            long double a = s[q], b = s[q + 1], c = s[q + 2], e = s[q + 3];
+            for (i = 0; i < n; i++) {
                 const double *x = X + (i0 + i) * d;
                 a += wr[i] * raw(x, ja);
                 b += wr[i] * raw(x, jb);
+                c += wr[i] * raw(x, jc);
+                e += wr[i] * raw(x, jd);
             }
-            s[q] = a, s[q + 1] = b;
+            s[q] = a, s[q + 1] = b, s[q + 2] = c, s[q + 3] = e;
         }
         for (; q < k; q++) {
             long double a = s[q];
-            for (int i = 0; i < n; i++)
+            for (i = 0; i < n; i++)
                 a += wr[i] * raw(X + (i0 + i) * d, kept[q]);
             s[q] = a;
         }
@@ -517,10 +586,11 @@ void exact_refine_begin(struct exact_refiner *rf, const struct exact_problem *pb
     memset(rf, 0, sizeof *rf);
     rf->pb = pb;
     rf->f = f;
-    rf->prev = INFINITY;
+    rf->prev = rf->last_step = INFINITY;
     size_t k1 = (size_t)f->rank + 1;
     rf->total = lr_malloc(sizeof(long double) * 2 * k1);
     rf->chunk = rf->total + k1;
+    rf->mtheta = lr_malloc(sizeof(double) * (size_t)(pb->d + 1));
 }
 
 int exact_refine_next_pass(struct exact_refiner *rf)
@@ -531,6 +601,14 @@ int exact_refine_next_pass(struct exact_refiner *rf)
     rf->fed = 0;
     for (int q = 0; q <= rf->f->rank; q++)
         rf->total[q] = rf->chunk[q] = 0;
+    /* the metrics only where this pass may well be the last: the first (whose step is often
+       below 2⁻⁵² already), or one after a step of ≤ 2⁻²⁶ of θ, which would bring the next
+       to rounding if the error shrank as fast again */
+    rf->summing = rf->metrics && (rf->f->passes == 0 || rf->last_step <= 0x1p-26);
+    for (int s = 0; s < 3; s++)
+        rf->msums[s] = rf->mchunk[s] = 0;
+    for (int j = 0; j <= rf->pb->d; j++)  /* the model as it predicts: aliased weights 0 */
+        rf->mtheta[j] = isnan(rf->f->theta[j]) ? 0.0 : rf->f->theta[j];
     return 1;
 }
 
@@ -552,23 +630,35 @@ void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y
     int64_t lo = rf->fed, hi = lo + n, first = lo / PAR_CHUNK_ROWS;
     int64_t segs = (hi - 1) / PAR_CHUNK_ROWS - first + 1;
     long double *part = lr_malloc(sizeof(long double) * k1 * (size_t)segs);
+    double *mpart = lr_malloc(sizeof(double) * 3 * (size_t)segs);
 #pragma omp parallel for num_threads(pb->n_threads) schedule(static) if (segs > 1)
     for (int64_t g = 0; g < segs; g++) {
         int64_t a = (first + g) * PAR_CHUNK_ROWS, b = a + PAR_CHUNK_ROWS;
+        int64_t from = (a > lo ? a : lo) - lo, to = (b < hi ? b : hi) - lo;
         long double *s = part + (size_t)g * k1;
+        double *ms = mpart + 3 * g;
         for (size_t q = 0; q < k1; q++)  /* a chunk begun in an earlier block goes on */
             s[q] = a < lo ? rf->chunk[q] : 0;
-        residual_rows(rf->f, pb->d, X, y, w, (a > lo ? a : lo) - lo, (b < hi ? b : hi) - lo, s);
+        for (int q = 0; q < 3; q++)
+            ms[q] = a < lo ? rf->mchunk[q] : 0;
+        residual_rows(rf->f, pb->d, X, y, w, from, to, s);
+        if (rf->summing)  /* the chunk's rows are in cache now */
+            metrics_rows(X, y, w, from, to, pb->d, rf->mtheta[0], rf->mtheta + 1, ms);
     }
     for (int64_t g = 0; g < segs; g++) {
         long double *s = part + (size_t)g * k1;
-        if ((first + g + 1) * PAR_CHUNK_ROWS <= hi)
+        if ((first + g + 1) * PAR_CHUNK_ROWS <= hi) {
             for (size_t q = 0; q < k1; q++)
                 rf->total[q] += s[q];
-        else
-            memcpy(rf->chunk, s, sizeof(long double) * k1);  /* the last, unfinished */
+            for (int q = 0; q < 3; q++)
+                rf->msums[q] += mpart[3 * g + q];
+        } else {  /* the last, unfinished */
+            memcpy(rf->chunk, s, sizeof(long double) * k1);
+            memcpy(rf->mchunk, mpart + 3 * g, sizeof rf->mchunk);
+        }
     }
     free(part);
+    free(mpart);
     rf->fed = hi;
 }
 
@@ -579,9 +669,12 @@ static void pass_gradient(struct exact_refiner *rf, double *g, double *allreduce
     const struct exact_problem *pb = rf->pb;
     const struct exact_fit *f = rf->f;
     int k = f->rank;
-    if (rf->fed % PAR_CHUNK_ROWS != 0 || rf->fed == 0)  /* the last chunk (N = 0: one, empty) */
+    if (rf->fed % PAR_CHUNK_ROWS != 0 || rf->fed == 0) {  /* the last chunk (N = 0: one, empty) */
         for (int q = 0; q <= k; q++)
             rf->total[q] += rf->chunk[q];
+        for (int q = 0; q < 3; q++)
+            rf->msums[q] += rf->mchunk[q];
+    }
     double *hl = lr_malloc(sizeof(double) * 2 * (size_t)(k + 1));
     for (int q = 0; q <= k; q++) {
         long double t = rf->total[q];
@@ -645,13 +738,15 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
         };
         on_pass(&info, ctx);
     }
-    if (!(sqrt(d2) < 0.5 * rf->prev)) {
-        rf->done = 1;  /* no longer shrinking: rounding level (the step is not taken) */
+    if (!(sqrt(d2) < 0.5 * rf->prev) || step <= 0x1p-52) {
+        /* no longer shrinking (rounding level), or below the spacing of doubles at θ's norm:
+           not taken, and this pass's θ is the final one */
+        rf->done = 1;
+        rf->final_sums = rf->summing;
     } else {
         add_step(pb, f, g);
         rf->prev = sqrt(d2);
-        if (step <= 0x1p-52)
-            rf->done = 1;
+        rf->last_step = step;
     }
     free(g);
     free(tz);
@@ -661,6 +756,7 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
 void exact_refine_free(struct exact_refiner *rf)
 {
     free(rf->total);
+    free(rf->mtheta);
     memset(rf, 0, sizeof *rf);
 }
 

@@ -41,8 +41,9 @@ void stats_merge(struct col_stats *a, const struct col_stats *b)
 
 /* Exact stats of rows [lo, hi) of X (weights w, or NULL for 1): sums first, then squared
    deviations from the mean. A NaN is a missing value (encode.h): left out of its column's
-   count and weight. */
-static void stats_slice(const double *X, const double *w, int64_t lo, int64_t hi, int d,
+   count and weight. The reference for slice_finite, and the path for slices with a NaN or
+   an infinity. */
+static void slice_checked(const double *X, const double *w, int64_t lo, int64_t hi, int d,
                         struct col_stats *out)
 {
     for (int j = 0; j < d; j++)
@@ -70,6 +71,69 @@ static void stats_slice(const double *X, const double *w, int64_t lo, int64_t hi
                 out[j].m2 += w ? w[i] * dx * dx : dx * dx;
         }
     }
+}
+
+/* stats_slice where every value is finite, the columns side by side without a branch (the
+   compiler vectorises across them; each column's sums take their terms in row order, so the
+   bits are slice_checked's): count and weight are the rows' (Σω in row order, the same for
+   every column). Returns 0, with out untouched, when the slice holds a NaN or an infinity
+   (or its sums overflow): a sum that is not finite says so. */
+static int slice_finite(const double *X, const double *w, int64_t lo, int64_t hi, int d,
+                        struct col_stats *out)
+{
+    double *restrict sum = lr_malloc(sizeof(double) * 4 * (size_t)d);
+    double *restrict mn = sum + d, *restrict mx = mn + d, *restrict m2 = mx + d, wsum = 0;
+    for (int j = 0; j < d; j++)
+        sum[j] = m2[j] = 0, mn[j] = INFINITY, mx[j] = -INFINITY;
+    for (int64_t i = lo; i < hi; i++) {
+        const double *restrict x = X + i * d;
+        double wi = w ? w[i] : 1.0;
+        wsum += wi;
+        if (w)
+            for (int j = 0; j < d; j++)
+                sum[j] += wi * x[j];
+        else
+            for (int j = 0; j < d; j++)
+                sum[j] += x[j];
+        for (int j = 0; j < d; j++) {
+            mn[j] = x[j] < mn[j] ? x[j] : mn[j];
+            mx[j] = x[j] > mx[j] ? x[j] : mx[j];
+        }
+    }
+    int finite = isfinite(wsum);
+    for (int j = 0; j < d; j++)
+        finite &= isfinite(sum[j]) != 0;
+    if (finite) {
+        for (int j = 0; j < d; j++)
+            sum[j] = wsum > 0 ? sum[j] / wsum : 0.0;  /* the means */
+        for (int64_t i = lo; i < hi; i++) {  /* x and the mean finite: dx is never NaN */
+            const double *restrict x = X + i * d;
+            if (w) {
+                double wi = w[i];
+                for (int j = 0; j < d; j++) {
+                    double dx = x[j] - sum[j];
+                    m2[j] += wi * dx * dx;
+                }
+            } else {
+                for (int j = 0; j < d; j++) {
+                    double dx = x[j] - sum[j];
+                    m2[j] += dx * dx;
+                }
+            }
+        }
+        for (int j = 0; j < d; j++)
+            out[j] = (struct col_stats){.count = hi - lo, .mean = sum[j], .m2 = m2[j],
+                                        .min = mn[j], .max = mx[j], .weight = wsum};
+    }
+    free(sum);
+    return finite;
+}
+
+static void stats_slice(const double *X, const double *w, int64_t lo, int64_t hi, int d,
+                        struct col_stats *out)
+{
+    if (d == 0 || !slice_finite(X, w, lo, hi, d, out))
+        slice_checked(X, w, lo, hi, d, out);
 }
 
 void stats_local(const double *X, int64_t n, int d, int n_threads, struct col_stats *out)

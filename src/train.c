@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_io.h"
+#include "par.h"
 #include "precond.h"
 #include "prox.h"
 #include "report.h"
@@ -91,6 +92,12 @@ struct run {
     struct col_stats train_y;  /* pass_metrics: y's statistics over the training rows, */
     double train_obs;          /* ... the rows of weight > 0 (all without weights), */
     double train_sum_log_w;    /* ... and Σ log ω over them (with --weights) */
+    struct exact_stream xs;    /* the exact solver's factor, made in pass_stats ... */
+    int xs_live;               /* ... while xs is begun and not yet ended */
+    double *shift, *ones;      /* D: its design's shift (the mean of this rank's first rows)
+                                  and scale (1) */
+    int fit_sums;              /* the exact solver's last pass gave the metrics' sums: */
+    double fit_sum[3];         /* ... this rank's (exact.h, exact_refiner's metrics) */
     const char **pc_names;     /* the model's words for its fallbacks */
     char pc_note[200];         /* why the sample's factor was not used */
 };
@@ -486,20 +493,72 @@ static void val_rows(void *ctx, gd_block_fn fn, void *arg)
     each_block(ctx, &((struct run *)ctx)->val, fn, arg);
 }
 
+/* Whether the exact solver's factor is made in the statistics' pass, before the scaling is
+   known (exact.h, exact_stream_end_rescaled): not for --cv (its folds' factors) nor
+   --missing mean (which changes the rows after the statistics). */
+static int factor_with_stats(const struct run *r)
+{
+    const struct options *o = r->o;
+    return o->solver == SOLVER_EXACT && !o->cv && o->missing != MISSING_MEAN;
+}
+
+/* pass_stats's factor, unscaled and shifted by the mean of this rank's first rows (up to
+   PAR_CHUNK_ROWS of the n in X, whatever the threads: the same bits for any team), an
+   estimate of the column's mean that keeps the parts' rounding near that of the scaled
+   design (0 without an intercept: that design is not centred). */
+static void begin_factor(struct run *r, const double *X, int64_t n)
+{
+    const struct options *o = r->o;
+    struct dataset *ds = &r->ds;
+    int d = ds->n_features;
+    r->shift = lr_malloc((size_t)(d ? d : 1) * sizeof *r->shift);
+    r->ones = lr_malloc((size_t)(d ? d : 1) * sizeof *r->ones);
+    if (n > PAR_CHUNK_ROWS)
+        n = PAR_CHUNK_ROWS;
+    for (int j = 0; j < d; j++) {
+        double sum = 0, count = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (isfinite(X[i * d + j]))
+                sum += X[i * d + j], count++;
+        r->shift[j] = !o->no_intercept && count > 0 && isfinite(sum) ? sum / count : 0.0;
+        r->ones[j] = 1.0;
+    }
+    struct exact_problem pb = {
+        .mean = r->shift, .scale = r->ones, .n_local = ds->n_rows,
+        .n_total = ds->n_rows_total, .d = d, .intercept = !o->no_intercept, .l2 = o->l2,
+        .n_threads = o->n_threads,
+    };
+    exact_stream_begin(&r->xs, &pb);
+    r->xs_live = 1;
+}
+
 /* Collective: the column statistics of the training rows (r->s) and of y (r->ys), in one
-   pass over them (weighted: ds->w). */
+   pass over them (weighted: ds->w); for the exact solver, its factor too (factor_with_stats),
+   each few parts' rows factored just after their statistics, while they are in cache (the
+   parts' statistics are added in the same order whatever the pieces: the same bits). */
 static int pass_stats(struct run *r, struct lr_error *e)
 {
     struct dataset *ds = &r->ds;
-    int d = ds->n_features, t = r->o->n_threads;
+    int d = ds->n_features, t = r->o->n_threads, fused = factor_with_stats(r);
     struct row_block b;
     stats_init(r->s, d);
     stats_init(&r->ys, 1);
     dataset_rewind(ds);
     while (dataset_next(ds, &b, e) > 0) {
-        stats_add(b.X, b.w, b.n, d, t, r->s);
-        stats_add(b.y, b.w, b.n, 1, t, &r->ys);
+        if (fused && !r->xs_live)
+            begin_factor(r, b.X, b.n);
+        int64_t step = fused ? (int64_t)PAR_CHUNK_ROWS * t : b.n;
+        for (int64_t a = 0; a < b.n; a += step) {
+            int64_t n = b.n - a < step ? b.n - a : step;
+            const double *w = b.w ? b.w + a : NULL;
+            stats_add(b.X + a * d, w, n, d, t, r->s);
+            stats_add(b.y + a, w, n, 1, t, &r->ys);
+            if (fused)
+                exact_stream_add(&r->xs, b.X + a * d, b.y + a, w, n);
+        }
     }
+    if (fused && !r->xs_live && e->code == LR_OK)
+        begin_factor(r, NULL, 0);  /* a rank without rows */
     stats_finish(r->s, d);
     stats_finish(&r->ys, 1);
     return comm_agree(e);
@@ -736,11 +795,20 @@ static void on_pass(const struct exact_pass *p, void *ctx)
              "%.17g", p->pass, p->step, r->o->l2 > 0 ? " + penalty" : "", p->rss);
 }
 
-/* Collective: the exact solver's factor of the training rows into r->xf, one pass. */
+/* Collective: the exact solver's factor of the training rows into r->xf: the one pass_stats
+   made, taken to the scaling, or one pass. */
 static int pass_factor(struct run *r, const struct exact_problem *pb, struct lr_error *e)
 {
     struct exact_stream xs;
     struct row_block b;
+    if (r->xs_live) {
+        r->xs_live = 0;
+        if (exact_stream_end_rescaled(&r->xs, pb->mean, pb->scale, &r->xf) == 0)
+            return LR_OK;
+        log_note(&r->log, "exact solver: a rank's first rows average more than %g standard "
+                 "deviations from a column's mean; the factor is made again, scaled",
+                 EXACT_SHIFT_MAX);
+    }
     exact_stream_begin(&xs, pb);
     dataset_rewind(&r->ds);
     while (dataset_next(&r->ds, &b, e) > 0)
@@ -753,6 +821,8 @@ static int pass_factor(struct run *r, const struct exact_problem *pb, struct lr_
     return rc;
 }
 
+static int wants_inference(const struct run *r);
+
 /* Collective: r->xf's θ refined, a pass over the training rows each step (exact.h). */
 static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_error *e)
 {
@@ -760,6 +830,9 @@ static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_
     struct row_block b;
     int rc = LR_OK;
     exact_refine_begin(&rf, pb, &r->xf);
+    /* the passes sum the fit's metrics too, for pass_metrics to use when the last pass's θ
+       is the final one; but for Σ log ω (weighted inference), which they do not sum */
+    rf.metrics = !(r->o->weights && wants_inference(r));
     while (rc == LR_OK && exact_refine_next_pass(&rf)) {
         dataset_rewind(&r->ds);
         while (dataset_next(&r->ds, &b, e) > 0)
@@ -767,6 +840,8 @@ static int pass_refine(struct run *r, const struct exact_problem *pb, struct lr_
         if ((rc = comm_agree(e)) == LR_OK)
             exact_refine_end_pass(&rf, on_pass, r);
     }
+    r->fit_sums = rc == LR_OK && rf.final_sums;
+    memcpy(r->fit_sum, rf.msums, sizeof r->fit_sum);
     exact_refine_free(&rf);
     return rc;
 }
@@ -1047,7 +1122,8 @@ static int wants_inference(const struct run *r)
 }
 
 /* Collective: the training rows' metrics at θ (in the units of X as the solver left it),
-   one pass. */
+   one pass; none when the exact solver's last refinement pass summed them at this θ (y's
+   statistics are then pass_stats's, the same calls on the same rows). */
 static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
 {
     struct dataset *ds = &r->ds;
@@ -1055,6 +1131,16 @@ static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
     struct row_block b;
     int d = ds->n_features, t = r->o->n_threads, log_w = r->o->weights && wants_inference(r);
     double sum_log_w = 0;
+    if (r->fit_sums) {
+        log_note(&r->log, "training metrics from the last refinement pass, at its weights "
+                 "(the model's): no pass of their own");
+        comm_sum(r->fit_sum, 3);
+        metrics_of(r->fit_sum, &r->ys, d, !r->o->no_intercept, &r->train_m);
+        r->train_y = r->ys;
+        r->train_obs = r->fit_sum[2];
+        r->train_sum_log_w = 0;  /* not summed: rf.metrics is off for it */
+        return LR_OK;
+    }
     metrics_init(&acc);
     dataset_rewind(ds);
     while (dataset_next(ds, &b, e) > 0) {
@@ -1338,6 +1424,10 @@ static void run_free(struct run *r)
     free(r->coef);
     free(r->scaled);
     free(r->aliased);
+    if (r->xs_live)
+        exact_stream_free(&r->xs);
+    free(r->shift);
+    free(r->ones);
     exact_fit_free(&r->xf);
     cv_result_free(&r->cv);
     inference_free(&r->inf);

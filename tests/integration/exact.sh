@@ -109,6 +109,41 @@ done
 [ -z "$bad" ] && ok "ranks 1-8 x threads 1-3 (and 1 rank x 4-8 threads): the model to 1e-12, and the same bytes for any thread count" ||
     not_ok "rank/thread invariance" "$bad"
 
+# --- streamed, the rows are read back once for the statistics and the factor together,
+# then once per refinement pass; the metrics' own pass only where the last refinement pass
+# did not sum them (the log says when it did). Two files: one refined in one pass, one in two
+bad="" seen=""
+for spec in "30000 8 33" "40000 20 3"; do
+    read -r rows feats seed <<<"$spec"
+    "$GEN" --rows "$rows" --features "$feats" --kind hard --seed "$seed" --noise 0.5 "$TMP/p.csv" 2>/dev/null
+    lr 2 1 --solver exact --memory stream --block-rows 4096 --model-out "$TMP/p.json" "$TMP/p.csv" \
+        2>"$TMP/p.err" >/dev/null
+    got=$(awk '/refinement pass [0-9]/ { r++ } /metrics from the last refinement pass/ { f = 1 }
+               match($0, /[0-9]+ passes over/) { p = substr($0, RSTART) + 0 }
+               END { print p + 0, r + 0, f + 0 }' "$TMP/p.err")
+    read -r p r f <<<"$got"
+    [ "$f" = 1 ] && [ "$p" = $((r + 1)) ] || bad="$bad ${rows}x$feats:'$got'"
+    seen="$seen $r"
+done
+[ -z "$bad" ] && [ "$seen" = " 1 2" ] &&
+    ok "stream mode: the rows read back 1 + refinement passes times (1 and 2 passes), the metrics from the last one" ||
+    not_ok "the exact solver's passes in stream mode" "$bad (refinement passes:$seen)"
+
+# --- the factor is made in the statistics' pass, its design shifted by the mean of each
+# rank's first 4,096 rows; where those are far from a column's mean (x1: 0 in the first
+# 4,096 rows, 1 in the 395,904 after them, 9.8 standard deviations), the factor is made
+# again on the scaled design, with a note, and the model is the same
+awk 'BEGIN { srand(7); print "x1,x2,y"
+             for (i = 0; i < 400000; i++) { a = i < 4096 ? 0 : 1; b = rand()
+                 printf "%d,%.6f,%.6f\n", a, b, 2 + 3 * a - b + 0.1 * rand() } }' >"$TMP/far.csv"
+lr 2 1 --solver exact --model-out "$TMP/far.json" "$TMP/far.csv" >/dev/null 2>"$TMP/far.err"
+model_values "$TMP/far.json" >"$TMP/got.txt"
+lstsq_values "$TMP/far.csv" >"$TMP/want.txt"
+why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) &&
+    grep -q "first rows average more than 8 standard deviations from a column's mean; the factor is made again" "$TMP/far.err" &&
+    ok "first rows 9.8 standard deviations from the mean: the factor made again, scaled (noted); an independent QR's coefficients to 1e-12" ||
+    not_ok "far first rows" "$why $(grep -c 'made again' "$TMP/far.err")"
+
 # --- aliased columns: a duplicate and a constant column get null, a warning, exit 0, and
 # the rest is the fit without them (R's lm gives NA the same way)
 awk -F, 'NR == 1 { print $1 ",girth_again,seven," $2 "," $3; next } { print $1 "," $1 ",7," $2 "," $3 }' \

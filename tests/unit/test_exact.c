@@ -3,14 +3,16 @@
    (one row, a few, exactly a part, straddling parts, everything, empty blocks) and the
    thread count (1–3); the stream's triangle is the one a fixed binary tree over the parts
    gives (a reference twin of that tree, here); the refined θ is the weighted ridge
-   solution computed independently (normal equations in long double). One rank: the merge
-   across ranks is the one exact_factor makes, unchanged. */
+   solution computed independently (normal equations in long double); the fit's metrics that
+   the refinement sums on its last pass are metrics_add's at the final θ, bit for bit. One
+   rank: the merge across ranks is the one exact_factor makes, unchanged. */
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exact.h"
+#include "metrics.h"
 #include "par.h"
 #include "suites.h"
 
@@ -142,12 +144,15 @@ static void stream_factor(const struct data *t, const struct exact_problem *pb, 
     free(sizes);
 }
 
-static void stream_refine(const struct data *t, const struct exact_problem *pb, int pattern,
-                          unsigned seed, struct exact_fit *f)
+/* The refinement in blocks of the pattern; with sums, the passes also sum the metrics, and
+   *sums gets the last pass's (NAN when it did not end on a step it did not take). */
+static void stream_refine_metrics(const struct data *t, const struct exact_problem *pb,
+                                  int pattern, unsigned seed, struct exact_fit *f, double *sums)
 {
     int m = t->d + (pb->intercept ? 1 : 0) + 1;
     struct exact_refiner rf;
     exact_refine_begin(&rf, pb, f);
+    rf.metrics = sums != NULL;
     while (exact_refine_next_pass(&rf)) {
         int64_t *sizes, nb = blocks_of(pattern, t->n, m, seed + (unsigned)f->passes, &sizes), at = 0;
         for (int64_t b = 0; b < nb; b++) {
@@ -157,7 +162,16 @@ static void stream_refine(const struct data *t, const struct exact_problem *pb, 
         free(sizes);
         exact_refine_end_pass(&rf, NULL, NULL);
     }
+    CU_ASSERT(sums || !rf.final_sums);
+    for (int q = 0; sums && q < 3; q++)
+        sums[q] = rf.final_sums ? rf.msums[q] : NAN;
     exact_refine_free(&rf);
+}
+
+static void stream_refine(const struct data *t, const struct exact_problem *pb, int pattern,
+                          unsigned seed, struct exact_fit *f)
+{
+    stream_refine_metrics(t, pb, pattern, seed, f, NULL);
 }
 
 /* The reference twin of the parts' tree: each part's R by dgeqrt of its rows of √ω[Ã y],
@@ -363,6 +377,113 @@ static void test_no_rows(void)
     free_data(&t);
 }
 
+/* The refinement's metrics: whatever the blocks and the threads, the last pass's θ is the
+   final one and its sums are metrics_add's on all the rows at that θ (aliased weights 0);
+   the same refinement without them gives the same fit. */
+static void check_metrics(const struct data *t, int intercept)
+{
+    int d = t->d;
+    struct exact_problem pb = problem_of(t, intercept, 0, 1);
+    struct exact_fit plain = {0};
+    exact_factor(&pb, &plain);
+    exact_refine(&pb, &plain, NULL, NULL);
+    for (int threads = 1; threads <= 3; threads++)
+        for (int pattern = 0; pattern <= 5; pattern++) {
+            if (pattern == 1 && threads > 1)
+                continue;  /* single rows: once is enough */
+            struct exact_problem pt = problem_of(t, intercept, 0, threads);
+            struct exact_fit f = {0};
+            double sums[3], theta[64];
+            exact_factor(&pt, &f);
+            stream_refine_metrics(t, &pt, pattern, (unsigned)(10 * threads + pattern), &f, sums);
+            CU_ASSERT(same_fit(&f, &plain, d));
+            for (int j = 0; j <= d; j++)
+                theta[j] = isnan(f.theta[j]) ? 0 : f.theta[j];
+            struct metrics_acc acc;
+            metrics_init(&acc);
+            metrics_add(&acc, t->X, t->y, t->w, t->n, d, theta[0], theta + 1, 1);
+            CU_ASSERT(!memcmp(acc.sums, sums, sizeof sums));
+            CU_ASSERT(acc.sums[0] > 0 && acc.sums[2] == (double)t->n);
+            exact_fit_free(&f);
+        }
+    exact_fit_free(&plain);
+}
+
+static void test_refine_metrics(void)
+{
+    struct data a = make_data(50000, 5, 1, 1, -1, 21);
+    check_metrics(&a, 1);
+    free_data(&a);
+    struct data b = make_data(20000, 25, 0, 0, 3, 22);
+    check_metrics(&b, 0);
+    free_data(&b);
+}
+
+/* The factor of the shifted, unscaled design taken to the scaling at the end is the scaled
+   design's to rounding (1e-12 of R's largest entry; θ before refinement to 1e-10), under
+   1 and 3 threads and blocks that straddle parts; a shift farther than EXACT_SHIFT_MAX
+   standard deviations is refused, the fit untouched. */
+static void check_rescaled(const struct data *t, int intercept, double shift_sd, int want)
+{
+    int d = t->d;
+    double *zero = calloc((size_t)d, sizeof(double)), *ones = malloc(sizeof(double) * (size_t)d);
+    double *shift = malloc(sizeof(double) * (size_t)d);
+    const double *mean = intercept ? t->mean : zero;
+    for (int j = 0; j < d; j++) {
+        ones[j] = 1;
+        shift[j] = intercept ? t->mean[j] + (j % 2 ? shift_sd : -shift_sd / 2) * t->scale[j] : 0;
+    }
+    struct exact_problem ref_pb = problem_of(t, intercept, 0, 1);
+    ref_pb.mean = mean;
+    struct exact_fit ref = {0};
+    exact_factor(&ref_pb, &ref);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        struct exact_problem pb = problem_of(t, intercept, 0, threads);
+        pb.mean = shift;
+        pb.scale = ones;
+        struct exact_stream st;
+        struct exact_fit f = {0};
+        exact_stream_begin(&st, &pb);
+        int64_t *sizes, nb = blocks_of(4, t->n, d + 2, 40u + (unsigned)threads, &sizes), at = 0;
+        for (int64_t b = 0; b < nb; b++) {
+            exact_stream_add(&st, t->X + at * d, t->y + at, t->w ? t->w + at : NULL, sizes[b]);
+            at += sizes[b];
+        }
+        free(sizes);
+        int rc = exact_stream_end_rescaled(&st, mean, t->scale, &f);
+        CU_ASSERT_EQUAL(rc, want);
+        if (rc == 0) {
+            double big = 0, err = 0;
+            CU_ASSERT_EQUAL(f.rank, ref.rank);
+            for (int i = 0; i < ref.rank * ref.rank; i++) {
+                big = fmax(big, fabs(ref.R[i]));
+                err = fmax(err, fabs(fabs(f.R[i]) - fabs(ref.R[i])));  /* rows' signs may differ */
+            }
+            CU_ASSERT(err <= 1e-12 * big);
+            for (int j = 0; j <= d; j++)
+                CU_ASSERT(fabs(f.theta[j] - ref.theta[j]) <= 1e-10 * (1 + fabs(ref.theta[j])));
+            CU_ASSERT(fabs(f.kappa / ref.kappa - 1) < 1e-10);
+        } else {
+            CU_ASSERT(f.theta == NULL && f.R == NULL);
+        }
+        exact_fit_free(&f);
+    }
+    exact_fit_free(&ref);
+    free(zero);
+    free(ones);
+    free(shift);
+}
+
+static void test_rescaled(void)
+{
+    struct data t = make_data(50000, 5, 1, 1, -1, 31);  /* weights, columns of 1, 1000, 0.01 */
+    check_rescaled(&t, 1, 3.0, 0);
+    check_rescaled(&t, 1, 0.0, 0);
+    check_rescaled(&t, 0, 0.0, 0);
+    check_rescaled(&t, 1, 20.0, -1);
+    free_data(&t);
+}
+
 void add_exact_suite(void)
 {
     CU_pSuite s = CU_add_suite("exact", NULL, NULL);
@@ -373,4 +494,8 @@ void add_exact_suite(void)
     CU_add_test(s, "stream = resident bits: one part, two parts, ridge keeps an alias",
                 test_small_shapes);
     CU_add_test(s, "stream = resident bits: a rank with no rows", test_no_rows);
+    CU_add_test(s, "the last refinement pass's metrics are metrics_add's at the final theta",
+                test_refine_metrics);
+    CU_add_test(s, "a shifted, unscaled factor taken to the scaling: the scaled one's R",
+                test_rescaled);
 }

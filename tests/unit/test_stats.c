@@ -1,6 +1,9 @@
-/* test_stats.c — merged statistics equal direct two-pass ones. */
+/* test_stats.c — merged statistics equal direct two-pass ones; a part with every value
+   finite (the branch-free path) gives the bits of the checked path that a NaN or an
+   infinity sends a part to. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 #include "suites.h"
@@ -58,9 +61,47 @@ static void test_merge_and_threads(void)
     free(X);
 }
 
+/* The two paths of a part: column 0 holds an infinity (plain) or a NaN (weighted) in some
+   parts, which sends those parts down the checked path; the other columns, whose sums do
+   not depend on it, must come out the same bits as from the same rows with column 0 finite
+   (every part on the branch-free path). 5 columns (not a multiple of the vector width),
+   rows not a multiple of a part, values of mixed sign and size, -0.0 among them. */
+static void test_finite_path(void)
+{
+    int n = 3 * 4096 + 1234, d = 5;
+    double *X = malloc(sizeof(double) * (size_t)n * (size_t)d);
+    double *Y = malloc(sizeof(double) * (size_t)n * (size_t)d), *w = malloc(sizeof(double) * (size_t)n);
+    srand(5);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < d; j++) {
+            double u = (double)rand() / RAND_MAX - 0.5;
+            X[i * d + j] = j == 2 ? 1e9 + u : j == 3 ? (i % 7 ? u * 1e-3 : -0.0) : u * (j + 1);
+        }
+        w[i] = i % 11 ? 0.5 + (double)rand() / RAND_MAX : 0.0;
+    }
+    memcpy(Y, X, sizeof(double) * (size_t)n * (size_t)d);
+    for (int weighted = 0; weighted <= 1; weighted++) {
+        Y[100 * d] = weighted ? NAN : INFINITY;   /* the first part */
+        Y[(2 * 4096 + 7) * d] = weighted ? NAN : -INFINITY;  /* the third */
+        for (int threads = 1; threads <= 3; threads += 2) {
+            struct col_stats fast[5], checked[5];
+            stats_local_w(X, weighted ? w : NULL, n, d, threads, fast);
+            stats_local_w(Y, weighted ? w : NULL, n, d, threads, checked);
+            for (int j = 1; j < d; j++)
+                CU_ASSERT(!memcmp(&fast[j], &checked[j], sizeof fast[j]));
+            CU_ASSERT(weighted ? checked[0].count == n - 2 : !isfinite(checked[0].m2));
+            CU_ASSERT(fast[3].count == n && fast[0].count == n);
+        }
+    }
+    free(X);
+    free(Y);
+    free(w);
+}
+
 void add_stats_suite(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
     CU_add_test(s, "values worked out by hand", test_by_hand);
     CU_add_test(s, "Chan merge and thread counts match a direct two-pass", test_merge_and_threads);
+    CU_add_test(s, "all-finite parts: the checked path's bits", test_finite_path);
 }
