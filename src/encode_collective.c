@@ -340,9 +340,11 @@ double *enc_apply_rows(const struct enc_plan *plan, struct encoding *enc, double
 void enc_apply(const struct enc_plan *plan, struct encoding *enc, struct csv_shard *b,
                int n_threads)
 {
-    double *X = plan->raw || plan->identity ? NULL
-                : lr_malloc(lr_bytes(b->n_rows ? b->n_rows : 1, plan->width ? plan->width : 1,
-                                     sizeof *X));
+    size_t bytes = lr_bytes(b->n_rows ? b->n_rows : 1, plan->width ? plan->width : 1,
+                            sizeof(double));
+    double *X = plan->raw || plan->identity ? NULL : lr_malloc(bytes);
+    if (X)  /* the design's pages at once, not a fault each as the expansion writes them */
+        lr_prefault(X, bytes);
     if (enc_apply_rows(plan, enc, b->X, b->n_rows, X, n_threads) == X && X) {
         free(b->X);
         b->X = X;
