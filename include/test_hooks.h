@@ -11,8 +11,10 @@
  *   LINREG_TEST_FAIL=PHASE:RANK   that one rank fails at PHASE, as if its own I/O had
  *                                 failed: open, alloc, parse, resume, checkpoint, model,
  *                                 report, predict-write, text-memory (a compressed
- *                                 input's text does not fit). The others must follow it out,
- *                                 never hang.
+ *                                 input's text does not fit), scratch-read (a block of
+ *                                 --memory stream's scratch files cannot be read back: every
+ *                                 read, or only the K-th with LINREG_TEST_HOOK=scratch-read:K).
+ *                                 The others must follow it out, never hang.
  *   LINREG_TEST_MEM_AVAILABLE=B   the node has B bytes of memory available (source.c)
  *   LINREG_TEST_BLOCK_BYTES=B     the reader's pieces of a block hold B bytes of text
  *                                 (csv_layout.block_bytes): boundaries everywhere

@@ -12,6 +12,7 @@
 
 #include "comm.h"
 #include "shard.h"
+#include "test_hooks.h"
 
 static int row_numbers(const struct scratch *s) { return s->d + s->has_y + s->has_w; }
 
@@ -33,6 +34,24 @@ static int unnamed_file(const char *dir)
     free(path);
     errno = saved;
     return fd2;
+}
+
+/* Test build: LINREG_TEST_FAIL=scratch-read:RANK makes that rank's reads of its rows back
+   fail as a broken disk would (EIO): every read, or with LINREG_TEST_HOOK=scratch-read:K
+   only its K-th. Always 0 in the real binary. */
+static int read_fails(void)
+{
+#ifdef LINREG_TEST_HOOKS
+    if (!test_fail_here("scratch-read", comm_rank()))
+        return 0;
+    const char *k = getenv("LINREG_TEST_HOOK");
+    if (k && strncmp(k, "scratch-read:", 13) == 0 && !test_hook_fires("scratch-read"))
+        return 0;
+    errno = EIO;
+    return 1;
+#else
+    return 0;
+#endif
 }
 
 static double gb(double bytes) { return bytes / 1e9; }
@@ -129,8 +148,9 @@ int64_t scratch_blocks_map(struct scratch_blocks *b, const double **X, const dou
         return 0;
     int64_t n = b->rows[b->next], xb = n * b->d * (int64_t)sizeof(double);
     b->map_len = (size_t)(xb + (b->has_y + b->has_w) * n * (int64_t)sizeof(double));
-    void *m = mmap(NULL, b->map_len ? b->map_len : 1, PROT_READ, MAP_SHARED, b->fd,
-                   (off_t)b->off[b->next]);
+    void *m = read_fails() ? MAP_FAILED
+              : mmap(NULL, b->map_len ? b->map_len : 1, PROT_READ, MAP_SHARED, b->fd,
+                     (off_t)b->off[b->next]);
     if (m == MAP_FAILED)
         return lr_fail(e, LR_ENOINPUT, "scratch file: cannot map block %lld: %s",
                        (long long)b->next, strerror(errno));
@@ -200,7 +220,7 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
     reserve(s, n);
     off_t off = (off_t)(s->next * k * (int64_t)sizeof(double));
     size_t bytes = (size_t)n * (size_t)k * sizeof(double);
-    ssize_t got = shard_pread(s->fd, s->buf, bytes, off);
+    ssize_t got = read_fails() ? -1 : shard_pread(s->fd, s->buf, bytes, off);
     if (got != (ssize_t)bytes) {
         if (got >= 0)
             errno = EIO;  /* shorter than what was written */
