@@ -77,7 +77,7 @@ print("; ".join(bad[:4]) if bad else "", end="")
 if not bad:
     print("ok %d" % len(want), end="")
 PY
-)
+) || why="checker failed: exit $?"
 case $why in
 "ok 22") ok "22 formulas (one weighted): model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
 *) not_ok "formulas against R's lm" "$why" ;;
@@ -121,7 +121,7 @@ for case, terms in want.items():
             bad.append("%s %s: %s, R df %d F %r p %r" % (case, name, t, df, f, p))
 print("; ".join(bad[:3]) if bad else "ok %d" % len(want), end="")
 PY
-)
+) || why="checker failed: exit $?"
 [ "$why" = "ok 4" ] && ok "tests of whole terms: the formula's terms, car::Anova's df, F and p" ||
     not_ok "tests of whole terms with a formula" "$why"
 
@@ -161,7 +161,7 @@ if m["rows"] != int(ev[2]) or abs(m["mse"] - float(ev[3])) > 1e-9 * float(ev[3])
     bad.append("evaluate %s, R rows %s mse %s mae %s" % (m, ev[2], ev[3], ev[4]))
 print("; ".join(bad), end="")
 PY
-)
+    ) || why="checker failed: exit $?"
     [ -z "$why" ] && ok "$name: predict (on the formula's scale) and evaluate as R's predict() (np=$np)" ||
         not_ok "$name: predict/evaluate against R" "$why"
 done
@@ -177,7 +177,7 @@ ok = t["rows"] == int(ev[2]) and abs(t["mse"] - float(ev[3])) <= 1e-9 * float(ev
     abs(t["mae"] - float(ev[4])) <= 1e-9 * float(ev[4])
 print("" if ok else "test metrics %s, R rows %s mse %s mae %s" % (t, ev[2], ev[3], ev[4]), end="")
 PY
-)
+) || why="checker failed: exit $?"
 [ -z "$why" ] && ok "--test with --formula: the test metrics of R's predict() on the new file (np=3)" ||
     not_ok "--test with --formula" "$why $(head -c 200 "$TMP/err")"
 

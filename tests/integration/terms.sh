@@ -62,7 +62,7 @@ for c in cases:
             bad.append("%s %s: terms %s, R %s" % (c, shape, sorted(seen.get((c, shape), [])), sorted(terms)))
 print("; ".join(bad[:4]))
 PY
-)
+) || why="checker failed: exit $?"
 [ -z "$why" ] && ok "every term's df, F and p = car::Anova type III (classical and HC3) on 3 data sets, ranks 1-3 x threads 1-2" ||
     not_ok "term tests against car::Anova" "$why"
 
@@ -78,7 +78,7 @@ bad = [n for n, c in zip(["(Intercept)", "hp", "wt"], inf["terms"])
        or abs(t[n]["p"] - c["p_value"]) > 1e-9 * c["p_value"]]
 print(" ".join(bad))
 PY
-)
+) || why="checker failed: exit $?"
 ! grep -q "Tests of whole terms" "$TMP/out" && [ -z "$why" ] &&
     ok "numbers only: no table of term tests; each term's F is its t squared, the same p" ||
     not_ok "term tests of numeric columns" "$why $(grep -c 'Tests of' "$TMP/out")"
