@@ -5,8 +5,9 @@
 # C(), relevel(), every function, poly orthogonal and raw, log(y)) the design's columns in
 # model.matrix's order and names, the exact solver's coefficients and standard errors to
 # 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
-# columns in another order) and --test rows against R's predict(); unseen levels, rows log
-# cannot take, missing values, and the usage errors.
+# columns in another order) and --test rows against R's predict(); factor() of numbers (its
+# levels by value, as R names them) against numpy's lstsq; unseen levels, rows log cannot
+# take, missing values, and the usage errors.
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
@@ -77,11 +78,47 @@ print("; ".join(bad[:4]) if bad else "", end="")
 if not bad:
     print("ok %d" % len(want), end="")
 PY
-)
+) || why="checker failed: exit $?"
 case $why in
 "ok 22") ok "22 formulas (one weighted): model.matrix's columns, R's coefficients and standard errors to 1e-9 (ranks 1-3)" ;;
 *) not_ok "formulas against R's lm" "$why" ;;
 esac
+
+# factor() of a column of numbers: R's levels are sorted by value (-1, 2, 2.5, 10), where an
+# order of bytes would give -1, 10, 2, 2.5 and first seen 2, 10, -1, 2.5; the rows ordered so
+# that each third of the file (a rank's share of three) lacks a level; a level named as R
+# writes its number whatever its spelling in the file (1e1 and 10.0 are 10, 2.50 is 2.5)
+awk 'BEGIN { n = split("2 10 2.5 10.0 2.5 10 2.5 2 2 -1 2 2 -1 2 -1 -1 1e1 -1 2.50 -1 10", k, " ")
+    eff[2] = 1; eff[10] = -2; eff[-1] = 3.5; eff[2.5] = 0.25
+    print "k,x,y"
+    for (i = 1; i <= n; i++) {
+        x = (i * 37 % 23) / 4.0
+        printf "%s,%.2f,%.6f\n", k[i], x, eff[k[i] + 0] + 0.7 * x + 0.3 * sin(i * 1.7)
+    } }' >"$TMP/knum.csv"
+lr 3 1 --quiet --solver exact --formula 'y ~ factor(k) + x' --model-out "$TMP/knum.json" \
+    "$TMP/knum.csv" >/dev/null 2>"$TMP/err"
+why=$(/usr/bin/python3 - "$TMP/knum.json" "$TMP/knum.csv" <<'PY'
+import json, sys
+import numpy as np
+m = json.load(open(sys.argv[1]))
+d = np.genfromtxt(sys.argv[2], delimiter=",", names=True)
+bad = []
+var = [v for v in m["formula"]["variables"] if v["name"] == "factor(k)"]
+if [(v["levels"], v["values"]) for v in var] != [(["-1", "2", "2.5", "10"], [-1, 2, 2.5, 10])]:
+    bad.append("levels %s" % var)
+names = ["(Intercept)", "factor(k)=2", "factor(k)=2.5", "factor(k)=10", "x"]
+if m["formula"]["design"] != names or [t["term"] for t in m["inference"]["terms"]] != names:
+    bad.append("design %s" % m["formula"]["design"])
+X = np.column_stack([np.ones(len(d)), d["k"] == 2, d["k"] == 2.5, d["k"] == 10, d["x"]])
+b = np.linalg.lstsq(X.astype(float), d["y"], rcond=None)[0]
+got = [t["estimate"] for t in m["inference"]["terms"]]
+if len(got) != 5 or any(abs(g - w) > 1e-9 * max(1, abs(w)) for g, w in zip(got, b)):
+    bad.append("coefficients %s, lstsq %s" % (got, list(b)))
+print("; ".join(bad), end="")
+PY
+) || why="checker failed: exit $?"
+[ -z "$why" ] && ok "factor() of numbers: levels by value (-1, 2, 2.5, 10), -1 the reference, numpy's lstsq to 1e-9 (np=3)" ||
+    not_ok "factor() of a column of numbers" "$why $(head -c 200 "$TMP/err")"
 
 # --reference without a formula: the fit and predictions of relevel() in one
 lr 2 1 --quiet --solver exact --features g,x1,h --categorical g,h --reference g=b,h=lo \
@@ -121,7 +158,7 @@ for case, terms in want.items():
             bad.append("%s %s: %s, R df %d F %r p %r" % (case, name, t, df, f, p))
 print("; ".join(bad[:3]) if bad else "ok %d" % len(want), end="")
 PY
-)
+) || why="checker failed: exit $?"
 [ "$why" = "ok 4" ] && ok "tests of whole terms: the formula's terms, car::Anova's df, F and p" ||
     not_ok "tests of whole terms with a formula" "$why"
 
@@ -161,7 +198,7 @@ if m["rows"] != int(ev[2]) or abs(m["mse"] - float(ev[3])) > 1e-9 * float(ev[3])
     bad.append("evaluate %s, R rows %s mse %s mae %s" % (m, ev[2], ev[3], ev[4]))
 print("; ".join(bad), end="")
 PY
-)
+    ) || why="checker failed: exit $?"
     [ -z "$why" ] && ok "$name: predict (on the formula's scale) and evaluate as R's predict() (np=$np)" ||
         not_ok "$name: predict/evaluate against R" "$why"
 done
@@ -177,7 +214,7 @@ ok = t["rows"] == int(ev[2]) and abs(t["mse"] - float(ev[3])) <= 1e-9 * float(ev
     abs(t["mae"] - float(ev[4])) <= 1e-9 * float(ev[4])
 print("" if ok else "test metrics %s, R rows %s mse %s mae %s" % (t, ev[2], ev[3], ev[4]), end="")
 PY
-)
+) || why="checker failed: exit $?"
 [ -z "$why" ] && ok "--test with --formula: the test metrics of R's predict() on the new file (np=3)" ||
     not_ok "--test with --formula" "$why $(head -c 200 "$TMP/err")"
 

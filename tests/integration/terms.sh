@@ -3,7 +3,8 @@
 # sandwich's HC3 (datasets/r_anova_reference.tsv, from datasets/r_anova_reference.R) on
 # mtcars (cyl and gear categorical, hp and wt numbers), iris (Species) and chickwts (feed,
 # 6 levels): F to 1e-8 relative, p to 1e-6, the degrees of freedom equal, under ranks 1-3 x
-# threads 1-2; and the printed table only where a term spans several columns.
+# threads 1-2; the printed table only where a term spans several columns; and with
+# --cov cluster:gear, F and p on G - 1 denominator degrees of freedom against statsmodels.
 
 REF="$ROOT/datasets/r_anova_reference.tsv"
 D="$ROOT/datasets"
@@ -62,7 +63,7 @@ for c in cases:
             bad.append("%s %s: terms %s, R %s" % (c, shape, sorted(seen.get((c, shape), [])), sorted(terms)))
 print("; ".join(bad[:4]))
 PY
-)
+) || why="checker failed: exit $?"
 [ -z "$why" ] && ok "every term's df, F and p = car::Anova type III (classical and HC3) on 3 data sets, ranks 1-3 x threads 1-2" ||
     not_ok "term tests against car::Anova" "$why"
 
@@ -78,7 +79,54 @@ bad = [n for n, c in zip(["(Intercept)", "hp", "wt"], inf["terms"])
        or abs(t[n]["p"] - c["p_value"]) > 1e-9 * c["p_value"]]
 print(" ".join(bad))
 PY
-)
+) || why="checker failed: exit $?"
 ! grep -q "Tests of whole terms" "$TMP/out" && [ -z "$why" ] &&
     ok "numbers only: no table of term tests; each term's F is its t squared, the same p" ||
     not_ok "term tests of numeric columns" "$why $(grep -c 'Tests of' "$TMP/out")"
+
+# a clustered covariance: the terms' F on G - 1 denominator degrees of freedom (3 gears: 2),
+# where car's Anova keeps n - k; against statsmodels' wald_test under cov_type='cluster' with
+# the correction G/(G-1)·(n-1)/(n-k), the p of F(q, 2), clusters spread over ranks
+: >"$TMP/got"
+for shape in "1 1" "3 2"; do
+    read -r np th <<<"$shape"
+    lr "$np" "$th" --quiet --solver exact --cov cluster:gear --features cyl,hp,wt --categorical cyl \
+        --target mpg --model-out "$TMP/c$np.json" "$D/mtcars.csv" >"$TMP/out$np" 2>"$TMP/err" ||
+        echo "np=$np: exit $? $(head -c 200 "$TMP/err")" >>"$TMP/got"
+    grep -q "^Tests of whole terms (type III Wald F, cluster covariance, denominator DF 2):" \
+        "$TMP/out$np" || echo "np=$np: no table on DF 2: $(head -c 200 "$TMP/out$np")" >>"$TMP/got"
+done
+why=$(/usr/bin/python3 - "$D/mtcars.csv" "$TMP/c1.json" "$TMP/c3.json" <<'PY'
+import json, sys, warnings
+import numpy as np, pandas as pd, statsmodels.api as sm
+from scipy import stats
+warnings.simplefilter("ignore", FutureWarning)
+d = pd.read_csv(sys.argv[1])
+X = np.column_stack([np.ones(len(d)), d.cyl == 6, d.cyl == 8, d.hp, d.wt]).astype(float)
+fit = sm.OLS(d.mpg.values, X).fit(cov_type="cluster", use_t=True, cov_kwds={
+    "groups": d.gear.values, "use_correction": True, "df_correction": True})
+cols = {"(Intercept)": [0], "cyl": [1, 2], "hp": [3], "wt": [4]}
+want = {}
+for term, c in cols.items():
+    w = fit.wald_test(np.eye(5)[c], use_f=True)
+    want[term] = (len(c), float(np.squeeze(w.fvalue)), float(w.pvalue), float(w.df_denom))
+bad = []
+for path in sys.argv[2:]:
+    inf = json.load(open(path))["inference"]
+    if (inf["covariance_type"], inf["clusters"], inf["df_inference"]) != ("cluster", [3], 2):
+        bad.append("%s: covariance %s, clusters %s, df %s" % (path, inf["covariance_type"],
+                   inf["clusters"], inf["df_inference"]))
+    got = {t["term"]: t for t in inf["term_tests"]}
+    if set(got) != set(want):
+        bad.append("%s: terms %s" % (path, sorted(got))); continue
+    for term, (q, f, p, df_denom) in want.items():
+        t = got[term]
+        if df_denom != 2 or t["df"] != q or abs(t["F"] - f) > 1e-8 * f or \
+                abs(t["p"] - p) > 1e-9 * p or abs(t["p"] - stats.f.sf(t["F"], q, 2)) > 1e-12:
+            bad.append("%s %s: %s, statsmodels df %d F %r p %r on %r" % (path, term, t, q, f, p, df_denom))
+print("; ".join(bad[:3]), end="")
+PY
+) || why="checker failed: exit $?"
+why="$(cat "$TMP/got")$why"
+[ -z "$why" ] && ok "--cov cluster:gear: every term's F and p = statsmodels' cluster Wald test on G - 1 = 2 DF (ranks 1 and 3)" ||
+    not_ok "term tests with a clustered covariance" "$why"
