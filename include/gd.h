@@ -5,9 +5,10 @@
  *     J(θ) = 1/(2m) Σ_i (b + w·x_i − y_i)²  +  λ/(2m) ‖w‖²
  *     ∂J/∂b = 1/m Σ_i e_i,   ∂J/∂w_j = 1/m Σ_i e_i x_ij + λ/m w_j,   e_i = b + w·x_i − y_i
  * Each epoch makes one fused pass over the local rows (gd_partials) and one Allreduce of
- * D+4 doubles (the D+2 sums, the validation rows' Σe², and a stop flag so that a signal
- * that reached only some ranks stops them all after the same epoch); every rank then
- * applies the same update, so no weights are broadcast.
+ * D+5 doubles (the D+2 sums, the validation rows' Σe², a stop flag so that a signal
+ * that reached only some ranks stops them all after the same epoch, and a flag for a block
+ * of rows a rank could not read, which stops them all before the epoch's incomplete sums
+ * are used); every rank then applies the same update, so no weights are broadcast.
  * Early stopping (patience P, with validation rows): the weights with the lowest validation
  * loss are kept; training stops when P epochs pass without a lower one.
  *
@@ -73,6 +74,8 @@ struct gd_problem {
     int d;                     /* D */
     int n_threads;
     const volatile sig_atomic_t *stop;  /* non-zero on any rank: all stop after this epoch */
+    const int *rows_failed;    /* non-zero on any rank: rows lost a block this epoch, whose
+                                  sums are then incomplete: all stop before using them */
     const double *Xv, *yv;     /* validation rows on this rank (Nv×D, Nv), may be empty */
     int64_t nv_local, nv_total;
     int intercept;             /* 0: b stays 0 (--no-intercept): X̃ = X, ∂J/∂b unused */

@@ -348,7 +348,7 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
 {
     int d = pb->d, rc = 0;
     double m = (double)pb->n_total, alpha = s->lr;
-    double *acc = lr_malloc((size_t)(d + 4) * sizeof *acc);
+    double *acc = lr_malloc((size_t)(d + 5) * sizeof *acc);
     double *grad = lr_malloc((size_t)(d + 1) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
     double *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);
@@ -364,9 +364,14 @@ int gd_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_sta
             acc[d + 2] = vacc[d + 1];
         }
         acc[d + 3] = pb->stop && *pb->stop ? 1.0 : 0.0;
+        acc[d + 4] = pb->rows_failed && *pb->rows_failed ? 1.0 : 0.0;
         double t1 = comm_wtime();
-        comm_sum(acc, d + 4);  /* the epoch's one Allreduce */
+        comm_sum(acc, d + 5);  /* the epoch's one Allreduce */
         double t2 = comm_wtime();
+        if (acc[d + 4] > 0) {  /* sums without a block: no loss, step or epoch line */
+            s->stopped = 1;
+            break;
+        }
 
         double w2 = 0, g2 = 0;
         for (int j = 1; j <= d; j++)

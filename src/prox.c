@@ -242,7 +242,7 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
              gd_epoch_fn on_epoch, void *ctx, struct lr_error *e)
 {
     int d = pb->d, rc = 0, k = d + 3;
-    double *acc = lr_malloc((size_t)(k + 2) * sizeof *acc), *vacc = lr_malloc((size_t)k * sizeof *vacc);
+    double *acc = lr_malloc((size_t)(k + 3) * sizeof *acc), *vacc = lr_malloc((size_t)k * sizeof *vacc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
     double *raw = lr_malloc((size_t)(d + 1) * sizeof *raw), *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);
@@ -260,9 +260,14 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
             acc[k] = vacc[d + 1];
         }
         acc[k + 1] = pb->stop && *pb->stop ? 1.0 : 0.0;
+        acc[k + 2] = pb->rows_failed && *pb->rows_failed ? 1.0 : 0.0;
         double t1 = comm_wtime();
-        comm_sum(acc, k + 2);  /* the epoch's one Allreduce */
+        comm_sum(acc, k + 3);  /* the epoch's one Allreduce */
         double t2 = comm_wtime();
+        if (acc[k + 2] > 0) {  /* sums without a block: no loss, step or epoch line */
+            s->stopped = 1;
+            break;
+        }
 
         double loss = objective(pb, p, acc, s->look, grad);
         double alpha = step_at(p, s->lr, s->sigma_look, pb->w_total), sigma_next, gz2 = 0;

@@ -89,6 +89,7 @@ struct run {
     double t_precond;          /* seconds building it */
     double peak_rss;           /* the largest rank's peak memory, bytes */
     struct lr_error rows_err;  /* stream mode: a block the solver could not read */
+    int rows_failed;           /* ... since when gd_problem.rows_failed stops the solver */
     struct col_stats train_y;  /* pass_metrics: y's statistics over the training rows, */
     double train_obs;          /* ... the rows of weight > 0 (all without weights), */
     double train_sum_log_w;    /* ... and Σ log ω over them (with --weights) */
@@ -480,7 +481,8 @@ static void each_block(struct run *r, struct dataset *ds, gd_block_fn fn, void *
     while (dataset_next(ds, &b, &r->rows_err) > 0)
         fn(arg, b.X, b.y, b.w, b.n);
     if (r->rows_err.code != LR_OK)
-        g_stop = 1;  /* every rank stops after this epoch, no checkpoint; fit_gd agrees */
+        r->rows_failed = 1;  /* every rank stops before using this epoch's sums; fit_gd
+                                agrees on the error */
 }
 
 /* gd_problem.rows and val_rows in stream mode: the training and the validation rows. */
@@ -699,7 +701,7 @@ static int fit_gd(struct run *r, struct lr_error *e)
     int d = ds->n_features, rc;
     struct gd_problem pb = {
         .X = ds->X, .y = ds->y, .n_local = ds->n_rows, .n_total = ds->n_rows_total, .d = d,
-        .n_threads = o->n_threads, .stop = &g_stop,
+        .n_threads = o->n_threads, .stop = &g_stop, .rows_failed = &r->rows_failed,
         .Xv = r->val.X, .yv = r->val.y, .nv_local = r->val.n_rows, .nv_total = r->val.n_rows_total,
         .intercept = !o->no_intercept,
         .w = ds->w, .wv = r->val.w, .w_total = ds->weight_total, .wv_total = r->val.weight_total, .pc = NULL,
