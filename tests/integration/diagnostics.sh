@@ -24,14 +24,26 @@ with open(sys.argv[1], "w") as f:
         f.write("%.17g,%.17g,%.17g\n" % (x1[i], x2[i], y[i]))
 PY
 # run_case NAME NP THREADS ARGS...: a fit with --diagnostics, its model queued for the check
-# (the reference fits the columns design() gives for NAME)
+# (the reference fits the columns design() gives for NAME), or the failed run's line instead
 : >"$TMP/cases"
 run_case() {
     local name=$1 np=$2 th=$3
     shift 3
-    lr "$np" "$th" --quiet --diagnostics --model-out "$TMP/$name.$np.$th.json" "$@" \
-        >"$TMP/out" 2>"$TMP/err" || echo "$name np=$np: exit $? $(head -c 200 "$TMP/err")" >>"$TMP/cases"
-    printf '%s\t%s\n' "$name" "$TMP/$name.$np.$th.json" >>"$TMP/cases"
+    if lr "$np" "$th" --quiet --diagnostics --model-out "$TMP/$name.$np.$th.json" "$@" \
+        >"$TMP/out" 2>"$TMP/err"; then
+        printf '%s\t%s\n' "$name" "$TMP/$name.$np.$th.json" >>"$TMP/cases"
+    else
+        echo "$name np=$np th=$th: exit $? $(head -c 200 "$TMP/err")" >>"$TMP/cases"
+    fi
+}
+# py_check ARGS...: the Python checker on stdin, run with ARGS: what it prints (nothing when
+# all agree), or that it failed, with its last line of error (a checker that stops on a
+# missing or broken model before printing anything must not read as a pass)
+py_check() {
+    local out rc=0
+    out=$("$PY" - "$@" 2>"$TMP/py.err") || rc=$?
+    [ "$rc" = 0 ] && printf '%s\n' "$out" ||
+        printf 'the checker failed (exit %s): %s %s\n' "$rc" "$(tail -1 "$TMP/py.err")" "$out"
 }
 for shape in "1 1" "2 2" "3 1"; do
     read -r np th <<<"$shape"
@@ -47,7 +59,7 @@ lr 1 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
     --model-out "$TMP/m.json" "$D/mtcars.csv" >"$TMP/out"
 grep -q "^Residual diagnostics (32 rows):" "$TMP/out" && grep -q "Breusch-Pagan: .* on 3 DF" "$TMP/out" &&
     ok "the diagnostics printed after the table" || not_ok "printed diagnostics" "$(tail -6 "$TMP/out")"
-why=$("$PY" - "$TMP/cases" "$D" "$TMP/het.csv" "$D/r_influence_reference.tsv" <<'PY'
+why=$(py_check "$TMP/cases" "$D" "$TMP/het.csv" "$D/r_influence_reference.tsv" <<'PY'
 import json, sys
 import numpy as np, pandas as pd, statsmodels.api as sm
 from statsmodels.stats.stattools import omni_normtest, jarque_bera, durbin_watson
@@ -166,7 +178,7 @@ for shape in "1 1" "2 2" "3 1" "3 2"; do
     run_case parts "$np" "$th" --solver exact --features hp,wt,qsec --target mpg \
         "$TMP/parts/part0.csv" "$TMP/parts/part1.csv" "$TMP/parts/part2.csv"
 done
-why=$("$PY" - "$TMP/cases" "$TMP/parts/places" "$D/r_influence_reference.tsv" <<'PY'
+why=$(py_check "$TMP/cases" "$TMP/parts/places" "$D/r_influence_reference.tsv" <<'PY'
 import json, sys
 places = {int(a): b.strip() for a, b in (l.split("\t") for l in open(sys.argv[2]))}
 want = [l.split("\t") for l in open(sys.argv[3]) if l.startswith("mtcars\t")]
@@ -212,7 +224,7 @@ grep -q "^  $D/mtcars.csv:21  *0.191211" "$TMP/out.1" && grep -q "^  row 20  *0.
 # --diagnostics-sample: every row of a small fit, as R computes it (qqnorm's quantiles too)
 lr 2 2 --quiet --solver exact --diagnostics-sample "$TMP/sample.csv" --features hp,wt,qsec \
     --target mpg --model-out "$TMP/m.json" "$D/mtcars.csv" >/dev/null
-why=$("$PY" - "$TMP/sample.csv" "$D/r_influence_reference.tsv" <<'PY'
+why=$(py_check "$TMP/sample.csv" "$D/r_influence_reference.tsv" <<'PY'
 import csv, sys
 lines = open(sys.argv[1]).read().splitlines()
 bad = [] if lines[0].startswith("# linreg_mpi diagnostics sample: 32 of 32 rows") and \
@@ -297,7 +309,7 @@ lr 2 1 --quiet --solver exact --diagnostics-sample "$TMP/w0.sample" --features h
     --target mpg --weights w --model-out "$TMP/w0.json" "$TMP/w0.csv" >"$TMP/out.w0"
 lr 2 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
     --model-out "$TMP/no17.json" "$TMP/no17.csv" >/dev/null
-why=$("$PY" - "$TMP/w0.json" "$TMP/no17.json" <<'PY'
+why=$(py_check "$TMP/w0.json" "$TMP/no17.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p))["diagnostics"] for p in sys.argv[1:])
 bad = []
