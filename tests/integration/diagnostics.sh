@@ -60,7 +60,7 @@ lr 1 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
 grep -q "^Residual diagnostics (32 rows):" "$TMP/out" && grep -q "Breusch-Pagan: .* on 3 DF" "$TMP/out" &&
     ok "the diagnostics printed after the table" || not_ok "printed diagnostics" "$(tail -6 "$TMP/out")"
 why=$(py_check "$TMP/cases" "$D" "$TMP/het.csv" "$D/r_influence_reference.tsv" <<'PY'
-import json, sys
+import json, math, sys
 import numpy as np, pandas as pd, statsmodels.api as sm
 from statsmodels.stats.stattools import omni_normtest, jarque_bera, durbin_watson
 from statsmodels.stats.diagnostic import het_breuschpagan
@@ -121,13 +121,18 @@ def check_influence(path, name, got, places):
             return ["%s influential %r vs R row %d (%s) %r %r %r" % (path, g, row, places[row],
                                                                    cooks, lev, rstd)]
     return []
+def near(a, b, tol):  # null, a NaN or an infinity on either side is a difference
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b)) and \
+        abs(a - b) <= tol * abs(b) + 1e-300
+def strict(word):  # JSON has no NaN nor Infinity: Python's parser takes them unless told
+    raise ValueError("%s in the model" % word)
 bad = []
 for line in open(sys.argv[1]):
     parts = line.rstrip("\n").split("\t")
     if len(parts) != 2:
         bad.append(line.strip()); continue
     name, path = parts
-    got, want = json.load(open(path))["diagnostics"], reference(name)
+    got, want = json.load(open(path), parse_constant=strict)["diagnostics"], reference(name)
     if name in influence:  # one plain file: its header, then one line per row (mtcars's)
         bad += check_influence(path, name, got["influential"],
                                {i: "%s/%s.csv:%d" % (D, name.split("_")[0], i + 1)
@@ -139,9 +144,9 @@ for line in open(sys.argv[1]):
                 bad.append("%s %s %r vs %r" % (path, k, got[k], v))
         elif k == "vif":
             for c, x in v.items():
-                if (x is None) != (got["vif"][c] is None) or x is not None and abs(got["vif"][c] - x) > tol * abs(x):
+                if (x is None) != (got["vif"][c] is None) or x is not None and not near(got["vif"][c], x, tol):
                     bad.append("%s vif %s %r vs %r" % (path, c, got["vif"][c], x))
-        elif abs(got[k] - v) > (1e-6 if k.endswith("_p") else tol) * abs(v) + 1e-300:
+        elif not near(got[k], v, 1e-6 if k.endswith("_p") else tol):
             bad.append("%s %s %r vs %r" % (path, k, got[k], v))
 print("; ".join(bad[:4]))
 PY
