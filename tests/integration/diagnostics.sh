@@ -5,7 +5,8 @@
 # errors (three 4096-row parts at 1 rank, so Durbin-Watson crosses parts, and ranks at 2 and
 # 3); the ten most influential rows against R's cooks.distance, hatvalues and rstandard
 # (datasets/r_influence_reference.tsv) to 1e-8, with their FILE:LINE, also over three files
-# holding blank lines and quoted records of several lines; usage errors.
+# holding blank lines and quoted records of several lines; an aliased column (its VIF null,
+# the others' and Breusch-Pagan's on the kept columns), 6 rows (Omnibus null); usage errors.
 
 PY=/usr/bin/python3  # Debian's, with python3-statsmodels (scripts/install-deps.sh)
 D="$ROOT/datasets"
@@ -55,20 +56,27 @@ for shape in "1 1" "2 2" "3 1"; do
     run_case mtcars_0 "$np" "$th" --solver exact --features hp,wt,qsec --target mpg --no-intercept "$D/mtcars.csv"
 done
 run_case het_gd 2 2 --solver nesterov --inference --tol 1e-14 --epochs 20000 "$TMP/het.csv"
+# wt2 = 2·wt, aliased: its VIF null, the others' and Breusch-Pagan's on the kept columns
+awk -F, -v OFS=, 'NR == 1 { print $0, "wt2"; next } { print $0, 2 * $5 }' "$D/mtcars.csv" >"$TMP/alias.csv"
+run_case alias 2 1 --solver exact --features hp,wt,qsec,wt2 --target mpg "$TMP/alias.csv"
+# 6 rows: Omnibus null (its tests need 8), the rest as statsmodels computes it
+head -7 "$D/mtcars.csv" >"$TMP/six.csv"
+run_case six 3 1 --solver exact --features hp,wt,qsec --target mpg "$TMP/six.csv"
 lr 1 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
     --model-out "$TMP/m.json" "$D/mtcars.csv" >"$TMP/out"
 grep -q "^Residual diagnostics (32 rows):" "$TMP/out" && grep -q "Breusch-Pagan: .* on 3 DF" "$TMP/out" &&
     ok "the diagnostics printed after the table" || not_ok "printed diagnostics" "$(tail -6 "$TMP/out")"
 why=$(py_check "$TMP/cases" "$D" "$TMP/het.csv" "$D/r_influence_reference.tsv" <<'PY'
-import json, math, sys
+import json, math, sys, warnings
 import numpy as np, pandas as pd, statsmodels.api as sm
 from statsmodels.stats.stattools import omni_normtest, jarque_bera, durbin_watson
 from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 D = sys.argv[2]
 def design(name):
-    if name.startswith("mtcars"):
-        d = pd.read_csv(D + "/mtcars.csv"); return d[["hp", "wt", "qsec"]], d.mpg
+    if name.startswith("mtcars") or name in ("alias", "six"):
+        d = pd.read_csv(D + "/mtcars.csv")[:6 if name == "six" else None]
+        return d[["hp", "wt", "qsec"]], d.mpg
     if name == "swiss":
         d = pd.read_csv(D + "/swiss.csv"); return d.drop(columns="fertility"), d.fertility
     if name == "iris":
@@ -88,7 +96,10 @@ def reference(name):
             r = sm.WLS(y, Xc, weights=w).fit().wresid
         else:
             r = sm.OLS(y, Xc).fit().resid
-        om, jb = omni_normtest(r), jarque_bera(r)
+        with warnings.catch_warnings():  # below 8 rows: a warning, and NaN
+            warnings.simplefilter("ignore")
+            om = [None if np.isnan(v) else v for v in omni_normtest(r)]
+        jb = jarque_bera(r)
         refs[name] = {"omnibus": om[0], "omnibus_p": om[1], "jarque_bera": jb[0],
                       "jarque_bera_p": jb[1], "skew": jb[2], "kurtosis": jb[3],
                       "durbin_watson": durbin_watson(r)}
@@ -103,6 +114,8 @@ def reference(name):
                           breusch_pagan_df=Xc.shape[1] - 1,
                           vif={c: variance_inflation_factor(Xc.values, i + 1)
                                for i, c in enumerate(X.columns)})
+        if name == "alias":
+            refs[name]["vif"]["wt2"] = None
     return refs[name]
 influence = {}
 for line in open(sys.argv[4]):
@@ -151,7 +164,7 @@ for line in open(sys.argv[1]):
 print("; ".join(bad[:4]))
 PY
 )
-[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3; weighted (WLS, R's weighted residuals) and without intercept" ||
+[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3; weighted (WLS, R's weighted residuals) and without intercept; an aliased column (VIF null, Breusch-Pagan on 3 DF), 6 rows (Omnibus null)" ||
     not_ok "diagnostics against statsmodels" "$why"
 
 # the influential rows' FILE:LINE over three files whose text holds quoted names of several
