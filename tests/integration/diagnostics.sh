@@ -6,7 +6,8 @@
 # 3); the ten most influential rows against R's cooks.distance, hatvalues and rstandard
 # (datasets/r_influence_reference.tsv) to 1e-8, with their FILE:LINE, also over three files
 # holding blank lines and quoted records of several lines; an aliased column (its VIF null,
-# the others' and Breusch-Pagan's on the kept columns), 6 rows (Omnibus null); usage errors.
+# the others' and Breusch-Pagan's on the kept columns), 6 rows (Omnibus null), two records
+# skipped (Durbin-Watson over the rows kept, across the gaps); usage errors.
 
 PY=/usr/bin/python3  # Debian's, with python3-statsmodels (scripts/install-deps.sh)
 D="$ROOT/datasets"
@@ -62,6 +63,13 @@ run_case alias 2 1 --solver exact --features hp,wt,qsec,wt2 --target mpg "$TMP/a
 # 6 rows: Omnibus null (its tests need 8), the rest as statsmodels computes it
 head -7 "$D/mtcars.csv" >"$TMP/six.csv"
 run_case six 3 1 --solver exact --features hp,wt,qsec --target mpg "$TMP/six.csv"
+# two records skipped by --on-bad-row skip, the second between the first two parts of 4096
+# rows at 1 rank: Durbin-Watson over the rows kept, each next to the kept row before it
+awk -F, -v OFS=, 'NR == 1000 { $3 = "oops" } NR == 4099 { $2 = "" } { print }' "$TMP/het.csv" >"$TMP/het_skip.csv"
+for shape in "1 2" "3 1"; do
+    read -r np th <<<"$shape"
+    run_case het_skip "$np" "$th" --solver exact --on-bad-row skip "$TMP/het_skip.csv"
+done
 lr 1 1 --quiet --solver exact --diagnostics --features hp,wt,qsec --target mpg \
     --model-out "$TMP/m.json" "$D/mtcars.csv" >"$TMP/out"
 grep -q "^Residual diagnostics (32 rows):" "$TMP/out" && grep -q "Breusch-Pagan: .* on 3 DF" "$TMP/out" &&
@@ -85,7 +93,14 @@ def design(name):
                        pd.get_dummies(d.Species, prefix="Species", prefix_sep="=",
                                       drop_first=True).astype(float)], axis=1)
         return X, d["Sepal.Length"]
-    d = pd.read_csv(sys.argv[3]); return d[["x1", "x2"]], d.y
+    if name == "het_skip":  # without the records that are not all numbers
+        d = pd.read_csv(sys.argv[3].replace("het.csv", "het_skip.csv"), dtype=str)
+        d = d.apply(pd.to_numeric, errors="coerce").dropna()
+        if len(d) != 9998:
+            raise SystemExit("het_skip.csv: %d rows of numbers, not 9998" % len(d))
+    else:
+        d = pd.read_csv(sys.argv[3])
+    return d[["x1", "x2"]], d.y
 refs = {}
 def reference(name):
     if name not in refs:
@@ -164,7 +179,7 @@ for line in open(sys.argv[1]):
 print("; ".join(bad[:4]))
 PY
 )
-[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3; weighted (WLS, R's weighted residuals) and without intercept; an aliased column (VIF null, Breusch-Pagan on 3 DF), 6 rows (Omnibus null)" ||
+[ -z "$why" ] && ok "Omnibus, skew, kurtosis, Jarque-Bera, Durbin-Watson, Breusch-Pagan, VIF = statsmodels on 4 data sets x ranks 1-3 x threads 1-2, and after nesterov --inference; Cook's distance, leverage, rstandard and FILE:LINE = R's on 3; weighted (WLS, R's weighted residuals) and without intercept; an aliased column (VIF null, Breusch-Pagan on 3 DF), 6 rows (Omnibus null), 2 records skipped (Durbin-Watson across the gaps)" ||
     not_ok "diagnostics against statsmodels" "$why"
 
 # the influential rows' FILE:LINE over three files whose text holds quoted names of several
