@@ -309,10 +309,17 @@ int diagnostics_place(struct diagnostics *dg, diag_row_at_fn row_at, const void 
 void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *out)
 {
     fprintf(out, "Residual diagnostics (%lld rows):\n", (long long)dg->n);
-    fprintf(out, "  Omnibus:      %12.4f   Durbin-Watson:     %12.4f\n", dg->omnibus,
-            dg->durbin_watson);
-    fprintf(out, "  Prob(Omnibus):%12.4g   Jarque-Bera (JB):  %12.4f\n", dg->omnibus_p,
-            dg->jarque_bera);
+    if (isnan(dg->omnibus)) {  /* its skewness test needs 8 rows */
+        fprintf(out, "  Omnibus:      %12s   Durbin-Watson:     %12.4f\n", "(< 8 rows)",
+                dg->durbin_watson);
+        fprintf(out, "  Prob(Omnibus):%12s   Jarque-Bera (JB):  %12.4f\n", "",
+                dg->jarque_bera);
+    } else {
+        fprintf(out, "  Omnibus:      %12.4f   Durbin-Watson:     %12.4f\n", dg->omnibus,
+                dg->durbin_watson);
+        fprintf(out, "  Prob(Omnibus):%12.4g   Jarque-Bera (JB):  %12.4f\n", dg->omnibus_p,
+                dg->jarque_bera);
+    }
     fprintf(out, "  Skew:         %12.4f   Prob(JB):          %12.4g\n", dg->skew,
             dg->jarque_bera_p);
     if (isnan(dg->breusch_pagan))
@@ -325,8 +332,12 @@ void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *o
     for (int j = 0; j < dg->d; j++)
         any |= !isnan(dg->vif[j]);
     fprintf(out, "  VIF:%s", any || dg->d == 0 ? "" : " not without an intercept");
-    for (int j = 0; j < dg->d && any; j++)
-        fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
+    for (int j = 0; j < dg->d && any; j++) {  /* NaN: an aliased column */
+        if (isnan(dg->vif[j]))
+            fprintf(out, "%s %s aliased", j ? "," : "", names[j]);
+        else
+            fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
+    }
     fputc('\n', out);
     if (dg->n_top == 0)
         return;

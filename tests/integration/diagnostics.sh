@@ -60,9 +60,15 @@ run_case het_gd 2 2 --solver nesterov --inference --tol 1e-14 --epochs 20000 "$T
 # wt2 = 2·wt, aliased: its VIF null, the others' and Breusch-Pagan's on the kept columns
 awk -F, -v OFS=, 'NR == 1 { print $0, "wt2"; next } { print $0, 2 * $5 }' "$D/mtcars.csv" >"$TMP/alias.csv"
 run_case alias 2 1 --solver exact --features hp,wt,qsec,wt2 --target mpg "$TMP/alias.csv"
+cp "$TMP/out" "$TMP/alias.out"
 # 6 rows: Omnibus null (its tests need 8), the rest as statsmodels computes it
 head -7 "$D/mtcars.csv" >"$TMP/six.csv"
 run_case six 3 1 --solver exact --features hp,wt,qsec --target mpg "$TMP/six.csv"
+# the summary says so where the model holds null: "aliased", "(< 8 rows)", not "nan"
+grep -q "^  VIF: hp [0-9.]*, wt [0-9.]*, qsec [0-9.]*, wt2 aliased$" "$TMP/alias.out" &&
+    grep -q "^  Omnibus: *(< 8 rows) " "$TMP/out" && ! grep -qi nan "$TMP/alias.out" "$TMP/out" &&
+    ok "the summary prints an aliased column's VIF as 'aliased' and Omnibus under 8 rows as '(< 8 rows)'" ||
+    not_ok "the summary's null diagnostics" "$(grep -h "VIF\|Omnibus" "$TMP/alias.out" "$TMP/out")"
 # two records skipped by --on-bad-row skip, the second between the first two parts of 4096
 # rows at 1 rank: Durbin-Watson over the rows kept, each next to the kept row before it
 awk -F, -v OFS=, 'NR == 1000 { $3 = "oops" } NR == 4099 { $2 = "" } { print }' "$TMP/het.csv" >"$TMP/het_skip.csv"
