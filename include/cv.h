@@ -76,7 +76,7 @@ struct cv_problem {
     int n_threads;
     int K;                     /* folds, 2..CV_MAX_FOLDS */
     const int *fold;           /* N: each row's fold (cv_folds_column, cv_folds_files), or
-                                  NULL: cv_folds_hash's, computed row by row from these */
+                                  NULL: cv_hash_fold's, computed row by row from these */
     uint64_t hash_seed;
     int64_t hash_base;         /* the global position of this rank's first row */
     const double *l1_ratio;    /* n_l1_ratio values of α in [0, 1] */
@@ -110,9 +110,10 @@ struct cv_result {
     int unconverged;           /* λ whose descent stopped at glmnet's sweep limit, all paths */
 };
 
-/* Collective: fold[i] for this rank's n rows, a hash of each row's global position and
-   seed, in [0, K). */
-void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold);
+/* The hash fold of the row at global position `at` (0-based over all ranks' rows), in
+   [0, K): the fold of every row when no fold column or files are given, computed as each
+   row comes so that a streamed data set keeps nothing per row. */
+int cv_hash_fold(uint64_t seed, int K, int64_t at);
 
 /* Collective: fold[i] from the keys of a fold column (keys[i·stride], csv_reader.h's
    cluster keys): distinct values in the order of their first row in the data. -1 with

@@ -68,7 +68,6 @@ struct robust_cov {
     int d;                     /* D: V is (D+1)×(D+1) */
     double *V;                 /* row-major, original units, intercept first; NaN for
                                   aliased coefficients (and the intercept when not fitted) */
-    int64_t n;                 /* rows of positive weight (0 for classical: no pass) */
     int64_t clusters[3];       /* cluster: G per column, then of the pairs (two-way) */
     double max_leverage;       /* HC2/HC3: the largest h_i (1: a row fitted exactly) */
 };

@@ -60,10 +60,12 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
 /* Local: one pass over s, block_rows rows at a time: each row for which take(ctx, i) is
    non-zero (i counts s's rows from 0) appended to out (rows of the same shape; NULL: such
    rows dropped), in order;
-   s keeps the others, in order, rewritten in place, and is rewound. -1 with e when a read
-   or write fails (LR_ENOINPUT, LR_ECANTCREAT). */
+   s keeps the others, in order, rewritten in place, and is rewound. With w_sums (s's rows
+   have w), w_sums[0] is the sum of the weights s keeps and w_sums[1] of those taken, each
+   added in row order: the bits a pass over either part gives. -1 with e when a read or
+   write fails (LR_ENOINPUT, LR_ECANTCREAT). */
 int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, int64_t row),
-                  void *ctx, struct scratch *out, struct lr_error *e);
+                  void *ctx, struct scratch *out, double *w_sums, struct lr_error *e);
 
 /* Local: whether s's file system keeps its files in memory (tmpfs, ramfs). */
 int scratch_in_memory(const struct scratch *s);

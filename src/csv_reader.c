@@ -35,6 +35,12 @@ struct rows {
                                   from the piece's start) */
 };
 
+/* The piece's count of rows: those it parsed, not counting the shard's before them. */
+static inline int64_t rows_count(const struct rows *r)
+{
+    return r->n - r->first;
+}
+
 enum bad_kind {
     BAD_NONE, BAD_NUMBER, BAD_TOO_MANY, BAD_TOO_FEW, BAD_QUOTE, BAD_OPEN_QUOTE, BAD_LONE_CR,
     BAD_WEIGHT,                /* bad_status: 1 negative, 0 not finite */
@@ -389,7 +395,7 @@ static void reject_record(struct piece *st)
         st->skipped_off[st->n_skipped] = st->block_off + (st->rec - st->block);
     if (st->skipped_why)
         st->skipped_why[st->n_skipped] = (unsigned char)missing_skip;
-    st->skipped_at[st->n_skipped++] = st->rows.n - st->rows.first;
+    st->skipped_at[st->n_skipped++] = rows_count(&st->rows);
 }
 
 /* A cluster id's key: a number by its value (1 and 1.0 are one cluster), anything else by
@@ -943,7 +949,7 @@ static void rows_return(struct piece *st, const struct rows *own, struct csv_sha
         ps->line_end = r->le;
     *cap = r->cap;
     if (bytes > 0)
-        ps->rows_per_byte = (double)(r->n - r->first) / (double)bytes;
+        ps->rows_per_byte = (double)rows_count(r) / (double)bytes;
     int64_t first = r->first, n = r->n;
     *r = *own;
     r->first = first, r->n = n;
@@ -1038,7 +1044,7 @@ static void parse_pieces(const char *buf, size_t full, size_t len, int more, str
             ps->dest_line[k] = base;
             base += q->line_idx;
             ps->dest_row[k] = rows;
-            rows += q->rows.n - q->rows.first;
+            rows += rows_count(&q->rows);
         }
         out->n_lines = base;
         if (!*failed)
@@ -1052,7 +1058,7 @@ static void parse_pieces(const char *buf, size_t full, size_t len, int more, str
         int64_t at = ps->dest_row[k];
         if (direct) {  /* in place: only the level ids and line ends to make the shard's */
             if (lay->enc)
-                remap_levels(out->X + at * d, r->n - r->first, &ps->st[k], lay);
+                remap_levels(out->X + at * d, rows_count(r), &ps->st[k], lay);
             for (int64_t i = at; ps->blocks && i < r->n; i++)
                 ps->line_end[i] += ps->dest_line[k];
             continue;
@@ -1120,7 +1126,7 @@ static int64_t parse_block(const char *buf, size_t full, int more, struct pieces
     if (len > 0 && more && ps->n == 1)
         len = ps->used;
     for (int k = 0; len > 0 && k < ps->n; k++)
-        out->n_rows += ps->st[k].rows.n - ps->st[k].rows.first;
+        out->n_rows += rows_count(&ps->st[k].rows);
     return (int64_t)len;
 }
 

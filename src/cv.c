@@ -37,8 +37,7 @@ int cv_parse_list(const char *text, double lo, int lo_open, double hi, double *o
     }
 }
 
-/* The hash fold of the row at global position `at`. */
-static int hash_fold(uint64_t seed, int K, int64_t at)
+int cv_hash_fold(uint64_t seed, int K, int64_t at)
 {
     uint64_t key = mix64(seed ^ 0xBB67AE8584CAA73Bu);  /* not the validation split's */
     double u = (double)(mix64(key ^ (uint64_t)at) >> 11) * 0x1p-53;
@@ -46,18 +45,11 @@ static int hash_fold(uint64_t seed, int K, int64_t at)
     return k < K ? k : K - 1;
 }
 
-void cv_folds_hash(int64_t n, uint64_t seed, int K, int *fold)
-{
-    int64_t base = comm_exscan_i64(n);
-    for (int64_t i = 0; i < n; i++)
-        fold[i] = hash_fold(seed, K, base + i);
-}
-
 /* The fold of this rank's row i: pb->fold's, or its hash (no array: a streamed data set's
    rows hold nothing per row in memory). */
 static int fold_of(const struct cv_problem *pb, int64_t i)
 {
-    return pb->fold ? pb->fold[i] : hash_fold(pb->hash_seed, pb->K, pb->hash_base + i);
+    return pb->fold ? pb->fold[i] : cv_hash_fold(pb->hash_seed, pb->K, pb->hash_base + i);
 }
 
 /* A fold column's value: its key and the global position of its first row. */

@@ -1373,8 +1373,10 @@ static int split_takes(void *ctx, int64_t row)
 }
 
 /* Resident: the rows split_takes picks moved into part (X, y, w), the rest kept in order
-   with what goes with each (cluster ids, where its record starts, its offset). */
-static void split_resident(struct dataset *ds, struct split_key *k, struct dataset *part)
+   with what goes with each (cluster ids, where its record starts, its offset); with
+   weights, w_sums[0] the sum of those kept and w_sums[1] of those moved, in row order. */
+static void split_resident(struct dataset *ds, struct split_key *k, struct dataset *part,
+                           double *w_sums)
 {
     int d = ds->n_features;
     int64_t kt = 0, kv = 0;
@@ -1389,8 +1391,11 @@ static void split_resident(struct dataset *ds, struct split_key *k, struct datas
         double *dst_X = v ? part->X + kv * d : ds->X + kt * d;
         if (dst_X != ds->X + i * d)
             memmove(dst_X, ds->X + i * d, (size_t)d * sizeof(double));
-        if (ds->w)  /* the weight moves with its row */
-            *(v ? &part->w[kv] : &ds->w[kt]) = ds->w[i];
+        if (ds->w) {  /* the weight moves with its row */
+            double w = ds->w[i];
+            w_sums[v] += w;
+            *(v ? &part->w[kv] : &ds->w[kt]) = w;
+        }
         for (int g = 0; !v && g < ds->n_groups; g++)  /* so do its cluster ids */
             ds->g[kt * ds->n_groups + g] = ds->g[i * ds->n_groups + g];
         if (!v && ds->row_at)  /* and where its record starts */
@@ -1407,9 +1412,10 @@ static void split_resident(struct dataset *ds, struct split_key *k, struct datas
 }
 
 /* Stream mode: the rows split_takes picks moved from ds's scratch file into a new one of
-   part's, which reads them back with ds's encoding plan. */
+   part's, which reads them back with ds's encoding plan; with weights, their sums as
+   split_resident's, from the same pass. */
 static int split_stream(struct dataset *ds, struct split_key *k, struct dataset *part,
-                        struct lr_error *e)
+                        double *w_sums, struct lr_error *e)
 {
     struct data_stream *st = ds->stream, *pt = lr_calloc(1, sizeof *pt);
     part->stream = pt;
@@ -1422,9 +1428,10 @@ static int split_stream(struct dataset *ds, struct split_key *k, struct dataset 
                      rows < ds->n_rows ? rows : ds->n_rows, e) < 0)
         return -1;
     struct lr_error we = {0};
-    if (scratch_split(&st->sc, st->block_rows, split_takes, k, &pt->sc, &we) == 0 &&
+    if (scratch_split(&st->sc, st->block_rows, split_takes, k, &pt->sc,
+                      st->sc.has_w ? w_sums : NULL, &we) == 0 &&
         st->keys.fd >= 0)  /* the training rows keep their keys; the held-out ones need none */
-        scratch_split(&st->keys, st->block_rows, split_takes, k, NULL, &we);
+        scratch_split(&st->keys, st->block_rows, split_takes, k, NULL, NULL, &we);
     if (we.code != LR_OK)
         *e = we;
     if (comm_agree(e) != LR_OK)
@@ -1438,18 +1445,6 @@ static int split_stream(struct dataset *ds, struct split_key *k, struct dataset 
     return 0;
 }
 
-/* Σω of a data set's rows on this rank, a pass. */
-static double local_weight(struct dataset *ds, struct lr_error *e)
-{
-    struct row_block b;
-    double t = 0;
-    dataset_rewind(ds);
-    while (dataset_next(ds, &b, e) > 0)
-        for (int64_t i = 0; i < b.n; i++)
-            t += b.w[i];
-    return t;
-}
-
 int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dataset *part,
                   struct lr_error *e)
 {
@@ -1458,13 +1453,14 @@ int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dat
                           .base = comm_exscan_i64(ds->n_rows), .fraction = fraction};
     char *enc = enc_serialize(&ds->enc);  /* the part's own copy: fill values, unseen counts */
     const char *why = NULL;
+    double w_sums[2] = {0, 0};  /* Σω of the rows kept, of those moved: this rank's */
     if (enc_deserialize(enc, &part->enc, &why) < 0)
         lr_fail(e, LR_EDATA, "the encoding could not be copied: %s", why ? why : "?");
     free(enc);
     if (e->code == LR_OK && ds->stream)
-        split_stream(ds, &k, part, e);
+        split_stream(ds, &k, part, w_sums, e);
     else if (e->code == LR_OK)
-        split_resident(ds, &k, part);
+        split_resident(ds, &k, part, w_sums);
     if (e->code != LR_OK)
         return -1;
     part->n_features = ds->n_features;
@@ -1476,12 +1472,9 @@ int dataset_split(struct dataset *ds, double fraction, uint64_t seed, struct dat
     ds->weight_total = (double)ds->n_rows_total;
     part->weight_total = (double)part->n_rows_total;
     if (ds->has_weights) {  /* Σω of each part, per rank then in rank order (comm_sum) */
-        double t[2] = {local_weight(ds, e), local_weight(part, e)};
-        if (comm_agree(e) != LR_OK)
-            return -1;
-        comm_sum(t, 2);
-        ds->weight_total = t[0];
-        part->weight_total = t[1];
+        comm_sum(w_sums, 2);
+        ds->weight_total = w_sums[0];
+        part->weight_total = w_sums[1];
     }
     return 0;
 }

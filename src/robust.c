@@ -381,7 +381,7 @@ void robust_end(struct robust_pass *rs, struct robust_cov *out)
     int k = f->rank, d = pb->d;
     size_t kk = (size_t)(k ? k * k : 1);
     *out = (struct robust_cov){.d = d, .max_leverage = NAN};
-    int64_t n = out->n = rp->type == COV_CLASSICAL ? 0 : comm_sum_i64(rs->n);
+    int64_t n = rp->type == COV_CLASSICAL ? 0 : comm_sum_i64(rs->n);
     double *M = lr_malloc(kk * sizeof *M), *Ri = lr_malloc(kk * sizeof *Ri);
     double *A = lr_malloc(kk * sizeof *A), *Vs = lr_malloc(kk * sizeof *Vs);
     if (rp->type == COV_CLASSICAL) {  /* M = σ²RᵀR, so that B M B = σ²B */

@@ -254,18 +254,23 @@ int64_t scratch_read(struct scratch *s, int64_t max_rows, double *X, double *y, 
 }
 
 int scratch_split(struct scratch *s, int64_t block_rows, int (*take)(void *ctx, int64_t row),
-                  void *ctx, struct scratch *out, struct lr_error *e)
+                  void *ctx, struct scratch *out, double *w_sums, struct lr_error *e)
 {
     int k = row_numbers(s);
     int64_t kept = 0, row = 0, n, row_bytes = k * (int64_t)sizeof(double);
     const double *rows;
     double *moved = lr_malloc(lr_bytes(block_rows, k, sizeof(double)));
+    if (w_sums)
+        w_sums[0] = w_sums[1] = 0;
     s->next = 0;
     while ((n = scratch_read_rows(s, block_rows, &rows, e)) > 0) {
         int64_t nk = 0, nm = 0;
         for (int64_t i = 0; i < n; i++, row++) {  /* kept rows to the front of the block */
             const double *r = rows + i * k;
-            if (take(ctx, row))
+            int t = take(ctx, row) != 0;
+            if (w_sums)  /* the weight is the row's last number */
+                w_sums[t] += r[k - 1];
+            if (t)
                 memcpy(moved + nm++ * k, r, (size_t)row_bytes);
             else if (nk++ < i)
                 memmove(s->buf + (nk - 1) * k, r, (size_t)row_bytes);

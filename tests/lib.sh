@@ -133,6 +133,25 @@ stream_case() {
         not_ok "stream = resident bit for bit: $name" "$bad"
 }
 
+# peak_flat WHAT SMALL BIG [RESIDENT]: a streamed run's peak memory (MB, from the summary
+# line) does not grow with the rows: BIG, at the larger row count, is at most 1.15 times
+# SMALL, at the smaller; given RESIDENT (a resident run's peak at the larger count), that one
+# is more than 15 MB above BIG, so the measure does see rows that are held. WHAT names the
+# runs and their row counts. Under the sanitizers, whose own memory grows with the work
+# done, the figures are only printed.
+peak_flat() {
+    local what=$1 small=$2 big=$3 resident=${4-} figures
+    figures="$small MB, then $big MB${4+; resident $resident MB}"
+    if [[ "$BIN" == *asan* ]]; then
+        echo "  ($what: peak memory not measured under the sanitizers: $figures)"
+    elif awk -v s="$small" -v b="$big" -v r="$resident" -v has_r=$(($# > 3)) 'BEGIN {
+            exit !(b + 0 > 0 && b + 0 <= 1.15 * s && (!has_r || r + 0 > b + 15)) }'; then
+        ok "$what: peak memory flat in the rows: $figures"
+    else
+        not_ok "$what: peak memory $figures"
+    fi
+}
+
 # lstsq_values CSV: the same from the exact least-squares solver of tests/tools/lstsq.c
 lstsq_values() { "$ROOT/build/lstsq" "$1" | awk '$1 == "intercept" { print $2 } $1 == "coef" { print $3 }'; }
 

@@ -74,15 +74,7 @@ s_big=$(peak --memory stream --block-rows 4096 "$TMP/big.csv")
 passes=$(sed -n 's/.*, \([0-9]*\) for the quartiles).*/\1/p' "$TMP/peak.err")
 s_small=$(peak --memory stream --block-rows 4096 "$TMP/small.csv")
 r_big=$(peak --memory resident "$TMP/big.csv")
-if [[ "$BIN" == *asan* ]]; then  # the sanitizers' own memory grows with the work done
-    echo "  (peak memory not measured under the sanitizers: stream $s_small, $s_big MB)"
-elif "$PY" -c "
-import sys; b, s, r = float('${s_big:-0}'), float('${s_small:-0}'), float('${r_big:-0}')
-sys.exit(0 if 0 < b <= 1.15 * s and r > b + 15 else 1)"; then
-    ok "stream describe's peak memory flat in the rows: $s_small MB (150k rows), $s_big MB (600k); resident $r_big MB"
-else
-    not_ok "stream describe's peak memory: $s_small MB (150k rows), $s_big MB (600k); resident $r_big MB"
-fi
+peak_flat "stream describe (150k then 600k rows)" "$s_small" "$s_big" "$r_big"
 
 # the quartile passes over 600,000 rows: more than one (too many values to gather at
 # once): "usually 2 or 3", within the bound of 6 the help states

@@ -120,15 +120,7 @@ peak() {  # peak MB of rank 0, from the summary line
 }
 s_big=$(peak "$TMP/big.csv.gz")
 s_small=$(peak "$TMP/small.csv.gz")
-if [[ "$BIN" == *asan* ]]; then  # the sanitizers' own memory grows with the work done
-    echo "  (peak memory not measured under the sanitizers: $s_small, $s_big MB)"
-elif "$PY" -c "
-import sys; b, s = float('${s_big:-0}'), float('${s_small:-0}')
-sys.exit(0 if 0 < b <= 1.15 * s else 1)"; then
-    ok "stream peak memory flat in a gzip file's rows: $s_small MB (100k rows), $s_big MB (400k)"
-else
-    not_ok "stream peak memory of a gzip file: $s_small MB (100k rows), $s_big MB (400k)"
-fi
+peak_flat "stream, a gzip file (100k then 400k rows)" "$s_small" "$s_big"
 
 # --memory auto: a node too small for the rows of a gzip file (hook build: 40 MB for two
 # ranks' 26 MB of rows, held twice while they move) streams it, with the resident model

@@ -119,12 +119,4 @@ peak() {  # peak MB of a rank, from the summary line
 }
 p_big=$(peak "$TMP/big.csv")
 p_small=$(peak "$TMP/small.csv")
-if [[ "$BIN" == *asan* ]]; then  # the sanitizers' own memory grows with the work done
-    echo "  (peak memory not measured under the sanitizers: $p_small, $p_big MB)"
-elif "$PY" -c "
-import sys; b, s = float('${p_big:-0}'), float('${p_small:-0}')
-sys.exit(0 if 0 < b <= 1.15 * s else 1)"; then
-    ok "stream peak memory flat in the rows with --cov cluster and --diagnostics: $p_small MB (100k rows), $p_big MB (400k)"
-else
-    not_ok "stream peak memory with --cov cluster and --diagnostics: $p_small MB (100k rows), $p_big MB (400k)"
-fi
+peak_flat "stream with --cov cluster and --diagnostics (100k then 400k rows)" "$p_small" "$p_big"

@@ -182,21 +182,43 @@ static void test_empty_fold(void)
     free(g);
 }
 
-/* a row's hash fold depends on its position alone; every fold gets its share */
+/* a row's hash fold: in [0, K), every fold gets its share, another seed gives other folds;
+   cv_run with no fold array (a rank whose rows start at global position 5000, in blocks)
+   puts each row, and its weight, in the fold cv_hash_fold gives it */
 static void test_hash_folds(void)
 {
-    int *a = malloc(sizeof(int) * N), *b = malloc(sizeof(int) * N / 2), count[7] = {0};
-    cv_folds_hash(N, 9, 7, a);
-    cv_folds_hash(N / 2, 9, 7, b);
-    CU_ASSERT(memcmp(a, b, sizeof(int) * (N / 2)) == 0);
-    for (int i = 0; i < N; i++)
-        count[a[i]]++;
+    int count[7] = {0}, differ = 0;
+    for (int64_t i = 0; i < N; i++) {
+        int k = cv_hash_fold(9, 7, i);
+        CU_ASSERT_FATAL(k >= 0 && k < 7);
+        count[k]++;
+        differ += k != cv_hash_fold(10, 7, i);
+    }
     for (int k = 0; k < 7; k++)  /* N/7 ≈ 2857, binomial sd ≈ 49 */
         CU_ASSERT(abs(count[k] - N / 7) < 300);
-    cv_folds_hash(N / 2, 10, 7, b);  /* another seed, other folds */
-    CU_ASSERT(memcmp(a, b, sizeof(int) * (N / 2)) != 0);
-    free(a);
-    free(b);
+    CU_ASSERT(differ > N / 2);  /* 6/7 of the rows expected */
+
+    struct data *g = malloc(sizeof *g);
+    make(g);
+    double alpha = 1, weight[K] = {0};
+    int64_t rows[K] = {0};
+    for (int64_t i = 0; i < N; i++) {
+        int k = cv_hash_fold(9, K, 5000 + i);
+        rows[k]++;
+        weight[k] += g->w[i];
+    }
+    struct blocks it = {.g = g, .step = 777};
+    struct cv_problem pb = problem(&it, 2, &alpha);
+    pb.fold = NULL, pb.hash_seed = 9, pb.hash_base = 5000;
+    struct cv_result r;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(cv_run(&pb, &r, &e), 0);
+    for (int k = 0; k < K; k++) {
+        CU_ASSERT_EQUAL(r.fold_rows[k], rows[k]);
+        CU_ASSERT_DOUBLE_EQUAL(r.fold_weight[k], weight[k], 1e-12 * weight[k]);
+    }
+    cv_result_free(&r);
+    free(g);
 }
 
 static void test_parse_list(void)
@@ -224,6 +246,6 @@ void add_cv_suite(void)
     CU_add_test(s, "folds' Gram matrices from their streams = the plain sums", test_against_plain_gram);
     CU_add_test(s, "1, 2, 3 threads, blocks of any size: the same bits", test_threads);
     CU_add_test(s, "a fold without rows or weight is an error", test_empty_fold);
-    CU_add_test(s, "hash folds by position and seed", test_hash_folds);
+    CU_add_test(s, "hash folds by position and seed, as cv_run uses them", test_hash_folds);
     CU_add_test(s, "comma-separated lists", test_parse_list);
 }
