@@ -43,8 +43,9 @@
  * double per PAR_CHUNK_ROWS-row chunk of the rank's rows (a chunk cut by a block boundary
  * carries its sums over); chunks add in order and ranks as double-double sums (one Allreduce);
  * g_s = Tᵀg − λw_s, δ_s = (RᵀR)⁻¹g_s by two triangular solves, θ += Tδ_s. Until the step
- * stops halving or is ≤ 2⁻⁵² of θ (neither step is taken: the first is rounding, the second
- * below the spacing of doubles at θ's norm), or EXACT_MAX_PASSES. This recovers the digits
+ * stops halving or is ≤ 2⁻⁵² of θ, the intercept's and the weights' parts each against
+ * their own norm (neither step is taken: the first is rounding, the second below the
+ * spacing of doubles at those norms), or EXACT_MAX_PASSES. This recovers the digits
  * that rounding cost in the scaling, in the factorization and in the map back to X's units;
  * and a pass whose step is not taken has computed its residuals at the final θ, so that it
  * can give the fit's metrics as well (exact_refiner's metrics) without another pass.
@@ -205,7 +206,8 @@ struct exact_refiner {
     const struct exact_problem *pb;
     struct exact_fit *f;
     int done;                  /* the last pass stopped the refinement */
-    double prev, t0;           /* the last step taken, ‖δ_s‖; when this pass began */
+    double prev, t0;           /* the last step taken, relative (the larger of the
+                                  intercept's and the weights'); when this pass began */
     int64_t fed;               /* rows of this pass so far */
     long double *total, *chunk;  /* k + 1 sums each: the chunks ended, the chunk begun */
     /* Set metrics before the first pass to have the first pass, and one that follows a step

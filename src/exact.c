@@ -724,11 +724,20 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
     /* δ_s = R⁻¹ R⁻ᵀ g_s, measured against θ_s */
     LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'T', 'N', k, 1, f->R, k, g, k);
     LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', k, 1, f->R, k, g, k);
+    /* the step against the intercept and against the weights apart: the intercept (about
+       the mean of y on the scaled design) may be far larger than the weights, and must not
+       hide a step that is not small beside them */
+    double t0 = 0, d0 = 0;
     for (int q = 0; q < k; q++) {
-        t2 += ts[f->kept[q]] * ts[f->kept[q]];
-        d2 += g[q] * g[q];
+        if (f->kept[q] == 0) {
+            t0 = ts[0] * ts[0];
+            d0 = g[q] * g[q];
+        } else {
+            t2 += ts[f->kept[q]] * ts[f->kept[q]];
+            d2 += g[q] * g[q];
+        }
     }
-    double step = t2 > 0 ? sqrt(d2 / t2) : sqrt(d2);
+    double step = fmax(t0 > 0 ? sqrt(d0 / t0) : sqrt(d0), t2 > 0 ? sqrt(d2 / t2) : sqrt(d2));
     f->passes++;
     if (on_pass) {
         struct exact_pass info = {
@@ -738,14 +747,14 @@ void exact_refine_end_pass(struct exact_refiner *rf, exact_pass_fn on_pass, void
         };
         on_pass(&info, ctx);
     }
-    if (!(sqrt(d2) < 0.5 * rf->prev) || step <= 0x1p-52) {
-        /* no longer shrinking (rounding level), or below the spacing of doubles at θ's norm:
-           not taken, and this pass's θ is the final one */
+    if (!(step < 0.5 * rf->prev) || step <= 0x1p-52) {
+        /* no longer shrinking (rounding level), or below the spacing of doubles at the
+           intercept's and the weights' norms: not taken, and this pass's θ is the final one */
         rf->done = 1;
         rf->final_sums = rf->summing;
     } else {
         add_step(pb, f, g);
-        rf->prev = sqrt(d2);
+        rf->prev = step;
         rf->last_step = step;
     }
     free(g);

@@ -113,9 +113,9 @@ done
 # then once per refinement pass; the metrics' own pass only where the last refinement pass
 # did not sum them (the log says when it did). Two files: one refined in one pass, one in two
 bad="" seen=""
-for spec in "30000 8 33" "40000 20 3"; do
-    read -r rows feats seed <<<"$spec"
-    "$GEN" --rows "$rows" --features "$feats" --kind hard --seed "$seed" --noise 0.5 "$TMP/p.csv" 2>/dev/null
+for spec in "30000 2 2 plain" "40000 20 3 hard"; do
+    read -r rows feats seed kind <<<"$spec"
+    "$GEN" --rows "$rows" --features "$feats" --kind "$kind" --seed "$seed" --noise 0.5 "$TMP/p.csv" 2>/dev/null
     lr 2 1 --solver exact --memory stream --block-rows 4096 --model-out "$TMP/p.json" "$TMP/p.csv" \
         2>"$TMP/p.err" >/dev/null
     got=$(awk '/refinement pass [0-9]/ { r++ } /metrics from the last refinement pass/ { f = 1 }
@@ -198,6 +198,44 @@ model_values "$TMP/rg.json" >"$TMP/b.txt"
 why=$(values_close "$TMP/a.txt" "$TMP/b.txt" 1e-7) && ! grep -q '"inference"' "$TMP/rx.json" &&
     ok "--l2 5: the exact solver and gd agree (1e-7); no inference table under a penalty" ||
     not_ok "--l2 with the exact solver" "$why"
+
+# a large mean of y (1e9) beside slopes of 1-3: the refinement stops on the slopes' own
+# step, not on one measured against the intercept (which let them stop at ~1e-8), to 1e-12
+# under 1 and 5 ranks against a long-double solve of the centred normal equations
+"$PY" - "$TMP/ybig.csv" "$TMP/ybig.ref" <<'PY'
+import sys, numpy as np
+rng = np.random.default_rng(21)
+X = rng.normal(size=(9000, 3)); y = 1e9 + X @ [1, 2, 3] + 0.1 * rng.normal(size=9000)
+with open(sys.argv[1], "w") as f:
+    f.write("x0,x1,x2,y\n")
+    for i in range(len(y)):
+        f.write(",".join(repr(float(v)) for v in X[i]) + "," + repr(float(y[i])) + "\n")
+Xl, yl = X.astype(np.longdouble), y.astype(np.longdouble)
+xm, ym = Xl.mean(0), yl.mean()
+Xd, yd = Xl - xm, yl - ym
+G, g = Xd.T @ Xd, Xd.T @ yd
+w = np.linalg.solve(G.astype(float), g.astype(float)).astype(np.longdouble)
+for _ in range(5):
+    w += np.linalg.solve(G.astype(float), (g - G @ w).astype(float))
+open(sys.argv[2], "w").write(" ".join(repr(float(v)) for v in [ym - (w * xm).sum(), *w]))
+PY
+bad=""
+for np_ in 1 5; do
+    lr "$np_" 1 --quiet --solver exact --model-out "$TMP/ybig.$np_.json" "$TMP/ybig.csv" || bad+=" np=$np_: exit $?"
+done
+why=$("$PY" - "$TMP/ybig.ref" "$TMP/ybig.1.json" "$TMP/ybig.5.json" <<'PY'
+import json, sys
+ref = [float(v) for v in open(sys.argv[1]).read().split()]
+for path in sys.argv[2:]:
+    m = json.load(open(path))
+    got = [m["intercept"], *m["coefficients"]]
+    err = max(abs(a - b) / abs(b) for a, b in zip(got[1:], ref[1:]))
+    if err > 1e-12 or abs(got[0] - ref[0]) > 1e-15 * abs(ref[0]):
+        print(path, "slopes off by %.3g relative, intercept %r vs %r" % (err, got[0], ref[0]))
+PY
+) || why="checker failed: exit $?"
+[ -z "$bad$why" ] && ok "y with a mean of 1e9: slopes to 1e-12 under 1 and 5 ranks (the refinement's step measured apart from the intercept's)" ||
+    not_ok "the exact solver with a large mean of y" "$bad $why"
 
 # --- gd and nesterov: --inference at their final weights; --no-intercept
 lr 2 1 --quiet --inference --model-out "$TMP/g.json" "$ROOT/datasets/stackloss.csv"
