@@ -42,16 +42,26 @@ fit swiss sw.parts 1e-9 3 2 --solver exact "${SWA[@]}" "$TMP/p0.csv" "$TMP/p1.cs
 lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" --interval prediction --output "$TMP/sw.pred" "$SW"
 lr 3 1 predict --quiet --model "$TMP/mt.3.1.json" --interval prediction --output "$TMP/mt.pred" "$MT" 2>/dev/null
 lr 1 1 predict --quiet --model "$TMP/sw.1.1.json" --output "$TMP/sw.plain" "$SW"
-why=$("$PY" - "$TMP/cases" "$REF" "$TMP/sw.pred" "$TMP/mt.pred" "$TMP/sw.plain" <<'PY'
+# The check stops (a traceback, a message) rather than passing on what it cannot read: a
+# reference that is not all R's lines, or fewer rows or cases than these.
+why=$("$PY" - "$TMP/cases" "$REF" "$TMP/sw.pred" "$TMP/mt.pred" "$TMP/sw.plain" 2>&1 <<'PY'
 import csv, json, sys
 ref = {}
-for line in open(sys.argv[2]):
+for n, line in enumerate(open(sys.argv[2]), 1):
     f = line.rstrip("\n").split("\t")
+    if len(f) < 4 or f[1] not in ("coef", "fit", "anova"):
+        sys.exit("%s:%d: not a line of R's: %r" % (sys.argv[2], n, line))
     ref.setdefault((f[0], f[1]), []).append(f[2:])
+for case, k, n in (("swiss", 5, 47), ("mtcars-weights", 3, 32)):
+    if [len(ref.get((case, w), ())) for w in ("coef", "fit", "anova")] != [k, n, 1]:
+        sys.exit("%s: not %d coefficients, %d fits and the F test of %s" % (sys.argv[2], k, n, case))
 def close(a, b, tol):
     return abs(a - b) <= tol * abs(b) + 1e-300
 bad = []
-for line in open(sys.argv[1]):
+cases = open(sys.argv[1]).readlines()
+if len(cases) != 10:
+    bad.append("%d fits, not 10" % len(cases))
+for line in cases:
     f = line.rstrip("\n").split("\t")
     if len(f) != 3:
         bad.append(line.strip()); continue
@@ -76,11 +86,11 @@ for pred, case in ((sys.argv[3], "swiss"), (sys.argv[4], "mtcars-weights")):
         if any(not close(float(a), float(b), 1e-9) for a, b in zip(r[-3:], w[1:])):
             bad.append("%s row %s: %r vs R %r" % (pred, w[0], r[-3:], w[1:])); break
 plain = [float(r[-1]) for r in list(csv.reader(open(sys.argv[5])))[1:]]
-if any(not close(a, float(w[1]), 1e-9) for a, w in zip(plain, ref[("swiss", "fit")])):
+if len(plain) != 47 or any(not close(a, float(w[1]), 1e-9) for a, w in zip(plain, ref[("swiss", "fit")])):
     bad.append("plain predictions differ from R's fit")
 print("; ".join(bad[:4]))
 PY
-)
+) || why="the check stopped (exit $?): $why"
 [ -z "$why" ] && ok "coefficients, standard errors and F = R's lm(offset =) to 1e-9 (exact, 1-3 ranks x 1-2 threads, with weights, three files one gzipped; gd, nesterov, proximal 1e-6); predict (with --interval prediction) = predict.lm" ||
     not_ok "--offset against R" "$why"
 
@@ -91,8 +101,8 @@ lr 2 1 --quiet --solver exact "${SWA[@]}" --diagnostics-sample "$TMP/sample.csv"
 import csv, sys
 got = list(csv.DictReader(open(sys.argv[1]).readlines()[1:]))
 want = [l.split("\t") for l in open(sys.argv[2]) if l.startswith("swiss\tfit\t")]
-sys.exit(len(got) != 47 or any(abs(float(g["fitted"]) - float(w[3])) > 1e-9 * abs(float(w[3]))
-                               for g, w in zip(got, want)))
+sys.exit(len(got) != 47 or len(want) != 47 or
+         any(abs(float(g["fitted"]) - float(w[3])) > 1e-9 * abs(float(w[3])) for g, w in zip(got, want)))
 PY
 
 # evaluate reads the column too: the training fit's metrics
