@@ -113,6 +113,41 @@ e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["tr
 sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
 PY
 
+# R² is that of y - offset: 1 - Σω(y - fit)²/Σω(y - offset - mean_ω(y - offset)), from R's
+# fitted values (the offset included) with numpy; MSE and MAE are the same either way, R² of y
+# is another number (-3.9 on swiss). Every fit's metrics.train.r2 and inference.r2 (to its
+# tolerance), and evaluate's on swiss and on mtcars with weights (evaluate weighs as the model).
+lr 3 1 evaluate --quiet --json --model "$TMP/mt.3.1.json" "$MT" >"$TMP/evm.json"
+why=$("$PY" - "$REF" "$TMP/cases" "$SW" "$MT" "$TMP/ev.json" "$TMP/evm.json" 2>&1 <<'PY'
+import json, sys
+import numpy as np, pandas as pd
+ref = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+r2 = {}
+for case, path, y, off, w in (("swiss", sys.argv[3], "fertility", "catholic", None),
+                              ("mtcars-weights", sys.argv[4], "mpg", "qsec", "drat")):
+    d = pd.read_csv(path)
+    fit = np.array([float(f[3]) for f in ref if f[:2] == [case, "fit"]])
+    om = np.ones(len(d)) if w is None else d[w].to_numpy()
+    z = (d[y] - d[off]).to_numpy()
+    r2[case] = 1 - np.sum(om * (d[y].to_numpy() - fit) ** 2) / np.sum(om * (z - np.average(z, weights=om)) ** 2)
+bad, n = [], 0
+for line in open(sys.argv[2]):
+    case, path, tol = line.rstrip("\n").split("\t")
+    m = json.load(open(path))
+    for key, got in (("metrics.train.r2", m["metrics"]["train"]["r2"]), ("inference.r2", m["inference"]["r2"])):
+        n += 1
+        if not abs(got - r2[case]) <= float(tol) * abs(r2[case]):
+            bad.append("%s %s %r vs %r" % (path, key, got, r2[case]))
+for path, case in ((sys.argv[5], "swiss"), (sys.argv[6], "mtcars-weights")):
+    got, n = json.load(open(path))["r2"], n + 1
+    if not abs(got - r2[case]) <= 1e-9 * abs(r2[case]):
+        bad.append("evaluate %s r2 %r vs %r" % (case, got, r2[case]))
+print("; ".join(bad[:4]) if n == 22 else "%d R² checked, not 22" % n)
+PY
+) || why="the check stopped (exit $?): $why"
+[ -z "$why" ] && ok "R² of y - offset (numpy from R's fits, weighted for mtcars): metrics.train, inference and evaluate to 1e-9 (iterative solvers 1e-6)" ||
+    not_ok "R² with --offset" "$why"
+
 awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
 # --test reads the column too: its metrics are evaluate's on that file
 lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/p1.csv" --model-out "$TMP/t.json" "$SW" >/dev/null
