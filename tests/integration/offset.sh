@@ -188,12 +188,19 @@ lr 2 1 --quiet --offset nosuch --model-out "$TMP/x.json" "$SW" >/dev/null 2>"$TM
 [ "$rc" = 65 ] && grep -q -- "swiss.csv:1:1: --offset: no column named 'nosuch' (columns: " "$TMP/err" &&
     ok "--offset naming no column: the header's line and its columns, exit 65 (as --weights)" ||
     not_ok "--offset nosuch" "exit $rc: $(head -c 300 "$TMP/err")"
+# predict, evaluate and --test: a file without the offset column, at its header, exit 65
 cut -d, -f1-3,5- "$SW" >"$TMP/nocath.csv"
-rc=0
-lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" "$TMP/nocath.csv" >/dev/null 2>"$TMP/err" || rc=$?
-[ "$rc" != 0 ] && grep -q "catholic" "$TMP/err" && grep -q -- "--offset" "$TMP/err" &&
-    ok "predict: a file without the offset column is an error naming it (exit $rc)" ||
-    not_ok "predict without the offset column" "exit $rc: $(cat "$TMP/err")"
+for cmd in predict evaluate --test; do
+    rc=0
+    if [ "$cmd" = --test ]; then
+        lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/nocath.csv" --model-out "$TMP/x.json" "$SW"
+    else
+        lr 2 1 "$cmd" --quiet --model "$TMP/sw.2.2.json" "$TMP/nocath.csv"
+    fi >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 65 ] && grep -q "nocath.csv:1:1: the .*'s --offset: no column named 'catholic' (columns: " "$TMP/err" &&
+        ok "$cmd: a file without the offset column: FILE:1:1 naming it, exit 65" ||
+        not_ok "$cmd without the offset column" "exit $rc: $(head -c 300 "$TMP/err")"
+done
 for np in 1 3; do
     rc=0
     lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/text.csv" >/dev/null 2>"$TMP/err" || rc=$?
