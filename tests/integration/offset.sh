@@ -149,6 +149,7 @@ PY
     not_ok "R² with --offset" "$why"
 
 awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
+awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "" } { print }' "$SW" >"$TMP/empty.csv"
 # --test reads the column too: its metrics are evaluate's on that file
 lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/p1.csv" --model-out "$TMP/t.json" "$SW" >/dev/null
 lr 1 1 evaluate --quiet --json --model "$TMP/t.json" "$TMP/p1.csv" >"$TMP/ev1.json"
@@ -157,14 +158,16 @@ import json, sys
 e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["test"]
 sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
 PY
-# a text offset skipped with --on-bad-row skip: the fit of the other rows
+# a text and an empty offset skipped with --on-bad-row skip: the fit of the other rows
 awk 'NR != 5' "$SW" >"$TMP/without4.csv"
 lr 2 1 --quiet --solver exact "${SWA[@]}" --on-bad-row skip --model-out "$TMP/s1.json" "$TMP/text.csv" >/dev/null 2>&1
+lr 2 1 --quiet --solver exact "${SWA[@]}" --on-bad-row skip --model-out "$TMP/s3.json" "$TMP/empty.csv" >/dev/null 2>&1
 lr 2 1 --quiet --solver exact "${SWA[@]}" --model-out "$TMP/s2.json" "$TMP/without4.csv" >/dev/null
 "$PY" -c 'import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-sys.exit(a["training"]["rows"] != 46 or a["coefficients"] != b["coefficients"])' "$TMP/s1.json" "$TMP/s2.json" &&
-    ok "--on-bad-row skip: a row with a text offset left out" || not_ok "a text offset skipped"
+a, b, c = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(any(m["training"]["rows"] != 46 or m["coefficients"] != b["coefficients"] for m in (a, c)))' \
+    "$TMP/s1.json" "$TMP/s2.json" "$TMP/s3.json" &&
+    ok "--on-bad-row skip: a row with a text or an empty offset left out" || not_ok "a text or empty offset skipped"
 
 # --cache: a cache written without the offset is stale for a fit with it (its targets are
 # y - offset); written with it, read back, the same model
@@ -201,12 +204,13 @@ for cmd in predict evaluate --test; do
         ok "$cmd: a file without the offset column: FILE:1:1 naming it, exit 65" ||
         not_ok "$cmd without the offset column" "exit $rc: $(head -c 300 "$TMP/err")"
 done
-for np in 1 3; do
+for run in "1 text 'many' is not a number" "3 text 'many' is not a number" "2 empty '' is empty"; do
+    read -r np kind want <<<"$run"
     rc=0
-    lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/text.csv" >/dev/null 2>"$TMP/err" || rc=$?
-    [ "$rc" = 65 ] && grep -q "text.csv:5:.*it is the --offset column" "$TMP/err" &&
-        ok "a text offset: FILE:LINE:COLUMN naming the --offset column, exit 65 ($np ranks)" ||
-        not_ok "a text offset ($np ranks)" "exit $rc: $(cat "$TMP/err")"
+    lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/$kind.csv" >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 65 ] && grep -q "$kind.csv:5:11: column 'catholic': $want.*it is the --offset column.*--on-bad-row skip" "$TMP/err" &&
+        ok "$kind offset value: FILE:LINE:COLUMN naming the --offset column and --on-bad-row skip, exit 65 ($np ranks)" ||
+        not_ok "$kind offset value ($np ranks)" "exit $rc: $(cat "$TMP/err")"
 done
 for bad in "--offset fertility|--offset: 'fertility' is the target column" \
     "--offset catholic --features catholic,education|--features: 'catholic' is the --offset column" \
