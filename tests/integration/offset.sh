@@ -3,8 +3,9 @@
 # coefficients and standard errors to 1e-9, the F test against the intercept-only fit with
 # the same offset, predict.lm's prediction intervals (the offset read from predict's file),
 # with and without weights, under ranks 1-3 x threads 1-2; gd and nesterov (the proximal
-# solver with weights) to their tolerance; evaluate; --test; several and compressed inputs;
-# the cache; errors.
+# solver with weights) to their tolerance; R² of y - offset (numpy from R's fitted values);
+# evaluate; --test; several and compressed inputs; the cache; errors (a file without the
+# column for predict, evaluate and --test; a text or empty value).
 
 PY=/usr/bin/python3
 REF="$ROOT/datasets/r_offset_reference.tsv"
