@@ -1,6 +1,8 @@
 # Least squares with an offset (lm(offset =)) and predict.lm's intervals on swiss and mtcars:
 # the reference for tests/integration/offset.sh.
 # Run from datasets/: Rscript r_offset_reference.R > r_offset_reference.tsv
+# (stdout alone: R's warning that predict.lm assumes a constant prediction variance for the
+# weighted fit goes to stderr and must stay out of the file, whose every line the test reads).
 # Lines: case, "coef", term, estimate, standard error; case, "fit", the row's fit, lwr, upr
 # of predict.lm(interval = "prediction") on the training file (the offset included); case,
 # "anova", the F test against the intercept-only fit with the same offset, its p-value

@@ -3,8 +3,9 @@
 # coefficients and standard errors to 1e-9, the F test against the intercept-only fit with
 # the same offset, predict.lm's prediction intervals (the offset read from predict's file),
 # with and without weights, under ranks 1-3 x threads 1-2; gd and nesterov (the proximal
-# solver with weights) to their tolerance; evaluate; --test; several and compressed inputs;
-# the cache; errors.
+# solver with weights) to their tolerance; R² of y - offset (numpy from R's fitted values);
+# evaluate; --test; several and compressed inputs; the cache; errors (a file without the
+# column for predict, evaluate and --test; a text or empty value).
 
 PY=/usr/bin/python3
 REF="$ROOT/datasets/r_offset_reference.tsv"
@@ -42,16 +43,26 @@ fit swiss sw.parts 1e-9 3 2 --solver exact "${SWA[@]}" "$TMP/p0.csv" "$TMP/p1.cs
 lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" --interval prediction --output "$TMP/sw.pred" "$SW"
 lr 3 1 predict --quiet --model "$TMP/mt.3.1.json" --interval prediction --output "$TMP/mt.pred" "$MT" 2>/dev/null
 lr 1 1 predict --quiet --model "$TMP/sw.1.1.json" --output "$TMP/sw.plain" "$SW"
-why=$("$PY" - "$TMP/cases" "$REF" "$TMP/sw.pred" "$TMP/mt.pred" "$TMP/sw.plain" <<'PY'
+# The check stops (a traceback, a message) rather than passing on what it cannot read: a
+# reference that is not all R's lines, or fewer rows or cases than these.
+why=$("$PY" - "$TMP/cases" "$REF" "$TMP/sw.pred" "$TMP/mt.pred" "$TMP/sw.plain" 2>&1 <<'PY'
 import csv, json, sys
 ref = {}
-for line in open(sys.argv[2]):
+for n, line in enumerate(open(sys.argv[2]), 1):
     f = line.rstrip("\n").split("\t")
+    if len(f) < 4 or f[1] not in ("coef", "fit", "anova"):
+        sys.exit("%s:%d: not a line of R's: %r" % (sys.argv[2], n, line))
     ref.setdefault((f[0], f[1]), []).append(f[2:])
+for case, k, n in (("swiss", 5, 47), ("mtcars-weights", 3, 32)):
+    if [len(ref.get((case, w), ())) for w in ("coef", "fit", "anova")] != [k, n, 1]:
+        sys.exit("%s: not %d coefficients, %d fits and the F test of %s" % (sys.argv[2], k, n, case))
 def close(a, b, tol):
     return abs(a - b) <= tol * abs(b) + 1e-300
 bad = []
-for line in open(sys.argv[1]):
+cases = open(sys.argv[1]).readlines()
+if len(cases) != 10:
+    bad.append("%d fits, not 10" % len(cases))
+for line in cases:
     f = line.rstrip("\n").split("\t")
     if len(f) != 3:
         bad.append(line.strip()); continue
@@ -76,11 +87,11 @@ for pred, case in ((sys.argv[3], "swiss"), (sys.argv[4], "mtcars-weights")):
         if any(not close(float(a), float(b), 1e-9) for a, b in zip(r[-3:], w[1:])):
             bad.append("%s row %s: %r vs R %r" % (pred, w[0], r[-3:], w[1:])); break
 plain = [float(r[-1]) for r in list(csv.reader(open(sys.argv[5])))[1:]]
-if any(not close(a, float(w[1]), 1e-9) for a, w in zip(plain, ref[("swiss", "fit")])):
+if len(plain) != 47 or any(not close(a, float(w[1]), 1e-9) for a, w in zip(plain, ref[("swiss", "fit")])):
     bad.append("plain predictions differ from R's fit")
 print("; ".join(bad[:4]))
 PY
-)
+) || why="the check stopped (exit $?): $why"
 [ -z "$why" ] && ok "coefficients, standard errors and F = R's lm(offset =) to 1e-9 (exact, 1-3 ranks x 1-2 threads, with weights, three files one gzipped; gd, nesterov, proximal 1e-6); predict (with --interval prediction) = predict.lm" ||
     not_ok "--offset against R" "$why"
 
@@ -91,8 +102,8 @@ lr 2 1 --quiet --solver exact "${SWA[@]}" --diagnostics-sample "$TMP/sample.csv"
 import csv, sys
 got = list(csv.DictReader(open(sys.argv[1]).readlines()[1:]))
 want = [l.split("\t") for l in open(sys.argv[2]) if l.startswith("swiss\tfit\t")]
-sys.exit(len(got) != 47 or any(abs(float(g["fitted"]) - float(w[3])) > 1e-9 * abs(float(w[3]))
-                               for g, w in zip(got, want)))
+sys.exit(len(got) != 47 or len(want) != 47 or
+         any(abs(float(g["fitted"]) - float(w[3])) > 1e-9 * abs(float(w[3])) for g, w in zip(got, want)))
 PY
 
 # evaluate reads the column too: the training fit's metrics
@@ -103,7 +114,43 @@ e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["tr
 sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
 PY
 
+# R² is that of y - offset: 1 - Σω(y - fit)²/Σω(y - offset - mean_ω(y - offset)), from R's
+# fitted values (the offset included) with numpy; MSE and MAE are the same either way, R² of y
+# is another number (-3.9 on swiss). Every fit's metrics.train.r2 and inference.r2 (to its
+# tolerance), and evaluate's on swiss and on mtcars with weights (evaluate weighs as the model).
+lr 3 1 evaluate --quiet --json --model "$TMP/mt.3.1.json" "$MT" >"$TMP/evm.json"
+why=$("$PY" - "$REF" "$TMP/cases" "$SW" "$MT" "$TMP/ev.json" "$TMP/evm.json" 2>&1 <<'PY'
+import json, sys
+import numpy as np, pandas as pd
+ref = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+r2 = {}
+for case, path, y, off, w in (("swiss", sys.argv[3], "fertility", "catholic", None),
+                              ("mtcars-weights", sys.argv[4], "mpg", "qsec", "drat")):
+    d = pd.read_csv(path)
+    fit = np.array([float(f[3]) for f in ref if f[:2] == [case, "fit"]])
+    om = np.ones(len(d)) if w is None else d[w].to_numpy()
+    z = (d[y] - d[off]).to_numpy()
+    r2[case] = 1 - np.sum(om * (d[y].to_numpy() - fit) ** 2) / np.sum(om * (z - np.average(z, weights=om)) ** 2)
+bad, n = [], 0
+for line in open(sys.argv[2]):
+    case, path, tol = line.rstrip("\n").split("\t")
+    m = json.load(open(path))
+    for key, got in (("metrics.train.r2", m["metrics"]["train"]["r2"]), ("inference.r2", m["inference"]["r2"])):
+        n += 1
+        if not abs(got - r2[case]) <= float(tol) * abs(r2[case]):
+            bad.append("%s %s %r vs %r" % (path, key, got, r2[case]))
+for path, case in ((sys.argv[5], "swiss"), (sys.argv[6], "mtcars-weights")):
+    got, n = json.load(open(path))["r2"], n + 1
+    if not abs(got - r2[case]) <= 1e-9 * abs(r2[case]):
+        bad.append("evaluate %s r2 %r vs %r" % (case, got, r2[case]))
+print("; ".join(bad[:4]) if n == 22 else "%d R² checked, not 22" % n)
+PY
+) || why="the check stopped (exit $?): $why"
+[ -z "$why" ] && ok "R² of y - offset (numpy from R's fits, weighted for mtcars): metrics.train, inference and evaluate to 1e-9 (iterative solvers 1e-6)" ||
+    not_ok "R² with --offset" "$why"
+
 awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
+awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "" } { print }' "$SW" >"$TMP/empty.csv"
 # --test reads the column too: its metrics are evaluate's on that file
 lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/p1.csv" --model-out "$TMP/t.json" "$SW" >/dev/null
 lr 1 1 evaluate --quiet --json --model "$TMP/t.json" "$TMP/p1.csv" >"$TMP/ev1.json"
@@ -112,14 +159,16 @@ import json, sys
 e, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["metrics"]["test"]
 sys.exit(not all(abs(e[k] - m[k]) <= 1e-9 * abs(m[k]) for k in ("mse", "mae", "r2")))
 PY
-# a text offset skipped with --on-bad-row skip: the fit of the other rows
+# a text and an empty offset skipped with --on-bad-row skip: the fit of the other rows
 awk 'NR != 5' "$SW" >"$TMP/without4.csv"
 lr 2 1 --quiet --solver exact "${SWA[@]}" --on-bad-row skip --model-out "$TMP/s1.json" "$TMP/text.csv" >/dev/null 2>&1
+lr 2 1 --quiet --solver exact "${SWA[@]}" --on-bad-row skip --model-out "$TMP/s3.json" "$TMP/empty.csv" >/dev/null 2>&1
 lr 2 1 --quiet --solver exact "${SWA[@]}" --model-out "$TMP/s2.json" "$TMP/without4.csv" >/dev/null
 "$PY" -c 'import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-sys.exit(a["training"]["rows"] != 46 or a["coefficients"] != b["coefficients"])' "$TMP/s1.json" "$TMP/s2.json" &&
-    ok "--on-bad-row skip: a row with a text offset left out" || not_ok "a text offset skipped"
+a, b, c = (json.load(open(p)) for p in sys.argv[1:])
+sys.exit(any(m["training"]["rows"] != 46 or m["coefficients"] != b["coefficients"] for m in (a, c)))' \
+    "$TMP/s1.json" "$TMP/s2.json" "$TMP/s3.json" &&
+    ok "--on-bad-row skip: a row with a text or an empty offset left out" || not_ok "a text or empty offset skipped"
 
 # --cache: a cache written without the offset is stale for a fit with it (its targets are
 # y - offset); written with it, read back, the same model
@@ -143,18 +192,26 @@ lr 2 1 --quiet --offset nosuch --model-out "$TMP/x.json" "$SW" >/dev/null 2>"$TM
 [ "$rc" = 65 ] && grep -q -- "swiss.csv:1:1: --offset: no column named 'nosuch' (columns: " "$TMP/err" &&
     ok "--offset naming no column: the header's line and its columns, exit 65 (as --weights)" ||
     not_ok "--offset nosuch" "exit $rc: $(head -c 300 "$TMP/err")"
+# predict, evaluate and --test: a file without the offset column, at its header, exit 65
 cut -d, -f1-3,5- "$SW" >"$TMP/nocath.csv"
-rc=0
-lr 2 1 predict --quiet --model "$TMP/sw.2.2.json" "$TMP/nocath.csv" >/dev/null 2>"$TMP/err" || rc=$?
-[ "$rc" != 0 ] && grep -q "catholic" "$TMP/err" && grep -q -- "--offset" "$TMP/err" &&
-    ok "predict: a file without the offset column is an error naming it (exit $rc)" ||
-    not_ok "predict without the offset column" "exit $rc: $(cat "$TMP/err")"
-for np in 1 3; do
+for cmd in predict evaluate --test; do
     rc=0
-    lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/text.csv" >/dev/null 2>"$TMP/err" || rc=$?
-    [ "$rc" = 65 ] && grep -q "text.csv:5:.*it is the --offset column" "$TMP/err" &&
-        ok "a text offset: FILE:LINE:COLUMN naming the --offset column, exit 65 ($np ranks)" ||
-        not_ok "a text offset ($np ranks)" "exit $rc: $(cat "$TMP/err")"
+    if [ "$cmd" = --test ]; then
+        lr 2 1 --quiet --solver exact "${SWA[@]}" --test "$TMP/nocath.csv" --model-out "$TMP/x.json" "$SW"
+    else
+        lr 2 1 "$cmd" --quiet --model "$TMP/sw.2.2.json" "$TMP/nocath.csv"
+    fi >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 65 ] && grep -q "nocath.csv:1:1: the .*'s --offset: no column named 'catholic' (columns: " "$TMP/err" &&
+        ok "$cmd: a file without the offset column: FILE:1:1 naming it, exit 65" ||
+        not_ok "$cmd without the offset column" "exit $rc: $(head -c 300 "$TMP/err")"
+done
+for run in "1 text 'many' is not a number" "3 text 'many' is not a number" "2 empty '' is empty"; do
+    read -r np kind want <<<"$run"
+    rc=0
+    lr "$np" 1 --quiet "${SWA[@]}" --model-out "$TMP/x.json" "$TMP/$kind.csv" >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 65 ] && grep -q "$kind.csv:5:11: column 'catholic': $want.*it is the --offset column.*--on-bad-row skip" "$TMP/err" &&
+        ok "$kind offset value: FILE:LINE:COLUMN naming the --offset column and --on-bad-row skip, exit 65 ($np ranks)" ||
+        not_ok "$kind offset value ($np ranks)" "exit $rc: $(cat "$TMP/err")"
 done
 for bad in "--offset fertility|--offset: 'fertility' is the target column" \
     "--offset catholic --features catholic,education|--features: 'catholic' is the --offset column" \
