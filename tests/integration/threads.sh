@@ -1,6 +1,7 @@
 # threads.sh — the thread count never changes a result: every row is read and summed under
 # any team OpenMP gives (OMP_THREAD_LIMIT, OMP_DYNAMIC, more threads than cores), and the
-# same command gives the same bytes, run after run, for 1 to 8 threads.
+# same command gives the same bytes, run after run, for 1 to 8 threads; under those teams
+# also the exact solver (HC3, diagnostics), --cv and stream mode.
 #
 # 60,000 rows: 15 parts of 4,096 rows (par.h) and 8 MB-blocks split 1–8 ways, so every
 # thread of 8 has rows in every kernel.
@@ -48,6 +49,19 @@ done
 [ -z "$differ" ] && ok "--threads 4 with a validation split, five runs: byte-identical models" ||
     not_ok "--threads 4, repeated runs differ:$differ"
 
+# the other paths under the same teams: the exact solver with HC3 and the diagnostics, the
+# cross-validated lasso path, stream mode in blocks of 4 parts (4 blocks, so both the blocks
+# and the parts within one are split); each against its --threads 1 run, model and stdout
+X_RUNS=("--solver exact --cov hc3 --diagnostics" "--cv 5 --l1-ratio 1" "--memory stream --block-rows 16384")
+X_KEYS=('"covariance_type": "HC3"' '"lambda_min":' '"memory": "stream"')  # it ran that path
+for k in 0 1 2; do
+    rm -f "$TMP/x.json"
+    lr 1 1 --quiet ${X_RUNS[k]} --threads 1 --model-out "$TMP/x.json" "$TMP/t.csv" >"$TMP/x$k.out"
+    grep -q "${X_KEYS[k]}" "$TMP/x.json" && grep -q "model written to $TMP/x.json" "$TMP/x$k.out" ||
+        not_ok "--threads 1 ${X_RUNS[k]}" "$(head -c 300 "$TMP/x$k.out")"
+    sans_run "$TMP/x.json" >"$TMP/x$k.ref"
+done
+
 # teams smaller than asked: every row, the very same model
 for cfg in "OMP_THREAD_LIMIT=1 4" "OMP_THREAD_LIMIT=2 4" "OMP_THREAD_LIMIT=2 8" "OMP_DYNAMIC=true 8"; do
     read -r env th <<<"$cfg"
@@ -56,6 +70,16 @@ for cfg in "OMP_THREAD_LIMIT=1 4" "OMP_THREAD_LIMIT=2 4" "OMP_THREAD_LIMIT=2 8" 
     [ "$n" = $rows ] && diff <(sans_run "$TMP/ref.json") <(sans_run "$TMP/lim.json") >/dev/null &&
         ok "$env --threads $th: describe counts $rows rows; the model is the plain run's, bit for bit" ||
         not_ok "$env --threads $th" "describe rows $n; $(diff <(sans_run "$TMP/ref.json") <(sans_run "$TMP/lim.json") | head -4)"
+    differ=""
+    for k in 0 1 2; do
+        rm -f "$TMP/x.json"
+        lr_env 1 "$env" --quiet ${X_RUNS[k]} --threads "$th" --model-out "$TMP/x.json" "$TMP/t.csv" >"$TMP/x.out"
+        [ -s "$TMP/x.json" ] && cmp -s "$TMP/x$k.out" "$TMP/x.out" && cmp -s "$TMP/x$k.ref" <(sans_run "$TMP/x.json") ||
+            differ="$differ; ${X_RUNS[k]}: $(diff "$TMP/x$k.ref" <(sans_run "$TMP/x.json") | head -3 | tr '\n' ' ')"
+    done
+    [ -z "$differ" ] &&
+        ok "$env --threads $th: --solver exact --cov hc3 --diagnostics, --cv 5 --l1-ratio 1 and --memory stream: model and stdout those of --threads 1, bit for bit" ||
+        not_ok "$env --threads $th, the other paths" "${differ#; }"
 done
 
 # several ranks: thread counts still change nothing within a rank count, and ranks agree
