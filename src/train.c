@@ -507,7 +507,7 @@ static int factor_with_stats(const struct run *r)
 /* pass_stats's factor, unscaled and shifted by the mean of this rank's first rows (up to
    PAR_CHUNK_ROWS of the n in X, whatever the threads: the same bits for any team), an
    estimate of the column's mean that keeps the parts' rounding near that of the scaled
-   design (0 without an intercept: that design is not centred). */
+   design (0 without an intercept or with --no-scale: that design is not centred). */
 static void begin_factor(struct run *r, const double *X, int64_t n)
 {
     const struct options *o = r->o;
@@ -522,7 +522,8 @@ static void begin_factor(struct run *r, const double *X, int64_t n)
         for (int64_t i = 0; i < n; i++)
             if (isfinite(X[i * d + j]))
                 sum += X[i * d + j], count++;
-        r->shift[j] = !o->no_intercept && count > 0 && isfinite(sum) ? sum / count : 0.0;
+        r->shift[j] = !o->no_intercept && !o->no_scale && count > 0 && isfinite(sum)
+                          ? sum / count : 0.0;
         r->ones[j] = 1.0;
     }
     struct exact_problem pb = {

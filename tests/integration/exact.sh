@@ -143,6 +143,17 @@ why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) &&
     grep -q "first rows average more than 8 standard deviations from a column's mean; the factor is made again" "$TMP/far.err" &&
     ok "first rows 9.8 standard deviations from the mean: the factor made again, scaled (noted); an independent QR's coefficients to 1e-12" ||
     not_ok "far first rows" "$why $(grep -c 'made again' "$TMP/far.err")"
+# --no-scale: the design is not centred, so the factor is not shifted, and columns whose
+# means are far from 0 (50 and -300, spreads 10 and 100) are no reason to make it again
+awk 'BEGIN { srand(11); print "x1,x2,y"
+             for (i = 0; i < 20000; i++) { a = 50 + 20 * (rand() - 0.5); b = -300 + 200 * (rand() - 0.5)
+                 printf "%.6f,%.6f,%.6f\n", a, b, 1 + 0.5 * a - 0.2 * b + rand() } }' >"$TMP/ns.csv"
+lr 2 1 --solver exact --no-scale --model-out "$TMP/ns.json" "$TMP/ns.csv" >/dev/null 2>"$TMP/ns.err"
+model_values "$TMP/ns.json" >"$TMP/got.txt"
+lstsq_values "$TMP/ns.csv" >"$TMP/want.txt"
+why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) && ! grep -q "made again" "$TMP/ns.err" &&
+    ok "--no-scale with means of 50 and -300: one factor, no note, an independent QR's coefficients to 1e-12" ||
+    not_ok "--no-scale's factor" "$why $(grep 'made again' "$TMP/ns.err")"
 
 # --- aliased columns: a duplicate and a constant column get null, a warning, exit 0, and
 # the rest is the fit without them (R's lm gives NA the same way)
