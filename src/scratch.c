@@ -14,6 +14,10 @@
 #include "shard.h"
 #include "test_hooks.h"
 
+/* What a failed read of a scratch file says after its cause: where to look, how to go on. */
+#define READ_HINT "; the file system under --scratch (or $TMPDIR) failed: check it, then run " \
+                  "again (with --resume where --checkpoint wrote one)"
+
 static int row_numbers(const struct scratch *s) { return s->d + s->has_y + s->has_w; }
 
 /* An unnamed file in dir: O_TMPFILE, else a named one unlinked at once. -1 with errno. */
@@ -152,7 +156,7 @@ int64_t scratch_blocks_map(struct scratch_blocks *b, const double **X, const dou
               : mmap(NULL, b->map_len ? b->map_len : 1, PROT_READ, MAP_SHARED, b->fd,
                      (off_t)b->off[b->next]);
     if (m == MAP_FAILED)
-        return lr_fail(e, LR_ENOINPUT, "scratch file: cannot map block %lld: %s",
+        return lr_fail(e, LR_ENOINPUT, "scratch file: cannot map block %lld: %s" READ_HINT,
                        (long long)b->next, strerror(errno));
     madvise(m, b->map_len, MADV_WILLNEED);  /* read ahead: the block is read whole */
     b->map = m;
@@ -224,7 +228,7 @@ int64_t scratch_read_rows(struct scratch *s, int64_t max_rows, const double **ro
     if (got != (ssize_t)bytes) {
         if (got >= 0)
             errno = EIO;  /* shorter than what was written */
-        lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s",
+        lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s" READ_HINT,
                 (long long)s->next, strerror(errno));
         return -1;
     }
@@ -312,7 +316,7 @@ int scratch_get(const struct scratch *s, int64_t i, int j, double *v, struct lr_
         return 0;
     if (got >= 0)
         errno = EIO;
-    return lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s", (long long)i,
+    return lr_fail(e, LR_ENOINPUT, "scratch file: read failed at row %lld: %s" READ_HINT, (long long)i,
                    strerror(errno));
 }
 

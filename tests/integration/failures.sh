@@ -139,7 +139,8 @@ last=$(awk '$1 == "epoch" { e = $2 } END { print e + 0 }' "$TMP/f.err")  # befor
 lr 3 1 "${ST[@]}" --resume "$TMP/f_st.bin" --model-out "$TMP/f_res.json" "$TMP/f.csv" \
     >/dev/null 2>"$TMP/f_res.err"
 [ "$RANK_RCS" = "66 66 66 " ] && [ "$last" -ge 1 ] &&
-    [ "$(grep -c "scratch file: .*: Input/output error" "$TMP/f.err")" = 1 ] && [ ! -e "$TMP/f_out.json" ] &&
+    [ "$(grep -c "scratch file: .*: Input/output error; the file system under --scratch (or \$TMPDIR) failed: check it, then run again (with --resume where --checkpoint wrote one)" "$TMP/f.err")" = 1 ] &&
+    [ ! -e "$TMP/f_out.json" ] &&
     grep -q "resuming from .*f_st.bin after epoch $last\$" "$TMP/f_res.err" &&
     /usr/bin/python3 -c '
 import json, sys
