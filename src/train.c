@@ -355,7 +355,8 @@ static int prepare_outputs(struct run *r, struct lr_error *e)
     if (o->resume && load_resume(o->resume, &r->resume, e) < 0)
         return e->code;
     log_open(&r->log, comm_rank(), o->log_path, o->quiet, o->log_every, o->epochs,
-             o->resume ? r->resume.state.epoch : 0, o->validation_split > 0, e);
+             o->resume ? r->resume.state.epoch : 0,
+             o->validation_split > 0 && o->solver != SOLVER_EXACT, e);  /* exact: at the end */
     if ((rc = comm_agree(e)) != LR_OK)
         return rc;
     if (o->checkpoint)

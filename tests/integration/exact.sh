@@ -154,6 +154,14 @@ lstsq_values "$TMP/ns.csv" >"$TMP/want.txt"
 why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) && ! grep -q "made again" "$TMP/ns.err" &&
     ok "--no-scale with means of 50 and -300: one factor, no note, an independent QR's coefficients to 1e-12" ||
     not_ok "--no-scale's factor" "$why $(grep 'made again' "$TMP/ns.err")"
+# --validation-split: the validation rows' figures come once, at the end; the refinement
+# passes' lines and --log rows have no validation loss column (it would be nan)
+lr 2 1 --solver exact --validation-split 0.2 --log "$TMP/vs.csv" --model-out "$TMP/vs.json" \
+    "$ROOT/datasets/swiss.csv" >"$TMP/vs.out" 2>"$TMP/vs.err"
+grep -q "^epoch 1 loss " "$TMP/vs.err" && ! grep -qi "nan" "$TMP/vs.err" &&
+    ! head -1 "$TMP/vs.csv" | grep -q val_loss && grep -q "^validation: [0-9]* rows, MSE " "$TMP/vs.out" &&
+    ok "--validation-split with the exact solver: no val_loss nan on its passes, the validation figures at the end" ||
+    not_ok "the exact solver's log with a validation split" "$(grep -i "nan" "$TMP/vs.err" | head -2) $(head -1 "$TMP/vs.csv")"
 
 # --- aliased columns: a duplicate and a constant column get null, a warning, exit 0, and
 # the rest is the fit without them (R's lm gives NA the same way)
