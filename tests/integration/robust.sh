@@ -194,6 +194,10 @@ usage_fail "--cov: an unknown type is a usage error" "'hc4' is not classical, hc
     --solver exact --cov hc4 "$TMP/cl.csv"
 usage_fail "--cov with --l2: usage error" "unpenalised least squares; drop --l2" \
     --solver exact --l2 1 --cov hc0 "$TMP/cl.csv"
+usage_fail "--cov with --l1 --inference: usage error naming --l1" \
+    "unpenalised least squares; drop --l1 or --inference" --l1 1 --inference --cov hc1 "$TMP/cl.csv"
+usage_fail "--cov with --loss huber --inference: usage error naming --loss huber" \
+    "unpenalised least squares; drop --loss huber or --inference" --loss huber --inference --cov hc1 "$TMP/cl.csv"
 usage_fail "--cov with --cache: usage error (the cache keeps no cluster ids)" \
     "the cache does not keep cluster ids" --solver exact --cache "$TMP/c.bin" --cov cluster:firm "$TMP/cl.csv"
 usage_fail "--cov cluster:A,B,C: at most two columns" "one or two columns" \
