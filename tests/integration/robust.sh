@@ -95,6 +95,10 @@ grep -v '^firm 30,' "$TMP/cl.csv" >"$TMP/w0_ref.csv"
 lr 2 1 --quiet --solver exact --features $F --weights w --cov cluster:firm --model-out "$TMP/w0.json" "$TMP/w0.csv"
 check "rows of weight 0 count in no cluster (30 clusters = statsmodels' WLS without those rows)" \
     "$TMP/w0.json" "$TMP/w0_ref.csv" cluster:firm --features $F --weights w
+# ... nor in HC1's n/(n - k) and the n - k degrees of freedom (statsmodels would count them)
+lr 2 1 --quiet --solver exact --features $F --weights w --cov hc1 --model-out "$TMP/w0_hc1.json" "$TMP/w0.csv"
+check "rows of weight 0 count in no n: HC1's n/(n-k) and n-k DF = statsmodels' WLS without those rows" \
+    "$TMP/w0_hc1.json" "$TMP/w0_ref.csv" hc1 --features $F --weights w
 # a cluster column that is a feature too when --features names it
 lr 3 1 --quiet --solver exact --features x1,x2,year --cov cluster:year --model-out "$TMP/yf.json" "$TMP/cl.csv"
 check "--cov cluster:year with year among --features: a feature and the clusters" \
