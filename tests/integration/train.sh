@@ -204,6 +204,23 @@ PY
 close "$kappa" "$want" 1e-3 && ok "degree-5 polynomial: condition number $kappa, independently $want" ||
     not_ok "condition number" "$kappa vs $want"
 
+# --- more than 200 features: no certificate (its Gram matrix and eigenvalues are skipped),
+# so no condition number or bound in the model, and the stopping rules decide alone: here
+# the gradient's fall to 1e-14 of its start, reported as convergence
+"$GEN" --rows 3000 --features 201 --seed 3 "$TMP/wide.csv" 2>/dev/null
+lr 2 1 --quiet --model-out "$TMP/wide.json" "$TMP/wide.csv" 2>"$TMP/err"
+model_values "$TMP/wide.json" >"$TMP/got.txt"
+lstsq_values "$TMP/wide.csv" >"$TMP/want.txt"
+lr 2 1 --quiet --drop x201 --model-out "$TMP/w200.json" "$TMP/wide.csv"  # the edge: 200 are certified
+lr 2 1 --quiet --l1 0.01 --model-out "$TMP/wide_l1.json" "$TMP/wide.csv"  # the proximal solver's bound too
+why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-6) &&
+    grep -q '"stopped_by": "convergence",' "$TMP/wide.json" && grep -q '"stopped_by": "convergence",' "$TMP/wide_l1.json" &&
+    grep -q '"converged": true,' "$TMP/wide.json" && ! grep -q "warning" "$TMP/err" &&
+    ! grep -q '"error_bound"\|"condition_number"' "$TMP/wide.json" "$TMP/wide_l1.json" &&
+    [ -n "$(json_numbers "$TMP/w200.json" error_bound)" ] && [ -n "$(json_numbers "$TMP/w200.json" condition_number)" ] &&
+    ok "201 features: no certificate (no error_bound, no condition_number; 200 have both), stopped by convergence (also --l1); lstsq's coefficients to 1e-6" ||
+    not_ok "201 features" "$why $(grep '"stopped_by"\|"error_bound"\|"condition_number"' "$TMP/wide.json" "$TMP/wide_l1.json" "$TMP/w200.json" | tr '\n' ' ') $(head -c 300 "$TMP/err")"
+
 # --- --tol 0 runs exactly --epochs epochs, even past an exact fit, and says when the loss hit 0
 lr 1 1 --tol 0 --epochs 1000 --log-every 100000 --model-out "$TMP/t0.json" "$ROOT/datasets/tutorial.csv" \
     >"$TMP/out" 2>"$TMP/err"
