@@ -197,6 +197,42 @@ lr 2 1 predict --model "$TMP/alias.json" --output "$TMP/pa.csv" "$TMP/alias.csv"
     paste -d, "$TMP/pa.csv" "$TMP/pp.csv" | awk -F, 'NR > 1 { d = $2 - $4; if (d < 0) d = -d; if (d > 1e-9 * ($4 < 0 ? -$4 : $4)) bad = 1 } END { exit bad }' &&
     ok "predict with aliased coefficients: the plain model's predictions" || not_ok "predict with an aliased model"
 
+# --- the rank tolerance: a column is aliased when its part not explained by the kept columns
+# before it is at most 1e-10 of its norm (on the scaled design). near_a = x1 + 1e-11·u sits
+# a decade below that, near_b = x1 + 1e-9·v a decade above (u, v, x1 standard normal: the
+# ratios are about those factors; numpy's QR measures them)
+ratios=$("$PY" - "$TMP/near.csv" <<'PY'
+import numpy as np, sys
+rng = np.random.default_rng(5)
+n = 400
+x1, x2, u, v = rng.normal(size=(4, n))
+a, b = x1 + 1e-11 * u, x1 + 1e-9 * v
+y = 1 + 2 * x1 - x2 + rng.normal(size=n)
+np.savetxt(sys.argv[1], np.column_stack([x1, x2, a, b, y]), fmt="%.17g", delimiter=",",
+           header="x1,x2,near_a,near_b,y", comments="")
+def ratio(c):  # |c's part outside [1 x1 x2]| / |c|, on z-scored columns
+    z = lambda c: (c - c.mean()) / c.std()
+    Q = np.linalg.qr(np.column_stack([np.ones(n), z(x1), z(x2)]))[0]
+    c = z(c)
+    return np.linalg.norm(c - Q @ (Q.T @ c)) / np.linalg.norm(c)
+ra, rb = ratio(a), ratio(b)
+print("%.2g %.2g" % (ra, rb))
+sys.exit(0 if 3e-12 < ra < 3e-11 and 3e-10 < rb < 3e-9 else 1)
+PY
+) && gen=0 || gen=1
+read -r ra rb <<<"$ratios"
+lr 2 1 --solver exact --model-out "$TMP/near.json" "$TMP/near.csv" >/dev/null 2>"$TMP/err"
+[ "$gen" = 0 ] && "$PY" - "$TMP/near.json" <<'PY' &&
+import json, sys
+m = json.load(open(sys.argv[1]))
+c = dict(zip(m["features"], m["coefficients"]))
+sys.exit(0 if c["near_a"] is None and None not in (c["x1"], c["x2"], c["near_b"]) else 1)
+PY
+    grep -q "warning: column 'near_a' is a linear combination of the columns before it (or constant): aliased" "$TMP/err" &&
+    ! grep -q "'near_b' is a linear combination" "$TMP/err" &&
+    ok "rank tolerance 1e-10: near_a, $ra of its norm off the columns before it, is aliased (warned); near_b, $rb off, is kept" ||
+    not_ok "rank tolerance" "ratios $ratios; $(grep -i 'alias\|warning' "$TMP/err" | head -2) $(grep -A5 '"coefficients"' "$TMP/near.json" | tr -d '\n ')"
+
 # --- more coefficients than rows: a data error on every rank
 head -4 "$ROOT/datasets/swiss.csv" >"$TMP/short.csv"
 expect_fail "exact solver, 3 rows for 6 coefficients" 65 "3 rows cannot determine 6 coefficients" 2 \

@@ -95,6 +95,10 @@ grep -v '^firm 30,' "$TMP/cl.csv" >"$TMP/w0_ref.csv"
 lr 2 1 --quiet --solver exact --features $F --weights w --cov cluster:firm --model-out "$TMP/w0.json" "$TMP/w0.csv"
 check "rows of weight 0 count in no cluster (30 clusters = statsmodels' WLS without those rows)" \
     "$TMP/w0.json" "$TMP/w0_ref.csv" cluster:firm --features $F --weights w
+# ... nor in HC1's n/(n - k) and the n - k degrees of freedom (statsmodels would count them)
+lr 2 1 --quiet --solver exact --features $F --weights w --cov hc1 --model-out "$TMP/w0_hc1.json" "$TMP/w0.csv"
+check "rows of weight 0 count in no n: HC1's n/(n-k) and n-k DF = statsmodels' WLS without those rows" \
+    "$TMP/w0_hc1.json" "$TMP/w0_ref.csv" hc1 --features $F --weights w
 # a cluster column that is a feature too when --features names it
 lr 3 1 --quiet --solver exact --features x1,x2,year --cov cluster:year --model-out "$TMP/yf.json" "$TMP/cl.csv"
 check "--cov cluster:year with year among --features: a feature and the clusters" \
@@ -194,6 +198,10 @@ usage_fail "--cov: an unknown type is a usage error" "'hc4' is not classical, hc
     --solver exact --cov hc4 "$TMP/cl.csv"
 usage_fail "--cov with --l2: usage error" "unpenalised least squares; drop --l2" \
     --solver exact --l2 1 --cov hc0 "$TMP/cl.csv"
+usage_fail "--cov with --l1 --inference: usage error naming --l1" \
+    "unpenalised least squares; drop --l1 or --inference" --l1 1 --inference --cov hc1 "$TMP/cl.csv"
+usage_fail "--cov with --loss huber --inference: usage error naming --loss huber" \
+    "unpenalised least squares; drop --loss huber or --inference" --loss huber --inference --cov hc1 "$TMP/cl.csv"
 usage_fail "--cov with --cache: usage error (the cache keeps no cluster ids)" \
     "the cache does not keep cluster ids" --solver exact --cache "$TMP/c.bin" --cov cluster:firm "$TMP/cl.csv"
 usage_fail "--cov cluster:A,B,C: at most two columns" "one or two columns" \
