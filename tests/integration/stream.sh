@@ -7,8 +7,8 @@
 # to stream when the node's memory (the test hook) cannot hold the rows; gd, nesterov and
 # the proximal path (--l1, huber, weights) read every epoch's rows back; the peak memory of
 # a streamed run does not grow with the row count; the scratch file leaves nothing behind,
-# even after kill -9; usage errors and exit 73 for a scratch directory that cannot hold the
-# rows; predict and evaluate stream too, with the same bytes.
+# even after kill -9; predict --cache with an --offset model refused; exit 73 for a scratch
+# directory that cannot hold the rows; predict and evaluate stream too, with the same bytes.
 
 PY=/usr/bin/python3
 "$PY" - "$TMP" <<'PY'
@@ -221,18 +221,9 @@ else
     not_ok "cannot mount a small tmpfs for the scratch check (tests run as root)"
 fi
 
-# usage errors: what stream mode does not do yet says so, and what the option needs
+# predict --cache with an --offset model, streamed: a usage error (stream_limits.sh checks
+# the other usage errors by the option they name, and this one in resident mode)
 bad=""
-for args in "--memory stream --folds column:x1 --cv 3" \
-    "--memory stream --cache $TMP/c.bin --validation-split 0.2" \
-    "--memory resident --scratch $TMP" \
-    "--memory resident --block-rows 8192" "--memory stream --block-rows 1000" \
-    "--memory sometimes"; do
-    # shellcheck disable=SC2086
-    lr 1 1 $args --model-out "$TMP/u.json" "$TMP/hard.csv" >/dev/null 2>"$TMP/u.err"
-    rc=$?
-    [ $rc -eq 2 ] && [ ! -e "$TMP/u.json" ] || bad="$bad [$args: exit $rc]"
-done
 lr 1 1 --offset x2 --categorical g --missing mean --on-bad-row skip --quiet \
     --model-out "$TMP/om.json" "$TMP/all.csv" >/dev/null 2>&1
 lr 2 1 predict --model "$TMP/om.json" --memory stream --on-bad-row skip --cache "$TMP/oc.bin" \
@@ -240,8 +231,8 @@ lr 2 1 predict --model "$TMP/om.json" --memory stream --on-bad-row skip --cache 
 rc=$?
 [ $rc -eq 2 ] && grep -q "does not keep them; drop --cache" "$TMP/u.err" && [ ! -e "$TMP/op.csv" ] ||
     bad="$bad [predict --cache with an --offset model: exit $rc]"
-[ -z "$bad" ] && ok "stream mode's usage errors: exit 2, no model" ||
-    not_ok "stream mode's usage errors" "$bad"
+[ -z "$bad" ] && ok "predict --cache with an --offset model, streamed: exit 2, no output" ||
+    not_ok "predict --cache with an --offset model, streamed" "$bad"
 
 # --cv in stream mode: the folds' triangles from the scratch file's blocks, the resident path
 lr 2 1 --cv 5 --l1-ratio 1 --lambdas 20 --memory resident --quiet --model-out "$TMP/cvr.json" \
