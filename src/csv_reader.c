@@ -63,6 +63,10 @@ struct piece {
     int64_t n_skipped_missing; /* of n_skipped: for a missing value */
     struct level_dict *dicts;  /* with lay->enc: per slot, this block's levels of the piece */
     int64_t **remap;           /* per slot: the piece's ids → the shard's (built per block) */
+    int *added;                /* the slots whose dictionary gained a level in the current
+                                  record, in order: a rejected record's are taken out again,
+                                  so that only kept rows make levels */
+    int n_added, added_cap;
     unsigned char *seen;       /* per slot: 1 a number, 2 a level */
     int overflow;              /* 1 + the first slot whose dictionary is full (0: none) */
     int failed;                /* stop parsing: err holds the first error */
@@ -372,6 +376,8 @@ static void reject_record(struct piece *st)
         return;
     }
     st->n_skipped_missing += missing_skip;
+    while (st->n_added > 0)  /* its new levels: no kept row holds them */
+        dict_pop(&st->dicts[st->added[--st->n_added]]);
     if (st->n_first_skipped < CSV_FIRST_SKIPPED) {
         st->first_skipped[st->n_first_skipped] = st->line_idx;
         st->first_skipped_last[st->n_first_skipped++] = st->line_idx + st->rec_lines - 1;
@@ -430,7 +436,16 @@ static int level_value(struct piece *st, int slot, int mode, const char *text, s
         *v = enc_level_value(id < 0 ? ENC_UNSEEN : (uint64_t)id);
         return 0;
     }
-    int64_t id = dict_intern(&st->dicts[slot], text, len, enc->max_entries, enc->max_bytes);
+    struct level_dict *d = &st->dicts[slot];
+    int64_t had = d->n;
+    int64_t id = dict_intern(d, text, len, enc->max_entries, enc->max_bytes);
+    if (d->n > had) {  /* new: the record's until it is kept (end_record) */
+        if (st->n_added == st->added_cap) {
+            st->added_cap = st->added_cap ? 2 * st->added_cap : 8;
+            st->added = lr_realloc(st->added, (size_t)st->added_cap * sizeof *st->added);
+        }
+        st->added[st->n_added++] = slot;
+    }
     if (id < 0 && !st->overflow)
         st->overflow = 1 + slot;
     st->seen[slot] |= id < 0 ? 2 | 4 : 2;
@@ -576,7 +591,7 @@ static void end_record(struct piece *st)
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
                      lay->has_weight, lay->has_offset, lay->n_groups);
     }
-    st->col = st->rows_in_record = st->rec_missing = 0;
+    st->col = st->rows_in_record = st->rec_missing = st->n_added = 0;
     st->bad = BAD_NONE;
 }
 
@@ -690,7 +705,8 @@ static unsigned char *line_plan(const struct csv_layout *lay)
  * field, text, a quote, another number of fields, a negative weight): the record goes to
  * fast_record and libcsv, which decide it from scratch. Nothing has changed then but the
  * current row's unkept values and levels interned, which those paths intern again (the
- * same ids) before they reach the field that stopped this one.
+ * same ids) before they reach the field that stopped this one (and take out again if they
+ * reject the record).
  */
 static size_t line_record(const char *rec, const char *hi, struct piece *st,
                           const unsigned char *kind)
@@ -832,6 +848,7 @@ static void piece_reset(struct piece *st)
     st->bad = BAD_NONE;
     st->n_skipped_missing = 0;
     st->overflow = 0;
+    st->n_added = 0;
     for (int j = 0; st->dicts && j < st->lay->n_features; j++)
         dict_clear(&st->dicts[j]);
     if (st->seen)
@@ -1172,6 +1189,7 @@ static void pieces_free(struct pieces *ps)
         }
         free(ps->st[k].dicts);
         free(ps->st[k].remap);
+        free(ps->st[k].added);
         free(ps->st[k].seen);
         free(ps->st[k].missing);
         free(ps->st[k].field_end);
