@@ -457,3 +457,23 @@ done
 grep -q "from the cache" "$TMP/err" && [ -z "$lv_bad" ] &&
     ok "levels of rejected records: the cache written and read holds none of them" ||
     not_ok "levels of rejected records, cache" "$lv_bad $(head -c 300 "$TMP/err")"
+
+# --- a level holding a newline or a carriage return (inside quotes): train's output shows
+# it escaped as describe does ('x\x0ay'), one line per name; the model file keeps it as read.
+# e's levels repeat c's, so its column is aliased and a warning names it.
+printf 'c,e,x,y\na,k,1,1.1\n"x\ny","m\nn",2,3.2\na,k,3,2.9\n"x\ny","m\nn",4,6.1\na,k,5,5.2\n"x\ny","m\nn",6,8.1\n"p\rq",k,7,9\n"p\rq",k,8,9.5\n' >"$TMP/nl.csv"
+lr 1 1 --solver exact --categorical c,e --model-out "$TMP/nl.json" "$TMP/nl.csv" >"$TMP/out" 2>"$TMP/err"
+lv_bad=""
+grep -q '^linreg_mpi:   c=x\\x0ay  *mean ' "$TMP/err" && grep -q '^linreg_mpi:   c=p\\x0dq  *mean ' "$TMP/err" ||
+    lv_bad="$lv_bad stats lines;"
+grep -q "^linreg_mpi: warning: column 'e=m\\\\x0an' is a linear combination" "$TMP/err" || lv_bad="$lv_bad warning;"
+grep -q '^c=x\\x0ay  *[0-9]' "$TMP/out" && grep -q '^c=p\\x0dq  *[0-9]' "$TMP/out" || lv_bad="$lv_bad table;"
+grep -q '^model: y = .*\*c=p\\x0dq .*\*c=x\\x0ay .*\*e=m\\x0an .*\*x$' "$TMP/out" || lv_bad="$lv_bad model line;"
+grep -v -q -e '^linreg_mpi: ' -e '^epoch ' "$TMP/err" && lv_bad="$lv_bad a stderr line broken;"
+grep -q '^[yn]' "$TMP/out" && lv_bad="$lv_bad a stdout line broken;"
+grep -q $'\r' "$TMP/out" "$TMP/err" && lv_bad="$lv_bad a carriage return;"
+"$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); sys.exit(not ("c=x\ny" in m["features"] and
+    [c["levels"] for c in m["encoding"]["columns"] if c["name"] == "c"] == [["a", "p\rq", "x\ny"]]))' \
+    "$TMP/nl.json" || lv_bad="$lv_bad model file;"
+[ -z "$lv_bad" ] && ok "levels with a newline or CR: escaped in train's stats lines, warnings, table and model line; raw in the model file" ||
+    not_ok "levels with a newline or CR in train's output" "$lv_bad $(head -c 600 "$TMP/err") $(head -c 1500 "$TMP/out")"
