@@ -361,6 +361,13 @@ static void fail_record(struct piece *st)
     st->failed = 1;
 }
 
+/* The levels the current record added, taken out again: it is not kept (or not here). */
+static void drop_added(struct piece *st)
+{
+    while (st->n_added > 0)
+        dict_pop(&st->dicts[st->added[--st->n_added]]);
+}
+
 /* The current record is bad: fail, or count it and move on. A quote out of place or never
    closed fails even in skip mode: where every later record ends depends on the quotes
    before it, so skipping would silently take the following lines with it. */
@@ -376,8 +383,7 @@ static void reject_record(struct piece *st)
         return;
     }
     st->n_skipped_missing += missing_skip;
-    while (st->n_added > 0)  /* its new levels: no kept row holds them */
-        dict_pop(&st->dicts[st->added[--st->n_added]]);
+    drop_added(st);  /* its new levels: no kept row holds them */
     if (st->n_first_skipped < CSV_FIRST_SKIPPED) {
         st->first_skipped[st->n_first_skipped] = st->line_idx;
         st->first_skipped_last[st->n_first_skipped++] = st->line_idx + st->rec_lines - 1;
@@ -803,8 +809,10 @@ static const char *parse_piece(struct csv_parser *p, const char *lo, const char 
         ssize_t k = nl && !(shard_quotes(rec, (size_t)(nl - rec)) & 1)
                         ? nl + 1 - rec
                         : shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
-        if (k < 0 && more)
-            break;  /* it ends in the next block */
+        if (k < 0 && more) {  /* it ends in the next block, which reads it again */
+            drop_added(st);  /* the levels line_record interned before its quote */
+            break;
+        }
         size_t len = k < 0 ? (size_t)(hi - rec) : (size_t)k;
         st->rec = rec;  /* for messages: without its final newline, even one in quotes */
         st->rec_len = len - (rec[len - 1] == '\n');
