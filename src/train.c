@@ -67,6 +67,7 @@ struct run {
     struct lr_error ckpt_err;
     struct dataset ds, test;
     char **shown;              /* ds's feature names as the output shows them (shown_names) */
+    int n_shown;
     struct dataset val;        /* --validation-split's rows, held out of ds */
     struct col_stats *s, ys;   /* D feature columns, and the target */
     double *mean, *scale;      /* D: the scaling applied (0 and 1 without scaling) */
@@ -597,6 +598,7 @@ static int scale_data(struct run *r, struct lr_error *e)
     if (o->missing == MISSING_MEAN && fill_missing(r, e) < 0)
         return e->code;
     r->shown = shown_names(ds);
+    r->n_shown = ds->n_features;
     log_stats(&r->log, ds, r->shown, r->s, &r->ys);
     if (check_finite_stats(ds, r->s, &r->ys, o->path, e) < 0)
         return e->code;  /* from merged statistics: the same on every rank */
@@ -1433,7 +1435,7 @@ static void run_free(struct run *r)
     r->ck.opt.weights = NULL;
     ckpt_free(&r->ck);
     gd_state_free(&r->st);
-    for (int j = 0; r->shown && j < r->ds.n_features; j++)
+    for (int j = 0; j < r->n_shown; j++)
         free(r->shown[j]);
     free(r->shown);
     dataset_free(&r->ds);
