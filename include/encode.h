@@ -132,6 +132,9 @@ void dict_free(struct level_dict *d);
 /* The id of s[0..n), added when new; -1 when adding would pass max_entries or max_bytes. */
 int64_t dict_intern(struct level_dict *d, const char *s, size_t n, int64_t max_entries,
                     int64_t max_bytes);
+/* The last entry added taken out again (entries come out in the reverse of their order of
+   addition: linear probing then needs no tombstones); d->n must be > 0. */
+void dict_pop(struct level_dict *d);
 /* The id of s[0..n), or -1. */
 int64_t dict_find(const struct level_dict *d, const char *s, size_t n);
 static inline const char *dict_key(const struct level_dict *d, int64_t id, size_t *len)

@@ -69,6 +69,10 @@ struct piece {
     int64_t n_skipped_missing; /* of n_skipped: for a missing value */
     struct level_dict *dicts;  /* with lay->enc: per slot, this block's levels of the piece */
     int64_t **remap;           /* per slot: the piece's ids → the shard's (built per block) */
+    int *added;                /* the slots whose dictionary gained a level in the current
+                                  record, in order: a rejected record's are taken out again,
+                                  so that only kept rows make levels */
+    int n_added, added_cap;
     unsigned char *seen;       /* per slot: 1 a number, 2 a level */
     int overflow;              /* 1 + the first slot whose dictionary is full (0: none) */
     int failed;                /* stop parsing: err holds the first error */
@@ -363,6 +367,13 @@ static void fail_record(struct piece *st)
     st->failed = 1;
 }
 
+/* The levels the current record added, taken out again: it is not kept (or not here). */
+static void drop_added(struct piece *st)
+{
+    while (st->n_added > 0)
+        dict_pop(&st->dicts[st->added[--st->n_added]]);
+}
+
 /* The current record is bad: fail, or count it and move on. A quote out of place or never
    closed fails even in skip mode: where every later record ends depends on the quotes
    before it, so skipping would silently take the following lines with it. */
@@ -378,6 +389,7 @@ static void reject_record(struct piece *st)
         return;
     }
     st->n_skipped_missing += missing_skip;
+    drop_added(st);  /* its new levels: no kept row holds them */
     if (st->n_first_skipped < CSV_FIRST_SKIPPED) {
         st->first_skipped[st->n_first_skipped] = st->line_idx;
         st->first_skipped_last[st->n_first_skipped++] = st->line_idx + st->rec_lines - 1;
@@ -436,7 +448,16 @@ static int level_value(struct piece *st, int slot, int mode, const char *text, s
         *v = enc_level_value(id < 0 ? ENC_UNSEEN : (uint64_t)id);
         return 0;
     }
-    int64_t id = dict_intern(&st->dicts[slot], text, len, enc->max_entries, enc->max_bytes);
+    struct level_dict *d = &st->dicts[slot];
+    int64_t had = d->n;
+    int64_t id = dict_intern(d, text, len, enc->max_entries, enc->max_bytes);
+    if (d->n > had) {  /* new: the record's until it is kept (end_record) */
+        if (st->n_added == st->added_cap) {
+            st->added_cap = st->added_cap ? 2 * st->added_cap : 8;
+            st->added = lr_realloc(st->added, (size_t)st->added_cap * sizeof *st->added);
+        }
+        st->added[st->n_added++] = slot;
+    }
     if (id < 0 && !st->overflow)
         st->overflow = 1 + slot;
     st->seen[slot] |= id < 0 ? 2 | 4 : 2;
@@ -582,7 +603,7 @@ static void end_record(struct piece *st)
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
                      lay->has_weight, lay->has_offset, lay->n_groups);
     }
-    st->col = st->rows_in_record = st->rec_missing = 0;
+    st->col = st->rows_in_record = st->rec_missing = st->n_added = 0;
     st->bad = BAD_NONE;
 }
 
@@ -696,7 +717,8 @@ static unsigned char *line_plan(const struct csv_layout *lay)
  * field, text, a quote, another number of fields, a negative weight): the record goes to
  * fast_record and libcsv, which decide it from scratch. Nothing has changed then but the
  * current row's unkept values and levels interned, which those paths intern again (the
- * same ids) before they reach the field that stopped this one.
+ * same ids) before they reach the field that stopped this one (and take out again if they
+ * reject the record).
  */
 static size_t line_record(const char *rec, const char *hi, struct piece *st,
                           const unsigned char *kind)
@@ -793,8 +815,10 @@ static const char *parse_piece(struct csv_parser *p, const char *lo, const char 
         ssize_t k = nl && !(shard_quotes(rec, (size_t)(nl - rec)) & 1)
                         ? nl + 1 - rec
                         : shard_record_end(rec, (size_t)(hi - rec), 0, &inside, &open);
-        if (k < 0 && more)
-            break;  /* it ends in the next block */
+        if (k < 0 && more) {  /* it ends in the next block, which reads it again */
+            drop_added(st);  /* the levels line_record interned before its quote */
+            break;
+        }
         size_t len = k < 0 ? (size_t)(hi - rec) : (size_t)k;
         st->rec = rec;  /* for messages: without its final newline, even one in quotes */
         st->rec_len = len - (rec[len - 1] == '\n');
@@ -838,6 +862,7 @@ static void piece_reset(struct piece *st)
     st->bad = BAD_NONE;
     st->n_skipped_missing = 0;
     st->overflow = 0;
+    st->n_added = 0;
     for (int j = 0; st->dicts && j < st->lay->n_features; j++)
         dict_clear(&st->dicts[j]);
     if (st->seen)
@@ -1178,6 +1203,7 @@ static void pieces_free(struct pieces *ps)
         }
         free(ps->st[k].dicts);
         free(ps->st[k].remap);
+        free(ps->st[k].added);
         free(ps->st[k].seen);
         free(ps->st[k].missing);
         free(ps->st[k].field_end);

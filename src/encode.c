@@ -142,6 +142,18 @@ int64_t dict_intern(struct level_dict *d, const char *s, size_t n, int64_t max_e
     return id;
 }
 
+void dict_pop(struct level_dict *d)
+{
+    /* no later entry probed past its slot (it was empty until then), and no earlier one
+       either (an earlier entry found its slot before it was taken): emptying it leaves
+       every other entry's probe sequence as it was */
+    int64_t id = d->n - 1;
+    size_t len;
+    const char *s = dict_key(d, id, &len);
+    d->slot[dict_probe(d, s, len, d->hash[id])] = -1;
+    d->n = id;
+}
+
 /* ---- the encoding ---- */
 
 int enc_width(const struct encoding *enc)

@@ -213,12 +213,15 @@ void log_steps(struct train_log *l, const char *what, int done, int total)
     fflush(stderr);
 }
 
-/* "linreg_mpi: PREFIX<message>\n" on stderr in one write. */
+/* "linreg_mpi: PREFIX<message>\n" on stderr in one write. A name in the message (a level
+   may hold a newline or a carriage return, inside quotes) has its control bytes escaped:
+   one message, one line. */
 static void note_line(const char *prefix, const char *fmt, va_list ap)
 {
-    char line[2048];
+    char line[2048], shown[4 * sizeof line + 9];
     vsnprintf(line, sizeof line, fmt, ap);
-    fprintf(stderr, "linreg_mpi: %s%s\n", prefix, line);
+    lr_escape(shown, sizeof shown, line, strlen(line));
+    fprintf(stderr, "linreg_mpi: %s%s\n", prefix, shown);
 }
 
 void log_note(const struct train_log *l, const char *fmt, ...)

@@ -66,6 +66,8 @@ struct run {
     int ckpt_failed;           /* rank 0: a checkpoint write failed (ckpt_err) */
     struct lr_error ckpt_err;
     struct dataset ds, test;
+    char **shown;              /* ds's feature names as the output shows them (shown_names) */
+    int n_shown;
     struct dataset val;        /* --validation-split's rows, held out of ds */
     struct col_stats *s, ys;   /* D feature columns, and the target */
     double *mean, *scale;      /* D: the scaling applied (0 and 1 without scaling) */
@@ -195,14 +197,28 @@ static void choose_scaling(const struct dataset *ds, const struct col_stats *s, 
     }
 }
 
+/* The feature names as the output shows them: control bytes escaped as describe shows
+   them ('x\x0ay'), so that a level holding a newline or a carriage return (inside quotes)
+   does not break a line. The model file keeps the names as read. */
+static char **shown_names(const struct dataset *ds)
+{
+    char **shown = lr_malloc(((size_t)ds->n_features + 1) * sizeof *shown);
+    for (int j = 0; j < ds->n_features; j++) {
+        size_t n = strlen(ds->feature_names[j]), cap = 4 * n + 9;  /* each byte: \xHH */
+        shown[j] = lr_malloc(cap);
+        lr_escape(shown[j], cap, ds->feature_names[j], n);
+    }
+    return shown;
+}
+
 static void log_stats(const struct train_log *log, const struct dataset *ds,
-                      const struct col_stats *s, const struct col_stats *ys)
+                      char *const *names, const struct col_stats *s, const struct col_stats *ys)
 {
     log_note(log, "%lld rows, %d feature%s, target '%s'", (long long)ds->n_rows_total,
              ds->n_features, ds->n_features == 1 ? "" : "s", ds->target_name);
     for (int j = 0; j < ds->n_features; j++)
         log_note(log, "  %-20s mean %-14.8g std %-14.8g min %-14.8g max %.8g",
-                 ds->feature_names[j], s[j].mean, stats_std(&s[j]), s[j].min, s[j].max);
+                 names[j], s[j].mean, stats_std(&s[j]), s[j].min, s[j].max);
     log_note(log, "  %-20s mean %-14.8g std %-14.8g min %-14.8g max %.8g (target)",
              ds->target_name, ys->mean, stats_std(ys), ys->min, ys->max);
 }
@@ -583,7 +599,9 @@ static int scale_data(struct run *r, struct lr_error *e)
         return rc;
     if (o->missing == MISSING_MEAN && fill_missing(r, e) < 0)
         return e->code;
-    log_stats(&r->log, ds, r->s, &r->ys);
+    r->shown = shown_names(ds);
+    r->n_shown = ds->n_features;
+    log_stats(&r->log, ds, r->shown, r->s, &r->ys);
     if (check_finite_stats(ds, r->s, &r->ys, o->path, e) < 0)
         return e->code;  /* from merged statistics: the same on every rank */
     choose_scaling(ds, r->s, !o->no_scale, !o->no_intercept, r->mean, r->scale, &r->log);
@@ -1374,7 +1392,7 @@ static int print_summary(const struct run *r, struct lr_error *e)
     if (o->huber)
         fprintf(out, "huber loss: delta %g, fitted scale %.10g\n", o->huber_delta, r->st.sigma);
     if (r->inf.terms) {
-        inference_print(&r->inf, ds->feature_names, out);
+        inference_print(&r->inf, r->shown, out);
         int joint = 0;  /* a term of several columns: its t tests alone do not test it */
         for (int t = 0; t < r->inf.n_tests; t++)
             joint |= r->inf.tests[t].df > 1;
@@ -1384,14 +1402,14 @@ static int print_summary(const struct run *r, struct lr_error *e)
         }
         if (r->dg.vif) {
             fputc('\n', out);
-            diagnostics_print(&r->dg, ds->feature_names, out);
+            diagnostics_print(&r->dg, r->shown, out);
         }
     }
     if (d <= 10) {  /* small models: the formula itself */
         fprintf(out, "model: %s = %.6g", ds->target_name, r->intercept);
         for (int j = 0; j < d; j++)
             fprintf(out, " %c %.6g*%s", r->coef[j] < 0 ? '-' : '+', fabs(r->coef[j]),
-                    ds->feature_names[j]);
+                    r->shown[j]);
         fputc('\n', out);
     }
     if (r->val.n_rows_total > 0)
@@ -1419,6 +1437,9 @@ static void run_free(struct run *r)
     r->ck.opt.weights = NULL;
     ckpt_free(&r->ck);
     gd_state_free(&r->st);
+    for (int j = 0; j < r->n_shown; j++)
+        free(r->shown[j]);
+    free(r->shown);
     dataset_free(&r->ds);
     dataset_free(&r->test);
     dataset_free(&r->val);

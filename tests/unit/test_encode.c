@@ -67,6 +67,39 @@ static void test_dict(void)
     dict_free(&d);
 }
 
+/* Entries taken out in the reverse of their order of addition, across the table's growth
+   and with colliding probes: the others are still found, the ids stay dense. */
+static void test_dict_pop(void)
+{
+    struct level_dict d;
+    dict_init(&d);
+    char key[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        CU_ASSERT_EQUAL(dict_intern(&d, key, strlen(key), 100000, 1 << 20), i);
+    }
+    for (int i = 39; i >= 20; i--)  /* 40 entries needed 128 slots; 20 fit in 64 */
+        dict_pop(&d);
+    CU_ASSERT_EQUAL(d.n, 20);
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        CU_ASSERT_EQUAL(dict_find(&d, key, strlen(key)), i < 20 ? i : -1);
+    }
+    for (int i = 20; i < 30; i++) {  /* added again, in another order: the next ids */
+        snprintf(key, sizeof key, "k%d", 49 - i);
+        CU_ASSERT_EQUAL(dict_intern(&d, key, strlen(key), 100000, 1 << 20), i);
+    }
+    for (int i = 0; i < 30; i++) {
+        size_t len;
+        const char *k = dict_key(&d, i, &len);
+        CU_ASSERT_EQUAL(dict_find(&d, k, len), i);
+    }
+    dict_pop(&d);  /* the last one: k20 */
+    CU_ASSERT_EQUAL(dict_find(&d, "k20", 3), -1);
+    CU_ASSERT_EQUAL(dict_find(&d, "k21", 3), 28);
+    dict_free(&d);
+}
+
 static void test_values(void)
 {
     double v = enc_level_value(0);
@@ -293,6 +326,7 @@ void add_encode_suite(void)
     CU_pSuite s = CU_add_suite("encode", NULL, NULL);
     CU_add_test(s, "NA strings: defaults, trimming, a custom list, too many", test_na);
     CU_add_test(s, "level dictionary: growth, ids, limits, bytes with NUL", test_dict);
+    CU_add_test(s, "level dictionary: the last entries taken out again", test_dict_pop);
     CU_add_test(s, "tagged values: level ids, unseen, missing", test_values);
     CU_add_test(s, "expansion: one-hot with reference, indicator, fill, unseen", test_expand);
     CU_add_test(s, "encoding JSON round trip and malformed input", test_json);
