@@ -70,9 +70,11 @@ struct piece {
     struct level_dict *dicts;  /* with lay->enc: per slot, this block's levels of the piece */
     int64_t **remap;           /* per slot: the piece's ids → the shard's (built per block) */
     int *added;                /* the slots whose dictionary gained a level in the current
-                                  record, in order: a rejected record's are taken out again,
-                                  so that only kept rows make levels */
+                                  record, in order (~slot: whose full dictionary it marked in
+                                  seen): a rejected record's are taken out again, so that
+                                  only kept rows make levels */
     int n_added, added_cap;
+    int rec_overflow;          /* the current record set overflow */
     unsigned char *seen;       /* per slot: 1 a number, 2 a level */
     int overflow;              /* 1 + the first slot whose dictionary is full (0: none) */
     int failed;                /* stop parsing: err holds the first error */
@@ -370,8 +372,26 @@ static void fail_record(struct piece *st)
 /* The levels the current record added, taken out again: it is not kept (or not here). */
 static void drop_added(struct piece *st)
 {
-    while (st->n_added > 0)
-        dict_pop(&st->dicts[st->added[--st->n_added]]);
+    while (st->n_added > 0) {
+        int a = st->added[--st->n_added];
+        if (a >= 0)
+            dict_pop(&st->dicts[a]);
+        else
+            st->seen[~a] &= (unsigned char)~4;
+    }
+    if (st->rec_overflow)
+        st->overflow = 0;
+    st->rec_overflow = 0;
+}
+
+/* Slot a (or ~slot) into the current record's list of what it added. */
+static void note_added(struct piece *st, int a)
+{
+    if (st->n_added == st->added_cap) {
+        st->added_cap = st->added_cap ? 2 * st->added_cap : 8;
+        st->added = lr_realloc(st->added, (size_t)st->added_cap * sizeof *st->added);
+    }
+    st->added[st->n_added++] = a;
 }
 
 /* The current record is bad: fail, or count it and move on. A quote out of place or never
@@ -451,15 +471,15 @@ static int level_value(struct piece *st, int slot, int mode, const char *text, s
     struct level_dict *d = &st->dicts[slot];
     int64_t had = d->n;
     int64_t id = dict_intern(d, text, len, enc->max_entries, enc->max_bytes);
-    if (d->n > had) {  /* new: the record's until it is kept (end_record) */
-        if (st->n_added == st->added_cap) {
-            st->added_cap = st->added_cap ? 2 * st->added_cap : 8;
-            st->added = lr_realloc(st->added, (size_t)st->added_cap * sizeof *st->added);
-        }
-        st->added[st->n_added++] = slot;
-    }
-    if (id < 0 && !st->overflow)
+    /* new, or the dictionary found full: the record's until it is kept (end_record) */
+    if (d->n > had)
+        note_added(st, slot);
+    if (id < 0 && !(st->seen[slot] & 4))
+        note_added(st, ~slot);
+    if (id < 0 && !st->overflow) {
         st->overflow = 1 + slot;
+        st->rec_overflow = 1;
+    }
     st->seen[slot] |= id < 0 ? 2 | 4 : 2;
     *v = enc_level_value(id < 0 ? 0 : (uint64_t)id);
     return 0;
@@ -603,7 +623,7 @@ static void end_record(struct piece *st)
         rows_reserve(&st->rows, st->rows.n + 1, lay->n_features, lay->has_target,
                      lay->has_weight, lay->has_offset, lay->n_groups);
     }
-    st->col = st->rows_in_record = st->rec_missing = st->n_added = 0;
+    st->col = st->rows_in_record = st->rec_missing = st->n_added = st->rec_overflow = 0;
     st->bad = BAD_NONE;
 }
 
@@ -862,7 +882,7 @@ static void piece_reset(struct piece *st)
     st->bad = BAD_NONE;
     st->n_skipped_missing = 0;
     st->overflow = 0;
-    st->n_added = 0;
+    st->n_added = st->rec_overflow = 0;
     for (int j = 0; st->dicts && j < st->lay->n_features; j++)
         dict_clear(&st->dicts[j]);
     if (st->seen)

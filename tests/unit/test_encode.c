@@ -256,6 +256,38 @@ static void test_reader_fields(void)
     close(fd);
 }
 
+/* A level that finds the dictionary full in a record then skipped is no overflow: only kept
+   rows' levels count, in one piece or in several (a piece's dictionary holds its own). */
+static void test_reader_full_skipped(void)
+{
+    const char *text = "x,c,y\n1,A,1\n2,B,2\n3,Z,NA\n4,A,4\n5,B,5\n";
+    const char *path = test_write_file(text, strlen(text));
+    int fd = open(path, O_RDONLY);
+    char *names[] = {"x", "c", "y"};
+    int slot[] = {0, 1, COL_TARGET};
+    unsigned char mode[] = {READ_NUMBER, READ_LEVEL}, miss[] = {MISSING_MEAN, MISSING_MEAN};
+    struct enc_na na;
+    struct lr_error e = {0};
+    enc_na_init(&na, NULL, &e);
+    struct enc_reader rd = {.mode = mode, .miss = miss, .na = &na, .max_entries = 2,
+                            .max_bytes = 1000};
+    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
+                             .names = names, .n_features = 2, .has_target = 1, .enc = &rd};
+    for (int threads = 1; threads <= 3; threads += 2) {
+        lay.block_bytes = threads == 3 ? 5 : 0;
+        struct csv_shard s;
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, threads, &s, &e), 0);
+        CU_ASSERT_EQUAL(s.n_rows, 4);
+        CU_ASSERT_EQUAL(s.n_skipped, 1);
+        CU_ASSERT_EQUAL(s.overflow, 0);
+        CU_ASSERT_EQUAL(s.seen[1] & 4, 0);
+        CU_ASSERT_EQUAL(s.dicts[1].n, 2);  /* A, B */
+        csv_shard_free(&s);
+    }
+    enc_na_free(&na);
+    close(fd);
+}
+
 /* The encoding decided once and applied block by block (rows read in blocks) gives the
    bits of the rows encoded at once, with a missing-value indicator and a one-hot column. */
 static void test_blocks(void)
@@ -333,4 +365,6 @@ void add_encode_suite(void)
     CU_add_test(s, "encoding decided once, applied block by block: the same bits", test_blocks);
     CU_add_test(s, "reader: levels, missing values and errors per field, any thread count",
                 test_reader_fields);
+    CU_add_test(s, "reader: a level that finds the dictionary full in a skipped record",
+                test_reader_full_skipped);
 }
