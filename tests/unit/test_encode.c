@@ -191,23 +191,50 @@ static void test_json(void)
     CU_ASSERT_EQUAL(enc_deserialize("not json", &back, &why), -1);
 }
 
+/* A file of columns x (a number), c (a level) and y (the target), read with an encoding that
+   keeps missing values (mean) and holds max_entries levels per dictionary. */
+struct xcy {
+    char *names[3];
+    int slot[3];
+    unsigned char mode[2], miss[2];
+    struct enc_na na;
+    struct enc_reader rd;
+    struct csv_layout lay;
+    int fd;
+};
+
+static void xcy_open(struct xcy *t, const char *text, int64_t max_entries)
+{
+    *t = (struct xcy){.names = {"x", "c", "y"}, .slot = {0, 1, COL_TARGET},
+                      .mode = {READ_NUMBER, READ_LEVEL}, .miss = {MISSING_MEAN, MISSING_MEAN}};
+    const char *path = test_write_file(text, strlen(text));
+    t->fd = open(path, O_RDONLY);
+    struct lr_error e = {0};
+    enc_na_init(&t->na, NULL, &e);
+    t->rd = (struct enc_reader){.mode = t->mode, .miss = t->miss, .na = &t->na,
+                                .max_entries = max_entries, .max_bytes = 1000};
+    t->lay = (struct csv_layout){.path = path, .delimiter = ',', .n_cols = 3, .slot = t->slot,
+                                 .names = t->names, .n_features = 2, .has_target = 1,
+                                 .enc = &t->rd};
+}
+
+static void xcy_close(struct xcy *t)
+{
+    enc_na_free(&t->na);
+    close(t->fd);
+}
+
 /* The reader's per-field decisions on a file, with 1 and 3 threads and tiny blocks: the same
    values, levels by bytes, missing values kept, a missing target skipped. */
 static void test_reader_fields(void)
 {
     const char *text = "x,c,y\n1,A,1\n,\"B,b\",2\nNA,A,NA\n4,\"\xCE\xA9\",4\n5,,5\n6,B,6\n";
-    const char *path = test_write_file(text, strlen(text));
-    int fd = open(path, O_RDONLY);
-    char *names[] = {"x", "c", "y"};
-    int slot[] = {0, 1, COL_TARGET};
-    unsigned char mode[] = {READ_NUMBER, READ_LEVEL}, miss[] = {MISSING_MEAN, MISSING_MEAN};
-    struct enc_na na;
+    struct xcy t;
+    xcy_open(&t, text, 100);
+    struct csv_layout lay = t.lay;
+    int fd = t.fd;
+    unsigned char *mode = t.mode, *miss = t.miss;
     struct lr_error e = {0};
-    enc_na_init(&na, NULL, &e);
-    struct enc_reader rd = {.mode = mode, .miss = miss, .na = &na, .max_entries = 100,
-                            .max_bytes = 1000};
-    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
-                             .names = names, .n_features = 2, .has_target = 1, .enc = &rd};
     for (int threads = 1; threads <= 3; threads += 2) {
         lay.block_bytes = threads == 3 ? 5 : 0;
         struct csv_shard s;
@@ -252,31 +279,21 @@ static void test_reader_fields(void)
     CU_ASSERT_EQUAL(e.line, 1);
     CU_ASSERT_EQUAL(e.column, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--missing skip"));
-    enc_na_free(&na);
-    close(fd);
+    xcy_close(&t);
 }
 
 /* A level that finds the dictionary full in a record then skipped is no overflow: only kept
    rows' levels count, in one piece or in several (a piece's dictionary holds its own). */
 static void test_reader_full_skipped(void)
 {
+    struct xcy t;
     const char *text = "x,c,y\n1,A,1\n2,B,2\n3,Z,NA\n4,A,4\n5,B,5\n";
-    const char *path = test_write_file(text, strlen(text));
-    int fd = open(path, O_RDONLY);
-    char *names[] = {"x", "c", "y"};
-    int slot[] = {0, 1, COL_TARGET};
-    unsigned char mode[] = {READ_NUMBER, READ_LEVEL}, miss[] = {MISSING_MEAN, MISSING_MEAN};
-    struct enc_na na;
+    xcy_open(&t, text, 2);
     struct lr_error e = {0};
-    enc_na_init(&na, NULL, &e);
-    struct enc_reader rd = {.mode = mode, .miss = miss, .na = &na, .max_entries = 2,
-                            .max_bytes = 1000};
-    struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 3, .slot = slot,
-                             .names = names, .n_features = 2, .has_target = 1, .enc = &rd};
     for (int threads = 1; threads <= 3; threads += 2) {
-        lay.block_bytes = threads == 3 ? 5 : 0;
+        t.lay.block_bytes = threads == 3 ? 5 : 0;
         struct csv_shard s;
-        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(fd), 6, (off_t)strlen(text), &lay, threads, &s, &e), 0);
+        CU_ASSERT_EQUAL_FATAL(csv_read_range(FD_BYTES(t.fd), 6, (off_t)strlen(text), &t.lay, threads, &s, &e), 0);
         CU_ASSERT_EQUAL(s.n_rows, 4);
         CU_ASSERT_EQUAL(s.n_skipped, 1);
         CU_ASSERT_EQUAL(s.overflow, 0);
@@ -284,8 +301,7 @@ static void test_reader_full_skipped(void)
         CU_ASSERT_EQUAL(s.dicts[1].n, 2);  /* A, B */
         csv_shard_free(&s);
     }
-    enc_na_free(&na);
-    close(fd);
+    xcy_close(&t);
 }
 
 /* The encoding decided once and applied block by block (rows read in blocks) gives the
