@@ -31,6 +31,7 @@
 
 #ifdef LINREG_TEST_HOOKS
 int test_hook_fires(const char *name);
+int test_hook_named(const char *name);  /* LINREG_TEST_HOOK names hook NAME */
 int test_fail_here(const char *phase, int rank);
 double test_mem_available(void); /* LINREG_TEST_MEM_AVAILABLE=bytes, else -1 */
 long long test_block_bytes(void);  /* LINREG_TEST_BLOCK_BYTES=bytes, else 0 */
@@ -38,6 +39,7 @@ long long test_ahead_bytes(void);  /* LINREG_TEST_AHEAD_BYTES=bytes, else 0 */
 long long test_max_rows(void);     /* LINREG_TEST_MAX_ROWS=rows, else 0 */
 #else
 #define test_hook_fires(name) 0
+#define test_hook_named(name) 0
 #define test_fail_here(phase, rank) 0
 #define test_mem_available() (-1.0)
 #define test_block_bytes() 0LL

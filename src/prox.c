@@ -242,7 +242,8 @@ int prox_run(const struct gd_problem *pb, const struct gd_params *p, struct gd_s
              gd_epoch_fn on_epoch, void *ctx, struct lr_error *e)
 {
     int d = pb->d, rc = 0, k = d + 3;
-    double *acc = lr_malloc((size_t)(k + 3) * sizeof *acc), *vacc = lr_malloc((size_t)k * sizeof *vacc);
+    double *acc = lr_malloc((size_t)(k + 3) * sizeof *acc);
+    double *vacc = lr_malloc((size_t)k * sizeof *vacc);
     double *grad = lr_malloc((size_t)(d + 2) * sizeof *grad);
     double *next = lr_malloc((size_t)(d + 1) * sizeof *next);
     double *raw = lr_malloc((size_t)(d + 1) * sizeof *raw), *gz = lr_malloc((size_t)(d + 1) * sizeof *gz);

@@ -5,15 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+int test_hook_named(const char *name)
+{
+    const char *spec = getenv("LINREG_TEST_HOOK");
+    size_t n = strlen(name);
+    return spec && strncmp(spec, name, n) == 0 && (spec[n] == '\0' || spec[n] == ':');
+}
+
 int test_hook_fires(const char *name)
 {
     static int calls;
-    const char *spec = getenv("LINREG_TEST_HOOK");
-    size_t n = strlen(name);
-    if (!spec || strncmp(spec, name, n) != 0 || (spec[n] != '\0' && spec[n] != ':'))
+    if (!test_hook_named(name))
         return 0;
-    int k = spec[n] == ':' ? atoi(spec + n + 1) : 1;
-    return ++calls == k;
+    const char *k = strchr(getenv("LINREG_TEST_HOOK"), ':');
+    return ++calls == (k ? atoi(k + 1) : 1);
 }
 
 int test_fail_here(const char *phase, int rank)
