@@ -79,7 +79,7 @@ static void warn_aliased(const struct model_file *m)
     for (int j = 0, k = 0; j < m->d && at < sizeof names; j++)
         if (m->aliased[j] && k++ < 3)
             at += (size_t)snprintf(names + at, sizeof names - at, "%s'%s'", k > 1 ? ", " : "",
-                                   m->features[j]);
+                                   lr_shown(m->features[j]).s);
     fprintf(stderr, "linreg_mpi: warning: prediction from a rank-deficient fit may be "
             "misleading: the aliased coefficient%s of %s%s count%s as 0, right only where "
             "those columns depend on the others as in the training data\n",
@@ -106,7 +106,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     if (e->code == LR_OK && m->offset && !need_target && o->cache)
         lr_fail(e, LR_EUSAGE, "predict: the model was trained with --offset %s, whose values "
                 "are part of every prediction, and --cache does not keep them; drop --cache",
-                m->offset);
+                lr_shown(m->offset).s);
     if (e->code == LR_OK && m->formula && fdata_from_json(m->formula, fd, &why) < 0)
         lr_fail_at(e, LR_EDATA, o->model, 0, 0, "not a valid linreg_mpi model: \"formula\": %s",
                    why);
@@ -414,7 +414,7 @@ int predict_run(const struct options *o, struct lr_error *e)
         if (comm_rank() == 0 && !o->quiet && m.weights && o->interval == INTERVAL_PREDICTION)
             fprintf(stderr, "linreg_mpi: the model was trained with --weights %s: each new "
                     "row's variance is sigma^2 (weight 1), as R's predict.lm assumes\n",
-                    m.weights);
+                    lr_shown(m.weights).s);
     }
     char header[512];
     const char *cols = o->interval ? "fit,lwr,upr" : "prediction";
