@@ -320,6 +320,24 @@ static int emit_send(void *ctx, const char *text, int64_t len, struct lr_error *
     return 0;
 }
 
+/* s as one field of the output CSV (RFC 4180): quoted, with its quotes doubled, when it
+   holds a comma, a quote or a line end (a name read from inside quotes may); as it is
+   otherwise. dst holds 2·strlen(s) + 3 bytes. */
+static void csv_field(char *dst, const char *s)
+{
+    int quote = s[strcspn(s, ",\"\r\n")] != '\0';
+    if (quote)
+        *dst++ = '"';
+    for (; *s; s++) {
+        if (*s == '"')
+            *dst++ = '"';
+        *dst++ = *s;
+    }
+    if (quote)
+        *dst++ = '"';
+    *dst = '\0';
+}
+
 /* Collective: every rank writes its part at its offset in a temporary file; rank 0 renames
    it into place once all parts are safely written (nothing half-written on failure).
    Resident rows' text is kept until the offsets are known; streamed rows are read twice,
@@ -416,17 +434,21 @@ int predict_run(const struct options *o, struct lr_error *e)
                     "row's variance is sigma^2 (weight 1), as R's predict.lm assumes\n",
                     lr_shown(m.weights).s);
     }
-    char header[512];
     const char *cols = o->interval ? "fit,lwr,upr" : "prediction";
-    if (ds.has_target)
-        snprintf(header, sizeof header, "%s,%s\n", ds.target_name, cols);
-    else
-        snprintf(header, sizeof header, "%s\n", cols);
+    char *header = lr_malloc(2 * strlen(ds.has_target ? ds.target_name : "") + 32);
+    size_t at = 0;
+    if (ds.has_target) {
+        csv_field(header, ds.target_name);
+        at = strlen(header);
+        header[at++] = ',';
+    }
+    sprintf(header + at, "%s\n", cols);
     if ((o->output ? write_parallel(&p, o->output, header, e)
                    : write_stdout(&p, header, e)) < 0)
         rc = e->code;
     else if (ds.stream)
         print_encoding(o, &ds);
+    free(header);
 done:
     model_file_free(&m);
     dataset_free(&ds);
