@@ -200,10 +200,10 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
             goto done;
         }
         if (c < 0) {
-            char what[64] = "--offset";
-            if (o->columns_of)
-                snprintf(what, sizeof what, "%s's --offset", o->columns_of);
-            csv_no_such_column(hi, o->path, what, o->offset, e);
+            /* predict, evaluate and --test all read a file with a model's offset (--test:
+               the model being trained), so all three say so the same way */
+            csv_no_such_column(hi, o->path, o->columns_of ? "the model's --offset" : "--offset",
+                               o->offset, e);
             goto done;
         }
         slot[c] = COL_OFFSET;
