@@ -999,8 +999,8 @@ static int infer_covariance(struct run *r, const double *theta_s, struct lr_erro
             return lr_fail_at(e, LR_EDATA, r->o->path, 0, 0, "--cov cluster:%s: every row is in "
                               "one cluster%s, and clustered standard errors need at least 2 "
                               "(--cov hc1 allows for unequal variances without clusters)",
-                              r->o->cov_columns, ds->n_groups == 2 ? " of one of the columns"
-                              : ""), LR_EDATA;
+                              lr_shown(r->o->cov_columns).s,
+                              ds->n_groups == 2 ? " of one of the columns" : ""), LR_EDATA;
         }
         if (g < r->xf.rank)
             log_note(&r->log, "warning: --cov: %lld clusters for %d coefficients: the "
