@@ -184,18 +184,17 @@ done
 NM="$ROOT/tests/tools/check_names.py"
 python3 "$NM" data "$TMP/names.csv"
 python3 "$NM" data "$TMP/names-x.csv" 0  # without the column x<LF>q
-lr 1 1 --quiet --solver exact --categorical auto --model-out "$TMP/names.json" "$TMP/names.csv" \
-    >/dev/null
+"$BIN" --quiet --solver exact --categorical auto --model-out "$TMP/names.json" "$TMP/names.csv" \
+    >/dev/null </dev/null
 lr 2 1 predict --model "$TMP/names.json" --output "$TMP/names-pred.csv" "$TMP/names.csv"
-lr 1 1 predict --model "$TMP/names.json" "$TMP/names.csv" >"$TMP/names-stdout.csv" 2>/dev/null
+"$BIN" predict --model "$TMP/names.json" "$TMP/names.csv" >"$TMP/names-stdout.csv" 2>/dev/null </dev/null
 for f in names-pred names-stdout; do
     python3 "$NM" csv "$TMP/$f.csv" "$TMP/names.csv" "$TMP/names.json" >"$TMP/check"
     grep -q "^ok " "$TMP/check" && ok "$(cut -c4- "$TMP/check") ($f)" ||
         not_ok "predict's CSV with such a target name ($f)" "$(cat "$TMP/check")"
 done
 rc=0
-lr 1 1 evaluate --model "$TMP/names.json" "$TMP/names-x.csv" >/dev/null 2>"$TMP/err" || rc=$?
-[ "$rc" = 65 ] && [ "$(head -1 "$TMP/err")" = "$TMP/names-x.csv:1:1: the model's features: no column named 'x\x0aq' (columns: g\x0dh, a,b, q\"t, y\"\x09z,\x0aw)" ] &&
-    ! sed -n 2p "$TMP/err" | grep -q "^q" &&
+"$BIN" evaluate --model "$TMP/names.json" "$TMP/names-x.csv" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+[ "$rc" = 65 ] && [ "$(cat "$TMP/err")" = "$TMP/names-x.csv:1:1: the model's features: no column named 'x\x0aq' (columns: g\x0dh, a,b, q\"t, y\"\x09z,\x0aw)" ] &&
     ok "evaluate: a missing column named with a newline: one line, escaped, exit 65" ||
     not_ok "evaluate: a missing column named with a newline" "exit $rc: $(cat -A "$TMP/err" | head -3)"

@@ -320,17 +320,19 @@ python3 "$NM" train "$TMP/out" "$TMP/err" "$TMP/names.json" >"$TMP/check"
 grep -q "^ok " "$TMP/check" && ok "$(cut -c4- "$TMP/check")" ||
     not_ok "names with control bytes through training" "$(cat "$TMP/check")"
 xq=$(printf 'x\nq')
+# (errors decided alike on every rank: one process without mpirun, whose abort costs more
+# than the run)
 for run in "65|names.csv:1:1: --features: no column named 'nosuch' (columns: x\x0aq, g\x0dh, a,b, q\"t, y\"\x09z,\x0aw)|--features|$xq,nosuch" \
     "2|linreg_mpi: --features: 'x\x0aq' is the target column|--target|$xq|--features|$xq" \
     "2|linreg_mpi: --formula: unknown column 'x q' at character 1; did you mean 'x\x0aq'?|--formula|\`x q\` ~ xq"; do
     IFS='|' read -r -d '' code want a1 a2 a3 a4 <<<"$run" || true
     args=("$a1" "${a2%$'\n'}")
     [ -n "${a3:-}" ] && args+=("$a3" "${a4%$'\n'}")
+    want=${want/names.csv/$TMP/names.csv}
+    [ "$code" = 2 ] && want="$want"$'\n'"Try 'linreg_mpi --help' for the list of options."
     rc=0
-    lr 1 1 --quiet "${args[@]}" "$TMP/names.csv" >/dev/null 2>"$TMP/err" || rc=$?
-    line2=$(sed -n 2p "$TMP/err")  # the next line is no part of a name: --help's or mpirun's
-    [ "$rc" = "$code" ] && [ "$(head -1 "$TMP/err")" = "${want/names.csv/$TMP/names.csv}" ] &&
-        case $line2 in "" | "Try 'linreg_mpi --help'"* | -----*) true ;; *) false ;; esac &&
+    "$BIN" --quiet "${args[@]}" "$TMP/names.csv" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+    [ "$rc" = "$code" ] && [ "$(cat "$TMP/err")" = "$want" ] &&
         ok "$a1 error naming such a column: one line, the name escaped, exit $code" ||
         not_ok "$a1 error naming such a column" "exit $rc: $(cat -A "$TMP/err")"
 done
