@@ -49,6 +49,17 @@ int lr_fail_at(struct lr_error *e, int code, const char *file, int64_t line, int
    \xHH, and text that does not fit ends in "...". */
 void lr_escape(char *dst, size_t cap, const char *src, size_t n);
 
+/* A name from the data or the command line (a column, a level, a term) as every message
+   and table shows it: lr_escape'd, so that a name holding a newline, a carriage return or
+   a tab (legal inside quotes) stays on its line ('x\x0aq'). The result lives until the end
+   of the full expression that calls it, so it goes straight into the arguments of one call:
+   lr_fail(e, LR_EUSAGE, "no column '%s'", lr_shown(name).s). Files the program writes for
+   other programs (the model, predict's CSV) keep the names as read. */
+struct lr_shown_name {
+    char s[1024];
+};
+struct lr_shown_name lr_shown(const char *name);
+
 /* Print the error the way users see it, one line (plus a --help hint for usage errors). */
 void lr_error_print(const struct lr_error *e, FILE *out);
 

@@ -272,8 +272,9 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
     const char *w_now = opt->weights ? opt->weights : "";
     if (strcmp(w_was, w_now) != 0)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "the checkpoint was made with other options: "
-                          "%s%s%s, now %s%s%s", *w_was ? "--weights '" : "no --weights", w_was,
-                          *w_was ? "'" : "", *w_now ? "--weights '" : "no --weights", w_now,
+                          "%s%s%s, now %s%s%s", *w_was ? "--weights '" : "no --weights",
+                          lr_shown(w_was).s, *w_was ? "'" : "",
+                          *w_now ? "--weights '" : "no --weights", lr_shown(w_now).s,
                           *w_now ? "'" : "");
     if (c->fp.d != fp->d)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %d features, this data has %d", other,
@@ -281,7 +282,8 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
     for (int j = 0; j <= fp->d; j++)
         if (strcmp(c->fp.names[j], fp->names[j]) != 0)
             return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %s '%s', this data has '%s'", other,
-                              j == 0 ? "target" : "feature", c->fp.names[j], fp->names[j]);
+                              j == 0 ? "target" : "feature", lr_shown(c->fp.names[j]).s,
+                              lr_shown(fp->names[j]).s);
     if (c->fp.rows != fp->rows)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %lld rows, this data has %lld", other,
                           (long long)c->fp.rows, (long long)fp->rows);
@@ -289,13 +291,13 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
         if (c->fp.digest[j] != fp->digest[j])
             return lr_fail_at(e, LR_EDATA, path, 0, 0,
                               "%s: the values of column '%s' differ (same rows and columns)",
-                              other, fp->names[j]);
+                              other, lr_shown(fp->names[j]).s);
     if (c->fp.digest[fp->d + 1] != fp->digest[fp->d + 1])  /* (it holds the weights too) */
         return lr_fail_at(e, LR_EDATA, path, 0, 0,
                           "%s: the same rows in another order (the validation split and the "
                           "rounding depend on it)%s%s%s", other,
-                          *w_now ? ", or other values in the --weights column '" : "", w_now,
-                          *w_now ? "'" : "");
+                          *w_now ? ", or other values in the --weights column '" : "",
+                          lr_shown(w_now).s, *w_now ? "'" : "");
     const char *opts = "the checkpoint was made with other options";
     if (c->opt.lr_option != opt->lr_option) {  /* first: with --solver auto it sets the solver */
         char was[32] = "auto", now[32] = "auto";

@@ -646,7 +646,8 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
     case O_CATEGORICAL: return set_columns(sp->name, v, &o->categorical, e);
     case O_REFERENCE:
         if (!strchr(v, '='))
-            return lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", v);
+            return lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'",
+                           lr_shown(v).s);
         o->reference = v;
         return 0;
     case O_MAX_LEVELS:
@@ -711,7 +712,7 @@ static int set_option(const struct opt_spec *sp, const char *v, struct options *
         const char *comma = o->cov_columns ? strchr(o->cov_columns, ',') : NULL;
         if (comma && strchr(comma + 1, ','))
             return lr_fail(e, LR_EUSAGE, "--cov cluster: one or two columns (cluster:NAME or "
-                           "cluster:NAME1,NAME2), not '%s'", o->cov_columns);
+                           "cluster:NAME1,NAME2), not '%s'", lr_shown(o->cov_columns).s);
         return o->cov_columns ? set_columns(sp->name, o->cov_columns, &o->cov_columns, e) : 0;
     }
     case O_INTERVAL:

@@ -1817,7 +1817,8 @@ int csv_read_head(int fd, const char *path, char delimiter, int has_header, stru
         int64_t below, column;
         place_of(p, field_offset(p, rec_len, delimiter, dup), &below, &column);
         lr_fail_at(e, LR_EDATA, path, 1 + below, column,
-                   "duplicate column name '%s' (also column %d)", h->names[dup], earlier + 1);
+                   "duplicate column name '%s' (also column %d)", lr_shown(h->names[dup]).s,
+                   earlier + 1);
         goto done;
     }
     rc = 0;
@@ -1851,11 +1852,12 @@ int csv_no_such_column(const struct csv_head *hi, const char *path, const char *
     char list[256] = "";
     size_t at = 0;
     for (int c = 0; c < hi->n_cols && at < sizeof list - 8; c++)
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "", hi->names[c]);
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "",
+                               lr_shown(hi->names[c]).s);
     if (at >= sizeof list - 8)
         strcpy(list + sizeof list - 8, ", ...");
     return lr_fail_at(e, LR_EDATA, path, hi->header_lines ? 1 : 0, 0,
-                      "%s: no column named '%s' (columns: %s)", what, name, list);
+                      "%s: no column named '%s' (columns: %s)", what, lr_shown(name).s, list);
 }
 
 int csv_columns_named(const struct csv_head *hi, const char *list, const char *what,

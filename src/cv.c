@@ -105,15 +105,15 @@ int cv_folds_column(const uint64_t *keys, int stride, int64_t n, int K, const ch
     if (kinds < 2)
         rc = lr_fail_at(e, LR_EDATA, path, 0, 0, "--folds column:%s: the column has %s, so "
                         "there is nothing to hold out: it needs one value per fold (or use "
-                        "--folds hash)", column, kinds ? "one value" : "no values");
+                        "--folds hash)", lr_shown(column).s, kinds ? "one value" : "no values");
     else if (kinds > CV_MAX_FOLDS)
         rc = lr_fail_at(e, LR_EDATA, path, 0, 0, "--folds column:%s: more than %d distinct "
-                        "values; a fold column holds one value per fold (at most %d)", column,
-                        CV_MAX_FOLDS, CV_MAX_FOLDS);
+                        "values; a fold column holds one value per fold (at most %d)",
+                        lr_shown(column).s, CV_MAX_FOLDS, CV_MAX_FOLDS);
     else if (K && kinds != K)
         rc = lr_fail_at(e, LR_EDATA, path, 0, 0, "--folds column:%s: the column has %lld "
-                        "distinct values but --cv asks for %d folds; use --cv %lld", column,
-                        (long long)kinds, K, (long long)kinds);
+                        "distinct values but --cv asks for %d folds; use --cv %lld",
+                        lr_shown(column).s, (long long)kinds, K, (long long)kinds);
     if (rc == 0) {
         /* keys sorted again by key, each with its fold, to look rows up by bisection */
         for (int64_t k = 0; k < kinds; k++)

@@ -108,7 +108,8 @@ static int resolve_groups(const struct csv_head *hi, const struct data_options *
     for (int k = 0; k < n; k++) {
         if (slot[cols[k]] == COL_TARGET || slot[cols[k]] == COL_WEIGHT ||
             slot[cols[k]] == COL_OFFSET) {
-            lr_fail(e, LR_EUSAGE, "%s: '%s' is the %s column", opt, hi->names[cols[k]],
+            lr_fail(e, LR_EUSAGE, "%s: '%s' is the %s column", opt,
+                    lr_shown(hi->names[cols[k]]).s,
                     slot[cols[k]] == COL_TARGET ? "target" : slot[cols[k]] == COL_WEIGHT ?
                     "--weights" : "--offset");
             goto done;
@@ -132,7 +133,7 @@ static int formula_extra_columns(const struct csv_head *hi, const struct data_op
             return csv_no_such_column(hi, o->path, "--weights", o->weights, e);
         if (c >= 0 && slot[c] != COL_SKIP)
             return lr_fail(e, LR_EUSAGE, "--weights: '%s' is read by the formula",
-                           o->weights);
+                           lr_shown(o->weights).s);
         if (c >= 0)
             slot[c] = COL_WEIGHT;
     }
@@ -164,7 +165,7 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
             } else if (*o->target && !*end && !o->target_optional) {
                 lr_fail_at(e, LR_EUSAGE, o->path, 0, 0,
                            "--target: no column named '%s', and column numbers go from 1 to %d",
-                           o->target, n_cols);
+                           lr_shown(o->target).s, n_cols);
                 goto done;
             } else if (!o->target_optional) {
                 char what[64] = "--target";
@@ -180,7 +181,8 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
     if (o->weights) {  /* the weight column is neither target nor feature */
         int c = csv_find_column(hi, o->weights);
         if (c >= 0 && c == target) {
-            lr_fail(e, LR_EUSAGE, "--weights: '%s' is the target column", o->weights);
+            lr_fail(e, LR_EUSAGE, "--weights: '%s' is the target column",
+                    lr_shown(o->weights).s);
             goto done;
         }
         if (c < 0 && !o->weights_optional) {
@@ -193,15 +195,15 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
     if (o->offset) {  /* the offset column too: added to the prediction, not a feature */
         int c = csv_find_column(hi, o->offset);
         if (c >= 0 && slot[c] != COL_SKIP) {
-            lr_fail(e, LR_EUSAGE, "--offset: '%s' is the %s column", o->offset,
+            lr_fail(e, LR_EUSAGE, "--offset: '%s' is the %s column", lr_shown(o->offset).s,
                     slot[c] == COL_TARGET ? "target" : "--weights");
             goto done;
         }
         if (c < 0) {
-            char what[64] = "--offset";
-            if (o->columns_of)
-                snprintf(what, sizeof what, "%s's --offset", o->columns_of);
-            csv_no_such_column(hi, o->path, what, o->offset, e);
+            /* predict, evaluate and --test all read a file with a model's offset (--test:
+               the model being trained), so all three say so the same way */
+            csv_no_such_column(hi, o->path, o->columns_of ? "the model's --offset" : "--offset",
+                               o->offset, e);
             goto done;
         }
         slot[c] = COL_OFFSET;
@@ -228,16 +230,19 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
     if (o->features || model) {
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
-                lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column", hi->names[target]);
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is the target column",
+                        lr_shown(hi->names[target]).s);
                 goto done;
             }
             if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_OFFSET) {
-                lr_fail(e, LR_EUSAGE, "--features: '%s' is the %s column", hi->names[cols[k]],
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is the %s column",
+                        lr_shown(hi->names[cols[k]]).s,
                         slot[cols[k]] == COL_WEIGHT ? "--weights" : "--offset");
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
-                lr_fail(e, LR_EUSAGE, "--features: '%s' is listed twice", hi->names[cols[k]]);
+                lr_fail(e, LR_EUSAGE, "--features: '%s' is listed twice",
+                        lr_shown(hi->names[cols[k]]).s);
                 goto done;
             }
             slot[cols[k]] = d++;
@@ -248,16 +253,19 @@ static int resolve_columns(const struct csv_head *hi, const struct data_options 
             goto done;
         for (int k = 0; k < n; k++) {
             if (cols[k] == target) {
-                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column", hi->names[target]);
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the target column",
+                        lr_shown(hi->names[target]).s);
                 goto done;
             }
             if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_OFFSET) {
-                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the %s column", hi->names[cols[k]],
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is the %s column",
+                        lr_shown(hi->names[cols[k]]).s,
                         slot[cols[k]] == COL_WEIGHT ? "--weights" : "--offset");
                 goto done;
             }
             if (slot[cols[k]] >= 0) {
-                lr_fail(e, LR_EUSAGE, "--drop: '%s' is also in --features", hi->names[cols[k]]);
+                lr_fail(e, LR_EUSAGE, "--drop: '%s' is also in --features",
+                        lr_shown(hi->names[cols[k]]).s);
                 goto done;
             }
             slot[cols[k]] = COL_DROPPED;
@@ -1623,17 +1631,16 @@ void dataset_print_encoding(const struct dataset *ds, const char *label, FILE *o
         const struct enc_column *c = &ds->enc.cols[s];
         if (c->kind == ENC_CATEGORICAL && c->n_missing > 0)
             fprintf(out, "linreg_mpi: %s%scolumn '%s': %lld missing value%s encoded as all-zero "
-                    "level columns\n", label, sep, c->name, (long long)c->n_missing,
+                    "level columns\n", label, sep, lr_shown(c->name).s, (long long)c->n_missing,
                     c->n_missing == 1 ? "" : "s");
         if (c->n_unseen > 0)
             fprintf(out, "linreg_mpi: %s%scolumn '%s': %lld value%s of levels not seen in training "
                     "encoded as all zeros (--unknown-level error refuses them)\n", label, sep,
-                    c->name,
-                    (long long)c->n_unseen, c->n_unseen == 1 ? "" : "s");
+                    lr_shown(c->name).s, (long long)c->n_unseen, c->n_unseen == 1 ? "" : "s");
         if (c->kind == ENC_NUMERIC && c->n_missing > 0 && c->has_fill)
             fprintf(out, "linreg_mpi: %s%scolumn '%s': %lld missing value%s filled with %.17g\n",
-                    label, sep, c->name, (long long)c->n_missing, c->n_missing == 1 ? "" : "s",
-                    c->fill);
+                    label, sep, lr_shown(c->name).s, (long long)c->n_missing,
+                    c->n_missing == 1 ? "" : "s", c->fill);
     }
 }
 

@@ -272,14 +272,15 @@ static void print_table(const struct dataset *ds, const struct column *c, FILE *
         if (c[j].n_text > 0)
             text_note(ds, &c[j], j, note, sizeof note);
         fprintf(out, "%-20s %12lld %10lld %15.8g %15.8g %15.8g %15.8g %15.8g %15.8g %15.8g%s%s\n",
-                ds->feature_names[j], (long long)c[j].s.count, (long long)c[j].missing,
+                lr_shown(ds->feature_names[j]).s, (long long)c[j].s.count, (long long)c[j].missing,
                 c[j].s.mean, stats_std(&c[j].s), c[j].s.min, c[j].q[0], c[j].q[1], c[j].q[2],
                 c[j].s.max, note[0] ? "   " : "", note);
     }
     for (int j = 0; j < ds->n_features; j++) {
         if (!c[j].text)
             continue;
-        fprintf(out, "%-20s %12lld %10lld   text: %s%lld distinct value%s", ds->feature_names[j],
+        fprintf(out, "%-20s %12lld %10lld   text: %s%lld distinct value%s",
+                lr_shown(ds->feature_names[j]).s,
                 (long long)c[j].present, (long long)c[j].missing, c[j].truncated ? "more than " : "",
                 (long long)c[j].distinct, c[j].distinct == 1 ? "" : "s");
         for (int k = 0; k < c[j].n_top; k++) {

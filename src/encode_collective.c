@@ -45,20 +45,22 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
         if (slot[cols[k]] == COL_TARGET) {
             const char *name = hi->names[cols[k]];
             free(cols);
-            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column", name);
+            return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the target column",
+                           lr_shown(name).s);
         }
         if (slot[cols[k]] == COL_OFFSET) {
             const char *name = hi->names[cols[k]];
             free(cols);
             return lr_fail(e, LR_EUSAGE, "--categorical: '%s' is the --offset column, a "
-                           "number added to each prediction", name);
+                           "number added to each prediction", lr_shown(name).s);
         }
         if (slot[cols[k]] == COL_WEIGHT || slot[cols[k]] == COL_SKIP) {
             const char *name = hi->names[cols[k]];
             int weight = slot[cols[k]] == COL_WEIGHT;
             lr_fail(e, LR_EUSAGE, "--categorical: '%s' is %s, not a feature: take it out of "
-                    "--categorical%s", name, weight ? "the --weights column" : "left out (--drop, "
-                    "or not in --features)", weight ? "" : ", or keep the column");
+                    "--categorical%s", lr_shown(name).s,
+                    weight ? "the --weights column" : "left out (--drop, or not in --features)",
+                    weight ? "" : ", or keep the column");
             free(cols);
             return -1;
         }
@@ -118,20 +120,20 @@ static int decide_auto(const struct csv_shard *sh, const struct enc_setup *rs,
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
                        "column '%s' has more than %lld distinct values (more than --max-levels "
                        "%lld): an id or free-text column? Leave it out with --drop %s",
-                       names[s], (long long)(rs->rd.max_entries - 1),
-                       (long long)o->max_levels, names[s]);
+                       lr_shown(names[s]).s, (long long)(rs->rd.max_entries - 1),
+                       (long long)o->max_levels, lr_shown(names[s]).s);
         else if (rs->mode[s] == READ_AUTO && o->formula_levels && seen[3 * s] && seen[3 * s + 1])
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
                        "column '%s' holds both numbers and text: --formula reads a column of "
                        "text as a factor and one of numbers as numbers (factor() of them "
                        "orders the levels by value); make the column one or the other",
-                       names[s]);
+                       lr_shown(names[s]).s);
         else if (rs->mode[s] == READ_AUTO && !o->raw_levels && seen[3 * s] && seen[3 * s + 1])
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
                        "--categorical auto: column '%s' holds both numbers and text; name it "
                        "with --categorical %s to make every value a level, or leave it out "
-                       "with --drop %s", names[s], names[s],
-                       names[s]);
+                       "with --drop %s", lr_shown(names[s]).s, lr_shown(names[s]).s,
+                       lr_shown(names[s]).s);
     }
     free(seen);
     return comm_agree(e) == LR_OK ? 0 : -1;
@@ -184,7 +186,7 @@ static int apply_reference(const char *list, char *const *names, int d,
     for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         if (!eq) {
-            lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", item);
+            lr_fail(e, LR_EUSAGE, "--reference: write NAME=LEVEL, not '%s'", lr_shown(item).s);
             goto done;
         }
         *eq = '\0';
@@ -193,15 +195,16 @@ static int apply_reference(const char *list, char *const *names, int d,
             s++;
         if (s == d || !is_level[s]) {
             lr_fail(e, LR_EUSAGE, "--reference: '%s' is not a categorical feature (name it in "
-                    "--categorical)", item);
+                    "--categorical)", lr_shown(item).s);
             goto done;
         }
         while (r < n_levels[s] && strcmp(levels[s][r], eq + 1) != 0)
             r++;
         if (r == n_levels[s]) {
             lr_fail_at(e, LR_EDATA, path, 0, 0, "--reference: column '%s' has no level '%s' "
-                       "(its first levels: %s%s%s%s)", item, eq + 1, levels[s][0],
-                       n_levels[s] > 1 ? ", " : "", n_levels[s] > 1 ? levels[s][1] : "",
+                       "(its first levels: %s%s%s%s)", lr_shown(item).s, lr_shown(eq + 1).s,
+                       lr_shown(levels[s][0]).s, n_levels[s] > 1 ? ", " : "",
+                       n_levels[s] > 1 ? lr_shown(levels[s][1]).s : "",
                        n_levels[s] > 2 ? ", ..." : "");
             goto done;
         }
@@ -237,7 +240,7 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
         lr_fail_at(e, LR_EDATA, rs->path, 0, 0, "column '%s': a level is not UTF-8 text or holds "
                    "a NUL byte, which the model file (JSON) cannot record; convert the file to "
                    "UTF-8 (e.g. iconv -f LATIN1 -t UTF-8) or leave the column out with --drop %s",
-                   (*names)[bad], (*names)[bad]);
+                   lr_shown((*names)[bad]).s, lr_shown((*names)[bad]).s);
         goto done;
     }
     if (o->reference && !o->model_enc &&
@@ -249,8 +252,8 @@ int enc_decide(const struct csv_shard *sh, const int64_t *missing, const struct 
             lr_fail_at(e, LR_EDATA, rs->path, 0, 0,
                        "column '%s' has %d distinct values, more than --max-levels %lld: an id "
                        "or free-text column? Leave it out with --drop %s (or raise --max-levels)",
-                       (*names)[s], n_levels[s], (long long)o->max_levels,
-                       (*names)[s]);
+                       lr_shown((*names)[s]).s, n_levels[s], (long long)o->max_levels,
+                       lr_shown((*names)[s]).s);
             goto done;
         }
     for (int s = 0; s < d; s++)

@@ -55,18 +55,29 @@ void lr_escape(char *dst, size_t cap, const char *src, size_t n)
     dst[at] = '\0';
 }
 
+struct lr_shown_name lr_shown(const char *name)
+{
+    struct lr_shown_name v;
+    lr_escape(v.s, sizeof v.s, name, strlen(name));
+    return v;
+}
+
 void lr_error_print(const struct lr_error *e, FILE *out)
 {
-    /* names from a header can hold control bytes too: escape all but the newlines */
-    char msg[4 * sizeof e->msg];
+    /* names from a header can hold control bytes too: escape all but the newlines, which
+       end the lines of a message of several */
+    char msg[4 * sizeof e->msg + 16];
     size_t at = 0;
-    for (const char *p = e->msg; *p && at + 5 < sizeof msg; p++) {
-        if ((unsigned char)*p < 0x20 && *p != '\n')
-            at += (size_t)snprintf(msg + at, sizeof msg - at, "\\x%02x", (unsigned char)*p);
-        else
-            msg[at++] = *p;
+    for (const char *p = e->msg;; p++) {
+        size_t n = strcspn(p, "\n");
+        lr_escape(msg + at, sizeof msg - at, p, n);
+        at += strlen(msg + at);
+        p += n;
+        if (!*p || at + 2 >= sizeof msg)
+            break;
+        msg[at++] = '\n';
+        msg[at] = '\0';
     }
-    msg[at] = '\0';
     if (e->file[0] && e->line > 0)
         fprintf(out, "%s:%lld:%lld: %s\n", e->file, (long long)e->line,
                 (long long)(e->column > 0 ? e->column : 1), msg);

@@ -245,7 +245,7 @@ static struct node *parse_call(struct parser *p, struct node *n)
         if (d == 0)
             perr(p, open, "unbalanced parentheses: this '(' is not closed");
         else
-            perr(p, p->at, "expected ',' or ')' in the call of %s()", n->name);
+            perr(p, p->at, "expected ',' or ')' in the call of %s()", lr_shown(n->name).s);
         break;
     }
     node_free(n);
@@ -566,12 +566,10 @@ static int find_column(struct ctx *c, const struct node *n)
     }
     char near[320] = "";
     if (best >= 0)
-        snprintf(near, sizeof near, "; did you mean '%s'?", c->columns[best]);
-    char name[256];
-    lr_escape(name, sizeof name, n->name, strlen(n->name));
+        snprintf(near, sizeof near, "; did you mean '%.290s'?", lr_shown(c->columns[best]).s);
     c->p->failed = 1;
-    lr_fail(c->p->e, LR_EUSAGE, "--formula: unknown column '%s' at character %d%s", name,
-            n->pos, near);
+    lr_fail(c->p->e, LR_EUSAGE, "--formula: unknown column '%s' at character %d%s",
+            lr_shown(n->name).s, n->pos, near);
     return -1;
 }
 
@@ -629,7 +627,7 @@ static int compile(struct ctx *c, const struct node *n, struct formula_var *v, i
                     c->p->failed = 1;
                     return lr_fail(c->p->e, LR_EUSAGE,
                                    "--formula: %s() takes one argument at character %d",
-                                   n->name, n->pos);
+                                   lr_shown(n->name).s, n->pos);
                 }
                 if (compile(c, n->args[0], v, depth) < 0)
                     return -1;
@@ -640,12 +638,12 @@ static int compile(struct ctx *c, const struct node *n, struct formula_var *v, i
         return lr_fail(c->p->e, LR_EUSAGE,
                        "--formula: unknown function '%s' at character %d (inside an "
                        "expression: I, log, log2, log10, log1p, exp, sqrt, abs)",
-                       n->name, n->pos);
+                       lr_shown(n->name).s, n->pos);
     default: {
         char *text = deparse_str(n);
         c->p->failed = 1;
         lr_fail(c->p->e, LR_EUSAGE, "--formula: '%s' cannot be computed at character %d",
-                text, n->pos);
+                lr_shown(text).s, n->pos);
         free(text);
         return -1;
     }
@@ -686,7 +684,7 @@ static int install_call(struct ctx *c, const struct node *n, struct formula_var 
         if (n->n_args != 1 || n->args[0]->kind != N_NAME || n->arg_names[0]) {
             c->p->failed = 1;
             return lr_fail(c->p->e, LR_EUSAGE,
-                           "--formula: %s() takes one column at character %d", n->name,
+                           "--formula: %s() takes one column at character %d", lr_shown(n->name).s,
                            n->pos);
         }
         v->column = find_column(c, n->args[0]);
@@ -718,8 +716,8 @@ static int install_call(struct ctx *c, const struct node *n, struct formula_var 
     if (!known) {
         c->p->failed = 1;
         return lr_fail(c->p->e, LR_EUSAGE,
-                       "--formula: unknown function '%s' at character %d (known: %s)", n->name,
-                       n->pos, known_fns);
+                       "--formula: unknown function '%s' at character %d (known: %s)",
+                       lr_shown(n->name).s, n->pos, known_fns);
     }
     return compile(c, n, v, 0);
 }
@@ -757,7 +755,7 @@ static int install(struct ctx *c, const struct node *n)
                            "--formula: the number %s as a term at character %d (only 1 and "
                            "0, for the intercept; write I(...) for arithmetic)", name, n->pos);
         return lr_fail(c->p->e, LR_EUSAGE, "--formula: '%s' is not a term at character %d",
-                       name, n->pos);
+                       lr_shown(name).s, n->pos);
     }
     return install_call(c, n, v) < 0 ? -1 : f->n_vars - 1;
 }
@@ -821,7 +819,7 @@ static int encode_power(struct ctx *c, const struct node *n, struct terms *out)
         c->p->failed = 1;
         lr_fail(c->p->e, LR_EUSAGE,
                 "--formula: '^' needs a positive whole power, not '%s', at character %d "
-                "(write I(x^%s) for arithmetic)", text, n->pos, text);
+                "(write I(x^%s) for arithmetic)", lr_shown(text).s, n->pos, lr_shown(text).s);
         free(text);
         return -1;
     }
@@ -1253,23 +1251,24 @@ static int check_levels(const struct formula *f, const struct formula_levels *le
     for (int v = 0; v < f->n_vars; v++) {
         const struct formula_var *var = &f->vars[v];
         if (var->kind == FORMULA_FACTOR && levels[v].n_levels <= 0)
-            return lr_fail(e, LR_EUSAGE, "--formula: %s has no levels", var->name);
+            return lr_fail(e, LR_EUSAGE, "--formula: %s has no levels", lr_shown(var->name).s);
         if (levels[v].n_levels > 0 && v == f->response)
             return lr_fail(e, LR_EUSAGE,
                            "--formula: the response %s is categorical: it must be numeric",
-                           var->name);
+                           lr_shown(var->name).s);
         if (levels[v].n_levels > 0 &&
             (var->kind == FORMULA_TRANSFORM || var->kind == FORMULA_POLY))
             return lr_fail(e, LR_EUSAGE,
                            "--formula: %s at character %d reads a categorical column",
-                           var->name, var->position);
+                           lr_shown(var->name).s, var->position);
         if (levels[v].n_levels > 0 && ref_index(var, &levels[v]) == -2)
             return lr_fail(e, LR_EUSAGE, "--formula: \"%s\" is not a level of %s (at "
-                           "character %d)", var->ref, var->name, var->position);
+                           "character %d)", lr_shown(var->ref).s, lr_shown(var->name).s,
+                           var->position);
         for (int k = 1; levels[v].values && k < levels[v].n_levels; k++)
             if (!(levels[v].values[k - 1] < levels[v].values[k]))
                 return lr_fail(e, LR_EUSAGE, "--formula: %s: the levels' numbers must "
-                               "increase", var->name);
+                               "increase", lr_shown(var->name).s);
     }
     return 0;
 }
@@ -1284,7 +1283,7 @@ static int add_term_columns(const struct formula *f, const struct formula_levels
     int k = term->n_vars, lo[64], hi[64], idx[64], ref[64];
     if (k > 64)
         return lr_fail(e, LR_EUSAGE, "--formula: term %s has more than 64 variables",
-                       term->label);
+                       lr_shown(term->label).s);
     int64_t n_cols = 1;
     for (int i = 0; i < k; i++) {
         int v = term->vars[i], n_lev = levels[v].n_levels;
@@ -1300,7 +1299,7 @@ static int add_term_columns(const struct formula *f, const struct formula_levels
         idx[i] = lo[i];
     }
     if (n_cols > (1 << 24))
-        return lr_fail(e, LR_EUSAGE, "--formula: term %s has %lld columns", term->label,
+        return lr_fail(e, LR_EUSAGE, "--formula: term %s has %lld columns", lr_shown(term->label).s,
                        (long long)n_cols);
     struct formula_part parts[64];
     for (int64_t j = 0; j < n_cols; j++) {
@@ -1374,7 +1373,7 @@ static int domain_error(const struct formula_var *v, const char *what, double x,
 {
     char num[64];
     snprintf(num, sizeof num, "%.17g", x);
-    return lr_fail(e, LR_EDATA, "%s: %s %s", v->name, what, num);
+    return lr_fail(e, LR_EDATA, "%s: %s %s", lr_shown(v->name).s, what, num);
 }
 
 /* Run v's program on one row. */
@@ -1481,7 +1480,7 @@ int formula_eval(const struct formula *f, const double *src, double *slots, int 
             if (bad_var)
                 *bad_var = v;
             return lr_fail(e, LR_EUSAGE, "%s: the orthogonal polynomial's coefficients "
-                           "were not computed", var->name);
+                           "were not computed", lr_shown(var->name).s);
         }
         /* R's predict.poly: Z1 = x - alpha1, Z(k+1) = (x - alpha(k+1))·Zk
            - norm2(k+2)/norm2(k+1)·Z(k-1), each divided by sqrt(norm2(k+2)) */

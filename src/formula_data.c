@@ -267,12 +267,12 @@ static void row_error(const struct formula_data *fd, struct csv_shard *rows, int
     if (why == 1) {
         formula_number_text(unseen_number(fd, rows->X + i * fd->n_read, &x) >= 0 ? x : 0, num,
                             sizeof num);
-        snprintf(msg, sizeof msg, "%s: level '%s' was not seen in training, so the model "
+        snprintf(msg, sizeof msg, "%.700s: level '%s' was not seen in training, so the model "
                  "has no coefficient for it; --unknown-level zero accepts it as the "
-                 "reference level (all-zero columns)", f->vars[var].name, num);
+                 "reference level (all-zero columns)", lr_shown(f->vars[var].name).s, num);
     } else {
         snprintf(msg, sizeof msg, "%.700s (column '%.200s'); --on-bad-row skip leaves such "
-                 "rows out", e->msg, fd->columns[formula_var_column(f, var)]);
+                 "rows out", e->msg, lr_shown(fd->columns[formula_var_column(f, var)]).s);
     }
     fail_at_row(fd, rows, i, formula_var_column(f, var), pl, path, msg, e);
 }
@@ -516,8 +516,8 @@ int fdata_prepare(struct formula_data *fd, struct dataset *ds, const char *path,
                 FORMULA_FACTOR && f->vars[v].kind != FORMULA_COLUMN && formula_var_reads(f, v, k)) {
                 lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: column '%s' holds text, "
                            "and a transformation takes numbers (a text column is a factor "
-                           "by itself: write '%s' alone)", f->vars[v].name, fd->columns[k],
-                           fd->columns[k]);
+                           "by itself: write '%s' alone)", lr_shown(f->vars[v].name).s,
+                           lr_shown(fd->columns[k]).s, lr_shown(fd->columns[k]).s);
                 break;
             }
         }
@@ -611,7 +611,7 @@ int fdata_poly_step(struct formula_data *fd, int k, const char *path, struct lr_
                               e) < 0) {
             char why[sizeof e->msg];
             snprintf(why, sizeof why, "%s", e->msg);
-            lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: %s", var->name, why);
+            lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: %s", lr_shown(var->name).s, why);
         } else if (k == var->degree) {
             formula_poly_set(fd->f, v, st + 3, st + 3 + var->degree);
         }

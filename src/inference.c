@@ -200,8 +200,10 @@ void inference_term_tests(struct inference *inf, const int *term_of, int n_terms
 void inference_print_tests(const struct inference *inf, FILE *out)
 {
     int w = 11;
-    for (int t = 0; t < inf->n_tests; t++)
-        w = (int)strlen(inf->tests[t].term) > w ? (int)strlen(inf->tests[t].term) : w;
+    for (int t = 0; t < inf->n_tests; t++) {
+        int n = (int)strlen(lr_shown(inf->tests[t].term).s);
+        w = n > w ? n : w;
+    }
     fprintf(out, "Tests of whole terms (type III Wald F, %s covariance, "
             "denominator DF %lld):\n"
             "%-*s %4s %12s %10s\n", inf->cov_type, (long long)inf->df_inference, w, "", "Df",
@@ -213,7 +215,8 @@ void inference_print_tests(const struct inference *inf, FILE *out)
             snprintf(p, sizeof p, "<2e-16");
         else
             snprintf(p, sizeof p, "%.4g", x->p);
-        fprintf(out, "%-*s %4d %12.6g %10s %s\n", w, x->term, x->df, x->f, p, stars(x->p));
+        fprintf(out, "%-*s %4d %12.6g %10s %s\n", w, lr_shown(x->term).s, x->df, x->f, p,
+                stars(x->p));
     }
 }
 

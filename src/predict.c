@@ -79,7 +79,7 @@ static void warn_aliased(const struct model_file *m)
     for (int j = 0, k = 0; j < m->d && at < sizeof names; j++)
         if (m->aliased[j] && k++ < 3)
             at += (size_t)snprintf(names + at, sizeof names - at, "%s'%s'", k > 1 ? ", " : "",
-                                   m->features[j]);
+                                   lr_shown(m->features[j]).s);
     fprintf(stderr, "linreg_mpi: warning: prediction from a rank-deficient fit may be "
             "misleading: the aliased coefficient%s of %s%s count%s as 0, right only where "
             "those columns depend on the others as in the training data\n",
@@ -106,7 +106,7 @@ static int load_model_and_data(const struct options *o, int need_target, struct 
     if (e->code == LR_OK && m->offset && !need_target && o->cache)
         lr_fail(e, LR_EUSAGE, "predict: the model was trained with --offset %s, whose values "
                 "are part of every prediction, and --cache does not keep them; drop --cache",
-                m->offset);
+                lr_shown(m->offset).s);
     if (e->code == LR_OK && m->formula && fdata_from_json(m->formula, fd, &why) < 0)
         lr_fail_at(e, LR_EDATA, o->model, 0, 0, "not a valid linreg_mpi model: \"formula\": %s",
                    why);
@@ -320,6 +320,24 @@ static int emit_send(void *ctx, const char *text, int64_t len, struct lr_error *
     return 0;
 }
 
+/* s as one field of the output CSV (RFC 4180): quoted, with its quotes doubled, when it
+   holds a comma, a quote or a line end (a name read from inside quotes may); as it is
+   otherwise. dst holds 2·strlen(s) + 3 bytes. */
+static void csv_field(char *dst, const char *s)
+{
+    int quote = s[strcspn(s, ",\"\r\n")] != '\0';
+    if (quote)
+        *dst++ = '"';
+    for (; *s; s++) {
+        if (*s == '"')
+            *dst++ = '"';
+        *dst++ = *s;
+    }
+    if (quote)
+        *dst++ = '"';
+    *dst = '\0';
+}
+
 /* Collective: every rank writes its part at its offset in a temporary file; rank 0 renames
    it into place once all parts are safely written (nothing half-written on failure).
    Resident rows' text is kept until the offsets are known; streamed rows are read twice,
@@ -414,19 +432,23 @@ int predict_run(const struct options *o, struct lr_error *e)
         if (comm_rank() == 0 && !o->quiet && m.weights && o->interval == INTERVAL_PREDICTION)
             fprintf(stderr, "linreg_mpi: the model was trained with --weights %s: each new "
                     "row's variance is sigma^2 (weight 1), as R's predict.lm assumes\n",
-                    m.weights);
+                    lr_shown(m.weights).s);
     }
-    char header[512];
     const char *cols = o->interval ? "fit,lwr,upr" : "prediction";
-    if (ds.has_target)
-        snprintf(header, sizeof header, "%s,%s\n", ds.target_name, cols);
-    else
-        snprintf(header, sizeof header, "%s\n", cols);
+    char *header = lr_malloc(2 * strlen(ds.has_target ? ds.target_name : "") + 32);
+    size_t at = 0;
+    if (ds.has_target) {
+        csv_field(header, ds.target_name);
+        at = strlen(header);
+        header[at++] = ',';
+    }
+    sprintf(header + at, "%s\n", cols);
     if ((o->output ? write_parallel(&p, o->output, header, e)
                    : write_stdout(&p, header, e)) < 0)
         rc = e->code;
     else if (ds.stream)
         print_encoding(o, &ds);
+    free(header);
 done:
     model_file_free(&m);
     dataset_free(&ds);

@@ -170,12 +170,12 @@ static int check_finite_stats(const struct dataset *ds, const struct col_stats *
 {
     for (int j = 0; j <= ds->n_features; j++) {
         const struct col_stats *c = j < ds->n_features ? &s[j] : ys;
+        const char *name = j < ds->n_features ? ds->feature_names[j] : ds->target_name;
         if (!isfinite(c->mean) || !isfinite(stats_std(c)))
             return lr_fail_at(e, LR_EDATA, path, 0, 0,
                               "column '%s': its values are too large to average or square in "
                               "double precision (mean %g, std %g); rescale the column",
-                              j < ds->n_features ? ds->feature_names[j] : ds->target_name,
-                              c->mean, stats_std(c));
+                              lr_shown(name).s, c->mean, stats_std(c));
     }
     return 0;
 }
@@ -215,12 +215,12 @@ static void log_stats(const struct train_log *log, const struct dataset *ds,
                       char *const *names, const struct col_stats *s, const struct col_stats *ys)
 {
     log_note(log, "%lld rows, %d feature%s, target '%s'", (long long)ds->n_rows_total,
-             ds->n_features, ds->n_features == 1 ? "" : "s", ds->target_name);
+             ds->n_features, ds->n_features == 1 ? "" : "s", lr_shown(ds->target_name).s);
     for (int j = 0; j < ds->n_features; j++)
         log_note(log, "  %-20s mean %-14.8g std %-14.8g min %-14.8g max %.8g",
                  names[j], s[j].mean, stats_std(&s[j]), s[j].min, s[j].max);
     log_note(log, "  %-20s mean %-14.8g std %-14.8g min %-14.8g max %.8g (target)",
-             ds->target_name, ys->mean, stats_std(ys), ys->min, ys->max);
+             lr_shown(ds->target_name).s, ys->mean, stats_std(ys), ys->min, ys->max);
 }
 
 /* Collective: rank 0 reads and checks the --resume file, every rank decodes the same bytes. */
@@ -454,7 +454,7 @@ static int fill_missing(struct run *r, struct lr_error *e)
         if (r->s[j].count == 0) {
             lr_fail_at(e, LR_EDATA, r->o->path, 0, 0, "column '%s': every value is missing, so "
                        "--missing mean has no mean to fill in; leave it out with --drop %s",
-                       c->name, c->name);
+                       lr_shown(c->name).s, lr_shown(c->name).s);
             break;
         }
         c->has_fill = 1;
@@ -999,8 +999,8 @@ static int infer_covariance(struct run *r, const double *theta_s, struct lr_erro
             return lr_fail_at(e, LR_EDATA, r->o->path, 0, 0, "--cov cluster:%s: every row is in "
                               "one cluster%s, and clustered standard errors need at least 2 "
                               "(--cov hc1 allows for unequal variances without clusters)",
-                              r->o->cov_columns, ds->n_groups == 2 ? " of one of the columns"
-                              : ""), LR_EDATA;
+                              lr_shown(r->o->cov_columns).s,
+                              ds->n_groups == 2 ? " of one of the columns" : ""), LR_EDATA;
         }
         if (g < r->xf.rank)
             log_note(&r->log, "warning: --cov: %lld clusters for %d coefficients: the "
@@ -1406,7 +1406,7 @@ static int print_summary(const struct run *r, struct lr_error *e)
         }
     }
     if (d <= 10) {  /* small models: the formula itself */
-        fprintf(out, "model: %s = %.6g", ds->target_name, r->intercept);
+        fprintf(out, "model: %s = %.6g", lr_shown(ds->target_name).s, r->intercept);
         for (int j = 0; j < d; j++)
             fprintf(out, " %c %.6g*%s", r->coef[j] < 0 ? '-' : '+', fabs(r->coef[j]),
                     r->shown[j]);

@@ -260,3 +260,21 @@ while IFS= read -r line; do
 done <"$TMP/checked"
 [ "$(wc -l <"$TMP/checked")" -ge "$(wc -l <"$TMP/checks")" ] ||  # a check prints 1 or more
     not_ok "every queued check ran" "$(tail -3 "$TMP/checked")"
+
+# --- names holding a newline, a carriage return, a tab, a comma or a quote (legal inside
+# quotes): the cross-validation's results and log show them as describe does ('x\x0aq'),
+# one line per line, and so does an error naming the fold column (tests/tools/check_names.py)
+NM="$ROOT/tests/tools/check_names.py"
+"$PY" "$NM" data "$TMP/names.csv"
+lr 2 1 --cv 3 --categorical auto --model-out "$TMP/names.json" "$TMP/names.csv" \
+    >"$TMP/out" 2>"$TMP/err"
+"$PY" "$NM" train "$TMP/out" "$TMP/err" "$TMP/names.json" >"$TMP/check"
+grep -q "^ok " "$TMP/check" && grep -q "^3-fold cross-validation of least squares" "$TMP/out" &&
+    ok "--cv: $(cut -c4- "$TMP/check")" ||
+    not_ok "--cv: names with control bytes" "$(cat "$TMP/check")"
+rc=0
+"$BIN" --quiet --cv 3 --categorical auto --folds "column:$(printf 'x\nq')" "$TMP/names.csv" \
+    >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+[ "$rc" = 65 ] && [ "$(cat "$TMP/err")" = "$TMP/names.csv: --folds column:x\x0aq: the column has 12 distinct values but --cv asks for 3 folds; use --cv 12" ] &&
+    ok "--folds column: an error naming a column that holds a newline: one line, escaped" ||
+    not_ok "--folds column: a name holding a newline" "exit $rc: $(cat -A "$TMP/err" | head -3)"

@@ -274,6 +274,18 @@ lr 1 1 describe "$TMP/h.csv" >"$TMP/d.txt" 2>/dev/null
 grep -q "population standard deviation" "$TMP/d.txt" && grep -q "^near .*most frequent: " "$TMP/d.txt" &&
     ok "describe: the table says std is the population one, lists the most frequent texts" ||
     not_ok "describe table" "$(head -5 "$TMP/d.txt")"
+# names holding a newline, a carriage return, a tab, a comma or a quote (legal inside quotes):
+# one row each, the name escaped ('x\x0aq') as train's output shows it too
+"$PY" "$ROOT/tests/tools/check_names.py" data "$TMP/names.csv"
+lr 1 1 describe "$TMP/names.csv" >"$TMP/d.txt" 2>/dev/null
+why=""
+for name in 'x\x0aq' 'g\x0dh' 'a,b' 'q"t' 'y"\x09z,\x0aw'; do
+    [ "$(grep -cF "$name " "$TMP/d.txt")" = 1 ] && grep -F "$name " "$TMP/d.txt" | grep -q "^[^ ]*  *12 " ||
+        why="$why no row '$name';"
+done
+grep -q '[[:cntrl:]]' "$TMP/d.txt" && why="$why a control byte;"
+[ -z "$why" ] && ok "describe: names with a newline, CR, tab, comma or quote escaped, a row each" ||
+    not_ok "describe: names with control bytes" "$why $(cat -A "$TMP/d.txt" | head -12)"
 
 # --- describe's quartiles: exact, as pandas' describe() and numpy's percentile (linear,
 # R's type 7), over each column's present values; the same bytes under 1-3 ranks x 1-2

@@ -176,3 +176,25 @@ grep -q '"missing": "skip"' "$TMP/aq.json" && for np in 1 3; do
         ok "predict with a --missing skip model (np=$np): $nas rows empty where R's predict() gives NA, the other $((153 - nas)) = R's to 1e-9" ||
         not_ok "predict with a --missing skip model (np=$np)" "$bad $(head -3 "$TMP/err")"
 done
+
+# --- a target named with a comma, a quote and a newline (legal inside quotes) is quoted in
+# predict's CSV (RFC 4180), to --output and to stdout: python's csv reads back the header as
+# the name and "prediction", and each row as b + w.x; an error naming a missing column that
+# holds a newline is one line, the name escaped as describe shows it ('x\x0aq')
+NM="$ROOT/tests/tools/check_names.py"
+python3 "$NM" data "$TMP/names.csv"
+python3 "$NM" data "$TMP/names-x.csv" 0  # without the column x<LF>q
+"$BIN" --quiet --solver exact --categorical auto --model-out "$TMP/names.json" "$TMP/names.csv" \
+    >/dev/null </dev/null
+lr 2 1 predict --model "$TMP/names.json" --output "$TMP/names-pred.csv" "$TMP/names.csv"
+"$BIN" predict --model "$TMP/names.json" "$TMP/names.csv" >"$TMP/names-stdout.csv" 2>/dev/null </dev/null
+for f in names-pred names-stdout; do
+    python3 "$NM" csv "$TMP/$f.csv" "$TMP/names.csv" "$TMP/names.json" >"$TMP/check"
+    grep -q "^ok " "$TMP/check" && ok "$(cut -c4- "$TMP/check") ($f)" ||
+        not_ok "predict's CSV with such a target name ($f)" "$(cat "$TMP/check")"
+done
+rc=0
+"$BIN" evaluate --model "$TMP/names.json" "$TMP/names-x.csv" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+[ "$rc" = 65 ] && [ "$(cat "$TMP/err")" = "$TMP/names-x.csv:1:1: the model's features: no column named 'x\x0aq' (columns: g\x0dh, a,b, q\"t, y\"\x09z,\x0aw)" ] &&
+    ok "evaluate: a missing column named with a newline: one line, escaped, exit 65" ||
+    not_ok "evaluate: a missing column named with a newline" "exit $rc: $(cat -A "$TMP/err" | head -3)"

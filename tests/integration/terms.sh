@@ -130,3 +130,14 @@ PY
 why="$(cat "$TMP/got")$why"
 [ -z "$why" ] && ok "--cov cluster:gear: every term's F and p = statsmodels' cluster Wald test on G - 1 = 2 DF (ranks 1 and 3)" ||
     not_ok "term tests with a clustered covariance" "$why"
+
+# --- names holding a newline, a carriage return, a tab, a comma or a quote (legal inside
+# quotes): the table shows them as describe does ('g\x0dh'), one row each, aligned, with the
+# model's Df and F (tests/tools/check_names.py)
+python3 "$ROOT/tests/tools/check_names.py" data "$TMP/names.csv"
+lr 2 1 --quiet --solver exact --categorical auto --model-out "$TMP/names.json" \
+    "$TMP/names.csv" >"$TMP/out" 2>"$TMP/err"
+python3 "$ROOT/tests/tools/check_names.py" terms "$TMP/out" "$TMP/names.json" >"$TMP/check"
+grep -q "^ok " "$TMP/check" && grep -q '^g\\x0dh  *2 ' "$TMP/out" &&
+    ok "$(cut -c4- "$TMP/check")" ||
+    not_ok "terms table: names with control bytes" "$(cat "$TMP/check")"

@@ -308,3 +308,31 @@ grep -q '"stopped_by": "stalled",' "$TMP/loose.json" && grep -q '"converged": fa
     grep -q "warning: --tol 0.001 stopped training after epoch [0-9]* with the gradient at .* before the weights could be proven within 1e-8" "$TMP/err" &&
     ok "--tol 1e-3: stalled, not converged, with a warning naming --tol" ||
     not_ok "--tol 1e-3" "$(grep stopped_by "$TMP/loose.json") $(grep warning "$TMP/err")"
+
+# --- names holding a newline, a carriage return, a tab, a comma or a quote (legal inside
+# quotes): the results, the log and the errors that name a column show them as describe
+# does ('x\x0aq'), one line per line, the stats table aligned (tests/tools/check_names.py)
+NM="$ROOT/tests/tools/check_names.py"
+python3 "$NM" data "$TMP/names.csv"
+lr 2 1 --solver exact --categorical auto --model-out "$TMP/names.json" "$TMP/names.csv" \
+    >"$TMP/out" 2>"$TMP/err"
+python3 "$NM" train "$TMP/out" "$TMP/err" "$TMP/names.json" >"$TMP/check"
+grep -q "^ok " "$TMP/check" && ok "$(cut -c4- "$TMP/check")" ||
+    not_ok "names with control bytes through training" "$(cat "$TMP/check")"
+xq=$(printf 'x\nq')
+# (errors decided alike on every rank: one process without mpirun, whose abort costs more
+# than the run)
+for run in "65|names.csv:1:1: --features: no column named 'nosuch' (columns: x\x0aq, g\x0dh, a,b, q\"t, y\"\x09z,\x0aw)|--features|$xq,nosuch" \
+    "2|linreg_mpi: --features: 'x\x0aq' is the target column|--target|$xq|--features|$xq" \
+    "2|linreg_mpi: --formula: unknown column 'x q' at character 1; did you mean 'x\x0aq'?|--formula|\`x q\` ~ xq"; do
+    IFS='|' read -r -d '' code want a1 a2 a3 a4 <<<"$run" || true
+    args=("$a1" "${a2%$'\n'}")
+    [ -n "${a3:-}" ] && args+=("$a3" "${a4%$'\n'}")
+    want=${want/names.csv/$TMP/names.csv}
+    [ "$code" = 2 ] && want="$want"$'\n'"Try 'linreg_mpi --help' for the list of options."
+    rc=0
+    "$BIN" --quiet "${args[@]}" "$TMP/names.csv" >/dev/null 2>"$TMP/err" </dev/null || rc=$?
+    [ "$rc" = "$code" ] && [ "$(cat "$TMP/err")" = "$want" ] &&
+        ok "$a1 error naming such a column: one line, the name escaped, exit $code" ||
+        not_ok "$a1 error naming such a column" "exit $rc: $(cat -A "$TMP/err")"
+done

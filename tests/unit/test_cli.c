@@ -169,6 +169,35 @@ static void test_bad(void)
     }
 }
 
+/* A name holding control bytes, in an option's value, prints as lr_shown shows it: one line;
+   the lines of a message of several are kept, and a name longer than lr_shown's room ends in
+   "..." rather than running past it. */
+static void test_shown_names(void)
+{
+    CU_ASSERT_STRING_EQUAL(lr_shown("x\nq\ty\r\x7f,\"").s, "x\\x0aq\\x09y\\x0d\\x7f,\"");
+    char *argv[] = {"linreg_mpi", "--reference", "a\nb", "x.csv"};
+    struct options o;
+    struct lr_error e;
+    CU_ASSERT_EQUAL(parse(&o, &e, 4, argv), -1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    lr_error_print(&e, out);
+    lr_fail(&e, LR_EDATA, "first\tline\nsecond line");
+    lr_error_print(&e, out);
+    fclose(out);
+    CU_ASSERT_STRING_EQUAL(text, "linreg_mpi: --reference: write NAME=LEVEL, not 'a\\x0ab'\n"
+                                 "Try 'linreg_mpi --help' for the list of options.\n"
+                                 "linreg_mpi: first\\x09line\nsecond line\n");
+    free(text);
+    char long_name[3000];
+    memset(long_name, '\n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    size_t n = strlen(lr_shown(long_name).s);
+    CU_ASSERT(n < sizeof(struct lr_shown_name) && n > 900);
+    CU_ASSERT_STRING_EQUAL(lr_shown(long_name).s + n - 3, "...");
+}
+
 /* --test given several times: one list in the order given, o->test the first; it shares
    the inputs' allocation (free(o.paths) frees both) */
 static void test_tests(void)
@@ -216,4 +245,6 @@ void add_cli_suite(void)
     CU_add_test(s, "options land in the right fields", test_good);
     CU_add_test(s, "bad values and unknown options are usage errors", test_bad);
     CU_add_test(s, "--test several times: one list; outputs against every input", test_tests);
+    CU_add_test(s, "names in messages: control bytes escaped, a message's lines kept",
+                test_shown_names);
 }
