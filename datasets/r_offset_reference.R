@@ -1,4 +1,5 @@
-# Least squares with an offset (lm(offset =)) and predict.lm's intervals on swiss and mtcars:
+# Least squares with an offset (lm(offset =)) and predict.lm's intervals on swiss and mtcars,
+# with and without a formula:
 # the reference for tests/integration/offset.sh.
 # Run from datasets/: Rscript r_offset_reference.R > r_offset_reference.tsv
 # (stdout alone: R's warning that predict.lm assumes a constant prediction variance for the
@@ -24,4 +25,12 @@ emit("swiss", lm(fertility ~ agriculture + examination + education + infant_mort
 mt <- read.csv("mtcars.csv")
 emit("mtcars-weights", lm(mpg ~ hp + wt, mt, offset = qsec, weights = drat),
      lm(mpg ~ 1, mt, offset = qsec, weights = drat), mt)
+# --formula: the offset taken off the response as the formula makes it (log(mpg) - drat),
+# a column both a regressor and the offset (R allows it: qsec's coefficient is one less), and
+# a weights column that `. - carb` leaves out of the right-hand side
+emit("formula", lm(mpg ~ wt + hp, mt, offset = qsec), lm(mpg ~ 1, mt, offset = qsec), mt)
+emit("formula-log", lm(log(mpg) ~ log(hp) + wt + factor(am), mt, offset = drat),
+     lm(log(mpg) ~ 1, mt, offset = drat), mt)
+emit("formula-shared", lm(mpg ~ wt + qsec, mt, offset = qsec), lm(mpg ~ 1, mt, offset = qsec), mt)
+emit("formula-dot-weights", lm(mpg ~ . - carb, mt, weights = carb), lm(mpg ~ 1, mt, weights = carb), mt)
 writeLines(out)

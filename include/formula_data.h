@@ -70,6 +70,10 @@ struct formula_data {
                                       included, whose levels R orders by value) */
     char ***own_names;             /* training: factor(numeric)'s level names, per variable */
     double **own_values;
+    const char *aside[2];          /* the --weights and --offset columns (or NULL): left
+                                      unread by the formula where only variables no term
+                                      uses read them (`y ~ . - w`: w), as R's lm() takes
+                                      them */
     int unknown_error;             /* predict, evaluate: --unknown-level error */
     int response_optional;         /* predict: a response that cannot be computed is NaN */
     char delimiter;                /* the file's, to place a bad row's field */

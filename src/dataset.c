@@ -123,19 +123,51 @@ done:
     return rc;
 }
 
-/* With a formula: the --weights and --cov cluster columns besides the ones it reads. */
+/* With a formula: the --weights, --offset and --cov cluster columns besides the ones it
+   reads. R's lm() also takes a weights column that the formula reads, `.` included; one
+   column here is read one way, so the formula must leave it out (`y ~ . - w`). The offset
+   column may be one the formula reads, as R allows (`y ~ x + o, offset = o`): then the
+   offsets are that feature's values as read (*offset_read: its slot; -1 when the column is
+   read for the offset alone). */
 static int formula_extra_columns(const struct csv_head *hi, const struct data_options *o,
-                                 int *slot, struct csv_layout *groups, struct lr_error *e)
+                                 int *slot, struct csv_layout *groups, int *offset_read,
+                                 int *offset_col, struct lr_error *e)
 {
+    *offset_read = -1;
     if (o->weights) {
         int c = csv_find_column(hi, o->weights);
         if (c < 0 && !o->weights_optional)
             return csv_no_such_column(hi, o->path, "--weights", o->weights, e);
-        if (c >= 0 && slot[c] != COL_SKIP)
-            return lr_fail(e, LR_EUSAGE, "--weights: '%s' is read by the formula",
+        if (c >= 0 && slot[c] == COL_TARGET)
+            return lr_fail(e, LR_EUSAGE, "--weights: '%s' is the formula's response",
                            lr_shown(o->weights).s);
+        const char *response = "y";
+        for (int k = 0; k < hi->n_cols; k++)
+            if (slot[k] == COL_TARGET)
+                response = hi->names[k];
+        if (c >= 0 && slot[c] != COL_SKIP)
+            return lr_fail(e, LR_EUSAGE, "--weights: '%s' is read by the formula (R's lm() "
+                           "would make it a regressor too); leave it out of the right-hand "
+                           "side, as in '%s ~ . - %s'", lr_shown(o->weights).s,
+                           lr_shown(response).s, lr_shown(o->weights).s);
         if (c >= 0)
             slot[c] = COL_WEIGHT;
+    }
+    if (o->offset) {
+        int c = csv_find_column(hi, o->offset);
+        if (c < 0) {
+            char what[64] = "--offset";
+            if (o->columns_of)
+                snprintf(what, sizeof what, "%s's --offset", o->columns_of);
+            return csv_no_such_column(hi, o->path, what, o->offset, e);
+        }
+        if (slot[c] == COL_TARGET || slot[c] == COL_WEIGHT)
+            return lr_fail(e, LR_EUSAGE, "--offset: '%s' is the %s column",
+                           lr_shown(o->offset).s, slot[c] == COL_TARGET ? "response" : "--weights");
+        if (slot[c] >= 0)
+            *offset_read = slot[c], *offset_col = c;
+        else
+            slot[c] = COL_OFFSET;
     }
     return o->groups ? resolve_groups(hi, o, slot, groups, e) : 0;
 }
@@ -439,6 +471,9 @@ struct load {
     int n_source;
     double weight_sum;         /* this rank's Σ ω, in row order */
     struct row_places places;  /* --formula: how a bad row's offset is placed (locate.h) */
+    int offset_read;           /* --formula: the feature slot the --offset values are read
+                                  from, the formula reading that column too; -1: none */
+    int offset_col;            /* ... and that column */
 };
 
 /* Stream mode: this rank's rows on disk, as read, and how a block of them is encoded; or,
@@ -471,6 +506,9 @@ struct data_stream {
                                   starts (fd -1: none), for the passes that ask */
     int key_offset, key_at;    /* the columns of keys holding those two (-1: none) */
     int keys_pass;             /* this pass reads keys (dataset_rewind_keys) */
+    int offset_response;       /* --formula with --offset: every pass reads the offsets, to
+                                  take them off the response the formula makes */
+    int keys_read;             /* the block given last has its keys read already */
     uint64_t *g;               /* the block's keys and offsets, read from keys */
     double *offset;
     int64_t keys_rows;         /* rows of room in g and offset */
@@ -540,16 +578,19 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
     L->slot = lr_malloc((size_t)L->head.n_cols * sizeof *L->slot);
     struct csv_layout groups = {0};  /* only its cluster columns */
     L->enc = o->enc;
+    L->offset_read = -1;
     if (o->formula) {  /* the columns the formula reads, kept unexpanded (formula_data.h) */
         ds->formula = o->formula;
         o->formula->delimiter = o->delimiter;
         o->formula->unknown_error = o->enc.unknown_error;
         o->formula->response_optional = o->target_optional;
+        o->formula->aside[0] = o->weights, o->formula->aside[1] = o->offset;
         if (fdata_columns(o->formula, &L->head, o->path, o->target_optional, L->slot, ds,
                           e) == 0) {
             L->enc.formula_levels = o->formula->level_slot;
             L->enc.no_intercept = 1;  /* every level kept: the formula codes them */
-            formula_extra_columns(&L->head, o, L->slot, &groups, e);
+            formula_extra_columns(&L->head, o, L->slot, &groups, &L->offset_read,
+                                  &L->offset_col, e);
         }
     } else {
         resolve_columns(&L->head, o, L->slot, &groups, ds, e);
@@ -575,7 +616,9 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .n_groups = groups.n_groups, .group_col = {groups.group_col[0], groups.group_col[1]},
             .groups_skip_missing = o->enc.missing == MISSING_SKIP,
             .skip_bad_rows = o->skip_bad_rows, .block_bytes = (size_t)test_block_bytes(),
-            .enc = &L->rs.rd, .offset_target = has_offset && o->offset_target,
+            /* a formula's response is made from the target after the read: the offset
+               comes off then (offset_response) */
+            .enc = &L->rs.rd, .offset_target = has_offset && o->offset_target && !o->formula,
             .keep_offsets = o->keep_places || o->formula != NULL,  /* where rows are: the
                                   influential ones, a formula's bad one (formula_data.h) */
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
@@ -731,6 +774,39 @@ static int open_source(struct load *L, const struct data_options *o, struct lr_e
     return 0;
 }
 
+/* Collective, --formula: when the formula reads the --offset column too, rows's offsets
+   are that feature's values as read (n_features wide, encoded as ds says): numbers, as the
+   column read for the offset alone must hold. rows NULL: that check alone. */
+static int offset_of_feature(const struct load *L, const struct dataset *ds,
+                             struct csv_shard *rows, const char *path, struct lr_error *e)
+{
+    int s = L->offset_read, d = L->in.lay.n_features;
+    if (s < 0)
+        return 0;
+    if (ds->enc.cols[s].kind == ENC_CATEGORICAL)
+        lr_fail_at(e, LR_EDATA, path, 0, 0, "--offset: column '%s' holds text, which the "
+                   "formula reads as levels; the offset must be a number on every row",
+                   L->head.names[L->offset_col]);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    if (!rows)  /* streamed: each block's, as it is read */
+        return 0;
+    int64_t n = rows->n_rows;
+    free(rows->offset);
+    rows->offset = lr_malloc(lr_bytes(n ? n : 1, 1, sizeof *rows->offset));
+    for (int64_t i = 0; i < n; i++)
+        rows->offset[i] = rows->X[i * d + s];
+    return 0;
+}
+
+/* --formula with --offset: y, the response as the formula makes it, less the offset: R's
+   lm(log(y) ~ x, offset = o) fits log(y) - o, the offset added on the formula's scale. */
+static void offset_response(double *y, const double *offset, int64_t n)
+{
+    for (int64_t i = 0; y && offset && i < n; i++)
+        y[i] -= offset[i];
+}
+
 /* Collective: this rank's rows from the row source the inputs call for (one pass, its one
    block: the whole share), encoded, their skipped records placed. */
 static int read_rows(struct load *L, const struct data_options *o, struct dataset *ds,
@@ -749,9 +825,12 @@ static int read_rows(struct load *L, const struct data_options *o, struct datase
         return -1;
     if (o->formula) {  /* the design, and the rows a transformation cannot take dropped */
         fill_places(L, &L->places);
-        if (fdata_apply(o->formula, ds, &L->rows, &L->places, o->path, o->skip_bad_rows,
+        if (offset_of_feature(L, ds, &L->rows, o->path, e) < 0 ||
+            fdata_apply(o->formula, ds, &L->rows, &L->places, o->path, o->skip_bad_rows,
                         o->n_threads, e) < 0)
             return -1;
+        if (o->offset_target)
+            offset_response(L->rows.y, L->rows.offset, L->rows.n_rows);
         fdata_first_skipped(o->formula, &L->rows, L->multi ? skipped_file : NULL);
     }
     gather_skipped(&L->rows, L->multi ? skipped_file : NULL, &L->il, ds);
@@ -942,7 +1021,10 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
        taken from the target (predict: part of every prediction); with keep_places where
        each record starts */
     int nk = ds->n_groups = L->in.lay.n_groups;
-    st->key_offset = L->in.lay.has_offset && (o->keep_places || !o->offset_target) ? nk++ : -1;
+    /* a formula's response is made on every pass: its offsets kept to come off it then */
+    st->key_offset = (L->in.lay.has_offset || L->offset_read >= 0) &&
+                     (o->keep_places || !o->offset_target || fd) ? nk++ : -1;
+    st->offset_response = fd && st->key_offset >= 0 && o->offset_target;
     st->key_at = o->keep_places ? nk++ : -1;
     if (nk > 0 && scratch_open(&st->keys, o->scratch, nk, 0, 0, rows, e) < 0)
         return -1;
@@ -956,6 +1038,11 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
     }
     while ((rc = L->src.m->next(&L->src, st->block_rows, &b, e)) > 0) {
         enc_count_missing(b.X, b.n_rows, d, o->n_threads, missing);
+        if (L->offset_read >= 0) {  /* the formula reads the --offset column too */
+            b.offset = lr_malloc(lr_bytes(b.n_rows ? b.n_rows : 1, 1, sizeof *b.offset));
+            for (int64_t i = 0; i < b.n_rows; i++)
+                b.offset[i] = b.X[i * d + L->offset_read];
+        }
         if (fd && fe.code == LR_OK)  /* its rows a transformation cannot take dropped */
             fdata_check(fd, &b, &L->places, o->path, o->skip_bad_rows, o->n_threads, &fe);
         add_weights(b.w, b.n_rows, &L->weight_sum);
@@ -980,6 +1067,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
         fdata_first_skipped(fd, &L->rows, L->multi ? skipped_file : NULL);
     if (enc_decide(&L->rows, missing, &L->rs, &L->enc, &ds->feature_names, &ds->n_features,
                    &ds->enc, &st->plan, e) < 0 ||
+        offset_of_feature(L, ds, NULL, o->path, e) < 0 ||
         (fd && stream_formula(st, fd, o, ds, e) < 0))
         goto fail;
     /* the blocks read back: about 32 MiB of the design, which one-hot columns or a formula
@@ -1100,6 +1188,8 @@ void dataset_rewind(struct dataset *ds)
     if (!st)
         return;
     st->keys_pass = 0;
+    if (st->offset_response)
+        scratch_rewind(&st->keys);
     scratch_rewind(&st->sc);
     if (st->cache)
         cache_rows_rewind(st->cache);
@@ -1250,9 +1340,12 @@ int dataset_next(struct dataset *ds, struct row_block *b, struct lr_error *e)
                                 .offset = ds->offset, .n = ds->n_rows};
         return 1;
     }
+    st->keys_read = 0;
     int rc = next_rows(ds, b, e);
-    if (rc > 0 && st->keys_pass && next_keys(st, ds->n_groups, b, e) < 0)
+    if (rc > 0 && st->keys_pass && !st->keys_read && next_keys(st, ds->n_groups, b, e) < 0)
         return -1;
+    if (rc > 0 && !st->keys_pass)  /* read for the response alone */
+        b->g = NULL, b->offset = NULL;
     return rc;
 }
 
@@ -1304,6 +1397,12 @@ static int next_decoded(struct dataset *ds, struct row_block *b, struct lr_error
         if (st->mean)
             stats_standardize(st->X, n, ds->n_features, st->mean, st->scale, st->n_threads);
         *b = (struct row_block){.X = st->X, .y = st->y, .w = st->w, .n = n};
+        if (st->offset_response) {  /* before the block is kept for the later passes */
+            if (next_keys(st, ds->n_groups, b, e) < 0)
+                return -1;
+            st->keys_read = 1;
+            offset_response(st->y, b->offset, n);
+        }
         return 1;
     }
     if (st->plan.identity) {  /* numbers only: filled and scaled in the one copy */
@@ -1435,11 +1534,19 @@ static int split_stream(struct dataset *ds, struct split_key *k, struct dataset 
     if (scratch_open(&pt->sc, st->dir, st->sc.d, st->sc.has_y, st->sc.has_w,
                      rows < ds->n_rows ? rows : ds->n_rows, e) < 0)
         return -1;
+    if (st->offset_response) {  /* the held-out rows' response less their offsets too */
+        pt->offset_response = 1, pt->key_offset = st->key_offset, pt->key_at = -1;
+        if (scratch_open(&pt->keys, st->dir, st->keys.d, 0, 0,
+                         rows < ds->n_rows ? rows : ds->n_rows, e) < 0)
+            return -1;
+    }
     struct lr_error we = {0};
     if (scratch_split(&st->sc, st->block_rows, split_takes, k, &pt->sc,
                       st->sc.has_w ? w_sums : NULL, &we) == 0 &&
-        st->keys.fd >= 0)  /* the training rows keep their keys; the held-out ones need none */
-        scratch_split(&st->keys, st->block_rows, split_takes, k, NULL, NULL, &we);
+        st->keys.fd >= 0)  /* the training rows keep their keys; the held-out ones need none
+                              but their offsets under a formula */
+        scratch_split(&st->keys, st->block_rows, split_takes, k,
+                      pt->keys.fd >= 0 ? &pt->keys : NULL, NULL, &we);
     if (we.code != LR_OK)
         *e = we;
     if (comm_agree(e) != LR_OK)

@@ -15,6 +15,31 @@
 #include "par.h"
 #include "test_hooks.h"
 
+/* Formula column k is one of fd->aside (--weights, --offset). */
+static int aside(const struct formula_data *fd, int k)
+{
+    for (int j = 0; j < 2; j++)
+        if (fd->aside[j] && strcmp(fd->aside[j], fd->columns[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Column c is read by the response or a term, or by a variable whose values the design
+   needs whether a term uses it or not (a factor's levels, a polynomial's coefficients). */
+static int needed(const struct formula *f, int c)
+{
+    for (int v = 0; v < f->n_vars; v++) {
+        const struct formula_var *var = &f->vars[v];
+        int used = v == f->response || var->kind == FORMULA_FACTOR || var->kind == FORMULA_POLY;
+        for (int t = 0; t < f->n_terms && !used; t++)
+            for (int i = 0; i < f->terms[t].n_vars; i++)
+                used |= f->terms[t].vars[i] == v;
+        if (used && (var->column == c || formula_var_reads(f, v, c)))
+            return 1;
+    }
+    return 0;
+}
+
 int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char *path,
                   int target_optional, int *slot, struct dataset *ds, struct lr_error *e)
 {
@@ -31,6 +56,9 @@ int fdata_columns(struct formula_data *fd, const struct csv_head *hi, const char
     unsigned char *use = lr_calloc((size_t)n + 1, 1), *factor = lr_calloc((size_t)n + 1, 1);
     formula_columns(fd->f, n, use, factor);
     int response = formula_var_column(fd->f, fd->f->response);
+    for (int k = 0; k < n; k++)  /* a column set aside that no term needs is left to it */
+        if (use[k] && aside(fd, k) && !needed(fd->f, k))
+            use[k] = 0;
     free(fd->source_of);
     free(fd->field_of);
     free(fd->level_slot);

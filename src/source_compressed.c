@@ -75,8 +75,9 @@ static int compressed_next(struct row_source *s, int64_t max_rows, struct csv_sh
 static void compressed_rebalance(struct row_source *s, struct csv_shard *b, int d)
 {
     struct compressed_state *st = s->state;
+    /* offsets also where a formula's feature gives them (every rank, or none) */
     inputs_redistribute(s->in.l, &st->sh, b, d, s->in.lay.has_target, s->in.lay.has_weight,
-                        s->in.lay.has_offset);
+                        s->in.lay.has_offset || b->offset);
 }
 
 /* Another pass decompresses the files again. */

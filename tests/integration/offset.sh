@@ -4,8 +4,10 @@
 # the same offset, predict.lm's prediction intervals (the offset read from predict's file),
 # with and without weights, under ranks 1-3 x threads 1-2; gd and nesterov (the proximal
 # solver with weights) to their tolerance; R² of y - offset (numpy from R's fitted values);
-# evaluate; --test; several and compressed inputs; the cache; errors (a file without the
-# column for predict, evaluate and --test; a text or empty value).
+# evaluate; --test; several and compressed inputs; the cache; --formula (the offset off
+# log(y), a regressor as offset, '. - carb' with --weights carb: R's fits and predict.lm,
+# streamed = resident; --test, --validation-split and --cv as the plain columns give); errors
+# (a file without the column for predict, evaluate and --test; a text or empty value).
 
 PY=/usr/bin/python3
 REF="$ROOT/datasets/r_offset_reference.tsv"
@@ -148,6 +150,92 @@ PY
 ) || why="the check stopped (exit $?): $why"
 [ -z "$why" ] && ok "R² of y - offset (numpy from R's fits, weighted for mtcars): metrics.train, inference and evaluate to 1e-9 (iterative solvers 1e-6)" ||
     not_ok "R² with --offset" "$why"
+
+# --formula: the offset comes off the response as the formula makes it (R fits
+# log(mpg) - drat), and predict, evaluate, --test, --validation-split and --cv add it back
+# on that scale; the column may be a regressor too (R allows it); `. - carb` leaves a
+# --weights column out of the right-hand side. Against R (exact, 1e-9), streamed = resident.
+: >"$TMP/fcases"
+ffit() {  # ffit CASE TAG NP MEMORY ARGS...
+    local case=$1 tag=$2 np=$3 mem=$4
+    shift 4
+    lr "$np" 1 --quiet --solver exact --memory "$mem" --model-out "$TMP/$tag.json" "$@" \
+        >/dev/null 2>"$TMP/err" && printf '%s\t%s\n' "$case" "$TMP/$tag.json" >>"$TMP/fcases" ||
+        printf 'exit %s: %s\n' "$?" "$(head -c 200 "$TMP/err")" >>"$TMP/fcases"
+}
+FLOG=(--formula 'log(mpg) ~ log(hp) + wt + factor(am)' --offset drat)
+ffit formula f.1 1 resident --formula 'mpg ~ wt + hp' --offset qsec "$MT"
+ffit formula-log fl.1 1 resident "${FLOG[@]}" "$MT"
+ffit formula-log fl.2 2 resident "${FLOG[@]}" "$MT"
+ffit formula-log fl.2s 2 stream "${FLOG[@]}" "$MT"
+ffit formula-shared fs.2 2 resident --formula 'mpg ~ wt + qsec' --offset qsec "$MT"
+ffit formula-shared fs.2s 2 stream --formula 'mpg ~ wt + qsec' --offset qsec "$MT"
+ffit formula-dot-weights fw.2 2 resident --formula 'mpg ~ . - carb' --weights carb "$MT"
+lr 2 1 predict --quiet --model "$TMP/fl.2.json" --output "$TMP/fl.pred" "$MT"
+lr 1 1 predict --quiet --model "$TMP/fs.2.json" --output "$TMP/fs.pred" "$MT"
+lr 2 1 evaluate --quiet --json --model "$TMP/fl.2s.json" "$MT" >"$TMP/fl.ev"
+# --test, --validation-split and --cv: the same numbers as the plain columns give
+for k in plain formula; do
+    if [ $k = plain ]; then a=(--features wt,hp --target mpg); else a=(--formula 'mpg ~ wt + hp'); fi
+    lr 2 1 --quiet --solver exact --offset qsec "${a[@]}" --validation-split 0.25 --test "$MT" \
+        --model-out "$TMP/vs.$k.json" "$MT" >/dev/null 2>&1
+    lr 2 1 --quiet --offset qsec "${a[@]}" --cv 4 --l1-ratio 1 --lambdas 10 --model-out "$TMP/cv.$k.json" "$MT" >/dev/null 2>&1
+done
+why=$("$PY" - "$TMP/fcases" "$REF" "$TMP/fl.pred" "$TMP/fs.pred" "$TMP/fl.ev" "$TMP" 2>&1 <<'PY'
+import csv, json, sys
+ref = {}
+for line in open(sys.argv[2]):
+    f = line.rstrip("\n").split("\t")
+    ref.setdefault((f[0], f[1]), []).append(f[2:])
+for case, k in (("formula", 3), ("formula-log", 4), ("formula-shared", 3), ("formula-dot-weights", 10)):
+    if [len(ref.get((case, w), ())) for w in ("coef", "fit", "anova")] != [k, 32, 1]:
+        sys.exit("%s: not %d coefficients, 32 fits and the F test of %s" % (sys.argv[2], k, case))
+def close(a, b, tol=1e-9):
+    return abs(a - b) <= tol * abs(b) + 1e-300
+bad, models = [], {}
+cases = open(sys.argv[1]).readlines()
+if len(cases) != 7:
+    bad.append("%d fits, not 7" % len(cases))
+for line in cases:
+    f = line.rstrip("\n").split("\t")
+    if len(f) != 2:
+        bad.append(line.strip()); continue
+    case, path = f
+    m = models[path.rsplit("/", 1)[1][:-5]] = json.load(open(path))
+    inf = {t["term"]: t for t in m["inference"]["terms"]}
+    for term, est, se in ref[(case, "coef")]:
+        term = term.replace("factor(am)1", "factor(am)=1")
+        got = m["intercept"] if term == "(Intercept)" else m["coefficients"][m["features"].index(term)]
+        if not close(got, float(est)) or not close(inf[term]["std_error"], float(se)):
+            bad.append("%s %s: %r %r vs R %s %s" % (path, term, got, inf[term]["std_error"], est, se))
+    if not close(m["inference"]["f_statistic"], float(ref[(case, "anova")][0][0])):
+        bad.append("%s F %r vs R anova" % (path, m["inference"]["f_statistic"]))
+for a, b in (("fl.2", "fl.2s"), ("fs.2", "fs.2s")):
+    if a in models and b in models and (models[a]["coefficients"], models[a]["metrics"]) != (models[b]["coefficients"], models[b]["metrics"]):
+        bad.append("%s streamed is not %s resident" % (b, a))
+for pred, case in ((sys.argv[3], "formula-log"), (sys.argv[4], "formula-shared")):
+    got = [float(r[-1]) for r in list(csv.reader(open(pred)))[1:]]
+    if len(got) != 32 or any(not close(g, float(w[1])) for g, w in zip(got, ref[(case, "fit")])):
+        bad.append("%s: not predict.lm's" % pred)
+e, t = json.load(open(sys.argv[5])), models.get("fl.2s", {}).get("metrics", {}).get("train", {})
+if not t or any(not close(e[k], t[k]) for k in ("mse", "mae", "r2")):
+    bad.append("evaluate %r vs training %r" % (e, t))
+d = sys.argv[6]
+for k in ("vs", "cv"):
+    p, f = (json.load(open("%s/%s.%s.json" % (d, k, w))) for w in ("plain", "formula"))
+    if (p["intercept"], p["coefficients"], p["metrics"]) != (f["intercept"], f["coefficients"], f["metrics"]) or \
+            ("cv" in p) != (k == "cv") or p.get("cv", {}).get("cv_mean") != f.get("cv", {}).get("cv_mean"):
+        bad.append("%s: the formula's model is not the plain columns'" % k)
+print("; ".join(bad[:4]))
+PY
+) || why="the check stopped (exit $?): $why"
+[ -z "$why" ] && ok "--formula with --offset (and log(y), a regressor as offset, '. - w' weights) = R's lm(offset =) to 1e-9, 1-2 ranks, streamed = resident; predict = predict.lm; evaluate, --test, --validation-split, --cv as without a formula" ||
+    not_ok "--formula with --offset against R" "$why"
+rc=0
+lr 1 1 --quiet --formula 'mpg ~ .' --weights carb --model-out "$TMP/x.json" "$MT" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--weights: 'carb' is read by the formula .*'mpg ~ . - carb'" "$TMP/err" &&
+    ok "--formula 'mpg ~ .' --weights carb: usage error (2) naming 'mpg ~ . - carb'" ||
+    not_ok "'mpg ~ .' with --weights carb" "exit $rc: $(head -c 300 "$TMP/err")"
 
 awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "many" } { print }' "$SW" >"$TMP/text.csv"
 awk -F, 'BEGIN { OFS = "," } NR == 5 { $4 = "" } { print }' "$SW" >"$TMP/empty.csv"
