@@ -163,7 +163,8 @@ static int formula_extra_columns(const struct csv_head *hi, const struct data_op
         }
         if (slot[c] == COL_TARGET || slot[c] == COL_WEIGHT)
             return lr_fail(e, LR_EUSAGE, "--offset: '%s' is the %s column",
-                           lr_shown(o->offset).s, slot[c] == COL_TARGET ? "response" : "--weights");
+                           lr_shown(o->offset).s,
+                           slot[c] == COL_TARGET ? "response" : "--weights");
         if (slot[c] >= 0)
             *offset_read = slot[c], *offset_col = c;
         else
@@ -786,7 +787,7 @@ static int offset_of_feature(const struct load *L, const struct dataset *ds,
     if (ds->enc.cols[s].kind == ENC_CATEGORICAL)
         lr_fail_at(e, LR_EDATA, path, 0, 0, "--offset: column '%s' holds text, which the "
                    "formula reads as levels; the offset must be a number on every row",
-                   L->head.names[L->offset_col]);
+                   lr_shown(L->head.names[L->offset_col]).s);
     if (comm_agree(e) != LR_OK)
         return -1;
     if (!rows)  /* streamed: each block's, as it is read */
