@@ -75,6 +75,10 @@ struct csv_layout {
                                   blocks are skipped */
     int keep_offsets;          /* 1: where each row's and each skipped record starts, in
                                   csv_shard.row_at and skipped_off (the cache needs them) */
+    int keep_missing_rows;     /* 1: a record skipped for a missing value keeps its numbers
+                                  (csv_shard.skipped_x): a model formula's orthogonal
+                                  polynomials are fitted on the rows of R's model frame,
+                                  before its rows with a missing value are dropped */
     int libcsv_only;           /* 1: every record through libcsv, none through the fast
                                   path for plain lines (scan.h): the tests' reference */
     size_t block_bytes;        /* bytes of text per piece of a block; 0: 8 MiB. The tests set
@@ -112,6 +116,10 @@ struct csv_shard {
                                   starts (increasing); else NULL */
     int64_t *skipped_off;      /* with keep_offsets: n_skipped offsets where each skipped
                                   record starts */
+    double *skipped_x;         /* with keep_missing_rows: per skipped record, its n_features
+                                  values and its target (X's slots, then y; a level, a
+                                  missing value or a field that is no number NaN; all NaN
+                                  for a record skipped for anything but a missing value) */
     int n_first_skipped;       /* the first few skipped records' lines, 0-based within the
                                   range: first and last physical line of each */
     int64_t first_skipped[CSV_FIRST_SKIPPED];

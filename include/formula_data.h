@@ -25,7 +25,7 @@
  *                  orthogonal polynomials' coefficients (R's recurrence: pass k needs the
  *                  coefficients of pass k - 1; one Allreduce a pass). The rows' sums are
  *                  added one row after another, so that one block or many give the same
- *                  bits.
+ *                  bits; the extras (below) are added at their places among them.
  *   fdata_finish   collective: the design made; the data set's features become its columns
  *                  without (Intercept) (the formula's intercept is the run's), its target
  *                  the response as the formula states it.
@@ -35,9 +35,15 @@
  * design depends on nothing the rows decide (no orthogonal poly() to fit, no factor() of
  * numbers), it is made first and the rows are checked as they are made into it, in one
  * pass and in the rows' own array, with the same outcome.
- * The polynomials' coefficients and the levels of factor() over numbers come from the rows
- * that are fitted: a row left out for a value a transformation cannot take is not among
- * them.
+ * The levels of factor() over numbers come from the rows that are fitted: a row left out
+ * for a value a transformation cannot take is not among them. An orthogonal polynomial's
+ * coefficients come from R's model frame before na.omit: the rows fitted and the extras,
+ * the records the reader skipped for a missing value in another column (a missing
+ * response, or any column under --missing skip), which fdata_check keeps from the read
+ * (csv_layout.keep_missing_rows). A record whose poly() argument is itself missing (R stops
+ * there: "missing values are not allowed in 'poly'") or cannot be computed is left out of
+ * that polynomial, as is a record skipped as bad (R would not read it) or dropped by
+ * fdata_check.
  *
  * Never exits; MPI only through comm.h.
  */
@@ -85,6 +91,13 @@ struct formula_data {
     int64_t *n_distinct;
     double *poly;                  /* per variable: 3 sums, then alpha (degree), then norm2
                                       (degree + 2) while the polynomials are fitted */
+    int64_t n_kept;                /* training: the rows fdata_check has kept (this rank's) */
+    int64_t n_extra;               /* ... the records skipped for a missing value whose
+                                      poly() arguments count (fdata_keeps_missing) */
+    int64_t *extra_at;             /* ... each one's place: the kept rows before it */
+    double *extra_x;               /* ... n_extra × f->n_vars: each orthogonal poly()'s
+                                      argument (NaN: none, or not a polynomial) */
+    int64_t poly_row, poly_extra;  /* a pass so far: the kept rows and the extras added */
     int n_first;                   /* the first rows dropped (at most CSV_FIRST_SKIPPED):
                                       their file (an index in the places) and line */
     int first_file[CSV_FIRST_SKIPPED];
@@ -118,11 +131,17 @@ void fdata_first_skipped(const struct formula_data *fd, struct csv_shard *rows, 
 /* Collective: see above; path names the data set in messages. */
 int fdata_prepare(struct formula_data *fd, struct dataset *ds, const char *path,
                   struct lr_error *e);
+/* Training with an orthogonal poly(): 1, the read keeps the values of the records it skips
+   for a missing value (csv_layout.keep_missing_rows), which fdata_check takes. */
+int fdata_keeps_missing(const struct formula_data *fd);
 int fdata_poly_passes(const struct formula_data *fd);
-/* Local: pass k's sums of n kept rows (X n × fd->n_read, levels remapped or not; y). */
+/* Local: pass k's sums of the next n kept rows (X n × fd->n_read, levels remapped or not;
+   y), with the extras placed among them: a pass's calls hand over every kept row in
+   order. */
 void fdata_poly_add(struct formula_data *fd, int k, const double *X, const double *y,
                     int64_t n);
-/* Collective: pass k's sums of every rank added, the coefficients it gives. */
+/* Collective: pass k's sums of every rank added (the extras after the last kept row
+   first), the coefficients it gives. */
 int fdata_poly_step(struct formula_data *fd, int k, const char *path, struct lr_error *e);
 int fdata_finish(struct formula_data *fd, struct dataset *ds, struct lr_error *e);
 

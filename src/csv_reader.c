@@ -86,6 +86,8 @@ struct piece {
     int64_t *skipped_off;      /* ... and where each skipped record starts */
     unsigned char *skipped_why;  /* read block by block: 1 where a skipped record was skipped
                                     for a missing value */
+    double *skipped_x;         /* with lay->keep_missing_rows: per skipped record, its values
+                                  (csv_shard.skipped_x) */
     int64_t *missing;          /* a whole range read at once, with lay->enc: per slot, the
                                   kept rows whose value is missing (csv_shard.missing) */
     int rec_missing;           /* the current record holds a missing value */
@@ -394,6 +396,19 @@ static void note_added(struct piece *st, int a)
     st->added[st->n_added++] = a;
 }
 
+/* A skipped record's values into x (n_features + 1): the current row's when it was skipped
+   for a missing value and every field was seen (the fields after the missing one were
+   read by shadow_value), else NaNs. */
+static void keep_values(const struct piece *st, int missing_skip, double *x)
+{
+    const struct csv_layout *lay = st->lay;
+    int d = lay->n_features;
+    int whole = missing_skip && st->col == lay->n_cols && st->rows_in_record <= 1;
+    for (int j = 0; j < d; j++)
+        x[j] = whole ? st->rows.X[st->rows.n * d + j] : NAN;
+    x[d] = whole && lay->has_target ? st->rows.y[st->rows.n] : NAN;
+}
+
 /* The current record is bad: fail, or count it and move on. A quote out of place or never
    closed fails even in skip mode: where every later record ends depends on the quotes
    before it, so skipping would silently take the following lines with it. */
@@ -422,9 +437,14 @@ static void reject_record(struct piece *st)
                                          lr_bytes(st->skipped_cap, 1, sizeof(int64_t)));
         if (st->rows.le)
             st->skipped_why = lr_realloc(st->skipped_why, (size_t)st->skipped_cap);
+        if (st->lay->keep_missing_rows)
+            st->skipped_x = lr_realloc(st->skipped_x, lr_bytes(st->skipped_cap,
+                                       st->lay->n_features + 1, sizeof(double)));
     }
     if (st->skipped_off)
         st->skipped_off[st->n_skipped] = st->block_off + (st->rec - st->block);
+    if (st->skipped_x)
+        keep_values(st, missing_skip, st->skipped_x + st->n_skipped * (st->lay->n_features + 1));
     if (st->skipped_why)
         st->skipped_why[st->n_skipped] = (unsigned char)missing_skip;
     st->skipped_at[st->n_skipped++] = rows_count(&st->rows);
@@ -492,6 +512,32 @@ static int level_value(struct piece *st, int slot, int mode, const char *text, s
  * Stores the value in the current row, or marks the record bad. Any tokenizer of records
  * (libcsv's callbacks here) calls it for every field of a used column.
  */
+/* v into the current row's place for feature slot `slot` or the target; nothing for the
+   other slots. */
+static void put_value(struct piece *st, int slot, double v)
+{
+    struct rows *r = &st->rows;
+    if (slot >= 0)
+        r->X[r->n * st->lay->n_features + slot] = v;
+    else if (slot == COL_TARGET)
+        r->y[r->n] = v;
+}
+
+/* With keep_missing_rows, a field after the current record's missing value (it will be
+   skipped): a feature's or the target's number, else NaN (a level, text, another missing
+   value), into the row; nothing is marked or interned. */
+static void shadow_value(struct piece *st, int c, const char *text, size_t len)
+{
+    int slot = st->lay->slot[c];
+    const struct enc_reader *enc = st->lay->enc;
+    double v;
+    if (slot >= 0 && enc && enc->mode[slot] != READ_NUMBER && enc->mode[slot] != READ_AUTO)
+        v = NAN;
+    else if (num_parse(text, len, &v) != NUM_OK)
+        v = NAN;
+    put_value(st, slot, v);
+}
+
 static void field_value(struct piece *st, int c, const char *text, size_t len)
 {
     const struct csv_layout *lay = st->lay;
@@ -505,6 +551,8 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
         if (len == 0 || (enc && enc_is_missing(enc->na, text, len))) {
             mark_bad(st, BAD_MISSING, c, lay->groups_skip_missing ? MISSING_SKIP : MISSING_ERROR,
                      text, len);
+            if (lay->keep_missing_rows)
+                put_value(st, slot, NAN);
             return;
         }
         st->rows.g[st->rows.n * lay->n_groups + group] = group_key(text, len);
@@ -528,6 +576,8 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
                          : enc->target_keep_missing ? MISSING_MEAN : MISSING_SKIP;
             if (action != MISSING_MEAN) {
                 mark_bad(st, BAD_MISSING, c, action, text, len);
+                if (lay->keep_missing_rows)
+                    put_value(st, slot, NAN);
                 return;
             }
             v = enc_missing_value();
@@ -560,8 +610,12 @@ static void on_field(void *s, size_t n, void *ctx)
     struct piece *st = ctx;
     const struct csv_layout *lay = st->lay;
     int c = st->col++;
-    if (st->bad)
+    if (st->bad) {
+        if (st->bad == BAD_MISSING && st->bad_status == MISSING_SKIP &&
+            st->lay->keep_missing_rows && c < st->lay->n_cols && st->rows_in_record == 0)
+            shadow_value(st, c, s ? s : "", s ? n : 0);
         return;
+    }
     if (st->rows_in_record > 0) {  /* libcsv ended a row before the record's end */
         st->bad = BAD_LONE_CR;
         st->bad_col = c;
@@ -1024,6 +1078,13 @@ static void add_piece(struct csv_shard *out, struct pieces *ps, const struct pie
             ps->skipped_why = lr_realloc(ps->skipped_why, (size_t)(out->n_skipped + q->n_skipped));
             memcpy(ps->skipped_why + out->n_skipped, q->skipped_why, (size_t)q->n_skipped);
         }
+        if (q->skipped_x) {
+            size_t w = (size_t)q->lay->n_features + 1;
+            out->skipped_x = lr_realloc(out->skipped_x, lr_bytes(out->n_skipped + q->n_skipped,
+                                        w, sizeof(double)));
+            memcpy(out->skipped_x + out->n_skipped * w, q->skipped_x,
+                   (size_t)q->n_skipped * w * sizeof(double));
+        }
     }
     out->n_skipped += q->n_skipped;
     out->n_skipped_missing += q->n_skipped_missing;
@@ -1231,6 +1292,7 @@ static void pieces_free(struct pieces *ps)
         free(ps->st[k].rows.le);
         free(ps->st[k].skipped_off);
         free(ps->st[k].skipped_why);
+        free(ps->st[k].skipped_x);
     }
     free(ps->parsers);
     free(ps->st);
@@ -1358,6 +1420,9 @@ static void reader_compact(struct csv_reader *r)
             p->skipped_off[k] = p->skipped_off[s + k];
         r->ps.skipped_why[k] = r->ps.skipped_why[s + k];
     }
+    if (p->skipped_x && ns > 0)
+        memmove(p->skipped_x, p->skipped_x + s * (lay->n_features + 1),
+                (size_t)ns * ((size_t)lay->n_features + 1) * sizeof(double));
     p->n_rows = n;
     p->n_skipped = ns;
     r->row0 = r->skip0 = 0;
@@ -1539,6 +1604,11 @@ void csv_shard_slice(const struct csv_shard *s, int d, int64_t row, int64_t n, i
             out->skipped_off = lr_malloc(lr_bytes(n_skip, 1, sizeof(int64_t)));
             memcpy(out->skipped_off, s->skipped_off + skip, (size_t)n_skip * sizeof(int64_t));
         }
+        if (s->skipped_x) {
+            out->skipped_x = lr_malloc(lr_bytes(n_skip, d + 1, sizeof(double)));
+            memcpy(out->skipped_x, s->skipped_x + skip * (d + 1),
+                   (size_t)n_skip * ((size_t)d + 1) * sizeof(double));
+        }
     }
 }
 
@@ -1575,6 +1645,9 @@ void csv_shard_append(struct csv_shard *dst, struct csv_shard *b, int d)
     if (b->skipped_off)
         dst->skipped_off = append(dst->skipped_off, dst->n_skipped, b->skipped_off,
                                   b->n_skipped, sizeof(int64_t));
+    if (b->skipped_x)
+        dst->skipped_x = append(dst->skipped_x, dst->n_skipped * (d + 1), b->skipped_x,
+                                b->n_skipped * (d + 1), sizeof(double));
     for (int k = 0; k < b->n_first_skipped && dst->n_first_skipped < CSV_FIRST_SKIPPED; k++) {
         dst->first_skipped[dst->n_first_skipped] = b->first_skipped[k];
         dst->first_skipped_last[dst->n_first_skipped++] = b->first_skipped_last[k];
@@ -1616,6 +1689,8 @@ void csv_shard_free(struct csv_shard *s)
     free(s->skipped_at);
     free(s->row_at);
     free(s->skipped_off);
+    free(s->skipped_x);
+    s->skipped_x = NULL;
     free(s->missing);
     s->missing = NULL;
     s->X = s->y = s->w = s->offset = NULL;

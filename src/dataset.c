@@ -622,6 +622,7 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .enc = &L->rs.rd, .offset_target = has_offset && o->offset_target && !o->formula,
             .keep_offsets = o->keep_places || o->formula != NULL,  /* where rows are: the
                                   influential ones, a formula's bad one (formula_data.h) */
+            .keep_missing_rows = o->formula && fdata_keeps_missing(o->formula),
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
         },

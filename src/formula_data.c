@@ -400,6 +400,49 @@ static void add_distinct(struct formula_data *fd, const struct csv_shard *rows)
     }
 }
 
+static int is_orthogonal(const struct formula_data *fd, int v);
+
+/* Training with orthogonal polynomials: the records the reader skipped for a missing value
+   (rows->skipped_x, then freed) whose poly() arguments can be computed, kept as extras at
+   their places among the rank's kept rows (bad: the rows this check drops). R takes poly()
+   of the model frame's rows before na.omit drops those with a missing value elsewhere. */
+static void keep_skipped(struct formula_data *fd, struct csv_shard *rows,
+                         const unsigned char *bad)
+{
+    const struct formula *f = fd->f;
+    int nv = f->n_vars, w = fd->n_read + 1;
+    double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
+    double *arg = lr_malloc(((size_t)nv + 1) * sizeof *arg);
+    struct lr_error local;
+    int64_t dropped = 0, i = 0;  /* bad rows before skipped record k */
+    for (int64_t k = 0; k < rows->n_skipped; k++) {
+        for (; i < rows->skipped_at[k]; i++)
+            dropped += bad[i];
+        const double *x = rows->skipped_x + k * w;
+        source_row(fd, NULL, x, x + fd->n_read, 0, src);
+        int any = 0;
+        for (int v = 0; v < nv; v++) {
+            arg[v] = NAN;
+            if (is_orthogonal(fd, v) && formula_eval_arg(f, v, src, &arg[v], &local) < 0)
+                arg[v] = NAN;
+            any |= !isnan(arg[v]);
+        }
+        if (!any)  /* the polynomials' own values missing, or a record skipped as bad */
+            continue;
+        if ((fd->n_extra & (fd->n_extra - 1)) == 0) {  /* room doubles at powers of two */
+            size_t room = fd->n_extra ? 2 * (size_t)fd->n_extra : 1;
+            fd->extra_at = lr_realloc(fd->extra_at, room * sizeof *fd->extra_at);
+            fd->extra_x = lr_realloc(fd->extra_x, room * (size_t)nv * sizeof *fd->extra_x);
+        }
+        fd->extra_at[fd->n_extra] = fd->n_kept + rows->skipped_at[k] - dropped;
+        memcpy(fd->extra_x + fd->n_extra++ * nv, arg, (size_t)nv * sizeof *arg);
+    }
+    free(arg);
+    free(src);
+    free(rows->skipped_x);
+    rows->skipped_x = NULL;
+}
+
 static void check_init(struct formula_data *fd)
 {
     if (fd->unseen)
@@ -472,10 +515,13 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
         if (var >= 0)
             fd->unseen[fd->source_of[f->vars[var].column]]++;
     }
+    if (rows->skipped_x)
+        keep_skipped(fd, rows, bad);
     if (n_bad)
         drop_rows(fd, rows, S, bad, n_bad, pl);
     free(bad);
     fd->n_skipped += n_bad;
+    fd->n_kept += rows->n_rows;
     if (!fd->from_model)
         add_distinct(fd, rows);
     return 0;
@@ -588,6 +634,11 @@ static int is_orthogonal(const struct formula_data *fd, int v)
     return !fd->from_model && fd->f->vars[v].kind == FORMULA_POLY && !fd->f->vars[v].raw;
 }
 
+int fdata_keeps_missing(const struct formula_data *fd)
+{
+    return fdata_poly_passes(fd) > 0;
+}
+
 int fdata_poly_passes(const struct formula_data *fd)
 {
     int passes = 0;
@@ -597,32 +648,65 @@ int fdata_poly_passes(const struct formula_data *fd)
     return passes;
 }
 
+/* The extras from fd->poly_extra on whose place is before kept row `end`: their count. */
+static int64_t extras_before(const struct formula_data *fd, int64_t end)
+{
+    int64_t e = fd->poly_extra;
+    while (e < fd->n_extra && fd->extra_at[e] < end)
+        e++;
+    return e - fd->poly_extra;
+}
+
 void fdata_poly_add(struct formula_data *fd, int k, const double *X, const double *y,
                     int64_t n)
 {
+    int nv = fd->f->n_vars;
+    int64_t m = extras_before(fd, fd->poly_row + n), e0 = fd->poly_extra;
     double *src = lr_malloc(((size_t)fd->n_columns + 1) * sizeof *src);
-    double *x = lr_malloc(((size_t)n + 1) * sizeof *x);
+    double *x = lr_malloc(((size_t)(n + m) + 1) * sizeof *x);
     struct lr_error local;
-    for (int v = 0; v < fd->f->n_vars; v++) {
+    for (int v = 0; v < nv; v++) {
         int degree = fd->f->vars[v].degree;
         if (!is_orthogonal(fd, v) || k > degree)
             continue;
         double *st = poly_state(fd, v);
-        for (int64_t i = 0; i < n; i++) {  /* the numbers poly() is taken of */
+        /* the numbers poly() is taken of, in the file's order: the extras (records skipped
+           for a missing value elsewhere) among the kept rows */
+        int64_t j = 0, e = e0;
+        for (int64_t i = 0; i < n; i++) {
+            for (; e < e0 + m && fd->extra_at[e] <= fd->poly_row + i; e++)
+                x[j++] = fd->extra_x[e * nv + v];
             source_row(fd, NULL, X, y, i, src);
-            if (formula_eval_arg(fd->f, v, src, &x[i], &local) < 0)
-                x[i] = NAN;
+            if (formula_eval_arg(fd->f, v, src, &x[j], &local) < 0)
+                x[j] = NAN;
+            j++;
         }
-        formula_poly_sums(x, n, k, st + 3, st + 3 + degree, st);
+        for (; e < e0 + m; e++)
+            x[j++] = fd->extra_x[e * nv + v];
+        formula_poly_sums(x, j, k, st + 3, st + 3 + degree, st);
     }
+    fd->poly_row += n;
+    fd->poly_extra += m;
     free(x);
     free(src);
 }
 
 int fdata_poly_step(struct formula_data *fd, int k, const char *path, struct lr_error *e)
 {
-    int n = 0;
-    for (int v = 0; v < fd->f->n_vars; v++)  /* every polynomial's sums in one Allreduce */
+    int n = 0, nv = fd->f->n_vars;
+    int64_t m = fd->n_extra - fd->poly_extra;
+    for (int v = 0; v < nv && m > 0; v++) {  /* the extras after the last kept row */
+        const struct formula_var *var = &fd->f->vars[v];
+        if (!is_orthogonal(fd, v) || k > var->degree)
+            continue;
+        double *st = poly_state(fd, v), *x = lr_malloc((size_t)m * sizeof *x);
+        for (int64_t q = 0; q < m; q++)
+            x[q] = fd->extra_x[(fd->poly_extra + q) * nv + v];
+        formula_poly_sums(x, m, k, st + 3, st + 3 + var->degree, st);
+        free(x);
+    }
+    fd->poly_row = fd->poly_extra = 0;  /* the next pass starts again */
+    for (int v = 0; v < nv; v++)  /* every polynomial's sums in one Allreduce */
         if (is_orthogonal(fd, v) && k <= fd->f->vars[v].degree)
             n++;
     double *sums = lr_malloc(((size_t)3 * n + 1) * sizeof *sums);
@@ -891,6 +975,8 @@ void fdata_free(struct formula_data *fd)
     free(fd->n_distinct);
     free(fd->unseen);
     free(fd->poly);
+    free(fd->extra_at);
+    free(fd->extra_x);
     free(fd->buf);
     if (fd->borrowed) {
         memset(fd, 0, sizeof *fd);

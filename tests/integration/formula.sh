@@ -7,7 +7,8 @@
 # 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
 # columns in another order) and --test rows against R's predict(); factor() of numbers (its
 # levels by value, as R names them) against numpy's lstsq; unseen levels, rows log cannot
-# take, missing values, and the usage errors.
+# take, missing values, and the usage errors; poly() on airquality's missing values
+# against R (datasets/r_poly_na_reference.tsv).
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
@@ -362,3 +363,80 @@ if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null &&
 else
     not_ok "--formula --missing skip" "$(head -c 300 "$TMP/err")"
 fi
+
+# --- orthogonal poly() with missing values against R (datasets/r_poly_na_reference.tsv, from
+# datasets/r_poly_na_reference.R over r_exports/airquality.csv): R takes poly() of the
+# model frame before na.omit, so a row whose response (aq_response) or, under --missing
+# skip, another column (aq_other) is missing counts in the polynomial's coefficients
+# though it is not fitted; a row whose polynomial's own column is missing (aq_own, where
+# R stops) is left out of both. Coefficients and standard errors to 1e-9, alpha and norm2
+# to 1e-12, under 1-3 ranks; predict of each model on every row against R's predict().
+RQ="$D/r_poly_na_reference.tsv"
+AQ="$ROOT/datasets/r_exports/airquality.csv"
+poly_na() {  # NP NAME [skip]: the fit of case NAME, then its predictions on every row
+    local f
+    f=$(awk -F'\t' -v n="$2" '$1 == "case" && $2 == n { print $3 }' "$RQ")
+    mkdir -p "$TMP/$2.$1.d"
+    TMPDIR="$TMP/$2.$1.d" lr "$1" 1 --quiet --solver exact ${3:+--missing "$3"} --formula "$f" \
+        --model-out "$TMP/$2.$1.json" "$AQ" >/dev/null 2>"$TMP/$2.$1.err" &&
+        TMPDIR="$TMP/$2.$1.d" lr "$1" 1 predict --model "$TMP/$2.$1.json" "$AQ" \
+            >"$TMP/$2.$1.pred" 2>>"$TMP/$2.$1.err"
+}
+# (a missing response is skipped under the default --missing error too)
+for run in "1 aq_response" "3 aq_response skip" "2 aq_other skip" "3 aq_own skip"; do
+    # shellcheck disable=SC2086
+    poly_na $run &
+done
+wait
+for run in "1 aq_response" "3 aq_response" "2 aq_other" "3 aq_own"; do
+    # shellcheck disable=SC2086
+    set -- $run
+    why=$(python3 - "$RQ" "$2" "$TMP/$2.$1.json" "$TMP/$2.$1.pred" <<'PY'
+import json, sys
+ref, name, model, pred = sys.argv[1:]
+coef, poly, want, rows = {}, None, {}, None
+for line in open(ref):
+    p = line.rstrip("\n").split("\t")
+    if len(p) < 3 or p[1] != name:
+        continue
+    if p[0] == "case":
+        rows = int(p[3])
+    elif p[0] == "coef":
+        coef[p[2]] = (float(p[3]), float(p[4]))
+    elif p[0] == "poly":
+        poly = [float(v) for v in p[3].split("|") + p[4].split("|")]
+    elif p[0] == "predict":
+        want[int(p[2])] = None if p[3] == "NA" else float(p[3])
+close = lambda a, b, t: abs(a - b) <= t * max(abs(b), 1e-300)
+bad = []
+try:
+    m = json.load(open(model))
+except (OSError, ValueError) as e:
+    sys.exit(print("no model: %s" % e))
+if m["training"]["rows"] != rows:
+    bad.append("rows %s, R fitted %d" % (m["training"]["rows"], rows))
+terms = {t["term"]: t for t in m["inference"]["terms"]}
+for c, (est, se) in coef.items():
+    t = terms.get(c)
+    if not t or not close(t["estimate"], est, 1e-9) or not close(t["std_error"], se, 1e-9):
+        bad.append("%s: %s, R %r %r" % (c, t and (t["estimate"], t["std_error"]), est, se))
+got = [v for v in m["formula"]["variables"] if "alpha" in v]
+if len(got) != 1 or not all(close(a, b, 1e-12) for a, b in
+                            zip(got[0]["alpha"] + got[0]["norm2"], poly)):
+    bad.append("poly coefs %s, R %s" % (got and got[0]["alpha"] + got[0]["norm2"], poly))
+lines = open(pred).read().splitlines()[1:]
+if len(lines) != len(want):
+    bad.append("%d predictions, R %d" % (len(lines), len(want)))
+for i, l in enumerate(lines):
+    v, w = l.split(",")[1], want.get(i + 2)
+    if (v == "") != (w is None) or (w is not None and not close(float(v), w, 1e-9)):
+        bad.append("line %d: '%s', R %s" % (i + 2, v, w))
+print("; ".join(bad[:4]))
+PY
+)
+    if [ -z "$why" ]; then
+        ok "poly() with missing values ($2, np=$1): R's coefficients, standard errors, poly() coefs and predict() on every row"
+    else
+        not_ok "poly() with missing values ($2, np=$1)" "$why $(head -c 200 "$TMP/$2.$1.err")"
+    fi
+done

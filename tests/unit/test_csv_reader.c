@@ -418,6 +418,63 @@ static void test_multiline_dropped(void)
     close(fd);
 }
 
+/* keep_missing_rows: a record skipped for a missing value keeps its numbers (the fields
+   after the missing one too), NaN where a value is missing, a level or no number; a record
+   skipped for anything else, or with too few fields, keeps NaNs. The same in one block or
+   many, by libcsv or the fast path, for 1-3 threads and pieces of any size. */
+static void test_keep_missing_rows(void)
+{
+    const char *t = "a,g,b,y\n1,x,2,3\nNA,x,5,6\n7,x,8,NA\n9,x,NA\n1,x,2,3,4\nNA,x,zz,6\n"
+                    "\"4\",x,\"5\",NA\n2,x,3,4\n";
+    const double N = NAN, want[6][4] = {{N, N, 5, 6}, {7, N, 8, N}, {N, N, N, N},
+                                        {N, N, N, N}, {N, N, N, 6}, {4, N, 5, N}};
+    const int64_t at[6] = {1, 1, 1, 1, 1, 1};
+    const char *path = test_write_file(t, strlen(t));
+    int fd = open(path, O_RDONLY);
+    struct csv_head h;
+    struct lr_error e = {0};
+    CU_ASSERT_EQUAL_FATAL(csv_read_head(fd, path, ',', 1, &h, &e), 0);
+    struct test_keep_all k;
+    test_keep_all_init(&k);
+    memset(k.miss, MISSING_SKIP, sizeof k.miss);
+    k.mode[0] = k.mode[2] = READ_NUMBER;
+    int slot[4] = {0, 1, 2, COL_TARGET}, bad = 0, runs = 0;
+    const size_t blocks[] = {0, 5, 19};
+    for (int b = 0; b < 3; b++)
+        for (int threads = 1; threads <= 3; threads++)
+            for (int max_rows = 0; max_rows <= 1; max_rows++, runs++) {
+                struct csv_layout lay = {.path = path, .delimiter = ',', .n_cols = 4,
+                                         .slot = slot, .names = h.names, .n_features = 3,
+                                         .has_target = 1, .skip_bad_rows = 1, .enc = &k.rd,
+                                         .keep_missing_rows = 1, .block_bytes = blocks[b],
+                                         .libcsv_only = b == 2};
+                struct csv_shard s = {0}, blk;
+                struct csv_reader *r = csv_reader_open(FD_BYTES(fd), h.data_start,
+                                                       (off_t)strlen(t), &lay, threads);
+                while (csv_reader_next(r, max_rows, &blk, &e) > 0)
+                    csv_shard_append(&s, &blk, 3);
+                csv_shard_free(&blk);
+                csv_reader_close(r);
+                int ok = s.n_rows == 2 && s.n_skipped == 6 && s.n_skipped_missing == 5 &&
+                         s.skipped_x != NULL;
+                for (int i = 0; ok && i < 6; i++) {
+                    ok = s.skipped_at[i] == at[i];
+                    for (int j = 0; ok && j < 4; j++) {
+                        double v = s.skipped_x[i * 4 + j], w = want[i][j];
+                        ok = isnan(w) ? isnan(v) : v == w;
+                    }
+                }
+                bad += !ok;
+                csv_shard_free(&s);
+            }
+    CU_ASSERT_EQUAL(runs, 18);
+    CU_ASSERT_EQUAL(bad, 0);
+    test_keep_all_free(&k);
+    csv_head_free(&h);
+    close(fd);
+    unlink(path);
+}
+
 /* Skip mode drops a bad multi-line record whole and says where it was among the rows. */
 static void test_skip_records(void)
 {
@@ -539,4 +596,6 @@ void add_csv_reader_suite(void)
                 test_stream);
     CU_add_test(s, "skip mode drops bad records whole and places them among the rows",
                 test_skip_records);
+    CU_add_test(s, "keep_missing_rows: a record skipped for a missing value keeps its numbers",
+                test_keep_missing_rows);
 }
