@@ -383,32 +383,63 @@ static void check_init(struct formula_data *fd)
     fd->n_kept = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->n_kept);
 }
 
-/* Training: level id of slot s held by a kept row. */
-static inline void mark_kept(struct formula_data *fd, int s, int64_t id)
+/* Training: room in fd->kept[s] for level ids below n. */
+static void kept_room(struct formula_data *fd, int s, int64_t n)
 {
-    if (id >= fd->n_kept[s]) {
-        int64_t had = fd->n_kept[s], cap = had ? 2 * had : 64;
-        cap = cap > id ? cap : id + 1;
-        fd->kept[s] = lr_realloc(fd->kept[s], (size_t)cap);
-        memset(fd->kept[s] + had, 0, (size_t)(cap - had));
-        fd->n_kept[s] = cap;
-    }
-    fd->kept[s][id] = 1;
+    int64_t had = fd->n_kept[s];
+    if (n <= had)
+        return;
+    fd->kept[s] = lr_realloc(fd->kept[s], (size_t)n);
+    memset(fd->kept[s] + had, 0, (size_t)(n - had));
+    fd->n_kept[s] = n;
 }
 
-/* Training: the levels the kept rows hold (in the slots where the reader has seen one). */
-static void mark_rows_kept(struct formula_data *fd, const struct csv_shard *rows)
+/* A level held by a kept row, marked: threads may mark the same one, so atomically, and
+   written only once (a cache line shared by threads stays clean). */
+static inline void mark_level(unsigned char *kept)
 {
-    int S = fd->n_read;
-    for (int s = 0; rows->seen && s < S; s++) {
-        if (!(rows->seen[s] & 2))
-            continue;
-        for (int64_t i = 0; i < rows->n_rows; i++) {
-            int64_t id = enc_level_id(rows->X[i * S + s]);
-            if (id >= 0 && id != (int64_t)ENC_UNSEEN)
-                mark_kept(fd, s, id);
-        }
+    unsigned char had;
+#pragma omp atomic read
+    had = *kept;
+    if (!had) {
+#pragma omp atomic write
+        *kept = 1;
     }
+}
+
+/* Training: the levels kept rows hold, rows i with !bad[i] of X (n_read wide) in [lo, hi),
+   in the slots lv[0..n_lv). Returns 0, or 1 when an id has no room (nothing is lost: the
+   caller marks the rows again with room made). */
+static int mark_kept(struct formula_data *fd, const double *X, int64_t lo, int64_t hi,
+                     const unsigned char *bad, const int *lv, int n_lv)
+{
+    int S = fd->n_read, missed = 0;
+    for (int64_t i = lo; i < hi; i++)
+        for (int q = 0; !bad[i] && q < n_lv; q++) {
+            int s = lv[q];
+            int64_t id = enc_level_id(X[i * S + s]);
+            if (id < 0 || id == (int64_t)ENC_UNSEEN)
+                continue;
+            if (id >= fd->n_kept[s]) {
+                missed = 1;
+                continue;
+            }
+            mark_level(fd->kept[s] + id);
+        }
+    return missed;
+}
+
+/* Training: the slots where the reader has seen a level (lv, n_lv returned), with room in
+   fd->kept for the ids of its dictionaries. */
+static int level_slots(struct formula_data *fd, const struct csv_shard *rows, int *lv)
+{
+    int n_lv = 0;
+    for (int s = 0; !fd->from_model && rows->seen && s < fd->n_read; s++)
+        if (rows->seen[s] & 2) {
+            lv[n_lv++] = s;
+            kept_room(fd, s, rows->dicts && s < rows->n_dicts ? rows->dicts[s].n : 0);
+        }
+    return n_lv;
 }
 
 int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct row_places *pl,
@@ -422,7 +453,11 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
     int64_t parts = par_chunks(n), n_bad = 0;
     int64_t *first = lr_malloc(((size_t)parts + 1) * sizeof *first);
     unsigned char *bad = lr_calloc((size_t)n + 1, 1);
-#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (parts > 1)
+    /* training: the kept rows' levels marked as each part is checked */
+    int *lv = lr_malloc(((size_t)S + 1) * sizeof *lv), n_lv = level_slots(fd, rows, lv);
+    int missed = 0;
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (parts > 1) \
+    reduction(| : missed)
     {
         int C = fd->n_columns ? fd->n_columns : 1;
         double *src = lr_malloc((size_t)PAR_CHUNK_ROWS * C * sizeof *src);
@@ -445,6 +480,8 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
                         break;
                     }
                 }
+            if (first[k] < 0)
+                missed |= mark_kept(fd, rows->X, lo, hi, bad, lv, n_lv);
         }
         free(failed);
         free(src);
@@ -461,6 +498,16 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
         free(bad);
         return -1;
     }
+    if (missed) {  /* an id past the dictionaries (none expected): room, then again */
+        for (int64_t i = 0; i < n; i++)
+            for (int q = 0; !bad[i] && q < n_lv; q++) {
+                int64_t id = enc_level_id(rows->X[i * S + lv[q]]);
+                if (id >= 0 && id != (int64_t)ENC_UNSEEN)
+                    kept_room(fd, lv[q], id + 1);
+            }
+        mark_kept(fd, rows->X, 0, n, bad, lv, n_lv);
+    }
+    free(lv);
     for (int64_t i = 0; i < n; i++)
         n_bad += bad[i];
     /* unseen levels among the rows as read: a text level (the reader's), a number under
@@ -478,10 +525,8 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
         drop_rows(fd, rows, S, bad, n_bad, pl);
     free(bad);
     fd->n_skipped += n_bad;
-    if (!fd->from_model) {
+    if (!fd->from_model)
         add_distinct(fd, rows);
-        mark_rows_kept(fd, rows);
-    }
     return 0;
 }
 
@@ -945,10 +990,7 @@ static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_s
         int s = fd->source_of[k];
         if (s >= 0 && ds->enc.cols[s].kind == ENC_CATEGORICAL && ds->enc.cols[s].n_levels) {
             lk[n_lk++] = k;
-            if (!fd->kept[s]) {  /* room for every level */
-                fd->n_kept[s] = ds->enc.cols[s].n_levels;
-                fd->kept[s] = lr_calloc((size_t)fd->n_kept[s], 1);
-            }
+            kept_room(fd, s, ds->enc.cols[s].n_levels);
         }
     }
     int64_t n_blocks = (n + block - 1) / block, err_row = -1;  /* the first bad row's */
@@ -983,12 +1025,15 @@ static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_s
                 j = i + 1;
             }
         }
-        for (int64_t i = lo; i < hi && n_lk; i++)  /* src holds a level as its position */
-            for (int q = 0; !bad[i] && q < n_lk; q++) {
-                double v = src[(i - lo) * C + lk[q]];
-                if (v >= 0)
-                    fd->kept[fd->source_of[lk[q]]][(int64_t)v] = 1;
-            }
+        if (n_lk) {  /* the kept rows' levels: src holds a level as its position */
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (hi - lo > 4096)
+            for (int64_t i = lo; i < hi; i++)
+                for (int q = 0; !bad[i] && q < n_lk; q++) {
+                    double v = src[(i - lo) * C + lk[q]];
+                    if (v >= 0)
+                        mark_level(fd->kept[fd->source_of[lk[q]]] + (int64_t)v);
+                }
+        }
     }
     free(lk);
     free(one);
@@ -1026,6 +1071,10 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     fd->n_read = ds->n_features;
     if (design_is_fixed(fd, ds))
         return apply_fused(fd, ds, rows, pl, path, skip_bad_rows, n_threads, e);
+    check_init(fd);
+    for (int s = 0; !fd->from_model && s < ds->enc.n_cols; s++)  /* the rows hold positions */
+        if (ds->enc.cols[s].kind == ENC_CATEGORICAL)
+            kept_room(fd, s, ds->enc.cols[s].n_levels);
     fdata_check(fd, rows, pl, path, skip_bad_rows, n_threads, e);
     if (comm_agree(e) != LR_OK ||
         fdata_drop_levels(fd, ds, NULL, rows->X, rows->n_rows, path, e) < 0 ||
