@@ -17,6 +17,11 @@
  *                  at FILE:LINE:COLUMN naming the term (exit 65), or is dropped from the
  *                  block and counted under --on-bad-row skip; training, the numbers under
  *                  factor() are collected from the rows kept.
+ *   fdata_drop_levels
+ *                  collective, training, once the rows are checked and the read's levels
+ *                  merged: a text column's levels that no kept row of any rank holds (each
+ *                  of their rows dropped by fdata_check) taken out, as R's model.frame
+ *                  drops unused levels.
  *   fdata_prepare  collective, once the read's levels are merged (each level column kept
  *                  as its level's position, no reference dropped): the levels of every
  *                  factor agreed; a transformation of a text column refused.
@@ -35,12 +40,15 @@
  * design depends on nothing the rows decide (no orthogonal poly() to fit, no factor() of
  * numbers), it is made first and the rows are checked as they are made into it, in one
  * pass and in the rows' own array, with the same outcome.
- * The levels of factor() over numbers come from the rows that are fitted: a row left out
- * for a value a transformation cannot take is not among them. An orthogonal polynomial's
- * coefficients come from R's model frame before na.omit: the rows fitted and the extras,
- * the records the reader skipped for a missing value in another column (a missing
- * response, or any column under --missing skip), which fdata_check keeps from the read
- * (csv_layout.keep_missing_rows). A record whose poly() argument is itself missing (R stops
+ * The levels of factors (of text, or factor() over numbers) come from the rows that are
+ * fitted: a row left out for a value a transformation cannot take is not among them. A
+ * fixed design made before the rows are checked is cut to the kept levels' columns
+ * afterwards (a subset of its columns: a dropped level's, or with the first level dropped,
+ * the new reference's), only when a level is dropped.
+ * An orthogonal polynomial's coefficients come from R's model frame before na.omit: the
+ * rows fitted and the extras, the records the reader skipped for a missing value in another
+ * column (a missing response, or any column under --missing skip), which fdata_check keeps
+ * from the read (csv_layout.keep_missing_rows). A record whose poly() argument is itself missing (R stops
  * there: "missing values are not allowed in 'poly'") or cannot be computed is left out of
  * that polynomial, as is a record skipped as bad (R would not read it) or dropped by
  * fdata_check.
@@ -89,6 +97,9 @@ struct formula_data {
     double **distinct;             /* training, per variable: factor() over numbers: the
                                       numbers of the kept rows so far, increasing, unique */
     int64_t *n_distinct;
+    unsigned char **kept;          /* training, per feature slot: kept[s][id] 1 when a kept
+                                      row holds level id (ids as the checked rows hold them) */
+    int64_t *n_kept;               /* ... entries of kept[s] */
     double *poly;                  /* per variable: 3 sums, then alpha (degree), then norm2
                                       (degree + 2) while the polynomials are fitted */
     int64_t n_kept;                /* training: the rows fdata_check has kept (this rank's) */
@@ -127,6 +138,14 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
    an index in the places, or NULL with one file), in file and line order, at most
    CSV_FIRST_SKIPPED. */
 void fdata_first_skipped(const struct formula_data *fd, struct csv_shard *rows, int *file);
+
+/* Collective, training, before fdata_prepare: see above. remap (stream mode: per slot, the
+   reader's level ids → positions in ds->enc's lists, NULL for a slot without levels) is
+   made to give the new positions; without it the checked rows held positions, and X (n
+   kept rows, fd->n_read wide) is renumbered. A relevel() reference no kept row holds is
+   an error (LR_EDATA, naming it). Returns 0 or -1 with e, the same on every rank. */
+int fdata_drop_levels(struct formula_data *fd, struct dataset *ds, int64_t **remap, double *X,
+                      int64_t n, const char *path, struct lr_error *e);
 
 /* Collective: see above; path names the data set in messages. */
 int fdata_prepare(struct formula_data *fd, struct dataset *ds, const char *path,

@@ -897,7 +897,8 @@ static int append_keys(struct data_stream *st, const struct csv_shard *b, struct
 static int stream_formula(struct data_stream *st, struct formula_data *fd,
                           const struct data_options *o, struct dataset *ds, struct lr_error *e)
 {
-    if (fdata_prepare(fd, ds, o->path, e) < 0)
+    if (fdata_drop_levels(fd, ds, st->plan.remap, NULL, 0, o->path, e) < 0 ||
+        fdata_prepare(fd, ds, o->path, e) < 0)
         return -1;
     int passes = fdata_poly_passes(fd), rc = 0;
     int64_t m = st->block_rows;

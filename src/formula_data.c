@@ -450,6 +450,67 @@ static void check_init(struct formula_data *fd)
     fd->unseen = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->unseen);
     fd->distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->distinct);
     fd->n_distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->n_distinct);
+    fd->kept = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->kept);
+    fd->n_kept = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->n_kept);
+}
+
+/* Training: room in fd->kept[s] for level ids below n. */
+static void kept_room(struct formula_data *fd, int s, int64_t n)
+{
+    int64_t had = fd->n_kept[s];
+    if (n <= had)
+        return;
+    fd->kept[s] = lr_realloc(fd->kept[s], (size_t)n);
+    memset(fd->kept[s] + had, 0, (size_t)(n - had));
+    fd->n_kept[s] = n;
+}
+
+/* A level held by a kept row, marked: threads may mark the same one, so atomically, and
+   written only once (a cache line shared by threads stays clean). */
+static inline void mark_level(unsigned char *kept)
+{
+    unsigned char had;
+#pragma omp atomic read
+    had = *kept;
+    if (!had) {
+#pragma omp atomic write
+        *kept = 1;
+    }
+}
+
+/* Training: the levels kept rows hold, rows i with !bad[i] of X (n_read wide) in [lo, hi),
+   in the slots lv[0..n_lv). Returns 0, or 1 when an id has no room (nothing is lost: the
+   caller marks the rows again with room made). */
+static int mark_kept(struct formula_data *fd, const double *X, int64_t lo, int64_t hi,
+                     const unsigned char *bad, const int *lv, int n_lv)
+{
+    int S = fd->n_read, missed = 0;
+    for (int64_t i = lo; i < hi; i++)
+        for (int q = 0; !bad[i] && q < n_lv; q++) {
+            int s = lv[q];
+            int64_t id = enc_level_id(X[i * S + s]);
+            if (id < 0 || id == (int64_t)ENC_UNSEEN)
+                continue;
+            if (id >= fd->n_kept[s]) {
+                missed = 1;
+                continue;
+            }
+            mark_level(fd->kept[s] + id);
+        }
+    return missed;
+}
+
+/* Training: the slots where the reader has seen a level (lv, n_lv returned), with room in
+   fd->kept for the ids of its dictionaries. */
+static int level_slots(struct formula_data *fd, const struct csv_shard *rows, int *lv)
+{
+    int n_lv = 0;
+    for (int s = 0; !fd->from_model && rows->seen && s < fd->n_read; s++)
+        if (rows->seen[s] & 2) {
+            lv[n_lv++] = s;
+            kept_room(fd, s, rows->dicts && s < rows->n_dicts ? rows->dicts[s].n : 0);
+        }
+    return n_lv;
 }
 
 int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct row_places *pl,
@@ -463,7 +524,11 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
     int64_t parts = par_chunks(n), n_bad = 0;
     int64_t *first = lr_malloc(((size_t)parts + 1) * sizeof *first);
     unsigned char *bad = lr_calloc((size_t)n + 1, 1);
-#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (parts > 1)
+    /* training: the kept rows' levels marked as each part is checked */
+    int *lv = lr_malloc(((size_t)S + 1) * sizeof *lv), n_lv = level_slots(fd, rows, lv);
+    int missed = 0;
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) if (parts > 1) \
+    reduction(| : missed)
     {
         int C = fd->n_columns ? fd->n_columns : 1;
         double *src = lr_malloc((size_t)PAR_CHUNK_ROWS * C * sizeof *src);
@@ -486,6 +551,8 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
                         break;
                     }
                 }
+            if (first[k] < 0)
+                missed |= mark_kept(fd, rows->X, lo, hi, bad, lv, n_lv);
         }
         free(failed);
         free(src);
@@ -502,6 +569,16 @@ int fdata_check(struct formula_data *fd, struct csv_shard *rows, const struct ro
         free(bad);
         return -1;
     }
+    if (missed) {  /* an id past the dictionaries (none expected): room, then again */
+        for (int64_t i = 0; i < n; i++)
+            for (int q = 0; !bad[i] && q < n_lv; q++) {
+                int64_t id = enc_level_id(rows->X[i * S + lv[q]]);
+                if (id >= 0 && id != (int64_t)ENC_UNSEEN)
+                    kept_room(fd, lv[q], id + 1);
+            }
+        mark_kept(fd, rows->X, 0, n, bad, lv, n_lv);
+    }
+    free(lv);
     for (int64_t i = 0; i < n; i++)
         n_bad += bad[i];
     /* unseen levels among the rows as read: a text level (the reader's), a number under
@@ -550,6 +627,116 @@ void fdata_first_skipped(const struct formula_data *fd, struct csv_shard *rows, 
             file[at] = fj;
         rows->n_first_skipped += k < K;
     }
+}
+
+/* Collective, training: R's model.frame drops the levels that no row it fits holds. The
+   levels of ds->enc's text columns that no kept row of any rank holds (fd->kept: positions
+   in the lists, or with remap the reader's ids, which it maps to them) are taken out of the
+   lists, the others keeping their order, as the marks of every rank summed say (one
+   Allreduce). Returns per source column the map from old positions to new (-1: dropped),
+   or NULL (*dropped 0: nothing dropped, the usual case); NULL with e when a relevel()
+   reference is dropped (the same on every rank). */
+static int64_t **drop_unkept(struct formula_data *fd, struct encoding *enc,
+                             int64_t *const *remap, int *dropped, const char *path,
+                             struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    int S = enc->n_cols;
+    int64_t total = 0, *at = lr_malloc(((size_t)S + 1) * sizeof *at);
+    *dropped = 0;
+    for (int s = 0; s < S; s++) {
+        at[s] = total;
+        total += enc->cols[s].kind == ENC_CATEGORICAL ? enc->cols[s].n_levels : 0;
+    }
+    if (total == 0) {  /* no text column: the same on every rank */
+        free(at);
+        return NULL;
+    }
+    uint64_t *held = lr_calloc((size_t)total, sizeof *held);
+    for (int s = 0; s < S; s++) {
+        int64_t n_levels = enc->cols[s].kind == ENC_CATEGORICAL ? enc->cols[s].n_levels : 0;
+        for (int64_t id = 0; fd->kept && n_levels && id < fd->n_kept[s]; id++) {
+            int64_t pos = !fd->kept[s][id] ? -1 : !remap ? id : remap[s] ? remap[s][id] : -1;
+            if (pos >= 0 && pos < n_levels)
+                held[at[s] + pos] = 1;
+        }
+    }
+    comm_sum_u64(held, (int)total);
+    int64_t **map = lr_calloc((size_t)S + 1, sizeof *map);
+    for (int s = 0; s < S; s++) {
+        struct enc_column *c = &enc->cols[s];
+        int n = c->kind == ENC_CATEGORICAL ? c->n_levels : 0, k = 0;
+        for (int r = 0; r < n; r++)
+            k += held[at[s] + r] > 0;
+        if (k == n || k == 0)  /* none held: no row is kept, an error of its own later */
+            continue;
+        map[s] = lr_malloc((size_t)n * sizeof **map);
+        for (int r = 0, j = 0; r < n; r++)
+            map[s][r] = held[at[s] + r] ? j++ : -1;
+        *dropped = 1;
+    }
+    free(held);
+    free(at);
+    for (int v = 0; v < f->n_vars && e->code == LR_OK; v++) {  /* R would take the next */
+        int s = f->vars[v].ref ? fd->source_of[f->vars[v].column] : -1;
+        for (int r = 0; s >= 0 && map[s] && r < enc->cols[s].n_levels; r++)
+            if (map[s][r] < 0 && strcmp(enc->cols[s].levels[r], f->vars[v].ref) == 0)
+                lr_fail_at(e, LR_EDATA, path, 0, 0, "--formula: %s: every row with level "
+                           "'%s' was left out (a value a transformation cannot take), so the "
+                           "level cannot be the reference; name another one",
+                           f->vars[v].name, f->vars[v].ref);
+    }
+    for (int s = 0; s < S; s++) {  /* the kept levels, in their order */
+        struct enc_column *c = &enc->cols[s];
+        int k = 0;
+        for (int r = 0; map[s] && r < c->n_levels; r++) {
+            if (map[s][r] < 0)
+                free(c->levels[r]);
+            else
+                c->levels[k++] = c->levels[r];
+        }
+        if (map[s])
+            c->n_levels = k;
+    }
+    if (e->code != LR_OK || !*dropped) {
+        for (int s = 0; s < S; s++)
+            free(map[s]);
+        free(map);
+        return NULL;
+    }
+    return map;
+}
+
+static void free_maps(int64_t **map, int n)
+{
+    for (int s = 0; map && s < n; s++)
+        free(map[s]);
+    free(map);
+}
+
+int fdata_drop_levels(struct formula_data *fd, struct dataset *ds, int64_t **remap, double *X,
+                      int64_t n, const char *path, struct lr_error *e)
+{
+    if (fd->from_model)
+        return 0;
+    int dropped, S = fd->n_read;
+    int64_t **map = drop_unkept(fd, &ds->enc, remap, &dropped, path, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    for (int s = 0; s < S && dropped; s++) {
+        if (!map[s])
+            continue;
+        for (int64_t id = 0; remap && remap[s] && fd->kept && id < fd->n_kept[s]; id++)
+            if (fd->kept[s][id])  /* the ids the kept rows hold, read back later */
+                remap[s][id] = map[s][remap[s][id]];
+        for (int64_t i = 0; !remap && i < n; i++) {
+            int64_t id = enc_level_id(X[i * S + s]);
+            if (id >= 0 && id != (int64_t)ENC_UNSEEN)
+                X[i * S + s] = enc_level_value((uint64_t)map[s][id]);
+        }
+    }
+    free_maps(map, S);
+    return 0;
 }
 
 /* Collective: factor() over a numeric column: the distinct values of all ranks. */
@@ -733,6 +920,19 @@ int fdata_poly_step(struct formula_data *fd, int k, const char *path, struct lr_
     return e->code == LR_OK ? 0 : -1;  /* the same sums on every rank: the same outcome */
 }
 
+/* The data set's features: the design's columns without (Intercept). */
+static void design_features(const struct formula_data *fd, struct dataset *ds)
+{
+    int b = fd->f->intercept, dx = fd->d.n_columns - b;
+    for (int j = 0; j < ds->n_features; j++)
+        free(ds->feature_names[j]);
+    free(ds->feature_names);
+    ds->n_features = dx;
+    ds->feature_names = lr_malloc(((size_t)dx + 1) * sizeof *ds->feature_names);
+    for (int j = 0; j < dx; j++)
+        ds->feature_names[j] = lr_strdup(fd->d.cols[j + b].name);
+}
+
 int fdata_finish(struct formula_data *fd, struct dataset *ds, struct lr_error *e)
 {
     const struct formula *f = fd->f;
@@ -744,18 +944,11 @@ int fdata_finish(struct formula_data *fd, struct dataset *ds, struct lr_error *e
     }
     for (int s = 0; s < ds->n_features; s++)  /* unseen levels: all ranks' */
         ds->enc.cols[s].n_unseen = comm_sum_i64(fd->unseen ? fd->unseen[s] : 0);
-    int D = fd->d.n_columns, b = f->intercept, dx = D - b;
-    for (int j = 0; j < ds->n_features; j++)
-        free(ds->feature_names[j]);
-    free(ds->feature_names);
     if (ds->target_name) {  /* the response as the formula states it: log(y) */
         free(ds->target_name);
         ds->target_name = lr_strdup(f->vars[f->response].name);
     }
-    ds->n_features = dx;
-    ds->feature_names = lr_malloc(((size_t)dx + 1) * sizeof *ds->feature_names);
-    for (int j = 0; j < dx; j++)
-        ds->feature_names[j] = lr_strdup(fd->d.cols[j + b].name);
+    design_features(fd, ds);
     return 0;
 }
 
@@ -809,6 +1002,67 @@ static int design_is_fixed(const struct formula_data *fd, const struct dataset *
     return 1;
 }
 
+/* Is new column nc (levels at their new positions) old column oc (at the old ones, map[s]
+   from old to new for the source column s a factor reads; NULL: unchanged)? */
+static int same_column(const struct formula_data *fd, const struct formula_column *nc,
+                       const struct formula_column *oc, int64_t *const *map)
+{
+    if (nc->term != oc->term || nc->n_parts != oc->n_parts)
+        return 0;
+    for (int i = 0; i < nc->n_parts; i++) {
+        struct formula_part a = nc->parts[i], b = oc->parts[i];
+        if (a.var != b.var || a.level != b.level)
+            return 0;
+        int s = a.level ? fd->source_of[fd->f->vars[a.var].column] : -1;
+        if (s >= 0 && map[s] ? map[s][b.index] != a.index : a.index != b.index)
+            return 0;
+    }
+    return 1;
+}
+
+/* Collective, resident: a fixed design made before its rows were checked, after
+   drop_unkept took levels out (map): the design made again over the kept levels, and the
+   kept rows (rows->X, n × the old design's width) cut to its columns in place. Treatment
+   contrasts and full coding make a column per level (or pair of levels), so the new
+   columns are old ones, in the same order, with the same values on every kept row: the
+   dropped levels' columns go, and where the first level went, the new first's (now the
+   reference). */
+static int redesign(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
+                    int64_t *const *map, struct lr_error *e)
+{
+    const struct formula *f = fd->f;
+    struct formula_design d;
+    for (int v = 0; v < f->n_vars; v++) {  /* fd->levels point into the lists cut */
+        int s = f->vars[v].kind == FORMULA_COLUMN || f->vars[v].kind == FORMULA_FACTOR
+                    ? fd->source_of[f->vars[v].column] : -1;
+        if (s >= 0 && ds->enc.cols[s].kind == ENC_CATEGORICAL)
+            fd->levels[v].n_levels = ds->enc.cols[s].n_levels;
+    }
+    formula_design(f, fd->levels, &d, e);
+    if (comm_agree(e) != LR_OK)
+        return -1;
+    int b = f->intercept, ox = fd->d.n_columns - b, nx = d.n_columns - b;
+    int *from = lr_malloc(((size_t)nx + 1) * sizeof *from);
+    for (int j = 0, o = 0; j < nx; j++, o++) {
+        while (o < ox && !same_column(fd, &d.cols[j + b], &fd->d.cols[o + b], map))
+            o++;
+        if (o == ox)
+            LR_FATAL("the design over the kept levels has a column '%s' the first lacks",
+                     d.cols[j + b].name);
+        from[j] = o;
+    }
+    /* in place: row i's column j comes from at or after where it goes (from[j] >= j) */
+    double *X = rows->X;
+    for (int64_t i = 0; i < rows->n_rows; i++)
+        for (int j = 0; j < nx; j++)
+            X[i * nx + j] = X[i * ox + from[j]];
+    free(from);
+    formula_design_free(&fd->d);
+    fd->d = d;
+    design_features(fd, ds);
+    return 0;
+}
+
 /* Collective, resident, a fixed design: the steps of fdata_check, fdata_prepare,
    fdata_finish and fdata_rows in one pass over the rows (each row's variables computed
    once): the rows made into the design block by block; where one fails (the first of a
@@ -842,6 +1096,15 @@ static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_s
     double *src = lr_malloc(lr_bytes(block, C, sizeof *src));
     double *one = lr_malloc(((size_t)C + 1) * sizeof *one);
     unsigned char *bad = lr_calloc((size_t)n + 1, 1);
+    /* training: the text columns' formula columns, whose kept levels are marked */
+    int *lk = lr_malloc(((size_t)C + 1) * sizeof *lk), n_lk = 0;
+    for (int k = 0; !fd->from_model && k < fd->n_columns; k++) {
+        int s = fd->source_of[k];
+        if (s >= 0 && ds->enc.cols[s].kind == ENC_CATEGORICAL && ds->enc.cols[s].n_levels) {
+            lk[n_lk++] = k;
+            kept_room(fd, s, ds->enc.cols[s].n_levels);
+        }
+    }
     int64_t n_blocks = (n + block - 1) / block, err_row = -1;  /* the first bad row's */
     for (int64_t k = 0; k < n_blocks; k++) {
         int64_t lo = (dx > S ? n_blocks - 1 - k : k) * block, hi = lo + block < n ? lo + block : n;
@@ -874,7 +1137,17 @@ static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_s
                 j = i + 1;
             }
         }
+        if (n_lk) {  /* the kept rows' levels: src holds a level as its position */
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static) if (hi - lo > 4096)
+            for (int64_t i = lo; i < hi; i++)
+                for (int q = 0; !bad[i] && q < n_lk; q++) {
+                    double v = src[(i - lo) * C + lk[q]];
+                    if (v >= 0)
+                        mark_level(fd->kept[fd->source_of[lk[q]]] + (int64_t)v);
+                }
+        }
     }
+    free(lk);
     free(one);
     free(src);
     if (comm_agree(e) != LR_OK) {
@@ -893,7 +1166,14 @@ static int apply_fused(struct formula_data *fd, struct dataset *ds, struct csv_s
         drop_rows(fd, rows, dx, bad, n_bad, pl);
     free(bad);
     fd->n_skipped += n_bad;
-    return 0;
+    if (fd->from_model)
+        return 0;
+    int dropped, rc = 0;
+    int64_t **map = drop_unkept(fd, &ds->enc, NULL, &dropped, path, e);
+    if (comm_agree(e) != LR_OK || (dropped && redesign(fd, ds, rows, map, e) < 0))
+        rc = -1;
+    free_maps(map, ds->enc.n_cols);
+    return rc;
 }
 
 int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *rows,
@@ -903,8 +1183,14 @@ int fdata_apply(struct formula_data *fd, struct dataset *ds, struct csv_shard *r
     fd->n_read = ds->n_features;
     if (design_is_fixed(fd, ds))
         return apply_fused(fd, ds, rows, pl, path, skip_bad_rows, n_threads, e);
+    check_init(fd);
+    for (int s = 0; !fd->from_model && s < ds->enc.n_cols; s++)  /* the rows hold positions */
+        if (ds->enc.cols[s].kind == ENC_CATEGORICAL)
+            kept_room(fd, s, ds->enc.cols[s].n_levels);
     fdata_check(fd, rows, pl, path, skip_bad_rows, n_threads, e);
-    if (comm_agree(e) != LR_OK || fdata_prepare(fd, ds, path, e) < 0)
+    if (comm_agree(e) != LR_OK ||
+        fdata_drop_levels(fd, ds, NULL, rows->X, rows->n_rows, path, e) < 0 ||
+        fdata_prepare(fd, ds, path, e) < 0)
         return -1;
     int64_t n = rows->n_rows;
     for (int k = 0; k < fdata_poly_passes(fd); k++) {
@@ -973,6 +1259,10 @@ void fdata_free(struct formula_data *fd)
         free(fd->distinct[v]);
     free(fd->distinct);
     free(fd->n_distinct);
+    for (int s = 0; fd->kept && s < fd->n_read; s++)
+        free(fd->kept[s]);
+    free(fd->kept);
+    free(fd->n_kept);
     free(fd->unseen);
     free(fd->poly);
     free(fd->extra_at);

@@ -7,8 +7,9 @@
 # 1e-9, under ranks 1-3; predict and evaluate of four of the models on formula_new.csv (its
 # columns in another order) and --test rows against R's predict(); factor() of numbers (its
 # levels by value, as R names them) against numpy's lstsq; unseen levels, rows log cannot
-# take, missing values, and the usage errors; poly() on airquality's missing values
-# against R (datasets/r_poly_na_reference.tsv).
+# take, missing values, the levels of rows left out (datasets/r_formula_levels_reference.tsv),
+# and the usage errors; poly() on airquality's missing values against R
+# (datasets/r_poly_na_reference.tsv).
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
@@ -440,3 +441,63 @@ PY
         not_ok "poly() with missing values ($2, np=$1)" "$why $(head -c 200 "$TMP/$2.$1.err")"
     fi
 done
+
+# levels of rows left out, as R's model.frame drops unused levels: in formula_levels.csv
+# the rows log() cannot take (--on-bad-row skip) and one with a missing x (--missing skip)
+# hold the only 'zz' and 'w' of c, the only 'p' of g (its first level: 'q' becomes the
+# reference) and the only 7 of factor(k), while c's 'd' is dropped near the start of the
+# file and kept near its end (by another rank). model.matrix's columns and R's coefficients
+# (datasets/r_formula_levels_reference.tsv, from r_formula_levels_reference.R) for designs
+# made as the rows are checked (c + log(x), c * log(x) + g, 0 + c:g + log(x)) and one made
+# after (factor(k)), under 1 rank with 2 threads and 3 ranks, streamed the same model; predict
+# on a 'zz' row exits 65 as for any level training has not seen
+LREF="$D/r_formula_levels_reference.tsv"
+lv_fit() {  # NAME NP THREADS MEMORY FORMULA
+    mkdir -p "$TMP/$1.d"
+    # shellcheck disable=SC2046
+    TMPDIR="$TMP/$1.d" lr "$2" "$3" --quiet --memory "$4" \
+        $([ "$4" = stream ] && echo --block-rows 4096) --solver exact --formula "$5" \
+        --on-bad-row skip --missing skip --model-out "$TMP/$1.json" "$D/formula_levels.csv" \
+        >/dev/null 2>"$TMP/$1.err" || echo "exit $? $(head -c 200 "$TMP/$1.err")" >"$TMP/$1.fail"
+}
+while IFS=$'\t' read -r kind name formula; do
+    [ "$kind" = case ] || continue
+    lv_fit "$name.1" 1 2 resident "$formula" &
+    lv_fit "$name.3" 3 1 resident "$formula" &
+    lv_fit "$name.s" 3 1 stream "$formula" &
+    wait
+done <"$LREF"
+why=$(cat "$TMP"/lv_*.fail 2>/dev/null; python3 - "$LREF" "$TMP" <<'PY'
+import json, sys
+want, bad = {}, []
+for line in open(sys.argv[1]):
+    p = line.rstrip("\n").split("\t")
+    if p[0] == "coef":
+        want.setdefault(p[1], []).append((p[2], float(p[3]), float(p[4])))
+for case, cols in want.items():
+    for run in ("1", "3"):
+        m = json.load(open("%s/%s.%s.json" % (sys.argv[2], case, run)))
+        got = [(t["term"], t["estimate"], t["std_error"]) for t in m["inference"]["terms"]]
+        if [g[0] for g in got] != [c[0] for c in cols]:
+            bad.append("%s np=%s: columns %s, R %s" % (case, run, [g[0] for g in got], [c[0] for c in cols]))
+        elif any(abs(a - b) > 1e-9 * max(1, abs(b)) or abs(s - t) > 1e-9 * max(1, abs(t))
+                 for (_, a, s), (_, b, t) in zip(got, cols)):
+            bad.append("%s np=%s: %s, R %s" % (case, run, got, cols))
+        enc = {c["name"]: c.get("levels") for c in m["encoding"]["columns"]}
+        if enc["c"] != ["a", "b", "d"] or enc.get("g", ["q", "r"]) != ["q", "r"]:
+            bad.append("%s np=%s: levels %s" % (case, run, enc))
+print("; ".join(bad[:3]) if bad else "ok %d" % len(want), end="")
+PY
+) || why="checker failed: exit $?"
+for name in $(awk -F'\t' '$1 == "case" { print $2 }' "$LREF"); do
+    same_model "$TMP/$name.s.json" "$TMP/$name.3.json" || why="$why; $name: the stream model differs"
+done
+[ "$why" = "ok 4" ] && ok "levels only in rows left out (log() of a negative, a missing value) are no levels: R's columns and coefficients to 1e-9 (np=1 and 3, stream the same)" ||
+    not_ok "levels of the rows a formula leaves out" "$why"
+printf 'c,g,k,x,y\nd,q,1,2,0\nzz,q,1,2,0\n' >"$TMP/lv_new.csv"
+one_rank_fail 65 "predict: a level only training's skipped rows held is unseen (exit 65 at its place)" \
+    "lv_new.csv:3:1: column 'c': level 'zz' was not seen in training" \
+    predict --model "$TMP/lv_add.1.json" "$TMP/lv_new.csv"
+one_rank_fail 65 "relevel() of a level only in rows left out: an error naming it" \
+    "relevel(g, ref = \"p\"): every row with level 'p' was left out" \
+    --formula 'y ~ relevel(g, ref = "p") + log(x)' --on-bad-row skip --missing skip "$D/formula_levels.csv"

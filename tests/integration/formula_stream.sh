@@ -2,11 +2,11 @@
 # are read back from the scratch file, poly()'s coefficients from passes over it, gives the
 # resident model byte for byte (seconds and the mode aside) under ranks 1-3 x threads 1-2
 # with 4096-row blocks (several per rank), for the exact solver and gd, with rows log()
-# cannot take skipped (the same count and lines) or failing at the same FILE:LINE:COLUMN;
-# predict and evaluate of a formula model stream to the same bytes; over several plain
-# parts a bad row is named by its part and its line there, in either mode; poly() with
-# missing values (rows skipped for another column's count in it) streams to the resident
-# model, whose coefficients are R's QR construction over those rows.
+# cannot take skipped (the same count and lines, levels only they hold no levels) or failing
+# at the same FILE:LINE:COLUMN; predict and evaluate of a formula model stream to the same
+# bytes; over several plain parts a bad row is named by its part and its line there, in
+# either mode; poly() with missing values (rows skipped for another column's count in it)
+# streams to the resident model, whose coefficients are R's QR construction over those rows.
 
 PY=/usr/bin/python3
 "$PY" - "$TMP" <<'PY'
@@ -21,8 +21,10 @@ y = np.exp(0.3 * x1 + 0.2 * np.log(x2) + 0.1 * x3 + (g == "b") * 0.5 + rng.norma
 rows = ["%s,%s,%.6g,%.6g,%.6g,%d,%.6g" % r for r in zip(g, h, x1, x2, x3, k, y)]
 def put(i, col, v):
     f = rows[i].split(","); f[col] = v; rows[i] = ",".join(f)
-put(5000, 3, "-1")      # log(x2) of -1 (rank 0 of 3)
-put(12345, 3, "0")      # log(x2) of 0 (rank 1 of 3)
+put(5000, 3, "-1")      # log(x2) of -1 (rank 0 of 3), the only 'zz' of g: no level
+put(5000, 0, "zz")
+put(12345, 3, "0")      # log(x2) of 0 (rank 1 of 3), the only 'aa' of h: no level (and
+put(12345, 1, "aa")     # 'hi', not 'aa', the reference)
 put(20000, 6, "-3")     # log(y) of -3: training skips it, predict leaves it empty
 put(29999, 3, "-2")     # the last row
 head = "g,h,x1,x2,x3,n,y\n"
@@ -72,13 +74,15 @@ else
     not_ok "exact solver with a formula, stream against resident" "$bad $(grep skipped "$TMP/exact.s.err")"
 fi
 
-# the same fit as on the file without those rows: poly()'s coefficients from the rows fitted
+# the same fit as on the file without those rows: poly()'s coefficients and the levels
+# from the rows fitted
 lr 2 1 --quiet --memory stream --block-rows 4096 --solver exact --formula "$F" \
     --model-out "$TMP/clean.json" "$TMP/clean.csv" >/dev/null 2>"$TMP/err"
 model_values "$TMP/exact.s.json" >"$TMP/a"
 model_values "$TMP/clean.json" >"$TMP/b"
-if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null; then
-    ok "rows skipped for log() are left out of poly()'s coefficients too: the fit of the file without them"
+if values_close "$TMP/a" "$TMP/b" 1e-12 >/dev/null && grep -q '"h=lo"' "$TMP/exact.s.json" &&
+    ! grep -q '"g=zz"\|"h=hi"' "$TMP/exact.s.json"; then
+    ok "rows skipped for log() are left out of poly()'s coefficients and of the levels (g's 'zz', h's first 'aa'): the fit of the file without them"
 else
     not_ok "skipped rows and poly()" "$(head -c 300 "$TMP/err")"
 fi
