@@ -99,7 +99,7 @@ struct formula_data {
     int64_t *n_distinct;
     unsigned char **kept;          /* training, per feature slot: kept[s][id] 1 when a kept
                                       row holds level id (ids as the checked rows hold them) */
-    int64_t *n_kept;               /* ... entries of kept[s] */
+    int64_t *kept_len;             /* ... entries of kept[s] */
     double *poly;                  /* per variable: 3 sums, then alpha (degree), then norm2
                                       (degree + 2) while the polynomials are fitted */
     int64_t n_kept;                /* training: the rows fdata_check has kept (this rank's) */

@@ -451,18 +451,18 @@ static void check_init(struct formula_data *fd)
     fd->distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->distinct);
     fd->n_distinct = lr_calloc((size_t)fd->f->n_vars + 1, sizeof *fd->n_distinct);
     fd->kept = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->kept);
-    fd->n_kept = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->n_kept);
+    fd->kept_len = lr_calloc((size_t)fd->n_read + 1, sizeof *fd->kept_len);
 }
 
 /* Training: room in fd->kept[s] for level ids below n. */
 static void kept_room(struct formula_data *fd, int s, int64_t n)
 {
-    int64_t had = fd->n_kept[s];
+    int64_t had = fd->kept_len[s];
     if (n <= had)
         return;
     fd->kept[s] = lr_realloc(fd->kept[s], (size_t)n);
     memset(fd->kept[s] + had, 0, (size_t)(n - had));
-    fd->n_kept[s] = n;
+    fd->kept_len[s] = n;
 }
 
 /* A level held by a kept row, marked: threads may mark the same one, so atomically, and
@@ -491,7 +491,7 @@ static int mark_kept(struct formula_data *fd, const double *X, int64_t lo, int64
             int64_t id = enc_level_id(X[i * S + s]);
             if (id < 0 || id == (int64_t)ENC_UNSEEN)
                 continue;
-            if (id >= fd->n_kept[s]) {
+            if (id >= fd->kept_len[s]) {
                 missed = 1;
                 continue;
             }
@@ -655,7 +655,7 @@ static int64_t **drop_unkept(struct formula_data *fd, struct encoding *enc,
     uint64_t *held = lr_calloc((size_t)total, sizeof *held);
     for (int s = 0; s < S; s++) {
         int64_t n_levels = enc->cols[s].kind == ENC_CATEGORICAL ? enc->cols[s].n_levels : 0;
-        for (int64_t id = 0; fd->kept && n_levels && id < fd->n_kept[s]; id++) {
+        for (int64_t id = 0; fd->kept && n_levels && id < fd->kept_len[s]; id++) {
             int64_t pos = !fd->kept[s][id] ? -1 : !remap ? id : remap[s] ? remap[s][id] : -1;
             if (pos >= 0 && pos < n_levels)
                 held[at[s] + pos] = 1;
@@ -726,7 +726,7 @@ int fdata_drop_levels(struct formula_data *fd, struct dataset *ds, int64_t **rem
     for (int s = 0; s < S && dropped; s++) {
         if (!map[s])
             continue;
-        for (int64_t id = 0; remap && remap[s] && fd->kept && id < fd->n_kept[s]; id++)
+        for (int64_t id = 0; remap && remap[s] && fd->kept && id < fd->kept_len[s]; id++)
             if (fd->kept[s][id])  /* the ids the kept rows hold, read back later */
                 remap[s][id] = map[s][remap[s][id]];
         for (int64_t i = 0; !remap && i < n; i++) {
@@ -1262,7 +1262,7 @@ void fdata_free(struct formula_data *fd)
     for (int s = 0; fd->kept && s < fd->n_read; s++)
         free(fd->kept[s]);
     free(fd->kept);
-    free(fd->n_kept);
+    free(fd->kept_len);
     free(fd->unseen);
     free(fd->poly);
     free(fd->extra_at);
