@@ -274,6 +274,9 @@ static void value_hint(const struct csv_layout *lay, int col, const char *rec, c
                  "with --missing skip");
     else if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; it is the model's target column: %s", skip);
+    else if (lay->slot[col] == COL_TARGET && lay->formula)
+        snprintf(dst, cap, "; it is the formula's response (the left of ~), a number: "
+                 "change the formula's response, or %s", skip);
     else if (lay->slot[col] == COL_TARGET)
         snprintf(dst, cap, "; it is the target (--drop does not apply): choose another with "
                  "--target, or %s", skip);
@@ -331,10 +334,15 @@ static void fail_record(struct piece *st)
                        "cluster id%s", name, where, st->bad_text, hint);
             break;
         }
+        /* a formula takes no mean: one put in before its functions would stand for a
+           value of the term that R never fits */
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing value; "
-                   "--missing skip skips such rows, --missing mean fills in the column's "
-                   "training mean (--na-values says which strings are missing)", name, where,
-                   st->bad_text);
+                   "--missing skip skips such rows%s (--na-values says which strings are "
+                   "missing)", name, where, st->bad_text,
+                   !lay->formula                ? ", --missing mean fills in the column's "
+                                                  "training mean"
+                   : lay->hint != CSV_HINT_MODEL ? ", as R's lm() does (na.omit)"
+                                                 : "");
         break;
     case BAD_UNSEEN:
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: level '%s' was not seen in "
