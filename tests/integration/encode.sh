@@ -581,3 +581,15 @@ printf 'x,o,y\n1,0,2\n2,1,3\n3,-99,5\n' >"$TMP/nv_o.csv"
 expect_fail "--na-values -99 in the --offset column" 65 \
     "nv_o.csv:4:3: column 'o': '-99' is an --na-values string, a missing value; it is the --offset column" 1 \
     --offset o --na-values -99 "$TMP/nv_o.csv"
+# a cache written without --na-values -99 is stale with it: -99 was a number there
+printf 'y,x\n1,2\n2,-99\n3,4\n4,5\n5,7\n' >"$TMP/nv_c.csv"
+lr 1 1 --quiet --solver exact --target y --missing mean --cache "$TMP/nv.cache" "$TMP/nv_c.csv" \
+    >/dev/null 2>&1
+lr 1 1 --solver exact --target y --missing mean --na-values -99 --cache "$TMP/nv.cache" \
+    --model-out "$TMP/nv_c.json" "$TMP/nv_c.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q "cache '.*nv.cache' is stale: it was written with other options (--na-values)" "$TMP/err" &&
+    "$PY" -c 'import json, sys; c = json.load(open(sys.argv[1]))["encoding"]["columns"]
+sys.exit(not [k["fill"] for k in c if k["name"] == "x"] == [4.5])' "$TMP/nv_c.json" &&
+    ok "--cache: written without --na-values -99, stale with it; x's fill is the mean of 2,4,5,7" ||
+    not_ok "--cache and a numeric --na-values" "exit $rc: $(head -c 300 "$TMP/err")"
