@@ -71,6 +71,8 @@ struct csv_layout {
     const struct enc_reader *enc;  /* per column: number, level or missing (encode.h); NULL:
                                   numbers only, a missing value is an error */
     enum csv_hint hint;
+    int formula;               /* the columns are a --formula's (or a formula model's): a
+                                  message suggests only what a formula accepts */
     int quote_free;            /* the whole data holds no quote: the parity scans of the
                                   blocks are skipped */
     int keep_offsets;          /* 1: where each row's and each skipped record starts, in

@@ -42,6 +42,9 @@ struct enc_na {
     char *s[ENC_MAX_NA];
     size_t len[ENC_MAX_NA];
     uint64_t len_mask;         /* bit k: some string has length k (k < 64): a quick no */
+    int numeric;               /* some string reads as a number (-99; num_parse accepts it,
+                                  or finds it out of range): a field that converts must
+                                  still be compared with them, else never */
 };
 
 /* Parse a comma-separated list (NULL: the default); -1 with a usage error if too long. */

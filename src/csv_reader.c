@@ -276,6 +276,9 @@ static void value_hint(const struct csv_layout *lay, int col, const char *rec, c
                  "with --missing skip");
     else if (lay->slot[col] == COL_TARGET && lay->hint == CSV_HINT_MODEL)
         snprintf(dst, cap, "; it is the model's target column: %s", skip);
+    else if (lay->slot[col] == COL_TARGET && lay->formula)
+        snprintf(dst, cap, "; it is the formula's response (the left of ~), a number: "
+                 "change the formula's response, or %s", skip);
     else if (lay->slot[col] == COL_TARGET)
         snprintf(dst, cap, "; it is the target (--drop does not apply): choose another with "
                  "--target, or %s", skip);
@@ -321,16 +324,27 @@ static void fail_record(struct piece *st)
                    st->bad_status ? "negative" : "not finite", hint);
         break;
     case BAD_MISSING:
+        if (lay->slot[st->bad_col] == COL_WEIGHT || lay->slot[st->bad_col] == COL_OFFSET) {
+            value_hint(lay, st->bad_col, NULL, NULL, hint, sizeof hint);
+            lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is an --na-values "
+                       "string, a missing value%s", name, where, st->bad_text, hint);
+            break;
+        }
         if (group_of(lay, st->bad_col) >= 0) {
             value_hint(lay, st->bad_col, NULL, NULL, hint, sizeof hint);
             lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing "
                        "cluster id%s", name, where, st->bad_text, hint);
             break;
         }
+        /* a formula takes no mean: one put in before its functions would stand for a
+           value of the term that R never fits */
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing value; "
-                   "--missing skip skips such rows, --missing mean fills in the column's "
-                   "training mean (--na-values says which strings are missing)", name, where,
-                   st->bad_text);
+                   "--missing skip skips such rows%s (--na-values says which strings are "
+                   "missing)", name, where, st->bad_text,
+                   !lay->formula                ? ", --missing mean fills in the column's "
+                                                  "training mean"
+                   : lay->hint != CSV_HINT_MODEL ? ", as R's lm() does (na.omit)"
+                                                 : "");
         break;
     case BAD_UNSEEN:
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: level '%s' was not seen in "
@@ -563,6 +577,16 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
         rc = num_parse(text, len, &v);
         /* a weight or an offset is a number, never missing */
         int strict = !enc || slot == COL_WEIGHT || slot == COL_OFFSET;
+        /* an --na-values string is missing whatever it would convert to (-99): its bytes
+           decide, as R's na.strings */
+        if ((rc == NUM_OK || rc == NUM_RANGE) && enc && enc->na->numeric &&
+            enc_is_missing(enc->na, text, len)) {
+            if (strict) {
+                mark_bad(st, BAD_MISSING, c, MISSING_ERROR, text, len);
+                return;
+            }
+            rc = NUM_SYNTAX;  /* the missing value's branch below */
+        }
         if (rc == NUM_RANGE || (rc != NUM_OK && strict)) {
             mark_bad(st, BAD_NUMBER, c, rc, text, len);
             return;
@@ -788,7 +812,8 @@ static unsigned char *line_plan(const struct csv_layout *lay)
  * the same fields (no quote, no carriage return but the line's last, spaces around each
  * field removed) and field_value would store the same bits (num_parse is num_scan between
  * the field's trimmed ends). Returns the bytes used, or 0 at anything else (an empty or NA
- * field, text, a quote, another number of fields, a negative weight): the record goes to
+ * field, a number written as an --na-values string, text, a quote, another number of
+ * fields, a negative weight): the record goes to
  * fast_record and libcsv, which decide it from scratch. Nothing has changed then but the
  * current row's unkept values and levels interned, which those paths intern again (the
  * same ids) before they reach the field that stopped this one (and take out again if they
@@ -801,6 +826,8 @@ static size_t line_record(const char *rec, const char *hi, struct piece *st,
     const char delim = lay->delimiter;
     struct rows *r = &st->rows;
     double *x = r->X + r->n * lay->n_features;
+    /* the --na-values strings, when one of them reads as a number: else no number is one */
+    const struct enc_na *na_numbers = lay->enc && lay->enc->na->numeric ? lay->enc->na : NULL;
     const char *p = rec;
     for (int c = 0;; c++) {
         while (p < hi && scan_is_space(*p, delim))
@@ -827,6 +854,9 @@ static size_t line_record(const char *rec, const char *hi, struct piece *st,
             double v;
             const char *stop;
             if (num_scan(p, hi, &v, &stop) != NUM_OK)
+                return 0;
+            /* a number that is an --na-values string (-99): field_value's */
+            if (na_numbers && enc_is_missing(na_numbers, p, (size_t)(stop - p)))
                 return 0;
             for (p = stop; p < hi && scan_is_space(*p, delim);)
                 p++;

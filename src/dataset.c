@@ -625,6 +625,7 @@ static int read_columns(struct load *L, const struct data_options *o, struct dat
             .keep_missing_rows = o->formula && fdata_keeps_missing(o->formula),
             .hint = o->enc.model_enc ? CSV_HINT_MODEL : o->features ? CSV_HINT_FEATURES
                                                                    : CSV_HINT_DROP,
+            .formula = o->formula != NULL,
         },
     };
     L->n_source = ds->n_features;

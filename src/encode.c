@@ -8,6 +8,7 @@
 
 #include "comm.h"
 #include "hash.h"
+#include "numparse.h"
 #include "par.h"
 
 /* ---- missing values ---- */
@@ -25,6 +26,9 @@ int enc_na_init(struct enc_na *na, const char *list, struct lr_error *e)
         na->s[na->n] = lr_strdup(tok);
         na->len[na->n] = strlen(tok);
         na->len_mask |= na->len[na->n] < 64 ? 1ull << na->len[na->n] : 1ull << 63;
+        double v;
+        int rc = num_parse(tok, strlen(tok), &v);
+        na->numeric |= rc == NUM_OK || rc == NUM_RANGE;
         na->n++;
     }
     free(copy);

@@ -19,7 +19,8 @@
  *                     checked (level ids are per range and values are NaN-boxed), the
  *                     dictionaries and seen flags too
  *   byte 2  the column mask of layout 3; with levels, bits 0-3 + 1: the entries a dictionary
- *           may hold
+ *           may hold, and bit 4: the missing-value strings hold numbers too (-99, 0, 1e400:
+ *           a field that converts is missing by its bytes)
  *   (byte 1 ^ byte 2) % 64 + 1: the first read size of the small-block build's head
  *
  * Checks (abort() on violation; ASan/UBSan/LSan watch memory):
@@ -663,7 +664,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const unsigned char misses[3] = {MISSING_MEAN, MISSING_SKIP, MISSING_ERROR};
         for (int j = 0; j < d; j++)
             mode[j] = modes[j % 3], miss[j] = misses[j % 3];
-        CHECK(enc_na_init(&na, NULL, &e) == 0);
+        CHECK(enc_na_init(&na, (o2 >> 4) & 1 ? ENC_NA_DEFAULT ",-99,0,1e400" : NULL, &e) == 0);
+        CHECK(na.numeric == ((o2 >> 4) & 1));
         /* small dictionaries: their limits are reached too */
         rd = (struct enc_reader){.mode = mode, .miss = miss, .na = &na,
                                  .max_entries = 1 + (o2 & 15), .max_bytes = 64};

@@ -506,3 +506,102 @@ for bb in 8 24 40 48; do
 done
 [ -z "$lv_bad" ] && ok "a skipped record across a block boundary leaves no level: = pandas on the kept rows (blocks of 8-48 bytes)" ||
     not_ok "skipped record across blocks" "$lv_bad"
+
+# --- --na-values with a number (-99): such a field is missing whatever it converts to, in
+# the one-pass path, the fast path and libcsv alike (blocks of 64 bytes put records on every
+# path and boundary); = pandas' na_values on the kept rows. pandas would take -99.0 too:
+# the data keep such variants out, the describe case below has them.
+"$PY" - "$TMP/nv.csv" "$TMP/nv_new.csv" <<'PY'
+import random, sys
+random.seed(99)
+rows, new = [], []
+for i in range(300):
+    x1, x2 = random.gauss(2, 3), random.uniform(-5, 5)
+    y = 0.5 + 1.5 * x1 - 2 * x2 + random.gauss(0, 1)
+    f = [f"{x1:.6f}", f"{x2:.6f}", f"{y:.6f}"]
+    r = random.random()
+    if r < 0.06: f[0] = "-99"
+    elif r < 0.10: f[1] = "-99"
+    elif r < 0.13: f[1] = "?"
+    elif r < 0.15: f[2] = "-99"
+    rows.append(",".join(f))
+    if i < 40:
+        new.append(",".join(f[:2]))
+open(sys.argv[1], "w").write("x1,x2,y\n" + "\n".join(rows) + "\n")
+open(sys.argv[2], "w").write("x1,x2\n" + "\n".join(new) + "\n")
+PY
+NA_VALUES=-99,? "$PY" "$REFTOOL" fit "$TMP/nv.csv" y - skip 0 1 >"$TMP/nv_ref_skip.json"
+NA_VALUES=-99,? "$PY" "$REFTOOL" fit "$TMP/nv.csv" y - mean 0 1 >"$TMP/nv_ref_mean.json"
+NA_VALUES=-99,? "$PY" "$REFTOOL" predict "$TMP/nv.csv" y - mean 0 1 "$TMP/nv_new.csv" >"$TMP/nv_ref_pred"
+nv_bad=""
+for cfg in "1 1 skip" "2 2 skip" "1 2 mean" "2 1 mean"; do
+    read -r np th miss <<<"$cfg"
+    LINREG_TEST_BLOCK_BYTES=64 BIN=$HOOKS_BIN lr "$np" "$th" --quiet --solver exact \
+        --na-values -99,? --missing "$miss" --model-out "$TMP/nv_$miss$np$th.json" "$TMP/nv.csv" \
+        >/dev/null 2>"$TMP/err" || nv_bad="$nv_bad $cfg: exit $? $(head -c 200 "$TMP/err");"
+    why=$("$PY" "$REFTOOL" compare "$TMP/nv_$miss$np$th.json" "$TMP/nv_ref_$miss.json" 1e-9) ||
+        nv_bad="$nv_bad $cfg: $why;"
+done
+# the same through --formula and a stream read in blocks
+lr 2 1 --quiet --solver exact --na-values -99,? --missing skip --formula 'y ~ x1 + x2' \
+    --model-out "$TMP/nv_f.json" "$TMP/nv.csv" >/dev/null 2>"$TMP/err" || nv_bad="$nv_bad formula: exit $?;"
+why=$("$PY" "$REFTOOL" compare "$TMP/nv_f.json" "$TMP/nv_ref_skip.json" 1e-9) || nv_bad="$nv_bad formula: $why;"
+LINREG_TEST_BLOCK_BYTES=64 BIN=$HOOKS_BIN lr 2 2 --quiet --solver exact --na-values -99,? --missing mean --memory stream \
+    --model-out "$TMP/nv_s.json" "$TMP/nv.csv" >/dev/null 2>"$TMP/err" || nv_bad="$nv_bad stream: exit $?;"
+why=$("$PY" "$REFTOOL" compare "$TMP/nv_s.json" "$TMP/nv_ref_mean.json" 1e-9) || nv_bad="$nv_bad stream: $why;"
+[ -z "$nv_bad" ] &&
+    ok "--na-values -99,?: -99 is missing, not a number: = pandas na_values on the kept rows to 1e-9 (skip and mean; 1-2 ranks x 1-2 threads, 64-byte blocks; --formula; --memory stream)" ||
+    not_ok "--na-values with a number" "$nv_bad"
+# predict: a -99 feature is filled with the model's training mean (= pandas), and a skip
+# model gives its row an empty prediction
+nv_bad=""
+lr 2 1 predict --model "$TMP/nv_mean21.json" --na-values -99,? --output "$TMP/nv_pred" "$TMP/nv_new.csv" \
+    2>"$TMP/err" || nv_bad="exit $? $(head -c 200 "$TMP/err")"
+"$PY" - "$TMP/nv_pred" "$TMP/nv_ref_pred" <<'PY' || nv_bad="$nv_bad mean model: predictions differ from pandas;"
+import sys
+got = [float(v) for v in open(sys.argv[1]).read().split()[1:]]
+ref = [float(v) for v in open(sys.argv[2]).read().split()]
+sys.exit(not (len(got) == len(ref) == 40 and
+              all(abs(a - b) <= 1e-9 * max(1, abs(b)) for a, b in zip(got, ref))))
+PY
+lr 1 1 predict --model "$TMP/nv_skip11.json" --na-values -99,? --output "$TMP/nv_pred" "$TMP/nv_new.csv" \
+    2>"$TMP/err" || nv_bad="$nv_bad skip model: exit $?"
+"$PY" - "$TMP/nv_pred" "$TMP/nv_new.csv" <<'PY' || nv_bad="$nv_bad skip model: an empty prediction is not where -99 or ? is;"
+import sys
+pred = open(sys.argv[1]).read().split("\n")[1:41]
+rows = open(sys.argv[2]).read().split("\n")[1:41]
+sys.exit(not all((p == '""') == any(f in ("-99", "?") for f in r.split(",")) for p, r in zip(pred, rows)))
+PY
+[ -z "$nv_bad" ] && ok "predict --na-values -99,?: a -99 feature is filled with the training mean (= pandas to 1e-9), or gets an empty prediction under a skip model" ||
+    not_ok "predict with a numeric --na-values" "$nv_bad"
+# only the field's bytes (spaces around them aside) decide, as R's read.csv(na.strings =
+# c("-99", "?"), strip.white = TRUE): -99.0 and -9.9e1 are numbers (pandas would take them
+# as missing too). R's summary(): x 3 missing, mean -37.4, quartiles -99 -99 2 4 5; y 1 missing
+printf 'y,x\n1,2\n2,-99\n3,-99.0\n4, -99 \n5,-9.9e1\n6,5\n7,?\n-99,4\n' >"$TMP/nv_bytes.csv"
+LINREG_TEST_BLOCK_BYTES=16 BIN=$HOOKS_BIN lr 2 2 describe --na-values -99,? "$TMP/nv_bytes.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q '^y  *7  *1  *4  *2  *1  *2.5  *4  *5.5  *7$' "$TMP/out" &&
+    grep -q '^x  *5  *3  *-37.4  *[0-9.]*  *-99  *-99  *2  *4  *5$' "$TMP/out" &&
+    ok "describe --na-values -99,?: only the bytes -99 (spaces around aside) are missing, -99.0 and -9.9e1 are numbers: R's counts, mean and quartiles (2 ranks x 2 threads, 16-byte blocks)" ||
+    not_ok "describe with a numeric --na-values" "exit $rc: $(head -c 600 "$TMP/out") $(head -c 300 "$TMP/err")"
+# a weight that is an --na-values string is an error at its place, not a weight of -99
+printf 'x,w,y\n1,1,2\n2,-99,3\n3,1,5\n' >"$TMP/nv_w.csv"
+expect_fail "--na-values -99 in the --weights column" 65 \
+    "nv_w.csv:3:3: column 'w': '-99' is an --na-values string, a missing value; it is the --weights column: fix the value, or skip such rows with --on-bad-row skip" 2 \
+    --weights w --na-values -99 "$TMP/nv_w.csv"
+printf 'x,o,y\n1,0,2\n2,1,3\n3,-99,5\n' >"$TMP/nv_o.csv"
+expect_fail "--na-values -99 in the --offset column" 65 \
+    "nv_o.csv:4:3: column 'o': '-99' is an --na-values string, a missing value; it is the --offset column" 1 \
+    --offset o --na-values -99 "$TMP/nv_o.csv"
+# a cache written without --na-values -99 is stale with it: -99 was a number there
+printf 'y,x\n1,2\n2,-99\n3,4\n4,5\n5,7\n' >"$TMP/nv_c.csv"
+lr 1 1 --quiet --solver exact --target y --missing mean --cache "$TMP/nv.cache" "$TMP/nv_c.csv" \
+    >/dev/null 2>&1
+lr 1 1 --solver exact --target y --missing mean --na-values -99 --cache "$TMP/nv.cache" \
+    --model-out "$TMP/nv_c.json" "$TMP/nv_c.csv" >/dev/null 2>"$TMP/err"
+rc=$?
+[ "$rc" = 0 ] && grep -q "cache '.*nv.cache' is stale: it was written with other options (--na-values)" "$TMP/err" &&
+    "$PY" -c 'import json, sys; c = json.load(open(sys.argv[1]))["encoding"]["columns"]
+sys.exit(not [k["fill"] for k in c if k["name"] == "x"] == [4.5])' "$TMP/nv_c.json" &&
+    ok "--cache: written without --na-values -99, stale with it; x's fill is the mean of 2,4,5,7" ||
+    not_ok "--cache and a numeric --na-values" "exit $rc: $(head -c 300 "$TMP/err")"

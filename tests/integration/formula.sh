@@ -348,9 +348,16 @@ one_rank_fail 65 "--formula: a column of numbers and text refused, saying how ea
 
 # a missing value in a column the formula reads: an error at its place, or a skipped row
 awk -F, -v OFS=, 'NR == 6 { $1 = "" } { print }' "$D/formula_gen.csv" >"$TMP/missing.csv"
-one_rank_fail 65 "--formula: a missing level at FILE:LINE:COLUMN" \
-    "missing.csv:6:1: column 'g': '' is a missing value" \
+one_rank_fail 65 "--formula: a missing level at FILE:LINE:COLUMN, suggesting only --missing skip (a formula refuses mean)" \
+    "missing.csv:6:1: column 'g': '' is a missing value; --missing skip skips such rows, as R's lm() does (na.omit) (--na-values says" \
     --formula 'y ~ g + log(x2)' "$TMP/missing.csv"
+awk -F, -v OFS=, 'NR == 3 { $5 = "" } { print }' "$D/formula_new.csv" >"$TMP/missing_new.csv"
+one_rank_fail 65 "predict with a formula model: a missing value at FILE:LINE:COLUMN, suggesting only --missing skip" \
+    "missing_new.csv:3:[0-9]*: column 'x2': '' is a missing value; --missing skip skips such rows (--na-values says" \
+    predict --model "$TMP/gen_predict.json" "$TMP/missing_new.csv"
+one_rank_fail 65 "--formula: a response of text says to change the formula's response (--target is refused)" \
+    "iris.csv:2:17: column 'Species': 'setosa' is not a number; it is the formula's response (the left of ~), a number: change the formula's response, or skip such rows with --on-bad-row skip" \
+    --formula 'Species ~ Sepal.Length' "$D/iris.csv"
 lr 2 1 --solver exact --missing skip --formula 'y ~ g + log(x2)' --model-out "$TMP/ms.json" \
     "$TMP/missing.csv" >/dev/null 2>"$TMP/err"
 sed 6d "$D/formula_gen.csv" >"$TMP/missing_rest.csv"

@@ -14,12 +14,17 @@ missing values, independent of linreg_mpi's code.
       relative (to max(1, |ref|)); exit 1 and print the worst otherwise.
 
 CATS is a comma-separated list ("-" for none). The missing strings are the program's
-defaults: the empty field and NA, N/A, NaN, nan, null, NULL.
+defaults: the empty field and NA, N/A, NaN, nan, null, NULL; or, with NA_VALUES=A,B,... in
+the environment (as --na-values A,B,...), the empty field and those. pandas' na_values also
+takes a number written another way (-99.0 for -99) as missing: tests that use a number
+here keep such variants out of the data.
 """
 import json
+import os
 import sys
 
-NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+NA = ([""] + os.environ["NA_VALUES"].split(",") if "NA_VALUES" in os.environ
+      else ["", "NA", "N/A", "NaN", "nan", "null", "NULL"])
 
 
 def read(path, cats):

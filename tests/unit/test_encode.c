@@ -26,10 +26,21 @@ static void test_na(void)
     CU_ASSERT_FALSE(enc_is_missing(&na, "NAN", 3));
     CU_ASSERT_FALSE(enc_is_missing(&na, "NA1", 3));
     CU_ASSERT_FALSE(enc_is_missing(&na, "N", 1));
+    CU_ASSERT_FALSE(na.numeric);  /* no default string reads as a number */
     enc_na_free(&na);
     CU_ASSERT_EQUAL_FATAL(enc_na_init(&na, "?,-", &e), 0);
     CU_ASSERT_TRUE(enc_is_missing(&na, "?", 1));
     CU_ASSERT_FALSE(enc_is_missing(&na, "NA", 2));
+    CU_ASSERT_FALSE(na.numeric);
+    enc_na_free(&na);
+    /* a number among them: the reader compares numbers' bytes too; the bytes decide */
+    CU_ASSERT_EQUAL_FATAL(enc_na_init(&na, "?,-99", &e), 0);
+    CU_ASSERT_TRUE(na.numeric);
+    CU_ASSERT_TRUE(enc_is_missing(&na, " -99 ", 5));
+    CU_ASSERT_FALSE(enc_is_missing(&na, "-99.0", 5));
+    enc_na_free(&na);
+    CU_ASSERT_EQUAL_FATAL(enc_na_init(&na, "1e999", &e), 0);  /* out of range: still one */
+    CU_ASSERT_TRUE(na.numeric);
     enc_na_free(&na);
     char many[200] = "";
     for (int k = 0; k < ENC_MAX_NA + 1; k++)
