@@ -51,6 +51,13 @@ void stats_add(const double *X, const double *w, int64_t n, int d, int n_threads
                struct col_stats *acc);
 void stats_finish(struct col_stats *acc, int d);
 
+/* A rank's estimate of each column's location from its first rows (the first
+   min(n, PAR_CHUNK_ROWS) of X, N×D row-major, whatever the threads): the ω-weighted mean of
+   the finite values in rows of ω > 0 (w NULL: all 1), so that rows the fit ignores cannot
+   pull it; a column with no such value there, the plain mean of its finite values; none,
+   or a sum that overflows, 0. Not collective: ranks differ. */
+void stats_first_mean(const double *X, const double *w, int64_t n, int d, double *out);
+
 /*
  * The one map between the coefficients of a model on standardized columns,
  * θ_s = (b_s, w_s), and the same model on the columns as given, θ = (b, w):

@@ -176,6 +176,25 @@ void stats_finish(struct col_stats *acc, int d)
     free(all);
 }
 
+void stats_first_mean(const double *X, const double *w, int64_t n, int d, double *out)
+{
+    if (n > PAR_CHUNK_ROWS)
+        n = PAR_CHUNK_ROWS;
+    for (int j = 0; j < d; j++) {
+        double sum = 0, weight = 0, plain = 0, count = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double x = X[i * d + j], wi = w ? w[i] : 1.0;
+            if (!isfinite(x))
+                continue;
+            plain += x, count++;
+            if (wi > 0)
+                sum += wi * x, weight += wi;
+        }
+        out[j] = weight > 0 && isfinite(sum / weight) ? sum / weight
+                 : count > 0 && isfinite(plain) ? plain / count : 0.0;
+    }
+}
+
 void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,
                    struct col_stats *out)
 {

@@ -524,23 +524,21 @@ static int factor_with_stats(const struct run *r)
 /* pass_stats's factor, unscaled and shifted by the mean of this rank's first rows (up to
    PAR_CHUNK_ROWS of the n in X, whatever the threads: the same bits for any team), an
    estimate of the column's mean that keeps the parts' rounding near that of the scaled
-   design (0 without an intercept or with --no-scale: that design is not centred). */
-static void begin_factor(struct run *r, const double *X, int64_t n)
+   design (0 without an intercept or with --no-scale: that design is not centred). With
+   --weights, the weighted mean of those rows: the rows of weight 0, which the fit ignores,
+   could otherwise move the shift far from the weighted mean it is checked against
+   (exact_stream_end_rescaled), and cost a pass to factor again. */
+static void begin_factor(struct run *r, const double *X, const double *w, int64_t n)
 {
     const struct options *o = r->o;
     struct dataset *ds = &r->ds;
     int d = ds->n_features;
     r->shift = lr_malloc((size_t)(d ? d : 1) * sizeof *r->shift);
     r->ones = lr_malloc((size_t)(d ? d : 1) * sizeof *r->ones);
-    if (n > PAR_CHUNK_ROWS)
-        n = PAR_CHUNK_ROWS;
+    stats_first_mean(X, w, n, d, r->shift);
     for (int j = 0; j < d; j++) {
-        double sum = 0, count = 0;
-        for (int64_t i = 0; i < n; i++)
-            if (isfinite(X[i * d + j]))
-                sum += X[i * d + j], count++;
-        r->shift[j] = !o->no_intercept && !o->no_scale && count > 0 && isfinite(sum)
-                          ? sum / count : 0.0;
+        if (o->no_intercept || o->no_scale)
+            r->shift[j] = 0.0;
         r->ones[j] = 1.0;
     }
     struct exact_problem pb = {
@@ -566,7 +564,7 @@ static int pass_stats(struct run *r, struct lr_error *e)
     dataset_rewind(ds);
     while (dataset_next(ds, &b, e) > 0) {
         if (fused && !r->xs_live)
-            begin_factor(r, b.X, b.n);
+            begin_factor(r, b.X, b.w, b.n);
         int64_t step = fused ? (int64_t)PAR_CHUNK_ROWS * t : b.n;
         for (int64_t a = 0; a < b.n; a += step) {
             int64_t n = b.n - a < step ? b.n - a : step;
@@ -578,7 +576,7 @@ static int pass_stats(struct run *r, struct lr_error *e)
         }
     }
     if (fused && !r->xs_live && e->code == LR_OK)
-        begin_factor(r, NULL, 0);  /* a rank without rows */
+        begin_factor(r, NULL, NULL, 0);  /* a rank without rows */
     stats_finish(r->s, d);
     stats_finish(&r->ys, 1);
     return comm_agree(e);
