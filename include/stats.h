@@ -18,6 +18,10 @@
 struct col_stats {
     int64_t count;
     double mean;               /* Σ ω x / Σ ω (ω = 1 without weights) */
+    double mean_lo;            /* mean's rounding error: mean + mean_lo is the mean to about
+                                  twice a double's precision, so that merging parts whose
+                                  means are large beside their spread (1e9 ± 1) keeps M2's
+                                  digits (Chan's update takes the difference of the means) */
     double m2;                 /* Σ ω (x − mean)² */
     double min, max;
     double weight;             /* Σ ω: the count, as a double, without weights */
