@@ -112,6 +112,26 @@ static void test_stats_any_team(void)
     free(X);
 }
 
+/* The gradient's sums on a scaled design whose target is near 1e9 (so is the intercept):
+   Σe and Σe² against long double to 1e-12 of Σe² (b + Σ w_j x_j − y would round each
+   error at 1e-7 before the difference). */
+static void test_partials_large_target(void)
+{
+    int64_t n = 2 * 4096 + 3;
+    int d = 3;
+    double *X = random_matrix(n, d, 11), *y = random_matrix(n, 1, 12), w[3] = {0.5, -1, 0.25};
+    double b = 1e9 + 0.125, got[5];
+    long double ref[5];
+    for (int64_t i = 0; i < n; i++)
+        y[i] += 1e9;
+    partials_reference(X, y, n, d, w, b, ref);
+    gd_partials(X, y, n, d, w, b, 2, got);
+    CU_ASSERT(fabsl(got[d + 1] - ref[d + 1]) <= 1e-12L * ref[d + 1]);
+    CU_ASSERT(fabsl(got[0] - ref[0]) <= 1e-12L * ref[d + 1]);
+    free(X);
+    free(y);
+}
+
 /* Metrics against a direct computation, and the same bits for every thread count. */
 static void test_metrics(void)
 {
@@ -228,6 +248,8 @@ void add_kernels_suite(void)
     CU_pSuite s = CU_add_suite("kernels", NULL, NULL);
     CU_add_test(s, "gd_partials: reference loop, any thread count and team", test_partials_shapes);
     CU_add_test(s, "stats_local: the same bits for any team", test_stats_any_team);
+    CU_add_test(s, "gd_partials with a target near 1e9 against long double",
+                test_partials_large_target);
     CU_add_test(s, "metrics_compute against a direct computation", test_metrics);
     CU_add_test(s, "metrics with means near 1e9 against quadruple precision",
                 test_metrics_large_means);
