@@ -76,6 +76,8 @@ struct exact_problem {
     int n_threads;
     const double *w;           /* N sample weights ω_i ≥ 0, or NULL: all 1 */
     const double *ridge;       /* D: the ridge row of weight j is √λ·ridge[j]·e_j; NULL: 1 */
+    const double *center;      /* D: the centre of the refinement's metrics (metrics.h), in
+                                  X's units, the same on every rank; NULL: 0 */
 };
 
 struct exact_fit {
@@ -216,7 +218,8 @@ struct exact_refiner {
        order as metrics_add does: msums holds this rank's sums after such a pass (summing).
        When the refinement ends on a step it does not take after summing (final_sums), that
        θ is the final one, and msums are the final model's, with metrics_add's bits over the
-       rows at once (or over blocks of whole chunks). */
+       rows at once (or over blocks of whole chunks), begun with metrics_init at pb's centre
+       (or zeros where pb has none). */
     int metrics, summing, final_sums;
     double last_step;          /* the last step taken, relative to θ (∞: none yet) */
     double msums[3], mchunk[3], *mtheta;

@@ -18,6 +18,10 @@
 struct col_stats {
     int64_t count;
     double mean;               /* Σ ω x / Σ ω (ω = 1 without weights) */
+    double mean_lo;            /* mean's rounding error: mean + mean_lo is the mean to about
+                                  twice a double's precision, so that merging parts whose
+                                  means are large beside their spread (1e9 ± 1) keeps M2's
+                                  digits (Chan's update takes the difference of the means) */
     double m2;                 /* Σ ω (x − mean)² */
     double min, max;
     double weight;             /* Σ ω: the count, as a double, without weights */
@@ -50,6 +54,13 @@ void stats_init(struct col_stats *acc, int d);
 void stats_add(const double *X, const double *w, int64_t n, int d, int n_threads,
                struct col_stats *acc);
 void stats_finish(struct col_stats *acc, int d);
+
+/* A rank's estimate of each column's location from its first rows (the first
+   min(n, PAR_CHUNK_ROWS) of X, N×D row-major, whatever the threads): the ω-weighted mean of
+   the finite values in rows of ω > 0 (w NULL: all 1), so that rows the fit ignores cannot
+   pull it; a column with no such value there, the plain mean of its finite values; none,
+   or a sum that overflows, 0. Not collective: ranks differ. */
+void stats_first_mean(const double *X, const double *w, int64_t n, int d, double *out);
 
 /*
  * The one map between the coefficients of a model on standardized columns,

@@ -643,7 +643,7 @@ void exact_refine_add(struct exact_refiner *rf, const double *X, const double *y
             ms[q] = a < lo ? rf->mchunk[q] : 0;
         residual_rows(rf->f, pb->d, X, y, w, from, to, s);
         if (rf->summing)  /* the chunk's rows are in cache now */
-            metrics_rows(X, y, w, from, to, pb->d, rf->mtheta[0], rf->mtheta + 1, ms);
+            metrics_rows(X, y, w, from, to, pb->d, rf->mtheta[0], rf->mtheta + 1, pb->center, ms);
     }
     for (int64_t g = 0; g < segs; g++) {
         long double *s = part + (size_t)g * k1;

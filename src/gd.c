@@ -12,6 +12,13 @@
 #include "precond.h"
 
 /* e_i = b + w·x_i − y_i for one row (y NULL: zeros). */
+/* e = b + dot − y as (b − y) + dot: with y near 1e9, b is near it too, and b + dot would
+   round at 1e-7 before the difference; b − y is exact there. */
+static inline double error_of(double b, double dot, const double *restrict y, int64_t i)
+{
+    return (b - (y ? y[i] : 0.0)) + dot;
+}
+
 static inline double residual(const double *restrict x, const double *restrict w, double b,
                               const double *restrict y, int64_t i, int d)
 {
@@ -19,7 +26,7 @@ static inline double residual(const double *restrict x, const double *restrict w
 #pragma omp simd reduction(+ : dot)
     for (int j = 0; j < d; j++)
         dot += w[j] * x[j];
-    return b + dot - (y ? y[i] : 0.0);
+    return error_of(b, dot, y, i);
 }
 
 /*
@@ -51,8 +58,8 @@ static void partials_slice(const double *restrict X, const double *restrict y, i
             d2 += w[j] * x2[j];
             d3 += w[j] * x3[j];
         }
-        double e0 = b + d0 - (y ? y[i] : 0.0), e1 = b + d1 - (y ? y[i + 1] : 0.0);
-        double e2 = b + d2 - (y ? y[i + 2] : 0.0), e3 = b + d3 - (y ? y[i + 3] : 0.0);
+        double e0 = error_of(b, d0, y, i), e1 = error_of(b, d1, y, i + 1);
+        double e2 = error_of(b, d2, y, i + 2), e3 = error_of(b, d3, y, i + 3);
         sum_e += (e0 + e1) + (e2 + e3);
         sum_e2 += (e0 * e0 + e1 * e1) + (e2 * e2 + e3 * e3);
 #pragma omp simd

@@ -27,16 +27,36 @@ void metrics_compute(const double *X, const double *y, int64_t n, int d, double 
     metrics_compute_w(X, y, NULL, n, d, b, w, intercept, n_threads, out);
 }
 
-void metrics_init(struct metrics_acc *a)
+void metrics_init(struct metrics_acc *a, const double *center)
 {
     a->sums[0] = a->sums[1] = a->sums[2] = 0;
     stats_init(&a->y, 1);
+    a->center = center;
+    a->own = NULL;
+}
+
+/* b + Σ_j w_j c_j as hi + lo, to about twice a double's precision: each product's rounding
+   error from fma, each sum's from TwoSum, the errors added apart. */
+static void predict_at(double b, const double *w, const double *c, int d, double *hi,
+                       double *lo)
+{
+    double s = b, err = 0;
+    for (int j = 0; j < d; j++) {
+        double p = w[j] * c[j], pe = fma(w[j], c[j], -p);
+        double t = s + p, z = t - s;
+        err += ((s - (t - z)) + (p - z)) + pe;
+        s = t;
+    }
+    *hi = s + err;
+    *lo = err - (*hi - s);
 }
 
 void metrics_rows(const double *X, const double *y, const double *sw, int64_t lo, int64_t hi,
-                  int d, double b, const double *w, double *sums)
+                  int d, double b, const double *w, const double *c, double *sums)
 {
-    double sse = sums[0], sae = sums[1], pos = sums[2];
+    double sse = sums[0], sae = sums[1], pos = sums[2], ph = b, pl = 0;
+    if (c)
+        predict_at(b, w, c, d, &ph, &pl);
     for (int64_t i0 = lo; i0 < hi; i0 += 4) {
         /* four rows' errors side by side, each adding its terms in the same order as alone;
            then their sums in row order */
@@ -44,19 +64,21 @@ void metrics_rows(const double *X, const double *y, const double *sw, int64_t lo
         int nr = hi - i0 < 4 ? (int)(hi - i0) : 4;
         if (nr == 4) {
             const double *x = X + i0 * d;
-            double e0 = b - y[i0], e1 = b - y[i0 + 1], e2 = b - y[i0 + 2], e3 = b - y[i0 + 3];
+            double e0 = (ph - y[i0]) + pl, e1 = (ph - y[i0 + 1]) + pl;
+            double e2 = (ph - y[i0 + 2]) + pl, e3 = (ph - y[i0 + 3]) + pl;
             for (int j = 0; j < d; j++) {
-                e0 += w[j] * x[j];
-                e1 += w[j] * x[d + j];
-                e2 += w[j] * x[2 * d + j];
-                e3 += w[j] * x[3 * d + j];
+                double cj = c ? c[j] : 0.0;
+                e0 += w[j] * (x[j] - cj);
+                e1 += w[j] * (x[d + j] - cj);
+                e2 += w[j] * (x[2 * d + j] - cj);
+                e3 += w[j] * (x[3 * d + j] - cj);
             }
             e[0] = e0, e[1] = e1, e[2] = e2, e[3] = e3;
         } else {
             for (int r = 0; r < nr; r++) {
-                e[r] = b - y[i0 + r];
+                e[r] = (ph - y[i0 + r]) + pl;
                 for (int j = 0; j < d; j++)
-                    e[r] += w[j] * X[(i0 + r) * d + j];
+                    e[r] += w[j] * (X[(i0 + r) * d + j] - (c ? c[j] : 0.0));
             }
         }
         for (int r = 0; r < nr; r++) {
@@ -72,13 +94,19 @@ void metrics_rows(const double *X, const double *y, const double *sw, int64_t lo
 void metrics_add(struct metrics_acc *a, const double *X, const double *y, const double *sw,
                  int64_t n, int d, double b, const double *w, int n_threads)
 {
+    if (!a->center && n > 0) {  /* the rank's first rows (a first block holds them all, up
+                                   to PAR_CHUNK_ROWS, as dataset.h's blocks do) */
+        a->own = lr_malloc((size_t)(d ? d : 1) * sizeof *a->own);
+        stats_first_mean(X, sw, n, d, a->own);
+        a->center = a->own;
+    }
     int64_t parts = par_chunks(n);
     double *part = lr_calloc((size_t)(parts ? parts : 1) * 3, sizeof *part);
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parts > 1)
     for (int64_t k = 0; k < parts; k++) {
         int64_t lo, hi;
         par_chunk(n, k, &lo, &hi);
-        metrics_rows(X, y, sw, lo, hi, d, b, w, part + 3 * k);
+        metrics_rows(X, y, sw, lo, hi, d, b, w, a->center, part + 3 * k);
     }
     for (int64_t k = 0; k < parts; k++)  /* part order: the same bits for any team */
         for (int s = 0; s < 3; s++)
@@ -89,6 +117,9 @@ void metrics_add(struct metrics_acc *a, const double *X, const double *y, const 
 
 void metrics_finish(struct metrics_acc *a, int d, int intercept, struct metrics *out)
 {
+    free(a->own);
+    a->own = NULL;
+    a->center = NULL;
     comm_sum(a->sums, 3);
     stats_finish(&a->y, 1);
     metrics_of(a->sums, &a->y, d, intercept, out);
@@ -114,7 +145,7 @@ void metrics_compute_w(const double *X, const double *y, const double *sw, int64
                        struct metrics *out)
 {
     struct metrics_acc a;
-    metrics_init(&a);
+    metrics_init(&a, NULL);
     metrics_add(&a, X, y, sw, n, d, b, w, n_threads);
     metrics_finish(&a, d, intercept, out);
 }

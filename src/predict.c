@@ -486,7 +486,7 @@ int evaluate_run(const struct options *o, struct lr_error *e)
         struct metrics mt;
         struct metrics_acc acc;
         struct row_block b;
-        metrics_init(&acc);
+        metrics_init(&acc, NULL);  /* errors about the first rows' means */
         dataset_rewind(&ds);
         while (dataset_next(&ds, &b, e) > 0)
             metrics_add(&acc, b.X, b.y, b.w, b.n, ds.n_features, m.intercept, m.coef,

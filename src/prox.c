@@ -28,7 +28,7 @@ static void partials_slice(const double *restrict X, const double *restrict y,
 #pragma omp simd reduction(+ : dot)
         for (int j = 0; j < d; j++)
             dot += wt[j] * x[j];
-        double e = b + dot - (y ? y[i] : 0.0), om = w ? w[i] : 1.0, r = e;
+        double e = (b - (y ? y[i] : 0.0)) + dot, om = w ? w[i] : 1.0, r = e;
         if (huber) {
             double z = e / sigma;
             r = prox_huber_psi(z, delta);

@@ -14,6 +14,14 @@ double stats_std(const struct col_stats *s)
     return s->weight > 0 ? sqrt(s->m2 / s->weight) : 0.0;
 }
 
+/* hi + lo ← hi + t, exactly (TwoSum), for the mean's two parts. */
+static void add_to_mean(double *hi, double *lo, double t)
+{
+    double s = *hi + t, bb = s - *hi;
+    *lo = (*hi - (s - bb)) + (t - bb);
+    *hi = s;
+}
+
 void stats_merge(struct col_stats *a, const struct col_stats *b)
 {
     if (b->count == 0)
@@ -26,9 +34,15 @@ void stats_merge(struct col_stats *a, const struct col_stats *b)
         return;
     }
     double na = a->weight, nb = b->weight, n = na + nb;
-    double delta = b->mean - a->mean;
+    double delta = (b->mean - a->mean) + (b->mean_lo - a->mean_lo);
     if (nb > 0) {  /* rows of weight zero change nothing but the count and the range */
-        a->mean += delta * (nb / n);
+        double t = a->mean_lo + delta * (nb / n);
+        if (isfinite(t) && isfinite(a->mean)) {
+            add_to_mean(&a->mean, &a->mean_lo, t);
+        } else {
+            a->mean += t;
+            a->mean_lo = 0;
+        }
         a->m2 += b->m2 + delta * delta * (na * nb / n);
         a->weight = n;
     }
@@ -37,6 +51,19 @@ void stats_merge(struct col_stats *a, const struct col_stats *b)
         a->min = b->min;
     if (b->max > a->max)
         a->max = b->max;
+}
+
+/* A slice's mean m and M2 about it, given c = Σω(x − m) (m's error, times Σω, as the second
+   pass finds it): the mean as m + c/Σω in two parts, and M2 about it, Σω(x − m)² − c²/Σω.
+   Left as they are where any of them is not finite. */
+static void correct_mean(struct col_stats *s, double c)
+{
+    if (!(s->weight > 0) || !isfinite(c) || !isfinite(s->mean) || !isfinite(s->m2))
+        return;
+    double t = c / s->weight;
+    s->mean_lo = 0;
+    add_to_mean(&s->mean, &s->mean_lo, t);
+    s->m2 = fmax(0.0, s->m2 - c * t);
 }
 
 /* Exact stats of rows [lo, hi) of X (weights w, or NULL for 1): sums first, then squared
@@ -63,14 +90,20 @@ static void slice_checked(const double *X, const double *w, int64_t lo, int64_t 
     }
     for (int j = 0; j < d; j++)
         out[j].mean = out[j].weight > 0 ? out[j].mean / out[j].weight : 0.0;
+    double *c = lr_calloc((size_t)(d ? d : 1), sizeof *c);
     for (int64_t i = lo; i < hi; i++) {
         const double *x = X + i * d;
         for (int j = 0; j < d; j++) {
             double dx = x[j] - out[j].mean;
-            if (!isnan(dx))
+            if (!isnan(dx)) {
                 out[j].m2 += w ? w[i] * dx * dx : dx * dx;
+                c[j] += w ? w[i] * dx : dx;
+            }
         }
     }
+    for (int j = 0; j < d; j++)
+        correct_mean(&out[j], c[j]);
+    free(c);
 }
 
 /* stats_slice where every value is finite, the columns side by side without a branch (the
@@ -81,10 +114,11 @@ static void slice_checked(const double *X, const double *w, int64_t lo, int64_t 
 static int slice_finite(const double *X, const double *w, int64_t lo, int64_t hi, int d,
                         struct col_stats *out)
 {
-    double *restrict sum = lr_malloc(sizeof(double) * 4 * (size_t)d);
-    double *restrict mn = sum + d, *restrict mx = mn + d, *restrict m2 = mx + d, wsum = 0;
+    double *restrict sum = lr_malloc(sizeof(double) * 5 * (size_t)d);
+    double *restrict mn = sum + d, *restrict mx = mn + d, *restrict m2 = mx + d;
+    double *restrict c = m2 + d, wsum = 0;
     for (int j = 0; j < d; j++)
-        sum[j] = m2[j] = 0, mn[j] = INFINITY, mx[j] = -INFINITY;
+        sum[j] = m2[j] = c[j] = 0, mn[j] = INFINITY, mx[j] = -INFINITY;
     for (int64_t i = lo; i < hi; i++) {
         const double *restrict x = X + i * d;
         double wi = w ? w[i] : 1.0;
@@ -113,17 +147,21 @@ static int slice_finite(const double *X, const double *w, int64_t lo, int64_t hi
                 for (int j = 0; j < d; j++) {
                     double dx = x[j] - sum[j];
                     m2[j] += wi * dx * dx;
+                    c[j] += wi * dx;
                 }
             } else {
                 for (int j = 0; j < d; j++) {
                     double dx = x[j] - sum[j];
                     m2[j] += dx * dx;
+                    c[j] += dx;
                 }
             }
         }
-        for (int j = 0; j < d; j++)
+        for (int j = 0; j < d; j++) {
             out[j] = (struct col_stats){.count = hi - lo, .mean = sum[j], .m2 = m2[j],
                                         .min = mn[j], .max = mx[j], .weight = wsum};
+            correct_mean(&out[j], c[j]);
+        }
     }
     free(sum);
     return finite;
@@ -174,6 +212,25 @@ void stats_finish(struct col_stats *acc, int d)
         for (int j = 0; j < d; j++)
             stats_merge(&acc[j], &all[(size_t)r * d + j]);
     free(all);
+}
+
+void stats_first_mean(const double *X, const double *w, int64_t n, int d, double *out)
+{
+    if (n > PAR_CHUNK_ROWS)
+        n = PAR_CHUNK_ROWS;
+    for (int j = 0; j < d; j++) {
+        double sum = 0, weight = 0, plain = 0, count = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double x = X[i * d + j], wi = w ? w[i] : 1.0;
+            if (!isfinite(x))
+                continue;
+            plain += x, count++;
+            if (wi > 0)
+                sum += wi * x, weight += wi;
+        }
+        out[j] = weight > 0 && isfinite(sum / weight) ? sum / weight
+                 : count > 0 && isfinite(plain) ? plain / count : 0.0;
+    }
 }
 
 void stats_local_w(const double *X, const double *w, int64_t n, int d, int n_threads,

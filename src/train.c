@@ -99,6 +99,8 @@ struct run {
     int xs_live;               /* ... while xs is begun and not yet ended */
     double *shift, *ones;      /* D: its design's shift (the mean of this rank's first rows)
                                   and scale (1) */
+    double *center, *center_raw;  /* D: the columns' means in the units of X as the solver
+                                  has it, and as read: where metrics form their errors */
     int fit_sums;              /* the exact solver's last pass gave the metrics' sums: */
     double fit_sum[3];         /* ... this rank's (exact.h, exact_refiner's metrics) */
     const char **pc_names;     /* the model's words for its fallbacks */
@@ -524,23 +526,21 @@ static int factor_with_stats(const struct run *r)
 /* pass_stats's factor, unscaled and shifted by the mean of this rank's first rows (up to
    PAR_CHUNK_ROWS of the n in X, whatever the threads: the same bits for any team), an
    estimate of the column's mean that keeps the parts' rounding near that of the scaled
-   design (0 without an intercept or with --no-scale: that design is not centred). */
-static void begin_factor(struct run *r, const double *X, int64_t n)
+   design (0 without an intercept or with --no-scale: that design is not centred). With
+   --weights, the weighted mean of those rows: the rows of weight 0, which the fit ignores,
+   could otherwise move the shift far from the weighted mean it is checked against
+   (exact_stream_end_rescaled), and cost a pass to factor again. */
+static void begin_factor(struct run *r, const double *X, const double *w, int64_t n)
 {
     const struct options *o = r->o;
     struct dataset *ds = &r->ds;
     int d = ds->n_features;
     r->shift = lr_malloc((size_t)(d ? d : 1) * sizeof *r->shift);
     r->ones = lr_malloc((size_t)(d ? d : 1) * sizeof *r->ones);
-    if (n > PAR_CHUNK_ROWS)
-        n = PAR_CHUNK_ROWS;
+    stats_first_mean(X, w, n, d, r->shift);
     for (int j = 0; j < d; j++) {
-        double sum = 0, count = 0;
-        for (int64_t i = 0; i < n; i++)
-            if (isfinite(X[i * d + j]))
-                sum += X[i * d + j], count++;
-        r->shift[j] = !o->no_intercept && !o->no_scale && count > 0 && isfinite(sum)
-                          ? sum / count : 0.0;
+        if (o->no_intercept || o->no_scale)
+            r->shift[j] = 0.0;
         r->ones[j] = 1.0;
     }
     struct exact_problem pb = {
@@ -566,7 +566,7 @@ static int pass_stats(struct run *r, struct lr_error *e)
     dataset_rewind(ds);
     while (dataset_next(ds, &b, e) > 0) {
         if (fused && !r->xs_live)
-            begin_factor(r, b.X, b.n);
+            begin_factor(r, b.X, b.w, b.n);
         int64_t step = fused ? (int64_t)PAR_CHUNK_ROWS * t : b.n;
         for (int64_t a = 0; a < b.n; a += step) {
             int64_t n = b.n - a < step ? b.n - a : step;
@@ -578,10 +578,27 @@ static int pass_stats(struct run *r, struct lr_error *e)
         }
     }
     if (fused && !r->xs_live && e->code == LR_OK)
-        begin_factor(r, NULL, 0);  /* a rank without rows */
+        begin_factor(r, NULL, NULL, 0);  /* a rank without rows */
     stats_finish(r->s, d);
     stats_finish(&r->ys, 1);
     return comm_agree(e);
+}
+
+/* The centres of the metrics' errors (metrics.h): the training rows' column means, the same
+   on every rank, in original units (for --test) and in those of X as the solver sees it
+   (scaled in place for the gradient solvers with scaling on). 0 where a mean is not
+   finite. */
+static void choose_centers(struct run *r)
+{
+    int d = r->ds.n_features, scaled = !r->o->no_scale && r->gp.solver != SOLVER_EXACT;
+    r->center = lr_malloc((size_t)(d ? d : 1) * sizeof *r->center);
+    r->center_raw = lr_malloc((size_t)(d ? d : 1) * sizeof *r->center_raw);
+    for (int j = 0; j < d; j++) {
+        double m = isfinite(r->s[j].mean) ? r->s[j].mean : 0.0;
+        double c = scaled ? (m - r->mean[j]) / r->scale[j] : m;
+        r->center_raw[j] = m;
+        r->center[j] = isfinite(c) ? c : 0.0;
+    }
 }
 
 /* Phase 3, collective: column statistics, the scaling (or the checkpoint's), the solver's
@@ -660,6 +677,7 @@ static int scale_data(struct run *r, struct lr_error *e)
             }
         }
     }
+    choose_centers(r);
     if (!o->no_scale && r->gp.solver != SOLVER_EXACT) {  /* exact.h scales on the fly */
         dataset_scale(ds, r->mean, r->scale, o->n_threads);
         dataset_scale(&r->val, r->mean, r->scale, o->n_threads);
@@ -798,7 +816,7 @@ static struct exact_problem exact_problem_of(const struct run *r)
         .X = ds->X, .mean = raw ? r->mean : NULL, .scale = raw ? r->scale : NULL, .y = ds->y,
         .n_local = ds->n_rows, .n_total = ds->n_rows_total, .d = ds->n_features,
         .intercept = !r->o->no_intercept, .l2 = r->o->l2, .n_threads = r->o->n_threads,
-        .w = ds->w, .ridge = NULL,
+        .w = ds->w, .ridge = NULL, .center = r->center,
     };
 }
 
@@ -1163,7 +1181,7 @@ static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
         r->train_sum_log_w = 0;  /* not summed: rf.metrics is off for it */
         return LR_OK;
     }
-    metrics_init(&acc);
+    metrics_init(&acc, r->center);
     dataset_rewind(ds);
     while (dataset_next(ds, &b, e) > 0) {
         metrics_add(&acc, b.X, b.y, b.w, b.n, d, theta[0], theta + 1, t);
@@ -1181,14 +1199,14 @@ static int pass_metrics(struct run *r, const double *theta, struct lr_error *e)
     return comm_agree(e);
 }
 
-/* Collective: the metrics of a data set's rows at intercept b and weights w (in the units
-   of its X), one pass. */
-static int metrics_pass(struct dataset *ds, double b, const double *w, int intercept,
-                        int n_threads, struct metrics *out, struct lr_error *e)
+/* Collective: the metrics of a data set's rows at intercept b and weights w, their errors
+   formed about center (all three in the units of its X), one pass. */
+static int metrics_pass(struct dataset *ds, double b, const double *w, const double *center,
+                        int intercept, int n_threads, struct metrics *out, struct lr_error *e)
 {
     struct metrics_acc acc;
     struct row_block blk;
-    metrics_init(&acc);
+    metrics_init(&acc, center);
     dataset_rewind(ds);
     while (dataset_next(ds, &blk, e) > 0)
         metrics_add(&acc, blk.X, blk.y, blk.w, blk.n, ds->n_features, b, w, n_threads);
@@ -1201,8 +1219,8 @@ static int metrics_pass(struct dataset *ds, double b, const double *w, int inter
    by then in stream mode, and the missing values filled). */
 static int test_metrics(struct run *r, struct lr_error *e)
 {
-    if (metrics_pass(&r->test, r->intercept, r->coef, !r->o->no_intercept, r->o->n_threads,
-                     &r->test_m, e) != LR_OK)
+    if (metrics_pass(&r->test, r->intercept, r->coef, r->center_raw, !r->o->no_intercept,
+                     r->o->n_threads, &r->test_m, e) != LR_OK)
         return e->code;
     dataset_stream_end(&r->test);
     if (comm_rank() == 0 && !r->o->quiet) {
@@ -1229,7 +1247,8 @@ static int finish_model(struct run *r, struct lr_error *e)
     if ((rc = pass_metrics(r, theta, e)) != LR_OK)
         return rc;
     if (r->val.n_rows_total > 0 &&
-        (rc = metrics_pass(&r->val, theta[0], theta + 1, b, o->n_threads, &r->val_m, e)) != LR_OK)
+        (rc = metrics_pass(&r->val, theta[0], theta + 1, r->center, b, o->n_threads, &r->val_m,
+                           e)) != LR_OK)
         return rc;
     double *orig = lr_malloc((size_t)(d + 1) * sizeof *orig);
     if (r->gp.solver == SOLVER_EXACT) {
@@ -1452,6 +1471,8 @@ static void run_free(struct run *r)
     if (r->xs_live)
         exact_stream_free(&r->xs);
     free(r->shift);
+    free(r->center);
+    free(r->center_raw);
     free(r->ones);
     exact_fit_free(&r->xf);
     cv_result_free(&r->cv);

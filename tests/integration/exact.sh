@@ -154,6 +154,92 @@ lstsq_values "$TMP/ns.csv" >"$TMP/want.txt"
 why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) && ! grep -q "made again" "$TMP/ns.err" &&
     ok "--no-scale with means of 50 and -300: one factor, no note, an independent QR's coefficients to 1e-12" ||
     not_ok "--no-scale's factor" "$why $(grep 'made again' "$TMP/ns.err")"
+# --weights: the shift is the weighted mean of a rank's first rows, so rows of weight 0 far
+# from the others (every 7th: x1 near 5,000 where the rest lie in [0, 1]) do not make the
+# factor again; the model is the least squares fit of the rows of weight 1 alone
+awk 'BEGIN { srand(5); print "x1,x2,w,y"
+             for (i = 0; i < 20000; i++) { a = rand(); b = rand()
+                 if (i % 7 == 3) printf "%.6f,%.6f,0,%.6f\n", 5000 + a, b, -1e4 * rand()
+                 else printf "%.6f,%.6f,1,%.6f\n", a, b, 1 + 2 * a - b + 0.1 * rand() } }' >"$TMP/zw.csv"
+awk -F, 'NR == 1 { print "x1,x2,y" } NR > 1 && $3 == 1 { print $1 "," $2 "," $4 }' "$TMP/zw.csv" >"$TMP/zw1.csv"
+lr 2 1 --solver exact --weights w --model-out "$TMP/zw.json" "$TMP/zw.csv" >/dev/null 2>"$TMP/zw.err"
+model_values "$TMP/zw.json" >"$TMP/got.txt"
+lstsq_values "$TMP/zw1.csv" >"$TMP/want.txt"
+why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) && ! grep -q "made again" "$TMP/zw.err" &&
+    grep -q "exact solver: QR factor" "$TMP/zw.err" &&
+    ok "--weights with outliers of weight 0 among the first rows: one factor, no note; the weight-1 rows' QR coefficients to 1e-12" ||
+    not_ok "zero-weight outliers and the factor's shift" "$why $(grep 'made again' "$TMP/zw.err")"
+
+# --- metrics with features near 1e9 (and y near 1e9): the training, --test and evaluate
+# figures and the inference table's RSS-derived ones against the same coefficients' exact
+# values (rational arithmetic), 1e-12, the exact and the default solver on 1 and 3 ranks.
+# Formed as b + Σ w_j x_j − y, each term would round at 1e-7 and cancel against b.
+"$PY" - "$TMP/bm.csv" "$TMP/bmt.csv" <<'PY'
+import random, sys
+for path, seed, n in ((sys.argv[1], 1, 6000), (sys.argv[2], 2, 2000)):
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("x0,x1,x2,x3,y\n")
+        for i in range(n):
+            x = [1e9 + rng.gauss(0, s) for s in (1, 2, 0.5, 3)]
+            y = 1e9 + sum(c * (v - 1e9) for c, v in zip((1.5, -2, 0.7, 0.3), x)) + rng.gauss(0, 1)
+            f.write(",".join(repr(v) for v in x + [y]) + "\n")
+PY
+runs=""
+for s in exact auto; do
+    for np in 1 3; do
+        lr "$np" 1 --quiet --solver "$s" --test "$TMP/bmt.csv" --model-out "$TMP/bm_$s$np.json" \
+            "$TMP/bm.csv" >/dev/null 2>&1 && runs="$runs $TMP/bm_$s$np.json"
+    done
+done
+lr 3 1 evaluate --json --model "$TMP/bm_exact3.json" "$TMP/bmt.csv" >"$TMP/bm_eval.json" 2>/dev/null
+why=$("$PY" - "$TMP/bm.csv" "$TMP/bmt.csv" "$TMP/bm_eval.json" $runs <<'PY'
+import csv, json, math, sys
+from fractions import Fraction as F
+def rows(path):
+    r = list(csv.reader(open(path)))[1:]
+    return [[F(float(v)) for v in x[:-1]] for x in r], [F(float(x[-1])) for x in r]
+read = {}
+def exact(m, path):  # SSE, SST, rows at the model's own coefficients, in rational arithmetic
+    X, y = read[path] if path in read else read.setdefault(path, rows(path))
+    b, w = F(m["intercept"]), [F(c) for c in m["coefficients"]]
+    sse = sum((b + sum(a * v for a, v in zip(w, x)) - t) ** 2 for x, t in zip(X, y))
+    ybar = sum(y) / len(y)
+    return sse, sum((t - ybar) ** 2 for t in y), len(y)
+bad = []
+def close(what, got, want, tol=1e-12):
+    if not abs(got - want) <= tol * abs(want):
+        bad.append("%s %.17g vs %.17g" % (what, got, want))
+models = sys.argv[4:]
+if len(models) != 4:
+    bad.append("%d of 4 runs" % len(models))
+for path in models:
+    m = json.load(open(path))
+    name = path.rsplit("/", 1)[1]
+    for key, data in (("train", sys.argv[1]), ("test", sys.argv[2])):
+        sse, sst, n = exact(m, data)
+        got = m["metrics"][key]
+        close(name + " " + key + " mse", got["mse"], float(sse / n))
+        close(name + " " + key + " rmse", got["rmse"], math.sqrt(float(sse / n)))
+        close(name + " " + key + " 1-r2", 1 - got["r2"], float(sse / sst))
+    inf = m.get("inference")
+    if inf:
+        sse, sst, n = exact(m, sys.argv[1])
+        k = len(m["coefficients"]) + 1
+        close(name + " residual_std_error", inf["residual_std_error"], math.sqrt(float(sse / (n - k))))
+        ll = -n / 2 * (math.log(2 * math.pi) + 1 - math.log(n) + math.log(float(sse)))
+        close(name + " log_likelihood", inf["log_likelihood"], ll)
+        close(name + " f_statistic", inf["f_statistic"], float((sst - sse) / (k - 1) / (sse / (n - k))))
+ev = json.load(open(sys.argv[3]))
+sse, sst, n = exact(json.load(open(sys.argv[3].replace("bm_eval", "bm_exact3"))), sys.argv[2])
+close("evaluate mse", ev["mse"], float(sse / n))
+close("evaluate 1-r2", 1 - ev["r2"], float(sse / sst))
+print("; ".join(bad[:4]))
+sys.exit(1 if bad else 0)
+PY
+) && ok "features and y near 1e9: MSE, RMSE, R^2 (train, --test, evaluate), residual standard error, log-likelihood and F at the model's coefficients to 1e-12 (exact and default solvers, 1 and 3 ranks)" ||
+    not_ok "metrics with means near 1e9" "$why"
+
 # --validation-split: the validation rows' figures come once, at the end; the refinement
 # passes' lines and --log rows have no validation loss column (it would be nan)
 lr 2 1 --solver exact --validation-split 0.2 --log "$TMP/vs.csv" --model-out "$TMP/vs.json" \

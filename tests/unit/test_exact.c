@@ -378,11 +378,13 @@ static void test_no_rows(void)
 }
 
 /* The refinement's metrics: whatever the blocks and the threads, the last pass's θ is the
-   final one and its sums are metrics_add's on all the rows at that θ (aliased weights 0);
-   the same refinement without them gives the same fit. */
+   final one and its sums are metrics_add's on all the rows at that θ (aliased weights 0),
+   the errors formed about the same centre (the columns' means, or zeros); the same
+   refinement without them gives the same fit. */
 static void check_metrics(const struct data *t, int intercept)
 {
     int d = t->d;
+    double *zeros = calloc((size_t)d + 1, sizeof(double));
     struct exact_problem pb = problem_of(t, intercept, 0, 1);
     struct exact_fit plain = {0};
     exact_factor(&pb, &plain);
@@ -394,19 +396,21 @@ static void check_metrics(const struct data *t, int intercept)
             struct exact_problem pt = problem_of(t, intercept, 0, threads);
             struct exact_fit f = {0};
             double sums[3], theta[64];
+            pt.center = t->mean ? t->mean : zeros;
             exact_factor(&pt, &f);
             stream_refine_metrics(t, &pt, pattern, (unsigned)(10 * threads + pattern), &f, sums);
             CU_ASSERT(same_fit(&f, &plain, d));
             for (int j = 0; j <= d; j++)
                 theta[j] = isnan(f.theta[j]) ? 0 : f.theta[j];
             struct metrics_acc acc;
-            metrics_init(&acc);
+            metrics_init(&acc, pt.center);
             metrics_add(&acc, t->X, t->y, t->w, t->n, d, theta[0], theta + 1, 1);
             CU_ASSERT(!memcmp(acc.sums, sums, sizeof sums));
             CU_ASSERT(acc.sums[0] > 0 && acc.sums[2] == (double)t->n);
             exact_fit_free(&f);
         }
     exact_fit_free(&plain);
+    free(zeros);
 }
 
 static void test_refine_metrics(void)

@@ -112,6 +112,26 @@ static void test_stats_any_team(void)
     free(X);
 }
 
+/* The gradient's sums on a scaled design whose target is near 1e9 (so is the intercept):
+   Σe and Σe² against long double to 1e-12 of Σe² (b + Σ w_j x_j − y would round each
+   error at 1e-7 before the difference). */
+static void test_partials_large_target(void)
+{
+    int64_t n = 2 * 4096 + 3;
+    int d = 3;
+    double *X = random_matrix(n, d, 11), *y = random_matrix(n, 1, 12), w[3] = {0.5, -1, 0.25};
+    double b = 1e9 + 0.125, got[5];
+    long double ref[5];
+    for (int64_t i = 0; i < n; i++)
+        y[i] += 1e9;
+    partials_reference(X, y, n, d, w, b, ref);
+    gd_partials(X, y, n, d, w, b, 2, got);
+    CU_ASSERT(fabsl(got[d + 1] - ref[d + 1]) <= 1e-12L * ref[d + 1]);
+    CU_ASSERT(fabsl(got[0] - ref[0]) <= 1e-12L * ref[d + 1]);
+    free(X);
+    free(y);
+}
+
 /* Metrics against a direct computation, and the same bits for every thread count. */
 static void test_metrics(void)
 {
@@ -144,6 +164,47 @@ static void test_metrics(void)
     CU_ASSERT(fabs(m3.adj_r2 - (1 - (1 - m3.r2) * n / (double)(n - d))) <= 1e-15);
     free(X);
     free(y);
+}
+
+/* Features and y near 1e9, the intercept cancelling Σ w_j·1e9 (the shape of a model fitted
+   to such columns), weights with zeros: MSE and MAE against quadruple precision to 1e-13,
+   where b + Σ w_j x_j − y would leave 1e-7 in errors of about 1; the same bits for 1 and 3
+   threads and for blocks of whole parts (the centre from the first block's rows). */
+static void test_metrics_large_means(void)
+{
+    int64_t n = 3 * PAR_CHUNK_ROWS + 5;
+    int d = 3;
+    double *X = random_matrix(n, d, 7), *y = random_matrix(n, 1, 8), *sw = random_matrix(n, 1, 9);
+    double w[3] = {1.5, -2.25, 0.7}, b = 0.3 - 1e9 * (w[0] + w[1] + w[2]) + 1e9;
+    for (int64_t i = 0; i < n; i++) {
+        for (int j = 0; j < d; j++)
+            X[i * d + j] += 1e9;
+        y[i] += 1e9 + w[0] * (X[i * d] - 1e9);
+        sw[i] = i % 6 ? fabs(sw[i]) : 0.0;
+    }
+    __float128 sse = 0, sae = 0, sws = 0;
+    for (int64_t i = 0; i < n; i++) {
+        __float128 e = (__float128)b - y[i];
+        for (int j = 0; j < d; j++)
+            e += (__float128)w[j] * X[i * d + j];
+        sse += sw[i] * e * e, sae += sw[i] * (e < 0 ? -e : e), sws += sw[i];
+    }
+    struct metrics m, m3, mb;
+    metrics_compute_w(X, y, sw, n, d, b, w, 1, 1, &m);
+    metrics_compute_w(X, y, sw, n, d, b, w, 1, 3, &m3);
+    CU_ASSERT(memcmp(&m, &m3, sizeof m) == 0);
+    CU_ASSERT(fabs(m.mse - (double)(sse / sws)) <= 1e-13 * m.mse);
+    CU_ASSERT(fabs(m.mae - (double)(sae / sws)) <= 1e-13 * m.mae);
+    struct metrics_acc acc;
+    metrics_init(&acc, NULL);
+    metrics_add(&acc, X, y, sw, 2 * PAR_CHUNK_ROWS, d, b, w, 2);
+    metrics_add(&acc, X + 2 * PAR_CHUNK_ROWS * d, y + 2 * PAR_CHUNK_ROWS, sw + 2 * PAR_CHUNK_ROWS,
+                n - 2 * PAR_CHUNK_ROWS, d, b, w, 2);
+    metrics_finish(&acc, d, 1, &mb);
+    CU_ASSERT(memcmp(&m, &mb, sizeof m) == 0);
+    free(X);
+    free(y);
+    free(sw);
 }
 
 static void test_gram(void)
@@ -187,7 +248,11 @@ void add_kernels_suite(void)
     CU_pSuite s = CU_add_suite("kernels", NULL, NULL);
     CU_add_test(s, "gd_partials: reference loop, any thread count and team", test_partials_shapes);
     CU_add_test(s, "stats_local: the same bits for any team", test_stats_any_team);
+    CU_add_test(s, "gd_partials with a target near 1e9 against long double",
+                test_partials_large_target);
     CU_add_test(s, "metrics_compute against a direct computation", test_metrics);
+    CU_add_test(s, "metrics with means near 1e9 against quadruple precision",
+                test_metrics_large_means);
     CU_add_test(s, "linalg_gram against a direct sum", test_gram);
     CU_add_test(s, "linalg_sym_eig_range: Hilbert 6x6", test_eig_range);
 }

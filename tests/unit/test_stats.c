@@ -98,10 +98,96 @@ static void test_finite_path(void)
     free(w);
 }
 
+/* Columns whose mean is large beside their spread (1e9 + U(0, 2), 1e9 + U(0, 1e-3)), over
+   several parts, weighted and not, on 1 and 3 threads and merged from two uneven pieces:
+   the mean to a double's rounding and M2 to 1e-12 of a two-pass computation in quadruple
+   precision. (A part's mean Σx/n is off by about 1e-6 at 1e9, and Chan's update squares the
+   difference of two such means.) */
+static void test_large_means(void)
+{
+    int n = 5 * 4096 + 77, d = 2;
+    double *X = malloc(sizeof(double) * (size_t)n * (size_t)d), *w = malloc(sizeof(double) * (size_t)n);
+    srand(9);
+    for (int i = 0; i < n; i++) {
+        X[i * d] = 1e9 + 2.0 * rand() / RAND_MAX;
+        X[i * d + 1] = 1e9 + 1e-3 * rand() / RAND_MAX;
+        w[i] = i % 5 ? 0.5 + (double)rand() / RAND_MAX : 0.0;
+    }
+    for (int weighted = 0; weighted <= 1; weighted++) {
+        const double *ww = weighted ? w : NULL;
+        struct col_stats one[2], three[2], a[2], b[2];
+        stats_local_w(X, ww, n, d, 1, one);
+        stats_local_w(X, ww, n, d, 3, three);
+        stats_local_w(X, ww, 4096 + 555, d, 1, a);
+        stats_local_w(X + (4096 + 555) * d, ww ? ww + 4096 + 555 : NULL, n - 4096 - 555, d, 1, b);
+        for (int j = 0; j < d; j++) {
+            __float128 sw = 0, sx = 0, m2 = 0;
+            for (int i = 0; i < n; i++) {
+                __float128 wi = ww ? ww[i] : 1.0;
+                sw += wi;
+                sx += wi * (__float128)X[i * d + j];
+            }
+            __float128 mean = sx / sw;
+            for (int i = 0; i < n; i++) {
+                __float128 dx = (__float128)X[i * d + j] - mean;
+                m2 += (ww ? ww[i] : 1.0) * dx * dx;
+            }
+            stats_merge(&a[j], &b[j]);
+            const struct col_stats *got[] = {&one[j], &three[j], &a[j]};
+            for (int k = 0; k < 3; k++) {
+                CU_ASSERT(fabs((double)((__float128)got[k]->mean - mean)) <= 0x1p-52 * 1e9);
+                CU_ASSERT(fabs((double)(((__float128)got[k]->m2 - m2) / m2)) <= 1e-12);
+            }
+            CU_ASSERT(!memcmp(&one[j], &three[j], sizeof one[j]));  /* any team: the same bits */
+        }
+    }
+    free(X);
+    free(w);
+}
+
+/* stats_first_mean: the weighted mean of the first PAR_CHUNK_ROWS rows, rows of weight 0
+   left out (outliers there do not move it), NaN and infinities skipped; first rows all of
+   weight 0: their plain mean; a column with no finite value: 0. */
+static void test_first_mean(void)
+{
+    int n = 4096 + 100, d = 3;
+    double *X = malloc(sizeof(double) * (size_t)n * (size_t)d), *w = malloc(sizeof(double) * (size_t)n);
+    double sum = 0, weight = 0, plain = 0, out[3];
+    for (int i = 0; i < n; i++) {
+        int zero = i % 4 == 1, late = i >= 4096;
+        X[i * d] = late ? 1e6 : zero ? 5000.0 : (double)(i % 10);
+        X[i * d + 1] = i % 3 ? NAN : (double)i;
+        X[i * d + 2] = i % 2 ? INFINITY : NAN;
+        w[i] = zero ? 0.0 : 1.0 + (i % 3);
+        if (!late && !zero)
+            sum += w[i] * X[i * d], weight += w[i];
+        if (!late)
+            plain += X[i * d];
+    }
+    stats_first_mean(X, w, n, d, out);
+    CU_ASSERT(close_rel(out[0], sum / weight, 1e-15));
+    CU_ASSERT(out[0] < 10);  /* the outliers of weight 0 and the rows after 4,096 left out */
+    CU_ASSERT(isfinite(out[1]) && out[1] > 0);
+    CU_ASSERT_EQUAL(out[2], 0.0);
+    for (int i = 0; i < n; i++)
+        w[i] = 0;
+    stats_first_mean(X, w, n, d, out);
+    CU_ASSERT(close_rel(out[0], plain / 4096, 1e-15));
+    stats_first_mean(X, NULL, n, d, out);
+    CU_ASSERT(close_rel(out[0], plain / 4096, 1e-15));
+    stats_first_mean(NULL, NULL, 0, d, out);
+    CU_ASSERT(out[0] == 0 && out[1] == 0 && out[2] == 0);
+    free(X);
+    free(w);
+}
+
 void add_stats_suite(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
     CU_add_test(s, "values worked out by hand", test_by_hand);
     CU_add_test(s, "Chan merge and thread counts match a direct two-pass", test_merge_and_threads);
     CU_add_test(s, "all-finite parts: the checked path's bits", test_finite_path);
+    CU_add_test(s, "means near 1e9: the mean and M2 of a quadruple-precision two-pass",
+                test_large_means);
+    CU_add_test(s, "the first rows' weighted mean, without rows of weight 0", test_first_mean);
 }
