@@ -182,6 +182,11 @@ while IFS=$'\t' read -r res name why; do
     [ "$res" = ok ] && ok "$name" || not_ok "$name" "$why"
 done <"$TMP/na_checked"
 [ "$(wc -l <"$TMP/na_checked")" -eq 12 ] || not_ok "every NA check ran" "$(tail -3 "$TMP/na_checked")"
+rc=0  # the HC3 model of 1 rank (the third run): no interval, and what would give one
+"$BIN" predict --model "$TMP/na_3.json" --interval confidence "$MT" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" = 65 ] && grep -q "covariance has entries that are not finite (null), as HC2 and HC3 give it where a row has leverage 1: train with --cov hc1" "$TMP/err" &&
+    ok "predict --interval with an HC3 covariance of NaN: exit 65 naming --cov hc1" ||
+    not_ok "predict --interval with an NaN HC3 covariance" "exit $rc: $(head -c 300 "$TMP/err")"
 
 # --- 200,000 clusters of two rows each, the two rows far apart (on different ranks)
 "$PY" - "$TMP/many.csv" <<'PY'
