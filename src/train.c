@@ -1133,10 +1133,11 @@ static int infer(struct run *r, struct lr_error *e)
     rc = infer_covariance(r, theta_s, &warned, e);
     if (rc == LR_OK)
         test_terms(r);
-    if (rc == LR_OK && r->inf.n_singular > 0 && !warned)
+    if (rc == LR_OK && r->o->cov != COV_CLASSICAL && r->inf.n_singular > 0 && !warned)
         log_warn(&r->log, "--cov %s: the covariance is singular on the coefficients of %d "
                  "Wald F test%s, whose F and p are NA: a robust covariance has no more rank "
-                 "than there are independent scores (clusters, rows not fitted exactly)", robust_type_name(r->o->cov), r->inf.n_singular,
+                 "than there are independent scores (clusters, rows not fitted exactly)",
+                 robust_type_name(r->o->cov), r->inf.n_singular,
                  r->inf.n_singular == 1 ? "" : "s");
     if (rc == LR_OK && r->o->diagnostics)
         rc = diagnose(r, theta_s, e);
