@@ -22,6 +22,10 @@
 
 #include "exact.h"
 
+/* A Wald test is NA where the covariance, whitened by the bread, has an eigenvalue on its
+   coefficients within this fraction of its largest (inference_use_cov). */
+#define INFERENCE_RANK_TOL 1e-10
+
 struct inference_term {
     double estimate, std_error, t_value, p_value, conf_low, conf_high;
 };
@@ -37,6 +41,10 @@ struct inference {
     /* with a robust covariance (inference_use_cov; else type "classical", cov NULL) */
     const char *cov_type;      /* "classical", "HC0".."HC3", "cluster" */
     double *cov;               /* (D+1)×(D+1) row-major, NaN where aliased */
+    double *bread;             /* robust: T B Tᵀ, cov's shape (robust.h), else NULL */
+    int cov_rank;              /* cov's rank is at most this (D+1 when not known less) */
+    double meat_scale;         /* robust: the largest whitened meat eigenvalue */
+    int n_singular;            /* Wald tests (the F, the terms') NaN for a singular cov */
     int n_cluster_dims;        /* 1 or 2 with cluster, else 0 */
     int64_t clusters[2];
     int64_t df_inference;      /* the t and F tests' denominator degrees of freedom */
@@ -61,9 +69,13 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
    log-likelihood gains ½Σ log ω_i (as R's logLik of lm(weights=)); AIC and BIC follow. */
 void inference_add_log_weights(struct inference *inf, double sum_log_w);
 /* Standard errors, t, p, intervals and the F test (a Wald test of all terms but the
-   intercept) from the covariance cov (taken over), with df degrees of freedom. */
-void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
-                       const int64_t *clusters, int n_cluster_dims);
+   intercept) from the covariance cov (taken over), with df degrees of freedom. bread (taken
+   over; NULL: none) and cov_rank, robust.h's, make the rank test of every Wald test: one
+   whose coefficients' covariance is singular, or singular to rounding, gives F and p NaN
+   (R's NA) rather than rounding noise. */
+void inference_use_cov(struct inference *inf, double *cov, double *bread, int cov_rank,
+                       const char *type, int64_t df, const int64_t *clusters,
+                       int n_cluster_dims);
 /* Wald F tests of whole terms with the covariance inf->cov (which must be set) on
    inf->df_inference degrees of freedom, as car::Anova(type = "III") reports them for lm:
    the intercept, then each of the n_terms terms (term_of[j]: design column j's, D of them;

@@ -17,7 +17,8 @@
  *   Miller 2011; sandwich::vcovCL's default, type HC1 with cadjust; statsmodels'
  *   cov_cluster_2groups)
  *
- * n counts the rows of positive weight, k the kept (non-aliased) coefficients. V_s maps to
+ * n counts the rows of positive weight, k the kept (non-aliased) coefficients. The summed
+ * meat is rank 0's, broadcast, so that V is the same bits on every rank. V_s maps to
  * original units as the classical covariance does (V = T V_s Tᵀ, inference.h); aliased
  * coefficients' rows and columns are NaN, as R's vcov shows NA for them.
  *
@@ -67,10 +68,27 @@ struct robust_problem {
 struct robust_cov {
     int d;                     /* D: V is (D+1)×(D+1) */
     double *V;                 /* row-major, original units, intercept first; NaN for
-                                  aliased coefficients (and the intercept when not fitted) */
+                                  aliased coefficients (and the intercept when not fitted);
+                                  HC2/HC3 with a row of leverage 1: NaN throughout */
+    double *bread;             /* all but classical: T B Tᵀ, V's shape (the classical
+                                  covariance over σ²), for inference's rank test */
+    int rank_bound;            /* V's rank is at most this: k, or for clusters Σ (G − 1)
+                                  over the columns (and pairs), if fewer */
     int64_t clusters[3];       /* cluster: G per column, then of the pairs (two-way) */
-    double max_leverage;       /* HC2/HC3: the largest h_i (1: a row fitted exactly) */
+    double max_leverage;       /* HC2/HC3: the largest h_i */
+    int64_t n_leverage_one;    /* HC2/HC3: rows with 1 − h_i ≤ robust_leverage_tol */
 };
+
+/*
+ * Leverage 1: a row that a coefficient fits alone (a level with one row, n = k) has
+ * h = 1 exactly and residual 0, so HC2's and HC3's weights 1/(1 − h)^c are 0/0; computed,
+ * h is 1 only to rounding, and the weight is noise that changes with the rank count. A row
+ * counts as leverage 1 when 1 − h ≤ ROBUST_LEVERAGE_ULPS·(k + 1)·ε·max(κ, 1), κ the scaled
+ * design's condition number (the rounding of h = ω‖R⁻ᵀx̃‖² grows with k and κ), and then
+ * V is NaN throughout, as R's vcovHC gives it (whose hat values count as 1 from 1 − 10ε).
+ */
+#define ROBUST_LEVERAGE_ULPS 64.0
+double robust_leverage_tol(const struct exact_fit *f);
 
 /* Whether the covariance needs a pass over the rows (every type but classical). */
 int robust_needs_pass(enum cov_type type);
@@ -91,6 +109,7 @@ struct robust_pass {
     const struct exact_fit *f;
     int64_t fed, n;            /* rows added; of them, rows of positive weight */
     double *M, max_h;          /* HC: the k×k sum of the parts ended, the largest h_i */
+    int64_t n_h1;              /* HC2/HC3: rows of leverage 1 (left out of M) */
     double *part;              /* HC: the k×k sums (and largest h) of parts in progress */
     double *S;                 /* cluster: the scores of a block's rows, some at a time */
     struct cluster_table *tab; /* cluster: per column, then per pair: this rank's clusters */

@@ -762,7 +762,7 @@ int cache_write_end(struct cache_writer *w, const struct cache_meta *m)
         unlink(w->tmp);
     if (comm_agree(&w->e) != LR_OK)
         rc = -1;
-    if (comm_rank() == 0 && !w->quiet) {
+    if (comm_rank() == 0 && (rc < 0 || !w->quiet)) {  /* --quiet keeps the warning */
         if (rc < 0)
             fprintf(stderr, "linreg_mpi: warning: cannot write the cache '%s': %s; going on "
                     "without it\n", w->path, w->e.msg);
@@ -1116,9 +1116,10 @@ static int open_and_judge(const char *path, const struct cache_csv *c,
     return bad ? -1 : 1;
 }
 
-static void warn(const char *path, const char *csv, const char *why, int quiet)
+/* A warning, which --quiet keeps. */
+static void warn(const char *path, const char *csv, const char *why)
 {
-    if (comm_rank() == 0 && !quiet)
+    if (comm_rank() == 0)
         fprintf(stderr, "linreg_mpi: warning: the cache '%s' %s: reading %s and writing the "
                 "cache again\n", path, why, csv);
 }
@@ -1150,7 +1151,7 @@ static int open_cache(const char *path, int full, const struct cache_csv *c,
     comm_bcast(why, sizeof why, 0);
     if (verdict <= 0) {
         if (verdict < 0)
-            warn(path, data_name(c), why, quiet);
+            warn(path, data_name(c), why);
         free(stored);
         return 0;
     }
@@ -1176,7 +1177,7 @@ static int open_cache(const char *path, int full, const struct cache_csv *c,
         free(now);
         if (stale) {
             free(stored);
-            warn(path, data_name(c), why, quiet);
+            warn(path, data_name(c), why);
             return 0;
         }
     }
@@ -1200,7 +1201,7 @@ static int open_cache(const char *path, int full, const struct cache_csv *c,
             close(fd);
         csv_shard_free(rows);
         free(meta);
-        warn(path, data_name(c), re.msg, quiet);
+        warn(path, data_name(c), re.msg);
         return 0;
     }
     m->n_features = h.n_features;  /* the rows as written: after encoding */
@@ -1220,7 +1221,7 @@ static int open_cache(const char *path, int full, const struct cache_csv *c,
         csv_shard_free(rows);
         if (r)
             close(fd);
-        warn(path, data_name(c), "is corrupt: its meta section does not parse", quiet);
+        warn(path, data_name(c), "is corrupt: its meta section does not parse");
         return 0;
     }
     if (comm_rank() == 0 && !quiet && !r)  /* only once the rows are sure to be used */

@@ -68,7 +68,8 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
 {
     int k = f->rank, dint = intercept ? 1 : 0;
     *out = (struct inference){.d = d, .intercept = intercept, .conf_level = conf_level, .n = n,
-                              .condition_number = f->kappa, .cov_type = "classical"};
+                              .condition_number = f->kappa, .cov_type = "classical",
+                              .cov_rank = d + 1};
     out->terms = lr_malloc(sizeof *out->terms * (size_t)(d + 1));
     int64_t rdf = n - k;
     double sigma2 = rdf > 0 ? rss / (double)rdf : NAN;
@@ -102,21 +103,68 @@ void inference_compute(const struct exact_fit *f, const double *theta, const dou
     out->bic = -2 * out->log_likelihood + log(nn) * (k + 1);
 }
 
-/* Wald: F = βᵀ V⁻¹ β / q over the coefficients idx[0..q) of theta (D+1) with the covariance
-   cov ((D+1)×(D+1), row-major), on (q, df) degrees of freedom; NaN when V is singular. */
-static void wald(const double *cov, int d, const double *theta, const int *idx, int q,
+/* The generalized eigenvalues λ of V_q x = λ C_q x (V, C (D+1)×(D+1) row-major, taken on
+   the rows and columns idx, q of them) into lam, ascending; returns the largest |λ|, NaN
+   where C_q is not positive definite. */
+static double generalized_eigen(const double *V, const double *C, int d, const int *idx,
+                                int q, double *lam)
+{
+    if (q == 0)
+        return 0;
+    double *A = lr_malloc(sizeof(double) * (size_t)q * q);
+    double *B = lr_malloc(sizeof(double) * (size_t)q * q);
+    for (int a = 0; a < q; a++)
+        for (int c = 0; c < q; c++) {
+            A[(size_t)a * q + c] = V[(size_t)idx[a] * (d + 1) + idx[c]];
+            B[(size_t)a * q + c] = C[(size_t)idx[a] * (d + 1) + idx[c]];
+        }
+    double top = NAN;
+    if (LAPACKE_dsygv(LAPACK_ROW_MAJOR, 1, 'N', 'U', q, A, q, B, q, lam) == 0)
+        top = fabs(lam[0]) > fabs(lam[q - 1]) ? fabs(lam[0]) : fabs(lam[q - 1]);
+    free(A);
+    free(B);
+    return top;
+}
+
+/* Whether inf's covariance V is singular on the q coefficients idx: more of them than V's
+   rank can be (inf->cov_rank), NaN in V_q, or, with the bread C = T B Tᵀ, a generalized
+   eigenvalue of (V_q, C_q) at most INFERENCE_RANK_TOL of the largest over all fitted
+   coefficients (inf->meat_scale). Those eigenvalues are the whitened meat R⁻ᵀMR⁻¹'s on the
+   coefficients' span: the design's own conditioning, which C shares, leaves them. */
+static int singular(const struct inference *inf, const int *idx, int q)
+{
+    int d = inf->d, bad = q > inf->cov_rank;
+    for (int a = 0; a < q && !bad; a++)
+        for (int c = 0; c < q; c++)
+            bad |= !isfinite(inf->cov[(size_t)idx[a] * (d + 1) + idx[c]]);
+    if (bad || !inf->bread)
+        return bad;
+    double *lam = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
+    bad = !(generalized_eigen(inf->cov, inf->bread, d, idx, q, lam) >= 0);
+    for (int a = 0; a < q && !bad; a++)
+        bad = !(fabs(lam[a]) > INFERENCE_RANK_TOL * inf->meat_scale);
+    free(lam);
+    return bad;
+}
+
+/* Wald: F = βᵀ V⁻¹ β / q over the coefficients idx[0..q) of theta (D+1) with inf's
+   covariance, on (q, df) degrees of freedom; NaN where V is singular there (returns 1). */
+static int wald(const struct inference *inf, const double *theta, const int *idx, int q,
                  int64_t df, double *f, double *p)
 {
+    int d = inf->d;
     double *A = lr_malloc(sizeof(double) * (size_t)(q ? q * q : 1));
     double *b = lr_malloc(sizeof(double) * (size_t)(q ? q : 1));
     lapack_int *piv = lr_malloc(sizeof(lapack_int) * (size_t)(q ? q : 1));
     for (int a = 0; a < q; a++) {
         b[a] = theta[idx[a]];
         for (int c = 0; c < q; c++)
-            A[(size_t)a * q + c] = cov[(size_t)idx[a] * (d + 1) + idx[c]];
+            A[(size_t)a * q + c] = inf->cov[(size_t)idx[a] * (d + 1) + idx[c]];
     }
     *f = NAN;
-    if (q > 0 && df > 0 && LAPACKE_dgesv(LAPACK_ROW_MAJOR, q, 1, A, q, piv, b, 1) == 0) {
+    int sing = q > 0 && singular(inf, idx, q);
+    if (q > 0 && df > 0 && !sing &&
+        LAPACKE_dgesv(LAPACK_ROW_MAJOR, q, 1, A, q, piv, b, 1) == 0) {
         double s = 0;
         for (int a = 0; a < q; a++)
             s += theta[idx[a]] * b[a];
@@ -128,13 +176,17 @@ static void wald(const double *cov, int d, const double *theta, const int *idx, 
     free(A);
     free(b);
     free(piv);
+    return sing;
 }
 
-void inference_use_cov(struct inference *inf, double *cov, const char *type, int64_t df,
-                       const int64_t *clusters, int n_cluster_dims)
+void inference_use_cov(struct inference *inf, double *cov, double *bread, int cov_rank,
+                       const char *type, int64_t df, const int64_t *clusters,
+                       int n_cluster_dims)
 {
     int d = inf->d;
     inf->cov = cov;
+    inf->bread = bread;
+    inf->cov_rank = cov_rank;
     inf->cov_type = type;
     inf->df_inference = df;
     inf->n_cluster_dims = n_cluster_dims;
@@ -158,7 +210,17 @@ void inference_use_cov(struct inference *inf, double *cov, const char *type, int
     for (int j = 0; j <= d; j++)
         est[j] = inf->terms[j].estimate;
     inf->f_df1 = q;
-    wald(cov, d, est, idx, q, df, &inf->f_statistic, &inf->f_p_value);
+    /* the scale of the rank test: the largest whitened meat eigenvalue of all fitted
+       coefficients (the intercept's too) */
+    int *all = lr_malloc(sizeof(int) * (size_t)(d + 1)), n_all = 0;
+    for (int j = 0; j <= d; j++)
+        if (!isnan(inf->terms[j].estimate))
+            all[n_all++] = j;
+    double *lam = lr_malloc(sizeof(double) * (size_t)(n_all ? n_all : 1));
+    inf->meat_scale = bread ? generalized_eigen(cov, bread, d, all, n_all, lam) : NAN;
+    free(lam);
+    free(all);
+    inf->n_singular = wald(inf, est, idx, q, df, &inf->f_statistic, &inf->f_p_value);
     free(est);
     free(idx);
 }
@@ -191,7 +253,7 @@ void inference_term_tests(struct inference *inf, const int *term_of, int n_terms
         struct inference_test *x = &inf->tests[inf->n_tests++];
         x->term = lr_strdup(t < 0 ? "(Intercept)" : names[t]);
         x->df = q;
-        wald(inf->cov, d, est, idx, q, inf->df_inference, &x->f, &x->p);
+        inf->n_singular += wald(inf, est, idx, q, inf->df_inference, &x->f, &x->p);
     }
     free(idx);
     free(est);
@@ -210,12 +272,15 @@ void inference_print_tests(const struct inference *inf, FILE *out)
             "F value", "Pr(>F)");
     for (int t = 0; t < inf->n_tests; t++) {
         const struct inference_test *x = &inf->tests[t];
-        char p[16];
-        if (x->p < DBL_EPSILON)
+        char f[32], p[16];
+        snprintf(f, sizeof f, isnan(x->f) ? "NA" : "%.6g", x->f);
+        if (isnan(x->p))
+            snprintf(p, sizeof p, "NA");
+        else if (x->p < DBL_EPSILON)
             snprintf(p, sizeof p, "<2e-16");
         else
             snprintf(p, sizeof p, "%.4g", x->p);
-        fprintf(out, "%-*s %4d %12.6g %10s %s\n", w, lr_shown(x->term).s, x->df, x->f, p,
+        fprintf(out, "%-*s %4d %12s %10s %s\n", w, lr_shown(x->term).s, x->df, f, p,
                 stars(x->p));
     }
 }
@@ -227,9 +292,10 @@ void inference_free(struct inference *inf)
     free(inf->tests);
     free(inf->terms);
     free(inf->cov);
+    free(inf->bread);
     inf->tests = NULL;
     inf->terms = NULL;
-    inf->cov = NULL;
+    inf->cov = inf->bread = NULL;
     inf->n_tests = 0;
 }
 
@@ -259,6 +325,11 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
                     w, name, "NA", "NA", "NA", "NA");
             continue;
         }
+        if (isnan(t->std_error)) {  /* a covariance undefined there (robust.h) */
+            fprintf(out, "%-*s %14.7g %12s %9s %10s %3s %14s %14s\n", w, name, t->estimate,
+                    "NA", "NA", "NA", "", "NA", "NA");
+            continue;
+        }
         char p[16];
         if (t->p_value < DBL_EPSILON)  /* as R's printCoefmat: below the machine epsilon */
             snprintf(p, sizeof p, "<2e-16");
@@ -279,6 +350,9 @@ void inference_print(const struct inference *inf, char *const *names, FILE *out)
         fprintf(out, "%s: %.6g on %lld and %lld DF,  p-value: %s\n",
                 robust ? "Wald F-statistic (robust)" : "F-statistic", inf->f_statistic,
                 (long long)inf->f_df1, (long long)inf->df_inference, p);
+    } else if (robust && inf->f_df1 > 0) {  /* the covariance singular on the terms */
+        fprintf(out, "Wald F-statistic (robust): NA on %lld and %lld DF,  p-value: NA\n",
+                (long long)inf->f_df1, (long long)inf->df_inference);
     }
     fprintf(out, "Log-likelihood: %.10g,  AIC: %.10g,  BIC: %.10g,  condition number of the "
             "scaled design: %.4g\n", inf->log_likelihood, inf->aic, inf->bic,

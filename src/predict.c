@@ -66,7 +66,9 @@ static int interval_check(const struct options *o, const struct model_file *m,
     for (int k = 0; k < (m->d + 1) * (m->d + 1); k++)
         if (!isfinite(m->cov[k]))
             return lr_fail_at(e, LR_EDATA, o->model, 0, 0, "--interval: the model's %s "
-                              "covariance has entries that are not finite (null)", m->cov_type);
+                              "covariance has entries that are not finite (null), as HC2 and "
+                              "HC3 give it where a row has leverage 1: train with --cov hc1 "
+                              "(or classical) for intervals", m->cov_type);
     return 0;
 }
 

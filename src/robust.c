@@ -1,6 +1,7 @@
 /* robust.c — sandwich covariances, robust and clustered; see robust.h. */
 #include "robust.h"
 
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ static void *zeroed(size_t n)
     return p;
 }
 
-/* Parts whose k×k sums are held at once (k² + 1 doubles each): a block's parts are taken
+/* Parts whose k×k sums are held at once (k² + 2 doubles each): a block's parts are taken
    this many at a time, each by one thread, and added in order. */
 enum { MEAT_PARTS = 64 };
 
@@ -84,7 +85,8 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
     const struct robust_problem *rp = rs->rp;
     const struct exact_fit *f = rs->f;
     int k = f->rank;
-    size_t width = (size_t)k * k + 1;
+    size_t width = (size_t)k * k + 2;
+    double h_tol = robust_leverage_tol(f);
     int64_t parts = par_chunks(pb->n_local);
     for (int64_t c0 = 0; c0 < parts; c0 += MEAT_PARTS) {
         int64_t c1 = c0 + MEAT_PARTS < parts ? c0 + MEAT_PARTS : parts;
@@ -96,7 +98,7 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
             for (int64_t c = c0; c < c1; c++) {
                 int64_t lo, hi;
                 par_chunk(pb->n_local, c, &lo, &hi);
-                double *P = rs->part + (size_t)(c - c0) * width, hmax = 0;
+                double *P = rs->part + (size_t)(c - c0) * width, hmax = 0, ones = 0;
                 for (int64_t i = lo; i < hi; i++) {
                     double w = pb->w ? pb->w[i] : 1.0;
                     if (!(w > 0))
@@ -105,11 +107,16 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
                     if (rp->type == COV_HC2 || rp->type == COV_HC3) {
                         double h = exact_leverage(f->R, k, x, w, u);
                         hmax = h > hmax ? h : hmax;
+                        if (1 - h <= h_tol) {  /* 1/(1 − h) is rounding's: the meat is NaN */
+                            ones++;
+                            continue;
+                        }
                         cf = rp->type == COV_HC2 ? 1 / (1 - h) : 1 / ((1 - h) * (1 - h));
                     }
                     add_outer(P, k, x, cf * we * we);
                 }
                 P[(size_t)k * k] = hmax;
+                P[(size_t)k * k + 1] = ones;
             }
             free(x);
         }
@@ -118,6 +125,7 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
             for (size_t a = 0; a < (size_t)k * k; a++)
                 rs->M[a] += P[a];
             rs->max_h = P[(size_t)k * k] > rs->max_h ? P[(size_t)k * k] : rs->max_h;
+            rs->n_h1 += (int64_t)P[(size_t)k * k + 1];
         }
     }
 }
@@ -329,7 +337,7 @@ void robust_begin(struct robust_pass *rs, const struct robust_problem *rp,
             table_init(&rs->tab[c], 64, k);
     } else if (rp->type != COV_CLASSICAL) {
         rs->M = zeroed((size_t)k * k * sizeof *rs->M);
-        rs->part = lr_malloc(MEAT_PARTS * ((size_t)k * k + 1) * sizeof *rs->part);
+        rs->part = lr_malloc(MEAT_PARTS * ((size_t)k * k + 2) * sizeof *rs->part);
     }
 }
 
@@ -373,40 +381,15 @@ static void congruence(const double *A, const double *M, int k, int transpose, d
     free(t);
 }
 
-void robust_end(struct robust_pass *rs, struct robust_cov *out)
+/* V ((D+1)×(D+1) row-major, original units, NaN where aliased) = T B M B Tᵀ from the
+   symmetric k×k meat M (column-major, both triangles), B = R⁻¹R⁻ᵀ. */
+static double *to_original(const struct robust_problem *rp, const struct exact_fit *f,
+                           const double *M)
 {
-    const struct robust_problem *rp = rs->rp;
-    const struct exact_fit *f = rs->f;
-    const struct exact_problem *pb = rp->pb;
-    int k = f->rank, d = pb->d;
+    int k = f->rank, d = rp->pb->d;
     size_t kk = (size_t)(k ? k * k : 1);
-    *out = (struct robust_cov){.d = d, .max_leverage = NAN};
-    int64_t n = rp->type == COV_CLASSICAL ? 0 : comm_sum_i64(rs->n);
-    double *M = lr_malloc(kk * sizeof *M), *Ri = lr_malloc(kk * sizeof *Ri);
-    double *A = lr_malloc(kk * sizeof *A), *Vs = lr_malloc(kk * sizeof *Vs);
-    if (rp->type == COV_CLASSICAL) {  /* M = σ²RᵀR, so that B M B = σ²B */
-        for (int b = 0; b < k; b++)
-            for (int a = 0; a <= b; a++) {
-                double v = 0;
-                for (int q = 0; q <= a; q++)
-                    v += f->R[(size_t)a * k + q] * f->R[(size_t)b * k + q];
-                M[(size_t)b * k + a] = rp->sigma2 * v;
-            }
-    } else if (rp->type == COV_CLUSTER) {
-        meat_clusters(rs, n, M, out->clusters);
-    } else {
-        memcpy(M, rs->M, (size_t)k * k * sizeof *M);
-        comm_sum(M, k * k);
-        out->max_leverage = rs->max_h;
-        comm_max(&out->max_leverage, 1);
-        if (rp->type == COV_HC1)
-            for (size_t a = 0; a < kk; a++)
-                M[a] *= (double)n / (double)(n - k);
-    }
-    for (int b = 0; b < k; b++)  /* the lower triangle from the upper */
-        for (int a = b + 1; a < k; a++)
-            M[(size_t)b * k + a] = M[(size_t)a * k + b];
-    memset(Ri, 0, kk * sizeof *Ri);
+    double *Ri = zeroed(kk * sizeof *Ri), *A = lr_malloc(kk * sizeof *A);
+    double *Vs = lr_malloc(kk * sizeof *Vs);
     for (int c = 0; c < k; c++)
         for (int r = 0; r <= c; r++)
             Ri[(size_t)c * k + r] = f->R[(size_t)c * k + r];
@@ -428,26 +411,96 @@ void robust_end(struct robust_pass *rs, struct robust_cov *out)
     unsigned char *fitted = zeroed((size_t)d + 1);
     for (int q = 0; q < k; q++)
         fitted[f->kept[q]] = 1;
-    out->V = lr_malloc((size_t)(d + 1) * (size_t)(d + 1) * sizeof *out->V);
+    /* W = V_s Tᵀ (row j: W[j·k + a]), then V = T W */
+    double *W = lr_malloc((size_t)(d + 1) * (size_t)(k ? k : 1) * sizeof *W);
+    for (int j = 0; j <= d; j++)
+        for (int a = 0; a < k; a++) {
+            double u = 0;
+            for (int b = 0; b < k; b++)
+                u += Vs[(size_t)b * k + a] * T[(size_t)j * k + b];
+            W[(size_t)j * k + a] = u;
+        }
+    double *V = lr_malloc((size_t)(d + 1) * (size_t)(d + 1) * sizeof *V);
     for (int i = 0; i <= d; i++)
         for (int j = 0; j <= d; j++) {
             double v = 0;
-            for (int a = 0; a < k; a++) {
-                double u = 0;
-                for (int b = 0; b < k; b++)
-                    u += Vs[(size_t)b * k + a] * T[(size_t)j * k + b];
-                v += T[(size_t)i * k + a] * u;
-            }
-            out->V[(size_t)i * (d + 1) + j] = fitted[i] && fitted[j] ? v : NAN;
+            for (int a = 0; a < k; a++)
+                v += T[(size_t)i * k + a] * W[(size_t)j * k + a];
+            V[(size_t)i * (d + 1) + j] = fitted[i] && fitted[j] ? v : NAN;
         }
+    free(W);
     free(fitted);
     free(e);
     free(col);
     free(T);
-    free(M);
     free(Ri);
     free(A);
     free(Vs);
+    return V;
+}
+
+double robust_leverage_tol(const struct exact_fit *f)
+{
+    return ROBUST_LEVERAGE_ULPS * (f->rank + 1) * DBL_EPSILON * (f->kappa > 1 ? f->kappa : 1);
+}
+
+void robust_end(struct robust_pass *rs, struct robust_cov *out)
+{
+    const struct robust_problem *rp = rs->rp;
+    const struct exact_fit *f = rs->f;
+    const struct exact_problem *pb = rp->pb;
+    int k = f->rank, d = pb->d;
+    size_t kk = (size_t)(k ? k * k : 1);
+    *out = (struct robust_cov){.d = d, .max_leverage = NAN, .rank_bound = k};
+    int64_t n = rp->type == COV_CLASSICAL ? 0 : comm_sum_i64(rs->n);
+    double *M = lr_malloc(kk * sizeof *M);
+    if (rp->type == COV_CLASSICAL) {  /* M = σ²RᵀR, so that B M B = σ²B */
+        for (int b = 0; b < k; b++)
+            for (int a = 0; a <= b; a++) {
+                double v = 0;
+                for (int q = 0; q <= a; q++)
+                    v += f->R[(size_t)a * k + q] * f->R[(size_t)b * k + q];
+                M[(size_t)b * k + a] = rp->sigma2 * v;
+            }
+    } else if (rp->type == COV_CLUSTER) {
+        meat_clusters(rs, n, M, out->clusters);
+        /* the scores add up to Xᵀ Ω e = 0, so each Σ_g S_g S_gᵀ has rank G − 1 at most */
+        int64_t bound = 0;
+        for (int g = 0; g < (rp->n_groups == 2 ? 3 : 1); g++)
+            bound += out->clusters[g] - 1;
+        out->rank_bound = bound < k ? (int)bound : k;
+    } else {
+        memcpy(M, rs->M, (size_t)k * k * sizeof *M);
+        comm_sum(M, k * k);
+        out->max_leverage = rs->max_h;
+        comm_max(&out->max_leverage, 1);
+        out->n_leverage_one = comm_sum_i64(rs->n_h1);
+        if (rp->type == COV_HC1)
+            for (size_t a = 0; a < kk; a++)
+                M[a] *= (double)n / (double)(n - k);
+    }
+    /* rank 0's sum for all: every decision taken from V below is then the same on every
+       rank, whatever order an Allreduce added in */
+    if (rp->type != COV_CLASSICAL && k > 0)
+        comm_bcast(M, (size_t)k * k * sizeof *M, 0);
+    for (int b = 0; b < k; b++)  /* the lower triangle from the upper */
+        for (int a = b + 1; a < k; a++)
+            M[(size_t)b * k + a] = M[(size_t)a * k + b];
+    if (out->n_leverage_one > 0)  /* a weight of 1/0 (as R's vcovHC: NaN throughout) */
+        for (size_t a = 0; a < kk; a++)
+            M[a] = NAN;
+    out->V = to_original(rp, f, M);
+    if (rp->type != COV_CLASSICAL) {  /* B itself: M = RᵀR */
+        for (int b = 0; b < k; b++)
+            for (int a = 0; a < k; a++) {
+                double v = 0;
+                for (int q = 0; q <= (a < b ? a : b); q++)
+                    v += f->R[(size_t)a * k + q] * f->R[(size_t)b * k + q];
+                M[(size_t)b * k + a] = v;
+            }
+        out->bread = to_original(rp, f, M);
+    }
+    free(M);
     for (int c = 0; rs->tab && c < (rp->n_groups == 2 ? 3 : 1); c++)
         table_free(&rs->tab[c]);
     free(rs->tab);
@@ -460,5 +513,6 @@ void robust_end(struct robust_pass *rs, struct robust_cov *out)
 void robust_cov_free(struct robust_cov *c)
 {
     free(c->V);
-    c->V = NULL;
+    free(c->bread);
+    c->V = c->bread = NULL;
 }

@@ -976,7 +976,8 @@ static const char *stopped_by(const struct run *r)
 /* Collective: the coefficients' covariance into r->inf, and with --cov other than classical
    the table's standard errors and tests from it (robust.h), on the degrees of freedom
    statsmodels uses: the residual ones for HC, G − 1 for clusters (the fewer, two-way). */
-static int infer_covariance(struct run *r, const double *theta_s, struct lr_error *e)
+static int infer_covariance(struct run *r, const double *theta_s, int *warned,
+                            struct lr_error *e)
 {
     struct dataset *ds = &r->ds;
     struct exact_problem pb = exact_problem_of(r);
@@ -1020,18 +1021,20 @@ static int infer_covariance(struct run *r, const double *theta_s, struct lr_erro
                               lr_shown(r->o->cov_columns).s,
                               ds->n_groups == 2 ? " of one of the columns" : ""), LR_EDATA;
         }
-        if (g < r->xf.rank)
-            log_note(&r->log, "warning: --cov: %lld clusters for %d coefficients: the "
-                     "cluster-robust covariance is rank deficient, so the F test is not "
-                     "reliable and the standard errors rest on very few clusters",
-                     (long long)g, r->xf.rank);
+        if (c.rank_bound < r->xf.rank)
+            log_warn(&r->log, "--cov: %lld clusters for %d coefficients: the cluster-robust "
+                     "covariance has rank %d at most, so Wald F tests of more coefficients "
+                     "than that are NA, and the standard errors rest on very few clusters",
+                     (long long)g, r->xf.rank, c.rank_bound);
     }
-    if ((r->o->cov == COV_HC2 || r->o->cov == COV_HC3) && c.max_leverage > 1 - 1e-12)
-        log_note(&r->log, "warning: --cov %s: a row has leverage 1 (fitted exactly), so its "
-                 "weight in %s is infinite", robust_type_name(r->o->cov),
-                 robust_type_name(r->o->cov));
-    inference_use_cov(&r->inf, c.V, robust_type_name(r->o->cov), df, c.clusters,
-                      r->o->cov == COV_CLUSTER ? ds->n_groups : 0);
+    if (c.n_leverage_one > 0 && (*warned = 1))
+        log_warn(&r->log, "--cov %s: %lld row%s leverage 1 (fitted exactly, as a level with one "
+                 "row is), where %s divides by 1 - h = 0: every standard error and test is NA "
+                 "(as R's vcovHC gives them); --cov hc1 needs no leverages",
+                 robust_type_name(r->o->cov), (long long)c.n_leverage_one,
+                 c.n_leverage_one == 1 ? " has" : "s have", robust_type_name(r->o->cov));
+    inference_use_cov(&r->inf, c.V, c.bread, c.rank_bound, robust_type_name(r->o->cov), df,
+                      c.clusters, r->o->cov == COV_CLUSTER ? ds->n_groups : 0);
     return LR_OK;
 }
 
@@ -1144,9 +1147,16 @@ static int infer(struct run *r, struct lr_error *e)
     if (r->o->no_intercept)
         theta_s[0] = 0;
     free(theta);
-    rc = infer_covariance(r, theta_s, e);
+    int warned = 0;  /* every test NA, and why told */
+    rc = infer_covariance(r, theta_s, &warned, e);
     if (rc == LR_OK)
         test_terms(r);
+    if (rc == LR_OK && r->o->cov != COV_CLASSICAL && r->inf.n_singular > 0 && !warned)
+        log_warn(&r->log, "--cov %s: the covariance is singular on the coefficients of %d "
+                 "Wald F test%s, whose F and p are NA: a robust covariance has no more rank "
+                 "than there are independent scores (clusters, rows not fitted exactly)",
+                 robust_type_name(r->o->cov), r->inf.n_singular,
+                 r->inf.n_singular == 1 ? "" : "s");
     if (rc == LR_OK && r->o->diagnostics)
         rc = diagnose(r, theta_s, e);
     free(theta_s);

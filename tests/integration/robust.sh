@@ -138,11 +138,55 @@ lr 2 2 --quiet --solver exact --cov hc3 --model-out "$TMP/r_aliased.json" "$TMP/
 check "an aliased column: null in the covariance, the rest = R's vcovHC(type = 'HC3')" \
     "$TMP/r_aliased.json" - - --r "$REF" swiss-aliased:HC3
 # fewer clusters than coefficients: statsmodels warns; so does linreg_mpi, then goes on
+# (with an overall F of 3 coefficients on rank 2 at most: NA)
 lr 3 1 --solver exact --features wt,hp,qsec --cov cluster:cyl --model-out "$TMP/few.json" \
     "$ROOT/datasets/mtcars.csv" >"$TMP/out" 2>&1
 grep -q "warning: --cov: 3 clusters for 4 coefficients" "$TMP/out" && grep -q '"clusters": \[' "$TMP/few.json" &&
     ok "fewer clusters than coefficients: a warning on stderr, and the table (as statsmodels)" ||
     not_ok "few clusters warning" "$(head -c 300 "$TMP/out")"
+
+# --- tests the covariance cannot give (datasets/r_robust_na_reference.R): NA in the table,
+# null in the model, the same under 1-3 ranks, and a warning that --quiet keeps. Fewer
+# clusters than tested coefficients (its rank is G - 1 at most), levels that are clusters
+# (their scores sum to 0 in each), HC2/HC3 with rows of leverage 1 (R's vcovHC: NaN), and
+# HC1 there, whose covariance lacks the two one-row levels' directions
+NA_REF="$ROOT/datasets/r_robust_na_reference.tsv"
+MT="$ROOT/datasets/mtcars.csv"
+: >"$TMP/na_checks"
+na_n=0
+na_run() {  # na_run NP CASE FORMULA COV WARNING ARGS...: train, queue the comparison
+    local np=$1 case=$2 formula=$3 cov=$4 warning=$5 out="$TMP/na_$((++na_n))"
+    shift 5
+    lr "$np" 1 --quiet --solver exact --formula "$formula" --cov "$cov" "$@" \
+        --model-out "$out.json" "$MT" >"$out.out" 2>"$out.err"
+    printf '%s\t%s\n' "--cov $cov NA where R's covariance is singular: $case ($np ranks)" \
+        "$(printf '%q ' "$out.json" "$out.out" "$NA_REF" "$case")" >>"$TMP/na_checks"
+    grep -q "^linreg_mpi: warning: $warning" "$out.err" &&
+        ok "--quiet keeps the warning: $case ($np ranks)" ||
+        not_ok "--quiet keeps the warning: $case ($np ranks)" "$(head -c 300 "$out.err")"
+}
+for np in 1 2 3; do
+    na_run "$np" cyl+wt:cluster:am 'mpg ~ factor(cyl) + wt' cluster:am \
+        "--cov: 2 clusters for 4 coefficients: the cluster-robust covariance has rank 1 at most"
+    na_run "$np" gear*wt:weights-carb:cluster:cyl 'mpg ~ factor(gear)*wt + poly(hp,2) + log(disp)' \
+        cluster:cyl "--cov: 3 clusters for 9 coefficients" --weights carb
+    na_run "$np" carb+wt:HC3 'mpg ~ factor(carb) + wt' hc3 "--cov HC3: 2 rows have leverage 1"
+done
+na_run 2 carb+wt:HC2 'mpg ~ factor(carb) + wt' hc2 "--cov HC2: 2 rows have leverage 1"
+na_run 3 carb+wt:HC1 'mpg ~ factor(carb) + wt' hc1 \
+    "--cov HC1: the covariance is singular on the coefficients of 1 Wald F test,"
+na_run 2 cyl+wt:cluster:cyl 'mpg ~ factor(cyl) + wt' cluster:cyl \
+    "--cov cluster: the covariance is singular on the coefficients of 2 Wald F tests,"
+"$PY" "$ROOT/tests/tools/check_robust_na.py" --batch "$TMP/na_checks" >"$TMP/na_checked"
+while IFS=$'\t' read -r res name why; do
+    [ "$res" = ok ] && ok "$name" || not_ok "$name" "$why"
+done <"$TMP/na_checked"
+[ "$(wc -l <"$TMP/na_checked")" -eq 12 ] || not_ok "every NA check ran" "$(tail -3 "$TMP/na_checked")"
+rc=0  # the HC3 model of 1 rank (the third run): no interval, and what would give one
+"$BIN" predict --model "$TMP/na_3.json" --interval confidence "$MT" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" = 65 ] && grep -q "covariance has entries that are not finite (null), as HC2 and HC3 give it where a row has leverage 1: train with --cov hc1" "$TMP/err" &&
+    ok "predict --interval with an HC3 covariance of NaN: exit 65 naming --cov hc1" ||
+    not_ok "predict --interval with an NaN HC3 covariance" "exit $rc: $(head -c 300 "$TMP/err")"
 
 # --- 200,000 clusters of two rows each, the two rows far apart (on different ranks)
 "$PY" - "$TMP/many.csv" <<'PY'

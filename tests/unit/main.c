@@ -82,6 +82,7 @@ int main(int argc, char **argv)
     add_formula_suite();
     add_cv_suite();
     add_locate_suite();
+    add_inference_suite();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = (int)CU_get_number_of_failures() + (int)CU_get_number_of_tests_failed();

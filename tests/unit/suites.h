@@ -26,6 +26,7 @@ void add_path_suite(void);
 void add_formula_suite(void);
 void add_cv_suite(void);
 void add_locate_suite(void);
+void add_inference_suite(void);
 
 /* Write text to a new temporary file; returns its path (static buffer per call site). */
 const char *test_write_file(const char *text, size_t len);
