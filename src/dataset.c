@@ -1014,7 +1014,7 @@ static int read_stream(struct load *L, const struct data_options *o, struct data
         (o->cache && scratch_open(&st->at, o->scratch, 1, 0, 0, rows, e) < 0))
         return -1;
     int64_t in_memory = comm_sum_i64(scratch_in_memory(&st->sc));
-    if (in_memory > 0 && comm_rank() == 0 && !o->quiet)
+    if (in_memory > 0 && comm_rank() == 0)  /* a warning: --quiet keeps it */
         fprintf(stderr, "linreg_mpi: warning: the scratch directory of %lld rank%s is a tmpfs "
                 "(%s): the rows kept there between passes stay in memory, so stream mode saves "
                 "none; name a directory on a local disk with --scratch DIR\n",

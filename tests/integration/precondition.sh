@@ -77,14 +77,17 @@ wampler wampler5 "7590001 -20479994 20480063 -20479636 25231365 -20476094 204893
 # NAME EPOCHS SCALE_EPOCHS SCALE_STOP: the table's figures (Wampler1-4's column scaling:
 # 7812-14141 there)
 for spec in "longley 14 2082 convergence" "wampler1 14 14141 stalled" "wampler2 14 14042 stalled" \
-    "wampler3 14 14141 stalled" "wampler4 14 7812 stalled" "wampler5 65 7812 stalled"; do
+    "wampler3 14 14141 stalled" "wampler4 14 7812 stalled" "wampler5 63 7812 stalled"; do
     read -r f fig fig_sc stop_sc <<<"$spec"
     lr 1 1 --quiet --solver exact --model-out "$TMP/$f.ex.json" "$TMP/$f.csv"
     lr 2 1 --quiet --model-out "$TMP/$f.json" "$TMP/$f.csv"
     lr 1 1 --quiet --precondition scale --model-out "$TMP/$f.sc.json" "$TMP/$f.csv"
     e=$(epochs "$TMP/$f.json") es=$(epochs "$TMP/$f.sc.json") g=$(gap "$TMP/$f.json" "$TMP/$f.ex.json")
     b=$(json_numbers "$TMP/$f.json" error_bound) want=1e-10
-    [ $f = wampler5 ] && want=$b  # noise of 2e7 on y: the gradient's rounding floor
+    # Wampler5's y has noise of 2e7: the run ends at the gradient's rounding level, where the
+    # bound, computed from the gradient as evaluated, can fall below the actual error (6.6e-11
+    # against 1.7e-10 at 2 ranks; README, "Converged or stalled"); the 1e-8 of converged holds
+    [ $f = wampler5 ] && want=1e-9
     grep -q '"stopped_by": "convergence",' "$TMP/$f.json" && le "$b" 1e-8 && upto "$e" "$fig" &&
         [ "$(stop "$TMP/$f.sc.json")" = "$stop_sc" ] && near "$es" "$fig_sc" &&
         le "$g" "$want" && le "$g" 1e-8 &&

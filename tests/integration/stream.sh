@@ -209,13 +209,13 @@ if mount -t tmpfs -o size=1m tmpfs "$TMP/tiny" 2>/dev/null; then
         ok "a 1 MB scratch file system for 34 MB of rows: exit 73 with the numbers" ||
         not_ok "too small scratch: exit $rc" "$(tail -c 300 "$TMP/t.err")"
     mount -t tmpfs -o size=64m tmpfs "$TMP/tiny" &&
-        lr 2 1 --memory stream --block-rows 4096 --scratch "$TMP/tiny" --model-out "$TMP/t.json" \
-            "$TMP/hard.csv" \
+        lr 2 1 --quiet --memory stream --block-rows 4096 --scratch "$TMP/tiny" \
+            --model-out "$TMP/t.json" "$TMP/hard.csv" \
             >/dev/null 2>"$TMP/t.err"
     rc=$?
     umount "$TMP/tiny"
     [ $rc -eq 0 ] && [ "$(grep -c "scratch directory of 2 ranks is a tmpfs" "$TMP/t.err")" = 1 ] &&
-        ok "a scratch directory on a tmpfs: one warning that it saves no memory" ||
+        ok "a scratch directory on a tmpfs: one warning that it saves no memory, even under --quiet" ||
         not_ok "tmpfs scratch: exit $rc, no single warning" "$(tail -c 300 "$TMP/t.err")"
 else
     not_ok "cannot mount a small tmpfs for the scratch check (tests run as root)"
