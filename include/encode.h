@@ -164,6 +164,8 @@ struct enc_reader {
     const struct enc_na *na;
     const struct level_dict *fixed; /* per source column: READ_FIXED's levels */
     int unknown_error;              /* READ_FIXED: an unseen level fails the record */
+    int fills_fixed;                /* predict, evaluate: the model's means are the only
+                                       fills, and a column without one has none to offer */
     int64_t max_entries, max_bytes; /* a piece's dictionary per column */
 };
 

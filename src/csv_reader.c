@@ -337,11 +337,12 @@ static void fail_record(struct piece *st)
             break;
         }
         /* a formula takes no mean: one put in before its functions would stand for a
-           value of the term that R never fits */
+           value of the term that R never fits; nor does a model's column it gave none */
         lr_fail_at(e, LR_EDATA, path, line, column, "column '%s'%s: '%s' is a missing value; "
                    "--missing skip skips such rows%s (--na-values says which strings are "
                    "missing)", name, where, st->bad_text,
-                   !lay->formula                ? ", --missing mean fills in the column's "
+                   !lay->formula && !(lay->enc && lay->enc->fills_fixed)
+                                                ? ", --missing mean fills in the column's "
                                                   "training mean"
                    : lay->hint != CSV_HINT_MODEL ? ", as R's lm() does (na.omit)"
                                                  : "");

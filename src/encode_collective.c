@@ -94,7 +94,7 @@ int enc_setup_init(struct enc_setup *rs, const struct csv_head *hi, const int *s
     rs->rd = (struct enc_reader){
         .mode = rs->mode, .miss = rs->miss, .target_keep_missing = keep_missing_target,
         .na = &rs->na, .fixed = rs->fixed, .unknown_error = o->unknown_error,
-        .max_entries = o->max_levels + 1 > 100000 ? o->max_levels + 1 : 100000,
+        .fills_fixed = o->model_enc != NULL, .max_entries = o->max_levels + 1 > 100000 ? o->max_levels + 1 : 100000,
         .max_bytes = (int64_t)1 << 28,
     };
     return 0;

@@ -225,8 +225,8 @@ lr 2 1 --quiet --solver exact --categorical near,kind --missing skip --model-out
 lr 2 1 predict --missing skip --model "$TMP/noskip.json" "$TMP/few.csv" >"$TMP/p.txt" 2>"$TMP/err"
 [ "$(sed -n 3p "$TMP/p.txt")$(sed -n 4p "$TMP/p.txt")" = '""""' ] && [ "$(wc -l <"$TMP/p.txt")" = 4 ] &&
     ! grep -q overrides "$TMP/err" &&
-    expect_fail "predict --missing error on a --missing skip model: the override said, the error names skip" 65 \
-        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip" 2 predict --missing error --model "$TMP/noskip.json" "$TMP/few.csv" &&
+    expect_fail "predict --missing error on a --missing skip model: the override said, the error names skip (not mean: the model has no means)" 65 \
+        "few.csv:3:1: column 'x1': '' is a missing value; --missing skip skips such rows (--na-values says" 2 predict --missing error --model "$TMP/noskip.json" "$TMP/few.csv" &&
     grep -q "^linreg_mpi: --missing error overrides the model's --missing skip$" "$TMP/err" &&
     ok "predict --missing skip: rows with a missing value get an empty prediction, one line per row" ||
     not_ok "predict --missing skip" "$(cat "$TMP/p.txt" "$TMP/err")"
