@@ -50,13 +50,14 @@ run_file() {
     fi
 }
 
-# Files that time the program (deadlines, kills at moments) run alone, after the others;
-# so does install, whose local Slurm once failed to come up beside slurm.sh's (slurmd could
-# not register with its controller while both clusters started on a loaded machine).
-SERIAL=" adversarial checkpoint install "
+# Files that time the program (kills at moments, signals) run alone, after the others; so
+# does install, whose local Slurm once failed to come up beside slurm.sh's (slurmd could not
+# register with its controller while both clusters started on a loaded machine).
+# (adversarial.sh runs with the others: its limit of 60 s catches a hang, not a slow start.)
+SERIAL=" checkpoint install "
 # The longest files start first, so that the last one to start is not a long one (reader
 # alone takes about 4.5 minutes); the reports still come in file order.
-LONG=" train predict encode inputs reader "  # the last is started first
+LONG=" adversarial train predict encode inputs reader "  # the last is started first
 names=()
 serial=()
 parallel=()

@@ -72,10 +72,10 @@ wait_for_epoch() {
 }
 
 # The premise: one epoch more or less changes the model's bits at EPOCHS.
-lr 2 1 "${CK_OPTS[@]}" --model-out "$TMP/full2.json" "$TMP/ck.csv"
+lr 2 1 "${CK_OPTS[@]}" --model-out "$TMP/full21.json" "$TMP/ck.csv"
 lr 2 1 "${CK_BASE[@]}" --epochs $((EPOCHS - 1)) --model-out "$TMP/less.json" "$TMP/ck.csv"
 if [ "$(json_numbers "$TMP/less.json" epochs)" = $((EPOCHS - 1)) ] &&
-    ! diff <(model_values "$TMP/full2.json") <(model_values "$TMP/less.json") >/dev/null; then
+    ! diff <(model_values "$TMP/full21.json") <(model_values "$TMP/less.json") >/dev/null; then
     ok "$((EPOCHS - 1)) and $EPOCHS epochs give other weights: the resume checks can see an epoch lost or repeated"
 else
     not_ok "$((EPOCHS - 1)) and $EPOCHS epochs give the same weights: the resume checks below prove little"
@@ -85,7 +85,7 @@ fi
 rm -f "$TMP/ck.bin"
 lr 2 1 "${CK_BASE[@]}" --epochs 250 --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
 lr 2 1 "${CK_OPTS[@]}" --checkpoint "$TMP/ck.bin" --resume "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv" &&
-    diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+    diff <(model_sans_timing "$TMP/full21.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
     ok "--epochs 250 with a checkpoint, resumed to $EPOCHS: bitwise the uninterrupted model" ||
     not_ok "--epochs 250 with a checkpoint, resumed to $EPOCHS: the models differ"
 
@@ -111,7 +111,8 @@ grep -q '"method": "sample"' "$TMP/pc12.json" &&
 # Three threads per rank run the threaded kernel (400,000 rows a rank: 98 parts).
 for cfg in "1 1" "2 1" "2 3"; do
     read -r np th <<<"$cfg"
-    lr "$np" "$th" "${CK_OPTS[@]}" --model-out "$TMP/full$np$th.json" "$TMP/ck.csv"
+    [ -s "$TMP/full$np$th.json" ] ||  # 2 x 1: the premise's run
+        lr "$np" "$th" "${CK_OPTS[@]}" --model-out "$TMP/full$np$th.json" "$TMP/ck.csv"
     for at in 50 150 250; do
         rm -f "$TMP/ck.bin"
         start_bg "$np" "$th" "$BIN" "${CK_LOUD[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP/part.json" "$TMP/ck.csv"
@@ -174,7 +175,7 @@ rm -f "$TMP/part.json"
 # (the half-written temporary file next to it shows the crash came mid-write)
 [ "$rc" -ne 0 ] && [ -s "$TMP/ck.bin" ] && ls "$TMP"/ck.bin.tmp.* >/dev/null 2>&1 &&
     resume_to_end 2 1 "$TMP/ck.bin" "$TMP/part.json" &&
-    diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+    diff <(model_sans_timing "$TMP/full21.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
     ! ls "$TMP"/ck.bin.tmp.* >/dev/null 2>&1 &&
     ok "crash mid-write of a checkpoint: the previous one is intact, resumes bitwise, debris removed" ||
     not_ok "crash mid-write of a checkpoint" "rc=$rc $(ls "$TMP" | grep ck.bin | tr '\n' ' ')"
@@ -185,7 +186,7 @@ start_bg 2 1 "$BIN" "${CK_LOUD[@]}" --checkpoint "$TMP/ck.bin" --model-out "$TMP
 wait_for_epoch 150
 kill_job
 cp "$TMP/ck.bin" "$TMP/ck_saved.bin"
-model_values "$TMP/full2.json" >"$TMP/want.txt"
+model_values "$TMP/full21.json" >"$TMP/want.txt"
 for cfg in "1 1" "3 1" "2 3"; do
     read -r np th <<<"$cfg"
     cp "$TMP/ck_saved.bin" "$TMP/ck.bin"
@@ -213,7 +214,7 @@ for sig in TERM USR1; do
     [ "$rc" = 75 ] && grep -q "stopped by SIG$sig after epoch [0-9]*; checkpoint written to $TMP/ck.bin" "$TMP/bg.err" &&
         grep -q "resume with: mpirun -n 2 .* --resume $TMP/ck.bin" "$TMP/bg.err" &&
         resume_to_end 2 1 "$TMP/ck.bin" "$TMP/part.json" &&
-        diff <(model_sans_timing "$TMP/full2.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
+        diff <(model_sans_timing "$TMP/full21.json") <(model_sans_timing "$TMP/part.json") >/dev/null &&
         ok "SIG$sig: exit 75, checkpoint, resume command; the resumed model is bitwise the same" ||
         not_ok "SIG$sig" "rc=$rc $(head -3 "$TMP/bg.err")"
 done
@@ -227,8 +228,11 @@ diff <(model_sans_timing "$TMP/auto_full.json") <(model_sans_timing "$TMP/part.j
     ok "default stopping: stop at epoch 60, resume without --epochs, same model bitwise" ||
     not_ok "default stopping rule across a resume"
 
-# damaged or foreign checkpoints: exit 65 (66 if missing) naming what is wrong
-cp "$TMP/ck_saved.bin" "$TMP/good.bin"
+# damaged or foreign checkpoints: exit 65 (66 if missing) naming what is wrong. Refusing
+# one needs no large data and no long run: 20,000 rows and a checkpoint after 10 epochs.
+"$GEN" --rows 20000 --features 8 --kind hard --seed 9 "$TMP/sm.csv" 2>/dev/null
+R=(--quiet --tol 0 --epochs $EPOCHS --precondition scale --model-out "$TMP/x.json")
+lr 2 1 --quiet --tol 0 --epochs 10 --precondition scale --checkpoint "$TMP/good.bin" --model-out "$TMP/x.json" "$TMP/sm.csv"
 size=$(stat -c %s "$TMP/good.bin")
 head -c $((size - 9)) "$TMP/good.bin" >"$TMP/truncated.bin"
 flip() {  # flip FILE OFFSET: invert one byte
@@ -239,27 +243,26 @@ flip() {  # flip FILE OFFSET: invert one byte
 cp "$TMP/good.bin" "$TMP/flipped.bin" && flip "$TMP/flipped.bin" $((size / 2))
 cp "$TMP/good.bin" "$TMP/magic.bin" && flip "$TMP/magic.bin" 0
 cp "$TMP/good.bin" "$TMP/version.bin" && printf '\x63' | dd of="$TMP/version.bin" bs=1 seek=8 conv=notrunc status=none
-"$GEN" --rows 100001 --features 8 --kind hard --seed 9 "$TMP/other_rows.csv" 2>/dev/null
-"$GEN" --rows 800000 --features 8 --kind hard --seed 10 "$TMP/other_values.csv" 2>/dev/null
-R=(--quiet --tol 0 --epochs $EPOCHS --precondition scale --model-out "$TMP/x.json")
-expect_fail "checkpoint truncated" 65 "checkpoint is truncated" 2 "${R[@]}" --resume "$TMP/truncated.bin" "$TMP/ck.csv"
-expect_fail "checkpoint with a flipped byte" 65 "checkpoint is corrupt: checksum" 2 "${R[@]}" --resume "$TMP/flipped.bin" "$TMP/ck.csv"
-expect_fail "checkpoint with a bad magic number" 65 "not a linreg_mpi checkpoint" 2 "${R[@]}" --resume "$TMP/magic.bin" "$TMP/ck.csv"
-expect_fail "checkpoint of another format version" 65 "checkpoint format version 99; this linreg_mpi reads version 5" 2 "${R[@]}" --resume "$TMP/version.bin" "$TMP/ck.csv"
-expect_fail "checkpoint of other data (rows)" 65 "made from other data: 800000 rows, this data has 100001" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_rows.csv"
+"$GEN" --rows 10001 --features 8 --kind hard --seed 9 "$TMP/other_rows.csv" 2>/dev/null
+"$GEN" --rows 20000 --features 8 --kind hard --seed 10 "$TMP/other_values.csv" 2>/dev/null
+expect_fail "checkpoint truncated" 65 "checkpoint is truncated" 2 "${R[@]}" --resume "$TMP/truncated.bin" "$TMP/sm.csv"
+expect_fail "checkpoint with a flipped byte" 65 "checkpoint is corrupt: checksum" 2 "${R[@]}" --resume "$TMP/flipped.bin" "$TMP/sm.csv"
+expect_fail "checkpoint with a bad magic number" 65 "not a linreg_mpi checkpoint" 2 "${R[@]}" --resume "$TMP/magic.bin" "$TMP/sm.csv"
+expect_fail "checkpoint of another format version" 65 "checkpoint format version 99; this linreg_mpi reads version 5" 2 "${R[@]}" --resume "$TMP/version.bin" "$TMP/sm.csv"
+expect_fail "checkpoint of other data (rows)" 65 "made from other data: 20000 rows, this data has 10001" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_rows.csv"
 expect_fail "checkpoint of other data (values)" 65 "made from other data: the values of column 'y' differ" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/other_values.csv"
-expect_fail "checkpoint of other data (columns)" 65 "made from other data: 8 features, this data has 7" 2 "${R[@]}" --drop x8 --resume "$TMP/good.bin" "$TMP/ck.csv"
-lr 2 1 --quiet --tol 0 --epochs 5 --validation-split 0.2 --checkpoint "$TMP/vs.bin" --model-out "$TMP/x.json" "$TMP/ck.csv"
-lr 2 1 --quiet --tol 0 --epochs 5 --checkpoint "$TMP/e5.bin" --model-out "$TMP/x.json" "$TMP/ck.csv"
-lr 2 1 --tol 0 --epochs 3 --seed 5 --resume "$TMP/e5.bin" --model-out "$TMP/x.json" "$TMP/ck.csv" 2>"$TMP/err" &&
+expect_fail "checkpoint of other data (columns)" 65 "made from other data: 8 features, this data has 7" 2 "${R[@]}" --drop x8 --resume "$TMP/good.bin" "$TMP/sm.csv"
+lr 2 1 --quiet --tol 0 --epochs 5 --validation-split 0.2 --checkpoint "$TMP/vs.bin" --model-out "$TMP/x.json" "$TMP/sm.csv"
+lr 2 1 --quiet --tol 0 --epochs 5 --checkpoint "$TMP/e5.bin" --model-out "$TMP/x.json" "$TMP/sm.csv"
+lr 2 1 --tol 0 --epochs 3 --seed 5 --resume "$TMP/e5.bin" --model-out "$TMP/x.json" "$TMP/sm.csv" 2>"$TMP/err" &&
     grep -q "warning: the checkpoint is past --epochs 3: no epoch left to run" "$TMP/err" &&
     ok "resume: --seed without a split is accepted; --epochs below the checkpoint's epoch warns" ||
     not_ok "resume with --seed and no split, or --epochs below" "$(head -2 "$TMP/err")"
-{ head -1 "$TMP/ck.csv"; tail -n +2 "$TMP/ck.csv" | tac; } >"$TMP/reversed.csv"
+{ head -1 "$TMP/sm.csv"; tail -n +2 "$TMP/sm.csv" | tac; } >"$TMP/reversed.csv"
 expect_fail "checkpoint of the same rows in another order" 65 "made from other data: the same rows in another order" 2 "${R[@]}" --resume "$TMP/good.bin" "$TMP/reversed.csv"
-expect_fail "checkpoint made with other options (--lr)" 65 "made with other options: --lr auto, now 0.1" 2 "${R[@]}" --lr 0.1 --resume "$TMP/good.bin" "$TMP/ck.csv"
-expect_fail "checkpoint made with other options (--seed, with a split)" 65 "made with other options: --seed 1, now 5" 2 "${R[@]}" --validation-split 0.2 --seed 5 --resume "$TMP/vs.bin" "$TMP/ck.csv"
-expect_fail "checkpoint made with other options" 65 "made with other options: --l2 0, now 0.5" 2 "${R[@]}" --l2 0.5 --resume "$TMP/good.bin" "$TMP/ck.csv"
-expect_fail "checkpoint made with other options (scaling)" 65 "made with other options: scaling, now --no-scale" 2 "${R[@]}" --no-scale --resume "$TMP/good.bin" "$TMP/ck.csv"
-expect_fail "missing checkpoint" 66 "cannot read the checkpoint: No such file" 2 "${R[@]}" --resume "$TMP/nope.bin" "$TMP/ck.csv"
-expect_fail "unwritable checkpoint directory" 74 "cannot write the checkpoint here" 2 "${R[@]}" --checkpoint "$TMP/no/dir/ck.bin" "$TMP/ck.csv"
+expect_fail "checkpoint made with other options (--lr)" 65 "made with other options: --lr auto, now 0.1" 2 "${R[@]}" --lr 0.1 --resume "$TMP/good.bin" "$TMP/sm.csv"
+expect_fail "checkpoint made with other options (--seed, with a split)" 65 "made with other options: --seed 1, now 5" 2 "${R[@]}" --validation-split 0.2 --seed 5 --resume "$TMP/vs.bin" "$TMP/sm.csv"
+expect_fail "checkpoint made with other options" 65 "made with other options: --l2 0, now 0.5" 2 "${R[@]}" --l2 0.5 --resume "$TMP/good.bin" "$TMP/sm.csv"
+expect_fail "checkpoint made with other options (scaling)" 65 "made with other options: scaling, now --no-scale" 2 "${R[@]}" --no-scale --resume "$TMP/good.bin" "$TMP/sm.csv"
+expect_fail "missing checkpoint" 66 "cannot read the checkpoint: No such file" 2 "${R[@]}" --resume "$TMP/nope.bin" "$TMP/sm.csv"
+expect_fail "unwritable checkpoint directory" 74 "cannot write the checkpoint here" 2 "${R[@]}" --checkpoint "$TMP/no/dir/ck.bin" "$TMP/sm.csv"

@@ -186,55 +186,63 @@ for j, name in enumerate(head):
         print(name, len(vals), "text", len(distinct))
 PY
 }
-# the same figures from describe --json
-figures() {
-    python3 - "$1" <<'PY'
+# same_figures REF JSON...: each describe --json output against REF's figures (the same
+# lines, numbers within 1e-12), in one Python for all of them; prints "np=N th=T block=B; "
+# (from the names, FILE.N.T.B.json) for each that differs, then the first one's figures
+same_figures() {
+    python3 - "$@" <<'PY'
 import json, sys
-j = json.load(open(sys.argv[1]))
-print("rows", j["rows"])
-cols = {c["name"]: "%d %.17g %.17g %.17g" % (c["count"], c["mean"], c["min"], c["max"]) for c in j["columns"]}
-cols.update({c["name"]: "%d text %d" % (c["count"], c["distinct"]) for c in j["text"]})
-for name in cols:
-    print(name, cols[name])
-PY
-}
-same_figures() {  # same_figures REF GOT: the same lines, numbers within 1e-12
-    python3 - "$1" "$2" <<'PY'
-import sys
-def table(path):
-    return {l.split()[0]: l.split()[1:] for l in open(path) if l.strip()}
+def table(lines):
+    return {l.split()[0]: l.split()[1:] for l in lines if l.strip()}
+def figures(path):  # the reference's lines, from describe --json
+    j = json.load(open(path))
+    cols = {c["name"]: "%d %.17g %.17g %.17g" % (c["count"], c["mean"], c["min"], c["max"]) for c in j["columns"]}
+    cols.update({c["name"]: "%d text %d" % (c["count"], c["distinct"]) for c in j["text"]})
+    return ["rows %d" % j["rows"]] + ["%s %s" % (name, cols[name]) for name in cols]
 def same(x, y):
     try:
         a, b = float(x), float(y)
     except ValueError:
         return x == y
     return abs(a - b) <= 1e-12 * max(1, abs(a))
-a, b = table(sys.argv[1]), table(sys.argv[2])
-ok = a.keys() == b.keys() and all(
-    len(a[k]) == len(b[k]) and all(same(x, y) for x, y in zip(a[k], b[k])) for k in a)
-sys.exit(0 if ok else 1)
+a = table(open(sys.argv[1]))
+first = None
+for path in sys.argv[2:]:
+    try:
+        got = figures(path)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        got = ["unreadable: %s" % e]
+    b = table(got)
+    if not (a.keys() == b.keys() and all(
+            len(a[k]) == len(b[k]) and all(same(x, y) for x, y in zip(a[k], b[k])) for k in a)):
+        np_, th, block = path.rsplit(".", 4)[1:4]
+        print("np=%s th=%s block=%s; " % (np_, th, block), end="")
+        first = first or got
+if first:
+    print("| got: " + " ".join(first[:3]))
+    sys.exit(1)
 PY
 }
 # every rank, thread and block combination on the largest file; a spread of them elsewhere
 for f in comma_in_quotes escaped_quotes newlines newlines_lf quotes_and_newlines \
          quoted_numbers_escaped empty_fields utf8 free_text; do
     reference "$TMP/$f.csv" >"$TMP/$f.ref"
-    bad=""
     ranks="1 3 8" threads="1 3" blocks="1 7"
     [ $f = free_text ] && ranks="1 2 3 8" threads="1 2 3" blocks="1 7 64"
+    rm -f "$TMP/$f".*.json
+    : >"$TMP/err"
     for np in $ranks; do
         for th in $threads; do
             for block in $blocks; do
                 LINREG_TEST_BLOCK_BYTES=$block timeout 30 mpirun --oversubscribe --bind-to none -n $np \
                     -x LINREG_TEST_BLOCK_BYTES "$HOOKS_BIN" describe --json --threads $th "$TMP/$f.csv" \
-                    >"$TMP/$f.json" 2>"$TMP/err" </dev/null
-                figures "$TMP/$f.json" >"$TMP/$f.got" 2>>"$TMP/err"
-                same_figures "$TMP/$f.ref" "$TMP/$f.got" || bad+="np=$np th=$th block=$block; "
+                    >"$TMP/$f.$np.$th.$block.json" 2>>"$TMP/err" </dev/null
             done
         done
     done
-    [ -z "$bad" ] && ok "RFC 4180 $f.csv: describe = Python's csv module under ranks $ranks x threads $threads x blocks of $blocks bytes" ||
-        not_ok "RFC 4180 $f.csv" "$bad $(head -c 300 "$TMP/err") | $(head -3 "$TMP/$f.ref" | tr '\n' ' ') vs $(head -3 "$TMP/$f.got" | tr '\n' ' ')"
+    bad=$(same_figures "$TMP/$f.ref" "$TMP/$f".*.json) && [ -z "$bad" ] &&
+        ok "RFC 4180 $f.csv: describe = Python's csv module under ranks $ranks x threads $threads x blocks of $blocks bytes" ||
+        not_ok "RFC 4180 $f.csv" "$bad $(head -c 300 "$TMP/err") | want: $(head -3 "$TMP/$f.ref" | tr '\n' ' ')"
 done
 # train and predict read the same records: the free-text column dropped
 lr 3 2 --quiet --drop note,id --target y --model-out "$TMP/ft.json" "$TMP/free_text.csv" &&
