@@ -126,6 +126,7 @@ for csv in "$ROOT"/datasets/*.csv; do
         filip | longley) continue ;;
         chickwts) opts=(--categorical feed) ;;
         iris) opts=(--target Sepal.Length --categorical Species) ;;
+        formula_levels) opts=(--categorical c,g --missing skip) ;;  # x missing in a row
         formula_*) opts=(--categorical g,h) ;;
     esac
     rm -f "$TMP/d.json"
