@@ -6,7 +6,10 @@
 # cooks.distance weighs residuals, sqrt(w) e; mtcars_0: without intercept). Then, as case
 # "mtcars-rows", every row of the mtcars fit in file order with, after those, its fitted
 # value, residual and normal quantile (qqnorm of the studentized residuals): the rows of
-# --diagnostics-sample.
+# --diagnostics-sample. Last, as case "lev1", lm(mpg ~ factor(carb) + wt): carb 6 and 8 have
+# one car each (rows 30 and 31), fitted alone, of leverage 1 (hatvalues 1, cooks.distance
+# and rstandard NaN): its ten, then as "lev1-rows" every row as "mtcars-rows" gives them
+# (qqnorm leaves the NaN out), NaN written "nan".
 out <- c()
 emit <- function(case, m) {
   d <- cooks.distance(m); h <- hatvalues(m); r <- rstandard(m)
@@ -27,4 +30,11 @@ d <- cooks.distance(m); h <- hatvalues(m); r <- rstandard(m); q <- qqnorm(r, plo
 for (i in seq_along(d))
   out <- c(out, sprintf("mtcars-rows\t%d\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g", i, i,
                         d[[i]], h[[i]], r[[i]], fitted(m)[[i]], resid(m)[[i]], q[[i]]))
+lv <- lm(mpg ~ factor(carb) + wt, data = mt)
+emit("lev1", lv)
+d <- cooks.distance(lv); h <- hatvalues(lv); r <- rstandard(lv); q <- qqnorm(r, plot.it = FALSE)$x
+for (i in seq_along(d))
+  out <- c(out, gsub("NaN|NA", "nan",
+                     sprintf("lev1-rows\t%d\t%d\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g", i, i,
+                             d[[i]], h[[i]], r[[i]], fitted(lv)[[i]], resid(lv)[[i]], q[[i]])))
 writeLines(out)

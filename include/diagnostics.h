@@ -24,7 +24,9 @@
  *                 with their leverage h_i = ‖R⁻ᵀx̃_i‖² and studentized residual
  *                 r_i = e_i / (s √(1 − h_i)), s² = RSS/(n − k) (R's cooks.distance, hatvalues
  *                 and rstandard); each thread part and each rank keeps its own best, merged
- *                 (ties: the earlier row); a row with h_i = 1 has none (R gives NaN)
+ *                 (ties: the earlier row); a row of leverage 1 (1 − h_i within robust.h's
+ *                 rounding tolerance, the rows HC2 and HC3 count so) has h_i = 1 and no Cook's
+ *                 distance nor studentized residual (NaN, as R's), and is never among them
  *
  * With weights ω every figure is of the weighted residuals √ω_i·e_i (statsmodels' WLS
  * summary, R's influence of a weighted lm: h_i = ω_i‖R⁻ᵀx̃_i‖², s² = Σω_i e_i²/(n − k)),
@@ -65,6 +67,7 @@ struct diagnostics {
     int64_t n;
     int k;                     /* coefficients kept */
     double sigma2;             /* s² = RSS/(n − k) */
+    int64_t n_leverage_one;    /* rows of leverage 1 (robust.h's rule): no Cook's distance */
     int n_top;                 /* rows in top (fewer than DIAG_TOP for few rows) */
     struct influence top[DIAG_TOP];  /* largest Cook's distance first */
     double omnibus, omnibus_p, skew, kurtosis, jarque_bera, jarque_bera_p, durbin_watson;

@@ -11,14 +11,23 @@
 #include "comm.h"
 #include "hash.h"
 #include "par.h"
+#include "robust.h"
 
 /* What one pass adds up over the rows of positive weight: their count, power sums of the
    weighted residual e = √ω·(y − ŷ), Σ(e_t − e_{t−1})² inside the part (and, apart, the
-   part's first and last residual), then Ãᵀu for u = e² (k kept columns); Σu and Σu² are
-   Σe² and Σe⁴. */
-enum { S_N, S_E1, S_E2, S_E3, S_E4, S_DW, S_FIXED };
+   part's first and last residual), the rows of leverage 1, then Ãᵀu for u = e² (k kept
+   columns); Σu and Σu² are Σe² and Σe⁴. */
+enum { S_N, S_E1, S_E2, S_E3, S_E4, S_DW, S_H1, S_FIXED };
 
-/* Cook's distance up to its constant factor 1/(k s²): what orders the rows. */
+/* Row leverage h as reported: 1 where 1 − h is within rounding of 0 (robust.h's rule, the
+   rows HC2 and HC3 count as of leverage 1; R's hatvalues gives them 1), else h. */
+static double leverage_of(double h, double h_tol)
+{
+    return 1 - h <= h_tol ? 1.0 : h;
+}
+
+/* Cook's distance up to its constant factor 1/(k s²): what orders the rows; NaN at
+   leverage 1, where it is 0/0 (R's cooks.distance gives NaN). */
 static double cooks_key(double e, double h)
 {
     return h < 1 ? e * e * h / ((1 - h) * (1 - h)) : NAN;
@@ -49,7 +58,7 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
                       long double *acc, double *ends, struct influence *top, int *n_top)
 {
     int k = f->rank;
-    double prev = 0;
+    double prev = 0, h_tol = robust_leverage_tol(f);
     double *x = lr_malloc(2 * (size_t)(k ? k : 1) * sizeof *x), *u = x + k;
     for (int64_t i = lo; i < hi; i++) {
         double w = pb->w ? pb->w[i] : 1.0;
@@ -74,7 +83,8 @@ static void part_sums(const struct exact_problem *pb, const double *theta_s,
             x[q] = exact_design(pb, i, f->kept[q]);
             acc[S_FIXED + q] += x[q] * u2;
         }
-        double h = exact_leverage(f->R, k, x, w, u);
+        double h = leverage_of(exact_leverage(f->R, k, x, w, u), h_tol);
+        acc[S_H1] += h == 1;
         struct influence v = {.row = base + i, .cooks = cooks_key(e, h), .leverage = h,
                               .residual = e, .fitted = fit + (offset ? offset[i] : 0)};
         top_add(top, n_top, &v);
@@ -206,7 +216,8 @@ void diagnostics_end(struct diag_pass *dp, const double *col_m2, const double *s
     double m3 = sum[S_E3] / n - 3 * mean * sum[S_E2] / n + 2 * mean * mean * mean;
     double m4 = sum[S_E4] / n - 4 * mean * sum[S_E3] / n + 6 * mean * mean * sum[S_E2] / n -
                 3 * mean * mean * mean * mean;
-    *out = (struct diagnostics){.n = (int64_t)n, .d = d, .k = k};
+    *out = (struct diagnostics){.n = (int64_t)n, .d = d, .k = k,
+                                .n_leverage_one = (int64_t)sum[S_H1]};
     /* Cook's distance and the studentized residual (R's cooks.distance, rstandard) with
        s² = RSS/(n − k) */
     out->n_top = top_merge(dp->top, dp->n_top, out->top);
@@ -339,13 +350,18 @@ void diagnostics_print(const struct diagnostics *dg, char *const *names, FILE *o
             fprintf(out, "%s %s %.4g", j ? "," : "", names[j], dg->vif[j]);
     }
     fputc('\n', out);
-    if (dg->n_top == 0)
+    if (dg->n_top == 0 && dg->n_leverage_one == 0)
         return;
     fprintf(out, "\nMost influential rows (Cook's distance):\n");
-    fprintf(out, "  %-32s %12s %12s %12s\n", "row", "Cook's D", "leverage", "std. resid");
+    if (dg->n_top > 0)
+        fprintf(out, "  %-32s %12s %12s %12s\n", "row", "Cook's D", "leverage", "std. resid");
     for (int a = 0; a < dg->n_top; a++)
         fprintf(out, "  %-32s %12.6g %12.6g %12.6g\n", dg->top[a].place ? dg->top[a].place : "",
                 dg->top[a].cooks, dg->top[a].leverage, dg->top[a].std_residual);
+    if (dg->n_leverage_one > 0)  /* NaN for them, as R: said so rather than printed */
+        fprintf(out, "  leverage 1: %lld row%s fitted alone, no Cook's D or std. resid "
+                "(not ranked)\n", (long long)dg->n_leverage_one,
+                dg->n_leverage_one == 1 ? "" : "s");
 }
 
 /* One row of the sample, as the plots read it. */
@@ -368,7 +384,8 @@ static void sample_row_of(const struct exact_problem *pb, const double *theta_s,
     for (int q = 0; q < k; q++)
         x[q] = exact_design(pb, i, f->kept[q]);
     double w = pb->w ? pb->w[i] : 1.0;
-    double e = sqrt(w) * (pb->y[i] - fit), h = exact_leverage(f->R, k, x, w, x + k);
+    double e = sqrt(w) * (pb->y[i] - fit);
+    double h = leverage_of(exact_leverage(f->R, k, x, w, x + k), robust_leverage_tol(f));
     r->fitted = fit + (offset ? offset[i] : 0);
     r->residual = e;
     r->leverage = h;

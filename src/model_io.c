@@ -166,13 +166,14 @@ int model_write(const struct model *m, const char *path, struct lr_error *e)
                 number(dg->top[a].std_residual), "fitted", number(dg->top[a].fitted),
                 "residual", number(dg->top[a].residual)));
         json_object_set_new(root, "diagnostics", json_pack(
-            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o}", "omnibus",
+            "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:I}", "omnibus",
             number(dg->omnibus), "omnibus_p", number(dg->omnibus_p), "skew", number(dg->skew),
             "kurtosis", number(dg->kurtosis), "jarque_bera", number(dg->jarque_bera),
             "jarque_bera_p", number(dg->jarque_bera_p), "durbin_watson",
             number(dg->durbin_watson), "breusch_pagan", number(dg->breusch_pagan),
             "breusch_pagan_df", dg->breusch_pagan_df, "breusch_pagan_p",
-            number(dg->breusch_pagan_p), "vif", vif, "influential", top));
+            number(dg->breusch_pagan_p), "vif", vif, "influential", top, "leverage_one",
+            (json_int_t)dg->n_leverage_one));
     }
     if (m->cv)
         json_object_set_new(root, "cv", cv_to_json(m->cv));

@@ -7,7 +7,8 @@
 # (datasets/r_influence_reference.tsv) to 1e-8, with their FILE:LINE, also over three files
 # holding blank lines and quoted records of several lines; an aliased column (its VIF null,
 # the others' and Breusch-Pagan's on the kept columns), 6 rows (Omnibus null), two records
-# skipped (Durbin-Watson over the rows kept, across the gaps); usage errors.
+# skipped (Durbin-Watson over the rows kept, across the gaps); rows of leverage 1 against R's
+# NaN (datasets/r_influence_reference.R's "lev1"), ranks 1-3 and streamed; usage errors.
 
 PY=/usr/bin/python3  # Debian's, with python3-statsmodels (scripts/install-deps.sh)
 D="$ROOT/datasets"
@@ -140,7 +141,7 @@ def reference(name):
     return refs[name]
 influence = {}
 for line in open(sys.argv[4]):
-    if line.startswith("mtcars-rows\t"):
+    if "-rows\t" in line:
         continue
     case, a, row, cooks, lev, rstd = line.split("\t")
     influence.setdefault(case, []).append((int(row), float(cooks), float(lev), float(rstd)))
@@ -288,6 +289,62 @@ PY
 )
 [ -z "$why" ] && ok "--diagnostics-sample: every row's fitted value, residual, studentized residual, leverage, Cook's distance and normal quantile = R's to 1e-8" ||
     not_ok "--diagnostics-sample against R" "$why"
+
+# rows of leverage 1 (carb 6 and 8: one car each, fitted alone): R's hatvalues 1 and NaN for
+# cooks.distance and rstandard; never among the influential, null in the model, nan in the
+# sample (left out of qqnorm's quantiles), the same under 1-3 ranks and streamed; the rows
+# --cov hc3 counts as of leverage 1 (one rule for both)
+for np in 1 2 3; do
+    lr "$np" 1 --quiet --solver exact --formula 'mpg ~ factor(carb) + wt' \
+        --diagnostics-sample "$TMP/lev1.$np.csv" --model-out "$TMP/lev1.$np.json" \
+        "$D/mtcars.csv" >"$TMP/lev1.$np.out" 2>&1 || echo "exit $?" >>"$TMP/lev1.$np.out"
+done
+lr 3 1 --quiet --solver exact --formula 'mpg ~ factor(carb) + wt' --memory stream --cov hc3 \
+    --diagnostics-sample "$TMP/lev1.s.csv" --model-out "$TMP/lev1.s.json" "$D/mtcars.csv" \
+    >"$TMP/lev1.s.out" 2>&1 || echo "exit $?" >>"$TMP/lev1.s.out"
+why=$(py_check "$TMP/lev1" "$D/r_influence_reference.tsv" "$TMP/mtcars.1.1.json" "$TMP/out.1" <<'PY'
+import csv, json, math, sys
+ref = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
+top = [(int(w[2]), *map(float, w[3:6])) for w in ref if w[0] == "lev1"]
+rows = [w for w in ref if w[0] == "lev1-rows"]
+names = ["cooks_distance", "leverage", "std_residual", "fitted", "residual", "theoretical_quantile"]
+def same(x, y):  # nan only where R has NaN
+    return math.isnan(x) == math.isnan(y) and (math.isnan(y) or abs(x - y) <= 1e-8 * abs(y) + 1e-14)
+bad = []
+for np in ("1", "2", "3", "s"):
+    out = open(sys.argv[1] + ".%s.out" % np).read()
+    if "  leverage 1: 2 rows fitted alone, no Cook's D or std. resid (not ranked)\n" not in out \
+            or "nan" in out.lower():
+        bad.append("%s ranks: the summary %r" % (np, out[out.find("Most"):][:400]))
+        continue
+    if np == "s" and "--cov HC3: 2 rows have leverage 1" not in out:
+        bad.append("--cov hc3 counts other rows: %r" % out[:300])
+    dg = json.load(open(sys.argv[1] + ".%s.json" % np))["diagnostics"]
+    got = [(g["row"], g["cooks_distance"], g["leverage"], g["studentized_residual"])
+           for g in dg["influential"]]
+    if dg["leverage_one"] != 2 or len(got) != 10 or any(
+            g[0] != w[0] or not all(same(x, y) for x, y in zip(g[1:], w[1:]))
+            for g, w in zip(got, top)):
+        bad.append("%s ranks: leverage_one %r, influential %r vs R %r" % (np, dg["leverage_one"], got, top))
+    lines = open(sys.argv[1] + ".%s.csv" % np).read().splitlines()
+    sample = list(csv.DictReader(lines[1:]))
+    if len(sample) != 32:
+        bad.append("%s ranks: %d rows in the sample" % (np, len(sample)))
+    for g, w in zip(sample, rows):
+        for k, v in zip(names, w[3:]):
+            if int(g["row"]) != int(w[2]) or not same(float(g[k]), float(v)):
+                bad.append("%s ranks: sample row %s %s %s vs R %s" % (np, g["row"], k, g[k], v))
+        if (g["influential"] == "1") != (int(g["row"]) in [t[0] for t in top]):
+            bad.append("%s ranks: sample row %s influential %s" % (np, g["row"], g["influential"]))
+none = json.load(open(sys.argv[3]))["diagnostics"]["leverage_one"]
+if none != 0 or "leverage 1" in open(sys.argv[4]).read():
+    bad.append("mtcars ~ hp + wt + qsec: leverage_one %r, or a leverage 1 line printed" % none)
+print("; ".join(bad[:4]))
+PY
+)
+[ -z "$why" ] && cmp -s "$TMP/lev1.3.csv" "$TMP/lev1.s.csv" &&
+    ok "leverage 1 (a level of one row): hatvalues 1, Cook's distance and rstandard NaN as R's (null, nan, not ranked, said so in the summary), under 1-3 ranks and streamed, the rows --cov hc3 counts" ||
+    not_ok "rows of leverage 1 against R" "$why$(cmp "$TMP/lev1.3.csv" "$TMP/lev1.s.csv" 2>&1)"
 
 # 150,000 rows: at most 100,000 drawn, the same ones for 1 and 3 ranks and 2 threads, and
 # every influential row besides; the four panels drawn from them
