@@ -542,9 +542,10 @@ static int open_inputs(struct load *L, const struct data_options *o, struct data
                        struct lr_error *e)
 {
     char *const one[1] = {(char *)o->path};
-    if (comm_rank() == 0)
-        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob,
-                      &L->il, e);
+    char *const *args = o->n_paths ? o->paths : one;
+    if (comm_rank() == 0 && inputs_expand(args, o->n_paths ? o->n_paths : 1, o->glob, &L->il,
+                                          e) == 0)
+        inputs_check(&L->il, args, e);
     if (comm_agree(e) != LR_OK)
         return -1;
     inputs_bcast(&L->il);

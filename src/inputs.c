@@ -201,27 +201,30 @@ int inputs_expand(char *const *args, int n_args, const char *glob, struct input_
                   struct lr_error *e)
 {
     memset(l, 0, sizeof *l);
-    int *from = NULL, rc = 0;
-    for (int a = 0; a < n_args && rc == 0; a++) {
+    for (int a = 0; a < n_args; a++) {
         struct stat st;
         int had = l->n;
         if (stat(args[a], &st) < 0)
-            rc = open_failed(args[a], e);
-        else if (S_ISDIR(st.st_mode))
-            rc = add_dir(l, args[a], glob, e);
-        else
+            return open_failed(args[a], e);
+        if (S_ISDIR(st.st_mode)) {
+            if (add_dir(l, args[a], glob, e) < 0)
+                return -1;
+        } else {
             add_file(l, args[a], (int64_t)st.st_size);
-        from = lr_realloc(from, (size_t)l->n * sizeof *from + 1);
+        }
+        l->arg = lr_realloc(l->arg, (size_t)l->n * sizeof *l->arg + 1);
         for (int f = had; f < l->n; f++)
-            from[f] = a;
+            l->arg[f] = a;
     }
-    for (int f = 0; f < l->n && rc == 0; f++)
-        if (l->comp[f] == IN_PLAIN)
-            rc = check_plain(l->path[f], e);
-    if (rc == 0)
-        rc = check_once(l, args, from, e);
-    free(from);
-    return rc;
+    return 0;
+}
+
+int inputs_check(const struct input_list *l, char *const *args, struct lr_error *e)
+{
+    for (int f = 0; f < l->n; f++)
+        if (l->comp[f] == IN_PLAIN && check_plain(l->path[f], e) < 0)
+            return -1;
+    return check_once(l, args, l->arg, e);
 }
 
 void inputs_bcast(struct input_list *l)
@@ -261,6 +264,7 @@ void inputs_free(struct input_list *l)
     free(l->comp);
     free(l->size);
     free(l->text_size);
+    free(l->arg);
     memset(l, 0, sizeof *l);
 }
 

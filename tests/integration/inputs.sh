@@ -113,7 +113,7 @@ gzip "$TMP/badval/part-00004.csv"
 P0=$TMP/parts/part-00000.csv
 for np in 1 2 3; do
     expect_fail "a zero-byte part: a data error naming it" 65 "empty.csv: empty file (0 bytes)" "$np" "$P0" "$TMP/empty.csv" "$TMP/gz"
-    expect_fail "a truncated gzip part: its name and offset" 65 "trunc.csv.gz: broken gzip stream at compressed byte 20000 (after [0-9]* bytes of text)" "$np" "$P0" "$TMP/trunc.csv.gz" "$TMP/parts"
+    expect_fail "a truncated gzip part: its name and offset" 65 "trunc.csv.gz: broken gzip stream at compressed byte 20000 (after [0-9]* bytes of text)" "$np" "$P0" "$TMP/trunc.csv.gz" "$TMP/gz"
     expect_fail "a truncated zstd part: its name and offset" 65 "trunc.csv.zst: broken zstd stream at compressed byte 20000" "$np" "$TMP/zst" "$TMP/trunc.csv.zst"
     expect_fail "a directory without parts" 66 "nodata: the directory holds no file named \*.csv, \*.csv.gz or \*.csv.zst (--glob PATTERN" "$np" "$TMP/nodata"
     expect_fail "a header that differs: both files and the column" 65 "diffhdr.csv:1:1: the header differs from $P0's: column 3 is 'z3' here and 'x3' there: every file needs the same columns in the same order; reorder this file's columns, or correct its header" "$np" "$P0" "$TMP/diffhdr.csv"
@@ -327,7 +327,7 @@ cp "$MT" "$TMP/cars.csv.bz2" "$TMP/bzdir/"
 printf 'BZh9,y\n1,2\n2,3\n3,5\n' >"$TMP/bzh.csv"
 for f in "cars.csv.bz2 bzip2" "cars.csv.xz xz" "cars.csv.lz4 lz4" "cars.zip zip"; do
     set -- $f
-    one_fail 65 "a $2 file: named as such, not parsed" \
+    one_fail 65 "$2 data under a name read as text: named, not parsed" \
         "^[^ ]*$1: $2-compressed data, which is not read: decompress it, or recompress it with gzip or zstd$" \
         --model-out "$TMP/x.json" "$TMP/$1"
 done
