@@ -57,12 +57,19 @@ struct input_list {
     int64_t *size;             /* bytes on disk */
     int64_t *text_size;        /* a compressed file's bytes decompressed (inputs_measure);
                                   -1 until measured, and for a plain file */
+    int *arg;                  /* the argument each file came from (inputs_expand's side
+                                  only; NULL after inputs_bcast elsewhere) */
 };
 
 /* Expand args (files and directories) into l. A directory with no matching file is
    LR_ENOINPUT naming it. */
 int inputs_expand(char *const *args, int n_args, const char *glob, struct input_list *l,
                   struct lr_error *e);
+/* Before reading l (expanded from args): a file read as text must not hold compressed
+   data (bzip2, xz, lz4, zip, 7z, or gzip or zstd under another name: LR_EDATA naming it
+   and what to do), and no file may come twice (by name, through a link, or in a directory
+   given too: LR_EUSAGE naming both as given), since its rows would be read twice. */
+int inputs_check(const struct input_list *l, char *const *args, struct lr_error *e);
 /* Collective: rank 0's list to every rank, which then all read the same files with the
    sizes rank 0 saw (a directory read at another moment or on another node could differ). */
 void inputs_bcast(struct input_list *l);

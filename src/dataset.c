@@ -542,9 +542,10 @@ static int open_inputs(struct load *L, const struct data_options *o, struct data
                        struct lr_error *e)
 {
     char *const one[1] = {(char *)o->path};
-    if (comm_rank() == 0)
-        inputs_expand(o->n_paths ? o->paths : one, o->n_paths ? o->n_paths : 1, o->glob,
-                      &L->il, e);
+    char *const *args = o->n_paths ? o->paths : one;
+    if (comm_rank() == 0 && inputs_expand(args, o->n_paths ? o->n_paths : 1, o->glob, &L->il,
+                                          e) == 0)
+        inputs_check(&L->il, args, e);
     if (comm_agree(e) != LR_OK)
         return -1;
     inputs_bcast(&L->il);
@@ -556,9 +557,10 @@ static int open_inputs(struct load *L, const struct data_options *o, struct data
         for (int f = 0; f < L->il.n; f++)
             ds->file_bytes += L->il.size[f];
     } else if (test_fail_here("open", comm_rank())) {
-        lr_fail_at(e, LR_ENOINPUT, o->path, 0, 0, "cannot open: injected failure (test build)");
+        lr_fail_at(e, LR_ENOINPUT, L->il.path[0], 0, 0,
+                   "cannot open: injected failure (test build)");
     } else {
-        open_input(o->path, &L->fd, &L->size, e);
+        open_input(L->il.path[0], &L->fd, &L->size, e);  /* o->path may be its directory */
         ds->file_bytes = L->size;
     }
     return comm_agree(e) == LR_OK ? 0 : -1;
@@ -1160,7 +1162,15 @@ int dataset_load(const struct data_options *o, struct dataset *ds, struct lr_err
     memset(e, 0, sizeof *e);
     struct load L = {.fd = -1, .sc = {.files = {.fd = -1}}};
     int rc = -1;
-    if (open_inputs(&L, o, ds, e) < 0 || read_columns(&L, o, ds, e) < 0)
+    if (open_inputs(&L, o, ds, e) < 0)
+        goto done;
+    struct data_options named;  /* one file found in a directory: messages name the file */
+    if (!L.multi && strcmp(L.il.path[0], o->path) != 0) {
+        named = *o;
+        named.path = L.il.path[0];
+        o = &named;
+    }
+    if (read_columns(&L, o, ds, e) < 0)
         goto done;
     if (o->cache)
         cache_setup(&L, o, ds);

@@ -94,12 +94,116 @@ static int add_dir(struct input_list *l, const char *dir, const char *glob, stru
     return 0;
 }
 
+/* The compressed formats a file read as plain text may hold, by the magic number it starts
+   with (none is text, so no CSV starts so); way: what to do, NULL for a format not read. */
+static const struct {
+    const char *name, *way;
+    unsigned char magic[6];
+    int n;
+} compressed_magic[] = {
+    {"gzip", "its name does not end in .gz: rename it so, and it is read as gzip",
+     {0x1f, 0x8b}, 2},
+    {"zstd", "its name does not end in .zst: rename it so, and it is read as zstd",
+     {0x28, 0xb5, 0x2f, 0xfd}, 4},
+    {"xz", NULL, {0xfd, '7', 'z', 'X', 'Z', 0}, 6},
+    {"lz4", NULL, {0x04, 0x22, 0x4d, 0x18}, 4},
+    {"zip", NULL, {'P', 'K', 3, 4}, 4},
+    {"7z", NULL, {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, 6},
+};
+
+/* bzip2: "BZh", the block size '1'-'9', then a block's magic (the digits of pi) or, for an
+   empty stream, the end's (of sqrt(pi)): ten bytes, so that a header "BZh..." is text. */
+static int is_bzip2(const unsigned char *m, ssize_t k)
+{
+    static const unsigned char block[] = {0x31, 0x41, 0x59, 0x26, 0x53, 0x59},
+                               end[] = {0x17, 0x72, 0x45, 0x38, 0x50, 0x90};
+    return k >= 10 && memcmp(m, "BZh", 3) == 0 && m[3] >= '1' && m[3] <= '9' &&
+           (memcmp(m + 4, block, 6) == 0 || memcmp(m + 4, end, 6) == 0);
+}
+
+/* A file read as plain text must not be compressed data, which the reader would parse as
+   text and stop inside with a message about quotes or line ends. Only a regular file is
+   looked at (a pipe's bytes would be taken); one that cannot be opened is left for the
+   reader to report. */
+static int check_plain(const char *path, struct lr_error *e)
+{
+    struct stat st;
+    unsigned char m[10] = {0};
+    int fd = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? open(path, O_RDONLY) : -1;
+    if (fd < 0)
+        return 0;
+    ssize_t k = shard_pread(fd, m, sizeof m, 0);
+    close(fd);
+    const char *name = is_bzip2(m, k) ? "bzip2" : NULL, *way = NULL;
+    int n = sizeof compressed_magic / sizeof *compressed_magic;
+    for (int c = 0; c < n && !name; c++)
+        if (k >= compressed_magic[c].n &&
+            memcmp(m, compressed_magic[c].magic, (size_t)compressed_magic[c].n) == 0)
+            name = compressed_magic[c].name, way = compressed_magic[c].way;
+    if (!name)
+        return 0;
+    if (way)
+        return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s-compressed data, but %s", name, way);
+    return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s-compressed data, which is not read: "
+                      "decompress it, or recompress it with gzip or zstd", name);
+}
+
+/* A file of the list, by what it is on disk (device and inode), where it came from. */
+struct file_id {
+    dev_t dev;
+    ino_t ino;
+    int f, arg;
+};
+
+static int by_identity(const void *a, const void *b)
+{
+    const struct file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x->f - y->f;
+}
+
+/* A file given twice (twice by name, as ./x and x, through a symbolic or hard link, or as
+   itself and inside its directory) would have its rows read twice, silently doubling
+   them: refused, naming both as given. from[f]: the argument file f came from. */
+static int check_once(const struct input_list *l, char *const *args, const int *from,
+                      struct lr_error *e)
+{
+    struct file_id *id = lr_malloc((size_t)l->n * sizeof *id + 1);
+    int n = 0, rc = 0;
+    for (int f = 0; f < l->n; f++) {
+        struct stat st;
+        if (stat(l->path[f], &st) == 0)  /* a file gone since: the reader will say so */
+            id[n++] = (struct file_id){st.st_dev, st.st_ino, f, from[f]};
+    }
+    if (n > 1)
+        qsort(id, (size_t)n, sizeof *id, by_identity);
+    for (int k = 1; k < n && rc == 0; k++) {
+        const struct file_id *a = &id[k - 1], *b = &id[k];
+        if (a->dev != b->dev || a->ino != b->ino)
+            continue;
+        char in_a[300] = "", in_b[300] = "";
+        if (strcmp(args[a->arg], l->path[a->f]) != 0)
+            snprintf(in_a, sizeof in_a, " (in '%s')", args[a->arg]);
+        if (strcmp(args[b->arg], l->path[b->f]) != 0)
+            snprintf(in_b, sizeof in_b, " (in '%s')", args[b->arg]);
+        rc = lr_fail(e, LR_EUSAGE, "the inputs '%s'%s and '%s'%s are the same file, whose "
+                     "rows would be read twice: name each file once", l->path[a->f], in_a,
+                     l->path[b->f], in_b);
+    }
+    free(id);
+    return rc;
+}
+
 int inputs_expand(char *const *args, int n_args, const char *glob, struct input_list *l,
                   struct lr_error *e)
 {
     memset(l, 0, sizeof *l);
     for (int a = 0; a < n_args; a++) {
         struct stat st;
+        int had = l->n;
         if (stat(args[a], &st) < 0)
             return open_failed(args[a], e);
         if (S_ISDIR(st.st_mode)) {
@@ -108,8 +212,19 @@ int inputs_expand(char *const *args, int n_args, const char *glob, struct input_
         } else {
             add_file(l, args[a], (int64_t)st.st_size);
         }
+        l->arg = lr_realloc(l->arg, (size_t)l->n * sizeof *l->arg + 1);
+        for (int f = had; f < l->n; f++)
+            l->arg[f] = a;
     }
     return 0;
+}
+
+int inputs_check(const struct input_list *l, char *const *args, struct lr_error *e)
+{
+    for (int f = 0; f < l->n; f++)
+        if (l->comp[f] == IN_PLAIN && check_plain(l->path[f], e) < 0)
+            return -1;
+    return check_once(l, args, l->arg, e);
 }
 
 void inputs_bcast(struct input_list *l)
@@ -149,6 +264,7 @@ void inputs_free(struct input_list *l)
     free(l->comp);
     free(l->size);
     free(l->text_size);
+    free(l->arg);
     memset(l, 0, sizeof *l);
 }
 
@@ -217,6 +333,11 @@ static int stream_open(struct stream *s, const char *path, int comp, struct lr_e
 
 static int truncated(struct stream *s, const char *why, int64_t out_off, struct lr_error *e)
 {
+    /* gzerror names a gzdopen'd file "<fd:N>: ", the descriptor, not the file: keep the
+       reason alone (the message names the file) */
+    const char *colon = strncmp(why, "<fd:", 4) == 0 ? strstr(why, ">: ") : NULL;
+    if (colon)
+        why = colon + 3;
     return lr_fail_at(e, LR_EDATA, s->path, 0, 0, "broken %s stream at compressed byte %lld "
                       "(after %lld bytes of text): %s", s->comp == IN_GZIP ? "gzip" : "zstd",
                       (long long)s->in_off, (long long)out_off, why);
@@ -392,6 +513,9 @@ int inputs_heads(const struct input_list *l, char delimiter, int has_header,
                 snprintf(e->msg + at, sizeof e->msg - at, " (%d columns here, %d there: "
                          "another --delimiter?)", g.n_cols, h->n_cols);
             }
+            size_t at = strlen(e->msg);  /* the way forward */
+            snprintf(e->msg + at, sizeof e->msg - at, ": every file needs the same columns in "
+                     "the same order; reorder this file's columns, or correct its header");
             csv_head_free(&g);
             csv_head_free(h);
             return -1;

@@ -170,3 +170,14 @@ values_close() {
             if (m < 1e-300) m = 1e-300; exit !(d <= t * m) }' || echo "$a vs $b"; done)
     [ -z "$bad" ] || { echo "$bad" | head -3; return 1; }
 }
+
+# one_fail CODE DESC PATTERN ARGS...: one process without mpirun (0.5 s where mpirun takes
+# 2-3 s to wind down after an error) exits CODE with PATTERN on stderr
+one_fail() {
+    local code=$1 desc=$2 pattern=$3 rc=0
+    shift 3
+    timeout 30 "$BIN" "$@" </dev/null >"$TMP/out" 2>"$TMP/err" || rc=$?
+    [ "$rc" = "$code" ] && grep -q -- "$pattern" "$TMP/err" && ok "$desc (one process)" ||
+        not_ok "$desc" "exit $rc, expected $code: $(head -c 300 "$TMP/err")"
+}
+usage_fail() { one_fail 2 "$@"; }

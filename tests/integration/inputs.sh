@@ -113,10 +113,10 @@ gzip "$TMP/badval/part-00004.csv"
 P0=$TMP/parts/part-00000.csv
 for np in 1 2 3; do
     expect_fail "a zero-byte part: a data error naming it" 65 "empty.csv: empty file (0 bytes)" "$np" "$P0" "$TMP/empty.csv" "$TMP/gz"
-    expect_fail "a truncated gzip part: its name and offset" 65 "trunc.csv.gz: broken gzip stream at compressed byte 20000 (after [0-9]* bytes of text)" "$np" "$P0" "$TMP/trunc.csv.gz" "$TMP/parts"
+    expect_fail "a truncated gzip part: its name and offset" 65 "trunc.csv.gz: broken gzip stream at compressed byte 20000 (after [0-9]* bytes of text)" "$np" "$P0" "$TMP/trunc.csv.gz" "$TMP/gz"
     expect_fail "a truncated zstd part: its name and offset" 65 "trunc.csv.zst: broken zstd stream at compressed byte 20000" "$np" "$TMP/zst" "$TMP/trunc.csv.zst"
     expect_fail "a directory without parts" 66 "nodata: the directory holds no file named \*.csv, \*.csv.gz or \*.csv.zst (--glob PATTERN" "$np" "$TMP/nodata"
-    expect_fail "a header that differs: both files and the column" 65 "diffhdr.csv:1:1: the header differs from $P0's: column 3 is 'z3' here and 'x3' there" "$np" "$P0" "$TMP/diffhdr.csv"
+    expect_fail "a header that differs: both files and the column" 65 "diffhdr.csv:1:1: the header differs from $P0's: column 3 is 'z3' here and 'x3' there: every file needs the same columns in the same order; reorder this file's columns, or correct its header" "$np" "$P0" "$TMP/diffhdr.csv"
     expect_fail "a part with another delimiter: the header check" 65 "semi.csv:1:1: the header differs from $P0's: column 1 is 'x1;x2;x3;x4;y' here and 'x1' there (1 columns here, 5 there: another --delimiter?)" "$np" "$P0" "$TMP/semi.csv"
 done
 # A stream that breaks near its end, mid-line, after the reader has parsed most of it (the
@@ -262,3 +262,85 @@ for way in bigz bigp; do
         ok "$way: short of memory, exit 71; the rows counted twice only where they move" ||
         not_ok "memory check ($way)" "rc=$rc $(head -c 300 "$TMP/err")"
 done
+
+# A directory holding one plain CSV is that file: the same model, description and
+# predictions, and messages name the file (its lines and columns), not the directory
+mkdir -p "$TMP/one" "$TMP/onebad"
+MT=$ROOT/datasets/mtcars.csv
+cp "$MT" "$TMP/one/cars.csv"
+sed '5s/^[^,]*,/oops,/' "$MT" >"$TMP/onebad/cars.csv"
+"$BIN" --quiet --solver exact --target mpg --model-out "$TMP/one-ref.json" "$MT" >/dev/null 2>&1
+"$BIN" --quiet --solver exact --target mpg --model-out "$TMP/one1.json" "$TMP/one" >/dev/null 2>"$TMP/err1"
+lr 2 1 --quiet --solver exact --target mpg --model-out "$TMP/one2-ref.json" "$MT" >/dev/null 2>&1
+lr 2 1 --quiet --solver exact --target mpg --model-out "$TMP/one2.json" "$TMP/one/" >/dev/null 2>"$TMP/err2"
+"$BIN" describe "$MT" >"$TMP/one-d-ref.txt" 2>&1
+"$BIN" describe "$TMP/one" >"$TMP/one-d.txt" 2>&1
+"$BIN" predict --model "$TMP/one-ref.json" --output "$TMP/one-p-ref.csv" "$MT" 2>/dev/null
+"$BIN" predict --model "$TMP/one-ref.json" --output "$TMP/one-p.csv" "$TMP/one" 2>/dev/null
+grep -q '"rows": 32' "$TMP/one1.json" && model_bits "$TMP/one1.json" "$TMP/one-ref.json" &&
+    model_bits "$TMP/one2.json" "$TMP/one2-ref.json" &&
+    ok "a directory of one plain CSV: that file's model, bit for bit (one process, and np=2)" ||
+    not_ok "a one-file directory" "$(head -c 300 "$TMP/err1") $(head -c 300 "$TMP/err2")"
+[ -s "$TMP/one-p.csv" ] && cmp -s "$TMP/one-p.csv" "$TMP/one-p-ref.csv" && grep -q mpg "$TMP/one-d.txt" &&
+    cmp -s <(grep -v '^read ' "$TMP/one-d.txt") <(grep -v '^read ' "$TMP/one-d-ref.txt") &&
+    ok "describe and predict on a one-file directory: the file's" ||
+    not_ok "describe/predict a one-file directory" "$(head -c 300 "$TMP/one-d.txt")"
+one_fail 65 "a bad value in a one-file directory: the file's LINE:COLUMN" \
+    "onebad/cars.csv:5:1: column 'cyl': 'oops' is not a number" --target mpg --model-out "$TMP/x.json" "$TMP/onebad"
+one_fail 65 "an unknown column in a one-file directory: the file named" \
+    "one/cars.csv:1:1: --features: no column named 'nope'" --features nope --target mpg --model-out "$TMP/x.json" "$TMP/one"
+
+# The same file twice would have its rows read twice: refused (a usage error) however it
+# is named twice, with both names as given
+ln -sf "$MT" "$TMP/sym.csv"
+ln -f "$TMP/one/cars.csv" "$TMP/hard.csv"
+mkdir -p "$TMP/mtd"
+cp "$MT" "$TMP/mtd/a.csv"
+usage_fail "a file given twice" "the inputs '$MT' and '$MT' are the same file, whose rows would be read twice: name each file once" \
+    --model-out "$TMP/x.json" "$MT" "$MT"
+cd "$ROOT/datasets"
+usage_fail "./x and x" "the inputs 'mtcars.csv' and './mtcars.csv' are the same file" \
+    --model-out "$TMP/x.json" mtcars.csv ./mtcars.csv
+cd - >/dev/null
+usage_fail "a file and a symbolic link to it" "the inputs '$TMP/sym.csv' and '$MT' are the same file" \
+    --model-out "$TMP/x.json" "$TMP/sym.csv" "$TMP/one" "$MT"
+usage_fail "a file of a directory and a hard link to it" \
+    "the inputs '$TMP/one/cars.csv' (in '$TMP/one') and '$TMP/hard.csv' are the same file" \
+    --model-out "$TMP/x.json" "$TMP/one" "$TMP/hard.csv"
+usage_fail "a directory and a file in it (describe)" \
+    "the inputs '$TMP/mtd/a.csv' (in '$TMP/mtd') and '$TMP/mtd/a.csv' are the same file" \
+    describe "$TMP/mtd" "$TMP/mtd/a.csv"
+usage_fail "predict: a file given twice" "the inputs '$MT' and '$MT' are the same file" \
+    predict --model "$TMP/one-ref.json" --output "$TMP/x.csv" "$MT" "$MT"
+[ ! -e "$TMP/x.json" ] && [ ! -e "$TMP/x.csv" ] && ok "the refused runs wrote nothing" ||
+    not_ok "a refused run wrote an output"
+
+# Compressed data the reader does not read, under a name read as plain text: refused with
+# what it is and what to do, not parsed as text
+bzip2 -c "$MT" >"$TMP/cars.csv.bz2"
+xz -c "$MT" >"$TMP/cars.csv.xz"
+lz4 -q -c "$MT" >"$TMP/cars.csv.lz4"
+(cd "$TMP" && zip -q cars.zip one/cars.csv)
+gzip -c "$MT" >"$TMP/cars-gz.csv"
+mkdir -p "$TMP/bzdir"
+cp "$MT" "$TMP/cars.csv.bz2" "$TMP/bzdir/"
+printf 'BZh9,y\n1,2\n2,3\n3,5\n' >"$TMP/bzh.csv"
+for f in "cars.csv.bz2 bzip2" "cars.csv.xz xz" "cars.csv.lz4 lz4" "cars.zip zip"; do
+    set -- $f
+    one_fail 65 "$2 data under a name read as text: named, not parsed" \
+        "^[^ ]*$1: $2-compressed data, which is not read: decompress it, or recompress it with gzip or zstd$" \
+        --model-out "$TMP/x.json" "$TMP/$1"
+done
+one_fail 65 "gzip data under a .csv name: rename it" \
+    "cars-gz.csv: gzip-compressed data, but its name does not end in .gz: rename it so" describe "$TMP/cars-gz.csv"
+one_fail 65 "a bzip2 file that --glob takes from a directory" "bzdir/cars.csv.bz2: bzip2-compressed data" \
+    describe --glob '*' "$TMP/bzdir"
+"$BIN" describe "$TMP/bzh.csv" >"$TMP/out" 2>"$TMP/err" && grep -q BZh9 "$TMP/out" &&
+    ok "a CSV whose header starts 'BZh9' is text" || not_ok "BZh header" "$(head -c 300 "$TMP/err")"
+# a gzip stream whose checksum is wrong: zlib's reason, without its name for the descriptor
+gzip -c "$MT" >"$TMP/crc.csv.gz"
+size=$(stat -c %s "$TMP/crc.csv.gz")
+printf '\xff' | dd of="$TMP/crc.csv.gz" bs=1 seek=$((size - 6)) conv=notrunc 2>/dev/null
+one_fail 65 "a gzip part with a bad checksum: zlib's reason, the file's name" \
+    "^[^ ]*crc.csv.gz: broken gzip stream at compressed byte [0-9]* (after [0-9]* bytes of text): incorrect data check$" \
+    describe "$TMP/crc.csv.gz"

@@ -6,16 +6,6 @@
 
 PY=/usr/bin/python3  # Debian's, with numpy and scikit-learn (scripts/install-deps.sh)
 
-# one_fail CODE DESC PATTERN ARGS...: one process without mpirun (0.5 s where mpirun takes
-# 2-3 s to wind down after an error) exits CODE with PATTERN on stderr
-one_fail() {
-    local code=$1 desc=$2 pattern=$3 rc=0
-    shift 3
-    timeout 30 "$BIN" "$@" </dev/null >"$TMP/out" 2>"$TMP/err" || rc=$?
-    [ "$rc" = "$code" ] && grep -q -- "$pattern" "$TMP/err" && ok "$desc (one process)" ||
-        not_ok "$desc" "exit $rc, expected $code: $(head -c 300 "$TMP/err")"
-}
-usage_fail() { one_fail 2 "$@"; }
 
 # test_metrics MODEL.json: metrics.test's rows, mse, rmse, mae, r2, adjusted_r2, one a line
 test_metrics() {
@@ -96,6 +86,20 @@ grep -q "converged\|epoch_limit" "$TMP/err" && not_ok "the bad part is found bef
     ok "the bad part is found before training"
 one_fail 66 "a missing --test part" "nothere.csv: cannot open" \
     --model-out "$TMP/x.json" "${PARTS[@]}" --test "$TMP/nothere.csv" "$TMP/train.csv"
+
+# the same --test file twice would count its rows twice: refused; the training file as
+# --test is allowed (the training rows evaluated once more)
+usage_fail "the same --test file twice" \
+    "the inputs '$TMP/p0.csv' and '$TMP/./p0.csv' are the same file, whose rows would be read twice: name each file once" \
+    --model-out "$TMP/x.json" --test "$TMP/p0.csv" --test "$TMP/./p0.csv" "$TMP/train.csv"
+"$BIN" --quiet --model-out "$TMP/self.json" --test "$TMP/train.csv" "$TMP/train.csv" 2>"$TMP/err" >/dev/null
+test_metrics "$TMP/self.json" >"$TMP/self-test.txt"
+sed -n '/^    "train": {/,/}/p' "$TMP/self.json" >"$TMP/tm.json"
+for k in rows mse rmse mae r2 adjusted_r2; do json_numbers "$TMP/tm.json" $k; done >"$TMP/self-train.txt"
+[ "$(head -1 "$TMP/self-test.txt")" = 1500 ] &&
+    values_close "$TMP/self-test.txt" "$TMP/self-train.txt" 1e-12 >/dev/null &&
+    ok "the training file as --test: allowed, metrics.test = metrics.train within 1e-12 (one process)" ||
+    not_ok "training file as --test" "$(head -c 300 "$TMP/err"; paste "$TMP/self-train.txt" "$TMP/self-test.txt")"
 
 # no output may be an input: every input as given, and every file of an input directory.
 # A usage error is decided by each rank from its command line alone, before any
