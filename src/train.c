@@ -635,7 +635,8 @@ static int scale_data(struct run *r, struct lr_error *e)
         .tol_auto = r->gp.tol_auto, .lr_option = o->lr, .tol = r->gp.tol_auto ? 0 : o->tol,
         .l2 = o->l2, .validation_split = o->validation_split, .seed = o->seed,
         .patience = o->patience, .l1 = o->l1, .huber = o->huber,
-        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "", .precondition = r->pc_kind,
+        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "",
+        .offset = o->offset ? o->offset : "", .precondition = r->pc_kind,
         .precondition_rows = o->precondition_rows,
     };
     if (o->resume) {
@@ -1457,7 +1458,7 @@ static void run_free(struct run *r)
     precond_free(&r->pc);
     free(r->pc_names);
     r->ck.mean = r->ck.scale = NULL;  /* borrowed */
-    r->ck.opt.weights = NULL;
+    r->ck.opt.weights = r->ck.opt.offset = NULL;  /* borrowed */
     ckpt_free(&r->ck);
     gd_state_free(&r->st);
     for (int j = 0; j < r->n_shown; j++)
