@@ -25,9 +25,10 @@
 #include "gd.h"
 #include "precond.h"
 
-#define CKPT_VERSION 5  /* 3: the intercept option; the stop reason (enum gd_stop);
+#define CKPT_VERSION 6  /* 3: the intercept option; the stop reason (enum gd_stop);
                            4: --l1, --loss, --huber-delta, --weights and Huber's scale σ;
-                           5: --precondition, --precondition-rows and the preconditioner */
+                           5: --precondition, --precondition-rows and the preconditioner;
+                           6: --offset */
 
 /* The options that change the numbers a run produces. */
 struct ckpt_options {
@@ -44,6 +45,7 @@ struct ckpt_options {
     int64_t huber;             /* --loss huber (64 bits: no padding in the struct) */
     double huber_delta;        /* 0 with squared loss */
     const char *weights;       /* the --weights column, "" for none (decoded: allocated) */
+    const char *offset;        /* the --offset column, "" for none (decoded: allocated) */
     int32_t precondition;      /* enum precond_kind in use */
     int64_t precondition_rows; /* --precondition-rows (0: the default) */
 };
@@ -71,7 +73,8 @@ struct ckpt {
 
 /* Serialize c (whose arrays have fp.d entries) into a new buffer; *len its size. */
 char *ckpt_encode(const struct ckpt *c, size_t *len);
-/* Check magic, version, length and checksum, then unpack into c (allocating the arrays). */
+/* Check magic, version, length and checksum, then unpack into c (allocating the arrays).
+   A refusal ends with the way forward (train afresh without --resume). */
 int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
                 struct lr_error *e);
 void ckpt_free(struct ckpt *c);
@@ -79,7 +82,8 @@ void ckpt_free(struct ckpt *c);
 /* Rank 0: read a whole checkpoint file (LR_ENOINPUT if missing or unreadable). */
 char *ckpt_read_file(const char *path, size_t *len, struct lr_error *e);
 
-/* Does checkpoint c belong to this data and these options? -1 (LR_EDATA) naming what differs. */
+/* Does checkpoint c belong to this data and these options? -1 (LR_EDATA) naming what differs
+   and the way forward: resume on its data with its options, or train afresh. */
 int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
                const struct ckpt_options *opt, const char *path, struct lr_error *e);
 

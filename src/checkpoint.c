@@ -106,6 +106,7 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     PUT(&b, c->opt.validation_split), PUT(&b, c->opt.seed), PUT(&b, c->opt.patience);
     PUT(&b, c->opt.l1), PUT(&b, c->opt.huber), PUT(&b, c->opt.huber_delta);
     put_str(&b, c->opt.weights ? c->opt.weights : "");
+    put_str(&b, c->opt.offset ? c->opt.offset : "");
     int32_t has_p = c->pc.P != NULL;
     PUT(&b, c->opt.precondition), PUT(&b, c->opt.precondition_rows), PUT(&b, has_p);
     if (has_p) {  /* P, and what the certificate needs */
@@ -139,10 +140,31 @@ char *ckpt_encode(const struct ckpt *c, size_t *len)
     return b.p;
 }
 
+/* Append "; " and the way forward to e's message; returns -1. */
+static int way_forward(struct lr_error *e, const char *forward)
+{
+    size_t at = strlen(e->msg);
+    snprintf(e->msg + at, sizeof e->msg - at, "; %s", forward);
+    return -1;
+}
+
+static int decode(const char *buf, size_t len, const char *path, struct ckpt *c,
+                  const char **forward, struct lr_error *e);
+
 int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
                 struct lr_error *e)
 {
+    const char *forward = "train afresh without --resume, or resume from an intact copy";
+    if (decode(buf, len, path, c, &forward, e) == 0)
+        return 0;
+    return way_forward(e, forward);
+}
+
+static int decode(const char *buf, size_t len, const char *path, struct ckpt *c,
+                  const char **forward, struct lr_error *e)
+{
     memset(c, 0, sizeof *c);
+    *forward = "give --resume a file that --checkpoint wrote, or train afresh without --resume";
     if (len < HEADER_BYTES)
         return lr_fail_at(e, LR_EDATA, path, 0, 0,
                           "not a linreg_mpi checkpoint: %zu bytes, shorter than a header", len);
@@ -154,10 +176,12 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     memcpy(&version, buf + 8, 4);
     memcpy(&payload, buf + 12, 8);
     memcpy(&crc, buf + 20, 4);
+    *forward = "resume with the linreg_mpi that wrote it, or train afresh without --resume";
     if (version != CKPT_VERSION)
         return lr_fail_at(e, LR_EDATA, path, 0, 0,
                           "checkpoint format version %u; this linreg_mpi reads version %d",
                           version, CKPT_VERSION);
+    *forward = "train afresh without --resume, or resume from an intact copy";
     if (payload != len - HEADER_BYTES)
         return lr_fail_at(e, LR_EDATA, path, 0, 0,
                           "checkpoint is truncated: %llu payload bytes expected, %llu found",
@@ -185,6 +209,7 @@ int ckpt_decode(const char *buf, size_t len, const char *path, struct ckpt *c,
     GET(&b, c->opt.validation_split), GET(&b, c->opt.seed), GET(&b, c->opt.patience);
     GET(&b, c->opt.l1), GET(&b, c->opt.huber), GET(&b, c->opt.huber_delta);
     c->opt.weights = get_str(&b);
+    c->opt.offset = get_str(&b);
     int32_t has_p = 0;
     GET(&b, c->opt.precondition), GET(&b, c->opt.precondition_rows), GET(&b, has_p);
     if (has_p) {
@@ -234,6 +259,7 @@ void ckpt_free(struct ckpt *c)
     free(c->mean);
     free(c->scale);
     free((char *)c->opt.weights);
+    free((char *)c->opt.offset);
     precond_free(&c->pc);
     memset(c, 0, sizeof *c);
 }
@@ -263,19 +289,49 @@ char *ckpt_read_file(const char *path, size_t *len, struct lr_error *e)
 }
 
 
+/* The --weights or --offset column, then and now ("" for none). */
+static int check_column(const char *option, const char *was, const char *now, const char *path,
+                        struct lr_error *e)
+{
+    was = was ? was : "";
+    now = now ? now : "";
+    if (strcmp(was, now) == 0)
+        return 0;
+    return lr_fail_at(e, LR_EDATA, path, 0, 0, "the checkpoint was made with other options: "
+                      "%s%s%s%s, now %s%s%s%s", *was ? option : "no ", *was ? " '" : option,
+                      lr_shown(was).s, *was ? "'" : "", *now ? option : "no ",
+                      *now ? " '" : option, lr_shown(now).s, *now ? "'" : "");
+}
+
+static int check_data(const struct ckpt *c, const struct ckpt_fingerprint *fp,
+                      const struct ckpt_options *opt, const char *path, struct lr_error *e);
+static int check_options(const struct ckpt *c, const struct ckpt_options *opt, const char *path,
+                         struct lr_error *e);
+
 int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
                const struct ckpt_options *opt, const char *path, struct lr_error *e)
 {
+    const char *same_options = "resume with the options it was made with, or train afresh "
+                               "without --resume";
+    /* first: the weights and the offset change the data's fingerprint (the offset is taken
+       from y), and this says why */
+    if (check_column("--weights", c->opt.weights, opt->weights, path, e) < 0 ||
+        check_column("--offset", c->opt.offset, opt->offset, path, e) < 0)
+        return way_forward(e, same_options);
+    if (check_data(c, fp, opt, path, e) < 0)
+        return way_forward(e, "resume on the data it was made from, or train afresh without "
+                              "--resume");
+    if (check_options(c, opt, path, e) < 0)
+        return way_forward(e, same_options);
+    return 0;
+}
+
+static int check_data(const struct ckpt *c, const struct ckpt_fingerprint *fp,
+                      const struct ckpt_options *opt, const char *path, struct lr_error *e)
+{
     const char *other = "the checkpoint was made from other data";
-    /* first: the weights change the data's fingerprint, and this says why */
-    const char *w_was = c->opt.weights ? c->opt.weights : "";
     const char *w_now = opt->weights ? opt->weights : "";
-    if (strcmp(w_was, w_now) != 0)
-        return lr_fail_at(e, LR_EDATA, path, 0, 0, "the checkpoint was made with other options: "
-                          "%s%s%s, now %s%s%s", *w_was ? "--weights '" : "no --weights",
-                          lr_shown(w_was).s, *w_was ? "'" : "",
-                          *w_now ? "--weights '" : "no --weights", lr_shown(w_now).s,
-                          *w_now ? "'" : "");
+    const char *o_now = opt->offset ? opt->offset : "";
     if (c->fp.d != fp->d)
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %d features, this data has %d", other,
                           c->fp.d, fp->d);
@@ -288,16 +344,24 @@ int ckpt_check(const struct ckpt *c, const struct ckpt_fingerprint *fp,
         return lr_fail_at(e, LR_EDATA, path, 0, 0, "%s: %lld rows, this data has %lld", other,
                           (long long)c->fp.rows, (long long)fp->rows);
     for (int j = 0; j <= fp->d; j++)
-        if (c->fp.digest[j] != fp->digest[j])
+        if (c->fp.digest[j] != fp->digest[j])  /* y's digest is of y minus the offset */
             return lr_fail_at(e, LR_EDATA, path, 0, 0,
-                              "%s: the values of column '%s' differ (same rows and columns)",
-                              other, lr_shown(fp->names[j]).s);
+                              "%s: the values of column '%s'%s%s%s differ (same rows and "
+                              "columns)", other, lr_shown(fp->names[j]).s,
+                              j == 0 && *o_now ? " or of the --offset column '" : "",
+                              j == 0 ? lr_shown(o_now).s : "", j == 0 && *o_now ? "'" : "");
     if (c->fp.digest[fp->d + 1] != fp->digest[fp->d + 1])  /* (it holds the weights too) */
         return lr_fail_at(e, LR_EDATA, path, 0, 0,
                           "%s: the same rows in another order (the validation split and the "
                           "rounding depend on it)%s%s%s", other,
                           *w_now ? ", or other values in the --weights column '" : "",
                           lr_shown(w_now).s, *w_now ? "'" : "");
+    return 0;
+}
+
+static int check_options(const struct ckpt *c, const struct ckpt_options *opt, const char *path,
+                         struct lr_error *e)
+{
     const char *opts = "the checkpoint was made with other options";
     if (c->opt.lr_option != opt->lr_option) {  /* first: with --solver auto it sets the solver */
         char was[32] = "auto", now[32] = "auto";

@@ -31,11 +31,13 @@ int report_write(const char *path, const double seconds[PH_COUNT], const struct 
                             json_pack("{s:f, s:f, s:f}", "min", lo[k], "mean", sum[k] / sh->ranks,
                                       "max", hi[k]));
     double epoch_bytes = (double)sh->rows * (sh->features + 1) * sizeof(double);
-    double per_epoch = sh->epochs > 0 ? hi[PH_COMPUTE] / (double)sh->epochs : 0;
+    /* this run's compute time over this run's epochs, not the model's (a resume) */
+    double per_epoch = sh->epochs_run > 0 ? hi[PH_COMPUTE] / (double)sh->epochs_run : 0;
     json_t *root = json_pack(
-        "{s:i, s:i, s:I, s:i, s:I, s:I, s:o, s:f, s:f}", "ranks", sh->ranks, "threads",
+        "{s:i, s:i, s:I, s:i, s:I, s:I, s:I, s:o, s:f, s:f}", "ranks", sh->ranks, "threads",
         sh->threads, "rows", (json_int_t)sh->rows, "features", sh->features, "file_bytes",
-        (json_int_t)sh->file_bytes, "epochs", (json_int_t)sh->epochs, "phases", phases,
+        (json_int_t)sh->file_bytes, "epochs", (json_int_t)sh->epochs, "epochs_this_run",
+        (json_int_t)sh->epochs_run, "phases", phases,
         "ingest_mb_per_s", hi[PH_READ] > 0 ? (double)sh->file_bytes / 1e6 / hi[PH_READ] : 0.0,
         "epoch_gb_per_s", per_epoch > 0 ? epoch_bytes / 1e9 / per_epoch : 0.0);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));

@@ -74,6 +74,8 @@ struct run {
     struct gd_params gp;       /* the solver, resolved, and its settings */
     struct gd_state st;
     int64_t zero_epoch;        /* the first epoch whose loss was zero (0: none) */
+    int64_t resumed_epoch;     /* the checkpoint's epoch with --resume (0: none): the times
+                                  cover the epochs after it */
     struct gd_certificate cert;  /* NaNs when not computed */
     struct exact_fit xf;       /* the exact solver's factor (or --inference's) */
     struct cv_result cv;       /* --cv: the cross-validated path and the choice */
@@ -633,7 +635,8 @@ static int scale_data(struct run *r, struct lr_error *e)
         .tol_auto = r->gp.tol_auto, .lr_option = o->lr, .tol = r->gp.tol_auto ? 0 : o->tol,
         .l2 = o->l2, .validation_split = o->validation_split, .seed = o->seed,
         .patience = o->patience, .l1 = o->l1, .huber = o->huber,
-        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "", .precondition = r->pc_kind,
+        .huber_delta = r->gp.huber_delta, .weights = o->weights ? o->weights : "",
+        .offset = o->offset ? o->offset : "", .precondition = r->pc_kind,
         .precondition_rows = o->precondition_rows,
     };
     if (o->resume) {
@@ -644,6 +647,7 @@ static int scale_data(struct run *r, struct lr_error *e)
         memcpy(r->mean, r->resume.mean, (size_t)d * sizeof *r->mean);
         memcpy(r->scale, r->resume.scale, (size_t)d * sizeof *r->scale);
         r->st = r->resume.state;
+        r->resumed_epoch = r->st.epoch;
         memset(&r->resume.state, 0, sizeof r->resume.state);
         log_note(&r->log, "resuming from %s after epoch %lld", o->resume,
                  (long long)r->st.epoch);
@@ -1361,7 +1365,8 @@ static int finish_model(struct run *r, struct lr_error *e)
     r->t[PH_TOTAL] = comm_wtime() - r->t_start;
     struct run_shape shape = {.ranks = comm_size(), .threads = o->n_threads, .features = d,
                               .rows = ds->n_rows_total, .file_bytes = ds->file_bytes,
-                              .epochs = r->st.epoch};
+                              .epochs = r->st.epoch,
+                              .epochs_run = r->st.epoch - r->resumed_epoch};
     if (o->report)
         report_write(o->report, r->t, &shape, e);
     if (test_fail_here("report", comm_rank()))
@@ -1377,10 +1382,10 @@ static int print_summary(const struct run *r, struct lr_error *e)
     const struct options *o = r->o;
     const struct dataset *ds = &r->ds;
     int d = ds->n_features;
-    int64_t epochs = r->st.epoch;
+    int64_t epochs = r->st.epoch, run = epochs - r->resumed_epoch;
     if (comm_rank() != 0)
         return 0;
-    double per = epochs ? 1e3 / (double)epochs : 0.0;
+    double per = run > 0 ? 1e3 / (double)run : 0.0;  /* the times are this run's */
     log_note(&r->log, "time: read %.3f s, stats+scaling %.3f s, %slearning rate %.3f s, "
              "training %.3f s (%.3f ms/epoch: compute %.3f, allreduce %.3f), total %.3f s",
              r->t[PH_READ], r->t[PH_STATS], r->pc.P ? "preconditioner + " : "", r->t[PH_LR],
@@ -1463,7 +1468,7 @@ static void run_free(struct run *r)
     precond_free(&r->pc);
     free(r->pc_names);
     r->ck.mean = r->ck.scale = NULL;  /* borrowed */
-    r->ck.opt.weights = NULL;
+    r->ck.opt.weights = r->ck.opt.offset = NULL;  /* borrowed */
     ckpt_free(&r->ck);
     gd_state_free(&r->st);
     for (int j = 0; j < r->n_shown; j++)

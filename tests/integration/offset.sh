@@ -311,3 +311,22 @@ for bad in "--offset fertility|--offset: 'fertility' is the target column" \
     [ "$rc" = 2 ] && grep -q -- "$want" "$TMP/err" && ok "$args: usage error (2)" ||
         not_ok "$args" "exit $rc: $(head -c 300 "$TMP/err")"
 done
+# --resume: a checkpoint of a fit without --offset, resumed with one (or the other way), is
+# refused naming the --offset change, not the target whose values the offset changes; one
+# with the same --offset over other values names both columns
+SWB=(--quiet --tol 0 --features agriculture,examination --model-out "$TMP/x.json")
+lr 2 1 "${SWB[@]}" --epochs 3 --checkpoint "$TMP/no.ck" "$SW" >/dev/null 2>&1
+lr 2 1 "${SWB[@]}" --epochs 3 --offset catholic --checkpoint "$TMP/off.ck" "$SW" >/dev/null 2>&1
+awk -F, 'NR > 1 { $4 += 1 } 1' OFS=, "$SW" >"$TMP/sw_o1.csv"
+forward="resume with the options it was made with, or train afresh without --resume"
+for run in "no.ck|--offset catholic|$SW|made with other options: no --offset, now --offset 'catholic'; $forward" \
+    "off.ck||$SW|made with other options: --offset 'catholic', now no --offset; $forward" \
+    "off.ck|--offset catholic|$TMP/sw_o1.csv|the values of column 'fertility' or of the --offset column 'catholic' differ (same rows and columns); resume on the data it was made from, or train afresh without --resume"; do
+    IFS='|' read -r ck args data want <<<"$run"
+    rc=0
+    # shellcheck disable=SC2086
+    lr 2 1 "${SWB[@]}" --epochs 5 $args --resume "$TMP/$ck" "$data" >/dev/null 2>"$TMP/err" || rc=$?
+    [ "$rc" = 65 ] && grep -qF -- "$want" "$TMP/err" &&
+        ok "--resume $ck ${args:-without --offset} on $(basename "$data"): refused (65), naming the offset, with the way forward" ||
+        not_ok "--resume $ck ${args:-without --offset} on $(basename "$data")" "exit $rc: $(head -c 300 "$TMP/err")"
+done

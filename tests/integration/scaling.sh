@@ -1,5 +1,5 @@
-# scaling.sh — the --report JSON (keys, well-formed, phases add up to the total) and
-# scripts/scaling.sh on a tiny file (scaling.csv rows, three PNGs).
+# scaling.sh — the --report JSON (keys, well-formed, phases add up to the total, the
+# epoch rate of a resumed run from its own epochs) and scripts/scaling.sh on a tiny file (scaling.csv rows, three PNGs).
 # Sourced by tests/run.sh: TMP, ROOT, BIN, GEN and the lib.sh helpers are set; no exit.
 # `A && ok || not_ok` is safe here: ok always returns 0.
 # shellcheck disable=SC2015
@@ -45,7 +45,7 @@ sc_report_check() {
     [ -z "$bad" ] && ok "$desc: well-formed JSON" || not_ok "$desc: well-formed JSON" "$bad"
 
     bad=""
-    for k in ranks threads rows features file_bytes epochs phases ingest_mb_per_s epoch_gb_per_s \
+    for k in ranks threads rows features file_bytes epochs epochs_this_run phases ingest_mb_per_s epoch_gb_per_s \
         read stats learning_rate compute allreduce checkpoint metrics model_write total; do
         grep -q "^ *\"$k\": " "$f" || bad+=" $k"
     done
@@ -77,11 +77,37 @@ if sc_train --model-out "$TMP/sc_m.json" "$sc_swiss"; then
         "$(($(grep -c . "$sc_swiss") - 1))" "$(($(head -1 "$sc_swiss" | tr -cd , | wc -c)))" "$(stat -c %s "$sc_swiss")"
     sc_ep=$(json_numbers "$TMP/sc_r.json" epochs)
     [ "$sc_ep" = "$(json_numbers "$TMP/sc_m.json" epochs)" ] && [ "${sc_ep:-0}" -gt 0 ] &&
-        ok "report, swiss: epochs agree with the model ($sc_ep)" ||
+        [ "$(json_numbers "$TMP/sc_r.json" epochs_this_run)" = "$sc_ep" ] &&
+        ok "report, swiss: epochs agree with the model and, without --resume, epochs_this_run ($sc_ep)" ||
         not_ok "report, swiss: epochs agree with the model" "report $sc_ep, model $(json_numbers "$TMP/sc_m.json" epochs)"
 else
     not_ok "report, swiss: training runs" "$(head -c 300 "$TMP/sc_err")"
 fi
+
+# a resumed run: epochs counts the model's (the checkpoint's 40 too), epochs_this_run the 23
+# this run computed, and the epoch rate is this run's compute time over those 23
+lr 2 1 --quiet --tol 0 --epochs 40 --checkpoint "$TMP/sc_40.ck" --model-out "$TMP/sc_m.json" "$sc_swiss" >/dev/null 2>&1
+if lr 2 1 --quiet --tol 0 --epochs 63 --resume "$TMP/sc_40.ck" --report "$TMP/sc_r.json" \
+    --model-out "$TMP/sc_m.json" "$sc_swiss" >/dev/null 2>"$TMP/sc_err"; then
+    sc_why=$(/usr/bin/python3 - "$TMP/sc_r.json" "$TMP/sc_m.json" 2>&1 <<'PY'
+import json, sys
+r, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+if (r["epochs"], r["epochs_this_run"], m["training"]["epochs"]) != (63, 23, 63):
+    sys.exit("epochs %s, epochs_this_run %s, model %s" % (r["epochs"], r.get("epochs_this_run"), m["training"]["epochs"]))
+per = r["phases"]["compute"]["max"] / 23
+if not per > 0:
+    sys.exit("compute max %r" % r["phases"]["compute"]["max"])
+want = r["rows"] * (r["features"] + 1) * 8 / 1e9 / per
+if abs(r["epoch_gb_per_s"] - want) > 1e-9 * want:
+    sys.exit("epoch_gb_per_s %r, want %r (this run's 23 epochs)" % (r["epoch_gb_per_s"], want))
+PY
+)
+    [ -z "$sc_why" ] && ok "report after --resume: epochs 63, epochs_this_run 23, epoch_gb_per_s from this run's 23" ||
+        not_ok "report after --resume" "$sc_why"
+else
+    not_ok "report after --resume: training runs" "$(head -c 300 "$TMP/sc_err")"
+fi
+rm -f "$TMP/sc_40.ck"
 
 # a generated file big enough for the phases to weigh something, with checkpoints
 "$GEN" --rows 200000 --features 8 --seed 5 "$TMP/sc_gen.csv" 2>/dev/null

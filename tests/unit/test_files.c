@@ -38,7 +38,7 @@ static void test_checkpoint_round_trip(void)
     c.opt = (struct ckpt_options){.solver = SOLVER_NESTEROV, .scaling = 1, .intercept = 0,
                                   .tol_auto = 1, .lr_option = 0.0, .tol = 0.0, .l2 = 2.5,
                                   .validation_split = 0.2, .seed = 42, .patience = 7, .l1 = 0.5,
-                                  .huber = 1, .huber_delta = 1.35, .weights = "wt",
+                                  .huber = 1, .huber_delta = 1.35, .weights = "wt", .offset = "off",
                                   .precondition = PRECOND_SCALE, .precondition_rows = 0};
     c.state = (struct gd_state){.epoch = 77, .momentum_k = 5, .first_loss = 1.5,
                                 .prev_loss = 0.1, .lr = 0.3, .stopped = 0,
@@ -62,13 +62,18 @@ static void test_checkpoint_round_trip(void)
         CU_ASSERT_STRING_EQUAL(r.fp.names[j], c.fp.names[j]);
     CU_ASSERT(memcmp(r.fp.digest, c.fp.digest, 5 * sizeof(uint64_t)) == 0);
     CU_ASSERT_STRING_EQUAL(r.opt.weights, c.opt.weights);
+    CU_ASSERT_STRING_EQUAL(r.opt.offset, c.opt.offset);
     struct ckpt_options ro = r.opt;
-    ro.weights = c.opt.weights;  /* the decoded name is a copy */
+    ro.weights = c.opt.weights;  /* the decoded names are copies */
+    ro.offset = c.opt.offset;
     CU_ASSERT(memcmp(&ro, &c.opt, sizeof c.opt) == 0);
     CU_ASSERT(ckpt_check(&r, &c.fp, &c.opt, "ck", &e) == 0);
-    /* a resume with another --l1, --loss, --huber-delta or --weights is refused, naming it */
-    const char *what[] = {"--l1 0.5, now 0.25", "now --loss squared", "(delta 2)", "now no --weights"};
-    for (int k = 0; k < 4; k++) {
+    /* a resume with another --l1, --loss, --huber-delta, --weights or --offset is refused,
+       naming it (the offset before the data it changes) and the way forward */
+    const char *what[] = {"--l1 0.5, now 0.25", "now --loss squared", "(delta 2)",
+                          "now no --weights", "--offset 'off', now --offset 'o2'",
+                          "now no --offset"};
+    for (int k = 0; k < 6; k++) {
         struct ckpt_options o2 = c.opt;
         if (k == 0)
             o2.l1 = 0.25;
@@ -76,11 +81,33 @@ static void test_checkpoint_round_trip(void)
             o2.huber = 0, o2.huber_delta = 0;
         else if (k == 2)
             o2.huber_delta = 2;
-        else
+        else if (k == 3)
             o2.weights = "";
+        else
+            o2.offset = k == 4 ? "o2" : "";
+        struct ckpt_fingerprint fp2 = c.fp;  /* and the offset changes y's digest */
+        uint64_t dg[5];
+        memcpy(dg, c.fp.digest, sizeof dg);
+        dg[0] += k >= 4;
+        fp2.digest = dg;
         struct lr_error e2 = {0};
-        CU_ASSERT(ckpt_check(&r, &c.fp, &o2, "ck", &e2) != 0 && e2.code == LR_EDATA &&
-                  strstr(e2.msg, what[k]) != NULL);
+        CU_ASSERT(ckpt_check(&r, &fp2, &o2, "ck", &e2) != 0 && e2.code == LR_EDATA &&
+                  strstr(e2.msg, what[k]) != NULL &&
+                  strstr(e2.msg, "; resume with the options it was made with, or train afresh "
+                                 "without --resume") != NULL);
+    }
+    /* other values of the offset column (the same name): y's digest, both named */
+    {
+        struct ckpt_fingerprint fp2 = c.fp;
+        uint64_t dg[5];
+        memcpy(dg, c.fp.digest, sizeof dg);
+        dg[0] ^= 1;
+        fp2.digest = dg;
+        struct lr_error e2 = {0};
+        CU_ASSERT(ckpt_check(&r, &fp2, &c.opt, "ck", &e2) != 0 &&
+                  strstr(e2.msg, "the values of column 'y' or of the --offset column 'off' "
+                                 "differ (same rows and columns); resume on the data it was "
+                                 "made from, or train afresh without --resume") != NULL);
     }
     const struct gd_state *a = &c.state, *b = &r.state;
     CU_ASSERT(a->epoch == b->epoch && a->momentum_k == b->momentum_k &&
@@ -100,18 +127,19 @@ static void test_checkpoint_round_trip(void)
     CU_ASSERT(memcmp(c.mean, r.mean, th - sizeof(double)) == 0);
     CU_ASSERT(memcmp(c.scale, r.scale, th - sizeof(double)) == 0);
     ckpt_free(&r);
-    /* any flipped byte is caught (header fields or the checksum) */
+    /* any flipped byte is caught (header fields or the checksum), with the way forward */
     for (size_t at = 0; at < len; at += 7) {
         buf[at] ^= 0x10;
         struct ckpt bad = {0};
-        CU_ASSERT(ckpt_decode(buf, len, "ck", &bad, &e) != 0);
+        CU_ASSERT(ckpt_decode(buf, len, "ck", &bad, &e) != 0 &&
+                  strstr(e.msg, "train afresh without --resume") != NULL);
         ckpt_free(&bad);
         buf[at] ^= 0x10;
     }
     CU_ASSERT(ckpt_decode(buf, len - 1, "ck", &r, &e) != 0);  /* truncated */
     ckpt_free(&r);
     free(buf);
-    c.opt.weights = NULL;  /* a literal */
+    c.opt.weights = c.opt.offset = NULL;  /* literals */
     ckpt_free(&c);
 }
 
