@@ -169,6 +169,23 @@ why=$(values_close "$TMP/got.txt" "$TMP/want.txt" 1e-12) && ! grep -q "made agai
     grep -q "exact solver: QR factor" "$TMP/zw.err" &&
     ok "--weights with outliers of weight 0 among the first rows: one factor, no note; the weight-1 rows' QR coefficients to 1e-12" ||
     not_ok "zero-weight outliers and the factor's shift" "$why $(grep 'made again' "$TMP/zw.err")"
+# a level only rows of weight 0 hold: its column is 0 on every row that counts, so it is
+# aliased (null, as R's lm(weights =) gives NA), and the rest is the fit of the weighted rows
+# alone; the factor's shift of the unweighted mean once made it 2e17
+printf 'c,x,y,w\na,1,2,1\nb,2,3.5,1\na,3,4.1,1\nb,4,6.2,1\na,5,6.9,1\nb,6,9.1,1\nzz,3,5,0\n' >"$TMP/zlev.csv"
+awk -F, 'NR == 1 { print "cb,x,y" } NR > 1 && $4 == 1 { print ($1 == "b") "," $2 "," $3 }' "$TMP/zlev.csv" >"$TMP/zlev1.csv"
+lstsq_values "$TMP/zlev1.csv" | sed '2a null' >"$TMP/want.txt"  # b, c=b, c=zz, x
+bad=""
+for np in 1 2; do
+    lr $np 1 --quiet --solver exact --categorical c --weights w --target y \
+        --model-out "$TMP/zlev.json" "$TMP/zlev.csv" >/dev/null 2>&1
+    model_values "$TMP/zlev.json" >"$TMP/got.txt"
+    sed 3d "$TMP/got.txt" >"$TMP/got3.txt" && sed 3d "$TMP/want.txt" >"$TMP/want3.txt"
+    [ "$(sed -n 3p "$TMP/got.txt")" = null ] && why=$(values_close "$TMP/got3.txt" "$TMP/want3.txt" 1e-12) ||
+        bad="$bad np=$np: $(tr '\n' ' ' <"$TMP/got.txt") $why;"
+done
+[ -z "$bad" ] && ok "a level only rows of weight 0 hold: aliased (null), the weighted rows' fit to 1e-12 (1 and 2 ranks)" ||
+    not_ok "a level of weight-0 rows only" "$bad"
 
 # --- metrics with features near 1e9 (and y near 1e9): the training, --test and evaluate
 # figures and the inference table's RSS-derived ones against the same coefficients' exact
