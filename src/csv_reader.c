@@ -630,17 +630,46 @@ static void field_value(struct piece *st, int c, const char *text, size_t len)
         r->y[r->n] = v;
 }
 
+/* The current record is to be skipped for a missing value (--missing skip, a missing
+   target): a later problem of another kind still makes it a bad record. */
+static int skipped_missing(const struct piece *st)
+{
+    return st->bad == BAD_MISSING && st->bad_status == MISSING_SKIP;
+}
+
+static void check_field(struct piece *st, int c, const char *s, size_t n);
+
 static void on_field(void *s, size_t n, void *ctx)
 {
     struct piece *st = ctx;
-    const struct csv_layout *lay = st->lay;
     int c = st->col++;
-    if (st->bad) {
-        if (st->bad == BAD_MISSING && st->bad_status == MISSING_SKIP &&
-            st->lay->keep_missing_rows && c < st->lay->n_cols && st->rows_in_record == 0)
-            shadow_value(st, c, s ? s : "", s ? n : 0);
+    if (!st->bad) {
+        check_field(st, c, s, n);
         return;
     }
+    if (!skipped_missing(st))
+        return;
+    /* the rest of a record skipped for a missing value is read as any other, so that one
+       also malformed (a field that is not a number, too many fields) is not counted as
+       merely missing; the first missing value stays the cause unless such a fault follows */
+    int bad_col = st->bad_col, bad_status = st->bad_status;
+    char bad_text[sizeof st->bad_text];
+    memcpy(bad_text, st->bad_text, sizeof bad_text);
+    st->bad = BAD_NONE;
+    check_field(st, c, s, n);
+    if (!st->bad || skipped_missing(st)) {
+        st->bad = BAD_MISSING;
+        st->bad_col = bad_col, st->bad_status = bad_status;
+        memcpy(st->bad_text, bad_text, sizeof bad_text);
+        if (st->lay->keep_missing_rows && c < st->lay->n_cols && st->rows_in_record == 0)
+            shadow_value(st, c, s ? s : "", s ? n : 0);
+    }
+}
+
+/* Field c of the current record, which has no problem so far. */
+static void check_field(struct piece *st, int c, const char *s, size_t n)
+{
+    const struct csv_layout *lay = st->lay;
     if (st->rows_in_record > 0) {  /* libcsv ended a row before the record's end */
         st->bad = BAD_LONE_CR;
         st->bad_col = c;
@@ -658,7 +687,8 @@ static void on_field(void *s, size_t n, void *ctx)
 static void on_row(int term, void *ctx)
 {
     struct piece *st = ctx;
-    if (st->rows_in_record++ == 0 && !st->bad && st->col != st->lay->n_cols) {
+    if (st->rows_in_record++ == 0 && (!st->bad || skipped_missing(st)) &&
+        st->col != st->lay->n_cols) {
         st->bad = BAD_TOO_FEW;
         st->bad_col = st->col;
     }

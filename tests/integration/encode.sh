@@ -206,6 +206,18 @@ for np in 2; do
         "missing_all.csv:2:3: column 'b': '' is a missing value; --missing skip skips such rows, --missing mean" \
         $np "$ADV/missing_all.csv"
 done
+# a record with a missing value (--missing skip) and a fault after it is a bad record,
+# named by that fault and skipped only by --on-bad-row skip, not counted as merely missing
+for rec in ',1:5:3:too few fields' ',1,5,7:5:6:too many fields' ",abc,5:5:2:column 'b': 'abc' is not a number"; do
+    IFS=: read -r fields line col what <<<"$rec"
+    printf 'a,b,y\n1,2,3\n2,1,4\n3,3,8\n%s\n4,1,9\n5,2,11\n' "$fields" >"$TMP/fc.csv"
+    expect_fail "a missing value, then $what: the fault's place" 65 "fc.csv:$line:$col: $what" \
+        1 --missing skip "$TMP/fc.csv" &&
+        lr 1 1 --missing skip --on-bad-row skip --model-out "$TMP/fc.json" "$TMP/fc.csv" >/dev/null 2>"$TMP/err" &&
+        grep -q "skipped 1 bad row (--on-bad-row skip); first at line 5$" "$TMP/err" &&
+        ok "a missing value, then $what: --on-bad-row skip counts it bad" ||
+        not_ok "a missing value, then $what, under --on-bad-row skip" "$(grep skipped "$TMP/err")"
+done
 lr 3 1 --quiet --categorical b --max-levels 10 --model-out "$TMP/late.json" "$ADV/cat_text_late.csv" &&
     grep -q '"b=late"' "$TMP/late.json" && ok "--categorical b: numbers and text alike become levels" ||
     not_ok "cat_text_late with --categorical b"
