@@ -9,7 +9,8 @@
 # levels by value, as R names them) against numpy's lstsq; unseen levels, rows log cannot
 # take, missing values, the levels of rows left out (datasets/r_formula_levels_reference.tsv),
 # and the usage errors; poly() on airquality's missing values against R
-# (datasets/r_poly_na_reference.tsv).
+# (datasets/r_poly_na_reference.tsv), and records skipped for a missing value that log()
+# cannot take left out of it (numpy).
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
