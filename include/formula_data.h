@@ -51,7 +51,9 @@
  * from the read (csv_layout.keep_missing_rows). A record whose poly() argument is itself missing (R stops
  * there: "missing values are not allowed in 'poly'") or cannot be computed is left out of
  * that polynomial, as is a record skipped as bad (R would not read it) or dropped by
- * fdata_check.
+ * fdata_check, and a record skipped for a missing value with a value a transformation
+ * cannot take (fdata_check would drop it but for its missing value; no error, even without
+ * --on-bad-row skip, since it is skipped already).
  *
  * Never exits; MPI only through comm.h.
  */

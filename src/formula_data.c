@@ -405,7 +405,11 @@ static int is_orthogonal(const struct formula_data *fd, int v);
 /* Training with orthogonal polynomials: the records the reader skipped for a missing value
    (rows->skipped_x, then freed) whose poly() arguments can be computed, kept as extras at
    their places among the rank's kept rows (bad: the rows this check drops). R takes poly()
-   of the model frame's rows before na.omit drops those with a missing value elsewhere. */
+   of the model frame's rows before na.omit drops those with a missing value elsewhere. A
+   record with a value that a transformation cannot take (its missing values aside) is left
+   out, as the check drops such a row that has no missing value: which records count must
+   not hang on a missing value elsewhere. It is no error, even without --on-bad-row skip:
+   the record is skipped for its missing value already. */
 static void keep_skipped(struct formula_data *fd, struct csv_shard *rows,
                          const unsigned char *bad)
 {
@@ -420,6 +424,8 @@ static void keep_skipped(struct formula_data *fd, struct csv_shard *rows,
             dropped += bad[i];
         const double *x = rows->skipped_x + k * w;
         source_row(fd, NULL, x, x + fd->n_read, 0, src);
+        if (formula_check(f, src, NULL, &local) < 0)  /* a bad row but for its missing value */
+            continue;
         int any = 0;
         for (int v = 0; v < nv; v++) {
             arg[v] = NAN;

@@ -9,7 +9,8 @@
 # levels by value, as R names them) against numpy's lstsq; unseen levels, rows log cannot
 # take, missing values, the levels of rows left out (datasets/r_formula_levels_reference.tsv),
 # and the usage errors; poly() on airquality's missing values against R
-# (datasets/r_poly_na_reference.tsv).
+# (datasets/r_poly_na_reference.tsv), and records skipped for a missing value that log()
+# cannot take left out of it (numpy).
 
 REF="$ROOT/datasets/r_formula_lm_reference.tsv"
 D="$ROOT/datasets"
@@ -448,6 +449,103 @@ PY
         not_ok "poly() with missing values ($2, np=$1)" "$why $(head -c 200 "$TMP/$2.$1.err")"
     fi
 done
+
+# a record skipped for a missing value that would also be a bad row (log() of a value it
+# cannot take, of w or of the response) stays out of poly() as a bad row without a missing
+# value does: which records count must not hang on a missing value elsewhere. In pb.csv
+# line 5 has z missing and w = -1, line 9 w = -1, line 13 z missing (counted in poly(), not
+# fitted), line 17 z missing and log(y + 3) of -2: poly(x, 2) of the 17 other records
+# (numpy's QR construction of R's poly()) and numpy's least squares on the 16 fitted, under
+# 1 and 3 ranks, streamed the same model; without --on-bad-row skip, the file less line 9
+# fits the same (no error: lines 5 and 17 are skipped for their missing value). The case as
+# reported, pb_repro.csv (w = 1 but on lines 5 and 9) with y ~ poly(x, 2) + z + log(w):
+# norm2[1], the records counted, is 18 (19 when line 5 counted)
+/usr/bin/python3 - "$TMP" <<'PY'
+import numpy as np, sys
+t = sys.argv[1]
+x = [-0.8019314252534474, -1.324358995628145, -0.24836162209524854, 0.4204452380655215,
+     1.1360465324896427, 0.10970639932180819, -0.5526473205362324, -0.7847803553442784,
+     0.7487457707345911, 1.6347830429585775, 0.27276877584472176, -1.2333286640307717,
+     -0.9582652054360887, 1.6000190889991115, 0.2028824405086084, -1.7321348424395848,
+     -0.08369619281702581, -1.1632259734447485, -0.6292880940615545, -0.48800582327685743]
+x = np.array(x)
+rng = np.random.default_rng(3)
+z, w = rng.normal(size=20), rng.uniform(0.5, 2, 20)
+y = 1 + x + np.square(x) + z + 0.5 * np.log(w) + rng.normal(0, 0.1, 20)
+rows = [["%.17g" % a for a in r] for r in zip(x, z, w, y)]
+rows[3][1], rows[3][2] = "NA", "-1"  # line 5: missing and bad
+rows[7][2] = "-1"                    # line 9: bad
+rows[11][1] = "NA"                   # line 13: missing: counts in poly()
+rows[15][1], rows[15][3] = "NA", "-5"  # line 17: missing, and a response log() cannot take
+text = ["x,z,w,y"] + [",".join(r) for r in rows]
+open(t + "/pb.csv", "w").write("\n".join(text) + "\n")
+open(t + "/pb_nobad.csv", "w").write("\n".join(text[:8] + text[9:]) + "\n")
+rows = [r[:2] + [r[2] if r[2] == "-1" else "1"] + r[3:] for r in rows]
+open(t + "/pb_repro.csv", "w").write("\n".join(["x,z,w,y"] + [",".join(r) for r in rows]) + "\n")
+xs = np.array([x[i] for i in range(20) if i not in (3, 7, 15)])
+xc = xs - xs.mean()  # R's poly(): QR of the centred powers
+q, r = np.linalg.qr(np.vander(xc, 3, increasing=True))
+Z = q * np.diag(r)
+norm2 = (Z ** 2).sum(0)
+alpha = ((xc[:, None] * Z ** 2).sum(0) / norm2 + xs.mean())[:2]
+P = Z[:, 1:] / np.sqrt(norm2[1:])
+fit = [i for i in range(20) if i not in (3, 7, 11, 15)]
+at = [i for i in range(20) if i not in (3, 7, 15)]
+X = np.column_stack([np.ones(16), P[[at.index(i) for i in fit]], z[fit], np.log(w[fit])])
+b, rss = np.linalg.lstsq(X, np.log(y[fit] + 3), rcond=None)[:2]
+se = np.sqrt(np.diag(np.linalg.inv(X.T @ X)) * rss[0] / (16 - 5))
+with open(t + "/pb.ref", "w") as f:
+    f.write("\n".join("%r" % v for v in np.r_[alpha, 1, norm2, b, se]) + "\n")
+PY
+pb_fit() {  # NAME NP MEMORY ARGS...
+    local name=$1 np=$2 mem=$3
+    shift 3
+    mkdir -p "$TMP/$name.d"
+    TMPDIR="$TMP/$name.d" lr "$np" 1 --solver exact --memory "$mem" --missing skip \
+        --model-out "$TMP/$name.json" "$@" >/dev/null 2>"$TMP/$name.err" ||
+        echo "$name: exit $? $(head -c 200 "$TMP/$name.err")" >"$TMP/$name.fail"
+}
+PBF='log(y + 3) ~ poly(x, 2) + z + log(w)'
+pb_fit pb.1 1 resident --on-bad-row skip --formula "$PBF" "$TMP/pb.csv" &
+pb_fit pb.3 3 resident --on-bad-row skip --formula "$PBF" "$TMP/pb.csv" &
+wait
+pb_fit pb.s 3 stream --block-rows 4096 --on-bad-row skip --formula "$PBF" "$TMP/pb.csv" &
+pb_fit pb.n 2 resident --formula "$PBF" "$TMP/pb_nobad.csv" &
+pb_fit pb.r 1 resident --on-bad-row skip --formula 'y ~ poly(x, 2) + z + log(w)' \
+    "$TMP/pb_repro.csv" &
+wait
+why=$(cat "$TMP"/pb.*.fail 2>/dev/null; python3 - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+ref = [float(v) for v in open(t + "/pb.ref")]
+poly, coef, se = ref[:6], ref[6:11], ref[11:]
+close = lambda a, b, tol: abs(a - b) <= tol * max(abs(b), 1)
+bad = []
+for run in ("1", "3", "n"):
+    m = json.load(open("%s/pb.%s.json" % (t, run)))
+    v = [v for v in m["formula"]["variables"] if "alpha" in v][0]
+    got = v["alpha"] + v["norm2"]
+    if not all(close(a, b, 1e-12) for a, b in zip(got, poly)):
+        bad.append("pb.%s: poly coefs %s, numpy %s" % (run, got, poly))
+    terms = m["inference"]["terms"]
+    if (m["training"]["rows"] != 16 or len(terms) != 5 or
+            not all(close(tm["estimate"], b, 1e-9) and close(tm["std_error"], s, 1e-9)
+                    for tm, b, s in zip(terms, coef, se))):
+        bad.append("pb.%s: %d rows, %s, numpy %s %s" % (run, m["training"]["rows"],
+                   [(tm["estimate"], tm["std_error"]) for tm in terms], coef, se))
+v = [v for v in json.load(open(t + "/pb.r.json"))["formula"]["variables"] if "alpha" in v][0]
+if v["norm2"][1] != 18:
+    bad.append("w = 1: norm2 %s, not 18 records" % v["norm2"])
+print("; ".join(bad[:3]), end="")
+PY
+) || why="checker failed: exit $?"
+same_model "$TMP/pb.s.json" "$TMP/pb.3.json" || why="$why; the stream model differs"
+grep -q "skipped 4 rows (1 bad (--on-bad-row skip), 3 with a missing value" "$TMP/pb.3.err" ||
+    why="$why; pb.3: $(grep skipped "$TMP/pb.3.err")"
+grep -q "skipped 3 rows (0 bad (--on-bad-row skip), 3 with a missing value" "$TMP/pb.n.err" ||
+    why="$why; pb.n: $(grep skipped "$TMP/pb.n.err")"
+[ -z "$why" ] && ok "poly() leaves out a record skipped for a missing value that log() of w or of the response cannot take: numpy's poly() and least squares (np=1 and 3, stream the same, no error without --on-bad-row skip)" ||
+    not_ok "poly() and records both missing a value and bad" "$why"
 
 # levels of rows left out, as R's model.frame drops unused levels: in formula_levels.csv
 # the rows log() cannot take (--on-bad-row skip) and one with a missing x (--missing skip)
