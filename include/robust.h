@@ -75,7 +75,6 @@ struct robust_cov {
     int rank_bound;            /* V's rank is at most this: k, or for clusters Σ (G − 1)
                                   over the columns (and pairs), if fewer */
     int64_t clusters[3];       /* cluster: G per column, then of the pairs (two-way) */
-    double max_leverage;       /* HC2/HC3: the largest h_i */
     int64_t n_leverage_one;    /* HC2/HC3: rows with 1 − h_i ≤ robust_leverage_tol */
 };
 
@@ -108,9 +107,10 @@ struct robust_pass {
     const struct robust_problem *rp;
     const struct exact_fit *f;
     int64_t fed, n;            /* rows added; of them, rows of positive weight */
-    double *M, max_h;          /* HC: the k×k sum of the parts ended, the largest h_i */
+    double *M;                 /* HC: the k×k sum of the parts ended */
     int64_t n_h1;              /* HC2/HC3: rows of leverage 1 (left out of M) */
-    double *part;              /* HC: the k×k sums (and largest h) of parts in progress */
+    double *part;              /* HC: the k×k sums (and rows of leverage 1) of parts in
+                                  progress */
     double *S;                 /* cluster: the scores of a block's rows, some at a time */
     struct cluster_table *tab; /* cluster: per column, then per pair: this rank's clusters */
 };

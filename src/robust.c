@@ -73,8 +73,9 @@ static void *zeroed(size_t n)
     return p;
 }
 
-/* Parts whose k×k sums are held at once (k² + 2 doubles each): a block's parts are taken
-   this many at a time, each by one thread, and added in order. */
+/* Parts whose k×k sums are held at once (k² + 1 doubles each: the sums, then the rows of
+   leverage 1): a block's parts are taken this many at a time, each by one thread, and added
+   in order. */
 enum { MEAT_PARTS = 64 };
 
 /* HC0–HC3: M += Σ c_i (ω_i e_i)² x̃_i x̃_iᵀ over one block (pb), part by part (par.h's
@@ -85,7 +86,7 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
     const struct robust_problem *rp = rs->rp;
     const struct exact_fit *f = rs->f;
     int k = f->rank;
-    size_t width = (size_t)k * k + 2;
+    size_t width = (size_t)k * k + 1;
     double h_tol = robust_leverage_tol(f);
     int64_t parts = par_chunks(pb->n_local);
     for (int64_t c0 = 0; c0 < parts; c0 += MEAT_PARTS) {
@@ -98,7 +99,7 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
             for (int64_t c = c0; c < c1; c++) {
                 int64_t lo, hi;
                 par_chunk(pb->n_local, c, &lo, &hi);
-                double *P = rs->part + (size_t)(c - c0) * width, hmax = 0, ones = 0;
+                double *P = rs->part + (size_t)(c - c0) * width, ones = 0;
                 for (int64_t i = lo; i < hi; i++) {
                     double w = pb->w ? pb->w[i] : 1.0;
                     if (!(w > 0))
@@ -106,7 +107,6 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
                     double we = row_score(rp, pb, f, i, x), cf = 1;
                     if (rp->type == COV_HC2 || rp->type == COV_HC3) {
                         double h = exact_leverage(f->R, k, x, w, u);
-                        hmax = h > hmax ? h : hmax;
                         if (1 - h <= h_tol) {  /* 1/(1 − h) is rounding's: the meat is NaN */
                             ones++;
                             continue;
@@ -115,8 +115,7 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
                     }
                     add_outer(P, k, x, cf * we * we);
                 }
-                P[(size_t)k * k] = hmax;
-                P[(size_t)k * k + 1] = ones;
+                P[(size_t)k * k] = ones;
             }
             free(x);
         }
@@ -124,8 +123,7 @@ static void meat_hc_block(struct robust_pass *rs, const struct exact_problem *pb
             const double *P = rs->part + (size_t)(c - c0) * width;
             for (size_t a = 0; a < (size_t)k * k; a++)
                 rs->M[a] += P[a];
-            rs->max_h = P[(size_t)k * k] > rs->max_h ? P[(size_t)k * k] : rs->max_h;
-            rs->n_h1 += (int64_t)P[(size_t)k * k + 1];
+            rs->n_h1 += (int64_t)P[(size_t)k * k];
         }
     }
 }
@@ -337,7 +335,7 @@ void robust_begin(struct robust_pass *rs, const struct robust_problem *rp,
             table_init(&rs->tab[c], 64, k);
     } else if (rp->type != COV_CLASSICAL) {
         rs->M = zeroed((size_t)k * k * sizeof *rs->M);
-        rs->part = lr_malloc(MEAT_PARTS * ((size_t)k * k + 2) * sizeof *rs->part);
+        rs->part = lr_malloc(MEAT_PARTS * ((size_t)k * k + 1) * sizeof *rs->part);
     }
 }
 
@@ -451,7 +449,7 @@ void robust_end(struct robust_pass *rs, struct robust_cov *out)
     const struct exact_problem *pb = rp->pb;
     int k = f->rank, d = pb->d;
     size_t kk = (size_t)(k ? k * k : 1);
-    *out = (struct robust_cov){.d = d, .max_leverage = NAN, .rank_bound = k};
+    *out = (struct robust_cov){.d = d, .rank_bound = k};
     int64_t n = rp->type == COV_CLASSICAL ? 0 : comm_sum_i64(rs->n);
     double *M = lr_malloc(kk * sizeof *M);
     if (rp->type == COV_CLASSICAL) {  /* M = σ²RᵀR, so that B M B = σ²B */
@@ -472,8 +470,6 @@ void robust_end(struct robust_pass *rs, struct robust_cov *out)
     } else {
         memcpy(M, rs->M, (size_t)k * k * sizeof *M);
         comm_sum(M, k * k);
-        out->max_leverage = rs->max_h;
-        comm_max(&out->max_leverage, 1);
         out->n_leverage_one = comm_sum_i64(rs->n_h1);
         if (rp->type == COV_HC1)
             for (size_t a = 0; a < kk; a++)
