@@ -74,6 +74,15 @@ void stats_unscale(const double *theta_s, const double *mean, const double *scal
 void stats_rescale(const double *theta, const double *mean, const double *scale, int d,
                    double *theta_s);
 
+/* a + b rounded, with *err set to its rounding error exactly (Knuth's TwoSum): a + b is
+   the result plus *err, for the sums kept to twice a double's precision. */
+static inline double stats_two_sum(double a, double b, double *err)
+{
+    double s = a + b, bb = s - a;
+    *err = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
 /* X[i][j] ← (X[i][j] − mean[j]) / scale[j] in place, on this rank's rows. */
 void stats_standardize(double *X, int64_t n, int d, const double *mean, const double *scale,
                        int n_threads);

@@ -42,10 +42,9 @@ static void predict_at(double b, const double *w, const double *c, int d, double
 {
     double s = b, err = 0;
     for (int j = 0; j < d; j++) {
-        double p = w[j] * c[j], pe = fma(w[j], c[j], -p);
-        double t = s + p, z = t - s;
-        err += ((s - (t - z)) + (p - z)) + pe;
-        s = t;
+        double p = w[j] * c[j], pe = fma(w[j], c[j], -p), se;
+        s = stats_two_sum(s, p, &se);
+        err += se + pe;
     }
     *hi = s + err;
     *lo = err - (*hi - s);

@@ -14,12 +14,10 @@ double stats_std(const struct col_stats *s)
     return s->weight > 0 ? sqrt(s->m2 / s->weight) : 0.0;
 }
 
-/* hi + lo ← hi + t, exactly (TwoSum), for the mean's two parts. */
+/* hi + lo ← hi + t, exactly, for the mean's two parts. */
 static void add_to_mean(double *hi, double *lo, double t)
 {
-    double s = *hi + t, bb = s - *hi;
-    *lo = (*hi - (s - bb)) + (t - bb);
-    *hi = s;
+    *hi = stats_two_sum(*hi, t, lo);
 }
 
 void stats_merge(struct col_stats *a, const struct col_stats *b)
