@@ -427,10 +427,10 @@ static void keep_skipped(struct formula_data *fd, struct csv_shard *rows,
         if (formula_check(f, src, NULL, &local) < 0)  /* a bad row but for its missing value */
             continue;
         int any = 0;
-        for (int v = 0; v < nv; v++) {
+        for (int v = 0; v < nv; v++) {  /* formula_check ran the same code: no failure */
             arg[v] = NAN;
-            if (is_orthogonal(fd, v) && formula_eval_arg(f, v, src, &arg[v], &local) < 0)
-                arg[v] = NAN;
+            if (is_orthogonal(fd, v))
+                (void)formula_eval_arg(f, v, src, &arg[v], &local);
             any |= !isnan(arg[v]);
         }
         if (!any)  /* the polynomials' own values missing, or a record skipped as bad */
@@ -635,6 +635,13 @@ void fdata_first_skipped(const struct formula_data *fd, struct csv_shard *rows, 
     }
 }
 
+static void free_maps(int64_t **map, int n)
+{
+    for (int s = 0; map && s < n; s++)
+        free(map[s]);
+    free(map);
+}
+
 /* Collective, training: R's model.frame drops the levels that no row it fits holds. The
    levels of ds->enc's text columns that no kept row of any rank holds (fd->kept: positions
    in the lists, or with remap the reader's ids, which it maps to them) are taken out of the
@@ -705,19 +712,10 @@ static int64_t **drop_unkept(struct formula_data *fd, struct encoding *enc,
             c->n_levels = k;
     }
     if (e->code != LR_OK || !*dropped) {
-        for (int s = 0; s < S; s++)
-            free(map[s]);
-        free(map);
+        free_maps(map, S);
         return NULL;
     }
     return map;
-}
-
-static void free_maps(int64_t **map, int n)
-{
-    for (int s = 0; map && s < n; s++)
-        free(map[s]);
-    free(map);
 }
 
 int fdata_drop_levels(struct formula_data *fd, struct dataset *ds, int64_t **remap, double *X,
@@ -727,18 +725,23 @@ int fdata_drop_levels(struct formula_data *fd, struct dataset *ds, int64_t **rem
         return 0;
     int dropped, S = fd->n_read;
     int64_t **map = drop_unkept(fd, &ds->enc, remap, &dropped, path, e);
-    if (comm_agree(e) != LR_OK)
-        return -1;
-    for (int s = 0; s < S && dropped; s++) {
+    if (comm_agree(e) != LR_OK || !map) {  /* !map: no level dropped */
+        free_maps(map, S);
+        return e->code != LR_OK ? -1 : 0;
+    }
+    for (int s = 0; s < S; s++) {
         if (!map[s])
             continue;
-        for (int64_t id = 0; remap && remap[s] && fd->kept && id < fd->kept_len[s]; id++)
-            if (fd->kept[s][id])  /* the ids the kept rows hold, read back later */
-                remap[s][id] = map[s][remap[s][id]];
-        for (int64_t i = 0; !remap && i < n; i++) {
-            int64_t id = enc_level_id(X[i * S + s]);
-            if (id >= 0 && id != (int64_t)ENC_UNSEEN)
-                X[i * S + s] = enc_level_value((uint64_t)map[s][id]);
+        if (remap) {
+            for (int64_t id = 0; remap[s] && fd->kept && id < fd->kept_len[s]; id++)
+                if (fd->kept[s][id])  /* the ids the kept rows hold, read back later */
+                    remap[s][id] = map[s][remap[s][id]];
+        } else {
+            for (int64_t i = 0; i < n; i++) {
+                int64_t id = enc_level_id(X[i * S + s]);
+                if (id >= 0 && id != (int64_t)ENC_UNSEEN)
+                    X[i * S + s] = enc_level_value((uint64_t)map[s][id]);
+            }
         }
     }
     free_maps(map, S);
